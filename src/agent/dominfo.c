@@ -1,0 +1,184 @@
+#include "dominfo.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int vr_dom_doc(virDomainPtr dom, xmlDocPtr *out, vr_error *err)
+{
+    char *xml = virDomainGetXMLDesc(dom, 0);
+    if (!xml)
+        return vr_libvirt_error(err, "cannot read domain XML of %s", virDomainGetName(dom));
+    *out = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET);
+    free(xml);
+    if (!*out)
+        return vr_error_set(err, VR_ERR_INTERNAL, "libvirt returned unparsable XML for %s",
+                            virDomainGetName(dom));
+    return 0;
+}
+
+static xmlXPathObjectPtr eval(xmlDocPtr doc, xmlNodePtr node, const char *xpath)
+{
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    if (!ctx)
+        return NULL;
+    ctx->node = node ? node : xmlDocGetRootElement(doc);
+    xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+    xmlXPathFreeContext(ctx);
+    return o;
+}
+
+/* String value of xpath relative to node; malloc'd or NULL if empty. */
+static char *str_at(xmlDocPtr doc, xmlNodePtr node, const char *xpath)
+{
+    char expr[256];
+    snprintf(expr, sizeof(expr), "string(%s)", xpath);
+    xmlXPathObjectPtr o = eval(doc, node, expr);
+    char *s = NULL;
+    if (o && o->stringval && *o->stringval)
+        s = strdup((const char *)o->stringval);
+    xmlXPathFreeObject(o);
+    return s;
+}
+
+static void set_str(json_t *obj, const char *key, char *val /* freed */)
+{
+    if (val)
+        json_object_set_new(obj, key, json_string(val));
+    free(val);
+}
+
+static json_t *address_json(xmlNodePtr dev)
+{
+    for (xmlNodePtr c = dev->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || xmlStrcmp(c->name, BAD_CAST "address"))
+            continue;
+        json_t *addr = json_object();
+        for (xmlAttrPtr at = c->properties; at; at = at->next) {
+            xmlChar *v = xmlGetProp(c, at->name);
+            json_object_set_new(addr, (const char *)at->name, json_string((const char *)v));
+            xmlFree(v);
+        }
+        return addr;
+    }
+    return NULL;
+}
+
+json_t *vr_dom_devices(xmlDocPtr doc)
+{
+    json_t *out = json_array();
+    xmlXPathObjectPtr o = eval(doc, NULL, "/domain/devices/*");
+    if (!o || !o->nodesetval) {
+        xmlXPathFreeObject(o);
+        return out;
+    }
+    for (int i = 0; i < o->nodesetval->nodeNr; i++) {
+        xmlNodePtr n = o->nodesetval->nodeTab[i];
+        const char *name = (const char *)n->name;
+        json_t *addr = address_json(n);
+        if (!addr && strcmp(name, "disk") && strcmp(name, "interface"))
+            continue; /* only devices with a place on a bus matter here */
+        json_t *d = json_object();
+        if (!strcmp(name, "disk")) {
+            json_object_set_new(d, "kind", json_string("disk"));
+            set_str(d, "target", str_at(doc, n, "target/@dev"));
+            set_str(d, "bus", str_at(doc, n, "target/@bus"));
+            set_str(d, "path", str_at(doc, n, "source/@file"));
+            set_str(d, "device", str_at(doc, n, "@device"));
+        } else if (!strcmp(name, "interface")) {
+            json_object_set_new(d, "kind", json_string("nic"));
+            set_str(d, "mac", str_at(doc, n, "mac/@address"));
+            set_str(d, "model", str_at(doc, n, "model/@type"));
+            set_str(d, "bridge", str_at(doc, n, "source/@bridge"));
+            set_str(d, "ifname", str_at(doc, n, "target/@dev"));
+        } else {
+            json_object_set_new(d, "kind", json_string(name));
+            set_str(d, "type", str_at(doc, n, "@type"));
+            set_str(d, "model", str_at(doc, n, "@model"));
+            set_str(d, "index", str_at(doc, n, "@index"));
+        }
+        set_str(d, "alias", str_at(doc, n, "alias/@name"));
+        if (addr)
+            json_object_set_new(d, "address", addr);
+        json_array_append_new(out, d);
+    }
+    xmlXPathFreeObject(o);
+    return out;
+}
+
+json_t *vr_dom_xpath_strings(xmlDocPtr doc, const char *xpath)
+{
+    json_t *out = json_array();
+    xmlXPathObjectPtr o = eval(doc, NULL, xpath);
+    if (o && o->nodesetval) {
+        for (int i = 0; i < o->nodesetval->nodeNr; i++) {
+            xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
+            if (v)
+                json_array_append_new(out, json_string((const char *)v));
+            xmlFree(v);
+        }
+    }
+    xmlXPathFreeObject(o);
+    return out;
+}
+
+int vr_dom_xpath_count(xmlDocPtr doc, const char *xpath)
+{
+    xmlXPathObjectPtr o = eval(doc, NULL, xpath);
+    int n = o && o->nodesetval ? o->nodesetval->nodeNr : 0;
+    xmlXPathFreeObject(o);
+    return n;
+}
+
+json_t *vr_dom_spec(virDomainPtr dom)
+{
+    char *meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VR_META_NS,
+                                      VIR_DOMAIN_AFFECT_LIVE);
+    if (!meta) {
+        virResetLastError();
+        return NULL;
+    }
+    json_t *spec = NULL;
+    xmlDocPtr doc = xmlReadMemory(meta, (int)strlen(meta), "meta.xml", NULL, XML_PARSE_NONET);
+    free(meta);
+    if (doc) {
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next) {
+            if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, BAD_CAST "spec")) {
+                xmlChar *text = xmlNodeGetContent(c);
+                if (text)
+                    spec = json_loads((const char *)text, 0, NULL);
+                xmlFree(text);
+            }
+        }
+        xmlFreeDoc(doc);
+    }
+    return spec;
+}
+
+bool vr_mac_in_use(vr_agent *a, const char *mac, char *owner, size_t owner_len)
+{
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(a->conn, &doms, 0);
+    bool found = false;
+    for (int i = 0; i < n; i++) {
+        xmlDocPtr doc;
+        if (!found && vr_dom_doc(doms[i], &doc, NULL) == 0) {
+            json_t *macs = vr_dom_xpath_strings(doc, "/domain/devices/interface/mac/@address");
+            size_t j;
+            json_t *m;
+            json_array_foreach(macs, j, m) {
+                if (!strcasecmp(json_string_value(m), mac)) {
+                    found = true;
+                    if (owner)
+                        snprintf(owner, owner_len, "%s", virDomainGetName(doms[i]));
+                }
+            }
+            json_decref(macs);
+            xmlFreeDoc(doc);
+        }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return found;
+}

@@ -1,0 +1,29 @@
+/* Reading facts back out of live domain XML (device addresses, MACs, disk
+ * targets) with libxml2 XPath. */
+#pragma once
+
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+#include "agent.h"
+
+/* Parse the live XML of dom. Caller frees with xmlFreeDoc. */
+int vr_dom_doc(virDomainPtr dom, xmlDocPtr *out, vr_error *err);
+
+/* Devices with their assigned addresses, as a JSON array (new reference):
+ * [{"kind":"disk","target":"vda","path":...,"alias":...,"address":{...}}...] */
+json_t *vr_dom_devices(xmlDocPtr doc);
+
+/* Values of all nodes matched by an XPath (attribute or text) as a JSON
+ * array of strings (new reference). */
+json_t *vr_dom_xpath_strings(xmlDocPtr doc, const char *xpath);
+
+/* Number of nodes matched by an XPath. */
+int vr_dom_xpath_count(xmlDocPtr doc, const char *xpath);
+
+/* The spec JSON stored in Vireo's metadata (new reference) or NULL. */
+json_t *vr_dom_spec(virDomainPtr dom);
+
+/* Whether a MAC (lowercase) is used by any domain on this host. If so and
+ * owner is non-NULL, copies that domain's name into owner. */
+bool vr_mac_in_use(vr_agent *a, const char *mac, char *owner, size_t owner_len);

@@ -1,0 +1,157 @@
+#include "hyp.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+#include "jsonx.h"
+#include "log.h"
+
+/* The RHEL 7 limit; libvirt may allow more for some machine types. */
+#define VR_VCPU_LIMIT 240
+
+int vr_libvirt_error(vr_error *err, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    virErrorPtr e = virGetLastError();
+    int code = VR_ERR_LIBVIRT;
+    if (e && (e->code == VIR_ERR_NO_DOMAIN))
+        code = VR_ERR_NO_VM;
+    else if (e && e->code == VIR_ERR_OPERATION_INVALID)
+        code = VR_ERR_BAD_STATE;
+    return vr_error_set(err, code, "%s: %s", what,
+                        e && e->message ? e->message : "unknown libvirt error");
+}
+
+const char *vr_virt_mode_name(enum vr_virt_mode mode)
+{
+    switch (mode) {
+    case VR_VIRT_KVM: return "kvm";
+    case VR_VIRT_KVM_EMULATED: return "kvm-emulated";
+    case VR_VIRT_TCG: return "tcg";
+    }
+    return "unknown";
+}
+
+enum vr_virt_mode vr_detect_virt_mode(const char *cpuinfo_path, const char *kvm_dev)
+{
+    if (access(kvm_dev, R_OK | W_OK) != 0)
+        return VR_VIRT_TCG;
+    /* /dev/kvm alone proves nothing: nested setups expose it without VMX/SVM
+     * and then emulate every guest instruction, slower than TCG. */
+    FILE *f = fopen(cpuinfo_path, "r");
+    if (!f)
+        return VR_VIRT_KVM_EMULATED;
+    char line[8192];
+    bool hw = false;
+    while (!hw && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "flags", 5) != 0)
+            continue;
+        for (char *tok = strtok(strchr(line, ':') ?: line, " :\t\n"); tok;
+             tok = strtok(NULL, " \t\n"))
+            if (!strcmp(tok, "vmx") || !strcmp(tok, "svm"))
+                hw = true;
+        break;
+    }
+    fclose(f);
+    return hw ? VR_VIRT_KVM : VR_VIRT_KVM_EMULATED;
+}
+
+/* Ask libvirt's domain capabilities for the vCPU ceiling of a domain type. */
+static int libvirt_max_vcpus(virConnectPtr conn, const char *type)
+{
+    char *xml = virConnectGetDomainCapabilities(conn, NULL, "x86_64", NULL, type, 0);
+    if (!xml)
+        return -1;
+    int max = -1;
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domcaps.xml", NULL, XML_PARSE_NONET);
+    if (doc) {
+        xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+        xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST "string(/domainCapabilities/vcpu/@max)", ctx);
+        if (o && o->stringval && *o->stringval)
+            max = atoi((const char *)o->stringval);
+        xmlXPathFreeObject(o);
+        xmlXPathFreeContext(ctx);
+        xmlFreeDoc(doc);
+    }
+    free(xml);
+    return max;
+}
+
+int vr_hyp_open(vr_agent *a, vr_error *err)
+{
+    a->conn = virConnectOpen(a->uri);
+    if (!a->conn)
+        return vr_libvirt_error(err, "cannot connect to libvirt at '%s'", a->uri);
+    /* Notice a dead libvirtd instead of blocking forever on it. */
+    virConnectSetKeepAlive(a->conn, 5, 3);
+    a->mode = vr_detect_virt_mode("/proc/cpuinfo", "/dev/kvm");
+    snprintf(a->default_domain_type, sizeof(a->default_domain_type), "%s",
+             a->mode == VR_VIRT_KVM ? "kvm" : "qemu");
+    int max = libvirt_max_vcpus(a->conn, a->default_domain_type);
+    a->max_vcpus = max > 0 && max < VR_VCPU_LIMIT ? max : VR_VCPU_LIMIT;
+    VR_INFO("libvirt %s: virtualization mode %s, domain type %s, max vCPUs %d", a->uri,
+            vr_virt_mode_name(a->mode), a->default_domain_type, a->max_vcpus);
+    return 0;
+}
+
+void vr_hyp_close(vr_agent *a)
+{
+    if (a->conn)
+        virConnectClose(a->conn);
+    a->conn = NULL;
+}
+
+bool vr_dom_is_owned(virDomainPtr dom)
+{
+    char *meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VR_META_NS,
+                                      VIR_DOMAIN_AFFECT_LIVE);
+    if (!meta) {
+        virResetLastError();
+        return false;
+    }
+    free(meta);
+    return true;
+}
+
+int vr_dom_lookup(vr_agent *a, json_t *params, virDomainPtr *out, vr_error *err)
+{
+    const char *uuid = NULL;
+    if (vr_json_str(params, "params", "uuid", true, &uuid, err) < 0)
+        return -1;
+    virDomainPtr dom = virDomainLookupByUUIDString(a->conn, uuid);
+    if (!dom) {
+        virResetLastError();
+        return vr_error_set(err, VR_ERR_NO_VM, "no VM with UUID '%s' on this host", uuid);
+    }
+    if (!vr_dom_is_owned(dom)) {
+        virDomainFree(dom);
+        return vr_error_set(err, VR_ERR_NOT_OWNED,
+                            "domain %s is not managed by Vireo; left alone", uuid);
+    }
+    *out = dom;
+    return 0;
+}
+
+const char *vr_dom_state_name(int state)
+{
+    switch (state) {
+    case VIR_DOMAIN_RUNNING: return "running";
+    case VIR_DOMAIN_BLOCKED: return "blocked";
+    case VIR_DOMAIN_PAUSED: return "paused";
+    case VIR_DOMAIN_SHUTDOWN: return "shutting-down";
+    case VIR_DOMAIN_SHUTOFF: return "shutoff";
+    case VIR_DOMAIN_CRASHED: return "crashed";
+    case VIR_DOMAIN_PMSUSPENDED: return "pmsuspended";
+    default: return "unknown";
+    }
+}

@@ -1,0 +1,26 @@
+/* The hypervisor connection: libvirt connect, virtualization mode detection
+ * and domain lookup helpers shared by the verbs. */
+#pragma once
+
+#include "agent.h"
+
+/* Open the libvirt connection and detect the virtualization mode. */
+int vr_hyp_open(vr_agent *a, vr_error *err);
+void vr_hyp_close(vr_agent *a);
+
+/* "kvm", "kvm-emulated" or "tcg". */
+const char *vr_virt_mode_name(enum vr_virt_mode mode);
+
+/* Detect the mode from /dev/kvm and the CPU flags (exposed for tests). */
+enum vr_virt_mode vr_detect_virt_mode(const char *cpuinfo_path, const char *kvm_dev);
+
+/* Look up a domain by params.uuid (or params.name when allowed). Fails with
+ * VR_ERR_NO_VM, or VR_ERR_NOT_OWNED for domains Vireo does not manage. The
+ * caller frees with virDomainFree. */
+int vr_dom_lookup(vr_agent *a, json_t *params, virDomainPtr *out, vr_error *err);
+
+/* True if the domain carries Vireo's metadata element. */
+bool vr_dom_is_owned(virDomainPtr dom);
+
+/* State name of a domain as reported to clients ("running", "paused"...). */
+const char *vr_dom_state_name(int state);

@@ -1,0 +1,99 @@
+/* vireo-agent: the per-host daemon. Parses options, connects to libvirt,
+ * starts the event thread and serves JSON-RPC over mutual TLS. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gnutls/gnutls.h>
+#include <libxml/parser.h>
+
+#include "events.h"
+#include "hyp.h"
+#include "log.h"
+#include "server.h"
+#include "tls.h"
+
+static vr_server *the_server;
+
+static void on_signal(int sig)
+{
+    if (the_server)
+        vr_server_stop(the_server);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vireo-agent --ca FILE --cert FILE --key FILE [options]\n"
+            "  --listen ADDR:PORT   address to serve on (default 0.0.0.0:54321)\n"
+            "  --uri URI            libvirt URI (default qemu:///system)\n"
+            "  --max-frame BYTES    largest accepted request (default 1048576)\n"
+            "  --max-clients N      concurrent connections (default 64)\n"
+            "  --console-dir DIR    where virtlogd keeps console logs\n"
+            "                       (default /var/log/libvirt/qemu)\n"
+            "  --debug              verbose logging\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, 0, 'l'},  {"uri", required_argument, 0, 'u'},
+        {"ca", required_argument, 0, 'a'},      {"cert", required_argument, 0, 'c'},
+        {"key", required_argument, 0, 'k'},     {"max-frame", required_argument, 0, 'f'},
+        {"max-clients", required_argument, 0, 'm'}, {"console-dir", required_argument, 0, 'd'},
+        {"debug", no_argument, 0, 'D'},         {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    vr_server_opts sopts = {.listen = "0.0.0.0:54321", .max_frame = VR_FRAME_DEFAULT_MAX,
+                            .max_clients = 64, .io_timeout_s = 10};
+    const char *ca = NULL, *cert = NULL, *key = NULL;
+    vr_agent agent = {.uri = "qemu:///system"};
+    snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "/var/log/libvirt/qemu");
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l': sopts.listen = optarg; break;
+        case 'u': agent.uri = optarg; break;
+        case 'a': ca = optarg; break;
+        case 'c': cert = optarg; break;
+        case 'k': key = optarg; break;
+        case 'f': sopts.max_frame = strtoul(optarg, NULL, 10); break;
+        case 'm': sopts.max_clients = atoi(optarg); break;
+        case 'd': snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "%s", optarg); break;
+        case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!ca || !cert || !key || sopts.max_frame < 64 || sopts.max_clients < 1) {
+        usage(stderr);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    xmlInitParser();
+    gnutls_global_init();
+    pthread_mutex_init(&agent.lock, NULL);
+
+    vr_error err = {0};
+    vr_tls_creds *creds = NULL;
+    if (vr_tls_creds_new(ca, cert, key, &creds, &err) < 0 || vr_events_init(&err) < 0 ||
+        vr_hyp_open(&agent, &err) < 0 ||
+        vr_server_new(&agent, creds, &sopts, &the_server, &err) < 0) {
+        VR_ERROR("%s", err.message);
+        return 1;
+    }
+    agent.server = the_server;
+    if (vr_events_start(&agent, &err) < 0) {
+        VR_ERROR("%s", err.message);
+        return 1;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    vr_server_run(the_server);
+    VR_INFO("stopping; running VMs are left running");
+    vr_server_free(the_server);
+    vr_hyp_close(&agent);
+    vr_tls_creds_free(creds);
+    return 0;
+}

@@ -1,0 +1,314 @@
+#include "server.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "jsonrpc.h"
+#include "log.h"
+
+typedef struct client {
+    struct client *next;
+    vr_server *srv;
+    vr_tls_conn *tls;
+    int fd;
+    char addr[64];
+    bool subscribed;
+    pthread_mutex_t write_lock; /* replies and notifications interleave */
+} client;
+
+struct vr_server {
+    vr_agent *agent;
+    vr_tls_creds *creds;
+    vr_server_opts opts;
+    int listen_fd;
+    volatile sig_atomic_t stopping;
+    pthread_mutex_t clients_lock; /* guards the list and nclients */
+    client *clients;
+    int nclients;
+};
+
+static int parse_listen(const char *spec, char *host, size_t hlen, char *port, size_t plen)
+{
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || !colon[1])
+        return -1;
+    const char *h = spec, *hend = colon;
+    if (*h == '[' && hend[-1] == ']') {
+        h++;
+        hend--;
+    }
+    if ((size_t)(hend - h) >= hlen || strlen(colon + 1) >= plen)
+        return -1;
+    memcpy(host, h, (size_t)(hend - h));
+    host[hend - h] = '\0';
+    snprintf(port, plen, "%s", colon + 1);
+    return 0;
+}
+
+int vr_server_new(vr_agent *a, vr_tls_creds *creds, const vr_server_opts *opts,
+                  vr_server **out, vr_error *err)
+{
+    char host[256], port[16];
+    if (parse_listen(opts->listen, host, sizeof(host), port, sizeof(port)) < 0)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "listen address '%s' must look like ADDR:PORT", opts->listen);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0)
+        return vr_error_set(err, VR_ERR_IO, "cannot resolve listen address '%s': %s",
+                            opts->listen, gai_strerror(rc));
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(res);
+        return vr_error_set(err, VR_ERR_IO, "cannot listen on %s: %s", opts->listen, strerror(e));
+    }
+    freeaddrinfo(res);
+    vr_server *s = calloc(1, sizeof(*s));
+    if (!s) {
+        close(fd);
+        return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
+    }
+    s->agent = a;
+    s->creds = creds;
+    s->opts = *opts;
+    s->listen_fd = fd;
+    pthread_mutex_init(&s->clients_lock, NULL);
+    *out = s;
+    return 0;
+}
+
+/* Serialize and send one message to a client; returns 0 or negative errno. */
+static int client_send(client *c, json_t *msg)
+{
+    char *text = vr_json_dump(msg);
+    if (!text)
+        return -ENOMEM;
+    vr_io io = vr_tls_io(c->tls);
+    pthread_mutex_lock(&c->write_lock);
+    int rc = vr_frame_write(&io, text, strlen(text));
+    pthread_mutex_unlock(&c->write_lock);
+    free(text);
+    return rc;
+}
+
+void vr_server_notify(vr_server *srv, const char *method, json_t *params)
+{
+    json_t *msg = vr_rpc_notification(method, params);
+    pthread_mutex_lock(&srv->clients_lock);
+    for (client *c = srv->clients; c; c = c->next) {
+        /* A peer not draining its socket is cut off (its reader thread then
+         * sees the shutdown and cleans up). */
+        if (c->subscribed && client_send(c, msg) < 0) {
+            c->subscribed = false;
+            shutdown(c->fd, SHUT_RDWR);
+        }
+    }
+    pthread_mutex_unlock(&srv->clients_lock);
+    json_decref(msg);
+}
+
+/* Connection-level methods that are not verbs on the hypervisor. */
+static bool handle_session_method(client *c, const vr_rpc_request *req, json_t **result)
+{
+    bool sub = !strcmp(req->method, "Host.subscribe");
+    if (sub || !strcmp(req->method, "Host.unsubscribe")) {
+        pthread_mutex_lock(&c->srv->clients_lock);
+        c->subscribed = sub;
+        pthread_mutex_unlock(&c->srv->clients_lock);
+        *result = json_pack("{s:b}", "subscribed", sub);
+        return true;
+    }
+    return false;
+}
+
+/* Handle one request frame; returns the reply (new ref) or NULL for none. */
+static json_t *handle_frame(client *c, const char *buf, size_t len)
+{
+    vr_rpc_request req;
+    json_t *id = NULL, *result = NULL, *reply;
+    vr_error err = {0};
+    if (vr_rpc_parse_request(buf, len, &req, &id, &err) < 0) {
+        VR_WARN("client %s: bad request: %s", c->addr, err.message);
+        reply = vr_rpc_error(id, &err);
+        json_decref(id);
+        return reply;
+    }
+    json_decref(id);
+    if (!handle_session_method(c, &req, &result)) {
+        const vr_verb *verb = vr_verb_find(req.method);
+        if (!verb)
+            vr_error_set(&err, VR_ERR_NO_METHOD, "unknown method '%s'", req.method);
+        else if (verb->fn(c->srv->agent, req.params, &result, &err) < 0)
+            VR_INFO("client %s: %s failed: %s", c->addr, req.method, err.message);
+    }
+    reply = NULL;
+    if (req.id) /* a request without id is a notification: no reply */
+        reply = err.code ? vr_rpc_error(req.id, &err) : vr_rpc_result(req.id, result);
+    else if (!err.code)
+        json_decref(result);
+    if (err.code && result)
+        json_decref(result);
+    vr_rpc_request_clear(&req);
+    return reply;
+}
+
+static void client_loop(client *c)
+{
+    vr_io io = vr_tls_io(c->tls);
+    for (;;) {
+        char *buf = NULL;
+        size_t len = 0;
+        int rc = vr_frame_read(&io, c->srv->opts.max_frame, &buf, &len);
+        if (rc == -EMSGSIZE || rc == -EBADMSG) {
+            /* The stream cannot be resynchronized: explain, then hang up. */
+            vr_error err;
+            vr_error_set(&err, VR_ERR_INVALID_REQUEST,
+                         rc == -EMSGSIZE ? "frame larger than the %zu byte limit"
+                                         : "empty frame (limit %zu bytes)",
+                         c->srv->opts.max_frame);
+            json_t *reply = vr_rpc_error(NULL, &err);
+            client_send(c, reply);
+            json_decref(reply);
+            VR_WARN("client %s: %s; closing", c->addr, err.message);
+            return;
+        }
+        if (rc < 0) {
+            if (rc != -EPIPE)
+                VR_INFO("client %s: connection ended: %s", c->addr, strerror(-rc));
+            return;
+        }
+        json_t *reply = handle_frame(c, buf, len);
+        free(buf);
+        if (reply) {
+            rc = client_send(c, reply);
+            json_decref(reply);
+            if (rc < 0)
+                return;
+        }
+    }
+}
+
+static void *client_thread(void *arg)
+{
+    client *c = arg;
+    vr_server *s = c->srv;
+    vr_error err = {0};
+    if (vr_tls_accept(s->creds, c->fd, &c->tls, &err) < 0) {
+        VR_WARN("client %s refused: %s", c->addr, err.message);
+    } else {
+        VR_INFO("client %s connected as '%s'", c->addr, c->tls->peer_name);
+        pthread_mutex_lock(&s->clients_lock);
+        c->next = s->clients;
+        s->clients = c;
+        pthread_mutex_unlock(&s->clients_lock);
+        client_loop(c);
+        pthread_mutex_lock(&s->clients_lock);
+        for (client **p = &s->clients; *p; p = &(*p)->next)
+            if (*p == c) {
+                *p = c->next;
+                break;
+            }
+        pthread_mutex_unlock(&s->clients_lock);
+        vr_tls_conn_free(c->tls); /* closes fd */
+    }
+    pthread_mutex_lock(&s->clients_lock);
+    s->nclients--;
+    pthread_mutex_unlock(&s->clients_lock);
+    pthread_mutex_destroy(&c->write_lock);
+    free(c);
+    return NULL;
+}
+
+static void tune_socket(int fd, int timeout_s)
+{
+    struct timeval tv = {.tv_sec = timeout_s};
+    int one = 1, idle = 30, intvl = 10, cnt = 3;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* Keepalive finds peers that vanished without a FIN. */
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
+int vr_server_run(vr_server *s)
+{
+    VR_INFO("listening on %s (mutual TLS)", s->opts.listen);
+    while (!s->stopping) {
+        struct pollfd p = {.fd = s->listen_fd, .events = POLLIN};
+        if (poll(&p, 1, 500) <= 0)
+            continue;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+        if (fd < 0)
+            continue;
+        char host[48] = "?", port[8] = "?";
+        getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port, sizeof(port),
+                    NI_NUMERICHOST | NI_NUMERICSERV);
+        pthread_mutex_lock(&s->clients_lock);
+        bool full = s->nclients >= s->opts.max_clients;
+        if (!full)
+            s->nclients++;
+        pthread_mutex_unlock(&s->clients_lock);
+        if (full) {
+            VR_WARN("client %s:%s refused: %d connections already open", host, port,
+                    s->opts.max_clients);
+            close(fd);
+            continue;
+        }
+        tune_socket(fd, s->opts.io_timeout_s);
+        client *c = calloc(1, sizeof(*c));
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        /* Handlers are shallow; a small stack keeps 100s of clients cheap. */
+        pthread_attr_setstacksize(&attr, 512 * 1024);
+        if (c) {
+            c->srv = s;
+            c->fd = fd;
+            snprintf(c->addr, sizeof(c->addr), "%s:%s", host, port);
+            pthread_mutex_init(&c->write_lock, NULL);
+        }
+        if (!c || pthread_create(&t, &attr, client_thread, c) != 0) {
+            close(fd);
+            free(c);
+            pthread_mutex_lock(&s->clients_lock);
+            s->nclients--;
+            pthread_mutex_unlock(&s->clients_lock);
+        }
+        pthread_attr_destroy(&attr);
+    }
+    return 0;
+}
+
+void vr_server_stop(vr_server *s) { s->stopping = 1; }
+
+void vr_server_free(vr_server *s)
+{
+    if (!s)
+        return;
+    close(s->listen_fd);
+    /* Client threads may still reference s; the process is exiting. */
+}

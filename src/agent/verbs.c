@@ -1,0 +1,15 @@
+#include <string.h>
+
+#include "verbs.h"
+
+static const vr_verb *const tables[] = {vr_host_verbs, vr_vm_lifecycle_verbs,
+                                        vr_vm_device_verbs, vr_vm_stats_verbs};
+
+const vr_verb *vr_verb_find(const char *name)
+{
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+        for (const vr_verb *v = tables[t]; v->name; v++)
+            if (!strcmp(v->name, name))
+                return v;
+    return NULL;
+}

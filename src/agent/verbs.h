@@ -1,0 +1,9 @@
+/* Verb tables, one per file of handlers; verbs.c searches them all. */
+#pragma once
+
+#include "agent.h"
+
+extern const vr_verb vr_host_verbs[];
+extern const vr_verb vr_vm_lifecycle_verbs[];
+extern const vr_verb vr_vm_device_verbs[];
+extern const vr_verb vr_vm_stats_verbs[];

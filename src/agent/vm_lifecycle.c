@@ -1,0 +1,248 @@
+/* VM lifecycle verbs: create, destroy, shutdown, reboot, pause, resume, list. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dominfo.h"
+#include "domxml.h"
+#include "hyp.h"
+#include "jsonx.h"
+#include "log.h"
+#include "verbs.h"
+#include "vmspec.h"
+
+/* Summary of one domain as returned by VM.create and VM.list. */
+static json_t *vm_summary(virDomainPtr dom, bool with_devices)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    int state = 0, reason = 0;
+    virDomainGetUUIDString(dom, uuid);
+    if (virDomainGetState(dom, &state, &reason, 0) < 0)
+        virResetLastError();
+    bool owned = vr_dom_is_owned(dom);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "uuid", uuid, "name", virDomainGetName(dom),
+                          "state", vr_dom_state_name(state), "owned", owned);
+    xmlDocPtr doc;
+    if (with_devices && owned && vr_dom_doc(dom, &doc, NULL) == 0) {
+        json_object_set_new(o, "devices", vr_dom_devices(doc));
+        json_t *type = vr_dom_xpath_strings(doc, "/domain/@type");
+        json_object_set(o, "domain_type", json_array_get(type, 0));
+        json_decref(type);
+        xmlFreeDoc(doc);
+    }
+    return o;
+}
+
+static int vm_create(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    vr_vm_spec *spec = calloc(1, sizeof(*spec));
+    char *xml = NULL;
+    int rc = -1;
+    if (!spec)
+        return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
+    if (vr_vm_spec_parse(a, params, spec, err) < 0)
+        goto out;
+    char log[512];
+    snprintf(log, sizeof(log), "%s/vireo-%s-console.log", a->console_log_dir, spec->uuid);
+    if (vr_domxml_domain(spec, log, &xml, err) < 0)
+        goto out;
+    /* Uniqueness checks and the create itself must not interleave with
+     * another create, or two VMs could claim one name or MAC. */
+    pthread_mutex_lock(&a->lock);
+    virDomainPtr dom = virDomainLookupByName(a->conn, spec->name);
+    if (!dom)
+        dom = virDomainLookupByUUIDString(a->conn, spec->uuid);
+    virResetLastError();
+    if (dom) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        virDomainGetUUIDString(dom, uuid);
+        vr_error_set(err, VR_ERR_VM_EXISTS, "a VM named '%s' (UUID %s) already runs on this host",
+                     virDomainGetName(dom), uuid);
+        virDomainFree(dom);
+        pthread_mutex_unlock(&a->lock);
+        goto out;
+    }
+    for (int i = 0; i < spec->nnics; i++) {
+        char owner[128];
+        if (vr_mac_in_use(a, spec->nics[i].mac, owner, sizeof(owner))) {
+            vr_error_set(err, VR_ERR_CONFLICT, "MAC %s is already used by VM '%s' on this host",
+                         spec->nics[i].mac, owner);
+            pthread_mutex_unlock(&a->lock);
+            goto out;
+        }
+    }
+    dom = virDomainCreateXML(a->conn, xml, 0);
+    pthread_mutex_unlock(&a->lock);
+    if (!dom) {
+        vr_libvirt_error(err, "cannot start VM '%s'", spec->name);
+        goto out;
+    }
+    VR_INFO("VM %s (%s) started, type %s", spec->name, spec->uuid, spec->domain_type);
+    *result = vm_summary(dom, true);
+    virDomainFree(dom);
+    rc = 0;
+out:
+    free(xml);
+    free(spec);
+    return rc;
+}
+
+/* Verbs taking only {"uuid"} and calling one libvirt function. */
+static int simple_op(vr_agent *a, json_t *params, json_t **result, vr_error *err,
+                     int (*op)(virDomainPtr), const char *what)
+{
+    static const char *const keys[] = {"uuid", NULL};
+    virDomainPtr dom;
+    if (vr_json_check_keys(params, "params", keys, err) < 0 || vr_dom_lookup(a, params, &dom, err) < 0)
+        return -1;
+    int rc = op(dom);
+    if (rc < 0)
+        vr_libvirt_error(err, "cannot %s VM %s", what, virDomainGetName(dom));
+    else {
+        VR_INFO("VM %s: %s", virDomainGetName(dom), what);
+        *result = json_object();
+    }
+    virDomainFree(dom);
+    return rc < 0 ? -1 : 0;
+}
+
+static int op_reboot(virDomainPtr d) { return virDomainReboot(d, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN); }
+
+static int vm_destroy(vr_agent *a, json_t *p, json_t **r, vr_error *e)
+{
+    return simple_op(a, p, r, e, virDomainDestroy, "destroy");
+}
+static int vm_pause(vr_agent *a, json_t *p, json_t **r, vr_error *e)
+{
+    return simple_op(a, p, r, e, virDomainSuspend, "pause");
+}
+static int vm_cont(vr_agent *a, json_t *p, json_t **r, vr_error *e)
+{
+    return simple_op(a, p, r, e, virDomainResume, "resume");
+}
+static int vm_reboot(vr_agent *a, json_t *p, json_t **r, vr_error *e)
+{
+    return simple_op(a, p, r, e, op_reboot, "reboot");
+}
+
+/* After an ACPI shutdown request, wait for the guest; destroy it if it is
+ * still the same running domain when the timeout expires. */
+struct shutdown_watch {
+    virDomainPtr dom;
+    int id;
+    long long timeout_s;
+};
+
+static void *shutdown_watcher(void *arg)
+{
+    struct shutdown_watch *w = arg;
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += w->timeout_s;
+    for (;;) {
+        int state = 0;
+        /* A domain that stopped is gone (transient) or shut off. */
+        if (virDomainGetState(w->dom, &state, NULL, 0) < 0 || state == VIR_DOMAIN_SHUTOFF ||
+            virDomainGetID(w->dom) != (unsigned)w->id) {
+            virResetLastError();
+            break;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec >= end.tv_sec) {
+            VR_WARN("VM %s did not power off within %llds; destroying it",
+                    virDomainGetName(w->dom), w->timeout_s);
+            if (virDomainDestroy(w->dom) < 0)
+                virResetLastError();
+            break;
+        }
+        usleep(200 * 1000);
+    }
+    virDomainFree(w->dom);
+    free(w);
+    return NULL;
+}
+
+static int vm_shutdown(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const keys[] = {"uuid", "timeout_s", "force", NULL};
+    long long timeout = 60;
+    bool force = true;
+    virDomainPtr dom;
+    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+        vr_json_int(params, "params", "timeout_s", false, 1, 3600, &timeout, err) < 0 ||
+        vr_json_bool(params, "params", "force", false, &force, err) < 0 ||
+        vr_dom_lookup(a, params, &dom, err) < 0)
+        return -1;
+    if (virDomainShutdownFlags(dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) < 0) {
+        vr_libvirt_error(err, "cannot shut down VM %s", virDomainGetName(dom));
+        virDomainFree(dom);
+        return -1;
+    }
+    VR_INFO("VM %s: ACPI shutdown requested (timeout %llds%s)", virDomainGetName(dom), timeout,
+            force ? ", then destroy" : "");
+    if (force) {
+        struct shutdown_watch *w = calloc(1, sizeof(*w));
+        pthread_t t;
+        if (w) {
+            w->dom = dom;
+            w->id = (int)virDomainGetID(dom);
+            w->timeout_s = timeout;
+            if (pthread_create(&t, NULL, shutdown_watcher, w) == 0) {
+                pthread_detach(t);
+                dom = NULL;
+            } else {
+                free(w);
+            }
+        }
+    }
+    if (dom)
+        virDomainFree(dom);
+    *result = json_pack("{s:I, s:b}", "timeout_s", (json_int_t)timeout, "force", force);
+    return 0;
+}
+
+static int vm_list(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const keys[] = {"full", NULL};
+    bool full = false;
+    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+        vr_json_bool(params, "params", "full", false, &full, err) < 0)
+        return -1;
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(a->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    if (n < 0)
+        return vr_libvirt_error(err, "cannot list domains");
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++) {
+        json_array_append_new(list, vm_summary(doms[i], full));
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    *result = json_pack("{s:o}", "vms", list);
+    return 0;
+}
+
+/* Spec, state and assigned device addresses of one VM. */
+static int vm_get(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const keys[] = {"uuid", NULL};
+    virDomainPtr dom;
+    if (vr_json_check_keys(params, "params", keys, err) < 0 || vr_dom_lookup(a, params, &dom, err) < 0)
+        return -1;
+    json_t *o = vm_summary(dom, true);
+    json_t *spec = vr_dom_spec(dom);
+    json_object_set_new(o, "spec", spec ? spec : json_null());
+    virDomainFree(dom);
+    *result = o;
+    return 0;
+}
+
+const vr_verb vr_vm_lifecycle_verbs[] = {
+    {"VM.create", vm_create},   {"VM.destroy", vm_destroy}, {"VM.shutdown", vm_shutdown},
+    {"VM.reboot", vm_reboot},   {"VM.pause", vm_pause},     {"VM.cont", vm_cont},
+    {"VM.list", vm_list},       {"VM.get", vm_get},         {NULL, NULL},
+};

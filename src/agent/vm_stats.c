@@ -1,0 +1,180 @@
+/* VM statistics and console verbs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dominfo.h"
+#include "hyp.h"
+#include "jsonx.h"
+#include "verbs.h"
+#include "vmspec.h"
+
+static json_t *param_value(const virTypedParameter *p)
+{
+    switch (p->type) {
+    case VIR_TYPED_PARAM_INT: return json_integer(p->value.i);
+    case VIR_TYPED_PARAM_UINT: return json_integer(p->value.ui);
+    case VIR_TYPED_PARAM_LLONG: return json_integer(p->value.l);
+    case VIR_TYPED_PARAM_ULLONG: return json_integer((json_int_t)p->value.ul);
+    case VIR_TYPED_PARAM_DOUBLE: return json_real(p->value.d);
+    case VIR_TYPED_PARAM_BOOLEAN: return json_boolean(p->value.b);
+    case VIR_TYPED_PARAM_STRING: return json_string(p->value.s);
+    default: return json_null();
+    }
+}
+
+/* libvirt reports "block.1.rd.bytes"; group them into arrays of objects:
+ * disks[1]["rd.bytes"]. Other keys go to `flat` as they are. */
+static void group_stat(json_t *flat, json_t *disks, json_t *nics, json_t *vcpus,
+                       const char *field, json_t *val)
+{
+    const char *prefixes[] = {"block.", "net.", "vcpu."};
+    json_t *arrays[] = {disks, nics, vcpus};
+    for (int k = 0; k < 3; k++) {
+        size_t pl = strlen(prefixes[k]);
+        if (strncmp(field, prefixes[k], pl) != 0)
+            continue;
+        char *end;
+        long idx = strtol(field + pl, &end, 10);
+        if (end == field + pl || *end != '.' || idx < 0 || idx > 1024)
+            break; /* "block.count" and friends */
+        while (json_array_size(arrays[k]) <= (size_t)idx)
+            json_array_append_new(arrays[k], json_object());
+        json_object_set_new(json_array_get(arrays[k], (size_t)idx), end + 1, val);
+        return;
+    }
+    json_object_set_new(flat, field, val);
+}
+
+static int vm_get_stats(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const keys[] = {"uuid", NULL};
+    virDomainPtr dom;
+    if (vr_json_check_keys(params, "params", keys, err) < 0 || vr_dom_lookup(a, params, &dom, err) < 0)
+        return -1;
+    virDomainPtr doms[] = {dom, NULL};
+    virDomainStatsRecordPtr *recs = NULL;
+    unsigned types = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL |
+                     VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU |
+                     VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK;
+    int n = virDomainListGetStats(doms, types, &recs, 0);
+    if (n < 1) {
+        vr_libvirt_error(err, "cannot read statistics of VM %s", virDomainGetName(dom));
+        virDomainFree(dom);
+        return -1;
+    }
+    json_t *flat = json_object(), *disks = json_array(), *nics = json_array(), *vcpus = json_array();
+    for (int i = 0; i < recs[0]->nparams; i++)
+        group_stat(flat, disks, nics, vcpus, recs[0]->params[i].field, param_value(&recs[0]->params[i]));
+    virDomainStatsRecordListFree(recs);
+    int state = (int)json_integer_value(json_object_get(flat, "state.state"));
+    json_t *o = json_pack("{s:s, s:O, s:O, s:O, s:{s:O, s:O, s:O, s:O, s:O, s:O}, s:o, s:o, s:o}",
+        "state", vr_dom_state_name(state),
+        "cpu_time_ns", json_object_get(flat, "cpu.time") ?: json_null(),
+        "vcpus_current", json_object_get(flat, "vcpu.current") ?: json_null(),
+        "vcpus_max", json_object_get(flat, "vcpu.maximum") ?: json_null(),
+        "balloon",
+        "current_kib", json_object_get(flat, "balloon.current") ?: json_null(),
+        "maximum_kib", json_object_get(flat, "balloon.maximum") ?: json_null(),
+        "rss_kib", json_object_get(flat, "balloon.rss") ?: json_null(),
+        "available_kib", json_object_get(flat, "balloon.available") ?: json_null(),
+        "usable_kib", json_object_get(flat, "balloon.usable") ?: json_null(),
+        "unused_kib", json_object_get(flat, "balloon.unused") ?: json_null(),
+        "disks", disks, "nics", nics, "vcpus", vcpus);
+    json_decref(flat);
+    virDomainFree(dom);
+    *result = o;
+    return 0;
+}
+
+/* The console log is named after the UUID so it can be read even after the
+ * VM stopped and libvirt forgot it. */
+static int vm_console_log(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const keys[] = {"uuid", "max_bytes", NULL};
+    const char *uuid;
+    long long max = 65536;
+    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+        vr_json_str(params, "params", "uuid", true, &uuid, err) < 0 ||
+        vr_json_int(params, "params", "max_bytes", false, 1, 1024 * 1024, &max, err) < 0)
+        return -1;
+    if (!vr_valid_uuid(uuid))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "uuid '%s' is not a valid UUID", uuid);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/vireo-%s-console.log", a->console_log_dir, uuid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return vr_error_set(err, errno == ENOENT ? VR_ERR_NO_VM : VR_ERR_IO,
+                            "no console log for VM %s: %s", uuid, strerror(errno));
+    struct stat st;
+    fstat(fd, &st);
+    off_t off = st.st_size > max ? st.st_size - max : 0;
+    char *buf = malloc((size_t)max + 1);
+    ssize_t got = buf ? pread(fd, buf, (size_t)max, off) : -1;
+    close(fd);
+    if (got < 0) {
+        free(buf);
+        return vr_error_set(err, VR_ERR_IO, "cannot read console log of VM %s", uuid);
+    }
+    /* Serial output is not guaranteed UTF-8: replace what JSON can't carry. */
+    for (ssize_t i = 0; i < got; i++)
+        if ((unsigned char)buf[i] >= 0x80 || (buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\t'))
+            buf[i] = buf[i] == '\r' ? '\r' : '?';
+    *result = json_pack("{s:s%, s:I, s:I}", "text", buf, (size_t)got, "offset", (json_int_t)off,
+                        "size", (json_int_t)st.st_size);
+    free(buf);
+    return 0;
+}
+
+/* Type text into the VM's serial console. */
+static int vm_send_console(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const keys[] = {"uuid", "text", NULL};
+    const char *text;
+    virDomainPtr dom;
+    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+        vr_json_str(params, "params", "text", true, &text, err) < 0)
+        return -1;
+    size_t len = strlen(text);
+    if (len == 0 || len > 4096)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.text must be 1-4096 bytes");
+    if (vr_dom_lookup(a, params, &dom, err) < 0)
+        return -1;
+    virStreamPtr st = virStreamNew(a->conn, 0);
+    int rc = -1;
+    if (!st || virDomainOpenConsole(dom, NULL, st, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
+        vr_libvirt_error(err, "cannot open the console of VM %s", virDomainGetName(dom));
+        goto out;
+    }
+    size_t done = 0;
+    while (done < len) {
+        int n = virStreamSend(st, text + done, len - done);
+        if (n < 0) {
+            vr_libvirt_error(err, "cannot write to the console of VM %s", virDomainGetName(dom));
+            goto out;
+        }
+        done += (size_t)n;
+    }
+    rc = 0;
+    *result = json_pack("{s:I}", "bytes", (json_int_t)len);
+out:
+    if (st) {
+        /* Abort, not finish: we never read the console's output side. */
+        virStreamAbort(st);
+        virStreamFree(st);
+    }
+    virResetLastError();
+    virDomainFree(dom);
+    return rc;
+}
+
+const vr_verb vr_vm_stats_verbs[] = {
+    {"VM.getStats", vm_get_stats},
+    {"VM.getConsoleLog", vm_console_log},
+    {"VM.sendConsole", vm_send_console},
+    {NULL, NULL},
+};

@@ -1,0 +1,418 @@
+#include "vmspec.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <uuid/uuid.h>
+
+#include "jsonx.h"
+
+const char *const vr_iotune_names[VR_IOTUNE_N] = {
+    "total_bytes_sec", "read_bytes_sec", "write_bytes_sec",
+    "total_iops_sec", "read_iops_sec", "write_iops_sec"};
+
+/* Names end up in libvirt, file names and logs: keep them boring. */
+bool vr_valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || !isalnum((unsigned char)s[0]))
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+            return false;
+    return true;
+}
+
+bool vr_valid_uuid(const char *s)
+{
+    uuid_t u;
+    return strlen(s) == 36 && uuid_parse(s, u) == 0;
+}
+
+bool vr_valid_mac(const char *s)
+{
+    if (strlen(s) != 17)
+        return false;
+    for (int i = 0; i < 17; i++) {
+        if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    unsigned first = 0;
+    sscanf(s, "%2x", &first);
+    return (first & 1) == 0; /* a multicast MAC cannot be a NIC's address */
+}
+
+bool vr_valid_path(const char *s)
+{
+    if (s[0] != '/' || strlen(s) > 1024)
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
+void vr_random_mac(char out[18])
+{
+    unsigned char b[3] = {0};
+    if (getrandom(b, sizeof(b), 0) != sizeof(b))
+        b[0] = b[1] = b[2] = 0; /* never fails for 3 bytes after boot */
+    snprintf(out, 18, "52:54:00:%02x:%02x:%02x", b[0], b[1], b[2]);
+}
+
+/* Address members follow libvirt's <address> attributes. */
+static int address_parse(json_t *obj, const char *where, json_t **out, vr_error *err)
+{
+    static const char *const keys[] = {"type", "domain", "bus", "slot", "function",
+                                       "controller", "target", "unit", NULL};
+    static const char *const types[] = {"pci", "drive", NULL};
+    json_t *addr = NULL;
+    if (vr_json_obj(obj, where, "address", false, &addr, err) < 0)
+        return -1;
+    if (!addr)
+        return 0;
+    if (vr_json_check_keys(addr, where, keys, err) < 0)
+        return -1;
+    const char *key;
+    json_t *v;
+    json_object_foreach(addr, key, v) {
+        if (!json_is_string(v))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.address.%s must be a string",
+                                where, key);
+        const char *s = json_string_value(v);
+        if (!strcmp(key, "type")) {
+            if (!vr_str_in(s, types))
+                return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                    "%s.address.type must be 'pci' or 'drive'", where);
+            continue;
+        }
+        const char *p = s + (strncmp(s, "0x", 2) == 0 ? 2 : 0);
+        if (!*p || strlen(p) > 8 || strspn(p, "0123456789abcdefABCDEF") != strlen(p))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                "%s.address.%s must be a number like '0x05'", where, key);
+    }
+    if (!json_object_get(addr, "type"))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.address.type is required", where);
+    *out = addr;
+    return 0;
+}
+
+int vr_disk_parse(json_t *obj, const char *where, vr_disk *d, vr_error *err)
+{
+    static const char *const keys[] = {"path", "format", "bus", "device", "cache", "io",
+                                       "readonly", "serial", "target", "iotune", "address",
+                                       NULL};
+    static const char *const formats[] = {"raw", "qcow2", NULL};
+    static const char *const buses[] = {"virtio", "virtio-scsi", "sata", "ide", NULL};
+    static const char *const devices[] = {"disk", "cdrom", NULL};
+    static const char *const caches[] = {"none", "writethrough", "writeback",
+                                         "directsync", "unsafe", NULL};
+    static const char *const ios[] = {"threads", "native", NULL};
+    memset(d, 0, sizeof(*d));
+    d->format = "raw";
+    d->bus = "virtio";
+    d->device = "disk";
+    d->cache = "none"; /* required for safe live migration */
+    d->io = "threads";
+    const char *target = NULL;
+    json_t *iotune = NULL;
+    if (!json_is_object(obj))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s must be an object", where);
+    if (vr_json_check_keys(obj, where, keys, err) < 0 ||
+        vr_json_str(obj, where, "path", true, &d->path, err) < 0 ||
+        vr_json_str(obj, where, "format", false, &d->format, err) < 0 ||
+        vr_json_str(obj, where, "bus", false, &d->bus, err) < 0 ||
+        vr_json_str(obj, where, "device", false, &d->device, err) < 0 ||
+        vr_json_str(obj, where, "cache", false, &d->cache, err) < 0 ||
+        vr_json_str(obj, where, "io", false, &d->io, err) < 0 ||
+        vr_json_bool(obj, where, "readonly", false, &d->readonly, err) < 0 ||
+        vr_json_str(obj, where, "serial", false, &d->serial, err) < 0 ||
+        vr_json_str(obj, where, "target", false, &target, err) < 0 ||
+        vr_json_obj(obj, where, "iotune", false, &iotune, err) < 0 ||
+        address_parse(obj, where, &d->address, err) < 0)
+        return -1;
+    if (!vr_valid_path(d->path))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "%s.path must be an absolute path without control characters", where);
+    if (!vr_str_in(d->format, formats))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.format must be raw or qcow2", where);
+    if (!vr_str_in(d->bus, buses))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "%s.bus must be virtio, virtio-scsi, sata or ide", where);
+    if (!vr_str_in(d->device, devices))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.device must be disk or cdrom", where);
+    if (!vr_str_in(d->cache, caches))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.cache is not a known cache mode", where);
+    if (!vr_str_in(d->io, ios))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.io must be threads or native", where);
+    if (!strcmp(d->device, "cdrom")) {
+        if (!strcmp(d->bus, "virtio"))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                "%s: a cdrom needs bus ide, sata or virtio-scsi", where);
+        d->readonly = true;
+    }
+    if (!strcmp(d->io, "native") && strcmp(d->cache, "none") && strcmp(d->cache, "directsync"))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "%s: io 'native' requires cache 'none' or 'directsync'", where);
+    if (d->serial && (strlen(d->serial) > 20 ||
+                      strspn(d->serial, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(d->serial)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "%s.serial must be at most 20 letters, digits, '-' or '_'", where);
+    if (target) {
+        if (strlen(target) < 3 || strlen(target) > 6 ||
+            strspn(target, "abcdefghijklmnopqrstuvwxyz") != strlen(target))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.target must look like 'vdb'", where);
+        snprintf(d->target, sizeof(d->target), "%s", target);
+    }
+    if (iotune) {
+        if (vr_json_check_keys(iotune, where, vr_iotune_names, err) < 0)
+            return -1;
+        for (int i = 0; i < VR_IOTUNE_N; i++)
+            if (vr_json_int(iotune, where, vr_iotune_names[i], false, 0, (1LL << 50),
+                            &d->iotune[i], err) < 0)
+                return -1;
+        if ((d->iotune[VR_IOTUNE_TOTAL_BYTES] &&
+             (d->iotune[VR_IOTUNE_READ_BYTES] || d->iotune[VR_IOTUNE_WRITE_BYTES])) ||
+            (d->iotune[VR_IOTUNE_TOTAL_IOPS] &&
+             (d->iotune[VR_IOTUNE_READ_IOPS] || d->iotune[VR_IOTUNE_WRITE_IOPS])))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                "%s.iotune: a total limit excludes read/write limits", where);
+        d->has_iotune = true;
+    }
+    return 0;
+}
+
+int vr_disk_assign_target(vr_disk *d, const char *const *used, int nused, vr_error *err)
+{
+    const char *prefix = !strcmp(d->bus, "virtio") ? "vd" : !strcmp(d->bus, "ide") ? "hd" : "sd";
+    if (d->target[0]) {
+        if (strncmp(d->target, prefix, 2) != 0)
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                "disk target '%s' does not match bus %s (expected %s*)",
+                                d->target, d->bus, prefix);
+        for (int i = 0; i < nused; i++)
+            if (!strcmp(used[i], d->target))
+                return vr_error_set(err, VR_ERR_CONFLICT, "disk target '%s' is already used",
+                                    d->target);
+        return 0;
+    }
+    for (int c = 0; c < 26; c++) {
+        char name[16];
+        snprintf(name, sizeof(name), "%s%c", prefix, 'a' + c);
+        bool taken = false;
+        for (int i = 0; i < nused && !taken; i++)
+            taken = !strcmp(used[i], name);
+        if (!taken) {
+            snprintf(d->target, sizeof(d->target), "%s", name);
+            return 0;
+        }
+    }
+    return vr_error_set(err, VR_ERR_LIMIT, "no free disk target left for bus %s", d->bus);
+}
+
+int vr_nic_parse(json_t *obj, const char *where, vr_nic *n, vr_error *err)
+{
+    static const char *const keys[] = {"mac", "model", "bridge", "address", NULL};
+    static const char *const models[] = {"virtio", "e1000", "rtl8139", NULL};
+    memset(n, 0, sizeof(*n));
+    n->model = "virtio";
+    const char *mac = NULL;
+    if (!json_is_object(obj))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s must be an object", where);
+    if (vr_json_check_keys(obj, where, keys, err) < 0 ||
+        vr_json_str(obj, where, "mac", false, &mac, err) < 0 ||
+        vr_json_str(obj, where, "model", false, &n->model, err) < 0 ||
+        vr_json_str(obj, where, "bridge", false, &n->bridge, err) < 0 ||
+        address_parse(obj, where, &n->address, err) < 0)
+        return -1;
+    if (!vr_str_in(n->model, models))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "%s.model must be virtio, e1000 or rtl8139", where);
+    if (n->bridge && (!*n->bridge || strlen(n->bridge) > 15 ||
+                      strspn(n->bridge, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(n->bridge)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.bridge is not a valid interface name",
+                            where);
+    if (mac) {
+        if (!vr_valid_mac(mac))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                "%s.mac '%s' is not a unicast MAC like 52:54:00:12:34:56", where, mac);
+        for (int i = 0; i < 17; i++)
+            n->mac[i] = (char)tolower((unsigned char)mac[i]);
+    } else {
+        vr_random_mac(n->mac);
+    }
+    return 0;
+}
+
+static int boot_parse(json_t *params, vr_vm_spec *s, vr_error *err)
+{
+    static const char *const keys[] = {"kernel", "initrd", "cmdline", "order", NULL};
+    static const char *const devs[] = {"hd", "cdrom", "network", NULL};
+    json_t *boot = NULL, *order = NULL;
+    if (vr_json_obj(params, "params", "boot", false, &boot, err) < 0)
+        return -1;
+    if (!boot)
+        return 0;
+    if (vr_json_check_keys(boot, "boot", keys, err) < 0 ||
+        vr_json_str(boot, "boot", "kernel", false, &s->kernel, err) < 0 ||
+        vr_json_str(boot, "boot", "initrd", false, &s->initrd, err) < 0 ||
+        vr_json_str(boot, "boot", "cmdline", false, &s->cmdline, err) < 0 ||
+        vr_json_arr(boot, "boot", "order", false, &order, err) < 0)
+        return -1;
+    if ((s->kernel && !vr_valid_path(s->kernel)) || (s->initrd && !vr_valid_path(s->initrd)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.kernel/initrd must be absolute paths");
+    if ((s->initrd || s->cmdline) && !s->kernel)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.initrd/cmdline need boot.kernel");
+    if (s->cmdline && strlen(s->cmdline) > 2048)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.cmdline is longer than 2048 bytes");
+    if (order) {
+        size_t i;
+        json_t *v;
+        if (json_array_size(order) > 3)
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.order has at most 3 entries");
+        json_array_foreach(order, i, v) {
+            if (!json_is_string(v) || !vr_str_in(json_string_value(v), devs))
+                return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                    "boot.order entries must be hd, cdrom or network");
+            s->boot_order[s->nboot++] = json_string_value(v);
+        }
+    }
+    return 0;
+}
+
+static int devices_parse(json_t *params, vr_vm_spec *s, vr_error *err)
+{
+    json_t *disks = NULL, *nics = NULL, *v;
+    size_t i;
+    char where[32];
+    if (vr_json_arr(params, "params", "disks", false, &disks, err) < 0 ||
+        vr_json_arr(params, "params", "nics", false, &nics, err) < 0)
+        return -1;
+    if (disks && json_array_size(disks) > VR_MAX_STORAGE)
+        return vr_error_set(err, VR_ERR_LIMIT, "a VM can have at most %d storage devices",
+                            VR_MAX_STORAGE);
+    if (nics && json_array_size(nics) > VR_MAX_NICS)
+        return vr_error_set(err, VR_ERR_LIMIT, "a VM can have at most %d NICs", VR_MAX_NICS);
+    const char *used[VR_MAX_STORAGE];
+    int nide = 0;
+    json_array_foreach(disks, i, v) {
+        snprintf(where, sizeof(where), "disks[%zu]", i);
+        vr_disk *d = &s->disks[s->ndisks];
+        if (vr_disk_parse(v, where, d, err) < 0 || vr_disk_assign_target(d, used, s->ndisks, err) < 0)
+            return -1;
+        used[s->ndisks++] = d->target;
+        if (!strcmp(d->bus, "ide") && ++nide > VR_MAX_IDE)
+            return vr_error_set(err, VR_ERR_LIMIT, "a VM can have at most %d IDE devices", VR_MAX_IDE);
+    }
+    json_array_foreach(nics, i, v) {
+        snprintf(where, sizeof(where), "nics[%zu]", i);
+        if (vr_nic_parse(v, where, &s->nics[s->nnics], err) < 0)
+            return -1;
+        for (int j = 0; j < s->nnics; j++)
+            if (!strcmp(s->nics[j].mac, s->nics[s->nnics].mac))
+                return vr_error_set(err, VR_ERR_CONFLICT, "MAC %s is given twice", s->nics[j].mac);
+        s->nnics++;
+    }
+    return 0;
+}
+
+int vr_vm_spec_pci_count(const vr_vm_spec *s)
+{
+    int n = s->nnics + s->balloon + s->rng + s->guest_agent + (s->vnc ? 1 : 0);
+    bool scsi = false, sata = false;
+    for (int i = 0; i < s->ndisks; i++) {
+        n += !strcmp(s->disks[i].bus, "virtio");
+        scsi |= !strcmp(s->disks[i].bus, "virtio-scsi");
+        sata |= !strcmp(s->disks[i].bus, "sata");
+    }
+    return n + scsi + sata;
+}
+
+int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
+{
+    static const char *const keys[] = {
+        "name", "uuid", "memory_mib", "max_memory_mib", "vcpus", "max_vcpus", "cpu_model",
+        "machine", "domain_type", "boot", "disks", "nics", "serial_console", "vnc", "balloon",
+        "rng", "guest_agent", NULL};
+    static const char *const types[] = {"kvm", "qemu", NULL};
+    memset(s, 0, sizeof(*s));
+    s->json = params;
+    s->serial_console = s->balloon = true;
+    s->vcpus = 1;
+    const char *uuid = NULL;
+    json_t *vnc = NULL;
+    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+        vr_json_str(params, "params", "name", true, &s->name, err) < 0 ||
+        vr_json_str(params, "params", "uuid", false, &uuid, err) < 0 ||
+        vr_json_int(params, "params", "memory_mib", true, 16, 4 * 1024 * 1024, &s->memory_mib, err) < 0 ||
+        vr_json_int(params, "params", "max_memory_mib", false, 16, 4 * 1024 * 1024, &s->max_memory_mib, err) < 0 ||
+        vr_json_int(params, "params", "vcpus", false, 1, 4096, &s->vcpus, err) < 0 ||
+        vr_json_int(params, "params", "max_vcpus", false, 1, 4096, &s->max_vcpus, err) < 0 ||
+        vr_json_str(params, "params", "cpu_model", false, &s->cpu_model, err) < 0 ||
+        vr_json_str(params, "params", "machine", false, &s->machine, err) < 0 ||
+        vr_json_str(params, "params", "domain_type", false, &s->domain_type, err) < 0 ||
+        vr_json_bool(params, "params", "serial_console", false, &s->serial_console, err) < 0 ||
+        vr_json_bool(params, "params", "balloon", false, &s->balloon, err) < 0 ||
+        vr_json_bool(params, "params", "rng", false, &s->rng, err) < 0 ||
+        vr_json_bool(params, "params", "guest_agent", false, &s->guest_agent, err) < 0 ||
+        boot_parse(params, s, err) < 0 || devices_parse(params, s, err) < 0)
+        return -1;
+    if (!vr_valid_name(s->name))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "name must be 1-64 letters, digits, '.', '-' or '_', starting with a letter or digit");
+    if (uuid) {
+        if (!vr_valid_uuid(uuid))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "uuid '%s' is not a valid UUID", uuid);
+        snprintf(s->uuid, sizeof(s->uuid), "%s", uuid);
+    } else {
+        uuid_t u;
+        uuid_generate_random(u);
+        uuid_unparse_lower(u, s->uuid);
+    }
+    json_t *v = json_object_get(params, "vnc");
+    if (v && json_is_boolean(v)) {
+        s->vnc = json_is_true(v);
+    } else if (v && !json_is_null(v)) {
+        static const char *const vkeys[] = {"listen", NULL};
+        if (vr_json_obj(params, "params", "vnc", false, &vnc, err) < 0 ||
+            vr_json_check_keys(vnc, "vnc", vkeys, err) < 0 ||
+            vr_json_str(vnc, "vnc", "listen", false, &s->vnc_listen, err) < 0)
+            return -1;
+        s->vnc = true;
+    }
+    if (s->vnc_listen && strspn(s->vnc_listen, "0123456789abcdef.:") != strlen(s->vnc_listen))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "vnc.listen must be an IP address");
+    if (!s->max_memory_mib)
+        s->max_memory_mib = s->memory_mib;
+    if (s->max_memory_mib < s->memory_mib)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "max_memory_mib is below memory_mib");
+    if (!s->max_vcpus)
+        s->max_vcpus = s->vcpus;
+    if (s->max_vcpus < s->vcpus)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "max_vcpus is below vcpus");
+    if (s->max_vcpus > a->max_vcpus)
+        return vr_error_set(err, VR_ERR_LIMIT, "%lld vCPUs requested; this host allows at most %d",
+                            s->max_vcpus, a->max_vcpus);
+    if (s->domain_type && !vr_str_in(s->domain_type, types))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "domain_type must be kvm or qemu");
+    if (s->domain_type && !strcmp(s->domain_type, "kvm") && a->mode != VR_VIRT_KVM)
+        return vr_error_set(err, VR_ERR_UNSUPPORTED,
+                            "domain type kvm requested but this host has no hardware virtualization (mode %s)",
+                            a->mode == VR_VIRT_TCG ? "tcg" : "kvm-emulated");
+    if (!s->domain_type)
+        s->domain_type = a->default_domain_type;
+    if (s->cpu_model && (!*s->cpu_model || strlen(s->cpu_model) > 64 ||
+                         strspn(s->cpu_model, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(s->cpu_model)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "cpu_model is not a valid CPU model name");
+    if (s->machine && (!*s->machine || strlen(s->machine) > 64 ||
+                       strspn(s->machine, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(s->machine)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "machine is not a valid machine type");
+    int pci = vr_vm_spec_pci_count(s);
+    if (pci > VR_MAX_PCI)
+        return vr_error_set(err, VR_ERR_LIMIT, "the VM needs %d PCI devices; at most %d are allowed",
+                            pci, VR_MAX_PCI);
+    if (!s->kernel && s->ndisks == 0)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "nothing to boot: give boot.kernel or a disk");
+    return 0;
+}

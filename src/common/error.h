@@ -1,0 +1,35 @@
+/* Typed errors carried from the place a failure is detected up to the RPC
+ * reply: a JSON-RPC error code plus a human message naming what failed. */
+#pragma once
+
+#include <stddef.h>
+
+/* JSON-RPC 2.0 standard codes. */
+#define VR_ERR_PARSE -32700
+#define VR_ERR_INVALID_REQUEST -32600
+#define VR_ERR_NO_METHOD -32601
+#define VR_ERR_INVALID_PARAMS -32602
+#define VR_ERR_INTERNAL -32603
+/* Vireo codes (documented in docs/agent-api.md). */
+#define VR_ERR_LIBVIRT -32000     /* libvirt refused or failed */
+#define VR_ERR_NO_VM -32001       /* no such VM */
+#define VR_ERR_VM_EXISTS -32002   /* name or UUID already in use */
+#define VR_ERR_LIMIT -32003       /* a hypervisor limit would be exceeded */
+#define VR_ERR_CONFLICT -32004    /* resource used by another VM (MAC...) */
+#define VR_ERR_UNSUPPORTED -32005 /* host cannot do this (e.g. kvm without hw) */
+#define VR_ERR_BAD_STATE -32006   /* VM is not in a state allowing this */
+#define VR_ERR_NOT_OWNED -32007   /* domain exists but is not managed by Vireo */
+#define VR_ERR_IO -32008          /* transport / file error */
+
+typedef struct vr_error {
+    int code;          /* one of VR_ERR_*; 0 when no error was set */
+    char message[512]; /* human readable, names the object concerned */
+} vr_error;
+
+/* Record an error (printf-style). Always returns -1 so callers can write
+ * `return vr_error_set(err, ...)`. err may be NULL. */
+int vr_error_set(vr_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Clear err back to "no error". */
+void vr_error_clear(vr_error *err);

@@ -1,0 +1,32 @@
+/* JSON-RPC 2.0 message helpers (requests, responses, notifications). */
+#pragma once
+
+#include <jansson.h>
+
+#include "error.h"
+
+/* A parsed request. `root` owns everything; id/params borrow from it. */
+typedef struct vr_rpc_request {
+    json_t *root;
+    const char *method;
+    json_t *params; /* object; an empty object when absent */
+    json_t *id;     /* NULL for a notification */
+} vr_rpc_request;
+
+/* Parse and validate one request frame. On failure err is set and, if an id
+ * could be recovered, *id_out holds a new reference to it (else NULL). */
+int vr_rpc_parse_request(const char *buf, size_t len, vr_rpc_request *req,
+                         json_t **id_out, vr_error *err);
+void vr_rpc_request_clear(vr_rpc_request *req);
+
+/* Build a response (new reference). `result` is stolen; `id` is borrowed. */
+json_t *vr_rpc_result(json_t *id, json_t *result);
+/* Build an error response (new reference); id may be NULL (→ null). */
+json_t *vr_rpc_error(json_t *id, const vr_error *err);
+/* Build a notification (new reference); `params` is stolen. */
+json_t *vr_rpc_notification(const char *method, json_t *params);
+/* Build a request (new reference); `params` is stolen, may be NULL. */
+json_t *vr_rpc_new_request(const char *method, json_t *params, long long id);
+
+/* Serialize compactly; caller frees. NULL on failure. */
+char *vr_json_dump(const json_t *msg);

@@ -1,0 +1,30 @@
+/* Strict accessors for JSON parameters: a wrong type, a missing required
+ * member or an unknown member is an error naming the offending path. */
+#pragma once
+
+#include <stdbool.h>
+#include <jansson.h>
+
+#include "error.h"
+
+/* Fail if obj (named `where` in messages) has a member not in the
+ * NULL-terminated `allowed` list. */
+int vr_json_check_keys(json_t *obj, const char *where, const char *const *allowed,
+                       vr_error *err);
+
+/* Each getter: if the member is absent, returns 0 and leaves *out alone when
+ * !required, else fails. Present with a wrong type or out of range: fails. */
+int vr_json_str(json_t *obj, const char *where, const char *key, bool required,
+                const char **out, vr_error *err);
+int vr_json_int(json_t *obj, const char *where, const char *key, bool required,
+                long long min, long long max, long long *out, vr_error *err);
+int vr_json_bool(json_t *obj, const char *where, const char *key, bool required,
+                 bool *out, vr_error *err);
+/* Object or array members; *out is borrowed. */
+int vr_json_obj(json_t *obj, const char *where, const char *key, bool required,
+                json_t **out, vr_error *err);
+int vr_json_arr(json_t *obj, const char *where, const char *key, bool required,
+                json_t **out, vr_error *err);
+
+/* Returns true if s is one of the NULL-terminated choices. */
+bool vr_str_in(const char *s, const char *const *choices);

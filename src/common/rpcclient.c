@@ -1,0 +1,100 @@
+#include "rpcclient.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+#include "jsonrpc.h"
+
+struct vr_rpc_client {
+    vr_tls_conn *conn;
+    long long next_id;
+};
+
+int vr_rpc_client_new(vr_tls_creds *creds, const char *host, int port,
+                      vr_rpc_client **out, vr_error *err)
+{
+    vr_rpc_client *c = calloc(1, sizeof(*c));
+    if (!c)
+        return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
+    if (vr_tls_dial(creds, host, port, &c->conn, err) < 0) {
+        free(c);
+        return -1;
+    }
+    c->next_id = 1;
+    *out = c;
+    return 0;
+}
+
+void vr_rpc_client_free(vr_rpc_client *c)
+{
+    if (!c)
+        return;
+    vr_tls_conn_free(c->conn);
+    free(c);
+}
+
+static int read_message(vr_rpc_client *c, json_t **msg, vr_error *err)
+{
+    vr_io io = vr_tls_io(c->conn);
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = vr_frame_read(&io, 64 * 1024 * 1024, &buf, &len);
+    if (rc < 0)
+        return vr_error_set(err, VR_ERR_IO, "connection to agent lost: %s", strerror(-rc));
+    json_error_t jerr;
+    *msg = json_loadb(buf, len, 0, &jerr);
+    free(buf);
+    if (!*msg || !json_is_object(*msg)) {
+        json_decref(*msg);
+        return vr_error_set(err, VR_ERR_PARSE, "agent sent malformed JSON: %s", jerr.text);
+    }
+    return 0;
+}
+
+int vr_rpc_call(vr_rpc_client *c, const char *method, json_t *params,
+                json_t **result, vr_error *err)
+{
+    long long id = c->next_id++;
+    json_t *req = vr_rpc_new_request(method, params, id);
+    char *text = vr_json_dump(req);
+    json_decref(req);
+    if (!text)
+        return vr_error_set(err, VR_ERR_INTERNAL, "cannot encode request");
+    vr_io io = vr_tls_io(c->conn);
+    int rc = vr_frame_write(&io, text, strlen(text));
+    free(text);
+    if (rc < 0)
+        return vr_error_set(err, VR_ERR_IO, "cannot send to agent: %s", strerror(-rc));
+    for (;;) {
+        json_t *msg;
+        if (read_message(c, &msg, err) < 0)
+            return -1;
+        json_t *rid = json_object_get(msg, "id");
+        if (!rid || json_integer_value(rid) != id) {
+            json_decref(msg); /* a notification or a stale reply */
+            continue;
+        }
+        json_t *e = json_object_get(msg, "error");
+        if (e) {
+            vr_error_set(err, (int)json_integer_value(json_object_get(e, "code")), "%s",
+                         json_string_value(json_object_get(e, "message")) ?: "error");
+            json_decref(msg);
+            return -1;
+        }
+        *result = json_incref(json_object_get(msg, "result"));
+        json_decref(msg);
+        return 0;
+    }
+}
+
+int vr_rpc_next_notification(vr_rpc_client *c, json_t **msg, vr_error *err)
+{
+    for (;;) {
+        if (read_message(c, msg, err) < 0)
+            return -1;
+        if (json_object_get(*msg, "method"))
+            return 0;
+        json_decref(*msg);
+    }
+}

@@ -1,0 +1,25 @@
+/* Blocking JSON-RPC client over mutual TLS, used by the CLI and benchmarks
+ * (and later by the engine). One call in flight at a time. */
+#pragma once
+
+#include <jansson.h>
+
+#include "error.h"
+#include "tls.h"
+
+typedef struct vr_rpc_client vr_rpc_client;
+
+/* Connect to an agent. creds are borrowed and must outlive the client. */
+int vr_rpc_client_new(vr_tls_creds *creds, const char *host, int port,
+                      vr_rpc_client **out, vr_error *err);
+void vr_rpc_client_free(vr_rpc_client *c);
+
+/* Call method with params (stolen, may be NULL). On success *result is a
+ * new reference. A JSON-RPC error reply becomes err with the remote code and
+ * message. Notifications arriving meanwhile are passed to on_notify if set
+ * (else dropped). */
+int vr_rpc_call(vr_rpc_client *c, const char *method, json_t *params,
+                json_t **result, vr_error *err);
+
+/* Wait for the next notification (blocking); *msg is a new reference. */
+int vr_rpc_next_notification(vr_rpc_client *c, json_t **msg, vr_error *err);

@@ -182,3 +182,27 @@ bool vr_mac_in_use(vr_agent *a, const char *mac, char *owner, size_t owner_len)
     free(doms);
     return found;
 }
+
+int vr_dom_node_xml(xmlDocPtr doc, const char *xpath, char **out)
+{
+    xmlXPathObjectPtr o = eval(doc, NULL, xpath);
+    int rc = -1;
+    if (o && o->nodesetval && o->nodesetval->nodeNr > 0) {
+        xmlBufferPtr buf = xmlBufferCreate();
+        if (buf && xmlNodeDump(buf, doc, o->nodesetval->nodeTab[0], 0, 0) >= 0) {
+            *out = strdup((const char *)xmlBufferContent(buf));
+            rc = *out ? 0 : -1;
+        }
+        if (buf)
+            xmlBufferFree(buf);
+    }
+    xmlXPathFreeObject(o);
+    return rc;
+}
+
+int vr_dom_pci_count(xmlDocPtr doc)
+{
+    /* Built-in PCI controllers sit in reserved slots; everything else that
+     * has a PCI address on the root bus uses one of the 31 free slots. */
+    return vr_dom_xpath_count(doc, "/domain/devices/*[not(self::controller)]/address[@type='pci']");
+}

@@ -27,3 +27,10 @@ json_t *vr_dom_spec(virDomainPtr dom);
 /* Whether a MAC (lowercase) is used by any domain on this host. If so and
  * owner is non-NULL, copies that domain's name into owner. */
 bool vr_mac_in_use(vr_agent *a, const char *mac, char *owner, size_t owner_len);
+
+/* Serialize the first node matching xpath (e.g. a <disk>) as XML text for
+ * detaching it. *out is malloc'd; returns -1 if nothing matched. */
+int vr_dom_node_xml(xmlDocPtr doc, const char *xpath, char **out);
+
+/* PCI devices of a live domain counted against the per-VM limit. */
+int vr_dom_pci_count(xmlDocPtr doc);

@@ -32,6 +32,8 @@ static void usage(FILE *f)
             "  --max-clients N      concurrent connections (default 64)\n"
             "  --console-dir DIR    where virtlogd keeps console logs\n"
             "                       (default /var/log/libvirt/qemu)\n"
+            "  --io-timeout SECS    TLS handshake / stalled read or write limit\n"
+            "                       (default 10; a frame must arrive within 3x)\n"
             "  --debug              verbose logging\n");
 }
 
@@ -42,7 +44,7 @@ int main(int argc, char **argv)
         {"ca", required_argument, 0, 'a'},      {"cert", required_argument, 0, 'c'},
         {"key", required_argument, 0, 'k'},     {"max-frame", required_argument, 0, 'f'},
         {"max-clients", required_argument, 0, 'm'}, {"console-dir", required_argument, 0, 'd'},
-        {"debug", no_argument, 0, 'D'},         {"help", no_argument, 0, 'h'},
+        {"io-timeout", required_argument, 0, 't'}, {"debug", no_argument, 0, 'D'},         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     vr_server_opts sopts = {.listen = "0.0.0.0:54321", .max_frame = VR_FRAME_DEFAULT_MAX,
                             .max_clients = 64, .io_timeout_s = 10};
@@ -60,12 +62,14 @@ int main(int argc, char **argv)
         case 'f': sopts.max_frame = strtoul(optarg, NULL, 10); break;
         case 'm': sopts.max_clients = atoi(optarg); break;
         case 'd': snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "%s", optarg); break;
+        case 't': sopts.io_timeout_s = atoi(optarg); break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (!ca || !cert || !key || sopts.max_frame < 64 || sopts.max_clients < 1) {
+    if (!ca || !cert || !key || sopts.max_frame < 64 || sopts.max_clients < 1 ||
+        sopts.io_timeout_s < 1) {
         usage(stderr);
         return 2;
     }

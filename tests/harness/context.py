@@ -1,0 +1,146 @@
+"""Shared state of one test run: the harness hosts (started once), guest
+assets copied where QEMU can read them, clients with the right
+certificates, and helpers that wait for guest console markers."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid as uuidlib
+
+from harness.hosts import HostSet
+from harness.rpc import AgentClient, RpcError
+
+GUEST_FILES = ("vmlinuz", "initrd.img", "root.img", "cmdline")
+
+
+class Context:
+    def __init__(self, build, guest):
+        self.build = build
+        self.guest_src = guest
+        self.agent = os.path.join(build, "src", "agent", "vireo-agent")
+        self.cli = os.path.join(build, "src", "cli", "vireo")
+        self._hs = None
+        self._clients = []
+        # Sanitizer findings must crash the agent loudly, and we grep for them.
+        os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
+        os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+
+    # -- hosts ---------------------------------------------------------
+    @property
+    def hs(self):
+        if self._hs is None:
+            workdir = "/var/tmp/vireo-test-run"
+            hs = HostSet(n=2, workdir=workdir,
+                         agent_cmd=[self.agent, "--io-timeout", "2", "--debug"])
+            hs.start()
+            self._hs = hs
+            gdir = os.path.join(hs.shared_dir, "guest")
+            os.makedirs(gdir, exist_ok=True)
+            os.chmod(gdir, 0o755)
+            for f in GUEST_FILES:
+                dst = os.path.join(gdir, f)
+                shutil.copyfile(os.path.join(self.guest_src, f), dst)
+                os.chmod(dst, 0o644)
+            self.guest = gdir
+            with open(os.path.join(gdir, "cmdline")) as fh:
+                self.cmdline = fh.read().strip()
+        return self._hs
+
+    def host(self, i=0):
+        return self.hs.hosts[i]
+
+    def client(self, i=0, name="engine", ca=None):
+        h = self.host(i)
+        pki = self.hs.pki_dir
+        cert = os.path.join(pki, f"{name}.crt") if name else None
+        key = os.path.join(pki, f"{name}.key") if name else None
+        c = AgentClient(h.addr, h.port, ca or os.path.join(pki, "ca.crt"), cert, key)
+        self._clients.append(c)
+        return c
+
+    # -- VMs -----------------------------------------------------------
+    def vm_spec(self, name=None, **over):
+        self.hs  # noqa: B018 - makes sure guest assets are in place
+        spec = {
+            "name": name or "t-" + uuidlib.uuid4().hex[:8],
+            "memory_mib": 256,
+            "vcpus": 1,
+            "boot": {"kernel": os.path.join(self.guest, "vmlinuz"),
+                     "initrd": os.path.join(self.guest, "initrd.img"),
+                     "cmdline": self.cmdline},
+            "disks": [{"path": os.path.join(self.guest, "root.img"), "readonly": True}],
+        }
+        spec.update(over)
+        return spec
+
+    def scratch_disk(self, name, size_mib=16):
+        path = os.path.join(self.hs.shared_dir, name)
+        with open(path, "wb") as f:
+            f.truncate(size_mib * 1024 * 1024)
+        os.chmod(path, 0o666)
+        return path
+
+    def console(self, c, uuid):
+        return c.call("VM.getConsoleLog", uuid=uuid, max_bytes=1024 * 1024)["text"]
+
+    def wait_console(self, c, uuid, marker, timeout=90, count=1, send=None):
+        """Wait until marker appears `count` times in the console log;
+        if send is given, type it into the console every few seconds."""
+        deadline = time.monotonic() + timeout
+        last_send = 0
+        while time.monotonic() < deadline:
+            text = self.console(c, uuid)
+            if text.count(marker) >= count:
+                return text
+            if send and time.monotonic() - last_send > 3:
+                c.call("VM.sendConsole", uuid=uuid, text=send)
+                last_send = time.monotonic()
+            time.sleep(0.5)
+        raise AssertionError(f"console of {uuid} never showed {marker!r} x{count}; tail:\n"
+                             + self.console(c, uuid)[-1500:])
+
+    def boot(self, c, **over):
+        vm = c.call("VM.create", self.vm_spec(**over))
+        self.wait_console(c, vm["uuid"], "VIREO-GUEST-READY")
+        return vm
+
+    # -- bookkeeping ---------------------------------------------------
+    def after_test(self):
+        """Close clients and destroy every VM the test left on any host."""
+        for c in self._clients:
+            c.close()
+        self._clients = []
+        if self._hs is None:
+            return
+        for i, h in enumerate(self._hs.hosts):
+            if not h.agent_alive():
+                raise AssertionError(f"agent on {h.name} died; log tail:\n{h.log_tail()}")
+            with self.client(i) as c:
+                for vm in c.call("VM.list")["vms"]:
+                    if vm["owned"]:
+                        try:
+                            c.call("VM.destroy", uuid=vm["uuid"])
+                        except RpcError:
+                            pass
+            for dom in h.virsh("list", "--name").split():
+                h.virsh("destroy", dom)
+        self._clients = []
+
+    def sanitizer_reports(self):
+        if self._hs is None:
+            return ""
+        found = []
+        for h in self._hs.hosts:
+            text = open(h.agent_log, errors="replace").read() if os.path.exists(h.agent_log) else ""
+            for pat in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
+                if pat in text:
+                    found.append(f"{h.name}: {pat}\n" + text[text.index(pat) - 200:][:3000])
+        return "\n".join(found)
+
+    def close(self):
+        for c in self._clients:
+            c.close()
+        if self._hs is not None:
+            self._hs.stop()

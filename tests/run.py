@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Vireo test runner: C unit tests, then integration tests against real
+libvirt + QEMU (TCG) inside harness hosts. Prints one line per test and
+ends with 'N passed, N failed'.
+
+usage: tests/run.py --build BUILD_DIR --guest GUEST_DIR [-k SUBSTRING]"""
+
+import argparse
+import glob
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from harness.context import Context  # noqa: E402
+
+
+def unit_tests(build):
+    out = []
+    for exe in sorted(glob.glob(os.path.join(build, "tests", "unit", "test_*"))):
+        if os.access(exe, os.X_OK) and not exe.endswith((".p", ".o")) and os.path.isfile(exe):
+            out.append(exe)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--guest", required=True)
+    ap.add_argument("-k", dest="filter", default="")
+    args = ap.parse_args()
+    passed, failed, failures = 0, 0, []
+
+    def report(name, ok, secs, detail=""):
+        nonlocal passed, failed
+        if ok:
+            passed += 1
+            print(f"PASS {name} ({secs:.1f}s)", flush=True)
+        else:
+            failed += 1
+            failures.append(name)
+            print(f"FAIL {name} ({secs:.1f}s)\n{detail}", flush=True)
+
+    for exe in unit_tests(args.build):
+        name = "unit/" + os.path.basename(exe)
+        if args.filter not in name:
+            continue
+        t0 = time.monotonic()
+        p = subprocess.run([exe], capture_output=True, text=True, timeout=120)
+        report(name, p.returncode == 0, time.monotonic() - t0, p.stdout + p.stderr)
+
+    ctx = Context(os.path.abspath(args.build), os.path.abspath(args.guest))
+    try:
+        for path in sorted(glob.glob(os.path.join(HERE, "test_*.py"))):
+            modname = os.path.splitext(os.path.basename(path))[0]
+            spec = importlib.util.spec_from_file_location(modname, path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            for fname in sorted(n for n in dir(mod) if n.startswith("test_")):
+                name = f"{modname}.{fname}"
+                if args.filter not in name:
+                    continue
+                t0 = time.monotonic()
+                try:
+                    getattr(mod, fname)(ctx)
+                    ok, detail = True, ""
+                except Exception:
+                    ok, detail = False, traceback.format_exc()
+                try:
+                    ctx.after_test()
+                except Exception:
+                    ok, detail = False, detail + "cleanup failed:\n" + traceback.format_exc()
+                report(name, ok, time.monotonic() - t0, detail)
+        problems = ctx.sanitizer_reports()
+        report("agent logs free of sanitizer reports", not problems, 0, problems)
+    finally:
+        ctx.close()
+    if failures:
+        print("failed: " + ", ".join(failures))
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""VM lifecycle through vireo-agent on a harness host: real libvirt, real
+QEMU (TCG), a real Debian kernel answering on its serial console."""
+
+import os
+import signal
+import time
+
+from harness.rpc import RpcError
+
+ERR_NO_VM, ERR_LIMIT, ERR_CONFLICT = -32001, -32003, -32004
+ERR_UNSUPPORTED, ERR_NOT_OWNED = -32005, -32007
+
+
+def expect_error(code, fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except RpcError as e:
+        assert e.code == code, f"expected error {code}, got {e.code}: {e.message}"
+        return e
+    raise AssertionError(f"expected error {code}, call succeeded")
+
+
+def test_boot_and_console_marker(ctx):
+    c = ctx.client()
+    vm = ctx.boot(c, name="boot1")
+    assert vm["state"] == "running" and vm["owned"] is True
+    assert vm["domain_type"] == "qemu"  # this machine has no hardware KVM
+    # Device addresses are reported so the engine can keep them stable.
+    disk = [d for d in vm["devices"] if d["kind"] == "disk"][0]
+    assert disk["target"] == "vda" and disk["address"]["type"] == "pci"
+    text = ctx.console(c, vm["uuid"])
+    assert "VIREO-ROOTDISK VIREO-ROOTDISK-OK" in text
+    # libvirt sees the same VM, with Vireo's metadata in its XML.
+    h = ctx.host()
+    assert "boot1" in h.virsh("list", "--name").split()
+    xml = h.virsh("dumpxml", "boot1")
+    assert "https://vireo.dev/xmlns/vm/1" in xml and vm["uuid"] in xml
+    listed = {v["uuid"]: v for v in c.call("VM.list")["vms"]}
+    assert listed[vm["uuid"]]["state"] == "running"
+    got = c.call("VM.get", uuid=vm["uuid"])
+    assert got["spec"]["name"] == "boot1"
+
+
+def test_console_answers_commands(ctx):
+    c = ctx.client()
+    vm = ctx.boot(c)
+    ctx.wait_console(c, vm["uuid"], "VIREO-ECHO hello there", send="echo hello there\n")
+    text = ctx.wait_console(c, vm["uuid"], "VIREO-MEM ", send="mem\n")
+    kb = int(text.split("VIREO-MEM ")[1].split()[0])
+    assert 150_000 < kb <= 262_144, kb
+
+
+def test_pause_resume(ctx):
+    c = ctx.client()
+    vm = ctx.boot(c)
+    c.call("Host.subscribe")
+    c.call("VM.pause", uuid=vm["uuid"])
+    assert c.call("VM.getStats", uuid=vm["uuid"])["state"] == "paused"
+    ev = c.wait_event(lambda p: p["uuid"] == vm["uuid"] and p["event"] == "Suspended")
+    assert ev["detail"] == "Paused"
+    # A paused guest does not answer its console.
+    c.call("VM.sendConsole", uuid=vm["uuid"], text="echo while-paused\n")
+    time.sleep(2)
+    assert "VIREO-ECHO while-paused" not in ctx.console(c, vm["uuid"])
+    c.call("VM.cont", uuid=vm["uuid"])
+    assert c.call("VM.getStats", uuid=vm["uuid"])["state"] == "running"
+    c.wait_event(lambda p: p["uuid"] == vm["uuid"] and p["event"] == "Resumed")
+    ctx.wait_console(c, vm["uuid"], "VIREO-ECHO while-paused", timeout=30)
+
+
+def test_vcpu_hot_add_seen_by_guest(ctx):
+    c = ctx.client()
+    vm = ctx.boot(c, vcpus=1, max_vcpus=2)
+    ctx.wait_console(c, vm["uuid"], "VIREO-CPUS 1", send="cpus\n")
+    c.call("VM.setVcpus", uuid=vm["uuid"], vcpus=2)
+    assert c.call("VM.getStats", uuid=vm["uuid"])["vcpus_current"] == 2
+    ctx.wait_console(c, vm["uuid"], "VIREO-CPUS 2", send="cpus\n", timeout=60)
+    # Beyond the maximum, and unplugging, are refused with clear errors.
+    expect_error(ERR_LIMIT, c.call, "VM.setVcpus", uuid=vm["uuid"], vcpus=3)
+    expect_error(ERR_UNSUPPORTED, c.call, "VM.setVcpus", uuid=vm["uuid"], vcpus=1)
+
+
+def test_balloon_target_in_stats(ctx):
+    c = ctx.client()
+    vm = ctx.boot(c, memory_mib=384, max_memory_mib=384)
+    c.call("VM.setBalloonTarget", uuid=vm["uuid"], memory_mib=256)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        st = c.call("VM.getStats", uuid=vm["uuid"])
+        if st["balloon"]["current_kib"] == 256 * 1024:
+            break
+        time.sleep(1)
+    assert st["balloon"]["current_kib"] == 256 * 1024, st["balloon"]
+    assert st["balloon"]["maximum_kib"] == 384 * 1024
+    expect_error(ERR_LIMIT, c.call, "VM.setBalloonTarget", uuid=vm["uuid"], memory_mib=512)
+
+
+def test_acpi_shutdown_is_clean(ctx):
+    c = ctx.client()
+    vm = ctx.boot(c)
+    c.call("Host.subscribe")
+    r = c.call("VM.shutdown", uuid=vm["uuid"], timeout_s=60)
+    assert r["force"] is True
+    ev = c.wait_event(lambda p: p["uuid"] == vm["uuid"] and p["event"] == "Stopped", timeout=60)
+    assert ev["detail"] == "Shutdown", ev  # the guest powered off, not destroyed
+    assert "VIREO-POWEROFF" in ctx.console(c, vm["uuid"])
+    assert vm["uuid"] not in [v["uuid"] for v in c.call("VM.list")["vms"]]
+    expect_error(ERR_NO_VM, c.call, "VM.getStats", uuid=vm["uuid"])
+
+
+def test_destroy(ctx):
+    c = ctx.client()
+    vm = c.call("VM.create", ctx.vm_spec())
+    c.call("Host.subscribe")
+    c.call("VM.destroy", uuid=vm["uuid"])
+    ev = c.wait_event(lambda p: p["uuid"] == vm["uuid"] and p["event"] == "Stopped")
+    assert ev["detail"] == "Destroyed"
+    assert vm["name"] not in ctx.host().virsh("list", "--all", "--name").split()
+    expect_error(ERR_NO_VM, c.call, "VM.destroy", uuid=vm["uuid"])
+
+
+def test_reboot(ctx):
+    c = ctx.client()
+    vm = ctx.boot(c)
+    c.call("VM.reboot", uuid=vm["uuid"])
+    ctx.wait_console(c, vm["uuid"], "VIREO-GUEST-READY", count=2, timeout=90)
+    assert c.call("VM.getStats", uuid=vm["uuid"])["state"] == "running"
+
+
+def test_hotplug_disk(ctx):
+    c = ctx.client()
+    vm = ctx.boot(c)
+    path = ctx.scratch_disk("hot1.img")
+    dev = c.call("VM.hotplugDisk", uuid=vm["uuid"],
+                 disk={"path": path, "serial": "HOT1",
+                       "iotune": {"total_iops_sec": 500}})
+    assert dev["target"] == "vdb" and dev["address"]["type"] == "pci"
+    ctx.wait_console(c, vm["uuid"], "vdb", send="disks\n")
+    c.call("VM.setIoTune", uuid=vm["uuid"], target="vdb", iotune={"total_bytes_sec": 1048576})
+    assert "<total_bytes_sec>1048576</total_bytes_sec>" in ctx.host().virsh("dumpxml", vm["name"])
+    r = c.call("VM.hotunplugDisk", uuid=vm["uuid"], target="vdb")
+    assert r["target"] == "vdb"
+    deadline = time.monotonic() + 30
+    while "hot1.img" in ctx.host().virsh("dumpxml", vm["name"]):
+        assert time.monotonic() < deadline, "disk never left the domain"
+        time.sleep(0.5)
+
+
+def test_hotplug_nic_and_mac_uniqueness(ctx):
+    c = ctx.client()
+    vm = ctx.boot(c, nics=[{"mac": "52:54:00:aa:00:01"}])
+    ctx.wait_console(c, vm["uuid"], "VIREO-NICS eth0", send="nics\n")
+    dev = c.call("VM.hotplugNic", uuid=vm["uuid"], nic={"mac": "52:54:00:aa:00:02"})
+    assert dev["mac"] == "52:54:00:aa:00:02" and dev["address"]["type"] == "pci"
+    ctx.wait_console(c, vm["uuid"], "VIREO-NICS eth0 eth1", send="nics\n")
+    # Either MAC is now taken on this host, for new VMs and for hotplug.
+    e = expect_error(ERR_CONFLICT, c.call, "VM.create",
+                     ctx.vm_spec(nics=[{"mac": "52:54:00:AA:00:02"}]))
+    assert "52:54:00:aa:00:02" in e.message
+    expect_error(ERR_CONFLICT, c.call, "VM.hotplugNic", uuid=vm["uuid"],
+                 nic={"mac": "52:54:00:aa:00:01"})
+    r = c.call("VM.hotunplugNic", uuid=vm["uuid"], mac="52:54:00:AA:00:02")
+    assert r["mac"] == "52:54:00:aa:00:02"
+
+
+def test_given_pci_address_is_honoured(ctx):
+    c = ctx.client()
+    spec = ctx.vm_spec()
+    spec["disks"][0]["address"] = {"type": "pci", "domain": "0x0000", "bus": "0x00",
+                                   "slot": "0x0a", "function": "0x0"}
+    vm = c.call("VM.create", spec)
+    disk = [d for d in vm["devices"] if d["kind"] == "disk"][0]
+    assert disk["address"]["slot"] == "0x0a"
+
+
+def test_agent_restart_keeps_vms(ctx):
+    c = ctx.client()
+    vm = ctx.boot(c)
+    h = ctx.host()
+    qemu_before = h.qemu_pids()
+    assert qemu_before
+    h.kill_agent(signal.SIGKILL)
+    h.start_agent()
+    h.wait_agent()
+    assert h.qemu_pids() == qemu_before  # the guest never noticed
+    c2 = ctx.client()
+    listed = {v["uuid"]: v for v in c2.call("VM.list")["vms"]}
+    assert listed[vm["uuid"]]["owned"] and listed[vm["uuid"]]["state"] == "running"
+    ctx.wait_console(c2, vm["uuid"], "VIREO-ECHO still-alive", send="echo still-alive\n")
+
+
+def test_external_domains_are_left_alone(ctx):
+    h = ctx.host()
+    xml = ("<domain type='qemu'><name>external1</name><memory unit='MiB'>32</memory>"
+           "<os><type arch='x86_64'>hvm</type></os><devices><controller type='usb' model='none'/>"
+           "<memballoon model='none'/></devices></domain>")
+    path = os.path.join(ctx.hs.shared_dir, "external1.xml")
+    with open(path, "w") as f:
+        f.write(xml)
+    h.virsh("create", path)
+    c = ctx.client()
+    ext = [v for v in c.call("VM.list")["vms"] if v["name"] == "external1"]
+    assert ext and ext[0]["owned"] is False
+    expect_error(ERR_NOT_OWNED, c.call, "VM.destroy", uuid=ext[0]["uuid"])
+    assert "external1" in h.virsh("list", "--name").split()
+
+
+def test_kvm_refused_without_hardware(ctx):
+    c = ctx.client()
+    caps = c.call("Host.getCapabilities")
+    if caps["virt_mode"] == "kvm":
+        return  # a real KVM host: nothing to refuse
+    e = expect_error(ERR_UNSUPPORTED, c.call, "VM.create", ctx.vm_spec(domain_type="kvm"))
+    assert "hardware virtualization" in e.message
+
+
+def test_two_hosts_run_vms_at_once(ctx):
+    c0, c1 = ctx.client(0), ctx.client(1)
+    a = c0.call("VM.create", ctx.vm_spec(name="on-h0"))
+    b = c1.call("VM.create", ctx.vm_spec(name="on-h1"))
+    ctx.wait_console(c0, a["uuid"], "VIREO-GUEST-READY")
+    ctx.wait_console(c1, b["uuid"], "VIREO-GUEST-READY")
+    assert [v["name"] for v in c0.call("VM.list")["vms"]] == ["on-h0"]
+    assert [v["name"] for v in c1.call("VM.list")["vms"]] == ["on-h1"]
+    assert ctx.host(0).virsh("list", "--name").split() == ["on-h0"]
+    assert ctx.host(1).virsh("list", "--name").split() == ["on-h1"]

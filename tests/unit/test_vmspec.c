@@ -1,0 +1,68 @@
+/* VM spec parsing and domain XML: defaults, refusals, limits, escaping. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "domxml.h"
+#include "vmspec.h"
+
+static vr_agent agent = {.mode = VR_VIRT_TCG, .default_domain_type = "qemu", .max_vcpus = 240};
+
+static int parse(const char *json, vr_vm_spec *s, vr_error *err)
+{
+    static json_t *keep; /* spec strings borrow from the JSON */
+    json_decref(keep);
+    keep = json_loads(json, 0, NULL);
+    if (!keep) {
+        fprintf(stderr, "bad test JSON: %s\n", json);
+        return -2;
+    }
+    vr_error_clear(err);
+    return vr_vm_spec_parse(&agent, keep, s, err);
+}
+
+int main(void)
+{
+    vr_vm_spec s;
+    vr_error err;
+    CHECK(parse("{\"name\":\"a\",\"memory_mib\":128,\"boot\":{\"kernel\":\"/k\"}}", &s, &err) == 0);
+    CHECK(!strcmp(s.domain_type, "qemu") && s.vcpus == 1 && s.max_vcpus == 1);
+    CHECK(s.max_memory_mib == 128 && s.balloon && s.serial_console && strlen(s.uuid) == 36);
+
+    CHECK(parse("{\"name\":\"a\",\"memory_mib\":128,\"domain_type\":\"kvm\",\"boot\":{\"kernel\":\"/k\"}}", &s, &err) < 0);
+    CHECK(err.code == VR_ERR_UNSUPPORTED);
+    CHECK(parse("{\"name\":\"a\",\"memory_mib\":128,\"max_vcpus\":241,\"boot\":{\"kernel\":\"/k\"}}", &s, &err) < 0);
+    CHECK(err.code == VR_ERR_LIMIT);
+    CHECK(parse("{\"name\":\"a\",\"memory_mib\":128,\"bogus\":1}", &s, &err) < 0);
+    CHECK(err.code == VR_ERR_INVALID_PARAMS);
+    CHECK_STR_CONTAINS(err.message, "bogus");
+    CHECK(parse("{\"name\":\"a<b\",\"memory_mib\":128,\"boot\":{\"kernel\":\"/k\"}}", &s, &err) < 0);
+    CHECK(parse("{\"name\":\"a\",\"memory_mib\":128,\"disks\":[{\"path\":\"/a\",\"bus\":\"ide\"},"
+                "{\"path\":\"/b\",\"bus\":\"ide\"},{\"path\":\"/c\",\"bus\":\"ide\"},"
+                "{\"path\":\"/d\",\"bus\":\"ide\"},{\"path\":\"/e\",\"bus\":\"ide\"}]}", &s, &err) < 0);
+    CHECK(err.code == VR_ERR_LIMIT);
+    CHECK(parse("{\"name\":\"a\",\"memory_mib\":128,\"nics\":[{\"mac\":\"52:54:00:00:00:01\"},"
+                "{\"mac\":\"52:54:00:00:00:01\"}],\"boot\":{\"kernel\":\"/k\"}}", &s, &err) < 0);
+    CHECK(err.code == VR_ERR_CONFLICT);
+
+    /* Targets per bus, and XML escaping of every user string. */
+    CHECK(parse("{\"name\":\"x\",\"memory_mib\":64,\"vcpus\":2,\"max_vcpus\":4,"
+                "\"boot\":{\"kernel\":\"/k&<'\\\"\",\"cmdline\":\"a=<b> & 'c'\"},"
+                "\"disks\":[{\"path\":\"/a\"},{\"path\":\"/b\",\"bus\":\"sata\"},"
+                "{\"path\":\"/c\",\"bus\":\"virtio-scsi\",\"device\":\"cdrom\"},{\"path\":\"/d\"}],"
+                "\"nics\":[{\"bridge\":\"br0\",\"model\":\"e1000\"}]}", &s, &err) == 0);
+    CHECK(!strcmp(s.disks[0].target, "vda") && !strcmp(s.disks[1].target, "sda"));
+    CHECK(!strcmp(s.disks[2].target, "sdb") && !strcmp(s.disks[3].target, "vdb"));
+    CHECK(s.disks[2].readonly && !strcmp(s.nics[0].mac, s.nics[0].mac) && s.nics[0].mac[0] == '5');
+    char *xml = NULL;
+    CHECK(vr_domxml_domain(&s, "/var/log/x.log", &xml, &err) == 0);
+    CHECK_STR_CONTAINS(xml, "<kernel>/k&amp;&lt;'&quot;</kernel>");
+    CHECK_STR_CONTAINS(xml, "<cmdline>a=&lt;b&gt; &amp; 'c'</cmdline>");
+    CHECK_STR_CONTAINS(xml, "<vcpu placement=\"static\" current=\"2\">4</vcpu>");
+    CHECK_STR_CONTAINS(xml, "cache=\"none\"");
+    CHECK_STR_CONTAINS(xml, "<controller type=\"scsi\" index=\"0\" model=\"virtio-scsi\"/>");
+    CHECK_STR_CONTAINS(xml, "<acpi/>");
+    CHECK_STR_CONTAINS(xml, "xmlns:vireo=\"https://vireo.dev/xmlns/vm/1\"");
+    CHECK(vr_vm_spec_pci_count(&s) == 2 + 1 + 1 + 1 + 1); /* 2 virtio disks, nic, balloon, scsi, sata */
+    free(xml);
+    return CHECK_DONE();
+}

@@ -55,7 +55,7 @@ def main():
     build = os.path.abspath(args.build)
     work = tempfile.mkdtemp(prefix="vireo-bench-", dir="/var/tmp")
     os.chmod(work, 0o755)
-    for f in ("vmlinuz", "initrd.img", "root.img"):
+    for f in ("vmlinux", "initrd.img", "root.img"):
         shutil.copy(os.path.join(args.guest, f), work)
         os.chmod(os.path.join(work, f), 0o644)
     pki = os.path.join(work, "pki")
@@ -80,7 +80,7 @@ def main():
 
         def spec(name):
             return {"name": name, "memory_mib": 128,
-                    "boot": {"kernel": f"{work}/vmlinuz", "initrd": f"{work}/initrd.img",
+                    "boot": {"kernel": f"{work}/vmlinux", "initrd": f"{work}/initrd.img",
                              "cmdline": cmdline},
                     "disks": [{"path": f"{work}/root.img", "readonly": True}]}
 

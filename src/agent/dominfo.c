@@ -76,7 +76,7 @@ json_t *vr_dom_devices(xmlDocPtr doc)
         xmlNodePtr n = o->nodesetval->nodeTab[i];
         const char *name = (const char *)n->name;
         json_t *addr = address_json(n);
-        if (!addr && strcmp(name, "disk") && strcmp(name, "interface"))
+        if (!addr && strcmp(name, "disk") && strcmp(name, "interface") && strcmp(name, "graphics"))
             continue; /* only devices with a place on a bus matter here */
         json_t *d = json_object();
         if (!strcmp(name, "disk")) {
@@ -91,6 +91,11 @@ json_t *vr_dom_devices(xmlDocPtr doc)
             set_str(d, "model", str_at(doc, n, "model/@type"));
             set_str(d, "bridge", str_at(doc, n, "source/@bridge"));
             set_str(d, "ifname", str_at(doc, n, "target/@dev"));
+        } else if (!strcmp(name, "graphics")) {
+            json_object_set_new(d, "kind", json_string("graphics"));
+            set_str(d, "type", str_at(doc, n, "@type"));
+            set_str(d, "port", str_at(doc, n, "@port"));
+            set_str(d, "listen", str_at(doc, n, "@listen"));
         } else {
             json_object_set_new(d, "kind", json_string(name));
             set_str(d, "type", str_at(doc, n, "@type"));

@@ -73,6 +73,8 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
     vr_agent *a = opaque;
     json_t *p = event_base(dom, vr_event_name(event));
     json_object_set_new(p, "detail", json_string(vr_event_detail(event, detail)));
+    if (event == VIR_DOMAIN_EVENT_STOPPED)
+        vr_dom_forget(dom);
     VR_INFO("event: VM %s %s/%s", virDomainGetName(dom), vr_event_name(event),
             vr_event_detail(event, detail));
     vr_server_notify(a->server, "VM.event", p);

@@ -71,6 +71,11 @@ static int host_capabilities(vr_agent *a, json_t *params, json_t **result, vr_er
             json_array_append(uniq, m);
     }
     json_decref(machines);
+    /* virNodeGetInfo's memory can reflect a cgroup limit; report what the
+     * kernel has, as Host.getStats does. */
+    struct sysinfo si;
+    sysinfo(&si);
+    long long total_kib = (long long)si.totalram * si.mem_unit / 1024;
     char *lv = version_string(libver), *qv = version_string(hvver);
     *result = json_pack(
         "{s:s, s:O, s:O, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:I, s:i, s:s, s:s, s:i, s:s, s:s, s:o, s:o}",
@@ -78,7 +83,7 @@ static int host_capabilities(vr_agent *a, json_t *params, json_t **result, vr_er
         json_array_get(model, 0) ?: json_null(), "cpu_flags", vr_host_cpu_flags(), "cpu_topology",
         "sockets", (int)(ni.sockets * ni.nodes), "cores_per_socket", (int)ni.cores,
         "threads_per_core", (int)ni.threads, "cpus", (int)ni.cpus, "mhz", (int)ni.mhz,
-        "memory_kib", (json_int_t)ni.memory, "numa_nodes", numa > 0 ? numa : 1,
+        "memory_kib", (json_int_t)total_kib, "numa_nodes", numa > 0 ? numa : 1,
         "virt_mode", vr_virt_mode_name(a->mode), "default_domain_type", a->default_domain_type,
         "max_vcpus", a->max_vcpus, "libvirt_version", lv, "qemu_version", qv, "machine_types",
         uniq, "nics", vr_host_nics());

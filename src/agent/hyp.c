@@ -1,5 +1,6 @@
 #include "hyp.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,16 @@ int vr_hyp_open(vr_agent *a, vr_error *err)
              a->mode == VR_VIRT_KVM ? "kvm" : "qemu");
     int max = libvirt_max_vcpus(a->conn, a->default_domain_type);
     a->max_vcpus = max > 0 && max < VR_VCPU_LIMIT ? max : VR_VCPU_LIMIT;
+    /* Learn which running domains are ours (after an agent restart). */
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(a->conn, &doms, 0);
+    int owned = 0;
+    for (int i = 0; i < n; i++) {
+        owned += vr_dom_is_owned(doms[i]);
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    VR_INFO("found %d domains, %d managed by Vireo", n < 0 ? 0 : n, owned);
     VR_INFO("libvirt %s: virtualization mode %s, domain type %s, max vCPUs %d", a->uri,
             vr_virt_mode_name(a->mode), a->default_domain_type, a->max_vcpus);
     return 0;
@@ -111,16 +122,48 @@ void vr_hyp_close(vr_agent *a)
     a->conn = NULL;
 }
 
+/* UUIDs of domains seen carrying Vireo's metadata. A transient domain that
+ * just stopped has no metadata left to read, yet its Stopped event must
+ * still say it was ours: this set remembers. */
+static pthread_mutex_t owned_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *owned_set;
+
+static bool owned_remembered(const char *uuid, int op /* 1 add, -1 remove, 0 query */)
+{
+    pthread_mutex_lock(&owned_lock);
+    if (!owned_set)
+        owned_set = json_object();
+    bool known = json_object_get(owned_set, uuid) != NULL;
+    if (op > 0)
+        json_object_set_new(owned_set, uuid, json_true());
+    else if (op < 0)
+        json_object_del(owned_set, uuid);
+    pthread_mutex_unlock(&owned_lock);
+    return known;
+}
+
 bool vr_dom_is_owned(virDomainPtr dom)
 {
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    virDomainGetUUIDString(dom, uuid);
     char *meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VR_META_NS,
                                       VIR_DOMAIN_AFFECT_LIVE);
-    if (!meta) {
-        virResetLastError();
-        return false;
+    if (meta) {
+        free(meta);
+        owned_remembered(uuid, 1);
+        return true;
     }
-    free(meta);
-    return true;
+    virErrorPtr e = virGetLastError();
+    bool gone = e && e->code == VIR_ERR_NO_DOMAIN;
+    virResetLastError();
+    return gone && owned_remembered(uuid, 0);
+}
+
+void vr_dom_forget(virDomainPtr dom)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    virDomainGetUUIDString(dom, uuid);
+    owned_remembered(uuid, -1);
 }
 
 int vr_dom_lookup(vr_agent *a, json_t *params, virDomainPtr *out, vr_error *err)

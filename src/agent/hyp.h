@@ -19,8 +19,12 @@ enum vr_virt_mode vr_detect_virt_mode(const char *cpuinfo_path, const char *kvm_
  * caller frees with virDomainFree. */
 int vr_dom_lookup(vr_agent *a, json_t *params, virDomainPtr *out, vr_error *err);
 
-/* True if the domain carries Vireo's metadata element. */
+/* True if the domain carries Vireo's metadata element (or did, for a
+ * domain that has just gone away). */
 bool vr_dom_is_owned(virDomainPtr dom);
+
+/* Drop a stopped domain from the ownership memory. */
+void vr_dom_forget(virDomainPtr dom);
 
 /* State name of a domain as reported to clients ("running", "paused"...). */
 const char *vr_dom_state_name(int state);

@@ -32,8 +32,8 @@ static void usage(FILE *f)
             "  --max-clients N      concurrent connections (default 64)\n"
             "  --console-dir DIR    where virtlogd keeps console logs\n"
             "                       (default /var/log/libvirt/qemu)\n"
-            "  --io-timeout SECS    TLS handshake / stalled read or write limit\n"
-            "                       (default 10; a frame must arrive within 3x)\n"
+            "  --io-timeout SECS    TLS handshake and stalled read/write limit\n"
+            "                       (default 10; a begun frame must be complete in 3x)\n"
             "  --debug              verbose logging\n");
 }
 
@@ -87,6 +87,7 @@ int main(int argc, char **argv)
         return 1;
     }
     agent.server = the_server;
+    vr_tls_creds_set_timeout(creds, (unsigned)sopts.io_timeout_s * 1000);
     if (vr_events_start(&agent, &err) < 0) {
         VR_ERROR("%s", err.message);
         return 1;

@@ -23,6 +23,7 @@ typedef struct client {
     int fd;
     char addr[64];
     bool subscribed;
+    int refs;                   /* under clients_lock: its thread + notifiers */
     pthread_mutex_t write_lock; /* replies and notifications interleave */
 } client;
 
@@ -109,27 +110,63 @@ static int client_send(client *c, json_t *msg)
     return rc;
 }
 
+/* Drop a reference; the last one closes the connection and frees. Called
+ * with clients_lock held. */
+static void client_unref_locked(client *c)
+{
+    if (--c->refs > 0)
+        return;
+    vr_tls_conn_free(c->tls); /* closes fd */
+    pthread_mutex_destroy(&c->write_lock);
+    free(c);
+}
+
 void vr_server_notify(vr_server *srv, const char *method, json_t *params)
 {
     json_t *msg = vr_rpc_notification(method, params);
+    /* Take references under the lock, send without it: a slow subscriber
+     * must not block connects, disconnects and subscribe calls. */
     pthread_mutex_lock(&srv->clients_lock);
-    for (client *c = srv->clients; c; c = c->next) {
-        /* A peer not draining its socket is cut off (its reader thread then
-         * sees the shutdown and cleans up). */
-        if (c->subscribed && client_send(c, msg) < 0) {
-            c->subscribed = false;
-            shutdown(c->fd, SHUT_RDWR);
+    int n = 0;
+    for (client *c = srv->clients; c; c = c->next)
+        n += c->subscribed;
+    client **targets = n ? calloc((size_t)n, sizeof(*targets)) : NULL;
+    n = 0;
+    for (client *c = srv->clients; c && targets; c = c->next)
+        if (c->subscribed) {
+            c->refs++;
+            targets[n++] = c;
         }
+    pthread_mutex_unlock(&srv->clients_lock);
+    bool *failed = n ? calloc((size_t)n, sizeof(*failed)) : NULL;
+    for (int i = 0; i < n; i++)
+        failed[i] = !failed || client_send(targets[i], msg) < 0;
+    pthread_mutex_lock(&srv->clients_lock);
+    for (int i = 0; i < n; i++) {
+        /* A peer not draining its socket is cut off; its reader thread
+         * sees the shutdown and cleans up. */
+        if (failed && failed[i]) {
+            targets[i]->subscribed = false;
+            shutdown(targets[i]->fd, SHUT_RDWR);
+        }
+        client_unref_locked(targets[i]);
     }
     pthread_mutex_unlock(&srv->clients_lock);
+    free(failed);
+    free(targets);
     json_decref(msg);
 }
 
 /* Connection-level methods that are not verbs on the hypervisor. */
-static bool handle_session_method(client *c, const vr_rpc_request *req, json_t **result)
+static bool handle_session_method(client *c, const vr_rpc_request *req, json_t **result,
+                                  vr_error *err)
 {
     bool sub = !strcmp(req->method, "Host.subscribe");
     if (sub || !strcmp(req->method, "Host.unsubscribe")) {
+        if (json_object_size(req->params) != 0) {
+            vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s takes no parameters", req->method);
+            return true;
+        }
         pthread_mutex_lock(&c->srv->clients_lock);
         c->subscribed = sub;
         pthread_mutex_unlock(&c->srv->clients_lock);
@@ -152,7 +189,7 @@ static json_t *handle_frame(client *c, const char *buf, size_t len)
         return reply;
     }
     json_decref(id);
-    if (!handle_session_method(c, &req, &result)) {
+    if (!handle_session_method(c, &req, &result, &err)) {
         const vr_verb *verb = vr_verb_find(req.method);
         if (!verb)
             vr_error_set(&err, VR_ERR_NO_METHOD, "unknown method '%s'", req.method);
@@ -176,7 +213,8 @@ static void client_loop(client *c)
     for (;;) {
         char *buf = NULL;
         size_t len = 0;
-        int rc = vr_frame_read(&io, c->srv->opts.max_frame, &buf, &len);
+        int rc = vr_frame_read(&io, c->srv->opts.max_frame, 3 * (unsigned)c->srv->opts.io_timeout_s,
+                               &buf, &len);
         if (rc == -EMSGSIZE || rc == -EBADMSG) {
             /* The stream cannot be resynchronized: explain, then hang up. */
             vr_error err;
@@ -213,27 +251,29 @@ static void *client_thread(void *arg)
     vr_error err = {0};
     if (vr_tls_accept(s->creds, c->fd, &c->tls, &err) < 0) {
         VR_WARN("client %s refused: %s", c->addr, err.message);
-    } else {
-        VR_INFO("client %s connected as '%s'", c->addr, c->tls->peer_name);
         pthread_mutex_lock(&s->clients_lock);
-        c->next = s->clients;
-        s->clients = c;
+        s->nclients--;
         pthread_mutex_unlock(&s->clients_lock);
-        client_loop(c);
-        pthread_mutex_lock(&s->clients_lock);
-        for (client **p = &s->clients; *p; p = &(*p)->next)
-            if (*p == c) {
-                *p = c->next;
-                break;
-            }
-        pthread_mutex_unlock(&s->clients_lock);
-        vr_tls_conn_free(c->tls); /* closes fd */
+        pthread_mutex_destroy(&c->write_lock);
+        free(c);
+        return NULL;
     }
+    VR_INFO("client %s connected as '%s'", c->addr, c->tls->peer_name);
     pthread_mutex_lock(&s->clients_lock);
-    s->nclients--;
+    c->refs = 1;
+    c->next = s->clients;
+    s->clients = c;
     pthread_mutex_unlock(&s->clients_lock);
-    pthread_mutex_destroy(&c->write_lock);
-    free(c);
+    client_loop(c);
+    pthread_mutex_lock(&s->clients_lock);
+    for (client **p = &s->clients; *p; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    s->nclients--;
+    client_unref_locked(c);
+    pthread_mutex_unlock(&s->clients_lock);
     return NULL;
 }
 

@@ -260,7 +260,9 @@ static int vm_hotplug_nic(vr_agent *a, json_t *params, json_t **result, vr_error
     pthread_mutex_lock(&a->lock);
     if (vr_dom_doc(dom, &doc, err) < 0)
         goto out;
-    if (vr_mac_in_use(a, n.mac, owner, sizeof(owner)))
+    if (vr_dom_xpath_count(doc, "/domain/devices/interface") >= VR_MAX_NICS)
+        vr_error_set(err, VR_ERR_LIMIT, "VM %s already has %d NICs", virDomainGetName(dom), VR_MAX_NICS);
+    else if (vr_mac_in_use(a, n.mac, owner, sizeof(owner)))
         vr_error_set(err, VR_ERR_CONFLICT, "MAC %s is already used by VM '%s' on this host", n.mac,
                      owner);
     else if (vr_dom_pci_count(doc) >= VR_MAX_PCI)

@@ -1,5 +1,7 @@
 /* VM statistics and console verbs. */
+#include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +93,34 @@ static int vm_get_stats(vr_agent *a, json_t *params, json_t **result, vr_error *
     return 0;
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+               : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || len > n || (len == 2 && p[0] < 0xc2))
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* Serial output is arbitrary bytes: keep valid UTF-8 and line breaks,
+ * replace invalid bytes and control characters JSON readers trip on. */
+static void sanitize_text(char *buf, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char ch = (unsigned char)buf[i];
+        size_t l = utf8_len((unsigned char *)buf + i, n - i);
+        if (l == 0 || (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t') || ch == 0x7f) {
+            buf[i++] = '?';
+            continue;
+        }
+        i += l;
+    }
+}
+
 /* The console log is named after the UUID so it can be read even after the
  * VM stopped and libvirt forgot it. */
 static int vm_console_log(vr_agent *a, json_t *params, json_t **result, vr_error *err)
@@ -104,8 +134,10 @@ static int vm_console_log(vr_agent *a, json_t *params, json_t **result, vr_error
         return -1;
     if (!vr_valid_uuid(uuid))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "uuid '%s' is not a valid UUID", uuid);
-    char path[512];
-    snprintf(path, sizeof(path), "%s/vireo-%s-console.log", a->console_log_dir, uuid);
+    char lower[37], path[512];
+    for (int i = 0; i < 37; i++)
+        lower[i] = (char)tolower((unsigned char)uuid[i]);
+    snprintf(path, sizeof(path), "%s/vireo-%s-console.log", a->console_log_dir, lower);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return vr_error_set(err, errno == ENOENT ? VR_ERR_NO_VM : VR_ERR_IO,
@@ -120,14 +152,29 @@ static int vm_console_log(vr_agent *a, json_t *params, json_t **result, vr_error
         free(buf);
         return vr_error_set(err, VR_ERR_IO, "cannot read console log of VM %s", uuid);
     }
-    /* Serial output is not guaranteed UTF-8: replace what JSON can't carry. */
-    for (ssize_t i = 0; i < got; i++)
-        if ((unsigned char)buf[i] >= 0x80 || (buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\t'))
-            buf[i] = buf[i] == '\r' ? '\r' : '?';
+    sanitize_text(buf, (size_t)got);
     *result = json_pack("{s:s%, s:I, s:I}", "text", buf, (size_t)got, "offset", (json_int_t)off,
                         "size", (json_int_t)st.st_size);
     free(buf);
     return 0;
+}
+
+/* QEMU's pty backend reads the guest's input only while some process holds
+ * the pty open, and it checks for that once a second. So the console stream
+ * is kept open for a while after sending, by a detached thread, rather than
+ * closed at once (which would leave the text unread in the pty). */
+#define CONSOLE_LINGER_MS 2500
+
+static void *console_linger(void *arg)
+{
+    virStreamPtr st = arg;
+    usleep(CONSOLE_LINGER_MS * 1000);
+    if (virStreamFinish(st) < 0) {
+        virStreamAbort(st);
+        virResetLastError();
+    }
+    virStreamFree(st);
+    return NULL;
 }
 
 /* Type text into the VM's serial console. */
@@ -150,8 +197,7 @@ static int vm_send_console(vr_agent *a, json_t *params, json_t **result, vr_erro
         vr_libvirt_error(err, "cannot open the console of VM %s", virDomainGetName(dom));
         goto out;
     }
-    size_t done = 0;
-    while (done < len) {
+    for (size_t done = 0; done < len;) {
         int n = virStreamSend(st, text + done, len - done);
         if (n < 0) {
             vr_libvirt_error(err, "cannot write to the console of VM %s", virDomainGetName(dom));
@@ -159,12 +205,20 @@ static int vm_send_console(vr_agent *a, json_t *params, json_t **result, vr_erro
         }
         done += (size_t)n;
     }
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    if (pthread_create(&t, &attr, console_linger, st) == 0)
+        st = NULL; /* the thread owns it now */
+    pthread_attr_destroy(&attr);
     rc = 0;
     *result = json_pack("{s:I}", "bytes", (json_int_t)len);
 out:
     if (st) {
-        /* Abort, not finish: we never read the console's output side. */
-        virStreamAbort(st);
+        if (rc < 0 || virStreamFinish(st) < 0)
+            virStreamAbort(st);
         virStreamFree(st);
     }
     virResetLastError();

@@ -64,36 +64,39 @@ void vr_random_mac(char out[18])
 /* Address members follow libvirt's <address> attributes. */
 static int address_parse(json_t *obj, const char *where, json_t **out, vr_error *err)
 {
-    static const char *const keys[] = {"type", "domain", "bus", "slot", "function",
-                                       "controller", "target", "unit", NULL};
     static const char *const types[] = {"pci", "drive", NULL};
     json_t *addr = NULL;
     if (vr_json_obj(obj, where, "address", false, &addr, err) < 0)
         return -1;
     if (!addr)
         return 0;
-    if (vr_json_check_keys(addr, where, keys, err) < 0)
+    static const char *const pci_keys[] = {"type", "domain", "bus", "slot", "function", NULL};
+    static const char *const drive_keys[] = {"type", "controller", "bus", "target", "unit", NULL};
+    const char *type = NULL;
+    if (vr_json_str(addr, where, "type", true, &type, err) < 0)
+        return -1;
+    if (!vr_str_in(type, types))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.address.type must be 'pci' or 'drive'",
+                            where);
+    bool pci = !strcmp(type, "pci");
+    if (vr_json_check_keys(addr, where, pci ? pci_keys : drive_keys, err) < 0)
         return -1;
     const char *key;
     json_t *v;
     json_object_foreach(addr, key, v) {
-        if (!json_is_string(v))
-            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.address.%s must be a string",
-                                where, key);
-        const char *s = json_string_value(v);
-        if (!strcmp(key, "type")) {
-            if (!vr_str_in(s, types))
-                return vr_error_set(err, VR_ERR_INVALID_PARAMS,
-                                    "%s.address.type must be 'pci' or 'drive'", where);
+        if (!strcmp(key, "type"))
             continue;
-        }
-        const char *p = s + (strncmp(s, "0x", 2) == 0 ? 2 : 0);
-        if (!*p || strlen(p) > 8 || strspn(p, "0123456789abcdefABCDEF") != strlen(p))
+        const char *s = json_string_value(v);
+        /* libvirt reads PCI numbers as hex with 0x, drive numbers as decimal. */
+        bool ok = s && (pci ? strncmp(s, "0x", 2) == 0 && s[2] && strlen(s) <= 10 &&
+                                  strspn(s + 2, "0123456789abcdefABCDEF") == strlen(s + 2)
+                            : *s && strlen(s) <= 5 && strspn(s, "0123456789") == strlen(s));
+        if (!ok)
             return vr_error_set(err, VR_ERR_INVALID_PARAMS,
-                                "%s.address.%s must be a number like '0x05'", where, key);
+                                pci ? "%s.address.%s must be a hex string like '0x05'"
+                                    : "%s.address.%s must be a decimal string like '0'",
+                                where, key);
     }
-    if (!json_object_get(addr, "type"))
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.address.type is required", where);
     *out = addr;
     return 0;
 }
@@ -295,15 +298,25 @@ static int devices_parse(json_t *params, vr_vm_spec *s, vr_error *err)
     if (nics && json_array_size(nics) > VR_MAX_NICS)
         return vr_error_set(err, VR_ERR_LIMIT, "a VM can have at most %d NICs", VR_MAX_NICS);
     const char *used[VR_MAX_STORAGE];
-    int nide = 0;
+    int nide = 0, nused = 0;
     json_array_foreach(disks, i, v) {
         snprintf(where, sizeof(where), "disks[%zu]", i);
-        vr_disk *d = &s->disks[s->ndisks];
-        if (vr_disk_parse(v, where, d, err) < 0 || vr_disk_assign_target(d, used, s->ndisks, err) < 0)
+        vr_disk *d = &s->disks[s->ndisks++];
+        if (vr_disk_parse(v, where, d, err) < 0)
             return -1;
-        used[s->ndisks++] = d->target;
         if (!strcmp(d->bus, "ide") && ++nide > VR_MAX_IDE)
             return vr_error_set(err, VR_ERR_LIMIT, "a VM can have at most %d IDE devices", VR_MAX_IDE);
+    }
+    /* Explicit targets first, so an automatic one never takes their name. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = 0; k < s->ndisks; k++) {
+            vr_disk *d = &s->disks[k];
+            if ((pass == 0) != (d->target[0] != '\0'))
+                continue;
+            if (vr_disk_assign_target(d, used, nused, err) < 0)
+                return -1;
+            used[nused++] = d->target;
+        }
     }
     json_array_foreach(nics, i, v) {
         snprintf(where, sizeof(where), "nics[%zu]", i);
@@ -364,7 +377,8 @@ int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
     if (uuid) {
         if (!vr_valid_uuid(uuid))
             return vr_error_set(err, VR_ERR_INVALID_PARAMS, "uuid '%s' is not a valid UUID", uuid);
-        snprintf(s->uuid, sizeof(s->uuid), "%s", uuid);
+        for (int i = 0; i < 36; i++) /* libvirt reports UUIDs in lowercase */
+            s->uuid[i] = (char)tolower((unsigned char)uuid[i]);
     } else {
         uuid_t u;
         uuid_generate_random(u);
@@ -400,8 +414,9 @@ int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
         return vr_error_set(err, VR_ERR_UNSUPPORTED,
                             "domain type kvm requested but this host has no hardware virtualization (mode %s)",
                             a->mode == VR_VIRT_TCG ? "tcg" : "kvm-emulated");
-    if (!s->domain_type)
-        s->domain_type = a->default_domain_type;
+    /* A literal, not the JSON string: params is rewritten below. */
+    s->domain_type = !s->domain_type ? a->default_domain_type
+                     : !strcmp(s->domain_type, "kvm") ? "kvm" : "qemu";
     if (s->cpu_model && (!*s->cpu_model || strlen(s->cpu_model) > 64 ||
                          strspn(s->cpu_model, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(s->cpu_model)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "cpu_model is not a valid CPU model name");
@@ -414,5 +429,15 @@ int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
                             pci, VR_MAX_PCI);
     if (!s->kernel && s->ndisks == 0)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "nothing to boot: give boot.kernel or a disk");
+    /* Record what was chosen for the caller, so the spec stored in the
+     * domain's metadata describes the VM as it runs. */
+    json_object_set_new(params, "uuid", json_string(s->uuid));
+    json_object_set_new(params, "domain_type", json_string(s->domain_type));
+    json_t *arr = json_object_get(params, "disks");
+    for (int k = 0; k < s->ndisks; k++)
+        json_object_set_new(json_array_get(arr, (size_t)k), "target", json_string(s->disks[k].target));
+    arr = json_object_get(params, "nics");
+    for (int k = 0; k < s->nnics; k++)
+        json_object_set_new(json_array_get(arr, (size_t)k), "mac", json_string(s->nics[k].mac));
     return 0;
 }

@@ -19,11 +19,14 @@ typedef struct vr_io {
 } vr_io;
 
 /* Read one frame. On success *out is a NUL-terminated malloc'd buffer the
- * caller frees, *len its payload length. Returns 0, -EPIPE on clean EOF at a
+ * caller frees, *len its payload length. Idle time before a frame is
+ * unlimited; once its first byte arrived the frame must be complete within
+ * budget_s seconds (0 = no limit). Returns 0, -EPIPE on clean EOF at a
  * frame boundary, -EMSGSIZE if the announced length exceeds max (nothing of
- * the payload is read), -EBADMSG on a zero length, other negative errno on
- * I/O errors or EOF mid-frame (-ECONNRESET). */
-int vr_frame_read(const vr_io *io, size_t max, char **out, size_t *len);
+ * the payload is read), -EBADMSG on a zero length, -ETIMEDOUT for a too
+ * slow peer, other negative errno on I/O errors or EOF mid-frame
+ * (-ECONNRESET). */
+int vr_frame_read(const vr_io *io, size_t max, unsigned budget_s, char **out, size_t *len);
 
 /* Write one frame (header + payload). Returns 0 or negative errno. */
 int vr_frame_write(const vr_io *io, const char *buf, size_t len);

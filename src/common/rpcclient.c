@@ -39,7 +39,7 @@ static int read_message(vr_rpc_client *c, json_t **msg, vr_error *err)
     vr_io io = vr_tls_io(c->conn);
     char *buf = NULL;
     size_t len = 0;
-    int rc = vr_frame_read(&io, 64 * 1024 * 1024, &buf, &len);
+    int rc = vr_frame_read(&io, 64 * 1024 * 1024, 0, &buf, &len);
     if (rc < 0)
         return vr_error_set(err, VR_ERR_IO, "connection to agent lost: %s", strerror(-rc));
     json_error_t jerr;

@@ -11,7 +11,13 @@
 
 struct vr_tls_creds {
     gnutls_certificate_credentials_t xcred;
+    unsigned handshake_ms;
 };
+
+void vr_tls_creds_set_timeout(vr_tls_creds *creds, unsigned ms)
+{
+    creds->handshake_ms = ms;
+}
 
 int vr_tls_creds_new(const char *ca_file, const char *cert_file,
                      const char *key_file, vr_tls_creds **out, vr_error *err)
@@ -37,6 +43,7 @@ int vr_tls_creds_new(const char *ca_file, const char *cert_file,
                      cert_file, key_file, gnutls_strerror(rc));
         goto fail;
     }
+    c->handshake_ms = 10000;
     *out = c;
     return 0;
 fail:
@@ -113,7 +120,7 @@ static int handshake(vr_tls_creds *creds, int fd, bool server, const char *host,
     else if (host && *host)
         gnutls_server_name_set(conn->session, GNUTLS_NAME_DNS, host, strlen(host));
     gnutls_transport_set_int(conn->session, fd);
-    gnutls_handshake_set_timeout(conn->session, 10000);
+    gnutls_handshake_set_timeout(conn->session, creds->handshake_ms);
     do {
         rc = gnutls_handshake(conn->session);
     } while (rc < 0 && gnutls_error_is_fatal(rc) == 0);

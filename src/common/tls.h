@@ -21,6 +21,9 @@ int vr_tls_creds_new(const char *ca_file, const char *cert_file,
                      const char *key_file, vr_tls_creds **out, vr_error *err);
 void vr_tls_creds_free(vr_tls_creds *creds);
 
+/* Limit for a whole TLS handshake (default 10 s). */
+void vr_tls_creds_set_timeout(vr_tls_creds *creds, unsigned ms);
+
 /* Server side: handshake on fd, require and verify a client certificate.
  * On failure fd is closed. */
 int vr_tls_accept(vr_tls_creds *creds, int fd, vr_tls_conn **out, vr_error *err);

@@ -12,7 +12,7 @@ import uuid as uuidlib
 from harness.hosts import HostSet
 from harness.rpc import AgentClient, RpcError
 
-GUEST_FILES = ("vmlinuz", "initrd.img", "root.img", "cmdline")
+GUEST_FILES = ("vmlinux", "initrd.img", "root.img", "cmdline")
 
 
 class Context:
@@ -67,7 +67,7 @@ class Context:
             "name": name or "t-" + uuidlib.uuid4().hex[:8],
             "memory_mib": 256,
             "vcpus": 1,
-            "boot": {"kernel": os.path.join(self.guest, "vmlinuz"),
+            "boot": {"kernel": os.path.join(self.guest, "vmlinux"),
                      "initrd": os.path.join(self.guest, "initrd.img"),
                      "cmdline": self.cmdline},
             "disks": [{"path": os.path.join(self.guest, "root.img"), "readonly": True}],

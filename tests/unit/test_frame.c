@@ -45,40 +45,40 @@ int main(void)
     CHECK(m.len == 4 + 7 + 4 + 2);
     char *out;
     size_t len;
-    CHECK(vr_frame_read(&io, 100, &out, &len) == 0 && len == 7 && !strcmp(out, "{\"a\":1}"));
+    CHECK(vr_frame_read(&io, 100, 0, &out, &len) == 0 && len == 7 && !strcmp(out, "{\"a\":1}"));
     free(out);
-    CHECK(vr_frame_read(&io, 100, &out, &len) == 0 && len == 2 && !strcmp(out, "[]"));
+    CHECK(vr_frame_read(&io, 100, 0, &out, &len) == 0 && len == 2 && !strcmp(out, "[]"));
     free(out);
-    CHECK(vr_frame_read(&io, 100, &out, &len) == -EPIPE); /* clean EOF */
+    CHECK(vr_frame_read(&io, 100, 0, &out, &len) == -EPIPE); /* clean EOF */
 
     /* Oversized: refused from the header alone. */
     mem big = {0};
     io.ctx = &big;
     vr_frame_encode_header((uint8_t *)big.buf, 5000);
     big.len = 4;
-    CHECK(vr_frame_read(&io, 4096, &out, &len) == -EMSGSIZE);
+    CHECK(vr_frame_read(&io, 4096, 0, &out, &len) == -EMSGSIZE);
     CHECK(vr_frame_decode_header((uint8_t *)big.buf) == 5000);
 
     /* Zero length and EOF mid-frame. */
     mem z = {.len = 4};
     io.ctx = &z;
-    CHECK(vr_frame_read(&io, 100, &out, &len) == -EBADMSG);
+    CHECK(vr_frame_read(&io, 100, 0, &out, &len) == -EBADMSG);
     mem t = {0};
     io.ctx = &t;
     vr_frame_encode_header((uint8_t *)t.buf, 10);
     memcpy(t.buf + 4, "abc", 3);
     t.len = 7;
-    CHECK(vr_frame_read(&io, 100, &out, &len) == -ECONNRESET);
+    CHECK(vr_frame_read(&io, 100, 0, &out, &len) == -ECONNRESET);
 
     /* Idle timeouts between frames are fine; repeated ones mid-frame are not. */
     mem stall = {.stall_at = 6};
     io.ctx = &stall;
     vr_frame_write(&io, "hello", 5);
-    CHECK(vr_frame_read(&io, 100, &out, &len) == -ETIMEDOUT);
+    CHECK(vr_frame_read(&io, 100, 1, &out, &len) == -ETIMEDOUT);
     mem idle2 = {0};
     io.ctx = &idle2;
     vr_frame_write(&io, "hi", 2);
-    CHECK(vr_frame_read(&io, 100, &out, &len) == 0 && len == 2);
+    CHECK(vr_frame_read(&io, 100, 0, &out, &len) == 0 && len == 2);
     free(out);
     CHECK(vr_frame_write(&io, "", 0) == -EINVAL);
     return CHECK_DONE();

@@ -64,5 +64,33 @@ int main(void)
     CHECK_STR_CONTAINS(xml, "xmlns:vireo=\"https://vireo.dev/xmlns/vm/1\"");
     CHECK(vr_vm_spec_pci_count(&s) == 2 + 1 + 1 + 1 + 1); /* 2 virtio disks, nic, balloon, scsi, sata */
     free(xml);
+
+    /* An explicit target is honoured even when a disk before it has none. */
+    CHECK(parse("{\"name\":\"t\",\"memory_mib\":64,\"disks\":[{\"path\":\"/a\"},"
+                "{\"path\":\"/b\",\"target\":\"vda\"}]}", &s, &err) == 0);
+    CHECK(!strcmp(s.disks[0].target, "vdb") && !strcmp(s.disks[1].target, "vda"));
+    /* The stored spec records the chosen UUID (lowercase), targets and MACs. */
+    CHECK(parse("{\"name\":\"t\",\"uuid\":\"0F0E0D0C-0B0A-4908-8706-050403020100\","
+                "\"memory_mib\":64,\"disks\":[{\"path\":\"/a\"}],\"nics\":[{}]}", &s, &err) == 0);
+    CHECK(!strcmp(s.uuid, "0f0e0d0c-0b0a-4908-8706-050403020100"));
+    char *stored = json_dumps(s.json, JSON_SORT_KEYS);
+    CHECK_STR_CONTAINS(stored, "\"target\": \"vda\"");
+    CHECK_STR_CONTAINS(stored, "\"uuid\": \"0f0e0d0c-0b0a-4908-8706-050403020100\"");
+    CHECK_STR_CONTAINS(stored, "\"mac\": \"52:54:00:");
+    free(stored);
+    /* Addresses: PCI numbers are 0x-hex, drive numbers decimal; members
+     * must fit the type. */
+    static const char *const bad_addr[] = {
+        "{\"type\":\"pci\",\"slot\":\"10\"}", "{\"type\":\"pci\",\"slot\":\"0x5'\"}",
+        "{\"type\":\"drive\",\"unit\":\"0x1\"}", "{\"type\":\"pci\",\"unit\":\"0\"}",
+        "{\"slot\":\"0x05\"}", "{\"type\":\"usb\"}", "{\"type\":\"pci\",\"slot\":5}"};
+    for (size_t i = 0; i < sizeof(bad_addr) / sizeof(bad_addr[0]); i++) {
+        char json[512];
+        snprintf(json, sizeof(json), "{\"name\":\"t\",\"memory_mib\":64,\"disks\":[{\"path\":\"/a\","
+                 "\"address\":%s}]}", bad_addr[i]);
+        CHECK(parse(json, &s, &err) < 0 && err.code == VR_ERR_INVALID_PARAMS);
+    }
+    CHECK(parse("{\"name\":\"t\",\"memory_mib\":64,\"disks\":[{\"path\":\"/a\",\"bus\":\"sata\","
+                "\"address\":{\"type\":\"drive\",\"controller\":\"0\",\"unit\":\"1\"}}]}", &s, &err) == 0);
     return CHECK_DONE();
 }

@@ -9,7 +9,7 @@ int vr_rpc_parse_request(const char *buf, size_t len, vr_rpc_request *req,
     *id_out = NULL;
     json_error_t jerr;
     /* REJECT_DUPLICATES: a key given twice is ambiguous, refuse it. */
-    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root)
         return vr_error_set(err, VR_ERR_PARSE, "malformed JSON at line %d column %d: %s",
                             jerr.line, jerr.column, jerr.text);

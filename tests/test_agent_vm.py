@@ -224,3 +224,27 @@ def test_two_hosts_run_vms_at_once(ctx):
     assert [v["name"] for v in c1.call("VM.list")["vms"]] == ["on-h1"]
     assert ctx.host(0).virsh("list", "--name").split() == ["on-h0"]
     assert ctx.host(1).virsh("list", "--name").split() == ["on-h1"]
+
+
+def test_libvirtd_restart_agent_reconnects(ctx):
+    c = ctx.client()
+    vm = ctx.boot(c)
+    h = ctx.host()
+    qemu_before = h.qemu_pids()
+    h.kill_libvirtd()
+    h.start_libvirtd()
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            vms = c.call("VM.list")["vms"]
+            break
+        except RpcError:
+            assert time.monotonic() < deadline, "agent never reconnected to libvirtd"
+            time.sleep(0.5)
+    assert [v["uuid"] for v in vms] == [vm["uuid"]] and vms[0]["owned"]
+    assert h.qemu_pids() == qemu_before
+    # Events flow again on the new libvirt connection.
+    c.call("Host.subscribe")
+    c.call("VM.pause", uuid=vm["uuid"])
+    c.wait_event(lambda p: p["uuid"] == vm["uuid"] and p["event"] == "Suspended")
+    c.call("VM.cont", uuid=vm["uuid"])

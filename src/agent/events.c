@@ -114,6 +114,11 @@ int vr_events_start(vr_agent *a, vr_error *err)
     if (pthread_create(&t, NULL, loop_thread, NULL) != 0)
         return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the event thread");
     pthread_detach(t);
+    return vr_events_register(a, a->conn, err);
+}
+
+int vr_events_register(vr_agent *a, virConnectPtr conn, vr_error *err)
+{
     struct {
         int id;
         virConnectDomainEventGenericCallback cb;
@@ -124,7 +129,7 @@ int vr_events_start(vr_agent *a, vr_error *err)
         {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_device_removed)},
     };
     for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-        if (virConnectDomainEventRegisterAny(a->conn, NULL, regs[i].id, regs[i].cb, a, NULL) < 0)
+        if (virConnectDomainEventRegisterAny(conn, NULL, regs[i].id, regs[i].cb, a, NULL) < 0)
             return vr_libvirt_error(err, "cannot subscribe to libvirt domain events");
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 
+#include "events.h"
 #include "jsonx.h"
 #include "log.h"
 
@@ -88,13 +89,61 @@ static int libvirt_max_vcpus(virConnectPtr conn, const char *type)
     return max;
 }
 
+static void on_conn_closed(virConnectPtr conn, int reason, void *opaque);
+
+/* Open a connection with keepalive and a close callback. */
+static virConnectPtr open_conn(vr_agent *a)
+{
+    virConnectPtr c = virConnectOpen(a->uri);
+    if (!c)
+        return NULL;
+    /* Notice a dead libvirtd instead of blocking forever on it. */
+    virConnectSetKeepAlive(c, 5, 3);
+    virConnectRegisterCloseCallback(c, on_conn_closed, a, NULL);
+    return c;
+}
+
+/* libvirtd went away (restart, crash): VMs keep running under QEMU; keep
+ * trying to reconnect, then re-subscribe to events. The dead connection
+ * object is deliberately not freed: verbs running on other threads may
+ * still hold the pointer, and calls on it just fail. */
+static void *reconnect_thread(void *arg)
+{
+    vr_agent *a = arg;
+    for (int attempt = 1;; attempt++) {
+        sleep(1);
+        virConnectPtr c = open_conn(a);
+        if (!c) {
+            if (attempt % 10 == 1)
+                VR_WARN("libvirt at %s still unreachable (attempt %d)", a->uri, attempt);
+            virResetLastError();
+            continue;
+        }
+        vr_error err = {0};
+        if (vr_events_register(a, c, &err) < 0)
+            VR_WARN("after reconnecting: %s", err.message);
+        __atomic_store_n(&a->conn, c, __ATOMIC_SEQ_CST);
+        VR_INFO("reconnected to libvirt at %s", a->uri);
+        return NULL;
+    }
+}
+
+static void on_conn_closed(virConnectPtr conn, int reason, void *opaque)
+{
+    vr_agent *a = opaque;
+    if (conn != a->conn)
+        return;
+    VR_WARN("lost the libvirt connection (reason %d); reconnecting", reason);
+    pthread_t t;
+    if (pthread_create(&t, NULL, reconnect_thread, a) == 0)
+        pthread_detach(t);
+}
+
 int vr_hyp_open(vr_agent *a, vr_error *err)
 {
-    a->conn = virConnectOpen(a->uri);
+    a->conn = open_conn(a);
     if (!a->conn)
         return vr_libvirt_error(err, "cannot connect to libvirt at '%s'", a->uri);
-    /* Notice a dead libvirtd instead of blocking forever on it. */
-    virConnectSetKeepAlive(a->conn, 5, 3);
     a->mode = vr_detect_virt_mode("/proc/cpuinfo", "/dev/kvm");
     snprintf(a->default_domain_type, sizeof(a->default_domain_type), "%s",
              a->mode == VR_VIRT_KVM ? "kvm" : "qemu");

@@ -34,6 +34,9 @@ def main():
     ap.add_argument("--guest", required=True)
     ap.add_argument("-k", dest="filter", default="")
     args = ap.parse_args()
+    # A sanitizer finding must fail the program that hit it, unit tests too.
+    os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
+    os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
     passed, failed, failures = 0, 0, []
 
     def report(name, ok, secs, detail=""):
@@ -54,6 +57,8 @@ def main():
         p = subprocess.run([exe], capture_output=True, text=True, timeout=120)
         report(name, p.returncode == 0, time.monotonic() - t0, p.stdout + p.stderr)
 
+    # Daemons are killed, not shut down: leak reports at exit mean nothing.
+    os.environ["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
     ctx = Context(os.path.abspath(args.build), os.path.abspath(args.guest))
     try:
         for path in sorted(glob.glob(os.path.join(HERE, "test_*.py"))):

@@ -18,7 +18,7 @@ def test_capabilities(ctx):
     caps = ctx.client().call("Host.getCapabilities")
     assert caps["virt_mode"] == expected_mode()
     assert caps["default_domain_type"] == ("kvm" if caps["virt_mode"] == "kvm" else "qemu")
-    assert caps["max_vcpus"] == 240
+    assert 1 <= caps["max_vcpus"] <= 240  # RHEL's limit, or less if libvirt says so
     assert caps["cpu_topology"]["cpus"] == os.cpu_count()
     assert caps["memory_kib"] > 0 and caps["numa_nodes"] >= 1
     assert "pc" in caps["machine_types"] or any(m.startswith("pc-") for m in caps["machine_types"])

@@ -27,7 +27,7 @@ typedef struct vr_agent {
     char *uri;               /* libvirt URI */
     virConnectPtr conn;      /* thread-safe; replaced on reconnect under lock */
     pthread_mutex_t lock;    /* serializes operations that check-then-act on
-                                the set of domains (create, hotplug NIC) */
+                                the set of domains (create, disk and NIC hotplug) */
     enum vr_virt_mode mode;
     char default_domain_type[8]; /* "kvm" or "qemu" */
     int max_vcpus;           /* min(240, what libvirt allows for that type) */

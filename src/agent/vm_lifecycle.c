@@ -74,13 +74,18 @@ static int vm_create(vr_agent *a, json_t *params, json_t **result, vr_error *err
             goto out;
         }
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     dom = virDomainCreateXML(a->conn, xml, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     pthread_mutex_unlock(&a->lock);
     if (!dom) {
         vr_libvirt_error(err, "cannot start VM '%s'", spec->name);
         goto out;
     }
-    VR_INFO("VM %s (%s) started, type %s", spec->name, spec->uuid, spec->domain_type);
+    VR_INFO("VM %s (%s) started, type %s, libvirt took %ld ms", spec->name, spec->uuid,
+            spec->domain_type,
+            (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
     *result = vm_summary(dom, true);
     virDomainFree(dom);
     rc = 0;

@@ -93,16 +93,24 @@ static int vm_get_stats(vr_agent *a, json_t *params, json_t **result, vr_error *
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid.
+ * Strict (RFC 3629): no overlong forms, surrogates or code points above
+ * U+10FFFF, which JSON encoders refuse. */
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
-    size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
-               : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (len == 0 || len > n || (len == 2 && p[0] < 0xc2))
+    if (p[0] < 0x80)
+        return 1;
+    size_t len = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+               : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+    if (len == 0 || len > n)
         return 0;
     for (size_t i = 1; i < len; i++)
         if ((p[i] & 0xc0) != 0x80)
             return 0;
+    /* Second-byte ranges that rule out overlongs, surrogates, > U+10FFFF. */
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+        return 0;
     return len;
 }
 
@@ -156,6 +164,8 @@ static int vm_console_log(vr_agent *a, json_t *params, json_t **result, vr_error
     *result = json_pack("{s:s%, s:I, s:I}", "text", buf, (size_t)got, "offset", (json_int_t)off,
                         "size", (json_int_t)st.st_size);
     free(buf);
+    if (!*result)
+        return vr_error_set(err, VR_ERR_INTERNAL, "cannot encode console log of VM %s", uuid);
     return 0;
 }
 

@@ -1,6 +1,8 @@
 #include "rpcclient.h"
 
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "frame.h"
@@ -9,7 +11,16 @@
 struct vr_rpc_client {
     vr_tls_conn *conn;
     long long next_id;
+    int timeout_s;
 };
+
+void vr_rpc_client_set_timeout(vr_rpc_client *c, int seconds)
+{
+    c->timeout_s = seconds;
+    struct timeval tv = {.tv_sec = seconds};
+    setsockopt(c->conn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    setsockopt(c->conn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
 
 int vr_rpc_client_new(vr_tls_creds *creds, const char *host, int port,
                       vr_rpc_client **out, vr_error *err)
@@ -39,7 +50,14 @@ static int read_message(vr_rpc_client *c, json_t **msg, vr_error *err)
     vr_io io = vr_tls_io(c->conn);
     char *buf = NULL;
     size_t len = 0;
-    int rc = vr_frame_read(&io, 64 * 1024 * 1024, 0, &buf, &len);
+    /* Wait for the start of a message ourselves: the framer would wait
+     * forever for an idle peer, which is right for a server only. */
+    if (c->timeout_s && gnutls_record_check_pending(c->conn->session) == 0) {
+        struct pollfd p = {.fd = c->conn->fd, .events = POLLIN};
+        if (poll(&p, 1, c->timeout_s * 1000) == 0)
+            return vr_error_set(err, VR_ERR_IO, "agent did not answer within %d s", c->timeout_s);
+    }
+    int rc = vr_frame_read(&io, 64 * 1024 * 1024, (unsigned)c->timeout_s, &buf, &len);
     if (rc < 0)
         return vr_error_set(err, VR_ERR_IO, "connection to agent lost: %s", strerror(-rc));
     json_error_t jerr;

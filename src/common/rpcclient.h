@@ -21,5 +21,9 @@ void vr_rpc_client_free(vr_rpc_client *c);
 int vr_rpc_call(vr_rpc_client *c, const char *method, json_t *params,
                 json_t **result, vr_error *err);
 
+/* Give up on a reply (or a stalled send) after this many seconds; 0 (the
+ * default) waits forever. */
+void vr_rpc_client_set_timeout(vr_rpc_client *c, int seconds);
+
 /* Wait for the next notification (blocking); *msg is a new reference. */
 int vr_rpc_next_notification(vr_rpc_client *c, json_t **msg, vr_error *err);

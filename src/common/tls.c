@@ -1,6 +1,8 @@
 #include "tls.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,7 +168,21 @@ int vr_tls_dial(vr_tls_creds *creds, const char *host, int port,
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0)
             continue;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+        /* Bounded connect: a host that drops packets must not hang us. */
+        int fl = fcntl(fd, F_GETFL);
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+        int rc2 = connect(fd, ai->ai_addr, ai->ai_addrlen);
+        if (rc2 < 0 && errno == EINPROGRESS) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            int soerr = ETIMEDOUT;
+            socklen_t sl = sizeof(soerr);
+            if (poll(&p, 1, 10000) == 1)
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+            rc2 = soerr ? -1 : 0;
+            errno = soerr;
+        }
+        fcntl(fd, F_SETFL, fl);
+        if (rc2 == 0)
             break;
         saved = errno;
         close(fd);

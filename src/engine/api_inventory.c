@@ -1,0 +1,229 @@
+/* Data centers and clusters: plain CRUD. */
+#include <string.h>
+
+#include "api.h"
+#include "jsonx.h"
+
+static const char *const dc_keys[] = {"name", "description", NULL};
+static const char *const cl_keys[] = {"name", "description", "datacenter_id", "cpu_type",
+                                      "virt_mode", NULL};
+
+#define DC_SELECT "SELECT id, name, description, created_at FROM datacenters"
+#define CL_SELECT "SELECT id, name, description, datacenter_id, cpu_type, virt_mode, created_at FROM clusters"
+
+static const api_field name_fields[] = {
+    {"name", "name LIKE ? ESCAPE '\\'", true, false}, {NULL, NULL, false, false}};
+static const api_field cl_fields[] = {
+    {"name", "name LIKE ? ESCAPE '\\'", true, false},
+    {"datacenter", "datacenter_id IN (SELECT id FROM datacenters WHERE name LIKE ? ESCAPE '\\')", true, false},
+    {NULL, NULL, false, false}};
+
+/* GET one row by id or answer 404. */
+static json_t *get_one(vr_engine *e, vr_http_resp *resp, const char *select, const char *what,
+                       const char *id)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "%s WHERE id = ?", select);
+    vr_error err = {0};
+    json_t *row = vr_db_query_one(e->db, sql, DB_ARGS(DB_TEXT(id)), &err);
+    if (!row) {
+        if (err.code)
+            api_error(resp, &err);
+        else
+            vr_http_fault(resp, 404, "Not Found", "no %s with id '%s'", what, id);
+    }
+    return row;
+}
+
+static bool method_is(vr_http_req *r, const char *m) { return !strcmp(r->method, m); }
+
+static void not_allowed(vr_http_resp *resp)
+{
+    vr_http_fault(resp, 405, "Method Not Allowed", "method not allowed on this resource");
+}
+
+void api_datacenters(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id, const char *action)
+{
+    vr_error err = {0};
+    if (action)
+        return (void)vr_http_fault(resp, 404, "Not Found", "data centers have no actions");
+    if (!id && method_is(r, "GET"))
+        return api_list(e, r, resp, "datacenters", DC_SELECT, name_fields, NULL);
+    if (!id && method_is(r, "POST")) {
+        json_t *b = api_body(r, resp, dc_keys);
+        const char *name = NULL, *desc = "";
+        char nid[37];
+        if (!b)
+            return;
+        if (vr_json_str(b, "body", "name", true, &name, &err) < 0 ||
+            vr_json_str(b, "body", "description", false, &desc, &err) < 0)
+            api_error(resp, &err);
+        else if (api_check_name(resp, name) == 0) {
+            vr_uuid_new(nid);
+            if (vr_db_exec(e->db, "INSERT INTO datacenters (id, name, description, created_at) VALUES (?,?,?,?)",
+                           DB_ARGS(DB_TEXT(nid), DB_TEXT(name), DB_TEXT(desc), DB_INT(vr_now())), &err) < 0)
+                api_error(resp, &err);
+            else {
+                vr_event(e, "normal", r->user, "datacenter", nid, "data center '%s' created", name);
+                json_t *row = get_one(e, resp, DC_SELECT, "data center", nid);
+                if (row)
+                    api_entity(resp, row, "datacenters", true);
+            }
+        }
+        json_decref(b);
+        return;
+    }
+    if (!id)
+        return not_allowed(resp);
+    json_t *row = get_one(e, resp, DC_SELECT, "data center", id);
+    if (!row)
+        return;
+    if (method_is(r, "GET"))
+        return api_entity(resp, row, "datacenters", false);
+    if (method_is(r, "PUT")) {
+        json_t *b = api_body(r, resp, dc_keys);
+        const char *name = json_string_value(json_object_get(row, "name"));
+        const char *desc = json_string_value(json_object_get(row, "description"));
+        if (b && vr_json_str(b, "body", "name", false, &name, &err) == 0 &&
+            vr_json_str(b, "body", "description", false, &desc, &err) == 0 &&
+            api_check_name(resp, name) == 0) {
+            if (vr_db_exec(e->db, "UPDATE datacenters SET name = ?, description = ? WHERE id = ?",
+                           DB_ARGS(DB_TEXT(name), DB_TEXT(desc), DB_TEXT(id)), &err) < 0)
+                api_error(resp, &err);
+            else {
+                json_t *n = get_one(e, resp, DC_SELECT, "data center", id);
+                if (n)
+                    api_entity(resp, n, "datacenters", false);
+            }
+        } else if (b && err.code) {
+            api_error(resp, &err);
+        }
+        json_decref(b);
+        json_decref(row);
+        return;
+    }
+    if (method_is(r, "DELETE")) {
+        if (vr_db_exec(e->db, "DELETE FROM datacenters WHERE id = ?", DB_ARGS(DB_TEXT(id)), &err) < 0)
+            vr_http_fault(resp, 409, "Conflict", "data center still has clusters: %s", err.message);
+        else {
+            vr_event(e, "normal", r->user, "datacenter", id, "data center '%s' removed",
+                     json_string_value(json_object_get(row, "name")));
+            resp->status = 204;
+        }
+        json_decref(row);
+        return;
+    }
+    json_decref(row);
+    not_allowed(resp);
+}
+
+/* Validate cluster members present in b; fills the out pointers. */
+static int cluster_fields(vr_engine *e, json_t *b, vr_http_resp *resp, const char **dc,
+                          const char **cpu, const char **mode)
+{
+    static const char *const modes[] = {"any", "kvm", NULL};
+    vr_error err = {0};
+    if (vr_json_str(b, "body", "datacenter_id", false, dc, &err) < 0 ||
+        vr_json_str(b, "body", "cpu_type", false, cpu, &err) < 0 ||
+        vr_json_str(b, "body", "virt_mode", false, mode, &err) < 0)
+        return api_error(resp, &err);
+    if (*mode && !vr_str_in(*mode, modes))
+        return vr_http_fault(resp, 400, "Bad Request", "virt_mode must be 'any' or 'kvm'");
+    if (*cpu && (strlen(*cpu) > 64 || !**cpu ||
+                 strspn(*cpu, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(*cpu)))
+        return vr_http_fault(resp, 400, "Bad Request", "cpu_type is not a valid CPU model name");
+    if (*dc) {
+        json_t *row = vr_db_query_one(e->db, "SELECT id FROM datacenters WHERE id = ?",
+                                      DB_ARGS(DB_TEXT(*dc)), NULL);
+        if (!row)
+            return vr_http_fault(resp, 400, "Bad Request", "no data center with id '%s'", *dc);
+        json_decref(row);
+    }
+    return 0;
+}
+
+void api_clusters(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id, const char *action)
+{
+    vr_error err = {0};
+    if (action)
+        return (void)vr_http_fault(resp, 404, "Not Found", "clusters have no actions");
+    if (!id && method_is(r, "GET"))
+        return api_list(e, r, resp, "clusters", CL_SELECT, cl_fields, NULL);
+    if (!id && method_is(r, "POST")) {
+        json_t *b = api_body(r, resp, cl_keys);
+        const char *name = NULL, *desc = "", *dc = NULL, *cpu = "qemu64", *mode = "any";
+        char nid[37];
+        if (!b)
+            return;
+        if (vr_json_str(b, "body", "name", true, &name, &err) < 0 ||
+            vr_json_str(b, "body", "description", false, &desc, &err) < 0)
+            api_error(resp, &err);
+        else if (api_check_name(resp, name) == 0 && cluster_fields(e, b, resp, &dc, &cpu, &mode) == 0) {
+            if (!dc)
+                vr_http_fault(resp, 400, "Bad Request", "body: missing required member 'datacenter_id'");
+            else {
+                vr_uuid_new(nid);
+                if (vr_db_exec(e->db, "INSERT INTO clusters (id, name, description, datacenter_id, cpu_type,"
+                               " virt_mode, created_at) VALUES (?,?,?,?,?,?,?)",
+                               DB_ARGS(DB_TEXT(nid), DB_TEXT(name), DB_TEXT(desc), DB_TEXT(dc),
+                                       DB_TEXT(cpu), DB_TEXT(mode), DB_INT(vr_now())), &err) < 0)
+                    api_error(resp, &err);
+                else {
+                    vr_event(e, "normal", r->user, "cluster", nid, "cluster '%s' created", name);
+                    json_t *row = get_one(e, resp, CL_SELECT, "cluster", nid);
+                    if (row)
+                        api_entity(resp, row, "clusters", true);
+                }
+            }
+        }
+        json_decref(b);
+        return;
+    }
+    if (!id)
+        return not_allowed(resp);
+    json_t *row = get_one(e, resp, CL_SELECT, "cluster", id);
+    if (!row)
+        return;
+    if (method_is(r, "GET"))
+        return api_entity(resp, row, "clusters", false);
+    if (method_is(r, "PUT")) {
+        json_t *b = api_body(r, resp, cl_keys);
+        const char *name = json_string_value(json_object_get(row, "name"));
+        const char *desc = json_string_value(json_object_get(row, "description"));
+        const char *dc = NULL, *cpu = NULL, *mode = NULL;
+        if (b && vr_json_str(b, "body", "name", false, &name, &err) == 0 &&
+            vr_json_str(b, "body", "description", false, &desc, &err) == 0 &&
+            api_check_name(resp, name) == 0 && cluster_fields(e, b, resp, &dc, &cpu, &mode) == 0) {
+            if (dc && strcmp(dc, json_string_value(json_object_get(row, "datacenter_id"))))
+                vr_http_fault(resp, 409, "Conflict", "a cluster cannot move to another data center");
+            else if (vr_db_exec(e->db, "UPDATE clusters SET name = ?, description = ?,"
+                                " cpu_type = coalesce(?, cpu_type), virt_mode = coalesce(?, virt_mode) WHERE id = ?",
+                                DB_ARGS(DB_TEXT(name), DB_TEXT(desc), cpu ? DB_TEXT(cpu) : DB_NULL,
+                                        mode ? DB_TEXT(mode) : DB_NULL, DB_TEXT(id)), &err) < 0)
+                api_error(resp, &err);
+            else {
+                json_t *n = get_one(e, resp, CL_SELECT, "cluster", id);
+                if (n)
+                    api_entity(resp, n, "clusters", false);
+            }
+        } else if (b && err.code) {
+            api_error(resp, &err);
+        }
+        json_decref(b);
+        json_decref(row);
+        return;
+    }
+    if (method_is(r, "DELETE")) {
+        if (vr_db_exec(e->db, "DELETE FROM clusters WHERE id = ?", DB_ARGS(DB_TEXT(id)), &err) < 0)
+            vr_http_fault(resp, 409, "Conflict", "cluster still has hosts or VMs: %s", err.message);
+        else {
+            vr_event(e, "normal", r->user, "cluster", id, "cluster '%s' removed",
+                     json_string_value(json_object_get(row, "name")));
+            resp->status = 204;
+        }
+        json_decref(row);
+        return;
+    }
+    json_decref(row);
+    not_allowed(resp);
+}

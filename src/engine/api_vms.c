@@ -1,0 +1,303 @@
+/* /api/vms: VM definitions, MAC pool allocation and actions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "agentcall.h"
+#include "api.h"
+#include "jsonx.h"
+#include "vmstart.h"
+
+#define VM_SELECT                                                                              \
+    "SELECT v.id AS id, v.name AS name, v.description AS description, v.cluster_id AS cluster_id," \
+    " v.host_id AS host_id, (SELECT name FROM hosts WHERE id = v.host_id) AS host,"             \
+    " v.status AS status, v.memory_mib AS memory_mib, v.vcpus AS vcpus, v.spec_json AS spec_json," \
+    " v.devices_json AS devices_json, v.created_at AS created_at FROM vms v"
+
+static const char *const vm_keys[] = {"name", "description", "cluster_id", "memory_mib", "vcpus",
+                                      "max_vcpus", "max_memory_mib", "boot", "disks", "nics",
+                                      "serial_console", "vnc", NULL};
+static const api_field vm_fields[] = {
+    {"name", "name LIKE ? ESCAPE '\\'", true, false},
+    {"status", "status = ?", false, true},
+    {"host", "host_id IN (SELECT id FROM hosts WHERE name LIKE ? ESCAPE '\\')", true, false},
+    {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE name LIKE ? ESCAPE '\\')", true, false},
+    {NULL, NULL, false, false}};
+
+/* The MAC pool: 56:6f:xx:xx:xx:xx, unique across the engine (table macs). */
+static int allocate_mac(vr_engine *e, const char *vm_id, char mac[18], vr_error *err)
+{
+    for (int attempt = 0; attempt < 32; attempt++) {
+        unsigned char b[4];
+        if (getrandom(b, sizeof(b), 0) != sizeof(b))
+            return vr_error_set(err, VR_ERR_INTERNAL, "no randomness for a MAC");
+        snprintf(mac, 18, "56:6f:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3]);
+        vr_error e2 = {0};
+        if (vr_db_exec(e->db, "INSERT INTO macs (mac, vm_id) VALUES (?, ?)",
+                       DB_ARGS(DB_TEXT(mac), DB_TEXT(vm_id)), &e2) == 1)
+            return 0;
+        if (e2.code != VR_ERR_CONFLICT) {
+            *err = e2;
+            return -1;
+        }
+    }
+    return vr_error_set(err, VR_ERR_LIMIT, "the MAC pool is exhausted");
+}
+
+/* Validate the hardware members of a VM body into an agent-style spec
+ * fragment (new reference) or answer 400. Values go through the same
+ * checks the agent makes, so a bad VM is refused before it is stored. */
+static json_t *vm_spec_from_body(json_t *b, vr_http_resp *resp)
+{
+    static const char *const boot_keys[] = {"kernel", "initrd", "cmdline", NULL};
+    static const char *const disk_keys[] = {"path", "format", "bus", "readonly", "device", NULL};
+    static const char *const nic_keys[] = {"bridge", "model", NULL};
+    vr_error err = {0};
+    json_t *spec = json_object(), *boot = NULL, *disks = NULL, *nics = NULL;
+    long long maxv = 0, maxm = 0;
+    bool serial = true, vnc = false;
+    if (vr_json_obj(b, "body", "boot", false, &boot, &err) < 0 ||
+        vr_json_arr(b, "body", "disks", false, &disks, &err) < 0 ||
+        vr_json_arr(b, "body", "nics", false, &nics, &err) < 0 ||
+        vr_json_int(b, "body", "max_vcpus", false, 1, 240, &maxv, &err) < 0 ||
+        vr_json_int(b, "body", "max_memory_mib", false, 16, 4 << 20, &maxm, &err) < 0 ||
+        vr_json_bool(b, "body", "serial_console", false, &serial, &err) < 0 ||
+        vr_json_bool(b, "body", "vnc", false, &vnc, &err) < 0 ||
+        (boot && vr_json_check_keys(boot, "boot", boot_keys, &err) < 0))
+        goto bad;
+    size_t i;
+    json_t *d;
+    json_array_foreach(disks, i, d) {
+        const char *path = NULL;
+        if (!json_is_object(d) || vr_json_check_keys(d, "disks[]", disk_keys, &err) < 0 ||
+            vr_json_str(d, "disks[]", "path", true, &path, &err) < 0)
+            goto bad;
+        if (path[0] != '/') {
+            vr_error_set(&err, VR_ERR_INVALID_PARAMS, "disks[].path must be absolute");
+            goto bad;
+        }
+    }
+    json_array_foreach(nics, i, d)
+        if (!json_is_object(d) || vr_json_check_keys(d, "nics[]", nic_keys, &err) < 0)
+            goto bad;
+    if (json_array_size(disks) > 28 || json_array_size(nics) > 16) {
+        vr_error_set(&err, VR_ERR_INVALID_PARAMS, "at most 28 disks and 16 NICs");
+        goto bad;
+    }
+    if (boot)
+        json_object_set(spec, "boot", boot);
+    json_object_set_new(spec, "disks", disks ? json_deep_copy(disks) : json_array());
+    json_object_set_new(spec, "nics", nics ? json_deep_copy(nics) : json_array());
+    if (maxv)
+        json_object_set_new(spec, "max_vcpus", json_integer(maxv));
+    if (maxm)
+        json_object_set_new(spec, "max_memory_mib", json_integer(maxm));
+    json_object_set_new(spec, "serial_console", json_boolean(serial));
+    json_object_set_new(spec, "vnc", json_boolean(vnc));
+    return spec;
+bad:
+    json_decref(spec);
+    api_error(resp, &err);
+    return NULL;
+}
+
+static json_t *get_vm(vr_engine *e, vr_http_resp *resp, const char *id)
+{
+    vr_error err = {0};
+    json_t *row = vr_db_query_one(e->db, VM_SELECT " WHERE v.id = ?", DB_ARGS(DB_TEXT(id)), &err);
+    if (!row && !err.code)
+        vr_http_fault(resp, 404, "Not Found", "no VM with id '%s'", id);
+    else if (!row)
+        api_error(resp, &err);
+    return row;
+}
+
+static void create_vm(vr_engine *e, vr_http_req *r, vr_http_resp *resp)
+{
+    vr_error err = {0};
+    json_t *b = api_body(r, resp, vm_keys), *spec = NULL;
+    const char *name = NULL, *desc = "", *cluster = NULL;
+    long long mem = 0, vcpus = 1;
+    char id[37];
+    if (!b)
+        return;
+    if (vr_json_str(b, "body", "name", true, &name, &err) < 0 ||
+        vr_json_str(b, "body", "description", false, &desc, &err) < 0 ||
+        vr_json_str(b, "body", "cluster_id", true, &cluster, &err) < 0 ||
+        vr_json_int(b, "body", "memory_mib", true, 16, 4 << 20, &mem, &err) < 0 ||
+        vr_json_int(b, "body", "vcpus", false, 1, 240, &vcpus, &err) < 0) {
+        api_error(resp, &err);
+        goto out;
+    }
+    if (api_check_name(resp, name) < 0 || !(spec = vm_spec_from_body(b, resp)))
+        goto out;
+    json_t *cl = vr_db_query_one(e->db, "SELECT id FROM clusters WHERE id = ?",
+                                 DB_ARGS(DB_TEXT(cluster)), NULL);
+    if (!cl) {
+        vr_http_fault(resp, 400, "Bad Request", "no cluster with id '%s'", cluster);
+        goto out;
+    }
+    json_decref(cl);
+    vr_uuid_new(id);
+    if (vr_db_begin(e->db, &err) < 0) {
+        api_error(resp, &err);
+        goto out;
+    }
+    char *stext = json_dumps(spec, JSON_COMPACT);
+    int rc = vr_db_exec(e->db, "INSERT INTO vms (id, name, description, cluster_id, status, memory_mib,"
+                        " vcpus, spec_json, created_at) VALUES (?,?,?,?, 'down', ?,?,?,?)",
+                        DB_ARGS(DB_TEXT(id), DB_TEXT(name), DB_TEXT(desc), DB_TEXT(cluster), DB_INT(mem),
+                                DB_INT(vcpus), DB_TEXT(stext), DB_INT(vr_now())), &err);
+    free(stext);
+    /* Each NIC gets a MAC from the pool, in the same transaction. */
+    size_t i;
+    json_t *nic;
+    json_array_foreach(json_object_get(spec, "nics"), i, nic) {
+        char mac[18];
+        if (rc >= 0 && (rc = allocate_mac(e, id, mac, &err)) == 0)
+            json_object_set_new(nic, "mac", json_string(mac));
+    }
+    stext = json_dumps(spec, JSON_COMPACT);
+    if (rc < 0 || vr_db_exec(e->db, "UPDATE vms SET spec_json = ? WHERE id = ?",
+                             DB_ARGS(DB_TEXT(stext), DB_TEXT(id)), &err) < 0) {
+        vr_db_rollback(e->db);
+        api_error(resp, &err);
+    } else if (vr_db_commit(e->db, &err) < 0) {
+        api_error(resp, &err);
+    } else {
+        vr_event(e, "normal", r->user, "vm", id, "VM '%s' created", name);
+        json_t *row = get_vm(e, resp, id);
+        if (row)
+            api_entity(resp, row, "vms", true);
+    }
+    free(stext);
+out:
+    json_decref(spec);
+    json_decref(b);
+}
+
+/* stop|shutdown|reboot|pause|resume: forwarded to the VM's host. */
+static void vm_action(vr_engine *e, vr_http_req *r, vr_http_resp *resp, json_t *vm, const char *action)
+{
+    static const struct {
+        const char *action, *verb, *new_status;
+    } map[] = {{"stop", "VM.destroy", "down"}, {"shutdown", "VM.shutdown", "poweringdown"},
+               {"reboot", "VM.reboot", NULL}, {"pause", "VM.pause", "paused"},
+               {"resume", "VM.cont", "up"}};
+    const char *id = json_string_value(json_object_get(vm, "id"));
+    const char *name = json_string_value(json_object_get(vm, "name"));
+    const char *status = json_string_value(json_object_get(vm, "status"));
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (strcmp(map[i].action, action))
+            continue;
+        const char *hid = json_string_value(json_object_get(vm, "host_id"));
+        json_t *host = hid ? vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
+                                             DB_ARGS(DB_TEXT(hid)), NULL) : NULL;
+        if (!host || !strcmp(status, "down") || !strcmp(status, "waitforlaunch")) {
+            vr_http_fault(resp, 409, "Conflict", "VM '%s' is %s; it is not running on a host", name, status);
+            json_decref(host);
+            return;
+        }
+        vr_error err = {0};
+        json_t *res = NULL;
+        if (vr_agent_call_host(e, host, map[i].verb, json_pack("{s:s}", "uuid", id), &res, &err) < 0 &&
+            !(err.code == VR_ERR_NO_VM && !strcmp(action, "stop"))) {
+            json_decref(host);
+            api_error(resp, &err);
+            return;
+        }
+        json_decref(res);
+        if (map[i].new_status)
+            vr_db_exec(e->db, !strcmp(map[i].new_status, "down")
+                                  ? "UPDATE vms SET status = ?, host_id = NULL WHERE id = ?"
+                                  : "UPDATE vms SET status = ? WHERE id = ?",
+                       DB_ARGS(DB_TEXT(map[i].new_status), DB_TEXT(id)), NULL);
+        vr_event(e, "normal", r->user, "vm", id, "VM '%s': %s requested on host '%s'", name, action,
+                 json_string_value(json_object_get(host, "name")));
+        json_decref(host);
+        json_t *row = get_vm(e, resp, id);
+        if (row)
+            api_entity(resp, row, "vms", false);
+        return;
+    }
+    vr_http_fault(resp, 404, "Not Found", "no VM action '%s'", action);
+}
+
+void api_vms(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id, const char *action)
+{
+    vr_error err = {0};
+    bool post = !strcmp(r->method, "POST");
+    if (!id && !strcmp(r->method, "GET"))
+        return api_list(e, r, resp, "vms", VM_SELECT, vm_fields, NULL);
+    if (!id && post)
+        return create_vm(e, r, resp);
+    if (!id)
+        return (void)vr_http_fault(resp, 405, "Method Not Allowed", "use GET or POST");
+    json_t *vm = get_vm(e, resp, id);
+    if (!vm)
+        return;
+    if (action && post && !strcmp(action, "start")) {
+        char job[37];
+        if (vr_vm_start_submit(e, id, r->user, job, &err) < 0)
+            api_error(resp, &err);
+        else {
+            vr_event(e, "normal", r->user, "vm", id, "start of VM '%s' accepted",
+                     json_string_value(json_object_get(vm, "name")));
+            char href[128];
+            snprintf(href, sizeof(href), "/api/jobs/%s", job);
+            resp->status = 202;
+            resp->body = json_pack("{s:{s:s, s:s}}", "job", "id", job, "href", href);
+            snprintf(resp->location, sizeof(resp->location), "%s", href);
+        }
+    } else if (action && post) {
+        vm_action(e, r, resp, vm, action);
+    } else if (action) {
+        vr_http_fault(resp, 405, "Method Not Allowed", "actions are POSTed");
+    } else if (!strcmp(r->method, "GET")) {
+        api_entity(resp, json_incref(vm), "vms", false);
+    } else if (!strcmp(r->method, "DELETE")) {
+        if (strcmp(json_string_value(json_object_get(vm, "status")), "down"))
+            vr_http_fault(resp, 409, "Conflict", "VM '%s' is %s; stop it first",
+                          json_string_value(json_object_get(vm, "name")),
+                          json_string_value(json_object_get(vm, "status")));
+        else if (vr_db_exec(e->db, "DELETE FROM vms WHERE id = ? AND status = 'down'",
+                            DB_ARGS(DB_TEXT(id)), &err) < 0)
+            api_error(resp, &err);
+        else {
+            vr_event(e, "normal", r->user, "vm", id, "VM '%s' removed",
+                     json_string_value(json_object_get(vm, "name")));
+            resp->status = 204;
+        }
+    } else if (!strcmp(r->method, "PUT")) {
+        static const char *const put_keys[] = {"name", "description", "memory_mib", "vcpus", NULL};
+        json_t *b = api_body(r, resp, put_keys);
+        const char *name = json_string_value(json_object_get(vm, "name"));
+        const char *desc = json_string_value(json_object_get(vm, "description"));
+        long long mem = json_integer_value(json_object_get(vm, "memory_mib"));
+        long long vcpus = json_integer_value(json_object_get(vm, "vcpus"));
+        bool hw = b && (json_object_get(b, "memory_mib") || json_object_get(b, "vcpus"));
+        if (!b) {
+        } else if (vr_json_str(b, "body", "name", false, &name, &err) < 0 ||
+                   vr_json_str(b, "body", "description", false, &desc, &err) < 0 ||
+                   vr_json_int(b, "body", "memory_mib", false, 16, 4 << 20, &mem, &err) < 0 ||
+                   vr_json_int(b, "body", "vcpus", false, 1, 240, &vcpus, &err) < 0) {
+            api_error(resp, &err);
+        } else if (api_check_name(resp, name) < 0) {
+        } else if (hw && strcmp(json_string_value(json_object_get(vm, "status")), "down")) {
+            vr_http_fault(resp, 409, "Conflict", "memory and vCPUs change only while the VM is down");
+        } else if (vr_db_exec(e->db, "UPDATE vms SET name = ?, description = ?, memory_mib = ?, vcpus = ?"
+                              " WHERE id = ?", DB_ARGS(DB_TEXT(name), DB_TEXT(desc), DB_INT(mem),
+                                                       DB_INT(vcpus), DB_TEXT(id)), &err) < 0) {
+            api_error(resp, &err);
+        } else {
+            json_t *row = get_vm(e, resp, id);
+            if (row)
+                api_entity(resp, row, "vms", false);
+        }
+        json_decref(b);
+    } else {
+        vr_http_fault(resp, 405, "Method Not Allowed", "method not allowed on a VM");
+    }
+    json_decref(vm);
+}

@@ -1,0 +1,48 @@
+/* The engine's data-access layer: one SQLite database (WAL) opened once,
+ * versioned migrations applied at start, every statement with bound
+ * parameters. Rows come back as JSON objects keyed by column name, which is
+ * what the REST layer serves. Thread-safe (one connection, serialized). */
+#pragma once
+
+#include <jansson.h>
+
+#include "error.h"
+
+typedef struct vr_db vr_db;
+
+/* A bound parameter. Build with DB_TEXT / DB_INT / DB_NULL. */
+typedef struct vr_dbv {
+    enum { VR_DBV_NULL, VR_DBV_TEXT, VR_DBV_INT } type;
+    const char *s;
+    long long i;
+} vr_dbv;
+#define DB_TEXT(x) ((vr_dbv){.type = VR_DBV_TEXT, .s = (x)})
+#define DB_INT(x) ((vr_dbv){.type = VR_DBV_INT, .i = (x)})
+#define DB_NULL ((vr_dbv){.type = VR_DBV_NULL})
+#define DB_ARGS(...) ((const vr_dbv[]){__VA_ARGS__}), (int)(sizeof((const vr_dbv[]){__VA_ARGS__}) / sizeof(vr_dbv))
+#define DB_NOARGS NULL, 0
+
+/* Open (creating if needed) and migrate the database at path. */
+int vr_db_open(const char *path, vr_db **out, vr_error *err);
+void vr_db_close(vr_db *db);
+
+/* Schema version after migrations. */
+int vr_db_version(vr_db *db);
+
+/* Run one statement; returns rows changed (>= 0) or -1. A UNIQUE violation
+ * is reported as VR_ERR_CONFLICT. */
+int vr_db_exec(vr_db *db, const char *sql, const vr_dbv *args, int nargs, vr_error *err);
+
+/* Run a query; *rows is a new JSON array of objects. Columns whose name ends
+ * in "_json" are parsed and stored under the name without the suffix. */
+int vr_db_query(vr_db *db, const char *sql, const vr_dbv *args, int nargs, json_t **rows,
+                vr_error *err);
+
+/* First row of a query (new reference) or NULL when there is none. */
+json_t *vr_db_query_one(vr_db *db, const char *sql, const vr_dbv *args, int nargs, vr_error *err);
+
+/* Transactions: the lock is held from begin to commit/rollback, so a
+ * check-then-write sequence is atomic against other threads. */
+int vr_db_begin(vr_db *db, vr_error *err);
+int vr_db_commit(vr_db *db, vr_error *err);
+void vr_db_rollback(vr_db *db);

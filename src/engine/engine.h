@@ -1,0 +1,34 @@
+/* Shared state of one vireo-engine process. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <jansson.h>
+
+#include "db.h"
+#include "error.h"
+#include "tls.h"
+
+typedef struct vr_hostmon vr_hostmon;
+
+typedef struct vr_engine {
+    vr_db *db;
+    vr_tls_creds *agent_creds;  /* the engine's client certificate for agents */
+    int poll_ms;                /* host monitoring interval */
+    int grace_s;                /* Connecting -> NonResponsive */
+    int token_ttl_s;
+    int agent_timeout_s;        /* one agent call */
+    vr_hostmon *mon;
+    pthread_mutex_t sched_lock; /* one placement at a time: no double booking */
+    volatile int stopping;
+} vr_engine;
+
+/* Record an event (also logged). object_type/object_id may be "". */
+void vr_event(vr_engine *e, const char *severity, const char *user, const char *object_type,
+              const char *object_id, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* A new random UUID string. */
+void vr_uuid_new(char out[37]);
+
+/* Seconds since the epoch. */
+long long vr_now(void);

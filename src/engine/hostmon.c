@@ -1,0 +1,261 @@
+#include "hostmon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "rpcclient.h"
+
+/* A VM must be missing from two polls in a row before it is declared down:
+ * a poll that began just before a start cannot see the new VM yet. */
+#define MISSES_BEFORE_DOWN 2
+
+typedef struct monitor {
+    vr_engine *e;
+    char host_id[37];
+    long long first_failure; /* 0 while the host answers */
+    json_t *misses;          /* vm id -> consecutive polls missing */
+    bool have_caps;
+} monitor;
+
+static void set_host_status(monitor *m, json_t *host, const char *status, const char *detail)
+{
+    const char *old = json_string_value(json_object_get(host, "status"));
+    vr_db_exec(m->e->db, "UPDATE hosts SET status = ?, status_detail = ? WHERE id = ?",
+               DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_TEXT(m->host_id)), NULL);
+    if (strcmp(old, status))
+        vr_event(m->e, !strcmp(status, "up") ? "normal" : "warning", "", "host", m->host_id,
+                 "host '%s' is %s%s%s", json_string_value(json_object_get(host, "name")), status,
+                 *detail ? ": " : "", detail);
+}
+
+/* Why this host cannot serve its cluster, or NULL if it can. */
+static const char *incompatibility(vr_engine *e, json_t *host, json_t *caps, char *buf, size_t len)
+{
+    json_t *cl = vr_db_query_one(e->db, "SELECT virt_mode FROM clusters WHERE id = ?",
+                                 DB_ARGS(DB_TEXT(json_string_value(json_object_get(host, "cluster_id")))),
+                                 NULL);
+    const char *want = cl ? json_string_value(json_object_get(cl, "virt_mode")) : "any";
+    const char *have = json_string_value(json_object_get(caps, "virt_mode")) ?: "unknown";
+    const char *why = NULL;
+    if (!strcmp(want, "kvm") && strcmp(have, "kvm")) {
+        snprintf(buf, len, "cluster requires hardware KVM; host virtualization mode is %s", have);
+        why = buf;
+    }
+    json_decref(cl);
+    return why;
+}
+
+/* Bring the VMs of this host in line with what its agent reports. */
+static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
+{
+    json_t *seen = json_object(); /* uuid -> state */
+    size_t i;
+    json_t *v;
+    json_array_foreach(agent_vms, i, v) {
+        if (json_is_true(json_object_get(v, "owned")))
+            json_object_set(seen, json_string_value(json_object_get(v, "uuid")),
+                            json_object_get(v, "state"));
+    }
+    json_t *rows = NULL;
+    /* VMs the engine placed here. */
+    if (vr_db_query(m->e->db, "SELECT id, name, status FROM vms WHERE host_id = ?",
+                    DB_ARGS(DB_TEXT(m->host_id)), &rows, NULL) < 0)
+        rows = json_array();
+    const char *hname = json_string_value(json_object_get(host, "name"));
+    json_array_foreach(rows, i, v) {
+        const char *id = json_string_value(json_object_get(v, "id"));
+        const char *name = json_string_value(json_object_get(v, "name"));
+        const char *st = json_string_value(json_object_get(v, "status"));
+        const char *state = json_string_value(json_object_get(seen, id));
+        if (!strcmp(st, "waitforlaunch")) {
+            json_object_del(seen, id); /* a start is in flight; the job owns this VM */
+            continue;
+        }
+        if (state) {
+            json_object_del(m->misses, id);
+            const char *want = !strcmp(state, "paused") ? "paused"
+                               : !strcmp(st, "poweringdown") ? "poweringdown" : "up";
+            if (strcmp(st, want)) {
+                vr_db_exec(m->e->db, "UPDATE vms SET status = ? WHERE id = ?",
+                           DB_ARGS(DB_TEXT(want), DB_TEXT(id)), NULL);
+                vr_event(m->e, "normal", "", "vm", id, "VM '%s' is %s on host '%s'", name, want, hname);
+            }
+            json_object_del(seen, id);
+            continue;
+        }
+        long long miss = json_integer_value(json_object_get(m->misses, id)) + 1;
+        json_object_set_new(m->misses, id, json_integer(miss));
+        if (miss < MISSES_BEFORE_DOWN)
+            continue;
+        json_object_del(m->misses, id);
+        vr_db_exec(m->e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ? AND host_id = ?",
+                   DB_ARGS(DB_TEXT(id), DB_TEXT(m->host_id)), NULL);
+        vr_event(m->e, !strcmp(st, "poweringdown") ? "normal" : "warning", "", "vm", id,
+                 "VM '%s' is down (no longer running on host '%s')", name, hname);
+    }
+    json_decref(rows);
+    /* Running here but not recorded here: a start whose reply was lost
+     * (engine restart mid-start). Adopt it rather than ever start twice. */
+    const char *uuid;
+    json_t *state;
+    json_object_foreach(seen, uuid, state) {
+        json_t *vm = vr_db_query_one(m->e->db, "SELECT id, name, status FROM vms WHERE id = ?"
+                                     " AND status != 'waitforlaunch'", DB_ARGS(DB_TEXT(uuid)), NULL);
+        if (!vm)
+            continue;
+        const char *want = !strcmp(json_string_value(state), "paused") ? "paused" : "up";
+        vr_db_exec(m->e->db, "UPDATE vms SET status = ?, host_id = ? WHERE id = ?",
+                   DB_ARGS(DB_TEXT(want), DB_TEXT(m->host_id), DB_TEXT(uuid)), NULL);
+        vr_event(m->e, "normal", "", "vm", uuid, "VM '%s' found running on host '%s'; now %s",
+                 json_string_value(json_object_get(vm, "name")), hname, want);
+        json_decref(vm);
+    }
+    json_decref(seen);
+}
+
+static void host_failed(monitor *m, json_t *host, const char *why)
+{
+    const char *st = json_string_value(json_object_get(host, "status"));
+    long long now = vr_now();
+    if (!m->first_failure)
+        m->first_failure = now;
+    if (!strcmp(st, "maintenance") || !strcmp(st, "nonresponsive"))
+        return;
+    if (now - m->first_failure < m->e->grace_s) {
+        if (strcmp(st, "connecting"))
+            set_host_status(m, host, "connecting", why);
+        return;
+    }
+    set_host_status(m, host, "nonresponsive", why);
+    /* Its VMs may or may not still run: say so, and never start them
+     * elsewhere on a guess (no fencing yet). */
+    vr_db_exec(m->e->db, "UPDATE vms SET status = 'unknown' WHERE host_id = ? AND status != 'down'",
+               DB_ARGS(DB_TEXT(m->host_id)), NULL);
+    vr_event(m->e, "warning", "", "host", m->host_id, "VMs on host '%s' are now unknown",
+             json_string_value(json_object_get(host, "name")));
+}
+
+static void poll_once(monitor *m, json_t *host)
+{
+    vr_engine *e = m->e;
+    vr_error err = {0};
+    vr_rpc_client *c = NULL;
+    json_t *caps = NULL, *stats = NULL, *vms = NULL;
+    if (vr_rpc_client_new(e->agent_creds, json_string_value(json_object_get(host, "address")),
+                          (int)json_integer_value(json_object_get(host, "port")), &c, &err) < 0)
+        goto failed;
+    vr_rpc_client_set_timeout(c, e->agent_timeout_s);
+    if ((!m->have_caps && vr_rpc_call(c, "Host.getCapabilities", NULL, &caps, &err) < 0) ||
+        vr_rpc_call(c, "Host.getStats", NULL, &stats, &err) < 0 ||
+        vr_rpc_call(c, "VM.list", NULL, &vms, &err) < 0 || !json_is_object(stats) ||
+        !json_is_array(json_object_get(vms, "vms"))) {
+        if (!err.code)
+            vr_error_set(&err, VR_ERR_IO, "agent sent malformed replies");
+        goto failed;
+    }
+    vr_rpc_client_free(c);
+    m->first_failure = 0;
+    char *stext = json_dumps(stats, JSON_COMPACT);
+    vr_db_exec(e->db, "UPDATE hosts SET last_seen = ?, stats_json = ? WHERE id = ?",
+               DB_ARGS(DB_INT(vr_now()), DB_TEXT(stext), DB_TEXT(m->host_id)), NULL);
+    free(stext);
+    if (caps) {
+        char *ctext = json_dumps(caps, JSON_COMPACT);
+        vr_db_exec(e->db, "UPDATE hosts SET capabilities_json = ? WHERE id = ?",
+                   DB_ARGS(DB_TEXT(ctext), DB_TEXT(m->host_id)), NULL);
+        free(ctext);
+        m->have_caps = true;
+    } else {
+        json_t *row = vr_db_query_one(e->db, "SELECT capabilities_json FROM hosts WHERE id = ?",
+                                      DB_ARGS(DB_TEXT(m->host_id)), NULL);
+        caps = json_incref(json_object_get(row, "capabilities"));
+        json_decref(row);
+    }
+    const char *st = json_string_value(json_object_get(host, "status"));
+    char buf[256];
+    const char *why = incompatibility(e, host, caps, buf, sizeof(buf));
+    if (strcmp(st, "maintenance")) {
+        if (why)
+            set_host_status(m, host, "nonoperational", why);
+        else if (strcmp(st, "up"))
+            set_host_status(m, host, "up", "");
+    }
+    sync_vms(m, host, json_object_get(vms, "vms"));
+    json_decref(caps);
+    json_decref(stats);
+    json_decref(vms);
+    return;
+failed:
+    vr_rpc_client_free(c);
+    json_decref(caps);
+    json_decref(stats);
+    json_decref(vms);
+    VR_DEBUG("host %s poll failed: %s", json_string_value(json_object_get(host, "name")), err.message);
+    host_failed(m, host, err.message);
+}
+
+static void *monitor_thread(void *arg)
+{
+    monitor *m = arg;
+    while (!m->e->stopping) {
+        json_t *host = vr_db_query_one(m->e->db, "SELECT id, name, address, port, status, cluster_id"
+                                       " FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(m->host_id)), NULL);
+        if (!host)
+            break; /* removed */
+        poll_once(m, host);
+        json_decref(host);
+        usleep((useconds_t)m->e->poll_ms * 1000);
+    }
+    json_decref(m->misses);
+    free(m);
+    return NULL;
+}
+
+int vr_hostmon_add(vr_engine *e, const char *host_id, vr_error *err)
+{
+    monitor *m = calloc(1, sizeof(*m));
+    if (!m)
+        return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
+    m->e = e;
+    snprintf(m->host_id, sizeof(m->host_id), "%s", host_id);
+    m->misses = json_object();
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &attr, monitor_thread, m);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        json_decref(m->misses);
+        free(m);
+        return vr_error_set(err, VR_ERR_INTERNAL, "cannot start a host monitor");
+    }
+    return 0;
+}
+
+int vr_hostmon_start(vr_engine *e, vr_error *err)
+{
+    json_t *rows;
+    if (vr_db_query(e->db, "SELECT id FROM hosts", DB_NOARGS, &rows, err) < 0)
+        return -1;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        if (vr_hostmon_add(e, json_string_value(json_object_get(r, "id")), err) < 0) {
+            json_decref(rows);
+            return -1;
+        }
+    }
+    json_decref(rows);
+    return 0;
+}
+
+void vr_hostmon_stop(vr_engine *e)
+{
+    e->stopping = 1;
+}

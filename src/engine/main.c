@@ -1,0 +1,110 @@
+/* vireo-engine: the central manager. Opens the database, starts host
+ * monitors, resumes accepted jobs and serves the REST API over HTTPS. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <gnutls/gnutls.h>
+
+#include "api.h"
+#include "auth.h"
+#include "hostmon.h"
+#include "log.h"
+#include "vmstart.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig) { stop = 1; }
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vireo-engine --pki DIR [options]\n"
+            "  --pki DIR                 ca.crt + engine.crt/.key: the engine's identity towards\n"
+            "                            agents and (by default) its HTTPS certificate\n"
+            "  --listen ADDR:PORT        REST API address (default 0.0.0.0:8443)\n"
+            "  --state-dir DIR           database location (default /var/lib/vireo-engine)\n"
+            "  --https-cert F --https-key F   another certificate for HTTPS\n"
+            "  --admin-password-file F   password of admin@internal, read at first start\n"
+            "  --poll-ms N               host polling interval (default 3000)\n"
+            "  --grace-s N               Connecting -> NonResponsive after N s (default 30)\n"
+            "  --token-ttl-s N           bearer token lifetime (default 3600)\n"
+            "  --agent-timeout-s N       one agent call (default 10)\n"
+            "  --debug\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"pki", required_argument, 0, 'p'},         {"listen", required_argument, 0, 'l'},
+        {"state-dir", required_argument, 0, 's'},   {"https-cert", required_argument, 0, 'c'},
+        {"https-key", required_argument, 0, 'k'},   {"admin-password-file", required_argument, 0, 'a'},
+        {"poll-ms", required_argument, 0, 'P'},     {"grace-s", required_argument, 0, 'g'},
+        {"token-ttl-s", required_argument, 0, 't'}, {"agent-timeout-s", required_argument, 0, 'T'},
+        {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
+    const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL;
+    vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': pki = optarg; break;
+        case 'l': listen = optarg; break;
+        case 's': state = optarg; break;
+        case 'c': hcert = optarg; break;
+        case 'k': hkey = optarg; break;
+        case 'a': admin_pw = optarg; break;
+        case 'P': e.poll_ms = atoi(optarg); break;
+        case 'g': e.grace_s = atoi(optarg); break;
+        case 't': e.token_ttl_s = atoi(optarg); break;
+        case 'T': e.agent_timeout_s = atoi(optarg); break;
+        case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    const char *colon = strrchr(listen, ':');
+    if (!pki || !colon || e.poll_ms < 100 || e.grace_s < 0 || e.token_ttl_s < 1 ||
+        e.agent_timeout_s < 1) {
+        usage(stderr);
+        return 2;
+    }
+    char addr[64], ca[1024], cert[1024], key[1024], dbpath[1024];
+    snprintf(addr, sizeof(addr), "%.*s", (int)(colon - listen), listen);
+    snprintf(ca, sizeof(ca), "%s/ca.crt", pki);
+    snprintf(cert, sizeof(cert), "%s/engine.crt", pki);
+    snprintf(key, sizeof(key), "%s/engine.key", pki);
+    snprintf(dbpath, sizeof(dbpath), "%s/engine.db", state);
+    signal(SIGPIPE, SIG_IGN);
+    gnutls_global_init();
+    pthread_mutex_init(&e.sched_lock, NULL);
+    mkdir(state, 0700);
+    vr_error err = {0};
+    vr_http *http = NULL;
+    vr_http_opts hopts = {.address = addr, .port = atoi(colon + 1), .cert_file = hcert ? hcert : cert,
+                          .key_file = hkey ? hkey : key, .max_body = 1 << 20, .threads = 4};
+    if (vr_db_open(dbpath, &e.db, &err) < 0 || vr_auth_bootstrap(&e, admin_pw, &err) < 0 ||
+        vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||
+        vr_hostmon_start(&e, &err) < 0 || vr_http_start(&hopts, api_handle, &e, &http, &err) < 0) {
+        VR_ERROR("%s", err.message);
+        return 1;
+    }
+    vr_tls_creds_set_timeout(e.agent_creds, (unsigned)e.agent_timeout_s * 1000);
+    vr_jobs_resume(&e);
+    VR_INFO("vireo-engine serving https://%s (database %s, schema v%d)", listen, dbpath,
+            vr_db_version(e.db));
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    while (!stop)
+        pause();
+    VR_INFO("stopping");
+    vr_hostmon_stop(&e);
+    vr_http_stop(http);
+    /* Monitor threads may still touch the database; leave it open. */
+    return 0;
+}

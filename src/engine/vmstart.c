@@ -1,0 +1,231 @@
+#include "vmstart.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentcall.h"
+#include "log.h"
+#include "scheduler.h"
+
+static void job_update(vr_engine *e, const char *job_id, const char *status, const char *detail)
+{
+    vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
+               DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_INT(vr_now()), DB_TEXT(job_id)), NULL);
+}
+
+/* Copy a stored address onto the spec device that matches it. */
+static void apply_addresses(json_t *list, json_t *devices, const char *kind, const char *key)
+{
+    size_t i, j;
+    json_t *d, *dev;
+    json_array_foreach(list, i, d) {
+        json_array_foreach(devices, j, dev) {
+            const char *a = json_string_value(json_object_get(d, key));
+            const char *b = json_string_value(json_object_get(dev, key));
+            if (!strcmp(json_string_value(json_object_get(dev, "kind")) ?: "", kind) && a && b &&
+                !strcmp(a, b) && json_object_get(dev, "address")) {
+                json_object_set(d, "address", json_object_get(dev, "address"));
+                if (!strcmp(kind, "disk") && json_object_get(dev, "target"))
+                    json_object_set(d, "target", json_object_get(dev, "target"));
+            }
+        }
+    }
+}
+
+json_t *vr_vm_agent_spec(vr_engine *e, json_t *vm)
+{
+    json_t *spec = json_deep_copy(json_object_get(vm, "spec"));
+    if (!json_is_object(spec)) {
+        json_decref(spec);
+        spec = json_object();
+    }
+    json_object_set(spec, "name", json_object_get(vm, "name"));
+    json_object_set(spec, "uuid", json_object_get(vm, "id"));
+    json_object_set(spec, "memory_mib", json_object_get(vm, "memory_mib"));
+    json_object_set(spec, "vcpus", json_object_get(vm, "vcpus"));
+    json_t *cl = vr_db_query_one(e->db, "SELECT cpu_type FROM clusters WHERE id = ?",
+                                 DB_ARGS(DB_TEXT(json_string_value(json_object_get(vm, "cluster_id")))),
+                                 NULL);
+    if (cl)
+        json_object_set(spec, "cpu_model", json_object_get(cl, "cpu_type"));
+    json_decref(cl);
+    /* Stable PCI addresses: what the agent reported at the first start. */
+    json_t *devices = json_object_get(vm, "devices");
+    if (json_is_array(devices)) {
+        apply_addresses(json_object_get(spec, "disks"), devices, "disk", "path");
+        apply_addresses(json_object_get(spec, "nics"), devices, "nic", "mac");
+    }
+    return spec;
+}
+
+#define VM_SELECT "SELECT id, name, cluster_id, host_id, status, memory_mib, vcpus, spec_json," \
+                  " devices_json FROM vms WHERE id = ?"
+
+/* Is the VM already running on some host of its cluster? (A start whose
+ * reply was lost.) Returns the host row or NULL. */
+static json_t *find_running(vr_engine *e, json_t *vm)
+{
+    json_t *hosts;
+    if (vr_db_query(e->db, "SELECT id, name, address, port FROM hosts WHERE cluster_id = ?"
+                    " AND status IN ('up', 'connecting')",
+                    DB_ARGS(DB_TEXT(json_string_value(json_object_get(vm, "cluster_id")))),
+                    &hosts, NULL) < 0)
+        return NULL;
+    json_t *found = NULL, *h;
+    size_t i;
+    json_array_foreach(hosts, i, h) {
+        json_t *r = NULL;
+        vr_error err = {0};
+        if (!found && vr_agent_call_host(e, h, "VM.get", json_pack("{s:O}", "uuid",
+                                         json_object_get(vm, "id")), &r, &err) == 0)
+            found = json_incref(h);
+        json_decref(r);
+    }
+    json_decref(hosts);
+    return found;
+}
+
+static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
+{
+    job_update(e, job_id, "running", "scheduling");
+    vr_error err = {0};
+    json_t *vm = vr_db_query_one(e->db, VM_SELECT, DB_ARGS(DB_TEXT(vm_id)), &err);
+    if (!vm || strcmp(json_string_value(json_object_get(vm, "status")), "waitforlaunch")) {
+        job_update(e, job_id, "failed", vm ? "the VM is no longer waiting for launch" : "the VM is gone");
+        json_decref(vm);
+        return;
+    }
+    const char *name = json_string_value(json_object_get(vm, "name"));
+    json_t *host = find_running(e, vm), *result = NULL;
+    char reason[512] = "";
+    if (host) {
+        vr_db_exec(e->db, "UPDATE vms SET status = 'poweringup', host_id = ? WHERE id = ?",
+                   DB_ARGS(DB_TEXT(json_string_value(json_object_get(host, "id"))), DB_TEXT(vm_id)), NULL);
+        vr_event(e, "normal", user, "vm", vm_id, "VM '%s' was already running on host '%s'; adopted",
+                 name, json_string_value(json_object_get(host, "name")));
+        job_update(e, job_id, "finished", "already running");
+        goto out;
+    }
+    /* One placement at a time, so two starts cannot both take the last
+     * free memory of a host. */
+    pthread_mutex_lock(&e->sched_lock);
+    if (vr_sched_pick(e, vm, &host, reason, sizeof(reason), &err) < 0) {
+        pthread_mutex_unlock(&e->sched_lock);
+        vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
+        vr_event(e, "error", user, "vm", vm_id, "cannot start VM '%s': %s", name, err.message);
+        job_update(e, job_id, "failed", err.message);
+        goto out;
+    }
+    const char *hid = json_string_value(json_object_get(host, "id"));
+    const char *hname = json_string_value(json_object_get(host, "name"));
+    vr_db_exec(e->db, "UPDATE vms SET host_id = ? WHERE id = ?", DB_ARGS(DB_TEXT(hid), DB_TEXT(vm_id)), NULL);
+    pthread_mutex_unlock(&e->sched_lock);
+    vr_event(e, "normal", user, "vm", vm_id, "scheduler placed VM '%s' on host '%s': %s", name, hname,
+             reason);
+    job_update(e, job_id, "running", "starting on host");
+    if (vr_agent_call_host(e, host, "VM.create", vr_vm_agent_spec(e, vm), &result, &err) < 0) {
+        vr_db_exec(e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ?",
+                   DB_ARGS(DB_TEXT(vm_id)), NULL);
+        vr_event(e, "error", user, "vm", vm_id, "VM '%s' failed to start on host '%s': %s", name,
+                 hname, err.message);
+        job_update(e, job_id, "failed", err.message);
+        goto out;
+    }
+    /* The first start fixes the device addresses for every later one. */
+    char *devs = json_dumps(json_object_get(result, "devices"), JSON_COMPACT);
+    vr_db_exec(e->db, "UPDATE vms SET status = 'poweringup',"
+               " devices_json = coalesce(devices_json, ?) WHERE id = ?",
+               DB_ARGS(devs ? DB_TEXT(devs) : DB_NULL, DB_TEXT(vm_id)), NULL);
+    free(devs);
+    vr_event(e, "normal", user, "vm", vm_id, "VM '%s' started on host '%s'", name, hname);
+    job_update(e, job_id, "finished", "");
+out:
+    json_decref(result);
+    json_decref(host);
+    json_decref(vm);
+}
+
+struct job_arg {
+    vr_engine *e;
+    char job_id[37], vm_id[37], user[128];
+};
+
+static void *job_thread(void *p)
+{
+    struct job_arg *a = p;
+    run_start(a->e, a->job_id, a->vm_id, a->user);
+    free(a);
+    return NULL;
+}
+
+static void spawn(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
+{
+    struct job_arg *a = calloc(1, sizeof(*a));
+    if (!a)
+        return;
+    a->e = e;
+    snprintf(a->job_id, sizeof(a->job_id), "%s", job_id);
+    snprintf(a->vm_id, sizeof(a->vm_id), "%s", vm_id);
+    snprintf(a->user, sizeof(a->user), "%s", user);
+    pthread_t t;
+    if (pthread_create(&t, NULL, job_thread, a) == 0)
+        pthread_detach(t);
+    else
+        free(a); /* stays pending: the next engine start picks it up */
+}
+
+int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char job_id[37],
+                       vr_error *err)
+{
+    vr_uuid_new(job_id);
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    json_t *vm = vr_db_query_one(e->db, "SELECT name, status FROM vms WHERE id = ?",
+                                 DB_ARGS(DB_TEXT(vm_id)), err);
+    if (!vm) {
+        vr_db_rollback(e->db);
+        return err->code ? -1 : vr_error_set(err, VR_ERR_NO_VM, "no VM with id '%s'", vm_id);
+    }
+    const char *st = json_string_value(json_object_get(vm, "status"));
+    if (strcmp(st, "down")) {
+        vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s; only a down VM can be started",
+                     json_string_value(json_object_get(vm, "name")), st);
+        json_decref(vm);
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    json_decref(vm);
+    /* Status and job are written together: an accepted start is never lost. */
+    if (vr_db_exec(e->db, "UPDATE vms SET status = 'waitforlaunch' WHERE id = ?",
+                   DB_ARGS(DB_TEXT(vm_id)), err) < 0 ||
+        vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name,"
+                   " created_at, updated_at) VALUES (?, 'start', 'vm', ?, 'pending', ?, ?, ?)",
+                   DB_ARGS(DB_TEXT(job_id), DB_TEXT(vm_id), DB_TEXT(user), DB_INT(vr_now()),
+                           DB_INT(vr_now())), err) < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    if (vr_db_commit(e->db, err) < 0)
+        return -1;
+    spawn(e, job_id, vm_id, user);
+    return 0;
+}
+
+void vr_jobs_resume(vr_engine *e)
+{
+    json_t *rows;
+    if (vr_db_query(e->db, "SELECT id, object_id, user_name FROM jobs WHERE action = 'start'"
+                    " AND status IN ('pending', 'running')", DB_NOARGS, &rows, NULL) < 0)
+        return;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        VR_INFO("resuming job %s (start of VM %s)", json_string_value(json_object_get(r, "id")),
+                json_string_value(json_object_get(r, "object_id")));
+        spawn(e, json_string_value(json_object_get(r, "id")),
+              json_string_value(json_object_get(r, "object_id")),
+              json_string_value(json_object_get(r, "user_name")));
+    }
+    json_decref(rows);
+}

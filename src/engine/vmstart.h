@@ -1,0 +1,17 @@
+/* Starting a VM: a persisted job (so an engine restart loses no accepted
+ * start) run on its own thread: schedule, send the spec with its stable
+ * device addresses to the chosen host's agent, record the result. */
+#pragma once
+
+#include "engine.h"
+
+/* Accept a start of vm_id by user: Down -> WaitForLaunch and a pending job.
+ * Returns 0 with the job id, or -1 (VR_ERR_BAD_STATE when not Down). */
+int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char job_id[37],
+                       vr_error *err);
+
+/* Re-run jobs left pending or running by a previous engine process. */
+void vr_jobs_resume(vr_engine *e);
+
+/* The agent's VM spec for a vms row (new reference). */
+json_t *vr_vm_agent_spec(vr_engine *e, json_t *vm);

@@ -198,6 +198,14 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
             vr_http_fault(resp, 405, "Method Not Allowed", "use POST to log in, DELETE to log out");
         return;
     }
+    if (!strcmp(req->path, "/api/openapi.json")) {
+        /* The API's own description: public, like the token endpoint. */
+        extern const char vr_openapi_doc[];
+        json_error_t jerr;
+        resp->body = json_loads(vr_openapi_doc, 0, &jerr);
+        resp->status = resp->body ? 200 : 500;
+        return;
+    }
     if (strncmp(req->path, "/api", 4) || (req->path[4] && req->path[4] != '/')) {
         vr_http_fault(resp, 404, "Not Found", "no such resource (the API lives under /api)");
         return;

@@ -4,3 +4,11 @@
 #pragma once
 
 int vr_cli_agent(int argc, char **argv);
+
+/* `vireo login|logout|events|datacenter|cluster|host|vm|job ...` against
+ * vireo-engine's REST API. argv[0] is the command; returns -1 if it is
+ * none of these. */
+int vr_cli_engine(int argc, char **argv);
+/* `vireo login` / `vireo logout` (http_client.c). */
+int vr_cli_login(int argc, char **argv);
+int vr_cli_logout(int argc, char **argv);

@@ -7,9 +7,23 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vireo COMMAND ...\n"
+               "engine (HTTPS REST API, after 'vireo login'):\n"
+               "  login [--url URL] [--user USER] [--password-file FILE] [--ca FILE]\n"
+               "  logout\n"
+               "  KIND list [--search EXPR] [--max N] [--page N] [--json]\n"
+               "  KIND show NAME-or-ID [--json]\n"
+               "  KIND create --name NAME [OPTIONS] [--json]\n"
+               "  KIND delete NAME-or-ID\n"
+               "      KIND: datacenter, cluster, host, vm (job: list and show only)\n"
+               "  vm start|stop|shutdown|reboot|pause|resume NAME-or-ID [--wait] [--json]\n"
+               "  host activate|deactivate NAME-or-ID [--json]\n"
+               "  events [--max N] [--search EXPR] [--json]\n"
+               "  run 'vireo KIND --help' for the create options of a kind\n"
+               "agent (direct, mutual TLS):\n"
                "  agent call [OPTIONS] VERB [JSON]   call a vireo-agent verb\n"
                "  agent events [OPTIONS]             print agent event notifications\n"
-               "run 'vireo agent --help' for the connection options\n");
+               "  run 'vireo agent --help' for the connection options\n"
+               "exit status: 0 ok, 1 refused by the server, 2 usage error, 3 server unreachable\n");
 }
 
 int main(int argc, char **argv)
@@ -20,6 +34,9 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "agent"))
         return vr_cli_agent(argc - 1, argv + 1);
+    int rc = vr_cli_engine(argc - 1, argv + 1);
+    if (rc >= 0)
+        return rc;
     fprintf(stderr, "vireo: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -19,6 +19,7 @@ typedef struct monitor {
     long long first_failure; /* 0 while the host answers */
     json_t *misses;          /* vm id -> consecutive polls missing */
     bool have_caps;
+    vr_rpc_client *conn;     /* kept across polls; dropped on any failure */
 } monitor;
 
 static void set_host_status(monitor *m, json_t *host, const char *status, const char *detail)
@@ -143,12 +144,18 @@ static void poll_once(monitor *m, json_t *host)
 {
     vr_engine *e = m->e;
     vr_error err = {0};
-    vr_rpc_client *c = NULL;
     json_t *caps = NULL, *stats = NULL, *vms = NULL;
-    if (vr_rpc_client_new(e->agent_creds, json_string_value(json_object_get(host, "address")),
-                          (int)json_integer_value(json_object_get(host, "port")), &c, &err) < 0)
-        goto failed;
-    vr_rpc_client_set_timeout(c, e->agent_timeout_s);
+    /* One TLS session per host for as long as it works: a handshake per
+     * poll would cost more than the poll. */
+    if (!m->conn) {
+        m->have_caps = false; /* (re)connected: the host may have changed */
+        if (vr_rpc_client_new(e->agent_creds, json_string_value(json_object_get(host, "address")),
+                              (int)json_integer_value(json_object_get(host, "port")), &m->conn,
+                              &err) < 0)
+            goto failed;
+        vr_rpc_client_set_timeout(m->conn, e->agent_timeout_s);
+    }
+    vr_rpc_client *c = m->conn;
     if ((!m->have_caps && vr_rpc_call(c, "Host.getCapabilities", NULL, &caps, &err) < 0) ||
         vr_rpc_call(c, "Host.getStats", NULL, &stats, &err) < 0 ||
         vr_rpc_call(c, "VM.list", NULL, &vms, &err) < 0 || !json_is_object(stats) ||
@@ -157,7 +164,6 @@ static void poll_once(monitor *m, json_t *host)
             vr_error_set(&err, VR_ERR_IO, "agent sent malformed replies");
         goto failed;
     }
-    vr_rpc_client_free(c);
     m->first_failure = 0;
     char *stext = json_dumps(stats, JSON_COMPACT);
     vr_db_exec(e->db, "UPDATE hosts SET last_seen = ?, stats_json = ? WHERE id = ?",
@@ -190,7 +196,8 @@ static void poll_once(monitor *m, json_t *host)
     json_decref(vms);
     return;
 failed:
-    vr_rpc_client_free(c);
+    vr_rpc_client_free(m->conn);
+    m->conn = NULL;
     json_decref(caps);
     json_decref(stats);
     json_decref(vms);
@@ -210,6 +217,7 @@ static void *monitor_thread(void *arg)
         json_decref(host);
         usleep((useconds_t)m->e->poll_ms * 1000);
     }
+    vr_rpc_client_free(m->conn);
     json_decref(m->misses);
     free(m);
     return NULL;

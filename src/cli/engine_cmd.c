@@ -1,0 +1,595 @@
+/* `vireo login|logout|events` and `vireo datacenter|cluster|host|vm|job ...`:
+ * the vireo-engine REST API (docs/rest-api.md) over HTTPS with a bearer
+ * token kept in the session file (see http_client.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "http_client.h"
+#include "jsonx.h"
+#include "table.h"
+
+/* A --OPT VALUE of `KIND create` and the body member it sets. */
+typedef struct create_opt {
+    const char *opt, *member, *meta;
+    char type;       /* s string, i integer, r NAME-or-ID of kind `ref`,
+                        b member of "boot", d disk PATH[,ro], n nic BRIDGE|user */
+    const char *ref;
+    bool required;
+} create_opt;
+
+typedef struct kind {
+    const char *name, *coll;
+    const vr_column *cols;
+    size_t ncols;
+    const create_opt *create; /* NULL: read-only collection */
+    const char *const *actions;
+    /* A column showing a linked entity by name: row[link] (a name or a link
+     * object) or row[link_id], names looked up in link_coll. */
+    const char *link, *link_id, *link_coll;
+} kind;
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+static const vr_column dc_cols[] = {{"NAME", "name", 0}, {"DESCRIPTION", "description", 0}, {"ID", "id", 0}};
+static const vr_column cl_cols[] = {{"NAME", "name", 0}, {"DATACENTER", "datacenter|datacenter_id", 0},
+                                    {"CPU-TYPE", "cpu_type", 0}, {"VIRT-MODE", "virt_mode", 0}, {"ID", "id", 0}};
+static const vr_column host_cols[] = {{"NAME", "name", 0}, {"STATUS", "status", 0}, {"ADDRESS", "address", 0},
+                                      {"CLUSTER", "cluster|cluster_id", 0}, {"ID", "id", 0}};
+static const vr_column vm_cols[] = {{"NAME", "name", 0}, {"STATUS", "status", 0}, {"HOST", "host|host_id", 0},
+                                    {"MEMORY", "memory_mib", VR_FMT_MIB}, {"VCPUS", "vcpus", 0}, {"ID", "id", 0}};
+static const vr_column job_cols[] = {{"ACTION", "action", 0}, {"OBJECT", "object_type", 0},
+                                     {"STATUS", "status", 0}, {"DETAIL", "detail", 0}, {"ID", "id", 0}};
+static const vr_column event_cols[] = {{"TIME", "time", VR_FMT_TIME}, {"SEVERITY", "severity", 0},
+                                       {"USER", "user|user_name", 0}, {"MESSAGE", "message", 0}};
+
+static const create_opt dc_create[] = {{"description", "description", "TEXT", 's', NULL, false}, {0}};
+static const create_opt cl_create[] = {
+    {"datacenter", "datacenter_id", "DATACENTER", 'r', "datacenter", true},
+    {"cpu-type", "cpu_type", "MODEL", 's', NULL, false}, {"virt-mode", "virt_mode", "any|kvm", 's', NULL, false},
+    {"description", "description", "TEXT", 's', NULL, false}, {0}};
+static const create_opt host_create[] = {
+    {"address", "address", "ADDR", 's', NULL, true}, {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true},
+    {"port", "port", "PORT", 'i', NULL, false}, {"description", "description", "TEXT", 's', NULL, false}, {0}};
+static const create_opt vm_create[] = {
+    {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true}, {"memory", "memory_mib", "MIB", 'i', NULL, true},
+    {"vcpus", "vcpus", "N", 'i', NULL, false}, {"max-vcpus", "max_vcpus", "N", 'i', NULL, false},
+    {"max-memory", "max_memory_mib", "MIB", 'i', NULL, false}, {"kernel", "kernel", "PATH", 'b', NULL, false},
+    {"initrd", "initrd", "PATH", 'b', NULL, false}, {"cmdline", "cmdline", "ARGS", 'b', NULL, false},
+    {"disk", "disks", "PATH[,ro]", 'd', NULL, false}, {"nic", "nics", "BRIDGE|user", 'n', NULL, false},
+    {"description", "description", "TEXT", 's', NULL, false}, {0}};
+
+static const char *const vm_actions[] = {"start", "stop", "shutdown", "reboot", "pause", "resume", NULL};
+static const char *const host_actions[] = {"activate", "deactivate", NULL};
+static const char *const no_actions[] = {NULL};
+
+static const kind kinds[] = {
+    {"datacenter", "datacenters", dc_cols, N(dc_cols), dc_create, no_actions, NULL, NULL, NULL},
+    {"cluster", "clusters", cl_cols, N(cl_cols), cl_create, no_actions, "datacenter", "datacenter_id", "datacenters"},
+    {"host", "hosts", host_cols, N(host_cols), host_create, host_actions, "cluster", "cluster_id", "clusters"},
+    {"vm", "vms", vm_cols, N(vm_cols), vm_create, vm_actions, "host", "host_id", "hosts"},
+    {"job", "jobs", job_cols, N(job_cols), NULL, no_actions, NULL, NULL, NULL},
+};
+
+static const kind *find_kind(const char *name)
+{
+    for (size_t i = 0; i < N(kinds); i++)
+        if (!strcmp(kinds[i].name, name))
+            return &kinds[i];
+    return NULL;
+}
+
+/* Options shared by all verbs; each verb accepts a subset (a bit mask). */
+enum { O_SEARCH, O_JSON, O_MAX, O_PAGE, O_WAIT, O_TIMEOUT, O_NAME, O_HELP, O_CREATE };
+#define BIT(o) (1u << (o))
+static const char *const create_names[] = {"description", "datacenter", "cpu-type", "virt-mode", "address",
+                                           "port", "cluster", "memory", "vcpus", "max-vcpus", "max-memory",
+                                           "kernel", "initrd", "cmdline", "disk", "nic"};
+
+typedef struct args {
+    const char *search, *name, *pos[2];
+    long max, page, timeout;
+    bool json, wait;
+    unsigned seen;
+    int ncreate, npos;
+    const char *copt[64], *cval[64]; /* create options in command-line order */
+} args;
+
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int bad_value(const char *opt, const char *val)
+{
+    fprintf(stderr, "vireo: bad value for --%s: '%s'\n", opt, val);
+    return 2;
+}
+
+/* Parse argv[first..]: options in `allowed` (--help always), then exactly
+ * `npos` operands. Returns 0, -1 for --help, or 2 after a message. */
+static int parse(int argc, char **argv, int first, unsigned allowed, int npos, args *a)
+{
+    static const char *const common[] = {"search", "json", "max", "page", "wait", "timeout", "name", "help"};
+    static const int has_arg[] = {1, 0, 1, 1, 0, 1, 1, 0};
+    struct option opts[N(common) + N(create_names) + 1];
+    memset(opts, 0, sizeof(opts));
+    for (size_t i = 0; i < N(common); i++)
+        opts[i] = (struct option){common[i], has_arg[i], NULL, (int)i};
+    for (size_t i = 0; i < N(create_names); i++)
+        opts[N(common) + i] = (struct option){create_names[i], required_argument, NULL, O_CREATE + (int)i};
+    memset(a, 0, sizeof(*a));
+    a->max = -1;
+    a->timeout = 600;
+    opterr = 0; /* our own message: getopt would name argv[0], i.e. "vm" */
+    optind = first;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if (c == '?' || c == ':') {
+            fprintf(stderr, "vireo: %s option: %s\n", c == ':' ? "missing value for" : "unknown",
+                    argv[optind - 1]);
+            return 2;
+        }
+        if (c >= O_CREATE) {
+            if (!(allowed & BIT(O_CREATE)) || a->ncreate >= (int)N(a->copt))
+                goto not_here;
+            a->copt[a->ncreate] = create_names[c - O_CREATE];
+            a->cval[a->ncreate++] = optarg;
+            continue;
+        }
+        if (c == O_HELP)
+            return -1;
+        if (!(allowed & BIT(c)))
+            goto not_here;
+        a->seen |= BIT(c);
+        switch (c) {
+        case O_SEARCH: a->search = optarg; break;
+        case O_JSON: a->json = true; break;
+        case O_MAX: if (!parse_long(optarg, 1, 1000, &a->max)) return bad_value("max", optarg); break;
+        case O_PAGE: if (!parse_long(optarg, 1, 1000000, &a->page)) return bad_value("page", optarg); break;
+        case O_WAIT: a->wait = true; break;
+        case O_TIMEOUT: if (!parse_long(optarg, 1, 86400, &a->timeout)) return bad_value("timeout", optarg); break;
+        case O_NAME: a->name = optarg; break;
+        }
+        continue;
+    not_here:
+        fprintf(stderr, "vireo: option %s does not apply here\n", argv[optind - 1]);
+        return 2;
+    }
+    a->npos = argc - optind;
+    if (a->npos != npos) {
+        fprintf(stderr, "vireo: expected %s\n", npos ? "one NAME-or-ID" : "no operands");
+        return 2;
+    }
+    for (int i = 0; i < npos; i++)
+        a->pos[i] = argv[optind + i];
+    return 0;
+}
+
+static void kind_usage(FILE *f, const kind *k)
+{
+    fprintf(f, "usage: vireo %s list [--search EXPR] [--max N] [--page N] [--json]\n"
+               "       vireo %s show NAME-or-ID [--json]\n", k->name, k->name);
+    if (k->create) {
+        fprintf(f, "       vireo %s create --name NAME", k->name);
+        for (const create_opt *o = k->create; o->opt; o++)
+            fprintf(f, o->required ? " --%s %s" : " [--%s %s]%s", o->opt, o->meta,
+                    strchr("dn", o->type) ? "..." : "");
+        fprintf(f, " [--json]\n       vireo %s delete NAME-or-ID\n", k->name);
+    }
+    for (const char *const *act = k->actions; *act; act++)
+        fprintf(f, act == k->actions ? "       vireo %s %s" : "%.0s|%s", k->name, *act);
+    if (*k->actions)
+        fprintf(f, " NAME-or-ID [--wait [--timeout SECONDS]] [--json]\n");
+    fprintf(f, "EXPR: FIELD=VALUE clauses joined by ' and ' (name=web*, status=up)\n");
+}
+
+static bool is_uuid(const char *s)
+{
+    static const char pat[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    for (size_t i = 0; i < sizeof(pat) - 1; i++)
+        if (pat[i] == 'x' ? !isxdigit((unsigned char)s[i]) : s[i] != '-')
+            return false;
+    return s[sizeof(pat) - 1] == '\0';
+}
+
+/* NAME-or-ID to an id: a UUID is taken as is, anything else must be the
+ * exact name of one entity (search globs, so compare names ourselves). */
+static int resolve(const vr_session *s, const kind *k, const char *ref, char **id)
+{
+    *id = NULL;
+    if (is_uuid(ref)) {
+        *id = strdup(ref);
+        return 0;
+    }
+    char *clause = NULL, *esc = NULL, *path = NULL;
+    if (asprintf(&clause, "name=%s", ref) < 0 || !(esc = vr_http_escape(clause)) ||
+        asprintf(&path, "/api/%s?search=%s&max=1000", k->coll, esc) < 0) {
+        free(clause);
+        free(esc);
+        return 3;
+    }
+    vr_response r;
+    int rc = vr_http(s, "GET", path, NULL, 0, &r);
+    free(clause);
+    free(esc);
+    free(path);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rc ? NULL : json_object_get(r.json, k->coll), i, row) {
+        const char *name = json_string_value(json_object_get(row, "name"));
+        const char *rid = json_string_value(json_object_get(row, "id"));
+        if (name && rid && !strcmp(name, ref)) {
+            *id = strdup(rid);
+            break;
+        }
+    }
+    vr_response_free(&r);
+    if (!rc && !*id) {
+        fprintf(stderr, "vireo: no %s named '%s'\n", k->name, ref);
+        rc = 1;
+    }
+    return rc;
+}
+
+/* /api/COLL/ID[/ACTION], the id escaped (it may come from the server). */
+static char *entity_path(const kind *k, const char *id, const char *action)
+{
+    char *esc = vr_http_escape(id), *path = NULL;
+    if (esc && asprintf(&path, "/api/%s/%s%s%s", k->coll, esc, action ? "/" : "", action ? action : "") < 0)
+        path = NULL;
+    free(esc);
+    return path;
+}
+
+static void print_raw(const vr_response *r)
+{
+    fwrite(r->body, 1, r->len, stdout);
+    if (!r->len || r->body[r->len - 1] != '\n')
+        putchar('\n');
+}
+
+static void print_entity(const vr_response *r, bool json)
+{
+    if (json)
+        print_raw(r);
+    else if (json_is_object(r->json))
+        vr_show_print(stdout, r->json);
+}
+
+/* Show linked entities by name when the rows only carry their ids. One
+ * extra request; on any failure the ids are shown instead. */
+static void fill_link_names(const vr_session *s, const kind *k, json_t *rows)
+{
+    size_t i, j;
+    json_t *row, *other, *names = NULL;
+    vr_response r = {0};
+    json_array_foreach(rows, i, row) {
+        json_t *link = json_object_get(row, k->link);
+        const char *id = json_string_value(json_object_get(row, k->link_id));
+        if (json_is_object(link) && !json_is_string(json_object_get(link, "name")))
+            id = json_string_value(json_object_get(link, "id"));
+        else if (json_is_string(link) || json_is_object(link))
+            continue;
+        if (!id)
+            continue;
+        if (!names) {
+            char path[128];
+            snprintf(path, sizeof(path), "/api/%s?max=1000", k->link_coll);
+            if (vr_http(s, "GET", path, NULL, 0, &r) != 0)
+                break;
+            names = json_object_get(r.json, k->link_coll);
+        }
+        json_array_foreach(names, j, other) {
+            const char *oid = json_string_value(json_object_get(other, "id"));
+            if (oid && !strcmp(oid, id))
+                json_object_set(row, k->link, json_object_get(other, "name"));
+        }
+    }
+    vr_response_free(&r);
+}
+
+static int do_list(const vr_session *s, const kind *k, const args *a)
+{
+    char *esc = a->search ? vr_http_escape(a->search) : NULL, *path = NULL;
+    if (asprintf(&path, "/api/%s?max=%ld&page=%ld%s%s", k->coll, a->max > 0 ? a->max : 100,
+                 a->page > 0 ? a->page : 1, esc ? "&search=" : "", esc ? esc : "") < 0) {
+        free(esc);
+        return 3;
+    }
+    free(esc);
+    vr_response r;
+    int rc = vr_http(s, "GET", path, NULL, 0, &r);
+    free(path);
+    json_t *rows = json_object_get(r.json, k->coll);
+    if (rc == 0 && !json_is_array(rows)) {
+        fprintf(stderr, "vireo: the answer has no '%s' list\n", k->coll);
+        rc = 3;
+    } else if (rc == 0 && a->json) {
+        print_raw(&r);
+    } else if (rc == 0) {
+        if (k->link)
+            fill_link_names(s, k, rows);
+        vr_table_print(stdout, k->cols, k->ncols, rows);
+        json_int_t total = json_integer_value(json_object_get(r.json, "total"));
+        if (total > (json_int_t)json_array_size(rows))
+            fprintf(stderr, "(%zu of %lld shown; see --max and --page)\n", json_array_size(rows),
+                    (long long)total);
+    }
+    vr_response_free(&r);
+    return rc;
+}
+
+/* Look up `ref` and call METHOD on /api/COLL/ID[/ACTION]. */
+static int on_entity(const vr_session *s, const kind *k, const char *ref, const char *method,
+                     const char *action, json_t *body, vr_response *r, char **id)
+{
+    memset(r, 0, sizeof(*r));
+    int rc = resolve(s, k, ref, id);
+    char *path = rc ? NULL : entity_path(k, *id, action);
+    if (!rc)
+        rc = path ? vr_http(s, method, path, body, 0, r) : 3;
+    free(path);
+    return rc;
+}
+
+static int wait_job(const vr_session *s, const char *job_id, long timeout)
+{
+    static const kind jobs = {"job", "jobs", NULL, 0, NULL, no_actions, NULL, NULL, NULL};
+    char *path = entity_path(&jobs, job_id, NULL);
+    struct timespec start, now, pause = {0, 250 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (int rc;;) {
+        vr_response r = {0};
+        if (!path || (rc = vr_http(s, "GET", path, NULL, 0, &r)) != 0) {
+            free(path);
+            vr_response_free(&r);
+            return path ? rc : 3;
+        }
+        const char *status = json_string_value(json_object_get(r.json, "status"));
+        rc = status && !strcmp(status, "finished") ? 0 : status && !strcmp(status, "failed") ? 1 : -1;
+        if (rc == 1) {
+            char *detail = vr_text_clean(json_string_value(json_object_get(r.json, "detail")));
+            fprintf(stderr, "vireo: job %s failed: %s\n", job_id, detail ? detail : "");
+            free(detail);
+        }
+        vr_response_free(&r);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (rc < 0 && now.tv_sec - start.tv_sec >= timeout) {
+            fprintf(stderr, "vireo: job %s still %s after %ld s\n", job_id, status ? "running" : "unknown",
+                    timeout);
+            rc = 1;
+        }
+        if (rc >= 0) {
+            free(path);
+            return rc;
+        }
+        nanosleep(&pause, NULL);
+    }
+}
+
+static int do_action(const vr_session *s, const kind *k, const char *action, const args *a)
+{
+    vr_response r;
+    char *id = NULL;
+    json_t *empty = json_object(); /* "{}": a valid body for a strict parser */
+    int rc = on_entity(s, k, a->pos[0], "POST", action, empty, &r, &id);
+    json_decref(empty);
+    const char *job = json_string_value(json_object_get(json_object_get(r.json, "job"), "id"));
+    if (rc == 0 && job && a->wait) {
+        rc = wait_job(s, job, a->timeout);
+        vr_response_free(&r);
+        char *path = rc ? NULL : entity_path(k, id, NULL);
+        if (path && (rc = vr_http(s, "GET", path, NULL, 0, &r)) == 0)
+            print_entity(&r, a->json);
+        free(path);
+    } else if (rc == 0) {
+        if (job && !a->json)
+            vr_show_print(stdout, json_object_get(r.json, "job"));
+        else if (r.len)
+            print_entity(&r, a->json);
+    }
+    vr_response_free(&r);
+    free(id);
+    return rc;
+}
+
+static const create_opt *create_def(const kind *k, const char *opt)
+{
+    for (const create_opt *o = k->create; o->opt; o++)
+        if (!strcmp(o->opt, opt))
+            return o;
+    return NULL;
+}
+
+/* Usage checks of `KIND create` that need no server. */
+static int create_check(const kind *k, const args *a)
+{
+    if (!a->name) {
+        fprintf(stderr, "vireo: %s create needs --name NAME\n", k->name);
+        return 2;
+    }
+    for (int i = 0; i < a->ncreate; i++)
+        if (!create_def(k, a->copt[i])) {
+            fprintf(stderr, "vireo: --%s does not apply to '%s create'\n", a->copt[i], k->name);
+            return 2;
+        }
+    for (const create_opt *o = k->create; o->opt; o++) {
+        bool given = false;
+        for (int i = 0; i < a->ncreate; i++)
+            given |= !strcmp(a->copt[i], o->opt);
+        if (o->required && !given) {
+            fprintf(stderr, "vireo: %s create needs --%s %s\n", k->name, o->opt, o->meta);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* The create body, built with jansson only: user text is never pasted
+ * into JSON. References are resolved to ids on the way. */
+static int create_body(const vr_session *s, const kind *k, const args *a, json_t **out)
+{
+    *out = NULL;
+    json_t *body = json_object();
+    int rc = json_object_set_new(body, "name", json_string(a->name)) ? bad_value("name", a->name) : 0;
+    for (int i = 0; i < a->ncreate && !rc; i++) {
+        const create_opt *o = create_def(k, a->copt[i]);
+        const char *v = a->cval[i];
+        long n;
+        json_t *val = NULL, *list;
+        switch (o->type) {
+        case 's':
+            val = json_string(v);
+            break;
+        case 'i':
+            if (!parse_long(v, LONG_MIN, LONG_MAX, &n)) {
+                rc = bad_value(o->opt, v);
+                continue;
+            }
+            val = json_integer(n);
+            break;
+        case 'b':
+            if (!json_object_get(body, "boot"))
+                json_object_set_new(body, "boot", json_object());
+            if (json_object_set_new(json_object_get(body, "boot"), o->member, json_string(v)))
+                rc = bad_value(o->opt, v);
+            continue;
+        case 'd': {
+            size_t len = strlen(v);
+            bool ro = len > 3 && !strcmp(v + len - 3, ",ro");
+            char *path = strndup(v, ro ? len - 3 : len);
+            val = json_pack("{s:s?}", "path", path);
+            if (val && ro)
+                json_object_set_new(val, "readonly", json_true());
+            free(path);
+            break;
+        }
+        case 'n':
+            val = strcmp(v, "user") ? json_pack("{s:s?}", "bridge", v) : json_object();
+            break;
+        case 'r': {
+            char *id = NULL;
+            if ((rc = resolve(s, find_kind(o->ref), v, &id)) == 0)
+                val = json_string(id);
+            free(id);
+            if (rc)
+                continue;
+            break;
+        }
+        }
+        if (!val) { /* jansson refuses strings that are not UTF-8 */
+            rc = bad_value(o->opt, v);
+        } else if (strchr("dn", o->type)) {
+            if (!(list = json_object_get(body, o->member)))
+                json_object_set_new(body, o->member, list = json_array());
+            json_array_append_new(list, val);
+        } else {
+            json_object_set_new(body, o->member, val);
+        }
+    }
+    if (rc)
+        json_decref(body);
+    else
+        *out = body;
+    return rc;
+}
+
+static int kind_cmd(const kind *k, int argc, char **argv)
+{
+    const char *verb = argc > 1 ? argv[1] : "";
+    if (!strcmp(verb, "--help") || !strcmp(verb, "-h")) {
+        kind_usage(stdout, k);
+        return 0;
+    }
+    bool is_action = vr_str_in(verb, k->actions);
+    unsigned allowed = !strcmp(verb, "list")     ? BIT(O_SEARCH) | BIT(O_JSON) | BIT(O_MAX) | BIT(O_PAGE)
+                       : !strcmp(verb, "show")   ? BIT(O_JSON)
+                       : !strcmp(verb, "create") ? BIT(O_NAME) | BIT(O_JSON) | BIT(O_CREATE)
+                       : !strcmp(verb, "delete") ? 0
+                       : is_action              ? BIT(O_WAIT) | BIT(O_TIMEOUT) | BIT(O_JSON)
+                                                : ~0u;
+    if (allowed == ~0u || (!k->create && (!strcmp(verb, "create") || !strcmp(verb, "delete")))) {
+        if (*verb)
+            fprintf(stderr, "vireo: %s has no command '%s'\n", k->name, verb);
+        kind_usage(stderr, k);
+        return 2;
+    }
+    args a;
+    int npos = strcmp(verb, "list") && strcmp(verb, "create");
+    int rc = parse(argc, argv, 2, allowed, npos, &a);
+    if (rc == 0 && !strcmp(verb, "create"))
+        rc = create_check(k, &a);
+    if (rc < 0)
+        kind_usage(stdout, k);
+    else if (rc)
+        fprintf(stderr, "vireo: see 'vireo %s --help'\n", k->name);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    vr_session s;
+    if ((rc = vr_session_load(&s, 0)) != 0)
+        return rc;
+    vr_response r = {0};
+    json_t *body = NULL;
+    char *id = NULL;
+    if (!strcmp(verb, "list")) {
+        rc = do_list(&s, k, &a);
+    } else if (!strcmp(verb, "show")) {
+        if ((rc = on_entity(&s, k, a.pos[0], "GET", NULL, NULL, &r, &id)) == 0)
+            print_entity(&r, a.json);
+    } else if (!strcmp(verb, "delete")) {
+        rc = on_entity(&s, k, a.pos[0], "DELETE", NULL, NULL, &r, &id);
+    } else if (!strcmp(verb, "create")) {
+        char path[64];
+        snprintf(path, sizeof(path), "/api/%s", k->coll);
+        if ((rc = create_body(&s, k, &a, &body)) == 0 && (rc = vr_http(&s, "POST", path, body, 0, &r)) == 0)
+            print_entity(&r, a.json);
+    } else {
+        rc = do_action(&s, k, verb, &a);
+    }
+    json_decref(body);
+    vr_response_free(&r);
+    free(id);
+    vr_session_clear(&s);
+    return rc;
+}
+
+static int events_cmd(int argc, char **argv)
+{
+    static const kind events = {"event", "events", event_cols, N(event_cols), NULL, no_actions, NULL, NULL, NULL};
+    args a;
+    int rc = parse(argc, argv, 1, BIT(O_SEARCH) | BIT(O_JSON) | BIT(O_MAX) | BIT(O_PAGE), 0, &a);
+    if (rc) {
+        fprintf(rc < 0 ? stdout : stderr, "usage: vireo events [--max N] [--page N] [--search EXPR] [--json]\n");
+        return rc < 0 ? 0 : rc;
+    }
+    vr_session s;
+    if ((rc = vr_session_load(&s, 0)) == 0)
+        rc = do_list(&s, &events, &a);
+    vr_session_clear(&s);
+    return rc;
+}
+
+int vr_cli_engine(int argc, char **argv)
+{
+    if (!strcmp(argv[0], "login"))
+        return vr_cli_login(argc, argv);
+    if (!strcmp(argv[0], "logout"))
+        return vr_cli_logout(argc, argv);
+    if (!strcmp(argv[0], "events"))
+        return events_cmd(argc, argv);
+    const kind *k = find_kind(argv[0]);
+    return k ? kind_cmd(k, argc, argv) : -1;
+}

@@ -1,0 +1,57 @@
+/* HTTPS client for the vireo-engine REST API (docs/rest-api.md), and the
+ * login session that remembers which engine to talk to and which bearer
+ * token to present. Functions that can fail print their own "vireo: ..."
+ * message and return the CLI exit code (see cli.h). */
+#pragma once
+
+#include <stddef.h>
+#include <jansson.h>
+
+typedef struct vr_session {
+    char *url;   /* https://HOST[:PORT], no trailing slash */
+    char *token; /* bearer token; NULL while logging in */
+    char *ca;    /* absolute path of the CA bundle, or NULL for the system store */
+    char *user;  /* who logged in, for messages only; may be NULL */
+} vr_session;
+
+/* The session file: $VIREO_CONFIG_DIR/session.json, else
+ * $XDG_CONFIG_HOME/vireo/session.json, else ~/.config/vireo/session.json.
+ * Returns -1 if no directory can be determined. */
+int vr_session_path(char *buf, size_t len);
+
+/* Load the session. Returns 0; 1 with a message when there is none or it
+ * is unreadable ("not logged in"); with quiet_missing, a missing file
+ * returns 1 without a message. */
+int vr_session_load(vr_session *s, int quiet_missing);
+
+/* Write the session atomically with mode 0600 (directory 0700).
+ * Returns 0 or 1 with a message. */
+int vr_session_save(const vr_session *s);
+
+/* Remove the session file; a missing file is not an error. Returns 0 or 1. */
+int vr_session_remove(void);
+
+void vr_session_clear(vr_session *s);
+
+typedef struct vr_response {
+    long status;  /* HTTP status, 0 if the server was not reached */
+    char *body;   /* raw body, NUL-terminated; never NULL after vr_http */
+    size_t len;
+    json_t *json; /* parsed body; NULL when the body is empty */
+} vr_response;
+
+/* Do not print a 401 (logout: an already dead token is fine). */
+#define VR_HTTP_QUIET_401 1u
+
+/* METHOD s->url + path (path starts with /api and is already escaped),
+ * with an optional JSON body. Returns 0 on a 2xx answer (resp filled; a
+ * non-empty body must be JSON); 1 on an HTTP error, after printing
+ * "vireo: HTTP STATUS: REASON: DETAIL" (see VR_HTTP_QUIET_401); 3 when the
+ * server cannot be reached or answers something that is not the API.
+ * resp is filled in every case and must be freed. */
+int vr_http(const vr_session *s, const char *method, const char *path, json_t *body,
+            unsigned flags, vr_response *resp);
+void vr_response_free(vr_response *r);
+
+/* Percent-encode s for a URL path segment or query value (free with free()). */
+char *vr_http_escape(const char *s);

@@ -13,9 +13,9 @@
 
 static const char *const host_keys[] = {"name", "description", "cluster_id", "address", "port", NULL};
 static const api_field host_fields[] = {
-    {"name", "name LIKE ? ESCAPE '\\'", true, false},
+    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true},
     {"status", "status = ?", false, true},
-    {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE name LIKE ? ESCAPE '\\')", true, false},
+    {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true},
     {NULL, NULL, false, false}};
 
 static json_t *get_host(vr_engine *e, vr_http_resp *resp, const char *id)

@@ -12,10 +12,10 @@ static const char *const cl_keys[] = {"name", "description", "datacenter_id", "c
 #define CL_SELECT "SELECT id, name, description, datacenter_id, cpu_type, virt_mode, created_at FROM clusters"
 
 static const api_field name_fields[] = {
-    {"name", "name LIKE ? ESCAPE '\\'", true, false}, {NULL, NULL, false, false}};
+    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true}, {NULL, NULL, false, false}};
 static const api_field cl_fields[] = {
-    {"name", "name LIKE ? ESCAPE '\\'", true, false},
-    {"datacenter", "datacenter_id IN (SELECT id FROM datacenters WHERE name LIKE ? ESCAPE '\\')", true, false},
+    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true},
+    {"datacenter", "datacenter_id IN (SELECT id FROM datacenters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true},
     {NULL, NULL, false, false}};
 
 /* GET one row by id or answer 404. */

@@ -19,10 +19,10 @@ static const char *const vm_keys[] = {"name", "description", "cluster_id", "memo
                                       "max_vcpus", "max_memory_mib", "boot", "disks", "nics",
                                       "serial_console", "vnc", NULL};
 static const api_field vm_fields[] = {
-    {"name", "name LIKE ? ESCAPE '\\'", true, false},
+    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true},
     {"status", "status = ?", false, true},
-    {"host", "host_id IN (SELECT id FROM hosts WHERE name LIKE ? ESCAPE '\\')", true, false},
-    {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE name LIKE ? ESCAPE '\\')", true, false},
+    {"host", "host_id IN (SELECT id FROM hosts WHERE lower(name) LIKE ? ESCAPE '\\')", true, true},
+    {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true},
     {NULL, NULL, false, false}};
 
 /* The MAC pool: 56:6f:xx:xx:xx:xx, unique across the engine (table macs). */

@@ -160,7 +160,7 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     bool ok = password_ok(pw, hash) && row;
     if (!ok) {
         vr_db_exec(e->db, "INSERT INTO login_failures (name, count, last_at) VALUES (?, 1, ?) "
-                          "ON CONFLICT(name) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+                          "ON CONFLICT(name) DO UPDATE SET count = login_failures.count + 1, last_at = excluded.last_at",
                    DB_ARGS(DB_TEXT(user), DB_INT(vr_now())), NULL);
         vr_event(e, "warning", user, "user", "", "failed login for '%s'", user);
         vr_http_fault(resp, 401, "Unauthorized", "wrong user name or password");

@@ -1,7 +1,14 @@
-/* The engine's data-access layer: one SQLite database (WAL) opened once,
- * versioned migrations applied at start, every statement with bound
- * parameters. Rows come back as JSON objects keyed by column name, which is
- * what the REST layer serves. Thread-safe (one connection, serialized). */
+/* The engine's data-access layer: one database opened once - SQLite (WAL)
+ * or PostgreSQL (libpq) - versioned migrations applied at start, every
+ * statement with bound parameters. Rows come back as JSON objects keyed by
+ * column name, which is what the REST layer serves. Thread-safe (one
+ * connection, serialized).
+ *
+ * Statements use the dialect both backends understand: '?' placeholders
+ * (rewritten to $1..$n for PostgreSQL), ON CONFLICT ... DO UPDATE,
+ * LIKE ... ESCAPE, subqueries with an alias. Integer columns come back as
+ * JSON integers (PostgreSQL: int2/4/8 and integral numeric), floats as
+ * reals, NULL as null, everything else as strings. */
 #pragma once
 
 #include <jansson.h>
@@ -22,15 +29,23 @@ typedef struct vr_dbv {
 #define DB_ARGS(...) ((const vr_dbv[]){__VA_ARGS__}), (int)(sizeof((const vr_dbv[]){__VA_ARGS__}) / sizeof(vr_dbv))
 #define DB_NOARGS NULL, 0
 
-/* Open (creating if needed) and migrate the database at path. */
-int vr_db_open(const char *path, vr_db **out, vr_error *err);
+/* Open and migrate a database. spec is a libpq connection URI starting
+ * with "postgresql://" or "postgres://" (the database must exist), or
+ * otherwise the path of an SQLite file (created if needed). */
+int vr_db_open(const char *spec, vr_db **out, vr_error *err);
 void vr_db_close(vr_db *db);
 
-/* Schema version after migrations. */
+/* "sqlite" or "postgresql". */
+const char *vr_db_backend(vr_db *db);
+
+/* Schema version after migrations (-1 if it cannot be read). */
 int vr_db_version(vr_db *db);
 
 /* Run one statement; returns rows changed (>= 0) or -1. A UNIQUE violation
- * is reported as VR_ERR_CONFLICT. */
+ * is reported as VR_ERR_CONFLICT, a FOREIGN KEY violation as
+ * VR_ERR_BAD_STATE, a lost PostgreSQL connection as VR_ERR_IO. A failed
+ * statement inside a transaction leaves the transaction usable (as in
+ * SQLite; PostgreSQL runs each statement under a savepoint). */
 int vr_db_exec(vr_db *db, const char *sql, const vr_dbv *args, int nargs, vr_error *err);
 
 /* Run a query; *rows is a new JSON array of objects. Columns whose name ends
@@ -42,7 +57,9 @@ int vr_db_query(vr_db *db, const char *sql, const vr_dbv *args, int nargs, json_
 json_t *vr_db_query_one(vr_db *db, const char *sql, const vr_dbv *args, int nargs, vr_error *err);
 
 /* Transactions: the lock is held from begin to commit/rollback, so a
- * check-then-write sequence is atomic against other threads. */
+ * check-then-write sequence is atomic against other threads of this
+ * process. (SQLite: BEGIN IMMEDIATE, atomic against other processes too;
+ * PostgreSQL: BEGIN, read committed.) They do not nest. */
 int vr_db_begin(vr_db *db, vr_error *err);
 int vr_db_commit(vr_db *db, vr_error *err);
 void vr_db_rollback(vr_db *db);

@@ -27,6 +27,8 @@ static void usage(FILE *f)
             "                            agents and (by default) its HTTPS certificate\n"
             "  --listen ADDR:PORT        REST API address (default 0.0.0.0:8443)\n"
             "  --state-dir DIR           database location (default /var/lib/vireo-engine)\n"
+            "  --database SPEC           SQLite file path, or postgresql://USER@HOST/DB\n"
+            "                            (default STATE-DIR/engine.db)\n"
             "  --https-cert F --https-key F   another certificate for HTTPS\n"
             "  --admin-password-file F   password of admin@internal, read at first start\n"
             "  --poll-ms N               host polling interval (default 3000)\n"
@@ -44,10 +46,11 @@ int main(int argc, char **argv)
         {"https-key", required_argument, 0, 'k'},   {"admin-password-file", required_argument, 0, 'a'},
         {"poll-ms", required_argument, 0, 'P'},     {"grace-s", required_argument, 0, 'g'},
         {"token-ttl-s", required_argument, 0, 't'}, {"agent-timeout-s", required_argument, 0, 'T'},
+        {"database", required_argument, 0, 'd'},
         {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
-    const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL;
+    const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -62,6 +65,7 @@ int main(int argc, char **argv)
         case 'g': e.grace_s = atoi(optarg); break;
         case 't': e.token_ttl_s = atoi(optarg); break;
         case 'T': e.agent_timeout_s = atoi(optarg); break;
+        case 'd': dbspec = optarg; break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -78,7 +82,9 @@ int main(int argc, char **argv)
     snprintf(ca, sizeof(ca), "%s/ca.crt", pki);
     snprintf(cert, sizeof(cert), "%s/engine.crt", pki);
     snprintf(key, sizeof(key), "%s/engine.key", pki);
-    snprintf(dbpath, sizeof(dbpath), "%s/engine.db", state);
+    snprintf(dbpath, sizeof(dbpath), "%s", dbspec ? dbspec : "");
+    if (!dbspec)
+        snprintf(dbpath, sizeof(dbpath), "%s/engine.db", state);
     signal(SIGPIPE, SIG_IGN);
     gnutls_global_init();
     pthread_mutex_init(&e.sched_lock, NULL);
@@ -95,8 +101,9 @@ int main(int argc, char **argv)
     }
     vr_tls_creds_set_timeout(e.agent_creds, (unsigned)e.agent_timeout_s * 1000);
     vr_jobs_resume(&e);
-    VR_INFO("vireo-engine serving https://%s (database %s, schema v%d)", listen, dbpath,
-            vr_db_version(e.db));
+    /* The backend's name only: a URI may carry a password. */
+    VR_INFO("vireo-engine serving https://%s (%s database, schema v%d)", listen,
+            vr_db_backend(e.db), vr_db_version(e.db));
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);

@@ -197,8 +197,13 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
     }
     json_decref(vm);
     /* Status and job are written together: an accepted start is never lost. */
-    if (vr_db_exec(e->db, "UPDATE vms SET status = 'waitforlaunch' WHERE id = ?",
-                   DB_ARGS(DB_TEXT(vm_id)), err) < 0 ||
+    /* The status condition in the UPDATE itself makes this atomic on
+     * PostgreSQL too, where the SELECT above does not lock the row. */
+    int changed = vr_db_exec(e->db, "UPDATE vms SET status = 'waitforlaunch' WHERE id = ?"
+                             " AND status = 'down'", DB_ARGS(DB_TEXT(vm_id)), err);
+    if (changed == 0)
+        vr_error_set(err, VR_ERR_BAD_STATE, "VM %s is no longer down", vm_id);
+    if (changed <= 0 ||
         vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name,"
                    " created_at, updated_at) VALUES (?, 'start', 'vm', ?, 'pending', ?, ?, ?)",
                    DB_ARGS(DB_TEXT(job_id), DB_TEXT(vm_id), DB_TEXT(user), DB_INT(vr_now()),

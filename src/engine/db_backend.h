@@ -1,0 +1,50 @@
+/* Private to the data-access layer: what db.c shares with its backends
+ * (db_sqlite.c, db_pg.c). Callers use db.h only. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db.h"
+
+typedef struct vr_db_ops {
+    const char *name; /* "sqlite" or "postgresql" */
+    /* Connect to spec and set db->impl; no migrations yet. */
+    int (*open)(vr_db *db, const char *spec, vr_error *err);
+    void (*close)(vr_db *db);
+    /* Bring the schema up to date (called once, right after open). */
+    int (*migrate)(vr_db *db, vr_error *err);
+    /* Schema version, or -1. Called with the lock held. */
+    int (*version)(vr_db *db);
+    /* One statement with '?' parameters. rows == NULL: a write, returns
+     * the rows changed; else *rows gets a new array of row objects and 0 is
+     * returned. -1 on failure. Called with the lock held. */
+    int (*run)(vr_db *db, const char *sql, const vr_dbv *args, int nargs, json_t **rows,
+               vr_error *err);
+    /* Transaction control, called with the lock held (db->in_tx tells
+     * which state the caller is in). commit must leave no transaction
+     * open, even when it fails. */
+    int (*begin)(vr_db *db, vr_error *err);
+    int (*commit)(vr_db *db, vr_error *err);
+    void (*rollback)(vr_db *db);
+} vr_db_ops;
+
+struct vr_db {
+    const vr_db_ops *ops;
+    void *impl; /* sqlite3 * or the PostgreSQL connection state */
+    /* Recursive: a transaction holds it across the statements it runs. */
+    pthread_mutex_t lock;
+    bool in_tx; /* between a successful begin and commit/rollback */
+};
+
+extern const vr_db_ops vr_db_sqlite_ops;
+extern const vr_db_ops vr_db_pg_ops;
+
+/* Column naming shared by the backends: when name ends in "_json", copy
+ * the name without the suffix into key and return true. */
+bool vr_db_json_column(const char *name, char *key, size_t len);
+
+/* The value stored in a "_json" column: parsed JSON, or null for SQL NULL
+ * and for text that does not parse (new reference, never NULL). */
+json_t *vr_db_json_text(const char *text);

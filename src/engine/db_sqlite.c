@@ -1,0 +1,231 @@
+/* SQLite backend: one file in WAL mode, schema version in PRAGMA
+ * user_version. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "db_backend.h"
+#include "log.h"
+
+#define H(db) ((sqlite3 *)(db)->impl)
+
+/* Each migration moves the schema one version up; never edit a released
+ * one, append a new one (and its PostgreSQL twin in db_pg.c). */
+static const char *const migrations[] = {
+    /* 1: core inventory, auth, events, jobs */
+    "CREATE TABLE datacenters (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " description TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL);"
+    "CREATE TABLE clusters (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " description TEXT NOT NULL DEFAULT '', datacenter_id TEXT NOT NULL REFERENCES datacenters(id),"
+    " cpu_type TEXT NOT NULL DEFAULT 'qemu64', virt_mode TEXT NOT NULL DEFAULT 'any',"
+    " created_at INTEGER NOT NULL);"
+    "CREATE TABLE hosts (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " description TEXT NOT NULL DEFAULT '', cluster_id TEXT NOT NULL REFERENCES clusters(id),"
+    " address TEXT NOT NULL, port INTEGER NOT NULL, status TEXT NOT NULL,"
+    " status_detail TEXT NOT NULL DEFAULT '', last_seen INTEGER NOT NULL DEFAULT 0,"
+    " capabilities_json TEXT, stats_json TEXT, created_at INTEGER NOT NULL);"
+    "CREATE TABLE vms (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " description TEXT NOT NULL DEFAULT '', cluster_id TEXT NOT NULL REFERENCES clusters(id),"
+    " host_id TEXT REFERENCES hosts(id), status TEXT NOT NULL, memory_mib INTEGER NOT NULL,"
+    " vcpus INTEGER NOT NULL, spec_json TEXT NOT NULL, devices_json TEXT,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE TABLE macs (mac TEXT PRIMARY KEY, vm_id TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE);"
+    "CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " password_hash TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE TABLE tokens (hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),"
+    " expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE login_failures (name TEXT PRIMARY KEY, count INTEGER NOT NULL,"
+    " last_at INTEGER NOT NULL);"
+    "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
+    " severity TEXT NOT NULL, user_name TEXT NOT NULL DEFAULT '', object_type TEXT NOT NULL DEFAULT '',"
+    " object_id TEXT NOT NULL DEFAULT '', message TEXT NOT NULL);"
+    "CREATE TABLE jobs (id TEXT PRIMARY KEY, action TEXT NOT NULL, object_type TEXT NOT NULL,"
+    " object_id TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',"
+    " user_name TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX vms_host ON vms(host_id); CREATE INDEX hosts_cluster ON hosts(cluster_id);",
+};
+
+static int sql_error(vr_db *db, vr_error *err, const char *what)
+{
+    int ext = sqlite3_extended_errcode(H(db));
+    int code = ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY ? VR_ERR_CONFLICT
+               : ext == SQLITE_CONSTRAINT_FOREIGNKEY ? VR_ERR_BAD_STATE : VR_ERR_INTERNAL;
+    return vr_error_set(err, code, "%s: %s", what, sqlite3_errmsg(H(db)));
+}
+
+/* Parameterless SQL, possibly several statements. */
+static int simple(vr_db *db, const char *sql, const char *what, vr_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(H(db), sql, NULL, NULL, &msg) != SQLITE_OK) {
+        vr_error_set(err, VR_ERR_INTERNAL, "%s: %s", what, msg ? msg : sqlite3_errmsg(H(db)));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static sqlite3_stmt *prepare(vr_db *db, const char *sql, const vr_dbv *args, int nargs,
+                             vr_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(H(db), sql, -1, &st, NULL) != SQLITE_OK) {
+        sql_error(db, err, "database statement");
+        return NULL;
+    }
+    for (int i = 0; i < nargs; i++) {
+        int rc = args[i].type == VR_DBV_TEXT
+                     ? sqlite3_bind_text(st, i + 1, args[i].s, -1, SQLITE_TRANSIENT)
+                 : args[i].type == VR_DBV_INT ? sqlite3_bind_int64(st, i + 1, args[i].i)
+                                              : sqlite3_bind_null(st, i + 1);
+        if (rc != SQLITE_OK) {
+            sql_error(db, err, "database bind");
+            sqlite3_finalize(st);
+            return NULL;
+        }
+    }
+    return st;
+}
+
+static json_t *column_value(sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT: {
+        json_t *v = json_real(sqlite3_column_double(st, i));
+        return v ? v : json_null();
+    }
+    case SQLITE_TEXT: return json_string((const char *)sqlite3_column_text(st, i));
+    default: return json_null();
+    }
+}
+
+static json_t *row_object(sqlite3_stmt *st)
+{
+    json_t *row = json_object();
+    for (int i = 0; i < sqlite3_column_count(st); i++) {
+        const char *name = sqlite3_column_name(st, i);
+        char key[256];
+        if (vr_db_json_column(name, key, sizeof(key)))
+            json_object_set_new(row, key, vr_db_json_text((const char *)sqlite3_column_text(st, i)));
+        else
+            json_object_set_new(row, name, column_value(st, i));
+    }
+    return row;
+}
+
+static int sqlite_run(vr_db *db, const char *sql, const vr_dbv *args, int nargs, json_t **rows,
+                      vr_error *err)
+{
+    sqlite3_stmt *st = prepare(db, sql, args, nargs, err);
+    if (!st)
+        return -1;
+    json_t *out = rows ? json_array() : NULL;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW)
+        if (out)
+            json_array_append_new(out, row_object(st));
+    int rc = 0;
+    if (s != SQLITE_DONE) {
+        rc = sql_error(db, err, rows ? "database read" : "database write");
+        json_decref(out);
+    } else if (rows) {
+        *rows = out;
+    } else {
+        rc = sqlite3_changes(H(db));
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sqlite_version(vr_db *db)
+{
+    json_t *rows = NULL;
+    if (sqlite_run(db, "PRAGMA user_version", DB_NOARGS, &rows, NULL) < 0)
+        return -1;
+    json_t *v = json_object_get(json_array_get(rows, 0), "user_version");
+    int n = json_is_integer(v) ? (int)json_integer_value(v) : -1;
+    json_decref(rows);
+    return n;
+}
+
+static int sqlite_migrate(vr_db *db, vr_error *err)
+{
+    int have = vr_db_version(db);
+    int want = (int)(sizeof(migrations) / sizeof(migrations[0]));
+    if (have < 0)
+        return vr_error_set(err, VR_ERR_INTERNAL, "cannot read the database schema version");
+    if (have > want)
+        return vr_error_set(err, VR_ERR_INTERNAL,
+                            "database schema version %d is newer than this engine (%d)", have, want);
+    for (int v = have; v < want; v++) {
+        char pragma[64], what[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+        snprintf(what, sizeof(what), "database migration to schema version %d", v + 1);
+        if (vr_db_begin(db, err) < 0)
+            return -1;
+        if (simple(db, migrations[v], what, err) < 0 || simple(db, pragma, what, err) < 0) {
+            vr_db_rollback(db);
+            return -1;
+        }
+        if (vr_db_commit(db, err) < 0)
+            return -1;
+        VR_INFO("database migrated to schema version %d", v + 1);
+    }
+    return 0;
+}
+
+static int sqlite_open(vr_db *db, const char *path, vr_error *err)
+{
+    sqlite3 *h = NULL;
+    int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_FULLMUTEX, NULL);
+    db->impl = h;
+    if (rc != SQLITE_OK)
+        return vr_error_set(err, VR_ERR_IO, "cannot open database '%s': %s", path,
+                            h ? sqlite3_errmsg(h) : "out of memory");
+    sqlite3_busy_timeout(h, 5000);
+    /* WAL: readers never block the writer; synchronous=FULL: an accepted
+     * request survives a power cut. */
+    return simple(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                  "database setup", err);
+}
+
+static void sqlite_close(vr_db *db)
+{
+    sqlite3_close(H(db));
+    db->impl = NULL;
+}
+
+static int sqlite_begin(vr_db *db, vr_error *err)
+{
+    return simple(db, "BEGIN IMMEDIATE", "database begin", err);
+}
+
+static int sqlite_commit(vr_db *db, vr_error *err)
+{
+    if (simple(db, "COMMIT", "database commit", err) == 0)
+        return 0;
+    if (!sqlite3_get_autocommit(H(db)))
+        simple(db, "ROLLBACK", "database rollback", NULL);
+    return -1;
+}
+
+static void sqlite_rollback(vr_db *db)
+{
+    if (!sqlite3_get_autocommit(H(db)))
+        simple(db, "ROLLBACK", "database rollback", NULL);
+}
+
+const vr_db_ops vr_db_sqlite_ops = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .migrate = sqlite_migrate,
+    .version = sqlite_version,
+    .run = sqlite_run,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+};

@@ -78,8 +78,9 @@ def populate(db, nhosts, nvms):
     c.execute("INSERT INTO clusters (id, name, datacenter_id, created_at) VALUES (?,?,?,?)",
               (cl, "cl", dc, now))
     hosts = [str(uuid.uuid4()) for _ in range(nhosts)]
-    c.executemany("INSERT INTO hosts (id, name, cluster_id, address, port, status, created_at)"
-                  " VALUES (?,?,?,?,?, 'up', ?)",
+    c.executemany("INSERT INTO hosts (id, name, cluster_id, address, port, status, created_at,"
+                  " mem_total_mib, virt_mode, max_vcpus, cpus) VALUES (?,?,?,?,?, 'up', ?,"
+                  " 524288, 'kvm', 240, 64)",
                   [(h, f"host{i:03d}", cl, "127.0.0.1", BASE + i, now) for i, h in enumerate(hosts)])
     assign = {}
     rows = []

@@ -26,10 +26,9 @@ int main(int argc, char **argv)
         json_t *hosts = json_array();
         for (int i = 0; i < n; i++)
             json_array_append_new(hosts, json_pack(
-                "{s:s, s:{s:f, s:{s:I}}, s:{s:s, s:I, s:{s:I}}, s:I}", "status", "up", "stats",
-                "cpu_percent", (double)((i * 7) % 90), "memory", "total_kib",
-                (json_int_t)512 * 1024 * 1024, "capabilities", "virt_mode", "kvm", "max_vcpus",
-                (json_int_t)240, "cpu_topology", "cpus", (json_int_t)64, "committed_mib",
+                "{s:s, s:f, s:I, s:s, s:I, s:I, s:I}", "status", "up", "cpu_percent",
+                (double)((i * 7) % 90), "mem_total_mib", (json_int_t)512 * 1024, "virt_mode", "kvm",
+                "max_vcpus", (json_int_t)240, "cpus", (json_int_t)64, "committed_mib",
                 (json_int_t)(i % 13) * 1024));
         double t0 = now();
         int pick = -1;

@@ -66,6 +66,13 @@ static const char *const migrations[] = {
     " object_id " T " NOT NULL, status " T " NOT NULL, detail " T " NOT NULL DEFAULT '',"
     " user_name " T " NOT NULL DEFAULT '', created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
     "CREATE INDEX vms_host ON vms(host_id); CREATE INDEX hosts_cluster ON hosts(cluster_id);",
+    /* 2: the scheduler's inputs as plain columns (see db_sqlite.c) */
+    "ALTER TABLE hosts ADD COLUMN cpu_percent DOUBLE PRECISION NOT NULL DEFAULT 0,"
+    " ADD COLUMN mem_total_mib BIGINT NOT NULL DEFAULT 0,"
+    " ADD COLUMN virt_mode " T " NOT NULL DEFAULT '',"
+    " ADD COLUMN max_vcpus BIGINT NOT NULL DEFAULT 0,"
+    " ADD COLUMN cpus BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX vms_host_status ON vms(host_id, status, memory_mib);",
 };
 
 /* Length of msg without the trailing newline libpq puts on messages. */

@@ -44,6 +44,14 @@ static const char *const migrations[] = {
     " object_id TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',"
     " user_name TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
     "CREATE INDEX vms_host ON vms(host_id); CREATE INDEX hosts_cluster ON hosts(cluster_id);",
+    /* 2: the scheduler's inputs as plain columns, kept by the monitors, so
+     * placement reads numbers instead of parsing every host's JSON */
+    "ALTER TABLE hosts ADD COLUMN cpu_percent REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN mem_total_mib INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN virt_mode TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE hosts ADD COLUMN max_vcpus INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN cpus INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX vms_host_status ON vms(host_id, status, memory_mib);",
 };
 
 static int sql_error(vr_db *db, vr_error *err, const char *what)

@@ -166,13 +166,25 @@ static void poll_once(monitor *m, json_t *host)
     }
     m->first_failure = 0;
     char *stext = json_dumps(stats, JSON_COMPACT);
-    vr_db_exec(e->db, "UPDATE hosts SET last_seen = ?, stats_json = ? WHERE id = ?",
-               DB_ARGS(DB_INT(vr_now()), DB_TEXT(stext), DB_TEXT(m->host_id)), NULL);
+    /* Stored as text for the API, the scheduler's numbers as columns. */
+    vr_db_exec(e->db, "UPDATE hosts SET last_seen = ?, stats_json = ?, cpu_percent = ?,"
+               " mem_total_mib = ? WHERE id = ?",
+               DB_ARGS(DB_INT(vr_now()), DB_TEXT(stext),
+                       DB_INT((long long)json_number_value(json_object_get(stats, "cpu_percent"))),
+                       DB_INT(json_integer_value(json_object_get(json_object_get(stats, "memory"),
+                                                                 "total_kib")) / 1024),
+                       DB_TEXT(m->host_id)), NULL);
     free(stext);
     if (caps) {
         char *ctext = json_dumps(caps, JSON_COMPACT);
-        vr_db_exec(e->db, "UPDATE hosts SET capabilities_json = ? WHERE id = ?",
-                   DB_ARGS(DB_TEXT(ctext), DB_TEXT(m->host_id)), NULL);
+        vr_db_exec(e->db, "UPDATE hosts SET capabilities_json = ?, virt_mode = ?, max_vcpus = ?,"
+                   " cpus = ? WHERE id = ?",
+                   DB_ARGS(DB_TEXT(ctext),
+                           DB_TEXT(json_string_value(json_object_get(caps, "virt_mode")) ?: ""),
+                           DB_INT(json_integer_value(json_object_get(caps, "max_vcpus"))),
+                           DB_INT(json_integer_value(json_object_get(
+                               json_object_get(caps, "cpu_topology"), "cpus"))),
+                           DB_TEXT(m->host_id)), NULL);
         free(ctext);
         m->have_caps = true;
     } else {

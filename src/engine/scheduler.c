@@ -16,20 +16,19 @@ int vr_sched_choose(json_t *hosts, long long memory_mib, long long vcpus, const 
     size_t i;
     json_t *h;
     json_array_foreach(hosts, i, h) {
-        json_t *stats = json_object_get(h, "stats"), *caps = json_object_get(h, "capabilities");
         const char *status = json_string_value(json_object_get(h, "status"));
-        long long total = json_integer_value(json_object_get(json_object_get(stats, "memory"), "total_kib")) / 1024;
-        long long free_mib = total - json_integer_value(json_object_get(h, "committed_mib"));
-        long long cpus = json_integer_value(json_object_get(json_object_get(caps, "cpu_topology"), "cpus"));
-        long long maxv = json_integer_value(json_object_get(caps, "max_vcpus"));
-        const char *mode = json_string_value(json_object_get(caps, "virt_mode")) ?: "";
+        long long free_mib = json_integer_value(json_object_get(h, "mem_total_mib")) -
+                             json_integer_value(json_object_get(h, "committed_mib"));
+        long long cpus = json_integer_value(json_object_get(h, "cpus"));
+        long long maxv = json_integer_value(json_object_get(h, "max_vcpus"));
+        const char *mode = json_string_value(json_object_get(h, "virt_mode")) ?: "";
         /* Filters: the host must be up, have room and suit the cluster. */
-        if (!status || strcmp(status, "up") || !stats || !caps || free_mib < memory_mib ||
-            vcpus > maxv || cpus < 1 || (!strcmp(virt_mode, "kvm") && strcmp(mode, "kvm"))) {
+        if (!status || strcmp(status, "up") || free_mib < memory_mib || vcpus > maxv || cpus < 1 ||
+            (!strcmp(virt_mode, "kvm") && strcmp(mode, "kvm"))) {
             filtered++;
             continue;
         }
-        double cpu = json_number_value(json_object_get(stats, "cpu_percent"));
+        double cpu = json_number_value(json_object_get(h, "cpu_percent"));
         double bucket = (double)(long)(cpu / CPU_BUCKET);
         if (best < 0 || bucket < best_cpu || (bucket == best_cpu && free_mib > best_free)) {
             best = (int)i;
@@ -53,11 +52,13 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
     const char *cluster = json_string_value(json_object_get(vm, "cluster_id"));
     if (vr_db_query(e->db,
                     "SELECT h.id AS id, h.name AS name, h.address AS address, h.port AS port,"
-                    " h.status AS status, h.stats_json AS stats_json,"
-                    " h.capabilities_json AS capabilities_json,"
-                    " (SELECT coalesce(sum(v.memory_mib), 0) FROM vms v WHERE v.host_id = h.id"
-                    "  AND v.status != 'down') AS committed_mib"
-                    " FROM hosts h WHERE h.cluster_id = ? ORDER BY h.name, h.id",
+                    " h.status AS status, h.cpu_percent AS cpu_percent,"
+                    " h.mem_total_mib AS mem_total_mib, h.virt_mode AS virt_mode,"
+                    " h.max_vcpus AS max_vcpus, h.cpus AS cpus,"
+                    " coalesce(c.mib, 0) AS committed_mib FROM hosts h LEFT JOIN"
+                    " (SELECT host_id, sum(memory_mib) AS mib FROM vms WHERE status != 'down'"
+                    "  AND host_id IS NOT NULL GROUP BY host_id) c ON c.host_id = h.id"
+                    " WHERE h.cluster_id = ? ORDER BY h.name, h.id",
                     DB_ARGS(DB_TEXT(cluster)), &hosts, err) < 0)
         return -1;
     json_t *cl = vr_db_query_one(e->db, "SELECT virt_mode FROM clusters WHERE id = ?",

@@ -105,14 +105,21 @@ void api_hosts(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id,
             vr_db_exec(e->db, "UPDATE hosts SET status = 'maintenance', status_detail = '' WHERE id = ?",
                        DB_ARGS(DB_TEXT(id)), NULL);
             vr_event(e, "normal", r->user, "host", id, "host '%s' moved to maintenance", name);
-            api_entity(resp, get_host(e, resp, id), "hosts", false);
+            json_t *row = get_host(e, resp, id);
+            if (row)
+                api_entity(resp, row, "hosts", false);
         }
     } else if (action && post && !strcmp(action, "activate")) {
         /* The monitor decides what comes next (up, nonoperational...). */
-        vr_db_exec(e->db, "UPDATE hosts SET status = 'installing', status_detail = 'activating'"
-                   " WHERE id = ? AND status = 'maintenance'", DB_ARGS(DB_TEXT(id)), NULL);
-        vr_event(e, "normal", r->user, "host", id, "host '%s' activated", name);
-        api_entity(resp, get_host(e, resp, id), "hosts", false);
+        if (vr_db_exec(e->db, "UPDATE hosts SET status = 'installing', status_detail = 'activating'"
+                       " WHERE id = ? AND status = 'maintenance'", DB_ARGS(DB_TEXT(id)), NULL) != 1)
+            vr_http_fault(resp, 409, "Conflict", "host '%s' is not in maintenance", name);
+        else {
+            vr_event(e, "normal", r->user, "host", id, "host '%s' activated", name);
+            json_t *row = get_host(e, resp, id);
+            if (row)
+                api_entity(resp, row, "hosts", false);
+        }
     } else if (action) {
         vr_http_fault(resp, 404, "Not Found", "no host action '%s' for %s", action, r->method);
     } else if (!strcmp(r->method, "GET")) {
@@ -137,8 +144,11 @@ void api_hosts(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id,
             if (vr_db_exec(e->db, "UPDATE hosts SET name = ?, description = ? WHERE id = ?",
                            DB_ARGS(DB_TEXT(name), DB_TEXT(desc), DB_TEXT(id)), &err) < 0)
                 api_error(resp, &err);
-            else
-                api_entity(resp, get_host(e, resp, id), "hosts", false);
+            else {
+                json_t *row = get_host(e, resp, id);
+                if (row)
+                    api_entity(resp, row, "hosts", false);
+            }
         }
         json_decref(b);
     } else {

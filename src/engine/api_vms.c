@@ -66,21 +66,63 @@ static json_t *vm_spec_from_body(json_t *b, vr_http_resp *resp)
         vr_json_bool(b, "body", "vnc", false, &vnc, &err) < 0 ||
         (boot && vr_json_check_keys(boot, "boot", boot_keys, &err) < 0))
         goto bad;
+    static const char *const formats[] = {"raw", "qcow2", NULL};
+    static const char *const buses[] = {"virtio", "virtio-scsi", "sata", "ide", NULL};
+    static const char *const devs[] = {"disk", "cdrom", NULL};
+    static const char *const models[] = {"virtio", "e1000", "rtl8139", NULL};
+    const char *s = NULL;
+    bool ro;
+    static const char *const boot_paths[] = {"kernel", "initrd"};
+    for (int k = 0; boot && k < 2; k++) {
+        s = NULL;
+        if (vr_json_str(boot, "boot", boot_paths[k], false, &s, &err) < 0)
+            goto bad;
+        if (s && s[0] != '/') {
+            vr_error_set(&err, VR_ERR_INVALID_PARAMS, "boot.%s must be an absolute path", boot_paths[k]);
+            goto bad;
+        }
+    }
+    if (boot && vr_json_str(boot, "boot", "cmdline", false, &s, &err) < 0)
+        goto bad;
     size_t i;
     json_t *d;
     json_array_foreach(disks, i, d) {
         const char *path = NULL;
+        s = NULL;
         if (!json_is_object(d) || vr_json_check_keys(d, "disks[]", disk_keys, &err) < 0 ||
-            vr_json_str(d, "disks[]", "path", true, &path, &err) < 0)
+            vr_json_str(d, "disks[]", "path", true, &path, &err) < 0 ||
+            vr_json_bool(d, "disks[]", "readonly", false, &ro, &err) < 0)
             goto bad;
-        if (path[0] != '/') {
-            vr_error_set(&err, VR_ERR_INVALID_PARAMS, "disks[].path must be absolute");
+        if (path[0] != '/' || strlen(path) > 1024 || strpbrk(path, "\n\r\t")) {
+            vr_error_set(&err, VR_ERR_INVALID_PARAMS, "disks[].path must be an absolute path");
+            goto bad;
+        }
+        const char *const *choices[] = {formats, buses, devs};
+        const char *names[] = {"format", "bus", "device"};
+        for (int k = 0; k < 3; k++) {
+            s = NULL;
+            if (vr_json_str(d, "disks[]", names[k], false, &s, &err) < 0)
+                goto bad;
+            if (s && !vr_str_in(s, choices[k])) {
+                vr_error_set(&err, VR_ERR_INVALID_PARAMS, "disks[].%s '%s' is not supported", names[k], s);
+                goto bad;
+            }
+        }
+    }
+    json_array_foreach(nics, i, d) {
+        const char *bridge = NULL;
+        s = NULL;
+        if (!json_is_object(d) || vr_json_check_keys(d, "nics[]", nic_keys, &err) < 0 ||
+            vr_json_str(d, "nics[]", "bridge", false, &bridge, &err) < 0 ||
+            vr_json_str(d, "nics[]", "model", false, &s, &err) < 0)
+            goto bad;
+        if ((s && !vr_str_in(s, models)) ||
+            (bridge && (!*bridge || strlen(bridge) > 15 ||
+                        strspn(bridge, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(bridge)))) {
+            vr_error_set(&err, VR_ERR_INVALID_PARAMS, "nics[]: bad model or bridge name");
             goto bad;
         }
     }
-    json_array_foreach(nics, i, d)
-        if (!json_is_object(d) || vr_json_check_keys(d, "nics[]", nic_keys, &err) < 0)
-            goto bad;
     if (json_array_size(disks) > 28 || json_array_size(nics) > 16) {
         vr_error_set(&err, VR_ERR_INVALID_PARAMS, "at most 28 disks and 16 NICs");
         goto bad;
@@ -132,6 +174,12 @@ static void create_vm(vr_engine *e, vr_http_req *r, vr_http_resp *resp)
     }
     if (api_check_name(resp, name) < 0 || !(spec = vm_spec_from_body(b, resp)))
         goto out;
+    long long maxv = json_integer_value(json_object_get(spec, "max_vcpus"));
+    long long maxm = json_integer_value(json_object_get(spec, "max_memory_mib"));
+    if ((maxv && maxv < vcpus) || (maxm && maxm < mem)) {
+        vr_http_fault(resp, 400, "Bad Request", "max_vcpus / max_memory_mib are below vcpus / memory_mib");
+        goto out;
+    }
     json_t *cl = vr_db_query_one(e->db, "SELECT id FROM clusters WHERE id = ?",
                                  DB_ARGS(DB_TEXT(cluster)), NULL);
     if (!cl) {

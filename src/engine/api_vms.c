@@ -89,7 +89,9 @@ static json_t *vm_spec_from_body(json_t *b, vr_http_resp *resp)
     json_array_foreach(disks, i, d) {
         const char *path = NULL;
         s = NULL;
-        if (!json_is_object(d) || vr_json_check_keys(d, "disks[]", disk_keys, &err) < 0 ||
+        if ((!json_is_object(d) &&
+             vr_error_set(&err, VR_ERR_INVALID_PARAMS, "disks[] entries must be objects") < 0) ||
+            vr_json_check_keys(d, "disks[]", disk_keys, &err) < 0 ||
             vr_json_str(d, "disks[]", "path", true, &path, &err) < 0 ||
             vr_json_bool(d, "disks[]", "readonly", false, &ro, &err) < 0)
             goto bad;
@@ -112,7 +114,9 @@ static json_t *vm_spec_from_body(json_t *b, vr_http_resp *resp)
     json_array_foreach(nics, i, d) {
         const char *bridge = NULL;
         s = NULL;
-        if (!json_is_object(d) || vr_json_check_keys(d, "nics[]", nic_keys, &err) < 0 ||
+        if ((!json_is_object(d) &&
+             vr_error_set(&err, VR_ERR_INVALID_PARAMS, "nics[] entries must be objects") < 0) ||
+            vr_json_check_keys(d, "nics[]", nic_keys, &err) < 0 ||
             vr_json_str(d, "nics[]", "bridge", false, &bridge, &err) < 0 ||
             vr_json_str(d, "nics[]", "model", false, &s, &err) < 0)
             goto bad;

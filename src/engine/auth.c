@@ -78,7 +78,8 @@ static void sha256_hex(const char *s, char out[65])
         snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
-/* Seconds this name must still wait after repeated failures (0 = none). */
+/* Seconds this name must still wait after repeated failures (0 = none).
+ * login_failures.last_at and tokens.expires_at are in milliseconds. */
 static long long lockout_left(vr_engine *e, const char *name)
 {
     json_t *row = vr_db_query_one(e->db, "SELECT count, last_at FROM login_failures WHERE name = ?",
@@ -93,8 +94,10 @@ static long long lockout_left(vr_engine *e, const char *name)
     long long wait = 1LL << (count - LOCKOUT_AFTER < 6 ? count - LOCKOUT_AFTER : 6);
     if (wait > LOCKOUT_MAX_S)
         wait = LOCKOUT_MAX_S;
-    long long left = last + wait - vr_now();
-    return left > 0 ? left : 0;
+    /* Milliseconds: a lockout of 1 s must last 1 s, not "until the next
+     * second starts". */
+    long long left_ms = last + wait * 1000 - vr_now_ms();
+    return left_ms > 0 ? (left_ms + 999) / 1000 : 0;
 }
 
 /* The token request as JSON, or as an OAuth2 form body. */
@@ -161,7 +164,7 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     if (!ok) {
         vr_db_exec(e->db, "INSERT INTO login_failures (name, count, last_at) VALUES (?, 1, ?) "
                           "ON CONFLICT(name) DO UPDATE SET count = login_failures.count + 1, last_at = excluded.last_at",
-                   DB_ARGS(DB_TEXT(user), DB_INT(vr_now())), NULL);
+                   DB_ARGS(DB_TEXT(user), DB_INT(vr_now_ms())), NULL);
         vr_event(e, "warning", user, "user", "", "failed login for '%s'", user);
         vr_http_fault(resp, 401, "Unauthorized", "wrong user name or password");
         json_decref(row);
@@ -180,7 +183,7 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     sha256_hex(token, th); /* only the hash is stored */
     vr_db_exec(e->db, "INSERT INTO tokens (hash, user_id, expires_at) VALUES (?,?,?)",
                DB_ARGS(DB_TEXT(th), DB_TEXT(json_string_value(json_object_get(row, "id"))),
-                       DB_INT(vr_now() + e->token_ttl_s)), NULL);
+                       DB_INT(vr_now_ms() + (long long)e->token_ttl_s * 1000)), NULL);
     json_decref(row);
     vr_event(e, "normal", user, "user", "", "user '%s' logged in", user);
     resp->status = 200;
@@ -215,7 +218,7 @@ int vr_auth_check(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
         rc = vr_http_fault(resp, 401, "Unauthorized", "unknown token");
     else if (json_integer_value(json_object_get(row, "revoked")))
         rc = vr_http_fault(resp, 401, "Unauthorized", "token revoked (logged out)");
-    else if (json_integer_value(json_object_get(row, "expires_at")) <= vr_now())
+    else if (json_integer_value(json_object_get(row, "expires_at")) <= vr_now_ms())
         rc = vr_http_fault(resp, 401, "Unauthorized", "token expired; log in again");
     else
         snprintf(req->user, sizeof(req->user), "%s", json_string_value(json_object_get(row, "name")));

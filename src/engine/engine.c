@@ -20,6 +20,13 @@ long long vr_now(void)
     return (long long)time(NULL);
 }
 
+long long vr_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void vr_event(vr_engine *e, const char *severity, const char *user, const char *object_type,
               const char *object_id, const char *fmt, ...)
 {

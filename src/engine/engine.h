@@ -30,5 +30,6 @@ void vr_event(vr_engine *e, const char *severity, const char *user, const char *
 /* A new random UUID string. */
 void vr_uuid_new(char out[37]);
 
-/* Seconds since the epoch. */
+/* Seconds / milliseconds since the epoch. */
 long long vr_now(void);
+long long vr_now_ms(void);

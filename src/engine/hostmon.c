@@ -104,10 +104,28 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
     const char *uuid;
     json_t *state;
     json_object_foreach(seen, uuid, state) {
-        json_t *vm = vr_db_query_one(m->e->db, "SELECT id, name, status FROM vms WHERE id = ?"
-                                     " AND status != 'waitforlaunch'", DB_ARGS(DB_TEXT(uuid)), NULL);
+        json_t *vm = vr_db_query_one(m->e->db, "SELECT id, name, status, host_id,"
+                                     " (SELECT name FROM hosts WHERE id = vms.host_id) AS host FROM vms"
+                                     " WHERE id = ? AND status != 'waitforlaunch'",
+                                     DB_ARGS(DB_TEXT(uuid)), NULL);
         if (!vm)
             continue;
+        const char *other = json_string_value(json_object_get(vm, "host_id"));
+        if (other && strcmp(json_string_value(json_object_get(vm, "status")), "down")) {
+            /* Recorded as running elsewhere: never flip-flop between
+             * hosts; raise the alarm once per monitor. */
+            char key[64];
+            snprintf(key, sizeof(key), "dup:%s", uuid);
+            if (!json_object_get(m->misses, key)) {
+                json_object_set_new(m->misses, key, json_true());
+                vr_event(m->e, "error", "", "vm", uuid,
+                         "VM '%s' runs on host '%s' but is recorded on host '%s': it may run twice;"
+                         " stop one copy", json_string_value(json_object_get(vm, "name")), hname,
+                         json_string_value(json_object_get(vm, "host")) ?: "?");
+            }
+            json_decref(vm);
+            continue;
+        }
         const char *want = !strcmp(json_string_value(state), "paused") ? "paused" : "up";
         vr_db_exec(m->e->db, "UPDATE vms SET status = ?, host_id = ? WHERE id = ?",
                    DB_ARGS(DB_TEXT(want), DB_TEXT(m->host_id), DB_TEXT(uuid)), NULL);

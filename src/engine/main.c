@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <gnutls/gnutls.h>
@@ -89,6 +91,15 @@ int main(int argc, char **argv)
     gnutls_global_init();
     pthread_mutex_init(&e.sched_lock, NULL);
     mkdir(state, 0700);
+    /* One engine per state directory: two would monitor the same hosts
+     * and resume the same jobs. The lock dies with the process. */
+    char lockpath[1100];
+    snprintf(lockpath, sizeof(lockpath), "%s/engine.lock", state);
+    int lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+        VR_ERROR("another vireo-engine is running on %s (or it cannot be locked)", state);
+        return 1;
+    }
     vr_error err = {0};
     vr_http *http = NULL;
     vr_http_opts hopts = {.address = addr, .port = atoi(colon + 1), .cert_file = hcert ? hcert : cert,

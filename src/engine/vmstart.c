@@ -62,28 +62,42 @@ json_t *vr_vm_agent_spec(vr_engine *e, json_t *vm)
 #define VM_SELECT "SELECT id, name, cluster_id, host_id, status, memory_mib, vcpus, spec_json," \
                   " devices_json FROM vms WHERE id = ?"
 
-/* Is the VM already running on some host of its cluster? (A start whose
- * reply was lost.) Returns the host row or NULL. */
-static json_t *find_running(vr_engine *e, json_t *vm)
+/* Where does a VM whose start may already have been sent stand? The host
+ * is recorded before VM.create goes out, so only that host can run it.
+ * Returns 1 if it runs there (*host set), 0 if it surely does not, -1 if
+ * that host cannot tell us (the outcome stays unknown). */
+static int check_recorded_host(vr_engine *e, json_t *vm, json_t **host)
 {
-    json_t *hosts;
-    if (vr_db_query(e->db, "SELECT id, name, address, port FROM hosts WHERE cluster_id = ?"
-                    " AND status IN ('up', 'connecting')",
-                    DB_ARGS(DB_TEXT(json_string_value(json_object_get(vm, "cluster_id")))),
-                    &hosts, NULL) < 0)
-        return NULL;
-    json_t *found = NULL, *h;
-    size_t i;
-    json_array_foreach(hosts, i, h) {
-        json_t *r = NULL;
-        vr_error err = {0};
-        if (!found && vr_agent_call_host(e, h, "VM.get", json_pack("{s:O}", "uuid",
-                                         json_object_get(vm, "id")), &r, &err) == 0)
-            found = json_incref(h);
-        json_decref(r);
+    const char *hid = json_string_value(json_object_get(vm, "host_id"));
+    if (!hid)
+        return 0;
+    json_t *h = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
+                                DB_ARGS(DB_TEXT(hid)), NULL);
+    if (!h)
+        return 0;
+    json_t *r = NULL;
+    vr_error err = {0};
+    int rc = vr_agent_call_host(e, h, "VM.get", json_pack("{s:O}", "uuid", json_object_get(vm, "id")),
+                                &r, &err);
+    json_decref(r);
+    if (rc == 0) {
+        *host = h;
+        return 1;
     }
-    json_decref(hosts);
-    return found;
+    json_decref(h);
+    return err.code == VR_ERR_NO_VM ? 0 : -1;
+}
+
+/* The VM may or may not run on its host: say so, and never start it
+ * anywhere else until the host's monitor finds out. */
+static void mark_unknown(vr_engine *e, const char *job_id, const char *vm_id, const char *name,
+                         const char *hname, const char *user, const char *why)
+{
+    vr_db_exec(e->db, "UPDATE vms SET status = 'unknown' WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
+    vr_event(e, "warning", user, "vm", vm_id,
+             "start of VM '%s' on host '%s' has an unknown outcome (%s); the VM is unknown until "
+             "the host answers", name, hname, why);
+    job_update(e, job_id, "failed", why);
 }
 
 static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
@@ -97,9 +111,18 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
         return;
     }
     const char *name = json_string_value(json_object_get(vm, "name"));
-    json_t *host = find_running(e, vm), *result = NULL;
+    json_t *host = NULL, *result = NULL;
     char reason[512] = "";
-    if (host) {
+    int where = check_recorded_host(e, vm, &host);
+    if (where < 0) {
+        json_t *h = vr_db_query_one(e->db, "SELECT name FROM hosts WHERE id = ?",
+                                    DB_ARGS(DB_TEXT(json_string_value(json_object_get(vm, "host_id")))), NULL);
+        mark_unknown(e, job_id, vm_id, name, h ? json_string_value(json_object_get(h, "name")) : "?",
+                     user, "its host does not answer");
+        json_decref(h);
+        goto out;
+    }
+    if (where > 0) {
         vr_db_exec(e->db, "UPDATE vms SET status = 'poweringup', host_id = ? WHERE id = ?",
                    DB_ARGS(DB_TEXT(json_string_value(json_object_get(host, "id"))), DB_TEXT(vm_id)), NULL);
         vr_event(e, "normal", user, "vm", vm_id, "VM '%s' was already running on host '%s'; adopted",
@@ -124,7 +147,14 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
     vr_event(e, "normal", user, "vm", vm_id, "scheduler placed VM '%s' on host '%s': %s", name, hname,
              reason);
     job_update(e, job_id, "running", "starting on host");
-    if (vr_agent_call_host(e, host, "VM.create", vr_vm_agent_spec(e, vm), &result, &err) < 0) {
+    if (vr_agent_call_host(e, host, "VM.create", vr_vm_agent_spec(e, vm), &result, &err) < 0 &&
+        err.code == VR_ERR_IO) {
+        /* The request may have reached the agent before the connection
+         * broke: the VM may be running there. */
+        mark_unknown(e, job_id, vm_id, name, hname, user, err.message);
+        goto out;
+    }
+    if (err.code) {
         vr_db_exec(e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ?",
                    DB_ARGS(DB_TEXT(vm_id)), NULL);
         vr_event(e, "error", user, "vm", vm_id, "VM '%s' failed to start on host '%s': %s", name,

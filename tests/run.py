@@ -66,21 +66,27 @@ def main():
             spec = importlib.util.spec_from_file_location(modname, path)
             mod = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(mod)
-            for fname in sorted(n for n in dir(mod) if n.startswith("test_")):
-                name = f"{modname}.{fname}"
-                if args.filter not in name:
-                    continue
-                t0 = time.monotonic()
-                try:
-                    getattr(mod, fname)(ctx)
-                    ok, detail = True, ""
-                except Exception:
-                    ok, detail = False, traceback.format_exc()
-                try:
-                    ctx.after_test()
-                except Exception:
-                    ok, detail = False, detail + "cleanup failed:\n" + traceback.format_exc()
-                report(name, ok, time.monotonic() - t0, detail)
+            # Engine tests run once per database backend.
+            backends = ["sqlite"]
+            if modname.startswith("test_engine") and os.environ.get("VIREO_TEST_PG_URI"):
+                backends.append("postgresql")
+            for backend in backends:
+                ctx.engine_db = backend
+                for fname in sorted(n for n in dir(mod) if n.startswith("test_")):
+                    name = f"{modname}.{fname}" + (f"[{backend}]" if len(backends) > 1 else "")
+                    if args.filter not in name:
+                        continue
+                    t0 = time.monotonic()
+                    try:
+                        getattr(mod, fname)(ctx)
+                        ok, detail = True, ""
+                    except Exception:
+                        ok, detail = False, traceback.format_exc()
+                    try:
+                        ctx.after_test()
+                    except Exception:
+                        ok, detail = False, detail + "cleanup failed:\n" + traceback.format_exc()
+                    report(name, ok, time.monotonic() - t0, detail)
         problems = ctx.sanitizer_reports()
         report("agent logs free of sanitizer reports", not problems, 0, problems)
     finally:

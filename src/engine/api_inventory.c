@@ -18,6 +18,15 @@ static const api_field cl_fields[] = {
     {"datacenter", "datacenter_id IN (SELECT id FROM datacenters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true},
     {NULL, NULL, false, false}};
 
+/* A cluster links to its data center. */
+static void cluster_present(vr_engine *e, json_t *row)
+{
+    const char *dc = json_string_value(json_object_get(row, "datacenter_id"));
+    char href[128];
+    snprintf(href, sizeof(href), "/api/datacenters/%s", dc ? dc : "");
+    json_object_set_new(row, "datacenter", json_pack("{s:s, s:s}", "id", dc ? dc : "", "href", href));
+}
+
 /* GET one row by id or answer 404. */
 static json_t *get_one(vr_engine *e, vr_http_resp *resp, const char *select, const char *what,
                        const char *id)
@@ -31,6 +40,8 @@ static json_t *get_one(vr_engine *e, vr_http_resp *resp, const char *select, con
             api_error(resp, &err);
         else
             vr_http_fault(resp, 404, "Not Found", "no %s with id '%s'", what, id);
+    } else if (!strcmp(select, CL_SELECT)) {
+        cluster_present(e, row);
     }
     return row;
 }
@@ -148,7 +159,7 @@ void api_clusters(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *
     if (action)
         return (void)vr_http_fault(resp, 404, "Not Found", "clusters have no actions");
     if (!id && method_is(r, "GET"))
-        return api_list(e, r, resp, "clusters", CL_SELECT, cl_fields, NULL);
+        return api_list(e, r, resp, "clusters", CL_SELECT, cl_fields, cluster_present);
     if (!id && method_is(r, "POST")) {
         json_t *b = api_body(r, resp, cl_keys);
         const char *name = NULL, *desc = "", *dc = NULL, *cpu = "qemu64", *mode = "any";

@@ -148,6 +148,16 @@ bad:
     return NULL;
 }
 
+/* Clients see the VM's hardware (boot, disks, nics with their MACs...) as
+ * members of the VM; the database keeps it as one spec document. */
+static void vm_present(vr_engine *e, json_t *row)
+{
+    json_t *spec = json_object_get(row, "spec");
+    if (json_is_object(spec))
+        json_object_update_missing(row, spec);
+    json_object_del(row, "spec");
+}
+
 static json_t *get_vm(vr_engine *e, vr_http_resp *resp, const char *id)
 {
     vr_error err = {0};
@@ -156,6 +166,8 @@ static json_t *get_vm(vr_engine *e, vr_http_resp *resp, const char *id)
         vr_http_fault(resp, 404, "Not Found", "no VM with id '%s'", id);
     else if (!row)
         api_error(resp, &err);
+    else
+        vm_present(e, row);
     return row;
 }
 
@@ -229,6 +241,109 @@ out:
     json_decref(b);
 }
 
+/* PUT: any member of POST but cluster_id. Hardware changes of a running VM
+ * are stored and take effect at its next start. NICs keep their MACs by
+ * position; new ones get MACs from the pool, removed ones free theirs. */
+static void update_vm(vr_engine *e, vr_http_req *r, vr_http_resp *resp, json_t *vm)
+{
+    vr_error err = {0};
+    const char *id = json_string_value(json_object_get(vm, "id"));
+    json_t *b = api_body(r, resp, vm_keys), *merged = NULL, *spec = NULL;
+    const char *name = json_string_value(json_object_get(vm, "name"));
+    const char *desc = json_string_value(json_object_get(vm, "description"));
+    const char *cluster = NULL;
+    long long mem = json_integer_value(json_object_get(vm, "memory_mib"));
+    long long vcpus = json_integer_value(json_object_get(vm, "vcpus"));
+    if (!b)
+        return;
+    if (vr_json_str(b, "body", "name", false, &name, &err) < 0 ||
+        vr_json_str(b, "body", "description", false, &desc, &err) < 0 ||
+        vr_json_str(b, "body", "cluster_id", false, &cluster, &err) < 0 ||
+        vr_json_int(b, "body", "memory_mib", false, 16, 4 << 20, &mem, &err) < 0 ||
+        vr_json_int(b, "body", "vcpus", false, 1, 240, &vcpus, &err) < 0) {
+        api_error(resp, &err);
+        goto out;
+    }
+    if (api_check_name(resp, name) < 0)
+        goto out;
+    if (cluster && strcmp(cluster, json_string_value(json_object_get(vm, "cluster_id")))) {
+        vr_http_fault(resp, 409, "Conflict", "a VM cannot move to another cluster");
+        goto out;
+    }
+    /* The current hardware, overridden by what the body gives. */
+    merged = json_object();
+    static const char *const hw[] = {"boot", "disks", "nics", "max_vcpus", "max_memory_mib",
+                                     "serial_console", "vnc", NULL};
+    for (int i = 0; hw[i]; i++) {
+        json_t *v = json_object_get(b, hw[i]) ?: json_object_get(vm, hw[i]);
+        if (v && !json_is_null(v))
+            json_object_set(merged, hw[i], v);
+    }
+    json_t *old_nics = json_object_get(vm, "nics");
+    if (json_object_get(b, "nics")) { /* MACs are the pool's, not the client's */
+        size_t i;
+        json_t *n;
+        json_array_foreach(json_object_get(merged, "nics"), i, n)
+            if (json_is_object(n))
+                json_object_del(n, "mac");
+    } else {
+        json_t *copy = json_deep_copy(old_nics ? old_nics : json_array());
+        size_t i;
+        json_t *n;
+        json_array_foreach(copy, i, n) json_object_del(n, "mac");
+        json_object_set_new(merged, "nics", copy);
+    }
+    if (!(spec = vm_spec_from_body(merged, resp)))
+        goto out;
+    long long maxv = json_integer_value(json_object_get(spec, "max_vcpus"));
+    long long maxm = json_integer_value(json_object_get(spec, "max_memory_mib"));
+    if ((maxv && maxv < vcpus) || (maxm && maxm < mem)) {
+        vr_http_fault(resp, 400, "Bad Request", "max_vcpus / max_memory_mib are below vcpus / memory_mib");
+        goto out;
+    }
+    if (vr_db_begin(e->db, &err) < 0) {
+        api_error(resp, &err);
+        goto out;
+    }
+    size_t i;
+    json_t *n;
+    int rc = 0;
+    json_array_foreach(json_object_get(spec, "nics"), i, n) {
+        const char *mac = json_string_value(json_object_get(json_array_get(old_nics, i), "mac"));
+        char fresh[18];
+        if (mac)
+            json_object_set_new(n, "mac", json_string(mac));
+        else if (rc == 0 && (rc = allocate_mac(e, id, fresh, &err)) == 0)
+            json_object_set_new(n, "mac", json_string(fresh));
+    }
+    for (size_t k = json_array_size(json_object_get(spec, "nics")); rc == 0 && k < json_array_size(old_nics); k++)
+        rc = vr_db_exec(e->db, "DELETE FROM macs WHERE mac = ?",
+                        DB_ARGS(DB_TEXT(json_string_value(json_object_get(json_array_get(old_nics, k), "mac")) ?: "")),
+                        &err) < 0 ? -1 : 0;
+    char *stext = json_dumps(spec, JSON_COMPACT);
+    if (rc < 0 || vr_db_exec(e->db, "UPDATE vms SET name = ?, description = ?, memory_mib = ?, vcpus = ?,"
+                             " spec_json = ? WHERE id = ?",
+                             DB_ARGS(DB_TEXT(name), DB_TEXT(desc), DB_INT(mem), DB_INT(vcpus),
+                                     DB_TEXT(stext), DB_TEXT(id)), &err) < 0) {
+        vr_db_rollback(e->db);
+        api_error(resp, &err);
+    } else if (vr_db_commit(e->db, &err) < 0) {
+        api_error(resp, &err);
+    } else {
+        bool running = strcmp(json_string_value(json_object_get(vm, "status")), "down") != 0;
+        vr_event(e, "normal", r->user, "vm", id, "VM '%s' updated%s", name,
+                 running ? "; hardware changes apply at its next start" : "");
+        json_t *row = get_vm(e, resp, id);
+        if (row)
+            api_entity(resp, row, "vms", false);
+    }
+    free(stext);
+out:
+    json_decref(spec);
+    json_decref(merged);
+    json_decref(b);
+}
+
 /* stop|shutdown|reboot|pause|resume: forwarded to the VM's host. */
 static void vm_action(vr_engine *e, vr_http_req *r, vr_http_resp *resp, json_t *vm, const char *action)
 {
@@ -281,7 +396,7 @@ void api_vms(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id, c
     vr_error err = {0};
     bool post = !strcmp(r->method, "POST");
     if (!id && !strcmp(r->method, "GET"))
-        return api_list(e, r, resp, "vms", VM_SELECT, vm_fields, NULL);
+        return api_list(e, r, resp, "vms", VM_SELECT, vm_fields, vm_present);
     if (!id && post)
         return create_vm(e, r, resp);
     if (!id)
@@ -322,32 +437,7 @@ void api_vms(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id, c
             resp->status = 204;
         }
     } else if (!strcmp(r->method, "PUT")) {
-        static const char *const put_keys[] = {"name", "description", "memory_mib", "vcpus", NULL};
-        json_t *b = api_body(r, resp, put_keys);
-        const char *name = json_string_value(json_object_get(vm, "name"));
-        const char *desc = json_string_value(json_object_get(vm, "description"));
-        long long mem = json_integer_value(json_object_get(vm, "memory_mib"));
-        long long vcpus = json_integer_value(json_object_get(vm, "vcpus"));
-        bool hw = b && (json_object_get(b, "memory_mib") || json_object_get(b, "vcpus"));
-        if (!b) {
-        } else if (vr_json_str(b, "body", "name", false, &name, &err) < 0 ||
-                   vr_json_str(b, "body", "description", false, &desc, &err) < 0 ||
-                   vr_json_int(b, "body", "memory_mib", false, 16, 4 << 20, &mem, &err) < 0 ||
-                   vr_json_int(b, "body", "vcpus", false, 1, 240, &vcpus, &err) < 0) {
-            api_error(resp, &err);
-        } else if (api_check_name(resp, name) < 0) {
-        } else if (hw && strcmp(json_string_value(json_object_get(vm, "status")), "down")) {
-            vr_http_fault(resp, 409, "Conflict", "memory and vCPUs change only while the VM is down");
-        } else if (vr_db_exec(e->db, "UPDATE vms SET name = ?, description = ?, memory_mib = ?, vcpus = ?"
-                              " WHERE id = ?", DB_ARGS(DB_TEXT(name), DB_TEXT(desc), DB_INT(mem),
-                                                       DB_INT(vcpus), DB_TEXT(id)), &err) < 0) {
-            api_error(resp, &err);
-        } else {
-            json_t *row = get_vm(e, resp, id);
-            if (row)
-                api_entity(resp, row, "vms", false);
-        }
-        json_decref(b);
+        update_vm(e, r, resp, vm);
     } else {
         vr_http_fault(resp, 405, "Method Not Allowed", "method not allowed on a VM");
     }

@@ -1,0 +1,455 @@
+"""Runs the real vireo-engine for integration tests, with a small HTTPS
+client for its REST API (docs/rest-api.md).
+
+    with Engine(ctx) as eng:            # started, ready, admin logged in
+        dc = eng.create_dc("dc1")
+        st, body, hdrs = eng.request("GET", "/api/datacenters")
+        eng.restart()                    # same state dir, same port
+        eng.kill()                       # SIGKILL
+        eng.start()
+
+Each Engine gets its own state directory under /var/tmp (database, log,
+admin password file) unless one is given (restart tests reuse it through
+the same object; a second Engine can be pointed at a copy). The engine
+runs in the root namespace and reaches the harness hosts' agents over the
+test bridge with the harness PKI (ca.crt + engine.crt/.key, which the
+agents trust). Its HTTPS certificate is an extra one, `engine-api`, issued
+into the harness PKI directory with an IP SAN 127.0.0.1, and the client
+verifies it against ca.crt.
+
+Leaving the `with` block always stops the engine (SIGKILL if SIGTERM does
+not work); when the block ended without an exception it also checks that
+the engine exited cleanly and that its log has no sanitizer report. The
+state directory is removed on success and kept (its path is printed in
+assertion messages) on failure; VIREO_ENGINE_KEEP=1 always keeps it.
+"""
+
+import atexit
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PKI_SCRIPT = os.path.join(REPO_ROOT, "scripts", "pki")
+
+ADMIN = "admin@internal"
+ADMIN_PASSWORD = "vireo-admin-pw-1"
+API_CERT = "engine-api"
+
+_DEFAULT = object()
+_running = set()  # engines with a live process, killed at interpreter exit
+
+
+@atexit.register
+def _kill_leftovers():
+    for eng in list(_running):
+        try:
+            eng.kill()
+        except Exception:
+            pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_api_cert(pki_dir):
+    """Issue engine-api.{crt,key} (SAN IP 127.0.0.1) into pki_dir once."""
+    crt = os.path.join(pki_dir, API_CERT + ".crt")
+    key = os.path.join(pki_dir, API_CERT + ".key")
+    if not (os.path.exists(crt) and os.path.exists(key)):
+        p = subprocess.run(["bash", PKI_SCRIPT, "issue", pki_dir, API_CERT, "--ip", "127.0.0.1"],
+                           capture_output=True, text=True, timeout=120)
+        if p.returncode:
+            raise RuntimeError(f"scripts/pki issue {API_CERT} failed: {p.stderr}")
+    return crt, key
+
+
+class Response:
+    """status, body (parsed JSON or None), headers (dict, lowercase keys);
+    unpacks as (status, body, headers). .text is the raw body."""
+
+    def __init__(self, status, body, headers, text):
+        self.status, self.body, self.headers, self.text = status, body, headers, text
+
+    def __iter__(self):
+        return iter((self.status, self.body, self.headers))
+
+    def __repr__(self):
+        return f"<{self.status} {self.text[:300]!r}>"
+
+
+def pg_database_for(state_dir):
+    """A PostgreSQL database on the suite's test server named after the
+    state dir, created on first use; returns its URI."""
+    import re
+    import subprocess
+    base = os.environ["VIREO_TEST_PG_URI"]
+    name = "e_" + re.sub(r"[^a-z0-9]", "_", os.path.basename(state_dir.rstrip("/")).lower())
+    exists = subprocess.run(["psql", base, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    if not exists:
+        subprocess.run(["psql", base, "-qc", f'CREATE DATABASE "{name}"'], check=True,
+                       capture_output=True)
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+class Engine:
+    def __init__(self, ctx=None, *, binary=None, pki_dir=None, state_dir=None, poll_ms=500,
+                 grace_s=4, token_ttl_s=None, agent_timeout_s=5, admin_password=ADMIN_PASSWORD,
+                 password_file=_DEFAULT, extra_args=(), debug=True, login=True):
+        if binary is None:
+            binary = os.path.join(ctx.build, "src", "engine", "vireo-engine")
+        if pki_dir is None:
+            pki_dir = ctx.hs.pki_dir
+        self.binary = binary
+        self.pki_dir = pki_dir
+        self.ca = os.path.join(pki_dir, "ca.crt")
+        self.https_cert, self.https_key = ensure_api_cert(pki_dir)
+        self._own_state = state_dir is None
+        self.state_dir = state_dir or tempfile.mkdtemp(prefix="vireo-engine-", dir="/var/tmp")
+        os.chmod(self.state_dir, 0o700)
+        self.log_path = os.path.join(self.state_dir, "engine.log")
+        if password_file is _DEFAULT:
+            password_file = os.path.join(self.state_dir, "admin-password")
+            with open(password_file, "w") as f:
+                f.write(admin_password + "\n")
+            os.chmod(password_file, 0o600)
+        self.password_file = password_file
+        self.admin_password = admin_password
+        self.poll_ms, self.grace_s = poll_ms, grace_s
+        self.token_ttl_s, self.agent_timeout_s = token_ttl_s, agent_timeout_s
+        self.extra_args = list(extra_args)
+        self.debug = debug
+        self.auto_login = login
+        self.port = free_port()
+        self.proc = None
+        self.token = None
+        self.starts = 0
+        self.ssl_ctx = ssl.create_default_context(cafile=self.ca)
+        self.ssl_ctx.check_hostname = True
+        # The database backend of this test pass (tests/run.py runs the
+        # engine tests once per backend). PostgreSQL: one database per
+        # state directory, so a restart on the same state finds its data.
+        self.database = None
+        if ctx is not None and getattr(ctx, "engine_db", "sqlite") == "postgresql":
+            self.database = pg_database_for(self.state_dir)
+
+    # -------------------------------------------------------------- process
+    def argv(self):
+        a = [self.binary, "--pki", self.pki_dir, "--listen", f"127.0.0.1:{self.port}",
+             "--state-dir", self.state_dir, "--https-cert", self.https_cert,
+             "--https-key", self.https_key, "--poll-ms", str(self.poll_ms),
+             "--grace-s", str(self.grace_s)]
+        if self.password_file:
+            a += ["--admin-password-file", self.password_file]
+        if self.token_ttl_s is not None:
+            a += ["--token-ttl-s", str(self.token_ttl_s)]
+        if self.agent_timeout_s is not None:
+            a += ["--agent-timeout-s", str(self.agent_timeout_s)]
+        if self.debug:
+            a.append("--debug")
+        if self.database:
+            a += ["--database", self.database]
+        return a + self.extra_args
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, wait=True, timeout=30):
+        """Start the engine (same state dir and port as before, if any)."""
+        if self.running:
+            raise RuntimeError("engine already running")
+        self.starts += 1
+        with open(self.log_path, "ab") as f:
+            f.write(f"=== {time.strftime('%H:%M:%S')} start #{self.starts}: "
+                    f"{' '.join(self.argv())}\n".encode())
+            f.flush()
+            self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=f,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        _running.add(self)
+        if wait:
+            self.wait_ready(timeout)
+            if self.auto_login:
+                self.login()
+        return self
+
+    def wait_ready(self, timeout=30):
+        """Wait until the engine answers HTTPS requests."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.running:
+                rc = self.proc.returncode if self.proc else None
+                raise AssertionError(f"engine exited with {rc} before serving:\n{self.log_tail()}")
+            try:
+                self.request("GET", "/api", token=None, timeout=5)
+                return
+            except (OSError, http.client.HTTPException):
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"engine not serving on 127.0.0.1:{self.port} after "
+                                     f"{timeout}s:\n{self.log_tail()}")
+            time.sleep(0.1)
+
+    def wait_exit(self, timeout=15):
+        """Wait for the process to exit on its own; returns its status."""
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            if not self.running:
+                _running.discard(self)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        """Send sig and wait; SIGKILL if it does not exit in time. Returns the
+        exit status (negative = killed by that signal), None if not running."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                with open(self.log_path, "a") as f:
+                    f.write(f"=== engine ignored signal {sig} for {timeout}s; killed\n")
+                _running.discard(self)
+                raise AssertionError(f"engine did not exit {timeout}s after signal {sig}:\n"
+                                     + self.log_tail())
+        _running.discard(self)
+        return self.proc.returncode
+
+    def kill(self):
+        """SIGKILL (a crash, a power cut for the process)."""
+        return self.stop(signal.SIGKILL)
+
+    def restart(self, sig=signal.SIGTERM, timeout=30):
+        rc = self.stop(sig)
+        self.start(timeout=timeout)
+        return rc
+
+    def log_text(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def log_tail(self, n=60):
+        lines = self.log_text().splitlines()
+        return f"--- engine log {self.log_path} (last {n} lines) ---\n" + "\n".join(lines[-n:])
+
+    def sanitizer_report(self):
+        text = self.log_text()
+        for pat in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
+            if pat in text:
+                i = text.index(pat)
+                return text[max(0, i - 300):i + 3000]
+        return ""
+
+    def close(self, ok=True):
+        """Stop the engine; with ok, check a clean exit and a clean log and
+        remove the state dir (unless VIREO_ENGINE_KEEP=1)."""
+        problems = []
+        if self.running:
+            try:
+                rc = self.stop(signal.SIGTERM)
+                if rc != 0:
+                    problems.append(f"engine exited with status {rc} on SIGTERM")
+            except AssertionError as e:
+                problems.append(str(e))
+        rep = self.sanitizer_report()
+        if rep:
+            problems.append("sanitizer report in engine log:\n" + rep)
+        if ok and problems:
+            raise AssertionError("\n".join(problems) + "\n" + self.log_tail(80))
+        if ok and self._own_state and not os.environ.get("VIREO_ENGINE_KEEP"):
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def __enter__(self):
+        try:
+            if not self.running:
+                self.start()
+        except BaseException:
+            self.close(ok=False)
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        ok = exc_type is None
+        try:
+            if ok:
+                self.stop_all_vms()
+        finally:
+            self.close(ok=ok)
+        return False
+
+    # -------------------------------------------------------------- HTTP
+    def request(self, method, path, body=None, token=_DEFAULT, raw=None, headers=None,
+                params=None, timeout=30):
+        """One HTTPS request (a new connection each time, so it works across
+        engine restarts). body is sent as JSON; raw (bytes) is sent as is.
+        token defaults to the logged-in token; None sends no Authorization."""
+        if params:
+            path += ("&" if "?" in path else "?") + urllib.parse.urlencode(params)
+        hdrs = {}
+        tok = self.token if token is _DEFAULT else token
+        if tok:
+            hdrs["Authorization"] = "Bearer " + tok
+        data = None
+        if raw is not None:
+            data = raw if isinstance(raw, bytes) else raw.encode()
+            hdrs["Content-Type"] = "application/json"
+        elif body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        hdrs.update(headers or {})
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ssl_ctx,
+                                           timeout=timeout)
+        try:
+            conn.request(method, path, body=data, headers=hdrs)
+            r = conn.getresponse()
+            payload = r.read()
+            rh = {k.lower(): v for k, v in r.getheaders()}
+            status = r.status
+        finally:
+            conn.close()
+        text = payload.decode("utf-8", errors="replace")
+        try:
+            parsed = json.loads(payload) if payload else None
+        except ValueError:
+            parsed = None
+        return Response(status, parsed, rh, text)
+
+    def call(self, method, path, body=None, expect=200, **kw):
+        """request() that asserts the status (an int or a tuple) and returns
+        the parsed body."""
+        r = self.request(method, path, body, **kw)
+        want = expect if isinstance(expect, tuple) else (expect,)
+        if r.status not in want:
+            raise AssertionError(f"{method} {path} {json.dumps(body)[:300] if body else ''}: "
+                                 f"expected {expect}, got {r.status} {r.text[:600]}\n"
+                                 + self.log_tail(30))
+        return r.body
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def login(self, user=ADMIN, password=None, set_token=True):
+        r = self.request("POST", "/api/sso/token", {
+            "grant_type": "password", "username": user,
+            "password": self.admin_password if password is None else password}, token=None)
+        if r.status != 200:
+            raise AssertionError(f"login as {user} failed: {r}\n{self.log_tail(20)}")
+        tok = r.body["access_token"]
+        if set_token:
+            self.token = tok
+        return tok
+
+    # -------------------------------------------------------------- inventory
+    def create_dc(self, name, **kw):
+        return self.call("POST", "/api/datacenters", dict(name=name, **kw), expect=201)
+
+    def create_cluster(self, name, dc_id, **kw):
+        return self.call("POST", "/api/clusters", dict(name=name, datacenter_id=dc_id, **kw),
+                         expect=201)
+
+    def create_host(self, name, address, cluster_id, port=54321, **kw):
+        return self.call("POST", "/api/hosts", dict(name=name, address=address,
+                                                    cluster_id=cluster_id, port=port, **kw),
+                         expect=201)
+
+    def create_vm(self, name, cluster_id, memory_mib=256, **kw):
+        return self.call("POST", "/api/vms", dict(name=name, cluster_id=cluster_id,
+                                                  memory_mib=memory_mib, **kw), expect=201)
+
+    def vm(self, vm_id):
+        return self.get(f"/api/vms/{vm_id}")
+
+    def host(self, host_id):
+        return self.get(f"/api/hosts/{host_id}")
+
+    def list(self, collection, **params):
+        return self.get(f"/api/{collection}", params=params or None)
+
+    def start_vm(self, vm_id):
+        """POST start; returns the job id (asserts 202)."""
+        return self.call("POST", f"/api/vms/{vm_id}/start", expect=202)["job"]["id"]
+
+    def events(self, max=1000):
+        return self.get("/api/events", params={"max": max})["events"]
+
+    def find_events(self, substring, object_id=None):
+        return [e for e in self.events() if substring in e["message"]
+                and (object_id is None or e["object_id"] == object_id)]
+
+    # -------------------------------------------------------------- waiting
+    def wait_for(self, pred, timeout=30, interval=0.2, what="condition"):
+        """Call pred() until it returns something truthy (returned); connection
+        errors count as 'not yet'. On timeout: AssertionError with the last
+        value and the engine log."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            try:
+                last = pred()
+                if last:
+                    return last
+            except (OSError, http.client.HTTPException) as e:
+                last = e
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: "
+                                     f"{last!r}\n{self.log_tail()}")
+            time.sleep(interval)
+
+    def wait_status(self, collection, obj_id, status, timeout=30):
+        """Wait until GET /api/COLLECTION/ID has status in `status` (a string
+        or a tuple); returns the entity."""
+        want = (status,) if isinstance(status, str) else tuple(status)
+
+        def check():
+            r = self.request("GET", f"/api/{collection}/{obj_id}")
+            return r.body if r.status == 200 and r.body.get("status") in want else None
+        try:
+            return self.wait_for(check, timeout, what=f"{collection}/{obj_id} status in {want}")
+        except AssertionError as e:
+            cur = self.request("GET", f"/api/{collection}/{obj_id}")
+            raise AssertionError(f"{e}\ncurrent: {cur}") from None
+
+    def wait_job(self, job_id, timeout=60, status=("finished", "failed")):
+        want = (status,) if isinstance(status, str) else tuple(status)
+
+        def check():
+            r = self.request("GET", f"/api/jobs/{job_id}")
+            return r.body if r.status == 200 and r.body.get("status") in want else None
+        return self.wait_for(check, timeout, what=f"job {job_id} in {want}")
+
+    # -------------------------------------------------------------- cleanup
+    def stop_all_vms(self):
+        """Best effort: POST stop for every VM that is not down."""
+        if not self.running or not self.token:
+            return
+        try:
+            vms = self.list("vms", max=1000)["vms"]
+        except Exception:
+            return
+        for v in vms:
+            if v.get("status") != "down":
+                try:
+                    self.request("POST", f"/api/vms/{v['id']}/stop", timeout=15)
+                except Exception:
+                    pass

@@ -28,7 +28,11 @@ int vr_sched_choose(json_t *hosts, long long memory_mib, long long vcpus, const 
             filtered++;
             continue;
         }
-        double cpu = json_number_value(json_object_get(h, "cpu_percent"));
+        /* VMs placed here that are still starting are not in the host's
+         * last CPU sample yet; count them as busy, or a burst of starts
+         * would all land on the host that looked idlest before it. */
+        double cpu = json_number_value(json_object_get(h, "cpu_percent")) +
+                     100.0 * (double)json_integer_value(json_object_get(h, "pending_vcpus")) / (double)cpus;
         double bucket = (double)(long)(cpu / CPU_BUCKET);
         if (best < 0 || bucket < best_cpu || (bucket == best_cpu && free_mib > best_free)) {
             best = (int)i;
@@ -55,9 +59,12 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
                     " h.status AS status, h.cpu_percent AS cpu_percent,"
                     " h.mem_total_mib AS mem_total_mib, h.virt_mode AS virt_mode,"
                     " h.max_vcpus AS max_vcpus, h.cpus AS cpus,"
-                    " coalesce(c.mib, 0) AS committed_mib FROM hosts h LEFT JOIN"
-                    " (SELECT host_id, sum(memory_mib) AS mib FROM vms WHERE status != 'down'"
-                    "  AND host_id IS NOT NULL GROUP BY host_id) c ON c.host_id = h.id"
+                    " coalesce(c.mib, 0) AS committed_mib, coalesce(c.pending, 0) AS pending_vcpus"
+                    " FROM hosts h LEFT JOIN"
+                    " (SELECT host_id, sum(memory_mib) AS mib, sum(CASE WHEN status IN"
+                    "  ('waitforlaunch', 'poweringup') THEN vcpus ELSE 0 END) AS pending FROM vms"
+                    "  WHERE status != 'down' AND host_id IS NOT NULL GROUP BY host_id) c"
+                    " ON c.host_id = h.id"
                     " WHERE h.cluster_id = ? ORDER BY h.name, h.id",
                     DB_ARGS(DB_TEXT(cluster)), &hosts, err) < 0)
         return -1;

@@ -9,7 +9,8 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
 
 /* Pure placement over candidate rows, exposed for tests and benchmarks:
  * each host carries "status", "cpu_percent", "mem_total_mib", "virt_mode",
- * "max_vcpus", "cpus" and "committed_mib" (memory of VMs already placed
- * there). Returns the index or -1. */
+ * "max_vcpus", "cpus", "committed_mib" (memory of VMs already placed
+ * there) and "pending_vcpus" (vCPUs of VMs still starting there).
+ * Returns the index or -1. */
 int vr_sched_choose(json_t *hosts, long long memory_mib, long long vcpus, const char *virt_mode,
                     char *reason, size_t len);

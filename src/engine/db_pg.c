@@ -73,6 +73,9 @@ static const char *const migrations[] = {
     " ADD COLUMN max_vcpus BIGINT NOT NULL DEFAULT 0,"
     " ADD COLUMN cpus BIGINT NOT NULL DEFAULT 0;"
     "CREATE INDEX vms_host_status ON vms(host_id, status, memory_mib);",
+    /* 3: per-host committed memory and starting vCPUs (see db_sqlite.c) */
+    "ALTER TABLE hosts ADD COLUMN committed_mib BIGINT NOT NULL DEFAULT 0,"
+    " ADD COLUMN pending_vcpus BIGINT NOT NULL DEFAULT 0;",
 };
 
 /* Length of msg without the trailing newline libpq puts on messages. */

@@ -52,6 +52,10 @@ static const char *const migrations[] = {
     "ALTER TABLE hosts ADD COLUMN max_vcpus INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE hosts ADD COLUMN cpus INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX vms_host_status ON vms(host_id, status, memory_mib);",
+    /* 3: what the VMs placed on a host take from it, kept with the host:
+     * raised at placement, recomputed from the VMs by every poll */
+    "ALTER TABLE hosts ADD COLUMN committed_mib INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN pending_vcpus INTEGER NOT NULL DEFAULT 0;",
 };
 
 static int sql_error(vr_db *db, vr_error *err, const char *what)

@@ -221,6 +221,11 @@ static void poll_once(monitor *m, json_t *host)
             set_host_status(m, host, "up", "");
     }
     sync_vms(m, host, json_object_get(vms, "vms"));
+    /* The scheduler's booking for this host, recomputed from the truth. */
+    vr_db_exec(e->db, "UPDATE hosts SET committed_mib = (SELECT coalesce(sum(memory_mib), 0) FROM vms"
+               " WHERE host_id = ? AND status != 'down'), pending_vcpus = (SELECT coalesce(sum(vcpus), 0)"
+               " FROM vms WHERE host_id = ? AND status IN ('waitforlaunch', 'poweringup')) WHERE id = ?",
+               DB_ARGS(DB_TEXT(m->host_id), DB_TEXT(m->host_id), DB_TEXT(m->host_id)), NULL);
     json_decref(caps);
     json_decref(stats);
     json_decref(vms);

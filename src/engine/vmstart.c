@@ -142,7 +142,13 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
     }
     const char *hid = json_string_value(json_object_get(host, "id"));
     const char *hname = json_string_value(json_object_get(host, "name"));
+    /* Book the host before the next placement looks at it; its monitor
+     * recomputes these from the VMs at every poll. */
     vr_db_exec(e->db, "UPDATE vms SET host_id = ? WHERE id = ?", DB_ARGS(DB_TEXT(hid), DB_TEXT(vm_id)), NULL);
+    vr_db_exec(e->db, "UPDATE hosts SET committed_mib = committed_mib + ?,"
+               " pending_vcpus = pending_vcpus + ? WHERE id = ?",
+               DB_ARGS(DB_INT(json_integer_value(json_object_get(vm, "memory_mib"))),
+                       DB_INT(json_integer_value(json_object_get(vm, "vcpus"))), DB_TEXT(hid)), NULL);
     pthread_mutex_unlock(&e->sched_lock);
     vr_event(e, "normal", user, "vm", vm_id, "scheduler placed VM '%s' on host '%s': %s", name, hname,
              reason);

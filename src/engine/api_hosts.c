@@ -128,7 +128,9 @@ void api_hosts(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id,
         if (strcmp(json_string_value(json_object_get(h, "status")), "maintenance"))
             vr_http_fault(resp, 409, "Conflict", "host '%s' must be in maintenance to be removed", name);
         else if (vr_db_exec(e->db, "DELETE FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(id)), &err) < 0)
-            vr_http_fault(resp, 409, "Conflict", "host '%s' is still referenced: %s", name, err.message);
+            err.code == VR_ERR_BAD_STATE
+                ? vr_http_fault(resp, 409, "Conflict", "host '%s' is still referenced by VMs", name)
+                : api_error(resp, &err);
         else {
             vr_event(e, "normal", r->user, "host", id, "host '%s' removed", name);
             resp->status = 204;

@@ -46,6 +46,25 @@ static json_t *get_one(vr_engine *e, vr_http_resp *resp, const char *select, con
     return row;
 }
 
+/* DELETE one row (freed here): 204, 409 when other rows still refer to it
+ * (a foreign key), or the database's error. */
+static void delete_row(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *sql,
+                       const char *type, const char *what, const char *in_use, json_t *row)
+{
+    vr_error err = {0};
+    const char *id = json_string_value(json_object_get(row, "id"));
+    const char *name = json_string_value(json_object_get(row, "name"));
+    if (vr_db_exec(e->db, sql, DB_ARGS(DB_TEXT(id)), &err) >= 0) {
+        vr_event(e, "normal", r->user, type, id, "%s '%s' removed", what, name);
+        resp->status = 204;
+    } else if (err.code == VR_ERR_BAD_STATE) {
+        vr_http_fault(resp, 409, "Conflict", "cannot remove %s '%s': %s", what, name, in_use);
+    } else {
+        api_error(resp, &err);
+    }
+    json_decref(row);
+}
+
 static bool method_is(vr_http_req *r, const char *m) { return !strcmp(r->method, m); }
 
 static void not_allowed(vr_http_resp *resp)
@@ -114,14 +133,8 @@ void api_datacenters(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const cha
         return;
     }
     if (method_is(r, "DELETE")) {
-        if (vr_db_exec(e->db, "DELETE FROM datacenters WHERE id = ?", DB_ARGS(DB_TEXT(id)), &err) < 0)
-            vr_http_fault(resp, 409, "Conflict", "data center still has clusters: %s", err.message);
-        else {
-            vr_event(e, "normal", r->user, "datacenter", id, "data center '%s' removed",
-                     json_string_value(json_object_get(row, "name")));
-            resp->status = 204;
-        }
-        json_decref(row);
+        delete_row(e, r, resp, "DELETE FROM datacenters WHERE id = ?", "datacenter", "data center",
+                   "it still has clusters", row);
         return;
     }
     json_decref(row);
@@ -225,14 +238,8 @@ void api_clusters(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *
         return;
     }
     if (method_is(r, "DELETE")) {
-        if (vr_db_exec(e->db, "DELETE FROM clusters WHERE id = ?", DB_ARGS(DB_TEXT(id)), &err) < 0)
-            vr_http_fault(resp, 409, "Conflict", "cluster still has hosts or VMs: %s", err.message);
-        else {
-            vr_event(e, "normal", r->user, "cluster", id, "cluster '%s' removed",
-                     json_string_value(json_object_get(row, "name")));
-            resp->status = 204;
-        }
-        json_decref(row);
+        delete_row(e, r, resp, "DELETE FROM clusters WHERE id = ?", "cluster", "cluster",
+                   "it still has hosts or VMs", row);
         return;
     }
     json_decref(row);

@@ -1,5 +1,6 @@
 #include "rpcclient.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@ struct vr_rpc_client {
     vr_tls_conn *conn;
     long long next_id;
     int timeout_s;
+    json_t *pending; /* notifications that arrived during calls, oldest first */
 };
 
 void vr_rpc_client_set_timeout(vr_rpc_client *c, int seconds)
@@ -41,6 +43,7 @@ void vr_rpc_client_free(vr_rpc_client *c)
 {
     if (!c)
         return;
+    json_decref(c->pending);
     vr_tls_conn_free(c->conn);
     free(c);
 }
@@ -89,8 +92,18 @@ int vr_rpc_call(vr_rpc_client *c, const char *method, json_t *params,
         if (read_message(c, &msg, err) < 0)
             return -1;
         json_t *rid = json_object_get(msg, "id");
+        if (!rid && json_object_get(msg, "method")) {
+            /* Kept for vr_rpc_wait_notification; bounded so a client that
+             * never collects them does not grow without limit. */
+            if (!c->pending)
+                c->pending = json_array();
+            if (json_array_size(c->pending) < 1024)
+                json_array_append(c->pending, msg);
+            json_decref(msg);
+            continue;
+        }
         if (!rid || json_integer_value(rid) != id) {
-            json_decref(msg); /* a notification or a stale reply */
+            json_decref(msg); /* a stale reply */
             continue;
         }
         json_t *e = json_object_get(msg, "error");
@@ -114,5 +127,31 @@ int vr_rpc_next_notification(vr_rpc_client *c, json_t **msg, vr_error *err)
         if (json_object_get(*msg, "method"))
             return 0;
         json_decref(*msg);
+    }
+}
+
+int vr_rpc_wait_notification(vr_rpc_client *c, int timeout_ms, json_t **msg, vr_error *err)
+{
+    if (json_array_size(c->pending) > 0) {
+        *msg = json_incref(json_array_get(c->pending, 0));
+        json_array_remove(c->pending, 0);
+        return 0;
+    }
+    if (gnutls_record_check_pending(c->conn->session) == 0) {
+        struct pollfd p = {.fd = c->conn->fd, .events = POLLIN};
+        int n = poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms);
+        if (n == 0)
+            return 1;
+        if (n < 0)
+            return vr_error_set(err, VR_ERR_IO, "poll: %s", strerror(errno));
+    }
+    for (;;) {
+        if (read_message(c, msg, err) < 0)
+            return -1;
+        if (json_object_get(*msg, "method") && !json_object_get(*msg, "id"))
+            return 0;
+        json_decref(*msg); /* a stale reply */
+        if (gnutls_record_check_pending(c->conn->session) == 0)
+            return 1;
     }
 }

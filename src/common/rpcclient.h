@@ -16,10 +16,15 @@ void vr_rpc_client_free(vr_rpc_client *c);
 
 /* Call method with params (stolen, may be NULL). On success *result is a
  * new reference. A JSON-RPC error reply becomes err with the remote code and
- * message. Notifications arriving meanwhile are passed to on_notify if set
- * (else dropped). */
+ * message. Notifications arriving meanwhile are queued for
+ * vr_rpc_wait_notification. */
 int vr_rpc_call(vr_rpc_client *c, const char *method, json_t *params,
                 json_t **result, vr_error *err);
+
+/* Wait up to timeout_ms for a notification (queued during earlier calls or
+ * arriving now). Returns 0 with *msg (new reference), 1 on timeout, -1 on
+ * a broken connection. */
+int vr_rpc_wait_notification(vr_rpc_client *c, int timeout_ms, json_t **msg, vr_error *err);
 
 /* Give up on a reply (or a stalled send) after this many seconds; 0 (the
  * default) waits forever. */

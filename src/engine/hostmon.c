@@ -172,6 +172,11 @@ static void poll_once(monitor *m, json_t *host)
                               &err) < 0)
             goto failed;
         vr_rpc_client_set_timeout(m->conn, e->agent_timeout_s);
+        json_t *r = NULL;
+        /* Events tell us at once what polls would find seconds later. */
+        if (vr_rpc_call(m->conn, "Host.subscribe", NULL, &r, &err) < 0)
+            goto failed;
+        json_decref(r);
     }
     vr_rpc_client *c = m->conn;
     if ((!m->have_caps && vr_rpc_call(c, "Host.getCapabilities", NULL, &caps, &err) < 0) ||
@@ -240,6 +245,63 @@ failed:
     host_failed(m, host, err.message);
 }
 
+/* A VM event from the agent: apply the state change it implies to a VM
+ * the engine placed on this host. Polls remain the source of truth; this
+ * only makes changes visible sooner. */
+static void on_vm_event(monitor *m, json_t *params)
+{
+    const char *uuid = json_string_value(json_object_get(params, "uuid"));
+    const char *ev = json_string_value(json_object_get(params, "event"));
+    if (!uuid || !ev)
+        return;
+    const char *to = !strcmp(ev, "Suspended") ? "paused" : !strcmp(ev, "Resumed") ? "up"
+                   : !strcmp(ev, "Stopped") ? "down" : NULL;
+    if (!to)
+        return;
+    json_t *vm = vr_db_query_one(m->e->db, "SELECT name, status FROM vms WHERE id = ? AND host_id = ?",
+                                 DB_ARGS(DB_TEXT(uuid), DB_TEXT(m->host_id)), NULL);
+    const char *st = vm ? json_string_value(json_object_get(vm, "status")) : NULL;
+    if (!st || !strcmp(st, to) || !strcmp(st, "waitforlaunch")) {
+        json_decref(vm);
+        return;
+    }
+    vr_db_exec(m->e->db, !strcmp(to, "down")
+                             ? "UPDATE vms SET status = ?, host_id = NULL WHERE id = ? AND host_id = ?"
+                             : "UPDATE vms SET status = ? WHERE id = ? AND host_id = ?",
+               DB_ARGS(DB_TEXT(to), DB_TEXT(uuid), DB_TEXT(m->host_id)), NULL);
+    json_object_del(m->misses, uuid);
+    vr_event(m->e, "normal", "", "vm", uuid, "VM '%s' is %s (%s/%s reported by its host)",
+             json_string_value(json_object_get(vm, "name")), to, ev,
+             json_string_value(json_object_get(params, "detail")) ?: "");
+    json_decref(vm);
+}
+
+/* Until the next poll is due, handle the agent's event notifications. */
+static void wait_for_events(monitor *m, long long next_poll_ms)
+{
+    for (;;) {
+        long long left = next_poll_ms - vr_now_ms();
+        if (left <= 0 || m->e->stopping)
+            return;
+        if (!m->conn) {
+            usleep((useconds_t)(left > 200 ? 200 : left) * 1000);
+            continue;
+        }
+        json_t *msg = NULL;
+        vr_error err = {0};
+        int rc = vr_rpc_wait_notification(m->conn, (int)(left > 200 ? 200 : left), &msg, &err);
+        if (rc < 0) {
+            /* The next poll reconnects (and reports the host if it is down). */
+            vr_rpc_client_free(m->conn);
+            m->conn = NULL;
+            continue;
+        }
+        if (rc == 0 && !strcmp(json_string_value(json_object_get(msg, "method")) ?: "", "VM.event"))
+            on_vm_event(m, json_object_get(msg, "params"));
+        json_decref(msg);
+    }
+}
+
 static void *monitor_thread(void *arg)
 {
     monitor *m = arg;
@@ -248,9 +310,10 @@ static void *monitor_thread(void *arg)
                                        " FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(m->host_id)), NULL);
         if (!host)
             break; /* removed */
+        long long next = vr_now_ms() + m->e->poll_ms;
         poll_once(m, host);
         json_decref(host);
-        usleep((useconds_t)m->e->poll_ms * 1000);
+        wait_for_events(m, next);
     }
     vr_rpc_client_free(m->conn);
     json_decref(m->misses);

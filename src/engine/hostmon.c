@@ -173,9 +173,15 @@ static void poll_once(monitor *m, json_t *host)
             goto failed;
         vr_rpc_client_set_timeout(m->conn, e->agent_timeout_s);
         json_t *r = NULL;
-        /* Events tell us at once what polls would find seconds later. */
-        if (vr_rpc_call(m->conn, "Host.subscribe", NULL, &r, &err) < 0)
-            goto failed;
+        /* Events tell us at once what polls would find seconds later; an
+         * agent that cannot send them is still monitored by polls. */
+        if (vr_rpc_call(m->conn, "Host.subscribe", NULL, &r, &err) < 0) {
+            if (err.code == VR_ERR_IO)
+                goto failed;
+            VR_DEBUG("host %s sends no events: %s", json_string_value(json_object_get(host, "name")),
+                     err.message);
+            vr_error_clear(&err);
+        }
         json_decref(r);
     }
     vr_rpc_client *c = m->conn;

@@ -86,6 +86,13 @@ void api_list(vr_engine *e, vr_http_req *req, vr_http_resp *resp, const char *co
               const char *select_sql, const api_field *fields,
               void (*decorate)(vr_engine *e, json_t *row))
 {
+    api_list_ordered(e, req, resp, collection, select_sql, fields, decorate, "name, id", true);
+}
+
+void api_list_ordered(vr_engine *e, vr_http_req *req, vr_http_resp *resp, const char *collection,
+                      const char *select_sql, const api_field *fields,
+                      void (*decorate)(vr_engine *e, json_t *row), const char *order, bool href)
+{
     const char *search = vr_http_arg(req, "search"), *smax = vr_http_arg(req, "max"),
                *spage = vr_http_arg(req, "page");
     long max = 100, page = 1;
@@ -157,7 +164,7 @@ void api_list(vr_engine *e, vr_http_req *req, vr_http_resp *resp, const char *co
         return;
     }
     size_t used = strlen(sql);
-    snprintf(sql + used, sizeof(sql) - used, " ORDER BY name, id LIMIT ? OFFSET ?");
+    snprintf(sql + used, sizeof(sql) - used, " ORDER BY %s LIMIT ? OFFSET ?", order);
     args[nargs] = DB_INT(max);
     args[nargs + 1] = DB_INT((page - 1) * max);
     json_t *rows;
@@ -171,7 +178,8 @@ void api_list(vr_engine *e, vr_http_req *req, vr_http_resp *resp, const char *co
     json_array_foreach(rows, i, row) {
         if (decorate)
             decorate(e, row);
-        api_href(row, collection);
+        if (href)
+            api_href(row, collection);
     }
     resp->status = 200;
     resp->body = json_pack("{s:o, s:O}", collection, rows, "total", json_object_get(cnt, "n"));

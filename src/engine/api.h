@@ -20,10 +20,17 @@ typedef struct api_field {
 json_t *api_body(vr_http_req *req, vr_http_resp *resp, const char *const *allowed);
 
 /* GET a collection: select_sql has no WHERE/ORDER/LIMIT; rows go through
- * decorate (may be NULL) and out as {"<collection>": [...], "total": N}. */
+ * decorate (may be NULL) and out as {"<collection>": [...], "total": N},
+ * ordered by name then id. */
 void api_list(vr_engine *e, vr_http_req *req, vr_http_resp *resp, const char *collection,
               const char *select_sql, const api_field *fields,
               void (*decorate)(vr_engine *e, json_t *row));
+
+/* The same with another stable order (a fixed SQL ORDER BY list) and, when
+ * href is false, no per-row links (for rows without their own URL). */
+void api_list_ordered(vr_engine *e, vr_http_req *req, vr_http_resp *resp, const char *collection,
+                      const char *select_sql, const api_field *fields,
+                      void (*decorate)(vr_engine *e, json_t *row), const char *order, bool href);
 
 /* Add "href" to an entity row. */
 void api_href(json_t *row, const char *collection);

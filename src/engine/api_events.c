@@ -5,25 +5,28 @@
 
 #include "api.h"
 
-/* Events have no name; they list newest first with their own paging. */
+static const api_field event_fields[] = {
+    {"severity", "severity = ?", false, true},
+    {"user", "user_name = ?", false, false},
+    {"object_type", "object_type = ?", false, true},
+    {"object_id", "object_id = ?", false, true},
+    {"message", "lower(message) LIKE ? ESCAPE '\\'", true, true},
+    {NULL, NULL, false, false}};
+static const api_field job_fields[] = {
+    {"status", "status = ?", false, true},
+    {"action", "action = ?", false, true},
+    {"object_id", "object_id = ?", false, true},
+    {NULL, NULL, false, false}};
+
+/* Events have no URL of their own; they list newest first. */
 void api_events(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id, const char *action)
 {
     if (strcmp(r->method, "GET") || id)
         return (void)vr_http_fault(resp, id ? 404 : 405, id ? "Not Found" : "Method Not Allowed",
                                    "events are listed with GET /api/events");
-    const char *smax = vr_http_arg(r, "max");
-    char *end = NULL;
-    long max = smax ? strtol(smax, &end, 10) : 100;
-    if (smax && (*end || max < 1 || max > 1000))
-        return (void)vr_http_fault(resp, 400, "Bad Request", "max must be an integer from 1 to 1000");
-    json_t *rows;
-    vr_error err = {0};
-    if (vr_db_query(e->db, "SELECT id, time, severity, user_name AS user, object_type, object_id,"
-                    " message FROM events ORDER BY id DESC LIMIT ?", DB_ARGS(DB_INT(max)), &rows,
-                    &err) < 0)
-        return (void)api_error(resp, &err);
-    resp->status = 200;
-    resp->body = json_pack("{s:o}", "events", rows);
+    api_list_ordered(e, r, resp, "events",
+                     "SELECT id, time, severity, user_name AS user, object_type, object_id, message"
+                     " FROM events", event_fields, NULL, "id DESC", false);
 }
 
 void api_jobs(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id, const char *action)
@@ -32,20 +35,9 @@ void api_jobs(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id, 
         return (void)vr_http_fault(resp, 405, "Method Not Allowed", "jobs are read with GET");
     const char *sql = "SELECT id, action, object_type, object_id, status, detail, user_name AS user,"
                       " created_at, updated_at FROM jobs";
+    if (!id)
+        return api_list_ordered(e, r, resp, "jobs", sql, job_fields, NULL, "created_at DESC, id", true);
     vr_error err = {0};
-    if (!id) {
-        json_t *rows;
-        char q[512];
-        snprintf(q, sizeof(q), "%s ORDER BY created_at DESC LIMIT 100", sql);
-        if (vr_db_query(e->db, q, DB_NOARGS, &rows, &err) < 0)
-            return (void)api_error(resp, &err);
-        size_t i;
-        json_t *row;
-        json_array_foreach(rows, i, row) api_href(row, "jobs");
-        resp->status = 200;
-        resp->body = json_pack("{s:o}", "jobs", rows);
-        return;
-    }
     char q[512];
     snprintf(q, sizeof(q), "%s WHERE id = ?", sql);
     json_t *row = vr_db_query_one(e->db, q, DB_ARGS(DB_TEXT(id)), &err);

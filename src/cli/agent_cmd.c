@@ -86,7 +86,7 @@ int vr_cli_agent(int argc, char **argv)
         if (vr_rpc_call(cl, "Host.subscribe", NULL, &result, &err) == 0) {
             json_decref(result);
             json_t *msg;
-            while (vr_rpc_next_notification(cl, &msg, &err) == 0) {
+            while (vr_rpc_wait_notification(cl, -1, &msg, &err) == 0) {
                 char *s = json_dumps(json_object_get(msg, "params"), JSON_COMPACT);
                 printf("%s %s\n", json_string_value(json_object_get(msg, "method")), s);
                 fflush(stdout);

@@ -119,17 +119,6 @@ int vr_rpc_call(vr_rpc_client *c, const char *method, json_t *params,
     }
 }
 
-int vr_rpc_next_notification(vr_rpc_client *c, json_t **msg, vr_error *err)
-{
-    for (;;) {
-        if (read_message(c, msg, err) < 0)
-            return -1;
-        if (json_object_get(*msg, "method"))
-            return 0;
-        json_decref(*msg);
-    }
-}
-
 int vr_rpc_wait_notification(vr_rpc_client *c, int timeout_ms, json_t **msg, vr_error *err)
 {
     if (json_array_size(c->pending) > 0) {
@@ -139,7 +128,7 @@ int vr_rpc_wait_notification(vr_rpc_client *c, int timeout_ms, json_t **msg, vr_
     }
     if (gnutls_record_check_pending(c->conn->session) == 0) {
         struct pollfd p = {.fd = c->conn->fd, .events = POLLIN};
-        int n = poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms);
+        int n = poll(&p, 1, timeout_ms < 0 ? -1 : timeout_ms);
         if (n == 0)
             return 1;
         if (n < 0)
@@ -151,7 +140,7 @@ int vr_rpc_wait_notification(vr_rpc_client *c, int timeout_ms, json_t **msg, vr_
         if (json_object_get(*msg, "method") && !json_object_get(*msg, "id"))
             return 0;
         json_decref(*msg); /* a stale reply */
-        if (gnutls_record_check_pending(c->conn->session) == 0)
+        if (timeout_ms >= 0 && gnutls_record_check_pending(c->conn->session) == 0)
             return 1;
     }
 }

@@ -21,14 +21,12 @@ void vr_rpc_client_free(vr_rpc_client *c);
 int vr_rpc_call(vr_rpc_client *c, const char *method, json_t *params,
                 json_t **result, vr_error *err);
 
-/* Wait up to timeout_ms for a notification (queued during earlier calls or
- * arriving now). Returns 0 with *msg (new reference), 1 on timeout, -1 on
- * a broken connection. */
+/* Wait up to timeout_ms (< 0: forever) for a notification, queued during
+ * earlier calls or arriving now. Returns 0 with *msg (new reference), 1 on
+ * timeout, -1 on a broken connection. */
 int vr_rpc_wait_notification(vr_rpc_client *c, int timeout_ms, json_t **msg, vr_error *err);
 
 /* Give up on a reply (or a stalled send) after this many seconds; 0 (the
  * default) waits forever. */
 void vr_rpc_client_set_timeout(vr_rpc_client *c, int seconds);
 
-/* Wait for the next notification (blocking); *msg is a new reference. */
-int vr_rpc_next_notification(vr_rpc_client *c, json_t **msg, vr_error *err);

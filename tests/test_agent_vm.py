@@ -111,6 +111,39 @@ def test_acpi_shutdown_is_clean(ctx):
     expect_error(ERR_NO_VM, c.call, "VM.getStats", uuid=vm["uuid"])
 
 
+def test_hung_qemu_is_not_responding_and_recovers(ctx):
+    """A QEMU that stops answering (SIGSTOP) is reported NotResponding
+    while the agent itself keeps answering; it can still be destroyed, and
+    a QEMU that wakes up is Responding again."""
+    c = ctx.client()
+    vm = ctx.boot(c)
+    c.call("Host.subscribe")
+    listed = {v["uuid"]: v for v in c.call("VM.list")["vms"]}
+    assert listed[vm["uuid"]]["responsive"] is True
+    pid = ctx.qemu_pid(vm["name"])
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        ev = c.wait_event(lambda p: p["uuid"] == vm["uuid"] and p["event"] == "NotResponding",
+                          timeout=30)
+        assert "monitor" in ev["detail"], ev
+        # The agent is not stuck behind the VM: other verbs still answer.
+        assert c.call("Host.ping")["pong"] is True
+        listed = {v["uuid"]: v for v in c.call("VM.list")["vms"]}
+        assert listed[vm["uuid"]]["responsive"] is False
+        assert listed[vm["uuid"]]["state"] == "running"
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    c.wait_event(lambda p: p["uuid"] == vm["uuid"] and p["event"] == "Responding", timeout=30)
+    listed = {v["uuid"]: v for v in c.call("VM.list")["vms"]}
+    assert listed[vm["uuid"]]["responsive"] is True
+    ctx.wait_console(c, vm["uuid"], "VIREO-ECHO awake", send="echo awake\n", timeout=60)
+    # A hung QEMU can still be powered off.
+    os.kill(pid, signal.SIGSTOP)
+    c.wait_event(lambda p: p["uuid"] == vm["uuid"] and p["event"] == "NotResponding", timeout=30)
+    c.call("VM.destroy", uuid=vm["uuid"])
+    c.wait_event(lambda p: p["uuid"] == vm["uuid"] and p["event"] == "Stopped", timeout=30)
+
+
 def test_destroy(ctx):
     c = ctx.client()
     vm = c.call("VM.create", ctx.vm_spec())

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "server.h"
 #include "tls.h"
+#include "vm_health.h"
 
 static vr_server *the_server;
 
@@ -34,6 +35,8 @@ static void usage(FILE *f)
             "                       (default /var/log/libvirt/qemu)\n"
             "  --io-timeout SECS    TLS handshake and stalled read/write limit\n"
             "                       (default 10; a begun frame must be complete in 3x)\n"
+            "  --monitor-timeout SECS  a VM whose QEMU leaves a monitor command\n"
+            "                       unanswered this long is not responding (default 15)\n"
             "  --debug              verbose logging\n");
 }
 
@@ -44,11 +47,13 @@ int main(int argc, char **argv)
         {"ca", required_argument, 0, 'a'},      {"cert", required_argument, 0, 'c'},
         {"key", required_argument, 0, 'k'},     {"max-frame", required_argument, 0, 'f'},
         {"max-clients", required_argument, 0, 'm'}, {"console-dir", required_argument, 0, 'd'},
-        {"io-timeout", required_argument, 0, 't'}, {"debug", no_argument, 0, 'D'},         {"help", no_argument, 0, 'h'},
+        {"io-timeout", required_argument, 0, 't'}, {"debug", no_argument, 0, 'D'},
+        {"monitor-timeout", required_argument, 0, 'M'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     vr_server_opts sopts = {.listen = "0.0.0.0:54321", .max_frame = VR_FRAME_DEFAULT_MAX,
                             .max_clients = 64, .io_timeout_s = 10};
     const char *ca = NULL, *cert = NULL, *key = NULL;
+    int monitor_timeout_s = 15;
     vr_agent agent = {.uri = "qemu:///system"};
     snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "/var/log/libvirt/qemu");
     int c;
@@ -63,13 +68,14 @@ int main(int argc, char **argv)
         case 'm': sopts.max_clients = atoi(optarg); break;
         case 'd': snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "%s", optarg); break;
         case 't': sopts.io_timeout_s = atoi(optarg); break;
+        case 'M': monitor_timeout_s = atoi(optarg); break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
     if (!ca || !cert || !key || sopts.max_frame < 64 || sopts.max_clients < 1 ||
-        sopts.io_timeout_s < 1) {
+        sopts.io_timeout_s < 1 || monitor_timeout_s < 1) {
         usage(stderr);
         return 2;
     }
@@ -88,7 +94,7 @@ int main(int argc, char **argv)
     }
     agent.server = the_server;
     vr_tls_creds_set_timeout(creds, (unsigned)sopts.io_timeout_s * 1000);
-    if (vr_events_start(&agent, &err) < 0) {
+    if (vr_events_start(&agent, &err) < 0 || vr_health_start(&agent, monitor_timeout_s, &err) < 0) {
         VR_ERROR("%s", err.message);
         return 1;
     }

@@ -12,6 +12,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "verbs.h"
+#include "vm_health.h"
 #include "vmspec.h"
 
 /* Summary of one domain as returned by VM.create and VM.list. */
@@ -23,8 +24,9 @@ static json_t *vm_summary(virDomainPtr dom, bool with_devices)
     if (virDomainGetState(dom, &state, &reason, 0) < 0)
         virResetLastError();
     bool owned = vr_dom_is_owned(dom);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "uuid", uuid, "name", virDomainGetName(dom),
-                          "state", vr_dom_state_name(state), "owned", owned);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b}", "uuid", uuid, "name", virDomainGetName(dom),
+                          "state", vr_dom_state_name(state), "owned", owned,
+                          "responsive", vr_health_responsive(uuid));
     xmlDocPtr doc;
     if (with_devices && owned && vr_dom_doc(dom, &doc, NULL) == 0) {
         json_object_set_new(o, "devices", vr_dom_devices(doc));

@@ -33,7 +33,8 @@ class Context:
         if self._hs is None:
             workdir = "/var/tmp/vireo-test-run"
             hs = HostSet(n=2, workdir=workdir,
-                         agent_cmd=[self.agent, "--io-timeout", "2", "--debug"])
+                         agent_cmd=[self.agent, "--io-timeout", "2", "--debug",
+                                    "--monitor-timeout", "4"])
             hs.start()
             self._hs = hs
             gdir = os.path.join(hs.shared_dir, "guest")
@@ -100,6 +101,17 @@ class Context:
             time.sleep(0.5)
         raise AssertionError(f"console of {uuid} never showed {marker!r} x{count}; tail:\n"
                              + self.console(c, uuid)[-1500:])
+
+    def qemu_pid(self, name, i=0):
+        """PID of the QEMU running VM `name` on harness host i."""
+        for pid in self.host(i).qemu_pids():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if f"guest={name},".encode() in f.read():
+                        return pid
+            except OSError:
+                pass
+        raise AssertionError(f"no QEMU process for VM {name!r} on host {i}")
 
     def boot(self, c, **over):
         vm = c.call("VM.create", self.vm_spec(**over))

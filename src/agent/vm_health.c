@@ -1,0 +1,214 @@
+#include "vm_health.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hyp.h"
+#include "log.h"
+
+#define LOOP_MS 1000
+#define PROBE_INTERVAL_MS 2000
+
+/* One watched VM. Entries are only unlinked when no probe thread points at
+ * them, so a probe that returns after its VM is gone still finds its entry. */
+typedef struct health_entry {
+    struct health_entry *next;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    char *name;
+    bool in_flight;      /* a probe thread is inside libvirt */
+    bool unresponsive;   /* last verdict, as announced to clients */
+    bool seen;           /* present in the current sweep */
+    long long started_ms, finished_ms;
+} health_entry;
+
+typedef struct probe {
+    virDomainPtr dom; /* owned reference */
+    health_entry *e;
+} probe;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static health_entry *entries;
+static vr_agent *agent;
+static long long timeout_ms;
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static health_entry *find(const char *uuid)
+{
+    for (health_entry *e = entries; e; e = e->next)
+        if (!strcmp(e->uuid, uuid))
+            return e;
+    return NULL;
+}
+
+bool vr_health_responsive(const char *uuid)
+{
+    pthread_mutex_lock(&lock);
+    health_entry *e = find(uuid);
+    bool ok = !e || !e->unresponsive;
+    pthread_mutex_unlock(&lock);
+    return ok;
+}
+
+/* Memory statistics go through QEMU's monitor whenever the VM has a
+ * balloon (every Vireo VM does): cheap when QEMU answers, and blocks for
+ * exactly as long as it does not. */
+static void *probe_thread(void *arg)
+{
+    probe *p = arg;
+    virDomainMemoryStatStruct st[VIR_DOMAIN_MEMORY_STAT_NR];
+    if (virDomainMemoryStats(p->dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0) < 0)
+        virResetLastError(); /* a VM going away also ends the probe */
+    pthread_mutex_lock(&lock);
+    p->e->in_flight = false;
+    p->e->finished_ms = mono_ms();
+    pthread_mutex_unlock(&lock);
+    virDomainFree(p->dom);
+    free(p);
+    return NULL;
+}
+
+static void start_probe(virDomainPtr dom, health_entry *e, long long now)
+{
+    probe *p = malloc(sizeof(*p));
+    pthread_t t;
+    pthread_attr_t attr;
+    if (!p || virDomainRef(dom) < 0) {
+        free(p);
+        return;
+    }
+    *p = (probe){dom, e};
+    e->in_flight = true;
+    e->started_ms = now;
+    /* Small stacks: a hung VM can pin one of these for a long time. */
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, probe_thread, p) != 0) {
+        e->in_flight = false;
+        virDomainFree(dom);
+        free(p);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+/* Decide whether one VM responds; returns the event to announce or NULL.
+ * Called with the lock held. */
+static const char *judge(virDomainPtr dom, health_entry *e, long long now, char *detail, size_t len)
+{
+    virDomainControlInfo ci = {0};
+    bool stuck = false;
+    if (e->in_flight && now - e->started_ms > timeout_ms) {
+        stuck = true;
+        snprintf(detail, len, "QEMU has not answered its monitor for %lld s",
+                 (now - e->started_ms) / 1000);
+    } else if (virDomainGetControlInfo(dom, &ci, 0) == 0 &&
+               ((ci.state == VIR_DOMAIN_CONTROL_OCCUPIED && (long long)ci.stateTime > timeout_ms) ||
+                ci.state == VIR_DOMAIN_CONTROL_ERROR)) {
+        /* Another caller's monitor command is the one stuck. */
+        stuck = true;
+        snprintf(detail, len, ci.state == VIR_DOMAIN_CONTROL_ERROR
+                                  ? "libvirt reports QEMU's monitor as unusable"
+                                  : "a monitor command has been running for %llu s",
+                 ci.stateTime / 1000);
+    } else {
+        virResetLastError();
+    }
+    if (stuck == e->unresponsive)
+        return NULL;
+    e->unresponsive = stuck;
+    if (!stuck)
+        snprintf(detail, len, "QEMU answers its monitor again");
+    return stuck ? "NotResponding" : "Responding";
+}
+
+static void sweep(void)
+{
+    virConnectPtr conn = __atomic_load_n(&agent->conn, __ATOMIC_SEQ_CST);
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    if (n < 0) {
+        virResetLastError(); /* libvirtd away: the reconnect thread handles it */
+        return;
+    }
+    json_t *notes = json_array();
+    long long now = mono_ms();
+    pthread_mutex_lock(&lock);
+    for (health_entry *e = entries; e; e = e->next)
+        e->seen = false;
+    for (int i = 0; i < n; i++) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        if (!vr_dom_is_owned(doms[i]) || virDomainGetUUIDString(doms[i], uuid) < 0)
+            continue;
+        health_entry *e = find(uuid);
+        if (!e && (e = calloc(1, sizeof(*e)))) {
+            snprintf(e->uuid, sizeof(e->uuid), "%s", uuid);
+            e->name = strdup(virDomainGetName(doms[i]) ?: "");
+            e->next = entries;
+            entries = e;
+        }
+        if (!e)
+            continue;
+        e->seen = true;
+        char detail[128];
+        const char *ev = judge(doms[i], e, now, detail, sizeof(detail));
+        if (ev)
+            json_array_append_new(notes, json_pack("{s:s, s:s, s:s, s:b, s:s}", "uuid", e->uuid,
+                                                   "name", e->name ?: "", "event", ev, "owned", true,
+                                                   "detail", detail));
+        if (!e->in_flight && now - e->finished_ms >= PROBE_INTERVAL_MS)
+            start_probe(doms[i], e, now);
+    }
+    for (health_entry **pp = &entries; *pp;) {
+        health_entry *e = *pp;
+        if (!e->seen && !e->in_flight) {
+            *pp = e->next;
+            free(e->name);
+            free(e);
+        } else {
+            pp = &e->next;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    for (int i = 0; i < n; i++)
+        virDomainFree(doms[i]);
+    free(doms);
+    size_t i;
+    json_t *p;
+    json_array_foreach(notes, i, p) {
+        VR_WARN("VM %s: %s (%s)", json_string_value(json_object_get(p, "name")),
+                json_string_value(json_object_get(p, "event")),
+                json_string_value(json_object_get(p, "detail")));
+        vr_server_notify(agent->server, "VM.event", json_incref(p));
+    }
+    json_decref(notes);
+}
+
+static void *watch_thread(void *arg)
+{
+    for (;;) {
+        sweep();
+        usleep(LOOP_MS * 1000);
+    }
+    return NULL;
+}
+
+int vr_health_start(vr_agent *a, int timeout_s, vr_error *err)
+{
+    pthread_t t;
+    agent = a;
+    timeout_ms = (long long)timeout_s * 1000;
+    if (pthread_create(&t, NULL, watch_thread, NULL) != 0)
+        return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the VM health watcher");
+    pthread_detach(t);
+    return 0;
+}

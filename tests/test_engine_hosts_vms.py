@@ -3,7 +3,9 @@ added to a cluster, VMs started through the REST API and checked on the
 agents, host failures, engine crashes (docs/rest-api.md)."""
 
 import contextlib
+import os
 import re
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -376,6 +378,37 @@ def test_agent_loss_and_recovery(ctx):
         # And it is operable again.
         r = eng.request("POST", f"/api/vms/{vm['id']}/stop")
         assert r.status == 200 and r.body["status"] == "down", r
+
+
+def test_hung_vm_not_responding(ctx):
+    """A VM whose QEMU hangs (SIGSTOP) goes notresponding while its host
+    stays up; only stop is accepted; it comes back up when QEMU wakes."""
+    with engine_with_hosts(ctx) as (eng, cl, hosts):
+        vm = new_vm(ctx, eng, cl, "sleeper")
+        got, _ = start_and_wait_up(eng, vm["id"])
+        i = host_index(ctx, got["host"])
+        pid = ctx.qemu_pid("sleeper", i)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            eng.wait_status("vms", vm["id"], "notresponding", timeout=30)
+            assert eng.host(hosts[i]["id"])["status"] == "up"
+            r = eng.request("POST", f"/api/vms/{vm['id']}/pause")
+            assert r.status == 409 and "not responding" in r.body["fault"]["detail"], r
+            assert eng.find_events("notresponding", vm["id"])
+            # Polls agree with the event and keep it there.
+            time.sleep(eng.poll_ms / 1000 * 3)
+            assert eng.vm(vm["id"])["status"] == "notresponding"
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        eng.wait_status("vms", vm["id"], "up", timeout=30)
+        assert_runs_once(ctx, eng, eng.vm(vm["id"]), "after it woke up")
+        # Hung again: stop still works.
+        os.kill(pid, signal.SIGSTOP)
+        eng.wait_status("vms", vm["id"], "notresponding", timeout=30)
+        r = eng.request("POST", f"/api/vms/{vm['id']}/stop")
+        assert r.status == 200 and r.body["status"] == "down", r
+        eng.wait_for(lambda: not agent_copies_on(ctx, i, vm["id"]), timeout=30,
+                     what="the hung VM to be gone")
 
 
 def agent_copies_on(ctx, i, vm_id):

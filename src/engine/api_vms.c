@@ -366,6 +366,12 @@ static void vm_action(vr_engine *e, vr_http_req *r, vr_http_resp *resp, json_t *
             json_decref(host);
             return;
         }
+        if (!strcmp(status, "notresponding") && strcmp(action, "stop")) {
+            /* Anything but a power-off would wait on the hung QEMU. */
+            vr_http_fault(resp, 409, "Conflict", "VM '%s' is not responding; only stop is possible", name);
+            json_decref(host);
+            return;
+        }
         vr_error err = {0};
         json_t *res = NULL;
         if (vr_agent_call_host(e, host, map[i].verb, json_pack("{s:s}", "uuid", id), &res, &err) < 0 &&

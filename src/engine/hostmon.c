@@ -50,16 +50,28 @@ static const char *incompatibility(vr_engine *e, json_t *host, json_t *caps, cha
     return why;
 }
 
+/* The status a VM the agent reports running should have, given its
+ * current one: a QEMU that does not answer is notresponding whatever it
+ * was doing; a requested shutdown stays poweringdown until it is gone. */
+static const char *vm_status(json_t *agent_vm, const char *current)
+{
+    const char *state = json_string_value(json_object_get(agent_vm, "state")) ?: "";
+    if (json_is_false(json_object_get(agent_vm, "responsive")))
+        return "notresponding";
+    if (!strcmp(state, "paused"))
+        return "paused";
+    return !strcmp(current, "poweringdown") ? "poweringdown" : "up";
+}
+
 /* Bring the VMs of this host in line with what its agent reports. */
 static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
 {
-    json_t *seen = json_object(); /* uuid -> state */
+    json_t *seen = json_object(); /* uuid -> the agent's entry */
     size_t i;
     json_t *v;
     json_array_foreach(agent_vms, i, v) {
-        if (json_is_true(json_object_get(v, "owned")))
-            json_object_set(seen, json_string_value(json_object_get(v, "uuid")),
-                            json_object_get(v, "state"));
+        if (json_is_true(json_object_get(v, "owned")) && json_is_string(json_object_get(v, "uuid")))
+            json_object_set(seen, json_string_value(json_object_get(v, "uuid")), v);
     }
     json_t *rows = NULL;
     /* VMs the engine placed here. */
@@ -71,15 +83,14 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
         const char *id = json_string_value(json_object_get(v, "id"));
         const char *name = json_string_value(json_object_get(v, "name"));
         const char *st = json_string_value(json_object_get(v, "status"));
-        const char *state = json_string_value(json_object_get(seen, id));
+        json_t *agent_vm = json_object_get(seen, id);
         if (!strcmp(st, "waitforlaunch")) {
             json_object_del(seen, id); /* a start is in flight; the job owns this VM */
             continue;
         }
-        if (state) {
+        if (agent_vm) {
             json_object_del(m->misses, id);
-            const char *want = !strcmp(state, "paused") ? "paused"
-                               : !strcmp(st, "poweringdown") ? "poweringdown" : "up";
+            const char *want = vm_status(agent_vm, st);
             if (strcmp(st, want)) {
                 vr_db_exec(m->e->db, "UPDATE vms SET status = ? WHERE id = ?",
                            DB_ARGS(DB_TEXT(want), DB_TEXT(id)), NULL);
@@ -102,8 +113,8 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
     /* Running here but not recorded here: a start whose reply was lost
      * (engine restart mid-start). Adopt it rather than ever start twice. */
     const char *uuid;
-    json_t *state;
-    json_object_foreach(seen, uuid, state) {
+    json_t *agent_vm;
+    json_object_foreach(seen, uuid, agent_vm) {
         json_t *vm = vr_db_query_one(m->e->db, "SELECT id, name, status, host_id,"
                                      " (SELECT name FROM hosts WHERE id = vms.host_id) AS host FROM vms"
                                      " WHERE id = ? AND status != 'waitforlaunch'",
@@ -126,7 +137,7 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
             json_decref(vm);
             continue;
         }
-        const char *want = !strcmp(json_string_value(state), "paused") ? "paused" : "up";
+        const char *want = vm_status(agent_vm, "up");
         vr_db_exec(m->e->db, "UPDATE vms SET status = ?, host_id = ? WHERE id = ?",
                    DB_ARGS(DB_TEXT(want), DB_TEXT(m->host_id), DB_TEXT(uuid)), NULL);
         vr_event(m->e, "normal", "", "vm", uuid, "VM '%s' found running on host '%s'; now %s",
@@ -253,23 +264,27 @@ failed:
 
 /* A VM event from the agent: apply the state change it implies to a VM
  * the engine placed on this host. Polls remain the source of truth; this
- * only makes changes visible sooner. */
-static void on_vm_event(monitor *m, json_t *params)
+ * only makes changes visible sooner. Returns true when the event calls for
+ * a poll now (a VM responding again may be up or paused: the poll knows). */
+static bool on_vm_event(monitor *m, json_t *params)
 {
     const char *uuid = json_string_value(json_object_get(params, "uuid"));
     const char *ev = json_string_value(json_object_get(params, "event"));
     if (!uuid || !ev)
-        return;
+        return false;
+    if (!strcmp(ev, "Responding"))
+        return true;
     const char *to = !strcmp(ev, "Suspended") ? "paused" : !strcmp(ev, "Resumed") ? "up"
-                   : !strcmp(ev, "Stopped") ? "down" : NULL;
+                   : !strcmp(ev, "Stopped") ? "down" : !strcmp(ev, "NotResponding") ? "notresponding"
+                   : NULL;
     if (!to)
-        return;
+        return false;
     json_t *vm = vr_db_query_one(m->e->db, "SELECT name, status FROM vms WHERE id = ? AND host_id = ?",
                                  DB_ARGS(DB_TEXT(uuid), DB_TEXT(m->host_id)), NULL);
     const char *st = vm ? json_string_value(json_object_get(vm, "status")) : NULL;
     if (!st || !strcmp(st, to) || !strcmp(st, "waitforlaunch")) {
         json_decref(vm);
-        return;
+        return false;
     }
     vr_db_exec(m->e->db, !strcmp(to, "down")
                              ? "UPDATE vms SET status = ?, host_id = NULL WHERE id = ? AND host_id = ?"
@@ -280,6 +295,7 @@ static void on_vm_event(monitor *m, json_t *params)
              json_string_value(json_object_get(vm, "name")), to, ev,
              json_string_value(json_object_get(params, "detail")) ?: "");
     json_decref(vm);
+    return false;
 }
 
 /* Until the next poll is due, handle the agent's event notifications. */
@@ -302,9 +318,12 @@ static void wait_for_events(monitor *m, long long next_poll_ms)
             m->conn = NULL;
             continue;
         }
-        if (rc == 0 && !strcmp(json_string_value(json_object_get(msg, "method")) ?: "", "VM.event"))
-            on_vm_event(m, json_object_get(msg, "params"));
+        bool poll_now = rc == 0 &&
+                        !strcmp(json_string_value(json_object_get(msg, "method")) ?: "", "VM.event") &&
+                        on_vm_event(m, json_object_get(msg, "params"));
         json_decref(msg);
+        if (poll_now)
+            return;
     }
 }
 

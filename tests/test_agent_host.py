@@ -27,6 +27,8 @@ def test_capabilities(ctx):
     # The harness host sees its own eth0, nothing of the machine's other NICs.
     assert [n["name"] for n in caps["nics"]] == ["eth0"]
     assert len(caps["host_uuid"]) == 36
+    # Named CPU models a guest can get here (what a cluster CPU type is checked against).
+    assert "qemu64" in caps["cpu_models"] and len(set(caps["cpu_models"])) == len(caps["cpu_models"])
 
 
 def test_stats(ctx):

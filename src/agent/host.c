@@ -31,6 +31,27 @@ static char *version_string(unsigned long v)
     return strdup(buf);
 }
 
+/* CPU models a guest of this host's default domain type can be given
+ * (libvirt's domain capabilities, usable='yes'): what a cluster's CPU type
+ * is checked against. */
+static json_t *usable_cpu_models(vr_agent *a)
+{
+    char *xml = virConnectGetDomainCapabilities(a->conn, NULL, "x86_64", NULL,
+                                                a->default_domain_type, 0);
+    if (!xml) {
+        virResetLastError();
+        return json_array();
+    }
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domcaps.xml", NULL, XML_PARSE_NONET);
+    free(xml);
+    if (!doc)
+        return json_array();
+    json_t *models = vr_dom_xpath_strings(
+        doc, "/domainCapabilities/cpu/mode[@name='custom'][@supported='yes']/model[@usable='yes']");
+    xmlFreeDoc(doc);
+    return models;
+}
+
 static int host_capabilities(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
     if (vr_json_check_keys(params, "params", no_keys, err) < 0)
@@ -78,7 +99,7 @@ static int host_capabilities(vr_agent *a, json_t *params, json_t **result, vr_er
     long long total_kib = (long long)si.totalram * si.mem_unit / 1024;
     char *lv = version_string(libver), *qv = version_string(hvver);
     *result = json_pack(
-        "{s:s, s:O, s:O, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:I, s:i, s:s, s:s, s:i, s:s, s:s, s:o, s:o}",
+        "{s:s, s:O, s:O, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:I, s:i, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o}",
         "hostname", host, "host_uuid", json_array_get(uuid, 0) ?: json_null(), "cpu_model",
         json_array_get(model, 0) ?: json_null(), "cpu_flags", vr_host_cpu_flags(), "cpu_topology",
         "sockets", (int)(ni.sockets * ni.nodes), "cores_per_socket", (int)ni.cores,
@@ -86,7 +107,7 @@ static int host_capabilities(vr_agent *a, json_t *params, json_t **result, vr_er
         "memory_kib", (json_int_t)total_kib, "numa_nodes", numa > 0 ? numa : 1,
         "virt_mode", vr_virt_mode_name(a->mode), "default_domain_type", a->default_domain_type,
         "max_vcpus", a->max_vcpus, "libvirt_version", lv, "qemu_version", qv, "machine_types",
-        uniq, "nics", vr_host_nics());
+        uniq, "nics", vr_host_nics(), "cpu_models", usable_cpu_models(a));
     free(lv);
     free(qv);
     json_decref(uuid);

@@ -36,7 +36,7 @@ static void set_host_status(monitor *m, json_t *host, const char *status, const 
 /* Why this host cannot serve its cluster, or NULL if it can. */
 static const char *incompatibility(vr_engine *e, json_t *host, json_t *caps, char *buf, size_t len)
 {
-    json_t *cl = vr_db_query_one(e->db, "SELECT virt_mode FROM clusters WHERE id = ?",
+    json_t *cl = vr_db_query_one(e->db, "SELECT virt_mode, cpu_type FROM clusters WHERE id = ?",
                                  DB_ARGS(DB_TEXT(json_string_value(json_object_get(host, "cluster_id")))),
                                  NULL);
     const char *want = cl ? json_string_value(json_object_get(cl, "virt_mode")) : "any";
@@ -45,6 +45,23 @@ static const char *incompatibility(vr_engine *e, json_t *host, json_t *caps, cha
     if (!strcmp(want, "kvm") && strcmp(have, "kvm")) {
         snprintf(buf, len, "cluster requires hardware KVM; host virtualization mode is %s", have);
         why = buf;
+    }
+    /* A named CPU type must be one QEMU can give guests here; host-model and
+     * host-passthrough adapt to any host. Agents that predate cpu_models
+     * are not judged on it. */
+    const char *cpu = cl ? json_string_value(json_object_get(cl, "cpu_type")) : NULL;
+    json_t *models = json_object_get(caps, "cpu_models");
+    if (!why && cpu && json_is_array(models) && strcmp(cpu, "host-model") &&
+        strcmp(cpu, "host-passthrough")) {
+        bool found = false;
+        size_t i;
+        json_t *mdl;
+        json_array_foreach(models, i, mdl) found |= !strcmp(json_string_value(mdl) ?: "", cpu);
+        if (!found) {
+            snprintf(buf, len, "host cannot provide the cluster's CPU type %s (%s guests here)",
+                     cpu, json_string_value(json_object_get(caps, "default_domain_type")) ?: "?");
+            why = buf;
+        }
     }
     json_decref(cl);
     return why;

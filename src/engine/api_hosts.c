@@ -5,6 +5,7 @@
 
 #include "api.h"
 #include "hostmon.h"
+#include "hostview.h"
 #include "jsonx.h"
 
 #define HOST_SELECT                                                                          \
@@ -63,6 +64,7 @@ static void add_host(vr_engine *e, vr_http_req *r, vr_http_resp *resp)
             api_error(resp, &err);
         else {
             vr_event(e, "normal", r->user, "host", id, "host '%s' (%s:%lld) added", name, addr, port);
+            vr_hostview_refresh(e->view, e->db, id);
             vr_hostmon_add(e, id, &err);
             json_t *row = get_host(e, resp, id);
             if (row)
@@ -156,5 +158,8 @@ void api_hosts(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id,
     } else {
         vr_http_fault(resp, 405, "Method Not Allowed", "method not allowed on a host");
     }
+    /* Status, name or existence may have changed: the scheduler's copy follows. */
+    if (strcmp(r->method, "GET"))
+        vr_hostview_refresh(e->view, e->db, id);
     json_decref(h);
 }

@@ -10,6 +10,7 @@
 #include "tls.h"
 
 typedef struct vr_hostmon vr_hostmon;
+typedef struct vr_hostview vr_hostview;
 
 typedef struct vr_engine {
     vr_db *db;
@@ -19,6 +20,7 @@ typedef struct vr_engine {
     int token_ttl_s;
     int agent_timeout_s;        /* one agent call */
     vr_hostmon *mon;
+    vr_hostview *view;          /* the scheduler's copy of host numbers (hostview.h) */
     pthread_mutex_t sched_lock; /* one placement at a time: no double booking */
     volatile int stopping;
 } vr_engine;

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hostview.h"
 #include "log.h"
 #include "rpcclient.h"
 
@@ -354,6 +355,7 @@ static void *monitor_thread(void *arg)
             break; /* removed */
         long long next = vr_now_ms() + m->e->poll_ms;
         poll_once(m, host);
+        vr_hostview_refresh(m->e->view, m->e->db, m->host_id);
         json_decref(host);
         wait_for_events(m, next);
     }

@@ -149,6 +149,7 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
                " pending_vcpus = pending_vcpus + ? WHERE id = ?",
                DB_ARGS(DB_INT(json_integer_value(json_object_get(vm, "memory_mib"))),
                        DB_INT(json_integer_value(json_object_get(vm, "vcpus"))), DB_TEXT(hid)), NULL);
+    vr_hostview_refresh(e->view, e->db, hid);
     pthread_mutex_unlock(&e->sched_lock);
     vr_event(e, "normal", user, "vm", vm_id, "scheduler placed VM '%s' on host '%s': %s", name, hname,
              reason);

@@ -1,0 +1,38 @@
+/* The scheduler's in-memory view of every host's placement numbers.
+ *
+ * The database stays the truth; the view is a copy re-read one host at a
+ * time by whoever changes that host's row (its monitor after each poll, a
+ * placement booking it, the hosts API). A placement then scans memory
+ * instead of reading hundreds of rows. A writer that forgot to refresh is
+ * corrected by the host's next poll. */
+#pragma once
+
+#include <stddef.h>
+
+#include "db.h"
+#include "error.h"
+
+/* What placement looks at for one host. */
+typedef struct vr_sched_host {
+    char id[37];
+    char status[24];
+    char virt_mode[16];
+    double cpu_percent;        /* last sample */
+    long long mem_total_mib;
+    long long committed_mib;   /* memory of VMs placed there (not down) */
+    long long pending_vcpus;   /* vCPUs of VMs still starting there */
+    long long max_vcpus, cpus;
+} vr_sched_host;
+
+typedef struct vr_hostview vr_hostview;
+
+/* Load every host from the database. Free with vr_hostview_free. */
+int vr_hostview_new(vr_db *db, vr_hostview **out, vr_error *err);
+void vr_hostview_free(vr_hostview *v);
+
+/* Re-read one host's row; drops it from the view if the row is gone. */
+void vr_hostview_refresh(vr_hostview *v, vr_db *db, const char *host_id);
+
+/* Copy the hosts of a cluster, ordered by name then id (the order ties are
+ * broken in). *out is malloc'd (NULL when *n is 0); the caller frees it. */
+int vr_hostview_cluster(vr_hostview *v, const char *cluster_id, vr_sched_host **out, size_t *n);

@@ -531,6 +531,18 @@ def test_bad_input_battery(ctx):
                      {"disks": [{"path": "relative.img"}]}, {"disks": [{"path": 5}]},
                      {"disks": [{"path": "/x", "evil": 1}]},
                      {"disks": [{"path": "/x"}] * 29},
+                     # The agent's own disk rules, applied before anything is stored.
+                     {"disks": [{"path": "/x", "cache": "bogus"}]},
+                     {"disks": [{"path": "/x", "cache": "writeback", "io": "native"}]},
+                     {"disks": [{"path": "/x", "device": "cdrom"}]},
+                     {"disks": [{"path": "/x", "serial": "has space"}]},
+                     {"disks": [{"path": "/x", "target": "sda"}]},
+                     {"disks": [{"path": "/x", "target": "vdb"}, {"path": "/y", "target": "vdb"}]},
+                     {"disks": [{"path": "/x", "iotune": {"total_iops_sec": 5, "read_iops_sec": 1}}]},
+                     {"disks": [{"path": "/x", "address": {"type": "pci", "slot": "0x05"}}]},
+                     {"disks": [{"path": "/x\n"}]},
+                     {"disks": [{"path": "/x", "bus": "ide"}] * 5},
+                     {"nics": [{"model": "ne2k"}]}, {"nics": [{"bridge": "a-very-long-bridge-name"}]},
                      {"nics": {}}, {"nics": [1]}, {"nics": [{"mac": "52:54:00:00:00:01"}]},
                      {"nics": [{"bogus": 1}]}, {"nics": [{}] * 17},
                      {"cluster_id": "nope"}, {"cluster_id": None}, {"status": "up"},
@@ -620,6 +632,13 @@ def test_vm_definitions_and_mac_pool(ctx):
         more = [eng.create_vm(f"m{i}", cl["id"], nics=[{}, {}, {}]) for i in range(5)]
         allmacs = macs + [n["mac"] for v in more for n in vm_nics(v, [])]
         assert len(set(allmacs)) == len(allmacs) == 17, allmacs
+        # Every disk option the agents take is accepted and kept.
+        rich = {"path": "/var/tmp/rich.img", "bus": "virtio-scsi", "cache": "writeback",
+                "io": "threads", "serial": "RICH-1", "target": "sdb",
+                "iotune": {"read_iops_sec": 100, "write_bytes_sec": 1 << 20}}
+        r = eng.request("POST", "/api/vms", {"name": "rich", "cluster_id": cl["id"],
+                                             "memory_mib": 256, "disks": [rich]})
+        assert r.status == 201 and r.body["disks"] == [rich], r
         # The definition is kept as given (create members are entity members).
         for member in ("boot", "disks"):
             if vm.get(member) != spec[member]:

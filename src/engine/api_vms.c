@@ -6,6 +6,7 @@
 
 #include "agentcall.h"
 #include "api.h"
+#include "devspec.h"
 #include "jsonx.h"
 #include "vmstart.h"
 
@@ -51,8 +52,6 @@ static int allocate_mac(vr_engine *e, const char *vm_id, char mac[18], vr_error 
 static json_t *vm_spec_from_body(json_t *b, vr_http_resp *resp)
 {
     static const char *const boot_keys[] = {"kernel", "initrd", "cmdline", NULL};
-    static const char *const disk_keys[] = {"path", "format", "bus", "readonly", "device", NULL};
-    static const char *const nic_keys[] = {"bridge", "model", NULL};
     vr_error err = {0};
     json_t *spec = json_object(), *boot = NULL, *disks = NULL, *nics = NULL;
     long long maxv = 0, maxm = 0;
@@ -66,69 +65,61 @@ static json_t *vm_spec_from_body(json_t *b, vr_http_resp *resp)
         vr_json_bool(b, "body", "vnc", false, &vnc, &err) < 0 ||
         (boot && vr_json_check_keys(boot, "boot", boot_keys, &err) < 0))
         goto bad;
-    static const char *const formats[] = {"raw", "qcow2", NULL};
-    static const char *const buses[] = {"virtio", "virtio-scsi", "sata", "ide", NULL};
-    static const char *const devs[] = {"disk", "cdrom", NULL};
-    static const char *const models[] = {"virtio", "e1000", "rtl8139", NULL};
     const char *s = NULL;
-    bool ro;
     static const char *const boot_paths[] = {"kernel", "initrd"};
     for (int k = 0; boot && k < 2; k++) {
         s = NULL;
         if (vr_json_str(boot, "boot", boot_paths[k], false, &s, &err) < 0)
             goto bad;
-        if (s && s[0] != '/') {
+        if (s && !vr_valid_path(s)) {
             vr_error_set(&err, VR_ERR_INVALID_PARAMS, "boot.%s must be an absolute path", boot_paths[k]);
             goto bad;
         }
     }
     if (boot && vr_json_str(boot, "boot", "cmdline", false, &s, &err) < 0)
         goto bad;
+    /* Disks and NICs follow the agent's own rules (devspec.c); only what the
+     * engine assigns itself is refused here: MACs come from the pool, PCI
+     * addresses from the first start. */
     size_t i;
     json_t *d;
+    const char *targets[VR_MAX_STORAGE];
+    vr_disk disk[VR_MAX_STORAGE];
+    int ide = 0;
+    if (json_array_size(disks) > VR_MAX_STORAGE || json_array_size(nics) > VR_MAX_NICS) {
+        vr_error_set(&err, VR_ERR_INVALID_PARAMS, "at most %d disks and %d NICs", VR_MAX_STORAGE, VR_MAX_NICS);
+        goto bad;
+    }
     json_array_foreach(disks, i, d) {
-        const char *path = NULL;
-        s = NULL;
-        if ((!json_is_object(d) &&
-             vr_error_set(&err, VR_ERR_INVALID_PARAMS, "disks[] entries must be objects") < 0) ||
-            vr_json_check_keys(d, "disks[]", disk_keys, &err) < 0 ||
-            vr_json_str(d, "disks[]", "path", true, &path, &err) < 0 ||
-            vr_json_bool(d, "disks[]", "readonly", false, &ro, &err) < 0)
-            goto bad;
-        if (path[0] != '/' || strlen(path) > 1024 || strpbrk(path, "\n\r\t")) {
-            vr_error_set(&err, VR_ERR_INVALID_PARAMS, "disks[].path must be an absolute path");
+        char where[32];
+        snprintf(where, sizeof(where), "disks[%zu]", i);
+        if (json_is_object(d) && json_object_get(d, "address")) {
+            vr_error_set(&err, VR_ERR_INVALID_PARAMS, "%s.address is assigned at the VM's first start", where);
             goto bad;
         }
-        const char *const *choices[] = {formats, buses, devs};
-        const char *names[] = {"format", "bus", "device"};
-        for (int k = 0; k < 3; k++) {
-            s = NULL;
-            if (vr_json_str(d, "disks[]", names[k], false, &s, &err) < 0)
-                goto bad;
-            if (s && !vr_str_in(s, choices[k])) {
-                vr_error_set(&err, VR_ERR_INVALID_PARAMS, "disks[].%s '%s' is not supported", names[k], s);
-                goto bad;
-            }
+        if (vr_disk_parse(d, where, &disk[i], &err) < 0)
+            goto bad;
+        if (vr_disk_assign_target(&disk[i], targets, (int)i, &err) < 0) {
+            err.code = VR_ERR_INVALID_PARAMS; /* within one body: a bad request */
+            goto bad;
         }
+        targets[i] = disk[i].target;
+        ide += !strcmp(disk[i].bus, "ide");
     }
     json_array_foreach(nics, i, d) {
-        const char *bridge = NULL;
-        s = NULL;
-        if ((!json_is_object(d) &&
-             vr_error_set(&err, VR_ERR_INVALID_PARAMS, "nics[] entries must be objects") < 0) ||
-            vr_json_check_keys(d, "nics[]", nic_keys, &err) < 0 ||
-            vr_json_str(d, "nics[]", "bridge", false, &bridge, &err) < 0 ||
-            vr_json_str(d, "nics[]", "model", false, &s, &err) < 0)
-            goto bad;
-        if ((s && !vr_str_in(s, models)) ||
-            (bridge && (!*bridge || strlen(bridge) > 15 ||
-                        strspn(bridge, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(bridge)))) {
-            vr_error_set(&err, VR_ERR_INVALID_PARAMS, "nics[]: bad model or bridge name");
+        char where[32];
+        vr_nic nic;
+        snprintf(where, sizeof(where), "nics[%zu]", i);
+        if (json_is_object(d) && (json_object_get(d, "mac") || json_object_get(d, "address"))) {
+            vr_error_set(&err, VR_ERR_INVALID_PARAMS,
+                         "%s: MACs come from the engine's MAC pool and addresses from the first start", where);
             goto bad;
         }
+        if (vr_nic_parse(d, where, &nic, &err) < 0)
+            goto bad;
     }
-    if (json_array_size(disks) > 28 || json_array_size(nics) > 16) {
-        vr_error_set(&err, VR_ERR_INVALID_PARAMS, "at most 28 disks and 16 NICs");
+    if (ide > VR_MAX_IDE) {
+        vr_error_set(&err, VR_ERR_INVALID_PARAMS, "at most %d IDE disks", VR_MAX_IDE);
         goto bad;
     }
     if (boot)

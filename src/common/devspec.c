@@ -1,0 +1,249 @@
+#include "devspec.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <uuid/uuid.h>
+
+#include "jsonx.h"
+
+const char *const vr_iotune_names[VR_IOTUNE_N] = {
+    "total_bytes_sec", "read_bytes_sec", "write_bytes_sec",
+    "total_iops_sec", "read_iops_sec", "write_iops_sec"};
+
+/* Names end up in libvirt, file names and logs: keep them boring. */
+bool vr_valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || !isalnum((unsigned char)s[0]))
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+            return false;
+    return true;
+}
+
+bool vr_valid_uuid(const char *s)
+{
+    uuid_t u;
+    return strlen(s) == 36 && uuid_parse(s, u) == 0;
+}
+
+bool vr_valid_mac(const char *s)
+{
+    if (strlen(s) != 17)
+        return false;
+    for (int i = 0; i < 17; i++) {
+        if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    unsigned first = 0;
+    sscanf(s, "%2x", &first);
+    return (first & 1) == 0; /* a multicast MAC cannot be a NIC's address */
+}
+
+bool vr_valid_path(const char *s)
+{
+    if (s[0] != '/' || strlen(s) > 1024)
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
+void vr_random_mac(char out[18])
+{
+    unsigned char b[3] = {0};
+    if (getrandom(b, sizeof(b), 0) != sizeof(b))
+        b[0] = b[1] = b[2] = 0; /* never fails for 3 bytes after boot */
+    snprintf(out, 18, "52:54:00:%02x:%02x:%02x", b[0], b[1], b[2]);
+}
+
+/* Address members follow libvirt's <address> attributes. */
+static int address_parse(json_t *obj, const char *where, json_t **out, vr_error *err)
+{
+    static const char *const types[] = {"pci", "drive", NULL};
+    json_t *addr = NULL;
+    if (vr_json_obj(obj, where, "address", false, &addr, err) < 0)
+        return -1;
+    if (!addr)
+        return 0;
+    static const char *const pci_keys[] = {"type", "domain", "bus", "slot", "function", NULL};
+    static const char *const drive_keys[] = {"type", "controller", "bus", "target", "unit", NULL};
+    const char *type = NULL;
+    if (vr_json_str(addr, where, "type", true, &type, err) < 0)
+        return -1;
+    if (!vr_str_in(type, types))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.address.type must be 'pci' or 'drive'",
+                            where);
+    bool pci = !strcmp(type, "pci");
+    if (vr_json_check_keys(addr, where, pci ? pci_keys : drive_keys, err) < 0)
+        return -1;
+    const char *key;
+    json_t *v;
+    json_object_foreach(addr, key, v) {
+        if (!strcmp(key, "type"))
+            continue;
+        const char *s = json_string_value(v);
+        /* libvirt reads PCI numbers as hex with 0x, drive numbers as decimal. */
+        bool ok = s && (pci ? strncmp(s, "0x", 2) == 0 && s[2] && strlen(s) <= 10 &&
+                                  strspn(s + 2, "0123456789abcdefABCDEF") == strlen(s + 2)
+                            : *s && strlen(s) <= 5 && strspn(s, "0123456789") == strlen(s));
+        if (!ok)
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                pci ? "%s.address.%s must be a hex string like '0x05'"
+                                    : "%s.address.%s must be a decimal string like '0'",
+                                where, key);
+    }
+    *out = addr;
+    return 0;
+}
+
+int vr_disk_parse(json_t *obj, const char *where, vr_disk *d, vr_error *err)
+{
+    static const char *const keys[] = {"path", "format", "bus", "device", "cache", "io",
+                                       "readonly", "serial", "target", "iotune", "address",
+                                       NULL};
+    static const char *const formats[] = {"raw", "qcow2", NULL};
+    static const char *const buses[] = {"virtio", "virtio-scsi", "sata", "ide", NULL};
+    static const char *const devices[] = {"disk", "cdrom", NULL};
+    static const char *const caches[] = {"none", "writethrough", "writeback",
+                                         "directsync", "unsafe", NULL};
+    static const char *const ios[] = {"threads", "native", NULL};
+    memset(d, 0, sizeof(*d));
+    d->format = "raw";
+    d->bus = "virtio";
+    d->device = "disk";
+    d->cache = "none"; /* required for safe live migration */
+    d->io = "threads";
+    const char *target = NULL;
+    json_t *iotune = NULL;
+    if (!json_is_object(obj))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s must be an object", where);
+    if (vr_json_check_keys(obj, where, keys, err) < 0 ||
+        vr_json_str(obj, where, "path", true, &d->path, err) < 0 ||
+        vr_json_str(obj, where, "format", false, &d->format, err) < 0 ||
+        vr_json_str(obj, where, "bus", false, &d->bus, err) < 0 ||
+        vr_json_str(obj, where, "device", false, &d->device, err) < 0 ||
+        vr_json_str(obj, where, "cache", false, &d->cache, err) < 0 ||
+        vr_json_str(obj, where, "io", false, &d->io, err) < 0 ||
+        vr_json_bool(obj, where, "readonly", false, &d->readonly, err) < 0 ||
+        vr_json_str(obj, where, "serial", false, &d->serial, err) < 0 ||
+        vr_json_str(obj, where, "target", false, &target, err) < 0 ||
+        vr_json_obj(obj, where, "iotune", false, &iotune, err) < 0 ||
+        address_parse(obj, where, &d->address, err) < 0)
+        return -1;
+    if (!vr_valid_path(d->path))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "%s.path must be an absolute path without control characters", where);
+    if (!vr_str_in(d->format, formats))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.format must be raw or qcow2", where);
+    if (!vr_str_in(d->bus, buses))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "%s.bus must be virtio, virtio-scsi, sata or ide", where);
+    if (!vr_str_in(d->device, devices))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.device must be disk or cdrom", where);
+    if (!vr_str_in(d->cache, caches))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.cache is not a known cache mode", where);
+    if (!vr_str_in(d->io, ios))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.io must be threads or native", where);
+    if (!strcmp(d->device, "cdrom")) {
+        if (!strcmp(d->bus, "virtio"))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                "%s: a cdrom needs bus ide, sata or virtio-scsi", where);
+        d->readonly = true;
+    }
+    if (!strcmp(d->io, "native") && strcmp(d->cache, "none") && strcmp(d->cache, "directsync"))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "%s: io 'native' requires cache 'none' or 'directsync'", where);
+    if (d->serial && (strlen(d->serial) > 20 ||
+                      strspn(d->serial, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(d->serial)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "%s.serial must be at most 20 letters, digits, '-' or '_'", where);
+    if (target) {
+        if (strlen(target) < 3 || strlen(target) > 6 ||
+            strspn(target, "abcdefghijklmnopqrstuvwxyz") != strlen(target))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.target must look like 'vdb'", where);
+        snprintf(d->target, sizeof(d->target), "%s", target);
+    }
+    if (iotune) {
+        if (vr_json_check_keys(iotune, where, vr_iotune_names, err) < 0)
+            return -1;
+        for (int i = 0; i < VR_IOTUNE_N; i++)
+            if (vr_json_int(iotune, where, vr_iotune_names[i], false, 0, (1LL << 50),
+                            &d->iotune[i], err) < 0)
+                return -1;
+        if ((d->iotune[VR_IOTUNE_TOTAL_BYTES] &&
+             (d->iotune[VR_IOTUNE_READ_BYTES] || d->iotune[VR_IOTUNE_WRITE_BYTES])) ||
+            (d->iotune[VR_IOTUNE_TOTAL_IOPS] &&
+             (d->iotune[VR_IOTUNE_READ_IOPS] || d->iotune[VR_IOTUNE_WRITE_IOPS])))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                "%s.iotune: a total limit excludes read/write limits", where);
+        d->has_iotune = true;
+    }
+    return 0;
+}
+
+int vr_disk_assign_target(vr_disk *d, const char *const *used, int nused, vr_error *err)
+{
+    const char *prefix = !strcmp(d->bus, "virtio") ? "vd" : !strcmp(d->bus, "ide") ? "hd" : "sd";
+    if (d->target[0]) {
+        if (strncmp(d->target, prefix, 2) != 0)
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                "disk target '%s' does not match bus %s (expected %s*)",
+                                d->target, d->bus, prefix);
+        for (int i = 0; i < nused; i++)
+            if (!strcmp(used[i], d->target))
+                return vr_error_set(err, VR_ERR_CONFLICT, "disk target '%s' is already used",
+                                    d->target);
+        return 0;
+    }
+    for (int c = 0; c < 26; c++) {
+        char name[16];
+        snprintf(name, sizeof(name), "%s%c", prefix, 'a' + c);
+        bool taken = false;
+        for (int i = 0; i < nused && !taken; i++)
+            taken = !strcmp(used[i], name);
+        if (!taken) {
+            snprintf(d->target, sizeof(d->target), "%s", name);
+            return 0;
+        }
+    }
+    return vr_error_set(err, VR_ERR_LIMIT, "no free disk target left for bus %s", d->bus);
+}
+
+int vr_nic_parse(json_t *obj, const char *where, vr_nic *n, vr_error *err)
+{
+    static const char *const keys[] = {"mac", "model", "bridge", "address", NULL};
+    static const char *const models[] = {"virtio", "e1000", "rtl8139", NULL};
+    memset(n, 0, sizeof(*n));
+    n->model = "virtio";
+    const char *mac = NULL;
+    if (!json_is_object(obj))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s must be an object", where);
+    if (vr_json_check_keys(obj, where, keys, err) < 0 ||
+        vr_json_str(obj, where, "mac", false, &mac, err) < 0 ||
+        vr_json_str(obj, where, "model", false, &n->model, err) < 0 ||
+        vr_json_str(obj, where, "bridge", false, &n->bridge, err) < 0 ||
+        address_parse(obj, where, &n->address, err) < 0)
+        return -1;
+    if (!vr_str_in(n->model, models))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "%s.model must be virtio, e1000 or rtl8139", where);
+    if (n->bridge && (!*n->bridge || strlen(n->bridge) > 15 ||
+                      strspn(n->bridge, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(n->bridge)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.bridge is not a valid interface name",
+                            where);
+    if (mac) {
+        if (!vr_valid_mac(mac))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                "%s.mac '%s' is not a unicast MAC like 52:54:00:12:34:56", where, mac);
+        for (int i = 0; i < 17; i++)
+            n->mac[i] = (char)tolower((unsigned char)mac[i]);
+    } else {
+        vr_random_mac(n->mac);
+    }
+    return 0;
+}

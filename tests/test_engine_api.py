@@ -903,6 +903,28 @@ def test_restart_keeps_everything(ctx):
         assert state() == before
 
 
+def test_second_engine_on_same_database_refused(ctx):
+    """The same with separate state directories pointing at one database
+    (SQLite file or PostgreSQL database): the database itself is claimed."""
+    with Engine(ctx) as eng:
+        eng.create_dc("dc1")
+        second = Engine(ctx, password_file=None, login=False)
+        second.database = eng.database or os.path.join(eng.state_dir, "engine.db")
+        try:
+            second.start(wait=False)
+            try:
+                rc = second.wait_exit(10)
+            except subprocess.TimeoutExpired:
+                rc = None
+            assert rc is not None and rc != 0, \
+                f"a second engine runs on the first one's database:\n{second.log_tail(10)}"
+            assert "another vireo-engine uses" in second.log_text(), second.log_tail(10)
+        finally:
+            second.close(ok=False)
+        assert eng.request("GET", "/api").status == 200
+        assert [d["name"] for d in eng.get("/api/datacenters")["datacenters"]] == ["dc1"]
+
+
 def test_second_engine_on_same_state_dir_refused(ctx):
     """Two engines on one database would both monitor the hosts and both
     resume accepted start jobs (a VM started twice). The second must refuse

@@ -20,6 +20,7 @@
 #define VR_ERR_BAD_STATE -32006   /* VM is not in a state allowing this */
 #define VR_ERR_NOT_OWNED -32007   /* domain exists but is not managed by Vireo */
 #define VR_ERR_IO -32008          /* transport / file error */
+#define VR_ERR_UNAVAILABLE -32009 /* a service this one depends on is down (database) */
 
 typedef struct vr_error {
     int code;          /* one of VR_ERR_*; 0 when no error was set */

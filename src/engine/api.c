@@ -51,7 +51,7 @@ int api_error(vr_http_resp *resp, const vr_error *err)
 {
     static const char *const reasons[600] = {[400] = "Bad Request", [404] = "Not Found",
         [409] = "Conflict", [422] = "Unprocessable Entity", [500] = "Internal Server Error",
-        [502] = "Bad Gateway"};
+        [502] = "Bad Gateway", [503] = "Service Unavailable"};
     int status = vr_http_status_for(err);
     return vr_http_fault(resp, status, reasons[status] ?: "Error", "%s", err->message);
 }

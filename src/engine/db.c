@@ -44,12 +44,23 @@ int vr_db_open(const char *spec, vr_db **out, vr_error *err)
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&db->lock, &attr);
     pthread_mutexattr_destroy(&attr);
+    db->claim_fd = -1;
     if (db->ops->open(db, spec, err) < 0 || db->ops->migrate(db, err) < 0) {
         vr_db_close(db);
         return -1;
     }
     *out = db;
     return 0;
+}
+
+int vr_db_claim(vr_db *db, vr_error *err)
+{
+    pthread_mutex_lock(&db->lock);
+    int rc = db->claimed ? 0 : db->ops->claim(db, err);
+    if (rc == 0)
+        db->claimed = true;
+    pthread_mutex_unlock(&db->lock);
+    return rc;
 }
 
 void vr_db_close(vr_db *db)

@@ -35,6 +35,13 @@ typedef struct vr_dbv {
 int vr_db_open(const char *spec, vr_db **out, vr_error *err);
 void vr_db_close(vr_db *db);
 
+/* Make this process the only engine using the database: fails with
+ * VR_ERR_CONFLICT while another holds the claim. It lasts until close
+ * (SQLite: a lock file next to the database; PostgreSQL: a session advisory
+ * lock, taken again after a reconnect - if another engine got it meanwhile,
+ * every later statement fails rather than two engines writing). */
+int vr_db_claim(vr_db *db, vr_error *err);
+
 /* "sqlite" or "postgresql". */
 const char *vr_db_backend(vr_db *db);
 
@@ -43,7 +50,8 @@ int vr_db_version(vr_db *db);
 
 /* Run one statement; returns rows changed (>= 0) or -1. A UNIQUE violation
  * is reported as VR_ERR_CONFLICT, a FOREIGN KEY violation as
- * VR_ERR_BAD_STATE, a lost PostgreSQL connection as VR_ERR_IO. A failed
+ * VR_ERR_BAD_STATE, a lost PostgreSQL connection as VR_ERR_UNAVAILABLE (a
+ * write is not resent after the connection broke under it). A failed
  * statement inside a transaction leaves the transaction usable (as in
  * SQLite; PostgreSQL runs each statement under a savepoint). */
 int vr_db_exec(vr_db *db, const char *sql, const vr_dbv *args, int nargs, vr_error *err);

@@ -28,6 +28,8 @@ typedef struct vr_db_ops {
     int (*begin)(vr_db *db, vr_error *err);
     int (*commit)(vr_db *db, vr_error *err);
     void (*rollback)(vr_db *db);
+    /* Take the one-engine claim (see vr_db_claim); called with the lock held. */
+    int (*claim)(vr_db *db, vr_error *err);
 } vr_db_ops;
 
 struct vr_db {
@@ -36,6 +38,9 @@ struct vr_db {
     /* Recursive: a transaction holds it across the statements it runs. */
     pthread_mutex_t lock;
     bool in_tx; /* between a successful begin and commit/rollback */
+    bool claimed;    /* vr_db_claim succeeded */
+    bool claim_lost; /* PostgreSQL: another engine claimed it while we reconnected */
+    int claim_fd;    /* SQLite: the flock'ed lock file, or -1 */
 };
 
 extern const vr_db_ops vr_db_sqlite_ops;

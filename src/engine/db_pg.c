@@ -3,6 +3,7 @@
  * SQLite; '?' placeholders become $1..$n and every parameter goes as text,
  * its type inferred by the server from where it is used. */
 #include <ctype.h>
+#include <poll.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +117,7 @@ static int pg_error(vr_db *db, const PGresult *res, const char *what, vr_error *
     else if (state && !strcmp(state, "23503"))
         code = VR_ERR_BAD_STATE;
     else if (PQstatus(C(db)) != CONNECTION_OK || (state && !strncmp(state, "08", 2)))
-        code = VR_ERR_IO;
+        code = VR_ERR_UNAVAILABLE;
     if (!msg || !*msg)
         msg = PQerrorMessage(C(db));
     int n = trimmed(msg);
@@ -129,29 +130,68 @@ static int pg_error(vr_db *db, const PGresult *res, const char *what, vr_error *
 
 /* Before a statement: a connection found broken is reset, once, unless a
  * transaction was open on it (that transaction is gone: fail). */
+/* Any 64-bit key unlikely to clash with other users of the database. */
+#define CLAIM_KEY "7596112310510111" /* "vireo" */
+
+/* The advisory lock is per session: a reconnect must take it again. If
+ * another engine holds it by then, this one stops using the database. */
+static int pg_claim(vr_db *db, vr_error *err)
+{
+    PGresult *res = PQexec(C(db), "SELECT pg_try_advisory_lock(" CLAIM_KEY ")");
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+              !strcmp(PQgetvalue(res, 0, 0), "t");
+    bool answered = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    if (ok)
+        return 0;
+    if (!answered)
+        return vr_error_set(err, VR_ERR_UNAVAILABLE, "cannot take the engine's database lock: %s",
+                            PQerrorMessage(C(db)));
+    if (db->claimed) {
+        db->claim_lost = true;
+        VR_ERROR("database: another vireo-engine took the database while the connection was "
+                 "down; this engine no longer uses it");
+    }
+    return vr_error_set(err, db->claimed ? VR_ERR_UNAVAILABLE : VR_ERR_CONFLICT,
+                        "another vireo-engine uses this PostgreSQL database");
+}
+
 static int ensure_connected(vr_db *db, bool *reset_done, const char *what, vr_error *err)
 {
+    if (db->claim_lost)
+        return vr_error_set(err, VR_ERR_UNAVAILABLE, "%s: another vireo-engine has taken over "
+                            "the database", what);
+    /* A server that closed an idle connection (restart, terminated
+     * backend) has left EOF on the socket: notice it now, without a round
+     * trip, so the statement goes to a fresh connection instead of failing. */
+    for (int i = 0; i < 4 && PQstatus(C(db)) == CONNECTION_OK && !db->in_tx; i++) {
+        struct pollfd pfd = {.fd = PQsocket(C(db)), .events = POLLIN};
+        if (poll(&pfd, 1, 0) != 1 || !PQconsumeInput(C(db)))
+            break;
+    }
     if (PQstatus(C(db)) == CONNECTION_OK)
         return 0;
     if (db->in_tx)
-        return vr_error_set(err, VR_ERR_IO, "%s: connection to PostgreSQL lost during a "
+        return vr_error_set(err, VR_ERR_UNAVAILABLE, "%s: connection to PostgreSQL lost during a "
                             "transaction", what);
     if (!*reset_done) {
         *reset_done = true;
         VR_WARN("database: connection to PostgreSQL lost; reconnecting");
         PQreset(C(db));
         if (PQstatus(C(db)) == CONNECTION_OK)
-            return 0;
+            return db->claimed ? pg_claim(db, err) : 0;
     }
     const char *msg = PQerrorMessage(C(db));
-    vr_error_set(err, VR_ERR_IO, "%s: cannot reconnect to PostgreSQL: %.*s", what, trimmed(msg),
+    vr_error_set(err, VR_ERR_UNAVAILABLE, "%s: cannot reconnect to PostgreSQL: %.*s", what, trimmed(msg),
                  msg);
     return one_line(err);
 }
 
-/* Send one statement; outside a transaction, a statement that failed
- * because the connection broke is sent again on a reset connection. */
-static PGresult *pg_send(vr_db *db, const char *sql, int n, const char *const *vals,
+/* Send one statement. Outside a transaction, a read that failed because
+ * the connection broke is sent again on a reset connection; a write is
+ * not: the server may have applied it before the reply was lost, and
+ * running it twice is worse than reporting the failure. */
+static PGresult *pg_send(vr_db *db, const char *sql, int n, const char *const *vals, bool resend,
                          const char *what, vr_error *err)
 {
     bool reset_done = false;
@@ -162,7 +202,7 @@ static PGresult *pg_send(vr_db *db, const char *sql, int n, const char *const *v
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
             return res;
-        if (PQstatus(C(db)) != CONNECTION_OK && !db->in_tx && !reset_done) {
+        if (PQstatus(C(db)) != CONNECTION_OK && !db->in_tx && !reset_done && resend) {
             PQclear(res);
             continue;
         }
@@ -340,7 +380,7 @@ static int pg_run(vr_db *db, const char *sql, const vr_dbv *args, int nargs, jso
     bool sp = db->in_tx;
     if (sp && command(db, "SAVEPOINT vr_stmt", what, err) < 0)
         goto out;
-    PGresult *res = pg_send(db, q, nargs, vals, what, err);
+    PGresult *res = pg_send(db, q, nargs, vals, rows != NULL, what, err);
     if (sp)
         command(db, res ? "RELEASE SAVEPOINT vr_stmt"
                         : "ROLLBACK TO SAVEPOINT vr_stmt; RELEASE SAVEPOINT vr_stmt", what, NULL);
@@ -427,7 +467,7 @@ static int pg_open(vr_db *db, const char *uri, vr_error *err)
     if (PQstatus(c) != CONNECTION_OK) {
         /* Name the target without echoing a password from the URI. */
         const char *msg = PQerrorMessage(c);
-        vr_error_set(err, VR_ERR_IO, "cannot connect to PostgreSQL database '%s' on %s:%s as '%s': "
+        vr_error_set(err, VR_ERR_UNAVAILABLE, "cannot connect to PostgreSQL database '%s' on %s:%s as '%s': "
                      "%.*s", PQdb(c) ? PQdb(c) : "?", PQhost(c) ? PQhost(c) : "?",
                      PQport(c) ? PQport(c) : "?", PQuser(c) ? PQuser(c) : "?", trimmed(msg), msg);
         return one_line(err);
@@ -451,7 +491,7 @@ static void pg_close(vr_db *db)
 
 static int pg_begin(vr_db *db, vr_error *err)
 {
-    PGresult *res = pg_send(db, "BEGIN", 0, NULL, "database begin", err);
+    PGresult *res = pg_send(db, "BEGIN", 0, NULL, true, "database begin", err);
     PQclear(res);
     return res ? 0 : -1;
 }
@@ -460,7 +500,7 @@ static int pg_commit(vr_db *db, vr_error *err)
 {
     int rc = 0;
     if (PQstatus(C(db)) != CONNECTION_OK)
-        return vr_error_set(err, VR_ERR_IO, "database commit: connection to PostgreSQL lost during "
+        return vr_error_set(err, VR_ERR_UNAVAILABLE, "database commit: connection to PostgreSQL lost during "
                             "the transaction");
     PGresult *res = PQexec(C(db), "COMMIT");
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -490,4 +530,5 @@ const vr_db_ops vr_db_pg_ops = {
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
+    .claim = pg_claim,
 };

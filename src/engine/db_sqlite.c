@@ -1,8 +1,12 @@
 /* SQLite backend: one file in WAL mode, schema version in PRAGMA
  * user_version. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include "db_backend.h"
@@ -208,6 +212,27 @@ static void sqlite_close(vr_db *db)
 {
     sqlite3_close(H(db));
     db->impl = NULL;
+    if (db->claim_fd >= 0)
+        close(db->claim_fd);
+    db->claim_fd = -1;
+}
+
+/* A lock file beside the database, not the database file itself: closing
+ * any descriptor of that file would drop SQLite's own POSIX locks. */
+static int sqlite_claim(vr_db *db, vr_error *err)
+{
+    const char *file = sqlite3_db_filename(H(db), "main");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s-engine.lock", file && *file ? file : "engine.db");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return vr_error_set(err, VR_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        close(fd);
+        return vr_error_set(err, VR_ERR_CONFLICT, "another vireo-engine uses database '%s'", file);
+    }
+    db->claim_fd = fd;
+    return 0;
 }
 
 static int sqlite_begin(vr_db *db, vr_error *err)
@@ -240,4 +265,5 @@ const vr_db_ops vr_db_sqlite_ops = {
     .begin = sqlite_begin,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
+    .claim = sqlite_claim,
 };

@@ -50,7 +50,8 @@ int vr_http_status_for(const vr_error *err)
     case VR_ERR_BAD_STATE: return 409;
     case VR_ERR_LIMIT:
     case VR_ERR_UNSUPPORTED: return 422;
-    case VR_ERR_IO: return 502;
+    case VR_ERR_IO: return 502;          /* an agent did not answer */
+    case VR_ERR_UNAVAILABLE: return 503; /* the database did not */
     default: return 500;
     }
 }

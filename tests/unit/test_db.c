@@ -357,6 +357,28 @@ static void test_threads(vr_db *db)
     CHECK(count_of(db, "SELECT count(*) AS n FROM events WHERE message = ?", "threaded") == 100);
 }
 
+/* One engine per database: a second claim fails until the first closes. */
+static void test_claim(const char *spec)
+{
+    vr_db *a = NULL, *b = NULL;
+    vr_error err = {0};
+    CHECK(vr_db_open(spec, &a, &err) == 0 && vr_db_open(spec, &b, &err) == 0);
+    if (!a || !b)
+        return;
+    CHECK(vr_db_claim(a, &err) == 0);
+    CHECK(vr_db_claim(a, &err) == 0); /* idempotent */
+    CHECK(vr_db_claim(b, &err) == -1);
+    CHECK(err.code == VR_ERR_CONFLICT);
+    CHECK_STR_CONTAINS(err.message, "another vireo-engine");
+    vr_error_clear(&err);
+    /* the unclaimed handle still reads; the claim is about engines */
+    CHECK(vr_db_version(b) >= 1);
+    vr_db_close(a);
+    usleep(100 * 1000); /* PostgreSQL drops the session's locks as it goes */
+    CHECK(vr_db_claim(b, &err) == 0);
+    vr_db_close(b);
+}
+
 static void run_suite(const char *spec, const char *backend)
 {
     vr_db *db = NULL;
@@ -369,6 +391,7 @@ static void run_suite(const char *spec, const char *backend)
         return;
     }
     CHECK(!strcmp(vr_db_backend(db), backend));
+    test_claim(spec);
     int v = vr_db_version(db);
     CHECK(v >= 1);
     vr_db_close(db);
@@ -422,8 +445,25 @@ static void kill_backend(PGconn *c, vr_db *db)
     usleep(200 * 1000); /* let the backend go */
 }
 
-/* The layer reconnects once after the server dropped its connection,
- * except inside a transaction (that one is lost: VR_ERR_IO). */
+struct killer {
+    PGconn *admin;
+    long long pid;
+};
+
+/* Terminate a backend 300 ms from now (while it runs a statement). */
+static void *kill_later(void *arg)
+{
+    struct killer *k = arg;
+    char sql[128];
+    usleep(300 * 1000);
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)", k->pid);
+    admin_exec(k->admin, sql);
+    return NULL;
+}
+
+/* The layer reconnects once after the server dropped its connection, for
+ * reads; a write whose connection broke is reported, not resent (it may
+ * have been applied), and so is a transaction (VR_ERR_UNAVAILABLE). */
 static void test_pg_reconnect(PGconn *c, const char *spec)
 {
     vr_db *db = NULL;
@@ -433,17 +473,56 @@ static void test_pg_reconnect(PGconn *c, const char *spec)
         return;
     kill_backend(c, db);
     CHECK(count_of(db, "SELECT count(*) AS n FROM datacenters WHERE name = ?", "dc1") == 1);
+    /* an idle connection the server closed is noticed before a write */
+    kill_backend(c, db);
+    CHECK(add_dc(db, "w1", "write-after-loss", &err) == 1);
+    /* a write whose connection breaks under it is not sent again: the
+     * retry would succeed (the killer is done), so a row would show it */
+    json_t *row = vr_db_query_one(db, "SELECT pg_backend_pid() AS pid", DB_NOARGS, &err);
+    struct killer k = {c, json_integer_value(json_object_get(row, "pid"))};
+    json_decref(row);
+    pthread_t t;
+    pthread_create(&t, NULL, kill_later, &k);
+    CHECK(vr_db_exec(db, "INSERT INTO datacenters (id, name, description, created_at)"
+                     " SELECT ?, ?, '', 1 FROM pg_sleep(1)",
+                     DB_ARGS(DB_TEXT("w2"), DB_TEXT("write-cut")), &err) == -1);
+    CHECK(err.code == VR_ERR_UNAVAILABLE);
+    pthread_join(t, NULL);
+    vr_error_clear(&err);
+    CHECK(count_of(db, "SELECT count(*) AS n FROM datacenters WHERE name = ?", "write-cut") == 0);
     CHECK(vr_db_begin(db, &err) == 0);
     kill_backend(c, db);
     vr_error_clear(&err);
     CHECK(add_dc(db, "lost", "lost-in-tx", &err) == -1);
-    CHECK(err.code == VR_ERR_IO);
+    CHECK(err.code == VR_ERR_UNAVAILABLE);
     vr_error_clear(&err);
     CHECK(vr_db_commit(db, &err) == -1);
-    CHECK(err.code == VR_ERR_IO);
+    CHECK(err.code == VR_ERR_UNAVAILABLE);
     CHECK(count_of(db, "SELECT count(*) AS n FROM datacenters WHERE name = ?", "lost-in-tx") == 0);
     CHECK(vr_db_version(db) >= 1);
     vr_db_close(db);
+}
+
+/* An engine whose connection dropped while another engine claimed the
+ * database stops using it instead of writing alongside. */
+static void test_pg_claim_lost(PGconn *c, const char *spec)
+{
+    vr_db *a = NULL, *b = NULL;
+    vr_error err = {0};
+    CHECK(vr_db_open(spec, &a, &err) == 0 && vr_db_open(spec, &b, &err) == 0);
+    if (!a || !b)
+        return;
+    CHECK(vr_db_claim(a, &err) == 0);
+    kill_backend(c, a);
+    CHECK(vr_db_claim(b, &err) == 0);
+    CHECK(add_dc(a, "late", "late-writer", &err) == -1);
+    CHECK(err.code == VR_ERR_UNAVAILABLE);
+    vr_error_clear(&err);
+    CHECK(add_dc(a, "late2", "late-writer-2", &err) == -1);
+    CHECK_STR_CONTAINS(err.message, "another vireo-engine");
+    CHECK(count_of(b, "SELECT count(*) AS n FROM datacenters WHERE name LIKE ?", "late-writer%") == 0);
+    vr_db_close(a);
+    vr_db_close(b);
 }
 
 /* PostgreSQL-only syntax around placeholders, and the type mapping. */
@@ -510,6 +589,7 @@ static void run_postgres(const char *uri)
     run_suite(spec, "postgresql");
     test_pg_dialect(spec);
     test_pg_reconnect(c, spec);
+    test_pg_claim_lost(c, spec);
     free(spec);
     snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);
     CHECK(admin_exec(c, sql) == 0);
@@ -526,12 +606,12 @@ static void test_open_errors(void)
     vr_error_clear(&err);
     /* nothing listens on port 1; the password is not echoed */
     CHECK(vr_db_open("postgresql://vireo:s3cr3tpw@127.0.0.1:1/nodb", &db, &err) == -1);
-    CHECK(err.code == VR_ERR_IO);
+    CHECK(err.code == VR_ERR_UNAVAILABLE);
     CHECK_STR_CONTAINS(err.message, "cannot connect to PostgreSQL database 'nodb'");
     CHECK(!strstr(err.message, "s3cr3tpw"));
     vr_error_clear(&err);
     CHECK(vr_db_open("postgres://127.0.0.1:1/nodb?connect_timeout=2", &db, &err) == -1);
-    CHECK(err.code == VR_ERR_IO);
+    CHECK(err.code == VR_ERR_UNAVAILABLE);
 }
 
 int main(void)

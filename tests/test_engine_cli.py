@@ -66,12 +66,33 @@ def test_cli_end_to_end(ctx):
                 "--kernel", spec["boot"]["kernel"], "--initrd", spec["boot"]["initrd"],
                 "--cmdline", spec["boot"]["cmdline"], "--disk", spec["disks"][0]["path"] + ",ro",
                 "--nic", "user")
+        # update: PUT of what is given; usage errors stay local.
+        up = cli.json("vm", "update", "cli-vm", "--memory", "300", "--description", "resized")
+        assert (up["memory_mib"], up["description"], up["name"]) == (300, "resized", "cli-vm"), up
+        assert cli.json("vm", "show", "cli-vm")["memory_mib"] == 300
+        cli.run("vm", "update", "cli-vm", expect=2)                        # nothing to change
+        cli.run("vm", "update", "cli-vm", "--address", "x", expect=2)      # not a VM option
+        p = cli.run("vm", "update", "cli-vm", "--memory", "8", expect=1)   # the API says no
+        assert "400" in p.stderr
+        cli.run("cluster", "update", "cli-cl", "--cpu-type", "qemu64")
+        # events --follow prints new events as they are recorded, oldest first.
+        follow = subprocess.Popen([cli.bin, "events", "--follow", "--max", "1", "--json"],
+                                  stdout=subprocess.PIPE, text=True, env=cli.env)
         vm = cli.json("vm", "start", "cli-vm", "--wait")
         assert vm["status"] in ("poweringup", "up") and vm["host"], vm
         assert vm["nics"][0]["mac"].startswith("56:6f:")
         i = [h.name for h in ctx.hs.hosts].index(vm["host"])
         c = ctx.client(i)
         ctx.wait_console(c, vm["id"], "VIREO-GUEST-READY")
+        time.sleep(1.5)  # one more poll of the follower
+        follow.terminate()
+        out, _ = follow.communicate(timeout=10)
+        assert follow.returncode == 0, out
+        followed = [json.loads(line) for line in out.splitlines()]
+        ids = [e["id"] for e in followed]
+        assert ids == sorted(set(ids)), ids  # in order, none twice
+        assert any("scheduler placed VM 'cli-vm'" in e["message"] for e in followed), followed
+        assert any("started on host" in e["message"] for e in followed), followed
         assert "cli-vm" in cli.run("vm", "list").stdout
         cli.run("vm", "start", "cli-vm", expect=1)  # already running: 409
         cli.run("vm", "shutdown", "cli-vm")

@@ -3,6 +3,10 @@
  * 3 cannot reach the server. */
 #pragma once
 
+#include <stdbool.h>
+
+typedef struct vr_session vr_session;
+
 int vr_cli_agent(int argc, char **argv);
 
 /* `vireo login|logout|events|datacenter|cluster|host|vm|job ...` against
@@ -12,3 +16,7 @@ int vr_cli_engine(int argc, char **argv);
 /* `vireo login` / `vireo logout` (http_client.c). */
 int vr_cli_login(int argc, char **argv);
 int vr_cli_logout(int argc, char **argv);
+
+/* `vireo events --follow` (events_follow.c): print `backlog` recent events,
+ * then new ones as they come, until SIGINT/SIGTERM or an error. */
+int vr_events_follow(const vr_session *s, const char *search, long backlog, bool json);

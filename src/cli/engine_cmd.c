@@ -86,7 +86,7 @@ static const kind *find_kind(const char *name)
 }
 
 /* Options shared by all verbs; each verb accepts a subset (a bit mask). */
-enum { O_SEARCH, O_JSON, O_MAX, O_PAGE, O_WAIT, O_TIMEOUT, O_NAME, O_HELP, O_CREATE };
+enum { O_SEARCH, O_JSON, O_MAX, O_PAGE, O_WAIT, O_TIMEOUT, O_NAME, O_FOLLOW, O_HELP, O_CREATE };
 #define BIT(o) (1u << (o))
 static const char *const create_names[] = {"description", "datacenter", "cpu-type", "virt-mode", "address",
                                            "port", "cluster", "memory", "vcpus", "max-vcpus", "max-memory",
@@ -95,7 +95,7 @@ static const char *const create_names[] = {"description", "datacenter", "cpu-typ
 typedef struct args {
     const char *search, *name, *pos[2];
     long max, page, timeout;
-    bool json, wait;
+    bool json, wait, follow;
     unsigned seen;
     int ncreate, npos;
     const char *copt[64], *cval[64]; /* create options in command-line order */
@@ -122,8 +122,9 @@ static int bad_value(const char *opt, const char *val)
  * `npos` operands. Returns 0, -1 for --help, or 2 after a message. */
 static int parse(int argc, char **argv, int first, unsigned allowed, int npos, args *a)
 {
-    static const char *const common[] = {"search", "json", "max", "page", "wait", "timeout", "name", "help"};
-    static const int has_arg[] = {1, 0, 1, 1, 0, 1, 1, 0};
+    static const char *const common[] = {"search", "json", "max", "page", "wait", "timeout", "name",
+                                         "follow", "help"};
+    static const int has_arg[] = {1, 0, 1, 1, 0, 1, 1, 0, 0};
     struct option opts[N(common) + N(create_names) + 1];
     memset(opts, 0, sizeof(opts));
     for (size_t i = 0; i < N(common); i++)
@@ -162,6 +163,7 @@ static int parse(int argc, char **argv, int first, unsigned allowed, int npos, a
         case O_WAIT: a->wait = true; break;
         case O_TIMEOUT: if (!parse_long(optarg, 1, 86400, &a->timeout)) return bad_value("timeout", optarg); break;
         case O_NAME: a->name = optarg; break;
+        case O_FOLLOW: a->follow = true; break;
         }
         continue;
     not_here:
@@ -187,7 +189,8 @@ static void kind_usage(FILE *f, const kind *k)
         for (const create_opt *o = k->create; o->opt; o++)
             fprintf(f, o->required ? " --%s %s" : " [--%s %s]%s", o->opt, o->meta,
                     strchr("dn", o->type) ? "..." : "");
-        fprintf(f, " [--json]\n       vireo %s delete NAME-or-ID\n", k->name);
+        fprintf(f, " [--json]\n       vireo %s update NAME-or-ID [--name NEW] [any create option...] [--json]\n"
+                   "       vireo %s delete NAME-or-ID\n", k->name, k->name);
     }
     for (const char *const *act = k->actions; *act; act++)
         fprintf(f, act == k->actions ? "       vireo %s %s" : "%.0s|%s", k->name, *act);
@@ -414,19 +417,26 @@ static const create_opt *create_def(const kind *k, const char *opt)
     return NULL;
 }
 
-/* Usage checks of `KIND create` that need no server. */
-static int create_check(const kind *k, const args *a)
+/* Usage checks of `KIND create|update` that need no server. An update
+ * takes any create option (the server refuses what cannot change). */
+static int create_check(const kind *k, const char *verb, const args *a)
 {
-    if (!a->name) {
+    bool update = !strcmp(verb, "update");
+    if (!a->name && !update) {
         fprintf(stderr, "vireo: %s create needs --name NAME\n", k->name);
+        return 2;
+    }
+    if (update && !a->name && !a->ncreate) {
+        fprintf(stderr, "vireo: %s update needs something to change (--name or an option of create)\n",
+                k->name);
         return 2;
     }
     for (int i = 0; i < a->ncreate; i++)
         if (!create_def(k, a->copt[i])) {
-            fprintf(stderr, "vireo: --%s does not apply to '%s create'\n", a->copt[i], k->name);
+            fprintf(stderr, "vireo: --%s does not apply to '%s %s'\n", a->copt[i], k->name, verb);
             return 2;
         }
-    for (const create_opt *o = k->create; o->opt; o++) {
+    for (const create_opt *o = k->create; o->opt && !update; o++) {
         bool given = false;
         for (int i = 0; i < a->ncreate; i++)
             given |= !strcmp(a->copt[i], o->opt);
@@ -444,7 +454,7 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
 {
     *out = NULL;
     json_t *body = json_object();
-    int rc = json_object_set_new(body, "name", json_string(a->name)) ? bad_value("name", a->name) : 0;
+    int rc = a->name && json_object_set_new(body, "name", json_string(a->name)) ? bad_value("name", a->name) : 0;
     for (int i = 0; i < a->ncreate && !rc; i++) {
         const create_opt *o = create_def(k, a->copt[i]);
         const char *v = a->cval[i];
@@ -517,11 +527,11 @@ static int kind_cmd(const kind *k, int argc, char **argv)
     bool is_action = vr_str_in(verb, k->actions);
     unsigned allowed = !strcmp(verb, "list")     ? BIT(O_SEARCH) | BIT(O_JSON) | BIT(O_MAX) | BIT(O_PAGE)
                        : !strcmp(verb, "show")   ? BIT(O_JSON)
-                       : !strcmp(verb, "create") ? BIT(O_NAME) | BIT(O_JSON) | BIT(O_CREATE)
+                       : !strcmp(verb, "create") || !strcmp(verb, "update") ? BIT(O_NAME) | BIT(O_JSON) | BIT(O_CREATE)
                        : !strcmp(verb, "delete") ? 0
                        : is_action              ? BIT(O_WAIT) | BIT(O_TIMEOUT) | BIT(O_JSON)
                                                 : ~0u;
-    if (allowed == ~0u || (!k->create && (!strcmp(verb, "create") || !strcmp(verb, "delete")))) {
+    if (allowed == ~0u || (!k->create && vr_str_in(verb, (const char *const[]){"create", "update", "delete", NULL}))) {
         if (*verb)
             fprintf(stderr, "vireo: %s has no command '%s'\n", k->name, verb);
         kind_usage(stderr, k);
@@ -530,8 +540,8 @@ static int kind_cmd(const kind *k, int argc, char **argv)
     args a;
     int npos = strcmp(verb, "list") && strcmp(verb, "create");
     int rc = parse(argc, argv, 2, allowed, npos, &a);
-    if (rc == 0 && !strcmp(verb, "create"))
-        rc = create_check(k, &a);
+    if (rc == 0 && (!strcmp(verb, "create") || !strcmp(verb, "update")))
+        rc = create_check(k, verb, &a);
     if (rc < 0)
         kind_usage(stdout, k);
     else if (rc)
@@ -551,6 +561,11 @@ static int kind_cmd(const kind *k, int argc, char **argv)
             print_entity(&r, a.json);
     } else if (!strcmp(verb, "delete")) {
         rc = on_entity(&s, k, a.pos[0], "DELETE", NULL, NULL, &r, &id);
+    } else if (!strcmp(verb, "update")) {
+        /* PUT: members given replace the stored ones (--disk/--nic: the whole list). */
+        if ((rc = create_body(&s, k, &a, &body)) == 0 &&
+            (rc = on_entity(&s, k, a.pos[0], "PUT", NULL, body, &r, &id)) == 0)
+            print_entity(&r, a.json);
     } else if (!strcmp(verb, "create")) {
         char path[64];
         snprintf(path, sizeof(path), "/api/%s", k->coll);
@@ -570,14 +585,20 @@ static int events_cmd(int argc, char **argv)
 {
     static const kind events = {"event", "events", event_cols, N(event_cols), NULL, no_actions, NULL, NULL, NULL};
     args a;
-    int rc = parse(argc, argv, 1, BIT(O_SEARCH) | BIT(O_JSON) | BIT(O_MAX) | BIT(O_PAGE), 0, &a);
+    int rc = parse(argc, argv, 1, BIT(O_SEARCH) | BIT(O_JSON) | BIT(O_MAX) | BIT(O_PAGE) | BIT(O_FOLLOW), 0, &a);
+    if (rc == 0 && a.follow && a.page > 0) {
+        fprintf(stderr, "vireo: --follow and --page do not go together\n");
+        rc = 2;
+    }
     if (rc) {
-        fprintf(rc < 0 ? stdout : stderr, "usage: vireo events [--max N] [--page N] [--search EXPR] [--json]\n");
+        fprintf(rc < 0 ? stdout : stderr,
+                "usage: vireo events [--max N] [--page N] [--search EXPR] [--json]\n"
+                "       vireo events --follow [--max N] [--search EXPR] [--json]\n");
         return rc < 0 ? 0 : rc;
     }
     vr_session s;
     if ((rc = vr_session_load(&s, 0)) == 0)
-        rc = do_list(&s, &events, &a);
+        rc = a.follow ? vr_events_follow(&s, a.search, a.max, a.json) : do_list(&s, &events, &a);
     vr_session_clear(&s);
     return rc;
 }

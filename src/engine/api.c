@@ -1,6 +1,7 @@
 #include "api.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,16 +138,28 @@ void api_list_ordered(vr_engine *e, vr_http_req *req, vr_http_resp *resp, const 
                 return;
             }
             char *v = values[nargs];
-            if (f->glob)
-                glob_to_like(eq + 1, v, sizeof(values[0]));
-            else
-                snprintf(v, sizeof(values[0]), "%s", eq + 1);
-            if (f->lower)
-                for (char *p = v; *p; p++)
-                    *p = (char)tolower((unsigned char)*p);
+            if (f->integer) {
+                char *end;
+                errno = 0;
+                long long n = strtoll(eq + 1, &end, 10);
+                if (errno || end == eq + 1 || *end) {
+                    vr_http_fault(resp, 400, "Bad Request", "search field '%s' takes an integer", f->key);
+                    free(copy);
+                    return;
+                }
+                args[nargs] = DB_INT(n);
+            } else {
+                if (f->glob)
+                    glob_to_like(eq + 1, v, sizeof(values[0]));
+                else
+                    snprintf(v, sizeof(values[0]), "%s", eq + 1);
+                if (f->lower)
+                    for (char *p = v; *p; p++)
+                        *p = (char)tolower((unsigned char)*p);
+                args[nargs] = DB_TEXT(v);
+            }
             size_t used = strlen(sql);
             snprintf(sql + used, sizeof(sql) - used, "%s(%s)", nargs ? " AND " : " WHERE ", f->expr);
-            args[nargs] = DB_TEXT(v);
             nargs++;
             if (!and)
                 break;

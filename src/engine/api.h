@@ -13,6 +13,7 @@ typedef struct api_field {
     const char *expr; /* e.g. "name LIKE ? ESCAPE '\\'" */
     bool glob;        /* translate * into % (and escape % _ \) */
     bool lower;       /* compare lowercased */
+    bool integer;     /* the value must be an integer (bound as one) */
 } api_field;
 
 /* Parse the body as a JSON object with only the allowed members. Returns a

@@ -6,17 +6,18 @@
 #include "api.h"
 
 static const api_field event_fields[] = {
-    {"severity", "severity = ?", false, true},
-    {"user", "user_name = ?", false, false},
-    {"object_type", "object_type = ?", false, true},
-    {"object_id", "object_id = ?", false, true},
-    {"message", "lower(message) LIKE ? ESCAPE '\\'", true, true},
-    {NULL, NULL, false, false}};
+    {"severity", "severity = ?", false, true, false},
+    {"user", "user_name = ?", false, false, false},
+    {"object_type", "object_type = ?", false, true, false},
+    {"object_id", "object_id = ?", false, true, false},
+    {"message", "lower(message) LIKE ? ESCAPE '\\'", true, true, false},
+    {"after", "id > ?", false, false, true}, /* for followers: events newer than one seen */
+    {NULL, NULL, false, false, false}};
 static const api_field job_fields[] = {
-    {"status", "status = ?", false, true},
-    {"action", "action = ?", false, true},
-    {"object_id", "object_id = ?", false, true},
-    {NULL, NULL, false, false}};
+    {"status", "status = ?", false, true, false},
+    {"action", "action = ?", false, true, false},
+    {"object_id", "object_id = ?", false, true, false},
+    {NULL, NULL, false, false, false}};
 
 /* Events have no URL of their own; they list newest first. */
 void api_events(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id, const char *action)

@@ -14,10 +14,10 @@
 
 static const char *const host_keys[] = {"name", "description", "cluster_id", "address", "port", NULL};
 static const api_field host_fields[] = {
-    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true},
-    {"status", "status = ?", false, true},
-    {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true},
-    {NULL, NULL, false, false}};
+    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true, false},
+    {"status", "status = ?", false, true, false},
+    {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true, false},
+    {NULL, NULL, false, false, false}};
 
 static json_t *get_host(vr_engine *e, vr_http_resp *resp, const char *id)
 {

@@ -12,11 +12,11 @@ static const char *const cl_keys[] = {"name", "description", "datacenter_id", "c
 #define CL_SELECT "SELECT id, name, description, datacenter_id, cpu_type, virt_mode, created_at FROM clusters"
 
 static const api_field name_fields[] = {
-    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true}, {NULL, NULL, false, false}};
+    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true, false}, {NULL, NULL, false, false, false}};
 static const api_field cl_fields[] = {
-    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true},
-    {"datacenter", "datacenter_id IN (SELECT id FROM datacenters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true},
-    {NULL, NULL, false, false}};
+    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true, false},
+    {"datacenter", "datacenter_id IN (SELECT id FROM datacenters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true, false},
+    {NULL, NULL, false, false, false}};
 
 /* A cluster links to its data center. */
 static void cluster_present(vr_engine *e, json_t *row)

@@ -20,11 +20,11 @@ static const char *const vm_keys[] = {"name", "description", "cluster_id", "memo
                                       "max_vcpus", "max_memory_mib", "boot", "disks", "nics",
                                       "serial_console", "vnc", NULL};
 static const api_field vm_fields[] = {
-    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true},
-    {"status", "status = ?", false, true},
-    {"host", "host_id IN (SELECT id FROM hosts WHERE lower(name) LIKE ? ESCAPE '\\')", true, true},
-    {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true},
-    {NULL, NULL, false, false}};
+    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true, false},
+    {"status", "status = ?", false, true, false},
+    {"host", "host_id IN (SELECT id FROM hosts WHERE lower(name) LIKE ? ESCAPE '\\')", true, true, false},
+    {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true, false},
+    {NULL, NULL, false, false, false}};
 
 /* The MAC pool: 56:6f:xx:xx:xx:xx, unique across the engine (table macs). */
 static int allocate_mac(vr_engine *e, const char *vm_id, char mac[18], vr_error *err)

@@ -89,6 +89,9 @@ def main():
                     report(name, ok, time.monotonic() - t0, detail)
         problems = ctx.sanitizer_reports()
         report("agent logs free of sanitizer reports", not problems, 0, problems)
+        from harness.engine import sanitizer_reports_of_all
+        problems = sanitizer_reports_of_all()
+        report("engine logs free of sanitizer reports", not problems, 0, problems)
     finally:
         ctx.close()
     if failures:

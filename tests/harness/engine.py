@@ -104,6 +104,22 @@ def pg_database_for(state_dir):
     return base.rsplit("/", 1)[0] + "/" + name
 
 
+# Every engine started in this process, so the runner can check the logs of
+# those whose test failed (a passing test's engine is checked at close).
+ALL_ENGINES = []
+
+
+def sanitizer_reports_of_all():
+    """Sanitizer findings in the logs of engines whose state was kept."""
+    found = []
+    for eng in ALL_ENGINES:
+        if os.path.exists(eng.log_path):
+            rep = eng.sanitizer_report()
+            if rep:
+                found.append(f"{eng.log_path}:\n{rep}")
+    return found
+
+
 class Engine:
     def __init__(self, ctx=None, *, binary=None, pki_dir=None, state_dir=None, poll_ms=500,
                  grace_s=4, token_ttl_s=None, agent_timeout_s=5, admin_password=ADMIN_PASSWORD,
@@ -141,6 +157,7 @@ class Engine:
         # The database backend of this test pass (tests/run.py runs the
         # engine tests once per backend). PostgreSQL: one database per
         # state directory, so a restart on the same state finds its data.
+        ALL_ENGINES.append(self)
         self.database = None
         if ctx is not None and getattr(ctx, "engine_db", "sqlite") == "postgresql":
             self.database = pg_database_for(self.state_dir)

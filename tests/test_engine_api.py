@@ -903,6 +903,36 @@ def test_restart_keeps_everything(ctx):
         assert state() == before
 
 
+def test_mac_pool_range(ctx):
+    """MACs come from the configured range only; a used-up pool is a 422 that
+    stores nothing; deleting a VM gives its MACs back; a bad range is refused."""
+    pool = ["52:54:00:aa:00:0%d" % i for i in range(4)]
+    with Engine(ctx, extra_args=["--mac-pool", f"{pool[0]}-{pool[-1]}"]) as eng:
+        dc = eng.create_dc("dc1")
+        cl = eng.create_cluster("cl1", dc["id"])
+        a = eng.create_vm("a", cl["id"], nics=[{}, {}, {}])
+        got = [n["mac"] for n in a["nics"]]
+        assert len(set(got)) == 3 and set(got) <= set(pool), got
+        r = eng.request("POST", "/api/vms", {"name": "b", "cluster_id": cl["id"], "memory_mib": 256,
+                                             "nics": [{}, {}]})
+        assert r.status == 422 and "MAC pool" in r.body["fault"]["detail"], r
+        assert [v["name"] for v in eng.get("/api/vms")["vms"]] == ["a"]
+        c = eng.create_vm("c", cl["id"], nics=[{}])  # the last one
+        assert c["nics"][0]["mac"] == (set(pool) - set(got)).pop(), c
+        eng.call("DELETE", a["href"], expect=204)
+        b = eng.create_vm("b", cl["id"], nics=[{}, {}])
+        assert set(n["mac"] for n in b["nics"]) <= set(got), b
+    for bad in ("56:6f:00:00:00:09-56:6f:00:00:00:01", "01:00:5e:00:00:00-01:00:5e:00:00:ff",
+                "56:6f:00:00:00:00", "56:6f:00:00:00:00-57:6f:00:00:00:00"):
+        eng = Engine(ctx, extra_args=["--mac-pool", bad], login=False)
+        try:
+            eng.start(wait=False)
+            assert eng.wait_exit(10) == 2, bad
+            assert "MAC pool" in eng.log_text(), eng.log_tail(5)
+        finally:
+            eng.close(ok=False)
+
+
 def test_second_engine_on_same_database_refused(ctx):
     """The same with separate state directories pointing at one database
     (SQLite file or PostgreSQL database): the database itself is claimed."""

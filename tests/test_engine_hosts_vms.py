@@ -50,6 +50,12 @@ def start_and_wait_up(eng, vm_id, timeout=60):
     assert r.headers.get("location") == r.body["job"]["href"], r
     job = eng.wait_job(r.body["job"]["id"], timeout=timeout)
     assert job["status"] == "finished", f"start job: {job}\n{eng.log_tail(40)}"
+    # The job shows its steps, all done, in order.
+    steps = job["steps"]
+    assert job["description"].startswith("Start VM '"), job
+    assert [s["status"] for s in steps] == ["finished"] * len(steps) and steps, job
+    assert steps[0]["description"] == "scheduling", job
+    assert all(s["started_at"] <= s["ended_at"] for s in steps), job
     vm = eng.wait_status("vms", vm_id, "up", timeout=timeout)
     assert vm["host_id"] and vm["host"], vm
     return vm, job
@@ -303,6 +309,7 @@ def test_scheduler_filters(ctx):
         j = eng.wait_job(r.body["job"]["id"], timeout=30)
         assert j["status"] == "failed" and "no host can run it" in j["detail"], j
         assert "2 candidate(s)" in j["detail"], j
+        assert [(s["description"], s["status"]) for s in j["steps"]] == [("scheduling", "failed")], j
         got = eng.wait_status("vms", big["id"], "down", timeout=10)
         assert got["host_id"] is None, got
         assert not any(agent_copies(ctx, big["id"]).values())

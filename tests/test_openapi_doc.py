@@ -66,9 +66,12 @@ EVENT = {"id": 29, "time": T0 + 1, "severity": "normal", "user": "", "object_typ
          "object_id": HOST_ID, "message": "host 'h0' is up"}
 EVENT_USER = {"id": 3, "time": T0, "severity": "warning", "user": "bob", "object_type": "user",
               "object_id": "", "message": "failed login for 'bob'"}
-JOB = {"id": JOB_ID, "action": "start", "object_type": "vm", "object_id": VM_ID, "status": "finished",
-       "detail": "", "user": "admin@internal", "created_at": T0, "updated_at": T0 + 1,
-       "href": f"/api/jobs/{JOB_ID}"}
+JOB = {"id": JOB_ID, "action": "start", "description": "Start VM 'web1'", "object_type": "vm",
+       "object_id": VM_ID, "status": "finished", "detail": "", "user": "admin@internal",
+       "steps": [{"description": "scheduling", "status": "finished", "started_at": T0, "ended_at": T0},
+                 {"description": "starting on host", "status": "finished", "started_at": T0,
+                  "ended_at": T0 + 1}],
+       "created_at": T0, "updated_at": T0 + 1, "href": f"/api/jobs/{JOB_ID}"}
 JOB_REF = {"job": {"id": JOB_ID, "href": f"/api/jobs/{JOB_ID}"}}
 TOKEN = {"access_token": "0123456789abcdef" * 4, "token_type": "bearer", "expires_in": 3600}
 ROOT = {"product": "vireo", "collections": ["datacenters", "clusters", "hosts", "vms", "events", "jobs"]}

@@ -34,8 +34,8 @@ void api_jobs(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *id, 
 {
     if (strcmp(r->method, "GET") || action)
         return (void)vr_http_fault(resp, 405, "Method Not Allowed", "jobs are read with GET");
-    const char *sql = "SELECT id, action, object_type, object_id, status, detail, user_name AS user,"
-                      " created_at, updated_at FROM jobs";
+    const char *sql = "SELECT id, action, description, object_type, object_id, status, detail,"
+                      " steps_json, user_name AS user, created_at, updated_at FROM jobs";
     if (!id)
         return api_list_ordered(e, r, resp, "jobs", sql, job_fields, NULL, "created_at DESC, id", true);
     vr_error err = {0};

@@ -2,12 +2,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "agentcall.h"
 #include "api.h"
 #include "devspec.h"
 #include "jsonx.h"
+#include "macpool.h"
 #include "vmstart.h"
 
 #define VM_SELECT                                                                              \
@@ -25,26 +25,6 @@ static const api_field vm_fields[] = {
     {"host", "host_id IN (SELECT id FROM hosts WHERE lower(name) LIKE ? ESCAPE '\\')", true, true, false},
     {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true, false},
     {NULL, NULL, false, false, false}};
-
-/* The MAC pool: 56:6f:xx:xx:xx:xx, unique across the engine (table macs). */
-static int allocate_mac(vr_engine *e, const char *vm_id, char mac[18], vr_error *err)
-{
-    for (int attempt = 0; attempt < 32; attempt++) {
-        unsigned char b[4];
-        if (getrandom(b, sizeof(b), 0) != sizeof(b))
-            return vr_error_set(err, VR_ERR_INTERNAL, "no randomness for a MAC");
-        snprintf(mac, 18, "56:6f:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3]);
-        vr_error e2 = {0};
-        if (vr_db_exec(e->db, "INSERT INTO macs (mac, vm_id) VALUES (?, ?)",
-                       DB_ARGS(DB_TEXT(mac), DB_TEXT(vm_id)), &e2) == 1)
-            return 0;
-        if (e2.code != VR_ERR_CONFLICT) {
-            *err = e2;
-            return -1;
-        }
-    }
-    return vr_error_set(err, VR_ERR_LIMIT, "the MAC pool is exhausted");
-}
 
 /* Validate the hardware members of a VM body into an agent-style spec
  * fragment (new reference) or answer 400. Values go through the same
@@ -210,7 +190,7 @@ static void create_vm(vr_engine *e, vr_http_req *r, vr_http_resp *resp)
     json_t *nic;
     json_array_foreach(json_object_get(spec, "nics"), i, nic) {
         char mac[18];
-        if (rc >= 0 && (rc = allocate_mac(e, id, mac, &err)) == 0)
+        if (rc >= 0 && (rc = vr_macpool_allocate(e, id, mac, &err)) == 0)
             json_object_set_new(nic, "mac", json_string(mac));
     }
     stext = json_dumps(spec, JSON_COMPACT);
@@ -304,7 +284,7 @@ static void update_vm(vr_engine *e, vr_http_req *r, vr_http_resp *resp, json_t *
         char fresh[18];
         if (mac)
             json_object_set_new(n, "mac", json_string(mac));
-        else if (rc == 0 && (rc = allocate_mac(e, id, fresh, &err)) == 0)
+        else if (rc == 0 && (rc = vr_macpool_allocate(e, id, fresh, &err)) == 0)
             json_object_set_new(n, "mac", json_string(fresh));
     }
     for (size_t k = json_array_size(json_object_get(spec, "nics")); rc == 0 && k < json_array_size(old_nics); k++)

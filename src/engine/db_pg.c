@@ -77,6 +77,9 @@ static const char *const migrations[] = {
     /* 3: per-host committed memory and starting vCPUs (see db_sqlite.c) */
     "ALTER TABLE hosts ADD COLUMN committed_mib BIGINT NOT NULL DEFAULT 0,"
     " ADD COLUMN pending_vcpus BIGINT NOT NULL DEFAULT 0;",
+    /* 4: job descriptions and steps (see db_sqlite.c) */
+    "ALTER TABLE jobs ADD COLUMN description " T " NOT NULL DEFAULT '',"
+    " ADD COLUMN steps_json " T " NOT NULL DEFAULT '[]';",
 };
 
 /* Length of msg without the trailing newline libpq puts on messages. */

@@ -60,6 +60,9 @@ static const char *const migrations[] = {
      * raised at placement, recomputed from the VMs by every poll */
     "ALTER TABLE hosts ADD COLUMN committed_mib INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE hosts ADD COLUMN pending_vcpus INTEGER NOT NULL DEFAULT 0;",
+    /* 4: jobs say what they do and show their steps */
+    "ALTER TABLE jobs ADD COLUMN description TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE jobs ADD COLUMN steps_json TEXT NOT NULL DEFAULT '[]';",
 };
 
 static int sql_error(vr_db *db, vr_error *err, const char *what)

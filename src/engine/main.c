@@ -16,6 +16,7 @@
 #include "hostmon.h"
 #include "hostview.h"
 #include "log.h"
+#include "macpool.h"
 #include "vmstart.h"
 
 static volatile sig_atomic_t stop;
@@ -38,6 +39,8 @@ static void usage(FILE *f)
             "  --grace-s N               Connecting -> NonResponsive after N s (default 30)\n"
             "  --token-ttl-s N           bearer token lifetime (default 3600)\n"
             "  --agent-timeout-s N       one agent call (default 10)\n"
+            "  --mac-pool FIRST-LAST     NIC addresses to hand out\n"
+            "                            (default " VR_MACPOOL_DEFAULT ")\n"
             "  --debug\n");
 }
 
@@ -49,11 +52,12 @@ int main(int argc, char **argv)
         {"https-key", required_argument, 0, 'k'},   {"admin-password-file", required_argument, 0, 'a'},
         {"poll-ms", required_argument, 0, 'P'},     {"grace-s", required_argument, 0, 'g'},
         {"token-ttl-s", required_argument, 0, 't'}, {"agent-timeout-s", required_argument, 0, 'T'},
-        {"database", required_argument, 0, 'd'},
+        {"database", required_argument, 0, 'd'},   {"mac-pool", required_argument, 0, 'm'},
         {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
     const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
+    const char *macpool = VR_MACPOOL_DEFAULT;
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -68,6 +72,7 @@ int main(int argc, char **argv)
         case 'g': e.grace_s = atoi(optarg); break;
         case 't': e.token_ttl_s = atoi(optarg); break;
         case 'T': e.agent_timeout_s = atoi(optarg); break;
+        case 'm': macpool = optarg; break;
         case 'd': dbspec = optarg; break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;
@@ -80,6 +85,14 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    vr_error perr = {0};
+    uint64_t mfirst, mlast;
+    if (vr_macpool_parse(macpool, &mfirst, &mlast, &perr) < 0) {
+        VR_ERROR("%s", perr.message);
+        return 2;
+    }
+    e.mac_first = mfirst;
+    e.mac_last = mlast;
     char addr[64], ca[1024], cert[1024], key[1024], dbpath[1024];
     snprintf(addr, sizeof(addr), "%.*s", (int)(colon - listen), listen);
     snprintf(ca, sizeof(ca), "%s/ca.crt", pki);

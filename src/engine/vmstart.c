@@ -8,10 +8,39 @@
 #include "log.h"
 #include "scheduler.h"
 
+/* Set a job's status and detail and keep its steps: a new detail while
+ * running starts a step (closing the previous one); the final status
+ * closes the last step as finished or failed. Only the job's own thread
+ * writes its row, so read-modify-write is safe. */
 static void job_update(vr_engine *e, const char *job_id, const char *status, const char *detail)
 {
-    vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
-               DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_INT(vr_now()), DB_TEXT(job_id)), NULL);
+    json_t *row = vr_db_query_one(e->db, "SELECT steps_json FROM jobs WHERE id = ?",
+                                  DB_ARGS(DB_TEXT(job_id)), NULL);
+    json_t *steps = json_incref(json_object_get(row, "steps"));
+    json_decref(row);
+    if (!json_is_array(steps)) {
+        json_decref(steps);
+        steps = json_array();
+    }
+    long long now = vr_now();
+    bool final = strcmp(status, "running") && strcmp(status, "pending");
+    json_t *last = json_array_get(steps, json_array_size(steps) - 1);
+    const char *last_desc = json_string_value(json_object_get(last, "description")) ?: "";
+    bool last_open = last && !strcmp(json_string_value(json_object_get(last, "status")) ?: "", "running");
+    if (last_open && (final || (*detail && strcmp(last_desc, detail)))) {
+        json_object_set_new(last, "status", json_string(final && !strcmp(status, "failed") ? "failed"
+                                                                                          : "finished"));
+        json_object_set_new(last, "ended_at", json_integer(now));
+    }
+    if (!final && *detail && (!last || strcmp(last_desc, detail)))
+        json_array_append_new(steps, json_pack("{s:s, s:s, s:I, s:n}", "description", detail, "status",
+                                               "running", "started_at", (json_int_t)now, "ended_at"));
+    char *text = json_dumps(steps, JSON_COMPACT);
+    vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, steps_json = ?, updated_at = ? WHERE id = ?",
+               DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_TEXT(text ? text : "[]"), DB_INT(now),
+                       DB_TEXT(job_id)), NULL);
+    free(text);
+    json_decref(steps);
 }
 
 /* Copy a stored address onto the spec device that matches it. */
@@ -232,6 +261,8 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
         vr_db_rollback(e->db);
         return -1;
     }
+    char desc[160];
+    snprintf(desc, sizeof(desc), "Start VM '%s'", json_string_value(json_object_get(vm, "name")));
     json_decref(vm);
     /* Status and job are written together: an accepted start is never lost. */
     /* The status condition in the UPDATE itself makes this atomic on
@@ -242,9 +273,9 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
         vr_error_set(err, VR_ERR_BAD_STATE, "VM %s is no longer down", vm_id);
     if (changed <= 0 ||
         vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name,"
-                   " created_at, updated_at) VALUES (?, 'start', 'vm', ?, 'pending', ?, ?, ?)",
-                   DB_ARGS(DB_TEXT(job_id), DB_TEXT(vm_id), DB_TEXT(user), DB_INT(vr_now()),
-                           DB_INT(vr_now())), err) < 0) {
+                   " description, created_at, updated_at) VALUES (?, 'start', 'vm', ?, 'pending', ?, ?, ?, ?)",
+                   DB_ARGS(DB_TEXT(job_id), DB_TEXT(vm_id), DB_TEXT(user), DB_TEXT(desc),
+                           DB_INT(vr_now()), DB_INT(vr_now())), err) < 0) {
         vr_db_rollback(e->db);
         return -1;
     }

@@ -933,6 +933,23 @@ def test_mac_pool_range(ctx):
             eng.close(ok=False)
 
 
+def _second_engine_refused(eng, second, where):
+    """Start `second` next to `eng`: it must exit non-zero and `eng` keep serving."""
+    try:
+        second.start(wait=False)
+        try:
+            rc = second.wait_exit(10)
+        except subprocess.TimeoutExpired:
+            rc = None
+        assert rc is not None and rc != 0, \
+            f"a second engine runs on {where} next to the first:\n{second.log_tail(10)}"
+        assert "another vireo-engine" in second.log_text(), second.log_tail(10)
+    finally:
+        second.close(ok=False)
+    assert eng.request("GET", "/api").status == 200
+    assert [d["name"] for d in eng.get("/api/datacenters")["datacenters"]] == ["dc1"]
+
+
 def test_second_engine_on_same_database_refused(ctx):
     """The same with separate state directories pointing at one database
     (SQLite file or PostgreSQL database): the database itself is claimed."""
@@ -940,19 +957,7 @@ def test_second_engine_on_same_database_refused(ctx):
         eng.create_dc("dc1")
         second = Engine(ctx, password_file=None, login=False)
         second.database = eng.database or os.path.join(eng.state_dir, "engine.db")
-        try:
-            second.start(wait=False)
-            try:
-                rc = second.wait_exit(10)
-            except subprocess.TimeoutExpired:
-                rc = None
-            assert rc is not None and rc != 0, \
-                f"a second engine runs on the first one's database:\n{second.log_tail(10)}"
-            assert "another vireo-engine uses" in second.log_text(), second.log_tail(10)
-        finally:
-            second.close(ok=False)
-        assert eng.request("GET", "/api").status == 200
-        assert [d["name"] for d in eng.get("/api/datacenters")["datacenters"]] == ["dc1"]
+        _second_engine_refused(eng, second, "the first one's database")
 
 
 def test_second_engine_on_same_state_dir_refused(ctx):
@@ -962,14 +967,4 @@ def test_second_engine_on_same_state_dir_refused(ctx):
     with Engine(ctx) as eng:
         eng.create_dc("dc1")
         second = Engine(ctx, state_dir=eng.state_dir, password_file=None, login=False)
-        try:
-            second.start(wait=False)
-            try:
-                rc = second.wait_exit(10)
-            except subprocess.TimeoutExpired:
-                rc = None
-            assert rc is not None and rc != 0, \
-                f"a second engine runs on {eng.state_dir} next to the first:\n{second.log_tail(10)}"
-        finally:
-            second.close(ok=False)
-        assert eng.request("GET", "/api").status == 200
+        _second_engine_refused(eng, second, eng.state_dir)

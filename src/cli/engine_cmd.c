@@ -306,16 +306,8 @@ static void fill_link_names(const vr_session *s, const kind *k, json_t *rows)
 
 static int do_list(const vr_session *s, const kind *k, const args *a)
 {
-    char *esc = a->search ? vr_http_escape(a->search) : NULL, *path = NULL;
-    if (asprintf(&path, "/api/%s?max=%ld&page=%ld%s%s", k->coll, a->max > 0 ? a->max : 100,
-                 a->page > 0 ? a->page : 1, esc ? "&search=" : "", esc ? esc : "") < 0) {
-        free(esc);
-        return 3;
-    }
-    free(esc);
     vr_response r;
-    int rc = vr_http(s, "GET", path, NULL, 0, &r);
-    free(path);
+    int rc = vr_http_list(s, k->coll, a->search, a->max > 0 ? a->max : 100, a->page > 0 ? a->page : 1, &r);
     json_t *rows = json_object_get(r.json, k->coll);
     if (rc == 0 && !json_is_array(rows)) {
         fprintf(stderr, "vireo: the answer has no '%s' list\n", k->coll);

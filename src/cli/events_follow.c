@@ -41,21 +41,20 @@ static void print_event(json_t *ev, bool json)
 /* One GET; prints what is new and advances *last. Returns vr_http's code. */
 static int poll_once(const vr_session *s, const char *search, long max, long long *last, bool json)
 {
-    char clause[1100], *esc = NULL, *path = NULL;
+    char clause[1100];
     if (*last >= 0)
         snprintf(clause, sizeof(clause), "after=%lld%s%s", *last, search ? " and " : "", search ? search : "");
     else
         snprintf(clause, sizeof(clause), "%s", search ? search : "");
-    if (!(esc = vr_http_escape(clause)) ||
-        asprintf(&path, "/api/events?max=%ld%s%s", max, *clause ? "&search=" : "", esc) < 0) {
-        free(esc);
-        return 3;
-    }
-    free(esc);
     vr_response r;
-    int rc = vr_http(s, "GET", path, NULL, 0, &r);
-    free(path);
+    int rc = vr_http_list(s, "events", clause, max, 1, &r);
     json_t *rows = json_object_get(r.json, "events");
+    /* The server pages newest first: more new events than one page holds
+     * means the oldest of them cannot be shown in order. Say so. */
+    json_int_t total = json_integer_value(json_object_get(r.json, "total"));
+    if (rc == 0 && *last >= 0 && total > (json_int_t)json_array_size(rows))
+        fprintf(stderr, "vireo: %lld events came faster than they could be followed; "
+                "'vireo events' lists them\n", (long long)(total - (json_int_t)json_array_size(rows)));
     /* Newest first from the server: print from the end. */
     for (size_t i = json_array_size(rows); rc == 0 && i-- > 0;) {
         json_t *ev = json_array_get(rows, i);

@@ -333,6 +333,23 @@ char *vr_http_escape(const char *s)
     return copy;
 }
 
+int vr_http_list(const vr_session *s, const char *coll, const char *search, long max, long page,
+                 vr_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    char *esc = search && *search ? vr_http_escape(search) : NULL, *path = NULL;
+    if ((search && *search && !esc) ||
+        asprintf(&path, "/api/%s?max=%ld&page=%ld%s%s", coll, max, page, esc ? "&search=" : "",
+                 esc ? esc : "") < 0) {
+        free(esc);
+        return 3;
+    }
+    free(esc);
+    int rc = vr_http(s, "GET", path, NULL, 0, resp);
+    free(path);
+    return rc;
+}
+
 /* `vireo login` and `vireo logout` live here, next to the session they manage. */
 
 static void login_usage(FILE *f)

@@ -204,6 +204,7 @@ typedef void (*collection_fn)(vr_engine *, vr_http_req *, vr_http_resp *, const 
 void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
 {
     vr_engine *e = engine;
+    vr_db_thread_prefers_readers(true); /* an API thread: reads must not wait on monitors */
     static const struct {
         const char *name;
         collection_fn fn;

@@ -49,6 +49,19 @@ int vr_db_open(const char *spec, vr_db **out, vr_error *err)
         vr_db_close(db);
         return -1;
     }
+    /* Readers open after the migrations: they see the final schema. */
+    for (int i = 0; i < db->ops->readers && i < VR_DB_MAX_READERS; i++) {
+        vr_db *r = calloc(1, sizeof(*r));
+        if (!r || (r->ops = db->ops, r->claim_fd = -1, pthread_mutex_init(&r->lock, NULL),
+                   db->ops->open(r, spec, err) < 0)) {
+            if (r && r->impl)
+                r->ops->close(r);
+            free(r);
+            vr_db_close(db);
+            return -1;
+        }
+        db->reader[db->nreaders++] = r;
+    }
     *out = db;
     return 0;
 }
@@ -67,6 +80,11 @@ void vr_db_close(vr_db *db)
 {
     if (!db)
         return;
+    for (int i = 0; i < db->nreaders; i++) {
+        db->ops->close(db->reader[i]);
+        pthread_mutex_destroy(&db->reader[i]->lock);
+        free(db->reader[i]);
+    }
     if (db->impl)
         db->ops->close(db);
     pthread_mutex_destroy(&db->lock);
@@ -88,13 +106,42 @@ int vr_db_version(vr_db *db)
 
 /* A failure the caller does not look at (err == NULL) is still logged:
  * it would otherwise vanish without a trace. */
+static __thread bool prefers_readers;
+
+void vr_db_thread_prefers_readers(bool on)
+{
+    prefers_readers = on;
+}
+
+/* The connection a statement runs on: queries of threads that prefer
+ * readers go to a free reader unless the thread has a transaction open;
+ * everything else to the main connection. Returned locked. */
+static vr_db *pick(vr_db *db, bool query)
+{
+    bool own_tx = __atomic_load_n(&db->in_tx, __ATOMIC_ACQUIRE) &&
+                  pthread_equal(db->tx_owner, pthread_self());
+    if (!query || !prefers_readers || !db->nreaders || own_tx) {
+        pthread_mutex_lock(&db->lock);
+        return db;
+    }
+    unsigned start = __atomic_fetch_add(&db->next_reader, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < db->nreaders; i++) {
+        vr_db *r = db->reader[(start + (unsigned)i) % (unsigned)db->nreaders];
+        if (pthread_mutex_trylock(&r->lock) == 0)
+            return r;
+    }
+    vr_db *r = db->reader[start % (unsigned)db->nreaders];
+    pthread_mutex_lock(&r->lock);
+    return r;
+}
+
 static int run(vr_db *db, const char *sql, const vr_dbv *args, int nargs, json_t **rows,
                vr_error *err)
 {
     vr_error local = {0};
-    pthread_mutex_lock(&db->lock);
-    int rc = db->ops->run(db, sql, args, nargs, rows, err ? err : &local);
-    pthread_mutex_unlock(&db->lock);
+    vr_db *c = pick(db, rows != NULL);
+    int rc = c->ops->run(c, sql, args, nargs, rows, err ? err : &local);
+    pthread_mutex_unlock(&c->lock);
     if (rc < 0 && !err)
         VR_WARN("%s [statement: %.80s]", local.message, sql);
     return rc;
@@ -137,14 +184,15 @@ int vr_db_begin(vr_db *db, vr_error *err)
         pthread_mutex_unlock(&db->lock);
         return -1;
     }
-    db->in_tx = true;
+    db->tx_owner = pthread_self();
+    __atomic_store_n(&db->in_tx, true, __ATOMIC_RELEASE);
     return 0;
 }
 
 int vr_db_commit(vr_db *db, vr_error *err)
 {
     int rc = db->ops->commit(db, err);
-    db->in_tx = false;
+    __atomic_store_n(&db->in_tx, false, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&db->lock);
     return rc;
 }
@@ -152,6 +200,6 @@ int vr_db_commit(vr_db *db, vr_error *err)
 void vr_db_rollback(vr_db *db)
 {
     db->ops->rollback(db);
-    db->in_tx = false;
+    __atomic_store_n(&db->in_tx, false, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&db->lock);
 }

@@ -11,6 +11,7 @@
  * reals, NULL as null, everything else as strings. */
 #pragma once
 
+#include <stdbool.h>
 #include <jansson.h>
 
 #include "error.h"
@@ -41,6 +42,12 @@ void vr_db_close(vr_db *db);
  * lock, taken again after a reconnect - if another engine got it meanwhile,
  * every later statement fails rather than two engines writing). */
 int vr_db_claim(vr_db *db, vr_error *err);
+
+/* Send the calling thread's queries (outside its own transactions) to the
+ * reader connections where the backend has them (SQLite). For the API's
+ * threads: their reads then never queue behind the host monitors' writes
+ * and checkpoints. Other threads use the main connection. */
+void vr_db_thread_prefers_readers(bool on);
 
 /* "sqlite" or "postgresql". */
 const char *vr_db_backend(vr_db *db);

@@ -30,7 +30,13 @@ typedef struct vr_db_ops {
     void (*rollback)(vr_db *db);
     /* Take the one-engine claim (see vr_db_claim); called with the lock held. */
     int (*claim)(vr_db *db, vr_error *err);
+    /* Extra connections for the queries of threads that prefer them (see
+     * vr_db_thread_prefers_readers; 0: none). With SQLite's WAL they read
+     * while the main connection writes or checkpoints. */
+    int readers;
 } vr_db_ops;
+
+#define VR_DB_MAX_READERS 4
 
 struct vr_db {
     const vr_db_ops *ops;
@@ -41,6 +47,14 @@ struct vr_db {
     bool claimed;    /* vr_db_claim succeeded */
     bool claim_lost; /* PostgreSQL: another engine claimed it while we reconnected */
     int claim_fd;    /* SQLite: the flock'ed lock file, or -1 */
+    /* The thread inside begin..commit: its queries must see its own writes,
+     * so they stay on this connection. */
+    pthread_t tx_owner;
+    /* Read-only helpers: each a backend handle of its own (ops, impl, lock;
+     * never in a transaction). */
+    struct vr_db *reader[VR_DB_MAX_READERS];
+    int nreaders;
+    unsigned next_reader;
 };
 
 extern const vr_db_ops vr_db_sqlite_ops;

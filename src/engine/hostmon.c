@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include "hostview.h"
 #include "log.h"
@@ -323,13 +324,16 @@ static void wait_for_events(monitor *m, long long next_poll_ms)
         long long left = next_poll_ms - vr_now_ms();
         if (left <= 0 || m->e->stopping)
             return;
+        /* Sleep until the poll is due or an event comes: hundreds of
+         * monitors waking up several times a second would cost the API
+         * threads their CPU. (Shutdown does not wait for monitors.) */
         if (!m->conn) {
-            usleep((useconds_t)(left > 200 ? 200 : left) * 1000);
+            usleep((useconds_t)left * 1000);
             continue;
         }
         json_t *msg = NULL;
         vr_error err = {0};
-        int rc = vr_rpc_wait_notification(m->conn, (int)(left > 200 ? 200 : left), &msg, &err);
+        int rc = vr_rpc_wait_notification(m->conn, (int)left, &msg, &err);
         if (rc < 0) {
             /* The next poll reconnects (and reports the host if it is down). */
             vr_rpc_client_free(m->conn);
@@ -348,6 +352,9 @@ static void wait_for_events(monitor *m, long long next_poll_ms)
 static void *monitor_thread(void *arg)
 {
     monitor *m = arg;
+    /* Monitoring is background work: with hundreds of hosts it must not
+     * take the CPU from the threads answering API requests. */
+    setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
     while (!m->e->stopping) {
         json_t *host = vr_db_query_one(m->e->db, "SELECT id, name, address, port, status, cluster_id"
                                        " FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(m->host_id)), NULL);

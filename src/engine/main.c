@@ -1,6 +1,7 @@
 /* vireo-engine: the central manager. Opens the database, starts host
  * monitors, resumes accepted jobs and serves the REST API over HTTPS. */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,9 @@ int main(int argc, char **argv)
     if (!dbspec)
         snprintf(dbpath, sizeof(dbpath), "%s/engine.db", state);
     signal(SIGPIPE, SIG_IGN);
+    /* Hundreds of monitor threads would each get a malloc arena (up to 8
+     * per core), and every arena keeps its own free memory. */
+    mallopt(M_ARENA_MAX, 4);
     gnutls_global_init();
     pthread_mutex_init(&e.sched_lock, NULL);
     mkdir(state, 0700);

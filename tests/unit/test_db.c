@@ -614,6 +614,44 @@ static void test_open_errors(void)
     CHECK(err.code == VR_ERR_UNAVAILABLE);
 }
 
+struct reader_probe {
+    vr_db *db;
+    long long seen;
+};
+
+static void *read_from_other_thread(void *arg)
+{
+    struct reader_probe *p = arg;
+    vr_db_thread_prefers_readers(true);
+    p->seen = count_of(p->db, "SELECT count(*) AS n FROM datacenters WHERE name = ?", "in-flight");
+    return NULL;
+}
+
+/* SQLite: queries of other threads go to reader connections, so they
+ * neither wait for an open transaction nor see its uncommitted rows; the
+ * transaction's own thread does see them. */
+static void test_sqlite_readers(const char *path)
+{
+    vr_db *db = NULL;
+    vr_error err = {0};
+    CHECK(vr_db_open(path, &db, &err) == 0);
+    if (!db)
+        return;
+    CHECK(vr_db_begin(db, &err) == 0);
+    CHECK(add_dc(db, "inflight", "in-flight", &err) == 1);
+    CHECK(count_of(db, "SELECT count(*) AS n FROM datacenters WHERE name = ?", "in-flight") == 1);
+    struct reader_probe p = {db, -1};
+    pthread_t t;
+    pthread_create(&t, NULL, read_from_other_thread, &p);
+    pthread_join(t, NULL); /* would deadlock if the reader waited for the commit */
+    CHECK(p.seen == 0);
+    CHECK(vr_db_commit(db, &err) == 0);
+    pthread_create(&t, NULL, read_from_other_thread, &p);
+    pthread_join(t, NULL);
+    CHECK(p.seen == 1);
+    vr_db_close(db);
+}
+
 int main(void)
 {
     char path[] = "/tmp/vireo-test-db-XXXXXX";
@@ -625,11 +663,14 @@ int main(void)
     close(fd);
     unlink(path); /* let SQLite create it */
     run_suite(path, "sqlite");
-    char side[sizeof(path) + 8];
+    test_sqlite_readers(path);
+    char side[sizeof(path) + 16];
     unlink(path);
     snprintf(side, sizeof(side), "%s-wal", path);
     unlink(side);
     snprintf(side, sizeof(side), "%s-shm", path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-engine.lock", path);
     unlink(side);
 
     test_open_errors();

@@ -527,6 +527,9 @@ def test_bad_input_battery(ctx):
                      {"memory_mib": None}, {"vcpus": 0}, {"vcpus": 241}, {"vcpus": "2"},
                      {"max_vcpus": 0}, {"serial_console": "yes"}, {"vnc": 1},
                      {"boot": "vmlinuz"}, {"boot": {"kernel": "/k", "root": "/dev/sda"}},
+                     {"boot": {"initrd": "/i"}}, {"boot": {"kernel": "/k", "cmdline": "x" * 2049}},
+                     {"boot": {"order": ["floppy"]}}, {"boot": {"order": ["hd"] * 4}},
+                     {"boot": {"kernel": "k"}},
                      {"disks": {"path": "/x"}}, {"disks": ["/x"]}, {"disks": [{}]},
                      {"disks": [{"path": "relative.img"}]}, {"disks": [{"path": 5}]},
                      {"disks": [{"path": "/x", "evil": 1}]},
@@ -632,6 +635,10 @@ def test_vm_definitions_and_mac_pool(ctx):
         more = [eng.create_vm(f"m{i}", cl["id"], nics=[{}, {}, {}]) for i in range(5)]
         allmacs = macs + [n["mac"] for v in more for n in vm_nics(v, [])]
         assert len(set(allmacs)) == len(allmacs) == 17, allmacs
+        # Boot order, like the agents take it.
+        r = eng.request("POST", "/api/vms", {"name": "netboot", "cluster_id": cl["id"],
+                                             "memory_mib": 256, "boot": {"order": ["network", "hd"]}})
+        assert r.status == 201 and r.body["boot"] == {"order": ["network", "hd"]}, r
         # Every disk option the agents take is accepted and kept.
         rich = {"path": "/var/tmp/rich.img", "bus": "virtio-scsi", "cache": "writeback",
                 "io": "threads", "serial": "RICH-1", "target": "sdb",

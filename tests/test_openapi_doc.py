@@ -479,8 +479,9 @@ def test_openapi_validate_request(ctx):
     rejects(r, doc, "POST", "/api/vms", dict(vm, disks=[{"path": "rel.img"}]), contains="body.disks[0].path")
     rejects(r, doc, "POST", "/api/vms", dict(vm, disks=[{"path": "/a", "bus": "scsi"}]),
             contains="body.disks[0].bus")
-    rejects(r, doc, "POST", "/api/vms", dict(vm, boot={"kernel": "/k", "order": ["hd"]}),
-            contains="body.boot: unknown member 'order'")
+    rejects(r, doc, "POST", "/api/vms", dict(vm, boot={"kernel": "/k", "menu": True}),
+            contains="body.boot: unknown member 'menu'")
+    rejects(r, doc, "POST", "/api/vms", dict(vm, boot={"order": ["floppy"]}), contains="body.boot.order")
     rejects(r, doc, "POST", "/api/vms", dict(vm, name="-web"), contains="body.name")
     rejects(r, doc, "POST", "/api/vms", dict(vm, name="x" * 65), contains="body.name")
     rejects(r, doc, "PUT", f"/api/vms/{VM_ID}", {"cluster": CL_ID}, contains="unknown member 'cluster'")

@@ -9,37 +9,19 @@
 
 static int boot_parse(json_t *params, vr_vm_spec *s, vr_error *err)
 {
-    static const char *const keys[] = {"kernel", "initrd", "cmdline", "order", NULL};
-    static const char *const devs[] = {"hd", "cdrom", "network", NULL};
-    json_t *boot = NULL, *order = NULL;
+    json_t *boot = NULL;
+    vr_boot b;
     if (vr_json_obj(params, "params", "boot", false, &boot, err) < 0)
         return -1;
     if (!boot)
         return 0;
-    if (vr_json_check_keys(boot, "boot", keys, err) < 0 ||
-        vr_json_str(boot, "boot", "kernel", false, &s->kernel, err) < 0 ||
-        vr_json_str(boot, "boot", "initrd", false, &s->initrd, err) < 0 ||
-        vr_json_str(boot, "boot", "cmdline", false, &s->cmdline, err) < 0 ||
-        vr_json_arr(boot, "boot", "order", false, &order, err) < 0)
+    if (vr_boot_parse(boot, &b, err) < 0)
         return -1;
-    if ((s->kernel && !vr_valid_path(s->kernel)) || (s->initrd && !vr_valid_path(s->initrd)))
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.kernel/initrd must be absolute paths");
-    if ((s->initrd || s->cmdline) && !s->kernel)
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.initrd/cmdline need boot.kernel");
-    if (s->cmdline && strlen(s->cmdline) > 2048)
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.cmdline is longer than 2048 bytes");
-    if (order) {
-        size_t i;
-        json_t *v;
-        if (json_array_size(order) > 3)
-            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.order has at most 3 entries");
-        json_array_foreach(order, i, v) {
-            if (!json_is_string(v) || !vr_str_in(json_string_value(v), devs))
-                return vr_error_set(err, VR_ERR_INVALID_PARAMS,
-                                    "boot.order entries must be hd, cdrom or network");
-            s->boot_order[s->nboot++] = json_string_value(v);
-        }
-    }
+    s->kernel = b.kernel;
+    s->initrd = b.initrd;
+    s->cmdline = b.cmdline;
+    for (s->nboot = 0; s->nboot < b.norder; s->nboot++)
+        s->boot_order[s->nboot] = b.order[s->nboot];
     return 0;
 }
 

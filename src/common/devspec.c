@@ -247,3 +247,35 @@ int vr_nic_parse(json_t *obj, const char *where, vr_nic *n, vr_error *err)
     }
     return 0;
 }
+
+int vr_boot_parse(json_t *boot, vr_boot *b, vr_error *err)
+{
+    static const char *const keys[] = {"kernel", "initrd", "cmdline", "order", NULL};
+    static const char *const devs[] = {"hd", "cdrom", "network", NULL};
+    json_t *order = NULL;
+    memset(b, 0, sizeof(*b));
+    if (!json_is_object(boot))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot must be an object");
+    if (vr_json_check_keys(boot, "boot", keys, err) < 0 ||
+        vr_json_str(boot, "boot", "kernel", false, &b->kernel, err) < 0 ||
+        vr_json_str(boot, "boot", "initrd", false, &b->initrd, err) < 0 ||
+        vr_json_str(boot, "boot", "cmdline", false, &b->cmdline, err) < 0 ||
+        vr_json_arr(boot, "boot", "order", false, &order, err) < 0)
+        return -1;
+    if ((b->kernel && !vr_valid_path(b->kernel)) || (b->initrd && !vr_valid_path(b->initrd)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.kernel/initrd must be absolute paths");
+    if ((b->initrd || b->cmdline) && !b->kernel)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.initrd/cmdline need boot.kernel");
+    if (b->cmdline && strlen(b->cmdline) > 2048)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.cmdline is longer than 2048 bytes");
+    if (json_array_size(order) > 3)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.order has at most 3 entries");
+    size_t i;
+    json_t *v;
+    json_array_foreach(order, i, v) {
+        if (!json_is_string(v) || !vr_str_in(json_string_value(v), devs))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.order entries must be hd, cdrom or network");
+        b->order[b->norder++] = json_string_value(v);
+    }
+    return 0;
+}

@@ -33,6 +33,17 @@ typedef struct vr_nic {
     json_t *address;
 } vr_nic;
 
+typedef struct vr_boot {
+    const char *kernel, *initrd, *cmdline; /* direct kernel boot, or NULL */
+    const char *order[4];                  /* "hd", "cdrom", "network" */
+    int norder;
+} vr_boot;
+
+/* Parse a VM's "boot" object: kernel/initrd absolute paths, initrd and
+ * cmdline only with a kernel, cmdline at most 2048 bytes, order at most 3
+ * of hd, cdrom, network. */
+int vr_boot_parse(json_t *boot, vr_boot *b, vr_error *err);
+
 /* Parse one disk / NIC object. `where` names it in errors ("disks[2]").
  * A NIC without a MAC gets a random 52:54:00 one. */
 int vr_disk_parse(json_t *obj, const char *where, vr_disk *d, vr_error *err);

@@ -31,7 +31,6 @@ static const api_field vm_fields[] = {
  * checks the agent makes, so a bad VM is refused before it is stored. */
 static json_t *vm_spec_from_body(json_t *b, vr_http_resp *resp)
 {
-    static const char *const boot_keys[] = {"kernel", "initrd", "cmdline", NULL};
     vr_error err = {0};
     json_t *spec = json_object(), *boot = NULL, *disks = NULL, *nics = NULL;
     long long maxv = 0, maxm = 0;
@@ -42,21 +41,10 @@ static json_t *vm_spec_from_body(json_t *b, vr_http_resp *resp)
         vr_json_int(b, "body", "max_vcpus", false, 1, 240, &maxv, &err) < 0 ||
         vr_json_int(b, "body", "max_memory_mib", false, 16, 4 << 20, &maxm, &err) < 0 ||
         vr_json_bool(b, "body", "serial_console", false, &serial, &err) < 0 ||
-        vr_json_bool(b, "body", "vnc", false, &vnc, &err) < 0 ||
-        (boot && vr_json_check_keys(boot, "boot", boot_keys, &err) < 0))
+        vr_json_bool(b, "body", "vnc", false, &vnc, &err) < 0)
         goto bad;
-    const char *s = NULL;
-    static const char *const boot_paths[] = {"kernel", "initrd"};
-    for (int k = 0; boot && k < 2; k++) {
-        s = NULL;
-        if (vr_json_str(boot, "boot", boot_paths[k], false, &s, &err) < 0)
-            goto bad;
-        if (s && !vr_valid_path(s)) {
-            vr_error_set(&err, VR_ERR_INVALID_PARAMS, "boot.%s must be an absolute path", boot_paths[k]);
-            goto bad;
-        }
-    }
-    if (boot && vr_json_str(boot, "boot", "cmdline", false, &s, &err) < 0)
+    vr_boot boot_spec;
+    if (boot && vr_boot_parse(boot, &boot_spec, &err) < 0)
         goto bad;
     /* Disks and NICs follow the agent's own rules (devspec.c); only what the
      * engine assigns itself is refused here: MACs come from the pool, PCI

@@ -567,6 +567,8 @@ static void test_pg_dialect(const char *spec)
     vr_db_close(db);
 }
 
+static void test_readers(const char *spec);
+
 static void run_postgres(const char *uri)
 {
     PGconn *c = admin(uri);
@@ -590,6 +592,7 @@ static void run_postgres(const char *uri)
     test_pg_dialect(spec);
     test_pg_reconnect(c, spec);
     test_pg_claim_lost(c, spec);
+    test_readers(spec);
     free(spec);
     snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);
     CHECK(admin_exec(c, sql) == 0);
@@ -627,10 +630,10 @@ static void *read_from_other_thread(void *arg)
     return NULL;
 }
 
-/* SQLite: queries of other threads go to reader connections, so they
- * neither wait for an open transaction nor see its uncommitted rows; the
+/* Queries of API threads go to reader connections, so they neither wait
+ * for another thread's open transaction nor see its uncommitted rows; the
  * transaction's own thread does see them. */
-static void test_sqlite_readers(const char *path)
+static void test_readers(const char *path)
 {
     vr_db *db = NULL;
     vr_error err = {0};
@@ -663,7 +666,7 @@ int main(void)
     close(fd);
     unlink(path); /* let SQLite create it */
     run_suite(path, "sqlite");
-    test_sqlite_readers(path);
+    test_readers(path);
     char side[sizeof(path) + 16];
     unlink(path);
     snprintf(side, sizeof(side), "%s-wal", path);

@@ -8,7 +8,11 @@ VM, side by side with the bare HTTPS+auth round trip (GET /api) as the
 peer; requests/s on 2 cores (wrk if installed, else a thread pool); time
 to place one VM among 400 hosts (bench/sched_bench).
 
-usage: bench/engine_bench.py [--build build] [--hosts 400] [--vms 10000]"""
+With --postgresql the engine runs on a throwaway PostgreSQL server
+(scripts/pg-test-server) instead of its SQLite file; the rows are loaded
+with psql's COPY.
+
+usage: bench/engine_bench.py [--build build] [--hosts 400] [--vms 10000] [--postgresql]"""
 
 import argparse
 import http.client
@@ -27,6 +31,7 @@ import uuid
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 PORT, BASE = 18443, 30000
+PG_DIR = "/var/tmp/vireo-bench-pg"  # the postgres user must reach it: not under the 0700 work dir
 
 
 def rss_mib(pid):
@@ -52,12 +57,13 @@ class Api:
         return r.status, (json.loads(data) if data else None)
 
 
-def start_engine(build, work, pki):
+def start_engine(build, work, pki, database=None):
     log = open(os.path.join(work, "engine.log"), "a")
+    extra = ["--database", database] if database else []
     return subprocess.Popen([f"{build}/src/engine/vireo-engine", "--pki", pki, "--listen",
                              f"127.0.0.1:{PORT}", "--state-dir", f"{work}/state",
                              "--https-cert", f"{pki}/api.crt", "--https-key", f"{pki}/api.key",
-                             "--admin-password-file", f"{work}/pw"], stdout=log, stderr=log)
+                             "--admin-password-file", f"{work}/pw"] + extra, stdout=log, stderr=log)
 
 
 def wait_port(ca):
@@ -70,8 +76,38 @@ def wait_port(ca):
     raise RuntimeError("engine did not come up")
 
 
+class PgLoader:
+    """Just enough of sqlite3's connection interface for populate(): rows
+    are collected and sent with one COPY per table through psql."""
+
+    def __init__(self, uri):
+        self.uri, self.tables = uri, {}
+
+    def execute(self, sql, row):
+        self.executemany(sql, [row])
+
+    def executemany(self, sql, rows):
+        table = sql.split()[2]
+        cols = sql[sql.index("(") + 1:sql.index(")")].replace(" ", "").split(",")
+        consts = sql[sql.index("VALUES"):].split("(", 1)[1].rsplit(")", 1)[0].split(",")
+        consts = [v.strip() for v in consts]
+        out = self.tables.setdefault(table, (cols, []))[1]
+        for row in rows:
+            it = iter(row)
+            out.append([next(it) if v == "?" else v.strip("'") for v in consts])
+
+    def commit(self):
+        for table, (cols, rows) in self.tables.items():
+            data = "".join("\t".join(str(v) for v in r) + "\n" for r in rows)
+            subprocess.run(["psql", self.uri, "-qc", f"COPY {table} ({', '.join(cols)}) FROM STDIN"],
+                           input=data, text=True, check=True)
+
+    def close(self):
+        pass
+
+
 def populate(db, nhosts, nvms):
-    c = sqlite3.connect(db)
+    c = PgLoader(db) if db.startswith("postgresql://") else sqlite3.connect(db)
     now = int(time.time())
     dc, cl = str(uuid.uuid4()), str(uuid.uuid4())
     c.execute("INSERT INTO datacenters (id, name, created_at) VALUES (?,?,?)", (dc, "dc", now))
@@ -134,6 +170,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--hosts", type=int, default=400)
     ap.add_argument("--vms", type=int, default=10000)
+    ap.add_argument("--postgresql", action="store_true", help="engine on a throwaway PostgreSQL server")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     work = tempfile.mkdtemp(prefix="vireo-engine-bench-", dir="/var/tmp")
@@ -144,12 +181,16 @@ def main():
     open(f"{work}/pw", "w").write("bench-password\n")
     ca = f"{pki}/ca.crt"
     procs = []
+    database = None
+    if a.postgresql:
+        database = subprocess.run([f"{TOP}/scripts/pg-test-server", "start", PG_DIR, "5496", "bench"],
+                                  capture_output=True, text=True, check=True).stdout.strip()
     try:
-        eng = start_engine(build, work, pki)
+        eng = start_engine(build, work, pki, database)
         wait_port(ca)
         eng.terminate()
         eng.wait()
-        assign, vm_id = populate(f"{work}/state/engine.db", a.hosts, a.vms)
+        assign, vm_id = populate(database or f"{work}/state/engine.db", a.hosts, a.vms)
         json.dump(assign, open(f"{work}/vms.json", "w"))
         # In production the agents run on their own machines; here the
         # simulator shares the 2 cores, so it runs niced to stand in for
@@ -159,7 +200,7 @@ def main():
                                 "--vms-file", f"{work}/vms.json"], stdout=subprocess.PIPE, text=True)
         procs.append(sim)
         assert sim.stdout.readline().strip() == "ready"
-        eng = start_engine(build, work, pki)
+        eng = start_engine(build, work, pki, database)
         procs.append(eng)
         wait_port(ca)
         api = Api(ca)
@@ -180,15 +221,18 @@ def main():
         out = subprocess.run([f"{build}/bench/sched_bench", "choose", str(a.hosts), "2000"],
                              capture_output=True, text=True, check=True).stdout.strip()
         r["choose"] = out
-        out = subprocess.run([f"{build}/bench/sched_bench", "pick", f"{work}/state/engine.db",
+        out = subprocess.run([f"{build}/bench/sched_bench", "pick", database or f"{work}/state/engine.db",
                               vm_id, "200"], capture_output=True, text=True, check=True).stdout.strip()
         r["pick"] = out
     finally:
         for p in procs:
             p.terminate()
             p.wait()
+        if database:
+            subprocess.run([f"{TOP}/scripts/pg-test-server", "destroy", PG_DIR], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{a.hosts} simulated hosts ({r['hosts_up']} up), {a.vms} VMs")
+    print(f"{a.hosts} simulated hosts ({r['hosts_up']} up), {a.vms} VMs, "
+          f"{'PostgreSQL' if database else 'SQLite'} database")
     print(f"engine RSS: {r['rss_mib']:.1f} MiB, after load {r['rss_mib_after']:.1f} MiB (goal <= 50)")
     print(f"GET /api (peer: HTTPS + auth only): p50 {r['peer_p50']:.2f} ms, p99 {r['peer_p99']:.2f} ms")
     print(f"GET /api/vms (100 of {a.vms}): p50 {r['list_p50']:.2f} ms, p99 {r['list_p99']:.2f} ms "

@@ -534,5 +534,5 @@ const vr_db_ops vr_db_pg_ops = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .claim = pg_claim,
-    .readers = 1,
+    .readers = 3,
 };

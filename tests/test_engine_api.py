@@ -635,6 +635,10 @@ def test_vm_definitions_and_mac_pool(ctx):
         more = [eng.create_vm(f"m{i}", cl["id"], nics=[{}, {}, {}]) for i in range(5)]
         allmacs = macs + [n["mac"] for v in more for n in vm_nics(v, [])]
         assert len(set(allmacs)) == len(allmacs) == 17, allmacs
+        # Explicit disk targets are honoured before automatic ones, as on the agents.
+        r = eng.request("POST", "/api/vms", {"name": "targets", "cluster_id": cl["id"], "memory_mib": 256,
+                                             "disks": [{"path": "/a"}, {"path": "/b", "target": "vda"}]})
+        assert r.status == 201, r
         # Boot order, like the agents take it.
         r = eng.request("POST", "/api/vms", {"name": "netboot", "cluster_id": cl["id"],
                                              "memory_mib": 256, "boot": {"order": ["network", "hd"]}})

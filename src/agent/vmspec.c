@@ -38,8 +38,7 @@ static int devices_parse(json_t *params, vr_vm_spec *s, vr_error *err)
                             VR_MAX_STORAGE);
     if (nics && json_array_size(nics) > VR_MAX_NICS)
         return vr_error_set(err, VR_ERR_LIMIT, "a VM can have at most %d NICs", VR_MAX_NICS);
-    const char *used[VR_MAX_STORAGE];
-    int nide = 0, nused = 0;
+    int nide = 0;
     json_array_foreach(disks, i, v) {
         snprintf(where, sizeof(where), "disks[%zu]", i);
         vr_disk *d = &s->disks[s->ndisks++];
@@ -48,17 +47,8 @@ static int devices_parse(json_t *params, vr_vm_spec *s, vr_error *err)
         if (!strcmp(d->bus, "ide") && ++nide > VR_MAX_IDE)
             return vr_error_set(err, VR_ERR_LIMIT, "a VM can have at most %d IDE devices", VR_MAX_IDE);
     }
-    /* Explicit targets first, so an automatic one never takes their name. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (int k = 0; k < s->ndisks; k++) {
-            vr_disk *d = &s->disks[k];
-            if ((pass == 0) != (d->target[0] != '\0'))
-                continue;
-            if (vr_disk_assign_target(d, used, nused, err) < 0)
-                return -1;
-            used[nused++] = d->target;
-        }
-    }
+    if (vr_disks_assign_targets(s->disks, s->ndisks, err) < 0)
+        return -1;
     json_array_foreach(nics, i, v) {
         snprintf(where, sizeof(where), "nics[%zu]", i);
         if (vr_nic_parse(v, where, &s->nics[s->nnics], err) < 0)

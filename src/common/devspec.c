@@ -214,6 +214,25 @@ int vr_disk_assign_target(vr_disk *d, const char *const *used, int nused, vr_err
     return vr_error_set(err, VR_ERR_LIMIT, "no free disk target left for bus %s", d->bus);
 }
 
+int vr_disks_assign_targets(vr_disk *disks, int n, vr_error *err)
+{
+    const char *used[VR_MAX_STORAGE];
+    int nused = 0;
+    if (n > VR_MAX_STORAGE)
+        return vr_error_set(err, VR_ERR_LIMIT, "a VM can have at most %d storage devices", VR_MAX_STORAGE);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = 0; k < n; k++) {
+            vr_disk *d = &disks[k];
+            if ((pass == 0) != (d->target[0] != '\0'))
+                continue;
+            if (vr_disk_assign_target(d, used, nused, err) < 0)
+                return -1;
+            used[nused++] = d->target;
+        }
+    }
+    return 0;
+}
+
 int vr_nic_parse(json_t *obj, const char *where, vr_nic *n, vr_error *err)
 {
     static const char *const keys[] = {"mac", "model", "bridge", "address", NULL};

@@ -52,6 +52,10 @@ int vr_nic_parse(json_t *obj, const char *where, vr_nic *n, vr_error *err);
 /* Pick the first free target name for the disk's bus, given names in use. */
 int vr_disk_assign_target(vr_disk *d, const char *const *used, int nused, vr_error *err);
 
+/* Give every disk of a VM its target: explicit ones first, so an automatic
+ * one never takes their name. */
+int vr_disks_assign_targets(vr_disk *disks, int n, vr_error *err);
+
 /* Validation helpers. */
 bool vr_valid_name(const char *s);
 bool vr_valid_uuid(const char *s);

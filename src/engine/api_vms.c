@@ -51,7 +51,6 @@ static json_t *vm_spec_from_body(json_t *b, vr_http_resp *resp)
      * addresses from the first start. */
     size_t i;
     json_t *d;
-    const char *targets[VR_MAX_STORAGE];
     vr_disk disk[VR_MAX_STORAGE];
     int ide = 0;
     if (json_array_size(disks) > VR_MAX_STORAGE || json_array_size(nics) > VR_MAX_NICS) {
@@ -67,12 +66,11 @@ static json_t *vm_spec_from_body(json_t *b, vr_http_resp *resp)
         }
         if (vr_disk_parse(d, where, &disk[i], &err) < 0)
             goto bad;
-        if (vr_disk_assign_target(&disk[i], targets, (int)i, &err) < 0) {
-            err.code = VR_ERR_INVALID_PARAMS; /* within one body: a bad request */
-            goto bad;
-        }
-        targets[i] = disk[i].target;
         ide += !strcmp(disk[i].bus, "ide");
+    }
+    if (vr_disks_assign_targets(disk, (int)json_array_size(disks), &err) < 0) {
+        err.code = VR_ERR_INVALID_PARAMS; /* within one body: a bad request */
+        goto bad;
     }
     json_array_foreach(nics, i, d) {
         char where[32];

@@ -30,7 +30,7 @@ json_t *vr_db_json_text(const char *text)
     return v ? v : json_null();
 }
 
-int vr_db_open(const char *spec, vr_db **out, vr_error *err)
+static int open_db(const char *spec, bool claim, vr_db **out, vr_error *err)
 {
     if (!spec || !*spec)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "no database given (a file path or a "
@@ -45,7 +45,10 @@ int vr_db_open(const char *spec, vr_db **out, vr_error *err)
     pthread_mutex_init(&db->lock, &attr);
     pthread_mutexattr_destroy(&attr);
     db->claim_fd = -1;
-    if (db->ops->open(db, spec, err) < 0 || db->ops->migrate(db, err) < 0) {
+    /* The claim comes before the migrations: an engine refused because
+     * another one runs must not upgrade the schema under it. */
+    if (db->ops->open(db, spec, err) < 0 || (claim && vr_db_claim(db, err) < 0) ||
+        db->ops->migrate(db, err) < 0) {
         vr_db_close(db);
         return -1;
     }
@@ -74,6 +77,16 @@ int vr_db_claim(vr_db *db, vr_error *err)
         db->claimed = true;
     pthread_mutex_unlock(&db->lock);
     return rc;
+}
+
+int vr_db_open(const char *spec, vr_db **out, vr_error *err)
+{
+    return open_db(spec, false, out, err);
+}
+
+int vr_db_open_claimed(const char *spec, vr_db **out, vr_error *err)
+{
+    return open_db(spec, true, out, err);
 }
 
 void vr_db_close(vr_db *db)
@@ -119,8 +132,10 @@ void vr_db_thread_prefers_readers(bool on)
 static vr_db *pick(vr_db *db, bool query)
 {
     bool own_tx = __atomic_load_n(&db->in_tx, __ATOMIC_ACQUIRE) &&
-                  pthread_equal(db->tx_owner, pthread_self());
-    if (!query || !prefers_readers || !db->nreaders || own_tx) {
+                  pthread_equal(__atomic_load_n(&db->tx_owner, __ATOMIC_ACQUIRE), pthread_self());
+    /* An engine that lost its claim serves nothing, reads included. */
+    if (!query || !prefers_readers || !db->nreaders || own_tx ||
+        __atomic_load_n(&db->claim_lost, __ATOMIC_RELAXED)) {
         pthread_mutex_lock(&db->lock);
         return db;
     }
@@ -184,7 +199,7 @@ int vr_db_begin(vr_db *db, vr_error *err)
         pthread_mutex_unlock(&db->lock);
         return -1;
     }
-    db->tx_owner = pthread_self();
+    __atomic_store_n(&db->tx_owner, pthread_self(), __ATOMIC_RELEASE);
     __atomic_store_n(&db->in_tx, true, __ATOMIC_RELEASE);
     return 0;
 }

@@ -36,6 +36,10 @@ typedef struct vr_dbv {
 int vr_db_open(const char *spec, vr_db **out, vr_error *err);
 void vr_db_close(vr_db *db);
 
+/* vr_db_open for the engine: takes the one-engine claim (vr_db_claim)
+ * before migrating, so a refused engine changes nothing. */
+int vr_db_open_claimed(const char *spec, vr_db **out, vr_error *err);
+
 /* Make this process the only engine using the database: fails with
  * VR_ERR_CONFLICT while another holds the claim. It lasts until close
  * (SQLite: a lock file next to the database; PostgreSQL: a session advisory

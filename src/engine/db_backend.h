@@ -46,10 +46,11 @@ struct vr_db {
     bool in_tx; /* between a successful begin and commit/rollback */
     bool claimed;    /* vr_db_claim succeeded */
     bool claim_lost; /* PostgreSQL: another engine claimed it while we reconnected */
+    bool claim_pending; /* PostgreSQL: reconnected, the claim not yet taken again */
     int claim_fd;    /* SQLite: the flock'ed lock file, or -1 */
     /* The thread inside begin..commit: its queries must see its own writes,
      * so they stay on this connection. */
-    pthread_t tx_owner;
+    pthread_t tx_owner; /* read and written with __atomic builtins */
     /* Read-only helpers: each a backend handle of its own (ops, impl, lock;
      * never in a transaction). */
     struct vr_db *reader[VR_DB_MAX_READERS];

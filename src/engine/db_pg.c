@@ -159,6 +159,19 @@ static int pg_claim(vr_db *db, vr_error *err)
                         "another vireo-engine uses this PostgreSQL database");
 }
 
+/* After a reconnect nothing runs until the claim is back: a failed attempt
+ * (other than another engine holding it) is retried before every later
+ * statement, which fail meanwhile. */
+static int reclaim_if_pending(vr_db *db, vr_error *err)
+{
+    if (!db->claim_pending)
+        return 0;
+    if (pg_claim(db, err) < 0)
+        return -1;
+    db->claim_pending = false;
+    return 0;
+}
+
 static int ensure_connected(vr_db *db, bool *reset_done, const char *what, vr_error *err)
 {
     if (db->claim_lost)
@@ -173,7 +186,7 @@ static int ensure_connected(vr_db *db, bool *reset_done, const char *what, vr_er
             break;
     }
     if (PQstatus(C(db)) == CONNECTION_OK)
-        return 0;
+        return reclaim_if_pending(db, err);
     if (db->in_tx)
         return vr_error_set(err, VR_ERR_UNAVAILABLE, "%s: connection to PostgreSQL lost during a "
                             "transaction", what);
@@ -181,8 +194,10 @@ static int ensure_connected(vr_db *db, bool *reset_done, const char *what, vr_er
         *reset_done = true;
         VR_WARN("database: connection to PostgreSQL lost; reconnecting");
         PQreset(C(db));
-        if (PQstatus(C(db)) == CONNECTION_OK)
-            return db->claimed ? pg_claim(db, err) : 0;
+        if (PQstatus(C(db)) == CONNECTION_OK) {
+            db->claim_pending = db->claimed; /* the new session holds no lock yet */
+            return reclaim_if_pending(db, err);
+        }
     }
     const char *msg = PQerrorMessage(C(db));
     vr_error_set(err, VR_ERR_UNAVAILABLE, "%s: cannot reconnect to PostgreSQL: %.*s", what, trimmed(msg),

@@ -123,7 +123,7 @@ int main(int argc, char **argv)
     vr_http_opts hopts = {.address = addr, .port = atoi(colon + 1), .cert_file = hcert ? hcert : cert,
                           .key_file = hkey ? hkey : key, .max_body = 1 << 20, .threads = 4};
     /* One engine per database too (two state dirs may point at one). */
-    if (vr_db_open(dbpath, &e.db, &err) < 0 || vr_db_claim(e.db, &err) < 0 ||
+    if (vr_db_open_claimed(dbpath, &e.db, &err) < 0 ||
         vr_auth_bootstrap(&e, admin_pw, &err) < 0 ||
         vr_hostview_new(e.db, &e.view, &err) < 0 ||
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||

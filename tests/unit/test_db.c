@@ -371,6 +371,10 @@ static void test_claim(const char *spec)
     CHECK(err.code == VR_ERR_CONFLICT);
     CHECK_STR_CONTAINS(err.message, "another vireo-engine");
     vr_error_clear(&err);
+    vr_db *c = NULL;
+    CHECK(vr_db_open_claimed(spec, &c, &err) == -1 && c == NULL); /* the engine's way in */
+    CHECK(err.code == VR_ERR_CONFLICT);
+    vr_error_clear(&err);
     /* the unclaimed handle still reads; the claim is about engines */
     CHECK(vr_db_version(b) >= 1);
     vr_db_close(a);

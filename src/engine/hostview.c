@@ -19,6 +19,9 @@ typedef struct hv_entry {
  * inserts by memmove are cheap. */
 struct vr_hostview {
     pthread_mutex_t lock;
+    /* Held from reading a row to storing it: two refreshes of one host
+     * cannot land out of order (an older row over a fresher booking). */
+    pthread_mutex_t refresh_lock;
     hv_entry *v;
     size_t n, cap;
 };
@@ -103,6 +106,7 @@ int vr_hostview_new(vr_db *db, vr_hostview **out, vr_error *err)
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
     }
     pthread_mutex_init(&v->lock, NULL);
+    pthread_mutex_init(&v->refresh_lock, NULL);
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
@@ -125,6 +129,7 @@ void vr_hostview_free(vr_hostview *v)
         free(v->v[i].name);
     free(v->v);
     pthread_mutex_destroy(&v->lock);
+    pthread_mutex_destroy(&v->refresh_lock);
     free(v);
 }
 
@@ -133,15 +138,17 @@ void vr_hostview_refresh(vr_hostview *v, vr_db *db, const char *host_id)
     if (!v)
         return;
     vr_error err = {0};
+    pthread_mutex_lock(&v->refresh_lock);
     json_t *row = vr_db_query_one(db, HV_SELECT " WHERE id = ?", DB_ARGS(DB_TEXT(host_id)), &err);
-    if (!row && err.code)
-        return; /* database trouble: keep the old numbers until the next poll */
-    pthread_mutex_lock(&v->lock);
-    /* A rename moves the entry, so always re-insert. */
-    drop(v, host_id);
-    if (row)
-        put(v, row);
-    pthread_mutex_unlock(&v->lock);
+    if (row || !err.code) { /* on database trouble keep the old numbers until the next poll */
+        pthread_mutex_lock(&v->lock);
+        /* A rename moves the entry, so always re-insert. */
+        drop(v, host_id);
+        if (row)
+            put(v, row);
+        pthread_mutex_unlock(&v->lock);
+    }
+    pthread_mutex_unlock(&v->refresh_lock);
     json_decref(row);
 }
 

@@ -70,6 +70,10 @@ def test_cli_end_to_end(ctx):
         up = cli.json("vm", "update", "cli-vm", "--memory", "300", "--description", "resized")
         assert (up["memory_mib"], up["description"], up["name"]) == (300, "resized", "cli-vm"), up
         assert cli.json("vm", "show", "cli-vm")["memory_mib"] == 300
+        # A boot option changes that field only (the kernel and initrd stay).
+        up = cli.json("vm", "update", "cli-vm", "--cmdline", spec["boot"]["cmdline"] + " quiet")
+        assert up["boot"] == dict(spec["boot"], cmdline=spec["boot"]["cmdline"] + " quiet"), up
+        cli.run("vm", "update", "cli-vm", "--cmdline", spec["boot"]["cmdline"])
         cli.run("vm", "update", "cli-vm", expect=2)                        # nothing to change
         cli.run("vm", "update", "cli-vm", "--address", "x", expect=2)      # not a VM option
         p = cli.run("vm", "update", "cli-vm", "--memory", "8", expect=1)   # the API says no

@@ -554,9 +554,22 @@ static int kind_cmd(const kind *k, int argc, char **argv)
     } else if (!strcmp(verb, "delete")) {
         rc = on_entity(&s, k, a.pos[0], "DELETE", NULL, NULL, &r, &id);
     } else if (!strcmp(verb, "update")) {
-        /* PUT: members given replace the stored ones (--disk/--nic: the whole list). */
-        if ((rc = create_body(&s, k, &a, &body)) == 0 &&
-            (rc = on_entity(&s, k, a.pos[0], "PUT", NULL, body, &r, &id)) == 0)
+        /* PUT: members given replace the stored ones (--disk/--nic: the
+         * whole list); boot options change only the boot fields given. */
+        if ((rc = create_body(&s, k, &a, &body)) == 0 && json_is_object(json_object_get(body, "boot")) &&
+            (rc = on_entity(&s, k, a.pos[0], "GET", NULL, NULL, &r, &id)) == 0) {
+            json_t *boot = json_deep_copy(json_object_get(r.json, "boot"));
+            if (!json_is_object(boot)) {
+                json_decref(boot);
+                boot = json_object();
+            }
+            json_object_update(boot, json_object_get(body, "boot"));
+            json_object_set_new(body, "boot", boot);
+            vr_response_free(&r);
+            free(id);
+            id = NULL;
+        }
+        if (rc == 0 && (rc = on_entity(&s, k, a.pos[0], "PUT", NULL, body, &r, &id)) == 0)
             print_entity(&r, a.json);
     } else if (!strcmp(verb, "create")) {
         char path[64];

@@ -12,6 +12,7 @@
 #include "hostinfo.h"
 #include "hyp.h"
 #include "jsonx.h"
+#include "log.h"
 #include "verbs.h"
 
 static const char *const no_keys[] = {NULL};
@@ -32,20 +33,21 @@ static char *version_string(unsigned long v)
 }
 
 /* CPU models a guest of this host's default domain type can be given
- * (libvirt's domain capabilities, usable='yes'): what a cluster's CPU type
- * is checked against. */
+ * (libvirt's domain capabilities for the host's architecture,
+ * usable='yes'): what a cluster's CPU type is checked against. NULL when
+ * libvirt cannot tell: "unknown" must not read as "none". */
 static json_t *usable_cpu_models(vr_agent *a)
 {
-    char *xml = virConnectGetDomainCapabilities(a->conn, NULL, "x86_64", NULL,
-                                                a->default_domain_type, 0);
+    char *xml = virConnectGetDomainCapabilities(a->conn, NULL, NULL, NULL, a->default_domain_type, 0);
     if (!xml) {
+        VR_WARN("cannot read libvirt's domain capabilities: %s", virGetLastErrorMessage());
         virResetLastError();
-        return json_array();
+        return NULL;
     }
     xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domcaps.xml", NULL, XML_PARSE_NONET);
     free(xml);
     if (!doc)
-        return json_array();
+        return NULL;
     json_t *models = vr_dom_xpath_strings(
         doc, "/domainCapabilities/cpu/mode[@name='custom'][@supported='yes']/model[@usable='yes']");
     xmlFreeDoc(doc);
@@ -99,7 +101,7 @@ static int host_capabilities(vr_agent *a, json_t *params, json_t **result, vr_er
     long long total_kib = (long long)si.totalram * si.mem_unit / 1024;
     char *lv = version_string(libver), *qv = version_string(hvver);
     *result = json_pack(
-        "{s:s, s:O, s:O, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:I, s:i, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o}",
+        "{s:s, s:O, s:O, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:I, s:i, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o?}",
         "hostname", host, "host_uuid", json_array_get(uuid, 0) ?: json_null(), "cpu_model",
         json_array_get(model, 0) ?: json_null(), "cpu_flags", vr_host_cpu_flags(), "cpu_topology",
         "sockets", (int)(ni.sockets * ni.nodes), "cores_per_socket", (int)ni.cores,

@@ -59,14 +59,14 @@ bool vr_health_responsive(const char *uuid)
     return ok;
 }
 
-/* Memory statistics go through QEMU's monitor whenever the VM has a
- * balloon (every Vireo VM does): cheap when QEMU answers, and blocks for
- * exactly as long as it does not. */
+/* Block statistics of all disks ("" path) always go through QEMU's
+ * monitor (query-blockstats), with or without disks or a balloon: cheap
+ * when QEMU answers, and blocked for exactly as long as it does not. */
 static void *probe_thread(void *arg)
 {
     probe *p = arg;
-    virDomainMemoryStatStruct st[VIR_DOMAIN_MEMORY_STAT_NR];
-    if (virDomainMemoryStats(p->dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0) < 0)
+    virDomainBlockStatsStruct st;
+    if (virDomainBlockStats(p->dom, "", &st, sizeof(st)) < 0)
         virResetLastError(); /* a VM going away also ends the probe */
     pthread_mutex_lock(&lock);
     p->e->in_flight = false;
@@ -101,27 +101,34 @@ static void start_probe(virDomainPtr dom, health_entry *e, long long now)
     pthread_attr_destroy(&attr);
 }
 
+/* What libvirt says of one owned running domain, gathered before the
+ * lock is taken (the calls are round trips to libvirtd). */
+typedef struct dom_view {
+    virDomainPtr dom; /* borrowed from the listing */
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    bool have_ci;
+    virDomainControlInfo ci;
+} dom_view;
+
 /* Decide whether one VM responds; returns the event to announce or NULL.
  * Called with the lock held. */
-static const char *judge(virDomainPtr dom, health_entry *e, long long now, char *detail, size_t len)
+static const char *judge(const dom_view *d, health_entry *e, long long now, char *detail, size_t len)
 {
-    virDomainControlInfo ci = {0};
+    const virDomainControlInfo *ci = &d->ci;
     bool stuck = false;
     if (e->in_flight && now - e->started_ms > timeout_ms) {
         stuck = true;
         snprintf(detail, len, "QEMU has not answered its monitor for %lld s",
                  (now - e->started_ms) / 1000);
-    } else if (virDomainGetControlInfo(dom, &ci, 0) == 0 &&
-               ((ci.state == VIR_DOMAIN_CONTROL_OCCUPIED && (long long)ci.stateTime > timeout_ms) ||
-                ci.state == VIR_DOMAIN_CONTROL_ERROR)) {
+    } else if (d->have_ci &&
+               ((ci->state == VIR_DOMAIN_CONTROL_OCCUPIED && (long long)ci->stateTime > timeout_ms) ||
+                ci->state == VIR_DOMAIN_CONTROL_ERROR)) {
         /* Another caller's monitor command is the one stuck. */
         stuck = true;
-        snprintf(detail, len, ci.state == VIR_DOMAIN_CONTROL_ERROR
+        snprintf(detail, len, ci->state == VIR_DOMAIN_CONTROL_ERROR
                                   ? "libvirt reports QEMU's monitor as unusable"
                                   : "a monitor command has been running for %llu s",
-                 ci.stateTime / 1000);
-    } else {
-        virResetLastError();
+                 ci->stateTime / 1000);
     }
     if (stuck == e->unresponsive)
         return NULL;
@@ -140,19 +147,27 @@ static void sweep(void)
         virResetLastError(); /* libvirtd away: the reconnect thread handles it */
         return;
     }
+    dom_view *views = calloc((size_t)n + 1, sizeof(*views));
+    int nv = 0;
+    for (int i = 0; i < n && views; i++) {
+        dom_view *d = &views[nv];
+        if (!vr_dom_is_owned(doms[i]) || virDomainGetUUIDString(doms[i], d->uuid) < 0)
+            continue;
+        d->dom = doms[i];
+        d->have_ci = virDomainGetControlInfo(doms[i], &d->ci, 0) == 0;
+        virResetLastError();
+        nv++;
+    }
     json_t *notes = json_array();
     long long now = mono_ms();
     pthread_mutex_lock(&lock);
     for (health_entry *e = entries; e; e = e->next)
         e->seen = false;
-    for (int i = 0; i < n; i++) {
-        char uuid[VIR_UUID_STRING_BUFLEN];
-        if (!vr_dom_is_owned(doms[i]) || virDomainGetUUIDString(doms[i], uuid) < 0)
-            continue;
-        health_entry *e = find(uuid);
+    for (int i = 0; i < nv; i++) {
+        health_entry *e = find(views[i].uuid);
         if (!e && (e = calloc(1, sizeof(*e)))) {
-            snprintf(e->uuid, sizeof(e->uuid), "%s", uuid);
-            e->name = strdup(virDomainGetName(doms[i]) ?: "");
+            snprintf(e->uuid, sizeof(e->uuid), "%s", views[i].uuid);
+            e->name = strdup(virDomainGetName(views[i].dom) ?: "");
             e->next = entries;
             entries = e;
         }
@@ -160,13 +175,13 @@ static void sweep(void)
             continue;
         e->seen = true;
         char detail[128];
-        const char *ev = judge(doms[i], e, now, detail, sizeof(detail));
+        const char *ev = judge(&views[i], e, now, detail, sizeof(detail));
         if (ev)
             json_array_append_new(notes, json_pack("{s:s, s:s, s:s, s:b, s:s}", "uuid", e->uuid,
                                                    "name", e->name ?: "", "event", ev, "owned", true,
                                                    "detail", detail));
         if (!e->in_flight && now - e->finished_ms >= PROBE_INTERVAL_MS)
-            start_probe(doms[i], e, now);
+            start_probe(views[i].dom, e, now);
     }
     for (health_entry **pp = &entries; *pp;) {
         health_entry *e = *pp;
@@ -179,6 +194,7 @@ static void sweep(void)
         }
     }
     pthread_mutex_unlock(&lock);
+    free(views);
     for (int i = 0; i < n; i++)
         virDomainFree(doms[i]);
     free(doms);

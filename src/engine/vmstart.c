@@ -14,22 +14,30 @@
  * writes its row, so read-modify-write is safe. */
 static void job_update(vr_engine *e, const char *job_id, const char *status, const char *detail)
 {
+    vr_error err = {0};
+    long long now = vr_now();
     json_t *row = vr_db_query_one(e->db, "SELECT steps_json FROM jobs WHERE id = ?",
-                                  DB_ARGS(DB_TEXT(job_id)), NULL);
+                                  DB_ARGS(DB_TEXT(job_id)), &err);
     json_t *steps = json_incref(json_object_get(row, "steps"));
     json_decref(row);
     if (!json_is_array(steps)) {
         json_decref(steps);
+        if (err.code) { /* the history cannot be read: keep it, update the rest */
+            vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
+                       DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_INT(now), DB_TEXT(job_id)), NULL);
+            return;
+        }
         steps = json_array();
     }
-    long long now = vr_now();
     bool final = strcmp(status, "running") && strcmp(status, "pending");
     json_t *last = json_array_get(steps, json_array_size(steps) - 1);
     const char *last_desc = json_string_value(json_object_get(last, "description")) ?: "";
     bool last_open = last && !strcmp(json_string_value(json_object_get(last, "status")) ?: "", "running");
     if (last_open && (final || (*detail && strcmp(last_desc, detail)))) {
+        /* A step still open when its job is resumed was cut short by an engine stop. */
         json_object_set_new(last, "status", json_string(final && !strcmp(status, "failed") ? "failed"
-                                                                                          : "finished"));
+                                                        : !strcmp(status, "pending") ? "interrupted"
+                                                                                     : "finished"));
         json_object_set_new(last, "ended_at", json_integer(now));
     }
     if (!final && *detail && (!last || strcmp(last_desc, detail)))
@@ -296,6 +304,7 @@ void vr_jobs_resume(vr_engine *e)
     json_array_foreach(rows, i, r) {
         VR_INFO("resuming job %s (start of VM %s)", json_string_value(json_object_get(r, "id")),
                 json_string_value(json_object_get(r, "object_id")));
+        job_update(e, json_string_value(json_object_get(r, "id")), "pending", "resumed after an engine restart");
         spawn(e, json_string_value(json_object_get(r, "id")),
               json_string_value(json_object_get(r, "object_id")),
               json_string_value(json_object_get(r, "user_name")));

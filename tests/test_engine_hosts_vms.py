@@ -503,6 +503,7 @@ def test_engine_kill_during_start_no_duplicate(ctx):
     """An accepted start survives an engine crash at any moment and the VM
     runs exactly once: the kill lands at different points of the start."""
     problems = []
+    resumed_jobs = 0
     with engine_with_hosts(ctx) as (eng, cl, hosts):
         for n, delay in enumerate((0.0, 0.05, 0.2, 0.4, 0.7, 1.2)):
             vm = new_vm(ctx, eng, cl, f"crash{n}")
@@ -523,10 +524,20 @@ def test_engine_kill_during_start_no_duplicate(ctx):
             if job["status"] != "finished":
                 problems.append(f"kill after {delay}s: VM {vm['name']} is up on {got['host']} but "
                                 f"its start job ended {job['status']!r}: {job['detail']!r}")
+            # The job's steps tell the story: a job the kill caught unfinished
+            # says it was resumed, and no step is left running.
+            steps = job["steps"]
+            assert all(s["status"] != "running" for s in steps), job
+            cut = [s for s in steps if s["status"] == "interrupted"]
+            resumed = [s for s in steps if s["description"] == "resumed after an engine restart"]
+            assert len(resumed) <= 1 and (not cut or resumed), job
+            resumed_jobs += bool(resumed)
             r = eng.request("POST", f"/api/vms/{vm['id']}/stop")
             assert r.status == 200, r
             assert not any(agent_copies(ctx, vm["id"]).values())
     assert not problems, "\n".join(problems)
+    # A kill right after the 202 finds the start unfinished: it was resumed.
+    assert resumed_jobs >= 1, "no start job was resumed after a kill"
 
 
 def _placed_then(eng, vm, after_s):

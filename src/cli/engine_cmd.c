@@ -14,84 +14,14 @@
 #include "cli.h"
 #include "http_client.h"
 #include "jsonx.h"
+#include "kinds.h"
 #include "table.h"
 
-/* A --OPT VALUE of `KIND create` and the body member it sets. */
-typedef struct create_opt {
-    const char *opt, *member, *meta;
-    char type;       /* s string, i integer, r NAME-or-ID of kind `ref`,
-                        b member of "boot", d disk PATH[,ro], n nic BRIDGE|user */
-    const char *ref;
-    bool required;
-} create_opt;
-
-typedef struct kind {
-    const char *name, *coll;
-    const vr_column *cols;
-    size_t ncols;
-    const create_opt *create; /* NULL: read-only collection */
-    const char *const *actions;
-    /* A column showing a linked entity by name: row[link] (a name or a link
-     * object) or row[link_id], names looked up in link_coll. */
-    const char *link, *link_id, *link_coll;
-} kind;
-
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-static const vr_column dc_cols[] = {{"NAME", "name", 0}, {"DESCRIPTION", "description", 0}, {"ID", "id", 0}};
-static const vr_column cl_cols[] = {{"NAME", "name", 0}, {"DATACENTER", "datacenter|datacenter_id", 0},
-                                    {"CPU-TYPE", "cpu_type", 0}, {"VIRT-MODE", "virt_mode", 0}, {"ID", "id", 0}};
-static const vr_column host_cols[] = {{"NAME", "name", 0}, {"STATUS", "status", 0}, {"ADDRESS", "address", 0},
-                                      {"CLUSTER", "cluster|cluster_id", 0}, {"ID", "id", 0}};
-static const vr_column vm_cols[] = {{"NAME", "name", 0}, {"STATUS", "status", 0}, {"HOST", "host|host_id", 0},
-                                    {"MEMORY", "memory_mib", VR_FMT_MIB}, {"VCPUS", "vcpus", 0}, {"ID", "id", 0}};
-static const vr_column job_cols[] = {{"ACTION", "action", 0}, {"OBJECT", "object_type", 0},
-                                     {"STATUS", "status", 0}, {"DETAIL", "detail", 0}, {"ID", "id", 0}};
-static const vr_column event_cols[] = {{"TIME", "time", VR_FMT_TIME}, {"SEVERITY", "severity", 0},
-                                       {"USER", "user|user_name", 0}, {"MESSAGE", "message", 0}};
-
-static const create_opt dc_create[] = {{"description", "description", "TEXT", 's', NULL, false}, {0}};
-static const create_opt cl_create[] = {
-    {"datacenter", "datacenter_id", "DATACENTER", 'r', "datacenter", true},
-    {"cpu-type", "cpu_type", "MODEL", 's', NULL, false}, {"virt-mode", "virt_mode", "any|kvm", 's', NULL, false},
-    {"description", "description", "TEXT", 's', NULL, false}, {0}};
-static const create_opt host_create[] = {
-    {"address", "address", "ADDR", 's', NULL, true}, {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true},
-    {"port", "port", "PORT", 'i', NULL, false}, {"description", "description", "TEXT", 's', NULL, false}, {0}};
-static const create_opt vm_create[] = {
-    {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true}, {"memory", "memory_mib", "MIB", 'i', NULL, true},
-    {"vcpus", "vcpus", "N", 'i', NULL, false}, {"max-vcpus", "max_vcpus", "N", 'i', NULL, false},
-    {"max-memory", "max_memory_mib", "MIB", 'i', NULL, false}, {"kernel", "kernel", "PATH", 'b', NULL, false},
-    {"initrd", "initrd", "PATH", 'b', NULL, false}, {"cmdline", "cmdline", "ARGS", 'b', NULL, false},
-    {"disk", "disks", "PATH[,ro]", 'd', NULL, false}, {"nic", "nics", "BRIDGE|user", 'n', NULL, false},
-    {"description", "description", "TEXT", 's', NULL, false}, {0}};
-
-static const char *const vm_actions[] = {"start", "stop", "shutdown", "reboot", "pause", "resume", NULL};
-static const char *const host_actions[] = {"activate", "deactivate", NULL};
-static const char *const no_actions[] = {NULL};
-
-static const kind kinds[] = {
-    {"datacenter", "datacenters", dc_cols, N(dc_cols), dc_create, no_actions, NULL, NULL, NULL},
-    {"cluster", "clusters", cl_cols, N(cl_cols), cl_create, no_actions, "datacenter", "datacenter_id", "datacenters"},
-    {"host", "hosts", host_cols, N(host_cols), host_create, host_actions, "cluster", "cluster_id", "clusters"},
-    {"vm", "vms", vm_cols, N(vm_cols), vm_create, vm_actions, "host", "host_id", "hosts"},
-    {"job", "jobs", job_cols, N(job_cols), NULL, no_actions, NULL, NULL, NULL},
-};
-
-static const kind *find_kind(const char *name)
-{
-    for (size_t i = 0; i < N(kinds); i++)
-        if (!strcmp(kinds[i].name, name))
-            return &kinds[i];
-    return NULL;
-}
 
 /* Options shared by all verbs; each verb accepts a subset (a bit mask). */
 enum { O_SEARCH, O_JSON, O_MAX, O_PAGE, O_WAIT, O_TIMEOUT, O_NAME, O_FOLLOW, O_HELP, O_CREATE };
 #define BIT(o) (1u << (o))
-static const char *const create_names[] = {"description", "datacenter", "cpu-type", "virt-mode", "address",
-                                           "port", "cluster", "memory", "vcpus", "max-vcpus", "max-memory",
-                                           "kernel", "initrd", "cmdline", "disk", "nic"};
-
 typedef struct args {
     const char *search, *name, *pos[2];
     long max, page, timeout;
@@ -125,12 +55,12 @@ static int parse(int argc, char **argv, int first, unsigned allowed, int npos, a
     static const char *const common[] = {"search", "json", "max", "page", "wait", "timeout", "name",
                                          "follow", "help"};
     static const int has_arg[] = {1, 0, 1, 1, 0, 1, 1, 0, 0};
-    struct option opts[N(common) + N(create_names) + 1];
+    struct option opts[N(common) + VR_NCREATE_NAMES + 1];
     memset(opts, 0, sizeof(opts));
     for (size_t i = 0; i < N(common); i++)
         opts[i] = (struct option){common[i], has_arg[i], NULL, (int)i};
-    for (size_t i = 0; i < N(create_names); i++)
-        opts[N(common) + i] = (struct option){create_names[i], required_argument, NULL, O_CREATE + (int)i};
+    for (size_t i = 0; i < VR_NCREATE_NAMES; i++)
+        opts[N(common) + i] = (struct option){vr_create_names[i], required_argument, NULL, O_CREATE + (int)i};
     memset(a, 0, sizeof(*a));
     a->max = -1;
     a->timeout = 600;
@@ -146,7 +76,7 @@ static int parse(int argc, char **argv, int first, unsigned allowed, int npos, a
         if (c >= O_CREATE) {
             if (!(allowed & BIT(O_CREATE)) || a->ncreate >= (int)N(a->copt))
                 goto not_here;
-            a->copt[a->ncreate] = create_names[c - O_CREATE];
+            a->copt[a->ncreate] = vr_create_names[c - O_CREATE];
             a->cval[a->ncreate++] = optarg;
             continue;
         }
@@ -342,8 +272,7 @@ static int on_entity(const vr_session *s, const kind *k, const char *ref, const 
 
 static int wait_job(const vr_session *s, const char *job_id, long timeout)
 {
-    static const kind jobs = {"job", "jobs", NULL, 0, NULL, no_actions, NULL, NULL, NULL};
-    char *path = entity_path(&jobs, job_id, NULL);
+    char *path = entity_path(vr_kind_find("job"), job_id, NULL);
     struct timespec start, now, pause = {0, 250 * 1000 * 1000};
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (int rc;;) {
@@ -401,14 +330,6 @@ static int do_action(const vr_session *s, const kind *k, const char *action, con
     return rc;
 }
 
-static const create_opt *create_def(const kind *k, const char *opt)
-{
-    for (const create_opt *o = k->create; o->opt; o++)
-        if (!strcmp(o->opt, opt))
-            return o;
-    return NULL;
-}
-
 /* Usage checks of `KIND create|update` that need no server. An update
  * takes any create option (the server refuses what cannot change). */
 static int create_check(const kind *k, const char *verb, const args *a)
@@ -424,7 +345,7 @@ static int create_check(const kind *k, const char *verb, const args *a)
         return 2;
     }
     for (int i = 0; i < a->ncreate; i++)
-        if (!create_def(k, a->copt[i])) {
+        if (!vr_kind_create_opt(k, a->copt[i])) {
             fprintf(stderr, "vireo: --%s does not apply to '%s %s'\n", a->copt[i], k->name, verb);
             return 2;
         }
@@ -448,7 +369,7 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
     json_t *body = json_object();
     int rc = a->name && json_object_set_new(body, "name", json_string(a->name)) ? bad_value("name", a->name) : 0;
     for (int i = 0; i < a->ncreate && !rc; i++) {
-        const create_opt *o = create_def(k, a->copt[i]);
+        const create_opt *o = vr_kind_create_opt(k, a->copt[i]);
         const char *v = a->cval[i];
         long n;
         json_t *val = NULL, *list;
@@ -484,7 +405,7 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
             break;
         case 'r': {
             char *id = NULL;
-            if ((rc = resolve(s, find_kind(o->ref), v, &id)) == 0)
+            if ((rc = resolve(s, vr_kind_find(o->ref), v, &id)) == 0)
                 val = json_string(id);
             free(id);
             if (rc)
@@ -588,7 +509,6 @@ static int kind_cmd(const kind *k, int argc, char **argv)
 
 static int events_cmd(int argc, char **argv)
 {
-    static const kind events = {"event", "events", event_cols, N(event_cols), NULL, no_actions, NULL, NULL, NULL};
     args a;
     int rc = parse(argc, argv, 1, BIT(O_SEARCH) | BIT(O_JSON) | BIT(O_MAX) | BIT(O_PAGE) | BIT(O_FOLLOW), 0, &a);
     if (rc == 0 && a.follow && a.page > 0) {
@@ -603,7 +523,7 @@ static int events_cmd(int argc, char **argv)
     }
     vr_session s;
     if ((rc = vr_session_load(&s, 0)) == 0)
-        rc = a.follow ? vr_events_follow(&s, a.search, a.max, a.json) : do_list(&s, &events, &a);
+        rc = a.follow ? vr_events_follow(&s, a.search, a.max, a.json) : do_list(&s, &vr_kind_events, &a);
     vr_session_clear(&s);
     return rc;
 }
@@ -616,6 +536,6 @@ int vr_cli_engine(int argc, char **argv)
         return vr_cli_logout(argc, argv);
     if (!strcmp(argv[0], "events"))
         return events_cmd(argc, argv);
-    const kind *k = find_kind(argv[0]);
+    const kind *k = vr_kind_find(argv[0]);
     return k ? kind_cmd(k, argc, argv) : -1;
 }

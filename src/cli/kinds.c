@@ -1,0 +1,68 @@
+#include "kinds.h"
+
+#include <string.h>
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+static const vr_column dc_cols[] = {{"NAME", "name", 0}, {"DESCRIPTION", "description", 0}, {"ID", "id", 0}};
+static const vr_column cl_cols[] = {{"NAME", "name", 0}, {"DATACENTER", "datacenter|datacenter_id", 0},
+                                    {"CPU-TYPE", "cpu_type", 0}, {"VIRT-MODE", "virt_mode", 0}, {"ID", "id", 0}};
+static const vr_column host_cols[] = {{"NAME", "name", 0}, {"STATUS", "status", 0}, {"ADDRESS", "address", 0},
+                                      {"CLUSTER", "cluster|cluster_id", 0}, {"ID", "id", 0}};
+static const vr_column vm_cols[] = {{"NAME", "name", 0}, {"STATUS", "status", 0}, {"HOST", "host|host_id", 0},
+                                    {"MEMORY", "memory_mib", VR_FMT_MIB}, {"VCPUS", "vcpus", 0}, {"ID", "id", 0}};
+static const vr_column job_cols[] = {{"ACTION", "action", 0}, {"OBJECT", "object_type", 0},
+                                     {"STATUS", "status", 0}, {"DETAIL", "detail", 0}, {"ID", "id", 0}};
+static const vr_column event_cols[] = {{"TIME", "time", VR_FMT_TIME}, {"SEVERITY", "severity", 0},
+                                       {"USER", "user|user_name", 0}, {"MESSAGE", "message", 0}};
+
+static const create_opt dc_create[] = {{"description", "description", "TEXT", 's', NULL, false}, {0}};
+static const create_opt cl_create[] = {
+    {"datacenter", "datacenter_id", "DATACENTER", 'r', "datacenter", true},
+    {"cpu-type", "cpu_type", "MODEL", 's', NULL, false}, {"virt-mode", "virt_mode", "any|kvm", 's', NULL, false},
+    {"description", "description", "TEXT", 's', NULL, false}, {0}};
+static const create_opt host_create[] = {
+    {"address", "address", "ADDR", 's', NULL, true}, {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true},
+    {"port", "port", "PORT", 'i', NULL, false}, {"description", "description", "TEXT", 's', NULL, false}, {0}};
+static const create_opt vm_create[] = {
+    {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true}, {"memory", "memory_mib", "MIB", 'i', NULL, true},
+    {"vcpus", "vcpus", "N", 'i', NULL, false}, {"max-vcpus", "max_vcpus", "N", 'i', NULL, false},
+    {"max-memory", "max_memory_mib", "MIB", 'i', NULL, false}, {"kernel", "kernel", "PATH", 'b', NULL, false},
+    {"initrd", "initrd", "PATH", 'b', NULL, false}, {"cmdline", "cmdline", "ARGS", 'b', NULL, false},
+    {"disk", "disks", "PATH[,ro]", 'd', NULL, false}, {"nic", "nics", "BRIDGE|user", 'n', NULL, false},
+    {"description", "description", "TEXT", 's', NULL, false}, {0}};
+
+static const char *const vm_actions[] = {"start", "stop", "shutdown", "reboot", "pause", "resume", NULL};
+static const char *const host_actions[] = {"activate", "deactivate", NULL};
+static const char *const no_actions[] = {NULL};
+
+static const kind kinds[] = {
+    {"datacenter", "datacenters", dc_cols, N(dc_cols), dc_create, no_actions, NULL, NULL, NULL},
+    {"cluster", "clusters", cl_cols, N(cl_cols), cl_create, no_actions, "datacenter", "datacenter_id", "datacenters"},
+    {"host", "hosts", host_cols, N(host_cols), host_create, host_actions, "cluster", "cluster_id", "clusters"},
+    {"vm", "vms", vm_cols, N(vm_cols), vm_create, vm_actions, "host", "host_id", "hosts"},
+    {"job", "jobs", job_cols, N(job_cols), NULL, no_actions, NULL, NULL, NULL},
+};
+
+const kind vr_kind_events = {"event", "events", event_cols, N(event_cols), NULL, no_actions, NULL, NULL, NULL};
+
+/* Each create option above, once: getopt must know all of them before it
+ * knows the kind (a kind's own list then says which apply). */
+const char *const vr_create_names[VR_NCREATE_NAMES] = {
+    "description", "datacenter", "cpu-type", "virt-mode", "address", "port", "cluster", "memory",
+    "vcpus", "max-vcpus", "max-memory", "kernel", "initrd", "cmdline", "disk", "nic"};
+
+const kind *vr_kind_find(const char *name)
+{
+    for (size_t i = 0; i < N(kinds); i++)
+        if (!strcmp(kinds[i].name, name))
+            return &kinds[i];
+    return NULL;
+}
+
+const create_opt *vr_kind_create_opt(const kind *k, const char *opt)
+{
+    for (const create_opt *o = k->create; o->opt; o++)
+        if (!strcmp(o->opt, opt))
+            return o;
+    return NULL;
+}

@@ -1,0 +1,42 @@
+/* What the CLI knows of each kind of engine entity: its collection, the
+ * columns of its table, its create options and its actions. Data only;
+ * engine_cmd.c does the talking. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "table.h"
+
+/* A --OPT VALUE of `KIND create` and the body member it sets. */
+typedef struct create_opt {
+    const char *opt, *member, *meta;
+    char type;       /* s string, i integer, r NAME-or-ID of kind `ref`,
+                        b member of "boot", d disk PATH[,ro], n nic BRIDGE|user */
+    const char *ref;
+    bool required;
+} create_opt;
+
+typedef struct kind {
+    const char *name, *coll;
+    const vr_column *cols;
+    size_t ncols;
+    const create_opt *create; /* NULL: read-only collection */
+    const char *const *actions;
+    /* A column showing a linked entity by name: row[link] (a name or a link
+     * object) or row[link_id], names looked up in link_coll. */
+    const char *link, *link_id, *link_coll;
+} kind;
+
+/* The kind named `name` (datacenter, cluster, host, vm, job) or NULL. */
+const kind *vr_kind_find(const char *name);
+
+/* Events: listed only, not a KIND of the command line. */
+extern const kind vr_kind_events;
+
+/* The create option `opt` of kind k, or NULL. */
+const create_opt *vr_kind_create_opt(const kind *k, const char *opt);
+
+/* Every create option name of every kind (getopt needs them all). */
+#define VR_NCREATE_NAMES 16
+extern const char *const vr_create_names[VR_NCREATE_NAMES];

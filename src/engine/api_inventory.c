@@ -67,6 +67,29 @@ static void delete_row(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const c
 
 static bool method_is(vr_http_req *r, const char *m) { return !strcmp(r->method, m); }
 
+/* The name and description of a create body (row NULL: name required,
+ * description "") or an update body (defaults from row). Answers 400 and
+ * returns -1 when they are bad. */
+static int name_desc(json_t *b, json_t *row, vr_http_resp *resp, const char **name, const char **desc)
+{
+    vr_error err = {0};
+    *name = row ? json_string_value(json_object_get(row, "name")) : NULL;
+    *desc = row ? json_string_value(json_object_get(row, "description")) : "";
+    if (vr_json_str(b, "body", "name", !row, name, &err) < 0 ||
+        vr_json_str(b, "body", "description", false, desc, &err) < 0)
+        return api_error(resp, &err);
+    return api_check_name(resp, *name);
+}
+
+/* Answer with the entity as it is stored now. */
+static void reply_row(vr_engine *e, vr_http_resp *resp, const char *select, const char *what,
+                      const char *id, const char *coll, bool created)
+{
+    json_t *row = get_one(e, resp, select, what, id);
+    if (row)
+        api_entity(resp, row, coll, created);
+}
+
 static void not_allowed(vr_http_resp *resp)
 {
     vr_http_fault(resp, 405, "Method Not Allowed", "method not allowed on this resource");
@@ -81,23 +104,18 @@ void api_datacenters(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const cha
         return api_list(e, r, resp, "datacenters", DC_SELECT, name_fields, NULL);
     if (!id && method_is(r, "POST")) {
         json_t *b = api_body(r, resp, dc_keys);
-        const char *name = NULL, *desc = "";
+        const char *name, *desc;
         char nid[37];
         if (!b)
             return;
-        if (vr_json_str(b, "body", "name", true, &name, &err) < 0 ||
-            vr_json_str(b, "body", "description", false, &desc, &err) < 0)
-            api_error(resp, &err);
-        else if (api_check_name(resp, name) == 0) {
+        if (name_desc(b, NULL, resp, &name, &desc) == 0) {
             vr_uuid_new(nid);
             if (vr_db_exec(e->db, "INSERT INTO datacenters (id, name, description, created_at) VALUES (?,?,?,?)",
                            DB_ARGS(DB_TEXT(nid), DB_TEXT(name), DB_TEXT(desc), DB_INT(vr_now())), &err) < 0)
                 api_error(resp, &err);
             else {
                 vr_event(e, "normal", r->user, "datacenter", nid, "data center '%s' created", name);
-                json_t *row = get_one(e, resp, DC_SELECT, "data center", nid);
-                if (row)
-                    api_entity(resp, row, "datacenters", true);
+                reply_row(e, resp, DC_SELECT, "data center", nid, "datacenters", true);
             }
         }
         json_decref(b);
@@ -112,21 +130,13 @@ void api_datacenters(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const cha
         return api_entity(resp, row, "datacenters", false);
     if (method_is(r, "PUT")) {
         json_t *b = api_body(r, resp, dc_keys);
-        const char *name = json_string_value(json_object_get(row, "name"));
-        const char *desc = json_string_value(json_object_get(row, "description"));
-        if (b && vr_json_str(b, "body", "name", false, &name, &err) == 0 &&
-            vr_json_str(b, "body", "description", false, &desc, &err) == 0 &&
-            api_check_name(resp, name) == 0) {
+        const char *name, *desc;
+        if (b && name_desc(b, row, resp, &name, &desc) == 0) {
             if (vr_db_exec(e->db, "UPDATE datacenters SET name = ?, description = ? WHERE id = ?",
                            DB_ARGS(DB_TEXT(name), DB_TEXT(desc), DB_TEXT(id)), &err) < 0)
                 api_error(resp, &err);
-            else {
-                json_t *n = get_one(e, resp, DC_SELECT, "data center", id);
-                if (n)
-                    api_entity(resp, n, "datacenters", false);
-            }
-        } else if (b && err.code) {
-            api_error(resp, &err);
+            else
+                reply_row(e, resp, DC_SELECT, "data center", id, "datacenters", false);
         }
         json_decref(b);
         json_decref(row);
@@ -175,14 +185,11 @@ void api_clusters(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *
         return api_list(e, r, resp, "clusters", CL_SELECT, cl_fields, cluster_present);
     if (!id && method_is(r, "POST")) {
         json_t *b = api_body(r, resp, cl_keys);
-        const char *name = NULL, *desc = "", *dc = NULL, *cpu = "qemu64", *mode = "any";
+        const char *name, *desc, *dc = NULL, *cpu = "qemu64", *mode = "any";
         char nid[37];
         if (!b)
             return;
-        if (vr_json_str(b, "body", "name", true, &name, &err) < 0 ||
-            vr_json_str(b, "body", "description", false, &desc, &err) < 0)
-            api_error(resp, &err);
-        else if (api_check_name(resp, name) == 0 && cluster_fields(e, b, resp, &dc, &cpu, &mode) == 0) {
+        if (name_desc(b, NULL, resp, &name, &desc) == 0 && cluster_fields(e, b, resp, &dc, &cpu, &mode) == 0) {
             if (!dc)
                 vr_http_fault(resp, 400, "Bad Request", "body: missing required member 'datacenter_id'");
             else {
@@ -194,9 +201,7 @@ void api_clusters(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *
                     api_error(resp, &err);
                 else {
                     vr_event(e, "normal", r->user, "cluster", nid, "cluster '%s' created", name);
-                    json_t *row = get_one(e, resp, CL_SELECT, "cluster", nid);
-                    if (row)
-                        api_entity(resp, row, "clusters", true);
+                    reply_row(e, resp, CL_SELECT, "cluster", nid, "clusters", true);
                 }
             }
         }
@@ -212,12 +217,9 @@ void api_clusters(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *
         return api_entity(resp, row, "clusters", false);
     if (method_is(r, "PUT")) {
         json_t *b = api_body(r, resp, cl_keys);
-        const char *name = json_string_value(json_object_get(row, "name"));
-        const char *desc = json_string_value(json_object_get(row, "description"));
-        const char *dc = NULL, *cpu = NULL, *mode = NULL;
-        if (b && vr_json_str(b, "body", "name", false, &name, &err) == 0 &&
-            vr_json_str(b, "body", "description", false, &desc, &err) == 0 &&
-            api_check_name(resp, name) == 0 && cluster_fields(e, b, resp, &dc, &cpu, &mode) == 0) {
+        const char *name, *desc, *dc = NULL, *cpu = NULL, *mode = NULL;
+        if (b && name_desc(b, row, resp, &name, &desc) == 0 &&
+            cluster_fields(e, b, resp, &dc, &cpu, &mode) == 0) {
             if (dc && strcmp(dc, json_string_value(json_object_get(row, "datacenter_id"))))
                 vr_http_fault(resp, 409, "Conflict", "a cluster cannot move to another data center");
             else if (vr_db_exec(e->db, "UPDATE clusters SET name = ?, description = ?,"
@@ -225,13 +227,8 @@ void api_clusters(vr_engine *e, vr_http_req *r, vr_http_resp *resp, const char *
                                 DB_ARGS(DB_TEXT(name), DB_TEXT(desc), cpu ? DB_TEXT(cpu) : DB_NULL,
                                         mode ? DB_TEXT(mode) : DB_NULL, DB_TEXT(id)), &err) < 0)
                 api_error(resp, &err);
-            else {
-                json_t *n = get_one(e, resp, CL_SELECT, "cluster", id);
-                if (n)
-                    api_entity(resp, n, "clusters", false);
-            }
-        } else if (b && err.code) {
-            api_error(resp, &err);
+            else
+                reply_row(e, resp, CL_SELECT, "cluster", id, "clusters", false);
         }
         json_decref(b);
         json_decref(row);

@@ -82,6 +82,14 @@ static const char *vm_status(json_t *agent_vm, const char *current)
     return !strcmp(current, "poweringdown") ? "poweringdown" : "up";
 }
 
+/* How serious a VM's change of status is, the same whichever path (event
+ * or poll) sees it first: stopping unasked or not responding is a warning. */
+static const char *change_severity(const char *from, const char *to)
+{
+    return (!strcmp(to, "down") && strcmp(from, "poweringdown")) || !strcmp(to, "notresponding")
+               ? "warning" : "normal";
+}
+
 /* Bring the VMs of this host in line with what its agent reports. */
 static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
 {
@@ -113,7 +121,8 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
             if (strcmp(st, want)) {
                 vr_db_exec(m->e->db, "UPDATE vms SET status = ? WHERE id = ?",
                            DB_ARGS(DB_TEXT(want), DB_TEXT(id)), NULL);
-                vr_event(m->e, "normal", "", "vm", id, "VM '%s' is %s on host '%s'", name, want, hname);
+                vr_event(m->e, change_severity(st, want), "", "vm", id, "VM '%s' is %s on host '%s'",
+                         name, want, hname);
             }
             json_object_del(seen, id);
             continue;
@@ -125,7 +134,7 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
         json_object_del(m->misses, id);
         vr_db_exec(m->e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ? AND host_id = ?",
                    DB_ARGS(DB_TEXT(id), DB_TEXT(m->host_id)), NULL);
-        vr_event(m->e, !strcmp(st, "poweringdown") ? "normal" : "warning", "", "vm", id,
+        vr_event(m->e, change_severity(st, "down"), "", "vm", id,
                  "VM '%s' is down (no longer running on host '%s')", name, hname);
     }
     json_decref(rows);
@@ -310,7 +319,7 @@ static bool on_vm_event(monitor *m, json_t *params)
                              : "UPDATE vms SET status = ? WHERE id = ? AND host_id = ?",
                DB_ARGS(DB_TEXT(to), DB_TEXT(uuid), DB_TEXT(m->host_id)), NULL);
     json_object_del(m->misses, uuid);
-    vr_event(m->e, "normal", "", "vm", uuid, "VM '%s' is %s (%s/%s reported by its host)",
+    vr_event(m->e, change_severity(st, to), "", "vm", uuid, "VM '%s' is %s (%s/%s reported by its host)",
              json_string_value(json_object_get(vm, "name")), to, ev,
              json_string_value(json_object_get(params, "detail")) ?: "");
     json_decref(vm);

@@ -17,7 +17,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from harness.context import Context  # noqa: E402
+from harness.context import Context, Skip  # noqa: E402
 
 
 def unit_tests(build):
@@ -37,7 +37,7 @@ def main():
     # A sanitizer finding must fail the program that hit it, unit tests too.
     os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
     os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-    passed, failed, failures = 0, 0, []
+    passed, failed, failures, skipped = 0, 0, [], []
 
     def report(name, ok, secs, detail=""):
         nonlocal passed, failed
@@ -80,6 +80,17 @@ def main():
                     try:
                         getattr(mod, fname)(ctx)
                         ok, detail = True, ""
+                    except Skip as why:
+                        # Not run here (e.g. needs TCG on a real KVM host):
+                        # neither passed nor failed.
+                        skipped.append(name)
+                        print(f"SKIP {name}: {why}", flush=True)
+                        try:
+                            ctx.after_test()
+                        except Exception:
+                            report(name, False, time.monotonic() - t0,
+                                   "cleanup failed:\n" + traceback.format_exc())
+                        continue
                     except Exception:
                         ok, detail = False, traceback.format_exc()
                     try:
@@ -96,6 +107,8 @@ def main():
         ctx.close()
     if failures:
         print("failed: " + ", ".join(failures))
+    if skipped:
+        print(f"{len(skipped)} skipped: " + ", ".join(skipped))
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

@@ -221,7 +221,8 @@ def test_openapi_status_enums_match_rest_api_md(ctx):
 
 def _c_selects(filename):
     """The SELECT statements of an engine source, adjacent literals joined."""
-    text = open(os.path.join(ENGINE_SRC, filename)).read()
+    path = [os.path.join(d, filename) for d, _, files in os.walk(ENGINE_SRC) if filename in files][0]
+    text = open(path).read()
     out, cur, last_end = [], None, None
     for m in re.finditer(r'"((?:[^"\\\n]|\\.)*)"', text):
         if cur is not None and re.fullmatch(r"[\s\\]*", text[last_end:m.start()]):

@@ -15,6 +15,11 @@ from harness.rpc import AgentClient, RpcError
 GUEST_FILES = ("vmlinux", "initrd.img", "root.img", "cmdline")
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run on this machine; the runner reports
+    it as skipped (never as passed)."""
+
+
 class Context:
     def __init__(self, build, guest):
         self.build = build

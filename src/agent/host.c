@@ -19,7 +19,7 @@ static const char *const no_keys[] = {NULL};
 
 static int host_ping(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    if (vr_json_check_keys(params, "params", no_keys, err) < 0)
+    if (vr_json_check_keys(params, "params", VR_NAMES(no_keys), err) < 0)
         return -1;
     *result = json_pack("{s:b}", "pong", true);
     return 0;
@@ -56,7 +56,7 @@ static json_t *usable_cpu_models(vr_agent *a)
 
 static int host_capabilities(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    if (vr_json_check_keys(params, "params", no_keys, err) < 0)
+    if (vr_json_check_keys(params, "params", VR_NAMES(no_keys), err) < 0)
         return -1;
     char *caps = virConnectGetCapabilities(a->conn);
     if (!caps)
@@ -182,7 +182,7 @@ static json_t *nic_rates(double dt)
 
 static int host_stats(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    if (vr_json_check_keys(params, "params", no_keys, err) < 0)
+    if (vr_json_check_keys(params, "params", VR_NAMES(no_keys), err) < 0)
         return -1;
     struct sysinfo si;
     sysinfo(&si);

@@ -17,7 +17,7 @@ static int vm_set_balloon(vr_agent *a, json_t *params, json_t **result, vr_error
     static const char *const keys[] = {"uuid", "memory_mib", NULL};
     long long mib;
     virDomainPtr dom;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_int(params, "params", "memory_mib", true, 16, 4 * 1024 * 1024, &mib, err) < 0 ||
         vr_dom_lookup(a, params, &dom, err) < 0)
         return -1;
@@ -41,7 +41,7 @@ static int vm_set_vcpus(vr_agent *a, json_t *params, json_t **result, vr_error *
     static const char *const keys[] = {"uuid", "vcpus", NULL};
     long long n;
     virDomainPtr dom;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_int(params, "params", "vcpus", true, 1, 4096, &n, err) < 0 ||
         vr_dom_lookup(a, params, &dom, err) < 0)
         return -1;
@@ -73,10 +73,10 @@ static int vm_set_iotune(vr_agent *a, json_t *params, json_t **result, vr_error 
     const char *target;
     json_t *iotune;
     virDomainPtr dom;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_str(params, "params", "target", true, &target, err) < 0 ||
         vr_json_obj(params, "params", "iotune", true, &iotune, err) < 0 ||
-        vr_json_check_keys(iotune, "iotune", vr_iotune_names, err) < 0)
+        vr_json_check_keys(iotune, "iotune", VR_NAMES(vr_iotune_names), err) < 0)
         return -1;
     virTypedParameter tp[VR_IOTUNE_N];
     int np = 0;
@@ -133,7 +133,7 @@ static int vm_hotplug_disk(vr_agent *a, json_t *params, json_t **result, vr_erro
     xmlDocPtr doc = NULL;
     char *xml = NULL;
     int rc = -1;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_obj(params, "params", "disk", true, &jd, err) < 0 ||
         vr_disk_parse(jd, "disk", &d, err) < 0)
         return -1;
@@ -191,7 +191,7 @@ static int unplug(vr_agent *a, json_t *params, const char *key, const char *xpat
     const char *given;
     char value[32];
     virDomainPtr dom;
-    if (vr_json_check_keys(params, "params", !strcmp(key, "mac") ? keys_mac : keys_target, err) < 0 ||
+    if (vr_json_check_keys(params, "params", !strcmp(key, "mac") ? VR_NAMES(keys_mac) : VR_NAMES(keys_target), err) < 0 ||
         vr_json_str(params, "params", key, true, &given, err) < 0)
         return -1;
     size_t i = 0;
@@ -249,7 +249,7 @@ static int vm_hotplug_nic(vr_agent *a, json_t *params, json_t **result, vr_error
     char *xml = NULL, owner[128];
     xmlDocPtr doc = NULL;
     int rc = -1;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_obj(params, "params", "nic", true, &jn, err) < 0 ||
         vr_nic_parse(jn, "nic", &n, err) < 0 || vr_domxml_nic(&n, &xml, err) < 0)
         return -1;

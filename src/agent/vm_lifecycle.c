@@ -103,7 +103,7 @@ static int simple_op(vr_agent *a, json_t *params, json_t **result, vr_error *err
 {
     static const char *const keys[] = {"uuid", NULL};
     virDomainPtr dom;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 || vr_dom_lookup(a, params, &dom, err) < 0)
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 || vr_dom_lookup(a, params, &dom, err) < 0)
         return -1;
     int rc = op(dom);
     if (rc < 0)
@@ -179,7 +179,7 @@ static int vm_shutdown(vr_agent *a, json_t *params, json_t **result, vr_error *e
     long long timeout = 60;
     bool force = true;
     virDomainPtr dom;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_int(params, "params", "timeout_s", false, 1, 3600, &timeout, err) < 0 ||
         vr_json_bool(params, "params", "force", false, &force, err) < 0 ||
         vr_dom_lookup(a, params, &dom, err) < 0)
@@ -216,7 +216,7 @@ static int vm_list(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
     static const char *const keys[] = {"full", NULL};
     bool full = false;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_bool(params, "params", "full", false, &full, err) < 0)
         return -1;
     virDomainPtr *doms = NULL;
@@ -238,7 +238,7 @@ static int vm_get(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
     static const char *const keys[] = {"uuid", NULL};
     virDomainPtr dom;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 || vr_dom_lookup(a, params, &dom, err) < 0)
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 || vr_dom_lookup(a, params, &dom, err) < 0)
         return -1;
     json_t *o = vm_summary(dom, true);
     json_t *spec = vr_dom_spec(dom);

@@ -56,7 +56,7 @@ static int vm_get_stats(vr_agent *a, json_t *params, json_t **result, vr_error *
 {
     static const char *const keys[] = {"uuid", NULL};
     virDomainPtr dom;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 || vr_dom_lookup(a, params, &dom, err) < 0)
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 || vr_dom_lookup(a, params, &dom, err) < 0)
         return -1;
     virDomainPtr doms[] = {dom, NULL};
     virDomainStatsRecordPtr *recs = NULL;
@@ -136,7 +136,7 @@ static int vm_console_log(vr_agent *a, json_t *params, json_t **result, vr_error
     static const char *const keys[] = {"uuid", "max_bytes", NULL};
     const char *uuid;
     long long max = 65536;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_str(params, "params", "uuid", true, &uuid, err) < 0 ||
         vr_json_int(params, "params", "max_bytes", false, 1, 1024 * 1024, &max, err) < 0)
         return -1;
@@ -193,7 +193,7 @@ static int vm_send_console(vr_agent *a, json_t *params, json_t **result, vr_erro
     static const char *const keys[] = {"uuid", "text", NULL};
     const char *text;
     virDomainPtr dom;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_str(params, "params", "text", true, &text, err) < 0)
         return -1;
     size_t len = strlen(text);

@@ -78,15 +78,15 @@ int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
     static const char *const keys[] = {
         "name", "uuid", "memory_mib", "max_memory_mib", "vcpus", "max_vcpus", "cpu_model",
         "machine", "domain_type", "boot", "disks", "nics", "serial_console", "vnc", "balloon",
-        "rng", "guest_agent", NULL};
-    static const char *const types[] = {"kvm", "qemu", NULL};
+        "rng", "guest_agent"};
+    static const char *const types[] = {"kvm", "qemu"};
     memset(s, 0, sizeof(*s));
     s->json = params;
     s->serial_console = s->balloon = true;
     s->vcpus = 1;
     const char *uuid = NULL;
     json_t *vnc = NULL;
-    if (vr_json_check_keys(params, "params", keys, err) < 0 ||
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_str(params, "params", "name", true, &s->name, err) < 0 ||
         vr_json_str(params, "params", "uuid", false, &uuid, err) < 0 ||
         vr_json_int(params, "params", "memory_mib", true, 16, 4 * 1024 * 1024, &s->memory_mib, err) < 0 ||
@@ -119,9 +119,9 @@ int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
     if (v && json_is_boolean(v)) {
         s->vnc = json_is_true(v);
     } else if (v && !json_is_null(v)) {
-        static const char *const vkeys[] = {"listen", NULL};
+        static const char *const vkeys[] = {"listen"};
         if (vr_json_obj(params, "params", "vnc", false, &vnc, err) < 0 ||
-            vr_json_check_keys(vnc, "vnc", vkeys, err) < 0 ||
+            vr_json_check_keys(vnc, "vnc", VR_NAMES(vkeys), err) < 0 ||
             vr_json_str(vnc, "vnc", "listen", false, &s->vnc_listen, err) < 0)
             return -1;
         s->vnc = true;
@@ -139,7 +139,7 @@ int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
     if (s->max_vcpus > a->max_vcpus)
         return vr_error_set(err, VR_ERR_LIMIT, "%lld vCPUs requested; this host allows at most %d",
                             s->max_vcpus, a->max_vcpus);
-    if (s->domain_type && !vr_str_in(s->domain_type, types))
+    if (s->domain_type && !vr_str_in(s->domain_type, VR_NAMES(types)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "domain_type must be kvm or qemu");
     if (s->domain_type && !strcmp(s->domain_type, "kvm") && a->mode != VR_VIRT_KVM)
         return vr_error_set(err, VR_ERR_UNSUPPORTED,

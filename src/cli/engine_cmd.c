@@ -122,9 +122,9 @@ static void kind_usage(FILE *f, const kind *k)
         fprintf(f, " [--json]\n       vireo %s update NAME-or-ID [--name NEW] [any create option...] [--json]\n"
                    "       vireo %s delete NAME-or-ID\n", k->name, k->name);
     }
-    for (const char *const *act = k->actions; *act; act++)
-        fprintf(f, act == k->actions ? "       vireo %s %s" : "%.0s|%s", k->name, *act);
-    if (*k->actions)
+    for (size_t i = 0; i < k->actions.n; i++)
+        fprintf(f, i == 0 ? "       vireo %s %s" : "%.0s|%s", k->name, k->actions.v[i]);
+    if (k->actions.n)
         fprintf(f, " NAME-or-ID [--wait [--timeout SECONDS]] [--json]\n");
     fprintf(f, "EXPR: FIELD=VALUE clauses joined by ' and ' (name=web*, status=up)\n");
 }
@@ -444,7 +444,7 @@ static int kind_cmd(const kind *k, int argc, char **argv)
                        : !strcmp(verb, "delete") ? 0
                        : is_action              ? BIT(O_WAIT) | BIT(O_TIMEOUT) | BIT(O_JSON)
                                                 : ~0u;
-    if (allowed == ~0u || (!k->create && vr_str_in(verb, (const char *const[]){"create", "update", "delete", NULL}))) {
+    if (allowed == ~0u || (!k->create && vr_str_in(verb, VR_NAMES(((const char *const[]){"create", "update", "delete"}))))) {
         if (*verb)
             fprintf(stderr, "vireo: %s has no command '%s'\n", k->name, verb);
         kind_usage(stderr, k);

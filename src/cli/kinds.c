@@ -31,19 +31,18 @@ static const create_opt vm_create[] = {
     {"disk", "disks", "PATH[,ro]", 'd', NULL, false}, {"nic", "nics", "BRIDGE|user", 'n', NULL, false},
     {"description", "description", "TEXT", 's', NULL, false}, {0}};
 
-static const char *const vm_actions[] = {"start", "stop", "shutdown", "reboot", "pause", "resume", NULL};
-static const char *const host_actions[] = {"activate", "deactivate", NULL};
-static const char *const no_actions[] = {NULL};
+static const char *const vm_actions[] = {"start", "stop", "shutdown", "reboot", "pause", "resume"};
+static const char *const host_actions[] = {"activate", "deactivate"};
 
 static const kind kinds[] = {
-    {"datacenter", "datacenters", dc_cols, N(dc_cols), dc_create, no_actions, NULL, NULL, NULL},
-    {"cluster", "clusters", cl_cols, N(cl_cols), cl_create, no_actions, "datacenter", "datacenter_id", "datacenters"},
-    {"host", "hosts", host_cols, N(host_cols), host_create, host_actions, "cluster", "cluster_id", "clusters"},
-    {"vm", "vms", vm_cols, N(vm_cols), vm_create, vm_actions, "host", "host_id", "hosts"},
-    {"job", "jobs", job_cols, N(job_cols), NULL, no_actions, NULL, NULL, NULL},
+    {"datacenter", "datacenters", dc_cols, N(dc_cols), dc_create, VR_NO_NAMES, NULL, NULL, NULL},
+    {"cluster", "clusters", cl_cols, N(cl_cols), cl_create, VR_NO_NAMES, "datacenter", "datacenter_id", "datacenters"},
+    {"host", "hosts", host_cols, N(host_cols), host_create, VR_NAMES(host_actions), "cluster", "cluster_id", "clusters"},
+    {"vm", "vms", vm_cols, N(vm_cols), vm_create, VR_NAMES(vm_actions), "host", "host_id", "hosts"},
+    {"job", "jobs", job_cols, N(job_cols), NULL, VR_NO_NAMES, NULL, NULL, NULL},
 };
 
-const kind vr_kind_events = {"event", "events", event_cols, N(event_cols), NULL, no_actions, NULL, NULL, NULL};
+const kind vr_kind_events = {"event", "events", event_cols, N(event_cols), NULL, VR_NO_NAMES, NULL, NULL, NULL};
 
 /* Each create option above, once: getopt must know all of them before it
  * knows the kind (a kind's own list then says which apply). */

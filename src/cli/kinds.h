@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "names.h"
 #include "table.h"
 
 /* A --OPT VALUE of `KIND create` and the body member it sets. */
@@ -22,7 +23,7 @@ typedef struct kind {
     const vr_column *cols;
     size_t ncols;
     const create_opt *create; /* NULL: read-only collection */
-    const char *const *actions;
+    vr_names actions;
     /* A column showing a linked entity by name: row[link] (a name or a link
      * object) or row[link_id], names looked up in link_coll. */
     const char *link, *link_id, *link_coll;

@@ -64,22 +64,24 @@ void vr_random_mac(char out[18])
 /* Address members follow libvirt's <address> attributes. */
 static int address_parse(json_t *obj, const char *where, json_t **out, vr_error *err)
 {
-    static const char *const types[] = {"pci", "drive", NULL};
+    static const char *const types[] = {"pci", "drive"};
     json_t *addr = NULL;
     if (vr_json_obj(obj, where, "address", false, &addr, err) < 0)
         return -1;
     if (!addr)
         return 0;
-    static const char *const pci_keys[] = {"type", "domain", "bus", "slot", "function", NULL};
-    static const char *const drive_keys[] = {"type", "controller", "bus", "target", "unit", NULL};
+    static const char *const pci_keys[] = {"type", "domain", "bus", "slot", "function"};
+    static const char *const drive_keys[] = {"type", "controller", "bus", "target", "unit"};
     const char *type = NULL;
     if (vr_json_str(addr, where, "type", true, &type, err) < 0)
         return -1;
-    if (!vr_str_in(type, types))
+    if (!vr_str_in(type, VR_NAMES(types)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.address.type must be 'pci' or 'drive'",
                             where);
     bool pci = !strcmp(type, "pci");
-    if (vr_json_check_keys(addr, where, pci ? pci_keys : drive_keys, err) < 0)
+    char in[96];
+    snprintf(in, sizeof(in), "%s.address", where);
+    if (vr_json_check_keys(addr, in, pci ? VR_NAMES(pci_keys) : VR_NAMES(drive_keys), err) < 0)
         return -1;
     const char *key;
     json_t *v;
@@ -104,14 +106,13 @@ static int address_parse(json_t *obj, const char *where, json_t **out, vr_error 
 int vr_disk_parse(json_t *obj, const char *where, vr_disk *d, vr_error *err)
 {
     static const char *const keys[] = {"path", "format", "bus", "device", "cache", "io",
-                                       "readonly", "serial", "target", "iotune", "address",
-                                       NULL};
-    static const char *const formats[] = {"raw", "qcow2", NULL};
-    static const char *const buses[] = {"virtio", "virtio-scsi", "sata", "ide", NULL};
-    static const char *const devices[] = {"disk", "cdrom", NULL};
+                                       "readonly", "serial", "target", "iotune", "address"};
+    static const char *const formats[] = {"raw", "qcow2"};
+    static const char *const buses[] = {"virtio", "virtio-scsi", "sata", "ide"};
+    static const char *const devices[] = {"disk", "cdrom"};
     static const char *const caches[] = {"none", "writethrough", "writeback",
-                                         "directsync", "unsafe", NULL};
-    static const char *const ios[] = {"threads", "native", NULL};
+                                         "directsync", "unsafe"};
+    static const char *const ios[] = {"threads", "native"};
     memset(d, 0, sizeof(*d));
     d->format = "raw";
     d->bus = "virtio";
@@ -122,7 +123,7 @@ int vr_disk_parse(json_t *obj, const char *where, vr_disk *d, vr_error *err)
     json_t *iotune = NULL;
     if (!json_is_object(obj))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s must be an object", where);
-    if (vr_json_check_keys(obj, where, keys, err) < 0 ||
+    if (vr_json_check_keys(obj, where, VR_NAMES(keys), err) < 0 ||
         vr_json_str(obj, where, "path", true, &d->path, err) < 0 ||
         vr_json_str(obj, where, "format", false, &d->format, err) < 0 ||
         vr_json_str(obj, where, "bus", false, &d->bus, err) < 0 ||
@@ -138,16 +139,16 @@ int vr_disk_parse(json_t *obj, const char *where, vr_disk *d, vr_error *err)
     if (!vr_valid_path(d->path))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS,
                             "%s.path must be an absolute path without control characters", where);
-    if (!vr_str_in(d->format, formats))
+    if (!vr_str_in(d->format, VR_NAMES(formats)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.format must be raw or qcow2", where);
-    if (!vr_str_in(d->bus, buses))
+    if (!vr_str_in(d->bus, VR_NAMES(buses)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS,
                             "%s.bus must be virtio, virtio-scsi, sata or ide", where);
-    if (!vr_str_in(d->device, devices))
+    if (!vr_str_in(d->device, VR_NAMES(devices)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.device must be disk or cdrom", where);
-    if (!vr_str_in(d->cache, caches))
+    if (!vr_str_in(d->cache, VR_NAMES(caches)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.cache is not a known cache mode", where);
-    if (!vr_str_in(d->io, ios))
+    if (!vr_str_in(d->io, VR_NAMES(ios)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.io must be threads or native", where);
     if (!strcmp(d->device, "cdrom")) {
         if (!strcmp(d->bus, "virtio"))
@@ -169,10 +170,12 @@ int vr_disk_parse(json_t *obj, const char *where, vr_disk *d, vr_error *err)
         snprintf(d->target, sizeof(d->target), "%s", target);
     }
     if (iotune) {
-        if (vr_json_check_keys(iotune, where, vr_iotune_names, err) < 0)
+        char in[96];
+        snprintf(in, sizeof(in), "%s.iotune", where);
+        if (vr_json_check_keys(iotune, in, VR_NAMES(vr_iotune_names), err) < 0)
             return -1;
         for (int i = 0; i < VR_IOTUNE_N; i++)
-            if (vr_json_int(iotune, where, vr_iotune_names[i], false, 0, (1LL << 50),
+            if (vr_json_int(iotune, in, vr_iotune_names[i], false, 0, (1LL << 50),
                             &d->iotune[i], err) < 0)
                 return -1;
         if ((d->iotune[VR_IOTUNE_TOTAL_BYTES] &&
@@ -235,20 +238,20 @@ int vr_disks_assign_targets(vr_disk *disks, int n, vr_error *err)
 
 int vr_nic_parse(json_t *obj, const char *where, vr_nic *n, vr_error *err)
 {
-    static const char *const keys[] = {"mac", "model", "bridge", "address", NULL};
-    static const char *const models[] = {"virtio", "e1000", "rtl8139", NULL};
+    static const char *const keys[] = {"mac", "model", "bridge", "address"};
+    static const char *const models[] = {"virtio", "e1000", "rtl8139"};
     memset(n, 0, sizeof(*n));
     n->model = "virtio";
     const char *mac = NULL;
     if (!json_is_object(obj))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s must be an object", where);
-    if (vr_json_check_keys(obj, where, keys, err) < 0 ||
+    if (vr_json_check_keys(obj, where, VR_NAMES(keys), err) < 0 ||
         vr_json_str(obj, where, "mac", false, &mac, err) < 0 ||
         vr_json_str(obj, where, "model", false, &n->model, err) < 0 ||
         vr_json_str(obj, where, "bridge", false, &n->bridge, err) < 0 ||
         address_parse(obj, where, &n->address, err) < 0)
         return -1;
-    if (!vr_str_in(n->model, models))
+    if (!vr_str_in(n->model, VR_NAMES(models)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS,
                             "%s.model must be virtio, e1000 or rtl8139", where);
     if (n->bridge && (!*n->bridge || strlen(n->bridge) > 15 ||
@@ -269,13 +272,13 @@ int vr_nic_parse(json_t *obj, const char *where, vr_nic *n, vr_error *err)
 
 int vr_boot_parse(json_t *boot, vr_boot *b, vr_error *err)
 {
-    static const char *const keys[] = {"kernel", "initrd", "cmdline", "order", NULL};
-    static const char *const devs[] = {"hd", "cdrom", "network", NULL};
+    static const char *const keys[] = {"kernel", "initrd", "cmdline", "order"};
+    static const char *const devs[] = {"hd", "cdrom", "network"};
     json_t *order = NULL;
     memset(b, 0, sizeof(*b));
     if (!json_is_object(boot))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot must be an object");
-    if (vr_json_check_keys(boot, "boot", keys, err) < 0 ||
+    if (vr_json_check_keys(boot, "boot", VR_NAMES(keys), err) < 0 ||
         vr_json_str(boot, "boot", "kernel", false, &b->kernel, err) < 0 ||
         vr_json_str(boot, "boot", "initrd", false, &b->initrd, err) < 0 ||
         vr_json_str(boot, "boot", "cmdline", false, &b->cmdline, err) < 0 ||
@@ -292,7 +295,7 @@ int vr_boot_parse(json_t *boot, vr_boot *b, vr_error *err)
     size_t i;
     json_t *v;
     json_array_foreach(order, i, v) {
-        if (!json_is_string(v) || !vr_str_in(json_string_value(v), devs))
+        if (!json_is_string(v) || !vr_str_in(json_string_value(v), VR_NAMES(devs)))
             return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.order entries must be hd, cdrom or network");
         b->order[b->norder++] = json_string_value(v);
     }

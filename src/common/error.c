@@ -1,16 +1,20 @@
 #include "error.h"
 
 #include <stdarg.h>
-#include <stdio.h>
+
+#include "utf8.h"
 
 int vr_error_set(vr_error *err, int code, const char *fmt, ...)
 {
     if (!err)
         return -1;
     err->code = code;
+    /* Messages quote client strings, paths and libvirt's text and go out as
+     * JSON: keep them valid UTF-8 however long they are (a plain vsnprintf
+     * could cut a character, and jansson would then refuse the reply). */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    vr_utf8_vformat(err->message, sizeof(err->message), fmt, ap);
     va_end(ap);
     return -1;
 }

@@ -28,7 +28,9 @@ typedef struct vr_error {
 } vr_error;
 
 /* Record an error (printf-style). Always returns -1 so callers can write
- * `return vr_error_set(err, ...)`. err may be NULL. */
+ * `return vr_error_set(err, ...)`. err may be NULL. The message is valid
+ * UTF-8 (invalid bytes become U+FFFD) and, when too long, loses its middle
+ * rather than its end (see vr_utf8_fit). */
 int vr_error_set(vr_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

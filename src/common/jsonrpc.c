@@ -1,6 +1,9 @@
 #include "jsonrpc.h"
 
+#include <stdbool.h>
 #include <string.h>
+
+#include "utf8.h"
 
 int vr_rpc_parse_request(const char *buf, size_t len, vr_rpc_request *req,
                          json_t **id_out, vr_error *err)
@@ -68,18 +71,35 @@ void vr_rpc_request_clear(vr_rpc_request *req)
     memset(req, 0, sizeof(*req));
 }
 
+/* The reply of last resort: constant text, so it cannot fail to encode. */
+static json_t *internal_error(json_t *id)
+{
+    static const char msg[] = "internal error: the reply could not be encoded";
+    json_t *r = json_pack("{s:s, s:{s:i, s:s}, s:O}", "jsonrpc", "2.0", "error", "code",
+                          VR_ERR_INTERNAL, "message", msg, "id", id ? id : json_null());
+    if (!r) /* an id that cannot be encoded: JSON-RPC's null id */
+        r = json_pack("{s:s, s:{s:i, s:s}, s:n}", "jsonrpc", "2.0", "error", "code",
+                      VR_ERR_INTERNAL, "message", msg, "id");
+    return r;
+}
+
 json_t *vr_rpc_result(json_t *id, json_t *result)
 {
-    return json_pack("{s:s, s:o, s:O}", "jsonrpc", "2.0", "result",
-                     result ? result : json_null(), "id", id ? id : json_null());
+    json_t *r = json_pack("{s:s, s:o, s:O}", "jsonrpc", "2.0", "result",
+                          result ? result : json_null(), "id", id ? id : json_null());
+    return r ? r : internal_error(id);
 }
 
 json_t *vr_rpc_error(json_t *id, const vr_error *err)
 {
-    return json_pack("{s:s, s:{s:i, s:s}, s:O}", "jsonrpc", "2.0", "error", "code",
-                     err->code ? err->code : VR_ERR_INTERNAL, "message",
-                     err->message[0] ? err->message : "unknown error", "id",
-                     id ? id : json_null());
+    /* vr_error_set keeps messages valid UTF-8, but a message written any
+     * other way must not cost the caller its reply either. */
+    char msg[sizeof(err->message)];
+    vr_utf8_sanitize(msg, sizeof(msg), err->message, strnlen(err->message, sizeof(err->message)));
+    json_t *r = json_pack("{s:s, s:{s:i, s:s}, s:O}", "jsonrpc", "2.0", "error", "code",
+                          err->code ? err->code : VR_ERR_INTERNAL, "message",
+                          msg[0] ? msg : "unknown error", "id", id ? id : json_null());
+    return r ? r : internal_error(id);
 }
 
 json_t *vr_rpc_notification(const char *method, json_t *params)
@@ -96,5 +116,21 @@ json_t *vr_rpc_new_request(const char *method, json_t *params, long long id)
 
 char *vr_json_dump(const json_t *msg)
 {
-    return json_dumps(msg, JSON_COMPACT);
+    char *text = json_dumps(msg, JSON_COMPACT);
+    json_t *id = json_object_get(msg, "id");
+    bool reply = id && (json_object_get(msg, "result") || json_object_get(msg, "error"));
+    if (text || !reply)
+        return text;
+    /* A reply that cannot be encoded (a string made without jansson's
+     * UTF-8 check, a nesting too deep) still answers its caller, who would
+     * otherwise wait for its timeout. */
+    json_t *fallback = internal_error(id);
+    text = json_dumps(fallback, JSON_COMPACT);
+    json_decref(fallback);
+    if (!text) {
+        fallback = internal_error(NULL);
+        text = json_dumps(fallback, JSON_COMPACT);
+        json_decref(fallback);
+    }
+    return text;
 }

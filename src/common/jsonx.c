@@ -2,16 +2,12 @@
 
 #include <string.h>
 
-bool vr_str_in(const char *s, const char *const *choices)
+bool vr_str_in(const char *s, vr_names choices)
 {
-    for (; *choices; choices++)
-        if (strcmp(s, *choices) == 0)
-            return true;
-    return false;
+    return vr_names_find(choices, s) >= 0;
 }
 
-int vr_json_check_keys(json_t *obj, const char *where, const char *const *allowed,
-                       vr_error *err)
+int vr_json_check_keys(json_t *obj, const char *where, vr_names allowed, vr_error *err)
 {
     const char *key;
     json_t *val;

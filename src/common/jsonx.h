@@ -6,11 +6,11 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "names.h"
 
-/* Fail if obj (named `where` in messages) has a member not in the
- * NULL-terminated `allowed` list. */
-int vr_json_check_keys(json_t *obj, const char *where, const char *const *allowed,
-                       vr_error *err);
+/* Fail if obj (named `where` in messages) has a member not in `allowed`
+ * (built with VR_NAMES, so the table's length comes with it). */
+int vr_json_check_keys(json_t *obj, const char *where, vr_names allowed, vr_error *err);
 
 /* Each getter: if the member is absent, returns 0 and leaves *out alone when
  * !required, else fails. Present with a wrong type or out of range: fails. */
@@ -26,5 +26,5 @@ int vr_json_obj(json_t *obj, const char *where, const char *key, bool required,
 int vr_json_arr(json_t *obj, const char *where, const char *key, bool required,
                 json_t **out, vr_error *err);
 
-/* Returns true if s is one of the NULL-terminated choices. */
-bool vr_str_in(const char *s, const char *const *choices);
+/* Returns true if s is one of the choices (VR_NAMES(array)). */
+bool vr_str_in(const char *s, vr_names choices);

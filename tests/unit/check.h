@@ -17,9 +17,10 @@ static int check_failures;
 
 #define CHECK_STR_CONTAINS(hay, needle)                                          \
     do {                                                                         \
-        if (!(hay) || !strstr((hay), (needle))) {                                \
+        const char *hay_ = (hay); /* once, and arrays too */                     \
+        if (!hay_ || !strstr(hay_, (needle))) {                                  \
             fprintf(stderr, "%s:%d: '%s' not found in: %s\n", __FILE__, __LINE__, \
-                    (needle), (hay) ? (hay) : "(null)");                         \
+                    (needle), hay_ ? hay_ : "(null)");                           \
             check_failures++;                                                    \
         }                                                                        \
     } while (0)

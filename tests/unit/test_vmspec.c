@@ -40,6 +40,16 @@ int main(void)
                 "{\"path\":\"/b\",\"bus\":\"ide\"},{\"path\":\"/c\",\"bus\":\"ide\"},"
                 "{\"path\":\"/d\",\"bus\":\"ide\"},{\"path\":\"/e\",\"bus\":\"ide\"}]}", &s, &err) < 0);
     CHECK(err.code == VR_ERR_LIMIT);
+    /* A given MAC is kept, lowercased (libvirt reports them so). */
+    CHECK(parse("{\"name\":\"a\",\"memory_mib\":128,\"nics\":[{\"mac\":\"52:54:00:AB:cD:0e\"}],"
+                "\"boot\":{\"kernel\":\"/k\"}}", &s, &err) == 0);
+    CHECK(s.nnics == 1 && !strcmp(s.nics[0].mac, "52:54:00:ab:cd:0e"));
+    /* An unknown I/O limit is refused cleanly (it once read past the end
+     * of the limits' name table). */
+    CHECK(parse("{\"name\":\"a\",\"memory_mib\":128,\"disks\":[{\"path\":\"/a\","
+                "\"iotune\":{\"bogus_iops\":1}}]}", &s, &err) < 0);
+    CHECK(err.code == VR_ERR_INVALID_PARAMS);
+    CHECK_STR_CONTAINS(err.message, "disks[0].iotune: unknown member 'bogus_iops'");
     CHECK(parse("{\"name\":\"a\",\"memory_mib\":128,\"nics\":[{\"mac\":\"52:54:00:00:00:01\"},"
                 "{\"mac\":\"52:54:00:00:00:01\"}],\"boot\":{\"kernel\":\"/k\"}}", &s, &err) < 0);
     CHECK(err.code == VR_ERR_CONFLICT);
@@ -52,7 +62,8 @@ int main(void)
                 "\"nics\":[{\"bridge\":\"br0\",\"model\":\"e1000\"}]}", &s, &err) == 0);
     CHECK(!strcmp(s.disks[0].target, "vda") && !strcmp(s.disks[1].target, "sda"));
     CHECK(!strcmp(s.disks[2].target, "sdb") && !strcmp(s.disks[3].target, "vdb"));
-    CHECK(s.disks[2].readonly && !strcmp(s.nics[0].mac, s.nics[0].mac) && s.nics[0].mac[0] == '5');
+    /* No MAC given: a random unicast one in QEMU's 52:54:00 prefix. */
+    CHECK(s.disks[2].readonly && !strncmp(s.nics[0].mac, "52:54:00:", 9) && vr_valid_mac(s.nics[0].mac));
     char *xml = NULL;
     CHECK(vr_domxml_domain(&s, "/var/log/x.log", &xml, &err) == 0);
     CHECK_STR_CONTAINS(xml, "<kernel>/k&amp;&lt;'&quot;</kernel>");

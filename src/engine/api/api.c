@@ -9,7 +9,7 @@
 #include "auth.h"
 #include "jsonx.h"
 
-json_t *api_body(vr_http_req *req, vr_http_resp *resp, const char *const *allowed)
+json_t *api_body_keys(vr_http_req *req, vr_http_resp *resp, vr_names allowed)
 {
     json_error_t jerr;
     json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);

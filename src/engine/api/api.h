@@ -4,6 +4,7 @@
 
 #include "engine.h"
 #include "http.h"
+#include "names.h"
 
 /* One searchable field of a collection: `key` in search=, matched against
  * the SQL expression `expr` (a fixed string, never user input) with one
@@ -18,7 +19,8 @@ typedef struct api_field {
 
 /* Parse the body as a JSON object with only the allowed members. Returns a
  * new reference or NULL after a 400 in resp. */
-json_t *api_body(vr_http_req *req, vr_http_resp *resp, const char *const *allowed);
+json_t *api_body_keys(vr_http_req *req, vr_http_resp *resp, vr_names allowed);
+#define api_body(req, resp, allowed) api_body_keys((req), (resp), VR_NAMES(allowed))
 
 /* GET a collection: select_sql has no WHERE/ORDER/LIMIT; rows go through
  * decorate (may be NULL) and out as {"<collection>": [...], "total": N},

@@ -161,7 +161,7 @@ static int cluster_fields(vr_engine *e, json_t *b, vr_http_resp *resp, const cha
         vr_json_str(b, "body", "cpu_type", false, cpu, &err) < 0 ||
         vr_json_str(b, "body", "virt_mode", false, mode, &err) < 0)
         return api_error(resp, &err);
-    if (*mode && !vr_str_in(*mode, modes))
+    if (*mode && !vr_str_in(*mode, VR_NAMES(modes)))
         return vr_http_fault(resp, 400, "Bad Request", "virt_mode must be 'any' or 'kvm'");
     if (*cpu && (strlen(*cpu) > 64 || !**cpu ||
                  strspn(*cpu, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(*cpu)))

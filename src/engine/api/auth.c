@@ -138,7 +138,7 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
         vr_http_fault(resp, 400, "Bad Request", "the token request must be a JSON object or a form");
         goto out;
     }
-    if (vr_json_check_keys(body, "token request", keys, &err) < 0 ||
+    if (vr_json_check_keys(body, "token request", VR_NAMES(keys), &err) < 0 ||
         vr_json_str(body, "token request", "grant_type", true, &grant, &err) < 0 ||
         vr_json_str(body, "token request", "username", true, &user, &err) < 0 ||
         vr_json_str(body, "token request", "password", true, &pw, &err) < 0) {

@@ -21,6 +21,11 @@
 #define VR_ERR_NOT_OWNED -32007   /* domain exists but is not managed by Vireo */
 #define VR_ERR_IO -32008          /* transport / file error */
 #define VR_ERR_UNAVAILABLE -32009 /* a service this one depends on is down (database) */
+/* Engine codes (the REST API maps every code to HTTP in engine/api/fault.c). */
+#define VR_ERR_NOT_FOUND -32100     /* the object (or path) does not exist */
+#define VR_ERR_FORBIDDEN -32101     /* authenticated, but not allowed */
+#define VR_ERR_METHOD -32102        /* the resource does not take this method */
+#define VR_ERR_UNPROCESSABLE -32103 /* well-formed but cannot be done */
 
 typedef struct vr_error {
     int code;          /* one of VR_ERR_*; 0 when no error was set */

@@ -209,12 +209,17 @@ int vr_auth_check(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     if (!tok)
         return vr_http_fault(resp, 401, "Unauthorized", "missing or malformed bearer token");
     char th[65];
+    vr_error err = {0};
     sha256_hex(tok, th);
     json_t *row = vr_db_query_one(e->db,
         "SELECT u.name AS name, t.expires_at AS expires_at, t.revoked AS revoked FROM tokens t "
-        "JOIN users u ON u.id = t.user_id WHERE t.hash = ?", DB_ARGS(DB_TEXT(th)), NULL);
+        "JOIN users u ON u.id = t.user_id WHERE t.hash = ?", DB_ARGS(DB_TEXT(th)), &err);
     int rc = 0;
-    if (!row)
+    if (!row && err.code) /* the database is away: not the client's fault */
+        rc = vr_http_fault(resp, err.code == VR_ERR_UNAVAILABLE ? 503 : 500,
+                           err.code == VR_ERR_UNAVAILABLE ? "Service Unavailable" : "Internal Server Error",
+                           "cannot check the token: %s", err.message);
+    else if (!row)
         rc = vr_http_fault(resp, 401, "Unauthorized", "unknown token");
     else if (json_integer_value(json_object_get(row, "revoked")))
         rc = vr_http_fault(resp, 401, "Unauthorized", "token revoked (logged out)");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agentcall.h"
+#include "jobs.h"
 #include "log.h"
 #include "scheduler.h"
 
@@ -30,12 +31,13 @@ static void job_update(vr_engine *e, const char *job_id, const char *status, con
         steps = json_array();
     }
     bool final = strcmp(status, "running") && strcmp(status, "pending");
+    bool failed = !strcmp(status, "failed") || !strcmp(status, "cancelled");
     json_t *last = json_array_get(steps, json_array_size(steps) - 1);
     const char *last_desc = json_string_value(json_object_get(last, "description")) ?: "";
     bool last_open = last && !strcmp(json_string_value(json_object_get(last, "status")) ?: "", "running");
     if (last_open && (final || (*detail && strcmp(last_desc, detail)))) {
         /* A step still open when its job is resumed was cut short by an engine stop. */
-        json_object_set_new(last, "status", json_string(final && !strcmp(status, "failed") ? "failed"
+        json_object_set_new(last, "status", json_string(final && failed ? "failed"
                                                         : !strcmp(status, "pending") ? "interrupted"
                                                                                      : "finished"));
         json_object_set_new(last, "ended_at", json_integer(now));
@@ -44,9 +46,13 @@ static void job_update(vr_engine *e, const char *job_id, const char *status, con
         json_array_append_new(steps, json_pack("{s:s, s:s, s:I, s:n}", "description", detail, "status",
                                                "running", "started_at", (json_int_t)now, "ended_at"));
     char *text = json_dumps(steps, JSON_COMPACT);
-    vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, steps_json = ?, updated_at = ? WHERE id = ?",
+    /* Progress by phase: scheduling is quick, the host's start is most. */
+    int progress = !strcmp(status, "finished") ? 100 : !strcmp(detail, "starting on host") ? 30
+                 : !strcmp(detail, "scheduling") ? 5 : -1;
+    vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, steps_json = ?, updated_at = ?,"
+               " progress = CASE WHEN ? < 0 THEN progress ELSE ? END WHERE id = ?",
                DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_TEXT(text ? text : "[]"), DB_INT(now),
-                       DB_TEXT(job_id)), NULL);
+                       DB_INT(progress), DB_INT(progress), DB_TEXT(job_id)), NULL);
     free(text);
     json_decref(steps);
 }
@@ -137,8 +143,23 @@ static void mark_unknown(vr_engine *e, const char *job_id, const char *vm_id, co
     job_update(e, job_id, "failed", why);
 }
 
+/* A cancel honoured before VM.create went out: nothing ran anywhere, so
+ * the VM simply goes back to down. */
+static bool cancelled(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
+{
+    if (!vr_job_cancel_requested(e, job_id))
+        return false;
+    vr_db_exec(e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ? AND status = 'waitforlaunch'",
+               DB_ARGS(DB_TEXT(vm_id)), NULL);
+    job_update(e, job_id, "cancelled", "cancelled before the VM was sent to a host");
+    vr_event(e, "normal", user, "vm", vm_id, "start of VM %s cancelled", vm_id);
+    return true;
+}
+
 static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
 {
+    if (cancelled(e, job_id, vm_id, user))
+        return;
     job_update(e, job_id, "running", "scheduling");
     vr_error err = {0};
     json_t *vm = vr_db_query_one(e->db, VM_SELECT, DB_ARGS(DB_TEXT(vm_id)), &err);
@@ -175,6 +196,10 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
         vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
         vr_event(e, "error", user, "vm", vm_id, "cannot start VM '%s': %s", name, err.message);
         job_update(e, job_id, "failed", err.message);
+        goto out;
+    }
+    if (cancelled(e, job_id, vm_id, user)) {
+        pthread_mutex_unlock(&e->sched_lock);
         goto out;
     }
     const char *hid = json_string_value(json_object_get(host, "id"));

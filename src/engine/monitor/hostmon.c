@@ -1,4 +1,5 @@
 #include "hostmon.h"
+#include "hoststatus.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +25,13 @@ typedef struct monitor {
     vr_rpc_client *conn;     /* kept across polls; dropped on any failure */
 } monitor;
 
+/* Through the host status machine: a maintenance set meanwhile by an
+ * administrator is kept (the poll's view of the host is older). */
 static void set_host_status(monitor *m, json_t *host, const char *status, const char *detail)
 {
-    const char *old = json_string_value(json_object_get(host, "status"));
-    vr_db_exec(m->e->db, "UPDATE hosts SET status = ?, status_detail = ? WHERE id = ?",
-               DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_TEXT(m->host_id)), NULL);
-    if (strcmp(old, status))
-        vr_event(m->e, !strcmp(status, "up") ? "normal" : "warning", "", "host", m->host_id,
-                 "host '%s' is %s%s%s", json_string_value(json_object_get(host, "name")), status,
-                 *detail ? ": " : "", detail);
+    int to = vr_host_status_parse(status);
+    if (to >= 0)
+        vr_host_set_status(m->e, m->host_id, (vr_host_status)to, detail, "", NULL);
 }
 
 /* Why this host cannot serve its cluster, or NULL if it can. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "db_backend.h"
 #include "log.h"
@@ -150,11 +151,68 @@ static vr_db *pick(vr_db *db, bool query)
     return r;
 }
 
+/* Write generations per table, found from the statement's text: every
+ * writing statement of the engine starts with INSERT INTO t, UPDATE t or
+ * DELETE FROM t. Anything else that does not start with SELECT bumps
+ * every table. Tables are few; a fixed array is enough. */
+#define GEN_TABLES 32
+static struct {
+    char name[32];
+    unsigned long long gen;
+} gens[GEN_TABLES];
+static unsigned long long gen_all = 1;
+static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void note_write(const char *sql)
+{
+    static const char *const verbs[] = {"INSERT INTO ", "UPDATE ", "DELETE FROM "};
+    char table[32] = "";
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+        size_t n = strlen(verbs[i]);
+        if (!strncasecmp(sql, verbs[i], n)) {
+            size_t len = strcspn(sql + n, " (");
+            if (len < sizeof(table))
+                snprintf(table, sizeof(table), "%.*s", (int)len, sql + n);
+        }
+    }
+    pthread_mutex_lock(&gen_lock);
+    if (!*table) {
+        gen_all++;
+    } else {
+        int slot = -1;
+        for (int i = 0; i < GEN_TABLES && slot < 0; i++)
+            if (!strcmp(gens[i].name, table) || !gens[i].name[0])
+                slot = i;
+        if (slot < 0)
+            gen_all++;
+        else {
+            snprintf(gens[slot].name, sizeof(gens[slot].name), "%s", table);
+            gens[slot].gen++;
+        }
+    }
+    pthread_mutex_unlock(&gen_lock);
+}
+
+unsigned long long vr_db_table_generation(vr_db *db, const char *table)
+{
+    (void)db;
+    unsigned long long g = 0;
+    pthread_mutex_lock(&gen_lock);
+    for (int i = 0; i < GEN_TABLES; i++)
+        if (!strcmp(gens[i].name, table))
+            g = gens[i].gen;
+    g = (g << 20) + gen_all; /* grows with either counter */
+    pthread_mutex_unlock(&gen_lock);
+    return g;
+}
+
 static int run(vr_db *db, const char *sql, const vr_dbv *args, int nargs, json_t **rows,
                vr_error *err)
 {
     vr_error local = {0};
     vr_db *c = pick(db, rows != NULL);
+    if (!rows)
+        note_write(sql); /* before the write: a racing reader's cache is stale at once */
     int rc = c->ops->run(c, sql, args, nargs, rows, err ? err : &local);
     pthread_mutex_unlock(&c->lock);
     if (rc < 0 && !err)

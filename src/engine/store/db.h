@@ -75,6 +75,11 @@ int vr_db_query(vr_db *db, const char *sql, const vr_dbv *args, int nargs, json_
 /* First row of a query (new reference) or NULL when there is none. */
 json_t *vr_db_query_one(vr_db *db, const char *sql, const vr_dbv *args, int nargs, vr_error *err);
 
+/* A counter that grows with every statement that may have written table
+ * (INSERT INTO / UPDATE / DELETE FROM it, or a schema change). Readers
+ * cache what they computed from a table (list totals) under it. Never 0. */
+unsigned long long vr_db_table_generation(vr_db *db, const char *table);
+
 /* Transactions: the lock is held from begin to commit/rollback, so a
  * check-then-write sequence is atomic against other threads of this
  * process. (SQLite: BEGIN IMMEDIATE, atomic against other processes too;

@@ -80,6 +80,10 @@ static const char *const migrations[] = {
     /* 4: job descriptions and steps (see db_sqlite.c) */
     "ALTER TABLE jobs ADD COLUMN description " T " NOT NULL DEFAULT '',"
     " ADD COLUMN steps_json " T " NOT NULL DEFAULT '[]';",
+    /* 5: job progress and cancel (see db_sqlite.c) */
+    "ALTER TABLE jobs ADD COLUMN progress BIGINT NOT NULL DEFAULT 0,"
+    " ADD COLUMN cancel_requested BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX jobs_object ON jobs(object_id, status);",
 };
 
 /* Length of msg without the trailing newline libpq puts on messages. */

@@ -63,6 +63,10 @@ static const char *const migrations[] = {
     /* 4: jobs say what they do and show their steps */
     "ALTER TABLE jobs ADD COLUMN description TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE jobs ADD COLUMN steps_json TEXT NOT NULL DEFAULT '[]';",
+    /* 5: jobs show progress and can be cancelled */
+    "ALTER TABLE jobs ADD COLUMN progress INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX jobs_object ON jobs(object_id, status);",
 };
 
 static int sql_error(vr_db *db, vr_error *err, const char *what)

@@ -1,0 +1,149 @@
+/* Engine kinds: every REST collection is described once, as a vr_kind
+ * table entry, and served by one generic dispatcher (dispatch.c). The
+ * same tables produce the OpenAPI document (openapi.c).
+ *
+ * A kind names its collection, its store (the SQL, in store/store_*.c),
+ * its fields (API name, type, flags, limits, docs), its sub-collections
+ * and actions, and optional hooks for rules a table cannot say (a VM's
+ * hardware spec, a host joining monitoring). Presentation lives outside
+ * the tables: the dispatcher turns a stored row into the JSON rendering
+ * (present.c) so another rendering (oVirt's API v4) can be added beside it
+ * without touching handlers or tables.
+ *
+ * Invariants: field names are unique within a kind; a field with F_REQ is
+ * also F_CREATE; every field has a column in the store's SELECT (or is
+ * F_SPEC: kept inside the row's spec document); tables end with their
+ * length, never a NULL sentinel (VR_N). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#include "engine.h"
+#include "http.h"
+#include "store.h"
+
+/* Elements of an array; refuses to compile on a pointer. */
+#define VR_N(a)                                                                               \
+    (sizeof(a) / sizeof((a)[0]) +                                                             \
+     0 * sizeof(struct {                                                                      \
+         _Static_assert(!__builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0])),   \
+                        "VR_N needs an array");                                              \
+         int x;                                                                               \
+     }))
+
+typedef enum {
+    VR_FT_ID,     /* a UUID string assigned by the engine */
+    VR_FT_STR,    /* a string of at most max bytes (min..max) */
+    VR_FT_NAME,   /* an entity name: 1-64 of [A-Za-z0-9._-] */
+    VR_FT_INT,    /* an integer in min..max */
+    VR_FT_REAL,   /* a number */
+    VR_FT_BOOL,
+    VR_FT_TIME,   /* epoch seconds */
+    VR_FT_ENUM,   /* one of values[] */
+    VR_FT_REF,    /* the id of an object of kind `ref` */
+    VR_FT_JSON,   /* a JSON document described by the schema `schema` */
+} vr_ftype;
+
+enum {
+    VR_F_REQ = 1 << 0,     /* required at create */
+    VR_F_CREATE = 1 << 1,  /* may be given at create */
+    VR_F_UPDATE = 1 << 2,  /* may be changed by PUT */
+    VR_F_NULL = 1 << 3,    /* may be null in the rendering */
+    VR_F_SPEC = 1 << 4,    /* kept inside the row's spec document, not a column */
+    VR_F_OPT = 1 << 5,     /* may be absent from the rendering */
+    VR_F_SORT = 1 << 6,    /* sortby=FIELD accepted */
+    VR_F_FIXED = 1 << 7,   /* PUT may repeat it, not change it (409) */
+};
+
+typedef struct vr_strs {
+    const char *const *v;
+    size_t n;
+} vr_strs;
+#define VR_STRS(...) ((vr_strs){(const char *const[]){__VA_ARGS__}, \
+    sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)})
+
+typedef struct vr_field {
+    const char *name;
+    vr_ftype type;
+    unsigned flags;
+    long long min, max;     /* INT range, STR length */
+    vr_strs values;         /* ENUM */
+    const char *ref;        /* REF: the collection it points into */
+    const char *schema;     /* JSON: a components/schemas name; STR: a pattern */
+    const char *dflt;       /* default at create, as JSON text (NULL: none) */
+    const char *doc;
+} vr_field;
+
+typedef struct vr_call vr_call;
+
+/* An action: POST /api/COLL/ID/NAME. */
+typedef struct vr_action {
+    const char *name;
+    const char *summary;
+    bool job;               /* answers 202 with a job */
+    int (*run)(vr_call *c, json_t *row, json_t **reply, vr_error *err);
+} vr_action;
+
+typedef struct vr_kind {
+    const char *collection;  /* "vms" */
+    const char *type;        /* "vm": events' object_type */
+    const char *title;       /* "VM": in messages */
+    const char *schema;      /* "Vm": OpenAPI schema name */
+    const char *tag;         /* OpenAPI tag */
+    const vr_store *store;
+    const vr_field *fields;
+    size_t nfields;
+    const vr_action *actions;
+    size_t nactions;
+    const char *parent;      /* also nested under this collection ... */
+    const char *parent_field;/* ... through this REF field */
+    bool no_href;            /* rows have no URL of their own (events) */
+    bool read_only;          /* GET only */
+    bool no_delete, no_update;
+    const char *delete_in_use; /* 409 text when rows still refer to it */
+    /* Rules a table cannot say. Each may be NULL. */
+    int (*check_create)(vr_call *c, json_t *body, vr_error *err);
+    int (*check_update)(vr_call *c, json_t *row, json_t *body, vr_error *err);
+    int (*check_delete)(vr_call *c, json_t *row, vr_error *err);
+    void (*after_write)(vr_call *c, const char *id, const char *what);
+    void (*present)(vr_engine *e, json_t *row); /* extra members (links...) */
+} vr_kind;
+
+/* One API request as the handlers see it. */
+struct vr_call {
+    vr_engine *e;
+    vr_http_req *req;
+    vr_http_resp *resp;
+    const vr_kind *kind;
+    const char *user;
+};
+
+/* All kinds, and one by collection name (NULL when unknown). */
+extern const vr_kind *const vr_kinds[];
+extern const size_t vr_nkinds;
+const vr_kind *vr_kind_find(const char *collection);
+const vr_field *vr_kind_field(const vr_kind *k, const char *name);
+
+/* Kinds defined in api/kinds_*.c. */
+extern const vr_kind vr_kind_datacenters, vr_kind_clusters, vr_kind_hosts, vr_kind_vms,
+    vr_kind_events, vr_kind_jobs;
+
+/* Read one row of a kind by id: a new reference, or NULL with
+ * VR_ERR_NOT_FOUND / a database error. Rendered (present). */
+json_t *vr_kind_get(vr_engine *e, const vr_kind *k, const char *id, vr_error *err);
+
+/* Check body members against the kind's fields for create (row NULL) or
+ * update: types, limits, enums, references; fills defaults at create and
+ * the row's values at update, so the store gets every member. */
+int vr_kind_check_body(vr_call *c, json_t *body, json_t *row, vr_error *err);
+
+/* The rendering of a stored row (adds href and links, strips hidden). */
+void vr_kind_present(vr_engine *e, const vr_kind *k, json_t *row);
+
+/* Answer a request under /api (after authentication). */
+void vr_dispatch(vr_engine *e, vr_http_req *req, vr_http_resp *resp);
+
+/* The OpenAPI document of all kinds (new reference). */
+json_t *vr_openapi_build(void);

@@ -1,0 +1,53 @@
+/* Events and jobs: read-only kinds. Jobs can be cancelled (jobs/). */
+#include "kind.h"
+#include "jobs.h"
+
+static const vr_field event_fields[] = {
+    {"id", VR_FT_INT, VR_F_SORT, 1, 1LL << 62, .doc = "Increasing: newer events have larger ids."},
+    {"time", VR_FT_TIME, VR_F_SORT, .doc = "When it happened."},
+    {"severity", VR_FT_ENUM, VR_F_SORT, .values = VR_STRS("normal", "warning", "error")},
+    {"user", VR_FT_STR, 0, .doc = "Who caused it; empty for the engine itself."},
+    {"object_type", VR_FT_STR, 0, .doc = "datacenter, cluster, host, vm, user or empty."},
+    {"object_id", VR_FT_STR, 0, .doc = "The object's id, or empty."},
+    {"message", VR_FT_STR, 0, .doc = NULL},
+};
+
+const vr_kind vr_kind_events = {
+    .collection = "events", .type = "event", .title = "event", .schema = "Event", .tag = "Events",
+    .store = &vr_store_events, .fields = event_fields, .nfields = VR_N(event_fields),
+    .no_href = true, .read_only = true,
+};
+
+static const vr_field job_fields[] = {
+    {"id", VR_FT_ID, 0, .doc = NULL},
+    {"action", VR_FT_STR, VR_F_SORT, .doc = "What the job does: start, stop, shutdown, reboot, pause, resume."},
+    {"description", VR_FT_STR, 0, .doc = "What the job does, for humans."},
+    {"object_type", VR_FT_STR, 0, .doc = "Type of the object acted on."},
+    {"object_id", VR_FT_ID, 0, .doc = "The object acted on."},
+    {"status", VR_FT_ENUM, VR_F_SORT, .values = {vr_job_status_names, VR_JOB_NSTATUS}},
+    {"detail", VR_FT_STR, 0, .doc = "Progress while running, the error when failed."},
+    {"progress", VR_FT_INT, 0, 0, 100, .doc = "Percent done (100 when finished)."},
+    {"steps", VR_FT_JSON, 0, .schema = "JobSteps"},
+    {"user", VR_FT_STR, 0, .doc = "Who asked for it."},
+    {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
+    {"updated_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
+};
+
+static int job_cancel(vr_call *c, json_t *row, json_t **reply, vr_error *err)
+{
+    const char *id = json_string_value(json_object_get(row, "id"));
+    if (vr_job_cancel(c->e, id, c->user, err) < 0)
+        return -1;
+    *reply = vr_kind_get(c->e, c->kind, id, err);
+    return *reply ? 0 : -1;
+}
+
+static const vr_action job_actions[] = {
+    {"cancel", "Cancel a pending or running job", false, job_cancel},
+};
+
+const vr_kind vr_kind_jobs = {
+    .collection = "jobs", .type = "job", .title = "job", .schema = "Job", .tag = "Jobs",
+    .store = &vr_store_jobs, .fields = job_fields, .nfields = VR_N(job_fields),
+    .actions = job_actions, .nactions = VR_N(job_actions), .read_only = true,
+};

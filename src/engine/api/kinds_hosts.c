@@ -1,0 +1,98 @@
+/* Hosts: added by the API, then watched by their monitors (monitor/). The
+ * scheduler's host view follows every write. */
+#include <string.h>
+
+#include "fault.h"
+#include "hostmon.h"
+#include "hoststatus.h"
+#include "hostview.h"
+#include "kind.h"
+
+static int host_check_create(vr_call *c, json_t *b, vr_error *err)
+{
+    const char *a = json_string_value(json_object_get(b, "address"));
+    size_t n = strlen(a);
+    if (!(n > 0 && n < 254 && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") == n))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "address must be an IP address or DNS name");
+    return 0;
+}
+
+static void host_after_write(vr_call *c, const char *id, const char *what)
+{
+    /* Status, name or existence changed: the scheduler's copy follows. */
+    vr_hostview_refresh(c->e->view, c->e->db, id);
+    if (!strcmp(what, "created")) {
+        vr_error err = {0};
+        json_t *row = vr_db_query_one(c->e->db, "SELECT name, address, port FROM hosts WHERE id = ?",
+                                      DB_ARGS(DB_TEXT(id)), NULL);
+        vr_event(c->e, "normal", c->user, "host", id, "host '%s' (%s:%lld) added",
+                 json_string_value(json_object_get(row, "name")) ?: "?",
+                 json_string_value(json_object_get(row, "address")) ?: "?",
+                 (long long)json_integer_value(json_object_get(row, "port")));
+        json_decref(row);
+        vr_hostmon_add(c->e, id, &err);
+    } else if (!strcmp(what, "removed")) {
+        vr_event(c->e, "normal", c->user, "host", id, "host removed");
+    }
+}
+
+static int host_check_delete(vr_call *c, json_t *row, vr_error *err)
+{
+    if (strcmp(json_string_value(json_object_get(row, "status")) ?: "", "maintenance"))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' must be in maintenance to be removed",
+                            json_string_value(json_object_get(row, "name")));
+    return 0;
+}
+
+static int reply_host(vr_call *c, const char *id, json_t **reply, vr_error *err)
+{
+    vr_hostview_refresh(c->e->view, c->e->db, id);
+    *reply = vr_kind_get(c->e, c->kind, id, err);
+    return *reply ? 0 : -1;
+}
+
+static int host_deactivate(vr_call *c, json_t *row, json_t **reply, vr_error *err)
+{
+    const char *id = json_string_value(json_object_get(row, "id"));
+    if (vr_host_set_status(c->e, id, VR_HOST_MAINTENANCE, "", c->user, err) < 0)
+        return -1;
+    return reply_host(c, id, reply, err);
+}
+
+static int host_activate(vr_call *c, json_t *row, json_t **reply, vr_error *err)
+{
+    const char *id = json_string_value(json_object_get(row, "id"));
+    /* The monitor decides what comes next (up, nonoperational...). */
+    if (vr_host_set_status(c->e, id, VR_HOST_INSTALLING, "activating", c->user, err) < 0)
+        return -1;
+    return reply_host(c, id, reply, err);
+}
+
+static const vr_action host_actions[] = {
+    {"deactivate", "Move a host to maintenance (only without running VMs)", false, host_deactivate},
+    {"activate", "Bring a host back from maintenance", false, host_activate},
+};
+
+static const vr_field host_fields[] = {
+    {"id", VR_FT_ID, 0, .doc = NULL},
+    {"name", VR_FT_NAME, VR_F_REQ | VR_F_CREATE | VR_F_UPDATE | VR_F_SORT, .doc = NULL},
+    {"description", VR_FT_STR, VR_F_CREATE | VR_F_UPDATE, 0, 4096, .dflt = "\"\""},
+    {"cluster_id", VR_FT_REF, VR_F_REQ | VR_F_CREATE, .ref = "clusters"},
+    {"address", VR_FT_STR, VR_F_REQ | VR_F_CREATE, 1, 253, .schema = "^[A-Za-z0-9.:-]+$",
+     .doc = "IP address or DNS name of the host's agent."},
+    {"port", VR_FT_INT, VR_F_CREATE, 1, 65535, .dflt = "54321", .doc = "The agent's TCP port."},
+    {"status", VR_FT_ENUM, VR_F_SORT, .values = {vr_host_status_names, VR_HOST_NSTATUS}},
+    {"status_detail", VR_FT_STR, 0, .doc = "Why the host is in its status; empty when there is nothing to say."},
+    {"last_seen", VR_FT_TIME, 0, .doc = "Time of the last successful poll (epoch seconds); 0 = never."},
+    {"capabilities", VR_FT_JSON, VR_F_NULL, .schema = "HostCapabilities"},
+    {"stats", VR_FT_JSON, VR_F_NULL, .schema = "HostStats"},
+    {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
+};
+
+const vr_kind vr_kind_hosts = {
+    .collection = "hosts", .type = "host", .title = "host", .schema = "Host", .tag = "Hosts",
+    .store = &vr_store_hosts, .fields = host_fields, .nfields = VR_N(host_fields),
+    .actions = host_actions, .nactions = VR_N(host_actions), .parent = "clusters", .parent_field = "cluster_id",
+    .delete_in_use = "it is still referenced by VMs",
+    .check_create = host_check_create, .check_delete = host_check_delete, .after_write = host_after_write,
+};

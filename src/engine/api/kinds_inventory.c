@@ -1,0 +1,70 @@
+/* Data centers and clusters: plain kinds, described by their tables. */
+#include <string.h>
+
+#include "kind.h"
+
+/* Members every named kind has. */
+#define ID_FIELD {"id", VR_FT_ID, 0, .doc = "Assigned by the engine."}
+#define NAME_FIELD {"name", VR_FT_NAME, VR_F_REQ | VR_F_CREATE | VR_F_UPDATE | VR_F_SORT, \
+    .doc = "Unique among its kind: 1-64 letters, digits, '.', '-', '_'."}
+#define DESC_FIELD {"description", VR_FT_STR, VR_F_CREATE | VR_F_UPDATE, 0, 4096, .dflt = "\"\""}
+#define CREATED_FIELD {"created_at", VR_FT_TIME, VR_F_SORT, .doc = "When it was created."}
+
+static const vr_field dc_fields[] = {ID_FIELD, NAME_FIELD, DESC_FIELD, CREATED_FIELD};
+
+const vr_kind vr_kind_datacenters = {
+    .collection = "datacenters", .type = "datacenter", .title = "data center", .schema = "DataCenter",
+    .tag = "Data centers", .store = &vr_store_datacenters,
+    .fields = dc_fields, .nfields = VR_N(dc_fields),
+    .delete_in_use = "it still has clusters",
+};
+
+/* A CPU model name as libvirt spells them. */
+#define CPU_PATTERN "^[A-Za-z0-9_.-]{1,64}$"
+
+static int check_cpu(const char *cpu, vr_error *err)
+{
+    if (cpu && (strlen(cpu) > 64 || !*cpu ||
+                strspn(cpu, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(cpu)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "cpu_type is not a valid CPU model name");
+    return 0;
+}
+
+static int cluster_check_create(vr_call *c, json_t *body, vr_error *err)
+{
+    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err);
+}
+
+static int cluster_check_update(vr_call *c, json_t *row, json_t *body, vr_error *err)
+{
+    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err);
+}
+
+/* A cluster links to its data center. */
+static void cluster_present(vr_engine *e, json_t *row)
+{
+    const char *dc = json_string_value(json_object_get(row, "datacenter_id")) ?: "";
+    char href[128];
+    snprintf(href, sizeof(href), "/api/datacenters/%s", dc);
+    json_object_set_new(row, "datacenter", json_pack("{s:s, s:s}", "id", dc, "href", href));
+}
+
+static const vr_field cl_fields[] = {
+    ID_FIELD, NAME_FIELD, DESC_FIELD,
+    {"datacenter_id", VR_FT_REF, VR_F_REQ | VR_F_CREATE | VR_F_FIXED, .ref = "datacenters",
+     .doc = "Its data center (cannot change)."},
+    {"cpu_type", VR_FT_STR, VR_F_CREATE | VR_F_UPDATE, 1, 64, .schema = CPU_PATTERN, .dflt = "\"qemu64\"",
+     .doc = "CPU model every VM of the cluster gets; hosts that cannot provide it are nonoperational."},
+    {"virt_mode", VR_FT_ENUM, VR_F_CREATE | VR_F_UPDATE, .values = VR_STRS("any", "kvm"), .dflt = "\"any\"",
+     .doc = "'kvm': hosts without hardware virtualization are nonoperational."},
+    CREATED_FIELD,
+    {"datacenter", VR_FT_JSON, 0, .schema = "Link", .doc = "Link to its data center."},
+};
+
+const vr_kind vr_kind_clusters = {
+    .collection = "clusters", .type = "cluster", .title = "cluster", .schema = "Cluster", .tag = "Clusters",
+    .store = &vr_store_clusters, .fields = cl_fields, .nfields = VR_N(cl_fields),
+    .parent = "datacenters", .parent_field = "datacenter_id",
+    .delete_in_use = "it still has hosts or VMs",
+    .check_create = cluster_check_create, .check_update = cluster_check_update, .present = cluster_present,
+};

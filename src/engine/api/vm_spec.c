@@ -1,0 +1,96 @@
+/* A VM's hardware members (boot, disks, nics, max_vcpus, ...) checked by
+ * the agents' own rules (common/devspec.c) and kept as one spec document.
+ * Create and update give the same verdict on the same members: what the
+ * engine assigns itself (MACs from the pool, PCI addresses from the first
+ * start) is refused in both. */
+#include <stdio.h>
+#include <string.h>
+
+#include "devspec.h"
+#include "vm_spec.h"
+
+/* The spec members, in the order they are documented. */
+const char *const vr_vm_spec_members[] = {"boot", "disks", "nics", "max_vcpus", "max_memory_mib",
+                                          "serial_console", "vnc"};
+const size_t vr_vm_nspec_members = sizeof(vr_vm_spec_members) / sizeof(vr_vm_spec_members[0]);
+
+static int check_disks(json_t *disks, vr_error *err)
+{
+    size_t i;
+    json_t *d;
+    vr_disk disk[VR_MAX_STORAGE];
+    int ide = 0;
+    json_array_foreach(disks, i, d) {
+        char where[32];
+        snprintf(where, sizeof(where), "disks[%zu]", i);
+        if (json_is_object(d) && json_object_get(d, "address"))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.address is assigned at the VM's first start", where);
+        if (vr_disk_parse(d, where, &disk[i], err) < 0)
+            return -1;
+        ide += !strcmp(disk[i].bus, "ide");
+    }
+    if (vr_disks_assign_targets(disk, (int)json_array_size(disks), err) < 0) {
+        err->code = VR_ERR_INVALID_PARAMS; /* within one body: a bad request */
+        return -1;
+    }
+    if (ide > VR_MAX_IDE)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "at most %d IDE disks", VR_MAX_IDE);
+    return 0;
+}
+
+static int check_nics(json_t *nics, vr_error *err)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(nics, i, d) {
+        char where[32];
+        vr_nic nic;
+        snprintf(where, sizeof(where), "nics[%zu]", i);
+        if (json_is_object(d) && (json_object_get(d, "mac") || json_object_get(d, "address")))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                                "%s: MACs come from the engine's MAC pool and addresses from the first start", where);
+        if (vr_nic_parse(d, where, &nic, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+json_t *vr_vm_spec_build(json_t *members, long long vcpus, long long memory_mib, vr_error *err)
+{
+    json_t *boot = json_object_get(members, "boot"), *disks = json_object_get(members, "disks"),
+           *nics = json_object_get(members, "nics");
+    if ((boot && !json_is_object(boot)) || (disks && !json_is_array(disks)) || (nics && !json_is_array(nics))) {
+        vr_error_set(err, VR_ERR_INVALID_PARAMS, "body.%s must be %s", boot && !json_is_object(boot) ? "boot"
+                     : disks && !json_is_array(disks) ? "disks" : "nics",
+                     boot && !json_is_object(boot) ? "an object" : "an array");
+        return NULL;
+    }
+    vr_boot boot_spec;
+    if (boot && vr_boot_parse(boot, &boot_spec, err) < 0)
+        return NULL;
+    if (json_array_size(disks) > VR_MAX_STORAGE || json_array_size(nics) > VR_MAX_NICS) {
+        vr_error_set(err, VR_ERR_INVALID_PARAMS, "at most %d disks and %d NICs", VR_MAX_STORAGE, VR_MAX_NICS);
+        return NULL;
+    }
+    if (check_disks(disks, err) < 0 || check_nics(nics, err) < 0)
+        return NULL;
+    long long maxv = json_integer_value(json_object_get(members, "max_vcpus"));
+    long long maxm = json_integer_value(json_object_get(members, "max_memory_mib"));
+    if ((maxv && maxv < vcpus) || (maxm && maxm < memory_mib)) {
+        vr_error_set(err, VR_ERR_INVALID_PARAMS, "max_vcpus / max_memory_mib are below vcpus / memory_mib");
+        return NULL;
+    }
+    json_t *spec = json_object();
+    if (boot)
+        json_object_set(spec, "boot", boot);
+    json_object_set_new(spec, "disks", disks ? json_deep_copy(disks) : json_array());
+    json_object_set_new(spec, "nics", nics ? json_deep_copy(nics) : json_array());
+    if (maxv)
+        json_object_set_new(spec, "max_vcpus", json_integer(maxv));
+    if (maxm)
+        json_object_set_new(spec, "max_memory_mib", json_integer(maxm));
+    json_t *serial = json_object_get(members, "serial_console"), *vnc = json_object_get(members, "vnc");
+    json_object_set_new(spec, "serial_console", json_boolean(serial ? json_is_true(serial) : true));
+    json_object_set_new(spec, "vnc", json_boolean(vnc && json_is_true(vnc)));
+    return spec;
+}

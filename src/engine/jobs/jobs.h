@@ -1,0 +1,29 @@
+/* Jobs: long operations, persisted with their steps, progress and a cancel
+ * request, so an engine restart loses none (each action's own rule resumes
+ * or rolls it back). Status machine:
+ *   pending -> running -> finished | failed | cancelled
+ * (pending -> cancelled directly when cancelled before it ran). */
+#pragma once
+
+#include "engine.h"
+
+typedef enum {
+    VR_JOB_PENDING,
+    VR_JOB_RUNNING,
+    VR_JOB_FINISHED,
+    VR_JOB_FAILED,
+    VR_JOB_CANCELLED,
+    VR_JOB_NSTATUS
+} vr_job_status;
+
+/* The statuses' names, indexed by vr_job_status. */
+extern const char *const vr_job_status_names[VR_JOB_NSTATUS];
+
+/* Ask a pending or running job to stop: it stops at its next cancel point
+ * (a step boundary). VR_ERR_BAD_STATE when it has ended or a cancel is
+ * already asked for; VR_ERR_NOT_FOUND when there is no such job. */
+int vr_job_cancel(vr_engine *e, const char *job_id, const char *user, vr_error *err);
+
+/* Whether a cancel was asked for job_id (a job's own thread asks this at
+ * its cancel points). */
+bool vr_job_cancel_requested(vr_engine *e, const char *job_id);

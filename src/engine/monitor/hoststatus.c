@@ -1,0 +1,79 @@
+#include "hoststatus.h"
+
+#include <string.h>
+
+#include "fault.h"
+
+const char *const vr_host_status_names[VR_HOST_NSTATUS] = {
+    [VR_HOST_INSTALLING] = "installing", [VR_HOST_UP] = "up", [VR_HOST_CONNECTING] = "connecting",
+    [VR_HOST_NONRESPONSIVE] = "nonresponsive", [VR_HOST_MAINTENANCE] = "maintenance",
+    [VR_HOST_NONOPERATIONAL] = "nonoperational"};
+
+int vr_host_status_parse(const char *s)
+{
+    for (int i = 0; s && i < VR_HOST_NSTATUS; i++)
+        if (!strcmp(s, vr_host_status_names[i]))
+            return i;
+    return -1;
+}
+
+/* The UPDATE for each target: its WHERE holds the allowed from-states. */
+static const char *const transition_sql[VR_HOST_NSTATUS] = {
+    [VR_HOST_INSTALLING] = "UPDATE hosts SET status = 'installing', status_detail = ? WHERE id = ?"
+                           " AND status = 'maintenance'",
+    [VR_HOST_UP] = "UPDATE hosts SET status = 'up', status_detail = ? WHERE id = ? AND status != 'maintenance'",
+    [VR_HOST_CONNECTING] = "UPDATE hosts SET status = 'connecting', status_detail = ? WHERE id = ?"
+                           " AND status != 'maintenance'",
+    [VR_HOST_NONRESPONSIVE] = "UPDATE hosts SET status = 'nonresponsive', status_detail = ? WHERE id = ?"
+                              " AND status != 'maintenance'",
+    /* No VM may be left running on a host in maintenance (no migration
+     * yet): checked in the same statement, so a start racing the
+     * deactivation cannot slip in between. */
+    [VR_HOST_MAINTENANCE] = "UPDATE hosts SET status = 'maintenance', status_detail = ? WHERE id = ?"
+                            " AND NOT EXISTS (SELECT 1 FROM vms WHERE host_id = hosts.id AND status != 'down')",
+    [VR_HOST_NONOPERATIONAL] = "UPDATE hosts SET status = 'nonoperational', status_detail = ? WHERE id = ?"
+                               " AND status != 'maintenance'",
+};
+
+int vr_host_set_status(vr_engine *e, const char *host_id, vr_host_status to, const char *detail,
+                       const char *user, vr_error *err)
+{
+    vr_error local = {0};
+    if (!err)
+        err = &local;
+    json_t *before = vr_db_query_one(e->db, "SELECT name, status, status_detail FROM hosts WHERE id = ?",
+                                     DB_ARGS(DB_TEXT(host_id)), err);
+    if (!before)
+        return err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "no host with id '%s'", host_id);
+    const char *name = json_string_value(json_object_get(before, "name")) ?: "?";
+    const char *from = json_string_value(json_object_get(before, "status")) ?: "?";
+    int n = vr_db_exec(e->db, transition_sql[to], DB_ARGS(DB_TEXT(detail), DB_TEXT(host_id)), err);
+    int rc = 0;
+    if (n < 0) {
+        rc = -1;
+    } else if (n == 0) {
+        if (to == VR_HOST_MAINTENANCE) {
+            json_t *cnt = vr_db_query_one(e->db, "SELECT count(*) AS n FROM vms WHERE host_id = ?"
+                                          " AND status != 'down'", DB_ARGS(DB_TEXT(host_id)), NULL);
+            rc = vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' still runs %lld VM(s); stop them first"
+                              " (no migration yet)", name, (long long)json_integer_value(json_object_get(cnt, "n")));
+            json_decref(cnt);
+        } else {
+            rc = vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' is %s%s", name, from,
+                              to == VR_HOST_INSTALLING ? "; only a host in maintenance can be activated"
+                                                       : "; its status is kept");
+        }
+    } else if (strcmp(from, vr_host_status_names[to])) {
+        const char *sev = to == VR_HOST_UP || to == VR_HOST_MAINTENANCE || to == VR_HOST_INSTALLING ? "normal"
+                                                                                                      : "warning";
+        if (user && *user && to == VR_HOST_MAINTENANCE)
+            vr_event(e, sev, user, "host", host_id, "host '%s' moved to maintenance", name);
+        else if (user && *user && to == VR_HOST_INSTALLING)
+            vr_event(e, sev, user, "host", host_id, "host '%s' activated", name);
+        else
+            vr_event(e, sev, user ? user : "", "host", host_id, "host '%s' is %s%s%s", name,
+                     vr_host_status_names[to], *detail ? ": " : "", detail);
+    }
+    json_decref(before);
+    return rc;
+}

@@ -1,0 +1,50 @@
+/* Hosts: their SQL as the API reads and writes them (the monitors keep
+ * the status and numbers columns: monitor/hostmon.c). */
+#include "store.h"
+
+static const char *str(json_t *b, const char *k)
+{
+    return json_string_value(json_object_get(b, k)) ?: "";
+}
+
+static const vr_search host_search[] = {
+    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true, false, "name, * as wildcard"},
+    {"status", "status = ?", false, true, false, "the host's status"},
+    {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true,
+     false, "cluster name, * as wildcard"},
+};
+
+static int host_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
+{
+    return vr_db_exec(e->db, "INSERT INTO hosts (id, name, description, cluster_id, address, port,"
+                      " status, created_at) VALUES (?,?,?,?,?,?, 'installing', ?)",
+                      DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
+                              DB_TEXT(str(b, "cluster_id")), DB_TEXT(str(b, "address")),
+                              DB_INT(json_integer_value(json_object_get(b, "port"))), DB_INT(vr_now())),
+                      err) < 0 ? -1 : 0;
+}
+
+static int host_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
+{
+    int n = vr_db_exec(e->db, "UPDATE hosts SET name = ?, description = ? WHERE id = ?",
+                       DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")), DB_TEXT(str(row, "id"))),
+                       err);
+    return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the host was removed meanwhile") : 0;
+}
+
+/* Only a host still in maintenance goes: a racing activation wins. */
+static int host_remove(vr_engine *e, json_t *row, vr_error *err)
+{
+    int n = vr_db_exec(e->db, "DELETE FROM hosts WHERE id = ? AND status = 'maintenance'",
+                       DB_ARGS(DB_TEXT(str(row, "id"))), err);
+    return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_CONFLICT, "host '%s' changed meanwhile (no longer in"
+                                              " maintenance)", str(row, "name")) : 0;
+}
+
+const vr_store vr_store_hosts = {
+    .select = "SELECT id, name, description, cluster_id, address, port, status, status_detail, last_seen,"
+              " capabilities_json, stats_json, created_at FROM hosts",
+    .id_expr = "id", .order = "name, id", .table = "hosts",
+    .search = host_search, .nsearch = sizeof(host_search) / sizeof(host_search[0]),
+    .insert = host_insert, .update = host_update, .remove = host_remove,
+};

@@ -1,0 +1,80 @@
+/* Data centers and clusters: their SQL. */
+#include "store.h"
+
+static const char *str(json_t *b, const char *k)
+{
+    return json_string_value(json_object_get(b, k)) ?: "";
+}
+
+static const vr_search name_search[] = {
+    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true, false, "name, * as wildcard"},
+};
+
+static int dc_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
+{
+    return vr_db_exec(e->db, "INSERT INTO datacenters (id, name, description, created_at) VALUES (?,?,?,?)",
+                      DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
+                              DB_INT(vr_now())), err) < 0 ? -1 : 0;
+}
+
+static int dc_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
+{
+    int n = vr_db_exec(e->db, "UPDATE datacenters SET name = ?, description = ? WHERE id = ?",
+                       DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")), DB_TEXT(str(row, "id"))),
+                       err);
+    return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the data center was removed meanwhile") : 0;
+}
+
+static int remove_by_id(vr_engine *e, const char *sql, json_t *row, vr_error *err)
+{
+    int n = vr_db_exec(e->db, sql, DB_ARGS(DB_TEXT(str(row, "id"))), err);
+    return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_NOT_FOUND, "it was removed meanwhile") : 0;
+}
+
+static int dc_remove(vr_engine *e, json_t *row, vr_error *err)
+{
+    return remove_by_id(e, "DELETE FROM datacenters WHERE id = ?", row, err);
+}
+
+const vr_store vr_store_datacenters = {
+    .select = "SELECT id, name, description, created_at FROM datacenters",
+    .id_expr = "id", .order = "name, id", .table = "datacenters",
+    .search = name_search, .nsearch = sizeof(name_search) / sizeof(name_search[0]),
+    .insert = dc_insert, .update = dc_update, .remove = dc_remove,
+};
+
+static const vr_search cl_search[] = {
+    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true, false, "name, * as wildcard"},
+    {"datacenter", "datacenter_id IN (SELECT id FROM datacenters WHERE lower(name) LIKE ? ESCAPE '\\')",
+     true, true, false, "data center name, * as wildcard"},
+};
+
+static int cl_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
+{
+    return vr_db_exec(e->db, "INSERT INTO clusters (id, name, description, datacenter_id, cpu_type,"
+                      " virt_mode, created_at) VALUES (?,?,?,?,?,?,?)",
+                      DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
+                              DB_TEXT(str(b, "datacenter_id")), DB_TEXT(str(b, "cpu_type")),
+                              DB_TEXT(str(b, "virt_mode")), DB_INT(vr_now())), err) < 0 ? -1 : 0;
+}
+
+static int cl_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
+{
+    int n = vr_db_exec(e->db, "UPDATE clusters SET name = ?, description = ?, cpu_type = ?, virt_mode = ?"
+                       " WHERE id = ?",
+                       DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")), DB_TEXT(str(b, "cpu_type")),
+                               DB_TEXT(str(b, "virt_mode")), DB_TEXT(str(row, "id"))), err);
+    return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the cluster was removed meanwhile") : 0;
+}
+
+static int cl_remove(vr_engine *e, json_t *row, vr_error *err)
+{
+    return remove_by_id(e, "DELETE FROM clusters WHERE id = ?", row, err);
+}
+
+const vr_store vr_store_clusters = {
+    .select = "SELECT id, name, description, datacenter_id, cpu_type, virt_mode, created_at FROM clusters",
+    .id_expr = "id", .order = "name, id", .table = "clusters",
+    .search = cl_search, .nsearch = sizeof(cl_search) / sizeof(cl_search[0]),
+    .insert = cl_insert, .update = cl_update, .remove = cl_remove,
+};

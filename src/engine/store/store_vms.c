@@ -1,0 +1,127 @@
+/* VMs: their SQL as the API reads and writes them. The hardware lives in
+ * one spec document (spec_json); NIC MACs come from the MAC pool in the
+ * same transaction as the row that uses them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "macpool.h"
+#include "store.h"
+
+static const char *str(json_t *b, const char *k)
+{
+    return json_string_value(json_object_get(b, k)) ?: "";
+}
+
+static long long num(json_t *b, const char *k)
+{
+    return json_integer_value(json_object_get(b, k));
+}
+
+static const vr_search vm_search[] = {
+    {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true, false, "name, * as wildcard"},
+    {"status", "status = ?", false, true, false, "the VM's status"},
+    {"host", "host_id IN (SELECT id FROM hosts WHERE lower(name) LIKE ? ESCAPE '\\')", true, true, false,
+     "name of the host it runs on, * as wildcard"},
+    {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true,
+     false, "cluster name, * as wildcard"},
+};
+
+/* Give every NIC of spec without a MAC one from the pool (in the caller's
+ * transaction). */
+static int allocate_macs(vr_engine *e, const char *vm_id, json_t *spec, vr_error *err)
+{
+    size_t i;
+    json_t *nic;
+    json_array_foreach(json_object_get(spec, "nics"), i, nic) {
+        char mac[18];
+        if (json_object_get(nic, "mac"))
+            continue;
+        if (vr_macpool_allocate(e, vm_id, mac, err) < 0)
+            return -1;
+        json_object_set_new(nic, "mac", json_string(mac));
+    }
+    return 0;
+}
+
+static int finish(vr_engine *e, int rc, vr_error *err)
+{
+    if (rc < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    return vr_db_commit(e->db, err);
+}
+
+static int vm_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
+{
+    json_t *spec = json_object_get(b, "spec");
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    int rc = vr_db_exec(e->db, "INSERT INTO vms (id, name, description, cluster_id, status, memory_mib,"
+                        " vcpus, spec_json, created_at) VALUES (?,?,?,?, 'down', ?,?, '{}', ?)",
+                        DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
+                                DB_TEXT(str(b, "cluster_id")), DB_INT(num(b, "memory_mib")),
+                                DB_INT(num(b, "vcpus")), DB_INT(vr_now())), err);
+    if (rc >= 0)
+        rc = allocate_macs(e, id, spec, err);
+    char *text = rc >= 0 ? json_dumps(spec, JSON_COMPACT) : NULL;
+    if (rc >= 0)
+        rc = vr_db_exec(e->db, "UPDATE vms SET spec_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(id)),
+                        err);
+    free(text);
+    return finish(e, rc, err);
+}
+
+/* NICs keep their MACs by position; new ones get MACs from the pool,
+ * removed ones free theirs. The row must not have changed state since it
+ * was read (the update's checks depended on it). */
+static int vm_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
+{
+    const char *id = str(row, "id");
+    json_t *spec = json_object_get(b, "spec"), *old_nics = json_object_get(row, "nics");
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(spec, "nics"), i, n) {
+        json_t *mac = json_object_get(json_array_get(old_nics, i), "mac");
+        if (mac)
+            json_object_set(n, "mac", mac);
+    }
+    int rc = allocate_macs(e, id, spec, err);
+    for (size_t k = json_array_size(json_object_get(spec, "nics")); rc >= 0 && k < json_array_size(old_nics); k++)
+        rc = vr_db_exec(e->db, "DELETE FROM macs WHERE mac = ?",
+                        DB_ARGS(DB_TEXT(str(json_array_get(old_nics, k), "mac"))), err);
+    char *text = json_dumps(spec, JSON_COMPACT);
+    if (rc >= 0) {
+        rc = vr_db_exec(e->db, "UPDATE vms SET name = ?, description = ?, memory_mib = ?, vcpus = ?,"
+                        " spec_json = ? WHERE id = ? AND status = ?",
+                        DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
+                                DB_INT(num(b, "memory_mib")), DB_INT(num(b, "vcpus")), DB_TEXT(text),
+                                DB_TEXT(id), DB_TEXT(str(row, "status"))), err);
+        if (rc == 0)
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' changed meanwhile; read it again",
+                              str(row, "name"));
+    }
+    free(text);
+    return finish(e, rc, err);
+}
+
+/* Only a VM still down goes: one that started meanwhile stays. */
+static int vm_remove(vr_engine *e, json_t *row, vr_error *err)
+{
+    int n = vr_db_exec(e->db, "DELETE FROM vms WHERE id = ? AND status = 'down'", DB_ARGS(DB_TEXT(str(row, "id"))),
+                       err);
+    return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' changed meanwhile (no longer down)",
+                                              str(row, "name")) : 0;
+}
+
+const vr_store vr_store_vms = {
+    .select = "SELECT v.id AS id, v.name AS name, v.description AS description, v.cluster_id AS cluster_id,"
+              " v.host_id AS host_id, (SELECT name FROM hosts WHERE id = v.host_id) AS host,"
+              " v.status AS status, v.memory_mib AS memory_mib, v.vcpus AS vcpus, v.spec_json AS spec_json,"
+              " v.devices_json AS devices_json, v.created_at AS created_at FROM vms v",
+    .id_expr = "v.id", .order = "name, id", .table = "vms",
+    .search = vm_search, .nsearch = sizeof(vm_search) / sizeof(vm_search[0]),
+    .insert = vm_insert, .update = vm_update, .remove = vm_remove,
+};

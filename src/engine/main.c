@@ -20,9 +20,36 @@
 #include "macpool.h"
 #include "vmstart.h"
 
-static volatile sig_atomic_t stop;
+/* Upper bound on waiting for registered threads at shutdown: each is at
+ * most one step from noticing the stop, and a step makes at most a few
+ * agent calls (connect, subscribe, up to three verbs), each bounded by
+ * the agent timeout; plus a poll interval of sleep. */
+static int shutdown_bound_s(const vr_engine *e)
+{
+    return 5 * e->agent_timeout_s + e->poll_ms / 1000 + 5;
+}
 
-static void on_signal(int sig) { stop = 1; }
+/* Stop in dependency order: no new requests (and so no new jobs or
+ * monitors), then the threads that use the database, then the database,
+ * then everything else. Returns the exit status. */
+static int shut_down(vr_engine *e, vr_http *http, int status)
+{
+    vr_http_stop(http);
+    vr_hostmon_stop(e);
+    int left = vr_engine_wait_threads(e, shutdown_bound_s(e));
+    if (left > 0) {
+        /* Closing the database under them would crash: leave it to exit. */
+        VR_ERROR("%d engine thread(s) still running after %d s; exiting without closing "
+                 "the database", left, shutdown_bound_s(e));
+        return 1;
+    }
+    vr_hostview_free(e->view);
+    vr_tls_creds_free(e->agent_creds);
+    vr_db_close(e->db);
+    pthread_mutex_destroy(&e->sched_lock);
+    gnutls_global_deinit();
+    return status;
+}
 
 static void usage(FILE *f)
 {
@@ -103,6 +130,14 @@ int main(int argc, char **argv)
     if (!dbspec)
         snprintf(dbpath, sizeof(dbpath), "%s/engine.db", state);
     signal(SIGPIPE, SIG_IGN);
+    /* SIGTERM and SIGINT are blocked in every thread (threads inherit the
+     * mask) and taken by sigwait below: a stop requested during start-up
+     * waits until start-up is done, and no thread is interrupted. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     /* Hundreds of monitor threads would each get a malloc arena (up to 8
      * per core), and every arena keeps its own free memory. */
     mallopt(M_ARENA_MAX, 4);
@@ -121,7 +156,8 @@ int main(int argc, char **argv)
     vr_error err = {0};
     vr_http *http = NULL;
     vr_http_opts hopts = {.address = addr, .port = atoi(colon + 1), .cert_file = hcert ? hcert : cert,
-                          .key_file = hkey ? hkey : key, .max_body = 1 << 20, .threads = 4};
+                          .key_file = hkey ? hkey : key, .max_body = 1 << 20, .threads = 4,
+                          .idle_timeout_s = 30};
     /* One engine per database too (two state dirs may point at one). */
     if (vr_db_open_claimed(dbpath, &e.db, &err) < 0 ||
         vr_auth_bootstrap(&e, admin_pw, &err) < 0 ||
@@ -129,6 +165,8 @@ int main(int argc, char **argv)
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||
         vr_hostmon_start(&e, &err) < 0 || vr_http_start(&hopts, api_handle, &e, &http, &err) < 0) {
         VR_ERROR("%s", err.message);
+        shut_down(&e, http, 1);
+        close(lockfd);
         return 1;
     }
     vr_tls_creds_set_timeout(e.agent_creds, (unsigned)e.agent_timeout_s * 1000);
@@ -136,14 +174,13 @@ int main(int argc, char **argv)
     /* The backend's name only: a URI may carry a password. */
     VR_INFO("vireo-engine serving https://%s (%s database, schema v%d)", listen,
             vr_db_backend(e.db), vr_db_version(e.db));
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    while (!stop)
-        pause();
-    VR_INFO("stopping");
-    vr_hostmon_stop(&e);
-    vr_http_stop(http);
-    /* Monitor threads may still touch the database; leave it open. */
-    return 0;
+    int sig = 0;
+    while (sigwait(&stop_signals, &sig) != 0)
+        ;
+    VR_INFO("stopping (signal %d)", sig);
+    int status = shut_down(&e, http, 0);
+    close(lockfd); /* after the database: the next engine may start now */
+    if (status == 0)
+        VR_INFO("stopped");
+    return status;
 }

@@ -123,7 +123,8 @@ def sanitizer_reports_of_all():
 class Engine:
     def __init__(self, ctx=None, *, binary=None, pki_dir=None, state_dir=None, poll_ms=500,
                  grace_s=4, token_ttl_s=None, agent_timeout_s=5, admin_password=ADMIN_PASSWORD,
-                 password_file=_DEFAULT, extra_args=(), debug=True, login=True):
+                 password_file=_DEFAULT, extra_args=(), debug=True, login=True,
+                 leak_check=False):
         if binary is None:
             binary = os.path.join(ctx.build, "src", "engine", "vireo-engine")
         if pki_dir is None:
@@ -148,6 +149,10 @@ class Engine:
         self.extra_args = list(extra_args)
         self.debug = debug
         self.auto_login = login
+        # The runner turns LeakSanitizer off for daemons (most are killed);
+        # leak_check turns it back on for this engine, whose orderly exit
+        # on SIGTERM must then leave no leak report in its log.
+        self.leak_check = leak_check
         self.port = free_port()
         self.proc = None
         self.token = None
@@ -180,6 +185,14 @@ class Engine:
             a += ["--database", self.database]
         return a + self.extra_args
 
+    def _env(self):
+        env = dict(os.environ)
+        if self.leak_check:
+            opts = [o for o in env.get("ASAN_OPTIONS", "").split(":")
+                    if o and not o.startswith("detect_leaks=")]
+            env["ASAN_OPTIONS"] = ":".join(opts + ["detect_leaks=1"])
+        return env
+
     @property
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -194,7 +207,8 @@ class Engine:
                     f"{' '.join(self.argv())}\n".encode())
             f.flush()
             self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=f,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         env=self._env())
         _running.add(self)
         if wait:
             self.wait_ready(timeout)

@@ -78,18 +78,14 @@ static void sha256_hex(const char *s, char out[65])
         snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
-/* Seconds this name must still wait after repeated failures (0 = none).
- * login_failures.last_at and tokens.expires_at are in milliseconds. */
-static long long lockout_left(vr_engine *e, const char *name)
+/* Seconds a name whose login_failures row is `row` must still wait
+ * (0 = none). login_failures.last_at and tokens.expires_at are in
+ * milliseconds. */
+static long long lockout_left(json_t *row)
 {
-    json_t *row = vr_db_query_one(e->db, "SELECT count, last_at FROM login_failures WHERE name = ?",
-                                  DB_ARGS(DB_TEXT(name)), NULL);
-    if (!row)
-        return 0;
     long long count = json_integer_value(json_object_get(row, "count"));
     long long last = json_integer_value(json_object_get(row, "last_at"));
-    json_decref(row);
-    if (count < LOCKOUT_AFTER)
+    if (!row || count < LOCKOUT_AFTER)
         return 0;
     long long wait = 1LL << (count - LOCKOUT_AFTER < 6 ? count - LOCKOUT_AFTER : 6);
     if (wait > LOCKOUT_MAX_S)
@@ -98,6 +94,38 @@ static long long lockout_left(vr_engine *e, const char *name)
      * second starts". */
     long long left_ms = last + wait * 1000 - vr_now_ms();
     return left_ms > 0 ? (left_ms + 999) / 1000 : 0;
+}
+
+/* Check the lockout and count this attempt as a failure in one
+ * transaction, before the password is checked: concurrent attempts then
+ * each see the ones before them, so no more than the allowed number are
+ * ever evaluated (a read, a slow hash and a separate write let a burst of
+ * guesses through). A success removes the count afterwards. Returns 0 to
+ * go on, the seconds a lockout still lasts (> 0), or -1 with err set. */
+static long long claim_attempt(vr_engine *e, const char *name, vr_error *err)
+{
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    json_t *row = vr_db_query_one(e->db, "SELECT count, last_at FROM login_failures WHERE name = ?",
+                                  DB_ARGS(DB_TEXT(name)), err);
+    if (!row && err->code) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    long long wait = lockout_left(row);
+    json_decref(row);
+    if (wait > 0) {
+        vr_db_rollback(e->db);
+        return wait;
+    }
+    if (vr_db_exec(e->db, "INSERT INTO login_failures (name, count, last_at) VALUES (?, 1, ?) "
+                          "ON CONFLICT(name) DO UPDATE SET count = login_failures.count + 1,"
+                          " last_at = excluded.last_at",
+                   DB_ARGS(DB_TEXT(name), DB_INT(vr_now_ms())), err) < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    return vr_db_commit(e->db, err) < 0 ? -1 : 0;
 }
 
 /* The token request as JSON, or as an OAuth2 form body. */
@@ -149,7 +177,13 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
         vr_http_fault(resp, 400, "Bad Request", "unsupported grant_type '%s' (use 'password')", grant);
         goto out;
     }
-    long long wait = lockout_left(e, user);
+    long long wait = claim_attempt(e, user, &err);
+    if (wait < 0) {
+        int st = vr_http_status_for(&err);
+        vr_http_fault(resp, st, st == 503 ? "Service Unavailable" : "Internal Server Error",
+                      "cannot check the failed logins of this user: %s", err.message);
+        goto out;
+    }
     if (wait > 0) {
         vr_http_fault(resp, 429, "Too Many Requests",
                       "too many failed logins for this user; retry in %lld s", wait);
@@ -162,9 +196,12 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
                            : "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7";
     bool ok = password_ok(pw, hash) && row;
     if (!ok) {
-        vr_db_exec(e->db, "INSERT INTO login_failures (name, count, last_at) VALUES (?, 1, ?) "
-                          "ON CONFLICT(name) DO UPDATE SET count = login_failures.count + 1, last_at = excluded.last_at",
-                   DB_ARGS(DB_TEXT(user), DB_INT(vr_now_ms())), NULL);
+        /* Already counted; the lockout runs from the answer, as a client
+         * sees it, not from the start of the (slow) check. */
+        long long now = vr_now_ms();
+        vr_db_exec(e->db, "UPDATE login_failures SET last_at = CASE WHEN last_at < ? THEN ?"
+                          " ELSE last_at END WHERE name = ?",
+                   DB_ARGS(DB_INT(now), DB_INT(now), DB_TEXT(user)), NULL);
         vr_event(e, "warning", user, "user", "", "failed login for '%s'", user);
         vr_http_fault(resp, 401, "Unauthorized", "wrong user name or password");
         json_decref(row);

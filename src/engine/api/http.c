@@ -9,6 +9,23 @@
 #include <microhttpd.h>
 
 #include "log.h"
+#include "utf8.h"
+
+/* libmicrohttpd keeps a request's whole head in one memory pool per
+ * connection and writes its answer's head from the same pool. In 0.9.75 a
+ * head that leaves too little of it gets no answer at all (the connection
+ * is closed), and a query with more parameters than the pool can record
+ * leaves the connection hanging until the idle timeout. So the pool is
+ * four times our own head limit: every head from that limit up to nearly
+ * the pool size gets our JSON refusal, and we parse the query ourselves
+ * (see on_uri). Only a head of about POOL_SIZE bytes or more is refused by
+ * the library itself, with its own short HTML 414/431, or (within a few
+ * hundred bytes of POOL_SIZE) by closing the connection. */
+#define POOL_SIZE (4 * VR_HTTP_MAX_HEAD)
+#define IDLE_TIMEOUT_S 30
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define ALLOWED_METHODS "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS"
 
 struct vr_http {
     struct MHD_Daemon *daemon;
@@ -18,23 +35,47 @@ struct vr_http {
     char *cert, *key;
 };
 
-/* Per-request state while the body arrives. */
-typedef struct upload {
-    char *buf;
+typedef struct arg {
+    char *key, *value;
+} arg;
+
+/* One request: what on_uri parsed from the request target, then the body
+ * while it arrives. */
+typedef struct request {
+    bool own_query;      /* the query is parsed here, not by the library */
+    bool headers_seen;   /* the handler's first call (head complete) is past */
+    size_t url_len;      /* the raw request target */
+    int refuse;          /* 0, or the status the target is refused with */
+    char why[160];
+    char *path;          /* percent-decoded; NULL if refused */
+    char *query;         /* the raw query copied, then split in place */
+    arg args[VR_HTTP_MAX_ARGS];
+    int nargs;
+    char *buf;           /* the body */
     size_t len;
     bool too_large;
-} upload;
+} request;
+
+static const char *reason_for(int status)
+{
+    const char *r = MHD_get_reason_phrase_for((unsigned)status);
+    return r && *r ? r : "Error";
+}
 
 int vr_http_fault(vr_http_resp *resp, int status, const char *reason, const char *detail_fmt, ...)
 {
-    char detail[1024];
+    /* Details quote clients and other programs: jansson refuses a string
+     * that is not valid UTF-8, and the fault would silently vanish. */
+    char detail[1024], why[128];
     va_list ap;
     va_start(ap, detail_fmt);
-    vsnprintf(detail, sizeof(detail), detail_fmt, ap);
+    vr_utf8_vformat(detail, sizeof(detail), detail_fmt, ap);
     va_end(ap);
+    vr_utf8_sanitize(why, sizeof(why), reason ? reason : "", reason ? strlen(reason) : 0);
     json_decref(resp->body);
     resp->status = status;
-    resp->body = json_pack("{s:{s:s, s:s}}", "fault", "reason", reason, "detail", detail);
+    resp->body = json_pack("{s:{s:s, s:s}}", "fault", "reason", *why ? why : reason_for(status),
+                           "detail", *detail ? detail : reason_for(status));
     return -1;
 }
 
@@ -58,72 +99,281 @@ int vr_http_status_for(const vr_error *err)
 
 const char *vr_http_arg(vr_http_req *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+    request *rq = req->priv;
+    if (rq && rq->own_query) {
+        for (int i = 0; i < rq->nargs; i++)
+            if (!strcmp(rq->args[i].key, name))
+                return rq->args[i].value;
+        return NULL;
+    }
+    return req->conn ? MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;
 }
 
 const char *vr_http_header(vr_http_req *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+    return req->conn ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name) : NULL;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, vr_http_resp *r)
+/* The last resort when not even a fault could be encoded. */
+static const char fallback_body[] =
+    "{\"fault\":{\"reason\":\"Internal Server Error\","
+    "\"detail\":\"the response could not be encoded\"}}";
+
+/* Send r. Every status that carries a body gets a JSON one: a missing or
+ * unencodable body (a handler's json_pack refused a string) becomes a
+ * fault rather than an empty answer the client cannot interpret. */
+static enum MHD_Result send_response(struct MHD_Connection *conn, vr_http_resp *r, bool close,
+                                     const char *allow)
 {
-    char *text = r->body ? json_dumps(r->body, JSON_COMPACT) : NULL;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        text ? strlen(text) : 0, text ? text : (char *)"", text ? MHD_RESPMEM_MUST_FREE
-                                                               : MHD_RESPMEM_PERSISTENT);
-    if (text)
+    bool bodiless = r->status < 200 || r->status == 204 || r->status == 304;
+    char *text = NULL;
+    if (bodiless) {
+        json_decref(r->body);
+        r->body = NULL;
+    } else {
+        if (!r->body && r->status >= 400)
+            vr_http_fault(r, r->status, reason_for(r->status),
+                          "%s (the description of this error could not be encoded)",
+                          reason_for(r->status));
+        else if (!r->body)
+            vr_http_fault(r, 500, "Internal Server Error", "the response could not be encoded");
+        text = r->body ? json_dumps(r->body, JSON_COMPACT) : NULL;
+        if (!text) {
+            VR_WARN("HTTP: a %d response could not be encoded; answering 500", r->status);
+            r->status = 500;
+        }
+    }
+    struct MHD_Response *resp =
+        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+             : MHD_create_response_from_buffer(bodiless ? 0 : sizeof(fallback_body) - 1,
+                                               (char *)fallback_body, MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(text);
+        return MHD_NO; /* out of memory: the library closes the connection */
+    }
+    if (!bodiless)
         MHD_add_response_header(resp, "Content-Type", "application/json");
     if (r->location[0])
         MHD_add_response_header(resp, "Location", r->location);
+    if (allow)
+        MHD_add_response_header(resp, "Allow", allow);
+    /* A refused head may be followed by a body we will not parse: the
+     * connection cannot carry another request. */
+    if (close)
+        MHD_add_response_header(resp, "Connection", "close");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
+/* Percent-decode s[0..n) (and '+' as a space in queries) into a new
+ * string. NULL when the result is not valid UTF-8 or holds a NUL byte. */
+static char *decode(const char *s, size_t n, bool plus_is_space)
+{
+    char *d = malloc(n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    if (plus_is_space)
+        for (char *p = d; *p; p++)
+            if (*p == '+')
+                *p = ' ';
+    size_t len = MHD_http_unescape(d);
+    if (!vr_utf8_valid(d, len)) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static void refuse(request *rq, int status, const char *why)
+{
+    if (!rq->refuse) {
+        rq->refuse = status;
+        snprintf(rq->why, sizeof(rq->why), "%s", why);
+    }
+}
+
+/* Split the query copy into decoded parameters. */
+static void parse_query(request *rq)
+{
+    char *save = NULL;
+    for (char *kv = strtok_r(rq->query, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+        if (rq->nargs == VR_HTTP_MAX_ARGS) {
+            refuse(rq, 400, "too many query parameters (at most " STR(VR_HTTP_MAX_ARGS) ")");
+            return;
+        }
+        char *eq = strchr(kv, '=');
+        char *k = decode(kv, eq ? (size_t)(eq - kv) : strlen(kv), true);
+        char *v = decode(eq ? eq + 1 : "", eq ? strlen(eq + 1) : 0, true);
+        if (!k || !v) {
+            free(k);
+            free(v);
+            refuse(rq, 400, "a query parameter is not valid UTF-8 once percent-decoded "
+                            "(or holds a NUL byte)");
+            return;
+        }
+        rq->args[rq->nargs++] = (arg){k, v};
+    }
+}
+
+/* Called by the library as soon as the request line is read, before it
+ * parses the query. The query is taken here and blanked in the library's
+ * buffer (the library cuts the target at this '?' and parses what follows,
+ * now nothing), so its parser, which hangs the connection when its pool
+ * runs out, never sees many parameters; ours is bounded and answers. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    request *rq = calloc(1, sizeof(*rq));
+    if (!rq)
+        return NULL; /* on_request makes do with the library's parse */
+    rq->own_query = true;
+    rq->url_len = strlen(uri);
+    char *q = strchr(uri, '?');
+    size_t plen = q ? (size_t)(q - uri) : rq->url_len;
+    if (rq->url_len > VR_HTTP_MAX_URL)
+        refuse(rq, 414, "the request target exceeds " STR(VR_HTTP_MAX_URL) " bytes");
+    else if (q && !(rq->query = strdup(q + 1)))
+        refuse(rq, 500, "out of memory");
+    if (q)
+        q[1] = '\0'; /* the library's own writable buffer (uri is const only in its API) */
+    if (!rq->refuse && !(rq->path = decode(uri, plen, false)))
+        refuse(rq, 400, "the URL path is not valid UTF-8 once percent-decoded "
+                        "(or holds a NUL byte)");
+    if (!rq->refuse && rq->query)
+        parse_query(rq);
+    return rq;
+}
+
+static void free_request(request *rq)
+{
+    if (!rq)
+        return;
+    for (int i = 0; i < rq->nargs; i++) {
+        free(rq->args[i].key);
+        free(rq->args[i].value);
+    }
+    free(rq->path);
+    free(rq->query);
+    free(rq->buf);
+    free(rq);
+}
+
+struct head_size {
+    size_t bytes;
+    unsigned lines;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    struct head_size *hs = cls;
+    hs->bytes += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    hs->lines++;
+    return MHD_YES;
+}
+
+static bool method_allowed(const char *m)
+{
+    static const char *const ok[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (!strcmp(m, ok[i]))
+            return true;
+    return false;
+}
+
+/* The head is complete: refuse it now if it is malformed or too large,
+ * before any body is read. Returns true when a refusal was queued. */
+static bool refuse_head(vr_http *h, struct MHD_Connection *conn, request *rq, const char *method,
+                        enum MHD_Result *ret)
+{
+    vr_http_resp r = {0};
+    const char *allow = NULL;
+    struct head_size hs = {strlen(method) + rq->url_len + 12, 1};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hs);
+    const char *clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+    if (!method_allowed(method)) {
+        /* CONNECT would otherwise be answered 2xx without a length
+         * (a tunnel), leaving the client waiting. */
+        vr_http_fault(&r, 405, "Method Not Allowed", "the API does not serve the method '%s'",
+                      method);
+        allow = ALLOWED_METHODS;
+    } else if (rq->refuse == 414) {
+        vr_http_fault(&r, 414, "URI Too Long", "%s", rq->why);
+    } else if (hs.bytes > VR_HTTP_MAX_HEAD || hs.lines > VR_HTTP_MAX_HEADERS) {
+        vr_http_fault(&r, 431, "Request Header Fields Too Large",
+                      "the request head has %zu bytes in %u lines (at most " STR(VR_HTTP_MAX_HEAD)
+                      " bytes, " STR(VR_HTTP_MAX_HEADERS) " lines)", hs.bytes, hs.lines);
+    } else if (rq->refuse) {
+        vr_http_fault(&r, rq->refuse, reason_for(rq->refuse), "%s", rq->why);
+    } else if (clen && expect && strtoull(clen, NULL, 10) > h->max_body) {
+        /* The client waits for "100 Continue": tell it now, unsent. */
+        vr_http_fault(&r, 413, "Request Entity Too Large",
+                      "request body exceeds the limit of %zu bytes", h->max_body);
+    } else {
+        return false;
+    }
+    *ret = send_response(conn, &r, true, allow);
+    json_decref(r.body);
+    return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **state)
 {
+    (void)version;
     vr_http *h = cls;
-    upload *up = *state;
-    if (!up) {
-        up = calloc(1, sizeof(*up));
-        if (!up)
+    request *rq = *state;
+    if (!rq) {
+        /* on_uri ran out of memory: the library parsed the query. */
+        if (!(rq = calloc(1, sizeof(*rq))))
             return MHD_NO;
-        *state = up;
+        *state = rq;
+    }
+    if (!rq->headers_seen) {
+        rq->headers_seen = true;
+        enum MHD_Result ret;
+        if (refuse_head(h, conn, rq, method, &ret))
+            return ret;
         return MHD_YES;
     }
     if (*upload_size) {
         /* Keep draining an oversized body, but stop storing it. */
-        if (!up->too_large && up->len + *upload_size > h->max_body) {
-            up->too_large = true;
-            free(up->buf);
-            up->buf = NULL;
+        if (!rq->too_large && rq->len + *upload_size > h->max_body) {
+            rq->too_large = true;
+            free(rq->buf);
+            rq->buf = NULL;
         }
-        if (!up->too_large) {
-            char *nb = realloc(up->buf, up->len + *upload_size + 1);
+        if (!rq->too_large) {
+            char *nb = realloc(rq->buf, rq->len + *upload_size + 1);
             if (!nb)
                 return MHD_NO;
-            up->buf = nb;
-            memcpy(up->buf + up->len, upload_data, *upload_size);
-            up->len += *upload_size;
-            up->buf[up->len] = '\0';
+            rq->buf = nb;
+            memcpy(rq->buf + rq->len, upload_data, *upload_size);
+            rq->len += *upload_size;
+            rq->buf[rq->len] = '\0';
         }
         *upload_size = 0;
         return MHD_YES;
     }
     vr_http_resp resp = {.status = 200};
-    if (up->too_large) {
+    if (rq->too_large) {
         vr_http_fault(&resp, 413, "Request Entity Too Large",
                       "request body exceeds the limit of %zu bytes", h->max_body);
     } else {
-        vr_http_req req = {.method = method, .path = url, .body = up->buf ? up->buf : "",
-                           .body_len = up->len, .conn = conn};
+        vr_http_req req = {.method = method, .path = rq->path ? rq->path : url,
+                           .body = rq->buf ? rq->buf : "", .body_len = rq->len, .conn = conn,
+                           .priv = rq};
         h->handler(h->ctx, &req, &resp);
     }
-    enum MHD_Result ret = send_response(conn, &resp);
+    enum MHD_Result ret = send_response(conn, &resp, rq->too_large, NULL);
     json_decref(resp.body);
     return ret;
 }
@@ -131,12 +381,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
                          enum MHD_RequestTerminationCode toe)
 {
-    upload *up = *state;
-    if (up) {
-        free(up->buf);
-        free(up);
-        *state = NULL;
-    }
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    free_request(*state);
+    *state = NULL;
+}
+
+/* The library's own messages (refused heads, TLS failures) go to our log,
+ * as valid UTF-8 on one line. */
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    va_list copy;
+    va_copy(copy, ap);
+    vr_utf8_vformat(msg, sizeof(msg), fmt, copy);
+    va_end(copy);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    VR_WARN("HTTP: %s", msg);
 }
 
 static char *slurp(const char *path)
@@ -174,13 +439,18 @@ int vr_http_start(const vr_http_opts *o, vr_http_handler handler, void *ctx, vr_
                      o->address);
         goto fail;
     }
+    /* HTTP idle: a connection that sends nothing for this long is closed,
+     * also one stalled in the middle of its head or body. */
+    unsigned idle = o->idle_timeout_s ? o->idle_timeout_s : IDLE_TIMEOUT_S;
     h->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG,
-        (uint16_t)o->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
+        (uint16_t)o->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, h,
+        MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT, 512u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, idle, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)POOL_SIZE, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_END);
     if (!h->daemon) {
         vr_error_set(err, VR_ERR_IO, "cannot serve HTTPS on %s:%d", o->address, o->port);
         goto fail;
@@ -198,6 +468,8 @@ void vr_http_stop(vr_http *h)
 {
     if (!h)
         return;
+    /* Joins the library's threads; each open request's state is freed
+     * through on_completed. */
     MHD_stop_daemon(h->daemon);
     free(h->cert);
     free(h->key);

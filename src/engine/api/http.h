@@ -1,6 +1,14 @@
 /* HTTPS server for the REST API on libmicrohttpd: collects a request
  * (with a body size limit), hands it to one handler, sends back JSON.
- * Errors use the API's fault shape {"fault":{"reason","detail"}}. */
+ * Errors use the API's fault shape {"fault":{"reason","detail"}}.
+ *
+ * Malformed requests are refused here, before the handler, each with a
+ * prompt JSON fault: methods the API does not use (405), a request target
+ * over VR_HTTP_MAX_URL bytes (414), a head over VR_HTTP_MAX_HEAD bytes or
+ * VR_HTTP_MAX_HEADERS lines (431), a path or query that is not valid UTF-8
+ * once percent-decoded or holds too many parameters (400), a body over the
+ * limit (413). Every answer with a status that carries a body has a JSON
+ * body: a handler whose body cannot be encoded gets a 500 fault instead. */
 #pragma once
 
 #include <stddef.h>
@@ -18,6 +26,7 @@ typedef struct vr_http_req {
     size_t body_len;
     struct MHD_Connection *conn;
     char user[128];            /* set by the auth check */
+    void *priv;                /* the server's parsed query; NULL outside it */
 } vr_http_req;
 
 typedef struct vr_http_resp {
@@ -34,17 +43,29 @@ typedef struct vr_http_opts {
     const char *cert_file, *key_file; /* PEM; HTTPS only */
     size_t max_body;           /* larger bodies get 413 */
     int threads;
+    unsigned idle_timeout_s;   /* HTTP idle: a connection silent this long is closed (0: 30) */
 } vr_http_opts;
+
+/* Request head limits (see the comment at the top). */
+#define VR_HTTP_MAX_URL 8192
+#define VR_HTTP_MAX_HEAD 16384
+#define VR_HTTP_MAX_HEADERS 100
+#define VR_HTTP_MAX_ARGS 64
 
 int vr_http_start(const vr_http_opts *opts, vr_http_handler handler, void *ctx, vr_http **out,
                   vr_error *err);
+/* Stops accepting, finishes the requests in progress (their handlers
+ * return first) and frees the server. */
 void vr_http_stop(vr_http *h);
 
-/* Query argument or header value (borrowed) or NULL. */
+/* Query argument (percent-decoded, valid UTF-8; the first of repeated
+ * ones) or header value (borrowed) or NULL. */
 const char *vr_http_arg(vr_http_req *req, const char *name);
 const char *vr_http_header(vr_http_req *req, const char *name);
 
-/* Fill resp with a fault. Returns -1 for convenience. */
+/* Fill resp with a fault. The detail is made valid UTF-8 (invalid bytes
+ * become U+FFFD) and bounded, never cut inside a character, so the fault
+ * can always be encoded. Returns -1 for convenience. */
 int vr_http_fault(vr_http_resp *resp, int status, const char *reason, const char *detail_fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

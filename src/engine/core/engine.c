@@ -1,12 +1,14 @@
-/* Small engine-wide helpers: events, UUIDs, time. */
+/* Small engine-wide helpers: events, UUIDs, time, registered threads. */
 #include "engine.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <uuid/uuid.h>
 
 #include "log.h"
+#include "utf8.h"
 
 void vr_uuid_new(char out[37])
 {
@@ -30,14 +32,45 @@ long long vr_now_ms(void)
 void vr_event(vr_engine *e, const char *severity, const char *user, const char *object_type,
               const char *object_id, const char *fmt, ...)
 {
-    char msg[1024];
+    /* Messages quote names and other programs' errors: cut by a plain
+     * snprintf inside a multi-byte character (or quoting invalid bytes),
+     * PostgreSQL refuses the row and SQLite stores text that jansson then
+     * cannot return, so the event lost its message. */
+    char msg[1024], who[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vr_utf8_vformat(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    vr_utf8_fit(who, sizeof(who), user ? user : "", user ? strlen(user) : 0);
     VR_INFO("event [%s] %s", severity, msg);
     vr_db_exec(e->db, "INSERT INTO events (time, severity, user_name, object_type, object_id, message)"
                " VALUES (?,?,?,?,?,?)",
-               DB_ARGS(DB_INT(vr_now()), DB_TEXT(severity), DB_TEXT(user ? user : ""),
+               DB_ARGS(DB_INT(vr_now()), DB_TEXT(severity), DB_TEXT(who),
                        DB_TEXT(object_type), DB_TEXT(object_id), DB_TEXT(msg)), NULL);
+}
+
+void vr_engine_thread_enter(vr_engine *e)
+{
+    __atomic_add_fetch(&e->threads, 1, __ATOMIC_ACQ_REL);
+}
+
+void vr_engine_thread_leave(vr_engine *e)
+{
+    __atomic_sub_fetch(&e->threads, 1, __ATOMIC_ACQ_REL);
+}
+
+int vr_engine_wait_threads(vr_engine *e, int timeout_s)
+{
+    /* Polling: this runs once, at shutdown, and a counter needs no
+     * initialisation in the many places an engine struct is built. */
+    long long deadline = vr_now_ms() + (long long)timeout_s * 1000, next_note = vr_now_ms() + 2000;
+    int left;
+    while ((left = __atomic_load_n(&e->threads, __ATOMIC_ACQUIRE)) > 0 && vr_now_ms() < deadline) {
+        if (vr_now_ms() >= next_note) {
+            VR_INFO("waiting for %d engine thread(s) to finish their current step", left);
+            next_note += 5000;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    }
+    return left;
 }

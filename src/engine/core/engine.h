@@ -24,11 +24,25 @@ typedef struct vr_engine {
     vr_hostview *view;          /* the scheduler's copy of host numbers (hostview.h) */
     pthread_mutex_t sched_lock; /* one placement at a time: no double booking */
     volatile int stopping;
+    int threads;                /* registered threads still running (vr_engine_thread_enter) */
 } vr_engine;
 
 /* Record an event (also logged). object_type/object_id may be "". */
 void vr_event(vr_engine *e, const char *severity, const char *user, const char *object_type,
               const char *object_id, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Threads that use the engine's state (database, host view, agent
+ * credentials) and are not joined by their creator - job threads, host
+ * monitors - register, so that shutdown can wait for them before it closes
+ * the database. enter is called by the creator before pthread_create (a
+ * wait starting right after then sees the thread), or undone with leave if
+ * the thread could not be created; leave is the thread's last use of e. */
+void vr_engine_thread_enter(vr_engine *e);
+void vr_engine_thread_leave(vr_engine *e);
+
+/* Wait until every registered thread has left, at most timeout_s seconds.
+ * Returns how many are still running (0: all ended). */
+int vr_engine_wait_threads(vr_engine *e, int timeout_s);
 
 /* A new random UUID string. */
 void vr_uuid_new(char out[37]);

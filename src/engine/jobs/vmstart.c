@@ -253,8 +253,10 @@ struct job_arg {
 static void *job_thread(void *p)
 {
     struct job_arg *a = p;
+    vr_engine *e = a->e;
     run_start(a->e, a->job_id, a->vm_id, a->user);
     free(a);
+    vr_engine_thread_leave(e); /* shutdown waits for this before closing the database */
     return NULL;
 }
 
@@ -268,10 +270,13 @@ static void spawn(vr_engine *e, const char *job_id, const char *vm_id, const cha
     snprintf(a->vm_id, sizeof(a->vm_id), "%s", vm_id);
     snprintf(a->user, sizeof(a->user), "%s", user);
     pthread_t t;
-    if (pthread_create(&t, NULL, job_thread, a) == 0)
+    vr_engine_thread_enter(e);
+    if (pthread_create(&t, NULL, job_thread, a) == 0) {
         pthread_detach(t);
-    else
+    } else {
+        vr_engine_thread_leave(e);
         free(a); /* stays pending: the next engine start picks it up */
+    }
 }
 
 int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char job_id[37],

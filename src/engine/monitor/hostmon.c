@@ -374,9 +374,11 @@ static void *monitor_thread(void *arg)
         json_decref(host);
         wait_for_events(m, next);
     }
+    vr_engine *e = m->e;
     vr_rpc_client_free(m->conn);
     json_decref(m->misses);
     free(m);
+    vr_engine_thread_leave(e); /* lets vr_hostmon_stop's caller close the database */
     return NULL;
 }
 
@@ -393,9 +395,11 @@ int vr_hostmon_add(vr_engine *e, const char *host_id, vr_error *err)
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    vr_engine_thread_enter(e);
     int rc = pthread_create(&t, &attr, monitor_thread, m);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
+        vr_engine_thread_leave(e);
         json_decref(m->misses);
         free(m);
         return vr_error_set(err, VR_ERR_INTERNAL, "cannot start a host monitor");
@@ -422,5 +426,8 @@ int vr_hostmon_start(vr_engine *e, vr_error *err)
 
 void vr_hostmon_stop(vr_engine *e)
 {
+    /* Monitors see this between steps (a poll, a wait for events) and
+     * end; they are registered engine threads, so the caller joins them
+     * with vr_engine_wait_threads before closing the database. */
     e->stopping = 1;
 }

@@ -3,14 +3,16 @@
 libvirt + QEMU (TCG) inside harness hosts. Prints one line per test and
 ends with 'N passed, N failed'.
 
-usage: tests/run.py --build BUILD_DIR --guest GUEST_DIR [-k SUBSTRING]"""
+usage: tests/run.py --build BUILD_DIR --guest GUEST_DIR [--fuzz-build DIR] [-k SUBSTRING]"""
 
 import argparse
 import glob
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 
@@ -28,10 +30,58 @@ def unit_tests(build):
     return out
 
 
+def fuzz_targets(build):
+    """The libFuzzer executables of a -Dfuzz=true build, by target name."""
+    out = {}
+    for exe in sorted(glob.glob(os.path.join(build, "tests", "fuzz", "fuzz_*"))):
+        if os.path.isfile(exe) and os.access(exe, os.X_OK):
+            out[os.path.basename(exe)[len("fuzz_"):]] = os.path.abspath(exe)
+    return out
+
+
+FUZZ_BUDGET_S = 100  # all targets together; each gets at most FUZZ_MAX_S
+FUZZ_MAX_S = 15
+
+
+def run_fuzzer(name, exe, seconds, build):
+    """Run one target for a bounded time over a copy of its corpus (the
+    repository's corpus never grows during a test run). Returns (ok,
+    detail): a crash, leak, timeout or sanitizer report is a failure whose
+    detail holds libFuzzer's report and where the input was saved."""
+    corpus = os.path.join(HERE, "fuzz", "corpus", name)
+    artifacts = os.path.join(os.path.abspath(build), "fuzz-artifacts", name)
+    os.makedirs(artifacts, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"vireo-fuzz-{name}-") as tmp:
+        work = os.path.join(tmp, "corpus")
+        if os.path.isdir(corpus):
+            shutil.copytree(corpus, work)
+        else:
+            os.makedirs(work)
+        cmd = [exe, f"-max_total_time={seconds}", "-timeout=10", "-rss_limit_mb=2048",
+               "-max_len=8192", "-print_final_stats=1", f"-artifact_prefix={artifacts}/", work]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                               timeout=seconds + 60, cwd=tmp)
+        except subprocess.TimeoutExpired as e:
+            return False, f"{' '.join(cmd)}\ndid not stop within {seconds + 60}s\n{e.stderr or ''}"[-6000:]
+    if p.returncode == 0:
+        return True, ""
+    # libFuzzer's report starts at the sanitizer's or its own "ERROR" line.
+    lines = p.stderr.splitlines()
+    start = next((i for i, l in enumerate(lines)
+                  if "ERROR:" in l or "property violated" in l or "runtime error:" in l), 0)
+    report = "\n".join(lines[max(0, start - 5):start + 60])
+    return False, (f"{' '.join(cmd)}\nexit status {p.returncode}\n{report}\n"
+                   f"(input saved under {artifacts}/; docs/testing.md says how to reproduce,"
+                   " minimize and add it to the corpus)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--guest", required=True)
+    ap.add_argument("--fuzz-build", default=None,
+                    help="a -Dfuzz=true build dir: run each fuzz target for a few seconds")
     ap.add_argument("-k", dest="filter", default="")
     args = ap.parse_args()
     # A sanitizer finding must fail the program that hit it, unit tests too.
@@ -56,6 +106,15 @@ def main():
         t0 = time.monotonic()
         p = subprocess.run([exe], capture_output=True, text=True, timeout=120)
         report(name, p.returncode == 0, time.monotonic() - t0, p.stdout + p.stderr)
+
+    if args.fuzz_build:
+        targets = {n: e for n, e in fuzz_targets(args.fuzz_build).items()
+                   if args.filter in "fuzz/" + n}
+        seconds = min(FUZZ_MAX_S, FUZZ_BUDGET_S // max(1, len(targets)))
+        for n, exe in targets.items():
+            t0 = time.monotonic()
+            ok, detail = run_fuzzer(n, exe, seconds, args.fuzz_build)
+            report("fuzz/" + n, ok, time.monotonic() - t0, detail)
 
     # Daemons are killed, not shut down: leak reports at exit mean nothing.
     os.environ["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"

@@ -43,14 +43,23 @@ bool vr_valid_mac(const char *s)
     return (first & 1) == 0; /* a multicast MAC cannot be a NIC's address */
 }
 
+bool vr_valid_text(const char *s)
+{
+    /* XML 1.0 has no way to write C0 controls (tab, CR and LF aside, which
+     * have no place in these values either) nor U+FFFE and U+FFFF: libxml2
+     * would write them raw and libvirt refuse the document. */
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+        if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))
+            return false;
+    }
+    return true;
+}
+
 bool vr_valid_path(const char *s)
 {
-    if (s[0] != '/' || strlen(s) > 1024)
-        return false;
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return false;
-    return true;
+    return s[0] == '/' && strlen(s) <= 1024 && vr_valid_text(s);
 }
 
 void vr_random_mac(char out[18])
@@ -290,6 +299,8 @@ int vr_boot_parse(json_t *boot, vr_boot *b, vr_error *err)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.initrd/cmdline need boot.kernel");
     if (b->cmdline && strlen(b->cmdline) > 2048)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.cmdline is longer than 2048 bytes");
+    if (b->cmdline && !vr_valid_text(b->cmdline))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.cmdline must not contain control characters");
     if (json_array_size(order) > 3)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "boot.order has at most 3 entries");
     size_t i;

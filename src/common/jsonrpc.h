@@ -13,8 +13,10 @@ typedef struct vr_rpc_request {
     json_t *id;     /* NULL for a notification */
 } vr_rpc_request;
 
-/* Parse and validate one request frame. On failure err is set and, if an id
- * could be recovered, *id_out holds a new reference to it (else NULL). */
+/* Parse and validate one request frame. On failure err is set. Either way,
+ * if an id could be recovered, *id_out holds a new reference to it (else
+ * NULL), which the caller releases: a refused request is still answered
+ * under its id. */
 int vr_rpc_parse_request(const char *buf, size_t len, vr_rpc_request *req,
                          json_t **id_out, vr_error *err);
 void vr_rpc_request_clear(vr_rpc_request *req);

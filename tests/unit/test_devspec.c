@@ -48,6 +48,20 @@ int main(void)
     CHECK(disk("{\"path\":\"/a\",\"bogus\":1}", &d, &err) == -1);
     CHECK_STR_CONTAINS(err.message, "disks[0]: unknown member 'bogus'");
 
+    /* Text that ends up in domain XML must be writable there (fuzzing
+     * found control characters in boot.cmdline making ill-formed XML). */
+    vr_boot b;
+    json_t *boot = json_pack("{s:s, s:s}", "kernel", "/k", "cmdline", "console=ttyS0\a");
+    CHECK(vr_boot_parse(boot, &b, &err) == -1);
+    CHECK_STR_CONTAINS(err.message, "boot.cmdline must not contain control characters");
+    json_object_set_new(boot, "cmdline", json_string("console=ttyS0 quiet \xc3\xa9"));
+    CHECK(vr_boot_parse(boot, &b, &err) == 0);
+    json_decref(boot);
+    CHECK(disk("{\"path\":\"/a\\uFFFEb\"}", &d, &err) == -1);
+    CHECK(disk("{\"path\":\"/a\\u0001\"}", &d, &err) == -1);
+    CHECK(disk("{\"path\":\"/\\u00e9\\uFFFD\"}", &d, &err) == 0);
+    CHECK(vr_valid_text("tab\tno") == false && vr_valid_text("\xef\xbf\xbf") == false);
+
     /* Tables: the count is the array's; old NULL terminators are skipped. */
     static const char *const two[] = {"a", "b"};
     static const char *const old_style[] = {"a", NULL};

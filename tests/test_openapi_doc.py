@@ -66,7 +66,7 @@ EVENT = {"id": 29, "time": T0 + 1, "severity": "normal", "user": "", "object_typ
 EVENT_USER = {"id": 3, "time": T0, "severity": "warning", "user": "bob", "object_type": "user",
               "object_id": "", "message": "failed login for 'bob'"}
 JOB = {"id": JOB_ID, "action": "start", "description": "Start VM 'web1'", "object_type": "vm",
-       "object_id": VM_ID, "status": "finished", "detail": "", "user": "admin@internal",
+       "object_id": VM_ID, "status": "finished", "detail": "", "progress": 100, "user": "admin@internal",
        "steps": [{"description": "scheduling", "status": "finished", "started_at": T0, "ended_at": T0},
                  {"description": "starting on host", "status": "finished", "started_at": T0,
                   "ended_at": T0 + 1}],

@@ -54,6 +54,12 @@ static json_t *field_schema(const vr_kind *k, const vr_field *f, bool request)
     case VR_FT_BOOL: s = json_pack("{s:s}", "type", "boolean"); break;
     case VR_FT_TIME: s = ref("schemas", "Timestamp"); break;
     case VR_FT_ENUM: {
+        if (!strcmp(f->name, "status")) { /* status machines are named schemas */
+            char name[64];
+            snprintf(name, sizeof(name), "%sStatus", k->schema);
+            s = ref("schemas", name);
+            break;
+        }
         json_t *vals = json_array();
         for (size_t i = 0; i < f->values.n; i++)
             json_array_append_new(vals, json_string(f->values.v[i]));
@@ -187,7 +193,7 @@ static void add_paths(json_t *paths, const vr_kind *k, const vr_kind *parent)
 {
     char coll[256], item[400], id[128], list_schema[64], idname[64];
     if (parent)
-        snprintf(coll, sizeof(coll), "/api/%s/{parent_id}/%s", parent->collection, k->collection);
+        snprintf(coll, sizeof(coll), "/api/%s/{id}/%s", parent->collection, k->collection);
     else
         snprintf(coll, sizeof(coll), "/api/%s", k->collection);
     snprintf(idname, sizeof(idname), "id");
@@ -195,12 +201,12 @@ static void add_paths(json_t *paths, const vr_kind *k, const vr_kind *parent)
     snprintf(list_schema, sizeof(list_schema), "%sList", k->schema);
     json_t *c = json_object(), *params = json_array();
     if (parent)
-        json_array_append_new(params, id_param("parent_id", "The parent's id (404 when it does not exist)."));
+        json_array_append_new(params, id_param("id", "The parent's id (404 when it does not exist)."));
     char summary[160];
     op_id(id, sizeof(id), "list", k, parent, NULL);
     snprintf(summary, sizeof(summary), "List %s", k->collection);
     json_t *get = op(k, id, summary, json_pack("{s:o}", "200", ok("One page.", ref("schemas", list_schema))),
-                     "400 401 403 404 500 503");
+                     parent ? "400 401 403 404 500 503" : "400 401 403 500 503");
     json_object_set_new(get, "parameters", list_params(k));
     json_object_set_new(c, "get", get);
     if (!k->read_only) {
@@ -297,6 +303,14 @@ json_t *vr_openapi_build(void)
                 snprintf(name, sizeof(name), "%sUpdate", k->schema);
                 json_object_set_new(schemas, name, kind_schema(k, 2));
             }
+        }
+        const vr_field *st = vr_kind_field(k, "status");
+        if (st && st->type == VR_FT_ENUM) {
+            json_t *vals = json_array();
+            for (size_t v = 0; v < st->values.n; v++)
+                json_array_append_new(vals, json_string(st->values.v[v]));
+            snprintf(name, sizeof(name), "%sStatus", k->schema);
+            json_object_set_new(schemas, name, json_pack("{s:s, s:o}", "type", "string", "enum", vals));
         }
         snprintf(name, sizeof(name), "%sList", k->schema);
         json_object_set_new(schemas, name, json_pack("{s:s, s:[s,s], s:{s:{s:s, s:o}, s:{s:s, s:i}}, s:b}", "type",

@@ -8,8 +8,8 @@ import time
 from harness.context import Skip
 from harness.rpc import RpcError
 
-ERR_NO_VM, ERR_LIMIT, ERR_CONFLICT = -32001, -32003, -32004
-ERR_UNSUPPORTED, ERR_NOT_OWNED = -32005, -32007
+ERR_LIBVIRT, ERR_NO_VM, ERR_LIMIT, ERR_CONFLICT = -32000, -32001, -32003, -32004
+ERR_UNSUPPORTED, ERR_BAD_STATE, ERR_NOT_OWNED = -32005, -32006, -32007
 
 
 def expect_error(code, fn, *args, **kw):
@@ -285,3 +285,28 @@ def test_libvirtd_restart_agent_reconnects(ctx):
     c.call("VM.pause", uuid=vm["uuid"])
     c.wait_event(lambda p: p["uuid"] == vm["uuid"] and p["event"] == "Suspended")
     c.call("VM.cont", uuid=vm["uuid"])
+
+
+def test_libvirt_failure_reason_reaches_the_caller(ctx):
+    """libvirt's own reason ends every libvirt error: nothing called while
+    building the message (such as virDomainGetName) may reset it into
+    'unknown libvirt error', nor lose its error code."""
+    c = ctx.client()
+    missing = os.path.join(ctx.hs.shared_dir, "no-such-disk.img")
+    spec = ctx.vm_spec()
+    spec["disks"].append({"path": missing})
+    e = expect_error(ERR_LIBVIRT, c.call, "VM.create", spec)
+    assert "unknown libvirt error" not in e.message, e.message
+    assert missing in e.message and "No such file or directory" in e.message, e.message
+    vm = ctx.boot(c)
+    e = expect_error(ERR_LIBVIRT, c.call, "VM.hotplugDisk", uuid=vm["uuid"], disk={"path": missing})
+    assert e.message.startswith(f"cannot hot plug disk {missing} into VM {vm['name']}: "), e.message
+    assert "No such file or directory" in e.message, e.message
+    e = expect_error(ERR_LIBVIRT, c.call, "VM.setIoTune", uuid=vm["uuid"], target="vdz",
+                     iotune={"total_iops_sec": 100})
+    assert "unknown libvirt error" not in e.message and "'vdz'" in e.message.split(": ", 1)[1], e.message
+    # The code comes from libvirt's error too: an operation invalid in the
+    # VM's state is -32006, not a generic -32000.
+    c.call("VM.pause", uuid=vm["uuid"])
+    e = expect_error(ERR_BAD_STATE, c.call, "VM.shutdown", uuid=vm["uuid"], timeout_s=5)
+    assert "unknown libvirt error" not in e.message, e.message

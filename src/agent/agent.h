@@ -25,9 +25,9 @@ typedef struct vr_server vr_server;
 
 typedef struct vr_agent {
     char *uri;               /* libvirt URI */
-    virConnectPtr conn;      /* thread-safe; replaced on reconnect under lock */
-    pthread_mutex_t lock;    /* serializes operations that check-then-act on
-                                the set of domains (create, disk and NIC hotplug) */
+    virConnectPtr conn;      /* thread-safe; replaced atomically on reconnect.
+                                No agent lock is ever held across a libvirt
+                                call: see vm_jobs.h and host_claims.h */
     enum vr_virt_mode mode;
     char default_domain_type[8]; /* "kvm" or "qemu" */
     int max_vcpus;           /* min(240, what libvirt allows for that type) */
@@ -47,8 +47,19 @@ typedef struct vr_verb {
 /* Find the handler for a method name; NULL if unknown. */
 const vr_verb *vr_verb_find(const char *name);
 
-/* Copy the last libvirt error into err, prefixed with what was attempted. */
-int vr_libvirt_error(vr_error *err, const char *fmt, ...)
+/* Report a failed libvirt call: err gets libvirt's reason, prefixed with
+ * what was attempted (printf-style), and a code mapped from libvirt's.
+ * Returns -1. Use it right after the failing call.
+ *
+ * A macro so that libvirt's last error is copied aside BEFORE the message
+ * arguments are evaluated: most libvirt functions, even virDomainGetName,
+ * reset the calling thread's last error on entry, so an argument such as
+ * virDomainGetName(dom) used to turn every reason into "unknown libvirt
+ * error". The comma operator sequences the copy first. */
+#define vr_libvirt_error(err, ...) \
+    (vr_libvirt_error_save(), vr_libvirt_error_report((err), __VA_ARGS__))
+void vr_libvirt_error_save(void);
+int vr_libvirt_error_report(vr_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Broadcast a notification to every subscribed client; params is stolen. */

@@ -1,6 +1,7 @@
 #include "events.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "hyp.h"
@@ -13,13 +14,33 @@ int vr_events_init(vr_error *err)
     return 0;
 }
 
+static pthread_t loop_tid;
+static bool loop_running;
+static int loop_stop; /* atomic */
+
 static void *loop_thread(void *arg)
 {
-    for (;;) {
+    while (!__atomic_load_n(&loop_stop, __ATOMIC_SEQ_CST)) {
         if (virEventRunDefaultImpl() < 0)
             VR_WARN("libvirt event loop iteration failed");
     }
     return NULL;
+}
+
+static void wake_loop(int timer, void *opaque) {}
+
+void vr_events_stop(void)
+{
+    if (!loop_running)
+        return;
+    __atomic_store_n(&loop_stop, 1, __ATOMIC_SEQ_CST);
+    /* A timer due at once makes the loop's poll return, so the thread sees
+     * the flag. Adding it from this thread interrupts the poll. */
+    int timer = virEventAddTimeout(0, wake_loop, NULL, NULL);
+    pthread_join(loop_tid, NULL);
+    if (timer >= 0)
+        virEventRemoveTimeout(timer);
+    loop_running = false;
 }
 
 const char *vr_event_name(int event)
@@ -110,10 +131,9 @@ static int on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *a
 
 int vr_events_start(vr_agent *a, vr_error *err)
 {
-    pthread_t t;
-    if (pthread_create(&t, NULL, loop_thread, NULL) != 0)
+    if (pthread_create(&loop_tid, NULL, loop_thread, NULL) != 0)
         return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the event thread");
-    pthread_detach(t);
+    loop_running = true;
     return vr_events_register(a, a->conn, err);
 }
 

@@ -10,6 +10,10 @@ int vr_events_init(vr_error *err);
 /* Start the loop thread and subscribe to the connection's domain events. */
 int vr_events_start(vr_agent *a, vr_error *err);
 
+/* Stop and join the loop thread: no event callback (and so no VM.event
+ * notification) runs after this returns. */
+void vr_events_stop(void);
+
 /* Subscribe to domain events of one libvirt connection (again after a
  * reconnect). */
 int vr_events_register(vr_agent *a, virConnectPtr conn, vr_error *err);

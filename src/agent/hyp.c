@@ -17,21 +17,36 @@
 /* The RHEL 7 limit; libvirt may allow more for some machine types. */
 #define VR_VCPU_LIMIT 240
 
-int vr_libvirt_error(vr_error *err, const char *fmt, ...)
+/* The calling thread's libvirt error, copied aside by
+ * vr_libvirt_error_save() before anything can reset it. */
+static __thread virError saved_error;
+
+void vr_libvirt_error_save(void)
 {
-    char what[256];
+    virResetError(&saved_error); /* frees a copy left by an unused save */
+    if (virCopyLastError(&saved_error) < 0)
+        virResetError(&saved_error);
+}
+
+int vr_libvirt_error_report(vr_error *err, const char *fmt, ...)
+{
+    char what[sizeof(err->message)];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
-    virErrorPtr e = virGetLastError();
     int code = VR_ERR_LIBVIRT;
-    if (e && (e->code == VIR_ERR_NO_DOMAIN))
+    if (saved_error.code == VIR_ERR_NO_DOMAIN)
         code = VR_ERR_NO_VM;
-    else if (e && e->code == VIR_ERR_OPERATION_INVALID)
+    else if (saved_error.code == VIR_ERR_OPERATION_INVALID)
         code = VR_ERR_BAD_STATE;
-    return vr_error_set(err, code, "%s: %s", what,
-                        e && e->message ? e->message : "unknown libvirt error");
+    const char *reason = saved_error.code != VIR_ERR_OK && saved_error.message
+                             ? saved_error.message : "unknown libvirt error";
+    /* vr_error_set keeps the message valid UTF-8 and, if too long, drops
+     * its middle: libvirt's reason at the end survives a long path. */
+    vr_error_set(err, code, "%s: %s", what, reason);
+    virResetError(&saved_error);
+    return -1;
 }
 
 const char *vr_virt_mode_name(enum vr_virt_mode mode)
@@ -166,9 +181,12 @@ int vr_hyp_open(vr_agent *a, vr_error *err)
 
 void vr_hyp_close(vr_agent *a)
 {
-    if (a->conn)
-        virConnectClose(a->conn);
-    a->conn = NULL;
+    virConnectPtr c = __atomic_exchange_n(&a->conn, NULL, __ATOMIC_SEQ_CST);
+    if (!c)
+        return;
+    /* Our own close is not a lost libvirtd: no reconnect. */
+    virConnectUnregisterCloseCallback(c, on_conn_closed);
+    virConnectClose(c);
 }
 
 /* UUIDs of domains seen carrying Vireo's metadata. A transient domain that

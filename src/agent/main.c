@@ -14,13 +14,42 @@
 #include "server.h"
 #include "tls.h"
 #include "vm_health.h"
+#include "vm_jobs.h"
 
+/* How long a stopping agent waits for client calls in progress. A call
+ * stuck in libvirt on a hung VM would never end: the agent exits without
+ * it, leaving everything that call uses in place (see stop()). */
+#define SHUTDOWN_GRACE_MS 5000
+
+/* Static, not on main's stack: threads that outlive main's return (a call
+ * stuck in libvirt while exit() runs) must still find valid memory. */
+static vr_agent agent = {.uri = "qemu:///system"};
 static vr_server *the_server;
 
 static void on_signal(int sig)
 {
     if (the_server)
         vr_server_stop(the_server);
+}
+
+/* Orderly stop, in the order that lets each step assume nothing above it
+ * still runs: no new connections or jobs; no notifier threads; connections
+ * cut and their threads ended (or, when stuck in libvirt, left alone with
+ * everything they use); then free. VMs are never touched. */
+static void stop(vr_tls_creds *creds)
+{
+    VR_INFO("stopping; running VMs are left running");
+    vr_vm_jobs_stop();
+    vr_health_stop();
+    int busy = vr_server_shutdown(the_server, SHUTDOWN_GRACE_MS);
+    vr_events_stop();
+    if (busy == 0) {
+        vr_server_free(the_server);
+        the_server = NULL;
+        vr_hyp_close(&agent);
+        vr_tls_creds_free(creds);
+    }
+    VR_INFO("stopped");
 }
 
 static void usage(FILE *f)
@@ -54,7 +83,6 @@ int main(int argc, char **argv)
                             .max_clients = 64, .io_timeout_s = 10};
     const char *ca = NULL, *cert = NULL, *key = NULL;
     int monitor_timeout_s = 15;
-    vr_agent agent = {.uri = "qemu:///system"};
     snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "/var/log/libvirt/qemu");
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -82,7 +110,6 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     xmlInitParser();
     gnutls_global_init();
-    pthread_mutex_init(&agent.lock, NULL);
 
     vr_error err = {0};
     vr_tls_creds *creds = NULL;
@@ -102,9 +129,6 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     vr_server_run(the_server);
-    VR_INFO("stopping; running VMs are left running");
-    vr_server_free(the_server);
-    vr_hyp_close(&agent);
-    vr_tls_creds_free(creds);
+    stop(creds);
     return 0;
 }

@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -10,17 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "frame.h"
 #include "jsonrpc.h"
 #include "log.h"
 
+/* A connection, listed from accept to the end of its thread so that a
+ * stopping server can reach every one of them. */
 typedef struct client {
     struct client *next;
     vr_server *srv;
-    vr_tls_conn *tls;
-    int fd;
+    vr_tls_conn *tls;           /* NULL until the handshake succeeded */
+    int fd;                     /* the socket, kept open until the client is
+                                   freed so shutdown() never hits a reused
+                                   number; the TLS session owns a dup of it */
     char addr[64];
     bool subscribed;
     int refs;                   /* under clients_lock: its thread + notifiers */
@@ -33,9 +39,12 @@ struct vr_server {
     vr_server_opts opts;
     int listen_fd;
     volatile sig_atomic_t stopping;
-    pthread_mutex_t clients_lock; /* guards the list and nclients */
+    int wake_pipe[2];             /* vr_server_stop() wakes the accept loop */
+    pthread_mutex_t clients_lock; /* guards the list, nclients, closing */
+    pthread_cond_t client_ended;  /* a client thread ended */
     client *clients;
-    int nclients;
+    int nclients;                 /* client threads running */
+    bool closing;                 /* vr_server_shutdown() began */
 };
 
 static int parse_listen(const char *spec, char *host, size_t hlen, char *port, size_t plen)
@@ -91,7 +100,18 @@ int vr_server_new(vr_agent *a, vr_tls_creds *creds, const vr_server_opts *opts,
     s->creds = creds;
     s->opts = *opts;
     s->listen_fd = fd;
+    if (pipe2(s->wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        int e = errno;
+        close(fd);
+        free(s);
+        return vr_error_set(err, VR_ERR_IO, "cannot create the stop pipe: %s", strerror(e));
+    }
     pthread_mutex_init(&s->clients_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->client_ended, &ca);
+    pthread_condattr_destroy(&ca);
     *out = s;
     return 0;
 }
@@ -116,7 +136,8 @@ static void client_unref_locked(client *c)
 {
     if (--c->refs > 0)
         return;
-    vr_tls_conn_free(c->tls); /* closes fd */
+    vr_tls_conn_free(c->tls); /* closes its dup of fd */
+    close(c->fd);
     pthread_mutex_destroy(&c->write_lock);
     free(c);
 }
@@ -127,6 +148,11 @@ void vr_server_notify(vr_server *srv, const char *method, json_t *params)
     /* Take references under the lock, send without it: a slow subscriber
      * must not block connects, disconnects and subscribe calls. */
     pthread_mutex_lock(&srv->clients_lock);
+    if (srv->closing) { /* connections are being cut */
+        pthread_mutex_unlock(&srv->clients_lock);
+        json_decref(msg);
+        return;
+    }
     int n = 0;
     for (client *c = srv->clients; c; c = c->next)
         n += c->subscribed;
@@ -249,22 +275,17 @@ static void *client_thread(void *arg)
     client *c = arg;
     vr_server *s = c->srv;
     vr_error err = {0};
-    if (vr_tls_accept(s->creds, c->fd, &c->tls, &err) < 0) {
-        VR_WARN("client %s refused: %s", c->addr, err.message);
+    vr_tls_conn *tls = NULL;
+    int tfd = dup(c->fd); /* vr_tls_accept closes what it is given on failure */
+    if (tfd < 0 || vr_tls_accept(s->creds, tfd, &tls, &err) < 0) {
+        VR_WARN("client %s refused: %s", c->addr, tfd < 0 ? strerror(errno) : err.message);
+    } else {
         pthread_mutex_lock(&s->clients_lock);
-        s->nclients--;
+        c->tls = tls;
         pthread_mutex_unlock(&s->clients_lock);
-        pthread_mutex_destroy(&c->write_lock);
-        free(c);
-        return NULL;
+        VR_INFO("client %s connected as '%s'", c->addr, tls->peer_name);
+        client_loop(c);
     }
-    VR_INFO("client %s connected as '%s'", c->addr, c->tls->peer_name);
-    pthread_mutex_lock(&s->clients_lock);
-    c->refs = 1;
-    c->next = s->clients;
-    s->clients = c;
-    pthread_mutex_unlock(&s->clients_lock);
-    client_loop(c);
     pthread_mutex_lock(&s->clients_lock);
     for (client **p = &s->clients; *p; p = &(*p)->next)
         if (*p == c) {
@@ -273,6 +294,9 @@ static void *client_thread(void *arg)
         }
     s->nclients--;
     client_unref_locked(c);
+    /* Last use of s by this thread: once it is signalled, a stopping
+     * server may be freed. */
+    pthread_cond_broadcast(&s->client_ended);
     pthread_mutex_unlock(&s->clients_lock);
     return NULL;
 }
@@ -291,12 +315,63 @@ static void tune_socket(int fd, int timeout_s)
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
+/* A new connection: listed at once (so that a stopping server can cut it,
+ * even mid-handshake) and served by its own detached thread. */
+static void start_client(vr_server *s, int fd, const char *host, const char *port)
+{
+    pthread_mutex_lock(&s->clients_lock);
+    bool full = s->nclients >= s->opts.max_clients;
+    pthread_mutex_unlock(&s->clients_lock);
+    if (full) {
+        VR_WARN("client %s:%s refused: %d connections already open", host, port,
+                s->opts.max_clients);
+        close(fd);
+        return;
+    }
+    tune_socket(fd, s->opts.io_timeout_s);
+    client *c = calloc(1, sizeof(*c));
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->srv = s;
+    c->fd = fd;
+    c->refs = 1; /* its thread's */
+    snprintf(c->addr, sizeof(c->addr), "%s:%s", host, port);
+    pthread_mutex_init(&c->write_lock, NULL);
+    pthread_mutex_lock(&s->clients_lock);
+    c->next = s->clients;
+    s->clients = c;
+    s->nclients++;
+    pthread_mutex_unlock(&s->clients_lock);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* Handlers are shallow; a small stack keeps 100s of clients cheap. */
+    pthread_attr_setstacksize(&attr, 512 * 1024);
+    if (pthread_create(&t, &attr, client_thread, c) != 0) {
+        VR_WARN("client %s refused: cannot start a thread", c->addr);
+        pthread_mutex_lock(&s->clients_lock);
+        for (client **p = &s->clients; *p; p = &(*p)->next)
+            if (*p == c) {
+                *p = c->next;
+                break;
+            }
+        s->nclients--;
+        client_unref_locked(c);
+        pthread_mutex_unlock(&s->clients_lock);
+    }
+    pthread_attr_destroy(&attr);
+}
+
 int vr_server_run(vr_server *s)
 {
     VR_INFO("listening on %s (mutual TLS)", s->opts.listen);
     while (!s->stopping) {
-        struct pollfd p = {.fd = s->listen_fd, .events = POLLIN};
-        if (poll(&p, 1, 500) <= 0)
+        struct pollfd p[2] = {{.fd = s->listen_fd, .events = POLLIN},
+                              {.fd = s->wake_pipe[0], .events = POLLIN}};
+        if (poll(p, 2, -1) <= 0 || !(p[0].revents & POLLIN))
             continue;
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
@@ -306,49 +381,67 @@ int vr_server_run(vr_server *s)
         char host[48] = "?", port[8] = "?";
         getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port, sizeof(port),
                     NI_NUMERICHOST | NI_NUMERICSERV);
-        pthread_mutex_lock(&s->clients_lock);
-        bool full = s->nclients >= s->opts.max_clients;
-        if (!full)
-            s->nclients++;
-        pthread_mutex_unlock(&s->clients_lock);
-        if (full) {
-            VR_WARN("client %s:%s refused: %d connections already open", host, port,
-                    s->opts.max_clients);
-            close(fd);
-            continue;
-        }
-        tune_socket(fd, s->opts.io_timeout_s);
-        client *c = calloc(1, sizeof(*c));
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        /* Handlers are shallow; a small stack keeps 100s of clients cheap. */
-        pthread_attr_setstacksize(&attr, 512 * 1024);
-        if (c) {
-            c->srv = s;
-            c->fd = fd;
-            snprintf(c->addr, sizeof(c->addr), "%s:%s", host, port);
-            pthread_mutex_init(&c->write_lock, NULL);
-        }
-        if (!c || pthread_create(&t, &attr, client_thread, c) != 0) {
-            close(fd);
-            free(c);
-            pthread_mutex_lock(&s->clients_lock);
-            s->nclients--;
-            pthread_mutex_unlock(&s->clients_lock);
-        }
-        pthread_attr_destroy(&attr);
+        start_client(s, fd, host, port);
     }
     return 0;
 }
 
-void vr_server_stop(vr_server *s) { s->stopping = 1; }
+void vr_server_stop(vr_server *s)
+{
+    int saved = errno; /* called from signal handlers */
+    s->stopping = 1;
+    ssize_t rc = write(s->wake_pipe[1], "x", 1);
+    (void)rc; /* a full pipe already wakes the loop */
+    errno = saved;
+}
+
+int vr_server_shutdown(vr_server *s, int grace_ms)
+{
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    s->listen_fd = -1;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += grace_ms / 1000;
+    deadline.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->clients_lock);
+    s->closing = true;
+    /* Wakes every reader (EOF), writer (EPIPE) and handshake: their threads
+     * end at once. A thread inside a verb ends when the verb returns and
+     * its reply cannot be sent. */
+    for (client *c = s->clients; c; c = c->next) {
+        c->subscribed = false;
+        shutdown(c->fd, SHUT_RDWR);
+    }
+    int rc = 0;
+    while (s->nclients > 0 && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&s->client_ended, &s->clients_lock, &deadline);
+    int left = s->nclients;
+    pthread_mutex_unlock(&s->clients_lock);
+    if (left)
+        VR_WARN("%d client thread(s) still inside a call after %d ms (a VM that does not "
+                "answer libvirt?); not waiting for them", left, grace_ms);
+    return left;
+}
 
 void vr_server_free(vr_server *s)
 {
     if (!s)
         return;
-    close(s->listen_fd);
-    /* Client threads may still reference s; the process is exiting. */
+    pthread_mutex_lock(&s->clients_lock);
+    int left = s->nclients;
+    pthread_mutex_unlock(&s->clients_lock);
+    if (left) /* their threads still use s: it must outlive them */
+        return;
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    close(s->wake_pipe[0]);
+    close(s->wake_pipe[1]);
+    pthread_cond_destroy(&s->client_ended);
+    pthread_mutex_destroy(&s->clients_lock);
+    free(s);
 }

@@ -23,6 +23,14 @@ int vr_server_new(vr_agent *a, vr_tls_creds *creds, const vr_server_opts *opts,
 int vr_server_run(vr_server *srv);
 void vr_server_stop(vr_server *srv);
 
-/* Close the listener and free; client threads are detached and die with
- * the process. */
+/* After vr_server_run returned: close the listener, stop notifications,
+ * cut every connection (which ends idle, reading, writing and handshaking
+ * clients at once) and wait up to grace_ms for the client threads to end.
+ * Returns how many are still running: each is inside a verb that has not
+ * returned, typically a libvirt call on a VM that does not answer. */
+int vr_server_shutdown(vr_server *srv, int grace_ms);
+
+/* Free the server once no client thread runs. If some still do (see
+ * vr_server_shutdown), nothing is freed: their threads still use it, and
+ * the process is about to exit anyway. */
 void vr_server_free(vr_server *srv);

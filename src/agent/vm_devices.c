@@ -6,10 +6,12 @@
 
 #include "dominfo.h"
 #include "domxml.h"
+#include "host_claims.h"
 #include "hyp.h"
 #include "jsonx.h"
 #include "log.h"
 #include "verbs.h"
+#include "vm_jobs.h"
 #include "vmspec.h"
 
 static int vm_set_balloon(vr_agent *a, json_t *params, json_t **result, vr_error *err)
@@ -19,7 +21,7 @@ static int vm_set_balloon(vr_agent *a, json_t *params, json_t **result, vr_error
     virDomainPtr dom;
     if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_int(params, "params", "memory_mib", true, 16, 4 * 1024 * 1024, &mib, err) < 0 ||
-        vr_dom_lookup(a, params, &dom, err) < 0)
+        vr_vm_job_begin_lookup(a, params, "VM.setBalloonTarget", &dom, err) < 0)
         return -1;
     int rc = -1;
     unsigned long max_kib = virDomainGetMaxMemory(dom);
@@ -32,7 +34,7 @@ static int vm_set_balloon(vr_agent *a, json_t *params, json_t **result, vr_error
         rc = 0;
         *result = json_pack("{s:I}", "memory_mib", (json_int_t)mib);
     }
-    virDomainFree(dom);
+    vr_vm_job_end_free(dom);
     return rc;
 }
 
@@ -43,7 +45,7 @@ static int vm_set_vcpus(vr_agent *a, json_t *params, json_t **result, vr_error *
     virDomainPtr dom;
     if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_int(params, "params", "vcpus", true, 1, 4096, &n, err) < 0 ||
-        vr_dom_lookup(a, params, &dom, err) < 0)
+        vr_vm_job_begin_lookup(a, params, "VM.setVcpus", &dom, err) < 0)
         return -1;
     int rc = -1;
     int cur = virDomainGetVcpusFlags(dom, VIR_DOMAIN_AFFECT_LIVE);
@@ -63,7 +65,7 @@ static int vm_set_vcpus(vr_agent *a, json_t *params, json_t **result, vr_error *
         rc = 0;
         *result = json_pack("{s:I}", "vcpus", (json_int_t)n);
     }
-    virDomainFree(dom);
+    vr_vm_job_end_free(dom);
     return rc;
 }
 
@@ -94,7 +96,7 @@ static int vm_set_iotune(vr_agent *a, json_t *params, json_t **result, vr_error 
     }
     if (np == 0)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "iotune must set at least one limit");
-    if (vr_dom_lookup(a, params, &dom, err) < 0)
+    if (vr_vm_job_begin_lookup(a, params, "VM.setIoTune", &dom, err) < 0)
         return -1;
     int rc = virDomainSetBlockIoTune(dom, target, tp, np, VIR_DOMAIN_AFFECT_LIVE);
     if (rc < 0)
@@ -102,7 +104,7 @@ static int vm_set_iotune(vr_agent *a, json_t *params, json_t **result, vr_error 
                          virDomainGetName(dom));
     else
         *result = json_pack("{s:s, s:O}", "target", target, "iotune", iotune);
-    virDomainFree(dom);
+    vr_vm_job_end_free(dom);
     return rc < 0 ? -1 : 0;
 }
 
@@ -140,9 +142,8 @@ static int vm_hotplug_disk(vr_agent *a, json_t *params, json_t **result, vr_erro
     if (strcmp(d.bus, "virtio") && strcmp(d.bus, "virtio-scsi"))
         return vr_error_set(err, VR_ERR_UNSUPPORTED,
                             "disk.bus %s cannot be hot plugged; use virtio or virtio-scsi", d.bus);
-    if (vr_dom_lookup(a, params, &dom, err) < 0)
+    if (vr_vm_job_begin_lookup(a, params, "VM.hotplugDisk", &dom, err) < 0)
         return -1;
-    pthread_mutex_lock(&a->lock);
     if (vr_dom_doc(dom, &doc, err) < 0)
         goto out;
     json_t *targets = vr_dom_xpath_strings(doc, "/domain/devices/disk/target/@dev");
@@ -174,11 +175,10 @@ static int vm_hotplug_disk(vr_agent *a, json_t *params, json_t **result, vr_erro
         *result = find_device(dom, "target", d.target);
     }
 out:
-    pthread_mutex_unlock(&a->lock);
     free(xml);
     if (doc)
         xmlFreeDoc(doc);
-    virDomainFree(dom);
+    vr_vm_job_end_free(dom);
     return rc;
 }
 
@@ -186,6 +186,7 @@ out:
 static int unplug(vr_agent *a, json_t *params, const char *key, const char *xpath_fmt,
                   const char *what, json_t **result, vr_error *err)
 {
+    const char *job = !strcmp(key, "mac") ? "VM.hotunplugNic" : "VM.hotunplugDisk";
     static const char *const keys_target[] = {"uuid", "target", NULL};
     static const char *const keys_mac[] = {"uuid", "mac", NULL};
     const char *given;
@@ -203,7 +204,7 @@ static int unplug(vr_agent *a, json_t *params, const char *key, const char *xpat
         strlen(given) > 17 ||
         strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789:") != strlen(value))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.%s '%s' is not valid", key, value);
-    if (vr_dom_lookup(a, params, &dom, err) < 0)
+    if (vr_vm_job_begin_lookup(a, params, job, &dom, err) < 0)
         return -1;
     xmlDocPtr doc = NULL;
     char *xml = NULL, xpath[256];
@@ -231,7 +232,7 @@ out:
     free(xml);
     if (doc)
         xmlFreeDoc(doc);
-    virDomainFree(dom);
+    vr_vm_job_end_free(dom);
     return rc;
 }
 
@@ -248,17 +249,25 @@ static int vm_hotplug_nic(vr_agent *a, json_t *params, json_t **result, vr_error
     virDomainPtr dom;
     char *xml = NULL, owner[128];
     xmlDocPtr doc = NULL;
+    vr_claims *claims = NULL;
     int rc = -1;
     if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_obj(params, "params", "nic", true, &jn, err) < 0 ||
         vr_nic_parse(jn, "nic", &n, err) < 0 || vr_domxml_nic(&n, &xml, err) < 0)
         return -1;
-    if (vr_dom_lookup(a, params, &dom, err) < 0) {
+    if (vr_vm_job_begin_lookup(a, params, "VM.hotplugNic", &dom, err) < 0) {
         free(xml);
         return -1;
     }
-    pthread_mutex_lock(&a->lock);
-    if (vr_dom_doc(dom, &doc, err) < 0)
+    /* The MAC is claimed host-wide before it is checked (host_claims.h);
+     * NIC count and PCI slots are this VM's own, guarded by its job. */
+    char holder[128];
+    snprintf(holder, sizeof(holder), "VM.hotplugNic into VM '%s'", virDomainGetName(dom));
+    if (!(claims = vr_claims_new(holder))) {
+        vr_error_set(err, VR_ERR_INTERNAL, "out of memory plugging NIC %s", n.mac);
+        goto out;
+    }
+    if (vr_claims_add(claims, VR_CLAIM_MAC, n.mac, err) < 0 || vr_dom_doc(dom, &doc, err) < 0)
         goto out;
     if (vr_dom_xpath_count(doc, "/domain/devices/interface") >= VR_MAX_NICS)
         vr_error_set(err, VR_ERR_LIMIT, "VM %s already has %d NICs", virDomainGetName(dom), VR_MAX_NICS);
@@ -277,11 +286,11 @@ static int vm_hotplug_nic(vr_agent *a, json_t *params, json_t **result, vr_error
         *result = find_device(dom, "mac", n.mac);
     }
 out:
-    pthread_mutex_unlock(&a->lock);
+    vr_claims_free(claims);
     if (doc)
         xmlFreeDoc(doc);
     free(xml);
-    virDomainFree(dom);
+    vr_vm_job_end_free(dom);
     return rc;
 }
 

@@ -17,6 +17,11 @@
  * VM.event NotResponding / Responding on changes. */
 int vr_health_start(vr_agent *a, int timeout_s, vr_error *err);
 
+/* Stop and join the watcher thread (no notification after it returns).
+ * Probe threads still inside libvirt are left to end on their own; they
+ * only use the watcher's static state, which is never freed. */
+void vr_health_stop(void);
+
 /* false if the VM with this UUID is known not to respond; true otherwise
  * (including VMs the watcher has not probed yet). */
 bool vr_health_responsive(const char *uuid);

@@ -8,11 +8,13 @@
 
 #include "dominfo.h"
 #include "domxml.h"
+#include "host_claims.h"
 #include "hyp.h"
 #include "jsonx.h"
 #include "log.h"
 #include "verbs.h"
 #include "vm_health.h"
+#include "vm_jobs.h"
 #include "vmspec.h"
 
 /* Summary of one domain as returned by VM.create and VM.list. */
@@ -38,22 +40,10 @@ static json_t *vm_summary(virDomainPtr dom, bool with_devices)
     return o;
 }
 
-static int vm_create(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+/* Name, UUID and MACs of spec are not used by any libvirt domain (owned
+ * or not, running or only defined). The caller holds claims on them. */
+static int check_unique(vr_agent *a, const vr_vm_spec *spec, vr_error *err)
 {
-    vr_vm_spec *spec = calloc(1, sizeof(*spec));
-    char *xml = NULL;
-    int rc = -1;
-    if (!spec)
-        return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
-    if (vr_vm_spec_parse(a, params, spec, err) < 0)
-        goto out;
-    char log[512];
-    snprintf(log, sizeof(log), "%s/vireo-%s-console.log", a->console_log_dir, spec->uuid);
-    if (vr_domxml_domain(spec, log, &xml, err) < 0)
-        goto out;
-    /* Uniqueness checks and the create itself must not interleave with
-     * another create, or two VMs could claim one name or MAC. */
-    pthread_mutex_lock(&a->lock);
     virDomainPtr dom = virDomainLookupByName(a->conn, spec->name);
     if (!dom)
         dom = virDomainLookupByUUIDString(a->conn, spec->uuid);
@@ -64,23 +54,53 @@ static int vm_create(vr_agent *a, json_t *params, json_t **result, vr_error *err
         vr_error_set(err, VR_ERR_VM_EXISTS, "a VM named '%s' (UUID %s) already runs on this host",
                      virDomainGetName(dom), uuid);
         virDomainFree(dom);
-        pthread_mutex_unlock(&a->lock);
-        goto out;
+        return -1;
     }
     for (int i = 0; i < spec->nnics; i++) {
         char owner[128];
-        if (vr_mac_in_use(a, spec->nics[i].mac, owner, sizeof(owner))) {
-            vr_error_set(err, VR_ERR_CONFLICT, "MAC %s is already used by VM '%s' on this host",
-                         spec->nics[i].mac, owner);
-            pthread_mutex_unlock(&a->lock);
-            goto out;
-        }
+        if (vr_mac_in_use(a, spec->nics[i].mac, owner, sizeof(owner)))
+            return vr_error_set(err, VR_ERR_CONFLICT, "MAC %s is already used by VM '%s' on this host",
+                                spec->nics[i].mac, owner);
     }
+    return 0;
+}
+
+static int vm_create(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    vr_vm_spec *spec = calloc(1, sizeof(*spec));
+    vr_claims *claims = NULL;
+    char *xml = NULL;
+    int rc = -1;
+    if (!spec)
+        return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
+    if (vr_vm_spec_parse(a, params, spec, err) < 0)
+        goto out;
+    char log[512];
+    snprintf(log, sizeof(log), "%s/vireo-%s-console.log", a->console_log_dir, spec->uuid);
+    if (vr_domxml_domain(spec, log, &xml, err) < 0)
+        goto out;
+    /* Claim name, UUID and MACs first, so that a concurrent create or NIC
+     * hotplug cannot pass the same checks; then check and create with no
+     * lock held (host_claims.h). Claims end once libvirt lists the VM. */
+    char holder[128];
+    snprintf(holder, sizeof(holder), "VM.create of '%s'", spec->name);
+    claims = vr_claims_new(holder);
+    if (!claims) {
+        vr_error_set(err, VR_ERR_INTERNAL, "out of memory creating VM '%s'", spec->name);
+        goto out;
+    }
+    if (vr_claims_add(claims, VR_CLAIM_NAME, spec->name, err) < 0 ||
+        vr_claims_add(claims, VR_CLAIM_UUID, spec->uuid, err) < 0)
+        goto out;
+    for (int i = 0; i < spec->nnics; i++)
+        if (vr_claims_add(claims, VR_CLAIM_MAC, spec->nics[i].mac, err) < 0)
+            goto out;
+    if (check_unique(a, spec, err) < 0)
+        goto out;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    dom = virDomainCreateXML(a->conn, xml, 0);
+    virDomainPtr dom = virDomainCreateXML(a->conn, xml, 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    pthread_mutex_unlock(&a->lock);
     if (!dom) {
         vr_libvirt_error(err, "cannot start VM '%s'", spec->name);
         goto out;
@@ -92,18 +112,22 @@ static int vm_create(vr_agent *a, json_t *params, json_t **result, vr_error *err
     virDomainFree(dom);
     rc = 0;
 out:
+    vr_claims_free(claims);
     free(xml);
     free(spec);
     return rc;
 }
 
-/* Verbs taking only {"uuid"} and calling one libvirt function. */
+/* Verbs taking only {"uuid"} and calling one libvirt function, as the VM
+ * job `job` (NULL: no job, see vm_jobs.h). */
 static int simple_op(vr_agent *a, json_t *params, json_t **result, vr_error *err,
-                     int (*op)(virDomainPtr), const char *what)
+                     int (*op)(virDomainPtr), const char *what, const char *job)
 {
     static const char *const keys[] = {"uuid", NULL};
     virDomainPtr dom;
-    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 || vr_dom_lookup(a, params, &dom, err) < 0)
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
+        (job ? vr_vm_job_begin_lookup(a, params, job, &dom, err)
+             : vr_dom_lookup(a, params, &dom, err)) < 0)
         return -1;
     int rc = op(dom);
     if (rc < 0)
@@ -112,27 +136,32 @@ static int simple_op(vr_agent *a, json_t *params, json_t **result, vr_error *err
         VR_INFO("VM %s: %s", virDomainGetName(dom), what);
         *result = json_object();
     }
-    virDomainFree(dom);
+    if (job)
+        vr_vm_job_end_free(dom);
+    else
+        virDomainFree(dom);
     return rc < 0 ? -1 : 0;
 }
 
 static int op_reboot(virDomainPtr d) { return virDomainReboot(d, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN); }
 
+/* No job: destroy is the way out of a VM whose job hangs (libvirt kills
+ * QEMU without waiting for the domain's job either). */
 static int vm_destroy(vr_agent *a, json_t *p, json_t **r, vr_error *e)
 {
-    return simple_op(a, p, r, e, virDomainDestroy, "destroy");
+    return simple_op(a, p, r, e, virDomainDestroy, "destroy", NULL);
 }
 static int vm_pause(vr_agent *a, json_t *p, json_t **r, vr_error *e)
 {
-    return simple_op(a, p, r, e, virDomainSuspend, "pause");
+    return simple_op(a, p, r, e, virDomainSuspend, "pause", "VM.pause");
 }
 static int vm_cont(vr_agent *a, json_t *p, json_t **r, vr_error *e)
 {
-    return simple_op(a, p, r, e, virDomainResume, "resume");
+    return simple_op(a, p, r, e, virDomainResume, "resume", "VM.cont");
 }
 static int vm_reboot(vr_agent *a, json_t *p, json_t **r, vr_error *e)
 {
-    return simple_op(a, p, r, e, op_reboot, "reboot");
+    return simple_op(a, p, r, e, op_reboot, "reboot", "VM.reboot");
 }
 
 /* After an ACPI shutdown request, wait for the guest; destroy it if it is
@@ -182,10 +211,17 @@ static int vm_shutdown(vr_agent *a, json_t *params, json_t **result, vr_error *e
     if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_int(params, "params", "timeout_s", false, 1, 3600, &timeout, err) < 0 ||
         vr_json_bool(params, "params", "force", false, &force, err) < 0 ||
-        vr_dom_lookup(a, params, &dom, err) < 0)
+        vr_vm_job_begin_lookup(a, params, "VM.shutdown", &dom, err) < 0)
         return -1;
-    if (virDomainShutdownFlags(dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) < 0) {
+    /* The job covers the request only: the guest's power-off and the
+     * watcher's wait must not lock the VM for up to timeout_s. */
+    int rc = virDomainShutdownFlags(dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN);
+    if (rc < 0)
         vr_libvirt_error(err, "cannot shut down VM %s", virDomainGetName(dom));
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    virDomainGetUUIDString(dom, uuid);
+    vr_vm_job_end(uuid);
+    if (rc < 0) {
         virDomainFree(dom);
         return -1;
     }

@@ -1,11 +1,13 @@
 #include "auth.h"
 
 #include <crypt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 #include <gnutls/crypto.h>
 #include <microhttpd.h>
 
@@ -96,36 +98,99 @@ static long long lockout_left(json_t *row)
     return left_ms > 0 ? (left_ms + 999) / 1000 : 0;
 }
 
-/* Check the lockout and count this attempt as a failure in one
- * transaction, before the password is checked: concurrent attempts then
- * each see the ones before them, so no more than the allowed number are
- * ever evaluated (a read, a slow hash and a separate write let a burst of
- * guesses through). A success removes the count afterwards. Returns 0 to
- * go on, the seconds a lockout still lasts (> 0), or -1 with err set. */
-static long long claim_attempt(vr_engine *e, const char *name, vr_error *err)
+/* Login attempts whose password is being checked, per user name. The
+ * lockout check, this count and the recording of each outcome happen under
+ * one lock (one engine per database, so the process is the whole world):
+ * a read, a slow hash and a separate write used to let a burst of
+ * concurrent guesses all through. An attempt is evaluated only while fewer
+ * are in flight than the failures still allowed; the others wait for an
+ * outcome and look again - so exactly the allowed number of wrong
+ * passwords is ever checked, and concurrent right ones are not refused. */
+typedef struct in_flight {
+    struct in_flight *next;
+    int n;
+    char name[];
+} in_flight;
+
+static pthread_mutex_t attempts_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t attempt_done = PTHREAD_COND_INITIALIZER;
+static in_flight *attempts;
+
+#define ATTEMPT_WAIT_S 10 /* many password checks at once are slow, not stuck */
+
+static in_flight **attempt_slot(const char *name)
 {
-    if (vr_db_begin(e->db, err) < 0)
-        return -1;
-    json_t *row = vr_db_query_one(e->db, "SELECT count, last_at FROM login_failures WHERE name = ?",
-                                  DB_ARGS(DB_TEXT(name)), err);
-    if (!row && err->code) {
-        vr_db_rollback(e->db);
-        return -1;
+    in_flight **p = &attempts;
+    while (*p && strcmp((*p)->name, name))
+        p = &(*p)->next;
+    return p;
+}
+
+/* Wait until this attempt may be evaluated. Returns 0 (it is then in
+ * flight: call end_attempt), the seconds a lockout still lasts (> 0), or
+ * -1 with err set. */
+static long long begin_attempt(vr_engine *e, const char *name, vr_error *err)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += ATTEMPT_WAIT_S;
+    pthread_mutex_lock(&attempts_lock);
+    for (;;) {
+        json_t *row = vr_db_query_one(e->db, "SELECT count, last_at FROM login_failures WHERE name = ?",
+                                      DB_ARGS(DB_TEXT(name)), err);
+        if (!row && err->code)
+            break;
+        long long wait = lockout_left(row);
+        long long failures = json_integer_value(json_object_get(row, "count"));
+        json_decref(row);
+        if (wait > 0) {
+            pthread_mutex_unlock(&attempts_lock);
+            return wait;
+        }
+        /* Once a lockout has run out, one more failure starts the next. */
+        long long allowed = failures < LOCKOUT_AFTER ? LOCKOUT_AFTER - failures : 1;
+        in_flight **slot = attempt_slot(name);
+        if (!*slot || (*slot)->n < allowed) {
+            if (!*slot && (*slot = calloc(1, sizeof(**slot) + strlen(name) + 1)))
+                strcpy((*slot)->name, name);
+            if (!*slot) {
+                vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
+                break;
+            }
+            (*slot)->n++;
+            pthread_mutex_unlock(&attempts_lock);
+            return 0;
+        }
+        if (pthread_cond_timedwait(&attempt_done, &attempts_lock, &deadline) != 0) {
+            pthread_mutex_unlock(&attempts_lock);
+            return 1; /* still busy: as good as locked out for now */
+        }
     }
-    long long wait = lockout_left(row);
-    json_decref(row);
-    if (wait > 0) {
-        vr_db_rollback(e->db);
-        return wait;
-    }
-    if (vr_db_exec(e->db, "INSERT INTO login_failures (name, count, last_at) VALUES (?, 1, ?) "
+    pthread_mutex_unlock(&attempts_lock);
+    return -1;
+}
+
+enum attempt_outcome { ATTEMPT_FAILED, ATTEMPT_OK, ATTEMPT_UNDECIDED /* the database failed */ };
+
+/* Record the outcome of an attempt begun with begin_attempt. */
+static void end_attempt(vr_engine *e, const char *name, enum attempt_outcome outcome)
+{
+    pthread_mutex_lock(&attempts_lock);
+    if (outcome == ATTEMPT_OK)
+        vr_db_exec(e->db, "DELETE FROM login_failures WHERE name = ?", DB_ARGS(DB_TEXT(name)), NULL);
+    else if (outcome == ATTEMPT_FAILED)
+        vr_db_exec(e->db, "INSERT INTO login_failures (name, count, last_at) VALUES (?, 1, ?) "
                           "ON CONFLICT(name) DO UPDATE SET count = login_failures.count + 1,"
                           " last_at = excluded.last_at",
-                   DB_ARGS(DB_TEXT(name), DB_INT(vr_now_ms())), err) < 0) {
-        vr_db_rollback(e->db);
-        return -1;
+                   DB_ARGS(DB_TEXT(name), DB_INT(vr_now_ms())), NULL);
+    in_flight **slot = attempt_slot(name);
+    if (*slot && --(*slot)->n == 0) {
+        in_flight *gone = *slot;
+        *slot = gone->next;
+        free(gone);
     }
-    return vr_db_commit(e->db, err) < 0 ? -1 : 0;
+    pthread_cond_broadcast(&attempt_done);
+    pthread_mutex_unlock(&attempts_lock);
 }
 
 /* The token request as JSON, or as an OAuth2 form body. */
@@ -177,7 +242,7 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
         vr_http_fault(resp, 400, "Bad Request", "unsupported grant_type '%s' (use 'password')", grant);
         goto out;
     }
-    long long wait = claim_attempt(e, user, &err);
+    long long wait = begin_attempt(e, user, &err);
     if (wait < 0) {
         int st = vr_http_status_for(&err);
         vr_http_fault(resp, st, st == 503 ? "Service Unavailable" : "Internal Server Error",
@@ -190,24 +255,25 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
         goto out;
     }
     json_t *row = vr_db_query_one(e->db, "SELECT id, password_hash FROM users WHERE name = ?",
-                                  DB_ARGS(DB_TEXT(user)), NULL);
+                                  DB_ARGS(DB_TEXT(user)), &err);
+    if (!row && err.code) {
+        end_attempt(e, user, ATTEMPT_UNDECIDED);
+        int st = vr_http_status_for(&err);
+        vr_http_fault(resp, st, st == 503 ? "Service Unavailable" : "Internal Server Error",
+                      "cannot check the password: %s", err.message);
+        goto out;
+    }
     /* Hash even for unknown users so timing does not reveal which exist. */
     const char *hash = row ? json_string_value(json_object_get(row, "password_hash"))
                            : "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7";
     bool ok = password_ok(pw, hash) && row;
+    end_attempt(e, user, ok ? ATTEMPT_OK : ATTEMPT_FAILED);
     if (!ok) {
-        /* Already counted; the lockout runs from the answer, as a client
-         * sees it, not from the start of the (slow) check. */
-        long long now = vr_now_ms();
-        vr_db_exec(e->db, "UPDATE login_failures SET last_at = CASE WHEN last_at < ? THEN ?"
-                          " ELSE last_at END WHERE name = ?",
-                   DB_ARGS(DB_INT(now), DB_INT(now), DB_TEXT(user)), NULL);
         vr_event(e, "warning", user, "user", "", "failed login for '%s'", user);
         vr_http_fault(resp, 401, "Unauthorized", "wrong user name or password");
         json_decref(row);
         goto out;
     }
-    vr_db_exec(e->db, "DELETE FROM login_failures WHERE name = ?", DB_ARGS(DB_TEXT(user)), NULL);
     unsigned char rnd[32];
     char token[65], th[65];
     if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {

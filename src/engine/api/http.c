@@ -206,9 +206,10 @@ static void parse_query(request *rq)
             return;
         }
         char *eq = strchr(kv, '=');
+        /* A key without '=' has no value (NULL), as the library had it. */
         char *k = decode(kv, eq ? (size_t)(eq - kv) : strlen(kv), true);
-        char *v = decode(eq ? eq + 1 : "", eq ? strlen(eq + 1) : 0, true);
-        if (!k || !v) {
+        char *v = eq ? decode(eq + 1, strlen(eq + 1), true) : NULL;
+        if (!k || (eq && !v)) {
             free(k);
             free(v);
             refuse(rq, 400, "a query parameter is not valid UTF-8 once percent-decoded "

@@ -59,7 +59,8 @@ int vr_http_start(const vr_http_opts *opts, vr_http_handler handler, void *ctx, 
 void vr_http_stop(vr_http *h);
 
 /* Query argument (percent-decoded, valid UTF-8; the first of repeated
- * ones) or header value (borrowed) or NULL. */
+ * ones; NULL also for a key given without '=') or header value (borrowed)
+ * or NULL. */
 const char *vr_http_arg(vr_http_req *req, const char *name);
 const char *vr_http_header(vr_http_req *req, const char *name);
 

@@ -185,17 +185,17 @@ def test_vm_start_console_devices_shutdown(ctx):
         assert all(a and a.get("type") == "pci" for a in first.values()), first
         assert pinned(agent_vm["devices"]) == first, (agent_vm["devices"], devs)
         # Pause/resume/reboot go to the VM's host; the monitor agrees.
-        r = eng.request("POST", f"/api/vms/{vm['id']}/pause")
-        assert r.status == 200 and r.body["status"] == "paused", r
+        _, v = eng.vm_action(vm["id"], "pause")
+        assert v["status"] == "paused", v
         assert c.call("VM.getStats", uuid=vm["id"])["state"] == "paused"
         time.sleep(3 * eng.poll_ms / 1000)
         assert eng.vm(vm["id"])["status"] == "paused"
-        r = eng.request("POST", f"/api/vms/{vm['id']}/resume")
-        assert r.status == 200 and r.body["status"] == "up", r
+        _, v = eng.vm_action(vm["id"], "resume")
+        assert v["status"] == "up", v
         time.sleep(3 * eng.poll_ms / 1000)
         assert eng.vm(vm["id"])["status"] == "up"
-        r = eng.request("POST", f"/api/vms/{vm['id']}/reboot")
-        assert r.status == 200 and r.body["status"] == "up", r
+        job, v = eng.vm_action(vm["id"], "reboot")
+        assert v["status"] == "up" and job["progress"] == 100 and job["action"] == "reboot", (job, v)
         ctx.wait_console(c, vm["id"], READY, count=2, timeout=120)
         assert eng.vm(vm["id"])["status"] == "up"
         # "a running VM's hardware changes apply on next start"
@@ -204,8 +204,8 @@ def test_vm_start_console_devices_shutdown(ctx):
             problems.append(f"PUT memory_mib on a running VM refused (contract: applies on next "
                             f"start): {put}")
         # Stop: down at once, gone from the agent.
-        r = eng.request("POST", f"/api/vms/{vm['id']}/stop")
-        assert r.status == 200 and r.body["status"] == "down" and r.body["host_id"] is None, r
+        _, v = eng.vm_action(vm["id"], "stop")
+        assert v["status"] == "down" and v["host_id"] is None, v
         assert not any(agent_copies(ctx, vm["id"]).values())
         time.sleep(3 * eng.poll_ms / 1000)
         assert eng.vm(vm["id"])["status"] == "down", eng.vm(vm["id"])
@@ -225,8 +225,8 @@ def test_vm_start_console_devices_shutdown(ctx):
         ctx.wait_console(c2, vm["id"], READY, timeout=120)
         assert_runs_once(ctx, eng, got2, "after second start")
         # Shutdown: ACPI, then down once the guest has powered off.
-        r = eng.request("POST", f"/api/vms/{vm['id']}/shutdown")
-        assert r.status == 200 and r.body["status"] in ("poweringdown", "down"), r
+        _, v = eng.vm_action(vm["id"], "shutdown")
+        assert v["status"] in ("poweringdown", "down"), v
         down = eng.wait_status("vms", vm["id"], "down", timeout=90)
         assert down["host_id"] is None, down
         assert "VIREO-POWEROFF" in ctx.console(c2, vm["id"])
@@ -379,6 +379,35 @@ def test_agent_loss_and_recovery(ctx):
         ctx.wait_console(ctx.client(i), vm["id"], READY, timeout=120)
         h = ctx.host(i)
         try:
+            # An agent that never answers (stopped): actions are jobs, so
+            # the API answers at once and lists stay fast while the job
+            # waits on the host; the job fails with the transport's reason.
+            os.kill(h.agent_pid, signal.SIGSTOP)
+            try:
+                t0 = time.monotonic()
+                r = eng.request("POST", f"/api/vms/{vm['id']}/pause")
+                assert r.status == 202 and time.monotonic() - t0 < 2, (r, time.monotonic() - t0)
+                job_id = r.body["job"]["id"]
+                slowest = 0
+                for _ in range(10):
+                    t1 = time.monotonic()
+                    assert eng.request("GET", "/api/vms").status == 200
+                    assert eng.request("GET", f"/api/vms/{vm['id']}").status == 200
+                    slowest = max(slowest, time.monotonic() - t1)
+                    time.sleep(0.2)
+                assert slowest < 2, f"API slowed by a hung agent: {slowest:.2f} s"
+                # One power action at a time per VM.
+                busy = eng.request("POST", f"/api/vms/{vm['id']}/resume")
+                assert busy.status == 409 and job_id in busy.body["fault"]["detail"], busy
+                # Cancel is accepted once; the call already went out, so it finishes by itself.
+                assert eng.request("POST", f"/api/jobs/{job_id}/cancel").status == 200
+                assert eng.request("POST", f"/api/jobs/{job_id}/cancel").status == 409
+                job = eng.wait_job(job_id, timeout=eng.agent_timeout_s * 4 + 20)
+                assert job["status"] == "failed" and job["detail"], job
+            finally:
+                os.kill(h.agent_pid, signal.SIGCONT)
+            eng.wait_status("hosts", hid, "up", timeout=60)
+            eng.wait_status("vms", vm["id"], "up", timeout=30)
             h.kill_agent()
             t0 = time.monotonic()
             eng.wait_status("hosts", hid, "connecting", timeout=10)
@@ -411,8 +440,8 @@ def test_agent_loss_and_recovery(ctx):
         assert_runs_once(ctx, eng, back, "after the agent came back")
         assert_runs_once(ctx, eng, eng.vm(vm2["id"]), "the other VM")
         # And it is operable again.
-        r = eng.request("POST", f"/api/vms/{vm['id']}/stop")
-        assert r.status == 200 and r.body["status"] == "down", r
+        _, v = eng.vm_action(vm["id"], "stop")
+        assert v["status"] == "down", v
 
 
 def test_hung_vm_not_responding(ctx):
@@ -440,8 +469,8 @@ def test_hung_vm_not_responding(ctx):
         # Hung again: stop still works.
         os.kill(pid, signal.SIGSTOP)
         eng.wait_status("vms", vm["id"], "notresponding", timeout=30)
-        r = eng.request("POST", f"/api/vms/{vm['id']}/stop")
-        assert r.status == 200 and r.body["status"] == "down", r
+        _, v = eng.vm_action(vm["id"], "stop", timeout=60)
+        assert v["status"] == "down", v
         eng.wait_for(lambda: not agent_copies_on(ctx, i, vm["id"]), timeout=30,
                      what="the hung VM to be gone")
 
@@ -495,8 +524,8 @@ def test_engine_kill_keeps_state(ctx):
         # Fully operable: the dead one starts again, the live one stops.
         got, _ = start_and_wait_up(eng, up2["id"])
         assert_runs_once(ctx, eng, got, "restarted after the crash")
-        r = eng.request("POST", f"/api/vms/{up1['id']}/stop")
-        assert r.status == 200 and r.body["status"] == "down", r
+        _, v = eng.vm_action(up1["id"], "stop")
+        assert v["status"] == "down", v
 
 
 def test_engine_kill_during_start_no_duplicate(ctx):
@@ -532,8 +561,7 @@ def test_engine_kill_during_start_no_duplicate(ctx):
             resumed = [s for s in steps if s["description"] == "resumed after an engine restart"]
             assert len(resumed) <= 1 and (not cut or resumed), job
             resumed_jobs += bool(resumed)
-            r = eng.request("POST", f"/api/vms/{vm['id']}/stop")
-            assert r.status == 200, r
+            eng.vm_action(vm["id"], "stop")
             assert not any(agent_copies(ctx, vm["id"]).values())
     assert not problems, "\n".join(problems)
     # A kill right after the 202 finds the start unfinished: it was resumed.
@@ -576,7 +604,7 @@ def test_engine_and_agent_crash_during_start_no_duplicate(ctx):
                     # the case under test. Let the resumed job finish; retry.
                     eng.start()
                     eng.wait_status("vms", vm["id"], "up", timeout=60)
-                    eng.call("POST", f"/api/vms/{vm['id']}/stop")
+                    eng.vm_action(vm["id"], "stop")
                     continue
                 a = on[0]
                 assert ctx.hs.hosts[a].name == placed, (placed, on)
@@ -621,6 +649,8 @@ def test_agent_crash_during_create_no_duplicate(ctx):
                     eng.wait_status("hosts", hosts[a]["id"], "up", timeout=30)
                     eng.wait_job(job["id"], timeout=30)
                     r = eng.request("POST", f"/api/vms/{vm['id']}/stop")
+                    if r.status == 202:
+                        eng.wait_job(r.body["job"]["id"], timeout=40)
                     continue
                 job = eng.wait_job(job["id"], timeout=30)
                 state = eng.vm(vm["id"])
@@ -645,3 +675,89 @@ def test_agent_crash_during_create_no_duplicate(ctx):
             raise AssertionError("the agent kill never landed inside VM.create")
         finally:
             _ensure_agents(ctx)
+
+
+def test_live_changes_through_the_engine(ctx):
+    """Nested /api/vms/ID/nics and /disks: stored at once on a down VM,
+    hot plugged through a job on a running one (seen by the guest and the
+    agent); I/O limits and vCPUs live; the balloon; what cannot change live
+    is pending until the next start."""
+    with engine_with_hosts(ctx) as (eng, cl, hosts):
+        vm = new_vm(ctx, eng, cl, "live1", max_vcpus=3)
+        base = f"/api/vms/{vm['id']}"
+        # Down: stored at once.
+        r = eng.request("POST", f"{base}/nics", {})
+        assert r.status == 201 and POOL_MAC.match(r.body["mac"]), r
+        assert r.headers.get("location") == r.body["href"] == f"{base}/nics/{r.body['mac']}", r
+        cold_mac = r.body["mac"]
+        assert len(eng.vm(vm["id"])["nics"]) == 2
+        assert eng.request("DELETE", f"{base}/nics/{cold_mac}").status == 204
+        assert [n["mac"] for n in eng.get(f"{base}/nics")["nics"]] == [eng.vm(vm["id"])["nics"][0]["mac"]]
+        disks = eng.get(f"{base}/disks")["disks"]
+        assert [d["id"] for d in disks] == ["vda"], disks
+        r = eng.request("PUT", f"{base}/disks/vda", {"iotune": {"total_iops_sec": 900}})
+        assert r.status == 200 and r.body["iotune"] == {"total_iops_sec": 900}, r
+        for bad in ({"iotune": {"bogus": 1}}, {"path": "/elsewhere"}, {"iotune": {"total_iops_sec": -1}}):
+            assert eng.request("PUT", f"{base}/disks/vda", bad).status == 400, bad
+        assert eng.request("GET", f"{base}/disks/vdz").status == 404
+        assert eng.request("POST", f"{base}/nics", {"mac": "56:6f:00:00:00:09"}).status == 400
+        assert eng.request("POST", f"{base}/balloon", {"memory_mib": 64}).status == 409  # down
+        # Running: jobs through the host.
+        got, _ = start_and_wait_up(eng, vm["id"])
+        i = host_index(ctx, got["host"])
+        c = ctx.client(i)
+        ctx.wait_console(c, vm["id"], READY, timeout=120)
+        assert eng.vm(vm["id"])["pending_changes"] == []
+        r = eng.request("POST", f"{base}/nics", {})
+        assert r.status == 202, r
+        job = eng.wait_job(r.body["job"]["id"], timeout=60)
+        assert job["status"] == "finished" and job["action"] == "hotplug_nic", job
+        nics = eng.vm(vm["id"])["nics"]
+        hot_mac = nics[-1]["mac"]
+        assert len(nics) == 2 and POOL_MAC.match(hot_mac), nics
+        assert hot_mac in [d.get("mac") for d in c.call("VM.get", uuid=vm["id"])["devices"]]
+        ctx.wait_console(c, vm["id"], "VIREO-NICS eth0 eth1", send="nics\n")
+        path = ctx.scratch_disk("live-hot1.img")
+        r = eng.request("POST", f"{base}/disks", {"path": path, "serial": "LIVE1"})
+        assert r.status == 202, r
+        job = eng.wait_job(r.body["job"]["id"], timeout=60)
+        assert job["status"] == "finished", job
+        assert [d["id"] for d in eng.get(f"{base}/disks")["disks"]] == ["vda", "vdb"]
+        ctx.wait_console(c, vm["id"], "vdb", send="disks\n")
+        r = eng.request("PUT", f"{base}/disks/vdb", {"iotune": {"total_bytes_sec": 1048576}})
+        assert r.status == 202 and eng.wait_job(r.body["job"]["id"])["status"] == "finished", r
+        assert "<total_bytes_sec>1048576</total_bytes_sec>" in ctx.host(i).virsh("dumpxml", got["name"])
+        assert eng.get(f"{base}/disks/vdb")["iotune"] == {"total_bytes_sec": 1048576}
+        # vCPUs raised within the maximum: live; memory: pending.
+        r = eng.request("PUT", base, {"vcpus": 2, "memory_mib": got["memory_mib"] + 32})
+        assert r.status == 202, r
+        assert eng.wait_job(r.body["job"]["id"])["status"] == "finished"
+        assert c.call("VM.getStats", uuid=vm["id"])["vcpus_current"] == 2
+        assert eng.vm(vm["id"])["pending_changes"] == ["memory_mib"], eng.vm(vm["id"])
+        r = eng.request("POST", f"{base}/balloon", {"memory_mib": 64})
+        assert r.status == 202 and eng.wait_job(r.body["job"]["id"])["status"] == "finished", r
+        assert eng.request("POST", f"{base}/balloon", {"memory_mib": 1 << 21}).status == 422
+        assert eng.request("POST", f"{base}/balloon", {"memory_mib": "x"}).status == 400
+        # Unplug: gone from the agent and the engine.
+        r = eng.request("DELETE", f"{base}/nics/{hot_mac}")
+        assert r.status == 202 and eng.wait_job(r.body["job"]["id"])["status"] == "finished", r
+        assert hot_mac not in [n["mac"] for n in eng.vm(vm["id"])["nics"]]
+        r = eng.request("DELETE", f"{base}/disks/vdb")
+        assert r.status == 202 and eng.wait_job(r.body["job"]["id"])["status"] == "finished", r
+        assert [d["id"] for d in eng.get(f"{base}/disks")["disks"]] == ["vda"]
+        # A plug the host refuses fails the job with its reason; nothing is stored.
+        r = eng.request("POST", f"{base}/disks", {"path": "/nonexistent/x.img"})
+        job = eng.wait_job(r.body["job"]["id"])
+        assert job["status"] == "failed" and job["detail"], job
+        assert [d["id"] for d in eng.get(f"{base}/disks")["disks"]] == ["vda"]
+        # The next start runs what is stored: nothing pending any more.
+        eng.vm_action(vm["id"], "stop")
+        start_and_wait_up(eng, vm["id"])
+        assert eng.vm(vm["id"])["pending_changes"] == []
+        assert c_memory(ctx, eng, vm["id"]) == got["memory_mib"] + 32
+        eng.vm_action(vm["id"], "stop")
+
+
+def c_memory(ctx, eng, vm_id):
+    v = eng.vm(vm_id)
+    return ctx.client(host_index(ctx, v["host"])).call("VM.get", uuid=vm_id)["spec"]["memory_mib"]

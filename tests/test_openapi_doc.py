@@ -51,6 +51,7 @@ SPEC = {"boot": {"kernel": "/k"}, "disks": [{"path": "/d.img", "format": "qcow2"
 SPEC_MEMBERS = ("boot", "disks", "nics", "max_vcpus", "max_memory_mib", "serial_console", "vnc")
 VM_DOWN = dict({"id": VM_ID, "name": "vm1", "description": "", "cluster_id": CL_ID, "host_id": None,
                 "host": None, "status": "down", "memory_mib": 256, "vcpus": 2, "devices": None,
+                "pending_changes": [],
                 "created_at": T0, "href": f"/api/vms/{VM_ID}"}, **SPEC)
 DEVICES = [
     {"kind": "disk", "target": "vda", "bus": "virtio", "path": "/d.img", "device": "disk",
@@ -112,7 +113,8 @@ def md_operations():
             targets = [segs[:2] + [c] + segs[3:] for c in whole]
         for t in targets:
             for last in t[-1].split("|"):
-                ops.add((method, "/".join(["{id}" if s == "ID" else s for s in t[:-1] + [last]])))
+                ops.add((method, "/".join(["{id}" if s == "ID" else "{child_id}" if s == "CHILD" else s
+                                           for s in t[:-1] + [last]])))
     return ops
 
 

@@ -469,6 +469,15 @@ class Engine:
             return r.body if r.status == 200 and r.body.get("status") in want else None
         return self.wait_for(check, timeout, what=f"job {job_id} in {want}")
 
+    def vm_action(self, vm_id, action, timeout=60, want="finished"):
+        """POST a VM power action (202 + a job), wait for the job; returns
+        (job, VM as it is then). Asserts the job ends in `want`."""
+        r = self.request("POST", f"/api/vms/{vm_id}/{action}")
+        assert r.status == 202 and r.headers.get("location") == r.body["job"]["href"], r
+        job = self.wait_job(r.body["job"]["id"], timeout=timeout, status=("finished", "failed", "cancelled"))
+        assert job["status"] == want, job
+        return job, self.vm(vm_id)
+
     # -------------------------------------------------------------- cleanup
     def stop_all_vms(self):
         """Best effort: POST stop for every VM that is not down."""
@@ -478,9 +487,17 @@ class Engine:
             vms = self.list("vms", max=1000)["vms"]
         except Exception:
             return
+        jobs = []
         for v in vms:
             if v.get("status") != "down":
                 try:
-                    self.request("POST", f"/api/vms/{v['id']}/stop", timeout=15)
+                    r = self.request("POST", f"/api/vms/{v['id']}/stop", timeout=15)
+                    if r.status == 202:
+                        jobs.append(r.body["job"]["id"])
                 except Exception:
                     pass
+        for j in jobs:  # stops are jobs: wait for them to reach the hosts
+            try:
+                self.wait_job(j, timeout=40, status=("finished", "failed", "cancelled"))
+            except Exception:
+                pass

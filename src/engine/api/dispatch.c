@@ -5,18 +5,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dispatch.h"
 #include "fault.h"
 
 const vr_kind *const vr_kinds[] = {&vr_kind_datacenters, &vr_kind_clusters, &vr_kind_hosts,
-                                   &vr_kind_vms, &vr_kind_events, &vr_kind_jobs};
+                                   &vr_kind_vms, &vr_kind_vm_nics, &vr_kind_vm_disks,
+                                   &vr_kind_events, &vr_kind_jobs};
 const size_t vr_nkinds = VR_N(vr_kinds);
 
 const vr_kind *vr_kind_find(const char *collection)
 {
     for (size_t i = 0; i < vr_nkinds; i++)
-        if (!strcmp(vr_kinds[i]->collection, collection))
+        if (!strcmp(vr_kinds[i]->collection, collection) && !vr_kinds[i]->children)
+            return vr_kinds[i];
+    return NULL;
+}
+
+/* A kind nested under parent by its collection name (children kinds have
+ * no top-level home, so their names may repeat under other parents). */
+static const vr_kind *vr_kind_find_under(const char *parent, const char *collection)
+{
+    for (size_t i = 0; i < vr_nkinds; i++)
+        if (!strcmp(vr_kinds[i]->collection, collection) && vr_kinds[i]->parent &&
+            !strcmp(vr_kinds[i]->parent, parent))
             return vr_kinds[i];
     return NULL;
 }
@@ -138,7 +151,13 @@ static int update(vr_call *c, json_t *row, vr_error *err)
         rc = 0;
         if (k->after_write)
             k->after_write(c, id, "updated");
-        reply_row(c, id, 200);
+        char job[37] = "";
+        if (k->live_update && k->live_update(c, row, body, job, err) < 0)
+            rc = -1; /* stored; the live part could not start: said in the fault */
+        else if (*job)
+            vr_reply_job(c, job);
+        else
+            reply_row(c, id, 200);
     }
     json_decref(body);
     return rc;
@@ -215,15 +234,24 @@ static int on_action(vr_call *c, json_t *row, const char *name, vr_error *err)
             continue;
         if (!is(c, "POST"))
             return method_error(err, "actions are POSTed");
-        if (c->req->body_len && strspn(c->req->body, " \t\r\n") != c->req->body_len) {
-            json_t *b = json_loadb(c->req->body, c->req->body_len, 0, NULL);
-            bool empty = json_is_object(b) && json_object_size(b) == 0;
-            json_decref(b);
-            if (!empty)
-                return vr_error_set(err, VR_ERR_INVALID_PARAMS, "action '%s' takes no body (or {})", name);
+        json_t *body = NULL;
+        bool given = c->req->body_len && strspn(c->req->body, " \t\r\n") != c->req->body_len;
+        if (a->nparams || given) {
+            /* The action's members are checked like a kind's create body. */
+            vr_kind pk = {.fields = a->params, .nfields = a->nparams, .title = a->name, .collection = a->name};
+            vr_call pc = *c;
+            pc.kind = &pk;
+            if (!(body = vr_body_parse(&pc, false, err)) || vr_kind_check_body(&pc, body, NULL, err) < 0) {
+                json_decref(body);
+                if (!a->nparams && given && err->code == VR_ERR_INVALID_PARAMS)
+                    vr_error_set(err, VR_ERR_INVALID_PARAMS, "action '%s' takes no body (or {})", name);
+                return -1;
+            }
         }
         json_t *reply = NULL;
-        if (vr_authorize(c, c->kind, row, name, err) < 0 || a->run(c, row, &reply, err) < 0)
+        int rc = vr_authorize(c, c->kind, row, name, err) < 0 ? -1 : a->run(c, row, body, &reply, err);
+        json_decref(body);
+        if (rc < 0)
             return -1;
         if (a->job) {
             vr_reply_job(c, json_string_value(json_object_get(reply, "job_id")));
@@ -240,8 +268,97 @@ static int on_action(vr_call *c, json_t *row, const char *name, vr_error *err)
 /* The kind nested under k as /api/K/ID/name, or NULL. */
 static const vr_kind *sub_kind(const vr_kind *k, const char *name)
 {
-    const vr_kind *sub = vr_kind_find(name);
-    return sub && sub->parent && !strcmp(sub->parent, k->collection) ? sub : NULL;
+    return vr_kind_find_under(k->collection, name);
+}
+
+/* ---- children kept inside their parent's row ---- */
+
+static void present_children(vr_call *c, json_t *parent, json_t *rows);
+
+static int child_reply(vr_call *c, json_t *parent, int rc, json_t *reply, const char *job, int status)
+{
+    if (rc < 0) {
+        json_decref(reply);
+        return -1;
+    }
+    if (*job) {
+        json_decref(reply);
+        vr_reply_job(c, job);
+    } else if (reply) {
+        json_t *one = json_pack("[o]", reply);
+        present_children(c, parent, one);
+        c->resp->status = status;
+        c->resp->body = json_incref(reply);
+        json_decref(one);
+        if (status == 201)
+            snprintf(c->resp->location, sizeof(c->resp->location), "%s",
+                     json_string_value(json_object_get(reply, "href")));
+    } else {
+        c->resp->status = 204;
+    }
+    return 0;
+}
+
+static void present_children(vr_call *c, json_t *parent, json_t *rows)
+{
+    char base[256];
+    snprintf(base, sizeof(base), "/api/%s/%s/%s", c->kind->parent,
+             json_string_value(json_object_get(parent, "id")) ?: "", c->kind->collection);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        char href[400];
+        snprintf(href, sizeof(href), "%s/%s", base, json_string_value(json_object_get(r, "id")) ?: "");
+        json_object_set_new(r, "href", json_string(href));
+    }
+}
+
+static int on_children(vr_call *c, json_t *parent, const char *child_id, vr_error *err)
+{
+    json_t *rows = NULL, *reply = NULL, *child = NULL, *body = NULL;
+    char job[37] = "";
+    int rc = -1;
+    if (c->kind->children(c->e, parent, &rows, err) < 0)
+        return -1;
+    present_children(c, parent, rows);
+    if (child_id) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r)
+            if (!strcasecmp(json_string_value(json_object_get(r, "id")) ?: "", child_id))
+                child = r;
+        if (!child) {
+            vr_error_set(err, VR_ERR_NOT_FOUND, "no %s '%.64s' in this %s", c->kind->title, child_id,
+                         vr_kind_find(c->kind->parent)->title);
+            goto out;
+        }
+    }
+    if (!strcmp(c->req->method, "GET")) {
+        if (vr_authorize(c, c->kind, child ? child : parent, "get", err) < 0)
+            goto out;
+        c->resp->status = 200;
+        c->resp->body = child ? json_incref(child)
+                              : json_pack("{s:O, s:I}", c->kind->collection, rows, "total",
+                                          (json_int_t)json_array_size(rows));
+        rc = 0;
+    } else if (!child && !strcmp(c->req->method, "POST")) {
+        if ((body = vr_body_parse(c, false, err)) && vr_authorize(c, c->kind, parent, "create", err) == 0 &&
+            vr_kind_check_body(c, body, NULL, err) == 0)
+            rc = child_reply(c, parent, c->kind->add_child(c, parent, body, &reply, job, err), reply, job, 201);
+    } else if (child && !strcmp(c->req->method, "PUT") && c->kind->change_child) {
+        if ((body = vr_body_parse(c, true, err)) && vr_authorize(c, c->kind, child, "update", err) == 0 &&
+            vr_kind_check_body(c, body, child, err) == 0)
+            rc = child_reply(c, parent, c->kind->change_child(c, parent, child, body, &reply, job, err), reply, job, 200);
+    } else if (child && !strcmp(c->req->method, "DELETE")) {
+        if (vr_authorize(c, c->kind, child, "delete", err) == 0)
+            rc = child_reply(c, parent, c->kind->remove_child(c, parent, child, job, err), NULL, job, 204);
+    } else {
+        vr_error_set(err, VR_ERR_METHOD, "%s", child ? "use GET, PUT or DELETE" : "use GET or POST");
+    }
+out:
+    json_decref(body);
+    json_decref(rows);
+    return rc;
 }
 
 #define MAX_PARTS 6
@@ -276,7 +393,8 @@ static int route(vr_engine *e, vr_http_req *req, vr_http_resp *resp, vr_error *e
             return method_error(err, "use GET");
         json_t *colls = json_array();
         for (size_t i = 0; i < vr_nkinds; i++)
-            json_array_append_new(colls, json_string(vr_kinds[i]->collection));
+            if (!vr_kinds[i]->children)
+                json_array_append_new(colls, json_string(vr_kinds[i]->collection));
         resp->status = 200;
         resp->body = json_pack("{s:s, s:o}", "product", "vireo", "collections", colls);
         return 0;
@@ -288,6 +406,13 @@ static int route(vr_engine *e, vr_http_req *req, vr_http_resp *resp, vr_error *e
     json_t *row = NULL;
     int rc = -1;
     for (int i = 1;; i += 2) {
+        if (c.kind->children) { /* kept inside the parent row we hold */
+            if (i + 1 < n)
+                rc = vr_error_set(err, VR_ERR_NOT_FOUND, "no such resource");
+            else
+                rc = on_children(&c, row, i < n ? parts[i] : NULL, err);
+            break;
+        }
         if (i == n) { /* the collection itself */
             rc = on_collection(&c, parent_id, err);
             break;

@@ -83,7 +83,9 @@ typedef struct vr_action {
     const char *name;
     const char *summary;
     bool job;               /* answers 202 with a job */
-    int (*run)(vr_call *c, json_t *row, json_t **reply, vr_error *err);
+    int (*run)(vr_call *c, json_t *row, json_t *body, json_t **reply, vr_error *err);
+    const struct vr_field *params; /* body members (none: no body, or {}) */
+    size_t nparams;
 } vr_action;
 
 typedef struct vr_kind {
@@ -108,7 +110,20 @@ typedef struct vr_kind {
     int (*check_update)(vr_call *c, json_t *row, json_t *body, vr_error *err);
     int (*check_delete)(vr_call *c, json_t *row, vr_error *err);
     void (*after_write)(vr_call *c, const char *id, const char *what);
+    /* After an update was stored: start a job for what can change live
+     * (job_id set: the answer is 202 with it). */
+    int (*live_update)(vr_call *c, json_t *before, json_t *body, char job_id[37], vr_error *err);
     void (*present)(vr_engine *e, json_t *row); /* extra members (links...) */
+    /* Children kept inside their parent's row (a VM's NICs and disks live
+     * in its spec): the kind has no store; these list, add, change and
+     * remove them. A change that needs the host starts a job: job_id is
+     * set and the answer is 202; otherwise *reply is the child (201/200),
+     * or nothing for a removal (204). */
+    int (*children)(vr_engine *e, json_t *parent, json_t **rows, vr_error *err);
+    int (*add_child)(vr_call *c, json_t *parent, json_t *body, json_t **reply, char job_id[37], vr_error *err);
+    int (*change_child)(vr_call *c, json_t *parent, json_t *child, json_t *body, json_t **reply, char job_id[37],
+                        vr_error *err);
+    int (*remove_child)(vr_call *c, json_t *parent, json_t *child, char job_id[37], vr_error *err);
 } vr_kind;
 
 /* One API request as the handlers see it. */
@@ -128,7 +143,7 @@ const vr_field *vr_kind_field(const vr_kind *k, const char *name);
 
 /* Kinds defined in api/kinds_*.c. */
 extern const vr_kind vr_kind_datacenters, vr_kind_clusters, vr_kind_hosts, vr_kind_vms,
-    vr_kind_events, vr_kind_jobs;
+    vr_kind_events, vr_kind_jobs, vr_kind_vm_nics, vr_kind_vm_disks;
 
 /* Read one row of a kind by id: a new reference, or NULL with
  * VR_ERR_NOT_FOUND / a database error. Rendered (present). */

@@ -33,7 +33,7 @@ static const vr_field job_fields[] = {
     {"updated_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
 };
 
-static int job_cancel(vr_call *c, json_t *row, json_t **reply, vr_error *err)
+static int job_cancel(vr_call *c, json_t *row, json_t *body, json_t **reply, vr_error *err)
 {
     const char *id = json_string_value(json_object_get(row, "id"));
     if (vr_job_cancel(c->e, id, c->user, err) < 0)
@@ -43,7 +43,7 @@ static int job_cancel(vr_call *c, json_t *row, json_t **reply, vr_error *err)
 }
 
 static const vr_action job_actions[] = {
-    {"cancel", "Cancel a pending or running job", false, job_cancel},
+    {"cancel", "Cancel a pending or running job", false, job_cancel, NULL, 0},
 };
 
 const vr_kind vr_kind_jobs = {

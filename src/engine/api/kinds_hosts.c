@@ -51,7 +51,7 @@ static int reply_host(vr_call *c, const char *id, json_t **reply, vr_error *err)
     return *reply ? 0 : -1;
 }
 
-static int host_deactivate(vr_call *c, json_t *row, json_t **reply, vr_error *err)
+static int host_deactivate(vr_call *c, json_t *row, json_t *body, json_t **reply, vr_error *err)
 {
     const char *id = json_string_value(json_object_get(row, "id"));
     if (vr_host_set_status(c->e, id, VR_HOST_MAINTENANCE, "", c->user, err) < 0)
@@ -59,7 +59,7 @@ static int host_deactivate(vr_call *c, json_t *row, json_t **reply, vr_error *er
     return reply_host(c, id, reply, err);
 }
 
-static int host_activate(vr_call *c, json_t *row, json_t **reply, vr_error *err)
+static int host_activate(vr_call *c, json_t *row, json_t *body, json_t **reply, vr_error *err)
 {
     const char *id = json_string_value(json_object_get(row, "id"));
     /* The monitor decides what comes next (up, nonoperational...). */
@@ -69,8 +69,8 @@ static int host_activate(vr_call *c, json_t *row, json_t **reply, vr_error *err)
 }
 
 static const vr_action host_actions[] = {
-    {"deactivate", "Move a host to maintenance (only without running VMs)", false, host_deactivate},
-    {"activate", "Bring a host back from maintenance", false, host_activate},
+    {"deactivate", "Move a host to maintenance (only without running VMs)", false, host_deactivate, NULL, 0},
+    {"activate", "Bring a host back from maintenance", false, host_activate, NULL, 0},
 };
 
 static const vr_field host_fields[] = {

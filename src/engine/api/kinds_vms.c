@@ -3,10 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agentcall.h"
 #include "dispatch.h"
 #include "kind.h"
 #include "vm_spec.h"
+#include "vmaction.h"
+#include "vmlive.h"
 #include "vmstart.h"
 #include "vmstatus.h"
 
@@ -18,6 +19,8 @@ static void vm_present(vr_engine *e, json_t *row)
     if (json_is_object(spec))
         json_object_update_missing(row, spec);
     json_object_del(row, "spec");
+    if (!json_is_array(json_object_get(row, "pending_changes")))
+        json_object_set_new(row, "pending_changes", json_array());
 }
 
 static int vm_check_create(vr_call *c, json_t *b, vr_error *err)
@@ -29,6 +32,79 @@ static int vm_check_create(vr_call *c, json_t *b, vr_error *err)
     json_object_set_new(b, "spec", spec);
     return 0;
 }
+
+static bool vm_running(json_t *row)
+{
+    const char *st = json_string_value(json_object_get(row, "status")) ?: "down";
+    return !strcmp(st, "up") || !strcmp(st, "paused");
+}
+
+/* Members that change what runs: on a running VM those not applied live
+ * wait for its next start (its next-run configuration, oVirt's term). */
+static const char *const hw_members[] = {"memory_mib", "vcpus", "boot", "disks", "nics", "max_vcpus",
+                                         "max_memory_mib", "serial_console", "vnc"};
+
+/* vCPUs go live when raised within the VM's maximum. */
+static bool vcpus_live(json_t *row, json_t *b)
+{
+    long long now = json_integer_value(json_object_get(row, "vcpus"));
+    long long want = json_integer_value(json_object_get(b, "vcpus"));
+    long long max = json_integer_value(json_object_get(row, "max_vcpus"));
+    return vm_running(row) && want > now && max && want <= max;
+}
+
+static void note_pending(json_t *row, json_t *b)
+{
+    json_t *pending = json_deep_copy(json_object_get(row, "pending_changes"));
+    if (!json_is_array(pending)) {
+        json_decref(pending);
+        pending = json_array();
+    }
+    if (vm_running(row) || strcmp(json_string_value(json_object_get(row, "status")) ?: "down", "down"))
+        for (size_t i = 0; i < sizeof(hw_members) / sizeof(hw_members[0]); i++) {
+            const char *m = hw_members[i];
+            json_t *v = json_object_get(b, m);
+            bool seen = false;
+            size_t k;
+            json_t *p;
+            json_array_foreach(pending, k, p) seen |= !strcmp(json_string_value(p), m);
+            if (v && !json_equal(v, json_object_get(row, m)) && !seen &&
+                !(!strcmp(m, "vcpus") && vcpus_live(row, b)))
+                json_array_append_new(pending, json_string(m));
+        }
+    json_object_set_new(b, "pending_changes", pending);
+}
+
+static int vm_live_update(vr_call *c, json_t *before, json_t *b, char job[37], vr_error *err)
+{
+    if (!vcpus_live(before, b))
+        return 0;
+    return vr_vm_live_submit(c->e, before, "set_vcpus", json_pack("{s:O}", "vcpus", json_object_get(b, "vcpus")),
+                             c->user, job, err);
+}
+
+static int vm_balloon(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
+{
+    char job[37];
+    long long want = json_integer_value(json_object_get(body, "memory_mib"));
+    long long max = json_integer_value(json_object_get(vm, "max_memory_mib")) ?: json_integer_value(json_object_get(vm, "memory_mib"));
+    if (!vm_running(vm))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s; the balloon is set on a running VM",
+                            json_string_value(json_object_get(vm, "name")),
+                            json_string_value(json_object_get(vm, "status")));
+    if (want > max)
+        return vr_error_set(err, VR_ERR_LIMIT, "memory_mib %lld is above VM '%s''s maximum (%lld MiB)", want,
+                            json_string_value(json_object_get(vm, "name")), max);
+    if (vr_vm_live_submit(c->e, vm, "set_balloon", json_pack("{s:I}", "memory_mib", (json_int_t)want), c->user, job,
+                          err) < 0)
+        return -1;
+    *reply = json_pack("{s:s}", "job_id", job);
+    return 0;
+}
+
+static const vr_field balloon_params[] = {
+    {"memory_mib", VR_FT_INT, VR_F_REQ | VR_F_CREATE, 16, 4LL << 20, .doc = "The guest's new memory target."},
+};
 
 /* The stored hardware, overridden by what the body gives. */
 static int vm_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
@@ -53,6 +129,7 @@ static int vm_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
     if (!spec)
         return -1;
     json_object_set_new(b, "spec", spec);
+    note_pending(row, b);
     return 0;
 }
 
@@ -72,7 +149,7 @@ static void vm_after_write(vr_call *c, const char *id, const char *what)
     bool running = row && strcmp(json_string_value(json_object_get(row, "status")) ?: "down", "down");
     if (!strcmp(what, "updated"))
         vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' updated%s", name,
-                 running ? "; hardware changes apply at its next start" : "");
+                 running ? "; changes that cannot apply live wait for its next start" : "");
     else if (!strcmp(what, "created"))
         vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' created", name);
     else
@@ -80,7 +157,7 @@ static void vm_after_write(vr_call *c, const char *id, const char *what)
     json_decref(row);
 }
 
-static int vm_start(vr_call *c, json_t *vm, json_t **reply, vr_error *err)
+static int vm_start(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
 {
     char job[37];
     const char *id = json_string_value(json_object_get(vm, "id"));
@@ -92,60 +169,33 @@ static int vm_start(vr_call *c, json_t *vm, json_t **reply, vr_error *err)
     return 0;
 }
 
-/* stop|shutdown|reboot|pause|resume: forwarded to the VM's host. */
-static int vm_forward(vr_call *c, json_t *vm, const char *action, const char *verb, const char *new_status,
-                      json_t **reply, vr_error *err)
+/* stop|shutdown|reboot|pause|resume: a job that asks the VM's host. */
+static int vm_power(vr_call *c, json_t *vm, const char *action, json_t **reply, vr_error *err)
 {
-    const char *id = json_string_value(json_object_get(vm, "id"));
-    const char *name = json_string_value(json_object_get(vm, "name"));
-    const char *status = json_string_value(json_object_get(vm, "status"));
-    const char *hid = json_string_value(json_object_get(vm, "host_id"));
-    json_t *host = hid ? vr_db_query_one(c->e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
-                                         DB_ARGS(DB_TEXT(hid)), err) : NULL;
-    if (!host && err->code)
+    char job[37];
+    if (vr_vm_action_submit(c->e, vm, action, c->user, job, err) < 0)
         return -1;
-    int rc = -1;
-    json_t *res = NULL;
-    if (!host || !strcmp(status, "down") || !strcmp(status, "waitforlaunch")) {
-        vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s; it is not running on a host", name, status);
-    } else if (!strcmp(status, "notresponding") && strcmp(action, "stop")) {
-        /* Anything but a power-off would wait on the hung QEMU. */
-        vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is not responding; only stop is possible", name);
-    } else if (vr_agent_call_host(c->e, host, verb, json_pack("{s:s}", "uuid", id), &res, err) < 0 &&
-               !(err->code == VR_ERR_NO_VM && !strcmp(action, "stop"))) {
-        /* the agent's error, as it said it */
-    } else {
-        vr_error_clear(err);
-        if (new_status)
-            vr_db_exec(c->e->db, !strcmp(new_status, "down")
-                                     ? "UPDATE vms SET status = ?, host_id = NULL WHERE id = ?"
-                                     : "UPDATE vms SET status = ? WHERE id = ?",
-                       DB_ARGS(DB_TEXT(new_status), DB_TEXT(id)), NULL);
-        vr_event(c->e, "normal", c->user, "vm", id, "VM '%s': %s requested on host '%s'", name, action,
-                 json_string_value(json_object_get(host, "name")));
-        rc = (*reply = vr_kind_get(c->e, c->kind, id, err)) ? 0 : -1;
-    }
-    json_decref(res);
-    json_decref(host);
-    return rc;
+    *reply = json_pack("{s:s}", "job_id", job);
+    return 0;
 }
 
-#define FORWARD(fn, action, verb, status) \
-    static int fn(vr_call *c, json_t *vm, json_t **reply, vr_error *err) \
-    { return vm_forward(c, vm, action, verb, status, reply, err); }
-FORWARD(vm_stop, "stop", "VM.destroy", "down")
-FORWARD(vm_shutdown, "shutdown", "VM.shutdown", "poweringdown")
-FORWARD(vm_reboot, "reboot", "VM.reboot", NULL)
-FORWARD(vm_pause, "pause", "VM.pause", "paused")
-FORWARD(vm_resume, "resume", "VM.cont", "up")
+#define POWER(fn, action) \
+    static int fn(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err) { return vm_power(c, vm, action, reply, err); }
+POWER(vm_stop, "stop")
+POWER(vm_shutdown, "shutdown")
+POWER(vm_reboot, "reboot")
+POWER(vm_pause, "pause")
+POWER(vm_resume, "resume")
 
 static const vr_action vm_actions[] = {
-    {"start", "Start a VM (a job: scheduling, then starting on the chosen host)", true, vm_start},
-    {"stop", "Power a VM off at once", false, vm_stop},
-    {"shutdown", "Ask the guest to shut down (ACPI)", false, vm_shutdown},
-    {"reboot", "Reboot a VM", false, vm_reboot},
-    {"pause", "Pause a VM", false, vm_pause},
-    {"resume", "Resume a paused VM", false, vm_resume},
+    {"start", "Start a VM (a job: scheduling, then starting on the chosen host)", true, vm_start, NULL, 0},
+    {"stop", "Power a VM off at once (a job)", true, vm_stop, NULL, 0},
+    {"shutdown", "Ask the guest to shut down through ACPI (a job)", true, vm_shutdown, NULL, 0},
+    {"reboot", "Reboot a VM (a job)", true, vm_reboot, NULL, 0},
+    {"pause", "Pause a VM (a job)", true, vm_pause, NULL, 0},
+    {"resume", "Resume a paused VM (a job)", true, vm_resume, NULL, 0},
+    {"balloon", "Set the balloon target of a running VM (a job)", true, vm_balloon, balloon_params,
+     VR_N(balloon_params)},
 };
 
 #define MEM_MAX (4LL << 20)
@@ -163,6 +213,8 @@ static const vr_field vm_fields[] = {
     {"devices", VR_FT_JSON, VR_F_NULL, .schema = "VmDevices",
      .doc = "Devices with their addresses as the host reported them at the first start; null before."},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
+    {"pending_changes", VR_FT_JSON, 0, .schema = "PendingChanges",
+     .doc = "Members changed while the VM ran that apply at its next start (its next-run configuration)."},
     {"boot", VR_FT_JSON, VR_F_SPEC | VR_F_OPT | VR_F_CREATE | VR_F_UPDATE, .schema = "VmBoot"},
     {"disks", VR_FT_JSON, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .schema = "VmDisks"},
     {"nics", VR_FT_JSON, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .schema = "VmNics"},
@@ -178,5 +230,5 @@ const vr_kind vr_kind_vms = {
     .store = &vr_store_vms, .fields = vm_fields, .nfields = VR_N(vm_fields),
     .actions = vm_actions, .nactions = VR_N(vm_actions), .parent = "clusters", .parent_field = "cluster_id",
     .check_create = vm_check_create, .check_update = vm_check_update, .check_delete = vm_check_delete,
-    .after_write = vm_after_write, .present = vm_present,
+    .after_write = vm_after_write, .present = vm_present, .live_update = vm_live_update,
 };

@@ -108,7 +108,10 @@ static json_t *kind_schema(const vr_kind *k, int mode)
     }
     if (mode == 0 && !k->no_href) {
         char pat[128];
-        snprintf(pat, sizeof(pat), "^/api/%s/[^/]+$", k->collection);
+        if (k->children)
+            snprintf(pat, sizeof(pat), "^/api/%s/[^/]+/%s/[^/]+$", k->parent, k->collection);
+        else
+            snprintf(pat, sizeof(pat), "^/api/%s/[^/]+$", k->collection);
         json_object_set_new(props, "href", json_pack("{s:s, s:s}", "type", "string", "pattern", pat));
         json_array_append_new(req, json_string("href"));
     }
@@ -165,6 +168,8 @@ static json_t *id_param(const char *name, const char *desc)
 
 static json_t *list_params(const vr_kind *k)
 {
+    if (!k->store) /* children: the whole list, in their order */
+        return json_array();
     char doc[1024];
     int o = snprintf(doc, sizeof(doc), "Clauses FIELD=VALUE joined by ' and ' (all must match). Fields:");
     for (size_t i = 0; i < k->store->nsearch && o < (int)sizeof(doc); i++)
@@ -186,6 +191,60 @@ static void op_id(char *out, size_t len, const char *verb, const vr_kind *k, con
     snprintf(out, len, "%s%s%s%s", verb, parent ? parent->schema : "", parent ? "" : "", k->schema);
     if (tail)
         snprintf(out + strlen(out), len - strlen(out), "%s", tail);
+}
+
+static json_t *job_response(void)
+{
+    json_t *acc = ok("Accepted: the VM runs, so a job makes the change through its host.", ref("schemas", "JobRef"));
+    json_object_set_new(acc, "headers", json_pack("{s:o}", "Location", ref("headers", "Location")));
+    return acc;
+}
+
+/* Children kept in their parent (a VM's NICs and disks). */
+static void add_child_paths(json_t *paths, const vr_kind *k, const vr_kind *parent)
+{
+    char coll[256], item[300], id[128], name[64], summary[160];
+    snprintf(coll, sizeof(coll), "/api/%s/{id}/%s", parent->collection, k->collection);
+    snprintf(item, sizeof(item), "%s/{child_id}", coll);
+    json_t *params = json_pack("[o]", ref("parameters", "Id"));
+    json_t *c = json_pack("{s:o}", "parameters", json_deep_copy(params));
+    snprintf(name, sizeof(name), "%sList", k->schema);
+    snprintf(id, sizeof(id), "list%s", k->schema);
+    snprintf(summary, sizeof(summary), "List a %s's %ss", parent->title, k->title);
+    json_object_set_new(c, "get", op(k, id, summary, json_pack("{s:o}", "200", ok("All of them.", ref("schemas", name))),
+                                     "401 403 404 500 503"));
+    json_t *created = ok("Stored (the VM is down).", ref("schemas", k->schema));
+    json_object_set_new(created, "headers", json_pack("{s:o}", "Location", ref("headers", "Location")));
+    snprintf(id, sizeof(id), "add%s", k->schema);
+    snprintf(summary, sizeof(summary), "Add a %s (hot plug when the VM runs)", k->title);
+    json_t *post = op(k, id, summary, json_pack("{s:o, s:o}", "201", created, "202", job_response()),
+                      "400 401 403 404 409 413 422 500 503");
+    snprintf(name, sizeof(name), "%sCreate", k->schema);
+    add_body(post, name);
+    json_object_set_new(c, "post", post);
+    json_object_set_new(paths, coll, c);
+    json_t *it = json_object();
+    json_array_append_new(params, id_param("child_id", "The child's name (a NIC's MAC, a disk's target)."));
+    json_object_set(it, "parameters", params);
+    snprintf(id, sizeof(id), "get%s", k->schema);
+    snprintf(summary, sizeof(summary), "Get a %s of a %s", k->title, parent->title);
+    json_object_set_new(it, "get", op(k, id, summary, json_pack("{s:o}", "200", ok("It.", ref("schemas", k->schema))),
+                                      "401 403 404 500 503"));
+    if (k->change_child) {
+        snprintf(id, sizeof(id), "update%s", k->schema);
+        snprintf(summary, sizeof(summary), "Change a %s (live when the VM runs)", k->title);
+        json_t *put = op(k, id, summary, json_pack("{s:o, s:o}", "200", ok("Stored.", ref("schemas", k->schema)), "202",
+                                                   job_response()), "400 401 403 404 409 413 500 503");
+        snprintf(name, sizeof(name), "%sUpdate", k->schema);
+        add_body(put, name);
+        json_object_set_new(it, "put", put);
+    }
+    snprintf(id, sizeof(id), "remove%s", k->schema);
+    snprintf(summary, sizeof(summary), "Remove a %s (hot unplug when the VM runs)", k->title);
+    json_object_set_new(it, "delete", op(k, id, summary, json_pack("{s:o, s:o}", "204", ok("Removed.", NULL), "202",
+                                                                    job_response()), "401 403 404 409 500 503"));
+    json_object_set_new(paths, item, it);
+    json_decref(params);
 }
 
 /* Paths of kind k at prefix (/api or /api/PARENT/{parent_id}). */
@@ -267,8 +326,13 @@ static void add_paths(json_t *paths, const vr_kind *k, const vr_kind *parent)
         } else {
             r = json_pack("{s:o}", "200", ok("The object after the action.", ref("schemas", k->schema)));
         }
-        json_object_set_new(paths, path, json_pack("{s:O, s:o}", "parameters", params,
-                                                   "post", op(k, id, a->summary, r, "400 401 403 404 405 409 422 500 502 503")));
+        json_t *post = op(k, id, a->summary, r, "400 401 403 404 405 409 413 422 500 502 503");
+        if (a->nparams) {
+            vr_kind pk = {.fields = a->params, .nfields = a->nparams, .collection = "", .schema = ""};
+            json_object_set_new(post, "requestBody", json_pack("{s:b, s:o}", "required", 1, "content",
+                                                               content(kind_schema(&pk, 1))));
+        }
+        json_object_set_new(paths, path, json_pack("{s:O, s:o}", "parameters", params, "post", post));
     }
     json_decref(params);
 }
@@ -293,13 +357,15 @@ json_t *vr_openapi_build(void)
         char name[64];
         char tagdoc[128];
         snprintf(tagdoc, sizeof(tagdoc), "The %s collection (/api/%s).", k->title, k->collection);
-        json_array_append_new(tags, json_pack("{s:s, s:s}", "name", k->tag, "description", tagdoc));
-        json_array_append_new(colls, json_string(k->collection));
+        if (!k->children)
+            json_array_append_new(tags, json_pack("{s:s, s:s}", "name", k->tag, "description", tagdoc));
+        if (!k->children)
+            json_array_append_new(colls, json_string(k->collection));
         json_object_set_new(schemas, k->schema, kind_schema(k, 0));
         if (!k->read_only) {
             snprintf(name, sizeof(name), "%sCreate", k->schema);
             json_object_set_new(schemas, name, kind_schema(k, 1));
-            if (!k->no_update) {
+            if (!k->no_update && (!k->children || k->change_child)) {
                 snprintf(name, sizeof(name), "%sUpdate", k->schema);
                 json_object_set_new(schemas, name, kind_schema(k, 2));
             }
@@ -318,9 +384,13 @@ json_t *vr_openapi_build(void)
                                                      k->collection, "type", "array", "items", ref("schemas", k->schema),
                                                      "total", "type", "integer", "minimum", 0,
                                                      "additionalProperties", 0));
-        add_paths(paths, k, NULL);
-        if (k->parent)
-            add_paths(paths, k, vr_kind_find(k->parent));
+        if (k->children) {
+            add_child_paths(paths, k, vr_kind_find(k->parent));
+        } else {
+            add_paths(paths, k, NULL);
+            if (k->parent)
+                add_paths(paths, k, vr_kind_find(k->parent));
+        }
     }
     json_object_set_new(schemas, "ApiRoot", json_pack("{s:s, s:[s,s], s:{s:{s:s, s:[s]}, s:{s:s, s:{s:s, s:O}}}, s:b}",
                                                       "type", "object", "required", "product", "collections",

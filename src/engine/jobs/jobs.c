@@ -1,5 +1,8 @@
 #include "jobs.h"
 
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fault.h"
@@ -40,4 +43,93 @@ bool vr_job_cancel_requested(vr_engine *e, const char *job_id)
     bool yes = row && json_integer_value(json_object_get(row, "cancel_requested")) != 0;
     json_decref(row);
     return yes;
+}
+
+/* Set a job's status and detail and keep its steps: a new detail while
+ * running starts a step (closing the previous one); the final status
+ * closes the last step as finished or failed. Only the job's own thread
+ * writes its row, so read-modify-write is safe. */
+void vr_job_update(vr_engine *e, const char *job_id, const char *status, const char *detail)
+{
+    vr_error err = {0};
+    long long now = vr_now();
+    json_t *row = vr_db_query_one(e->db, "SELECT steps_json FROM jobs WHERE id = ?",
+                                  DB_ARGS(DB_TEXT(job_id)), &err);
+    json_t *steps = json_incref(json_object_get(row, "steps"));
+    json_decref(row);
+    if (!json_is_array(steps)) {
+        json_decref(steps);
+        if (err.code) { /* the history cannot be read: keep it, update the rest */
+            vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
+                       DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_INT(now), DB_TEXT(job_id)), NULL);
+            return;
+        }
+        steps = json_array();
+    }
+    bool final = strcmp(status, "running") && strcmp(status, "pending");
+    bool failed = !strcmp(status, "failed") || !strcmp(status, "cancelled");
+    json_t *last = json_array_get(steps, json_array_size(steps) - 1);
+    const char *last_desc = json_string_value(json_object_get(last, "description")) ?: "";
+    bool last_open = last && !strcmp(json_string_value(json_object_get(last, "status")) ?: "", "running");
+    if (last_open && (final || (*detail && strcmp(last_desc, detail)))) {
+        /* A step still open when its job is resumed was cut short by an engine stop. */
+        json_object_set_new(last, "status", json_string(final && failed ? "failed"
+                                                        : !strcmp(status, "pending") ? "interrupted"
+                                                                                     : "finished"));
+        json_object_set_new(last, "ended_at", json_integer(now));
+    }
+    if (!final && *detail && (!last || strcmp(last_desc, detail)))
+        json_array_append_new(steps, json_pack("{s:s, s:s, s:I, s:n}", "description", detail, "status",
+                                               "running", "started_at", (json_int_t)now, "ended_at"));
+    char *text = json_dumps(steps, JSON_COMPACT);
+    int progress = !strcmp(status, "finished") ? 100 : -1; /* else as the job last said */
+    vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, steps_json = ?, updated_at = ?,"
+               " progress = CASE WHEN ? < 0 THEN progress ELSE ? END WHERE id = ?",
+               DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_TEXT(text ? text : "[]"), DB_INT(now),
+                       DB_INT(progress), DB_INT(progress), DB_TEXT(job_id)), NULL);
+    free(text);
+    json_decref(steps);
+}
+
+
+struct job_arg {
+    vr_engine *e;
+    char job_id[37], object_id[37], user[128];
+    vr_job_fn fn;
+};
+
+static void *job_thread(void *p)
+{
+    struct job_arg *a = p;
+    vr_engine *e = a->e;
+    a->fn(e, a->job_id, a->object_id, a->user);
+    free(a);
+    vr_engine_thread_leave(e); /* shutdown waits for this before closing the database */
+    return NULL;
+}
+
+void vr_job_spawn(vr_engine *e, const char *job_id, const char *object_id, const char *user, vr_job_fn fn)
+{
+    struct job_arg *a = calloc(1, sizeof(*a));
+    if (!a)
+        return;
+    a->e = e;
+    a->fn = fn;
+    snprintf(a->job_id, sizeof(a->job_id), "%s", job_id);
+    snprintf(a->object_id, sizeof(a->object_id), "%s", object_id);
+    snprintf(a->user, sizeof(a->user), "%s", user);
+    pthread_t t;
+    vr_engine_thread_enter(e);
+    if (pthread_create(&t, NULL, job_thread, a) == 0) {
+        pthread_detach(t);
+    } else {
+        vr_engine_thread_leave(e);
+        free(a); /* stays pending: the next engine start picks it up */
+    }
+}
+
+void vr_job_progress(vr_engine *e, const char *job_id, int percent)
+{
+    vr_db_exec(e->db, "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?",
+               DB_ARGS(DB_INT(percent), DB_INT(vr_now()), DB_TEXT(job_id)), NULL);
 }

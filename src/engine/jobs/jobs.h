@@ -27,3 +27,17 @@ int vr_job_cancel(vr_engine *e, const char *job_id, const char *user, vr_error *
 /* Whether a cancel was asked for job_id (a job's own thread asks this at
  * its cancel points). */
 bool vr_job_cancel_requested(vr_engine *e, const char *job_id);
+
+/* Set a job's status and detail and keep its steps: a new detail while
+ * running starts a step; a final status closes the last one. Only the
+ * job's own thread writes its row. */
+void vr_job_update(vr_engine *e, const char *job_id, const char *status, const char *detail);
+
+/* Run fn(e, job_id, object_id, user) on a thread of its own, counted for
+ * an orderly shutdown. A job that cannot get a thread stays pending: the
+ * next engine start resumes it. */
+typedef void (*vr_job_fn)(vr_engine *e, const char *job_id, const char *object_id, const char *user);
+void vr_job_spawn(vr_engine *e, const char *job_id, const char *object_id, const char *user, vr_job_fn fn);
+
+/* Say how far a running job is (0-100). */
+void vr_job_progress(vr_engine *e, const char *job_id, int percent);

@@ -6,56 +6,10 @@
 
 #include "agentcall.h"
 #include "jobs.h"
+#include "vmaction.h"
+#include "vmlive.h"
 #include "log.h"
 #include "scheduler.h"
-
-/* Set a job's status and detail and keep its steps: a new detail while
- * running starts a step (closing the previous one); the final status
- * closes the last step as finished or failed. Only the job's own thread
- * writes its row, so read-modify-write is safe. */
-static void job_update(vr_engine *e, const char *job_id, const char *status, const char *detail)
-{
-    vr_error err = {0};
-    long long now = vr_now();
-    json_t *row = vr_db_query_one(e->db, "SELECT steps_json FROM jobs WHERE id = ?",
-                                  DB_ARGS(DB_TEXT(job_id)), &err);
-    json_t *steps = json_incref(json_object_get(row, "steps"));
-    json_decref(row);
-    if (!json_is_array(steps)) {
-        json_decref(steps);
-        if (err.code) { /* the history cannot be read: keep it, update the rest */
-            vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
-                       DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_INT(now), DB_TEXT(job_id)), NULL);
-            return;
-        }
-        steps = json_array();
-    }
-    bool final = strcmp(status, "running") && strcmp(status, "pending");
-    bool failed = !strcmp(status, "failed") || !strcmp(status, "cancelled");
-    json_t *last = json_array_get(steps, json_array_size(steps) - 1);
-    const char *last_desc = json_string_value(json_object_get(last, "description")) ?: "";
-    bool last_open = last && !strcmp(json_string_value(json_object_get(last, "status")) ?: "", "running");
-    if (last_open && (final || (*detail && strcmp(last_desc, detail)))) {
-        /* A step still open when its job is resumed was cut short by an engine stop. */
-        json_object_set_new(last, "status", json_string(final && failed ? "failed"
-                                                        : !strcmp(status, "pending") ? "interrupted"
-                                                                                     : "finished"));
-        json_object_set_new(last, "ended_at", json_integer(now));
-    }
-    if (!final && *detail && (!last || strcmp(last_desc, detail)))
-        json_array_append_new(steps, json_pack("{s:s, s:s, s:I, s:n}", "description", detail, "status",
-                                               "running", "started_at", (json_int_t)now, "ended_at"));
-    char *text = json_dumps(steps, JSON_COMPACT);
-    /* Progress by phase: scheduling is quick, the host's start is most. */
-    int progress = !strcmp(status, "finished") ? 100 : !strcmp(detail, "starting on host") ? 30
-                 : !strcmp(detail, "scheduling") ? 5 : -1;
-    vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, steps_json = ?, updated_at = ?,"
-               " progress = CASE WHEN ? < 0 THEN progress ELSE ? END WHERE id = ?",
-               DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_TEXT(text ? text : "[]"), DB_INT(now),
-                       DB_INT(progress), DB_INT(progress), DB_TEXT(job_id)), NULL);
-    free(text);
-    json_decref(steps);
-}
 
 /* Copy a stored address onto the spec device that matches it. */
 static void apply_addresses(json_t *list, json_t *devices, const char *kind, const char *key)
@@ -140,7 +94,7 @@ static void mark_unknown(vr_engine *e, const char *job_id, const char *vm_id, co
     vr_event(e, "warning", user, "vm", vm_id,
              "start of VM '%s' on host '%s' has an unknown outcome (%s); the VM is unknown until "
              "the host answers", name, hname, why);
-    job_update(e, job_id, "failed", why);
+    vr_job_update(e, job_id, "failed", why);
 }
 
 /* A cancel honoured before VM.create went out: nothing ran anywhere, so
@@ -151,7 +105,7 @@ static bool cancelled(vr_engine *e, const char *job_id, const char *vm_id, const
         return false;
     vr_db_exec(e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ? AND status = 'waitforlaunch'",
                DB_ARGS(DB_TEXT(vm_id)), NULL);
-    job_update(e, job_id, "cancelled", "cancelled before the VM was sent to a host");
+    vr_job_update(e, job_id, "cancelled", "cancelled before the VM was sent to a host");
     vr_event(e, "normal", user, "vm", vm_id, "start of VM %s cancelled", vm_id);
     return true;
 }
@@ -160,11 +114,12 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
 {
     if (cancelled(e, job_id, vm_id, user))
         return;
-    job_update(e, job_id, "running", "scheduling");
+    vr_job_update(e, job_id, "running", "scheduling");
+    vr_job_progress(e, job_id, 5);
     vr_error err = {0};
     json_t *vm = vr_db_query_one(e->db, VM_SELECT, DB_ARGS(DB_TEXT(vm_id)), &err);
     if (!vm || strcmp(json_string_value(json_object_get(vm, "status")), "waitforlaunch")) {
-        job_update(e, job_id, "failed", vm ? "the VM is no longer waiting for launch" : "the VM is gone");
+        vr_job_update(e, job_id, "failed", vm ? "the VM is no longer waiting for launch" : "the VM is gone");
         json_decref(vm);
         return;
     }
@@ -185,7 +140,7 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
                    DB_ARGS(DB_TEXT(json_string_value(json_object_get(host, "id"))), DB_TEXT(vm_id)), NULL);
         vr_event(e, "normal", user, "vm", vm_id, "VM '%s' was already running on host '%s'; adopted",
                  name, json_string_value(json_object_get(host, "name")));
-        job_update(e, job_id, "finished", "already running");
+        vr_job_update(e, job_id, "finished", "already running");
         goto out;
     }
     /* One placement at a time, so two starts cannot both take the last
@@ -195,7 +150,7 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
         pthread_mutex_unlock(&e->sched_lock);
         vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
         vr_event(e, "error", user, "vm", vm_id, "cannot start VM '%s': %s", name, err.message);
-        job_update(e, job_id, "failed", err.message);
+        vr_job_update(e, job_id, "failed", err.message);
         goto out;
     }
     if (cancelled(e, job_id, vm_id, user)) {
@@ -215,7 +170,8 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
     pthread_mutex_unlock(&e->sched_lock);
     vr_event(e, "normal", user, "vm", vm_id, "scheduler placed VM '%s' on host '%s': %s", name, hname,
              reason);
-    job_update(e, job_id, "running", "starting on host");
+    vr_job_update(e, job_id, "running", "starting on host");
+    vr_job_progress(e, job_id, 30);
     if (vr_agent_call_host(e, host, "VM.create", vr_vm_agent_spec(e, vm), &result, &err) < 0 &&
         err.code == VR_ERR_IO) {
         /* The request may have reached the agent before the connection
@@ -228,55 +184,32 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
                    DB_ARGS(DB_TEXT(vm_id)), NULL);
         vr_event(e, "error", user, "vm", vm_id, "VM '%s' failed to start on host '%s': %s", name,
                  hname, err.message);
-        job_update(e, job_id, "failed", err.message);
+        vr_job_update(e, job_id, "failed", err.message);
         goto out;
     }
     /* The first start fixes the device addresses for every later one. */
     char *devs = json_dumps(json_object_get(result, "devices"), JSON_COMPACT);
-    vr_db_exec(e->db, "UPDATE vms SET status = 'poweringup',"
+    /* The spec just sent is what runs: nothing is pending any more. */
+    vr_db_exec(e->db, "UPDATE vms SET status = 'poweringup', pending_json = NULL,"
                " devices_json = coalesce(devices_json, ?) WHERE id = ?",
                DB_ARGS(devs ? DB_TEXT(devs) : DB_NULL, DB_TEXT(vm_id)), NULL);
     free(devs);
     vr_event(e, "normal", user, "vm", vm_id, "VM '%s' started on host '%s'", name, hname);
-    job_update(e, job_id, "finished", "");
+    vr_job_update(e, job_id, "finished", "");
 out:
     json_decref(result);
     json_decref(host);
     json_decref(vm);
 }
 
-struct job_arg {
-    vr_engine *e;
-    char job_id[37], vm_id[37], user[128];
-};
-
-static void *job_thread(void *p)
+static void start_thread(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
 {
-    struct job_arg *a = p;
-    vr_engine *e = a->e;
-    run_start(a->e, a->job_id, a->vm_id, a->user);
-    free(a);
-    vr_engine_thread_leave(e); /* shutdown waits for this before closing the database */
-    return NULL;
+    run_start(e, job_id, vm_id, user);
 }
 
 static void spawn(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
 {
-    struct job_arg *a = calloc(1, sizeof(*a));
-    if (!a)
-        return;
-    a->e = e;
-    snprintf(a->job_id, sizeof(a->job_id), "%s", job_id);
-    snprintf(a->vm_id, sizeof(a->vm_id), "%s", vm_id);
-    snprintf(a->user, sizeof(a->user), "%s", user);
-    pthread_t t;
-    vr_engine_thread_enter(e);
-    if (pthread_create(&t, NULL, job_thread, a) == 0) {
-        pthread_detach(t);
-    } else {
-        vr_engine_thread_leave(e);
-        free(a); /* stays pending: the next engine start picks it up */
-    }
+    vr_job_spawn(e, job_id, vm_id, user, start_thread);
 }
 
 int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char job_id[37],
@@ -325,6 +258,8 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
 
 void vr_jobs_resume(vr_engine *e)
 {
+    vr_vm_actions_resume(e);
+    vr_vm_live_resume(e);
     json_t *rows;
     if (vr_db_query(e->db, "SELECT id, object_id, user_name FROM jobs WHERE action = 'start'"
                     " AND status IN ('pending', 'running')", DB_NOARGS, &rows, NULL) < 0)
@@ -334,7 +269,7 @@ void vr_jobs_resume(vr_engine *e)
     json_array_foreach(rows, i, r) {
         VR_INFO("resuming job %s (start of VM %s)", json_string_value(json_object_get(r, "id")),
                 json_string_value(json_object_get(r, "object_id")));
-        job_update(e, json_string_value(json_object_get(r, "id")), "pending", "resumed after an engine restart");
+        vr_job_update(e, json_string_value(json_object_get(r, "id")), "pending", "resumed after an engine restart");
         spawn(e, json_string_value(json_object_get(r, "id")),
               json_string_value(json_object_get(r, "object_id")),
               json_string_value(json_object_get(r, "user_name")));

@@ -84,6 +84,9 @@ static const char *const migrations[] = {
     "ALTER TABLE jobs ADD COLUMN progress BIGINT NOT NULL DEFAULT 0,"
     " ADD COLUMN cancel_requested BIGINT NOT NULL DEFAULT 0;"
     "CREATE INDEX jobs_object ON jobs(object_id, status);",
+    /* 6: job parameters, VM changes pending until the next start (see db_sqlite.c) */
+    "ALTER TABLE jobs ADD COLUMN params_json " T ";"
+    "ALTER TABLE vms ADD COLUMN pending_json " T ";",
 };
 
 /* Length of msg without the trailing newline libpq puts on messages. */

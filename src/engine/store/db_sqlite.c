@@ -67,6 +67,10 @@ static const char *const migrations[] = {
     "ALTER TABLE jobs ADD COLUMN progress INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX jobs_object ON jobs(object_id, status);",
+    /* 6: jobs carry their parameters (a device to plug...); VMs list the
+     * changes made while running that apply at their next start */
+    "ALTER TABLE jobs ADD COLUMN params_json TEXT;"
+    "ALTER TABLE vms ADD COLUMN pending_json TEXT;",
 };
 
 static int sql_error(vr_db *db, vr_error *err, const char *what)

@@ -93,17 +93,20 @@ static int vm_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
         rc = vr_db_exec(e->db, "DELETE FROM macs WHERE mac = ?",
                         DB_ARGS(DB_TEXT(str(json_array_get(old_nics, k), "mac"))), err);
     char *text = json_dumps(spec, JSON_COMPACT);
+    json_t *pending = json_object_get(b, "pending_changes");
+    char *ptext = json_array_size(pending) ? json_dumps(pending, JSON_COMPACT) : NULL;
     if (rc >= 0) {
         rc = vr_db_exec(e->db, "UPDATE vms SET name = ?, description = ?, memory_mib = ?, vcpus = ?,"
-                        " spec_json = ? WHERE id = ? AND status = ?",
+                        " spec_json = ?, pending_json = ? WHERE id = ? AND (status = 'down') = (? = 'down')",
                         DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                 DB_INT(num(b, "memory_mib")), DB_INT(num(b, "vcpus")), DB_TEXT(text),
-                                DB_TEXT(id), DB_TEXT(str(row, "status"))), err);
+                                ptext ? DB_TEXT(ptext) : DB_NULL, DB_TEXT(id), DB_TEXT(str(row, "status"))), err);
         if (rc == 0)
             rc = vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' changed meanwhile; read it again",
                               str(row, "name"));
     }
     free(text);
+    free(ptext);
     return finish(e, rc, err);
 }
 
@@ -120,7 +123,8 @@ const vr_store vr_store_vms = {
     .select = "SELECT v.id AS id, v.name AS name, v.description AS description, v.cluster_id AS cluster_id,"
               " v.host_id AS host_id, (SELECT name FROM hosts WHERE id = v.host_id) AS host,"
               " v.status AS status, v.memory_mib AS memory_mib, v.vcpus AS vcpus, v.spec_json AS spec_json,"
-              " v.devices_json AS devices_json, v.created_at AS created_at FROM vms v",
+              " v.devices_json AS devices_json, v.created_at AS created_at,"
+              " v.pending_json AS pending_changes_json FROM vms v",
     .id_expr = "v.id", .order = "name, id", .table = "vms",
     .search = vm_search, .nsearch = sizeof(vm_search) / sizeof(vm_search[0]),
     .insert = vm_insert, .update = vm_update, .remove = vm_remove,

@@ -1,0 +1,160 @@
+/* VM power actions (stop, shutdown, reboot, pause, resume) as jobs: the
+ * API answers 202 at once and a job thread talks to the VM's host, so no
+ * API thread ever waits on an agent. Each action is one row of the table
+ * below: the agent verb, the status the VM takes when the host accepted
+ * it, and the rule after an engine restart. */
+#include "vmaction.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "agentcall.h"
+#include "jobs.h"
+#include "log.h"
+
+typedef struct vm_action {
+    const char *action, *verb, *title;
+    const char *new_status; /* after the host accepted it (NULL: unchanged) */
+    bool rerun;             /* resumed after a restart by running it again (idempotent) */
+} vm_action;
+
+static const vm_action actions[] = {
+    {"stop", "VM.destroy", "Stop", "down", true},
+    {"shutdown", "VM.shutdown", "Shut down", "poweringdown", false},
+    {"reboot", "VM.reboot", "Reboot", NULL, false},
+    {"pause", "VM.pause", "Pause", "paused", false},
+    {"resume", "VM.cont", "Resume", "up", false},
+};
+
+static const vm_action *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (!strcmp(actions[i].action, name))
+            return &actions[i];
+    return NULL;
+}
+
+static void run_action(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
+{
+    json_t *job = vr_db_query_one(e->db, "SELECT action FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
+    const vm_action *a = find(json_string_value(json_object_get(job, "action")) ?: "");
+    json_decref(job);
+    if (!a)
+        return;
+    if (vr_job_cancel_requested(e, job_id)) {
+        vr_job_update(e, job_id, "cancelled", "cancelled before it was sent to the host");
+        return;
+    }
+    vr_error err = {0};
+    json_t *vm = vr_db_query_one(e->db, "SELECT v.name AS name, v.host_id AS host_id, h.name AS host,"
+                                 " h.address AS address, h.port AS port FROM vms v"
+                                 " LEFT JOIN hosts h ON h.id = v.host_id WHERE v.id = ?",
+                                 DB_ARGS(DB_TEXT(vm_id)), &err);
+    const char *name = json_string_value(json_object_get(vm, "name")) ?: vm_id;
+    const char *host = json_string_value(json_object_get(vm, "host"));
+    if (!vm || !host) {
+        vr_job_update(e, job_id, "failed", vm ? "the VM no longer runs on a host" : err.code ? err.message
+                                                                                        : "the VM is gone");
+        json_decref(vm);
+        return;
+    }
+    char step[160];
+    snprintf(step, sizeof(step), "asking host '%s'", host);
+    vr_job_update(e, job_id, "running", step);
+    vr_job_progress(e, job_id, 10);
+    json_t *res = NULL;
+    int rc = vr_agent_call_host(e, vm, a->verb, json_pack("{s:s}", "uuid", vm_id), &res, &err);
+    json_decref(res);
+    if (rc < 0 && !(err.code == VR_ERR_NO_VM && !strcmp(a->action, "stop"))) {
+        vr_event(e, "error", user, "vm", vm_id, "%s of VM '%s' failed on host '%s': %s", a->action, name, host,
+                 err.message);
+        vr_job_update(e, job_id, "failed", err.message);
+        json_decref(vm);
+        return;
+    }
+    /* Only while the VM is still where the job found it: a monitor that
+     * saw it go meanwhile has the newer truth. */
+    if (a->new_status)
+        vr_db_exec(e->db, !strcmp(a->new_status, "down")
+                              ? "UPDATE vms SET status = ?, host_id = NULL WHERE id = ? AND host_id = ?"
+                              : "UPDATE vms SET status = ? WHERE id = ? AND host_id = ? AND status != 'down'",
+                   DB_ARGS(DB_TEXT(a->new_status), DB_TEXT(vm_id),
+                           DB_TEXT(json_string_value(json_object_get(vm, "host_id")))), NULL);
+    vr_event(e, "normal", user, "vm", vm_id, "VM '%s': %s requested on host '%s'", name, a->action, host);
+    vr_job_update(e, job_id, "finished", "");
+    json_decref(vm);
+}
+
+int vr_vm_action_submit(vr_engine *e, json_t *vm, const char *action, const char *user, char job_id[37],
+                        vr_error *err)
+{
+    const vm_action *a = find(action);
+    if (!a)
+        return vr_error_set(err, VR_ERR_NOT_FOUND, "no VM action '%s'", action);
+    const char *id = json_string_value(json_object_get(vm, "id"));
+    const char *name = json_string_value(json_object_get(vm, "name"));
+    const char *status = json_string_value(json_object_get(vm, "status"));
+    if (!json_string_value(json_object_get(vm, "host_id")) || !strcmp(status, "down") ||
+        !strcmp(status, "waitforlaunch"))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s; it is not running on a host", name, status);
+    if (!strcmp(status, "notresponding") && strcmp(action, "stop")) /* would wait on the hung QEMU */
+        return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is not responding; only stop is possible", name);
+    char desc[160];
+    snprintf(desc, sizeof(desc), "%s VM '%s'", a->title, name);
+    vr_uuid_new(job_id);
+    /* One power action at a time per VM: the second gets 409 with the first's id. */
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    json_t *busy = vr_db_query_one(e->db, "SELECT id, action FROM jobs WHERE object_id = ? AND status IN"
+                                   " ('pending', 'running') AND action IN ('stop', 'shutdown', 'reboot', 'pause', 'resume')",
+                                   DB_ARGS(DB_TEXT(id)), err);
+    if (busy || err->code) {
+        if (busy)
+            vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is busy with job %s (%s); wait for it or cancel it",
+                         name, json_string_value(json_object_get(busy, "id")),
+                         json_string_value(json_object_get(busy, "action")));
+        json_decref(busy);
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    if (vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name, description,"
+                   " created_at, updated_at) VALUES (?, ?, 'vm', ?, 'pending', ?, ?, ?, ?)",
+                   DB_ARGS(DB_TEXT(job_id), DB_TEXT(action), DB_TEXT(id), DB_TEXT(user), DB_TEXT(desc),
+                           DB_INT(vr_now()), DB_INT(vr_now())), err) < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    if (vr_db_commit(e->db, err) < 0)
+        return -1;
+    vr_job_spawn(e, job_id, id, user, run_action);
+    return 0;
+}
+
+void vr_vm_actions_resume(vr_engine *e)
+{
+    json_t *rows;
+    if (vr_db_query(e->db, "SELECT id, action, object_id, user_name, status FROM jobs WHERE object_type = 'vm'"
+                    " AND action IN ('stop', 'shutdown', 'reboot', 'pause', 'resume') AND status IN ('pending', 'running')",
+                    DB_NOARGS, &rows, NULL) < 0)
+        return;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        const char *id = json_string_value(json_object_get(r, "id"));
+        const vm_action *a = find(json_string_value(json_object_get(r, "action")) ?: "");
+        bool sent = !strcmp(json_string_value(json_object_get(r, "status")) ?: "", "running");
+        /* Never sent: run it. Sent, outcome unknown: a stop is safe to
+         * send again; the others are left to the host's monitor, which
+         * reports the VM's real state. */
+        if (a && (!sent || a->rerun)) {
+            VR_INFO("resuming job %s (%s of VM %s)", id, a->action, json_string_value(json_object_get(r, "object_id")));
+            vr_job_update(e, id, "pending", "resumed after an engine restart");
+            vr_job_spawn(e, id, json_string_value(json_object_get(r, "object_id")),
+                         json_string_value(json_object_get(r, "user_name")), run_action);
+        } else {
+            vr_job_update(e, id, "failed", "interrupted by an engine restart after it was sent; the host's monitor"
+                          " reports the VM's state");
+        }
+    }
+    json_decref(rows);
+}

@@ -1,0 +1,13 @@
+/* VM power actions as jobs (stop, shutdown, reboot, pause, resume). */
+#pragma once
+
+#include "engine.h"
+
+/* Accept `action` on the VM row vm by user: checks the VM's state, records
+ * a pending job (one power action per VM at a time) and starts it.
+ * VR_ERR_BAD_STATE when the VM cannot take it now. */
+int vr_vm_action_submit(vr_engine *e, json_t *vm, const char *action, const char *user, char job_id[37],
+                        vr_error *err);
+
+/* After an engine restart: each unfinished power job by its action's rule. */
+void vr_vm_actions_resume(vr_engine *e);

@@ -1,0 +1,278 @@
+/* Live changes of a running VM as jobs: hot plug and unplug of NICs and
+ * disks, disk I/O limits, vCPU hot add, the balloon target. Each is a row
+ * of the table below: the agent verb, then what the engine stores once the
+ * host did it (the VM's spec and device list, in one transaction), or
+ * undoes when it failed. The API answers 202; no API thread waits on the
+ * agent. */
+#include "vmlive.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "agentcall.h"
+#include "jobs.h"
+#include "log.h"
+
+typedef struct live_action {
+    const char *action, *verb, *title;
+    /* After the host did it: update spec/devices (in a transaction). */
+    int (*commit)(json_t *spec, json_t *devices, json_t *params, json_t *result);
+    /* After it failed: give back what was reserved. */
+    void (*undo)(vr_engine *e, const char *vm_id, json_t *params);
+} live_action;
+
+static json_t *find_by(json_t *list, const char *key, const char *value, size_t *index)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(list, i, x) {
+        const char *v = json_string_value(json_object_get(x, key));
+        if (v && value && !strcasecmp(v, value)) {
+            if (index)
+                *index = i;
+            return x;
+        }
+    }
+    return NULL;
+}
+
+static int add_nic(json_t *spec, json_t *devices, json_t *params, json_t *result)
+{
+    json_array_append(json_object_get(spec, "nics"), json_object_get(params, "nic"));
+    if (json_is_object(result))
+        json_array_append(devices, result);
+    return 0;
+}
+
+static void free_mac(vr_engine *e, const char *vm_id, json_t *params)
+{
+    const char *mac = json_string_value(json_object_get(json_object_get(params, "nic"), "mac"));
+    vr_db_exec(e->db, "DELETE FROM macs WHERE mac = ? AND vm_id = ?", DB_ARGS(DB_TEXT(mac ?: ""), DB_TEXT(vm_id)),
+               NULL);
+}
+
+static void drop_device(json_t *devices, const char *key, const char *value)
+{
+    size_t i;
+    if (find_by(devices, key, value, &i))
+        json_array_remove(devices, i);
+}
+
+static int remove_nic(json_t *spec, json_t *devices, json_t *params, json_t *result)
+{
+    const char *mac = json_string_value(json_object_get(params, "mac"));
+    size_t i;
+    if (find_by(json_object_get(spec, "nics"), "mac", mac, &i))
+        json_array_remove(json_object_get(spec, "nics"), i);
+    drop_device(devices, "mac", mac);
+    return 0;
+}
+
+static int add_disk(json_t *spec, json_t *devices, json_t *params, json_t *result)
+{
+    json_t *disk = json_deep_copy(json_object_get(params, "disk"));
+    const char *target = json_string_value(json_object_get(result, "target"));
+    if (target) /* the agent chose it among the VM's targets */
+        json_object_set_new(disk, "target", json_string(target));
+    json_array_append_new(json_object_get(spec, "disks"), disk);
+    if (json_is_object(result))
+        json_array_append(devices, result);
+    return 0;
+}
+
+static int remove_disk(json_t *spec, json_t *devices, json_t *params, json_t *result)
+{
+    const char *target = json_string_value(json_object_get(params, "target"));
+    size_t i;
+    if (find_by(json_object_get(spec, "disks"), "target", target, &i))
+        json_array_remove(json_object_get(spec, "disks"), i);
+    drop_device(devices, "target", target);
+    return 0;
+}
+
+static int set_iotune(json_t *spec, json_t *devices, json_t *params, json_t *result)
+{
+    json_t *disk = find_by(json_object_get(spec, "disks"), "target",
+                           json_string_value(json_object_get(params, "target")), NULL);
+    if (disk)
+        json_object_set(disk, "iotune", json_object_get(params, "iotune"));
+    return 0;
+}
+
+/* A vCPU count stored but not reached stays pending for the next start. */
+static void vcpus_pending(vr_engine *e, const char *vm_id, json_t *params)
+{
+    vr_db_exec(e->db, "UPDATE vms SET pending_json = ? WHERE id = ?", DB_ARGS(DB_TEXT("[\"vcpus\"]"),
+               DB_TEXT(vm_id)), NULL);
+}
+
+static const live_action actions[] = {
+    {"hotplug_nic", "VM.hotplugNic", "Hot plug a NIC into", add_nic, free_mac},
+    {"hotunplug_nic", "VM.hotunplugNic", "Hot unplug a NIC from", remove_nic, NULL},
+    {"hotplug_disk", "VM.hotplugDisk", "Hot plug a disk into", add_disk, NULL},
+    {"hotunplug_disk", "VM.hotunplugDisk", "Hot unplug a disk from", remove_disk, NULL},
+    {"set_iotune", "VM.setIoTune", "Set disk I/O limits of", set_iotune, NULL},
+    {"set_vcpus", "VM.setVcpus", "Hot add vCPUs to", NULL, vcpus_pending},
+    {"set_balloon", "VM.setBalloonTarget", "Set the balloon target of", NULL, NULL},
+};
+
+static const live_action *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (!strcmp(actions[i].action, name))
+            return &actions[i];
+    return NULL;
+}
+
+/* Store what the host did, against the VM's current spec and devices. */
+static int commit(vr_engine *e, const live_action *a, const char *vm_id, json_t *params, json_t *result,
+                  vr_error *err)
+{
+    if (!a->commit)
+        return 0;
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    json_t *row = vr_db_query_one(e->db, "SELECT spec_json, devices_json FROM vms WHERE id = ?",
+                                  DB_ARGS(DB_TEXT(vm_id)), err);
+    int rc = -1;
+    if (row) {
+        json_t *spec = json_object_get(row, "spec"), *devices = json_object_get(row, "devices");
+        if (!json_is_array(devices)) {
+            devices = json_array();
+            json_object_set_new(row, "devices", devices);
+        }
+        if (!json_is_array(json_object_get(spec, "nics")))
+            json_object_set_new(spec, "nics", json_array());
+        if (!json_is_array(json_object_get(spec, "disks")))
+            json_object_set_new(spec, "disks", json_array());
+        a->commit(spec, devices, params, result);
+        char *s = json_dumps(spec, JSON_COMPACT), *d = json_dumps(devices, JSON_COMPACT);
+        rc = vr_db_exec(e->db, "UPDATE vms SET spec_json = ?, devices_json = ? WHERE id = ?",
+                        DB_ARGS(DB_TEXT(s), DB_TEXT(d), DB_TEXT(vm_id)), err) < 0 ? -1 : 0;
+        free(s);
+        free(d);
+        json_decref(row);
+    } else if (!err->code) {
+        vr_error_set(err, VR_ERR_NOT_FOUND, "the VM was removed meanwhile");
+    }
+    if (rc < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    return vr_db_commit(e->db, err);
+}
+
+static void run_live(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
+{
+    json_t *job = vr_db_query_one(e->db, "SELECT action, params_json FROM jobs WHERE id = ?",
+                                  DB_ARGS(DB_TEXT(job_id)), NULL);
+    const live_action *a = find(json_string_value(json_object_get(job, "action")) ?: "");
+    json_t *params = json_object_get(job, "params");
+    if (!a || !json_is_object(params)) {
+        vr_job_update(e, job_id, "failed", "the job's parameters cannot be read");
+        json_decref(job);
+        return;
+    }
+    vr_error err = {0};
+    if (vr_job_cancel_requested(e, job_id)) {
+        if (a->undo)
+            a->undo(e, vm_id, params);
+        vr_job_update(e, job_id, "cancelled", "cancelled before it was sent to the host");
+        json_decref(job);
+        return;
+    }
+    json_t *vm = vr_db_query_one(e->db, "SELECT v.name AS name, v.status AS status, h.name AS host,"
+                                 " h.address AS address, h.port AS port FROM vms v"
+                                 " LEFT JOIN hosts h ON h.id = v.host_id WHERE v.id = ?",
+                                 DB_ARGS(DB_TEXT(vm_id)), &err);
+    const char *name = json_string_value(json_object_get(vm, "name")) ?: vm_id;
+    const char *host = json_string_value(json_object_get(vm, "host"));
+    json_t *res = NULL;
+    if (!host) {
+        vr_error_set(&err, VR_ERR_BAD_STATE, "VM '%s' no longer runs on a host", name);
+    } else {
+        char step[160];
+        snprintf(step, sizeof(step), "asking host '%s'", host);
+        vr_job_update(e, job_id, "running", step);
+        vr_job_progress(e, job_id, 10);
+        json_t *p = json_deep_copy(params);
+        json_object_set_new(p, "uuid", json_string(vm_id));
+        if (vr_agent_call_host(e, vm, a->verb, p, &res, &err) == 0) {
+            vr_job_update(e, job_id, "running", "recording the change");
+            vr_job_progress(e, job_id, 80);
+            commit(e, a, vm_id, params, res, &err);
+        }
+    }
+    if (err.code) {
+        if (a->undo)
+            a->undo(e, vm_id, params);
+        vr_event(e, "error", user, "vm", vm_id, "%s VM '%s' failed: %s", a->title, name, err.message);
+        vr_job_update(e, job_id, "failed", err.message);
+    } else {
+        vr_event(e, "normal", user, "vm", vm_id, "%s VM '%s' done on host '%s'", a->title, name, host);
+        vr_job_update(e, job_id, "finished", "");
+    }
+    json_decref(res);
+    json_decref(vm);
+    json_decref(job);
+}
+
+int vr_vm_live_submit(vr_engine *e, json_t *vm, const char *action, json_t *params, const char *user,
+                      char job_id[37], vr_error *err)
+{
+    const live_action *a = find(action);
+    const char *id = json_string_value(json_object_get(vm, "id"));
+    const char *name = json_string_value(json_object_get(vm, "name"));
+    char *ptext = json_dumps(params, JSON_COMPACT);
+    json_decref(params);
+    if (!a || !ptext) {
+        free(ptext);
+        return vr_error_set(err, VR_ERR_INTERNAL, "no live change '%s'", action);
+    }
+    char desc[200];
+    snprintf(desc, sizeof(desc), "%s VM '%s'", a->title, name);
+    vr_uuid_new(job_id);
+    int rc = vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name, description,"
+                        " params_json, created_at, updated_at) VALUES (?, ?, 'vm', ?, 'pending', ?, ?, ?, ?, ?)",
+                        DB_ARGS(DB_TEXT(job_id), DB_TEXT(action), DB_TEXT(id), DB_TEXT(user), DB_TEXT(desc),
+                                DB_TEXT(ptext), DB_INT(vr_now()), DB_INT(vr_now())), err);
+    free(ptext);
+    if (rc < 0)
+        return -1;
+    vr_job_spawn(e, job_id, id, user, run_live);
+    return 0;
+}
+
+bool vr_vm_is_live_action(const char *action)
+{
+    return find(action) != NULL;
+}
+
+void vr_vm_live_resume(vr_engine *e)
+{
+    json_t *rows;
+    if (vr_db_query(e->db, "SELECT id, action, object_id, user_name, status, params_json FROM jobs"
+                    " WHERE object_type = 'vm' AND status IN ('pending', 'running')", DB_NOARGS, &rows, NULL) < 0)
+        return;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        const live_action *a = find(json_string_value(json_object_get(r, "action")) ?: "");
+        const char *id = json_string_value(json_object_get(r, "id"));
+        if (!a)
+            continue;
+        if (!strcmp(json_string_value(json_object_get(r, "status")) ?: "", "pending")) {
+            VR_INFO("resuming job %s (%s)", id, a->action);
+            vr_job_spawn(e, id, json_string_value(json_object_get(r, "object_id")),
+                         json_string_value(json_object_get(r, "user_name")), run_live);
+        } else {
+            /* Sent, outcome unknown: the device may or may not be there.
+             * What was reserved (a MAC) stays reserved: never reused twice. */
+            vr_job_update(e, id, "failed", "interrupted by an engine restart after it was sent to the host;"
+                          " VM.get on the host tells whether it happened");
+        }
+    }
+    json_decref(rows);
+}

@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "db_backend.h"
+#include "migrations.h"
 #include "log.h"
 
 #define C(db) ((PGconn *)(db)->impl)
@@ -33,61 +34,6 @@
  * locale. Integers are 64-bit (epochs, sizes). */
 #define T "TEXT COLLATE \"C\""
 
-/* The PostgreSQL twin of each SQLite migration in db_sqlite.c: same tables,
- * columns and constraints. Never edit a released one, append a new one. */
-static const char *const migrations[] = {
-    /* 1: core inventory, auth, events, jobs */
-    "CREATE TABLE datacenters (id " T " PRIMARY KEY, name " T " NOT NULL UNIQUE,"
-    " description " T " NOT NULL DEFAULT '', created_at BIGINT NOT NULL);"
-    "CREATE TABLE clusters (id " T " PRIMARY KEY, name " T " NOT NULL UNIQUE,"
-    " description " T " NOT NULL DEFAULT '', datacenter_id " T " NOT NULL REFERENCES datacenters(id),"
-    " cpu_type " T " NOT NULL DEFAULT 'qemu64', virt_mode " T " NOT NULL DEFAULT 'any',"
-    " created_at BIGINT NOT NULL);"
-    "CREATE TABLE hosts (id " T " PRIMARY KEY, name " T " NOT NULL UNIQUE,"
-    " description " T " NOT NULL DEFAULT '', cluster_id " T " NOT NULL REFERENCES clusters(id),"
-    " address " T " NOT NULL, port BIGINT NOT NULL, status " T " NOT NULL,"
-    " status_detail " T " NOT NULL DEFAULT '', last_seen BIGINT NOT NULL DEFAULT 0,"
-    " capabilities_json " T ", stats_json " T ", created_at BIGINT NOT NULL);"
-    "CREATE TABLE vms (id " T " PRIMARY KEY, name " T " NOT NULL UNIQUE,"
-    " description " T " NOT NULL DEFAULT '', cluster_id " T " NOT NULL REFERENCES clusters(id),"
-    " host_id " T " REFERENCES hosts(id), status " T " NOT NULL, memory_mib BIGINT NOT NULL,"
-    " vcpus BIGINT NOT NULL, spec_json " T " NOT NULL, devices_json " T ","
-    " created_at BIGINT NOT NULL);"
-    "CREATE TABLE macs (mac " T " PRIMARY KEY, vm_id " T " NOT NULL REFERENCES vms(id) ON DELETE CASCADE);"
-    "CREATE TABLE users (id " T " PRIMARY KEY, name " T " NOT NULL UNIQUE,"
-    " password_hash " T " NOT NULL, created_at BIGINT NOT NULL);"
-    "CREATE TABLE tokens (hash " T " PRIMARY KEY, user_id " T " NOT NULL REFERENCES users(id),"
-    " expires_at BIGINT NOT NULL, revoked BIGINT NOT NULL DEFAULT 0);"
-    "CREATE TABLE login_failures (name " T " PRIMARY KEY, count BIGINT NOT NULL,"
-    " last_at BIGINT NOT NULL);"
-    "CREATE TABLE events (id BIGSERIAL PRIMARY KEY, time BIGINT NOT NULL,"
-    " severity " T " NOT NULL, user_name " T " NOT NULL DEFAULT '', object_type " T " NOT NULL DEFAULT '',"
-    " object_id " T " NOT NULL DEFAULT '', message " T " NOT NULL);"
-    "CREATE TABLE jobs (id " T " PRIMARY KEY, action " T " NOT NULL, object_type " T " NOT NULL,"
-    " object_id " T " NOT NULL, status " T " NOT NULL, detail " T " NOT NULL DEFAULT '',"
-    " user_name " T " NOT NULL DEFAULT '', created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
-    "CREATE INDEX vms_host ON vms(host_id); CREATE INDEX hosts_cluster ON hosts(cluster_id);",
-    /* 2: the scheduler's inputs as plain columns (see db_sqlite.c) */
-    "ALTER TABLE hosts ADD COLUMN cpu_percent DOUBLE PRECISION NOT NULL DEFAULT 0,"
-    " ADD COLUMN mem_total_mib BIGINT NOT NULL DEFAULT 0,"
-    " ADD COLUMN virt_mode " T " NOT NULL DEFAULT '',"
-    " ADD COLUMN max_vcpus BIGINT NOT NULL DEFAULT 0,"
-    " ADD COLUMN cpus BIGINT NOT NULL DEFAULT 0;"
-    "CREATE INDEX vms_host_status ON vms(host_id, status, memory_mib);",
-    /* 3: per-host committed memory and starting vCPUs (see db_sqlite.c) */
-    "ALTER TABLE hosts ADD COLUMN committed_mib BIGINT NOT NULL DEFAULT 0,"
-    " ADD COLUMN pending_vcpus BIGINT NOT NULL DEFAULT 0;",
-    /* 4: job descriptions and steps (see db_sqlite.c) */
-    "ALTER TABLE jobs ADD COLUMN description " T " NOT NULL DEFAULT '',"
-    " ADD COLUMN steps_json " T " NOT NULL DEFAULT '[]';",
-    /* 5: job progress and cancel (see db_sqlite.c) */
-    "ALTER TABLE jobs ADD COLUMN progress BIGINT NOT NULL DEFAULT 0,"
-    " ADD COLUMN cancel_requested BIGINT NOT NULL DEFAULT 0;"
-    "CREATE INDEX jobs_object ON jobs(object_id, status);",
-    /* 6: job parameters, VM changes pending until the next start (see db_sqlite.c) */
-    "ALTER TABLE jobs ADD COLUMN params_json " T ";"
-    "ALTER TABLE vms ADD COLUMN pending_json " T ";",
-};
 
 /* Length of msg without the trailing newline libpq puts on messages. */
 static int trimmed(const char *msg)
@@ -437,7 +383,7 @@ static int pg_version(vr_db *db)
 
 static int pg_migrate(vr_db *db, vr_error *err)
 {
-    int want = (int)(sizeof(migrations) / sizeof(migrations[0]));
+    int want = (int)vr_nmigrations;
     if (vr_db_begin(db, err) < 0)
         return -1;
     if (command(db, "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ")", "database migration lock",
@@ -458,7 +404,8 @@ static int pg_migrate(vr_db *db, vr_error *err)
     for (int v = have; v < want; v++) {
         char what[64];
         snprintf(what, sizeof(what), "database migration to schema version %d", v + 1);
-        if (command(db, migrations[v], what, err) < 0 ||
+        if (command(db, vr_migrations[v].pg, what, err) < 0 ||
+            (vr_migrations[v].data_step && vr_migrations[v].data_step(db, err) < 0) ||
             pg_run(db, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                    DB_ARGS(DB_INT(v + 1), DB_INT((long long)time(NULL))), NULL, err) < 0)
             goto fail;

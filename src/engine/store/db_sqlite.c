@@ -10,68 +10,11 @@
 #include <sqlite3.h>
 
 #include "db_backend.h"
+#include "migrations.h"
 #include "log.h"
 
 #define H(db) ((sqlite3 *)(db)->impl)
 
-/* Each migration moves the schema one version up; never edit a released
- * one, append a new one (and its PostgreSQL twin in db_pg.c). */
-static const char *const migrations[] = {
-    /* 1: core inventory, auth, events, jobs */
-    "CREATE TABLE datacenters (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    " description TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL);"
-    "CREATE TABLE clusters (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    " description TEXT NOT NULL DEFAULT '', datacenter_id TEXT NOT NULL REFERENCES datacenters(id),"
-    " cpu_type TEXT NOT NULL DEFAULT 'qemu64', virt_mode TEXT NOT NULL DEFAULT 'any',"
-    " created_at INTEGER NOT NULL);"
-    "CREATE TABLE hosts (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    " description TEXT NOT NULL DEFAULT '', cluster_id TEXT NOT NULL REFERENCES clusters(id),"
-    " address TEXT NOT NULL, port INTEGER NOT NULL, status TEXT NOT NULL,"
-    " status_detail TEXT NOT NULL DEFAULT '', last_seen INTEGER NOT NULL DEFAULT 0,"
-    " capabilities_json TEXT, stats_json TEXT, created_at INTEGER NOT NULL);"
-    "CREATE TABLE vms (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    " description TEXT NOT NULL DEFAULT '', cluster_id TEXT NOT NULL REFERENCES clusters(id),"
-    " host_id TEXT REFERENCES hosts(id), status TEXT NOT NULL, memory_mib INTEGER NOT NULL,"
-    " vcpus INTEGER NOT NULL, spec_json TEXT NOT NULL, devices_json TEXT,"
-    " created_at INTEGER NOT NULL);"
-    "CREATE TABLE macs (mac TEXT PRIMARY KEY, vm_id TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE);"
-    "CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    " password_hash TEXT NOT NULL, created_at INTEGER NOT NULL);"
-    "CREATE TABLE tokens (hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),"
-    " expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE login_failures (name TEXT PRIMARY KEY, count INTEGER NOT NULL,"
-    " last_at INTEGER NOT NULL);"
-    "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
-    " severity TEXT NOT NULL, user_name TEXT NOT NULL DEFAULT '', object_type TEXT NOT NULL DEFAULT '',"
-    " object_id TEXT NOT NULL DEFAULT '', message TEXT NOT NULL);"
-    "CREATE TABLE jobs (id TEXT PRIMARY KEY, action TEXT NOT NULL, object_type TEXT NOT NULL,"
-    " object_id TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',"
-    " user_name TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
-    "CREATE INDEX vms_host ON vms(host_id); CREATE INDEX hosts_cluster ON hosts(cluster_id);",
-    /* 2: the scheduler's inputs as plain columns, kept by the monitors, so
-     * placement reads numbers instead of parsing every host's JSON */
-    "ALTER TABLE hosts ADD COLUMN cpu_percent REAL NOT NULL DEFAULT 0;"
-    "ALTER TABLE hosts ADD COLUMN mem_total_mib INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE hosts ADD COLUMN virt_mode TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE hosts ADD COLUMN max_vcpus INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE hosts ADD COLUMN cpus INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX vms_host_status ON vms(host_id, status, memory_mib);",
-    /* 3: what the VMs placed on a host take from it, kept with the host:
-     * raised at placement, recomputed from the VMs by every poll */
-    "ALTER TABLE hosts ADD COLUMN committed_mib INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE hosts ADD COLUMN pending_vcpus INTEGER NOT NULL DEFAULT 0;",
-    /* 4: jobs say what they do and show their steps */
-    "ALTER TABLE jobs ADD COLUMN description TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE jobs ADD COLUMN steps_json TEXT NOT NULL DEFAULT '[]';",
-    /* 5: jobs show progress and can be cancelled */
-    "ALTER TABLE jobs ADD COLUMN progress INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX jobs_object ON jobs(object_id, status);",
-    /* 6: jobs carry their parameters (a device to plug...); VMs list the
-     * changes made while running that apply at their next start */
-    "ALTER TABLE jobs ADD COLUMN params_json TEXT;"
-    "ALTER TABLE vms ADD COLUMN pending_json TEXT;",
-};
 
 static int sql_error(vr_db *db, vr_error *err, const char *what)
 {
@@ -180,7 +123,7 @@ static int sqlite_version(vr_db *db)
 static int sqlite_migrate(vr_db *db, vr_error *err)
 {
     int have = vr_db_version(db);
-    int want = (int)(sizeof(migrations) / sizeof(migrations[0]));
+    int want = (int)vr_nmigrations;
     if (have < 0)
         return vr_error_set(err, VR_ERR_INTERNAL, "cannot read the database schema version");
     if (have > want)
@@ -192,7 +135,9 @@ static int sqlite_migrate(vr_db *db, vr_error *err)
         snprintf(what, sizeof(what), "database migration to schema version %d", v + 1);
         if (vr_db_begin(db, err) < 0)
             return -1;
-        if (simple(db, migrations[v], what, err) < 0 || simple(db, pragma, what, err) < 0) {
+        if (simple(db, vr_migrations[v].sqlite, what, err) < 0 ||
+            (vr_migrations[v].data_step && vr_migrations[v].data_step(db, err) < 0) ||
+            simple(db, pragma, what, err) < 0) {
             vr_db_rollback(db);
             return -1;
         }

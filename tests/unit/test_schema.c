@@ -69,6 +69,22 @@ static char *describe(vr_db *db, bool pg)
     return out;
 }
 
+/* Typed numbers: a REAL parameter comes back as the same double. */
+static void check_real(vr_db *db)
+{
+    vr_error err = {0};
+    CHECK(vr_db_exec(db, "CREATE TABLE real_check (x DOUBLE PRECISION)", DB_NOARGS, &err) >= 0);
+    CHECK(vr_db_exec(db, "INSERT INTO real_check (x) VALUES (?)", DB_ARGS(DB_REAL(12.625)), &err) == 1);
+    CHECK(vr_db_exec(db, "INSERT INTO real_check (x) VALUES (?)", DB_ARGS(DB_REAL(0.1)), &err) == 1);
+    json_t *rows = NULL;
+    CHECK(vr_db_query(db, "SELECT x FROM real_check ORDER BY x", DB_NOARGS, &rows, &err) == 0);
+    CHECK(json_is_real(json_object_get(json_array_get(rows, 0), "x")) &&
+          json_real_value(json_object_get(json_array_get(rows, 0), "x")) == 0.1);
+    CHECK(json_real_value(json_object_get(json_array_get(rows, 1), "x")) == 12.625);
+    json_decref(rows);
+    CHECK(vr_db_exec(db, "DROP TABLE real_check", DB_NOARGS, &err) >= 0);
+}
+
 static PGconn *admin_exec(PGconn *c, const char *sql)
 {
     PGresult *r = PQexec(c, sql);
@@ -92,6 +108,8 @@ int main(void)
     char *want = lite ? describe(lite, false) : NULL;
     CHECK(want && strstr(want, "vms.pending_json:text") && strstr(want, "hosts.cpu_percent:real") &&
           strstr(want, "jobs.@jobs_object"));
+    if (lite)
+        check_real(lite);
     vr_db_close(lite);
     char side[4200];
     unlink(path);
@@ -122,6 +140,8 @@ int main(void)
     if (want && got && strcmp(want, got))
         fprintf(stderr, "schemas differ:\n--- sqlite\n%s--- postgresql\n%s", want, got);
     CHECK(want && got && !strcmp(want, got));
+    if (pg)
+        check_real(pg);
     CHECK(vr_db_version(pg) == (int)vr_db_version(pg) && vr_db_version(pg) > 0);
     vr_db_close(pg);
     snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);

@@ -111,8 +111,9 @@ static void total_key(char *key, size_t len, const char *sql, const vr_dbv *args
 {
     int o = snprintf(key, len, "%s", sql);
     for (int i = 0; i < nargs && o > 0 && (size_t)o < len; i++)
-        o += args[i].type == VR_DBV_INT ? snprintf(key + o, len - (size_t)o, "\x1f%lld", args[i].i)
-                                        : snprintf(key + o, len - (size_t)o, "\x1f%s", args[i].s);
+        o += args[i].type == VR_DBV_INT    ? snprintf(key + o, len - (size_t)o, "\x1f%lld", args[i].i)
+             : args[i].type == VR_DBV_REAL ? snprintf(key + o, len - (size_t)o, "\x1f%.17g", args[i].d)
+                                           : snprintf(key + o, len - (size_t)o, "\x1f%s", args[i].s ?: "");
 }
 
 static int count_rows(vr_engine *e, const vr_kind *k, const char *sql, const vr_dbv *args, int nargs,

@@ -237,7 +237,7 @@ static void poll_once(monitor *m, json_t *host)
     vr_db_exec(e->db, "UPDATE hosts SET last_seen = ?, stats_json = ?, cpu_percent = ?,"
                " mem_total_mib = ? WHERE id = ?",
                DB_ARGS(DB_INT(vr_now()), DB_TEXT(stext),
-                       DB_INT((long long)json_number_value(json_object_get(stats, "cpu_percent"))),
+                       DB_REAL(json_number_value(json_object_get(stats, "cpu_percent"))),
                        DB_INT(json_integer_value(json_object_get(json_object_get(stats, "memory"),
                                                                  "total_kib")) / 1024),
                        DB_TEXT(m->host_id)), NULL);

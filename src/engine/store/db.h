@@ -18,14 +18,16 @@
 
 typedef struct vr_db vr_db;
 
-/* A bound parameter. Build with DB_TEXT / DB_INT / DB_NULL. */
+/* A bound parameter. Build with DB_TEXT / DB_INT / DB_REAL / DB_NULL. */
 typedef struct vr_dbv {
-    enum { VR_DBV_NULL, VR_DBV_TEXT, VR_DBV_INT } type;
+    enum { VR_DBV_NULL, VR_DBV_TEXT, VR_DBV_INT, VR_DBV_REAL } type;
     const char *s;
     long long i;
+    double d;
 } vr_dbv;
 #define DB_TEXT(x) ((vr_dbv){.type = VR_DBV_TEXT, .s = (x)})
 #define DB_INT(x) ((vr_dbv){.type = VR_DBV_INT, .i = (x)})
+#define DB_REAL(x) ((vr_dbv){.type = VR_DBV_REAL, .d = (x)})
 #define DB_NULL ((vr_dbv){.type = VR_DBV_NULL})
 #define DB_ARGS(...) ((const vr_dbv[]){__VA_ARGS__}), (int)(sizeof((const vr_dbv[]){__VA_ARGS__}) / sizeof(vr_dbv))
 #define DB_NOARGS NULL, 0

@@ -328,7 +328,7 @@ static int pg_run(vr_db *db, const char *sql, const vr_dbv *args, int nargs, jso
     int marks = 0, rc = -1;
     char *q = number_placeholders(sql, &marks);
     const char **vals = calloc((size_t)nargs + 1, sizeof(*vals));
-    char (*ints)[24] = calloc((size_t)nargs + 1, sizeof(*ints));
+    char (*ints)[32] = calloc((size_t)nargs + 1, sizeof(*ints));
     if (!q || !vals || !ints) {
         vr_error_set(err, VR_ERR_INTERNAL, "%s: out of memory", what);
         goto out;
@@ -343,6 +343,9 @@ static int pg_run(vr_db *db, const char *sql, const vr_dbv *args, int nargs, jso
             vals[i] = args[i].s;
         } else if (args[i].type == VR_DBV_INT) {
             snprintf(ints[i], sizeof(ints[i]), "%lld", args[i].i);
+            vals[i] = ints[i];
+        } else if (args[i].type == VR_DBV_REAL) { /* %.17g: the double comes back exactly */
+            snprintf(ints[i], sizeof(ints[i]), "%.17g", args[i].d);
             vals[i] = ints[i];
         }
     }

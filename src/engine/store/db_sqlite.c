@@ -48,6 +48,7 @@ static sqlite3_stmt *prepare(vr_db *db, const char *sql, const vr_dbv *args, int
         int rc = args[i].type == VR_DBV_TEXT
                      ? sqlite3_bind_text(st, i + 1, args[i].s, -1, SQLITE_TRANSIENT)
                  : args[i].type == VR_DBV_INT ? sqlite3_bind_int64(st, i + 1, args[i].i)
+                 : args[i].type == VR_DBV_REAL ? sqlite3_bind_double(st, i + 1, args[i].d)
                                               : sqlite3_bind_null(st, i + 1);
         if (rc != SQLITE_OK) {
             sql_error(db, err, "database bind");

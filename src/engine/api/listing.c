@@ -102,7 +102,7 @@ int vr_search_parse(const vr_kind *k, const char *search, char *where, size_t wl
 static struct {
     char key[1200];
     unsigned long long gen;
-    long long total;
+    long long total = 0;
 } totals[TOTALS];
 static unsigned next_total;
 static pthread_mutex_t totals_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -198,7 +198,7 @@ int vr_list(vr_call *c, const char *parent_id, json_t **out, vr_error *err)
         n += snprintf(sql + n, sizeof(sql) - (size_t)n, " WHERE ");
     }
     snprintf(sql + n, sizeof(sql) - (size_t)n, "%s", where);
-    long long total;
+    long long total = 0;
     if (count_rows(c->e, k, sql, args, nargs, &total, err) < 0)
         return -1;
     size_t used = strlen(sql);

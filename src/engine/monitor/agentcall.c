@@ -3,15 +3,7 @@
 #include <string.h>
 
 #include "rpcclient.h"
-
-/* libvirt gives a QEMU that ignores SIGTERM (hung, stopped) about 10 s
- * before SIGKILL, so a destroy may legitimately take that long. */
-static int verb_timeout_s(vr_engine *e, const char *verb)
-{
-    if (!strcmp(verb, "VM.destroy") && e->agent_timeout_s < 30)
-        return 30;
-    return e->agent_timeout_s;
-}
+#include "timeouts.h"
 
 int vr_agent_call(vr_engine *e, const char *address, int port, const char *verb, json_t *params,
                   json_t **result, vr_error *err)
@@ -21,7 +13,7 @@ int vr_agent_call(vr_engine *e, const char *address, int port, const char *verb,
         json_decref(params);
         return -1;
     }
-    vr_rpc_client_set_timeout(c, verb_timeout_s(e, verb));
+    vr_rpc_client_set_timeout(c, vr_timeout_agent_call_s(e, verb));
     int rc = vr_rpc_call(c, verb, params, result, err);
     vr_rpc_client_free(c);
     return rc;

@@ -1,5 +1,6 @@
 #include "hostmon.h"
 #include "hoststatus.h"
+#include "vmstatus.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "hostview.h"
 #include "log.h"
 #include "rpcclient.h"
+#include "timeouts.h"
 
 /* A VM must be missing from two polls in a row before it is declared down:
  * a poll that began just before a start cannot see the new VM yet. */
@@ -81,14 +83,6 @@ static const char *vm_status(json_t *agent_vm, const char *current)
     return !strcmp(current, "poweringdown") ? "poweringdown" : "up";
 }
 
-/* How serious a VM's change of status is, the same whichever path (event
- * or poll) sees it first: stopping unasked or not responding is a warning. */
-static const char *change_severity(const char *from, const char *to)
-{
-    return (!strcmp(to, "down") && strcmp(from, "poweringdown")) || !strcmp(to, "notresponding")
-               ? "warning" : "normal";
-}
-
 /* Bring the VMs of this host in line with what its agent reports. */
 static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
 {
@@ -117,12 +111,10 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
         if (agent_vm) {
             json_object_del(m->misses, id);
             const char *want = vm_status(agent_vm, st);
-            if (strcmp(st, want)) {
-                vr_db_exec(m->e->db, "UPDATE vms SET status = ? WHERE id = ?",
-                           DB_ARGS(DB_TEXT(want), DB_TEXT(id)), NULL);
-                vr_event(m->e, change_severity(st, want), "", "vm", id, "VM '%s' is %s on host '%s'",
-                         name, want, hname);
-            }
+            char why[300];
+            snprintf(why, sizeof(why), " on host '%s'", hname);
+            if (strcmp(st, want))
+                vr_vm_move(m->e, id, name, m->host_id, vr_vm_status_parse(st), vr_vm_status_parse(want), "", why);
             json_object_del(seen, id);
             continue;
         }
@@ -131,10 +123,9 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
         if (miss < MISSES_BEFORE_DOWN)
             continue;
         json_object_del(m->misses, id);
-        vr_db_exec(m->e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ? AND host_id = ?",
-                   DB_ARGS(DB_TEXT(id), DB_TEXT(m->host_id)), NULL);
-        vr_event(m->e, change_severity(st, "down"), "", "vm", id,
-                 "VM '%s' is down (no longer running on host '%s')", name, hname);
+        char why[300];
+        snprintf(why, sizeof(why), " (no longer running on host '%s')", hname);
+        vr_vm_move(m->e, id, name, m->host_id, vr_vm_status_parse(st), VR_VM_DOWN, "", why);
     }
     json_decref(rows);
     /* Running here but not recorded here: a start whose reply was lost
@@ -209,7 +200,7 @@ static void poll_once(monitor *m, json_t *host)
                               (int)json_integer_value(json_object_get(host, "port")), &m->conn,
                               &err) < 0)
             goto failed;
-        vr_rpc_client_set_timeout(m->conn, e->agent_timeout_s);
+        vr_rpc_client_set_timeout(m->conn, vr_timeout_agent_call_s(e, NULL));
         json_t *r = NULL;
         /* Events tell us at once what polls would find seconds later; an
          * agent that cannot send them is still monitored by polls. */
@@ -313,14 +304,12 @@ static bool on_vm_event(monitor *m, json_t *params)
         json_decref(vm);
         return false;
     }
-    vr_db_exec(m->e->db, !strcmp(to, "down")
-                             ? "UPDATE vms SET status = ?, host_id = NULL WHERE id = ? AND host_id = ?"
-                             : "UPDATE vms SET status = ? WHERE id = ? AND host_id = ?",
-               DB_ARGS(DB_TEXT(to), DB_TEXT(uuid), DB_TEXT(m->host_id)), NULL);
-    json_object_del(m->misses, uuid);
-    vr_event(m->e, change_severity(st, to), "", "vm", uuid, "VM '%s' is %s (%s/%s reported by its host)",
-             json_string_value(json_object_get(vm, "name")), to, ev,
+    char why[300];
+    snprintf(why, sizeof(why), " (%s/%s reported by its host)", ev,
              json_string_value(json_object_get(params, "detail")) ?: "");
+    json_object_del(m->misses, uuid);
+    vr_vm_move(m->e, uuid, json_string_value(json_object_get(vm, "name")), m->host_id, vr_vm_status_parse(st),
+               vr_vm_status_parse(to), "", why);
     json_decref(vm);
     return false;
 }

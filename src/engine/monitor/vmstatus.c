@@ -1,6 +1,55 @@
 #include "vmstatus.h"
 
+#include <string.h>
+
 const char *const vr_vm_status_names[VR_VM_NSTATUS] = {
     [VR_VM_DOWN] = "down", [VR_VM_WAITFORLAUNCH] = "waitforlaunch", [VR_VM_POWERINGUP] = "poweringup",
     [VR_VM_UP] = "up", [VR_VM_PAUSED] = "paused", [VR_VM_POWERINGDOWN] = "poweringdown",
     [VR_VM_NOTRESPONDING] = "notresponding", [VR_VM_UNKNOWN] = "unknown"};
+
+int vr_vm_status_parse(const char *s)
+{
+    for (int i = 0; s && i < VR_VM_NSTATUS; i++)
+        if (!strcmp(s, vr_vm_status_names[i]))
+            return i;
+    return -1;
+}
+
+/* Moves a host's monitor may make: everything but into or out of
+ * waitforlaunch (the start job owns those) and nothing from down except
+ * adopting a VM found running (a start whose reply was lost). */
+static bool allowed(vr_vm_status from, vr_vm_status to)
+{
+    if (from == to || from == VR_VM_WAITFORLAUNCH || to == VR_VM_WAITFORLAUNCH)
+        return false;
+    return true;
+}
+
+/* Stopping unasked or not responding is a warning, whichever path (event
+ * or poll) sees it first. */
+static const char *severity(vr_vm_status from, vr_vm_status to)
+{
+    return (to == VR_VM_DOWN && from != VR_VM_POWERINGDOWN) || to == VR_VM_NOTRESPONDING ? "warning" : "normal";
+}
+
+int vr_vm_move(vr_engine *e, const char *vm_id, const char *name, const char *host_id, vr_vm_status from,
+               vr_vm_status to, const char *user, const char *why)
+{
+    if (!allowed(from, to))
+        return 0;
+    const char *sql = to == VR_VM_DOWN
+        ? "UPDATE vms SET status = ?, host_id = NULL WHERE id = ? AND status = ? AND host_id = ?"
+        : from == VR_VM_DOWN /* adoption: the row may name no host yet */
+        ? "UPDATE vms SET status = ?, host_id = ? WHERE id = ? AND status = ? AND (host_id IS NULL OR host_id = ?)"
+        : "UPDATE vms SET status = ? WHERE id = ? AND status = ? AND host_id = ?";
+    int n = from == VR_VM_DOWN && to != VR_VM_DOWN
+        ? vr_db_exec(e->db, sql, DB_ARGS(DB_TEXT(vr_vm_status_names[to]), DB_TEXT(host_id), DB_TEXT(vm_id),
+                                         DB_TEXT(vr_vm_status_names[from]), DB_TEXT(host_id)), NULL)
+        : vr_db_exec(e->db, sql, DB_ARGS(DB_TEXT(vr_vm_status_names[to]), DB_TEXT(vm_id),
+                                         DB_TEXT(vr_vm_status_names[from]), DB_TEXT(host_id)), NULL);
+    if (n <= 0)
+        return n;
+    vr_event(e, severity(from, to), user ? user : "", "vm", vm_id, "VM '%s' is %s%s", name ? name : vm_id,
+             vr_vm_status_names[to], why ? why : "");
+    return 1;
+}

@@ -19,3 +19,19 @@ typedef enum {
 } vr_vm_status;
 
 extern const char *const vr_vm_status_names[VR_VM_NSTATUS];
+
+#include "engine.h"
+
+/* The status named s, or -1. */
+int vr_vm_status_parse(const char *s);
+
+/* The one way a monitor changes a VM's status: from `from` (what the
+ * caller read) on host_id to `to`, only if the machine allows that move
+ * and the row still says `from` on that host (compare-and-set in one
+ * UPDATE: a fresher change made meanwhile wins, and a VM whose start job
+ * is in flight - waitforlaunch - is the job's alone). Going down clears
+ * host_id. Records the event with the severity both paths agree on and
+ * `why` appended. Returns 1 when changed, 0 when not (raced or not
+ * allowed), -1 on a database error. */
+int vr_vm_move(vr_engine *e, const char *vm_id, const char *name, const char *host_id, vr_vm_status from,
+               vr_vm_status to, const char *user, const char *why);

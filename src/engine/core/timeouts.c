@@ -1,0 +1,69 @@
+/* The engine's timeouts, derived (sanlock's timeouts.c is the model).
+ *
+ *   A = agent call (--agent-timeout-s, default 10 s)
+ *   P = poll interval (--poll-ms, default 3 s)
+ *   G = host grace (--grace-s, default 30 s)
+ *
+ *   TLS handshake      = A          part of one call, so never longer
+ *   destroy call       = max(A, 30) libvirt sends QEMU SIGTERM, waits ~10 s,
+ *                                   then SIGKILL (and waits again): a hung
+ *                                   QEMU takes that long to die
+ *   job step           = call + 5   the call plus its database writes
+ *   host NonResponsive = G >= P + A a host is declared lost only after a
+ *                                   whole poll and a whole call failed, so
+ *                                   one slow answer never marks its VMs
+ *                                   Unknown
+ *   HTTP idle          = 30 s       API threads never wait on agents (long
+ *                                   operations are jobs), so no handler
+ *                                   needs longer than a database statement
+ *   shutdown           = destroy + P + 5
+ *                                   every engine thread is at most one step
+ *                                   from noticing the stop: the longest step
+ *                                   is a destroy call, the longest sleep a
+ *                                   poll */
+#include "timeouts.h"
+
+#include <string.h>
+
+#define DESTROY_MIN_S 30
+#define HTTP_IDLE_S 30
+#define STEP_MARGIN_S 5
+
+int vr_timeout_agent_call_s(const vr_engine *e, const char *verb)
+{
+    if (verb && !strcmp(verb, "VM.destroy") && e->agent_timeout_s < DESTROY_MIN_S)
+        return DESTROY_MIN_S;
+    return e->agent_timeout_s;
+}
+
+unsigned vr_timeout_tls_handshake_ms(const vr_engine *e)
+{
+    return (unsigned)e->agent_timeout_s * 1000;
+}
+
+unsigned vr_timeout_http_idle_s(const vr_engine *e)
+{
+    (void)e;
+    return HTTP_IDLE_S;
+}
+
+int vr_timeout_job_step_s(const vr_engine *e, const char *verb)
+{
+    return vr_timeout_agent_call_s(e, verb) + STEP_MARGIN_S;
+}
+
+int vr_timeout_shutdown_s(const vr_engine *e)
+{
+    return vr_timeout_agent_call_s(e, "VM.destroy") + e->poll_ms / 1000 + STEP_MARGIN_S;
+}
+
+int vr_timeouts_check(const vr_engine *e, vr_error *err)
+{
+    if (e->agent_timeout_s < 1 || e->poll_ms < 100)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "--agent-timeout-s must be >= 1 and --poll-ms >= 100");
+    /* Tests use short graces on purpose; 0 means "at the first failure". */
+    if (e->grace_s > 0 && e->grace_s * 1000 < e->poll_ms)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "--grace-s %d is shorter than one poll (%d ms): a host "
+                            "would be lost between two polls", e->grace_s, e->poll_ms);
+    return 0;
+}

@@ -102,7 +102,7 @@ int vr_search_parse(const vr_kind *k, const char *search, char *where, size_t wl
 static struct {
     char key[1200];
     unsigned long long gen;
-    long long total = 0;
+    long long total;
 } totals[TOTALS];
 static unsigned next_total;
 static pthread_mutex_t totals_lock = PTHREAD_MUTEX_INITIALIZER;

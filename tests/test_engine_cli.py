@@ -1,15 +1,18 @@
 """The vireo CLI against a real engine and the harness hosts: login, the
-inventory verbs, a VM started with --wait and shut down, events, --json,
-and the exit codes of errors (1: the server refused, 2: usage, 3: cannot
-reach the server)."""
+inventory verbs, --sortby, a VM started with --wait, its NICs and disks hot
+plugged and unplugged, a vCPU hot added and its balloon set (each a job
+waited for), paused, resumed, shut down and stopped, jobs shown and
+cancelled, events, --json, and the exit codes of errors (1: the server
+refused, 2: usage, 3: cannot reach the server)."""
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 import time
 
-from harness.engine import Engine
+from harness.engine import Engine, free_port
 
 
 class Cli:
@@ -28,6 +31,47 @@ class Cli:
 
     def json(self, *args):
         return json.loads(self.run(*args, "--json").stdout)
+
+    def wait_job(self, job_id, timeout=60):
+        deadline = time.monotonic() + timeout
+        while (job := self.json("job", "show", job_id))["status"] in ("pending", "running"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.3)
+        return job
+
+
+def dead_engine_cli(ctx, eng):
+    """A CLI whose session names an engine that is not there: any request
+    it makes exits 3, so an exit 2 proves nothing was sent."""
+    cli = Cli(ctx, eng)
+    path = os.path.join(cli.env["VIREO_CONFIG_DIR"], "session.json")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        json.dump({"url": f"https://127.0.0.1:{free_port()}", "token": "t0k", "ca": eng.ca,
+                   "user": "x"}, f)
+    return cli
+
+
+USAGE_ERRORS = [
+    ("vm", "nic-add"),                                         # no VM
+    ("vm", "nic-add", "cli-vm", "--path", "/x.img"),          # a disk's option
+    ("vm", "nic-remove", "cli-vm"),                            # no MAC
+    ("vm", "disk-add", "cli-vm", "--serial", "S1"),            # no --path
+    ("vm", "disk-add", "cli-vm", "--path", "/x", "--total-bytes-sec", "lots"),
+    ("vm", "disk-add", "cli-vm", "--path", "/x", "--readonly=yes"),
+    ("vm", "disk-iotune", "cli-vm", "vda"),                    # no limit
+    ("vm", "disk-iotune", "cli-vm", "vda", "--read-iops-sec", "-1"),
+    ("vm", "set-vcpus", "cli-vm", "two"),
+    ("vm", "set-vcpus", "cli-vm", "2", "3"),
+    ("vm", "balloon", "cli-vm"),
+    ("vm", "balloon", "cli-vm", "0"),
+    ("vm", "stop", "cli-vm", "--bridge", "br0"),
+    ("vm", "stop", "cli-vm", "--timeout", "0"),
+    ("vm", "list", "--sortby", "name;drop"),
+    ("job", "cancel"),
+    ("job", "cancel", "x", "--wait"),                          # cancel is not a job itself
+    ("host", "activate", "h1", "--wait"),                      # not a job either
+    ("events", "--follow", "--sortby", "id"),
+]
 
 
 def test_cli_end_to_end(ctx):
@@ -54,6 +98,14 @@ def test_cli_end_to_end(ctx):
             time.sleep(0.5)
         table = cli.run("host", "list").stdout
         assert "NAME" in table and "up" in table and ctx.hs.hosts[0].name in table
+        # --sortby: ascending, '-' descending; a field the list does not sort by is the server's 400.
+        names = sorted(h.name for h in ctx.hs.hosts)
+        assert [h["name"] for h in cli.json("host", "list", "--sortby", "name")["hosts"]] == names
+        assert [h["name"] for h in cli.json("host", "list", "--sortby", "-name")["hosts"]] == names[::-1]
+        assert cli.run("host", "list", "--sortby", "-name").stdout.index(names[-1]) < \
+            cli.run("host", "list", "--sortby", "-name").stdout.index(names[0])
+        p = cli.run("host", "list", "--sortby", "memory_mib", expect=1)
+        assert "400" in p.stderr and "memory_mib" in p.stderr, p.stderr
         # A name with a quote is refused with the API's message, exit 1.
         p = cli.run("datacenter", "create", "--name", "bad'name", expect=1)
         assert "400" in p.stderr and "name must be" in p.stderr
@@ -62,7 +114,7 @@ def test_cli_end_to_end(ctx):
         cli.run("frobnicate", expect=2)
         # A VM defined, started and waited for, its console seen on its host.
         spec = ctx.vm_spec("cli-vm")
-        cli.run("vm", "create", "--name", "cli-vm", "--cluster", "cli-cl", "--memory", "256",
+        cli.run("vm", "create", "--name", "cli-vm", "--cluster", "cli-cl", "--memory", "256", "--max-vcpus", "2",
                 "--kernel", spec["boot"]["kernel"], "--initrd", spec["boot"]["initrd"],
                 "--cmdline", spec["boot"]["cmdline"], "--disk", spec["disks"][0]["path"] + ",ro",
                 "--nic", "user")
@@ -99,12 +151,43 @@ def test_cli_end_to_end(ctx):
         assert any("started on host" in e["message"] for e in followed), followed
         assert "cli-vm" in cli.run("vm", "list").stdout
         cli.run("vm", "start", "cli-vm", expect=1)  # already running: 409
-        cli.run("vm", "shutdown", "cli-vm")
+        running_vm_devices(ctx, cli, c, vm)
+        # Usage errors are caught before any request; an unknown VM is refused (1).
+        dead = dead_engine_cli(ctx, eng)
+        dead.run("vm", "nic-list", "cli-vm", expect=3)  # the control: it would have tried
+        for args in USAGE_ERRORS:
+            dead.run(*args, expect=2)
+        for args in (("vm", "nic-list", "no-such-vm"), ("vm", "stop", "no-such-vm", "--wait"),
+                     ("vm", "set-vcpus", "no-such-vm", "2"), ("vm", "balloon", "no-such-vm", "64"),
+                     ("vm", "disk-remove", "no-such-vm", "vda", "--wait")):
+            p = cli.run(*args, expect=1)
+            assert "no vm named 'no-such-vm'" in p.stderr, (args, p.stderr)
+        # A change that cannot apply live waits for the next start.
+        assert cli.json("vm", "update", "cli-vm", "--memory", "320")["pending_changes"] == ["memory_mib"]
+        # Without --wait an action prints its job's reference.
+        p = cli.run("vm", "shutdown", "cli-vm")
+        job_id = re.search(r"^id: (\S+)$", p.stdout, re.M).group(1)
+        assert f"href: /api/jobs/{job_id}" in p.stdout, p.stdout
+        assert cli.wait_job(job_id)["status"] == "finished"
         deadline = time.monotonic() + 60
         while cli.json("vm", "show", "cli-vm")["status"] != "down":
             assert time.monotonic() < deadline, "VM never went down"
             time.sleep(0.5)
         assert "VIREO-POWEROFF" in ctx.console(c, vm["id"])
+        # An ended job cannot be cancelled (409); an unknown one is 404.
+        p = cli.run("job", "cancel", job_id, expect=1)
+        assert "409" in p.stderr, p.stderr
+        p = cli.run("job", "cancel", "no-such-job", expect=1)
+        assert "404" in p.stderr, p.stderr
+        jobs = cli.json("job", "list", "--sortby", "-created_at", "--max", "1000")["jobs"]
+        assert [j["created_at"] for j in jobs] == sorted((j["created_at"] for j in jobs), reverse=True)
+        assert job_id in [j["id"] for j in jobs if j["created_at"] == jobs[0]["created_at"]], jobs[:3]
+        # Started again with what was pending; stop --wait prints the VM down.
+        vm2 = cli.json("vm", "start", "cli-vm", "--wait")
+        assert vm2["pending_changes"] == [] and vm2["memory_mib"] == 320, vm2
+        down = cli.json("vm", "stop", "cli-vm", "--wait")
+        assert down["status"] == "down" and down.get("host") is None, down
+        assert cli.json("job", "list", "--search", "action=stop")["jobs"][0]["status"] == "finished"
         events = cli.json("events", "--max", "50")["events"]
         msgs = [e["message"] for e in events]
         assert any("scheduler placed VM 'cli-vm'" in m for m in msgs), msgs
@@ -117,3 +200,65 @@ def test_cli_end_to_end(ctx):
     # The engine is gone: a stale session cannot reach it (exit 3).
     cli.run("login", "--url", url, "--ca", eng.ca, "--password-file", "-", expect=3,
             stdin=eng.admin_password + "\n")
+
+
+def running_vm_devices(ctx, cli, c, vm):
+    """NICs and disks of the running cli-vm plugged and unplugged, its I/O
+    limits, vCPUs and balloon changed: each a job that --wait waits for,
+    seen through the CLI, on the host and in the guest."""
+    vid = vm["id"]
+    first_mac = vm["nics"][0]["mac"]
+    assert [n["mac"] for n in cli.json("vm", "nic-list", "cli-vm")["nics"]] == [first_mac]
+    assert first_mac in cli.run("vm", "nic-list", "cli-vm").stdout
+    nic = cli.json("vm", "nic-add", "cli-vm", "--model", "virtio", "--wait")
+    hot_mac = nic["mac"]
+    assert nic["id"] == hot_mac != first_mac and hot_mac.startswith("56:6f:"), nic
+    assert [n["mac"] for n in cli.json("vm", "nic-list", "cli-vm")["nics"]] == [first_mac, hot_mac]
+    assert hot_mac in [d.get("mac") for d in c.call("VM.get", uuid=vid)["devices"]]
+    ctx.wait_console(c, vid, "VIREO-NICS eth0 eth1", send="nics\n")
+    path = ctx.scratch_disk("cli-hot1.img")
+    disk = cli.json("vm", "disk-add", "cli-vm", "--path", path, "--serial", "CLI1", "--wait")
+    assert (disk["target"], disk["path"], disk["serial"]) == ("vdb", path, "CLI1"), disk
+    assert [d["target"] for d in cli.json("vm", "disk-list", "cli-vm")["disks"]] == ["vda", "vdb"]
+    table = cli.run("vm", "disk-list", "cli-vm").stdout
+    assert "TARGET" in table and path in table, table
+    ctx.wait_console(c, vid, "vdb", send="disks\n")
+    # Without --wait: the job's reference; the job then seen with 'job show'.
+    p = cli.run("vm", "disk-iotune", "cli-vm", "vdb", "--total-bytes-sec", "1048576")
+    job_id = re.search(r"^id: (\S+)$", p.stdout, re.M).group(1)
+    job = cli.wait_job(job_id)
+    assert job["status"] == "finished" and job["action"] == "set_iotune", job
+    assert cli.json("vm", "disk-list", "cli-vm")["disks"][1]["iotune"] == {"total_bytes_sec": 1048576}
+    tuned = cli.json("vm", "disk-iotune", "cli-vm", "vdb", "--total-iops-sec", "500", "--wait")
+    assert tuned["target"] == "vdb" and tuned["iotune"] == {"total_iops_sec": 500}, tuned
+    # vCPUs: live within max_vcpus (the guest sees it); above it the API says no.
+    v = cli.json("vm", "set-vcpus", "cli-vm", "2", "--wait")
+    assert v["vcpus"] == 2 and v["pending_changes"] == [], v
+    assert c.call("VM.getStats", uuid=vid)["vcpus_current"] == 2
+    ctx.wait_console(c, vid, "VIREO-CPUS 2", send="cpus\n")
+    p = cli.run("vm", "set-vcpus", "cli-vm", "3", expect=1)
+    assert "400" in p.stderr, p.stderr
+    # The balloon: the job, then the guest's memory on the host.
+    assert cli.json("vm", "balloon", "cli-vm", "200", "--wait")["id"] == vid
+    deadline = time.monotonic() + 60
+    while c.call("VM.getStats", uuid=vid)["balloon"]["current_kib"] != 200 * 1024:
+        assert time.monotonic() < deadline, c.call("VM.getStats", uuid=vid)["balloon"]
+        time.sleep(1)
+    p = cli.run("vm", "balloon", "cli-vm", "100000", expect=1)
+    assert "422" in p.stderr, p.stderr
+    # Power jobs waited for: the VM as it is after each.
+    assert cli.json("vm", "pause", "cli-vm", "--wait")["status"] == "paused"
+    assert c.call("VM.getStats", uuid=vid)["state"] == "paused"
+    assert cli.json("vm", "resume", "cli-vm", "--wait")["status"] == "up"
+    # Unplugged: gone from the lists and the host; nothing printed.
+    assert cli.run("vm", "nic-remove", "cli-vm", hot_mac, "--wait").stdout == ""
+    assert [n["mac"] for n in cli.json("vm", "nic-list", "cli-vm")["nics"]] == [first_mac]
+    assert hot_mac not in [d.get("mac") for d in c.call("VM.get", uuid=vid)["devices"]]
+    assert cli.run("vm", "disk-remove", "cli-vm", "vdb", "--wait").stdout == ""
+    assert [d["target"] for d in cli.json("vm", "disk-list", "cli-vm")["disks"]] == ["vda"]
+    p = cli.run("vm", "nic-remove", "cli-vm", hot_mac, expect=1)
+    assert "404" in p.stderr, p.stderr
+    # A plug the host refuses: the job fails, exit 1 with its reason; nothing stored.
+    p = cli.run("vm", "disk-add", "cli-vm", "--path", "/nonexistent/x.img", "--wait", expect=1)
+    assert re.search(r"vireo: job \S+ failed: .+", p.stderr), p.stderr
+    assert [d["target"] for d in cli.json("vm", "disk-list", "cli-vm")["disks"]] == ["vda"]

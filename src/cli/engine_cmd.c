@@ -1,6 +1,7 @@
 /* `vireo login|logout|events` and `vireo datacenter|cluster|host|vm|job ...`:
  * the vireo-engine REST API (docs/rest-api.md) over HTTPS with a bearer
- * token kept in the session file (see http_client.h). */
+ * token kept in the session file (see http_client.h). A VM's device verbs
+ * are in vm_devices_cmd.c, waiting for jobs in jobs_cmd.c. */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -9,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
+#include "engine_cmd.h"
 #include "http_client.h"
 #include "jsonx.h"
 #include "kinds.h"
@@ -19,19 +20,7 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Options shared by all verbs; each verb accepts a subset (a bit mask). */
-enum { O_SEARCH, O_JSON, O_MAX, O_PAGE, O_WAIT, O_TIMEOUT, O_NAME, O_FOLLOW, O_HELP, O_CREATE };
-#define BIT(o) (1u << (o))
-typedef struct args {
-    const char *search, *name, *pos[2];
-    long max, page, timeout;
-    bool json, wait, follow;
-    unsigned seen;
-    int ncreate, npos;
-    const char *copt[64], *cval[64]; /* create options in command-line order */
-} args;
-
-static bool parse_long(const char *s, long min, long max, long *out)
+bool vr_parse_long(const char *s, long min, long max, long *out)
 {
     char *end;
     errno = 0;
@@ -42,25 +31,49 @@ static bool parse_long(const char *s, long min, long max, long *out)
     return true;
 }
 
-static int bad_value(const char *opt, const char *val)
+int vr_bad_value(const char *opt, const char *val)
 {
     fprintf(stderr, "vireo: bad value for --%s: '%s'\n", opt, val);
     return 2;
 }
 
-/* Parse argv[first..]: options in `allowed` (--help always), then exactly
- * `npos` operands. Returns 0, -1 for --help, or 2 after a message. */
-static int parse(int argc, char **argv, int first, unsigned allowed, int npos, args *a)
+/* FIELD or -FIELD: which fields sort is the server's to say (400). */
+static bool sortby_ok(const char *s)
+{
+    s += *s == '-';
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_')
+            return false;
+    return true;
+}
+
+static int count_words(const char *s)
+{
+    int n = 0;
+    for (bool in = false; *s; s++) {
+        n += !in && *s != ' ';
+        in = *s != ' ';
+    }
+    return n;
+}
+
+int vr_parse_args(int argc, char **argv, int first, unsigned allowed, const vr_xopt *xo, size_t nxo,
+                  const char *operands, args *a)
 {
     static const char *const common[] = {"search", "json", "max", "page", "wait", "timeout", "name",
-                                         "follow", "help"};
-    static const int has_arg[] = {1, 0, 1, 1, 0, 1, 1, 0, 0};
-    struct option opts[N(common) + VR_NCREATE_NAMES + 1];
+                                         "follow", "sortby", "help"};
+    static const int has_arg[] = {1, 0, 1, 1, 0, 1, 1, 0, 1, 0};
+    _Static_assert(N(common) == O_EXTRA && N(has_arg) == O_EXTRA, "one entry per common option");
+    struct option opts[N(common) + 64 + 1];
     memset(opts, 0, sizeof(opts));
+    nxo = nxo > 64 ? 64 : nxo;
     for (size_t i = 0; i < N(common); i++)
         opts[i] = (struct option){common[i], has_arg[i], NULL, (int)i};
-    for (size_t i = 0; i < VR_NCREATE_NAMES; i++)
-        opts[N(common) + i] = (struct option){vr_create_names[i], required_argument, NULL, O_CREATE + (int)i};
+    for (size_t i = 0; i < nxo; i++)
+        opts[N(common) + i] = (struct option){xo[i].name, xo[i].flag ? no_argument : required_argument, NULL,
+                                              O_EXTRA + (int)i};
     memset(a, 0, sizeof(*a));
     a->max = -1;
     a->timeout = 600;
@@ -69,15 +82,17 @@ static int parse(int argc, char **argv, int first, unsigned allowed, int npos, a
     int c;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c == '?' || c == ':') {
-            fprintf(stderr, "vireo: %s option: %s\n", c == ':' ? "missing value for" : "unknown",
+            /* getopt sets optopt to a known option given a value it takes none of. */
+            fprintf(stderr, "vireo: %s option: %s\n",
+                    c == ':' ? "missing value for" : optopt > 0 ? "no value expected for" : "unknown",
                     argv[optind - 1]);
             return 2;
         }
-        if (c >= O_CREATE) {
-            if (!(allowed & BIT(O_CREATE)) || a->ncreate >= (int)N(a->copt))
+        if (c >= O_EXTRA) {
+            if (!(allowed & BIT(O_EXTRA)) || a->nx >= (int)N(a->xopt))
                 goto not_here;
-            a->copt[a->ncreate] = vr_create_names[c - O_CREATE];
-            a->cval[a->ncreate++] = optarg;
+            a->xopt[a->nx] = xo[c - O_EXTRA].name;
+            a->xval[a->nx++] = xo[c - O_EXTRA].flag ? NULL : optarg;
             continue;
         }
         if (c == O_HELP)
@@ -88,45 +103,54 @@ static int parse(int argc, char **argv, int first, unsigned allowed, int npos, a
         switch (c) {
         case O_SEARCH: a->search = optarg; break;
         case O_JSON: a->json = true; break;
-        case O_MAX: if (!parse_long(optarg, 1, 1000, &a->max)) return bad_value("max", optarg); break;
-        case O_PAGE: if (!parse_long(optarg, 1, 1000000, &a->page)) return bad_value("page", optarg); break;
+        case O_MAX: if (!vr_parse_long(optarg, 1, 1000, &a->max)) return vr_bad_value("max", optarg); break;
+        case O_PAGE: if (!vr_parse_long(optarg, 1, 1000000, &a->page)) return vr_bad_value("page", optarg); break;
         case O_WAIT: a->wait = true; break;
-        case O_TIMEOUT: if (!parse_long(optarg, 1, 86400, &a->timeout)) return bad_value("timeout", optarg); break;
+        case O_TIMEOUT: if (!vr_parse_long(optarg, 1, 86400, &a->timeout)) return vr_bad_value("timeout", optarg); break;
         case O_NAME: a->name = optarg; break;
         case O_FOLLOW: a->follow = true; break;
+        case O_SORTBY: if (!sortby_ok(optarg)) return vr_bad_value("sortby", optarg); a->sortby = optarg; break;
         }
         continue;
     not_here:
         fprintf(stderr, "vireo: option %s does not apply here\n", argv[optind - 1]);
         return 2;
     }
+    int want = count_words(operands);
     a->npos = argc - optind;
-    if (a->npos != npos) {
-        fprintf(stderr, "vireo: expected %s\n", npos ? "one NAME-or-ID" : "no operands");
+    if (a->npos != want || want > VR_MAX_POS) {
+        if (want)
+            fprintf(stderr, "vireo: expected %s (%d operand%s given)\n", operands, a->npos, a->npos == 1 ? "" : "s");
+        else
+            fprintf(stderr, "vireo: expected no operands\n");
         return 2;
     }
-    for (int i = 0; i < npos; i++)
+    for (int i = 0; i < want; i++)
         a->pos[i] = argv[optind + i];
     return 0;
 }
 
 static void kind_usage(FILE *f, const kind *k)
 {
-    fprintf(f, "usage: vireo %s list [--search EXPR] [--max N] [--page N] [--json]\n"
-               "       vireo %s show NAME-or-ID [--json]\n", k->name, k->name);
+    const char *ref = k->by_id ? "ID" : "NAME-or-ID";
+    fprintf(f, "usage: vireo %s list [--search EXPR] [--sortby [-]FIELD] [--max N] [--page N] [--json]\n"
+               "       vireo %s show %s [--json]\n", k->name, k->name, ref);
     if (k->create) {
         fprintf(f, "       vireo %s create --name NAME", k->name);
         for (const create_opt *o = k->create; o->opt; o++)
             fprintf(f, o->required ? " --%s %s" : " [--%s %s]%s", o->opt, o->meta,
                     strchr("dn", o->type) ? "..." : "");
-        fprintf(f, " [--json]\n       vireo %s update NAME-or-ID [--name NEW] [any create option...] [--json]\n"
-                   "       vireo %s delete NAME-or-ID\n", k->name, k->name);
+        fprintf(f, " [--json]\n       vireo %s update NAME-or-ID [--name NEW] [any create option...]%s [--json]\n"
+                   "       vireo %s delete NAME-or-ID\n", k->name, k->action_jobs ? " [--wait [--timeout SECONDS]]" : "", k->name);
     }
     for (size_t i = 0; i < k->actions.n; i++)
         fprintf(f, i == 0 ? "       vireo %s %s" : "%.0s|%s", k->name, k->actions.v[i]);
     if (k->actions.n)
-        fprintf(f, " NAME-or-ID [--wait [--timeout SECONDS]] [--json]\n");
-    fprintf(f, "EXPR: FIELD=VALUE clauses joined by ' and ' (name=web*, status=up)\n");
+        fprintf(f, " %s%s [--json]\n", ref, k->action_jobs ? " [--wait [--timeout SECONDS]]" : "");
+    if (!strcmp(k->name, "vm"))
+        vr_vm_devices_usage(f);
+    fprintf(f, "EXPR: FIELD=VALUE clauses joined by ' and ' (name=web*, status=up)\n"
+               "--sortby: a member of the list, '-' first for descending (see docs/openapi.json)\n");
 }
 
 static bool is_uuid(const char *s)
@@ -139,11 +163,13 @@ static bool is_uuid(const char *s)
 }
 
 /* NAME-or-ID to an id: a UUID is taken as is, anything else must be the
- * exact name of one entity (search globs, so compare names ourselves). */
-static int resolve(const vr_session *s, const kind *k, const char *ref, char **id)
+ * exact name of one entity (search globs, so compare names ourselves).
+ * What has no name (a job) is named by its id, whatever it looks like:
+ * the server says whether it exists. */
+int vr_resolve(const vr_session *s, const kind *k, const char *ref, char **id)
 {
     *id = NULL;
-    if (is_uuid(ref)) {
+    if (is_uuid(ref) || k->by_id) {
         *id = strdup(ref);
         return 0;
     }
@@ -178,7 +204,7 @@ static int resolve(const vr_session *s, const kind *k, const char *ref, char **i
 }
 
 /* /api/COLL/ID[/ACTION], the id escaped (it may come from the server). */
-static char *entity_path(const kind *k, const char *id, const char *action)
+char *vr_entity_path(const kind *k, const char *id, const char *action)
 {
     char *esc = vr_http_escape(id), *path = NULL;
     if (esc && asprintf(&path, "/api/%s/%s%s%s", k->coll, esc, action ? "/" : "", action ? action : "") < 0)
@@ -187,17 +213,17 @@ static char *entity_path(const kind *k, const char *id, const char *action)
     return path;
 }
 
-static void print_raw(const vr_response *r)
+void vr_print_raw(const vr_response *r)
 {
     fwrite(r->body, 1, r->len, stdout);
     if (!r->len || r->body[r->len - 1] != '\n')
         putchar('\n');
 }
 
-static void print_entity(const vr_response *r, bool json)
+void vr_print_entity(const vr_response *r, bool json)
 {
     if (json)
-        print_raw(r);
+        vr_print_raw(r);
     else if (json_is_object(r->json))
         vr_show_print(stdout, r->json);
 }
@@ -237,13 +263,14 @@ static void fill_link_names(const vr_session *s, const kind *k, json_t *rows)
 static int do_list(const vr_session *s, const kind *k, const args *a)
 {
     vr_response r;
-    int rc = vr_http_list(s, k->coll, a->search, a->max > 0 ? a->max : 100, a->page > 0 ? a->page : 1, &r);
+    int rc = vr_http_list(s, k->coll, a->search, a->sortby, a->max > 0 ? a->max : 100, a->page > 0 ? a->page : 1,
+                          &r);
     json_t *rows = json_object_get(r.json, k->coll);
     if (rc == 0 && !json_is_array(rows)) {
         fprintf(stderr, "vireo: the answer has no '%s' list\n", k->coll);
         rc = 3;
     } else if (rc == 0 && a->json) {
-        print_raw(&r);
+        vr_print_raw(&r);
     } else if (rc == 0) {
         if (k->link)
             fill_link_names(s, k, rows);
@@ -262,70 +289,27 @@ static int on_entity(const vr_session *s, const kind *k, const char *ref, const 
                      const char *action, json_t *body, vr_response *r, char **id)
 {
     memset(r, 0, sizeof(*r));
-    int rc = resolve(s, k, ref, id);
-    char *path = rc ? NULL : entity_path(k, *id, action);
+    int rc = vr_resolve(s, k, ref, id);
+    char *path = rc ? NULL : vr_entity_path(k, *id, action);
     if (!rc)
         rc = path ? vr_http(s, method, path, body, 0, r) : 3;
     free(path);
     return rc;
 }
 
-static int wait_job(const vr_session *s, const char *job_id, long timeout)
-{
-    char *path = entity_path(vr_kind_find("job"), job_id, NULL);
-    struct timespec start, now, pause = {0, 250 * 1000 * 1000};
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (int rc;;) {
-        vr_response r = {0};
-        if (!path || (rc = vr_http(s, "GET", path, NULL, 0, &r)) != 0) {
-            free(path);
-            vr_response_free(&r);
-            return path ? rc : 3;
-        }
-        const char *status = json_string_value(json_object_get(r.json, "status"));
-        rc = status && !strcmp(status, "finished") ? 0 : status && !strcmp(status, "failed") ? 1 : -1;
-        if (rc == 1) {
-            char *detail = vr_text_clean(json_string_value(json_object_get(r.json, "detail")));
-            fprintf(stderr, "vireo: job %s failed: %s\n", job_id, detail ? detail : "");
-            free(detail);
-        }
-        vr_response_free(&r);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (rc < 0 && now.tv_sec - start.tv_sec >= timeout) {
-            fprintf(stderr, "vireo: job %s still %s after %ld s\n", job_id, status ? "running" : "unknown",
-                    timeout);
-            rc = 1;
-        }
-        if (rc >= 0) {
-            free(path);
-            return rc;
-        }
-        nanosleep(&pause, NULL);
-    }
-}
-
-static int do_action(const vr_session *s, const kind *k, const char *action, const args *a)
+int vr_entity_change(const vr_session *s, const kind *k, const char *ref, const char *method, const char *sub,
+                     json_t *body, const args *a)
 {
     vr_response r;
-    char *id = NULL;
-    json_t *empty = json_object(); /* "{}": a valid body for a strict parser */
-    int rc = on_entity(s, k, a->pos[0], "POST", action, empty, &r, &id);
-    json_decref(empty);
-    const char *job = json_string_value(json_object_get(json_object_get(r.json, "job"), "id"));
-    if (rc == 0 && job && a->wait) {
-        rc = wait_job(s, job, a->timeout);
-        vr_response_free(&r);
-        char *path = rc ? NULL : entity_path(k, id, NULL);
-        if (path && (rc = vr_http(s, "GET", path, NULL, 0, &r)) == 0)
-            print_entity(&r, a->json);
-        free(path);
-    } else if (rc == 0) {
-        if (job && !a->json)
-            vr_show_print(stdout, json_object_get(r.json, "job"));
-        else if (r.len)
-            print_entity(&r, a->json);
-    }
+    char *id = NULL, *path = NULL;
+    bool waited = false;
+    int rc = on_entity(s, k, ref, method, sub, body, &r, &id);
+    if (rc == 0)
+        rc = vr_job_answer(s, &r, a, &waited);
+    if (rc == 0 && waited)
+        rc = (path = vr_entity_path(k, id, NULL)) ? vr_get_print(s, path, a->json) : 3;
     vr_response_free(&r);
+    free(path);
     free(id);
     return rc;
 }
@@ -339,20 +323,20 @@ static int create_check(const kind *k, const char *verb, const args *a)
         fprintf(stderr, "vireo: %s create needs --name NAME\n", k->name);
         return 2;
     }
-    if (update && !a->name && !a->ncreate) {
+    if (update && !a->name && !a->nx) {
         fprintf(stderr, "vireo: %s update needs something to change (--name or an option of create)\n",
                 k->name);
         return 2;
     }
-    for (int i = 0; i < a->ncreate; i++)
-        if (!vr_kind_create_opt(k, a->copt[i])) {
-            fprintf(stderr, "vireo: --%s does not apply to '%s %s'\n", a->copt[i], k->name, verb);
+    for (int i = 0; i < a->nx; i++)
+        if (!vr_kind_create_opt(k, a->xopt[i])) {
+            fprintf(stderr, "vireo: --%s does not apply to '%s %s'\n", a->xopt[i], k->name, verb);
             return 2;
         }
     for (const create_opt *o = k->create; o->opt && !update; o++) {
         bool given = false;
-        for (int i = 0; i < a->ncreate; i++)
-            given |= !strcmp(a->copt[i], o->opt);
+        for (int i = 0; i < a->nx; i++)
+            given |= !strcmp(a->xopt[i], o->opt);
         if (o->required && !given) {
             fprintf(stderr, "vireo: %s create needs --%s %s\n", k->name, o->opt, o->meta);
             return 2;
@@ -367,10 +351,10 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
 {
     *out = NULL;
     json_t *body = json_object();
-    int rc = a->name && json_object_set_new(body, "name", json_string(a->name)) ? bad_value("name", a->name) : 0;
-    for (int i = 0; i < a->ncreate && !rc; i++) {
-        const create_opt *o = vr_kind_create_opt(k, a->copt[i]);
-        const char *v = a->cval[i];
+    int rc = a->name && json_object_set_new(body, "name", json_string(a->name)) ? vr_bad_value("name", a->name) : 0;
+    for (int i = 0; i < a->nx && !rc; i++) {
+        const create_opt *o = vr_kind_create_opt(k, a->xopt[i]);
+        const char *v = a->xval[i];
         long n;
         json_t *val = NULL, *list;
         switch (o->type) {
@@ -378,8 +362,8 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
             val = json_string(v);
             break;
         case 'i':
-            if (!parse_long(v, LONG_MIN, LONG_MAX, &n)) {
-                rc = bad_value(o->opt, v);
+            if (!vr_parse_long(v, LONG_MIN, LONG_MAX, &n)) {
+                rc = vr_bad_value(o->opt, v);
                 continue;
             }
             val = json_integer(n);
@@ -388,7 +372,7 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
             if (!json_object_get(body, "boot"))
                 json_object_set_new(body, "boot", json_object());
             if (json_object_set_new(json_object_get(body, "boot"), o->member, json_string(v)))
-                rc = bad_value(o->opt, v);
+                rc = vr_bad_value(o->opt, v);
             continue;
         case 'd': {
             size_t len = strlen(v);
@@ -405,7 +389,7 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
             break;
         case 'r': {
             char *id = NULL;
-            if ((rc = resolve(s, vr_kind_find(o->ref), v, &id)) == 0)
+            if ((rc = vr_resolve(s, vr_kind_find(o->ref), v, &id)) == 0)
                 val = json_string(id);
             free(id);
             if (rc)
@@ -414,7 +398,7 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
         }
         }
         if (!val) { /* jansson refuses strings that are not UTF-8 */
-            rc = bad_value(o->opt, v);
+            rc = vr_bad_value(o->opt, v);
         } else if (strchr("dn", o->type)) {
             if (!(list = json_object_get(body, o->member)))
                 json_object_set_new(body, o->member, list = json_array());
@@ -437,12 +421,17 @@ static int kind_cmd(const kind *k, int argc, char **argv)
         kind_usage(stdout, k);
         return 0;
     }
-    bool is_action = vr_str_in(verb, k->actions);
-    unsigned allowed = !strcmp(verb, "list")     ? BIT(O_SEARCH) | BIT(O_JSON) | BIT(O_MAX) | BIT(O_PAGE)
+    int rc = !strcmp(k->name, "vm") ? vr_vm_devices_cmd(k, argc, argv) : -1;
+    if (rc >= 0)
+        return rc;
+    /* Where the engine may answer with a job, --wait waits for it. */
+    unsigned jobs = k->action_jobs ? VR_JOB_OPTS : BIT(O_JSON);
+    unsigned allowed = !strcmp(verb, "list")     ? VR_LIST_OPTS
                        : !strcmp(verb, "show")   ? BIT(O_JSON)
-                       : !strcmp(verb, "create") || !strcmp(verb, "update") ? BIT(O_NAME) | BIT(O_JSON) | BIT(O_CREATE)
+                       : !strcmp(verb, "create") ? BIT(O_NAME) | BIT(O_JSON) | BIT(O_EXTRA)
+                       : !strcmp(verb, "update") ? BIT(O_NAME) | BIT(O_EXTRA) | jobs
                        : !strcmp(verb, "delete") ? 0
-                       : is_action              ? BIT(O_WAIT) | BIT(O_TIMEOUT) | BIT(O_JSON)
+                       : vr_str_in(verb, k->actions) ? jobs
                                                 : ~0u;
     if (allowed == ~0u || (!k->create && vr_str_in(verb, VR_NAMES(((const char *const[]){"create", "update", "delete"}))))) {
         if (*verb)
@@ -451,8 +440,8 @@ static int kind_cmd(const kind *k, int argc, char **argv)
         return 2;
     }
     args a;
-    int npos = strcmp(verb, "list") && strcmp(verb, "create");
-    int rc = parse(argc, argv, 2, allowed, npos, &a);
+    const char *operands = !strcmp(verb, "list") || !strcmp(verb, "create") ? "" : k->by_id ? "ID" : "NAME-or-ID";
+    rc = vr_parse_args(argc, argv, 2, allowed, vr_create_opts, N(vr_create_opts), operands, &a);
     if (rc == 0 && (!strcmp(verb, "create") || !strcmp(verb, "update")))
         rc = create_check(k, verb, &a);
     if (rc < 0)
@@ -471,7 +460,7 @@ static int kind_cmd(const kind *k, int argc, char **argv)
         rc = do_list(&s, k, &a);
     } else if (!strcmp(verb, "show")) {
         if ((rc = on_entity(&s, k, a.pos[0], "GET", NULL, NULL, &r, &id)) == 0)
-            print_entity(&r, a.json);
+            vr_print_entity(&r, a.json);
     } else if (!strcmp(verb, "delete")) {
         rc = on_entity(&s, k, a.pos[0], "DELETE", NULL, NULL, &r, &id);
     } else if (!strcmp(verb, "update")) {
@@ -486,19 +475,18 @@ static int kind_cmd(const kind *k, int argc, char **argv)
             }
             json_object_update(boot, json_object_get(body, "boot"));
             json_object_set_new(body, "boot", boot);
-            vr_response_free(&r);
-            free(id);
-            id = NULL;
         }
-        if (rc == 0 && (rc = on_entity(&s, k, a.pos[0], "PUT", NULL, body, &r, &id)) == 0)
-            print_entity(&r, a.json);
+        /* A running VM's raised vcpus is a job (202); the rest is stored. */
+        if (rc == 0)
+            rc = vr_entity_change(&s, k, id ? id : a.pos[0], "PUT", NULL, body, &a);
     } else if (!strcmp(verb, "create")) {
         char path[64];
         snprintf(path, sizeof(path), "/api/%s", k->coll);
         if ((rc = create_body(&s, k, &a, &body)) == 0 && (rc = vr_http(&s, "POST", path, body, 0, &r)) == 0)
-            print_entity(&r, a.json);
+            vr_print_entity(&r, a.json);
     } else {
-        rc = do_action(&s, k, verb, &a);
+        body = json_object(); /* "{}": a valid body for a strict parser */
+        rc = vr_entity_change(&s, k, a.pos[0], "POST", verb, body, &a);
     }
     json_decref(body);
     vr_response_free(&r);
@@ -510,14 +498,15 @@ static int kind_cmd(const kind *k, int argc, char **argv)
 static int events_cmd(int argc, char **argv)
 {
     args a;
-    int rc = parse(argc, argv, 1, BIT(O_SEARCH) | BIT(O_JSON) | BIT(O_MAX) | BIT(O_PAGE) | BIT(O_FOLLOW), 0, &a);
-    if (rc == 0 && a.follow && a.page > 0) {
-        fprintf(stderr, "vireo: --follow and --page do not go together\n");
+    int rc = vr_parse_args(argc, argv, 1, VR_LIST_OPTS | BIT(O_FOLLOW), NULL, 0, "", &a);
+    /* --follow goes by event id, oldest first: no other order or page. */
+    if (rc == 0 && a.follow && (a.page > 0 || a.sortby)) {
+        fprintf(stderr, "vireo: --follow does not go with --%s\n", a.sortby ? "sortby" : "page");
         rc = 2;
     }
     if (rc) {
         fprintf(rc < 0 ? stdout : stderr,
-                "usage: vireo events [--max N] [--page N] [--search EXPR] [--json]\n"
+                "usage: vireo events [--max N] [--page N] [--search EXPR] [--sortby [-]FIELD] [--json]\n"
                 "       vireo events --follow [--max N] [--search EXPR] [--json]\n");
         return rc < 0 ? 0 : rc;
     }

@@ -47,7 +47,7 @@ static int poll_once(const vr_session *s, const char *search, long max, long lon
     else
         snprintf(clause, sizeof(clause), "%s", search ? search : "");
     vr_response r;
-    int rc = vr_http_list(s, "events", clause, max, 1, &r);
+    int rc = vr_http_list(s, "events", clause, NULL, max, 1, &r);
     json_t *rows = json_object_get(r.json, "events");
     /* The server pages newest first: more new events than one page holds
      * means the oldest of them cannot be shown in order. Say so. */

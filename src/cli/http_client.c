@@ -333,19 +333,21 @@ char *vr_http_escape(const char *s)
     return copy;
 }
 
-int vr_http_list(const vr_session *s, const char *coll, const char *search, long max, long page,
-                 vr_response *resp)
+int vr_http_list(const vr_session *s, const char *coll, const char *search, const char *sortby, long max,
+                 long page, vr_response *resp)
 {
     memset(resp, 0, sizeof(*resp));
     char *esc = search && *search ? vr_http_escape(search) : NULL, *path = NULL;
-    if ((search && *search && !esc) ||
-        asprintf(&path, "/api/%s?max=%ld&page=%ld%s%s", coll, max, page, esc ? "&search=" : "",
-                 esc ? esc : "") < 0) {
-        free(esc);
-        return 3;
-    }
+    char *sesc = sortby && *sortby ? vr_http_escape(sortby) : NULL;
+    int rc = 3;
+    if ((search && *search && !esc) || (sortby && *sortby && !sesc) ||
+        asprintf(&path, "/api/%s?max=%ld&page=%ld%s%s%s%s", coll, max, page, esc ? "&search=" : "",
+                 esc ? esc : "", sesc ? "&sortby=" : "", sesc ? sesc : "") < 0)
+        path = NULL;
+    if (path)
+        rc = vr_http(s, "GET", path, NULL, 0, resp);
     free(esc);
-    int rc = vr_http(s, "GET", path, NULL, 0, resp);
+    free(sesc);
     free(path);
     return rc;
 }

@@ -53,9 +53,10 @@ int vr_http(const vr_session *s, const char *method, const char *path, json_t *b
             unsigned flags, vr_response *resp);
 void vr_response_free(vr_response *r);
 
-/* GET /api/COLL?max=&page=[&search=] (search escaped here); as vr_http. */
-int vr_http_list(const vr_session *s, const char *coll, const char *search, long max, long page,
-                 vr_response *resp);
+/* GET /api/COLL?max=&page=[&search=][&sortby=] (escaped here; NULL or ""
+ * leaves a parameter out); as vr_http. */
+int vr_http_list(const vr_session *s, const char *coll, const char *search, const char *sortby, long max,
+                 long page, vr_response *resp);
 
 /* Percent-encode s for a URL path segment or query value (free with free()). */
 char *vr_http_escape(const char *s);

@@ -33,22 +33,28 @@ static const create_opt vm_create[] = {
 
 static const char *const vm_actions[] = {"start", "stop", "shutdown", "reboot", "pause", "resume"};
 static const char *const host_actions[] = {"activate", "deactivate"};
+static const char *const job_actions[] = {"cancel"};
 
 static const kind kinds[] = {
-    {"datacenter", "datacenters", dc_cols, N(dc_cols), dc_create, VR_NO_NAMES, NULL, NULL, NULL},
-    {"cluster", "clusters", cl_cols, N(cl_cols), cl_create, VR_NO_NAMES, "datacenter", "datacenter_id", "datacenters"},
-    {"host", "hosts", host_cols, N(host_cols), host_create, VR_NAMES(host_actions), "cluster", "cluster_id", "clusters"},
-    {"vm", "vms", vm_cols, N(vm_cols), vm_create, VR_NAMES(vm_actions), "host", "host_id", "hosts"},
-    {"job", "jobs", job_cols, N(job_cols), NULL, VR_NO_NAMES, NULL, NULL, NULL},
+    {"datacenter", "datacenters", dc_cols, N(dc_cols), dc_create, VR_NO_NAMES, false, false, NULL, NULL, NULL},
+    {"cluster", "clusters", cl_cols, N(cl_cols), cl_create, VR_NO_NAMES, false, false, "datacenter", "datacenter_id",
+     "datacenters"},
+    {"host", "hosts", host_cols, N(host_cols), host_create, VR_NAMES(host_actions), false, false, "cluster",
+     "cluster_id", "clusters"},
+    {"vm", "vms", vm_cols, N(vm_cols), vm_create, VR_NAMES(vm_actions), true, false, "host", "host_id", "hosts"},
+    {"job", "jobs", job_cols, N(job_cols), NULL, VR_NAMES(job_actions), false, true, NULL, NULL, NULL},
 };
 
-const kind vr_kind_events = {"event", "events", event_cols, N(event_cols), NULL, VR_NO_NAMES, NULL, NULL, NULL};
+const kind vr_kind_events = {"event", "events", event_cols, N(event_cols), NULL, VR_NO_NAMES, false, true,
+                             NULL, NULL, NULL};
 
 /* Each create option above, once: getopt must know all of them before it
  * knows the kind (a kind's own list then says which apply). */
-const char *const vr_create_names[VR_NCREATE_NAMES] = {
-    "description", "datacenter", "cpu-type", "virt-mode", "address", "port", "cluster", "memory",
-    "vcpus", "max-vcpus", "max-memory", "kernel", "initrd", "cmdline", "disk", "nic"};
+const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
+    {"description", false}, {"datacenter", false}, {"cpu-type", false}, {"virt-mode", false}, {"address", false},
+    {"port", false}, {"cluster", false}, {"memory", false}, {"vcpus", false}, {"max-vcpus", false},
+    {"max-memory", false}, {"kernel", false}, {"initrd", false}, {"cmdline", false}, {"disk", false},
+    {"nic", false}};
 
 const kind *vr_kind_find(const char *name)
 {

@@ -9,6 +9,12 @@
 #include "names.h"
 #include "table.h"
 
+/* A verb's own --OPTION (parsed by vr_parse_args): with a value, or a flag. */
+typedef struct vr_xopt {
+    const char *name;
+    bool flag;
+} vr_xopt;
+
 /* A --OPT VALUE of `KIND create` and the body member it sets. */
 typedef struct create_opt {
     const char *opt, *member, *meta;
@@ -24,6 +30,8 @@ typedef struct kind {
     size_t ncols;
     const create_opt *create; /* NULL: read-only collection */
     vr_names actions;
+    bool action_jobs; /* its actions answer 202 with a job: --wait applies */
+    bool by_id;       /* named by id only (no name to look up) */
     /* A column showing a linked entity by name: row[link] (a name or a link
      * object) or row[link_id], names looked up in link_coll. */
     const char *link, *link_id, *link_coll;
@@ -38,6 +46,6 @@ extern const kind vr_kind_events;
 /* The create option `opt` of kind k, or NULL. */
 const create_opt *vr_kind_create_opt(const kind *k, const char *opt);
 
-/* Every create option name of every kind (getopt needs them all). */
+/* Every create option of every kind (getopt needs them all). */
 #define VR_NCREATE_NAMES 16
-extern const char *const vr_create_names[VR_NCREATE_NAMES];
+extern const vr_xopt vr_create_opts[VR_NCREATE_NAMES];

@@ -742,9 +742,13 @@ def test_live_changes_through_the_engine(ctx):
         r = eng.request("DELETE", f"{base}/nics/{hot_mac}")
         assert r.status == 202 and eng.wait_job(r.body["job"]["id"])["status"] == "finished", r
         assert hot_mac not in [n["mac"] for n in eng.vm(vm["id"])["nics"]]
+        # libvirt may report the monitor unusable for a moment while QEMU
+        # releases a device (the agent then says NotResponding): wait it out.
+        eng.wait_status("vms", vm["id"], "up", timeout=60)
         r = eng.request("DELETE", f"{base}/disks/vdb")
         assert r.status == 202 and eng.wait_job(r.body["job"]["id"])["status"] == "finished", r
         assert [d["id"] for d in eng.get(f"{base}/disks")["disks"]] == ["vda"]
+        eng.wait_status("vms", vm["id"], "up", timeout=60)
         # A plug the host refuses fails the job with its reason; nothing is stored.
         r = eng.request("POST", f"{base}/disks", {"path": "/nonexistent/x.img"})
         job = eng.wait_job(r.body["job"]["id"])

@@ -343,15 +343,21 @@ static int on_children(vr_call *c, json_t *parent, const char *child_id, vr_erro
         rc = 0;
     } else if (!child && !strcmp(c->req->method, "POST")) {
         if ((body = vr_body_parse(c, false, err)) && vr_authorize(c, c->kind, parent, "create", err) == 0 &&
-            vr_kind_check_body(c, body, NULL, err) == 0)
-            rc = child_reply(c, parent, c->kind->add_child(c, parent, body, &reply, job, err), reply, job, 201);
+            vr_kind_check_body(c, body, NULL, err) == 0) {
+            int r = c->kind->add_child(c, parent, body, &reply, job, err); /* before reading reply */
+            rc = child_reply(c, parent, r, reply, job, 201);
+        }
     } else if (child && !strcmp(c->req->method, "PUT") && c->kind->change_child) {
         if ((body = vr_body_parse(c, true, err)) && vr_authorize(c, c->kind, child, "update", err) == 0 &&
-            vr_kind_check_body(c, body, child, err) == 0)
-            rc = child_reply(c, parent, c->kind->change_child(c, parent, child, body, &reply, job, err), reply, job, 200);
+            vr_kind_check_body(c, body, child, err) == 0) {
+            int r = c->kind->change_child(c, parent, child, body, &reply, job, err);
+            rc = child_reply(c, parent, r, reply, job, 200);
+        }
     } else if (child && !strcmp(c->req->method, "DELETE")) {
-        if (vr_authorize(c, c->kind, child, "delete", err) == 0)
-            rc = child_reply(c, parent, c->kind->remove_child(c, parent, child, job, err), NULL, job, 204);
+        if (vr_authorize(c, c->kind, child, "delete", err) == 0) {
+            int r = c->kind->remove_child(c, parent, child, job, err);
+            rc = child_reply(c, parent, r, NULL, job, 204);
+        }
     } else {
         vr_error_set(err, VR_ERR_METHOD, "%s", child ? "use GET, PUT or DELETE" : "use GET or POST");
     }

@@ -5,7 +5,10 @@ one error path (the database taken away is 503 on every kind of request)."""
 
 import json
 import os
+import socket
 import subprocess
+import threading
+import time
 
 from harness import openapi
 from harness.context import Skip
@@ -178,6 +181,20 @@ def test_database_outage_is_503_everywhere(ctx):
 
         def psql(sql):
             subprocess.run(["psql", admin, "-qc", sql], check=True, capture_output=True)
+        # A job in flight when the database goes: a stop whose host never
+        # answers (a listener that accepts and stays silent).
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        held = []
+        threading.Thread(target=lambda: [held.append(silent.accept()) for _ in range(64)], daemon=True).start()
+        host = eng.create_host("silent", "127.0.0.1", cl["id"], port=silent.getsockname()[1])
+        running = eng.create_vm("ovm2", cl["id"])
+        subprocess.run(["psql", eng.database, "-qc", f"UPDATE vms SET status = 'up', host_id = '{host['id']}'"
+                        f" WHERE id = '{running['id']}'"], check=True, capture_output=True)
+        r = eng.request("POST", f"{running['href']}/stop")
+        assert r.status == 202, r
+        stop_job = r.body["job"]["id"]
         psql(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS false')
         psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}'")
         try:
@@ -191,6 +208,8 @@ def test_database_outage_is_503_everywhere(ctx):
                 r = eng.request(method, path, body)
                 assert r.status == 503, (method, path, r)
                 assert r.body["fault"]["detail"], r
+            # Past the agent timeout the job knows its outcome but cannot record it.
+            time.sleep(eng.agent_timeout_s + 2)
         finally:
             psql(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true')
         # Back: nothing that failed was done.
@@ -198,4 +217,9 @@ def test_database_outage_is_503_everywhere(ctx):
         assert [d["name"] for d in eng.list("datacenters")["datacenters"]] == ["odc1"]
         assert eng.get(dc["href"])["description"] == ""
         assert eng.vm(vm["id"])["status"] == "down"
-        assert eng.list("jobs")["total"] == 0
+        # The job in flight recorded its end once the database was back.
+        job = eng.wait_job(stop_job, timeout=30, status=("finished", "failed"))
+        assert job["status"] == "failed" and job["detail"], job
+        assert eng.vm(running["id"])["status"] in ("up", "unknown"), eng.vm(running["id"])
+        assert eng.list("jobs")["total"] == 1  # the refused requests started none
+        silent.close()

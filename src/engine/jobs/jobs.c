@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fault.h"
+#include "log.h"
 
 const char *const vr_job_status_names[VR_JOB_NSTATUS] = {
     [VR_JOB_PENDING] = "pending", [VR_JOB_RUNNING] = "running", [VR_JOB_FINISHED] = "finished",
@@ -49,7 +51,9 @@ bool vr_job_cancel_requested(vr_engine *e, const char *job_id)
  * running starts a step (closing the previous one); the final status
  * closes the last step as finished or failed. Only the job's own thread
  * writes its row, so read-modify-write is safe. */
-void vr_job_update(vr_engine *e, const char *job_id, const char *status, const char *detail)
+/* One write of a job's status, detail and steps; -1 when the database
+ * refused it (err says why). */
+static int job_write(vr_engine *e, const char *job_id, const char *status, const char *detail, vr_error *errp)
 {
     vr_error err = {0};
     long long now = vr_now();
@@ -60,9 +64,9 @@ void vr_job_update(vr_engine *e, const char *job_id, const char *status, const c
     if (!json_is_array(steps)) {
         json_decref(steps);
         if (err.code) { /* the history cannot be read: keep it, update the rest */
-            vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
-                       DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_INT(now), DB_TEXT(job_id)), NULL);
-            return;
+            return vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
+                              DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_INT(now), DB_TEXT(job_id)), errp) < 0
+                       ? -1 : 0;
         }
         steps = json_array();
     }
@@ -83,12 +87,37 @@ void vr_job_update(vr_engine *e, const char *job_id, const char *status, const c
                                                "running", "started_at", (json_int_t)now, "ended_at"));
     char *text = json_dumps(steps, JSON_COMPACT);
     int progress = !strcmp(status, "finished") ? 100 : -1; /* else as the job last said */
-    vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, steps_json = ?, updated_at = ?,"
-               " progress = CASE WHEN ? < 0 THEN progress ELSE ? END WHERE id = ?",
-               DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_TEXT(text ? text : "[]"), DB_INT(now),
-                       DB_INT(progress), DB_INT(progress), DB_TEXT(job_id)), NULL);
+    int rc = vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, steps_json = ?, updated_at = ?,"
+                        " progress = CASE WHEN ? < 0 THEN progress ELSE ? END WHERE id = ?",
+                        DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_TEXT(text ? text : "[]"), DB_INT(now),
+                                DB_INT(progress), DB_INT(progress), DB_TEXT(job_id)), errp);
     free(text);
     json_decref(steps);
+    return rc < 0 ? -1 : 0;
+}
+
+/* How long a job keeps trying to record its end while the database is
+ * away: the outcome is known only to this thread, so it waits rather than
+ * leave the job "running" for ever (an engine stop ends the wait; the next
+ * start then resumes the job by its action's rule). */
+#define FINAL_WRITE_TRIES 600
+
+void vr_job_update(vr_engine *e, const char *job_id, const char *status, const char *detail)
+{
+    bool final = strcmp(status, "running") && strcmp(status, "pending");
+    for (int i = 0;; i++) {
+        vr_error err = {0};
+        if (job_write(e, job_id, status, detail, &err) == 0)
+            return;
+        if (!final || i >= FINAL_WRITE_TRIES || e->stopping) {
+            VR_WARN("job %s: cannot record '%s': %s", job_id, status, err.message);
+            return;
+        }
+        if (i == 0)
+            VR_WARN("job %s: cannot record '%s' yet (%s); retrying until the database is back", job_id, status,
+                    err.message);
+        sleep(1);
+    }
 }
 
 

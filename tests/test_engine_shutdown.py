@@ -123,5 +123,5 @@ def test_sigterm_under_load_with_monitors_and_a_start_in_flight(ctx):
         stop_clean(eng, "engine with a running VM")
         eng.start()
         r = eng.request("POST", f"/api/vms/{vm['id']}/stop")
-        assert r.status == 200, r
+        assert r.status in (200, 202), r  # a job where stopping is a long operation
         eng.wait_status("vms", vm["id"], "down", timeout=60)

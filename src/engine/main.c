@@ -18,16 +18,8 @@
 #include "hostview.h"
 #include "log.h"
 #include "macpool.h"
+#include "timeouts.h"
 #include "vmstart.h"
-
-/* Upper bound on waiting for registered threads at shutdown: each is at
- * most one step from noticing the stop, and a step makes at most a few
- * agent calls (connect, subscribe, up to three verbs), each bounded by
- * the agent timeout; plus a poll interval of sleep. */
-static int shutdown_bound_s(const vr_engine *e)
-{
-    return 5 * e->agent_timeout_s + e->poll_ms / 1000 + 5;
-}
 
 /* Stop in dependency order: no new requests (and so no new jobs or
  * monitors), then the threads that use the database, then the database,
@@ -36,11 +28,11 @@ static int shut_down(vr_engine *e, vr_http *http, int status)
 {
     vr_http_stop(http);
     vr_hostmon_stop(e);
-    int left = vr_engine_wait_threads(e, shutdown_bound_s(e));
+    int left = vr_engine_wait_threads(e, vr_timeout_shutdown_s(e));
     if (left > 0) {
         /* Closing the database under them would crash: leave it to exit. */
         VR_ERROR("%d engine thread(s) still running after %d s; exiting without closing "
-                 "the database", left, shutdown_bound_s(e));
+                 "the database", left, vr_timeout_shutdown_s(e));
         return 1;
     }
     vr_hostview_free(e->view);
@@ -114,6 +106,10 @@ int main(int argc, char **argv)
         return 2;
     }
     vr_error perr = {0};
+    if (vr_timeouts_check(&e, &perr) < 0) { /* an unsafe order of timeouts */
+        VR_ERROR("%s", perr.message);
+        return 2;
+    }
     uint64_t mfirst, mlast;
     if (vr_macpool_parse(macpool, &mfirst, &mlast, &perr) < 0) {
         VR_ERROR("%s", perr.message);
@@ -157,7 +153,7 @@ int main(int argc, char **argv)
     vr_http *http = NULL;
     vr_http_opts hopts = {.address = addr, .port = atoi(colon + 1), .cert_file = hcert ? hcert : cert,
                           .key_file = hkey ? hkey : key, .max_body = 1 << 20, .threads = 4,
-                          .idle_timeout_s = 30};
+                          .idle_timeout_s = vr_timeout_http_idle_s(&e)};
     /* One engine per database too (two state dirs may point at one). */
     if (vr_db_open_claimed(dbpath, &e.db, &err) < 0 ||
         vr_auth_bootstrap(&e, admin_pw, &err) < 0 ||
@@ -169,7 +165,7 @@ int main(int argc, char **argv)
         close(lockfd);
         return 1;
     }
-    vr_tls_creds_set_timeout(e.agent_creds, (unsigned)e.agent_timeout_s * 1000);
+    vr_tls_creds_set_timeout(e.agent_creds, vr_timeout_tls_handshake_ms(&e));
     vr_jobs_resume(&e);
     /* The backend's name only: a URI may carry a password. */
     VR_INFO("vireo-engine serving https://%s (%s database, schema v%d)", listen,

@@ -16,11 +16,13 @@
  *   HTTP idle          = 30 s       API threads never wait on agents (long
  *                                   operations are jobs), so no handler
  *                                   needs longer than a database statement
- *   shutdown           = destroy + P + 5
+ *   shutdown           = max(destroy, 5 A) + P + 5
  *                                   every engine thread is at most one step
- *                                   from noticing the stop: the longest step
- *                                   is a destroy call, the longest sleep a
- *                                   poll */
+ *                                   from noticing the stop: a job's longest
+ *                                   step is a destroy call, a monitor's
+ *                                   makes up to five calls (connect,
+ *                                   subscribe, three verbs); the longest
+ *                                   sleep is a poll */
 #include "timeouts.h"
 
 #include <string.h>
@@ -54,7 +56,8 @@ int vr_timeout_job_step_s(const vr_engine *e, const char *verb)
 
 int vr_timeout_shutdown_s(const vr_engine *e)
 {
-    return vr_timeout_agent_call_s(e, "VM.destroy") + e->poll_ms / 1000 + STEP_MARGIN_S;
+    int destroy = vr_timeout_agent_call_s(e, "VM.destroy"), monitor_step = 5 * e->agent_timeout_s;
+    return (destroy > monitor_step ? destroy : monitor_step) + e->poll_ms / 1000 + STEP_MARGIN_S;
 }
 
 int vr_timeouts_check(const vr_engine *e, vr_error *err)

@@ -10,6 +10,7 @@
 
 #include "db_backend.h"
 #include "log.h"
+#include "utf8.h"
 
 static bool is_pg_spec(const char *spec)
 {
@@ -23,6 +24,23 @@ bool vr_db_json_column(const char *name, char *key, size_t len)
         return false;
     snprintf(key, len, "%.*s", (int)(n - 5), name);
     return true;
+}
+
+json_t *vr_db_string(const char *text, size_t len)
+{
+    json_t *v = json_stringn(text, len);
+    if (v || !text)
+        return v ? v : json_null();
+    /* Text stored by something else (or an older engine) that is not valid
+     * UTF-8: served with replacement characters rather than dropped. */
+    size_t need = vr_utf8_sanitize(NULL, 0, text, len) + 1;
+    char *clean = malloc(need);
+    if (!clean)
+        return json_null();
+    vr_utf8_sanitize(clean, need, text, len);
+    v = json_string(clean);
+    free(clean);
+    return v ? v : json_null();
 }
 
 json_t *vr_db_json_text(const char *text)

@@ -68,3 +68,7 @@ bool vr_db_json_column(const char *name, char *key, size_t len);
 /* The value stored in a "_json" column: parsed JSON, or null for SQL NULL
  * and for text that does not parse (new reference, never NULL). */
 json_t *vr_db_json_text(const char *text);
+
+/* A text column's value as a JSON string: invalid UTF-8 is replaced (U+FFFD),
+ * never dropped. */
+json_t *vr_db_string(const char *text, size_t len);

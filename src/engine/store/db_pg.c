@@ -296,7 +296,7 @@ static json_t *pg_value(const PGresult *res, int r, int c)
         /* fall through */
     case OID_FLOAT4:
     case OID_FLOAT8: v = json_real(strtod(s, NULL)); break;
-    default: v = json_string(s); break;
+    default: v = vr_db_string(s, strlen(s)); break;
     }
     return v ? v : json_null(); /* NaN, infinities, text that is not UTF-8 */
 }

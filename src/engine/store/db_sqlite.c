@@ -67,7 +67,8 @@ static json_t *column_value(sqlite3_stmt *st, int i)
         json_t *v = json_real(sqlite3_column_double(st, i));
         return v ? v : json_null();
     }
-    case SQLITE_TEXT: return json_string((const char *)sqlite3_column_text(st, i));
+    case SQLITE_TEXT:
+        return vr_db_string((const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
     default: return json_null();
     }
 }

@@ -152,6 +152,9 @@ def test_job_cancel(ctx):
                        " created_at, updated_at, cancel_requested) VALUES (?, 'start', 'vm', ?, 'pending',"
                        " 'admin@internal', 'Start VM jvm1', 1, 1, 1)", (MISSING, vm["id"]))
             db.execute("UPDATE vms SET status = 'waitforlaunch' WHERE id = ?", (vm["id"],))
+            # Text that is not UTF-8, written by something else: served, not dropped.
+            db.execute("INSERT INTO events (time, severity, user_name, object_type, object_id, message)"
+                       " VALUES (1, 'normal', '', '', '', CAST(? AS TEXT))", (b"bad \xff\xfe text",))
             db.commit()
             db.close()
         else:
@@ -167,6 +170,9 @@ def test_job_cancel(ctx):
         assert j["status"] == "cancelled", j
         assert eng.wait_status("vms", vm["id"], "down")["host_id"] is None
         _fault(eng.request("POST", f"/api/jobs/{MISSING}/cancel"), 409)
+        if eng.database is None:
+            ev = eng.get("/api/events", params={"search": "message=bad*"})["events"]
+            assert len(ev) == 1 and ev[0]["message"] == "bad \ufffd\ufffd text", ev
 
 
 def test_database_outage_is_503_everywhere(ctx):

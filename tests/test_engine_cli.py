@@ -3,16 +3,21 @@ inventory verbs, --sortby, a VM started with --wait, its NICs and disks hot
 plugged and unplugged, a vCPU hot added and its balloon set (each a job
 waited for), paused, resumed, shut down and stopped, jobs shown and
 cancelled, events, --json, and the exit codes of errors (1: the server
-refused, 2: usage, 3: cannot reach the server)."""
+refused, 2: usage, 3: cannot reach the server). Job endings the real engine
+cannot be made to produce on cue (cancelled, a job outlasting --timeout)
+come from a scripted stand-in engine."""
 
+import http.server
 import json
 import os
 import re
+import ssl
 import subprocess
 import tempfile
+import threading
 import time
 
-from harness.engine import Engine, free_port
+from harness.engine import Engine, ensure_api_cert, free_port
 
 
 class Cli:
@@ -26,7 +31,7 @@ class Cli:
                            input=stdin, timeout=120)
         assert p.returncode == expect, (f"vireo {' '.join(args)}: exit {p.returncode}, "
                                         f"expected {expect}\n{p.stdout}\n{p.stderr}\n"
-                                        f"{self.eng.log_tail(20)}")
+                                        f"{self.eng.log_tail(20) if self.eng else ''}")
         return p
 
     def json(self, *args):
@@ -202,6 +207,17 @@ def test_cli_end_to_end(ctx):
             stdin=eng.admin_password + "\n")
 
 
+def wait_up_again(cli, timeout=30):
+    """While libvirt waits for the guest to release an unplugged device the
+    agent's health check may call the VM not responding for a moment (see
+    the agent's vm_health.c); device changes are refused (409) until it is
+    up again."""
+    deadline = time.monotonic() + timeout
+    while (st := cli.json("vm", "show", "cli-vm")["status"]) != "up":
+        assert time.monotonic() < deadline, st
+        time.sleep(0.3)
+
+
 def running_vm_devices(ctx, cli, c, vm):
     """NICs and disks of the running cli-vm plugged and unplugged, its I/O
     limits, vCPUs and balloon changed: each a job that --wait waits for,
@@ -254,11 +270,97 @@ def running_vm_devices(ctx, cli, c, vm):
     assert cli.run("vm", "nic-remove", "cli-vm", hot_mac, "--wait").stdout == ""
     assert [n["mac"] for n in cli.json("vm", "nic-list", "cli-vm")["nics"]] == [first_mac]
     assert hot_mac not in [d.get("mac") for d in c.call("VM.get", uuid=vid)["devices"]]
+    wait_up_again(cli)
     assert cli.run("vm", "disk-remove", "cli-vm", "vdb", "--wait").stdout == ""
     assert [d["target"] for d in cli.json("vm", "disk-list", "cli-vm")["disks"]] == ["vda"]
+    wait_up_again(cli)
     p = cli.run("vm", "nic-remove", "cli-vm", hot_mac, expect=1)
     assert "404" in p.stderr, p.stderr
     # A plug the host refuses: the job fails, exit 1 with its reason; nothing stored.
     p = cli.run("vm", "disk-add", "cli-vm", "--path", "/nonexistent/x.img", "--wait", expect=1)
     assert re.search(r"vireo: job \S+ failed: .+", p.stderr), p.stderr
     assert [d["target"] for d in cli.json("vm", "disk-list", "cli-vm")["disks"]] == ["vda"]
+
+
+VM_ID = "0b5d3c1e-6a57-4e0c-9a43-1f3b2d6c7e80"
+
+
+class FakeEngine(http.server.ThreadingHTTPServer):
+    """HTTPS on 127.0.0.1 with the harness's engine-api certificate: POST
+    /api/vms/VM_ID/ACTION answers 202 with a job whose GETs walk through
+    `statuses` (the last one repeats); GET /api/vms/VM_ID is the VM."""
+
+    def __init__(self, ctx):
+        self.statuses, self.requests = [], []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def reply(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                outer.requests.append(("GET", self.path))
+                if self.path == "/api/jobs/job-1":
+                    st = outer.statuses.pop(0) if len(outer.statuses) > 1 else outer.statuses[0]
+                    self.reply(200, {"id": "job-1", "status": st, "progress": 10,
+                                     "detail": f"why it is {st}"})
+                elif self.path == f"/api/vms/{VM_ID}":
+                    self.reply(200, {"id": VM_ID, "name": "fake", "status": "down"})
+                else:
+                    self.reply(404, {"fault": {"reason": "Not Found", "detail": self.path}})
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.requests.append((self.command, self.path))
+                self.reply(202, {"job": {"id": "job-1", "href": "/api/jobs/job-1"}})
+
+            do_DELETE = do_POST
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        crt, key = ensure_api_cert(ctx.hs.pki_dir)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(crt, key)
+        self.socket = tls.wrap_socket(self.socket, server_side=True)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_cli_job_wait_outcomes(ctx):
+    """--wait ends with the job: finished prints the VM (exit 0); failed and
+    cancelled exit 1 with the job's detail; a job not ended by --timeout
+    exits 1; statuses it does not know keep it waiting."""
+    fake = FakeEngine(ctx)
+    try:
+        cli = Cli(ctx, None)
+        path = os.path.join(cli.env["VIREO_CONFIG_DIR"], "session.json")
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            json.dump({"url": f"https://127.0.0.1:{fake.server_address[1]}", "token": "t0k",
+                       "ca": os.path.join(ctx.hs.pki_dir, "ca.crt"), "user": "x"}, f)
+        fake.statuses = ["pending", "running", "migrating", "finished"]
+        assert cli.json("vm", "stop", VM_ID, "--wait")["name"] == "fake"
+        assert fake.requests[-1] == ("GET", f"/api/vms/{VM_ID}"), fake.requests
+        for ending in ("cancelled", "failed"):
+            fake.statuses = ["running", ending]
+            p = cli.run("vm", "pause", VM_ID, "--wait", expect=1)
+            assert f"vireo: job job-1 {ending}: why it is {ending}" in p.stderr, p.stderr
+            assert p.stdout == "" and fake.requests[-1] == ("GET", "/api/jobs/job-1"), p.stdout
+        fake.statuses = ["running"]
+        t0 = time.monotonic()
+        p = cli.run("vm", "balloon", VM_ID, "64", "--wait", "--timeout", "1", expect=1)
+        assert "still running after 1 s" in p.stderr and time.monotonic() - t0 < 10, p.stderr
+        # Without --wait: the reference only, the job never polled.
+        n = len(fake.requests)
+        p = cli.run("vm", "nic-remove", VM_ID, "56:6f:00:00:00:01")
+        assert "id: job-1\nhref: /api/jobs/job-1" in p.stdout, p.stdout
+        assert fake.requests[n:] == [("DELETE", f"/api/vms/{VM_ID}/nics/56%3A6f%3A00%3A00%3A00%3A01")], \
+            fake.requests[n:]
+    finally:
+        fake.shutdown()
+        fake.server_close()

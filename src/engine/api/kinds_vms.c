@@ -147,9 +147,13 @@ static void vm_after_write(vr_call *c, const char *id, const char *what)
     json_t *row = vr_db_query_one(c->e->db, "SELECT name, status FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(id)), NULL);
     const char *name = json_string_value(json_object_get(row, "name")) ?: "";
     bool running = row && strcmp(json_string_value(json_object_get(row, "status")) ?: "down", "down");
-    if (!strcmp(what, "updated"))
+    if (!strcmp(what, "updated")) {
+        json_t *p = vr_db_query_one(c->e->db, "SELECT pending_json FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(id)), NULL);
+        bool pending = json_array_size(json_object_get(p, "pending")) > 0;
+        json_decref(p);
         vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' updated%s", name,
-                 running ? "; changes that cannot apply live wait for its next start" : "");
+                 running && pending ? "; changes that cannot apply live wait for its next start" : "");
+    }
     else if (!strcmp(what, "created"))
         vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' created", name);
     else

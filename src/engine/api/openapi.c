@@ -298,8 +298,10 @@ static void add_paths(json_t *paths, const vr_kind *k, const vr_kind *parent)
     if (!k->read_only && !k->no_update) {
         op_id(id, sizeof(id), "update", k, parent, NULL);
         snprintf(summary, sizeof(summary), "Change a %s", k->title);
-        json_t *put = op(k, id, summary, json_pack("{s:o}", "200", ok("The changed object.", ref("schemas", k->schema))),
-                         "400 401 403 404 409 413 500 503");
+        json_t *put_ok = json_pack("{s:o}", "200", ok("The changed object.", ref("schemas", k->schema)));
+        if (k->live_update) /* a running object's change made live by a job */
+            json_object_set_new(put_ok, "202", job_response());
+        json_t *put = op(k, id, summary, put_ok, "400 401 403 404 409 413 500 503");
         char update_schema[64];
         snprintf(update_schema, sizeof(update_schema), "%sUpdate", k->schema);
         add_body(put, update_schema);

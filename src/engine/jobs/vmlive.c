@@ -226,13 +226,19 @@ int vr_vm_live_submit(vr_engine *e, json_t *vm, const char *action, json_t *para
     const char *id = json_string_value(json_object_get(vm, "id"));
     const char *name = json_string_value(json_object_get(vm, "name"));
     char *ptext = json_dumps(params, JSON_COMPACT);
-    json_decref(params);
     if (!a || !ptext) {
         free(ptext);
+        json_decref(params);
         return vr_error_set(err, VR_ERR_INTERNAL, "no live change '%s'", action);
     }
-    char desc[200];
-    snprintf(desc, sizeof(desc), "%s VM '%s'", a->title, name);
+    /* Name the device, so a client can find it once the job is done. */
+    const char *dev = json_string_value(json_object_get(json_object_get(params, "nic"), "mac"))
+                          ?: json_string_value(json_object_get(json_object_get(params, "disk"), "target"))
+                          ?: json_string_value(json_object_get(params, "mac"))
+                          ?: json_string_value(json_object_get(params, "target"));
+    char desc[240];
+    snprintf(desc, sizeof(desc), "%s VM '%s'%s%s", a->title, name, dev ? ": " : "", dev ? dev : "");
+    json_decref(params);
     vr_uuid_new(job_id);
     int rc = vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name, description,"
                         " params_json, created_at, updated_at) VALUES (?, ?, 'vm', ?, 'pending', ?, ?, ?, ?, ?)",

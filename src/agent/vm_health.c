@@ -23,6 +23,7 @@ typedef struct health_entry {
     bool unresponsive;   /* last verdict, as announced to clients */
     bool seen;           /* present in the current sweep */
     long long started_ms, finished_ms;
+    long long error_since_ms; /* libvirt first said "monitor error"; 0 = it does not */
 } health_entry;
 
 typedef struct probe {
@@ -116,13 +117,21 @@ static const char *judge(const dom_view *d, health_entry *e, long long now, char
 {
     const virDomainControlInfo *ci = &d->ci;
     bool stuck = false;
+    /* libvirt reports a monitor error for a moment while QEMU releases a
+     * hot-unplugged device: only an error that lasts the monitor timeout
+     * makes the VM not responding, as for an occupied monitor. */
+    bool error_now = d->have_ci && ci->state == VIR_DOMAIN_CONTROL_ERROR;
+    if (!error_now)
+        e->error_since_ms = 0;
+    else if (!e->error_since_ms)
+        e->error_since_ms = now;
     if (e->in_flight && now - e->started_ms > timeout_ms) {
         stuck = true;
         snprintf(detail, len, "QEMU has not answered its monitor for %lld s",
                  (now - e->started_ms) / 1000);
     } else if (d->have_ci &&
                ((ci->state == VIR_DOMAIN_CONTROL_OCCUPIED && (long long)ci->stateTime > timeout_ms) ||
-                ci->state == VIR_DOMAIN_CONTROL_ERROR)) {
+                (error_now && now - e->error_since_ms > timeout_ms))) {
         /* Another caller's monitor command is the one stuck. */
         stuck = true;
         snprintf(detail, len, ci->state == VIR_DOMAIN_CONTROL_ERROR

@@ -6,9 +6,11 @@
 #include "vmaction.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agentcall.h"
+#include "agentjob.h"
 #include "jobs.h"
 #include "log.h"
 
@@ -64,6 +66,19 @@ static void run_action(vr_engine *e, const char *job_id, const char *vm_id, cons
     vr_job_progress(e, job_id, 10);
     json_t *res = NULL;
     int rc = vr_agent_call_host(e, vm, a->verb, json_pack("{s:s}", "uuid", vm_id), &res, &err);
+    /* A shutdown's wait for the guest is the agent's own job: followed. */
+    const char *agent_job = json_string_value(json_object_get(res, "job"));
+    char follow[64] = "";
+    if (rc == 0 && agent_job) {
+        snprintf(follow, sizeof(follow), "%s", agent_job);
+        json_t *p = json_pack("{s:s}", "agent_job", follow);
+        char *ptext = json_dumps(p, JSON_COMPACT);
+        vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(ptext), DB_TEXT(job_id)),
+                   NULL);
+        free(ptext);
+        json_decref(p);
+    }
+    long long timeout_s = json_integer_value(json_object_get(res, "timeout_s"));
     json_decref(res);
     if (rc < 0 && !(err.code == VR_ERR_NO_VM && !strcmp(a->action, "stop"))) {
         vr_event(e, "error", user, "vm", vm_id, "%s of VM '%s' failed on host '%s': %s", a->action, name, host,
@@ -81,8 +96,30 @@ static void run_action(vr_engine *e, const char *job_id, const char *vm_id, cons
                    DB_ARGS(DB_TEXT(a->new_status), DB_TEXT(vm_id),
                            DB_TEXT(json_string_value(json_object_get(vm, "host_id")))), NULL);
     vr_event(e, "normal", user, "vm", vm_id, "VM '%s': %s requested on host '%s'", name, a->action, host);
-    vr_job_update(e, job_id, "finished", "");
+    if (*follow) {
+        json_t *h = json_pack("{s:s, s:O, s:O}", "name", host, "address", json_object_get(vm, "address"), "port",
+                              json_object_get(vm, "port"));
+        vr_agent_job_follow(e, job_id, h, follow, (int)(timeout_s > 0 ? timeout_s : 60) + 60);
+        json_decref(h);
+    }
+    else
+        vr_job_update(e, job_id, "finished", "");
     json_decref(vm);
+}
+
+/* After an engine restart: a shutdown already handed to its host's job is
+ * followed again where the VM runs. */
+static void follow_again(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
+{
+    json_t *row = vr_db_query_one(e->db, "SELECT j.params_json AS params_json, h.name AS name, h.address AS address,"
+                                  " h.port AS port FROM jobs j, vms v LEFT JOIN hosts h ON h.id = v.host_id"
+                                  " WHERE j.id = ? AND v.id = ?", DB_ARGS(DB_TEXT(job_id), DB_TEXT(vm_id)), NULL);
+    const char *agent_job = json_string_value(json_object_get(json_object_get(row, "params"), "agent_job"));
+    if (agent_job && json_string_value(json_object_get(row, "address")))
+        vr_agent_job_follow(e, job_id, row, agent_job, 180);
+    else
+        vr_job_update(e, job_id, "failed", "interrupted by an engine restart; the VM has left its host");
+    json_decref(row);
 }
 
 int vr_vm_action_submit(vr_engine *e, json_t *vm, const char *action, const char *user, char job_id[37],
@@ -105,7 +142,10 @@ int vr_vm_action_submit(vr_engine *e, json_t *vm, const char *action, const char
     /* One power action at a time per VM: the second gets 409 with the first's id. */
     if (vr_db_begin(e->db, err) < 0)
         return -1;
-    json_t *busy = vr_db_query_one(e->db, "SELECT id, action FROM jobs WHERE object_id = ? AND status IN"
+    /* Stop is always possible (the way out of a slow shutdown, as
+     * libvirt's destroy needs no job either). */
+    json_t *busy = !strcmp(action, "stop") ? NULL :
+                   vr_db_query_one(e->db, "SELECT id, action FROM jobs WHERE object_id = ? AND status IN"
                                    " ('pending', 'running') AND action IN ('stop', 'shutdown', 'reboot', 'pause', 'resume')",
                                    DB_ARGS(DB_TEXT(id)), err);
     if (busy || err->code) {
@@ -133,7 +173,8 @@ int vr_vm_action_submit(vr_engine *e, json_t *vm, const char *action, const char
 void vr_vm_actions_resume(vr_engine *e)
 {
     json_t *rows;
-    if (vr_db_query(e->db, "SELECT id, action, object_id, user_name, status FROM jobs WHERE object_type = 'vm'"
+    if (vr_db_query(e->db, "SELECT id, action, object_id, user_name, status, params_json FROM jobs"
+                    " WHERE object_type = 'vm'"
                     " AND action IN ('stop', 'shutdown', 'reboot', 'pause', 'resume') AND status IN ('pending', 'running')",
                     DB_NOARGS, &rows, NULL) < 0)
         return;
@@ -146,7 +187,12 @@ void vr_vm_actions_resume(vr_engine *e)
         /* Never sent: run it. Sent, outcome unknown: a stop is safe to
          * send again; the others are left to the host's monitor, which
          * reports the VM's real state. */
-        if (a && (!sent || a->rerun)) {
+        json_t *params = json_object_get(r, "params");
+        if (a && sent && json_string_value(json_object_get(params, "agent_job"))) {
+            VR_INFO("following job %s (%s) again", id, a->action);
+            vr_job_spawn(e, id, json_string_value(json_object_get(r, "object_id")),
+                         json_string_value(json_object_get(r, "user_name")), follow_again);
+        } else if (a && (!sent || a->rerun)) {
             VR_INFO("resuming job %s (%s of VM %s)", id, a->action, json_string_value(json_object_get(r, "object_id")));
             vr_job_update(e, id, "pending", "resumed after an engine restart");
             vr_job_spawn(e, id, json_string_value(json_object_get(r, "object_id")),

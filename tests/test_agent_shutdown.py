@@ -102,7 +102,8 @@ def test_sigterm_while_a_call_hangs_in_libvirt(ctx):
         hotplug = Background(lambda: blocked.call("VM.hotplugDisk", uuid=vm["uuid"],
                                                   disk={"path": disk}))
         wait_monitor_busy(h, "sd-hung")
-        queued = Background(lambda: waiting.call("VM.setVcpus", uuid=vm["uuid"], vcpus=1))
+        queued = Background(lambda: waiting.call("VM.hotplugNic", uuid=vm["uuid"],
+                                                 nic={"mac": "52:54:00:dd:00:01"}))
         time.sleep(1)  # let it reach the VM's job table
         assert not hotplug.done() and not queued.done()
         sigterm(h)

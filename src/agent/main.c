@@ -11,6 +11,7 @@
 #include "events.h"
 #include "hyp.h"
 #include "log.h"
+#include "long_jobs.h"
 #include "server.h"
 #include "tls.h"
 #include "vm_health.h"
@@ -43,6 +44,7 @@ static void stop(vr_tls_creds *creds)
     vr_health_stop();
     int busy = vr_server_shutdown(the_server, SHUTDOWN_GRACE_MS);
     vr_events_stop();
+    vr_long_jobs_stop(); /* shutdown watchers may outlive us, silently */
     if (busy == 0) {
         vr_server_free(the_server);
         the_server = NULL;

@@ -16,6 +16,7 @@
 
 #include "frame.h"
 #include "jsonrpc.h"
+#include "jsonx.h"
 #include "log.h"
 
 /* A connection, listed from accept to the end of its thread so that a
@@ -28,7 +29,8 @@ typedef struct client {
                                    freed so shutdown() never hits a reused
                                    number; the TLS session owns a dup of it */
     char addr[64];
-    bool subscribed;
+    bool subscribed;            /* VM.event notifications */
+    bool jobs_subscribed;       /* Job.progress notifications too */
     int refs;                   /* under clients_lock: its thread + notifiers */
     pthread_mutex_t write_lock; /* replies and notifications interleave */
 } client;
@@ -142,6 +144,14 @@ static void client_unref_locked(client *c)
     free(c);
 }
 
+/* Whether c asked for notifications of this method. Job.progress is opt-in
+ * (Host.subscribe {"jobs": true}): subscribers that predate it expect
+ * VM.event only. Called with clients_lock held. */
+static bool wants(const client *c, const char *method)
+{
+    return c->subscribed && (strncmp(method, "Job.", 4) != 0 || c->jobs_subscribed);
+}
+
 void vr_server_notify(vr_server *srv, const char *method, json_t *params)
 {
     json_t *msg = vr_rpc_notification(method, params);
@@ -155,11 +165,11 @@ void vr_server_notify(vr_server *srv, const char *method, json_t *params)
     }
     int n = 0;
     for (client *c = srv->clients; c; c = c->next)
-        n += c->subscribed;
+        n += wants(c, method);
     client **targets = n ? calloc((size_t)n, sizeof(*targets)) : NULL;
     n = 0;
     for (client *c = srv->clients; c && targets; c = c->next)
-        if (c->subscribed) {
+        if (wants(c, method)) {
             c->refs++;
             targets[n++] = c;
         }
@@ -187,16 +197,21 @@ void vr_server_notify(vr_server *srv, const char *method, json_t *params)
 static bool handle_session_method(client *c, const vr_rpc_request *req, json_t **result,
                                   vr_error *err)
 {
-    bool sub = !strcmp(req->method, "Host.subscribe");
+    static const char *const sub_keys[] = {"jobs"};
+    bool sub = !strcmp(req->method, "Host.subscribe"), jobs = false;
     if (sub || !strcmp(req->method, "Host.unsubscribe")) {
-        if (json_object_size(req->params) != 0) {
+        if (!sub && json_object_size(req->params) != 0) {
             vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s takes no parameters", req->method);
             return true;
         }
+        if (sub && (vr_json_check_keys(req->params, "params", VR_NAMES(sub_keys), err) < 0 ||
+                    vr_json_bool(req->params, "params", "jobs", false, &jobs, err) < 0))
+            return true;
         pthread_mutex_lock(&c->srv->clients_lock);
         c->subscribed = sub;
+        c->jobs_subscribed = jobs;
         pthread_mutex_unlock(&c->srv->clients_lock);
-        *result = json_pack("{s:b}", "subscribed", sub);
+        *result = json_pack("{s:b, s:b}", "subscribed", sub, "jobs", jobs);
         return true;
     }
     return false;

@@ -11,6 +11,7 @@
 #include "host_claims.h"
 #include "hyp.h"
 #include "jsonx.h"
+#include "long_jobs.h"
 #include "log.h"
 #include "verbs.h"
 #include "vm_health.h"
@@ -165,41 +166,104 @@ static int vm_reboot(vr_agent *a, json_t *p, json_t **r, vr_error *e)
 }
 
 /* After an ACPI shutdown request, wait for the guest; destroy it if it is
- * still the same running domain when the timeout expires. */
+ * still the same running domain when the timeout expires. This is a long
+ * job (long_jobs.h): clients follow its progress and may cancel it. */
 struct shutdown_watch {
     virDomainPtr dom;
     int id;
     long long timeout_s;
+    vr_long_job *job;
+    char name[65];
 };
+
+static long long ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
 
 static void *shutdown_watcher(void *arg)
 {
     struct shutdown_watch *w = arg;
-    struct timespec end;
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    end.tv_sec += w->timeout_s;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    enum vr_job_end end = VR_JOB_SUCCEEDED;
+    char detail[sizeof(((vr_error *)0)->message)];
     for (;;) {
         int state = 0;
         /* A domain that stopped is gone (transient) or shut off. */
         if (virDomainGetState(w->dom, &state, NULL, 0) < 0 || state == VIR_DOMAIN_SHUTOFF ||
             virDomainGetID(w->dom) != (unsigned)w->id) {
             virResetLastError();
+            snprintf(detail, sizeof(detail), "VM %s powered off", w->name);
             break;
         }
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec >= end.tv_sec) {
-            VR_WARN("VM %s did not power off within %llds; destroying it",
-                    virDomainGetName(w->dom), w->timeout_s);
+        if (vr_long_job_cancel_requested(w->job)) {
+            end = VR_JOB_CANCELLED;
+            snprintf(detail, sizeof(detail),
+                     "cancelled: VM %s will not be forced off (its guest may still power off)",
+                     w->name);
+            break;
+        }
+        long long ms = ms_since(&t0);
+        if (ms >= w->timeout_s * 1000) {
+            VR_WARN("VM %s did not power off within %llds; destroying it", w->name, w->timeout_s);
+            vr_error e = {0};
             if (virDomainDestroy(w->dom) < 0)
-                virResetLastError();
+                vr_libvirt_error(&e, "cannot force VM %s off", w->name);
+            if (e.code && e.code != VR_ERR_NO_VM) { /* gone meanwhile: it powered off */
+                end = VR_JOB_FAILED;
+                snprintf(detail, sizeof(detail), "%s", e.message);
+            } else {
+                snprintf(detail, sizeof(detail), "VM %s did not power off within %lld s; forced off",
+                         w->name, w->timeout_s);
+            }
             break;
         }
+        char now[128];
+        snprintf(now, sizeof(now), "waiting for VM %s to power off (%lld of %lld s)", w->name,
+                 ms / 1000, w->timeout_s);
+        vr_long_job_progress(w->job, (int)(ms / (w->timeout_s * 10)), now);
         usleep(200 * 1000);
     }
+    vr_long_job_finish(w->job, end, detail);
     virDomainFree(w->dom);
     free(w);
     return NULL;
+}
+
+/* Start the watcher of a shutdown and copy its job id into job_id; false
+ * if it could not start (the shutdown request stands; the VM is then not
+ * forced off). */
+static bool watch_shutdown(vr_agent *a, virDomainPtr dom, long long timeout_s, char job_id[37])
+{
+    struct shutdown_watch *w = calloc(1, sizeof(*w));
+    char uuid[VIR_UUID_STRING_BUFLEN] = "", what[128];
+    if (!w || virDomainRef(dom) < 0) {
+        free(w);
+        return false;
+    }
+    w->dom = dom;
+    w->id = (int)virDomainGetID(dom);
+    w->timeout_s = timeout_s;
+    snprintf(w->name, sizeof(w->name), "%s", virDomainGetName(dom) ?: "?");
+    virDomainGetUUIDString(dom, uuid);
+    snprintf(what, sizeof(what), "waiting for VM %s to power off (0 of %lld s)", w->name, timeout_s);
+    w->job = vr_long_job_new(a, "VM.shutdown", uuid, w->name, what);
+    if (w->job) /* before the watcher may finish it */
+        snprintf(job_id, 37, "%s", vr_long_job_id(w->job));
+    pthread_t t;
+    if (!w->job || pthread_create(&t, NULL, shutdown_watcher, w) != 0) {
+        VR_WARN("VM %s: cannot watch its shutdown; it will not be forced off", w->name);
+        if (w->job)
+            vr_long_job_finish(w->job, VR_JOB_FAILED, "cannot start the shutdown watcher");
+        virDomainFree(dom);
+        free(w);
+        return false;
+    }
+    pthread_detach(t);
+    return true;
 }
 
 static int vm_shutdown(vr_agent *a, json_t *params, json_t **result, vr_error *err)
@@ -213,7 +277,7 @@ static int vm_shutdown(vr_agent *a, json_t *params, json_t **result, vr_error *e
         vr_json_bool(params, "params", "force", false, &force, err) < 0 ||
         vr_vm_job_begin_lookup(a, params, "VM.shutdown", &dom, err) < 0)
         return -1;
-    /* The job covers the request only: the guest's power-off and the
+    /* The VM's job covers the request only: the guest's power-off and the
      * watcher's wait must not lock the VM for up to timeout_s. */
     int rc = virDomainShutdownFlags(dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN);
     if (rc < 0)
@@ -227,24 +291,11 @@ static int vm_shutdown(vr_agent *a, json_t *params, json_t **result, vr_error *e
     }
     VR_INFO("VM %s: ACPI shutdown requested (timeout %llds%s)", virDomainGetName(dom), timeout,
             force ? ", then destroy" : "");
-    if (force) {
-        struct shutdown_watch *w = calloc(1, sizeof(*w));
-        pthread_t t;
-        if (w) {
-            w->dom = dom;
-            w->id = (int)virDomainGetID(dom);
-            w->timeout_s = timeout;
-            if (pthread_create(&t, NULL, shutdown_watcher, w) == 0) {
-                pthread_detach(t);
-                dom = NULL;
-            } else {
-                free(w);
-            }
-        }
-    }
-    if (dom)
-        virDomainFree(dom);
-    *result = json_pack("{s:I, s:b}", "timeout_s", (json_int_t)timeout, "force", force);
+    char job[37];
+    bool watched = force && watch_shutdown(a, dom, timeout, job);
+    *result = json_pack("{s:I, s:b, s:s?}", "timeout_s", (json_int_t)timeout, "force", force,
+                        "job", watched ? job : NULL);
+    virDomainFree(dom);
     return 0;
 }
 

@@ -225,8 +225,12 @@ def test_vm_start_console_devices_shutdown(ctx):
         ctx.wait_console(c2, vm["id"], READY, timeout=120)
         assert_runs_once(ctx, eng, got2, "after second start")
         # Shutdown: ACPI, then down once the guest has powered off.
-        _, v = eng.vm_action(vm["id"], "shutdown")
+        # The wait for the guest is the agent's own job, which the engine's
+        # job follows to its end.
+        job, v = eng.vm_action(vm["id"], "shutdown", timeout=90)
         assert v["status"] in ("poweringdown", "down"), v
+        assert any(st["description"].startswith("following job ") for st in job["steps"]), job
+        assert "powered off" in job["detail"] and job["progress"] == 100, job
         down = eng.wait_status("vms", vm["id"], "down", timeout=90)
         assert down["host_id"] is None, down
         assert "VIREO-POWEROFF" in ctx.console(c2, vm["id"])

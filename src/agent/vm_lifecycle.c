@@ -221,7 +221,7 @@ static void *shutdown_watcher(void *arg)
             }
             break;
         }
-        char now[128];
+        char now[192]; /* a name of up to 64 bytes and two numbers */
         snprintf(now, sizeof(now), "waiting for VM %s to power off (%lld of %lld s)", w->name,
                  ms / 1000, w->timeout_s);
         vr_long_job_progress(w->job, (int)(ms / (w->timeout_s * 10)), now);

@@ -162,3 +162,15 @@ void vr_job_progress(vr_engine *e, const char *job_id, int percent)
     vr_db_exec(e->db, "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?",
                DB_ARGS(DB_INT(percent), DB_INT(vr_now()), DB_TEXT(job_id)), NULL);
 }
+
+void vr_jobs_each_unfinished(vr_engine *e, void (*each)(vr_engine *e, json_t *job))
+{
+    json_t *rows;
+    if (vr_db_query(e->db, "SELECT id, action, object_type, object_id, user_name, status, params_json FROM jobs"
+                    " WHERE status IN ('pending', 'running') ORDER BY created_at, id", DB_NOARGS, &rows, NULL) < 0)
+        return;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) each(e, r);
+    json_decref(rows);
+}

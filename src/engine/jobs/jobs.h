@@ -41,3 +41,7 @@ void vr_job_spawn(vr_engine *e, const char *job_id, const char *object_id, const
 
 /* Say how far a running job is (0-100). */
 void vr_job_progress(vr_engine *e, const char *job_id, int percent);
+
+/* Call each(e, job) for every pending or running job, oldest first (job:
+ * id, action, object_type, object_id, user_name, status, params). */
+void vr_jobs_each_unfinished(vr_engine *e, void (*each)(vr_engine *e, json_t *job));

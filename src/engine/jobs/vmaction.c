@@ -170,37 +170,28 @@ int vr_vm_action_submit(vr_engine *e, json_t *vm, const char *action, const char
     return 0;
 }
 
-void vr_vm_actions_resume(vr_engine *e)
+bool vr_vm_action_resume(vr_engine *e, json_t *r)
 {
-    json_t *rows;
-    if (vr_db_query(e->db, "SELECT id, action, object_id, user_name, status, params_json FROM jobs"
-                    " WHERE object_type = 'vm'"
-                    " AND action IN ('stop', 'shutdown', 'reboot', 'pause', 'resume') AND status IN ('pending', 'running')",
-                    DB_NOARGS, &rows, NULL) < 0)
-        return;
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r) {
-        const char *id = json_string_value(json_object_get(r, "id"));
-        const vm_action *a = find(json_string_value(json_object_get(r, "action")) ?: "");
-        bool sent = !strcmp(json_string_value(json_object_get(r, "status")) ?: "", "running");
-        /* Never sent: run it. Sent, outcome unknown: a stop is safe to
-         * send again; the others are left to the host's monitor, which
-         * reports the VM's real state. */
-        json_t *params = json_object_get(r, "params");
-        if (a && sent && json_string_value(json_object_get(params, "agent_job"))) {
-            VR_INFO("following job %s (%s) again", id, a->action);
-            vr_job_spawn(e, id, json_string_value(json_object_get(r, "object_id")),
-                         json_string_value(json_object_get(r, "user_name")), follow_again);
-        } else if (a && (!sent || a->rerun)) {
-            VR_INFO("resuming job %s (%s of VM %s)", id, a->action, json_string_value(json_object_get(r, "object_id")));
-            vr_job_update(e, id, "pending", "resumed after an engine restart");
-            vr_job_spawn(e, id, json_string_value(json_object_get(r, "object_id")),
-                         json_string_value(json_object_get(r, "user_name")), run_action);
-        } else {
-            vr_job_update(e, id, "failed", "interrupted by an engine restart after it was sent; the host's monitor"
-                          " reports the VM's state");
-        }
+    const char *id = json_string_value(json_object_get(r, "id"));
+    const vm_action *a = find(json_string_value(json_object_get(r, "action")) ?: "");
+    if (!a)
+        return false;
+    bool sent = !strcmp(json_string_value(json_object_get(r, "status")) ?: "", "running");
+    const char *vm = json_string_value(json_object_get(r, "object_id"));
+    const char *user = json_string_value(json_object_get(r, "user_name"));
+    /* Never sent: run it. Sent, outcome unknown: a stop is safe to send
+     * again; a shutdown handed to its host's job is followed again; the
+     * others are left to the host's monitor, which reports the VM's state. */
+    if (sent && json_string_value(json_object_get(json_object_get(r, "params"), "agent_job"))) {
+        VR_INFO("following job %s (%s) again", id, a->action);
+        vr_job_spawn(e, id, vm, user, follow_again);
+    } else if (!sent || a->rerun) {
+        VR_INFO("resuming job %s (%s of VM %s)", id, a->action, vm);
+        vr_job_update(e, id, "pending", "resumed after an engine restart");
+        vr_job_spawn(e, id, vm, user, run_action);
+    } else {
+        vr_job_update(e, id, "failed", "interrupted by an engine restart after it was sent; the host's monitor"
+                      " reports the VM's state");
     }
-    json_decref(rows);
+    return true;
 }

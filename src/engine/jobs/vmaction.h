@@ -1,6 +1,8 @@
 /* VM power actions as jobs (stop, shutdown, reboot, pause, resume). */
 #pragma once
 
+#include <stdbool.h>
+
 #include "engine.h"
 
 /* Accept `action` on the VM row vm by user: checks the VM's state, records
@@ -9,5 +11,6 @@
 int vr_vm_action_submit(vr_engine *e, json_t *vm, const char *action, const char *user, char job_id[37],
                         vr_error *err);
 
-/* After an engine restart: each unfinished power job by its action's rule. */
-void vr_vm_actions_resume(vr_engine *e);
+/* After an engine restart: an unfinished job (a vr_jobs_each_unfinished
+ * row) by its action's rule. False when the action is not a power one. */
+bool vr_vm_action_resume(vr_engine *e, json_t *job);

@@ -256,29 +256,21 @@ bool vr_vm_is_live_action(const char *action)
     return find(action) != NULL;
 }
 
-void vr_vm_live_resume(vr_engine *e)
+bool vr_vm_live_resume(vr_engine *e, json_t *r)
 {
-    json_t *rows;
-    if (vr_db_query(e->db, "SELECT id, action, object_id, user_name, status, params_json FROM jobs"
-                    " WHERE object_type = 'vm' AND status IN ('pending', 'running')", DB_NOARGS, &rows, NULL) < 0)
-        return;
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r) {
-        const live_action *a = find(json_string_value(json_object_get(r, "action")) ?: "");
-        const char *id = json_string_value(json_object_get(r, "id"));
-        if (!a)
-            continue;
-        if (!strcmp(json_string_value(json_object_get(r, "status")) ?: "", "pending")) {
-            VR_INFO("resuming job %s (%s)", id, a->action);
-            vr_job_spawn(e, id, json_string_value(json_object_get(r, "object_id")),
-                         json_string_value(json_object_get(r, "user_name")), run_live);
-        } else {
-            /* Sent, outcome unknown: the device may or may not be there.
-             * What was reserved (a MAC) stays reserved: never reused twice. */
-            vr_job_update(e, id, "failed", "interrupted by an engine restart after it was sent to the host;"
-                          " VM.get on the host tells whether it happened");
-        }
+    const live_action *a = find(json_string_value(json_object_get(r, "action")) ?: "");
+    const char *id = json_string_value(json_object_get(r, "id"));
+    if (!a)
+        return false;
+    if (!strcmp(json_string_value(json_object_get(r, "status")) ?: "", "pending")) {
+        VR_INFO("resuming job %s (%s)", id, a->action);
+        vr_job_spawn(e, id, json_string_value(json_object_get(r, "object_id")),
+                     json_string_value(json_object_get(r, "user_name")), run_live);
+    } else {
+        /* Sent, outcome unknown: the device may or may not be there.
+         * What was reserved (a MAC) stays reserved: never reused twice. */
+        vr_job_update(e, id, "failed", "interrupted by an engine restart after it was sent to the host;"
+                      " VM.get on the host tells whether it happened");
     }
-    json_decref(rows);
+    return true;
 }

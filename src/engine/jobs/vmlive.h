@@ -14,5 +14,6 @@ int vr_vm_live_submit(vr_engine *e, json_t *vm, const char *action, json_t *para
 
 bool vr_vm_is_live_action(const char *action);
 
-/* After an engine restart: unsent changes run, sent ones are failed. */
-void vr_vm_live_resume(vr_engine *e);
+/* After an engine restart: an unsent change runs, a sent one is failed.
+ * False when the job is not a live change. */
+bool vr_vm_live_resume(vr_engine *e, json_t *job);

@@ -256,23 +256,28 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
     return 0;
 }
 
+/* A start: it asks the recorded host before ever placing the VM again. */
+static bool start_resume(vr_engine *e, json_t *r)
+{
+    const char *id = json_string_value(json_object_get(r, "id"));
+    if (strcmp(json_string_value(json_object_get(r, "action")) ?: "", "start"))
+        return false;
+    VR_INFO("resuming job %s (start of VM %s)", id, json_string_value(json_object_get(r, "object_id")));
+    vr_job_update(e, id, "pending", "resumed after an engine restart");
+    spawn(e, id, json_string_value(json_object_get(r, "object_id")), json_string_value(json_object_get(r, "user_name")));
+    return true;
+}
+
+/* Each family of jobs knows its own actions and restart rules. */
+static void resume_one(vr_engine *e, json_t *job)
+{
+    if (start_resume(e, job) || vr_vm_action_resume(e, job) || vr_vm_live_resume(e, job))
+        return;
+    vr_job_update(e, json_string_value(json_object_get(job, "id")), "failed",
+                  "interrupted by an engine restart; this engine does not know how to resume it");
+}
+
 void vr_jobs_resume(vr_engine *e)
 {
-    vr_vm_actions_resume(e);
-    vr_vm_live_resume(e);
-    json_t *rows;
-    if (vr_db_query(e->db, "SELECT id, object_id, user_name FROM jobs WHERE action = 'start'"
-                    " AND status IN ('pending', 'running')", DB_NOARGS, &rows, NULL) < 0)
-        return;
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r) {
-        VR_INFO("resuming job %s (start of VM %s)", json_string_value(json_object_get(r, "id")),
-                json_string_value(json_object_get(r, "object_id")));
-        vr_job_update(e, json_string_value(json_object_get(r, "id")), "pending", "resumed after an engine restart");
-        spawn(e, json_string_value(json_object_get(r, "id")),
-              json_string_value(json_object_get(r, "object_id")),
-              json_string_value(json_object_get(r, "user_name")));
-    }
-    json_decref(rows);
+    vr_jobs_each_unfinished(e, resume_one);
 }

@@ -712,6 +712,9 @@ def test_live_changes_through_the_engine(ctx):
         c = ctx.client(i)
         ctx.wait_console(c, vm["id"], READY, timeout=120)
         assert eng.vm(vm["id"])["pending_changes"] == []
+        # A running VM's NICs are live devices: not rewritten by a PUT.
+        r = eng.request("PUT", base, {"nics": []})
+        assert r.status == 409 and "/nics" in r.body["fault"]["detail"], r
         r = eng.request("POST", f"{base}/nics", {})
         assert r.status == 202, r
         job = eng.wait_job(r.body["job"]["id"], timeout=60)

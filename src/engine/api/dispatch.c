@@ -152,9 +152,10 @@ static int update(vr_call *c, json_t *row, vr_error *err)
         if (k->after_write)
             k->after_write(c, id, "updated");
         char job[37] = "";
-        if (k->live_update && k->live_update(c, row, body, job, err) < 0)
-            rc = -1; /* stored; the live part could not start: said in the fault */
-        else if (*job)
+        vr_error live = {0};
+        /* The change is stored: a live part that cannot start leaves it
+         * for the next start (the hook records that) - still a 200. */
+        if (k->live_update && k->live_update(c, row, body, job, &live) == 0 && *job)
             vr_reply_job(c, job);
         else
             reply_row(c, id, 200);

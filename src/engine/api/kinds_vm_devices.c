@@ -129,7 +129,10 @@ static int nic_add(vr_call *c, json_t *vm, json_t *body, json_t **reply, char jo
     }
     json_object_del(n, "vm_id");
     json_object_set_new(n, "mac", json_string(mac));
-    return vr_vm_live_submit(c->e, vm, "hotplug_nic", json_pack("{s:o}", "nic", n), c->user, job, err);
+    if (vr_vm_live_submit(c->e, vm, "hotplug_nic", json_pack("{s:o}", "nic", n), c->user, job, err) == 0)
+        return 0;
+    vr_db_exec(c->e->db, "DELETE FROM macs WHERE mac = ?", DB_ARGS(DB_TEXT(mac)), NULL); /* never used */
+    return -1;
 }
 
 static int drop_nic(vr_engine *e, json_t *spec, json_t *mac, vr_error *err)
@@ -217,9 +220,22 @@ static int new_target(vr_engine *e, json_t *vm, json_t *disk, vr_error *err)
     return rc;
 }
 
+/* Against the spec as it is now, in the transaction: another disk added
+ * meanwhile may have taken the target or the last slot. */
 static int append_disk(vr_engine *e, json_t *spec, json_t *disk, vr_error *err)
 {
-    json_array_append(array_of(spec, "disks"), disk);
+    json_t *disks = array_of(spec, "disks");
+    if (json_array_size(disks) >= VR_MAX_STORAGE)
+        return vr_error_set(err, VR_ERR_LIMIT, "the VM already has %d disks", VR_MAX_STORAGE);
+    if (!json_object_get(disk, "explicit_target"))
+        json_object_del(disk, "target");
+    json_object_del(disk, "explicit_target");
+    json_t *fake = json_pack("{s:s, s:O}", "id", "", "disks", disks);
+    int rc = new_target(e, fake, disk, err);
+    json_decref(fake);
+    if (rc < 0)
+        return -1;
+    json_array_append(disks, disk);
     return 0;
 }
 
@@ -235,6 +251,7 @@ static int disk_add(vr_call *c, json_t *vm, json_t *body, json_t **reply, char j
         return vr_error_set(err, VR_ERR_LIMIT, "VM '%s' already has %d disks",
                             json_string_value(json_object_get(vm, "name")), VR_MAX_STORAGE);
     json_t *disk = json_deep_copy(body);
+    bool explicit_target = json_object_get(body, "target") != NULL;
     if (new_target(c->e, vm, disk, err) < 0) {
         json_decref(disk);
         err->code = err->code == VR_ERR_INTERNAL ? err->code : VR_ERR_INVALID_PARAMS;
@@ -242,8 +259,13 @@ static int disk_add(vr_call *c, json_t *vm, json_t *body, json_t **reply, char j
     }
     if (mode == 1)
         return vr_vm_live_submit(c->e, vm, "hotplug_disk", json_pack("{s:o}", "disk", disk), c->user, job, err);
+    if (explicit_target)
+        json_object_set_new(disk, "explicit_target", json_true());
     if (edit_spec(c->e, vm, append_disk, disk, err) < 0) {
         json_decref(disk);
+        if (err->code == VR_ERR_INTERNAL || err->code == VR_ERR_CONFLICT || err->code == VR_ERR_LIMIT)
+            return -1;
+        err->code = VR_ERR_INVALID_PARAMS;
         return -1;
     }
     json_object_set(disk, "id", json_object_get(disk, "target"));
@@ -312,8 +334,8 @@ static int disk_change(vr_call *c, json_t *vm, json_t *disk, json_t *body, json_
     json_decref(check);
     if (rc < 0)
         return -1;
-    json_t *arg = json_pack("{s:O, s:O}", "target", json_object_get(disk, "target"), "iotune",
-                            iotune ?: json_object());
+    json_t *arg = json_pack("{s:O, s:o}", "target", json_object_get(disk, "target"), "iotune",
+                            iotune ? json_incref(iotune) : json_object());
     if (mode == 1)
         return vr_vm_live_submit(c->e, vm, "set_iotune", arg, c->user, job, err);
     rc = edit_spec(c->e, vm, tune_disk, arg, err);

@@ -79,8 +79,11 @@ static int vm_live_update(vr_call *c, json_t *before, json_t *b, char job[37], v
 {
     if (!vcpus_live(before, b))
         return 0;
-    return vr_vm_live_submit(c->e, before, "set_vcpus", json_pack("{s:O}", "vcpus", json_object_get(b, "vcpus")),
-                             c->user, job, err);
+    if (vr_vm_live_submit(c->e, before, "set_vcpus", json_pack("{s:O}", "vcpus", json_object_get(b, "vcpus")),
+                          c->user, job, err) == 0)
+        return 0;
+    vr_vm_note_pending(c->e, json_string_value(json_object_get(before, "id")), "vcpus");
+    return -1;
 }
 
 static int vm_balloon(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
@@ -109,6 +112,23 @@ static const vr_field balloon_params[] = {
 /* The stored hardware, overridden by what the body gives. */
 static int vm_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
 {
+    /* A running VM's NICs are live devices with pool MACs: they change one
+     * by one through /nics (hot plug), never by rewriting the list. */
+    json_t *nics = json_object_get(b, "nics");
+    if (nics && strcmp(json_string_value(json_object_get(row, "status")) ?: "down", "down")) {
+        json_t *now = json_deep_copy(json_object_get(row, "nics") ?: json_array()), *given = json_deep_copy(nics);
+        size_t i;
+        json_t *n;
+        json_array_foreach(now, i, n) json_object_del(n, "mac");
+        bool same = json_equal(now, given);
+        json_decref(now);
+        json_decref(given);
+        if (!same)
+            return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s: its NICs change through /api/vms/%s/nics",
+                                json_string_value(json_object_get(row, "name")),
+                                json_string_value(json_object_get(row, "status")),
+                                json_string_value(json_object_get(row, "id")));
+    }
     json_t *merged = json_object();
     for (size_t i = 0; i < vr_vm_nspec_members; i++) {
         const char *m = vr_vm_spec_members[i];

@@ -66,6 +66,11 @@ int vr_search_parse(const vr_kind *k, const char *search, char *where, size_t wl
             break;
         }
         char *v = values[*nargs];
+        if (strlen(eq + 1) >= VALUE_LEN / 2) { /* never matched cut short: refused */
+            rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "search value for '%s' is longer than %d bytes", f->key,
+                              VALUE_LEN / 2 - 1);
+            break;
+        }
         if (f->integer) {
             char *end;
             errno = 0;

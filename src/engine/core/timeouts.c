@@ -5,6 +5,11 @@
  *   G = host grace (--grace-s, default 30 s)
  *
  *   TLS handshake      = A          part of one call, so never longer
+ *   VM-job call        = max(A, 25) verbs that take the VM's job on the
+ *                                   agent wait up to 10 s for it, and an
+ *                                   unplug waits for the guest to let the
+ *                                   device go (libvirt: ~5 s, more under
+ *                                   TCG); a call must outlast both
  *   destroy call       = max(A, 30) libvirt sends QEMU SIGTERM, waits ~10 s,
  *                                   then SIGKILL (and waits again): a hung
  *                                   QEMU takes that long to die
@@ -28,13 +33,28 @@
 #include <string.h>
 
 #define DESTROY_MIN_S 30
+#define VM_JOB_MIN_S 25
 #define HTTP_IDLE_S 30
 #define STEP_MARGIN_S 5
+
+/* The agent's verbs that run as a job of their VM (docs/agent-api.md). */
+static bool takes_vm_job(const char *verb)
+{
+    static const char *const verbs[] = {"VM.shutdown", "VM.reboot", "VM.pause", "VM.cont", "VM.setBalloonTarget",
+                                        "VM.setVcpus", "VM.setIoTune", "VM.hotplugDisk", "VM.hotunplugDisk",
+                                        "VM.hotplugNic", "VM.hotunplugNic"};
+    for (size_t i = 0; verb && i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (!strcmp(verb, verbs[i]))
+            return true;
+    return false;
+}
 
 int vr_timeout_agent_call_s(const vr_engine *e, const char *verb)
 {
     if (verb && !strcmp(verb, "VM.destroy") && e->agent_timeout_s < DESTROY_MIN_S)
         return DESTROY_MIN_S;
+    if (takes_vm_job(verb) && e->agent_timeout_s < VM_JOB_MIN_S)
+        return VM_JOB_MIN_S;
     return e->agent_timeout_s;
 }
 

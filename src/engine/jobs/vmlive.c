@@ -21,6 +21,8 @@ typedef struct live_action {
     int (*commit)(json_t *spec, json_t *devices, json_t *params, json_t *result);
     /* After it failed: give back what was reserved. */
     void (*undo)(vr_engine *e, const char *vm_id, json_t *params);
+    /* After it was done and recorded. */
+    void (*after)(vr_engine *e, const char *vm_id, json_t *params);
 } live_action;
 
 static json_t *find_by(json_t *list, const char *key, const char *value, size_t *index)
@@ -104,18 +106,50 @@ static int set_iotune(json_t *spec, json_t *devices, json_t *params, json_t *res
 /* A vCPU count stored but not reached stays pending for the next start. */
 static void vcpus_pending(vr_engine *e, const char *vm_id, json_t *params)
 {
-    vr_db_exec(e->db, "UPDATE vms SET pending_json = ? WHERE id = ?", DB_ARGS(DB_TEXT("[\"vcpus\"]"),
-               DB_TEXT(vm_id)), NULL);
+    vr_vm_note_pending(e, vm_id, "vcpus");
+}
+
+/* An unplugged NIC's MAC goes back to the pool. */
+static void free_unplugged_mac(vr_engine *e, const char *vm_id, json_t *params)
+{
+    vr_db_exec(e->db, "DELETE FROM macs WHERE mac = ? AND vm_id = ?",
+               DB_ARGS(DB_TEXT(json_string_value(json_object_get(params, "mac")) ?: ""), DB_TEXT(vm_id)), NULL);
+}
+
+void vr_vm_note_pending(vr_engine *e, const char *vm_id, const char *member)
+{
+    /* Read-modify-write in a transaction: other pending members stay. */
+    if (vr_db_begin(e->db, NULL) < 0)
+        return;
+    json_t *row = vr_db_query_one(e->db, "SELECT pending_json FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
+    json_t *pending = json_is_array(json_object_get(row, "pending")) ? json_incref(json_object_get(row, "pending"))
+                                                                      : json_array();
+    bool seen = false;
+    size_t i;
+    json_t *p;
+    json_array_foreach(pending, i, p) seen |= json_is_string(p) && !strcmp(json_string_value(p), member);
+    if (!seen)
+        json_array_append_new(pending, json_string(member));
+    char *text = json_dumps(pending, JSON_COMPACT);
+    int rc = vr_db_exec(e->db, "UPDATE vms SET pending_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(vm_id)),
+                        NULL);
+    free(text);
+    json_decref(pending);
+    json_decref(row);
+    if (rc < 0)
+        vr_db_rollback(e->db);
+    else
+        vr_db_commit(e->db, NULL);
 }
 
 static const live_action actions[] = {
-    {"hotplug_nic", "VM.hotplugNic", "Hot plug a NIC into", add_nic, free_mac},
-    {"hotunplug_nic", "VM.hotunplugNic", "Hot unplug a NIC from", remove_nic, NULL},
-    {"hotplug_disk", "VM.hotplugDisk", "Hot plug a disk into", add_disk, NULL},
-    {"hotunplug_disk", "VM.hotunplugDisk", "Hot unplug a disk from", remove_disk, NULL},
-    {"set_iotune", "VM.setIoTune", "Set disk I/O limits of", set_iotune, NULL},
-    {"set_vcpus", "VM.setVcpus", "Hot add vCPUs to", NULL, vcpus_pending},
-    {"set_balloon", "VM.setBalloonTarget", "Set the balloon target of", NULL, NULL},
+    {"hotplug_nic", "VM.hotplugNic", "Hot plug a NIC into", add_nic, free_mac, NULL},
+    {"hotunplug_nic", "VM.hotunplugNic", "Hot unplug a NIC from", remove_nic, NULL, free_unplugged_mac},
+    {"hotplug_disk", "VM.hotplugDisk", "Hot plug a disk into", add_disk, NULL, NULL},
+    {"hotunplug_disk", "VM.hotunplugDisk", "Hot unplug a disk from", remove_disk, NULL, NULL},
+    {"set_iotune", "VM.setIoTune", "Set disk I/O limits of", set_iotune, NULL, NULL},
+    {"set_vcpus", "VM.setVcpus", "Hot add vCPUs to", NULL, vcpus_pending, NULL},
+    {"set_balloon", "VM.setBalloonTarget", "Set the balloon target of", NULL, NULL, NULL},
 };
 
 static const live_action *find(const char *name)
@@ -190,6 +224,7 @@ static void run_live(vr_engine *e, const char *job_id, const char *vm_id, const 
     const char *name = json_string_value(json_object_get(vm, "name")) ?: vm_id;
     const char *host = json_string_value(json_object_get(vm, "host"));
     json_t *res = NULL;
+    bool refused = true; /* nothing was sent */
     if (!host) {
         vr_error_set(&err, VR_ERR_BAD_STATE, "VM '%s' no longer runs on a host", name);
     } else {
@@ -202,11 +237,22 @@ static void run_live(vr_engine *e, const char *job_id, const char *vm_id, const 
         if (vr_agent_call_host(e, vm, a->verb, p, &res, &err) == 0) {
             vr_job_update(e, job_id, "running", "recording the change");
             vr_job_progress(e, job_id, 80);
-            commit(e, a, vm_id, params, res, &err);
+            if (commit(e, a, vm_id, params, res, &err) < 0) {
+                char why[600];
+                snprintf(why, sizeof(why), "done on host '%s' but not recorded: %s", host, err.message);
+                vr_error_set(&err, err.code, "%s", why);
+            } else if (a->after) {
+                a->after(e, vm_id, params);
+            }
+        } else {
+            /* The host said no: nothing happened, give back what was
+             * reserved. A transport failure may have reached the host:
+             * keep it (a MAC is never handed out twice). */
+            refused = err.code != VR_ERR_IO;
         }
     }
     if (err.code) {
-        if (a->undo)
+        if (a->undo && refused)
             a->undo(e, vm_id, params);
         vr_event(e, "error", user, "vm", vm_id, "%s VM '%s' failed: %s", a->title, name, err.message);
         vr_job_update(e, job_id, "failed", err.message);

@@ -17,3 +17,7 @@ bool vr_vm_is_live_action(const char *action);
 /* After an engine restart: an unsent change runs, a sent one is failed.
  * False when the job is not a live change. */
 bool vr_vm_live_resume(vr_engine *e, json_t *job);
+
+/* Add member to a VM's pending_changes (its next-run configuration),
+ * keeping the others. */
+void vr_vm_note_pending(vr_engine *e, const char *vm_id, const char *member);

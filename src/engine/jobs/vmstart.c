@@ -57,7 +57,7 @@ json_t *vr_vm_agent_spec(vr_engine *e, json_t *vm)
 }
 
 #define VM_SELECT "SELECT id, name, cluster_id, host_id, status, memory_mib, vcpus, spec_json," \
-                  " devices_json FROM vms WHERE id = ?"
+                  " devices_json, coalesce(pending_json, '') AS pending_text FROM vms WHERE id = ?"
 
 /* Where does a VM whose start may already have been sent stand? The host
  * is recorded before VM.create goes out, so only that host can run it.
@@ -148,7 +148,8 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
     pthread_mutex_lock(&e->sched_lock);
     if (vr_sched_pick(e, vm, &host, reason, sizeof(reason), &err) < 0) {
         pthread_mutex_unlock(&e->sched_lock);
-        vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
+        vr_db_exec(e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ? AND status = 'waitforlaunch'",
+                   DB_ARGS(DB_TEXT(vm_id)), NULL);
         vr_event(e, "error", user, "vm", vm_id, "cannot start VM '%s': %s", name, err.message);
         vr_job_update(e, job_id, "failed", err.message);
         goto out;
@@ -189,10 +190,12 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
     }
     /* The first start fixes the device addresses for every later one. */
     char *devs = json_dumps(json_object_get(result, "devices"), JSON_COMPACT);
-    /* The spec just sent is what runs: nothing is pending any more. */
-    vr_db_exec(e->db, "UPDATE vms SET status = 'poweringup', pending_json = NULL,"
+    /* Changes stored after the spec was read (a PUT meanwhile) stay pending. */
+    vr_db_exec(e->db, "UPDATE vms SET status = 'poweringup',"
+               " pending_json = CASE WHEN coalesce(pending_json, '') = ? THEN NULL ELSE pending_json END,"
                " devices_json = coalesce(devices_json, ?) WHERE id = ?",
-               DB_ARGS(devs ? DB_TEXT(devs) : DB_NULL, DB_TEXT(vm_id)), NULL);
+               DB_ARGS(DB_TEXT(json_string_value(json_object_get(vm, "pending_text")) ?: ""),
+                       devs ? DB_TEXT(devs) : DB_NULL, DB_TEXT(vm_id)), NULL);
     free(devs);
     vr_event(e, "normal", user, "vm", vm_id, "VM '%s' started on host '%s'", name, hname);
     vr_job_update(e, job_id, "finished", "");

@@ -232,6 +232,8 @@ static int run(vr_db *db, const char *sql, const vr_dbv *args, int nargs, json_t
     if (!rows)
         note_write(sql); /* before the write: a racing reader's cache is stale at once */
     int rc = c->ops->run(c, sql, args, nargs, rows, err ? err : &local);
+    if (!rows)
+        note_write(sql); /* and after: a count taken during the write is stale too */
     pthread_mutex_unlock(&c->lock);
     if (rc < 0 && !err)
         VR_WARN("%s [statement: %.80s]", local.message, sql);
@@ -283,6 +285,9 @@ int vr_db_begin(vr_db *db, vr_error *err)
 int vr_db_commit(vr_db *db, vr_error *err)
 {
     int rc = db->ops->commit(db, err);
+    /* Readers on other connections see the transaction's rows only now:
+     * counts cached meanwhile are stale, whatever table they count. */
+    note_write("COMMIT");
     __atomic_store_n(&db->in_tx, false, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&db->lock);
     return rc;

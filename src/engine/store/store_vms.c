@@ -72,6 +72,14 @@ static int vm_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
     return finish(e, rc, err);
 }
 
+/* Two device lists are the same (a missing list is an empty one). */
+static bool same_list(json_t *a, json_t *b)
+{
+    if (json_array_size(a) == 0 && json_array_size(b) == 0)
+        return true;
+    return json_equal(a, b);
+}
+
 /* NICs keep their MACs by position; new ones get MACs from the pool,
  * removed ones free theirs. The row must not have changed state since it
  * was read (the update's checks depended on it). */
@@ -81,6 +89,19 @@ static int vm_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
     json_t *spec = json_object_get(b, "spec"), *old_nics = json_object_get(row, "nics");
     if (vr_db_begin(e->db, err) < 0)
         return -1;
+    /* The update was checked against the devices read before: if a NIC or
+     * disk was added or removed meanwhile (/nics, /disks, a hot plug job),
+     * writing the old lists back would lose it. */
+    json_t *cur = vr_db_query_one(e->db, "SELECT spec_json FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(id)), err);
+    json_t *cspec = json_object_get(cur, "spec");
+    bool moved = !cur || !same_list(json_object_get(cspec, "nics"), old_nics) ||
+                 !same_list(json_object_get(cspec, "disks"), json_object_get(row, "disks"));
+    json_decref(cur);
+    if (moved) {
+        vr_db_rollback(e->db);
+        return err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' changed meanwhile (its devices); read it"
+                                             " again", str(row, "name"));
+    }
     size_t i;
     json_t *n;
     json_array_foreach(json_object_get(spec, "nics"), i, n) {

@@ -9,7 +9,7 @@ import signal
 import threading
 import time
 
-from harness.rpc import RpcError
+from harness.rpc import RpcError, expect_error
 
 ERR_VM_EXISTS, ERR_CONFLICT, ERR_BAD_STATE = -32002, -32004, -32006
 
@@ -17,15 +17,6 @@ ERR_VM_EXISTS, ERR_CONFLICT, ERR_BAD_STATE = -32002, -32004, -32006
 # job that never ends). Anything under this bound "proceeds"; the bound is
 # generous because guests run under TCG on a small shared machine.
 BLOCKED_S = 25
-
-
-def expect_error(code, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except RpcError as e:
-        assert e.code == code, f"expected error {code}, got {e.code}: {e.message}"
-        return e
-    raise AssertionError(f"expected error {code}, call succeeded")
 
 
 class Background:

@@ -4,18 +4,9 @@ followed and cancelled."""
 
 import uuid as uuidlib
 
-from harness.rpc import RpcError
+from harness.rpc import expect_error
 
 INVALID_PARAMS, ERR_BAD_STATE = -32602, -32006
-
-
-def expect_error(code, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except RpcError as e:
-        assert e.code == code, f"expected error {code}, got {e.code}: {e.message}"
-        return e
-    raise AssertionError(f"expected error {code}, call succeeded")
 
 
 def deaf_vm(ctx, c):

@@ -6,19 +6,10 @@ import signal
 import time
 
 from harness.context import Skip
-from harness.rpc import RpcError
+from harness.rpc import RpcError, expect_error
 
 ERR_LIBVIRT, ERR_NO_VM, ERR_LIMIT, ERR_CONFLICT = -32000, -32001, -32003, -32004
 ERR_UNSUPPORTED, ERR_BAD_STATE, ERR_NOT_OWNED = -32005, -32006, -32007
-
-
-def expect_error(code, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except RpcError as e:
-        assert e.code == code, f"expected error {code}, got {e.code}: {e.message}"
-        return e
-    raise AssertionError(f"expected error {code}, call succeeded")
 
 
 def test_boot_and_console_marker(ctx):

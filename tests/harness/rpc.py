@@ -96,3 +96,14 @@ class AgentClient:
                 self.sock.settimeout(None)
             if "method" in msg and "id" not in msg:
                 self.notifications.append(msg)
+
+
+def expect_error(code, fn, *args, **kw):
+    """Call fn and require it to fail with the JSON-RPC error code; returns
+    the RpcError."""
+    try:
+        fn(*args, **kw)
+    except RpcError as e:
+        assert e.code == code, f"expected error {code}, got {e.code}: {e.message}"
+        return e
+    raise AssertionError(f"expected error {code}, call succeeded")

@@ -2,10 +2,10 @@
  * duplicate keys, only known members, right types, limits, enums, existing
  * references), defaults filled at create and the stored values at update,
  * so the store always gets a complete set of members. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "devspec.h"
 #include "dispatch.h"
 #include "fault.h"
 
@@ -37,15 +37,6 @@ json_t *vr_body_parse(vr_call *c, bool update, vr_error *err)
     return body;
 }
 
-static bool valid_name(const char *name)
-{
-    size_t n = strlen(name);
-    bool ok = n > 0 && n <= 64 && isalnum((unsigned char)name[0]);
-    for (const char *p = name; ok && *p; p++)
-        ok = isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_';
-    return ok;
-}
-
 /* One member's value against its field. */
 static int check_value(vr_call *c, const vr_field *f, json_t *v, vr_error *err)
 {
@@ -67,7 +58,7 @@ static int check_value(vr_call *c, const vr_field *f, json_t *v, vr_error *err)
     const char *s = json_string_value(v);
     switch (f->type) {
     case VR_FT_NAME:
-        if (!valid_name(s))
+        if (!vr_valid_name(s))
             return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s must be 1-64 letters, digits, '.', '-' or '_',"
                                 " starting with a letter or digit", f->name);
         break;
@@ -83,9 +74,8 @@ static int check_value(vr_call *c, const vr_field *f, json_t *v, vr_error *err)
                                 f->min, f->max);
         break;
     case VR_FT_ENUM: {
-        for (size_t i = 0; i < f->values.n; i++)
-            if (!strcmp(s, f->values.v[i]))
-                return 0;
+        if (vr_names_find(f->values, s) >= 0)
+            return 0;
         char list[256] = "";
         for (size_t i = 0, o = 0; i < f->values.n && o < sizeof(list); i++)
             o += (size_t)snprintf(list + o, sizeof(list) - o, "%s'%s'", i ? i + 1 == f->values.n ? " or " : ", " : "",

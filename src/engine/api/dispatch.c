@@ -13,7 +13,7 @@
 const vr_kind *const vr_kinds[] = {&vr_kind_datacenters, &vr_kind_clusters, &vr_kind_hosts,
                                    &vr_kind_vms, &vr_kind_vm_nics, &vr_kind_vm_disks,
                                    &vr_kind_events, &vr_kind_jobs};
-const size_t vr_nkinds = VR_N(vr_kinds);
+const size_t vr_nkinds = VR_ARRAY_SIZE(vr_kinds);
 
 const vr_kind *vr_kind_find(const char *collection)
 {

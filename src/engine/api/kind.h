@@ -13,7 +13,7 @@
  * Invariants: field names are unique within a kind; a field with F_REQ is
  * also F_CREATE; every field has a column in the store's SELECT (or is
  * F_SPEC: kept inside the row's spec document); tables end with their
- * length, never a NULL sentinel (VR_N). */
+ * length, never a NULL sentinel (VR_ARRAY_SIZE, names.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -22,16 +22,8 @@
 
 #include "engine.h"
 #include "http.h"
+#include "names.h"
 #include "store.h"
-
-/* Elements of an array; refuses to compile on a pointer. */
-#define VR_N(a)                                                                               \
-    (sizeof(a) / sizeof((a)[0]) +                                                             \
-     0 * sizeof(struct {                                                                      \
-         _Static_assert(!__builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0])),   \
-                        "VR_N needs an array");                                              \
-         int x;                                                                               \
-     }))
 
 typedef enum {
     VR_FT_ID,     /* a UUID string assigned by the engine */
@@ -57,19 +49,15 @@ enum {
     VR_F_FIXED = 1 << 7,   /* PUT may repeat it, not change it (409) */
 };
 
-typedef struct vr_strs {
-    const char *const *v;
-    size_t n;
-} vr_strs;
-#define VR_STRS(...) ((vr_strs){(const char *const[]){__VA_ARGS__}, \
-    sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)})
+/* An enum field's values, as a vr_names (names.h) from a list. */
+#define VR_STRS(...) VR_NAMES(((const char *const[]){__VA_ARGS__}))
 
 typedef struct vr_field {
     const char *name;
     vr_ftype type;
     unsigned flags;
     long long min, max;     /* INT range, STR length */
-    vr_strs values;         /* ENUM */
+    vr_names values;        /* ENUM */
     const char *ref;        /* REF: the collection it points into */
     const char *schema;     /* JSON: a components/schemas name; STR: a pattern */
     const char *dflt;       /* default at create, as JSON text (NULL: none) */

@@ -14,7 +14,7 @@ static const vr_field event_fields[] = {
 
 const vr_kind vr_kind_events = {
     .collection = "events", .type = "event", .title = "event", .schema = "Event", .tag = "Events",
-    .store = &vr_store_events, .fields = event_fields, .nfields = VR_N(event_fields),
+    .store = &vr_store_events, .fields = event_fields, .nfields = VR_ARRAY_SIZE(event_fields),
     .no_href = true, .read_only = true,
 };
 
@@ -48,6 +48,6 @@ static const vr_action job_actions[] = {
 
 const vr_kind vr_kind_jobs = {
     .collection = "jobs", .type = "job", .title = "job", .schema = "Job", .tag = "Jobs",
-    .store = &vr_store_jobs, .fields = job_fields, .nfields = VR_N(job_fields),
-    .actions = job_actions, .nactions = VR_N(job_actions), .read_only = true,
+    .store = &vr_store_jobs, .fields = job_fields, .nfields = VR_ARRAY_SIZE(job_fields),
+    .actions = job_actions, .nactions = VR_ARRAY_SIZE(job_actions), .read_only = true,
 };

@@ -91,8 +91,8 @@ static const vr_field host_fields[] = {
 
 const vr_kind vr_kind_hosts = {
     .collection = "hosts", .type = "host", .title = "host", .schema = "Host", .tag = "Hosts",
-    .store = &vr_store_hosts, .fields = host_fields, .nfields = VR_N(host_fields),
-    .actions = host_actions, .nactions = VR_N(host_actions), .parent = "clusters", .parent_field = "cluster_id",
+    .store = &vr_store_hosts, .fields = host_fields, .nfields = VR_ARRAY_SIZE(host_fields),
+    .actions = host_actions, .nactions = VR_ARRAY_SIZE(host_actions), .parent = "clusters", .parent_field = "cluster_id",
     .delete_in_use = "it is still referenced by VMs",
     .check_create = host_check_create, .check_delete = host_check_delete, .after_write = host_after_write,
 };

@@ -15,7 +15,7 @@ static const vr_field dc_fields[] = {ID_FIELD, NAME_FIELD, DESC_FIELD, CREATED_F
 const vr_kind vr_kind_datacenters = {
     .collection = "datacenters", .type = "datacenter", .title = "data center", .schema = "DataCenter",
     .tag = "Data centers", .store = &vr_store_datacenters,
-    .fields = dc_fields, .nfields = VR_N(dc_fields),
+    .fields = dc_fields, .nfields = VR_ARRAY_SIZE(dc_fields),
     .delete_in_use = "it still has clusters",
 };
 
@@ -63,7 +63,7 @@ static const vr_field cl_fields[] = {
 
 const vr_kind vr_kind_clusters = {
     .collection = "clusters", .type = "cluster", .title = "cluster", .schema = "Cluster", .tag = "Clusters",
-    .store = &vr_store_clusters, .fields = cl_fields, .nfields = VR_N(cl_fields),
+    .store = &vr_store_clusters, .fields = cl_fields, .nfields = VR_ARRAY_SIZE(cl_fields),
     .parent = "datacenters", .parent_field = "datacenter_id",
     .delete_in_use = "it still has hosts or VMs",
     .check_create = cluster_check_create, .check_update = cluster_check_update, .present = cluster_present,

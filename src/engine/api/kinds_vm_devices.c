@@ -175,7 +175,7 @@ static const vr_field nic_fields[] = {
 
 const vr_kind vr_kind_vm_nics = {
     .collection = "nics", .type = "vm", .title = "NIC", .schema = "VmNicItem", .tag = "VMs",
-    .fields = nic_fields, .nfields = VR_N(nic_fields), .parent = "vms", .parent_field = "vm_id",
+    .fields = nic_fields, .nfields = VR_ARRAY_SIZE(nic_fields), .parent = "vms", .parent_field = "vm_id",
     .children = nic_rows, .add_child = nic_add, .remove_child = nic_remove,
 };
 
@@ -389,6 +389,6 @@ static const vr_field disk_fields[] = {
 
 const vr_kind vr_kind_vm_disks = {
     .collection = "disks", .type = "vm", .title = "disk", .schema = "VmDiskItem", .tag = "VMs",
-    .fields = disk_fields, .nfields = VR_N(disk_fields), .parent = "vms", .parent_field = "vm_id",
+    .fields = disk_fields, .nfields = VR_ARRAY_SIZE(disk_fields), .parent = "vms", .parent_field = "vm_id",
     .children = disk_rows, .add_child = disk_add, .change_child = disk_change, .remove_child = disk_remove,
 };

@@ -219,7 +219,7 @@ static const vr_action vm_actions[] = {
     {"pause", "Pause a VM (a job)", true, vm_pause, NULL, 0},
     {"resume", "Resume a paused VM (a job)", true, vm_resume, NULL, 0},
     {"balloon", "Set the balloon target of a running VM (a job)", true, vm_balloon, balloon_params,
-     VR_N(balloon_params)},
+     VR_ARRAY_SIZE(balloon_params)},
 };
 
 #define MEM_MAX (4LL << 20)
@@ -251,8 +251,8 @@ static const vr_field vm_fields[] = {
 
 const vr_kind vr_kind_vms = {
     .collection = "vms", .type = "vm", .title = "VM", .schema = "Vm", .tag = "VMs",
-    .store = &vr_store_vms, .fields = vm_fields, .nfields = VR_N(vm_fields),
-    .actions = vm_actions, .nactions = VR_N(vm_actions), .parent = "clusters", .parent_field = "cluster_id",
+    .store = &vr_store_vms, .fields = vm_fields, .nfields = VR_ARRAY_SIZE(vm_fields),
+    .actions = vm_actions, .nactions = VR_ARRAY_SIZE(vm_actions), .parent = "clusters", .parent_field = "cluster_id",
     .check_create = vm_check_create, .check_update = vm_check_update, .check_delete = vm_check_delete,
     .after_write = vm_after_write, .present = vm_present, .live_update = vm_live_update,
 };

@@ -64,6 +64,7 @@ static void usage(FILE *f)
             "  --max-clients N      concurrent connections (default 64)\n"
             "  --console-dir DIR    where virtlogd keeps console logs\n"
             "                       (default /var/log/libvirt/qemu)\n"
+            "  --storage-root DIR   where storage is mounted (default /run/vireo/storage)\n"
             "  --io-timeout SECS    TLS handshake and stalled read/write limit\n"
             "                       (default 10; a begun frame must be complete in 3x)\n"
             "  --monitor-timeout SECS  a VM whose QEMU leaves a monitor command\n"
@@ -80,12 +81,14 @@ int main(int argc, char **argv)
         {"max-clients", required_argument, 0, 'm'}, {"console-dir", required_argument, 0, 'd'},
         {"io-timeout", required_argument, 0, 't'}, {"debug", no_argument, 0, 'D'},
         {"monitor-timeout", required_argument, 0, 'M'}, {"help", no_argument, 0, 'h'},
+        {"storage-root", required_argument, 0, 'S'},
         {0, 0, 0, 0}};
     vr_server_opts sopts = {.listen = "0.0.0.0:54321", .max_frame = VR_FRAME_DEFAULT_MAX,
                             .max_clients = 64, .io_timeout_s = 10};
     const char *ca = NULL, *cert = NULL, *key = NULL;
     int monitor_timeout_s = 15;
     snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "/var/log/libvirt/qemu");
+    snprintf(agent.storage_root, sizeof(agent.storage_root), "/run/vireo/storage");
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -97,6 +100,13 @@ int main(int argc, char **argv)
         case 'f': sopts.max_frame = strtoul(optarg, NULL, 10); break;
         case 'm': sopts.max_clients = atoi(optarg); break;
         case 'd': snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "%s", optarg); break;
+        case 'S':
+            if (optarg[0] != '/' || strlen(optarg) >= sizeof(agent.storage_root) - 64) {
+                fprintf(stderr, "vireo-agent: --storage-root must be an absolute path under 190 bytes\n");
+                return 2;
+            }
+            snprintf(agent.storage_root, sizeof(agent.storage_root), "%s", optarg);
+            break;
         case 't': sopts.io_timeout_s = atoi(optarg); break;
         case 'M': monitor_timeout_s = atoi(optarg); break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;

@@ -28,3 +28,13 @@ bool vr_spm_state_get(const char *pool, char *master, long long *lver);
 /* 0 if this agent is SPM of pool; else VR_ERR_NOT_SPM naming the pool and
  * what was refused (what, e.g. "create volume"). */
 int vr_spm_check(const char *pool, const char *what, vr_error *err);
+
+/* SPM jobs in flight: a structure-changing job (Volume.create, copy...)
+ * calls vr_spm_job_begin before it starts and vr_spm_job_end when it ends,
+ * so SPM.stop can refuse while any runs. begin fails like vr_spm_check
+ * when this agent is not the SPM of pool. */
+int vr_spm_job_begin(const char *pool, const char *what, vr_error *err);
+void vr_spm_job_end(const char *pool);
+
+/* Number of SPM jobs of pool in flight (0 when not SPM). */
+int vr_spm_jobs_running(const char *pool);

@@ -16,6 +16,19 @@ Each host is
   ``agent_cmd + ["--listen", "ADDR:PORT", "--ca", ..., "--cert", ...,
   "--key", ..., "--uri", "qemu:///system"]``.
 
+* its own ``sanlock`` daemon (``sanlock=True``, the default): private
+  /run/sanlock and /var/log/sanlock.log, started as ``sanlock daemon -w 0
+  -l 0`` with an LD_PRELOAD shim (tests/harness/sanlock_shim.c) because this
+  sandbox lacks CAP_SYS_RESOURCE; the shim is for the harness only;
+* a private ``--storage-root`` (``<host dir>/storage``) where its agent
+  mounts storage connections, inside the host's mount namespace;
+
+Shared block storage (``shared_fs_mb``, default 1024): ``hs.shared_dev`` is a
+loop device over a sparse file in the work directory, formatted ext4 and
+mounted by nobody: a posixfs storage domain every host's agent mounts in its
+own mount namespace (same superblock, so really shared, O_DIRECT works and
+sanlock leases on it exclude each other across hosts).
+
 * its own cgroup ``vireo-vhN`` below ours in every cgroup v1 hierarchy and a
   cgroup namespace rooted there: the host's libvirtd puts guests into
   ``/machine/...`` of that namespace (really ``.../vireo-vhN/machine/...``),
@@ -81,9 +94,13 @@ STATE_FILE = "/run/vireo-harness.json"
 LOCK_FILE = "/run/vireo-harness.lock"
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PKI_SCRIPT = os.path.join(REPO_ROOT, "scripts", "pki")
+SANLOCK_SHIM_SRC = os.path.join(REPO_ROOT, "tests", "harness", "sanlock_shim.c")
+SANLOCK_LOG = "/var/log/sanlock.log"
+SHARED_IMAGE = "shared-storage.img"
 
 # root path -> name of the per-host subdirectory bind-mounted over it
 PRIVATE_DIRS = [
+    ("/run/sanlock", "sanlock-run"),
     ("/etc/libvirt", "etc"),
     ("/run/libvirt", "run"),
     ("/var/lib/libvirt", "lib"),
@@ -205,6 +222,12 @@ def _harness_mount_pids(marker):
         except OSError:
             continue
     return pids
+
+
+def _loops_of(path):
+    """Loop devices attached to the file path."""
+    p = _run(["losetup", "-j", path], check=False)
+    return [line.split(":", 1)[0] for line in p.stdout.splitlines() if line.strip()]
 
 
 def _umount_under(path):
@@ -467,6 +490,13 @@ def cleanup_stale(verbose=True, _locked=False):
     for cg in stale_cg:
         found.append("cgroup " + cg)
         _rm_cgroup_tree(cg)
+    for img in state.get("loops", []):
+        for dev in _loops_of(img):
+            found.append("loop " + dev)
+            _run(["losetup", "-d", dev], check=False)
+    if state.get("loops"):
+        state["loops"] = []
+        _save_state(state)
     for wd in state.get("workdirs", []):
         if os.path.lexists(wd):
             found.append("workdir " + wd)
@@ -545,6 +575,9 @@ class Host:
         self.virtlogd_pidfile = os.path.join(self.dir, "virtlogd.pid")
         self.host_uuid = str(uuid.uuid5(uuid.NAMESPACE_DNS, "%s.vireo-test" % self.name))
         self.enter_script = os.path.join(self.dir, "enter")
+        self.storage_root = os.path.join(self.dir, "storage")
+        self.sanlock_log = os.path.join(self.dir, "sanlock.log")
+        self.sanlock_pidfile = os.path.join(self.dir, "sanlock-run", "sanlock.pid")
         self.cgroups = []             # per-host cgroup dirs (root namespace paths)
 
     def __repr__(self):
@@ -575,6 +608,11 @@ class Host:
     def libvirtd_pid(self):
         pid = _read_pidfile(self.libvirtd_pidfile)
         return pid if _pid_alive(pid) else None
+
+    @property
+    def sanlock_pid(self):
+        pid = _read_pidfile(self.sanlock_pidfile)
+        return pid if _pid_alive(pid) and _comm(pid) == "sanlock" else None
 
     @property
     def virtlogd_pid(self):
@@ -677,6 +715,10 @@ class Host:
         run = os.path.join(self.dir, "run")
         os.makedirs(run, exist_ok=True)
         os.chmod(run, 0o755)
+        for d in ("sanlock-run", "storage"):
+            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+            os.chmod(os.path.join(self.dir, d), 0o755)
+        open(self.sanlock_log, "a").close()
 
         with open(os.path.join(self.dir, "hosts"), "w") as f:
             f.write("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
@@ -741,6 +783,7 @@ class Host:
             lines.append("mount --bind %s %s" % (
                 shlex.quote(os.path.join(self.dir, sub)), shlex.quote(target)))
         lines.append("mount --bind %s /etc/hosts" % shlex.quote(os.path.join(self.dir, "hosts")))
+        lines.append("mount --bind %s %s" % (shlex.quote(self.sanlock_log), SANLOCK_LOG))
         lines.append("hostname %s" % shlex.quote(self.name))
         lines.append("touch %s" % shlex.quote(ready))
         lines.append("exec sleep infinity")
@@ -749,6 +792,8 @@ class Host:
             f.write("\n".join(lines) + "\n")
         for target, _ in PRIVATE_DIRS:
             os.makedirs(target, exist_ok=True)
+        if not os.path.exists(SANLOCK_LOG):
+            open(SANLOCK_LOG, "a").close()
         join = "".join('echo $$ > %s\n' % shlex.quote(os.path.join(d, "cgroup.procs"))
                        for d in self.cgroups)
         unshare = ["unshare", "--mount", "--uts", "--propagation", "private"]
@@ -840,6 +885,40 @@ class Host:
                                      stderr=subprocess.PIPE, text=True))
                 for d in names]
 
+    # ------------------------------------------------------------ sanlock
+    def start_sanlock(self, timeout=30):
+        """Start this host's sanlock daemon (if not running) and wait until
+        `sanlock client status` answers."""
+        if not self.sanlock_pid:
+            self.run(["env", "LD_PRELOAD=" + self.hs.sanlock_shim, "sanlock", "daemon",
+                      "-w", "0", "-l", "0", "-U", "root", "-G", "root", "-e", self.name],
+                     check=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            p = self.run(["sanlock", "client", "status"], timeout=timeout)
+            if p.returncode == 0 and self.sanlock_pid:
+                return
+            if time.monotonic() > deadline:
+                raise HarnessError("%s: sanlock does not answer: %s\n--- %s:\n%s" % (
+                    self.name, (p.stderr or p.stdout).strip(), self.sanlock_log,
+                    _tail(self.sanlock_log)))
+            time.sleep(0.1)
+
+    def kill_sanlock(self, sig=signal.SIGKILL, timeout=10):
+        """Signal this host's sanlock daemon and wait until it is gone
+        (SIGKILL = the host lost its leases' renewer, as in a crash)."""
+        pid = self.sanlock_pid
+        if not pid:
+            return
+        _kill(pid, sig)
+        if _wait_gone([pid], timeout):
+            raise HarnessError("%s: sanlock %d did not exit" % (self.name, pid))
+
+    def sanlock(self, *args, timeout=60):
+        """Run `sanlock client ARGS` inside this host; returns the
+        CompletedProcess (sanlock prints results on stdout)."""
+        return self.run(["sanlock", "client"] + [str(a) for a in args], timeout=timeout)
+
     # ------------------------------------------------------------ agent
     def agent_args(self):
         """The standard agent command line for this host."""
@@ -848,7 +927,7 @@ class Host:
         return list(self.hs.agent_cmd) + [
             "--listen", "%s:%d" % (self.addr, self.port),
             "--ca", self.ca, "--cert", self.cert, "--key", self.key,
-            "--uri", URI]
+            "--uri", URI, "--storage-root", self.storage_root]
 
     def start_agent(self, cmd=None, wait=False, timeout=30, env=None):
         """Start the agent inside this host (argv = agent_args() unless cmd
@@ -927,7 +1006,8 @@ class Host:
                         self.agent.wait(5)
                     except subprocess.TimeoutExpired:
                         errors.append("%s: agent %d does not die" % (self.name, self.agent.pid))
-        for pf, comm in ((self.libvirtd_pidfile, "libvirtd"),
+        for pf, comm in ((self.sanlock_pidfile, "sanlock"),
+                         (self.libvirtd_pidfile, "libvirtd"),
                          (self.virtlogd_pidfile, "virtlogd")):
             pid = _read_pidfile(pf)
             if _pid_alive(pid) and _comm(pid) == comm:
@@ -1000,6 +1080,9 @@ class HostSet:
       start_agents  start the agents in start() (default True if agent_cmd)
       lock_timeout  seconds to wait while another process runs a HostSet
                  (a machine-wide flock on /run/vireo-harness.lock)
+      sanlock    run a sanlock daemon in every host (default True)
+      shared_fs_mb  size of the shared ext4 on a loop device (hs.shared_dev);
+                 0 for none
       cgroups    give each host its own cgroup (v1) and cgroup namespace so
                  its libvirtd manages guest cgroups as on a real host
                  (default True; without it guests run without cgroups and
@@ -1010,7 +1093,7 @@ class HostSet:
                  port=54321, subnet="10.77.0", libvirt_tcp=False,
                  qemu_conf=None, libvirtd_conf=None, keep=None,
                  start_agents=True, log_level=3, agent_timeout=30,
-                 cgroups=True, lock_timeout=900):
+                 cgroups=True, lock_timeout=900, sanlock=True, shared_fs_mb=1024):
         if not 1 <= n <= 200:
             raise ValueError("n must be 1..200")
         if isinstance(agent_cmd, str):
@@ -1030,6 +1113,11 @@ class HostSet:
         self.agent_timeout = agent_timeout
         self.cgroups = cgroups
         self.lock_timeout = lock_timeout
+        self.use_sanlock = sanlock
+        self.shared_fs_mb = shared_fs_mb
+        self.shared_dev = None        # loop device of the shared ext4
+        self.shared_image = None
+        self.sanlock_shim = None
         self._lockf = None
         self._workdir_arg = workdir
         self._pki_arg = pki_dir
@@ -1107,11 +1195,17 @@ class HostSet:
             # the qemu user must reach guest images in shared_dir
             self.shared_dir = tempfile.mkdtemp(prefix=WORKDIR_PREFIX + "shared-", dir="/var/tmp")
         self.hosts = [Host(self, i) for i in range(self.n)]
+        if self.use_sanlock:
+            self.sanlock_shim = os.path.join(self.workdir, "sanlock_shim.so")
+        if self.shared_fs_mb:
+            self.shared_image = os.path.join(self.workdir, SHARED_IMAGE)
         # what stop() (or cleanup_stale() after a crash) removes
         if self._own_workdir:
             self._remove_paths = [self.workdir]
         else:
             self._remove_paths = [h.dir for h in self.hosts]
+            self._remove_paths += [os.path.join(self.workdir, f)
+                                   for f in (SHARED_IMAGE, "sanlock_shim.so")]
             if not self._pki_arg:
                 self._remove_paths.append(os.path.join(self.workdir, "pki"))
         if not self.shared_dir.startswith(self.workdir + "/") or not self._own_workdir:
@@ -1126,6 +1220,7 @@ class HostSet:
         os.chmod(self.shared_dir, 0o755)
 
         self._make_pki()
+        self._make_shared_storage()
 
         _run(["ip", "link", "add", BRIDGE, "type", "bridge"])
         self._bridge = True
@@ -1142,11 +1237,44 @@ class HostSet:
             h.start_libvirtd(wait=False)
         for h in self.hosts:
             h.wait_libvirtd()
+        if self.use_sanlock:
+            for h in self.hosts:
+                h.start_sanlock()
         if self.agent_cmd and self.start_agents:
             for h in self.hosts:
                 h.start_agent()
             for h in self.hosts:
                 h.wait_agent(self.agent_timeout)
+
+    def _make_shared_storage(self):
+        """The shim sanlock needs here, and the shared ext4 on a loop
+        device (see the module docstring)."""
+        if self.use_sanlock:
+            if not shutil.which("sanlock"):
+                raise HarnessError("sanlock not found: run scripts/setup")
+            _run(["cc", "-shared", "-fPIC", "-O2", "-o", self.sanlock_shim,
+                  SANLOCK_SHIM_SRC, "-ldl"])
+        if not self.shared_fs_mb:
+            return
+        with open(self.shared_image, "wb") as f:
+            f.truncate(self.shared_fs_mb * 1024 * 1024)
+        _run(["mkfs.ext4", "-q", "-F", "-E", "nodiscard,lazy_itable_init=1",
+              "-L", "vireo-shared", self.shared_image])
+        self.shared_dev = _run(["losetup", "-f", "--show", self.shared_image]).stdout.strip()
+        state = _load_state()
+        state.setdefault("loops", []).append(self.shared_image)
+        _save_state(state)
+
+    def _drop_shared_storage(self, errors):
+        if not self.shared_image:
+            return
+        for dev in _loops_of(self.shared_image):
+            p = _run(["losetup", "-d", dev], check=False)
+            if p.returncode:
+                errors.append("losetup -d %s: %s" % (dev, p.stderr.strip()))
+        state = _load_state()
+        state["loops"] = [f for f in state.get("loops", []) if f != self.shared_image]
+        _save_state(state)
 
     def _make_pki(self):
         if self._pki_arg:
@@ -1221,6 +1349,7 @@ class HostSet:
                 left = _terminate(_harness_mount_pids(self.workdir + "/"), timeout=3)
                 if left:
                     errors.append("processes do not die: %s" % left)
+            self._drop_shared_storage(errors)
             if self._bridge:
                 p = _run(["ip", "link", "del", BRIDGE], check=False)
                 if p.returncode and os.path.exists("/sys/class/net/" + BRIDGE):

@@ -42,6 +42,13 @@ static int write_disk(xmlTextWriterPtr w, const vr_disk *d)
     W(ATTR(w, "type", d->format));
     W(ATTR(w, "cache", d->cache));
     W(ATTR(w, "io", d->io));
+    if (!strcmp(d->device, "disk")) {
+        /* A full file system pauses the guest (reason enospc) instead of
+         * failing its I/O; the agent resumes it once there is space again
+         * (storage/enospc.c). */
+        W(ATTR(w, "error_policy", "stop"));
+        W(ATTR(w, "rerror_policy", "stop"));
+    }
     W(END(w));
     W(ELEM(w, "source"));
     W(ATTR(w, "file", d->path));

@@ -6,6 +6,7 @@
 
 #include "hyp.h"
 #include "log.h"
+#include "storage/enospc.h"
 
 int vr_events_init(vr_error *err)
 {
@@ -151,5 +152,5 @@ int vr_events_register(vr_agent *a, virConnectPtr conn, vr_error *err)
     for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
         if (virConnectDomainEventRegisterAny(conn, NULL, regs[i].id, regs[i].cb, a, NULL) < 0)
             return vr_libvirt_error(err, "cannot subscribe to libvirt domain events");
-    return 0;
+    return vr_enospc_register(a, conn, err);
 }

@@ -3,7 +3,8 @@
 #include "verbs.h"
 
 static const vr_verb *const tables[] = {vr_host_verbs, vr_vm_lifecycle_verbs,
-                                        vr_vm_device_verbs, vr_vm_stats_verbs, vr_job_verbs};
+                                        vr_vm_device_verbs, vr_vm_stats_verbs, vr_job_verbs,
+                                        vr_volume_verbs};
 
 const vr_verb *vr_verb_find(const char *name)
 {

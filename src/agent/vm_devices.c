@@ -133,11 +133,12 @@ static int vm_hotplug_disk(vr_agent *a, json_t *params, json_t **result, vr_erro
     vr_disk d;
     virDomainPtr dom;
     xmlDocPtr doc = NULL;
-    char *xml = NULL;
+    char *xml = NULL, volpath[1025];
     int rc = -1;
     if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_obj(params, "params", "disk", true, &jd, err) < 0 ||
-        vr_disk_parse(jd, "disk", &d, err) < 0)
+        vr_disk_parse(jd, "disk", &d, err) < 0 ||
+        (d.volume && vr_vm_disk_resolve(a, jd, "disk", &d, volpath, sizeof(volpath), err) < 0))
         return -1;
     if (strcmp(d.bus, "virtio") && strcmp(d.bus, "virtio-scsi"))
         return vr_error_set(err, VR_ERR_UNSUPPORTED,

@@ -17,6 +17,7 @@
 #include "vm_health.h"
 #include "vm_jobs.h"
 #include "vmspec.h"
+#include "storage/enospc.h"
 
 /* Summary of one domain as returned by VM.create and VM.list. */
 static json_t *vm_summary(virDomainPtr dom, bool with_devices)
@@ -30,6 +31,9 @@ static json_t *vm_summary(virDomainPtr dom, bool with_devices)
     json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b}", "uuid", uuid, "name", virDomainGetName(dom),
                           "state", vr_dom_state_name(state), "owned", owned,
                           "responsive", vr_health_responsive(uuid));
+    const char *why = vr_enospc_pause_reason(dom, state, reason);
+    if (why)
+        json_object_set_new(o, "pause_reason", json_string(why));
     xmlDocPtr doc;
     if (with_devices && owned && vr_dom_doc(dom, &doc, NULL) == 0) {
         json_object_set_new(o, "devices", vr_dom_devices(doc));

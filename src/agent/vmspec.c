@@ -6,6 +6,7 @@
 #include <uuid/uuid.h>
 
 #include "jsonx.h"
+#include "storage/volume.h"
 
 static int boot_parse(json_t *params, vr_vm_spec *s, vr_error *err)
 {
@@ -25,7 +26,26 @@ static int boot_parse(json_t *params, vr_vm_spec *s, vr_error *err)
     return 0;
 }
 
-static int devices_parse(json_t *params, vr_vm_spec *s, vr_error *err)
+int vr_vm_disk_resolve(vr_agent *a, json_t *obj, const char *where, vr_disk *d, char *path,
+                       size_t size, vr_error *err)
+{
+    vr_volume_ref ref;
+    const char *fmt, *given = NULL;
+    char in[64];
+    snprintf(in, sizeof(in), "%s.volume", where);
+    if (vr_volume_ref_parse(d->volume, in, &ref, err) < 0 ||
+        vr_json_str(obj, where, "format", false, &given, err) < 0 ||
+        vr_volume_resolve(a, &ref, path, size, &fmt, err) < 0)
+        return -1;
+    if (given && strcmp(given, fmt))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.format is %s but volume %s is %s", where,
+                            given, ref.volume, fmt);
+    d->path = path;
+    d->format = fmt;
+    return 0;
+}
+
+static int devices_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
 {
     json_t *disks = NULL, *nics = NULL, *v;
     size_t i;
@@ -42,7 +62,9 @@ static int devices_parse(json_t *params, vr_vm_spec *s, vr_error *err)
     json_array_foreach(disks, i, v) {
         snprintf(where, sizeof(where), "disks[%zu]", i);
         vr_disk *d = &s->disks[s->ndisks++];
-        if (vr_disk_parse(v, where, d, err) < 0)
+        if (vr_disk_parse(v, where, d, err) < 0 ||
+            (d->volume && vr_vm_disk_resolve(a, v, where, d, s->vol_paths[s->ndisks - 1],
+                                             sizeof(s->vol_paths[0]), err) < 0))
             return -1;
         if (!strcmp(d->bus, "ide") && ++nide > VR_MAX_IDE)
             return vr_error_set(err, VR_ERR_LIMIT, "a VM can have at most %d IDE devices", VR_MAX_IDE);
@@ -100,7 +122,7 @@ int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
         vr_json_bool(params, "params", "balloon", false, &s->balloon, err) < 0 ||
         vr_json_bool(params, "params", "rng", false, &s->rng, err) < 0 ||
         vr_json_bool(params, "params", "guest_agent", false, &s->guest_agent, err) < 0 ||
-        boot_parse(params, s, err) < 0 || devices_parse(params, s, err) < 0)
+        boot_parse(params, s, err) < 0 || devices_parse(a, params, s, err) < 0)
         return -1;
     if (!vr_valid_name(s->name))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS,

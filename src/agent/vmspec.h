@@ -21,6 +21,9 @@ typedef struct vr_vm_spec {
     int nboot;
     vr_disk disks[VR_MAX_STORAGE];
     int ndisks;
+    /* Files of disks given by volume: disks[i].path points here, so a spec
+     * must not be copied once parsed. */
+    char vol_paths[VR_MAX_STORAGE][1025];
     vr_nic nics[VR_MAX_NICS];
     int nnics;
     bool serial_console, balloon, rng, guest_agent, vnc;
@@ -34,3 +37,10 @@ int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *spec, vr_error *er
 
 /* PCI slots a spec's devices need (for the 31-device limit). */
 int vr_vm_spec_pci_count(const vr_vm_spec *spec);
+
+/* A disk given by volume ({"volume": {domain, image, volume}} in obj, named
+ * `where`): resolve it to its file under the storage root into path and
+ * take its format from the volume's .meta; a missing or ILLEGAL volume,
+ * or a "format" that differs, is refused naming the volume. */
+int vr_vm_disk_resolve(vr_agent *a, json_t *obj, const char *where, vr_disk *d, char *path,
+                       size_t size, vr_error *err);

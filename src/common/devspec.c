@@ -112,10 +112,29 @@ static int address_parse(json_t *obj, const char *where, json_t **out, vr_error 
     return 0;
 }
 
+/* A volume reference: exactly domain, image and volume, each a UUID. */
+static int volume_check(json_t *vol, const char *where, vr_error *err)
+{
+    static const char *const keys[] = {"domain", "image", "volume"};
+    char in[96];
+    snprintf(in, sizeof(in), "%s.volume", where);
+    if (vr_json_check_keys(vol, in, VR_NAMES(keys), err) < 0)
+        return -1;
+    for (size_t i = 0; i < 3; i++) {
+        const char *v;
+        if (vr_json_str(vol, in, keys[i], true, &v, err) < 0)
+            return -1;
+        if (!vr_valid_uuid(v))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.%s must be a UUID", in, keys[i]);
+    }
+    return 0;
+}
+
 int vr_disk_parse(json_t *obj, const char *where, vr_disk *d, vr_error *err)
 {
     static const char *const keys[] = {"path", "format", "bus", "device", "cache", "io",
-                                       "readonly", "serial", "target", "iotune", "address"};
+                                       "readonly", "serial", "target", "iotune", "address",
+                                       "volume"};
     static const char *const formats[] = {"raw", "qcow2"};
     static const char *const buses[] = {"virtio", "virtio-scsi", "sata", "ide"};
     static const char *const devices[] = {"disk", "cdrom"};
@@ -133,7 +152,8 @@ int vr_disk_parse(json_t *obj, const char *where, vr_disk *d, vr_error *err)
     if (!json_is_object(obj))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s must be an object", where);
     if (vr_json_check_keys(obj, where, VR_NAMES(keys), err) < 0 ||
-        vr_json_str(obj, where, "path", true, &d->path, err) < 0 ||
+        vr_json_obj(obj, where, "volume", false, &d->volume, err) < 0 ||
+        vr_json_str(obj, where, "path", !d->volume, &d->path, err) < 0 ||
         vr_json_str(obj, where, "format", false, &d->format, err) < 0 ||
         vr_json_str(obj, where, "bus", false, &d->bus, err) < 0 ||
         vr_json_str(obj, where, "device", false, &d->device, err) < 0 ||
@@ -145,7 +165,12 @@ int vr_disk_parse(json_t *obj, const char *where, vr_disk *d, vr_error *err)
         vr_json_obj(obj, where, "iotune", false, &iotune, err) < 0 ||
         address_parse(obj, where, &d->address, err) < 0)
         return -1;
-    if (!vr_valid_path(d->path))
+    if (d->volume && d->path)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s: give either path or volume, not both",
+                            where);
+    if (d->volume && volume_check(d->volume, where, err) < 0)
+        return -1;
+    if (!d->volume && !vr_valid_path(d->path))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS,
                             "%s.path must be an absolute path without control characters", where);
     if (!vr_str_in(d->format, VR_NAMES(formats)))

@@ -20,6 +20,10 @@ extern const char *const vr_iotune_names[VR_IOTUNE_N];
 
 typedef struct vr_disk {
     const char *path, *format, *bus, *device, *cache, *io, *serial;
+    /* A disk names either a file (path) or a volume of a storage domain,
+     * {"domain","image","volume"} (borrowed; path is NULL until the agent
+     * resolves it, see docs/storage.md). Exactly one of the two is given. */
+    json_t *volume;
     char target[16];          /* vda, sdb, hdc... assigned if not given */
     bool readonly;
     bool has_iotune;

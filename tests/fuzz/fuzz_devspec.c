@@ -11,7 +11,9 @@
 
 static void check_disk(const vr_disk *d)
 {
-    FUZZ_ASSERT(d->path && vr_valid_path(d->path));
+    /* a disk names a file or a volume (resolved later by the agent) */
+    FUZZ_ASSERT(d->volume ? !d->path && json_is_object(d->volume)
+                          : d->path && vr_valid_path(d->path));
     FUZZ_ASSERT(d->format && d->bus && d->device && d->cache && d->io);
     FUZZ_ASSERT(strlen(d->target) < sizeof(d->target));
     for (int i = 0; i < VR_IOTUNE_N; i++)

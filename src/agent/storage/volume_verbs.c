@@ -1,0 +1,196 @@
+/* Volume.* verbs and VM.resizeDisk (docs/agent-api.md, "Volumes"). */
+#include <string.h>
+
+#include "dominfo.h"
+#include "jsonx.h"
+#include "log.h"
+#include "spm_state.h"
+#include "verbs.h"
+#include "vm_jobs.h"
+#include "volume.h"
+
+/* Params holding exactly domain/image/volume plus `extra` members. */
+static int ref_params(json_t *params, const char *const *extra, size_t nextra, vr_volume_ref *r,
+                      vr_error *err)
+{
+    const char *keys[16] = {"domain", "image", "volume"};
+    size_t n = 3;
+    for (size_t i = 0; i < nextra && n < 16; i++)
+        keys[n++] = extra[i];
+    if (vr_json_check_keys(params, "params", (vr_names){keys, n}, err) < 0)
+        return -1;
+    return vr_volume_ref_members(params, r, err);
+}
+
+static int volume_create(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const extra[] = {"format", "preallocation", "size", "description", "parent"};
+    static const char *const preallocs[] = {"sparse", "preallocated"};
+    vr_volume_ref r;
+    vr_volume_spec s = {0};
+    const char *prealloc = NULL;
+    char pool[37];
+    if (ref_params(params, extra, sizeof(extra) / sizeof(extra[0]), &r, err) < 0 ||
+        vr_json_str(params, "params", "format", true, &s.format, err) < 0 ||
+        vr_json_str(params, "params", "preallocation", true, &prealloc, err) < 0 ||
+        vr_json_int(params, "params", "size", true, 1, VR_VOLUME_MAX_SIZE, &s.size, err) < 0 ||
+        vr_json_str(params, "params", "description", false, &s.description, err) < 0 ||
+        vr_json_str(params, "params", "parent", false, &s.parent, err) < 0)
+        return -1;
+    if (!vr_str_in(prealloc, VR_NAMES(preallocs)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "preallocation must be sparse or preallocated");
+    s.preallocated = !strcmp(prealloc, "preallocated");
+    if (vr_volume_spec_check(&s, err) < 0 ||
+        vr_volume_spm_begin(a, r.domain, "create a volume", pool, err) < 0)
+        return -1;
+    int rc = vr_volume_create(a, &r, &s, err);
+    vr_spm_job_end(pool);
+    return rc < 0 ? -1 : vr_volume_info(a, &r, result, err);
+}
+
+static int volume_delete(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    vr_volume_ref r;
+    char pool[37];
+    if (ref_params(params, NULL, 0, &r, err) < 0 ||
+        vr_volume_spm_begin(a, r.domain, "delete a volume", pool, err) < 0)
+        return -1;
+    int rc = vr_volume_delete(a, &r, err);
+    vr_spm_job_end(pool);
+    if (rc < 0)
+        return -1;
+    *result = json_object();
+    return 0;
+}
+
+static int volume_info(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    vr_volume_ref r;
+    if (ref_params(params, NULL, 0, &r, err) < 0)
+        return -1;
+    return vr_volume_info(a, &r, result, err);
+}
+
+static int volume_list(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const keys[] = {"domain"};
+    const char *domain;
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
+        vr_json_str(params, "params", "domain", true, &domain, err) < 0)
+        return -1;
+    return vr_volume_list(a, domain, result, err);
+}
+
+static int volume_extend(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const extra[] = {"size"};
+    vr_volume_ref r;
+    long long size;
+    char pool[37];
+    if (ref_params(params, extra, 1, &r, err) < 0 ||
+        vr_json_int(params, "params", "size", true, 1, VR_VOLUME_MAX_SIZE, &size, err) < 0 ||
+        vr_volume_spm_begin(a, r.domain, "extend a volume", pool, err) < 0)
+        return -1;
+    int rc = vr_volume_extend(a, &r, size, err);
+    vr_spm_job_end(pool);
+    return rc < 0 ? -1 : vr_volume_info(a, &r, result, err);
+}
+
+static int volume_copy(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const keys[] = {"src", "dst", "format"};
+    static const char *const formats[] = {"raw", "qcow2"};
+    json_t *js, *jd;
+    const char *format;
+    vr_volume_ref src, dst;
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
+        vr_json_obj(params, "params", "src", true, &js, err) < 0 ||
+        vr_json_obj(params, "params", "dst", true, &jd, err) < 0 ||
+        vr_json_str(params, "params", "format", true, &format, err) < 0 ||
+        vr_volume_ref_parse(js, "src", &src, err) < 0 ||
+        vr_volume_ref_parse(jd, "dst", &dst, err) < 0)
+        return -1;
+    if (!vr_str_in(format, VR_NAMES(formats)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "format must be raw or qcow2");
+    return vr_volume_copy_start(a, &src, &dst, !strcmp(format, "raw") ? "raw" : "qcow2", result,
+                                err);
+}
+
+/* The disk of the VM's stored spec whose target is `target`, if it names
+ * a volume. */
+static bool spec_volume(virDomainPtr dom, const char *target, vr_volume_ref *r)
+{
+    json_t *spec = vr_dom_spec(dom), *d;
+    bool found = false;
+    size_t i;
+    json_array_foreach(json_object_get(spec, "disks"), i, d) {
+        const char *t = json_string_value(json_object_get(d, "target"));
+        json_t *vol = json_object_get(d, "volume");
+        if (!found && t && !strcmp(t, target) && vol)
+            found = vr_volume_ref_parse(vol, "volume", r, NULL) == 0;
+    }
+    json_decref(spec);
+    return found;
+}
+
+/* Grow a running VM's disk (QEMU block_resize through libvirt); the guest
+ * sees the new size at once. A volume's CAPACITY follows: this host has the
+ * volume open, and the SPM does not change a volume a VM uses. */
+static int vm_resize_disk(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const keys[] = {"uuid", "target", "size"};
+    const char *target;
+    long long size;
+    virDomainPtr dom;
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
+        vr_json_str(params, "params", "target", true, &target, err) < 0 ||
+        vr_json_int(params, "params", "size", true, 1, VR_VOLUME_MAX_SIZE, &size, err) < 0)
+        return -1;
+    if (!*target || strlen(target) > 6 || strspn(target, "abcdefghijklmnopqrstuvwxyz") != strlen(target))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.target '%s' is not a disk target",
+                            target);
+    if (size % 512)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "size %lld is not a multiple of 512 bytes",
+                            size);
+    if (vr_vm_job_begin_lookup(a, params, "VM.resizeDisk", &dom, err) < 0)
+        return -1;
+    int rc = -1;
+    virDomainBlockInfo bi;
+    vr_volume_ref r;
+    if (virDomainGetBlockInfo(dom, target, &bi, 0) < 0)
+        vr_libvirt_error(err, "VM %s has no disk %s", virDomainGetName(dom), target);
+    else if ((unsigned long long)size < bi.capacity)
+        vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                     "disk %s of VM %s is %llu bytes; it can only grow (asked %lld)", target,
+                     virDomainGetName(dom), bi.capacity, size);
+    else if ((unsigned long long)size > bi.capacity &&
+             virDomainBlockResize(dom, target, (unsigned long long)size,
+                                  VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0)
+        vr_libvirt_error(err, "cannot resize disk %s of VM %s", target, virDomainGetName(dom));
+    else
+        rc = 0;
+    bool is_vol = rc == 0 && spec_volume(dom, target, &r);
+    if (is_vol && vr_volume_set_capacity(a, &r, size, err) < 0)
+        rc = -1;
+    if (rc == 0) {
+        VR_INFO("VM %s: disk %s resized to %lld bytes", virDomainGetName(dom), target, size);
+        *result = json_pack("{s:s, s:I}", "target", target, "size", (json_int_t)size);
+        if (is_vol)
+            json_object_set_new(*result, "volume",
+                                json_pack("{s:s, s:s, s:s}", "domain", r.domain, "image", r.image,
+                                          "volume", r.volume));
+    }
+    vr_vm_job_end_free(dom);
+    return rc;
+}
+
+const vr_verb vr_volume_verbs[] = {
+    {"Volume.create", volume_create},
+    {"Volume.delete", volume_delete},
+    {"Volume.info", volume_info},
+    {"Volume.list", volume_list},
+    {"Volume.extend", volume_extend},
+    {"Volume.copy", volume_copy},
+    {"VM.resizeDisk", vm_resize_disk},
+    {NULL, NULL},
+};

@@ -15,6 +15,7 @@
 #include "api.h"
 #include "auth.h"
 #include "hostmon.h"
+#include "storagemon.h"
 #include "hostview.h"
 #include "log.h"
 #include "macpool.h"
@@ -59,6 +60,7 @@ static void usage(FILE *f)
             "  --grace-s N               Connecting -> NonResponsive after N s (default 30)\n"
             "  --token-ttl-s N           bearer token lifetime (default 3600)\n"
             "  --agent-timeout-s N       one agent call (default 10)\n"
+            "  --storage-autorecovery-s N  retry inactive storage domains (default 300)\n"
             "  --mac-pool FIRST-LAST     NIC addresses to hand out\n"
             "                            (default " VR_MACPOOL_DEFAULT ")\n"
             "  --debug\n");
@@ -74,11 +76,13 @@ int main(int argc, char **argv)
         {"token-ttl-s", required_argument, 0, 't'}, {"agent-timeout-s", required_argument, 0, 'T'},
         {"database", required_argument, 0, 'd'},   {"mac-pool", required_argument, 0, 'm'},
         {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
+        {"storage-autorecovery-s", required_argument, 0, 'R'},
         {0, 0, 0, 0}};
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
     const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
     const char *macpool = VR_MACPOOL_DEFAULT;
-    vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10};
+    vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10,
+                   .autorecovery_s = 300};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -92,6 +96,7 @@ int main(int argc, char **argv)
         case 'g': e.grace_s = atoi(optarg); break;
         case 't': e.token_ttl_s = atoi(optarg); break;
         case 'T': e.agent_timeout_s = atoi(optarg); break;
+        case 'R': e.autorecovery_s = atoi(optarg); break;
         case 'm': macpool = optarg; break;
         case 'd': dbspec = optarg; break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
@@ -101,7 +106,7 @@ int main(int argc, char **argv)
     }
     const char *colon = strrchr(listen, ':');
     if (!pki || !colon || e.poll_ms < 100 || e.grace_s < 0 || e.token_ttl_s < 1 ||
-        e.agent_timeout_s < 1) {
+        e.agent_timeout_s < 1 || e.autorecovery_s < 1) {
         usage(stderr);
         return 2;
     }
@@ -159,7 +164,8 @@ int main(int argc, char **argv)
         vr_auth_bootstrap(&e, admin_pw, &err) < 0 ||
         vr_hostview_new(e.db, &e.view, &err) < 0 ||
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||
-        vr_hostmon_start(&e, &err) < 0 || vr_http_start(&hopts, api_handle, &e, &http, &err) < 0) {
+        vr_hostmon_start(&e, &err) < 0 || vr_storagemon_start(&e, &err) < 0 ||
+        vr_http_start(&hopts, api_handle, &e, &http, &err) < 0) {
         VR_ERROR("%s", err.message);
         shut_down(&e, http, 1);
         close(lockfd);

@@ -19,6 +19,7 @@ typedef struct vr_engine {
     int grace_s;                /* Connecting -> NonResponsive */
     int token_ttl_s;
     int agent_timeout_s;        /* one agent call */
+    int autorecovery_s;         /* retry of inactive storage domains (ch. 2.7) */
     unsigned long long mac_first, mac_last; /* the MAC pool (macpool.h) */
     vr_hostmon *mon;
     vr_hostview *view;          /* the scheduler's copy of host numbers (hostview.h) */

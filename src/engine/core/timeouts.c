@@ -13,6 +13,13 @@
  *   destroy call       = max(A, 30) libvirt sends QEMU SIGTERM, waits ~10 s,
  *                                   then SIGKILL (and waits again): a hung
  *                                   QEMU takes that long to die
+ *   storage call       = max(A, 60) mounts, formatting a domain (sanlock
+ *                                   writes its lockspace and lease areas
+ *                                   with O_DIRECT), creating a volume and
+ *                                   taking the SPM lease (sanlock's paxos
+ *                                   rounds take a few io_timeouts) are
+ *                                   slow on slow storage; the engine's
+ *                                   storage thread and jobs wait that long
  *   job step           = call + 5   the call plus its database writes
  *   host NonResponsive = G >= P + A a host is declared lost only after a
  *                                   whole poll and a whole call failed, so
@@ -21,7 +28,7 @@
  *   HTTP idle          = 30 s       API threads never wait on agents (long
  *                                   operations are jobs), so no handler
  *                                   needs longer than a database statement
- *   shutdown           = max(destroy, 5 A) + P + 5
+ *   shutdown           = max(destroy, storage, 5 A) + P + 5
  *                                   every engine thread is at most one step
  *                                   from noticing the stop: a job's longest
  *                                   step is a destroy call, a monitor's
@@ -34,6 +41,7 @@
 
 #define DESTROY_MIN_S 30
 #define VM_JOB_MIN_S 25
+#define STORAGE_MIN_S 60
 #define HTTP_IDLE_S 30
 #define STEP_MARGIN_S 5
 
@@ -49,8 +57,22 @@ static bool takes_vm_job(const char *verb)
     return false;
 }
 
+/* Agent verbs that touch storage structure or leases (docs/storage.md). */
+static bool storage_slow(const char *verb)
+{
+    static const char *const verbs[] = {"SPM.start", "SPM.stop", "Storage.connect", "Storage.format",
+                                        "Storage.attach", "Storage.detach", "Storage.find", "Volume.create",
+                                        "Volume.delete", "Volume.extend", "Volume.list"};
+    for (size_t i = 0; verb && i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (!strcmp(verb, verbs[i]))
+            return true;
+    return false;
+}
+
 int vr_timeout_agent_call_s(const vr_engine *e, const char *verb)
 {
+    if (storage_slow(verb) && e->agent_timeout_s < STORAGE_MIN_S)
+        return STORAGE_MIN_S;
     if (verb && !strcmp(verb, "VM.destroy") && e->agent_timeout_s < DESTROY_MIN_S)
         return DESTROY_MIN_S;
     if (takes_vm_job(verb) && e->agent_timeout_s < VM_JOB_MIN_S)
@@ -77,7 +99,8 @@ int vr_timeout_job_step_s(const vr_engine *e, const char *verb)
 int vr_timeout_shutdown_s(const vr_engine *e)
 {
     int destroy = vr_timeout_agent_call_s(e, "VM.destroy"), monitor_step = 5 * e->agent_timeout_s;
-    return (destroy > monitor_step ? destroy : monitor_step) + e->poll_ms / 1000 + STEP_MARGIN_S;
+    int storage = vr_timeout_agent_call_s(e, "SPM.start"), longest = destroy > storage ? destroy : storage;
+    return (longest > monitor_step ? longest : monitor_step) + e->poll_ms / 1000 + STEP_MARGIN_S;
 }
 
 int vr_timeouts_check(const vr_engine *e, vr_error *err)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
+#include "hoststorage.h"
 #include "hostview.h"
 #include "log.h"
 #include "rpcclient.h"
@@ -25,6 +26,7 @@ typedef struct monitor {
     json_t *misses;          /* vm id -> consecutive polls missing */
     bool have_caps;
     vr_rpc_client *conn;     /* kept across polls; dropped on any failure */
+    vr_host_storage *storage; /* its connections and lockspaces (hoststorage.h) */
 } monitor;
 
 /* Through the host status machine: a maintenance set meanwhile by an
@@ -196,6 +198,7 @@ static void poll_once(monitor *m, json_t *host)
      * poll would cost more than the poll. */
     if (!m->conn) {
         m->have_caps = false; /* (re)connected: the host may have changed */
+        vr_host_storage_reset(m->storage);
         if (vr_rpc_client_new(e->agent_creds, json_string_value(json_object_get(host, "address")),
                               (int)json_integer_value(json_object_get(host, "port")), &m->conn,
                               &err) < 0)
@@ -254,6 +257,12 @@ static void poll_once(monitor *m, json_t *host)
     const char *st = json_string_value(json_object_get(host, "status"));
     char buf[256];
     const char *why = incompatibility(e, host, caps, buf, sizeof(buf));
+    /* Storage only for a host that could serve: one in maintenance keeps
+     * away from the data center's leases. */
+    char sbuf[512];
+    if (!why && strcmp(st, "maintenance") && strcmp(st, "installing") &&
+        vr_host_storage_poll(e, c, host, m->storage, sbuf, sizeof(sbuf)) > 0)
+        why = sbuf;
     if (strcmp(st, "maintenance")) {
         if (why)
             set_host_status(m, host, "nonoperational", why);
@@ -366,6 +375,7 @@ static void *monitor_thread(void *arg)
     vr_engine *e = m->e;
     vr_rpc_client_free(m->conn);
     json_decref(m->misses);
+    vr_host_storage_free(m->storage);
     free(m);
     vr_engine_thread_leave(e); /* lets vr_hostmon_stop's caller close the database */
     return NULL;
@@ -379,6 +389,7 @@ int vr_hostmon_add(vr_engine *e, const char *host_id, vr_error *err)
     m->e = e;
     snprintf(m->host_id, sizeof(m->host_id), "%s", host_id);
     m->misses = json_object();
+    m->storage = vr_host_storage_new();
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -390,6 +401,7 @@ int vr_hostmon_add(vr_engine *e, const char *host_id, vr_error *err)
     if (rc != 0) {
         vr_engine_thread_leave(e);
         json_decref(m->misses);
+        vr_host_storage_free(m->storage);
         free(m);
         return vr_error_set(err, VR_ERR_INTERNAL, "cannot start a host monitor");
     }

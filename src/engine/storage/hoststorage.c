@@ -1,0 +1,182 @@
+/* A host's connections, lockspaces and view of its domains (see
+ * hoststorage.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hoststorage.h"
+#include "log.h"
+#include "store_spm.h"
+#include "timeouts.h"
+
+/* The agent checks each domain every 10 s; a report older than this is
+ * not believed (its monitor thread may be stuck on dead storage). */
+#define REPORT_STALE_S 35
+
+struct vr_host_storage {
+    json_t *joined;    /* domain id -> "joining" | "joined" */
+    json_t *last_try;  /* domain id -> when a connect of an inactive domain was last tried */
+};
+
+vr_host_storage *vr_host_storage_new(void)
+{
+    vr_host_storage *hs = calloc(1, sizeof(*hs));
+    if (hs) {
+        hs->joined = json_object();
+        hs->last_try = json_object();
+    }
+    return hs;
+}
+
+void vr_host_storage_free(vr_host_storage *hs)
+{
+    if (!hs)
+        return;
+    json_decref(hs->joined);
+    json_decref(hs->last_try);
+    free(hs);
+}
+
+void vr_host_storage_reset(vr_host_storage *hs)
+{
+    json_object_clear(hs->joined);
+    json_object_clear(hs->last_try);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+/* Connect to a domain the host does not report. Inactive domains are
+ * tried once per autorecovery period only: their storage is likely down,
+ * and a mount that hangs would stall this host's monitor every poll. */
+static void connect_domain(vr_engine *e, vr_rpc_client *c, json_t *host, vr_host_storage *hs,
+                           json_t *sd, long long now)
+{
+    const char *id = str(sd, "id");
+    if (!strcmp(str(sd, "status"), "inactive")) {
+        long long last = json_integer_value(json_object_get(hs->last_try, id));
+        if (last && now - last < e->autorecovery_s)
+            return;
+        json_object_set_new(hs->last_try, id, json_integer(now));
+    }
+    json_t *r = NULL;
+    vr_error err = {0};
+    /* a mount may take longer than the monitor's usual calls */
+    vr_rpc_client_set_timeout(c, vr_timeout_agent_call_s(e, "Storage.connect"));
+    int rc = vr_rpc_call(c, "Storage.connect", json_pack("{s:o}", "conn", vr_store_sd_conn(sd)), &r, &err);
+    vr_rpc_client_set_timeout(c, vr_timeout_agent_call_s(e, NULL));
+    if (rc < 0) {
+        VR_DEBUG("host %s cannot connect storage domain %s: %s", str(host, "name"), str(sd, "name"),
+                 err.message);
+        vr_store_host_domain_seen(e->db, str(host, "id"), id, false, 0, 0, 0, err.message, now);
+    }
+    json_decref(r);
+}
+
+static void join_lockspace(vr_rpc_client *c, json_t *host, vr_host_storage *hs, const char *domain,
+                           int spm_id)
+{
+    json_t *r = NULL;
+    vr_error err = {0};
+    if (vr_rpc_call(c, "Lockspace.join", json_pack("{s:s, s:i}", "domain", domain, "host_id", spm_id),
+                    &r, &err) < 0) {
+        VR_DEBUG("host %s cannot join the lockspace of %s: %s", str(host, "name"), domain, err.message);
+        json_object_del(hs->joined, domain);
+    } else {
+        json_object_set_new(hs->joined, domain, json_string(str(r, "state")[0] ? str(r, "state") : "joining"));
+    }
+    json_decref(r);
+}
+
+/* Leave lockspaces of domains that are no longer attached and active. */
+static void leave_others(vr_rpc_client *c, json_t *host, vr_host_storage *hs, json_t *want)
+{
+    const char *dom;
+    json_t *v, *tmp;
+    json_object_foreach_safe(hs->joined, tmp, dom, v) {
+        bool keep = false;
+        size_t i;
+        json_t *sd;
+        json_array_foreach(want, i, sd) keep |= !strcmp(str(sd, "id"), dom);
+        if (keep)
+            continue;
+        json_t *r = NULL;
+        vr_error err = {0};
+        if (vr_rpc_call(c, "Lockspace.leave", json_pack("{s:s}", "domain", dom), &r, &err) < 0)
+            VR_DEBUG("host %s cannot leave the lockspace of %s: %s", str(host, "name"), dom, err.message);
+        json_decref(r);
+        json_object_del(hs->joined, dom);
+    }
+}
+
+int vr_host_storage_poll(vr_engine *e, vr_rpc_client *c, json_t *host, vr_host_storage *hs,
+                         char *why, size_t len)
+{
+    char dc[37];
+    const char *host_id = str(host, "id");
+    json_t *want = vr_store_host_dc(e->db, host_id, dc) == 0 ? vr_store_dc_domains_to_connect(e->db, dc) : NULL;
+    if (!want)
+        return 0;
+    if (!json_array_size(want)) {
+        leave_others(c, host, hs, want);
+        json_decref(want);
+        return 0;
+    }
+    vr_error err = {0};
+    int spm_id;
+    json_t *status = NULL;
+    if (vr_store_host_spm_id(e->db, dc, host_id, &spm_id, &err) < 0 ||
+        vr_rpc_call(c, "Storage.status", NULL, &status, &err) < 0) {
+        VR_DEBUG("host %s: storage round skipped: %s", str(host, "name"), err.message);
+        json_decref(want);
+        return 0;
+    }
+    long long now = vr_now();
+    int blind = 0;
+    size_t i;
+    json_t *sd;
+    json_array_foreach(want, i, sd) {
+        const char *id = str(sd, "id");
+        json_t *rep = NULL, *d;
+        size_t j;
+        json_array_foreach(json_object_get(status, "domains"), j, d) {
+            if (!strcmp(str(d, "domain"), id))
+                rep = d;
+        }
+        if (!rep) {
+            /* not (or no longer) there: blind until a connect brings it back */
+            vr_store_host_domain_seen(e->db, host_id, id, false, 0, 0, 0,
+                                      "domain not found on the host's storage", now);
+            connect_domain(e, c, host, hs, sd, now);
+            continue;
+        }
+        long long checked = json_integer_value(json_object_get(rep, "checked_at"));
+        bool fresh = checked > now - REPORT_STALE_S;
+        bool valid = json_is_true(json_object_get(rep, "valid")) && fresh;
+        const char *msg = !fresh ? "no recent check of this domain on the host" : str(rep, "error");
+        vr_store_host_domain_seen(e->db, host_id, id, valid, json_number_value(json_object_get(rep, "delay_ms")),
+                                  json_integer_value(json_object_get(rep, "total")),
+                                  json_integer_value(json_object_get(rep, "free")), msg, now);
+        if (valid && strcmp(str(hs->joined, id), "joined"))
+            join_lockspace(c, host, hs, id, spm_id);
+    }
+    /* blind to an active domain that others see, for longer than the grace */
+    json_array_foreach(want, i, sd) {
+        char error[256] = "";
+        long long blind_for = strcmp(str(sd, "status"), "active") ? 0
+                              : vr_store_host_blind_for(e->db, host_id, str(sd, "id"), now,
+                                                        now - 3 * (e->poll_ms / 1000 + 1) - REPORT_STALE_S,
+                                                        error, sizeof(error));
+        if (!blind && blind_for > e->grace_s) {
+            snprintf(why, len, "cannot see storage domain '%s' for %lld s: %s", str(sd, "name"), blind_for,
+                     error[0] ? error : "not valid");
+            blind = 1;
+        }
+    }
+    leave_others(c, host, hs, want);
+    json_decref(status);
+    json_decref(want);
+    return blind;
+}

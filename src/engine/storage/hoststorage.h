@@ -1,0 +1,38 @@
+/* A host's side of storage, driven by its monitor (monitor/hostmon.c)
+ * once per poll while the host is up:
+ *
+ *   - connect it to every domain of its data center that is attached
+ *     (Storage.connect is idempotent on the agent; a domain the host does
+ *     not report is connected again, inactive ones only once per
+ *     autorecovery period),
+ *   - give it its host id in the data center (store_spm.h) and join each
+ *     domain's sanlock lockspace with it (Lockspace.join, asynchronous on
+ *     the agent: ~20 s),
+ *   - record what it reports of each domain (Storage.status: valid, read
+ *     delay, space) in host_domain_status,
+ *   - leave lockspaces of domains no longer attached,
+ *   - and say when the host has been blind to an active domain that other
+ *     hosts see for longer than the grace: it must go NonOperational.
+ *
+ * vr_host_storage is the monitor's memory of what it joined; it is lost
+ * with the agent connection (the agent may have restarted). */
+#pragma once
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "engine.h"
+#include "rpcclient.h"
+
+typedef struct vr_host_storage vr_host_storage;
+
+vr_host_storage *vr_host_storage_new(void);
+void vr_host_storage_free(vr_host_storage *hs);
+
+/* Forget what was joined (a new agent connection). */
+void vr_host_storage_reset(vr_host_storage *hs);
+
+/* One round for host (a hosts row) over connection c. Returns 0, or 1 with
+ * why filled when the host cannot see an active domain (NonOperational). */
+int vr_host_storage_poll(vr_engine *e, vr_rpc_client *c, json_t *host, vr_host_storage *hs,
+                         char *why, size_t len);

@@ -1,0 +1,119 @@
+/* SPM election (see spm.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "agentcall.h"
+#include "log.h"
+#include "spm.h"
+#include "store_spm.h"
+
+static const char *str(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+/* Set the data center's storage status, with an event when it changes. */
+static void set_status(vr_engine *e, json_t *dc, const char *host_id, long long spm_id, long long lver,
+                       const char *status, const char *why)
+{
+    bool changed = strcmp(str(dc, "storage_status"), status) != 0;
+    vr_store_dc_set_spm(e->db, str(dc, "id"), host_id, spm_id, lver, status);
+    if (changed && why)
+        vr_event(e, !strcmp(status, "up") ? "normal" : "warning", "", "datacenter", str(dc, "id"),
+                 "storage of data center '%s' is %s: %s", str(dc, "name"), status, why);
+    json_object_set_new(dc, "storage_status", json_string(status));
+}
+
+/* Is the recorded SPM still it? On "no", clears the role in the database. */
+static bool current_spm_holds(vr_engine *e, json_t *dc)
+{
+    const char *host_id = str(dc, "spm_host_id");
+    json_t *host = vr_store_host_brief(e->db, host_id);
+    char why[800];
+    if (host && !strcmp(str(host, "status"), "up")) {
+        json_t *r = NULL;
+        vr_error err = {0};
+        if (vr_agent_call_host(e, host, "SPM.status",
+                               json_pack("{s:s, s:s}", "pool", str(dc, "id"), "master",
+                                         str(dc, "master_domain_id")), &r, &err) == 0 &&
+            !strcmp(str(r, "status"), "SPM")) {
+            long long lver = json_integer_value(json_object_get(r, "lver"));
+            if (lver != json_integer_value(json_object_get(dc, "spm_lver")) ||
+                strcmp(str(dc, "storage_status"), "up"))
+                set_status(e, dc, host_id, json_integer_value(json_object_get(dc, "spm_id")), lver, "up",
+                           "SPM confirmed");
+            json_decref(r);
+            json_decref(host);
+            return true;
+        }
+        snprintf(why, sizeof(why), "host '%s' is no longer the SPM (%s)", str(host, "name"),
+                 err.code ? err.message : str(r, "status"));
+        json_decref(r);
+    } else {
+        snprintf(why, sizeof(why), "SPM host '%s' is %s; a new SPM is elected once its lease is free",
+                 host ? str(host, "name") : "?", host ? str(host, "status") : "gone");
+    }
+    vr_event(e, "warning", "", "datacenter", str(dc, "id"), "data center '%s': %s", str(dc, "name"), why);
+    /* keep spm_id and lver: they tell the next round who held it last */
+    set_status(e, dc, NULL, json_integer_value(json_object_get(dc, "spm_id")),
+               json_integer_value(json_object_get(dc, "spm_lver")), "contend", NULL);
+    json_object_set_new(dc, "spm_host_id", json_null());
+    json_decref(host);
+    return false;
+}
+
+static bool try_host(vr_engine *e, json_t *dc, json_t *host, char *why, size_t len)
+{
+    json_t *r = NULL;
+    vr_error err = {0};
+    long long spm_id = json_integer_value(json_object_get(host, "spm_id"));
+    if (vr_agent_call_host(e, host, "SPM.start",
+                           json_pack("{s:s, s:s, s:I, s:I, s:I}", "pool", str(dc, "id"), "master",
+                                     str(dc, "master_domain_id"), "host_id", spm_id, "prev_id",
+                                     json_integer_value(json_object_get(dc, "spm_id")), "prev_lver",
+                                     json_integer_value(json_object_get(dc, "spm_lver"))),
+                           &r, &err) < 0) {
+        snprintf(why, len, "host '%s': %s", str(host, "name"), err.message);
+        return false;
+    }
+    long long lver = json_integer_value(json_object_get(r, "lver"));
+    json_decref(r);
+    char msg[300];
+    snprintf(msg, sizeof(msg), "host '%s' is the SPM (host id %lld, lease version %lld)", str(host, "name"),
+             spm_id, lver);
+    set_status(e, dc, str(host, "id"), spm_id, lver, "up", msg);
+    vr_event(e, "normal", "", "host", str(host, "id"), "host '%s' became the SPM of data center '%s'",
+             str(host, "name"), str(dc, "name"));
+    return true;
+}
+
+void vr_spm_round(vr_engine *e, json_t *dc)
+{
+    if (json_is_string(json_object_get(dc, "spm_host_id")) && current_spm_holds(e, dc))
+        return;
+    json_t *cands = vr_store_spm_candidates(e->db, str(dc, "id"));
+    if (!cands)
+        return;
+    char why[600] = "no Up host may be SPM";
+    long long last = json_integer_value(json_object_get(dc, "spm_id"));
+    bool done = false;
+    /* the last SPM first (ch. 2.9), then in the candidates' order */
+    for (int pass = 0; pass < 2 && !done; pass++) {
+        size_t i;
+        json_t *h;
+        json_array_foreach(cands, i, h) {
+            if (!json_is_integer(json_object_get(h, "spm_id")))
+                continue; /* no host id yet: its monitor has not connected it */
+            bool is_last = json_integer_value(json_object_get(h, "spm_id")) == last;
+            if (is_last != (pass == 0))
+                continue;
+            if ((done = try_host(e, dc, h, why, sizeof(why))))
+                break;
+            VR_DEBUG("data center %s: SPM.start refused: %s", str(dc, "name"), why);
+        }
+    }
+    if (!done)
+        set_status(e, dc, NULL, last, json_integer_value(json_object_get(dc, "spm_lver")),
+                   json_array_size(cands) ? "contend" : "nonresponsive", why);
+    json_decref(cands);
+}

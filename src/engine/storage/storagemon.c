@@ -1,0 +1,51 @@
+/* The storage thread (see storagemon.h). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "domainmon.h"
+#include "spm.h"
+#include "storagemon.h"
+#include "store_spm.h"
+
+static void *storage_thread(void *arg)
+{
+    vr_engine *e = arg;
+    setpriority(PRIO_PROCESS, (id_t)gettid(), 5);
+    json_t *warned = json_object(); /* low-space events told (domainmon.h) */
+    while (!e->stopping) {
+        long long next = vr_now_ms() + e->poll_ms;
+        json_t *dcs = vr_store_dcs_with_master(e->db);
+        size_t i;
+        json_t *dc;
+        json_array_foreach(dcs, i, dc) {
+            if (e->stopping)
+                break;
+            vr_domains_round(e, dc, warned);
+            vr_spm_round(e, dc);
+        }
+        json_decref(dcs);
+        while (!e->stopping && vr_now_ms() < next)
+            usleep(100 * 1000);
+    }
+    json_decref(warned);
+    vr_engine_thread_leave(e);
+    return NULL;
+}
+
+int vr_storagemon_start(vr_engine *e, vr_error *err)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    vr_engine_thread_enter(e);
+    int rc = pthread_create(&t, &attr, storage_thread, e);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        vr_engine_thread_leave(e);
+        return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the storage thread");
+    }
+    return 0;
+}

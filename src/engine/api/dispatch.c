@@ -12,6 +12,7 @@
 
 const vr_kind *const vr_kinds[] = {&vr_kind_datacenters, &vr_kind_clusters, &vr_kind_hosts,
                                    &vr_kind_vms, &vr_kind_vm_nics, &vr_kind_vm_disks,
+                                   &vr_kind_storagedomains, &vr_kind_disks,
                                    &vr_kind_events, &vr_kind_jobs};
 const size_t vr_nkinds = VR_ARRAY_SIZE(vr_kinds);
 
@@ -120,18 +121,21 @@ static int create(vr_call *c, const char *parent_id, vr_error *err)
         }
         json_object_set_new(body, k->parent_field, json_string(parent_id));
     }
-    char id[37];
+    char id[37], job[37] = "";
     vr_uuid_new(id);
     int rc = -1;
     if (vr_authorize(c, k, NULL, "create", err) == 0 && vr_kind_check_body(c, body, NULL, err) == 0 &&
         (!k->check_create || k->check_create(c, body, err) == 0) &&
-        k->store->insert(c->e, id, body, err) == 0) {
+        (k->create_job ? k->create_job(c, id, body, job, err) : k->store->insert(c->e, id, body, err)) == 0) {
         rc = 0;
         if (k->after_write)
             k->after_write(c, id, "created");
         else
             vr_event(c->e, "normal", c->user, k->type, id, "%s '%s' created", k->title, row_name(body));
-        reply_row(c, id, 201);
+        if (*job)
+            vr_reply_job(c, job);
+        else
+            reply_row(c, id, 201);
     }
     json_decref(body);
     return rc;
@@ -170,12 +174,17 @@ static int remove_row(vr_call *c, json_t *row, vr_error *err)
     const char *id = json_string_value(json_object_get(row, "id"));
     if (vr_authorize(c, k, row, "delete", err) < 0 || (k->check_delete && k->check_delete(c, row, err) < 0))
         return -1;
-    if (k->store->remove(c->e, row, err) < 0) {
+    char job[37] = "";
+    if ((k->remove_job ? k->remove_job(c, row, job, err) : k->store->remove(c->e, row, err)) < 0) {
         /* A row that others still refer to (a foreign key) cannot go. */
         if (err->code == VR_ERR_BAD_STATE && k->delete_in_use && !strstr(err->message, "changed"))
             vr_error_set(err, VR_ERR_CONFLICT, "cannot remove %s '%s': %s", k->title, row_name(row),
                          k->delete_in_use);
         return -1;
+    }
+    if (*job) { /* the job removes it */
+        vr_reply_job(c, job);
+        return 0;
     }
     if (k->after_write)
         k->after_write(c, id, "removed");

@@ -102,6 +102,12 @@ typedef struct vr_kind {
      * (job_id set: the answer is 202 with it). */
     int (*live_update)(vr_call *c, json_t *before, json_t *body, char job_id[37], vr_error *err);
     void (*present)(vr_engine *e, json_t *row); /* extra members (links...) */
+    /* Rows made or removed by a job (storage): these replace the store's
+     * insert / remove after the checks, recording the row (or its locked
+     * status) and the job together. job_id set: the answer is 202 with it;
+     * left empty: 201 / 204 as without them. */
+    int (*create_job)(vr_call *c, const char *id, json_t *body, char job_id[37], vr_error *err);
+    int (*remove_job)(vr_call *c, json_t *row, char job_id[37], vr_error *err);
     /* Children kept inside their parent's row (a VM's NICs and disks live
      * in its spec): the kind has no store; these list, add, change and
      * remove them. A change that needs the host starts a job: job_id is
@@ -132,6 +138,8 @@ const vr_field *vr_kind_field(const vr_kind *k, const char *name);
 /* Kinds defined in api/kinds_*.c. */
 extern const vr_kind vr_kind_datacenters, vr_kind_clusters, vr_kind_hosts, vr_kind_vms,
     vr_kind_events, vr_kind_jobs, vr_kind_vm_nics, vr_kind_vm_disks;
+/* Storage (api/kinds_storage.c). */
+extern const vr_kind vr_kind_storagedomains, vr_kind_disks;
 
 /* Read one row of a kind by id: a new reference, or NULL with
  * VR_ERR_NOT_FOUND / a database error. Rendered (present). */

@@ -10,7 +10,14 @@
 #define DESC_FIELD {"description", VR_FT_STR, VR_F_CREATE | VR_F_UPDATE, 0, 4096, .dflt = "\"\""}
 #define CREATED_FIELD {"created_at", VR_FT_TIME, VR_F_SORT, .doc = "When it was created."}
 
-static const vr_field dc_fields[] = {ID_FIELD, NAME_FIELD, DESC_FIELD, CREATED_FIELD};
+static const vr_field dc_fields[] = {
+    ID_FIELD, NAME_FIELD, DESC_FIELD, CREATED_FIELD,
+    {"spm_host", VR_FT_ID, VR_F_NULL, .doc = "The host that is its SPM (Storage Pool Manager); null when none."},
+    {"master_storage_domain", VR_FT_ID, VR_F_NULL, .doc = "Its master storage domain; null before the first data"
+     " domain is attached."},
+    {"storage_status", VR_FT_STR, 0, .doc = "Its storage pool as the SPM election sees it (uninitialized, up,"
+     " contending, nonresponsive...)."},
+};
 
 const vr_kind vr_kind_datacenters = {
     .collection = "datacenters", .type = "datacenter", .title = "data center", .schema = "DataCenter",

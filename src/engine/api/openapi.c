@@ -273,7 +273,15 @@ static void add_paths(json_t *paths, const vr_kind *k, const vr_kind *parent)
         snprintf(summary, sizeof(summary), "Create a %s", k->title);
         json_t *created = ok("Created.", ref("schemas", k->schema));
         json_object_set_new(created, "headers", json_pack("{s:o}", "Location", ref("headers", "Location")));
-        json_t *post = op(k, id, summary, json_pack("{s:o}", "201", created), "400 401 403 404 409 413 422 500 503");
+        json_t *post;
+        if (k->create_job) { /* made by a job (storage) */
+            json_decref(created);
+            created = ok("Accepted: the row exists (locked) and a job completes it.", ref("schemas", "JobRef"));
+            json_object_set_new(created, "headers", json_pack("{s:o}", "Location", ref("headers", "Location")));
+            post = op(k, id, summary, json_pack("{s:o}", "202", created), "400 401 403 404 409 413 422 500 503");
+        } else {
+            post = op(k, id, summary, json_pack("{s:o}", "201", created), "400 401 403 404 409 413 422 500 503");
+        }
         char create_schema[64];
         snprintf(create_schema, sizeof(create_schema), "%sCreate", k->schema);
         add_body(post, create_schema);
@@ -310,8 +318,14 @@ static void add_paths(json_t *paths, const vr_kind *k, const vr_kind *parent)
     if (!k->read_only && !k->no_delete) {
         op_id(id, sizeof(id), "delete", k, parent, NULL);
         snprintf(summary, sizeof(summary), "Remove a %s", k->title);
-        json_object_set_new(it, "delete", op(k, id, summary, json_pack("{s:o}", "204", ok("Removed.", NULL)),
-                                             "401 403 404 409 500 503"));
+        json_t *removed = json_pack("{s:o}", "204", ok("Removed.", NULL));
+        if (k->remove_job) { /* removed by a job when it needs a host (storage) */
+            json_t *acc = ok("Accepted: the job that removes it.", ref("schemas", "JobRef"));
+            json_object_set_new(acc, "headers", json_pack("{s:o}", "Location", ref("headers", "Location")));
+            json_object_set_new(removed, "202", acc);
+        }
+        json_object_set_new(it, "delete", op(k, id, summary, removed,
+                                             k->remove_job ? "400 401 403 404 409 500 502 503" : "401 403 404 409 500 503"));
     }
     json_object_set_new(paths, item, it);
     for (size_t i = 0; i < k->nactions; i++) {

@@ -10,6 +10,7 @@
 #include "vmlive.h"
 #include "log.h"
 #include "scheduler.h"
+#include "sdjobs.h"
 
 /* Copy a stored address onto the spec device that matches it. */
 static void apply_addresses(json_t *list, json_t *devices, const char *kind, const char *key)
@@ -274,7 +275,8 @@ static bool start_resume(vr_engine *e, json_t *r)
 /* Each family of jobs knows its own actions and restart rules. */
 static void resume_one(vr_engine *e, json_t *job)
 {
-    if (start_resume(e, job) || vr_vm_action_resume(e, job) || vr_vm_live_resume(e, job))
+    if (start_resume(e, job) || vr_vm_action_resume(e, job) || vr_vm_live_resume(e, job) ||
+        vr_storage_job_resume(e, job))
         return;
     vr_job_update(e, json_string_value(json_object_get(job, "id")), "failed",
                   "interrupted by an engine restart; this engine does not know how to resume it");

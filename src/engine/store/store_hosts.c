@@ -17,17 +17,19 @@ static const vr_search host_search[] = {
 static int host_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 {
     return vr_db_exec(e->db, "INSERT INTO hosts (id, name, description, cluster_id, address, port,"
-                      " status, created_at) VALUES (?,?,?,?,?,?, 'installing', ?)",
+                      " status, spm_priority, created_at) VALUES (?,?,?,?,?,?, 'installing', ?, ?)",
                       DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                               DB_TEXT(str(b, "cluster_id")), DB_TEXT(str(b, "address")),
-                              DB_INT(json_integer_value(json_object_get(b, "port"))), DB_INT(vr_now())),
+                              DB_INT(json_integer_value(json_object_get(b, "port"))),
+                              DB_INT(json_integer_value(json_object_get(b, "spm_priority"))), DB_INT(vr_now())),
                       err) < 0 ? -1 : 0;
 }
 
 static int host_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
 {
-    int n = vr_db_exec(e->db, "UPDATE hosts SET name = ?, description = ? WHERE id = ?",
-                       DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")), DB_TEXT(str(row, "id"))),
+    int n = vr_db_exec(e->db, "UPDATE hosts SET name = ?, description = ?, spm_priority = ? WHERE id = ?",
+                       DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
+                               DB_INT(json_integer_value(json_object_get(b, "spm_priority"))), DB_TEXT(str(row, "id"))),
                        err);
     return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the host was removed meanwhile") : 0;
 }
@@ -43,6 +45,8 @@ static int host_remove(vr_engine *e, json_t *row, vr_error *err)
 
 const vr_store vr_store_hosts = {
     .select = "SELECT id, name, description, cluster_id, address, port, status, status_detail, last_seen,"
+              " spm_priority, CASE WHEN EXISTS (SELECT 1 FROM datacenters d WHERE d.spm_host_id = hosts.id)"
+              " THEN 'spm' ELSE 'none' END AS spm,"
               " capabilities_json, stats_json, created_at FROM hosts",
     .id_expr = "id", .order = "name, id", .table = "hosts",
     .search = host_search, .nsearch = sizeof(host_search) / sizeof(host_search[0]),

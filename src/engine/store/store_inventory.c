@@ -37,7 +37,8 @@ static int dc_remove(vr_engine *e, json_t *row, vr_error *err)
 }
 
 const vr_store vr_store_datacenters = {
-    .select = "SELECT id, name, description, created_at FROM datacenters",
+    .select = "SELECT id, name, description, created_at, spm_host_id AS spm_host,"
+              " master_domain_id AS master_storage_domain, storage_status FROM datacenters",
     .id_expr = "id", .order = "name, id", .table = "datacenters",
     .search = name_search, .nsearch = sizeof(name_search) / sizeof(name_search[0]),
     .insert = dc_insert, .update = dc_update, .remove = dc_remove,

@@ -1,0 +1,533 @@
+/* Disk jobs: the disk row is locked when the request is accepted (in the
+ * transaction that records the job), so a second change of the same disk
+ * (a delete during a copy) is refused with 409; the job thread then asks
+ * the SPM of the domain's data center (Volume.*), following the agent's
+ * own job for long work (a preallocated create, a copy) with its progress
+ * and cancel, and puts the disk back as it was when it fails. */
+#include "diskjobs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agentcall.h"
+#include "jobs.h"
+#include "log.h"
+#include "sdjobs.h"
+#include "store_storage.h"
+
+#define DISK_SELECT "SELECT d.id AS id, d.volume_id AS volume_id, d.alias AS alias, d.description AS description," \
+                    " d.storage_domain_id AS storage_domain, d.format AS format, d.sparse AS sparse," \
+                    " d.provisioned_size AS provisioned_size, d.shareable AS shareable, d.status AS status," \
+                    " s.datacenter_id AS datacenter_id, s.status AS sd_status, s.name AS sd_name," \
+                    " s.free_bytes AS free_bytes, s.critical_space_gib AS critical_space_gib" \
+                    " FROM disks d JOIN storage_domains s ON s.id = d.storage_domain_id WHERE d.id = ?"
+
+static const char *str(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+static long long num(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_boolean(v) ? json_is_true(v) : json_integer_value(v);
+}
+
+static json_t *job_params(vr_engine *e, const char *job_id)
+{
+    json_t *row = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
+    json_t *p = json_incref(json_object_get(row, "params"));
+    json_decref(row);
+    return p ? p : json_object();
+}
+
+/* {domain, image, volume} of a disk row. */
+static json_t *vol_ref(json_t *d)
+{
+    return json_pack("{s:s, s:s, s:s}", "domain", str(d, "storage_domain"), "image", str(d, "id"), "volume",
+                     str(d, "volume_id"));
+}
+
+/* A domain that takes new volumes now: active, in a data center with an SPM. */
+static int domain_ready(vr_engine *e, json_t *sd, vr_error *err)
+{
+    const char *name = str(sd, "name");
+    if (strcmp(str(sd, "status"), "active"))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "storage domain '%s' is %s; disks change on an active domain",
+                            name, str(sd, "status"));
+    json_t *spm = vr_storage_spm_host(e, str(sd, "datacenter_id"), err);
+    if (!spm)
+        return err->code ? -1 : vr_error_set(err, VR_ERR_BAD_STATE, "the data center of storage domain '%s' has no"
+                                             " SPM yet", name);
+    json_decref(spm);
+    return 0;
+}
+
+/* Follow the agent's job: 0 when it succeeded, 1 cancelled, -1 failed
+ * (err says why). Progress maps into lo..hi of the engine job. */
+static int follow(vr_engine *e, const char *job_id, json_t *host, const char *agent_job, int lo, int hi,
+                  vr_error *err)
+{
+    bool cancel_sent = false;
+    int lost = 0;
+    for (long long start = vr_now(); !e->stopping; sleep(1)) {
+        json_t *j = NULL;
+        vr_error local = {0};
+        if (!cancel_sent && vr_job_cancel_requested(e, job_id)) {
+            cancel_sent = vr_agent_call_host(e, host, "Job.cancel", json_pack("{s:s}", "id", agent_job), &j, &local)
+                          == 0 || local.code == VR_ERR_BAD_STATE;
+            json_decref(j);
+            j = NULL;
+            vr_error_clear(&local);
+        }
+        if (vr_agent_call_host(e, host, "Job.get", json_pack("{s:s}", "id", agent_job), &j, &local) < 0) {
+            if (local.code == VR_ERR_INVALID_PARAMS || ++lost > 60) {
+                *err = local;
+                vr_error_set(err, VR_ERR_IO, "host '%s' lost its job %s: %s", str(host, "name"), agent_job,
+                             local.message);
+                return -1;
+            }
+            continue;
+        }
+        lost = 0;
+        const char *state = str(j, "state");
+        long long pct = json_integer_value(json_object_get(j, "progress"));
+        vr_job_progress(e, job_id, lo + (int)((pct < 0 ? 0 : pct > 100 ? 100 : pct) * (hi - lo) / 100));
+        int rc = !strcmp(state, "succeeded") ? 0 : !strcmp(state, "cancelled") ? 1 : !strcmp(state, "failed") ? -1 : 2;
+        if (rc == -1)
+            vr_error_set(err, VR_ERR_STORAGE, "%s", *str(j, "detail") ? str(j, "detail") : "the host's job failed");
+        json_decref(j);
+        if (rc != 2)
+            return rc;
+        if (vr_now() - start > 24 * 3600)
+            return vr_error_set(err, VR_ERR_IO, "the host's job %s did not end within a day", agent_job);
+    }
+    return vr_error_set(err, VR_ERR_UNAVAILABLE, "the engine is stopping");
+}
+
+/* The call's answer may be an agent job to follow (its id under "job"). */
+static int call_spm(vr_engine *e, const char *job_id, json_t *spm, const char *verb, json_t *params, int lo, int hi,
+                    vr_error *err)
+{
+    json_t *res = NULL;
+    int rc = vr_agent_call_host(e, spm, verb, params, &res, err);
+    const char *agent_job = json_string_value(json_object_get(res, "job"));
+    if (rc == 0 && agent_job) {
+        json_t *p = job_params(e, job_id);
+        json_object_set_new(p, "agent_job", json_string(agent_job));
+        char *text = json_dumps(p, JSON_COMPACT);
+        vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)), NULL);
+        free(text);
+        json_decref(p);
+        rc = follow(e, job_id, spm, agent_job, lo, hi, err);
+    }
+    json_decref(res);
+    return rc;
+}
+
+/* Read the volume's size on storage and legality into the disk row. */
+static void refresh(vr_engine *e, json_t *host, json_t *d, const char *status_if_legal)
+{
+    json_t *info = NULL;
+    vr_error err = {0};
+    if (vr_agent_call_host(e, host, "Volume.info", vol_ref(d), &info, &err) < 0) {
+        vr_db_exec(e->db, "UPDATE disks SET status = ? WHERE id = ?", DB_ARGS(DB_TEXT(status_if_legal),
+                                                                                DB_TEXT(str(d, "id"))), NULL);
+        return;
+    }
+    bool legal = !strcmp(str(info, "legality"), "LEGAL");
+    vr_db_exec(e->db, "UPDATE disks SET status = ?, actual_size = ? WHERE id = ?",
+               DB_ARGS(DB_TEXT(legal ? status_if_legal : "illegal"),
+                       DB_INT(json_integer_value(json_object_get(info, "actual_size"))), DB_TEXT(str(d, "id"))), NULL);
+    json_decref(info);
+}
+
+static json_t *start_job(vr_engine *e, const char *job_id, const char *disk_id, json_t **spm, vr_error *err)
+{
+    json_t *d = vr_db_query_one(e->db, DISK_SELECT, DB_ARGS(DB_TEXT(disk_id)), err);
+    if (!d) {
+        if (!err->code)
+            vr_error_set(err, VR_ERR_NOT_FOUND, "the disk is gone");
+        return NULL;
+    }
+    vr_job_update(e, job_id, "running", "finding the SPM");
+    vr_job_progress(e, job_id, 5);
+    *spm = vr_storage_wait_spm(e, job_id, str(d, "datacenter_id"), 60, err);
+    return d;
+}
+
+static void ended(vr_engine *e, const char *job_id, const char *user, const char *disk_id, const char *what,
+                  int rc, vr_error *err)
+{
+    if (rc == 0) {
+        vr_event(e, "normal", user, "disk", disk_id, "%s done", what);
+        vr_job_update(e, job_id, "finished", "");
+    } else if (rc == 1) {
+        vr_event(e, "normal", user, "disk", disk_id, "%s cancelled", what);
+        vr_job_update(e, job_id, "cancelled", "cancelled on the host");
+    } else {
+        vr_event(e, "error", user, "disk", disk_id, "%s failed: %s", what, err->message);
+        vr_job_update(e, job_id, "failed", err->message);
+    }
+}
+
+/* ---- create ---- */
+
+static void run_create(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
+{
+    vr_error err = {0};
+    json_t *spm = NULL, *d = start_job(e, job_id, disk_id, &spm, &err);
+    char what[200];
+    snprintf(what, sizeof(what), "creation of disk '%s'", str(d, "alias"));
+    int rc = -1;
+    if (spm) {
+        json_t *desc = json_pack("{s:s, s:s}", "alias", str(d, "alias"), "description", str(d, "description"));
+        char *text = json_dumps(desc, JSON_COMPACT);
+        if (text && strlen(text) > 200) { /* the volume metadata keeps 210 bytes of it */
+            free(text);
+            json_object_del(desc, "description");
+            text = json_dumps(desc, JSON_COMPACT);
+        }
+        json_t *params = vol_ref(d);
+        json_object_set_new(params, "format", json_string(!strcmp(str(d, "format"), "cow") ? "qcow2" : "raw"));
+        json_object_set_new(params, "preallocation", json_string(num(d, "sparse") ? "sparse" : "preallocated"));
+        json_object_set_new(params, "size", json_integer(num(d, "provisioned_size")));
+        json_object_set_new(params, "description", json_string(text ? text : ""));
+        free(text);
+        json_decref(desc);
+        vr_job_update(e, job_id, "running", "creating the volume on the SPM");
+        vr_job_progress(e, job_id, 10);
+        rc = call_spm(e, job_id, spm, "Volume.create", params, 10, 95, &err);
+    }
+    if (rc == 0)
+        refresh(e, spm, d, "ok");
+    else if (d) /* a volume may be half made: illegal, deletable */
+        vr_db_exec(e->db, "UPDATE disks SET status = 'illegal' WHERE id = ?", DB_ARGS(DB_TEXT(disk_id)), NULL);
+    ended(e, job_id, user, disk_id, what, rc, &err);
+    json_decref(spm);
+    json_decref(d);
+}
+
+int vr_disk_create_submit(vr_engine *e, const char *id, json_t *body, const char *user, char job_id[37],
+                          vr_error *err)
+{
+    json_t *sd = vr_db_query_one(e->db, "SELECT id, name, status, datacenter_id, free_bytes, critical_space_gib"
+                                 " FROM storage_domains WHERE id = ?", DB_ARGS(DB_TEXT(str(body, "storage_domain"))),
+                                 err);
+    if (!sd)
+        return err->code ? -1 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "no storage domain with id '%.64s'",
+                                             str(body, "storage_domain"));
+    int rc = domain_ready(e, sd, err);
+    long long size = num(body, "provisioned_size"), free_b = num(sd, "free_bytes");
+    long long crit = num(sd, "critical_space_gib") << 30;
+    /* Preallocated disks take their space now; sparse ones grow later, so
+     * they are refused only once the domain is already under its
+     * critical free space. */
+    bool prealloc = !json_is_true(json_object_get(body, "sparse"));
+    if (rc == 0 && (prealloc ? free_b - size < crit : free_b < crit))
+        rc = vr_error_set(err, VR_ERR_LIMIT, "storage domain '%s' has %lld bytes free; %s would leave it under its"
+                          " critical space (%lld GiB)", str(sd, "name"), free_b,
+                          prealloc ? "this preallocated disk" : "a new disk", num(sd, "critical_space_gib"));
+    char desc[200];
+    snprintf(desc, sizeof(desc), "Create disk '%s' on storage domain '%s'", str(body, "alias"), str(sd, "name"));
+    json_decref(sd);
+    if (rc < 0)
+        return -1;
+    vr_uuid_new(job_id);
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    if (vr_store_disks.insert(e, id, body, err) < 0 ||
+        vr_storage_job_insert(e, job_id, "create", "disk", id, desc, NULL, user, err) < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    if (vr_db_commit(e->db, err) < 0)
+        return -1;
+    vr_job_spawn(e, job_id, id, user, run_create);
+    return 0;
+}
+
+/* ---- delete ---- */
+
+static void run_delete(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
+{
+    vr_error err = {0};
+    json_t *p = job_params(e, job_id), *spm = NULL, *d = start_job(e, job_id, disk_id, &spm, &err), *res = NULL;
+    char what[200];
+    snprintf(what, sizeof(what), "deletion of disk '%s'", str(d, "alias"));
+    int rc = -1;
+    if (spm) {
+        vr_job_update(e, job_id, "running", "deleting the volume on the SPM");
+        vr_job_progress(e, job_id, 30);
+        rc = vr_agent_call_host(e, spm, "Volume.delete", vol_ref(d), &res, &err);
+        if (rc < 0 && err.code == VR_ERR_NOT_FOUND) /* already gone from storage */
+            rc = 0;
+    }
+    if (rc == 0)
+        vr_db_exec(e->db, "DELETE FROM disks WHERE id = ?", DB_ARGS(DB_TEXT(disk_id)), NULL);
+    else if (d)
+        vr_db_exec(e->db, "UPDATE disks SET status = ? WHERE id = ? AND status = 'locked'",
+                   DB_ARGS(DB_TEXT(*str(p, "was") ? str(p, "was") : "ok"), DB_TEXT(disk_id)), NULL);
+    ended(e, job_id, user, disk_id, what, rc, &err);
+    json_decref(res);
+    json_decref(spm);
+    json_decref(d);
+    json_decref(p);
+}
+
+/* The disk's domain takes changes now (active, with an SPM). */
+static int domain_of(vr_engine *e, json_t *disk, vr_error *err)
+{
+    json_t *sd = vr_db_query_one(e->db, "SELECT id, name, status, datacenter_id FROM storage_domains WHERE id = ?",
+                                 DB_ARGS(DB_TEXT(str(disk, "storage_domain"))), err);
+    int rc = sd ? domain_ready(e, sd, err) : err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "its domain is gone");
+    json_decref(sd);
+    return rc;
+}
+
+/* Lock the disk for a job (in the caller's transaction): 409 while
+ * another job holds it. */
+static int lock_disk(vr_engine *e, json_t *disk, vr_error *err)
+{
+    int n = vr_db_exec(e->db, "UPDATE disks SET status = 'locked' WHERE id = ? AND status = ?",
+                       DB_ARGS(DB_TEXT(str(disk, "id")), DB_TEXT(str(disk, "status"))), err);
+    if (n == 1)
+        return 0;
+    return err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' changed meanwhile (locked by another job)",
+                                         str(disk, "alias"));
+}
+
+static int submit(vr_engine *e, json_t *disk, const char *action, const char *desc, json_t *params,
+                  const char *user, char job_id[37], vr_job_fn fn, vr_error *err)
+{
+    if (!strcmp(str(disk, "status"), "locked")) {
+        json_decref(params);
+        return vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is locked by a job (see /api/jobs)", str(disk, "alias"));
+    }
+    json_object_set_new(params, "was", json_string(str(disk, "status")));
+    vr_uuid_new(job_id);
+    int rc = vr_db_begin(e->db, err);
+    if (rc == 0 && (lock_disk(e, disk, err) < 0 ||
+                    (!strcmp(action, "copy") && vr_store_disks.insert(e, str(params, "copy"), json_object_get(params,
+                                                                      "copy_body"), err) < 0) ||
+                    vr_storage_job_insert(e, job_id, action, "disk", str(disk, "id"), desc, params, user, err) < 0)) {
+        vr_db_rollback(e->db);
+        rc = -1;
+    }
+    json_decref(params);
+    if (rc < 0 || vr_db_commit(e->db, err) < 0)
+        return -1;
+    vr_job_spawn(e, job_id, str(disk, "id"), user, fn);
+    return 0;
+}
+
+int vr_disk_delete_submit(vr_engine *e, json_t *disk, const char *user, char job_id[37], vr_error *err)
+{
+    json_t *users = vr_storage_disk_users(e, str(disk, "id"), err);
+    if (!users)
+        return -1;
+    if (json_array_size(users)) {
+        vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is used by VM '%s'; remove it from the VM first",
+                     str(disk, "alias"), str(json_array_get(users, 0), "name"));
+        json_decref(users);
+        return -1;
+    }
+    json_decref(users);
+    if (domain_of(e, disk, err) < 0)
+        return -1;
+    char desc[160];
+    snprintf(desc, sizeof(desc), "Delete disk '%s'", str(disk, "alias"));
+    return submit(e, disk, "delete", desc, json_object(), user, job_id, run_delete, err);
+}
+
+/* ---- copy ---- */
+
+static void run_copy(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
+{
+    vr_error err = {0};
+    json_t *p = job_params(e, job_id), *spm = NULL, *d = start_job(e, job_id, disk_id, &spm, &err);
+    const char *copy_id = str(p, "copy");
+    json_t *dst = vr_db_query_one(e->db, DISK_SELECT, DB_ARGS(DB_TEXT(copy_id)), NULL);
+    char what[200];
+    snprintf(what, sizeof(what), "copy of disk '%s' to storage domain '%s'", str(d, "alias"), str(dst, "sd_name"));
+    int rc = -1;
+    if (spm && !dst)
+        vr_error_set(&err, VR_ERR_NOT_FOUND, "the copy's disk row is gone");
+    else if (spm) {
+        vr_job_update(e, job_id, "running", "copying on the SPM");
+        vr_job_progress(e, job_id, 10);
+        rc = call_spm(e, job_id, spm, "Volume.copy",
+                      json_pack("{s:o, s:o, s:s}", "src", vol_ref(d), "dst", vol_ref(dst), "format",
+                                !strcmp(str(d, "format"), "cow") ? "qcow2" : "raw"), 10, 95, &err);
+    }
+    if (rc == 0) {
+        refresh(e, spm, dst, "ok");
+    } else { /* the agent removes a partial copy; the engine forgets it */
+        vr_db_exec(e->db, "DELETE FROM disks WHERE id = ? AND status = 'locked'", DB_ARGS(DB_TEXT(copy_id)), NULL);
+    }
+    vr_db_exec(e->db, "UPDATE disks SET status = ? WHERE id = ? AND status = 'locked'",
+               DB_ARGS(DB_TEXT(*str(p, "was") ? str(p, "was") : "ok"), DB_TEXT(disk_id)), NULL);
+    ended(e, job_id, user, disk_id, what, rc, &err);
+    json_decref(dst);
+    json_decref(spm);
+    json_decref(d);
+    json_decref(p);
+}
+
+int vr_disk_copy_submit(vr_engine *e, json_t *disk, const char *dst_sd, const char *user, char job_id[37],
+                        vr_error *err)
+{
+    json_t *src = vr_db_query_one(e->db, DISK_SELECT, DB_ARGS(DB_TEXT(str(disk, "id"))), err);
+    json_t *sd = vr_db_query_one(e->db, "SELECT id, name, status, datacenter_id FROM storage_domains WHERE id = ?",
+                                 DB_ARGS(DB_TEXT(dst_sd)), err);
+    int rc = 0;
+    if (!src || !sd)
+        rc = err->code ? -1 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "no storage domain with id '%.64s'", dst_sd);
+    else if (!strcmp(str(src, "storage_domain"), dst_sd))
+        rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "disk '%s' is already on storage domain '%s'", str(src, "alias"),
+                          str(sd, "name"));
+    else if (domain_ready(e, sd, err) < 0)
+        rc = -1;
+    else if (strcmp(str(src, "datacenter_id"), str(sd, "datacenter_id")) || strcmp(str(src, "sd_status"), "active"))
+        rc = vr_error_set(err, VR_ERR_BAD_STATE, "disk '%s' copies between active domains of one data center"
+                          " (its SPM does the copy)", str(src, "alias"));
+    char desc[200];
+    snprintf(desc, sizeof(desc), "Copy disk '%s' to storage domain '%s'", str(disk, "alias"), str(sd, "name"));
+    json_decref(sd);
+    if (rc < 0) {
+        json_decref(src);
+        return -1;
+    }
+    char copy_id[37];
+    vr_uuid_new(copy_id);
+    json_t *body = json_deep_copy(disk);
+    json_object_set_new(body, "storage_domain", json_string(dst_sd));
+    json_decref(src);
+    return submit(e, disk, "copy", desc, json_pack("{s:s, s:o}", "copy", copy_id, "copy_body", body), user, job_id,
+                  run_copy, err);
+}
+
+/* ---- extend ---- */
+
+/* The running VM that uses the disk (a new row with its host), or NULL. */
+static json_t *running_user(vr_engine *e, const char *disk_id)
+{
+    json_t *users = vr_storage_disk_users(e, disk_id, NULL), *vm, *out = NULL;
+    size_t i;
+    json_array_foreach(users, i, vm) {
+        const char *st = str(vm, "status");
+        if (!out && strcmp(st, "down") && json_string_value(json_object_get(vm, "host_id")))
+            out = vr_db_query_one(e->db, "SELECT v.id AS id, v.name AS name, h.name AS host, h.address AS address,"
+                                  " h.port AS port FROM vms v JOIN hosts h ON h.id = v.host_id WHERE v.id = ?",
+                                  DB_ARGS(DB_TEXT(str(vm, "id"))), NULL);
+    }
+    json_decref(users);
+    return out;
+}
+
+static void run_extend(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
+{
+    vr_error err = {0};
+    json_t *p = job_params(e, job_id), *spm = NULL, *d = start_job(e, job_id, disk_id, &spm, &err), *res = NULL;
+    long long size = num(p, "size");
+    char what[200];
+    snprintf(what, sizeof(what), "extension of disk '%s' to %lld bytes", str(d, "alias"), size);
+    json_t *vm = d ? running_user(e, disk_id) : NULL;
+    int rc = -1;
+    if (vm) { /* the guest sees it grow: its host does it through QEMU */
+        char step[200];
+        snprintf(step, sizeof(step), "resizing it live on host '%s' (VM '%s')", str(vm, "host"), str(vm, "name"));
+        vr_job_update(e, job_id, "running", step);
+        json_t *h = json_pack("{s:s, s:O, s:O}", "name", str(vm, "host"), "address", json_object_get(vm, "address"),
+                              "port", json_object_get(vm, "port"));
+        rc = vr_agent_call_host(e, h, "VM.resizeDisk", json_pack("{s:s, s:o, s:I}", "uuid", str(vm, "id"), "volume",
+                                                                 vol_ref(d), "size", (json_int_t)size), &res, &err);
+        json_decref(h);
+    } else if (spm) {
+        vr_job_update(e, job_id, "running", "extending the volume on the SPM");
+        json_t *params = vol_ref(d);
+        json_object_set_new(params, "size", json_integer(size));
+        rc = call_spm(e, job_id, spm, "Volume.extend", params, 10, 95, &err);
+    }
+    if (rc == 0)
+        vr_db_exec(e->db, "UPDATE disks SET provisioned_size = ? WHERE id = ?", DB_ARGS(DB_INT(size), DB_TEXT(disk_id)),
+                   NULL);
+    vr_db_exec(e->db, "UPDATE disks SET status = ? WHERE id = ? AND status = 'locked'",
+               DB_ARGS(DB_TEXT(*str(p, "was") ? str(p, "was") : "ok"), DB_TEXT(disk_id)), NULL);
+    if (rc == 0 && spm)
+        refresh(e, spm, d, *str(p, "was") ? str(p, "was") : "ok");
+    ended(e, job_id, user, disk_id, what, rc, &err);
+    json_decref(res);
+    json_decref(vm);
+    json_decref(spm);
+    json_decref(d);
+    json_decref(p);
+}
+
+int vr_disk_extend_submit(vr_engine *e, json_t *disk, long long size, const char *user, char job_id[37],
+                          vr_error *err)
+{
+    long long now = num(disk, "provisioned_size");
+    if (size <= now)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "disk '%s' is %lld bytes: a disk only grows (shrinking loses"
+                            " data)", str(disk, "alias"), now);
+    if (domain_of(e, disk, err) < 0)
+        return -1;
+    char desc[200];
+    snprintf(desc, sizeof(desc), "Extend disk '%s' to %lld bytes", str(disk, "alias"), size);
+    return submit(e, disk, "extend", desc, json_pack("{s:I}", "size", (json_int_t)size), user, job_id, run_extend, err);
+}
+
+/* ---- VMs ---- */
+
+json_t *vr_disk_for_vm(vr_engine *e, const char *disk_id, const char *vm_id, vr_error *err)
+{
+    json_t *d = vr_db_query_one(e->db, DISK_SELECT, DB_ARGS(DB_TEXT(disk_id)), err);
+    if (!d) {
+        if (!err->code)
+            vr_error_set(err, VR_ERR_INVALID_PARAMS, "no disk with id '%.64s'", disk_id);
+        return NULL;
+    }
+    json_t *users = vr_storage_disk_users(e, disk_id, err), *u;
+    size_t i;
+    int rc = users ? 0 : -1;
+    if (rc == 0 && strcmp(str(d, "status"), "ok"))
+        rc = vr_error_set(err, VR_ERR_BAD_STATE, "disk '%s' is %s", str(d, "alias"), str(d, "status"));
+    json_array_foreach(rc == 0 && !num(d, "shareable") ? users : NULL, i, u)
+        if (strcmp(str(u, "id"), vm_id ? vm_id : "") && rc == 0)
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is used by VM '%s' and is not shareable",
+                              str(d, "alias"), str(u, "name"));
+    json_decref(users);
+    if (rc < 0) {
+        json_decref(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* ---- restart ---- */
+
+bool vr_disk_job_resume(vr_engine *e, json_t *job)
+{
+    const char *action = str(job, "action"), *id = str(job, "object_id");
+    json_t *p = json_object_get(job, "params");
+    const char *was = *str(p, "was") ? str(p, "was") : "ok";
+    const char *why = "interrupted by an engine restart; the disk is back as it was";
+    if (!strcmp(action, "create") || !strcmp(action, "delete")) {
+        /* The volume may be half made or half gone: illegal, deletable. */
+        vr_db_exec(e->db, "UPDATE disks SET status = 'illegal' WHERE id = ? AND status = 'locked'",
+                   DB_ARGS(DB_TEXT(id)), NULL);
+        why = "interrupted by an engine restart; the disk is illegal (delete it, or try again)";
+    } else {
+        if (!strcmp(action, "copy"))
+            vr_db_exec(e->db, "DELETE FROM disks WHERE id = ? AND status = 'locked'", DB_ARGS(DB_TEXT(str(p, "copy"))),
+                       NULL);
+        vr_db_exec(e->db, "UPDATE disks SET status = ? WHERE id = ? AND status = 'locked'",
+                   DB_ARGS(DB_TEXT(was), DB_TEXT(id)), NULL);
+    }
+    VR_INFO("job %s (%s of disk %s) failed: engine restart", str(job, "id"), action, id);
+    vr_job_update(e, str(job, "id"), "failed", why);
+    return true;
+}

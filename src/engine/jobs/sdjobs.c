@@ -1,0 +1,466 @@
+/* Storage domain jobs: create (Storage.connect then Storage.format, or
+ * Storage.find + Volume.list for an import), attach (wait for the data
+ * center's SPM, elected by the storage monitor, then Storage.attach on
+ * it) and detach (Storage.detach on the SPM). The API answers 202 at once;
+ * these threads talk to the hosts. Every failure puts the domain back as
+ * it was before the request, so a refused or failed job changes nothing. */
+#include "sdjobs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agentcall.h"
+#include "diskjobs.h"
+#include "jobs.h"
+#include "log.h"
+#include "store_storage.h"
+
+#define SD_SELECT "SELECT id, name, sd_type, storage_type, storage_spec, vfs_type, mount_options, nfs_version," \
+                  " datacenter_id, status, master FROM storage_domains WHERE id = ?"
+
+static const char *str(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+int vr_storage_job_insert(vr_engine *e, const char *job_id, const char *action, const char *object_type,
+                          const char *object_id, const char *desc, json_t *params, const char *user, vr_error *err)
+{
+    char *ptext = params ? json_dumps(params, JSON_COMPACT) : NULL;
+    int rc = vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name, description,"
+                        " params_json, created_at, updated_at) VALUES (?,?,?,?, 'pending', ?,?,?,?,?)",
+                        DB_ARGS(DB_TEXT(job_id), DB_TEXT(action), DB_TEXT(object_type), DB_TEXT(object_id),
+                                DB_TEXT(user), DB_TEXT(desc), ptext ? DB_TEXT(ptext) : DB_NULL, DB_INT(vr_now()),
+                                DB_INT(vr_now())), err);
+    free(ptext);
+    return rc < 0 ? -1 : 0;
+}
+
+static json_t *job_params(vr_engine *e, const char *job_id)
+{
+    json_t *row = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
+    json_t *p = json_incref(json_object_get(row, "params"));
+    json_decref(row);
+    return p ? p : json_object();
+}
+
+static void fail(vr_engine *e, const char *job_id, const char *user, const char *sd_id, const char *what,
+                 const char *why)
+{
+    vr_event(e, "error", user, "storagedomain", sd_id, "%s failed: %s", what, why);
+    vr_job_update(e, job_id, "failed", why);
+}
+
+json_t *vr_storage_wait_spm(vr_engine *e, const char *job_id, const char *dc_id, int limit_s, vr_error *err)
+{
+    for (long long start = vr_now();; sleep(1)) {
+        vr_error local = {0};
+        json_t *h = vr_storage_spm_host(e, dc_id, &local);
+        if (h)
+            return h;
+        if (e->stopping) {
+            vr_error_set(err, VR_ERR_UNAVAILABLE, "the engine is stopping");
+            return NULL;
+        }
+        if (vr_job_cancel_requested(e, job_id)) {
+            vr_error_set(err, VR_ERR_BAD_STATE, "cancelled while waiting for the data center's SPM");
+            return NULL;
+        }
+        if (vr_now() - start >= limit_s) {
+            vr_error_set(err, VR_ERR_BAD_STATE, "the data center has no SPM after %d s (no up host could take the"
+                         " SPM role; see its hosts and events)", limit_s);
+            return NULL;
+        }
+    }
+}
+
+/* ---- create ---- */
+
+/* Rows for every volume found on an imported domain (one-volume images:
+ * the image is the disk). */
+static int import_disks(vr_engine *e, json_t *host, const char *sd_id, vr_error *err)
+{
+    json_t *res = NULL;
+    if (vr_agent_call_host(e, host, "Volume.list", json_pack("{s:s}", "domain", sd_id), &res, err) < 0)
+        return -1;
+    size_t i;
+    json_t *v;
+    int rc = 0;
+    json_array_foreach(json_object_get(res, "volumes"), i, v) {
+        json_t *desc = json_loads(str(v, "description"), 0, NULL);
+        const char *alias = json_string_value(json_object_get(desc, "alias"));
+        char fallback[16];
+        snprintf(fallback, sizeof(fallback), "disk-%.8s", str(v, "image"));
+        bool legal = !strcmp(str(v, "legality"), "LEGAL");
+        rc = vr_db_exec(e->db, "INSERT INTO disks (id, volume_id, alias, description, storage_domain_id, format,"
+                        " sparse, provisioned_size, actual_size, status, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        DB_ARGS(DB_TEXT(str(v, "image")), DB_TEXT(str(v, "volume")), DB_TEXT(alias ?: fallback),
+                                DB_TEXT(json_string_value(json_object_get(desc, "description")) ?: ""), DB_TEXT(sd_id),
+                                DB_TEXT(!strcmp(str(v, "format"), "qcow2") ? "cow" : "raw"),
+                                DB_INT(strcmp(str(v, "type"), "preallocated") != 0),
+                                DB_INT(json_integer_value(json_object_get(v, "capacity"))),
+                                DB_INT(json_integer_value(json_object_get(v, "actual_size"))),
+                                DB_TEXT(legal ? "ok" : "illegal"), DB_INT(vr_now())), err);
+        json_decref(desc);
+        if (rc < 0)
+            break;
+    }
+    json_decref(res);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The one domain of the connection to import (by name when there are
+ * several); its info is a new reference. */
+static json_t *pick_found(json_t *found, const char *name, vr_error *err)
+{
+    json_t *domains = json_object_get(found, "domains"), *d, *pick = NULL;
+    size_t i, n = 0;
+    json_array_foreach(domains, i, d) {
+        if (!json_is_true(json_object_get(d, "valid")) && json_object_get(d, "valid"))
+            continue;
+        n++;
+        if (!pick || !strcmp(str(d, "name"), name))
+            pick = d;
+    }
+    if (!n)
+        vr_error_set(err, VR_ERR_NOT_FOUND, "no valid storage domain on this storage");
+    else if (n > 1 && strcmp(str(pick, "name"), name))
+        vr_error_set(err, VR_ERR_CONFLICT, "%zu storage domains on this storage and none is named '%s'", n, name);
+    else
+        return json_incref(pick);
+    return NULL;
+}
+
+static void run_create(vr_engine *e, const char *job_id, const char *sd_id, const char *user)
+{
+    vr_error err = {0};
+    json_t *p = job_params(e, job_id), *res = NULL, *found = NULL;
+    json_t *sd = vr_db_query_one(e->db, SD_SELECT, DB_ARGS(DB_TEXT(sd_id)), &err);
+    json_t *host = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
+                                   DB_ARGS(DB_TEXT(str(p, "host"))), &err);
+    bool import = json_is_true(json_object_get(p, "import"));
+    char what[200], step[300], final_id[37];
+    snprintf(what, sizeof(what), "%s of storage domain '%s'", import ? "import" : "creation", str(sd, "name"));
+    snprintf(final_id, sizeof(final_id), "%s", sd_id);
+    if (!sd || !host) {
+        vr_job_update(e, job_id, "failed", sd ? "the host is gone" : "the storage domain is gone");
+        goto out;
+    }
+    snprintf(step, sizeof(step), "connecting host '%s' to %s", str(host, "name"), str(sd, "storage_spec"));
+    vr_job_update(e, job_id, "running", step);
+    vr_job_progress(e, job_id, 10);
+    if (vr_agent_call_host(e, host, "Storage.connect", json_pack("{s:o}", "conn", vr_storage_conn(sd)), &res,
+                           &err) < 0)
+        goto failed;
+    json_decref(res);
+    res = NULL;
+    vr_job_progress(e, job_id, 40);
+    if (!import) {
+        vr_job_update(e, job_id, "running", "formatting the domain");
+        if (vr_agent_call_host(e, host, "Storage.format",
+                               json_pack("{s:o, s:s, s:s, s:s}", "conn", vr_storage_conn(sd), "domain", sd_id, "name",
+                                         str(sd, "name"), "class", str(sd, "sd_type")), &res, &err) < 0)
+            goto failed;
+    } else {
+        vr_job_update(e, job_id, "running", "finding the domain on storage");
+        if (vr_agent_call_host(e, host, "Storage.find", json_pack("{s:o}", "conn", vr_storage_conn(sd)), &found,
+                               &err) < 0 || !(res = pick_found(found, str(sd, "name"), &err)))
+            goto failed;
+        const char *uuid = str(res, "domain"), *class = str(res, "class");
+        if (*class && strcmp(class, str(sd, "sd_type"))) {
+            vr_error_set(&err, VR_ERR_CONFLICT, "the domain on storage is a%s %s domain, not %s",
+                         !strcmp(class, "iso") || !strcmp(class, "export") ? "n" : "", class, str(sd, "sd_type"));
+            goto failed;
+        }
+        /* The domain keeps its UUID and name: the row takes them. */
+        if (vr_db_begin(e->db, &err) < 0)
+            goto failed;
+        int n = vr_db_exec(e->db, "UPDATE storage_domains SET id = ?, name = ? WHERE id = ? AND status = 'locked'",
+                           DB_ARGS(DB_TEXT(uuid), DB_TEXT(*str(res, "name") ? str(res, "name") : str(sd, "name")),
+                                   DB_TEXT(sd_id)), &err);
+        if (n > 0)
+            n = vr_db_exec(e->db, "UPDATE jobs SET object_id = ? WHERE id = ?", DB_ARGS(DB_TEXT(uuid), DB_TEXT(job_id)),
+                           &err);
+        if (n <= 0 || vr_db_commit(e->db, &err) < 0) {
+            if (n <= 0)
+                vr_db_rollback(e->db);
+            if (err.code == VR_ERR_CONFLICT)
+                vr_error_set(&err, VR_ERR_CONFLICT, "domain %s (or its name '%s') is already known to this engine",
+                             uuid, str(res, "name"));
+            else if (!err.code)
+                vr_error_set(&err, VR_ERR_CONFLICT, "the domain's row changed meanwhile");
+            goto failed;
+        }
+        snprintf(final_id, sizeof(final_id), "%s", uuid);
+        vr_job_update(e, job_id, "running", "reading its disks");
+        vr_job_progress(e, job_id, 70);
+        if (import_disks(e, host, final_id, &err) < 0)
+            goto failed;
+    }
+    vr_db_exec(e->db, "UPDATE storage_domains SET status = 'unattached', total_bytes = ?, free_bytes = ?"
+               " WHERE id = ?", DB_ARGS(DB_INT(json_integer_value(json_object_get(res, "total"))),
+                                        DB_INT(json_integer_value(json_object_get(res, "free"))), DB_TEXT(final_id)),
+               NULL);
+    vr_event(e, "normal", user, "storagedomain", final_id, "storage domain '%s' %s on host '%s'", str(sd, "name"),
+             import ? "imported" : "created", str(host, "name"));
+    vr_job_update(e, job_id, "finished", "");
+    goto out;
+failed:
+    /* Nothing of a failed create stays in the engine (an import's disks
+     * neither); a half-formatted directory may stay on storage. */
+    vr_db_exec(e->db, "DELETE FROM disks WHERE storage_domain_id = ?", DB_ARGS(DB_TEXT(final_id)), NULL);
+    vr_db_exec(e->db, "DELETE FROM storage_domains WHERE id = ? AND status = 'locked'", DB_ARGS(DB_TEXT(final_id)),
+               NULL);
+    fail(e, job_id, user, final_id, what, err.message);
+out:
+    json_decref(found);
+    json_decref(res);
+    json_decref(host);
+    json_decref(sd);
+    json_decref(p);
+}
+
+int vr_sd_create_submit(vr_engine *e, const char *id, json_t *body, const char *user, char job_id[37],
+                        vr_error *err)
+{
+    const vr_store *st = &vr_store_storagedomains;
+    bool import = json_is_true(json_object_get(body, "import"));
+    char desc[160];
+    snprintf(desc, sizeof(desc), "%s storage domain '%s'", import ? "Import" : "Create", str(body, "name"));
+    json_t *params = json_pack("{s:s, s:b}", "host", str(body, "host"), "import", import);
+    vr_uuid_new(job_id);
+    int rc = vr_db_begin(e->db, err);
+    if (rc == 0 && (st->insert(e, id, body, err) < 0 ||
+                    vr_storage_job_insert(e, job_id, "create", "storagedomain", id, desc, params, user, err) < 0)) {
+        vr_db_rollback(e->db);
+        rc = -1;
+    }
+    json_decref(params);
+    if (rc < 0 || vr_db_commit(e->db, err) < 0)
+        return -1;
+    vr_job_spawn(e, job_id, id, user, run_create);
+    return 0;
+}
+
+/* ---- attach ---- */
+
+/* Back to unattached, the master role given back if this attach took it. */
+static void attach_undo(vr_engine *e, const char *sd_id, const char *dc_id, bool master)
+{
+    vr_db_exec(e->db, "UPDATE storage_domains SET status = 'unattached', datacenter_id = NULL, master = 0"
+               " WHERE id = ?", DB_ARGS(DB_TEXT(sd_id)), NULL);
+    if (master)
+        vr_db_exec(e->db, "UPDATE datacenters SET master_domain_id = NULL WHERE id = ? AND master_domain_id = ?",
+                   DB_ARGS(DB_TEXT(dc_id), DB_TEXT(sd_id)), NULL);
+}
+
+static void run_attach(vr_engine *e, const char *job_id, const char *sd_id, const char *user)
+{
+    vr_error err = {0};
+    json_t *p = job_params(e, job_id), *res = NULL, *spm = NULL;
+    json_t *sd = vr_db_query_one(e->db, SD_SELECT, DB_ARGS(DB_TEXT(sd_id)), &err);
+    const char *dc = str(p, "datacenter");
+    bool master = json_is_true(json_object_get(p, "master"));
+    char what[160], step[200];
+    snprintf(what, sizeof(what), "attach of storage domain '%s'", str(sd, "name"));
+    vr_job_update(e, job_id, "running", "waiting for the data center's SPM");
+    vr_job_progress(e, job_id, 10);
+    if (!(spm = vr_storage_wait_spm(e, job_id, dc, 180, &err)))
+        goto failed;
+    snprintf(step, sizeof(step), "attaching through the SPM, host '%s'", str(spm, "name"));
+    vr_job_update(e, job_id, "running", step);
+    vr_job_progress(e, job_id, 70);
+    if (vr_agent_call_host(e, spm, "Storage.attach", json_pack("{s:s, s:s, s:b}", "domain", sd_id, "pool", dc,
+                                                               "master", master), &res, &err) < 0)
+        goto failed;
+    vr_db_exec(e->db, "UPDATE storage_domains SET status = 'active' WHERE id = ? AND status = 'locked'",
+               DB_ARGS(DB_TEXT(sd_id)), NULL);
+    vr_event(e, "normal", user, "storagedomain", sd_id, "storage domain '%s' attached%s and active", str(sd, "name"),
+             master ? " as the master" : "");
+    vr_job_update(e, job_id, "finished", "");
+    goto out;
+failed:
+    attach_undo(e, sd_id, dc, master);
+    if (vr_job_cancel_requested(e, job_id) && err.code == VR_ERR_BAD_STATE)
+        vr_job_update(e, job_id, "cancelled", err.message);
+    else
+        fail(e, job_id, user, sd_id, what, err.message);
+out:
+    json_decref(res);
+    json_decref(spm);
+    json_decref(sd);
+    json_decref(p);
+}
+
+int vr_sd_attach_submit(vr_engine *e, json_t *sd, const char *dc_id, const char *user, char job_id[37],
+                        vr_error *err)
+{
+    const char *id = str(sd, "id"), *name = str(sd, "name");
+    if (strcmp(str(sd, "status"), "unattached"))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "storage domain '%s' is %s; only an unattached domain can be"
+                            " attached", name, str(sd, "status"));
+    if (!strcmp(str(sd, "storage_type"), "localfs")) {
+        int hosts = vr_storage_dc_hosts(e, dc_id, err);
+        if (hosts < 0)
+            return -1;
+        if (hosts > 1)
+            return vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is localfs: it can only be attached to a"
+                                " data center with one host (this one has %d)", name, hosts);
+    }
+    vr_uuid_new(job_id);
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    json_t *dc = vr_db_query_one(e->db, "SELECT name, master_domain_id FROM datacenters WHERE id = ?",
+                                 DB_ARGS(DB_TEXT(dc_id)), err);
+    bool master = dc && json_is_null(json_object_get(dc, "master_domain_id"));
+    int rc = 0;
+    if (!dc)
+        rc = err->code ? -1 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "no data center with id '%.64s'", dc_id);
+    else if (master && strcmp(str(sd, "type"), "data"))
+        rc = vr_error_set(err, VR_ERR_CONFLICT, "data center '%s' has no master domain yet: attach a data domain"
+                          " first (storage domain '%s' is %s)", str(dc, "name"), name, str(sd, "type"));
+    /* Conditional writes: a racing attach or master choice loses here. */
+    if (rc == 0 && master &&
+        vr_db_exec(e->db, "UPDATE datacenters SET master_domain_id = ? WHERE id = ? AND master_domain_id IS NULL",
+                   DB_ARGS(DB_TEXT(id), DB_TEXT(dc_id)), err) != 1)
+        rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "data center '%s' changed meanwhile", str(dc, "name"));
+    if (rc == 0 && vr_db_exec(e->db, "UPDATE storage_domains SET status = 'locked', datacenter_id = ?, master = ?"
+                              " WHERE id = ? AND status = 'unattached'",
+                              DB_ARGS(DB_TEXT(dc_id), DB_INT(master), DB_TEXT(id)), err) != 1)
+        rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' changed meanwhile", name);
+    char desc[200];
+    snprintf(desc, sizeof(desc), "Attach storage domain '%s' to data center '%s'", name, str(dc, "name"));
+    json_t *params = json_pack("{s:s, s:b}", "datacenter", dc_id, "master", master);
+    if (rc == 0)
+        rc = vr_storage_job_insert(e, job_id, "attach", "storagedomain", id, desc, params, user, err);
+    json_decref(params);
+    json_decref(dc);
+    if (rc < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    if (vr_db_commit(e->db, err) < 0)
+        return -1;
+    vr_job_spawn(e, job_id, id, user, run_attach);
+    return 0;
+}
+
+/* ---- detach ---- */
+
+static void run_detach(vr_engine *e, const char *job_id, const char *sd_id, const char *user)
+{
+    vr_error err = {0};
+    json_t *p = job_params(e, job_id), *res = NULL, *spm = NULL;
+    const char *dc = str(p, "datacenter");
+    bool master = json_is_true(json_object_get(p, "master"));
+    char what[160], step[200];
+    snprintf(what, sizeof(what), "detach of storage domain '%s'", str(p, "name"));
+    vr_job_update(e, job_id, "running", "waiting for the data center's SPM");
+    vr_job_progress(e, job_id, 10);
+    if (!(spm = vr_storage_wait_spm(e, job_id, dc, 120, &err)))
+        goto failed;
+    snprintf(step, sizeof(step), "detaching through the SPM, host '%s'", str(spm, "name"));
+    vr_job_update(e, job_id, "running", step);
+    vr_job_progress(e, job_id, 50);
+    /* The locked domain is being connected again by the storage monitor:
+     * a storage error may only mean "not yet". */
+    for (int tries = 0;; tries++) {
+        vr_error_clear(&err);
+        if (vr_agent_call_host(e, spm, "Storage.detach", json_pack("{s:s, s:s}", "domain", sd_id, "pool", dc), &res,
+                               &err) == 0)
+            break;
+        if (err.code == VR_ERR_INVALID_PARAMS || tries >= 30 || e->stopping)
+            goto failed;
+        sleep(2);
+    }
+    if (vr_db_begin(e->db, &err) == 0) {
+        vr_db_exec(e->db, "UPDATE storage_domains SET status = 'unattached', datacenter_id = NULL, master = 0"
+                   " WHERE id = ?", DB_ARGS(DB_TEXT(sd_id)), NULL);
+        if (master)
+            vr_db_exec(e->db, "UPDATE datacenters SET master_domain_id = NULL WHERE id = ? AND master_domain_id = ?",
+                       DB_ARGS(DB_TEXT(dc), DB_TEXT(sd_id)), NULL);
+        vr_db_commit(e->db, &err);
+    }
+    vr_event(e, "normal", user, "storagedomain", sd_id, "storage domain '%s' detached", str(p, "name"));
+    vr_job_update(e, job_id, "finished", "");
+    goto out;
+failed:
+    vr_db_exec(e->db, "UPDATE storage_domains SET status = 'maintenance' WHERE id = ? AND status = 'locked'",
+               DB_ARGS(DB_TEXT(sd_id)), NULL);
+    fail(e, job_id, user, sd_id, what, err.message);
+out:
+    json_decref(res);
+    json_decref(spm);
+    json_decref(p);
+}
+
+int vr_sd_detach_submit(vr_engine *e, json_t *sd, const char *user, char job_id[37], vr_error *err)
+{
+    const char *id = str(sd, "id"), *name = str(sd, "name"), *dc = str(sd, "datacenter_id");
+    if (strcmp(str(sd, "status"), "maintenance"))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "storage domain '%s' is %s; put it in maintenance before"
+                            " detaching it", name, str(sd, "status"));
+    bool master = json_is_true(json_object_get(sd, "master"));
+    vr_uuid_new(job_id);
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    int rc = 0;
+    if (master) { /* the master goes last: moving the role is not supported yet */
+        json_t *o = vr_db_query_one(e->db, "SELECT count(*) AS n FROM storage_domains WHERE datacenter_id = ?"
+                                    " AND id != ?", DB_ARGS(DB_TEXT(dc), DB_TEXT(id)), err);
+        long long others = json_integer_value(json_object_get(o, "n"));
+        json_decref(o);
+        if (err->code)
+            rc = -1;
+        else if (others)
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is the master of its data center: it is"
+                              " detached last (%lld other domain(s) still attached; moving the master role is not"
+                              " supported yet)", name, others);
+    }
+    if (rc == 0 && vr_db_exec(e->db, "UPDATE storage_domains SET status = 'locked' WHERE id = ? AND"
+                              " status = 'maintenance'", DB_ARGS(DB_TEXT(id)), err) != 1)
+        rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' changed meanwhile", name);
+    char desc[160];
+    snprintf(desc, sizeof(desc), "Detach storage domain '%s'", name);
+    json_t *params = json_pack("{s:s, s:s, s:b}", "datacenter", dc, "name", name, "master", master);
+    if (rc == 0)
+        rc = vr_storage_job_insert(e, job_id, "detach", "storagedomain", id, desc, params, user, err);
+    json_decref(params);
+    if (rc < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    if (vr_db_commit(e->db, err) < 0)
+        return -1;
+    vr_job_spawn(e, job_id, id, user, run_detach);
+    return 0;
+}
+
+/* ---- restart ---- */
+
+bool vr_storage_job_resume(vr_engine *e, json_t *job)
+{
+    const char *type = str(job, "object_type"), *action = str(job, "action"), *id = str(job, "object_id");
+    json_t *p = json_object_get(job, "params");
+    if (!strcmp(type, "disk"))
+        return vr_disk_job_resume(e, job);
+    if (strcmp(type, "storagedomain"))
+        return false;
+    const char *why = "interrupted by an engine restart; the storage domain is back as it was before";
+    if (!strcmp(action, "create")) {
+        vr_db_exec(e->db, "DELETE FROM disks WHERE storage_domain_id = ?", DB_ARGS(DB_TEXT(id)), NULL);
+        vr_db_exec(e->db, "DELETE FROM storage_domains WHERE id = ? AND status = 'locked'", DB_ARGS(DB_TEXT(id)), NULL);
+        why = "interrupted by an engine restart; the storage domain was not recorded (a half-formatted directory"
+              " may remain on storage: import it or remove it there)";
+    } else if (!strcmp(action, "attach")) {
+        attach_undo(e, id, str(p, "datacenter"), json_is_true(json_object_get(p, "master")));
+    } else if (!strcmp(action, "detach")) {
+        vr_db_exec(e->db, "UPDATE storage_domains SET status = 'maintenance' WHERE id = ? AND status = 'locked'",
+                   DB_ARGS(DB_TEXT(id)), NULL);
+    }
+    VR_INFO("job %s (%s of storage domain %s) failed: engine restart", str(job, "id"), action, id);
+    vr_job_update(e, str(job, "id"), "failed", why);
+    return true;
+}

@@ -1,0 +1,25 @@
+/* Storage domains and disks: their SQL (store_storage.c), and the few
+ * reads the storage jobs share: a data center's SPM host, the VMs that use
+ * a disk. The SPM columns of datacenters are written by the storage
+ * monitor (storage/), only read here. */
+#pragma once
+
+#include "store.h"
+
+extern const vr_store vr_store_storagedomains, vr_store_disks;
+
+/* The SPM host of data center dc_id (a new row: id, name, address, port,
+ * status) or NULL when it has none yet (err untouched) or on a database
+ * error (err set). */
+json_t *vr_storage_spm_host(vr_engine *e, const char *dc_id, vr_error *err);
+
+/* The VMs whose spec names disk_id (a new array of {id, name, status,
+ * host_id}); an empty array when none. NULL with err on a database error. */
+json_t *vr_storage_disk_users(vr_engine *e, const char *disk_id, vr_error *err);
+
+/* The number of hosts in the clusters of data center dc_id (-1 on error). */
+int vr_storage_dc_hosts(vr_engine *e, const char *dc_id, vr_error *err);
+
+/* The agent's connection object of a storage domain row (storage_type,
+ * storage_spec, vfs_type, mount_options, nfs_version): a new reference. */
+json_t *vr_storage_conn(json_t *sd);

@@ -16,6 +16,7 @@
 #include "tls.h"
 #include "vm_health.h"
 #include "storage/enospc.h"
+#include "storage/sdmonitor.h"
 #include "vm_jobs.h"
 
 /* How long a stopping agent waits for client calls in progress. A call
@@ -44,6 +45,7 @@ static void stop(vr_tls_creds *creds)
     vr_vm_jobs_stop();
     vr_health_stop();
     vr_enospc_stop();
+    vr_sd_monitor_stop();
     int busy = vr_server_shutdown(the_server, SHUTDOWN_GRACE_MS);
     vr_events_stop();
     vr_long_jobs_stop(); /* shutdown watchers may outlive us, silently */
@@ -136,7 +138,7 @@ int main(int argc, char **argv)
     agent.server = the_server;
     vr_tls_creds_set_timeout(creds, (unsigned)sopts.io_timeout_s * 1000);
     if (vr_events_start(&agent, &err) < 0 || vr_health_start(&agent, monitor_timeout_s, &err) < 0 ||
-        vr_enospc_start(&agent, &err) < 0) {
+        vr_enospc_start(&agent, &err) < 0 || vr_sd_monitor_start(&agent, &err) < 0) {
         VR_ERROR("%s", err.message);
         return 1;
     }

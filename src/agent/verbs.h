@@ -8,4 +8,5 @@ extern const vr_verb vr_vm_lifecycle_verbs[];
 extern const vr_verb vr_vm_device_verbs[];
 extern const vr_verb vr_vm_stats_verbs[];
 extern const vr_verb vr_job_verbs[];
+extern const vr_verb vr_storage_verbs[];
 extern const vr_verb vr_volume_verbs[];

@@ -1,0 +1,11 @@
+/* Running a helper program (mount, umount) as an argv array: no shell, no
+ * string pasting, a deadline, and its output kept for the error message. */
+#pragma once
+
+#include <stddef.h>
+
+/* Run argv[0] (an absolute path) with argv, stdin from /dev/null, stdout
+ * and stderr captured into out (NUL-terminated, trimmed, may be NULL).
+ * Killed after timeout_s seconds. Returns the exit status (0..255), or
+ * -ETIMEDOUT, or another -errno when it could not be started. */
+int vr_run_argv(const char *const argv[], int timeout_s, char *out, size_t size);

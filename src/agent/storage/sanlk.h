@@ -1,0 +1,34 @@
+/* Small shared pieces for talking to the sanlock daemon: the structs that
+ * name a domain's lockspace and a lease, and readable error text. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sanlock.h>
+
+#include "error.h"
+
+#define VR_SDM_OFFSET (1024 * 1024) /* slot 1 of dom_md/leases */
+
+/* A resource with room for its one disk. */
+typedef union vr_sanlk_res {
+    struct sanlk_resource r;
+    char room[sizeof(struct sanlk_resource) + sizeof(struct sanlk_disk)];
+} vr_sanlk_res;
+
+/* Fill ls for lockspace sd_uuid at <dir>/dom_md/ids. -ENAMETOOLONG if the
+ * path does not fit sanlock's limit. */
+int vr_sanlk_lockspace(struct sanlk_lockspace *ls, const char *dir, const char *sd_uuid,
+                       int host_id);
+
+/* Fill res for resource name of lockspace sd_uuid at path, offset. */
+int vr_sanlk_resource(vr_sanlk_res *res, const char *sd_uuid, const char *name,
+                      const char *path, long long offset);
+
+/* Text of a sanlock return value: its sanlock name or strerror. */
+const char *vr_sanlk_strerror(int rv);
+
+/* Fill err for a failed sanlock call (what = what was attempted, with the
+ * object): VR_ERR_UNAVAILABLE when the daemon is not reachable, else code.
+ * Returns -1. */
+int vr_sanlk_error(vr_error *err, int code, int rv, const char *what);

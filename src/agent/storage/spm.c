@@ -1,0 +1,305 @@
+/* SPM lease acquire/release through sanlock (see spm.h). */
+#include "spm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <stdint.h>
+#include <sanlock.h>
+#include <sanlock_admin.h>
+#include <sanlock_resource.h>
+#include <sanlock_rv.h>
+
+#include "lockspace.h"
+#include "log.h"
+#include "sanlk.h"
+#include "sdinfo.h"
+#include "spm_state.h"
+
+/* Start and stop one at a time: they change the registration and roles. */
+static pthread_mutex_t op_lock = PTHREAD_MUTEX_INITIALIZER;
+static int reg_fd = -1; /* under op_lock; open for the agent's lifetime */
+
+static pthread_mutex_t contend_lock = PTHREAD_MUTEX_INITIALIZER;
+static char contending[VR_SPM_MAX_POOLS][37];
+
+static void set_contending(const char *pool, bool on)
+{
+    pthread_mutex_lock(&contend_lock);
+    for (int i = 0; i < VR_SPM_MAX_POOLS; i++) {
+        if (on && !contending[i][0]) {
+            vr_sd_fmt(contending[i], sizeof(contending[i]), "%s", pool);
+            break;
+        }
+        if (!on && !strcmp(contending[i], pool)) {
+            contending[i][0] = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&contend_lock);
+}
+
+static bool is_contending(const char *pool)
+{
+    pthread_mutex_lock(&contend_lock);
+    bool found = false;
+    for (int i = 0; i < VR_SPM_MAX_POOLS && !found; i++)
+        found = !strcmp(contending[i], pool);
+    pthread_mutex_unlock(&contend_lock);
+    return found;
+}
+
+static bool gone(int rv)
+{
+    return rv == -EPIPE || rv == -ECONNRESET || rv == -ENOTCONN || rv == -EBADF;
+}
+
+/* Under op_lock. Not inherited by helper programs: a child holding the
+ * socket would keep the lease alive after this process died. */
+static int registration(vr_error *err)
+{
+    if (reg_fd >= 0)
+        return reg_fd;
+    int fd = sanlock_register();
+    if (fd < 0)
+        return vr_sanlk_error(err, VR_ERR_STORAGE, fd, "register with sanlock");
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    reg_fd = fd;
+    return fd;
+}
+
+static void drop_registration(void)
+{
+    if (reg_fd >= 0)
+        close(reg_fd);
+    reg_fd = -1;
+}
+
+static int sdm_of(const vr_agent *a, const char *master, vr_sanlk_res *res, char *dir,
+                  vr_error *err)
+{
+    char leases[PATH_MAX];
+    if (vr_sd_domain_dir(a, master, dir, PATH_MAX, err) < 0)
+        return -1;
+    vr_sd_fmt(leases, sizeof(leases), "%s/dom_md/leases", dir);
+    if (vr_sanlk_resource(res, master, "SDM", leases, VR_SDM_OFFSET) < 0)
+        return vr_error_set(err, VR_ERR_STORAGE, "path %s is too long for sanlock", leases);
+    return 0;
+}
+
+/* Owner host id (-1 if free) and version of the lease on storage. */
+static int read_owner(vr_sanlk_res *res, long long *owner, long long *lver, vr_error *err)
+{
+    struct sanlk_host *hss = NULL;
+    int n = 0;
+    vr_sanlk_res copy = *res;
+    int rv = sanlock_read_resource_owners(&copy.r, 0, &hss, &n);
+    if (rv < 0) {
+        free(hss);
+        return vr_sanlk_error(err, VR_ERR_STORAGE, rv, "read the SDM lease");
+    }
+    *owner = n > 0 ? (long long)hss[0].host_id : -1;
+    *lver = (long long)copy.r.lver;
+    free(hss);
+    return 0;
+}
+
+static int lease_held(vr_sanlk_res *res, const char *pool, int rv, vr_error *err)
+{
+    long long owner = -1, lver;
+    vr_error ignored = {0};
+    read_owner(res, &owner, &lver, &ignored);
+    char who[48] = "another host";
+    if (owner > 0)
+        vr_sd_fmt(who, sizeof(who), "host id %lld", owner);
+    return vr_error_set(err, VR_ERR_LEASE_HELD,
+                        "the SPM lease of data center %s (domain %s) is held by %s%s", pool,
+                        res->r.lockspace_name, who,
+                        rv == SANLK_ACQUIRE_OWNED_RETRY
+                            ? ", which stopped renewing it; sanlock frees it once that host is "
+                              "presumed dead"
+                            : "");
+}
+
+/* Checks before contending: lockspace joined with host_id, domain usable. */
+static int check_master(const char *dir, const char *pool, const char *master, int host_id,
+                        vr_error *err)
+{
+    const char *state;
+    int ls_host;
+    bool failed;
+    if (vr_ls_status(master, &state, &ls_host, &failed, err) < 0)
+        return -1;
+    if (strcmp(state, "joined"))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "the lockspace of domain %s is %s on this "
+                            "host: join lockspace first", master, state);
+    if (ls_host != host_id)
+        return vr_error_set(err, VR_ERR_BAD_STATE, "this host is in the lockspace of domain %s "
+                            "as host id %d, not %d", master, ls_host, host_id);
+    vr_md md = {0};
+    if (vr_sd_md_load(dir, master, &md, err) < 0)
+        return -1;
+    const char *owner = vr_md_get(&md, "POOL_UUID"), *cls = vr_md_get(&md, "CLASS");
+    int rc = 0;
+    if (owner && *owner && strcmp(owner, pool))
+        rc = vr_error_set(err, VR_ERR_BAD_STATE, "domain %s belongs to data center %s, not %s",
+                          master, owner, pool);
+    else if (!cls || strcmp(cls, "Data"))
+        rc = vr_error_set(err, VR_ERR_BAD_STATE, "domain %s is a %s domain; only a data domain "
+                          "can be master", master, cls ? cls : "(no class)");
+    vr_md_clear(&md);
+    return rc;
+}
+
+static int record(const char *dir, const char *master, int host_id, long long lver, vr_error *err)
+{
+    vr_md md = {0};
+    int rc = vr_sd_md_load(dir, master, &md, err);
+    if (!rc && (vr_md_set_ll(&md, "SPM_ID", host_id) < 0 || vr_md_set_ll(&md, "LVER", lver) < 0))
+        rc = vr_error_set(err, VR_ERR_STORAGE, "metadata of domain %s is full", master);
+    if (!rc)
+        rc = vr_sd_md_store(dir, &md, err);
+    vr_md_clear(&md);
+    return rc;
+}
+
+static int acquire(vr_sanlk_res *res, const char *pool, vr_error *err)
+{
+    for (int attempt = 0;; attempt++) {
+        int fd = registration(err);
+        if (fd < 0)
+            return -1;
+        struct sanlk_resource *list[] = {&res->r};
+        int rv = sanlock_acquire(fd, -1, SANLK_ACQUIRE_OWNER_NOWAIT, 1, list, NULL);
+        if (rv == 0)
+            return 0;
+        if (gone(rv) && attempt == 0) { /* sanlock restarted since we registered */
+            drop_registration();
+            continue;
+        }
+        if (rv == SANLK_ACQUIRE_IDLIVE || rv == SANLK_ACQUIRE_OWNED ||
+            rv == SANLK_ACQUIRE_OWNED_RETRY || rv == SANLK_ACQUIRE_OTHER || rv == -EAGAIN)
+            return lease_held(res, pool, rv, err);
+        return vr_sanlk_error(err, VR_ERR_STORAGE, rv, "acquire the SPM lease");
+    }
+}
+
+static void release(vr_sanlk_res *res)
+{
+    struct sanlk_resource *list[] = {&res->r};
+    int rv = reg_fd >= 0 ? sanlock_release(reg_fd, -1, 0, 1, list) : 0;
+    if (rv < 0)
+        VR_WARN("releasing the SPM lease in domain %s: %s", res->r.lockspace_name,
+                vr_sanlk_strerror(rv));
+    if (gone(rv))
+        drop_registration();
+}
+
+int vr_spm_start(const vr_agent *a, const char *pool, const char *master, int host_id,
+                 long long *lver, vr_error *err)
+{
+    char dir[PATH_MAX], held_master[37];
+    vr_sanlk_res res;
+    pthread_mutex_lock(&op_lock);
+    int rc = 0;
+    if (vr_spm_state_get(pool, held_master, lver)) {
+        if (strcmp(held_master, master))
+            rc = vr_error_set(err, VR_ERR_BAD_STATE, "this host is SPM of data center %s on "
+                              "master domain %s, not %s", pool, held_master, master);
+        goto out;
+    }
+    if (sdm_of(a, master, &res, dir, err) < 0 || check_master(dir, pool, master, host_id, err) < 0) {
+        rc = -1;
+        goto out;
+    }
+    set_contending(pool, true);
+    rc = acquire(&res, pool, err);
+    bool got = rc == 0;
+    long long owner = -1;
+    if (!rc)
+        rc = read_owner(&res, &owner, lver, err);
+    if (!rc)
+        rc = record(dir, master, host_id, *lver, err);
+    if (!rc && vr_spm_state_set(pool, master, *lver) < 0)
+        rc = vr_error_set(err, VR_ERR_LIMIT, "this host is SPM of %d data centers already",
+                          VR_SPM_MAX_POOLS);
+    if (rc && got)
+        release(&res); /* acquired but could not say so on storage: let go */
+    set_contending(pool, false);
+    if (!rc)
+        VR_INFO("SPM of data center %s (master %s, host id %d, lver %lld)", pool, master, host_id,
+                *lver);
+out:
+    pthread_mutex_unlock(&op_lock);
+    return rc;
+}
+
+/* Whether sanlock still has pool's SDM lease on our registration (the
+ * daemon may have restarted, dropping it). Under op_lock. */
+static bool still_held(const char *master)
+{
+    if (reg_fd < 0)
+        return false;
+    int n = 0;
+    char *state = NULL;
+    int rv = sanlock_inquire(reg_fd, -1, 0, &n, &state);
+    char want[64];
+    vr_sd_fmt(want, sizeof(want), "%s:SDM:", master);
+    bool held = rv == 0 && state && strstr(state, want);
+    free(state);
+    if (gone(rv))
+        drop_registration();
+    return rv < 0 && !gone(rv) ? true : held; /* unknown: trust our record */
+}
+
+int vr_spm_status(const vr_agent *a, const char *pool, const char *master, const char **status,
+                  long long *spm_id, long long *lver, vr_error *err)
+{
+    char dir[PATH_MAX], held_master[37];
+    vr_sanlk_res res;
+    if (sdm_of(a, master, &res, dir, err) < 0)
+        return -1;
+    pthread_mutex_lock(&op_lock);
+    bool spm = vr_spm_state_get(pool, held_master, NULL);
+    if (spm && !still_held(held_master)) {
+        VR_WARN("sanlock no longer holds the SPM lease of data center %s for us", pool);
+        vr_spm_state_clear(pool);
+        spm = false;
+    }
+    pthread_mutex_unlock(&op_lock);
+    *status = spm ? "SPM" : is_contending(pool) ? "Contending" : "Free";
+    return read_owner(&res, spm_id, lver, err);
+}
+
+int vr_spm_stop(const vr_agent *a, const char *pool, vr_error *err)
+{
+    char master[37];
+    pthread_mutex_lock(&op_lock);
+    int rc = 0;
+    if (!vr_spm_state_get(pool, master, NULL))
+        goto out;
+    int jobs = vr_spm_jobs_running(pool);
+    if (jobs > 0) {
+        rc = vr_error_set(err, VR_ERR_BAD_STATE, "cannot stop being SPM of data center %s: %d "
+                          "storage job%s still running", pool, jobs, jobs == 1 ? "" : "s");
+        goto out;
+    }
+    vr_sanlk_res res;
+    char dir[PATH_MAX], leases[PATH_MAX] = "";
+    vr_error ignored = {0};
+    if (vr_sd_domain_dir(a, master, dir, sizeof(dir), &ignored) == 0)
+        vr_sd_fmt(leases, sizeof(leases), "%s/dom_md/leases", dir);
+    vr_sanlk_resource(&res, master, "SDM", leases, VR_SDM_OFFSET);
+    release(&res);
+    vr_spm_state_clear(pool);
+    VR_INFO("no longer SPM of data center %s", pool);
+out:
+    pthread_mutex_unlock(&op_lock);
+    return rc;
+}

@@ -1,0 +1,26 @@
+/* The SPM role (docs/storage.md, "SPM and leases on the agent"): holding
+ * the sanlock resource SDM in the master domain's dom_md/leases. The agent
+ * registers with sanlock once (lazily) and acquires leases on that
+ * registration, so the lease is this process's: if it dies, sanlock frees
+ * it at once; if the whole host dies, other hosts get it only after sanlock
+ * presumes the owner dead. Sanlock, not the engine, keeps SPMs unique. */
+#pragma once
+
+#include "agent.h"
+#include "error.h"
+
+/* Become SPM of pool on master as host_id: the master's lockspace must be
+ * joined with that host id, its POOL_UUID empty or pool, its class Data.
+ * Idempotent. *lver gets the lease version. VR_ERR_LEASE_HELD (naming the
+ * owner's host id) when another live host holds it. */
+int vr_spm_start(const vr_agent *a, const char *pool, const char *master, int host_id,
+                 long long *lver, vr_error *err);
+
+/* This agent's role in pool ("SPM", "Contending", "Free") and the lease on
+ * master's storage: owner host id (-1 when free) and version. */
+int vr_spm_status(const vr_agent *a, const char *pool, const char *master, const char **status,
+                  long long *spm_id, long long *lver, vr_error *err);
+
+/* Release pool's SPM lease. Not SPM: fine. VR_ERR_BAD_STATE while SPM jobs
+ * of the pool run (vr_spm_jobs_running). */
+int vr_spm_stop(const vr_agent *a, const char *pool, vr_error *err);

@@ -87,6 +87,30 @@ static bool try_host(vr_engine *e, json_t *dc, json_t *host, char *why, size_t l
     return true;
 }
 
+void vr_spm_release(vr_engine *e, json_t *dc)
+{
+    json_t *host = vr_store_host_brief(e->db, str(dc, "spm_host_id"));
+    json_t *r = NULL;
+    vr_error err = {0};
+    if (host && vr_agent_call_host(e, host, "SPM.stop", json_pack("{s:s}", "pool", str(dc, "id")), &r, &err) < 0 &&
+        err.code != VR_ERR_IO) {
+        /* refused (jobs still run there): try again next round */
+        VR_DEBUG("data center %s: SPM.stop refused: %s", str(dc, "name"), err.message);
+        json_decref(r);
+        json_decref(host);
+        return;
+    }
+    /* an unreachable host lost the lease with its process or will when its
+     * host id lease expires: nothing left to release from here */
+    json_decref(r);
+    vr_store_dc_set_spm(e->db, str(dc, "id"), NULL, -1, -1, "uninitialized");
+    if (host)
+        vr_event(e, "normal", "", "datacenter", str(dc, "id"),
+                 "data center '%s' has no master domain any more; host '%s' gave up the SPM role",
+                 str(dc, "name"), str(host, "name"));
+    json_decref(host);
+}
+
 void vr_spm_round(vr_engine *e, json_t *dc)
 {
     if (json_is_string(json_object_get(dc, "spm_host_id")) && current_spm_holds(e, dc))

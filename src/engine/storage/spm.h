@@ -22,3 +22,7 @@
 
 /* One round for dc (a row of vr_store_dcs_with_master). */
 void vr_spm_round(vr_engine *e, json_t *dc);
+
+/* dc lost its last attached domain (a row of vr_store_dcs_without_master):
+ * its SPM gives the lease back (SPM.stop) and the role is cleared. */
+void vr_spm_release(vr_engine *e, json_t *dc);

@@ -26,6 +26,9 @@ static void *storage_thread(void *arg)
             vr_spm_round(e, dc);
         }
         json_decref(dcs);
+        dcs = vr_store_dcs_without_master(e->db);
+        json_array_foreach(dcs, i, dc) vr_spm_release(e, dc);
+        json_decref(dcs);
         while (!e->stopping && vr_now_ms() < next)
             usleep(100 * 1000);
     }

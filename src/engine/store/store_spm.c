@@ -137,6 +137,16 @@ json_t *vr_store_dcs_with_master(vr_db *db)
     return rows;
 }
 
+json_t *vr_store_dcs_without_master(vr_db *db)
+{
+    json_t *rows = NULL;
+    if (vr_db_query(db, "SELECT id, name, master_domain_id, spm_host_id, spm_id, spm_lver, storage_status"
+                    " FROM datacenters WHERE master_domain_id IS NULL AND spm_host_id IS NOT NULL ORDER BY id",
+                    DB_NOARGS, &rows, NULL) < 0)
+        return NULL;
+    return rows;
+}
+
 json_t *vr_store_spm_candidates(vr_db *db, const char *dc)
 {
     json_t *rows = NULL;

@@ -41,6 +41,10 @@ long long vr_store_host_blind_for(vr_db *db, const char *host_id, const char *do
  * spm_id, spm_lver, storage_status. New reference. */
 json_t *vr_store_dcs_with_master(vr_db *db);
 
+/* Data centers with an SPM but no master domain any more (its last domain
+ * was detached): the same columns. New reference. */
+json_t *vr_store_dcs_without_master(vr_db *db);
+
 /* Up hosts of dc that may be SPM (spm_priority >= 0), highest priority
  * first, in random order among equals; with their host id in the
  * lockspace (spm_id, NULL if not assigned yet). */

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "engine_cmd.h"
+#include "storage_cmd.h"
 #include "http_client.h"
 #include "jsonx.h"
 #include "kinds.h"
@@ -525,6 +526,8 @@ int vr_cli_engine(int argc, char **argv)
         return vr_cli_logout(argc, argv);
     if (!strcmp(argv[0], "events"))
         return events_cmd(argc, argv);
+    if (!strcmp(argv[0], "sd") || !strcmp(argv[0], "disk"))
+        return vr_storage_cmd(argc, argv);
     const kind *k = vr_kind_find(argv[0]);
     return k ? kind_cmd(k, argc, argv) : -1;
 }

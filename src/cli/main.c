@@ -21,6 +21,8 @@ static void usage(FILE *f)
                "  vm set-vcpus NAME-or-ID N | vm balloon NAME-or-ID MIB [--wait] [--json]\n"
                "  job cancel ID [--json]\n"
                "  host activate|deactivate NAME-or-ID [--json]\n"
+               "  sd list|show|create|attach|activate|maintenance|detach|remove ...   storage domains\n"
+               "  disk list|show|create|delete|copy|extend ...   disks ('vireo sd --help', 'vireo disk --help')\n"
                "  events [--max N] [--page N] [--search EXPR] [--sortby [-]FIELD] [--json]\n"
                "  events --follow [--max N] [--search EXPR] [--json]   new events as they come\n"
                "  run 'vireo KIND --help' for the create options of a kind (vm: and its device verbs)\n"

@@ -76,6 +76,33 @@ json_t *vr_storage_wait_spm(vr_engine *e, const char *job_id, const char *dc_id,
     }
 }
 
+/* Call verb (params borrowed) on the SPM of data center dc, waiting for
+ * one first. A domain just locked is being connected to the hosts by the
+ * storage monitor, and the SPM may move: those errors are retried for a
+ * while; the SPM's name goes into step. */
+static int spm_call(vr_engine *e, const char *job_id, const char *dc, int wait_s, const char *verb, json_t *params,
+                    json_t **res, vr_error *err)
+{
+    for (int tries = 0;; tries++) {
+        vr_error_clear(err);
+        json_t *spm = vr_storage_wait_spm(e, job_id, dc, wait_s, err);
+        if (!spm)
+            return -1;
+        char step[200];
+        snprintf(step, sizeof(step), "%s on the SPM, host '%s'", verb, str(spm, "name"));
+        vr_job_update(e, job_id, "running", step);
+        int rc = vr_agent_call_host(e, spm, verb, json_incref(params), res, err);
+        json_decref(spm);
+        if (rc == 0)
+            return 0;
+        bool transient = err->code == VR_ERR_STORAGE || err->code == VR_ERR_NOT_FOUND || err->code == VR_ERR_IO ||
+                         err->code == VR_ERR_NOT_SPM;
+        if (!transient || tries >= 30 || e->stopping || vr_job_cancel_requested(e, job_id))
+            return -1;
+        sleep(2);
+    }
+}
+
 /* ---- create ---- */
 
 /* Rows for every volume found on an imported domain (one-volume images:
@@ -259,21 +286,18 @@ static void attach_undo(vr_engine *e, const char *sd_id, const char *dc_id, bool
 static void run_attach(vr_engine *e, const char *job_id, const char *sd_id, const char *user)
 {
     vr_error err = {0};
-    json_t *p = job_params(e, job_id), *res = NULL, *spm = NULL;
+    json_t *p = job_params(e, job_id), *res = NULL;
     json_t *sd = vr_db_query_one(e->db, SD_SELECT, DB_ARGS(DB_TEXT(sd_id)), &err);
     const char *dc = str(p, "datacenter");
     bool master = json_is_true(json_object_get(p, "master"));
-    char what[160], step[200];
+    char what[160];
     snprintf(what, sizeof(what), "attach of storage domain '%s'", str(sd, "name"));
     vr_job_update(e, job_id, "running", "waiting for the data center's SPM");
     vr_job_progress(e, job_id, 10);
-    if (!(spm = vr_storage_wait_spm(e, job_id, dc, 180, &err)))
-        goto failed;
-    snprintf(step, sizeof(step), "attaching through the SPM, host '%s'", str(spm, "name"));
-    vr_job_update(e, job_id, "running", step);
-    vr_job_progress(e, job_id, 70);
-    if (vr_agent_call_host(e, spm, "Storage.attach", json_pack("{s:s, s:s, s:b}", "domain", sd_id, "pool", dc,
-                                                               "master", master), &res, &err) < 0)
+    json_t *params = json_pack("{s:s, s:s, s:b}", "domain", sd_id, "pool", dc, "master", master);
+    int rc = spm_call(e, job_id, dc, 180, "Storage.attach", params, &res, &err);
+    json_decref(params);
+    if (rc < 0)
         goto failed;
     vr_db_exec(e->db, "UPDATE storage_domains SET status = 'active' WHERE id = ? AND status = 'locked'",
                DB_ARGS(DB_TEXT(sd_id)), NULL);
@@ -289,7 +313,6 @@ failed:
         fail(e, job_id, user, sd_id, what, err.message);
 out:
     json_decref(res);
-    json_decref(spm);
     json_decref(sd);
     json_decref(p);
 }
@@ -352,29 +375,18 @@ int vr_sd_attach_submit(vr_engine *e, json_t *sd, const char *dc_id, const char 
 static void run_detach(vr_engine *e, const char *job_id, const char *sd_id, const char *user)
 {
     vr_error err = {0};
-    json_t *p = job_params(e, job_id), *res = NULL, *spm = NULL;
+    json_t *p = job_params(e, job_id), *res = NULL;
     const char *dc = str(p, "datacenter");
     bool master = json_is_true(json_object_get(p, "master"));
-    char what[160], step[200];
+    char what[160];
     snprintf(what, sizeof(what), "detach of storage domain '%s'", str(p, "name"));
     vr_job_update(e, job_id, "running", "waiting for the data center's SPM");
     vr_job_progress(e, job_id, 10);
-    if (!(spm = vr_storage_wait_spm(e, job_id, dc, 120, &err)))
+    json_t *params = json_pack("{s:s, s:s}", "domain", sd_id, "pool", dc);
+    int rc = spm_call(e, job_id, dc, 120, "Storage.detach", params, &res, &err);
+    json_decref(params);
+    if (rc < 0)
         goto failed;
-    snprintf(step, sizeof(step), "detaching through the SPM, host '%s'", str(spm, "name"));
-    vr_job_update(e, job_id, "running", step);
-    vr_job_progress(e, job_id, 50);
-    /* The locked domain is being connected again by the storage monitor:
-     * a storage error may only mean "not yet". */
-    for (int tries = 0;; tries++) {
-        vr_error_clear(&err);
-        if (vr_agent_call_host(e, spm, "Storage.detach", json_pack("{s:s, s:s}", "domain", sd_id, "pool", dc), &res,
-                               &err) == 0)
-            break;
-        if (err.code == VR_ERR_INVALID_PARAMS || tries >= 30 || e->stopping)
-            goto failed;
-        sleep(2);
-    }
     if (vr_db_begin(e->db, &err) == 0) {
         vr_db_exec(e->db, "UPDATE storage_domains SET status = 'unattached', datacenter_id = NULL, master = 0"
                    " WHERE id = ?", DB_ARGS(DB_TEXT(sd_id)), NULL);
@@ -392,7 +404,6 @@ failed:
     fail(e, job_id, user, sd_id, what, err.message);
 out:
     json_decref(res);
-    json_decref(spm);
     json_decref(p);
 }
 

@@ -9,8 +9,10 @@
 #include <strings.h>
 
 #include "devspec.h"
+#include "diskjobs.h"
 #include "dispatch.h"
 #include "macpool.h"
+#include "vm_spec.h"
 #include "vmlive.h"
 
 /* May the VM's devices change now, and how? 0: stored only (down),
@@ -191,8 +193,12 @@ static int disk_rows(vr_engine *e, json_t *vm, json_t **rows, vr_error *err)
     if (!d)
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = vr_disk_parse(json_array_get(disks, i), "disk", &d[i], err);
+    json_t *keep = json_array(), *k;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = vr_vm_disk_parse(json_array_get(disks, i), "disk", &d[i], &k, err);
+        if (k)
+            json_array_append_new(keep, k);
+    }
     if (rc == 0)
         rc = vr_disks_assign_targets(d, (int)n, err);
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -203,6 +209,7 @@ static int disk_rows(vr_engine *e, json_t *vm, json_t **rows, vr_error *err)
         json_array_append_new(*rows, r);
     }
     free(d);
+    json_decref(keep);
     return rc;
 }
 
@@ -242,9 +249,19 @@ static int append_disk(vr_engine *e, json_t *spec, json_t *disk, vr_error *err)
 static int disk_add(vr_call *c, json_t *vm, json_t *body, json_t **reply, char job[37], vr_error *err)
 {
     vr_disk d;
+    json_t *keep = NULL;
     int mode = vm_mode(vm, err);
-    if (mode < 0 || vr_disk_parse(body, "body", &d, err) < 0)
+    if (mode < 0)
         return -1;
+    int prc = vr_vm_disk_parse(body, "body", &d, &keep, err);
+    json_decref(keep);
+    if (prc < 0)
+        return -1;
+    const char *disk_id = json_string_value(json_object_get(body, "disk"));
+    json_t *engine_disk = disk_id ? vr_disk_for_vm(c->e, disk_id, vm_id(vm), err) : NULL;
+    if (disk_id && !engine_disk)
+        return -1;
+    json_decref(engine_disk);
     if (json_object_get(body, "address"))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "body.address is assigned by the host");
     if (json_array_size(json_object_get(vm, "disks")) >= VR_MAX_STORAGE)
@@ -330,7 +347,9 @@ static int disk_change(vr_call *c, json_t *vm, json_t *disk, json_t *body, json_
     if (iotune)
         json_object_set(check, "iotune", iotune);
     vr_disk d;
-    int rc = vr_disk_parse(check, "body", &d, err);
+    json_t *keep = NULL;
+    int rc = vr_vm_disk_parse(check, "body", &d, &keep, err);
+    json_decref(keep);
     json_decref(check);
     if (rc < 0)
         return -1;
@@ -370,7 +389,13 @@ static int disk_remove(vr_call *c, json_t *vm, json_t *disk, char job[37], vr_er
 static const vr_field disk_fields[] = {
     {"id", VR_FT_STR, 0, .doc = "The disk's target (vda, sdb...): it names the disk in its URL."},
     {"vm_id", VR_FT_ID, 0, .doc = "Its VM."},
-    {"path", VR_FT_STR, VR_F_REQ | VR_F_CREATE, 1, 1024, .schema = "^/", .doc = "Absolute path of the image on the host."},
+    {"path", VR_FT_STR, VR_F_CREATE | VR_F_OPT, 1, 1024, .schema = "^/",
+     .doc = "Absolute path of the image on the host (or give 'disk')."},
+    {"disk", VR_FT_REF, VR_F_CREATE | VR_F_OPT, .ref = "disks",
+     .doc = "An engine disk by id (or give 'path'): ok, and used by no other VM unless shareable."},
+    {"interface", VR_FT_ENUM, VR_F_CREATE | VR_F_OPT, .values = VR_STRS("virtio", "virtio_scsi", "sata", "ide"),
+     .doc = "An engine disk's bus in the disks' words; stored as 'bus'."},
+    {"bootable", VR_FT_BOOL, VR_F_CREATE | VR_F_OPT, .doc = "Kept with an engine disk."},
     {"format", VR_FT_ENUM, VR_F_CREATE | VR_F_OPT, .values = VR_STRS("raw", "qcow2"), .dflt = "\"raw\""},
     {"bus", VR_FT_ENUM, VR_F_CREATE | VR_F_OPT, .values = VR_STRS("virtio", "virtio-scsi", "sata", "ide"),
      .dflt = "\"virtio\"", .doc = "Hot plug takes virtio and virtio-scsi."},

@@ -7,7 +7,58 @@
 #include <string.h>
 
 #include "devspec.h"
+#include "diskjobs.h"
+#include "names.h"
 #include "vm_spec.h"
+
+int vr_vm_disk_parse(json_t *obj, const char *where, vr_disk *d, json_t **keep, vr_error *err)
+{
+    *keep = NULL;
+    json_t *id = json_object_get(obj, "disk");
+    if (!json_is_object(obj) || !id)
+        return vr_disk_parse(obj, where, d, err);
+    if (!json_is_string(id) || !vr_valid_uuid(json_string_value(id)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.disk must be the id of a disk", where);
+    if (json_object_get(obj, "path"))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s names a disk or a path, not both", where);
+    json_t *iface = json_object_get(obj, "interface"), *boot = json_object_get(obj, "bootable");
+    static const char *const ifaces[][2] = {{"virtio", "virtio"}, {"virtio_scsi", "virtio-scsi"}, {"sata", "sata"},
+                                            {"ide", "ide"}};
+    if (iface) {
+        const char *bus = NULL;
+        for (size_t i = 0; i < VR_ARRAY_SIZE(ifaces); i++)
+            if (json_is_string(iface) && !strcmp(json_string_value(iface), ifaces[i][0]))
+                bus = ifaces[i][1];
+        if (!bus)
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.interface must be virtio, virtio_scsi, sata or ide",
+                                where);
+        json_object_set_new(obj, "bus", json_string(bus));
+        json_object_del(obj, "interface");
+    }
+    if (boot && !json_is_boolean(boot))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.bootable must be a boolean", where);
+    json_object_del(obj, "format"); /* the disk's own */
+    /* The agent's rules, on a copy with a stand-in path for the volume. */
+    *keep = json_deep_copy(obj);
+    json_object_del(*keep, "disk");
+    json_object_del(*keep, "bootable");
+    json_object_set_new(*keep, "path", json_string("/vireo-engine-disk"));
+    return vr_disk_parse(*keep, where, d, err);
+}
+
+int vr_vm_spec_check_disk_refs(vr_engine *e, json_t *spec, const char *vm_id, vr_error *err)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(spec, "disks"), i, d) {
+        const char *id = json_string_value(json_object_get(d, "disk"));
+        json_t *row = id ? vr_disk_for_vm(e, id, vm_id, err) : NULL;
+        if (id && !row)
+            return -1;
+        json_decref(row);
+    }
+    return 0;
+}
 
 /* The spec members, in the order they are documented. */
 const char *const vr_vm_spec_members[] = {"boot", "disks", "nics", "max_vcpus", "max_memory_mib",
@@ -17,25 +68,31 @@ const size_t vr_vm_nspec_members = sizeof(vr_vm_spec_members) / sizeof(vr_vm_spe
 static int check_disks(json_t *disks, vr_error *err)
 {
     size_t i;
-    json_t *d;
+    json_t *d, *keep = json_array();
     vr_disk disk[VR_MAX_STORAGE];
-    int ide = 0;
+    int ide = 0, rc = 0;
     json_array_foreach(disks, i, d) {
         char where[32];
+        json_t *k = NULL;
         snprintf(where, sizeof(where), "disks[%zu]", i);
         if (json_is_object(d) && json_object_get(d, "address"))
-            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.address is assigned at the VM's first start", where);
-        if (vr_disk_parse(d, where, &disk[i], err) < 0)
-            return -1;
+            rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.address is assigned at the VM's first start", where);
+        else
+            rc = vr_vm_disk_parse(d, where, &disk[i], &k, err);
+        if (k)
+            json_array_append_new(keep, k);
+        if (rc < 0)
+            break;
         ide += !strcmp(disk[i].bus, "ide");
     }
-    if (vr_disks_assign_targets(disk, (int)json_array_size(disks), err) < 0) {
+    if (rc == 0 && vr_disks_assign_targets(disk, (int)json_array_size(disks), err) < 0) {
         err->code = VR_ERR_INVALID_PARAMS; /* within one body: a bad request */
-        return -1;
+        rc = -1;
     }
-    if (ide > VR_MAX_IDE)
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "at most %d IDE disks", VR_MAX_IDE);
-    return 0;
+    if (rc == 0 && ide > VR_MAX_IDE)
+        rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "at most %d IDE disks", VR_MAX_IDE);
+    json_decref(keep);
+    return rc;
 }
 
 static int check_nics(json_t *nics, vr_error *err)

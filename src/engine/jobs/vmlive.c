@@ -14,6 +14,7 @@
 #include "agentcall.h"
 #include "jobs.h"
 #include "log.h"
+#include "vmstart.h"
 
 typedef struct live_action {
     const char *action, *verb, *title;
@@ -234,7 +235,13 @@ static void run_live(vr_engine *e, const char *job_id, const char *vm_id, const 
         vr_job_progress(e, job_id, 10);
         json_t *p = json_deep_copy(params);
         json_object_set_new(p, "uuid", json_string(vm_id));
-        if (vr_agent_call_host(e, vm, a->verb, p, &res, &err) == 0) {
+        json_t *disk = json_object_get(p, "disk"); /* a disk by id goes as its volume */
+        json_t *agent_disk = json_is_object(disk) ? vr_vm_agent_disk(e, disk, &err) : NULL;
+        if (agent_disk)
+            json_object_set_new(p, "disk", agent_disk);
+        if (json_is_object(disk) && !agent_disk)
+            json_decref(p);
+        else if (vr_agent_call_host(e, vm, a->verb, p, &res, &err) == 0) {
             vr_job_update(e, job_id, "running", "recording the change");
             vr_job_progress(e, job_id, 80);
             if (commit(e, a, vm_id, params, res, &err) < 0) {

@@ -31,7 +31,48 @@ static void apply_addresses(json_t *list, json_t *devices, const char *kind, con
     }
 }
 
-json_t *vr_vm_agent_spec(vr_engine *e, json_t *vm)
+json_t *vr_vm_agent_disk(vr_engine *e, json_t *disk, vr_error *err)
+{
+    const char *id = json_string_value(json_object_get(disk, "disk"));
+    if (!id)
+        return json_deep_copy(disk);
+    json_t *row = vr_db_query_one(e->db, "SELECT d.alias AS alias, d.volume_id AS volume_id, d.format AS format,"
+                                  " d.interface AS interface, d.read_only AS read_only, d.status AS status,"
+                                  " d.storage_domain_id AS domain, s.name AS sd_name, s.status AS sd_status"
+                                  " FROM disks d JOIN storage_domains s ON s.id = d.storage_domain_id WHERE d.id = ?",
+                                  DB_ARGS(DB_TEXT(id)), err);
+    const char *st = json_string_value(json_object_get(row, "status")) ?: "";
+    const char *sd_st = json_string_value(json_object_get(row, "sd_status")) ?: "";
+    if (!row) {
+        if (!err->code)
+            vr_error_set(err, VR_ERR_NOT_FOUND, "disk %s no longer exists", id);
+        return NULL;
+    }
+    if (strcmp(st, "ok") || strcmp(sd_st, "active")) {
+        vr_error_set(err, VR_ERR_BAD_STATE, strcmp(st, "ok") ? "disk '%s' is %s" : "disk '%s' is on storage domain"
+                     " '%s', which is %s", json_string_value(json_object_get(row, "alias")),
+                     strcmp(st, "ok") ? st : json_string_value(json_object_get(row, "sd_name")), sd_st);
+        json_decref(row);
+        return NULL;
+    }
+    json_t *out = json_deep_copy(disk);
+    json_object_del(out, "disk");
+    json_object_del(out, "bootable");
+    json_object_set_new(out, "volume", json_pack("{s:O, s:s, s:O}", "domain", json_object_get(row, "domain"), "image",
+                                                 id, "volume", json_object_get(row, "volume_id")));
+    bool cow = !strcmp(json_string_value(json_object_get(row, "format")) ?: "", "cow");
+    json_object_set_new(out, "format", json_string(cow ? "qcow2" : "raw"));
+    if (!json_object_get(out, "bus")) {
+        const char *iface = json_string_value(json_object_get(row, "interface")) ?: "virtio";
+        json_object_set_new(out, "bus", json_string(!strcmp(iface, "virtio_scsi") ? "virtio-scsi" : iface));
+    }
+    if (json_integer_value(json_object_get(row, "read_only")))
+        json_object_set_new(out, "readonly", json_true());
+    json_decref(row);
+    return out;
+}
+
+json_t *vr_vm_agent_spec(vr_engine *e, json_t *vm, vr_error *err)
 {
     json_t *spec = json_deep_copy(json_object_get(vm, "spec"));
     if (!json_is_object(spec)) {
@@ -53,6 +94,16 @@ json_t *vr_vm_agent_spec(vr_engine *e, json_t *vm)
     if (json_is_array(devices)) {
         apply_addresses(json_object_get(spec, "disks"), devices, "disk", "path");
         apply_addresses(json_object_get(spec, "nics"), devices, "nic", "mac");
+    }
+    /* Disks named by id become the volumes the agent resolves. */
+    json_t *disks = json_object_get(spec, "disks");
+    for (size_t i = 0; i < json_array_size(disks); i++) {
+        json_t *d = vr_vm_agent_disk(e, json_array_get(disks, i), err);
+        if (!d) {
+            json_decref(spec);
+            return NULL;
+        }
+        json_array_set_new(disks, i, d);
     }
     return spec;
 }
@@ -174,7 +225,8 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
              reason);
     vr_job_update(e, job_id, "running", "starting on host");
     vr_job_progress(e, job_id, 30);
-    if (vr_agent_call_host(e, host, "VM.create", vr_vm_agent_spec(e, vm), &result, &err) < 0 &&
+    json_t *agent_spec = vr_vm_agent_spec(e, vm, &err);
+    if (agent_spec && vr_agent_call_host(e, host, "VM.create", agent_spec, &result, &err) < 0 &&
         err.code == VR_ERR_IO) {
         /* The request may have reached the agent before the connection
          * broke: the VM may be running there. */

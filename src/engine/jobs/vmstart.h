@@ -13,5 +13,12 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
 /* Re-run jobs left pending or running by a previous engine process. */
 void vr_jobs_resume(vr_engine *e);
 
-/* The agent's VM spec for a vms row (new reference). */
-json_t *vr_vm_agent_spec(vr_engine *e, json_t *vm);
+/* The agent's VM spec for a vms row (new reference), or NULL with err
+ * when a disk it names by id cannot be used now. */
+json_t *vr_vm_agent_spec(vr_engine *e, json_t *vm, vr_error *err);
+
+/* The agent's form of one VM disk (new reference): a disk named by id
+ * becomes {"volume": {domain, image, volume}, "format", "bus"...}; a path
+ * disk is copied. NULL with err when the disk is not ok or its domain not
+ * active. */
+json_t *vr_vm_agent_disk(vr_engine *e, json_t *disk, vr_error *err);

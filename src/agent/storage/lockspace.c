@@ -129,6 +129,9 @@ int vr_ls_leave(const char *sd_uuid, vr_error *err)
     int rv = lookup(sd_uuid, &cur);
     if (rv < 0)
         return vr_sanlk_error(err, VR_ERR_STORAGE, rv, "list sanlock lockspaces");
+    if (rv == 1 && cur.flags & SANLK_LSF_ADD) /* sanlock cannot stop a join half way */
+        return vr_error_set(err, VR_ERR_BAD_STATE, "the lockspace of domain %s is still being "
+                            "joined; leave it once Lockspace.status says joined", sd_uuid);
     remember(sd_uuid, 0, false);
     if (rv == 0)
         return 0;

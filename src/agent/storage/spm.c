@@ -284,7 +284,7 @@ int vr_spm_stop(const vr_agent *a, const char *pool, vr_error *err)
     int rc = 0;
     if (!vr_spm_state_get(pool, master, NULL))
         goto out;
-    int jobs = vr_spm_jobs_running(pool);
+    int jobs = vr_spm_state_clear_idle(pool);
     if (jobs > 0) {
         rc = vr_error_set(err, VR_ERR_BAD_STATE, "cannot stop being SPM of data center %s: %d "
                           "storage job%s still running", pool, jobs, jobs == 1 ? "" : "s");
@@ -297,7 +297,6 @@ int vr_spm_stop(const vr_agent *a, const char *pool, vr_error *err)
         vr_sd_fmt(leases, sizeof(leases), "%s/dom_md/leases", dir);
     vr_sanlk_resource(&res, master, "SDM", leases, VR_SDM_OFFSET);
     release(&res);
-    vr_spm_state_clear(pool);
     VR_INFO("no longer SPM of data center %s", pool);
 out:
     pthread_mutex_unlock(&op_lock);

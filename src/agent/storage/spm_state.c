@@ -102,3 +102,13 @@ int vr_spm_jobs_running(const char *pool)
     pthread_mutex_unlock(&lock);
     return n;
 }
+
+int vr_spm_state_clear_idle(const char *pool)
+{
+    pthread_mutex_lock(&lock);
+    int i = find(pool), n = i >= 0 ? held[i].jobs : 0;
+    if (i >= 0 && n == 0)
+        held[i] = held[--nheld];
+    pthread_mutex_unlock(&lock);
+    return n;
+}

@@ -36,5 +36,10 @@ int vr_spm_check(const char *pool, const char *what, vr_error *err);
 int vr_spm_job_begin(const char *pool, const char *what, vr_error *err);
 void vr_spm_job_end(const char *pool);
 
+/* Forget pool's SPM role unless SPM jobs of it are in flight: returns 0
+ * when cleared (or not SPM), else the number of jobs (nothing changed).
+ * Atomic with vr_spm_job_begin, so no job starts on a role being dropped. */
+int vr_spm_state_clear_idle(const char *pool);
+
 /* Number of SPM jobs of pool in flight (0 when not SPM). */
 int vr_spm_jobs_running(const char *pool);

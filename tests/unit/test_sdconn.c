@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "storage/runcmd.h"
 #include "storage/sdconn.h"
 #include "storage/sdinfo.h"
 
@@ -178,8 +179,24 @@ static void localfs_and_dirs(void)
     rmdir(base);
 }
 
+/* Helper programs: exit status and output kept, a deadline enforced. */
+static void run_argv(void)
+{
+    char out[64];
+    const char *echo[] = {"/bin/sh", "-c", "echo 'mount: no such device' >&2; exit 32", NULL};
+    CHECK(vr_run_argv(echo, 10, out, sizeof(out)) == 32);
+    CHECK(!strcmp(out, "mount: no such device"));
+    const char *chatty[] = {"/bin/sh", "-c", "yes | head -c 100000", NULL};
+    CHECK(vr_run_argv(chatty, 10, out, sizeof(out)) == 0 && strlen(out) < sizeof(out));
+    const char *slow[] = {"/bin/sleep", "30", NULL};
+    CHECK(vr_run_argv(slow, 1, out, sizeof(out)) == -ETIMEDOUT);
+    const char *missing[] = {"/nonexistent/mount", NULL};
+    CHECK(vr_run_argv(missing, 1, NULL, 0) == -ENOENT);
+}
+
 int main(void)
 {
+    run_argv();
     good_conns();
     bad_conns();
     localfs_and_dirs();

@@ -59,7 +59,6 @@ class Domain:
         self.steps.append(lambda: self.disconnect(c1))
         c0.call("Storage.format", conn=self.conn, domain=self.sd, name="volumes-test", **{"class": "data"})
         self.steps.append(lambda: self.h0.run(["rm", "-rf", os.path.join(self.mount, self.sd)]))
-        c0.call("Storage.attach", domain=self.sd, pool=self.pool, master=True)
         c0.call("Lockspace.join", domain=self.sd, host_id=1, io_timeout=2)
         self.steps.append(lambda: c0.call("Lockspace.leave", domain=self.sd))
         deadline = time.monotonic() + 120
@@ -69,6 +68,7 @@ class Domain:
         st = c0.call("SPM.start", pool=self.pool, master=self.sd, host_id=1, prev_id=-1, prev_lver=-1)
         assert st["status"] == "SPM"
         self.steps.append(lambda: c0.call("SPM.stop", pool=self.pool))
+        c0.call("Storage.attach", domain=self.sd, pool=self.pool, master=True)
 
     def disconnect(self, c):
         # leaving a lockspace completes in the background

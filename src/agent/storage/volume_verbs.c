@@ -1,4 +1,6 @@
 /* Volume.* verbs and VM.resizeDisk (docs/agent-api.md, "Volumes"). */
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dominfo.h"
@@ -116,21 +118,44 @@ static int volume_copy(vr_agent *a, json_t *params, json_t **result, vr_error *e
                                 err);
 }
 
-/* The disk of the VM's stored spec whose target is `target`, if it names
- * a volume. */
-static bool spec_volume(virDomainPtr dom, const char *target, vr_volume_ref *r)
+/* The volume whose data file disk `target` of dom is, if any: its file is
+ * <storage_root>/<conn>/<domain>/images/<image>/<volume> (given by
+ * reference at create time or hot plugged). */
+static bool disk_volume(vr_agent *a, virDomainPtr dom, const char *target, vr_volume_ref *r)
 {
-    json_t *spec = vr_dom_spec(dom), *d;
-    bool found = false;
-    size_t i;
-    json_array_foreach(json_object_get(spec, "disks"), i, d) {
-        const char *t = json_string_value(json_object_get(d, "target"));
-        json_t *vol = json_object_get(d, "volume");
-        if (!found && t && !strcmp(t, target) && vol)
-            found = vr_volume_ref_parse(vol, "volume", r, NULL) == 0;
+    xmlDocPtr doc;
+    char xp[96], want[PATH_MAX], orig[PATH_MAX], file[PATH_MAX];
+    if (vr_dom_doc(dom, &doc, NULL) < 0)
+        return false;
+    snprintf(xp, sizeof(xp), "/domain/devices/disk[target/@dev='%s']/source/@file", target);
+    json_t *files = vr_dom_xpath_strings(doc, xp);
+    xmlFreeDoc(doc);
+    const char *f = json_string_value(json_array_get(files, 0));
+    snprintf(orig, sizeof(orig), "%s", f ? f : "");
+    json_decref(files);
+    memcpy(file, orig, sizeof(file));
+    size_t n = strlen(a->storage_root);
+    if (strncmp(file, a->storage_root, n) || file[n] != '/')
+        return false;
+    /* <conn>/<domain>/images/<image>/<volume>: the last four components */
+    char *part[4], *p = file + strlen(file);
+    for (int i = 3; i >= 0; i--) {
+        while (p > file + n && p[-1] != '/')
+            p--;
+        part[i] = p;
+        if (p <= file + n + 1)
+            return false;
+        *--p = 0;
     }
-    json_decref(spec);
-    return found;
+    if (strcmp(part[1], "images") || strlen(part[0]) != 36 || strlen(part[2]) != 36 ||
+        strlen(part[3]) != 36)
+        return false;
+    snprintf(r->domain, sizeof(r->domain), "%s", part[0]);
+    snprintf(r->image, sizeof(r->image), "%s", part[2]);
+    snprintf(r->volume, sizeof(r->volume), "%s", part[3]);
+    /* only a path this agent would itself resolve the reference to */
+    return vr_volume_path(a, r, "", want, sizeof(want), NULL) == 0 &&
+           !strcmp(want, orig);
 }
 
 /* Grow a running VM's disk (QEMU block_resize through libvirt); the guest
@@ -169,7 +194,7 @@ static int vm_resize_disk(vr_agent *a, json_t *params, json_t **result, vr_error
         vr_libvirt_error(err, "cannot resize disk %s of VM %s", target, virDomainGetName(dom));
     else
         rc = 0;
-    bool is_vol = rc == 0 && spec_volume(dom, target, &r);
+    bool is_vol = rc == 0 && disk_volume(a, dom, target, &r);
     if (is_vol && vr_volume_set_capacity(a, &r, size, err) < 0)
         rc = -1;
     if (rc == 0) {

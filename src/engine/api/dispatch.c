@@ -132,10 +132,16 @@ static int create(vr_call *c, const char *parent_id, vr_error *err)
             k->after_write(c, id, "created");
         else
             vr_event(c->e, "normal", c->user, k->type, id, "%s '%s' created", k->title, row_name(body));
-        if (*job)
+        if (*job) {
+            /* the client learns the new object's id at once, as with a 201 */
             vr_reply_job(c, job);
-        else
+            char href[200];
+            snprintf(href, sizeof(href), "/api/%s/%s", k->collection, id);
+            json_object_set_new(c->resp->body, "id", json_string(id));
+            json_object_set_new(c->resp->body, "href", json_string(href));
+        } else {
             reply_row(c, id, 201);
+        }
     }
     json_decref(body);
     return rc;

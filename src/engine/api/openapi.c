@@ -276,7 +276,8 @@ static void add_paths(json_t *paths, const vr_kind *k, const vr_kind *parent)
         json_t *post;
         if (k->create_job) { /* made by a job (storage) */
             json_decref(created);
-            created = ok("Accepted: the row exists (locked) and a job completes it.", ref("schemas", "JobRef"));
+            created = ok("Accepted: the row exists (locked) and a job completes it; the reply names both.",
+                         ref("schemas", "CreatedJobRef"));
             json_object_set_new(created, "headers", json_pack("{s:o}", "Location", ref("headers", "Location")));
             post = op(k, id, summary, json_pack("{s:o}", "202", created), "400 401 403 404 409 413 422 500 503");
         } else {
@@ -417,6 +418,11 @@ json_t *vr_openapi_build(void)
     json_object_set_new(schemas, "JobRef", json_pack("{s:s, s:[s], s:{s:o}, s:b}", "type", "object", "required", "job",
                                                      "properties", "job", ref("schemas", "Link"),
                                                      "additionalProperties", 0));
+    json_object_set_new(schemas, "CreatedJobRef",
+                        json_pack("{s:s, s:[s,s,s], s:{s:o, s:{s:s, s:s}, s:{s:s}}, s:b}", "type", "object",
+                                  "required", "job", "id", "href", "properties", "job", ref("schemas", "Link"),
+                                  "id", "type", "string", "format", "uuid", "href", "type", "string",
+                                  "additionalProperties", 0));
     json_t *nicreq = json_pack("{s:s, s:i, s:o}", "type", "array", "maxItems", 16, "items", ref("schemas", "VmNicRequest"));
     json_object_set_new(schemas, "VmNicsRequest", nicreq);
     json_t *responses = json_deep_copy(json_object_get(parts, "responses"));

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hoststorage.h"
 #include "log.h"
@@ -46,6 +47,18 @@ void vr_host_storage_reset(vr_host_storage *hs)
 static const char *str(json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+/* When the agent last checked a domain: UTC "YYYY-MM-DDTHH:MM:SSZ" (or
+ * seconds since the epoch); 0 if unknown. */
+static long long checked_at(json_t *rep)
+{
+    json_t *v = json_object_get(rep, "checked_at");
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    struct tm tm = {0};
+    const char *end = json_is_string(v) ? strptime(json_string_value(v), "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+    return end && !*end ? (long long)timegm(&tm) : 0;
 }
 
 /* Connect to a domain the host does not report. Inactive domains are
@@ -152,7 +165,7 @@ int vr_host_storage_poll(vr_engine *e, vr_rpc_client *c, json_t *host, vr_host_s
             connect_domain(e, c, host, hs, sd, now);
             continue;
         }
-        long long checked = json_integer_value(json_object_get(rep, "checked_at"));
+        long long checked = checked_at(rep);
         bool fresh = checked > now - REPORT_STALE_S;
         bool valid = json_is_true(json_object_get(rep, "valid")) && fresh;
         const char *msg = !fresh ? "no recent check of this domain on the host" : str(rep, "error");

@@ -33,6 +33,8 @@ typedef struct vr_agent {
     int max_vcpus;           /* min(240, what libvirt allows for that type) */
     vr_server *server;
     char console_log_dir[256];
+    int sanlock_io_timeout;  /* lockspaces joined without one in the call
+                                (--sanlock-io-timeout, sanlock's default 10) */
     char storage_root[256];  /* where storage connections are mounted
                                 (docs/storage.md); --storage-root */
 } vr_agent;

@@ -69,6 +69,8 @@ static void usage(FILE *f)
             "  --console-dir DIR    where virtlogd keeps console logs\n"
             "                       (default /var/log/libvirt/qemu)\n"
             "  --storage-root DIR   where storage is mounted (default /run/vireo/storage)\n"
+            "  --sanlock-io-timeout SECS  sanlock I/O timeout of joined lockspaces (default 10;\n"
+            "                       a dead host's leases expire after 8x this + 60 s)\n"
             "  --io-timeout SECS    TLS handshake and stalled read/write limit\n"
             "                       (default 10; a begun frame must be complete in 3x)\n"
             "  --monitor-timeout SECS  a VM whose QEMU leaves a monitor command\n"
@@ -86,6 +88,7 @@ int main(int argc, char **argv)
         {"io-timeout", required_argument, 0, 't'}, {"debug", no_argument, 0, 'D'},
         {"monitor-timeout", required_argument, 0, 'M'}, {"help", no_argument, 0, 'h'},
         {"storage-root", required_argument, 0, 'S'},
+        {"sanlock-io-timeout", required_argument, 0, 'L'},
         {0, 0, 0, 0}};
     vr_server_opts sopts = {.listen = "0.0.0.0:54321", .max_frame = VR_FRAME_DEFAULT_MAX,
                             .max_clients = 64, .io_timeout_s = 10};
@@ -93,6 +96,7 @@ int main(int argc, char **argv)
     int monitor_timeout_s = 15;
     snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "/var/log/libvirt/qemu");
     snprintf(agent.storage_root, sizeof(agent.storage_root), "/run/vireo/storage");
+    agent.sanlock_io_timeout = 10;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -104,6 +108,13 @@ int main(int argc, char **argv)
         case 'f': sopts.max_frame = strtoul(optarg, NULL, 10); break;
         case 'm': sopts.max_clients = atoi(optarg); break;
         case 'd': snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "%s", optarg); break;
+        case 'L':
+            agent.sanlock_io_timeout = atoi(optarg);
+            if (agent.sanlock_io_timeout < 1 || agent.sanlock_io_timeout > 60) {
+                fprintf(stderr, "vireo-agent: --sanlock-io-timeout must be 1..60\n");
+                return 2;
+            }
+            break;
         case 'S':
             if (optarg[0] != '/' || strlen(optarg) >= sizeof(agent.storage_root) - 64) {
                 fprintf(stderr, "vireo-agent: --storage-root must be an absolute path under 190 bytes\n");

@@ -905,14 +905,18 @@ class Host:
             time.sleep(0.1)
 
     def kill_sanlock(self, sig=signal.SIGKILL, timeout=10):
-        """Signal this host's sanlock daemon and wait until it is gone
-        (SIGKILL = the host lost its leases' renewer, as in a crash)."""
-        pid = self.sanlock_pid
-        if not pid:
-            return
-        _kill(pid, sig)
-        if _wait_gone([pid], timeout):
-            raise HarnessError("%s: sanlock %d did not exit" % (self.name, pid))
+        """Signal this host's sanlock daemon and wait until it and its
+        helper process are gone (SIGKILL = the host lost its leases'
+        renewer, as in a crash). The helper holds the daemon's pid-file
+        lock until it exits, so a new daemon could not start before."""
+        pids = [p for p in _netns_pids(self.netns) if _comm(p).startswith("sanlock")]
+        if self.sanlock_pid and self.sanlock_pid not in pids:
+            pids.append(self.sanlock_pid)
+        for p in pids:
+            _kill(p, sig)
+        left = _wait_gone(pids, timeout)
+        if left:
+            raise HarnessError("%s: sanlock %s did not exit" % (self.name, left))
 
     def sanlock(self, *args, timeout=60):
         """Run `sanlock client ARGS` inside this host; returns the

@@ -242,7 +242,7 @@ static int storage_detach(vr_agent *a, json_t *params, json_t **result, vr_error
 static int lockspace_join(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
     const char *uuid, *state;
-    long long host_id, io_timeout = 10;
+    long long host_id, io_timeout = a->sanlock_io_timeout;
     if (vr_json_check_keys(params, "params", VR_NAMES(join_keys), err) < 0 ||
         get_uuid(params, "domain", &uuid, err) < 0 ||
         vr_json_int(params, "params", "host_id", true, 1, 250, &host_id, err) < 0 ||

@@ -178,6 +178,9 @@ def test_format_lockspaces_and_spm(ctx):
         for c in (c0, c1):
             assert c.call("Lockspace.leave", domain=dom) == {}
             assert c.call("Lockspace.status", domain=dom)["state"] == "free"
+            # the lease on storage is readable without the lockspace
+            st = c.call("SPM.status", pool=pool, master=dom)
+            assert (st["status"], st["spm_id"]) == ("Free", -1), st
             assert c.call("Storage.disconnect", conn=shared_conn(ctx)) == {}
             assert c.call("Storage.disconnect", conn=shared_conn(ctx)) == {}  # idempotent
         expect_error(ERR_STORAGE, c0.call, "Storage.info", domain=dom)

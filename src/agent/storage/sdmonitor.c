@@ -36,6 +36,10 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static result last[MAX_DOMAINS];
 static int nlast;
 static bool kicked, stopping, running;
+/* Held around each notification; once silenced is set no more are sent, so
+ * the server may go even if the thread is stuck on dead storage. */
+static pthread_mutex_t notify_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool silenced;
 static pthread_t tid;
 static vr_agent *agent;
 
@@ -144,7 +148,12 @@ static void announce(const result *r)
         json_object_set_new(p, "error", json_string(r->error));
     VR_INFO("storage domain %s is now %s%s%s", r->domain, r->valid ? "valid" : "invalid",
             r->valid ? "" : ": ", r->valid ? "" : r->error);
-    vr_server_notify(agent->server, "Storage.changed", p);
+    pthread_mutex_lock(&notify_lock);
+    if (silenced)
+        json_decref(p);
+    else
+        vr_server_notify(agent->server, "Storage.changed", p);
+    pthread_mutex_unlock(&notify_lock);
 }
 
 static void round_once(void)
@@ -201,7 +210,18 @@ void vr_sd_monitor_stop(void)
     stopping = true;
     pthread_cond_signal(&wake);
     pthread_mutex_unlock(&lock);
-    pthread_join(tid, NULL);
+    /* A round blocked on a dead NFS server would hold the agent's exit:
+     * wait a while, then leave the thread behind, silenced. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    if (pthread_timedjoin_np(tid, NULL, &until) != 0) {
+        VR_WARN("the storage monitor is stuck on storage; not waiting for it");
+        pthread_detach(tid);
+    }
+    pthread_mutex_lock(&notify_lock);
+    silenced = true;
+    pthread_mutex_unlock(&notify_lock);
     running = false;
 }
 

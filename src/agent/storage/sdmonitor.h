@@ -17,7 +17,8 @@
 /* Start the thread (once, from main). */
 int vr_sd_monitor_start(vr_agent *a, vr_error *err);
 
-/* Stop and join the thread; no notification is sent after it returns. */
+/* Stop the thread (waiting at most 5 s for a round stuck on unresponsive
+ * storage); no notification is sent after it returns. */
 void vr_sd_monitor_stop(void);
 
 /* Run a round now rather than at the next tick (after connect, format...). */

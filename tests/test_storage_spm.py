@@ -1,0 +1,163 @@
+"""The SPM under real sanlock, through the engine: a posixfs data domain on
+the harness's shared ext4 (a loop device every host mounts in its own mount
+namespace), attached to a data center of both harness hosts; the SPM is
+elected, holds the SDM lease on storage, and moves only when sanlock says
+the lease is free after its host was lost (agent and sanlock SIGKILLed: a
+crash). A host blind to the domain goes NonOperational and comes back.
+
+One slow scenario (the lease of a crashed host expires after 8 x io_timeout
++ 60 s, ~80 s here), run once, on SQLite: the rules it checks live in
+sanlock and the storage thread, not in the database layer (the storage
+REST resources run on both backends in test_engine_storage.py)."""
+
+import os
+import re
+import time
+
+from harness.engine import Engine
+from harness.rpc import RpcError
+
+
+def sanlock_resources(h):
+    """Lines `r LOCKSPACE:RESOURCE:PATH:OFFSET:LVER p PID` of the host's
+    sanlock daemon: the leases it holds now (not those it is still trying
+    to acquire, flagged ADD, or giving back, flagged REM)."""
+    p = h.sanlock("status")
+    return [line for line in p.stdout.splitlines()
+            if line.startswith("r ") and not line.endswith((" ADD", " REM"))]
+
+
+def lease_owner_on_disk(h, rel):
+    """(owner host id, lver) of the SDM lease as written on storage, read
+    by host h straight from the leases file (its path below h's storage
+    root is rel; no daemon involved)."""
+    leases = h.storage_root + rel
+    p = h.run(["sanlock", "direct", "dump", f"{leases}:1048576:1048576"])
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if len(f) >= 7 and f[2] == "SDM":
+            return int(f[4]), int(f[6])
+    raise AssertionError(f"no SDM lease in {leases}: {p.stdout}{p.stderr}")
+
+
+def restart_host_storage(h):
+    """Agent and sanlock fresh, as after a reboot (leases gone with them)."""
+    if h.agent_alive():
+        h.kill_agent(sig=15)
+    h.kill_sanlock()
+    h.start_sanlock()
+    h.start_agent(wait=True)
+
+
+def test_spm_election_failover_and_blind_host(ctx):
+    hs = ctx.hs
+    with Engine(ctx, poll_ms=1000, grace_s=6) as eng:
+        dc = eng.create_dc("dc-spm")
+        cl = eng.create_cluster("cl-spm", dc["id"])
+        hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
+        for h in hosts:
+            eng.wait_status("hosts", h["id"], "up", timeout=30)
+        # A domain is formatted through one host, then attached.
+        r = eng.request("POST", "/api/storagedomains", {
+            "name": "sd-spm", "type": "data", "storage_type": "posixfs",
+            "storage_path": hs.shared_dev, "vfs_type": "ext4", "host": hosts[0]["id"]})
+        assert r.status == 202, r
+        sd_id = r.body["id"]
+        assert r.body["href"] == f"/api/storagedomains/{sd_id}", r
+        job = eng.wait_job(r.body["job"]["id"], timeout=120)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        sd = eng.wait_status("storagedomains", sd_id, "unattached", timeout=10)
+        r = eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]})
+        assert r.status == 202, r
+        job = eng.wait_job(r.body["job"]["id"], timeout=240)
+        assert job["status"] == "finished", (job, eng.log_tail(60))
+        sd = eng.wait_status("storagedomains", sd_id, "active", timeout=30)
+        assert sd["master"] is True, sd
+
+        # One SPM: the engine's, holding the lease on storage, and only it.
+        d = eng.get(f"/api/datacenters/{dc['id']}")
+        assert d["storage_status"] == "up" and d["spm_host"], d
+        spm_i = next(i for i, h in enumerate(hosts) if h["id"] == d["spm_host"])
+        other_i = 1 - spm_i
+        spm_h, other_h = hs.hosts[spm_i], hs.hosts[other_i]
+        held = [[line for line in sanlock_resources(h) if f"{sd_id}:SDM:" in line] for h in hs.hosts]
+        assert held[spm_i] and not held[other_i], held
+        leases = re.search(r":SDM:([^:]+):", held[spm_i][0]).group(1)
+        assert leases.startswith(spm_h.storage_root + "/"), leases
+        leases = leases[len(spm_h.storage_root):]
+        # Both hosts joined the domain's lockspace, with different host ids.
+        ids = []
+        for h in hs.hosts:
+            ls = [line for line in h.sanlock("status").stdout.splitlines()
+                  if line.startswith("s ") and sd_id in line]
+            assert ls, (h.name, h.sanlock("status").stdout)
+            ids.append(int(ls[0].split(":")[1]))
+        assert ids[0] != ids[1], ids
+        owner, lver = lease_owner_on_disk(other_h, leases)
+        assert owner == ids[spm_i], (owner, ids, spm_i)
+        assert eng.host(hosts[spm_i]["id"])["spm"] == "spm"
+        assert eng.host(hosts[other_i]["id"])["spm"] == "none"
+        # The other host refuses to change the domain's structure.
+        with ctx.client(other_i) as c:
+            try:
+                c.call("Volume.create", domain=sd_id, image="0a6e2c0e-0000-4000-8000-000000000001",
+                       volume="0a6e2c0e-0000-4000-8000-000000000002", format="raw",
+                       preallocation="sparse", size=1 << 20, description="")
+                raise AssertionError("a non-SPM host created a volume")
+            except RpcError as e:
+                assert e.code == -32010, e
+
+        # The SPM host crashes: sanlock and the agent die at once. (sanlock
+        # first: an agent dying alone has its lease released by sanlock at
+        # once, which is no crash.)
+        t_kill = time.monotonic()
+        spm_h.kill_sanlock()
+        spm_h.kill_agent()
+        new_spm_at = None
+        while time.monotonic() - t_kill < 240:
+            d = eng.get(f"/api/datacenters/{dc['id']}")
+            owner, now_lver = lease_owner_on_disk(other_h, leases)
+            mine = [line for line in sanlock_resources(other_h) if f"{sd_id}:SDM:" in line]
+            if d["spm_host"] == hosts[other_i]["id"]:
+                # Never two: the new SPM holds the lease on storage, with a
+                # newer version than the crashed host's.
+                assert mine and owner == ids[other_i] and now_lver > lver, (d, owner, now_lver, mine)
+                new_spm_at = time.monotonic() - t_kill
+                break
+            # Until then the survivor holds nothing: the crashed host's
+            # lease stands until sanlock declares its host id dead.
+            assert not mine, (mine, owner, d)
+            assert d["spm_host"] in (None, hosts[spm_i]["id"]), d
+            time.sleep(1)
+        assert new_spm_at is not None, (eng.get(f"/api/datacenters/{dc['id']}"), eng.log_tail(60))
+        print(f"  SPM moved {new_spm_at:.0f} s after the crash (sanlock: 8 x io_timeout + 60 s)")
+        assert eng.find_events("became the SPM", hosts[other_i]["id"])
+
+        # The crashed host comes back: up again, not SPM; still one SPM.
+        restart_host_storage(spm_h)
+        eng.wait_status("hosts", hosts[spm_i]["id"], "up", timeout=60)
+        with ctx.client(spm_i) as c:
+            st = c.call("SPM.status", pool=dc["id"], master=sd_id)
+        assert st["status"] == "Free" and st["spm_id"] == ids[other_i], st
+        assert eng.get(f"/api/datacenters/{dc['id']}")["spm_host"] == hosts[other_i]["id"]
+
+        # A host that cannot see an active domain others see goes
+        # NonOperational, saying which domain; it recovers by itself.
+        blind_h, blind_id = spm_h, hosts[spm_i]["id"]
+        eng.wait_for(lambda: [line for line in blind_h.sanlock("status").stdout.splitlines()
+                              if line.startswith("s ") and sd_id in line], timeout=90,
+                     what="the restarted host rejoins the lockspace")
+        mnt = os.path.join(blind_h.storage_root, hs.shared_dev.replace("/", "_"))
+        blind_h.run(["mount", "-t", "tmpfs", "-o", "size=1m", "vireo-blind", mnt], check=True)
+        try:
+            host = eng.wait_status("hosts", blind_id, "nonoperational", timeout=90)
+            assert "sd-spm" in host["status_detail"], host
+            assert eng.find_events("nonoperational", blind_id)
+            assert eng.get(f"/api/storagedomains/{sd_id}")["status"] == "active"
+        finally:
+            blind_h.run(["umount", mnt], check=True)
+        eng.wait_status("hosts", blind_id, "up", timeout=90)
+
+        # Leave the shared hosts as the other test files expect them.
+        for h in hs.hosts:
+            restart_host_storage(h)

@@ -62,6 +62,10 @@ static int sd_check_create(vr_call *c, json_t *b, vr_error *err)
     if (nfs != (json_object_get(b, "storage_address") != NULL))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, nfs ? "an nfs domain needs storage_address (the server)"
                                                             : "storage_address is for nfs domains only");
+    const char *addr = str(b, "storage_address");
+    if (strspn(addr, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(addr) ||
+        *addr == '-' || *addr == '.')
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "storage_address must be a host name or IPv4 address");
     if (posix != (*vfs != '\0'))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, posix ? "a posixfs domain needs vfs_type (ext4, xfs...)"
                                                               : "vfs_type is for posixfs domains only");
@@ -253,7 +257,7 @@ const vr_kind vr_kind_storagedomains = {
     .collection = "storagedomains", .type = "storagedomain", .title = "storage domain", .schema = "StorageDomain",
     .tag = "Storage domains", .store = &vr_store_storagedomains, .fields = sd_fields,
     .nfields = VR_ARRAY_SIZE(sd_fields), .actions = sd_actions, .nactions = VR_ARRAY_SIZE(sd_actions),
-    .parent = "datacenters", .parent_field = "datacenter_id", .delete_in_use = "it still has disks",
+    .parent = "datacenters", .parent_field = "datacenter_id",
     .check_create = sd_check_create, .present = sd_present, .after_write = sd_after_write, .create_job = sd_create_job,
     .remove_job = sd_remove_job,
 };

@@ -277,6 +277,14 @@ static void run_delete(vr_engine *e, const char *job_id, const char *disk_id, co
     json_decref(p);
 }
 
+/* 409 while a job holds the disk (a delete during its copy). */
+static int not_locked(json_t *disk, vr_error *err)
+{
+    if (strcmp(str(disk, "status"), "locked"))
+        return 0;
+    return vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is locked by a job (see /api/jobs)", str(disk, "alias"));
+}
+
 /* The disk's domain takes changes now (active, with an SPM). */
 static int domain_of(vr_engine *e, json_t *disk, vr_error *err)
 {
@@ -302,9 +310,9 @@ static int lock_disk(vr_engine *e, json_t *disk, vr_error *err)
 static int submit(vr_engine *e, json_t *disk, const char *action, const char *desc, json_t *params,
                   const char *user, char job_id[37], vr_job_fn fn, vr_error *err)
 {
-    if (!strcmp(str(disk, "status"), "locked")) {
+    if (not_locked(disk, err) < 0) {
         json_decref(params);
-        return vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is locked by a job (see /api/jobs)", str(disk, "alias"));
+        return -1;
     }
     json_object_set_new(params, "was", json_string(str(disk, "status")));
     vr_uuid_new(job_id);
@@ -325,6 +333,8 @@ static int submit(vr_engine *e, json_t *disk, const char *action, const char *de
 
 int vr_disk_delete_submit(vr_engine *e, json_t *disk, const char *user, char job_id[37], vr_error *err)
 {
+    if (not_locked(disk, err) < 0)
+        return -1;
     json_t *users = vr_storage_disk_users(e, str(disk, "id"), err);
     if (!users)
         return -1;
@@ -379,6 +389,8 @@ static void run_copy(vr_engine *e, const char *job_id, const char *disk_id, cons
 int vr_disk_copy_submit(vr_engine *e, json_t *disk, const char *dst_sd, const char *user, char job_id[37],
                         vr_error *err)
 {
+    if (not_locked(disk, err) < 0)
+        return -1;
     json_t *src = vr_db_query_one(e->db, DISK_SELECT, DB_ARGS(DB_TEXT(str(disk, "id"))), err);
     json_t *sd = vr_db_query_one(e->db, "SELECT id, name, status, datacenter_id FROM storage_domains WHERE id = ?",
                                  DB_ARGS(DB_TEXT(dst_sd)), err);
@@ -470,6 +482,8 @@ int vr_disk_extend_submit(vr_engine *e, json_t *disk, long long size, const char
                           vr_error *err)
 {
     long long now = num(disk, "provisioned_size");
+    if (not_locked(disk, err) < 0)
+        return -1;
     if (size <= now)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "disk '%s' is %lld bytes: a disk only grows (shrinking loses"
                             " data)", str(disk, "alias"), now);

@@ -1,0 +1,318 @@
+"""Storage domains and disks in the engine (docs/storage.md "Engine",
+docs/rest-api.md "Storage domains and disks"): the validation and state
+rules through the REST API and the CLI, each refusal proven to change
+nothing by reading back; VMs using disks by id; the OpenAPI document
+describes the answers. The end-to-end scenario (a posixfs domain on the
+harness's shared device, attach, SPM, disks, a VM on one) needs the agents'
+storage verbs and sanlock."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import tempfile
+
+from harness import openapi
+from harness.engine import REPO_ROOT, Engine
+
+MISSING = "0b7a5a37-1111-4222-8333-444455556666"
+SD_A = "5d000000-0000-4000-8000-00000000000a"   # unattached posixfs, with a disk
+SD_B = "5d000000-0000-4000-8000-00000000000b"   # unattached posixfs (disks of the VM checks)
+SD_ISO = "5d000000-0000-4000-8000-00000000000c"  # unattached iso
+SD_LOCAL = "5d000000-0000-4000-8000-00000000000d"  # unattached localfs
+SD_M = "5d000000-0000-4000-8000-00000000000e"   # in maintenance, attached to dc2
+D_A = "d1000000-0000-4000-8000-00000000000a"
+D_OK = "d1000000-0000-4000-8000-00000000000b"
+D_LOCKED = "d1000000-0000-4000-8000-00000000000c"
+D_SHARED = "d1000000-0000-4000-8000-00000000000d"
+GIB = 1 << 30
+
+
+def _fault(r, status, detail=None):
+    assert r.status == status, r
+    f = r.body["fault"]
+    if detail:
+        assert detail.lower() in f["detail"].lower(), r
+    return f
+
+
+def _sql(eng, *stmts):
+    """Rows the test needs in states no agent-free path reaches (fixed
+    literals of this file only)."""
+    if eng.database is None:
+        db = sqlite3.connect(os.path.join(eng.state_dir, "engine.db"), timeout=30)
+        for s in stmts:
+            db.execute(s)
+        db.commit()
+        db.close()
+    else:
+        subprocess.run(["psql", eng.database, "-v", "ON_ERROR_STOP=1", "-qc", "; ".join(stmts)], check=True,
+                       capture_output=True)
+
+
+def _sd_row(sd_id, name, sd_type="data", storage_type="posixfs", spec="/dev/loop9", vfs="ext4", status="unattached",
+            dc=None, total=0, free=0):
+    return ("INSERT INTO storage_domains (id, name, sd_type, storage_type, storage_spec, vfs_type, datacenter_id,"
+            " status, total_bytes, free_bytes, created_at) VALUES"
+            f" ('{sd_id}', '{name}', '{sd_type}', '{storage_type}', '{spec}', '{vfs}',"
+            f" {repr(dc) if dc else 'NULL'}, '{status}', {total}, {free}, 1)")
+
+
+def _disk_row(disk_id, alias, sd_id, size, status="ok", fmt="raw", shareable=0):
+    return ("INSERT INTO disks (id, volume_id, alias, storage_domain_id, format, sparse, provisioned_size, status,"
+            f" shareable, created_at) VALUES ('{disk_id}', '{disk_id[:-1]}f', '{alias}', '{sd_id}', '{fmt}', 1, {size},"
+            f" '{status}', {shareable}, 1)")
+
+
+def _count(eng, coll):
+    return eng.list(coll)["total"]
+
+
+class Cli:
+    def __init__(self, ctx, eng):
+        self.bin = ctx.cli
+        self.env = dict(os.environ, VIREO_CONFIG_DIR=tempfile.mkdtemp(prefix="vireo-cli-"))
+        url = f"https://127.0.0.1:{eng.port}"
+        self.run("login", "--url", url, "--ca", eng.ca, "--password-file", eng.password_file)
+
+    def run(self, *args, expect=0):
+        p = subprocess.run([self.bin, *args], capture_output=True, text=True, env=self.env, timeout=120)
+        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
+        return p
+
+
+def _sd_body(host_id, **over):
+    b = {"name": "sd-new", "type": "data", "storage_type": "posixfs", "storage_path": "/dev/loop7",
+         "vfs_type": "ext4", "host": host_id}
+    b.update(over)
+    return b
+
+
+def test_storage_rules_rest_and_cli(ctx):
+    with Engine(ctx) as eng:
+        dc = eng.create_dc("sdc1")
+        dc2 = eng.create_dc("sdc2")
+        cl = eng.create_cluster("scl1", dc["id"])
+        # Hosts without agents (nobody listens there): never up.
+        hosts = [eng.create_host(f"shost{i}", "127.0.0.1", cl["id"], port=9) for i in range(2)]
+        _sql(eng, _sd_row(SD_A, "sd-a", total=100 * GIB, free=60 * GIB),
+             _sd_row(SD_B, "sd-b"), _sd_row(SD_ISO, "sd-iso", sd_type="iso"),
+             _sd_row(SD_LOCAL, "sd-local", storage_type="localfs", spec="/srv/sd", vfs=""),
+             _sd_row(SD_M, "sd-m", status="maintenance", dc=dc2["id"]),
+             _disk_row(D_A, "disk-a", SD_A, 2 * GIB), _disk_row(D_OK, "disk-ok", SD_B, GIB),
+             _disk_row(D_LOCKED, "disk-locked", SD_B, GIB, status="locked"),
+             _disk_row(D_SHARED, "disk-shared", SD_B, GIB, shareable=1))
+        n_sd, n_disks = _count(eng, "storagedomains"), _count(eng, "disks")
+        assert (n_sd, n_disks) == (5, 4)
+
+        # The representation: storage flattened, space derived, booleans.
+        a = eng.get(f"/api/storagedomains/{SD_A}")
+        assert a["status"] == "unattached" and a["master"] is False and a["datacenter_id"] is None, a
+        assert (a["storage_type"], a["storage_path"], a["vfs_type"]) == ("posixfs", "/dev/loop9", "ext4"), a
+        assert a["used_bytes"] == 40 * GIB and a["available_bytes"] == 60 * GIB, a
+        assert a["committed_bytes"] == 2 * GIB, a
+        assert (a["warning_low_space_pct"], a["critical_space_gib"]) == (10, 5), a
+        assert "host" not in a and "storage_spec" not in a, a
+        d = eng.get(f"/api/disks/{D_SHARED}")
+        assert d["shareable"] is True and d["sparse"] is True and d["storage_domain"] == SD_B, d
+        assert eng.get(f"/api/storagedomains/{SD_B}/disks")["total"] == 3
+        assert [s["name"] for s in eng.get(f"/api/datacenters/{dc2['id']}/storagedomains")["storagedomains"]] == ["sd-m"]
+        assert eng.list("storagedomains", search="type=iso")["storagedomains"][0]["id"] == SD_ISO
+        # Data centers and hosts show the SPM side (nothing elected here).
+        got = eng.get(dc["href"])
+        assert got["spm_host"] is None and got["master_storage_domain"] is None, got
+        assert got["storage_status"], got
+        h = eng.get(hosts[0]["href"])
+        assert h["spm_priority"] == 5 and h["spm"] == "none", h
+
+        # ---- creating a domain: every bad body is refused, nothing stored.
+        hid = hosts[0]["id"]
+        bad = [
+            (_sd_body(hid, storage_path="dev/loop7"), 400, "storage_path"),
+            (_sd_body(hid, storage_path="/mnt/../etc"), 400, ".."),
+            (_sd_body(hid, storage_path="/mnt/.."), 400, ".."),
+            (_sd_body(hid, storage_path="/mnt/a\nb"), 400, "storage_path"),
+            (_sd_body(hid, storage_path="/mnt/a,b"), 400, "commas"),
+            (_sd_body(hid, mount_options="ro,exec;x"), 400, "mount_options"),
+            (_sd_body(hid, mount_options="ro,,rw"), 400, "mount_options"),
+            (_sd_body(hid, mount_options="ro -o exec"), 400, "mount_options"),
+            (_sd_body(hid, mount_options="UID=0"), 400, "mount_options"),
+            (_sd_body(hid, vfs_type="Ext4"), 400, "vfs_type"),
+            (_sd_body(hid, vfs_type="ext4 -o"), 400, "vfs_type"),
+            ({k: v for k, v in _sd_body(hid).items() if k != "vfs_type"}, 400, "vfs_type"),
+            (_sd_body(hid, storage_type="nfs", vfs_type=None), 400, "storage_address"),
+            (_sd_body(hid, storage_address="srv1"), 400, "storage_address"),
+            (_sd_body(hid, storage_type="nfs", vfs_type=None, storage_address="srv;x"), 400, "storage_address"),
+            (_sd_body(hid, nfs_version="4.1"), 400, "nfs_version"),
+            (_sd_body(hid, storage_type="localfs", vfs_type=None, mount_options="ro"), 400, "mount_options"),
+            (_sd_body(hid, type="backup"), 400, "type"),
+            (_sd_body(hid, name="sd'x"), 400, "name"),
+            (_sd_body(hid, name="<sd>"), 400, "name"),
+            (_sd_body(hid, description="x" * 5000), 400, "description"),
+            (_sd_body(hid, import_="yes"), 400, None),
+            (_sd_body(hid, import_=None, **{"import": "yes"}), 400, "import"),
+            (_sd_body(hid, warning_low_space_pct=101), 400, "warning_low_space_pct"),
+            (_sd_body(hid, critical_space_gib=-1), 400, "critical_space_gib"),
+            (_sd_body(MISSING), 400, "no host"),
+            (_sd_body(hid, datacenter_id=dc["id"]), 400, "datacenter_id"),
+            (_sd_body(hid, storage_path=12), 400, "storage_path"),
+            ({"name": "sd-x", "type": "data"}, 400, "missing"),
+            (_sd_body(hid), 409, "must be up"),   # the host is not up
+            (_sd_body(hid, name="sd-a"), 409, None),
+        ]
+        for body, status, detail in bad:
+            body = {k: v for k, v in body.items() if v is not None}
+            _fault(eng.request("POST", "/api/storagedomains", body), status, detail)
+        _fault(eng.request("POST", f"/api/datacenters/{dc['id']}/storagedomains", _sd_body(hid)), 400, "attach")
+        _fault(eng.request("POST", "/api/storagedomains", raw=b'{"name": "x", "name": "y"}'), 400)
+        assert _count(eng, "storagedomains") == n_sd
+
+        # ---- updates: only name, description and the space thresholds.
+        _fault(eng.request("PUT", f"/api/storagedomains/{SD_A}", {"warning_low_space_pct": 101}), 400)
+        _fault(eng.request("PUT", f"/api/storagedomains/{SD_A}", {"storage_path": "/x"}), 400, "unknown")
+        _fault(eng.request("PUT", f"/api/storagedomains/{SD_A}", {"status": "active"}), 400, "unknown")
+        r = eng.call("PUT", f"/api/storagedomains/{SD_A}", {"critical_space_gib": 0, "warning_low_space_pct": 20})
+        assert (r["critical_space_gib"], r["warning_low_space_pct"], r["name"]) == (0, 20, "sd-a"), r
+
+        # ---- the state machine: attach, activate, maintenance, detach, remove.
+        before = eng.get(f"/api/storagedomains/{SD_ISO}")
+        _fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/attach", {"datacenter": MISSING}), 400,
+               "no data center")
+        _fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/attach", {}), 400, "datacenter")
+        _fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/attach", {"datacenter": dc["id"], "x": 1}), 400)
+        _fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/attach", {"datacenter": dc["id"]}), 409,
+               "data domain first")
+        _fault(eng.request("POST", f"/api/storagedomains/{SD_LOCAL}/attach", {"datacenter": dc["id"]}), 409,
+               "one host")
+        _fault(eng.request("POST", f"/api/storagedomains/{SD_M}/attach", {"datacenter": dc["id"]}), 409,
+               "unattached")
+        for action in ("activate", "maintenance", "detach"):
+            _fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/{action}"), 409)
+        _fault(eng.request("POST", f"/api/storagedomains/{SD_M}/maintenance"), 409, "must be active")
+        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_M}"), 409, "unattached")
+        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "yes"}), 400, "format")
+        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true"}), 422, "format")
+        assert eng.get(f"/api/storagedomains/{SD_ISO}") == before
+        assert eng.get(f"/api/storagedomains/{SD_M}")["status"] == "maintenance"
+        assert eng.get(dc["href"])["master_storage_domain"] is None
+        assert eng.list("jobs")["total"] == 0
+
+        # ---- disks: bad bodies and refused states change nothing.
+        def disk(**over):
+            b = {"alias": "dnew", "storage_domain": SD_B, "provisioned_size": GIB}
+            b.update(over)
+            return {k: v for k, v in b.items() if v is not None}
+        for body, status, detail in [
+            (disk(provisioned_size=0), 400, "provisioned_size"),
+            (disk(provisioned_size=(64 << 40) + 512), 400, "provisioned_size"),
+            (disk(provisioned_size=1000), 400, "512"),
+            (disk(provisioned_size="1G"), 400, "provisioned_size"),
+            (disk(format="qcow2"), 400, "format"),
+            (disk(shareable=True), 400, "raw"),
+            (disk(interface="scsi"), 400, "interface"),
+            (disk(storage_domain=MISSING), 400, "no storage domain"),
+            (disk(alias="a<b"), 400, "alias"),
+            (disk(alias=None), 400, "alias"),
+            (disk(description="x\u0001"), 400, "description"),
+            (disk(size=5), 400, "unknown"),
+            (disk(), 409, "unattached"),   # the domain is not active
+        ]:
+            _fault(eng.request("POST", "/api/disks", body), status, detail)
+        _fault(eng.request("DELETE", f"/api/disks/{D_LOCKED}"), 409, "locked")
+        _fault(eng.request("POST", f"/api/disks/{D_LOCKED}/copy", {"storage_domain": SD_A}), 409, "locked")
+        _fault(eng.request("POST", f"/api/disks/{D_OK}/extend", {"provisioned_size": GIB // 2}), 400, "only grows")
+        _fault(eng.request("POST", f"/api/disks/{D_OK}/extend", {"provisioned_size": GIB + 1}), 400, "512")
+        _fault(eng.request("POST", f"/api/disks/{D_OK}/extend", {"provisioned_size": 65 << 40}), 400)
+        _fault(eng.request("POST", f"/api/disks/{D_OK}/copy", {"storage_domain": MISSING}), 400, "no storage domain")
+        _fault(eng.request("POST", f"/api/disks/{D_OK}/copy", {"storage_domain": SD_B}), 400, "already")
+        _fault(eng.request("POST", f"/api/disks/{D_OK}/copy", {"storage_domain": SD_A}), 409)
+        _fault(eng.request("POST", f"/api/disks/{D_OK}/extend", {"provisioned_size": 2 * GIB}), 409, "unattached")
+        _fault(eng.request("DELETE", f"/api/disks/{D_OK}"), 409, "unattached")
+        assert _count(eng, "disks") == n_disks
+        assert eng.get(f"/api/disks/{D_OK}")["status"] == "ok" and eng.get(f"/api/disks/{D_OK}")["provisioned_size"] == GIB
+        assert eng.get(f"/api/disks/{D_LOCKED}")["status"] == "locked"
+        r = eng.call("PUT", f"/api/disks/{D_OK}", {"alias": "disk-ok2", "bootable": True})
+        assert r["alias"] == "disk-ok2" and r["bootable"] is True, r
+        _fault(eng.request("PUT", f"/api/disks/{D_OK}", {"provisioned_size": 2 * GIB}), 400, "unknown")
+        _fault(eng.request("PUT", f"/api/disks/{D_OK}", {"storage_domain": SD_A}), 409)
+
+        # ---- VMs use disks by id: one VM per disk unless shareable.
+        _fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
+                                                "disks": [{"disk": MISSING}]}), 400, "no disk")
+        _fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
+                                                "disks": [{"disk": D_LOCKED}]}), 409, "locked")
+        _fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
+                                                "disks": [{"disk": D_OK, "path": "/x"}]}), 400, "not both")
+        _fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
+                                                "disks": [{"disk": "../../etc"}]}), 400)
+        _fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
+                                                "disks": [{"disk": D_OK, "interface": "floppy"}]}), 400, "interface")
+        assert _count(eng, "vms") == 0
+        vm1 = eng.create_vm("svm1", cl["id"], memory_mib=64,
+                            disks=[{"disk": D_OK, "interface": "virtio_scsi", "bootable": True},
+                                   {"path": "/var/lib/x.img"}])
+        assert vm1["disks"][0] == {"disk": D_OK, "bus": "virtio-scsi", "bootable": True}, vm1
+        rows = eng.get(f"/api/vms/{vm1['id']}/disks")["disks"]
+        assert [x["target"] for x in rows] == ["sda", "vda"], rows
+        _fault(eng.request("POST", "/api/vms", {"name": "svm2", "cluster_id": cl["id"], "memory_mib": 64,
+                                                "disks": [{"disk": D_OK}]}), 409, "svm1")
+        vm2 = eng.create_vm("svm2", cl["id"], memory_mib=64, disks=[{"disk": D_SHARED}])
+        _fault(eng.request("POST", f"/api/vms/{vm2['id']}/disks", {"disk": D_OK}), 409, "svm1")
+        _fault(eng.request("POST", f"/api/vms/{vm2['id']}/disks", {"disk": MISSING}), 400, "no disk")
+        _fault(eng.request("PUT", vm2["href"], {"disks": [{"disk": D_OK}]}), 409, "svm1")
+        assert eng.get(vm2["href"])["disks"] == [{"disk": D_SHARED}]
+        r = eng.request("POST", f"/api/vms/{vm1['id']}/disks", {"disk": D_SHARED, "interface": "sata"})
+        assert r.status == 201 and r.body["disk"] == D_SHARED and r.body["target"] == "sdb", r
+        _fault(eng.request("DELETE", f"/api/disks/{D_SHARED}"), 409, "used by VM")
+        # Start needs the disk's domain active: the start fails, the VM stays down.
+        eng.call("DELETE", f"/api/vms/{vm1['id']}/disks/sdb", expect=204)
+        eng.call("DELETE", f"/api/vms/{vm1['id']}/disks/vda", expect=204)
+
+        # ---- hosts' SPM priority.
+        _fault(eng.request("PUT", hosts[0]["href"], {"spm_priority": 11}), 400, "spm_priority")
+        _fault(eng.request("PUT", hosts[0]["href"], {"spm": "spm"}), 400, "unknown")
+        assert eng.call("PUT", hosts[0]["href"], {"spm_priority": -1})["spm_priority"] == -1
+        assert eng.get(hosts[0]["href"])["spm_priority"] == -1
+
+        # ---- the CLI on the same rules.
+        cli = Cli(ctx, eng)
+        table = cli.run("sd", "list").stdout
+        assert "sd-a" in table and "sd-m" in table and "maintenance" in table, table
+        assert json.loads(cli.run("sd", "show", "sd-b", "--json").stdout)["id"] == SD_B
+        cli.run("sd", "--help")
+        cli.run("sd", "create", "--name", "sd-c", "--storage-type", "posixfs", "--path", "/dev/x", "--host",
+                "shost0", expect=2)   # no --type
+        cli.run("sd", "create", "--name", "sd-c", "--type", "data", "--storage-type", "posixfs", "--path", "/dev/x",
+                "--vfs-type", "ext4", "--host", "shost0", "--datacenter", "sdc1", expect=2)
+        p = cli.run("sd", "create", "--name", "sd-c", "--type", "data", "--storage-type", "posixfs", "--path",
+                    "/dev/../x", "--vfs-type", "ext4", "--host", "shost0", expect=1)
+        assert ".." in p.stderr, p.stderr
+        p = cli.run("sd", "attach", "sd-iso", "--datacenter", "nosuch", expect=1)
+        assert "nosuch" in p.stderr, p.stderr
+        cli.run("sd", "attach", "sd-iso", expect=2)
+        p = cli.run("sd", "remove", "sd-m", expect=1)
+        assert "409" in p.stderr, p.stderr
+        p = cli.run("sd", "remove", "sd-a", "--format", expect=1)
+        assert "422" in p.stderr, p.stderr
+        cli.run("sd", "maintenance", "sd-b", expect=1)
+        cli.run("disk", "extend", "disk-ok2", "--size", "big", expect=2)
+        p = cli.run("disk", "create", "--alias", "dx", "--storage-domain", "sd-b", "--size", str(GIB), expect=1)
+        assert "unattached" in p.stderr, p.stderr
+        p = cli.run("disk", "delete", "disk-locked", expect=1)
+        assert "locked" in p.stderr, p.stderr
+        cli.run("disk", "delete", "no-such-disk", expect=1)
+        assert "disk-ok2" in cli.run("disk", "list").stdout
+        assert _count(eng, "storagedomains") == n_sd and _count(eng, "disks") == n_disks
+        # An unattached domain goes with its disks' rows.
+        cli.run("sd", "remove", "sd-a")
+        _fault(eng.request("GET", f"/api/disks/{D_A}"), 404)
+        assert _count(eng, "storagedomains") == n_sd - 1
+
+        # ---- the answers fit the OpenAPI document.
+        with open(os.path.join(REPO_ROOT, "docs", "openapi.json")) as f:
+            doc = json.load(f)
+        for path in ("/api/storagedomains", f"/api/storagedomains/{SD_B}", "/api/disks", f"/api/disks/{D_OK}",
+                     f"/api/storagedomains/{SD_B}/disks", dc["href"], hosts[0]["href"], vm2["href"],
+                     f"/api/vms/{vm1['id']}/disks"):
+            r = eng.request("GET", path)
+            openapi.validate_response(doc, "GET", path, r.status, json.dumps(r.body).encode())

@@ -316,3 +316,134 @@ def test_storage_rules_rest_and_cli(ctx):
                      f"/api/vms/{vm1['id']}/disks"):
             r = eng.request("GET", path)
             openapi.validate_response(doc, "GET", path, r.status, json.dumps(r.body).encode())
+
+
+def test_storage_end_to_end(ctx):
+    """A posixfs domain on the harness's shared ext4: created through one
+    host, attached (master, SPM elected), disks made on it by the SPM, one
+    used by a VM that starts from it, grown live, then removed; a fresh
+    engine imports the domain and finds the disks again from storage."""
+    hs = ctx.hs
+    with Engine(ctx, poll_ms=1000, grace_s=6) as eng:
+        dc = eng.create_dc("dc-e2e")
+        cl = eng.create_cluster("cl-e2e", dc["id"])
+        hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
+        for h in hosts:
+            eng.wait_status("hosts", h["id"], "up", timeout=30)
+        r = eng.request("POST", "/api/storagedomains", {
+            "name": "sd-e2e", "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
+            "vfs_type": "ext4", "mount_options": "noatime", "host": hosts[0]["id"], "critical_space_gib": 0})
+        assert r.status == 202, r
+        sd_id = r.body["id"]
+        assert eng.get(f"/api/storagedomains/{sd_id}")["status"] in ("locked", "unattached")
+        job = eng.wait_job(r.body["job"]["id"], timeout=120)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        sd = eng.get(f"/api/storagedomains/{sd_id}")
+        assert sd["status"] == "unattached" and sd["total_bytes"] > 0 and sd["free_bytes"] > 0, sd
+        # Formatting the same storage again is refused by the host: the row goes.
+        r = eng.request("POST", "/api/storagedomains", {
+            "name": "sd-e2e-again", "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
+            "vfs_type": "ext4", "host": hosts[0]["id"], "import": True})
+        job2 = eng.wait_job(r.body["job"]["id"], timeout=60)
+        assert job2["status"] == "failed" and "already known" in job2["detail"], job2
+        assert [s["id"] for s in eng.list("storagedomains")["storagedomains"]] == [sd_id]
+
+        r = eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]})
+        assert r.status == 202, r
+        job = eng.wait_job(r.body["job"]["id"], timeout=240)
+        assert job["status"] == "finished", (job, eng.log_tail(60))
+        sd = eng.get(f"/api/storagedomains/{sd_id}")
+        assert sd["status"] == "active" and sd["master"] is True and sd["datacenter_id"] == dc["id"], sd
+        d = eng.get(dc["href"])
+        assert d["master_storage_domain"] == sd_id and d["spm_host"], d
+        spm = eng.get(f"/api/hosts/{d['spm_host']}")
+        assert spm["spm"] == "spm", spm
+
+        # Disks by the SPM: a preallocated raw one and a sparse qcow2 one.
+        mib = 1 << 20
+        made = {}
+        for alias, fmt, sparse, size in (("d-raw", "raw", False, 64 * mib), ("d-cow", "cow", True, 128 * mib)):
+            r = eng.request("POST", "/api/disks", {"alias": alias, "storage_domain": sd_id, "format": fmt,
+                                                   "sparse": sparse, "provisioned_size": size})
+            assert r.status == 202, r
+            job = eng.wait_job(r.body["job"]["id"], timeout=120)
+            assert job["status"] == "finished", (job, eng.log_tail(40))
+            made[alias] = disk = eng.get(f"/api/disks/{r.body['id']}")
+            assert disk["status"] == "ok" and disk["provisioned_size"] == size, disk
+            assert disk["actual_size"] >= (size if not sparse else 0), disk
+        assert eng.get(f"/api/storagedomains/{sd_id}")["committed_bytes"] == 192 * mib
+        # Too big for the domain once its critical space counts: 422, nothing made.
+        eng.call("PUT", f"/api/storagedomains/{sd_id}", {"critical_space_gib": 1})
+        n = eng.list("disks")["total"]
+        r = eng.request("POST", "/api/disks", {"alias": "d-big", "storage_domain": sd_id, "format": "raw",
+                                               "sparse": False, "provisioned_size": 512 * mib})
+        _fault(r, 422, "critical")
+        assert eng.list("disks")["total"] == n
+        eng.call("PUT", f"/api/storagedomains/{sd_id}", {"critical_space_gib": 0})
+        # Offline grow through the SPM.
+        cow = made["d-cow"]
+        r = eng.request("POST", f"/api/disks/{cow['id']}/extend", {"provisioned_size": 192 * mib})
+        job = eng.wait_job(r.body["job"]["id"], timeout=60)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        assert eng.get(f"/api/disks/{cow['id']}")["provisioned_size"] == 192 * mib
+
+        # A VM boots with the qcow2 disk beside its root image.
+        spec = ctx.vm_spec("vm-sd")
+        vm = eng.create_vm("vm-sd", cl["id"], memory_mib=spec["memory_mib"], boot=spec["boot"],
+                           disks=spec["disks"] + [{"disk": cow["id"]}])
+        r = eng.request("POST", f"{vm['href']}/start")
+        assert r.status == 202, r
+        job = eng.wait_job(r.body["job"]["id"], timeout=120)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        vm = eng.wait_status("vms", vm["id"], "up", timeout=90)
+        h = next(x for x in hs.hosts if x.name == vm["host"])
+        xml = h.virsh("dumpxml", "vm-sd").stdout
+        assert f"{sd_id}/images/{cow['id']}/{cow['volume_id']}" in xml, xml
+        _fault(eng.request("DELETE", f"/api/disks/{cow['id']}"), 409, "used by VM")
+        # Grown live through the VM's host.
+        r = eng.request("POST", f"/api/disks/{cow['id']}/extend", {"provisioned_size": 256 * mib})
+        job = eng.wait_job(r.body["job"]["id"], timeout=60)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        assert eng.get(f"/api/disks/{cow['id']}")["provisioned_size"] == 256 * mib
+        eng.vm_action(vm["id"], "stop")
+        eng.wait_status("vms", vm["id"], "down", timeout=60)
+
+        # The raw disk goes; the other stays on storage for the import.
+        r = eng.request("DELETE", f"/api/disks/{made['d-raw']['id']}")
+        assert r.status == 202, r
+        job = eng.wait_job(r.body["job"]["id"], timeout=60)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        _fault(eng.request("GET", f"/api/disks/{made['d-raw']['id']}"), 404)
+
+        # Maintenance, then detached through the SPM (the master goes last).
+        _fault(eng.request("POST", f"/api/storagedomains/{sd_id}/detach"), 409, "maintenance")
+        sd = eng.call("POST", f"/api/storagedomains/{sd_id}/maintenance")
+        assert sd["status"] == "maintenance", sd
+        r = eng.request("POST", f"/api/storagedomains/{sd_id}/detach")
+        assert r.status == 202, r
+        job = eng.wait_job(r.body["job"]["id"], timeout=240)
+        assert job["status"] == "finished", (job, eng.log_tail(60))
+        sd = eng.get(f"/api/storagedomains/{sd_id}")
+        assert sd["status"] == "unattached" and sd["master"] is False and sd["datacenter_id"] is None, sd
+        assert eng.get(dc["href"])["master_storage_domain"] is None
+        eng.call("DELETE", f"/api/storagedomains/{sd_id}", expect=204)
+        assert eng.list("disks")["total"] == 0
+
+    # A fresh engine finds the domain and its disk on storage.
+    with Engine(ctx, poll_ms=1000, grace_s=6) as eng2:
+        dc2 = eng2.create_dc("dc-imp")
+        cl2 = eng2.create_cluster("cl-imp", dc2["id"])
+        h2 = eng2.create_host(hs.hosts[0].name, hs.hosts[0].addr, cl2["id"], port=hs.hosts[0].port)
+        eng2.wait_status("hosts", h2["id"], "up", timeout=30)
+        r = eng2.request("POST", "/api/storagedomains", {
+            "name": "ignored", "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
+            "vfs_type": "ext4", "host": h2["id"], "import": True})
+        assert r.status == 202, r
+        job = eng2.wait_job(r.body["job"]["id"], timeout=120)
+        assert job["status"] == "finished", (job, eng2.log_tail(40))
+        sd = eng2.get(f"/api/storagedomains/{sd_id}")
+        assert sd["name"] == "sd-e2e" and sd["status"] == "unattached", sd
+        disks = eng2.list("disks")["disks"]
+        assert [(x["id"], x["alias"], x["format"], x["status"]) for x in disks] == \
+            [(cow["id"], "d-cow", "cow", "ok")], disks
+        assert disks[0]["provisioned_size"] == 256 * mib, disks

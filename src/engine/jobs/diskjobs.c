@@ -16,6 +16,7 @@
 #include "log.h"
 #include "sdjobs.h"
 #include "store_storage.h"
+#include "vm_spec.h"
 
 #define DISK_SELECT "SELECT d.id AS id, d.volume_id AS volume_id, d.alias AS alias, d.description AS description," \
                     " d.storage_domain_id AS storage_domain, d.format AS format, d.sparse AS sparse," \
@@ -423,7 +424,27 @@ int vr_disk_copy_submit(vr_engine *e, json_t *disk, const char *dst_sd, const ch
 
 /* ---- extend ---- */
 
-/* The running VM that uses the disk (a new row with its host), or NULL. */
+/* The disk's target in a VM's spec (as the VM's disk list names it). */
+static void disk_target(json_t *spec, const char *disk_id, char *out, size_t len)
+{
+    json_t *disks = json_object_get(spec, "disks"), *keep = json_array(), *k;
+    size_t n = json_array_size(disks);
+    vr_disk d[VR_MAX_STORAGE];
+    int rc = n <= VR_MAX_STORAGE ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = vr_vm_disk_parse(json_array_get(disks, i), "disk", &d[i], &k, NULL);
+        if (k)
+            json_array_append_new(keep, k);
+    }
+    if (rc == 0 && vr_disks_assign_targets(d, (int)n, NULL) == 0)
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(str(json_array_get(disks, i), "disk"), disk_id))
+                snprintf(out, len, "%s", d[i].target);
+    json_decref(keep);
+}
+
+/* The running VM that uses the disk (a new row with its host and the
+ * disk's target), or NULL. */
 static json_t *running_user(vr_engine *e, const char *disk_id)
 {
     json_t *users = vr_storage_disk_users(e, disk_id, NULL), *vm, *out = NULL;
@@ -431,11 +452,17 @@ static json_t *running_user(vr_engine *e, const char *disk_id)
     json_array_foreach(users, i, vm) {
         const char *st = str(vm, "status");
         if (!out && strcmp(st, "down") && json_string_value(json_object_get(vm, "host_id")))
-            out = vr_db_query_one(e->db, "SELECT v.id AS id, v.name AS name, h.name AS host, h.address AS address,"
-                                  " h.port AS port FROM vms v JOIN hosts h ON h.id = v.host_id WHERE v.id = ?",
-                                  DB_ARGS(DB_TEXT(str(vm, "id"))), NULL);
+            out = vr_db_query_one(e->db, "SELECT v.id AS id, v.name AS name, v.spec_json AS spec_json, h.name AS host,"
+                                  " h.address AS address, h.port AS port FROM vms v JOIN hosts h ON h.id = v.host_id"
+                                  " WHERE v.id = ?", DB_ARGS(DB_TEXT(str(vm, "id"))), NULL);
     }
     json_decref(users);
+    if (out) {
+        char target[16] = "";
+        disk_target(json_object_get(out, "spec"), disk_id, target, sizeof(target));
+        json_object_set_new(out, "target", json_string(target));
+        json_object_del(out, "spec");
+    }
     return out;
 }
 
@@ -454,8 +481,9 @@ static void run_extend(vr_engine *e, const char *job_id, const char *disk_id, co
         vr_job_update(e, job_id, "running", step);
         json_t *h = json_pack("{s:s, s:O, s:O}", "name", str(vm, "host"), "address", json_object_get(vm, "address"),
                               "port", json_object_get(vm, "port"));
-        rc = vr_agent_call_host(e, h, "VM.resizeDisk", json_pack("{s:s, s:o, s:I}", "uuid", str(vm, "id"), "volume",
-                                                                 vol_ref(d), "size", (json_int_t)size), &res, &err);
+        rc = vr_agent_call_host(e, h, "VM.resizeDisk", json_pack("{s:s, s:s, s:I}", "uuid", str(vm, "id"), "target",
+                                                                 str(vm, "target"), "size", (json_int_t)size), &res,
+                                &err);
         json_decref(h);
     } else if (spm) {
         vr_job_update(e, job_id, "running", "extending the volume on the SPM");

@@ -202,6 +202,10 @@ def _scenario(ctx, d):
     plugged = c1.call("VM.hotplugDisk", uuid=uuid, disk={"volume": d.ref(ic, vc)})
     assert plugged["target"] == "vdc"
     ctx.wait_console(c1, uuid, "VIREO-SIZE vdc %d" % (2048 * MiB // 512), send="size vdc\n")
+    r = c1.call("VM.resizeDisk", uuid=uuid, target="vdc", size=3072 * MiB)
+    assert r["volume"] == d.ref(ic, vc)  # found from the disk's file
+    ctx.wait_console(c1, uuid, "VIREO-SIZE vdc %d" % (3072 * MiB // 512), send="size vdc\n")
+    assert c1.call("Volume.info", **d.ref(ic, vc))["capacity"] == 3072 * MiB
 
     # copy with progress: content equal; the copy is a new LEGAL qcow2 volume
     assert h0.run(["dd", "if=/dev/urandom", "of=" + d.path(ib, vb), "bs=1M", "count=16",

@@ -158,6 +158,19 @@ static void volumes(const char *root)
     CHECK(err.code == VR_ERR_NOT_SPM);
     CHECK_STR_CONTAINS(err.message, "99999999-2222-3333-4444-555555555555");
 
+    /* an image directory that is a symlink out of the domain is refused */
+    char out[600], link[600];
+    snprintf(out, sizeof(out), "%s/outside", root);
+    mkdir(out, 0755);
+    snprintf(link, sizeof(link), "%s/_dev_x/" SD "/images/" "bbbbbbbb-bbbb-cccc-dddd-eeeeeeeeeeee", root);
+    CHECK(symlink(out, link) == 0);
+    vr_volume_ref lr = r;
+    memcpy(lr.image, "bbbbbbbb", 8);
+    CHECK(vr_volume_begin(&agent, &lr, &s, &err) == -1 && err.code == VR_ERR_STORAGE);
+    CHECK_STR_CONTAINS(err.message, "not a directory");
+    CHECK(rmdir(out) == 0); /* still empty */
+    unlink(link);
+
     /* begun = ILLEGAL; a second begin of the same volume is refused */
     CHECK(vr_volume_begin(&agent, &r, &s, &err) == 0);
     CHECK(vr_volume_begin(&agent, &r, &s, &err) == -1 && err.code == VR_ERR_CONFLICT);

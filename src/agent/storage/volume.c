@@ -153,7 +153,16 @@ int vr_volume_begin(vr_agent *a, const vr_volume_ref *r, const vr_volume_spec *s
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return vr_error_set(err, VR_ERR_STORAGE, "cannot create image directory %s: %s", dir,
                             strerror(errno));
+    /* images/ and images/<image> must be directories of the domain, not
+     * symlinks that would put the volume somewhere else */
     struct stat st;
+    char images[PATH_MAX];
+    snprintf(images, sizeof(images), "%s", dir);
+    *strrchr(images, '/') = 0;
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || lstat(images, &st) < 0 ||
+        !S_ISDIR(st.st_mode))
+        return vr_error_set(err, VR_ERR_STORAGE, "%s is not a directory of domain %s", dir,
+                            r->domain);
     if (lstat(data, &st) == 0)
         return vr_error_set(err, VR_ERR_CONFLICT, "volume %s already exists (%s)", r->volume, data);
     /* An empty .meta claims the name: a second create of the same volume

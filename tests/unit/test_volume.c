@@ -169,6 +169,14 @@ static void volumes(const char *root)
     CHECK(vr_volume_begin(&agent, &lr, &s, &err) == -1 && err.code == VR_ERR_STORAGE);
     CHECK_STR_CONTAINS(err.message, "not a directory");
     CHECK(rmdir(out) == 0); /* still empty */
+    mkdir(out, 0755);
+    char victim[700];
+    snprintf(victim, sizeof(victim), "%s/" VOL, out);
+    close(open(victim, O_WRONLY | O_CREAT, 0644));
+    CHECK(vr_volume_delete(&agent, &lr, &err) == -1 && err.code == VR_ERR_STORAGE);
+    CHECK(access(victim, F_OK) == 0); /* not removed through the symlink */
+    unlink(victim);
+    rmdir(out);
     unlink(link);
 
     /* begun = ILLEGAL; a second begin of the same volume is refused */

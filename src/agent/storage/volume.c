@@ -275,11 +275,28 @@ int vr_volume_create(vr_agent *a, const vr_volume_ref *r, const vr_volume_spec *
     return 0;
 }
 
+/* The volume's image directory, if it exists, is a real directory: never
+ * write or remove through a symlink out of the domain. */
+static int image_dir_check(vr_agent *a, const vr_volume_ref *r, vr_error *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (vr_volume_path(a, r, "", path, sizeof(path), err) < 0)
+        return -1;
+    *strrchr(path, '/') = 0;
+    if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+        return vr_error_set(err, VR_ERR_STORAGE, "%s is not a directory of domain %s", path,
+                            r->domain);
+    return 0;
+}
+
 /* Remove the volume's files and, if now empty, its image directory. */
 static int remove_files(vr_agent *a, const vr_volume_ref *r, vr_error *err)
 {
     static const char *const suffixes[] = {"", ".lease", ".meta.tmp", ".meta"};
     char path[PATH_MAX];
+    if (image_dir_check(a, r, err) < 0)
+        return -1;
     for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
         if (vr_volume_path(a, r, suffixes[i], path, sizeof(path), err) < 0)
             return -1;
@@ -304,7 +321,7 @@ int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, vr_error *err)
     char meta[PATH_MAX], data[PATH_MAX];
     struct stat st;
     if (vr_volume_path(a, r, ".meta", meta, sizeof(meta), err) < 0 ||
-        vr_volume_path(a, r, "", data, sizeof(data), err) < 0)
+        vr_volume_path(a, r, "", data, sizeof(data), err) < 0 || image_dir_check(a, r, err) < 0)
         return -1;
     if (lstat(meta, &st) < 0 && lstat(data, &st) < 0)
         return vr_error_set(err, VR_ERR_NOT_FOUND, "volume %s (image %s) does not exist in domain %s",

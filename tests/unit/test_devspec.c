@@ -75,6 +75,21 @@ int main(void)
     CHECK(vr_json_check_keys(o, "o", VR_NAMES(((const char *const[]){"c"})), &err) == 0);
     json_decref(o);
 
+    /* A disk names a path or a volume, exactly one; a volume is three UUIDs. */
+#define VREF "{\"domain\":\"11111111-2222-3333-4444-555555555555\",\"image\":\"11111111-2222-3333-4444-555555555555\",\"volume\":\"11111111-2222-3333-4444-555555555555\"}"
+    CHECK(disk("{\"volume\":" VREF "}", &d, &err) == 0);
+    CHECK(d.volume && !d.path && !strcmp(d.format, "raw"));
+    CHECK(disk("{\"path\":\"/a\"}", &d, &err) == 0 && !d.volume);
+    CHECK(disk("{\"path\":\"/a\",\"volume\":" VREF "}", &d, &err) == -1);
+    CHECK_STR_CONTAINS(err.message, "not both");
+    CHECK(disk("{\"bus\":\"virtio\"}", &d, &err) == -1);
+    CHECK_STR_CONTAINS(err.message, "path");
+    CHECK(disk("{\"volume\":{\"domain\":\"..\",\"image\":\"11111111-2222-3333-4444-555555555555\",\"volume\":\"11111111-2222-3333-4444-555555555555\"}}", &d, &err) == -1);
+    CHECK_STR_CONTAINS(err.message, "disks[0].volume.domain");
+    CHECK(disk("{\"volume\":{\"domain\":\"11111111-2222-3333-4444-555555555555\",\"image\":\"11111111-2222-3333-4444-555555555555\"}}", &d, &err) == -1);
+    CHECK(disk("{\"volume\":{\"domain\":\"11111111-2222-3333-4444-555555555555\",\"image\":\"11111111-2222-3333-4444-555555555555\",\"volume\":\"11111111-2222-3333-4444-555555555555\",\"path\":\"/x\"}}", &d, &err) == -1);
+    CHECK(disk("{\"volume\":\"11111111-2222-3333-4444-555555555555\"}", &d, &err) == -1);
+
     json_decref(doc);
     return CHECK_DONE();
 }

@@ -16,6 +16,7 @@
 #include "tls.h"
 #include "vm_health.h"
 #include "storage/enospc.h"
+#include "storage/volume.h"
 #include "storage/sdmonitor.h"
 #include "vm_jobs.h"
 
@@ -49,6 +50,7 @@ static void stop(vr_tls_creds *creds)
     int busy = vr_server_shutdown(the_server, SHUTDOWN_GRACE_MS);
     vr_events_stop();
     vr_long_jobs_stop(); /* shutdown watchers may outlive us, silently */
+    vr_volume_copies_stop(5000);
     if (busy == 0) {
         vr_server_free(the_server);
         the_server = NULL;

@@ -103,3 +103,7 @@ int vr_volume_read_meta(vr_agent *a, const vr_volume_ref *r, vr_md *md, vr_error
  * pool. *result = {"job": id, "volume": dst info}. */
 int vr_volume_copy_start(vr_agent *a, const vr_volume_ref *src, const vr_volume_ref *dst,
                          const char *format, json_t **result, vr_error *err);
+
+/* The agent is stopping: running copies kill their qemu-img and remove
+ * their half-written volume; waits up to wait_ms for them. */
+void vr_volume_copies_stop(int wait_ms);

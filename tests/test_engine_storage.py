@@ -397,7 +397,7 @@ def test_storage_end_to_end(ctx):
         assert job["status"] == "finished", (job, eng.log_tail(40))
         vm = eng.wait_status("vms", vm["id"], "up", timeout=90)
         h = next(x for x in hs.hosts if x.name == vm["host"])
-        xml = h.virsh("dumpxml", "vm-sd").stdout
+        xml = h.virsh("dumpxml", "vm-sd")
         assert f"{sd_id}/images/{cow['id']}/{cow['volume_id']}" in xml, xml
         _fault(eng.request("DELETE", f"/api/disks/{cow['id']}"), 409, "used by VM")
         # Grown live through the VM's host.

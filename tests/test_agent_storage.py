@@ -12,7 +12,7 @@ import uuid as uuidlib
 
 from harness.rpc import RpcError, expect_error
 
-INVALID_PARAMS, ERR_CONFLICT, ERR_BAD_STATE = -32602, -32004, -32006
+INVALID_PARAMS, ERR_CONFLICT, ERR_BAD_STATE, ERR_UNAVAILABLE = -32602, -32004, -32006, -32009
 ERR_NOT_SPM, ERR_LEASE_HELD, ERR_STORAGE = -32010, -32011, -32012
 IO_TIMEOUT = 2  # seconds; sanlock's join then takes ~20 s
 
@@ -271,6 +271,18 @@ def test_bad_input_changes_nothing(ctx):
                                                           "host_id": -1}
         assert c.call("SPM.stop", pool=dom) == {}  # not SPM: nothing to do
         assert h0.run(["ls", "-a", mount]).stdout == listing
+
+        # sanlock down: a clear error, and a failed format leaves nothing
+        h0.kill_sanlock()
+        try:
+            e = expect_error(ERR_UNAVAILABLE, c.call, "Storage.format", conn=good, domain=dom,
+                             name="x", **{"class": "data"})
+            assert "sanlock" in e.message, e.message
+            assert h0.run(["ls", "-a", mount]).stdout == listing
+            expect_error(ERR_UNAVAILABLE, c.call, "Lockspace.status", domain=dom)
+        finally:
+            h0.start_sanlock()
+        assert c.call("Lockspace.status", domain=dom)["state"] == "free"
     finally:
         cleanup(ctx)
     assert state() == before

@@ -25,6 +25,8 @@ static const dev_opt dev_opts[] = {
     {"bridge", "bridge", 'n', 's'},
     {"model", "model", 'n', 's'},
     {"path", "path", 'd', 's'},
+    {"disk", "disk", 'd', 's'},
+    {"interface", "interface", 'd', 's'},
     {"format", "format", 'd', 's'},
     {"bus", "bus", 'd', 's'},
     {"device", "device", 'd', 's'},
@@ -55,7 +57,7 @@ struct dev_verb {
 };
 
 static const vr_column nic_cols[] = {{"MAC", "mac|id", 0}, {"MODEL", "model", 0}, {"BRIDGE", "bridge", 0}};
-static const vr_column disk_cols[] = {{"TARGET", "target|id", 0}, {"PATH", "path", 0},       {"FORMAT", "format", 0},
+static const vr_column disk_cols[] = {{"TARGET", "target|id", 0}, {"PATH", "path|disk", 0},      {"FORMAT", "format", 0},
                                       {"BUS", "bus", 0},          {"DEVICE", "device", 0},   {"READONLY", "readonly", 0},
                                       {"SERIAL", "serial", 0},    {"IOTUNE", "iotune", 0}};
 
@@ -198,7 +200,7 @@ static const dev_verb verbs[] = {
     {"nic-remove", "NAME-or-ID MAC", WAIT, "nics", "", VR_JOB_OPTS, false, run_child},
     {"disk-list", "NAME-or-ID", "[--json]", "disks", "", BIT(O_JSON), false, run_list},
     {"disk-add", "NAME-or-ID",
-     "--path PATH [--format raw|qcow2] [--bus virtio|virtio-scsi|sata|ide] [--device disk|cdrom]\n"
+     "--path PATH|--disk DISK-ID [--interface I] [--format raw|qcow2] [--bus virtio|virtio-scsi|sata|ide] [--device disk|cdrom]\n"
      "           [--cache MODE] [--io threads|native] [--serial SERIAL] [--target TARGET] [--readonly]\n"
      "           [I/O limits] " WAIT,
      "disks", "dt", VR_JOB_OPTS, true, run_add},
@@ -262,8 +264,8 @@ static int build_body(const dev_verb *v, const args *a, json_t **out)
     }
     const char *vn = v->verb;
     bool vcpus = !strcmp(vn, "set-vcpus");
-    if (!rc && !strcmp(vn, "disk-add") && !json_object_get(body, "path")) {
-        fprintf(stderr, "vireo: vm disk-add needs --path PATH\n");
+    if (!rc && !strcmp(vn, "disk-add") && !json_object_get(body, "path") && !json_object_get(body, "disk")) {
+        fprintf(stderr, "vireo: vm disk-add needs --path PATH or --disk DISK-ID\n");
         rc = 2;
     } else if (!rc && !strcmp(vn, "disk-iotune") && !json_object_size(iotune)) {
         fprintf(stderr, "vireo: vm disk-iotune needs an I/O limit (--total-bytes-sec N, ...; 0 removes one)\n");

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "engine_cmd.h"
 #include "storage_cmd.h"
+#include "transfer_cmd.h"
 #include "http_client.h"
 #include "jsonx.h"
 #include "kinds.h"
@@ -526,6 +527,8 @@ int vr_cli_engine(int argc, char **argv)
         return vr_cli_logout(argc, argv);
     if (!strcmp(argv[0], "events"))
         return events_cmd(argc, argv);
+    if (!strcmp(argv[0], "disk") && argc > 1 && (!strcmp(argv[1], "upload") || !strcmp(argv[1], "download")))
+        return vr_transfer_cmd(argc, argv);
     if (!strcmp(argv[0], "sd") || !strcmp(argv[0], "disk"))
         return vr_storage_cmd(argc, argv);
     const kind *k = vr_kind_find(argv[0]);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "macpool.h"
 #include "timeouts.h"
+#include "transfer.h"
 #include "vmstart.h"
 
 /* Stop in dependency order: no new requests (and so no new jobs or
@@ -158,7 +159,7 @@ int main(int argc, char **argv)
     vr_http *http = NULL;
     vr_http_opts hopts = {.address = addr, .port = atoi(colon + 1), .cert_file = hcert ? hcert : cert,
                           .key_file = hkey ? hkey : key, .max_body = 1 << 20, .threads = 4,
-                          .idle_timeout_s = vr_timeout_http_idle_s(&e)};
+                          .idle_timeout_s = vr_timeout_http_idle_s(&e), .streamer = vr_transfer_stream};
     /* One engine per database too (two state dirs may point at one). */
     if (vr_db_open_claimed(dbpath, &e.db, &err) < 0 ||
         vr_auth_bootstrap(&e, admin_pw, &err) < 0 ||

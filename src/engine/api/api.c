@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "kind.h"
+#include "transfer.h"
 
 /* Built once from the tables; served as is (a new reference each time). */
 static json_t *openapi_doc;
@@ -46,6 +47,8 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
         return;
     }
     if (vr_auth_check(e, req, resp) < 0)
+        return;
+    if (vr_transfer_handle(e, req, resp)) /* disk content: not a kind's JSON */
         return;
     vr_dispatch(e, req, resp);
 }

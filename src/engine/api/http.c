@@ -30,6 +30,7 @@
 struct vr_http {
     struct MHD_Daemon *daemon;
     vr_http_handler handler;
+    vr_http_streamer streamer;
     void *ctx;
     size_t max_body;
     char *cert, *key;
@@ -54,6 +55,9 @@ typedef struct request {
     char *buf;           /* the body */
     size_t len;
     bool too_large;
+    vr_http_stream *stream; /* a streamed body's taker (buf unused) */
+    bool stream_failed, stream_finished;
+    vr_http_resp stream_resp; /* the answer once data failed */
 } request;
 
 static const char *reason_for(int status)
@@ -122,9 +126,58 @@ static const char fallback_body[] =
 /* Send r. Every status that carries a body gets a JSON one: a missing or
  * unencodable body (a handler's json_pack refused a string) becomes a
  * fault rather than an empty answer the client cannot interpret. */
+static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    vr_http_resp *r = cls;
+    long long n = r->read(r->read_cls, pos, buf, max);
+    return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void free_body(void *cls)
+{
+    vr_http_resp *r = cls;
+    if (r->read_free)
+        r->read_free(r->read_cls);
+    free(r);
+}
+
+/* A handler's streamed answer: the library pulls it in blocks as the
+ * client takes them. */
+static enum MHD_Result send_stream(struct MHD_Connection *conn, vr_http_resp *r)
+{
+    vr_http_resp *keep = malloc(sizeof(*keep));
+    if (!keep) {
+        if (r->read_free)
+            r->read_free(r->read_cls);
+        r->read = NULL;
+        return MHD_NO;
+    }
+    *keep = *r;
+    keep->body = NULL; /* the caller keeps r->body */
+    r->read = NULL;    /* the response owns read_cls now */
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback((uint64_t)r->length, 64 * 1024, read_body, keep, free_body);
+    if (!resp) {
+        free_body(keep);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, vr_http_resp *r, bool close,
                                      const char *allow)
 {
+    if (r->read && r->status == 200)
+        return send_stream(conn, r);
+    if (r->read) { /* a handler that changed its mind: its reader is unused */
+        if (r->read_free)
+            r->read_free(r->read_cls);
+        r->read = NULL;
+    }
     bool bodiless = r->status < 200 || r->status == 204 || r->status == 304;
     char *text = NULL;
     if (bodiless) {
@@ -254,6 +307,9 @@ static void free_request(request *rq)
 {
     if (!rq)
         return;
+    if (rq->stream)
+        rq->stream->close(rq->stream, rq->stream_finished);
+    json_decref(rq->stream_resp.body);
     for (int i = 0; i < rq->nargs; i++) {
         free(rq->args[i].key);
         free(rq->args[i].value);
@@ -289,9 +345,11 @@ static bool method_allowed(const char *m)
 }
 
 /* The head is complete: refuse it now if it is malformed or too large,
- * before any body is read. Returns true when a refusal was queued. */
+ * before any body is read. Returns true when a refusal was queued. The
+ * announced body length is checked only when check_length (a streamed
+ * body has no limit here). */
 static bool refuse_head(vr_http *h, struct MHD_Connection *conn, request *rq, const char *method,
-                        enum MHD_Result *ret)
+                        bool check_length, enum MHD_Result *ret)
 {
     vr_http_resp r = {0};
     const char *allow = NULL;
@@ -313,7 +371,7 @@ static bool refuse_head(vr_http *h, struct MHD_Connection *conn, request *rq, co
                       " bytes, " STR(VR_HTTP_MAX_HEADERS) " lines)", hs.bytes, hs.lines);
     } else if (rq->refuse) {
         vr_http_fault(&r, rq->refuse, reason_for(rq->refuse), "%s", rq->why);
-    } else if (clen && expect && strtoull(clen, NULL, 10) > h->max_body) {
+    } else if (check_length && clen && expect && strtoull(clen, NULL, 10) > h->max_body) {
         /* The client waits for "100 Continue": tell it now, unsent. */
         vr_http_fault(&r, 413, "Request Entity Too Large",
                       "request body exceeds the limit of %zu bytes", h->max_body);
@@ -341,9 +399,49 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!rq->headers_seen) {
         rq->headers_seen = true;
         enum MHD_Result ret;
-        if (refuse_head(h, conn, rq, method, &ret))
+        if (refuse_head(h, conn, rq, method, false, &ret))
+            return ret;
+        if (h->streamer) {
+            vr_http_resp r = {0};
+            vr_http_req req = {.method = method, .path = rq->path ? rq->path : url, .body = "",
+                               .conn = conn, .priv = rq};
+            rq->stream = h->streamer(h->ctx, &req, &r);
+            if (!rq->stream && r.status) {
+                ret = send_response(conn, &r, true, NULL);
+                json_decref(r.body);
+                return ret;
+            }
+            json_decref(r.body);
+            if (rq->stream)
+                return MHD_YES;
+        }
+        if (refuse_head(h, conn, rq, method, true, &ret))
             return ret;
         return MHD_YES;
+    }
+    if (rq->stream) {
+        /* A streamed body: each piece goes to its taker as it comes (the
+         * library's own buffer, never the whole body); once the taker
+         * failed, the rest is read and dropped, then its fault answers. */
+        if (*upload_size) {
+            if (!rq->stream_failed &&
+                rq->stream->data(rq->stream, upload_data, *upload_size, &rq->stream_resp) < 0)
+                rq->stream_failed = true;
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        vr_http_resp resp = {.status = 200};
+        bool failed = rq->stream_failed;
+        if (failed) {
+            resp = rq->stream_resp;
+            rq->stream_resp = (vr_http_resp){0};
+        } else {
+            rq->stream->finish(rq->stream, &resp);
+            rq->stream_finished = true;
+        }
+        enum MHD_Result ret = send_response(conn, &resp, failed, NULL);
+        json_decref(resp.body);
+        return ret;
     }
     if (*upload_size) {
         /* Keep draining an oversized body, but stop storing it. */
@@ -425,6 +523,7 @@ int vr_http_start(const vr_http_opts *o, vr_http_handler handler, void *ctx, vr_
     if (!h)
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
     h->handler = handler;
+    h->streamer = o->streamer;
     h->ctx = ctx;
     h->max_body = o->max_body;
     h->cert = slurp(o->cert_file);

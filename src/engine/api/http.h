@@ -11,6 +11,7 @@
  * body: a handler whose body cannot be encoded gets a 500 fault instead. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -33,9 +34,40 @@ typedef struct vr_http_resp {
     int status;
     json_t *body;              /* owned; NULL = empty body */
     char location[512];        /* Location header when non-empty */
+    /* A streamed answer (status 200, application/octet-stream, body
+     * ignored) of `length` bytes: read copies up to max bytes at pos into
+     * buf and returns how many (> 0), or -1 to cut the connection; the
+     * server calls read_free(read_cls) once the answer is done with. */
+    long long (*read)(void *cls, unsigned long long pos, char *buf, size_t max);
+    void (*read_free)(void *cls);
+    void *read_cls;
+    long long length;
 } vr_http_resp;
 
 typedef void (*vr_http_handler)(void *ctx, vr_http_req *req, vr_http_resp *resp);
+
+/* A request body taken as a stream instead of being collected (a disk
+ * image: any size, bounded memory). The callbacks run on the request's
+ * server thread, in order: data for each piece as it arrives, then finish
+ * once the body is complete, then close when the request ends. */
+typedef struct vr_http_stream vr_http_stream;
+struct vr_http_stream {
+    /* A piece of the body. Returning -1 with a fault in resp stops the
+     * stream: the rest of the body is read and dropped, and resp is the
+     * answer (its connection then closes). */
+    int (*data)(vr_http_stream *s, const char *buf, size_t len, vr_http_resp *resp);
+    /* The whole body arrived (data never failed): fill resp. */
+    void (*finish)(vr_http_stream *s, vr_http_resp *resp);
+    /* Always called last: the request was answered after finish
+     * (finished true) or not (refused, or the client went away). Frees s. */
+    void (*close)(vr_http_stream *s, bool finished);
+};
+
+/* Asked once a request's head is complete and sane, before its body: NULL
+ * with resp untouched lets the server collect the body (up to max_body)
+ * for the handler as usual; NULL with resp->status set refuses the request
+ * unread (its connection then closes); a stream takes the body. */
+typedef vr_http_stream *(*vr_http_streamer)(void *ctx, vr_http_req *req, vr_http_resp *resp);
 
 typedef struct vr_http_opts {
     const char *address;       /* bind address, e.g. "0.0.0.0" */
@@ -44,6 +76,7 @@ typedef struct vr_http_opts {
     size_t max_body;           /* larger bodies get 413 */
     int threads;
     unsigned idle_timeout_s;   /* HTTP idle: a connection silent this long is closed (0: 30) */
+    vr_http_streamer streamer; /* NULL: every body is collected */
 } vr_http_opts;
 
 /* Request head limits (see the comment at the top). */

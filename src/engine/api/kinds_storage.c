@@ -11,6 +11,7 @@
 #include "dispatch.h"
 #include "sdjobs.h"
 #include "store_storage.h"
+#include "transfer.h"
 
 static const char *str(json_t *o, const char *k)
 {
@@ -280,6 +281,8 @@ static int disk_check_create(vr_call *c, json_t *b, vr_error *err)
 
 static int disk_create_job(vr_call *c, const char *id, json_t *body, char job[37], vr_error *err)
 {
+    if (!strcmp(str(body, "content"), "upload")) /* no volume until its content arrives: 201, no job */
+        return vr_transfer_disk_create(c->e, id, body, err);
     return vr_disk_create_submit(c->e, id, body, c->user, job, err);
 }
 
@@ -361,8 +364,12 @@ static const vr_field disk_fields[] = {
     {"shareable", VR_FT_BOOL, VR_F_CREATE, .dflt = "false", .doc = "May be used by several VMs (raw only)."},
     {"read_only", VR_FT_BOOL, VR_F_CREATE, .dflt = "false", .doc = "VMs get it read-only."},
     {"wipe_after_delete", VR_FT_BOOL, VR_F_CREATE | VR_F_UPDATE, .dflt = "false", .doc = NULL},
-    {"status", VR_FT_ENUM, VR_F_SORT, .values = VR_STRS("locked", "ok", "illegal"),
-     .doc = "locked while a job works on it; illegal when its volume is incomplete or corrupt."},
+    {"status", VR_FT_ENUM, VR_F_SORT, .values = VR_STRS("locked", "ok", "illegal", "empty"),
+     .doc = "locked while a job works on it; illegal when its volume is incomplete or corrupt (an upload that"
+            " broke off); empty: created for an upload that has not come yet."},
+    {"content", VR_FT_ENUM, VR_F_CREATE | VR_F_OPT, .values = VR_STRS("blank", "upload"), .dflt = "\"blank\"",
+     .doc = "upload: the disk is made `empty` and filled by PUT /api/disks/ID/content (no job); blank: a new"
+            " empty volume (a job). Not kept."},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
 };
 

@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 import tempfile
+import uuid
 
 from harness import openapi
 from harness.engine import REPO_ROOT, Engine
@@ -324,6 +325,9 @@ def test_storage_end_to_end(ctx):
     used by a VM that starts from it, grown live, then removed; a fresh
     engine imports the domain and finds the disks again from storage."""
     hs = ctx.hs
+    # The shared storage outlives engines (the other backend's pass, other
+    # tests): this run's domain has a name of its own.
+    name = "sd-e2e-" + uuid.uuid4().hex[:8]
     with Engine(ctx, poll_ms=1000, grace_s=6) as eng:
         dc = eng.create_dc("dc-e2e")
         cl = eng.create_cluster("cl-e2e", dc["id"])
@@ -331,7 +335,7 @@ def test_storage_end_to_end(ctx):
         for h in hosts:
             eng.wait_status("hosts", h["id"], "up", timeout=30)
         r = eng.request("POST", "/api/storagedomains", {
-            "name": "sd-e2e", "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
+            "name": name, "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
             "vfs_type": "ext4", "mount_options": "noatime", "host": hosts[0]["id"], "critical_space_gib": 0})
         assert r.status == 202, r
         sd_id = r.body["id"]
@@ -342,7 +346,7 @@ def test_storage_end_to_end(ctx):
         assert sd["status"] == "unattached" and sd["total_bytes"] > 0 and sd["free_bytes"] > 0, sd
         # Formatting the same storage again is refused by the host: the row goes.
         r = eng.request("POST", "/api/storagedomains", {
-            "name": "sd-e2e-again", "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
+            "name": name, "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
             "vfs_type": "ext4", "host": hosts[0]["id"], "import": True})
         job2 = eng.wait_job(r.body["job"]["id"], timeout=60)
         assert job2["status"] == "failed" and "already known" in job2["detail"], job2
@@ -436,14 +440,21 @@ def test_storage_end_to_end(ctx):
         h2 = eng2.create_host(hs.hosts[0].name, hs.hosts[0].addr, cl2["id"], port=hs.hosts[0].port)
         eng2.wait_status("hosts", h2["id"], "up", timeout=30)
         r = eng2.request("POST", "/api/storagedomains", {
-            "name": "ignored", "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
+            "name": name, "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
             "vfs_type": "ext4", "host": h2["id"], "import": True})
         assert r.status == 202, r
         job = eng2.wait_job(r.body["job"]["id"], timeout=120)
         assert job["status"] == "finished", (job, eng2.log_tail(40))
         sd = eng2.get(f"/api/storagedomains/{sd_id}")
-        assert sd["name"] == "sd-e2e" and sd["status"] == "unattached", sd
+        assert sd["name"] == name and sd["status"] == "unattached", sd
         disks = eng2.list("disks")["disks"]
         assert [(x["id"], x["alias"], x["format"], x["status"]) for x in disks] == \
             [(cow["id"], "d-cow", "cow", "ok")], disks
         assert disks[0]["provisioned_size"] == 256 * mib, disks
+        eng2.call("DELETE", f"/api/storagedomains/{sd_id}", expect=204)
+    # No verb removes a domain from storage yet (DELETE ?format=true): the
+    # test clears its own, through the host that mounted it.
+    h0 = hs.hosts[0]
+    p = h0.run(["rm", "-rf", "--one-file-system",
+                os.path.join(h0.storage_root, hs.shared_dev.replace("/", "_"), sd_id)])
+    assert p.returncode == 0, p

@@ -173,8 +173,22 @@ def test_format_lockspaces_and_spm(ctx):
         assert info["pool"] is None and info["role"] == "Regular", info
         assert parse_metadata(read_on(ctx, 0, md_path.replace(m1, m0)))["SPM_ID"] == "2"
 
+        # Host 0's agent registers with sanlock (its SPM.start is refused),
+        # then its sanlock daemon restarts: lockspace gone, and the next
+        # SPM.start registers again.
+        e = expect_error(ERR_LEASE_HELD, c0.call, "SPM.start", pool=pool, master=dom, host_id=1)
+        assert "host id 2" in e.message, e.message
+        h0.kill_sanlock()
+        h0.start_sanlock()
+        assert c0.call("Lockspace.status", domain=dom)["state"] == "free"
         assert c1.call("SPM.stop", pool=pool) == {}
         assert c1.call("SPM.status", pool=pool, master=dom)["spm_id"] == -1
+        # host id 1's lease died with the daemon; a fresh id joins at once
+        c0.call("Lockspace.join", domain=dom, host_id=3, io_timeout=IO_TIMEOUT)
+        wait_lockspace(c0, dom)
+        r0 = c0.call("SPM.start", pool=pool, master=dom, host_id=3)
+        assert r0["spm_id"] == 3 and r0["lver"] > r["lver"], r0
+        assert c0.call("SPM.stop", pool=pool) == {}
         for c in (c0, c1):
             assert c.call("Lockspace.leave", domain=dom) == {}
             assert c.call("Lockspace.status", domain=dom)["state"] == "free"

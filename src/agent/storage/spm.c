@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,6 +61,25 @@ static bool gone(int rv)
     return rv == -EPIPE || rv == -ECONNRESET || rv == -ENOTCONN || rv == -EBADF;
 }
 
+static void drop_registration(void)
+{
+    if (reg_fd >= 0)
+        close(reg_fd);
+    reg_fd = -1;
+}
+
+/* sanlock never writes to the registration socket unasked: readable means
+ * it closed it (the daemon restarted, and our leases went with it). Under
+ * op_lock. */
+static void check_registration(void)
+{
+    struct pollfd p = {.fd = reg_fd, .events = POLLIN | POLLRDHUP};
+    if (reg_fd >= 0 && poll(&p, 1, 0) > 0) {
+        VR_WARN("sanlock closed our registration (daemon restarted?)");
+        drop_registration();
+    }
+}
+
 /* Under op_lock. Not inherited by helper programs: a child holding the
  * socket would keep the lease alive after this process died. */
 static int registration(vr_error *err)
@@ -72,13 +92,6 @@ static int registration(vr_error *err)
     fcntl(fd, F_SETFD, FD_CLOEXEC);
     reg_fd = fd;
     return fd;
-}
-
-static void drop_registration(void)
-{
-    if (reg_fd >= 0)
-        close(reg_fd);
-    reg_fd = -1;
 }
 
 static int sdm_of(const vr_agent *a, const char *master, vr_sanlk_res *res, char *dir,
@@ -171,6 +184,7 @@ static int record(const char *dir, const char *master, int host_id, long long lv
 
 static int acquire(vr_sanlk_res *res, const char *pool, vr_error *err)
 {
+    check_registration();
     for (int attempt = 0;; attempt++) {
         int fd = registration(err);
         if (fd < 0)
@@ -201,6 +215,25 @@ static void release(vr_sanlk_res *res)
         drop_registration();
 }
 
+/* Whether sanlock still has pool's SDM lease on our registration (the
+ * daemon may have restarted, dropping it). Under op_lock. */
+static bool still_held(const char *master)
+{
+    check_registration();
+    if (reg_fd < 0)
+        return false;
+    int n = 0;
+    char *state = NULL;
+    int rv = sanlock_inquire(reg_fd, -1, 0, &n, &state);
+    char want[64];
+    vr_sd_fmt(want, sizeof(want), "%s:SDM:", master);
+    bool held = rv == 0 && state && strstr(state, want);
+    free(state);
+    if (gone(rv))
+        drop_registration();
+    return rv < 0 && !gone(rv) ? true : held; /* unknown: trust our record */
+}
+
 int vr_spm_start(const vr_agent *a, const char *pool, const char *master, int host_id,
                  long long *lver, vr_error *err)
 {
@@ -208,6 +241,10 @@ int vr_spm_start(const vr_agent *a, const char *pool, const char *master, int ho
     vr_sanlk_res res;
     pthread_mutex_lock(&op_lock);
     int rc = 0;
+    if (vr_spm_state_get(pool, held_master, lver) && !still_held(held_master)) {
+        VR_WARN("sanlock no longer holds the SPM lease of data center %s for us", pool);
+        vr_spm_state_clear(pool);
+    }
     if (vr_spm_state_get(pool, held_master, lver)) {
         if (strcmp(held_master, master))
             rc = vr_error_set(err, VR_ERR_BAD_STATE, "this host is SPM of data center %s on "
@@ -240,23 +277,6 @@ out:
     return rc;
 }
 
-/* Whether sanlock still has pool's SDM lease on our registration (the
- * daemon may have restarted, dropping it). Under op_lock. */
-static bool still_held(const char *master)
-{
-    if (reg_fd < 0)
-        return false;
-    int n = 0;
-    char *state = NULL;
-    int rv = sanlock_inquire(reg_fd, -1, 0, &n, &state);
-    char want[64];
-    vr_sd_fmt(want, sizeof(want), "%s:SDM:", master);
-    bool held = rv == 0 && state && strstr(state, want);
-    free(state);
-    if (gone(rv))
-        drop_registration();
-    return rv < 0 && !gone(rv) ? true : held; /* unknown: trust our record */
-}
 
 int vr_spm_status(const vr_agent *a, const char *pool, const char *master, const char **status,
                   long long *spm_id, long long *lver, vr_error *err)

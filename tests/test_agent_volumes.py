@@ -216,8 +216,13 @@ def _scenario(ctx, d):
     assert started["volume"]["legality"] == "ILLEGAL"  # until the data is complete
     job = _wait_job(c0, started["job"])
     assert job["state"] == "succeeded" and job["progress"] == 100, job
-    note = c0.wait_event(lambda p: p.get("id") == started["job"] and p.get("state") == "succeeded")
-    assert note["kind"] == "Volume.copy"
+    notes = []  # Job.progress: announced at 0 %, each 10 % crossed, and at the end
+    while not notes or notes[-1]["state"] == "running":
+        notes.append(c0.wait_event(lambda p: p.get("id") == started["job"], timeout=30))
+    assert notes[0]["progress"] == 0 and notes[-1]["state"] == "succeeded", notes
+    assert all(n["kind"] == "Volume.copy" for n in notes)
+    seen = [n["progress"] for n in notes]
+    assert seen == sorted(seen) and seen[-1] == 100, seen
     ci = c0.call("Volume.info", **d.ref(idst, vdst))
     assert ci["legality"] == "LEGAL" and ci["format"] == "qcow2" and ci["capacity"] == 16 * MiB
     cmp = h0.run(["qemu-img", "compare", "-U", "-f", "raw", "-F", "qcow2", d.path(ib, vb),

@@ -304,7 +304,8 @@ def test_storage_rules_rest_and_cli(ctx):
         cli.run("disk", "delete", "no-such-disk", expect=1)
         assert "disk-ok2" in cli.run("disk", "list").stdout
         assert _count(eng, "storagedomains") == n_sd and _count(eng, "disks") == n_disks
-        # An unattached domain goes with its disks' rows.
+        # A domain whose disks VMs use stays; an unattached one goes with its disks' rows.
+        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_B}"), 409, "svm2")
         cli.run("sd", "remove", "sd-a")
         _fault(eng.request("GET", f"/api/disks/{D_A}"), 404)
         assert _count(eng, "storagedomains") == n_sd - 1

@@ -22,8 +22,8 @@ VM_ID = "56070a3f-30f3-420f-ad0d-1443cc46bfc4"
 JOB_ID = "61076bd4-e836-4c67-a84d-807fb0e57334"
 T0 = 1795310217
 
-DC = {"id": DC_ID, "name": "dc1", "description": "first", "created_at": T0,
-      "href": f"/api/datacenters/{DC_ID}"}
+DC = {"id": DC_ID, "name": "dc1", "description": "first", "created_at": T0, "spm_host": None,
+      "master_storage_domain": None, "storage_status": "uninitialized", "href": f"/api/datacenters/{DC_ID}"}
 CLUSTER = {"id": CL_ID, "name": "cl1", "description": "", "datacenter_id": DC_ID, "cpu_type": "qemu64",
            "virt_mode": "kvm", "created_at": T0, "href": f"/api/clusters/{CL_ID}",
            "datacenter": {"id": DC_ID, "href": f"/api/datacenters/{DC_ID}"}}
@@ -43,7 +43,7 @@ STATS = {"cpu_percent": 3.2, "memory": {"total_kib": 24684092, "free_kib": 24092
          "vm_count": 1, "uptime_s": 771}
 HOST = {"id": HOST_ID, "name": "h0", "description": "", "cluster_id": CL_ID, "address": "127.0.0.1",
         "port": 54321, "status": "up", "status_detail": "", "last_seen": T0 + 5, "capabilities": CAPS,
-        "stats": STATS, "created_at": T0, "href": f"/api/hosts/{HOST_ID}"}
+        "stats": STATS, "created_at": T0, "spm_priority": 5, "spm": "none", "href": f"/api/hosts/{HOST_ID}"}
 HOST_NEW = dict(HOST, status="installing", last_seen=0, capabilities=None, stats=None)
 SPEC = {"boot": {"kernel": "/k"}, "disks": [{"path": "/d.img", "format": "qcow2", "bus": "virtio"}],
         "nics": [{"bridge": "br0", "model": "virtio", "mac": "56:6f:ca:41:7e:49"}, {"mac": "56:6f:ee:89:8e:40"}],

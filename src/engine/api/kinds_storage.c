@@ -106,6 +106,25 @@ static int sd_remove_job(vr_call *c, json_t *row, char job[37], vr_error *err)
     if (format && !strcmp(format, "true"))
         return vr_error_set(err, VR_ERR_UNSUPPORTED, "format=true is not supported yet: no host verb removes a"
                             " domain from storage; remove it with format=false and clear the storage by hand");
+    json_t *disks;
+    if (vr_db_query(c->e->db, "SELECT id, alias FROM disks WHERE storage_domain_id = ?",
+                    DB_ARGS(DB_TEXT(str(row, "id"))), &disks, err) < 0)
+        return -1;
+    size_t i;
+    json_t *d;
+    int rc = 0;
+    json_array_foreach(disks, i, d) { /* VMs would be left naming disks that are gone */
+        json_t *users = rc ? NULL : vr_storage_disk_users(c->e, str(d, "id"), err);
+        if (!rc && !users)
+            rc = -1;
+        else if (json_array_size(users))
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' of storage domain '%s' is used by VM '%s'",
+                              str(d, "alias"), str(row, "name"), str(json_array_get(users, 0), "name"));
+        json_decref(users);
+    }
+    json_decref(disks);
+    if (rc < 0)
+        return -1;
     (void)job;
     return vr_store_storagedomains.remove(c->e, row, err);
 }

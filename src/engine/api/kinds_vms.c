@@ -27,7 +27,7 @@ static int vm_check_create(vr_call *c, json_t *b, vr_error *err)
 {
     json_t *spec = vr_vm_spec_build(b, json_integer_value(json_object_get(b, "vcpus")),
                                     json_integer_value(json_object_get(b, "memory_mib")), err);
-    if (!spec || vr_vm_spec_check_disk_refs(c->e, spec, NULL, err) < 0) {
+    if (!spec || vr_vm_spec_check_disk_refs(c->e, spec, NULL, NULL, err) < 0) {
         json_decref(spec);
         return -1;
     }
@@ -148,7 +148,8 @@ static int vm_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
     json_t *spec = vr_vm_spec_build(merged, json_integer_value(json_object_get(b, "vcpus")),
                                     json_integer_value(json_object_get(b, "memory_mib")), err);
     json_decref(merged);
-    if (!spec || vr_vm_spec_check_disk_refs(c->e, spec, json_string_value(json_object_get(row, "id")), err) < 0) {
+    if (!spec ||
+        vr_vm_spec_check_disk_refs(c->e, spec, row, json_string_value(json_object_get(row, "id")), err) < 0) {
         json_decref(spec);
         return -1;
     }

@@ -46,12 +46,25 @@ int vr_vm_disk_parse(json_t *obj, const char *where, vr_disk *d, json_t **keep, 
     return vr_disk_parse(*keep, where, d, err);
 }
 
-int vr_vm_spec_check_disk_refs(vr_engine *e, json_t *spec, const char *vm_id, vr_error *err)
+/* Whether the disk list names disk id. */
+static bool names_disk(json_t *disks, const char *id)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(disks, i, d)
+        if (!strcmp(json_string_value(json_object_get(d, "disk")) ?: "", id))
+            return true;
+    return false;
+}
+
+int vr_vm_spec_check_disk_refs(vr_engine *e, json_t *spec, json_t *before, const char *vm_id, vr_error *err)
 {
     size_t i;
     json_t *d;
     json_array_foreach(json_object_get(spec, "disks"), i, d) {
         const char *id = json_string_value(json_object_get(d, "disk"));
+        if (id && names_disk(json_object_get(before, "disks"), id))
+            continue; /* kept: a job on it (an extend) does not block the VM's other changes */
         json_t *row = id ? vr_disk_for_vm(e, id, vm_id, err) : NULL;
         if (id && !row)
             return -1;

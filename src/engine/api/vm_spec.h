@@ -22,6 +22,7 @@ json_t *vr_vm_spec_build(json_t *members, long long vcpus, long long memory_mib,
  * after using d; NULL for a path disk). */
 int vr_vm_disk_parse(json_t *obj, const char *where, vr_disk *d, json_t **keep, vr_error *err);
 
-/* The engine disks a spec names exist, are ok, and are not used by
- * another VM than vm_id (NULL: a new VM) unless shareable. */
-int vr_vm_spec_check_disk_refs(vr_engine *e, json_t *spec, const char *vm_id, vr_error *err);
+/* The engine disks a spec names that `before` (the VM as stored, with its
+ * "disks"; NULL for a new VM) did not exist, are ok, and are not used by
+ * another VM than vm_id unless shareable. */
+int vr_vm_spec_check_disk_refs(vr_engine *e, json_t *spec, json_t *before, const char *vm_id, vr_error *err);

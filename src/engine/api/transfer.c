@@ -34,6 +34,7 @@
 
 #define CHUNK (512 * 1024) /* base64 makes it ~700 KB: well under the agents' 1 MiB frame */
 #define COMMIT_TIMEOUT_S 600
+#define ID_MAX 65
 
 #define DISK_SELECT "SELECT d.id AS id, d.volume_id AS volume_id, d.alias AS alias, d.description AS description," \
                     " d.storage_domain_id AS storage_domain, d.format AS format, d.sparse AS sparse," \
@@ -52,16 +53,19 @@ static long long num(json_t *o, const char *k)
     return json_is_boolean(v) ? json_is_true(v) : json_integer_value(v);
 }
 
-/* "/api/disks/<uuid>/content" -> the uuid in id. */
-static bool content_path(const char *path, char id[37])
+/* "/api/disks/<id>/content" -> id (any segment: a malformed one is an
+ * unknown disk, answered before its body like any other). */
+static bool content_path(const char *path, char id[ID_MAX])
 {
     static const char pre[] = "/api/disks/", post[] = "/content";
-    size_t n = strlen(path);
-    if (strncmp(path, pre, sizeof(pre) - 1) || n != sizeof(pre) - 1 + 36 + sizeof(post) - 1 ||
-        strcmp(path + n - (sizeof(post) - 1), post))
+    if (strncmp(path, pre, sizeof(pre) - 1))
         return false;
-    memcpy(id, path + sizeof(pre) - 1, 36);
-    id[36] = '\0';
+    const char *seg = path + sizeof(pre) - 1, *slash = strchr(seg, '/');
+    size_t n = slash ? (size_t)(slash - seg) : 0;
+    if (!n || n >= ID_MAX || strcmp(slash, post))
+        return false;
+    memcpy(id, seg, n);
+    id[n] = '\0';
     return true;
 }
 
@@ -288,7 +292,7 @@ static int check_upload(vr_engine *e, vr_http_req *req, json_t *d, long long *le
 vr_http_stream *vr_transfer_stream(void *engine, vr_http_req *req, vr_http_resp *resp)
 {
     vr_engine *e = engine;
-    char id[37];
+    char id[ID_MAX];
     if (strcmp(req->method, "PUT") || !content_path(req->path, id))
         return NULL;
     vr_db_thread_prefers_readers(true);
@@ -315,7 +319,7 @@ vr_http_stream *vr_transfer_stream(void *engine, vr_http_req *req, vr_http_resp 
     }
     *u = (upload){.s = {up_data, up_finish, up_close}, .e = e, .ref = vol_ref(d), .length = length,
                   .cow = !strcmp(str(d, "format"), "cow"), .buf = u->buf, .b64 = u->b64};
-    snprintf(u->disk, sizeof(u->disk), "%s", id);
+    snprintf(u->disk, sizeof(u->disk), "%s", str(d, "id"));
     snprintf(u->user, sizeof(u->user), "%s", req->user);
     snprintf(u->alias, sizeof(u->alias), "%s", str(d, "alias"));
     snprintf(u->host, sizeof(u->host), "%s", str(spm, "name"));
@@ -421,7 +425,7 @@ static void dl_free(void *cls)
 
 bool vr_transfer_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
 {
-    char id[37];
+    char id[ID_MAX];
     if (!content_path(req->path, id))
         return false;
     if (strcmp(req->method, "GET")) {
@@ -447,7 +451,7 @@ bool vr_transfer_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     if (!err.code) {
         d->e = e;
         d->ref = vol_ref(dk);
-        snprintf(d->disk, sizeof(d->disk), "%s", id);
+        snprintf(d->disk, sizeof(d->disk), "%s", str(dk, "id"));
         if (connect_host(e, host, "Volume.read", &d->rpc, &err) == 0)
             fetch(d, 0, &err); /* learns the file's size for Content-Length */
     }

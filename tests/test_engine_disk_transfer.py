@@ -1,0 +1,311 @@
+"""Disk images in and out of the engine (docs/rest-api.md "Disk content",
+docs/cli.md "Disk images"): a posixfs domain on the harness's shared ext4,
+attached to a data center of both harness hosts; images go up with
+PUT /api/disks/ID/content (the CLI streams files with libcurl) to the SPM
+in chunks, come back with GET from a host that sees the domain, and compare
+byte for byte. A qcow2 image keeps its format on storage (qemu-img reads the
+volume); a declared format qemu-img disagrees with leaves the disk illegal;
+a client that goes away mid-body leaves it illegal, and a new upload fills
+it. Bad requests are refused before their body with a clear status and
+change nothing. The engine's peak memory does not follow the image's size.
+
+Runs on SQLite and PostgreSQL (VIREO_TEST_PG_URI)."""
+
+import hashlib
+import json
+import os
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+
+from harness.engine import Engine
+
+MIB = 1 << 20
+MISSING = "0b7a5a37-1111-4222-8333-444455556666"
+
+
+def _sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fault(r, status, detail=None):
+    assert r.status == status, r
+    assert "fault" in r.body, r
+    if detail:
+        assert detail in r.body["fault"]["detail"], r
+    return r.body["fault"]
+
+
+def _hwm_kib(pid):
+    """Peak resident memory of a process (VmHWM), KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+class Cli:
+    def __init__(self, ctx, eng):
+        self.bin = ctx.cli
+        self.env = dict(os.environ, VIREO_CONFIG_DIR=tempfile.mkdtemp(prefix="vireo-cli-"))
+        self.run("login", "--url", f"https://127.0.0.1:{eng.port}", "--ca", eng.ca,
+                 "--password-file", eng.password_file)
+
+    def run(self, *args, expect=0, timeout=300):
+        p = subprocess.run([self.bin, *args], capture_output=True, text=True, env=self.env, timeout=timeout)
+        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
+        return p
+
+
+def _raw(eng, head, body=b"", close_after=None):
+    """Send a request by hand over TLS: head (lines, without the final
+    blank line) and body bytes; with close_after, close the connection after
+    that many body bytes without reading an answer. Returns (status, text)."""
+    sock = socket.create_connection(("127.0.0.1", eng.port), timeout=60)
+    s = eng.ssl_ctx.wrap_socket(sock, server_hostname="127.0.0.1")
+    try:
+        s.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        if close_after is not None:
+            sent = 0
+            while sent < close_after:
+                n = min(1 << 20, close_after - sent)
+                s.sendall(body[:n] if len(body) >= n else bytes([0x5a]) * n)
+                sent += n
+            return None, None
+        if body:
+            s.sendall(body)
+        data = b""
+        while b"\r\n\r\n" not in data or len(data) < data.index(b"\r\n\r\n") + 4 + _clen(data):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        status = int(data.split(b" ", 2)[1])
+        return status, data.split(b"\r\n\r\n", 1)[1].decode(errors="replace")
+    finally:
+        try:
+            s.close()
+        except (OSError, ssl.SSLError):
+            pass
+
+
+def _clen(data):
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            return int(v)
+    return 0
+
+
+def _put_head(eng, disk_id, length, ctype="application/octet-stream", token=True):
+    h = [f"PUT /api/disks/{disk_id}/content HTTP/1.1", "Host: 127.0.0.1"]
+    if token:
+        h.append(f"Authorization: Bearer {eng.token}")
+    if ctype:
+        h.append(f"Content-Type: {ctype}")
+    if length is not None:
+        h.append(f"Content-Length: {length}")
+    return h
+
+
+def _leave_storage(ctx, eng, sd_id, disks):
+    """Remove what this test made: disks, then the domain (maintenance,
+    detach, delete); _scrub_domain then takes its directory off the shared
+    storage, so the other test files find the device as they expect (an
+    import sees every domain on it)."""
+    for d in disks:
+        r = eng.request("DELETE", f"/api/disks/{d}")
+        if r.status == 202:
+            eng.wait_job(r.body["job"]["id"], timeout=60)
+    eng.call("POST", f"/api/storagedomains/{sd_id}/maintenance")
+    r = eng.request("POST", f"/api/storagedomains/{sd_id}/detach")
+    assert r.status == 202, r
+    job = eng.wait_job(r.body["job"]["id"], timeout=240)
+    assert job["status"] == "finished", (job, eng.log_tail(60))
+    eng.call("DELETE", f"/api/storagedomains/{sd_id}", expect=204)
+
+
+def _scrub_domain(ctx, sd_id):
+    """The detached domain's directory off the shared device (the hosts
+    left its lockspace at the detach)."""
+    hs = ctx.hs
+    h = hs.hosts[0]
+    mnt = tempfile.mkdtemp(prefix="vireo-xfer-", dir="/var/tmp")
+    h.run(["mount", "-t", "ext4", hs.shared_dev, mnt], check=True)
+    try:
+        h.run(["rm", "-rf", "--", os.path.join(mnt, sd_id)], check=True)
+    finally:
+        h.run(["umount", mnt], check=True)
+        os.rmdir(mnt)
+
+
+def test_disk_upload_download(ctx):
+    hs = ctx.hs
+    work = tempfile.mkdtemp(prefix="vireo-xfer-", dir="/var/tmp")
+    root = os.path.join(ctx.guest, "root.img")
+    # ASan keeps freed memory in a quarantine (256 MiB by default) that
+    # would show as peak memory; the rule checked is the engine's own.
+    asan = os.environ.get("ASAN_OPTIONS")
+    os.environ["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "quarantine_size_mb=16"
+    try:
+        eng = Engine(ctx, poll_ms=1000, grace_s=6)
+        eng.__enter__()
+    finally:
+        if asan is None:
+            del os.environ["ASAN_OPTIONS"]
+        else:
+            os.environ["ASAN_OPTIONS"] = asan
+    made = []
+    try:
+        dc = eng.create_dc("dc-xfer")
+        cl = eng.create_cluster("cl-xfer", dc["id"])
+        hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
+        for h in hosts:
+            eng.wait_status("hosts", h["id"], "up", timeout=30)
+        r = eng.request("POST", "/api/storagedomains", {
+            "name": "sd-xfer", "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
+            "vfs_type": "ext4", "host": hosts[0]["id"], "critical_space_gib": 0})
+        assert r.status == 202, r
+        sd_id = r.body["id"]
+        job = eng.wait_job(r.body["job"]["id"], timeout=120)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        r = eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]})
+        job = eng.wait_job(r.body["job"]["id"], timeout=240)
+        assert job["status"] == "finished", (job, eng.log_tail(60))
+        eng.wait_status("storagedomains", sd_id, "active", timeout=30)
+        spm_id = eng.wait_for(lambda: eng.get(dc["href"])["spm_host"], timeout=60, what="an SPM")
+        mount = lambda h: os.path.join(h.storage_root, hs.shared_dev.replace("/", "_"), sd_id)  # noqa: E731
+
+        # ---- a disk made for an upload: empty, no job, no volume yet.
+        size = os.path.getsize(root)
+        r = eng.request("POST", "/api/disks", {"alias": "root", "storage_domain": sd_id, "format": "raw",
+                                               "provisioned_size": size, "content": "upload"})
+        assert r.status == 201, r
+        disk = r.body
+        made.append(disk["id"])
+        assert disk["status"] == "empty" and "content" not in disk, disk
+        _fault(eng.request("GET", f"/api/disks/{disk['id']}/content"), 409, "only an ok disk")
+        _fault(eng.request("POST", "/api/disks", {"alias": "x", "storage_domain": sd_id, "provisioned_size": size,
+                                                  "content": "later"}), 400)
+
+        # ---- refusals before the body, each changing nothing.
+        jobs = eng.list("jobs")["total"]
+        path = f"/api/disks/{disk['id']}/content"
+        assert _raw(eng, _put_head(eng, disk["id"], size, token=False))[0] == 401
+        st, text = _raw(eng, _put_head(eng, disk["id"], size, ctype="application/json"))
+        assert st == 415 and "application/octet-stream" in json.loads(text)["fault"]["detail"], text
+        st, text = _raw(eng, _put_head(eng, disk["id"], None) + ["Transfer-Encoding: chunked"])
+        assert st == 411 and "Content-Length" in text, text
+        st, text = _raw(eng, _put_head(eng, disk["id"], size + 512))
+        assert st == 413 and "does not fit" in text, text
+        st, text = _raw(eng, _put_head(eng, disk["id"], 1 << 62))
+        assert st == 413, text
+        assert _raw(eng, _put_head(eng, MISSING, size))[0] == 404
+        assert _raw(eng, _put_head(eng, "not-a-disk", size))[0] == 404
+        _fault(eng.request("POST", path, {}), 405)
+        assert eng.get(disk["href"])["status"] == "empty"
+        assert eng.list("jobs")["total"] == jobs
+        assert not os.path.exists(os.path.join(mount(hs.hosts[0]), "images", disk["id"]))
+
+        # ---- the guest's root image up with the CLI, back with the CLI and REST.
+        cli = Cli(ctx, eng)
+        cli.run("disk", "upload", "--help")
+        cli.run("disk", "upload", root, expect=2)  # no --storage-domain
+        out = cli.run("disk", "upload", root, "--storage-domain", "sd-xfer", "--alias", "root2",
+                      "--json").stdout
+        up = json.loads(out)
+        made.append(up["id"])
+        assert up["status"] == "ok" and up["format"] == "raw" and up["provisioned_size"] == size, up
+        assert up["actual_size"] > 0, up
+        job = [j for j in eng.list("jobs", max=500)["jobs"] if j["object_id"] == up["id"]]
+        assert [(j["action"], j["status"]) for j in job] == [("upload", "finished")], job
+        got = os.path.join(work, "root.out")
+        cli.run("disk", "download", "root2", got)
+        assert _sha(got) == _sha(root)
+        r = eng.request("GET", f"/api/disks/{up['id']}/content")
+        assert r.status == 200 and r.headers["content-type"] == "application/octet-stream", r.headers
+        assert int(r.headers["content-length"]) == size
+        # A second upload of an ok disk is refused; the disk stays as it is.
+        st, text = _raw(eng, _put_head(eng, up["id"], size))
+        assert st == 409 and "already has its content" in text, text
+        assert eng.get(f"/api/disks/{up['id']}")["status"] == "ok"
+
+        # ---- qcow2: kept as qcow2 on storage, the bytes back as sent.
+        qcow = os.path.join(work, "root.qcow2")
+        subprocess.run(["qemu-img", "convert", "-O", "qcow2", root, qcow], check=True)
+        cow = json.loads(cli.run("disk", "upload", qcow, "--storage-domain", sd_id, "--json").stdout)
+        made.append(cow["id"])
+        assert cow["format"] == "cow" and cow["status"] == "ok" and cow["provisioned_size"] == size, cow
+        spm = next(h for h in hs.hosts if h.name == eng.get(f"/api/hosts/{spm_id}")["name"])
+        vol = os.path.join(mount(spm), "images", cow["id"], cow["volume_id"])
+        info = json.loads(spm.run(["qemu-img", "info", "--output=json", "-U", vol], check=True).stdout)
+        assert info["format"] == "qcow2" and info["virtual-size"] == size, info
+        cli.run("disk", "download", cow["id"], os.path.join(work, "cow.out"))
+        assert _sha(os.path.join(work, "cow.out")) == _sha(qcow)
+
+        # ---- a declared format qemu-img disagrees with: 422, illegal; a new
+        # upload with the right bytes fills the same disk.
+        r = eng.request("POST", "/api/disks", {"alias": "liar", "storage_domain": sd_id, "format": "raw",
+                                               "provisioned_size": size, "content": "upload"})
+        liar = r.body
+        made.append(liar["id"])
+        with open(qcow, "rb") as f:
+            qbytes = f.read()
+        st, text = _raw(eng, _put_head(eng, liar["id"], len(qbytes)), qbytes)
+        assert st == 422 and "declared raw but qemu-img sees qcow2" in text, text
+        assert eng.get(liar["href"])["status"] == "illegal"
+        _fault(eng.request("GET", f"{liar['href']}/content"), 409)
+        with open(root, "rb") as f:
+            rbytes = f.read()
+        st, text = _raw(eng, _put_head(eng, liar["id"], len(rbytes)), rbytes)
+        assert st == 200 and json.loads(text)["status"] == "ok", text
+
+        # ---- a client that goes away mid-body: the disk is illegal, never ok.
+        r = eng.request("POST", "/api/disks", {"alias": "cut", "storage_domain": sd_id, "format": "raw",
+                                               "provisioned_size": 64 * MIB, "content": "upload"})
+        cut = r.body
+        made.append(cut["id"])
+        _raw(eng, _put_head(eng, cut["id"], 64 * MIB), close_after=5 * MIB)
+        eng.wait_status("disks", cut["id"], "illegal", timeout=30)
+        cj = eng.wait_for(lambda: [j for j in eng.list("jobs", max=500)["jobs"]
+                                   if j["object_id"] == cut["id"] and j["status"] == "failed"], timeout=10,
+                          what="the failed upload job")
+        assert "went away" in cj[0]["detail"], cj
+        assert eng.find_events("upload to disk 'cut' failed", cut["id"])
+
+        # ---- memory: a 256 MiB image does not raise the engine's peak by
+        # a quarter of its size; it comes back identical.
+        big = os.path.join(work, "big.img")
+        with open(big, "wb") as f:
+            for i in range(256):
+                f.write(os.urandom(MIB) if i % 4 else bytes(MIB))  # zero MiBs too: holes on both ends
+        before = _hwm_kib(eng.proc.pid)
+        t0 = time.monotonic()
+        bigd = json.loads(cli.run("disk", "upload", big, "--storage-domain", sd_id, "--format", "raw",
+                                  "--json").stdout)
+        up_s = time.monotonic() - t0
+        made.append(bigd["id"])
+        assert bigd["status"] == "ok" and bigd["provisioned_size"] == 256 * MIB, bigd
+        grew = _hwm_kib(eng.proc.pid) - before
+        assert grew < 64 * 1024, f"the engine's peak memory grew by {grew} KiB during a 256 MiB upload"
+        cli.run("disk", "download", bigd["id"], os.path.join(work, "big.out"))
+        assert _sha(os.path.join(work, "big.out")) == _sha(big)
+        grew = _hwm_kib(eng.proc.pid) - before
+        assert grew < 64 * 1024, f"the engine's peak memory grew by {grew} KiB after a 256 MiB download"
+        print(f"256 MiB upload: {up_s:.1f} s, engine peak memory +{grew} KiB")
+
+        _leave_storage(ctx, eng, sd_id, made)
+    except BaseException:
+        eng.close(ok=False)
+        raise
+    finally:
+        subprocess.run(["rm", "-rf", "--", work], check=False)
+    eng.__exit__(None, None, None)
+    _scrub_domain(ctx, sd_id)

@@ -8,7 +8,11 @@
  * VR_HTTP_MAX_HEADERS lines (431), a path or query that is not valid UTF-8
  * once percent-decoded or holds too many parameters (400), a body over the
  * limit (413). Every answer with a status that carries a body has a JSON
- * body: a handler whose body cannot be encoded gets a 500 fault instead. */
+ * body: a handler whose body cannot be encoded gets a 500 fault instead.
+ *
+ * One route may instead take its body as a stream (vr_http_streamer: a disk
+ * image, any size) and answers may stream out (vr_http_resp.read); every
+ * other request keeps the limit above. */
 #pragma once
 
 #include <stdbool.h>

@@ -53,6 +53,7 @@ class Domain:
 
     def setup(self):
         c0, c1 = self.c0, self.c1
+        self.h0.start_sanlock()  # hosts are shared: an earlier test may have stopped it
         self.mount = c0.call("Storage.connect", conn=self.conn)["mount"]
         self.steps.append(lambda: self.disconnect(c0))
         c1.call("Storage.connect", conn=self.conn)

@@ -345,12 +345,16 @@ def test_storage_end_to_end(ctx):
         assert job["status"] == "finished", (job, eng.log_tail(40))
         sd = eng.get(f"/api/storagedomains/{sd_id}")
         assert sd["status"] == "unattached" and sd["total_bytes"] > 0 and sd["free_bytes"] > 0, sd
-        # Formatting the same storage again is refused by the host: the row goes.
+        # An import that cannot bring a new domain in fails and leaves no row:
+        # the only domain there is known already, or (other runs' domains
+        # on the shared storage) none has the name asked for.
         r = eng.request("POST", "/api/storagedomains", {
-            "name": name, "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
+            "name": name + "-x", "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
             "vfs_type": "ext4", "host": hosts[0]["id"], "import": True})
+        assert r.status == 202, r
         job2 = eng.wait_job(r.body["job"]["id"], timeout=60)
-        assert job2["status"] == "failed" and "already known" in job2["detail"], job2
+        assert job2["status"] == "failed", job2
+        assert "already known" in job2["detail"] or "none is named" in job2["detail"], job2
         assert [s["id"] for s in eng.list("storagedomains")["storagedomains"]] == [sd_id]
 
         r = eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]})
@@ -412,6 +416,40 @@ def test_storage_end_to_end(ctx):
         assert eng.get(f"/api/disks/{cow['id']}")["provisioned_size"] == 256 * mib
         eng.vm_action(vm["id"], "stop")
         eng.wait_status("vms", vm["id"], "down", timeout=60)
+        eng.call("DELETE", vm["href"], expect=204)   # a domain whose disks VMs name is not removed
+
+        # A second domain on the same storage, attached as a regular one;
+        # the raw disk is copied there by the SPM's own job.
+        r = eng.request("POST", "/api/storagedomains", {
+            "name": name + "-2", "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
+            "vfs_type": "ext4", "host": hosts[1]["id"], "critical_space_gib": 0})
+        sd2_id = r.body["id"]
+        job = eng.wait_job(r.body["job"]["id"], timeout=120)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        r = eng.request("POST", f"/api/storagedomains/{sd2_id}/attach", {"datacenter": dc["id"]})
+        job = eng.wait_job(r.body["job"]["id"], timeout=240)
+        assert job["status"] == "finished", (job, eng.log_tail(60))
+        sd2 = eng.get(f"/api/storagedomains/{sd2_id}")
+        assert sd2["status"] == "active" and sd2["master"] is False, sd2
+        raw = made["d-raw"]
+        r = eng.request("POST", f"/api/disks/{raw['id']}/copy", {"storage_domain": sd2_id})
+        assert r.status == 202, r
+        _fault(eng.request("DELETE", f"/api/disks/{raw['id']}"), 409, "locked")   # being copied
+        job = eng.wait_job(r.body["job"]["id"], timeout=120)
+        assert job["status"] == "finished" and job["progress"] == 100, (job, eng.log_tail(40))
+        copies = eng.get(f"/api/storagedomains/{sd2_id}/disks")["disks"]
+        assert [(c["alias"], c["format"], c["provisioned_size"], c["status"]) for c in copies] == \
+            [("d-raw", "raw", 64 * mib, "ok")], copies
+        assert eng.get(f"/api/disks/{raw['id']}")["status"] == "ok"
+        # The master stays while another domain is attached (no master move yet).
+        _fault(eng.request("POST", f"/api/storagedomains/{sd_id}/maintenance"), 409, "not supported")
+        r = eng.request("DELETE", f"/api/disks/{copies[0]['id']}")
+        assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
+        assert eng.call("POST", f"/api/storagedomains/{sd2_id}/maintenance")["status"] == "maintenance"
+        r = eng.request("POST", f"/api/storagedomains/{sd2_id}/detach")
+        job = eng.wait_job(r.body["job"]["id"], timeout=240)
+        assert job["status"] == "finished", (job, eng.log_tail(60))
+        eng.call("DELETE", f"/api/storagedomains/{sd2_id}", expect=204)
 
         # The raw disk goes; the other stays on storage for the import.
         r = eng.request("DELETE", f"/api/disks/{made['d-raw']['id']}")
@@ -456,6 +494,7 @@ def test_storage_end_to_end(ctx):
     # No verb removes a domain from storage yet (DELETE ?format=true): the
     # test clears its own, through the host that mounted it.
     h0 = hs.hosts[0]
-    p = h0.run(["rm", "-rf", "--one-file-system",
-                os.path.join(h0.storage_root, hs.shared_dev.replace("/", "_"), sd_id)])
-    assert p.returncode == 0, p
+    for gone in (sd_id, sd2_id):
+        p = h0.run(["rm", "-rf", "--one-file-system",
+                    os.path.join(h0.storage_root, hs.shared_dev.replace("/", "_"), gone)])
+        assert p.returncode == 0, p

@@ -143,6 +143,9 @@ static void usage(FILE *f, const st_obj *o)
             fprintf(f, " [--search EXPR] [--sortby [-]FIELD] [--max N] [--page N]");
         fprintf(f, "%s\n", v->allowed & BIT(O_JSON) ? " [--json]" : "");
     }
+    if (!strcmp(o->name, "disk")) /* transfer_cmd.c */
+        fprintf(f, "       vireo disk upload FILE --storage-domain SD [--alias ALIAS] [--format raw|cow] [--json]\n"
+                   "       vireo disk download ALIAS-or-ID FILE\n");
 }
 
 /* An alias or id of a disk to its id: the alias must name one disk. */

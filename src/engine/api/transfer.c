@@ -33,7 +33,7 @@
 #include "timeouts.h"
 
 #define CHUNK (512 * 1024) /* base64 makes it ~700 KB: well under the agents' 1 MiB frame */
-#define COMMIT_TIMEOUT_S 600
+#define COMMIT_TIMEOUT_S 600 /* qemu-img check, fdatasync, fallocate */
 #define ID_MAX 65
 
 #define DISK_SELECT "SELECT d.id AS id, d.volume_id AS volume_id, d.alias AS alias, d.description AS description," \
@@ -253,7 +253,7 @@ static int lock_for_upload(vr_engine *e, json_t *d, const char *user, char job[3
 
 /* Checks that need no body; 0, or -1 with err (and *status when it is not
  * the error code's). */
-static int check_upload(vr_engine *e, vr_http_req *req, json_t *d, long long *length, int *status, vr_error *err)
+static int check_upload(vr_http_req *req, json_t *d, long long *length, int *status, vr_error *err)
 {
     const char *type = vr_http_header(req, "Content-Type"), *clen = vr_http_header(req, "Content-Length");
     const char *alias = str(d, "alias"), *st = str(d, "status");
@@ -303,7 +303,7 @@ vr_http_stream *vr_transfer_stream(void *engine, vr_http_req *req, vr_http_resp 
     long long length = 0;
     int status = 0;
     upload *u = NULL;
-    if (!d || check_upload(e, req, d, &length, &status, &err) < 0)
+    if (!d || check_upload(req, d, &length, &status, &err) < 0)
         goto refuse;
     spm = vr_storage_spm_host(e, str(d, "datacenter_id"), &err);
     if (!spm) {
@@ -342,7 +342,12 @@ vr_http_stream *vr_transfer_stream(void *engine, vr_http_req *req, vr_http_resp 
     json_object_set_new(p, "description", json_string(text ? text : ""));
     free(text);
     json_decref(desc);
-    if (vr_rpc_call(u->rpc, "Volume.startUpload", p, &res, &err) < 0) {
+    /* A preallocated raw volume is allocated now (slow where fallocate is
+     * emulated, as on NFS 3). */
+    vr_rpc_client_set_timeout(u->rpc, COMMIT_TIMEOUT_S);
+    int rc = vr_rpc_call(u->rpc, "Volume.startUpload", p, &res, &err);
+    vr_rpc_client_set_timeout(u->rpc, vr_timeout_agent_call_s(e, "Volume.write"));
+    if (rc < 0) {
         /* Nothing was written: the disk goes back as it was. */
         u->ended = true;
         vr_db_exec(e->db, "UPDATE disks SET status = ? WHERE id = ? AND status = 'locked'",

@@ -14,7 +14,11 @@ from harness.rpc import RpcError, expect_error
 
 INVALID_PARAMS, ERR_CONFLICT, ERR_BAD_STATE, ERR_UNAVAILABLE = -32602, -32004, -32006, -32009
 ERR_NOT_SPM, ERR_LEASE_HELD, ERR_STORAGE = -32010, -32011, -32012
-IO_TIMEOUT = 2  # seconds; sanlock's join then takes ~20 s
+# sanlock I/O timeout of the joins here: a loaded test machine can stall the
+# loop device's I/O for seconds, and with 2 s (the harness default) 16 s of
+# failed renewals kill a lockspace. Joins stay fast: they wait 2x the
+# timeout the domain was formatted with (the agent's, 2 s in the harness).
+IO_TIMEOUT = 10
 
 
 def shared_conn(ctx, **extra):
@@ -59,6 +63,19 @@ def wait_lockspace(c, domain, want="joined", timeout=120):
             return st
         assert time.monotonic() < deadline, f"lockspace of {domain} still {st}"
         time.sleep(1)
+
+
+def sanlock_logs(ctx):
+    """Both hosts' sanlock and agent log tails, for a failure's report."""
+    out = []
+    for h in (ctx.host(0), ctx.host(1)):
+        try:
+            with open(h.sanlock_log, errors="replace") as f:
+                out.append(f"--- {h.name} sanlock.log\n" + f.read()[-3000:])
+        except OSError as e:
+            out.append(f"--- {h.name} sanlock.log: {e}")
+        out.append(f"--- {h.name} agent log\n" + h.log_tail(40))
+    return "\n".join(out)
 
 
 def cleanup(ctx, domain=None, pools=()):
@@ -198,6 +215,8 @@ def test_format_lockspaces_and_spm(ctx):
             assert c.call("Storage.disconnect", conn=shared_conn(ctx)) == {}
             assert c.call("Storage.disconnect", conn=shared_conn(ctx)) == {}  # idempotent
         expect_error(ERR_STORAGE, c0.call, "Storage.info", domain=dom)
+    except Exception as e:
+        raise AssertionError(f"{e}\n{sanlock_logs(ctx)}") from e
     finally:
         cleanup(ctx, dom, [pool])
 

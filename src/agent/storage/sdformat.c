@@ -58,7 +58,7 @@ static void remove_layout(const char *dir)
     rmdir(dir);
 }
 
-static int write_leases(const char *dir, const char *sd_uuid, vr_error *err)
+static int write_leases(const char *dir, const char *sd_uuid, int io_timeout, vr_error *err)
 {
     struct sanlk_lockspace ls;
     vr_sanlk_res res;
@@ -67,7 +67,7 @@ static int write_leases(const char *dir, const char *sd_uuid, vr_error *err)
     if (vr_sanlk_lockspace(&ls, dir, sd_uuid, 0) < 0 ||
         vr_sanlk_resource(&res, sd_uuid, "SDM", leases, VR_SDM_OFFSET) < 0)
         return vr_error_set(err, VR_ERR_STORAGE, "path %s is too long for sanlock", dir);
-    int rv = sanlock_write_lockspace(&ls, 0, 0, 0);
+    int rv = sanlock_write_lockspace(&ls, 0, 0, (uint32_t)io_timeout);
     if (rv < 0)
         return vr_sanlk_error(err, VR_ERR_STORAGE, rv, "initialize the lockspace in dom_md/ids");
     rv = sanlock_write_resource(&res.r, 0, 0, 0);
@@ -118,7 +118,7 @@ int vr_sd_format(const char *mount, const vr_sd_format_req *req, vr_error *err)
         rc = make_file(p, files[i].size, gid, err);
     }
     if (!rc)
-        rc = write_leases(dir, req->sd_uuid, err);
+        rc = write_leases(dir, req->sd_uuid, req->io_timeout, err);
     if (!rc)
         rc = write_metadata(dir, req, err);
     if (rc) {

@@ -11,6 +11,8 @@ typedef struct vr_sd_format_req {
     const char *name;     /* DESCRIPTION */
     const char *md_class; /* "Data", "Iso", "Backup" */
     const char *md_type;  /* "NFS", "POSIXFS", "LOCALFS" */
+    int io_timeout;       /* sanlock's, written into every host slot of ids:
+                             a join waits 2x the slot's value (0 = 10 s) */
 } vr_sd_format_req;
 
 /* Format domain req->sd_uuid below mount. Refuses (VR_ERR_CONFLICT) if

@@ -197,6 +197,11 @@ static int acquire(vr_sanlk_res *res, const char *pool, vr_error *err)
             drop_registration();
             continue;
         }
+        if (rv == -ENOSPC) /* sanlock's word for "lockspace gone or failing" */
+            return vr_error_set(err, VR_ERR_STORAGE, "cannot acquire the SPM lease: sanlock's "
+                                "lockspace of domain %s on this host is failing or gone (its "
+                                "lease on storage could not be renewed); join it again",
+                                res->r.lockspace_name);
         if (rv == SANLK_ACQUIRE_IDLIVE || rv == SANLK_ACQUIRE_OWNED ||
             rv == SANLK_ACQUIRE_OWNED_RETRY || rv == SANLK_ACQUIRE_OTHER || rv == -EAGAIN)
             return lease_held(res, pool, rv, err);

@@ -112,7 +112,7 @@ static int storage_format(vr_agent *a, json_t *params, json_t **result, vr_error
                             "export", cls);
     if (connected_mount(a, &c, mount, err) < 0)
         return -1;
-    vr_sd_format_req req = {uuid, name, md_class, vr_sd_type_md(c.type)};
+    vr_sd_format_req req = {uuid, name, md_class, vr_sd_type_md(c.type), a->sanlock_io_timeout};
     if (vr_sd_format(mount, &req, err) < 0)
         return -1;
     vr_sd_monitor_kick();

@@ -6,7 +6,7 @@ the lease is free after its host was lost (agent and sanlock SIGKILLed: a
 crash). A host blind to the domain goes NonOperational and comes back.
 
 One slow scenario (the lease of a crashed host expires after 8 x io_timeout
-+ 60 s, ~80 s here), run once, on SQLite: the rules it checks live in
++ 60 s: ~100 s with the harness io_timeout of 5 s), run once, on SQLite: the rules it checks live in
 sanlock and the storage thread, not in the database layer (the storage
 REST resources run on both backends in test_engine_storage.py)."""
 

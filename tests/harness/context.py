@@ -39,7 +39,7 @@ class Context:
             workdir = "/var/tmp/vireo-test-run"
             hs = HostSet(n=2, workdir=workdir,
                          agent_cmd=[self.agent, "--io-timeout", "2", "--debug",
-                                    "--monitor-timeout", "4", "--sanlock-io-timeout", "2"])
+                                    "--monitor-timeout", "4", "--sanlock-io-timeout", "5"])
             hs.start()
             self._hs = hs
             gdir = os.path.join(hs.shared_dir, "guest")

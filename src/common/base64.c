@@ -2,8 +2,10 @@
 #include "base64.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -33,21 +35,27 @@ size_t vr_base64_encode(const unsigned char *in, size_t n, char *out)
     return o;
 }
 
+/* The value of each byte (-1: not in the alphabet), built once. */
+static signed char table[256];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void build_table(void)
+{
+    memset(table, -1, sizeof(table));
+    for (int i = 0; i < 64; i++)
+        table[(unsigned char)alphabet[i]] = (signed char)i;
+}
+
 static int value(char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
+    return table[(unsigned char)c];
 }
 
 long vr_base64_decode(const char *s, size_t len, unsigned char *out)
 {
     if (len % 4)
         return -EINVAL;
+    pthread_once(&table_once, build_table);
     size_t o = 0;
     for (size_t i = 0; i < len; i += 4) {
         int v[4];

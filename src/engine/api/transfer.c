@@ -3,8 +3,9 @@
  * Upload: the request's head is checked before its body is read (token,
  * content type, length, the disk's state, its domain and SPM), then the
  * disk is locked with an "upload" job and the SPM's agent gets
- * Volume.startUpload. Body pieces gather in one CHUNK buffer that goes to
- * the SPM as Volume.write each time it fills (all-zero chunks are skipped:
+ * Volume.startUpload. Body pieces gather in a CHUNK buffer; each full one
+ * goes to the upload's sender thread, which writes it to the SPM
+ * (Volume.write) while the next one fills (all-zero chunks are skipped:
  * the agent emptied the file, so they read back as zeros and stay sparse).
  * At the end Volume.commitUpload lets qemu-img check the image and makes
  * the volume LEGAL: the disk is `ok`. Any other end (a refused chunk, a
@@ -15,6 +16,7 @@
  * CHUNK pieces (Volume.read) as the client takes them. */
 #include "transfer.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,13 +103,24 @@ typedef struct upload {
     char disk[37], job[37], user[128], alias[72], host[72];
     json_t *ref;
     bool cow;
-    vr_rpc_client *rpc;
-    long long length, flushed; /* announced; bytes handed to the SPM (or skipped as zeros) */
-    unsigned char *buf;        /* CHUNK bytes gathered from the body */
+    vr_rpc_client *rpc;        /* the sender's while it runs, then the commit's */
+    long long length;          /* announced */
+    unsigned char *buf, *spare; /* CHUNK bytes each: buf gathers the body; spare is free or being sent */
     size_t fill;
-    char *b64;
+    long long received;        /* offset of buf's first byte */
+    char *b64;                 /* the sender's */
     int pct;
     bool ended; /* the job and the disk are settled */
+    /* The sender thread: one chunk goes to the SPM while the next one
+     * arrives from the client (two chunks in memory at most). */
+    pthread_t sender;
+    bool sender_on, stop;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    unsigned char *out;        /* the chunk being sent (NULL: the sender is idle) */
+    size_t out_len;
+    long long out_off;
+    vr_error send_err;         /* the sender's first failure */
 } upload;
 
 static bool all_zero(const unsigned char *p, size_t n)
@@ -118,29 +131,91 @@ static bool all_zero(const unsigned char *p, size_t n)
     return true;
 }
 
-/* Hand the gathered bytes to the SPM at their offset. */
-static int flush(upload *u, vr_error *err)
+/* Write n bytes at off to the SPM (the sender thread). */
+static int send_chunk(upload *u, const unsigned char *b, size_t n, long long off, vr_error *err)
 {
-    if (!u->fill)
-        return 0;
-    if (!all_zero(u->buf, u->fill)) {
-        vr_base64_encode(u->buf, u->fill, u->b64);
+    if (!all_zero(b, n)) {
+        vr_base64_encode(b, n, u->b64);
         json_t *p = json_deep_copy(u->ref), *res = NULL;
-        json_object_set_new(p, "offset", json_integer(u->flushed));
+        json_object_set_new(p, "offset", json_integer(off));
         json_object_set_new(p, "data", json_string(u->b64));
-        int rc = vr_rpc_call(u->rpc, "Volume.write", p, &res, err);
+        vr_error why = {0};
+        int rc = vr_rpc_call(u->rpc, "Volume.write", p, &res, &why);
         json_decref(res);
-        if (rc < 0)
-            return -1;
+        if (rc < 0) /* the SPM refusing our own offsets would be the engine's bug */
+            return vr_error_set(err, why.code == VR_ERR_INVALID_PARAMS ? VR_ERR_INTERNAL : why.code,
+                                "host '%s' refused the bytes at offset %lld: %s", u->host, off, why.message);
     }
-    u->flushed += (long long)u->fill;
-    u->fill = 0;
-    int pct = u->length ? (int)(u->flushed * 95 / u->length) : 95;
+    int pct = u->length ? (int)((off + (long long)n) * 95 / u->length) : 95;
     if (pct >= u->pct + 5) { /* a database write every 5% */
         vr_job_progress(u->e, u->job, pct);
         u->pct = pct;
     }
     return 0;
+}
+
+static void *sender(void *arg)
+{
+    upload *u = arg;
+    pthread_mutex_lock(&u->lock);
+    for (;;) {
+        while (!u->out && !u->stop)
+            pthread_cond_wait(&u->cond, &u->lock);
+        if (!u->out)
+            break;
+        const unsigned char *b = u->out;
+        size_t n = u->out_len;
+        long long off = u->out_off;
+        bool skip = u->send_err.code != 0; /* after a failure, nothing more is sent */
+        pthread_mutex_unlock(&u->lock);
+        vr_error err = {0};
+        int rc = skip ? 0 : send_chunk(u, b, n, off, &err);
+        pthread_mutex_lock(&u->lock);
+        if (rc < 0)
+            u->send_err = err;
+        u->out = NULL;
+        pthread_cond_broadcast(&u->cond);
+    }
+    pthread_mutex_unlock(&u->lock);
+    return NULL;
+}
+
+/* Wait until the sender is idle; with `give`, then hand it the gathered
+ * bytes (the buffers swap). -1 with the sender's failure, if any. */
+static int hand_off(upload *u, bool give, vr_error *err)
+{
+    pthread_mutex_lock(&u->lock);
+    while (u->out)
+        pthread_cond_wait(&u->cond, &u->lock);
+    int rc = 0;
+    if (u->send_err.code) {
+        *err = u->send_err;
+        rc = -1;
+    } else if (give && u->fill) {
+        unsigned char *b = u->buf;
+        u->buf = u->spare;
+        u->spare = b;
+        u->out = b;
+        u->out_len = u->fill;
+        u->out_off = u->received;
+        u->received += (long long)u->fill;
+        u->fill = 0;
+        pthread_cond_broadcast(&u->cond);
+    }
+    pthread_mutex_unlock(&u->lock);
+    return rc;
+}
+
+static void stop_sender(upload *u)
+{
+    if (!u->sender_on)
+        return;
+    pthread_mutex_lock(&u->lock);
+    u->stop = true;
+    pthread_cond_broadcast(&u->cond);
+    pthread_mutex_unlock(&u->lock);
+    pthread_join(u->sender, NULL);
+    u->sender_on = false;
 }
 
 /* Settle the job and the disk after a failure: illegal (a volume may hold
@@ -165,11 +240,8 @@ static int up_data(vr_http_stream *s, const char *buf, size_t len, vr_http_resp 
         u->fill += n;
         buf += n;
         len -= n;
-        vr_error why = {0}, err = {0};
-        if (u->fill == CHUNK && flush(u, &why) < 0) {
-            /* the SPM refusing our own offsets would be the engine's bug */
-            vr_error_set(&err, why.code == VR_ERR_INVALID_PARAMS ? VR_ERR_INTERNAL : why.code,
-                         "host '%s' refused the bytes at offset %lld: %s", u->host, u->flushed, why.message);
+        vr_error err = {0};
+        if (u->fill == CHUNK && hand_off(u, true, &err) < 0) {
             fail(u, err.message);
             return vr_fault(resp, &err);
         }
@@ -182,8 +254,10 @@ static void up_finish(vr_http_stream *s, vr_http_resp *resp)
     upload *u = (upload *)s;
     vr_error err = {0};
     json_t *info = NULL;
+    int rc = hand_off(u, true, &err) == 0 ? hand_off(u, false, &err) : -1;
+    stop_sender(u); /* the connection is the commit's now */
     vr_job_update(u->e, u->job, "running", "checking the image on the SPM");
-    if (flush(u, &err) == 0) {
+    if (rc == 0) {
         vr_rpc_client_set_timeout(u->rpc, COMMIT_TIMEOUT_S); /* qemu-img check of a large qcow2 */
         vr_rpc_call(u->rpc, "Volume.commitUpload", json_deep_copy(u->ref), &info, &err);
     }
@@ -218,12 +292,16 @@ static void up_close(vr_http_stream *s, bool finished)
     if (!finished) {
         char why[200];
         snprintf(why, sizeof(why), "the client went away after %lld of %lld bytes",
-                 u->flushed + (long long)u->fill, u->length);
+                 u->received + (long long)u->fill, u->length);
         fail(u, why);
     }
+    stop_sender(u);
+    pthread_mutex_destroy(&u->lock);
+    pthread_cond_destroy(&u->cond);
     vr_rpc_client_free(u->rpc);
     json_decref(u->ref);
     free(u->buf);
+    free(u->spare);
     free(u->b64);
     free(u);
 }
@@ -313,12 +391,15 @@ vr_http_stream *vr_transfer_stream(void *engine, vr_http_req *req, vr_http_resp 
         goto refuse;
     }
     u = calloc(1, sizeof(*u));
-    if (!u || !(u->buf = malloc(CHUNK)) || !(u->b64 = malloc(vr_base64_len(CHUNK) + 1))) {
+    if (!u || !(u->buf = malloc(CHUNK)) || !(u->spare = malloc(CHUNK)) ||
+        !(u->b64 = malloc(vr_base64_len(CHUNK) + 1))) {
         vr_error_set(&err, VR_ERR_INTERNAL, "out of memory");
         goto refuse;
     }
     *u = (upload){.s = {up_data, up_finish, up_close}, .e = e, .ref = vol_ref(d), .length = length,
-                  .cow = !strcmp(str(d, "format"), "cow"), .buf = u->buf, .b64 = u->b64};
+                  .cow = !strcmp(str(d, "format"), "cow"), .buf = u->buf, .spare = u->spare, .b64 = u->b64};
+    pthread_mutex_init(&u->lock, NULL);
+    pthread_cond_init(&u->cond, NULL);
     snprintf(u->disk, sizeof(u->disk), "%s", str(d, "id"));
     snprintf(u->user, sizeof(u->user), "%s", req->user);
     snprintf(u->alias, sizeof(u->alias), "%s", str(d, "alias"));
@@ -356,6 +437,12 @@ vr_http_stream *vr_transfer_stream(void *engine, vr_http_req *req, vr_http_resp 
         goto refuse;
     }
     json_decref(res);
+    if (pthread_create(&u->sender, NULL, sender, u) != 0) {
+        vr_error_set(&err, VR_ERR_INTERNAL, "cannot start the upload's sender thread");
+        fail(u, err.message);
+        goto refuse;
+    }
+    u->sender_on = true;
     VR_INFO("upload of %lld bytes to disk %s through host %s started", length, id, u->host);
     json_decref(spm);
     json_decref(d);

@@ -305,7 +305,7 @@ def test_storage_rules_rest_and_cli(ctx):
         assert "disk-ok2" in cli.run("disk", "list").stdout
         assert _count(eng, "storagedomains") == n_sd and _count(eng, "disks") == n_disks
         # A domain whose disks VMs use stays; an unattached one goes with its disks' rows.
-        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_B}"), 409, "svm2")
+        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_B}"), 409, "used by VM")
         cli.run("sd", "remove", "sd-a")
         _fault(eng.request("GET", f"/api/disks/{D_A}"), 404)
         assert _count(eng, "storagedomains") == n_sd - 1
@@ -443,13 +443,18 @@ def test_storage_end_to_end(ctx):
         assert eng.get(f"/api/disks/{raw['id']}")["status"] == "ok"
         # The master stays while another domain is attached (no master move yet).
         _fault(eng.request("POST", f"/api/storagedomains/{sd_id}/maintenance"), 409, "not supported")
-        r = eng.request("DELETE", f"/api/disks/{copies[0]['id']}")
-        assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
-        assert eng.call("POST", f"/api/storagedomains/{sd2_id}/maintenance")["status"] == "maintenance"
-        r = eng.request("POST", f"/api/storagedomains/{sd2_id}/detach")
-        job = eng.wait_job(r.body["job"]["id"], timeout=240)
-        assert job["status"] == "finished", (job, eng.log_tail(60))
-        eng.call("DELETE", f"/api/storagedomains/{sd2_id}", expect=204)
+        # The CLI on the same jobs: --wait prints the object once its job ended.
+        cli = Cli(ctx, eng)
+        made_cli = json.loads(cli.run("disk", "create", "--alias", "d-cli", "--storage-domain", name + "-2",
+                                      "--size", str(8 * mib), "--format", "raw", "--wait", "--json").stdout)
+        assert made_cli["status"] == "ok" and made_cli["storage_domain"] == sd2_id, made_cli
+        cli.run("disk", "delete", made_cli["id"], "--wait")
+        cli.run("disk", "delete", copies[0]["id"], "--wait")
+        assert eng.get(f"/api/storagedomains/{sd2_id}/disks")["total"] == 0
+        assert "maintenance" in cli.run("sd", "maintenance", name + "-2").stdout
+        detached = json.loads(cli.run("sd", "detach", name + "-2", "--wait", "--json").stdout)
+        assert detached["status"] == "unattached" and detached["datacenter_id"] is None, detached
+        cli.run("sd", "remove", name + "-2")
 
         # The raw disk goes; the other stays on storage for the import.
         r = eng.request("DELETE", f"/api/disks/{made['d-raw']['id']}")

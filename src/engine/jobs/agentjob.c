@@ -8,61 +8,82 @@
 #include "jobs.h"
 #include "log.h"
 
-/* The agent's end states and the engine job's. */
-static const char *engine_status(const char *agent_state)
+/* Job.get is asked soon after the job starts, then less and less often:
+ * a short job (a small copy, a quick shutdown) ends within a few tens of
+ * milliseconds of the agent's, and a long one costs a call per second. */
+#define FIRST_CHECK_MS 50
+#define MAX_CHECK_MS 1000
+
+static const char *str(json_t *o, const char *k)
 {
-    return !strcmp(agent_state, "succeeded") ? "finished"
-         : !strcmp(agent_state, "cancelled") ? "cancelled"
-         : !strcmp(agent_state, "failed") ? "failed" : NULL;
+    return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+int vr_agent_job_wait(vr_engine *e, const char *job_id, json_t *host, const char *agent_job, int lo, int hi,
+                      int limit_s, char *detail, size_t len, vr_error *err)
+{
+    const char *hname = str(host, "name");
+    bool cancel_sent = false;
+    int transport_failures = 0;
+    long long start = vr_now();
+    for (int pause_ms = FIRST_CHECK_MS; !e->stopping; pause_ms = pause_ms * 2 > MAX_CHECK_MS ? MAX_CHECK_MS : pause_ms * 2) {
+        usleep((useconds_t)pause_ms * 1000);
+        vr_error local = {0};
+        if (!cancel_sent && vr_job_cancel_requested(e, job_id)) {
+            json_t *r = NULL;
+            cancel_sent = vr_agent_call_host(e, host, "Job.cancel", json_pack("{s:s}", "id", agent_job), &r, &local)
+                          == 0 || local.code == VR_ERR_BAD_STATE; /* it ended meanwhile: read below */
+            json_decref(r);
+            vr_error_clear(&local);
+        }
+        json_t *j = NULL;
+        if (vr_agent_call_host(e, host, "Job.get", json_pack("{s:s}", "id", agent_job), &j, &local) < 0) {
+            if (local.code == VR_ERR_INVALID_PARAMS) /* "no job": the agent restarted and forgot it */
+                return vr_error_set(err, VR_ERR_NOT_FOUND, "host '%s' no longer knows its job %s (its agent "
+                                    "restarted)", hname, agent_job);
+            /* The host may come back: keep following within the limit. */
+            if (++transport_failures == 1)
+                VR_WARN("job %s: cannot read job %s on host '%s': %s", job_id, agent_job, hname, local.message);
+        } else {
+            transport_failures = 0;
+            const char *state = str(j, "state");
+            long long pct = json_integer_value(json_object_get(j, "progress"));
+            pct = pct < 0 ? 0 : pct > 100 ? 100 : pct;
+            int rc = !strcmp(state, "succeeded") ? 0 : !strcmp(state, "cancelled") ? 1
+                   : !strcmp(state, "failed") ? -1 : 2;
+            if (rc == 2) {
+                vr_job_progress(e, job_id, lo + (int)(pct * (hi - lo) / 100));
+            } else {
+                snprintf(detail, len, "%s", str(j, "detail"));
+                if (rc < 0)
+                    vr_error_set(err, VR_ERR_STORAGE, "%s", *detail ? detail : "the host's job failed");
+                json_decref(j);
+                return rc;
+            }
+        }
+        json_decref(j);
+        if (vr_now() - start > limit_s)
+            return vr_error_set(err, VR_ERR_IO, "the job %s on host '%s' did not end within %d s", agent_job,
+                                hname, limit_s);
+    }
+    return 2;
 }
 
 void vr_agent_job_follow(vr_engine *e, const char *job_id, json_t *host, const char *agent_job, int limit_s)
 {
-    const char *hname = json_string_value(json_object_get(host, "name")) ?: "?";
-    char step[200];
-    snprintf(step, sizeof(step), "following job %s on host '%s'", agent_job, hname);
+    char step[200], detail[512] = "";
+    snprintf(step, sizeof(step), "following job %s on host '%s'", agent_job, str(host, "name"));
     vr_job_update(e, job_id, "running", step);
-    bool cancel_sent = false;
-    int transport_failures = 0;
-    for (long long start = vr_now(); !e->stopping; sleep(1)) {
-        vr_error err = {0};
-        if (!cancel_sent && vr_job_cancel_requested(e, job_id)) {
-            json_t *r = NULL;
-            cancel_sent = vr_agent_call_host(e, host, "Job.cancel", json_pack("{s:s}", "id", agent_job), &r, &err) == 0
-                          || err.code == VR_ERR_BAD_STATE; /* it ended meanwhile: its end is read below */
-            json_decref(r);
-            vr_error_clear(&err);
-        }
-        json_t *j = NULL;
-        if (vr_agent_call_host(e, host, "Job.get", json_pack("{s:s}", "id", agent_job), &j, &err) < 0) {
-            if (err.code == VR_ERR_INVALID_PARAMS) { /* "no job": the agent restarted and forgot it */
-                char why[400];
-                snprintf(why, sizeof(why), "host '%s' no longer knows its job %s (its agent restarted); the"
-                         " host's monitor reports the VM's state", hname, agent_job);
-                vr_job_update(e, job_id, "failed", why);
-                return;
-            }
-            /* The host may come back: keep following within the limit. */
-            if (++transport_failures == 1)
-                VR_WARN("job %s: cannot read job %s on host '%s': %s", job_id, agent_job, hname, err.message);
-        } else {
-            transport_failures = 0;
-            const char *state = json_string_value(json_object_get(j, "state")) ?: "running";
-            const char *detail = json_string_value(json_object_get(j, "detail")) ?: "";
-            const char *end = engine_status(state);
-            if (end) {
-                vr_job_update(e, job_id, end, detail);
-                json_decref(j);
-                return;
-            }
-            long long pct = json_integer_value(json_object_get(j, "progress"));
-            vr_job_progress(e, job_id, (int)(10 + (pct < 0 ? 0 : pct > 100 ? 100 : pct) * 85 / 100));
-        }
-        json_decref(j);
-        if (vr_now() - start > limit_s) {
-            vr_job_update(e, job_id, "failed", "the host's job did not end in time; the host's monitor reports"
-                          " the VM's state");
-            return;
-        }
+    vr_error err = {0};
+    int rc = vr_agent_job_wait(e, job_id, host, agent_job, 10, 95, limit_s, detail, sizeof(detail), &err);
+    if (rc == 2)
+        return; /* the engine stops: resumed at the next start */
+    if (rc >= 0) {
+        vr_job_update(e, job_id, rc == 0 ? "finished" : "cancelled", detail);
+        return;
     }
+    char why[700];
+    snprintf(why, sizeof(why), "%s%s", err.message,
+             err.code == VR_ERR_STORAGE ? "" : "; the host's monitor reports the VM's state");
+    vr_job_update(e, job_id, "failed", why);
 }

@@ -7,7 +7,17 @@
  * a reason. */
 #pragma once
 
+#include <stddef.h>
+
 #include "engine.h"
+
+/* Wait for agent_job on host (a row with address, port, name) to end,
+ * passing a cancel of the engine job on and mapping its progress into
+ * lo..hi of job_id. 0 succeeded, 1 cancelled (detail gets the agent's
+ * detail), -1 failed, lost (VR_ERR_NOT_FOUND: the agent restarted) or over
+ * limit_s (err says which), 2 the engine is stopping. */
+int vr_agent_job_wait(vr_engine *e, const char *job_id, json_t *host, const char *agent_job, int lo, int hi,
+                      int limit_s, char *detail, size_t len, vr_error *err);
 
 /* Follow agent_job on host (a row with address, port, name) until it
  * ends, the engine stops (the job stays running: resumed at the next

@@ -289,13 +289,15 @@ static void up_finish(vr_http_stream *s, vr_http_resp *resp)
 static void up_close(vr_http_stream *s, bool finished)
 {
     upload *u = (upload *)s;
+    /* No write may still be in flight once the disk is illegal: a new
+     * upload may start on it then. */
+    stop_sender(u);
     if (!finished) {
         char why[200];
         snprintf(why, sizeof(why), "the client went away after %lld of %lld bytes",
                  u->received + (long long)u->fill, u->length);
         fail(u, why);
     }
-    stop_sender(u);
     pthread_mutex_destroy(&u->lock);
     pthread_cond_destroy(&u->cond);
     vr_rpc_client_free(u->rpc);

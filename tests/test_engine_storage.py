@@ -416,6 +416,20 @@ def test_storage_end_to_end(ctx):
         assert eng.get(f"/api/disks/{cow['id']}")["provisioned_size"] == 256 * mib
         eng.vm_action(vm["id"], "stop")
         eng.wait_status("vms", vm["id"], "down", timeout=60)
+        # Started again, the disk keeps the PCI address of its first start.
+        stored = [d for d in eng.get(vm["href"])["devices"]
+                  if d.get("kind") == "disk" and f"/images/{cow['id']}/" in d.get("path", "")]
+        assert len(stored) == 1 and stored[0].get("address"), eng.get(vm["href"])["devices"]
+        r = eng.request("POST", f"{vm['href']}/start")
+        assert eng.wait_job(r.body["job"]["id"], timeout=120)["status"] == "finished", eng.log_tail(40)
+        vm = eng.wait_status("vms", vm["id"], "up", timeout=90)
+        i = next(n for n, x in enumerate(hs.hosts) if x.name == vm["host"])
+        sent = ctx.client(i).call("VM.get", uuid=vm["id"])["spec"]["disks"]
+        vol = [d for d in sent if d.get("volume", {}).get("image") == cow["id"]]
+        assert len(vol) == 1 and vol[0].get("address") == stored[0]["address"], (sent, stored)
+        assert vol[0]["format"] == "qcow2" and vol[0]["volume"]["domain"] == sd_id, vol
+        eng.vm_action(vm["id"], "stop")
+        eng.wait_status("vms", vm["id"], "down", timeout=60)
         eng.call("DELETE", vm["href"], expect=204)   # a domain whose disks VMs name is not removed
 
         # A second domain on the same storage, attached as a regular one;

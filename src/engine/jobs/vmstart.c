@@ -21,8 +21,14 @@ static void apply_addresses(json_t *list, json_t *devices, const char *kind, con
         json_array_foreach(devices, j, dev) {
             const char *a = json_string_value(json_object_get(d, key));
             const char *b = json_string_value(json_object_get(dev, key));
-            if (!strcmp(json_string_value(json_object_get(dev, "kind")) ?: "", kind) && a && b &&
-                !strcmp(a, b) && json_object_get(dev, "address")) {
+            /* An engine disk's file is .../images/<disk id>/<volume> on its host. */
+            const char *disk = json_string_value(json_object_get(d, "disk"));
+            char img[64] = "";
+            if (disk)
+                snprintf(img, sizeof(img), "/images/%.36s/", disk);
+            bool same = a && b ? !strcmp(a, b) : disk && b && strstr(b, img);
+            if (!strcmp(json_string_value(json_object_get(dev, "kind")) ?: "", kind) && same &&
+                json_object_get(dev, "address")) {
                 json_object_set(d, "address", json_object_get(dev, "address"));
                 if (!strcmp(kind, "disk") && json_object_get(dev, "target"))
                     json_object_set(d, "target", json_object_get(dev, "target"));

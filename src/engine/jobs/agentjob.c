@@ -13,6 +13,10 @@
  * milliseconds of the agent's, and a long one costs a call per second. */
 #define FIRST_CHECK_MS 50
 #define MAX_CHECK_MS 1000
+/* A host that cannot be asked for this long has lost the job for us (its
+ * agent restarted, or the host is gone): the caller decides what the
+ * object's state is. */
+#define UNREACHABLE_S 120
 
 static const char *str(json_t *o, const char *k)
 {
@@ -24,8 +28,7 @@ int vr_agent_job_wait(vr_engine *e, const char *job_id, json_t *host, const char
 {
     const char *hname = str(host, "name");
     bool cancel_sent = false;
-    int transport_failures = 0;
-    long long start = vr_now();
+    long long start = vr_now(), unreachable_since = 0;
     for (int pause_ms = FIRST_CHECK_MS; !e->stopping; pause_ms = pause_ms * 2 > MAX_CHECK_MS ? MAX_CHECK_MS : pause_ms * 2) {
         usleep((useconds_t)pause_ms * 1000);
         vr_error local = {0};
@@ -41,11 +44,16 @@ int vr_agent_job_wait(vr_engine *e, const char *job_id, json_t *host, const char
             if (local.code == VR_ERR_INVALID_PARAMS) /* "no job": the agent restarted and forgot it */
                 return vr_error_set(err, VR_ERR_NOT_FOUND, "host '%s' no longer knows its job %s (its agent "
                                     "restarted)", hname, agent_job);
-            /* The host may come back: keep following within the limit. */
-            if (++transport_failures == 1)
+            /* The host may come back: keep following for a while. */
+            if (!unreachable_since) {
+                unreachable_since = vr_now();
                 VR_WARN("job %s: cannot read job %s on host '%s': %s", job_id, agent_job, hname, local.message);
+            } else if (vr_now() - unreachable_since > UNREACHABLE_S) {
+                return vr_error_set(err, VR_ERR_IO, "host '%s' lost its job %s: unreachable for %d s (%s)", hname,
+                                    agent_job, UNREACHABLE_S, local.message);
+            }
         } else {
-            transport_failures = 0;
+            unreachable_since = 0;
             const char *state = str(j, "state");
             long long pct = json_integer_value(json_object_get(j, "progress"));
             pct = pct < 0 ? 0 : pct > 100 ? 100 : pct;

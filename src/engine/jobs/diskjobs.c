@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agentcall.h"
+#include "agentjob.h"
 #include "jobs.h"
 #include "log.h"
 #include "sdjobs.h"
@@ -71,41 +72,9 @@ static int domain_ready(vr_engine *e, json_t *sd, vr_error *err)
 static int follow(vr_engine *e, const char *job_id, json_t *host, const char *agent_job, int lo, int hi,
                   vr_error *err)
 {
-    bool cancel_sent = false;
-    int lost = 0;
-    for (long long start = vr_now(); !e->stopping; sleep(1)) {
-        json_t *j = NULL;
-        vr_error local = {0};
-        if (!cancel_sent && vr_job_cancel_requested(e, job_id)) {
-            cancel_sent = vr_agent_call_host(e, host, "Job.cancel", json_pack("{s:s}", "id", agent_job), &j, &local)
-                          == 0 || local.code == VR_ERR_BAD_STATE;
-            json_decref(j);
-            j = NULL;
-            vr_error_clear(&local);
-        }
-        if (vr_agent_call_host(e, host, "Job.get", json_pack("{s:s}", "id", agent_job), &j, &local) < 0) {
-            if (local.code == VR_ERR_INVALID_PARAMS || ++lost > 60) {
-                *err = local;
-                vr_error_set(err, VR_ERR_IO, "host '%s' lost its job %s: %s", str(host, "name"), agent_job,
-                             local.message);
-                return -1;
-            }
-            continue;
-        }
-        lost = 0;
-        const char *state = str(j, "state");
-        long long pct = json_integer_value(json_object_get(j, "progress"));
-        vr_job_progress(e, job_id, lo + (int)((pct < 0 ? 0 : pct > 100 ? 100 : pct) * (hi - lo) / 100));
-        int rc = !strcmp(state, "succeeded") ? 0 : !strcmp(state, "cancelled") ? 1 : !strcmp(state, "failed") ? -1 : 2;
-        if (rc == -1)
-            vr_error_set(err, VR_ERR_STORAGE, "%s", *str(j, "detail") ? str(j, "detail") : "the host's job failed");
-        json_decref(j);
-        if (rc != 2)
-            return rc;
-        if (vr_now() - start > 24 * 3600)
-            return vr_error_set(err, VR_ERR_IO, "the host's job %s did not end within a day", agent_job);
-    }
-    return vr_error_set(err, VR_ERR_UNAVAILABLE, "the engine is stopping");
+    char detail[512];
+    int rc = vr_agent_job_wait(e, job_id, host, agent_job, lo, hi, 24 * 3600, detail, sizeof(detail), err);
+    return rc == 2 ? vr_error_set(err, VR_ERR_UNAVAILABLE, "the engine is stopping") : rc;
 }
 
 /* The call's answer may be an agent job to follow (its id under "job"). */

@@ -14,6 +14,8 @@
 #include "sdformat.h"
 #include "sdinfo.h"
 #include "sdmonitor.h"
+#include "sdpath.h"
+#include "sdremove.h"
 #include "spm.h"
 #include "spm_state.h"
 #include "verbs.h"
@@ -66,6 +68,8 @@ static int storage_connect(vr_agent *a, json_t *params, json_t **result, vr_erro
     if (vr_json_check_keys(params, "params", VR_NAMES(conn_keys), err) < 0 ||
         get_conn(params, &c, err) < 0 || vr_sd_connect(a, &c, mount, sizeof(mount), err) < 0)
         return -1;
+    /* a removal cut short by a crash left a hidden tree: finish it */
+    vr_sd_remove_leftovers(mount);
     vr_sd_monitor_kick();
     *result = json_pack("{s:s}", "mount", mount);
     return 0;
@@ -141,6 +145,47 @@ static int storage_info(vr_agent *a, json_t *params, json_t **result, vr_error *
         vr_sd_domain_dir(a, uuid, dir, sizeof(dir), err) < 0)
         return -1;
     *result = vr_sd_info_json(dir, uuid);
+    return 0;
+}
+
+/* Storage.remove: delete an unattached domain from storage. Its metadata
+ * may be corrupt (that is how a broken domain is cleared), but metadata
+ * naming a pool, or this host in its lockspace, refuses. */
+static int storage_remove(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    const char *uuid, *ls_state;
+    char dir[PATH_MAX], mount[PATH_MAX];
+    int host_id;
+    bool failed;
+    if (vr_json_check_keys(params, "params", VR_NAMES(domain_keys), err) < 0 ||
+        get_uuid(params, "domain", &uuid, err) < 0)
+        return -1;
+    if (vr_sd_dir(a, uuid, dir, sizeof(dir), NULL) < 0)
+        return vr_error_set(err, VR_ERR_NOT_FOUND, "storage domain %s is not on any storage "
+                            "connected on this host", uuid);
+    vr_sd_fmt(mount, sizeof(mount), "%s", dir);
+    *strrchr(mount, '/') = 0;
+    if (vr_sd_dir_check(mount, uuid, err) < 0)
+        return -1;
+    vr_md md = {0};
+    if (vr_sd_md_load(dir, uuid, &md, NULL) == 0) {
+        const char *pool = vr_md_get(&md, "POOL_UUID");
+        int rc = pool && *pool ? vr_error_set(err, VR_ERR_BAD_STATE, "storage domain %s is "
+                                              "attached to data center %s (Storage.detach first)",
+                                              uuid, pool) : 0;
+        vr_md_clear(&md);
+        if (rc)
+            return -1;
+    }
+    if (vr_ls_status(uuid, &ls_state, &host_id, &failed, err) < 0)
+        return -1;
+    if (strcmp(ls_state, "free"))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "this host is in the lockspace of storage "
+                            "domain %s (state %s; Lockspace.leave first)", uuid, ls_state);
+    if (vr_sd_remove_domain(mount, uuid, err) < 0)
+        return -1;
+    vr_sd_monitor_kick();
+    *result = json_object();
     return 0;
 }
 
@@ -331,6 +376,7 @@ const vr_verb vr_storage_verbs[] = {
     {"Storage.status", storage_status},
     {"Storage.attach", storage_attach},
     {"Storage.detach", storage_detach},
+    {"Storage.remove", storage_remove},
     {"Lockspace.join", lockspace_join},
     {"Lockspace.leave", lockspace_leave},
     {"Lockspace.status", lockspace_status},

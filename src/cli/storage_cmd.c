@@ -69,7 +69,7 @@ static const st_verb sd_verbs[] = {
     {"activate", "NAME-or-ID", "", "", "POST", "activate", BIT(O_JSON)},
     {"maintenance", "NAME-or-ID", "", "", "POST", "maintenance", BIT(O_JSON)},
     {"detach", "NAME-or-ID", "", "", "POST", "detach", VR_JOB_OPTS},
-    {"remove", "NAME-or-ID", " format ", "", "DELETE", NULL, 0},
+    {"remove", "NAME-or-ID", " format host ", "", "DELETE", NULL, VR_JOB_OPTS},
 };
 
 static const vr_column sd_cols[] = {{"NAME", "name", 0}, {"TYPE", "type", 0}, {"STORAGE", "storage_type", 0},
@@ -149,7 +149,7 @@ static void usage(FILE *f, const st_obj *o)
 }
 
 /* An alias or id of a disk to its id: the alias must name one disk. */
-static int resolve_disk(const vr_session *s, const char *ref, char **id)
+int vr_cli_resolve_disk(const vr_session *s, const char *ref, char **id)
 {
     *id = NULL;
     if (strlen(ref) == 36 && strspn(ref, "0123456789abcdefABCDEF-") == 36) {
@@ -183,7 +183,7 @@ static int resolve_disk(const vr_session *s, const char *ref, char **id)
 static int resolve(const vr_session *s, const char *ref_kind, const char *ref, char **id)
 {
     if (!strcmp(ref_kind, "disk"))
-        return resolve_disk(s, ref, id);
+        return vr_cli_resolve_disk(s, ref, id);
     return vr_resolve(s, !strcmp(ref_kind, "sd") ? &sd_kind : vr_kind_find(ref_kind), ref, id);
 }
 
@@ -307,7 +307,11 @@ static int run(const vr_session *s, const st_obj *o, const st_verb *v, const arg
     } else if (!strcmp(v->method, "DELETE")) {
         char *base = vr_entity_path(k, id, NULL);
         bool format = json_is_true(json_object_get(body, "format"));
-        if (!base || asprintf(&path, "%s%s", base, format ? "?format=true" : "") < 0)
+        /* host is an id the engine resolved (a UUID): nothing to escape */
+        const char *host = json_string_value(json_object_get(body, "host"));
+        if (!base || asprintf(&path, "%s%s%s%s", base,
+                              format ? "?format=true" : host ? "?format=false" : "", host ? "&host=" : "",
+                              host ? host : "") < 0)
             path = NULL;
         free(base);
         if (!path)

@@ -93,8 +93,9 @@ static int sd_create_job(vr_call *c, const char *id, json_t *body, char job[37],
     return vr_sd_create_submit(c->e, id, body, c->user, job, err);
 }
 
-/* DELETE ?format=true|false: only an unattached domain, and only from the
- * engine (no agent verb removes a domain's directory yet). */
+/* DELETE ?format=true|false[&host=H]: only an unattached domain whose
+ * disks no VM uses; format=true is a job that removes its directory from
+ * storage through a host, format=false forgets the rows only. */
 static int sd_remove_job(vr_call *c, json_t *row, char job[37], vr_error *err)
 {
     const char *format = vr_http_arg(c->req, "format");
@@ -103,9 +104,11 @@ static int sd_remove_job(vr_call *c, json_t *row, char job[37], vr_error *err)
     if (strcmp(str(row, "status"), "unattached"))
         return vr_error_set(err, VR_ERR_BAD_STATE, "storage domain '%s' is %s; only an unattached domain is removed"
                             " (detach it first)", str(row, "name"), str(row, "status"));
-    if (format && !strcmp(format, "true"))
-        return vr_error_set(err, VR_ERR_UNSUPPORTED, "format=true is not supported yet: no host verb removes a"
-                            " domain from storage; remove it with format=false and clear the storage by hand");
+    const char *host = vr_http_arg(c->req, "host");
+    bool wipe = format && !strcmp(format, "true");
+    if (host && (!wipe || !vr_valid_uuid(host)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, wipe ? "host must be a host id (UUID)"
+                                                              : "host is for format=true only");
     json_t *disks;
     if (vr_db_query(c->e->db, "SELECT id, alias FROM disks WHERE storage_domain_id = ?",
                     DB_ARGS(DB_TEXT(str(row, "id"))), &disks, err) < 0)
@@ -125,7 +128,8 @@ static int sd_remove_job(vr_call *c, json_t *row, char job[37], vr_error *err)
     json_decref(disks);
     if (rc < 0)
         return -1;
-    (void)job;
+    if (wipe)
+        return vr_sd_remove_submit(c->e, row, host, c->user, job, err);
     return vr_store_storagedomains.remove(c->e, row, err);
 }
 

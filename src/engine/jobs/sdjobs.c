@@ -1,7 +1,8 @@
 /* Storage domain jobs: create (Storage.connect then Storage.format, or
  * Storage.find + Volume.list for an import), attach (wait for the data
  * center's SPM, elected by the storage monitor, then Storage.attach on
- * it) and detach (Storage.detach on the SPM). The API answers 202 at once;
+ * it), detach (Storage.detach on the SPM) and remove from storage
+ * (Storage.connect then Storage.remove on one up host). The API answers 202 at once;
  * these threads talk to the hosts. Every failure puts the domain back as
  * it was before the request, so a refused or failed job changes nothing. */
 #include "sdjobs.h"
@@ -449,6 +450,96 @@ int vr_sd_detach_submit(vr_engine *e, json_t *sd, const char *user, char job_id[
     return 0;
 }
 
+/* ---- remove from storage (format=true) ---- */
+
+static void run_remove(vr_engine *e, const char *job_id, const char *sd_id, const char *user)
+{
+    vr_error err = {0};
+    json_t *p = job_params(e, job_id), *res = NULL;
+    json_t *sd = vr_db_query_one(e->db, SD_SELECT, DB_ARGS(DB_TEXT(sd_id)), &err);
+    json_t *host = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
+                                   DB_ARGS(DB_TEXT(str(p, "host"))), &err);
+    char what[160], step[300];
+    snprintf(what, sizeof(what), "removal of storage domain '%s' from storage", str(p, "name"));
+    if (!sd || !host) {
+        vr_error_set(&err, VR_ERR_NOT_FOUND, "%s", sd ? "the host is gone" : "the storage domain is gone");
+        goto failed;
+    }
+    snprintf(step, sizeof(step), "connecting host '%s' to %s", str(host, "name"), str(sd, "storage_spec"));
+    vr_job_update(e, job_id, "running", step);
+    vr_job_progress(e, job_id, 10);
+    if (vr_agent_call_host(e, host, "Storage.connect", json_pack("{s:o}", "conn", vr_storage_conn(sd)), &res,
+                           &err) < 0)
+        goto failed;
+    json_decref(res);
+    res = NULL;
+    vr_job_update(e, job_id, "running", "removing the domain's directory");
+    vr_job_progress(e, job_id, 40);
+    if (vr_agent_call_host(e, host, "Storage.remove", json_pack("{s:s}", "domain", sd_id), &res, &err) < 0)
+        goto failed;
+    if (vr_db_begin(e->db, &err) == 0) {
+        vr_db_exec(e->db, "DELETE FROM disks WHERE storage_domain_id = ?", DB_ARGS(DB_TEXT(sd_id)), NULL);
+        vr_db_exec(e->db, "DELETE FROM storage_domains WHERE id = ? AND status = 'locked'", DB_ARGS(DB_TEXT(sd_id)),
+                   NULL);
+        vr_db_commit(e->db, &err);
+    }
+    vr_event(e, "normal", user, "storagedomain", sd_id, "storage domain '%s' removed from storage by host '%s'",
+             str(p, "name"), str(host, "name"));
+    vr_job_update(e, job_id, "finished", "");
+    goto out;
+failed:
+    vr_db_exec(e->db, "UPDATE storage_domains SET status = 'unattached' WHERE id = ? AND status = 'locked'",
+               DB_ARGS(DB_TEXT(sd_id)), NULL);
+    fail(e, job_id, user, sd_id, what, err.message);
+out:
+    json_decref(res);
+    json_decref(host);
+    json_decref(sd);
+    json_decref(p);
+}
+
+int vr_sd_remove_submit(vr_engine *e, json_t *sd, const char *host_id, const char *user, char job_id[37],
+                        vr_error *err)
+{
+    const char *id = str(sd, "id"), *name = str(sd, "name");
+    /* the given host, or any up host: it only needs to reach the storage */
+    json_t *host = host_id ? vr_db_query_one(e->db, "SELECT id, name, status FROM hosts WHERE id = ?",
+                                             DB_ARGS(DB_TEXT(host_id)), err)
+                           : vr_db_query_one(e->db, "SELECT id, name, status FROM hosts WHERE status = 'up'"
+                                             " ORDER BY name LIMIT 1", DB_NOARGS, err);
+    int rc = 0;
+    if (!host)
+        rc = err->code ? -1 : host_id ? vr_error_set(err, VR_ERR_INVALID_PARAMS, "no host with id '%.64s'", host_id)
+                                      : vr_error_set(err, VR_ERR_BAD_STATE, "no host is up to remove storage"
+                                                     " domain '%s' from storage", name);
+    else if (strcmp(str(host, "status"), "up"))
+        rc = vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' is %s; the host that removes a storage domain from"
+                          " storage must be up", str(host, "name"), str(host, "status"));
+    vr_uuid_new(job_id);
+    if (rc == 0 && vr_db_begin(e->db, err) < 0)
+        rc = -1;
+    else if (rc == 0) {
+        if (vr_db_exec(e->db, "UPDATE storage_domains SET status = 'locked' WHERE id = ? AND status = 'unattached'",
+                       DB_ARGS(DB_TEXT(id)), err) != 1)
+            rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' changed meanwhile", name);
+        char desc[200];
+        snprintf(desc, sizeof(desc), "Remove storage domain '%s' from storage", name);
+        json_t *params = json_pack("{s:s, s:s}", "host", str(host, "id"), "name", name);
+        if (rc == 0)
+            rc = vr_storage_job_insert(e, job_id, "remove", "storagedomain", id, desc, params, user, err);
+        json_decref(params);
+        if (rc < 0)
+            vr_db_rollback(e->db);
+        else if (vr_db_commit(e->db, err) < 0)
+            rc = -1;
+    }
+    json_decref(host);
+    if (rc < 0)
+        return -1;
+    vr_job_spawn(e, job_id, id, user, run_remove);
+    return 0;
+}
+
 /* ---- restart ---- */
 
 bool vr_storage_job_resume(vr_engine *e, json_t *job)
@@ -470,6 +561,14 @@ bool vr_storage_job_resume(vr_engine *e, json_t *job)
     } else if (!strcmp(action, "detach")) {
         vr_db_exec(e->db, "UPDATE storage_domains SET status = 'maintenance' WHERE id = ? AND status = 'locked'",
                    DB_ARGS(DB_TEXT(id)), NULL);
+    } else if (!strcmp(action, "remove")) {
+        /* the agent may have removed it already: the row comes back, and
+         * a new removal finds nothing to remove (or finishes a hidden
+         * leftover) */
+        vr_db_exec(e->db, "UPDATE storage_domains SET status = 'unattached' WHERE id = ? AND status = 'locked'",
+                   DB_ARGS(DB_TEXT(id)), NULL);
+        why = "interrupted by an engine restart; the storage domain is back as unattached (its directory may be"
+              " gone from storage already: remove it again, with format=false if the host finds nothing)";
     }
     VR_INFO("job %s (%s of storage domain %s) failed: engine restart", str(job, "id"), action, id);
     vr_job_update(e, str(job, "id"), "failed", why);

@@ -29,6 +29,12 @@ int vr_sd_attach_submit(vr_engine *e, json_t *sd, const char *dc_id, const char 
  * its SPM. */
 int vr_sd_detach_submit(vr_engine *e, json_t *sd, const char *user, char job_id[37], vr_error *err);
 
+/* Remove the unattached domain row sd from storage: lock it, then a job
+ * has host_id (NULL: any up host) connect and Storage.remove it, and
+ * deletes its rows (and its disks'); a failure puts it back unattached. */
+int vr_sd_remove_submit(vr_engine *e, json_t *sd, const char *host_id, const char *user, char job_id[37],
+                        vr_error *err);
+
 /* Wait (polling each second, up to limit_s, honouring a cancel of job_id)
  * for data center dc_id to have an SPM host: a new host row or NULL with
  * err set. */

@@ -19,6 +19,7 @@
 
 #include "engine_cmd.h"
 #include "http_client.h"
+#include "storage_cmd.h"
 #include "table.h"
 
 extern char **environ;
@@ -313,35 +314,6 @@ static size_t to_file(char *data, size_t size, size_t n, void *userp)
     return add;
 }
 
-static int resolve_disk(const vr_session *s, const char *ref, char **id)
-{
-    *id = NULL;
-    if (strlen(ref) == 36 && strspn(ref, "0123456789abcdefABCDEF-") == 36)
-        return (*id = strdup(ref)) ? 0 : 3;
-    char *clause = NULL;
-    vr_response r;
-    if (asprintf(&clause, "alias=%s", ref) < 0)
-        return 3;
-    int rc = vr_http_list(s, "disks", clause, NULL, 1000, 1, &r);
-    free(clause);
-    size_t i, n = 0;
-    json_t *row;
-    json_array_foreach(rc ? NULL : json_object_get(r.json, "disks"), i, row)
-        if (!strcmp(json_string_value(json_object_get(row, "alias")) ?: "", ref) && n++ == 0)
-            *id = strdup(json_string_value(json_object_get(row, "id")) ?: "");
-    vr_response_free(&r);
-    if (!rc && n != 1) {
-        if (n)
-            fprintf(stderr, "vireo: %zu disks have the alias '%s'; name one by its id\n", n, ref);
-        else
-            fprintf(stderr, "vireo: no disk with the alias '%s'\n", ref);
-        free(*id);
-        *id = NULL;
-        rc = 1;
-    }
-    return rc;
-}
-
 static int download(const vr_session *s, int argc, char **argv)
 {
     if (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
@@ -353,7 +325,7 @@ static int download(const vr_session *s, int argc, char **argv)
         return 2;
     }
     char *id = NULL, *url = NULL, *part = NULL, errbuf[CURL_ERROR_SIZE] = "";
-    int rc = resolve_disk(s, argv[2], &id);
+    int rc = vr_cli_resolve_disk(s, argv[2], &id);
     if (rc == 0 && (asprintf(&url, "%s/api/disks/%s/content", s->url, id) < 0 ||
                     asprintf(&part, "%s.part", argv[3]) < 0))
         rc = 3;

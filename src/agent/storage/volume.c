@@ -66,6 +66,18 @@ int vr_volume_ref_members(json_t *params, vr_volume_ref *r, vr_error *err)
     return ref_from(params, "params", r, err);
 }
 
+int vr_volume_ref_params(json_t *params, const char *const *extra, size_t nextra, vr_volume_ref *r,
+                         vr_error *err)
+{
+    const char *keys[16] = {"domain", "image", "volume"};
+    size_t n = 3;
+    for (size_t i = 0; i < nextra && n < 16; i++)
+        keys[n++] = extra[i];
+    if (vr_json_check_keys(params, "params", (vr_names){keys, n}, err) < 0)
+        return -1;
+    return vr_volume_ref_members(params, r, err);
+}
+
 int vr_volume_spec_check(const vr_volume_spec *s, vr_error *err)
 {
     if (!s->format || (strcmp(s->format, "raw") && strcmp(s->format, "qcow2")))

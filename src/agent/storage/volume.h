@@ -38,6 +38,11 @@ int vr_volume_ref_parse(json_t *obj, const char *where, vr_volume_ref *r, vr_err
  * which other members are allowed). */
 int vr_volume_ref_members(json_t *params, vr_volume_ref *r, vr_error *err);
 
+/* A verb's params holding exactly domain/image/volume plus the `nextra`
+ * members named in extra (at most 13). */
+int vr_volume_ref_params(json_t *params, const char *const *extra, size_t nextra, vr_volume_ref *r,
+                         vr_error *err);
+
 /* Check a spec's values (format, size range and alignment, description).
  * Fails with VR_ERR_INVALID_PARAMS naming the member. */
 int vr_volume_spec_check(const vr_volume_spec *s, vr_error *err);

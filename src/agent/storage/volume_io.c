@@ -30,18 +30,6 @@
 #define UPLOAD_KEY "UPLOAD"
 #define CHECK_TIMEOUT_S 600
 
-static int ref_params(json_t *params, const char *const *extra, size_t nextra, vr_volume_ref *r,
-                      vr_error *err)
-{
-    const char *keys[16] = {"domain", "image", "volume"};
-    size_t n = 3;
-    for (size_t i = 0; i < nextra && n < 16; i++)
-        keys[n++] = extra[i];
-    if (vr_json_check_keys(params, "params", (vr_names){keys, n}, err) < 0)
-        return -1;
-    return vr_volume_ref_members(params, r, err);
-}
-
 /* What an upload volume's .meta says: format, capacity and the bytes
  * announced. Fails with VR_ERR_BAD_STATE for a volume not being uploaded. */
 typedef struct upload_meta {
@@ -104,7 +92,7 @@ static int volume_start_upload(vr_agent *a, json_t *params, json_t **result, vr_
     const char *prealloc = "sparse";
     long long length;
     char pool[37], data[PATH_MAX], meta[PATH_MAX];
-    if (ref_params(params, extra, sizeof(extra) / sizeof(extra[0]), &r, err) < 0 ||
+    if (vr_volume_ref_params(params, extra, sizeof(extra) / sizeof(extra[0]), &r, err) < 0 ||
         vr_json_str(params, "params", "format", true, &s.format, err) < 0 ||
         vr_json_str(params, "params", "preallocation", false, &prealloc, err) < 0 ||
         vr_json_int(params, "params", "size", true, 1, VR_VOLUME_MAX_SIZE, &s.size, err) < 0 ||
@@ -164,7 +152,7 @@ static int volume_write(vr_agent *a, json_t *params, json_t **result, vr_error *
     long long offset;
     const char *b64;
     char pool[37], data[PATH_MAX];
-    if (ref_params(params, extra, 2, &r, err) < 0 ||
+    if (vr_volume_ref_params(params, extra, 2, &r, err) < 0 ||
         vr_json_int(params, "params", "offset", true, 0, 2 * VR_VOLUME_MAX_SIZE, &offset, err) < 0 ||
         vr_json_str(params, "params", "data", true, &b64, err) < 0)
         return -1;
@@ -261,7 +249,7 @@ static int volume_commit_upload(vr_agent *a, json_t *params, json_t **result, vr
 {
     vr_volume_ref r;
     char pool[37], data[PATH_MAX], meta[PATH_MAX];
-    if (ref_params(params, NULL, 0, &r, err) < 0 ||
+    if (vr_volume_ref_params(params, NULL, 0, &r, err) < 0 ||
         vr_volume_path(a, &r, "", data, sizeof(data), err) < 0 ||
         vr_volume_path(a, &r, ".meta", meta, sizeof(meta), err) < 0 ||
         vr_volume_spm_begin(a, r.domain, "commit an upload", pool, err) < 0)
@@ -313,7 +301,7 @@ static int volume_read(vr_agent *a, json_t *params, json_t **result, vr_error *e
     long long offset, length;
     char data[PATH_MAX];
     vr_md md = {0};
-    if (ref_params(params, extra, 2, &r, err) < 0 ||
+    if (vr_volume_ref_params(params, extra, 2, &r, err) < 0 ||
         vr_json_int(params, "params", "offset", true, 0, LLONG_MAX / 2, &offset, err) < 0 ||
         vr_json_int(params, "params", "length", true, 1, CHUNK_MAX, &length, err) < 0 ||
         vr_volume_path(a, &r, "", data, sizeof(data), err) < 0 ||

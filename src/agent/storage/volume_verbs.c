@@ -11,19 +11,6 @@
 #include "vm_jobs.h"
 #include "volume.h"
 
-/* Params holding exactly domain/image/volume plus `extra` members. */
-static int ref_params(json_t *params, const char *const *extra, size_t nextra, vr_volume_ref *r,
-                      vr_error *err)
-{
-    const char *keys[16] = {"domain", "image", "volume"};
-    size_t n = 3;
-    for (size_t i = 0; i < nextra && n < 16; i++)
-        keys[n++] = extra[i];
-    if (vr_json_check_keys(params, "params", (vr_names){keys, n}, err) < 0)
-        return -1;
-    return vr_volume_ref_members(params, r, err);
-}
-
 static int volume_create(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
     static const char *const extra[] = {"format", "preallocation", "size", "description", "parent"};
@@ -32,7 +19,7 @@ static int volume_create(vr_agent *a, json_t *params, json_t **result, vr_error 
     vr_volume_spec s = {0};
     const char *prealloc = NULL;
     char pool[37];
-    if (ref_params(params, extra, sizeof(extra) / sizeof(extra[0]), &r, err) < 0 ||
+    if (vr_volume_ref_params(params, extra, sizeof(extra) / sizeof(extra[0]), &r, err) < 0 ||
         vr_json_str(params, "params", "format", true, &s.format, err) < 0 ||
         vr_json_str(params, "params", "preallocation", true, &prealloc, err) < 0 ||
         vr_json_int(params, "params", "size", true, 1, VR_VOLUME_MAX_SIZE, &s.size, err) < 0 ||
@@ -54,7 +41,7 @@ static int volume_delete(vr_agent *a, json_t *params, json_t **result, vr_error 
 {
     vr_volume_ref r;
     char pool[37];
-    if (ref_params(params, NULL, 0, &r, err) < 0 ||
+    if (vr_volume_ref_params(params, NULL, 0, &r, err) < 0 ||
         vr_volume_spm_begin(a, r.domain, "delete a volume", pool, err) < 0)
         return -1;
     int rc = vr_volume_delete(a, &r, err);
@@ -68,7 +55,7 @@ static int volume_delete(vr_agent *a, json_t *params, json_t **result, vr_error 
 static int volume_info(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
     vr_volume_ref r;
-    if (ref_params(params, NULL, 0, &r, err) < 0)
+    if (vr_volume_ref_params(params, NULL, 0, &r, err) < 0)
         return -1;
     return vr_volume_info(a, &r, result, err);
 }
@@ -89,7 +76,7 @@ static int volume_extend(vr_agent *a, json_t *params, json_t **result, vr_error 
     vr_volume_ref r;
     long long size;
     char pool[37];
-    if (ref_params(params, extra, 1, &r, err) < 0 ||
+    if (vr_volume_ref_params(params, extra, 1, &r, err) < 0 ||
         vr_json_int(params, "params", "size", true, 1, VR_VOLUME_MAX_SIZE, &size, err) < 0 ||
         vr_volume_spm_begin(a, r.domain, "extend a volume", pool, err) < 0)
         return -1;

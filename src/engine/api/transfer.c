@@ -38,12 +38,6 @@
 #define COMMIT_TIMEOUT_S 600 /* qemu-img check, fdatasync, fallocate */
 #define ID_MAX 65
 
-#define DISK_SELECT "SELECT d.id AS id, d.volume_id AS volume_id, d.alias AS alias, d.description AS description," \
-                    " d.storage_domain_id AS storage_domain, d.format AS format, d.sparse AS sparse," \
-                    " d.provisioned_size AS provisioned_size, d.status AS status, s.status AS sd_status," \
-                    " s.name AS sd_name, s.datacenter_id AS datacenter_id" \
-                    " FROM disks d JOIN storage_domains s ON s.id = d.storage_domain_id WHERE d.id = ?"
-
 static const char *str(json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k)) ?: "";
@@ -80,7 +74,7 @@ static json_t *vol_ref(json_t *d)
 
 static json_t *read_disk(vr_engine *e, const char *id, vr_error *err)
 {
-    json_t *d = vr_valid_uuid(id) ? vr_db_query_one(e->db, DISK_SELECT, DB_ARGS(DB_TEXT(id)), err) : NULL;
+    json_t *d = vr_valid_uuid(id) ? vr_storage_disk_get(e, id, err) : NULL;
     if (!d && !err->code)
         vr_error_set(err, VR_ERR_NOT_FOUND, "no disk with id '%.64s'", id);
     return d;

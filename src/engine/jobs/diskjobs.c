@@ -19,13 +19,6 @@
 #include "store_storage.h"
 #include "vm_spec.h"
 
-#define DISK_SELECT "SELECT d.id AS id, d.volume_id AS volume_id, d.alias AS alias, d.description AS description," \
-                    " d.storage_domain_id AS storage_domain, d.format AS format, d.sparse AS sparse," \
-                    " d.provisioned_size AS provisioned_size, d.shareable AS shareable, d.status AS status," \
-                    " s.datacenter_id AS datacenter_id, s.status AS sd_status, s.name AS sd_name," \
-                    " s.free_bytes AS free_bytes, s.critical_space_gib AS critical_space_gib" \
-                    " FROM disks d JOIN storage_domains s ON s.id = d.storage_domain_id WHERE d.id = ?"
-
 static const char *str(json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k)) ?: "";
@@ -116,7 +109,7 @@ static void refresh(vr_engine *e, json_t *host, json_t *d, const char *status_if
 
 static json_t *start_job(vr_engine *e, const char *job_id, const char *disk_id, json_t **spm, vr_error *err)
 {
-    json_t *d = vr_db_query_one(e->db, DISK_SELECT, DB_ARGS(DB_TEXT(disk_id)), err);
+    json_t *d = vr_storage_disk_get(e, disk_id, err);
     if (!d) {
         if (!err->code)
             vr_error_set(err, VR_ERR_NOT_FOUND, "the disk is gone");
@@ -329,7 +322,7 @@ static void run_copy(vr_engine *e, const char *job_id, const char *disk_id, cons
     vr_error err = {0};
     json_t *p = job_params(e, job_id), *spm = NULL, *d = start_job(e, job_id, disk_id, &spm, &err);
     const char *copy_id = str(p, "copy");
-    json_t *dst = vr_db_query_one(e->db, DISK_SELECT, DB_ARGS(DB_TEXT(copy_id)), NULL);
+    json_t *dst = vr_storage_disk_get(e, copy_id, NULL);
     char what[200];
     snprintf(what, sizeof(what), "copy of disk '%s' to storage domain '%s'", str(d, "alias"), str(dst, "sd_name"));
     int rc = -1;
@@ -361,7 +354,7 @@ int vr_disk_copy_submit(vr_engine *e, json_t *disk, const char *dst_sd, const ch
 {
     if (not_locked(disk, err) < 0)
         return -1;
-    json_t *src = vr_db_query_one(e->db, DISK_SELECT, DB_ARGS(DB_TEXT(str(disk, "id"))), err);
+    json_t *src = vr_storage_disk_get(e, str(disk, "id"), err);
     json_t *sd = vr_db_query_one(e->db, "SELECT id, name, status, datacenter_id FROM storage_domains WHERE id = ?",
                                  DB_ARGS(DB_TEXT(dst_sd)), err);
     int rc = 0;
@@ -495,7 +488,7 @@ int vr_disk_extend_submit(vr_engine *e, json_t *disk, long long size, const char
 
 json_t *vr_disk_for_vm(vr_engine *e, const char *disk_id, const char *vm_id, vr_error *err)
 {
-    json_t *d = vr_db_query_one(e->db, DISK_SELECT, DB_ARGS(DB_TEXT(disk_id)), err);
+    json_t *d = vr_storage_disk_get(e, disk_id, err);
     if (!d) {
         if (!err->code)
             vr_error_set(err, VR_ERR_INVALID_PARAMS, "no disk with id '%.64s'", disk_id);

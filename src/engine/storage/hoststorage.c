@@ -8,6 +8,7 @@
 #include "hoststorage.h"
 #include "log.h"
 #include "store_spm.h"
+#include "store_storage.h"
 #include "timeouts.h"
 
 /* The agent checks each domain every 10 s; a report older than this is
@@ -78,7 +79,7 @@ static void connect_domain(vr_engine *e, vr_rpc_client *c, json_t *host, vr_host
     vr_error err = {0};
     /* a mount may take longer than the monitor's usual calls */
     vr_rpc_client_set_timeout(c, vr_timeout_agent_call_s(e, "Storage.connect"));
-    int rc = vr_rpc_call(c, "Storage.connect", json_pack("{s:o}", "conn", vr_store_sd_conn(sd)), &r, &err);
+    int rc = vr_rpc_call(c, "Storage.connect", json_pack("{s:o}", "conn", vr_storage_conn(sd)), &r, &err);
     vr_rpc_client_set_timeout(c, vr_timeout_agent_call_s(e, NULL));
     if (rc < 0) {
         VR_DEBUG("host %s cannot connect storage domain %s: %s", str(host, "name"), str(sd, "name"),

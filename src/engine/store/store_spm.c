@@ -31,23 +31,6 @@ json_t *vr_store_dc_domains_to_connect(vr_db *db, const char *dc)
     return rows;
 }
 
-json_t *vr_store_sd_conn(json_t *sd)
-{
-    const char *type = json_string_value(json_object_get(sd, "storage_type")) ?: "";
-    json_t *c = json_pack("{s:s, s:s}", "type", type, "spec",
-                          json_string_value(json_object_get(sd, "storage_spec")) ?: "");
-    const char *vfs = json_string_value(json_object_get(sd, "vfs_type"));
-    const char *opts = json_string_value(json_object_get(sd, "mount_options"));
-    const char *ver = json_string_value(json_object_get(sd, "nfs_version"));
-    if (vfs && *vfs)
-        json_object_set_new(c, "vfs_type", json_string(vfs));
-    if (opts && *opts)
-        json_object_set_new(c, "options", json_string(opts));
-    if (ver && *ver && !strcmp(type, "nfs"))
-        json_object_set_new(c, "version", json_string(ver));
-    return c;
-}
-
 int vr_store_host_spm_id(vr_db *db, const char *dc, const char *host_id, int *spm_id,
                          vr_error *err)
 {

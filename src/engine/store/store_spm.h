@@ -16,9 +16,6 @@ int vr_store_host_dc(vr_db *db, const char *host_id, char dc[37]);
  * attached), active or inactive. New reference; NULL on error. */
 json_t *vr_store_dc_domains_to_connect(vr_db *db, const char *dc);
 
-/* The agent's connection object for a storage_domains row (docs/storage.md). */
-json_t *vr_store_sd_conn(json_t *sd);
-
 /* The host's sanlock host id in dc, assigned (lowest free 1..250) on first
  * use. -1 with err when none is free or the database fails. */
 int vr_store_host_spm_id(vr_db *db, const char *dc, const char *host_id, int *spm_id,

@@ -23,3 +23,8 @@ int vr_storage_dc_hosts(vr_engine *e, const char *dc_id, vr_error *err);
 /* The agent's connection object of a storage domain row (storage_type,
  * storage_spec, vfs_type, mount_options, nfs_version): a new reference. */
 json_t *vr_storage_conn(json_t *sd);
+
+/* Disk disk_id with what its jobs need of its domain (storage_domain,
+ * sd_status, sd_name, datacenter_id, free_bytes, critical_space_gib): a new
+ * row, or NULL (err set only on a database error). */
+json_t *vr_storage_disk_get(vr_engine *e, const char *disk_id, vr_error *err);

@@ -15,6 +15,9 @@ import uuid
 
 from harness import openapi
 from harness.engine import REPO_ROOT, Engine
+from harness.rpc import expect_error
+
+ERR_BAD_STATE, ERR_NOT_FOUND = -32006, -32100
 
 MISSING = "0b7a5a37-1111-4222-8333-444455556666"
 SD_A = "5d000000-0000-4000-8000-00000000000a"   # unattached posixfs, with a disk
@@ -192,7 +195,18 @@ def test_storage_rules_rest_and_cli(ctx):
         _fault(eng.request("POST", f"/api/storagedomains/{SD_M}/maintenance"), 409, "must be active")
         _fault(eng.request("DELETE", f"/api/storagedomains/{SD_M}"), 409, "unattached")
         _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "yes"}), 400, "format")
-        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true"}), 422, "format")
+        # format=true needs an up host (none is here) and an unattached domain; host only with it.
+        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true"}), 409, "no host is up")
+        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true", "host": hosts[0]["id"]}),
+               409, "must be up")
+        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true", "host": MISSING}), 400,
+               "no host")
+        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true", "host": "h'x"}), 400,
+               "host")
+        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"host": hosts[0]["id"]}), 400,
+               "format=true only")
+        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_M}", params={"format": "true"}), 409, "unattached")
+        assert eng.get(f"/api/storagedomains/{SD_A}")["status"] == "unattached"
         assert eng.get(f"/api/storagedomains/{SD_ISO}") == before
         assert eng.get(f"/api/storagedomains/{SD_M}")["status"] == "maintenance"
         assert eng.get(dc["href"])["master_storage_domain"] is None
@@ -329,6 +343,10 @@ def test_storage_end_to_end(ctx):
     # The shared storage outlives engines (the other backend's pass, other
     # tests): this run's domain has a name of its own.
     name = "sd-e2e-" + uuid.uuid4().hex[:8]
+
+    def sd_dir(i, domain):
+        """Where host i sees domain on the shared storage."""
+        return os.path.join(hs.hosts[i].storage_root, hs.shared_dev.replace("/", "_"), domain)
     with Engine(ctx, poll_ms=1000, grace_s=6) as eng:
         dc = eng.create_dc("dc-e2e")
         cl = eng.create_cluster("cl-e2e", dc["id"])
@@ -466,9 +484,19 @@ def test_storage_end_to_end(ctx):
         cli.run("disk", "delete", copies[0]["id"], "--wait")
         assert eng.get(f"/api/storagedomains/{sd2_id}/disks")["total"] == 0
         assert "maintenance" in cli.run("sd", "maintenance", name + "-2").stdout
+        # Attached (in maintenance): removal from storage is refused, by the
+        # engine and by the agent itself; nothing changes.
+        _fault(eng.request("DELETE", f"/api/storagedomains/{sd2_id}", params={"format": "true"}), 409, "unattached")
+        e = expect_error(ERR_BAD_STATE, ctx.client(1).call, "Storage.remove", domain=sd2_id)
+        assert "attached to data center" in e.message, e.message
+        assert eng.get(f"/api/storagedomains/{sd2_id}")["status"] == "maintenance"
+        assert hs.hosts[1].run(["test", "-f", sd_dir(1, sd2_id) + "/dom_md/metadata"]).returncode == 0
         detached = json.loads(cli.run("sd", "detach", name + "-2", "--wait", "--json").stdout)
         assert detached["status"] == "unattached" and detached["datacenter_id"] is None, detached
-        cli.run("sd", "remove", name + "-2")
+        # Removed from storage through the host that made it (a job).
+        cli.run("sd", "remove", name + "-2", "--format", "--host", hosts[1]["name"], "--wait")
+        _fault(eng.request("GET", f"/api/storagedomains/{sd2_id}"), 404)
+        assert hs.hosts[1].run(["test", "-e", sd_dir(1, sd2_id)]).returncode != 0
 
         # The raw disk goes; the other stays on storage for the import.
         r = eng.request("DELETE", f"/api/disks/{made['d-raw']['id']}")
@@ -509,11 +537,14 @@ def test_storage_end_to_end(ctx):
         assert [(x["id"], x["alias"], x["format"], x["status"]) for x in disks] == \
             [(cow["id"], "d-cow", "cow", "ok")], disks
         assert disks[0]["provisioned_size"] == 256 * mib, disks
-        eng2.call("DELETE", f"/api/storagedomains/{sd_id}", expect=204)
-    # No verb removes a domain from storage yet (DELETE ?format=true): the
-    # test clears its own, through the host that mounted it.
-    h0 = hs.hosts[0]
-    for gone in (sd_id, sd2_id):
-        p = h0.run(["rm", "-rf", "--one-file-system",
-                    os.path.join(h0.storage_root, hs.shared_dev.replace("/", "_"), gone)])
-        assert p.returncode == 0, p
+        # Removed from storage by any up host: the directory and the rows go.
+        r = eng2.request("DELETE", f"/api/storagedomains/{sd_id}", params={"format": "true"})
+        assert r.status == 202, r
+        job = eng2.wait_job(r.body["job"]["id"], timeout=60)
+        assert job["status"] == "finished", (job, eng2.log_tail(40))
+        _fault(eng2.request("GET", f"/api/storagedomains/{sd_id}"), 404)
+        assert eng2.list("disks")["total"] == 0
+        p = hs.hosts[0].run(["ls", "-a", os.path.dirname(sd_dir(0, sd_id))])
+        assert p.returncode == 0 and sd_id not in p.stdout, p.stdout
+        e = expect_error(ERR_NOT_FOUND, ctx.client(0).call, "Storage.remove", domain=sd_id)
+        assert "not on any storage" in e.message, e.message

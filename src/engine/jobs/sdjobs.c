@@ -475,8 +475,17 @@ static void run_remove(vr_engine *e, const char *job_id, const char *sd_id, cons
     res = NULL;
     vr_job_update(e, job_id, "running", "removing the domain's directory");
     vr_job_progress(e, job_id, 40);
-    if (vr_agent_call_host(e, host, "Storage.remove", json_pack("{s:s}", "domain", sd_id), &res, &err) < 0)
-        goto failed;
+    /* Just detached, the host may still be in the domain's lockspace: the
+     * storage monitor has it leave within a poll or two, so a refusal for
+     * that is retried for a while. */
+    for (int tries = 0;; tries++) {
+        vr_error_clear(&err);
+        if (vr_agent_call_host(e, host, "Storage.remove", json_pack("{s:s}", "domain", sd_id), &res, &err) == 0)
+            break;
+        if (err.code != VR_ERR_BAD_STATE || tries >= 15 || e->stopping || vr_job_cancel_requested(e, job_id))
+            goto failed;
+        sleep(2);
+    }
     if (vr_db_begin(e->db, &err) == 0) {
         vr_db_exec(e->db, "DELETE FROM disks WHERE storage_domain_id = ?", DB_ARGS(DB_TEXT(sd_id)), NULL);
         vr_db_exec(e->db, "DELETE FROM storage_domains WHERE id = ? AND status = 'locked'", DB_ARGS(DB_TEXT(sd_id)),

@@ -14,6 +14,7 @@ from harness.rpc import RpcError, expect_error
 
 INVALID_PARAMS, ERR_CONFLICT, ERR_BAD_STATE, ERR_UNAVAILABLE = -32602, -32004, -32006, -32009
 ERR_NOT_SPM, ERR_LEASE_HELD, ERR_STORAGE = -32010, -32011, -32012
+ERR_NOT_FOUND = -32100
 # sanlock I/O timeout of the joins here: a loaded test machine can stall the
 # loop device's I/O for seconds, and with 2 s (the harness default) 16 s of
 # failed renewals kill a lockspace. Joins stay fast: they wait 2x the
@@ -362,5 +363,27 @@ def test_corrupt_metadata_is_reported(ctx):
         assert c.call("Storage.info", domain=dom)["valid"] is True
         monitored(True)
         c.wait_event(lambda p: p.get("domain") == dom and p.get("valid") is True, 30)
+
+        # Corrupt again: Storage.remove clears a broken domain; then it is gone.
+        write_on(ctx, 0, path, good[:i] + b"T" + good[i + 1:])
+        h = ctx.host(0)
+        assert c.call("Storage.remove", domain=dom) == {}
+        assert h.run(["test", "-e", f"{mount}/{dom}"]).returncode != 0
+        assert h.run(["test", "-e", f"{mount}/.removing-{dom}"]).returncode != 0
+        e = expect_error(ERR_NOT_FOUND, c.call, "Storage.remove", domain=dom)
+        assert dom in e.message, e.message
+        expect_error(INVALID_PARAMS, c.call, "Storage.remove", domain="../x")
+        expect_error(INVALID_PARAMS, c.call, "Storage.remove", domain=dom, pool=dom)
+
+        # A removal cut short by a crash left a hidden tree: Storage.connect
+        # deletes it, without following the symlink out of it.
+        left, keep = f"{mount}/.removing-{uuidlib.uuid4()}", f"{mount}/keep-{dom}"
+        for cmd in (["mkdir", "-p", f"{left}/images/x"], ["touch", keep],
+                    ["ln", "-s", keep, f"{left}/images/x/link"], ["ln", "-s", mount, f"{left}/up"]):
+            assert h.run(cmd).returncode == 0, cmd
+        c.call("Storage.connect", conn=shared_conn(ctx))
+        assert h.run(["test", "-e", left]).returncode != 0
+        assert h.run(["test", "-f", keep]).returncode == 0
+        h.run(["rm", "-f", keep])
     finally:
         cleanup(ctx)

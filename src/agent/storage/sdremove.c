@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,7 +15,9 @@
 #include "log.h"
 
 /* nftw's callback cannot take a context, so the first failure is kept
- * here; verbs run one at a time on the agent's loop thread. */
+ * here; each connection runs its verbs on a thread of its own, so one
+ * walk at a time (walk_lock). */
+static pthread_mutex_t walk_lock = PTHREAD_MUTEX_INITIALIZER;
 static char failed_path[PATH_MAX];
 static int failed_errno;
 
@@ -42,17 +45,18 @@ int vr_sd_remove_tree(const char *path, vr_error *err)
             return 0;
         return vr_error_set(err, VR_ERR_STORAGE, "%s: %s", path, strerror(errno));
     }
+    pthread_mutex_lock(&walk_lock);
     failed_path[0] = 0;
     failed_errno = 0;
     /* FTW_MOUNT: something mounted inside the tree is not ours to delete;
      * its mount point's rmdir then fails and says so. */
-    int rc = nftw(path, remove_entry, 32, FTW_PHYS | FTW_DEPTH | FTW_MOUNT);
+    int rc = nftw(path, remove_entry, 32, FTW_PHYS | FTW_DEPTH | FTW_MOUNT), walk_errno = errno;
     if (rc == 1)
-        return vr_error_set(err, VR_ERR_STORAGE, "cannot remove %s: %s", failed_path,
-                            strerror(failed_errno));
-    if (rc != 0)
-        return vr_error_set(err, VR_ERR_STORAGE, "cannot walk %s: %s", path, strerror(errno));
-    return 0;
+        vr_error_set(err, VR_ERR_STORAGE, "cannot remove %s: %s", failed_path, strerror(failed_errno));
+    else if (rc != 0)
+        vr_error_set(err, VR_ERR_STORAGE, "cannot walk %s: %s", path, strerror(walk_errno));
+    pthread_mutex_unlock(&walk_lock);
+    return rc ? -1 : 0;
 }
 
 static int fsync_dir(const char *dir)

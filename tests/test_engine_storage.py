@@ -308,7 +308,11 @@ def test_storage_rules_rest_and_cli(ctx):
         p = cli.run("sd", "remove", "sd-m", expect=1)
         assert "409" in p.stderr, p.stderr
         p = cli.run("sd", "remove", "sd-a", "--format", expect=1)
-        assert "422" in p.stderr, p.stderr
+        assert "409" in p.stderr and "no host is up" in p.stderr, p.stderr
+        p = cli.run("sd", "remove", "sd-a", "--format", "--host", "shost1", expect=1)
+        assert "must be up" in p.stderr, p.stderr
+        p = cli.run("sd", "remove", "sd-a", "--host", "shost1", expect=1)
+        assert "format=true only" in p.stderr, p.stderr
         cli.run("sd", "maintenance", "sd-b", expect=1)
         cli.run("disk", "extend", "disk-ok2", "--size", "big", expect=2)
         p = cli.run("disk", "create", "--alias", "dx", "--storage-domain", "sd-b", "--size", str(GIB), expect=1)

@@ -137,6 +137,23 @@ def _pid_alive(pid):
     return st[st.rindex(")") + 2] not in "ZX"
 
 
+def _threads_alive(pid):
+    """True while any thread of pid has not finished exiting."""
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return False
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                st = f.read()
+        except OSError:
+            continue
+        if st[st.rindex(")") + 2] not in "ZX":
+            return True
+    return False
+
+
 def _read_pidfile(path):
     try:
         with open(path) as f:
@@ -915,6 +932,15 @@ class Host:
         for p in pids:
             _kill(p, sig)
         left = _wait_gone(pids, timeout)
+        # A killed leader shows as a zombie while its other threads still
+        # finish their exit (sanlock's wait for in-flight direct I/O): its
+        # pid-file lock goes only with the last thread.
+        deadline = time.monotonic() + timeout
+        while not left and any(_threads_alive(p) for p in pids):
+            if time.monotonic() > deadline:
+                left = [p for p in pids if _threads_alive(p)]
+                break
+            time.sleep(0.05)
         if left:
             raise HarnessError("%s: sanlock %s did not exit" % (self.name, left))
 

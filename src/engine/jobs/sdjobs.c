@@ -475,15 +475,21 @@ static void run_remove(vr_engine *e, const char *job_id, const char *sd_id, cons
     res = NULL;
     vr_job_update(e, job_id, "running", "removing the domain's directory");
     vr_job_progress(e, job_id, 40);
-    /* Just detached, the host may still be in the domain's lockspace: the
-     * storage monitor has it leave within a poll or two, so a refusal for
-     * that is retried for a while. */
+    /* Just detached, the host may still be in (or joining) the domain's
+     * lockspace: the storage monitor rejoins a domain locked by its detach
+     * job. No data center uses the domain now, so the host is asked to
+     * leave, and a refusal for that is retried while sanlock finishes. */
     for (int tries = 0;; tries++) {
         vr_error_clear(&err);
         if (vr_agent_call_host(e, host, "Storage.remove", json_pack("{s:s}", "domain", sd_id), &res, &err) == 0)
             break;
-        if (err.code != VR_ERR_BAD_STATE || tries >= 15 || e->stopping || vr_job_cancel_requested(e, job_id))
+        if (err.code != VR_ERR_BAD_STATE || tries >= 30 || e->stopping || vr_job_cancel_requested(e, job_id))
             goto failed;
+        json_t *left = NULL;
+        vr_error lerr = {0};
+        if (vr_agent_call_host(e, host, "Lockspace.leave", json_pack("{s:s}", "domain", sd_id), &left, &lerr) < 0)
+            VR_DEBUG("host %s cannot leave the lockspace of %s yet: %s", str(host, "name"), sd_id, lerr.message);
+        json_decref(left);
         sleep(2);
     }
     if (vr_db_begin(e->db, &err) == 0) {

@@ -520,6 +520,10 @@ def test_storage_end_to_end(ctx):
         sd = eng.get(f"/api/storagedomains/{sd_id}")
         assert sd["status"] == "unattached" and sd["master"] is False and sd["datacenter_id"] is None, sd
         assert eng.get(dc["href"])["master_storage_domain"] is None
+        # The data center lost its last domain: the monitor has its SPM give
+        # the lease back (a host holding a lease in the domain's lockspace
+        # cannot leave it, and the domain cannot be removed from storage).
+        eng.wait_for(lambda: eng.get(dc["href"])["spm_host"] is None, timeout=60, what="the SPM lease released")
         eng.call("DELETE", f"/api/storagedomains/{sd_id}", expect=204)
         assert eng.list("disks")["total"] == 0
 

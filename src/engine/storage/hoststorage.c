@@ -118,10 +118,15 @@ static void leave_others(vr_rpc_client *c, json_t *host, vr_host_storage *hs, js
             continue;
         json_t *r = NULL;
         vr_error err = {0};
-        if (vr_rpc_call(c, "Lockspace.leave", json_pack("{s:s}", "domain", dom), &r, &err) < 0)
-            VR_DEBUG("host %s cannot leave the lockspace of %s: %s", str(host, "name"), dom, err.message);
+        /* refused (the SPM lease is still held there, a join is still
+         * running): kept, so the next poll asks again */
+        if (vr_rpc_call(c, "Lockspace.leave", json_pack("{s:s}", "domain", dom), &r, &err) < 0 &&
+            err.code == VR_ERR_BAD_STATE) {
+            VR_DEBUG("host %s cannot leave the lockspace of %s yet: %s", str(host, "name"), dom, err.message);
+        } else {
+            json_object_del(hs->joined, dom);
+        }
         json_decref(r);
-        json_object_del(hs->joined, dom);
     }
 }
 

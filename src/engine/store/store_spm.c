@@ -23,9 +23,13 @@ int vr_store_host_dc(vr_db *db, const char *host_id, char dc[37])
 json_t *vr_store_dc_domains_to_connect(vr_db *db, const char *dc)
 {
     json_t *rows = NULL;
+    /* locked = being attached, unless its detach job locked it: hosts must
+     * then let go of it, not join it again */
     if (vr_db_query(db, "SELECT id, name, status, master, storage_type, storage_spec, vfs_type,"
-                    " mount_options, nfs_version FROM storage_domains WHERE datacenter_id = ?"
-                    " AND status IN ('locked', 'active', 'inactive') ORDER BY master DESC, id",
+                    " mount_options, nfs_version FROM storage_domains d WHERE datacenter_id = ?"
+                    " AND status IN ('locked', 'active', 'inactive') AND NOT EXISTS (SELECT 1 FROM jobs j"
+                    " WHERE j.object_id = d.id AND j.action = 'detach' AND j.status IN ('pending', 'running'))"
+                    " ORDER BY master DESC, id",
                     DB_ARGS(DB_TEXT(dc)), &rows, NULL) < 0)
         return NULL;
     return rows;

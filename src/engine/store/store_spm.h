@@ -13,7 +13,7 @@
 int vr_store_host_dc(vr_db *db, const char *host_id, char dc[37]);
 
 /* Domains a host of dc must be connected to: attached and locked (being
- * attached), active or inactive. New reference; NULL on error. */
+ * attached, not detached), active or inactive. New reference; NULL on error. */
 json_t *vr_store_dc_domains_to_connect(vr_db *db, const char *dc);
 
 /* The host's sanlock host id in dc, assigned (lowest free 1..250) on first

@@ -165,8 +165,9 @@ def bench_failover(eng, hs, hosts, dc_id, sd_id):
 
     def contend():
         while "sanlock" not in got:
+            # sanlock's acquire waits for a silent owner's lease to expire
             p = other.run(["sanlock", "client", "command", "-r", f"{sd_id}:BENCH:{other_lease}:0",
-                           "-c", "/bin/true"], timeout=60)
+                           "-c", "/bin/true"], timeout=400)
             if p.returncode == 0:
                 got["sanlock"] = time.monotonic()
                 return

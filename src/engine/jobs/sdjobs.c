@@ -250,6 +250,25 @@ out:
     json_decref(p);
 }
 
+/* The end of every submit, inside the caller's transaction: record the
+ * job (when rc is still 0), commit, and start it; rolls back on failure.
+ * params is stolen. */
+static int submit(vr_engine *e, int rc, const char *job_id, const char *action, const char *id, const char *desc,
+                  json_t *params, const char *user, vr_job_fn run, vr_error *err)
+{
+    if (rc == 0)
+        rc = vr_storage_job_insert(e, job_id, action, "storagedomain", id, desc, params, user, err);
+    json_decref(params);
+    if (rc < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    if (vr_db_commit(e->db, err) < 0)
+        return -1;
+    vr_job_spawn(e, job_id, id, user, run);
+    return 0;
+}
+
 int vr_sd_create_submit(vr_engine *e, const char *id, json_t *body, const char *user, char job_id[37],
                         vr_error *err)
 {
@@ -259,17 +278,12 @@ int vr_sd_create_submit(vr_engine *e, const char *id, json_t *body, const char *
     snprintf(desc, sizeof(desc), "%s storage domain '%s'", import ? "Import" : "Create", str(body, "name"));
     json_t *params = json_pack("{s:s, s:b}", "host", str(body, "host"), "import", import);
     vr_uuid_new(job_id);
-    int rc = vr_db_begin(e->db, err);
-    if (rc == 0 && (st->insert(e, id, body, err) < 0 ||
-                    vr_storage_job_insert(e, job_id, "create", "storagedomain", id, desc, params, user, err) < 0)) {
-        vr_db_rollback(e->db);
-        rc = -1;
-    }
-    json_decref(params);
-    if (rc < 0 || vr_db_commit(e->db, err) < 0)
+    if (vr_db_begin(e->db, err) < 0) {
+        json_decref(params);
         return -1;
-    vr_job_spawn(e, job_id, id, user, run_create);
-    return 0;
+    }
+    int rc = st->insert(e, id, body, err) < 0 ? -1 : 0;
+    return submit(e, rc, job_id, "create", id, desc, params, user, run_create, err);
 }
 
 /* ---- attach ---- */
@@ -357,18 +371,8 @@ int vr_sd_attach_submit(vr_engine *e, json_t *sd, const char *dc_id, const char 
     char desc[200];
     snprintf(desc, sizeof(desc), "Attach storage domain '%s' to data center '%s'", name, str(dc, "name"));
     json_t *params = json_pack("{s:s, s:b}", "datacenter", dc_id, "master", master);
-    if (rc == 0)
-        rc = vr_storage_job_insert(e, job_id, "attach", "storagedomain", id, desc, params, user, err);
-    json_decref(params);
     json_decref(dc);
-    if (rc < 0) {
-        vr_db_rollback(e->db);
-        return -1;
-    }
-    if (vr_db_commit(e->db, err) < 0)
-        return -1;
-    vr_job_spawn(e, job_id, id, user, run_attach);
-    return 0;
+    return submit(e, rc, job_id, "attach", id, desc, params, user, run_attach, err);
 }
 
 /* ---- detach ---- */
@@ -437,17 +441,7 @@ int vr_sd_detach_submit(vr_engine *e, json_t *sd, const char *user, char job_id[
     char desc[160];
     snprintf(desc, sizeof(desc), "Detach storage domain '%s'", name);
     json_t *params = json_pack("{s:s, s:s, s:b}", "datacenter", dc, "name", name, "master", master);
-    if (rc == 0)
-        rc = vr_storage_job_insert(e, job_id, "detach", "storagedomain", id, desc, params, user, err);
-    json_decref(params);
-    if (rc < 0) {
-        vr_db_rollback(e->db);
-        return -1;
-    }
-    if (vr_db_commit(e->db, err) < 0)
-        return -1;
-    vr_job_spawn(e, job_id, id, user, run_detach);
-    return 0;
+    return submit(e, rc, job_id, "detach", id, desc, params, user, run_detach, err);
 }
 
 /* ---- remove from storage (format=true) ---- */

@@ -52,6 +52,15 @@ static bool current_spm_holds(vr_engine *e, json_t *dc)
     } else {
         snprintf(why, sizeof(why), "SPM host '%s' is %s; a new SPM is elected once its lease is free",
                  host ? str(host, "name") : "?", host ? str(host, "status") : "gone");
+        /* an administrator's maintenance: the host still answers and must
+         * give the lease back, or nobody else could ever take it */
+        if (host && !strcmp(str(host, "status"), "maintenance")) {
+            json_t *r = NULL;
+            vr_error err = {0};
+            if (vr_agent_call_host(e, host, "SPM.stop", json_pack("{s:s}", "pool", str(dc, "id")), &r, &err) < 0)
+                VR_DEBUG("data center %s: SPM.stop on host %s: %s", str(dc, "name"), str(host, "name"), err.message);
+            json_decref(r);
+        }
     }
     vr_event(e, "warning", "", "datacenter", str(dc, "id"), "data center '%s': %s", str(dc, "name"), why);
     /* keep spm_id and lver: they tell the next round who held it last */

@@ -235,6 +235,22 @@ static CURL *handle(void)
     return curl;
 }
 
+void vr_http_secure(CURL *curl, const vr_session *s, const char *url)
+{
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    /* HTTPS only: credentials and tokens never travel in clear, and a
+     * redirect cannot downgrade (redirects are not followed anyway). */
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    if (s->ca) {
+        /* Trust exactly the engine's CA, not the system store as well. */
+        curl_easy_setopt(curl, CURLOPT_CAINFO, s->ca);
+        curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+    }
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+}
+
 int vr_http(const vr_session *s, const char *method, const char *path, json_t *body,
             unsigned flags, vr_response *resp)
 {
@@ -259,19 +275,8 @@ int vr_http(const vr_session *s, const char *method, const char *path, json_t *b
         free(payload);
         return 3;
     }
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    /* HTTPS only: credentials and tokens never travel in clear, and a
-     * redirect cannot downgrade (redirects are not followed anyway). */
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    if (s->ca) {
-        /* Trust exactly the engine's CA, not the system store as well. */
-        curl_easy_setopt(curl, CURLOPT_CAINFO, s->ca);
-        curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
-    }
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    vr_http_secure(curl, s, url);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);

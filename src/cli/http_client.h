@@ -4,6 +4,8 @@
  * message and return the CLI exit code (see cli.h). */
 #pragma once
 
+#include <curl/curl.h>
+
 #include <stddef.h>
 #include <jansson.h>
 
@@ -49,6 +51,10 @@ typedef struct vr_response {
  * "vireo: HTTP STATUS: REASON: DETAIL" (see VR_HTTP_QUIET_401); 3 when the
  * server cannot be reached or answers something that is not the API.
  * resp is filled in every case and must be freed. */
+/* Point curl at url the way every request of the client goes: HTTPS only,
+ * TLS 1.2 or later, trusting just the session's CA, 10 s to connect. */
+void vr_http_secure(CURL *curl, const vr_session *s, const char *url);
+
 int vr_http(const vr_session *s, const char *method, const char *path, json_t *body,
             unsigned flags, vr_response *resp);
 void vr_response_free(vr_response *r);

@@ -96,17 +96,9 @@ static CURL *start(const vr_session *s, const char *url, struct curl_slist **hdr
     *hdrs = curl_slist_append(*hdrs, auth);
     explicit_bzero(auth, strlen(auth));
     free(auth);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    if (s->ca) {
-        curl_easy_setopt(c, CURLOPT_CAINFO, s->ca);
-        curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-    }
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    vr_http_secure(c, s, url);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "vireo-cli/0.1");

@@ -161,6 +161,20 @@ static json_t *pick_found(json_t *found, const char *name, vr_error *err)
     return NULL;
 }
 
+/* The first step of a job on one host: mount the domain's storage there. */
+static int connect_host(vr_engine *e, const char *job_id, json_t *host, json_t *sd, vr_error *err)
+{
+    char step[300];
+    snprintf(step, sizeof(step), "connecting host '%s' to %s", str(host, "name"), str(sd, "storage_spec"));
+    vr_job_update(e, job_id, "running", step);
+    vr_job_progress(e, job_id, 10);
+    json_t *res = NULL;
+    int rc = vr_agent_call_host(e, host, "Storage.connect", json_pack("{s:o}", "conn", vr_storage_conn(sd)), &res,
+                                err);
+    json_decref(res);
+    return rc;
+}
+
 static void run_create(vr_engine *e, const char *job_id, const char *sd_id, const char *user)
 {
     vr_error err = {0};
@@ -169,21 +183,15 @@ static void run_create(vr_engine *e, const char *job_id, const char *sd_id, cons
     json_t *host = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
                                    DB_ARGS(DB_TEXT(str(p, "host"))), &err);
     bool import = json_is_true(json_object_get(p, "import"));
-    char what[200], step[300], final_id[37];
+    char what[200], final_id[37];
     snprintf(what, sizeof(what), "%s of storage domain '%s'", import ? "import" : "creation", str(sd, "name"));
     snprintf(final_id, sizeof(final_id), "%s", sd_id);
     if (!sd || !host) {
         vr_job_update(e, job_id, "failed", sd ? "the host is gone" : "the storage domain is gone");
         goto out;
     }
-    snprintf(step, sizeof(step), "connecting host '%s' to %s", str(host, "name"), str(sd, "storage_spec"));
-    vr_job_update(e, job_id, "running", step);
-    vr_job_progress(e, job_id, 10);
-    if (vr_agent_call_host(e, host, "Storage.connect", json_pack("{s:o}", "conn", vr_storage_conn(sd)), &res,
-                           &err) < 0)
+    if (connect_host(e, job_id, host, sd, &err) < 0)
         goto failed;
-    json_decref(res);
-    res = NULL;
     vr_job_progress(e, job_id, 40);
     if (!import) {
         vr_job_update(e, job_id, "running", "formatting the domain");
@@ -453,20 +461,14 @@ static void run_remove(vr_engine *e, const char *job_id, const char *sd_id, cons
     json_t *sd = vr_db_query_one(e->db, SD_SELECT, DB_ARGS(DB_TEXT(sd_id)), &err);
     json_t *host = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
                                    DB_ARGS(DB_TEXT(str(p, "host"))), &err);
-    char what[160], step[300];
+    char what[160];
     snprintf(what, sizeof(what), "removal of storage domain '%s' from storage", str(p, "name"));
     if (!sd || !host) {
         vr_error_set(&err, VR_ERR_NOT_FOUND, "%s", sd ? "the host is gone" : "the storage domain is gone");
         goto failed;
     }
-    snprintf(step, sizeof(step), "connecting host '%s' to %s", str(host, "name"), str(sd, "storage_spec"));
-    vr_job_update(e, job_id, "running", step);
-    vr_job_progress(e, job_id, 10);
-    if (vr_agent_call_host(e, host, "Storage.connect", json_pack("{s:o}", "conn", vr_storage_conn(sd)), &res,
-                           &err) < 0)
+    if (connect_host(e, job_id, host, sd, &err) < 0)
         goto failed;
-    json_decref(res);
-    res = NULL;
     vr_job_update(e, job_id, "running", "removing the domain's directory");
     vr_job_progress(e, job_id, 40);
     /* Just detached, the host may still be in (or joining) the domain's

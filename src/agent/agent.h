@@ -37,6 +37,9 @@ typedef struct vr_agent {
                                 (--sanlock-io-timeout, sanlock's default 10) */
     char storage_root[256];  /* where storage connections are mounted
                                 (docs/storage.md); --storage-root */
+    bool migration_tcp;      /* --migration-transport tcp: qemu+tcp:// (test
+                                harness); default tls: qemu+tls:// (docs/migration.md) */
+    int max_outgoing_migrations; /* --max-outgoing-migrations (default min(2, CPUs)) */
 } vr_agent;
 
 /* A verb handler: on success sets *result (new reference) and returns 0;

@@ -75,6 +75,10 @@ static void usage(FILE *f)
             "                       a dead host's leases expire after 8x this + 60 s)\n"
             "  --io-timeout SECS    TLS handshake and stalled read/write limit\n"
             "                       (default 10; a begun frame must be complete in 3x)\n"
+            "  --migration-transport tls|tcp  how libvirtd reaches a migration's destination\n"
+            "                       (default tls: qemu+tls://; tcp: qemu+tcp://, test hosts)\n"
+            "  --max-outgoing-migrations N  concurrent live migrations sent (default 2, or\n"
+            "                       the number of CPUs if fewer)\n"
             "  --monitor-timeout SECS  a VM whose QEMU leaves a monitor command\n"
             "                       unanswered this long is not responding (default 15)\n"
             "  --debug              verbose logging\n");
@@ -91,6 +95,8 @@ int main(int argc, char **argv)
         {"monitor-timeout", required_argument, 0, 'M'}, {"help", no_argument, 0, 'h'},
         {"storage-root", required_argument, 0, 'S'},
         {"sanlock-io-timeout", required_argument, 0, 'L'},
+        {"migration-transport", required_argument, 0, 'T'},
+        {"max-outgoing-migrations", required_argument, 0, 'O'},
         {0, 0, 0, 0}};
     vr_server_opts sopts = {.listen = "0.0.0.0:54321", .max_frame = VR_FRAME_DEFAULT_MAX,
                             .max_clients = 64, .io_timeout_s = 10};
@@ -125,6 +131,20 @@ int main(int argc, char **argv)
             snprintf(agent.storage_root, sizeof(agent.storage_root), "%s", optarg);
             break;
         case 't': sopts.io_timeout_s = atoi(optarg); break;
+        case 'T':
+            if (strcmp(optarg, "tls") && strcmp(optarg, "tcp")) {
+                fprintf(stderr, "vireo-agent: --migration-transport must be tls or tcp\n");
+                return 2;
+            }
+            agent.migration_tcp = !strcmp(optarg, "tcp");
+            break;
+        case 'O':
+            agent.max_outgoing_migrations = atoi(optarg);
+            if (agent.max_outgoing_migrations < 1 || agent.max_outgoing_migrations > 64) {
+                fprintf(stderr, "vireo-agent: --max-outgoing-migrations must be 1..64\n");
+                return 2;
+            }
+            break;
         case 'M': monitor_timeout_s = atoi(optarg); break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;

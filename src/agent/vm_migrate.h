@@ -1,0 +1,33 @@
+/* VM.migrate: live migration of a VM to another host's libvirtd, peer to
+ * peer, as a long job of this (the source) agent with progress, cancel and
+ * the migration policies of docs/migration.md. */
+#pragma once
+
+#include "agent.h"
+
+extern const vr_verb vr_vm_migrate_verbs[];
+
+/* The policy's decision at one check, from the job's numbers (pure, so the
+ * unit tests can drive it). */
+enum vr_mig_policy { VR_MIG_MINIMAL_DOWNTIME, VR_MIG_SUSPEND_WORKLOAD, VR_MIG_POST_COPY };
+enum vr_mig_step { VR_MIG_WAIT, VR_MIG_RAISE_DOWNTIME, VR_MIG_SUSPEND, VR_MIG_START_POSTCOPY,
+                   VR_MIG_ABORT_STALLED, VR_MIG_ABORT_TIMEOUT };
+
+typedef struct vr_mig_watch {
+    enum vr_mig_policy policy;
+    long long timeout_ms, stall_timeout_ms;
+    unsigned long long base_downtime_ms, downtime_ms;
+    unsigned long long lowest_remaining; /* ULLONG_MAX before the first sample */
+    long long last_progress_ms, last_step_ms; /* times since the start */
+    bool suspended, postcopy;
+} vr_mig_watch;
+
+/* Every this long without progress, the policy takes its next step. */
+#define VR_MIG_STALL_STEP_MS 15000
+/* minimal_downtime and suspend_workload raise the limit up to this many
+ * times the starting one. */
+#define VR_MIG_DOWNTIME_CEILING 16
+
+/* Feed one sample (remaining bytes, ms since the start); returns what to
+ * do now and updates w (the caller then does it). */
+enum vr_mig_step vr_mig_watch_step(vr_mig_watch *w, unsigned long long remaining, long long now_ms);

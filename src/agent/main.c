@@ -19,6 +19,7 @@
 #include "storage/volume.h"
 #include "storage/sdmonitor.h"
 #include "vm_jobs.h"
+#include "net/netstate.h"
 
 /* How long a stopping agent waits for client calls in progress. A call
  * stuck in libvirt on a hung VM would never end: the agent exits without
@@ -47,6 +48,7 @@ static void stop(vr_tls_creds *creds)
     vr_health_stop();
     vr_enospc_stop();
     vr_sd_monitor_stop();
+    vr_net_stop(); /* an unconfirmed setup is rolled back at the next start */
     int busy = vr_server_shutdown(the_server, SHUTDOWN_GRACE_MS);
     vr_events_stop();
     vr_long_jobs_stop(); /* shutdown watchers may outlive us, silently */
@@ -71,6 +73,8 @@ static void usage(FILE *f)
             "  --console-dir DIR    where virtlogd keeps console logs\n"
             "                       (default /var/log/libvirt/qemu)\n"
             "  --storage-root DIR   where storage is mounted (default /run/vireo/storage)\n"
+            "  --net-state FILE     last good network configuration (default\n"
+            "                       " VR_NET_STATE_DEFAULT ")\n"
             "  --sanlock-io-timeout SECS  sanlock I/O timeout of joined lockspaces (default 10;\n"
             "                       a dead host's leases expire after 8x this + 60 s)\n"
             "  --io-timeout SECS    TLS handshake and stalled read/write limit\n"
@@ -94,6 +98,7 @@ int main(int argc, char **argv)
         {"io-timeout", required_argument, 0, 't'}, {"debug", no_argument, 0, 'D'},
         {"monitor-timeout", required_argument, 0, 'M'}, {"help", no_argument, 0, 'h'},
         {"storage-root", required_argument, 0, 'S'},
+        {"net-state", required_argument, 0, 'N'},
         {"sanlock-io-timeout", required_argument, 0, 'L'},
         {"migration-transport", required_argument, 0, 'T'},
         {"max-outgoing-migrations", required_argument, 0, 'O'},
@@ -102,6 +107,7 @@ int main(int argc, char **argv)
                             .max_clients = 64, .io_timeout_s = 10};
     const char *ca = NULL, *cert = NULL, *key = NULL;
     int monitor_timeout_s = 15;
+    const char *net_state = VR_NET_STATE_DEFAULT;
     snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "/var/log/libvirt/qemu");
     snprintf(agent.storage_root, sizeof(agent.storage_root), "/run/vireo/storage");
     agent.sanlock_io_timeout = 10;
@@ -122,6 +128,13 @@ int main(int argc, char **argv)
                 fprintf(stderr, "vireo-agent: --sanlock-io-timeout must be 1..60\n");
                 return 2;
             }
+            break;
+        case 'N':
+            if (optarg[0] != '/' || strlen(optarg) >= 500) {
+                fprintf(stderr, "vireo-agent: --net-state must be an absolute path under 500 bytes\n");
+                return 2;
+            }
+            net_state = optarg;
             break;
         case 'S':
             if (optarg[0] != '/' || strlen(optarg) >= sizeof(agent.storage_root) - 64) {
@@ -171,7 +184,8 @@ int main(int argc, char **argv)
     agent.server = the_server;
     vr_tls_creds_set_timeout(creds, (unsigned)sopts.io_timeout_s * 1000);
     if (vr_events_start(&agent, &err) < 0 || vr_health_start(&agent, monitor_timeout_s, &err) < 0 ||
-        vr_enospc_start(&agent, &err) < 0 || vr_sd_monitor_start(&agent, &err) < 0) {
+        vr_enospc_start(&agent, &err) < 0 || vr_sd_monitor_start(&agent, &err) < 0 ||
+        vr_net_start(&agent, net_state, &err) < 0) {
         VR_ERROR("%s", err.message);
         return 1;
     }

@@ -1,0 +1,27 @@
+/* VLAN trunks without 8021q or bridge VLAN filtering (this kernel has
+ * neither): small eBPF programs on tc's clsact hooks, attached through
+ * netlink, tag and untag frames (docs/networks.md).
+ *
+ *  - on a NIC's ingress: a frame tagged V is untagged and redirected into
+ *    the veth of VLAN network V (its trunk end, "a"); an untagged frame goes
+ *    to the NIC's untagged network, or to the host's stack on the NIC when
+ *    it has none; other VLANs are dropped;
+ *  - on each network veth's trunk end ingress (what the network's bridge
+ *    sends): the frame is tagged V (not for the untagged network) and
+ *    redirected out of the NIC. */
+#pragma once
+
+#include "nl.h"
+
+typedef struct vr_trunk_vlan {
+    int vid;          /* 2..4094 */
+    int ifindex;      /* the network veth's trunk end */
+} vr_trunk_vlan;
+
+/* (Re)program a NIC's ingress; untagged_ifindex 0 = to the host stack. */
+int vr_trunk_nic(vr_nl *nl, const char *nic, const vr_trunk_vlan *vlans, int n,
+                 int untagged_ifindex, vr_error *err);
+/* Program a network veth's trunk end: tag with vid (0 = none), out of nic. */
+int vr_trunk_port(vr_nl *nl, const char *veth, int vid, const char *nic, vr_error *err);
+/* Remove the agent's programs (the clsact qdisc) from a device. */
+int vr_trunk_clear(vr_nl *nl, const char *dev, vr_error *err);

@@ -292,3 +292,35 @@ int vr_qemuimg_convert(const char *src, const char *src_fmt, const char *dst,
     VR_DEBUG("qemu-img convert %s -> %s done", src, dst);
     return 0;
 }
+
+int vr_qemuimg_create_overlay(const char *path, const char *backing, const char *backing_fmt,
+                              long long size, vr_error *err)
+{
+    char sz[32], what[128 + 1024];
+    snprintf(sz, sizeof(sz), "%lld", size);
+    char *argv[] = {(char *)vr_qemuimg_program, "create", "-q", "-f", "qcow2", "-o", "compat=1.1",
+                    "-b", (char *)backing, "-F", (char *)backing_fmt, (char *)path, sz, NULL};
+    snprintf(what, sizeof(what), "creating overlay %s on %s", path, backing);
+    return run(argv, what, NULL, err);
+}
+
+int vr_qemuimg_commit(const char *top, const char *base, vr_error *err)
+{
+    char what[64 + 2048];
+    /* -t none: shared storage must not keep dirty pages in this host's
+     * cache; -b names the base so an intermediate top commits one step. */
+    char *argv[] = {(char *)vr_qemuimg_program, "commit", "-q", "-t", "none", "-f", "qcow2",
+                    "-b", (char *)base, (char *)top, NULL};
+    snprintf(what, sizeof(what), "committing %s into %s", top, base);
+    return run(argv, what, NULL, err);
+}
+
+int vr_qemuimg_rebase_unsafe(const char *path, const char *backing, const char *backing_fmt,
+                             vr_error *err)
+{
+    char what[64 + 2048];
+    char *argv[] = {(char *)vr_qemuimg_program, "rebase", "-q", "-u", "-f", "qcow2", "-b",
+                    (char *)backing, "-F", (char *)backing_fmt, (char *)path, NULL};
+    snprintf(what, sizeof(what), "pointing %s at %s", path, backing);
+    return run(argv, what, NULL, err);
+}

@@ -17,6 +17,20 @@ extern const char *vr_qemuimg_program;
 int vr_qemuimg_create(const char *path, const char *fmt, long long size, bool preallocated,
                       vr_error *err);
 
+/* A qcow2 overlay at path of size bytes whose backing file is `backing`
+ * (a name relative to path's directory: volumes of one image share it). */
+int vr_qemuimg_create_overlay(const char *path, const char *backing, const char *backing_fmt,
+                              long long size, vr_error *err);
+
+/* `qemu-img commit -b base top`: top's data into base (top is left empty,
+ * so top over base still reads the same throughout). Offline only. */
+int vr_qemuimg_commit(const char *top, const char *base, vr_error *err);
+
+/* Change path's backing file name without touching data (`rebase -u`):
+ * only for a backing with the same content. Offline only. */
+int vr_qemuimg_rebase_unsafe(const char *path, const char *backing, const char *backing_fmt,
+                             vr_error *err);
+
 /* `qemu-img info --output=json -U` of path; *info is a new reference. */
 int vr_qemuimg_info(const char *path, json_t **info, vr_error *err);
 

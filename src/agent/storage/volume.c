@@ -24,7 +24,7 @@
 #include "spm_state.h"
 
 #define LEASE_SIZE (1024 * 1024)
-#define ZERO_UUID "00000000-0000-0000-0000-000000000000"
+#define ZERO_UUID VR_VOLUME_NO_PARENT
 
 static int copy_uuid(const char *s, char out[37], const char *what, vr_error *err)
 {
@@ -91,10 +91,11 @@ int vr_volume_spec_check(const vr_volume_spec *s, vr_error *err)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS,
                             "description must be at most %d bytes of text without control characters",
                             VR_VOLUME_MAX_DESC);
-    if (s->parent && strcmp(s->parent, ZERO_UUID))
-        return vr_error_set(err, VR_ERR_UNSUPPORTED,
-                            "parent %s: volume chains come with snapshots; only base volumes "
-                            "(parent all-zero) can be created", s->parent);
+    if (s->parent && !vr_valid_uuid(s->parent))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "parent must be a volume UUID");
+    if (s->parent && strcmp(s->parent, ZERO_UUID) && strcmp(s->format, "qcow2"))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "a volume with a parent (a snapshot layer) must be qcow2");
     return 0;
 }
 
@@ -138,7 +139,8 @@ int vr_volume_read_meta(vr_agent *a, const vr_volume_ref *r, vr_md *md, vr_error
     return 0;
 }
 
-static int set_legality(vr_agent *a, const vr_volume_ref *r, const char *legality, vr_error *err)
+int vr_volume_update_meta(vr_agent *a, const vr_volume_ref *r, const char *key, const char *value,
+                          vr_error *err)
 {
     char path[PATH_MAX];
     vr_md md = {0};
@@ -147,7 +149,7 @@ static int set_legality(vr_agent *a, const vr_volume_ref *r, const char *legalit
         vr_md_clear(&md);
         return -1;
     }
-    int rc = vr_md_set(&md, "LEGALITY", legality) < 0 ? -1 : vr_md_write(path, &md, err);
+    int rc = vr_md_set(&md, key, value) < 0 ? -1 : vr_md_write(path, &md, err);
     vr_md_clear(&md);
     if (rc < 0 && err)
         err->code = VR_ERR_STORAGE;
@@ -194,7 +196,7 @@ int vr_volume_begin(vr_agent *a, const vr_volume_ref *r, const vr_volume_spec *s
     rc |= vr_md_set(&md, "FORMAT", strcmp(s->format, "qcow2") ? "RAW" : "COW");
     rc |= vr_md_set(&md, "TYPE", s->preallocated ? "PREALLOCATED" : "SPARSE");
     rc |= vr_md_set(&md, "VOLTYPE", "LEAF");
-    rc |= vr_md_set(&md, "PUUID", ZERO_UUID);
+    rc |= vr_md_set(&md, "PUUID", s->parent ? s->parent : ZERO_UUID);
     rc |= vr_md_set(&md, "LEGALITY", "ILLEGAL");
     rc |= vr_md_set_ll(&md, "CAPACITY", s->size);
     rc |= vr_md_set(&md, "DESCRIPTION", s->description ? s->description : "");
@@ -246,7 +248,7 @@ static int write_lease(vr_agent *a, const vr_volume_ref *r, vr_error *err)
 
 int vr_volume_commit(vr_agent *a, const vr_volume_ref *r, vr_error *err)
 {
-    if (write_lease(a, r, err) < 0 || set_legality(a, r, "LEGAL", err) < 0)
+    if (write_lease(a, r, err) < 0 || vr_volume_update_meta(a, r, "LEGALITY", "LEGAL", err) < 0)
         return -1;
     return 0;
 }
@@ -269,6 +271,8 @@ static int make_sparse(const char *path, long long size, vr_error *err)
 int vr_volume_create(vr_agent *a, const vr_volume_ref *r, const vr_volume_spec *s, vr_error *err)
 {
     char data[PATH_MAX];
+    if (s->parent && strcmp(s->parent, ZERO_UUID))
+        return vr_volume_create_layer(a, r, s, err);
     if (vr_volume_begin(a, r, s, err) < 0)
         return -1;
     int rc = vr_volume_path(a, r, "", data, sizeof(data), err);
@@ -338,14 +342,29 @@ int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, vr_error *err)
     if (lstat(meta, &st) < 0 && lstat(data, &st) < 0)
         return vr_error_set(err, VR_ERR_NOT_FOUND, "volume %s (image %s) does not exist in domain %s",
                             r->volume, r->image, r->domain);
+    /* A layer others are built on is data they read: never pull it away. */
+    int nchild = vr_volume_children(a, r, NULL, 0, err);
+    if (nchild < 0)
+        return -1;
+    if (nchild > 0)
+        return vr_error_set(err, VR_ERR_CONFLICT,
+                            "volume %s is the parent of %d other volume(s) of image %s: delete "
+                            "or merge those first", r->volume, nchild, r->image);
+    char parent[37] = "";
+    vr_md pmd = {0};
+    vr_error ignore = {0};
+    if (vr_volume_read_meta(a, r, &pmd, &ignore) == 0 && vr_md_get(&pmd, "PUUID"))
+        snprintf(parent, sizeof(parent), "%s", vr_md_get(&pmd, "PUUID"));
+    vr_md_clear(&pmd);
     /* ILLEGAL first: a crash halfway leaves a volume nobody will use. A
      * corrupt .meta cannot be rewritten and is simply removed. */
-    vr_error ignore = {0};
-    if (set_legality(a, r, "ILLEGAL", &ignore) < 0)
+    if (vr_volume_update_meta(a, r, "LEGALITY", "ILLEGAL", &ignore) < 0)
         VR_WARN("volume %s: %s (removing anyway)", r->volume, ignore.message);
     if (remove_files(a, r, err) < 0)
         return -1;
     VR_INFO("volume %s/%s/%s deleted", r->domain, r->image, r->volume);
+    if (*parent && strcmp(parent, ZERO_UUID))
+        vr_volume_relabel_parent(a, r, parent);
     return 0;
 }
 

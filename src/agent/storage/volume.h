@@ -14,6 +14,7 @@
 
 #define VR_VOLUME_MAX_SIZE (64LL << 40) /* 64 TiB */
 #define VR_VOLUME_MAX_DESC 210          /* bytes of UTF-8 */
+#define VR_VOLUME_NO_PARENT "00000000-0000-0000-0000-000000000000" /* PUUID of a base */
 
 /* A volume by name: domain, image and volume UUIDs (lowercase). */
 typedef struct vr_volume_ref {
@@ -100,6 +101,40 @@ int vr_volume_resolve(vr_agent *a, const vr_volume_ref *r, char *path, size_t si
 /* Read a volume's .meta (its LEGALITY, CAPACITY, FORMAT...). md must be
  * empty; the caller clears it. */
 int vr_volume_read_meta(vr_agent *a, const vr_volume_ref *r, vr_md *md, vr_error *err);
+
+/* Set one key of a volume's .meta (atomic rewrite). */
+int vr_volume_update_meta(vr_agent *a, const vr_volume_ref *r, const char *key, const char *value,
+                          vr_error *err);
+
+/* --- chains (volume_chain.c, docs/storage.md "Volume chains") --- */
+
+/* Volumes of r's image whose PUUID is r->volume: their count, and the
+ * first max of their UUIDs in out (may be NULL). */
+int vr_volume_children(vr_agent *a, const vr_volume_ref *r, char (*out)[37], int max,
+                       vr_error *err);
+
+/* Create a qcow2 layer r over s->parent (a LEGAL volume of the same image,
+ * at most s->size bytes): ILLEGAL first, overlay, lease, LEGAL; the parent
+ * becomes INTERNAL. On failure nothing is left. */
+int vr_volume_create_layer(vr_agent *a, const vr_volume_ref *r, const vr_volume_spec *s,
+                           vr_error *err);
+
+/* After a child of `parent` was removed: the parent is LEAF again when it
+ * has no child left. Best effort (logged). */
+void vr_volume_relabel_parent(vr_agent *a, const vr_volume_ref *child, const char *parent);
+
+/* Merge top into its parent base (Volume.merge): with committed=false the
+ * data is committed here with qemu-img (the VM is down); with
+ * committed=true a VM's host already did it live (block commit). Then
+ * top's children point at base, base takes top's place (VOLTYPE) and top
+ * is removed. Idempotent: a merge interrupted at any step is finished by
+ * asking again; a top already gone is success. *out = base's info. */
+int vr_volume_merge(vr_agent *a, const vr_volume_ref *base, const vr_volume_ref *top,
+                    bool committed, json_t **out, vr_error *err);
+
+/* The volume whose data file disk `target` of a running domain is now
+ * (its live XML), if that file is a volume under this agent's storage root. */
+bool vr_dom_disk_volume(vr_agent *a, virDomainPtr dom, const char *target, vr_volume_ref *r);
 
 /* Volume.copy (volume_copy.c): begin dst as an ILLEGAL volume of format
  * with src's capacity and description, then copy src into it with

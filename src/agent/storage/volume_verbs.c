@@ -105,10 +105,41 @@ static int volume_copy(vr_agent *a, json_t *params, json_t **result, vr_error *e
                                 err);
 }
 
+/* Volume.merge {domain, image, base, top, committed?}: top into its
+ * parent base (volume_chain.c). SPM only: it changes the chain. */
+static int volume_merge(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const keys[] = {"domain", "image", "base", "top", "committed"};
+    const char *d, *i, *b, *t;
+    bool committed = false;
+    vr_volume_ref base, top;
+    char pool[37];
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
+        vr_json_str(params, "params", "domain", true, &d, err) < 0 ||
+        vr_json_str(params, "params", "image", true, &i, err) < 0 ||
+        vr_json_str(params, "params", "base", true, &b, err) < 0 ||
+        vr_json_str(params, "params", "top", true, &t, err) < 0 ||
+        vr_json_bool(params, "params", "committed", false, &committed, err) < 0)
+        return -1;
+    json_t *jb = json_pack("{s:s, s:s, s:s}", "domain", d, "image", i, "volume", b);
+    json_t *jt = json_pack("{s:s, s:s, s:s}", "domain", d, "image", i, "volume", t);
+    int rc = vr_volume_ref_parse(jb, "base", &base, err) < 0 ||
+                     vr_volume_ref_parse(jt, "top", &top, err) < 0
+                 ? -1
+                 : 0;
+    json_decref(jb);
+    json_decref(jt);
+    if (rc < 0 || vr_volume_spm_begin(a, base.domain, "merge volumes", pool, err) < 0)
+        return -1;
+    rc = vr_volume_merge(a, &base, &top, committed, result, err);
+    vr_spm_job_end(pool);
+    return rc;
+}
+
 /* The volume whose data file disk `target` of dom is, if any: its file is
  * <storage_root>/<conn>/<domain>/images/<image>/<volume> (given by
  * reference at create time or hot plugged). */
-static bool disk_volume(vr_agent *a, virDomainPtr dom, const char *target, vr_volume_ref *r)
+bool vr_dom_disk_volume(vr_agent *a, virDomainPtr dom, const char *target, vr_volume_ref *r)
 {
     xmlDocPtr doc;
     char xp[96], want[PATH_MAX], orig[PATH_MAX], file[PATH_MAX];
@@ -181,7 +212,7 @@ static int vm_resize_disk(vr_agent *a, json_t *params, json_t **result, vr_error
         vr_libvirt_error(err, "cannot resize disk %s of VM %s", target, virDomainGetName(dom));
     else
         rc = 0;
-    bool is_vol = rc == 0 && disk_volume(a, dom, target, &r);
+    bool is_vol = rc == 0 && vr_dom_disk_volume(a, dom, target, &r);
     if (is_vol && vr_volume_set_capacity(a, &r, size, err) < 0)
         rc = -1;
     if (rc == 0) {
@@ -203,6 +234,7 @@ const vr_verb vr_volume_verbs[] = {
     {"Volume.list", volume_list},
     {"Volume.extend", volume_extend},
     {"Volume.copy", volume_copy},
+    {"Volume.merge", volume_merge},
     {"VM.resizeDisk", vm_resize_disk},
     {NULL, NULL},
 };

@@ -1,0 +1,152 @@
+"""Live migration (docs/migration.md) between the two harness hosts, whose
+libvirtd listen on plain TCP so that the agents migrate over qemu+tcp://:
+the agent's VM.migrate job (progress, cancel, refusals, the destination
+adopting the VM), then the engine's migrate action on SQLite and, when
+VIREO_TEST_PG_URI is set, PostgreSQL."""
+
+import contextlib
+import os
+import time
+
+from harness.engine import Engine
+from harness.hosts import _q, _set_conf
+from harness.rpc import expect_error
+
+INVALID_PARAMS, ERR_NO_VM, ERR_BAD_STATE = -32602, -32001, -32006
+READY = "VIREO-GUEST-READY"
+
+
+def mig_hosts(ctx):
+    """The shared harness hosts, with libvirtd listening on TCP (turned on
+    here if the run started them without) and agents migrating over it."""
+    hs = ctx.hs
+    if hs.libvirt_tcp:
+        return hs
+    hs.libvirt_tcp = True  # start_libvirtd() adds --listen, agent_args() the transport
+    for h in hs.hosts:
+        _set_conf(os.path.join(h.dir, "etc", "libvirtd.conf"), {
+            "listen_tls": "0", "listen_tcp": "1", "auth_tcp": _q("none"), "listen_addr": _q(h.addr)})
+        h.kill_libvirtd()
+        h.start_libvirtd()
+        h.kill_agent()
+        h.start_agent(wait=True)
+    return hs
+
+
+def job_end(c, job_id, timeout=120):
+    """Poll Job.get until the job has ended; returns it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        j = c.call("Job.get", id=job_id)
+        if j["state"] != "running":
+            return j
+        assert time.monotonic() < deadline, f"job {job_id} still running: {j}"
+        time.sleep(0.2)
+
+
+def listed(c, uuid):
+    return [v for v in c.call("VM.list")["vms"] if v["uuid"] == uuid]
+
+
+def test_agent_migrates_a_running_guest(ctx):
+    hs = mig_hosts(ctx)
+    src, dst = ctx.client(0), ctx.client(1)
+    src.call("Host.subscribe", jobs=True)
+    dst.call("Host.subscribe")
+    vm = ctx.boot(src)
+    uuid = vm["uuid"]
+    ctx.wait_console(src, uuid, "VIREO-ECHO before-move", send="echo before-move\n")
+    r = src.call("VM.migrate", uuid=uuid, dest={"host": hs.hosts[1].name})
+    assert r["dest_uri"] == f"qemu+tcp://{hs.hosts[1].name}/system", r
+    # While it runs the VM is busy: another change waits, then is refused.
+    started = src.wait_event(lambda p: p.get("uuid") == uuid and p.get("event") == "Migration")
+    assert started["detail"] == "Started" and started["dest"] == hs.hosts[1].name, started
+    job = job_end(src, r["job"])
+    assert job["state"] == "succeeded", (job, hs.hosts[0].log_tail(40))
+    assert job["kind"] == "VM.migrate" and job["progress"] == 100, job
+    assert f"migrated to {hs.hosts[1].name}" in job["detail"], job
+    # Source: the domain is gone and no longer listed; destination: adopted.
+    assert listed(src, uuid) == []
+    expect_error(ERR_NO_VM, src.call, "VM.get", uuid=uuid)
+    there = dst.call("VM.get", uuid=uuid)
+    assert there["owned"] is True and there["state"] == "running", there
+    assert there["spec"]["name"] == vm["name"], there
+    ev = dst.wait_event(lambda p: p.get("uuid") == uuid and p.get("event") == "Started")
+    assert ev["detail"] == "Migrated" and ev["owned"] is True, ev
+    gone = src.wait_event(lambda p: p.get("uuid") == uuid and p.get("event") == "Stopped")
+    assert gone["detail"] == "Migrated", gone
+    done = src.wait_event(lambda p: p.get("uuid") == uuid and p.get("event") == "Migration"
+                          and p.get("detail") != "Started")
+    assert done["detail"] == "Succeeded", done
+    # The same guest goes on: its console answers on the new host and it
+    # did not boot again there.
+    text = ctx.wait_console(dst, uuid, "VIREO-ECHO after-move", send="echo after-move\n")
+    assert READY not in text, text[-800:]
+    assert [v["name"] for v in listed(dst, uuid)] == [vm["name"]]
+    assert vm["name"] not in hs.hosts[0].virsh("list", "--name").split()
+    # ... and can come back, by the destination agent's own job.
+    back = dst.call("VM.migrate", uuid=uuid, dest={"host": hs.hosts[0].name, "address": hs.hosts[0].addr},
+                    bandwidth_mibps=200, auto_converge=True, compression=True)
+    j = job_end(dst, back["job"])
+    assert j["state"] == "succeeded", j
+    ctx.wait_console(src, uuid, "VIREO-ECHO home-again", send="echo home-again\n")
+    assert listed(dst, uuid) == []
+
+
+def test_agent_cancel_and_refusals_keep_the_vm_on_the_source(ctx):
+    hs = mig_hosts(ctx)
+    src, dst = ctx.client(0), ctx.client(1)
+    vm = ctx.boot(src)
+    uuid, other = vm["uuid"], hs.hosts[1].name
+    bad = [
+        dict(dest={"host": other}, extra=1),
+        dict(dest={"host": other, "port": 1}),
+        dict(dest={"host": "vh1/system?x"}),
+        dict(dest={"host": "a\"b"}),
+        dict(dest={"host": "<vh1>"}),
+        dict(dest={"host": other, "address": "1.2.3.4/x"}),
+        dict(dest="vh1"),
+        dict(),
+        dict(dest={"host": other}, bandwidth_mibps=0),
+        dict(dest={"host": other}, bandwidth_mibps="52"),
+        dict(dest={"host": other}, policy="fastest"),
+        dict(dest={"host": other}, stall_timeout_s=1),
+        dict(dest={"host": other}, compression="yes"),
+        dict(dest={"host": hs.hosts[0].name}),  # this host
+    ]
+    for params in bad:
+        e = expect_error(INVALID_PARAMS, src.call, "VM.migrate", uuid=uuid, **params)
+        assert e.message, params
+    expect_error(ERR_NO_VM, src.call, "VM.migrate", uuid="6f1c1a8e-0000-4000-8000-000000000001",
+                 dest={"host": other})
+    assert [v["state"] for v in listed(src, uuid)] == ["running"]
+    # A migration slow enough to cancel: 1 MiB/s for 256 MiB of guest.
+    r = src.call("VM.migrate", uuid=uuid, dest={"host": other}, bandwidth_mibps=1)
+    e = expect_error(ERR_BAD_STATE, src.call, "VM.migrate", uuid=uuid, dest={"host": other})
+    assert "busy with VM.migrate" in e.message, e.message
+    deadline = time.monotonic() + 30
+    while "remaining" not in src.call("Job.get", id=r["job"])["detail"]:
+        assert time.monotonic() < deadline, src.call("Job.get", id=r["job"])
+        time.sleep(0.3)
+    mid = src.call("Job.get", id=r["job"])
+    assert mid["state"] == "running" and 0 <= mid["progress"] < 100, mid
+    # The destination holds the incoming VM, paused, meanwhile.
+    assert [v["state"] for v in listed(dst, uuid)] == ["paused"], listed(dst, uuid)
+    src.call("Job.cancel", id=r["job"])
+    job = job_end(src, r["job"])
+    assert job["state"] == "cancelled", job
+    assert "keeps running on this host" in job["detail"], job
+    assert [v["state"] for v in listed(src, uuid)] == ["running"]
+    deadline = time.monotonic() + 15
+    while listed(dst, uuid):
+        assert time.monotonic() < deadline, listed(dst, uuid)
+        time.sleep(0.3)
+    ctx.wait_console(src, uuid, "VIREO-ECHO still-here", send="echo still-here\n")
+    # A destination libvirt cannot be reached: the job fails, the VM stays.
+    r = src.call("VM.migrate", uuid=uuid, dest={"host": "no-such-host.invalid"})
+    job = job_end(src, r["job"])
+    assert job["state"] == "failed" and "no-such-host.invalid" in job["detail"], job
+    assert [v["state"] for v in listed(src, uuid)] == ["running"]
+    # A stopped VM cannot migrate: nothing is left to move.
+    src.call("VM.destroy", uuid=uuid)
+    expect_error(ERR_NO_VM, src.call, "VM.migrate", uuid=uuid, dest={"host": other})

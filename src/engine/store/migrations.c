@@ -235,5 +235,18 @@ const vr_migration vr_migrations[] = {
          "CREATE INDEX cluster_networks_network ON cluster_networks(network_id);"
          "CREATE INDEX vnic_profiles_network ON vnic_profiles(network_id);"
          "ALTER TABLE hosts ADD COLUMN net_names " T " NOT NULL DEFAULT '';"},
+    {9, "snapshots (docs/storage.md \"Snapshots\"): per VM, the volume each disk had when it was taken and the VM's definition then; a VM is image-locked while a snapshot job changes a stopped VM's disks",
+     .sqlite = "CREATE TABLE snapshots (id TEXT PRIMARY KEY,"
+         " vm_id TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,"
+         " description TEXT NOT NULL DEFAULT '', type TEXT NOT NULL, status TEXT NOT NULL,"
+         " quiesced INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"
+         " config_json TEXT NOT NULL, volumes_json TEXT NOT NULL);"
+         "CREATE INDEX snapshots_vm ON snapshots(vm_id, created_at);",
+     .pg = "CREATE TABLE snapshots (id " T " PRIMARY KEY,"
+         " vm_id " T " NOT NULL REFERENCES vms(id) ON DELETE CASCADE,"
+         " description " T " NOT NULL DEFAULT '', type " T " NOT NULL, status " T " NOT NULL,"
+         " quiesced BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL,"
+         " config_json " T " NOT NULL, volumes_json " T " NOT NULL);"
+         "CREATE INDEX snapshots_vm ON snapshots(vm_id, created_at);"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

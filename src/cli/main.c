@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "network_cmd.h"
 
 static void usage(FILE *f)
 {
@@ -23,6 +24,8 @@ static void usage(FILE *f)
                "  host activate|deactivate NAME-or-ID [--json]\n"
                "  sd list|show|create|attach|activate|maintenance|detach|remove ...   storage domains\n"
                "  disk list|show|create|delete|copy|extend ...   disks ('vireo sd --help', 'vireo disk --help')\n"
+               "  network list|show|create|update|delete|attach|detach|cluster-list|host-nics|setup ...   networks\n"
+               "  vnicprofile list|show|create|delete ...   vNIC profiles ('vireo network --help')\n"
                "  events [--max N] [--page N] [--search EXPR] [--sortby [-]FIELD] [--json]\n"
                "  events --follow [--max N] [--search EXPR] [--json]   new events as they come\n"
                "  run 'vireo KIND --help' for the create options of a kind (vm: and its device verbs)\n"
@@ -41,7 +44,9 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "agent"))
         return vr_cli_agent(argc - 1, argv + 1);
-    int rc = vr_cli_engine(argc - 1, argv + 1);
+    int rc = vr_network_cmd(argc - 1, argv + 1);
+    if (rc < 0)
+        rc = vr_cli_engine(argc - 1, argv + 1);
     if (rc >= 0)
         return rc;
     fprintf(stderr, "vireo: unknown command '%s'\n", argv[1]);

@@ -7,6 +7,7 @@
 #include "hoststatus.h"
 #include "hostview.h"
 #include "kind.h"
+#include "setupnet.h"
 
 static int host_check_create(vr_call *c, json_t *b, vr_error *err)
 {
@@ -71,6 +72,9 @@ static int host_activate(vr_call *c, json_t *row, json_t *body, json_t **reply, 
 static const vr_action host_actions[] = {
     {"deactivate", "Move a host to maintenance (only without running VMs)", false, host_deactivate, NULL, 0},
     {"activate", "Bring a host back from maintenance", false, host_activate, NULL, 0},
+    {"setupnetworks", "Attach networks to the host's NICs, remove them, make bonds (a job: the host confirms over a"
+     " new connection or rolls back; docs/networks.md)", true, vr_setupnet_action, vr_setupnet_params,
+     VR_SETUPNET_NPARAMS},
 };
 
 static const vr_field host_fields[] = {

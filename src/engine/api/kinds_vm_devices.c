@@ -14,6 +14,7 @@
 #include "macpool.h"
 #include "vm_spec.h"
 #include "vmlive.h"
+#include "vnic.h"
 
 /* May the VM's devices change now, and how? 0: stored only (down),
  * 1: live through a job (running), -1 with an error otherwise. */
@@ -102,8 +103,20 @@ static int nic_add(vr_call *c, json_t *vm, json_t *body, json_t **reply, char jo
 {
     vr_nic nic;
     int mode = vm_mode(vm, err);
-    if (mode < 0 || vr_nic_parse(body, "body", &nic, err) < 0)
+    /* A NIC on a network keeps its profile's id; the agent's rules see it
+     * without (the start turns the profile into its fields). */
+    if (mode < 0 || vr_vnic_resolve(c->e, vm, body, err) < 0)
         return -1;
+    json_t *plain = json_deep_copy(body);
+    json_object_del(plain, "profile");
+    int prc = vr_nic_parse(plain, "body", &nic, err);
+    json_decref(plain);
+    if (prc < 0)
+        return -1;
+    if (mode == 1 && json_object_get(body, "profile"))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is running: NICs on networks are added while it is down"
+                            " (hot plug onto a network is not supported yet)",
+                            json_string_value(json_object_get(vm, "name")));
     if (json_array_size(json_object_get(vm, "nics")) >= VR_MAX_NICS)
         return vr_error_set(err, VR_ERR_LIMIT, "VM '%s' already has %d NICs", json_string_value(json_object_get(vm, "name")),
                             VR_MAX_NICS);
@@ -171,6 +184,11 @@ static const vr_field nic_fields[] = {
     {"vm_id", VR_FT_ID, 0, .doc = "Its VM."},
     {"mac", VR_FT_STR, 0, .schema = "^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$", .doc = "From the engine's MAC pool."},
     {"bridge", VR_FT_STR, VR_F_CREATE | VR_F_OPT, 1, 15, .doc = "Host bridge to plug into (none: user networking)."},
+    {"profile", VR_FT_REF, VR_F_CREATE | VR_F_OPT, .ref = "vnicprofiles",
+     .doc = "The vNIC profile it uses: its network, QoS, filter and mirroring (the network must be attached to the"
+            " VM's cluster)."},
+    {"network", VR_FT_STR, VR_F_CREATE | VR_F_OPT, 1, 15,
+     .doc = "At create: a network of the VM's data center by name, for its default profile (stored as profile)."},
     {"model", VR_FT_ENUM, VR_F_CREATE | VR_F_OPT, .values = VR_STRS("virtio", "e1000", "rtl8139"), .dflt = "\"virtio\""},
     {"address", VR_FT_JSON, VR_F_OPT, .schema = "PciAddress", .doc = "Assigned at the VM's first start."},
 };

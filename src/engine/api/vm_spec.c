@@ -119,7 +119,23 @@ static int check_nics(json_t *nics, vr_error *err)
         if (json_is_object(d) && (json_object_get(d, "mac") || json_object_get(d, "address")))
             return vr_error_set(err, VR_ERR_INVALID_PARAMS,
                                 "%s: MACs come from the engine's MAC pool and addresses from the first start", where);
-        if (vr_nic_parse(d, where, &nic, err) < 0)
+        /* A NIC on a vNIC profile: the agent's rules see it without. */
+        json_t *plain = json_is_object(d) ? json_deep_copy(d) : json_incref(d);
+        json_t *prof = json_object_get(plain, "profile");
+        int rc = prof && (!json_is_string(prof) || !vr_valid_uuid(json_string_value(prof)))
+            ? vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.profile must be the id of a vNIC profile", where) : 0;
+        json_object_del(plain, "profile");
+        /* The network fields of the agent's NIC come from profiles only. */
+        static const char *const from_profile[] = {"network", "filter", "bandwidth", "mirror", "passthrough"};
+        for (size_t k = 0; rc == 0 && k < VR_ARRAY_SIZE(from_profile); k++)
+            if (json_object_get(plain, from_profile[k]))
+                rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.%s comes from the NIC's vNIC profile: give"
+                                  " profile (or add the NIC with POST /api/vms/ID/nics {\"network\": NAME})", where,
+                                  from_profile[k]);
+        if (rc == 0)
+            rc = vr_nic_parse(plain, where, &nic, err);
+        json_decref(plain);
+        if (rc < 0)
             return -1;
     }
     return 0;

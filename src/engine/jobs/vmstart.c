@@ -11,6 +11,8 @@
 #include "log.h"
 #include "scheduler.h"
 #include "sdjobs.h"
+#include "setupnet.h"
+#include "vnic.h"
 
 /* Copy a stored address onto the spec device that matches it. */
 static void apply_addresses(json_t *list, json_t *devices, const char *kind, const char *key)
@@ -110,6 +112,16 @@ json_t *vr_vm_agent_spec(vr_engine *e, json_t *vm, vr_error *err)
             return NULL;
         }
         json_array_set_new(disks, i, d);
+    }
+    /* NICs on vNIC profiles become the agent's network fields. */
+    json_t *nics = json_object_get(spec, "nics");
+    for (size_t i = 0; i < json_array_size(nics); i++) {
+        json_t *n = vr_vnic_agent_nic(e, json_array_get(nics, i), err);
+        if (!n) {
+            json_decref(spec);
+            return NULL;
+        }
+        json_array_set_new(nics, i, n);
     }
     return spec;
 }
@@ -334,7 +346,7 @@ static bool start_resume(vr_engine *e, json_t *r)
 static void resume_one(vr_engine *e, json_t *job)
 {
     if (start_resume(e, job) || vr_vm_action_resume(e, job) || vr_vm_live_resume(e, job) ||
-        vr_storage_job_resume(e, job))
+        vr_storage_job_resume(e, job) || vr_setupnet_resume(e, job))
         return;
     vr_job_update(e, json_string_value(json_object_get(job, "id")), "failed",
                   "interrupted by an engine restart; this engine does not know how to resume it");

@@ -9,7 +9,9 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
+#include "hostnet.h"
 #include "hoststorage.h"
+#include "mgmtnet.h"
 #include "hostview.h"
 #include "log.h"
 #include "rpcclient.h"
@@ -27,6 +29,7 @@ typedef struct monitor {
     bool have_caps;
     vr_rpc_client *conn;     /* kept across polls; dropped on any failure */
     vr_host_storage *storage; /* its connections and lockspaces (hoststorage.h) */
+    vr_host_net *net;         /* its reported networks (net/hostnet.h) */
 } monitor;
 
 /* Through the host status machine: a maintenance set meanwhile by an
@@ -106,8 +109,8 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
         const char *name = json_string_value(json_object_get(v, "name"));
         const char *st = json_string_value(json_object_get(v, "status"));
         json_t *agent_vm = json_object_get(seen, id);
-        if (!strcmp(st, "waitforlaunch")) {
-            json_object_del(seen, id); /* a start is in flight; the job owns this VM */
+        if (!strcmp(st, "waitforlaunch") || !strcmp(st, "migratingfrom")) {
+            json_object_del(seen, id); /* a start or migration is in flight; its job owns this VM */
             continue;
         }
         if (agent_vm) {
@@ -137,7 +140,7 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
     json_object_foreach(seen, uuid, agent_vm) {
         json_t *vm = vr_db_query_one(m->e->db, "SELECT id, name, status, host_id,"
                                      " (SELECT name FROM hosts WHERE id = vms.host_id) AS host FROM vms"
-                                     " WHERE id = ? AND status != 'waitforlaunch'",
+                                     " WHERE id = ? AND status NOT IN ('waitforlaunch', 'migratingfrom')",
                                      DB_ARGS(DB_TEXT(uuid)), NULL);
         if (!vm)
             continue;
@@ -199,6 +202,7 @@ static void poll_once(monitor *m, json_t *host)
     if (!m->conn) {
         m->have_caps = false; /* (re)connected: the host may have changed */
         vr_host_storage_reset(m->storage);
+        vr_host_net_reset(m->net);
         if (vr_rpc_client_new(e->agent_creds, json_string_value(json_object_get(host, "address")),
                               (int)json_integer_value(json_object_get(host, "port")), &m->conn,
                               &err) < 0)
@@ -263,6 +267,11 @@ static void poll_once(monitor *m, json_t *host)
     if (!why && strcmp(st, "maintenance") && strcmp(st, "installing") &&
         vr_host_storage_poll(e, c, host, m->storage, sbuf, sizeof(sbuf)) > 0)
         why = sbuf;
+    /* Networks for every host that could serve, installing ones too: an
+     * activated host without a required network is not up. */
+    char nbuf[512];
+    if (strcmp(st, "maintenance") && vr_host_net_poll(e, c, host, m->net, nbuf, sizeof(nbuf)) > 0 && !why)
+        why = nbuf;
     if (strcmp(st, "maintenance")) {
         if (why)
             set_host_status(m, host, "nonoperational", why);
@@ -309,7 +318,7 @@ static bool on_vm_event(monitor *m, json_t *params)
     json_t *vm = vr_db_query_one(m->e->db, "SELECT name, status FROM vms WHERE id = ? AND host_id = ?",
                                  DB_ARGS(DB_TEXT(uuid), DB_TEXT(m->host_id)), NULL);
     const char *st = vm ? json_string_value(json_object_get(vm, "status")) : NULL;
-    if (!st || !strcmp(st, to) || !strcmp(st, "waitforlaunch")) {
+    if (!st || !strcmp(st, to) || !strcmp(st, "waitforlaunch") || !strcmp(st, "migratingfrom")) {
         json_decref(vm);
         return false;
     }
@@ -346,9 +355,12 @@ static void wait_for_events(monitor *m, long long next_poll_ms)
             m->conn = NULL;
             continue;
         }
-        bool poll_now = rc == 0 &&
-                        !strcmp(json_string_value(json_object_get(msg, "method")) ?: "", "VM.event") &&
-                        on_vm_event(m, json_object_get(msg, "params"));
+        const char *method = json_string_value(json_object_get(msg, "method")) ?: "";
+        bool poll_now = rc == 0 && !strcmp(method, "VM.event") && on_vm_event(m, json_object_get(msg, "params"));
+        if (rc == 0 && !strcmp(method, "Host.networksRolledBack")) { /* its networks changed by themselves */
+            vr_host_net_reset(m->net);
+            poll_now = true;
+        }
         json_decref(msg);
         if (poll_now)
             return;
@@ -376,6 +388,7 @@ static void *monitor_thread(void *arg)
     vr_rpc_client_free(m->conn);
     json_decref(m->misses);
     vr_host_storage_free(m->storage);
+    vr_host_net_free(m->net);
     free(m);
     vr_engine_thread_leave(e); /* lets vr_hostmon_stop's caller close the database */
     return NULL;
@@ -390,6 +403,7 @@ int vr_hostmon_add(vr_engine *e, const char *host_id, vr_error *err)
     snprintf(m->host_id, sizeof(m->host_id), "%s", host_id);
     m->misses = json_object();
     m->storage = vr_host_storage_new();
+    m->net = vr_host_net_new();
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -402,6 +416,7 @@ int vr_hostmon_add(vr_engine *e, const char *host_id, vr_error *err)
         vr_engine_thread_leave(e);
         json_decref(m->misses);
         vr_host_storage_free(m->storage);
+        vr_host_net_free(m->net);
         free(m);
         return vr_error_set(err, VR_ERR_INTERNAL, "cannot start a host monitor");
     }
@@ -411,6 +426,10 @@ int vr_hostmon_add(vr_engine *e, const char *host_id, vr_error *err)
 int vr_hostmon_start(vr_engine *e, vr_error *err)
 {
     json_t *rows;
+    /* Before any host is judged on its cluster's networks: data centers
+     * and clusters older than networks get their management network. */
+    if (vr_mgmtnet_ensure_all(e, err) < 0)
+        return -1;
     if (vr_db_query(e->db, "SELECT id FROM hosts", DB_NOARGS, &rows, err) < 0)
         return -1;
     size_t i;

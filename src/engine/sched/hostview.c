@@ -6,12 +6,13 @@
 #include <string.h>
 
 #define HV_SELECT "SELECT id, name, cluster_id, status, cpu_percent, mem_total_mib, virt_mode," \
-                  " max_vcpus, cpus, committed_mib, pending_vcpus FROM hosts"
+                  " max_vcpus, cpus, committed_mib, pending_vcpus, net_names FROM hosts"
 
 typedef struct hv_entry {
     vr_sched_host h;
     char cluster_id[37];
     char *name; /* owned; sort key */
+    char *nets; /* owned; ",red,blue,": the networks it runs */
 } hv_entry;
 
 /* A flat array kept sorted by (name, id): a cluster's hosts come out in
@@ -56,6 +57,7 @@ static void drop(vr_hostview *v, const char *host_id)
         if (strcmp(v->v[i].h.id, host_id))
             continue;
         free(v->v[i].name);
+        free(v->v[i].nets);
         memmove(&v->v[i], &v->v[i + 1], (v->n - i - 1) * sizeof(hv_entry));
         v->n--;
         return;
@@ -75,9 +77,12 @@ static int put(vr_hostview *v, json_t *row)
         v->v = nv;
         v->cap = cap;
     }
-    char *nm = strdup(name);
-    if (!nm)
+    char *nm = strdup(name), *nets = strdup(json_string_value(json_object_get(row, "net_names")) ?: "");
+    if (!nm || !nets) {
+        free(nm);
+        free(nets);
         return -1;
+    }
     size_t lo = 0, hi = v->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -90,6 +95,7 @@ static int put(vr_hostview *v, json_t *row)
     hv_entry *x = &v->v[lo];
     memset(x, 0, sizeof(*x));
     x->name = nm;
+    x->nets = nets;
     fill(x, row);
     v->n++;
     return 0;
@@ -125,8 +131,10 @@ void vr_hostview_free(vr_hostview *v)
 {
     if (!v)
         return;
-    for (size_t i = 0; i < v->n; i++)
+    for (size_t i = 0; i < v->n; i++) {
         free(v->v[i].name);
+        free(v->v[i].nets);
+    }
     free(v->v);
     pthread_mutex_destroy(&v->lock);
     pthread_mutex_destroy(&v->refresh_lock);
@@ -154,6 +162,29 @@ void vr_hostview_refresh(vr_hostview *v, vr_db *db, const char *host_id)
 
 int vr_hostview_cluster(vr_hostview *v, const char *cluster_id, vr_sched_host **out, size_t *n)
 {
+    return vr_hostview_cluster_nets(v, cluster_id, NULL, 0, out, n);
+}
+
+/* Whether nets (",a,b,") holds every name. */
+static bool runs_all(const char *nets, const char *const *names, size_t nnames)
+{
+    for (size_t i = 0; i < nnames; i++) {
+        const char *p = nets;
+        size_t len = strlen(names[i]);
+        bool found = false;
+        while (!found && (p = strstr(p, names[i]))) {
+            found = p > nets && p[-1] == ',' && p[len] == ',';
+            p += len;
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+int vr_hostview_cluster_nets(vr_hostview *v, const char *cluster_id, const char *const *nets, size_t nnets,
+                             vr_sched_host **out, size_t *n)
+{
     *out = NULL;
     *n = 0;
     pthread_mutex_lock(&v->lock);
@@ -163,8 +194,10 @@ int vr_hostview_cluster(vr_hostview *v, const char *cluster_id, vr_sched_host **
         return -1;
     }
     for (size_t i = 0; i < v->n; i++)
-        if (!strcmp(v->v[i].cluster_id, cluster_id))
-            hs[(*n)++] = v->v[i].h;
+        if (!strcmp(v->v[i].cluster_id, cluster_id)) {
+            hs[*n] = v->v[i].h;
+            hs[(*n)++].lacks_network = nnets && !runs_all(v->v[i].nets, nets, nnets);
+        }
     pthread_mutex_unlock(&v->lock);
     if (*n == 0) {
         free(hs);

@@ -7,6 +7,7 @@
  * corrected by the host's next poll. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "db.h"
@@ -22,6 +23,7 @@ typedef struct vr_sched_host {
     long long committed_mib;   /* memory of VMs placed there (not down) */
     long long pending_vcpus;   /* vCPUs of VMs still starting there */
     long long max_vcpus, cpus;
+    bool lacks_network;        /* does not run a network the VM's NICs use */
 } vr_sched_host;
 
 typedef struct vr_hostview vr_hostview;
@@ -36,3 +38,8 @@ void vr_hostview_refresh(vr_hostview *v, vr_db *db, const char *host_id);
 /* Copy the hosts of a cluster, ordered by name then id (the order ties are
  * broken in). *out is malloc'd (NULL when *n is 0); the caller frees it. */
 int vr_hostview_cluster(vr_hostview *v, const char *cluster_id, vr_sched_host **out, size_t *n);
+
+/* The same, marking lacks_network on hosts that do not run every network
+ * named in nets[0..nnets) (as their agents last reported). */
+int vr_hostview_cluster_nets(vr_hostview *v, const char *cluster_id, const char *const *nets, size_t nnets,
+                             vr_sched_host **out, size_t *n);

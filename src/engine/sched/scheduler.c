@@ -1,5 +1,7 @@
 #include "scheduler.h"
 
+#include "vnic.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,7 @@ int vr_sched_choose(const vr_sched_host *hosts, size_t n, long long memory_mib, 
         long long free_mib = h->mem_total_mib - h->committed_mib;
         long long cpus = h->cpus;
         /* Filters: the host must be up, have room and suit the cluster. */
-        if (strcmp(h->status, "up") || free_mib < memory_mib || vcpus > h->max_vcpus || cpus < 1 ||
+        if (strcmp(h->status, "up") || h->lacks_network || free_mib < memory_mib || vcpus > h->max_vcpus || cpus < 1 ||
             (!strcmp(virt_mode, "kvm") && strcmp(h->virt_mode, "kvm"))) {
             filtered++;
             continue;
@@ -52,11 +54,20 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
                                  DB_ARGS(DB_TEXT(cluster)), err);
     if (!cl)
         return err->code ? -1 : vr_error_set(err, VR_ERR_BAD_STATE, "the VM's cluster is gone");
+    /* The networks its NICs use, looked up once; each host's are in the view. */
+    const char *nets[VR_VNIC_MAX_NETS];
+    json_t *netnames = vr_vnic_vm_networks(e, vm, nets, err);
+    if (!netnames) {
+        json_decref(cl);
+        return -1;
+    }
+    size_t nnets = json_array_size(netnames);
     /* The hosts' numbers come from memory: no 400-row read per placement. */
     vr_sched_host *hosts;
     size_t n;
-    if (vr_hostview_cluster(e->view, cluster, &hosts, &n) < 0) {
+    if (vr_hostview_cluster_nets(e->view, cluster, nets, nnets, &hosts, &n) < 0) {
         json_decref(cl);
+        json_decref(netnames);
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
     }
     int i = vr_sched_choose(hosts, n, json_integer_value(json_object_get(vm, "memory_mib")),
@@ -64,9 +75,21 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
                             json_string_value(json_object_get(cl, "virt_mode")) ?: "any", reason, len);
     json_decref(cl);
     if (i < 0) {
+        size_t lacking = 0;
+        for (size_t k = 0; k < n; k++)
+            lacking += hosts[k].lacks_network;
         free(hosts);
+        if (lacking) { /* say which networks kept them out */
+            size_t o = strlen(reason);
+            o += (size_t)snprintf(reason + o, o < len ? len - o : 0, "; %zu host(s) do not run all of its networks:",
+                                  lacking);
+            for (size_t k = 0; k < nnets && o < len; k++)
+                o += (size_t)snprintf(reason + o, len - o, " %s", nets[k]);
+        }
+        json_decref(netnames);
         return vr_error_set(err, VR_ERR_LIMIT, "%s", reason);
     }
+    json_decref(netnames);
     *host = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
                             DB_ARGS(DB_TEXT(hosts[i].id)), err);
     free(hosts);

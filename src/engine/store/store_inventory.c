@@ -1,5 +1,7 @@
-/* Data centers and clusters: their SQL. */
+/* Data centers and clusters: their SQL. A data center is made with its
+ * management network, a cluster with that network attached (required). */
 #include "store.h"
+#include "store_networks.h"
 
 static const char *str(json_t *b, const char *k)
 {
@@ -12,9 +14,19 @@ static const vr_search name_search[] = {
 
 static int dc_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 {
-    return vr_db_exec(e->db, "INSERT INTO datacenters (id, name, description, created_at) VALUES (?,?,?,?)",
-                      DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
-                              DB_INT(vr_now())), err) < 0 ? -1 : 0;
+    char net[37];
+    vr_uuid_new(net);
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    if (vr_db_exec(e->db, "INSERT INTO datacenters (id, name, description, created_at) VALUES (?,?,?,?)",
+                   DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
+                           DB_INT(vr_now())), err) < 0 ||
+        vr_net_insert(e, net, id, VR_MGMT_NETWORK, "management network (engine to agents)", true, 0, 1500,
+                      "management", "", err) < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    return vr_db_commit(e->db, err);
 }
 
 static int dc_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
@@ -52,11 +64,18 @@ static const vr_search cl_search[] = {
 
 static int cl_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 {
-    return vr_db_exec(e->db, "INSERT INTO clusters (id, name, description, datacenter_id, cpu_type,"
-                      " virt_mode, created_at) VALUES (?,?,?,?,?,?,?)",
-                      DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
-                              DB_TEXT(str(b, "datacenter_id")), DB_TEXT(str(b, "cpu_type")),
-                              DB_TEXT(str(b, "virt_mode")), DB_INT(vr_now())), err) < 0 ? -1 : 0;
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    if (vr_db_exec(e->db, "INSERT INTO clusters (id, name, description, datacenter_id, cpu_type,"
+                   " virt_mode, created_at) VALUES (?,?,?,?,?,?,?)",
+                   DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
+                           DB_TEXT(str(b, "datacenter_id")), DB_TEXT(str(b, "cpu_type")),
+                           DB_TEXT(str(b, "virt_mode")), DB_INT(vr_now())), err) < 0 ||
+        vr_net_attach_mgmt(e, id, err) < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    return vr_db_commit(e->db, err);
 }
 
 static int cl_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
@@ -68,6 +87,7 @@ static int cl_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
     return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the cluster was removed meanwhile") : 0;
 }
 
+/* Its network attachments go with it (ON DELETE CASCADE). */
 static int cl_remove(vr_engine *e, json_t *row, vr_error *err)
 {
     return remove_by_id(e, "DELETE FROM clusters WHERE id = ?", row, err);

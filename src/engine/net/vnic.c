@@ -1,0 +1,114 @@
+/* VM NICs on vNIC profiles (vnic.h). */
+#include "vnic.h"
+
+#include <string.h>
+
+#define PROFILE_SELECT "SELECT p.id AS id, p.name AS name, p.qos_json, p.port_mirroring AS port_mirroring," \
+                       " p.network_filter AS network_filter, p.passthrough AS passthrough, n.id AS network_id," \
+                       " n.name AS network, n.vm_network AS vm FROM vnic_profiles p JOIN networks n ON" \
+                       " n.id = p.network_id"
+
+static const char *str(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+int vr_vnic_resolve(vr_engine *e, json_t *vm, json_t *nic, vr_error *err)
+{
+    json_t *net = json_object_get(nic, "network"), *prof = json_object_get(nic, "profile");
+    if (!net && !prof)
+        return 0;
+    if (net && prof)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "a NIC names a profile or a network, not both");
+    if (json_object_get(nic, "bridge"))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "a NIC on a %s has no bridge (the network's bridge is"
+                            " used)", net ? "network" : "profile");
+    const char *cluster = str(vm, "cluster_id");
+    json_t *row;
+    if (net) {
+        if (!json_is_string(net))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "body.network must be a network name");
+        /* The network's default profile: the one of its own name. */
+        row = vr_db_query_one(e->db, PROFILE_SELECT " JOIN clusters c ON c.datacenter_id = n.datacenter_id"
+                              " WHERE c.id = ? AND n.name = ? ORDER BY (p.name = n.name) DESC, p.created_at LIMIT 1",
+                              DB_ARGS(DB_TEXT(cluster), DB_TEXT(json_string_value(net))), err);
+        if (!row)
+            return err->code ? -1 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "no VM network '%.64s' with a vNIC"
+                                                 " profile in the data center of VM '%s'", json_string_value(net),
+                                                 str(vm, "name"));
+    } else {
+        row = vr_db_query_one(e->db, PROFILE_SELECT " WHERE p.id = ?", DB_ARGS(DB_TEXT(str(nic, "profile"))), err);
+        if (!row)
+            return err->code ? -1 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "no vNIC profile with id '%.64s'",
+                                                 str(nic, "profile"));
+    }
+    json_t *att = vr_db_query_one(e->db, "SELECT required FROM cluster_networks WHERE cluster_id = ? AND"
+                                  " network_id = ?", DB_ARGS(DB_TEXT(cluster), DB_TEXT(str(row, "network_id"))), err);
+    int rc = 0;
+    if (!att)
+        rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "network '%s' is not attached to the cluster of VM"
+                                           " '%s'", str(row, "network"), str(vm, "name"));
+    else {
+        json_object_del(nic, "network");
+        json_object_set(nic, "profile", json_object_get(row, "id"));
+    }
+    json_decref(att);
+    json_decref(row);
+    return rc;
+}
+
+json_t *vr_vnic_vm_networks(vr_engine *e, json_t *vm, const char **names, vr_error *err)
+{
+    json_t *out = json_array(), *n;
+    size_t i;
+    json_array_foreach(json_object_get(json_object_get(vm, "spec"), "nics"), i, n) {
+        const char *p = json_string_value(json_object_get(n, "profile"));
+        if (!p)
+            continue;
+        json_t *row = vr_db_query_one(e->db, "SELECT n.name AS name FROM vnic_profiles p JOIN networks n ON"
+                                      " n.id = p.network_id WHERE p.id = ?", DB_ARGS(DB_TEXT(p)), err);
+        if (!row && err->code) {
+            json_decref(out);
+            return NULL;
+        }
+        /* A profile removed meanwhile is the start's error to report. */
+        bool dup = false;
+        for (size_t k = 0; row && k < json_array_size(out); k++)
+            dup |= !strcmp(json_string_value(json_array_get(out, k)), str(row, "name"));
+        if (row && !dup && json_array_size(out) < VR_VNIC_MAX_NETS)
+            json_array_append(out, json_object_get(row, "name"));
+        json_decref(row);
+    }
+    for (i = 0; i < json_array_size(out); i++)
+        names[i] = json_string_value(json_array_get(out, i));
+    return out;
+}
+
+json_t *vr_vnic_agent_nic(vr_engine *e, json_t *nic, vr_error *err)
+{
+    const char *p = json_string_value(json_object_get(nic, "profile"));
+    if (!p)
+        return json_deep_copy(nic);
+    json_t *row = vr_db_query_one(e->db, PROFILE_SELECT " WHERE p.id = ?", DB_ARGS(DB_TEXT(p)), err);
+    if (!row) {
+        if (!err->code)
+            vr_error_set(err, VR_ERR_NOT_FOUND, "the vNIC profile %s of NIC %s no longer exists", p,
+                         str(nic, "mac"));
+        return NULL;
+    }
+    json_t *out = json_deep_copy(nic);
+    json_object_del(out, "profile");
+    json_object_set(out, "network", json_object_get(row, "network"));
+    bool pass = json_integer_value(json_object_get(row, "passthrough"));
+    if (pass) {
+        json_object_set_new(out, "passthrough", json_true());
+    } else {
+        json_object_set_new(out, "filter", json_boolean(json_integer_value(json_object_get(row, "network_filter"))));
+        json_object_set_new(out, "mirror", json_boolean(json_integer_value(json_object_get(row, "port_mirroring"))));
+        json_t *qos = json_object_get(row, "qos");
+        if (json_is_object(qos))
+            json_object_set(out, "bandwidth", qos);
+    }
+    json_decref(row);
+    return out;
+}

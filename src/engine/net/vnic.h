@@ -1,0 +1,26 @@
+/* VM NICs on vNIC profiles (docs/networks.md "VM NIC spec"): a VM's NIC
+ * stores the id of its profile; the engine checks it when the NIC is
+ * added, the scheduler places the VM only where its networks run, and the
+ * start turns the profile into the agent's NIC fields. */
+#pragma once
+
+#include "devspec.h"
+#include "engine.h"
+
+#define VR_VNIC_MAX_NETS VR_MAX_NICS
+
+/* A NIC body for VM vm (a vms row with id, name, cluster_id): "network":
+ * NAME becomes "profile": the network's default profile; a "profile" is
+ * checked (exists, its network attached to the VM's cluster). The body
+ * is changed in place; one without either is left alone. */
+int vr_vnic_resolve(vr_engine *e, json_t *vm, json_t *nic, vr_error *err);
+
+/* The distinct networks the NICs of vm (a row with its "spec") use: a new
+ * array of names, also pointed at by names[0..size) (at most
+ * VR_VNIC_MAX_NETS). NULL with err on a database error. */
+json_t *vr_vnic_vm_networks(vr_engine *e, json_t *vm, const char **names, vr_error *err);
+
+/* The agent's NIC (a new reference) for a stored NIC: its profile becomes
+ * network, filter, bandwidth, mirror (and passthrough); a NIC without one
+ * is copied. NULL with err when the profile is gone. */
+json_t *vr_vnic_agent_nic(vr_engine *e, json_t *nic, vr_error *err);

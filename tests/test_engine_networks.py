@@ -1,0 +1,244 @@
+"""Logical networks in the engine (docs/networks.md "Engine"): networks,
+vNIC profiles, a cluster's networks, a host's NICs and network setup
+through the REST API and the CLI. Each refusal is proven to change nothing
+by reading back. The rules run without harness hosts (hosts without
+agents); the end-to-end scenario runs real agents: a required network
+makes hosts nonoperational until setupnetworks puts it on their second
+NIC, then a VM on the network's profile starts on it."""
+
+import os
+import sqlite3
+import subprocess
+import tempfile
+
+from harness.engine import Engine
+
+MISSING = "0b7a5a37-1111-4222-8333-444455556666"
+
+
+def _fault(r, status, detail=None):
+    assert r.status == status, r
+    f = r.body["fault"]
+    if detail:
+        assert detail.lower() in f["detail"].lower(), r
+    return f
+
+
+def _sql(eng, *stmts):
+    """Rows the test needs in states no agent-free path reaches (fixed
+    literals of this file only)."""
+    if eng.database is None:
+        db = sqlite3.connect(os.path.join(eng.state_dir, "engine.db"), timeout=30)
+        for s in stmts:
+            db.execute(s)
+        db.commit()
+        db.close()
+    else:
+        subprocess.run(["psql", eng.database, "-v", "ON_ERROR_STOP=1", "-qc", "; ".join(stmts)], check=True,
+                       capture_output=True)
+
+
+class Cli:
+    def __init__(self, ctx, eng):
+        self.bin = ctx.cli
+        self.env = dict(os.environ, VIREO_CONFIG_DIR=tempfile.mkdtemp(prefix="vireo-cli-"))
+        url = f"https://127.0.0.1:{eng.port}"
+        self.run("login", "--url", url, "--ca", eng.ca, "--password-file", eng.password_file)
+
+    def run(self, *args, expect=0):
+        p = subprocess.run([self.bin, *args], capture_output=True, text=True, env=self.env, timeout=120)
+        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
+        return p
+
+
+def _nets(eng, dc_id=None):
+    path = f"/api/datacenters/{dc_id}/networks" if dc_id else "/api/networks"
+    return {n["name"]: n for n in eng.get(path)["networks"]}
+
+
+def test_network_rules_rest_and_cli(ctx):
+    with Engine(ctx) as eng:
+        dc = eng.create_dc("ndc1")
+        dc2 = eng.create_dc("ndc2")
+        # ---- every data center has its management network and default profile
+        for d in (dc, dc2):
+            nets = _nets(eng, d["id"])
+            assert list(nets) == ["vireomgmt"], nets
+            m = nets["vireomgmt"]
+            assert (m["vm"], m["vlan"], m["mtu"], m["roles"]) == (True, None, 1500, ["management"]), m
+            profs = eng.get(f"/api/networks/{m['id']}/vnicprofiles")["vnicprofiles"]
+            assert [(p["name"], p["network_filter"], p["qos"]) for p in profs] == [("vireomgmt", True, None)], profs
+        mgmt = _nets(eng, dc["id"])["vireomgmt"]
+        # ---- a cluster gets it, required; it cannot be detached
+        cl = eng.create_cluster("ncl1", dc["id"])
+        cn = eng.get(f"/api/clusters/{cl['id']}/networks")
+        assert [(x["name"], x["required"], x["management"]) for x in cn["networks"]] == [("vireomgmt", True, True)], cn
+        _fault(eng.request("DELETE", f"/api/clusters/{cl['id']}/networks/{mgmt['id']}"), 409, "management network")
+        # Hosts without agents (nobody listens there): never up.
+        host = eng.create_host("nhost0", "127.0.0.1", cl["id"], port=9)
+
+        # ---- create: defaults, VLAN, MTU, roles; a VM network gets a profile of its name
+        red = eng.call("POST", "/api/networks", {"name": "red", "datacenter": dc["id"], "vlan": 100}, expect=201)
+        assert (red["vm"], red["vlan"], red["mtu"], red["roles"], red["description"]) == (True, 100, 1500, [], ""), red
+        assert red["href"] == f"/api/networks/{red['id']}", red
+        stor = eng.call("POST", f"/api/datacenters/{dc['id']}/networks",
+                        {"name": "stor_1", "vm": False, "mtu": 9000, "roles": ["migration", "display"]}, expect=201)
+        assert (stor["vm"], stor["vlan"], stor["mtu"], stor["roles"]) == (False, None, 9000, ["migration", "display"])
+        assert eng.get(f"/api/networks/{stor['id']}/vnicprofiles")["total"] == 0
+        red_prof = eng.get(f"/api/networks/{red['id']}/vnicprofiles")["vnicprofiles"]
+        assert [p["name"] for p in red_prof] == ["red"], red_prof
+        # the same name in another data center is another network
+        eng.call("POST", "/api/networks", {"name": "red", "datacenter": dc2["id"], "vlan": 200}, expect=201)
+        assert eng.list("networks", search="name=red")["total"] == 2
+
+        # ---- bad input: clear 400/409, nothing stored
+        before = eng.list("networks")["total"]
+        bad = [({"name": "v0", "datacenter": dc["id"], "vlan": 0}, 400, "vlan must be from 1 to 4094"),
+               ({"name": "v4095", "datacenter": dc["id"], "vlan": 4095}, 400, "vlan must be from 1 to 4094"),
+               ({"name": "m67", "datacenter": dc["id"], "mtu": 67}, 400, "mtu must be from 68 to 65535"),
+               ({"name": "m65536", "datacenter": dc["id"], "mtu": 65536}, 400, "mtu"),
+               ({"name": "red", "datacenter": dc["id"]}, 409, "already has a network named 'red'"),
+               ({"name": "a<b", "datacenter": dc["id"]}, 400, "1-15 bytes"),
+               ({"name": "it's", "datacenter": dc["id"]}, 400, "1-15 bytes"),
+               ({"name": "sixteen-bytes-xx", "datacenter": dc["id"]}, 400, "longer than 15"),
+               ({"name": "", "datacenter": dc["id"]}, 400, None),
+               ({"name": "vrt-eth1", "datacenter": dc["id"]}, 400, "agent's own devices"),
+               ({"name": "x", "datacenter": dc["id"], "colour": "red"}, 400, "unknown member 'colour'"),
+               ({"name": "x", "datacenter": dc["id"], "vlan": "100"}, 400, "vlan must be an integer"),
+               ({"name": "x", "datacenter": dc["id"], "roles": ["boss"]}, 400, "roles[0]"),
+               ({"name": "x", "datacenter": dc["id"], "roles": ["display", "display"]}, 400, "each once"),
+               ({"name": "x", "datacenter": MISSING}, 400, "no data center"),
+               ({"name": "x"}, 400, "missing required member 'datacenter'")]
+        for body, status, detail in bad:
+            _fault(eng.request("POST", "/api/networks", body), status, detail)
+        assert eng.list("networks")["total"] == before
+        _fault(eng.request("PUT", f"/api/networks/{red['id']}", {"vlan": 4095}), 400, "vlan")
+        _fault(eng.request("PUT", f"/api/networks/{red['id']}", {"name": "blue"}), 409, "cannot be changed")
+        assert eng.get(f"/api/networks/{red['id']}")["vlan"] == 100
+        red = eng.call("PUT", f"/api/networks/{red['id']}", {"mtu": 1400, "description": "the red one"})
+        assert (red["mtu"], red["description"], red["vlan"]) == (1400, "the red one", 100), red
+
+        # ---- vNIC profiles: QoS as libvirt bandwidth, filter on by default
+        qos = {"inbound": {"average": 1000, "peak": 2000, "burst": 1024}, "outbound": {"average": 500}}
+        gold = eng.call("POST", "/api/vnicprofiles", {"name": "red-gold", "network": red["id"], "qos": qos,
+                                                      "port_mirroring": True}, expect=201)
+        assert (gold["qos"], gold["port_mirroring"], gold["network_filter"], gold["passthrough"]) == \
+            (qos, True, True, False), gold
+        n_prof = eng.list("vnicprofiles")["total"]
+        for body, detail in [({"name": "p", "network": stor["id"]}, "not a VM network"),
+                             ({"name": "p", "network": red["id"], "qos": {"inbound": {"peak": 5}}}, "average"),
+                             ({"name": "p", "network": red["id"], "qos": {"inbound": {"average": 0}}}, "from 1"),
+                             ({"name": "p", "network": red["id"], "qos": {"sideways": {"average": 1}}}, "unknown"),
+                             ({"name": "p", "network": red["id"], "passthrough": True, "qos": qos}, "passthrough"),
+                             ({"name": "p<", "network": red["id"]}, "name"),
+                             ({"name": "p", "network": MISSING}, "no network")]:
+            _fault(eng.request("POST", "/api/vnicprofiles", body), 400, detail)
+        _fault(eng.request("POST", "/api/vnicprofiles", {"name": "red-gold", "network": red["id"]}), 409,
+               "already has a vNIC profile")
+        assert eng.list("vnicprofiles")["total"] == n_prof
+
+        # ---- a cluster's networks: attach (other data center refused), required by default
+        other = _nets(eng, dc2["id"])["red"]
+        _fault(eng.request("POST", f"/api/clusters/{cl['id']}/networks", {"network": other["id"]}), 400,
+               "another data center")
+        att = eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": red["id"]}, expect=201)
+        assert (att["name"], att["required"], att["vlan"], att["management"]) == ("red", True, 100, False), att
+        _fault(eng.request("POST", f"/api/clusters/{cl['id']}/networks", {"network": red["id"]}), 409,
+               "already attached")
+        att = eng.call("PUT", f"/api/clusters/{cl['id']}/networks/{red['id']}", {"required": False})
+        assert att["required"] is False, att
+        _fault(eng.request("DELETE", f"/api/networks/{red['id']}"), 409, "attached to cluster 'ncl1'")
+
+        # ---- VM NICs on profiles: by network name (its default profile) or by profile
+        vm = eng.create_vm("nvm1", cl["id"])
+        nic = eng.call("POST", f"/api/vms/{vm['id']}/nics", {"network": "red"}, expect=201)
+        assert nic["profile"] == red_prof[0]["id"] and "network" not in nic, nic
+        nic2 = eng.call("POST", f"/api/vms/{vm['id']}/nics", {"profile": gold["id"], "model": "e1000"}, expect=201)
+        assert nic2["profile"] == gold["id"], nic2
+        spec_nics = eng.vm(vm["id"])["nics"]
+        for body, status, detail in [({"network": "stor_1"}, 400, "no VM network 'stor_1'"),
+                                     ({"network": "nope"}, 400, "no VM network 'nope'"),
+                                     ({"profile": MISSING}, 400, "no vNIC profile"),
+                                     ({"profile": gold["id"], "network": "red"}, 400, "not both"),
+                                     ({"network": "red", "bridge": "br0"}, 400, "no bridge")]:
+            _fault(eng.request("POST", f"/api/vms/{vm['id']}/nics", body), status, detail)
+        # a network not attached to the VM's cluster
+        eng.call("POST", "/api/networks", {"name": "blue", "datacenter": dc["id"], "vlan": 101}, expect=201)
+        _fault(eng.request("POST", f"/api/vms/{vm['id']}/nics", {"network": "blue"}), 409, "not attached")
+        assert eng.vm(vm["id"])["nics"] == spec_nics
+        # In use: the profile, the network, its detach from the cluster, a VLAN change while running
+        _fault(eng.request("DELETE", f"/api/vnicprofiles/{gold['id']}"), 409, "used by VM 'nvm1'")
+        _fault(eng.request("DELETE", f"/api/clusters/{cl['id']}/networks/{red['id']}"), 409, "used by VM 'nvm1'")
+        _sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{vm['id']}'")
+        _fault(eng.request("PUT", f"/api/networks/{red['id']}", {"vlan": 102}), 409, "running")
+        _sql(eng, f"UPDATE vms SET status = 'down' WHERE id = '{vm['id']}'")
+        assert eng.get(f"/api/networks/{red['id']}")["vlan"] == 100
+        # The VM cannot be placed: no host runs red (nor is up).
+        eng.call("DELETE", f"/api/vms/{vm['id']}/nics/{nic['mac']}", expect=204)
+        eng.call("DELETE", f"/api/vms/{vm['id']}/nics/{nic2['mac']}", expect=204)
+        eng.call("DELETE", f"/api/vnicprofiles/{gold['id']}", expect=204)
+        eng.call("DELETE", f"/api/clusters/{cl['id']}/networks/{red['id']}", expect=204)
+
+        # ---- host NICs: what the agent reported (none here), read-only
+        assert eng.get(f"/api/hosts/{host['id']}/nics") == {"nics": [], "total": 0}
+        _fault(eng.request("POST", f"/api/hosts/{host['id']}/nics", {"name": "eth9"}), 405)
+
+        # ---- setupnetworks: checked before anything is sent (the host is not up here)
+        sn = f"/api/hosts/{host['id']}/setupnetworks"
+        _fault(eng.request("POST", sn, {"attachments": [{"network": "red", "nic": "eth1"}]}), 409, "is connecting")
+        _sql(eng, f"UPDATE hosts SET status = 'maintenance' WHERE id = '{host['id']}'")
+        eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": red["id"]}, expect=201)
+        blue = _nets(eng, dc["id"])["blue"]
+        eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": blue["id"], "required": False}, expect=201)
+        eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": stor["id"]}, expect=201)
+        jobs = eng.list("jobs")["total"]
+        for body, status, detail in [
+                ({}, 400, "nothing to set up"),
+                ({"attachments": [{"network": "green", "nic": "eth1"}]}, 400, "no network 'green'"),
+                ({"attachments": [{"network": other["id"], "nic": "eth1"}]}, 400, "another data center"),
+                ({"attachments": [{"network": "red", "nic": "eth1"}, {"network": red["id"], "nic": "eth2"}]}, 400,
+                 "named twice"),
+                ({"attachments": [{"network": "vireomgmt", "nic": "eth1"}, {"network": "stor_1", "nic": "eth1"}]},
+                 400, "two untagged networks"),
+                ({"attachments": [{"network": "red", "nic": "eth1<"}]}, 400, "must name a host NIC"),
+                ({"attachments": [{"network": "red", "nic": "eth1", "vlan": 5}]}, 400, "unknown member 'vlan'"),
+                ({"attachments": [{"network": "red", "nic": "eth1", "boot_protocol": "static"}]}, 400, "address"),
+                ({"attachments": [{"network": "stor_1", "nic": "eth1", "boot_protocol": "static",
+                                   "address": "10.1.0.300/24"}]}, 400, "IPv4 CIDR"),
+                ({"attachments": [{"network": "red", "nic": "eth1", "boot_protocol": "dhcp"}]}, 422, "dhcp"),
+                ({"attachments": [{"network": "red", "nic": "bond0"}], "bonds": {"bond0": {"nics": ["eth1"],
+                                                                                          "mode": 1}}},
+                 400, "at least 2 NICs"),
+                ({"attachments": [{"network": "red", "nic": "bond0"}], "bonds": {"bond0": {"nics": ["eth1", "eth2"],
+                                                                                          "mode": 7}}},
+                 400, "mode must be an integer from 0 to 6"),
+                ({"attachments": [{"network": "red", "nic": "bond0"}], "bonds": {"bond0": {"nics": ["eth1", "eth2"],
+                                                                                          "mode": 0}}},
+                 400, "cannot carry a VM network"),
+                ({"attachments": [{"network": "red", "nic": "eth1"}], "removed": ["red"]}, 400, "both attached"),
+                ({"removed": ["nope"]}, 400, "no network 'nope'"),
+                ({"attachments": [{"network": "red", "nic": "eth1"}], "check_connectivity": "yes"}, 400,
+                 "must be a boolean"),
+                ({"attachments": [{"network": "red", "nic": "eth1"}], "connectivity_timeout": 0}, 400, "from 1"),
+                ({"attachments": [{"network": "red", "nic": "eth1"}], "extra": 1}, 400, "unknown member")]:
+            _fault(eng.request("POST", sn, body), status, detail)
+        # a network not attached to the host's cluster
+        eng.call("DELETE", f"/api/clusters/{cl['id']}/networks/{blue['id']}", expect=204)
+        _fault(eng.request("POST", sn, {"attachments": [{"network": "blue", "nic": "eth1"}]}), 409, "not attached")
+        assert eng.list("jobs")["total"] == jobs
+        assert eng.get(f"/api/hosts/{host['id']}")["status"] == "maintenance"
+
+        # ---- the CLI: list, create, show, update, delete
+        cli = Cli(ctx, eng)
+        out = cli.run("network", "list").stdout
+        assert "vireomgmt" in out and "red" in out and "stor_1" in out, out
+        cli.run("network", "create", "--name", "green", "--datacenter", dc["id"], "--vlan", "300", "--mtu", "1450")
+        g = _nets(eng, dc["id"])["green"]
+        assert (g["vlan"], g["mtu"], g["vm"]) == (300, 1450, True), g
+        out = cli.run("network", "show", g["id"]).stdout
+        assert "1450" in out and "300" in out, out
+        p = cli.run("network", "create", "--name", "bad", "--datacenter", dc["id"], "--vlan", "4095", expect=1)
+        assert "vlan must be from 1 to 4094" in p.stderr, p.stderr
+        cli.run("network", "delete", g["id"])
+        assert "green" not in _nets(eng, dc["id"])
+        assert not eng.sanitizer_report()

@@ -150,3 +150,128 @@ def test_agent_cancel_and_refusals_keep_the_vm_on_the_source(ctx):
     # A stopped VM cannot migrate: nothing is left to move.
     src.call("VM.destroy", uuid=uuid)
     expect_error(ERR_NO_VM, src.call, "VM.migrate", uuid=uuid, dest={"host": other})
+
+
+# ------------------------------------------------------------------ engine
+
+@contextlib.contextmanager
+def engine_on(ctx, backend):
+    """A fresh engine on `backend` with dc1/cl1 holding both harness hosts
+    (up) and cl2 holding a host that never comes up."""
+    saved = getattr(ctx, "engine_db", "sqlite")
+    ctx.engine_db = backend
+    try:
+        with Engine(ctx) as eng:
+            dc = eng.create_dc("dc1")
+            cl = eng.create_cluster("cl1", dc["id"])
+            cl2 = eng.create_cluster("cl2", dc["id"])
+            hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in ctx.hs.hosts]
+            far = eng.create_host("far", "10.77.0.250", cl2["id"])
+            for h in hosts:
+                eng.wait_status("hosts", h["id"], "up", timeout=30)
+            yield eng, cl, hosts, far
+    finally:
+        ctx.engine_db = saved
+
+
+def backends():
+    return ["sqlite"] + (["postgresql"] if os.environ.get("VIREO_TEST_PG_URI") else [])
+
+
+def on_hosts(ctx, uuid):
+    """Indexes of the harness hosts whose agent lists the VM."""
+    out = []
+    for i in range(len(ctx.hs.hosts)):
+        with ctx.client(i) as c:
+            if any(v["uuid"] == uuid for v in c.call("VM.list")["vms"]):
+                out.append(i)
+    return out
+
+
+def migrate(eng, vm_id, body=None):
+    r = eng.request("POST", f"/api/vms/{vm_id}/migrate", body if body is not None else {})
+    assert r.status == 202 and r.headers.get("location") == r.body["job"]["href"], r
+    return r.body["job"]["id"]
+
+
+def test_engine_migrates_cancels_and_refuses(ctx):
+    mig_hosts(ctx)
+    for backend in backends():
+        with engine_on(ctx, backend) as (eng, cl, hosts, far):
+            spec = ctx.vm_spec("mig-" + backend[:2])
+            vm = eng.create_vm(spec["name"], cl["id"], boot=spec["boot"], disks=spec["disks"])
+            idle = eng.create_vm("idle-" + backend[:2], cl["id"], boot=spec["boot"], disks=spec["disks"])
+            eng.vm_action(vm["id"], "start")
+            vm = eng.wait_status("vms", vm["id"], "up", timeout=60)
+            src = next(i for i, h in enumerate(ctx.hs.hosts) if h.name == vm["host"])
+            dst = 1 - src
+            with ctx.client(src) as c:
+                ctx.wait_console(c, vm["id"], READY)
+
+            # Refusals: 4xx, and nothing changed.
+            def jobs_of(vm_id):
+                return [j for j in eng.list("jobs", max=1000)["jobs"]
+                        if j.get("object_id") == vm_id and j.get("action") == "migrate"]
+            for body, status in [({"host": "no-such-host"}, 404), ({"host": vm["host"]}, 409),
+                                 ({"host": vm["host_id"]}, 409), ({"host": far["id"]}, 409),
+                                 ({"host": "far"}, 409), ({"host": 5}, 400), ({"hots": "vh1"}, 400),
+                                 ({"bandwidth_mibps": 0}, 400)]:
+                r = eng.request("POST", f"/api/vms/{vm['id']}/migrate", body)
+                assert r.status == status, (body, r)
+                assert r.body["fault"]["detail"], r
+            r = eng.request("POST", f"/api/vms/{idle['id']}/migrate", {})
+            assert r.status == 409 and "down" in r.body["fault"]["detail"], r
+            now = eng.vm(vm["id"])
+            assert (now["status"], now["host_id"]) == ("up", vm["host_id"]), now
+            assert jobs_of(vm["id"]) == [] and jobs_of(idle["id"]) == []
+            assert on_hosts(ctx, vm["id"]) == [src]
+
+            # The scheduler picks the only other host; the VM moves there.
+            job_id = migrate(eng, vm["id"])
+            assert eng.vm(vm["id"])["status"] in ("migratingfrom", "up")
+            job = eng.wait_job(job_id, timeout=120)
+            assert job["status"] == "finished", (job, eng.log_tail(40))
+            assert job["progress"] == 100 and job["description"] == f"Migrate VM '{vm['name']}'", job
+            assert [s["description"] for s in job["steps"]][:2] == [
+                "scheduling", f"migrating to host '{ctx.hs.hosts[dst].name}'"], job
+            assert "migrated to" in job["detail"], job
+            moved = eng.vm(vm["id"])
+            assert (moved["status"], moved["host"]) == ("up", ctx.hs.hosts[dst].name), moved
+            assert on_hosts(ctx, vm["id"]) == [dst]
+            with ctx.client(dst) as c:
+                assert c.call("VM.get", uuid=vm["id"])["state"] == "running"
+                ctx.wait_console(c, vm["id"], "VIREO-ECHO engine-moved", send="echo engine-moved\n")
+            time.sleep(2.5)  # several monitor polls of both hosts: neither misreads it
+            again = eng.vm(vm["id"])
+            assert (again["status"], again["host_id"]) == ("up", moved["host_id"]), again
+            msgs = [e["message"] for e in eng.events() if e["object_id"] == vm["id"]]
+            assert any("migrated from host" in m for m in msgs), msgs
+            assert not any("run twice" in m or " is down" in m for m in msgs), msgs
+
+            # Cancel a slow one: it stays where it was, up.
+            job_id = migrate(eng, vm["id"], {"host": ctx.hs.hosts[src].name, "bandwidth_mibps": 1})
+            eng.wait_for(lambda: "remaining" in (eng.get(f"/api/jobs/{job_id}").get("detail") or ""),
+                         timeout=30, what="migration under way")
+            assert eng.vm(vm["id"])["status"] == "migratingfrom"
+            r = eng.request("POST", f"/api/vms/{vm['id']}/shutdown")
+            assert r.status == 409 and "migrating" in r.body["fault"]["detail"], r
+            eng.call("POST", f"/api/jobs/{job_id}/cancel", {}, expect=200)
+            job = eng.wait_job(job_id, timeout=60, status=("finished", "failed", "cancelled"))
+            assert job["status"] == "cancelled", job
+            after = eng.vm(vm["id"])
+            assert (after["status"], after["host_id"]) == ("up", moved["host_id"]), after
+            assert on_hosts(ctx, vm["id"]) == [dst]
+
+            # Engine killed mid-migration: the restarted engine follows the
+            # agent's job again and records the destination.
+            job_id = migrate(eng, vm["id"], {"host": ctx.hs.hosts[src].name, "bandwidth_mibps": 8})
+            eng.wait_for(lambda: "remaining" in (eng.get(f"/api/jobs/{job_id}").get("detail") or ""),
+                         timeout=30, what="migration under way")
+            eng.kill()
+            eng.start()
+            job = eng.wait_job(job_id, timeout=120)
+            assert job["status"] == "finished", (job, eng.log_tail(40))
+            back = eng.vm(vm["id"])
+            assert (back["status"], back["host"]) == ("up", ctx.hs.hosts[src].name), back
+            assert on_hosts(ctx, vm["id"]) == [src]
+            eng.stop_all_vms()

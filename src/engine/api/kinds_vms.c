@@ -7,6 +7,7 @@
 #include "kind.h"
 #include "vm_spec.h"
 #include "vmaction.h"
+#include "vmmigrate.h"
 #include "vmlive.h"
 #include "vmstart.h"
 #include "vmstatus.h"
@@ -216,6 +217,23 @@ POWER(vm_reboot, "reboot")
 POWER(vm_pause, "pause")
 POWER(vm_resume, "resume")
 
+/* Live migration within the cluster (docs/migration.md): a job. */
+static int vm_migrate(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
+{
+    char job[37];
+    if (vr_vm_migrate_submit(c->e, vm, json_string_value(json_object_get(body, "host")),
+                             json_integer_value(json_object_get(body, "bandwidth_mibps")), c->user, job, err) < 0)
+        return -1;
+    *reply = json_pack("{s:s}", "job_id", job);
+    return 0;
+}
+
+static const vr_field migrate_params[] = {
+    {"host", VR_FT_STR, VR_F_CREATE, 1, 255,
+     .doc = "The destination host, by id or name, in the VM's cluster; absent: the scheduler picks one."},
+    {"bandwidth_mibps", VR_FT_INT, VR_F_CREATE, 1, 100000, .doc = "Bandwidth cap of this migration; default 52 MiB/s."},
+};
+
 static const vr_action vm_actions[] = {
     {"start", "Start a VM (a job: scheduling, then starting on the chosen host)", true, vm_start, NULL, 0},
     {"stop", "Power a VM off at once (a job)", true, vm_stop, NULL, 0},
@@ -225,6 +243,8 @@ static const vr_action vm_actions[] = {
     {"resume", "Resume a paused VM (a job)", true, vm_resume, NULL, 0},
     {"balloon", "Set the balloon target of a running VM (a job)", true, vm_balloon, balloon_params,
      VR_ARRAY_SIZE(balloon_params)},
+    {"migrate", "Live-migrate a running VM to another host of its cluster (a job)", true, vm_migrate,
+     migrate_params, VR_ARRAY_SIZE(migrate_params)},
 };
 
 #define MEM_MAX (4LL << 20)

@@ -13,6 +13,7 @@
 #include "agentjob.h"
 #include "jobs.h"
 #include "log.h"
+#include "vmmigrate.h"
 
 typedef struct vm_action {
     const char *action, *verb, *title;
@@ -136,6 +137,8 @@ int vr_vm_action_submit(vr_engine *e, json_t *vm, const char *action, const char
         return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s; it is not running on a host", name, status);
     if (!strcmp(status, "notresponding") && strcmp(action, "stop")) /* would wait on the hung QEMU */
         return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is not responding; only stop is possible", name);
+    if (!strcmp(status, "migratingfrom") && strcmp(action, "stop")) /* the agent holds the VM's job */
+        return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is migrating; cancel the migration or stop the VM", name);
     char desc[160];
     snprintf(desc, sizeof(desc), "%s VM '%s'", a->title, name);
     vr_uuid_new(job_id);
@@ -172,6 +175,8 @@ int vr_vm_action_submit(vr_engine *e, json_t *vm, const char *action, const char
 
 bool vr_vm_action_resume(vr_engine *e, json_t *r)
 {
+    if (vr_vm_migrate_resume(e, r))
+        return true;
     const char *id = json_string_value(json_object_get(r, "id"));
     const vm_action *a = find(json_string_value(json_object_get(r, "action")) ?: "");
     if (!a)

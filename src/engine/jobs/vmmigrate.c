@@ -1,0 +1,323 @@
+/* The migrate job (docs/migration.md "Engine"). The VM is `migratingfrom`
+ * from the submit on; the monitors leave such a VM to this job. The job
+ * asks the source agent's VM.migrate, mirrors the agent job (Job.get every
+ * half second: progress and "N MiB remaining" in the job's detail), passes
+ * a cancel on as Job.cancel, and in the end records one host for the VM:
+ * the destination on success, the source otherwise, and, when the outcome
+ * is unknown, whichever host's agent says it runs the VM. */
+#include "vmmigrate.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agentcall.h"
+#include "jobs.h"
+#include "log.h"
+#include "scheduler.h"
+
+#define POLL_MS 500
+/* A source agent that cannot be asked for this long: the outcome is
+ * decided by asking both hosts where the VM runs. */
+#define UNREACHABLE_S 60
+
+static const char *str(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, const char *user);
+
+static json_t *host_row(vr_engine *e, const char *id)
+{
+    return vr_db_query_one(e->db, "SELECT id, name, address, port, status, cluster_id FROM hosts WHERE id = ?",
+                           DB_ARGS(DB_TEXT(id)), NULL);
+}
+
+int vr_vm_migrate_submit(vr_engine *e, json_t *vm, const char *host_ref, long long bandwidth_mibps,
+                         const char *user, char job_id[37], vr_error *err)
+{
+    const char *id = str(vm, "id"), *name = str(vm, "name"), *st = str(vm, "status"), *src = str(vm, "host_id");
+    if ((strcmp(st, "up") && strcmp(st, "paused")) || !*src)
+        return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s; only an up or paused VM can migrate", name, st);
+    json_t *dest = NULL;
+    if (host_ref) {
+        dest = vr_db_query_one(e->db, "SELECT id, name, status, cluster_id FROM hosts WHERE id = ? OR name = ?",
+                               DB_ARGS(DB_TEXT(host_ref), DB_TEXT(host_ref)), err);
+        if (!dest)
+            return err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "no host '%s'", host_ref);
+        const char *why = !strcmp(str(dest, "id"), src) ? "VM '%s' already runs on host '%s'"
+                        : strcmp(str(dest, "cluster_id"), str(vm, "cluster_id")) ? "VM '%s' cannot migrate to host '%s': it is in another cluster"
+                        : strcmp(str(dest, "status"), "up") ? "VM '%s' cannot migrate to host '%s': the host is not up"
+                        : NULL;
+        if (why) {
+            vr_error_set(err, VR_ERR_BAD_STATE, why, name, str(dest, "name"));
+            json_decref(dest);
+            return -1;
+        }
+    }
+    json_t *params = json_pack("{s:s, s:s, s:s?}", "source_host_id", src, "from_status", st, "dest_host_id",
+                               dest ? str(dest, "id") : NULL);
+    json_decref(dest);
+    if (bandwidth_mibps > 0)
+        json_object_set_new(params, "bandwidth_mibps", json_integer(bandwidth_mibps));
+    char *ptext = json_dumps(params, JSON_COMPACT);
+    json_decref(params);
+    char desc[160];
+    snprintf(desc, sizeof(desc), "Migrate VM '%s'", name);
+    vr_uuid_new(job_id);
+    int rc = -1;
+    if (vr_db_begin(e->db, err) < 0)
+        goto out;
+    /* Compare-and-set: a VM that moved on meanwhile is not migrated. */
+    int n = vr_db_exec(e->db, "UPDATE vms SET status = 'migratingfrom' WHERE id = ? AND status = ? AND host_id = ?",
+                       DB_ARGS(DB_TEXT(id), DB_TEXT(st), DB_TEXT(src)), err);
+    if (n == 0)
+        vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' changed meanwhile; it is no longer %s", name, st);
+    if (n <= 0 ||
+        vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name, description,"
+                   " params_json, created_at, updated_at) VALUES (?, 'migrate', 'vm', ?, 'pending', ?, ?, ?, ?, ?)",
+                   DB_ARGS(DB_TEXT(job_id), DB_TEXT(id), DB_TEXT(user), DB_TEXT(desc), DB_TEXT(ptext),
+                           DB_INT(vr_now()), DB_INT(vr_now())), err) < 0) {
+        vr_db_rollback(e->db);
+        goto out;
+    }
+    if (vr_db_commit(e->db, err) < 0)
+        goto out;
+    vr_job_spawn(e, job_id, id, user, run_migrate);
+    rc = 0;
+out:
+    free(ptext);
+    return rc;
+}
+
+/* Record where the VM is now: on `host_id` with `status`, if the job still
+ * owns it (migratingfrom on the source). */
+static void settle(vr_engine *e, const char *vm_id, json_t *p, const char *host_id, const char *status)
+{
+    vr_db_exec(e->db, "UPDATE vms SET host_id = ?, status = ? WHERE id = ? AND status = 'migratingfrom'"
+               " AND host_id = ?", DB_ARGS(DB_TEXT(host_id), DB_TEXT(status), DB_TEXT(vm_id),
+                                           DB_TEXT(str(p, "source_host_id"))), NULL);
+}
+
+static void save_params(vr_engine *e, const char *job_id, json_t *p)
+{
+    char *t = json_dumps(p, JSON_COMPACT);
+    vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(t), DB_TEXT(job_id)), NULL);
+    free(t);
+}
+
+/* Where does the VM run? 1 on dest, 0 on the source (or unknown: left to
+ * the source's monitor). */
+static int ask_both(vr_engine *e, const char *vm_id, json_t *src, json_t *dst)
+{
+    vr_error err = {0};
+    json_t *r = NULL;
+    bool on_dst = dst && vr_agent_call_host(e, dst, "VM.get", json_pack("{s:s}", "uuid", vm_id), &r, &err) == 0 &&
+                  !strcmp(str(r, "state"), "running");
+    json_decref(r);
+    r = NULL;
+    vr_error_clear(&err);
+    bool on_src = vr_agent_call_host(e, src, "VM.get", json_pack("{s:s}", "uuid", vm_id), &r, &err) == 0;
+    json_decref(r);
+    /* Running on the destination means the switch-over happened: the
+     * source's copy is gone or going. */
+    return on_dst ? 1 : on_src ? 0 : 0;
+}
+
+/* Follow the agent job on the source until it ends; record the outcome. */
+static void follow(vr_engine *e, const char *job_id, const char *vm_id, const char *user, json_t *p, json_t *vm,
+                   json_t *src, json_t *dst)
+{
+    const char *agent_job = str(p, "agent_job"), *name = str(vm, "name");
+    bool cancel_sent = false;
+    long long unreachable_since = 0;
+    char detail[1024] = "";
+    int outcome = -2; /* 1 succeeded, 0 failed, -1 cancelled */
+    while (outcome == -2) {
+        usleep(POLL_MS * 1000);
+        if (e->stopping)
+            return; /* resumed at the next start */
+        vr_error err = {0};
+        json_t *j = NULL;
+        if (!cancel_sent && vr_job_cancel_requested(e, job_id)) {
+            cancel_sent = vr_agent_call_host(e, src, "Job.cancel", json_pack("{s:s}", "id", agent_job), &j, &err) == 0
+                          || err.code == VR_ERR_BAD_STATE;
+            json_decref(j);
+            j = NULL;
+            vr_error_clear(&err);
+        }
+        if (vr_agent_call_host(e, src, "Job.get", json_pack("{s:s}", "id", agent_job), &j, &err) < 0) {
+            bool lost = err.code == VR_ERR_INVALID_PARAMS; /* the agent restarted and forgot it */
+            if (!unreachable_since)
+                unreachable_since = vr_now();
+            if (lost || vr_now() - unreachable_since > UNREACHABLE_S) {
+                outcome = ask_both(e, vm_id, src, dst);
+                snprintf(detail, sizeof(detail), "host '%s' lost the migration job (%s); VM '%s' found on host '%s'",
+                         str(src, "name"), err.message, name, outcome ? str(dst, "name") : str(src, "name"));
+            }
+            continue;
+        }
+        unreachable_since = 0;
+        const char *state = str(j, "state");
+        snprintf(detail, sizeof(detail), "%s", str(j, "detail"));
+        if (!strcmp(state, "running")) {
+            long long pct = json_integer_value(json_object_get(j, "progress"));
+            vr_db_exec(e->db, "UPDATE jobs SET progress = ?, detail = ?, updated_at = ? WHERE id = ?",
+                       DB_ARGS(DB_INT(5 + pct * 90 / 100), DB_TEXT(detail), DB_INT(vr_now()), DB_TEXT(job_id)), NULL);
+        } else {
+            outcome = !strcmp(state, "succeeded") ? 1 : !strcmp(state, "cancelled") ? -1 : 0;
+        }
+        json_decref(j);
+    }
+    const char *from = str(p, "from_status");
+    if (outcome == 1) {
+        settle(e, vm_id, p, str(dst, "id"), from);
+        vr_event(e, "normal", user, "vm", vm_id, "VM '%s' migrated from host '%s' to host '%s'", name,
+                 str(src, "name"), str(dst, "name"));
+        vr_job_update(e, job_id, "finished", detail);
+    } else {
+        settle(e, vm_id, p, str(src, "id"), from);
+        vr_event(e, outcome ? "normal" : "error", user, "vm", vm_id, "migration of VM '%s' to host '%s' %s: %s", name,
+                 str(dst, "name"), outcome ? "cancelled" : "failed", detail);
+        vr_job_update(e, job_id, outcome ? "cancelled" : "failed", detail);
+    }
+}
+
+/* The destination: the one asked for, or the scheduler's pick among the
+ * cluster's up hosts with room, never the source. */
+static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t len)
+{
+    const char *given = str(p, "dest_host_id");
+    if (*given) {
+        json_t *h = host_row(e, given);
+        if (!h || strcmp(str(h, "status"), "up"))
+            snprintf(why, len, "host %s is %s", h ? str(h, "name") : given, h ? str(h, "status") : "gone");
+        return h && !strcmp(str(h, "status"), "up") ? h : (json_decref(h), NULL);
+    }
+    json_t *cl = vr_db_query_one(e->db, "SELECT virt_mode FROM clusters WHERE id = ?",
+                                 DB_ARGS(DB_TEXT(str(vm, "cluster_id"))), NULL);
+    vr_sched_host *hosts = NULL;
+    size_t n = 0;
+    int i = -1;
+    pthread_mutex_lock(&e->sched_lock);
+    if (vr_hostview_cluster(e->view, str(vm, "cluster_id"), &hosts, &n) == 0) {
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp(hosts[k].id, str(p, "source_host_id")))
+                snprintf(hosts[k].status, sizeof(hosts[k].status), "source"); /* filtered out */
+        i = vr_sched_choose(hosts, n, json_integer_value(json_object_get(vm, "memory_mib")),
+                            json_integer_value(json_object_get(vm, "vcpus")), str(cl, "virt_mode")[0] ? str(cl, "virt_mode") : "any",
+                            why, len);
+    }
+    pthread_mutex_unlock(&e->sched_lock);
+    json_decref(cl);
+    json_t *h = i >= 0 ? host_row(e, hosts[i].id) : NULL;
+    free(hosts);
+    return h;
+}
+
+static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
+{
+    json_t *job = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
+    json_t *p = json_deep_copy(json_object_get(job, "params"));
+    json_decref(job);
+    json_t *vm = vr_db_query_one(e->db, "SELECT id, name, status, host_id, cluster_id, memory_mib, vcpus FROM vms"
+                                 " WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
+    json_t *src = host_row(e, str(p, "source_host_id")), *dst = NULL;
+    char why[512] = "";
+    const char *name = vm ? str(vm, "name") : vm_id;
+    if (!p || !vm || !src || strcmp(str(vm, "status"), "migratingfrom")) {
+        vr_job_update(e, job_id, "failed", "the VM is no longer migrating from its host");
+        goto out;
+    }
+    if (*str(p, "agent_job")) { /* resumed: sent before the restart */
+        dst = host_row(e, str(p, "dest_host_id"));
+        vr_job_update(e, job_id, "running", "following the migration again after an engine restart");
+        follow(e, job_id, vm_id, user, p, vm, src, dst);
+        goto out;
+    }
+    vr_job_update(e, job_id, "running", "scheduling");
+    vr_job_progress(e, job_id, 2);
+    dst = pick_dest(e, vm, p, why, sizeof(why));
+    if (!dst || vr_job_cancel_requested(e, job_id)) {
+        settle(e, vm_id, p, str(src, "id"), str(p, "from_status"));
+        if (!dst)
+            vr_event(e, "error", user, "vm", vm_id, "cannot migrate VM '%s': %s", name, why);
+        vr_job_update(e, job_id, dst ? "cancelled" : "failed", dst ? "cancelled before it was sent to the host" : why);
+        goto out;
+    }
+    json_object_set_new(p, "dest_host_id", json_string(str(dst, "id")));
+    save_params(e, job_id, p);
+    char step[200];
+    snprintf(step, sizeof(step), "migrating to host '%s'", str(dst, "name"));
+    vr_job_update(e, job_id, "running", step);
+    vr_job_progress(e, job_id, 5);
+    /* The destination's libvirtd is reached where the engine reaches its
+     * agent; the migration stream goes there too. */
+    json_t *res = NULL, *call = json_pack("{s:s, s:{s:s, s:s}}", "uuid", vm_id, "dest", "host", str(dst, "address"),
+                                          "address", str(dst, "address"));
+    vr_error err = {0};
+    if (json_object_get(p, "bandwidth_mibps"))
+        json_object_set(call, "bandwidth_mibps", json_object_get(p, "bandwidth_mibps"));
+    if (vr_agent_call_host(e, src, "VM.migrate", call, &res, &err) < 0) {
+        settle(e, vm_id, p, str(src, "id"), str(p, "from_status"));
+        vr_event(e, "error", user, "vm", vm_id, "migration of VM '%s' to host '%s' refused by host '%s': %s", name,
+                 str(dst, "name"), str(src, "name"), err.message);
+        vr_job_update(e, job_id, "failed", err.message);
+        goto out;
+    }
+    json_object_set_new(p, "agent_job", json_string(str(res, "job")));
+    json_decref(res);
+    save_params(e, job_id, p);
+    vr_event(e, "normal", user, "vm", vm_id, "VM '%s' migrating from host '%s' to host '%s'", name, str(src, "name"),
+             str(dst, "name"));
+    follow(e, job_id, vm_id, user, p, vm, src, dst);
+out:
+    json_decref(p);
+    json_decref(vm);
+    json_decref(src);
+    json_decref(dst);
+}
+
+bool vr_vm_migrate_resume(vr_engine *e, json_t *r)
+{
+    if (strcmp(str(r, "action"), "migrate") || strcmp(str(r, "object_type"), "vm"))
+        return false;
+    const char *id = str(r, "id"), *vm = str(r, "object_id");
+    json_t *p = json_object_get(r, "params");
+    if (!strcmp(str(r, "status"), "running") && !*str(p, "agent_job")) {
+        /* Cut short between the choice and the agent's answer: whether
+         * VM.migrate went out is unknown. The source's running migration
+         * job of this VM, if any, is it; without one, ask where it runs. */
+        json_t *src = host_row(e, str(p, "source_host_id")), *dst = host_row(e, str(p, "dest_host_id"));
+        json_t *list = NULL, *pc = json_deep_copy(p), *j;
+        vr_error err = {0};
+        size_t i;
+        if (src && vr_agent_call_host(e, src, "Job.list", json_object(), &list, &err) == 0)
+            json_array_foreach(json_object_get(list, "jobs"), i, j)
+                if (!strcmp(str(j, "kind"), "VM.migrate") && !strcmp(str(j, "vm_uuid"), vm) &&
+                    !*str(pc, "agent_job"))
+                    json_object_set_new(pc, "agent_job", json_string(str(j, "id")));
+        json_decref(list);
+        if (*str(pc, "agent_job")) {
+            save_params(e, id, pc);
+        } else {
+            int on_dst = src ? ask_both(e, vm, src, dst) : 0;
+            settle(e, vm, pc, on_dst ? str(dst, "id") : str(src, "id"), str(p, "from_status"));
+            vr_job_update(e, id, "failed", on_dst ? "interrupted by an engine restart; the VM runs on the destination"
+                                                  : "interrupted by an engine restart; the VM stays on its host");
+        }
+        bool follow_it = *str(pc, "agent_job");
+        json_decref(src);
+        json_decref(dst);
+        json_decref(pc);
+        if (!follow_it)
+            return true;
+    }
+    VR_INFO("resuming job %s (migration of VM %s)", id, vm);
+    vr_job_spawn(e, id, vm, str(r, "user_name"), run_migrate);
+    return true;
+}
+

@@ -6,6 +6,7 @@ VIREO_TEST_PG_URI is set, PostgreSQL."""
 
 import contextlib
 import os
+import subprocess
 import time
 
 from harness.engine import Engine
@@ -162,6 +163,7 @@ def engine_on(ctx, backend):
     ctx.engine_db = backend
     try:
         with Engine(ctx) as eng:
+            assert (eng.database is not None) == (backend == "postgresql"), eng.database
             dc = eng.create_dc("dc1")
             cl = eng.create_cluster("cl1", dc["id"])
             cl2 = eng.create_cluster("cl2", dc["id"])
@@ -186,6 +188,17 @@ def on_hosts(ctx, uuid):
             if any(v["uuid"] == uuid for v in c.call("VM.list")["vms"]):
                 out.append(i)
     return out
+
+
+def cli(ctx, eng, *args, expect=0):
+    env = dict(os.environ, VIREO_CONFIG_DIR=eng.state_dir + "/cli")
+    if not os.path.isdir(env["VIREO_CONFIG_DIR"]):
+        os.makedirs(env["VIREO_CONFIG_DIR"])
+        cli(ctx, eng, "login", "--url", f"https://127.0.0.1:{eng.port}", "--ca", eng.ca,
+            "--password-file", eng.password_file)
+    p = subprocess.run([ctx.cli, *args], capture_output=True, text=True, env=env, timeout=180)
+    assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
+    return p.stdout + p.stderr
 
 
 def migrate(eng, vm_id, body=None):
@@ -274,4 +287,14 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             back = eng.vm(vm["id"])
             assert (back["status"], back["host"]) == ("up", ctx.hs.hosts[src].name), back
             assert on_hosts(ctx, vm["id"]) == [src]
+
+            # The CLI: refusals exit 1 with the engine's reason; --wait
+            # follows the job and shows the VM on its new host.
+            out = cli(ctx, eng, "vm", "migrate", vm["name"], "--host", "far", expect=1)
+            assert "another cluster" in out, out
+            cli(ctx, eng, "vm", "migrate", vm["name"], "--bandwidth-mibps", "x", expect=2)
+            out = cli(ctx, eng, "vm", "migrate", vm["name"], "--host", ctx.hs.hosts[dst].name, "--wait",
+                      "--timeout", "120")
+            assert f"host: {ctx.hs.hosts[dst].name}" in out, out
+            assert on_hosts(ctx, vm["id"]) == [dst]
             eng.stop_all_vms()

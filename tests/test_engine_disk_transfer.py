@@ -21,6 +21,7 @@ import tempfile
 import time
 
 from harness.engine import Engine
+from harness.engine_storage import leave_storage, scrub_domain
 
 MIB = 1 << 20
 MISSING = "0b7a5a37-1111-4222-8333-444455556666"
@@ -113,37 +114,6 @@ def _put_head(eng, disk_id, length, ctype="application/octet-stream", token=True
     if length is not None:
         h.append(f"Content-Length: {length}")
     return h
-
-
-def _leave_storage(ctx, eng, sd_id, disks):
-    """Remove what this test made: disks, then the domain (maintenance,
-    detach, delete); _scrub_domain then takes its directory off the shared
-    storage, so the other test files find the device as they expect (an
-    import sees every domain on it)."""
-    for d in disks:
-        r = eng.request("DELETE", f"/api/disks/{d}")
-        if r.status == 202:
-            eng.wait_job(r.body["job"]["id"], timeout=60)
-    eng.call("POST", f"/api/storagedomains/{sd_id}/maintenance")
-    r = eng.request("POST", f"/api/storagedomains/{sd_id}/detach")
-    assert r.status == 202, r
-    job = eng.wait_job(r.body["job"]["id"], timeout=240)
-    assert job["status"] == "finished", (job, eng.log_tail(60))
-    eng.call("DELETE", f"/api/storagedomains/{sd_id}", expect=204)
-
-
-def _scrub_domain(ctx, sd_id):
-    """The detached domain's directory off the shared device (the hosts
-    left its lockspace at the detach)."""
-    hs = ctx.hs
-    h = hs.hosts[0]
-    mnt = tempfile.mkdtemp(prefix="vireo-xfer-", dir="/var/tmp")
-    h.run(["mount", "-t", "ext4", hs.shared_dev, mnt], check=True)
-    try:
-        h.run(["rm", "-rf", "--", os.path.join(mnt, sd_id)], check=True)
-    finally:
-        h.run(["umount", mnt], check=True)
-        os.rmdir(mnt)
 
 
 def test_disk_upload_download(ctx):
@@ -301,11 +271,11 @@ def test_disk_upload_download(ctx):
         assert grew < 64 * 1024, f"the engine's peak memory grew by {grew} KiB after a 256 MiB download"
         print(f"256 MiB upload: {up_s:.1f} s, engine peak memory +{grew} KiB")
 
-        _leave_storage(ctx, eng, sd_id, made)
+        leave_storage(eng, sd_id, made)
     except BaseException:
         eng.close(ok=False)
         raise
     finally:
         subprocess.run(["rm", "-rf", "--", work], check=False)
     eng.__exit__(None, None, None)
-    _scrub_domain(ctx, sd_id)
+    scrub_domain(ctx, sd_id)

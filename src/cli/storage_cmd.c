@@ -1,6 +1,7 @@
-/* `vireo sd list|show|create|attach|activate|maintenance|detach|remove`
- * and `vireo disk list|show|create|delete|copy|extend`: storage domains
- * and disks (docs/storage.md, docs/rest-api.md "Storage"). Creation,
+/* `vireo sd list|show|create|attach|activate|maintenance|detach|remove`,
+ * `vireo disk list|show|create|delete|copy|extend` and `vireo snapshot
+ * list|show|create|delete|preview|commit|undo|restore`: storage domains,
+ * disks and VM snapshots (docs/storage.md, docs/rest-api.md "Storage"). Creation,
  * removal of disks and most actions are engine jobs: --wait waits for
  * them and then prints the object. Bodies are built with jansson only:
  * user text is never pasted into JSON. */
@@ -105,9 +106,31 @@ static const vr_column disk_cols[] = {{"ALIAS", "alias", 0},   {"SIZE", "provisi
                                       {"STATUS", "status", 0}, {"DOMAIN", "storage_domain", 0},
                                       {"ID", "id", 0}};
 
+static const st_opt snap_opts[] = {
+    {"vm", "vm_id", "VM", 'r', "vm"},
+    {"description", "description", "TEXT", 's', NULL},
+};
+
+static const st_verb snap_verbs[] = {
+    {"list", "", "", "", NULL, NULL, VR_LIST_OPTS},
+    {"show", "ID", "", "", NULL, NULL, BIT(O_JSON)},
+    {"create", "", " vm description ", " vm ", "POST", NULL, VR_JOB_OPTS},
+    {"delete", "ID", "", "", "DELETE", NULL, VR_JOB_OPTS},
+    {"preview", "ID", "", "", "POST", "preview", VR_JOB_OPTS},
+    {"commit", "ID", "", "", "POST", "commit", VR_JOB_OPTS},
+    {"undo", "ID", "", "", "POST", "undo", VR_JOB_OPTS},
+    {"restore", "ID", "", "", "POST", "restore", VR_JOB_OPTS},
+};
+
+static const vr_column snap_cols[] = {{"CREATED", "created_at", VR_FMT_TIME}, {"DESCRIPTION", "description", 0},
+                                      {"TYPE", "type", 0}, {"STATUS", "status", 0}, {"QUIESCED", "quiesced", 0},
+                                      {"ID", "id", 0}};
+
 static const st_obj objs[] = {
     {"sd", "storagedomains", "storage domain", sd_opts, N(sd_opts), sd_verbs, N(sd_verbs), sd_cols, N(sd_cols)},
     {"disk", "disks", "disk", disk_opts, N(disk_opts), disk_verbs, N(disk_verbs), disk_cols, N(disk_cols)},
+    {"snapshot", "snapshots", "snapshot", snap_opts, N(snap_opts), snap_verbs, N(snap_verbs), snap_cols,
+     N(snap_cols)},
 };
 
 /* The CLI kind of an object, for name lookup and paths. */
@@ -115,6 +138,13 @@ static const kind sd_kind = {"sd", "storagedomains", sd_cols, N(sd_cols), NULL, 
                              NULL, NULL, NULL};
 static const kind disk_kind = {"disk", "disks", disk_cols, N(disk_cols), NULL, VR_NO_NAMES, true, true,
                                NULL, NULL, NULL};
+static const kind snap_kind = {"snapshot", "snapshots", snap_cols, N(snap_cols), NULL, VR_NO_NAMES, true, true,
+                               NULL, NULL, NULL};
+
+static const kind *kind_of(const char *name)
+{
+    return !strcmp(name, "sd") ? &sd_kind : !strcmp(name, "disk") ? &disk_kind : &snap_kind;
+}
 
 static bool has(const char *list, const char *opt)
 {
@@ -184,7 +214,8 @@ static int resolve(const vr_session *s, const char *ref_kind, const char *ref, c
 {
     if (!strcmp(ref_kind, "disk"))
         return vr_cli_resolve_disk(s, ref, id);
-    return vr_resolve(s, !strcmp(ref_kind, "sd") ? &sd_kind : vr_kind_find(ref_kind), ref, id);
+    const kind *k = vr_kind_find(ref_kind);
+    return vr_resolve(s, k ? k : kind_of(ref_kind), ref, id);
 }
 
 /* Checks that need no server: required options given, others apply. */
@@ -277,7 +308,7 @@ static int print_job_object(const vr_session *s, const st_obj *o, const char *jo
 
 static int run(const vr_session *s, const st_obj *o, const st_verb *v, const args *a, json_t *body)
 {
-    const kind *k = !strcmp(o->name, "sd") ? &sd_kind : &disk_kind;
+    const kind *k = kind_of(o->name);
     vr_response r = {0};
     char *id = NULL, *path = NULL;
     int rc = 0;

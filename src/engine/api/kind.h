@@ -140,6 +140,8 @@ extern const vr_kind vr_kind_datacenters, vr_kind_clusters, vr_kind_hosts, vr_ki
     vr_kind_events, vr_kind_jobs, vr_kind_vm_nics, vr_kind_vm_disks;
 /* Storage (api/kinds_storage.c). */
 extern const vr_kind vr_kind_storagedomains, vr_kind_disks;
+/* Snapshots (api/kinds_snapshots.c). */
+extern const vr_kind vr_kind_snapshots;
 /* Networks (api/kinds_networks.c). */
 extern const vr_kind vr_kind_networks, vr_kind_vnicprofiles, vr_kind_cluster_networks, vr_kind_host_nics;
 

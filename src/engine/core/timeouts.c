@@ -62,7 +62,8 @@ static bool storage_slow(const char *verb)
 {
     static const char *const verbs[] = {"SPM.start", "SPM.stop", "Storage.connect", "Storage.format",
                                         "Storage.attach", "Storage.detach", "Storage.find", "Volume.create",
-                                        "Volume.delete", "Volume.extend", "Volume.list"};
+                                        "Volume.delete", "Volume.extend", "Volume.list",
+                                        "Volume.merge", "VM.snapshot", "VM.merge"};
     for (size_t i = 0; verb && i < sizeof(verbs) / sizeof(verbs[0]); i++)
         if (!strcmp(verb, verbs[i]))
             return true;

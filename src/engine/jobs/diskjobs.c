@@ -214,6 +214,36 @@ int vr_disk_create_submit(vr_engine *e, const char *id, json_t *body, const char
 
 /* ---- delete ---- */
 
+/* The disk's whole chain (snapshots made layers under its leaf), leaf
+ * first: each volume is removed only once nothing is built on it. A
+ * volume already gone from storage ends the walk. */
+static int delete_chain(vr_engine *e, json_t *spm, json_t *d, vr_error *err)
+{
+    char vol[37];
+    snprintf(vol, sizeof(vol), "%s", str(d, "volume_id"));
+    for (int n = 0; n < 1000 && *vol && strcmp(vol, "00000000-0000-0000-0000-000000000000"); n++) {
+        json_t *ref = vol_ref(d), *info = NULL, *res = NULL;
+        json_object_set_new(ref, "volume", json_string(vol));
+        if (vr_agent_call_host(e, spm, "Volume.info", json_deep_copy(ref), &info, err) < 0) {
+            json_decref(ref);
+            if (err->code != VR_ERR_NOT_FOUND)
+                return -1;
+            vr_error_clear(err);
+            return 0;
+        }
+        char parent[37];
+        snprintf(parent, sizeof(parent), "%s", str(info, "parent"));
+        json_decref(info);
+        int rc = vr_agent_call_host(e, spm, "Volume.delete", ref, &res, err);
+        json_decref(res);
+        if (rc < 0 && err->code != VR_ERR_NOT_FOUND)
+            return -1;
+        vr_error_clear(err);
+        memcpy(vol, parent, sizeof(vol));
+    }
+    return 0;
+}
+
 static void run_delete(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
 {
     vr_error err = {0};
@@ -224,9 +254,7 @@ static void run_delete(vr_engine *e, const char *job_id, const char *disk_id, co
     if (spm) {
         vr_job_update(e, job_id, "running", "deleting the volume on the SPM");
         vr_job_progress(e, job_id, 30);
-        rc = vr_agent_call_host(e, spm, "Volume.delete", vol_ref(d), &res, &err);
-        if (rc < 0 && err.code == VR_ERR_NOT_FOUND) /* already gone from storage */
-            rc = 0;
+        rc = delete_chain(e, spm, d, &err);
     }
     if (rc == 0)
         vr_db_exec(e->db, "DELETE FROM disks WHERE id = ?", DB_ARGS(DB_TEXT(disk_id)), NULL);

@@ -3,6 +3,8 @@
  *   -> up | paused | poweringdown | notresponding (its host's monitor)
  *   any running -> unknown (its host stopped answering) -> whatever the
  *   host reports once it answers; -> down when the host reports it gone.
+ *   down -> imagelocked -> down: a snapshot job changes a stopped VM's disks
+ *   (jobs/snapjobs.c); it cannot start meanwhile.
  *   up | paused -> migratingfrom (migrate accepted) -> up | paused on the
  *   destination or back on the source (the migrate job alone, vmmigrate.c).
  * Writers check the from-state in the same UPDATE (WHERE status = ...). */
@@ -18,6 +20,7 @@ typedef enum {
     VR_VM_NOTRESPONDING,
     VR_VM_UNKNOWN,
     VR_VM_MIGRATINGFROM,
+    VR_VM_IMAGELOCKED, /* down, its disks being changed by a snapshot job */
     VR_VM_NSTATUS
 } vr_vm_status;
 

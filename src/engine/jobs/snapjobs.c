@@ -1,0 +1,696 @@
+/* Snapshot jobs (snapjobs.h): each does its storage work first (SPM
+ * volumes, the running VM's host) and then records the result in one
+ * transaction, so an interruption leaves the old state plus layers that
+ * the restart rule removes, or the new state. */
+#include "snapjobs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentcall.h"
+#include "jobs.h"
+#include "log.h"
+#include "sdjobs.h"
+#include "snapjob_util.h"
+#include "store_snapshots.h"
+#include "store_storage.h"
+
+#define str vr_sj_str
+
+typedef struct action_rule {
+    const char *action, *title;
+    bool live; /* may run while the VM runs */
+} action_rule;
+
+static const action_rule rules[] = {
+    {"snapshot_create", "Snapshot", true},           {"snapshot_delete", "Delete snapshot", true},
+    {"snapshot_preview", "Preview snapshot", false}, {"snapshot_commit", "Commit snapshot", false},
+    {"snapshot_undo", "Undo preview of snapshot", false}, {"snapshot_restore", "Restore snapshot", false},
+};
+
+static const action_rule *rule_of(const char *action)
+{
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+        if (!strcmp(rules[i].action, action))
+            return &rules[i];
+    return NULL;
+}
+
+/* ---- the runs ---- */
+
+static json_t *disk_get(snap_job *j, const char *id)
+{
+    json_t *d = vr_storage_disk_get(j->e, id, &j->err);
+    if (!d && !j->err.code)
+        vr_error_set(&j->err, VR_ERR_NOT_FOUND, "disk %s is gone", id);
+    return d;
+}
+
+static int run_create(snap_job *j, const char *snap_id)
+{
+    json_t *ids = vr_sj_vm_disk_ids(json_object_get(j->vm, "spec")), *id, *old = json_object(), *neu = json_object();
+    json_t *live = json_array();
+    size_t i;
+    int rc = 0;
+    bool quiesced = false;
+    json_array_foreach(ids, i, id) {
+        json_t *d = disk_get(j, json_string_value(id));
+        char layer[37], target[8];
+        rc = !d || vr_sj_need_spm(j, d) < 0 ? -1 : 0;
+        if (rc == 0) {
+            vr_job_update(j->e, j->job_id, "running", "creating a layer over each disk on the SPM");
+            rc = vr_sj_make_layer(j, d, str(d, "volume_id"), layer);
+        }
+        if (rc == 0 && vr_sj_running(j->vm) && (rc = vr_sj_disk_target(j, str(d, "id"), target)) == 0)
+            json_array_append_new(live, json_pack("{s:s, s:o}", "target", target, "volume", vr_sj_vol(d, layer)));
+        if (rc == 0) {
+            json_object_set(old, str(d, "id"), json_object_get(d, "volume_id"));
+            json_object_set_new(neu, str(d, "id"), json_string(layer));
+        }
+        json_decref(d);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && json_array_size(live)) {
+        json_t *res = NULL;
+        vr_job_update(j->e, j->job_id, "running", "switching the running VM onto the new layers");
+        json_object_set_new(j->params, "sent", json_true()); /* from here the VM may run on them */
+        vr_sj_save_params(j);
+        rc = vr_agent_call_host(j->e, j->host, "VM.snapshot",
+                                json_pack("{s:s, s:O, s:b}", "uuid", j->vm_id, "disks", live, "quiesce", 1), &res,
+                                &j->err);
+        quiesced = json_is_true(json_object_get(res, "quiesced"));
+        json_decref(res);
+    }
+    if (rc < 0) {
+        vr_sj_drop_created(j);
+    } else if (vr_db_begin(j->e->db, &j->err) == 0) {
+        const char *k;
+        json_t *v;
+        rc = vr_sj_insert_snapshot(j, snap_id, "regular", "ok", str(j->params, "description"), quiesced, old);
+        json_object_foreach(neu, k, v) if (rc == 0) rc = vr_sj_set_leaf(j, k, json_string_value(v), "qcow2");
+        if (rc < 0 || vr_db_commit(j->e->db, &j->err) < 0) {
+            vr_db_rollback(j->e->db);
+            rc = -1;
+        }
+    } else {
+        rc = -1;
+    }
+    json_decref(ids);
+    json_decref(old);
+    json_decref(neu);
+    json_decref(live);
+    return rc;
+}
+
+/* The volume right above vs in disk's chain, and who owns it: the next
+ * snapshot that has the disk, or the disk itself (its leaf). */
+static const char *child_of(json_t *snaps, size_t after, json_t *disk, const char **owner)
+{
+    for (size_t k = after + 1; k < json_array_size(snaps); k++) {
+        json_t *s = json_array_get(snaps, k);
+        const char *v = str(json_object_get(s, "volumes"), str(disk, "id"));
+        if (!strcmp(str(s, "type"), "regular") && *v) {
+            *owner = str(s, "id");
+            return v;
+        }
+    }
+    *owner = NULL;
+    return str(disk, "volume_id");
+}
+
+static size_t index_of(json_t *snaps, const char *id)
+{
+    for (size_t k = 0; k < json_array_size(snaps); k++)
+        if (!strcmp(str(json_array_get(snaps, k), "id"), id))
+            return k;
+    return (size_t)-1;
+}
+
+static int merge_disk(snap_job *j, json_t *d, const char *base, const char *top, json_t **info)
+{
+    json_t *res = NULL, *p;
+    char target[8];
+    if (vr_sj_need_spm(j, d) < 0)
+        return -1;
+    /* Interrupted before? A top already gone, or spent (ILLEGAL), needs
+     * only the SPM's part. */
+    bool live = vr_sj_running(j->vm);
+    if (live) {
+        vr_error e = {0};
+        if (vr_agent_call_host(j->e, j->spm, "Volume.info", vr_sj_vol(d, top), &res, &e) < 0)
+            live = false;
+        else
+            live = !strcmp(str(res, "legality"), "LEGAL");
+        json_decref(res);
+        res = NULL;
+    }
+    if (live) {
+        vr_job_update(j->e, j->job_id, "running", "merging live on the VM's host");
+        if (vr_sj_disk_target(j, str(d, "id"), target) < 0 ||
+            vr_agent_call_host(j->e, j->host, "VM.merge",
+                               json_pack("{s:s, s:s, s:o, s:o}", "uuid", j->vm_id, "target", target, "base",
+                                         vr_sj_vol(d, base), "top", vr_sj_vol(d, top)), &res, &j->err) < 0)
+            return -1;
+        json_decref(res);
+    }
+    vr_job_update(j->e, j->job_id, "running", "merging volumes on the SPM");
+    p = json_pack("{s:s, s:s, s:s, s:s, s:b}", "domain", str(d, "storage_domain"), "image", str(d, "id"), "base",
+                  base, "top", top, "committed", vr_sj_running(j->vm));
+    return vr_agent_call_host(j->e, j->spm, "Volume.merge", p, info, &j->err);
+}
+
+static int run_delete(snap_job *j, const char *snap_id)
+{
+    vr_error *err = &j->err;
+    json_t *snaps = vr_snapshots_of_vm(j->e, j->vm_id, err);
+    size_t at = snaps ? index_of(snaps, snap_id) : (size_t)-1;
+    if (at == (size_t)-1) {
+        json_decref(snaps);
+        return snaps ? vr_error_set(err, VR_ERR_NOT_FOUND, "the snapshot is gone") : -1;
+    }
+    json_t *s = json_array_get(snaps, at), *vols = json_deep_copy(json_object_get(s, "volumes"));
+    const char *disk_id;
+    json_t *v, *tmp;
+    int rc = 0;
+    json_object_foreach_safe(json_object_get(s, "volumes"), tmp, disk_id, v) {
+        json_t *d = vr_storage_disk_get(j->e, disk_id, err), *info = NULL;
+        if (!d) { /* the disk was removed with its whole chain */
+            if (err->code) {
+                rc = -1;
+                break;
+            }
+            json_object_del(vols, disk_id);
+            continue;
+        }
+        const char *owner, *base = json_string_value(v), *top = child_of(snaps, at, d, &owner);
+        rc = merge_disk(j, d, base, top, &info);
+        if (rc == 0 && vr_db_begin(j->e->db, err) == 0) {
+            json_object_del(vols, disk_id);
+            if (owner) {
+                json_t *o = json_array_get(snaps, index_of(snaps, owner));
+                json_object_set_new(json_object_get(o, "volumes"), disk_id, json_string(base));
+                rc = vr_sj_set_volumes(j, owner, json_object_get(o, "volumes"));
+            } else {
+                rc = vr_sj_set_leaf(j, disk_id, base, str(info, "format"));
+            }
+            if (rc == 0)
+                rc = vr_sj_set_volumes(j, snap_id, vols);
+            if (rc < 0 || vr_db_commit(j->e->db, err) < 0) {
+                vr_db_rollback(j->e->db);
+                rc = -1;
+            }
+        } else if (rc == 0) {
+            rc = -1;
+        }
+        json_decref(info);
+        json_decref(d);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && vr_db_exec(j->e->db, "DELETE FROM snapshots WHERE id = ?", DB_ARGS(DB_TEXT(snap_id)), err) < 0)
+        rc = -1;
+    json_decref(vols);
+    json_decref(snaps);
+    return rc;
+}
+
+/* Preview: a new layer over the snapshot's volume of each of its disks
+ * becomes the leaf; the former leaves and definition are kept in a
+ * preview_backup snapshot for undo. */
+static int run_preview(snap_job *j, const char *snap_id)
+{
+    json_t *s = vr_db_query_one(j->e->db, "SELECT volumes_json, config_json FROM snapshots WHERE id = ?",
+                                DB_ARGS(DB_TEXT(snap_id)), &j->err);
+    if (!s)
+        return j->err.code ? -1 : vr_error_set(&j->err, VR_ERR_NOT_FOUND, "the snapshot is gone");
+    json_t *backup = json_object(), *neu = json_object(), *v;
+    const char *disk_id;
+    int rc = 0;
+    json_object_foreach(json_object_get(s, "volumes"), disk_id, v) {
+        json_t *d = vr_storage_disk_get(j->e, disk_id, &j->err);
+        char layer[37];
+        if (!d) {
+            if (j->err.code) {
+                rc = -1;
+                break;
+            }
+            continue; /* removed since: the preview runs without it */
+        }
+        vr_job_update(j->e, j->job_id, "running", "creating preview layers on the SPM");
+        rc = vr_sj_need_spm(j, d) < 0 ? -1 : vr_sj_make_layer(j, d, json_string_value(v), layer);
+        if (rc == 0) {
+            json_object_set(backup, disk_id, json_object_get(d, "volume_id"));
+            json_object_set_new(neu, disk_id, json_string(layer));
+        }
+        json_decref(d);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && vr_db_begin(j->e->db, &j->err) == 0) {
+        char bid[37];
+        const char *k;
+        vr_uuid_new(bid);
+        rc = vr_sj_insert_snapshot(j, bid, "preview_backup", "ok", "the VM before the preview", false, backup);
+        json_object_foreach(neu, k, v) if (rc == 0) rc = vr_sj_set_leaf(j, k, json_string_value(v), "qcow2");
+        if (rc == 0)
+            rc = vr_sj_set_config(j, json_object_get(s, "config"));
+        if (rc == 0 && vr_db_exec(j->e->db, "UPDATE snapshots SET status = 'in_preview' WHERE id = ?",
+                                  DB_ARGS(DB_TEXT(snap_id)), &j->err) < 0)
+            rc = -1;
+        if (rc < 0 || vr_db_commit(j->e->db, &j->err) < 0) {
+            vr_db_rollback(j->e->db);
+            rc = -1;
+        }
+    } else if (rc == 0) {
+        rc = -1;
+    }
+    if (rc < 0)
+        vr_sj_drop_created(j);
+    json_decref(backup);
+    json_decref(neu);
+    json_decref(s);
+    return rc;
+}
+
+static int delete_volume(snap_job *j, json_t *d, const char *volume)
+{
+    json_t *res = NULL;
+    vr_error e = {0};
+    int rc = vr_agent_call_host(j->e, j->spm, "Volume.delete", vr_sj_vol(d, volume), &res, &e);
+    json_decref(res);
+    if (rc < 0 && e.code != VR_ERR_NOT_FOUND) {
+        j->err = e;
+        return -1;
+    }
+    return 0;
+}
+
+/* Undo (keep=false): drop the preview layers, back to the backup's
+ * leaves and definition. Commit (keep=true): keep the preview layers and
+ * drop the old branch: the backup's leaves and the volumes of snapshots
+ * newer than the previewed one, newest first. */
+static int run_end_preview(snap_job *j, const char *snap_id, bool keep)
+{
+    vr_error *err = &j->err;
+    json_t *snaps = vr_snapshots_of_vm(j->e, j->vm_id, err);
+    size_t at = snaps ? index_of(snaps, snap_id) : (size_t)-1, nb = (size_t)-1;
+    for (size_t k = 0; snaps && k < json_array_size(snaps); k++)
+        if (!strcmp(str(json_array_get(snaps, k), "type"), "preview_backup"))
+            nb = k;
+    if (at == (size_t)-1 || nb == (size_t)-1) {
+        json_decref(snaps);
+        return snaps ? vr_error_set(err, VR_ERR_BAD_STATE, "no preview of this snapshot is active") : -1;
+    }
+    json_t *s = json_array_get(snaps, at), *b = json_array_get(snaps, nb), *v;
+    const char *disk_id;
+    int rc = 0;
+    json_object_foreach(json_object_get(b, "volumes"), disk_id, v) {
+        json_t *d = vr_storage_disk_get(j->e, disk_id, err);
+        if (!d) {
+            if (err->code) {
+                rc = -1;
+                break;
+            }
+            continue;
+        }
+        bool previewed = *str(json_object_get(s, "volumes"), disk_id);
+        rc = vr_sj_need_spm(j, d);
+        if (rc == 0 && !keep && previewed && strcmp(str(d, "volume_id"), json_string_value(v))) {
+            vr_job_update(j->e, j->job_id, "running", "removing the preview layers");
+            rc = delete_volume(j, d, str(d, "volume_id"));
+        }
+        if (rc == 0 && keep && previewed) {
+            vr_job_update(j->e, j->job_id, "running", "removing the volumes after the snapshot");
+            rc = delete_volume(j, d, json_string_value(v));
+            for (size_t k = json_array_size(snaps); rc == 0 && k-- > at + 1;) {
+                json_t *n = json_array_get(snaps, k);
+                const char *nv = str(json_object_get(n, "volumes"), disk_id);
+                if (!strcmp(str(n, "type"), "regular") && *nv)
+                    rc = delete_volume(j, d, nv);
+            }
+        }
+        if (rc == 0 && !keep && previewed) {
+            json_t *info = NULL;
+            rc = vr_agent_call_host(j->e, j->spm, "Volume.info", vr_sj_vol(d, json_string_value(v)), &info, err);
+            if (rc == 0)
+                rc = vr_sj_set_leaf(j, disk_id, json_string_value(v), str(info, "format"));
+            json_decref(info);
+        }
+        json_decref(d);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && vr_db_begin(j->e->db, err) == 0) {
+        if (!keep)
+            rc = vr_sj_set_config(j, json_object_get(b, "config"));
+        if (rc == 0 && keep)
+            rc = vr_db_exec(j->e->db, "DELETE FROM snapshots WHERE vm_id = ? AND type = 'regular' AND"
+                            " (created_at > ? OR (created_at = ? AND id > ?))",
+                            DB_ARGS(DB_TEXT(j->vm_id), DB_INT(json_integer_value(json_object_get(s, "created_at"))),
+                                    DB_INT(json_integer_value(json_object_get(s, "created_at"))), DB_TEXT(snap_id)),
+                            err) < 0 ? -1 : 0;
+        if (rc == 0 &&
+            (vr_db_exec(j->e->db, "DELETE FROM snapshots WHERE id = ?", DB_ARGS(DB_TEXT(str(b, "id"))), err) < 0 ||
+             vr_db_exec(j->e->db, "UPDATE snapshots SET status = 'ok' WHERE id = ?", DB_ARGS(DB_TEXT(snap_id)),
+                        err) < 0))
+            rc = -1;
+        if (rc < 0 || vr_db_commit(j->e->db, err) < 0) {
+            vr_db_rollback(j->e->db);
+            rc = -1;
+        }
+    } else if (rc == 0) {
+        rc = -1;
+    }
+    json_decref(snaps);
+    return rc;
+}
+
+/* Restore = preview + commit; a restore interrupted after its preview
+ * went through goes straight to the commit. */
+static int run_restore(snap_job *j, const char *snap_id)
+{
+    json_t *s = vr_db_query_one(j->e->db, "SELECT status FROM snapshots WHERE id = ?", DB_ARGS(DB_TEXT(snap_id)),
+                                &j->err);
+    bool previewing = s && !strcmp(str(s, "status"), "in_preview");
+    json_decref(s);
+    if (!previewing && run_preview(j, snap_id) < 0)
+        return -1;
+    return run_end_preview(j, snap_id, true);
+}
+
+/* ---- job thread, end, restart ---- */
+
+static void end_job(snap_job *j, const char *action, int rc)
+{
+    vr_engine *e = j->e;
+    const char *sid = str(j->params, "snapshot");
+    json_t *id;
+    size_t i;
+    json_array_foreach(json_object_get(j->params, "disks"), i, id)
+        vr_db_exec(e->db, "UPDATE disks SET status = 'ok' WHERE id = ? AND status = 'locked'",
+                   DB_ARGS(DB_TEXT(json_string_value(id))), NULL);
+    vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",
+               DB_ARGS(DB_TEXT(j->vm_id)), NULL);
+    vr_db_exec(e->db, "UPDATE snapshots SET status = 'ok' WHERE id = ? AND status = 'locked'", DB_ARGS(DB_TEXT(sid)),
+               NULL);
+    const action_rule *r = rule_of(action);
+    const char *title = r ? r->title : action;
+    if (rc == 0) {
+        vr_event(e, "normal", j->user, "vm", j->vm_id, "%s '%s' of VM '%s' done", title,
+                 str(j->params, "description"), str(j->vm, "name"));
+        vr_job_update(e, j->job_id, "finished", "");
+    } else {
+        if (!j->err.code)
+            vr_error_set(&j->err, VR_ERR_INTERNAL, "failed without a reason (a defect)");
+        vr_event(e, "error", j->user, "vm", j->vm_id, "%s '%s' of VM '%s' failed: %s", title,
+                 str(j->params, "description"), str(j->vm, "name"), j->err.message);
+        vr_job_update(e, j->job_id, "failed", j->err.message);
+    }
+}
+
+static int job_load(snap_job *j, vr_engine *e, const char *job_id, const char *vm_id, const char *user,
+                    char action[40])
+{
+    memset(j, 0, sizeof(*j));
+    j->e = e, j->job_id = job_id, j->vm_id = vm_id, j->user = user;
+    json_t *row = vr_db_query_one(e->db, "SELECT action, params_json FROM jobs WHERE id = ?",
+                                  DB_ARGS(DB_TEXT(job_id)), &j->err);
+    snprintf(action, 40, "%s", str(row, "action"));
+    j->params = json_incref(json_object_get(row, "params"));
+    json_decref(row);
+    if (!j->params)
+        j->params = json_object();
+    if (!json_is_array(json_object_get(j->params, "created")))
+        json_object_set_new(j->params, "created", json_array());
+    j->vm = vr_sj_vm_row(e, vm_id, &j->err);
+    if (!j->vm && !j->err.code)
+        vr_error_set(&j->err, VR_ERR_NOT_FOUND, "the VM is gone");
+    return j->vm ? 0 : -1;
+}
+
+static void job_free(snap_job *j)
+{
+    json_decref(j->params);
+    json_decref(j->vm);
+    json_decref(j->spm);
+    json_decref(j->host);
+}
+
+static void job_thread(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
+{
+    snap_job j;
+    char action[40];
+    int rc = job_load(&j, e, job_id, vm_id, user, action);
+    const char *sid = str(j.params, "snapshot");
+    if (rc == 0) {
+        vr_job_update(e, job_id, "running", "starting");
+        vr_job_progress(e, job_id, 10);
+        if (!strcmp(action, "snapshot_create"))
+            rc = run_create(&j, sid);
+        else if (!strcmp(action, "snapshot_delete"))
+            rc = run_delete(&j, sid);
+        else if (!strcmp(action, "snapshot_preview"))
+            rc = run_preview(&j, sid);
+        else if (!strcmp(action, "snapshot_commit"))
+            rc = run_end_preview(&j, sid, true);
+        else if (!strcmp(action, "snapshot_undo"))
+            rc = run_end_preview(&j, sid, false);
+        else if (!strcmp(action, "snapshot_restore"))
+            rc = run_restore(&j, sid);
+        else
+            rc = vr_error_set(&j.err, VR_ERR_INTERNAL, "unknown snapshot job '%s'", action);
+    }
+    end_job(&j, action, rc);
+    job_free(&j);
+}
+
+/* A created snapshot whose running VM may already write into its layers:
+ * its host says. All of them (libvirt's snapshot is atomic): record it;
+ * none: remove them. */
+static int finish_create(snap_job *j, const char *snap_id)
+{
+    json_t *c;
+    size_t i, on = 0, n = json_array_size(json_object_get(j->params, "created"));
+    json_array_foreach(json_object_get(j->params, "created"), i, c) {
+        char target[8];
+        json_t *res = NULL, *dev;
+        size_t k;
+        vr_error e = {0};
+        snap_job probe = *j;
+        probe.err = e;
+        if (vr_sj_disk_target(&probe, str(c, "disk"), target) < 0)
+            continue;
+        j->host = probe.host;
+        if (vr_agent_call_host(j->e, j->host, "VM.get", json_pack("{s:s}", "uuid", j->vm_id), &res, &e) == 0)
+            json_array_foreach(json_object_get(res, "devices"), k, dev) if (strstr(str(dev, "path"), str(c, "volume")))
+                on++;
+        json_decref(res);
+    }
+    if (!n || on != n) {
+        vr_sj_drop_created(j);
+        return vr_error_set(&j->err, VR_ERR_UNAVAILABLE, "interrupted by an engine restart; the VM runs on its"
+                            " disks as before and the layers made for the snapshot were removed");
+    }
+    json_t *old = json_object(), *d;
+    int rc = vr_db_begin(j->e->db, &j->err);
+    json_array_foreach(json_object_get(j->params, "created"), i, c) {
+        d = vr_storage_disk_get(j->e, str(c, "disk"), &j->err);
+        if (d)
+            json_object_set(old, str(c, "disk"), json_object_get(d, "volume_id"));
+        if (rc == 0)
+            rc = d ? vr_sj_set_leaf(j, str(c, "disk"), str(c, "volume"), "qcow2") : -1;
+        json_decref(d);
+    }
+    if (rc == 0)
+        rc = vr_sj_insert_snapshot(j, snap_id, "regular", "ok", str(j->params, "description"), false, old);
+    if (rc < 0 || vr_db_commit(j->e->db, &j->err) < 0) {
+        vr_db_rollback(j->e->db);
+        rc = -1;
+    }
+    json_decref(old);
+    return rc;
+}
+
+/* Create or preview interrupted by a restart: finish what the running VM
+ * already uses, remove what nothing uses. */
+static void resume_thread(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
+{
+    snap_job j;
+    char action[40];
+    int rc = job_load(&j, e, job_id, vm_id, user, action);
+    const char *sid = str(j.params, "snapshot");
+    json_t *first = json_array_get(json_object_get(j.params, "created"), 0);
+    if (rc == 0 && first) {
+        json_t *d = vr_storage_disk_get(e, str(first, "disk"), &j.err);
+        rc = d ? vr_sj_need_spm(&j, d) : -1;
+        json_decref(d);
+        if (rc == 0 && !strcmp(action, "snapshot_create") && json_is_true(json_object_get(j.params, "sent")))
+            rc = finish_create(&j, sid);
+        else if (rc == 0) {
+            vr_sj_drop_created(&j);
+            rc = vr_error_set(&j.err, VR_ERR_UNAVAILABLE, "interrupted by an engine restart; nothing was changed"
+                              " (the volumes it had made were removed)");
+        }
+    } else if (rc == 0) {
+        rc = vr_error_set(&j.err, VR_ERR_UNAVAILABLE, "interrupted by an engine restart before it changed anything");
+    }
+    end_job(&j, action, rc);
+    job_free(&j);
+}
+
+bool vr_snapshot_job_resume(vr_engine *e, json_t *job)
+{
+    const char *action = str(job, "action"), *id = str(job, "id");
+    if (!rule_of(action))
+        return false;
+    VR_INFO("resuming job %s (%s of VM %s)", id, action, str(job, "object_id"));
+    vr_job_update(e, id, "pending", "resumed after an engine restart");
+    bool redo = strcmp(action, "snapshot_create") && strcmp(action, "snapshot_preview");
+    vr_job_spawn(e, id, str(job, "object_id"), str(job, "user_name"), redo ? job_thread : resume_thread);
+    return true;
+}
+
+/* ---- submit ---- */
+
+/* 409 naming a and b (which may live in row); row is then released. */
+static int conflict(vr_error *err, json_t *row, const char *fmt, const char *a, const char *b)
+{
+    vr_error_set(err, VR_ERR_CONFLICT, fmt, a, b);
+    json_decref(row);
+    return -1;
+}
+
+/* What a VM must be for a snapshot of it: only engine disks that are ok
+ * and not shareable; path disks only read-only (nothing to keep). */
+static int check_disks(vr_engine *e, json_t *vm, vr_error *err)
+{
+    json_t *d, *ids = vr_sj_vm_disk_ids(json_object_get(vm, "spec"));
+    size_t i;
+    int rc = 0;
+    json_array_foreach(json_object_get(json_object_get(vm, "spec"), "disks"), i, d) {
+        if (!json_object_get(d, "disk") && !json_is_true(json_object_get(d, "readonly")))
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' has a writable disk given by path (%s): its data is"
+                              " not on a storage domain and cannot be snapshotted", str(vm, "name"), str(d, "path"));
+    }
+    if (rc == 0 && !json_array_size(ids))
+        rc = vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' has no disk on a storage domain to snapshot", str(vm, "name"));
+    json_array_foreach(ids, i, d) {
+        json_t *row = rc == 0 ? vr_storage_disk_get(e, json_string_value(d), err) : NULL;
+        if (rc == 0 && !row)
+            rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "disk %s of VM '%s' is gone",
+                                               json_string_value(d), str(vm, "name"));
+        else if (row && json_integer_value(json_object_get(row, "shareable")))
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' of VM '%s' is shareable; shareable disks have no"
+                              " snapshots", str(row, "alias"), str(vm, "name"));
+        else if (row && strcmp(str(row, "status"), "ok"))
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' of VM '%s' is %s", str(row, "alias"), str(vm, "name"),
+                              str(row, "status"));
+        json_decref(row);
+    }
+    json_decref(ids);
+    return rc;
+}
+
+/* Checks, locks and the job row, in the caller's transaction. */
+static int admit(vr_engine *e, json_t *vm, const action_rule *r, json_t *snap, json_t *params, const char *user,
+                 const char *job_id, vr_error *err)
+{
+    const char *name = str(vm, "name"), *st = str(vm, "status"), *vm_id = str(vm, "id");
+    bool down = !strcmp(st, "down");
+    if (!down && (!r->live || !vr_sj_running(vm)))
+        return vr_error_set(err, VR_ERR_CONFLICT, r->live ? "VM '%s' is %s; snapshots change a VM that is down, up"
+                            " or paused" : "VM '%s' is %s; stop it first", name, st);
+    json_t *busy = vr_db_query_one(e->db, "SELECT id, action FROM jobs WHERE object_id = ? AND status IN ('pending',"
+                                   " 'running') AND (action LIKE 'snapshot_%' OR action IN ('start', 'migrate'))",
+                                   DB_ARGS(DB_TEXT(vm_id)), err);
+    if (busy)
+        return conflict(err, busy, "VM '%s' is busy with job %s; wait for it", name, str(busy, "id"));
+    json_t *prev = err->code ? NULL : vr_db_query_one(e->db, "SELECT id, description FROM snapshots WHERE vm_id = ?"
+                                                      " AND status = 'in_preview'", DB_ARGS(DB_TEXT(vm_id)), err);
+    bool ends = !strcmp(r->action, "snapshot_commit") || !strcmp(r->action, "snapshot_undo");
+    if (err->code) {
+        json_decref(prev);
+        return -1;
+    }
+    if (prev && !ends)
+        return conflict(err, prev, "VM '%s' is previewing snapshot %s; commit or undo the preview first", name,
+                        str(prev, "id"));
+    if (ends && (!prev || strcmp(str(prev, "id"), str(snap, "id"))))
+        return conflict(err, prev, "VM '%s' is not previewing snapshot %s", name, str(snap, "id"));
+    json_decref(prev);
+    if (snap && !ends && (strcmp(str(snap, "status"), "ok") || strcmp(str(snap, "type"), "regular")))
+        return vr_error_set(err, VR_ERR_CONFLICT, "snapshot %s is %s (%s); only an ok, regular snapshot can be used",
+                            str(snap, "id"), str(snap, "status"), str(snap, "type"));
+    if (!strcmp(r->action, "snapshot_create") && check_disks(e, vm, err) < 0)
+        return -1;
+    if (down && vr_db_exec(e->db, "UPDATE vms SET status = 'imagelocked' WHERE id = ? AND status = 'down'",
+                           DB_ARGS(DB_TEXT(vm_id)), err) != 1)
+        return err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' changed meanwhile", name);
+    json_t *ids = vr_sj_vm_disk_ids(json_object_get(vm, "spec")), *id;
+    size_t i;
+    json_array_foreach(ids, i, id) {
+        if (vr_db_exec(e->db, "UPDATE disks SET status = 'locked' WHERE id = ? AND status = 'ok'",
+                       DB_ARGS(DB_TEXT(json_string_value(id))), err) != 1) {
+            json_decref(ids);
+            return err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "disk %s of VM '%s' is busy",
+                                                 json_string_value(id), name);
+        }
+    }
+    json_object_set_new(params, "disks", ids);
+    if (snap && !ends && vr_db_exec(e->db, "UPDATE snapshots SET status = 'locked' WHERE id = ? AND status = 'ok'",
+                                    DB_ARGS(DB_TEXT(str(snap, "id"))), err) != 1)
+        return err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "snapshot %s changed meanwhile", str(snap, "id"));
+    char desc[200];
+    snprintf(desc, sizeof(desc), "%s '%s' of VM '%s'", r->title, str(params, "description"), name);
+    return vr_storage_job_insert(e, job_id, r->action, "vm", vm_id, desc, params, user, err);
+}
+
+static int submit(vr_engine *e, const char *vm_id, const char *action, json_t *snap, json_t *params,
+                  const char *user, char job_id[37], vr_error *err)
+{
+    const action_rule *r = rule_of(action);
+    vr_uuid_new(job_id);
+    if (vr_db_begin(e->db, err) < 0) {
+        json_decref(params);
+        return -1;
+    }
+    json_t *vm = vr_sj_vm_row(e, vm_id, err);
+    int rc = vm ? admit(e, vm, r, snap, params, user, job_id, err)
+                : err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "no VM with id '%s'", vm_id);
+    json_decref(vm);
+    json_decref(params);
+    if (rc < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    if (vr_db_commit(e->db, err) < 0)
+        return -1;
+    vr_job_spawn(e, job_id, vm_id, user, job_thread);
+    return 0;
+}
+
+int vr_snapshot_create_submit(vr_engine *e, const char *snap_id, json_t *body, const char *user, char job_id[37],
+                              vr_error *err)
+{
+    json_t *p = json_pack("{s:s, s:s}", "snapshot", snap_id, "description", str(body, "description"));
+    return submit(e, str(body, "vm_id"), "snapshot_create", NULL, p, user, job_id, err);
+}
+
+int vr_snapshot_remove_submit(vr_engine *e, json_t *snap, const char *user, char job_id[37], vr_error *err)
+{
+    json_t *p = json_pack("{s:s, s:s}", "snapshot", str(snap, "id"), "description", str(snap, "description"));
+    return submit(e, str(snap, "vm_id"), "snapshot_delete", snap, p, user, job_id, err);
+}
+
+int vr_snapshot_action_submit(vr_engine *e, json_t *snap, const char *action, const char *user, char job_id[37],
+                              vr_error *err)
+{
+    char name[40];
+    snprintf(name, sizeof(name), "snapshot_%s", action);
+    if (!rule_of(name) || !strcmp(action, "create") || !strcmp(action, "delete"))
+        return vr_error_set(err, VR_ERR_NOT_FOUND, "no snapshot action '%s'", action);
+    json_t *p = json_pack("{s:s, s:s}", "snapshot", str(snap, "id"), "description", str(snap, "description"));
+    return submit(e, str(snap, "vm_id"), name, snap, p, user, job_id, err);
+}

@@ -1,0 +1,72 @@
+"""An engine data center with storage, for engine tests that need disks:
+a data center and cluster of every harness host (all Up), and a posixfs
+data domain on the harness's shared ext4 attached as its master (so an SPM
+is elected). leave_storage() and scrub_domain() take it away again, so the
+next test file finds the shared device as it expects (an import sees every
+domain on it)."""
+
+import os
+import tempfile
+import uuid
+
+
+def storage_dc(ctx, eng, tag, timeout=240):
+    """dc-TAG / cl-TAG / hosts / a domain sd-TAG-XXXX: returns
+    {"dc", "cl", "hosts", "sd_id", "spm_id"}."""
+    hs = ctx.hs
+    dc = eng.create_dc("dc-" + tag)
+    cl = eng.create_cluster("cl-" + tag, dc["id"])
+    hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
+    for h in hosts:
+        eng.wait_status("hosts", h["id"], "up", timeout=30)
+    r = eng.request("POST", "/api/storagedomains", {
+        "name": "sd-%s-%s" % (tag, uuid.uuid4().hex[:6]), "type": "data", "storage_type": "posixfs",
+        "storage_path": hs.shared_dev, "vfs_type": "ext4", "host": hosts[0]["id"], "critical_space_gib": 0})
+    assert r.status == 202, r
+    sd_id = r.body["id"]
+    job = eng.wait_job(r.body["job"]["id"], timeout=120)
+    assert job["status"] == "finished", (job, eng.log_tail(40))
+    r = eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]})
+    job = eng.wait_job(r.body["job"]["id"], timeout=timeout)
+    assert job["status"] == "finished", (job, eng.log_tail(60))
+    eng.wait_status("storagedomains", sd_id, "active", timeout=30)
+    spm_id = eng.wait_for(lambda: eng.get(dc["href"])["spm_host"], timeout=60, what="an SPM")
+    return {"dc": dc, "cl": cl, "hosts": hosts, "sd_id": sd_id, "spm_id": spm_id}
+
+
+def make_disk(eng, sd_id, alias, size, fmt="raw", sparse=True):
+    """A disk made by the SPM (its job waited for): the disk row."""
+    r = eng.request("POST", "/api/disks", {"alias": alias, "storage_domain": sd_id, "format": fmt,
+                                           "sparse": sparse, "provisioned_size": size})
+    assert r.status == 202, r
+    job = eng.wait_job(r.body["job"]["id"], timeout=120)
+    assert job["status"] == "finished", (job, eng.log_tail(40))
+    return eng.get(f"/api/disks/{r.body['id']}")
+
+
+def leave_storage(eng, sd_id, disks):
+    """Remove disks, then the domain (maintenance, detach, delete)."""
+    for d in disks:
+        r = eng.request("DELETE", f"/api/disks/{d}")
+        if r.status == 202:
+            job = eng.wait_job(r.body["job"]["id"], timeout=60)
+            assert job["status"] == "finished", job
+    eng.call("POST", f"/api/storagedomains/{sd_id}/maintenance")
+    r = eng.request("POST", f"/api/storagedomains/{sd_id}/detach")
+    assert r.status == 202, r
+    job = eng.wait_job(r.body["job"]["id"], timeout=240)
+    assert job["status"] == "finished", (job, eng.log_tail(60))
+    eng.call("DELETE", f"/api/storagedomains/{sd_id}", expect=204)
+
+
+def scrub_domain(ctx, sd_id):
+    """The detached domain's directory off the shared device (the hosts
+    left its lockspace at the detach)."""
+    h = ctx.hs.hosts[0]
+    mnt = tempfile.mkdtemp(prefix="vireo-scrub-", dir="/var/tmp")
+    h.run(["mount", "-t", "ext4", ctx.hs.shared_dev, mnt], check=True)
+    try:
+        h.run(["rm", "-rf", "--", os.path.join(mnt, sd_id)], check=True)
+    finally:
+        h.run(["umount", mnt], check=True)
+        os.rmdir(mnt)

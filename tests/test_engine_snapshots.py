@@ -1,0 +1,194 @@
+"""VM snapshots through the engine (docs/storage.md "Snapshots",
+docs/rest-api.md "Snapshots"): a guest writes markers on an engine disk
+between live snapshots; deleting snapshots merges live (an intermediate
+layer, then the active one, pivoting); preview runs the stopped VM from a
+snapshot in a temporary layer, undo brings back everything, restore keeps
+only what the snapshot had; a cold delete merges with qemu-img. Every
+marker is read from inside the guest after a fresh boot. Bad requests are
+refused with a clear status and change nothing.
+
+Runs on SQLite and PostgreSQL (VIREO_TEST_PG_URI)."""
+
+import json
+import os
+
+from harness.engine import Engine
+from harness.engine_storage import leave_storage, make_disk, scrub_domain, storage_dc
+
+MIB = 1 << 20
+
+
+def _fault(r, status, detail=None):
+    assert r.status == status, r
+    if detail:
+        assert detail in r.body["fault"]["detail"], r
+    return r.body["fault"]
+
+
+class Guest:
+    """The VM's console, through the agent of the host it runs on."""
+
+    def __init__(self, ctx, eng, vm_id):
+        self.ctx, self.eng, self.vm_id = ctx, eng, vm_id
+
+    def boot(self):
+        r = self.eng.request("POST", f"/api/vms/{self.vm_id}/start")
+        assert r.status == 202, r
+        job = self.eng.wait_job(r.body["job"]["id"], timeout=120)
+        assert job["status"] == "finished", (job, self.eng.log_tail(40))
+        vm = self.eng.wait_status("vms", self.vm_id, "up", timeout=90)
+        i = next(n for n, h in enumerate(self.ctx.hs.hosts) if h.name == vm["host"])
+        self.host = self.ctx.hs.hosts[i]
+        self.c = self.ctx.client(i)
+        self.ctx.wait_console(self.c, self.vm_id, "VIREO-GUEST-READY")
+        self.marks = 0
+        return vm
+
+    def mark(self, slot, word):
+        self.ctx.wait_console(self.c, self.vm_id, "VIREO-MARKED vdb %d 0" % slot,
+                              send="mark vdb %d %s\n" % (slot, word))
+
+    def read(self, slot):
+        """The word in sector slot of vdb, as the guest reads it now."""
+        before = self.ctx.console(self.c, self.vm_id).count("VIREO-MARK vdb %d " % slot)
+        text = self.ctx.wait_console(self.c, self.vm_id, "VIREO-MARK vdb %d " % slot, count=before + 1,
+                                     send="readmark vdb %d\n" % slot)
+        return text.rsplit("VIREO-MARK vdb %d " % slot, 1)[1].split()[0]
+
+    def stop(self):
+        self.eng.vm_action(self.vm_id, "stop")
+        self.eng.wait_status("vms", self.vm_id, "down", timeout=60)
+
+
+def _job(eng, r, status="finished", timeout=180):
+    assert r.status == 202, r
+    job = eng.wait_job(r.body["job"]["id"], timeout=timeout)
+    assert job["status"] == status, (job, eng.log_tail(60))
+    return job
+
+
+def _snapshots(eng, vm_id):
+    return eng.get(f"/api/vms/{vm_id}/snapshots")["snapshots"]
+
+
+def test_snapshots_live_preview_restore(ctx):
+    eng = Engine(ctx, poll_ms=1000, grace_s=6)
+    eng.__enter__()
+    sd_id, made = None, []
+    try:
+        st = storage_dc(ctx, eng, "snap")
+        sd_id, cl = st["sd_id"], st["cl"]
+        disk = make_disk(eng, sd_id, "data", 16 * MIB)
+        made.append(disk["id"])
+        v0 = disk["volume_id"]
+        spec = ctx.vm_spec("vm-snap")
+        vm = eng.create_vm("vm-snap", cl["id"], memory_mib=spec["memory_mib"], boot=spec["boot"],
+                           disks=spec["disks"] + [{"disk": disk["id"]}])
+        snaps_url = f"/api/vms/{vm['id']}/snapshots"
+
+        # ---- refused, nothing changed: bad bodies, a VM whose writable
+        # disk is a host path, a snapshot of another VM's path.
+        _fault(eng.request("POST", snaps_url, {"description": "x", "memory": True}), 400)
+        _fault(eng.request("POST", snaps_url, {"description": "a\u0001b"}), 400, "control")
+        _fault(eng.request("POST", snaps_url, {"description": 5}), 400)
+        scratch = ctx.scratch_disk("snap-scratch.img")
+        other = eng.create_vm("vm-path", cl["id"], memory_mib=64, disks=[{"path": scratch}])
+        _fault(eng.request("POST", f"/api/vms/{other['id']}/snapshots", {}), 409, "given by path")
+        jobs = eng.list("jobs")["total"]
+
+        g = Guest(ctx, eng, vm["id"])
+        g.boot()
+        g.mark(1, "one")
+        j = _job(eng, eng.request("POST", snaps_url, {"description": "s1"}))
+        assert j["action"] == "snapshot_create" and j["object_id"] == vm["id"], j
+        s1 = _snapshots(eng, vm["id"])[0]
+        assert s1["description"] == "s1" and s1["status"] == "ok" and s1["type"] == "regular", s1
+        assert s1["volumes"] == {disk["id"]: v0} and s1["quiesced"] is False, s1
+        assert s1["config"]["memory_mib"] == spec["memory_mib"], s1
+        d = eng.get(f"/api/disks/{disk['id']}")
+        v1 = d["volume_id"]
+        assert v1 != v0 and d["format"] == "cow" and d["status"] == "ok", d
+        assert f"images/{disk['id']}/{v1}" in g.host.virsh("dumpxml", "vm-snap")
+        assert eng.list("jobs")["total"] == jobs + 2  # the start and the snapshot
+        g.mark(2, "two")
+        _job(eng, eng.request("POST", snaps_url, {"description": "s2"}))
+        g.mark(3, "three")
+        s2 = _snapshots(eng, vm["id"])[1]
+        assert s2["volumes"] == {disk["id"]: v1}, s2
+
+        # ---- live merges: s1 (v0 <- v1, an intermediate layer), then s2
+        # (the active layer: the disk pivots back onto v0, raw again).
+        _job(eng, eng.request("DELETE", f"/api/snapshots/{s1['id']}"))
+        left = _snapshots(eng, vm["id"])
+        assert [s["id"] for s in left] == [s2["id"]] and left[0]["volumes"] == {disk["id"]: v0}, left
+        _job(eng, eng.request("DELETE", f"/api/snapshots/{s2['id']}"))
+        assert _snapshots(eng, vm["id"]) == []
+        d = eng.get(f"/api/disks/{disk['id']}")
+        assert d["volume_id"] == v0 and d["format"] == "raw", d
+        assert [g.read(s) for s in (1, 2, 3)] == ["one", "two", "three"]
+
+        # ---- s3, a write after it, then a stopped VM previews s3.
+        _job(eng, eng.request("POST", snaps_url, {"description": "s3"}))
+        s3 = _snapshots(eng, vm["id"])[0]
+        v3 = eng.get(f"/api/disks/{disk['id']}")["volume_id"]
+        assert s3["volumes"] == {disk["id"]: v0}, s3
+        g.mark(4, "four")
+        _fault(eng.request("POST", f"/api/snapshots/{s3['id']}/preview"), 409, "stop it first")
+        g.stop()
+        _job(eng, eng.request("POST", f"/api/snapshots/{s3['id']}/preview"))
+        snaps = {s["type"]: s for s in _snapshots(eng, vm["id"])}
+        assert snaps["regular"]["status"] == "in_preview", snaps
+        assert snaps["preview_backup"]["volumes"] == {disk["id"]: v3}, snaps
+        assert eng.get(f"/api/disks/{disk['id']}")["volume_id"] not in (v0, v3)
+        _fault(eng.request("POST", snaps_url, {"description": "no"}), 409, "previewing")
+        _fault(eng.request("DELETE", f"/api/snapshots/{s3['id']}"), 409, "previewing")
+        _fault(eng.request("POST", f"/api/snapshots/{snaps['preview_backup']['id']}/preview"), 409)
+        g.boot()
+        assert [g.read(s) for s in (1, 3, 4)] == ["one", "three", "-"]
+        g.mark(5, "five")  # written in the preview: undo drops it
+        _fault(eng.request("POST", f"/api/snapshots/{s3['id']}/undo"), 409, "stop it first")
+        g.stop()
+        _job(eng, eng.request("POST", f"/api/snapshots/{s3['id']}/undo"))
+        assert [s["status"] for s in _snapshots(eng, vm["id"])] == ["ok"]
+        g.boot()
+        assert [g.read(s) for s in (1, 4, 5)] == ["one", "four", "-"]
+        g.stop()
+
+        # ---- restore s3: the write after it is gone for good; s3 stays.
+        _job(eng, eng.request("POST", f"/api/snapshots/{s3['id']}/restore"))
+        assert [(s["id"], s["status"]) for s in _snapshots(eng, vm["id"])] == [(s3["id"], "ok")]
+        g.boot()
+        assert [g.read(s) for s in (2, 4)] == ["two", "-"]
+        g.mark(6, "six")
+        g.stop()
+
+        # ---- a cold delete merges with qemu-img: one raw volume is left.
+        _job(eng, eng.request("DELETE", f"/api/snapshots/{s3['id']}"))
+        d = eng.get(f"/api/disks/{disk['id']}")
+        assert d["volume_id"] == v0 and d["format"] == "raw" and _snapshots(eng, vm["id"]) == [], d
+        vols = ctx.client(0).call("Volume.list", domain=sd_id)["volumes"]
+        assert [v["volume"] for v in vols if v["image"] == disk["id"]] == [v0], vols
+        g.boot()
+        assert [g.read(s) for s in (1, 2, 3, 4, 6)] == ["one", "two", "three", "-", "six"]
+        g.stop()
+
+        # ---- the answers fit the OpenAPI document.
+        from harness import openapi
+        with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs",
+                               "openapi.json")) as f:
+            doc = json.load(f)
+        _job(eng, eng.request("POST", snaps_url, {"description": "doc"}))
+        sid = _snapshots(eng, vm["id"])[0]["id"]
+        for path in (snaps_url, f"/api/snapshots/{sid}", "/api/snapshots"):
+            r = eng.request("GET", path)
+            openapi.validate_response(doc, "GET", path, r.status, json.dumps(r.body).encode())
+        _job(eng, eng.request("DELETE", f"/api/snapshots/{sid}"))
+
+        eng.call("DELETE", vm["href"], expect=204)
+        eng.call("DELETE", other["href"], expect=204)
+        leave_storage(eng, sd_id, made)
+    except BaseException:
+        eng.close(ok=False)
+        raise
+    eng.__exit__(None, None, None)
+    scrub_domain(ctx, sd_id)

@@ -26,6 +26,7 @@ static void usage(FILE *f)
                "  host activate|deactivate NAME-or-ID [--json]\n"
                "  sd list|show|create|attach|activate|maintenance|detach|remove ...   storage domains\n"
                "  disk list|show|create|delete|copy|extend ...   disks ('vireo sd --help', 'vireo disk --help')\n"
+               "  snapshot list|show|create|delete|preview|commit|undo|restore ...   VM snapshots\n"
                "  network list|show|create|update|delete|attach|detach|cluster-list|host-nics|setup ...   networks\n"
                "  vnicprofile list|show|create|delete ...   vNIC profiles ('vireo network --help')\n"
                "  events [--max N] [--page N] [--search EXPR] [--sortby [-]FIELD] [--json]\n"

@@ -248,5 +248,26 @@ const vr_migration vr_migrations[] = {
          " quiesced BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL,"
          " config_json " T " NOT NULL, volumes_json " T " NOT NULL);"
          "CREATE INDEX snapshots_vm ON snapshots(vm_id, created_at);"},
+    {10, "templates (docs/storage.md \"Templates\"): a VM definition whose disks are read-only template disks; sub-versions of a base template; the Blank template; a thin VM disk names the template disk it is layered on",
+     .sqlite = "CREATE TABLE templates (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+         " description TEXT NOT NULL DEFAULT '', cluster_id TEXT REFERENCES clusters(id),"
+         " memory_mib INTEGER NOT NULL, vcpus INTEGER NOT NULL, spec_json TEXT NOT NULL,"
+         " base_template_id TEXT REFERENCES templates(id), version_number INTEGER NOT NULL DEFAULT 1,"
+         " version_name TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, created_at INTEGER NOT NULL,"
+         " UNIQUE (name, version_number));"
+         "ALTER TABLE disks ADD COLUMN template_id TEXT REFERENCES templates(id);"
+         "ALTER TABLE disks ADD COLUMN parent_disk_id TEXT;"
+         "INSERT INTO templates (id, name, description, memory_mib, vcpus, spec_json, status, created_at)"
+         " VALUES ('00000000-0000-0000-0000-000000000000', 'Blank', 'The empty template', 1024, 1, '{}', 'ok', 0);",
+     .pg = "CREATE TABLE templates (id " T " PRIMARY KEY, name " T " NOT NULL,"
+         " description " T " NOT NULL DEFAULT '', cluster_id " T " REFERENCES clusters(id),"
+         " memory_mib BIGINT NOT NULL, vcpus BIGINT NOT NULL, spec_json " T " NOT NULL,"
+         " base_template_id " T " REFERENCES templates(id), version_number BIGINT NOT NULL DEFAULT 1,"
+         " version_name " T " NOT NULL DEFAULT '', status " T " NOT NULL, created_at BIGINT NOT NULL,"
+         " UNIQUE (name, version_number));"
+         "ALTER TABLE disks ADD COLUMN template_id " T " REFERENCES templates(id),"
+         " ADD COLUMN parent_disk_id " T ";"
+         "INSERT INTO templates (id, name, description, memory_mib, vcpus, spec_json, status, created_at)"
+         " VALUES ('00000000-0000-0000-0000-000000000000', 'Blank', 'The empty template', 1024, 1, '{}', 'ok', 0);"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

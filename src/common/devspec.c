@@ -270,21 +270,75 @@ int vr_disks_assign_targets(vr_disk *disks, int n, vr_error *err)
     return 0;
 }
 
+/* bandwidth: {"inbound"|"outbound": {average, peak?, burst?}}, libvirt's
+ * units (KiB/s, KiB), each 1..2^32-1, average required in a direction. */
+static int bandwidth_parse(json_t *obj, const char *where, vr_nic *n, vr_error *err)
+{
+    static const char *const dirs[] = {"inbound", "outbound"};
+    static const char *const keys[] = {"average", "peak", "burst"};
+    json_t *bw = NULL;
+    char in[96];
+    snprintf(in, sizeof(in), "%s.bandwidth", where);
+    if (vr_json_obj(obj, where, "bandwidth", false, &bw, err) < 0)
+        return -1;
+    if (!bw)
+        return 0;
+    if (vr_json_check_keys(bw, in, VR_NAMES(dirs), err) < 0)
+        return -1;
+    for (int d = 0; d < 2; d++) {
+        json_t *dir = NULL;
+        char din[128];
+        snprintf(din, sizeof(din), "%s.%s", in, dirs[d]);
+        if (vr_json_obj(bw, in, dirs[d], false, &dir, err) < 0)
+            return -1;
+        if (!dir)
+            continue;
+        if (vr_json_check_keys(dir, din, VR_NAMES(keys), err) < 0)
+            return -1;
+        for (int k = 0; k < VR_BW_N; k++)
+            if (vr_json_int(dir, din, keys[k], k == VR_BW_AVERAGE, 1, 4294967295LL, &n->bw[d][k],
+                            err) < 0)
+                return -1;
+        n->has_bw[d] = true;
+    }
+    return 0;
+}
+
 int vr_nic_parse(json_t *obj, const char *where, vr_nic *n, vr_error *err)
 {
-    static const char *const keys[] = {"mac", "model", "bridge", "address"};
+    static const char *const keys[] = {"mac", "model", "bridge", "address", "network", "filter",
+                                       "bandwidth", "mirror", "link", "passthrough"};
     static const char *const models[] = {"virtio", "e1000", "rtl8139"};
     memset(n, 0, sizeof(*n));
     n->model = "virtio";
-    const char *mac = NULL;
+    const char *mac = NULL, *link = NULL;
     if (!json_is_object(obj))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s must be an object", where);
     if (vr_json_check_keys(obj, where, VR_NAMES(keys), err) < 0 ||
         vr_json_str(obj, where, "mac", false, &mac, err) < 0 ||
         vr_json_str(obj, where, "model", false, &n->model, err) < 0 ||
         vr_json_str(obj, where, "bridge", false, &n->bridge, err) < 0 ||
-        address_parse(obj, where, &n->address, err) < 0)
+        address_parse(obj, where, &n->address, err) < 0 ||
+        vr_json_str(obj, where, "network", false, &n->network, err) < 0 ||
+        vr_json_bool(obj, where, "mirror", false, &n->mirror, err) < 0 ||
+        vr_json_bool(obj, where, "passthrough", false, &n->passthrough, err) < 0 ||
+        vr_json_str(obj, where, "link", false, &link, err) < 0 ||
+        bandwidth_parse(obj, where, n, err) < 0)
         return -1;
+    n->filter = n->network != NULL;
+    if (vr_json_bool(obj, where, "filter", false, &n->filter, err) < 0)
+        return -1;
+    if (link && strcmp(link, "up") && strcmp(link, "down"))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.link must be up or down", where);
+    n->link_down = link && !strcmp(link, "down");
+    if (n->network && (!*n->network || strlen(n->network) > 15 ||
+                       strspn(n->network, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(n->network)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS,
+                            "%s.network must be a network name (1-15 of A-Z a-z 0-9 - _)", where);
+    if (n->network && n->bridge)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s: give bridge or network, not both", where);
+    if (n->mirror && !n->network)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.mirror needs a network", where);
     if (!vr_str_in(n->model, VR_NAMES(models)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS,
                             "%s.model must be virtio, e1000 or rtl8139", where);

@@ -31,10 +31,19 @@ typedef struct vr_disk {
     json_t *address;          /* borrowed; NULL = let libvirt choose */
 } vr_disk;
 
+enum { VR_BW_AVERAGE, VR_BW_PEAK, VR_BW_BURST, VR_BW_N };
+
 typedef struct vr_nic {
     char mac[18];
     const char *model, *bridge; /* bridge NULL = user-mode networking */
     json_t *address;
+    /* Networks (docs/networks.md); all optional. A NIC names a bridge or a
+     * network (the agent plugs it into that network's bridge), not both. */
+    const char *network;
+    bool filter;                /* nwfilter clean-traffic; default: network given */
+    bool link_down, mirror, passthrough;
+    bool has_bw[2];             /* [0] inbound, [1] outbound */
+    long long bw[2][VR_BW_N];   /* KiB/s, KiB/s, KiB; 0 = not given */
 } vr_nic;
 
 typedef struct vr_boot {

@@ -1,8 +1,9 @@
-/* Host.getNetworks, Host.setupNetworks, Host.confirmNetworks
- * (docs/networks.md, "Agent verbs"). */
+/* Host.getNetworks, Host.setupNetworks, Host.confirmNetworks and
+ * VM.updateNic (docs/networks.md, "Agent verbs"). */
 #include <unistd.h>
 
 #include "jsonx.h"
+#include "net_verbs.h"
 #include "netstate.h"
 #include "netview.h"
 #include "verbs.h"
@@ -39,5 +40,6 @@ const vr_verb vr_net_verbs[] = {
     {"Host.getNetworks", host_get_networks},
     {"Host.setupNetworks", host_setup_networks},
     {"Host.confirmNetworks", host_confirm_networks},
+    {"VM.updateNic", vr_vm_update_nic},
     {NULL, NULL},
 };

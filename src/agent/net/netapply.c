@@ -60,6 +60,9 @@ int vr_net_precheck(vr_nl *nl, json_t *target, json_t *known_bridges, vr_error *
             rc = vr_error_set(err, VR_ERR_NETWORK, "network %s: no NIC %s on this host", name, nic);
         else if (!strcmp(l->kind, "bridge") || json_object_get(target, nic) || in_array(owned, nic))
             rc = vr_error_set(err, VR_ERR_NETWORK, "network %s: %s is a bridge, not a NIC", name, nic);
+        else if (!strcmp(nic, "lo") || (*l->kind && strcmp(l->kind, "veth")))
+            rc = vr_error_set(err, VR_ERR_NETWORK, "network %s: %s is not a NIC (%s)", name, nic,
+                              *l->kind ? l->kind : "loopback");
         else if (l->master)
             rc = vr_error_set(err, VR_ERR_NETWORK,
                               "network %s: NIC %s is a port of bridge %s, which the agent does not own",
@@ -137,8 +140,8 @@ static int remove_unwanted(vr_nl *nl, json_t *target, json_t *owned, json_t *nic
         if (rc == 0 && !used) {
             rc = vr_trunk_clear(nl, nic, err);
             give_back(nl, nic, saved);
-            json_object_del(nic_saved, nic);
             VR_INFO("NIC %s released with its own addresses", nic);
+            json_object_del(nic_saved, nic); /* frees nic */
         }
     }
     return rc;

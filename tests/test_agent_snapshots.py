@@ -142,3 +142,22 @@ def _scenario(ctx, d):
     assert [_sector(h0, d.path(img, v0), s) for s in range(1, 6)] == \
         ["one", "two", "three", "four", "five"]
     assert {v["volume"] for v in c0.call("Volume.list", domain=d.sd)["volumes"]} == {v0, other}
+
+    # A template's base volume shared by a layer in another image: linked
+    # (VDSM's way), SHARED, never merged into, its links dropped alone.
+    timg, tvol, vimg, layer = _u(), _u(), _u(), _u()
+    d.create(c0, timg, tvol, "raw", "sparse", 16 * MiB)
+    expect_error(INVALID, d.create, c0, vimg, layer, "qcow2", "sparse", 16 * MiB, parent_image=timg)
+    info = d.create(c0, vimg, layer, "qcow2", "sparse", 16 * MiB, parent=tvol, parent_image=timg)
+    assert info["parent"] == tvol
+    assert c0.call("Volume.info", **d.ref(timg, tvol))["voltype"] == "SHARED"
+    assert _backing(h0, d.path(vimg, layer)) == tvol
+    st = [h0.run(["stat", "-c", "%i", d.path(i, tvol)]).stdout for i in (timg, vimg)]
+    assert st[0] == st[1], st  # one file, two names
+    expect_error(CONFLICT, c0.call, "Volume.delete", **d.ref(vimg, tvol))
+    expect_error(CONFLICT, c0.call, "Volume.merge", domain=d.sd, image=vimg, base=tvol, top=layer)
+    c0.call("Volume.delete", **d.ref(vimg, layer))
+    c0.call("Volume.delete", **d.ref(vimg, tvol))
+    info = c0.call("Volume.info", **d.ref(timg, tvol))
+    assert info["legality"] == "LEGAL" and info["voltype"] == "SHARED", info
+    c0.call("Volume.delete", **d.ref(timg, tvol))

@@ -3,8 +3,11 @@ docs/rest-api.md "Snapshots"): a guest writes markers on an engine disk
 between live snapshots; deleting snapshots merges live (an intermediate
 layer, then the active one, pivoting); preview runs the stopped VM from a
 snapshot in a temporary layer, undo brings back everything, restore keeps
-only what the snapshot had; a cold delete merges with qemu-img. Every
-marker is read from inside the guest after a fresh boot. Bad requests are
+only what the snapshot had; a cold delete merges with qemu-img. Then a
+template is made from the stopped VM (docs/storage.md "Templates"): a thin
+VM's writes stay its own, a clone is independent, a sub-version and
+"latest" give the newest. Every marker is read from inside the guest after
+a fresh boot. Bad requests are
 refused with a clear status and change nothing.
 
 Runs on SQLite and PostgreSQL (VIREO_TEST_PG_URI)."""
@@ -71,7 +74,85 @@ def _snapshots(eng, vm_id):
     return eng.get(f"/api/vms/{vm_id}/snapshots")["snapshots"]
 
 
-def test_snapshots_live_preview_restore(ctx):
+def _vm_disk(eng, vm_id):
+    return [d["disk"] for d in eng.get(f"/api/vms/{vm_id}")["disks"] if "disk" in d][0]
+
+
+def _templates(ctx, eng, cl, vm, disk):
+    """Templates from the stopped VM (its disk holds one, two, three, six):
+    thin and clone VMs, a sub-version and "latest"; what is refused. Returns
+    the disks made (for the clean-up), the VMs and templates removed."""
+    _fault(eng.request("POST", "/api/templates", {"name": "tpl"}), 400, "vm is required")
+    _fault(eng.request("POST", "/api/templates", {"name": "tpl", "vm": vm["id"], "cpu": 1}), 400)
+    r = eng.request("POST", "/api/templates", {"name": "tpl", "vm": vm["id"], "description": "base"})
+    j = _job(eng, r)
+    assert j["object_id"] == r.body["id"], j
+    tpl = eng.get(f"/api/templates/{r.body['id']}")
+    assert tpl["status"] == "ok" and tpl["version_number"] == 1 and tpl["memory_mib"] == vm["memory_mib"], tpl
+    tdisk = [d["disk"] for d in tpl["spec"]["disks"] if "disk" in d]
+    assert len(tdisk) == 1 and tdisk[0] != disk["id"], tpl
+    assert eng.get(f"/api/disks/{tdisk[0]}")["status"] == "ok"
+    assert eng.get(vm["href"])["status"] == "down" and eng.get(f"/api/disks/{disk['id']}")["status"] == "ok"
+    _fault(eng.request("POST", f"{vm['href']}/disks", {"disk": tdisk[0]}), 409, "belongs to template")
+    _fault(eng.request("DELETE", f"/api/disks/{tdisk[0]}"), 409, "template")
+    _fault(eng.request("POST", "/api/templates", {"name": "tpl", "vm": vm["id"]}), 409, "exists already")
+    names = [t["name"] for t in eng.list("templates")["templates"]]
+    assert sorted(names) == ["Blank", "tpl"], names
+
+    # thin: its writes stay its own; a template VMs lean on is not removed
+    r = eng.request("POST", f"/api/templates/{tpl['id']}/createvm", {"name": "thin1"})
+    _job(eng, r)
+    thin = eng.get(f"/api/vms/{r.body['vm_id']}")
+    assert thin["status"] == "down" and thin["memory_mib"] == vm["memory_mib"], thin
+    g = Guest(ctx, eng, thin["id"])
+    g.boot()
+    _fault(eng.request("POST", "/api/templates", {"name": "tpl-x", "vm": thin["id"]}), 409, "down")
+    assert [g.read(s) for s in (1, 6)] == ["one", "six"]
+    g.mark(7, "seven")
+    g.stop()
+    _fault(eng.request("DELETE", f"/api/templates/{tpl['id']}"), 409, "thin1")
+
+    # clone: independent, without the thin VM's write
+    r = eng.request("POST", f"/api/templates/{tpl['id']}/createvm", {"name": "clone1", "clone": True})
+    _job(eng, r)
+    clone = eng.get(f"/api/vms/{r.body['vm_id']}")
+    g = Guest(ctx, eng, clone["id"])
+    g.boot()
+    assert [g.read(s) for s in (3, 7)] == ["three", "-"]
+    g.stop()
+    _fault(eng.request("POST", f"/api/templates/{tpl['id']}/createvm", {"name": "clone1"}), 409)
+    _fault(eng.request("POST", f"/api/templates/{tpl['id']}/createvm", {"name": "x", "version": "oldest"}), 400)
+
+    # a sub-version from the thin VM; "latest" picks it
+    r = eng.request("POST", "/api/templates", {"vm": thin["id"], "base_template": tpl["id"], "version_name": "v2"})
+    _job(eng, r)
+    v2 = eng.get(f"/api/templates/{r.body['id']}")
+    assert v2["name"] == "tpl" and v2["version_number"] == 2 and v2["base_template_id"] == tpl["id"], v2
+    r = eng.request("POST", f"/api/templates/{tpl['id']}/createvm", {"name": "latest1", "version": "latest"})
+    _job(eng, r)
+    latest = eng.get(f"/api/vms/{r.body['vm_id']}")
+    g = Guest(ctx, eng, latest["id"])
+    g.boot()
+    assert g.read(7) == "seven"
+    g.stop()
+    _fault(eng.request("DELETE", f"/api/templates/{tpl['id']}"), 409)
+
+    # clean-up: the VMs, their disks (a thin disk's chain with its link to
+    # the template), then the templates, sub-version first
+    made = []
+    for x in (thin, clone, latest):
+        made.append(_vm_disk(eng, x["id"]))
+        eng.call("DELETE", x["href"], expect=204)
+    for d in made:
+        _job(eng, eng.request("DELETE", f"/api/disks/{d}"))
+    _job(eng, eng.request("DELETE", f"/api/templates/{v2['id']}"))
+    _job(eng, eng.request("DELETE", f"/api/templates/{tpl['id']}"))
+    _fault(eng.request("DELETE", "/api/templates/00000000-0000-0000-0000-000000000000"), 409, "Blank")
+    assert [t["name"] for t in eng.list("templates")["templates"]] == ["Blank"]
+    return []
+
+
+def test_snapshots_and_templates(ctx):
     eng = Engine(ctx, poll_ms=1000, grace_s=6)
     eng.__enter__()
     sd_id, made = None, []
@@ -184,8 +265,9 @@ def test_snapshots_live_preview_restore(ctx):
             openapi.validate_response(doc, "GET", path, r.status, json.dumps(r.body).encode())
         _job(eng, eng.request("DELETE", f"/api/snapshots/{sid}"))
 
-        eng.call("DELETE", vm["href"], expect=204)
         eng.call("DELETE", other["href"], expect=204)
+        made += _templates(ctx, eng, cl, vm, disk)
+        eng.call("DELETE", vm["href"], expect=204)
         leave_storage(eng, sd_id, made)
     except BaseException:
         eng.close(ok=False)

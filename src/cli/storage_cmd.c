@@ -1,7 +1,8 @@
 /* `vireo sd list|show|create|attach|activate|maintenance|detach|remove`,
- * `vireo disk list|show|create|delete|copy|extend` and `vireo snapshot
- * list|show|create|delete|preview|commit|undo|restore`: storage domains,
- * disks and VM snapshots (docs/storage.md, docs/rest-api.md "Storage"). Creation,
+ * `vireo disk list|show|create|delete|copy|extend`, `vireo snapshot
+ * list|show|create|delete|preview|commit|undo|restore` and `vireo template
+ * list|show|create|delete|createvm`: storage domains, disks, VM snapshots
+ * and templates (docs/storage.md, docs/rest-api.md "Storage"). Creation,
  * removal of disks and most actions are engine jobs: --wait waits for
  * them and then prints the object. Bodies are built with jansson only:
  * user text is never pasted into JSON. */
@@ -126,11 +127,36 @@ static const vr_column snap_cols[] = {{"CREATED", "created_at", VR_FMT_TIME}, {"
                                       {"TYPE", "type", 0}, {"STATUS", "status", 0}, {"QUIESCED", "quiesced", 0},
                                       {"ID", "id", 0}};
 
+static const st_opt tmpl_opts[] = {
+    {"vm", "vm", "VM", 'r', "vm"},
+    {"description", "description", "TEXT", 's', NULL},
+    {"base-template", "base_template", "TEMPLATE", 'r', "template"},
+    {"version-name", "version_name", "TEXT", 's', NULL},
+    {"cluster", "cluster_id", "CLUSTER", 'r', "cluster"},
+    {"clone", "clone", NULL, 'f', NULL},
+    {"version", "version", "latest", 's', NULL},
+};
+
+static const st_verb tmpl_verbs[] = {
+    {"list", "", "", "", NULL, NULL, VR_LIST_OPTS},
+    {"show", "NAME-or-ID", "", "", NULL, NULL, BIT(O_JSON)},
+    {"create", "", " vm description base-template version-name ", " vm ", "POST", NULL, BIT(O_NAME) | VR_JOB_OPTS},
+    {"delete", "NAME-or-ID", "", "", "DELETE", NULL, VR_JOB_OPTS},
+    {"createvm", "NAME-or-ID", " cluster description clone version ", "", "POST", "createvm",
+     BIT(O_NAME) | VR_JOB_OPTS},
+};
+
+static const vr_column tmpl_cols[] = {{"NAME", "name", 0}, {"VERSION", "version_number", 0},
+                                      {"STATUS", "status", 0}, {"MEMORY", "memory_mib", VR_FMT_MIB},
+                                      {"VCPUS", "vcpus", 0}, {"ID", "id", 0}};
+
 static const st_obj objs[] = {
     {"sd", "storagedomains", "storage domain", sd_opts, N(sd_opts), sd_verbs, N(sd_verbs), sd_cols, N(sd_cols)},
     {"disk", "disks", "disk", disk_opts, N(disk_opts), disk_verbs, N(disk_verbs), disk_cols, N(disk_cols)},
     {"snapshot", "snapshots", "snapshot", snap_opts, N(snap_opts), snap_verbs, N(snap_verbs), snap_cols,
      N(snap_cols)},
+    {"template", "templates", "template", tmpl_opts, N(tmpl_opts), tmpl_verbs, N(tmpl_verbs), tmpl_cols,
+     N(tmpl_cols)},
 };
 
 /* The CLI kind of an object, for name lookup and paths. */
@@ -141,9 +167,13 @@ static const kind disk_kind = {"disk", "disks", disk_cols, N(disk_cols), NULL, V
 static const kind snap_kind = {"snapshot", "snapshots", snap_cols, N(snap_cols), NULL, VR_NO_NAMES, true, true,
                                NULL, NULL, NULL};
 
+static const kind tmpl_kind = {"template", "templates", tmpl_cols, N(tmpl_cols), NULL, VR_NO_NAMES, true, false,
+                               NULL, NULL, NULL};
+
 static const kind *kind_of(const char *name)
 {
-    return !strcmp(name, "sd") ? &sd_kind : !strcmp(name, "disk") ? &disk_kind : &snap_kind;
+    return !strcmp(name, "sd") ? &sd_kind : !strcmp(name, "disk") ? &disk_kind
+         : !strcmp(name, "template") ? &tmpl_kind : &snap_kind;
 }
 
 static bool has(const char *list, const char *opt)
@@ -159,8 +189,10 @@ static void usage(FILE *f, const st_obj *o)
         const st_verb *v = &o->verbs[i];
         fprintf(f, "%s vireo %s %s%s%s", i ? "      " : "usage:", o->name, v->verb, *v->operands ? " " : "",
                 v->operands);
-        if (!strcmp(v->verb, "create") && !strcmp(o->name, "sd"))
+        if ((!strcmp(v->verb, "create") && !strcmp(o->name, "sd")) || !strcmp(v->verb, "createvm"))
             fprintf(f, " --name NAME");
+        else if (!strcmp(v->verb, "create") && !strcmp(o->name, "template"))
+            fprintf(f, " [--name NAME]");
         for (size_t j = 0; j < o->nopts; j++) {
             const st_opt *p = &o->opts[j];
             if (has(v->opts, p->opt))
@@ -233,8 +265,9 @@ static int check_usage(const st_obj *o, const st_verb *v, const args *a)
         }
         p += len;
     }
-    if (!rc && !strcmp(o->name, "sd") && !strcmp(v->verb, "create") && !a->name) {
-        fprintf(stderr, "vireo: sd create needs --name NAME\n");
+    if (!rc && !a->name && ((!strcmp(o->name, "sd") && !strcmp(v->verb, "create")) ||
+                            !strcmp(v->verb, "createvm"))) {
+        fprintf(stderr, "vireo: %s %s needs --name NAME\n", o->name, v->verb);
         rc = 2;
     }
     for (int i = 0; i < a->nx && !rc; i++)

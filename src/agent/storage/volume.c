@@ -350,6 +350,14 @@ int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, vr_error *err)
         return vr_error_set(err, VR_ERR_CONFLICT,
                             "volume %s is the parent of %d other volume(s) of image %s: delete "
                             "or merge those first", r->volume, nchild, r->image);
+    /* A template's volume linked into this image: drop the links only;
+     * the template keeps its files. */
+    if (vr_volume_is_link(a, r)) {
+        if (remove_files(a, r, err) < 0)
+            return -1;
+        VR_INFO("link of shared volume %s removed from image %s", r->volume, r->image);
+        return 0;
+    }
     char parent[37] = "";
     vr_md pmd = {0};
     vr_error ignore = {0};

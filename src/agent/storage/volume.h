@@ -29,6 +29,7 @@ typedef struct vr_volume_spec {
     long long size;
     const char *description;
     const char *parent; /* NULL: a base volume */
+    const char *parent_image; /* the parent's image when not this one (a template's) */
 } vr_volume_spec;
 
 /* Parse {"domain","image","volume"} (exactly those members, UUIDs) at
@@ -118,6 +119,14 @@ int vr_volume_children(vr_agent *a, const vr_volume_ref *r, char (*out)[37], int
  * becomes INTERNAL. On failure nothing is left. */
 int vr_volume_create_layer(vr_agent *a, const vr_volume_ref *r, const vr_volume_spec *s,
                            vr_error *err);
+
+/* Make the LEGAL base volume src (a template's) usable as the parent of
+ * layers in another image: mark it SHARED, then hard-link its data and
+ * .meta into `image` (VDSM's way on file domains). Linking again is fine. */
+int vr_volume_link_shared(vr_agent *a, const vr_volume_ref *src, const char *image, vr_error *err);
+
+/* Whether r is such a link (its .meta names another image). */
+bool vr_volume_is_link(vr_agent *a, const vr_volume_ref *r);
 
 /* After a child of `parent` was removed: the parent is LEAF again when it
  * has no child left. Best effort (logged). */

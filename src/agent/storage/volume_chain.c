@@ -8,7 +8,9 @@
 #include "volume.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -65,6 +67,14 @@ int vr_volume_create_layer(vr_agent *a, const vr_volume_ref *r, const vr_volume_
 {
     vr_volume_ref parent = *r;
     snprintf(parent.volume, sizeof(parent.volume), "%s", s->parent);
+    if (s->parent_image && strcmp(s->parent_image, r->image)) {
+        vr_volume_ref owner = parent;
+        snprintf(owner.image, sizeof(owner.image), "%s", s->parent_image);
+        if (!vr_valid_uuid(s->parent_image))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "parent_image must be an image UUID");
+        if (vr_volume_link_shared(a, &owner, r->image, err) < 0)
+            return -1;
+    }
     char ppath[PATH_MAX], data[PATH_MAX];
     const char *pfmt;
     vr_md pmd = {0};
@@ -86,8 +96,8 @@ int vr_volume_create_layer(vr_agent *a, const vr_volume_ref *r, const vr_volume_
     if (rc == 0)
         rc = vr_volume_commit(a, r, err);
     /* The parent is read-only from now on: INTERNAL says so to anyone who
-     * reads the domain (VDSM's rule). */
-    if (rc == 0)
+     * reads the domain (VDSM's rule); a template's volume stays SHARED. */
+    if (rc == 0 && !vr_volume_is_link(a, &parent))
         rc = vr_volume_update_meta(a, &parent, "VOLTYPE", "INTERNAL", err);
     if (rc < 0) {
         vr_volume_discard(a, r);
@@ -97,11 +107,59 @@ int vr_volume_create_layer(vr_agent *a, const vr_volume_ref *r, const vr_volume_
     return 0;
 }
 
+int vr_volume_link_shared(vr_agent *a, const vr_volume_ref *src, const char *image, vr_error *err)
+{
+    vr_volume_ref dst = *src;
+    snprintf(dst.image, sizeof(dst.image), "%s", image);
+    char from[PATH_MAX], to[PATH_MAX], dir[PATH_MAX];
+    vr_md md = {0};
+    if (vr_volume_read_meta(a, src, &md, err) < 0)
+        return -1;
+    const char *leg = vr_md_get(&md, "LEGALITY"), *vt = vr_md_get(&md, "VOLTYPE");
+    bool legal = leg && !strcmp(leg, "LEGAL"), shared = vt && !strcmp(vt, "SHARED");
+    bool base = vr_md_get(&md, "PUUID") && !strcmp(vr_md_get(&md, "PUUID"), VR_VOLUME_NO_PARENT);
+    vr_md_clear(&md);
+    if (!legal || !base)
+        return vr_error_set(err, VR_ERR_BAD_STATE, "volume %s of image %s cannot be shared: only a LEGAL base "
+                            "volume (a template's) can", src->volume, src->image);
+    /* SHARED first, in the owner's directory: the links then carry it. The
+     * .meta is rewritten by rename, so later writes through one link never
+     * change the other's file. */
+    if (!shared && vr_volume_update_meta(a, src, "VOLTYPE", "SHARED", err) < 0)
+        return -1;
+    if (vr_volume_path(a, &dst, "", dir, sizeof(dir), err) < 0)
+        return -1;
+    *strrchr(dir, '/') = 0;
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return vr_error_set(err, VR_ERR_STORAGE, "cannot create image directory %s: %s", dir, strerror(errno));
+    static const char *const suffixes[] = {"", ".meta"};
+    for (size_t i = 0; i < 2; i++) {
+        if (vr_volume_path(a, src, suffixes[i], from, sizeof(from), err) < 0 ||
+            vr_volume_path(a, &dst, suffixes[i], to, sizeof(to), err) < 0)
+            return -1;
+        if (link(from, to) < 0 && errno != EEXIST)
+            return vr_error_set(err, VR_ERR_STORAGE, "cannot link %s to %s: %s", from, to, strerror(errno));
+    }
+    return 0;
+}
+
+bool vr_volume_is_link(vr_agent *a, const vr_volume_ref *r)
+{
+    vr_md md = {0};
+    vr_error ignore = {0};
+    bool link = vr_volume_read_meta(a, r, &md, &ignore) == 0 && vr_md_get(&md, "IMAGE") &&
+                strcmp(vr_md_get(&md, "IMAGE"), r->image);
+    vr_md_clear(&md);
+    return link;
+}
+
 void vr_volume_relabel_parent(vr_agent *a, const vr_volume_ref *child, const char *parent)
 {
     vr_volume_ref p = *child;
     snprintf(p.volume, sizeof(p.volume), "%s", parent);
     vr_error e = {0};
+    if (vr_volume_is_link(a, &p)) /* a template's volume stays SHARED */
+        return;
     int n = vr_volume_children(a, &p, NULL, 0, &e);
     if (n == 0 && vr_volume_update_meta(a, &p, "VOLTYPE", "LEAF", &e) < 0)
         VR_WARN("volume %s: cannot mark it LEAF again: %s", p.volume, e.message);
@@ -142,6 +200,11 @@ int vr_volume_merge(vr_agent *a, const vr_volume_ref *base, const vr_volume_ref 
     vr_md bmd = {0}, tmd = {0};
     if (vr_volume_read_meta(a, base, &bmd, err) < 0)
         return -1;
+    if (vr_md_get(&bmd, "VOLTYPE") && !strcmp(vr_md_get(&bmd, "VOLTYPE"), "SHARED")) {
+        vr_md_clear(&bmd);
+        return vr_error_set(err, VR_ERR_CONFLICT, "volume %s is a template's (SHARED): nothing is merged into it",
+                            base->volume);
+    }
     char base_fmt[8];
     snprintf(base_fmt, sizeof(base_fmt), "%s", fmt_of(&bmd));
     vr_md_clear(&bmd);

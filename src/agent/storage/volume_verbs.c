@@ -13,7 +13,8 @@
 
 static int volume_create(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    static const char *const extra[] = {"format", "preallocation", "size", "description", "parent"};
+    static const char *const extra[] = {"format", "preallocation", "size", "description", "parent",
+                                        "parent_image"};
     static const char *const preallocs[] = {"sparse", "preallocated"};
     vr_volume_ref r;
     vr_volume_spec s = {0};
@@ -24,8 +25,11 @@ static int volume_create(vr_agent *a, json_t *params, json_t **result, vr_error 
         vr_json_str(params, "params", "preallocation", true, &prealloc, err) < 0 ||
         vr_json_int(params, "params", "size", true, 1, VR_VOLUME_MAX_SIZE, &s.size, err) < 0 ||
         vr_json_str(params, "params", "description", false, &s.description, err) < 0 ||
-        vr_json_str(params, "params", "parent", false, &s.parent, err) < 0)
+        vr_json_str(params, "params", "parent", false, &s.parent, err) < 0 ||
+        vr_json_str(params, "params", "parent_image", false, &s.parent_image, err) < 0)
         return -1;
+    if (s.parent_image && !s.parent)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "parent_image needs parent");
     if (!vr_str_in(prealloc, VR_NAMES(preallocs)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "preallocation must be sparse or preallocated");
     s.preallocated = !strcmp(prealloc, "preallocated");

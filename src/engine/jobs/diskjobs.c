@@ -326,6 +326,15 @@ int vr_disk_delete_submit(vr_engine *e, json_t *disk, const char *user, char job
 {
     if (not_locked(disk, err) < 0)
         return -1;
+    json_t *owner = vr_db_query_one(e->db, "SELECT t.name AS name FROM disks d JOIN templates t ON"
+                                    " t.id = d.template_id WHERE d.id = ?", DB_ARGS(DB_TEXT(str(disk, "id"))), err);
+    if (owner || err->code) {
+        if (owner)
+            vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' belongs to template '%s'; remove the template instead",
+                         str(disk, "alias"), str(owner, "name"));
+        json_decref(owner);
+        return -1;
+    }
     json_t *users = vr_storage_disk_users(e, str(disk, "id"), err);
     if (!users)
         return -1;
@@ -525,6 +534,13 @@ json_t *vr_disk_for_vm(vr_engine *e, const char *disk_id, const char *vm_id, vr_
     json_t *users = vr_storage_disk_users(e, disk_id, err), *u;
     size_t i;
     int rc = users ? 0 : -1;
+    json_t *tmpl = rc == 0 ? vr_db_query_one(e->db, "SELECT t.name AS name FROM disks d JOIN templates t ON"
+                                             " t.id = d.template_id WHERE d.id = ?", DB_ARGS(DB_TEXT(disk_id)), err)
+                           : NULL;
+    if (tmpl || err->code)
+        rc = tmpl ? vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' belongs to template '%s': make a VM from the "
+                                 "template instead", str(d, "alias"), str(tmpl, "name")) : -1;
+    json_decref(tmpl);
     if (rc == 0 && strcmp(str(d, "status"), "ok"))
         rc = vr_error_set(err, VR_ERR_BAD_STATE, "disk '%s' is %s", str(d, "alias"), str(d, "status"));
     json_array_foreach(rc == 0 && !num(d, "shareable") ? users : NULL, i, u)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <libxml/xmlwriter.h>
 
+#include "net/nicqos.h"
 #include "net/vmnic.h"
 
 /* Writer calls return -1 on failure; we chain them and check once. */
@@ -99,7 +100,7 @@ static int write_nic(xmlTextWriterPtr w, const vr_nic *n)
     }
     /* No <bandwidth>: libvirt's shaping needs sfq and police, which this
      * kernel lacks, and the guest would not start; the agent shapes the
-     * tap itself (net/nicqos.c), the spec in the metadata keeps it. */
+     * tap itself (net/nicqos.h), the spec in the metadata keeps it. */
     W(ELEM(w, "model"));
     W(ATTR(w, "type", n->model));
     W(END(w));
@@ -353,6 +354,8 @@ int vr_domxml_domain(const vr_vm_spec *spec, const char *console_log, char **out
     for (int i = 0; i < spec->nnics; i++)
         if (vr_net_nic_check(&spec->nics[i], &mtu, err) < 0)
             return -1;
+    for (int i = 0; i < spec->nnics; i++)
+        vr_nicqos_want(&spec->nics[i]); /* shaping and mirroring once its tap exists */
     return render(fill_domain, spec, console_log, out, err);
 }
 
@@ -366,5 +369,6 @@ int vr_domxml_nic(const vr_nic *n, char **out, vr_error *err)
     int mtu;
     if (vr_net_nic_check(n, &mtu, err) < 0)
         return -1;
+    vr_nicqos_want(n);
     return render(fill_nic, n, NULL, out, err);
 }

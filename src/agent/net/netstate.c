@@ -19,6 +19,7 @@
 #include "log.h"
 #include "netapply.h"
 #include "netconf.h"
+#include "nicqos.h"
 #include "netview.h"
 
 static struct {
@@ -204,11 +205,14 @@ int vr_net_start(vr_agent *a, const char *path, vr_error *err)
     int rc = pthread_create(&st.timer, NULL, timer_main, NULL);
     st.started = rc == 0;
     pthread_mutex_unlock(&st.setup_mu);
-    return rc ? vr_error_set(err, VR_ERR_INTERNAL, "cannot start the network rollback thread") : 0;
+    if (rc)
+        return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the network rollback thread");
+    return vr_nicqos_start(err);
 }
 
 void vr_net_stop(void)
 {
+    vr_nicqos_stop();
     if (!st.started)
         return;
     pthread_mutex_lock(&st.mu);

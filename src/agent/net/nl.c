@@ -79,6 +79,11 @@ int vr_nl_open(vr_nl **out, vr_error *err)
     return 0;
 }
 
+struct nl_sock *vr_nl_sock(vr_nl *nl)
+{
+    return nl->sk;
+}
+
 void vr_nl_close(vr_nl *nl)
 {
     if (!nl)

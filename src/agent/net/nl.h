@@ -40,6 +40,9 @@ int vr_nl_bridge_add(vr_nl *nl, const char *name, vr_error *err);
  * the kernel's answer: 0 or a negative libnl error. */
 struct nl_msg;
 int vr_nl_request(vr_nl *nl, struct nl_msg *m);
+/* The socket, for libnl-route object calls (rtnl_qdisc_add...). */
+struct nl_sock;
+struct nl_sock *vr_nl_sock(vr_nl *nl);
 int vr_nl_veth_add(vr_nl *nl, const char *a, const char *b, vr_error *err);
 int vr_nl_link_del(vr_nl *nl, const char *name, vr_error *err);
 /* mtu 0 = leave; master NULL = leave, "" = release from its bridge. */

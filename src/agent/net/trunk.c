@@ -24,6 +24,7 @@
 
 #define MAX_INSNS 512
 
+/* Instruction builders (the kernel's own macros are not in its uapi). */
 #define INS(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 #define MOV_REG(d, s) INS(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
 #define MOV_IMM(d, i) INS(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
@@ -67,7 +68,7 @@ static struct nl_msg *tc_msg(int type, int flags, int ifindex, unsigned parent, 
     return m;
 }
 
-static int attach(vr_nl *nl, const char *dev, const struct bpf_insn *insns, int n, vr_error *err)
+int vr_trunk_clsact(vr_nl *nl, const char *dev, vr_error *err)
 {
     int idx = (int)if_nametoindex(dev);
     if (!idx)
@@ -82,12 +83,37 @@ static int attach(vr_nl *nl, const char *dev, const struct bpf_insn *insns, int 
     if (rc < 0 && rc != -NLE_EXIST)
         return vr_error_set(err, VR_ERR_NETWORK, "cannot add a clsact qdisc to %s: %s", dev,
                             nl_geterror(rc));
+    return idx;
+}
+
+int vr_trunk_detach(vr_nl *nl, const char *dev, int prio, vr_error *err)
+{
+    int idx = (int)if_nametoindex(dev);
+    if (!idx)
+        return 0;
+    struct nl_msg *f = tc_msg(RTM_DELTFILTER, 0, idx, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), 0,
+                              TC_H_MAKE((unsigned)prio << 16, htons(ETH_P_ALL)));
+    if (!f)
+        return vr_error_set(err, VR_ERR_INTERNAL, "out of memory changing %s", dev);
+    int rc = vr_nl_request(nl, f);
+    if (rc < 0 && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_INVAL && rc != -NLE_NOADDR)
+        return vr_error_set(err, VR_ERR_NETWORK, "cannot remove a filter of %s: %s", dev,
+                            nl_geterror(rc));
+    return 0;
+}
+
+int vr_trunk_attach(vr_nl *nl, const char *dev, const struct bpf_insn *insns, int n, int prio,
+                    vr_error *err)
+{
+    int idx = vr_trunk_clsact(nl, dev, err), rc;
+    if (idx < 0)
+        return -1;
     int fd = load(insns, n, dev, err);
     if (fd < 0)
         return -1;
     struct nl_msg *f = tc_msg(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_REPLACE, idx,
                               TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), 1,
-                              TC_H_MAKE(1u << 16, htons(ETH_P_ALL)));
+                              TC_H_MAKE((unsigned)prio << 16, htons(ETH_P_ALL)));
     struct nlattr *opt;
     if (!f || nla_put_string(f, TCA_KIND, "bpf") < 0 || !(opt = nla_nest_start(f, TCA_OPTIONS)) ||
         nla_put_u32(f, TCA_BPF_FD, (uint32_t)fd) < 0 || nla_put_string(f, TCA_BPF_NAME, "vireo-vlan") < 0 ||
@@ -143,7 +169,7 @@ int vr_trunk_nic(vr_nl *nl, const char *nic, const vr_trunk_vlan *vlans, int n,
         p[k++] = MOV_IMM(BPF_REG_0, TC_ACT_OK); /* the host's own traffic on the NIC */
         p[k++] = EXIT();
     }
-    return attach(nl, nic, p, k, err);
+    return vr_trunk_attach(nl, nic, p, k, 1, err);
 }
 
 int vr_trunk_port(vr_nl *nl, const char *veth, int vid, const char *nic, vr_error *err)
@@ -159,7 +185,7 @@ int vr_trunk_port(vr_nl *nl, const char *veth, int vid, const char *nic, vr_erro
         p[k++] = CALL(BPF_FUNC_skb_vlan_push); /* r1 is still the skb */
     }
     k += emit_redirect(&p[k], nidx);
-    return attach(nl, veth, p, k, err);
+    return vr_trunk_attach(nl, veth, p, k, 1, err);
 }
 
 int vr_trunk_clear(vr_nl *nl, const char *dev, vr_error *err)
@@ -175,4 +201,19 @@ int vr_trunk_clear(vr_nl *nl, const char *dev, vr_error *err)
         return vr_error_set(err, VR_ERR_NETWORK, "cannot remove the VLAN programs of %s: %s", dev,
                             nl_geterror(rc));
     return 0;
+}
+
+int vr_trunk_mirror(vr_nl *nl, const char *port, int to_ifindex, vr_error *err)
+{
+    /* A copy of every frame entering the port goes out of to_ifindex; the
+     * frame itself goes on (TC_ACT_UNSPEC: the next filter, e.g. a NIC's
+     * outbound shaping, still sees it). */
+    struct bpf_insn p[] = {
+        MOV_IMM(BPF_REG_2, to_ifindex),
+        MOV_IMM(BPF_REG_3, 0),
+        CALL(BPF_FUNC_clone_redirect),
+        MOV_IMM(BPF_REG_0, TC_ACT_UNSPEC),
+        EXIT(),
+    };
+    return vr_trunk_attach(nl, port, p, (int)(sizeof(p) / sizeof(p[0])), 1, err);
 }

@@ -23,5 +23,17 @@ int vr_trunk_nic(vr_nl *nl, const char *nic, const vr_trunk_vlan *vlans, int n,
                  int untagged_ifindex, vr_error *err);
 /* Program a network veth's trunk end: tag with vid (0 = none), out of nic. */
 int vr_trunk_port(vr_nl *nl, const char *veth, int vid, const char *nic, vr_error *err);
+/* Port mirroring: every frame entering `port` is also copied out of
+ * to_ifindex (a VM's tap); filter priority 1 on the port's ingress. */
+int vr_trunk_mirror(vr_nl *nl, const char *port, int to_ifindex, vr_error *err);
+/* Attach an eBPF program (direct action) at `prio` on dev's clsact ingress,
+ * replacing the filter of that priority. */
+struct bpf_insn;
+int vr_trunk_attach(vr_nl *nl, const char *dev, const struct bpf_insn *insns, int n, int prio,
+                    vr_error *err);
+/* Make sure dev has a clsact qdisc; its ifindex or -1. */
+int vr_trunk_clsact(vr_nl *nl, const char *dev, vr_error *err);
+/* Remove the filter of priority prio from dev's clsact ingress. */
+int vr_trunk_detach(vr_nl *nl, const char *dev, int prio, vr_error *err);
 /* Remove the agent's programs (the clsact qdisc) from a device. */
 int vr_trunk_clear(vr_nl *nl, const char *dev, vr_error *err);

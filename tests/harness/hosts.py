@@ -21,7 +21,15 @@ Each host is
   -l 0`` with an LD_PRELOAD shim (tests/harness/sanlock_shim.c) because this
   sandbox lacks CAP_SYS_RESOURCE; the shim is for the harness only;
 * a private ``--storage-root`` (``<host dir>/storage``) where its agent
-  mounts storage connections, inside the host's mount namespace;
+  mounts storage connections, inside the host's mount namespace, and a
+  private ``--net-state`` file (``<host dir>/networks.json``, the agent's
+  last good network configuration);
+* opt-in extra NICs (``extra_nics=K``, or ``hs.ensure_extra_nics(K)`` on a
+  running set): ``eth1`` .. ``ethK`` in every host, without addresses, each
+  a veth whose root end (``vireo-vhNnJ``) is a port of the root-namespace
+  bridge ``vireotestJ`` (no address, no VLAN filtering: it forwards tagged
+  frames as they are), so the hosts' ethJ share one wire; removed with the
+  namespaces and bridges by stop() and cleanup_stale();
 
 Shared block storage (``shared_fs_mb``, default 1024): ``hs.shared_dev`` is a
 loop device over a sparse file in the work directory, formatted ext4 and
@@ -501,7 +509,8 @@ def cleanup_stale(verbose=True, _locked=False):
     p = _run(["ip", "-o", "link", "show"], check=False)
     for line in p.stdout.splitlines():
         m = re.match(r"\d+: ([^:@]+)[:@]", line)
-        if m and (m.group(1).startswith(NETNS_PREFIX) or m.group(1) == BRIDGE):
+        if m and (m.group(1).startswith(NETNS_PREFIX) or m.group(1) == BRIDGE or
+                  re.fullmatch(BRIDGE[:-1] + r"[1-9]", m.group(1))):
             found.append("link " + m.group(1))
             _run(["ip", "link", "del", m.group(1)], check=False)
     for cg in stale_cg:
@@ -756,6 +765,14 @@ class Host:
         _run(["ip", "-n", ns, "link", "set", "eth0", "up"])
         _run(["ip", "-n", ns, "route", "add", "default", "via", self.hs.subnet + ".1"])
 
+    def _setup_extra_nic(self, j):
+        """ethJ in the host, its root end a port of bridge vireotestJ."""
+        root = "%s%dn%d" % (NETNS_PREFIX, self.index, j)
+        _run(["ip", "link", "add", root, "type", "veth", "peer", "name", "eth%d" % j,
+              "netns", self.netns])
+        _run(["ip", "link", "set", root, "master", BRIDGE[:-1] + str(j), "up"])
+        _run(["ip", "-n", self.netns, "link", "set", "eth%d" % j, "up"])
+
     def _make_cgroups(self):
         """Create this host's cgroup (a child of our own cgroup in every v1
         hierarchy); the holder moves into it and then unshares the cgroup
@@ -957,7 +974,8 @@ class Host:
         return list(self.hs.agent_cmd) + [
             "--listen", "%s:%d" % (self.addr, self.port),
             "--ca", self.ca, "--cert", self.cert, "--key", self.key,
-            "--uri", URI, "--storage-root", self.storage_root] + (
+            "--uri", URI, "--storage-root", self.storage_root,
+            "--net-state", os.path.join(self.dir, "networks.json")] + (
             # libvirtd listens on plain TCP: migrations go qemu+tcp://
             ["--migration-transport", "tcp"] if self.hs.libvirt_tcp else [])
 
@@ -1115,6 +1133,8 @@ class HostSet:
       sanlock    run a sanlock daemon in every host (default True)
       shared_fs_mb  size of the shared ext4 on a loop device (hs.shared_dev);
                  0 for none
+      extra_nics  extra NICs per host (eth1..ethK on bridges vireotest1..K,
+                 see the module docstring; default 0)
       cgroups    give each host its own cgroup (v1) and cgroup namespace so
                  its libvirtd manages guest cgroups as on a real host
                  (default True; without it guests run without cgroups and
@@ -1125,7 +1145,8 @@ class HostSet:
                  port=54321, subnet="10.77.0", libvirt_tcp=False,
                  qemu_conf=None, libvirtd_conf=None, keep=None,
                  start_agents=True, log_level=3, agent_timeout=30,
-                 cgroups=True, lock_timeout=900, sanlock=True, shared_fs_mb=1024):
+                 cgroups=True, lock_timeout=900, sanlock=True, shared_fs_mb=1024,
+                 extra_nics=0):
         if not 1 <= n <= 200:
             raise ValueError("n must be 1..200")
         if isinstance(agent_cmd, str):
@@ -1147,6 +1168,8 @@ class HostSet:
         self.lock_timeout = lock_timeout
         self.use_sanlock = sanlock
         self.shared_fs_mb = shared_fs_mb
+        self.extra_nics = 0           # made so far; extra_nics is made in start()
+        self._want_extra_nics = extra_nics
         self.shared_dev = None        # loop device of the shared ext4
         self.shared_image = None
         self.sanlock_shim = None
@@ -1263,6 +1286,7 @@ class HostSet:
             h._prepare()
             h._setup_net()
             h._start_holder()
+        self.ensure_extra_nics(self._want_extra_nics)
         for h in self.hosts:
             h.start_virtlogd()
         for h in self.hosts:
@@ -1277,6 +1301,18 @@ class HostSet:
                 h.start_agent()
             for h in self.hosts:
                 h.wait_agent(self.agent_timeout)
+
+    def ensure_extra_nics(self, k):
+        """Give every host NICs eth1..ethK (module docstring), making only
+        those that do not exist yet; safe on a running set."""
+        with self._lock:
+            for j in range(self.extra_nics + 1, k + 1):
+                br = BRIDGE[:-1] + str(j)
+                _run(["ip", "link", "add", br, "type", "bridge"])
+                _run(["ip", "link", "set", br, "up"])
+                self.extra_nics = j
+                for h in self.hosts:
+                    h._setup_extra_nic(j)
 
     def _make_shared_storage(self):
         """The shim sanlock needs here, and the shared ext4 on a loop
@@ -1382,6 +1418,8 @@ class HostSet:
                 if left:
                     errors.append("processes do not die: %s" % left)
             self._drop_shared_storage(errors)
+            for j in range(1, self.extra_nics + 1):
+                _run(["ip", "link", "del", BRIDGE[:-1] + str(j)], check=False)
             if self._bridge:
                 p = _run(["ip", "link", "del", BRIDGE], check=False)
                 if p.returncode and os.path.exists("/sys/class/net/" + BRIDGE):

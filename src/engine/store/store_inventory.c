@@ -43,9 +43,22 @@ static int remove_by_id(vr_engine *e, const char *sql, json_t *row, vr_error *er
     return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_NOT_FOUND, "it was removed meanwhile") : 0;
 }
 
+/* Its networks and their profiles go with it; a data center that still
+ * has clusters keeps them (the clusters' references refuse, all is rolled
+ * back). */
 static int dc_remove(vr_engine *e, json_t *row, vr_error *err)
 {
-    return remove_by_id(e, "DELETE FROM datacenters WHERE id = ?", row, err);
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    const char *id = str(row, "id");
+    if (vr_db_exec(e->db, "DELETE FROM vnic_profiles WHERE network_id IN (SELECT id FROM networks WHERE"
+                   " datacenter_id = ?)", DB_ARGS(DB_TEXT(id)), err) < 0 ||
+        vr_db_exec(e->db, "DELETE FROM networks WHERE datacenter_id = ?", DB_ARGS(DB_TEXT(id)), err) < 0 ||
+        remove_by_id(e, "DELETE FROM datacenters WHERE id = ?", row, err) < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    return vr_db_commit(e->db, err);
 }
 
 const vr_store vr_store_datacenters = {

@@ -133,7 +133,6 @@ static int shape_outbound(vr_nl *nl, struct nl_sock *sk, wanted *w, int tap_inde
     if (rc == 0) {
         rtnl_tc_set_ifindex(TC_CAST(c), tap_index);
         rtnl_tc_set_parent(TC_CAST(c), TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
-        rtnl_tc_set_handle(TC_CAST(c), TC_HANDLE(0x800, 0x800));
         rtnl_cls_set_prio(c, 2);
         rtnl_cls_set_protocol(c, ETH_P_ALL);
         rc = rtnl_tc_set_kind(TC_CAST(c), "u32");

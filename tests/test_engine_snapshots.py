@@ -100,9 +100,9 @@ def _templates(ctx, eng, cl, vm, disk):
     assert sorted(names) == ["Blank", "tpl"], names
 
     # thin: its writes stay its own; a template VMs lean on is not removed
-    r = eng.request("POST", f"/api/templates/{tpl['id']}/createvm", {"name": "thin1"})
-    _job(eng, r)
-    thin = eng.get(f"/api/vms/{r.body['vm_id']}")
+    j = _job(eng, eng.request("POST", f"/api/templates/{tpl['id']}/createvm", {"name": "thin1"}))
+    assert j["action"] == "create_from_template", j
+    thin = eng.get(f"/api/vms/{j['object_id']}")  # the job's object is the new VM
     assert thin["status"] == "down" and thin["memory_mib"] == vm["memory_mib"], thin
     g = Guest(ctx, eng, thin["id"])
     g.boot()
@@ -113,9 +113,8 @@ def _templates(ctx, eng, cl, vm, disk):
     _fault(eng.request("DELETE", f"/api/templates/{tpl['id']}"), 409, "thin1")
 
     # clone: independent, without the thin VM's write
-    r = eng.request("POST", f"/api/templates/{tpl['id']}/createvm", {"name": "clone1", "clone": True})
-    _job(eng, r)
-    clone = eng.get(f"/api/vms/{r.body['vm_id']}")
+    j = _job(eng, eng.request("POST", f"/api/templates/{tpl['id']}/createvm", {"name": "clone1", "clone": True}))
+    clone = eng.get(f"/api/vms/{j['object_id']}")
     g = Guest(ctx, eng, clone["id"])
     g.boot()
     assert [g.read(s) for s in (3, 7)] == ["three", "-"]
@@ -128,9 +127,8 @@ def _templates(ctx, eng, cl, vm, disk):
     _job(eng, r)
     v2 = eng.get(f"/api/templates/{r.body['id']}")
     assert v2["name"] == "tpl" and v2["version_number"] == 2 and v2["base_template_id"] == tpl["id"], v2
-    r = eng.request("POST", f"/api/templates/{tpl['id']}/createvm", {"name": "latest1", "version": "latest"})
-    _job(eng, r)
-    latest = eng.get(f"/api/vms/{r.body['vm_id']}")
+    j = _job(eng, eng.request("POST", f"/api/templates/{tpl['id']}/createvm", {"name": "latest1", "version": "latest"}))
+    latest = eng.get(f"/api/vms/{j['object_id']}")
     g = Guest(ctx, eng, latest["id"])
     g.boot()
     assert g.read(7) == "seven"

@@ -38,7 +38,7 @@ static int tmpl_createvm(vr_call *c, json_t *row, json_t *body, json_t **reply, 
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "description must be text without control characters");
     if (vr_template_newvm_submit(c->e, row, body, c->user, job, vm, err) < 0)
         return -1;
-    *reply = json_pack("{s:s, s:s}", "job_id", job, "vm_id", vm);
+    *reply = json_pack("{s:s}", "job_id", job); /* the job's object_id names the VM */
     return 0;
 }
 
@@ -54,7 +54,7 @@ static const vr_field createvm_params[] = {
 };
 
 static const vr_action tmpl_actions[] = {
-    {"createvm", "Make a VM from the template, thin or clone, with its hardware (a job; the reply names the VM)",
+    {"createvm", "Make a VM from the template, thin or clone, with its hardware (a job whose object_id is the VM)",
      true, tmpl_createvm, createvm_params, VR_ARRAY_SIZE(createvm_params)},
 };
 

@@ -148,9 +148,42 @@ def test_agent_cancel_and_refusals_keep_the_vm_on_the_source(ctx):
     job = job_end(src, r["job"])
     assert job["state"] == "failed" and "no-such-host.invalid" in job["detail"], job
     assert [v["state"] for v in listed(src, uuid)] == ["running"]
+    # Policy: a migration not done within its timeout is aborted; the VM stays.
+    r = src.call("VM.migrate", uuid=uuid, dest={"host": other}, bandwidth_mibps=1, timeout_s=3)
+    job = job_end(src, r["job"], timeout=60)
+    assert job["state"] == "failed" and "not done within its timeout of 3 s" in job["detail"], job
+    assert "keeps running on this host" in job["detail"], job
+    assert [v["state"] for v in listed(src, uuid)] == ["running"]
     # A stopped VM cannot migrate: nothing is left to move.
     src.call("VM.destroy", uuid=uuid)
     expect_error(ERR_NO_VM, src.call, "VM.migrate", uuid=uuid, dest={"host": other})
+
+
+def test_agent_limits_outgoing_migrations(ctx):
+    """--max-outgoing-migrations (default 2, or one per CPU if fewer): a
+    further migration is refused at once, and goes once a slot is free."""
+    hs = mig_hosts(ctx)
+    h = hs.hosts[0]
+    h.kill_agent()
+    h.start_agent(cmd=h.agent_args() + ["--max-outgoing-migrations", "1"], wait=True)
+    try:
+        src = ctx.client(0)
+        other = hs.hosts[1].name
+        slow = ctx.boot(src)  # ~74 MiB to send: over a minute at 1 MiB/s
+        quick = src.call("VM.create", ctx.vm_spec(boot={"order": ["hd"]}, memory_mib=128))
+        first = src.call("VM.migrate", uuid=slow["uuid"], dest={"host": other}, bandwidth_mibps=1)["job"]
+        e = expect_error(ERR_BAD_STATE, src.call, "VM.migrate", uuid=quick["uuid"], dest={"host": other})
+        assert "already sends 1 migration(s), its limit" in e.message, e.message
+        assert [v["state"] for v in listed(src, quick["uuid"])] == ["running"]
+        src.call("Job.cancel", id=first)
+        assert job_end(src, first)["state"] == "cancelled"
+        r = src.call("VM.migrate", uuid=quick["uuid"], dest={"host": other})
+        assert job_end(src, r["job"])["state"] == "succeeded"
+        assert [v["state"] for v in listed(src, slow["uuid"])] == ["running"]
+        assert listed(src, quick["uuid"]) == []
+    finally:
+        h.kill_agent()
+        h.start_agent(wait=True)
 
 
 # ------------------------------------------------------------------ engine

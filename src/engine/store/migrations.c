@@ -269,5 +269,24 @@ const vr_migration vr_migrations[] = {
          " ADD COLUMN parent_disk_id " T ";"
          "INSERT INTO templates (id, name, description, memory_mib, vcpus, spec_json, status, created_at)"
          " VALUES ('00000000-0000-0000-0000-000000000000', 'Blank', 'The empty template', 1024, 1, '{}', 'ok', 0);"},
+    {11, "VM pools (docs/storage.md \"Pools\"): thin VMs of a template kept at a size, some prestarted, handed to users; stateless VMs run on a throw-away layer (their disks' base volumes kept aside meanwhile)",
+     .sqlite = "CREATE TABLE vm_pools (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+         " description TEXT NOT NULL DEFAULT '', cluster_id TEXT NOT NULL REFERENCES clusters(id),"
+         " template_id TEXT NOT NULL REFERENCES templates(id), type TEXT NOT NULL, size INTEGER NOT NULL,"
+         " prestarted INTEGER NOT NULL DEFAULT 0, max_user_vms INTEGER NOT NULL DEFAULT 1,"
+         " stateless INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+         "ALTER TABLE vms ADD COLUMN pool_id TEXT REFERENCES vm_pools(id);"
+         "ALTER TABLE vms ADD COLUMN pool_user TEXT;"
+         "ALTER TABLE vms ADD COLUMN pool_seen_up INTEGER NOT NULL DEFAULT 0;"
+         "ALTER TABLE vms ADD COLUMN stateless INTEGER NOT NULL DEFAULT 0;"
+         "ALTER TABLE vms ADD COLUMN stateless_json TEXT;",
+     .pg = "CREATE TABLE vm_pools (id " T " PRIMARY KEY, name " T " NOT NULL UNIQUE,"
+         " description " T " NOT NULL DEFAULT '', cluster_id " T " NOT NULL REFERENCES clusters(id),"
+         " template_id " T " NOT NULL REFERENCES templates(id), type " T " NOT NULL, size BIGINT NOT NULL,"
+         " prestarted BIGINT NOT NULL DEFAULT 0, max_user_vms BIGINT NOT NULL DEFAULT 1,"
+         " stateless BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL);"
+         "ALTER TABLE vms ADD COLUMN pool_id " T " REFERENCES vm_pools(id), ADD COLUMN pool_user " T ","
+         " ADD COLUMN pool_seen_up BIGINT NOT NULL DEFAULT 0, ADD COLUMN stateless BIGINT NOT NULL DEFAULT 0,"
+         " ADD COLUMN stateless_json " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -330,4 +330,19 @@ def test_engine_migrates_cancels_and_refuses(ctx):
                       "--timeout", "120")
             assert f"host: {ctx.hs.hosts[dst].name}" in out, out
             assert on_hosts(ctx, vm["id"]) == [dst]
+
+            # The source agent killed mid-migration (it forgets its job):
+            # the VM ends on exactly one host, and the engine knows which.
+            job_id = migrate(eng, vm["id"], {"host": ctx.hs.hosts[src].name, "bandwidth_mibps": 8})
+            eng.wait_for(lambda: "remaining" in (eng.get(f"/api/jobs/{job_id}").get("detail") or ""),
+                         timeout=30, what="migration under way")
+            ctx.hs.hosts[dst].kill_agent()
+            ctx.hs.hosts[dst].start_agent(wait=True)
+            job = eng.wait_job(job_id, timeout=180)
+
+            def settled():
+                where = on_hosts(ctx, vm["id"])
+                v = eng.vm(vm["id"])
+                return len(where) == 1 and v["status"] == "up" and v["host"] == ctx.hs.hosts[where[0]].name
+            eng.wait_for(settled, timeout=60, what=f"one copy, recorded where it runs (job: {job})")
             eng.stop_all_vms()

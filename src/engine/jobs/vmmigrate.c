@@ -117,22 +117,22 @@ static void save_params(vr_engine *e, const char *job_id, json_t *p)
     free(t);
 }
 
-/* Where does the VM run? 1 on dest, 0 on the source (or unknown: left to
- * the source's monitor). */
+/* Where does the VM run? 1 on the destination (running there: the switch-
+ * over happened, the source's copy is gone or going), 0 on the source (or
+ * on neither: left to the source's monitor), -1 still in flight (the
+ * destination holds the incoming copy, paused, while the source runs it). */
 static int ask_both(vr_engine *e, const char *vm_id, json_t *src, json_t *dst)
 {
     vr_error err = {0};
     json_t *r = NULL;
-    bool on_dst = dst && vr_agent_call_host(e, dst, "VM.get", json_pack("{s:s}", "uuid", vm_id), &r, &err) == 0 &&
-                  !strcmp(str(r, "state"), "running");
+    bool dst_has = dst && vr_agent_call_host(e, dst, "VM.get", json_pack("{s:s}", "uuid", vm_id), &r, &err) == 0;
+    bool dst_runs = dst_has && !strcmp(str(r, "state"), "running");
     json_decref(r);
     r = NULL;
     vr_error_clear(&err);
     bool on_src = vr_agent_call_host(e, src, "VM.get", json_pack("{s:s}", "uuid", vm_id), &r, &err) == 0;
     json_decref(r);
-    /* Running on the destination means the switch-over happened: the
-     * source's copy is gone or going. */
-    return on_dst ? 1 : on_src ? 0 : 0;
+    return dst_runs ? 1 : dst_has && on_src ? -1 : 0;
 }
 
 /* Follow the agent job on the source until it ends; record the outcome. */
@@ -161,10 +161,15 @@ static void follow(vr_engine *e, const char *job_id, const char *vm_id, const ch
             bool lost = err.code == VR_ERR_INVALID_PARAMS; /* the agent restarted and forgot it */
             if (!unreachable_since)
                 unreachable_since = vr_now();
-            if (lost || vr_now() - unreachable_since > UNREACHABLE_S) {
-                outcome = ask_both(e, vm_id, src, dst);
+            /* Lost: libvirt may still be migrating (its call outlives the
+             * agent): wait until the VM is on one side only. */
+            int where = lost || vr_now() - unreachable_since > UNREACHABLE_S ? ask_both(e, vm_id, src, dst) : -1;
+            if (where < 0 && vr_now() - unreachable_since > 600)
+                where = 0; /* never settled: the source's monitor decides */
+            if (where >= 0) {
+                outcome = where;
                 snprintf(detail, sizeof(detail), "host '%s' lost the migration job (%s); VM '%s' found on host '%s'",
-                         str(src, "name"), err.message, name, outcome ? str(dst, "name") : str(src, "name"));
+                         str(src, "name"), err.message, name, where ? str(dst, "name") : str(src, "name"));
             }
             continue;
         }
@@ -312,7 +317,7 @@ bool vr_vm_migrate_resume(vr_engine *e, json_t *r)
         if (*str(pc, "agent_job")) {
             save_params(e, id, pc);
         } else {
-            int on_dst = src ? ask_both(e, vm, src, dst) : 0;
+            int on_dst = src ? ask_both(e, vm, src, dst) > 0 : 0;
             settle(e, vm, pc, on_dst ? str(dst, "id") : str(src, "id"), str(p, "from_status"));
             vr_job_update(e, id, "failed", on_dst ? "interrupted by an engine restart; the VM runs on the destination"
                                                   : "interrupted by an engine restart; the VM stays on its host");

@@ -239,6 +239,19 @@ def test_network_rules_rest_and_cli(ctx):
         assert "1450" in out and "300" in out, out
         p = cli.run("network", "create", "--name", "bad", "--datacenter", dc["id"], "--vlan", "4095", expect=1)
         assert "vlan must be from 1 to 4094" in p.stderr, p.stderr
+        cli.run("network", "attach", g["id"], "--cluster", "ncl1", "--optional")
+        assert [x["required"] for x in eng.get(f"/api/clusters/{cl['id']}/networks")["networks"]
+                if x["name"] == "green"] == [False]
+        assert "green" in cli.run("network", "cluster-list", "ncl1").stdout
+        p = cli.run("network", "delete", g["id"], expect=1)
+        assert "attached to cluster 'ncl1'" in p.stderr, p.stderr
+        cli.run("network", "detach", g["id"], "--cluster", "ncl1")
+        cli.run("vnicprofile", "create", "--name", "g-qos", "--network", g["id"], "--qos-in", "100,200",
+                "--qos-out", "50", "--port-mirroring", "--no-filter")
+        gp = [x for x in eng.get(f"/api/networks/{g['id']}/vnicprofiles")["vnicprofiles"] if x["name"] == "g-qos"]
+        assert [(x["qos"], x["port_mirroring"], x["network_filter"]) for x in gp] == \
+            [({"inbound": {"average": 100, "peak": 200}, "outbound": {"average": 50}}, True, False)], gp
+        cli.run("vnicprofile", "create", "--name", "g-bad", "--network", g["id"], "--qos-in", "0", expect=2)
         cli.run("network", "delete", g["id"])
         assert "green" not in _nets(eng, dc["id"])
         assert not eng.sanitizer_report()
@@ -304,7 +317,9 @@ def test_network_end_to_end(ctx):
         # red on both hosts' eth1 (blue too on the first): the hosts come back up.
         _setup(eng, hosts[0]["id"], {"attachments": [{"network": "red", "nic": "eth1"},
                                                      {"network": blue["id"], "nic": "eth1"}]})
-        _setup(eng, hosts[1]["id"], {"attachments": [{"network": "red", "nic": "eth1"}]})
+        cli = Cli(ctx, eng)   # the second host through the CLI
+        cli.run("network", "setup", hosts[1]["name"], "--attach", "red:eth1", "--wait")
+        assert "red" in cli.run("network", "host-nics", hosts[1]["name"], "--json").stdout
         for h in hosts:
             eng.wait_status("hosts", h["id"], "up", timeout=30)
         eth1 = next(x for x in eng.get(f"/api/hosts/{hosts[0]['id']}/nics")["nics"] if x["name"] == "eth1")

@@ -258,8 +258,8 @@ static int run(const vr_session *s, const verb *v, const args *a, json_t *body, 
             json_object_set_new(body, "network", json_string(id));
             rc = asprintf(&path, "/api/clusters/%s/networks", cluster) < 0 ? 3 : send_req(s, "POST", path, body, a);
         } else {
-            rc = asprintf(&path, "/api/clusters/%s/networks/%s", cluster, id) < 0 ? 3
-                                                                                   : send_req(s, "DELETE", path, NULL, a);
+            rc = asprintf(&path, "/api/clusters/%s/networks/%s", cluster, id) < 0
+                     ? 3 : send_req(s, "DELETE", path, NULL, a);
         }
     } else if (!strcmp(w, "cluster-list") || !strcmp(w, "host-nics")) {
         bool cl = !strcmp(w, "cluster-list");

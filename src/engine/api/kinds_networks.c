@@ -328,7 +328,8 @@ static int cn_remove(vr_call *c, json_t *cl, json_t *row, char job[37], vr_error
     int n = vr_db_exec(c->e->db, "DELETE FROM cluster_networks WHERE cluster_id = ? AND network_id = ?",
                        DB_ARGS(DB_TEXT(str(cl, "id")), DB_TEXT(str(row, "network"))), err);
     if (n <= 0)
-        return n < 0 ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "network '%s' was detached meanwhile", str(row, "name"));
+        return n < 0 ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "network '%s' was detached meanwhile",
+                                         str(row, "name"));
     vr_event(c->e, "normal", c->user, "cluster", str(cl, "id"), "network '%s' detached from cluster '%s'",
              str(row, "name"), str(cl, "name"));
     return 0;

@@ -183,8 +183,9 @@ json_t *vr_net_profile_users(vr_engine *e, const char *network_id, const char *p
     json_t *rows = NULL;
     /* A VM names a profile in its spec ("profile":"ID", compact JSON). */
     int rc = profile_id
-        ? vr_db_query(e->db, "SELECT id, name, status FROM vms WHERE spec_json LIKE '%\"profile\":\"' || CAST(? AS TEXT) || '\"%'"
-                      " ORDER BY name", DB_ARGS(DB_TEXT(profile_id)), &rows, err)
+        ? vr_db_query(e->db, "SELECT id, name, status FROM vms WHERE spec_json LIKE"
+                      " '%\"profile\":\"' || CAST(? AS TEXT) || '\"%' ORDER BY name", DB_ARGS(DB_TEXT(profile_id)),
+                      &rows, err)
         : vr_db_query(e->db, "SELECT v.id AS id, v.name AS name, v.status AS status FROM vms v WHERE EXISTS"
                       " (SELECT 1 FROM vnic_profiles p WHERE p.network_id = ? AND"
                       " v.spec_json LIKE '%\"profile\":\"' || p.id || '\"%') ORDER BY v.name",

@@ -81,7 +81,7 @@ def main():
     build = os.path.abspath(args.build)
     guest = os.path.abspath(args.guest or os.path.join(build, "guest"))
     agent = [os.path.join(build, "src", "agent", "vireo-agent"), "--sanlock-io-timeout", "2"]
-    with HostSet(n=2, agent_cmd=agent) as hs:
+    with HostSet(n=2, agent_cmd=agent, shared_fs_mb=2048) as hs:
         gdir = os.path.join(hs.shared_dir, "guest")
         os.makedirs(gdir, exist_ok=True)
         for f in ("vmlinux", "initrd.img", "cmdline"):
@@ -148,6 +148,8 @@ def bench_thin(eng, cl, sd_id, runs):
         wait(lambda: eng.get(f"/api/jobs/{d['job']['id']}")["status"] == "finished", 120, "disk")
         vm = eng.create_vm(f"src{gib}", cl["id"], memory_mib=64, disks=[{"disk": d["id"]}])
         r = eng.request("POST", "/api/templates", {"name": f"tpl{gib}", "vm": vm["id"]})
+        if r.status != 202:
+            raise RuntimeError(f"template: {r}")
         wait(lambda: eng.get(f"/api/jobs/{r.body['job']['id']}")["status"] == "finished", 600, "template")
         tmpls[gib] = r.body["id"]
     t = {1: [], 10: []}

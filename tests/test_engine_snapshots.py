@@ -39,12 +39,15 @@ class Guest:
         assert r.status == 202, r
         job = self.eng.wait_job(r.body["job"]["id"], timeout=120)
         assert job["status"] == "finished", (job, self.eng.log_tail(40))
+        return self.attach()
+
+    def attach(self):
+        """The running VM's console, once its guest is ready."""
         vm = self.eng.wait_status("vms", self.vm_id, "up", timeout=90)
         i = next(n for n, h in enumerate(self.ctx.hs.hosts) if h.name == vm["host"])
         self.host = self.ctx.hs.hosts[i]
         self.c = self.ctx.client(i)
         self.ctx.wait_console(self.c, self.vm_id, "VIREO-GUEST-READY")
-        self.marks = 0
         return vm
 
     def mark(self, slot, word):
@@ -135,6 +138,8 @@ def _templates(ctx, eng, cl, vm, disk):
     g.stop()
     _fault(eng.request("DELETE", f"/api/templates/{tpl['id']}"), 409)
 
+    _pools(ctx, eng, cl, tpl)
+
     # clean-up: the VMs, their disks (a thin disk's chain with its link to
     # the template), then the templates, sub-version first
     made = []
@@ -148,6 +153,60 @@ def _templates(ctx, eng, cl, vm, disk):
     _fault(eng.request("DELETE", "/api/templates/00000000-0000-0000-0000-000000000000"), 409, "Blank")
     assert [t["name"] for t in eng.list("templates")["templates"]] == ["Blank"]
     return []
+
+
+def _pools(ctx, eng, cl, tpl):
+    """An automatic, stateless pool of the template: kept at its size with
+    one VM prestarted; a user gets one VM (not two); what the guest writes
+    is gone once it is back in the pool; shrinking to 0 removes the VMs."""
+    base = {"name": "pl", "cluster_id": cl["id"], "template_id": tpl["id"]}
+    _fault(eng.request("POST", "/api/vmpools", {**base, "size": 1, "prestarted": 2}), 400, "prestarted")
+    _fault(eng.request("POST", "/api/vmpools", {**base, "size": -1}), 400)
+    _fault(eng.request("POST", "/api/vmpools", {**base, "size": 1, "kind": "x"}), 400)
+    pool = eng.call("POST", "/api/vmpools", {**base, "size": 2, "prestarted": 1, "stateless": True,
+                                             "max_user_vms": 1}, expect=201)
+    url = f"/api/vmpools/{pool['id']}"
+
+    def ready():
+        p = eng.get(url)
+        states = sorted(v["status"] for v in p["vms"])
+        return p if len(states) == 2 and states == ["down", "up"] else None
+    p = eng.wait_for(ready, timeout=240, what="2 pool VMs, one of them up")
+    assert sorted(v["name"] for v in p["vms"]) == ["pl-1", "pl-2"], p
+    up = next(v for v in p["vms"] if v["status"] == "up")
+    got = eng.call("POST", f"{url}/allocatevm")
+    assert got["vm_id"] == up["id"] and got["start_job"] is None, got  # the prestarted one
+    _fault(eng.request("POST", f"{url}/allocatevm"), 409, "maximum")
+    assert eng.get(url)["allocated"] == 1
+    _fault(eng.request("DELETE", url), 409, "size to 0")
+
+    g = Guest(ctx, eng, up["id"])
+    g.attach()
+    assert g.read(1) == "one"
+    g.mark(9, "nine")
+    eng.call("POST", f"{url}/releasevm", {"vm": up["id"]})
+    eng.wait_for(lambda: all(v["user"] is None for v in eng.get(url)["vms"]), timeout=30, what="released")
+    _fault(eng.request("POST", f"{url}/releasevm", {"vm": up["id"]}), 409, "not allocated")
+
+    # the same VM, run again: the last run's writes are gone
+    eng.wait_for(lambda: eng.get(f"/api/vms/{up['id']}")["status"] == "down", timeout=60, what="stopped")
+    g2 = Guest(ctx, eng, up["id"])
+    eng.wait_for(lambda: not [j for j in eng.list("jobs", max=200)["jobs"]
+                              if j["object_id"] == up["id"] and j["status"] in ("pending", "running")],
+                 timeout=60, what="no job on the VM")
+    if eng.get(f"/api/vms/{up['id']}")["status"] == "down":
+        g2.boot()
+    else:  # the pool prestarted it again meanwhile
+        g2.attach()
+    assert [g2.read(1), g2.read(9)] == ["one", "-"]
+
+    # shrink to 0: free VMs are stopped and removed with their disks
+    disks = [_vm_disk(eng, v["id"]) for v in eng.get(url)["vms"]]
+    eng.call("PUT", url, {"size": 0, "prestarted": 0})
+    eng.wait_for(lambda: eng.get(url)["vm_count"] == 0, timeout=180, what="the pool emptied")
+    eng.wait_for(lambda: all(eng.request("GET", f"/api/disks/{d}").status == 404 for d in disks), timeout=120,
+                 what="the pool VMs' disks removed")
+    eng.call("DELETE", url, expect=204)
 
 
 def test_snapshots_and_templates(ctx):

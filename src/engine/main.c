@@ -15,6 +15,7 @@
 #include "api.h"
 #include "auth.h"
 #include "hostmon.h"
+#include "poolmon.h"
 #include "storagemon.h"
 #include "hostview.h"
 #include "log.h"
@@ -165,7 +166,7 @@ int main(int argc, char **argv)
         vr_auth_bootstrap(&e, admin_pw, &err) < 0 ||
         vr_hostview_new(e.db, &e.view, &err) < 0 ||
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||
-        vr_hostmon_start(&e, &err) < 0 || vr_storagemon_start(&e, &err) < 0 ||
+        vr_hostmon_start(&e, &err) < 0 || vr_storagemon_start(&e, &err) < 0 || vr_poolmon_start(&e, &err) < 0 ||
         vr_http_start(&hopts, api_handle, &e, &http, &err) < 0) {
         VR_ERROR("%s", err.message);
         shut_down(&e, http, 1);

@@ -141,7 +141,7 @@ extern const vr_kind vr_kind_datacenters, vr_kind_clusters, vr_kind_hosts, vr_ki
 /* Storage (api/kinds_storage.c). */
 extern const vr_kind vr_kind_storagedomains, vr_kind_disks;
 /* Snapshots (api/kinds_snapshots.c). */
-extern const vr_kind vr_kind_snapshots, vr_kind_templates;
+extern const vr_kind vr_kind_snapshots, vr_kind_templates, vr_kind_pools;
 /* Networks (api/kinds_networks.c). */
 extern const vr_kind vr_kind_networks, vr_kind_vnicprofiles, vr_kind_cluster_networks, vr_kind_host_nics;
 

@@ -13,6 +13,7 @@
 #include "sdjobs.h"
 #include "setupnet.h"
 #include "snapjobs.h"
+#include "stateless.h"
 #include "templjobs.h"
 #include "vnic.h"
 
@@ -213,6 +214,14 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
         vr_event(e, "normal", user, "vm", vm_id, "VM '%s' was already running on host '%s'; adopted",
                  name, json_string_value(json_object_get(host, "name")));
         vr_job_update(e, job_id, "finished", "already running");
+        goto out;
+    }
+    /* A stateless VM (a pool's) gets fresh layers; the last run's go. */
+    if (vr_stateless_prepare(e, job_id, vm_id, &err) < 0) {
+        vr_db_exec(e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ? AND status = 'waitforlaunch'",
+                   DB_ARGS(DB_TEXT(vm_id)), NULL);
+        vr_event(e, "error", user, "vm", vm_id, "cannot start VM '%s': %s", name, err.message);
+        vr_job_update(e, job_id, "failed", err.message);
         goto out;
     }
     /* One placement at a time, so two starts cannot both take the last

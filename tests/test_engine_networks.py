@@ -276,7 +276,7 @@ def test_network_end_to_end(ctx):
     on the network's QoS profile starts on its bridge with the bandwidth;
     placement follows the hosts' networks; removals in use are refused."""
     hs = ctx.hs
-    hs.ensure_extra_nics(1)
+    hs.ensure_extra_nics(2)
     with Engine(ctx, poll_ms=500) as eng:
         dc = eng.create_dc("dc-net")
         cl = eng.create_cluster("cl-net", dc["id"])
@@ -314,6 +314,14 @@ def test_network_end_to_end(ctx):
         # A NIC the host does not have: refused before anything is sent.
         _fault(eng.request("POST", f"/api/hosts/{hosts[0]['id']}/setupnetworks",
                            {"attachments": [{"network": "red", "nic": "eth7"}]}), 400, "has no NIC 'eth7'")
+        # A bond the engine accepts but this kernel cannot make: the job fails
+        # with the agent's reason and nothing is recorded.
+        job = _setup(eng, hosts[0]["id"], {"attachments": [{"network": "red", "nic": "bond0"}],
+                                           "bonds": {"bond0": {"nics": ["eth1", "eth2"], "mode": 1}}}, want="failed")
+        assert "bonding module" in job["detail"], job
+        assert eng.find_events("network setup of host", hosts[0]["id"])
+        eth1 = next(x for x in eng.get(f"/api/hosts/{hosts[0]['id']}/nics")["nics"] if x["name"] == "eth1")
+        assert eth1["networks"] == [] and eng.host(hosts[0]["id"])["status"] == "nonoperational", eth1
         # red on both hosts' eth1 (blue too on the first): the hosts come back up.
         _setup(eng, hosts[0]["id"], {"attachments": [{"network": "red", "nic": "eth1"},
                                                      {"network": blue["id"], "nic": "eth1"}]})

@@ -139,6 +139,8 @@ static int shape_outbound(vr_nl *nl, struct nl_sock *sk, wanted *w, int tap_inde
     }
     if (rc == 0)
         rc = rtnl_u32_add_key_uint32(c, 0, 0, 0, 0); /* every frame */
+    if (rc == 0) /* without it a matching node runs no action */
+        rc = rtnl_u32_set_cls_terminal(c);
     if (rc == 0)
         rc = rtnl_tc_set_kind(TC_CAST(act), "mirred");
     if (rc == 0) {

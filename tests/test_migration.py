@@ -288,8 +288,10 @@ def test_engine_migrates_cancels_and_refuses(ctx):
                 assert c.call("VM.get", uuid=vm["id"])["state"] == "running"
                 ctx.wait_console(c, vm["id"], "VIREO-ECHO engine-moved", send="echo engine-moved\n")
             time.sleep(2.5)  # several monitor polls of both hosts: neither misreads it
-            again = eng.vm(vm["id"])
-            assert (again["status"], again["host_id"]) == ("up", moved["host_id"]), again
+            # (up again: the destination's health watcher may briefly call a VM
+            # whose migration took over --monitor-timeout not responding)
+            again = eng.wait_status("vms", vm["id"], "up", timeout=60)
+            assert again["host_id"] == moved["host_id"], again
             msgs = [e["message"] for e in eng.events() if e["object_id"] == vm["id"]]
             assert any("migrated from host" in m for m in msgs), msgs
             assert not any("run twice" in m or " is down" in m for m in msgs), msgs
@@ -317,9 +319,11 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             eng.start()
             job = eng.wait_job(job_id, timeout=120)
             assert job["status"] == "finished", (job, eng.log_tail(40))
-            back = eng.vm(vm["id"])
-            assert (back["status"], back["host"]) == ("up", ctx.hs.hosts[src].name), back
+            back = eng.wait_status("vms", vm["id"], "up", timeout=60)
+            assert back["host"] == ctx.hs.hosts[src].name, back
             assert on_hosts(ctx, vm["id"]) == [src]
+            time.sleep(5)  # see above: a slow migration's not-responding blip passes
+            eng.wait_status("vms", vm["id"], "up", timeout=60)
 
             # The CLI: refusals exit 1 with the engine's reason; --wait
             # follows the job and shows the VM on its new host.
@@ -330,6 +334,7 @@ def test_engine_migrates_cancels_and_refuses(ctx):
                       "--timeout", "120")
             assert f"host: {ctx.hs.hosts[dst].name}" in out, out
             assert on_hosts(ctx, vm["id"]) == [dst]
+            eng.wait_status("vms", vm["id"], "up", timeout=60)
 
             # The source agent killed mid-migration (it forgets its job):
             # the VM ends on exactly one host, and the engine knows which.

@@ -57,14 +57,19 @@ static json_t *job_json(const vr_long_job *j)
                      j->ended_at[0] ? j->ended_at : NULL);
 }
 
-static void announce(json_t *params /* stolen */)
+void vr_long_jobs_notify(const char *method, json_t *params /* stolen */)
 {
     pthread_mutex_lock(&notify_lock);
     if (!stopped && agent && params)
-        vr_server_notify(agent->server, "Job.progress", params);
+        vr_server_notify(agent->server, method, params);
     else
         json_decref(params);
     pthread_mutex_unlock(&notify_lock);
+}
+
+static void announce(json_t *params /* stolen */)
+{
+    vr_long_jobs_notify("Job.progress", params);
 }
 
 vr_long_job *vr_long_job_new(vr_agent *a, const char *kind, const char *vm_uuid,

@@ -41,3 +41,9 @@ void vr_long_job_finish(vr_long_job *j, enum vr_job_end end, const char *detail)
 
 /* The agent is stopping: no notification is sent after this returns. */
 void vr_long_jobs_stop(void);
+
+/* Send another notification about a job's work (e.g. VM.migrate's
+ * "Migration" VM.event) under the same rule: dropped once stopping, since
+ * a job's thread may outlive the server. params is stolen. Only after
+ * vr_long_job_new() (which names the agent). */
+void vr_long_jobs_notify(const char *method, json_t *params);

@@ -110,7 +110,7 @@ static void migrate_event(migration *m, const char *detail)
 {
     json_t *p = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "uuid", m->uuid, "name", m->name, "event",
                           "Migration", "owned", true, "detail", detail, "dest", m->dest_host);
-    vr_server_notify(m->a->server, "VM.event", p);
+    vr_long_jobs_notify("VM.event", p); /* not once the agent stops: the server may be gone */
 }
 
 static void *migrate_thread(void *arg)

@@ -162,11 +162,11 @@ static struct sample read_stats(virDomainPtr dom)
 
 /* Abort once, recording why (the migrate thread's error then only
  * confirms it). */
-static void abort_once(migration *m, char *why, size_t len, const char *fmt, const char *arg)
+static void abort_once(migration *m, char *why, size_t len, const char *reason)
 {
     if (*why)
         return;
-    snprintf(why, len, fmt, arg);
+    snprintf(why, len, "%s", reason);
     if (virDomainAbortJob(m->dom) < 0) {
         VR_WARN("VM %s: cannot abort its migration: %s", m->name, virGetLastErrorMessage());
         virResetLastError();
@@ -175,7 +175,7 @@ static void abort_once(migration *m, char *why, size_t len, const char *fmt, con
 
 static void apply_step(migration *m, enum vr_mig_step step, char *why, size_t len)
 {
-    char buf[64];
+    char reason[96];
     switch (step) {
     case VR_MIG_WAIT:
         return;
@@ -195,12 +195,12 @@ static void apply_step(migration *m, enum vr_mig_step step, char *why, size_t le
             virResetLastError();
         return;
     case VR_MIG_ABORT_STALLED:
-        snprintf(buf, sizeof(buf), "%lld", m->w.stall_timeout_ms / 1000);
-        abort_once(m, why, len, "aborted: no progress for %s s", buf);
+        snprintf(reason, sizeof(reason), "aborted: no progress for %lld s", m->w.stall_timeout_ms / 1000);
+        abort_once(m, why, len, reason);
         return;
     case VR_MIG_ABORT_TIMEOUT:
-        snprintf(buf, sizeof(buf), "%lld", m->w.timeout_ms / 1000);
-        abort_once(m, why, len, "aborted: not done within its timeout of %s s", buf);
+        snprintf(reason, sizeof(reason), "aborted: not done within its timeout of %lld s", m->w.timeout_ms / 1000);
+        abort_once(m, why, len, reason);
         return;
     }
 }

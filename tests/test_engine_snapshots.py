@@ -17,6 +17,7 @@ import os
 
 from harness.engine import Engine
 from harness.engine_storage import leave_storage, make_disk, scrub_domain, storage_dc
+from test_engine_disk_transfer import Cli
 
 MIB = 1 << 20
 
@@ -201,8 +202,15 @@ def _pools(ctx, eng, cl, tpl):
     assert [g2.read(1), g2.read(9)] == ["one", "-"]
 
     # shrink to 0: free VMs are stopped and removed with their disks
+    # the CLI sees the same pool and template, and shrinks the pool
+    cli = Cli(ctx, eng)
+    out = cli.run("pool", "list").stdout
+    assert "pl" in out and "automatic" in out, out
+    assert json.loads(cli.run("pool", "show", "pl", "--json").stdout)["vm_count"] == 2
+    assert "tpl" in cli.run("template", "list").stdout
+    cli.run("pool", "create", "--name", "x", expect=2)  # no --cluster / --template
     disks = [_vm_disk(eng, v["id"]) for v in eng.get(url)["vms"]]
-    eng.call("PUT", url, {"size": 0, "prestarted": 0})
+    cli.run("pool", "update", "pl", "--size", "0", "--prestarted", "0")
     eng.wait_for(lambda: eng.get(url)["vm_count"] == 0, timeout=180, what="the pool emptied")
     eng.wait_for(lambda: all(eng.request("GET", f"/api/disks/{d}").status == 404 for d in disks), timeout=120,
                  what="the pool VMs' disks removed")
@@ -317,6 +325,8 @@ def test_snapshots_and_templates(ctx):
             doc = json.load(f)
         _job(eng, eng.request("POST", snaps_url, {"description": "doc"}))
         sid = _snapshots(eng, vm["id"])[0]["id"]
+        out = Cli(ctx, eng).run("snapshot", "list", "--search", "vm=vm-snap").stdout
+        assert "doc" in out and sid in out, out
         for path in (snaps_url, f"/api/snapshots/{sid}", "/api/snapshots"):
             r = eng.request("GET", path)
             openapi.validate_response(doc, "GET", path, r.status, json.dumps(r.body).encode())

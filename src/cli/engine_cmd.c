@@ -529,8 +529,9 @@ int vr_cli_engine(int argc, char **argv)
         return events_cmd(argc, argv);
     if (!strcmp(argv[0], "disk") && argc > 1 && (!strcmp(argv[1], "upload") || !strcmp(argv[1], "download")))
         return vr_transfer_cmd(argc, argv);
-    if (!strcmp(argv[0], "sd") || !strcmp(argv[0], "disk"))
-        return vr_storage_cmd(argc, argv);
+    int rc = vr_storage_cmd(argc, argv); /* sd, disk, snapshot, template, pool */
+    if (rc >= 0)
+        return rc;
     const kind *k = vr_kind_find(argv[0]);
     return k ? kind_cmd(k, argc, argv) : -1;
 }

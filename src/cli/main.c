@@ -28,6 +28,7 @@ static void usage(FILE *f)
                "  disk list|show|create|delete|copy|extend ...   disks ('vireo sd --help', 'vireo disk --help')\n"
                "  snapshot list|show|create|delete|preview|commit|undo|restore ...   VM snapshots\n"
                "  template list|show|create|delete|createvm ...   templates, VMs from them\n"
+               "  pool list|show|create|update|delete|allocate|release ...   VM pools\n"
                "  network list|show|create|update|delete|attach|detach|cluster-list|host-nics|setup ...   networks\n"
                "  vnicprofile list|show|create|delete ...   vNIC profiles ('vireo network --help')\n"
                "  events [--max N] [--page N] [--search EXPR] [--sortby [-]FIELD] [--json]\n"

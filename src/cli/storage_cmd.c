@@ -150,6 +150,33 @@ static const vr_column tmpl_cols[] = {{"NAME", "name", 0}, {"VERSION", "version_
                                       {"STATUS", "status", 0}, {"MEMORY", "memory_mib", VR_FMT_MIB},
                                       {"VCPUS", "vcpus", 0}, {"ID", "id", 0}};
 
+static const st_opt pool_opts[] = {
+    {"cluster", "cluster_id", "CLUSTER", 'r', "cluster"},
+    {"template", "template_id", "TEMPLATE", 'r', "template"},
+    {"type", "type", "automatic|manual", 's', NULL},
+    {"size", "size", "N", 'i', NULL},
+    {"prestarted", "prestarted", "N", 'i', NULL},
+    {"max-user-vms", "max_user_vms", "N", 'i', NULL},
+    {"stateless", "stateless", NULL, 'f', NULL},
+    {"description", "description", "TEXT", 's', NULL},
+    {"vm", "vm", "VM", 'r', "vm"},
+};
+
+static const st_verb pool_verbs[] = {
+    {"list", "", "", "", NULL, NULL, VR_LIST_OPTS},
+    {"show", "NAME-or-ID", "", "", NULL, NULL, BIT(O_JSON)},
+    {"create", "", " cluster template type size prestarted max-user-vms stateless description ",
+     " cluster template ", "POST", NULL, BIT(O_NAME) | BIT(O_JSON)},
+    {"update", "NAME-or-ID", " size prestarted max-user-vms description ", "", "PUT", NULL, BIT(O_JSON)},
+    {"delete", "NAME-or-ID", "", "", "DELETE", NULL, BIT(O_JSON)},
+    {"allocate", "NAME-or-ID", "", "", "POST", "allocatevm", BIT(O_JSON)},
+    {"release", "NAME-or-ID", " vm ", " vm ", "POST", "releasevm", BIT(O_JSON)},
+};
+
+static const vr_column pool_cols[] = {{"NAME", "name", 0}, {"TYPE", "type", 0}, {"SIZE", "size", 0},
+                                      {"VMS", "vm_count", 0}, {"IN-USE", "allocated", 0},
+                                      {"PRESTARTED", "prestarted", 0}, {"ID", "id", 0}};
+
 static const st_obj objs[] = {
     {"sd", "storagedomains", "storage domain", sd_opts, N(sd_opts), sd_verbs, N(sd_verbs), sd_cols, N(sd_cols)},
     {"disk", "disks", "disk", disk_opts, N(disk_opts), disk_verbs, N(disk_verbs), disk_cols, N(disk_cols)},
@@ -157,6 +184,7 @@ static const st_obj objs[] = {
      N(snap_cols)},
     {"template", "templates", "template", tmpl_opts, N(tmpl_opts), tmpl_verbs, N(tmpl_verbs), tmpl_cols,
      N(tmpl_cols)},
+    {"pool", "vmpools", "VM pool", pool_opts, N(pool_opts), pool_verbs, N(pool_verbs), pool_cols, N(pool_cols)},
 };
 
 /* The CLI kind of an object, for name lookup and paths. */
@@ -170,10 +198,13 @@ static const kind snap_kind = {"snapshot", "snapshots", snap_cols, N(snap_cols),
 static const kind tmpl_kind = {"template", "templates", tmpl_cols, N(tmpl_cols), NULL, VR_NO_NAMES, true, false,
                                NULL, NULL, NULL};
 
+static const kind pool_kind = {"pool", "vmpools", pool_cols, N(pool_cols), NULL, VR_NO_NAMES, false, false,
+                               NULL, NULL, NULL};
+
 static const kind *kind_of(const char *name)
 {
     return !strcmp(name, "sd") ? &sd_kind : !strcmp(name, "disk") ? &disk_kind
-         : !strcmp(name, "template") ? &tmpl_kind : &snap_kind;
+         : !strcmp(name, "template") ? &tmpl_kind : !strcmp(name, "pool") ? &pool_kind : &snap_kind;
 }
 
 static bool has(const char *list, const char *opt)
@@ -189,7 +220,8 @@ static void usage(FILE *f, const st_obj *o)
         const st_verb *v = &o->verbs[i];
         fprintf(f, "%s vireo %s %s%s%s", i ? "      " : "usage:", o->name, v->verb, *v->operands ? " " : "",
                 v->operands);
-        if ((!strcmp(v->verb, "create") && !strcmp(o->name, "sd")) || !strcmp(v->verb, "createvm"))
+        if ((!strcmp(v->verb, "create") && (!strcmp(o->name, "sd") || !strcmp(o->name, "pool"))) ||
+            !strcmp(v->verb, "createvm"))
             fprintf(f, " --name NAME");
         else if (!strcmp(v->verb, "create") && !strcmp(o->name, "template"))
             fprintf(f, " [--name NAME]");
@@ -265,7 +297,7 @@ static int check_usage(const st_obj *o, const st_verb *v, const args *a)
         }
         p += len;
     }
-    if (!rc && !a->name && ((!strcmp(o->name, "sd") && !strcmp(v->verb, "create")) ||
+    if (!rc && !a->name && (((!strcmp(o->name, "sd") || !strcmp(o->name, "pool")) && !strcmp(v->verb, "create")) ||
                             !strcmp(v->verb, "createvm"))) {
         fprintf(stderr, "vireo: %s %s needs --name NAME\n", o->name, v->verb);
         rc = 2;

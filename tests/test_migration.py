@@ -285,7 +285,13 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             assert (moved["status"], moved["host"]) == ("up", ctx.hs.hosts[dst].name), moved
             assert on_hosts(ctx, vm["id"]) == [dst]
             with ctx.client(dst) as c:
-                assert c.call("VM.get", uuid=vm["id"])["state"] == "running"
+                there = c.call("VM.get", uuid=vm["id"])
+                assert there["state"] == "running"
+                # the same devices at the same addresses as recorded at its start
+                def addrs(devs):
+                    return sorted((d.get("kind"), d.get("path") or d.get("mac"), repr(d.get("address")))
+                                  for d in devs or [])
+                assert addrs(there["devices"]) == addrs(moved["devices"]) and moved["devices"], (there, moved)
                 ctx.wait_console(c, vm["id"], "VIREO-ECHO engine-moved", send="echo engine-moved\n")
             time.sleep(2.5)  # several monitor polls of both hosts: neither misreads it
             # (up again: the destination's health watcher may briefly call a VM

@@ -162,6 +162,13 @@ static void sweep(void)
         dom_view *d = &views[nv];
         if (!vr_dom_is_owned(doms[i]) || virDomainGetUUIDString(doms[i], d->uuid) < 0)
             continue;
+        /* An incoming migration's paused copy has its monitor busy with the
+         * migration: not a hung QEMU, so neither judged nor probed. */
+        int state, reason;
+        if (virDomainGetState(doms[i], &state, &reason, 0) == 0 && state == VIR_DOMAIN_PAUSED &&
+            reason == VIR_DOMAIN_PAUSED_MIGRATION)
+            continue;
+        virResetLastError();
         d->dom = doms[i];
         d->have_ci = virDomainGetControlInfo(doms[i], &d->ci, 0) == 0;
         virResetLastError();

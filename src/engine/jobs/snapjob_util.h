@@ -50,3 +50,11 @@ int vr_sj_set_volumes(snap_job *j, const char *snap_id, json_t *volumes);
 int vr_sj_make_layer(snap_job *j, json_t *d, const char *parent, char id[37]);
 /* Remove the layers listed in params.created; best effort. */
 void vr_sj_drop_created(snap_job *j);
+
+/* In the caller's transaction: refuse (409, nothing changed) what the
+ * snapshot rules forbid for action on vm (snap: the snapshot acted on, or
+ * NULL for a create; live: the action may run while the VM runs), then lock
+ * the VM (a stopped one is imagelocked), its disks and snap, and record the
+ * job (params gets the locked disks). snapjob_admit.c. */
+int vr_sj_admit(vr_engine *e, json_t *vm, const char *action, const char *title, bool live, json_t *snap,
+                json_t *params, const char *user, const char *job_id, vr_error *err);

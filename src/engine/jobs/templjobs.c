@@ -111,35 +111,47 @@ static void ended(vr_engine *e, const char *job_id, const char *user, const char
     }
 }
 
-/* ---- template from a VM ---- */
-
-static void run_create(vr_engine *e, const char *job_id, const char *tmpl_id, const char *user)
+/* Make every volume of plan (or none: a failure removes what was made),
+ * then, in one transaction, its disks ok (or gone). The caller's own row
+ * changes follow in that transaction; it commits. */
+static int run_plan(vr_engine *e, const char *job_id, json_t *plan, bool thin, vr_error *err)
 {
-    json_t *row = job_row(e, job_id), *p = json_object_get(row, "params"), *plan = json_object_get(p, "plan"), *v;
-    json_t *spm = NULL;
-    vr_error err = {0};
+    json_t *spm = NULL, *v;
     size_t i;
     int rc = 0;
-    vr_job_update(e, job_id, "running", "copying the VM's disks into template volumes");
     json_array_foreach(plan, i, v) {
-        if (!spm && !(spm = spm_of(e, job_id, str(v, "domain"), &err)))
+        if (!spm && !(spm = spm_of(e, job_id, str(v, "domain"), err)))
             rc = -1;
         if (rc == 0)
-            rc = make_volume(e, job_id, spm, v, false, &err);
+            rc = make_volume(e, job_id, spm, v, thin, err);
         if (rc < 0)
             break;
     }
     if (rc < 0)
-        unmake(e, spm, plan, false);
+        unmake(e, spm, plan, thin);
+    json_decref(spm);
     vr_db_begin(e->db, NULL);
     json_array_foreach(plan, i, v) {
         if (rc == 0)
             vr_db_exec(e->db, "UPDATE disks SET status = 'ok' WHERE id = ?", DB_ARGS(DB_TEXT(str(v, "disk"))), NULL);
         else
             vr_db_exec(e->db, "DELETE FROM disks WHERE id = ?", DB_ARGS(DB_TEXT(str(v, "disk"))), NULL);
+    }
+    return rc;
+}
+
+/* ---- template from a VM ---- */
+
+static void run_create(vr_engine *e, const char *job_id, const char *tmpl_id, const char *user)
+{
+    json_t *row = job_row(e, job_id), *p = json_object_get(row, "params"), *plan = json_object_get(p, "plan"), *v;
+    vr_error err = {0};
+    size_t i;
+    vr_job_update(e, job_id, "running", "copying the VM's disks into template volumes");
+    int rc = run_plan(e, job_id, plan, false, &err);
+    json_array_foreach(plan, i, v)
         vr_db_exec(e->db, "UPDATE disks SET status = 'ok' WHERE id = ? AND status = 'locked'",
                    DB_ARGS(DB_TEXT(str(v, "src_disk"))), NULL);
-    }
     if (rc == 0)
         vr_db_exec(e->db, "UPDATE templates SET status = 'ok' WHERE id = ?", DB_ARGS(DB_TEXT(tmpl_id)), NULL);
     else
@@ -150,7 +162,6 @@ static void run_create(vr_engine *e, const char *job_id, const char *tmpl_id, co
     char what[160];
     snprintf(what, sizeof(what), "creation of template '%s'", str(p, "name"));
     ended(e, job_id, user, "template", tmpl_id, what, rc, &err);
-    json_decref(spm);
     json_decref(row);
 }
 
@@ -389,31 +400,12 @@ int vr_template_remove_submit(vr_engine *e, json_t *t, const char *user, char jo
 
 static void run_newvm(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
 {
-    json_t *row = job_row(e, job_id), *p = json_object_get(row, "params"), *plan = json_object_get(p, "plan"), *v;
-    json_t *spm = NULL;
+    json_t *row = job_row(e, job_id), *p = json_object_get(row, "params"), *plan = json_object_get(p, "plan");
     vr_error err = {0};
-    size_t i;
-    int rc = 0;
     bool thin = !json_is_true(json_object_get(p, "clone"));
     vr_job_update(e, job_id, "running", thin ? "layering the VM's disks over the template" :
                   "copying the template's disks for the VM");
-    json_array_foreach(plan, i, v) {
-        if (!spm && !(spm = spm_of(e, job_id, str(v, "domain"), &err)))
-            rc = -1;
-        if (rc == 0)
-            rc = make_volume(e, job_id, spm, v, thin, &err);
-        if (rc < 0)
-            break;
-    }
-    if (rc < 0)
-        unmake(e, spm, plan, thin);
-    vr_db_begin(e->db, NULL);
-    json_array_foreach(plan, i, v) {
-        if (rc == 0)
-            vr_db_exec(e->db, "UPDATE disks SET status = 'ok' WHERE id = ?", DB_ARGS(DB_TEXT(str(v, "disk"))), NULL);
-        else
-            vr_db_exec(e->db, "DELETE FROM disks WHERE id = ?", DB_ARGS(DB_TEXT(str(v, "disk"))), NULL);
-    }
+    int rc = run_plan(e, job_id, plan, thin, &err);
     if (rc == 0)
         vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",
                    DB_ARGS(DB_TEXT(vm_id)), NULL);
@@ -424,7 +416,6 @@ static void run_newvm(vr_engine *e, const char *job_id, const char *vm_id, const
     snprintf(what, sizeof(what), "creation of VM '%s' from template '%s' (%s)", str(p, "name"), str(p, "template_name"),
              thin ? "thin" : "clone");
     ended(e, job_id, user, "vm", vm_id, what, rc, &err);
-    json_decref(spm);
     json_decref(row);
 }
 

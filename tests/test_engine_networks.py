@@ -270,6 +270,17 @@ def _setup(eng, host_id, body, want="finished"):
     return job
 
 
+def _clear_host_networks(ctx):
+    """The harness hosts are shared with other tests (the agent's own
+    network tests): start from hosts that run no network."""
+    for i in range(len(ctx.hs.hosts)):
+        c = ctx.client(i)
+        running = c.call("Host.getNetworks")["networks"]
+        if running:
+            c.call("Host.setupNetworks", networks={n: {"remove": True} for n in running}, check_connectivity=False)
+        assert c.call("Host.getNetworks")["networks"] == {}
+
+
 def test_network_end_to_end(ctx):
     """Real agents: a required VLAN network makes both hosts nonoperational
     (the event names it) until setupnetworks puts it on their eth1; a VM
@@ -277,6 +288,7 @@ def test_network_end_to_end(ctx):
     placement follows the hosts' networks; removals in use are refused."""
     hs = ctx.hs
     hs.ensure_extra_nics(2)
+    _clear_host_networks(ctx)
     with Engine(ctx, poll_ms=500) as eng:
         dc = eng.create_dc("dc-net")
         cl = eng.create_cluster("cl-net", dc["id"])

@@ -44,11 +44,16 @@ static int load(const struct bpf_insn *insns, int n, const char *dev, vr_error *
     attr.insns = (unsigned long)insns;
     attr.insn_cnt = (unsigned)n;
     attr.license = (unsigned long)"GPL";
-    attr.log_buf = (unsigned long)log;
-    attr.log_size = sizeof(log);
-    attr.log_level = 1;
     log[0] = '\0';
     int fd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+    if (fd < 0) {
+        /* Again with the verifier's log, for the message (not at first: a
+         * long program's log overflows the buffer, ENOSPC, even when fine). */
+        attr.log_buf = (unsigned long)log;
+        attr.log_size = sizeof(log);
+        attr.log_level = 1;
+        fd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+    }
     if (fd < 0)
         return vr_error_set(err, VR_ERR_NETWORK, "cannot load the VLAN program of %s: %s %.200s",
                             dev, strerror(errno), log);

@@ -14,6 +14,7 @@ Runs on SQLite and PostgreSQL (VIREO_TEST_PG_URI)."""
 
 import json
 import os
+import signal
 
 from harness.engine import Engine
 from harness.engine_storage import leave_storage, make_disk, scrub_domain, storage_dc
@@ -272,6 +273,25 @@ def test_snapshots_and_templates(ctx):
         d = eng.get(f"/api/disks/{disk['id']}")
         assert d["volume_id"] == v0 and d["format"] == "raw", d
         assert [g.read(s) for s in (1, 2, 3)] == ["one", "two", "three"]
+
+        # ---- the engine killed right after accepting a live snapshot: after
+        # its restart the job ends (finished or failed), the disk's recorded
+        # leaf is the volume the VM runs on, and no stray layer is left.
+        r = eng.request("POST", snaps_url, {"description": "crash"})
+        assert r.status == 202, r
+        eng.restart(sig=signal.SIGKILL)
+        j = eng.wait_job(r.body["job"]["id"], timeout=180)
+        assert j["status"] in ("finished", "failed"), j
+        d = eng.get(f"/api/disks/{disk['id']}")
+        devs = {x["target"]: x for x in g.c.call("VM.get", uuid=vm["id"])["devices"] if x["kind"] == "disk"}
+        assert devs["vdb"]["path"].endswith("/" + d["volume_id"]), (devs["vdb"], d, j)
+        owned = {v for sn in _snapshots(eng, vm["id"]) for v in sn["volumes"].values()} | {d["volume_id"]}
+        vols = ctx.client(0).call("Volume.list", domain=sd_id)["volumes"]
+        assert {v["volume"] for v in vols if v["image"] == disk["id"]} == owned, (vols, owned, j)
+        for sn in _snapshots(eng, vm["id"]):
+            _job(eng, eng.request("DELETE", f"/api/snapshots/{sn['id']}"))
+        assert eng.get(f"/api/disks/{disk['id']}")["volume_id"] == v0
+        print(f"snapshot across an engine crash: job {j['status']} ({j['detail']})")
 
         # ---- s3, a write after it, then a stopped VM previews s3.
         _job(eng, eng.request("POST", snaps_url, {"description": "s3"}))

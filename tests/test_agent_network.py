@@ -1,0 +1,345 @@
+"""Host networking through vireo-agent (docs/networks.md) on two harness
+hosts, each given a second NIC eth1 on a shared root-namespace bridge that
+forwards tagged frames: VLAN and untagged networks carried between hosts,
+VM NICs on them (ping between real guests, isolation between VLANs, MTU,
+bandwidth, filter, link state, hot plug and hot change), validation that
+changes nothing, rollback of an unconfirmed setup, the management address
+moved onto a bridge, and the last good configuration restored after the
+agent is killed."""
+
+import json
+import time
+
+from harness.rpc import RpcError, expect_error
+
+ERR_PARAMS, ERR_NETWORK = -32602, -32013
+
+
+def _hosts(ctx):
+    ctx.hs.ensure_extra_nics(1)
+    return [ctx.host(0), ctx.host(1)]
+
+
+def _clear(ctx):
+    """No networks on either host, nothing pending."""
+    for i in (0, 1):
+        with ctx.client(i) as c:
+            names = list(c.call("Host.getNetworks")["networks"])
+            c.call("Host.setupNetworks", networks={n: {"remove": True} for n in names},
+                   check_connectivity=False)
+            got = c.call("Host.getNetworks")
+            assert got["networks"] == {} and got["pending"] is None
+
+
+def _link(h, name):
+    """`ip -j link show NAME` in the host (the test may use ip; the agent may not)."""
+    out = h.run(["ip", "-j", "-d", "link", "show", name])
+    if out.returncode:
+        return None
+    return json.loads(out.stdout)[0]
+
+
+def _addrs(h, name):
+    out = h.run(["ip", "-j", "-4", "addr", "show", "dev", name])
+    if out.returncode:
+        return None
+    return ["%s/%s" % (a["local"], a["prefixlen"]) for i in json.loads(out.stdout)
+            for a in i.get("addr_info", [])]
+
+
+def _guest(ctx, c, uuid, cmd, marker, timeout=60):
+    """Type cmd into the console until a new line starting with marker
+    shows (earlier answers are counted, not taken); returns the rest of it."""
+    before = ctx.console(c, uuid).count(marker)
+    text = ctx.wait_console(c, uuid, marker, count=before + 1, timeout=timeout, send=cmd + "\n")
+    # the first new answer: a slow guest may answer a repeated command twice
+    line = [ln for ln in text.splitlines() if ln.startswith(marker)][before]
+    return line[len(marker):].strip()
+
+
+def _ping(ctx, c, uuid, addr):
+    return _guest(ctx, c, uuid, "ping " + addr, "VIREO-PING %s " % addr)
+
+
+def _setup(c, networks, **kw):
+    return c.call("Host.setupNetworks", networks=networks, **kw)
+
+
+def test_vlan_networks_carry_vms_between_hosts(ctx):
+    h0, h1 = _hosts(ctx)
+    _clear(ctx)
+    nets = {"red": {"nic": "eth1", "vlan": 100, "mtu": 1400},
+            "blue": {"nic": "eth1", "vlan": 200},
+            "green": {"nic": "eth1"},
+            "store": {"nic": "eth1", "vlan": 300, "vm": False, "boot_protocol": "static",
+                      "address": "10.120.0.1/24"}}
+    for i, h in ((0, h0), (1, h1)):
+        c = ctx.client(i)
+        n = dict(nets)
+        n["store"] = dict(nets["store"], address="10.120.0.%d/24" % (i + 1))
+        r = _setup(c, n, connectivity_timeout=120)
+        assert r["deadline"] >= time.time() + 100
+        assert r["networks"]["red"]["vlan"] == 100 and r["networks"]["green"]["vlan"] is None
+        assert c.call("Host.getNetworks")["pending"]["deadline"] == r["deadline"]
+        # confirmed over a connection made after the change
+        assert ctx.client(i).call("Host.confirmNetworks") == {"confirmed": True}
+        got = c.call("Host.getNetworks")
+        assert got["pending"] is None and got["bonding"] is False
+        assert set(got["networks"]) == {"red", "blue", "green", "store"}
+        assert got["networks"]["store"]["addresses"] == ["10.120.0.%d/24" % (i + 1)]
+        eth1 = [x for x in got["nics"] if x["name"] == "eth1"][0]
+        assert eth1["mtu"] == 1500 and eth1["operstate"] == "up" and eth1["carrier"] is True
+        assert not any(x["name"].startswith("vrv") or x["name"] in nets for x in got["nics"])
+        # the network's MTU reaches its bridge; the NIC has the largest
+        assert _link(h, "red")["mtu"] == 1400 and _link(h, "blue")["mtu"] == 1500
+        assert _link(h, "red")["linkinfo"]["info_kind"] == "bridge"
+    # a non-VM network with an address: the hosts reach each other on VLAN 300
+    assert h0.run(["busybox", "ping", "-c", "2", "-W", "2", "10.120.0.2"]).returncode == 0
+    assert h0.run(["busybox", "ping", "-c", "1", "-W", "1", "10.120.0.9"]).returncode != 0
+
+    c0, c1 = ctx.client(0), ctx.client(1)
+    bw = {"inbound": {"average": 1000, "peak": 2000, "burst": 1024}, "outbound": {"average": 500}}
+    a = ctx.boot(c0, name="net-a", memory_mib=128,
+                 nics=[{"network": "red", "bandwidth": bw}, {"network": "green"}])
+    b = ctx.boot(c1, name="net-b", memory_mib=128, nics=[{"network": "red"}, {"network": "green"}])
+    x = ctx.boot(c1, name="net-x", memory_mib=128, nics=[{"network": "blue"}])
+    # the domain XML: the network's bridge, filter on by default, MTU; the
+    # bandwidth in the VM's spec (libvirt's own shaping needs sfq and police,
+    # which this kernel lacks: the agent shapes the tap)
+    xml = h0.virsh("dumpxml", "net-a")
+    assert "<source bridge='red'/>" in xml and "<source bridge='green'/>" in xml
+    assert "filter='clean-traffic'" in xml
+    assert "<mtu size='1400'/>" in xml
+    got = c0.call("VM.get", uuid=a["uuid"])
+    assert got["spec"]["nics"][0]["bandwidth"] == bw
+    tap = [d for d in got["devices"] if d["kind"] == "nic" and d.get("bridge") == "red"][0]["ifname"]
+    deadline = time.monotonic() + 10
+    while "vrq-" + tap not in h0.run(["ip", "-br", "link"]).stdout:
+        assert time.monotonic() < deadline, h0.log_tail()
+        time.sleep(0.5)
+    shaped = h0.run(["tc", "qdisc", "show", "dev", tap]).stdout
+    assert "tbf" in shaped and "rate 8192Kbit" in shaped, shaped
+    shaped = h0.run(["tc", "qdisc", "show", "dev", "vrq-" + tap]).stdout
+    assert "tbf" in shaped and "rate 4096Kbit" in shaped, shaped
+    assert "mirred" in h0.run(["tc", "filter", "show", "dev", tap, "ingress"]).stdout
+    for vm, c, red, green in ((a, c0, "10.100.0.1/24", "10.101.0.1/24"),
+                              (b, c1, "10.100.0.2/24", "10.101.0.2/24")):
+        assert _guest(ctx, c, vm["uuid"], "ipaddr eth0 " + red, "VIREO-IPADDR eth0") == "0"
+        assert _guest(ctx, c, vm["uuid"], "ipaddr eth1 " + green, "VIREO-IPADDR eth1") == "0"
+    assert _guest(ctx, c1, x["uuid"], "ipaddr eth0 10.100.0.3/24", "VIREO-IPADDR eth0") == "0"
+    # the guest NIC has the network's MTU
+    assert _guest(ctx, c0, a["uuid"], "mtu eth0", "VIREO-MTU eth0") == "1400"
+    # VLAN 100 between hosts; untagged too; VLAN 200 sees neither
+    assert _ping(ctx, c0, a["uuid"], "10.100.0.2") == "ok"
+    assert _ping(ctx, c1, b["uuid"], "10.101.0.1") == "ok"
+    assert _ping(ctx, c1, x["uuid"], "10.100.0.1") == "fail"
+    assert _ping(ctx, c1, x["uuid"], "10.100.0.2") == "fail"
+
+    # port mirroring: every port of red (the veth from the wire, a's tap)
+    # gets a copy-to-m program; m's own tap does not
+    m = ctx.boot(c0, name="net-m", memory_mib=128,
+                 nics=[{"network": "red", "mirror": True, "filter": False}])
+    mtap = [d for d in c0.call("VM.get", uuid=m["uuid"])["devices"] if d["kind"] == "nic"][0]["ifname"]
+    deadline = time.monotonic() + 10   # the watcher programs red's ports (every 500 ms)
+    while "direct-action" not in h0.run(["tc", "filter", "show", "dev", tap, "ingress"]).stdout:
+        assert time.monotonic() < deadline, h0.log_tail()
+        time.sleep(0.5)
+    assert "direct-action" in h0.run(["tc", "filter", "show", "dev", "vrv100-eth1b", "ingress"]).stdout
+    assert "direct-action" not in h0.run(["tc", "filter", "show", "dev", mtap, "ingress"]).stdout
+    assert "direct-action" not in h0.run(["tc", "filter", "show", "dev", "vrv200-eth1b", "ingress"]).stdout
+    assert _ping(ctx, c0, a["uuid"], "10.100.0.2") == "ok"   # a's traffic still flows
+    assert _guest(ctx, c0, m["uuid"], "ipaddr eth0 10.102.0.9/24", "VIREO-IPADDR eth0") == "0"
+    # and a's outbound traffic went through its ifb
+    out = h0.run(["tc", "-s", "filter", "show", "dev", tap, "ingress"]).stdout
+    sent = [int(ln.split()[3]) for ln in out.splitlines() if ln.strip().startswith("Sent ")]
+    assert sent and max(sent) > 0, out
+
+    # a network a running VM uses cannot go; nothing changes
+    before = c1.call("Host.getNetworks")["networks"]
+    e = expect_error(ERR_NETWORK, _setup, c1, {"blue": {"remove": True}}, check_connectivity=False)
+    assert "net-x" in e.message and "blue" in e.message
+    assert c1.call("Host.getNetworks")["networks"] == before
+
+    # hot change: x moves from blue to green and now reaches a there; not
+    # onto red, whose MTU differs (libvirt cannot change it live)
+    mac_x = [d for d in x["devices"] if d["kind"] == "nic"][0]["mac"]
+    e = expect_error(ERR_NETWORK, c1.call, "VM.updateNic", uuid=x["uuid"], mac=mac_x, network="red")
+    assert "MTU" in e.message
+    # (the filter learnt 10.100.0.3 for this MAC: a new address needs it off)
+    r = c1.call("VM.updateNic", uuid=x["uuid"], mac=mac_x, network="green", filter=False)
+    assert r["network"] == "green" and r["filter"] is False
+    xml = h1.virsh("dumpxml", "net-x")
+    assert "<source bridge='green'/>" in xml and "clean-traffic" not in xml
+    assert _guest(ctx, c1, x["uuid"], "ipaddr eth0 10.101.0.3/24", "VIREO-IPADDR eth0") == "0"
+    assert _ping(ctx, c1, x["uuid"], "10.101.0.1") == "ok"
+
+    # hot plug onto a network: the guest gets a NIC with link
+    # (a subnet of its own: x's eth0 still has 10.100.0.3; m, on vh0 without
+    # a filter, answers on 10.102.0.9)
+    plugged = c1.call("VM.hotplugNic", uuid=x["uuid"], nic={"network": "red"})
+    assert plugged["bridge"] == "red"
+    assert _guest(ctx, c1, x["uuid"], "ipaddr eth1 10.102.0.3/24", "VIREO-IPADDR eth1") == "0"
+    assert _guest(ctx, c1, x["uuid"], "link eth1", "VIREO-LINK eth1") == "up 1"
+    assert _guest(ctx, c1, x["uuid"], "mtu eth1", "VIREO-MTU eth1") == "1400"
+    assert _ping(ctx, c1, x["uuid"], "10.102.0.9") == "ok"
+    # link down and up again, seen by the guest
+    c1.call("VM.updateNic", uuid=x["uuid"], mac=plugged["mac"], link="down")
+    assert "<link state='down'/>" in h1.virsh("dumpxml", "net-x")
+    deadline = time.monotonic() + 30
+    while _guest(ctx, c1, x["uuid"], "link eth1", "VIREO-LINK eth1").split()[-1] != "0":
+        assert time.monotonic() < deadline, "guest never saw its link go down"
+        time.sleep(1)
+    c1.call("VM.updateNic", uuid=x["uuid"], mac=plugged["mac"], link="up")
+    deadline = time.monotonic() + 30
+    while _guest(ctx, c1, x["uuid"], "link eth1", "VIREO-LINK eth1").split()[-1] != "1":
+        assert time.monotonic() < deadline, "guest never saw its link come back"
+        time.sleep(1)
+
+    # what a host cannot give a VM NIC: clear -32013, no VM
+    for nic, words in (({"network": "nosuch"}, "has no network nosuch"),
+                       ({"network": "store"}, "not a VM network"),
+                       ({"network": "red", "passthrough": True}, "SR-IOV")):
+        e = expect_error(ERR_NETWORK, c0.call, "VM.create", ctx.vm_spec(nics=[nic]))
+        assert words in e.message and "vh0" in e.message, e.message
+        expect_error(ERR_NETWORK, c0.call, "VM.hotplugNic", uuid=a["uuid"], nic=nic)
+    expect_error(ERR_PARAMS, c0.call, "VM.hotplugNic", uuid=a["uuid"],
+                 nic={"network": "red", "bridge": "green"})
+    expect_error(ERR_PARAMS, c0.call, "VM.updateNic", uuid=a["uuid"], mac=mac_x, link="up")
+    mac_a = [d for d in a["devices"] if d["kind"] == "nic"][0]["mac"]
+    expect_error(ERR_PARAMS, c0.call, "VM.updateNic", uuid=a["uuid"], mac=mac_a, link="sideways")
+    expect_error(ERR_PARAMS, c0.call, "VM.updateNic", uuid=a["uuid"], mac=mac_a, colour="red")
+    c0.call("VM.destroy", uuid=m["uuid"])
+    deadline = time.monotonic() + 10   # m's tap gone, its mirror programs go
+    while "direct-action" in h0.run(["tc", "filter", "show", "dev", tap, "ingress"]).stdout:
+        assert time.monotonic() < deadline, h0.log_tail()
+        time.sleep(0.5)
+    for vm, c in ((a, c0), (b, c1), (x, c1)):
+        c.call("VM.destroy", uuid=vm["uuid"])
+    _clear(ctx)
+    # the agent's devices are gone; eth1 is what it was
+    for h in (h0, h1):
+        for name in ("red", "blue", "green", "store", "vrv100-eth1a", "vrv0-eth1b"):
+            assert _link(h, name) is None, name
+        assert "clsact" not in h.run(["tc", "qdisc", "show", "dev", "eth1"]).stdout
+
+
+def test_bad_setups_change_nothing(ctx):
+    h0, _ = _hosts(ctx)
+    _clear(ctx)
+    c = ctx.client(0)
+    _setup(c, {"red": {"nic": "eth1", "vlan": 100}, "green": {"nic": "eth1"}},
+           check_connectivity=False)
+    before = c.call("Host.getNetworks")
+    links = h0.run(["ip", "-br", "link"]).stdout
+    bad = [
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 0}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 4095}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": "7"}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 7, "mtu": 67}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 7, "mtu": 65536}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1"}}}),                 # 2nd untagged
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 100}}}),    # VLAN twice
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 7, "colour": 1}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"vlan": 7}}}),
+        (ERR_PARAMS, {"networks": {"a23456789012345x": {"nic": "eth1", "vlan": 7}}}),
+        (ERR_PARAMS, {"networks": {"re\"d": {"nic": "eth1", "vlan": 7}}}),
+        (ERR_PARAMS, {"networks": {"<b>": {"nic": "eth1", "vlan": 7}}}),
+        (ERR_PARAMS, {"networks": {"vrv7": {"nic": "eth1", "vlan": 7}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth<1", "vlan": 7}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 7, "boot_protocol": "static"}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 7, "boot_protocol": "static",
+                                          "address": "10.1.0.300/24"}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 7, "gateway": "10.1.0.1"}}}),
+        (ERR_PARAMS, {"networks": {"red": {"remove": True, "nic": "eth1"}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 7}}, "extra": True}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 7}},
+                      "connectivity_timeout": 0}),
+        (ERR_PARAMS, {"bonds": {"bond0": {"nics": ["eth1"], "mode": 1}}}),
+        (ERR_PARAMS, {"bonds": {"bond0": {"nics": ["eth1", "eth2"], "mode": 7}}}),
+        (ERR_PARAMS, {"bonds": {"bond0": {"nics": ["eth1", "eth1"]}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "bond0", "vlan": 7}},
+                      "bonds": {"bond0": {"nics": ["eth1", "eth2"], "mode": 0}}}),
+        (ERR_NETWORK, {"networks": {"n1": {"nic": "bond0", "vlan": 7}},
+                       "bonds": {"bond0": {"nics": ["eth1", "eth2"], "mode": 1}}}),
+        (ERR_NETWORK, {"networks": {"n1": {"nic": "eth9", "vlan": 7}}}),
+        (ERR_NETWORK, {"networks": {"n1": {"nic": "eth1234567", "vlan": 7}}}),   # veth name
+        (ERR_NETWORK, {"networks": {"n1": {"nic": "lo", "vlan": 7}, "n2": {"nic": "eth1", "vlan": 8}}}),
+        (ERR_NETWORK, {"networks": {"eth0": {"nic": "eth1", "vlan": 7}}}),       # not ours
+        (ERR_NETWORK, {"networks": {"n1": {"nic": "red", "vlan": 7}}}),          # a bridge
+        (ERR_NETWORK, {"networks": {"nosuch": {"remove": True}}}),
+        (ERR_NETWORK, {"networks": {"n1": {"nic": "eth1", "vlan": 7, "boot_protocol": "dhcp"}}}),
+    ]
+    for code, params in bad:
+        e = expect_error(code, c.call, "Host.setupNetworks", params)
+        assert e.message, params
+    msg = expect_error(ERR_NETWORK, c.call, "Host.setupNetworks",
+                       {"bonds": {"bond0": {"nics": ["eth1", "eth2"]}}}).message
+    assert "no bonding module" in msg
+    expect_error(ERR_NETWORK, c.call, "Host.confirmNetworks")
+    expect_error(ERR_PARAMS, c.call, "Host.confirmNetworks", {"now": True})
+    expect_error(ERR_PARAMS, c.call, "Host.getNetworks", {"x": 1})
+    after = c.call("Host.getNetworks")
+    assert after["networks"] == before["networks"] and after["pending"] is None
+    assert h0.run(["ip", "-br", "link"]).stdout == links
+    _clear(ctx)
+
+
+def test_unconfirmed_setup_rolls_back_and_management_moves(ctx):
+    h0, _ = _hosts(ctx)
+    _clear(ctx)
+    c = ctx.client(0)
+    c.call("Host.subscribe")
+    _setup(c, {"red": {"nic": "eth1", "vlan": 100}}, check_connectivity=False)
+    r = _setup(c, {"blue": {"nic": "eth1", "vlan": 200, "mtu": 9000}, "red": {"remove": True}},
+               connectivity_timeout=3)
+    assert r["deadline"] is not None and set(r["networks"]) == {"blue"}
+    assert _link(h0, "blue")["mtu"] == 9000 and _link(h0, "red") is None
+    ev = c.wait_event(lambda p: "reason" in p and "networks" in p, timeout=20)
+    assert "not confirmed within 3 s" in ev["reason"] and set(ev["networks"]) == {"red"}
+    got = c.call("Host.getNetworks")
+    assert set(got["networks"]) == {"red"} and got["pending"] is None
+    assert _link(h0, "blue") is None and _link(h0, "red") is not None
+    assert _link(h0, "eth1")["mtu"] == 1500
+    expect_error(ERR_NETWORK, c.call, "Host.confirmNetworks")
+
+    # the management network onto the management NIC: the address (and the
+    # default route) move to its bridge, the host stays reachable
+    addr = h0.addr + "/24"
+    r = _setup(c, {"vireomgmt": {"nic": "eth0"}}, connectivity_timeout=60)
+    assert c.call("Host.ping") == {"pong": True}   # the old connection survives
+    c2 = ctx.client(0)
+    assert c2.call("Host.ping") == {"pong": True}
+    assert c2.call("Host.confirmNetworks") == {"confirmed": True}
+    assert _addrs(h0, "vireomgmt") == [addr] and _addrs(h0, "eth0") == []
+    assert "vireomgmt" in h0.run(["ip", "route", "show", "default"]).stdout
+    got = c2.call("Host.getNetworks")
+    assert got["networks"]["vireomgmt"]["addresses"] == [addr]
+    # and back: the NIC gets its address and route again
+    _setup(c2, {"vireomgmt": {"remove": True}}, check_connectivity=False)
+    assert _addrs(h0, "eth0") == [addr] and _link(h0, "vireomgmt") is None
+    assert "eth0" in h0.run(["ip", "route", "show", "default"]).stdout
+    assert ctx.client(0).call("Host.ping") == {"pong": True}
+    _clear(ctx)
+
+
+def test_killed_agent_restores_last_good_configuration(ctx):
+    _, h1 = _hosts(ctx)
+    _clear(ctx)
+    c = ctx.client(1)
+    _setup(c, {"red": {"nic": "eth1", "vlan": 100}}, connectivity_timeout=60)
+    c.call("Host.confirmNetworks")
+    r = _setup(c, {"blue": {"nic": "eth1", "vlan": 200}, "red": {"remove": True}},
+               connectivity_timeout=120)
+    assert r["deadline"] is not None
+    h1.kill_agent()
+    assert _link(h1, "blue") is not None and _link(h1, "red") is None
+    h1.start_agent(wait=True)
+    try:
+        got = ctx.client(1).call("Host.getNetworks")
+    except RpcError:
+        raise
+    assert set(got["networks"]) == {"red"} and got["pending"] is None
+    assert got["networks"]["red"]["vlan"] == 100
+    assert _link(h1, "blue") is None and _link(h1, "vrv200-eth1a") is None
+    assert _link(h1, "red") is not None and _link(h1, "vrv100-eth1b")["master"] == "red"
+    _clear(ctx)

@@ -182,6 +182,7 @@ def _pools(ctx, eng, cl, tpl):
     assert eng.get(url)["allocated"] == 1
     _fault(eng.request("DELETE", url), 409, "size to 0")
 
+    _fault(eng.request("POST", f"/api/vms/{up['id']}/snapshots", {}), 409, "stateless")
     g = Guest(ctx, eng, up["id"])
     g.attach()
     assert g.read(1) == "one"

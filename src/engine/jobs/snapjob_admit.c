@@ -78,6 +78,9 @@ int vr_sj_admit(vr_engine *e, json_t *vm, const char *action, const char *title,
     if (snap && !ends && (strcmp(str(snap, "status"), "ok") || strcmp(str(snap, "type"), "regular")))
         return vr_error_set(err, VR_ERR_CONFLICT, "snapshot %s is %s (%s); only an ok, regular snapshot can be used",
                             str(snap, "id"), str(snap, "status"), str(snap, "type"));
+    if (json_integer_value(json_object_get(vm, "stateless")))
+        return vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' is stateless: what it runs is thrown away, so it has no"
+                            " snapshots", name);
     if (!strcmp(action, "snapshot_create") && check_disks(e, vm, err) < 0)
         return -1;
     if (down && vr_db_exec(e->db, "UPDATE vms SET status = 'imagelocked' WHERE id = ? AND status = 'down'",

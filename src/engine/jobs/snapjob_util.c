@@ -20,7 +20,7 @@ const char *vr_sj_str(json_t *o, const char *k)
 
 json_t *vr_sj_vm_row(vr_engine *e, const char *vm_id, vr_error *err)
 {
-    return vr_db_query_one(e->db, "SELECT id, name, status, host_id, cluster_id, memory_mib, vcpus, spec_json FROM vms WHERE id = ?",
+    return vr_db_query_one(e->db, "SELECT id, name, status, host_id, cluster_id, memory_mib, vcpus, spec_json, stateless FROM vms WHERE id = ?",
                            DB_ARGS(DB_TEXT(vm_id)), err);
 }
 

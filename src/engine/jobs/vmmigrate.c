@@ -17,6 +17,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "scheduler.h"
+#include "vnic.h"
 
 /* Job.get this often: the engine's job ends within a fifth of a second
  * of the agent's (a migration takes seconds; bench/migration_bench.py). */
@@ -200,32 +201,38 @@ static void follow(vr_engine *e, const char *job_id, const char *vm_id, const ch
 }
 
 /* The destination: the one asked for, or the scheduler's pick among the
- * cluster's up hosts with room, never the source. */
+ * cluster's up hosts with room that run every network of the VM's NICs,
+ * never the source. */
 static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t len)
 {
-    const char *given = str(p, "dest_host_id");
-    if (*given) {
-        json_t *h = host_row(e, given);
-        if (!h || strcmp(str(h, "status"), "up"))
-            snprintf(why, len, "host %s is %s", h ? str(h, "name") : given, h ? str(h, "status") : "gone");
-        return h && !strcmp(str(h, "status"), "up") ? h : (json_decref(h), NULL);
+    const char *nets[VR_VNIC_MAX_NETS];
+    vr_error err = {0};
+    json_t *netnames = vr_vnic_vm_networks(e, vm, nets, &err);
+    if (!netnames) {
+        snprintf(why, len, "%s", err.message);
+        return NULL;
     }
     json_t *cl = vr_db_query_one(e->db, "SELECT virt_mode FROM clusters WHERE id = ?",
                                  DB_ARGS(DB_TEXT(str(vm, "cluster_id"))), NULL);
+    const char *given = str(p, "dest_host_id");
     vr_sched_host *hosts = NULL;
     size_t n = 0;
     int i = -1;
     pthread_mutex_lock(&e->sched_lock);
-    if (vr_hostview_cluster(e->view, str(vm, "cluster_id"), &hosts, &n) == 0) {
+    if (vr_hostview_cluster_nets(e->view, str(vm, "cluster_id"), nets, json_array_size(netnames), &hosts, &n) == 0) {
         for (size_t k = 0; k < n; k++)
-            if (!strcmp(hosts[k].id, str(p, "source_host_id")))
+            if (!strcmp(hosts[k].id, str(p, "source_host_id")) || (*given && strcmp(hosts[k].id, given)))
                 snprintf(hosts[k].status, sizeof(hosts[k].status), "source"); /* filtered out */
         i = vr_sched_choose(hosts, n, json_integer_value(json_object_get(vm, "memory_mib")),
                             json_integer_value(json_object_get(vm, "vcpus")), str(cl, "virt_mode")[0] ? str(cl, "virt_mode") : "any",
                             why, len);
+        for (size_t k = 0; i < 0 && *given && k < n; k++)
+            if (!strcmp(hosts[k].id, given) && hosts[k].lacks_network)
+                snprintf(why, len, "the chosen host does not run every network of the VM's NICs");
     }
     pthread_mutex_unlock(&e->sched_lock);
     json_decref(cl);
+    json_decref(netnames);
     json_t *h = i >= 0 ? host_row(e, hosts[i].id) : NULL;
     free(hosts);
     return h;
@@ -236,8 +243,8 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
     json_t *job = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
     json_t *p = json_deep_copy(json_object_get(job, "params"));
     json_decref(job);
-    json_t *vm = vr_db_query_one(e->db, "SELECT id, name, status, host_id, cluster_id, memory_mib, vcpus FROM vms"
-                                 " WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
+    json_t *vm = vr_db_query_one(e->db, "SELECT id, name, status, host_id, cluster_id, memory_mib, vcpus, spec_json"
+                                 " FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
     json_t *src = host_row(e, str(p, "source_host_id")), *dst = NULL;
     char why[512] = "";
     const char *name = vm ? str(vm, "name") : vm_id;

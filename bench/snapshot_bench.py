@@ -32,21 +32,14 @@ import shutil
 import statistics
 import sys
 import time
+from types import SimpleNamespace
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+from benchlib import job_done  # noqa: E402
 from harness.engine import Engine  # noqa: E402
+from harness.engine_storage import make_disk, storage_dc  # noqa: E402
 from harness.hosts import HostSet  # noqa: E402
-
-
-def wait(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise RuntimeError(f"timed out waiting for {what}")
 
 
 def timed_job(eng, method, path, body=None):
@@ -55,14 +48,7 @@ def timed_job(eng, method, path, body=None):
     r = eng.request(method, path, body)
     if r.status != 202:
         raise RuntimeError(f"{method} {path}: {r}")
-    jid = r.body["job"]["id"]
-
-    def done():
-        j = eng.get(f"/api/jobs/{jid}")
-        return j if j["status"] in ("finished", "failed", "cancelled") else None
-    j = wait(done, 300, f"job {jid}")
-    if j["status"] != "finished":
-        raise RuntimeError(f"job failed: {j}")
+    job_done(eng, r.body["job"]["id"], timeout=300, interval=0.02)
     return time.monotonic() - t0
 
 
@@ -92,28 +78,15 @@ def main():
         eng = Engine(binary=os.path.join(build, "src", "engine", "vireo-engine"), pki_dir=hs.pki_dir,
                      poll_ms=1000, grace_s=5, debug=False)
         with eng:
-            dc = eng.create_dc("bench")
-            cl = eng.create_cluster("bench", dc["id"])
-            hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
-            for h in hosts:
-                eng.wait_status("hosts", h["id"], "up", timeout=60)
-            r = eng.call("POST", "/api/storagedomains", {
-                "name": "bench-sd", "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
-                "vfs_type": "ext4", "host": hosts[0]["id"], "critical_space_gib": 0}, expect=202)
-            sd_id = r["id"]
-            wait(lambda: eng.get(f"/api/jobs/{r['job']['id']}")["status"] == "finished", 120, "domain")
-            a = eng.call("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]}, expect=202)
-            wait(lambda: eng.get(f"/api/jobs/{a['job']['id']}")["status"] == "finished", 240, "attach")
-            d = eng.call("POST", "/api/disks", {"alias": "bench", "storage_domain": sd_id, "format": "raw",
-                                                "provisioned_size": 64 << 20}, expect=202)
-            wait(lambda: eng.get(f"/api/jobs/{d['job']['id']}")["status"] == "finished", 120, "disk")
+            st = storage_dc(SimpleNamespace(hs=hs), eng, "bench")
+            cl, sd_id = st["cl"], st["sd_id"]
+            d = make_disk(eng, sd_id, "bench", 64 << 20)
             vm = eng.create_vm("bench-snap", cl["id"], memory_mib=256,
                                boot={"kernel": os.path.join(gdir, "vmlinux"),
                                      "initrd": os.path.join(gdir, "initrd.img"), "cmdline": cmdline},
                                disks=[{"disk": d["id"]}])
-            s = eng.call("POST", f"/api/vms/{vm['id']}/start", expect=202)
-            wait(lambda: eng.get(f"/api/jobs/{s['job']['id']}")["status"] == "finished", 120, "start")
-            vm = wait(lambda: (lambda v: v if v["status"] == "up" else None)(eng.vm(vm["id"])), 90, "up")
+            job_done(eng, eng.call("POST", f"/api/vms/{vm['id']}/start", expect=202)["job"]["id"], timeout=120)
+            vm = eng.wait_status("vms", vm["id"], "up", timeout=90)
             h = next(x for x in hs.hosts if x.name == vm["host"])
             mount = next(os.path.join(h.storage_root, c) for c in os.listdir(h.storage_root))
             scratch = os.path.join(mount, sd_id, "bench-virsh.qcow2")
@@ -143,22 +116,19 @@ def bench_thin(eng, cl, sd_id, runs):
     """createvm (thin) from templates of 1 and 10 GiB, alternating."""
     tmpls = {}
     for gib in (1, 10):
-        d = eng.call("POST", "/api/disks", {"alias": f"t{gib}", "storage_domain": sd_id, "format": "raw",
-                                            "provisioned_size": gib << 30}, expect=202)
-        wait(lambda: eng.get(f"/api/jobs/{d['job']['id']}")["status"] == "finished", 120, "disk")
+        d = make_disk(eng, sd_id, f"t{gib}", gib << 30)
         vm = eng.create_vm(f"src{gib}", cl["id"], memory_mib=64, disks=[{"disk": d["id"]}])
         r = eng.request("POST", "/api/templates", {"name": f"tpl{gib}", "vm": vm["id"]})
         if r.status != 202:
             raise RuntimeError(f"template: {r}")
-        wait(lambda: eng.get(f"/api/jobs/{r.body['job']['id']}")["status"] == "finished", 600, "template")
+        job_done(eng, r.body["job"]["id"])
         tmpls[gib] = r.body["id"]
     t = {1: [], 10: []}
     for i in range(runs):
         for gib in (1, 10):
             t0 = time.monotonic()
             r = eng.request("POST", f"/api/templates/{tmpls[gib]}/createvm", {"name": f"thin{gib}-{i}"})
-            jid = r.body["job"]["id"]
-            wait(lambda: eng.get(f"/api/jobs/{jid}")["status"] == "finished", 120, "createvm")
+            job_done(eng, r.body["job"]["id"], timeout=120, interval=0.02)
             t[gib].append(time.monotonic() - t0)
     m1, m10 = statistics.median(t[1]), statistics.median(t[10])
     print(f"thin VM from template: 1 GiB {m1 * 1000:.0f} ms, 10 GiB {m10 * 1000:.0f} ms, ratio {m10 / m1:.2f}x"

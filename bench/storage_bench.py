@@ -30,30 +30,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+from benchlib import job_done, wait  # noqa: E402
 from harness.engine import Engine  # noqa: E402
 from harness.hosts import HostSet  # noqa: E402
 
 IO_TIMEOUT = 2
-
-
-def wait(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
-def job_done(eng, job_id, timeout=600):
-    def check():
-        j = eng.get(f"/api/jobs/{job_id}")
-        return j if j["status"] in ("finished", "failed", "cancelled") else None
-    j = wait(check, timeout, f"job {job_id}")
-    if j["status"] != "finished":
-        raise RuntimeError(f"job failed: {j}")
-    return j
 
 
 def volume_path(h, sd_id, disk):

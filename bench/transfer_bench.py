@@ -30,20 +30,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+from benchlib import job_done  # noqa: E402
 from harness.engine import Engine  # noqa: E402
 from harness.hosts import HostSet  # noqa: E402
-
-
-def job_done(eng, job_id, timeout=600):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        j = eng.get(f"/api/jobs/{job_id}")
-        if j["status"] in ("finished", "failed", "cancelled"):
-            if j["status"] != "finished":
-                raise RuntimeError(f"job failed: {j}")
-            return j
-        time.sleep(0.1)
-    raise RuntimeError(f"job {job_id} did not end")
 
 
 def main():

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 
-from harness.engine import Engine
+from harness.engine import CliSession, Engine
 from harness.engine_storage import leave_storage, scrub_domain
 
 MIB = 1 << 20
@@ -50,19 +50,6 @@ def _hwm_kib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     raise AssertionError("no VmHWM")
-
-
-class Cli:
-    def __init__(self, ctx, eng):
-        self.bin = ctx.cli
-        self.env = dict(os.environ, VIREO_CONFIG_DIR=tempfile.mkdtemp(prefix="vireo-cli-"))
-        self.run("login", "--url", f"https://127.0.0.1:{eng.port}", "--ca", eng.ca,
-                 "--password-file", eng.password_file)
-
-    def run(self, *args, expect=0, timeout=300):
-        p = subprocess.run([self.bin, *args], capture_output=True, text=True, env=self.env, timeout=timeout)
-        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
-        return p
 
 
 def _raw(eng, head, body=b"", close_after=None):
@@ -185,7 +172,7 @@ def test_disk_upload_download(ctx):
         assert not os.path.exists(os.path.join(mount(hs.hosts[0]), "images", disk["id"]))
 
         # ---- the guest's root image up with the CLI, back with the CLI and REST.
-        cli = Cli(ctx, eng)
+        cli = CliSession(ctx, eng)
         cli.run("disk", "upload", "--help")
         cli.run("disk", "upload", root, expect=2)  # no --storage-domain
         out = cli.run("disk", "upload", root, "--storage-domain", "sd-xfer", "--alias", "root2",

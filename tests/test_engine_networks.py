@@ -6,49 +6,9 @@ agents); the end-to-end scenario runs real agents: a required network
 makes hosts nonoperational until setupnetworks puts it on their second
 NIC, then a VM on the network's profile starts on it."""
 
-import os
-import sqlite3
-import subprocess
-import tempfile
-
-from harness.engine import Engine
+from harness.engine import CliSession, Engine, expect_fault, run_sql
 
 MISSING = "0b7a5a37-1111-4222-8333-444455556666"
-
-
-def _fault(r, status, detail=None):
-    assert r.status == status, r
-    f = r.body["fault"]
-    if detail:
-        assert detail.lower() in f["detail"].lower(), r
-    return f
-
-
-def _sql(eng, *stmts):
-    """Rows the test needs in states no agent-free path reaches (fixed
-    literals of this file only)."""
-    if eng.database is None:
-        db = sqlite3.connect(os.path.join(eng.state_dir, "engine.db"), timeout=30)
-        for s in stmts:
-            db.execute(s)
-        db.commit()
-        db.close()
-    else:
-        subprocess.run(["psql", eng.database, "-v", "ON_ERROR_STOP=1", "-qc", "; ".join(stmts)], check=True,
-                       capture_output=True)
-
-
-class Cli:
-    def __init__(self, ctx, eng):
-        self.bin = ctx.cli
-        self.env = dict(os.environ, VIREO_CONFIG_DIR=tempfile.mkdtemp(prefix="vireo-cli-"))
-        url = f"https://127.0.0.1:{eng.port}"
-        self.run("login", "--url", url, "--ca", eng.ca, "--password-file", eng.password_file)
-
-    def run(self, *args, expect=0):
-        p = subprocess.run([self.bin, *args], capture_output=True, text=True, env=self.env, timeout=120)
-        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
-        return p
 
 
 def _nets(eng, dc_id=None):
@@ -73,7 +33,7 @@ def test_network_rules_rest_and_cli(ctx):
         cl = eng.create_cluster("ncl1", dc["id"])
         cn = eng.get(f"/api/clusters/{cl['id']}/networks")
         assert [(x["name"], x["required"], x["management"]) for x in cn["networks"]] == [("vireomgmt", True, True)], cn
-        _fault(eng.request("DELETE", f"/api/clusters/{cl['id']}/networks/{mgmt['id']}"), 409, "management network")
+        expect_fault(eng.request("DELETE", f"/api/clusters/{cl['id']}/networks/{mgmt['id']}"), 409, "management network")
         # Hosts without agents (nobody listens there): never up.
         host = eng.create_host("nhost0", "127.0.0.1", cl["id"], port=9)
 
@@ -110,10 +70,10 @@ def test_network_rules_rest_and_cli(ctx):
                ({"name": "x", "datacenter": MISSING}, 400, "no data center"),
                ({"name": "x"}, 400, "missing required member 'datacenter'")]
         for body, status, detail in bad:
-            _fault(eng.request("POST", "/api/networks", body), status, detail)
+            expect_fault(eng.request("POST", "/api/networks", body), status, detail)
         assert eng.list("networks")["total"] == before
-        _fault(eng.request("PUT", f"/api/networks/{red['id']}", {"vlan": 4095}), 400, "vlan")
-        _fault(eng.request("PUT", f"/api/networks/{red['id']}", {"name": "blue"}), 409, "cannot be changed")
+        expect_fault(eng.request("PUT", f"/api/networks/{red['id']}", {"vlan": 4095}), 400, "vlan")
+        expect_fault(eng.request("PUT", f"/api/networks/{red['id']}", {"name": "blue"}), 409, "cannot be changed")
         assert eng.get(f"/api/networks/{red['id']}")["vlan"] == 100
         red = eng.call("PUT", f"/api/networks/{red['id']}", {"mtu": 1400, "description": "the red one"})
         assert (red["mtu"], red["description"], red["vlan"]) == (1400, "the red one", 100), red
@@ -132,22 +92,22 @@ def test_network_rules_rest_and_cli(ctx):
                              ({"name": "p", "network": red["id"], "passthrough": True, "qos": qos}, "passthrough"),
                              ({"name": "p<", "network": red["id"]}, "name"),
                              ({"name": "p", "network": MISSING}, "no network")]:
-            _fault(eng.request("POST", "/api/vnicprofiles", body), 400, detail)
-        _fault(eng.request("POST", "/api/vnicprofiles", {"name": "red-gold", "network": red["id"]}), 409,
+            expect_fault(eng.request("POST", "/api/vnicprofiles", body), 400, detail)
+        expect_fault(eng.request("POST", "/api/vnicprofiles", {"name": "red-gold", "network": red["id"]}), 409,
                "already has a vNIC profile")
         assert eng.list("vnicprofiles")["total"] == n_prof
 
         # ---- a cluster's networks: attach (other data center refused), required by default
         other = _nets(eng, dc2["id"])["red"]
-        _fault(eng.request("POST", f"/api/clusters/{cl['id']}/networks", {"network": other["id"]}), 400,
+        expect_fault(eng.request("POST", f"/api/clusters/{cl['id']}/networks", {"network": other["id"]}), 400,
                "another data center")
         att = eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": red["id"]}, expect=201)
         assert (att["name"], att["required"], att["vlan"], att["management"]) == ("red", True, 100, False), att
-        _fault(eng.request("POST", f"/api/clusters/{cl['id']}/networks", {"network": red["id"]}), 409,
+        expect_fault(eng.request("POST", f"/api/clusters/{cl['id']}/networks", {"network": red["id"]}), 409,
                "already attached")
         att = eng.call("PUT", f"/api/clusters/{cl['id']}/networks/{red['id']}", {"required": False})
         assert att["required"] is False, att
-        _fault(eng.request("DELETE", f"/api/networks/{red['id']}"), 409, "attached to cluster 'ncl1'")
+        expect_fault(eng.request("DELETE", f"/api/networks/{red['id']}"), 409, "attached to cluster 'ncl1'")
 
         # ---- VM NICs on profiles: by network name (its default profile) or by profile
         vm = eng.create_vm("nvm1", cl["id"])
@@ -161,17 +121,17 @@ def test_network_rules_rest_and_cli(ctx):
                                      ({"profile": MISSING}, 400, "no vNIC profile"),
                                      ({"profile": gold["id"], "network": "red"}, 400, "not both"),
                                      ({"network": "red", "bridge": "br0"}, 400, "no bridge")]:
-            _fault(eng.request("POST", f"/api/vms/{vm['id']}/nics", body), status, detail)
+            expect_fault(eng.request("POST", f"/api/vms/{vm['id']}/nics", body), status, detail)
         # a network not attached to the VM's cluster
         eng.call("POST", "/api/networks", {"name": "blue", "datacenter": dc["id"], "vlan": 101}, expect=201)
-        _fault(eng.request("POST", f"/api/vms/{vm['id']}/nics", {"network": "blue"}), 409, "not attached")
+        expect_fault(eng.request("POST", f"/api/vms/{vm['id']}/nics", {"network": "blue"}), 409, "not attached")
         assert eng.vm(vm["id"])["nics"] == spec_nics
         # In use: the profile, the network, its detach from the cluster, a VLAN change while running
-        _fault(eng.request("DELETE", f"/api/vnicprofiles/{gold['id']}"), 409, "used by VM 'nvm1'")
-        _fault(eng.request("DELETE", f"/api/clusters/{cl['id']}/networks/{red['id']}"), 409, "used by VM 'nvm1'")
-        _sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{vm['id']}'")
-        _fault(eng.request("PUT", f"/api/networks/{red['id']}", {"vlan": 102}), 409, "running")
-        _sql(eng, f"UPDATE vms SET status = 'down' WHERE id = '{vm['id']}'")
+        expect_fault(eng.request("DELETE", f"/api/vnicprofiles/{gold['id']}"), 409, "used by VM 'nvm1'")
+        expect_fault(eng.request("DELETE", f"/api/clusters/{cl['id']}/networks/{red['id']}"), 409, "used by VM 'nvm1'")
+        run_sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{vm['id']}'")
+        expect_fault(eng.request("PUT", f"/api/networks/{red['id']}", {"vlan": 102}), 409, "running")
+        run_sql(eng, f"UPDATE vms SET status = 'down' WHERE id = '{vm['id']}'")
         assert eng.get(f"/api/networks/{red['id']}")["vlan"] == 100
         # The VM cannot be placed: no host runs red (nor is up).
         eng.call("DELETE", f"/api/vms/{vm['id']}/nics/{nic['mac']}", expect=204)
@@ -181,12 +141,12 @@ def test_network_rules_rest_and_cli(ctx):
 
         # ---- host NICs: what the agent reported (none here), read-only
         assert eng.get(f"/api/hosts/{host['id']}/nics") == {"nics": [], "total": 0}
-        _fault(eng.request("POST", f"/api/hosts/{host['id']}/nics", {"name": "eth9"}), 405)
+        expect_fault(eng.request("POST", f"/api/hosts/{host['id']}/nics", {"name": "eth9"}), 405)
 
         # ---- setupnetworks: checked before anything is sent (the host is not up here)
         sn = f"/api/hosts/{host['id']}/setupnetworks"
-        _fault(eng.request("POST", sn, {"attachments": [{"network": "red", "nic": "eth1"}]}), 409, "is connecting")
-        _sql(eng, f"UPDATE hosts SET status = 'maintenance' WHERE id = '{host['id']}'")
+        expect_fault(eng.request("POST", sn, {"attachments": [{"network": "red", "nic": "eth1"}]}), 409, "is connecting")
+        run_sql(eng, f"UPDATE hosts SET status = 'maintenance' WHERE id = '{host['id']}'")
         eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": red["id"]}, expect=201)
         blue = _nets(eng, dc["id"])["blue"]
         eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": blue["id"], "required": False}, expect=201)
@@ -221,15 +181,15 @@ def test_network_rules_rest_and_cli(ctx):
                  "must be a boolean"),
                 ({"attachments": [{"network": "red", "nic": "eth1"}], "connectivity_timeout": 0}, 400, "from 1"),
                 ({"attachments": [{"network": "red", "nic": "eth1"}], "extra": 1}, 400, "unknown member")]:
-            _fault(eng.request("POST", sn, body), status, detail)
+            expect_fault(eng.request("POST", sn, body), status, detail)
         # a network not attached to the host's cluster
         eng.call("DELETE", f"/api/clusters/{cl['id']}/networks/{blue['id']}", expect=204)
-        _fault(eng.request("POST", sn, {"attachments": [{"network": "blue", "nic": "eth1"}]}), 409, "not attached")
+        expect_fault(eng.request("POST", sn, {"attachments": [{"network": "blue", "nic": "eth1"}]}), 409, "not attached")
         assert eng.list("jobs")["total"] == jobs
         assert eng.get(f"/api/hosts/{host['id']}")["status"] == "maintenance"
 
         # ---- the CLI: list, create, show, update, delete
-        cli = Cli(ctx, eng)
+        cli = CliSession(ctx, eng)
         out = cli.run("network", "list").stdout
         assert "vireomgmt" in out and "red" in out and "stor_1" in out, out
         cli.run("network", "create", "--name", "green", "--datacenter", dc["id"], "--vlan", "300", "--mtu", "1450")
@@ -324,7 +284,7 @@ def test_network_end_to_end(ctx):
                  expect=201)
 
         # A NIC the host does not have: refused before anything is sent.
-        _fault(eng.request("POST", f"/api/hosts/{hosts[0]['id']}/setupnetworks",
+        expect_fault(eng.request("POST", f"/api/hosts/{hosts[0]['id']}/setupnetworks",
                            {"attachments": [{"network": "red", "nic": "eth7"}]}), 400, "has no NIC 'eth7'")
         # A bond the engine accepts but this kernel cannot make: the job fails
         # with the agent's reason and nothing is recorded.
@@ -337,7 +297,7 @@ def test_network_end_to_end(ctx):
         # red on both hosts' eth1 (blue too on the first): the hosts come back up.
         _setup(eng, hosts[0]["id"], {"attachments": [{"network": "red", "nic": "eth1"},
                                                      {"network": blue["id"], "nic": "eth1"}]})
-        cli = Cli(ctx, eng)   # the second host through the CLI
+        cli = CliSession(ctx, eng)   # the second host through the CLI
         cli.run("network", "setup", hosts[1]["name"], "--attach", "red:eth1", "--wait")
         assert "red" in cli.run("network", "host-nics", hosts[1]["name"], "--json").stdout
         for h in hosts:
@@ -351,7 +311,7 @@ def test_network_end_to_end(ctx):
         red2 = _nets(eng, dc["id"])["red2"]
         eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": red2["id"], "required": False},
                  expect=201)
-        _fault(eng.request("POST", f"/api/hosts/{hosts[0]['id']}/setupnetworks",
+        expect_fault(eng.request("POST", f"/api/hosts/{hosts[0]['id']}/setupnetworks",
                            {"attachments": [{"network": "red2", "nic": "eth1"}]}), 400, "VLAN 100 twice")
 
         # A VM on red's QoS profile: the domain is on bridge red with the bandwidth.
@@ -369,9 +329,9 @@ def test_network_end_to_end(ctx):
         assert [(n["network"], n["mac"], n.get("bandwidth"), n.get("filter"), n.get("mirror", False))
                 for n in sent] == [("red", nic["mac"], qos, True, False)], sent
         # In use on that host: red cannot be removed there.
-        _fault(eng.request("POST", f"/api/hosts/{hosts[i]['id']}/setupnetworks", {"removed": ["red"]}), 409,
+        expect_fault(eng.request("POST", f"/api/hosts/{hosts[i]['id']}/setupnetworks", {"removed": ["red"]}), 409,
                "used by VM 'vm-red'")
-        _fault(eng.request("PUT", f"/api/networks/{red['id']}", {"vlan": 110}), 409, "running")
+        expect_fault(eng.request("PUT", f"/api/networks/{red['id']}", {"vlan": 110}), 409, "running")
         eng.vm_action(vm["id"], "stop")
         eng.wait_status("vms", vm["id"], "down", timeout=60)
 
@@ -401,7 +361,7 @@ def test_network_end_to_end(ctx):
         assert hs.hosts[1].run(["ip", "link", "show", "red"]).returncode != 0
         eng.wait_for(lambda: next(x for x in eng.get(f"/api/hosts/{hosts[1]['id']}/nics")["nics"]
                                   if x["name"] == "eth1")["networks"] == [], 10, what="red gone from eth1")
-        _fault(eng.request("DELETE", f"/api/networks/{red['id']}"), 409, "set up on host")
+        expect_fault(eng.request("DELETE", f"/api/networks/{red['id']}"), 409, "set up on host")
         _setup(eng, hosts[0]["id"], {"removed": ["red", "blue"]})
         eng.call("DELETE", f"/api/networks/{red['id']}", expect=204)
         for h in hosts:

@@ -16,9 +16,8 @@ import json
 import os
 import signal
 
-from harness.engine import Engine
+from harness.engine import CliSession, Engine
 from harness.engine_storage import leave_storage, make_disk, scrub_domain, storage_dc
-from test_engine_disk_transfer import Cli
 
 MIB = 1 << 20
 
@@ -205,7 +204,7 @@ def _pools(ctx, eng, cl, tpl):
 
     # shrink to 0: free VMs are stopped and removed with their disks
     # the CLI sees the same pool and template, and shrinks the pool
-    cli = Cli(ctx, eng)
+    cli = CliSession(ctx, eng)
     out = cli.run("pool", "list").stdout
     assert "pl" in out and "automatic" in out, out
     assert json.loads(cli.run("pool", "show", "pl", "--json").stdout)["vm_count"] == 2
@@ -346,7 +345,7 @@ def test_snapshots_and_templates(ctx):
             doc = json.load(f)
         _job(eng, eng.request("POST", snaps_url, {"description": "doc"}))
         sid = _snapshots(eng, vm["id"])[0]["id"]
-        out = Cli(ctx, eng).run("snapshot", "list", "--search", "vm=vm-snap").stdout
+        out = CliSession(ctx, eng).run("snapshot", "list", "--search", "vm=vm-snap").stdout
         assert "doc" in out and sid in out, out
         for path in (snaps_url, f"/api/snapshots/{sid}", "/api/snapshots"):
             r = eng.request("GET", path)

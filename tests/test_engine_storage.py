@@ -8,13 +8,10 @@ storage verbs and sanlock."""
 
 import json
 import os
-import sqlite3
-import subprocess
-import tempfile
 import uuid
 
 from harness import openapi
-from harness.engine import REPO_ROOT, Engine
+from harness.engine import REPO_ROOT, CliSession, Engine, expect_fault, run_sql
 from harness.rpc import expect_error
 
 ERR_BAD_STATE, ERR_NOT_FOUND = -32006, -32100
@@ -30,28 +27,6 @@ D_OK = "d1000000-0000-4000-8000-00000000000b"
 D_LOCKED = "d1000000-0000-4000-8000-00000000000c"
 D_SHARED = "d1000000-0000-4000-8000-00000000000d"
 GIB = 1 << 30
-
-
-def _fault(r, status, detail=None):
-    assert r.status == status, r
-    f = r.body["fault"]
-    if detail:
-        assert detail.lower() in f["detail"].lower(), r
-    return f
-
-
-def _sql(eng, *stmts):
-    """Rows the test needs in states no agent-free path reaches (fixed
-    literals of this file only)."""
-    if eng.database is None:
-        db = sqlite3.connect(os.path.join(eng.state_dir, "engine.db"), timeout=30)
-        for s in stmts:
-            db.execute(s)
-        db.commit()
-        db.close()
-    else:
-        subprocess.run(["psql", eng.database, "-v", "ON_ERROR_STOP=1", "-qc", "; ".join(stmts)], check=True,
-                       capture_output=True)
 
 
 def _sd_row(sd_id, name, sd_type="data", storage_type="posixfs", spec="/dev/loop9", vfs="ext4", status="unattached",
@@ -72,19 +47,6 @@ def _count(eng, coll):
     return eng.list(coll)["total"]
 
 
-class Cli:
-    def __init__(self, ctx, eng):
-        self.bin = ctx.cli
-        self.env = dict(os.environ, VIREO_CONFIG_DIR=tempfile.mkdtemp(prefix="vireo-cli-"))
-        url = f"https://127.0.0.1:{eng.port}"
-        self.run("login", "--url", url, "--ca", eng.ca, "--password-file", eng.password_file)
-
-    def run(self, *args, expect=0):
-        p = subprocess.run([self.bin, *args], capture_output=True, text=True, env=self.env, timeout=120)
-        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
-        return p
-
-
 def _sd_body(host_id, **over):
     b = {"name": "sd-new", "type": "data", "storage_type": "posixfs", "storage_path": "/dev/loop7",
          "vfs_type": "ext4", "host": host_id}
@@ -99,7 +61,7 @@ def test_storage_rules_rest_and_cli(ctx):
         cl = eng.create_cluster("scl1", dc["id"])
         # Hosts without agents (nobody listens there): never up.
         hosts = [eng.create_host(f"shost{i}", "127.0.0.1", cl["id"], port=9) for i in range(2)]
-        _sql(eng, _sd_row(SD_A, "sd-a", total=100 * GIB, free=60 * GIB),
+        run_sql(eng, _sd_row(SD_A, "sd-a", total=100 * GIB, free=60 * GIB),
              _sd_row(SD_B, "sd-b"), _sd_row(SD_ISO, "sd-iso", sd_type="iso"),
              _sd_row(SD_LOCAL, "sd-local", storage_type="localfs", spec="/srv/sd", vfs=""),
              _sd_row(SD_M, "sd-m", status="maintenance", dc=dc2["id"]),
@@ -166,46 +128,46 @@ def test_storage_rules_rest_and_cli(ctx):
         ]
         for body, status, detail in bad:
             body = {k: v for k, v in body.items() if v is not None}
-            _fault(eng.request("POST", "/api/storagedomains", body), status, detail)
-        _fault(eng.request("POST", f"/api/datacenters/{dc['id']}/storagedomains", _sd_body(hid)), 400, "attach")
-        _fault(eng.request("POST", "/api/storagedomains", raw=b'{"name": "x", "name": "y"}'), 400)
+            expect_fault(eng.request("POST", "/api/storagedomains", body), status, detail)
+        expect_fault(eng.request("POST", f"/api/datacenters/{dc['id']}/storagedomains", _sd_body(hid)), 400, "attach")
+        expect_fault(eng.request("POST", "/api/storagedomains", raw=b'{"name": "x", "name": "y"}'), 400)
         assert _count(eng, "storagedomains") == n_sd
 
         # ---- updates: only name, description and the space thresholds.
-        _fault(eng.request("PUT", f"/api/storagedomains/{SD_A}", {"warning_low_space_pct": 101}), 400)
-        _fault(eng.request("PUT", f"/api/storagedomains/{SD_A}", {"storage_path": "/x"}), 400, "unknown")
-        _fault(eng.request("PUT", f"/api/storagedomains/{SD_A}", {"status": "active"}), 400, "unknown")
+        expect_fault(eng.request("PUT", f"/api/storagedomains/{SD_A}", {"warning_low_space_pct": 101}), 400)
+        expect_fault(eng.request("PUT", f"/api/storagedomains/{SD_A}", {"storage_path": "/x"}), 400, "unknown")
+        expect_fault(eng.request("PUT", f"/api/storagedomains/{SD_A}", {"status": "active"}), 400, "unknown")
         r = eng.call("PUT", f"/api/storagedomains/{SD_A}", {"critical_space_gib": 0, "warning_low_space_pct": 20})
         assert (r["critical_space_gib"], r["warning_low_space_pct"], r["name"]) == (0, 20, "sd-a"), r
 
         # ---- the state machine: attach, activate, maintenance, detach, remove.
         before = eng.get(f"/api/storagedomains/{SD_ISO}")
-        _fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/attach", {"datacenter": MISSING}), 400,
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/attach", {"datacenter": MISSING}), 400,
                "no data center")
-        _fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/attach", {}), 400, "datacenter")
-        _fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/attach", {"datacenter": dc["id"], "x": 1}), 400)
-        _fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/attach", {"datacenter": dc["id"]}), 409,
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/attach", {}), 400, "datacenter")
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/attach", {"datacenter": dc["id"], "x": 1}), 400)
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/attach", {"datacenter": dc["id"]}), 409,
                "data domain first")
-        _fault(eng.request("POST", f"/api/storagedomains/{SD_LOCAL}/attach", {"datacenter": dc["id"]}), 409,
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_LOCAL}/attach", {"datacenter": dc["id"]}), 409,
                "one host")
-        _fault(eng.request("POST", f"/api/storagedomains/{SD_M}/attach", {"datacenter": dc["id"]}), 409,
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_M}/attach", {"datacenter": dc["id"]}), 409,
                "unattached")
         for action in ("activate", "maintenance", "detach"):
-            _fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/{action}"), 409)
-        _fault(eng.request("POST", f"/api/storagedomains/{SD_M}/maintenance"), 409, "must be active")
-        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_M}"), 409, "unattached")
-        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "yes"}), 400, "format")
+            expect_fault(eng.request("POST", f"/api/storagedomains/{SD_ISO}/{action}"), 409)
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_M}/maintenance"), 409, "must be active")
+        expect_fault(eng.request("DELETE", f"/api/storagedomains/{SD_M}"), 409, "unattached")
+        expect_fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "yes"}), 400, "format")
         # format=true needs an up host (none is here) and an unattached domain; host only with it.
-        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true"}), 409, "no host is up")
-        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true", "host": hosts[0]["id"]}),
+        expect_fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true"}), 409, "no host is up")
+        expect_fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true", "host": hosts[0]["id"]}),
                409, "must be up")
-        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true", "host": MISSING}), 400,
+        expect_fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true", "host": MISSING}), 400,
                "no host")
-        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true", "host": "h'x"}), 400,
+        expect_fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"format": "true", "host": "h'x"}), 400,
                "host")
-        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"host": hosts[0]["id"]}), 400,
+        expect_fault(eng.request("DELETE", f"/api/storagedomains/{SD_A}", params={"host": hosts[0]["id"]}), 400,
                "format=true only")
-        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_M}", params={"format": "true"}), 409, "unattached")
+        expect_fault(eng.request("DELETE", f"/api/storagedomains/{SD_M}", params={"format": "true"}), 409, "unattached")
         assert eng.get(f"/api/storagedomains/{SD_A}")["status"] == "unattached"
         assert eng.get(f"/api/storagedomains/{SD_ISO}") == before
         assert eng.get(f"/api/storagedomains/{SD_M}")["status"] == "maintenance"
@@ -232,35 +194,35 @@ def test_storage_rules_rest_and_cli(ctx):
             (disk(size=5), 400, "unknown"),
             (disk(), 409, "unattached"),   # the domain is not active
         ]:
-            _fault(eng.request("POST", "/api/disks", body), status, detail)
-        _fault(eng.request("DELETE", f"/api/disks/{D_LOCKED}"), 409, "locked")
-        _fault(eng.request("POST", f"/api/disks/{D_LOCKED}/copy", {"storage_domain": SD_A}), 409, "locked")
-        _fault(eng.request("POST", f"/api/disks/{D_OK}/extend", {"provisioned_size": GIB // 2}), 400, "only grows")
-        _fault(eng.request("POST", f"/api/disks/{D_OK}/extend", {"provisioned_size": GIB + 1}), 400, "512")
-        _fault(eng.request("POST", f"/api/disks/{D_OK}/extend", {"provisioned_size": 65 << 40}), 400)
-        _fault(eng.request("POST", f"/api/disks/{D_OK}/copy", {"storage_domain": MISSING}), 400, "no storage domain")
-        _fault(eng.request("POST", f"/api/disks/{D_OK}/copy", {"storage_domain": SD_B}), 400, "already")
-        _fault(eng.request("POST", f"/api/disks/{D_OK}/copy", {"storage_domain": SD_A}), 409)
-        _fault(eng.request("POST", f"/api/disks/{D_OK}/extend", {"provisioned_size": 2 * GIB}), 409, "unattached")
-        _fault(eng.request("DELETE", f"/api/disks/{D_OK}"), 409, "unattached")
+            expect_fault(eng.request("POST", "/api/disks", body), status, detail)
+        expect_fault(eng.request("DELETE", f"/api/disks/{D_LOCKED}"), 409, "locked")
+        expect_fault(eng.request("POST", f"/api/disks/{D_LOCKED}/copy", {"storage_domain": SD_A}), 409, "locked")
+        expect_fault(eng.request("POST", f"/api/disks/{D_OK}/extend", {"provisioned_size": GIB // 2}), 400, "only grows")
+        expect_fault(eng.request("POST", f"/api/disks/{D_OK}/extend", {"provisioned_size": GIB + 1}), 400, "512")
+        expect_fault(eng.request("POST", f"/api/disks/{D_OK}/extend", {"provisioned_size": 65 << 40}), 400)
+        expect_fault(eng.request("POST", f"/api/disks/{D_OK}/copy", {"storage_domain": MISSING}), 400, "no storage domain")
+        expect_fault(eng.request("POST", f"/api/disks/{D_OK}/copy", {"storage_domain": SD_B}), 400, "already")
+        expect_fault(eng.request("POST", f"/api/disks/{D_OK}/copy", {"storage_domain": SD_A}), 409)
+        expect_fault(eng.request("POST", f"/api/disks/{D_OK}/extend", {"provisioned_size": 2 * GIB}), 409, "unattached")
+        expect_fault(eng.request("DELETE", f"/api/disks/{D_OK}"), 409, "unattached")
         assert _count(eng, "disks") == n_disks
         assert eng.get(f"/api/disks/{D_OK}")["status"] == "ok" and eng.get(f"/api/disks/{D_OK}")["provisioned_size"] == GIB
         assert eng.get(f"/api/disks/{D_LOCKED}")["status"] == "locked"
         r = eng.call("PUT", f"/api/disks/{D_OK}", {"alias": "disk-ok2", "bootable": True})
         assert r["alias"] == "disk-ok2" and r["bootable"] is True, r
-        _fault(eng.request("PUT", f"/api/disks/{D_OK}", {"provisioned_size": 2 * GIB}), 400, "unknown")
-        _fault(eng.request("PUT", f"/api/disks/{D_OK}", {"storage_domain": SD_A}), 409)
+        expect_fault(eng.request("PUT", f"/api/disks/{D_OK}", {"provisioned_size": 2 * GIB}), 400, "unknown")
+        expect_fault(eng.request("PUT", f"/api/disks/{D_OK}", {"storage_domain": SD_A}), 409)
 
         # ---- VMs use disks by id: one VM per disk unless shareable.
-        _fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
+        expect_fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
                                                 "disks": [{"disk": MISSING}]}), 400, "no disk")
-        _fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
+        expect_fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
                                                 "disks": [{"disk": D_LOCKED}]}), 409, "locked")
-        _fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
+        expect_fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
                                                 "disks": [{"disk": D_OK, "path": "/x"}]}), 400, "not both")
-        _fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
+        expect_fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
                                                 "disks": [{"disk": "../../etc"}]}), 400)
-        _fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
+        expect_fault(eng.request("POST", "/api/vms", {"name": "svm0", "cluster_id": cl["id"], "memory_mib": 64,
                                                 "disks": [{"disk": D_OK, "interface": "floppy"}]}), 400, "interface")
         assert _count(eng, "vms") == 0
         vm1 = eng.create_vm("svm1", cl["id"], memory_mib=64,
@@ -269,28 +231,28 @@ def test_storage_rules_rest_and_cli(ctx):
         assert vm1["disks"][0] == {"disk": D_OK, "bus": "virtio-scsi", "bootable": True}, vm1
         rows = eng.get(f"/api/vms/{vm1['id']}/disks")["disks"]
         assert [x["target"] for x in rows] == ["sda", "vda"], rows
-        _fault(eng.request("POST", "/api/vms", {"name": "svm2", "cluster_id": cl["id"], "memory_mib": 64,
+        expect_fault(eng.request("POST", "/api/vms", {"name": "svm2", "cluster_id": cl["id"], "memory_mib": 64,
                                                 "disks": [{"disk": D_OK}]}), 409, "svm1")
         vm2 = eng.create_vm("svm2", cl["id"], memory_mib=64, disks=[{"disk": D_SHARED}])
-        _fault(eng.request("POST", f"/api/vms/{vm2['id']}/disks", {"disk": D_OK}), 409, "svm1")
-        _fault(eng.request("POST", f"/api/vms/{vm2['id']}/disks", {"disk": MISSING}), 400, "no disk")
-        _fault(eng.request("PUT", vm2["href"], {"disks": [{"disk": D_OK}]}), 409, "svm1")
+        expect_fault(eng.request("POST", f"/api/vms/{vm2['id']}/disks", {"disk": D_OK}), 409, "svm1")
+        expect_fault(eng.request("POST", f"/api/vms/{vm2['id']}/disks", {"disk": MISSING}), 400, "no disk")
+        expect_fault(eng.request("PUT", vm2["href"], {"disks": [{"disk": D_OK}]}), 409, "svm1")
         assert eng.get(vm2["href"])["disks"] == [{"disk": D_SHARED}]
         r = eng.request("POST", f"/api/vms/{vm1['id']}/disks", {"disk": D_SHARED, "interface": "sata"})
         assert r.status == 201 and r.body["disk"] == D_SHARED and r.body["target"] == "sdb", r
-        _fault(eng.request("DELETE", f"/api/disks/{D_SHARED}"), 409, "used by VM")
+        expect_fault(eng.request("DELETE", f"/api/disks/{D_SHARED}"), 409, "used by VM")
         # Start needs the disk's domain active: the start fails, the VM stays down.
         eng.call("DELETE", f"/api/vms/{vm1['id']}/disks/sdb", expect=204)
         eng.call("DELETE", f"/api/vms/{vm1['id']}/disks/vda", expect=204)
 
         # ---- hosts' SPM priority.
-        _fault(eng.request("PUT", hosts[0]["href"], {"spm_priority": 11}), 400, "spm_priority")
-        _fault(eng.request("PUT", hosts[0]["href"], {"spm": "spm"}), 400, "unknown")
+        expect_fault(eng.request("PUT", hosts[0]["href"], {"spm_priority": 11}), 400, "spm_priority")
+        expect_fault(eng.request("PUT", hosts[0]["href"], {"spm": "spm"}), 400, "unknown")
         assert eng.call("PUT", hosts[0]["href"], {"spm_priority": -1})["spm_priority"] == -1
         assert eng.get(hosts[0]["href"])["spm_priority"] == -1
 
         # ---- the CLI on the same rules.
-        cli = Cli(ctx, eng)
+        cli = CliSession(ctx, eng)
         table = cli.run("sd", "list").stdout
         assert "sd-a" in table and "sd-m" in table and "maintenance" in table, table
         assert json.loads(cli.run("sd", "show", "sd-b", "--json").stdout)["id"] == SD_B
@@ -323,9 +285,9 @@ def test_storage_rules_rest_and_cli(ctx):
         assert "disk-ok2" in cli.run("disk", "list").stdout
         assert _count(eng, "storagedomains") == n_sd and _count(eng, "disks") == n_disks
         # A domain whose disks VMs use stays; an unattached one goes with its disks' rows.
-        _fault(eng.request("DELETE", f"/api/storagedomains/{SD_B}"), 409, "used by VM")
+        expect_fault(eng.request("DELETE", f"/api/storagedomains/{SD_B}"), 409, "used by VM")
         cli.run("sd", "remove", "sd-a")
-        _fault(eng.request("GET", f"/api/disks/{D_A}"), 404)
+        expect_fault(eng.request("GET", f"/api/disks/{D_A}"), 404)
         assert _count(eng, "storagedomains") == n_sd - 1
 
         # ---- the answers fit the OpenAPI document.
@@ -408,7 +370,7 @@ def test_storage_end_to_end(ctx):
         n = eng.list("disks")["total"]
         r = eng.request("POST", "/api/disks", {"alias": "d-big", "storage_domain": sd_id, "format": "raw",
                                                "sparse": False, "provisioned_size": 512 * mib})
-        _fault(r, 422, "critical")
+        expect_fault(r, 422, "critical")
         assert eng.list("disks")["total"] == n
         eng.call("PUT", f"/api/storagedomains/{sd_id}", {"critical_space_gib": 0})
         # Offline grow through the SPM.
@@ -430,7 +392,7 @@ def test_storage_end_to_end(ctx):
         h = next(x for x in hs.hosts if x.name == vm["host"])
         xml = h.virsh("dumpxml", "vm-sd")
         assert f"{sd_id}/images/{cow['id']}/{cow['volume_id']}" in xml, xml
-        _fault(eng.request("DELETE", f"/api/disks/{cow['id']}"), 409, "used by VM")
+        expect_fault(eng.request("DELETE", f"/api/disks/{cow['id']}"), 409, "used by VM")
         # Grown live through the VM's host.
         r = eng.request("POST", f"/api/disks/{cow['id']}/extend", {"provisioned_size": 256 * mib})
         job = eng.wait_job(r.body["job"]["id"], timeout=60)
@@ -470,7 +432,7 @@ def test_storage_end_to_end(ctx):
         raw = made["d-raw"]
         r = eng.request("POST", f"/api/disks/{raw['id']}/copy", {"storage_domain": sd2_id})
         assert r.status == 202, r
-        _fault(eng.request("DELETE", f"/api/disks/{raw['id']}"), 409, "locked")   # being copied
+        expect_fault(eng.request("DELETE", f"/api/disks/{raw['id']}"), 409, "locked")   # being copied
         job = eng.wait_job(r.body["job"]["id"], timeout=120)
         assert job["status"] == "finished" and job["progress"] == 100, (job, eng.log_tail(40))
         copies = eng.get(f"/api/storagedomains/{sd2_id}/disks")["disks"]
@@ -478,9 +440,9 @@ def test_storage_end_to_end(ctx):
             [("d-raw", "raw", 64 * mib, "ok")], copies
         assert eng.get(f"/api/disks/{raw['id']}")["status"] == "ok"
         # The master stays while another domain is attached (no master move yet).
-        _fault(eng.request("POST", f"/api/storagedomains/{sd_id}/maintenance"), 409, "not supported")
+        expect_fault(eng.request("POST", f"/api/storagedomains/{sd_id}/maintenance"), 409, "not supported")
         # The CLI on the same jobs: --wait prints the object once its job ended.
-        cli = Cli(ctx, eng)
+        cli = CliSession(ctx, eng)
         made_cli = json.loads(cli.run("disk", "create", "--alias", "d-cli", "--storage-domain", name + "-2",
                                       "--size", str(8 * mib), "--format", "raw", "--wait", "--json").stdout)
         assert made_cli["status"] == "ok" and made_cli["storage_domain"] == sd2_id, made_cli
@@ -490,7 +452,7 @@ def test_storage_end_to_end(ctx):
         assert "maintenance" in cli.run("sd", "maintenance", name + "-2").stdout
         # Attached (in maintenance): removal from storage is refused, by the
         # engine and by the agent itself; nothing changes.
-        _fault(eng.request("DELETE", f"/api/storagedomains/{sd2_id}", params={"format": "true"}), 409, "unattached")
+        expect_fault(eng.request("DELETE", f"/api/storagedomains/{sd2_id}", params={"format": "true"}), 409, "unattached")
         e = expect_error(ERR_BAD_STATE, ctx.client(1).call, "Storage.remove", domain=sd2_id)
         assert "attached to data center" in e.message, e.message
         assert eng.get(f"/api/storagedomains/{sd2_id}")["status"] == "maintenance"
@@ -499,7 +461,7 @@ def test_storage_end_to_end(ctx):
         assert detached["status"] == "unattached" and detached["datacenter_id"] is None, detached
         # Removed from storage through the host that made it (a job).
         cli.run("sd", "remove", name + "-2", "--format", "--host", hosts[1]["name"], "--wait")
-        _fault(eng.request("GET", f"/api/storagedomains/{sd2_id}"), 404)
+        expect_fault(eng.request("GET", f"/api/storagedomains/{sd2_id}"), 404)
         assert hs.hosts[1].run(["test", "-e", sd_dir(1, sd2_id)]).returncode != 0
 
         # The raw disk goes; the other stays on storage for the import.
@@ -507,10 +469,10 @@ def test_storage_end_to_end(ctx):
         assert r.status == 202, r
         job = eng.wait_job(r.body["job"]["id"], timeout=60)
         assert job["status"] == "finished", (job, eng.log_tail(40))
-        _fault(eng.request("GET", f"/api/disks/{made['d-raw']['id']}"), 404)
+        expect_fault(eng.request("GET", f"/api/disks/{made['d-raw']['id']}"), 404)
 
         # Maintenance, then detached through the SPM (the master goes last).
-        _fault(eng.request("POST", f"/api/storagedomains/{sd_id}/detach"), 409, "maintenance")
+        expect_fault(eng.request("POST", f"/api/storagedomains/{sd_id}/detach"), 409, "maintenance")
         sd = eng.call("POST", f"/api/storagedomains/{sd_id}/maintenance")
         assert sd["status"] == "maintenance", sd
         r = eng.request("POST", f"/api/storagedomains/{sd_id}/detach")
@@ -550,7 +512,7 @@ def test_storage_end_to_end(ctx):
         assert r.status == 202, r
         job = eng2.wait_job(r.body["job"]["id"], timeout=60)
         assert job["status"] == "finished", (job, eng2.log_tail(40))
-        _fault(eng2.request("GET", f"/api/storagedomains/{sd_id}"), 404)
+        expect_fault(eng2.request("GET", f"/api/storagedomains/{sd_id}"), 404)
         assert eng2.list("disks")["total"] == 0
         p = hs.hosts[0].run(["ls", "-a", os.path.dirname(sd_dir(0, sd_id))])
         assert p.returncode == 0 and sd_id not in p.stdout, p.stdout

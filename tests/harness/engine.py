@@ -31,6 +31,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
 import tempfile
@@ -73,6 +74,46 @@ def ensure_api_cert(pki_dir):
         if p.returncode:
             raise RuntimeError(f"scripts/pki issue {API_CERT} failed: {p.stderr}")
     return crt, key
+
+
+def expect_fault(r, status, detail=None):
+    """Assert r is a fault answer of status whose detail contains detail
+    (any case); returns the fault object."""
+    assert r.status == status, r
+    f = r.body["fault"]
+    if detail:
+        assert detail.lower() in f["detail"].lower(), r
+    return f
+
+
+def run_sql(eng, *stmts):
+    """Put rows into eng's database directly, for states no agent-free path
+    reaches (tests' own fixed literals only)."""
+    if eng.database is None:
+        db = sqlite3.connect(os.path.join(eng.state_dir, "engine.db"), timeout=30)
+        for s in stmts:
+            db.execute(s)
+        db.commit()
+        db.close()
+    else:
+        subprocess.run(["psql", eng.database, "-v", "ON_ERROR_STOP=1", "-qc", "; ".join(stmts)], check=True,
+                       capture_output=True)
+
+
+class CliSession:
+    """The vireo CLI logged in to eng as admin, with a config directory of
+    its own: run(*args) asserts the exit status (0 unless expect=)."""
+
+    def __init__(self, ctx, eng):
+        self.bin = ctx.cli
+        self.env = dict(os.environ, VIREO_CONFIG_DIR=tempfile.mkdtemp(prefix="vireo-cli-"))
+        self.run("login", "--url", f"https://127.0.0.1:{eng.port}", "--ca", eng.ca,
+                 "--password-file", eng.password_file)
+
+    def run(self, *args, expect=0, timeout=300):
+        p = subprocess.run([self.bin, *args], capture_output=True, text=True, env=self.env, timeout=timeout)
+        assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
+        return p
 
 
 class Response:

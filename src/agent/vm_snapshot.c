@@ -34,11 +34,6 @@ typedef struct snap_disk {
     char path[PATH_MAX];
 } snap_disk;
 
-static bool valid_target(const char *t)
-{
-    return *t && strlen(t) <= 6 && strspn(t, "abcdefghijklmnopqrstuvwxyz") == strlen(t);
-}
-
 /* The new layer must sit right on what the disk runs on now. */
 static int check_layer(vr_agent *a, virDomainPtr dom, snap_disk *d, vr_error *err)
 {
@@ -150,7 +145,7 @@ static int vm_snapshot(vr_agent *a, json_t *params, json_t **result, vr_error *e
             vr_json_obj(jd, where, "volume", true, &jv, err) < 0 ||
             vr_volume_ref_parse(jv, where, &disks[n].vol, err) < 0)
             return -1;
-        if (!valid_target(disks[n].target))
+        if (!vr_valid_target(disks[n].target))
             return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.target '%s' is not a disk target",
                                 where, disks[n].target);
         for (int k = 0; k < n; k++)
@@ -285,7 +280,7 @@ static int vm_merge(vr_agent *a, json_t *params, json_t **result, vr_error *err)
         vr_volume_ref_parse(jb, "base", &base, err) < 0 ||
         vr_volume_ref_parse(jt, "top", &top, err) < 0)
         return -1;
-    if (!valid_target(target))
+    if (!vr_valid_target(target))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.target '%s' is not a disk target",
                             target);
     char bpath[PATH_MAX], tpath[PATH_MAX];

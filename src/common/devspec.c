@@ -30,6 +30,12 @@ bool vr_valid_uuid(const char *s)
     return strlen(s) == 36 && uuid_parse(s, u) == 0;
 }
 
+bool vr_valid_target(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= 6 && strspn(s, "abcdefghijklmnopqrstuvwxyz") == n;
+}
+
 bool vr_valid_mac(const char *s)
 {
     if (strlen(s) != 17)

@@ -73,6 +73,7 @@ int vr_disks_assign_targets(vr_disk *disks, int n, vr_error *err);
 bool vr_valid_name(const char *s);
 bool vr_valid_uuid(const char *s);
 bool vr_valid_mac(const char *s);
+bool vr_valid_target(const char *s); /* a guest disk name: 1-6 of [a-z] (vda, sdb...) */
 bool vr_valid_path(const char *s); /* absolute, <= 1024 bytes, vr_valid_text */
 /* Text that XML 1.0 can carry: no control characters, no U+FFFE/U+FFFF
  * (jansson has already made sure it is valid UTF-8). */

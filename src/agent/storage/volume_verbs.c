@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "devspec.h"
 #include "dominfo.h"
 #include "jsonx.h"
 #include "log.h"
@@ -193,7 +194,7 @@ static int vm_resize_disk(vr_agent *a, json_t *params, json_t **result, vr_error
         vr_json_str(params, "params", "target", true, &target, err) < 0 ||
         vr_json_int(params, "params", "size", true, 1, VR_VOLUME_MAX_SIZE, &size, err) < 0)
         return -1;
-    if (!*target || strlen(target) > 6 || strspn(target, "abcdefghijklmnopqrstuvwxyz") != strlen(target))
+    if (!vr_valid_target(target))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.target '%s' is not a disk target",
                             target);
     if (size % 512)

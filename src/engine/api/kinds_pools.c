@@ -1,6 +1,7 @@
 /* VM pools (/api/vmpools): the wish (size, prestarted, per-user maximum,
  * stateless) is recorded here; the pool thread (jobs/poolmon.c) makes the
  * VMs. allocatevm and releasevm hand VMs to users and take them back. */
+#include <stdio.h>
 #include <string.h>
 
 #include "devspec.h"
@@ -58,11 +59,9 @@ static int pool_allocate(vr_call *c, json_t *row, json_t *body, json_t **reply, 
     (void)body;
     if (vr_pool_allocate(c->e, row, c->user, vm, job, err) < 0)
         return -1;
-    *reply = json_pack("{s:s, s:s}", "vm_id", vm, "href", "");
     char href[80];
     snprintf(href, sizeof(href), "/api/vms/%s", vm);
-    json_object_set_new(*reply, "href", json_string(href));
-    json_object_set_new(*reply, "start_job", *job ? json_string(job) : json_null());
+    *reply = json_pack("{s:s, s:s, s:o}", "vm_id", vm, "href", href, "start_job", *job ? json_string(job) : json_null());
     return 0;
 }
 

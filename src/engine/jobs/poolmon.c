@@ -62,7 +62,7 @@ static bool busy(vr_engine *e, const char *vm_id)
 }
 
 /* A new pool VM POOL-N (the lowest free N) from the pool's template. */
-static void grow(vr_engine *e, json_t *p, json_t *vms)
+static void grow(vr_engine *e, json_t *p)
 {
     char name[80], job[37], vm[37];
     for (int n = 1; n < 100000; n++) {
@@ -82,7 +82,6 @@ static void grow(vr_engine *e, json_t *p, json_t *vms)
                    DB_ARGS(DB_TEXT(str(p, "id")), DB_INT(num(p, "stateless")), DB_TEXT(vm)), NULL);
     else
         VR_WARN("pool %s cannot grow: %s", str(p, "name"), err.message);
-    (void)vms;
     json_decref(t);
     json_decref(body);
 }
@@ -147,7 +146,7 @@ static void pool_round(vr_engine *e, json_t *p)
             free_up++;
     }
     if ((long long)n < size) {
-        grow(e, p, vms);
+        grow(e, p);
     } else if ((long long)n > size) {
         for (size_t k = json_array_size(vms); k-- > 0;) /* the highest numbers go first */
             if (!*str(json_array_get(vms, k), "pool_user")) {

@@ -75,23 +75,37 @@ int vr_sj_need_host(snap_job *j)
     return j->host ? 0 : -1;
 }
 
-/* The guest device of engine disk disk_id in the running VM (its host's
- * live view: .../images/<disk>/<volume>). */
-int vr_sj_disk_target(snap_job *j, const char *disk_id, char target[8])
+json_t *vr_sj_live_devices(snap_job *j)
 {
-    json_t *res = NULL, *dev;
-    size_t i;
-    char img[64];
-    snprintf(img, sizeof(img), "/images/%s/", disk_id);
+    json_t *res = NULL;
+    if (j->devices)
+        return j->devices;
     if (vr_sj_need_host(j) < 0 ||
         vr_agent_call_host(j->e, j->host, "VM.get", json_pack("{s:s}", "uuid", j->vm_id), &res, &j->err) < 0)
+        return NULL;
+    j->devices = json_incref(json_object_get(res, "devices"));
+    json_decref(res);
+    if (!j->devices)
+        j->devices = json_array();
+    return j->devices;
+}
+
+/* Targets name an image's disk for the VM's life; the volume behind one
+ * changes with each snapshot and merge, which is why only the target is
+ * taken from the (cached) live view. */
+int vr_sj_disk_target(snap_job *j, const char *disk_id, char target[8])
+{
+    json_t *devs = vr_sj_live_devices(j), *dev;
+    size_t i;
+    char img[64];
+    if (!devs)
         return -1;
+    snprintf(img, sizeof(img), "/images/%s/", disk_id);
     *target = 0;
-    json_array_foreach(json_object_get(res, "devices"), i, dev) {
+    json_array_foreach(devs, i, dev) {
         if (!strcmp(str(dev, "kind"), "disk") && strstr(str(dev, "path"), img))
             snprintf(target, 8, "%s", str(dev, "target"));
     }
-    json_decref(res);
     return *target ? 0 : vr_error_set(&j->err, VR_ERR_BAD_STATE, "disk %s is not plugged into VM '%s' on its host",
                                       disk_id, str(j->vm, "name"));
 }

@@ -16,6 +16,7 @@ typedef struct snap_job {
     json_t *params; /* the job's params_json, written back by vr_sj_save_params */
     json_t *vm;     /* id, name, status, host_id, memory_mib, vcpus, spec */
     json_t *spm, *host; /* host rows, found when first needed */
+    json_t *devices;    /* the running VM's devices as its host reported them, once */
     vr_error err;
 } snap_job;
 
@@ -33,6 +34,9 @@ json_t *vr_sj_vol(json_t *disk, const char *volume);
 /* Find the SPM of the disk's data center / the VM's host, once. */
 int vr_sj_need_spm(snap_job *j, json_t *disk);
 int vr_sj_need_host(snap_job *j);
+/* The running VM's devices (VM.get on its host, asked once per job;
+ * borrowed from j). NULL with j->err. */
+json_t *vr_sj_live_devices(snap_job *j);
 /* The guest device (vda...) of engine disk disk_id in the running VM. */
 int vr_sj_disk_target(snap_job *j, const char *disk_id, char target[8]);
 /* The disk's leaf is now volume, of format fmt ("raw"/"qcow2"). */

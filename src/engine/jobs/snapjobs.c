@@ -436,6 +436,7 @@ static void job_free(snap_job *j)
     json_decref(j->vm);
     json_decref(j->spm);
     json_decref(j->host);
+    json_decref(j->devices);
 }
 
 static void job_thread(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
@@ -471,22 +472,13 @@ static void job_thread(vr_engine *e, const char *job_id, const char *vm_id, cons
  * none: remove them. */
 static int finish_create(snap_job *j, const char *snap_id)
 {
-    json_t *c;
-    size_t i, on = 0, n = json_array_size(json_object_get(j->params, "created"));
+    json_t *c, *dev, *devs = vr_sj_live_devices(j);
+    size_t i, k, on = 0, n = json_array_size(json_object_get(j->params, "created"));
+    /* A host that cannot say keeps the layers: the VM may be writing them. */
+    if (!devs)
+        return -1;
     json_array_foreach(json_object_get(j->params, "created"), i, c) {
-        char target[8];
-        json_t *res = NULL, *dev;
-        size_t k;
-        vr_error e = {0};
-        snap_job probe = *j;
-        probe.err = e;
-        if (vr_sj_disk_target(&probe, str(c, "disk"), target) < 0)
-            continue;
-        j->host = probe.host;
-        if (vr_agent_call_host(j->e, j->host, "VM.get", json_pack("{s:s}", "uuid", j->vm_id), &res, &e) == 0)
-            json_array_foreach(json_object_get(res, "devices"), k, dev) if (strstr(str(dev, "path"), str(c, "volume")))
-                on++;
-        json_decref(res);
+        json_array_foreach(devs, k, dev) if (strstr(str(dev, "path"), str(c, "volume"))) on++;
     }
     if (!n || on != n) {
         vr_sj_drop_created(j);

@@ -61,6 +61,18 @@ def _ping(ctx, c, uuid, addr):
     return _guest(ctx, c, uuid, "ping " + addr, "VIREO-PING %s " % addr)
 
 
+def _wait_link(ctx, c, uuid, dev, want, what):
+    """Ask the guest for DEV's link until it answers want (operstate and
+    carrier settle a moment after the link is set up or changed)."""
+    deadline = time.monotonic() + 30
+    while True:
+        got = _guest(ctx, c, uuid, "link " + dev, "VIREO-LINK " + dev)
+        if got == want or got.split()[-1:] == want.split()[-1:] == ["0"]:
+            return
+        assert time.monotonic() < deadline, "%s: guest says %r, want %r" % (what, got, want)
+        time.sleep(1)
+
+
 def _setup(c, networks, **kw):
     return c.call("Host.setupNetworks", networks=networks, **kw)
 
@@ -179,21 +191,15 @@ def test_vlan_networks_carry_vms_between_hosts(ctx):
     plugged = c1.call("VM.hotplugNic", uuid=x["uuid"], nic={"network": "red"})
     assert plugged["bridge"] == "red"
     assert _guest(ctx, c1, x["uuid"], "ipaddr eth1 10.102.0.3/24", "VIREO-IPADDR eth1") == "0"
-    assert _guest(ctx, c1, x["uuid"], "link eth1", "VIREO-LINK eth1") == "up 1"
+    _wait_link(ctx, c1, x["uuid"], "eth1", "up 1", "hot-plugged NIC")
     assert _guest(ctx, c1, x["uuid"], "mtu eth1", "VIREO-MTU eth1") == "1400"
     assert _ping(ctx, c1, x["uuid"], "10.102.0.9") == "ok"
     # link down and up again, seen by the guest
     c1.call("VM.updateNic", uuid=x["uuid"], mac=plugged["mac"], link="down")
     assert "<link state='down'/>" in h1.virsh("dumpxml", "net-x")
-    deadline = time.monotonic() + 30
-    while _guest(ctx, c1, x["uuid"], "link eth1", "VIREO-LINK eth1").split()[-1] != "0":
-        assert time.monotonic() < deadline, "guest never saw its link go down"
-        time.sleep(1)
+    _wait_link(ctx, c1, x["uuid"], "eth1", "down 0", "link set down")
     c1.call("VM.updateNic", uuid=x["uuid"], mac=plugged["mac"], link="up")
-    deadline = time.monotonic() + 30
-    while _guest(ctx, c1, x["uuid"], "link eth1", "VIREO-LINK eth1").split()[-1] != "1":
-        assert time.monotonic() < deadline, "guest never saw its link come back"
-        time.sleep(1)
+    _wait_link(ctx, c1, x["uuid"], "eth1", "up 1", "link set up again")
 
     # what a host cannot give a VM NIC: clear -32013, no VM
     for nic, words in (({"network": "nosuch"}, "has no network nosuch"),

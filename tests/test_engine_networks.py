@@ -203,6 +203,11 @@ def test_network_rules_rest_and_cli(ctx):
         assert [x["required"] for x in eng.get(f"/api/clusters/{cl['id']}/networks")["networks"]
                 if x["name"] == "green"] == [False]
         assert "green" in cli.run("network", "cluster-list", "ncl1").stdout
+        # a NIC on it from the CLI, by the network's name (its default profile)
+        cli.run("vm", "nic-add", "nvm1", "--network", "green")
+        gnic = [n for n in eng.vm(vm["id"])["nics"] if n.get("profile")]
+        assert len(gnic) == 1 and gnic[0]["profile"] in cli.run("vm", "nic-list", "nvm1").stdout, gnic
+        cli.run("vm", "nic-remove", "nvm1", gnic[0]["mac"])
         p = cli.run("network", "delete", g["id"], expect=1)
         assert "attached to cluster 'ncl1'" in p.stderr, p.stderr
         cli.run("network", "detach", g["id"], "--cluster", "ncl1")
@@ -342,6 +347,23 @@ def test_network_end_to_end(ctx):
         eng.vm_action(vm2["id"], "start", timeout=120)
         vm2 = eng.wait_status("vms", vm2["id"], "up", timeout=90)
         assert vm2["host"] == hosts[0]["name"], vm2
+        # Hot plug onto a network its host runs: the agent gets the profile's
+        # fields and the domain a NIC on that bridge; green (no host runs it)
+        # is refused before anything is sent, and its MAC is not taken.
+        r = eng.call("POST", f"/api/vms/{vm2['id']}/nics", {"network": "red"}, expect=202)
+        job = eng.wait_job(r["job"]["id"])
+        assert job["status"] == "finished", job
+        devs = [d for d in ctx.client(0).call("VM.get", uuid=vm2["id"])["devices"] if d["kind"] == "nic"]
+        assert sorted(d.get("bridge") for d in devs) == ["blue", "red"], devs
+        xml = hs.hosts[0].virsh("dumpxml", "vm-blue")
+        assert xml.count("<source bridge='red'/>") == 1 and xml.count("filter='clean-traffic'") == 2, xml
+        red_default = next(p for p in eng.get(f"/api/networks/{red['id']}/vnicprofiles")["vnicprofiles"]
+                           if p["name"] == "red")
+        nics = eng.vm(vm2["id"])["nics"]
+        assert [n.get("profile") for n in nics][1] == red_default["id"], nics
+        expect_fault(eng.request("POST", f"/api/vms/{vm2['id']}/nics", {"network": "green"}), 409,
+                     "does not run network 'green'")
+        assert eng.vm(vm2["id"])["nics"] == nics
         eng.vm_action(vm2["id"], "stop")
         eng.wait_status("vms", vm2["id"], "down", timeout=60)
         # green runs nowhere: the start fails at placement and names it.

@@ -24,6 +24,8 @@ typedef struct dev_opt {
 static const dev_opt dev_opts[] = {
     {"bridge", "bridge", 'n', 's'},
     {"model", "model", 'n', 's'},
+    {"network", "network", 'n', 's'},
+    {"profile", "profile", 'n', 's'},
     {"path", "path", 'd', 's'},
     {"disk", "disk", 'd', 's'},
     {"interface", "interface", 'd', 's'},
@@ -56,7 +58,8 @@ struct dev_verb {
     dev_run run;
 };
 
-static const vr_column nic_cols[] = {{"MAC", "mac|id", 0}, {"MODEL", "model", 0}, {"BRIDGE", "bridge", 0}};
+static const vr_column nic_cols[] = {{"MAC", "mac|id", 0}, {"MODEL", "model", 0}, {"BRIDGE", "bridge", 0},
+                                     {"PROFILE", "profile", 0}};
 static const vr_column disk_cols[] = {{"TARGET", "target|id", 0}, {"PATH", "path|disk", 0},      {"FORMAT", "format", 0},
                                       {"BUS", "bus", 0},          {"DEVICE", "device", 0},   {"READONLY", "readonly", 0},
                                       {"SERIAL", "serial", 0},    {"IOTUNE", "iotune", 0}};
@@ -195,7 +198,7 @@ static int run_balloon(const vr_session *s, const dev_verb *v, const args *a, co
 #define WAIT "[--wait [--timeout SECONDS]] [--json]"
 static const dev_verb verbs[] = {
     {"nic-list", "NAME-or-ID", "[--json]", "nics", "", BIT(O_JSON), false, run_list},
-    {"nic-add", "NAME-or-ID", "[--bridge BRIDGE] [--model virtio|e1000|rtl8139] " WAIT, "nics", "n", VR_JOB_OPTS,
+    {"nic-add", "NAME-or-ID", "[--network NET|--profile PROFILE-ID|--bridge BRIDGE] [--model virtio|e1000|rtl8139] " WAIT, "nics", "n", VR_JOB_OPTS,
      true, run_add},
     {"nic-remove", "NAME-or-ID MAC", WAIT, "nics", "", VR_JOB_OPTS, false, run_child},
     {"disk-list", "NAME-or-ID", "[--json]", "disks", "", BIT(O_JSON), false, run_list},

@@ -113,10 +113,8 @@ static int nic_add(vr_call *c, json_t *vm, json_t *body, json_t **reply, char jo
     json_decref(plain);
     if (prc < 0)
         return -1;
-    if (mode == 1 && json_object_get(body, "profile"))
-        return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is running: NICs on networks are added while it is down"
-                            " (hot plug onto a network is not supported yet)",
-                            json_string_value(json_object_get(vm, "name")));
+    if (mode == 1 && vr_vnic_check_host(c->e, vm, body, err) < 0)
+        return -1;
     if (json_array_size(json_object_get(vm, "nics")) >= VR_MAX_NICS)
         return vr_error_set(err, VR_ERR_LIMIT, "VM '%s' already has %d NICs", json_string_value(json_object_get(vm, "name")),
                             VR_MAX_NICS);

@@ -15,6 +15,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "vmstart.h"
+#include "vnic.h"
 
 typedef struct live_action {
     const char *action, *verb, *title;
@@ -239,7 +240,11 @@ static void run_live(vr_engine *e, const char *job_id, const char *vm_id, const 
         json_t *agent_disk = json_is_object(disk) ? vr_vm_agent_disk(e, disk, &err) : NULL;
         if (agent_disk)
             json_object_set_new(p, "disk", agent_disk);
-        if (json_is_object(disk) && !agent_disk)
+        json_t *nic = json_object_get(p, "nic"); /* a NIC on a profile goes as its network's fields */
+        json_t *agent_nic = json_is_object(nic) ? vr_vnic_agent_nic(e, nic, &err) : NULL;
+        if (agent_nic)
+            json_object_set_new(p, "nic", agent_nic);
+        if ((json_is_object(disk) && !agent_disk) || (json_is_object(nic) && !agent_nic))
             json_decref(p);
         else if (vr_agent_call_host(e, vm, a->verb, p, &res, &err) == 0) {
             vr_job_update(e, job_id, "running", "recording the change");

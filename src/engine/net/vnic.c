@@ -1,6 +1,7 @@
 /* VM NICs on vNIC profiles (vnic.h). */
 #include "vnic.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #define PROFILE_SELECT "SELECT p.id AS id, p.name AS name, p.qos_json, p.port_mirroring AS port_mirroring," \
@@ -82,6 +83,41 @@ json_t *vr_vnic_vm_networks(vr_engine *e, json_t *vm, const char **names, vr_err
     for (i = 0; i < json_array_size(out); i++)
         names[i] = json_string_value(json_array_get(out, i));
     return out;
+}
+
+/* Whether the comma-ended list "a,b," holds name. */
+static bool in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && !strncmp(p, name, n))
+            return true;
+        p += len + (end ? 1 : 0);
+    }
+    return false;
+}
+
+int vr_vnic_check_host(vr_engine *e, json_t *vm, json_t *nic, vr_error *err)
+{
+    const char *p = json_string_value(json_object_get(nic, "profile"));
+    if (!p)
+        return 0;
+    json_t *row = vr_db_query_one(e->db, "SELECT h.name AS host, h.net_names AS nets, n.name AS network FROM vms v"
+                                  " JOIN hosts h ON h.id = v.host_id, vnic_profiles pr JOIN networks n ON"
+                                  " n.id = pr.network_id WHERE v.id = ? AND pr.id = ?",
+                                  DB_ARGS(DB_TEXT(str(vm, "id")), DB_TEXT(p)), err);
+    if (!row)
+        return err->code ? -1 : vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' no longer runs on a host",
+                                             str(vm, "name"));
+    int rc = 0;
+    if (!in_list(str(row, "nets"), str(row, "network")))
+        rc = vr_error_set(err, VR_ERR_CONFLICT, "host '%s' of VM '%s' does not run network '%s' (set it up there,"
+                          " or plug the NIC in while the VM is down)", str(row, "host"), str(vm, "name"),
+                          str(row, "network"));
+    json_decref(row);
+    return rc;
 }
 
 json_t *vr_vnic_agent_nic(vr_engine *e, json_t *nic, vr_error *err)

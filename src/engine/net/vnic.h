@@ -20,6 +20,12 @@ int vr_vnic_resolve(vr_engine *e, json_t *vm, json_t *nic, vr_error *err);
  * VR_VNIC_MAX_NETS). NULL with err on a database error. */
 json_t *vr_vnic_vm_networks(vr_engine *e, json_t *vm, const char **names, vr_error *err);
 
+/* For a NIC (resolved: with its "profile") plugged into running VM vm (a
+ * row with id, name): 0 when the VM's host runs the profile's network,
+ * else VR_ERR_CONFLICT naming host, VM and network (nothing is sent to a
+ * host that would refuse it). A NIC without a profile passes. */
+int vr_vnic_check_host(vr_engine *e, json_t *vm, json_t *nic, vr_error *err);
+
 /* The agent's NIC (a new reference) for a stored NIC: its profile becomes
  * network, filter, bandwidth, mirror (and passthrough); a NIC without one
  * is copied. NULL with err when the profile is gone. */

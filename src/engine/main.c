@@ -63,6 +63,8 @@ static void usage(FILE *f)
             "  --token-ttl-s N           bearer token lifetime (default 3600)\n"
             "  --agent-timeout-s N       one agent call (default 10)\n"
             "  --storage-autorecovery-s N  retry inactive storage domains (default 300)\n"
+            "  --storage-orphan-grace-s N  sweep leftover ILLEGAL volumes older than N s\n"
+            "                            (default 600; docs/storage.md \"Leftovers\")\n"
             "  --mac-pool FIRST-LAST     NIC addresses to hand out\n"
             "                            (default " VR_MACPOOL_DEFAULT ")\n"
             "  --debug\n");
@@ -79,12 +81,13 @@ int main(int argc, char **argv)
         {"database", required_argument, 0, 'd'},   {"mac-pool", required_argument, 0, 'm'},
         {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
         {"storage-autorecovery-s", required_argument, 0, 'R'},
+        {"storage-orphan-grace-s", required_argument, 0, 'O'},
         {0, 0, 0, 0}};
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
     const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
     const char *macpool = VR_MACPOOL_DEFAULT;
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10,
-                   .autorecovery_s = 300};
+                   .autorecovery_s = 300, .orphan_grace_s = 600};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -99,6 +102,7 @@ int main(int argc, char **argv)
         case 't': e.token_ttl_s = atoi(optarg); break;
         case 'T': e.agent_timeout_s = atoi(optarg); break;
         case 'R': e.autorecovery_s = atoi(optarg); break;
+        case 'O': e.orphan_grace_s = atoi(optarg); break;
         case 'm': macpool = optarg; break;
         case 'd': dbspec = optarg; break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
@@ -108,7 +112,7 @@ int main(int argc, char **argv)
     }
     const char *colon = strrchr(listen, ':');
     if (!pki || !colon || e.poll_ms < 100 || e.grace_s < 0 || e.token_ttl_s < 1 ||
-        e.agent_timeout_s < 1 || e.autorecovery_s < 1) {
+        e.agent_timeout_s < 1 || e.autorecovery_s < 1 || e.orphan_grace_s < 0) {
         usage(stderr);
         return 2;
     }

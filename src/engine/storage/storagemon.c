@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "domainmon.h"
+#include "orphans.h"
 #include "spm.h"
 #include "storagemon.h"
 #include "store_spm.h"
@@ -14,6 +15,7 @@ static void *storage_thread(void *arg)
     vr_engine *e = arg;
     setpriority(PRIO_PROCESS, (id_t)gettid(), 5);
     json_t *warned = json_object(); /* low-space events told (domainmon.h) */
+    json_t *swept = json_object();  /* the SPM each data center was swept by (orphans.h) */
     while (!e->stopping) {
         long long next = vr_now_ms() + e->poll_ms;
         json_t *dcs = vr_store_dcs_with_master(e->db);
@@ -24,6 +26,7 @@ static void *storage_thread(void *arg)
                 break;
             vr_domains_round(e, dc, warned);
             vr_spm_round(e, dc);
+            vr_orphans_round(e, dc, swept);
         }
         json_decref(dcs);
         dcs = vr_store_dcs_without_master(e->db);
@@ -33,6 +36,7 @@ static void *storage_thread(void *arg)
             usleep(100 * 1000);
     }
     json_decref(warned);
+    json_decref(swept);
     vr_engine_thread_leave(e);
     return NULL;
 }

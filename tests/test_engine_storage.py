@@ -9,6 +9,7 @@ storage verbs and sanlock."""
 import json
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from harness import openapi
 from harness.engine import REPO_ROOT, CliSession, Engine, expect_fault, run_sql
@@ -26,6 +27,8 @@ D_A = "d1000000-0000-4000-8000-00000000000a"
 D_OK = "d1000000-0000-4000-8000-00000000000b"
 D_LOCKED = "d1000000-0000-4000-8000-00000000000c"
 D_SHARED = "d1000000-0000-4000-8000-00000000000d"
+D_RACE = "d1000000-0000-4000-8000-00000000000e"
+D_RACE2 = "d1000000-0000-4000-8000-0000000000e0"
 GIB = 1 << 30
 
 
@@ -244,6 +247,23 @@ def test_storage_rules_rest_and_cli(ctx):
         # Start needs the disk's domain active: the start fails, the VM stays down.
         eng.call("DELETE", f"/api/vms/{vm1['id']}/disks/sdb", expect=204)
         eng.call("DELETE", f"/api/vms/{vm1['id']}/disks/vda", expect=204)
+        # Six requests giving one disk to six VMs at once: one wins, whether
+        # the disk is added to existing VMs or named in new VMs' bodies.
+        run_sql(eng, _disk_row(D_RACE, "disk-race", SD_B, GIB), _disk_row(D_RACE2, "disk-race2", SD_B, GIB))
+        racers = [eng.create_vm(f"race{i}", cl["id"], memory_mib=64) for i in range(6)]
+        with ThreadPoolExecutor(6) as pool:
+            got = list(pool.map(lambda v: eng.request("POST", f"/api/vms/{v['id']}/disks", {"disk": D_RACE}),
+                                racers))
+            made = list(pool.map(lambda i: eng.request("POST", "/api/vms", {
+                "name": f"racer{i}", "cluster_id": cl["id"], "memory_mib": 64, "disks": [{"disk": D_RACE2}]}),
+                range(6)))
+        for rs in (got, made):
+            assert sorted(r.status for r in rs) == [201] + [409] * 5, rs
+            assert all("not shareable" in r.body["fault"]["detail"] for r in rs if r.status == 409), rs
+        assert [bool(eng.get(v["href"])["disks"]) for v in racers].count(True) == 1
+        for v in racers + [r.body for r in made if r.status == 201]:
+            eng.call("DELETE", v["href"], expect=204)
+        run_sql(eng, f"DELETE FROM disks WHERE id IN ('{D_RACE}', '{D_RACE2}')")
 
         # ---- hosts' SPM priority.
         expect_fault(eng.request("PUT", hosts[0]["href"], {"spm_priority": 11}), 400, "spm_priority")

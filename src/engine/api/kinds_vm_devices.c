@@ -12,6 +12,7 @@
 #include "diskjobs.h"
 #include "dispatch.h"
 #include "macpool.h"
+#include "store_storage.h"
 #include "vm_spec.h"
 #include "vmlive.h"
 #include "vnic.h"
@@ -248,6 +249,9 @@ static int new_target(vr_engine *e, json_t *vm, json_t *disk, vr_error *err)
 static int append_disk(vr_engine *e, json_t *spec, json_t *disk, vr_error *err)
 {
     json_t *disks = array_of(spec, "disks");
+    char vm[40];
+    snprintf(vm, sizeof(vm), "%s", json_string_value(json_object_get(disk, "_vm")) ?: "");
+    json_object_del(disk, "_vm");
     if (json_array_size(disks) >= VR_MAX_STORAGE)
         return vr_error_set(err, VR_ERR_LIMIT, "the VM already has %d disks", VR_MAX_STORAGE);
     if (!json_object_get(disk, "explicit_target"))
@@ -256,6 +260,12 @@ static int append_disk(vr_engine *e, json_t *spec, json_t *disk, vr_error *err)
     json_t *fake = json_pack("{s:s, s:O}", "id", "", "disks", disks);
     int rc = new_target(e, fake, disk, err);
     json_decref(fake);
+    if (rc < 0)
+        return -1;
+    /* the disk may have gone to another VM since it was checked */
+    json_t *one = json_pack("{s:[O]}", "disks", disk);
+    rc = vr_storage_disks_claim(e, one, vm, err);
+    json_decref(one);
     if (rc < 0)
         return -1;
     json_array_append(disks, disk);
@@ -294,6 +304,7 @@ static int disk_add(vr_call *c, json_t *vm, json_t *body, json_t **reply, char j
         return vr_vm_live_submit(c->e, vm, "hotplug_disk", json_pack("{s:o}", "disk", disk), c->user, job, err);
     if (explicit_target)
         json_object_set_new(disk, "explicit_target", json_true());
+    json_object_set_new(disk, "_vm", json_string(vm_id(vm))); /* for append_disk's claim; it drops it */
     if (edit_spec(c->e, vm, append_disk, disk, err) < 0) {
         json_decref(disk);
         if (err->code == VR_ERR_INTERNAL || err->code == VR_ERR_CONFLICT || err->code == VR_ERR_LIMIT)

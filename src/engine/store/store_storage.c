@@ -5,8 +5,12 @@
  * at read time so they never drift from the disks. */
 #include "store_storage.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "devspec.h"
 
 static const char *str(json_t *b, const char *k)
 {
@@ -212,4 +216,46 @@ json_t *vr_storage_disk_get(vr_engine *e, const char *disk_id, vr_error *err)
                            " s.critical_space_gib AS critical_space_gib"
                            " FROM disks d JOIN storage_domains s ON s.id = d.storage_domain_id WHERE d.id = ?",
                            DB_ARGS(DB_TEXT(disk_id)), err);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int vr_storage_disks_claim(vr_engine *e, json_t *spec, const char *vm_id, vr_error *err)
+{
+    const char *ids[VR_MAX_STORAGE];
+    size_t n = 0, i;
+    json_t *d;
+    json_array_foreach(json_object_get(spec, "disks"), i, d) {
+        const char *id = json_string_value(json_object_get(d, "disk"));
+        if (id && n < VR_MAX_STORAGE)
+            ids[n++] = id;
+    }
+    qsort(ids, n, sizeof(ids[0]), cmp_str); /* one lock order: no deadlock between claimers */
+    for (i = 0; i < n; i++) {
+        if (i && !strcmp(ids[i], ids[i - 1]))
+            continue;
+        if (vr_db_exec(e->db, "UPDATE disks SET status = status WHERE id = ?", DB_ARGS(DB_TEXT(ids[i])), err) < 0)
+            return -1;
+        json_t *row = vr_db_query_one(e->db, "SELECT alias, shareable FROM disks WHERE id = ?",
+                                      DB_ARGS(DB_TEXT(ids[i])), err);
+        if (!row)
+            return err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "disk %s was removed meanwhile", ids[i]);
+        bool shared = json_integer_value(json_object_get(row, "shareable")) != 0;
+        json_t *users = shared ? json_array() : vr_storage_disk_users(e, ids[i], err), *u;
+        size_t k;
+        int rc = users ? 0 : -1;
+        json_array_foreach(users, k, u)
+            if (rc == 0 && strcmp(json_string_value(json_object_get(u, "id")) ?: "", vm_id ? vm_id : ""))
+                rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is used by VM '%s' and is not shareable",
+                                  json_string_value(json_object_get(row, "alias")) ?: ids[i],
+                                  json_string_value(json_object_get(u, "name")) ?: "?");
+        json_decref(users);
+        json_decref(row);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }

@@ -17,6 +17,13 @@ json_t *vr_storage_spm_host(vr_engine *e, const char *dc_id, vr_error *err);
  * host_id}); an empty array when none. NULL with err on a database error. */
 json_t *vr_storage_disk_users(vr_engine *e, const char *disk_id, vr_error *err);
 
+/* In the caller's transaction, just before it writes VM vm_id's spec: each
+ * engine disk the spec names is locked (a no-op UPDATE of its row, taken in
+ * id order) and must still exist and be used by no other VM unless
+ * shareable. Two requests giving one disk to two VMs at once thus end with
+ * one winner (VR_ERR_CONFLICT naming the disk and the VM for the other). */
+int vr_storage_disks_claim(vr_engine *e, json_t *spec, const char *vm_id, vr_error *err);
+
 /* The number of hosts in the clusters of data center dc_id (-1 on error). */
 int vr_storage_dc_hosts(vr_engine *e, const char *dc_id, vr_error *err);
 

@@ -6,6 +6,7 @@
 
 #include "macpool.h"
 #include "store.h"
+#include "store_storage.h"
 
 static const char *str(json_t *b, const char *k)
 {
@@ -64,6 +65,8 @@ static int vm_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
                                 DB_INT(num(b, "vcpus")), DB_INT(vr_now())), err);
     if (rc >= 0)
         rc = allocate_macs(e, id, spec, err);
+    if (rc >= 0)
+        rc = vr_storage_disks_claim(e, spec, id, err);
     char *text = rc >= 0 ? json_dumps(spec, JSON_COMPACT) : NULL;
     if (rc >= 0)
         rc = vr_db_exec(e->db, "UPDATE vms SET spec_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(id)),
@@ -110,6 +113,8 @@ static int vm_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
             json_object_set(n, "mac", mac);
     }
     int rc = allocate_macs(e, id, spec, err);
+    if (rc >= 0)
+        rc = vr_storage_disks_claim(e, spec, id, err);
     for (size_t k = json_array_size(json_object_get(spec, "nics")); rc >= 0 && k < json_array_size(old_nics); k++)
         rc = vr_db_exec(e->db, "DELETE FROM macs WHERE mac = ?",
                         DB_ARGS(DB_TEXT(str(json_array_get(old_nics, k), "mac"))), err);

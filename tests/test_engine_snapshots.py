@@ -19,6 +19,8 @@ import signal
 from harness.engine import CliSession, Engine
 from harness.engine_storage import leave_storage, make_disk, scrub_domain, storage_dc
 
+MISSING = "00000000-0000-4000-8000-0000000000ff"
+
 MIB = 1 << 20
 
 
@@ -327,6 +329,33 @@ def test_snapshots_and_templates(ctx):
         assert [g.read(s) for s in (2, 4)] == ["two", "-"]
         g.mark(6, "six")
         g.stop()
+
+        # ---- clones: as in s3 (one, two, three; not six) and as the VM is
+        # now (CLI), each disk a flat independent volume; a running VM or a
+        # snapshot of another VM refused.
+        clone_url = f"{vm['href']}/clone"
+        _fault(eng.request("POST", clone_url, {"name": "c-x", "snapshot": MISSING}), 400, "no snapshot")
+        _fault(eng.request("POST", clone_url, {"name": "c-x", "colour": 1}), 400)
+        _fault(eng.request("POST", clone_url, {"name": "vm-snap"}), 409)
+        j = _job(eng, eng.request("POST", clone_url, {"name": "c-s3", "snapshot": s3["id"]}))
+        c_s3 = eng.get(f"/api/vms/{j['object_id']}")
+        out = CliSession(ctx, eng).run("vm", "clone", "vm-snap", "--name", "c-now", "--wait", "--json").stdout
+        c_now = json.loads(out)
+        assert c_now["name"] == "c-now" and c_now["status"] == "down", c_now
+        assert eng.get(vm["href"])["status"] == "down"
+        for c in (c_s3, c_now):
+            cd = eng.get(f"/api/disks/{_vm_disk(eng, c['id'])}")
+            made.append(cd["id"])
+            info = ctx.client(0).call("Volume.info", domain=sd_id, image=cd["id"], volume=cd["volume_id"])
+            assert (info["parent"].strip("0-"), info["legality"], cd["status"]) == ("", "LEGAL", "ok"), info
+        assert c_s3["memory_mib"] == s3["config"]["memory_mib"], c_s3
+        cg = Guest(ctx, eng, c_s3["id"])
+        cg.boot()
+        _fault(eng.request("POST", f"{c_s3['href']}/clone", {"name": "c-y"}), 409, "down")
+        assert [cg.read(s) for s in (1, 2, 3, 6)] == ["one", "two", "three", "-"]
+        cg.stop()
+        for c in (c_s3, c_now):
+            eng.call("DELETE", c["href"], expect=204)
 
         # ---- a cold delete merges with qemu-img: one raw volume is left.
         _job(eng, eng.request("DELETE", f"/api/snapshots/{s3['id']}"))

@@ -316,6 +316,31 @@ int vr_entity_change(const vr_session *s, const kind *k, const char *ref, const 
     return rc;
 }
 
+int vr_entity_make(const vr_session *s, const kind *k, const char *ref, const char *sub, json_t *body,
+                   const kind *made, const args *a)
+{
+    vr_response r, jr = {0};
+    char *id = NULL, *jpath = NULL, *path = NULL;
+    bool waited = false;
+    int rc = on_entity(s, k, ref, "POST", sub, body, &r, &id);
+    if (rc == 0)
+        rc = vr_job_answer(s, &r, a, &waited);
+    if (rc == 0 && waited) {
+        const char *job = json_string_value(json_object_get(json_object_get(r.json, "job"), "id"));
+        rc = job && (jpath = vr_entity_path(vr_kind_find("job"), job, NULL)) ? vr_http(s, "GET", jpath, NULL, 0, &jr)
+                                                                             : 3;
+        const char *oid = rc ? NULL : json_string_value(json_object_get(jr.json, "object_id"));
+        if (!rc)
+            rc = oid && (path = vr_entity_path(made, oid, NULL)) ? vr_get_print(s, path, a->json) : 3;
+        vr_response_free(&jr);
+    }
+    vr_response_free(&r);
+    free(jpath);
+    free(path);
+    free(id);
+    return rc;
+}
+
 /* Usage checks of `KIND create|update` that need no server. An update
  * takes any create option (the server refuses what cannot change). */
 static int create_check(const kind *k, const char *verb, const args *a)

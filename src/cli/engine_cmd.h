@@ -69,6 +69,12 @@ int vr_job_answer(const vr_session *s, const vr_response *r, const args *a, bool
 int vr_entity_change(const vr_session *s, const kind *k, const char *ref, const char *method, const char *sub,
                      json_t *body, const args *a);
 
+/* POST /api/COLL/ID/SUB with body on the entity named ref, an action whose
+ * job makes a new entity of kind made (the job's object_id): prints the
+ * answer (see vr_job_answer), with --wait the new entity once made. */
+int vr_entity_make(const vr_session *s, const kind *k, const char *ref, const char *sub, json_t *body,
+                   const kind *made, const args *a);
+
 /* GET path and print the entity (after a job). Returns the exit code. */
 int vr_get_print(const vr_session *s, const char *path, bool json);
 

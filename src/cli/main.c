@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "network_cmd.h"
+#include "vm_clone_cmd.h"
 #include "vm_migrate_cmd.h"
 
 static void usage(FILE *f)
@@ -22,6 +23,7 @@ static void usage(FILE *f)
                "  vm nic-list|nic-add|nic-remove|disk-list|disk-add|disk-remove|disk-iotune NAME-or-ID ...\n"
                "  vm set-vcpus NAME-or-ID N | vm balloon NAME-or-ID MIB [--wait] [--json]\n"
                "  vm migrate NAME-or-ID [--host HOST] [--bandwidth-mibps N] [--wait [--timeout S]] [--json]\n"
+               "  vm clone NAME-or-ID --name NAME [--snapshot SNAPSHOT-ID] [--description TEXT] [--wait [--timeout S]]\n"
                "  job cancel ID [--json]\n"
                "  host activate|deactivate NAME-or-ID [--json]\n"
                "  sd list|show|create|attach|activate|maintenance|detach|remove ...   storage domains\n"
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
         return vr_cli_agent(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "migrate"))
         return vr_vm_migrate_cmd(argc - 1, argv + 1);
+    if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "clone"))
+        return vr_vm_clone_cmd(argc - 1, argv + 1);
     int rc = vr_network_cmd(argc - 1, argv + 1);
     if (rc < 0)
         rc = vr_cli_engine(argc - 1, argv + 1);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clonejobs.h"
+#include "devspec.h"
 #include "dispatch.h"
 #include "kind.h"
 #include "vm_spec.h"
@@ -234,6 +236,24 @@ static const vr_field migrate_params[] = {
     {"bandwidth_mibps", VR_FT_INT, VR_F_CREATE, 1, 100000, .doc = "Bandwidth cap of this migration; default 52 MiB/s."},
 };
 
+static int vm_clone(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
+{
+    char job[37], id[37];
+    if (!vr_valid_text(json_string_value(json_object_get(body, "description")) ?: ""))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "description must be text without control characters");
+    if (vr_vm_clone_submit(c->e, vm, body, c->user, job, id, err) < 0)
+        return -1;
+    *reply = json_pack("{s:s}", "job_id", job); /* the job's object_id names the new VM */
+    return 0;
+}
+
+static const vr_field clone_params[] = {
+    {"name", VR_FT_NAME, VR_F_REQ | VR_F_CREATE, .doc = "The new VM's name."},
+    {"description", VR_FT_STR, VR_F_CREATE, 0, 4096, .doc = NULL},
+    {"snapshot", VR_FT_ID, VR_F_CREATE,
+     .doc = "Clone the VM as it was in this snapshot of it (its disks and definition then); absent: as it is now."},
+};
+
 static const vr_action vm_actions[] = {
     {"start", "Start a VM (a job: scheduling, then starting on the chosen host)", true, vm_start, NULL, 0},
     {"stop", "Power a VM off at once (a job)", true, vm_stop, NULL, 0},
@@ -245,6 +265,8 @@ static const vr_action vm_actions[] = {
      VR_ARRAY_SIZE(balloon_params)},
     {"migrate", "Live-migrate a running VM to another host of its cluster (a job)", true, vm_migrate,
      migrate_params, VR_ARRAY_SIZE(migrate_params)},
+    {"clone", "Make an independent VM from this stopped VM, as it is or as in one of its snapshots (a job whose"
+     " object_id is the new VM)", true, vm_clone, clone_params, VR_ARRAY_SIZE(clone_params)},
 };
 
 #define MEM_MAX (4LL << 20)

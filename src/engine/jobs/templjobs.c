@@ -15,6 +15,7 @@
 #include "snapjob_util.h"
 #include "store_storage.h"
 #include "store_templates.h"
+#include "volplan.h"
 
 #define str vr_sj_str
 
@@ -31,115 +32,6 @@ static json_t *job_row(vr_engine *e, const char *job_id)
     return r ? r : json_object();
 }
 
-static json_t *ref(const char *domain, const char *image, const char *volume)
-{
-    return json_pack("{s:s, s:s, s:s}", "domain", domain, "image", image, "volume", volume);
-}
-
-/* The SPM of the data center of domain sd_id (waited for up to 60 s). */
-static json_t *spm_of(vr_engine *e, const char *job_id, const char *sd_id, vr_error *err)
-{
-    json_t *sd = vr_db_query_one(e->db, "SELECT datacenter_id FROM storage_domains WHERE id = ?",
-                                 DB_ARGS(DB_TEXT(sd_id)), err);
-    json_t *spm = sd ? vr_storage_wait_spm(e, job_id, str(sd, "datacenter_id"), 60, err) : NULL;
-    if (!sd && !err->code)
-        vr_error_set(err, VR_ERR_NOT_FOUND, "storage domain %s is gone", sd_id);
-    json_decref(sd);
-    return spm;
-}
-
-/* One volume of the plan: a copy of src (followed to its end) or, with
- * thin, a layer over the template volume src in its image. */
-static int make_volume(vr_engine *e, const char *job_id, json_t *spm, json_t *v, bool thin, vr_error *err)
-{
-    json_t *res = NULL, *p;
-    if (thin) {
-        p = ref(str(v, "domain"), str(v, "disk"), str(v, "volume"));
-        json_object_set_new(p, "format", json_string("qcow2"));
-        json_object_set_new(p, "preallocation", json_string("sparse"));
-        json_object_set(p, "size", json_object_get(v, "size"));
-        json_object_set_new(p, "parent", json_string(str(v, "src_volume")));
-        json_object_set_new(p, "parent_image", json_string(str(v, "src_disk")));
-        int rc = vr_agent_call_host(e, spm, "Volume.create", p, &res, err);
-        json_decref(res);
-        return rc;
-    }
-    p = json_pack("{s:o, s:o, s:s}", "src", ref(str(v, "domain"), str(v, "src_disk"), str(v, "src_volume")), "dst",
-                  ref(str(v, "domain"), str(v, "disk"), str(v, "volume")), "format", "qcow2");
-    if (vr_agent_call_host(e, spm, "Volume.copy", p, &res, err) < 0)
-        return -1;
-    char detail[256];
-    char agent_job[64];
-    snprintf(agent_job, sizeof(agent_job), "%s", str(res, "job"));
-    json_decref(res);
-    int rc = vr_agent_job_wait(e, job_id, spm, agent_job, 10, 90, 24 * 3600, detail, sizeof(detail), err);
-    if (rc == 1)
-        return vr_error_set(err, VR_ERR_BAD_STATE, "cancelled");
-    return rc == 0 ? 0 : rc == 2 ? vr_error_set(err, VR_ERR_UNAVAILABLE, "the engine is stopping") : -1;
-}
-
-/* Remove the volumes of plan (best effort; a link first, then its layer is
- * not needed: deleting the layer leaves the link, which goes next). */
-static void unmake(vr_engine *e, json_t *spm, json_t *plan, bool thin)
-{
-    json_t *v;
-    size_t i;
-    json_array_foreach(plan, i, v) {
-        json_t *res = NULL;
-        vr_error err = {0};
-        if (!spm)
-            return;
-        vr_agent_call_host(e, spm, "Volume.delete", ref(str(v, "domain"), str(v, "disk"), str(v, "volume")), &res,
-                           &err);
-        json_decref(res);
-        if (thin) /* the template volume's link in the new image */
-            vr_agent_call_host(e, spm, "Volume.delete", ref(str(v, "domain"), str(v, "disk"), str(v, "src_volume")),
-                               &res, &err);
-        json_decref(res);
-    }
-}
-
-static void ended(vr_engine *e, const char *job_id, const char *user, const char *type, const char *id,
-                  const char *what, int rc, vr_error *err)
-{
-    if (rc == 0) {
-        vr_event(e, "normal", user, type, id, "%s done", what);
-        vr_job_update(e, job_id, "finished", "");
-    } else {
-        vr_event(e, "error", user, type, id, "%s failed: %s", what, err->message);
-        vr_job_update(e, job_id, "failed", err->message);
-    }
-}
-
-/* Make every volume of plan (or none: a failure removes what was made),
- * then, in one transaction, its disks ok (or gone). The caller's own row
- * changes follow in that transaction; it commits. */
-static int run_plan(vr_engine *e, const char *job_id, json_t *plan, bool thin, vr_error *err)
-{
-    json_t *spm = NULL, *v;
-    size_t i;
-    int rc = 0;
-    json_array_foreach(plan, i, v) {
-        if (!spm && !(spm = spm_of(e, job_id, str(v, "domain"), err)))
-            rc = -1;
-        if (rc == 0)
-            rc = make_volume(e, job_id, spm, v, thin, err);
-        if (rc < 0)
-            break;
-    }
-    if (rc < 0)
-        unmake(e, spm, plan, thin);
-    json_decref(spm);
-    vr_db_begin(e->db, NULL);
-    json_array_foreach(plan, i, v) {
-        if (rc == 0)
-            vr_db_exec(e->db, "UPDATE disks SET status = 'ok' WHERE id = ?", DB_ARGS(DB_TEXT(str(v, "disk"))), NULL);
-        else
-            vr_db_exec(e->db, "DELETE FROM disks WHERE id = ?", DB_ARGS(DB_TEXT(str(v, "disk"))), NULL);
-    }
-    return rc;
-}
-
 /* ---- template from a VM ---- */
 
 static void run_create(vr_engine *e, const char *job_id, const char *tmpl_id, const char *user)
@@ -148,7 +40,7 @@ static void run_create(vr_engine *e, const char *job_id, const char *tmpl_id, co
     vr_error err = {0};
     size_t i;
     vr_job_update(e, job_id, "running", "copying the VM's disks into template volumes");
-    int rc = run_plan(e, job_id, plan, false, &err);
+    int rc = vr_volplan_run(e, job_id, plan, false, &err);
     json_array_foreach(plan, i, v)
         vr_db_exec(e->db, "UPDATE disks SET status = 'ok' WHERE id = ? AND status = 'locked'",
                    DB_ARGS(DB_TEXT(str(v, "src_disk"))), NULL);
@@ -161,48 +53,8 @@ static void run_create(vr_engine *e, const char *job_id, const char *tmpl_id, co
     vr_db_commit(e->db, NULL);
     char what[160];
     snprintf(what, sizeof(what), "creation of template '%s'", str(p, "name"));
-    ended(e, job_id, user, "template", tmpl_id, what, rc, &err);
+    vr_volplan_ended(e, job_id, user, "template", tmpl_id, what, rc, &err);
     json_decref(row);
-}
-
-/* The VM's definition as a template keeps it: engine disks swapped for
- * the template's, NICs without their MACs (each VM gets its own). */
-static json_t *template_spec(json_t *spec, json_t *plan)
-{
-    json_t *out = json_deep_copy(spec), *d, *v;
-    size_t i, k;
-    json_array_foreach(json_object_get(out, "disks"), i, d) {
-        json_object_del(d, "address");
-        json_array_foreach(plan, k, v) if (!strcmp(str(d, "disk"), str(v, "src_disk")))
-            json_object_set_new(d, "disk", json_string(str(v, "disk")));
-    }
-    json_array_foreach(json_object_get(out, "nics"), i, d) {
-        json_object_del(d, "mac");
-        json_object_del(d, "address");
-    }
-    return out;
-}
-
-static int insert_disk(vr_engine *e, json_t *src, const char *id, const char *vol, const char *tmpl_id,
-                       const char *parent_disk, vr_error *err)
-{
-    return vr_db_exec(e->db, "INSERT INTO disks (id, volume_id, alias, description, storage_domain_id, format, sparse,"
-                      " provisioned_size, interface, bootable, shareable, read_only, wipe_after_delete, status,"
-                      " created_at, template_id, parent_disk_id) VALUES (?,?,?,?,?, 'cow', 1, ?,?,?, 0, ?, 0,"
-                      " 'locked', ?,?,?)",
-                      DB_ARGS(DB_TEXT(id), DB_TEXT(vol), DB_TEXT(str(src, "alias")), DB_TEXT(str(src, "description")),
-                              DB_TEXT(str(src, "storage_domain")), DB_INT(num(src, "provisioned_size")),
-                              DB_TEXT(*str(src, "interface") ? str(src, "interface") : "virtio"),
-                              DB_INT(num(src, "bootable")), DB_INT(tmpl_id != NULL), DB_INT(vr_now()),
-                              tmpl_id ? DB_TEXT(tmpl_id) : DB_NULL, parent_disk ? DB_TEXT(parent_disk) : DB_NULL),
-                      err) < 0 ? -1 : 0;
-}
-
-static json_t *disk_row(vr_engine *e, const char *id, vr_error *err)
-{
-    return vr_db_query_one(e->db, "SELECT id, volume_id, alias, description, storage_domain_id AS storage_domain,"
-                           " provisioned_size, interface, bootable, shareable, status, template_id FROM disks"
-                           " WHERE id = ?", DB_ARGS(DB_TEXT(id)), err);
 }
 
 static int plan_disks(vr_engine *e, json_t *vm, json_t *plan, vr_error *err)
@@ -216,22 +68,15 @@ static int plan_disks(vr_engine *e, json_t *vm, json_t *plan, vr_error *err)
             rc = vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' has a writable disk given by path (%s): only disks on"
                               " storage domains go into a template", str(vm, "name"), str(d, "path"));
     json_array_foreach(ids, i, id) {
-        json_t *row = rc == 0 ? disk_row(e, json_string_value(id), err) : NULL;
+        json_t *row = rc == 0 ? vr_volplan_disk_row(e, json_string_value(id), err) : NULL;
         if (rc == 0 && !row)
             rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "disk %s of VM '%s' is gone",
                                                json_string_value(id), str(vm, "name"));
         else if (row && strcmp(str(row, "status"), "ok"))
             rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' of VM '%s' is %s", str(row, "alias"),
                               str(vm, "name"), str(row, "status"));
-        if (row && rc == 0) {
-            char tid[37], tvol[37];
-            vr_uuid_new(tid);
-            vr_uuid_new(tvol);
-            json_array_append_new(plan, json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "disk", tid, "volume", tvol,
-                                                  "domain", str(row, "storage_domain"), "src_disk", str(row, "id"),
-                                                  "src_volume", str(row, "volume_id"), "size",
-                                                  json_object_get(row, "provisioned_size")));
-        }
+        if (row && rc == 0)
+            vr_volplan_append(plan, row, str(row, "volume_id"));
         json_decref(row);
     }
     json_decref(ids);
@@ -264,7 +109,7 @@ int vr_template_create_submit(vr_engine *e, const char *id, json_t *body, const 
     long long version = b ? num(b, "top") + 1 : 1;
     vr_uuid_new(job_id);
     if (rc == 0 && vr_db_begin(e->db, err) == 0) {
-        json_t *spec = template_spec(json_object_get(vm, "spec"), plan), *v;
+        json_t *spec = vr_volplan_spec(json_object_get(vm, "spec"), plan), *v;
         char *text = json_dumps(spec, JSON_COMPACT);
         size_t i;
         json_t *dup = vr_db_query_one(e->db, "SELECT id FROM templates WHERE name = ? AND version_number = ?",
@@ -285,8 +130,8 @@ int vr_template_create_submit(vr_engine *e, const char *id, json_t *body, const 
                                DB_INT(version), DB_TEXT(str(body, "version_name")), DB_INT(vr_now())), err) < 0)
             rc = -1;
         json_array_foreach(plan, i, v) {
-            json_t *src = rc == 0 ? disk_row(e, str(v, "src_disk"), err) : NULL;
-            if (rc == 0 && (!src || insert_disk(e, src, str(v, "disk"), str(v, "volume"), id, NULL, err) < 0 ||
+            json_t *src = rc == 0 ? vr_volplan_disk_row(e, str(v, "src_disk"), err) : NULL;
+            if (rc == 0 && (!src || vr_volplan_insert_disk(e, src, str(v, "disk"), str(v, "volume"), id, NULL, err) < 0 ||
                             vr_db_exec(e->db, "UPDATE disks SET status = 'locked' WHERE id = ? AND status = 'ok'",
                                        DB_ARGS(DB_TEXT(str(v, "src_disk"))), err) != 1))
                 rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "a disk of the VM changed meanwhile");
@@ -327,11 +172,11 @@ static void run_remove(vr_engine *e, const char *job_id, const char *tmpl_id, co
     vr_job_update(e, job_id, "running", "removing the template's volumes");
     json_array_foreach(rc == 0 ? disks : NULL, i, d) {
         json_t *res = NULL;
-        if (!spm && !(spm = spm_of(e, job_id, str(d, "domain"), &err))) {
+        if (!spm && !(spm = vr_volplan_spm(e, job_id, str(d, "domain"), &err))) {
             rc = -1;
             break;
         }
-        if (vr_agent_call_host(e, spm, "Volume.delete", ref(str(d, "domain"), str(d, "id"), str(d, "volume_id")),
+        if (vr_agent_call_host(e, spm, "Volume.delete", vr_volplan_ref(str(d, "domain"), str(d, "id"), str(d, "volume_id")),
                                &res, &err) < 0 && err.code != VR_ERR_NOT_FOUND) {
             rc = -1;
             break;
@@ -344,7 +189,7 @@ static void run_remove(vr_engine *e, const char *job_id, const char *tmpl_id, co
         vr_db_exec(e->db, "DELETE FROM templates WHERE id = ?", DB_ARGS(DB_TEXT(tmpl_id)), NULL);
     else
         vr_db_exec(e->db, "UPDATE templates SET status = 'ok' WHERE id = ?", DB_ARGS(DB_TEXT(tmpl_id)), NULL);
-    ended(e, job_id, user, "template", tmpl_id, "removal of the template", rc, &err);
+    vr_volplan_ended(e, job_id, user, "template", tmpl_id, "removal of the template", rc, &err);
     json_decref(disks);
     json_decref(spm);
 }
@@ -405,7 +250,7 @@ static void run_newvm(vr_engine *e, const char *job_id, const char *vm_id, const
     bool thin = !json_is_true(json_object_get(p, "clone"));
     vr_job_update(e, job_id, "running", thin ? "layering the VM's disks over the template" :
                   "copying the template's disks for the VM");
-    int rc = run_plan(e, job_id, plan, thin, &err);
+    int rc = vr_volplan_run(e, job_id, plan, thin, &err);
     if (rc == 0)
         vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",
                    DB_ARGS(DB_TEXT(vm_id)), NULL);
@@ -415,7 +260,7 @@ static void run_newvm(vr_engine *e, const char *job_id, const char *vm_id, const
     char what[200];
     snprintf(what, sizeof(what), "creation of VM '%s' from template '%s' (%s)", str(p, "name"), str(p, "template_name"),
              thin ? "thin" : "clone");
-    ended(e, job_id, user, "vm", vm_id, what, rc, &err);
+    vr_volplan_ended(e, job_id, user, "vm", vm_id, what, rc, &err);
     json_decref(row);
 }
 
@@ -459,18 +304,13 @@ int vr_template_newvm_submit(vr_engine *e, json_t *t0, json_t *body, const char 
     json_array_foreach(rc == 0 ? json_object_get(spec, "disks") : NULL, i, d) {
         if (!json_object_get(d, "disk"))
             continue;
-        json_t *td = disk_row(e, str(d, "disk"), err);
+        json_t *td = vr_volplan_disk_row(e, str(d, "disk"), err);
         if (!td) {
             rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "a disk of template '%s' is gone", str(t, "name"));
             break;
         }
-        char nd[37], nv[37];
-        vr_uuid_new(nd);
-        vr_uuid_new(nv);
-        json_array_append_new(plan, json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "disk", nd, "volume", nv, "domain",
-                                              str(td, "storage_domain"), "src_disk", str(td, "id"), "src_volume",
-                                              str(td, "volume_id"), "size", json_object_get(td, "provisioned_size")));
-        json_object_set_new(d, "disk", json_string(nd));
+        vr_volplan_append(plan, td, str(td, "volume_id"));
+        json_object_set(d, "disk", json_object_get(json_array_get(plan, json_array_size(plan) - 1), "disk"));
         json_decref(td);
     }
     vr_uuid_new(vm_id);
@@ -483,8 +323,8 @@ int vr_template_newvm_submit(vr_engine *e, json_t *t0, json_t *body, const char 
     if (rc == 0 && vr_db_begin(e->db, err) == 0) {
         json_t *v;
         json_array_foreach(plan, i, v) {
-            json_t *td = rc == 0 ? disk_row(e, str(v, "src_disk"), err) : NULL;
-            if (rc == 0 && (!td || insert_disk(e, td, str(v, "disk"), str(v, "volume"), NULL,
+            json_t *td = rc == 0 ? vr_volplan_disk_row(e, str(v, "src_disk"), err) : NULL;
+            if (rc == 0 && (!td || vr_volplan_insert_disk(e, td, str(v, "disk"), str(v, "volume"), NULL,
                                                clone ? NULL : str(v, "src_disk"), err) < 0))
                 rc = -1;
             json_decref(td);

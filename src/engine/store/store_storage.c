@@ -241,8 +241,11 @@ int vr_storage_disks_claim(vr_engine *e, json_t *spec, const char *vm_id, vr_err
             return -1;
         json_t *row = vr_db_query_one(e->db, "SELECT alias, shareable FROM disks WHERE id = ?",
                                       DB_ARGS(DB_TEXT(ids[i])), err);
-        if (!row)
-            return err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "disk %s was removed meanwhile", ids[i]);
+        if (!row) { /* a disk the caller's job is about to record (a clone, a VM from a template) */
+            if (err->code)
+                return -1;
+            continue;
+        }
         bool shared = json_integer_value(json_object_get(row, "shareable")) != 0;
         json_t *users = shared ? json_array() : vr_storage_disk_users(e, ids[i], err), *u;
         size_t k;

@@ -19,8 +19,8 @@ json_t *vr_storage_disk_users(vr_engine *e, const char *disk_id, vr_error *err);
 
 /* In the caller's transaction, just before it writes VM vm_id's spec: each
  * engine disk the spec names is locked (a no-op UPDATE of its row, taken in
- * id order) and must still exist and be used by no other VM unless
- * shareable. Two requests giving one disk to two VMs at once thus end with
+ * id order) and must be used by no other VM unless shareable (a disk not
+ * recorded yet passes: jobs that make a VM record its new disks next). Two requests giving one disk to two VMs at once thus end with
  * one winner (VR_ERR_CONFLICT naming the disk and the VM for the other). */
 int vr_storage_disks_claim(vr_engine *e, json_t *spec, const char *vm_id, vr_error *err);
 

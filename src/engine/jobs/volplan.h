@@ -1,0 +1,43 @@
+/* Volume plans: the volumes a storage job is to make, each
+ * {disk, volume, domain, src_disk, src_volume, size}, recorded in the job's
+ * params before the SPM is asked, so a failure or a restart knows what to
+ * remove. Used by the template jobs (a template from a VM, a VM from a
+ * template) and the clone jobs (a VM from a VM or one of its snapshots). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "engine.h"
+
+/* {domain, image, volume}: a new reference. */
+json_t *vr_volplan_ref(const char *domain, const char *image, const char *volume);
+
+/* The SPM host of the data center of domain sd_id (waited for up to 60 s). */
+json_t *vr_volplan_spm(vr_engine *e, const char *job_id, const char *sd_id, vr_error *err);
+
+/* Append to plan a new disk and volume (fresh UUIDs) made from disk (a row
+ * of vr_volplan_disk_row) starting at its volume src_volume. */
+void vr_volplan_append(json_t *plan, json_t *disk, const char *src_volume);
+
+/* Make every volume of plan - copies of src followed to its chain's end
+ * (flattened, qcow2), or with thin qcow2 layers over template volumes -
+ * or none (a failure removes what was made); then, in a transaction it
+ * leaves open for the caller's own row changes (the caller commits), the
+ * plan's disks ok, or gone. 0, or -1 with err. */
+int vr_volplan_run(vr_engine *e, const char *job_id, json_t *plan, bool thin, vr_error *err);
+
+/* A VM definition for new disks: engine disks swapped for the plan's,
+ * device addresses and NIC MACs dropped (the new VM gets its own). */
+json_t *vr_volplan_spec(json_t *spec, json_t *plan);
+
+/* Record disk id (volume vol, status locked) like src (a disk row): a
+ * template's disk when tmpl_id, a thin layer over parent_disk when given. */
+int vr_volplan_insert_disk(vr_engine *e, json_t *src, const char *id, const char *vol, const char *tmpl_id,
+                           const char *parent_disk, vr_error *err);
+
+/* The disk row id as plans read it (storage_domain, provisioned_size...). */
+json_t *vr_volplan_disk_row(vr_engine *e, const char *id, vr_error *err);
+
+/* End job_id with an event on (type, id) saying what was done or why not. */
+void vr_volplan_ended(vr_engine *e, const char *job_id, const char *user, const char *type, const char *id,
+                      const char *what, int rc, vr_error *err);

@@ -240,6 +240,10 @@ static int block_commit(virDomainPtr dom, const char *target, const char *base, 
                                 virDomainGetName(dom));
     time_t end = time(NULL) + MERGE_DEADLINE_S;
     bool pivoted = false;
+    /* Small layers commit in milliseconds: look again soon, then back off
+     * to 100 ms (a query of QEMU's block job is cheap; libvirt's own wait
+     * is event-driven, and a fixed 100 ms poll cost most of the gap). */
+    int pause_ms = 5;
     while (time(NULL) < end) {
         virDomainBlockJobInfo info;
         int r = virDomainGetBlockJobInfo(dom, target, &info, 0);
@@ -257,7 +261,8 @@ static int block_commit(virDomainPtr dom, const char *target, const char *base, 
                 pivoted = true;
             /* not ready yet: qemu still copies what the guest just wrote */
         }
-        sleep_ms(100);
+        sleep_ms(pause_ms);
+        pause_ms = pause_ms * 2 > 100 ? 100 : pause_ms * 2;
     }
     virDomainBlockJobAbort(dom, target, 0);
     return vr_error_set(err, VR_ERR_STORAGE,

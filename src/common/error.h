@@ -24,6 +24,7 @@
 #define VR_ERR_NOT_SPM -32010     /* a storage change asked of a host that is not the SPM */
 #define VR_ERR_LEASE_HELD -32011  /* sanlock: the lease is held by another live host */
 #define VR_ERR_STORAGE -32012     /* mount, metadata or storage I/O failure (names the path) */
+#define VR_ERR_NETWORK -32013     /* a network configuration the host cannot apply (names the host) */
 /* Engine codes (the REST API maps every code to HTTP in engine/api/fault.c). */
 #define VR_ERR_NOT_FOUND -32100     /* the object (or path) does not exist */
 #define VR_ERR_FORBIDDEN -32101     /* authenticated, but not allowed */

@@ -9,9 +9,6 @@
 
 #include "error.h"
 
-#ifndef VR_ERR_NETWORK
-#define VR_ERR_NETWORK -32013 /* a network configuration the host cannot apply */
-#endif
 
 typedef struct vr_nl vr_nl;
 

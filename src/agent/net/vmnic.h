@@ -4,7 +4,7 @@
 
 #include "devspec.h"
 #include "error.h"
-#include "nl.h" /* VR_ERR_NETWORK */
+#include "nl.h"
 
 /* -32013 naming this host when the NIC asks for what it cannot have: a
  * network it does not run (or not a VM network), SR-IOV passthrough.

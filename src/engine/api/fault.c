@@ -21,7 +21,7 @@ static const struct {
     {VR_ERR_NOT_OWNED, 409, "Conflict"},
     {VR_ERR_NOT_SPM, 409, "Conflict"},
     {VR_ERR_LEASE_HELD, 409, "Conflict"},
-    {-32013, 409, "Conflict"}, /* the agent's NETWORK: a configuration the host cannot apply */
+    {VR_ERR_NETWORK, 409, "Conflict"}, /* a configuration the host cannot apply */
     {VR_ERR_LIMIT, 422, "Unprocessable Entity"},
     {VR_ERR_UNSUPPORTED, 422, "Unprocessable Entity"},
     {VR_ERR_UNPROCESSABLE, 422, "Unprocessable Entity"},

@@ -9,7 +9,6 @@
 
 #include "error.h"
 
-
 typedef struct vr_nl vr_nl;
 
 /* A link as the agent needs to know it. */

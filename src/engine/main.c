@@ -13,6 +13,7 @@
 #include <gnutls/gnutls.h>
 
 #include "api.h"
+#include "apistats.h"
 #include "auth.h"
 #include "hostmon.h"
 #include "poolmon.h"
@@ -23,6 +24,7 @@
 #include "timeouts.h"
 #include "transfer.h"
 #include "vmstart.h"
+#include "vmstats.h"
 
 /* Stop in dependency order: no new requests (and so no new jobs or
  * monitors), then the threads that use the database, then the database,
@@ -39,6 +41,7 @@ static int shut_down(vr_engine *e, vr_http *http, int status)
         return 1;
     }
     vr_hostview_free(e->view);
+    vr_vmstats_free(e->vmstats);
     vr_tls_creds_free(e->agent_creds);
     vr_db_close(e->db);
     pthread_mutex_destroy(&e->sched_lock);
@@ -160,7 +163,9 @@ int main(int argc, char **argv)
     vr_http *http = NULL;
     vr_http_opts hopts = {.address = addr, .port = atoi(colon + 1), .cert_file = hcert ? hcert : cert,
                           .key_file = hkey ? hkey : key, .max_body = 1 << 20, .threads = 4,
-                          .idle_timeout_s = vr_timeout_http_idle_s(&e), .streamer = vr_transfer_stream};
+                          .idle_timeout_s = vr_timeout_http_idle_s(&e), .streamer = vr_transfer_stream,
+                          .observe = vr_apistats_observe};
+    e.vmstats = vr_vmstats_new();
     /* One engine per database too (two state dirs may point at one). */
     if (vr_db_open_claimed(dbpath, &e.db, &err) < 0 ||
         vr_auth_bootstrap(&e, admin_pw, &err) < 0 ||

@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "kind.h"
+#include "metrics.h"
 #include "transfer.h"
 
 /* Built once from the tables; served as is (a new reference each time). */
@@ -40,6 +41,18 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
         } else {
             vr_http_fault(resp, 500, "Internal Server Error", "the API description could not be built");
         }
+        return;
+    }
+    if (!strcmp(req->path, "/metrics")) {
+        /* Prometheus' conventional path, outside /api; the same bearer
+         * token as the API (a scraper's bearer_token). */
+        if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+            vr_http_fault(resp, 405, "Method Not Allowed", "use GET for the metrics");
+            return;
+        }
+        if (vr_auth_check(e, req, resp) < 0)
+            return;
+        vr_metrics_serve(e, req, resp);
         return;
     }
     if (strncmp(req->path, "/api", 4) || (req->path[4] && req->path[4] != '/')) {

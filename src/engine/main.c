@@ -21,6 +21,7 @@
 #include "hostview.h"
 #include "log.h"
 #include "macpool.h"
+#include "sdnotify.h"
 #include "timeouts.h"
 #include "transfer.h"
 #include "vmstart.h"
@@ -183,10 +184,12 @@ int main(int argc, char **argv)
     /* The backend's name only: a URI may carry a password. */
     VR_INFO("vireo-engine serving https://%s (%s database, schema v%d)", listen,
             vr_db_backend(e.db), vr_db_version(e.db));
+    vr_sd_notify("READY=1\nSTATUS=serving the REST API");
     int sig = 0;
     while (sigwait(&stop_signals, &sig) != 0)
         ;
     VR_INFO("stopping (signal %d)", sig);
+    vr_sd_notify("STOPPING=1");
     int status = shut_down(&e, http, 0);
     close(lockfd); /* after the database: the next engine may start now */
     if (status == 0)

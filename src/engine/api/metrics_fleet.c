@@ -50,6 +50,20 @@ static void per_status(vr_prom *p, const char *name, const char *help, const cha
     json_decref(counts);
 }
 
+/* One gauge per row: its column times scale, labelled with the row's id
+ * and name (as id_label, name_label). */
+static void row_gauge(vr_prom *p, json_t *rows, const char *id_label, const char *name_label, const char *metric,
+                      const char *help, const char *column, double scale)
+{
+    vr_prom_family(p, metric, "gauge", help);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        vr_prom_sample(p, metric, VR_LABELS(id_label, str(r, "id"), name_label, str(r, "name")),
+                       (double)json_integer_value(json_object_get(r, column)) * scale);
+    }
+}
+
 /* ---- hosts ---- */
 
 typedef struct figure {
@@ -109,20 +123,10 @@ static void hosts_part(vr_prom *p, json_t *hosts)
                        VR_LABELS("host_id", str(h, "id"), "host", str(h, "name"), "cluster", str(h, "cluster"),
                                  "address", str(h, "address"), "status", str(h, "status")), 1);
     }
-    vr_prom_family(p, "vireo_host_last_seen_timestamp_seconds", "gauge",
-                   "When the host's agent last answered a poll (0: never).");
-    json_array_foreach(hosts, i, h) {
-        vr_prom_sample(p, "vireo_host_last_seen_timestamp_seconds",
-                       VR_LABELS("host_id", str(h, "id"), "host", str(h, "name")),
-                       (double)json_integer_value(json_object_get(h, "last_seen")));
-    }
-    vr_prom_family(p, "vireo_host_memory_committed_bytes", "gauge",
-                   "Memory of the VMs placed on the host (the scheduler's booking).");
-    json_array_foreach(hosts, i, h) {
-        vr_prom_sample(p, "vireo_host_memory_committed_bytes",
-                       VR_LABELS("host_id", str(h, "id"), "host", str(h, "name")),
-                       (double)json_integer_value(json_object_get(h, "committed_mib")) * 1048576.0);
-    }
+    row_gauge(p, hosts, "host_id", "host", "vireo_host_last_seen_timestamp_seconds",
+              "When the host's agent last answered a poll (0: never).", "last_seen", 1);
+    row_gauge(p, hosts, "host_id", "host", "vireo_host_memory_committed_bytes",
+              "Memory of the VMs placed on the host (the scheduler's booking).", "committed_mib", 1048576.0);
     for (size_t f = 0; f < VR_ARRAY_SIZE(host_figures); f++)
         host_figure_rows(p, hosts, &host_figures[f]);
     static const char *const periods[] = {"1m", "5m", "15m"};
@@ -218,11 +222,8 @@ static void vms_part(vr_engine *e, vr_prom *p, json_t *vms)
                        VR_LABELS("vm_id", str(v, "id"), "vm", str(v, "name"), "cluster", str(v, "cluster"),
                                  "host", str(v, "host"), "status", str(v, "status")), 1);
     }
-    vr_prom_family(p, "vireo_vm_memory_configured_bytes", "gauge", "The VM's configured memory.");
-    json_array_foreach(vms, i, v) {
-        vr_prom_sample(p, "vireo_vm_memory_configured_bytes", VR_LABELS("vm_id", str(v, "id"), "vm", str(v, "name")),
-                       (double)json_integer_value(json_object_get(v, "memory_mib")) * 1048576.0);
-    }
+    row_gauge(p, vms, "vm_id", "vm", "vireo_vm_memory_configured_bytes", "The VM's configured memory.", "memory_mib",
+              1048576.0);
     json_t *snap = vr_vmstats_snapshot(e->vmstats);
     json_t *stated = with_stats(vms, snap);
     json_decref(snap);
@@ -261,15 +262,8 @@ static void storage_part(vr_prom *p, json_t *sds)
         {"vireo_storage_domain_committed_bytes", "committed_bytes",
          "Space the storage domain's disks may grow to (their virtual sizes)."},
     };
-    for (size_t c = 0; c < VR_ARRAY_SIZE(cols); c++) {
-        vr_prom_family(p, cols[c][0], "gauge", cols[c][2]);
-        size_t i;
-        json_t *s;
-        json_array_foreach(sds, i, s) {
-            vr_prom_sample(p, cols[c][0], VR_LABELS("storage_domain_id", str(s, "id"), "storage_domain", str(s, "name")),
-                           (double)json_integer_value(json_object_get(s, cols[c][1])));
-        }
-    }
+    for (size_t c = 0; c < VR_ARRAY_SIZE(cols); c++)
+        row_gauge(p, sds, "storage_domain_id", "storage_domain", cols[c][0], cols[c][2], cols[c][1], 1);
 }
 
 int vr_metrics_fleet(vr_engine *e, vr_prom *p, vr_error *err)

@@ -73,10 +73,12 @@ def test_metrics(ctx):
         eng.request("GET", "/api/vms/00000000-0000-0000-0000-000000000000")  # a 404
         eng.request("GET", "/api/nonsense/x/y")
 
-        # The VM's statistics arrive with its host's next poll.
+        # The VM's statistics arrive with its host's next poll (read again
+        # every 10 s: its CPU time may still be 0 at the first read).
         def vm_stats():
             text, fams = scrape(eng)
-            return (text, fams) if samples(fams, "vireo_vm_cpu_seconds", "vireo_vm_cpu_seconds_total", vm_id=vm["id"]) else None
+            cpu = samples(fams, "vireo_vm_cpu_seconds", "vireo_vm_cpu_seconds_total", vm_id=vm["id"])
+            return (text, fams) if cpu and cpu[0][1] > 0 else None
         text, fams = eng.wait_for(vm_stats, timeout=15, what="the VM's statistics in /metrics")
 
         # Counts per status match the API's lists; every status is there.

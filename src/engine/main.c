@@ -22,6 +22,7 @@
 #include "log.h"
 #include "macpool.h"
 #include "sdnotify.h"
+#include "sshkey.h"
 #include "timeouts.h"
 #include "transfer.h"
 #include "vmstart.h"
@@ -43,6 +44,7 @@ static int shut_down(vr_engine *e, vr_http *http, int status)
     }
     vr_hostview_free(e->view);
     vr_vmstats_free(e->vmstats);
+    free(e->ssh_pubkey);
     vr_tls_creds_free(e->agent_creds);
     vr_db_close(e->db);
     pthread_mutex_destroy(&e->sched_lock);
@@ -168,7 +170,9 @@ int main(int argc, char **argv)
                           .observe = vr_apistats_observe};
     e.vmstats = vr_vmstats_new();
     /* One engine per database too (two state dirs may point at one). */
-    if (vr_db_open_claimed(dbpath, &e.db, &err) < 0 ||
+    snprintf(e.ssh_key_file, sizeof(e.ssh_key_file), "%s/" VR_SSHKEY_FILE, state);
+    if (vr_sshkey_ensure(state, &e.ssh_pubkey, &err) < 0 ||
+        vr_db_open_claimed(dbpath, &e.db, &err) < 0 ||
         vr_auth_bootstrap(&e, admin_pw, &err) < 0 ||
         vr_hostview_new(e.db, &e.view, &err) < 0 ||
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||

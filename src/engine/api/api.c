@@ -3,6 +3,7 @@
 #include "api.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
@@ -40,6 +41,19 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
             resp->body = json_incref(openapi_doc);
         } else {
             vr_http_fault(resp, 500, "Internal Server Error", "the API description could not be built");
+        }
+        return;
+    }
+    if (!strcmp(req->path, "/pki/engine-ssh.pub")) {
+        /* Public, like oVirt's engine key: what an administrator puts into
+         * a host's root authorized_keys before adding it by key. */
+        if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+            vr_http_fault(resp, 405, "Method Not Allowed", "use GET for the engine's SSH key");
+        } else if (!e->ssh_pubkey || !(resp->text = strdup(e->ssh_pubkey))) {
+            vr_http_fault(resp, 500, "Internal Server Error", "the engine has no SSH key");
+        } else {
+            resp->status = 200;
+            resp->content_type = "text/plain; charset=utf-8";
         }
         return;
     }

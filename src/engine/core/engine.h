@@ -25,6 +25,8 @@ typedef struct vr_engine {
     vr_hostmon *mon;
     vr_hostview *view;          /* the scheduler's copy of host numbers (hostview.h) */
     vr_vmstats *vmstats;        /* running VMs' last statistics, for /metrics (vmstats.h) */
+    char *ssh_pubkey;           /* the engine's SSH public key line (deploy/sshkey.h) */
+    char ssh_key_file[1024];    /* its private key */
     pthread_mutex_t sched_lock; /* one placement at a time: no double booking */
     volatile int stopping;
     int threads;                /* registered threads still running (vr_engine_thread_enter) */

@@ -30,7 +30,7 @@ FILES = {
 # the programs it drives.
 DEPENDS = {
     "vireo-engine": {"libc6", "libmicrohttpd12", "libsqlite3-0", "libpq5", "libgnutls30", "libjansson4",
-                     "libcrypt1", "adduser", "gnutls-bin", "init-system-helpers"},
+                     "libcrypt1", "libssh-4", "adduser", "gnutls-bin", "init-system-helpers"},
     "vireo-agent": {"libc6", "libvirt0", "libsanlock-client1", "libnl-route-3-200", "libxml2",
                     "libvirt-daemon-system", "libvirt-daemon-driver-qemu", "qemu-system-x86", "qemu-utils",
                     "sanlock", "mount", "init-system-helpers"},

@@ -7,6 +7,7 @@ import sys
 import uuid
 
 from harness.engine import Engine, run_sql
+from harness.rpc import RpcError
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -116,6 +117,17 @@ def test_metrics(ctx):
         assert not samples(fams, "vireo_vm_cpu_seconds", "vireo_vm_cpu_seconds_total", vm_id=odd_vm)
         assert one(fams, "vireo_vm_disk_capacity_bytes", vm_id=vm["id"], disk="vda") == 8 * 2**20
         assert samples(fams, "vireo_vm_disk_read_requests", "vireo_vm_disk_read_requests_total", vm_id=vm["id"])
+        # What the monitor read: the agent's VM.getAllStats (ours only, one call).
+        with ctx.client(0) as c:
+            all_stats = c.call("VM.getAllStats")["vms"]
+            assert vm["id"] in [v["uuid"] for v in all_stats], all_stats
+            mine = next(v for v in all_stats if v["uuid"] == vm["id"])
+            assert mine["state"] == "running" and mine["disks"][0]["name"] == "vda", mine
+            try:
+                c.call("VM.getAllStats", uuid=vm["id"])
+                raise AssertionError("VM.getAllStats took a parameter")
+            except RpcError as e:
+                assert e.code == -32602, e
         # (NICs without a host device, as here, have no counters: none is made up.)
         assert not samples(fams, "vireo_vm_network_transmit_bytes", "vireo_vm_network_transmit_bytes_total",
                            vm_id=vm["id"])

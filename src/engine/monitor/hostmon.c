@@ -280,7 +280,7 @@ static void poll_once(monitor *m, json_t *host)
             set_host_status(m, host, "up", "");
     }
     sync_vms(m, host, json_object_get(vms, "vms"));
-    vr_vmstats_poll(e, c, m->host_id, json_object_get(vms, "vms"));
+    vr_vmstats_poll(e, c, m->host_id);
     /* The scheduler's booking for this host, recomputed from the truth. */
     vr_db_exec(e->db, "UPDATE hosts SET committed_mib = (SELECT coalesce(sum(memory_mib), 0) FROM vms"
                " WHERE host_id = ? AND status != 'down'), pending_vcpus = (SELECT coalesce(sum(vcpus), 0)"

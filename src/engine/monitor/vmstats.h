@@ -11,19 +11,21 @@
 
 typedef struct vr_vmstats vr_vmstats;
 
-/* How often a running VM's statistics are read again (a VM not read yet is
- * read at its host's next poll). */
+/* How often a host's VMs' statistics are read again: every 10 s, or every
+ * 4 polls when polls come faster than every 2.5 s. */
 #define VR_VMSTATS_INTERVAL_MS 10000
 
 vr_vmstats *vr_vmstats_new(void);
 void vr_vmstats_free(vr_vmstats *s);
 
-/* Read the statistics of the VMs this host's agent reports running that
- * the engine placed here and are due (not read within the interval), over
- * the monitor's connection c; forget VMs of this host no longer running.
- * running: the agent's VM.list entries. Failures only skip a VM. */
+/* Called by a host's monitor after each poll: when the host's figures are
+ * older than the interval, read them with one VM.getAllStats over the
+ * monitor's connection c and keep those of the VMs the engine placed on
+ * this host; VMs no longer reported are forgotten. A failure (an agent
+ * without the verb included) only leaves the host without figures until
+ * the next interval. */
 struct vr_rpc_client;
-void vr_vmstats_poll(vr_engine *e, struct vr_rpc_client *c, const char *host_id, json_t *running);
+void vr_vmstats_poll(vr_engine *e, struct vr_rpc_client *c, const char *host_id);
 
 /* Forget every VM of a host (its monitor ended or lost the host). */
 void vr_vmstats_forget_host(vr_vmstats *s, const char *host_id);

@@ -109,8 +109,16 @@ static void value_(vr_prom *p, double v)
         puts_(p, v > 0 ? " +Inf\n" : " -Inf\n");
     else if (v == (double)(long long)v && fabs(v) < 9e15)
         printf_(p, " %lld\n", (long long)v);
-    else
-        printf_(p, " %.17g\n", v);
+    else {
+        /* The shortest text that reads back as v (0.1, not 0.1000000000000000055). */
+        char t[40];
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(t, sizeof(t), "%.*g", prec, v);
+            if (strtod(t, NULL) == v)
+                break;
+        }
+        printf_(p, " %s\n", t);
+    }
 }
 
 void vr_prom_sample(vr_prom *p, const char *name, const char *const *labels, double value)

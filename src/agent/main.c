@@ -12,6 +12,7 @@
 #include "hyp.h"
 #include "log.h"
 #include "long_jobs.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "tls.h"
 #include "vm_health.h"
@@ -44,6 +45,7 @@ static void on_signal(int sig)
 static void stop(vr_tls_creds *creds)
 {
     VR_INFO("stopping; running VMs are left running");
+    vr_sd_notify("STOPPING=1");
     vr_vm_jobs_stop();
     vr_health_stop();
     vr_enospc_stop();
@@ -192,6 +194,9 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    /* Listening since vr_server_new, everything started: a unit ordered
+     * after the agent may count on it answering. */
+    vr_sd_notify("READY=1\nSTATUS=serving JSON-RPC over TLS");
     vr_server_run(the_server);
     stop(creds);
     return 0;

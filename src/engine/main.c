@@ -13,6 +13,7 @@
 #include <gnutls/gnutls.h>
 
 #include "api.h"
+#include "apistats.h"
 #include "auth.h"
 #include "hostmon.h"
 #include "poolmon.h"
@@ -20,9 +21,12 @@
 #include "hostview.h"
 #include "log.h"
 #include "macpool.h"
+#include "sdnotify.h"
+#include "sshkey.h"
 #include "timeouts.h"
 #include "transfer.h"
 #include "vmstart.h"
+#include "vmstats.h"
 
 /* Stop in dependency order: no new requests (and so no new jobs or
  * monitors), then the threads that use the database, then the database,
@@ -39,6 +43,8 @@ static int shut_down(vr_engine *e, vr_http *http, int status)
         return 1;
     }
     vr_hostview_free(e->view);
+    vr_vmstats_free(e->vmstats);
+    free(e->ssh_pubkey);
     vr_tls_creds_free(e->agent_creds);
     vr_db_close(e->db);
     pthread_mutex_destroy(&e->sched_lock);
@@ -164,9 +170,13 @@ int main(int argc, char **argv)
     vr_http *http = NULL;
     vr_http_opts hopts = {.address = addr, .port = atoi(colon + 1), .cert_file = hcert ? hcert : cert,
                           .key_file = hkey ? hkey : key, .max_body = 1 << 20, .threads = 4,
-                          .idle_timeout_s = vr_timeout_http_idle_s(&e), .streamer = vr_transfer_stream};
+                          .idle_timeout_s = vr_timeout_http_idle_s(&e), .streamer = vr_transfer_stream,
+                          .observe = vr_apistats_observe};
+    e.vmstats = vr_vmstats_new();
     /* One engine per database too (two state dirs may point at one). */
-    if (vr_db_open_claimed(dbpath, &e.db, &err) < 0 ||
+    snprintf(e.ssh_key_file, sizeof(e.ssh_key_file), "%s/" VR_SSHKEY_FILE, state);
+    if (vr_sshkey_ensure(state, &e.ssh_pubkey, &err) < 0 ||
+        vr_db_open_claimed(dbpath, &e.db, &err) < 0 ||
         vr_auth_bootstrap(&e, admin_pw, &err) < 0 ||
         vr_hostview_new(e.db, &e.view, &err) < 0 ||
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||
@@ -182,10 +192,12 @@ int main(int argc, char **argv)
     /* The backend's name only: a URI may carry a password. */
     VR_INFO("vireo-engine serving https://%s (%s database, schema v%d)", listen,
             vr_db_backend(e.db), vr_db_version(e.db));
+    vr_sd_notify("READY=1\nSTATUS=serving the REST API");
     int sig = 0;
     while (sigwait(&stop_signals, &sig) != 0)
         ;
     VR_INFO("stopping (signal %d)", sig);
+    vr_sd_notify("STOPPING=1");
     int status = shut_down(&e, http, 0);
     close(lockfd); /* after the database: the next engine may start now */
     if (status == 0)

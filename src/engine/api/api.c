@@ -3,10 +3,12 @@
 #include "api.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
 #include "kind.h"
+#include "metrics.h"
 #include "transfer.h"
 
 /* Built once from the tables; served as is (a new reference each time). */
@@ -40,6 +42,31 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
         } else {
             vr_http_fault(resp, 500, "Internal Server Error", "the API description could not be built");
         }
+        return;
+    }
+    if (!strcmp(req->path, "/pki/engine-ssh.pub")) {
+        /* Public, like oVirt's engine key: what an administrator puts into
+         * a host's root authorized_keys before adding it by key. */
+        if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+            vr_http_fault(resp, 405, "Method Not Allowed", "use GET for the engine's SSH key");
+        } else if (!e->ssh_pubkey || !(resp->text = strdup(e->ssh_pubkey))) {
+            vr_http_fault(resp, 500, "Internal Server Error", "the engine has no SSH key");
+        } else {
+            resp->status = 200;
+            resp->content_type = "text/plain; charset=utf-8";
+        }
+        return;
+    }
+    if (!strcmp(req->path, "/metrics")) {
+        /* Prometheus' conventional path, outside /api; the same bearer
+         * token as the API (a scraper's bearer_token). */
+        if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+            vr_http_fault(resp, 405, "Method Not Allowed", "use GET for the metrics");
+            return;
+        }
+        if (vr_auth_check(e, req, resp) < 0)
+            return;
+        vr_metrics_serve(e, req, resp);
         return;
     }
     if (strncmp(req->path, "/api", 4) || (req->path[4] && req->path[4] != '/')) {

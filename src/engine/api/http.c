@@ -8,6 +8,7 @@
 #include <string.h>
 #include <microhttpd.h>
 
+#include "hist.h"
 #include "log.h"
 #include "utf8.h"
 
@@ -31,6 +32,7 @@ struct vr_http {
     struct MHD_Daemon *daemon;
     vr_http_handler handler;
     vr_http_streamer streamer;
+    vr_http_observer observe;
     void *ctx;
     size_t max_body;
     char *cert, *key;
@@ -58,6 +60,9 @@ typedef struct request {
     vr_http_stream *stream; /* a streamed body's taker (buf unused) */
     bool stream_failed, stream_finished;
     vr_http_resp stream_resp; /* the answer once data failed */
+    uint64_t started_ns; /* the request line arrived */
+    int status;          /* the status answered (0: none yet) */
+    char method[8];      /* for the observer ("" beyond 7 bytes: not one we serve) */
 } request;
 
 static const char *reason_for(int status)
@@ -168,9 +173,31 @@ static enum MHD_Result send_stream(struct MHD_Connection *conn, vr_http_resp *r)
     return ret;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, vr_http_resp *r, bool close,
-                                     const char *allow)
+/* A handler's text answer (the server owns r->text). */
+static enum MHD_Result send_text(struct MHD_Connection *conn, vr_http_resp *r)
 {
+    char *text = r->text;
+    r->text = NULL;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "text/plain");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result queue_answer(struct MHD_Connection *conn, vr_http_resp *r, bool close,
+                                    const char *allow)
+{
+    if (r->text && r->status == 200)
+        return send_text(conn, r);
+    free(r->text); /* a handler that changed its mind */
+    r->text = NULL;
     if (r->read && r->status == 200)
         return send_stream(conn, r);
     if (r->read) { /* a handler that changed its mind: its reader is unused */
@@ -217,6 +244,16 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, vr_http_resp *
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
+    return ret;
+}
+
+/* Answer the request, noting the status for the observer. */
+static enum MHD_Result send_response(struct MHD_Connection *conn, request *rq, vr_http_resp *r,
+                                     bool close, const char *allow)
+{
+    enum MHD_Result ret = queue_answer(conn, r, close, allow);
+    if (rq)
+        rq->status = r->status;
     return ret;
 }
 
@@ -286,6 +323,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (!rq)
         return NULL; /* on_request makes do with the library's parse */
     rq->own_query = true;
+    rq->started_ns = vr_mono_ns();
     rq->url_len = strlen(uri);
     char *q = strchr(uri, '?');
     size_t plen = q ? (size_t)(q - uri) : rq->url_len;
@@ -378,7 +416,7 @@ static bool refuse_head(vr_http *h, struct MHD_Connection *conn, request *rq, co
     } else {
         return false;
     }
-    *ret = send_response(conn, &r, true, allow);
+    *ret = send_response(conn, rq, &r, true, allow);
     json_decref(r.body);
     return true;
 }
@@ -398,6 +436,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (!rq->headers_seen) {
         rq->headers_seen = true;
+        if (strlen(method) < sizeof(rq->method))
+            memcpy(rq->method, method, strlen(method) + 1);
+        if (!rq->started_ns)
+            rq->started_ns = vr_mono_ns();
         enum MHD_Result ret;
         if (refuse_head(h, conn, rq, method, false, &ret))
             return ret;
@@ -407,7 +449,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                .conn = conn, .priv = rq};
             rq->stream = h->streamer(h->ctx, &req, &r);
             if (!rq->stream && r.status) {
-                ret = send_response(conn, &r, true, NULL);
+                ret = send_response(conn, rq, &r, true, NULL);
                 json_decref(r.body);
                 return ret;
             }
@@ -439,7 +481,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             rq->stream->finish(rq->stream, &resp);
             rq->stream_finished = true;
         }
-        enum MHD_Result ret = send_response(conn, &resp, failed, NULL);
+        enum MHD_Result ret = send_response(conn, rq, &resp, failed, NULL);
         json_decref(resp.body);
         return ret;
     }
@@ -472,7 +514,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                            .priv = rq};
         h->handler(h->ctx, &req, &resp);
     }
-    enum MHD_Result ret = send_response(conn, &resp, rq->too_large, NULL);
+    enum MHD_Result ret = send_response(conn, rq, &resp, rq->too_large, NULL);
     json_decref(resp.body);
     return ret;
 }
@@ -480,9 +522,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)conn;
     (void)toe;
+    vr_http *h = cls;
+    request *rq = *state;
+    if (h->observe && rq && rq->status)
+        h->observe(h->ctx, rq->method, rq->path ? rq->path : "", rq->status,
+                   (double)(vr_mono_ns() - rq->started_ns) / 1e9);
     free_request(*state);
     *state = NULL;
 }
@@ -524,6 +570,7 @@ int vr_http_start(const vr_http_opts *o, vr_http_handler handler, void *ctx, vr_
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
     h->handler = handler;
     h->streamer = o->streamer;
+    h->observe = o->observe;
     h->ctx = ctx;
     h->max_body = o->max_body;
     h->cert = slurp(o->cert_file);

@@ -46,6 +46,10 @@ typedef struct vr_http_resp {
     void (*read_free)(void *cls);
     void *read_cls;
     long long length;
+    /* A text answer instead of JSON (GET /metrics): malloc'd, owned by
+     * the server once set, sent with content_type when status is 200. */
+    char *text;
+    const char *content_type;
 } vr_http_resp;
 
 typedef void (*vr_http_handler)(void *ctx, vr_http_req *req, vr_http_resp *resp);
@@ -73,6 +77,12 @@ struct vr_http_stream {
  * unread (its connection then closes); a stream takes the body. */
 typedef vr_http_stream *(*vr_http_streamer)(void *ctx, vr_http_req *req, vr_http_resp *resp);
 
+/* Told once per answered request, when it is done (its answer sent or the
+ * client gone): the method and decoded path, the status answered and the
+ * seconds from the request line to the end. On the server's thread. */
+typedef void (*vr_http_observer)(void *ctx, const char *method, const char *path, int status,
+                                 double seconds);
+
 typedef struct vr_http_opts {
     const char *address;       /* bind address, e.g. "0.0.0.0" */
     int port;
@@ -81,6 +91,7 @@ typedef struct vr_http_opts {
     int threads;
     unsigned idle_timeout_s;   /* HTTP idle: a connection silent this long is closed (0: 30) */
     vr_http_streamer streamer; /* NULL: every body is collected */
+    vr_http_observer observe;  /* NULL: none */
 } vr_http_opts;
 
 /* Request head limits (see the comment at the top). */

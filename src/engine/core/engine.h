@@ -11,6 +11,7 @@
 
 typedef struct vr_hostmon vr_hostmon;
 typedef struct vr_hostview vr_hostview;
+typedef struct vr_vmstats vr_vmstats;
 
 typedef struct vr_engine {
     vr_db *db;
@@ -24,6 +25,9 @@ typedef struct vr_engine {
     unsigned long long mac_first, mac_last; /* the MAC pool (macpool.h) */
     vr_hostmon *mon;
     vr_hostview *view;          /* the scheduler's copy of host numbers (hostview.h) */
+    vr_vmstats *vmstats;        /* running VMs' last statistics, for /metrics (vmstats.h) */
+    char *ssh_pubkey;           /* the engine's SSH public key line (deploy/sshkey.h) */
+    char ssh_key_file[1024];    /* its private key */
     pthread_mutex_t sched_lock; /* one placement at a time: no double booking */
     volatile int stopping;
     int threads;                /* registered threads still running (vr_engine_thread_enter) */

@@ -1,6 +1,7 @@
 #include "hostmon.h"
 #include "hoststatus.h"
 #include "vmstatus.h"
+#include "vmstats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +280,7 @@ static void poll_once(monitor *m, json_t *host)
             set_host_status(m, host, "up", "");
     }
     sync_vms(m, host, json_object_get(vms, "vms"));
+    vr_vmstats_poll(e, c, m->host_id);
     /* The scheduler's booking for this host, recomputed from the truth. */
     vr_db_exec(e->db, "UPDATE hosts SET committed_mib = (SELECT coalesce(sum(memory_mib), 0) FROM vms"
                " WHERE host_id = ? AND status != 'down'), pending_vcpus = (SELECT coalesce(sum(vcpus), 0)"
@@ -295,6 +297,7 @@ failed:
     json_decref(stats);
     json_decref(vms);
     VR_DEBUG("host %s poll failed: %s", json_string_value(json_object_get(host, "name")), err.message);
+    vr_vmstats_forget_host(e->vmstats, m->host_id); /* no figures rather than stale ones */
     host_failed(m, host, err.message);
 }
 
@@ -385,6 +388,7 @@ static void *monitor_thread(void *arg)
         wait_for_events(m, next);
     }
     vr_engine *e = m->e;
+    vr_vmstats_forget_host(e->vmstats, m->host_id);
     vr_rpc_client_free(m->conn);
     json_decref(m->misses);
     vr_host_storage_free(m->storage);

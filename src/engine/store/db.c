@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "db_backend.h"
+#include "hist.h"
 #include "log.h"
 #include "utf8.h"
 
@@ -224,17 +225,42 @@ unsigned long long vr_db_table_generation(vr_db *db, const char *table)
     return g;
 }
 
+/* Timings for monitoring (vr_db_get_timings): process-wide, like the
+ * generations above; one engine opens one database. */
+static vr_hist h_run[2] = {VR_HIST_INIT(vr_hist_db_bounds), VR_HIST_INIT(vr_hist_db_bounds)};
+static vr_hist h_wait[2] = {VR_HIST_INIT(vr_hist_db_bounds), VR_HIST_INIT(vr_hist_db_bounds)};
+static vr_hist h_tx = VR_HIST_INIT(vr_hist_db_bounds);
+static unsigned long long n_errors[2];
+static __thread uint64_t tx_started_ns;
+
+void vr_db_get_timings(vr_db_timings *out)
+{
+    for (int k = 0; k < 2; k++) {
+        out->run[k] = &h_run[k];
+        out->wait[k] = &h_wait[k];
+        out->errors[k] = __atomic_load_n(&n_errors[k], __ATOMIC_RELAXED);
+    }
+    out->transaction = &h_tx;
+}
+
 static int run(vr_db *db, const char *sql, const vr_dbv *args, int nargs, json_t **rows,
                vr_error *err)
 {
     vr_error local = {0};
+    int kind = rows ? 0 : 1; /* read, write */
+    uint64_t t0 = vr_mono_ns();
     vr_db *c = pick(db, rows != NULL);
+    uint64_t t1 = vr_mono_ns();
     if (!rows)
         note_write(sql); /* before the write: a racing reader's cache is stale at once */
     int rc = c->ops->run(c, sql, args, nargs, rows, err ? err : &local);
     if (!rows)
         note_write(sql); /* and after: a count taken during the write is stale too */
     pthread_mutex_unlock(&c->lock);
+    vr_hist_observe_ns(&h_wait[kind], t1 - t0);
+    vr_hist_observe_ns(&h_run[kind], vr_mono_ns() - t1);
+    if (rc < 0)
+        __atomic_fetch_add(&n_errors[kind], 1, __ATOMIC_RELAXED);
     if (rc < 0 && !err)
         VR_WARN("%s [statement: %.80s]", local.message, sql);
     return rc;
@@ -279,6 +305,7 @@ int vr_db_begin(vr_db *db, vr_error *err)
     }
     __atomic_store_n(&db->tx_owner, pthread_self(), __ATOMIC_RELEASE);
     __atomic_store_n(&db->in_tx, true, __ATOMIC_RELEASE);
+    tx_started_ns = vr_mono_ns();
     return 0;
 }
 
@@ -290,6 +317,7 @@ int vr_db_commit(vr_db *db, vr_error *err)
     note_write("COMMIT");
     __atomic_store_n(&db->in_tx, false, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&db->lock);
+    vr_hist_observe_ns(&h_tx, vr_mono_ns() - tx_started_ns);
     return rc;
 }
 
@@ -298,4 +326,5 @@ void vr_db_rollback(vr_db *db)
     db->ops->rollback(db);
     __atomic_store_n(&db->in_tx, false, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&db->lock);
+    vr_hist_observe_ns(&h_tx, vr_mono_ns() - tx_started_ns);
 }

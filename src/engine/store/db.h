@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "hist.h"
 
 typedef struct vr_db vr_db;
 
@@ -89,3 +90,14 @@ unsigned long long vr_db_table_generation(vr_db *db, const char *table);
 int vr_db_begin(vr_db *db, vr_error *err);
 int vr_db_commit(vr_db *db, vr_error *err);
 void vr_db_rollback(vr_db *db);
+
+/* Where the time goes, since the process started (for GET /metrics):
+ * index 0 = queries (reads), 1 = other statements (writes). run: on the
+ * connection; wait: for a free connection (the lock, held by another
+ * statement or a transaction); transaction: begin to commit/rollback;
+ * errors: statements that failed. */
+typedef struct vr_db_timings {
+    const vr_hist *run[2], *wait[2], *transaction;
+    unsigned long long errors[2];
+} vr_db_timings;
+void vr_db_get_timings(vr_db_timings *out);

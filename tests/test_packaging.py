@@ -1,0 +1,164 @@
+"""Debian packages and systemd units (docs/operations.md#packages):
+scripts/build-debs builds vireo-engine, vireo-agent and vireo from the
+test build, the packages carry the right files, dependencies and
+maintainer scripts, apt resolves their dependencies on this Debian 12,
+dpkg unpacks them into a scratch root where systemd-analyze verifies the
+units; the engine tells systemd it is ready (sd_notify) and logs to the
+journal with priorities."""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+from harness.engine import REPO_ROOT, Engine
+
+PACKAGES = ("vireo-engine", "vireo-agent", "vireo")
+FILES = {
+    "vireo-engine": {"etc/vireo/engine.conf", "lib/systemd/system/vireo-engine.service",
+                     "usr/sbin/vireo-engine", "usr/sbin/vireo-pki",
+                     "usr/share/doc/vireo-engine/copyright", "usr/share/doc/vireo-engine/operations.md",
+                     "usr/share/doc/vireo-engine/rest-api.md", "usr/share/doc/vireo-engine/pki.md"},
+    "vireo-agent": {"etc/vireo/agent.conf", "lib/systemd/system/vireo-agent.service",
+                    "usr/sbin/vireo-agent", "usr/share/doc/vireo-agent/copyright",
+                    "usr/share/doc/vireo-agent/operations.md", "usr/share/doc/vireo-agent/agent-api.md",
+                    "usr/share/doc/vireo-agent/pki.md"},
+    "vireo": {"usr/bin/vireo", "usr/share/doc/vireo/copyright", "usr/share/doc/vireo/cli.md"},
+}
+# What each must depend on: its libraries (found by dpkg-shlibdeps) and
+# the programs it drives.
+DEPENDS = {
+    "vireo-engine": {"libc6", "libmicrohttpd12", "libsqlite3-0", "libpq5", "libgnutls30", "libjansson4",
+                     "libcrypt1", "libssh-4", "adduser", "gnutls-bin", "init-system-helpers"},
+    "vireo-agent": {"libc6", "libvirt0", "libsanlock-client1", "libnl-route-3-200", "libxml2",
+                    "libvirt-daemon-system", "libvirt-daemon-driver-qemu", "qemu-system-x86", "qemu-utils",
+                    "sanlock", "mount", "init-system-helpers"},
+    "vireo": {"libc6", "libcurl3-gnutls", "libjansson4"},
+}
+
+
+def run(*argv, **kw):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=120, **kw)
+    assert p.returncode == 0, (argv, p.returncode, p.stdout[-2000:], p.stderr[-2000:])
+    return p.stdout
+
+
+def field(info, name):
+    for line in info.splitlines():
+        if line.startswith(f" {name}: "):
+            return line.split(": ", 1)[1]
+    return None
+
+
+def test_debs_build_install_and_units(ctx):
+    work = tempfile.mkdtemp(prefix="vireo-debs-test-", dir="/var/tmp")
+    try:
+        out = run(os.path.join(REPO_ROOT, "scripts", "build-debs"), "--build", ctx.build,
+                  "--out", os.path.join(work, "debs"), "--version", "0.1.0-7")
+        debs = dict(zip(PACKAGES, out.split()))
+        arch = run("dpkg", "--print-architecture").strip()
+        assert list(debs.values()) == [os.path.join(work, "debs", f"{p}_0.1.0-7_{arch}.deb") for p in PACKAGES], out
+
+        for pkg, deb in debs.items():
+            info = run("dpkg-deb", "-I", deb)
+            assert (field(info, "Package"), field(info, "Version"), field(info, "Architecture")) == \
+                (pkg, "0.1.0-7", arch), info
+            deps = {d.split()[0] for d in field(info, "Depends").split(", ")}
+            assert DEPENDS[pkg] <= deps, (pkg, DEPENDS[pkg] - deps)
+            listing = run("dpkg-deb", "-c", deb).splitlines()
+            files = {ln.split()[-1][2:] for ln in listing if not ln.startswith("d")}
+            assert files == FILES[pkg], (pkg, files ^ FILES[pkg])
+            assert all(" root/root " in ln for ln in listing), listing
+            if pkg != "vireo":
+                ctrl = os.path.join(work, f"ctrl-{pkg}")
+                run("dpkg-deb", "-e", deb, ctrl)
+                assert sorted(os.listdir(ctrl)) == ["conffiles", "control", "postinst", "postrm", "prerm"]
+                with open(os.path.join(ctrl, "conffiles")) as f:
+                    assert f.read().split() == [f"/etc/vireo/{pkg.split('-')[1]}.conf"]
+                unit = f"{pkg}.service"
+                for s in ("postinst", "prerm", "postrm"):
+                    path = os.path.join(ctrl, s)
+                    assert os.access(path, os.X_OK), path
+                    run("sh", "-n", path)
+                    with open(path) as f:
+                        assert unit in f.read(), (s, unit)
+
+        # apt finds every dependency on this Debian (nothing installed: -s).
+        sim = run("apt-get", "install", "-s", "-q", *debs.values())
+        for pkg in PACKAGES:
+            assert f"Inst {pkg} " in sim or f"Reinst {pkg} " in sim, sim[-3000:]
+
+        # dpkg unpacks them into a scratch root: its own database, no
+        # maintainer script run (there is no system to configure there).
+        root = os.path.join(work, "root")
+        for d in ("var/lib/dpkg/info", "var/lib/dpkg/updates"):
+            os.makedirs(os.path.join(root, d))
+        for f in ("status", "available"):
+            open(os.path.join(root, "var/lib/dpkg", f), "w").close()
+        run("dpkg", f"--root={root}", "--force-depends", "--unpack", *debs.values())
+        status = run("dpkg-query", f"--root={root}", "-W", "-f", "${Package} ${Status}\n")
+        assert sorted(status.splitlines()) == sorted(f"{p} install ok unpacked" for p in PACKAGES), status
+        for pkg in PACKAGES:
+            listed = run("dpkg-query", f"--root={root}", "-L", pkg).split()
+            for f in FILES[pkg]:
+                # Configuration files wait as .dpkg-new until configured.
+                on_disk = f + ".dpkg-new" if f.startswith("etc/") else f
+                assert "/" + f in listed and os.path.exists(os.path.join(root, on_disk)), (pkg, f)
+        assert os.access(os.path.join(root, "usr/sbin/vireo-engine"), os.X_OK)
+        out = run(os.path.join(root, "usr/sbin/vireo-engine"), "--help")
+        assert "--pki DIR" in out, out
+
+        # The units, where dpkg put them, verified by systemd against the
+        # root's binaries (this system's own units complete the root).
+        shutil.copytree("/lib/systemd/system", os.path.join(root, "lib/systemd/system"), dirs_exist_ok=True,
+                        symlinks=True)
+        p = subprocess.run(["systemd-analyze", "verify", f"--root={root}",
+                            "/lib/systemd/system/vireo-engine.service", "/lib/systemd/system/vireo-agent.service"],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(), (p.stdout, p.stderr)
+        # The configuration the units read gives each daemon its options.
+        for unit, conf, var in (("vireo-engine.service", "engine.conf", "VIREO_ENGINE_OPTS"),
+                                ("vireo-agent.service", "agent.conf", "VIREO_AGENT_OPTS")):
+            with open(os.path.join(root, "lib/systemd/system", unit)) as f:
+                text = f.read()
+            assert f"EnvironmentFile=/etc/vireo/{conf}" in text and f"${var}" in text, unit
+            assert "Type=notify" in text and "Restart=on-failure" in text, unit
+            with open(os.path.join(root, "etc/vireo", conf + ".dpkg-new")) as f:
+                assert f"\n{var}=\"--" in f.read(), conf
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_engine_tells_systemd_and_the_journal(ctx):
+    """Type=notify: READY=1 once the API serves, STOPPING=1 on SIGTERM;
+    with stderr on the journal ($JOURNAL_STREAM), lines carry syslog
+    priorities instead of timestamps."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock_path = os.path.join(tempfile.mkdtemp(prefix="vireo-notify-"), "notify")
+    sock.bind(sock_path)
+    sock.settimeout(10)
+    eng = Engine(ctx, login=False)
+    with open(eng.log_path, "ab"):
+        pass
+    st = os.stat(eng.log_path)
+    saved = {k: os.environ.get(k) for k in ("NOTIFY_SOCKET", "JOURNAL_STREAM")}
+    os.environ.update(NOTIFY_SOCKET=sock_path, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+    try:
+        with eng:
+            msg = sock.recv(4096).decode()
+            assert msg.split("\n")[0] == "READY=1" and "STATUS=" in msg, msg
+            assert eng.request("GET", "/api", token=None).status in (200, 401)
+            eng.stop()
+            assert sock.recv(4096).decode() == "STOPPING=1"
+            log = eng.log_text()  # (the state dir goes at the block's end)
+            assert "<6>info: vireo-engine serving https://" in log, log[-2000:]
+            assert "<6>info: stopped" in log and "Z info: " not in log, log[-2000:]
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        sock.close()
+        shutil.rmtree(os.path.dirname(sock_path), ignore_errors=True)

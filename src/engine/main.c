@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "perm.h"
 #include "hostmon.h"
 #include "poolmon.h"
 #include "storagemon.h"
@@ -163,7 +164,7 @@ int main(int argc, char **argv)
                           .idle_timeout_s = vr_timeout_http_idle_s(&e), .streamer = vr_transfer_stream};
     /* One engine per database too (two state dirs may point at one). */
     if (vr_db_open_claimed(dbpath, &e.db, &err) < 0 ||
-        vr_auth_bootstrap(&e, admin_pw, &err) < 0 ||
+        vr_auth_bootstrap(&e, admin_pw, &err) < 0 || vr_perm_bootstrap(&e, &err) < 0 ||
         vr_hostview_new(e.db, &e.view, &err) < 0 ||
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||
         vr_hostmon_start(&e, &err) < 0 || vr_storagemon_start(&e, &err) < 0 || vr_poolmon_start(&e, &err) < 0 ||

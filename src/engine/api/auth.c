@@ -32,6 +32,18 @@ static int hash_password(const char *pw, char out[CRYPT_OUTPUT_SIZE], vr_error *
     return 0;
 }
 
+int vr_auth_hash(const char *pw, char *out, size_t len, vr_error *err)
+{
+    char h[CRYPT_OUTPUT_SIZE];
+    if (hash_password(pw, h, err) < 0)
+        return -1;
+    if (strlen(h) >= len)
+        return vr_error_set(err, VR_ERR_INTERNAL, "password hash too long");
+    memcpy(out, h, strlen(h) + 1);
+    explicit_bzero(h, sizeof(h));
+    return 0;
+}
+
 static bool password_ok(const char *pw, const char *hash)
 {
     struct crypt_data cd;
@@ -254,7 +266,7 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
                       "too many failed logins for this user; retry in %lld s", wait);
         goto out;
     }
-    json_t *row = vr_db_query_one(e->db, "SELECT id, password_hash FROM users WHERE name = ?",
+    json_t *row = vr_db_query_one(e->db, "SELECT id, password_hash, enabled FROM users WHERE name = ?",
                                   DB_ARGS(DB_TEXT(user)), &err);
     if (!row && err.code) {
         end_attempt(e, user, ATTEMPT_UNDECIDED);
@@ -271,6 +283,12 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     if (!ok) {
         vr_event(e, "warning", user, "user", "", "failed login for '%s'", user);
         vr_http_fault(resp, 401, "Unauthorized", "wrong user name or password");
+        json_decref(row);
+        goto out;
+    }
+    if (!json_integer_value(json_object_get(row, "enabled"))) { /* the password was right: say why */
+        vr_event(e, "warning", user, "user", "", "login refused for disabled user '%s'", user);
+        vr_http_fault(resp, 401, "Unauthorized", "user '%s' is disabled", user);
         json_decref(row);
         goto out;
     }
@@ -315,7 +333,7 @@ int vr_auth_check(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     vr_error err = {0};
     sha256_hex(tok, th);
     json_t *row = vr_db_query_one(e->db,
-        "SELECT u.name AS name, t.expires_at AS expires_at, t.revoked AS revoked FROM tokens t "
+        "SELECT u.name AS name, u.enabled AS enabled, t.expires_at AS expires_at, t.revoked AS revoked FROM tokens t "
         "JOIN users u ON u.id = t.user_id WHERE t.hash = ?", DB_ARGS(DB_TEXT(th)), &err);
     int rc = 0;
     if (!row && err.code) /* the database is away: not the client's fault */
@@ -326,6 +344,8 @@ int vr_auth_check(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
         rc = vr_http_fault(resp, 401, "Unauthorized", "unknown token");
     else if (json_integer_value(json_object_get(row, "revoked")))
         rc = vr_http_fault(resp, 401, "Unauthorized", "token revoked (logged out)");
+    else if (!json_integer_value(json_object_get(row, "enabled")))
+        rc = vr_http_fault(resp, 401, "Unauthorized", "user disabled");
     else if (json_integer_value(json_object_get(row, "expires_at")) <= vr_now_ms())
         rc = vr_http_fault(resp, 401, "Unauthorized", "token expired; log in again");
     else

@@ -20,6 +20,16 @@ json_t *vr_body_parse(vr_call *c, bool update, vr_error *err);
 /* "may this user do this action on this object?" - asked after the object
  * is looked up (row NULL for collections). 0 or VR_ERR_FORBIDDEN. */
 int vr_authorize(vr_call *c, const vr_kind *k, json_t *row, const char *action, vr_error *err);
+/* The same for a request outside the dispatcher (disk content). For a
+ * create, row is the body (it names where the object goes); for a child
+ * (a VM's NIC), the parent's row. Implemented in authz.c. */
+int vr_authorize_user(vr_engine *e, const char *user, const vr_kind *k, json_t *row, const char *action,
+                      vr_error *err);
+/* True for the caller who is never refused (admin@internal). */
+bool vr_authz_unrestricted(const char *user);
+/* The condition (one '?': the caller's name) keeping the rows of a
+ * listing of k that the caller may see; false when none is needed. */
+bool vr_authz_filter(vr_call *c, const vr_kind *k, char *where, size_t len);
 
 /* Reply 202 with a job reference and its Location. */
 void vr_reply_job(vr_call *c, const char *job_id);

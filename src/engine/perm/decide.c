@@ -1,0 +1,39 @@
+/* The decision: does a user hold, directly or through a group, a
+ * permission whose role has an action group, on an object or anything
+ * above it? One query over the views user_permissions and
+ * object_ancestors (migration 12), so ancestry is said once, in SQL, and
+ * the same condition filters listings. */
+#include <stdio.h>
+
+#include "perm.h"
+
+#define COVERS(anchor) "(up.object_id = '" VR_SYSTEM_ID "' OR up.object_id IN (SELECT oa.ancestor_id" \
+    " FROM object_ancestors oa WHERE oa.object_id = " anchor "))"
+
+int vr_perm_allows(vr_engine *e, const char *user, const char *object_id, const char *group, vr_error *err)
+{
+    vr_error local = {0};
+    json_t *row = group
+        ? vr_db_query_one(e->db, "SELECT 1 AS ok FROM user_permissions up JOIN role_action_groups g"
+                          " ON g.role_id = up.role_id AND g.action_group = ? WHERE up.user_name = ? AND "
+                          COVERS("?") " LIMIT 1",
+                          DB_ARGS(DB_TEXT(group), DB_TEXT(user), DB_TEXT(object_id)), &local)
+        : vr_db_query_one(e->db, "SELECT 1 AS ok FROM user_permissions up WHERE up.user_name = ? AND "
+                          COVERS("?") " LIMIT 1", DB_ARGS(DB_TEXT(user), DB_TEXT(object_id)), &local);
+    if (!row && local.code) {
+        if (err)
+            *err = local;
+        return -1;
+    }
+    json_decref(row);
+    return row != NULL;
+}
+
+void vr_perm_visible_sql(const char *anchor, char *out, size_t len)
+{
+    /* anchor is a fixed expression of the kind's table, never client text */
+    snprintf(out, len,
+             "EXISTS (SELECT 1 FROM user_permissions up WHERE up.user_name = ? AND (up.object_id = '" VR_SYSTEM_ID
+             "' OR up.object_id IN (SELECT oa.ancestor_id FROM object_ancestors oa WHERE oa.object_id = %s)))",
+             anchor);
+}

@@ -8,9 +8,10 @@ guests: starting a VM without hosts is accepted (202) and its job fails,
 which is all authorization needs to show."""
 
 import json
+import os
 import uuid
 
-from harness.engine import Engine, expect_fault, run_sql
+from harness.engine import CliSession, Engine, expect_fault, run_sql
 
 PW = "s3cret-pass"
 ROLES = {}
@@ -189,7 +190,17 @@ def test_cluster_admin_group_and_roles(ctx):
                      {"role_id": ROLES["UserRole"], "object_type": "vm", "object_id": a1["id"], "user_id": bob["id"],
                       "group_id": ops["id"]}):
             assert eng.request("POST", "/api/permissions", body).status == 400, body
-        # bob, ClusterAdmin, may not give himself more (manipulate_permissions on system).
+        # bob, ClusterAdmin on A, gives what he holds there, never more.
+        r = eng.request("POST", "/api/permissions", {"role_id": ROLES["UserRole"], "object_type": "vm",
+                                                     "object_id": a1["id"], "user_id": carol["id"]}, token=btok)
+        assert r.status == 201, r
+        expect_fault(eng.request("POST", "/api/permissions", {"role_id": ROLES["SuperUser"], "object_type": "cluster",
+                                                              "object_id": ca["id"], "user_id": bob["id"]},
+                                 token=btok), 403, "holds no")
+        expect_fault(eng.request("POST", "/api/permissions", {"role_id": ROLES["UserRole"], "object_type": "vm",
+                                                              "object_id": b1["id"], "user_id": carol["id"]},
+                                 token=btok), 403, "manipulate_permissions")
+        # ... nor on the system (manipulate_permissions there).
         expect_fault(eng.request("POST", "/api/permissions", {"role_id": ROLES["SuperUser"], "object_type": "system",
                                                               "user_id": bob["id"]}, token=btok), 403)
 
@@ -260,3 +271,36 @@ def test_every_operation_denied_without_permission(ctx):
         assert seen >= 100, seen
         denials = [e for e in eng.events() if e["user"] == "nobody@internal" and "permission denied" in e["message"]]
         assert len(denials) >= seen - 20, (len(denials), seen)
+
+
+def test_cli_users_groups_roles_permissions(ctx):
+    ROLES.clear()
+    with Engine(ctx) as eng:
+        dc, ca, cb, (a1, a2, b1) = _inventory(eng, "cli")
+        cli = CliSession(ctx, eng)
+        pwfile = os.path.join(eng.state_dir, "dora-password")
+        with open(pwfile, "w") as f:
+            f.write(PW + "\n")
+        out = cli.run("user", "create", "--name", "dora@internal", "--password-file", pwfile, "--json").stdout
+        assert json.loads(out)["name"] == "dora@internal" and PW not in out
+        cli.run("user", "create", "--name", "nodomain", "--password-file", pwfile, expect=1)
+        cli.run("group", "create", "--name", "crew")
+        cli.run("group", "add-member", "crew", "--user", "dora@internal")
+        assert "dora@internal" in cli.run("group", "members", "crew").stdout
+        assert "UserVmManager" in cli.run("role", "list", "--max", "100").stdout
+        cli.run("role", "create", "--name", "Cycler", "--action-group", "vm_basic_operations")
+        cli.run("permission", "add", "--role", "Cycler", "--group", "crew", "--on", f"vm:{a1['name']}")
+        cli.run("permission", "add", "--role", "UserRole", "--user", "dora@internal", "--on", "vm:nosuchvm",
+                expect=1)
+        perms = json.loads(cli.run("permission", "list", "--search", "role=cycler", "--json").stdout)
+        assert [(p["object_type"], p["object_id"]) for p in perms["permissions"]] == [("vm", a1["id"])]
+        tok = eng.login("dora@internal", PW, set_token=False)
+        assert [v["id"] for v in eng.get("/api/vms", token=tok)["vms"]] == [a1["id"]]
+        cli.run("group", "remove-member", "crew", "--user", "dora@internal")
+        assert eng.get("/api/vms", token=tok)["total"] == 0
+        cli.run("user", "update", "dora@internal", "--disable")
+        expect_fault(eng.request("GET", "/api/vms", token=tok), 401)
+        cli.run("permission", "delete", perms["permissions"][0]["id"])
+        cli.run("role", "delete", "Cycler")
+        cli.run("user", "delete", "dora@internal")
+        cli.run("user", "delete", "admin@internal", expect=1)

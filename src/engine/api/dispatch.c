@@ -146,12 +146,12 @@ static int create(vr_call *c, const char *parent_id, vr_error *err)
 static int update(vr_call *c, json_t *row, vr_error *err)
 {
     const vr_kind *k = c->kind;
-    json_t *body = vr_body_parse(c, true, err);
+    json_t *body = vr_authorize(c, k, row, "update", err) == 0 ? vr_body_parse(c, true, err) : NULL;
     if (!body)
         return -1;
     const char *id = json_string_value(json_object_get(row, "id"));
     int rc = -1;
-    if (vr_authorize(c, k, row, "update", err) == 0 && vr_kind_check_body(c, body, row, err) == 0 &&
+    if (vr_kind_check_body(c, body, row, err) == 0 &&
         (!k->check_update || k->check_update(c, row, body, err) == 0) &&
         k->store->update(c->e, row, body, err) == 0) {
         rc = 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "dispatch.h"
 #include "kind.h"
 #include "perm.h"
 #include "store_people.h"
@@ -240,8 +241,36 @@ static const struct {
     {"network", "networks"},
 };
 
+/* No one grants more than they hold: every action group of the role must
+ * be the granter's on that object (admin@internal holds them all). */
+static int perm_no_escalation(vr_call *c, json_t *body, vr_error *err)
+{
+    if (vr_authz_unrestricted(c->user))
+        return 0;
+    json_t *role = vr_kind_get(c->e, &vr_kind_roles, str(body, "role_id") ?: "", err);
+    if (!role)
+        return err->code == VR_ERR_NOT_FOUND ? (err->code = VR_ERR_INVALID_PARAMS, -1) : -1;
+    const char *obj = str(body, "object_id") ?: VR_SYSTEM_ID;
+    json_t *g;
+    size_t i;
+    int rc = 0;
+    json_array_foreach(json_object_get(role, "action_groups"), i, g) {
+        int ok = vr_perm_allows(c->e, c->user, obj, json_string_value(g), err);
+        if (ok <= 0) {
+            rc = ok < 0 ? -1 : vr_error_set(err, VR_ERR_FORBIDDEN, "user '%s' may not give role '%s' on this"
+                                            " object: it holds no '%s' there itself", c->user,
+                                            str(role, "name"), json_string_value(g));
+            break;
+        }
+    }
+    json_decref(role);
+    return rc;
+}
+
 static int perm_check_create(vr_call *c, json_t *body, vr_error *err)
 {
+    if (perm_no_escalation(c, body, err) < 0)
+        return -1;
     bool user = json_is_string(json_object_get(body, "user_id")), group = json_is_string(json_object_get(body, "group_id"));
     if (user == group)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "a permission is given to one user_id or one group_id");

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_cmd.h"
 #include "people_cmd.h"
 #include "table.h"
+#include "verb_cmd.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -48,10 +48,7 @@ static const vr_xopt xopts[] = {
     {"action-group", false}, {"admin", true},
 };
 
-typedef struct verb {
-    const char *obj, *verb, *operands, *opts, *usage;
-    unsigned allowed;
-} verb;
+typedef vr_verb verb;
 
 static const verb verbs[] = {
     {"user", "list", "", "", "", VR_LIST_OPTS},
@@ -78,7 +75,9 @@ static const verb verbs[] = {
     {"permission", "list", "", "", "", VR_LIST_OPTS},
     {"permission", "show", "ID", "", "", BIT(O_JSON)},
     {"permission", "add", "", " role user group on ",
-     "--role ROLE (--user USER | --group GROUP) [--on system | --on TYPE:NAME-or-ID]", BIT(O_JSON)},
+     "--role ROLE (--user USER | --group GROUP) [--on system | --on TYPE:NAME-or-ID]\n"
+     "        TYPE: datacenter, cluster, host, vm, storagedomain, disk (by id), template, vmpool, network",
+     BIT(O_JSON)},
     {"permission", "delete", "ID", "", "", 0},
 };
 
@@ -88,27 +87,6 @@ static const kind *kind_of(const char *name)
         if (!strcmp(kinds[i].name, name))
             return &kinds[i];
     return NULL;
-}
-
-static void usage(FILE *f, const char *obj)
-{
-    bool first = true;
-    for (size_t i = 0; i < N(verbs); i++) {
-        if (strcmp(verbs[i].obj, obj))
-            continue;
-        fprintf(f, "%s vireo %s %s%s%s%s%s\n", first ? "usage:" : "      ", obj, verbs[i].verb,
-                *verbs[i].operands ? " " : "", verbs[i].operands, *verbs[i].usage ? " " : "", verbs[i].usage);
-        first = false;
-    }
-    if (!strcmp(obj, "permission"))
-        fprintf(f, "TYPE: datacenter, cluster, host, vm, storagedomain, disk (by id), template, vmpool, network\n");
-}
-
-static bool has(const char *list, const char *opt)
-{
-    char word[64];
-    snprintf(word, sizeof(word), " %s ", opt);
-    return strstr(list, word) != NULL;
 }
 
 /* --on system | TYPE:NAME-or-ID into object_type / object_id. */
@@ -141,7 +119,7 @@ static int build(const vr_session *s, const verb *v, const args *a, json_t *body
     for (int i = 0; i < a->nx && !rc; i++) {
         const char *o = a->xopt[i], *val = a->xval[i];
         char *id = NULL;
-        if (!has(v->opts, o)) {
+        if (!vr_verb_has(v, o)) {
             fprintf(stderr, "vireo: --%s does not apply to '%s %s'\n", o, v->obj, v->verb);
             rc = 2;
         } else if (!strcmp(o, "description")) {
@@ -180,52 +158,20 @@ static int build(const vr_session *s, const verb *v, const args *a, json_t *body
     return rc;
 }
 
-/* METHOD path with body; prints the answer's entity (or nothing). */
-static int send_req(const vr_session *s, const char *method, const char *path, json_t *body, const args *a)
-{
-    vr_response r;
-    int rc = vr_http(s, method, path, body, 0, &r);
-    if (rc == 0 && r.json)
-        vr_print_entity(&r, a->json);
-    vr_response_free(&r);
-    return rc;
-}
-
-static int print_list(const vr_session *s, const char *path, const char *coll, const vr_column *cols, size_t ncols,
-                      const args *a)
-{
-    vr_response r;
-    int rc = vr_http(s, "GET", path, NULL, 0, &r);
-    if (rc == 0 && a->json)
-        vr_print_raw(&r);
-    else if (rc == 0)
-        vr_table_print(stdout, cols, ncols, json_object_get(r.json, coll));
-    vr_response_free(&r);
-    return rc;
-}
-
 static int run(const vr_session *s, const verb *v, const args *a, json_t *body)
 {
     const kind *k = kind_of(v->obj);
     const char *w = v->verb;
     char *id = NULL, *path = NULL;
     int rc = 0;
-    if (!strcmp(w, "list")) {
-        vr_response r;
-        rc = vr_http_list(s, k->coll, a->search, a->sortby, a->max > 0 ? a->max : 100, a->page > 0 ? a->page : 1, &r);
-        if (rc == 0 && a->json)
-            vr_print_raw(&r);
-        else if (rc == 0)
-            vr_table_print(stdout, k->cols, k->ncols, json_object_get(r.json, k->coll));
-        vr_response_free(&r);
-        return rc;
-    }
+    if (!strcmp(w, "list"))
+        return vr_kind_list_print(s, k, a);
     if (!strcmp(w, "create") || !strcmp(w, "add")) {
         if (a->name)
             json_object_set_new(body, "name", json_string(a->name));
         if (!strcmp(w, "add") && !json_object_get(body, "object_type"))
             json_object_set_new(body, "object_type", json_string("system"));
-        return asprintf(&path, "/api/%s", k->coll) < 0 ? 3 : (rc = send_req(s, "POST", path, body, a), free(path), rc);
+        return asprintf(&path, "/api/%s", k->coll) < 0 ? 3 : (rc = vr_send_print(s, "POST", path, body, a), free(path), rc);
     }
     if ((rc = vr_resolve(s, k, a->pos[0], &id)) != 0)
         return rc;
@@ -235,20 +181,20 @@ static int run(const vr_session *s, const verb *v, const args *a, json_t *body)
         else if (!strcmp(w, "show"))
             rc = vr_get_print(s, path, a->json);
         else
-            rc = send_req(s, !strcmp(w, "update") ? "PUT" : "DELETE", path, !strcmp(w, "update") ? body : NULL, a);
+            rc = vr_send_print(s, !strcmp(w, "update") ? "PUT" : "DELETE", path, !strcmp(w, "update") ? body : NULL, a);
     } else if (!strcmp(w, "members")) {
-        rc = !(path = vr_entity_path(k, id, "members")) ? 3 : print_list(s, path, "members", member_cols,
+        rc = !(path = vr_entity_path(k, id, "members")) ? 3 : vr_list_print(s, path, "members", member_cols,
                                                                          N(member_cols), a);
     } else if (!json_object_get(body, "user_id")) {
         fprintf(stderr, "vireo: group %s needs --user USER\n", w);
         rc = 2;
     } else if (!strcmp(w, "add-member")) {
-        rc = !(path = vr_entity_path(k, id, "members")) ? 3 : send_req(s, "POST", path, body, a);
+        rc = !(path = vr_entity_path(k, id, "members")) ? 3 : vr_send_print(s, "POST", path, body, a);
     } else {
         char *sub = NULL;
         rc = asprintf(&sub, "members/%s", json_string_value(json_object_get(body, "user_id"))) < 0 ||
                      !(path = vr_entity_path(k, id, sub))
-                 ? 3 : send_req(s, "DELETE", path, NULL, a);
+                 ? 3 : vr_send_print(s, "DELETE", path, NULL, a);
         free(sub);
     }
     free(path);
@@ -260,30 +206,11 @@ int vr_people_cmd(int argc, char **argv)
 {
     if (!kind_of(argv[0]))
         return -1;
-    const verb *v = NULL;
-    for (size_t i = 0; argc > 1 && i < N(verbs); i++)
-        if (!strcmp(verbs[i].obj, argv[0]) && !strcmp(argv[1], verbs[i].verb))
-            v = &verbs[i];
-    if (!v) {
-        bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
-        if (!help && argc > 1)
-            fprintf(stderr, "vireo: %s has no command '%s'\n", argv[0], argv[1]);
-        usage(help ? stdout : stderr, argv[0]);
-        return help ? 0 : 2;
-    }
     args a;
-    int rc = vr_parse_args(argc, argv, 2, v->allowed | BIT(O_EXTRA), xopts, N(xopts), v->operands, &a);
-    if (rc == 0 && !strcmp(v->verb, "create") && !a.name) {
-        fprintf(stderr, "vireo: %s create needs --name NAME\n", v->obj);
-        rc = 2;
-    }
-    if (rc) {
-        if (rc < 0)
-            usage(stdout, v->obj);
-        else
-            fprintf(stderr, "vireo: see 'vireo %s --help'\n", v->obj);
-        return rc < 0 ? 0 : rc;
-    }
+    int rc;
+    const verb *v = vr_verb_parse(argc, argv, verbs, N(verbs), xopts, N(xopts), &a, &rc);
+    if (!v)
+        return rc;
     vr_session s;
     json_t *body = json_object();
     if ((rc = vr_session_load(&s, 0)) == 0 && (rc = build(&s, v, &a, body)) == 0)

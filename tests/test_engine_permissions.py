@@ -239,7 +239,10 @@ def test_every_operation_denied_without_permission(ctx):
         nobody = _user(eng, "nobody")
         other = _user(eng, "other")
         perm = _grant(eng, "UserRole", "vm", a2["id"], user=other)
-        ids.update(groups=grp["id"], roles=role["id"], users=other["id"], permissions=perm["id"])
+        dom = eng.call("POST", "/api/domains", {"name": "evdir", "url": "ldaps://127.0.0.1:1", "tls": "ldaps",
+                                                "bind_dn": "cn=x", "bind_password": "x", "base_dn": "dc=x"},
+                       expect=201)
+        ids.update(groups=grp["id"], roles=role["id"], users=other["id"], permissions=perm["id"], domains=dom["id"])
         child = {"members": other["id"], "nics": "52:54:00:00:00:01", "disks": "vda", "networks": net["id"]}
         tok = eng.login("nobody@internal", PW, set_token=False)
         doc = eng.get("/api/openapi.json", token=None)

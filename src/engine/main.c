@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "directory.h"
 #include "perm.h"
 #include "hostmon.h"
 #include "poolmon.h"
@@ -130,6 +131,7 @@ int main(int argc, char **argv)
     snprintf(ca, sizeof(ca), "%s/ca.crt", pki);
     snprintf(cert, sizeof(cert), "%s/engine.crt", pki);
     snprintf(key, sizeof(key), "%s/engine.key", pki);
+    vr_directory_init(ca); /* directory certificates chain to the engine's CA */
     snprintf(dbpath, sizeof(dbpath), "%s", dbspec ? dbspec : "");
     if (!dbspec)
         snprintf(dbpath, sizeof(dbpath), "%s/engine.db", state);

@@ -11,6 +11,7 @@
 #include <gnutls/crypto.h>
 #include <microhttpd.h>
 
+#include "directory.h"
 #include "jsonx.h"
 #include "log.h"
 
@@ -266,6 +267,14 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
                       "too many failed logins for this user; retry in %lld s", wait);
         goto out;
     }
+    /* uid@profile: the profile's directory decides (directory.c) */
+    int dir = vr_directory_login(e, user, pw, &err);
+    if (dir < 0) {
+        end_attempt(e, user, ATTEMPT_UNDECIDED);
+        vr_event(e, "warning", user, "user", "", "login of '%s' not checked: %s", user, err.message);
+        vr_http_fault(resp, 503, "Service Unavailable", "cannot log in '%s' now: %s", user, err.message);
+        goto out;
+    }
     json_t *row = vr_db_query_one(e->db, "SELECT id, password_hash, enabled FROM users WHERE name = ?",
                                   DB_ARGS(DB_TEXT(user)), &err);
     if (!row && err.code) {
@@ -278,7 +287,7 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     /* Hash even for unknown users so timing does not reveal which exist. */
     const char *hash = row ? json_string_value(json_object_get(row, "password_hash"))
                            : "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7";
-    bool ok = password_ok(pw, hash) && row;
+    bool ok = dir == VR_DIR_NOT_MINE ? password_ok(pw, hash) && row : dir == VR_DIR_OK && row;
     end_attempt(e, user, ok ? ATTEMPT_OK : ATTEMPT_FAILED);
     if (!ok) {
         vr_event(e, "warning", user, "user", "", "failed login for '%s'", user);

@@ -18,7 +18,8 @@ static const char *str(json_t *o, const char *k)
 /* Kinds whose rows are about the whole system. */
 static bool system_kind(const vr_kind *k)
 {
-    return !strcmp(k->type, "user") || !strcmp(k->type, "group") || !strcmp(k->type, "role");
+    return !strcmp(k->type, "user") || !strcmp(k->type, "group") || !strcmp(k->type, "role") ||
+           !strcmp(k->type, "domain");
 }
 
 /* The member of a row that names the object it is about (NULL: its id). */

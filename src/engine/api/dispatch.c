@@ -17,7 +17,7 @@ const vr_kind *const vr_kinds[] = {&vr_kind_datacenters, &vr_kind_clusters, &vr_
                                    &vr_kind_host_nics,
                                    &vr_kind_events, &vr_kind_jobs,
                                    &vr_kind_users, &vr_kind_groups, &vr_kind_group_members, &vr_kind_roles,
-                                   &vr_kind_permissions};
+                                   &vr_kind_permissions, &vr_kind_domains};
 const size_t vr_nkinds = VR_ARRAY_SIZE(vr_kinds);
 
 const vr_kind *vr_kind_find(const char *collection)

@@ -2,6 +2,7 @@
  * (docs/permissions.md). Internal users are NAME@internal with a
  * write-only password hashed like admin@internal's; predefined roles are
  * read-only; admin@internal keeps SuperUser on system. */
+#include <ctype.h>
 #include <string.h>
 
 #include "auth.h"
@@ -63,6 +64,9 @@ static int user_check_update(vr_call *c, json_t *row, json_t *body, vr_error *er
     (void)c;
     if (!strcmp(str(row, "name") ?: "", VR_ADMIN_USER) && !json_is_true(json_object_get(body, "enabled")))
         return vr_error_set(err, VR_ERR_CONFLICT, "%s cannot be disabled", VR_ADMIN_USER);
+    if (str(body, "password") && strcmp(str(row, "domain") ?: "", "internal"))
+        return vr_error_set(err, VR_ERR_CONFLICT, "user '%s' logs in with the password of directory '%s'",
+                            str(row, "name"), str(row, "domain"));
     return take_password(body, err);
 }
 
@@ -103,9 +107,40 @@ const vr_kind vr_kind_users = {
 
 /* ---- groups and members ---- */
 
+#define GROUP_PATTERN "^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}(@[A-Za-z0-9._-]{1,64})?$"
+
+/* NAME, or NAME@profile for the directory group NAME (its members come
+ * from the directory at each login). */
+static int group_check(json_t *body, vr_error *err)
+{
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+    const char *n = str(body, "name") ?: "", *at = strchr(n, '@');
+    size_t head = at ? (size_t)(at - n) : strlen(n);
+    bool good = head >= 1 && head <= 64 && isalnum((unsigned char)n[0]);
+    for (size_t i = 0; good && i < head; i++)
+        good = n[i] == ' ' || (n[i] && strchr(ok, n[i]));
+    if (good && at)
+        good = at[1] && strlen(at + 1) <= 64 && strspn(at + 1, ok) == strlen(at + 1);
+    return good ? 0 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "a group's name is NAME (letters, digits, '.', '-',"
+                                   " '_', spaces) or NAME@profile for a directory group");
+}
+
+static int group_check_create(vr_call *c, json_t *body, vr_error *err)
+{
+    (void)c;
+    return group_check(body, err);
+}
+
+static int group_check_update(vr_call *c, json_t *row, json_t *body, vr_error *err)
+{
+    (void)c, (void)row;
+    return group_check(body, err);
+}
+
 static const vr_field group_fields[] = {
     {"id", VR_FT_ID, 0, .doc = NULL},
-    {"name", VR_FT_NAME, VR_F_REQ | VR_F_CREATE | VR_F_UPDATE | VR_F_SORT, .doc = NULL},
+    {"name", VR_FT_STR, VR_F_REQ | VR_F_CREATE | VR_F_UPDATE | VR_F_SORT, 1, 129, .schema = GROUP_PATTERN,
+     .doc = "NAME, or NAME@profile: the directory group NAME of that profile, whose members the directory says."},
     {"description", VR_FT_STR, VR_F_CREATE | VR_F_UPDATE, 0, 4096, .dflt = "\"\""},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
 };
@@ -113,6 +148,7 @@ static const vr_field group_fields[] = {
 const vr_kind vr_kind_groups = {
     .collection = "groups", .type = "group", .title = "group", .schema = "Group", .tag = "Users and permissions",
     .store = &vr_store_groups, .fields = group_fields, .nfields = VR_ARRAY_SIZE(group_fields),
+    .check_create = group_check_create, .check_update = group_check_update,
 };
 
 static int members(vr_engine *e, json_t *group, json_t **rows, vr_error *err)
@@ -331,4 +367,58 @@ const vr_kind vr_kind_permissions = {
     .tag = "Users and permissions", .store = &vr_store_permissions, .fields = perm_fields,
     .nfields = VR_ARRAY_SIZE(perm_fields), .no_update = true,
     .check_create = perm_check_create, .check_delete = perm_check_delete, .present = perm_present,
+};
+
+/* ---- directory profiles (LDAP) ---- */
+
+static int domain_check(json_t *body, vr_error *err)
+{
+    const char *url = str(body, "url") ?: "", *tls = str(body, "tls") ?: "";
+    bool ldaps = !strncmp(url, "ldaps://", 8);
+    if (!ldaps && strncmp(url, "ldap://", 7))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "url must be ldaps://HOST[:PORT] or ldap://HOST[:PORT]");
+    if (ldaps != !strcmp(tls, "ldaps"))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "tls 'ldaps' goes with an ldaps:// url, 'starttls' with"
+                            " ldap:// (the password never crosses in clear)");
+    return 0;
+}
+
+static int domain_check_create(vr_call *c, json_t *body, vr_error *err)
+{
+    (void)c;
+    if (!strcmp(str(body, "name") ?: "", "internal"))
+        return vr_error_set(err, VR_ERR_CONFLICT, "'internal' is the engine's own domain");
+    return domain_check(body, err);
+}
+
+static int domain_check_update(vr_call *c, json_t *row, json_t *body, vr_error *err)
+{
+    (void)c, (void)row;
+    return domain_check(body, err);
+}
+
+static const vr_field domain_fields[] = {
+    {"id", VR_FT_ID, 0, .doc = NULL},
+    {"name", VR_FT_NAME, VR_F_REQ | VR_F_CREATE | VR_F_FIXED | VR_F_SORT,
+     .doc = "The profile: its users log in as uid@NAME."},
+    {"description", VR_FT_STR, VR_F_CREATE | VR_F_UPDATE, 0, 4096, .dflt = "\"\""},
+    {"url", VR_FT_STR, VR_F_REQ | VR_F_CREATE | VR_F_UPDATE, 8, 512, .schema = "^ldaps?://",
+     .doc = "ldaps://HOST[:PORT] (tls ldaps) or ldap://HOST[:PORT] (tls starttls)."},
+    {"tls", VR_FT_ENUM, VR_F_REQ | VR_F_CREATE | VR_F_UPDATE, .values = VR_STRS("ldaps", "starttls"),
+     .doc = "The certificate must chain to the engine's CA (--pki DIR/ca.crt)."},
+    {"bind_dn", VR_FT_STR, VR_F_REQ | VR_F_CREATE | VR_F_UPDATE, 1, 1024, .doc = "The account that searches."},
+    {"bind_password", VR_FT_STR, VR_F_REQ | VR_F_CREATE | VR_F_UPDATE | VR_F_OPT, 1, 1024,
+     .doc = "Write-only: never shown; PUT without it keeps it."},
+    {"base_dn", VR_FT_STR, VR_F_REQ | VR_F_CREATE | VR_F_UPDATE, 1, 1024, .doc = "Where users and groups are searched."},
+    {"user_attribute", VR_FT_ENUM, VR_F_CREATE | VR_F_UPDATE, .values = VR_STRS("uid", "cn", "sAMAccountName",
+                                                                                  "userPrincipalName", "mail"),
+     .dflt = "\"uid\"", .doc = "The attribute a login name is matched against."},
+    {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
+};
+
+const vr_kind vr_kind_domains = {
+    .collection = "domains", .type = "domain", .title = "directory profile", .schema = "Domain",
+    .tag = "Users and permissions", .store = &vr_store_domains, .fields = domain_fields,
+    .nfields = VR_ARRAY_SIZE(domain_fields),
+    .check_create = domain_check_create, .check_update = domain_check_update,
 };

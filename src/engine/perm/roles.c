@@ -139,6 +139,7 @@ static const struct {
     {"group", "members", NULL, "manipulate_users"},
     {"role", "roles", NULL, "manipulate_roles"},
     {"permission", "permissions", NULL, "manipulate_permissions"},
+    {"domain", "domains", NULL, "configure_engine"},
 };
 
 const char *vr_action_group_for(const char *type, const char *collection, const char *action)

@@ -320,9 +320,13 @@ const vr_migration vr_migrations[] = {
          "ALTER TABLE vms ADD COLUMN pool_id " T " REFERENCES vm_pools(id), ADD COLUMN pool_user " T ","
          " ADD COLUMN pool_seen_up BIGINT NOT NULL DEFAULT 0, ADD COLUMN stateless BIGINT NOT NULL DEFAULT 0,"
          " ADD COLUMN stateless_json " T ";"},
-    {12, "people (docs/permissions.md): users can be disabled; groups and their members; roles (predefined ones are written by the engine at start) made of action groups; permissions of a user or group with a role on an object; a view of every object's ancestors (itself, then up the tree) and one of each user's permissions, direct or through a group, that authorization and filtered lists join",
+    {12, "people (docs/permissions.md): users can be disabled and come from a directory profile (domains); groups and their members; roles (predefined ones are written by the engine at start) made of action groups; permissions of a user or group with a role on an object; a view of every object's ancestors (itself, then up the tree) and one of each user's permissions, direct or through a group, that authorization and filtered lists join",
      .sqlite = "ALTER TABLE users ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;"
          "ALTER TABLE users ADD COLUMN description TEXT NOT NULL DEFAULT '';"
+         "ALTER TABLE users ADD COLUMN domain TEXT NOT NULL DEFAULT 'internal';"
+         "CREATE TABLE domains (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',"
+         " url TEXT NOT NULL, bind_dn TEXT NOT NULL, bind_password TEXT NOT NULL, base_dn TEXT NOT NULL,"
+         " tls TEXT NOT NULL, user_attribute TEXT NOT NULL DEFAULT 'uid', created_at INTEGER NOT NULL);"
          "CREATE TABLE user_groups (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
          " description TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL);"
          "CREATE TABLE group_members (group_id TEXT NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE,"
@@ -340,7 +344,10 @@ const vr_migration vr_migrations[] = {
          "CREATE INDEX group_members_user ON group_members(user_id);"
          PEOPLE_VIEWS,
      .pg = "ALTER TABLE users ADD COLUMN enabled BIGINT NOT NULL DEFAULT 1,"
-         " ADD COLUMN description " T " NOT NULL DEFAULT '';"
+         " ADD COLUMN description " T " NOT NULL DEFAULT '', ADD COLUMN domain " T " NOT NULL DEFAULT 'internal';"
+         "CREATE TABLE domains (id " T " PRIMARY KEY, name " T " NOT NULL UNIQUE, description " T " NOT NULL DEFAULT '',"
+         " url " T " NOT NULL, bind_dn " T " NOT NULL, bind_password " T " NOT NULL, base_dn " T " NOT NULL,"
+         " tls " T " NOT NULL, user_attribute " T " NOT NULL DEFAULT 'uid', created_at BIGINT NOT NULL);"
          "CREATE TABLE user_groups (id " T " PRIMARY KEY, name " T " NOT NULL UNIQUE,"
          " description " T " NOT NULL DEFAULT '', created_at BIGINT NOT NULL);"
          "CREATE TABLE group_members (group_id " T " NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE,"

@@ -7,7 +7,7 @@
 #include "names.h"
 #include "store.h"
 
-extern const vr_store vr_store_users, vr_store_groups, vr_store_roles, vr_store_permissions;
+extern const vr_store vr_store_users, vr_store_groups, vr_store_roles, vr_store_permissions, vr_store_domains;
 
 /* A group's members as [{id, name}] (new reference in *rows). */
 int vr_group_members(vr_engine *e, const char *group_id, json_t **rows, vr_error *err);

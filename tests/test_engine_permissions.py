@@ -140,6 +140,22 @@ def test_cluster_admin_group_and_roles(ctx):
         expect_fault(eng.request("DELETE", b1["href"], token=btok), 403)
         assert eng.request("PUT", ca["href"], {"description": "mine"}, token=btok).status == 200
         expect_fault(eng.request("DELETE", dc["href"], token=btok), 403, "delete_storage_pool")
+        # What a body names is authorized too: a disk bob cannot see is not attached to his VM, and a
+        # VM made from A's template goes into A, never into B.
+        sd, disk, tmpl = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+        run_sql(eng,
+                f"INSERT INTO storage_domains (id, name, sd_type, storage_type, storage_spec, datacenter_id, status,"
+                f" created_at) VALUES ('{sd}', 'casd', 'data', 'nfs', '{{}}', '{dc['id']}', 'active', 0)",
+                f"INSERT INTO disks (id, volume_id, alias, storage_domain_id, format, sparse, provisioned_size,"
+                f" status, created_at) VALUES ('{disk}', '{uuid.uuid4()}', 'cadisk', '{sd}', 'raw', 1, 1048576,"
+                f" 'ok', 0)",
+                f"INSERT INTO templates (id, name, cluster_id, memory_mib, vcpus, spec_json, status, created_at)"
+                f" VALUES ('{tmpl}', 'catmpl', '{ca['id']}', 128, 1, '{{}}', 'ok', 0)")
+        expect_fault(eng.request("POST", f"{a1['href']}/disks", {"disk": disk}, token=btok), 403, "may not name disk")
+        expect_fault(eng.request("POST", f"/api/templates/{tmpl}/createvm", {"name": "catv", "cluster_id": cb["id"]},
+                                 token=btok), 403, "create_vm")
+        assert eng.request("POST", f"/api/templates/{tmpl}/createvm", {"name": "catv", "cluster_id": ca["id"]},
+                           token=btok).status == 202
         # A group's permission works for its members, and stops with membership.
         ops = eng.call("POST", "/api/groups", {"name": "ops"}, expect=201)
         eng.call("POST", f"{ops['href']}/members", {"user_id": carol["id"]}, expect=201)
@@ -208,14 +224,15 @@ def test_cluster_admin_group_and_roles(ctx):
 def test_every_operation_denied_without_permission(ctx):
     """Walk the served OpenAPI document: every operation on an object that
     exists answers 403 to a user holding no permission, and every list is
-    empty for them (roles excepted: public knowledge)."""
+    empty for them (roles excepted: public knowledge; and the Blank
+    template, everyone's)."""
     with Engine(ctx) as eng:
         dc, ca, cb, (a1, a2, b1) = _inventory(eng, "ev")
         net = eng.get(f"/api/datacenters/{dc['id']}/networks")["networks"][0]
         prof = eng.call("POST", "/api/vnicprofiles", {"name": "evprof", "network": net["id"]}, expect=201)
         ids = {"datacenters": dc["id"], "clusters": ca["id"], "vms": a1["id"], "networks": net["id"],
-               "vnicprofiles": prof["id"], "templates": "00000000-0000-0000-0000-000000000000"}
-        for k in ("hosts", "storagedomains", "disks", "snapshots", "nics", "jobs", "vmpools"):
+               "vnicprofiles": prof["id"]}
+        for k in ("hosts", "storagedomains", "disks", "snapshots", "nics", "jobs", "vmpools", "templates"):
             ids[k] = str(uuid.uuid4())
         run_sql(eng,
                 f"INSERT INTO hosts (id, name, cluster_id, address, port, status, created_at) VALUES"
@@ -230,6 +247,8 @@ def test_every_operation_denied_without_permission(ctx):
                 f" 'raw', 1, 1048576, 'empty', 0)",
                 f"INSERT INTO snapshots (id, vm_id, type, status, created_at, config_json, volumes_json) VALUES"
                 f" ('{ids['snapshots']}', '{a1['id']}', 'regular', 'ok', 0, '{{}}', '[]')",
+                f"INSERT INTO templates (id, name, cluster_id, memory_mib, vcpus, spec_json, status, created_at)"
+                f" VALUES ('{ids['templates']}', 'evtmpl', '{ca['id']}', 128, 1, '{{}}', 'ok', 0)",
                 f"INSERT INTO vm_pools (id, name, cluster_id, template_id, type, size, created_at) VALUES"
                 f" ('{ids['vmpools']}', 'evpool', '{ca['id']}', '{ids['templates']}', 'manual', 0, 0)",
                 f"INSERT INTO jobs (id, action, object_type, object_id, status, created_at, updated_at) VALUES"
@@ -266,8 +285,10 @@ def test_every_operation_denied_without_permission(ctx):
                 else:
                     r = eng.request(method, real, {} if method in ("POST", "PUT") else None, token=tok)
                 if method == "GET" and "{" not in path.split("/")[-1] and len(parts) == 3:
-                    assert r.status == 200 and r.body["total"] == 0, (method, path, r)
-                    assert all(not v for k, v in r.body.items() if k != "total"), (method, path, r)
+                    # empty (the Blank template is everyone's, as in oVirt)
+                    rows = r.body.get(coll) if r.status == 200 else None
+                    assert rows is not None and r.body["total"] == len(rows), (method, path, r)
+                    assert all(x.get("name") == "Blank" and coll == "templates" for x in rows), (path, r)
                 else:
                     assert r.status == 403, (method, path, real, r)
                     assert r.body["fault"]["detail"].startswith("user 'nobody@internal' may not"), (path, r)

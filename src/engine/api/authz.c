@@ -140,3 +140,40 @@ bool vr_authz_filter(vr_call *c, const vr_kind *k, char *where, size_t len)
     vr_perm_visible_sql(anchor, where, len);
     return true;
 }
+
+int vr_authorize_refs(vr_call *c, const vr_kind *k, const vr_field *fields, size_t n, json_t *body,
+                      const char *action, vr_error *err)
+{
+    if (vr_authz_unrestricted(c->user) || !body)
+        return 0;
+    /* An action's named objects need the action's own group (a VM made
+     * from a template into a cluster is a VM made in that cluster); a
+     * create's or a child's need only be seen (what the caller cannot see
+     * they cannot use: a disk attached to their VM, a profile). */
+    const char *group = NULL;
+    bool create = !strcmp(action, "create");
+    if (!create)
+        group = vr_action_group_for(k->type, k->collection, action);
+    const char *anchor = create && !k->children ? create_member(k) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const vr_field *f = &fields[i];
+        const char *id = f->type == VR_FT_REF ? str(body, f->name) : NULL;
+        const vr_kind *ref = id ? vr_kind_find(f->ref) : NULL;
+        if (!ref || system_kind(ref) || (anchor && !strcmp(anchor, f->name)))
+            continue;
+        int ok = vr_perm_allows(c->e, c->user, id, group, err);
+        if (ok < 0)
+            return -1;
+        if (!ok) {
+            vr_error_set(err, VR_ERR_FORBIDDEN, "user '%s' may not %s %s '%.64s' here: %s", c->user,
+                         group ? "use" : "name", ref->title, id,
+                         group ? "that needs the action's group on it too" : "no permission on it or above it");
+            if (group)
+                snprintf(err->message + strlen(err->message), sizeof(err->message) - strlen(err->message),
+                         " ('%s')", group);
+            vr_event(c->e, "warning", c->user, ref->type, id, "permission denied: %s", err->message);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -121,6 +121,7 @@ static int create(vr_call *c, const char *parent_id, vr_error *err)
     vr_uuid_new(id);
     int rc = -1;
     if (vr_authorize(c, k, body, "create", err) == 0 && vr_kind_check_body(c, body, NULL, err) == 0 &&
+        vr_authorize_refs(c, k, k->fields, k->nfields, body, "create", err) == 0 &&
         (!k->check_create || k->check_create(c, body, err) == 0) &&
         (k->create_job ? k->create_job(c, id, body, job, err) : k->store->insert(c->e, id, body, err)) == 0) {
         rc = 0;
@@ -257,7 +258,8 @@ static int on_action(vr_call *c, json_t *row, const char *name, vr_error *err)
             vr_kind pk = {.fields = a->params, .nfields = a->nparams, .title = a->name, .collection = a->name};
             vr_call pc = *c;
             pc.kind = &pk;
-            if (!(body = vr_body_parse(&pc, false, err)) || vr_kind_check_body(&pc, body, NULL, err) < 0) {
+            if (!(body = vr_body_parse(&pc, false, err)) || vr_kind_check_body(&pc, body, NULL, err) < 0 ||
+                vr_authorize_refs(c, c->kind, a->params, a->nparams, body, name, err) < 0) {
                 json_decref(body);
                 if (!a->nparams && given && err->code == VR_ERR_INVALID_PARAMS)
                     vr_error_set(err, VR_ERR_INVALID_PARAMS, "action '%s' takes no body (or {})", name);
@@ -361,8 +363,8 @@ static int on_children(vr_call *c, json_t *parent, const char *child_id, vr_erro
                                           (json_int_t)json_array_size(rows));
         rc = 0;
     } else if (!child && !strcmp(c->req->method, "POST")) {
-        if ((body = vr_body_parse(c, false, err)) &&
-            vr_kind_check_body(c, body, NULL, err) == 0) {
+        if ((body = vr_body_parse(c, false, err)) && vr_kind_check_body(c, body, NULL, err) == 0 &&
+            vr_authorize_refs(c, c->kind, c->kind->fields, c->kind->nfields, body, "create", err) == 0) {
             int r = c->kind->add_child(c, parent, body, &reply, job, err); /* before reading reply */
             rc = child_reply(c, parent, r, reply, job, 201);
         }

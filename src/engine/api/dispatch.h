@@ -25,6 +25,11 @@ int vr_authorize(vr_call *c, const vr_kind *k, json_t *row, const char *action, 
  * (a VM's NIC), the parent's row. Implemented in authz.c. */
 int vr_authorize_user(vr_engine *e, const char *user, const vr_kind *k, json_t *row, const char *action,
                       vr_error *err);
+/* The objects a body names (its REF members, but the one a create goes
+ * in, already authorized): an action's need the action's group, a
+ * create's or child's must be seen by the caller. 0 or -1 (403). */
+int vr_authorize_refs(vr_call *c, const vr_kind *k, const vr_field *fields, size_t n, json_t *body,
+                      const char *action, vr_error *err);
 /* True for the caller who is never refused (admin@internal). */
 bool vr_authz_unrestricted(const char *user);
 /* The condition (one '?': the caller's name) keeping the rows of a

@@ -4,14 +4,21 @@
  * object_ancestors (migration 12), so ancestry is said once, in SQL, and
  * the same condition filters listings. */
 #include <stdio.h>
+#include <string.h>
 
 #include "perm.h"
 
 #define COVERS(anchor) "(up.object_id = '" VR_SYSTEM_ID "' OR up.object_id IN (SELECT oa.ancestor_id" \
     " FROM object_ancestors oa WHERE oa.object_id = " anchor "))"
 
+/* The Blank template is everyone's to see and use as a base (oVirt gives
+ * Everyone a role on it). */
+#define BLANK "00000000-0000-0000-0000-000000000000"
+
 int vr_perm_allows(vr_engine *e, const char *user, const char *object_id, const char *group, vr_error *err)
 {
+    if (!group && !strcmp(object_id, BLANK))
+        return 1;
     vr_error local = {0};
     json_t *row = group
         ? vr_db_query_one(e->db, "SELECT 1 AS ok FROM user_permissions up JOIN role_action_groups g"
@@ -33,7 +40,8 @@ void vr_perm_visible_sql(const char *anchor, char *out, size_t len)
 {
     /* anchor is a fixed expression of the kind's table, never client text */
     snprintf(out, len,
-             "EXISTS (SELECT 1 FROM user_permissions up WHERE up.user_name = ? AND (up.object_id = '" VR_SYSTEM_ID
-             "' OR up.object_id IN (SELECT oa.ancestor_id FROM object_ancestors oa WHERE oa.object_id = %s)))",
-             anchor);
+             "(%s = '" BLANK "' OR EXISTS (SELECT 1 FROM user_permissions up WHERE up.user_name = ? AND"
+             " (up.object_id = '" VR_SYSTEM_ID "' OR up.object_id IN (SELECT oa.ancestor_id FROM object_ancestors oa"
+             " WHERE oa.object_id = %s))))",
+             anchor, anchor);
 }

@@ -1,6 +1,6 @@
 """Directory login (docs/permissions.md "Directory users") against a real
-OpenLDAP slapd over LDAPS (harness/slapd.py, certificate from the test
-PKI): a profile in /api/domains, users logging in as uid@profile with
+OpenLDAP slapd over LDAPS and StartTLS (harness/slapd.py, certificate from
+the test PKI, checked): a profile in /api/domains, users logging in as uid@profile with
 their directory password, group membership from the directory, names
 that would change an LDAP filter refused, and a directory that is down
 giving a clear login error while admin@internal still logs in."""
@@ -57,6 +57,14 @@ def test_directory_login_groups_and_outage(ctx):
             expect_fault(_login(eng, name, pw), 401)
         # the escaped '*' is a plain character: the user literally named "b*" logs in
         assert _login(eng, "b*@corp", USERS["b*"]).status == 200
+        # The same directory through StartTLS on its plain port.
+        eng.call("POST", "/api/domains", dict(body, name="corptls", url=ds.starttls_url, tls="starttls"), expect=201)
+        assert _login(eng, "bob@corptls", USERS["bob"]).status == 200
+        expect_fault(_login(eng, "bob@corptls", "wrong"), 401)
+        # A certificate that does not name the address dialled is refused (it names 127.0.0.1 and vireo-ldap;
+        # libldap with REQUIRE_CERT demand checks the name, as ldapsearch shows with -d 1).
+        eng.call("POST", "/api/domains", dict(body, name="corpbad", url=f"ldaps://localhost:{ds.port}"), expect=201)
+        expect_fault(_login(eng, "bob@corpbad", USERS["bob"]), 503, "cannot be reached")
         # Membership follows the directory at the next login.
         eng.call("POST", "/api/groups", {"name": "ops@corp"}, expect=201)
         assert _login(eng, "eve@corp", USERS["eve"]).status == 200

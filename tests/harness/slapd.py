@@ -1,6 +1,7 @@
 """A real OpenLDAP slapd for directory-login tests: a small directory
-(ou=people, ou=groups under dc=vireo,dc=test) served over LDAPS on
-127.0.0.1 with a certificate from the test PKI (scripts/pki), so the
+(ou=people, ou=groups under dc=vireo,dc=test) served over LDAPS (and
+plain LDAP for StartTLS) on 127.0.0.1 with a certificate from the test
+PKI (scripts/pki), so the
 engine verifies it against its own CA. Used as a context manager; stop()
 takes the directory away (a directory that is down), start() brings it
 back on the same port."""
@@ -43,8 +44,9 @@ def _ldif(users, groups):
 class Slapd:
     def __init__(self, pki_dir, users, groups):
         self.dir = tempfile.mkdtemp(prefix="vireo-slapd-", dir="/var/tmp")
-        self.port = free_port()
+        self.port, self.plain_port = free_port(), free_port()
         self.url = f"ldaps://127.0.0.1:{self.port}"
+        self.starttls_url = f"ldap://127.0.0.1:{self.plain_port}"  # StartTLS
         self.proc = None
         crt, key = os.path.join(pki_dir, CERT + ".crt"), os.path.join(pki_dir, CERT + ".key")
         if not (os.path.exists(crt) and os.path.exists(key)):
@@ -65,7 +67,7 @@ class Slapd:
         subprocess.run([SLAPADD, "-f", self.conf, "-l", ldif], check=True, capture_output=True, timeout=60)
 
     def start(self, timeout=15):
-        self.proc = subprocess.Popen([SLAPD, "-f", self.conf, "-h", f"{self.url}/", "-d", "0"],
+        self.proc = subprocess.Popen([SLAPD, "-f", self.conf, "-h", f"{self.url}/ {self.starttls_url}/", "-d", "0"],
                                      stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.dir, "log"), "a"))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

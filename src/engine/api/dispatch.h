@@ -32,7 +32,7 @@ int vr_authorize_refs(vr_call *c, const vr_kind *k, const vr_field *fields, size
                       const char *action, vr_error *err);
 /* True for the caller who is never refused (admin@internal). */
 bool vr_authz_unrestricted(const char *user);
-/* The condition (one '?': the caller's name) keeping the rows of a
+/* The condition (two '?', both the caller's name) keeping the rows of a
  * listing of k that the caller may see; false when none is needed. */
 bool vr_authz_filter(vr_call *c, const vr_kind *k, char *where, size_t len);
 

@@ -38,10 +38,14 @@ int vr_perm_allows(vr_engine *e, const char *user, const char *object_id, const 
 
 void vr_perm_visible_sql(const char *anchor, char *out, size_t len)
 {
-    /* anchor is a fixed expression of the kind's table, never client text */
+    /* Two uncorrelated subqueries, each run once per listing: does the
+     * user hold anything on the system, and the set of objects under what
+     * they hold. (A per-row EXISTS over the views cost a second for 50,000
+     * events.) anchor is a fixed expression of the kind's table, never
+     * client text. */
     snprintf(out, len,
              "(%s = '" BLANK "' OR EXISTS (SELECT 1 FROM user_permissions up WHERE up.user_name = ? AND"
-             " (up.object_id = '" VR_SYSTEM_ID "' OR up.object_id IN (SELECT oa.ancestor_id FROM object_ancestors oa"
-             " WHERE oa.object_id = %s))))",
+             " up.object_id = '" VR_SYSTEM_ID "') OR %s IN (SELECT oa.object_id FROM object_ancestors oa"
+             " JOIN user_permissions up ON up.object_id = oa.ancestor_id WHERE up.user_name = ?))",
              anchor, anchor);
 }

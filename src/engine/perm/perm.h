@@ -48,7 +48,7 @@ int vr_perm_bootstrap(vr_engine *e, vr_error *err);
  * group NULL: any permission (may see it). 1 yes, 0 no, -1 err. */
 int vr_perm_allows(vr_engine *e, const char *user, const char *object_id, const char *group, vr_error *err);
 
-/* The SQL condition (one '?' for the user name) that keeps the rows of a
- * listing whose object, the expression `anchor` over the row `r`, the
+/* The SQL condition (two '?', both the user name) that keeps the rows of
+ * a listing whose object, the expression `anchor` over the row `r`, the
  * user may see. */
 void vr_perm_visible_sql(const char *anchor, char *out, size_t len);

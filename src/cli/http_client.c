@@ -369,7 +369,7 @@ static void login_usage(FILE *f)
 
 /* The password: --password-file (first line; "-" is stdin), else
  * $VIREO_PASSWORD, else asked on the terminal without echo. */
-static char *read_password(const char *file, const char *user, const char *url)
+char *vr_read_password(const char *file, const char *user, const char *url)
 {
     char buf[4096] = "";
     const char *env = getenv("VIREO_PASSWORD");
@@ -457,7 +457,7 @@ int vr_cli_login(int argc, char **argv)
     } else if (!ca && had && prev.ca && !strcmp(prev.url, s.url)) {
         s.ca = strdup(prev.ca);
     }
-    char *pw = rc ? NULL : read_password(pwfile, user, s.url);
+    char *pw = rc ? NULL : vr_read_password(pwfile, user, s.url);
     json_t *body = pw ? json_pack("{s:s, s:s, s:s}", "grant_type", "password", "username", user, "password", pw)
                       : NULL;
     if (!rc && !pw)

@@ -66,3 +66,8 @@ int vr_http_list(const vr_session *s, const char *coll, const char *search, cons
 
 /* Percent-encode s for a URL path segment or query value (free with free()). */
 char *vr_http_escape(const char *s);
+
+/* A password: from file (first line; "-" is stdin), else $VIREO_PASSWORD,
+ * else asked on the terminal without echo ("Password for USER at URL").
+ * NULL after a message; free with free() after explicit_bzero. */
+char *vr_read_password(const char *file, const char *user, const char *url);

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "network_cmd.h"
 #include "vm_clone_cmd.h"
+#include "people_cmd.h"
 #include "vm_migrate_cmd.h"
 
 static void usage(FILE *f)
@@ -33,6 +34,10 @@ static void usage(FILE *f)
                "  pool list|show|create|update|delete|allocate|release ...   VM pools\n"
                "  network list|show|create|update|delete|attach|detach|cluster-list|host-nics|setup ...   networks\n"
                "  vnicprofile list|show|create|delete ...   vNIC profiles ('vireo network --help')\n"
+               "  user list|show|create|update|delete ...   internal users (NAME@internal)\n"
+               "  group list|show|create|delete|members|add-member|remove-member ...   groups\n"
+               "  role list|show|create|update|delete ...   roles made of action groups\n"
+               "  permission list|show|add|delete ...   a role for a user or group on an object\n"
                "  events [--max N] [--page N] [--search EXPR] [--sortby [-]FIELD] [--json]\n"
                "  events --follow [--max N] [--search EXPR] [--json]   new events as they come\n"
                "  run 'vireo KIND --help' for the create options of a kind (vm: and its device verbs)\n"
@@ -56,6 +61,8 @@ int main(int argc, char **argv)
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "clone"))
         return vr_vm_clone_cmd(argc - 1, argv + 1);
     int rc = vr_network_cmd(argc - 1, argv + 1);
+    if (rc < 0)
+        rc = vr_people_cmd(argc - 1, argv + 1);
     if (rc < 0)
         rc = vr_cli_engine(argc - 1, argv + 1);
     if (rc >= 0)

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_cmd.h"
 #include "network_cmd.h"
 #include "table.h"
+#include "verb_cmd.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -36,10 +36,7 @@ static const vr_xopt xopts[] = {
     {"no-filter", true},   {"label", false},
 };
 
-typedef struct verb {
-    const char *obj, *verb, *operands, *opts, *usage;
-    unsigned allowed;
-} verb;
+typedef vr_verb verb;
 
 static const verb verbs[] = {
     {"network", "list", "", " datacenter ", "[--datacenter DC]", VR_LIST_OPTS},
@@ -63,26 +60,6 @@ static const verb verbs[] = {
      BIT(O_NAME) | BIT(O_JSON)},
     {"vnicprofile", "delete", "NAME-or-ID", "", "", 0},
 };
-
-static void usage(FILE *f, const char *obj)
-{
-    bool first = true;
-    for (size_t i = 0; i < N(verbs); i++) {
-        if (strcmp(verbs[i].obj, obj))
-            continue;
-        fprintf(f, "%s vireo %s %s%s%s%s%s%s\n", first ? "usage:" : "      ", obj, verbs[i].verb,
-                *verbs[i].operands ? " " : "", verbs[i].operands, *verbs[i].usage ? " " : "", verbs[i].usage,
-                verbs[i].allowed & BIT(O_WAIT) ? " [--wait [--timeout S]]" : "");
-        first = false;
-    }
-}
-
-static bool has(const char *list, const char *opt)
-{
-    char word[64];
-    snprintf(word, sizeof(word), " %s ", opt);
-    return strstr(list, word) != NULL;
-}
 
 /* "AVG[,PEAK[,BURST]]" to a libvirt bandwidth direction, or NULL. */
 static json_t *qos_dir(const char *s)
@@ -112,7 +89,7 @@ static int build(const vr_session *s, const verb *v, const args *a, json_t *body
         const char *o = a->xopt[i], *val = a->xval[i];
         char *id = NULL;
         long n;
-        if (!has(v->opts, o)) {
+        if (!vr_verb_has(v, o)) {
             fprintf(stderr, "vireo: --%s does not apply to '%s %s'\n", o, v->obj, v->verb);
             rc = 2;
         } else if (!strcmp(o, "vlan") || !strcmp(o, "mtu")) {
@@ -184,30 +161,6 @@ static int build(const vr_session *s, const verb *v, const args *a, json_t *body
     return rc;
 }
 
-static int list(const vr_session *s, const char *path, const char *coll, const vr_column *cols, size_t ncols,
-                const args *a)
-{
-    vr_response r;
-    int rc = vr_http(s, "GET", path, NULL, 0, &r);
-    if (rc == 0 && a->json)
-        vr_print_raw(&r);
-    else if (rc == 0)
-        vr_table_print(stdout, cols, ncols, json_object_get(r.json, coll));
-    vr_response_free(&r);
-    return rc;
-}
-
-/* METHOD path with body; prints the answer's entity (or nothing). */
-static int send_req(const vr_session *s, const char *method, const char *path, json_t *body, const args *a)
-{
-    vr_response r;
-    int rc = vr_http(s, method, path, body, 0, &r);
-    if (rc == 0 && r.json)
-        vr_print_entity(&r, a->json);
-    vr_response_free(&r);
-    return rc;
-}
-
 static int run(const vr_session *s, const verb *v, const args *a, json_t *body, const char *cluster)
 {
     bool net = !strcmp(v->obj, "network");
@@ -220,24 +173,13 @@ static int run(const vr_session *s, const verb *v, const args *a, json_t *body, 
         if (dc ? asprintf(&path, "/api/datacenters/%s/networks?max=%ld&page=%ld", dc, a->max > 0 ? a->max : 100,
                           a->page > 0 ? a->page : 1) < 0 : 0)
             return 3;
-        if (path) {
-            rc = list(s, path, "networks", net_cols, N(net_cols), a);
-        } else {
-            vr_response r;
-            rc = vr_http_list(s, k->coll, a->search, a->sortby, a->max > 0 ? a->max : 100, a->page > 0 ? a->page : 1,
-                              &r);
-            if (rc == 0 && a->json)
-                vr_print_raw(&r);
-            else if (rc == 0)
-                vr_table_print(stdout, k->cols, k->ncols, json_object_get(r.json, k->coll));
-            vr_response_free(&r);
-        }
+        rc = path ? vr_list_print(s, path, "networks", net_cols, N(net_cols), a) : vr_kind_list_print(s, k, a);
         free(path);
         return rc;
     }
     if (!strcmp(w, "create")) {
         json_object_set_new(body, "name", json_string(a->name));
-        return asprintf(&path, "/api/%s", k->coll) < 0 ? 3 : (rc = send_req(s, "POST", path, body, a), free(path), rc);
+        return asprintf(&path, "/api/%s", k->coll) < 0 ? 3 : (rc = vr_send_print(s, "POST", path, body, a), free(path), rc);
     }
     const kind *target = !strcmp(w, "host-nics") || !strcmp(w, "setup") ? vr_kind_find("host")
                        : !strcmp(w, "cluster-list") ? vr_kind_find("cluster") : k;
@@ -249,22 +191,22 @@ static int run(const vr_session *s, const verb *v, const args *a, json_t *body, 
         else if (!strcmp(w, "show"))
             rc = vr_get_print(s, path, a->json);
         else
-            rc = send_req(s, !strcmp(w, "update") ? "PUT" : "DELETE", path, !strcmp(w, "update") ? body : NULL, a);
+            rc = vr_send_print(s, !strcmp(w, "update") ? "PUT" : "DELETE", path, !strcmp(w, "update") ? body : NULL, a);
     } else if (!strcmp(w, "attach") || !strcmp(w, "detach")) {
         if (!cluster) {
             fprintf(stderr, "vireo: network %s needs --cluster CLUSTER\n", w);
             rc = 2;
         } else if (!strcmp(w, "attach")) {
             json_object_set_new(body, "network", json_string(id));
-            rc = asprintf(&path, "/api/clusters/%s/networks", cluster) < 0 ? 3 : send_req(s, "POST", path, body, a);
+            rc = asprintf(&path, "/api/clusters/%s/networks", cluster) < 0 ? 3 : vr_send_print(s, "POST", path, body, a);
         } else {
             rc = asprintf(&path, "/api/clusters/%s/networks/%s", cluster, id) < 0
-                     ? 3 : send_req(s, "DELETE", path, NULL, a);
+                     ? 3 : vr_send_print(s, "DELETE", path, NULL, a);
         }
     } else if (!strcmp(w, "cluster-list") || !strcmp(w, "host-nics")) {
         bool cl = !strcmp(w, "cluster-list");
         rc = asprintf(&path, "/api/%s/%s/%s", cl ? "clusters" : "hosts", id, cl ? "networks" : "nics") < 0 ? 3
-             : list(s, path, cl ? "networks" : "nics", cl ? cn_cols : nic_cols, cl ? N(cn_cols) : N(nic_cols), a);
+             : vr_list_print(s, path, cl ? "networks" : "nics", cl ? cn_cols : nic_cols, cl ? N(cn_cols) : N(nic_cols), a);
     } else if (!strcmp(w, "setup")) {
         rc = vr_entity_change(s, vr_kind_find("host"), id, "POST", "setupnetworks", body, a);
     }
@@ -277,30 +219,11 @@ int vr_network_cmd(int argc, char **argv)
 {
     if (strcmp(argv[0], "network") && strcmp(argv[0], "vnicprofile"))
         return -1;
-    const verb *v = NULL;
-    for (size_t i = 0; argc > 1 && i < N(verbs); i++)
-        if (!strcmp(verbs[i].obj, argv[0]) && !strcmp(argv[1], verbs[i].verb))
-            v = &verbs[i];
-    if (!v) {
-        bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
-        if (!help && argc > 1)
-            fprintf(stderr, "vireo: %s has no command '%s'\n", argv[0], argv[1]);
-        usage(help ? stdout : stderr, argv[0]);
-        return help ? 0 : 2;
-    }
     args a;
-    int rc = vr_parse_args(argc, argv, 2, v->allowed | BIT(O_EXTRA), xopts, N(xopts), v->operands, &a);
-    if (rc == 0 && !strcmp(v->verb, "create") && !a.name) {
-        fprintf(stderr, "vireo: %s create needs --name NAME\n", v->obj);
-        rc = 2;
-    }
-    if (rc) {
-        if (rc < 0)
-            usage(stdout, v->obj);
-        else
-            fprintf(stderr, "vireo: see 'vireo %s --help'\n", v->obj);
-        return rc < 0 ? 0 : rc;
-    }
+    int rc;
+    const verb *v = vr_verb_parse(argc, argv, verbs, N(verbs), xopts, N(xopts), &a, &rc);
+    if (!v)
+        return rc;
     vr_session s;
     json_t *body = json_object();
     char *cluster = NULL;

@@ -15,6 +15,8 @@
 #include "api.h"
 #include "apistats.h"
 #include "auth.h"
+#include "directory.h"
+#include "perm.h"
 #include "hostmon.h"
 #include "poolmon.h"
 #include "storagemon.h"
@@ -139,6 +141,7 @@ int main(int argc, char **argv)
     snprintf(ca, sizeof(ca), "%s/ca.crt", pki);
     snprintf(cert, sizeof(cert), "%s/engine.crt", pki);
     snprintf(key, sizeof(key), "%s/engine.key", pki);
+    vr_directory_init(ca); /* directory certificates chain to the engine's CA */
     snprintf(dbpath, sizeof(dbpath), "%s", dbspec ? dbspec : "");
     if (!dbspec)
         snprintf(dbpath, sizeof(dbpath), "%s/engine.db", state);
@@ -177,7 +180,7 @@ int main(int argc, char **argv)
     snprintf(e.ssh_key_file, sizeof(e.ssh_key_file), "%s/" VR_SSHKEY_FILE, state);
     if (vr_sshkey_ensure(state, &e.ssh_pubkey, &err) < 0 ||
         vr_db_open_claimed(dbpath, &e.db, &err) < 0 ||
-        vr_auth_bootstrap(&e, admin_pw, &err) < 0 ||
+        vr_auth_bootstrap(&e, admin_pw, &err) < 0 || vr_perm_bootstrap(&e, &err) < 0 ||
         vr_hostview_new(e.db, &e.view, &err) < 0 ||
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||
         vr_hostmon_start(&e, &err) < 0 || vr_storagemon_start(&e, &err) < 0 || vr_poolmon_start(&e, &err) < 0 ||

@@ -35,6 +35,8 @@ static char *describe(vr_db *db, bool pg)
     const char *sql = pg
         ? "SELECT table_name AS t, column_name AS c, data_type AS ty FROM information_schema.columns"
           " WHERE table_schema = current_schema() AND table_name != 'schema_version'"
+          " AND table_name NOT IN (SELECT table_name FROM information_schema.views"
+          " WHERE table_schema = current_schema())" /* views: SQLite's side lists tables only */
           " UNION ALL SELECT tablename, '@' || indexname, '' FROM pg_indexes WHERE schemaname = current_schema()"
           " AND indexname NOT LIKE '%\\_pkey' ESCAPE '\\' AND indexname NOT LIKE '%\\_key' ESCAPE '\\'"
           " AND tablename != 'schema_version'"

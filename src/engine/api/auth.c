@@ -11,6 +11,7 @@
 #include <gnutls/crypto.h>
 #include <microhttpd.h>
 
+#include "directory.h"
 #include "jsonx.h"
 #include "log.h"
 
@@ -29,6 +30,18 @@ static int hash_password(const char *pw, char out[CRYPT_OUTPUT_SIZE], vr_error *
     if (!h || h[0] == '*')
         return vr_error_set(err, VR_ERR_INTERNAL, "cannot hash the password");
     snprintf(out, CRYPT_OUTPUT_SIZE, "%s", h);
+    return 0;
+}
+
+int vr_auth_hash(const char *pw, char *out, size_t len, vr_error *err)
+{
+    char h[CRYPT_OUTPUT_SIZE];
+    if (hash_password(pw, h, err) < 0)
+        return -1;
+    if (strlen(h) >= len)
+        return vr_error_set(err, VR_ERR_INTERNAL, "password hash too long");
+    memcpy(out, h, strlen(h) + 1);
+    explicit_bzero(h, sizeof(h));
     return 0;
 }
 
@@ -254,7 +267,15 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
                       "too many failed logins for this user; retry in %lld s", wait);
         goto out;
     }
-    json_t *row = vr_db_query_one(e->db, "SELECT id, password_hash FROM users WHERE name = ?",
+    /* uid@profile: the profile's directory decides (directory.c) */
+    int dir = vr_directory_login(e, user, pw, &err);
+    if (dir < 0) {
+        end_attempt(e, user, ATTEMPT_UNDECIDED);
+        vr_event(e, "warning", user, "user", "", "login of '%s' not checked: %s", user, err.message);
+        vr_http_fault(resp, 503, "Service Unavailable", "cannot log in '%s' now: %s", user, err.message);
+        goto out;
+    }
+    json_t *row = vr_db_query_one(e->db, "SELECT id, password_hash, enabled FROM users WHERE name = ?",
                                   DB_ARGS(DB_TEXT(user)), &err);
     if (!row && err.code) {
         end_attempt(e, user, ATTEMPT_UNDECIDED);
@@ -266,11 +287,17 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     /* Hash even for unknown users so timing does not reveal which exist. */
     const char *hash = row ? json_string_value(json_object_get(row, "password_hash"))
                            : "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7";
-    bool ok = password_ok(pw, hash) && row;
+    bool ok = dir == VR_DIR_NOT_MINE ? password_ok(pw, hash) && row : dir == VR_DIR_OK && row;
     end_attempt(e, user, ok ? ATTEMPT_OK : ATTEMPT_FAILED);
     if (!ok) {
         vr_event(e, "warning", user, "user", "", "failed login for '%s'", user);
         vr_http_fault(resp, 401, "Unauthorized", "wrong user name or password");
+        json_decref(row);
+        goto out;
+    }
+    if (!json_integer_value(json_object_get(row, "enabled"))) { /* the password was right: say why */
+        vr_event(e, "warning", user, "user", "", "login refused for disabled user '%s'", user);
+        vr_http_fault(resp, 401, "Unauthorized", "user '%s' is disabled", user);
         json_decref(row);
         goto out;
     }
@@ -315,7 +342,7 @@ int vr_auth_check(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     vr_error err = {0};
     sha256_hex(tok, th);
     json_t *row = vr_db_query_one(e->db,
-        "SELECT u.name AS name, t.expires_at AS expires_at, t.revoked AS revoked FROM tokens t "
+        "SELECT u.name AS name, u.enabled AS enabled, t.expires_at AS expires_at, t.revoked AS revoked FROM tokens t "
         "JOIN users u ON u.id = t.user_id WHERE t.hash = ?", DB_ARGS(DB_TEXT(th)), &err);
     int rc = 0;
     if (!row && err.code) /* the database is away: not the client's fault */
@@ -326,6 +353,8 @@ int vr_auth_check(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
         rc = vr_http_fault(resp, 401, "Unauthorized", "unknown token");
     else if (json_integer_value(json_object_get(row, "revoked")))
         rc = vr_http_fault(resp, 401, "Unauthorized", "token revoked (logged out)");
+    else if (!json_integer_value(json_object_get(row, "enabled")))
+        rc = vr_http_fault(resp, 401, "Unauthorized", "user disabled");
     else if (json_integer_value(json_object_get(row, "expires_at")) <= vr_now_ms())
         rc = vr_http_fault(resp, 401, "Unauthorized", "token expired; log in again");
     else

@@ -8,6 +8,9 @@
  * line) when the user is created. Never stored in clear (yescrypt). */
 int vr_auth_bootstrap(vr_engine *e, const char *password_file, vr_error *err);
 
+/* Hash a password as admin@internal's is (yescrypt) into out. */
+int vr_auth_hash(const char *pw, char *out, size_t len, vr_error *err);
+
 /* POST /api/sso/token. */
 void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp);
 /* DELETE /api/sso/token. */

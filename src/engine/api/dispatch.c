@@ -15,7 +15,9 @@ const vr_kind *const vr_kinds[] = {&vr_kind_datacenters, &vr_kind_clusters, &vr_
                                    &vr_kind_storagedomains, &vr_kind_disks, &vr_kind_snapshots, &vr_kind_templates, &vr_kind_pools,
                                    &vr_kind_networks, &vr_kind_vnicprofiles, &vr_kind_cluster_networks,
                                    &vr_kind_host_nics,
-                                   &vr_kind_events, &vr_kind_jobs};
+                                   &vr_kind_events, &vr_kind_jobs,
+                                   &vr_kind_users, &vr_kind_groups, &vr_kind_group_members, &vr_kind_roles,
+                                   &vr_kind_permissions, &vr_kind_domains};
 const size_t vr_nkinds = VR_ARRAY_SIZE(vr_kinds);
 
 const vr_kind *vr_kind_find(const char *collection)
@@ -74,14 +76,6 @@ json_t *vr_kind_get(vr_engine *e, const vr_kind *k, const char *id, vr_error *er
     return row;
 }
 
-int vr_authorize(vr_call *c, const vr_kind *k, json_t *row, const char *action, vr_error *err)
-{
-    /* Every authenticated user is admin@internal until roles and
-     * permissions arrive; they plug in here, with the object in hand. */
-    (void)c, (void)k, (void)row, (void)action, (void)err;
-    return 0;
-}
-
 void vr_reply_job(vr_call *c, const char *job_id)
 {
     char href[128];
@@ -126,7 +120,8 @@ static int create(vr_call *c, const char *parent_id, vr_error *err)
     char id[37], job[37] = "";
     vr_uuid_new(id);
     int rc = -1;
-    if (vr_authorize(c, k, NULL, "create", err) == 0 && vr_kind_check_body(c, body, NULL, err) == 0 &&
+    if (vr_authorize(c, k, body, "create", err) == 0 && vr_kind_check_body(c, body, NULL, err) == 0 &&
+        vr_authorize_refs(c, k, k->fields, k->nfields, body, "create", err) == 0 &&
         (!k->check_create || k->check_create(c, body, err) == 0) &&
         (k->create_job ? k->create_job(c, id, body, job, err) : k->store->insert(c->e, id, body, err)) == 0) {
         rc = 0;
@@ -152,12 +147,12 @@ static int create(vr_call *c, const char *parent_id, vr_error *err)
 static int update(vr_call *c, json_t *row, vr_error *err)
 {
     const vr_kind *k = c->kind;
-    json_t *body = vr_body_parse(c, true, err);
+    json_t *body = vr_authorize(c, k, row, "update", err) == 0 ? vr_body_parse(c, true, err) : NULL;
     if (!body)
         return -1;
     const char *id = json_string_value(json_object_get(row, "id"));
     int rc = -1;
-    if (vr_authorize(c, k, row, "update", err) == 0 && vr_kind_check_body(c, body, row, err) == 0 &&
+    if (vr_kind_check_body(c, body, row, err) == 0 &&
         (!k->check_update || k->check_update(c, row, body, err) == 0) &&
         k->store->update(c->e, row, body, err) == 0) {
         rc = 0;
@@ -213,11 +208,13 @@ static int method_error(vr_error *err, const char *what)
 }
 
 /* GET / POST on a collection (children of parent_id when given). */
-static int on_collection(vr_call *c, const char *parent_id, vr_error *err)
+static int on_collection(vr_call *c, const char *parent_id, json_t *parent, vr_error *err)
 {
     if (is(c, "GET")) {
         json_t *out;
-        if (vr_authorize(c, c->kind, NULL, "list", err) < 0 || vr_list(c, parent_id, &out, err) < 0)
+        /* a nested list shows that its parent exists: as much as a GET of it */
+        if ((parent && vr_authorize(c, vr_kind_find(c->kind->parent), parent, "get", err) < 0) ||
+            vr_authorize(c, c->kind, NULL, "list", err) < 0 || vr_list(c, parent_id, &out, err) < 0)
             return -1;
         c->resp->status = 200;
         c->resp->body = out;
@@ -252,6 +249,8 @@ static int on_action(vr_call *c, json_t *row, const char *name, vr_error *err)
             continue;
         if (!is(c, "POST"))
             return method_error(err, "actions are POSTed");
+        if (vr_authorize(c, c->kind, row, name, err) < 0) /* before the body: no hints to the refused */
+            return -1;
         json_t *body = NULL;
         bool given = c->req->body_len && strspn(c->req->body, " \t\r\n") != c->req->body_len;
         if (a->nparams || given) {
@@ -259,7 +258,8 @@ static int on_action(vr_call *c, json_t *row, const char *name, vr_error *err)
             vr_kind pk = {.fields = a->params, .nfields = a->nparams, .title = a->name, .collection = a->name};
             vr_call pc = *c;
             pc.kind = &pk;
-            if (!(body = vr_body_parse(&pc, false, err)) || vr_kind_check_body(&pc, body, NULL, err) < 0) {
+            if (!(body = vr_body_parse(&pc, false, err)) || vr_kind_check_body(&pc, body, NULL, err) < 0 ||
+                vr_authorize_refs(c, c->kind, a->params, a->nparams, body, name, err) < 0) {
                 json_decref(body);
                 if (!a->nparams && given && err->code == VR_ERR_INVALID_PARAMS)
                     vr_error_set(err, VR_ERR_INVALID_PARAMS, "action '%s' takes no body (or {})", name);
@@ -267,7 +267,7 @@ static int on_action(vr_call *c, json_t *row, const char *name, vr_error *err)
             }
         }
         json_t *reply = NULL;
-        int rc = vr_authorize(c, c->kind, row, name, err) < 0 ? -1 : a->run(c, row, body, &reply, err);
+        int rc = a->run(c, row, body, &reply, err);
         json_decref(body);
         if (rc < 0)
             return -1;
@@ -336,7 +336,12 @@ static int on_children(vr_call *c, json_t *parent, const char *child_id, vr_erro
     json_t *rows = NULL, *reply = NULL, *child = NULL, *body = NULL;
     char job[37] = "";
     int rc = -1;
-    if (c->kind->children(c->e, parent, &rows, err) < 0)
+    /* Children are their parent's business: authorized before a lookup
+     * could tell a refused caller which children exist. */
+    const char *m = c->req->method;
+    const char *action = !strcmp(m, "POST") ? "create" : !strcmp(m, "PUT") ? "update"
+                       : !strcmp(m, "DELETE") ? "delete" : "get";
+    if (vr_authorize(c, c->kind, parent, action, err) < 0 || c->kind->children(c->e, parent, &rows, err) < 0)
         return -1;
     present_children(c, parent, rows);
     if (child_id) {
@@ -352,30 +357,26 @@ static int on_children(vr_call *c, json_t *parent, const char *child_id, vr_erro
         }
     }
     if (!strcmp(c->req->method, "GET")) {
-        if (vr_authorize(c, c->kind, child ? child : parent, "get", err) < 0)
-            goto out;
         c->resp->status = 200;
         c->resp->body = child ? json_incref(child)
                               : json_pack("{s:O, s:I}", c->kind->collection, rows, "total",
                                           (json_int_t)json_array_size(rows));
         rc = 0;
     } else if (!child && !strcmp(c->req->method, "POST")) {
-        if ((body = vr_body_parse(c, false, err)) && vr_authorize(c, c->kind, parent, "create", err) == 0 &&
-            vr_kind_check_body(c, body, NULL, err) == 0) {
+        if ((body = vr_body_parse(c, false, err)) && vr_kind_check_body(c, body, NULL, err) == 0 &&
+            vr_authorize_refs(c, c->kind, c->kind->fields, c->kind->nfields, body, "create", err) == 0) {
             int r = c->kind->add_child(c, parent, body, &reply, job, err); /* before reading reply */
             rc = child_reply(c, parent, r, reply, job, 201);
         }
     } else if (child && !strcmp(c->req->method, "PUT") && c->kind->change_child) {
-        if ((body = vr_body_parse(c, true, err)) && vr_authorize(c, c->kind, child, "update", err) == 0 &&
+        if ((body = vr_body_parse(c, true, err)) &&
             vr_kind_check_body(c, body, child, err) == 0) {
             int r = c->kind->change_child(c, parent, child, body, &reply, job, err);
             rc = child_reply(c, parent, r, reply, job, 200);
         }
     } else if (child && !strcmp(c->req->method, "DELETE")) {
-        if (vr_authorize(c, c->kind, child, "delete", err) == 0) {
-            int r = c->kind->remove_child(c, parent, child, job, err);
-            rc = child_reply(c, parent, r, NULL, job, 204);
-        }
+        int r = c->kind->remove_child(c, parent, child, job, err);
+        rc = child_reply(c, parent, r, NULL, job, 204);
     } else {
         vr_error_set(err, VR_ERR_METHOD, "%s", child ? "use GET, PUT or DELETE" : "use GET or POST");
     }
@@ -438,7 +439,7 @@ static int route(vr_engine *e, vr_http_req *req, vr_http_resp *resp, vr_error *e
             break;
         }
         if (i == n) { /* the collection itself */
-            rc = on_collection(&c, parent_id, err);
+            rc = on_collection(&c, parent_id, row, err);
             break;
         }
         json_decref(row);

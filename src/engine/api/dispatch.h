@@ -20,6 +20,21 @@ json_t *vr_body_parse(vr_call *c, bool update, vr_error *err);
 /* "may this user do this action on this object?" - asked after the object
  * is looked up (row NULL for collections). 0 or VR_ERR_FORBIDDEN. */
 int vr_authorize(vr_call *c, const vr_kind *k, json_t *row, const char *action, vr_error *err);
+/* The same for a request outside the dispatcher (disk content). For a
+ * create, row is the body (it names where the object goes); for a child
+ * (a VM's NIC), the parent's row. Implemented in authz.c. */
+int vr_authorize_user(vr_engine *e, const char *user, const vr_kind *k, json_t *row, const char *action,
+                      vr_error *err);
+/* The objects a body names (its REF members, but the one a create goes
+ * in, already authorized): an action's need the action's group, a
+ * create's or child's must be seen by the caller. 0 or -1 (403). */
+int vr_authorize_refs(vr_call *c, const vr_kind *k, const vr_field *fields, size_t n, json_t *body,
+                      const char *action, vr_error *err);
+/* True for the caller who is never refused (admin@internal). */
+bool vr_authz_unrestricted(const char *user);
+/* The condition (two '?', both the caller's name) keeping the rows of a
+ * listing of k that the caller may see; false when none is needed. */
+bool vr_authz_filter(vr_call *c, const vr_kind *k, char *where, size_t len);
 
 /* Reply 202 with a job reference and its Location. */
 void vr_reply_job(vr_call *c, const char *job_id);

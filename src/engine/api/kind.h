@@ -145,6 +145,10 @@ extern const vr_kind vr_kind_snapshots, vr_kind_templates, vr_kind_pools;
 /* Networks (api/kinds_networks.c). */
 extern const vr_kind vr_kind_networks, vr_kind_vnicprofiles, vr_kind_cluster_networks, vr_kind_host_nics;
 
+/* Users, groups, roles, permissions (api/kinds_people.c). */
+extern const vr_kind vr_kind_users, vr_kind_groups, vr_kind_group_members, vr_kind_roles, vr_kind_permissions,
+    vr_kind_domains;
+
 /* Read one row of a kind by id: a new reference, or NULL with
  * VR_ERR_NOT_FOUND / a database error. Rendered (present). */
 json_t *vr_kind_get(vr_engine *e, const vr_kind *k, const char *id, vr_error *err);

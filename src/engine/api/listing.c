@@ -6,7 +6,7 @@
  * page costs PostgreSQL a scan per request, so totals are kept in a small
  * cache keyed by the filter and invalidated by any write to the kind's
  * table (vr_db_table_generation): a list repeated while nothing changed
- * counts once. */
+ * counts once. A caller's filtered view (permissions) is counted afresh. */
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
@@ -122,14 +122,15 @@ static void total_key(char *key, size_t len, const char *sql, const vr_dbv *args
 }
 
 static int count_rows(vr_engine *e, const vr_kind *k, const char *sql, const vr_dbv *args, int nargs,
-                      long long *total, vr_error *err)
+                      bool may_cache, long long *total, vr_error *err)
 {
     char key[sizeof(totals[0].key)];
     total_key(key, sizeof(key), sql, args, nargs);
     /* Read the generation before counting: a write racing the count makes
      * the entry stale at once instead of hiding the write. */
     unsigned long long gen = vr_db_table_generation(e->db, k->store->table);
-    bool cacheable = strlen(key) < sizeof(key) - 1;
+    /* a filtered count also depends on permissions: not kept */
+    bool cacheable = may_cache && strlen(key) < sizeof(key) - 1;
     pthread_mutex_lock(&totals_lock);
     for (int i = 0; cacheable && i < TOTALS; i++)
         if (totals[i].gen == gen && gen && !strcmp(totals[i].key, key)) {
@@ -138,7 +139,7 @@ static int count_rows(vr_engine *e, const vr_kind *k, const char *sql, const vr_
             return 0;
         }
     pthread_mutex_unlock(&totals_lock);
-    char count_sql[2300];
+    char count_sql[4400];
     snprintf(count_sql, sizeof(count_sql), "SELECT count(*) AS n FROM (%s) AS q", sql);
     json_t *cnt = vr_db_query_one(e->db, count_sql, args, nargs, err);
     if (!cnt)
@@ -184,12 +185,12 @@ int vr_list(vr_call *c, const char *parent_id, json_t **out, vr_error *err)
     if (spage && ((page = strtol(spage, &end, 10)) < 1 || page > 1000000 || *end))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "page must be a positive integer");
     char where[1200], values[MAX_CLAUSES + 1][VALUE_LEN], order[256];
-    vr_dbv args[MAX_CLAUSES + 3];
+    vr_dbv args[MAX_CLAUSES + 5];
     int nargs;
     if (vr_search_parse(k, search, where, sizeof(where), values, args, &nargs, err) < 0 ||
         sort_order(k, sortby, order, sizeof(order), err) < 0)
         return -1;
-    char sql[2048];
+    char sql[4096];
     /* Rows are wrapped in a subquery so search expressions name the
      * rendering's columns whatever the store's joins. */
     int n = snprintf(sql, sizeof(sql), "SELECT * FROM (%s) AS r", k->store->select);
@@ -202,9 +203,19 @@ int vr_list(vr_call *c, const char *parent_id, json_t **out, vr_error *err)
     } else if (*where) {
         n += snprintf(sql + n, sizeof(sql) - (size_t)n, " WHERE ");
     }
-    snprintf(sql + n, sizeof(sql) - (size_t)n, "%s", where);
+    n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s", where);
+    /* Only what the caller may see (docs/permissions.md), in the total too. */
+    char visible[600];
+    bool filtered = vr_authz_filter(c, k, visible, sizeof(visible));
+    if (filtered) {
+        n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s%s", nargs ? " AND " : " WHERE ", visible);
+        args[nargs++] = DB_TEXT(c->user);
+        args[nargs++] = DB_TEXT(c->user);
+    }
+    if ((size_t)n >= sizeof(sql))
+        return vr_error_set(err, VR_ERR_INTERNAL, "listing query too long (a defect)");
     long long total = 0;
-    if (count_rows(c->e, k, sql, args, nargs, &total, err) < 0)
+    if (count_rows(c->e, k, sql, args, nargs, !filtered, &total, err) < 0)
         return -1;
     size_t used = strlen(sql);
     snprintf(sql + used, sizeof(sql) - used, " ORDER BY %s LIMIT ? OFFSET ?", order);

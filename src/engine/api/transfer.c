@@ -25,6 +25,7 @@
 #include "auth.h"
 #include "base64.h"
 #include "devspec.h"
+#include "dispatch.h"
 #include "fault.h"
 #include "jobs.h"
 #include "kind.h"
@@ -72,11 +73,16 @@ static json_t *vol_ref(json_t *d)
                      str(d, "volume_id"));
 }
 
-static json_t *read_disk(vr_engine *e, const char *id, vr_error *err)
+/* The disk, once the user may `action` (upload, download) it. */
+static json_t *read_disk(vr_engine *e, const char *user, const char *id, const char *action, vr_error *err)
 {
     json_t *d = vr_valid_uuid(id) ? vr_storage_disk_get(e, id, err) : NULL;
     if (!d && !err->code)
         vr_error_set(err, VR_ERR_NOT_FOUND, "no disk with id '%.64s'", id);
+    if (d && vr_authorize_user(e, user, &vr_kind_disks, d, action, err) < 0) {
+        json_decref(d);
+        return NULL;
+    }
     return d;
 }
 
@@ -373,7 +379,7 @@ vr_http_stream *vr_transfer_stream(void *engine, vr_http_req *req, vr_http_resp 
     if (vr_auth_check(e, req, resp) < 0)
         return NULL;
     vr_error err = {0};
-    json_t *d = read_disk(e, id, &err), *spm = NULL;
+    json_t *d = read_disk(e, req->user, id, "upload", &err), *spm = NULL;
     long long length = 0;
     int status = 0;
     upload *u = NULL;
@@ -521,7 +527,7 @@ bool vr_transfer_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
         return true;
     }
     vr_error err = {0};
-    json_t *dk = read_disk(e, id, &err), *host = NULL;
+    json_t *dk = read_disk(e, req->user, id, "download", &err), *host = NULL;
     download *d = NULL;
     if (dk && strcmp(str(dk, "status"), "ok"))
         vr_error_set(&err, VR_ERR_CONFLICT, "disk '%s' is %s; only an ok disk is downloaded", str(dk, "alias"),

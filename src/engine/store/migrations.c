@@ -10,6 +10,38 @@
  * database locale. Integers are 64-bit (epochs, sizes). */
 #define T "TEXT COLLATE \"C\""
 
+/* Migration 12's views: the same SQL on both backends. */
+#define PEOPLE_VIEWS \
+    "CREATE VIEW user_permissions AS SELECT u.name AS user_name, p.role_id AS role_id, p.object_id AS object_id" \
+    " FROM permissions p JOIN users u ON u.id = p.user_id" \
+    " UNION ALL SELECT u.name, p.role_id, p.object_id FROM permissions p" \
+    " JOIN group_members m ON m.group_id = p.group_id JOIN users u ON u.id = m.user_id;" \
+    "CREATE VIEW object_ancestors AS" \
+    " SELECT id AS object_id, id AS ancestor_id FROM datacenters" \
+    " UNION ALL SELECT id, id FROM clusters UNION ALL SELECT id, datacenter_id FROM clusters" \
+    " UNION ALL SELECT id, id FROM hosts UNION ALL SELECT id, cluster_id FROM hosts" \
+    " UNION ALL SELECT h.id, c.datacenter_id FROM hosts h JOIN clusters c ON c.id = h.cluster_id" \
+    " UNION ALL SELECT id, id FROM vms UNION ALL SELECT id, cluster_id FROM vms" \
+    " UNION ALL SELECT v.id, c.datacenter_id FROM vms v JOIN clusters c ON c.id = v.cluster_id" \
+    " UNION ALL SELECT id, pool_id FROM vms WHERE pool_id IS NOT NULL" \
+    " UNION ALL SELECT id, id FROM storage_domains" \
+    " UNION ALL SELECT id, datacenter_id FROM storage_domains WHERE datacenter_id IS NOT NULL" \
+    " UNION ALL SELECT id, id FROM disks UNION ALL SELECT id, storage_domain_id FROM disks" \
+    " UNION ALL SELECT d.id, s.datacenter_id FROM disks d JOIN storage_domains s ON s.id = d.storage_domain_id" \
+    " WHERE s.datacenter_id IS NOT NULL" \
+    " UNION ALL SELECT id, id FROM templates UNION ALL SELECT id, cluster_id FROM templates" \
+    " WHERE cluster_id IS NOT NULL" \
+    " UNION ALL SELECT t.id, c.datacenter_id FROM templates t JOIN clusters c ON c.id = t.cluster_id" \
+    " UNION ALL SELECT id, id FROM vm_pools UNION ALL SELECT id, cluster_id FROM vm_pools" \
+    " UNION ALL SELECT p.id, c.datacenter_id FROM vm_pools p JOIN clusters c ON c.id = p.cluster_id" \
+    " UNION ALL SELECT id, id FROM networks UNION ALL SELECT id, datacenter_id FROM networks" \
+    " UNION ALL SELECT id, id FROM vnic_profiles UNION ALL SELECT id, network_id FROM vnic_profiles" \
+    " UNION ALL SELECT p.id, n.datacenter_id FROM vnic_profiles p JOIN networks n ON n.id = p.network_id" \
+    " UNION ALL SELECT id, id FROM snapshots UNION ALL SELECT id, vm_id FROM snapshots" \
+    " UNION ALL SELECT s.id, v.cluster_id FROM snapshots s JOIN vms v ON v.id = s.vm_id" \
+    " UNION ALL SELECT s.id, c.datacenter_id FROM snapshots s JOIN vms v ON v.id = s.vm_id" \
+    " JOIN clusters c ON c.id = v.cluster_id"
+
 const vr_migration vr_migrations[] = {
     {1, "core inventory, auth, events, jobs",
      .sqlite = "CREATE TABLE datacenters (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
@@ -288,5 +320,49 @@ const vr_migration vr_migrations[] = {
          "ALTER TABLE vms ADD COLUMN pool_id " T " REFERENCES vm_pools(id), ADD COLUMN pool_user " T ","
          " ADD COLUMN pool_seen_up BIGINT NOT NULL DEFAULT 0, ADD COLUMN stateless BIGINT NOT NULL DEFAULT 0,"
          " ADD COLUMN stateless_json " T ";"},
+    {12, "people (docs/permissions.md): users can be disabled and come from a directory profile (domains); groups and their members; roles (predefined ones are written by the engine at start) made of action groups; permissions of a user or group with a role on an object; a view of every object's ancestors (itself, then up the tree) and one of each user's permissions, direct or through a group, that authorization and filtered lists join",
+     .sqlite = "ALTER TABLE users ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;"
+         "ALTER TABLE users ADD COLUMN description TEXT NOT NULL DEFAULT '';"
+         "ALTER TABLE users ADD COLUMN domain TEXT NOT NULL DEFAULT 'internal';"
+         "CREATE TABLE domains (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',"
+         " url TEXT NOT NULL, bind_dn TEXT NOT NULL, bind_password TEXT NOT NULL, base_dn TEXT NOT NULL,"
+         " tls TEXT NOT NULL, user_attribute TEXT NOT NULL DEFAULT 'uid', created_at INTEGER NOT NULL);"
+         "CREATE TABLE user_groups (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+         " description TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL);"
+         "CREATE TABLE group_members (group_id TEXT NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE,"
+         " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, PRIMARY KEY (group_id, user_id));"
+         "CREATE TABLE roles (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',"
+         " administrative INTEGER NOT NULL DEFAULT 0, predefined INTEGER NOT NULL DEFAULT 0,"
+         " action_groups_json TEXT NOT NULL DEFAULT '[]', created_at INTEGER NOT NULL);"
+         "CREATE TABLE role_action_groups (role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,"
+         " action_group TEXT NOT NULL, PRIMARY KEY (role_id, action_group));"
+         "CREATE TABLE permissions (id TEXT PRIMARY KEY, user_id TEXT REFERENCES users(id) ON DELETE CASCADE,"
+         " group_id TEXT REFERENCES user_groups(id) ON DELETE CASCADE, role_id TEXT NOT NULL REFERENCES roles(id),"
+         " object_type TEXT NOT NULL, object_id TEXT NOT NULL, created_at INTEGER NOT NULL,"
+         " UNIQUE (user_id, group_id, role_id, object_id));"
+         "CREATE INDEX permissions_user ON permissions(user_id); CREATE INDEX permissions_group ON permissions(group_id);"
+         "CREATE INDEX group_members_user ON group_members(user_id);"
+         PEOPLE_VIEWS,
+     .pg = "ALTER TABLE users ADD COLUMN enabled BIGINT NOT NULL DEFAULT 1,"
+         " ADD COLUMN description " T " NOT NULL DEFAULT '', ADD COLUMN domain " T " NOT NULL DEFAULT 'internal';"
+         "CREATE TABLE domains (id " T " PRIMARY KEY, name " T " NOT NULL UNIQUE, description " T " NOT NULL DEFAULT '',"
+         " url " T " NOT NULL, bind_dn " T " NOT NULL, bind_password " T " NOT NULL, base_dn " T " NOT NULL,"
+         " tls " T " NOT NULL, user_attribute " T " NOT NULL DEFAULT 'uid', created_at BIGINT NOT NULL);"
+         "CREATE TABLE user_groups (id " T " PRIMARY KEY, name " T " NOT NULL UNIQUE,"
+         " description " T " NOT NULL DEFAULT '', created_at BIGINT NOT NULL);"
+         "CREATE TABLE group_members (group_id " T " NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE,"
+         " user_id " T " NOT NULL REFERENCES users(id) ON DELETE CASCADE, PRIMARY KEY (group_id, user_id));"
+         "CREATE TABLE roles (id " T " PRIMARY KEY, name " T " NOT NULL UNIQUE, description " T " NOT NULL DEFAULT '',"
+         " administrative BIGINT NOT NULL DEFAULT 0, predefined BIGINT NOT NULL DEFAULT 0,"
+         " action_groups_json " T " NOT NULL DEFAULT '[]', created_at BIGINT NOT NULL);"
+         "CREATE TABLE role_action_groups (role_id " T " NOT NULL REFERENCES roles(id) ON DELETE CASCADE,"
+         " action_group " T " NOT NULL, PRIMARY KEY (role_id, action_group));"
+         "CREATE TABLE permissions (id " T " PRIMARY KEY, user_id " T " REFERENCES users(id) ON DELETE CASCADE,"
+         " group_id " T " REFERENCES user_groups(id) ON DELETE CASCADE, role_id " T " NOT NULL REFERENCES roles(id),"
+         " object_type " T " NOT NULL, object_id " T " NOT NULL, created_at BIGINT NOT NULL,"
+         " UNIQUE (user_id, group_id, role_id, object_id));"
+         "CREATE INDEX permissions_user ON permissions(user_id); CREATE INDEX permissions_group ON permissions(group_id);"
+         "CREATE INDEX group_members_user ON group_members(user_id);"
+         PEOPLE_VIEWS},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -1,0 +1,91 @@
+/* The scaffold of verb-table commands (verb_cmd.h). */
+#include "verb_cmd.h"
+
+#include <string.h>
+
+static void usage(FILE *f, const vr_verb *verbs, size_t n, const char *obj)
+{
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(verbs[i].obj, obj))
+            continue;
+        fprintf(f, "%s vireo %s %s%s%s%s%s%s\n", first ? "usage:" : "      ", obj, verbs[i].verb,
+                *verbs[i].operands ? " " : "", verbs[i].operands, *verbs[i].usage ? " " : "", verbs[i].usage,
+                verbs[i].allowed & BIT(O_WAIT) ? " [--wait [--timeout S]]" : "");
+        first = false;
+    }
+}
+
+const vr_verb *vr_verb_parse(int argc, char **argv, const vr_verb *verbs, size_t n, const vr_xopt *xo, size_t nxo,
+                             args *a, int *rc)
+{
+    const vr_verb *v = NULL;
+    for (size_t i = 0; argc > 1 && i < n; i++)
+        if (!strcmp(verbs[i].obj, argv[0]) && !strcmp(argv[1], verbs[i].verb))
+            v = &verbs[i];
+    if (!v) {
+        bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+        if (!help && argc > 1)
+            fprintf(stderr, "vireo: %s has no command '%s'\n", argv[0], argv[1]);
+        usage(help ? stdout : stderr, verbs, n, argv[0]);
+        *rc = help ? 0 : 2;
+        return NULL;
+    }
+    *rc = vr_parse_args(argc, argv, 2, v->allowed | BIT(O_EXTRA), xo, nxo, v->operands, a);
+    if (*rc == 0 && !strcmp(v->verb, "create") && !a->name) {
+        fprintf(stderr, "vireo: %s create needs --name NAME\n", v->obj);
+        *rc = 2;
+    }
+    if (*rc == 0)
+        return v;
+    if (*rc < 0)
+        usage(stdout, verbs, n, v->obj);
+    else
+        fprintf(stderr, "vireo: see 'vireo %s --help'\n", v->obj);
+    *rc = *rc < 0 ? 0 : *rc;
+    return NULL;
+}
+
+bool vr_verb_has(const vr_verb *v, const char *opt)
+{
+    char word[64];
+    snprintf(word, sizeof(word), " %s ", opt);
+    return strstr(v->opts, word) != NULL;
+}
+
+int vr_send_print(const vr_session *s, const char *method, const char *path, json_t *body, const args *a)
+{
+    vr_response r;
+    int rc = vr_http(s, method, path, body, 0, &r);
+    if (rc == 0 && r.json)
+        vr_print_entity(&r, a->json);
+    vr_response_free(&r);
+    return rc;
+}
+
+static void print_answer(int rc, vr_response *r, const char *coll, const vr_column *cols, size_t ncols,
+                         const args *a)
+{
+    if (rc == 0 && a->json)
+        vr_print_raw(r);
+    else if (rc == 0)
+        vr_table_print(stdout, cols, ncols, json_object_get(r->json, coll));
+    vr_response_free(r);
+}
+
+int vr_list_print(const vr_session *s, const char *path, const char *coll, const vr_column *cols, size_t ncols,
+                  const args *a)
+{
+    vr_response r;
+    int rc = vr_http(s, "GET", path, NULL, 0, &r);
+    print_answer(rc, &r, coll, cols, ncols, a);
+    return rc;
+}
+
+int vr_kind_list_print(const vr_session *s, const kind *k, const args *a)
+{
+    vr_response r;
+    int rc = vr_http_list(s, k->coll, a->search, a->sortby, a->max > 0 ? a->max : 100, a->page > 0 ? a->page : 1, &r);
+    print_answer(rc, &r, k->coll, k->cols, k->ncols, a);
+    return rc;
+}

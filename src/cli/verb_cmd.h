@@ -1,0 +1,36 @@
+/* What the command files built of verb tables share (network_cmd.c,
+ * people_cmd.c): finding and parsing a verb, usage, sending a change and
+ * printing lists. Functions print their own messages and return the CLI
+ * exit code (cli.h). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "engine_cmd.h"
+
+/* `vireo OBJ VERB OPERANDS [--OPTS]`: opts lists the verb's own options as
+ * " a b c " (vr_xopt names); usage is their synopsis. */
+typedef struct vr_verb {
+    const char *obj, *verb, *operands, *opts, *usage;
+    unsigned allowed;
+} vr_verb;
+
+/* argv[1] among the verbs of argv[0], its arguments parsed into a (a
+ * create needs --name). NULL when there is nothing to run: *rc is then the
+ * exit code (0 after --help, 2 after a message). */
+const vr_verb *vr_verb_parse(int argc, char **argv, const vr_verb *verbs, size_t n, const vr_xopt *xo, size_t nxo,
+                             args *a, int *rc);
+
+/* Does --opt apply to v? */
+bool vr_verb_has(const vr_verb *v, const char *opt);
+
+/* METHOD path with body (may be NULL); prints the answer's entity. */
+int vr_send_print(const vr_session *s, const char *method, const char *path, json_t *body, const args *a);
+
+/* GET path and print its `coll` member as a table (or the JSON). */
+int vr_list_print(const vr_session *s, const char *path, const char *coll, const vr_column *cols, size_t ncols,
+                  const args *a);
+
+/* GET the collection of k with --search, --sortby, --max, --page. */
+int vr_kind_list_print(const vr_session *s, const kind *k, const args *a);

@@ -1,0 +1,221 @@
+/* Directory login (docs/permissions.md "Directory users"): a user
+ * `uid@profile` is checked against the LDAP directory of profile (a row
+ * of /api/domains) with libldap: bind with the profile's account, find
+ * the user's entry by its uid attribute (the value escaped as RFC 4515
+ * says, so a name cannot change the filter), bind as that entry with the
+ * password, then read the groups that list it as a member. On success the
+ * user gets a users row of its own (so permissions can name it) and its
+ * memberships of the Vireo groups named GROUP@profile follow the
+ * directory's. Every LDAP operation has a deadline. */
+#include "directory.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ldap.h>
+
+#include "log.h"
+
+#define LDAP_DEADLINE_S 5
+
+static char ca_file[1024];
+
+void vr_directory_init(const char *ca)
+{
+    snprintf(ca_file, sizeof(ca_file), "%s", ca ? ca : "");
+}
+
+int vr_ldap_escape(const char *in, char *out, size_t len)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+        bool special = *p == '*' || *p == '(' || *p == ')' || *p == '\\' || *p < 0x20 || *p == 0x7f;
+        if (o + (special ? 3 : 1) >= len)
+            return -1;
+        if (special)
+            o += (size_t)snprintf(out + o, len - o, "\\%02x", *p);
+        else
+            out[o++] = (char)*p;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+/* Connect to the profile's directory and bind with its account. */
+static LDAP *dial(json_t *dom, vr_error *err)
+{
+    LDAP *ld = NULL;
+    const char *name = str(dom, "name");
+    int rc = ldap_initialize(&ld, str(dom, "url"));
+    if (rc != LDAP_SUCCESS) {
+        vr_error_set(err, VR_ERR_INVALID_PARAMS, "directory '%s': bad URL: %s", name, ldap_err2string(rc));
+        return NULL;
+    }
+    int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
+    struct timeval tv = {LDAP_DEADLINE_S, 0};
+    ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
+    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
+    if (*ca_file)
+        ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, ca_file);
+    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero); /* the options above, for this handle */
+    if (!strcmp(str(dom, "tls"), "starttls") && (rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS)
+        goto down;
+    struct berval cred = {.bv_val = (char *)str(dom, "bind_password"), .bv_len = strlen(str(dom, "bind_password"))};
+    rc = ldap_sasl_bind_s(ld, str(dom, "bind_dn"), LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+    if (rc == LDAP_SUCCESS)
+        return ld;
+    if (rc == LDAP_INVALID_CREDENTIALS) {
+        vr_error_set(err, VR_ERR_UNAVAILABLE, "directory '%s' refuses the profile's bind DN or password", name);
+        ldap_unbind_ext_s(ld, NULL, NULL);
+        return NULL;
+    }
+down:
+    vr_error_set(err, VR_ERR_UNAVAILABLE, "directory '%s' (%s) cannot be reached: %s", name, str(dom, "url"),
+                 ldap_err2string(rc));
+    ldap_unbind_ext_s(ld, NULL, NULL);
+    return NULL;
+}
+
+/* The DN of the entry whose uid attribute is uid, or NULL (not found or
+ * not exactly one: rc 1; trouble: -1 with err). */
+static char *find_user(LDAP *ld, json_t *dom, const char *uid, int *rc, vr_error *err)
+{
+    char esc[512], filter[700];
+    if (vr_ldap_escape(uid, esc, sizeof(esc)) < 0) {
+        *rc = 1;
+        return NULL;
+    }
+    snprintf(filter, sizeof(filter), "(&(objectClass=*)(%s=%s))", str(dom, "user_attribute"), esc);
+    char *attrs[] = {LDAP_NO_ATTRS, NULL};
+    struct timeval tv = {LDAP_DEADLINE_S, 0};
+    LDAPMessage *res = NULL;
+    int r = ldap_search_ext_s(ld, str(dom, "base_dn"), LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL, &tv, 2, &res);
+    char *dn = NULL;
+    if (r != LDAP_SUCCESS && r != LDAP_SIZELIMIT_EXCEEDED) {
+        vr_error_set(err, VR_ERR_UNAVAILABLE, "directory '%s': search failed: %s", str(dom, "name"),
+                     ldap_err2string(r));
+        *rc = -1;
+    } else if (ldap_count_entries(ld, res) == 1) {
+        dn = ldap_get_dn(ld, ldap_first_entry(ld, res));
+        *rc = dn ? 0 : 1;
+    } else {
+        *rc = 1; /* none, or ambiguous: refused like a wrong password */
+    }
+    ldap_msgfree(res);
+    return dn;
+}
+
+/* The cn of every group listing dn (groupOfNames member / groupOfUniqueNames). */
+static json_t *user_groups(LDAP *ld, json_t *dom, const char *dn)
+{
+    char esc[1024], filter[2400];
+    json_t *names = json_array();
+    if (vr_ldap_escape(dn, esc, sizeof(esc)) < 0)
+        return names;
+    snprintf(filter, sizeof(filter), "(|(member=%s)(uniqueMember=%s))", esc, esc);
+    char *attrs[] = {"cn", NULL};
+    struct timeval tv = {LDAP_DEADLINE_S, 0};
+    LDAPMessage *res = NULL;
+    if (ldap_search_ext_s(ld, str(dom, "base_dn"), LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL, &tv, 500,
+                          &res) == LDAP_SUCCESS) {
+        for (LDAPMessage *m = ldap_first_entry(ld, res); m; m = ldap_next_entry(ld, m)) {
+            struct berval **v = ldap_get_values_len(ld, m, "cn");
+            if (v && v[0])
+                json_array_append_new(names, json_stringn(v[0]->bv_val, v[0]->bv_len));
+            ldap_value_free_len(v);
+        }
+    }
+    ldap_msgfree(res);
+    return names;
+}
+
+/* The users row of a directory user, and its memberships of GROUP@profile
+ * groups as the directory says. */
+static int record(vr_engine *e, const char *user, const char *profile, json_t *groups, vr_error *err)
+{
+    char id[37], pattern[200];
+    vr_uuid_new(id);
+    snprintf(pattern, sizeof(pattern), "%%@%s", profile);
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    json_t *g;
+    size_t i;
+    /* '!' is no yescrypt hash: such a user never logs in with a local password */
+    if (vr_db_exec(e->db, "INSERT INTO users (id, name, password_hash, domain, created_at) VALUES (?,?,'!',?,?)"
+                   " ON CONFLICT(name) DO NOTHING", DB_ARGS(DB_TEXT(id), DB_TEXT(user), DB_TEXT(profile),
+                                                           DB_INT(vr_now())), err) < 0 ||
+        vr_db_exec(e->db, "DELETE FROM group_members WHERE user_id = (SELECT id FROM users WHERE name = ?)"
+                   " AND group_id IN (SELECT id FROM user_groups WHERE name LIKE ?)",
+                   DB_ARGS(DB_TEXT(user), DB_TEXT(pattern)), err) < 0)
+        goto fail;
+    json_array_foreach(groups, i, g) {
+        char gname[300];
+        snprintf(gname, sizeof(gname), "%s@%s", json_string_value(g), profile);
+        if (vr_db_exec(e->db, "INSERT INTO group_members (group_id, user_id) SELECT g.id, u.id FROM user_groups g,"
+                       " users u WHERE g.name = ? AND u.name = ?", DB_ARGS(DB_TEXT(gname), DB_TEXT(user)), err) < 0)
+            goto fail;
+    }
+    return vr_db_commit(e->db, err);
+fail:
+    vr_db_rollback(e->db);
+    return -1;
+}
+
+int vr_directory_login(vr_engine *e, const char *user, const char *password, vr_error *err)
+{
+    const char *at = strrchr(user, '@');
+    if (!at || !strcmp(at + 1, "internal"))
+        return VR_DIR_NOT_MINE;
+    json_t *dom = vr_db_query_one(e->db, "SELECT name, url, bind_dn, bind_password, base_dn, tls, user_attribute"
+                                  " FROM domains WHERE name = ?", DB_ARGS(DB_TEXT(at + 1)), err);
+    if (!dom)
+        return err->code ? -1 : VR_DIR_NOT_MINE;
+    char uid[256];
+    snprintf(uid, sizeof(uid), "%.*s", (int)(at - user), user);
+    int rc = VR_DIR_REFUSED;
+    LDAP *ld = NULL;
+    char *dn = NULL;
+    /* an empty password would be an anonymous bind: never a login */
+    if (!*uid || !*password)
+        goto out;
+    if (!(ld = dial(dom, err))) {
+        rc = -1;
+        goto out;
+    }
+    int found;
+    dn = find_user(ld, dom, uid, &found, err);
+    if (found != 0) {
+        rc = found < 0 ? -1 : VR_DIR_REFUSED;
+        goto out;
+    }
+    struct berval cred = {.bv_val = (char *)password, .bv_len = strlen(password)};
+    int b = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+    if (b == LDAP_INVALID_CREDENTIALS) {
+        rc = VR_DIR_REFUSED;
+    } else if (b != LDAP_SUCCESS) {
+        vr_error_set(err, VR_ERR_UNAVAILABLE, "directory '%s': bind failed: %s", str(dom, "name"),
+                     ldap_err2string(b));
+        rc = -1;
+    } else {
+        /* read the groups with the profile's account again */
+        ldap_unbind_ext_s(ld, NULL, NULL);
+        json_t *groups = (ld = dial(dom, err)) ? user_groups(ld, dom, dn) : NULL;
+        rc = groups && record(e, user, at + 1, groups, err) == 0 ? VR_DIR_OK : -1;
+        json_decref(groups);
+    }
+out:
+    if (dn)
+        ldap_memfree(dn);
+    if (ld)
+        ldap_unbind_ext_s(ld, NULL, NULL);
+    json_decref(dom);
+    return rc;
+}

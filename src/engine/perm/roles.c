@@ -110,6 +110,7 @@ static const struct {
     {"vm", "vms", "update", "edit_vm_properties"},
     {"vm", "vms", "balloon", "edit_vm_properties"},
     {"vm", "vms", "migrate", "migrate_vm"},
+    {"vm", "vms", "clone", "create_vm"},
     {"vm", "vms", NULL, "vm_basic_operations"}, /* start, stop, shutdown, reboot, pause, resume */
     {"vm", "nics", NULL, "configure_vm_network"},
     {"vm", "disks", NULL, "configure_vm_storage"},

@@ -1,5 +1,6 @@
 #include "scheduler.h"
 
+#include "placement.h"
 #include "vnic.h"
 
 #include <stdio.h>
@@ -70,10 +71,19 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
         json_decref(netnames);
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
     }
+    /* Its placement policy's hosts only, when it lists some. */
+    json_t *policy = vr_placement_of(e, json_string_value(json_object_get(vm, "id")) ?: "");
+    size_t not_allowed = vr_placement_filter(policy, hosts, n);
+    json_decref(policy);
     int i = vr_sched_choose(hosts, n, json_integer_value(json_object_get(vm, "memory_mib")),
                             json_integer_value(json_object_get(vm, "vcpus")),
                             json_string_value(json_object_get(cl, "virt_mode")) ?: "any", reason, len);
     json_decref(cl);
+    if (i < 0 && not_allowed) {
+        size_t o = strlen(reason);
+        snprintf(reason + o, o < len ? len - o : 0, "; %zu host(s) are not in its placement policy's hosts",
+                 not_allowed);
+    }
     if (i < 0) {
         size_t lacking = 0;
         for (size_t k = 0; k < n; k++)

@@ -288,5 +288,8 @@ const vr_migration vr_migrations[] = {
          "ALTER TABLE vms ADD COLUMN pool_id " T " REFERENCES vm_pools(id), ADD COLUMN pool_user " T ","
          " ADD COLUMN pool_seen_up BIGINT NOT NULL DEFAULT 0, ADD COLUMN stateless BIGINT NOT NULL DEFAULT 0,"
          " ADD COLUMN stateless_json " T ";"},
+    {12, "Availability (docs/availability.md): a VM's placement policy (migratable, user_migratable or pinned, and the hosts it may run on)",
+     .sqlite = "ALTER TABLE vms ADD COLUMN placement_json TEXT;",
+     .pg = "ALTER TABLE vms ADD COLUMN placement_json " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -1,0 +1,187 @@
+"""Host maintenance (docs/availability.md): deactivate migrates a host's
+VMs away (one migrate job each, the scheduler choosing), the host reaches
+maintenance only when empty, activate ends it; VMs whose placement policy
+forbids migration block it (409, nothing moves). The guest scenario runs
+on SQLite only (like test_storage_spm); the REST rules without guests run
+on SQLite and, when VIREO_TEST_PG_URI is set, PostgreSQL."""
+
+import time
+
+from harness.engine import expect_fault, run_sql
+from test_migration import READY, backends, cli, engine_on, mig_hosts, on_hosts
+
+
+def deactivate(eng, host_id):
+    r = eng.request("POST", f"/api/hosts/{host_id}/deactivate")
+    assert r.status == 202 and r.headers.get("location") == r.body["job"]["href"], r
+    return r.body["job"]["id"]
+
+
+def maint_jobs(eng, host_id):
+    return [j for j in eng.list("jobs", max=1000)["jobs"]
+            if j.get("object_id") == host_id and j.get("action") == "maintenance"]
+
+
+def running_on(ctx, eng, vm_id, i):
+    """The VM runs on harness host i, on it alone, and the engine agrees."""
+    assert on_hosts(ctx, vm_id) == [i], (vm_id, on_hosts(ctx, vm_id))
+    with ctx.client(i) as c:
+        assert c.call("VM.get", uuid=vm_id)["state"] == "running"
+    v = eng.wait_status("vms", vm_id, "up", timeout=60)
+    assert v["host"] == ctx.hs.hosts[i].name, v
+
+
+def test_maintenance_rules(ctx):
+    """Placement policy checks, the 409 of a host with VMs that cannot
+    migrate (nothing changes), an empty host's maintenance job, activate."""
+    for backend in backends():
+        with engine_on(ctx, backend) as (eng, cl, hosts, far):
+            vh0, vh1 = hosts
+            spec = ctx.vm_spec("rules")
+            base = dict(boot=spec["boot"], disks=spec["disks"])
+            # Bad policies: 400 naming the member; nothing is created.
+            for pol, what in [({"affinity": "sticky"}, "affinity"), ({"hosts": "vh0"}, "hosts"),
+                              ({"hosts": ["nohost"]}, "nohost"), ({"hosts": [far["name"]]}, "far"),
+                              ({"hosts": [7]}, "hosts[0]"), ({"pin": 1}, "pin"), ([], "object")]:
+                r = eng.request("POST", "/api/vms", dict(name="bad", cluster_id=cl["id"], memory_mib=64,
+                                                         placement_policy=pol, **base))
+                expect_fault(r, 400, what)
+            assert eng.list("vms")["total"] == 0
+            # Stored with host ids; the default when none is given.
+            free = eng.create_vm("free", cl["id"], **base)
+            assert free["placement_policy"] == {"affinity": "migratable", "hosts": []}, free
+            pin = eng.create_vm("pin", cl["id"], placement_policy={"affinity": "pinned", "hosts": ["vh0", vh0["id"]]},
+                                **base)
+            assert pin["placement_policy"] == {"affinity": "pinned", "hosts": [vh0["id"]]}, pin
+            um = eng.call("PUT", f"/api/vms/{free['id']}",
+                          {"placement_policy": {"affinity": "user_migratable"}})
+            assert um["placement_policy"] == {"affinity": "user_migratable", "hosts": []}, um
+            kept = eng.call("PUT", f"/api/vms/{free['id']}", {"description": "x"})
+            assert kept["placement_policy"]["affinity"] == "user_migratable", kept
+
+            # VMs that may not migrate block the maintenance of their host
+            # before anything moves (faked as running on the unreachable
+            # host: the rule does not need a guest).
+            eng.wait_status("hosts", far["id"], "nonresponsive", timeout=30)
+            run_sql(eng, f"UPDATE vms SET status = 'up', host_id = '{far['id']}' WHERE id IN "
+                         f"('{pin['id']}', '{free['id']}')")
+            r = eng.request("POST", f"/api/hosts/{far['id']}/deactivate")
+            f = expect_fault(r, 409, "cannot go to maintenance")
+            assert "'pin' (pinned)" in f["detail"] and "'free' (user_migratable)" in f["detail"], f
+            assert eng.host(far["id"])["status"] == "nonresponsive"
+            assert maint_jobs(eng, far["id"]) == []
+            expect_fault(eng.request("POST", f"/api/vms/{pin['id']}/migrate", {}), 409, "placement policy is pinned")
+            assert eng.vm(pin["id"])["status"] == "up"
+            run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id IN ('{pin['id']}', '{free['id']}')")
+
+            # An empty host: preparing, then maintenance, through the job.
+            job_id = deactivate(eng, vh1["id"])
+            job = eng.wait_job(job_id, timeout=30)
+            assert job["status"] == "finished" and job["progress"] == 100, job
+            assert job["description"] == "Move host 'vh1' to maintenance", job
+            assert [s["description"] for s in job["steps"]] == [
+                "migrating the VMs away", "releasing the SPM role if the host holds it"], job
+            assert eng.host(vh1["id"])["status"] == "maintenance"
+            assert eng.find_events("host 'vh1' is preparing for maintenance", vh1["id"])
+            assert eng.find_events("host 'vh1' moved to maintenance", vh1["id"])
+            expect_fault(eng.request("POST", f"/api/hosts/{vh1['id']}/deactivate"), 409, "already in maintenance")
+            # Activate brings it back (once: then it is no longer in maintenance).
+            r = eng.request("POST", f"/api/hosts/{vh1['id']}/activate")
+            assert r.status == 200 and r.body["status"] == "installing", r
+            expect_fault(eng.request("POST", f"/api/hosts/{vh1['id']}/activate"), 409, "only a host in")
+            eng.wait_status("hosts", vh1["id"], "up", timeout=30)
+
+
+def test_maintenance_evacuates_running_guests(ctx):
+    """Two guests on one host: deactivate moves both (asked of the agents),
+    the host reaches maintenance, activate brings it back; a pinned VM
+    blocks; a VM that cannot leave fails the job and the host stays
+    preparing; an engine restart mid-maintenance resumes it; activate
+    cancels one in progress."""
+    mig_hosts(ctx)
+    with engine_on(ctx, "sqlite") as (eng, cl, hosts, far):
+        vh0, vh1 = hosts
+        n0, n1 = ctx.hs.hosts[0].name, ctx.hs.hosts[1].name
+        # vh1 in maintenance first (empty: at once), so both guests start on vh0.
+        assert eng.wait_job(deactivate(eng, vh1["id"]), timeout=30)["status"] == "finished"
+        spec = ctx.vm_spec("mt")
+        base = dict(boot=spec["boot"], disks=spec["disks"], memory_mib=spec["memory_mib"])
+        vms = [eng.create_vm(n, cl["id"], **base) for n in ("mt-a", "mt-b")]
+        pin = eng.create_vm("mt-pin", cl["id"], placement_policy={"affinity": "pinned", "hosts": [n0]}, **base)
+        for v in vms + [pin]:
+            eng.vm_action(v["id"], "start")
+        for v in vms + [pin]:
+            assert eng.wait_status("vms", v["id"], "up", timeout=60)["host"] == n0
+        with ctx.client(0) as c:
+            for v in vms:
+                ctx.wait_console(c, v["id"], READY)
+        assert eng.request("POST", f"/api/hosts/{vh1['id']}/activate").status == 200
+        eng.wait_status("hosts", vh1["id"], "up", timeout=30)
+
+        # The pinned VM blocks: 409 naming it, nothing moves.
+        f = expect_fault(eng.request("POST", f"/api/hosts/{vh0['id']}/deactivate"), 409, "'mt-pin' (pinned)")
+        assert eng.host(vh0["id"])["status"] == "up" and maint_jobs(eng, vh0["id"]) == [], f
+        assert not [j for j in eng.list("jobs", max=1000)["jobs"] if j["action"] == "migrate"]
+        for v in vms + [pin]:
+            running_on(ctx, eng, v["id"], 0)
+
+        # Migratable but listed for vh0 only: its migration fails, the
+        # others move, the host stays preparing with an event naming it.
+        eng.call("PUT", f"/api/vms/{pin['id']}", {"placement_policy": {"affinity": "migratable", "hosts": [n0]}})
+        job_id = deactivate(eng, vh0["id"])
+        assert eng.host(vh0["id"])["status"] == "preparingformaintenance"
+        job = eng.wait_job(job_id, timeout=120)
+        assert job["status"] == "failed" and "VM 'mt-pin'" in job["detail"], (job, eng.log_tail(40))
+        assert "placement policy" in job["detail"] and "stays preparing" in job["detail"], job
+        assert eng.host(vh0["id"])["status"] == "preparingformaintenance"
+        ev = eng.find_events("migration of VM 'mt-pin' off host", vh0["id"])
+        assert ev and ev[0]["severity"] == "error", eng.events()[:10]
+        for v in vms:
+            running_on(ctx, eng, v["id"], 1)
+        running_on(ctx, eng, pin["id"], 0)
+        time.sleep(2 * eng.poll_ms / 1000)  # the monitor keeps it preparing
+        assert eng.host(vh0["id"])["status"] == "preparingformaintenance"
+
+        # Stopped, it no longer blocks: deactivate again (the CLI) retries.
+        eng.vm_action(pin["id"], "stop")
+        out = cli(ctx, eng, "host", "deactivate", n0, "--wait", "--timeout", "60")
+        assert "status: maintenance" in out, out
+        job = maint_jobs(eng, vh0["id"])
+        assert sorted(j["status"] for j in job) == ["failed", "finished"], job
+
+        # Back: activate; then vh1 to maintenance, the engine killed at
+        # once: the restarted engine resumes the job, the VMs come back.
+        assert eng.request("POST", f"/api/hosts/{vh0['id']}/activate").status == 200
+        eng.wait_status("hosts", vh0["id"], "up", timeout=30)
+        job_id = deactivate(eng, vh1["id"])
+        eng.kill()
+        eng.start()
+        job = eng.wait_job(job_id, timeout=120)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        assert f"resuming job {job_id} (maintenance" in eng.log_text(), eng.log_tail(40)
+        assert eng.host(vh1["id"])["status"] == "maintenance"
+        for v in vms:
+            running_on(ctx, eng, v["id"], 0)
+        migs = [j for j in eng.list("jobs", max=1000)["jobs"] if j["action"] == "migrate"]
+        moved = [j for j in migs if j["object_id"] != pin["id"]]
+        assert len(moved) == 4 and all(j["status"] == "finished" for j in moved), migs
+        assert [j["status"] for j in migs if j["object_id"] == pin["id"]] == ["failed"], migs
+
+        # Activate while the VMs are leaving: the maintenance ends
+        # (cancelled), the host comes back up, every VM runs once.
+        assert eng.request("POST", f"/api/hosts/{vh1['id']}/activate").status == 200
+        eng.wait_status("hosts", vh1["id"], "up", timeout=30)
+        job_id = deactivate(eng, vh0["id"])
+        eng.wait_for(lambda: any(j["action"] == "migrate" and j["status"] == "running"
+                                 for j in eng.list("jobs", max=1000)["jobs"]), timeout=30, what="a migration")
+        assert eng.request("POST", f"/api/hosts/{vh0['id']}/activate").status == 200
+        job = eng.wait_job(job_id, timeout=30, status=("finished", "failed", "cancelled"))
+        assert job["status"] == "cancelled" and "activated" in job["detail"], job
+        eng.wait_status("hosts", vh0["id"], "up", timeout=30)
+        eng.wait_for(lambda: all(j["status"] != "running" for j in eng.list("jobs", max=1000)["jobs"]),
+                     timeout=60, what="migrations under way to end")
+        for v in vms:
+            where = on_hosts(ctx, v["id"])
+            assert len(where) == 1, where
+            running_on(ctx, eng, v["id"], where[0])
+        eng.stop_all_vms()

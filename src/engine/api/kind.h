@@ -144,6 +144,8 @@ extern const vr_kind vr_kind_storagedomains, vr_kind_disks;
 extern const vr_kind vr_kind_snapshots, vr_kind_templates, vr_kind_pools;
 /* Networks (api/kinds_networks.c). */
 extern const vr_kind vr_kind_networks, vr_kind_vnicprofiles, vr_kind_cluster_networks, vr_kind_host_nics;
+/* Affinity groups (api/kinds_affinity.c). */
+extern const vr_kind vr_kind_affinity_groups;
 
 /* Read one row of a kind by id: a new reference, or NULL with
  * VR_ERR_NOT_FOUND / a database error. Rendered (present). */

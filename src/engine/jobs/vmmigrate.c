@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "affinity.h"
 #include "agentcall.h"
 #include "jobs.h"
 #include "log.h"
@@ -242,16 +243,26 @@ static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t 
         json_t *policy = vr_placement_of(e, str(vm, "id"));
         size_t not_allowed = vr_placement_filter(policy, hosts, n);
         json_decref(policy);
+        /* Its affinity groups, as for a start (the VM's own host is not
+         * counted: it leaves it). */
+        char aff[512] = "";
+        vr_error aerr = {0};
+        if (vr_affinity_filter_vm(e, str(vm, "id"), hosts, n, aff, sizeof(aff), &aerr) < 0)
+            snprintf(aff, sizeof(aff), "%s", aerr.message);
         i = vr_sched_choose(hosts, n, json_integer_value(json_object_get(vm, "memory_mib")),
                             json_integer_value(json_object_get(vm, "vcpus")), str(cl, "virt_mode")[0] ? str(cl, "virt_mode") : "any",
                             why, len);
         for (size_t k = 0; i < 0 && *given && k < n; k++)
             if (!strcmp(hosts[k].id, given) && hosts[k].lacks_network)
                 snprintf(why, len, "the chosen host does not run every network of the VM's NICs");
-        if (i < 0 && !*given && not_allowed) {
+        if (i < 0 && not_allowed) {
             size_t o = strlen(why);
             snprintf(why + o, o < len ? len - o : 0, "; %zu host(s) are not in its placement policy's hosts",
                      not_allowed);
+        }
+        if (i < 0 && *aff) {
+            size_t o = strlen(why);
+            snprintf(why + o, o < len ? len - o : 0, "; %s", aff);
         }
     }
     pthread_mutex_unlock(&e->sched_lock);

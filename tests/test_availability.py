@@ -185,3 +185,68 @@ def test_maintenance_evacuates_running_guests(ctx):
             assert len(where) == 1, where
             running_on(ctx, eng, v["id"], where[0])
         eng.stop_all_vms()
+
+
+def test_affinity_group_rules(ctx):
+    """Affinity groups through REST (no guests): checks, rendering, nested
+    and top-level collections, members following their VMs, and a start an
+    enforcing group cannot satisfy failing with the group named."""
+    for backend in backends():
+        with engine_on(ctx, backend) as (eng, cl, hosts, far):
+            vh0, vh1 = hosts
+            spec = ctx.vm_spec("aff")
+            base = dict(boot=spec["boot"], disks=spec["disks"], memory_mib=64)
+            a, b, c = (eng.create_vm(n, cl["id"], **base) for n in ("aff-a", "aff-b", "aff-c"))
+            other = eng.create_vm("aff-far", far["cluster_id"], **base)
+            coll = f"/api/clusters/{cl['id']}/affinitygroups"
+            # Bad bodies: 400 naming the entry, nothing created.
+            for body, what in [({"name": "g", "vms": ["nope"]}, "no VM 'nope'"),
+                               ({"name": "g", "vms": ["aff-far"]}, "another cluster"),
+                               ({"name": "g", "vms": "aff-a"}, "vms must be a list"),
+                               ({"name": "g", "vms": [3]}, "vms[0]"),
+                               ({"name": "g", "positive": "yes"}, "positive"),
+                               ({"name": "g", "colour": 1}, "colour")]:
+                expect_fault(eng.request("POST", coll, body), 400, what)
+            assert eng.get(coll)["total"] == 0
+            # Created under its cluster: defaults, members as ids (by name or id).
+            g = eng.call("POST", coll, {"name": "apart", "positive": False, "vms": ["aff-a", b["id"], "aff-a"]},
+                         expect=201)
+            assert (g["positive"], g["enforcing"], g["cluster_id"]) == (False, True, cl["id"]), g
+            assert g["vms"] == sorted([a["id"], b["id"]]) and g["href"] == f"/api/affinitygroups/{g['id']}", g
+            expect_fault(eng.request("POST", coll, {"name": "apart"}), 409)
+            eng.call("POST", f"/api/clusters/{far['cluster_id']}/affinitygroups", {"name": "apart"}, expect=201)
+            assert eng.get(coll)["total"] == 1 and eng.get("/api/affinitygroups")["total"] == 2
+            soft = eng.call("POST", "/api/affinitygroups", {"name": "soft", "cluster_id": cl["id"],
+                                                            "enforcing": False, "vms": ["aff-c"]}, expect=201)
+            assert soft["positive"] is True and soft["enforcing"] is False, soft
+            # PUT changes what it is given and keeps the rest.
+            up = eng.call("PUT", f"/api/affinitygroups/{soft['id']}", {"vms": ["aff-c", "aff-a"]})
+            assert up["vms"] == sorted([a["id"], c["id"]]) and up["enforcing"] is False, up
+            up = eng.call("PUT", f"/api/affinitygroups/{soft['id']}", {"description": "x"})
+            assert up["vms"] == sorted([a["id"], c["id"]]), up
+            expect_fault(eng.request("PUT", f"/api/affinitygroups/{soft['id']}", {"cluster_id": far["cluster_id"]}),
+                         409)
+
+            # aff-a runs on vh0 (faked as migrating there: the monitors leave
+            # such a VM alone); aff-b, in the negative enforcing group and
+            # limited to vh0 by its placement policy, has nowhere to go.
+            run_sql(eng, f"UPDATE vms SET status = 'migratingfrom', host_id = '{vh0['id']}' WHERE id = '{a['id']}'")
+            eng.call("PUT", f"/api/vms/{b['id']}", {"placement_policy": {"hosts": ["vh0"]}})
+            r = eng.request("POST", f"/api/vms/{b['id']}/start")
+            assert r.status == 202, r
+            job = eng.wait_job(r.body["job"]["id"], timeout=30)
+            assert job["status"] == "failed", job
+            assert "filtered out by enforcing negative affinity group 'apart'" in job["detail"], job
+            assert "not in its placement policy's hosts" in job["detail"], job
+            now = eng.vm(b["id"])
+            assert (now["status"], now["host_id"]) == ("down", None), now
+            assert eng.find_events("cannot start VM 'aff-b'", b["id"])
+            run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{a['id']}'")
+
+            # A VM removed leaves its groups; a group removed goes.
+            assert eng.request("DELETE", f"/api/vms/{a['id']}").status == 204
+            assert eng.get(f"/api/affinitygroups/{g['id']}")["vms"] == [b["id"]]
+            assert eng.get(f"/api/affinitygroups/{soft['id']}")["vms"] == [c["id"]]
+            assert eng.request("DELETE", f"/api/affinitygroups/{g['id']}").status == 204
+            assert eng.request("GET", f"/api/affinitygroups/{g['id']}").status == 404
+            assert eng.vm(other["id"])["status"] == "down"

@@ -184,13 +184,43 @@ def test_maintenance_evacuates_running_guests(ctx):
             where = on_hosts(ctx, v["id"])
             assert len(where) == 1, where
             running_on(ctx, eng, v["id"], where[0])
+
+        # Load balancing (vm_evenly_distributed): both VMs on vh0 again, a
+        # round every 2 s; one VM moves to vh1, then the cluster is
+        # balanced and nothing more moves.
+        assert eng.wait_job(deactivate(eng, vh1["id"]), timeout=120)["status"] == "finished"
+        assert eng.request("POST", f"/api/hosts/{vh1['id']}/activate").status == 200
+        eng.wait_status("hosts", vh1["id"], "up", timeout=30)
+        for v in vms:
+            running_on(ctx, eng, v["id"], 0)
+        eng.extra_args += ["--balance-period-s", "2"]
+        eng.restart()
+        before = {j["id"] for j in eng.list("jobs", max=1000)["jobs"]}
+        pol = eng.call("PUT", f"/api/clusters/{cl['id']}", {"scheduling_policy": {
+            "name": "vm_evenly_distributed", "properties": {"HighVmCount": 1, "MigrationThreshold": 1,
+                                                            "SpmVmGrace": 0}}})["scheduling_policy"]
+        assert pol["properties"] == {"HighVmCount": 1, "MigrationThreshold": 1, "SpmVmGrace": 0}, pol
+        ev = eng.wait_for(lambda: eng.find_events("load balancing of cluster 'cl1'", cl["id"]), timeout=30,
+                          what="a balancing decision")
+        assert f"host '{n0}' counts 2 VM(s), over HighVmCount 1" in ev[0]["message"], ev
+        assert "the lowest CPU there" in ev[0]["message"], ev
+        eng.wait_for(lambda: all(j["status"] != "running" for j in eng.list("jobs", max=1000)["jobs"]),
+                     timeout=60, what="the balancing migration to end")
+        time.sleep(3 * 2)  # three more rounds: balanced, nothing moves
+        new = [j for j in eng.list("jobs", max=1000)["jobs"] if j["id"] not in before]
+        assert [(j["action"], j["status"]) for j in new] == [("migrate", "finished")], new
+        assert sorted(on_hosts(ctx, v["id"])[0] for v in vms) == [0, 1]
+        for v in vms:
+            running_on(ctx, eng, v["id"], on_hosts(ctx, v["id"])[0])
+        assert len(eng.find_events("load balancing of cluster 'cl1'", cl["id"])) == 1
         eng.stop_all_vms()
 
 
 def test_affinity_group_rules(ctx):
     """Affinity groups through REST (no guests): checks, rendering, nested
     and top-level collections, members following their VMs, and a start an
-    enforcing group cannot satisfy failing with the group named."""
+    enforcing group cannot satisfy failing with the group named; a
+    cluster's scheduling policy."""
     for backend in backends():
         with engine_on(ctx, backend) as (eng, cl, hosts, far):
             vh0, vh1 = hosts
@@ -242,6 +272,20 @@ def test_affinity_group_rules(ctx):
             assert (now["status"], now["host_id"]) == ("down", None), now
             assert eng.find_events("cannot start VM 'aff-b'", b["id"])
             run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{a['id']}'")
+
+            # A cluster's scheduling policy: none by default, parameters
+            # filled with ch. 5's defaults, bad ones refused.
+            assert eng.get(f"/api/clusters/{cl['id']}")["scheduling_policy"] == {"name": "none", "properties": {}}
+            for pol, what in [({"name": "fair"}, "scheduling_policy.name"),
+                              ({"name": "evenly_distributed", "properties": {"HighVmCount": 2}}, "'HighVmCount'"),
+                              ({"name": "power_saving", "properties": {"LowUtilization": 95}}, "below"),
+                              ({"name": "evenly_distributed", "properties": {"HighUtilization": "80"}}, "1..100")]:
+                expect_fault(eng.request("PUT", f"/api/clusters/{cl['id']}", {"scheduling_policy": pol}), 400, what)
+            got = eng.call("PUT", f"/api/clusters/{cl['id']}", {"scheduling_policy": {"name": "power_saving"}})
+            assert got["scheduling_policy"] == {"name": "power_saving", "properties": {
+                "HighUtilization": 80, "LowUtilization": 20, "CpuOverCommitDurationMinutes": 2}}, got
+            got = eng.call("PUT", f"/api/clusters/{cl['id']}", {"description": "kept"})
+            assert got["scheduling_policy"]["name"] == "power_saving", got
 
             # A VM removed leaves its groups; a group removed goes.
             assert eng.request("DELETE", f"/api/vms/{a['id']}").status == 204

@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "hostmon.h"
 #include "poolmon.h"
+#include "balancer.h"
 #include "storagemon.h"
 #include "hostview.h"
 #include "log.h"
@@ -63,6 +64,7 @@ static void usage(FILE *f)
             "  --token-ttl-s N           bearer token lifetime (default 3600)\n"
             "  --agent-timeout-s N       one agent call (default 10)\n"
             "  --storage-autorecovery-s N  retry inactive storage domains (default 300)\n"
+            "  --balance-period-s N      load balancing round per cluster (default 60; 0: off)\n"
             "  --mac-pool FIRST-LAST     NIC addresses to hand out\n"
             "                            (default " VR_MACPOOL_DEFAULT ")\n"
             "  --debug\n");
@@ -79,12 +81,13 @@ int main(int argc, char **argv)
         {"database", required_argument, 0, 'd'},   {"mac-pool", required_argument, 0, 'm'},
         {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
         {"storage-autorecovery-s", required_argument, 0, 'R'},
+        {"balance-period-s", required_argument, 0, 'B'},
         {0, 0, 0, 0}};
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
     const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
     const char *macpool = VR_MACPOOL_DEFAULT;
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10,
-                   .autorecovery_s = 300};
+                   .autorecovery_s = 300, .balance_period_s = 60};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -99,6 +102,7 @@ int main(int argc, char **argv)
         case 't': e.token_ttl_s = atoi(optarg); break;
         case 'T': e.agent_timeout_s = atoi(optarg); break;
         case 'R': e.autorecovery_s = atoi(optarg); break;
+        case 'B': e.balance_period_s = atoi(optarg); break;
         case 'm': macpool = optarg; break;
         case 'd': dbspec = optarg; break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
@@ -108,7 +112,7 @@ int main(int argc, char **argv)
     }
     const char *colon = strrchr(listen, ':');
     if (!pki || !colon || e.poll_ms < 100 || e.grace_s < 0 || e.token_ttl_s < 1 ||
-        e.agent_timeout_s < 1 || e.autorecovery_s < 1) {
+        e.agent_timeout_s < 1 || e.autorecovery_s < 1 || e.balance_period_s < 0) {
         usage(stderr);
         return 2;
     }
@@ -167,6 +171,7 @@ int main(int argc, char **argv)
         vr_hostview_new(e.db, &e.view, &err) < 0 ||
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||
         vr_hostmon_start(&e, &err) < 0 || vr_storagemon_start(&e, &err) < 0 || vr_poolmon_start(&e, &err) < 0 ||
+        vr_balancer_start(&e, &err) < 0 ||
         vr_http_start(&hopts, api_handle, &e, &http, &err) < 0) {
         VR_ERROR("%s", err.message);
         shut_down(&e, http, 1);

@@ -4,6 +4,7 @@
  * or soft (it weighs). The scheduler reads them (sched/affinity.c). */
 #include <string.h>
 
+#include "jsonx.h"
 #include "kind.h"
 #include "store_affinity.h"
 
@@ -37,13 +38,7 @@ static int check_vms(vr_call *c, json_t *b, const char *cluster_id, vr_error *er
             json_decref(ids);
             return err->code ? -1 : vr_error_set(err, VR_ERR_INVALID_PARAMS, why, i, ref);
         }
-        json_t *id = json_object_get(row, "id");
-        size_t k;
-        json_t *seen;
-        bool dup = false;
-        json_array_foreach(ids, k, seen) dup |= json_equal(seen, id);
-        if (!dup)
-            json_array_append(ids, id);
+        vr_json_append_unique(ids, json_object_get(row, "id"));
         json_decref(row);
     }
     json_object_set_new(b, "vm_ids", ids);

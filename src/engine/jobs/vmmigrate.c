@@ -255,15 +255,8 @@ static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t 
         for (size_t k = 0; i < 0 && *given && k < n; k++)
             if (!strcmp(hosts[k].id, given) && hosts[k].lacks_network)
                 snprintf(why, len, "the chosen host does not run every network of the VM's NICs");
-        if (i < 0 && not_allowed) {
-            size_t o = strlen(why);
-            snprintf(why + o, o < len ? len - o : 0, "; %zu host(s) are not in its placement policy's hosts",
-                     not_allowed);
-        }
-        if (i < 0 && *aff) {
-            size_t o = strlen(why);
-            snprintf(why + o, o < len ? len - o : 0, "; %s", aff);
-        }
+        if (i < 0)
+            vr_sched_explain(why, len, not_allowed, aff);
     }
     pthread_mutex_unlock(&e->sched_lock);
     json_decref(cl);

@@ -1,6 +1,8 @@
 /* A VM's placement policy (see placement.h). */
 #include "placement.h"
 
+#include "jsonx.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -16,12 +18,10 @@ int vr_placement_normalize(vr_engine *e, json_t *policy, const char *cluster_id,
     if (!json_is_object(policy))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "placement_policy must be an object"
                             " {\"affinity\": ..., \"hosts\": [...]}");
-    const char *k;
+    static const char *const members[] = {"affinity", "hosts"};
+    if (vr_json_check_keys(policy, "placement_policy", VR_NAMES(members), err) < 0)
+        return -1;
     json_t *v;
-    json_object_foreach(policy, k, v)
-        if (strcmp(k, "affinity") && strcmp(k, "hosts"))
-            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "placement_policy has no member '%s'"
-                                " (affinity, hosts)", k);
     json_t *aff = json_object_get(policy, "affinity");
     int a = aff ? -1 : VR_PLACE_MIGRATABLE;
     for (int i = 0; aff && i < VR_PLACE_N; i++)
@@ -51,13 +51,7 @@ int vr_placement_normalize(vr_engine *e, json_t *policy, const char *cluster_id,
                        : vr_error_set(err, VR_ERR_INVALID_PARAMS, "placement_policy.hosts[%zu] must be a host id"
                                       " or name", i);
         }
-        json_t *id = json_object_get(h, "id");
-        size_t k2;
-        json_t *seen;
-        bool dup = false;
-        json_array_foreach(ids, k2, seen) dup |= json_equal(seen, id);
-        if (!dup)
-            json_array_append(ids, id);
+        vr_json_append_unique(ids, json_object_get(h, "id"));
         json_decref(h);
     }
     json_object_set_new(policy, "affinity", json_string(vr_place_affinity_names[a]));

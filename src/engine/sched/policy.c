@@ -1,6 +1,8 @@
 /* Scheduling policies and the balancer's decision (see policy.h). */
 #include "policy.h"
 
+#include "jsonx.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -41,12 +43,11 @@ int vr_policy_normalize(json_t *policy, vr_error *err)
     if (!json_is_object(policy))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "scheduling_policy must be an object {\"name\": ...,"
                             " \"properties\": {...}}");
+    static const char *const members[] = {"name", "properties"};
+    if (vr_json_check_keys(policy, "scheduling_policy", VR_NAMES(members), err) < 0)
+        return -1;
     const char *k;
     json_t *v;
-    json_object_foreach(policy, k, v)
-        if (strcmp(k, "name") && strcmp(k, "properties"))
-            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "scheduling_policy has no member '%s' (name,"
-                                " properties)", k);
     const char *name = json_string_value(json_object_get(policy, "name"));
     int p = -1;
     for (int i = 0; name && i < VR_POLICY_N; i++)

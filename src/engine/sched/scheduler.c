@@ -58,6 +58,15 @@ int vr_sched_choose(const vr_sched_host *hosts, size_t n, long long memory_mib, 
     return best;
 }
 
+void vr_sched_explain(char *why, size_t len, size_t not_allowed, const char *aff)
+{
+    size_t o = strlen(why);
+    if (not_allowed && o < len)
+        o += (size_t)snprintf(why + o, len - o, "; %zu host(s) are not in its placement policy's hosts", not_allowed);
+    if (*aff && o < len)
+        snprintf(why + o, len - o, "; %s", aff);
+}
+
 int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t len, vr_error *err)
 {
     const char *cluster = json_string_value(json_object_get(vm, "cluster_id"));
@@ -98,15 +107,8 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
                             json_integer_value(json_object_get(vm, "vcpus")),
                             json_string_value(json_object_get(cl, "virt_mode")) ?: "any", reason, len);
     json_decref(cl);
-    if (i < 0 && not_allowed) {
-        size_t o = strlen(reason);
-        snprintf(reason + o, o < len ? len - o : 0, "; %zu host(s) are not in its placement policy's hosts",
-                 not_allowed);
-    }
-    if (i < 0 && *aff) {
-        size_t o = strlen(reason);
-        snprintf(reason + o, o < len ? len - o : 0, "; %s", aff);
-    }
+    if (i < 0)
+        vr_sched_explain(reason, len, not_allowed, aff);
     if (i < 0) {
         size_t lacking = 0;
         for (size_t k = 0; k < n; k++)

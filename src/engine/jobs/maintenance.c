@@ -155,9 +155,15 @@ static void save_params(vr_engine *e, const char *job_id, json_t *p)
     free(t);
 }
 
-/* Progress and a detail that does not start a new step. */
-static void note(vr_engine *e, const char *job_id, int progress, const char *detail)
+/* Progress and a detail that does not start a new step; written only
+ * when it changed (last: the previous one, kept by the caller). */
+static void note(vr_engine *e, const char *job_id, int progress, const char *detail, char *last, size_t len)
 {
+    char now[1600];
+    snprintf(now, sizeof(now), "%d %s", progress, detail);
+    if (!strncmp(now, last, len))
+        return;
+    snprintf(last, len, "%s", now);
     vr_db_exec(e->db, "UPDATE jobs SET progress = ?, detail = ?, updated_at = ? WHERE id = ?",
                DB_ARGS(DB_INT(progress), DB_TEXT(detail), DB_INT(vr_now()), DB_TEXT(job_id)), NULL);
 }
@@ -275,6 +281,7 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
         json_object_set_new(p, "failed", json_object());
     vr_job_update(e, job_id, "running", "migrating the VMs away");
     bool spm_step = false;
+    char last[1600] = "";
     for (;;) {
         if (e->stopping)
             break; /* resumed at the next start */
@@ -322,7 +329,8 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
         if (left) {
             snprintf(msg, sizeof(msg), "%zu of %lld VM(s) still on host '%s'%s%s", left, total, hname,
                      *failed ? "; failed: " : "", failed);
-            note(e, job_id, total > (long long)left ? (int)(5 + 85 * (total - (long long)left) / total) : 5, msg);
+            note(e, job_id, total > (long long)left ? (int)(5 + 85 * (total - (long long)left) / total) : 5, msg, last,
+                 sizeof(last));
         } else {
             if (!spm_step) {
                 vr_job_update(e, job_id, "running", "releasing the SPM role if the host holds it");
@@ -330,7 +338,7 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
                 spm_step = true;
             }
             if (release_spm(e, host, user, msg, sizeof(msg)) < 0) {
-                note(e, job_id, 90, msg);
+                note(e, job_id, 90, msg, last, sizeof(last));
             } else {
                 vr_error err = {0};
                 if (vr_host_set_status(e, host_id, VR_HOST_MAINTENANCE, "", user, &err) == 0) {

@@ -7,7 +7,8 @@ on SQLite and, when VIREO_TEST_PG_URI is set, PostgreSQL."""
 
 import time
 
-from harness.engine import expect_fault, run_sql
+from harness.engine import Engine, expect_fault, run_sql
+from harness.engine_storage import leave_storage, scrub_domain, storage_dc
 from test_migration import READY, backends, cli, engine_on, mig_hosts, on_hosts
 
 
@@ -294,3 +295,34 @@ def test_affinity_group_rules(ctx):
             assert eng.request("DELETE", f"/api/affinitygroups/{g['id']}").status == 204
             assert eng.request("GET", f"/api/affinitygroups/{g['id']}").status == 404
             assert eng.vm(other["id"])["status"] == "down"
+
+
+def test_maintenance_gives_up_the_spm(ctx):
+    """The SPM host's maintenance (SQLite, no guests): the job gives the
+    role up through its agent, the other host is elected, and the host
+    reaches maintenance; activated, it comes back without taking it."""
+    eng = Engine(ctx)
+    eng.__enter__()
+    sd_id = None
+    try:
+        st = storage_dc(ctx, eng, "maint")
+        sd_id, dc = st["sd_id"], st["dc"]
+        spm = st["spm_id"]
+        other = next(h["id"] for h in st["hosts"] if h["id"] != spm)
+        name = eng.host(spm)["name"]
+        job = eng.wait_job(deactivate(eng, spm), timeout=60)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        assert job["steps"][-1]["description"] == "releasing the SPM role if the host holds it", job
+        assert eng.host(spm)["status"] == "maintenance"
+        ev = eng.find_events(f"host '{name}' gave up the SPM role of data center '{dc['name']}'", dc["id"])
+        assert ev, eng.events()[:20]
+        eng.wait_for(lambda: eng.get(dc["href"])["spm_host"] == other, timeout=60, what="the other host as SPM")
+        assert eng.request("POST", f"/api/hosts/{spm}/activate").status == 200
+        eng.wait_status("hosts", spm, "up", timeout=60)
+        assert eng.get(dc["href"])["spm_host"] == other
+        leave_storage(eng, sd_id, [])
+    except BaseException:
+        eng.close(ok=False)
+        raise
+    eng.__exit__(None, None, None)
+    scrub_domain(ctx, sd_id)

@@ -74,7 +74,8 @@ USAGE_ERRORS = [
     ("vm", "list", "--sortby", "name;drop"),
     ("job", "cancel"),
     ("job", "cancel", "x", "--wait"),                          # cancel is not a job itself
-    ("host", "activate", "h1", "--wait"),                      # not a job either
+    ("host", "deactivate", "h1", "--bridge", "br0"),          # a VM's option
+    ("host", "deactivate", "h1", "--timeout", "0"),           # maintenance is a job: as a VM's
     ("events", "--follow", "--sortby", "id"),
 ]
 

@@ -26,6 +26,7 @@ DC = {"id": DC_ID, "name": "dc1", "description": "first", "created_at": T0, "spm
       "master_storage_domain": None, "storage_status": "uninitialized", "href": f"/api/datacenters/{DC_ID}"}
 CLUSTER = {"id": CL_ID, "name": "cl1", "description": "", "datacenter_id": DC_ID, "cpu_type": "qemu64",
            "virt_mode": "kvm", "created_at": T0, "href": f"/api/clusters/{CL_ID}",
+           "scheduling_policy": {"name": "none", "properties": {}},
            "datacenter": {"id": DC_ID, "href": f"/api/datacenters/{DC_ID}"}}
 CAPS = {"hostname": "vh0", "host_uuid": "0ed10ec1-e62c-4416-9b0c-a1a39e3b20a1", "cpu_model": "kvm64",
         "cpu_flags": ["fpu", "vme"],
@@ -51,7 +52,7 @@ SPEC = {"boot": {"kernel": "/k"}, "disks": [{"path": "/d.img", "format": "qcow2"
 SPEC_MEMBERS = ("boot", "disks", "nics", "max_vcpus", "max_memory_mib", "serial_console", "vnc")
 VM_DOWN = dict({"id": VM_ID, "name": "vm1", "description": "", "cluster_id": CL_ID, "host_id": None,
                 "host": None, "status": "down", "memory_mib": 256, "vcpus": 2, "devices": None,
-                "pending_changes": [],
+                "pending_changes": [], "placement_policy": {"affinity": "migratable", "hosts": []},
                 "created_at": T0, "href": f"/api/vms/{VM_ID}"}, **SPEC)
 DEVICES = [
     {"kind": "disk", "target": "vda", "bus": "virtio", "path": "/d.img", "device": "disk",
@@ -255,7 +256,7 @@ def test_openapi_validator_accepts_engine_shapes(ctx):
         ("POST", "/api/hosts", 201, HOST_NEW),
         ("GET", f"/api/hosts/{HOST_ID}", 200, HOST),
         ("PUT", f"/api/hosts/{HOST_ID}", 200, HOST),
-        ("POST", f"/api/hosts/{HOST_ID}/deactivate", 200, dict(HOST, status="maintenance")),
+        ("POST", f"/api/hosts/{HOST_ID}/deactivate", 202, JOB_REF),
         ("POST", f"/api/hosts/{HOST_ID}/deactivate", 409, fault("Conflict")),
         ("POST", f"/api/hosts/{HOST_ID}/activate", 200,
          dict(HOST, status="installing", status_detail="activating")),

@@ -39,7 +39,7 @@ static const kind kinds[] = {
     {"datacenter", "datacenters", dc_cols, N(dc_cols), dc_create, VR_NO_NAMES, false, false, NULL, NULL, NULL},
     {"cluster", "clusters", cl_cols, N(cl_cols), cl_create, VR_NO_NAMES, false, false, "datacenter", "datacenter_id",
      "datacenters"},
-    {"host", "hosts", host_cols, N(host_cols), host_create, VR_NAMES(host_actions), false, false, "cluster",
+    {"host", "hosts", host_cols, N(host_cols), host_create, VR_NAMES(host_actions), true, false, "cluster",
      "cluster_id", "clusters"},
     {"vm", "vms", vm_cols, N(vm_cols), vm_create, VR_NAMES(vm_actions), true, false, "host", "host_id", "hosts"},
     {"job", "jobs", job_cols, N(job_cols), NULL, VR_NAMES(job_actions), false, true, NULL, NULL, NULL},

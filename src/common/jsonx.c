@@ -7,6 +7,16 @@ bool vr_str_in(const char *s, vr_names choices)
     return vr_names_find(choices, s) >= 0;
 }
 
+void vr_json_append_unique(json_t *arr, json_t *v)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x)
+        if (json_equal(x, v))
+            return;
+    json_array_append(arr, v);
+}
+
 int vr_json_check_keys(json_t *obj, const char *where, vr_names allowed, vr_error *err)
 {
     const char *key;

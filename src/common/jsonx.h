@@ -26,5 +26,9 @@ int vr_json_obj(json_t *obj, const char *where, const char *key, bool required,
 int vr_json_arr(json_t *obj, const char *where, const char *key, bool required,
                 json_t **out, vr_error *err);
 
+/* Append v to the array arr unless an equal value is already there (a
+ * list of ids given with repeats). v is borrowed. */
+void vr_json_append_unique(json_t *arr, json_t *v);
+
 /* Returns true if s is one of the choices (VR_NAMES(array)). */
 bool vr_str_in(const char *s, vr_names choices);

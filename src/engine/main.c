@@ -19,6 +19,7 @@
 #include "perm.h"
 #include "hostmon.h"
 #include "poolmon.h"
+#include "balancer.h"
 #include "storagemon.h"
 #include "hostview.h"
 #include "log.h"
@@ -73,6 +74,7 @@ static void usage(FILE *f)
             "  --storage-autorecovery-s N  retry inactive storage domains (default 300)\n"
             "  --storage-orphan-grace-s N  sweep leftover ILLEGAL volumes older than N s\n"
             "                            (default 600; docs/storage.md \"Leftovers\")\n"
+            "  --balance-period-s N      load balancing round per cluster (default 60; 0: off)\n"
             "  --mac-pool FIRST-LAST     NIC addresses to hand out\n"
             "                            (default " VR_MACPOOL_DEFAULT ")\n"
             "  --debug\n");
@@ -90,12 +92,13 @@ int main(int argc, char **argv)
         {"debug", no_argument, 0, 'D'},             {"help", no_argument, 0, 'h'},
         {"storage-autorecovery-s", required_argument, 0, 'R'},
         {"storage-orphan-grace-s", required_argument, 0, 'O'},
+        {"balance-period-s", required_argument, 0, 'B'},
         {0, 0, 0, 0}};
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
     const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
     const char *macpool = VR_MACPOOL_DEFAULT;
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10,
-                   .autorecovery_s = 300, .orphan_grace_s = 600};
+                   .autorecovery_s = 300, .orphan_grace_s = 600, .balance_period_s = 60};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -111,6 +114,7 @@ int main(int argc, char **argv)
         case 'T': e.agent_timeout_s = atoi(optarg); break;
         case 'R': e.autorecovery_s = atoi(optarg); break;
         case 'O': e.orphan_grace_s = atoi(optarg); break;
+        case 'B': e.balance_period_s = atoi(optarg); break;
         case 'm': macpool = optarg; break;
         case 'd': dbspec = optarg; break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
@@ -120,7 +124,7 @@ int main(int argc, char **argv)
     }
     const char *colon = strrchr(listen, ':');
     if (!pki || !colon || e.poll_ms < 100 || e.grace_s < 0 || e.token_ttl_s < 1 ||
-        e.agent_timeout_s < 1 || e.autorecovery_s < 1 || e.orphan_grace_s < 0) {
+        e.agent_timeout_s < 1 || e.autorecovery_s < 1 || e.orphan_grace_s < 0 || e.balance_period_s < 0) {
         usage(stderr);
         return 2;
     }
@@ -184,6 +188,7 @@ int main(int argc, char **argv)
         vr_hostview_new(e.db, &e.view, &err) < 0 ||
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||
         vr_hostmon_start(&e, &err) < 0 || vr_storagemon_start(&e, &err) < 0 || vr_poolmon_start(&e, &err) < 0 ||
+        vr_balancer_start(&e, &err) < 0 ||
         vr_http_start(&hopts, api_handle, &e, &http, &err) < 0) {
         VR_ERROR("%s", err.message);
         shut_down(&e, http, 1);

@@ -7,6 +7,7 @@
 #include "hoststatus.h"
 #include "hostview.h"
 #include "kind.h"
+#include "maintenance.h"
 #include "setupnet.h"
 
 static int host_check_create(vr_call *c, json_t *b, vr_error *err)
@@ -52,26 +53,33 @@ static int reply_host(vr_call *c, const char *id, json_t **reply, vr_error *err)
     return *reply ? 0 : -1;
 }
 
+/* Maintenance is a job (docs/availability.md): the host prepares for it
+ * while its VMs migrate away. */
 static int host_deactivate(vr_call *c, json_t *row, json_t *body, json_t **reply, vr_error *err)
 {
-    const char *id = json_string_value(json_object_get(row, "id"));
-    if (vr_host_set_status(c->e, id, VR_HOST_MAINTENANCE, "", c->user, err) < 0)
+    char job[37];
+    if (vr_maint_submit(c->e, row, c->user, job, err) < 0)
         return -1;
-    return reply_host(c, id, reply, err);
+    *reply = json_pack("{s:s}", "job_id", job);
+    return 0;
 }
 
 static int host_activate(vr_call *c, json_t *row, json_t *body, json_t **reply, vr_error *err)
 {
     const char *id = json_string_value(json_object_get(row, "id"));
-    /* The monitor decides what comes next (up, nonoperational...). */
+    /* The monitor decides what comes next (up, nonoperational...); a
+     * maintenance job under way sees the host leave preparingformaintenance
+     * and stops. */
     if (vr_host_set_status(c->e, id, VR_HOST_INSTALLING, "activating", c->user, err) < 0)
         return -1;
     return reply_host(c, id, reply, err);
 }
 
 static const vr_action host_actions[] = {
-    {"deactivate", "Move a host to maintenance (only without running VMs)", false, host_deactivate, NULL, 0},
-    {"activate", "Bring a host back from maintenance", false, host_activate, NULL, 0},
+    {"deactivate", "Move a host to maintenance (a job: it is preparingformaintenance while its VMs migrate away and"
+     " it gives up the SPM role; refused when a VM on it cannot migrate)", true, host_deactivate, NULL, 0},
+    {"activate", "Bring a host back from maintenance, or end a maintenance in progress", false, host_activate, NULL,
+     0},
     {"setupnetworks", "Attach networks to the host's NICs, remove them, make bonds (a job: the host confirms over a"
      " new connection or rolls back; docs/networks.md)", true, vr_setupnet_action, vr_setupnet_params,
      VR_SETUPNET_NPARAMS},

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "kind.h"
+#include "policy.h"
 
 /* Members every named kind has. */
 #define ID_FIELD {"id", VR_FT_ID, 0, .doc = "Assigned by the engine."}
@@ -37,14 +38,21 @@ static int check_cpu(const char *cpu, vr_error *err)
     return 0;
 }
 
+/* A scheduling policy given: checked, stored with every parameter. */
+static int check_policy(json_t *body, vr_error *err)
+{
+    json_t *p = json_object_get(body, "scheduling_policy");
+    return p ? vr_policy_normalize(p, err) : 0;
+}
+
 static int cluster_check_create(vr_call *c, json_t *body, vr_error *err)
 {
-    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err);
+    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err) < 0 ? -1 : check_policy(body, err);
 }
 
 static int cluster_check_update(vr_call *c, json_t *row, json_t *body, vr_error *err)
 {
-    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err);
+    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err) < 0 ? -1 : check_policy(body, err);
 }
 
 /* A cluster links to its data center. */
@@ -54,6 +62,8 @@ static void cluster_present(vr_engine *e, json_t *row)
     char href[128];
     snprintf(href, sizeof(href), "/api/datacenters/%s", dc);
     json_object_set_new(row, "datacenter", json_pack("{s:s, s:s}", "id", dc, "href", href));
+    if (!json_is_object(json_object_get(row, "scheduling_policy")))
+        json_object_set_new(row, "scheduling_policy", vr_policy_default());
 }
 
 static const vr_field cl_fields[] = {
@@ -64,6 +74,9 @@ static const vr_field cl_fields[] = {
      .doc = "CPU model every VM of the cluster gets; hosts that cannot provide it are nonoperational."},
     {"virt_mode", VR_FT_ENUM, VR_F_CREATE | VR_F_UPDATE, .values = VR_STRS("any", "kvm"), .dflt = "\"any\"",
      .doc = "'kvm': hosts without hardware virtualization are nonoperational."},
+    {"scheduling_policy", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "SchedulingPolicy",
+     .doc = "How its load is balanced (none, evenly_distributed, vm_evenly_distributed, power_saving) with the"
+            " policy's parameters; default none."},
     CREATED_FIELD,
     {"datacenter", VR_FT_JSON, 0, .schema = "Link", .doc = "Link to its data center."},
 };

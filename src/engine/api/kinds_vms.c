@@ -7,6 +7,7 @@
 #include "devspec.h"
 #include "dispatch.h"
 #include "kind.h"
+#include "placement.h"
 #include "vm_spec.h"
 #include "vmaction.h"
 #include "vmmigrate.h"
@@ -24,10 +25,21 @@ static void vm_present(vr_engine *e, json_t *row)
     json_object_del(row, "spec");
     if (!json_is_array(json_object_get(row, "pending_changes")))
         json_object_set_new(row, "pending_changes", json_array());
+    if (!json_is_object(json_object_get(row, "placement_policy")))
+        json_object_set_new(row, "placement_policy", json_pack("{s:s, s:[]}", "affinity", "migratable", "hosts"));
+}
+
+/* A placement policy given: checked and stored with host ids. */
+static int vm_placement(vr_call *c, json_t *b, const char *cluster_id, vr_error *err)
+{
+    json_t *p = json_object_get(b, "placement_policy");
+    return p ? vr_placement_normalize(c->e, p, cluster_id, err) : 0;
 }
 
 static int vm_check_create(vr_call *c, json_t *b, vr_error *err)
 {
+    if (vm_placement(c, b, json_string_value(json_object_get(b, "cluster_id")), err) < 0)
+        return -1;
     json_t *spec = vr_vm_spec_build(b, json_integer_value(json_object_get(b, "vcpus")),
                                     json_integer_value(json_object_get(b, "memory_mib")), err);
     if (!spec || vr_vm_spec_check_disk_refs(c->e, spec, NULL, NULL, err) < 0) {
@@ -117,6 +129,8 @@ static const vr_field balloon_params[] = {
 /* The stored hardware, overridden by what the body gives. */
 static int vm_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
 {
+    if (vm_placement(c, b, json_string_value(json_object_get(row, "cluster_id")), err) < 0)
+        return -1;
     /* A running VM's NICs are live devices with pool MACs: they change one
      * by one through /nics (hot plug), never by rewriting the list. */
     json_t *nics = json_object_get(b, "nics");
@@ -224,7 +238,8 @@ static int vm_migrate(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_e
 {
     char job[37];
     if (vr_vm_migrate_submit(c->e, vm, json_string_value(json_object_get(body, "host")),
-                             json_integer_value(json_object_get(body, "bandwidth_mibps")), c->user, job, err) < 0)
+                             json_integer_value(json_object_get(body, "bandwidth_mibps")), false, c->user, job,
+                             err) < 0)
         return -1;
     *reply = json_pack("{s:s}", "job_id", job);
     return 0;
@@ -284,6 +299,9 @@ static const vr_field vm_fields[] = {
     {"devices", VR_FT_JSON, VR_F_NULL, .schema = "VmDevices",
      .doc = "Devices with their addresses as the host reported them at the first start; null before."},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
+    {"placement_policy", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "VmPlacementPolicy",
+     .doc = "Whether it may migrate (migratable; user_migratable: only when a user asks; pinned: never) and the"
+            " hosts it may run on (ids or names; none: any host of its cluster). Default migratable, any host."},
     {"pending_changes", VR_FT_JSON, 0, .schema = "PendingChanges",
      .doc = "Members changed while the VM ran that apply at its next start (its next-run configuration)."},
     {"boot", VR_FT_JSON, VR_F_SPEC | VR_F_OPT | VR_F_CREATE | VR_F_UPDATE, .schema = "VmBoot"},

@@ -22,6 +22,7 @@ typedef struct vr_engine {
     int agent_timeout_s;        /* one agent call */
     int autorecovery_s;         /* retry of inactive storage domains (ch. 2.7) */
     int orphan_grace_s;         /* age before a leftover volume is swept (orphans.h) */
+    int balance_period_s;       /* load balancing round (ch. 5.2; 0: off) */
     unsigned long long mac_first, mac_last; /* the MAC pool (macpool.h) */
     vr_hostmon *mon;
     vr_hostview *view;          /* the scheduler's copy of host numbers (hostview.h) */

@@ -13,9 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "affinity.h"
 #include "agentcall.h"
 #include "jobs.h"
 #include "log.h"
+#include "placement.h"
 #include "scheduler.h"
 #include "vnic.h"
 
@@ -39,31 +41,46 @@ static json_t *host_row(vr_engine *e, const char *id)
                            DB_ARGS(DB_TEXT(id)), NULL);
 }
 
-int vr_vm_migrate_submit(vr_engine *e, json_t *vm, const char *host_ref, long long bandwidth_mibps,
+int vr_vm_migrate_submit(vr_engine *e, json_t *vm, const char *host_ref, long long bandwidth_mibps, bool by_engine,
                          const char *user, char job_id[37], vr_error *err)
 {
     const char *id = str(vm, "id"), *name = str(vm, "name"), *st = str(vm, "status"), *src = str(vm, "host_id");
     if ((strcmp(st, "up") && strcmp(st, "paused")) || !*src)
         return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s; only an up or paused VM can migrate", name, st);
+    /* Its placement policy: a pinned VM never moves; one the engine moves
+     * (maintenance) must be migratable, not only user_migratable. */
+    json_t *policy = vr_placement_of(e, id);
+    vr_place_affinity aff = vr_placement_affinity(policy);
+    if (aff == VR_PLACE_PINNED || (aff == VR_PLACE_USER_MIGRATABLE && by_engine)) {
+        json_decref(policy);
+        return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' cannot migrate: its placement policy is %s", name,
+                            vr_place_affinity_names[aff]);
+    }
     json_t *dest = NULL;
     if (host_ref) {
         dest = vr_db_query_one(e->db, "SELECT id, name, status, cluster_id FROM hosts WHERE id = ? OR name = ?",
                                DB_ARGS(DB_TEXT(host_ref), DB_TEXT(host_ref)), err);
-        if (!dest)
+        if (!dest) {
+            json_decref(policy);
             return err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "no host '%s'", host_ref);
+        }
         const char *why = !strcmp(str(dest, "id"), src) ? "VM '%s' already runs on host '%s'"
                         : strcmp(str(dest, "cluster_id"), str(vm, "cluster_id")) ? "VM '%s' cannot migrate to host '%s': it is in another cluster"
                         : strcmp(str(dest, "status"), "up") ? "VM '%s' cannot migrate to host '%s': the host is not up"
+                        : !vr_placement_allows(policy, str(dest, "id"))
+                            ? "VM '%s' cannot migrate to host '%s': its placement policy does not list that host"
                         : NULL;
         if (why) {
             vr_error_set(err, VR_ERR_BAD_STATE, why, name, str(dest, "name"));
             json_decref(dest);
+            json_decref(policy);
             return -1;
         }
     }
     json_t *params = json_pack("{s:s, s:s, s:s?}", "source_host_id", src, "from_status", st, "dest_host_id",
                                dest ? str(dest, "id") : NULL);
     json_decref(dest);
+    json_decref(policy);
     if (bandwidth_mibps > 0)
         json_object_set_new(params, "bandwidth_mibps", json_integer(bandwidth_mibps));
     char *ptext = json_dumps(params, JSON_COMPACT);
@@ -223,12 +240,23 @@ static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t 
         for (size_t k = 0; k < n; k++)
             if (!strcmp(hosts[k].id, str(p, "source_host_id")) || (*given && strcmp(hosts[k].id, given)))
                 snprintf(hosts[k].status, sizeof(hosts[k].status), "source"); /* filtered out */
+        json_t *policy = vr_placement_of(e, str(vm, "id"));
+        size_t not_allowed = vr_placement_filter(policy, hosts, n);
+        json_decref(policy);
+        /* Its affinity groups, as for a start (the VM's own host is not
+         * counted: it leaves it). */
+        char aff[512] = "";
+        vr_error aerr = {0};
+        if (vr_affinity_filter_vm(e, str(vm, "id"), hosts, n, aff, sizeof(aff), &aerr) < 0)
+            snprintf(aff, sizeof(aff), "%s", aerr.message);
         i = vr_sched_choose(hosts, n, json_integer_value(json_object_get(vm, "memory_mib")),
                             json_integer_value(json_object_get(vm, "vcpus")), str(cl, "virt_mode")[0] ? str(cl, "virt_mode") : "any",
                             why, len);
         for (size_t k = 0; i < 0 && *given && k < n; k++)
             if (!strcmp(hosts[k].id, given) && hosts[k].lacks_network)
                 snprintf(why, len, "the chosen host does not run every network of the VM's NICs");
+        if (i < 0)
+            vr_sched_explain(why, len, not_allowed, aff);
     }
     pthread_mutex_unlock(&e->sched_lock);
     json_decref(cl);

@@ -7,7 +7,7 @@
 const char *const vr_host_status_names[VR_HOST_NSTATUS] = {
     [VR_HOST_INSTALLING] = "installing", [VR_HOST_UP] = "up", [VR_HOST_CONNECTING] = "connecting",
     [VR_HOST_NONRESPONSIVE] = "nonresponsive", [VR_HOST_MAINTENANCE] = "maintenance",
-    [VR_HOST_NONOPERATIONAL] = "nonoperational"};
+    [VR_HOST_NONOPERATIONAL] = "nonoperational", [VR_HOST_PREPARING] = "preparingformaintenance"};
 
 int vr_host_status_parse(const char *s)
 {
@@ -18,21 +18,24 @@ int vr_host_status_parse(const char *s)
 }
 
 /* The UPDATE for each target: its WHERE holds the allowed from-states. */
+#define MONITORED " AND status NOT IN ('maintenance', 'preparingformaintenance')"
 static const char *const transition_sql[VR_HOST_NSTATUS] = {
     [VR_HOST_INSTALLING] = "UPDATE hosts SET status = 'installing', status_detail = ? WHERE id = ?"
-                           " AND status = 'maintenance'",
-    [VR_HOST_UP] = "UPDATE hosts SET status = 'up', status_detail = ? WHERE id = ? AND status != 'maintenance'",
-    [VR_HOST_CONNECTING] = "UPDATE hosts SET status = 'connecting', status_detail = ? WHERE id = ?"
-                           " AND status != 'maintenance'",
+                           " AND status IN ('maintenance', 'preparingformaintenance')",
+    [VR_HOST_UP] = "UPDATE hosts SET status = 'up', status_detail = ? WHERE id = ?" MONITORED,
+    [VR_HOST_CONNECTING] = "UPDATE hosts SET status = 'connecting', status_detail = ? WHERE id = ?" MONITORED,
     [VR_HOST_NONRESPONSIVE] = "UPDATE hosts SET status = 'nonresponsive', status_detail = ? WHERE id = ?"
                               " AND status != 'maintenance'",
-    /* No VM may be left running on a host in maintenance (no migration
-     * yet): checked in the same statement, so a start racing the
-     * deactivation cannot slip in between. */
+    /* No VM may be left on a host in maintenance: checked in the same
+     * statement, so a start or migration racing the maintenance job
+     * cannot slip in between. */
     [VR_HOST_MAINTENANCE] = "UPDATE hosts SET status = 'maintenance', status_detail = ? WHERE id = ?"
+                            " AND status = 'preparingformaintenance'"
                             " AND NOT EXISTS (SELECT 1 FROM vms WHERE host_id = hosts.id AND status != 'down')",
     [VR_HOST_NONOPERATIONAL] = "UPDATE hosts SET status = 'nonoperational', status_detail = ? WHERE id = ?"
-                               " AND status != 'maintenance'",
+                               MONITORED,
+    [VR_HOST_PREPARING] = "UPDATE hosts SET status = 'preparingformaintenance', status_detail = ? WHERE id = ?"
+                          " AND status NOT IN ('maintenance', 'preparingformaintenance')",
 };
 
 int vr_host_set_status(vr_engine *e, const char *host_id, vr_host_status to, const char *detail,
@@ -52,22 +55,27 @@ int vr_host_set_status(vr_engine *e, const char *host_id, vr_host_status to, con
     if (n < 0) {
         rc = -1;
     } else if (n == 0) {
-        if (to == VR_HOST_MAINTENANCE) {
+        if (to == VR_HOST_MAINTENANCE && !strcmp(from, "preparingformaintenance")) {
             json_t *cnt = vr_db_query_one(e->db, "SELECT count(*) AS n FROM vms WHERE host_id = ?"
                                           " AND status != 'down'", DB_ARGS(DB_TEXT(host_id)), NULL);
-            rc = vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' still runs %lld VM(s); stop them first"
-                              " (no migration yet)", name, (long long)json_integer_value(json_object_get(cnt, "n")));
+            rc = vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' still runs %lld VM(s)", name,
+                              (long long)json_integer_value(json_object_get(cnt, "n")));
             json_decref(cnt);
         } else {
             rc = vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' is %s%s", name, from,
-                              to == VR_HOST_INSTALLING ? "; only a host in maintenance can be activated"
-                                                       : "; its status is kept");
+                              to == VR_HOST_INSTALLING ? "; only a host in or preparing for maintenance can be"
+                                                         " activated"
+                              : to == VR_HOST_PREPARING ? "; it is already in or preparing for maintenance"
+                                                        : "; its status is kept");
         }
     } else if (strcmp(from, vr_host_status_names[to])) {
-        const char *sev = to == VR_HOST_UP || to == VR_HOST_MAINTENANCE || to == VR_HOST_INSTALLING ? "normal"
-                                                                                                      : "warning";
-        if (user && *user && to == VR_HOST_MAINTENANCE)
-            vr_event(e, sev, user, "host", host_id, "host '%s' moved to maintenance", name);
+        const char *sev = to == VR_HOST_UP || to == VR_HOST_MAINTENANCE || to == VR_HOST_INSTALLING ||
+                          to == VR_HOST_PREPARING ? "normal" : "warning";
+        if (to == VR_HOST_MAINTENANCE)
+            vr_event(e, sev, user ? user : "", "host", host_id, "host '%s' moved to maintenance", name);
+        else if (to == VR_HOST_PREPARING)
+            vr_event(e, sev, user ? user : "", "host", host_id, "host '%s' is preparing for maintenance%s%s",
+                     name, *detail ? ": " : "", detail);
         else if (user && *user && to == VR_HOST_INSTALLING)
             vr_event(e, sev, user, "host", host_id, "host '%s' activated", name);
         else

@@ -6,9 +6,16 @@
  *
  *   installing -> up | nonoperational | connecting      (monitor)
  *   up | nonoperational | connecting -> any of those     (monitor)
- *   connecting -> nonresponsive (after the grace)        (monitor)
- *   any -> maintenance      (deactivate; only without running VMs)
- *   maintenance -> installing  (activate; the monitor takes it from there)
+ *   connecting | preparingformaintenance -> nonresponsive (monitor, after the grace)
+ *   up | nonoperational | connecting | nonresponsive | installing
+ *       -> preparingformaintenance   (deactivate: the maintenance job starts;
+ *                                     jobs/maintenance.c migrates the VMs away)
+ *   preparingformaintenance -> maintenance  (the job; only once no VM is on it)
+ *   maintenance | preparingformaintenance -> installing
+ *       (activate: ends a maintenance in progress; the monitor takes it on)
+ *
+ * The monitor never moves a host out of preparingformaintenance except to
+ * nonresponsive (then the maintenance job stops: its VMs are unknown).
  */
 #pragma once
 
@@ -21,6 +28,7 @@ typedef enum {
     VR_HOST_NONRESPONSIVE,
     VR_HOST_MAINTENANCE,
     VR_HOST_NONOPERATIONAL,
+    VR_HOST_PREPARING, /* preparingformaintenance: its VMs are migrating away */
     VR_HOST_NSTATUS
 } vr_host_status;
 

@@ -196,6 +196,7 @@ int vr_hostview_cluster_nets(vr_hostview *v, const char *cluster_id, const char 
     for (size_t i = 0; i < v->n; i++)
         if (!strcmp(v->v[i].cluster_id, cluster_id)) {
             hs[*n] = v->v[i].h;
+            hs[*n].affinity_penalty = 0;
             hs[(*n)++].lacks_network = nnets && !runs_all(v->v[i].nets, nets, nnets);
         }
     pthread_mutex_unlock(&v->lock);

@@ -24,6 +24,7 @@ typedef struct vr_sched_host {
     long long pending_vcpus;   /* vCPUs of VMs still starting there */
     long long max_vcpus, cpus;
     bool lacks_network;        /* does not run a network the VM's NICs use */
+    int affinity_penalty;      /* soft affinity groups it would break (affinity.h); lower wins */
 } vr_sched_host;
 
 typedef struct vr_hostview vr_hostview;

@@ -1,5 +1,7 @@
 #include "scheduler.h"
 
+#include "affinity.h"
+#include "placement.h"
 #include "vnic.h"
 
 #include <stdio.h>
@@ -13,7 +15,8 @@
 int vr_sched_choose(const vr_sched_host *hosts, size_t n, long long memory_mib, long long vcpus,
                     const char *virt_mode, char *reason, size_t len)
 {
-    int best = -1, filtered = 0;
+    int best = -1, filtered = 0, best_pen = 0;
+    bool weighed = false; /* a soft affinity group told hosts apart */
     double best_cpu = 0;
     long long best_free = 0;
     for (size_t i = 0; i < n; i++) {
@@ -31,20 +34,37 @@ int vr_sched_choose(const vr_sched_host *hosts, size_t n, long long memory_mib, 
          * would all land on the host that looked idlest before it. */
         double cpu = h->cpu_percent + 100.0 * (double)h->pending_vcpus / (double)cpus;
         double bucket = (double)(long)(cpu / CPU_BUCKET);
-        if (best < 0 || bucket < best_cpu || (bucket == best_cpu && free_mib > best_free)) {
+        /* Soft affinity groups weigh first: the host breaking fewest wins. */
+        int pen = h->affinity_penalty;
+        weighed |= best >= 0 && pen != best_pen;
+        if (best < 0 || pen < best_pen ||
+            (pen == best_pen && (bucket < best_cpu || (bucket == best_cpu && free_mib > best_free)))) {
             best = (int)i;
+            best_pen = pen;
             best_cpu = bucket;
             best_free = free_mib;
         }
     }
+    char soft[80] = "";
+    if (weighed)
+        snprintf(soft, sizeof(soft), "fewest soft affinity groups broken (%d), then ", best_pen);
     if (best >= 0)
-        snprintf(reason, len, "%zu candidate(s), %d filtered out; lowest CPU load (%.0f-%.0f%%), "
-                 "then most free memory (%lld MiB)", n, filtered,
+        snprintf(reason, len, "%zu candidate(s), %d filtered out; %slowest CPU load (%.0f-%.0f%%), "
+                 "then most free memory (%lld MiB)", n, filtered, soft,
                  best_cpu * CPU_BUCKET, (best_cpu + 1) * CPU_BUCKET, best_free);
     else
         snprintf(reason, len, "no host can run it: %zu candidate(s), all filtered out (need an up "
                  "host with %lld MiB free and %lld vCPUs)", n, memory_mib, vcpus);
     return best;
+}
+
+void vr_sched_explain(char *why, size_t len, size_t not_allowed, const char *aff)
+{
+    size_t o = strlen(why);
+    if (not_allowed && o < len)
+        o += (size_t)snprintf(why + o, len - o, "; %zu host(s) are not in its placement policy's hosts", not_allowed);
+    if (*aff && o < len)
+        snprintf(why + o, len - o, "; %s", aff);
 }
 
 int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t len, vr_error *err)
@@ -70,10 +90,25 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
         json_decref(netnames);
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
     }
+    /* Its placement policy's hosts only, when it lists some; then its
+     * affinity groups (enforcing ones filter, soft ones weigh). */
+    const char *vm_id = json_string_value(json_object_get(vm, "id")) ?: "";
+    json_t *policy = vr_placement_of(e, vm_id);
+    size_t not_allowed = vr_placement_filter(policy, hosts, n);
+    json_decref(policy);
+    char aff[512] = "";
+    if (vr_affinity_filter_vm(e, vm_id, hosts, n, aff, sizeof(aff), err) < 0) {
+        free(hosts);
+        json_decref(cl);
+        json_decref(netnames);
+        return -1;
+    }
     int i = vr_sched_choose(hosts, n, json_integer_value(json_object_get(vm, "memory_mib")),
                             json_integer_value(json_object_get(vm, "vcpus")),
                             json_string_value(json_object_get(cl, "virt_mode")) ?: "any", reason, len);
     json_decref(cl);
+    if (i < 0)
+        vr_sched_explain(reason, len, not_allowed, aff);
     if (i < 0) {
         size_t lacking = 0;
         for (size_t k = 0; k < n; k++)

@@ -12,3 +12,8 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
  * Returns the index or -1; reason says why either way. */
 int vr_sched_choose(const vr_sched_host *hosts, size_t n, long long memory_mib, long long vcpus,
                     const char *virt_mode, char *reason, size_t len);
+
+/* Append to a failed placement's reason why (len bytes) what the VM's own
+ * rules filtered: not_allowed hosts outside its placement policy, and the
+ * affinity groups' reason aff ("" when none). */
+void vr_sched_explain(char *why, size_t len, size_t not_allowed, const char *aff);

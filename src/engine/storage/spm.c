@@ -30,7 +30,9 @@ static bool current_spm_holds(vr_engine *e, json_t *dc)
     const char *host_id = str(dc, "spm_host_id");
     json_t *host = vr_store_host_brief(e->db, host_id);
     char why[800];
-    if (host && !strcmp(str(host, "status"), "up")) {
+    /* A host preparing for maintenance still serves: its maintenance job
+     * gives the role up once its VMs are gone (jobs/maintenance.c). */
+    if (host && (!strcmp(str(host, "status"), "up") || !strcmp(str(host, "status"), "preparingformaintenance"))) {
         json_t *r = NULL;
         vr_error err = {0};
         if (vr_agent_call_host(e, host, "SPM.status",

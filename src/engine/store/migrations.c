@@ -364,5 +364,20 @@ const vr_migration vr_migrations[] = {
          "CREATE INDEX permissions_user ON permissions(user_id); CREATE INDEX permissions_group ON permissions(group_id);"
          "CREATE INDEX group_members_user ON group_members(user_id);"
          PEOPLE_VIEWS},
+    {13, "Availability (docs/availability.md): a VM's placement policy (migratable, user_migratable or pinned, and the hosts it may run on); affinity groups of a cluster's VMs and their members; a cluster's scheduling policy",
+     .sqlite = "ALTER TABLE vms ADD COLUMN placement_json TEXT;"
+         "ALTER TABLE clusters ADD COLUMN scheduling_json TEXT;"
+         "CREATE TABLE affinity_groups (id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',"
+         " cluster_id TEXT NOT NULL REFERENCES clusters(id), positive INTEGER NOT NULL DEFAULT 1,"
+         " enforcing INTEGER NOT NULL DEFAULT 1, created_at INTEGER NOT NULL, UNIQUE (cluster_id, name));"
+         "CREATE TABLE affinity_group_vms (group_id TEXT NOT NULL REFERENCES affinity_groups(id) ON DELETE CASCADE,"
+         " vm_id TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE, PRIMARY KEY (group_id, vm_id));",
+     .pg = "ALTER TABLE vms ADD COLUMN placement_json " T ";"
+         "ALTER TABLE clusters ADD COLUMN scheduling_json " T ";"
+         "CREATE TABLE affinity_groups (id " T " PRIMARY KEY, name " T " NOT NULL, description " T " NOT NULL DEFAULT '',"
+         " cluster_id " T " NOT NULL REFERENCES clusters(id), positive BIGINT NOT NULL DEFAULT 1,"
+         " enforcing BIGINT NOT NULL DEFAULT 1, created_at BIGINT NOT NULL, UNIQUE (cluster_id, name));"
+         "CREATE TABLE affinity_group_vms (group_id " T " NOT NULL REFERENCES affinity_groups(id) ON DELETE CASCADE,"
+         " vm_id " T " NOT NULL REFERENCES vms(id) ON DELETE CASCADE, PRIMARY KEY (group_id, vm_id));"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

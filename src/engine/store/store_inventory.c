@@ -1,5 +1,6 @@
 /* Data centers and clusters: their SQL. A data center is made with its
  * management network, a cluster with that network attached (required). */
+#include <stdlib.h>
 #include "store.h"
 #include "store_networks.h"
 
@@ -75,15 +76,26 @@ static const vr_search cl_search[] = {
      true, true, false, "data center name, * as wildcard"},
 };
 
+/* The scheduling policy given (checked by the kind), as stored; NULL: none given. */
+static char *sched_text(json_t *b)
+{
+    json_t *p = json_object_get(b, "scheduling_policy");
+    return json_is_object(p) ? json_dumps(p, JSON_COMPACT) : NULL;
+}
+
 static int cl_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 {
     if (vr_db_begin(e->db, err) < 0)
         return -1;
-    if (vr_db_exec(e->db, "INSERT INTO clusters (id, name, description, datacenter_id, cpu_type,"
-                   " virt_mode, created_at) VALUES (?,?,?,?,?,?,?)",
-                   DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
-                           DB_TEXT(str(b, "datacenter_id")), DB_TEXT(str(b, "cpu_type")),
-                           DB_TEXT(str(b, "virt_mode")), DB_INT(vr_now())), err) < 0 ||
+    char *sched = sched_text(b);
+    int rc = vr_db_exec(e->db, "INSERT INTO clusters (id, name, description, datacenter_id, cpu_type,"
+                        " virt_mode, scheduling_json, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                        DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
+                                DB_TEXT(str(b, "datacenter_id")), DB_TEXT(str(b, "cpu_type")),
+                                DB_TEXT(str(b, "virt_mode")), sched ? DB_TEXT(sched) : DB_NULL, DB_INT(vr_now())),
+                        err);
+    free(sched);
+    if (rc < 0 ||
         vr_net_attach_mgmt(e, id, err) < 0) {
         vr_db_rollback(e->db);
         return -1;
@@ -93,10 +105,13 @@ static int cl_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 
 static int cl_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
 {
-    int n = vr_db_exec(e->db, "UPDATE clusters SET name = ?, description = ?, cpu_type = ?, virt_mode = ?"
-                       " WHERE id = ?",
+    char *sched = sched_text(b);
+    int n = vr_db_exec(e->db, "UPDATE clusters SET name = ?, description = ?, cpu_type = ?, virt_mode = ?,"
+                       " scheduling_json = coalesce(?, scheduling_json) WHERE id = ?",
                        DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")), DB_TEXT(str(b, "cpu_type")),
-                               DB_TEXT(str(b, "virt_mode")), DB_TEXT(str(row, "id"))), err);
+                               DB_TEXT(str(b, "virt_mode")), sched ? DB_TEXT(sched) : DB_NULL,
+                               DB_TEXT(str(row, "id"))), err);
+    free(sched);
     return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the cluster was removed meanwhile") : 0;
 }
 
@@ -107,7 +122,8 @@ static int cl_remove(vr_engine *e, json_t *row, vr_error *err)
 }
 
 const vr_store vr_store_clusters = {
-    .select = "SELECT id, name, description, datacenter_id, cpu_type, virt_mode, created_at FROM clusters",
+    .select = "SELECT id, name, description, datacenter_id, cpu_type, virt_mode,"
+              " scheduling_json AS scheduling_policy_json, created_at FROM clusters",
     .id_expr = "id", .order = "name, id", .table = "clusters",
     .search = cl_search, .nsearch = sizeof(cl_search) / sizeof(cl_search[0]),
     .insert = cl_insert, .update = cl_update, .remove = cl_remove,

@@ -53,6 +53,13 @@ static int finish(vr_engine *e, int rc, vr_error *err)
     return vr_db_commit(e->db, err);
 }
 
+/* The placement policy given (checked by the kind), as stored; NULL: none given. */
+static char *placement_text(json_t *b)
+{
+    json_t *p = json_object_get(b, "placement_policy");
+    return json_is_object(p) ? json_dumps(p, JSON_COMPACT) : NULL;
+}
+
 static int vm_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 {
     json_t *spec = json_object_get(b, "spec");
@@ -68,10 +75,12 @@ static int vm_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
     if (rc >= 0)
         rc = vr_storage_disks_claim(e, spec, id, err);
     char *text = rc >= 0 ? json_dumps(spec, JSON_COMPACT) : NULL;
+    char *place = placement_text(b);
     if (rc >= 0)
-        rc = vr_db_exec(e->db, "UPDATE vms SET spec_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(id)),
-                        err);
+        rc = vr_db_exec(e->db, "UPDATE vms SET spec_json = ?, placement_json = ? WHERE id = ?",
+                        DB_ARGS(DB_TEXT(text), place ? DB_TEXT(place) : DB_NULL, DB_TEXT(id)), err);
     free(text);
+    free(place);
     return finish(e, rc, err);
 }
 
@@ -118,21 +127,24 @@ static int vm_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
     for (size_t k = json_array_size(json_object_get(spec, "nics")); rc >= 0 && k < json_array_size(old_nics); k++)
         rc = vr_db_exec(e->db, "DELETE FROM macs WHERE mac = ?",
                         DB_ARGS(DB_TEXT(str(json_array_get(old_nics, k), "mac"))), err);
-    char *text = json_dumps(spec, JSON_COMPACT);
+    char *text = json_dumps(spec, JSON_COMPACT), *place = placement_text(b);
     json_t *pending = json_object_get(b, "pending_changes");
     char *ptext = json_array_size(pending) ? json_dumps(pending, JSON_COMPACT) : NULL;
     if (rc >= 0) {
         rc = vr_db_exec(e->db, "UPDATE vms SET name = ?, description = ?, memory_mib = ?, vcpus = ?,"
-                        " spec_json = ?, pending_json = ? WHERE id = ? AND (status = 'down') = (? = 'down')",
+                        " spec_json = ?, pending_json = ?, placement_json = coalesce(?, placement_json)"
+                        " WHERE id = ? AND (status = 'down') = (? = 'down')",
                         DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                 DB_INT(num(b, "memory_mib")), DB_INT(num(b, "vcpus")), DB_TEXT(text),
-                                ptext ? DB_TEXT(ptext) : DB_NULL, DB_TEXT(id), DB_TEXT(str(row, "status"))), err);
+                                ptext ? DB_TEXT(ptext) : DB_NULL, place ? DB_TEXT(place) : DB_NULL, DB_TEXT(id),
+                                DB_TEXT(str(row, "status"))), err);
         if (rc == 0)
             rc = vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' changed meanwhile; read it again",
                               str(row, "name"));
     }
     free(text);
     free(ptext);
+    free(place);
     return finish(e, rc, err);
 }
 
@@ -150,7 +162,7 @@ const vr_store vr_store_vms = {
               " v.host_id AS host_id, (SELECT name FROM hosts WHERE id = v.host_id) AS host,"
               " v.status AS status, v.memory_mib AS memory_mib, v.vcpus AS vcpus, v.spec_json AS spec_json,"
               " v.devices_json AS devices_json, v.created_at AS created_at,"
-              " v.pending_json AS pending_changes_json FROM vms v",
+              " v.pending_json AS pending_changes_json, v.placement_json AS placement_policy_json FROM vms v",
     .id_expr = "v.id", .order = "name, id", .table = "vms",
     .search = vm_search, .nsearch = sizeof(vm_search) / sizeof(vm_search[0]),
     .insert = vm_insert, .update = vm_update, .remove = vm_remove,

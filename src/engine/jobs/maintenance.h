@@ -1,0 +1,36 @@
+/* Host maintenance as RHV does it (docs/availability.md "Maintenance"):
+ * `deactivate` moves the host to preparingformaintenance and starts this
+ * job, which migrates the host's VMs away (one migrate job each through
+ * vmmigrate.c, at most the host's outgoing limit at once, destinations
+ * chosen by the scheduler), gives up the SPM role if the host holds it,
+ * and moves the host to maintenance once no VM is on it. `activate` (or
+ * a cancel of the job) ends a maintenance in progress. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "engine.h"
+
+/* At most this many migrations leave one host at once (ch. 5.10), fewer
+ * when the host has fewer CPUs (the agent's own limit is the same). */
+#define VR_MAINT_MAX_OUTGOING 2
+
+/* The order VMs leave the host: a qsort comparator over (json_t *) vms
+ * rows (id, name, memory_mib, status). This is the hook for evacuation
+ * priorities (highly available VMs first, once VMs have such fields):
+ * today the smaller VMs first, as they free a migration slot sooner,
+ * then by name. */
+int vr_maint_evacuation_cmp(const void *a, const void *b);
+
+/* Check and start the maintenance of host (a hosts row). Refusals change
+ * nothing: VR_ERR_BAD_STATE when the host is in maintenance, when a
+ * maintenance of it is already running, or naming the VMs on it that
+ * cannot migrate (their placement policy is pinned or user_migratable).
+ * A host preparing for maintenance whose last job ended (a migration
+ * failed) gets a new job: a retry. On success the host is
+ * preparingformaintenance and job_id runs. */
+int vr_maint_submit(vr_engine *e, json_t *host, const char *user, char job_id[37], vr_error *err);
+
+/* After an engine restart: resume r (a jobs row) if it is a maintenance.
+ * True when it was one. */
+bool vr_maint_resume(vr_engine *e, json_t *r);

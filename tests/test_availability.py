@@ -1,0 +1,328 @@
+"""Host maintenance (docs/availability.md): deactivate migrates a host's
+VMs away (one migrate job each, the scheduler choosing), the host reaches
+maintenance only when empty, activate ends it; VMs whose placement policy
+forbids migration block it (409, nothing moves). The guest scenario runs
+on SQLite only (like test_storage_spm); the REST rules without guests run
+on SQLite and, when VIREO_TEST_PG_URI is set, PostgreSQL."""
+
+import time
+
+from harness.engine import Engine, expect_fault, run_sql
+from harness.engine_storage import leave_storage, scrub_domain, storage_dc
+from test_migration import READY, backends, cli, engine_on, mig_hosts, on_hosts
+
+
+def deactivate(eng, host_id):
+    r = eng.request("POST", f"/api/hosts/{host_id}/deactivate")
+    assert r.status == 202 and r.headers.get("location") == r.body["job"]["href"], r
+    return r.body["job"]["id"]
+
+
+def maint_jobs(eng, host_id):
+    return [j for j in eng.list("jobs", max=1000)["jobs"]
+            if j.get("object_id") == host_id and j.get("action") == "maintenance"]
+
+
+def running_on(ctx, eng, vm_id, i):
+    """The VM runs on harness host i, on it alone, and the engine agrees."""
+    assert on_hosts(ctx, vm_id) == [i], (vm_id, on_hosts(ctx, vm_id))
+    with ctx.client(i) as c:
+        assert c.call("VM.get", uuid=vm_id)["state"] == "running"
+    v = eng.wait_status("vms", vm_id, "up", timeout=60)
+    assert v["host"] == ctx.hs.hosts[i].name, v
+
+
+def test_maintenance_rules(ctx):
+    """Placement policy checks, the 409 of a host with VMs that cannot
+    migrate (nothing changes), an empty host's maintenance job, activate."""
+    for backend in backends():
+        with engine_on(ctx, backend) as (eng, cl, hosts, far):
+            vh0, vh1 = hosts
+            spec = ctx.vm_spec("rules")
+            base = dict(boot=spec["boot"], disks=spec["disks"])
+            # Bad policies: 400 naming the member; nothing is created.
+            for pol, what in [({"affinity": "sticky"}, "affinity"), ({"hosts": "vh0"}, "hosts"),
+                              ({"hosts": ["nohost"]}, "nohost"), ({"hosts": [far["name"]]}, "far"),
+                              ({"hosts": [7]}, "hosts[0]"), ({"pin": 1}, "pin"), ([], "object")]:
+                r = eng.request("POST", "/api/vms", dict(name="bad", cluster_id=cl["id"], memory_mib=64,
+                                                         placement_policy=pol, **base))
+                expect_fault(r, 400, what)
+            assert eng.list("vms")["total"] == 0
+            # Stored with host ids; the default when none is given.
+            free = eng.create_vm("free", cl["id"], **base)
+            assert free["placement_policy"] == {"affinity": "migratable", "hosts": []}, free
+            pin = eng.create_vm("pin", cl["id"], placement_policy={"affinity": "pinned", "hosts": ["vh0", vh0["id"]]},
+                                **base)
+            assert pin["placement_policy"] == {"affinity": "pinned", "hosts": [vh0["id"]]}, pin
+            um = eng.call("PUT", f"/api/vms/{free['id']}",
+                          {"placement_policy": {"affinity": "user_migratable"}})
+            assert um["placement_policy"] == {"affinity": "user_migratable", "hosts": []}, um
+            kept = eng.call("PUT", f"/api/vms/{free['id']}", {"description": "x"})
+            assert kept["placement_policy"]["affinity"] == "user_migratable", kept
+
+            # VMs that may not migrate block the maintenance of their host
+            # before anything moves (faked as running on the unreachable
+            # host: the rule does not need a guest).
+            eng.wait_status("hosts", far["id"], "nonresponsive", timeout=30)
+            run_sql(eng, f"UPDATE vms SET status = 'up', host_id = '{far['id']}' WHERE id IN "
+                         f"('{pin['id']}', '{free['id']}')")
+            r = eng.request("POST", f"/api/hosts/{far['id']}/deactivate")
+            f = expect_fault(r, 409, "cannot go to maintenance")
+            assert "'pin' (pinned)" in f["detail"] and "'free' (user_migratable)" in f["detail"], f
+            assert eng.host(far["id"])["status"] == "nonresponsive"
+            assert maint_jobs(eng, far["id"]) == []
+            expect_fault(eng.request("POST", f"/api/vms/{pin['id']}/migrate", {}), 409, "placement policy is pinned")
+            assert eng.vm(pin["id"])["status"] == "up"
+            run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id IN ('{pin['id']}', '{free['id']}')")
+
+            # An empty host: preparing, then maintenance, through the job.
+            job_id = deactivate(eng, vh1["id"])
+            job = eng.wait_job(job_id, timeout=30)
+            assert job["status"] == "finished" and job["progress"] == 100, job
+            assert job["description"] == "Move host 'vh1' to maintenance", job
+            assert [s["description"] for s in job["steps"]] == [
+                "migrating the VMs away", "releasing the SPM role if the host holds it"], job
+            assert eng.host(vh1["id"])["status"] == "maintenance"
+            assert eng.find_events("host 'vh1' is preparing for maintenance", vh1["id"])
+            assert eng.find_events("host 'vh1' moved to maintenance", vh1["id"])
+            expect_fault(eng.request("POST", f"/api/hosts/{vh1['id']}/deactivate"), 409, "already in maintenance")
+            # Activate brings it back (once: then it is no longer in maintenance).
+            r = eng.request("POST", f"/api/hosts/{vh1['id']}/activate")
+            assert r.status == 200 and r.body["status"] == "installing", r
+            expect_fault(eng.request("POST", f"/api/hosts/{vh1['id']}/activate"), 409, "only a host in")
+            eng.wait_status("hosts", vh1["id"], "up", timeout=30)
+
+
+def test_maintenance_evacuates_running_guests(ctx):
+    """Two guests on one host: deactivate moves both (asked of the agents),
+    the host reaches maintenance, activate brings it back; a pinned VM
+    blocks; a VM that cannot leave fails the job and the host stays
+    preparing; an engine restart mid-maintenance resumes it; activate
+    cancels one in progress."""
+    mig_hosts(ctx)
+    with engine_on(ctx, "sqlite") as (eng, cl, hosts, far):
+        vh0, vh1 = hosts
+        n0, n1 = ctx.hs.hosts[0].name, ctx.hs.hosts[1].name
+        # vh1 in maintenance first (empty: at once), so both guests start on vh0.
+        assert eng.wait_job(deactivate(eng, vh1["id"]), timeout=30)["status"] == "finished"
+        spec = ctx.vm_spec("mt")
+        base = dict(boot=spec["boot"], disks=spec["disks"], memory_mib=spec["memory_mib"])
+        vms = [eng.create_vm(n, cl["id"], **base) for n in ("mt-a", "mt-b")]
+        pin = eng.create_vm("mt-pin", cl["id"], placement_policy={"affinity": "pinned", "hosts": [n0]}, **base)
+        for v in vms + [pin]:
+            eng.vm_action(v["id"], "start")
+        for v in vms + [pin]:
+            assert eng.wait_status("vms", v["id"], "up", timeout=60)["host"] == n0
+        with ctx.client(0) as c:
+            for v in vms:
+                ctx.wait_console(c, v["id"], READY)
+        assert eng.request("POST", f"/api/hosts/{vh1['id']}/activate").status == 200
+        eng.wait_status("hosts", vh1["id"], "up", timeout=30)
+
+        # The pinned VM blocks: 409 naming it, nothing moves.
+        f = expect_fault(eng.request("POST", f"/api/hosts/{vh0['id']}/deactivate"), 409, "'mt-pin' (pinned)")
+        assert eng.host(vh0["id"])["status"] == "up" and maint_jobs(eng, vh0["id"]) == [], f
+        assert not [j for j in eng.list("jobs", max=1000)["jobs"] if j["action"] == "migrate"]
+        for v in vms + [pin]:
+            running_on(ctx, eng, v["id"], 0)
+
+        # Migratable but listed for vh0 only: its migration fails, the
+        # others move, the host stays preparing with an event naming it.
+        eng.call("PUT", f"/api/vms/{pin['id']}", {"placement_policy": {"affinity": "migratable", "hosts": [n0]}})
+        job_id = deactivate(eng, vh0["id"])
+        assert eng.host(vh0["id"])["status"] == "preparingformaintenance"
+        job = eng.wait_job(job_id, timeout=120)
+        assert job["status"] == "failed" and "VM 'mt-pin'" in job["detail"], (job, eng.log_tail(40))
+        assert "placement policy" in job["detail"] and "stays preparing" in job["detail"], job
+        assert eng.host(vh0["id"])["status"] == "preparingformaintenance"
+        ev = eng.find_events("migration of VM 'mt-pin' off host", vh0["id"])
+        assert ev and ev[0]["severity"] == "error", eng.events()[:10]
+        for v in vms:
+            running_on(ctx, eng, v["id"], 1)
+        running_on(ctx, eng, pin["id"], 0)
+        time.sleep(2 * eng.poll_ms / 1000)  # the monitor keeps it preparing
+        assert eng.host(vh0["id"])["status"] == "preparingformaintenance"
+
+        # Stopped, it no longer blocks: deactivate again (the CLI) retries.
+        eng.vm_action(pin["id"], "stop")
+        out = cli(ctx, eng, "host", "deactivate", n0, "--wait", "--timeout", "60")
+        assert "status: maintenance" in out, out
+        job = maint_jobs(eng, vh0["id"])
+        assert sorted(j["status"] for j in job) == ["failed", "finished"], job
+
+        # Back: activate; then vh1 to maintenance, the engine killed at
+        # once: the restarted engine resumes the job, the VMs come back.
+        assert eng.request("POST", f"/api/hosts/{vh0['id']}/activate").status == 200
+        eng.wait_status("hosts", vh0["id"], "up", timeout=30)
+        job_id = deactivate(eng, vh1["id"])
+        eng.kill()
+        eng.start()
+        job = eng.wait_job(job_id, timeout=120)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        assert f"resuming job {job_id} (maintenance" in eng.log_text(), eng.log_tail(40)
+        assert eng.host(vh1["id"])["status"] == "maintenance"
+        for v in vms:
+            running_on(ctx, eng, v["id"], 0)
+        migs = [j for j in eng.list("jobs", max=1000)["jobs"] if j["action"] == "migrate"]
+        moved = [j for j in migs if j["object_id"] != pin["id"]]
+        assert len(moved) == 4 and all(j["status"] == "finished" for j in moved), migs
+        assert [j["status"] for j in migs if j["object_id"] == pin["id"]] == ["failed"], migs
+
+        # Activate while the VMs are leaving: the maintenance ends
+        # (cancelled), the host comes back up, every VM runs once.
+        assert eng.request("POST", f"/api/hosts/{vh1['id']}/activate").status == 200
+        eng.wait_status("hosts", vh1["id"], "up", timeout=30)
+        job_id = deactivate(eng, vh0["id"])
+        eng.wait_for(lambda: any(j["action"] == "migrate" and j["status"] == "running"
+                                 for j in eng.list("jobs", max=1000)["jobs"]), timeout=30, what="a migration")
+        assert eng.request("POST", f"/api/hosts/{vh0['id']}/activate").status == 200
+        job = eng.wait_job(job_id, timeout=30, status=("finished", "failed", "cancelled"))
+        assert job["status"] == "cancelled" and "activated" in job["detail"], job
+        eng.wait_status("hosts", vh0["id"], "up", timeout=30)
+        eng.wait_for(lambda: all(j["status"] != "running" for j in eng.list("jobs", max=1000)["jobs"]),
+                     timeout=60, what="migrations under way to end")
+        for v in vms:
+            where = on_hosts(ctx, v["id"])
+            assert len(where) == 1, where
+            running_on(ctx, eng, v["id"], where[0])
+
+        # Load balancing (vm_evenly_distributed): both VMs on vh0 again, a
+        # round every 2 s; one VM moves to vh1, then the cluster is
+        # balanced and nothing more moves.
+        assert eng.wait_job(deactivate(eng, vh1["id"]), timeout=120)["status"] == "finished"
+        assert eng.request("POST", f"/api/hosts/{vh1['id']}/activate").status == 200
+        eng.wait_status("hosts", vh1["id"], "up", timeout=30)
+        for v in vms:
+            running_on(ctx, eng, v["id"], 0)
+        eng.extra_args += ["--balance-period-s", "2"]
+        eng.restart()
+        before = {j["id"] for j in eng.list("jobs", max=1000)["jobs"]}
+        pol = eng.call("PUT", f"/api/clusters/{cl['id']}", {"scheduling_policy": {
+            "name": "vm_evenly_distributed", "properties": {"HighVmCount": 1, "MigrationThreshold": 1,
+                                                            "SpmVmGrace": 0}}})["scheduling_policy"]
+        assert pol["properties"] == {"HighVmCount": 1, "MigrationThreshold": 1, "SpmVmGrace": 0}, pol
+        ev = eng.wait_for(lambda: eng.find_events("load balancing of cluster 'cl1'", cl["id"]), timeout=30,
+                          what="a balancing decision")
+        assert f"host '{n0}' counts 2 VM(s), over HighVmCount 1" in ev[0]["message"], ev
+        assert "the lowest CPU there" in ev[0]["message"], ev
+        eng.wait_for(lambda: all(j["status"] != "running" for j in eng.list("jobs", max=1000)["jobs"]),
+                     timeout=60, what="the balancing migration to end")
+        time.sleep(3 * 2)  # three more rounds: balanced, nothing moves
+        new = [j for j in eng.list("jobs", max=1000)["jobs"] if j["id"] not in before]
+        assert [(j["action"], j["status"]) for j in new] == [("migrate", "finished")], new
+        assert sorted(on_hosts(ctx, v["id"])[0] for v in vms) == [0, 1]
+        for v in vms:
+            running_on(ctx, eng, v["id"], on_hosts(ctx, v["id"])[0])
+        assert len(eng.find_events("load balancing of cluster 'cl1'", cl["id"])) == 1
+        eng.stop_all_vms()
+
+
+def test_affinity_group_rules(ctx):
+    """Affinity groups through REST (no guests): checks, rendering, nested
+    and top-level collections, members following their VMs, and a start an
+    enforcing group cannot satisfy failing with the group named; a
+    cluster's scheduling policy."""
+    for backend in backends():
+        with engine_on(ctx, backend) as (eng, cl, hosts, far):
+            vh0, vh1 = hosts
+            spec = ctx.vm_spec("aff")
+            base = dict(boot=spec["boot"], disks=spec["disks"], memory_mib=64)
+            a, b, c = (eng.create_vm(n, cl["id"], **base) for n in ("aff-a", "aff-b", "aff-c"))
+            other = eng.create_vm("aff-far", far["cluster_id"], **base)
+            coll = f"/api/clusters/{cl['id']}/affinitygroups"
+            # Bad bodies: 400 naming the entry, nothing created.
+            for body, what in [({"name": "g", "vms": ["nope"]}, "no VM 'nope'"),
+                               ({"name": "g", "vms": ["aff-far"]}, "another cluster"),
+                               ({"name": "g", "vms": "aff-a"}, "vms must be a list"),
+                               ({"name": "g", "vms": [3]}, "vms[0]"),
+                               ({"name": "g", "positive": "yes"}, "positive"),
+                               ({"name": "g", "colour": 1}, "colour")]:
+                expect_fault(eng.request("POST", coll, body), 400, what)
+            assert eng.get(coll)["total"] == 0
+            # Created under its cluster: defaults, members as ids (by name or id).
+            g = eng.call("POST", coll, {"name": "apart", "positive": False, "vms": ["aff-a", b["id"], "aff-a"]},
+                         expect=201)
+            assert (g["positive"], g["enforcing"], g["cluster_id"]) == (False, True, cl["id"]), g
+            assert g["vms"] == sorted([a["id"], b["id"]]) and g["href"] == f"/api/affinitygroups/{g['id']}", g
+            expect_fault(eng.request("POST", coll, {"name": "apart"}), 409)
+            eng.call("POST", f"/api/clusters/{far['cluster_id']}/affinitygroups", {"name": "apart"}, expect=201)
+            assert eng.get(coll)["total"] == 1 and eng.get("/api/affinitygroups")["total"] == 2
+            soft = eng.call("POST", "/api/affinitygroups", {"name": "soft", "cluster_id": cl["id"],
+                                                            "enforcing": False, "vms": ["aff-c"]}, expect=201)
+            assert soft["positive"] is True and soft["enforcing"] is False, soft
+            # PUT changes what it is given and keeps the rest.
+            up = eng.call("PUT", f"/api/affinitygroups/{soft['id']}", {"vms": ["aff-c", "aff-a"]})
+            assert up["vms"] == sorted([a["id"], c["id"]]) and up["enforcing"] is False, up
+            up = eng.call("PUT", f"/api/affinitygroups/{soft['id']}", {"description": "x"})
+            assert up["vms"] == sorted([a["id"], c["id"]]), up
+            expect_fault(eng.request("PUT", f"/api/affinitygroups/{soft['id']}", {"cluster_id": far["cluster_id"]}),
+                         409)
+
+            # aff-a runs on vh0 (faked as migrating there: the monitors leave
+            # such a VM alone); aff-b, in the negative enforcing group and
+            # limited to vh0 by its placement policy, has nowhere to go.
+            run_sql(eng, f"UPDATE vms SET status = 'migratingfrom', host_id = '{vh0['id']}' WHERE id = '{a['id']}'")
+            eng.call("PUT", f"/api/vms/{b['id']}", {"placement_policy": {"hosts": ["vh0"]}})
+            r = eng.request("POST", f"/api/vms/{b['id']}/start")
+            assert r.status == 202, r
+            job = eng.wait_job(r.body["job"]["id"], timeout=30)
+            assert job["status"] == "failed", job
+            assert "filtered out by enforcing negative affinity group 'apart'" in job["detail"], job
+            assert "not in its placement policy's hosts" in job["detail"], job
+            now = eng.vm(b["id"])
+            assert (now["status"], now["host_id"]) == ("down", None), now
+            assert eng.find_events("cannot start VM 'aff-b'", b["id"])
+            run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{a['id']}'")
+
+            # A cluster's scheduling policy: none by default, parameters
+            # filled with ch. 5's defaults, bad ones refused.
+            assert eng.get(f"/api/clusters/{cl['id']}")["scheduling_policy"] == {"name": "none", "properties": {}}
+            for pol, what in [({"name": "fair"}, "scheduling_policy.name"),
+                              ({"name": "evenly_distributed", "properties": {"HighVmCount": 2}}, "'HighVmCount'"),
+                              ({"name": "power_saving", "properties": {"LowUtilization": 95}}, "below"),
+                              ({"name": "evenly_distributed", "properties": {"HighUtilization": "80"}}, "1..100")]:
+                expect_fault(eng.request("PUT", f"/api/clusters/{cl['id']}", {"scheduling_policy": pol}), 400, what)
+            got = eng.call("PUT", f"/api/clusters/{cl['id']}", {"scheduling_policy": {"name": "power_saving"}})
+            assert got["scheduling_policy"] == {"name": "power_saving", "properties": {
+                "HighUtilization": 80, "LowUtilization": 20, "CpuOverCommitDurationMinutes": 2}}, got
+            got = eng.call("PUT", f"/api/clusters/{cl['id']}", {"description": "kept"})
+            assert got["scheduling_policy"]["name"] == "power_saving", got
+
+            # A VM removed leaves its groups; a group removed goes.
+            assert eng.request("DELETE", f"/api/vms/{a['id']}").status == 204
+            assert eng.get(f"/api/affinitygroups/{g['id']}")["vms"] == [b["id"]]
+            assert eng.get(f"/api/affinitygroups/{soft['id']}")["vms"] == [c["id"]]
+            assert eng.request("DELETE", f"/api/affinitygroups/{g['id']}").status == 204
+            assert eng.request("GET", f"/api/affinitygroups/{g['id']}").status == 404
+            assert eng.vm(other["id"])["status"] == "down"
+
+
+def test_maintenance_gives_up_the_spm(ctx):
+    """The SPM host's maintenance (SQLite, no guests): the job gives the
+    role up through its agent, the other host is elected, and the host
+    reaches maintenance; activated, it comes back without taking it."""
+    eng = Engine(ctx)
+    eng.__enter__()
+    sd_id = None
+    try:
+        st = storage_dc(ctx, eng, "maint")
+        sd_id, dc = st["sd_id"], st["dc"]
+        spm = st["spm_id"]
+        other = next(h["id"] for h in st["hosts"] if h["id"] != spm)
+        name = eng.host(spm)["name"]
+        job = eng.wait_job(deactivate(eng, spm), timeout=60)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        assert job["steps"][-1]["description"] == "releasing the SPM role if the host holds it", job
+        assert eng.host(spm)["status"] == "maintenance"
+        ev = eng.find_events(f"host '{name}' gave up the SPM role of data center '{dc['name']}'", dc["id"])
+        assert ev, eng.events()[:20]
+        eng.wait_for(lambda: eng.get(dc["href"])["spm_host"] == other, timeout=60, what="the other host as SPM")
+        assert eng.request("POST", f"/api/hosts/{spm}/activate").status == 200
+        eng.wait_status("hosts", spm, "up", timeout=60)
+        assert eng.get(dc["href"])["spm_host"] == other
+        leave_storage(eng, sd_id, [])
+    except BaseException:
+        eng.close(ok=False)
+        raise
+    eng.__exit__(None, None, None)
+    scrub_domain(ctx, sd_id)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "jsonx.h"
 #include "kind.h"
 #include "vm_spec.h"
 #include "vmaction.h"
@@ -24,8 +25,33 @@ static void vm_present(vr_engine *e, json_t *row)
         json_object_set_new(row, "pending_changes", json_array());
 }
 
+/* body.high_availability: {enabled, priority 0..100}; members left out
+ * keep their stored value (or the default at create). Normalized in place. */
+static int ha_check(json_t *b, json_t *row, vr_error *err)
+{
+    static const char *const keys[] = {"enabled", "priority"};
+    json_t *given = json_object_get(b, "high_availability");
+    json_t *now = json_object_get(row, "high_availability");
+    if (!given)
+        return 0;
+    if (!json_is_object(given))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "body.high_availability must be an object");
+    if (vr_json_check_keys(given, "body.high_availability", VR_NAMES(keys), err) < 0)
+        return -1;
+    bool enabled = json_is_true(json_object_get(now, "enabled"));
+    long long prio = json_integer_value(json_object_get(now, "priority"));
+    if (vr_json_bool(given, "body.high_availability", "enabled", false, &enabled, err) < 0 ||
+        vr_json_int(given, "body.high_availability", "priority", false, 0, 100, &prio, err) < 0)
+        return -1;
+    json_object_set_new(b, "high_availability",
+                        json_pack("{s:b, s:I}", "enabled", enabled, "priority", (json_int_t)prio));
+    return 0;
+}
+
 static int vm_check_create(vr_call *c, json_t *b, vr_error *err)
 {
+    if (ha_check(b, NULL, err) < 0)
+        return -1;
     json_t *spec = vr_vm_spec_build(b, json_integer_value(json_object_get(b, "vcpus")),
                                     json_integer_value(json_object_get(b, "memory_mib")), err);
     if (!spec || vr_vm_spec_check_disk_refs(c->e, spec, NULL, NULL, err) < 0) {
@@ -117,6 +143,8 @@ static int vm_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
 {
     /* A running VM's NICs are live devices with pool MACs: they change one
      * by one through /nics (hot plug), never by rewriting the list. */
+    if (ha_check(b, row, err) < 0)
+        return -1;
     json_t *nics = json_object_get(b, "nics");
     if (nics && strcmp(json_string_value(json_object_get(row, "status")) ?: "down", "down")) {
         json_t *now = json_deep_copy(json_object_get(row, "nics") ?: json_array()), *given = json_deep_copy(nics);
@@ -264,6 +292,11 @@ static const vr_field vm_fields[] = {
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
     {"pending_changes", VR_FT_JSON, 0, .schema = "PendingChanges",
      .doc = "Members changed while the VM ran that apply at its next start (its next-run configuration)."},
+    {"high_availability", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "VmHighAvailability",
+     .dflt = "{\"enabled\": false, \"priority\": 0}",
+     .doc = "Restart the VM when its QEMU dies unasked, highest priority first (docs/fencing.md)."},
+    {"stop_reason", VR_FT_STR, 0, .doc = "Why the VM last stopped: crashed, user, shutdown, destroyed, host_fenced,"
+     " unknown; empty before its first stop and after a start by a user."},
     {"boot", VR_FT_JSON, VR_F_SPEC | VR_F_OPT | VR_F_CREATE | VR_F_UPDATE, .schema = "VmBoot"},
     {"disks", VR_FT_JSON, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .schema = "VmDisks"},
     {"nics", VR_FT_JSON, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .schema = "VmNics"},

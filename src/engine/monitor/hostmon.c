@@ -1,6 +1,7 @@
 #include "hostmon.h"
 #include "hoststatus.h"
 #include "vmstatus.h"
+#include "vmexit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,9 +129,22 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
         if (miss < MISSES_BEFORE_DOWN)
             continue;
         json_object_del(m->misses, id);
+        /* Gone without our hearing its Stopped event (sent while we were
+         * not connected, or the agent was down): the host says why. */
+        json_t *ex = NULL;
+        vr_error err = {0};
+        if (vr_rpc_call(m->conn, "VM.getExit", json_pack("{s:s, s:s}", "uuid", id, "name", name), &ex, &err) < 0 &&
+            (err.code == VR_ERR_BAD_STATE || err.code == VR_ERR_IO)) {
+            /* It runs after all (a late start: the next poll sees it), or
+             * the host stopped answering (the next poll asks again). */
+            json_decref(ex);
+            continue;
+        }
         char why[300];
         snprintf(why, sizeof(why), " (no longer running on host '%s')", hname);
-        vr_vm_move(m->e, id, name, m->host_id, vr_vm_status_parse(st), VR_VM_DOWN, "", why);
+        vr_vm_ended(m->e, id, m->host_id, vr_vm_status_parse(st), json_string_value(json_object_get(ex, "reason")),
+                    why);
+        json_decref(ex);
     }
     json_decref(rows);
     /* Running here but not recorded here: a start whose reply was lost
@@ -326,8 +340,12 @@ static bool on_vm_event(monitor *m, json_t *params)
     snprintf(why, sizeof(why), " (%s/%s reported by its host)", ev,
              json_string_value(json_object_get(params, "detail")) ?: "");
     json_object_del(m->misses, uuid);
-    vr_vm_move(m->e, uuid, json_string_value(json_object_get(vm, "name")), m->host_id, vr_vm_status_parse(st),
-               vr_vm_status_parse(to), "", why);
+    if (!strcmp(to, "down"))
+        vr_vm_ended(m->e, uuid, m->host_id, vr_vm_status_parse(st),
+                    json_string_value(json_object_get(params, "reason")), why);
+    else
+        vr_vm_move(m->e, uuid, json_string_value(json_object_get(vm, "name")), m->host_id, vr_vm_status_parse(st),
+                   vr_vm_status_parse(to), "", why);
     json_decref(vm);
     return false;
 }

@@ -33,7 +33,7 @@ def test_fence_through_a_proxy(ctx):
     e = expect_error(ERR_IO, c.call, "Host.fence", agent=bad, action="status", timeout_s=30)
     assert "failed" in str(e) and PASSWORD not in str(e), e
     # Parameters that could run something else, or inject lines, are refused.
-    for over, why in (({"type": "../bin/sh"}, "type"), ({"address": "1.2.3.4\naction=off"}, "control"),
+    for over, why in (({"type": "../bin/sh"}, "type"), ({"address": "1.2.3.4\naction=off"}, "address"),
                       ({"options": {"password_script": "/bin/true"}}, "password_script"),
                       ({"options": {"ipmitool_path": "/bin/true"}}, "ipmitool_path"),
                       ({"options": {"action": "off"}}, "action"),

@@ -44,3 +44,46 @@ def test_ha_member_rules(ctx):
         assert "ha-priority" in p.stderr, p.stderr
         cli.run("vm", "update", "clivm", "--ha", "maybe", expect=2)
         assert eng.vm(vm["id"])["high_availability"] == {"enabled": False, "priority": 40}
+
+
+def test_power_management_rules(ctx):
+    """power_management: defaults, passwords never shown and kept when a
+    PUT leaves them out, bad agents refused with nothing changed, fence
+    refused without power management (docs/fencing.md)."""
+    with Engine(ctx) as eng:
+        dc = eng.create_dc("dc1")
+        cl = eng.create_cluster("cl1", dc["id"])
+        h = eng.create_host("pm1", "192.0.2.10", cl["id"])
+        assert h["power_management"] == {"enabled": False, "agents": []}, h
+        expect_fault(eng.request("POST", f"/api/hosts/{h['id']}/fence", {"fence_type": "status"}), 409,
+                     "no power management")
+        agent = {"type": "ipmilan", "address": "192.0.2.110", "username": "admin", "password": "Pm-Secret-1",
+                 "options": {"lanplus": True, "cipher": 3}}
+        got = eng.call("PUT", f"/api/hosts/{h['id']}", {"power_management": {"enabled": True, "agents": [agent]}})
+        want = {"type": "ipmilan", "address": "192.0.2.110", "port": 623, "username": "admin",
+                "options": {"lanplus": True, "cipher": 3}, "order": 1, "concurrent": False}
+        assert got["power_management"] == {"enabled": True, "agents": [want]}, got
+        # The GET body PUT back (no password in it) keeps the password.
+        got = eng.call("PUT", f"/api/hosts/{h['id']}", {"power_management": got["power_management"],
+                                                         "description": "x"})
+        assert got["power_management"]["agents"] == [want], got
+        rows = eng.list("hosts")["hosts"]
+        assert "Pm-Secret-1" not in json.dumps(rows) and "password" not in json.dumps(rows)
+        for bad, why in (({"enabled": True, "agents": []}, "at least one"),
+                         ({"enabled": True, "agents": [dict(agent, type="../x")]}, "type"),
+                         ({"enabled": True, "agents": [dict(agent, address="a\nb")]}, "address"),
+                         ({"enabled": True, "agents": [dict(agent, port=70000)]}, "port"),
+                         ({"enabled": True, "agents": [dict(agent, options={"password_script": "/bin/x"})]},
+                          "password_script"),
+                         ({"enabled": True, "agents": [dict(agent, order=0)]}, "order"),
+                         ({"enabled": True, "agents": [dict(agent, extra=1)]}, "extra"),
+                         ({"enabled": "yes"}, "enabled"), ({"agents": [agent] * 5}, "at most 4")):
+            expect_fault(eng.request("PUT", f"/api/hosts/{h['id']}", {"power_management": bad}), 400, why)
+        assert eng.host(h["id"])["power_management"] == {"enabled": True, "agents": [want]}
+        expect_fault(eng.request("POST", f"/api/hosts/{h['id']}/fence", {"fence_type": "explode"}), 400,
+                     "fence_type")
+        # Its only host: there is no proxy; the job fails and says so.
+        job = eng.wait_job(eng.call("POST", f"/api/hosts/{h['id']}/fence", {"fence_type": "status"},
+                                    expect=202)["job"]["id"])
+        assert job["status"] == "failed" and "no proxy host" in job["detail"], job
+        assert "Pm-Secret-1" not in json.dumps(eng.events()) + eng.log_text()

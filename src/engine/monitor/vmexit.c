@@ -7,7 +7,8 @@
 
 const char *vr_vm_stop_reason(const char *agent_reason, bool stop_requested)
 {
-    static const char *const known[] = {"crashed", "shutdown", "destroyed", "migrated", "saved", "snapshot"};
+    static const char *const known[] = {"crashed", "shutdown", "destroyed", "migrated", "saved", "snapshot",
+                                        "host_fenced"};
     if (stop_requested)
         return "user";
     for (size_t i = 0; agent_reason && i < sizeof(known) / sizeof(known[0]); i++)
@@ -31,13 +32,14 @@ int vr_vm_ended(vr_engine *e, const char *vm_id, const char *host_id, vr_vm_stat
     int rc = 0;
     /* Only a QEMU that died unasked comes back: a guest's own shutdown, a
      * destroy (through Vireo or virsh) and a stop are what someone wanted. */
-    if (!strcmp(reason, "crashed") && json_integer_value(json_object_get(vm, "ha_enabled"))) {
+    bool unasked = !strcmp(reason, "crashed") || !strcmp(reason, "host_fenced");
+    if (unasked && json_integer_value(json_object_get(vm, "ha_enabled"))) {
         char job[37];
         vr_error err = {0};
         rc = vr_vm_ha_restart_submit(e, vm_id, name, host_id, vr_vm_status_names[from], reason, job, &err);
         if (rc > 0)
-            vr_event(e, "warning", "", "vm", vm_id, "highly available VM '%s' crashed on host '%s'%s; restarting it"
-                     " (job %s)", name, host, why ? why : "", job);
+            vr_event(e, "warning", "", "vm", vm_id, "highly available VM '%s' %s on host '%s'%s; restarting it"
+                     " (job %s)", name, !strcmp(reason, "crashed") ? "crashed" : "was lost", host, why ? why : "", job);
         else if (rc < 0)
             vr_event(e, "error", "", "vm", vm_id, "highly available VM '%s' crashed on host '%s' but its restart"
                      " could not be recorded: %s", name, host, err.message);

@@ -288,13 +288,15 @@ const vr_migration vr_migrations[] = {
          "ALTER TABLE vms ADD COLUMN pool_id " T " REFERENCES vm_pools(id), ADD COLUMN pool_user " T ","
          " ADD COLUMN pool_seen_up BIGINT NOT NULL DEFAULT 0, ADD COLUMN stateless BIGINT NOT NULL DEFAULT 0,"
          " ADD COLUMN stateless_json " T ";"},
-    {12, "highly available VMs (docs/fencing.md): restarted when their QEMU dies unasked, with a priority; every VM says why it last stopped and whether a stop was asked for",
+    {12, "highly available VMs and power management (docs/fencing.md): HA VMs are restarted when their QEMU dies unasked, with a priority; every VM says why it last stopped and whether a stop was asked for; a host's fence agents (their passwords are never rendered)",
      .sqlite = "ALTER TABLE vms ADD COLUMN ha_enabled INTEGER NOT NULL DEFAULT 0;"
          "ALTER TABLE vms ADD COLUMN ha_priority INTEGER NOT NULL DEFAULT 0;"
          "ALTER TABLE vms ADD COLUMN stop_reason TEXT NOT NULL DEFAULT '';"
-         "ALTER TABLE vms ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;",
+         "ALTER TABLE vms ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;"
+         "ALTER TABLE hosts ADD COLUMN pm_json TEXT;",
      .pg = "ALTER TABLE vms ADD COLUMN ha_enabled BIGINT NOT NULL DEFAULT 0,"
          " ADD COLUMN ha_priority BIGINT NOT NULL DEFAULT 0, ADD COLUMN stop_reason " T " NOT NULL DEFAULT '',"
-         " ADD COLUMN stop_requested BIGINT NOT NULL DEFAULT 0;"},
+         " ADD COLUMN stop_requested BIGINT NOT NULL DEFAULT 0;"
+         "ALTER TABLE hosts ADD COLUMN pm_json " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -6,8 +6,11 @@ stop_reason "crashed"; a VM a user stops, or whose guest powers itself off,
 is not restarted. SQLite only (the rules are in test_engine_ha.py on both
 databases)."""
 
+import json
 import os
 import signal
+import subprocess
+import threading
 import time
 
 from test_engine_hosts_vms import assert_runs_once, engine_with_hosts, host_index, new_vm, start_and_wait_up
@@ -99,4 +102,60 @@ def test_ha_vm_restarts_after_its_qemu_dies(ctx):
         back = restarted(eng, ha["id"], (i, pid), ctx)
         assert back["stop_reason"] == "crashed", back
         assert_runs_once(ctx, eng, back, "after a restart found by polls")
+        eng.stop_all_vms()
+
+
+def test_fence_restart_through_a_proxy(ctx):
+    """A host's BMC (ipmi_sim) driven by fence_ipmilan on the other host:
+    status through the API, then a restart that kills the host's agent,
+    libvirtd and guest and brings them back; its HA VM comes up on the
+    proxy host. The password is in no job, event, log or ps line."""
+    pw = "Bmc-Pass-4417"
+    with engine_with_hosts(ctx, poll_ms=1000) as (eng, cl, hosts):
+        h0, h1 = hosts
+        target = ctx.hs.hosts[1]
+        addr, port = target.start_bmc("admin", pw)
+        eng.call("PUT", f"/api/hosts/{h1['id']}", {"power_management": {"enabled": True, "agents": [{
+            "type": "ipmilan", "address": addr, "port": port, "username": "admin", "password": pw,
+            "options": {"lanplus": True, "cipher": 3}}]}})
+        r = eng.call("POST", f"/api/hosts/{h1['id']}/fence", {"fence_type": "status"}, expect=202)
+        job = eng.wait_job(r["job"]["id"])
+        assert job["status"] == "finished" and "power on" in job["detail"] and "proxy 'vh0'" in job["detail"], job
+
+        # An HA VM on vh1 (vh0 in maintenance meanwhile, so the scheduler has no choice).
+        eng.call("POST", f"/api/hosts/{h0['id']}/deactivate")
+        ha = new_vm(ctx, eng, cl, "ha-fenced", nics=(), high_availability={"enabled": True, "priority": 90})
+        vm = start_and_wait_up(eng, ha["id"])[0]
+        assert vm["host"] == "vh1", vm
+        eng.call("POST", f"/api/hosts/{h0['id']}/activate")
+        eng.wait_status("hosts", h0["id"], "up", timeout=60)
+        old_agent = target.agent_pid
+        seen, stop = [], threading.Event()
+
+        def watch_ps():
+            while not stop.is_set():
+                seen.append(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout)
+                time.sleep(0.05)
+        t = threading.Thread(target=watch_ps)
+        t.start()
+        try:
+            r = eng.call("POST", f"/api/hosts/{h1['id']}/fence", {"fence_type": "restart"}, expect=202)
+            job = eng.wait_job(r["job"]["id"], timeout=120)
+        finally:
+            stop.set()
+            t.join()
+        assert job["status"] == "finished" and "restart of host 'vh1': power on" in job["detail"], job
+        assert target.agent_pid != old_agent, "vh1's agent was not restarted"
+        back = eng.wait_for(lambda: (lambda v: v if v["status"] == "up" and v["host"] == "vh0" else None)(
+            eng.vm(ha["id"])), 90, what="the HA VM up on vh0")
+        assert back["stop_reason"] == "host_fenced", back
+        assert_runs_once(ctx, eng, back, "after fencing its host")
+        assert eng.find_events("highly available VM 'ha-fenced' was lost on host 'vh1'", ha["id"])
+        eng.wait_status("hosts", h1["id"], "up", timeout=90)
+        everything = json.dumps(eng.list("jobs", max=1000)) + json.dumps(eng.events()) + eng.log_text()
+        everything += json.dumps(eng.list("hosts")) + "".join(seen)
+        for h in ctx.hs.hosts:
+            everything += open(h.agent_log, errors="replace").read()
+        assert pw not in everything, "the BMC password leaked"
+        assert any("fence_ipmilan" in s for s in seen)
         eng.stop_all_vms()

@@ -236,6 +236,21 @@ int vr_host_fence_submit(vr_engine *e, const char *host_id, const char *fence_ty
     return 0;
 }
 
+bool vr_host_being_fenced(vr_engine *e, const char *host_id)
+{
+    json_t *rows = NULL;
+    if (vr_db_query(e->db, "SELECT params_json FROM jobs WHERE object_id = ? AND action = 'fence' AND status IN"
+                    " ('pending', 'running')", DB_ARGS(DB_TEXT(host_id)), &rows, NULL) < 0)
+        return false;
+    bool busy = false;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) busy |= strcmp(json_string_value(json_object_get(json_object_get(r, "params"),
+                                                                                    "fence_type")) ?: "", "status") != 0;
+    json_decref(rows);
+    return busy;
+}
+
 bool vr_fence_job_resume(vr_engine *e, json_t *r)
 {
     if (strcmp(json_string_value(json_object_get(r, "action")) ?: "", "fence"))

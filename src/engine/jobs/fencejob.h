@@ -20,6 +20,13 @@ int vr_host_fence_submit(vr_engine *e, const char *host_id, const char *fence_ty
 int vr_host_fence_run(vr_engine *e, const char *host_id, const char *fence_type, const char *user,
                       char power[8], char *detail, size_t len, vr_error *err);
 
+/* Whether a power change of host_id is under way (a fence job that is not
+ * a status query is pending or running): its monitor leaves the host's
+ * status and VMs alone meanwhile, so a host that comes back during a
+ * restart is not found "up" with its VMs gone (and restarted there) before
+ * the fence job sets them down as host_fenced. */
+bool vr_host_being_fenced(vr_engine *e, const char *host_id);
+
 /* After an engine restart: a status job runs again; a power change whose
  * outcome is unknown fails (fencing twice is not harmless). False when the
  * job is not a fence job. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
+#include "fencejob.h"
 #include "hostnet.h"
 #include "hoststorage.h"
 #include "mgmtnet.h"
@@ -211,6 +212,12 @@ static void poll_once(monitor *m, json_t *host)
     vr_engine *e = m->e;
     vr_error err = {0};
     json_t *caps = NULL, *stats = NULL, *vms = NULL;
+    /* A fence job owns the host and its VMs until it has powered it off
+     * (and on): a poll meanwhile could find it back up without its VMs. */
+    if (vr_host_being_fenced(e, m->host_id)) {
+        m->first_failure = 0;
+        return;
+    }
     /* One TLS session per host for as long as it works: a handshake per
      * poll would cost more than the poll. */
     if (!m->conn) {
@@ -324,6 +331,8 @@ static bool on_vm_event(monitor *m, json_t *params)
         return false;
     if (!strcmp(ev, "Responding"))
         return true;
+    if (vr_host_being_fenced(m->e, m->host_id)) /* the fence job's (poll_once) */
+        return false;
     const char *to = !strcmp(ev, "Suspended") ? "paused" : !strcmp(ev, "Resumed") ? "up"
                    : !strcmp(ev, "Stopped") ? "down" : !strcmp(ev, "NotResponding") ? "notresponding"
                    : NULL;

@@ -87,3 +87,7 @@ def test_power_management_rules(ctx):
                                     expect=202)["job"]["id"])
         assert job["status"] == "failed" and "no proxy host" in job["detail"], job
         assert "Pm-Secret-1" not in json.dumps(eng.events()) + eng.log_text()
+        cli = CliSession(ctx, eng)
+        p = cli.run("host", "fence", "pm1", "status", "--wait", expect=1)
+        assert "no proxy host" in p.stdout + p.stderr, p
+        cli.run("host", "fence", "pm1", "explode", expect=2)

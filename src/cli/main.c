@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "network_cmd.h"
+#include "host_fence_cmd.h"
 #include "vm_migrate_cmd.h"
 
 static void usage(FILE *f)
@@ -24,6 +25,7 @@ static void usage(FILE *f)
                "  vm migrate NAME-or-ID [--host HOST] [--bandwidth-mibps N] [--wait [--timeout S]] [--json]\n"
                "  job cancel ID [--json]\n"
                "  host activate|deactivate NAME-or-ID [--json]\n"
+               "  host fence NAME-or-ID status|start|stop|restart [--wait [--timeout S]] [--json]\n"
                "  sd list|show|create|attach|activate|maintenance|detach|remove ...   storage domains\n"
                "  disk list|show|create|delete|copy|extend ...   disks ('vireo sd --help', 'vireo disk --help')\n"
                "  snapshot list|show|create|delete|preview|commit|undo|restore ...   VM snapshots\n"
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
         return vr_cli_agent(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "migrate"))
         return vr_vm_migrate_cmd(argc - 1, argv + 1);
+    if (argc > 2 && !strcmp(argv[1], "host") && !strcmp(argv[2], "fence"))
+        return vr_host_fence_cmd(argc - 1, argv + 1);
     int rc = vr_network_cmd(argc - 1, argv + 1);
     if (rc < 0)
         rc = vr_cli_engine(argc - 1, argv + 1);

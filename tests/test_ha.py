@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 
+from harness.engine import run_sql
 from test_engine_hosts_vms import assert_runs_once, engine_with_hosts, host_index, new_vm, start_and_wait_up
 
 
@@ -158,4 +159,30 @@ def test_fence_restart_through_a_proxy(ctx):
             everything += open(h.agent_log, errors="replace").read()
         assert pw not in everything, "the BMC password leaked"
         assert any("fence_ipmilan" in s for s in seen)
+
+        # Automatic fencing: vh1 loses power with an HA and a plain VM on it.
+        eng.vm_action(ha["id"], "stop")
+        eng.wait_status("vms", ha["id"], "down")
+        eng.call("POST", f"/api/hosts/{h0['id']}/deactivate")
+        plain = new_vm(ctx, eng, cl, "plain-fenced", nics=())
+        for v in (ha, plain):
+            assert start_and_wait_up(eng, v["id"])[0]["host"] == "vh1"
+        eng.call("POST", f"/api/hosts/{h0['id']}/activate")
+        eng.wait_status("hosts", h0["id"], "up", timeout=60)
+        # (the restart above was a moment ago: past the quiet time, as if long ago)
+        run_sql(eng, "UPDATE jobs SET updated_at = updated_at - 1000 WHERE action = 'fence'")
+        old_agent = target.agent_pid
+        target.bmc.press_power(False)
+        back = eng.wait_for(lambda: (lambda v: v if v["status"] == "up" and v["host"] == "vh0" else None)(
+            eng.vm(ha["id"])), 120, what="the HA VM up on vh0 after vh1 was fenced")
+        assert back["stop_reason"] == "host_fenced", back
+        got = eng.vm(plain["id"])
+        assert got["status"] == "down" and got["stop_reason"] == "host_fenced", got
+        assert target.agent_pid != old_agent and target.bmc_power() == "on"
+        assert eng.find_events("soft fencing (restarting its agent over SSH) is not available yet", h1["id"])
+        auto = [j for j in eng.list("jobs", max=1000)["jobs"] if j["description"] == "Fence host 'vh1' (restart)"
+                and j["user"] == ""]
+        assert len(auto) == 1 and auto[0]["status"] == "finished", auto
+        eng.wait_status("hosts", h1["id"], "up", timeout=90)
+        assert_runs_once(ctx, eng, back, "after automatic fencing")
         eng.stop_all_vms()

@@ -142,6 +142,15 @@ class Bmc:
             self.proc.wait(5)
         self.proc = None
 
+    def press_power(self, on):
+        """As if someone pressed the chassis power button (what the
+        chassis_control hook does for an IPMI power command)."""
+        v = "1" if on else "0"
+        with open(os.path.join(self.dir, "power"), "w") as f:
+            f.write(v + "\n")
+        with open(os.path.join(self.dir, "requests"), "a") as f:
+            f.write(v + "\n")
+
     def applied(self):
         with open(os.path.join(self.dir, "applied")) as f:
             return "on" if f.read().strip() == "1" else "off"

@@ -101,6 +101,7 @@ class Bmc:
 
     def __init__(self, host, user, password):
         self.host = host
+        self.user, self.password = user, password
         self.dir = os.path.join(host.dir, "bmc")
         self.addr = host.hs.subnet + ".1"
         self.port = BMC_PORT_BASE + host.index

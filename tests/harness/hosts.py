@@ -991,9 +991,13 @@ class Host:
         QEMUs and libvirtd, and power on starts them again. Returns its
         (address, port)."""
         with self.hs._lock:
+            if self.bmc is not None and (self.bmc.user, self.bmc.password) != (user, password):
+                self.bmc.stop()  # another test's credentials: a new BMC
+                self.bmc = None
             if self.bmc is None:
-                self.bmc = Bmc(self, user, password)
-                self.bmc.start()
+                bmc = Bmc(self, user, password)
+                bmc.start()
+                self.bmc = bmc
                 self.hs._start_bmc_watcher()
         return self.bmc.addr, self.bmc.port
 

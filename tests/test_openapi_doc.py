@@ -44,7 +44,10 @@ STATS = {"cpu_percent": 3.2, "memory": {"total_kib": 24684092, "free_kib": 24092
          "vm_count": 1, "uptime_s": 771}
 HOST = {"id": HOST_ID, "name": "h0", "description": "", "cluster_id": CL_ID, "address": "127.0.0.1",
         "port": 54321, "status": "up", "status_detail": "", "last_seen": T0 + 5, "capabilities": CAPS,
-        "stats": STATS, "created_at": T0, "spm_priority": 5, "spm": "none", "href": f"/api/hosts/{HOST_ID}"}
+        "stats": STATS, "created_at": T0, "spm_priority": 5, "spm": "none", "href": f"/api/hosts/{HOST_ID}",
+        "power_management": {"enabled": True, "agents": [{
+            "type": "ipmilan", "address": "10.0.0.5", "port": 623, "username": "admin",
+            "options": {"lanplus": True}, "order": 1, "concurrent": False}]}}
 HOST_NEW = dict(HOST, status="installing", last_seen=0, capabilities=None, stats=None)
 SPEC = {"boot": {"kernel": "/k"}, "disks": [{"path": "/d.img", "format": "qcow2", "bus": "virtio"}],
         "nics": [{"bridge": "br0", "model": "virtio", "mac": "56:6f:ca:41:7e:49"}, {"mac": "56:6f:ee:89:8e:40"}],
@@ -52,7 +55,7 @@ SPEC = {"boot": {"kernel": "/k"}, "disks": [{"path": "/d.img", "format": "qcow2"
 SPEC_MEMBERS = ("boot", "disks", "nics", "max_vcpus", "max_memory_mib", "serial_console", "vnc")
 VM_DOWN = dict({"id": VM_ID, "name": "vm1", "description": "", "cluster_id": CL_ID, "host_id": None,
                 "host": None, "status": "down", "memory_mib": 256, "vcpus": 2, "devices": None,
-                "pending_changes": [], "placement_policy": {"affinity": "migratable", "hosts": []},
+                "pending_changes": [], "high_availability": {"enabled": False, "priority": 0}, "stop_reason": "", "placement_policy": {"affinity": "migratable", "hosts": []},
                 "created_at": T0, "href": f"/api/vms/{VM_ID}"}, **SPEC)
 DEVICES = [
     {"kind": "disk", "target": "vda", "bus": "virtio", "path": "/d.img", "device": "disk",

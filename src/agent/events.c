@@ -7,6 +7,7 @@
 #include "hyp.h"
 #include "log.h"
 #include "storage/enospc.h"
+#include "vm_exits.h"
 
 int vr_events_init(vr_error *err)
 {
@@ -95,8 +96,16 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
     vr_agent *a = opaque;
     json_t *p = event_base(dom, vr_event_name(event));
     json_object_set_new(p, "detail", json_string(vr_event_detail(event, detail)));
-    if (event == VIR_DOMAIN_EVENT_STOPPED)
+    if (event == VIR_DOMAIN_EVENT_STOPPED) {
+        /* Why it ended, for the engine to tell a crash from a stop; also
+         * kept for VM.getExit (a client that missed this event). */
+        const char *reason = vr_exit_reason_of_stop(detail);
+        json_object_set_new(p, "reason", json_string(reason));
+        if (json_is_true(json_object_get(p, "owned")))
+            vr_exit_record(json_string_value(json_object_get(p, "uuid")), virDomainGetName(dom), reason,
+                           vr_event_detail(event, detail));
         vr_dom_forget(dom);
+    }
     VR_INFO("event: VM %s %s/%s", virDomainGetName(dom), vr_event_name(event),
             vr_event_detail(event, detail));
     vr_server_notify(a->server, "VM.event", p);

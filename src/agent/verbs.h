@@ -13,3 +13,5 @@ extern const vr_verb vr_volume_verbs[];
 extern const vr_verb vr_snapshot_verbs[]; /* vm_snapshot.c */
 extern const vr_verb vr_volume_io_verbs[];
 extern const vr_verb vr_net_verbs[];
+extern const vr_verb vr_vm_exit_verbs[]; /* vm_exits.c */
+extern const vr_verb vr_fence_verbs[];   /* fence.c */

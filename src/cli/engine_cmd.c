@@ -401,6 +401,18 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
             if (json_object_set_new(json_object_get(body, "boot"), o->member, json_string(v)))
                 rc = vr_bad_value(o->opt, v);
             continue;
+        case 'h': { /* a member of high_availability: on|off or a priority */
+            json_t *ha = json_object_get(body, "high_availability");
+            if (!ha)
+                json_object_set_new(body, "high_availability", ha = json_object());
+            bool prio = !strcmp(o->member, "priority");
+            if (prio ? !vr_parse_long(v, 0, 100, &n) : strcmp(v, "on") && strcmp(v, "off")) {
+                rc = vr_bad_value(o->opt, v);
+                continue;
+            }
+            json_object_set_new(ha, o->member, prio ? json_integer(n) : json_boolean(!strcmp(v, "on")));
+            continue;
+        }
         case 'd': {
             size_t len = strlen(v);
             bool ro = len > 3 && !strcmp(v + len - 3, ",ro");

@@ -29,7 +29,8 @@ static const create_opt vm_create[] = {
     {"max-memory", "max_memory_mib", "MIB", 'i', NULL, false}, {"kernel", "kernel", "PATH", 'b', NULL, false},
     {"initrd", "initrd", "PATH", 'b', NULL, false}, {"cmdline", "cmdline", "ARGS", 'b', NULL, false},
     {"disk", "disks", "PATH[,ro]", 'd', NULL, false}, {"nic", "nics", "BRIDGE|user", 'n', NULL, false},
-    {"description", "description", "TEXT", 's', NULL, false}, {0}};
+    {"description", "description", "TEXT", 's', NULL, false}, {"ha", "enabled", "on|off", 'h', NULL, false},
+    {"ha-priority", "priority", "0-100", 'h', NULL, false}, {0}};
 
 static const char *const vm_actions[] = {"start", "stop", "shutdown", "reboot", "pause", "resume"};
 static const char *const host_actions[] = {"activate", "deactivate"};
@@ -54,7 +55,7 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"description", false}, {"datacenter", false}, {"cpu-type", false}, {"virt-mode", false}, {"address", false},
     {"port", false}, {"cluster", false}, {"memory", false}, {"vcpus", false}, {"max-vcpus", false},
     {"max-memory", false}, {"kernel", false}, {"initrd", false}, {"cmdline", false}, {"disk", false},
-    {"nic", false}};
+    {"nic", false}, {"ha", false}, {"ha-priority", false}};
 
 const kind *vr_kind_find(const char *name)
 {

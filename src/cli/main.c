@@ -6,6 +6,7 @@
 #include "network_cmd.h"
 #include "vm_clone_cmd.h"
 #include "people_cmd.h"
+#include "host_fence_cmd.h"
 #include "vm_migrate_cmd.h"
 
 static void usage(FILE *f)
@@ -27,6 +28,7 @@ static void usage(FILE *f)
                "  vm clone NAME-or-ID --name NAME [--snapshot SNAPSHOT-ID] [--description TEXT] [--wait [--timeout S]]\n"
                "  job cancel ID [--json]\n"
                "  host activate|deactivate NAME-or-ID [--wait [--timeout S]] [--json]\n"
+               "  host fence NAME-or-ID status|start|stop|restart [--wait [--timeout S]] [--json]\n"
                "  sd list|show|create|attach|activate|maintenance|detach|remove ...   storage domains\n"
                "  disk list|show|create|delete|copy|extend ...   disks ('vireo sd --help', 'vireo disk --help')\n"
                "  snapshot list|show|create|delete|preview|commit|undo|restore ...   VM snapshots\n"
@@ -60,6 +62,8 @@ int main(int argc, char **argv)
         return vr_vm_migrate_cmd(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "clone"))
         return vr_vm_clone_cmd(argc - 1, argv + 1);
+    if (argc > 2 && !strcmp(argv[1], "host") && !strcmp(argv[2], "fence"))
+        return vr_host_fence_cmd(argc - 1, argv + 1);
     int rc = vr_network_cmd(argc - 1, argv + 1);
     if (rc < 0)
         rc = vr_people_cmd(argc - 1, argv + 1);

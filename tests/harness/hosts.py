@@ -55,7 +55,9 @@ Per host (``h = hs.hosts[i]``): name, addr, port, dir, netns, agent_log,
 libvirtd_log, virtlogd_log, qemu_log_dir, ca/cert/key paths; run(),
 popen(), virsh(), domains(), qemu_pids(); agent_pid, agent_alive(),
 start_agent(), wait_agent(), kill_agent(), agent_args(), log_tail();
-libvirtd_pid, kill_libvirtd(), start_libvirtd(), destroy_all_domains().
+libvirtd_pid, kill_libvirtd(), start_libvirtd(), destroy_all_domains();
+start_bmc(user, password) and bmc_power(): a simulated BMC (ipmi_sim, see
+harness/bmc.py) whose chassis power turns the host off and on.
 
 Usage::
 
@@ -90,6 +92,8 @@ import tempfile
 import threading
 import time
 import uuid
+
+from harness.bmc import Bmc, BmcWatcher, bmc_pids
 
 __all__ = ["HostSet", "Host", "HarnessError", "cleanup_stale"]
 
@@ -496,6 +500,7 @@ def cleanup_stale(verbose=True, _locked=False):
                 pass
     for wd in set(state.get("workdirs", []) + state.get("scan", [])):
         pids.update(_harness_mount_pids(wd + "/"))
+        pids.update(bmc_pids(wd + "/"))
     pids.discard(os.getpid())
     if pids:
         found.append("%d processes" % len(pids))
@@ -593,6 +598,7 @@ class Host:
         self.dir = os.path.join(hs.workdir, self.name)
         self.holder = None            # Popen of the holder
         self.agent = None             # Popen of the agent
+        self.bmc = None               # its simulated BMC (start_bmc, harness/bmc.py)
         self.agent_log = os.path.join(self.dir, "agent.log")
         self.libvirtd_log = os.path.join(self.dir, "log", "libvirtd.log")
         self.virtlogd_log = os.path.join(self.dir, "log", "virtlogd.log")
@@ -979,6 +985,26 @@ class Host:
             # libvirtd listens on plain TCP: migrations go qemu+tcp://
             ["--migration-transport", "tcp"] if self.hs.libvirt_tcp else [])
 
+    def start_bmc(self, user, password):
+        """Give this host a simulated BMC (harness/bmc.py): ipmi_sim on
+        the bridge address whose chassis power off kills the host's agent,
+        QEMUs and libvirtd, and power on starts them again. Returns its
+        (address, port)."""
+        with self.hs._lock:
+            if self.bmc is not None and (self.bmc.user, self.bmc.password) != (user, password):
+                self.bmc.stop()  # another test's credentials: a new BMC
+                self.bmc = None
+            if self.bmc is None:
+                bmc = Bmc(self, user, password)
+                bmc.start()
+                self.bmc = bmc
+                self.hs._start_bmc_watcher()
+        return self.bmc.addr, self.bmc.port
+
+    def bmc_power(self):
+        """"on" or "off": the power state the BMC last applied."""
+        return self.bmc.applied() if self.bmc else "on"
+
     def start_agent(self, cmd=None, wait=False, timeout=30, env=None):
         """Start the agent inside this host (argv = agent_args() unless cmd
         is given), output appended to self.agent_log.  With wait=True, wait
@@ -1045,6 +1071,8 @@ class Host:
 
     # ------------------------------------------------------------ teardown
     def _stop(self, errors):
+        if self.bmc is not None:
+            self.bmc.stop()
         if self.agent is not None:
             if self.agent.poll() is None:
                 self.agent.terminate()
@@ -1186,7 +1214,13 @@ class HostSet:
         self._stopped = False
         self._bridge = False
         self._lock = threading.RLock()
+        self._bmc_watcher = None
         self.start_seconds = None
+
+    def _start_bmc_watcher(self):
+        if self._bmc_watcher is None:
+            self._bmc_watcher = BmcWatcher(self)
+            self._bmc_watcher.start()
 
     def __enter__(self):
         if not self._started:
@@ -1390,6 +1424,9 @@ class HostSet:
             if not self._started or self._stopped:
                 return
             self._stopped = True
+            if self._bmc_watcher is not None:
+                self._bmc_watcher.stopping.set()
+                self._bmc_watcher.join(30)
             if self._lockf is None:
                 # start() failed before it owned the machine: nothing of
                 # ours to tear down, and the namespaces/bridge that exist

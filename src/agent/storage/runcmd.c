@@ -22,21 +22,54 @@ static long long now_ms(void)
 
 int vr_run_argv(const char *const argv[], int timeout_s, char *out, size_t size)
 {
-    int pfd[2];
+    return vr_run_argv_input(argv, NULL, timeout_s, out, size);
+}
+
+int vr_run_argv_input(const char *const argv[], const char *input, int timeout_s, char *out, size_t size)
+{
+    int pfd[2], ifd[2] = {-1, -1};
     if (pipe2(pfd, O_CLOEXEC) < 0)
         return -errno;
+    if (input && pipe2(ifd, O_CLOEXEC) < 0) {
+        int e = errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        return -e;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (input)
+        posix_spawn_file_actions_adddup2(&fa, ifd[0], 0);
+    else
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
     posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
     pid_t pid;
     int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(pfd[1]);
+    if (input)
+        close(ifd[0]);
     if (rc != 0) {
         close(pfd[0]);
+        if (input)
+            close(ifd[1]);
         return -rc;
+    }
+    if (input) {
+        /* Small (a few key=value lines): fits the pipe, so writing it all
+         * before reading cannot deadlock; a child that exits unread gets
+         * EPIPE here, which is ignored (SIGPIPE is ignored by the agent). */
+        size_t len = strlen(input), off = 0;
+        while (off < len) {
+            ssize_t w = write(ifd[1], input + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        close(ifd[1]);
     }
     size_t len = 0;
     char sink[512];

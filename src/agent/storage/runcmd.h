@@ -9,3 +9,7 @@
  * Killed after timeout_s seconds. Returns the exit status (0..255), or
  * -ETIMEDOUT, or another -errno when it could not be started. */
 int vr_run_argv(const char *const argv[], int timeout_s, char *out, size_t size);
+
+/* The same with `input` written to its stdin (then closed): how secrets
+ * reach a helper, never on its command line. NULL: stdin from /dev/null. */
+int vr_run_argv_input(const char *const argv[], const char *input, int timeout_s, char *out, size_t size);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fault.h"
+#include "host_pm.h"
 #include "hostmon.h"
 #include "hoststatus.h"
 #include "hostview.h"
@@ -10,8 +11,15 @@
 #include "maintenance.h"
 #include "setupnet.h"
 
+static int host_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
+{
+    return vr_host_pm_check(c, b, json_string_value(json_object_get(row, "id")), err);
+}
+
 static int host_check_create(vr_call *c, json_t *b, vr_error *err)
 {
+    if (vr_host_pm_check(c, b, NULL, err) < 0)
+        return -1;
     const char *a = json_string_value(json_object_get(b, "address"));
     size_t n = strlen(a);
     if (!(n > 0 && n < 254 && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") == n))
@@ -83,6 +91,8 @@ static const vr_action host_actions[] = {
     {"setupnetworks", "Attach networks to the host's NICs, remove them, make bonds (a job: the host confirms over a"
      " new connection or rolls back; docs/networks.md)", true, vr_setupnet_action, vr_setupnet_params,
      VR_SETUPNET_NPARAMS},
+    {"fence", "Ask the host's power state, or power it on, off or off and on, through its fence agents run by a"
+     " proxy host (a job; docs/fencing.md)", true, vr_host_fence_action, vr_host_fence_params, VR_HOST_FENCE_NPARAMS},
 };
 
 static const vr_field host_fields[] = {
@@ -102,6 +112,9 @@ static const vr_field host_fields[] = {
     {"capabilities", VR_FT_JSON, VR_F_NULL, .schema = "HostCapabilities"},
     {"stats", VR_FT_JSON, VR_F_NULL, .schema = "HostStats"},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
+    {"power_management", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "HostPowerManagement",
+     .dflt = "{\"enabled\": false, \"agents\": []}",
+     .doc = "Its fence agents, run by a proxy host to fence it (docs/fencing.md); passwords are never shown."},
 };
 
 const vr_kind vr_kind_hosts = {
@@ -110,4 +123,5 @@ const vr_kind vr_kind_hosts = {
     .actions = host_actions, .nactions = VR_ARRAY_SIZE(host_actions), .parent = "clusters", .parent_field = "cluster_id",
     .delete_in_use = "it is still referenced by VMs",
     .check_create = host_check_create, .check_delete = host_check_delete, .after_write = host_after_write,
+    .check_update = host_check_update, .present = vr_host_pm_present,
 };

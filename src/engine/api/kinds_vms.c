@@ -6,6 +6,7 @@
 #include "clonejobs.h"
 #include "devspec.h"
 #include "dispatch.h"
+#include "jsonx.h"
 #include "kind.h"
 #include "placement.h"
 #include "vm_spec.h"
@@ -36,9 +37,32 @@ static int vm_placement(vr_call *c, json_t *b, const char *cluster_id, vr_error 
     return p ? vr_placement_normalize(c->e, p, cluster_id, err) : 0;
 }
 
+/* body.high_availability: {enabled, priority 0..100}; members left out
+ * keep their stored value (or the default at create). Normalized in place. */
+static int ha_check(json_t *b, json_t *row, vr_error *err)
+{
+    static const char *const keys[] = {"enabled", "priority"};
+    json_t *given = json_object_get(b, "high_availability");
+    json_t *now = json_object_get(row, "high_availability");
+    if (!given)
+        return 0;
+    if (!json_is_object(given))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "body.high_availability must be an object");
+    if (vr_json_check_keys(given, "body.high_availability", VR_NAMES(keys), err) < 0)
+        return -1;
+    bool enabled = json_is_true(json_object_get(now, "enabled"));
+    long long prio = json_integer_value(json_object_get(now, "priority"));
+    if (vr_json_bool(given, "body.high_availability", "enabled", false, &enabled, err) < 0 ||
+        vr_json_int(given, "body.high_availability", "priority", false, 0, 100, &prio, err) < 0)
+        return -1;
+    json_object_set_new(b, "high_availability",
+                        json_pack("{s:b, s:I}", "enabled", enabled, "priority", (json_int_t)prio));
+    return 0;
+}
+
 static int vm_check_create(vr_call *c, json_t *b, vr_error *err)
 {
-    if (vm_placement(c, b, json_string_value(json_object_get(b, "cluster_id")), err) < 0)
+    if (vm_placement(c, b, json_string_value(json_object_get(b, "cluster_id")), err) < 0 || ha_check(b, NULL, err) < 0)
         return -1;
     json_t *spec = vr_vm_spec_build(b, json_integer_value(json_object_get(b, "vcpus")),
                                     json_integer_value(json_object_get(b, "memory_mib")), err);
@@ -133,6 +157,8 @@ static int vm_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
         return -1;
     /* A running VM's NICs are live devices with pool MACs: they change one
      * by one through /nics (hot plug), never by rewriting the list. */
+    if (ha_check(b, row, err) < 0)
+        return -1;
     json_t *nics = json_object_get(b, "nics");
     if (nics && strcmp(json_string_value(json_object_get(row, "status")) ?: "down", "down")) {
         json_t *now = json_deep_copy(json_object_get(row, "nics") ?: json_array()), *given = json_deep_copy(nics);
@@ -304,6 +330,11 @@ static const vr_field vm_fields[] = {
             " hosts it may run on (ids or names; none: any host of its cluster). Default migratable, any host."},
     {"pending_changes", VR_FT_JSON, 0, .schema = "PendingChanges",
      .doc = "Members changed while the VM ran that apply at its next start (its next-run configuration)."},
+    {"high_availability", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "VmHighAvailability",
+     .dflt = "{\"enabled\": false, \"priority\": 0}",
+     .doc = "Restart the VM when its QEMU dies unasked, highest priority first (docs/fencing.md)."},
+    {"stop_reason", VR_FT_STR, 0, .doc = "Why the VM last stopped: crashed, user, shutdown, destroyed, host_fenced,"
+     " unknown; empty before its first stop and after a start by a user."},
     {"boot", VR_FT_JSON, VR_F_SPEC | VR_F_OPT | VR_F_CREATE | VR_F_UPDATE, .schema = "VmBoot"},
     {"disks", VR_FT_JSON, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .schema = "VmDisks"},
     {"nics", VR_FT_JSON, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .schema = "VmNics"},

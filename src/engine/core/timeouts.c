@@ -20,6 +20,11 @@
  *                                   rounds take a few io_timeouts) are
  *                                   slow on slow storage; the engine's
  *                                   storage thread and jobs wait that long
+ *   fence call         = max(A, 60) the proxy's fence agent may take 50 s
+ *                                   (its own timeout, fencejob.c): an
+ *                                   IPMI power cycle waits for the power
+ *                                   state to change; no longer than a
+ *                                   storage call, so shutdown stays bounded
  *   job step           = call + 5   the call plus its database writes
  *   host NonResponsive = G >= P + A a host is declared lost only after a
  *                                   whole poll and a whole call failed, so
@@ -42,6 +47,7 @@
 #define DESTROY_MIN_S 30
 #define VM_JOB_MIN_S 25
 #define STORAGE_MIN_S 60
+#define FENCE_MIN_S 60
 #define HTTP_IDLE_S 30
 #define STEP_MARGIN_S 5
 
@@ -74,6 +80,8 @@ int vr_timeout_agent_call_s(const vr_engine *e, const char *verb)
 {
     if (storage_slow(verb) && e->agent_timeout_s < STORAGE_MIN_S)
         return STORAGE_MIN_S;
+    if (verb && !strcmp(verb, "Host.fence") && e->agent_timeout_s < FENCE_MIN_S)
+        return FENCE_MIN_S;
     if (verb && !strcmp(verb, "VM.destroy") && e->agent_timeout_s < DESTROY_MIN_S)
         return DESTROY_MIN_S;
     if (takes_vm_job(verb) && e->agent_timeout_s < VM_JOB_MIN_S)

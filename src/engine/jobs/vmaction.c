@@ -65,8 +65,15 @@ static void run_action(vr_engine *e, const char *job_id, const char *vm_id, cons
     snprintf(step, sizeof(step), "asking host '%s'", host);
     vr_job_update(e, job_id, "running", step);
     vr_job_progress(e, job_id, 10);
+    /* A stop asked for is the user's, whatever the host reports when the
+     * VM ends (a highly available VM is not restarted after it). */
+    bool stopping = !strcmp(a->action, "stop") || !strcmp(a->action, "shutdown");
+    if (stopping)
+        vr_db_exec(e->db, "UPDATE vms SET stop_requested = 1 WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
     json_t *res = NULL;
     int rc = vr_agent_call_host(e, vm, a->verb, json_pack("{s:s}", "uuid", vm_id), &res, &err);
+    if (rc < 0 && stopping && err.code != VR_ERR_NO_VM && err.code != VR_ERR_IO) /* surely not stopping */
+        vr_db_exec(e->db, "UPDATE vms SET stop_requested = 0 WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
     /* A shutdown's wait for the guest is the agent's own job: followed. */
     const char *agent_job = json_string_value(json_object_get(res, "job"));
     char follow[64] = "";
@@ -92,7 +99,8 @@ static void run_action(vr_engine *e, const char *job_id, const char *vm_id, cons
      * saw it go meanwhile has the newer truth. */
     if (a->new_status)
         vr_db_exec(e->db, !strcmp(a->new_status, "down")
-                              ? "UPDATE vms SET status = ?, host_id = NULL WHERE id = ? AND host_id = ?"
+                              ? "UPDATE vms SET status = ?, host_id = NULL, stop_reason = 'user', stop_requested = 0"
+                                " WHERE id = ? AND host_id = ?"
                               : "UPDATE vms SET status = ? WHERE id = ? AND host_id = ? AND status != 'down'",
                    DB_ARGS(DB_TEXT(a->new_status), DB_TEXT(vm_id),
                            DB_TEXT(json_string_value(json_object_get(vm, "host_id")))), NULL);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agentcall.h"
+#include "fencejob.h"
 #include "jobs.h"
 #include "vmaction.h"
 #include "vmlive.h"
@@ -325,8 +326,8 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
     /* Status and job are written together: an accepted start is never lost. */
     /* The status condition in the UPDATE itself makes this atomic on
      * PostgreSQL too, where the SELECT above does not lock the row. */
-    int changed = vr_db_exec(e->db, "UPDATE vms SET status = 'waitforlaunch' WHERE id = ?"
-                             " AND status = 'down'", DB_ARGS(DB_TEXT(vm_id)), err);
+    int changed = vr_db_exec(e->db, "UPDATE vms SET status = 'waitforlaunch', stop_reason = '', stop_requested = 0"
+                             " WHERE id = ? AND status = 'down'", DB_ARGS(DB_TEXT(vm_id)), err);
     if (changed == 0)
         vr_error_set(err, VR_ERR_BAD_STATE, "VM %s is no longer down", vm_id);
     if (changed <= 0 ||
@@ -341,6 +342,34 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
         return -1;
     spawn(e, job_id, vm_id, user);
     return 0;
+}
+
+int vr_vm_ha_restart_submit(vr_engine *e, const char *vm_id, const char *name, const char *host_id,
+                            const char *from, const char *reason, char job_id[37], vr_error *err)
+{
+    vr_uuid_new(job_id);
+    char desc[160];
+    snprintf(desc, sizeof(desc), "Restart highly available VM '%s'", name);
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    /* Still where and as the caller saw it: a monitor's event and its poll
+     * may both report the same end; only one of them restarts the VM. */
+    int changed = vr_db_exec(e->db, "UPDATE vms SET status = 'waitforlaunch', host_id = NULL, stop_reason = ?,"
+                             " stop_requested = 0 WHERE id = ? AND status = ? AND host_id = ? AND ha_enabled = 1"
+                             " AND stop_requested = 0",
+                             DB_ARGS(DB_TEXT(reason), DB_TEXT(vm_id), DB_TEXT(from), DB_TEXT(host_id)), err);
+    if (changed <= 0 ||
+        vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name,"
+                   " description, created_at, updated_at) VALUES (?, 'start', 'vm', ?, 'pending', '', ?, ?, ?)",
+                   DB_ARGS(DB_TEXT(job_id), DB_TEXT(vm_id), DB_TEXT(desc), DB_INT(vr_now()), DB_INT(vr_now())),
+                   err) < 0) {
+        vr_db_rollback(e->db);
+        return changed < 0 || err->code ? -1 : 0;
+    }
+    if (vr_db_commit(e->db, err) < 0)
+        return -1;
+    spawn(e, job_id, vm_id, "");
+    return 1;
 }
 
 /* A start: it asks the recorded host before ever placing the VM again. */
@@ -360,7 +389,8 @@ static void resume_one(vr_engine *e, json_t *job)
 {
     if (start_resume(e, job) || vr_vm_action_resume(e, job) || vr_vm_live_resume(e, job) ||
         vr_snapshot_job_resume(e, job) || vr_template_job_resume(e, job) || vr_vm_clone_resume(e, job) ||
-        vr_storage_job_resume(e, job) || vr_setupnet_resume(e, job) || vr_maint_resume(e, job))
+        vr_storage_job_resume(e, job) || vr_setupnet_resume(e, job) || vr_maint_resume(e, job) ||
+        vr_fence_job_resume(e, job))
         return;
     vr_job_update(e, json_string_value(json_object_get(job, "id")), "failed",
                   "interrupted by an engine restart; this engine does not know how to resume it");

@@ -10,6 +10,15 @@
 int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char job_id[37],
                        vr_error *err);
 
+/* Restart a highly available VM that ended unasked (reason: crashed,
+ * host_fenced): from `from` on host_id straight to WaitForLaunch with a
+ * start job, in one transaction, so an engine restart loses no restart and
+ * a second report of the same end starts nothing. Returns 1 with the job
+ * id, 0 when the VM is no longer so (or not HA, or a stop was asked for),
+ * -1 on a database error. */
+int vr_vm_ha_restart_submit(vr_engine *e, const char *vm_id, const char *name, const char *host_id,
+                            const char *from, const char *reason, char job_id[37], vr_error *err);
+
 /* Re-run jobs left pending or running by a previous engine process. */
 void vr_jobs_resume(vr_engine *e);
 

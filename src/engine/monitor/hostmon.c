@@ -2,6 +2,7 @@
 #include "hoststatus.h"
 #include "vmstatus.h"
 #include "vmstats.h"
+#include "vmexit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
+#include "fencejob.h"
 #include "hostnet.h"
 #include "hoststorage.h"
 #include "mgmtnet.h"
@@ -22,10 +24,15 @@
  * a poll that began just before a start cannot see the new VM yet. */
 #define MISSES_BEFORE_DOWN 2
 
+/* A host fenced (other than a status query) this recently is not fenced
+ * again automatically: it may still be booting. */
+#define FENCE_QUIET_S 120
+
 typedef struct monitor {
     vr_engine *e;
     char host_id[37];
     long long first_failure; /* 0 while the host answers */
+    bool fence_tried;        /* this outage's automatic fence was tried */
     json_t *misses;          /* vm id -> consecutive polls missing */
     bool have_caps;
     vr_rpc_client *conn;     /* kept across polls; dropped on any failure */
@@ -129,9 +136,22 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
         if (miss < MISSES_BEFORE_DOWN)
             continue;
         json_object_del(m->misses, id);
+        /* Gone without our hearing its Stopped event (sent while we were
+         * not connected, or the agent was down): the host says why. */
+        json_t *ex = NULL;
+        vr_error err = {0};
+        if (vr_rpc_call(m->conn, "VM.getExit", json_pack("{s:s, s:s}", "uuid", id, "name", name), &ex, &err) < 0 &&
+            (err.code == VR_ERR_BAD_STATE || err.code == VR_ERR_IO)) {
+            /* It runs after all (a late start: the next poll sees it), or
+             * the host stopped answering (the next poll asks again). */
+            json_decref(ex);
+            continue;
+        }
         char why[300];
         snprintf(why, sizeof(why), " (no longer running on host '%s')", hname);
-        vr_vm_move(m->e, id, name, m->host_id, vr_vm_status_parse(st), VR_VM_DOWN, "", why);
+        vr_vm_ended(m->e, id, m->host_id, vr_vm_status_parse(st), json_string_value(json_object_get(ex, "reason")),
+                    why);
+        json_decref(ex);
     }
     json_decref(rows);
     /* Running here but not recorded here: a start whose reply was lost
@@ -171,26 +191,79 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
     json_decref(seen);
 }
 
+/* A host NonResponsive past the grace with power management is fenced
+ * (restart) through a proxy, once per outage (docs/fencing.md "Automatic
+ * fencing"): then its VMs are surely not running and its HA VMs restart
+ * elsewhere. Skipped, with an event, when most of its cluster is
+ * unreachable at once (a network split, not dead hosts). */
+static void maybe_fence(monitor *m, json_t *host)
+{
+    if (m->fence_tried)
+        return;
+    const char *name = json_string_value(json_object_get(host, "name"));
+    json_t *row = vr_db_query_one(m->e->db, "SELECT pm_json, (SELECT count(*) FROM hosts o WHERE o.cluster_id ="
+                                  " hosts.cluster_id AND o.status != 'maintenance') AS total, (SELECT count(*) FROM"
+                                  " hosts o WHERE o.cluster_id = hosts.cluster_id AND o.status IN ('connecting',"
+                                  " 'nonresponsive')) AS lost FROM hosts WHERE id = ?",
+                                  DB_ARGS(DB_TEXT(m->host_id)), NULL);
+    bool pm = json_is_true(json_object_get(json_object_get(row, "pm"), "enabled"));
+    long long total = json_integer_value(json_object_get(row, "total")),
+              lost = json_integer_value(json_object_get(row, "lost"));
+    json_decref(row);
+    /* Powered off on purpose (the last fence of the host was a stop): off
+     * it stays. Fenced a moment ago: it is still coming back. */
+    json_t *last = vr_db_query_one(m->e->db, "SELECT status, params_json, updated_at FROM jobs WHERE object_id = ?"
+                                   " AND action = 'fence' ORDER BY created_at DESC LIMIT 1",
+                                   DB_ARGS(DB_TEXT(m->host_id)), NULL);
+    const char *ltype = json_string_value(json_object_get(json_object_get(last, "params"), "fence_type")) ?: "status";
+    bool finished = !strcmp(json_string_value(json_object_get(last, "status")) ?: "", "finished");
+    bool stopped = last && finished && !strcmp(ltype, "stop");
+    bool recent = last && strcmp(ltype, "status") &&
+                  json_integer_value(json_object_get(last, "updated_at")) > vr_now() - FENCE_QUIET_S;
+    json_decref(last);
+    if (!pm || stopped || recent)
+        return;
+    m->fence_tried = true;
+    if (lost * 2 > total) {
+        vr_event(m->e, "warning", "", "host", m->host_id, "fencing of host '%s' skipped: %lld of the %lld hosts of"
+                 " its cluster are unreachable at once (a network problem rather than dead hosts?)", name, lost,
+                 total);
+        return;
+    }
+    vr_event(m->e, "warning", "", "host", m->host_id, "host '%s' is non-responsive past the grace: soft fencing"
+             " (restarting its agent over SSH) is not available yet; fencing it (restart)", name);
+    /* A job like an administrator's: persisted, listed, and it owns the
+     * host and its VMs until it ends (poll_once). */
+    char job[37];
+    vr_error err = {0};
+    if (vr_host_fence_submit(m->e, m->host_id, "restart", "", job, &err) < 0)
+        vr_event(m->e, "error", "", "host", m->host_id, "fencing of host '%s' failed: %s; its VMs stay unknown",
+                 name, err.message);
+}
+
 static void host_failed(monitor *m, json_t *host, const char *why)
 {
     const char *st = json_string_value(json_object_get(host, "status"));
     long long now = vr_now();
     if (!m->first_failure)
         m->first_failure = now;
-    if (!strcmp(st, "maintenance") || !strcmp(st, "nonresponsive"))
+    if (!strcmp(st, "maintenance"))
         return;
     if (now - m->first_failure < m->e->grace_s) {
-        if (strcmp(st, "connecting"))
+        if (strcmp(st, "connecting") && strcmp(st, "nonresponsive"))
             set_host_status(m, host, "connecting", why);
         return;
     }
-    set_host_status(m, host, "nonresponsive", why);
-    /* Its VMs may or may not still run: say so, and never start them
-     * elsewhere on a guess (no fencing yet). */
-    vr_db_exec(m->e->db, "UPDATE vms SET status = 'unknown' WHERE host_id = ? AND status != 'down'",
-               DB_ARGS(DB_TEXT(m->host_id)), NULL);
-    vr_event(m->e, "warning", "", "host", m->host_id, "VMs on host '%s' are now unknown",
-             json_string_value(json_object_get(host, "name")));
+    if (strcmp(st, "nonresponsive")) {
+        set_host_status(m, host, "nonresponsive", why);
+        /* Its VMs may or may not still run: say so, and never start them
+         * elsewhere on a guess; only a fence proves them gone. */
+        vr_db_exec(m->e->db, "UPDATE vms SET status = 'unknown' WHERE host_id = ? AND status != 'down'",
+                   DB_ARGS(DB_TEXT(m->host_id)), NULL);
+        vr_event(m->e, "warning", "", "host", m->host_id, "VMs on host '%s' are now unknown",
+                 json_string_value(json_object_get(host, "name")));
+    }
+    maybe_fence(m, host);
 }
 
 static void poll_once(monitor *m, json_t *host)
@@ -198,6 +271,12 @@ static void poll_once(monitor *m, json_t *host)
     vr_engine *e = m->e;
     vr_error err = {0};
     json_t *caps = NULL, *stats = NULL, *vms = NULL;
+    /* A fence job owns the host and its VMs until it has powered it off
+     * (and on): a poll meanwhile could find it back up without its VMs. */
+    if (vr_host_being_fenced(e, m->host_id)) {
+        m->first_failure = 0;
+        return;
+    }
     /* One TLS session per host for as long as it works: a handshake per
      * poll would cost more than the poll. */
     if (!m->conn) {
@@ -231,6 +310,7 @@ static void poll_once(monitor *m, json_t *host)
         goto failed;
     }
     m->first_failure = 0;
+    m->fence_tried = false;
     char *stext = json_dumps(stats, JSON_COMPACT);
     /* Stored as text for the API, the scheduler's numbers as columns. */
     vr_db_exec(e->db, "UPDATE hosts SET last_seen = ?, stats_json = ?, cpu_percent = ?,"
@@ -313,6 +393,8 @@ static bool on_vm_event(monitor *m, json_t *params)
         return false;
     if (!strcmp(ev, "Responding"))
         return true;
+    if (vr_host_being_fenced(m->e, m->host_id)) /* the fence job's (poll_once) */
+        return false;
     const char *to = !strcmp(ev, "Suspended") ? "paused" : !strcmp(ev, "Resumed") ? "up"
                    : !strcmp(ev, "Stopped") ? "down" : !strcmp(ev, "NotResponding") ? "notresponding"
                    : NULL;
@@ -329,8 +411,12 @@ static bool on_vm_event(monitor *m, json_t *params)
     snprintf(why, sizeof(why), " (%s/%s reported by its host)", ev,
              json_string_value(json_object_get(params, "detail")) ?: "");
     json_object_del(m->misses, uuid);
-    vr_vm_move(m->e, uuid, json_string_value(json_object_get(vm, "name")), m->host_id, vr_vm_status_parse(st),
-               vr_vm_status_parse(to), "", why);
+    if (!strcmp(to, "down"))
+        vr_vm_ended(m->e, uuid, m->host_id, vr_vm_status_parse(st),
+                    json_string_value(json_object_get(params, "reason")), why);
+    else
+        vr_vm_move(m->e, uuid, json_string_value(json_object_get(vm, "name")), m->host_id, vr_vm_status_parse(st),
+                   vr_vm_status_parse(to), "", why);
     json_decref(vm);
     return false;
 }

@@ -38,8 +38,24 @@ static const char *severity(vr_vm_status from, vr_vm_status to)
 int vr_vm_move(vr_engine *e, const char *vm_id, const char *name, const char *host_id, vr_vm_status from,
                vr_vm_status to, const char *user, const char *why)
 {
+    return vr_vm_move_down_for(e, vm_id, name, host_id, from, to, NULL, user, why);
+}
+
+int vr_vm_move_down_for(vr_engine *e, const char *vm_id, const char *name, const char *host_id, vr_vm_status from,
+                        vr_vm_status to, const char *reason, const char *user, const char *why)
+{
     if (!allowed(from, to))
         return 0;
+    if (to == VR_VM_DOWN && reason) {
+        int n = vr_db_exec(e->db, "UPDATE vms SET status = 'down', host_id = NULL, stop_reason = ?,"
+                           " stop_requested = 0 WHERE id = ? AND status = ? AND host_id = ?",
+                           DB_ARGS(DB_TEXT(reason), DB_TEXT(vm_id), DB_TEXT(vr_vm_status_names[from]),
+                                   DB_TEXT(host_id)), NULL);
+        if (n > 0)
+            vr_event(e, severity(from, to), user ? user : "", "vm", vm_id, "VM '%s' is down (%s)%s",
+                     name ? name : vm_id, reason, why ? why : "");
+        return n;
+    }
     const char *sql = to == VR_VM_DOWN
         ? "UPDATE vms SET status = ?, host_id = NULL WHERE id = ? AND status = ? AND host_id = ?"
         : from == VR_VM_DOWN /* adoption: the row may name no host yet */

@@ -7,6 +7,8 @@
  *   (jobs/snapjobs.c); it cannot start meanwhile.
  *   up | paused -> migratingfrom (migrate accepted) -> up | paused on the
  *   destination or back on the source (the migrate job alone, vmmigrate.c).
+ *   any running -> waitforlaunch: a highly available VM whose QEMU died
+ *   unasked, with its restart job in the same transaction (vmexit.h).
  * Writers check the from-state in the same UPDATE (WHERE status = ...). */
 #pragma once
 
@@ -41,3 +43,9 @@ int vr_vm_status_parse(const char *s);
  * allowed), -1 on a database error. */
 int vr_vm_move(vr_engine *e, const char *vm_id, const char *name, const char *host_id, vr_vm_status from,
                vr_vm_status to, const char *user, const char *why);
+
+/* vr_vm_move that, going down, also records why the VM stopped (its
+ * stop_reason: crashed, user, shutdown, destroyed, host_fenced, unknown)
+ * and ends a stop request. reason NULL: as vr_vm_move. */
+int vr_vm_move_down_for(vr_engine *e, const char *vm_id, const char *name, const char *host_id, vr_vm_status from,
+                        vr_vm_status to, const char *reason, const char *user, const char *why);

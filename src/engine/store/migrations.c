@@ -379,5 +379,15 @@ const vr_migration vr_migrations[] = {
          " enforcing BIGINT NOT NULL DEFAULT 1, created_at BIGINT NOT NULL, UNIQUE (cluster_id, name));"
          "CREATE TABLE affinity_group_vms (group_id " T " NOT NULL REFERENCES affinity_groups(id) ON DELETE CASCADE,"
          " vm_id " T " NOT NULL REFERENCES vms(id) ON DELETE CASCADE, PRIMARY KEY (group_id, vm_id));"},
+    {14, "highly available VMs and power management (docs/fencing.md): HA VMs are restarted when their QEMU dies unasked, with a priority; every VM says why it last stopped and whether a stop was asked for; a host's fence agents (their passwords are never rendered)",
+     .sqlite = "ALTER TABLE vms ADD COLUMN ha_enabled INTEGER NOT NULL DEFAULT 0;"
+         "ALTER TABLE vms ADD COLUMN ha_priority INTEGER NOT NULL DEFAULT 0;"
+         "ALTER TABLE vms ADD COLUMN stop_reason TEXT NOT NULL DEFAULT '';"
+         "ALTER TABLE vms ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;"
+         "ALTER TABLE hosts ADD COLUMN pm_json TEXT;",
+     .pg = "ALTER TABLE vms ADD COLUMN ha_enabled BIGINT NOT NULL DEFAULT 0,"
+         " ADD COLUMN ha_priority BIGINT NOT NULL DEFAULT 0, ADD COLUMN stop_reason " T " NOT NULL DEFAULT '',"
+         " ADD COLUMN stop_requested BIGINT NOT NULL DEFAULT 0;"
+         "ALTER TABLE hosts ADD COLUMN pm_json " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -18,6 +18,17 @@ static long long num(json_t *b, const char *k)
     return json_integer_value(json_object_get(b, k));
 }
 
+/* high_availability's members as the columns keep them. */
+static long long ha_enabled(json_t *b)
+{
+    return json_is_true(json_object_get(json_object_get(b, "high_availability"), "enabled"));
+}
+
+static long long ha_priority(json_t *b)
+{
+    return json_integer_value(json_object_get(json_object_get(b, "high_availability"), "priority"));
+}
+
 static const vr_search vm_search[] = {
     {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true, false, "name, * as wildcard"},
     {"status", "status = ?", false, true, false, "the VM's status"},
@@ -66,10 +77,11 @@ static int vm_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
     if (vr_db_begin(e->db, err) < 0)
         return -1;
     int rc = vr_db_exec(e->db, "INSERT INTO vms (id, name, description, cluster_id, status, memory_mib,"
-                        " vcpus, spec_json, created_at) VALUES (?,?,?,?, 'down', ?,?, '{}', ?)",
+                        " vcpus, spec_json, created_at, ha_enabled, ha_priority) VALUES (?,?,?,?, 'down', ?,?, '{}', ?, ?, ?)",
                         DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                 DB_TEXT(str(b, "cluster_id")), DB_INT(num(b, "memory_mib")),
-                                DB_INT(num(b, "vcpus")), DB_INT(vr_now())), err);
+                                DB_INT(num(b, "vcpus")), DB_INT(vr_now()), DB_INT(ha_enabled(b)),
+                                DB_INT(ha_priority(b))), err);
     if (rc >= 0)
         rc = allocate_macs(e, id, spec, err);
     if (rc >= 0)
@@ -132,11 +144,12 @@ static int vm_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
     char *ptext = json_array_size(pending) ? json_dumps(pending, JSON_COMPACT) : NULL;
     if (rc >= 0) {
         rc = vr_db_exec(e->db, "UPDATE vms SET name = ?, description = ?, memory_mib = ?, vcpus = ?,"
-                        " spec_json = ?, pending_json = ?, placement_json = coalesce(?, placement_json)"
-                        " WHERE id = ? AND (status = 'down') = (? = 'down')",
+                        " spec_json = ?, pending_json = ?, placement_json = coalesce(?, placement_json),"
+                        " ha_enabled = ?, ha_priority = ? WHERE id = ? AND (status = 'down') = (? = 'down')",
                         DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                 DB_INT(num(b, "memory_mib")), DB_INT(num(b, "vcpus")), DB_TEXT(text),
-                                ptext ? DB_TEXT(ptext) : DB_NULL, place ? DB_TEXT(place) : DB_NULL, DB_TEXT(id),
+                                ptext ? DB_TEXT(ptext) : DB_NULL, place ? DB_TEXT(place) : DB_NULL,
+                                DB_INT(ha_enabled(b)), DB_INT(ha_priority(b)), DB_TEXT(id),
                                 DB_TEXT(str(row, "status"))), err);
         if (rc == 0)
             rc = vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' changed meanwhile; read it again",
@@ -162,7 +175,10 @@ const vr_store vr_store_vms = {
               " v.host_id AS host_id, (SELECT name FROM hosts WHERE id = v.host_id) AS host,"
               " v.status AS status, v.memory_mib AS memory_mib, v.vcpus AS vcpus, v.spec_json AS spec_json,"
               " v.devices_json AS devices_json, v.created_at AS created_at,"
-              " v.pending_json AS pending_changes_json, v.placement_json AS placement_policy_json FROM vms v",
+              " v.pending_json AS pending_changes_json, v.placement_json AS placement_policy_json,"
+              " '{\"enabled\":' || CASE WHEN v.ha_enabled = 1 THEN 'true' ELSE 'false' END ||"
+              " ',\"priority\":' || v.ha_priority || '}' AS high_availability_json,"
+              " v.stop_reason AS stop_reason FROM vms v",
     .id_expr = "v.id", .order = "name, id", .table = "vms",
     .search = vm_search, .nsearch = sizeof(vm_search) / sizeof(vm_search[0]),
     .insert = vm_insert, .update = vm_update, .remove = vm_remove,

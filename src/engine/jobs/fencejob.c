@@ -1,0 +1,270 @@
+#include "fencejob.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentcall.h"
+#include "hoststatus.h"
+#include "hostview.h"
+#include "jobs.h"
+#include "log.h"
+#include "vmexit.h"
+
+/* How long a fence agent may take on its proxy; the call waits a little
+ * longer (core/timeouts.c), so the agent reports the timeout itself. */
+#define FENCE_AGENT_TIMEOUT_S 50
+
+/* An up host other than host_id in its cluster, else in its data center
+ * (new reference), or NULL. */
+static json_t *pick_proxy(vr_engine *e, json_t *host)
+{
+    const char *id = json_string_value(json_object_get(host, "id"));
+    json_t *p = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE status = 'up' AND id != ?"
+                                " AND cluster_id = ? ORDER BY name LIMIT 1",
+                                DB_ARGS(DB_TEXT(id), DB_TEXT(json_string_value(json_object_get(host, "cluster_id")))),
+                                NULL);
+    if (!p)
+        p = vr_db_query_one(e->db, "SELECT h.id AS id, h.name AS name, h.address AS address, h.port AS port"
+                            " FROM hosts h JOIN clusters c ON c.id = h.cluster_id WHERE h.status = 'up' AND h.id != ?"
+                            " AND c.datacenter_id = ? ORDER BY h.name LIMIT 1",
+                            DB_ARGS(DB_TEXT(id), DB_TEXT(json_string_value(json_object_get(host, "dc")))), NULL);
+    return p;
+}
+
+/* One fence agent through the proxy: 0 with power set, -1 with err. */
+static int one_agent(vr_engine *e, json_t *proxy, json_t *agent, const char *action, char power[8], vr_error *err)
+{
+    json_t *spec = json_deep_copy(agent);
+    json_object_del(spec, "order");
+    json_object_del(spec, "concurrent");
+    if (!*json_string_value(json_object_get(spec, "username")))
+        json_object_del(spec, "username");
+    if (!*json_string_value(json_object_get(spec, "password")))
+        json_object_del(spec, "password");
+    json_t *res = NULL;
+    int rc = vr_agent_call(e, json_string_value(json_object_get(proxy, "address")),
+                           (int)json_integer_value(json_object_get(proxy, "port")), "Host.fence",
+                           json_pack("{s:o, s:s, s:i}", "agent", spec, "action", action, "timeout_s",
+                                     FENCE_AGENT_TIMEOUT_S), &res, err);
+    if (rc == 0)
+        snprintf(power, 8, "%s", json_string_value(json_object_get(res, "power")) ?: "?");
+    json_decref(res);
+    return rc;
+}
+
+/* The agents of one order: a lone agent does the action; concurrent ones
+ * (two power supplies) are all switched off before any is switched on. */
+static int one_group(vr_engine *e, json_t *proxy, json_t *group, const char *type, char power[8], vr_error *err)
+{
+    static const struct { const char *type, *first, *second; } plan[] = {
+        {"status", "status", NULL}, {"start", "on", NULL}, {"stop", "off", NULL}, {"restart", "reboot", NULL}};
+    const char *first = "status", *second = NULL;
+    for (size_t i = 0; i < sizeof(plan) / sizeof(plan[0]); i++)
+        if (!strcmp(plan[i].type, type))
+            first = plan[i].first;
+    if (json_array_size(group) > 1 && !strcmp(type, "restart")) {
+        first = "off";
+        second = "on";
+    }
+    bool any_on = false;
+    for (const char *act = first; act; act = act == first ? second : NULL) {
+        size_t i;
+        json_t *a;
+        json_array_foreach(group, i, a) {
+            if (one_agent(e, proxy, a, act, power, err) < 0)
+                return -1;
+            any_on |= !strcmp(power, "on");
+        }
+    }
+    if (!strcmp(type, "status") && any_on)
+        snprintf(power, 8, "on");
+    return 0;
+}
+
+/* The host's VMs after it was powered off: surely not running there. */
+static void vms_fenced(vr_engine *e, const char *host_id, const char *hname)
+{
+    json_t *rows = NULL;
+    if (vr_db_query(e->db, "SELECT id, status FROM vms WHERE host_id = ? AND status NOT IN ('down', 'waitforlaunch')"
+                    " ORDER BY ha_priority DESC, name", DB_ARGS(DB_TEXT(host_id)), &rows, NULL) < 0)
+        return;
+    char why[300];
+    snprintf(why, sizeof(why), " (its host '%s' was fenced)", hname);
+    size_t i;
+    json_t *v;
+    json_array_foreach(rows, i, v) {
+        vr_vm_ended(e, json_string_value(json_object_get(v, "id")), host_id,
+                    vr_vm_status_parse(json_string_value(json_object_get(v, "status"))), "host_fenced", why);
+    }
+    json_decref(rows);
+}
+
+int vr_host_fence_run(vr_engine *e, const char *host_id, const char *fence_type, const char *user,
+                      char power[8], char *detail, size_t len, vr_error *err)
+{
+    json_t *host = vr_db_query_one(e->db, "SELECT h.id AS id, h.name AS name, h.cluster_id AS cluster_id,"
+                                   " c.datacenter_id AS dc, h.pm_json AS pm_json FROM hosts h"
+                                   " JOIN clusters c ON c.id = h.cluster_id WHERE h.id = ?",
+                                   DB_ARGS(DB_TEXT(host_id)), err);
+    if (!host)
+        return err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "no host with id '%s'", host_id);
+    const char *hname = json_string_value(json_object_get(host, "name"));
+    json_t *pm = json_object_get(host, "pm"), *agents = json_object_get(pm, "agents");
+    json_t *proxy = NULL;
+    int rc = -1;
+    if (!json_is_true(json_object_get(pm, "enabled")) || !json_array_size(agents)) {
+        vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' has no power management enabled", hname);
+        goto out;
+    }
+    proxy = pick_proxy(e, host);
+    if (!proxy) {
+        vr_error_set(err, VR_ERR_UNAVAILABLE, "no proxy host to fence host '%s': no other host of its cluster or"
+                     " data center is up", hname);
+        goto out;
+    }
+    const char *pname = json_string_value(json_object_get(proxy, "name"));
+    bool power_change = strcmp(fence_type, "status") != 0;
+    if (power_change) {
+        char d[128];
+        snprintf(d, sizeof(d), "being fenced (%s) through proxy '%s'", fence_type, pname);
+        vr_host_set_status(e, host_id, VR_HOST_NONRESPONSIVE, d, user, NULL);
+        vr_hostview_refresh(e->view, e->db, host_id);
+    }
+    /* Primary agents first (lowest order); the next order only when they fail. */
+    vr_error last = {0};
+    for (long long order = 1; order <= 10 && rc < 0; order++) {
+        json_t *group = json_array();
+        size_t i;
+        json_t *a;
+        json_array_foreach(agents, i, a) {
+            if (json_integer_value(json_object_get(a, "order")) == order)
+                json_array_append(group, a);
+        }
+        if (json_array_size(group)) {
+            json_t *a0 = json_array_get(group, 0);
+            vr_error_clear(&last);
+            rc = one_group(e, proxy, group, fence_type, power, &last);
+            snprintf(detail, len, "%s of host '%s': power %s (fence agent %s at %s:%lld%s, through proxy '%s')",
+                     fence_type, hname, rc == 0 ? power : "unknown", json_string_value(json_object_get(a0, "type")),
+                     json_string_value(json_object_get(a0, "address")),
+                     (long long)json_integer_value(json_object_get(a0, "port")),
+                     json_array_size(group) > 1 ? " and concurrent ones" : "", pname);
+            if (rc < 0)
+                vr_event(e, "warning", user, "host", host_id, "%s failed: %s", detail, last.message);
+        }
+        json_decref(group);
+    }
+    if (rc < 0) {
+        *err = last;
+        goto out;
+    }
+    vr_event(e, power_change ? "warning" : "normal", user, "host", host_id, "%s", detail);
+    if (power_change && strcmp(fence_type, "start")) {
+        /* Off at least once: nothing it ran survives. Its monitor finds it
+         * up again (restart, start) at its next good poll. */
+        vr_host_set_status(e, host_id, VR_HOST_NONRESPONSIVE, "fenced", user, NULL);
+        vr_hostview_refresh(e->view, e->db, host_id);
+        vms_fenced(e, host_id, hname);
+    }
+out:
+    json_decref(proxy);
+    json_decref(host);
+    return rc;
+}
+
+static void run_fence(vr_engine *e, const char *job_id, const char *host_id, const char *user)
+{
+    json_t *job = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
+    char type[16];
+    snprintf(type, sizeof(type), "%s",
+             json_string_value(json_object_get(json_object_get(job, "params"), "fence_type")) ?: "status");
+    json_decref(job);
+    if (vr_job_cancel_requested(e, job_id)) {
+        vr_job_update(e, job_id, "cancelled", "cancelled before the proxy was asked");
+        return;
+    }
+    vr_job_update(e, job_id, "running", "asking a proxy host");
+    char power[8] = "", detail[512] = "";
+    vr_error err = {0};
+    if (vr_host_fence_run(e, host_id, type, user, power, detail, sizeof(detail), &err) < 0) {
+        vr_event(e, "error", user, "host", host_id, "fencing (%s) failed: %s", type, err.message);
+        vr_job_update(e, job_id, "failed", err.message);
+        return;
+    }
+    vr_job_update(e, job_id, "finished", detail);
+}
+
+int vr_host_fence_submit(vr_engine *e, const char *host_id, const char *fence_type, const char *user,
+                         char job_id[37], vr_error *err)
+{
+    json_t *h = vr_db_query_one(e->db, "SELECT name, pm_json FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(host_id)), err);
+    if (!h)
+        return err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "no host with id '%s'", host_id);
+    char desc[160];
+    snprintf(desc, sizeof(desc), "Fence host '%s' (%s)", json_string_value(json_object_get(h, "name")), fence_type);
+    bool enabled = json_is_true(json_object_get(json_object_get(h, "pm"), "enabled"));
+    json_decref(h);
+    if (!enabled)
+        return vr_error_set(err, VR_ERR_BAD_STATE, "host %s has no power management enabled", host_id);
+    vr_uuid_new(job_id);
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    json_t *busy = vr_db_query_one(e->db, "SELECT id FROM jobs WHERE object_id = ? AND action = 'fence' AND status"
+                                   " IN ('pending', 'running')", DB_ARGS(DB_TEXT(host_id)), err);
+    json_t *p = json_pack("{s:s}", "fence_type", fence_type);
+    char *ptext = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    int rc = busy || err->code ? -1 : vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status,"
+                                                 " user_name, description, params_json, created_at, updated_at)"
+                                                 " VALUES (?, 'fence', 'host', ?, 'pending', ?, ?, ?, ?, ?)",
+                                                 DB_ARGS(DB_TEXT(job_id), DB_TEXT(host_id), DB_TEXT(user),
+                                                         DB_TEXT(desc), DB_TEXT(ptext), DB_INT(vr_now()),
+                                                         DB_INT(vr_now())), err);
+    free(ptext);
+    if (busy)
+        vr_error_set(err, VR_ERR_BAD_STATE, "host %s is being fenced by job %s", host_id,
+                     json_string_value(json_object_get(busy, "id")));
+    json_decref(busy);
+    if (rc < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    if (vr_db_commit(e->db, err) < 0)
+        return -1;
+    vr_job_spawn(e, job_id, host_id, user, run_fence);
+    return 0;
+}
+
+bool vr_host_being_fenced(vr_engine *e, const char *host_id)
+{
+    json_t *rows = NULL;
+    if (vr_db_query(e->db, "SELECT params_json FROM jobs WHERE object_id = ? AND action = 'fence' AND status IN"
+                    " ('pending', 'running')", DB_ARGS(DB_TEXT(host_id)), &rows, NULL) < 0)
+        return false;
+    bool busy = false;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) busy |= strcmp(json_string_value(json_object_get(json_object_get(r, "params"),
+                                                                                    "fence_type")) ?: "", "status") != 0;
+    json_decref(rows);
+    return busy;
+}
+
+bool vr_fence_job_resume(vr_engine *e, json_t *r)
+{
+    if (strcmp(json_string_value(json_object_get(r, "action")) ?: "", "fence"))
+        return false;
+    const char *id = json_string_value(json_object_get(r, "id"));
+    const char *type = json_string_value(json_object_get(json_object_get(r, "params"), "fence_type")) ?: "";
+    bool sent = !strcmp(json_string_value(json_object_get(r, "status")) ?: "", "running");
+    if (!sent || !strcmp(type, "status")) {
+        vr_job_update(e, id, "pending", "resumed after an engine restart");
+        vr_job_spawn(e, id, json_string_value(json_object_get(r, "object_id")),
+                     json_string_value(json_object_get(r, "user_name")), run_fence);
+    } else {
+        vr_job_update(e, id, "failed", "interrupted by an engine restart while the proxy fenced the host; ask for"
+                      " its status");
+    }
+    return true;
+}

@@ -1,0 +1,93 @@
+"""Highly available VMs, the rules without guests (docs/fencing.md): the
+high_availability member (REST and CLI) and stop_reason. The restarts
+themselves, with real guests whose QEMU is killed, are in test_ha.py."""
+
+import json
+
+from harness.engine import CliSession, Engine, expect_fault
+
+
+def test_ha_member_rules(ctx):
+    with Engine(ctx) as eng:
+        dc = eng.create_dc("dc1")
+        cl = eng.create_cluster("cl1", dc["id"])
+        plain = eng.create_vm("plain", cl["id"])
+        assert plain["high_availability"] == {"enabled": False, "priority": 0}, plain
+        assert plain["stop_reason"] == "", plain
+        ha = eng.create_vm("ha", cl["id"], high_availability={"enabled": True, "priority": 70})
+        assert ha["high_availability"] == {"enabled": True, "priority": 70}, ha
+        # A member left out keeps its value.
+        got = eng.call("PUT", f"/api/vms/{ha['id']}", {"high_availability": {"priority": 90}})
+        assert got["high_availability"] == {"enabled": True, "priority": 90}, got
+        got = eng.call("PUT", f"/api/vms/{ha['id']}", {"description": "x"})
+        assert got["high_availability"] == {"enabled": True, "priority": 90}, got
+        # Bad values are refused and change nothing.
+        for bad, why in (({"priority": 101}, "priority"), ({"priority": -1}, "priority"),
+                         ({"enabled": "yes"}, "enabled"), ({"enable": True}, "enable"),
+                         ([True], "object"), ({"priority": 5.5}, "priority")):
+            expect_fault(eng.request("PUT", f"/api/vms/{ha['id']}", {"high_availability": bad}), 400, why)
+            expect_fault(eng.request("POST", "/api/vms", dict(name="bad", cluster_id=cl["id"], memory_mib=64,
+                                                               high_availability=bad)), 400, why)
+        assert eng.vm(ha["id"])["high_availability"] == {"enabled": True, "priority": 90}
+        assert not [v for v in eng.list("vms")["vms"] if v["name"] == "bad"]
+        # stop_reason is the engine's to say.
+        expect_fault(eng.request("PUT", f"/api/vms/{ha['id']}", {"stop_reason": "user"}), 400, "stop_reason")
+
+        cli = CliSession(ctx, eng)
+        cli.run("vm", "create", "--name", "clivm", "--cluster", "cl1", "--memory", "64", "--ha", "on",
+                "--ha-priority", "40")
+        vm = json.loads(cli.run("vm", "show", "clivm", "--json").stdout)
+        assert vm["high_availability"] == {"enabled": True, "priority": 40}, vm
+        cli.run("vm", "update", "clivm", "--ha", "off")
+        assert eng.vm(vm["id"])["high_availability"] == {"enabled": False, "priority": 40}
+        p = cli.run("vm", "update", "clivm", "--ha-priority", "101", expect=2)
+        assert "ha-priority" in p.stderr, p.stderr
+        cli.run("vm", "update", "clivm", "--ha", "maybe", expect=2)
+        assert eng.vm(vm["id"])["high_availability"] == {"enabled": False, "priority": 40}
+
+
+def test_power_management_rules(ctx):
+    """power_management: defaults, passwords never shown and kept when a
+    PUT leaves them out, bad agents refused with nothing changed, fence
+    refused without power management (docs/fencing.md)."""
+    with Engine(ctx) as eng:
+        dc = eng.create_dc("dc1")
+        cl = eng.create_cluster("cl1", dc["id"])
+        h = eng.create_host("pm1", "192.0.2.10", cl["id"])
+        assert h["power_management"] == {"enabled": False, "agents": []}, h
+        expect_fault(eng.request("POST", f"/api/hosts/{h['id']}/fence", {"fence_type": "status"}), 409,
+                     "no power management")
+        agent = {"type": "ipmilan", "address": "192.0.2.110", "username": "admin", "password": "Pm-Secret-1",
+                 "options": {"lanplus": True, "cipher": 3}}
+        got = eng.call("PUT", f"/api/hosts/{h['id']}", {"power_management": {"enabled": True, "agents": [agent]}})
+        want = {"type": "ipmilan", "address": "192.0.2.110", "port": 623, "username": "admin",
+                "options": {"lanplus": True, "cipher": 3}, "order": 1, "concurrent": False}
+        assert got["power_management"] == {"enabled": True, "agents": [want]}, got
+        # The GET body PUT back (no password in it) keeps the password.
+        got = eng.call("PUT", f"/api/hosts/{h['id']}", {"power_management": got["power_management"],
+                                                         "description": "x"})
+        assert got["power_management"]["agents"] == [want], got
+        rows = eng.list("hosts")["hosts"]
+        assert "Pm-Secret-1" not in json.dumps(rows) and "password" not in json.dumps(rows)
+        for bad, why in (({"enabled": True, "agents": []}, "at least one"),
+                         ({"enabled": True, "agents": [dict(agent, type="../x")]}, "type"),
+                         ({"enabled": True, "agents": [dict(agent, address="a\nb")]}, "address"),
+                         ({"enabled": True, "agents": [dict(agent, port=70000)]}, "port"),
+                         ({"enabled": True, "agents": [dict(agent, options={"password_script": "/bin/x"})]},
+                          "password_script"),
+                         ({"enabled": True, "agents": [dict(agent, order=0)]}, "order"),
+                         ({"enabled": True, "agents": [dict(agent, extra=1)]}, "extra"),
+                         ({"enabled": "yes"}, "enabled"), ({"agents": [agent] * 5}, "at most 4")):
+            expect_fault(eng.request("PUT", f"/api/hosts/{h['id']}", {"power_management": bad}), 400, why)
+        assert eng.host(h["id"])["power_management"] == {"enabled": True, "agents": [want]}
+        expect_fault(eng.request("POST", f"/api/hosts/{h['id']}/fence", {"fence_type": "explode"}), 400,
+                     "fence_type")
+        # Its only host: there is no proxy; the job fails and says so.
+        job = eng.wait_job(eng.call("POST", f"/api/hosts/{h['id']}/fence", {"fence_type": "status"},
+                                    expect=202)["job"]["id"])
+        assert job["status"] == "failed" and "no proxy host" in job["detail"], job
+        assert "Pm-Secret-1" not in json.dumps(eng.events()) + eng.log_text()
+        cli = CliSession(ctx, eng)
+        p = cli.run("host", "fence", "pm1", "status", "--wait", expect=1)
+        assert "no proxy host" in p.stdout + p.stderr, p
+        cli.run("host", "fence", "pm1", "explode", expect=2)

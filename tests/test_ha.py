@@ -1,0 +1,188 @@
+"""Highly available VMs with real guests (docs/fencing.md): the QEMU of
+an HA VM killed with SIGKILL on its harness host comes back (the engine
+restarts it, the scheduler picks a host) - also when it died while the
+host's agent and the engine were both down; a non-HA VM stays down with
+stop_reason "crashed"; a VM a user stops, or whose guest powers itself off,
+is not restarted. SQLite only (the rules are in test_engine_ha.py on both
+databases)."""
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+
+from harness.engine import run_sql
+from test_engine_hosts_vms import assert_runs_once, engine_with_hosts, host_index, new_vm, start_and_wait_up
+
+
+def qemu_of(ctx, vm):
+    i = host_index(ctx, vm["host"])
+    return i, ctx.qemu_pid(vm["name"], i)
+
+
+def wait_qemu_gone(ctx, i, name, timeout=30):
+    h = ctx.hs.hosts[i]
+    deadline = time.monotonic() + timeout
+    while name in h.virsh("list", "--name").split():
+        assert time.monotonic() < deadline, f"{name} still listed on {h.name}"
+        time.sleep(0.2)
+
+
+def restarted(eng, vm_id, old_pid_host, ctx, timeout=90):
+    """Wait until the engine reports the VM up again with a new QEMU."""
+    def check():
+        vm = eng.vm(vm_id)
+        if vm["status"] != "up":
+            return None
+        try:
+            now = qemu_of(ctx, vm)
+        except AssertionError:  # libvirt lists it before its QEMU is up
+            return None
+        return vm if now != old_pid_host else None
+    return eng.wait_for(check, timeout, interval=0.5, what=f"VM {vm_id} restarted")
+
+
+def test_ha_vm_restarts_after_its_qemu_dies(ctx):
+    with engine_with_hosts(ctx, poll_ms=1000) as (eng, cl, hosts):
+        ha = new_vm(ctx, eng, cl, "ha-1", nics=(), high_availability={"enabled": True, "priority": 50})
+        plain = new_vm(ctx, eng, cl, "plain-1", nics=())
+        user = new_vm(ctx, eng, cl, "ha-userstop", nics=(), high_availability={"enabled": True})
+        for vm in (ha, plain, user):
+            start_and_wait_up(eng, vm["id"])
+        ha, plain = eng.vm(ha["id"]), eng.vm(plain["id"])
+
+        # SIGKILL both QEMUs: the HA VM comes back, the other stays down.
+        ha_was, plain_was = qemu_of(ctx, ha), qemu_of(ctx, plain)
+        os.kill(ha_was[1], signal.SIGKILL)
+        os.kill(plain_was[1], signal.SIGKILL)
+        got = eng.wait_status("vms", plain["id"], "down", timeout=30)
+        assert got["stop_reason"] == "crashed" and got["host_id"] is None, got
+        back = restarted(eng, ha["id"], ha_was, ctx)
+        assert back["stop_reason"] == "crashed", back
+        assert_runs_once(ctx, eng, back, "after the HA restart")
+        assert eng.find_events("highly available VM 'ha-1' crashed", ha["id"]), eng.events()[:20]
+        jobs = [j for j in eng.list("jobs", max=1000)["jobs"]
+                if j["object_id"] == ha["id"] and j["description"] == "Restart highly available VM 'ha-1'"]
+        assert len(jobs) == 1 and jobs[0]["status"] == "finished", jobs
+        time.sleep(3)  # a few polls: still down, never restarted
+        got = eng.vm(plain["id"])
+        assert got["status"] == "down" and got["stop_reason"] == "crashed", got
+        assert eng.find_events("VM 'plain-1' is down (crashed)", plain["id"]), eng.events()[:20]
+
+        # Stopped by a user: down for good, reason "user".
+        _, got = eng.vm_action(user["id"], "stop")
+        got = eng.wait_status("vms", user["id"], "down")
+        time.sleep(3)
+        got = eng.vm(user["id"])
+        assert got["status"] == "down" and got["stop_reason"] == "user", got
+
+        # A guest powering itself off is its own wish: "shutdown", not restarted.
+        with ctx.client(host_index(ctx, back["host"])) as c:
+            ctx.wait_console(c, ha["id"], "VIREO-POWEROFF", send="poweroff\n", timeout=120)
+        got = eng.wait_status("vms", ha["id"], "down", timeout=60)
+        time.sleep(3)
+        got = eng.vm(ha["id"])
+        assert got["status"] == "down" and got["stop_reason"] == "shutdown", got
+
+        # Died while its host's agent and the engine were down: found out
+        # (libvirtd's log of the domain) and restarted once both are back.
+        ha = start_and_wait_up(eng, ha["id"])[0]
+        i, pid = qemu_of(ctx, ha)
+        h = ctx.hs.hosts[i]
+        eng.kill()
+        h.kill_agent(signal.SIGKILL)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            wait_qemu_gone(ctx, i, ha["name"])
+        finally:
+            h.start_agent()
+            h.wait_agent()
+            eng.start()
+        back = restarted(eng, ha["id"], (i, pid), ctx)
+        assert back["stop_reason"] == "crashed", back
+        assert_runs_once(ctx, eng, back, "after a restart found by polls")
+        eng.stop_all_vms()
+
+
+def test_fence_restart_through_a_proxy(ctx):
+    """A host's BMC (ipmi_sim) driven by fence_ipmilan on the other host:
+    status through the API, then a restart that kills the host's agent,
+    libvirtd and guest and brings them back; its HA VM comes up on the
+    proxy host. The password is in no job, event, log or ps line."""
+    pw = "Bmc-Pass-4417"
+    with engine_with_hosts(ctx, poll_ms=1000) as (eng, cl, hosts):
+        h0, h1 = hosts
+        target = ctx.hs.hosts[1]
+        addr, port = target.start_bmc("admin", pw)
+        eng.call("PUT", f"/api/hosts/{h1['id']}", {"power_management": {"enabled": True, "agents": [{
+            "type": "ipmilan", "address": addr, "port": port, "username": "admin", "password": pw,
+            "options": {"lanplus": True, "cipher": 3}}]}})
+        r = eng.call("POST", f"/api/hosts/{h1['id']}/fence", {"fence_type": "status"}, expect=202)
+        job = eng.wait_job(r["job"]["id"])
+        assert job["status"] == "finished" and "power on" in job["detail"] and "proxy 'vh0'" in job["detail"], job
+
+        # An HA VM on vh1 (vh0 in maintenance meanwhile, so the scheduler has no choice).
+        eng.call("POST", f"/api/hosts/{h0['id']}/deactivate")
+        ha = new_vm(ctx, eng, cl, "ha-fenced", nics=(), high_availability={"enabled": True, "priority": 90})
+        vm = start_and_wait_up(eng, ha["id"])[0]
+        assert vm["host"] == "vh1", vm
+        eng.call("POST", f"/api/hosts/{h0['id']}/activate")
+        eng.wait_status("hosts", h0["id"], "up", timeout=60)
+        old_agent = target.agent_pid
+        seen, stop = [], threading.Event()
+
+        def watch_ps():
+            while not stop.is_set():
+                seen.append(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout)
+                time.sleep(0.05)
+        t = threading.Thread(target=watch_ps)
+        t.start()
+        try:
+            r = eng.call("POST", f"/api/hosts/{h1['id']}/fence", {"fence_type": "restart"}, expect=202)
+            job = eng.wait_job(r["job"]["id"], timeout=120)
+        finally:
+            stop.set()
+            t.join()
+        assert job["status"] == "finished" and "restart of host 'vh1': power on" in job["detail"], job
+        assert target.agent_pid != old_agent, "vh1's agent was not restarted"
+        back = eng.wait_for(lambda: (lambda v: v if v["status"] == "up" and v["host"] == "vh0" else None)(
+            eng.vm(ha["id"])), 90, what="the HA VM up on vh0")
+        assert back["stop_reason"] == "host_fenced", back
+        assert_runs_once(ctx, eng, back, "after fencing its host")
+        assert eng.find_events("highly available VM 'ha-fenced' was lost on host 'vh1'", ha["id"])
+        eng.wait_status("hosts", h1["id"], "up", timeout=90)
+        everything = json.dumps(eng.list("jobs", max=1000)) + json.dumps(eng.events()) + eng.log_text()
+        everything += json.dumps(eng.list("hosts")) + "".join(seen)
+        for h in ctx.hs.hosts:
+            everything += open(h.agent_log, errors="replace").read()
+        assert pw not in everything, "the BMC password leaked"
+        assert any("fence_ipmilan" in s for s in seen)
+
+        # Automatic fencing: vh1 loses power with an HA and a plain VM on it.
+        eng.vm_action(ha["id"], "stop")
+        eng.wait_status("vms", ha["id"], "down")
+        eng.call("POST", f"/api/hosts/{h0['id']}/deactivate")
+        plain = new_vm(ctx, eng, cl, "plain-fenced", nics=())
+        for v in (ha, plain):
+            assert start_and_wait_up(eng, v["id"])[0]["host"] == "vh1"
+        eng.call("POST", f"/api/hosts/{h0['id']}/activate")
+        eng.wait_status("hosts", h0["id"], "up", timeout=60)
+        # (the restart above was a moment ago: past the quiet time, as if long ago)
+        run_sql(eng, "UPDATE jobs SET updated_at = updated_at - 1000 WHERE action = 'fence'")
+        old_agent = target.agent_pid
+        target.bmc.press_power(False)
+        back = eng.wait_for(lambda: (lambda v: v if v["status"] == "up" and v["host"] == "vh0" else None)(
+            eng.vm(ha["id"])), 120, what="the HA VM up on vh0 after vh1 was fenced")
+        assert back["stop_reason"] == "host_fenced", back
+        got = eng.vm(plain["id"])
+        assert got["status"] == "down" and got["stop_reason"] == "host_fenced", got
+        assert target.agent_pid != old_agent and target.bmc_power() == "on"
+        assert eng.find_events("soft fencing (restarting its agent over SSH) is not available yet", h1["id"])
+        auto = [j for j in eng.list("jobs", max=1000)["jobs"] if j["description"] == "Fence host 'vh1' (restart)"
+                and j["user"] == ""]
+        assert len(auto) == 1 and auto[0]["status"] == "finished", auto
+        eng.wait_status("hosts", h1["id"], "up", timeout=90)
+        assert_runs_once(ctx, eng, back, "after automatic fencing")
+        eng.stop_all_vms()

@@ -16,6 +16,7 @@ const char *const vr_action_groups[] = {
     "create_storage_pool_network", "configure_storage_pool_network", "delete_storage_pool_network",
     /* clusters */
     "create_cluster", "edit_cluster_configuration", "delete_cluster", "configure_cluster_network",
+    "manipulate_affinity_groups",
     /* hosts */
     "create_host", "edit_host_configuration", "delete_host", "manipulate_host", "configure_host_network",
     /* storage */
@@ -50,6 +51,7 @@ bool vr_action_group_known(const char *name)
 #define STORAGE_ADMIN "create_storage_domain", "edit_storage_domain_configuration", "delete_storage_domain", \
     "manipulate_storage_domain", "create_disk", "edit_disk_properties", "delete_disk", "configure_disk_storage"
 #define CLUSTER_ADMIN "edit_cluster_configuration", "delete_cluster", "configure_cluster_network", "create_host", \
+    "manipulate_affinity_groups", \
     HOST_ADMIN, VM_ADMIN, POOL_ADMIN, TEMPLATE_ADMIN, "create_disk", "edit_disk_properties", "delete_disk", \
     "configure_disk_storage"
 #define GROUPS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -100,6 +102,7 @@ static const struct {
     {"cluster", "clusters", "update", "edit_cluster_configuration"},
     {"cluster", "clusters", "delete", "delete_cluster"},
     {"cluster", "networks", NULL, "configure_cluster_network"},
+    {"affinitygroup", "affinitygroups", NULL, "manipulate_affinity_groups"},
     {"host", "hosts", "create", "create_host"},
     {"host", "hosts", "update", "edit_host_configuration"},
     {"host", "hosts", "delete", "delete_host"},

@@ -253,6 +253,8 @@ def test_every_operation_denied_without_permission(ctx):
                 f" ('{ids['vmpools']}', 'evpool', '{ca['id']}', '{ids['templates']}', 'manual', 0, 0)",
                 f"INSERT INTO jobs (id, action, object_type, object_id, status, created_at, updated_at) VALUES"
                 f" ('{ids['jobs']}', 'start', 'vm', '{a1['id']}', 'failed', 0, 0)")
+        ids["affinitygroups"] = eng.call("POST", "/api/affinitygroups", {"name": "evaff", "cluster_id": ca["id"]},
+                                         expect=201)["id"]
         grp = eng.call("POST", "/api/groups", {"name": "evg"}, expect=201)
         role = eng.call("POST", "/api/roles", {"name": "EvRole", "action_groups": ["create_vm"]}, expect=201)
         nobody = _user(eng, "nobody")

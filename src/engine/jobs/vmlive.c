@@ -236,15 +236,17 @@ static void run_live(vr_engine *e, const char *job_id, const char *vm_id, const 
         vr_job_progress(e, job_id, 10);
         json_t *p = json_deep_copy(params);
         json_object_set_new(p, "uuid", json_string(vm_id));
-        json_t *disk = json_object_get(p, "disk"); /* a disk by id goes as its volume */
-        json_t *agent_disk = json_is_object(disk) ? vr_vm_agent_disk(e, disk, &err) : NULL;
+        /* A disk by id goes as its volume, a NIC on a profile as its
+         * network's fields; each replaces (frees) the one in p. */
+        json_t *disk = json_object_get(p, "disk"), *nic = json_object_get(p, "nic");
+        bool has_disk = json_is_object(disk), has_nic = json_is_object(nic);
+        json_t *agent_disk = has_disk ? vr_vm_agent_disk(e, disk, &err) : NULL;
+        json_t *agent_nic = has_nic && !err.code ? vr_vnic_agent_nic(e, nic, &err) : NULL;
         if (agent_disk)
             json_object_set_new(p, "disk", agent_disk);
-        json_t *nic = json_object_get(p, "nic"); /* a NIC on a profile goes as its network's fields */
-        json_t *agent_nic = json_is_object(nic) ? vr_vnic_agent_nic(e, nic, &err) : NULL;
         if (agent_nic)
             json_object_set_new(p, "nic", agent_nic);
-        if ((json_is_object(disk) && !agent_disk) || (json_is_object(nic) && !agent_nic))
+        if ((has_disk && !agent_disk) || (has_nic && !agent_nic))
             json_decref(p);
         else if (vr_agent_call_host(e, vm, a->verb, p, &res, &err) == 0) {
             vr_job_update(e, job_id, "running", "recording the change");

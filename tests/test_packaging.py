@@ -3,8 +3,12 @@ scripts/build-debs builds vireo-engine, vireo-agent and vireo from the
 test build, the packages carry the right files, dependencies and
 maintainer scripts, apt resolves their dependencies on this Debian 12,
 dpkg unpacks them into a scratch root where systemd-analyze verifies the
-units; the engine tells systemd it is ready (sd_notify) and logs to the
-journal with priorities."""
+units; installed for real with dpkg -i over overlays of /etc, /usr and
+/var (in a mount namespace of its own: the machine is untouched), the
+engine package's postinst makes the vireo user, the PKI and admin's
+password, and the engine it installed serves as that user; the engine
+tells systemd it is ready (sd_notify) and logs to the journal with
+priorities."""
 
 import os
 import shutil
@@ -12,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 
-from harness.engine import REPO_ROOT, Engine
+from harness.engine import REPO_ROOT, Engine, free_port
 
 PACKAGES = ("vireo-engine", "vireo-agent", "vireo")
 FILES = {
@@ -162,3 +166,96 @@ def test_engine_tells_systemd_and_the_journal(ctx):
                 os.environ[k] = v
         sock.close()
         shutil.rmtree(os.path.dirname(sock_path), ignore_errors=True)
+
+
+# Runs in a private mount namespace: overlays over the system's directories
+# take every write of dpkg and the maintainer scripts; then the engine the
+# package installed is started as the unit would (user vireo, its state
+# directory, the options of /etc/vireo/engine.conf) and asked over HTTPS.
+INSTALL_AND_SERVE = r"""
+set -eu
+W=$1; PORT=$2; shift 2
+for d in /etc /usr /var/lib /var/log /var/cache; do
+    n=$(echo "$d" | tr / _)
+    mkdir -p "$W/up$n" "$W/wk$n"
+    mount -t overlay overlay -o "lowerdir=$d,upperdir=$W/up$n,workdir=$W/wk$n" "$d"
+done
+dpkg -i "$@" >"$W/dpkg.log" 2>&1
+echo "home=$(getent passwd vireo | cut -d: -f6)"
+for f in /etc/vireo/pki/ca.key /etc/vireo/pki/engine.key /etc/vireo/pki/engine.crt /etc/vireo/admin-password; do
+    echo "mode $f=$(stat -c '%a %U %G' "$f")"
+done
+for u in vireo-engine vireo-agent; do
+    echo "enabled $u=$(readlink /etc/systemd/system/multi-user.target.wants/$u.service || true)"
+done
+install -d -o vireo -g vireo -m 0700 /var/lib/vireo-engine
+. /etc/vireo/engine.conf
+# shellcheck disable=SC2086
+setpriv --reuid=vireo --regid=vireo --init-groups /usr/sbin/vireo-engine $VIREO_ENGINE_OPTS \
+    --listen "127.0.0.1:$PORT" >"$W/engine.log" 2>&1 &
+PID=$!
+/usr/bin/python3 - "$PORT" <<'PY'
+import http.client, json, ssl, sys, time
+ctx = ssl.create_default_context(cafile="/etc/vireo/pki/ca.crt")
+def req(method, path, body=None, token=None):
+    c = http.client.HTTPSConnection("localhost", int(sys.argv[1]), context=ctx, timeout=10)
+    h = {"Content-Type": "application/json"}
+    if token:
+        h["Authorization"] = "Bearer " + token
+    c.request(method, path, json.dumps(body) if body else None, h)
+    r = c.getresponse()
+    return r.status, r.read().decode()
+for _ in range(150):
+    try:
+        req("GET", "/api/openapi.json")
+        break
+    except OSError:
+        time.sleep(0.2)
+with open("/etc/vireo/admin-password") as f:
+    pw = f.read().strip()
+st, body = req("POST", "/api/sso/token", {"grant_type": "password", "username": "admin@internal", "password": pw})
+print(f"login={st}")
+st, body = req("GET", "/metrics", token=json.loads(body)["access_token"] if st == 200 else None)
+print(f"metrics={st} {'vireo_engine_info' in body}")
+PY
+echo "user=$(ps -o user= -p "$PID")"
+kill "$PID"
+wait "$PID" || true
+"""
+
+
+def test_installed_engine_package_serves(ctx):
+    work = tempfile.mkdtemp(prefix="vireo-install-test-", dir="/var/tmp")
+    try:
+        debs = run(os.path.join(REPO_ROOT, "scripts", "build-debs"), "--build", ctx.build,
+                   "--out", os.path.join(work, "debs")).split()
+        p = subprocess.run(["unshare", "-m", "--propagation", "private", "bash", "-c", INSTALL_AND_SERVE,
+                            "install", work, str(free_port()), *debs], capture_output=True, text=True,
+                           timeout=120)
+
+        def logs():
+            out = []
+            for f in ("dpkg.log", "engine.log"):
+                try:
+                    with open(os.path.join(work, f), errors="replace") as fh:
+                        out.append(f"--- {f}\n" + fh.read()[-3000:])
+                except OSError:
+                    pass
+            return "\n".join(out)
+        assert p.returncode == 0, (p.stdout, p.stderr[-2000:], logs())
+        got = dict(ln.split("=", 1) for ln in p.stdout.splitlines() if "=" in ln)
+        assert got["home"] == "/var/lib/vireo-engine", got
+        # The CA's key stays root's; the engine reads its own key and
+        # the first password through its group.
+        assert got["mode /etc/vireo/pki/ca.key"] == "600 root root", got
+        assert got["mode /etc/vireo/pki/engine.key"] == "640 root vireo", got
+        assert got["mode /etc/vireo/pki/engine.crt"] == "644 root vireo", got
+        assert got["mode /etc/vireo/admin-password"] == "640 root vireo", got
+        for u in ("vireo-engine", "vireo-agent"):
+            assert got[f"enabled {u}"] == f"/lib/systemd/system/{u}.service", got
+        assert got["login"] == "200" and got["metrics"] == "200 True", (got, logs())
+        assert got["user"] == "vireo", got
+        # Nothing of it reached the machine.
+        assert not os.path.exists("/etc/vireo/engine.conf") and not os.path.exists("/usr/sbin/vireo-engine")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

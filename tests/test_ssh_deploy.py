@@ -17,9 +17,9 @@ ERR_CONFLICT, ERR_IO, ERR_FORBIDDEN = -32004, -32008, -32101
 PASSWORD = "root-test-pw-42"
 
 
-def probe(ctx, port, *args, expect=0):
+def probe(ctx, port, *args, expect=0, address="127.0.0.1"):
     exe = os.path.join(ctx.build, "src", "engine", "vireo-ssh-probe")
-    p = subprocess.run([exe, "--address", "127.0.0.1", "--port", str(port), *args], capture_output=True,
+    p = subprocess.run([exe, "--address", address, "--port", str(port), *args], capture_output=True,
                        text=True, timeout=60)
     assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr[-2000:])
     return json.loads(p.stdout)
@@ -84,6 +84,12 @@ def test_engine_ssh_key_and_host_logins(ctx):
             # Confirming the new key works.
             assert probe(ctx, srv.port, "--password-file", pwfile, "--fingerprint", srv.fingerprint())
             assert "Accepted password for root" in srv.log()
+        # A harness host with its own sshd, by the engine's key, on its address.
+        h0 = ctx.host(0)
+        with SshServer(authorized_keys=[pub], host=h0) as srv:
+            got = probe(ctx, srv.port, "--key", key, address=h0.addr)
+            assert got["fingerprint"] == srv.fingerprint() and got["check"]["problems"] == [], got
+            assert "Accepted publickey for root" in srv.log(), srv.log()
         # Nothing listening any more.
         got = probe(ctx, srv.port, "--key", key, expect=1)
         assert got["code"] == ERR_IO and "cannot reach 127.0.0.1" in got["error"], got

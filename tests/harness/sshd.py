@@ -2,8 +2,9 @@
 machine's accounts or its own sshd.
 
     with SshServer(root_password="pw", authorized_keys=[line]) as srv:
-        srv.port, srv.fingerprint()          # 127.0.0.1:port, "SHA256:..."
-        srv.new_host_key()                   # as if the host were reinstalled
+        srv.addr, srv.port, srv.fingerprint() # 127.0.0.1, port, "SHA256:..."
+        srv.new_host_key()                    # as if the host were reinstalled
+    SshServer(host=ctx.host(0), ...)          # inside a harness host, on its address
 
 The sshd binary is Debian's: /usr/sbin/sshd when openssh-server is
 installed, else extracted from `apt-get download openssh-server` into
@@ -12,7 +13,9 @@ the machine). It runs in a mount namespace of its own (unshare -m), where
 private copies of /etc/passwd, /etc/group and /etc/shadow are bind-mounted:
 they add sshd's privilege-separation user and give root the test password,
 and a tmpfs on /run holds /run/sshd. The machine's files never change.
-Listens on 127.0.0.1 with its own host key, config and authorized_keys.
+Listens on 127.0.0.1 (or, with host=, inside that harness host's
+namespaces on its address: tests/harness/hosts.py Host) with its own host
+key, config and authorized_keys.
 """
 
 import glob
@@ -46,9 +49,11 @@ def _free_port():
 
 
 class SshServer:
-    def __init__(self, root_password=None, authorized_keys=()):
+    def __init__(self, root_password=None, authorized_keys=(), host=None):
         self.dir = tempfile.mkdtemp(prefix="vireo-sshd-", dir="/var/tmp")
         os.chmod(self.dir, 0o700)
+        self.host = host
+        self.addr = host.addr if host else "127.0.0.1"
         self.port = _free_port()
         self.root_password = root_password
         self.authorized_keys = list(authorized_keys)
@@ -103,7 +108,7 @@ class SshServer:
             f.write("".join(k if k.endswith("\n") else k + "\n" for k in self.authorized_keys))
         with open(self._p("sshd_config"), "w") as f:
             f.write(f"""Port {self.port}
-ListenAddress 127.0.0.1
+ListenAddress {self.addr}
 HostKey {self._p("host_key")}
 PidFile none
 AuthorizedKeysFile {self._p("authorized_keys")}
@@ -125,8 +130,9 @@ LogLevel VERBOSE
                   "mount -t tmpfs -o mode=755 tmpfs /run; mkdir -m 755 /run/sshd; "
                   "exec \"$2\" -D -e -f \"$1/sshd_config\"")
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", script,
-                                          "sshd-wrapper", self.dir, sshd_binary()],
+            prefix = self.host.nsenter() if self.host else []
+            self.proc = subprocess.Popen(prefix + ["unshare", "-m", "--propagation", "private", "sh", "-c", script,
+                                                   "sshd-wrapper", self.dir, sshd_binary()],
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                          start_new_session=True)
         deadline = time.monotonic() + 10
@@ -134,12 +140,12 @@ LogLevel VERBOSE
             if self.proc.poll() is not None:
                 raise AssertionError(f"sshd exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                with socket.create_connection((self.addr, self.port), timeout=1) as s:
                     if s.recv(64).startswith(b"SSH-2.0-"):
                         return self
             except OSError:
                 time.sleep(0.1)
-        raise AssertionError(f"sshd not answering on 127.0.0.1:{self.port}:\n{self.log()}")
+        raise AssertionError(f"sshd not answering on {self.addr}:{self.port}:\n{self.log()}")
 
     def log(self):
         try:

@@ -29,6 +29,15 @@ static const char *str(json_t *o, const char *k)
 int vr_maint_evacuation_cmp(const void *a, const void *b)
 {
     json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    /* highly available VMs first, the higher priority first (ch. 5.10) */
+    long long hx = json_integer_value(json_object_get(x, "ha_enabled"));
+    long long hy = json_integer_value(json_object_get(y, "ha_enabled"));
+    if (hx != hy)
+        return hx ? -1 : 1;
+    long long px = json_integer_value(json_object_get(x, "ha_priority"));
+    long long py = json_integer_value(json_object_get(y, "ha_priority"));
+    if (hx && px != py)
+        return px > py ? -1 : 1;
     long long mx = json_integer_value(json_object_get(x, "memory_mib"));
     long long my = json_integer_value(json_object_get(y, "memory_mib"));
     if (mx != my)
@@ -38,7 +47,7 @@ int vr_maint_evacuation_cmp(const void *a, const void *b)
 }
 
 #define HOST_SELECT "SELECT id, name, address, port, status, cluster_id, cpus FROM hosts WHERE id = ?"
-#define VMS_ON_HOST "SELECT id, name, status, host_id, cluster_id, memory_mib FROM vms" \
+#define VMS_ON_HOST "SELECT id, name, status, host_id, cluster_id, memory_mib, ha_enabled, ha_priority FROM vms" \
                     " WHERE host_id = ? AND status != 'down' ORDER BY name, id"
 
 static void run_maint(vr_engine *e, const char *job_id, const char *host_id, const char *user);

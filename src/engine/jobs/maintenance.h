@@ -17,9 +17,9 @@
 
 /* The order VMs leave the host: a qsort comparator over (json_t *) vms
  * rows (id, name, memory_mib, status). This is the hook for evacuation
- * priorities (highly available VMs first, once VMs have such fields):
- * today the smaller VMs first, as they free a migration slot sooner,
- * then by name. */
+ * priorities: highly available VMs first (higher HA priority first),
+ * then the smaller VMs, as they free a migration slot sooner, then by
+ * name. */
 int vr_maint_evacuation_cmp(const void *a, const void *b);
 
 /* Check and start the maintenance of host (a hosts row). Refusals change

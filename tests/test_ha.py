@@ -106,6 +106,13 @@ def test_ha_vm_restarts_after_its_qemu_dies(ctx):
         eng.stop_all_vms()
 
 
+def _maintenance(eng, host):
+    """Put an empty host in maintenance (a job, docs/availability.md)."""
+    r = eng.call("POST", f"/api/hosts/{host['id']}/deactivate", expect=202)
+    assert eng.wait_job(r["job"]["id"])["status"] == "finished"
+    eng.wait_status("hosts", host["id"], "maintenance", timeout=30)
+
+
 def test_fence_restart_through_a_proxy(ctx):
     """A host's BMC (ipmi_sim) driven by fence_ipmilan on the other host:
     status through the API, then a restart that kills the host's agent,
@@ -124,7 +131,7 @@ def test_fence_restart_through_a_proxy(ctx):
         assert job["status"] == "finished" and "power on" in job["detail"] and "proxy 'vh0'" in job["detail"], job
 
         # An HA VM on vh1 (vh0 in maintenance meanwhile, so the scheduler has no choice).
-        eng.call("POST", f"/api/hosts/{h0['id']}/deactivate")
+        _maintenance(eng, h0)
         ha = new_vm(ctx, eng, cl, "ha-fenced", nics=(), high_availability={"enabled": True, "priority": 90})
         vm = start_and_wait_up(eng, ha["id"])[0]
         assert vm["host"] == "vh1", vm
@@ -163,7 +170,7 @@ def test_fence_restart_through_a_proxy(ctx):
         # Automatic fencing: vh1 loses power with an HA and a plain VM on it.
         eng.vm_action(ha["id"], "stop")
         eng.wait_status("vms", ha["id"], "down")
-        eng.call("POST", f"/api/hosts/{h0['id']}/deactivate")
+        _maintenance(eng, h0)
         plain = new_vm(ctx, eng, cl, "plain-fenced", nics=())
         for v in (ha, plain):
             assert start_and_wait_up(eng, v["id"])[0]["host"] == "vh1"

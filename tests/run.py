@@ -39,7 +39,7 @@ def fuzz_targets(build):
     return out
 
 
-FUZZ_BUDGET_S = 100  # all targets together; each gets at most FUZZ_MAX_S
+FUZZ_BUDGET_S = 40  # all targets together; each gets at most FUZZ_MAX_S
 FUZZ_MAX_S = 15
 
 

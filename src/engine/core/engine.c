@@ -59,6 +59,22 @@ void vr_engine_thread_leave(vr_engine *e)
     __atomic_sub_fetch(&e->threads, 1, __ATOMIC_ACQ_REL);
 }
 
+int vr_engine_thread_start(vr_engine *e, void *(*fn)(void *), const char *what, vr_error *err)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    vr_engine_thread_enter(e);
+    int rc = pthread_create(&t, &attr, fn, e);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        vr_engine_thread_leave(e);
+        return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the %s thread", what);
+    }
+    return 0;
+}
+
 int vr_engine_wait_threads(vr_engine *e, int timeout_s)
 {
     /* Polling: this runs once, at shutdown, and a counter needs no

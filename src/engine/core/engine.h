@@ -47,6 +47,11 @@ void vr_event(vr_engine *e, const char *severity, const char *user, const char *
 void vr_engine_thread_enter(vr_engine *e);
 void vr_engine_thread_leave(vr_engine *e);
 
+/* Start a registered, detached thread running fn(e) (fn calls
+ * vr_engine_thread_leave last); VR_ERR_INTERNAL naming `what` when it
+ * cannot be created. */
+int vr_engine_thread_start(vr_engine *e, void *(*fn)(void *), const char *what, vr_error *err);
+
 /* Wait until every registered thread has left, at most timeout_s seconds.
  * Returns how many are still running (0: all ended). */
 int vr_engine_wait_threads(vr_engine *e, int timeout_s);

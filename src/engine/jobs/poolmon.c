@@ -186,18 +186,7 @@ static void *pool_thread(void *arg)
 
 int vr_poolmon_start(vr_engine *e, vr_error *err)
 {
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    vr_engine_thread_enter(e);
-    int rc = pthread_create(&t, &attr, pool_thread, e);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-        vr_engine_thread_leave(e);
-        return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the pool thread");
-    }
-    return 0;
+    return vr_engine_thread_start(e, pool_thread, "pool", err);
 }
 
 int vr_pool_allocate(vr_engine *e, json_t *p, const char *user, char vm_id[37], char job_id[37], vr_error *err)

@@ -207,16 +207,5 @@ int vr_balancer_start(vr_engine *e, vr_error *err)
 {
     if (e->balance_period_s <= 0)
         return 0;
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    vr_engine_thread_enter(e);
-    int rc = pthread_create(&t, &attr, balancer_thread, e);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-        vr_engine_thread_leave(e);
-        return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the load balancer thread");
-    }
-    return 0;
+    return vr_engine_thread_start(e, balancer_thread, "load balancer", err);
 }

@@ -43,16 +43,5 @@ static void *storage_thread(void *arg)
 
 int vr_storagemon_start(vr_engine *e, vr_error *err)
 {
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    vr_engine_thread_enter(e);
-    int rc = pthread_create(&t, &attr, storage_thread, e);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-        vr_engine_thread_leave(e);
-        return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the storage thread");
-    }
-    return 0;
+    return vr_engine_thread_start(e, storage_thread, "storage", err);
 }

@@ -72,5 +72,10 @@ def test_fence_through_a_proxy(ctx):
         assert f.read().split() == ["0", "1"]  # one power off, one power on
     assert any("fence_ipmilan" in s for s in seen), "the fence agent never showed in ps"
     assert not any(PASSWORD in s for s in seen), "the password showed in ps"
+    # ipmitool reads it from IPMI_PASSWORD (-E): not even an empty -P
+    tools = [ln for s in seen for ln in s.splitlines() if ln.startswith("/usr/bin/ipmitool")]
+    assert all(" -E " in ln and " -P " not in ln for ln in tools), tools
     with open(proxy.agent_log, errors="replace") as f:
-        assert PASSWORD not in f.read()
+        log = f.read()
+        assert PASSWORD not in log
+        assert "action reboot on %s: exit 0 (password through IPMI_PASSWORD)" % addr in log

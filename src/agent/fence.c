@@ -3,11 +3,15 @@
  * fence-agents (/usr/sbin/fence_<type>) against the other host's power
  * device. The agent gets its parameters as key=value lines on stdin, the
  * fence-agents' own interface, so the password is never on a command line
- * (ps) nor in this agent's log. */
+ * (ps) nor in this agent's log. fence_ipmilan (and its aliases) would put
+ * it on ipmitool's command line, so they get it in IPMI_PASSWORD instead,
+ * through vireo-ipmitool (ipmitool_env.c). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fenceopts.h"
 #include "jsonx.h"
@@ -16,6 +20,38 @@
 #include "verbs.h"
 
 #define FENCE_DIR "/usr/sbin"
+#ifndef VR_LIBEXECDIR
+#define VR_LIBEXECDIR "/usr/libexec/vireo"
+#endif
+
+/* The fence-agents types that are fence_ipmilan under another name. */
+static const char *const ipmitool_types[] = {"ipmilan", "ipmilanplus", "idrac", "ilo3", "ilo4", "ilo5",
+                                             "imm", NULL};
+
+/* vireo-ipmitool: next to this program (a build tree), else installed.
+ * Returns false when there is none (the password then goes the
+ * fence-agents' way: ipmitool hides it once running). */
+static bool ipmitool_helper(char *path, size_t size)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = 0;
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = 0;
+            if (snprintf(path, size, "%s/vireo-ipmitool", self) < (int)size && access(path, X_OK) == 0)
+                return true;
+        }
+    }
+    static const char *const dirs[] = {VR_LIBEXECDIR, "/usr/libexec/vireo"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        snprintf(path, size, "%s/vireo-ipmitool", dirs[i]);
+        if (access(path, X_OK) == 0)
+            return true;
+    }
+    return false;
+}
 
 /* Append "key=value\n" to buf. */
 static int put(char *buf, size_t size, size_t *len, const char *key, const char *value)
@@ -61,13 +97,18 @@ static int host_fence(vr_agent *a, json_t *params, json_t **result, vr_error *er
     long long port = json_integer_value(json_object_get(ag, "port"));
     char input[16384];
     size_t len = 0;
-    char num[32];
+    char num[32], helper[PATH_MAX];
     snprintf(num, sizeof(num), "%lld", port);
+    /* password in the environment: "IPMI_PASSWORD=" + up to the checked length */
+    char envpw[1024] = "";
+    bool via_env = pass && vr_str_in(type, VR_NAMES(ipmitool_types)) && ipmitool_helper(helper, sizeof(helper)) &&
+                   snprintf(envpw, sizeof(envpw), "IPMI_PASSWORD=%s", pass) < (int)sizeof(envpw);
     bool bad = put(input, sizeof(input), &len, "action", action) < 0 ||
                put(input, sizeof(input), &len, "ip", addr) < 0 ||
                (port && put(input, sizeof(input), &len, "ipport", num) < 0) ||
                (user && put(input, sizeof(input), &len, "username", user) < 0) ||
-               (pass && put(input, sizeof(input), &len, "password", pass) < 0);
+               (via_env && put(input, sizeof(input), &len, "ipmitool_path", helper) < 0) ||
+               (pass && !via_env && put(input, sizeof(input), &len, "password", pass) < 0);
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(ag, "options"), k, v) {
@@ -80,11 +121,14 @@ static int host_fence(vr_agent *a, json_t *params, json_t **result, vr_error *er
     char path[128];
     snprintf(path, sizeof(path), "%s/fence_%s", FENCE_DIR, type);
     const char *argv[] = {path, NULL};
+    const char *env[] = {envpw, NULL};
     char out[4096];
-    int rc = vr_run_argv_input(argv, input, (int)timeout, out, sizeof(out));
+    int rc = vr_run_argv_env_input(argv, via_env ? env : NULL, input, (int)timeout, out, sizeof(out));
     explicit_bzero(input, sizeof(input));
+    explicit_bzero(envpw, sizeof(envpw));
     mask(out, pass);
-    VR_INFO("fence agent %s, action %s on %s: exit %d", type, action, addr, rc);
+    VR_INFO("fence agent %s, action %s on %s: exit %d%s", type, action, addr, rc,
+            via_env ? " (password through IPMI_PASSWORD)" : "");
     if (rc == -ENOENT)
         return vr_error_set(err, VR_ERR_UNSUPPORTED, "no fence agent '%s' on this host (%s; Debian package"
                             " fence-agents)", type, path);

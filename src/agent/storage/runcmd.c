@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -27,13 +28,49 @@ int vr_run_argv(const char *const argv[], int timeout_s, char *out, size_t size)
 
 int vr_run_argv_input(const char *const argv[], const char *input, int timeout_s, char *out, size_t size)
 {
+    return vr_run_argv_env_input(argv, NULL, input, timeout_s, out, size);
+}
+
+/* environ with `extra` ("NAME=value") in front (a name there wins: glibc's
+ * getenv takes the first). The array is calloc'ed, its strings borrowed. */
+static char **env_with(const char *const extra[])
+{
+    size_t n = 0, k = 0;
+    while (environ[n])
+        n++;
+    while (extra[k])
+        k++;
+    char **env = calloc(n + k + 1, sizeof(*env));
+    if (!env)
+        return NULL;
+    for (size_t i = 0; i < k; i++)
+        env[i] = (char *)extra[i];
+    for (size_t i = 0; i < n; i++)
+        env[k + i] = environ[i];
+    return env;
+}
+
+int vr_run_argv_env_input(const char *const argv[], const char *const extra_env[], const char *input,
+                          int timeout_s, char *out, size_t size)
+{
+    char **env = extra_env ? env_with(extra_env) : environ;
+    if (!env)
+        return -ENOMEM;
     int pfd[2], ifd[2] = {-1, -1};
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        int e = errno;
+        if (env != environ)
+            free(env);
+        return -e;
+    }
     if (pipe2(pfd, O_CLOEXEC) < 0)
         return -errno;
     if (input && pipe2(ifd, O_CLOEXEC) < 0) {
         int e = errno;
         close(pfd[0]);
         close(pfd[1]);
+        if (env != environ)
+            free(env);
         return -e;
     }
     posix_spawn_file_actions_t fa;
@@ -45,8 +82,10 @@ int vr_run_argv_input(const char *const argv[], const char *input, int timeout_s
     posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
     posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
     pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, env);
     posix_spawn_file_actions_destroy(&fa);
+    if (env != environ)
+        free(env);
     close(pfd[1]);
     if (input)
         close(ifd[0]);

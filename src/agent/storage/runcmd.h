@@ -13,3 +13,9 @@ int vr_run_argv(const char *const argv[], int timeout_s, char *out, size_t size)
 /* The same with `input` written to its stdin (then closed): how secrets
  * reach a helper, never on its command line. NULL: stdin from /dev/null. */
 int vr_run_argv_input(const char *const argv[], const char *input, int timeout_s, char *out, size_t size);
+
+/* The same with extra_env ("NAME=value" strings, NULL-terminated) added to
+ * the helper's environment: for a secret a helper reads from there
+ * (IPMI_PASSWORD), which only root can read, unlike a command line. */
+int vr_run_argv_env_input(const char *const argv[], const char *const extra_env[], const char *input,
+                          int timeout_s, char *out, size_t size);

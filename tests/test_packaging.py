@@ -25,7 +25,7 @@ FILES = {
                      "usr/share/doc/vireo-engine/copyright", "usr/share/doc/vireo-engine/operations.md",
                      "usr/share/doc/vireo-engine/rest-api.md", "usr/share/doc/vireo-engine/pki.md"},
     "vireo-agent": {"etc/vireo/agent.conf", "lib/systemd/system/vireo-agent.service",
-                    "usr/sbin/vireo-agent", "usr/share/doc/vireo-agent/copyright",
+                    "usr/sbin/vireo-agent", "usr/libexec/vireo/vireo-ipmitool", "usr/share/doc/vireo-agent/copyright",
                     "usr/share/doc/vireo-agent/operations.md", "usr/share/doc/vireo-agent/agent-api.md",
                     "usr/share/doc/vireo-agent/pki.md"},
     "vireo": {"usr/bin/vireo", "usr/share/doc/vireo/copyright", "usr/share/doc/vireo/cli.md"},

@@ -135,6 +135,10 @@ def main():
                     name = f"{modname}.{fname}" + (f"[{backend}]" if len(backends) > 1 else "")
                     if args.filter not in name:
                         continue
+                    # a slow scenario marked @one_backend runs on the last
+                    # backend only (PostgreSQL when there is one)
+                    if getattr(getattr(mod, fname), "one_backend", False) and backend != backends[-1]:
+                        continue
                     t0 = time.monotonic()
                     try:
                         getattr(mod, fname)(ctx)

@@ -9,6 +9,7 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from harness.context import one_backend
 from harness.engine import Engine
 
 READY = "VIREO-GUEST-READY"
@@ -448,6 +449,7 @@ def test_agent_loss_and_recovery(ctx):
         assert v["status"] == "down", v
 
 
+@one_backend
 def test_hung_vm_not_responding(ctx):
     """A VM whose QEMU hangs (SIGSTOP) goes notresponding while its host
     stays up; only stop is accepted; it comes back up when QEMU wakes."""

@@ -20,6 +20,14 @@ class Skip(Exception):
     it as skipped (never as passed)."""
 
 
+def one_backend(fn):
+    """Marks a slow engine scenario whose subject is the hosts, not the
+    database: the runner runs it on one backend (the last: PostgreSQL when
+    the suite has one) instead of each. Its rules stay in tests on both."""
+    fn.one_backend = True
+    return fn
+
+
 class Context:
     def __init__(self, build, guest):
         self.build = build

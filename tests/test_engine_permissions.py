@@ -140,6 +140,20 @@ def test_cluster_admin_group_and_roles(ctx):
         expect_fault(eng.request("DELETE", b1["href"], token=btok), 403)
         assert eng.request("PUT", ca["href"], {"description": "mine"}, token=btok).status == 200
         expect_fault(eng.request("DELETE", dc["href"], token=btok), 403, "delete_storage_pool")
+        # Affinity groups are their cluster's: bob manages A's, never sees B's.
+        ga = eng.request("POST", "/api/affinitygroups", {"name": "ca-aff", "cluster_id": ca["id"]}, token=btok)
+        assert ga.status == 201, ga
+        gb = eng.call("POST", "/api/affinitygroups", {"name": "cb-aff", "cluster_id": cb["id"]}, expect=201)
+        expect_fault(eng.request("POST", "/api/affinitygroups", {"name": "no", "cluster_id": cb["id"]}, token=btok),
+                     403, "create an affinity group in cluster")
+        r = eng.request("GET", "/api/affinitygroups", token=btok)
+        assert [g["name"] for g in r.body["affinitygroups"]] == ["ca-aff"] and r.body["total"] == 1, r
+        assert eng.request("PUT", ga.body["href"], {"description": "bob's"}, token=btok).status == 200
+        expect_fault(eng.request("PUT", gb["href"], {"description": "no"}, token=btok), 403,
+                     "manipulate_affinity_groups")
+        expect_fault(eng.request("GET", gb["href"], token=btok), 403)
+        expect_fault(eng.request("DELETE", gb["href"], token=btok), 403)
+        assert eng.request("DELETE", ga.body["href"], token=btok).status == 204
         # What a body names is authorized too: a disk bob cannot see is not attached to his VM, and a
         # VM made from A's template goes into A, never into B.
         sd, disk, tmpl = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())

@@ -29,6 +29,8 @@ static const char *anchor_member(const vr_kind *k)
         return "object_id";
     if (!strcmp(k->type, "host") && !strcmp(k->collection, "nics"))
         return "host_id";
+    if (!strcmp(k->type, "affinitygroup")) /* not in the object tree: its cluster's */
+        return "cluster_id";
     return NULL;
 }
 
@@ -106,7 +108,7 @@ int vr_authorize_user(vr_engine *e, const char *user, const vr_kind *k, json_t *
     }
     char act[160];
     if (!strcmp(action, "create"))
-        snprintf(act, sizeof(act), "create a %s in", k->title);
+        snprintf(act, sizeof(act), "create %s %s in", strchr("aeiou", k->title[0]) ? "an" : "a", k->title);
     else if (k->children)
         snprintf(act, sizeof(act), "%s a %s of", action, k->title);
     else

@@ -1,6 +1,10 @@
 """Host verbs: ping, capabilities (detected, not assumed) and statistics."""
 
 import os
+import shutil
+import signal
+import socket
+import tempfile
 
 
 def expected_mode():
@@ -45,3 +49,41 @@ def test_stats(ctx):
     st = c.call("Host.getStats")
     assert st["vm_count"] == 1 and st["memory"]["used_by_vms_kib"] == 200 * 1024
     c.call("VM.destroy", uuid=vm["uuid"])
+
+
+def test_systemd_watchdog(ctx):
+    """Under WatchdogSec= (WATCHDOG_USEC) the agent says READY=1, then
+    WATCHDOG=1 every half period while its accept and libvirt event loops
+    run; with WATCHDOG_PID naming another process it sends none."""
+    h = ctx.host(0)
+    d = tempfile.mkdtemp(prefix="vireo-notify-")
+    path = os.path.join(d, "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    h.kill_agent(signal.SIGTERM)
+    try:
+        env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="400000")
+        h.start_agent(env=env, wait=True)
+        assert sock.recv(4096).decode().split("\n")[0] == "READY=1"
+        assert [sock.recv(4096).decode() for _ in range(5)] == ["WATCHDOG=1"] * 5
+        assert ctx.client(0).call("Host.ping") == {"pong": True}
+        assert "systemd watchdog: a ping every 200 ms while both loops run" in h.log_tail(20)
+        h.kill_agent(signal.SIGTERM)
+        while sock.recv(4096).decode() != "STOPPING=1":
+            pass
+        # Started by another process that was given the watchdog: not ours.
+        h.start_agent(env=dict(env, WATCHDOG_PID="1"), wait=True)
+        assert sock.recv(4096).decode().split("\n")[0] == "READY=1"
+        sock.settimeout(2)  # ten periods
+        try:
+            got = sock.recv(4096).decode()
+        except socket.timeout:
+            got = None
+        assert got is None, got
+    finally:
+        if h.agent_alive():
+            h.kill_agent(signal.SIGTERM)
+        h.start_agent(wait=True)
+        sock.close()
+        shutil.rmtree(d, ignore_errors=True)

@@ -23,6 +23,9 @@ enum vr_virt_mode {
 
 typedef struct vr_server vr_server;
 
+/* The loops whose progress the systemd watchdog checks (watchdog.h). */
+enum { VR_WATCHDOG_ACCEPT_LOOP, VR_WATCHDOG_EVENT_LOOP };
+
 typedef struct vr_agent {
     char *uri;               /* libvirt URI */
     virConnectPtr conn;      /* thread-safe; replaced atomically on reconnect.

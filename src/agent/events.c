@@ -8,6 +8,7 @@
 #include "log.h"
 #include "storage/enospc.h"
 #include "vm_exits.h"
+#include "watchdog.h"
 
 int vr_events_init(vr_error *err)
 {
@@ -139,8 +140,16 @@ static int on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *a
     return 0;
 }
 
+/* Each second: the event loop runs (watchdog.h). */
+static void beat(int timer, void *opaque)
+{
+    vr_watchdog_beat(VR_WATCHDOG_EVENT_LOOP);
+}
+
 int vr_events_start(vr_agent *a, vr_error *err)
 {
+    if (virEventAddTimeout(1000, beat, NULL, NULL) < 0)
+        return vr_libvirt_error(err, "cannot add the watchdog's timer to libvirt's event loop");
     if (pthread_create(&loop_tid, NULL, loop_thread, NULL) != 0)
         return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the event thread");
     loop_running = true;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "long_jobs.h"
 #include "sdnotify.h"
+#include "watchdog.h"
 #include "server.h"
 #include "tls.h"
 #include "vm_health.h"
@@ -46,6 +47,7 @@ static void stop(vr_tls_creds *creds)
 {
     VR_INFO("stopping; running VMs are left running");
     vr_sd_notify("STOPPING=1");
+    vr_watchdog_stop(); /* stopping takes up to TimeoutStopSec, not WatchdogSec */
     vr_vm_jobs_stop();
     vr_health_stop();
     vr_enospc_stop();
@@ -197,6 +199,17 @@ int main(int argc, char **argv)
     /* Listening since vr_server_new, everything started: a unit ordered
      * after the agent may count on it answering. */
     vr_sd_notify("READY=1\nSTATUS=serving JSON-RPC over TLS");
+    /* Alive means: accepting connections and running libvirt's event loop
+     * (VM events, ENOSPC pauses). A hung libvirt call blocks only its VM's
+     * job, so it is not counted; VMs never notice an agent restart. */
+    static const char *const loops[] = {"connection accept loop", "libvirt event loop"};
+    long long wd_ms;
+    if (vr_watchdog_start(2, loops, &wd_ms, &err) < 0) {
+        VR_ERROR("%s", err.message);
+        return 1;
+    }
+    if (wd_ms)
+        VR_INFO("systemd watchdog: a ping every %lld ms while both loops run", wd_ms / 2);
     vr_server_run(the_server);
     stop(creds);
     return 0;

@@ -18,6 +18,7 @@
 #include "jsonrpc.h"
 #include "jsonx.h"
 #include "log.h"
+#include "watchdog.h"
 
 /* A connection, listed from accept to the end of its thread so that a
  * stopping server can reach every one of them. */
@@ -386,7 +387,9 @@ int vr_server_run(vr_server *s)
     while (!s->stopping) {
         struct pollfd p[2] = {{.fd = s->listen_fd, .events = POLLIN},
                               {.fd = s->wake_pipe[0], .events = POLLIN}};
-        if (poll(p, 2, -1) <= 0 || !(p[0].revents & POLLIN))
+        int n = poll(p, 2, 1000); /* wakes each second for the watchdog */
+        vr_watchdog_beat(VR_WATCHDOG_ACCEPT_LOOP);
+        if (n <= 0 || !(p[0].revents & POLLIN))
             continue;
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);

@@ -39,6 +39,9 @@ class Browser:
         from selenium.webdriver.chrome.service import Service
         self.artifacts = artifacts
         os.makedirs(artifacts, exist_ok=True)
+        stale = os.path.join(artifacts, "timeout.png")  # a failed wait's picture from an earlier run
+        if os.path.exists(stale):
+            os.remove(stale)
         self.profile = tempfile.mkdtemp(prefix="vireo-chromium-")
         opts = webdriver.ChromeOptions()
         opts.binary_location = CHROMIUM

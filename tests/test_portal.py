@@ -109,9 +109,6 @@ def _row(b, name):
 
 def test_admin_portal_in_chromium(ctx):
     with _engine(ctx) as eng, _browser(ctx) as b:
-        dc = eng.create_dc("pdc", description="<b>dc</b>")
-        cl = eng.create_cluster("pcl", dc["id"])
-        web1 = eng.create_vm("web1", cl["id"], description=XSS)
         base = f"https://127.0.0.1:{eng.port}"
         b.open(base + "/admin")
         b.find("#login-user")
@@ -128,8 +125,40 @@ def test_admin_portal_in_chromium(ctx):
         b.wait_text("#login-error", "wrong user name or password")  # the API's 401 detail
         b.type("#login-password", eng.admin_password)
         b.click("#login-submit")
-        b.wait_text("[data-list=vms]", "web1")
+        b.find("[data-list=vms]")
         assert b.js("return document.cookie") == ""
+
+        # The tree's first objects through the dialogs: data center, cluster, host.
+        b.click("#tab-datacenters")
+        b.click("#new-datacenters")
+        b.type("#dc-name", "pdc")
+        b.type("#dc-description", "<b>dc</b>")
+        b.click("#create-dc-submit")
+        b.wait_text("[data-list=datacenters]", "pdc")
+        dc = eng.list("datacenters", search="name=pdc")["datacenters"][0]
+        assert dc["description"] == "<b>dc</b>" and not b.all("[data-list=datacenters] td b")
+        b.click("#tab-clusters")
+        b.click("#new-clusters")
+        b.type("#cluster-name", "pcl")
+        b.wait(lambda: b.find("#cluster-datacenter").get_attribute("value") == dc["id"], what="the data center chosen")
+        b.click("#create-cluster-submit")
+        b.wait_text("[data-list=clusters]", "pcl")
+        cl = eng.list("clusters", search="name=pcl")["clusters"][0]
+        assert cl["datacenter"]["id"] == dc["id"], cl
+        b.click("#tab-hosts")
+        b.click("#new-hosts")
+        b.type("#host-name", "phost")
+        b.type("#host-address", "127.0.0.1")
+        b.type("#host-port", "1")  # nothing listens: the host stays away from up, no VM can start
+        b.click("#create-host-submit")
+        b.wait_text("[data-list=hosts]", "phost")
+        host = eng.list("hosts", search="name=phost")["hosts"][0]
+        assert (host["cluster_id"], host["port"]) == (cl["id"], 1), host
+        b.shot("admin-create-host")
+
+        web1 = eng.create_vm("web1", cl["id"], description=XSS)
+        b.click("#tab-vms")
+        b.wait_text("[data-list=vms]", "web1")
         token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
         assert eng.request("GET", "/api/vms", token=token).status == 200
         # A hostile description is text: no element made of it, no script run.
@@ -139,7 +168,7 @@ def test_admin_portal_in_chromium(ctx):
         b.shot("admin-vms")
 
         # The create-VM dialog: a refused name gets the API's own message.
-        b.click("#new-vm")
+        b.click("#new-vms")
         b.type("#vm-name", XSS)
         b.click("#create-vm-submit")
         want = eng.request("POST", "/api/vms", {"name": XSS, "cluster_id": cl["id"], "memory_mib": 256, "vcpus": 1})
@@ -183,7 +212,10 @@ def test_admin_portal_in_chromium(ctx):
         run_sql(eng, f"UPDATE vms SET status = 'down' WHERE id = '{vm1['id']}'")
         b.type("#search-vms", "name=web1\n")
         b.click(f"{_row(b, 'web1')} button[data-action=start]")
-        b.wait_text("#action-message", "start of web1: job")
+        # The job is followed to its end: no host is up, so it fails with the scheduler's reason.
+        b.wait_text("#action-message", "start of web1: job failed", timeout=30)
+        jobs = eng.list("jobs", search=f"object_id={web1['id']}")["jobs"]
+        assert jobs[0]["status"] == "failed" and jobs[0]["detail"] in b.text("#action-message"), jobs
         b.type("#search-vms", "\n")
         eng.create_vm("a-live", cl["id"])  # sorts first: on page 1
         b.wait_text("[data-list=vms]", "a-live")
@@ -192,7 +224,7 @@ def test_admin_portal_in_chromium(ctx):
         assert [j["action"] for j in jobs] == ["start"] and jobs[0]["user"] == "admin@internal", jobs
 
         # The other lists, each a page of its own.
-        for tab, needle in (("hosts", ""), ("clusters", "pcl"), ("datacenters", "<b>dc</b>"),
+        for tab, needle in (("hosts", "phost"), ("clusters", "pcl"), ("datacenters", "<b>dc</b>"),
                             ("events", "portal-vm1")):
             b.click(f"#tab-{tab}")
             b.find(f"[data-list={tab}]")
@@ -200,6 +232,12 @@ def test_admin_portal_in_chromium(ctx):
                 b.wait_text(f"[data-list={tab}]", needle)
             b.shot(f"admin-{tab}")
         assert not b.all("[data-list=datacenters] td b"), "a description became markup"
+        # The host's monitor moved it on (no agent answers): the Hosts tab follows without a reload.
+        b.click("#tab-hosts")
+        def shown_as_engine_says():
+            shown = b.find(f"{_row(b, 'phost')} [data-status]").get_attribute("data-status")
+            return shown != "installing" and shown == eng.host(host["id"])["status"]
+        b.wait(shown_as_engine_says, 20, "phost's status moving on as the engine says")
         problems = [m for m in b.console() if "Content Security Policy" in m["message"]
                     or "Refused to" in m["message"]]
         assert not problems, problems

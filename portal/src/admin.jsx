@@ -1,9 +1,10 @@
 // The Administration Portal: data centers, clusters, hosts, VMs and events
 // as tabs of live lists; a create-VM dialog; VM start and stop.
 import { useEffect, useState } from "preact/hooks";
-import { api, listPath } from "./api.js";
+import { api } from "./api.js";
+import { CreateDialog } from "./dialogs.jsx";
 import { ListView } from "./listview.jsx";
-import { Alert, Button, Modal, Select, StatusLabel, TextInput, cx } from "./ui.jsx";
+import { Alert, Button, StatusLabel, cx } from "./ui.jsx";
 
 const TABS = [
   ["vms", "Virtual machines"], ["hosts", "Hosts"], ["clusters", "Clusters"],
@@ -15,61 +16,35 @@ const desc = (it) => <span class="vireo-desc">{it.description || ""}</span>;
 const status = (it) => <StatusLabel status={it.status} />;
 const time = (t) => (t ? new Date(t * 1000).toLocaleString() : "");
 
-function CreateVm({ onClose, onCreated }) {
-  const [f, setF] = useState({ name: "", cluster_id: "", memory_mib: "256", vcpus: "1", description: "" });
-  const [clusters, setClusters] = useState([]);
-  const [error, setError] = useState("");
-  const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    api("GET", listPath("clusters", { max: 1000 })).then((d) => {
-      setClusters(d.clusters);
-      if (d.clusters.length) setF((x) => ({ ...x, cluster_id: x.cluster_id || d.clusters[0].id }));
-    }, (e) => setError(e.message));
-  }, []);
-  const set = (k) => (v) => setF((x) => ({ ...x, [k]: v }));
-  const submit = async (e) => {
-    e && e.preventDefault();
-    setBusy(true);
-    setError("");
-    const body = { name: f.name, cluster_id: f.cluster_id, memory_mib: Number(f.memory_mib), vcpus: Number(f.vcpus) };
-    if (f.description) body.description = f.description;
-    try {
-      const vm = await api("POST", "/api/vms", body);
-      onCreated(vm);
-    } catch (err) {
-      setError(err.message); // the API's own words
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <Modal id="create-vm" title="New virtual machine" onClose={onClose} footer={[
-      <Button variant="primary" id="create-vm-submit" disabled={busy} onClick={submit}>Create</Button>,
-      <Button variant="link" onClick={onClose}>Cancel</Button>,
-    ]}>
-      <form class="pf-v6-c-form" onSubmit={submit} novalidate>
-        {error && <Alert title={error} id="create-vm-error" />}
-        <TextInput id="vm-name" label="Name" required value={f.name} onInput={set("name")} />
-        <Select id="vm-cluster" label="Cluster" required value={f.cluster_id} onChange={set("cluster_id")}
-                options={clusters.map((c) => ({ value: c.id, label: c.name }))} />
-        <TextInput id="vm-memory" label="Memory (MiB)" type="number" required value={f.memory_mib} onInput={set("memory_mib")} />
-        <TextInput id="vm-vcpus" label="vCPUs" type="number" value={f.vcpus} onInput={set("vcpus")} />
-        <TextInput id="vm-description" label="Description" value={f.description} onInput={set("description")} />
-        <button type="submit" hidden />
-      </form>
-    </Modal>
-  );
-}
-
 // Start and stop answer 202 with a job; the list's next read shows the
 // status moving. Errors (no host, no permission) are the API's messages.
 export function VmActions({ vm, onMessage }) {
   const act = async (action) => {
+    let job;
     try {
-      const r = await api("POST", `/api/vms/${vm.id}/${action}`);
-      onMessage({ variant: "info", text: `${action} of ${vm.name}: job ${r.job.id}` });
+      job = (await api("POST", `/api/vms/${vm.id}/${action}`)).job;
     } catch (e) {
       onMessage({ variant: "danger", text: e.message });
+      return;
+    }
+    // Follow the job until it ends: its status, progress and, when it
+    // failed, the engine's reason.
+    const say = (j) => onMessage({
+      variant: j.status === "failed" ? "danger" : j.status === "finished" ? "success" : "info",
+      text: `${action} of ${vm.name}: job ${j.status}` + (j.status === "running" ? ` (${j.progress || 0}%)` : "")
+        + (j.detail ? ` — ${j.detail}` : ""),
+    });
+    say({ status: "pending" });
+    for (let i = 0; i < 600; i++) {
+      try {
+        const j = await api("GET", `/api/jobs/${job.id}`);
+        say(j);
+        if (!["pending", "running"].includes(j.status)) return;
+      } catch (e) {
+        onMessage({ variant: "danger", text: e.message });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
     }
   };
   const down = vm.status === "down";
@@ -84,7 +59,7 @@ export function VmActions({ vm, onMessage }) {
 
 export function AdminPortal() {
   const [tab, setTab] = useState(() => (location.hash || "#vms").slice(1));
-  const [creating, setCreating] = useState(false);
+  const [creating, setCreating] = useState(null); // a collection
   const [message, setMessage] = useState(null);
   const [refresh, setRefresh] = useState(0);
   useEffect(() => {
@@ -92,6 +67,9 @@ export function AdminPortal() {
     addEventListener("hashchange", h);
     return () => removeEventListener("hashchange", h);
   }, []);
+  const newButton = (coll, label) => (
+    <Button variant="primary" id={`new-${coll}`} onClick={() => setCreating(coll)}>{label}</Button>
+  );
   const views = {
     vms: <ListView collection="vms" title="Virtual machines" refreshKey={refresh}
                    hint="name=web* and status=up"
@@ -101,15 +79,18 @@ export function AdminPortal() {
                              { title: "vCPUs", render: (v) => String(v.vcpus) },
                              { title: "Description", render: desc }]}
                    actions={(vm) => <VmActions vm={vm} onMessage={setMessage} />}
-                   toolbar={<Button variant="primary" id="new-vm" onClick={() => setCreating(true)}>New VM</Button>} />,
-    hosts: <ListView collection="hosts" title="Hosts" hint="name=host* and status=up"
+                   toolbar={newButton("vms", "New VM")} />,
+    hosts: <ListView collection="hosts" title="Hosts" hint="name=host* and status=up" refreshKey={refresh}
+                     toolbar={newButton("hosts", "New host")}
                      columns={[{ title: "Name", render: name }, { title: "Address", render: (h) => h.address },
                                { title: "Status", render: status },
                                { title: "Detail", render: (h) => h.status_detail || "" }, { title: "Description", render: desc }]} />,
-    clusters: <ListView collection="clusters" title="Clusters" hint="name=prod*"
+    clusters: <ListView collection="clusters" title="Clusters" hint="name=prod*" refreshKey={refresh}
+                        toolbar={newButton("clusters", "New cluster")}
                         columns={[{ title: "Name", render: name }, { title: "CPU type", render: (c) => c.cpu_type },
                                   { title: "Description", render: desc }]} />,
-    datacenters: <ListView collection="datacenters" title="Data centers" hint="name=dc*"
+    datacenters: <ListView collection="datacenters" title="Data centers" hint="name=dc*" refreshKey={refresh}
+                           toolbar={newButton("datacenters", "New data center")}
                            columns={[{ title: "Name", render: name },
                                      { title: "Storage", render: (d) => d.storage_status || "" },
                                      { title: "Description", render: desc }]} />,
@@ -140,9 +121,9 @@ export function AdminPortal() {
         </div>
       )}
       {views[current]}
-      {creating && <CreateVm onClose={() => setCreating(false)}
-                             onCreated={(vm) => { setCreating(false); setRefresh((x) => x + 1);
-                                                  setMessage({ variant: "success", text: `VM ${vm.name} created` }); }} />}
+      {creating && <CreateDialog collection={creating} onClose={() => setCreating(null)}
+                                 onCreated={(o) => { setCreating(null); setRefresh((x) => x + 1);
+                                                     setMessage({ variant: "success", text: `${o.name} created` }); }} />}
     </div>
   );
 }

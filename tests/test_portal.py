@@ -68,6 +68,10 @@ def test_portal_files_headers_and_absence(ctx):
         assert "content-encoding" not in raw.headers and raw.text.encode() == index, raw.headers
         plain = eng.request("GET", "/admin", token=None)
         assert "content-encoding" not in plain.headers and plain.text.encode() == index
+        for ae, zipped in (("GZIP", True), ("deflate,gzip ; q=0.5", True), ("gzip;q=0.000", False),
+                           ("x-gzip", False), ("identity", False), ("br, *", False)):
+            r = eng.request("GET", "/portal/app.js", token=None, headers={"Accept-Encoding": ae})
+            assert (r.headers.get("content-encoding") == "gzip") == zipped, (ae, r.headers)
         for path, ctype in (("/portal/app.js", "text/javascript; charset=utf-8"),
                             ("/portal/app.css", "text/css; charset=utf-8"),
                             (f"/portal/assets/{font}", "font/woff2")):

@@ -117,11 +117,13 @@ static int read_file(const char *dir, const char *rel, char **out, size_t *len)
     return 0;
 }
 
-/* Whether Accept-Encoding allows gzip (a "gzip" token without q=0). */
+/* Whether Accept-Encoding allows gzip (a "gzip" token, any case, without
+ * q=0). Anything else, "*" included, gets the plain file, which every
+ * client accepts. */
 static bool accepts_gzip(vr_http_req *req)
 {
     const char *ae = vr_http_header(req, "Accept-Encoding");
-    for (const char *p = ae; p && (p = strstr(p, "gzip")); p += 4) {
+    for (const char *p = ae; p && (p = strcasestr(p, "gzip")); p += 4) {
         if ((p != ae && p[-1] != ' ' && p[-1] != ',') || (p[4] && p[4] != ',' && p[4] != ';' && p[4] != ' '))
             continue;
         const char *q = p + 4;

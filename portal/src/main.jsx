@@ -87,3 +87,5 @@ function App() {
 }
 
 render(<App />, document.getElementById("root"));
+// The first screen is up and answers input (bench/portal_bench.py reads this).
+performance.mark("vireo-ready");

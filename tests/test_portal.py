@@ -20,13 +20,24 @@ from harness.engine import REPO_ROOT, Engine, local_pki, run_sql
 XSS = "<img src=x onerror=alert(1)>"
 
 
+AXE_JS = os.path.join(REPO_ROOT, "portal", "node_modules", "axe-core", "axe.min.js")
+
+
 def _portal_dir(ctx):
-    """The built portal (scripts/test builds it; built here when missing)."""
+    """The built portal (scripts/test builds it; built here when missing,
+    which also installs axe-core, a build dependency of portal/)."""
     d = os.path.join(ctx.build, "portal")
-    if not os.path.exists(os.path.join(d, "index.html")):
+    if not os.path.exists(os.path.join(d, "index.html")) or not os.path.exists(AXE_JS):
         subprocess.run([os.path.join(REPO_ROOT, "scripts", "build-portal"), d], check=True,
                        capture_output=True, timeout=600)
     return d
+
+
+def _accessible(b, page):
+    """No serious or critical accessibility violation on the page (axe-core)."""
+    with open(AXE_JS) as f:
+        found = b.axe(f.read())
+    assert not found, (page, found)
 
 
 def _engine(ctx, portal=None):
@@ -117,6 +128,7 @@ def test_admin_portal_in_chromium(ctx):
         b.open(base + "/admin")
         b.find("#login-user")
         b.shot("login")
+        _accessible(b, "login")
         # The whole first load (page, script, style, fonts), as transferred: gzip'ed.
         size = b.js("return performance.getEntriesByType('navigation').concat("
                     "performance.getEntriesByType('resource')).reduce((a, e) => a + e.transferSize, 0)")
@@ -180,11 +192,13 @@ def test_admin_portal_in_chromium(ctx):
         b.wait_text("#create-vm-error", want.body["fault"]["detail"])
         assert not b.alert_open()
         b.shot("admin-create-vm-error")
+        _accessible(b, "create-VM dialog")
         b.type("#vm-name", "portal-vm1")
         b.type("#vm-memory", "300")
         b.type("#vm-description", "<script>alert(2)</script>")
         b.click("#create-vm-submit")
         b.wait(lambda: not b.all("#create-vm"), what="the dialog closed")
+        _accessible(b, "vms")
         b.wait_text("[data-list=vms]", "portal-vm1")
         vm1 = eng.list("vms", search="name=portal-vm1")["vms"][0]
         assert vm1["memory_mib"] == 300 and vm1["cluster_id"] == cl["id"], vm1
@@ -235,6 +249,7 @@ def test_admin_portal_in_chromium(ctx):
             if needle:
                 b.wait_text(f"[data-list={tab}]", needle)
             b.shot(f"admin-{tab}")
+            _accessible(b, tab)
         assert not b.all("[data-list=datacenters] td b"), "a description became markup"
         # The host's monitor moved it on (no agent answers): the Hosts tab follows without a reload.
         b.click("#tab-hosts")
@@ -280,8 +295,19 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         assert b.text("[data-name=bobs-vm] .vireo-desc") == XSS and not b.all("article img")
         assert b.text("#current-user") == "bob@corp"
         b.shot("vm-portal")
+        _accessible(b, "VM Portal")
         b.click("[data-name=bobs-vm] button[data-action=start]")
         b.wait_text("#action-message", "start of bobs-vm: job")
         jobs = eng.list("jobs", search=f"object_id={mine['id']}")["jobs"]
         assert [(j["action"], j["user"]) for j in jobs] == [("start", "bob@corp")], jobs
         assert not b.alert_open()
+        # A token revoked elsewhere (here: by the API itself) ends the session: the
+        # next poll's 401 brings back the login page with the API's reason.
+        token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
+        assert eng.request("DELETE", "/api/sso/token", token=token).status == 204
+        b.wait_text("#login-error", eng.request("GET", "/api/vms", token=token).body["fault"]["detail"])
+        assert b.js("return sessionStorage.getItem('vireo.session')") is None
+        # The accessibility check sees what it should: an image without a text alternative.
+        b.js("const i = document.createElement('img'); i.src = 'data:,'; document.body.appendChild(i)")
+        with open(AXE_JS) as f:
+            assert "image-alt" in [v["id"] for v in b.axe(f.read())]

@@ -103,6 +103,7 @@ export function AdminPortal() {
   const current = views[tab] ? tab : "vms";
   return (
     <div>
+      <h1 class="pf-v6-screen-reader">Administration Portal: {TABS.find(([k]) => k === current)[1]}</h1>
       <div class="pf-v6-c-tabs pf-m-page-insets" role="region" aria-label="Administration Portal">
         <ul class="pf-v6-c-tabs__list" role="tablist">
           {TABS.map(([k, label]) => (

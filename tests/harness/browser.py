@@ -134,6 +134,21 @@ class Browser:
         """The page's console messages since the last call."""
         return self.driver.get_log("browser")
 
+    def axe(self, axe_js, impacts=("serious", "critical")):
+        """Accessibility violations of the page as axe-core finds them (its
+        script injected through WebDriver, which the page's CSP does not
+        govern), those of the given impacts: [{id, impact, help, nodes}]."""
+        self.js(axe_js)
+        found = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations']}).then("
+            "  r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+            "                                    nodes: v.nodes.slice(0, 3).map(n => n.html)}))),"
+            "  e => done('axe failed: ' + e))")
+        if isinstance(found, str):
+            raise AssertionError(found)
+        return [v for v in found if v["impact"] in impacts]
+
     def alert_open(self):
         from selenium.common.exceptions import NoAlertPresentException
         try:

@@ -108,6 +108,9 @@ def test_portal_files_headers_and_absence(ctx):
             r = eng.request("GET", path, token=None)
             assert r.status == 404 and "under /api" in r.body["fault"]["detail"], (path, r)
         assert eng.request("GET", "/api/openapi.json", token=None).status == 200
+        # GET /metrics counts the portal's requests as one route.
+        metrics = eng.request("GET", "/metrics").text
+        assert 'route="{portal}"' in metrics and '/portal/app.js"' not in metrics, metrics[-2000:]
         # Without the built files the engine runs; the pages say how to build them.
         eng.extra_args = ["--portal-dir", os.path.join(eng.state_dir, "no-portal")]
         eng.restart()

@@ -168,16 +168,18 @@ static bool is_page(const char *path, const char *top)
     return !strncmp(path, top, n) && (path[n] == '\0' || path[n] == '/');
 }
 
+bool vr_portal_path(const char *path)
+{
+    return !strcmp(path, "/") || is_page(path, "/admin") || is_page(path, "/vm") || !strncmp(path, "/portal/", 8);
+}
+
 bool vr_portal_handle(const char *dir, vr_http_req *req, vr_http_resp *resp)
 {
-    const char *path = req->path, *rel;
-    bool page = !strcmp(path, "/") || is_page(path, "/admin") || is_page(path, "/vm");
-    if (page)
-        rel = "index.html";
-    else if (!strncmp(path, "/portal/", 8))
-        rel = path + 8;
-    else
+    const char *path = req->path;
+    if (!vr_portal_path(path))
         return false;
+    bool page = strncmp(path, "/portal/", 8) != 0;
+    const char *rel = page ? "index.html" : path + 8;
     if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
         vr_http_fault(resp, 405, "Method Not Allowed", "the portal's files are read with GET");
         return true;

@@ -13,6 +13,10 @@
 #define VR_PORTAL_DIR "/usr/share/vireo/portal"
 #endif
 
+/* Whether path is the portal's: "/", "/admin" or "/vm" (or under them),
+ * "/portal/..." (GET /metrics counts them as one route, "{portal}"). */
+bool vr_portal_path(const char *path);
+
 /* Answer a portal path: "/", "/admin" and "/vm" (and any path under them)
  * get the one page index.html, "/portal/FILE" the built file FILE (its
  * .gz twin for a client that accepts gzip). Returns false, resp untouched,

@@ -20,14 +20,13 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(TOP, "tests"))
 from harness import browser  # noqa: E402
-from harness.engine import Engine  # noqa: E402
+from harness.engine import Engine, local_pki  # noqa: E402
 
 
 def populate(db, nvms):
@@ -79,9 +78,7 @@ def main():
         sys.exit(why)
     portal = os.path.join(build, "portal")
     subprocess.run([os.path.join(TOP, "scripts", "build-portal"), portal], check=True, stdout=subprocess.DEVNULL)
-    pki = tempfile.mkdtemp(prefix="vireo-portal-bench-pki-")
-    for args in (["init", pki], ["issue", pki, "engine", "--ip", "127.0.0.1"]):
-        subprocess.run(["bash", os.path.join(TOP, "scripts", "pki"), *args], check=True, capture_output=True)
+    pki = local_pki()
     shots = os.path.join(build, "bench-artifacts", "portal")
     eng = Engine(binary=os.path.join(build, "src", "engine", "vireo-engine"), pki_dir=pki, debug=False,
                  extra_args=["--portal-dir", portal])
@@ -125,7 +122,6 @@ def main():
     finally:
         eng.close(ok=False)
         shutil.rmtree(eng.state_dir, ignore_errors=True)
-        shutil.rmtree(pki, ignore_errors=True)
 
 
 if __name__ == "__main__":

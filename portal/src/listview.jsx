@@ -10,13 +10,14 @@ export function ListView({ collection, title, columns, actions, toolbar, hint, m
   const [page, setPage] = useState(1);
   const [data, setData] = useState(null);
   const [error, setError] = useState("");
-  usePoll(async () => {
+  usePoll(async (current) => {
     try {
       const d = await api("GET", listPath(collection, { search, page, max }));
+      if (!current()) return;
       setData(d);
       setError("");
     } catch (e) {
-      setError(e.message);
+      if (current()) setError(e.message);
     }
   }, [collection, search, page, refreshKey]);
   const items = data ? data[collection] || [] : [];

@@ -102,13 +102,16 @@ export function Modal({ title, onClose, children, footer, id }) {
 }
 
 // Polls fn every `ms` while the page is visible; returns a trigger to run
-// it now. Live status without a reload: the lists re-read the API.
+// it now. Live status without a reload: the lists re-read the API. fn gets
+// current(): false once deps changed, so an answer to an old query (a
+// previous search or page) that arrives late is dropped.
 export function usePoll(fn, deps, ms = 2000) {
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let stop = false;
-    fn();
-    const t = setInterval(() => { if (!stop && !document.hidden) fn(); }, ms);
+    const current = () => !stop;
+    fn(current);
+    const t = setInterval(() => { if (!stop && !document.hidden) fn(current); }, ms);
     return () => { stop = true; clearInterval(t); };
   }, [...deps, tick]);
   return () => setTick((x) => x + 1);

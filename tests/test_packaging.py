@@ -23,13 +23,16 @@ FILES = {
     "vireo-engine": {"etc/vireo/engine.conf", "lib/systemd/system/vireo-engine.service",
                      "usr/sbin/vireo-engine", "usr/sbin/vireo-pki",
                      "usr/share/doc/vireo-engine/copyright", "usr/share/doc/vireo-engine/operations.md",
-                     "usr/share/doc/vireo-engine/rest-api.md", "usr/share/doc/vireo-engine/pki.md"},
+                     "usr/share/doc/vireo-engine/rest-api.md", "usr/share/doc/vireo-engine/pki.md",
+                     "usr/share/doc/vireo-engine/portal.md"},
     "vireo-agent": {"etc/vireo/agent.conf", "lib/systemd/system/vireo-agent.service",
                     "usr/sbin/vireo-agent", "usr/libexec/vireo/vireo-ipmitool", "usr/share/doc/vireo-agent/copyright",
                     "usr/share/doc/vireo-agent/operations.md", "usr/share/doc/vireo-agent/agent-api.md",
                     "usr/share/doc/vireo-agent/pki.md"},
     "vireo": {"usr/bin/vireo", "usr/share/doc/vireo/copyright", "usr/share/doc/vireo/cli.md"},
 }
+PORTAL_DIR = "usr/share/vireo/portal/"
+PORTAL_FILES = {"index.html", "index.html.gz", "app.js", "app.js.gz", "app.css", "app.css.gz"}
 # What each must depend on: its libraries (found by dpkg-shlibdeps) and
 # the programs it drives.
 DEPENDS = {
@@ -72,6 +75,12 @@ def test_debs_build_install_and_units(ctx):
             assert DEPENDS[pkg] <= deps, (pkg, DEPENDS[pkg] - deps)
             listing = run("dpkg-deb", "-c", deb).splitlines()
             files = {ln.split()[-1][2:] for ln in listing if not ln.startswith("d")}
+            # The engine's: the built portal as well, whose asset names carry hashes.
+            portal = {f for f in files if f.startswith(PORTAL_DIR)}
+            if pkg == "vireo-engine":
+                assert PORTAL_FILES <= {f[len(PORTAL_DIR):] for f in portal}, portal
+                assert any(f.endswith(".woff2") for f in portal), portal
+            files -= portal
             assert files == FILES[pkg], (pkg, files ^ FILES[pkg])
             assert all(" root/root " in ln for ln in listing), listing
             if pkg != "vireo":
@@ -217,6 +226,8 @@ st, body = req("POST", "/api/sso/token", {"grant_type": "password", "username": 
 print(f"login={st}")
 st, body = req("GET", "/metrics", token=json.loads(body)["access_token"] if st == 200 else None)
 print(f"metrics={st} {'vireo_engine_info' in body}")
+st, body = req("GET", "/admin")
+print(f"admin={st} {'/portal/app.js' in body}")
 PY
 echo "user=$(ps -o user= -p "$PID")"
 kill "$PID"
@@ -254,6 +265,7 @@ def test_installed_engine_package_serves(ctx):
         for u in ("vireo-engine", "vireo-agent"):
             assert got[f"enabled {u}"] == f"/lib/systemd/system/{u}.service", got
         assert got["login"] == "200" and got["metrics"] == "200 True", (got, logs())
+        assert got["admin"] == "200 True", (got, logs())  # the packaged portal, read by the vireo user
         assert got["user"] == "vireo", got
         # Nothing of it reached the machine.
         assert not os.path.exists("/etc/vireo/engine.conf") and not os.path.exists("/usr/sbin/vireo-engine")

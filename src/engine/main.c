@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "directory.h"
 #include "perm.h"
+#include "portal.h"
 #include "hostmon.h"
 #include "poolmon.h"
 #include "balancer.h"
@@ -75,6 +76,8 @@ static void usage(FILE *f)
             "  --storage-orphan-grace-s N  sweep leftover ILLEGAL volumes older than N s\n"
             "                            (default 600; docs/storage.md \"Leftovers\")\n"
             "  --balance-period-s N      load balancing round per cluster (default 60; 0: off)\n"
+            "  --portal-dir DIR          the built portal served at /admin and /vm\n"
+            "                            (default " VR_PORTAL_DIR "; docs/portal.md)\n"
             "  --mac-pool FIRST-LAST     NIC addresses to hand out\n"
             "                            (default " VR_MACPOOL_DEFAULT ")\n"
             "  --debug\n");
@@ -93,12 +96,14 @@ int main(int argc, char **argv)
         {"storage-autorecovery-s", required_argument, 0, 'R'},
         {"storage-orphan-grace-s", required_argument, 0, 'O'},
         {"balance-period-s", required_argument, 0, 'B'},
+        {"portal-dir", required_argument, 0, 'w'},
         {0, 0, 0, 0}};
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
     const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
     const char *macpool = VR_MACPOOL_DEFAULT;
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10,
-                   .autorecovery_s = 300, .orphan_grace_s = 600, .balance_period_s = 60};
+                   .autorecovery_s = 300, .orphan_grace_s = 600, .balance_period_s = 60,
+                   .portal_dir = VR_PORTAL_DIR};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -116,6 +121,7 @@ int main(int argc, char **argv)
         case 'O': e.orphan_grace_s = atoi(optarg); break;
         case 'B': e.balance_period_s = atoi(optarg); break;
         case 'm': macpool = optarg; break;
+        case 'w': e.portal_dir = optarg; break;
         case 'd': dbspec = optarg; break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;

@@ -76,6 +76,24 @@ def ensure_api_cert(pki_dir):
     return crt, key
 
 
+_LOCAL_PKI = []
+
+
+def local_pki():
+    """A PKI of its own (CA + engine certificate) for an engine that needs
+    no harness hosts, made once per test run: starting the hosts only for
+    their PKI would take the machine-wide harness lock for nothing."""
+    if not _LOCAL_PKI:
+        d = tempfile.mkdtemp(prefix="vireo-local-pki-", dir="/var/tmp")
+        atexit.register(shutil.rmtree, d, True)
+        for args in (["init", d], ["issue", d, "engine", "--ip", "127.0.0.1"]):
+            p = subprocess.run(["bash", PKI_SCRIPT, *args], capture_output=True, text=True, timeout=120)
+            if p.returncode:
+                raise RuntimeError(f"scripts/pki {args[0]} failed: {p.stderr}")
+        _LOCAL_PKI.append(d)
+    return _LOCAL_PKI[0]
+
+
 def expect_fault(r, status, detail=None):
     """Assert r is a fault answer of status whose detail contains detail
     (any case); returns the fault object."""

@@ -62,6 +62,12 @@ static void check_routes(void)
         {"/api/whatever/x", "/api/{unknown}"},
         {"/api/", "/api/{unknown}"},
         {"/etc/passwd", "{other}"},
+        {"/", "{portal}"},
+        {"/admin", "{portal}"},
+        {"/vm/x", "{portal}"},
+        {"/portal/assets/a.woff2", "{portal}"},
+        {"/vms", "{other}"},
+        {"/administrator", "{other}"},
         {"/api/vms/x/start/extra", "/api/vms/{id}/{unknown}"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

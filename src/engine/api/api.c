@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "kind.h"
 #include "metrics.h"
+#include "portal.h"
 #include "transfer.h"
 
 /* Built once from the tables; served as is (a new reference each time). */
@@ -69,6 +70,8 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
         vr_metrics_serve(e, req, resp);
         return;
     }
+    if (vr_portal_handle(e->portal_dir, req, resp)) /* the browser portals: public static files */
+        return;
     if (strncmp(req->path, "/api", 4) || (req->path[4] && req->path[4] != '/')) {
         vr_http_fault(resp, 404, "Not Found", "no such resource (the API lives under /api)");
         return;

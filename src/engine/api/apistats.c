@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kind.h"
+#include "portal.h"
 
 /* ---- route classes ---- */
 
@@ -43,7 +44,7 @@ void vr_route_class(const char *path, char *out, size_t len)
             return;
         }
     if (strncmp(path, "/api/", 5)) {
-        snprintf(out, len, "{other}");
+        snprintf(out, len, "%s", vr_portal_path(path) ? "{portal}" : "{other}");
         return;
     }
     /* The segments after /api, as the dispatcher splits them. */

@@ -178,15 +178,18 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, vr_http_resp *r)
 {
     char *text = r->text;
     r->text = NULL;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(r->text_len ? r->text_len : strlen(text), text,
+                                                                MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(text);
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "text/plain");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
+    if (!r->headers)
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    for (const char *const *h = r->headers; h && h[0]; h += 2)
+        MHD_add_response_header(resp, h[0], h[1]);
+    enum MHD_Result ret = MHD_queue_response(conn, r->raw ? (unsigned)r->status : 200, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -194,7 +197,7 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, vr_http_resp *r)
 static enum MHD_Result queue_answer(struct MHD_Connection *conn, vr_http_resp *r, bool close,
                                     const char *allow)
 {
-    if (r->text && r->status == 200)
+    if (r->text && (r->status == 200 || r->raw))
         return send_text(conn, r);
     free(r->text); /* a handler that changed its mind */
     r->text = NULL;

@@ -46,10 +46,17 @@ typedef struct vr_http_resp {
     void (*read_free)(void *cls);
     void *read_cls;
     long long length;
-    /* A text answer instead of JSON (GET /metrics): malloc'd, owned by
-     * the server once set, sent with content_type when status is 200. */
+    /* A text answer instead of JSON (GET /metrics, the portal's files):
+     * malloc'd, owned by the server once set, sent with content_type when
+     * status is 200, or whatever the status when raw is set. text_len is
+     * its length when it is not a C string (0: strlen). headers, when not
+     * NULL, are name, value pairs ending with a NULL name (static strings)
+     * sent with it in place of the default Cache-Control: no-store. */
     char *text;
     const char *content_type;
+    size_t text_len;
+    bool raw;
+    const char *const *headers;
 } vr_http_resp;
 
 typedef void (*vr_http_handler)(void *ctx, vr_http_req *req, vr_http_resp *resp);

@@ -29,6 +29,7 @@ typedef struct vr_engine {
     vr_vmstats *vmstats;        /* running VMs' last statistics, for /metrics (vmstats.h) */
     char *ssh_pubkey;           /* the engine's SSH public key line (deploy/sshkey.h) */
     char ssh_key_file[1024];    /* its private key */
+    const char *portal_dir;     /* the built portal's files (api/portal.h); not owned */
     pthread_mutex_t sched_lock; /* one placement at a time: no double booking */
     volatile int stopping;
     int threads;                /* registered threads still running (vr_engine_thread_enter) */

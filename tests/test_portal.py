@@ -1,0 +1,316 @@
+"""The browser portals (docs/portal.md) against a running engine, without
+harness hosts (no VM boots): the engine serves the built files with their
+content types, gzip twins, a strict Content-Security-Policy and no
+cookies, refuses paths outside them, and says how to build them when they
+are missing; then a real headless Chromium logs in to the Administration
+Portal, creates a VM through the dialog (the API's own error first), pages
+and searches the lists, sees status change without a reload, starts and
+stops VMs, and shows hostile descriptions as text; and a directory user
+(a real slapd) sees only their VM in the VM Portal and starts it.
+Screenshots of each main page: BUILD/test-artifacts/portal/."""
+
+import gzip
+import os
+import subprocess
+
+from harness import browser, slapd
+from harness.context import Skip
+from harness.engine import REPO_ROOT, Engine, local_pki, run_sql
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+AXE_JS = os.path.join(REPO_ROOT, "portal", "node_modules", "axe-core", "axe.min.js")
+
+
+def _portal_dir(ctx):
+    """The built portal (scripts/test builds it; built here when missing,
+    which also installs axe-core, a build dependency of portal/)."""
+    d = os.path.join(ctx.build, "portal")
+    if not os.path.exists(os.path.join(d, "index.html")) or not os.path.exists(AXE_JS):
+        subprocess.run([os.path.join(REPO_ROOT, "scripts", "build-portal"), d], check=True,
+                       capture_output=True, timeout=600)
+    return d
+
+
+def _accessible(b, page):
+    """No serious or critical accessibility violation on the page (axe-core)."""
+    with open(AXE_JS) as f:
+        found = b.axe(f.read())
+    assert not found, (page, found)
+
+
+def _engine(ctx, portal=None):
+    return Engine(ctx, pki_dir=local_pki(), extra_args=["--portal-dir", portal or _portal_dir(ctx)])
+
+
+def _artifacts(ctx):
+    return os.path.join(ctx.build, "test-artifacts", "portal")
+
+
+def _browser(ctx):
+    why = browser.available()
+    if why:
+        raise Skip(why)
+    return browser.Browser(_artifacts(ctx))
+
+
+def test_portal_files_headers_and_absence(ctx):
+    pdir = _portal_dir(ctx)
+    with open(os.path.join(pdir, "index.html"), "rb") as f:
+        index = f.read()
+    font = next(n for n in os.listdir(os.path.join(pdir, "assets")) if n.endswith(".woff2"))
+    with _engine(ctx, pdir) as eng:
+        gz = {"Accept-Encoding": "gzip, deflate, br"}
+        for path in ("/", "/admin", "/admin/vms", "/vm", "/vm/x/y"):
+            r = eng.request("GET", path, token=None, headers=gz)
+            h = r.headers
+            assert r.status == 200 and h["content-type"] == "text/html; charset=utf-8", (path, r, h)
+            assert h.get("content-encoding") == "gzip" and "accept-encoding" in h["vary"].lower(), h
+            csp = h["content-security-policy"]
+            for rule in ("default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'",
+                         "frame-ancestors 'none'", "form-action 'none'", "base-uri 'none'"):
+                assert rule in csp, (rule, csp)
+            assert "unsafe" not in csp and "set-cookie" not in h, h
+            assert h["x-content-type-options"] == "nosniff" and h["x-frame-options"] == "DENY", h
+        # The raw bytes, as http.client hands them over undecoded.
+        r = eng.request("GET", "/admin", token=None, headers=gz)
+        raw = eng.request("GET", "/vm", token=None, headers={"Accept-Encoding": "gzip;q=0"})
+        assert "content-encoding" not in raw.headers and raw.text.encode() == index, raw.headers
+        plain = eng.request("GET", "/admin", token=None)
+        assert "content-encoding" not in plain.headers and plain.text.encode() == index
+        for ae, zipped in (("GZIP", True), ("deflate,gzip ; q=0.5", True), ("gzip;q=0.000", False),
+                           ("x-gzip", False), ("identity", False), ("br, *", False)):
+            r = eng.request("GET", "/portal/app.js", token=None, headers={"Accept-Encoding": ae})
+            assert (r.headers.get("content-encoding") == "gzip") == zipped, (ae, r.headers)
+        for path, ctype in (("/portal/app.js", "text/javascript; charset=utf-8"),
+                            ("/portal/app.css", "text/css; charset=utf-8"),
+                            (f"/portal/assets/{font}", "font/woff2")):
+            r = eng.request("GET", path, token=None, headers=gz)
+            assert r.status == 200 and r.headers["content-type"] == ctype, (path, r.headers)
+            with open(os.path.join(pdir, path[len("/portal/"):]), "rb") as f:
+                want = f.read()
+            if path.endswith(".woff2"):  # compressed already: no twin, sent as is
+                assert "content-encoding" not in r.headers and int(r.headers["content-length"]) == len(want)
+            else:
+                assert r.headers["content-encoding"] == "gzip", r.headers
+        r = eng.request("HEAD", "/admin", token=None)
+        assert r.status == 200 and r.text == "", r
+        assert eng.request("POST", "/admin", {}, token=None).status == 405
+        # Nothing outside the built files: traversal, hidden files, odd names.
+        for path in ("/portal/../../etc/passwd", "/portal/%2e%2e/%2e%2e/etc/passwd", "/portal/.hidden",
+                     "/portal//etc/passwd", "/portal/assets/../index.html", "/portal/", "/portal/a%00b",
+                     "/portal/app.js/", "/portal/missing.js"):
+            r = eng.request("GET", path, token=None)
+            assert r.status in (400, 404) and "root:" not in r.text, (path, r)
+        # Neighbours of the portal's paths are still the API's.
+        for path in ("/vmx", "/administrator", "/portalx"):
+            r = eng.request("GET", path, token=None)
+            assert r.status == 404 and "under /api" in r.body["fault"]["detail"], (path, r)
+        assert eng.request("GET", "/api/openapi.json", token=None).status == 200
+        # GET /metrics counts the portal's requests as one route.
+        metrics = eng.request("GET", "/metrics").text
+        assert 'route="{portal}"' in metrics and '/portal/app.js"' not in metrics, metrics[-2000:]
+        # Without the built files the engine runs; the pages say how to build them.
+        eng.extra_args = ["--portal-dir", os.path.join(eng.state_dir, "no-portal")]
+        eng.restart()
+        r = eng.request("GET", "/admin", token=None)
+        assert r.status == 503 and r.headers["content-type"].startswith("text/html"), r
+        assert "scripts/build-portal" in r.text and "--portal-dir" in r.text and eng.state_dir not in r.text, r
+        assert eng.request("GET", "/portal/app.js", token=None).status == 404
+        assert eng.get("/api/datacenters")["total"] == 0
+
+
+def _row(b, name):
+    return f"tr[data-name='{name}']"
+
+
+def test_admin_portal_in_chromium(ctx):
+    with _engine(ctx) as eng, _browser(ctx) as b:
+        base = f"https://127.0.0.1:{eng.port}"
+        b.open(base + "/admin")
+        b.find("#login-user")
+        b.shot("login")
+        _accessible(b, "login")
+        # The whole first load (page, script, style, fonts), as transferred: gzip'ed.
+        size = b.js("return performance.getEntriesByType('navigation').concat("
+                    "performance.getEntriesByType('resource')).reduce((a, e) => a + e.transferSize, 0)")
+        assert 0 < size < 1 << 20, size
+        print(f"  portal first load: {size / 1024:.0f} KiB transferred")
+        # A wrong password: the API's words on the login page.
+        b.type("#login-user", "admin@internal")
+        b.type("#login-password", "not-the-password")
+        b.click("#login-submit")
+        b.wait_text("#login-error", "wrong user name or password")  # the API's 401 detail
+        b.type("#login-password", eng.admin_password)
+        b.click("#login-submit")
+        b.find("[data-list=vms]")
+        assert b.js("return document.cookie") == ""
+
+        # The tree's first objects through the dialogs: data center, cluster, host.
+        b.click("#tab-datacenters")
+        b.click("#new-datacenters")
+        b.type("#dc-name", "pdc")
+        b.type("#dc-description", "<b>dc</b>")
+        b.click("#create-dc-submit")
+        b.wait_text("[data-list=datacenters]", "pdc")
+        dc = eng.list("datacenters", search="name=pdc")["datacenters"][0]
+        assert dc["description"] == "<b>dc</b>" and not b.all("[data-list=datacenters] td b")
+        b.click("#tab-clusters")
+        b.click("#new-clusters")
+        b.type("#cluster-name", "pcl")
+        b.wait(lambda: b.find("#cluster-datacenter").get_attribute("value") == dc["id"], what="the data center chosen")
+        b.click("#create-cluster-submit")
+        b.wait_text("[data-list=clusters]", "pcl")
+        cl = eng.list("clusters", search="name=pcl")["clusters"][0]
+        assert cl["datacenter"]["id"] == dc["id"], cl
+        b.click("#tab-hosts")
+        b.click("#new-hosts")
+        b.type("#host-name", "phost")
+        b.type("#host-address", "127.0.0.1")
+        b.type("#host-port", "1")  # nothing listens: the host stays away from up, no VM can start
+        b.click("#create-host-submit")
+        b.wait_text("[data-list=hosts]", "phost")
+        host = eng.list("hosts", search="name=phost")["hosts"][0]
+        assert (host["cluster_id"], host["port"]) == (cl["id"], 1), host
+        b.shot("admin-create-host")
+
+        web1 = eng.create_vm("web1", cl["id"], description=XSS)
+        b.click("#tab-vms")
+        b.wait_text("[data-list=vms]", "web1")
+        token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
+        assert eng.request("GET", "/api/vms", token=token).status == 200
+        # A hostile description is text: no element made of it, no script run.
+        cell = b.find(f"{_row(b, 'web1')} .vireo-desc")
+        assert cell.text == XSS and not b.all("[data-list=vms] td img"), cell.get_attribute("innerHTML")
+        assert not b.alert_open()
+        b.shot("admin-vms")
+
+        # The create-VM dialog: a refused name gets the API's own message.
+        b.click("#new-vms")
+        b.type("#vm-name", XSS)
+        b.click("#create-vm-submit")
+        want = eng.request("POST", "/api/vms", {"name": XSS, "cluster_id": cl["id"], "memory_mib": 256, "vcpus": 1})
+        assert want.status == 400
+        b.wait_text("#create-vm-error", want.body["fault"]["detail"])
+        assert not b.alert_open()
+        b.shot("admin-create-vm-error")
+        _accessible(b, "create-VM dialog")
+        b.type("#vm-name", "portal-vm1")
+        b.type("#vm-memory", "300")
+        b.type("#vm-description", "<script>alert(2)</script>")
+        b.click("#create-vm-submit")
+        b.wait(lambda: not b.all("#create-vm"), what="the dialog closed")
+        _accessible(b, "vms")
+        b.wait_text("[data-list=vms]", "portal-vm1")
+        vm1 = eng.list("vms", search="name=portal-vm1")["vms"][0]
+        assert vm1["memory_mib"] == 300 and vm1["cluster_id"] == cl["id"], vm1
+        assert vm1["description"] == "<script>alert(2)</script>"
+        assert b.text(f"{_row(b, 'portal-vm1')} .vireo-desc") == vm1["description"]
+
+        # Paging over the API's max/page/total, and its search.
+        for i in range(22):
+            eng.create_vm(f"bulk{i:02d}", cl["id"])
+        b.wait_text("[data-list=vms] .vireo-total", "24")
+        assert len(b.all("[data-list=vms] tbody tr")) == 20
+        b.click("[data-list=vms] button[aria-label='Next page']")
+        b.wait(lambda: len(b.all("[data-list=vms] tbody tr")) == 4, what="page 2 with 4 VMs")
+        b.type("#search-vms", "name=portal*\n")
+        b.wait(lambda: [r.get_attribute("data-name") for r in b.all("[data-list=vms] tbody tr")] == ["portal-vm1"],
+               what="the search's one VM")
+        assert b.text("[data-list=vms] .vireo-total") == "1"
+
+        # Live: a status change and a VM made elsewhere show up without a reload.
+        run_sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{vm1['id']}'")
+        b.wait(lambda: b.find(f"{_row(b, 'portal-vm1')} [data-status]").get_attribute("data-status") == "up",
+               what="portal-vm1 shown up")
+        b.shot("admin-vms-live")
+        # Stop is offered; the engine refuses it (up on no host) and the portal shows its reason.
+        b.click(f"{_row(b, 'portal-vm1')} button[data-action=stop]")
+        refused = eng.request("POST", f"{vm1['href']}/stop")
+        assert refused.status == 409, refused
+        b.wait_text("#action-message", refused.body["fault"]["detail"])
+        run_sql(eng, f"UPDATE vms SET status = 'down' WHERE id = '{vm1['id']}'")
+        b.type("#search-vms", "name=web1\n")
+        b.click(f"{_row(b, 'web1')} button[data-action=start]")
+        # The job is followed to its end: no host is up, so it fails with the scheduler's reason.
+        b.wait_text("#action-message", "start of web1: job failed", timeout=30)
+        jobs = eng.list("jobs", search=f"object_id={web1['id']}")["jobs"]
+        assert jobs[0]["status"] == "failed" and jobs[0]["detail"] in b.text("#action-message"), jobs
+        b.type("#search-vms", "\n")
+        eng.create_vm("a-live", cl["id"])  # sorts first: on page 1
+        b.wait_text("[data-list=vms]", "a-live")
+        b.wait_text("[data-list=vms] .vireo-total", "25")
+        jobs = eng.list("jobs", search=f"object_id={web1['id']}")["jobs"]
+        assert [j["action"] for j in jobs] == ["start"] and jobs[0]["user"] == "admin@internal", jobs
+
+        # The other lists, each a page of its own.
+        for tab, needle in (("hosts", "phost"), ("clusters", "pcl"), ("datacenters", "<b>dc</b>"),
+                            ("events", "portal-vm1")):
+            b.click(f"#tab-{tab}")
+            b.find(f"[data-list={tab}]")
+            if needle:
+                b.wait_text(f"[data-list={tab}]", needle)
+            b.shot(f"admin-{tab}")
+            _accessible(b, tab)
+        assert not b.all("[data-list=datacenters] td b"), "a description became markup"
+        # The host's monitor moved it on (no agent answers): the Hosts tab follows without a reload.
+        b.click("#tab-hosts")
+        def shown_as_engine_says():
+            shown = b.find(f"{_row(b, 'phost')} [data-status]").get_attribute("data-status")
+            return shown != "installing" and shown == eng.host(host["id"])["status"]
+        b.wait(shown_as_engine_says, 20, "phost's status moving on as the engine says")
+        problems = [m for m in b.console() if "Content Security Policy" in m["message"]
+                    or "Refused to" in m["message"]]
+        assert not problems, problems
+
+        # Logging out revokes the token and forgets it.
+        b.click("#logout")
+        b.find("#login-user")
+        assert b.js("return sessionStorage.getItem('vireo.session')") is None
+        assert eng.request("GET", "/api/vms", token=token).status == 401
+
+
+def test_vm_portal_directory_user_sees_only_their_vm(ctx):
+    if not slapd.available():
+        raise Skip("slapd is not installed (scripts/setup installs it)")
+    users, groups = {"bob": "bob-dir-pw"}, {"devs": ["bob"]}
+    with _engine(ctx) as eng, slapd.Slapd(eng.pki_dir, users, groups) as ds, _browser(ctx) as b:
+        dc = eng.create_dc("vdc")
+        cl = eng.create_cluster("vcl", dc["id"])
+        mine = eng.create_vm("bobs-vm", cl["id"], description=XSS)
+        eng.create_vm("someone-elses", cl["id"])
+        eng.call("POST", "/api/domains", {"name": "corp", "url": ds.url, "tls": "ldaps", "bind_dn": slapd.ADMIN_DN,
+                                          "bind_password": slapd.ADMIN_PW, "base_dn": slapd.BASE}, expect=201)
+        devs = eng.call("POST", "/api/groups", {"name": "devs@corp"}, expect=201)
+        role = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "UserRole")
+        eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vm", "object_id": mine["id"],
+                                              "group_id": devs["id"]}, expect=201)
+        b.open(f"https://127.0.0.1:{eng.port}/vm")
+        b.wait_text("h1", "VM Portal")
+        b.type("#login-user", "bob@corp")
+        b.type("#login-password", users["bob"])
+        b.click("#login-submit")
+        b.wait_text("[data-list=my-vms]", "bobs-vm")
+        cards = [c.get_attribute("data-name") for c in b.all("[data-list=my-vms] article")]
+        assert cards == ["bobs-vm"], cards
+        assert "someone-elses" not in b.text("body")
+        assert b.text("[data-name=bobs-vm] .vireo-desc") == XSS and not b.all("article img")
+        assert b.text("#current-user") == "bob@corp"
+        b.shot("vm-portal")
+        _accessible(b, "VM Portal")
+        b.click("[data-name=bobs-vm] button[data-action=start]")
+        b.wait_text("#action-message", "start of bobs-vm: job")
+        jobs = eng.list("jobs", search=f"object_id={mine['id']}")["jobs"]
+        assert [(j["action"], j["user"]) for j in jobs] == [("start", "bob@corp")], jobs
+        assert not b.alert_open()
+        # A token revoked elsewhere (here: by the API itself) ends the session: the
+        # next poll's 401 brings back the login page with the API's reason.
+        token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
+        assert eng.request("DELETE", "/api/sso/token", token=token).status == 204
+        b.wait_text("#login-error", eng.request("GET", "/api/vms", token=token).body["fault"]["detail"])
+        assert b.js("return sessionStorage.getItem('vireo.session')") is None
+        # The accessibility check sees what it should: an image without a text alternative.
+        b.js("const i = document.createElement('img'); i.src = 'data:,'; document.body.appendChild(i)")
+        with open(AXE_JS) as f:
+            assert "image-alt" in [v["id"] for v in b.axe(f.read())]

@@ -389,3 +389,100 @@ def test_network_end_to_end(ctx):
         for h in hosts:
             assert eng.host(h["id"])["status"] == "up"
         assert not eng.sanitizer_report()
+
+
+def _job_of(r):
+    assert r.status == 202, r
+    return r.body["job"]["id"]
+
+
+def _eth1(eng, host_id):
+    return next(x for x in eng.get(f"/api/hosts/{host_id}/nics")["nics"] if x["name"] == "eth1")
+
+
+def test_network_labels(ctx):
+    """Labels (ch. 3.9) with real agents: bad labels are 400s that change
+    nothing; a label on both hosts' eth1 brings the cluster's labelled
+    network onto them; a network gaining the label follows, losing it
+    leaves; a NIC losing its label loses the networks it brought."""
+    hs = ctx.hs
+    hs.ensure_extra_nics(2)
+    _clear_host_networks(ctx)
+    with Engine(ctx, poll_ms=500) as eng:
+        dc = eng.create_dc("dc-lab")
+        cl = eng.create_cluster("cl-lab", dc["id"])
+        hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
+        for h in hosts:
+            eng.wait_status("hosts", h["id"], "up", timeout=30)
+            eng.wait_for(lambda: any(x["name"] == "eth2" for x in eng.get(f"/api/hosts/{h['id']}/nics")["nics"]),
+                         30, what="eth1 and eth2 reported")
+        red = eng.call("POST", "/api/networks", {"name": "lred", "datacenter": dc["id"], "vlan": 120,
+                                                 "label": "lab_1"}, expect=201)
+        blue = eng.call("POST", "/api/networks", {"name": "lblue", "datacenter": dc["id"], "vlan": 121}, expect=201)
+        for n in (red, blue):
+            eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": n["id"], "required": False},
+                     expect=201)
+        # The labelled network's attachment started a label job: no NIC has
+        # the label yet, so it changed nothing.
+        lj = [j for j in eng.list("jobs")["jobs"] if j.get("action") == "labelnetworks"]
+        assert len(lj) == 1, lj
+        assert eng.wait_job(lj[0]["id"])["status"] == "finished"
+
+        # ---- bad labels: 400, nothing recorded or sent
+        jobs = eng.list("jobs")["total"]
+        sn = f"/api/hosts/{hosts[0]['id']}/setupnetworks"
+        for labels, detail in [({"eth1": "x" * 33}, "at most 32"), ({"eth1": "a b"}, "at most 32"),
+                               ({"eth1": "l<b"}, "at most 32"), ({"eth1": 5}, "must be a label"),
+                               ({"eth9": "lab_1"}, "has no NIC 'eth9'"), ({"eth1<": "lab_1"}, "host NIC"),
+                               ({"eth1": "lab_1", "eth2": "lab_1"}, "on two NICs"), ("lab_1", "must be an object")]:
+            expect_fault(eng.request("POST", sn, {"labels": labels}), 400, detail)
+        for label in ("x" * 33, "a b", "é"):
+            expect_fault(eng.request("PUT", f"/api/networks/{blue['id']}", {"label": label}), 400, "label")
+        expect_fault(eng.request("POST", "/api/networks", {"name": "lbad", "datacenter": dc["id"],
+                                                           "label": "no/slash"}), 400, "label")
+        assert eng.get(f"/api/networks/{blue['id']}")["label"] == ""
+        assert "lbad" not in _nets(eng, dc["id"])
+        assert eng.list("jobs")["total"] == jobs
+        assert all(_eth1(eng, h["id"])["label"] == "" for h in hosts)
+
+        # ---- a label on both hosts' eth1: lred comes with it
+        for h in hosts:
+            job = eng.wait_job(_job_of(eng.request("POST", f"/api/hosts/{h['id']}/setupnetworks",
+                                                   {"labels": {"eth1": "lab_1"}})), timeout=120)
+            assert job["status"] == "finished", job
+            nic = _eth1(eng, h["id"])
+            assert (nic["label"], nic["networks"]) == ("lab_1", ["lred"]), nic
+            assert eng.find_events("labelled 'lab_1'", h["id"])
+        for hh in hs.hosts:
+            assert hh.run(["ip", "link", "show", "lred"]).returncode == 0
+
+        # ---- a network gains the label: it follows to both hosts, and leaves when it loses it
+        job = eng.wait_job(_job_of(eng.request("PUT", f"/api/networks/{blue['id']}", {"label": "lab_1"})),
+                           timeout=120)
+        assert job["status"] == "finished" and "2 host(s) changed" in job["detail"], job
+        for h in hosts:
+            assert sorted(_eth1(eng, h["id"])["networks"]) == ["lblue", "lred"]
+            assert eng.find_events("network 'lblue' attached to NIC eth1", h["id"])
+        assert all(hh.run(["ip", "link", "show", "lblue"]).returncode == 0 for hh in hs.hosts)
+        job = eng.wait_job(_job_of(eng.request("PUT", f"/api/networks/{blue['id']}", {"label": ""})), timeout=120)
+        assert job["status"] == "finished", job
+        for h, hh in zip(hosts, hs.hosts):
+            assert _eth1(eng, h["id"])["networks"] == ["lred"]
+            assert hh.run(["ip", "link", "show", "lblue"]).returncode != 0
+        # a description change is no label change: 200, no job
+        assert eng.call("PUT", f"/api/networks/{red['id']}", {"description": "labelled"})["label"] == "lab_1"
+
+        # ---- a NIC loses its label: the networks it brought leave that host only
+        job = eng.wait_job(_job_of(eng.request("POST", f"/api/hosts/{hosts[0]['id']}/setupnetworks",
+                                               {"labels": {"eth1": ""}})), timeout=120)
+        assert job["status"] == "finished", job
+        assert (_eth1(eng, hosts[0]["id"])["label"], _eth1(eng, hosts[0]["id"])["networks"]) == ("", [])
+        assert _eth1(eng, hosts[1]["id"])["networks"] == ["lred"]
+        assert hs.hosts[0].run(["ip", "link", "show", "lred"]).returncode != 0
+        assert hs.hosts[1].run(["ip", "link", "show", "lred"]).returncode == 0
+        _setup(eng, hosts[1]["id"], {"labels": {"eth1": ""}})
+        assert _eth1(eng, hosts[1]["id"])["networks"] == []
+        for n in (red, blue):
+            eng.call("DELETE", f"/api/clusters/{cl['id']}/networks/{n['id']}", expect=204)
+            eng.call("DELETE", f"/api/networks/{n['id']}", expect=204)
+        assert not eng.sanitizer_report()

@@ -486,3 +486,103 @@ def test_network_labels(ctx):
             eng.call("DELETE", f"/api/clusters/{cl['id']}/networks/{n['id']}", expect=204)
             eng.call("DELETE", f"/api/networks/{n['id']}", expect=204)
         assert not eng.sanitizer_report()
+
+
+DEFAULT_POOL = "00000000-0000-4000-8000-00000000ac01"
+
+
+def _rng(a, b):
+    return {"from": a, "to": b}
+
+
+def test_mac_pools(ctx):
+    """MAC pools as objects: the Default pool (the engine's --mac-pool)
+    keeps every MAC given before pools existed (schema v15 run again over
+    a database taken back to v14); pools with ranges and allow_duplicates,
+    assigned to clusters; overlapping ranges, used-up pools, pools still
+    used: clear errors that change nothing."""
+    with Engine(ctx) as eng:
+        dc = eng.create_dc("mdc")
+        cl = eng.create_cluster("mcl", dc["id"])
+        assert cl["mac_pool_id"] == DEFAULT_POOL, cl
+        old = eng.create_vm("mold", cl["id"], nics=[{}, {}])
+        old_macs = [n["mac"] for n in old["nics"]]
+        # ---- the upgrade: the database as schema v14 left it, with its MACs
+        eng.stop()
+        undo = ["DROP INDEX macs_pool", "ALTER TABLE macs DROP COLUMN pool_id",
+                "ALTER TABLE clusters DROP COLUMN mac_pool_id", "DROP TABLE mac_pools"]
+        run_sql(eng, *undo, "PRAGMA user_version = 14" if eng.database is None
+                else "DELETE FROM schema_version WHERE version = 15")
+        eng.start()
+        pools = eng.get("/api/macpools")
+        assert pools["total"] == 1, pools
+        d = pools["macpools"][0]
+        assert (d["id"], d["name"], d["ranges"], d["allow_duplicates"], d["macs_in_use"]) == \
+            (DEFAULT_POOL, "Default", [_rng("56:6f:00:00:00:00", "56:6f:ff:ff:ff:ff")], False, 2), d
+        assert eng.get(f"/api/clusters/{cl['id']}")["mac_pool_id"] == DEFAULT_POOL
+        assert [n["mac"] for n in eng.vm(old["id"])["nics"]] == old_macs
+
+        # ---- a pool of three addresses for a cluster of its own
+        small = eng.call("POST", "/api/macpools", {"name": "small", "description": "three",
+                                                   "ranges": [_rng("52:54:00:bb:00:00", "52:54:00:bb:00:02")]},
+                         expect=201)
+        assert (small["allow_duplicates"], small["macs_in_use"]) == (False, 0), small
+        scl = eng.call("POST", "/api/clusters", {"name": "mcl2", "datacenter_id": dc["id"],
+                                                 "mac_pool_id": small["id"]}, expect=201)
+        vm = eng.create_vm("msmall", scl["id"], nics=[{}, {}, {}])
+        assert sorted(n["mac"] for n in vm["nics"]) == ["52:54:00:bb:00:0%d" % i for i in range(3)], vm
+        r = eng.request("POST", "/api/vms", {"name": "mfull", "cluster_id": scl["id"], "memory_mib": 256,
+                                             "nics": [{}]})
+        expect_fault(r, 422, "MAC pool 'small' is used up (3 addresses)")
+        assert eng.list("vms", search="name=mfull")["total"] == 0
+        assert eng.get(f"/api/macpools/{small['id']}")["macs_in_use"] == 3
+        # the other cluster still draws from the Default pool
+        other = eng.create_vm("mother", cl["id"], nics=[{}])
+        assert other["nics"][0]["mac"].startswith("56:6f:"), other
+
+        # ---- bad pools: 400/409, nothing stored
+        before = eng.get("/api/macpools")
+        for body, status, detail in [
+                ({"name": "p"}, 400, "missing required member 'ranges'"),
+                ({"name": "p", "ranges": []}, 400, "1 to 16 ranges"),
+                ({"name": "p", "ranges": [_rng("01:00:5e:00:00:00", "01:00:5e:00:00:ff")]}, 400, "unicast"),
+                ({"name": "p", "ranges": [_rng("52:54:00:cc:00:09", "52:54:00:cc:00:01")]}, 400, "ends before"),
+                ({"name": "p", "ranges": [_rng("52:54:00:cc:00:00", "54:54:00:cc:00:00")]}, 400, "first octet"),
+                ({"name": "p", "ranges": [_rng("52:54:00:cc:00:00", "52:54:00:cc:00:0f"),
+                                          _rng("52:54:00:cc:00:08", "52:54:00:cc:00:ff")]}, 400,
+                 "ranges[1] (52:54:00:cc:00:08-52:54:00:cc:00:ff) overlaps ranges[0]"),
+                ({"name": "p", "ranges": [{"from": "52:54:00:cc:00:00", "to": "52:54:00:cc:00:01", "x": 1}]}, 400,
+                 "unknown member 'x'"),
+                ({"name": "p", "ranges": [_rng("52:54:00:bb:00:02", "52:54:00:bb:00:10")]}, 409,
+                 "overlap MAC pool 'small' (52:54:00:bb:00:00-52:54:00:bb:00:02)"),
+                ({"name": "p", "allow_duplicates": True, "ranges": [_rng("56:6f:00:00:00:01", "56:6f:00:00:00:02")]},
+                 409, "overlap MAC pool 'Default'"),
+                ({"name": "small", "ranges": [_rng("52:54:00:dd:00:00", "52:54:00:dd:00:01")]}, 409,
+                 "exists already")]:
+            expect_fault(eng.request("POST", "/api/macpools", body), status, detail)
+        expect_fault(eng.request("POST", "/api/clusters", {"name": "mcl3", "datacenter_id": dc["id"],
+                                                           "mac_pool_id": MISSING}), 400, "no MAC pool with id")
+        assert eng.get("/api/macpools") == before
+        # Pools that both allow duplicates may overlap.
+        d1 = eng.call("POST", "/api/macpools", {"name": "dup1", "allow_duplicates": True,
+                                                "ranges": [_rng("52:54:00:ee:00:00", "52:54:00:ee:00:ff")]},
+                      expect=201)
+        eng.call("POST", "/api/macpools", {"name": "dup2", "allow_duplicates": True,
+                                           "ranges": [_rng("52:54:00:ee:00:80", "52:54:00:ee:01:ff")]}, expect=201)
+        expect_fault(eng.request("PUT", f"/api/macpools/{d1['id']}", {"allow_duplicates": False}), 409,
+                     "overlap MAC pool 'dup2'")
+        assert eng.get(f"/api/macpools/{d1['id']}")["allow_duplicates"] is True
+
+        # ---- pools in use, the Default pool
+        expect_fault(eng.request("DELETE", f"/api/macpools/{small['id']}"), 409, "used by cluster 'mcl2'")
+        expect_fault(eng.request("DELETE", f"/api/macpools/{DEFAULT_POOL}"), 409, "cannot be removed")
+        expect_fault(eng.request("PUT", f"/api/macpools/{DEFAULT_POOL}", {"name": "Other"}), 409, "keeps its name")
+        # A bigger range: the pool serves again; MACs given stay.
+        small = eng.call("PUT", f"/api/macpools/{small['id']}",
+                         {"ranges": [_rng("52:54:00:bb:00:00", "52:54:00:bb:00:03")]})
+        more = eng.create_vm("mfull", scl["id"], nics=[{}])
+        assert more["nics"][0]["mac"] == "52:54:00:bb:00:03", more
+        eng.call("PUT", f"/api/clusters/{scl['id']}", {"mac_pool_id": DEFAULT_POOL})
+        eng.call("DELETE", f"/api/macpools/{small['id']}", expect=204)
+        assert [n["mac"] for n in eng.vm(vm["id"])["nics"]] == [n["mac"] for n in vm["nics"]]
+        assert not eng.sanitizer_report()

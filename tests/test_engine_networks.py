@@ -480,8 +480,10 @@ def test_network_labels(ctx):
         assert _eth1(eng, hosts[1]["id"])["networks"] == ["lred"]
         assert hs.hosts[0].run(["ip", "link", "show", "lred"]).returncode != 0
         assert hs.hosts[1].run(["ip", "link", "show", "lred"]).returncode == 0
-        _setup(eng, hosts[1]["id"], {"labels": {"eth1": ""}})
+        cli = CliSession(ctx, eng)   # the second host's label through the CLI
+        cli.run("network", "setup", hosts[1]["name"], "--nic-label", "eth1=", "--wait")
         assert _eth1(eng, hosts[1]["id"])["networks"] == []
+        assert cli.run("network", "setup", hosts[1]["name"], "--nic-label", "eth1", expect=2).stderr
         for n in (red, blue):
             eng.call("DELETE", f"/api/clusters/{cl['id']}/networks/{n['id']}", expect=204)
             eng.call("DELETE", f"/api/networks/{n['id']}", expect=204)
@@ -584,5 +586,20 @@ def test_mac_pools(ctx):
         assert more["nics"][0]["mac"] == "52:54:00:bb:00:03", more
         eng.call("PUT", f"/api/clusters/{scl['id']}", {"mac_pool_id": DEFAULT_POOL})
         eng.call("DELETE", f"/api/macpools/{small['id']}", expect=204)
+        # ---- the CLI
+        cli = CliSession(ctx, eng)
+        cli.run("macpool", "create", "--name", "clip", "--range", "52:54:00:ab:00:00-52:54:00:ab:00:ff",
+                "--allow-duplicates")
+        clip = next(p for p in eng.get("/api/macpools")["macpools"] if p["name"] == "clip")
+        assert (clip["ranges"], clip["allow_duplicates"]) == ([_rng("52:54:00:ab:00:00", "52:54:00:ab:00:ff")], True)
+        assert "clip" in cli.run("macpool", "list").stdout
+        p = cli.run("macpool", "create", "--name", "clap", "--range", "52:54:00:ab:00:10-52:54:00:ab:00:20",
+                    expect=1)
+        assert "overlap MAC pool 'clip'" in p.stderr, p.stderr
+        cli.run("macpool", "update", "clip", "--no-duplicates")
+        assert eng.get(f"/api/macpools/{clip['id']}")["allow_duplicates"] is False
+        cli.run("macpool", "delete", "clip")
+        p = cli.run("macpool", "delete", "Default", expect=1)
+        assert "cannot be removed" in p.stderr, p.stderr
         assert [n["mac"] for n in eng.vm(vm["id"])["nics"]] == [n["mac"] for n in vm["nics"]]
         assert not eng.sanitizer_report()

@@ -13,6 +13,7 @@
  *            filter, then filters and weights).
  * and checks every pick runs all four networks.
  * usage: placement_netsim [N (400)] [ITER (2000)]; docs/performance.md. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +96,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: placement_netsim [N] [ITER]\n");
         return 2;
     }
-    char path[] = "/tmp/vireo-netsim-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
+    /* The database in a directory of its own: SQLite's side files go with it. */
+    char dir[] = "/tmp/vireo-netsim-XXXXXX", path[64];
+    if (!mkdtemp(dir))
         return 1;
-    close(fd);
-    unlink(path);
+    snprintf(path, sizeof(path), "%s/engine.db", dir);
     vr_engine e = {0};
     vr_error err = {0};
     json_t *vm = NULL;
@@ -150,13 +150,12 @@ out:
     json_decref(vm);
     vr_hostview_free(e.view);
     vr_db_close(e.db);
-    unlink(path);
-    char side[64];
-    snprintf(side, sizeof(side), "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-engine.lock", path);
-    unlink(side);
+    DIR *d = opendir(dir);
+    for (struct dirent *f = d ? readdir(d) : NULL; f; f = readdir(d))
+        if (f->d_name[0] != '.')
+            unlinkat(dirfd(d), f->d_name, 0);
+    if (d)
+        closedir(d);
+    rmdir(dir);
     return rc;
 }

@@ -237,7 +237,9 @@ def _setup(eng, host_id, body, want="finished"):
 
 def _clear_host_networks(ctx):
     """The harness hosts are shared with other tests (the agent's own
-    network tests): start from hosts that run no network."""
+    network tests): start from hosts that run no network, with eth1 and
+    eth2."""
+    ctx.hs.ensure_extra_nics(2)
     for i in range(len(ctx.hs.hosts)):
         c = ctx.client(i)
         running = c.call("Host.getNetworks")["networks"]
@@ -246,22 +248,27 @@ def _clear_host_networks(ctx):
         assert c.call("Host.getNetworks")["networks"] == {}
 
 
+def _up_hosts(ctx, eng, tag):
+    """A data center and a cluster named for tag with both harness hosts,
+    up. vireomgmt is required but no host runs it: the management network
+    is not checked (docs/networks.md "Rules"), so the hosts are up."""
+    dc = eng.create_dc(f"dc-{tag}")
+    cl = eng.create_cluster(f"cl-{tag}", dc["id"])
+    hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in ctx.hs.hosts]
+    for h in hosts:
+        eng.wait_status("hosts", h["id"], "up", timeout=30)
+    return dc, cl, hosts
+
+
 def test_network_end_to_end(ctx):
     """Real agents: a required VLAN network makes both hosts nonoperational
     (the event names it) until setupnetworks puts it on their eth1; a VM
     on the network's QoS profile starts on its bridge with the bandwidth;
     placement follows the hosts' networks; removals in use are refused."""
     hs = ctx.hs
-    hs.ensure_extra_nics(2)
     _clear_host_networks(ctx)
     with Engine(ctx, poll_ms=500) as eng:
-        dc = eng.create_dc("dc-net")
-        cl = eng.create_cluster("cl-net", dc["id"])
-        hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
-        # vireomgmt is required but no host runs it: the management network
-        # is not checked (docs/networks.md "Rules"), so the hosts are up.
-        for h in hosts:
-            eng.wait_status("hosts", h["id"], "up", timeout=30)
+        dc, cl, hosts = _up_hosts(ctx, eng, "net")
         # Their NICs as the agents report them.
         for h in hosts:
             nics = eng.wait_for(lambda: (lambda n: n if {"eth0", "eth1"} <= {x["name"] for x in n} else None)(
@@ -406,14 +413,10 @@ def test_network_labels(ctx):
     network onto them; a network gaining the label follows, losing it
     leaves; a NIC losing its label loses the networks it brought."""
     hs = ctx.hs
-    hs.ensure_extra_nics(2)
     _clear_host_networks(ctx)
     with Engine(ctx, poll_ms=500) as eng:
-        dc = eng.create_dc("dc-lab")
-        cl = eng.create_cluster("cl-lab", dc["id"])
-        hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
+        dc, cl, hosts = _up_hosts(ctx, eng, "lab")
         for h in hosts:
-            eng.wait_status("hosts", h["id"], "up", timeout=30)
             eng.wait_for(lambda: any(x["name"] == "eth2" for x in eng.get(f"/api/hosts/{h['id']}/nics")["nics"]),
                          30, what="eth1 and eth2 reported")
         red = eng.call("POST", "/api/networks", {"name": "lred", "datacenter": dc["id"], "vlan": 120,

@@ -422,14 +422,13 @@ def test_network_labels(ctx):
         red = eng.call("POST", "/api/networks", {"name": "lred", "datacenter": dc["id"], "vlan": 120,
                                                  "label": "lab_1"}, expect=201)
         blue = eng.call("POST", "/api/networks", {"name": "lblue", "datacenter": dc["id"], "vlan": 121}, expect=201)
-        for n in (red, blue):
-            eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": n["id"], "required": False},
-                     expect=201)
-        # The labelled network's attachment started a label job: no NIC has
-        # the label yet, so it changed nothing.
-        lj = [j for j in eng.list("jobs")["jobs"] if j.get("action") == "labelnetworks"]
-        assert len(lj) == 1, lj
-        assert eng.wait_job(lj[0]["id"])["status"] == "finished"
+        # The labelled network's attachment answers with its label job: no
+        # NIC has the label yet, so it changed nothing.
+        job = eng.wait_job(_job_of(eng.request("POST", f"/api/clusters/{cl['id']}/networks",
+                                               {"network": red["id"], "required": False})))
+        assert job["status"] == "finished" and job["detail"] == "0 host(s) changed", job
+        eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": blue["id"], "required": False},
+                 expect=201)
 
         # ---- bad labels: 400, nothing recorded or sent
         jobs = eng.list("jobs")["total"]
@@ -483,12 +482,19 @@ def test_network_labels(ctx):
         assert _eth1(eng, hosts[1]["id"])["networks"] == ["lred"]
         assert hs.hosts[0].run(["ip", "link", "show", "lred"]).returncode != 0
         assert hs.hosts[1].run(["ip", "link", "show", "lred"]).returncode == 0
+        # ---- a labelled network detached from the cluster leaves its hosts' labelled NICs
+        job = eng.wait_job(_job_of(eng.request("DELETE", f"/api/clusters/{cl['id']}/networks/{red['id']}")),
+                           timeout=120)
+        assert job["status"] == "finished" and "1 host(s) changed" in job["detail"], job
+        assert _eth1(eng, hosts[1]["id"])["networks"] == []
+        assert hs.hosts[1].run(["ip", "link", "show", "lred"]).returncode != 0
+        assert eng.find_events("network 'lred' removed from host", hosts[1]["id"])
         cli = CliSession(ctx, eng)   # the second host's label through the CLI
         cli.run("network", "setup", hosts[1]["name"], "--nic-label", "eth1=", "--wait")
-        assert _eth1(eng, hosts[1]["id"])["networks"] == []
+        assert _eth1(eng, hosts[1]["id"])["label"] == ""
         assert cli.run("network", "setup", hosts[1]["name"], "--nic-label", "eth1", expect=2).stderr
+        eng.call("DELETE", f"/api/clusters/{cl['id']}/networks/{blue['id']}", expect=204)
         for n in (red, blue):
-            eng.call("DELETE", f"/api/clusters/{cl['id']}/networks/{n['id']}", expect=204)
             eng.call("DELETE", f"/api/networks/{n['id']}", expect=204)
         assert not eng.sanitizer_report()
 
@@ -570,8 +576,9 @@ def test_mac_pools(ctx):
         assert eng.get("/api/macpools") == before
         # Pools that both allow duplicates may overlap.
         d1 = eng.call("POST", "/api/macpools", {"name": "dup1", "allow_duplicates": True,
-                                                "ranges": [_rng("52:54:00:ee:00:00", "52:54:00:ee:00:ff")]},
+                                                "ranges": [_rng("52:54:00:EE:00:00", "52:54:00:Ee:00:fF")]},
                       expect=201)
+        assert d1["ranges"] == [_rng("52:54:00:ee:00:00", "52:54:00:ee:00:ff")], d1   # stored lowercase
         eng.call("POST", "/api/macpools", {"name": "dup2", "allow_duplicates": True,
                                            "ranges": [_rng("52:54:00:ee:00:80", "52:54:00:ee:01:ff")]}, expect=201)
         expect_fault(eng.request("PUT", f"/api/macpools/{d1['id']}", {"allow_duplicates": False}), 409,

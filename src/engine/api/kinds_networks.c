@@ -116,7 +116,7 @@ static int net_live_update(vr_call *c, json_t *before, json_t *b, char job[37], 
 {
     if (!strcmp(str(before, "label"), str(b, "label")))
         return 0;
-    return vr_netlabel_start(c->e, str(before, "id"), str(before, "label"), c->user, job, err);
+    return vr_netlabel_start(c->e, str(before, "id"), str(before, "label"), NULL, c->user, job, err);
 }
 
 static void net_present(vr_engine *e, json_t *row)
@@ -298,12 +298,13 @@ static int cn_add(vr_call *c, json_t *cl, json_t *body, json_t **reply, char job
                  json_is_true(json_object_get(body, "required")) ? "required" : "optional");
         rc = (*reply = cn_one(c->e, str(cl, "id"), net_id, err)) ? 0 : -1;
     }
-    /* A labelled network goes to the cluster's labelled NICs at once (the
-     * attachment is made either way; the job says how that went). */
+    /* A labelled network goes to the cluster's labelled NICs at once: the
+     * answer is the job (the attachment is made either way). */
     vr_error lerr = {0};
-    char ljob[37];
-    if (rc == 0 && *str(net, "label") && vr_netlabel_start(c->e, net_id, "", c->user, ljob, &lerr) < 0)
+    if (rc == 0 && *str(net, "label") && vr_netlabel_start(c->e, net_id, "", NULL, c->user, job, &lerr) < 0) {
         VR_WARN("network %s: cannot start its label job: %s", str(net, "name"), lerr.message);
+        job[0] = '\0';
+    }
     json_decref(net);
     return rc;
 }
@@ -350,6 +351,17 @@ static int cn_remove(vr_call *c, json_t *cl, json_t *row, char job[37], vr_error
                                          str(row, "name"));
     vr_event(c->e, "normal", c->user, "cluster", str(cl, "id"), "network '%s' detached from cluster '%s'",
              str(row, "name"), str(cl, "name"));
+    /* A labelled network leaves the cluster's hosts' labelled NICs too
+     * (ch. 3.9): the answer is that job. */
+    json_t *net = vr_db_query_one(c->e->db, "SELECT label FROM networks WHERE id = ?",
+                                  DB_ARGS(DB_TEXT(str(row, "network"))), NULL);
+    vr_error lerr = {0};
+    if (net && *str(net, "label") && vr_netlabel_start(c->e, str(row, "network"), str(net, "label"),
+                                                       str(cl, "id"), c->user, job, &lerr) < 0) {
+        VR_WARN("network %s: cannot start its label job: %s", str(row, "name"), lerr.message);
+        job[0] = '\0';
+    }
+    json_decref(net);
     return 0;
 }
 

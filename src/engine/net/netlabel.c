@@ -197,8 +197,8 @@ static void one_host(vr_engine *e, json_t *net, json_t *host, const char *old_la
                      str(json_array_get(json_object_get(body, "attachments"), 0), "nic"), str(host, "name"),
                      str(net, "label"));
         else
-            vr_event(e, "normal", user, "host", str(host, "id"), "network '%s' removed from host '%s': it no longer"
-                     " has label '%s'", str(net, "name"), str(host, "name"), old_label);
+            vr_event(e, "normal", user, "host", str(host, "id"), "network '%s' removed from host '%s' with label '%s'"
+                     " (the network left the label or the cluster)", str(net, "name"), str(host, "name"), old_label);
     } else {
         json_array_append_new(notes, json_sprintf("host '%s': %s", str(host, "name"), err.message));
         vr_event(e, "error", user, "host", str(host, "id"), "network '%s' could not follow its label on host '%s':"
@@ -213,13 +213,20 @@ static void run_label(vr_engine *e, const char *job_id, const char *net_id, cons
     vr_error err = {0};
     json_t *job = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
     const char *old_label = str(json_object_get(job, "params"), "old_label");
+    const char *detached = str(json_object_get(job, "params"), "detached_from");
     json_t *net = vr_db_query_one(e->db, "SELECT id, name, label FROM networks WHERE id = ?", DB_ARGS(DB_TEXT(net_id)),
                                   NULL);
     json_t *hosts = NULL, *notes = json_array(), *h;
-    if (!net || vr_db_query(e->db, "SELECT h.id AS id, h.name AS name, h.address AS address, h.port AS port,"
-                            " h.status AS status FROM hosts h JOIN cluster_networks x ON x.cluster_id ="
-                            " h.cluster_id WHERE x.network_id = ? ORDER BY h.name", DB_ARGS(DB_TEXT(net_id)), &hosts,
-                            &err) < 0) {
+    /* Detached from a cluster: for that cluster's hosts the network has
+     * no label any more. */
+    if (net && *detached)
+        json_object_set_new(net, "label", json_string(""));
+    if (!net || vr_db_query(e->db, *detached ? "SELECT id, name, address, port, status FROM hosts WHERE cluster_id = ?"
+                                             " ORDER BY name"
+                                             : "SELECT h.id AS id, h.name AS name, h.address AS address, h.port AS"
+                                               " port, h.status AS status FROM hosts h JOIN cluster_networks x ON"
+                                               " x.cluster_id = h.cluster_id WHERE x.network_id = ? ORDER BY h.name",
+                            DB_ARGS(DB_TEXT(*detached ? detached : net_id)), &hosts, &err) < 0) {
         vr_job_update(e, job_id, "failed", net ? err.message : "the network is gone");
         goto out;
     }
@@ -244,8 +251,8 @@ out:
     json_decref(job);
 }
 
-int vr_netlabel_start(vr_engine *e, const char *net_id, const char *old_label, const char *user, char job[37],
-                      vr_error *err)
+int vr_netlabel_start(vr_engine *e, const char *net_id, const char *old_label, const char *detached_from,
+                      const char *user, char job[37], vr_error *err)
 {
     json_t *net = vr_db_query_one(e->db, "SELECT name FROM networks WHERE id = ?", DB_ARGS(DB_TEXT(net_id)), err);
     if (!net)
@@ -254,7 +261,7 @@ int vr_netlabel_start(vr_engine *e, const char *net_id, const char *old_label, c
     snprintf(desc, sizeof(desc), "Network '%s' follows its label on hosts", str(net, "name"));
     json_decref(net);
     vr_uuid_new(job);
-    json_t *params = json_pack("{s:s}", "old_label", old_label ?: "");
+    json_t *params = json_pack("{s:s, s:s}", "old_label", old_label ?: "", "detached_from", detached_from ?: "");
     int rc = vr_storage_job_insert(e, job, "labelnetworks", "network", net_id, desc, params, user, err);
     json_decref(params);
     if (rc < 0)

@@ -21,9 +21,11 @@ json_t *vr_netlabel_expand(vr_engine *e, json_t *host, json_t *body, vr_error *e
 /* Network net_id's label changed from old_label (or a labelled network
  * was attached to a cluster): a job that puts the network on the labelled
  * NICs of the hosts of its clusters and takes it off the NICs labelled
- * old_label. job receives its id. */
-int vr_netlabel_start(vr_engine *e, const char *net_id, const char *old_label, const char *user, char job[37],
-                      vr_error *err);
+ * old_label. With detached_from (a cluster id; old_label its label), the
+ * network was detached from that cluster: the job takes it off that
+ * cluster's hosts' NICs labelled old_label. job receives its id. */
+int vr_netlabel_start(vr_engine *e, const char *net_id, const char *old_label, const char *detached_from,
+                      const char *user, char job[37], vr_error *err);
 
 /* After an engine restart: an unfinished label job runs again (it works
  * from the database, so running it twice is harmless); false when job is

@@ -97,6 +97,12 @@ int vr_macpool_check_ranges(json_t *ranges, vr_error *err)
             if (first[i] <= last[j] && first[j] <= last[i])
                 return vr_error_set(err, VR_ERR_INVALID_PARAMS, "ranges[%zu] (%s-%s) overlaps ranges[%zu]", i, f, t,
                                     j);
+        /* Stored as the allocator writes MACs: lowercase. */
+        char canon[18];
+        mac_format(first[i], canon);
+        json_object_set_new(r, "from", json_string(canon));
+        mac_format(last[i], canon);
+        json_object_set_new(r, "to", json_string(canon));
     }
     return 0;
 }

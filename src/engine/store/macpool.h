@@ -19,7 +19,8 @@
 int vr_macpool_parse(const char *range, uint64_t *first, uint64_t *last, vr_error *err);
 
 /* A pool's ranges [{from, to}]: 1-16 of them, unicast, the first octet
- * kept, none overlapping another; 400 naming the range. */
+ * kept, none overlapping another; 400 naming the range. The MACs are
+ * rewritten in place in lowercase. */
 int vr_macpool_check_ranges(json_t *ranges, vr_error *err);
 
 /* Do two (checked) range lists share an address? where gets b's range. */

@@ -237,7 +237,9 @@ def _setup(eng, host_id, body, want="finished"):
 
 def _clear_host_networks(ctx):
     """The harness hosts are shared with other tests (the agent's own
-    network tests): start from hosts that run no network."""
+    network tests): start from hosts that run no network, with eth1 and
+    eth2."""
+    ctx.hs.ensure_extra_nics(2)
     for i in range(len(ctx.hs.hosts)):
         c = ctx.client(i)
         running = c.call("Host.getNetworks")["networks"]
@@ -246,22 +248,27 @@ def _clear_host_networks(ctx):
         assert c.call("Host.getNetworks")["networks"] == {}
 
 
+def _up_hosts(ctx, eng, tag):
+    """A data center and a cluster named for tag with both harness hosts,
+    up. vireomgmt is required but no host runs it: the management network
+    is not checked (docs/networks.md "Rules"), so the hosts are up."""
+    dc = eng.create_dc(f"dc-{tag}")
+    cl = eng.create_cluster(f"cl-{tag}", dc["id"])
+    hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in ctx.hs.hosts]
+    for h in hosts:
+        eng.wait_status("hosts", h["id"], "up", timeout=30)
+    return dc, cl, hosts
+
+
 def test_network_end_to_end(ctx):
     """Real agents: a required VLAN network makes both hosts nonoperational
     (the event names it) until setupnetworks puts it on their eth1; a VM
     on the network's QoS profile starts on its bridge with the bandwidth;
     placement follows the hosts' networks; removals in use are refused."""
     hs = ctx.hs
-    hs.ensure_extra_nics(2)
     _clear_host_networks(ctx)
     with Engine(ctx, poll_ms=500) as eng:
-        dc = eng.create_dc("dc-net")
-        cl = eng.create_cluster("cl-net", dc["id"])
-        hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
-        # vireomgmt is required but no host runs it: the management network
-        # is not checked (docs/networks.md "Rules"), so the hosts are up.
-        for h in hosts:
-            eng.wait_status("hosts", h["id"], "up", timeout=30)
+        dc, cl, hosts = _up_hosts(ctx, eng, "net")
         # Their NICs as the agents report them.
         for h in hosts:
             nics = eng.wait_for(lambda: (lambda n: n if {"eth0", "eth1"} <= {x["name"] for x in n} else None)(
@@ -388,4 +395,221 @@ def test_network_end_to_end(ctx):
         eng.call("DELETE", f"/api/networks/{red['id']}", expect=204)
         for h in hosts:
             assert eng.host(h["id"])["status"] == "up"
+        assert not eng.sanitizer_report()
+
+
+def _job_of(r):
+    assert r.status == 202, r
+    return r.body["job"]["id"]
+
+
+def _eth1(eng, host_id):
+    return next(x for x in eng.get(f"/api/hosts/{host_id}/nics")["nics"] if x["name"] == "eth1")
+
+
+def test_network_labels(ctx):
+    """Labels (ch. 3.9) with real agents: bad labels are 400s that change
+    nothing; a label on both hosts' eth1 brings the cluster's labelled
+    network onto them; a network gaining the label follows, losing it
+    leaves; a NIC losing its label loses the networks it brought."""
+    hs = ctx.hs
+    _clear_host_networks(ctx)
+    with Engine(ctx, poll_ms=500) as eng:
+        dc, cl, hosts = _up_hosts(ctx, eng, "lab")
+        for h in hosts:
+            eng.wait_for(lambda: any(x["name"] == "eth2" for x in eng.get(f"/api/hosts/{h['id']}/nics")["nics"]),
+                         30, what="eth1 and eth2 reported")
+        red = eng.call("POST", "/api/networks", {"name": "lred", "datacenter": dc["id"], "vlan": 120,
+                                                 "label": "lab_1"}, expect=201)
+        blue = eng.call("POST", "/api/networks", {"name": "lblue", "datacenter": dc["id"], "vlan": 121}, expect=201)
+        # The labelled network's attachment answers with its label job: no
+        # NIC has the label yet, so it changed nothing.
+        job = eng.wait_job(_job_of(eng.request("POST", f"/api/clusters/{cl['id']}/networks",
+                                               {"network": red["id"], "required": False})))
+        assert job["status"] == "finished" and job["detail"] == "0 host(s) changed", job
+        eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": blue["id"], "required": False},
+                 expect=201)
+
+        # ---- bad labels: 400, nothing recorded or sent
+        jobs = eng.list("jobs")["total"]
+        sn = f"/api/hosts/{hosts[0]['id']}/setupnetworks"
+        for labels, detail in [({"eth1": "x" * 33}, "at most 32"), ({"eth1": "a b"}, "at most 32"),
+                               ({"eth1": "l<b"}, "at most 32"), ({"eth1": 5}, "must be a label"),
+                               ({"eth9": "lab_1"}, "has no NIC 'eth9'"), ({"eth1<": "lab_1"}, "host NIC"),
+                               ({"eth1": "lab_1", "eth2": "lab_1"}, "on two NICs"), ("lab_1", "must be an object")]:
+            expect_fault(eng.request("POST", sn, {"labels": labels}), 400, detail)
+        for label in ("x" * 33, "a b", "é"):
+            expect_fault(eng.request("PUT", f"/api/networks/{blue['id']}", {"label": label}), 400, "label")
+        expect_fault(eng.request("POST", "/api/networks", {"name": "lbad", "datacenter": dc["id"],
+                                                           "label": "no/slash"}), 400, "label")
+        assert eng.get(f"/api/networks/{blue['id']}")["label"] == ""
+        assert "lbad" not in _nets(eng, dc["id"])
+        assert eng.list("jobs")["total"] == jobs
+        assert all(_eth1(eng, h["id"])["label"] == "" for h in hosts)
+
+        # ---- a label on both hosts' eth1: lred comes with it
+        for h in hosts:
+            job = eng.wait_job(_job_of(eng.request("POST", f"/api/hosts/{h['id']}/setupnetworks",
+                                                   {"labels": {"eth1": "lab_1"}})), timeout=120)
+            assert job["status"] == "finished", job
+            nic = _eth1(eng, h["id"])
+            assert (nic["label"], nic["networks"]) == ("lab_1", ["lred"]), nic
+            assert eng.find_events("labelled 'lab_1'", h["id"])
+        for hh in hs.hosts:
+            assert hh.run(["ip", "link", "show", "lred"]).returncode == 0
+
+        # ---- a network gains the label: it follows to both hosts, and leaves when it loses it
+        job = eng.wait_job(_job_of(eng.request("PUT", f"/api/networks/{blue['id']}", {"label": "lab_1"})),
+                           timeout=120)
+        assert job["status"] == "finished" and "2 host(s) changed" in job["detail"], job
+        for h in hosts:
+            assert sorted(_eth1(eng, h["id"])["networks"]) == ["lblue", "lred"]
+            assert eng.find_events("network 'lblue' attached to NIC eth1", h["id"])
+        assert all(hh.run(["ip", "link", "show", "lblue"]).returncode == 0 for hh in hs.hosts)
+        job = eng.wait_job(_job_of(eng.request("PUT", f"/api/networks/{blue['id']}", {"label": ""})), timeout=120)
+        assert job["status"] == "finished", job
+        for h, hh in zip(hosts, hs.hosts):
+            assert _eth1(eng, h["id"])["networks"] == ["lred"]
+            assert hh.run(["ip", "link", "show", "lblue"]).returncode != 0
+        # a description change is no label change: 200, no job
+        assert eng.call("PUT", f"/api/networks/{red['id']}", {"description": "labelled"})["label"] == "lab_1"
+
+        # ---- a NIC loses its label: the networks it brought leave that host only
+        job = eng.wait_job(_job_of(eng.request("POST", f"/api/hosts/{hosts[0]['id']}/setupnetworks",
+                                               {"labels": {"eth1": ""}})), timeout=120)
+        assert job["status"] == "finished", job
+        assert (_eth1(eng, hosts[0]["id"])["label"], _eth1(eng, hosts[0]["id"])["networks"]) == ("", [])
+        assert _eth1(eng, hosts[1]["id"])["networks"] == ["lred"]
+        assert hs.hosts[0].run(["ip", "link", "show", "lred"]).returncode != 0
+        assert hs.hosts[1].run(["ip", "link", "show", "lred"]).returncode == 0
+        # ---- a labelled network detached from the cluster leaves its hosts' labelled NICs
+        job = eng.wait_job(_job_of(eng.request("DELETE", f"/api/clusters/{cl['id']}/networks/{red['id']}")),
+                           timeout=120)
+        assert job["status"] == "finished" and "1 host(s) changed" in job["detail"], job
+        assert _eth1(eng, hosts[1]["id"])["networks"] == []
+        assert hs.hosts[1].run(["ip", "link", "show", "lred"]).returncode != 0
+        assert eng.find_events("network 'lred' removed from host", hosts[1]["id"])
+        cli = CliSession(ctx, eng)   # the second host's label through the CLI
+        cli.run("network", "setup", hosts[1]["name"], "--nic-label", "eth1=", "--wait")
+        assert _eth1(eng, hosts[1]["id"])["label"] == ""
+        assert cli.run("network", "setup", hosts[1]["name"], "--nic-label", "eth1", expect=2).stderr
+        eng.call("DELETE", f"/api/clusters/{cl['id']}/networks/{blue['id']}", expect=204)
+        for n in (red, blue):
+            eng.call("DELETE", f"/api/networks/{n['id']}", expect=204)
+        assert not eng.sanitizer_report()
+
+
+DEFAULT_POOL = "00000000-0000-4000-8000-00000000ac01"
+
+
+def _rng(a, b):
+    return {"from": a, "to": b}
+
+
+def test_mac_pools(ctx):
+    """MAC pools as objects: the Default pool (the engine's --mac-pool)
+    keeps every MAC given before pools existed (schema v15 run again over
+    a database taken back to v14); pools with ranges and allow_duplicates,
+    assigned to clusters; overlapping ranges, used-up pools, pools still
+    used: clear errors that change nothing."""
+    with Engine(ctx) as eng:
+        dc = eng.create_dc("mdc")
+        cl = eng.create_cluster("mcl", dc["id"])
+        assert cl["mac_pool_id"] == DEFAULT_POOL, cl
+        old = eng.create_vm("mold", cl["id"], nics=[{}, {}])
+        old_macs = [n["mac"] for n in old["nics"]]
+        # ---- the upgrade: the database as schema v14 left it, with its MACs
+        eng.stop()
+        undo = ["DROP INDEX macs_pool", "ALTER TABLE macs DROP COLUMN pool_id",
+                "ALTER TABLE clusters DROP COLUMN mac_pool_id", "DROP TABLE mac_pools"]
+        run_sql(eng, *undo, "PRAGMA user_version = 14" if eng.database is None
+                else "DELETE FROM schema_version WHERE version = 15")
+        eng.start()
+        pools = eng.get("/api/macpools")
+        assert pools["total"] == 1, pools
+        d = pools["macpools"][0]
+        assert (d["id"], d["name"], d["ranges"], d["allow_duplicates"], d["macs_in_use"]) == \
+            (DEFAULT_POOL, "Default", [_rng("56:6f:00:00:00:00", "56:6f:ff:ff:ff:ff")], False, 2), d
+        assert eng.get(f"/api/clusters/{cl['id']}")["mac_pool_id"] == DEFAULT_POOL
+        assert [n["mac"] for n in eng.vm(old["id"])["nics"]] == old_macs
+
+        # ---- a pool of three addresses for a cluster of its own
+        small = eng.call("POST", "/api/macpools", {"name": "small", "description": "three",
+                                                   "ranges": [_rng("52:54:00:bb:00:00", "52:54:00:bb:00:02")]},
+                         expect=201)
+        assert (small["allow_duplicates"], small["macs_in_use"]) == (False, 0), small
+        scl = eng.call("POST", "/api/clusters", {"name": "mcl2", "datacenter_id": dc["id"],
+                                                 "mac_pool_id": small["id"]}, expect=201)
+        vm = eng.create_vm("msmall", scl["id"], nics=[{}, {}, {}])
+        assert sorted(n["mac"] for n in vm["nics"]) == ["52:54:00:bb:00:0%d" % i for i in range(3)], vm
+        r = eng.request("POST", "/api/vms", {"name": "mfull", "cluster_id": scl["id"], "memory_mib": 256,
+                                             "nics": [{}]})
+        expect_fault(r, 422, "MAC pool 'small' is used up (3 addresses)")
+        assert eng.list("vms", search="name=mfull")["total"] == 0
+        assert eng.get(f"/api/macpools/{small['id']}")["macs_in_use"] == 3
+        # the other cluster still draws from the Default pool
+        other = eng.create_vm("mother", cl["id"], nics=[{}])
+        assert other["nics"][0]["mac"].startswith("56:6f:"), other
+
+        # ---- bad pools: 400/409, nothing stored
+        before = eng.get("/api/macpools")
+        for body, status, detail in [
+                ({"name": "p"}, 400, "missing required member 'ranges'"),
+                ({"name": "p", "ranges": []}, 400, "1 to 16 ranges"),
+                ({"name": "p", "ranges": [_rng("01:00:5e:00:00:00", "01:00:5e:00:00:ff")]}, 400, "unicast"),
+                ({"name": "p", "ranges": [_rng("52:54:00:cc:00:09", "52:54:00:cc:00:01")]}, 400, "ends before"),
+                ({"name": "p", "ranges": [_rng("52:54:00:cc:00:00", "54:54:00:cc:00:00")]}, 400, "first octet"),
+                ({"name": "p", "ranges": [_rng("52:54:00:cc:00:00", "52:54:00:cc:00:0f"),
+                                          _rng("52:54:00:cc:00:08", "52:54:00:cc:00:ff")]}, 400,
+                 "ranges[1] (52:54:00:cc:00:08-52:54:00:cc:00:ff) overlaps ranges[0]"),
+                ({"name": "p", "ranges": [{"from": "52:54:00:cc:00:00", "to": "52:54:00:cc:00:01", "x": 1}]}, 400,
+                 "unknown member 'x'"),
+                ({"name": "p", "ranges": [_rng("52:54:00:bb:00:02", "52:54:00:bb:00:10")]}, 409,
+                 "overlap MAC pool 'small' (52:54:00:bb:00:00-52:54:00:bb:00:02)"),
+                ({"name": "p", "allow_duplicates": True, "ranges": [_rng("56:6f:00:00:00:01", "56:6f:00:00:00:02")]},
+                 409, "overlap MAC pool 'Default'"),
+                ({"name": "small", "ranges": [_rng("52:54:00:dd:00:00", "52:54:00:dd:00:01")]}, 409,
+                 "exists already")]:
+            expect_fault(eng.request("POST", "/api/macpools", body), status, detail)
+        expect_fault(eng.request("POST", "/api/clusters", {"name": "mcl3", "datacenter_id": dc["id"],
+                                                           "mac_pool_id": MISSING}), 400, "no MAC pool with id")
+        assert eng.get("/api/macpools") == before
+        # Pools that both allow duplicates may overlap.
+        d1 = eng.call("POST", "/api/macpools", {"name": "dup1", "allow_duplicates": True,
+                                                "ranges": [_rng("52:54:00:EE:00:00", "52:54:00:Ee:00:fF")]},
+                      expect=201)
+        assert d1["ranges"] == [_rng("52:54:00:ee:00:00", "52:54:00:ee:00:ff")], d1   # stored lowercase
+        eng.call("POST", "/api/macpools", {"name": "dup2", "allow_duplicates": True,
+                                           "ranges": [_rng("52:54:00:ee:00:80", "52:54:00:ee:01:ff")]}, expect=201)
+        expect_fault(eng.request("PUT", f"/api/macpools/{d1['id']}", {"allow_duplicates": False}), 409,
+                     "overlap MAC pool 'dup2'")
+        assert eng.get(f"/api/macpools/{d1['id']}")["allow_duplicates"] is True
+
+        # ---- pools in use, the Default pool
+        expect_fault(eng.request("DELETE", f"/api/macpools/{small['id']}"), 409, "used by cluster 'mcl2'")
+        expect_fault(eng.request("DELETE", f"/api/macpools/{DEFAULT_POOL}"), 409, "cannot be removed")
+        expect_fault(eng.request("PUT", f"/api/macpools/{DEFAULT_POOL}", {"name": "Other"}), 409, "keeps its name")
+        # A bigger range: the pool serves again; MACs given stay.
+        small = eng.call("PUT", f"/api/macpools/{small['id']}",
+                         {"ranges": [_rng("52:54:00:bb:00:00", "52:54:00:bb:00:03")]})
+        more = eng.create_vm("mfull", scl["id"], nics=[{}])
+        assert more["nics"][0]["mac"] == "52:54:00:bb:00:03", more
+        eng.call("PUT", f"/api/clusters/{scl['id']}", {"mac_pool_id": DEFAULT_POOL})
+        eng.call("DELETE", f"/api/macpools/{small['id']}", expect=204)
+        # ---- the CLI
+        cli = CliSession(ctx, eng)
+        cli.run("macpool", "create", "--name", "clip", "--range", "52:54:00:ab:00:00-52:54:00:ab:00:ff",
+                "--allow-duplicates")
+        clip = next(p for p in eng.get("/api/macpools")["macpools"] if p["name"] == "clip")
+        assert (clip["ranges"], clip["allow_duplicates"]) == ([_rng("52:54:00:ab:00:00", "52:54:00:ab:00:ff")], True)
+        assert "clip" in cli.run("macpool", "list").stdout
+        p = cli.run("macpool", "create", "--name", "clap", "--range", "52:54:00:ab:00:10-52:54:00:ab:00:20",
+                    expect=1)
+        assert "overlap MAC pool 'clip'" in p.stderr, p.stderr
+        cli.run("macpool", "update", "clip", "--no-duplicates")
+        assert eng.get(f"/api/macpools/{clip['id']}")["allow_duplicates"] is False
+        cli.run("macpool", "delete", "clip")
+        p = cli.run("macpool", "delete", "Default", expect=1)
+        assert "cannot be removed" in p.stderr, p.stderr
+        assert [n["mac"] for n in eng.vm(vm["id"])["nics"]] == [n["mac"] for n in vm["nics"]]
         assert not eng.sanitizer_report()

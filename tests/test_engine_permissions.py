@@ -245,7 +245,7 @@ def test_every_operation_denied_without_permission(ctx):
         net = eng.get(f"/api/datacenters/{dc['id']}/networks")["networks"][0]
         prof = eng.call("POST", "/api/vnicprofiles", {"name": "evprof", "network": net["id"]}, expect=201)
         ids = {"datacenters": dc["id"], "clusters": ca["id"], "vms": a1["id"], "networks": net["id"],
-               "vnicprofiles": prof["id"]}
+               "vnicprofiles": prof["id"], "macpools": eng.get("/api/macpools")["macpools"][0]["id"]}
         for k in ("hosts", "storagedomains", "disks", "snapshots", "nics", "jobs", "vmpools", "templates"):
             ids[k] = str(uuid.uuid4())
         run_sql(eng,

@@ -27,6 +27,7 @@ DC = {"id": DC_ID, "name": "dc1", "description": "first", "created_at": T0, "spm
 CLUSTER = {"id": CL_ID, "name": "cl1", "description": "", "datacenter_id": DC_ID, "cpu_type": "qemu64",
            "virt_mode": "kvm", "created_at": T0, "href": f"/api/clusters/{CL_ID}",
            "scheduling_policy": {"name": "none", "properties": {}},
+           "mac_pool_id": "00000000-0000-4000-8000-00000000ac01",
            "datacenter": {"id": DC_ID, "href": f"/api/datacenters/{DC_ID}"}}
 CAPS = {"hostname": "vh0", "host_uuid": "0ed10ec1-e62c-4416-9b0c-a1a39e3b20a1", "cpu_model": "kvm64",
         "cpu_flags": ["fpu", "vme"],

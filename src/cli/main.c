@@ -36,6 +36,7 @@ static void usage(FILE *f)
                "  pool list|show|create|update|delete|allocate|release ...   VM pools\n"
                "  network list|show|create|update|delete|attach|detach|cluster-list|host-nics|setup ...   networks\n"
                "  vnicprofile list|show|create|delete ...   vNIC profiles ('vireo network --help')\n"
+               "  macpool list|show|create|update|delete ...   MAC pools ('vireo network --help')\n"
                "  user list|show|create|update|delete ...   internal users (NAME@internal)\n"
                "  group list|show|create|delete|members|add-member|remove-member ...   groups\n"
                "  role list|show|create|update|delete ...   roles made of action groups\n"

@@ -1,6 +1,7 @@
-/* `vireo network ...` and `vireo vnicprofile ...`: logical networks,
- * their attachment to clusters, host network setup and vNIC profiles
- * (docs/networks.md, docs/cli.md). Bodies are built with jansson only:
+/* `vireo network ...`, `vireo vnicprofile ...` and `vireo macpool ...`:
+ * logical networks, their attachment to clusters, host network setup
+ * (NIC labels too), vNIC profiles and MAC pools (docs/networks.md,
+ * docs/cli.md). Bodies are built with jansson only:
  * user text is never pasted into JSON. Exit codes as cli.h says. */
 #include <limits.h>
 #include <stdio.h>
@@ -21,19 +22,25 @@ static const vr_column prof_cols[] = {{"NAME", "name", 0}, {"NETWORK", "network"
 static const vr_column cn_cols[] = {{"NAME", "name", 0}, {"REQUIRED", "required", 0}, {"VLAN", "vlan", 0},
                                     {"ID", "id", 0}};
 static const vr_column nic_cols[] = {{"NAME", "name", 0}, {"MAC", "mac", 0}, {"MTU", "mtu", 0},
-                                     {"STATE", "operstate", 0}, {"MASTER", "master", 0}, {"ID", "id", 0}};
+                                     {"STATE", "operstate", 0}, {"MASTER", "master", 0}, {"LABEL", "label", 0},
+                                     {"ID", "id", 0}};
 
 static const kind net_kind = {"network", "networks", net_cols, N(net_cols), NULL, VR_NO_NAMES, false, false,
                               NULL, NULL, NULL};
 static const kind prof_kind = {"vnicprofile", "vnicprofiles", prof_cols, N(prof_cols), NULL, VR_NO_NAMES, false,
                                false, NULL, NULL, NULL};
+static const vr_column mp_cols[] = {{"NAME", "name", 0}, {"DUPLICATES", "allow_duplicates", 0},
+                                    {"IN USE", "macs_in_use", 0}, {"ID", "id", 0}};
+static const kind mp_kind = {"macpool", "macpools", mp_cols, N(mp_cols), NULL, VR_NO_NAMES, false, false,
+                             NULL, NULL, NULL};
 
 /* Every --OPTION of these commands (flags: no value). */
 static const vr_xopt xopts[] = {
     {"datacenter", false}, {"vlan", false}, {"mtu", false}, {"description", false}, {"role", false},
     {"non-vm", true},      {"cluster", false}, {"optional", true}, {"attach", false}, {"remove", false},
     {"no-check", true},    {"network", false}, {"qos-in", false}, {"qos-out", false}, {"port-mirroring", true},
-    {"no-filter", true},   {"label", false},
+    {"no-filter", true},   {"label", false},      {"nic-label", false}, {"range", false},
+    {"allow-duplicates", true}, {"no-duplicates", true},
 };
 
 typedef vr_verb verb;
@@ -51,14 +58,21 @@ static const verb verbs[] = {
     {"network", "detach", "NAME-or-ID", " cluster ", "--cluster CLUSTER", 0},
     {"network", "cluster-list", "CLUSTER", "", "", BIT(O_JSON)},
     {"network", "host-nics", "HOST", "", "", BIT(O_JSON)},
-    {"network", "setup", "HOST", " attach remove no-check ",
-     "[--attach NETWORK:NIC]... [--remove NETWORK]... [--no-check]", VR_JOB_OPTS},
+    {"network", "setup", "HOST", " attach remove no-check nic-label ",
+     "[--attach NETWORK:NIC]... [--remove NETWORK]... [--nic-label NIC=LABEL]... [--no-check]", VR_JOB_OPTS},
     {"vnicprofile", "list", "", "", "", VR_LIST_OPTS},
     {"vnicprofile", "show", "NAME-or-ID", "", "", BIT(O_JSON)},
     {"vnicprofile", "create", "", " network description qos-in qos-out port-mirroring no-filter ",
      "--name NAME --network NETWORK [--qos-in AVG[,PEAK[,BURST]]] [--qos-out ...] [--port-mirroring] [--no-filter]",
      BIT(O_NAME) | BIT(O_JSON)},
     {"vnicprofile", "delete", "NAME-or-ID", "", "", 0},
+    {"macpool", "list", "", "", "", VR_LIST_OPTS},
+    {"macpool", "show", "NAME-or-ID", "", "", BIT(O_JSON)},
+    {"macpool", "create", "", " range allow-duplicates description ",
+     "--name NAME --range FROM-TO... [--allow-duplicates] [--description TEXT]", BIT(O_NAME) | BIT(O_JSON)},
+    {"macpool", "update", "NAME-or-ID", " range allow-duplicates no-duplicates description ",
+     "[--range FROM-TO]... [--allow-duplicates|--no-duplicates] [--description TEXT]", BIT(O_JSON)},
+    {"macpool", "delete", "NAME-or-ID", "", "", 0},
 };
 
 /* "AVG[,PEAK[,BURST]]" to a libvirt bandwidth direction, or NULL. */
@@ -117,6 +131,36 @@ static int build(const vr_session *s, const verb *v, const args *a, json_t *body
             json_object_set_new(body, "port_mirroring", json_true());
         } else if (!strcmp(o, "no-filter")) {
             json_object_set_new(body, "network_filter", json_false());
+        } else if (!strcmp(o, "allow-duplicates") || !strcmp(o, "no-duplicates")) {
+            json_object_set_new(body, "allow_duplicates", json_boolean(!strcmp(o, "allow-duplicates")));
+        } else if (!strcmp(o, "range")) { /* FROM-TO: two MACs, the engine checks them */
+            json_t *r = json_object_get(body, "ranges");
+            if (!r)
+                json_object_set_new(body, "ranges", r = json_array());
+            const char *dash = strchr(val, '-');
+            json_t *from = dash ? json_stringn(val, (size_t)(dash - val)) : NULL, *to = dash ? json_string(dash + 1)
+                                                                                              : NULL;
+            if (!from || !to) {
+                json_decref(from);
+                json_decref(to);
+                rc = vr_bad_value(o, val);
+            } else {
+                json_array_append_new(r, json_pack("{s:o, s:o}", "from", from, "to", to));
+            }
+        } else if (!strcmp(o, "nic-label")) { /* NIC=LABEL; NIC= takes the label away */
+            json_t *l = json_object_get(body, "labels");
+            if (!l)
+                json_object_set_new(body, "labels", l = json_object());
+            const char *eq = strchr(val, '=');
+            json_t *label = eq ? json_string(eq + 1) : NULL;
+            char nic[64];
+            if (!label || (size_t)(eq - val) >= sizeof(nic) || eq == val) {
+                json_decref(label);
+                rc = vr_bad_value(o, val);
+            } else {
+                snprintf(nic, sizeof(nic), "%.*s", (int)(eq - val), val);
+                json_object_set_new(l, nic, label);
+            }
         } else if (!strcmp(o, "no-check")) {
             json_object_set_new(body, "check_connectivity", json_false());
         } else if (!strcmp(o, "qos-in") || !strcmp(o, "qos-out")) {
@@ -164,7 +208,7 @@ static int build(const vr_session *s, const verb *v, const args *a, json_t *body
 static int run(const vr_session *s, const verb *v, const args *a, json_t *body, const char *cluster)
 {
     bool net = !strcmp(v->obj, "network");
-    const kind *k = net ? &net_kind : &prof_kind;
+    const kind *k = net ? &net_kind : !strcmp(v->obj, "macpool") ? &mp_kind : &prof_kind;
     const char *w = v->verb;
     char *id = NULL, *path = NULL;
     int rc = 0;
@@ -217,7 +261,7 @@ static int run(const vr_session *s, const verb *v, const args *a, json_t *body, 
 
 int vr_network_cmd(int argc, char **argv)
 {
-    if (strcmp(argv[0], "network") && strcmp(argv[0], "vnicprofile"))
+    if (strcmp(argv[0], "network") && strcmp(argv[0], "vnicprofile") && strcmp(argv[0], "macpool"))
         return -1;
     args a;
     int rc;

@@ -101,6 +101,7 @@ int main(int argc, char **argv)
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
     const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
     const char *macpool = VR_MACPOOL_DEFAULT;
+    bool macpool_given = false;
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10,
                    .autorecovery_s = 300, .orphan_grace_s = 600, .balance_period_s = 60,
                    .portal_dir = VR_PORTAL_DIR};
@@ -120,7 +121,7 @@ int main(int argc, char **argv)
         case 'R': e.autorecovery_s = atoi(optarg); break;
         case 'O': e.orphan_grace_s = atoi(optarg); break;
         case 'B': e.balance_period_s = atoi(optarg); break;
-        case 'm': macpool = optarg; break;
+        case 'm': macpool = optarg; macpool_given = true; break;
         case 'w': e.portal_dir = optarg; break;
         case 'd': dbspec = optarg; break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
@@ -191,6 +192,7 @@ int main(int argc, char **argv)
     if (vr_sshkey_ensure(state, &e.ssh_pubkey, &err) < 0 ||
         vr_db_open_claimed(dbpath, &e.db, &err) < 0 ||
         vr_auth_bootstrap(&e, admin_pw, &err) < 0 || vr_perm_bootstrap(&e, &err) < 0 ||
+        vr_macpool_init(&e, macpool_given, &err) < 0 ||
         vr_hostview_new(e.db, &e.view, &err) < 0 ||
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||
         vr_hostmon_start(&e, &err) < 0 || vr_storagemon_start(&e, &err) < 0 || vr_poolmon_start(&e, &err) < 0 ||

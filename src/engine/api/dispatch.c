@@ -14,7 +14,7 @@ const vr_kind *const vr_kinds[] = {&vr_kind_datacenters, &vr_kind_clusters, &vr_
                                    &vr_kind_vms, &vr_kind_vm_nics, &vr_kind_vm_disks,
                                    &vr_kind_storagedomains, &vr_kind_disks, &vr_kind_snapshots, &vr_kind_templates, &vr_kind_pools,
                                    &vr_kind_networks, &vr_kind_vnicprofiles, &vr_kind_cluster_networks,
-                                   &vr_kind_host_nics, &vr_kind_affinity_groups,
+                                   &vr_kind_host_nics, &vr_kind_macpools, &vr_kind_affinity_groups,
                                    &vr_kind_events, &vr_kind_jobs,
                                    &vr_kind_users, &vr_kind_groups, &vr_kind_group_members, &vr_kind_roles,
                                    &vr_kind_permissions, &vr_kind_domains};

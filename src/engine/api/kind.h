@@ -144,6 +144,8 @@ extern const vr_kind vr_kind_storagedomains, vr_kind_disks;
 extern const vr_kind vr_kind_snapshots, vr_kind_templates, vr_kind_pools;
 /* Networks (api/kinds_networks.c). */
 extern const vr_kind vr_kind_networks, vr_kind_vnicprofiles, vr_kind_cluster_networks, vr_kind_host_nics;
+/* MAC pools (api/kinds_macpools.c). */
+extern const vr_kind vr_kind_macpools;
 /* Affinity groups (api/kinds_affinity.c). */
 extern const vr_kind vr_kind_affinity_groups;
 

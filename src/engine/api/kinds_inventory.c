@@ -77,6 +77,10 @@ static const vr_field cl_fields[] = {
     {"scheduling_policy", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "SchedulingPolicy",
      .doc = "How its load is balanced (none, evenly_distributed, vm_evenly_distributed, power_saving) with the"
             " policy's parameters; default none."},
+    {"mac_pool_id", VR_FT_REF, VR_F_CREATE | VR_F_UPDATE, .ref = "macpools",
+     .dflt = "\"00000000-0000-4000-8000-00000000ac01\"",
+     .doc = "The MAC pool its VMs' NICs get addresses from (default: the Default pool). A change applies to NICs"
+            " added afterwards; addresses already given stay."},
     CREATED_FIELD,
     {"datacenter", VR_FT_JSON, 0, .schema = "Link", .doc = "Link to its data center."},
 };

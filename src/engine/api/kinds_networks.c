@@ -9,6 +9,8 @@
 
 #include "devspec.h"
 #include "dispatch.h"
+#include "log.h"
+#include "netlabel.h"
 #include "netrules.h"
 #include "store_networks.h"
 
@@ -108,6 +110,15 @@ static int net_check_delete(vr_call *c, json_t *row, vr_error *err)
     return refuse_users(vr_net_profile_users(c->e, id, NULL, err), what, err);
 }
 
+/* A changed label moves the network onto the NICs with the new label and
+ * off those with the old one: a job (202). */
+static int net_live_update(vr_call *c, json_t *before, json_t *b, char job[37], vr_error *err)
+{
+    if (!strcmp(str(before, "label"), str(b, "label")))
+        return 0;
+    return vr_netlabel_start(c->e, str(before, "id"), str(before, "label"), NULL, c->user, job, err);
+}
+
 static void net_present(vr_engine *e, json_t *row)
 {
     static const char *const b[] = {"vm"};
@@ -139,7 +150,8 @@ static const vr_field net_fields[] = {
     {"roles", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "NetworkRoles", .dflt = "[]",
      .doc = "management, display, migration."},
     {"label", VR_FT_STR, VR_F_CREATE | VR_F_UPDATE, 0, 32, .schema = "^[A-Za-z0-9_-]*$", .dflt = "\"\"",
-     .doc = "A label (planned: labelled networks follow labelled host NICs)."},
+     .doc = "A label: the network is attached to the host NICs of its clusters that carry the same label, and"
+            " follows when the label changes (a change answers 202 with the job; docs/networks.md \"Labels\")."},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
 };
 
@@ -149,7 +161,7 @@ const vr_kind vr_kind_networks = {
     .parent = "datacenters", .parent_field = "datacenter",
     .delete_in_use = "it is still in use",
     .check_create = net_check_create, .check_update = net_check_update, .check_delete = net_check_delete,
-    .present = net_present,
+    .present = net_present, .live_update = net_live_update,
 };
 
 /* ---- vNIC profiles ---- */
@@ -267,7 +279,7 @@ static json_t *cn_one(vr_engine *e, const char *cluster_id, const char *net_id, 
 static int cn_add(vr_call *c, json_t *cl, json_t *body, json_t **reply, char job[37], vr_error *err)
 {
     const char *net_id = str(body, "network");
-    json_t *net = vr_db_query_one(c->e->db, "SELECT name, datacenter_id FROM networks WHERE id = ?",
+    json_t *net = vr_db_query_one(c->e->db, "SELECT name, datacenter_id, label FROM networks WHERE id = ?",
                                   DB_ARGS(DB_TEXT(net_id)), err);
     if (!net)
         return err->code ? -1 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "no network with id '%.64s'", net_id);
@@ -285,6 +297,13 @@ static int cn_add(vr_call *c, json_t *cl, json_t *body, json_t **reply, char job
                  str(net, "name"), str(cl, "name"),
                  json_is_true(json_object_get(body, "required")) ? "required" : "optional");
         rc = (*reply = cn_one(c->e, str(cl, "id"), net_id, err)) ? 0 : -1;
+    }
+    /* A labelled network goes to the cluster's labelled NICs at once: the
+     * answer is the job (the attachment is made either way). */
+    vr_error lerr = {0};
+    if (rc == 0 && *str(net, "label") && vr_netlabel_start(c->e, net_id, "", NULL, c->user, job, &lerr) < 0) {
+        VR_WARN("network %s: cannot start its label job: %s", str(net, "name"), lerr.message);
+        job[0] = '\0';
     }
     json_decref(net);
     return rc;
@@ -332,6 +351,17 @@ static int cn_remove(vr_call *c, json_t *cl, json_t *row, char job[37], vr_error
                                          str(row, "name"));
     vr_event(c->e, "normal", c->user, "cluster", str(cl, "id"), "network '%s' detached from cluster '%s'",
              str(row, "name"), str(cl, "name"));
+    /* A labelled network leaves the cluster's hosts' labelled NICs too
+     * (ch. 3.9): the answer is that job. */
+    json_t *net = vr_db_query_one(c->e->db, "SELECT label FROM networks WHERE id = ?",
+                                  DB_ARGS(DB_TEXT(str(row, "network"))), NULL);
+    vr_error lerr = {0};
+    if (net && *str(net, "label") && vr_netlabel_start(c->e, str(row, "network"), str(net, "label"),
+                                                       str(cl, "id"), c->user, job, &lerr) < 0) {
+        VR_WARN("network %s: cannot start its label job: %s", str(row, "name"), lerr.message);
+        job[0] = '\0';
+    }
+    json_decref(net);
     return 0;
 }
 
@@ -376,7 +406,8 @@ static const vr_field hnic_fields[] = {
     {"addresses", VR_FT_JSON, 0, .schema = "NetworkNames", .doc = "Its addresses (CIDR)."},
     {"master", VR_FT_STR, 0, .doc = "The bridge or bond it is a port of ('' when none)."},
     {"networks", VR_FT_JSON, 0, .schema = "NetworkNames", .doc = "The networks the host runs over it."},
-    {"label", VR_FT_STR, 0, .doc = "Its label (planned)."},
+    {"label", VR_FT_STR, 0, .doc = "Its label ('' when none): set by setupnetworks' labels; the networks of"
+     " the host's cluster with this label are attached to it."},
     {"reported_at", VR_FT_TIME, 0, .doc = "When the host last reported it."},
 };
 

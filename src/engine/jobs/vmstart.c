@@ -13,6 +13,7 @@
 #include "maintenance.h"
 #include "scheduler.h"
 #include "sdjobs.h"
+#include "netlabel.h"
 #include "setupnet.h"
 #include "snapjobs.h"
 #include "stateless.h"
@@ -389,7 +390,7 @@ static void resume_one(vr_engine *e, json_t *job)
 {
     if (start_resume(e, job) || vr_vm_action_resume(e, job) || vr_vm_live_resume(e, job) ||
         vr_snapshot_job_resume(e, job) || vr_template_job_resume(e, job) || vr_vm_clone_resume(e, job) ||
-        vr_storage_job_resume(e, job) || vr_setupnet_resume(e, job) || vr_maint_resume(e, job) ||
+        vr_storage_job_resume(e, job) || vr_setupnet_resume(e, job) || vr_netlabel_resume(e, job) || vr_maint_resume(e, job) ||
         vr_fence_job_resume(e, job))
         return;
     vr_job_update(e, json_string_value(json_object_get(job, "id")), "failed",

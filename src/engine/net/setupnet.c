@@ -14,6 +14,7 @@
 #include "hostnet.h"
 #include "jobs.h"
 #include "log.h"
+#include "netlabel.h"
 #include "netrules.h"
 #include "sdjobs.h"
 
@@ -37,6 +38,10 @@ const vr_field vr_setupnet_params[VR_SETUPNET_NPARAMS] = {
      .doc = "The host rolls the change back unless the engine confirms it over a new connection."},
     {"connectivity_timeout", VR_FT_INT, VR_F_CREATE, 1, 3600, .dflt = "120",
      .doc = "Seconds the host waits for the confirmation."},
+    {"labels", VR_FT_JSON, VR_F_CREATE, .schema = "NicLabels", .dflt = "{}",
+     .doc = "NIC labels to set ({\"eth1\": \"lab\"}) or take away (\"\"): the networks of the host's cluster with"
+            " a NIC's new label are attached to it, those with its old label leave it (docs/networks.md"
+            " \"Labels\")."},
 };
 
 /* A dotted IPv4 address, with a /prefix when cidr. */
@@ -262,7 +267,8 @@ static int kept_wires(vr_engine *e, json_t *ctx, json_t *plan, json_t *wires, vr
     return 0;
 }
 
-/* The whole request checked: a new plan {networks, bonds, attach, removed}. */
+/* The whole request checked: a new plan {networks, bonds, attach, removed,
+ * labels}; b has its labels expanded already (netlabel.h). */
 static json_t *make_plan(vr_engine *e, json_t *host, json_t *b, vr_error *err)
 {
     json_t *att = json_object_get(b, "attachments"), *rem = json_object_get(b, "removed");
@@ -274,9 +280,10 @@ static json_t *make_plan(vr_engine *e, json_t *host, json_t *b, vr_error *err)
                             " names", MAX_ATTACH), NULL;
     if (!json_is_object(bonds) || json_object_size(bonds) > 16)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "bonds must be an object of at most 16 bonds"), NULL;
-    if (!json_array_size(att) && !json_array_size(rem) && !json_object_size(bonds))
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "nothing to set up: give attachments, removed or bonds"),
-               NULL;
+    if (!json_array_size(att) && !json_array_size(rem) && !json_object_size(bonds) &&
+        !json_object_size(json_object_get(b, "labels")))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "nothing to set up: give attachments, removed, bonds or"
+                            " labels"), NULL;
     json_t *ctx = vr_db_query_one(e->db, "SELECT h.id AS host_id, h.name AS host, c.id AS cluster, c.name AS"
                                   " cluster_name, d.id AS dc, d.name AS dc_name FROM hosts h JOIN clusters c ON"
                                   " c.id = h.cluster_id JOIN datacenters d ON d.id = c.datacenter_id WHERE h.id = ?",
@@ -294,7 +301,8 @@ static json_t *make_plan(vr_engine *e, json_t *host, json_t *b, vr_error *err)
     json_array_foreach(nics, i, n) json_array_append(names, json_object_get(n, "name"));
     json_decref(nics);
     json_object_set_new(ctx, "nics", names);
-    json_t *plan = json_pack("{s:{}, s:[], s:[]}", "networks", "attach", "removed"), *wires = json_array();
+    json_t *plan = json_pack("{s:{}, s:[], s:[], s:O}", "networks", "attach", "removed", "labels",
+                             json_object_get(b, "labels")), *wires = json_array();
     int rc = 0;
     for (i = 0; rc == 0 && i < json_array_size(att); i++)
         rc = plan_attachment(e, ctx, json_array_get(att, i), i, plan, wires, bonds, err);
@@ -319,11 +327,10 @@ static json_t *make_plan(vr_engine *e, json_t *host, json_t *b, vr_error *err)
 
 /* ---- the job ---- */
 
-static void fail(vr_engine *e, const char *job_id, const char *user, json_t *host, const char *why)
+static void fail(vr_engine *e, const char *user, json_t *host, const char *why)
 {
     vr_event(e, "error", user, "host", str(host, "id"), "network setup of host '%s' failed: %s", str(host, "name"),
              why);
-    vr_job_update(e, job_id, "failed", why);
 }
 
 /* Record what the host confirmed, in one transaction. */
@@ -349,6 +356,11 @@ static int record(vr_engine *e, const char *host_id, json_t *p, vr_error *err)
         if (rc == 0 && vr_db_exec(e->db, "DELETE FROM host_network_attachments WHERE host_id = ? AND network_id = ?",
                                   DB_ARGS(DB_TEXT(host_id), DB_TEXT(json_string_value(a))), err) < 0)
             rc = -1;
+    const char *nic;
+    json_object_foreach(json_object_get(p, "labels"), nic, a)
+        if (rc == 0 && vr_db_exec(e->db, "UPDATE host_nics SET label = ? WHERE host_id = ? AND name = ?",
+                                  DB_ARGS(DB_TEXT(json_string_value(a)), DB_TEXT(host_id), DB_TEXT(nic)), err) < 0)
+            rc = -1;
     if (rc < 0) {
         vr_db_rollback(e->db);
         return -1;
@@ -356,57 +368,111 @@ static int record(vr_engine *e, const char *host_id, json_t *p, vr_error *err)
     return vr_db_commit(e->db, err);
 }
 
-static void run_setup(vr_engine *e, const char *job_id, const char *host_id, const char *user)
+int vr_setupnet_apply(vr_engine *e, const char *job_id, const char *user, json_t *host, json_t *p, vr_error *err)
 {
-    vr_error err = {0};
-    json_t *job = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
-    json_t *p = json_object_get(job, "params"), *res = NULL, *ok = NULL, *report = NULL;
-    json_t *host = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
-                                   DB_ARGS(DB_TEXT(host_id)), NULL);
-    if (!host || !json_is_object(p)) {
-        vr_job_update(e, job_id, "failed", host ? "the job's parameters are gone" : "the host is gone");
-        goto out;
+    const char *host_id = str(host, "id");
+    json_t *res = NULL, *ok = NULL, *report = NULL;
+    int rc = -1;
+    if (job_id) {
+        char step[200];
+        snprintf(step, sizeof(step), "Host.setupNetworks on host '%s'", str(host, "name"));
+        vr_job_update(e, job_id, "running", step);
+        vr_job_progress(e, job_id, 10);
     }
-    char step[200];
-    snprintf(step, sizeof(step), "Host.setupNetworks on host '%s'", str(host, "name"));
-    vr_job_update(e, job_id, "running", step);
-    vr_job_progress(e, job_id, 10);
     if (vr_agent_call_host(e, host, "Host.setupNetworks", json_incref(json_object_get(p, "request")), &res,
-                           &err) < 0) {
-        fail(e, job_id, user, host, err.message);
+                           err) < 0) {
+        fail(e, user, host, err->message);
         goto out;
     }
     if (!json_is_null(json_object_get(res, "deadline")) && json_object_get(res, "deadline")) {
         /* A connection made after the change proves the engine still
          * reaches the host; the monitor's older session would not. */
-        vr_job_update(e, job_id, "running", "confirming the change over a new connection");
-        vr_job_progress(e, job_id, 60);
-        if (vr_agent_call_host(e, host, "Host.confirmNetworks", json_object(), &ok, &err) < 0) {
+        if (job_id) {
+            vr_job_update(e, job_id, "running", "confirming the change over a new connection");
+            vr_job_progress(e, job_id, 60);
+        }
+        if (vr_agent_call_host(e, host, "Host.confirmNetworks", json_object(), &ok, err) < 0) {
             char why[700];
             snprintf(why, sizeof(why), "the change was made but could not be confirmed (the host rolls it back by"
-                     " itself): %s", err.message);
-            fail(e, job_id, user, host, why);
+                     " itself): %s", err->message);
+            vr_error_set(err, err->code ? err->code : VR_ERR_IO, "%s", why);
+            fail(e, user, host, why);
             goto out;
         }
     }
-    vr_job_progress(e, job_id, 80);
-    if (record(e, host_id, p, &err) < 0)
-        VR_WARN("job %s: host %s confirmed its networks but they cannot be recorded: %s", job_id, str(host, "name"),
-                err.message);
-    vr_error_clear(&err);
-    if (vr_agent_call_host(e, host, "Host.getNetworks", json_object(), &report, &err) < 0 ||
-        vr_host_net_store(e, host_id, report, &err) < 0)
-        VR_WARN("job %s: cannot read back the networks of host %s: %s", job_id, str(host, "name"), err.message);
+    if (job_id)
+        vr_job_progress(e, job_id, 80);
+    vr_error e2 = {0};
+    if (record(e, host_id, p, &e2) < 0)
+        VR_WARN("host %s confirmed its networks but they cannot be recorded: %s", str(host, "name"), e2.message);
+    vr_error_clear(&e2);
+    if (vr_agent_call_host(e, host, "Host.getNetworks", json_object(), &report, &e2) < 0 ||
+        vr_host_net_store(e, host_id, report, &e2) < 0)
+        VR_WARN("cannot read back the networks of host %s: %s", str(host, "name"), e2.message);
     vr_event(e, "normal", user, "host", host_id, "networks of host '%s' set up (%zu attached, %zu removed)",
              str(host, "name"), json_array_size(json_object_get(p, "attach")),
              json_array_size(json_object_get(p, "removed")));
-    vr_job_update(e, job_id, "finished", "");
+    const char *nic;
+    json_t *l;
+    json_object_foreach(json_object_get(p, "labels"), nic, l) {
+        if (*json_string_value(l))
+            vr_event(e, "normal", user, "host", host_id, "NIC %s of host '%s' labelled '%s'", nic,
+                     str(host, "name"), json_string_value(l));
+        else
+            vr_event(e, "normal", user, "host", host_id, "NIC %s of host '%s' has no label now", nic,
+                     str(host, "name"));
+    }
+    rc = 0;
 out:
     json_decref(report);
     json_decref(ok);
     json_decref(res);
+    return rc;
+}
+
+static void run_setup(vr_engine *e, const char *job_id, const char *host_id, const char *user)
+{
+    vr_error err = {0};
+    json_t *job = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
+    json_t *p = json_object_get(job, "params");
+    json_t *host = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
+                                   DB_ARGS(DB_TEXT(host_id)), NULL);
+    if (!host || !json_is_object(p))
+        vr_job_update(e, job_id, "failed", host ? "the job's parameters are gone" : "the host is gone");
+    else if (vr_setupnet_apply(e, job_id, user, host, p, &err) < 0)
+        vr_job_update(e, job_id, "failed", err.message);
+    else
+        vr_job_update(e, job_id, "finished", "");
     json_decref(host);
     json_decref(job);
+}
+
+json_t *vr_setupnet_plan(vr_engine *e, json_t *host, json_t *body, vr_error *err)
+{
+    json_t *expanded = vr_netlabel_expand(e, host, body, err);
+    json_t *plan = expanded ? make_plan(e, host, expanded, err) : NULL;
+    json_decref(expanded);
+    if (!plan)
+        return NULL;
+    json_t *request = json_pack("{s:O, s:O, s:O}", "networks", json_object_get(plan, "networks"), "check_connectivity",
+                                json_object_get(body, "check_connectivity"), "connectivity_timeout",
+                                json_object_get(body, "connectivity_timeout"));
+    if (json_object_get(plan, "bonds"))
+        json_object_set(request, "bonds", json_object_get(plan, "bonds"));
+    json_t *params = json_pack("{s:o, s:O, s:O, s:O}", "request", request, "attach", json_object_get(plan, "attach"),
+                               "removed", json_object_get(plan, "removed"), "labels", json_object_get(plan, "labels"));
+    json_decref(plan);
+    return params;
+}
+
+int vr_setupnet_busy(vr_engine *e, json_t *host, vr_error *err)
+{
+    json_t *busy = vr_db_query_one(e->db, "SELECT id FROM jobs WHERE object_id = ? AND action = 'setupnetworks' AND"
+                                   " status IN ('pending', 'running')", DB_ARGS(DB_TEXT(str(host, "id"))), err);
+    int rc = busy ? vr_error_set(err, VR_ERR_CONFLICT, "host '%s' is already being set up (job %s)",
+                                 str(host, "name"), str(busy, "id")) : err->code ? -1 : 0;
+    json_decref(busy);
+    return rc;
 }
 
 int vr_setupnet_action(vr_call *c, json_t *host, json_t *body, json_t **reply, vr_error *err)
@@ -416,17 +482,9 @@ int vr_setupnet_action(vr_call *c, json_t *host, json_t *body, json_t **reply, v
     if (strcmp(st, "up") && strcmp(st, "nonoperational") && strcmp(st, "maintenance"))
         return vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' is %s; networks are set up on a host that is up,"
                             " nonoperational or in maintenance", str(host, "name"), st);
-    json_t *plan = make_plan(e, host, body, err);
-    if (!plan)
+    json_t *params = vr_setupnet_plan(e, host, body, err);
+    if (!params)
         return -1;
-    json_t *request = json_pack("{s:O, s:O, s:O}", "networks", json_object_get(plan, "networks"), "check_connectivity",
-                                json_object_get(body, "check_connectivity"), "connectivity_timeout",
-                                json_object_get(body, "connectivity_timeout"));
-    if (json_object_get(plan, "bonds"))
-        json_object_set(request, "bonds", json_object_get(plan, "bonds"));
-    json_t *params = json_pack("{s:o, s:O, s:O}", "request", request, "attach", json_object_get(plan, "attach"),
-                               "removed", json_object_get(plan, "removed"));
-    json_decref(plan);
     char job[37], desc[160];
     vr_uuid_new(job);
     snprintf(desc, sizeof(desc), "Set up networks of host '%s'", str(host, "name"));
@@ -436,11 +494,7 @@ int vr_setupnet_action(vr_call *c, json_t *host, json_t *body, json_t **reply, v
     }
     /* One setup per host at a time: the second would race the first's
      * rollback point on the host. */
-    json_t *busy = vr_db_query_one(e->db, "SELECT id FROM jobs WHERE object_id = ? AND action = 'setupnetworks' AND"
-                                   " status IN ('pending', 'running')", DB_ARGS(DB_TEXT(id)), err);
-    int rc = busy ? vr_error_set(err, VR_ERR_CONFLICT, "host '%s' is already being set up (job %s)",
-                                 str(host, "name"), str(busy, "id")) : err->code ? -1 : 0;
-    json_decref(busy);
+    int rc = vr_setupnet_busy(e, host, err);
     if (rc == 0)
         rc = vr_storage_job_insert(e, job, "setupnetworks", "host", id, desc, params, c->user, err);
     json_decref(params);

@@ -10,7 +10,7 @@
 
 const char *const vr_action_groups[] = {
     /* system */
-    "manipulate_users", "manipulate_roles", "manipulate_permissions", "configure_engine",
+    "manipulate_users", "manipulate_roles", "manipulate_permissions", "configure_engine", "configure_mac_pool",
     /* data centers */
     "create_storage_pool", "edit_storage_pool_configuration", "delete_storage_pool",
     "create_storage_pool_network", "configure_storage_pool_network", "delete_storage_pool_network",
@@ -144,6 +144,7 @@ static const struct {
     {"role", "roles", NULL, "manipulate_roles"},
     {"permission", "permissions", NULL, "manipulate_permissions"},
     {"domain", "domains", NULL, "configure_engine"},
+    {"macpool", "macpools", NULL, "configure_mac_pool"}, /* system-wide objects, as oVirt's */
 };
 
 const char *vr_action_group_for(const char *type, const char *collection, const char *action)

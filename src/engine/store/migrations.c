@@ -10,6 +10,9 @@
  * database locale. Integers are 64-bit (epochs, sizes). */
 #define T "TEXT COLLATE \"C\""
 
+/* The Default MAC pool's fixed id (VR_MACPOOL_DEFAULT_ID), as an SQL literal. */
+#define MACPOOL_DEFAULT_SQL "'00000000-0000-4000-8000-00000000ac01'"
+
 /* Migration 12's views: the same SQL on both backends. */
 #define PEOPLE_VIEWS \
     "CREATE VIEW user_permissions AS SELECT u.name AS user_name, p.role_id AS role_id, p.object_id AS object_id" \
@@ -389,5 +392,22 @@ const vr_migration vr_migrations[] = {
          " ADD COLUMN ha_priority BIGINT NOT NULL DEFAULT 0, ADD COLUMN stop_reason " T " NOT NULL DEFAULT '',"
          " ADD COLUMN stop_requested BIGINT NOT NULL DEFAULT 0;"
          "ALTER TABLE hosts ADD COLUMN pm_json " T ";"},
+    {15, "MAC pools (docs/networks.md \"MAC pools\"): named pools of MAC ranges, assigned to clusters; the single pool before them becomes the Default pool (its ranges are filled from --mac-pool at the engine's start), every cluster uses it and every MAC already given stays, counted in it",
+     .sqlite = "CREATE TABLE mac_pools (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+         " description TEXT NOT NULL DEFAULT '', ranges_json TEXT NOT NULL DEFAULT '[]',"
+         " allow_duplicates INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+         "INSERT INTO mac_pools (id, name, description, created_at) VALUES (" MACPOOL_DEFAULT_SQL ", 'Default',"
+         " 'The engine''s MAC pool', 0);"
+         "ALTER TABLE clusters ADD COLUMN mac_pool_id TEXT NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
+         "ALTER TABLE macs ADD COLUMN pool_id TEXT NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
+         "CREATE INDEX macs_pool ON macs(pool_id);",
+     .pg = "CREATE TABLE mac_pools (id " T " PRIMARY KEY, name " T " NOT NULL UNIQUE,"
+         " description " T " NOT NULL DEFAULT '', ranges_json " T " NOT NULL DEFAULT '[]',"
+         " allow_duplicates BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL);"
+         "INSERT INTO mac_pools (id, name, description, created_at) VALUES (" MACPOOL_DEFAULT_SQL ", 'Default',"
+         " 'The engine''s MAC pool', 0);"
+         "ALTER TABLE clusters ADD COLUMN mac_pool_id " T " NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
+         "ALTER TABLE macs ADD COLUMN pool_id " T " NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
+         "CREATE INDEX macs_pool ON macs(pool_id);"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

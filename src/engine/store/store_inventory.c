@@ -89,10 +89,11 @@ static int cl_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
         return -1;
     char *sched = sched_text(b);
     int rc = vr_db_exec(e->db, "INSERT INTO clusters (id, name, description, datacenter_id, cpu_type,"
-                        " virt_mode, scheduling_json, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                        " virt_mode, scheduling_json, mac_pool_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
                         DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                 DB_TEXT(str(b, "datacenter_id")), DB_TEXT(str(b, "cpu_type")),
-                                DB_TEXT(str(b, "virt_mode")), sched ? DB_TEXT(sched) : DB_NULL, DB_INT(vr_now())),
+                                DB_TEXT(str(b, "virt_mode")), sched ? DB_TEXT(sched) : DB_NULL,
+                                DB_TEXT(str(b, "mac_pool_id")), DB_INT(vr_now())),
                         err);
     free(sched);
     if (rc < 0 ||
@@ -107,10 +108,10 @@ static int cl_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
 {
     char *sched = sched_text(b);
     int n = vr_db_exec(e->db, "UPDATE clusters SET name = ?, description = ?, cpu_type = ?, virt_mode = ?,"
-                       " scheduling_json = coalesce(?, scheduling_json) WHERE id = ?",
+                       " scheduling_json = coalesce(?, scheduling_json), mac_pool_id = ? WHERE id = ?",
                        DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")), DB_TEXT(str(b, "cpu_type")),
                                DB_TEXT(str(b, "virt_mode")), sched ? DB_TEXT(sched) : DB_NULL,
-                               DB_TEXT(str(row, "id"))), err);
+                               DB_TEXT(str(b, "mac_pool_id")), DB_TEXT(str(row, "id"))), err);
     free(sched);
     return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the cluster was removed meanwhile") : 0;
 }
@@ -123,7 +124,7 @@ static int cl_remove(vr_engine *e, json_t *row, vr_error *err)
 
 const vr_store vr_store_clusters = {
     .select = "SELECT id, name, description, datacenter_id, cpu_type, virt_mode,"
-              " scheduling_json AS scheduling_policy_json, created_at FROM clusters",
+              " scheduling_json AS scheduling_policy_json, mac_pool_id, created_at FROM clusters",
     .id_expr = "id", .order = "name, id", .table = "clusters",
     .search = cl_search, .nsearch = sizeof(cl_search) / sizeof(cl_search[0]),
     .insert = cl_insert, .update = cl_update, .remove = cl_remove,

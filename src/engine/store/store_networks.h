@@ -5,7 +5,7 @@
 
 #include "store.h"
 
-extern const vr_store vr_store_networks, vr_store_vnicprofiles, vr_store_host_nics;
+extern const vr_store vr_store_networks, vr_store_vnicprofiles, vr_store_host_nics, vr_store_macpools;
 
 /* The name of the data centers' default management network (RHV:
  * ovirtmgmt). */

@@ -7,7 +7,8 @@ byte for byte. A qcow2 image keeps its format on storage (qemu-img reads the
 volume); a declared format qemu-img disagrees with leaves the disk illegal;
 a client that goes away mid-body leaves it illegal, and a new upload fills
 it. Bad requests are refused before their body with a clear status and
-change nothing. The engine's peak memory does not follow the image's size.
+change nothing. Leftovers (an ILLEGAL volume no disk names, an ILLEGAL
+layer inside a known disk's image) are swept by the SPM. The engine's peak memory does not follow the image's size.
 
 Runs on SQLite and PostgreSQL (VIREO_TEST_PG_URI)."""
 
@@ -256,12 +257,24 @@ def test_disk_upload_download(ctx):
         images = os.path.join(mount(spm), "images")  # in the SPM host's mount namespace
         here = lambda *p: spm.run(["test", "-e", os.path.join(images, *p)]).returncode == 0  # noqa: E731
         assert here(lost["id"], lost["volume_id"] + ".meta")
+        # ... and an ILLEGAL volume inside a known disk's image that nothing
+        # names (what a snapshot whose SPM died leaves): swept too, the
+        # disk's own volume stays.
+        stray = str(uuid.uuid4())
+        ctx.client(hs.hosts.index(spm)).call("Volume.startUpload", domain=sd_id, image=up["id"], volume=stray,
+                                             format="raw", size=MIB, length=MIB)
+        assert here(up["id"], stray + ".meta")
         eng.extra_args += ["--storage-orphan-grace-s", "0"]
         eng.restart()  # (after the memory checks: ASAN_OPTIONS were the first start's)
-        ev = eng.wait_for(lambda: eng.find_events("removed a leftover volume", sd_id), timeout=60,
-                          what="the leftover sweep")
-        assert [lost["id"] in e["message"] for e in ev] == [True], ev
+        def swept():
+            found = eng.find_events("removed a leftover volume", sd_id)
+            return [e["message"] for e in found] if len(found) >= 2 else None
+        ev = eng.wait_for(swept, timeout=60, what="the leftover sweep")
+        assert sorted((lost["id"] in m, stray in m, "layer of a known disk" in m) for m in ev) == \
+            [(False, True, True), (True, False, False)], ev
         assert not any(here(lost["id"], lost["volume_id"] + x) for x in ("", ".meta", ".lease"))
+        assert not any(here(up["id"], stray + x) for x in ("", ".meta", ".lease"))
+        assert here(up["id"], up["volume_id"]) and eng.get(f"/api/disks/{up['id']}")["status"] == "ok"
         assert here(cut["id"], cut["volume_id"] + ".meta") and eng.get(cut["href"])["status"] == "illegal"
 
         leave_storage(eng, sd_id, made)

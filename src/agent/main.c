@@ -136,18 +136,13 @@ int main(int argc, char **argv)
             }
             break;
         case 'N':
-            if (optarg[0] != '/' || strlen(optarg) >= 500) {
-                fprintf(stderr, "vireo-agent: --net-state must be an absolute path under 500 bytes\n");
-                return 2;
-            }
-            net_state = optarg;
-            break;
         case 'J':
             if (optarg[0] != '/' || strlen(optarg) >= 500) {
-                fprintf(stderr, "vireo-agent: --job-dir must be an absolute path under 500 bytes\n");
+                fprintf(stderr, "vireo-agent: --%s must be an absolute path under 500 bytes\n",
+                        c == 'N' ? "net-state" : "job-dir");
                 return 2;
             }
-            job_dir = optarg;
+            *(c == 'N' ? &net_state : &job_dir) = optarg;
             break;
         case 'S':
             if (optarg[0] != '/' || strlen(optarg) >= sizeof(agent.storage_root) - 64) {

@@ -68,7 +68,8 @@ static int settle_copy(vr_engine *e, const char *job_id, json_t *d, json_t *dst,
 }
 
 /* The end of a copy job, once its agent job ended (rc: 0, 1 cancelled,
- * -1 failed with err) or could not start. Takes d, dst, spm. */
+ * -1 failed with err) or could not start. Takes d, dst (NULL when the
+ * copy's row is gone) and spm (may be NULL). */
 static void copy_end(vr_engine *e, const char *job_id, const char *disk_id, const char *user, json_t *p, json_t *d,
                      json_t *dst, json_t *spm, int rc, vr_error *err)
 {
@@ -82,10 +83,12 @@ static void copy_end(vr_engine *e, const char *job_id, const char *disk_id, cons
         json_decref(d);
         return;
     }
+    if (rc == 0 && !dst)
+        rc = vr_error_set(err, VR_ERR_NOT_FOUND, "the copy's disk row is gone");
     json_t *p2 = vr_dj_params(e, job_id);
     bool started = *str(p2, "agent_job") != '\0';
     json_decref(p2);
-    if (rc < 0 && spm && dst && started && settle_copy(e, job_id, d, dst, &spm) == 0) {
+    if (rc < 0 && dst && started && settle_copy(e, job_id, d, dst, &spm) == 0) {
         rc = 0; /* its end was lost, but the copy is whole on storage */
         vr_error_clear(err);
     }
@@ -140,11 +143,10 @@ void vr_disk_copy_resume(vr_engine *e, const char *job_id, const char *disk_id, 
         vr_job_update(e, job_id, "running", step);
         rc = vr_dj_follow(e, job_id, host, str(p, "agent_job"), 10, 95, &err);
     }
-    if (d && dst)
+    if (d) { /* (a copy row gone is forgotten; the source is put back) */
         copy_end(e, job_id, disk_id, user, p, d, dst, host, rc, &err);
-    else {
+    } else {
         vr_dj_ended(e, job_id, user, disk_id, "copy", -1, &err);
-        json_decref(d);
         json_decref(dst);
         json_decref(host);
     }

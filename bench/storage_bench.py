@@ -32,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 from benchlib import job_done, wait  # noqa: E402
 from harness.engine import Engine  # noqa: E402
+from harness.engine_storage import storage_dc  # noqa: E402
 from harness.hosts import HostSet  # noqa: E402
 
 IO_TIMEOUT = 2
@@ -185,21 +186,9 @@ def main():
         eng = Engine(binary=os.path.join(build, "src", "engine", "vireo-engine"),
                      pki_dir=hs.pki_dir, poll_ms=1000, grace_s=5, debug=False)
         with eng:
-            dc = eng.create_dc("bench")
-            cl = eng.create_cluster("bench", dc["id"])
-            hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
-            for h in hosts:
-                eng.wait_status("hosts", h["id"], "up", timeout=60)
-            r = eng.call("POST", "/api/storagedomains", {
-                "name": "bench-sd", "type": "data", "storage_type": "posixfs",
-                "storage_path": hs.shared_dev, "vfs_type": "ext4", "host": hosts[0]["id"],
-                "critical_space_gib": 0}, expect=202)
-            sd_id = r["id"]
-            job_done(eng, r["job"]["id"])
-            job_done(eng, eng.call("POST", f"/api/storagedomains/{sd_id}/attach",
-                                   {"datacenter": dc["id"]}, expect=202)["job"]["id"])
-            d = eng.get(f"/api/datacenters/{dc['id']}")
-            spm = hs.hosts[[h["id"] for h in hosts].index(d["spm_host"])]
+            st = storage_dc(hs, eng, "bench")
+            dc, hosts, sd_id = st["dc"], st["hosts"], st["sd_id"]
+            spm = hs.hosts[st["spm_i"]]
             print(f"domain attached, SPM {spm.name}")
             sd2_id, dev2, img2 = second_domain(eng, hs, hosts[0]["id"], dc["id"], hs.workdir)
             try:

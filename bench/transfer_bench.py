@@ -32,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 from benchlib import job_done  # noqa: E402
 from harness.engine import Engine  # noqa: E402
+from harness.engine_storage import storage_dc  # noqa: E402
 from harness.hosts import HostSet  # noqa: E402
 
 
@@ -48,24 +49,9 @@ def main():
         eng = Engine(binary=os.path.join(build, "src", "engine", "vireo-engine"),
                      pki_dir=hs.pki_dir, poll_ms=1000, grace_s=5, debug=False)
         with eng:
-            dc = eng.create_dc("bench")
-            cl = eng.create_cluster("bench", dc["id"])
-            hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
-            for h in hosts:
-                eng.wait_status("hosts", h["id"], "up", timeout=60)
-            r = eng.call("POST", "/api/storagedomains", {
-                "name": "bench-sd", "type": "data", "storage_type": "posixfs",
-                "storage_path": hs.shared_dev, "vfs_type": "ext4", "host": hosts[0]["id"],
-                "critical_space_gib": 0}, expect=202)
-            sd_id = r["id"]
-            job_done(eng, r["job"]["id"])
-            job_done(eng, eng.call("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]},
-                                   expect=202)["job"]["id"])
-            spm_id = None
-            while not spm_id:
-                spm_id = eng.get(f"/api/datacenters/{dc['id']}")["spm_host"]
-                time.sleep(0.2)
-            spm = hs.hosts[[h["id"] for h in hosts].index(spm_id)]
+            st = storage_dc(hs, eng, "bench")
+            sd_id = st["sd_id"]
+            spm = hs.hosts[st["spm_i"]]
             mount = os.path.join(spm.storage_root, hs.shared_dev.replace("/", "_"))
             env = dict(os.environ, VIREO_CONFIG_DIR=tempfile.mkdtemp(prefix="vireo-bench-cli-"))
             subprocess.run([cli_bin, "login", "--url", f"https://127.0.0.1:{eng.port}", "--ca", eng.ca,

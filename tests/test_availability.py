@@ -5,6 +5,7 @@ forbids migration block it (409, nothing moves). The guest scenario runs
 on SQLite only (like test_storage_spm); the REST rules without guests run
 on SQLite and, when VIREO_TEST_PG_URI is set, PostgreSQL."""
 
+import os
 import time
 
 from harness.engine import Engine, expect_fault, run_sql
@@ -300,7 +301,8 @@ def test_affinity_group_rules(ctx):
 def test_maintenance_gives_up_the_spm(ctx):
     """The SPM host's maintenance (SQLite, no guests): the job gives the
     role up through its agent, the other host is elected, and the host
-    reaches maintenance; activated, it comes back without taking it."""
+    reaches maintenance having left the domain's lockspace and unmounted
+    its storage; activated, it joins again without taking the role."""
     eng = Engine(ctx)
     eng.__enter__()
     sd_id = None
@@ -310,15 +312,40 @@ def test_maintenance_gives_up_the_spm(ctx):
         spm = st["spm_id"]
         other = next(h["id"] for h in st["hosts"] if h["id"] != spm)
         name = eng.host(spm)["name"]
+        i = next(n for n, h in enumerate(ctx.hs.hosts) if h.name == name)
+        h = ctx.hs.hosts[i]
+        in_ls = lambda: [x for x in h.sanlock("status").stdout.splitlines()  # noqa: E731
+                         if x.startswith(("s ", "r ")) and sd_id in x]
+        assert [x for x in in_ls() if x.startswith("s ")], h.sanlock("status").stdout
         job = eng.wait_job(deactivate(eng, spm), timeout=60)
-        assert job["status"] == "finished", (job, eng.log_tail(40))
-        assert job["steps"][-1]["description"] == "releasing the SPM role if the host holds it", job
+        assert job["status"] == "finished" and job["detail"] == f"host '{name}' is in maintenance", \
+            (job, eng.log_tail(40))
+        assert [s["description"] for s in job["steps"]][-2:] == [
+            "releasing the SPM role if the host holds it",
+            "leaving the storage domains' lockspaces and disconnecting storage"], job
         assert eng.host(spm)["status"] == "maintenance"
         ev = eng.find_events(f"host '{name}' gave up the SPM role of data center '{dc['name']}'", dc["id"])
         assert ev, eng.events()[:20]
+        # It let go of the storage: no lockspace or lease in sanlock, no
+        # mount in its namespace, nothing in its agent's report.
+        assert not in_ls(), h.sanlock("status").stdout
+        mnt = os.path.join(h.storage_root, ctx.hs.shared_dev.replace("/", "_"))
+        assert h.run(["findmnt", "-n", mnt]).returncode != 0, h.run(["findmnt", mnt]).stdout
+        with ctx.client(i) as c:
+            eng.wait_for(lambda: not c.call("Storage.status")["domains"], timeout=15,
+                         what="the agent's report without the domain")
         eng.wait_for(lambda: eng.get(dc["href"])["spm_host"] == other, timeout=60, what="the other host as SPM")
+        time.sleep(2)  # a few monitor rounds: nothing joins again
+        assert not in_ls(), h.sanlock("status").stdout
+        # Activated: connected and in the lockspace again, with its host id.
         assert eng.request("POST", f"/api/hosts/{spm}/activate").status == 200
         eng.wait_status("hosts", spm, "up", timeout=60)
+        with ctx.client(i) as c:
+            rep = eng.wait_for(lambda: [d for d in c.call("Storage.status")["domains"]
+                                        if d["domain"] == sd_id and d["lockspace"] == "joined"],
+                               timeout=90, what="the activated host back in the lockspace")
+        assert rep[0]["valid"] and rep[0]["host_id"] >= 1, rep
+        assert [x for x in in_ls() if x.startswith("s ")], h.sanlock("status").stdout
         assert eng.get(dc["href"])["spm_host"] == other
         leave_storage(eng, sd_id, [])
     except BaseException:

@@ -7,7 +7,8 @@ byte for byte. A qcow2 image keeps its format on storage (qemu-img reads the
 volume); a declared format qemu-img disagrees with leaves the disk illegal;
 a client that goes away mid-body leaves it illegal, and a new upload fills
 it. Bad requests are refused before their body with a clear status and
-change nothing. The engine's peak memory does not follow the image's size.
+change nothing. Leftovers (an ILLEGAL volume no disk names, an ILLEGAL
+layer inside a known disk's image) are swept by the SPM. The engine's peak memory does not follow the image's size.
 
 Runs on SQLite and PostgreSQL (VIREO_TEST_PG_URI)."""
 
@@ -19,9 +20,10 @@ import ssl
 import subprocess
 import tempfile
 import time
+import uuid
 
 from harness.engine import CliSession, Engine, run_sql
-from harness.engine_storage import leave_storage, scrub_domain
+from harness.engine_storage import leave_storage, scrub_domain, storage_dc
 
 MIB = 1 << 20
 MISSING = "0b7a5a37-1111-4222-8333-444455556666"
@@ -121,23 +123,8 @@ def test_disk_upload_download(ctx):
             os.environ["ASAN_OPTIONS"] = asan
     made = []
     try:
-        dc = eng.create_dc("dc-xfer")
-        cl = eng.create_cluster("cl-xfer", dc["id"])
-        hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
-        for h in hosts:
-            eng.wait_status("hosts", h["id"], "up", timeout=30)
-        r = eng.request("POST", "/api/storagedomains", {
-            "name": "sd-xfer", "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
-            "vfs_type": "ext4", "host": hosts[0]["id"], "critical_space_gib": 0})
-        assert r.status == 202, r
-        sd_id = r.body["id"]
-        job = eng.wait_job(r.body["job"]["id"], timeout=120)
-        assert job["status"] == "finished", (job, eng.log_tail(40))
-        r = eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]})
-        job = eng.wait_job(r.body["job"]["id"], timeout=240)
-        assert job["status"] == "finished", (job, eng.log_tail(60))
-        eng.wait_status("storagedomains", sd_id, "active", timeout=30)
-        spm_id = eng.wait_for(lambda: eng.get(dc["href"])["spm_host"], timeout=60, what="an SPM")
+        sdc = storage_dc(ctx, eng, "xfer")
+        sd_id, sd_name = sdc["sd_id"], sdc["sd_name"]
         mount = lambda h: os.path.join(h.storage_root, hs.shared_dev.replace("/", "_"), sd_id)  # noqa: E731
 
         # ---- a disk made for an upload: empty, no job, no volume yet.
@@ -175,7 +162,7 @@ def test_disk_upload_download(ctx):
         cli = CliSession(ctx, eng)
         cli.run("disk", "upload", "--help")
         cli.run("disk", "upload", root, expect=2)  # no --storage-domain
-        out = cli.run("disk", "upload", root, "--storage-domain", "sd-xfer", "--alias", "root2",
+        out = cli.run("disk", "upload", root, "--storage-domain", sd_name, "--alias", "root2",
                       "--json").stdout
         up = json.loads(out)
         made.append(up["id"])
@@ -200,7 +187,7 @@ def test_disk_upload_download(ctx):
         cow = json.loads(cli.run("disk", "upload", qcow, "--storage-domain", sd_id, "--json").stdout)
         made.append(cow["id"])
         assert cow["format"] == "cow" and cow["status"] == "ok" and cow["provisioned_size"] == size, cow
-        spm = next(h for h in hs.hosts if h.name == eng.get(f"/api/hosts/{spm_id}")["name"])
+        spm = hs.hosts[sdc["spm_i"]]
         vol = os.path.join(mount(spm), "images", cow["id"], cow["volume_id"])
         info = json.loads(spm.run(["qemu-img", "info", "--output=json", "-U", vol], check=True).stdout)
         assert info["format"] == "qcow2" and info["virtual-size"] == size, info
@@ -270,12 +257,24 @@ def test_disk_upload_download(ctx):
         images = os.path.join(mount(spm), "images")  # in the SPM host's mount namespace
         here = lambda *p: spm.run(["test", "-e", os.path.join(images, *p)]).returncode == 0  # noqa: E731
         assert here(lost["id"], lost["volume_id"] + ".meta")
+        # ... and an ILLEGAL volume inside a known disk's image that nothing
+        # names (what a snapshot whose SPM died leaves): swept too, the
+        # disk's own volume stays.
+        stray = str(uuid.uuid4())
+        ctx.client(hs.hosts.index(spm)).call("Volume.startUpload", domain=sd_id, image=up["id"], volume=stray,
+                                             format="raw", size=MIB, length=MIB)
+        assert here(up["id"], stray + ".meta")
         eng.extra_args += ["--storage-orphan-grace-s", "0"]
         eng.restart()  # (after the memory checks: ASAN_OPTIONS were the first start's)
-        ev = eng.wait_for(lambda: eng.find_events("removed a leftover volume", sd_id), timeout=60,
-                          what="the leftover sweep")
-        assert [lost["id"] in e["message"] for e in ev] == [True], ev
+        def swept():
+            found = eng.find_events("removed a leftover volume", sd_id)
+            return [e["message"] for e in found] if len(found) >= 2 else None
+        ev = eng.wait_for(swept, timeout=60, what="the leftover sweep")
+        assert sorted((lost["id"] in m, stray in m, "layer of a known disk" in m) for m in ev) == \
+            [(False, True, True), (True, False, False)], ev
         assert not any(here(lost["id"], lost["volume_id"] + x) for x in ("", ".meta", ".lease"))
+        assert not any(here(up["id"], stray + x) for x in ("", ".meta", ".lease"))
+        assert here(up["id"], up["volume_id"]) and eng.get(f"/api/disks/{up['id']}")["status"] == "ok"
         assert here(cut["id"], cut["volume_id"] + ".meta") and eng.get(cut["href"])["status"] == "illegal"
 
         leave_storage(eng, sd_id, made)

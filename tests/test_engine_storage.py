@@ -6,13 +6,17 @@ describes the answers. The end-to-end scenario (a posixfs domain on the
 harness's shared device, attach, SPM, disks, a VM on one) needs the agents'
 storage verbs and sanlock."""
 
+import hashlib
 import json
 import os
+import signal
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from harness import openapi
 from harness.engine import REPO_ROOT, CliSession, Engine, expect_fault, run_sql
+from harness.engine_storage import make_disk
 from harness.rpc import expect_error
 
 ERR_BAD_STATE, ERR_NOT_FOUND = -32006, -32100
@@ -320,6 +324,44 @@ def test_storage_rules_rest_and_cli(ctx):
             openapi.validate_response(doc, "GET", path, r.status, json.dumps(r.body).encode())
 
 
+def _children(pid):
+    """Process ids of pid's children (of any of its threads)."""
+    out = []
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{t}/children") as f:
+                out += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _hold_convert(h, volume, timeout=60):
+    """Stop (SIGSTOP) the qemu-img convert that host h's agent runs reading
+    volume, as soon as it appears: a copy held half way. Its pid."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for pid in _children(h.agent_pid):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"convert" in argv and any(volume.encode() in a for a in argv):
+                os.kill(pid, signal.SIGSTOP)
+                return pid
+        time.sleep(0.001)
+    raise AssertionError(f"no qemu-img convert of volume {volume} on {h.name}")
+
+
+def _gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] == "Z"
+    except OSError:
+        return True
+
+
 def test_storage_end_to_end(ctx):
     """A posixfs domain on the harness's shared ext4: created through one
     host, attached (master, SPM elected), disks made on it by the SPM, one
@@ -449,6 +491,76 @@ def test_storage_end_to_end(ctx):
         assert job["status"] == "finished", (job, eng.log_tail(60))
         sd2 = eng.get(f"/api/storagedomains/{sd2_id}")
         assert sd2["status"] == "active" and sd2["master"] is False, sd2
+        # A copy held half way (its qemu-img stopped), then cancelled:
+        # qemu-img is killed, the partial volume removed, the source intact.
+        # Then one whose SPM agent is killed (-9) mid-copy: the restarted
+        # agent reads its job back as interrupted, the engine's job learns
+        # that and has the (re-elected) SPM remove the ILLEGAL volume. Last,
+        # an engine killed mid-copy: the restarted engine follows the agent's
+        # copy again and the job finishes.
+        def spm_now():
+            spm_id = eng.wait_for(lambda: eng.get(dc["href"])["spm_host"], timeout=60, what="an SPM")
+            i = next(n for n, h in enumerate(hosts) if h["id"] == spm_id)
+            return i, hs.hosts[i]
+
+        def sha(i, path):
+            return hs.hosts[i].run(["sha256sum", path], check=True).stdout.split()[0]
+        t_copies = time.monotonic()
+        spm_i, spm_h = spm_now()
+        src = make_disk(eng, sd_id, "d-src", 96 * mib)
+        src_file = lambda i: os.path.join(sd_dir(i, sd_id), "images", src["id"], src["volume_id"])  # noqa: E731
+        spm_h.run(["dd", "if=/dev/urandom", "of=" + src_file(spm_i), "bs=1M", "count=96", "conv=notrunc,fsync"],
+                  check=True)
+        src_sha = sha(spm_i, src_file(spm_i))
+        for how in ("cancel", "kill", "engine"):
+            n_disks = eng.list("disks")["total"]
+            spm_i, spm_h = spm_now()  # (the kill may have moved the role)
+            r = eng.request("POST", f"/api/disks/{src['id']}/copy", {"storage_domain": sd2_id})
+            assert r.status == 202, r
+            job_id = r.body["job"]["id"]
+            pid = _hold_convert(spm_h, src["volume_id"])
+            copy = next(d for d in eng.list("disks", max=100)["disks"] if d["storage_domain"] == sd2_id
+                        and d["alias"] == "d-src")
+            part = os.path.join(sd_dir(spm_i, sd2_id), "images", copy["id"], copy["volume_id"])
+            # (its .meta, ILLEGAL, comes first; qemu-img makes the data file)
+            assert spm_h.run(["test", "-f", part + ".meta"]).returncode == 0
+            assert eng.get(f"/api/jobs/{job_id}")["status"] == "running"
+            if how == "engine":
+                eng.restart(sig=signal.SIGKILL)
+                os.kill(pid, signal.SIGCONT)
+                job = eng.wait_job(job_id, timeout=120)
+                assert job["status"] == "finished", (job, eng.log_tail(30))
+                got = eng.get(f"/api/disks/{copy['id']}")
+                assert got["status"] == "ok" and eng.get(f"/api/disks/{src['id']}")["status"] == "ok", got
+                assert sha(spm_i, part) == src_sha, "the copy differs from its source"
+                r = eng.request("DELETE", f"/api/disks/{copy['id']}")
+                assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
+                break
+            if how == "cancel":
+                eng.call("POST", f"/api/jobs/{job_id}/cancel")
+                job = eng.wait_job(job_id, timeout=60, status=("finished", "failed", "cancelled"))
+                assert job["status"] == "cancelled", (job, eng.log_tail(30))
+            else:
+                agent_job = ctx.client(spm_i).call("Job.list")["jobs"][0]
+                assert agent_job["kind"] == "Volume.copy" and agent_job["state"] == "running", agent_job
+                spm_h.kill_agent()
+                spm_h.start_agent(wait=True)
+                job = eng.wait_job(job_id, timeout=120)
+                assert job["status"] == "failed" and "interrupted" in job["detail"], (job, eng.log_tail(30))
+                back = ctx.client(spm_i).call("Job.get", id=agent_job["id"])
+                assert back["state"] == "failed" and back["interrupted"] is True, back
+                assert copy["volume_id"] in back["detail"] and "ILLEGAL" in back["detail"], back
+            eng.wait_for(lambda: _gone(pid), timeout=10, what="qemu-img killed")
+            for x in ("", ".meta", ".lease"):
+                assert spm_h.run(["test", "-e", part + x]).returncode != 0, f"{how}: the partial volume stays"
+            expect_fault(eng.request("GET", f"/api/disks/{copy['id']}"), 404)
+            assert eng.list("disks")["total"] == n_disks
+            assert eng.get(f"/api/disks/{src['id']}")["status"] == "ok"
+            assert sha(spm_i, src_file(spm_i)) == src_sha
+        r = eng.request("DELETE", f"/api/disks/{src['id']}")
+        assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
+        print(f"  copies cancelled / cut by an agent kill / across an engine kill: {time.monotonic() - t_copies:.1f} s")
+
         raw = made["d-raw"]
         r = eng.request("POST", f"/api/disks/{raw['id']}/copy", {"storage_domain": sd2_id})
         assert r.status == 202, r
@@ -470,6 +582,13 @@ def test_storage_end_to_end(ctx):
         cli.run("disk", "delete", copies[0]["id"], "--wait")
         assert eng.get(f"/api/storagedomains/{sd2_id}/disks")["total"] == 0
         assert "maintenance" in cli.run("sd", "maintenance", name + "-2").stdout
+        # Every host leaves its lockspace (sanlock and the agent agree); the
+        # storage stays mounted, the master being on it too.
+        for i, h in enumerate(hs.hosts):
+            eng.wait_for(lambda: not [x for x in h.sanlock("status").stdout.splitlines() if sd2_id in x],
+                         timeout=30, what=f"{h.name} out of the lockspace of {sd2_id}")
+            rep = {d["domain"]: d for d in ctx.client(i).call("Storage.status")["domains"]}
+            assert rep[sd2_id]["lockspace"] == "free" and rep[sd_id]["lockspace"] == "joined", rep
         # Attached (in maintenance): removal from storage is refused, by the
         # engine and by the agent itself; nothing changes.
         expect_fault(eng.request("DELETE", f"/api/storagedomains/{sd2_id}", params={"format": "true"}), 409, "unattached")

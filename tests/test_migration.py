@@ -342,8 +342,9 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             assert on_hosts(ctx, vm["id"]) == [dst]
             eng.wait_status("vms", vm["id"], "up", timeout=60)
 
-            # The source agent killed mid-migration (it forgets its job):
-            # the VM ends on exactly one host, and the engine knows which.
+            # The source agent killed mid-migration (restarted, it reads its
+            # job back as interrupted): the VM ends on exactly one host, and
+            # the engine knows which (it asks both).
             job_id = migrate(eng, vm["id"], {"host": ctx.hs.hosts[src].name, "bandwidth_mibps": 8})
             eng.wait_for(lambda: "remaining" in (eng.get(f"/api/jobs/{job_id}").get("detail") or ""),
                          timeout=30, what="migration under way")

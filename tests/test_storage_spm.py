@@ -15,6 +15,7 @@ import re
 import time
 
 from harness.engine import Engine
+from harness.engine_storage import storage_dc
 from harness.rpc import RpcError
 
 
@@ -52,27 +53,10 @@ def restart_host_storage(h):
 def test_spm_election_failover_and_blind_host(ctx):
     hs = ctx.hs
     with Engine(ctx, poll_ms=1000, grace_s=6) as eng:
-        dc = eng.create_dc("dc-spm")
-        cl = eng.create_cluster("cl-spm", dc["id"])
-        hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
-        for h in hosts:
-            eng.wait_status("hosts", h["id"], "up", timeout=30)
-        # A domain is formatted through one host, then attached.
-        r = eng.request("POST", "/api/storagedomains", {
-            "name": "sd-spm", "type": "data", "storage_type": "posixfs",
-            "storage_path": hs.shared_dev, "vfs_type": "ext4", "host": hosts[0]["id"]})
-        assert r.status == 202, r
-        sd_id = r.body["id"]
-        assert r.body["href"] == f"/api/storagedomains/{sd_id}", r
-        job = eng.wait_job(r.body["job"]["id"], timeout=120)
-        assert job["status"] == "finished", (job, eng.log_tail(40))
-        sd = eng.wait_status("storagedomains", sd_id, "unattached", timeout=10)
-        r = eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]})
-        assert r.status == 202, r
-        job = eng.wait_job(r.body["job"]["id"], timeout=240)
-        assert job["status"] == "finished", (job, eng.log_tail(60))
-        sd = eng.wait_status("storagedomains", sd_id, "active", timeout=30)
-        assert sd["master"] is True, sd
+        # A domain formatted through one host, then attached (the master).
+        st = storage_dc(ctx, eng, "spm", name="sd-spm")
+        dc, hosts, sd_id = st["dc"], st["hosts"], st["sd_id"]
+        assert eng.get(f"/api/storagedomains/{sd_id}")["master"] is True
 
         # One SPM: the engine's, holding the lease on storage, and only it.
         d = eng.get(f"/api/datacenters/{dc['id']}")

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <uuid/uuid.h>
 
+#include "job_store.h"
 #include "jsonx.h"
 #include "log.h"
 #include "verbs.h"
@@ -26,9 +27,14 @@ struct vr_long_job {
     char detail[sizeof(((vr_error *)0)->message)]; /* holds a whole error message */
     int progress;             /* 0-100 */
     bool cancel_requested;
+    bool interrupted;         /* running when the agent stopped (restored) */
+    char on_interrupt[256];   /* what an interruption leaves behind */
     char started_at[32], ended_at[32];
 };
 
+/* Written to the job store (job_store.h) at start, every tenth of
+ * progress and at the end, always from the job's own worker, so one job's
+ * records never overtake each other. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* the list and every job's fields */
 static vr_long_job *jobs;
 static vr_agent *agent;
@@ -50,11 +56,30 @@ static void utc_now(char *buf, size_t len)
 /* Called with lock held. */
 static json_t *job_json(const vr_long_job *j)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:b, s:s, s:s?}", "id", j->id, "kind",
-                     j->kind, "vm_uuid", j->vm_uuid, "vm_name", j->vm_name, "state", j->state,
-                     "progress", j->progress, "detail", j->detail, "cancel_requested",
-                     j->cancel_requested, "started_at", j->started_at, "ended_at",
-                     j->ended_at[0] ? j->ended_at : NULL);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:b, s:s, s:s?}", "id", j->id, "kind",
+                          j->kind, "vm_uuid", j->vm_uuid, "vm_name", j->vm_name, "state", j->state,
+                          "progress", j->progress, "detail", j->detail, "cancel_requested",
+                          j->cancel_requested, "started_at", j->started_at, "ended_at",
+                          j->ended_at[0] ? j->ended_at : NULL);
+    if (j->interrupted)
+        json_object_set_new(o, "interrupted", json_true());
+    return o;
+}
+
+/* The stored record: the job object and what an interruption leaves.
+ * Called with lock held. */
+static json_t *record_json(const vr_long_job *j)
+{
+    json_t *o = job_json(j);
+    if (j->on_interrupt[0])
+        json_object_set_new(o, "on_interrupt", json_string(j->on_interrupt));
+    return o;
+}
+
+static void save(json_t *rec /* stolen */)
+{
+    vr_job_store_save(rec);
+    json_decref(rec);
 }
 
 void vr_long_jobs_notify(const char *method, json_t *params /* stolen */)
@@ -91,11 +116,21 @@ vr_long_job *vr_long_job_new(vr_agent *a, const char *kind, const char *vm_uuid,
     agent = a;
     j->next = jobs;
     jobs = j;
-    json_t *note = job_json(j);
+    json_t *note = job_json(j), *rec = record_json(j);
     pthread_mutex_unlock(&lock);
     VR_INFO("job %s: %s of VM %s started", j->id, kind, vm_name);
+    save(rec);
     announce(note);
     return j;
+}
+
+void vr_long_job_on_interrupt(vr_long_job *j, const char *detail)
+{
+    pthread_mutex_lock(&lock);
+    snprintf(j->on_interrupt, sizeof(j->on_interrupt), "%s", detail);
+    json_t *rec = record_json(j);
+    pthread_mutex_unlock(&lock);
+    save(rec);
 }
 
 const char *vr_long_job_id(const vr_long_job *j) { return j->id; }
@@ -115,8 +150,10 @@ void vr_long_job_progress(vr_long_job *j, int percent, const char *detail)
     bool step = percent / 10 != j->progress / 10;
     j->progress = percent;
     snprintf(j->detail, sizeof(j->detail), "%s", detail);
-    json_t *note = step ? job_json(j) : NULL;
+    json_t *note = step ? job_json(j) : NULL, *rec = step ? record_json(j) : NULL;
     pthread_mutex_unlock(&lock);
+    if (rec)
+        save(rec);
     if (note)
         announce(note);
 }
@@ -129,6 +166,7 @@ static void prune_locked(void)
         vr_long_job *j = *pp;
         if (strcmp(j->state, "running") && ++finished > KEEP_FINISHED) {
             *pp = j->next;
+            vr_job_store_remove(j->id);
             free(j);
         } else {
             pp = &j->next;
@@ -146,10 +184,86 @@ void vr_long_job_finish(vr_long_job *j, enum vr_job_end end, const char *detail)
         j->progress = 100;
     utc_now(j->ended_at, sizeof(j->ended_at));
     VR_INFO("job %s: %s of VM %s %s: %s", j->id, j->kind, j->vm_name, j->state, j->detail);
-    json_t *note = job_json(j);
+    json_t *note = job_json(j), *rec = record_json(j);
     prune_locked();
     pthread_mutex_unlock(&lock);
+    save(rec);
     announce(note);
+}
+
+static vr_long_job *find_locked(const char *id);
+
+static void copy_str(char *dst, size_t len, json_t *rec, const char *key)
+{
+    snprintf(dst, len, "%s", json_string_value(json_object_get(rec, key)) ?: "");
+}
+
+/* A record read back at start as a finished job (newest first in the
+ * list); one that was running is failed as interrupted. */
+static void restore_one(json_t *rec, const char *now)
+{
+    vr_long_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return;
+    copy_str(j->id, sizeof(j->id), rec, "id");
+    copy_str(j->kind, sizeof(j->kind), rec, "kind");
+    copy_str(j->vm_uuid, sizeof(j->vm_uuid), rec, "vm_uuid");
+    copy_str(j->vm_name, sizeof(j->vm_name), rec, "vm_name");
+    copy_str(j->state, sizeof(j->state), rec, "state");
+    copy_str(j->detail, sizeof(j->detail), rec, "detail");
+    copy_str(j->on_interrupt, sizeof(j->on_interrupt), rec, "on_interrupt");
+    copy_str(j->started_at, sizeof(j->started_at), rec, "started_at");
+    copy_str(j->ended_at, sizeof(j->ended_at), rec, "ended_at");
+    long long pct = json_integer_value(json_object_get(rec, "progress"));
+    j->progress = pct < 0 ? 0 : pct > 100 ? 100 : (int)pct;
+    j->cancel_requested = json_is_true(json_object_get(rec, "cancel_requested"));
+    j->interrupted = json_is_true(json_object_get(rec, "interrupted"));
+    json_t *resave = NULL;
+    if (!strcmp(j->state, "running") || (strcmp(j->state, "succeeded") && strcmp(j->state, "failed") &&
+                                         strcmp(j->state, "cancelled"))) {
+        char was[sizeof(j->detail)];
+        snprintf(was, sizeof(was), "%s", j->detail);
+        snprintf(j->state, sizeof(j->state), "failed");
+        j->interrupted = true;
+        snprintf(j->ended_at, sizeof(j->ended_at), "%s", now);
+        int n = snprintf(j->detail, sizeof(j->detail), "interrupted: the agent stopped while the job ran (%.200s)",
+                         was);
+        if (j->on_interrupt[0] && n > 0 && (size_t)n < sizeof(j->detail))
+            snprintf(j->detail + n, sizeof(j->detail) - (size_t)n, "; %s", j->on_interrupt);
+        VR_WARN("job %s: %s of %s was interrupted by an agent stop: %s", j->id, j->kind, j->vm_name, j->detail);
+        resave = record_json(j);
+    }
+    /* newest first, by start time */
+    vr_long_job **pp = &jobs;
+    while (*pp && strcmp((*pp)->started_at, j->started_at) > 0)
+        pp = &(*pp)->next;
+    j->next = *pp;
+    *pp = j;
+    if (resave)
+        save(resave);
+}
+
+int vr_long_jobs_restore(vr_agent *a, const char *dir, vr_error *err)
+{
+    if (vr_job_store_open(dir, err) < 0)
+        return -1;
+    json_t *recs = vr_job_store_load();
+    char now[32];
+    utc_now(now, sizeof(now));
+    pthread_mutex_lock(&lock);
+    agent = a;
+    size_t i;
+    json_t *rec;
+    json_array_foreach(recs, i, rec) {
+        if (!find_locked(json_string_value(json_object_get(rec, "id"))))
+            restore_one(rec, now);
+    }
+    prune_locked();
+    pthread_mutex_unlock(&lock);
+    if (json_array_size(recs))
+        VR_INFO("%zu job record(s) read back from %s", json_array_size(recs), dir);
+    json_decref(recs);
+    return 0;
 }
 
 void vr_long_jobs_stop(void)

@@ -5,9 +5,11 @@
  * receive Job.progress notifications. Not to be confused with a VM's job
  * (vm_jobs.h), which only keeps two changes of one VM from overlapping.
  *
- * Jobs live in memory: an agent restart forgets them (the work stops with
- * the agent). Finished jobs are kept for a while so that their outcome can
- * still be read. */
+ * Each job is also recorded on the host (job_store.h): an agent that
+ * stopped while a job ran finds the record when it starts again and fails
+ * the job as `interrupted` (its work stopped with the agent), so a client
+ * following it learns that rather than losing it. Finished jobs are kept
+ * for a while (32) so that their outcome can still be read. */
 #pragma once
 
 #include <stdbool.h>
@@ -22,6 +24,16 @@ typedef struct vr_long_job vr_long_job;
  * the registry frees it later. NULL if out of memory. */
 vr_long_job *vr_long_job_new(vr_agent *a, const char *kind, const char *vm_uuid,
                              const char *vm_name, const char *detail);
+
+/* What an interruption of the job (the agent stopping under it) leaves
+ * behind, for the job's detail after a restart: "volume V is left ILLEGAL
+ * ...". Recorded at once. */
+void vr_long_job_on_interrupt(vr_long_job *j, const char *detail);
+
+/* At start, before serving: read the records in dir (made if missing) back
+ * as finished jobs, failing those that were running as interrupted. Jobs
+ * are recorded there from then on. */
+int vr_long_jobs_restore(vr_agent *a, const char *dir, vr_error *err);
 
 /* The job's id (a UUID), valid until vr_long_job_finish(). */
 const char *vr_long_job_id(const vr_long_job *j);

@@ -79,6 +79,8 @@ static void usage(FILE *f)
             "  --storage-root DIR   where storage is mounted (default /run/vireo/storage)\n"
             "  --net-state FILE     last good network configuration (default\n"
             "                       " VR_NET_STATE_DEFAULT ")\n"
+            "  --job-dir DIR        records of long jobs, read back after a restart\n"
+            "                       (default /var/lib/vireo/jobs)\n"
             "  --sanlock-io-timeout SECS  sanlock I/O timeout of joined lockspaces (default 10;\n"
             "                       a dead host's leases expire after 8x this + 60 s)\n"
             "  --io-timeout SECS    TLS handshake and stalled read/write limit\n"
@@ -106,12 +108,14 @@ int main(int argc, char **argv)
         {"sanlock-io-timeout", required_argument, 0, 'L'},
         {"migration-transport", required_argument, 0, 'T'},
         {"max-outgoing-migrations", required_argument, 0, 'O'},
+        {"job-dir", required_argument, 0, 'J'},
         {0, 0, 0, 0}};
     vr_server_opts sopts = {.listen = "0.0.0.0:54321", .max_frame = VR_FRAME_DEFAULT_MAX,
                             .max_clients = 64, .io_timeout_s = 10};
     const char *ca = NULL, *cert = NULL, *key = NULL;
     int monitor_timeout_s = 15;
     const char *net_state = VR_NET_STATE_DEFAULT;
+    const char *job_dir = "/var/lib/vireo/jobs";
     snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "/var/log/libvirt/qemu");
     snprintf(agent.storage_root, sizeof(agent.storage_root), "/run/vireo/storage");
     agent.sanlock_io_timeout = 10;
@@ -134,11 +138,13 @@ int main(int argc, char **argv)
             }
             break;
         case 'N':
+        case 'J':
             if (optarg[0] != '/' || strlen(optarg) >= 500) {
-                fprintf(stderr, "vireo-agent: --net-state must be an absolute path under 500 bytes\n");
+                fprintf(stderr, "vireo-agent: --%s must be an absolute path under 500 bytes\n",
+                        c == 'N' ? "net-state" : "job-dir");
                 return 2;
             }
-            net_state = optarg;
+            *(c == 'N' ? &net_state : &job_dir) = optarg;
             break;
         case 'S':
             if (optarg[0] != '/' || strlen(optarg) >= sizeof(agent.storage_root) - 64) {
@@ -186,6 +192,13 @@ int main(int argc, char **argv)
         return 1;
     }
     agent.server = the_server;
+    /* After the listen succeeded (no other agent runs here any more), before
+     * serving: jobs a previous agent left running are failed as
+     * interrupted, so whoever follows them learns it. */
+    if (vr_long_jobs_restore(&agent, job_dir, &err) < 0) {
+        VR_ERROR("%s", err.message);
+        return 1;
+    }
     vr_tls_creds_set_timeout(creds, (unsigned)sopts.io_timeout_s * 1000);
     if (vr_events_start(&agent, &err) < 0 || vr_health_start(&agent, monitor_timeout_s, &err) < 0 ||
         vr_enospc_start(&agent, &err) < 0 || vr_sd_monitor_start(&agent, &err) < 0 ||

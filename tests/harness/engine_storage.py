@@ -1,7 +1,8 @@
-"""An engine data center with storage, for engine tests that need disks:
-a data center and cluster of every harness host (all Up), and a posixfs
-data domain on the harness's shared ext4 attached as its master (so an SPM
-is elected). leave_storage() and scrub_domain() take it away again, so the
+"""An engine data center with storage, for engine tests (and benches) that
+need disks: a data center and cluster of every harness host (all Up), and a
+posixfs data domain on the harness's shared ext4 attached as its master (so
+an SPM is elected): the setup every storage test and bench used to write
+out. leave_storage() and scrub_domain() take it away again, so the
 next test file finds the shared device as it expects (an import sees every
 domain on it)."""
 
@@ -10,28 +11,37 @@ import tempfile
 import uuid
 
 
-def storage_dc(ctx, eng, tag, timeout=240):
-    """dc-TAG / cl-TAG / hosts / a domain sd-TAG-XXXX: returns
-    {"dc", "cl", "hosts", "sd_id", "spm_id"}."""
-    hs = ctx.hs
+def storage_dc(ctx, eng, tag, timeout=240, name=None, **domain):
+    """dc-TAG / cl-TAG / every harness host, Up / a posixfs data domain on
+    the shared ext4 (named sd-TAG-XXXX, or `name`; `domain` adds members
+    to its POST, e.g. mount_options; critical_space_gib defaults to 0),
+    attached as the master, and its SPM. ctx is a test context or, for the
+    benches, a HostSet. Returns {"dc", "cl", "hosts", "sd_id", "sd_name",
+    "spm_id", "spm_i" (index of the SPM in hosts and hs.hosts)}."""
+    hs = getattr(ctx, "hs", ctx)
     dc = eng.create_dc("dc-" + tag)
     cl = eng.create_cluster("cl-" + tag, dc["id"])
     hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
     for h in hosts:
-        eng.wait_status("hosts", h["id"], "up", timeout=30)
-    r = eng.request("POST", "/api/storagedomains", {
-        "name": "sd-%s-%s" % (tag, uuid.uuid4().hex[:6]), "type": "data", "storage_type": "posixfs",
-        "storage_path": hs.shared_dev, "vfs_type": "ext4", "host": hosts[0]["id"], "critical_space_gib": 0})
+        eng.wait_status("hosts", h["id"], "up", timeout=60)
+    name = name or "sd-%s-%s" % (tag, uuid.uuid4().hex[:6])
+    body = {"name": name, "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
+            "vfs_type": "ext4", "host": hosts[0]["id"], "critical_space_gib": 0}
+    body.update(domain)
+    r = eng.request("POST", "/api/storagedomains", body)
     assert r.status == 202, r
     sd_id = r.body["id"]
     job = eng.wait_job(r.body["job"]["id"], timeout=120)
     assert job["status"] == "finished", (job, eng.log_tail(40))
     r = eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]})
+    assert r.status == 202, r
     job = eng.wait_job(r.body["job"]["id"], timeout=timeout)
     assert job["status"] == "finished", (job, eng.log_tail(60))
     eng.wait_status("storagedomains", sd_id, "active", timeout=30)
     spm_id = eng.wait_for(lambda: eng.get(dc["href"])["spm_host"], timeout=60, what="an SPM")
-    return {"dc": dc, "cl": cl, "hosts": hosts, "sd_id": sd_id, "spm_id": spm_id}
+    spm_i = [h["id"] for h in hosts].index(spm_id)
+    return {"dc": dc, "cl": cl, "hosts": hosts, "sd_id": sd_id, "sd_name": name, "spm_id": spm_id,
+            "spm_i": spm_i}
 
 
 def make_disk(eng, sd_id, alias, size, fmt="raw", sparse=True):

@@ -23,7 +23,8 @@ Each host is
 * a private ``--storage-root`` (``<host dir>/storage``) where its agent
   mounts storage connections, inside the host's mount namespace, and a
   private ``--net-state`` file (``<host dir>/networks.json``, the agent's
-  last good network configuration);
+  last good network configuration) and ``--job-dir`` (``<host dir>/jobs``,
+  its long jobs' records, read back after an agent restart);
 * opt-in extra NICs (``extra_nics=K``, or ``hs.ensure_extra_nics(K)`` on a
   running set): ``eth1`` .. ``ethK`` in every host, without addresses, each
   a veth whose root end (``vireo-vhNnJ``) is a port of the root-namespace
@@ -981,7 +982,8 @@ class Host:
             "--listen", "%s:%d" % (self.addr, self.port),
             "--ca", self.ca, "--cert", self.cert, "--key", self.key,
             "--uri", URI, "--storage-root", self.storage_root,
-            "--net-state", os.path.join(self.dir, "networks.json")] + (
+            "--net-state", os.path.join(self.dir, "networks.json"),
+            "--job-dir", os.path.join(self.dir, "jobs")] + (
             # libvirtd listens on plain TCP: migrations go qemu+tcp://
             ["--migration-transport", "tcp"] if self.hs.libvirt_tcp else [])
 

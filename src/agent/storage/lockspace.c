@@ -185,3 +185,28 @@ bool vr_ls_any_under(const char *path, char *which, size_t size)
     free(lss);
     return found;
 }
+
+void vr_ls_annotate(json_t *domains)
+{
+    struct sanlk_lockspace *lss = NULL;
+    int n = 0;
+    if (sanlock_get_lockspaces(&lss, &n, 0) < 0) {
+        free(lss);
+        return;
+    }
+    size_t i;
+    json_t *d;
+    json_array_foreach(domains, i, d) {
+        const char *id = json_string_value(json_object_get(d, "domain"));
+        const char *state = "free";
+        int host_id = -1;
+        for (int k = 0; id && k < n; k++)
+            if (!strncmp(lss[k].name, id, SANLK_NAME_LEN)) {
+                state = state_of(&lss[k]);
+                host_id = (int)lss[k].host_id;
+            }
+        json_object_set_new(d, "lockspace", json_string(state));
+        json_object_set_new(d, "host_id", json_integer(host_id));
+    }
+    free(lss);
+}

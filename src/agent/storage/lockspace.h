@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <jansson.h>
 
 #include "agent.h"
 #include "error.h"
@@ -26,6 +27,13 @@ int vr_ls_leave(const char *sd_uuid, vr_error *err);
  * asked of this agent is gone without having completed. */
 int vr_ls_status(const char *sd_uuid, const char **state, int *host_id, bool *failed,
                  vr_error *err);
+
+/* Add to each domain object of `domains` (an array of objects with a
+ * "domain" member, as Storage.status reports them) this host's lockspace
+ * state there: "lockspace" ("joined", "joining", "leaving", "free") and
+ * "host_id" (-1 when free). One question to sanlock for all of them;
+ * nothing is added when sanlock cannot be asked. */
+void vr_ls_annotate(json_t *domains);
 
 /* True if a lockspace whose ids file lies below path (a mount) is joined
  * or being joined; its name goes to which (size >= 48). */

@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +28,42 @@ typedef struct child {
     size_t elen;
 } child;
 
-/* Start argv[0] with stdin on /dev/null and stdout/stderr on pipes. No fd
- * of the agent (TLS sockets, libvirt's) leaks into the child. */
+/* The child's side of spawn(): only async-signal-safe calls between fork
+ * and exec. It dies with the thread that started it (PR_SET_PDEATHSIG):
+ * a qemu-img left behind by a killed agent would go on writing a volume
+ * nobody will mark LEGAL, after the agent's SPM lease is gone. */
+static void child_exec(char *const argv[], pid_t parent, int out, int errfd, int report)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127); /* the agent died before prctl */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* The agent ignores SIGPIPE; the child gets default signal handling. */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigaction(SIGPIPE, &dfl, NULL);
+    sigaction(SIGTERM, &dfl, NULL);
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
+        goto failed;
+    /* no fd of the agent (TLS sockets, libvirt's) leaks in; report is
+     * close-on-exec: it tells the parent only that exec failed */
+    if (report > 3)
+        close_range(3, (unsigned)report - 1, 0);
+    close_range((unsigned)report + 1, ~0U, 0);
+    execve(argv[0], argv, (char *[]){"LC_ALL=C", NULL});
+failed:;
+    int e = errno;
+    ssize_t ignored = write(report, &e, sizeof(e));
+    (void)ignored;
+    _exit(127);
+}
+
+/* Start argv[0] with stdin on /dev/null and stdout/stderr on pipes. */
 static int spawn(char *const argv[], child *c, vr_error *err)
 {
-    int po[2], pe[2];
+    int po[2], pe[2], rep[2];
     memset(c, 0, sizeof(*c));
     c->out = c->err = -1;
     if (pipe2(po, O_CLOEXEC) < 0)
@@ -42,32 +73,38 @@ static int spawn(char *const argv[], child *c, vr_error *err)
         close(po[1]);
         return vr_error_set(err, VR_ERR_STORAGE, "cannot run qemu-img: pipe: %s", strerror(errno));
     }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    /* The agent ignores SIGPIPE; the child gets default signal handling. */
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t def;
-    sigemptyset(&def);
-    sigaddset(&def, SIGPIPE);
-    sigaddset(&def, SIGTERM);
-    posix_spawnattr_setsigdefault(&at, &def);
-    sigemptyset(&def);
-    posix_spawnattr_setsigmask(&at, &def);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    int rc = posix_spawn(&c->pid, argv[0], &fa, &at, argv, (char *[]){"LC_ALL=C", NULL});
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
+    if (pipe2(rep, O_CLOEXEC) < 0) {
+        close(po[0]);
+        close(po[1]);
+        close(pe[0]);
+        close(pe[1]);
+        return vr_error_set(err, VR_ERR_STORAGE, "cannot run qemu-img: pipe: %s", strerror(errno));
+    }
+    pid_t parent = getpid();
+    c->pid = fork();
+    if (c->pid == 0)
+        child_exec(argv, parent, po[1], pe[1], rep[1]);
+    int fork_errno = errno;
     close(po[1]);
     close(pe[1]);
-    if (rc != 0) {
+    close(rep[1]);
+    int exec_errno = 0;
+    if (c->pid > 0) {
+        ssize_t n;
+        while ((n = read(rep[0], &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR)
+            ;
+        if (n != (ssize_t)sizeof(exec_errno))
+            exec_errno = 0; /* closed by exec: it runs */
+        else
+            while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+    }
+    close(rep[0]);
+    if (c->pid < 0 || exec_errno) {
         close(po[0]);
         close(pe[0]);
-        return vr_error_set(err, VR_ERR_STORAGE, "cannot run %s: %s", argv[0], strerror(rc));
+        return vr_error_set(err, VR_ERR_STORAGE, "cannot run %s: %s", argv[0],
+                            strerror(c->pid < 0 ? fork_errno : exec_errno));
     }
     c->out = po[0];
     c->err = pe[0];

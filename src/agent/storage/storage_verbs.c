@@ -194,6 +194,8 @@ static int storage_status(vr_agent *a, json_t *params, json_t **result, vr_error
     if (vr_json_check_keys(params, "params", VR_NAMES(no_keys), err) < 0)
         return -1;
     *result = vr_sd_monitor_json();
+    /* sanlock's word, fresh (the monitor's round may be 10 s old) */
+    vr_ls_annotate(json_object_get(*result, "domains"));
     return 0;
 }
 

@@ -136,6 +136,10 @@ int vr_volume_copy_start(vr_agent *a, const vr_volume_ref *src, const vr_volume_
         free(c);
         return -1;
     }
+    char left[200];
+    snprintf(left, sizeof(left), "volume %s of image %s on storage domain %s is left ILLEGAL (the SPM removes it)",
+             dst->volume, dst->image, dst->domain);
+    vr_long_job_on_interrupt(c->job, left);
     json_t *info = NULL;
     vr_error ignore = {0};
     vr_volume_info(a, dst, &info, &ignore);

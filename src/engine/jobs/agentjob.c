@@ -41,7 +41,7 @@ int vr_agent_job_wait(vr_engine *e, const char *job_id, json_t *host, const char
         }
         json_t *j = NULL;
         if (vr_agent_call_host(e, host, "Job.get", json_pack("{s:s}", "id", agent_job), &j, &local) < 0) {
-            if (local.code == VR_ERR_INVALID_PARAMS) /* "no job": the agent restarted and forgot it */
+            if (local.code == VR_ERR_INVALID_PARAMS) /* "no job": an agent without its records forgot it */
                 return vr_error_set(err, VR_ERR_NOT_FOUND, "host '%s' no longer knows its job %s (its agent "
                                     "restarted)", hname, agent_job);
             /* The host may come back: keep following for a while. */

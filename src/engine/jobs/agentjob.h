@@ -3,8 +3,9 @@
  * detail are mirrored, a cancel of the engine job is passed on, and the
  * agent job's end ends the engine job. The agent job's id is kept in the
  * engine job's parameters, so an engine restart picks the following up
- * again; an agent restart (which forgets its jobs) ends it as failed with
- * a reason. */
+ * again. An agent restart stops the agent's work, but the agent reads its
+ * job records back and reports such a job failed and `interrupted`; an
+ * agent that does not know the job at all ends it as failed too. */
 #pragma once
 
 #include <stddef.h>

@@ -13,9 +13,11 @@
 
 #include "agentcall.h"
 #include "agentjob.h"
+#include "diskjob_util.h"
 #include "jobs.h"
 #include "log.h"
 #include "sdjobs.h"
+#include "store_spm.h"
 #include "store_storage.h"
 #include "vm_spec.h"
 
@@ -30,7 +32,7 @@ static long long num(json_t *o, const char *k)
     return json_is_boolean(v) ? json_is_true(v) : json_integer_value(v);
 }
 
-static json_t *job_params(vr_engine *e, const char *job_id)
+json_t *vr_dj_params(vr_engine *e, const char *job_id)
 {
     json_t *row = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
     json_t *p = json_incref(json_object_get(row, "params"));
@@ -39,14 +41,14 @@ static json_t *job_params(vr_engine *e, const char *job_id)
 }
 
 /* {domain, image, volume} of a disk row. */
-static json_t *vol_ref(json_t *d)
+json_t *vr_dj_vol_ref(json_t *d)
 {
     return json_pack("{s:s, s:s, s:s}", "domain", str(d, "storage_domain"), "image", str(d, "id"), "volume",
                      str(d, "volume_id"));
 }
 
 /* A domain that takes new volumes now: active, in a data center with an SPM. */
-static int domain_ready(vr_engine *e, json_t *sd, vr_error *err)
+int vr_dj_domain_ready(vr_engine *e, json_t *sd, vr_error *err)
 {
     const char *name = str(sd, "name");
     if (strcmp(str(sd, "status"), "active"))
@@ -62,7 +64,7 @@ static int domain_ready(vr_engine *e, json_t *sd, vr_error *err)
 
 /* Follow the agent's job: 0 when it succeeded, 1 cancelled, -1 failed
  * (err says why). Progress maps into lo..hi of the engine job. */
-static int follow(vr_engine *e, const char *job_id, json_t *host, const char *agent_job, int lo, int hi,
+int vr_dj_follow(vr_engine *e, const char *job_id, json_t *host, const char *agent_job, int lo, int hi,
                   vr_error *err)
 {
     char detail[512];
@@ -71,31 +73,32 @@ static int follow(vr_engine *e, const char *job_id, json_t *host, const char *ag
 }
 
 /* The call's answer may be an agent job to follow (its id under "job"). */
-static int call_spm(vr_engine *e, const char *job_id, json_t *spm, const char *verb, json_t *params, int lo, int hi,
+int vr_dj_call_spm(vr_engine *e, const char *job_id, json_t *spm, const char *verb, json_t *params, int lo, int hi,
                     vr_error *err)
 {
     json_t *res = NULL;
     int rc = vr_agent_call_host(e, spm, verb, params, &res, err);
     const char *agent_job = json_string_value(json_object_get(res, "job"));
     if (rc == 0 && agent_job) {
-        json_t *p = job_params(e, job_id);
+        json_t *p = vr_dj_params(e, job_id);
         json_object_set_new(p, "agent_job", json_string(agent_job));
+        json_object_set_new(p, "agent_host", json_string(str(spm, "id")));
         char *text = json_dumps(p, JSON_COMPACT);
         vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)), NULL);
         free(text);
         json_decref(p);
-        rc = follow(e, job_id, spm, agent_job, lo, hi, err);
+        rc = vr_dj_follow(e, job_id, spm, agent_job, lo, hi, err);
     }
     json_decref(res);
     return rc;
 }
 
 /* Read the volume's size on storage and legality into the disk row. */
-static void refresh(vr_engine *e, json_t *host, json_t *d, const char *status_if_legal)
+void vr_dj_refresh(vr_engine *e, json_t *host, json_t *d, const char *status_if_legal)
 {
     json_t *info = NULL;
     vr_error err = {0};
-    if (vr_agent_call_host(e, host, "Volume.info", vol_ref(d), &info, &err) < 0) {
+    if (vr_agent_call_host(e, host, "Volume.info", vr_dj_vol_ref(d), &info, &err) < 0) {
         vr_db_exec(e->db, "UPDATE disks SET status = ? WHERE id = ?", DB_ARGS(DB_TEXT(status_if_legal),
                                                                                 DB_TEXT(str(d, "id"))), NULL);
         return;
@@ -107,7 +110,7 @@ static void refresh(vr_engine *e, json_t *host, json_t *d, const char *status_if
     json_decref(info);
 }
 
-static json_t *start_job(vr_engine *e, const char *job_id, const char *disk_id, json_t **spm, vr_error *err)
+json_t *vr_dj_start(vr_engine *e, const char *job_id, const char *disk_id, json_t **spm, vr_error *err)
 {
     json_t *d = vr_storage_disk_get(e, disk_id, err);
     if (!d) {
@@ -121,7 +124,7 @@ static json_t *start_job(vr_engine *e, const char *job_id, const char *disk_id, 
     return d;
 }
 
-static void ended(vr_engine *e, const char *job_id, const char *user, const char *disk_id, const char *what,
+void vr_dj_ended(vr_engine *e, const char *job_id, const char *user, const char *disk_id, const char *what,
                   int rc, vr_error *err)
 {
     if (rc == 0) {
@@ -141,7 +144,7 @@ static void ended(vr_engine *e, const char *job_id, const char *user, const char
 static void run_create(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
 {
     vr_error err = {0};
-    json_t *spm = NULL, *d = start_job(e, job_id, disk_id, &spm, &err);
+    json_t *spm = NULL, *d = vr_dj_start(e, job_id, disk_id, &spm, &err);
     char what[200];
     snprintf(what, sizeof(what), "creation of disk '%s'", str(d, "alias"));
     int rc = -1;
@@ -153,7 +156,7 @@ static void run_create(vr_engine *e, const char *job_id, const char *disk_id, co
             json_object_del(desc, "description");
             text = json_dumps(desc, JSON_COMPACT);
         }
-        json_t *params = vol_ref(d);
+        json_t *params = vr_dj_vol_ref(d);
         json_object_set_new(params, "format", json_string(!strcmp(str(d, "format"), "cow") ? "qcow2" : "raw"));
         json_object_set_new(params, "preallocation", json_string(num(d, "sparse") ? "sparse" : "preallocated"));
         json_object_set_new(params, "size", json_integer(num(d, "provisioned_size")));
@@ -162,13 +165,13 @@ static void run_create(vr_engine *e, const char *job_id, const char *disk_id, co
         json_decref(desc);
         vr_job_update(e, job_id, "running", "creating the volume on the SPM");
         vr_job_progress(e, job_id, 10);
-        rc = call_spm(e, job_id, spm, "Volume.create", params, 10, 95, &err);
+        rc = vr_dj_call_spm(e, job_id, spm, "Volume.create", params, 10, 95, &err);
     }
     if (rc == 0)
-        refresh(e, spm, d, "ok");
+        vr_dj_refresh(e, spm, d, "ok");
     else if (d) /* a volume may be half made: illegal, deletable */
         vr_db_exec(e->db, "UPDATE disks SET status = 'illegal' WHERE id = ?", DB_ARGS(DB_TEXT(disk_id)), NULL);
-    ended(e, job_id, user, disk_id, what, rc, &err);
+    vr_dj_ended(e, job_id, user, disk_id, what, rc, &err);
     json_decref(spm);
     json_decref(d);
 }
@@ -182,7 +185,7 @@ int vr_disk_create_submit(vr_engine *e, const char *id, json_t *body, const char
     if (!sd)
         return err->code ? -1 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "no storage domain with id '%.64s'",
                                              str(body, "storage_domain"));
-    int rc = domain_ready(e, sd, err);
+    int rc = vr_dj_domain_ready(e, sd, err);
     long long size = num(body, "provisioned_size"), free_b = num(sd, "free_bytes");
     long long crit = num(sd, "critical_space_gib") << 30;
     /* Preallocated disks take their space now; sparse ones grow later, so
@@ -222,7 +225,7 @@ static int delete_chain(vr_engine *e, json_t *spm, json_t *d, vr_error *err)
     char vol[37];
     snprintf(vol, sizeof(vol), "%s", str(d, "volume_id"));
     for (int n = 0; n < 1000 && *vol && strcmp(vol, "00000000-0000-0000-0000-000000000000"); n++) {
-        json_t *ref = vol_ref(d), *info = NULL, *res = NULL;
+        json_t *ref = vr_dj_vol_ref(d), *info = NULL, *res = NULL;
         json_object_set_new(ref, "volume", json_string(vol));
         if (vr_agent_call_host(e, spm, "Volume.info", json_deep_copy(ref), &info, err) < 0) {
             json_decref(ref);
@@ -247,7 +250,7 @@ static int delete_chain(vr_engine *e, json_t *spm, json_t *d, vr_error *err)
 static void run_delete(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
 {
     vr_error err = {0};
-    json_t *p = job_params(e, job_id), *spm = NULL, *d = start_job(e, job_id, disk_id, &spm, &err), *res = NULL;
+    json_t *p = vr_dj_params(e, job_id), *spm = NULL, *d = vr_dj_start(e, job_id, disk_id, &spm, &err), *res = NULL;
     char what[200];
     snprintf(what, sizeof(what), "deletion of disk '%s'", str(d, "alias"));
     int rc = -1;
@@ -261,7 +264,7 @@ static void run_delete(vr_engine *e, const char *job_id, const char *disk_id, co
     else if (d)
         vr_db_exec(e->db, "UPDATE disks SET status = ? WHERE id = ? AND status = 'locked'",
                    DB_ARGS(DB_TEXT(*str(p, "was") ? str(p, "was") : "ok"), DB_TEXT(disk_id)), NULL);
-    ended(e, job_id, user, disk_id, what, rc, &err);
+    vr_dj_ended(e, job_id, user, disk_id, what, rc, &err);
     json_decref(res);
     json_decref(spm);
     json_decref(d);
@@ -269,7 +272,7 @@ static void run_delete(vr_engine *e, const char *job_id, const char *disk_id, co
 }
 
 /* 409 while a job holds the disk (a delete during its copy). */
-static int not_locked(json_t *disk, vr_error *err)
+int vr_dj_not_locked(json_t *disk, vr_error *err)
 {
     if (strcmp(str(disk, "status"), "locked"))
         return 0;
@@ -281,7 +284,7 @@ static int domain_of(vr_engine *e, json_t *disk, vr_error *err)
 {
     json_t *sd = vr_db_query_one(e->db, "SELECT id, name, status, datacenter_id FROM storage_domains WHERE id = ?",
                                  DB_ARGS(DB_TEXT(str(disk, "storage_domain"))), err);
-    int rc = sd ? domain_ready(e, sd, err) : err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "its domain is gone");
+    int rc = sd ? vr_dj_domain_ready(e, sd, err) : err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "its domain is gone");
     json_decref(sd);
     return rc;
 }
@@ -298,10 +301,10 @@ static int lock_disk(vr_engine *e, json_t *disk, vr_error *err)
                                          str(disk, "alias"));
 }
 
-static int submit(vr_engine *e, json_t *disk, const char *action, const char *desc, json_t *params,
+int vr_dj_submit(vr_engine *e, json_t *disk, const char *action, const char *desc, json_t *params,
                   const char *user, char job_id[37], vr_job_fn fn, vr_error *err)
 {
-    if (not_locked(disk, err) < 0) {
+    if (vr_dj_not_locked(disk, err) < 0) {
         json_decref(params);
         return -1;
     }
@@ -324,7 +327,7 @@ static int submit(vr_engine *e, json_t *disk, const char *action, const char *de
 
 int vr_disk_delete_submit(vr_engine *e, json_t *disk, const char *user, char job_id[37], vr_error *err)
 {
-    if (not_locked(disk, err) < 0)
+    if (vr_dj_not_locked(disk, err) < 0)
         return -1;
     json_t *owner = vr_db_query_one(e->db, "SELECT t.name AS name FROM disks d JOIN templates t ON"
                                     " t.id = d.template_id WHERE d.id = ?", DB_ARGS(DB_TEXT(str(disk, "id"))), err);
@@ -349,76 +352,7 @@ int vr_disk_delete_submit(vr_engine *e, json_t *disk, const char *user, char job
         return -1;
     char desc[160];
     snprintf(desc, sizeof(desc), "Delete disk '%s'", str(disk, "alias"));
-    return submit(e, disk, "delete", desc, json_object(), user, job_id, run_delete, err);
-}
-
-/* ---- copy ---- */
-
-static void run_copy(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
-{
-    vr_error err = {0};
-    json_t *p = job_params(e, job_id), *spm = NULL, *d = start_job(e, job_id, disk_id, &spm, &err);
-    const char *copy_id = str(p, "copy");
-    json_t *dst = vr_storage_disk_get(e, copy_id, NULL);
-    char what[200];
-    snprintf(what, sizeof(what), "copy of disk '%s' to storage domain '%s'", str(d, "alias"), str(dst, "sd_name"));
-    int rc = -1;
-    if (spm && !dst)
-        vr_error_set(&err, VR_ERR_NOT_FOUND, "the copy's disk row is gone");
-    else if (spm) {
-        vr_job_update(e, job_id, "running", "copying on the SPM");
-        vr_job_progress(e, job_id, 10);
-        rc = call_spm(e, job_id, spm, "Volume.copy",
-                      json_pack("{s:o, s:o, s:s}", "src", vol_ref(d), "dst", vol_ref(dst), "format",
-                                !strcmp(str(d, "format"), "cow") ? "qcow2" : "raw"), 10, 95, &err);
-    }
-    if (rc == 0) {
-        refresh(e, spm, dst, "ok");
-    } else { /* the agent removes a partial copy; the engine forgets it */
-        vr_db_exec(e->db, "DELETE FROM disks WHERE id = ? AND status = 'locked'", DB_ARGS(DB_TEXT(copy_id)), NULL);
-    }
-    vr_db_exec(e->db, "UPDATE disks SET status = ? WHERE id = ? AND status = 'locked'",
-               DB_ARGS(DB_TEXT(*str(p, "was") ? str(p, "was") : "ok"), DB_TEXT(disk_id)), NULL);
-    ended(e, job_id, user, disk_id, what, rc, &err);
-    json_decref(dst);
-    json_decref(spm);
-    json_decref(d);
-    json_decref(p);
-}
-
-int vr_disk_copy_submit(vr_engine *e, json_t *disk, const char *dst_sd, const char *user, char job_id[37],
-                        vr_error *err)
-{
-    if (not_locked(disk, err) < 0)
-        return -1;
-    json_t *src = vr_storage_disk_get(e, str(disk, "id"), err);
-    json_t *sd = vr_db_query_one(e->db, "SELECT id, name, status, datacenter_id FROM storage_domains WHERE id = ?",
-                                 DB_ARGS(DB_TEXT(dst_sd)), err);
-    int rc = 0;
-    if (!src || !sd)
-        rc = err->code ? -1 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "no storage domain with id '%.64s'", dst_sd);
-    else if (!strcmp(str(src, "storage_domain"), dst_sd))
-        rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "disk '%s' is already on storage domain '%s'", str(src, "alias"),
-                          str(sd, "name"));
-    else if (domain_ready(e, sd, err) < 0)
-        rc = -1;
-    else if (strcmp(str(src, "datacenter_id"), str(sd, "datacenter_id")) || strcmp(str(src, "sd_status"), "active"))
-        rc = vr_error_set(err, VR_ERR_BAD_STATE, "disk '%s' copies between active domains of one data center"
-                          " (its SPM does the copy)", str(src, "alias"));
-    char desc[200];
-    snprintf(desc, sizeof(desc), "Copy disk '%s' to storage domain '%s'", str(disk, "alias"), str(sd, "name"));
-    json_decref(sd);
-    if (rc < 0) {
-        json_decref(src);
-        return -1;
-    }
-    char copy_id[37];
-    vr_uuid_new(copy_id);
-    json_t *body = json_deep_copy(disk);
-    json_object_set_new(body, "storage_domain", json_string(dst_sd));
-    json_decref(src);
-    return submit(e, disk, "copy", desc, json_pack("{s:s, s:o}", "copy", copy_id, "copy_body", body), user, job_id,
-                  run_copy, err);
+    return vr_dj_submit(e, disk, "delete", desc, json_object(), user, job_id, run_delete, err);
 }
 
 /* ---- extend ---- */
@@ -468,7 +402,7 @@ static json_t *running_user(vr_engine *e, const char *disk_id)
 static void run_extend(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
 {
     vr_error err = {0};
-    json_t *p = job_params(e, job_id), *spm = NULL, *d = start_job(e, job_id, disk_id, &spm, &err), *res = NULL;
+    json_t *p = vr_dj_params(e, job_id), *spm = NULL, *d = vr_dj_start(e, job_id, disk_id, &spm, &err), *res = NULL;
     long long size = num(p, "size");
     char what[200];
     snprintf(what, sizeof(what), "extension of disk '%s' to %lld bytes", str(d, "alias"), size);
@@ -486,9 +420,9 @@ static void run_extend(vr_engine *e, const char *job_id, const char *disk_id, co
         json_decref(h);
     } else if (spm) {
         vr_job_update(e, job_id, "running", "extending the volume on the SPM");
-        json_t *params = vol_ref(d);
+        json_t *params = vr_dj_vol_ref(d);
         json_object_set_new(params, "size", json_integer(size));
-        rc = call_spm(e, job_id, spm, "Volume.extend", params, 10, 95, &err);
+        rc = vr_dj_call_spm(e, job_id, spm, "Volume.extend", params, 10, 95, &err);
     }
     if (rc == 0)
         vr_db_exec(e->db, "UPDATE disks SET provisioned_size = ? WHERE id = ?", DB_ARGS(DB_INT(size), DB_TEXT(disk_id)),
@@ -496,8 +430,8 @@ static void run_extend(vr_engine *e, const char *job_id, const char *disk_id, co
     vr_db_exec(e->db, "UPDATE disks SET status = ? WHERE id = ? AND status = 'locked'",
                DB_ARGS(DB_TEXT(*str(p, "was") ? str(p, "was") : "ok"), DB_TEXT(disk_id)), NULL);
     if (rc == 0 && spm)
-        refresh(e, spm, d, *str(p, "was") ? str(p, "was") : "ok");
-    ended(e, job_id, user, disk_id, what, rc, &err);
+        vr_dj_refresh(e, spm, d, *str(p, "was") ? str(p, "was") : "ok");
+    vr_dj_ended(e, job_id, user, disk_id, what, rc, &err);
     json_decref(res);
     json_decref(vm);
     json_decref(spm);
@@ -509,7 +443,7 @@ int vr_disk_extend_submit(vr_engine *e, json_t *disk, long long size, const char
                           vr_error *err)
 {
     long long now = num(disk, "provisioned_size");
-    if (not_locked(disk, err) < 0)
+    if (vr_dj_not_locked(disk, err) < 0)
         return -1;
     if (size <= now)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "disk '%s' is %lld bytes: a disk only grows (shrinking loses"
@@ -518,7 +452,7 @@ int vr_disk_extend_submit(vr_engine *e, json_t *disk, long long size, const char
         return -1;
     char desc[200];
     snprintf(desc, sizeof(desc), "Extend disk '%s' to %lld bytes", str(disk, "alias"), size);
-    return submit(e, disk, "extend", desc, json_pack("{s:I}", "size", (json_int_t)size), user, job_id, run_extend, err);
+    return vr_dj_submit(e, disk, "extend", desc, json_pack("{s:I}", "size", (json_int_t)size), user, job_id, run_extend, err);
 }
 
 /* ---- VMs ---- */
@@ -569,6 +503,12 @@ bool vr_disk_job_resume(vr_engine *e, json_t *job)
                    DB_ARGS(DB_TEXT(id)), NULL);
         why = "interrupted by an engine restart; the disk is illegal (delete it, or try again)";
     } else {
+        if (!strcmp(action, "copy") && *str(p, "agent_job") && *str(p, "agent_host")) {
+            /* the SPM's copy went on without us: learn how it ends */
+            VR_INFO("resuming job %s (copy of disk %s)", str(job, "id"), id);
+            vr_job_spawn(e, str(job, "id"), id, str(job, "user_name"), vr_disk_copy_resume);
+            return true;
+        }
         if (!strcmp(action, "copy"))
             vr_db_exec(e->db, "DELETE FROM disks WHERE id = ? AND status = 'locked'", DB_ARGS(DB_TEXT(str(p, "copy"))),
                        NULL);

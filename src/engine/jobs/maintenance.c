@@ -12,6 +12,7 @@
 
 #include "agentcall.h"
 #include "hoststatus.h"
+#include "hoststorage.h"
 #include "hostview.h"
 #include "jobs.h"
 #include "log.h"
@@ -297,6 +298,14 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
         json_t *host = vr_db_query_one(e->db, HOST_SELECT, DB_ARGS(DB_TEXT(host_id)), NULL);
         const char *st = str(host, "status"), *hname = host ? str(host, "name") : host_id;
         char msg[1536];
+        if (host && !strcmp(st, "maintenance")) {
+            /* resumed after the host got there: its monitor lets go of
+             * the storage this job may not have */
+            snprintf(msg, sizeof(msg), "host '%s' is in maintenance", hname);
+            vr_job_update(e, job_id, "finished", msg);
+            json_decref(host);
+            break;
+        }
         if (!host || strcmp(st, "preparingformaintenance")) {
             bool activated = !strcmp(st, "installing") || !strcmp(st, "up");
             snprintf(msg, sizeof(msg), !host ? "host %s was removed"
@@ -352,7 +361,17 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
                 vr_error err = {0};
                 if (vr_host_set_status(e, host_id, VR_HOST_MAINTENANCE, "", user, &err) == 0) {
                     vr_hostview_refresh(e->view, e->db, host_id);
-                    snprintf(msg, sizeof(msg), "host '%s' is in maintenance", hname);
+                    /* In maintenance first, so the host monitor no longer
+                     * connects or joins; then its storage is let go of. */
+                    vr_job_update(e, job_id, "running", "leaving the storage domains' lockspaces and "
+                                  "disconnecting storage");
+                    vr_job_progress(e, job_id, 95);
+                    char why[600];
+                    if (vr_host_storage_leave(e, NULL, host, NULL, why, sizeof(why)) < 0)
+                        snprintf(msg, sizeof(msg), "host '%s' is in maintenance; its storage is not let go of yet"
+                                 " (the host monitor retries): %s", hname, why);
+                    else
+                        snprintf(msg, sizeof(msg), "host '%s' is in maintenance", hname);
                     vr_job_update(e, job_id, "finished", msg);
                     json_decref(host);
                     break;
@@ -364,6 +383,13 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
         usleep(ROUND_MS * 1000);
     }
     json_decref(p);
+}
+
+bool vr_maint_running(vr_engine *e, const char *host_id)
+{
+    json_t *j = running_job(e, host_id);
+    json_decref(j);
+    return j != NULL;
 }
 
 bool vr_maint_resume(vr_engine *e, json_t *r)

@@ -31,6 +31,10 @@ int vr_maint_evacuation_cmp(const void *a, const void *b);
  * preparingformaintenance and job_id runs. */
 int vr_maint_submit(vr_engine *e, json_t *host, const char *user, char job_id[37], vr_error *err);
 
+/* True while a maintenance job of host_id is pending or running (it lets
+ * go of the host's storage itself; the host monitor waits for it). */
+bool vr_maint_running(vr_engine *e, const char *host_id);
+
 /* After an engine restart: resume r (a jobs row) if it is a maintenance.
  * True when it was one. */
 bool vr_maint_resume(vr_engine *e, json_t *r);

@@ -396,7 +396,17 @@ static void run_detach(vr_engine *e, const char *job_id, const char *sd_id, cons
     vr_job_update(e, job_id, "running", "waiting for the data center's SPM");
     vr_job_progress(e, job_id, 10);
     json_t *params = json_pack("{s:s, s:s}", "domain", sd_id, "pool", dc);
-    int rc = spm_call(e, job_id, dc, 120, "Storage.detach", params, &res, &err);
+    /* Hosts let go of a domain in maintenance (disconnected unless another
+     * domain shares its storage): the SPM connects it again to detach it. */
+    json_t *sd = vr_db_query_one(e->db, SD_SELECT, DB_ARGS(DB_TEXT(sd_id)), &err);
+    json_t *spm = sd ? vr_storage_wait_spm(e, job_id, dc, 120, &err) : NULL;
+    if (!sd && !err.code)
+        vr_error_set(&err, VR_ERR_NOT_FOUND, "the storage domain is gone");
+    int rc = spm ? connect_host(e, job_id, spm, sd, &err) : -1;
+    json_decref(spm);
+    json_decref(sd);
+    if (rc == 0)
+        rc = spm_call(e, job_id, dc, 120, "Storage.detach", params, &res, &err);
     json_decref(params);
     if (rc < 0)
         goto failed;

@@ -191,6 +191,22 @@ static void follow(vr_engine *e, const char *job_id, const char *vm_id, const ch
             }
             continue;
         }
+        if (json_is_true(json_object_get(j, "interrupted"))) {
+            /* The agent restarted under the job and says so: as lost,
+             * libvirt may have finished the migration on its own. */
+            if (!unreachable_since)
+                unreachable_since = vr_now();
+            int where = ask_both(e, vm_id, src, dst);
+            if (where < 0 && vr_now() - unreachable_since > 600)
+                where = 0; /* never settled: the source's monitor decides */
+            if (where >= 0) {
+                outcome = where;
+                snprintf(detail, sizeof(detail), "host '%s' was restarted during the migration; VM '%s' found on"
+                         " host '%s'", str(src, "name"), name, where ? str(dst, "name") : str(src, "name"));
+            }
+            json_decref(j);
+            continue;
+        }
         unreachable_since = 0;
         const char *state = str(j, "state");
         snprintf(detail, sizeof(detail), "%s", str(j, "detail"));

@@ -17,6 +17,7 @@
 #include "mgmtnet.h"
 #include "hostview.h"
 #include "log.h"
+#include "maintenance.h"
 #include "rpcclient.h"
 #include "timeouts.h"
 
@@ -348,6 +349,12 @@ static void poll_once(monitor *m, json_t *host)
     if (!why && strcmp(st, "maintenance") && strcmp(st, "installing") &&
         vr_host_storage_poll(e, c, host, m->storage, sbuf, sizeof(sbuf)) > 0)
         why = sbuf;
+    /* ...and has let go of them (left its lockspaces, disconnected), which
+     * its maintenance job does; this catches up after an engine restart or
+     * a refusal. */
+    if (!strcmp(st, "maintenance") && !vr_maint_running(e, m->host_id) &&
+        vr_host_storage_leave(e, c, host, m->storage, sbuf, sizeof(sbuf)) < 0)
+        VR_DEBUG("%s", sbuf);
     /* Networks for every host that could serve, installing ones too: an
      * activated host without a required network is not up. */
     char nbuf[512];

@@ -35,6 +35,17 @@ json_t *vr_store_dc_domains_to_connect(vr_db *db, const char *dc)
     return rows;
 }
 
+json_t *vr_store_dc_domains_attached(vr_db *db, const char *dc)
+{
+    json_t *rows = NULL;
+    if (vr_db_query(db, "SELECT id, name, status, master, storage_type, storage_spec, vfs_type, mount_options,"
+                    " nfs_version, CASE WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.object_id = d.id AND j.action = 'detach'"
+                    " AND j.status IN ('pending', 'running')) THEN 1 ELSE 0 END AS detaching FROM storage_domains d"
+                    " WHERE datacenter_id = ? ORDER BY master DESC, id", DB_ARGS(DB_TEXT(dc)), &rows, NULL) < 0)
+        return NULL;
+    return rows;
+}
+
 int vr_store_host_spm_id(vr_db *db, const char *dc, const char *host_id, int *spm_id,
                          vr_error *err)
 {

@@ -16,6 +16,11 @@ int vr_store_host_dc(vr_db *db, const char *host_id, char dc[37]);
  * attached, not detached), active or inactive. New reference; NULL on error. */
 json_t *vr_store_dc_domains_to_connect(vr_db *db, const char *dc);
 
+/* Every domain attached to dc, whatever its status, with the columns of a
+ * connection (vr_storage_conn) and `detaching` (1 while its detach job
+ * runs). New reference; NULL on error. */
+json_t *vr_store_dc_domains_attached(vr_db *db, const char *dc);
+
 /* The host's sanlock host id in dc, assigned (lowest free 1..250) on first
  * use. -1 with err when none is free or the database fails. */
 int vr_store_host_spm_id(vr_db *db, const char *dc, const char *host_id, int *spm_id,

@@ -77,6 +77,10 @@ static void usage(FILE *f)
             "  --balance-period-s N      load balancing round per cluster (default 60; 0: off)\n"
             "  --mac-pool FIRST-LAST     NIC addresses to hand out\n"
             "                            (default " VR_MACPOOL_DEFAULT ")\n"
+            "  --ca-key FILE             the CA's key, to sign the certificates of hosts deployed\n"
+            "                            over SSH (default PKI/ca.key)\n"
+            "  --host-packages DIR       vireo-agent_*.deb the host deploy installs (default: none;\n"
+            "                            hosts must have vireo-agent installed)\n"
             "  --debug\n");
 }
 
@@ -93,10 +97,11 @@ int main(int argc, char **argv)
         {"storage-autorecovery-s", required_argument, 0, 'R'},
         {"storage-orphan-grace-s", required_argument, 0, 'O'},
         {"balance-period-s", required_argument, 0, 'B'},
+        {"ca-key", required_argument, 0, 'K'},     {"host-packages", required_argument, 0, 'H'},
         {0, 0, 0, 0}};
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
     const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
-    const char *macpool = VR_MACPOOL_DEFAULT;
+    const char *macpool = VR_MACPOOL_DEFAULT, *ca_key = NULL, *host_packages = "";
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10,
                    .autorecovery_s = 300, .orphan_grace_s = 600, .balance_period_s = 60};
     int c;
@@ -117,6 +122,8 @@ int main(int argc, char **argv)
         case 'B': e.balance_period_s = atoi(optarg); break;
         case 'm': macpool = optarg; break;
         case 'd': dbspec = optarg; break;
+        case 'K': ca_key = optarg; break;
+        case 'H': host_packages = optarg; break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -145,6 +152,12 @@ int main(int argc, char **argv)
     snprintf(ca, sizeof(ca), "%s/ca.crt", pki);
     snprintf(cert, sizeof(cert), "%s/engine.crt", pki);
     snprintf(key, sizeof(key), "%s/engine.key", pki);
+    snprintf(e.ca_cert_file, sizeof(e.ca_cert_file), "%s", ca);
+    if (ca_key)
+        snprintf(e.ca_key_file, sizeof(e.ca_key_file), "%s", ca_key);
+    else
+        snprintf(e.ca_key_file, sizeof(e.ca_key_file), "%s/ca.key", pki);
+    snprintf(e.host_packages, sizeof(e.host_packages), "%s", host_packages);
     vr_directory_init(ca); /* directory certificates chain to the engine's CA */
     snprintf(dbpath, sizeof(dbpath), "%s", dbspec ? dbspec : "");
     if (!dbspec)

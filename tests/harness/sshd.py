@@ -16,17 +16,70 @@ and a tmpfs on /run holds /run/sshd. The machine's files never change.
 Listens on 127.0.0.1 (or, with host=, inside that harness host's
 namespaces on its address: tests/harness/hosts.py Host) with its own host
 key, config and authorized_keys.
+
+A host the engine deploys (`agent=PATH`, with host=) gets what a real host
+has and a harness host lacks, in sshd's mount namespace only (so in every
+SSH session):
+
+* its own /etc/vireo, /var/lib/vireo and /run/vireo (directories of the
+  server, bind-mounted): the deploy's key, certificates and agent.conf stay
+  there (`srv.etc_vireo`);
+* vireo-agent "installed": /usr/local/sbin (a directory of the server,
+  first in root's PATH) holds `vireo-agent`, a wrapper that runs the
+  agent binary PATH;
+* a service manager: /usr/bin/systemctl is replaced by a small stand-in
+  for systemd that runs vireo-agent.service as its unit does - the options
+  of VIREO_AGENT_OPTS from /etc/vireo/agent.conf - (start, stop, restart,
+  is-active, status; enable and daemon-reload do nothing), its output in
+  `srv.agent_log`. stop() ends the agent too.
 """
 
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 
 CACHE = "/var/cache/vireo-sshd"
+
+# The stand-in for systemd in a deployed harness host (module docstring):
+# vireo-agent.service as its unit runs it, nothing else.
+SYSTEMCTL = r"""#!/bin/sh
+# systemctl of a test host (tests/harness/sshd.py): runs vireo-agent.service only
+PIDF=/run/vireo/vireo-agent.pid
+LOG=@LOG@
+verb=$1; shift
+while [ "${1#--}" != "$1" ]; do shift; done
+unit=${1%.service}
+running() { [ -s $PIDF ] && kill -0 "$(cat $PIDF)" 2>/dev/null; }
+stop() {
+    running || return 0
+    pid=$(cat $PIDF); kill "$pid"
+    i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+    kill -9 "$pid" 2>/dev/null; rm -f $PIDF; return 0
+}
+case "$verb" in
+daemon-reload) exit 0 ;;
+esac
+[ "$unit" = vireo-agent ] || { echo "Unit $1 could not be found." >&2; exit 5; }
+case "$verb" in
+enable|disable) exit 0 ;;
+stop) stop ;;
+start|restart)
+    [ "$verb" = start ] && running && exit 0
+    stop
+    [ -r /etc/vireo/agent.conf ] && . /etc/vireo/agent.conf
+    echo "=== $(date +%T) systemctl $verb: vireo-agent $VIREO_AGENT_OPTS" >> $LOG
+    setsid vireo-agent $VIREO_AGENT_OPTS >> $LOG 2>&1 < /dev/null &
+    echo $! > $PIDF ;;
+is-active) running && { echo active; exit 0; }; echo inactive; exit 3 ;;
+status) running && echo "Active: active (running)" || echo "Active: inactive (dead)"; tail -n 15 $LOG; running ;;
+*) echo "systemctl stand-in: $verb is not supported" >&2; exit 1 ;;
+esac
+"""
 
 
 def sshd_binary():
@@ -49,7 +102,7 @@ def _free_port():
 
 
 class SshServer:
-    def __init__(self, root_password=None, authorized_keys=(), host=None):
+    def __init__(self, root_password=None, authorized_keys=(), host=None, agent=None):
         self.dir = tempfile.mkdtemp(prefix="vireo-sshd-", dir="/var/tmp")
         os.chmod(self.dir, 0o700)
         self.host = host
@@ -59,6 +112,11 @@ class SshServer:
         self.authorized_keys = list(authorized_keys)
         self.proc = None
         self.log_path = os.path.join(self.dir, "sshd.log")
+        self.agent = agent
+        if agent and not host:
+            raise ValueError("agent= needs host=")
+        self.etc_vireo = os.path.join(self.dir, "etc-vireo")
+        self.agent_log = os.path.join(self.dir, "agent.log")
 
     # ------------------------------------------------------------ files
     def _p(self, name):
@@ -121,14 +179,37 @@ PubkeyAuthentication yes
 LogLevel VERBOSE
 """)
 
+    def _host_view(self):
+        """The files of the private view (see the module docstring)."""
+        for d in ("etc-vireo", "var-lib-vireo", "run-vireo", "run-sshd", "sbin"):
+            os.makedirs(self._p(d), exist_ok=True)
+        for d in ("/etc/vireo", "/var/lib/vireo", "/run/vireo", "/run/sshd"):
+            os.makedirs(d, exist_ok=True)  # mount points only; their contents stay the machine's
+        with open(self._p("sbin/vireo-agent"), "w") as f:
+            f.write("#!/bin/sh\nexport ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 "
+                    "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1\n"
+                    f"exec {self.agent} \"$@\"\n")
+        with open(self._p("systemctl"), "w") as f:
+            f.write(SYSTEMCTL.replace("@LOG@", self.agent_log))
+        for n in ("sbin/vireo-agent", "systemctl"):
+            os.chmod(self._p(n), 0o755)
+
     # ------------------------------------------------------------ process
     def start(self):
         if not os.path.exists(self._p("host_key")):
             self.new_host_key()
         self._accounts()
-        script = ("set -e; for f in passwd group shadow; do mount --bind \"$1/$f\" \"/etc/$f\"; done; "
-                  "mount -t tmpfs -o mode=755 tmpfs /run; mkdir -m 755 /run/sshd; "
-                  "exec \"$2\" -D -e -f \"$1/sshd_config\"")
+        if self.agent:
+            self._host_view()
+            script = ("set -e; for f in passwd group shadow; do mount --bind \"$1/$f\" \"/etc/$f\"; done; "
+                      "mount --bind \"$1/run-sshd\" /run/sshd; mount --bind \"$1/etc-vireo\" /etc/vireo; "
+                      "mount --bind \"$1/var-lib-vireo\" /var/lib/vireo; mount --bind \"$1/run-vireo\" /run/vireo; "
+                      "mount --bind \"$1/sbin\" /usr/local/sbin; mount --bind \"$1/systemctl\" /usr/bin/systemctl; "
+                      "exec \"$2\" -D -e -f \"$1/sshd_config\"")
+        else:
+            script = ("set -e; for f in passwd group shadow; do mount --bind \"$1/$f\" \"/etc/$f\"; done; "
+                      "mount -t tmpfs -o mode=755 tmpfs /run; mkdir -m 755 /run/sshd; "
+                      "exec \"$2\" -D -e -f \"$1/sshd_config\"")
         with open(self.log_path, "ab") as log:
             prefix = self.host.nsenter() if self.host else []
             self.proc = subprocess.Popen(prefix + ["unshare", "-m", "--propagation", "private", "sh", "-c", script,
@@ -154,7 +235,28 @@ LogLevel VERBOSE
         except OSError:
             return ""
 
+    def agent_pid(self):
+        """The pid of the agent the systemctl stand-in started, or None."""
+        try:
+            with open(self._p("run-vireo/vireo-agent.pid")) as f:
+                pid = int(f.read().strip())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
     def stop(self):
+        pid = self.agent_pid() if self.agent else None
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                try:
+                    os.kill(pid, 0)
+                except OSError:
+                    break
+                time.sleep(0.1)
+            else:
+                os.kill(pid, signal.SIGKILL)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -29,6 +29,9 @@ typedef struct vr_engine {
     vr_vmstats *vmstats;        /* running VMs' last statistics, for /metrics (vmstats.h) */
     char *ssh_pubkey;           /* the engine's SSH public key line (deploy/sshkey.h) */
     char ssh_key_file[1024];    /* its private key */
+    char ca_cert_file[1024];    /* the CA that signs host certificates (--pki DIR/ca.crt) */
+    char ca_key_file[1024];     /* its key (--ca-key; default DIR/ca.key): host enrollment */
+    char host_packages[1024];   /* where vireo-agent_*.deb for hosts is (--host-packages); "" none */
     pthread_mutex_t sched_lock; /* one placement at a time: no double booking */
     volatile int stopping;
     int threads;                /* registered threads still running (vr_engine_thread_enter) */

@@ -277,6 +277,17 @@ static void poll_once(monitor *m, json_t *host)
         m->first_failure = 0;
         return;
     }
+    /* A deploy job owns the host while it installs it or renews its
+     * certificate (its agent restarts); after a failed install nothing
+     * there is trusted until a reinstall. The connection is dropped: the
+     * agent comes back with another certificate. */
+    if (json_integer_value(json_object_get(host, "deploying")) ||
+        !strcmp(json_string_value(json_object_get(host, "status")) ?: "", "installfailed")) {
+        m->first_failure = 0;
+        vr_rpc_client_free(m->conn);
+        m->conn = NULL;
+        return;
+    }
     /* One TLS session per host for as long as it works: a handshake per
      * poll would cost more than the poll. */
     if (!m->conn) {
@@ -345,7 +356,7 @@ static void poll_once(monitor *m, json_t *host)
     /* Storage only for a host that could serve: one in maintenance keeps
      * away from the data center's leases. */
     char sbuf[512];
-    if (!why && strcmp(st, "maintenance") && strcmp(st, "installing") &&
+    if (!why && strcmp(st, "maintenance") && strcmp(st, "installing") && strcmp(st, "initializing") &&
         vr_host_storage_poll(e, c, host, m->storage, sbuf, sizeof(sbuf)) > 0)
         why = sbuf;
     /* Networks for every host that could serve, installing ones too: an
@@ -463,7 +474,8 @@ static void *monitor_thread(void *arg)
      * take the CPU from the threads answering API requests. */
     setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
     while (!m->e->stopping) {
-        json_t *host = vr_db_query_one(m->e->db, "SELECT id, name, address, port, status, cluster_id"
+        json_t *host = vr_db_query_one(m->e->db, "SELECT id, name, address, port, status, cluster_id,"
+                                       " CASE WHEN " VR_HOST_DEPLOYING_SQL " THEN 1 ELSE 0 END AS deploying"
                                        " FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(m->host_id)), NULL);
         if (!host)
             break; /* removed */

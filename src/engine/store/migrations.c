@@ -389,5 +389,8 @@ const vr_migration vr_migrations[] = {
          " ADD COLUMN ha_priority BIGINT NOT NULL DEFAULT 0, ADD COLUMN stop_reason " T " NOT NULL DEFAULT '',"
          " ADD COLUMN stop_requested BIGINT NOT NULL DEFAULT 0;"
          "ALTER TABLE hosts ADD COLUMN pm_json " T ";"},
+    {15, "host deploy over SSH (docs/operations.md): how the engine logs in to a host (port, pinned host key fingerprint, password or engine key; never the password)",
+     .sqlite = "ALTER TABLE hosts ADD COLUMN ssh_json TEXT;",
+     .pg = "ALTER TABLE hosts ADD COLUMN ssh_json " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -1,0 +1,18 @@
+/* Host certificate enrollment (docs/pki.md): the engine's CA signs the
+ * certificate request a host made for its own key, after checking that
+ * the request is for that host and nothing else. */
+#pragma once
+
+#include "error.h"
+
+/* Sign csr_pem (PKCS#10, PEM) with the CA in ca_cert_file/ca_key_file
+ * for the host `name` at `address` (an IP address or DNS name). The
+ * request's signature must verify, its common name must be `name`, and
+ * every subject alternative name in it must be the address or the name:
+ * otherwise VR_ERR_INVALID_PARAMS naming what was asked for. The
+ * certificate says what the engine decides - CN=name, SAN = the address
+ * (IP or DNS) and the name, TLS server and client use, valid from a minute
+ * ago for valid_days (never past the CA's own end) - on the request's key.
+ * *cert_pem: a new PEM text (free()); serial: its serial number in hex. */
+int vr_csr_sign(const char *ca_cert_file, const char *ca_key_file, const char *csr_pem, const char *name,
+                const char *address, int valid_days, char **cert_pem, char serial[41], vr_error *err);

@@ -1,0 +1,250 @@
+"""Hosts join by SSH (issue 13, docs/operations.md "Host deploy over SSH"):
+a harness host that runs only sshd (tests/harness/sshd.py, with a private
+/etc/vireo, vireo-agent "installed" and a stand-in for systemd) is added by
+address and root password: the install job checks it, makes its key on the
+host, has the engine's CA sign its request, writes the certificate back,
+starts the agent, and the host goes installing -> initializing -> up and
+runs a VM. The password is nowhere (jobs, events, log, database, ps).
+Then: a new certificate while the host stays up; a reinstall with a wrong
+password ends installfailed; a changed host key is refused before any
+login; confirming the new key (by the engine's key) installs it again; a
+request for another name is refused by the signer."""
+
+import glob
+import json
+import os
+import subprocess
+import threading
+import time
+
+from harness.engine import Engine, expect_fault
+from harness.sshd import SshServer
+
+PASSWORD = "Deploy-pw-7731-root"
+AGENT_PORT = 54400  # the harness agent of the host keeps 54321
+
+
+def openssl(*args, input=None):
+    return subprocess.run(["openssl", *args], input=input, capture_output=True, text=True, check=True).stdout
+
+
+class PsWatch(threading.Thread):
+    """Looks for a text in every process's command line until stopped."""
+
+    def __init__(self, needle):
+        super().__init__(daemon=True)
+        self.needle = needle.encode()
+        self.found = []
+        self.halt = threading.Event()
+
+    def run(self):
+        while not self.halt.is_set():
+            for d in glob.glob("/proc/[0-9]*/cmdline"):
+                try:
+                    with open(d, "rb") as f:
+                        if self.needle in f.read():
+                            self.found.append(d)
+                except OSError:
+                    pass
+            self.halt.wait(0.05)
+
+
+def cert_of(srv):
+    path = os.path.join(srv.etc_vireo, "pki", "host.crt")
+    with open(path) as f:
+        return f.read()
+
+
+def install_job(eng, host_id, ssh, status="finished", timeout=120):
+    r = eng.request("POST", f"/api/hosts/{host_id}/install", {"ssh": ssh})
+    assert r.status == 202, r
+    job = eng.wait_job(r.body["job"]["id"], timeout=timeout, status=("finished", "failed", "cancelled"))
+    assert job["status"] == status, (job, eng.log_tail(30))
+    return job
+
+
+def nothing_holds(eng, text):
+    """No API answer, event, log line or database row has text."""
+    found = []
+    for what, body in (("jobs", eng.get("/api/jobs", params={"max": 1000})),
+                       ("events", eng.get("/api/events", params={"max": 1000})),
+                       ("hosts", eng.get("/api/hosts"))):
+        if text in json.dumps(body):
+            found.append(what)
+    if text in eng.log_text():
+        found.append("engine log")
+    if eng.database is None:
+        with open(os.path.join(eng.state_dir, "engine.db"), "rb") as f:
+            if text.encode() in f.read():
+                found.append("database file")
+    else:
+        dump = subprocess.run(["pg_dump", eng.database], capture_output=True, check=True).stdout
+        if text.encode() in dump:
+            found.append("database")
+    return found
+
+
+def test_host_deploy_by_password_and_key(ctx):
+    h = ctx.host(1)
+    with Engine(ctx) as eng:
+        pub = eng.request("GET", "/pki/engine-ssh.pub", token=None).text
+        dc = eng.create_dc("dc1")
+        cl = eng.create_cluster("cl1", dc["id"])
+        with SshServer(root_password=PASSWORD, authorized_keys=[pub], host=h, agent=ctx.agent) as srv:
+            # Bad input changes nothing.
+            base = dict(name="dep1", cluster_id=cl["id"], address=h.addr, port=AGENT_PORT)
+            for ssh, why in (({"port": srv.port}, "either password"),
+                             ({"password": PASSWORD, "use_engine_key": True}, "either password"),
+                             ({"password": PASSWORD, "fingerprint": "MD5:aa"}, "fingerprint"),
+                             ({"password": PASSWORD, "user": "admin"}, "unknown member")):
+                f = expect_fault(eng.request("POST", "/api/hosts", dict(base, ssh=ssh)), 400, why)
+                assert PASSWORD not in json.dumps(f), f
+            assert eng.get("/api/hosts")["hosts"] == []
+
+            watch = PsWatch(PASSWORD)
+            watch.start()
+            r = eng.request("POST", "/api/hosts", dict(base, ssh={"port": srv.port, "password": PASSWORD}))
+            assert r.status == 202 and r.body["id"], r
+            hid = r.body["id"]
+            host = eng.host(hid)
+            assert host["status"] == "installing" and host["ssh"]["auth"] == "password", host
+            job = eng.wait_job(r.body["job"]["id"], timeout=120, status=("finished", "failed"))
+            assert job["status"] == "finished", (job, srv.log(), open(srv.agent_log).read()[-2000:])
+            host = eng.wait_status("hosts", hid, "up", timeout=60)
+            watch.halt.set()
+            watch.join()
+            assert watch.found == [], watch.found
+            steps = [s["description"] for s in job["steps"]]
+            assert steps[0].startswith(f"connecting to {h.addr}:{srv.port}"), steps
+            assert any(s.startswith("checking the host (host key SHA256:") for s in steps), steps
+            assert any("key and certificate request on the host" in s for s in steps), steps
+            assert any(s.startswith("configuring and starting vireo-agent") for s in steps), steps
+            # The host key seen at the first contact is pinned and shown.
+            assert host["ssh"] == {"port": srv.port, "fingerprint": srv.fingerprint(), "auth": "password"}, host
+            # installing -> initializing -> up, in the events.
+            msgs = [e["message"] for e in reversed(eng.events()) if e["object_id"] == hid]
+            seq = [m for m in msgs if " is initializing" in m or " is up" in m]
+            assert seq and "initializing" in seq[0] and " is up" in seq[1], msgs
+            assert any("pinned" in m for m in msgs) and any("signed for its key made on the host" in m
+                                                            for m in msgs), msgs
+
+            # The engine's CA signed a certificate for dep1 at its address;
+            # the key was made on the host and never left it.
+            pki = os.path.join(srv.etc_vireo, "pki")
+            crt = cert_of(srv)
+            openssl("verify", "-CAfile", eng.ca, os.path.join(pki, "host.crt"))
+            text = openssl("x509", "-noout", "-text", input=crt)
+            assert "Subject: CN = dep1" in text and f"IP Address:{h.addr}" in text and "DNS:dep1" in text, text
+            assert "TLS Web Server Authentication" in text and "TLS Web Client Authentication" in text, text
+            key = os.path.join(pki, "host.key")
+            assert oct(os.stat(key).st_mode & 0o777) == "0o600"
+            assert openssl("pkey", "-pubout", "-in", key) == openssl("x509", "-noout", "-pubkey", input=crt)
+            with open(key) as f:
+                key_body = "".join(f.read().splitlines()[1:-1])[:40]
+            assert nothing_holds(eng, key_body) == []
+            with open(os.path.join(srv.etc_vireo, "agent.conf")) as f:
+                assert f"--listen 0.0.0.0:{AGENT_PORT}" in f.read()
+
+            # A VM runs on it.
+            spec = ctx.vm_spec("dvm1")
+            vm = eng.create_vm("dvm1", cl["id"], boot=spec["boot"], disks=spec["disks"], nics=[])
+            job, vm = eng.vm_action(vm["id"], "start", timeout=90)
+            vm = eng.wait_status("vms", vm["id"], "up", timeout=60)
+            assert vm["host_id"] == hid, vm
+
+            # A new certificate (by the engine's key): a new key made on the
+            # host, the agent restarted, the host up all along, its VM too.
+            seen = set()
+            stop = threading.Event()
+
+            def watch_status():
+                while not stop.is_set():
+                    seen.add(eng.host(hid)["status"])
+                    stop.wait(0.1)
+            t = threading.Thread(target=watch_status, daemon=True)
+            t.start()
+            r = eng.request("POST", f"/api/hosts/{hid}/enrollcertificate", {"ssh": {"use_engine_key": True}})
+            assert r.status == 202, r
+            job = eng.wait_job(r.body["job"]["id"], timeout=90, status=("finished", "failed"))
+            eng.wait_for(lambda: eng.host(hid)["last_seen"] > 0 and eng.host(hid)["status"] == "up", 30,
+                         what="polls after enrollment")
+            stop.set()
+            t.join()
+            assert job["status"] == "finished", job
+            assert seen == {"up"}, seen
+            crt2 = cert_of(srv)
+            assert crt2 != crt and openssl("x509", "-noout", "-serial", input=crt2) != \
+                openssl("x509", "-noout", "-serial", input=crt)
+            assert eng.vm(vm["id"])["status"] == "up"
+            eng.vm_action(vm["id"], "stop", timeout=60)
+
+            # Reinstall only from maintenance or installfailed.
+            expect_fault(eng.request("POST", f"/api/hosts/{hid}/install", {"ssh": {"use_engine_key": True}}),
+                         409, "maintenance or installfailed")
+            r = eng.request("POST", f"/api/hosts/{hid}/deactivate")
+            assert r.status == 202, r
+            eng.wait_status("hosts", hid, "maintenance", timeout=60)
+
+            # A wrong password: installfailed, the step and a clear message,
+            # the password nowhere.
+            wrong = "Wrong-" + PASSWORD[::-1]
+            job = install_job(eng, hid, {"password": wrong}, status="failed")
+            host = eng.host(hid)
+            assert host["status"] == "installfailed", host
+            assert "connecting to" in host["status_detail"] and "refused root's login by password" in \
+                host["status_detail"], host
+            assert "refused root's login by password" in job["detail"], job
+            assert any("installfailed" in e["message"] and e["object_id"] == hid for e in eng.events()), eng.events()
+            assert "Failed password for root" in srv.log()
+            time.sleep(1.5)  # polls of its monitor (every 0.5 s) would have moved it
+            assert eng.host(hid)["status"] == "installfailed"  # its monitor keeps away
+
+            # The host is "reinstalled": a new host key is refused against
+            # the pin before anything is sent.
+            old_fp = srv.fingerprint()
+            srv.new_host_key()
+            with open(srv.log_path, "rb") as f:
+                before = len(f.read())
+            job = install_job(eng, hid, {"use_engine_key": True}, status="failed")
+            assert "changed" in job["detail"] and old_fp in job["detail"] and srv.fingerprint() in job["detail"], job
+            with open(srv.log_path, "rb") as f:
+                since = f.read()[before:].decode(errors="replace")
+            assert "Accepted" not in since and "Failed" not in since, since
+            assert eng.host(hid)["status"] == "installfailed"
+
+            # Confirmed, by the engine's key: installed again and up.
+            install_job(eng, hid, {"use_engine_key": True, "fingerprint": srv.fingerprint()})
+            host = eng.wait_status("hosts", hid, "up", timeout=60)
+            assert host["ssh"] == {"port": srv.port, "fingerprint": srv.fingerprint(), "auth": "engine_key"}, host
+            assert "Accepted publickey for root" in srv.log()
+
+            # Added twice: refused.
+            expect_fault(eng.request("POST", "/api/hosts", dict(base, name="dep2", ssh={"use_engine_key": True,
+                                                                                         "port": srv.port})),
+                         409, "already at")
+            for text in (PASSWORD, wrong):
+                assert nothing_holds(eng, text) == [], text
+
+
+def test_csr_for_another_name_is_refused(ctx):
+    """The signer takes only a request for the host's own name and address
+    (through vireo-ssh-probe's sign mode, the engine's own code)."""
+    import tempfile
+    pki = ctx.hs.pki_dir
+    exe = os.path.join(ctx.build, "src", "engine", "vireo-ssh-probe")
+    with tempfile.TemporaryDirectory() as d:
+        key = os.path.join(d, "k")
+        for subj, san, ok in (("/CN=dep1", "IP:10.77.0.11,DNS:dep1", True),
+                              ("/CN=vh0", "IP:10.77.0.11", False),
+                              ("/CN=dep1", "IP:10.77.0.10", False),
+                              ("/CN=dep1", "IP:10.77.0.11,DNS:engine", False)):
+            csr = subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                                  "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-subj", subj,
+                                  "-addext", "subjectAltName=" + san], capture_output=True, text=True,
+                                 check=True).stdout
+            p = subprocess.run([exe, "--sign", "--ca-dir", pki, "--name", "dep1", "--address", "10.77.0.11"],
+                               input=csr, capture_output=True, text=True, timeout=30)
+            if ok:
+                assert p.returncode == 0 and "BEGIN CERTIFICATE" in p.stdout, p
+            else:
+                assert p.returncode == 1 and "refusing to sign" in p.stderr, (subj, san, p)

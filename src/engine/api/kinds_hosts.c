@@ -201,4 +201,5 @@ const vr_kind vr_kind_hosts = {
     .delete_in_use = "it is still referenced by VMs",
     .check_create = host_check_create, .check_delete = host_check_delete, .after_write = host_after_write,
     .check_update = host_check_update, .present = vr_host_pm_present, .create_job = host_create_job,
+    .create_job_maybe = true,
 };

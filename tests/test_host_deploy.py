@@ -7,8 +7,9 @@ starts the agent, and the host goes installing -> initializing -> up and
 runs a VM. The password is nowhere (jobs, events, log, database, ps).
 Then: a new certificate while the host stays up; a reinstall with a wrong
 password ends installfailed; a changed host key is refused before any
-login; confirming the new key (by the engine's key) installs it again; a
-request for another name is refused by the signer."""
+login; confirming the new key (by the engine's key) installs it again;
+another host is added by the engine's key alone (with the CLI); a request
+for another name or address is refused by the signer."""
 
 import glob
 import json
@@ -17,7 +18,7 @@ import subprocess
 import threading
 import time
 
-from harness.engine import Engine, expect_fault
+from harness.engine import CliSession, Engine, expect_fault
 from harness.sshd import SshServer
 
 PASSWORD = "Deploy-pw-7731-root"
@@ -224,6 +225,21 @@ def test_host_deploy_by_password_and_key(ctx):
                          409, "already at")
             for text in (PASSWORD, wrong):
                 assert nothing_holds(eng, text) == [], text
+
+        # Another host added by the engine's key alone, with the CLI.
+        cli = CliSession(ctx, eng)
+        h0 = ctx.host(0)
+        with SshServer(authorized_keys=[pub], host=h0, agent=ctx.agent) as srv0:
+            cli.run("host", "install", "dep1", expect=2)  # says how to log in
+            out = json.loads(cli.run("host", "create", "--name", "dep0", "--address", h0.addr, "--cluster", "cl1",
+                                     "--port", str(AGENT_PORT + 1), "--ssh-key", "--ssh-port", str(srv0.port),
+                                     "--json").stdout)
+            job = eng.wait_job(out["job"]["id"], timeout=120, status=("finished", "failed"))
+            assert job["status"] == "finished", (job, srv0.log())
+            host = eng.wait_status("hosts", out["id"], "up", timeout=60)
+            assert host["ssh"] == {"port": srv0.port, "fingerprint": srv0.fingerprint(), "auth": "engine_key"}, host
+            assert "Subject: CN = dep0" in openssl("x509", "-noout", "-text", input=cert_of(srv0))
+            assert "Accepted publickey for root" in srv0.log()
 
 
 def test_csr_for_another_name_is_refused(ctx):

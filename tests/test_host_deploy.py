@@ -14,11 +14,13 @@ for another name or address is refused by the signer."""
 import glob
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 
-from harness.engine import CliSession, Engine, expect_fault
+from harness.engine import REPO_ROOT, CliSession, Engine, expect_fault
 from harness.sshd import SshServer
 
 PASSWORD = "Deploy-pw-7731-root"
@@ -51,9 +53,22 @@ class PsWatch(threading.Thread):
 
 
 def cert_of(srv):
-    path = os.path.join(srv.etc_vireo, "pki", "host.crt")
-    with open(path) as f:
+    with open(srv.root_path("/etc/vireo/pki/host.crt")) as f:
         return f.read()
+
+
+def agent_log(srv):
+    try:
+        with open(srv.agent_log, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def assert_clean_agent(srv):
+    log = agent_log(srv)
+    assert "systemctl restart" in log, log[-2000:]
+    assert "AddressSanitizer" not in log and "runtime error:" not in log, log[-3000:]
 
 
 def install_job(eng, host_id, ssh, status="finished", timeout=120):
@@ -85,13 +100,20 @@ def nothing_holds(eng, text):
     return found
 
 
+def build_debs(ctx, out):
+    subprocess.run([os.path.join(REPO_ROOT, "scripts", "build-debs"), "--build", ctx.build, "--out", out],
+                   capture_output=True, text=True, check=True, timeout=300)
+    return out
+
+
 def test_host_deploy_by_password_and_key(ctx):
     h = ctx.host(1)
-    with Engine(ctx) as eng:
+    debs = build_debs(ctx, tempfile.mkdtemp(prefix="vireo-deploy-debs-", dir="/var/tmp"))
+    with Engine(ctx, extra_args=["--host-packages", debs]) as eng:
         pub = eng.request("GET", "/pki/engine-ssh.pub", token=None).text
         dc = eng.create_dc("dc1")
         cl = eng.create_cluster("cl1", dc["id"])
-        with SshServer(root_password=PASSWORD, authorized_keys=[pub], host=h, agent=ctx.agent) as srv:
+        with SshServer(root_password=PASSWORD, authorized_keys=[pub], host=h, deploy=True) as srv:
             # Bad input changes nothing.
             base = dict(name="dep1", cluster_id=cl["id"], address=h.addr, port=AGENT_PORT)
             for ssh, why in (({"port": srv.port}, "either password"),
@@ -110,7 +132,7 @@ def test_host_deploy_by_password_and_key(ctx):
             host = eng.host(hid)
             assert host["status"] == "installing" and host["ssh"]["auth"] == "password", host
             job = eng.wait_job(r.body["job"]["id"], timeout=120, status=("finished", "failed"))
-            assert job["status"] == "finished", (job, srv.log(), open(srv.agent_log).read()[-2000:])
+            assert job["status"] == "finished", (job, srv.log(), agent_log(srv)[-2000:])
             host = eng.wait_status("hosts", hid, "up", timeout=60)
             watch.halt.set()
             watch.join()
@@ -119,6 +141,11 @@ def test_host_deploy_by_password_and_key(ctx):
             assert steps[0].startswith(f"connecting to {h.addr}:{srv.port}"), steps
             assert any(s.startswith("checking the host (host key SHA256:") for s in steps), steps
             assert any("key and certificate request on the host" in s for s in steps), steps
+            # The package from --host-packages, installed by apt on the host
+            # (its own dpkg database: the overlays of tests/harness/sshd.py).
+            assert any(s.startswith("installed vireo-agent_") for s in steps), steps
+            assert os.path.exists(srv.root_path("/var/lib/dpkg/info/vireo-agent.list"))
+            assert os.path.exists(srv.root_path("/usr/sbin/vireo-agent"))
             assert any(s.startswith("configuring and starting vireo-agent") for s in steps), steps
             # The host key seen at the first contact is pinned and shown.
             assert host["ssh"] == {"port": srv.port, "fingerprint": srv.fingerprint(), "auth": "password"}, host
@@ -131,7 +158,7 @@ def test_host_deploy_by_password_and_key(ctx):
 
             # The engine's CA signed a certificate for dep1 at its address;
             # the key was made on the host and never left it.
-            pki = os.path.join(srv.etc_vireo, "pki")
+            pki = srv.root_path("/etc/vireo/pki")
             crt = cert_of(srv)
             openssl("verify", "-CAfile", eng.ca, os.path.join(pki, "host.crt"))
             text = openssl("x509", "-noout", "-text", input=crt)
@@ -143,7 +170,7 @@ def test_host_deploy_by_password_and_key(ctx):
             with open(key) as f:
                 key_body = "".join(f.read().splitlines()[1:-1])[:40]
             assert nothing_holds(eng, key_body) == []
-            with open(os.path.join(srv.etc_vireo, "agent.conf")) as f:
+            with open(srv.root_path("/etc/vireo/agent.conf")) as f:
                 assert f"--listen 0.0.0.0:{AGENT_PORT}" in f.read()
 
             # A VM runs on it.
@@ -225,11 +252,12 @@ def test_host_deploy_by_password_and_key(ctx):
                          409, "already at")
             for text in (PASSWORD, wrong):
                 assert nothing_holds(eng, text) == [], text
+            assert_clean_agent(srv)
 
         # Another host added by the engine's key alone, with the CLI.
         cli = CliSession(ctx, eng)
         h0 = ctx.host(0)
-        with SshServer(authorized_keys=[pub], host=h0, agent=ctx.agent) as srv0:
+        with SshServer(authorized_keys=[pub], host=h0, deploy=True) as srv0:
             cli.run("host", "install", "dep1", expect=2)  # says how to log in
             out = json.loads(cli.run("host", "create", "--name", "dep0", "--address", h0.addr, "--cluster", "cl1",
                                      "--port", str(AGENT_PORT + 1), "--ssh-key", "--ssh-port", str(srv0.port),
@@ -240,12 +268,13 @@ def test_host_deploy_by_password_and_key(ctx):
             assert host["ssh"] == {"port": srv0.port, "fingerprint": srv0.fingerprint(), "auth": "engine_key"}, host
             assert "Subject: CN = dep0" in openssl("x509", "-noout", "-text", input=cert_of(srv0))
             assert "Accepted publickey for root" in srv0.log()
+            assert_clean_agent(srv0)
+    shutil.rmtree(debs, ignore_errors=True)
 
 
 def test_csr_for_another_name_is_refused(ctx):
     """The signer takes only a request for the host's own name and address
     (through vireo-ssh-probe's sign mode, the engine's own code)."""
-    import tempfile
     pki = ctx.hs.pki_dir
     exe = os.path.join(ctx.build, "src", "engine", "vireo-ssh-probe")
     with tempfile.TemporaryDirectory() as d:

@@ -227,6 +227,20 @@ def test_host_deploy_by_password_and_key(ctx):
             time.sleep(1.5)  # polls of its monitor (every 0.5 s) would have moved it
             assert eng.host(hid)["status"] == "installfailed"  # its monitor keeps away
 
+            # The engine stops in the middle of an install by password: the
+            # password is gone with it, so the job fails and says why.
+            r = eng.request("POST", f"/api/hosts/{hid}/install", {"ssh": {"password": PASSWORD}})
+            assert r.status == 202, r
+            jid = r.body["job"]["id"]
+            eng.wait_for(lambda: eng.get(f"/api/jobs/{jid}")["detail"] == "installing packages", 60,
+                         interval=0.1, what="the packages step")
+            eng.kill()
+            eng.start()
+            job = eng.wait_job(jid, timeout=30, status=("finished", "failed"))
+            assert job["status"] == "failed" and "the root password is never stored" in job["detail"], job
+            host = eng.wait_status("hosts", hid, "installfailed", timeout=10)
+            assert "engine restarted" in host["status_detail"], host
+
             # The host is "reinstalled": a new host key is refused against
             # the pin before anything is sent.
             old_fp = srv.fingerprint()

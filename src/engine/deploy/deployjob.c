@@ -298,8 +298,8 @@ static void run_deploy(vr_engine *e, const char *job_id, const char *host_id, co
     const char *name = str(d.host, "name");
     if (!d.password && !strcmp(str(json_object_get(d.host, "ssh"), "auth"), "password")) {
         snprintf(d.step, sizeof(d.step), "connecting");
-        vr_error_set(&err, VR_ERR_BAD_STATE, "the engine restarted before the job could log in; the root password"
-                     " is never stored: %s again with it", d.install ? "reinstall" : "enroll the certificate");
+        vr_error_set(&err, VR_ERR_BAD_STATE, "the engine restarted during the job; the root password is never"
+                     " stored: %s with it again", d.install ? "reinstall" : "enroll the certificate");
     } else {
         run_steps(&d, &err);
     }

@@ -107,8 +107,9 @@ int vr_setup_packages(vr_engine *e, vr_ssh *s, const char *host, json_t *check, 
         return -1;
     vr_ssh_set_timeout(s, 900); /* the dependencies come from the host's repositories */
     rc = run(s, host, "installing vireo-agent",
-             "export DEBIAN_FRONTEND=noninteractive LC_ALL=C; apt-get install -y -q -o Dpkg::Options::=--force-confold"
-             " /var/cache/vireo-deploy/vireo-agent.deb 2>&1",
+             /* an install cut short before (the engine stopped) is finished first */
+             "export DEBIAN_FRONTEND=noninteractive LC_ALL=C; dpkg --configure -a --force-confold >/dev/null 2>&1;"
+             " apt-get install -y -q -o Dpkg::Options::=--force-confold /var/cache/vireo-deploy/vireo-agent.deb 2>&1",
              NULL, 0, NULL, err);
     vr_ssh_set_timeout(s, 0);
     if (rc == 0)

@@ -57,6 +57,19 @@ def cert_of(srv):
         return f.read()
 
 
+def serial_of(pem):
+    return openssl("x509", "-noout", "-serial", input=pem).strip().split("=", 1)[1].upper()
+
+
+def crl_serials(eng, pem):
+    """The serials a CRL lists, once it verified against the engine's CA."""
+    with tempfile.NamedTemporaryFile("w", suffix=".pem") as f:
+        f.write(pem)
+        f.flush()
+        text = openssl("crl", "-in", f.name, "-CAfile", eng.ca, "-noout", "-text")
+    return {ln.split(":", 1)[1].strip().upper() for ln in text.splitlines() if "Serial Number:" in ln}
+
+
 def agent_log(srv):
     try:
         with open(srv.agent_log, errors="replace") as f:
@@ -159,7 +172,7 @@ def test_host_deploy_by_password_and_key(ctx):
             # The engine's CA signed a certificate for dep1 at its address;
             # the key was made on the host and never left it.
             pki = srv.root_path("/etc/vireo/pki")
-            crt = cert_of(srv)
+            crt = first_cert = cert_of(srv)
             openssl("verify", "-CAfile", eng.ca, os.path.join(pki, "host.crt"))
             text = openssl("x509", "-noout", "-text", input=crt)
             assert "Subject: CN = dep1" in text and f"IP Address:{h.addr}" in text and "DNS:dep1" in text, text
@@ -282,6 +295,26 @@ def test_host_deploy_by_password_and_key(ctx):
             assert host["ssh"] == {"port": srv0.port, "fingerprint": srv0.fingerprint(), "auth": "engine_key"}, host
             assert "Subject: CN = dep0" in openssl("x509", "-noout", "-text", input=cert_of(srv0))
             assert "Accepted publickey for root" in srv0.log()
+
+            # Revocation: dep1's certificates before its enrollment and its
+            # reinstalls are in the CRL the engine publishes; a removed host's
+            # too, and the engine refuses that host's agent from then on.
+            r = eng.request("GET", "/pki/crl.pem", token=None)
+            assert r.status == 200, r
+            assert serial_of(first_cert) in crl_serials(eng, r.text), r.text
+            dep0_serial = serial_of(cert_of(srv0))
+            assert dep0_serial not in crl_serials(eng, r.text)
+            eng.call("POST", f"/api/hosts/{out['id']}/deactivate", expect=202)
+            eng.wait_status("hosts", out["id"], "maintenance", timeout=60)
+            eng.call("DELETE", f"/api/hosts/{out['id']}", expect=204)
+            crl = eng.request("GET", "/pki/crl.pem", token=None).text
+            assert dep0_serial in crl_serials(eng, crl), crl
+            # Added again by hand (its agent still runs with that certificate).
+            again = eng.create_host("dep0b", h0.addr, cl["id"], port=AGENT_PORT + 1)
+            host = eng.wait_for(lambda: (lambda x: x if "revoked" in x["status_detail"] else None)(
+                eng.host(again["id"])), 30, what="the revoked certificate refused")
+            assert host["status"] in ("connecting", "nonresponsive"), host
+            assert "refused the revoked certificate" in eng.log_text()
             assert_clean_agent(srv0)
     shutil.rmtree(debs, ignore_errors=True)
 

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "macpool.h"
 #include "sdnotify.h"
+#include "revoke.h"
 #include "sshkey.h"
 #include "timeouts.h"
 #include "transfer.h"
@@ -209,6 +210,7 @@ int main(int argc, char **argv)
         return 1;
     }
     vr_tls_creds_set_timeout(e.agent_creds, vr_timeout_tls_handshake_ms(&e));
+    vr_tls_creds_set_revoked(e.agent_creds, vr_cert_is_revoked, &e); /* a removed host's key is refused */
     vr_jobs_resume(&e);
     /* The backend's name only: a URI may carry a password. */
     VR_INFO("vireo-engine serving https://%s (%s database, schema v%d)", listen,

@@ -117,34 +117,54 @@ static int fill(gnutls_x509_crt_t crt, gnutls_x509_crq_t crq, gnutls_x509_crt_t 
     return rc ? -1 : 0;
 }
 
+int vr_ca_load(vr_ca *ca, const char *ca_cert_file, const char *ca_key_file, vr_error *err)
+{
+    gnutls_datum_t cad = {0}, keyd = {0};
+    memset(ca, 0, sizeof(*ca));
+    int rc = load(ca_cert_file, &cad, err) < 0 || load(ca_key_file, &keyd, err) < 0 ? -1 : 0;
+    if (rc == 0 && (gnutls_x509_crt_init(&ca->crt) < 0 ||
+                    gnutls_x509_crt_import(ca->crt, &cad, GNUTLS_X509_FMT_PEM) < 0 ||
+                    gnutls_x509_privkey_init(&ca->xkey) < 0 ||
+                    gnutls_x509_privkey_import(ca->xkey, &keyd, GNUTLS_X509_FMT_PEM) < 0 ||
+                    gnutls_privkey_init(&ca->key) < 0 || gnutls_privkey_import_x509(ca->key, ca->xkey, 0) < 0))
+        rc = vr_error_set(err, VR_ERR_INTERNAL, "cannot load the engine's CA (%s, %s)", ca_cert_file, ca_key_file);
+    gnutls_free(cad.data);
+    if (keyd.data) {
+        gnutls_memset(keyd.data, 0, keyd.size);
+        gnutls_free(keyd.data);
+    }
+    return rc;
+}
+
+void vr_ca_free(vr_ca *ca)
+{
+    gnutls_x509_crt_deinit(ca->crt);
+    gnutls_privkey_deinit(ca->key);
+    gnutls_x509_privkey_deinit(ca->xkey);
+    memset(ca, 0, sizeof(*ca));
+}
+
 int vr_csr_sign(const char *ca_cert_file, const char *ca_key_file, const char *csr_pem, const char *name,
                 const char *address, int valid_days, char **cert_pem, char serial[41], vr_error *err)
 {
-    gnutls_datum_t cad = {0}, keyd = {0}, out = {0};
+    gnutls_datum_t out = {0};
     gnutls_datum_t csrd = {(unsigned char *)(uintptr_t)csr_pem, (unsigned)strlen(csr_pem)};
-    gnutls_x509_crt_t ca = NULL, crt = NULL;
+    gnutls_x509_crt_t crt = NULL;
     gnutls_x509_crq_t crq = NULL;
-    gnutls_x509_privkey_t xkey = NULL;
-    gnutls_privkey_t key = NULL;
+    vr_ca ca;
     int rc = -1;
     *cert_pem = NULL;
     serial[0] = '\0';
-    if (load(ca_cert_file, &cad, err) < 0 || load(ca_key_file, &keyd, err) < 0)
+    if (vr_ca_load(&ca, ca_cert_file, ca_key_file, err) < 0)
         goto out;
-    if (gnutls_x509_crt_init(&ca) < 0 || gnutls_x509_crt_import(ca, &cad, GNUTLS_X509_FMT_PEM) < 0 ||
-        gnutls_x509_privkey_init(&xkey) < 0 || gnutls_x509_privkey_import(xkey, &keyd, GNUTLS_X509_FMT_PEM) < 0 ||
-        gnutls_privkey_init(&key) < 0 || gnutls_privkey_import_x509(key, xkey, 0) < 0) {
-        vr_error_set(err, VR_ERR_INTERNAL, "cannot load the engine's CA (%s, %s)", ca_cert_file, ca_key_file);
-        goto out;
-    }
     if (gnutls_x509_crq_init(&crq) < 0 || gnutls_x509_crq_import(crq, &csrd, GNUTLS_X509_FMT_PEM) < 0) {
         vr_error_set(err, VR_ERR_INVALID_PARAMS, "host '%s' sent no readable certificate request", name);
         goto out;
     }
     if (check_request(crq, name, address, err) < 0)
         goto out;
-    if (gnutls_x509_crt_init(&crt) < 0 || fill(crt, crq, ca, name, address, valid_days, serial) < 0 ||
-        gnutls_x509_crt_privkey_sign(crt, ca, key, GNUTLS_DIG_SHA256, 0) < 0 ||
+    if (gnutls_x509_crt_init(&crt) < 0 || fill(crt, crq, ca.crt, name, address, valid_days, serial) < 0 ||
+        gnutls_x509_crt_privkey_sign(crt, ca.crt, ca.key, GNUTLS_DIG_SHA256, 0) < 0 ||
         gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &out) < 0) {
         vr_error_set(err, VR_ERR_INTERNAL, "cannot sign the certificate of host '%s'", name);
         goto out;
@@ -155,16 +175,9 @@ int vr_csr_sign(const char *ca_cert_file, const char *ca_key_file, const char *c
     }
     rc = 0;
 out:
-    gnutls_free(cad.data);
-    if (keyd.data) {
-        gnutls_memset(keyd.data, 0, keyd.size);
-        gnutls_free(keyd.data);
-    }
     gnutls_free(out.data);
-    gnutls_x509_crt_deinit(ca);
+    vr_ca_free(&ca);
     gnutls_x509_crt_deinit(crt);
     gnutls_x509_crq_deinit(crq);
-    gnutls_privkey_deinit(key);
-    gnutls_x509_privkey_deinit(xkey);
     return rc;
 }

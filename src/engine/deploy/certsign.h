@@ -3,7 +3,22 @@
  * the request is for that host and nothing else. */
 #pragma once
 
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
+
 #include "error.h"
+
+/* The engine's CA, loaded to sign: its certificate and its key. */
+typedef struct vr_ca {
+    gnutls_x509_crt_t crt;
+    gnutls_privkey_t key;
+    gnutls_x509_privkey_t xkey;
+} vr_ca;
+
+/* Load ca_cert_file and ca_key_file (PEM) into *ca (vr_ca_free() it,
+ * also after a failure); VR_ERR_INTERNAL naming the files. */
+int vr_ca_load(vr_ca *ca, const char *ca_cert_file, const char *ca_key_file, vr_error *err);
+void vr_ca_free(vr_ca *ca);
 
 /* Sign csr_pem (PKCS#10, PEM) with the CA in ca_cert_file/ca_key_file
  * for the host `name` at `address` (an IP address or DNS name). The

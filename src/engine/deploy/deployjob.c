@@ -14,6 +14,7 @@
 #include "hostview.h"
 #include "jobs.h"
 #include "log.h"
+#include "revoke.h"
 #include "rpcclient.h"
 #include "sshconn.h"
 
@@ -133,6 +134,7 @@ typedef struct deploy {
     bool install;        /* else enrollcertificate */
     json_t *host;        /* id, name, address, port, status, ssh */
     char step[128];
+    char serial[41];     /* of the certificate signed */
     char *password;      /* NULL: the engine's key */
 } deploy;
 
@@ -218,7 +220,7 @@ static int run_steps(deploy *d, vr_error *err)
     json_t *check = NULL;
     char note[300] = "";
     char *csr = NULL, *cert = NULL, *ca = NULL;
-    char serial[41];
+    char *serial = d->serial;
     size_t calen = 0;
     rc = -1;
     step(d, 15, "checking the host (host key %s)", fp);
@@ -304,6 +306,17 @@ static void run_deploy(vr_engine *e, const char *job_id, const char *host_id, co
         run_steps(&d, &err);
     }
     if (!err.code) {
+        /* The host's certificate is the new one: the one before (a
+         * reinstall's, an enrollment's) is revoked. */
+        json_t *old = vr_db_query_one(e->db, "SELECT cert_serial FROM hosts WHERE id = ?",
+                                      DB_ARGS(DB_TEXT(host_id)), NULL);
+        const char *prev = str(old, "cert_serial");
+        vr_db_exec(e->db, "UPDATE hosts SET cert_serial = ? WHERE id = ?", DB_ARGS(DB_TEXT(d.serial),
+                   DB_TEXT(host_id)), NULL);
+        if (*prev && strcmp(prev, d.serial) && vr_cert_revoke(e, prev, name, "superseded", &err) < 0)
+            VR_WARN("host %s: %s", name, err.message);
+        vr_error_clear(&err);
+        json_decref(old);
         if (d.install) {
             vr_host_set_status(e, host_id, VR_HOST_INITIALIZING, "installed; connecting to its agent", user, NULL);
             vr_hostview_refresh(e->view, e->db, host_id);

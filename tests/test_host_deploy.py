@@ -21,6 +21,7 @@ import threading
 import time
 
 from harness.engine import REPO_ROOT, CliSession, Engine, expect_fault
+from harness.rpc import AgentClient, RpcError
 from harness.sshd import SshServer
 
 PASSWORD = "Deploy-pw-7731-root"
@@ -68,6 +69,22 @@ def crl_serials(eng, pem):
         f.flush()
         text = openssl("crl", "-in", f.name, "-CAfile", eng.ca, "-noout", "-text")
     return {ln.split(":", 1)[1].strip().upper() for ln in text.splitlines() if "Serial Number:" in ln}
+
+
+def ping_ok(fn):
+    try:
+        return fn() == {"pong": True}
+    except (OSError, RpcError, ConnectionError):
+        return False
+
+
+def stolen_ping_of(h, eng, srv0):
+    """Host.ping to h's deployed agent with srv0's host key and certificate."""
+    def ping():
+        with AgentClient(h.addr, AGENT_PORT, eng.ca, srv0.root_path("/etc/vireo/pki/host.crt"),
+                         srv0.root_path("/etc/vireo/pki/host.key"), timeout=5) as c:
+            return c.call("Host.ping")
+    return ping
 
 
 def agent_log(srv):
@@ -281,41 +298,49 @@ def test_host_deploy_by_password_and_key(ctx):
                 assert nothing_holds(eng, text) == [], text
             assert_clean_agent(srv)
 
-        # Another host added by the engine's key alone, with the CLI.
-        cli = CliSession(ctx, eng)
-        h0 = ctx.host(0)
-        with SshServer(authorized_keys=[pub], host=h0, deploy=True) as srv0:
-            cli.run("host", "install", "dep1", expect=2)  # says how to log in
-            out = json.loads(cli.run("host", "create", "--name", "dep0", "--address", h0.addr, "--cluster", "cl1",
-                                     "--port", str(AGENT_PORT + 1), "--ssh-key", "--ssh-port", str(srv0.port),
-                                     "--json").stdout)
-            job = eng.wait_job(out["job"]["id"], timeout=120, status=("finished", "failed"))
-            assert job["status"] == "finished", (job, srv0.log())
-            host = eng.wait_status("hosts", out["id"], "up", timeout=60)
-            assert host["ssh"] == {"port": srv0.port, "fingerprint": srv0.fingerprint(), "auth": "engine_key"}, host
-            assert "Subject: CN = dep0" in openssl("x509", "-noout", "-text", input=cert_of(srv0))
-            assert "Accepted publickey for root" in srv0.log()
+            # Another host added by the engine's key alone, with the CLI.
+            cli = CliSession(ctx, eng)
+            h0 = ctx.host(0)
+            with SshServer(authorized_keys=[pub], host=h0, deploy=True) as srv0:
+                cli.run("host", "install", "dep1", expect=2)  # says how to log in
+                out = json.loads(cli.run("host", "create", "--name", "dep0", "--address", h0.addr, "--cluster", "cl1",
+                                         "--port", str(AGENT_PORT + 1), "--ssh-key", "--ssh-port", str(srv0.port),
+                                         "--json").stdout)
+                job = eng.wait_job(out["job"]["id"], timeout=120, status=("finished", "failed"))
+                assert job["status"] == "finished", (job, srv0.log())
+                host = eng.wait_status("hosts", out["id"], "up", timeout=60)
+                assert host["ssh"] == {"port": srv0.port, "fingerprint": srv0.fingerprint(), "auth": "engine_key"}, host
+                assert "Subject: CN = dep0" in openssl("x509", "-noout", "-text", input=cert_of(srv0))
+                assert "Accepted publickey for root" in srv0.log()
 
-            # Revocation: dep1's certificates before its enrollment and its
-            # reinstalls are in the CRL the engine publishes; a removed host's
-            # too, and the engine refuses that host's agent from then on.
-            r = eng.request("GET", "/pki/crl.pem", token=None)
-            assert r.status == 200, r
-            assert serial_of(first_cert) in crl_serials(eng, r.text), r.text
-            dep0_serial = serial_of(cert_of(srv0))
-            assert dep0_serial not in crl_serials(eng, r.text)
-            eng.call("POST", f"/api/hosts/{out['id']}/deactivate", expect=202)
-            eng.wait_status("hosts", out["id"], "maintenance", timeout=60)
-            eng.call("DELETE", f"/api/hosts/{out['id']}", expect=204)
-            crl = eng.request("GET", "/pki/crl.pem", token=None).text
-            assert dep0_serial in crl_serials(eng, crl), crl
-            # Added again by hand (its agent still runs with that certificate).
-            again = eng.create_host("dep0b", h0.addr, cl["id"], port=AGENT_PORT + 1)
-            host = eng.wait_for(lambda: (lambda x: x if "revoked" in x["status_detail"] else None)(
-                eng.host(again["id"])), 30, what="the revoked certificate refused")
-            assert host["status"] in ("connecting", "nonresponsive"), host
-            assert "refused the revoked certificate" in eng.log_text()
-            assert_clean_agent(srv0)
+                # Revocation: dep1's certificates before its enrollment and its
+                # reinstalls are in the CRL the engine publishes; a removed host's
+                # too, and the engine refuses that host's agent from then on.
+                r = eng.request("GET", "/pki/crl.pem", token=None)
+                assert r.status == 200, r
+                assert serial_of(first_cert) in crl_serials(eng, r.text), r.text
+                dep0_serial = serial_of(cert_of(srv0))
+                assert dep0_serial not in crl_serials(eng, r.text)
+                assert ping_ok(stolen_ping_of(h, eng, srv0))  # any certificate of the CA gets in
+                eng.call("POST", f"/api/hosts/{out['id']}/deactivate", expect=202)
+                eng.wait_status("hosts", out["id"], "maintenance", timeout=60)
+                eng.call("DELETE", f"/api/hosts/{out['id']}", expect=204)
+                crl = eng.request("GET", "/pki/crl.pem", token=None).text
+                assert dep0_serial in crl_serials(eng, crl), crl
+                # Its key, stolen, no longer talks to the fleet: dep1's agent got
+                # the CRL from the engine and refuses it.
+                stolen_ping = stolen_ping_of(h, eng, srv0)
+                eng.wait_for(lambda: not ping_ok(stolen_ping), 20, what="dep1's agent refusing dep0's certificate")
+                assert "revoked certificate " + dep0_serial.lower() in agent_log(srv), agent_log(srv)[-2000:]
+                with open(srv.root_path("/etc/vireo/pki/crl.pem")) as f:
+                    assert dep0_serial in crl_serials(eng, f.read())
+                # Added again by hand (its agent still runs with that certificate).
+                again = eng.create_host("dep0b", h0.addr, cl["id"], port=AGENT_PORT + 1)
+                host = eng.wait_for(lambda: (lambda x: x if "revoked" in x["status_detail"] else None)(
+                    eng.host(again["id"])), 30, what="the revoked certificate refused")
+                assert host["status"] in ("connecting", "nonresponsive"), host
+                assert "refused the revoked certificate" in eng.log_text()
+                assert_clean_agent(srv0)
     shutil.rmtree(debs, ignore_errors=True)
 
 

@@ -104,7 +104,8 @@ int main(int argc, char **argv)
     const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
     const char *macpool = VR_MACPOOL_DEFAULT, *ca_key = NULL, *host_packages = "";
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10,
-                   .autorecovery_s = 300, .orphan_grace_s = 600, .balance_period_s = 60};
+                   .autorecovery_s = 300, .orphan_grace_s = 600, .balance_period_s = 60,
+                   .crl_generation = 1};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {

@@ -172,6 +172,7 @@ int vr_setup_install_cert(vr_ssh *s, const char *host, const char *cert_pem, con
                " b=$(openssl pkey -pubout -in host.key.new); test \"$a\" = \"$b\" ||"
                " { echo 'the signed certificate is not for the key made on the host' >&2; exit 1; };"
                " chmod 600 host.key.new; chmod 644 host.crt.new ca.crt.new;"
+               " cmp -s ca.crt.new ca.crt || rm -f crl.pem;" /* another CA's list would not verify */
                " mv -f host.key.new host.key; mv -f host.crt.new host.crt; mv -f ca.crt.new ca.crt; rm -f host.csr",
                NULL, 0, NULL, err);
 }
@@ -182,7 +183,7 @@ int vr_setup_start_agent(vr_ssh *s, const char *host, int port, vr_error *err)
     snprintf(conf, sizeof(conf),
              "# Written by vireo-engine's host deploy (docs/operations.md \"Host deploy over SSH\").\n"
              "VIREO_AGENT_OPTS=\"--ca " PKI "/ca.crt --cert " PKI "/host.crt --key " PKI "/host.key"
-             " --listen 0.0.0.0:%d\"\n", port);
+             " --crl " PKI "/crl.pem --listen 0.0.0.0:%d\"\n", port);
     if (run(s, host, "writing /etc/vireo/agent.conf",
             "set -e; umask 022; mkdir -p /etc/vireo; cat > /etc/vireo/agent.conf.new;"
             " mv -f /etc/vireo/agent.conf.new /etc/vireo/agent.conf", conf, strlen(conf), NULL, err) < 0)

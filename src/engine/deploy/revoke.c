@@ -8,6 +8,7 @@
 
 #include "certsign.h"
 #include "log.h"
+#include "rpcclient.h"
 
 #define CRL_DAYS 7
 
@@ -21,8 +22,10 @@ int vr_cert_revoke(vr_engine *e, const char *serial, const char *subject, const 
                                DB_TEXT(serial)), err);
     if (n < 0)
         return -1;
-    if (n > 0)
+    if (n > 0) {
+        __atomic_add_fetch(&e->crl_generation, 1, __ATOMIC_SEQ_CST); /* the monitors tell the agents */
         vr_event(e, "normal", "", "", "", "certificate %s of '%s' revoked (%s)", serial, subject, reason);
+    }
     return 0;
 }
 
@@ -52,6 +55,25 @@ static size_t unhex(const char *hex, unsigned char *out, size_t max)
         out[i] = (unsigned char)v;
     }
     return n;
+}
+
+void vr_crl_send(vr_engine *e, vr_rpc_client *c, const char *host_name, int *sent)
+{
+    int gen = __atomic_load_n(&e->crl_generation, __ATOMIC_SEQ_CST);
+    if (*sent == gen)
+        return;
+    char *pem = NULL;
+    json_t *r = NULL;
+    vr_error err = {0};
+    if (vr_crl_pem(e, &pem, &err) == 0 &&
+        vr_rpc_call(c, "Host.setRevocationList", json_pack("{s:s}", "crl", pem), &r, &err) == 0)
+        VR_DEBUG("host %s: revocation list sent", host_name);
+    else if (err.code != VR_ERR_IO) /* an agent without the verb, or no CA key: said once */
+        VR_WARN("host %s: cannot send the revocation list: %s", host_name, err.message);
+    if (!err.code || err.code != VR_ERR_IO)
+        *sent = gen; /* a broken connection: the next poll tries again */
+    free(pem);
+    json_decref(r);
 }
 
 int vr_crl_pem(vr_engine *e, char **pem, vr_error *err)

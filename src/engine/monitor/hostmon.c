@@ -17,6 +17,7 @@
 #include "mgmtnet.h"
 #include "hostview.h"
 #include "log.h"
+#include "revoke.h"
 #include "rpcclient.h"
 #include "timeouts.h"
 
@@ -38,6 +39,7 @@ typedef struct monitor {
     vr_rpc_client *conn;     /* kept across polls; dropped on any failure */
     vr_host_storage *storage; /* its connections and lockspaces (hoststorage.h) */
     vr_host_net *net;         /* its reported networks (net/hostnet.h) */
+    int crl_sent;             /* the revocations its agent knows of (deploy/revoke.h) */
 } monitor;
 
 /* Through the host status machine: a maintenance set meanwhile by an
@@ -372,6 +374,7 @@ static void poll_once(monitor *m, json_t *host)
     }
     sync_vms(m, host, json_object_get(vms, "vms"));
     vr_vmstats_poll(e, c, m->host_id);
+    vr_crl_send(e, c, json_string_value(json_object_get(host, "name")) ?: "?", &m->crl_sent);
     /* The scheduler's booking for this host, recomputed from the truth. */
     vr_db_exec(e->db, "UPDATE hosts SET committed_mib = (SELECT coalesce(sum(memory_mib), 0) FROM vms"
                " WHERE host_id = ? AND status != 'down'), pending_vcpus = (SELECT coalesce(sum(vcpus), 0)"

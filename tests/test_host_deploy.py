@@ -11,6 +11,7 @@ login; confirming the new key (by the engine's key) installs it again;
 another host is added by the engine's key alone (with the CLI); a request
 for another name or address is refused by the signer."""
 
+import calendar
 import glob
 import json
 import os
@@ -139,7 +140,8 @@ def build_debs(ctx, out):
 def test_host_deploy_by_password_and_key(ctx):
     h = ctx.host(1)
     debs = build_debs(ctx, tempfile.mkdtemp(prefix="vireo-deploy-debs-", dir="/var/tmp"))
-    with Engine(ctx, extra_args=["--host-packages", debs]) as eng:
+    # Certificates of 20 days: within the 30 days the engine warns before an end.
+    with Engine(ctx, extra_args=["--host-packages", debs, "--host-cert-days", "20"]) as eng:
         pub = eng.request("GET", "/pki/engine-ssh.pub", token=None).text
         dc = eng.create_dc("dc1")
         cl = eng.create_cluster("cl1", dc["id"])
@@ -194,6 +196,11 @@ def test_host_deploy_by_password_and_key(ctx):
             text = openssl("x509", "-noout", "-text", input=crt)
             assert "Subject: CN = dep1" in text and f"IP Address:{h.addr}" in text and "DNS:dep1" in text, text
             assert "TLS Web Server Authentication" in text and "TLS Web Client Authentication" in text, text
+            end = openssl("x509", "-noout", "-enddate", input=crt).strip().split("=", 1)[1]
+            left = calendar.timegm(time.strptime(end, "%b %d %H:%M:%S %Y %Z")) - time.time()
+            assert 19 * 86400 < left <= 20 * 86400 + 3600, end
+            eng.wait_for(lambda: eng.find_events("the certificate of host 'dep1' ends on", hid), 10,
+                         what="the event about the certificate's end")
             key = os.path.join(pki, "host.key")
             assert oct(os.stat(key).st_mode & 0o777) == "0o600"
             assert openssl("pkey", "-pubout", "-in", key) == openssl("x509", "-noout", "-pubkey", input=crt)

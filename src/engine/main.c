@@ -82,6 +82,8 @@ static void usage(FILE *f)
             "                            over SSH (default PKI/ca.key)\n"
             "  --host-packages DIR       vireo-agent_*.deb the host deploy installs (default: none;\n"
             "                            hosts must have vireo-agent installed)\n"
+            "  --host-cert-days N        validity of host certificates it signs (default 1825;\n"
+            "                            an event warns 30 days before one ends)\n"
             "  --debug\n");
 }
 
@@ -99,13 +101,14 @@ int main(int argc, char **argv)
         {"storage-orphan-grace-s", required_argument, 0, 'O'},
         {"balance-period-s", required_argument, 0, 'B'},
         {"ca-key", required_argument, 0, 'K'},     {"host-packages", required_argument, 0, 'H'},
+        {"host-cert-days", required_argument, 0, 'C'},
         {0, 0, 0, 0}};
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
     const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
     const char *macpool = VR_MACPOOL_DEFAULT, *ca_key = NULL, *host_packages = "";
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10,
                    .autorecovery_s = 300, .orphan_grace_s = 600, .balance_period_s = 60,
-                   .crl_generation = 1};
+                   .crl_generation = 1, .host_cert_days = 1825};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -126,6 +129,7 @@ int main(int argc, char **argv)
         case 'd': dbspec = optarg; break;
         case 'K': ca_key = optarg; break;
         case 'H': host_packages = optarg; break;
+        case 'C': e.host_cert_days = atoi(optarg); break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -133,7 +137,8 @@ int main(int argc, char **argv)
     }
     const char *colon = strrchr(listen, ':');
     if (!pki || !colon || e.poll_ms < 100 || e.grace_s < 0 || e.token_ttl_s < 1 ||
-        e.agent_timeout_s < 1 || e.autorecovery_s < 1 || e.orphan_grace_s < 0 || e.balance_period_s < 0) {
+        e.agent_timeout_s < 1 || e.autorecovery_s < 1 || e.host_cert_days < 1 ||
+        e.host_cert_days > 3650 || e.orphan_grace_s < 0 || e.balance_period_s < 0) {
         usage(stderr);
         return 2;
     }

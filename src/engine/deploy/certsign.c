@@ -145,7 +145,8 @@ void vr_ca_free(vr_ca *ca)
 }
 
 int vr_csr_sign(const char *ca_cert_file, const char *ca_key_file, const char *csr_pem, const char *name,
-                const char *address, int valid_days, char **cert_pem, char serial[41], vr_error *err)
+                const char *address, int valid_days, char **cert_pem, char serial[41], long long *expires,
+                vr_error *err)
 {
     gnutls_datum_t out = {0};
     gnutls_datum_t csrd = {(unsigned char *)(uintptr_t)csr_pem, (unsigned)strlen(csr_pem)};
@@ -173,6 +174,7 @@ int vr_csr_sign(const char *ca_cert_file, const char *ca_key_file, const char *c
         vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
         goto out;
     }
+    *expires = (long long)gnutls_x509_crt_get_expiration_time(crt);
     rc = 0;
 out:
     gnutls_free(out.data);

@@ -28,6 +28,8 @@ void vr_ca_free(vr_ca *ca);
  * certificate says what the engine decides - CN=name, SAN = the address
  * (IP or DNS) and the name, TLS server and client use, valid from a minute
  * ago for valid_days (never past the CA's own end) - on the request's key.
- * *cert_pem: a new PEM text (free()); serial: its serial number in hex. */
+ * *cert_pem: a new PEM text (free()); serial: its serial number in hex;
+ * *expires: its end (epoch seconds). */
 int vr_csr_sign(const char *ca_cert_file, const char *ca_key_file, const char *csr_pem, const char *name,
-                const char *address, int valid_days, char **cert_pem, char serial[41], vr_error *err);
+                const char *address, int valid_days, char **cert_pem, char serial[41], long long *expires,
+                vr_error *err);

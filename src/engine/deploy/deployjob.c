@@ -18,10 +18,6 @@
 #include "rpcclient.h"
 #include "sshconn.h"
 
-/* Certificates the engine signs for hosts are good this long (renew with
- * enrollcertificate before). */
-#define HOST_CERT_DAYS 1825
-
 static const char *str(json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k)) ?: "";
@@ -135,6 +131,7 @@ typedef struct deploy {
     json_t *host;        /* id, name, address, port, status, ssh */
     char step[128];
     char serial[41];     /* of the certificate signed */
+    long long expires;   /* its end */
     char *password;      /* NULL: the engine's key */
 } deploy;
 
@@ -246,7 +243,8 @@ static int run_steps(deploy *d, vr_error *err)
     if (vr_setup_make_key(s, name, addr, &csr, err) < 0)
         goto out;
     step(d, 70, "signing the host's certificate with the engine's CA");
-    if (vr_csr_sign(e->ca_cert_file, e->ca_key_file, csr, name, addr, HOST_CERT_DAYS, &cert, serial, err) < 0)
+    if (vr_csr_sign(e->ca_cert_file, e->ca_key_file, csr, name, addr, e->host_cert_days, &cert, serial, &d->expires,
+                    err) < 0)
         goto out;
     FILE *f = fopen(e->ca_cert_file, "r");
     if (f) {
@@ -311,8 +309,8 @@ static void run_deploy(vr_engine *e, const char *job_id, const char *host_id, co
         json_t *old = vr_db_query_one(e->db, "SELECT cert_serial FROM hosts WHERE id = ?",
                                       DB_ARGS(DB_TEXT(host_id)), NULL);
         const char *prev = str(old, "cert_serial");
-        vr_db_exec(e->db, "UPDATE hosts SET cert_serial = ? WHERE id = ?", DB_ARGS(DB_TEXT(d.serial),
-                   DB_TEXT(host_id)), NULL);
+        vr_db_exec(e->db, "UPDATE hosts SET cert_serial = ?, cert_expires = ? WHERE id = ?",
+                   DB_ARGS(DB_TEXT(d.serial), DB_INT(d.expires), DB_TEXT(host_id)), NULL);
         if (*prev && strcmp(prev, d.serial) && vr_cert_revoke(e, prev, name, "superseded", &err) < 0)
             VR_WARN("host %s: %s", name, err.message);
         vr_error_clear(&err);

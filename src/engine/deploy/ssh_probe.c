@@ -26,10 +26,11 @@ static int sign_request(const char *ca_dir, const char *name, const char *addres
     size_t n = fread(csr, 1, sizeof(csr) - 1, stdin);
     csr[n] = '\0';
     char ca[1024], key[1024], serial[41], *cert = NULL;
+    long long expires = 0;
     snprintf(ca, sizeof(ca), "%s/ca.crt", ca_dir);
     snprintf(key, sizeof(key), "%s/ca.key", ca_dir);
     vr_error err = {0};
-    if (vr_csr_sign(ca, key, csr, name, address, 1, &cert, serial, &err) < 0) {
+    if (vr_csr_sign(ca, key, csr, name, address, 1, &cert, serial, &expires, &err) < 0) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }

@@ -29,6 +29,9 @@
  * again automatically: it may still be booting. */
 #define FENCE_QUIET_S 120
 
+/* How long before a host certificate's end an event says to renew it. */
+#define CERT_WARN_S (30 * 86400LL)
+
 typedef struct monitor {
     vr_engine *e;
     char host_id[37];
@@ -40,6 +43,7 @@ typedef struct monitor {
     vr_host_storage *storage; /* its connections and lockspaces (hoststorage.h) */
     vr_host_net *net;         /* its reported networks (net/hostnet.h) */
     int crl_sent;             /* the revocations its agent knows of (deploy/revoke.h) */
+    long long cert_warned;    /* the end of the certificate it warned about */
 } monitor;
 
 /* Through the host status machine: a maintenance set meanwhile by an
@@ -268,6 +272,25 @@ static void host_failed(monitor *m, json_t *host, const char *why)
     maybe_fence(m, host);
 }
 
+/* The certificate the engine signed for the host ends within 30 days:
+ * say so once (per engine run and certificate). */
+static void cert_ending(monitor *m, json_t *host)
+{
+    long long end = json_integer_value(json_object_get(host, "cert_expires"));
+    long long left = end - vr_now();
+    if (!end || left > CERT_WARN_S || m->cert_warned == end)
+        return;
+    m->cert_warned = end;
+    char when[32] = "?";
+    time_t t = (time_t)end;
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+    vr_event(m->e, "warning", "", "host", m->host_id, "the certificate of host '%s' %s %s: renew it with"
+             " enrollcertificate", json_string_value(json_object_get(host, "name")) ?: "?",
+             left > 0 ? "ends on" : "ended on", when);
+}
+
 static void poll_once(monitor *m, json_t *host)
 {
     vr_engine *e = m->e;
@@ -375,6 +398,7 @@ static void poll_once(monitor *m, json_t *host)
     sync_vms(m, host, json_object_get(vms, "vms"));
     vr_vmstats_poll(e, c, m->host_id);
     vr_crl_send(e, c, json_string_value(json_object_get(host, "name")) ?: "?", &m->crl_sent);
+    cert_ending(m, host);
     /* The scheduler's booking for this host, recomputed from the truth. */
     vr_db_exec(e->db, "UPDATE hosts SET committed_mib = (SELECT coalesce(sum(memory_mib), 0) FROM vms"
                " WHERE host_id = ? AND status != 'down'), pending_vcpus = (SELECT coalesce(sum(vcpus), 0)"
@@ -477,7 +501,7 @@ static void *monitor_thread(void *arg)
      * take the CPU from the threads answering API requests. */
     setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
     while (!m->e->stopping) {
-        json_t *host = vr_db_query_one(m->e->db, "SELECT id, name, address, port, status, cluster_id,"
+        json_t *host = vr_db_query_one(m->e->db, "SELECT id, name, address, port, status, cluster_id, cert_expires,"
                                        " CASE WHEN " VR_HOST_DEPLOYING_SQL " THEN 1 ELSE 0 END AS deploying"
                                        " FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(m->host_id)), NULL);
         if (!host)

@@ -389,12 +389,14 @@ const vr_migration vr_migrations[] = {
          " ADD COLUMN ha_priority BIGINT NOT NULL DEFAULT 0, ADD COLUMN stop_reason " T " NOT NULL DEFAULT '',"
          " ADD COLUMN stop_requested BIGINT NOT NULL DEFAULT 0;"
          "ALTER TABLE hosts ADD COLUMN pm_json " T ";"},
-    {15, "host deploy over SSH (docs/operations.md): how the engine logs in to a host (port, pinned host key fingerprint, password or engine key; never the password), the serial of the certificate the engine signed for it, and the revoked certificates (docs/pki.md)",
+    {15, "host deploy over SSH (docs/operations.md): how the engine logs in to a host (port, pinned host key fingerprint, password or engine key; never the password), the serial and end of the certificate the engine signed for it, and the revoked certificates (docs/pki.md)",
      .sqlite = "ALTER TABLE hosts ADD COLUMN ssh_json TEXT;"
          "ALTER TABLE hosts ADD COLUMN cert_serial TEXT NOT NULL DEFAULT '';"
+         "ALTER TABLE hosts ADD COLUMN cert_expires INTEGER NOT NULL DEFAULT 0;"
          "CREATE TABLE revoked_certificates (serial TEXT PRIMARY KEY, subject TEXT NOT NULL,"
          " reason TEXT NOT NULL DEFAULT '', revoked_at INTEGER NOT NULL);",
-     .pg = "ALTER TABLE hosts ADD COLUMN ssh_json " T ", ADD COLUMN cert_serial " T " NOT NULL DEFAULT '';"
+     .pg = "ALTER TABLE hosts ADD COLUMN ssh_json " T ", ADD COLUMN cert_serial " T " NOT NULL DEFAULT '',"
+         " ADD COLUMN cert_expires BIGINT NOT NULL DEFAULT 0;"
          "CREATE TABLE revoked_certificates (serial " T " PRIMARY KEY, subject " T " NOT NULL,"
          " reason " T " NOT NULL DEFAULT '', revoked_at BIGINT NOT NULL);"},
 };

@@ -46,10 +46,11 @@ STATS = {"cpu_percent": 3.2, "memory": {"total_kib": 24684092, "free_kib": 24092
 HOST = {"id": HOST_ID, "name": "h0", "description": "", "cluster_id": CL_ID, "address": "127.0.0.1",
         "port": 54321, "status": "up", "status_detail": "", "last_seen": T0 + 5, "capabilities": CAPS,
         "stats": STATS, "created_at": T0, "spm_priority": 5, "spm": "none", "href": f"/api/hosts/{HOST_ID}",
-        "power_management": {"enabled": True, "agents": [{
+        "ssh": None, "power_management": {"enabled": True, "agents": [{
             "type": "ipmilan", "address": "10.0.0.5", "port": 623, "username": "admin",
             "options": {"lanplus": True}, "order": 1, "concurrent": False}]}}
-HOST_NEW = dict(HOST, status="installing", last_seen=0, capabilities=None, stats=None)
+HOST_NEW = dict(HOST, status="installing", last_seen=0, capabilities=None, stats=None,
+                ssh={"port": 22, "fingerprint": "", "auth": "password"})
 SPEC = {"boot": {"kernel": "/k"}, "disks": [{"path": "/d.img", "format": "qcow2", "bus": "virtio"}],
         "nics": [{"bridge": "br0", "model": "virtio", "mac": "56:6f:ca:41:7e:49"}, {"mac": "56:6f:ee:89:8e:40"}],
         "max_vcpus": 4, "serial_console": True, "vnc": True}

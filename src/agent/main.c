@@ -10,6 +10,7 @@
 
 #include "events.h"
 #include "hyp.h"
+#include "host_crl.h"
 #include "log.h"
 #include "long_jobs.h"
 #include "sdnotify.h"
@@ -77,6 +78,8 @@ static void usage(FILE *f)
             "  --console-dir DIR    where virtlogd keeps console logs\n"
             "                       (default /var/log/libvirt/qemu)\n"
             "  --storage-root DIR   where storage is mounted (default /run/vireo/storage)\n"
+            "  --crl FILE           revoked certificates (PEM CRL of the CA), kept up to date by the\n"
+            "                       engine (Host.setRevocationList); default: none until it sends one\n"
             "  --net-state FILE     last good network configuration (default\n"
             "                       " VR_NET_STATE_DEFAULT ")\n"
             "  --job-dir DIR        records of long jobs, read back after a restart\n"
@@ -109,10 +112,11 @@ int main(int argc, char **argv)
         {"migration-transport", required_argument, 0, 'T'},
         {"max-outgoing-migrations", required_argument, 0, 'O'},
         {"job-dir", required_argument, 0, 'J'},
+        {"crl", required_argument, 0, 'C'},
         {0, 0, 0, 0}};
     vr_server_opts sopts = {.listen = "0.0.0.0:54321", .max_frame = VR_FRAME_DEFAULT_MAX,
                             .max_clients = 64, .io_timeout_s = 10};
-    const char *ca = NULL, *cert = NULL, *key = NULL;
+    const char *ca = NULL, *cert = NULL, *key = NULL, *crl = NULL;
     int monitor_timeout_s = 15;
     const char *net_state = VR_NET_STATE_DEFAULT;
     const char *job_dir = "/var/lib/vireo/jobs";
@@ -127,6 +131,7 @@ int main(int argc, char **argv)
         case 'a': ca = optarg; break;
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
+        case 'C': crl = optarg; break;
         case 'f': sopts.max_frame = strtoul(optarg, NULL, 10); break;
         case 'm': sopts.max_clients = atoi(optarg); break;
         case 'd': snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "%s", optarg); break;
@@ -185,7 +190,12 @@ int main(int argc, char **argv)
 
     vr_error err = {0};
     vr_tls_creds *creds = NULL;
-    if (vr_tls_creds_new(ca, cert, key, &creds, &err) < 0 || vr_events_init(&err) < 0 ||
+    if (vr_agent_crl_init(ca, crl, &err) < 0 || vr_tls_creds_new(ca, cert, key, &creds, &err) < 0) {
+        VR_ERROR("%s", err.message);
+        return 1;
+    }
+    vr_tls_creds_set_revoked(creds, vr_agent_crl_revoked, NULL); /* docs/pki.md "Revocation" */
+    if (vr_events_init(&err) < 0 ||
         vr_hyp_open(&agent, &err) < 0 ||
         vr_server_new(&agent, creds, &sopts, &the_server, &err) < 0) {
         VR_ERROR("%s", err.message);

@@ -140,8 +140,11 @@ static void kind_usage(FILE *f, const kind *k)
     if (k->create) {
         fprintf(f, "       vireo %s create --name NAME", k->name);
         for (const create_opt *o = k->create; o->opt; o++)
-            fprintf(f, o->required ? " --%s %s" : " [--%s %s]%s", o->opt, o->meta,
-                    strchr("dn", o->type) ? "..." : "");
+            if (*o->meta)
+                fprintf(f, o->required ? " --%s %s" : " [--%s %s]%s", o->opt, o->meta,
+                        strchr("dn", o->type) ? "..." : "");
+            else
+                fprintf(f, " [--%s]", o->opt);
         fprintf(f, " [--json]\n       vireo %s update NAME-or-ID [--name NEW] [any create option...]%s [--json]\n"
                    "       vireo %s delete NAME-or-ID\n", k->name, k->action_jobs ? " [--wait [--timeout SECONDS]]" : "", k->name);
     }
@@ -151,6 +154,11 @@ static void kind_usage(FILE *f, const kind *k)
         fprintf(f, " %s%s [--json]\n", ref, k->action_jobs ? " [--wait [--timeout SECONDS]]" : "");
     if (!strcmp(k->name, "vm"))
         vr_vm_devices_usage(f);
+    if (!strcmp(k->name, "host"))
+        fprintf(f, "       vireo host install|enrollcertificate NAME-or-ID (--ssh-password-file FILE|- | --ssh-key)\n"
+                   "              [--ssh-port PORT] [--ssh-fingerprint SHA256:...] [--wait [--timeout SECONDS]]\n"
+                   "--ssh-*: install the host over SSH as root (docs/operations.md): root's password from a file\n"
+                   "(never the command line), or the engine's key (GET /pki/engine-ssh.pub)\n");
     fprintf(f, "EXPR: FIELD=VALUE clauses joined by ' and ' (name=web*, status=up)\n"
                "--sortby: a member of the list, '-' first for descending (see docs/openapi.json)\n");
 }
@@ -413,6 +421,31 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
             json_object_set_new(ha, o->member, prio ? json_integer(n) : json_boolean(!strcmp(v, "on")));
             continue;
         }
+        case 'x': { /* how the engine logs in to install the host: never the password on the command line */
+            json_t *ssh = json_object_get(body, "ssh");
+            if (!ssh)
+                json_object_set_new(body, "ssh", ssh = json_object());
+            if (!strcmp(o->member, "use_engine_key")) {
+                json_object_set_new(ssh, o->member, json_true());
+            } else if (!strcmp(o->member, "port")) {
+                if (!vr_parse_long(v, 1, 65535, &n))
+                    rc = vr_bad_value(o->opt, v);
+                else
+                    json_object_set_new(ssh, o->member, json_integer(n));
+            } else if (!strcmp(o->member, "password")) {
+                char *pw = vr_read_password(v, "root", "the host");
+                if (!pw)
+                    rc = 2;
+                else if (json_object_set_new(ssh, o->member, json_string(pw)))
+                    rc = vr_bad_value(o->opt, v);
+                if (pw)
+                    explicit_bzero(pw, strlen(pw));
+                free(pw);
+            } else if (json_object_set_new(ssh, o->member, json_string(v))) {
+                rc = vr_bad_value(o->opt, v);
+            }
+            continue;
+        }
         case 'd': {
             size_t len = strlen(v);
             bool ro = len > 3 && !strcmp(v + len - 3, ",ro");
@@ -453,6 +486,30 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
     return rc;
 }
 
+/* host install | enrollcertificate: actions that log in to the host. */
+static bool deploy_verb(const kind *k, const char *verb)
+{
+    return !strcmp(k->name, "host") && (!strcmp(verb, "install") || !strcmp(verb, "enrollcertificate"));
+}
+
+static int deploy_check(const kind *k, const char *verb, const args *a)
+{
+    bool login = false;
+    for (int i = 0; i < a->nx; i++) {
+        const create_opt *o = vr_kind_create_opt(k, a->xopt[i]);
+        if (!o || o->type != 'x') {
+            fprintf(stderr, "vireo: --%s does not apply to 'host %s'\n", a->xopt[i], verb);
+            return 2;
+        }
+        login |= !strcmp(o->member, "password") || !strcmp(o->member, "use_engine_key");
+    }
+    if (!login) {
+        fprintf(stderr, "vireo: host %s needs --ssh-password-file FILE|- or --ssh-key\n", verb);
+        return 2;
+    }
+    return 0;
+}
+
 static int kind_cmd(const kind *k, int argc, char **argv)
 {
     const char *verb = argc > 1 ? argv[1] : "";
@@ -470,7 +527,7 @@ static int kind_cmd(const kind *k, int argc, char **argv)
                        : !strcmp(verb, "create") ? BIT(O_NAME) | BIT(O_JSON) | BIT(O_EXTRA)
                        : !strcmp(verb, "update") ? BIT(O_NAME) | BIT(O_EXTRA) | jobs
                        : !strcmp(verb, "delete") ? 0
-                       : vr_str_in(verb, k->actions) ? jobs
+                       : vr_str_in(verb, k->actions) ? jobs | (deploy_verb(k, verb) ? BIT(O_EXTRA) : 0)
                                                 : ~0u;
     if (allowed == ~0u || (!k->create && vr_str_in(verb, VR_NAMES(((const char *const[]){"create", "update", "delete"}))))) {
         if (*verb)
@@ -523,6 +580,10 @@ static int kind_cmd(const kind *k, int argc, char **argv)
         snprintf(path, sizeof(path), "/api/%s", k->coll);
         if ((rc = create_body(&s, k, &a, &body)) == 0 && (rc = vr_http(&s, "POST", path, body, 0, &r)) == 0)
             vr_print_entity(&r, a.json);
+    } else if (deploy_verb(k, verb)) {
+        /* {"ssh": {...}} from the --ssh-* options */
+        if ((rc = deploy_check(k, verb, &a)) == 0 && (rc = create_body(&s, k, &a, &body)) == 0)
+            rc = vr_entity_change(&s, k, a.pos[0], "POST", verb, body, &a);
     } else {
         body = json_object(); /* "{}": a valid body for a strict parser */
         rc = vr_entity_change(&s, k, a.pos[0], "POST", verb, body, &a);

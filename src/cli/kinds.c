@@ -22,7 +22,11 @@ static const create_opt cl_create[] = {
     {"description", "description", "TEXT", 's', NULL, false}, {0}};
 static const create_opt host_create[] = {
     {"address", "address", "ADDR", 's', NULL, true}, {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true},
-    {"port", "port", "PORT", 'i', NULL, false}, {"description", "description", "TEXT", 's', NULL, false}, {0}};
+    {"port", "port", "PORT", 'i', NULL, false}, {"description", "description", "TEXT", 's', NULL, false},
+    /* Install over SSH (docs/operations.md): members of "ssh". */
+    {"ssh-password-file", "password", "FILE|-", 'x', NULL, false}, {"ssh-key", "use_engine_key", "", 'x', NULL, false},
+    {"ssh-port", "port", "PORT", 'x', NULL, false}, {"ssh-fingerprint", "fingerprint", "SHA256:...", 'x', NULL, false},
+    {0}};
 static const create_opt vm_create[] = {
     {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true}, {"memory", "memory_mib", "MIB", 'i', NULL, true},
     {"vcpus", "vcpus", "N", 'i', NULL, false}, {"max-vcpus", "max_vcpus", "N", 'i', NULL, false},
@@ -33,7 +37,7 @@ static const create_opt vm_create[] = {
     {"ha-priority", "priority", "0-100", 'h', NULL, false}, {0}};
 
 static const char *const vm_actions[] = {"start", "stop", "shutdown", "reboot", "pause", "resume"};
-static const char *const host_actions[] = {"activate", "deactivate"};
+static const char *const host_actions[] = {"activate", "deactivate", "install", "enrollcertificate"};
 static const char *const job_actions[] = {"cancel"};
 
 static const kind kinds[] = {
@@ -55,7 +59,8 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"description", false}, {"datacenter", false}, {"cpu-type", false}, {"virt-mode", false}, {"address", false},
     {"port", false}, {"cluster", false}, {"memory", false}, {"vcpus", false}, {"max-vcpus", false},
     {"max-memory", false}, {"kernel", false}, {"initrd", false}, {"cmdline", false}, {"disk", false},
-    {"nic", false}, {"ha", false}, {"ha-priority", false}};
+    {"nic", false}, {"ha", false}, {"ha-priority", false}, {"ssh-password-file", false}, {"ssh-key", true},
+    {"ssh-port", false}, {"ssh-fingerprint", false}};
 
 const kind *vr_kind_find(const char *name)
 {

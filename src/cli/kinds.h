@@ -19,7 +19,8 @@ typedef struct vr_xopt {
 typedef struct create_opt {
     const char *opt, *member, *meta;
     char type;       /* s string, i integer, r NAME-or-ID of kind `ref`,
-                        b member of "boot", d disk PATH[,ro], n nic BRIDGE|user */
+                        b member of "boot", d disk PATH[,ro], n nic BRIDGE|user,
+                        x member of "ssh" (a password from a file, a flag, a port, a text) */
     const char *ref;
     bool required;
 } create_opt;
@@ -47,5 +48,5 @@ extern const kind vr_kind_events;
 const create_opt *vr_kind_create_opt(const kind *k, const char *opt);
 
 /* Every create option of every kind (getopt needs them all). */
-#define VR_NCREATE_NAMES 18
+#define VR_NCREATE_NAMES 22
 extern const vr_xopt vr_create_opts[VR_NCREATE_NAMES];

@@ -16,7 +16,15 @@
 struct vr_tls_creds {
     gnutls_certificate_credentials_t xcred;
     unsigned handshake_ms;
+    vr_tls_revoked_fn revoked;
+    void *revoked_arg;
 };
+
+void vr_tls_creds_set_revoked(vr_tls_creds *creds, vr_tls_revoked_fn revoked, void *arg)
+{
+    creds->revoked = revoked;
+    creds->revoked_arg = arg;
+}
 
 void vr_tls_creds_set_timeout(vr_tls_creds *creds, unsigned ms)
 {
@@ -92,13 +100,23 @@ static int verify_peer(vr_tls_conn *conn, const char *host, vr_error *err)
     if (!certs || n == 0)
         return vr_error_set(err, VR_ERR_IO, "peer presented no certificate");
     gnutls_x509_crt_t crt;
+    char serial[2 * 20 + 1] = "";
     if (gnutls_x509_crt_init(&crt) == 0) {
         size_t sz = sizeof(conn->peer_name);
-        if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0)
+        unsigned char raw[20];
+        size_t rawlen = sizeof(raw);
+        if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0) {
             gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
                                           conn->peer_name, &sz);
+            if (gnutls_x509_crt_get_serial(crt, raw, &rawlen) == 0)
+                for (size_t i = 0; i < rawlen; i++)
+                    snprintf(serial + 2 * i, 3, "%02x", raw[i]);
+        }
         gnutls_x509_crt_deinit(crt);
     }
+    if (conn->creds->revoked && *serial && conn->creds->revoked(conn->creds->revoked_arg, serial))
+        return vr_error_set(err, VR_ERR_IO, "peer certificate rejected: certificate %s of '%s' was revoked",
+                            serial, conn->peer_name);
     return 0;
 }
 
@@ -111,6 +129,7 @@ static int handshake(vr_tls_creds *creds, int fd, bool server, const char *host,
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
     }
     conn->fd = fd;
+    conn->creds = creds;
     int rc = gnutls_init(&conn->session, server ? GNUTLS_SERVER : GNUTLS_CLIENT);
     if (rc < 0) {
         close(fd);

@@ -11,6 +11,7 @@
 typedef struct vr_tls_creds vr_tls_creds;
 
 typedef struct vr_tls_conn {
+    vr_tls_creds *creds;
     gnutls_session_t session;
     int fd;               /* owned: closed by vr_tls_conn_free */
     char peer_name[256];  /* CN of the verified peer certificate */
@@ -20,6 +21,12 @@ typedef struct vr_tls_conn {
 int vr_tls_creds_new(const char *ca_file, const char *cert_file,
                      const char *key_file, vr_tls_creds **out, vr_error *err);
 void vr_tls_creds_free(vr_tls_creds *creds);
+
+/* Refuse peers whose certificate serial (lowercase hex) revoked(arg,
+ * serial) says was revoked (the engine: docs/pki.md "Revocation"); called
+ * after the chain verified. */
+typedef bool (*vr_tls_revoked_fn)(void *arg, const char *serial_hex);
+void vr_tls_creds_set_revoked(vr_tls_creds *creds, vr_tls_revoked_fn revoked, void *arg);
 
 /* Limit for a whole TLS handshake (default 10 s). */
 void vr_tls_creds_set_timeout(vr_tls_creds *creds, unsigned ms);

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "macpool.h"
 #include "sdnotify.h"
+#include "revoke.h"
 #include "sshkey.h"
 #include "timeouts.h"
 #include "transfer.h"
@@ -80,6 +81,12 @@ static void usage(FILE *f)
             "                            (default " VR_PORTAL_DIR "; docs/portal.md)\n"
             "  --mac-pool FIRST-LAST     NIC addresses to hand out\n"
             "                            (default " VR_MACPOOL_DEFAULT ")\n"
+            "  --ca-key FILE             the CA's key, to sign the certificates of hosts deployed\n"
+            "                            over SSH (default PKI/ca.key)\n"
+            "  --host-packages DIR       vireo-agent_*.deb the host deploy installs (default: none;\n"
+            "                            hosts must have vireo-agent installed)\n"
+            "  --host-cert-days N        validity of host certificates it signs (default 1825;\n"
+            "                            an event warns 30 days before one ends)\n"
             "  --debug\n");
 }
 
@@ -97,14 +104,16 @@ int main(int argc, char **argv)
         {"storage-orphan-grace-s", required_argument, 0, 'O'},
         {"balance-period-s", required_argument, 0, 'B'},
         {"portal-dir", required_argument, 0, 'w'},
+        {"ca-key", required_argument, 0, 'K'},     {"host-packages", required_argument, 0, 'H'},
+        {"host-cert-days", required_argument, 0, 'C'},
         {0, 0, 0, 0}};
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
     const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
-    const char *macpool = VR_MACPOOL_DEFAULT;
+    const char *macpool = VR_MACPOOL_DEFAULT, *ca_key = NULL, *host_packages = "";
     bool macpool_given = false;
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10,
                    .autorecovery_s = 300, .orphan_grace_s = 600, .balance_period_s = 60,
-                   .portal_dir = VR_PORTAL_DIR};
+                   .portal_dir = VR_PORTAL_DIR, .crl_generation = 1, .host_cert_days = 1825};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -124,6 +133,9 @@ int main(int argc, char **argv)
         case 'm': macpool = optarg; macpool_given = true; break;
         case 'w': e.portal_dir = optarg; break;
         case 'd': dbspec = optarg; break;
+        case 'K': ca_key = optarg; break;
+        case 'H': host_packages = optarg; break;
+        case 'C': e.host_cert_days = atoi(optarg); break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -131,7 +143,8 @@ int main(int argc, char **argv)
     }
     const char *colon = strrchr(listen, ':');
     if (!pki || !colon || e.poll_ms < 100 || e.grace_s < 0 || e.token_ttl_s < 1 ||
-        e.agent_timeout_s < 1 || e.autorecovery_s < 1 || e.orphan_grace_s < 0 || e.balance_period_s < 0) {
+        e.agent_timeout_s < 1 || e.autorecovery_s < 1 || e.host_cert_days < 1 ||
+        e.host_cert_days > 3650 || e.orphan_grace_s < 0 || e.balance_period_s < 0) {
         usage(stderr);
         return 2;
     }
@@ -152,6 +165,12 @@ int main(int argc, char **argv)
     snprintf(ca, sizeof(ca), "%s/ca.crt", pki);
     snprintf(cert, sizeof(cert), "%s/engine.crt", pki);
     snprintf(key, sizeof(key), "%s/engine.key", pki);
+    snprintf(e.ca_cert_file, sizeof(e.ca_cert_file), "%s", ca);
+    if (ca_key)
+        snprintf(e.ca_key_file, sizeof(e.ca_key_file), "%s", ca_key);
+    else
+        snprintf(e.ca_key_file, sizeof(e.ca_key_file), "%s/ca.key", pki);
+    snprintf(e.host_packages, sizeof(e.host_packages), "%s", host_packages);
     vr_directory_init(ca); /* directory certificates chain to the engine's CA */
     snprintf(dbpath, sizeof(dbpath), "%s", dbspec ? dbspec : "");
     if (!dbspec)
@@ -204,6 +223,7 @@ int main(int argc, char **argv)
         return 1;
     }
     vr_tls_creds_set_timeout(e.agent_creds, vr_timeout_tls_handshake_ms(&e));
+    vr_tls_creds_set_revoked(e.agent_creds, vr_cert_is_revoked, &e); /* a removed host's key is refused */
     vr_jobs_resume(&e);
     /* The backend's name only: a URI may carry a password. */
     VR_INFO("vireo-engine serving https://%s (%s database, schema v%d)", listen,

@@ -16,17 +16,80 @@ and a tmpfs on /run holds /run/sshd. The machine's files never change.
 Listens on 127.0.0.1 (or, with host=, inside that harness host's
 namespaces on its address: tests/harness/hosts.py Host) with its own host
 key, config and authorized_keys.
+
+A host the engine deploys (`deploy=True`, with host=) gets what a real
+host has and a harness host lacks, in sshd's mount namespace only (so in
+every SSH session, and for the agent started from one):
+
+* a system of its own to install packages into: overlays over /etc, /usr,
+  /var/lib, /var/log and /var/cache take every write (dpkg, apt, the
+  deploy's files) into the server's directory; the machine is untouched.
+  The host's own bind mounts below them (its libvirt directories,
+  /etc/hosts, sanlock's log) are mounted again on top. Its apt installs no
+  Recommends (this machine cannot fetch them; a real host would);
+* its own /run/vireo;
+* a service manager: /usr/bin/systemctl is a small stand-in for systemd
+  that runs vireo-agent.service as the installed unit says - its
+  ConditionPathExists, EnvironmentFile and ExecStart - (start, stop,
+  restart, is-active, status; enable and daemon-reload do nothing), the
+  agent's output in `srv.agent_log`. stop() ends the agent too.
+
+`srv.root_path("/etc/vireo/pki/host.crt")` is where a file the host wrote
+there is seen from outside.
 """
 
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 
 CACHE = "/var/cache/vireo-sshd"
+
+# The stand-in for systemd in a deployed harness host (module docstring):
+# vireo-agent.service as its unit runs it, nothing else.
+SYSTEMCTL = r"""#!/bin/sh
+# systemctl of a test host (tests/harness/sshd.py): runs vireo-agent.service only
+PIDF=/run/vireo/vireo-agent.pid
+LOG=@LOG@
+UNIT=/lib/systemd/system/vireo-agent.service
+verb=$1; shift
+while [ "${1#--}" != "$1" ]; do shift; done
+case "$verb" in daemon-reload) exit 0 ;; esac
+[ "${1%.service}" = vireo-agent ] && [ -r $UNIT ] || { echo "Unit $1 not found." >&2; exit 5; }
+running() { [ -s $PIDF ] && kill -0 "$(cat $PIDF)" 2>/dev/null; }
+stop() {
+    running || return 0
+    pid=$(cat $PIDF); kill "$pid"
+    i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+    kill -9 "$pid" 2>/dev/null; rm -f $PIDF; return 0
+}
+case "$verb" in
+enable|disable) exit 0 ;;
+stop) stop ;;
+start|restart)
+    [ "$verb" = start ] && running && exit 0
+    stop
+    for c in $(sed -n 's/^ConditionPathExists=//p' $UNIT); do
+        [ -e "$c" ] || { echo "=== $(date +%T) $verb: condition $c failed, skipped" >> $LOG; exit 0; }
+    done
+    set -a
+    for f in $(sed -n 's/^EnvironmentFile=-\{0,1\}//p' $UNIT); do . "$f"; done
+    set +a
+    # the harness's sanitizer settings (the runner's for its daemons)
+    export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    eval "set -- $(sed -n 's/^ExecStart=//p' $UNIT)"
+    echo "=== $(date +%T) systemctl $verb: $*" >> $LOG
+    setsid "$@" >> $LOG 2>&1 < /dev/null &
+    echo $! > $PIDF ;;
+is-active) running && { echo active; exit 0; }; echo inactive; exit 3 ;;
+status) running && echo "Active: active (running)" || echo "Active: inactive (dead)"; tail -n 15 $LOG; running ;;
+*) echo "systemctl stand-in: $verb is not supported" >&2; exit 1 ;;
+esac
+"""
 
 
 def sshd_binary():
@@ -49,7 +112,7 @@ def _free_port():
 
 
 class SshServer:
-    def __init__(self, root_password=None, authorized_keys=(), host=None):
+    def __init__(self, root_password=None, authorized_keys=(), host=None, deploy=False):
         self.dir = tempfile.mkdtemp(prefix="vireo-sshd-", dir="/var/tmp")
         os.chmod(self.dir, 0o700)
         self.host = host
@@ -59,6 +122,10 @@ class SshServer:
         self.authorized_keys = list(authorized_keys)
         self.proc = None
         self.log_path = os.path.join(self.dir, "sshd.log")
+        self.deploy = deploy
+        if deploy and not host:
+            raise ValueError("deploy=True needs host=")
+        self.agent_log = os.path.join(self.dir, "agent.log")
 
     # ------------------------------------------------------------ files
     def _p(self, name):
@@ -121,14 +188,61 @@ PubkeyAuthentication yes
 LogLevel VERBOSE
 """)
 
+    OVERLAID = ("/etc", "/usr", "/var/lib", "/var/log", "/var/cache")
+
+    def root_path(self, path):
+        """Where a file the deployed host wrote at path is, from outside."""
+        for d in self.OVERLAID:
+            if path.startswith(d + "/"):
+                return os.path.join(self._p("up" + d.replace("/", "_")), path[len(d) + 1:])
+        if path.startswith("/run/vireo/"):
+            return os.path.join(self._p("run-vireo"), path[len("/run/vireo/"):])
+        raise ValueError(path)
+
+    def _host_view(self):
+        """The mounts of the private view (see the module docstring), as
+        shell lines run in sshd's mount namespace before it starts."""
+        from harness.hosts import PRIVATE_DIRS, SANLOCK_LOG
+        lines = []
+        for d in self.OVERLAID:
+            n = d.replace("/", "_")
+            os.makedirs(self._p("up" + n), exist_ok=True)
+            os.makedirs(self._p("wk" + n), exist_ok=True)
+            lines.append(f"mount -t overlay overlay -o lowerdir={d},upperdir=$1/up{n},workdir=$1/wk{n} {d}")
+        # the host's own mounts below the overlaid directories, again on top
+        for target, sub in PRIVATE_DIRS:
+            if target.startswith(self.OVERLAID) and not target.startswith("/run"):
+                lines.append(f"mount --bind {os.path.join(self.host.dir, sub)} {target}")
+        lines.append(f"mount --bind {os.path.join(self.host.dir, 'hosts')} /etc/hosts")
+        lines.append(f"mount --bind {self.host.sanlock_log} {SANLOCK_LOG}")
+        apt = self._p("up_etc/apt/apt.conf.d")
+        os.makedirs(apt, exist_ok=True)
+        with open(os.path.join(apt, "99vireo-test-host"), "w") as f:
+            f.write('APT::Install-Recommends "false";\n')
+        for d in ("run-vireo", "run-sshd"):
+            os.makedirs(self._p(d), exist_ok=True)
+        for d in ("/run/vireo", "/run/sshd"):
+            os.makedirs(d, exist_ok=True)  # mount points only
+        lines += ["mount --bind \"$1/run-sshd\" /run/sshd", "mount --bind \"$1/run-vireo\" /run/vireo",
+                  "mount --bind \"$1/systemctl\" /usr/bin/systemctl"]
+        with open(self._p("systemctl"), "w") as f:
+            f.write(SYSTEMCTL.replace("@LOG@", self.agent_log))
+        os.chmod(self._p("systemctl"), 0o755)
+        return "; ".join(lines)
+
     # ------------------------------------------------------------ process
     def start(self):
         if not os.path.exists(self._p("host_key")):
             self.new_host_key()
         self._accounts()
-        script = ("set -e; for f in passwd group shadow; do mount --bind \"$1/$f\" \"/etc/$f\"; done; "
-                  "mount -t tmpfs -o mode=755 tmpfs /run; mkdir -m 755 /run/sshd; "
-                  "exec \"$2\" -D -e -f \"$1/sshd_config\"")
+        if self.deploy:
+            script = ("set -e; " + self._host_view() + "; "
+                      "for f in passwd group shadow; do mount --bind \"$1/$f\" \"/etc/$f\"; done; "
+                      "exec \"$2\" -D -e -f \"$1/sshd_config\"")
+        else:
+            script = ("set -e; for f in passwd group shadow; do mount --bind \"$1/$f\" \"/etc/$f\"; done; "
+                      "mount -t tmpfs -o mode=755 tmpfs /run; mkdir -m 755 /run/sshd; "
+                      "exec \"$2\" -D -e -f \"$1/sshd_config\"")
         with open(self.log_path, "ab") as log:
             prefix = self.host.nsenter() if self.host else []
             self.proc = subprocess.Popen(prefix + ["unshare", "-m", "--propagation", "private", "sh", "-c", script,
@@ -154,7 +268,28 @@ LogLevel VERBOSE
         except OSError:
             return ""
 
+    def agent_pid(self):
+        """The pid of the agent the systemctl stand-in started, or None."""
+        try:
+            with open(self._p("run-vireo/vireo-agent.pid")) as f:
+                pid = int(f.read().strip())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
     def stop(self):
+        pid = self.agent_pid() if self.deploy else None
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                try:
+                    os.kill(pid, 0)
+                except OSError:
+                    break
+                time.sleep(0.1)
+            else:
+                os.kill(pid, signal.SIGKILL)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:

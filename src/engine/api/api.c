@@ -8,8 +8,10 @@
 
 #include "auth.h"
 #include "kind.h"
+#include "log.h"
 #include "metrics.h"
 #include "portal.h"
+#include "revoke.h"
 #include "transfer.h"
 
 /* Built once from the tables; served as is (a new reference each time). */
@@ -55,6 +57,21 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
         } else {
             resp->status = 200;
             resp->content_type = "text/plain; charset=utf-8";
+        }
+        return;
+    }
+    if (!strcmp(req->path, "/pki/crl.pem")) {
+        /* Public, like a CA's CRL distribution point: who may no longer
+         * talk to the fleet (docs/pki.md "Revocation"). */
+        vr_error err = {0};
+        if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+            vr_http_fault(resp, 405, "Method Not Allowed", "use GET for the CRL");
+        } else if (vr_crl_pem(e, &resp->text, &err) < 0) {
+            VR_WARN("%s", err.message);
+            vr_http_fault(resp, 503, "Service Unavailable", "the engine cannot sign a CRL (its CA key: --ca-key)");
+        } else {
+            resp->status = 200;
+            resp->content_type = "application/x-pem-file";
         }
         return;
     }

@@ -36,7 +36,7 @@ static void add(char *out, size_t len, const char *seg)
 
 void vr_route_class(const char *path, char *out, size_t len)
 {
-    static const char *const fixed[] = {"/metrics", "/pki/engine-ssh.pub", "/api", "/api/sso/token",
+    static const char *const fixed[] = {"/metrics", "/pki/engine-ssh.pub", "/pki/crl.pem", "/api", "/api/sso/token",
                                         "/api/openapi.json"};
     for (size_t i = 0; i < VR_ARRAY_SIZE(fixed); i++)
         if (!strcmp(path, fixed[i])) {

@@ -107,6 +107,7 @@ typedef struct vr_kind {
      * status) and the job together. job_id set: the answer is 202 with it;
      * left empty: 201 / 204 as without them. */
     int (*create_job)(vr_call *c, const char *id, json_t *body, char job_id[37], vr_error *err);
+    bool create_job_maybe;   /* create_job starts a job for some bodies only (201 or 202) */
     int (*remove_job)(vr_call *c, json_t *row, char job_id[37], vr_error *err);
     /* Children kept inside their parent's row (a VM's NICs and disks live
      * in its spec): the kind has no store; these list, add, change and

@@ -2,6 +2,7 @@
  * scheduler's host view follows every write. */
 #include <string.h>
 
+#include "deployjob.h"
 #include "fault.h"
 #include "host_pm.h"
 #include "hostmon.h"
@@ -24,6 +25,39 @@ static int host_check_create(vr_call *c, json_t *b, vr_error *err)
     size_t n = strlen(a);
     if (!(n > 0 && n < 254 && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") == n))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "address must be an IP address or DNS name");
+    json_t *ssh = json_object_get(b, "ssh");
+    if (ssh && !json_is_null(ssh) && vr_deploy_check_ssh(ssh, NULL, err) < 0)
+        return -1;
+    /* Installed twice: the second would install over the first's agent. */
+    json_t *dup = !ssh || json_is_null(ssh) ? NULL : vr_db_query_one(c->e->db, "SELECT name FROM hosts WHERE lower(address) = lower(?) AND port = ?",
+                                  DB_ARGS(DB_TEXT(a), DB_INT(json_integer_value(json_object_get(b, "port")))), NULL);
+    if (dup) {
+        vr_error_set(err, VR_ERR_CONFLICT, "host '%s' is already at %s:%lld",
+                     json_string_value(json_object_get(dup, "name")) ?: "?", a,
+                     (long long)json_integer_value(json_object_get(b, "port")));
+        json_decref(dup);
+        return -1;
+    }
+    return 0;
+}
+
+/* A host with an ssh member is installed by a job (deploy/deployjob.h);
+ * one without joins as before: its agent is already there. */
+static int host_create_job(vr_call *c, const char *id, json_t *body, char job_id[37], vr_error *err)
+{
+    json_t *ssh = json_object_get(body, "ssh");
+    bool deploy = ssh && !json_is_null(ssh);
+    json_t *stored = deploy ? vr_deploy_stored_ssh(ssh) : NULL;
+    json_t *row = json_deep_copy(body);
+    json_object_set_new(row, "ssh", stored ? stored : json_null()); /* never the password */
+    int rc = vr_store_hosts.insert(c->e, id, row, err);
+    json_decref(row);
+    if (rc < 0 || !deploy)
+        return rc;
+    if (vr_deploy_submit(c->e, id, "install", ssh, c->user, job_id, err) < 0) {
+        vr_db_exec(c->e->db, "DELETE FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(id)), NULL);
+        return -1;
+    }
     return 0;
 }
 
@@ -83,6 +117,41 @@ static int host_activate(vr_call *c, json_t *row, json_t *body, json_t **reply, 
     return reply_host(c, id, reply, err);
 }
 
+/* Reinstall or enroll: body.ssh says how to log in this time; the port
+ * and the pinned host key are the stored ones unless given. */
+static int host_deploy_action(vr_call *c, json_t *row, json_t *body, const char *action, json_t **reply,
+                              vr_error *err)
+{
+    json_t *ssh = json_object_get(body, "ssh");
+    json_t *stored = json_object_get(row, "ssh");
+    if (!ssh || vr_deploy_check_ssh(ssh, json_is_object(stored) ? stored : NULL, err) < 0)
+        return ssh ? -1 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "body.ssh is required");
+    char job[37];
+    if (vr_deploy_submit(c->e, json_string_value(json_object_get(row, "id")), action, ssh, c->user, job, err) < 0)
+        return -1;
+    *reply = json_pack("{s:s}", "job_id", job);
+    return 0;
+}
+
+static int host_install(vr_call *c, json_t *row, json_t *body, json_t **reply, vr_error *err)
+{
+    const char *st = json_string_value(json_object_get(row, "status")) ?: "";
+    if (strcmp(st, "maintenance") && strcmp(st, "installfailed"))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' is %s; only a host in maintenance or installfailed can"
+                            " be reinstalled", json_string_value(json_object_get(row, "name")), st);
+    return host_deploy_action(c, row, body, "install", reply, err);
+}
+
+static int host_enroll(vr_call *c, json_t *row, json_t *body, json_t **reply, vr_error *err)
+{
+    return host_deploy_action(c, row, body, "enrollcertificate", reply, err);
+}
+
+static const vr_field host_deploy_params[] = {
+    {"ssh", VR_FT_JSON, VR_F_REQ | VR_F_CREATE, .schema = "HostSsh",
+     .doc = "How to log in: root's password or use_engine_key; port and fingerprint default to the stored ones."},
+};
+
 static const vr_action host_actions[] = {
     {"deactivate", "Move a host to maintenance (a job: it is preparingformaintenance while its VMs migrate away and"
      " it gives up the SPM role; refused when a VM on it cannot migrate)", true, host_deactivate, NULL, 0},
@@ -93,6 +162,10 @@ static const vr_action host_actions[] = {
      VR_SETUPNET_NPARAMS},
     {"fence", "Ask the host's power state, or power it on, off or off and on, through its fence agents run by a"
      " proxy host (a job; docs/fencing.md)", true, vr_host_fence_action, vr_host_fence_params, VR_HOST_FENCE_NPARAMS},
+    {"install", "Reinstall a host in maintenance or installfailed over SSH (a job: packages, a new key made on the"
+     " host and its certificate, the agent; docs/operations.md)", true, host_install, host_deploy_params, 1},
+    {"enrollcertificate", "Make a new key on the host and sign its certificate, then restart its agent; the host"
+     " stays up (a job; docs/pki.md)", true, host_enroll, host_deploy_params, 1},
 };
 
 static const vr_field host_fields[] = {
@@ -112,6 +185,10 @@ static const vr_field host_fields[] = {
     {"capabilities", VR_FT_JSON, VR_F_NULL, .schema = "HostCapabilities"},
     {"stats", VR_FT_JSON, VR_F_NULL, .schema = "HostStats"},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
+    {"ssh", VR_FT_JSON, VR_F_CREATE | VR_F_NULL, .schema = "HostSsh",
+     .doc = "Install the host over SSH (a job; docs/operations.md): the engine logs in as root with the password"
+            " (never stored) or its own key, pins the host key's fingerprint, installs and enrolls the host. Shown as"
+            " {port, fingerprint, auth}; null for a host whose agent was installed by hand."},
     {"power_management", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "HostPowerManagement",
      .dflt = "{\"enabled\": false, \"agents\": []}",
      .doc = "Its fence agents, run by a proxy host to fence it (docs/fencing.md); passwords are never shown."},
@@ -123,5 +200,6 @@ const vr_kind vr_kind_hosts = {
     .actions = host_actions, .nactions = VR_ARRAY_SIZE(host_actions), .parent = "clusters", .parent_field = "cluster_id",
     .delete_in_use = "it is still referenced by VMs",
     .check_create = host_check_create, .check_delete = host_check_delete, .after_write = host_after_write,
-    .check_update = host_check_update, .present = vr_host_pm_present,
+    .check_update = host_check_update, .present = vr_host_pm_present, .create_job = host_create_job,
+    .create_job_maybe = true,
 };

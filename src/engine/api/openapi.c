@@ -279,7 +279,13 @@ static void add_paths(json_t *paths, const vr_kind *k, const vr_kind *parent)
             created = ok("Accepted: the row exists (locked) and a job completes it; the reply names both.",
                          ref("schemas", "CreatedJobRef"));
             json_object_set_new(created, "headers", json_pack("{s:o}", "Location", ref("headers", "Location")));
-            post = op(k, id, summary, json_pack("{s:o}", "202", created), "400 401 403 404 409 413 422 500 503");
+            json_t *codes = json_pack("{s:o}", "202", created);
+            if (k->create_job_maybe) {
+                json_t *plain = ok("Created (no job was needed).", ref("schemas", k->schema));
+                json_object_set_new(plain, "headers", json_pack("{s:o}", "Location", ref("headers", "Location")));
+                json_object_set_new(codes, "201", plain);
+            }
+            post = op(k, id, summary, codes, "400 401 403 404 409 413 422 500 503");
         } else {
             post = op(k, id, summary, json_pack("{s:o}", "201", created), "400 401 403 404 409 413 422 500 503");
         }

@@ -30,6 +30,11 @@ typedef struct vr_engine {
     char *ssh_pubkey;           /* the engine's SSH public key line (deploy/sshkey.h) */
     char ssh_key_file[1024];    /* its private key */
     const char *portal_dir;     /* the built portal's files (api/portal.h); not owned */
+    char ca_cert_file[1024];    /* the CA that signs host certificates (--pki DIR/ca.crt) */
+    char ca_key_file[1024];     /* its key (--ca-key; default DIR/ca.key): host enrollment */
+    char host_packages[1024];   /* where vireo-agent_*.deb for hosts is (--host-packages); "" none */
+    int host_cert_days;         /* validity of the host certificates it signs (--host-cert-days) */
+    int crl_generation;         /* bumped by each revocation: monitors send agents the CRL (revoke.h) */
     pthread_mutex_t sched_lock; /* one placement at a time: no double booking */
     volatile int stopping;
     int threads;                /* registered threads still running (vr_engine_thread_enter) */

@@ -134,7 +134,18 @@ static char *clean_output(const char *buf, size_t len)
     return out;
 }
 
+void vr_ssh_set_timeout(vr_ssh *s, int timeout_s)
+{
+    s->timeout_s = timeout_s > 0 ? timeout_s : 10;
+}
+
 int vr_ssh_run(vr_ssh *s, const char *command, char **output, int *exit_status, vr_error *err)
+{
+    return vr_ssh_run_input(s, command, NULL, 0, output, exit_status, err);
+}
+
+int vr_ssh_run_input(vr_ssh *s, const char *command, const void *input, size_t input_len, char **output,
+                     int *exit_status, vr_error *err)
 {
     ssh_channel ch = ssh_channel_new(s->session);
     if (!ch || ssh_channel_open_session(ch) != SSH_OK || ssh_channel_request_exec(ch, command) != SSH_OK) {
@@ -142,6 +153,16 @@ int vr_ssh_run(vr_ssh *s, const char *command, char **output, int *exit_status, 
             ssh_channel_free(ch);
         return vr_error_set(err, VR_ERR_IO, "cannot run a command on %s: %s", s->address, ssh_get_error(s->session));
     }
+    /* Data goes on the command's stdin, never into its text. */
+    for (size_t off = 0; input && off < input_len;) {
+        int n = ssh_channel_write(ch, (const char *)input + off, (uint32_t)(input_len - off));
+        if (n <= 0) {
+            ssh_channel_free(ch);
+            return vr_error_set(err, VR_ERR_IO, "cannot send data to %s: %s", s->address, ssh_get_error(s->session));
+        }
+        off += (size_t)n;
+    }
+    ssh_channel_send_eof(ch);
     char *buf = malloc(MAX_OUTPUT), chunk[4096];
     size_t len = 0;
     time_t deadline = time(NULL) + s->timeout_s;

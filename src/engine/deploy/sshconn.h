@@ -32,4 +32,14 @@ int vr_ssh_open(const vr_ssh_target *t, vr_ssh **out, char fingerprint[128], vr_
  * than newline and tab replaced, at most 64 KiB (its end kept). */
 int vr_ssh_run(vr_ssh *s, const char *command, char **output, int *exit_status, vr_error *err);
 
+/* vr_ssh_run with input_len bytes of input on the command's stdin (then
+ * end of file): how files and data reach the host, never through the
+ * command's text. */
+int vr_ssh_run_input(vr_ssh *s, const char *command, const void *input, size_t input_len, char **output,
+                     int *exit_status, vr_error *err);
+
+/* How long each following command may take (a package install takes
+ * minutes; 10 s when 0). */
+void vr_ssh_set_timeout(vr_ssh *s, int timeout_s);
+
 void vr_ssh_close(vr_ssh *s);

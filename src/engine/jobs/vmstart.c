@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agentcall.h"
+#include "deployjob.h"
 #include "fencejob.h"
 #include "jobs.h"
 #include "vmaction.h"
@@ -391,7 +392,7 @@ static void resume_one(vr_engine *e, json_t *job)
     if (start_resume(e, job) || vr_vm_action_resume(e, job) || vr_vm_live_resume(e, job) ||
         vr_snapshot_job_resume(e, job) || vr_template_job_resume(e, job) || vr_vm_clone_resume(e, job) ||
         vr_storage_job_resume(e, job) || vr_setupnet_resume(e, job) || vr_netlabel_resume(e, job) || vr_maint_resume(e, job) ||
-        vr_fence_job_resume(e, job))
+        vr_fence_job_resume(e, job) || vr_deploy_resume(e, job))
         return;
     vr_job_update(e, json_string_value(json_object_get(job, "id")), "failed",
                   "interrupted by an engine restart; this engine does not know how to resume it");

@@ -18,6 +18,7 @@
 #include "hostview.h"
 #include "log.h"
 #include "maintenance.h"
+#include "revoke.h"
 #include "rpcclient.h"
 #include "timeouts.h"
 
@@ -29,6 +30,9 @@
  * again automatically: it may still be booting. */
 #define FENCE_QUIET_S 120
 
+/* How long before a host certificate's end an event says to renew it. */
+#define CERT_WARN_S (30 * 86400LL)
+
 typedef struct monitor {
     vr_engine *e;
     char host_id[37];
@@ -39,6 +43,8 @@ typedef struct monitor {
     vr_rpc_client *conn;     /* kept across polls; dropped on any failure */
     vr_host_storage *storage; /* its connections and lockspaces (hoststorage.h) */
     vr_host_net *net;         /* its reported networks (net/hostnet.h) */
+    int crl_sent;             /* the revocations its agent knows of (deploy/revoke.h) */
+    long long cert_warned;    /* the end of the certificate it warned about */
 } monitor;
 
 /* Through the host status machine: a maintenance set meanwhile by an
@@ -267,6 +273,25 @@ static void host_failed(monitor *m, json_t *host, const char *why)
     maybe_fence(m, host);
 }
 
+/* The certificate the engine signed for the host ends within 30 days:
+ * say so once (per engine run and certificate). */
+static void cert_ending(monitor *m, json_t *host)
+{
+    long long end = json_integer_value(json_object_get(host, "cert_expires"));
+    long long left = end - vr_now();
+    if (!end || left > CERT_WARN_S || m->cert_warned == end)
+        return;
+    m->cert_warned = end;
+    char when[32] = "?";
+    time_t t = (time_t)end;
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+    vr_event(m->e, "warning", "", "host", m->host_id, "the certificate of host '%s' %s %s: renew it with"
+             " enrollcertificate", json_string_value(json_object_get(host, "name")) ?: "?",
+             left > 0 ? "ends on" : "ended on", when);
+}
+
 static void poll_once(monitor *m, json_t *host)
 {
     vr_engine *e = m->e;
@@ -276,6 +301,17 @@ static void poll_once(monitor *m, json_t *host)
      * (and on): a poll meanwhile could find it back up without its VMs. */
     if (vr_host_being_fenced(e, m->host_id)) {
         m->first_failure = 0;
+        return;
+    }
+    /* A deploy job owns the host while it installs it or renews its
+     * certificate (its agent restarts); after a failed install nothing
+     * there is trusted until a reinstall. The connection is dropped: the
+     * agent comes back with another certificate. */
+    if (json_integer_value(json_object_get(host, "deploying")) ||
+        !strcmp(json_string_value(json_object_get(host, "status")) ?: "", "installfailed")) {
+        m->first_failure = 0;
+        vr_rpc_client_free(m->conn);
+        m->conn = NULL;
         return;
     }
     /* One TLS session per host for as long as it works: a handshake per
@@ -346,7 +382,7 @@ static void poll_once(monitor *m, json_t *host)
     /* Storage only for a host that could serve: one in maintenance keeps
      * away from the data center's leases. */
     char sbuf[512];
-    if (!why && strcmp(st, "maintenance") && strcmp(st, "installing") &&
+    if (!why && strcmp(st, "maintenance") && strcmp(st, "installing") && strcmp(st, "initializing") &&
         vr_host_storage_poll(e, c, host, m->storage, sbuf, sizeof(sbuf)) > 0)
         why = sbuf;
     /* ...and has let go of them (left its lockspaces, disconnected), which
@@ -368,6 +404,8 @@ static void poll_once(monitor *m, json_t *host)
     }
     sync_vms(m, host, json_object_get(vms, "vms"));
     vr_vmstats_poll(e, c, m->host_id);
+    vr_crl_send(e, c, json_string_value(json_object_get(host, "name")) ?: "?", &m->crl_sent);
+    cert_ending(m, host);
     /* The scheduler's booking for this host, recomputed from the truth. */
     vr_db_exec(e->db, "UPDATE hosts SET committed_mib = (SELECT coalesce(sum(memory_mib), 0) FROM vms"
                " WHERE host_id = ? AND status != 'down'), pending_vcpus = (SELECT coalesce(sum(vcpus), 0)"
@@ -470,7 +508,8 @@ static void *monitor_thread(void *arg)
      * take the CPU from the threads answering API requests. */
     setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
     while (!m->e->stopping) {
-        json_t *host = vr_db_query_one(m->e->db, "SELECT id, name, address, port, status, cluster_id"
+        json_t *host = vr_db_query_one(m->e->db, "SELECT id, name, address, port, status, cluster_id, cert_expires,"
+                                       " CASE WHEN " VR_HOST_DEPLOYING_SQL " THEN 1 ELSE 0 END AS deploying"
                                        " FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(m->host_id)), NULL);
         if (!host)
             break; /* removed */

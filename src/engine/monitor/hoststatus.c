@@ -7,7 +7,8 @@
 const char *const vr_host_status_names[VR_HOST_NSTATUS] = {
     [VR_HOST_INSTALLING] = "installing", [VR_HOST_UP] = "up", [VR_HOST_CONNECTING] = "connecting",
     [VR_HOST_NONRESPONSIVE] = "nonresponsive", [VR_HOST_MAINTENANCE] = "maintenance",
-    [VR_HOST_NONOPERATIONAL] = "nonoperational", [VR_HOST_PREPARING] = "preparingformaintenance"};
+    [VR_HOST_NONOPERATIONAL] = "nonoperational", [VR_HOST_PREPARING] = "preparingformaintenance",
+    [VR_HOST_INITIALIZING] = "initializing", [VR_HOST_INSTALLFAILED] = "installfailed"};
 
 int vr_host_status_parse(const char *s)
 {
@@ -18,7 +19,8 @@ int vr_host_status_parse(const char *s)
 }
 
 /* The UPDATE for each target: its WHERE holds the allowed from-states. */
-#define MONITORED " AND status NOT IN ('maintenance', 'preparingformaintenance')"
+#define MONITORED " AND status NOT IN ('maintenance', 'preparingformaintenance', 'installfailed')" \
+                  " AND NOT " VR_HOST_DEPLOYING_SQL
 static const char *const transition_sql[VR_HOST_NSTATUS] = {
     [VR_HOST_INSTALLING] = "UPDATE hosts SET status = 'installing', status_detail = ? WHERE id = ?"
                            " AND status IN ('maintenance', 'preparingformaintenance')",
@@ -36,6 +38,11 @@ static const char *const transition_sql[VR_HOST_NSTATUS] = {
                                MONITORED,
     [VR_HOST_PREPARING] = "UPDATE hosts SET status = 'preparingformaintenance', status_detail = ? WHERE id = ?"
                           " AND status NOT IN ('maintenance', 'preparingformaintenance')",
+    /* Only the deploy job moves a host out of installing this way. */
+    [VR_HOST_INITIALIZING] = "UPDATE hosts SET status = 'initializing', status_detail = ? WHERE id = ?"
+                             " AND status = 'installing'",
+    [VR_HOST_INSTALLFAILED] = "UPDATE hosts SET status = 'installfailed', status_detail = ? WHERE id = ?"
+                              " AND status = 'installing'",
 };
 
 int vr_host_set_status(vr_engine *e, const char *host_id, vr_host_status to, const char *detail,
@@ -70,7 +77,8 @@ int vr_host_set_status(vr_engine *e, const char *host_id, vr_host_status to, con
         }
     } else if (strcmp(from, vr_host_status_names[to])) {
         const char *sev = to == VR_HOST_UP || to == VR_HOST_MAINTENANCE || to == VR_HOST_INSTALLING ||
-                          to == VR_HOST_PREPARING ? "normal" : "warning";
+                          to == VR_HOST_PREPARING || to == VR_HOST_INITIALIZING ? "normal"
+                          : to == VR_HOST_INSTALLFAILED ? "error" : "warning";
         if (to == VR_HOST_MAINTENANCE)
             vr_event(e, sev, user ? user : "", "host", host_id, "host '%s' moved to maintenance", name);
         else if (to == VR_HOST_PREPARING)
@@ -83,5 +91,24 @@ int vr_host_set_status(vr_engine *e, const char *host_id, vr_host_status to, con
                      vr_host_status_names[to], *detail ? ": " : "", detail);
     }
     json_decref(before);
+    return rc;
+}
+
+int vr_host_set_reinstalling(vr_engine *e, const char *host_id, const char *user, vr_error *err)
+{
+    int n = vr_db_exec(e->db, "UPDATE hosts SET status = 'installing', status_detail = 'reinstalling' WHERE id = ?"
+                       " AND status IN ('maintenance', 'installfailed')", DB_ARGS(DB_TEXT(host_id)), err);
+    json_t *row = vr_db_query_one(e->db, "SELECT name, status FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(host_id)),
+                                  NULL);
+    const char *name = json_string_value(json_object_get(row, "name")) ?: "?";
+    int rc = n < 0 ? -1 : 0;
+    if (n == 0 && !row)
+        rc = vr_error_set(err, VR_ERR_NOT_FOUND, "no host with id '%s'", host_id);
+    else if (n == 0)
+        rc = vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' is %s; only a host in maintenance or installfailed can"
+                          " be reinstalled", name, json_string_value(json_object_get(row, "status")) ?: "?");
+    else if (n > 0)
+        vr_event(e, "normal", user ? user : "", "host", host_id, "host '%s' is being reinstalled", name);
+    json_decref(row);
     return rc;
 }

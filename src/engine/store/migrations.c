@@ -409,5 +409,15 @@ const vr_migration vr_migrations[] = {
          "ALTER TABLE clusters ADD COLUMN mac_pool_id " T " NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
          "ALTER TABLE macs ADD COLUMN pool_id " T " NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
          "CREATE INDEX macs_pool ON macs(pool_id);"},
+    {16, "host deploy over SSH (docs/operations.md): how the engine logs in to a host (port, pinned host key fingerprint, password or engine key; never the password), the serial and end of the certificate the engine signed for it, and the revoked certificates (docs/pki.md)",
+     .sqlite = "ALTER TABLE hosts ADD COLUMN ssh_json TEXT;"
+         "ALTER TABLE hosts ADD COLUMN cert_serial TEXT NOT NULL DEFAULT '';"
+         "ALTER TABLE hosts ADD COLUMN cert_expires INTEGER NOT NULL DEFAULT 0;"
+         "CREATE TABLE revoked_certificates (serial TEXT PRIMARY KEY, subject TEXT NOT NULL,"
+         " reason TEXT NOT NULL DEFAULT '', revoked_at INTEGER NOT NULL);",
+     .pg = "ALTER TABLE hosts ADD COLUMN ssh_json " T ", ADD COLUMN cert_serial " T " NOT NULL DEFAULT '',"
+         " ADD COLUMN cert_expires BIGINT NOT NULL DEFAULT 0;"
+         "CREATE TABLE revoked_certificates (serial " T " PRIMARY KEY, subject " T " NOT NULL,"
+         " reason " T " NOT NULL DEFAULT '', revoked_at BIGINT NOT NULL);"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

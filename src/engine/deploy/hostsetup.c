@@ -1,0 +1,200 @@
+#include "hostsetup.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PKI "/etc/vireo/pki"
+
+/* The end of a command's output: where a failing command says why. */
+static const char *tail(const char *out, size_t n)
+{
+    size_t len = strlen(out);
+    return len > n ? out + len - n : out;
+}
+
+/* Run a fixed command with optional stdin; a non-zero exit is an error
+ * naming what was done and the output's end. *out (may be NULL) gets the
+ * output on success. */
+static int run(vr_ssh *s, const char *host, const char *what, const char *cmd, const void *in, size_t inlen,
+               char **out, vr_error *err)
+{
+    char *o = NULL;
+    int status = 0;
+    if (vr_ssh_run_input(s, cmd, in, inlen, &o, &status, err) < 0)
+        return -1;
+    if (status != 0) {
+        vr_error_set(err, VR_ERR_IO, "%s on %s failed (exit %d): %s", what, host, status, tail(o, 360));
+        free(o);
+        return -1;
+    }
+    if (out)
+        *out = o;
+    else
+        free(o);
+    return 0;
+}
+
+/* The newest (by name) vireo-agent_*.deb in dir, or "" when none. */
+static void newest_agent_deb(const char *dir, char *path, size_t len)
+{
+    path[0] = '\0';
+    DIR *d = *dir ? opendir(dir) : NULL;
+    if (!d)
+        return;
+    char best[256] = "";
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        if (!strncmp(de->d_name, "vireo-agent_", 12) && n > 4 && !strcmp(de->d_name + n - 4, ".deb") &&
+            n < sizeof(best) && strcmp(de->d_name, best) > 0)
+            snprintf(best, sizeof(best), "%s", de->d_name);
+    }
+    closedir(d);
+    if (*best)
+        snprintf(path, len, "%s/%s", dir, best);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    if (f && fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && n < (256L << 20) && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
+            fread(buf, 1, (size_t)n, f) == (size_t)n) {
+            buf[n] = '\0';
+            *len = (size_t)n;
+        } else {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+int vr_setup_packages(vr_engine *e, vr_ssh *s, const char *host, json_t *check, char *note, size_t len,
+                      vr_error *err)
+{
+    char deb[1400];
+    newest_agent_deb(e->host_packages, deb, sizeof(deb));
+    json_t *found = json_object_get(check, "found");
+    if (!*deb) {
+        static const char *const need[] = {"vireo-agent", "libvirtd", "sanlock", "qemu-img"};
+        for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+            if (!json_is_true(json_object_get(found, need[i])))
+                return vr_error_set(err, VR_ERR_UNPROCESSABLE, "%s is not installed on %s and the engine has no"
+                                    " vireo-agent package to install (vireo-engine --host-packages DIR)", need[i],
+                                    host);
+        snprintf(note, len, "vireo-agent, libvirt, QEMU and sanlock are installed on %s", host);
+        return 0;
+    }
+    size_t n = 0;
+    char *data = read_file(deb, &n);
+    if (!data)
+        return vr_error_set(err, VR_ERR_INTERNAL, "cannot read the package %s", deb);
+    int rc = run(s, host, "copying vireo-agent's package",
+                 "set -e; umask 022; mkdir -p /var/cache/vireo-deploy;"
+                 " cat > /var/cache/vireo-deploy/vireo-agent.deb.new;"
+                 " mv -f /var/cache/vireo-deploy/vireo-agent.deb.new /var/cache/vireo-deploy/vireo-agent.deb",
+                 data, n, NULL, err);
+    free(data);
+    if (rc < 0)
+        return -1;
+    vr_ssh_set_timeout(s, 900); /* the dependencies come from the host's repositories */
+    rc = run(s, host, "installing vireo-agent",
+             /* an install cut short before (the engine stopped) is finished first */
+             "export DEBIAN_FRONTEND=noninteractive LC_ALL=C; dpkg --configure -a --force-confold >/dev/null 2>&1;"
+             " apt-get install -y -q -o Dpkg::Options::=--force-confold /var/cache/vireo-deploy/vireo-agent.deb 2>&1",
+             NULL, 0, NULL, err);
+    vr_ssh_set_timeout(s, 0);
+    if (rc == 0)
+        snprintf(note, len, "installed %s on %s", strrchr(deb, '/') + 1, host);
+    return rc;
+}
+
+/* The request's subject and names: name and address were checked by the
+ * API ([A-Za-z0-9._-] and [A-Za-z0-9.:-]), nothing else goes in. */
+static char *req_config(const char *name, const char *address)
+{
+    bool ip = strspn(address, "0123456789.") == strlen(address) || strchr(address, ':');
+    char *cfg = NULL;
+    if (asprintf(&cfg, "[req]\nprompt = no\ndistinguished_name = dn\nreq_extensions = ext\n[dn]\nCN = %s\n"
+                 "[ext]\nsubjectAltName = %s:%s%s%s\n", name, ip ? "IP" : "DNS", address,
+                 strcasecmp(name, address) ? ", DNS:" : "", strcasecmp(name, address) ? name : "") < 0)
+        return NULL;
+    return cfg;
+}
+
+int vr_setup_make_key(vr_ssh *s, const char *name, const char *address, char **csr_pem, vr_error *err)
+{
+    char *cfg = req_config(name, address), *out = NULL;
+    if (!cfg)
+        return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
+    /* The key is made here, on the host, and stays there (0600). */
+    int rc = run(s, name, "making the host's key and certificate request",
+                 "set -e; umask 077; command -v openssl >/dev/null || { echo 'openssl is not installed' >&2; exit 3; };"
+                 " mkdir -p " PKI "; cd " PKI "; cat > host.req.cnf;"
+                 " openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout host.key.new"
+                 " -config host.req.cnf -out host.csr 2>host.req.err || { cat host.req.err >&2; exit 1; };"
+                 " rm -f host.req.cnf host.req.err; cat host.csr",
+                 cfg, strlen(cfg), &out, err);
+    free(cfg);
+    if (rc < 0)
+        return -1;
+    const char *b = strstr(out, "-----BEGIN CERTIFICATE REQUEST-----");
+    const char *end = b ? strstr(b, "-----END CERTIFICATE REQUEST-----") : NULL;
+    if (!end) {
+        vr_error_set(err, VR_ERR_IO, "host %s sent no certificate request: %s", name, tail(out, 200));
+        free(out);
+        return -1;
+    }
+    *csr_pem = strndup(b, (size_t)(end - b) + strlen("-----END CERTIFICATE REQUEST-----"));
+    free(out);
+    return *csr_pem ? 0 : vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
+}
+
+int vr_setup_install_cert(vr_ssh *s, const char *host, const char *cert_pem, const char *ca_pem, vr_error *err)
+{
+    if (run(s, host, "writing the CA certificate",
+            "set -e; umask 022; cat > " PKI "/ca.crt.new", ca_pem, strlen(ca_pem), NULL, err) < 0 ||
+        run(s, host, "writing the host certificate",
+            "set -e; umask 022; cat > " PKI "/host.crt.new", cert_pem, strlen(cert_pem), NULL, err) < 0)
+        return -1;
+    /* The certificate must be for the key made on the host: compare the
+     * public keys, then replace the three files. */
+    return run(s, host, "installing the certificate",
+               "set -e; cd " PKI "; a=$(openssl x509 -noout -pubkey -in host.crt.new);"
+               " b=$(openssl pkey -pubout -in host.key.new); test \"$a\" = \"$b\" ||"
+               " { echo 'the signed certificate is not for the key made on the host' >&2; exit 1; };"
+               " chmod 600 host.key.new; chmod 644 host.crt.new ca.crt.new;"
+               " cmp -s ca.crt.new ca.crt || rm -f crl.pem;" /* another CA's list would not verify */
+               " mv -f host.key.new host.key; mv -f host.crt.new host.crt; mv -f ca.crt.new ca.crt; rm -f host.csr",
+               NULL, 0, NULL, err);
+}
+
+int vr_setup_start_agent(vr_ssh *s, const char *host, int port, vr_error *err)
+{
+    char conf[512];
+    snprintf(conf, sizeof(conf),
+             "# Written by vireo-engine's host deploy (docs/operations.md \"Host deploy over SSH\").\n"
+             "VIREO_AGENT_OPTS=\"--ca " PKI "/ca.crt --cert " PKI "/host.crt --key " PKI "/host.key"
+             " --crl " PKI "/crl.pem --listen 0.0.0.0:%d\"\n", port);
+    if (run(s, host, "writing /etc/vireo/agent.conf",
+            "set -e; umask 022; mkdir -p /etc/vireo; cat > /etc/vireo/agent.conf.new;"
+            " mv -f /etc/vireo/agent.conf.new /etc/vireo/agent.conf", conf, strlen(conf), NULL, err) < 0)
+        return -1;
+    vr_ssh_set_timeout(s, 120);
+    int rc = run(s, host, "starting vireo-agent",
+                 "export LC_ALL=C; systemctl daemon-reload; systemctl enable vireo-agent.service 2>&1 || true;"
+                 " if systemctl restart vireo-agent.service 2>&1 && sleep 2 && systemctl is-active --quiet"
+                 " vireo-agent.service; then echo active; else systemctl status --no-pager vireo-agent.service 2>&1;"
+                 " journalctl -u vireo-agent.service -n 15 --no-pager 2>&1; exit 1; fi",
+                 NULL, 0, NULL, err);
+    vr_ssh_set_timeout(s, 0);
+    return rc;
+}

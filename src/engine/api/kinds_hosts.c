@@ -4,6 +4,7 @@
 
 #include "fault.h"
 #include "host_pm.h"
+#include "host_ssh.h"
 #include "hostmon.h"
 #include "hoststatus.h"
 #include "hostview.h"
@@ -13,12 +14,13 @@
 
 static int host_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
 {
-    return vr_host_pm_check(c, b, json_string_value(json_object_get(row, "id")), err);
+    const char *id = json_string_value(json_object_get(row, "id"));
+    return vr_host_pm_check(c, b, id, err) < 0 || vr_host_ssh_check(c, b, id, err) < 0 ? -1 : 0;
 }
 
 static int host_check_create(vr_call *c, json_t *b, vr_error *err)
 {
-    if (vr_host_pm_check(c, b, NULL, err) < 0)
+    if (vr_host_pm_check(c, b, NULL, err) < 0 || vr_host_ssh_check(c, b, NULL, err) < 0)
         return -1;
     const char *a = json_string_value(json_object_get(b, "address"));
     size_t n = strlen(a);
@@ -83,6 +85,13 @@ static int host_activate(vr_call *c, json_t *row, json_t *body, json_t **reply, 
     return reply_host(c, id, reply, err);
 }
 
+/* Passwords out; the SSH access with its defaults when never set. */
+static void host_present(vr_engine *e, json_t *row)
+{
+    vr_host_pm_present(e, row);
+    json_object_set_new(row, "ssh", vr_host_ssh_of(json_object_get(row, "ssh")));
+}
+
 static const vr_action host_actions[] = {
     {"deactivate", "Move a host to maintenance (a job: it is preparingformaintenance while its VMs migrate away and"
      " it gives up the SPM role; refused when a VM on it cannot migrate)", true, host_deactivate, NULL, 0},
@@ -115,6 +124,9 @@ static const vr_field host_fields[] = {
     {"power_management", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "HostPowerManagement",
      .dflt = "{\"enabled\": false, \"agents\": []}",
      .doc = "Its fence agents, run by a proxy host to fence it (docs/fencing.md); passwords are never shown."},
+    {"ssh", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "HostSsh",
+     .dflt = "{\"port\": 22, \"fingerprint\": \"\", \"soft_fencing\": false}",
+     .doc = "SSH access to the host as root with the engine's key, for soft fencing (docs/fencing.md)."},
 };
 
 const vr_kind vr_kind_hosts = {
@@ -123,5 +135,5 @@ const vr_kind vr_kind_hosts = {
     .actions = host_actions, .nactions = VR_ARRAY_SIZE(host_actions), .parent = "clusters", .parent_field = "cluster_id",
     .delete_in_use = "it is still referenced by VMs",
     .check_create = host_check_create, .check_delete = host_check_delete, .after_write = host_after_write,
-    .check_update = host_check_update, .present = vr_host_pm_present,
+    .check_update = host_check_update, .present = host_present,
 };

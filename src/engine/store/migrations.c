@@ -389,5 +389,10 @@ const vr_migration vr_migrations[] = {
          " ADD COLUMN ha_priority BIGINT NOT NULL DEFAULT 0, ADD COLUMN stop_reason " T " NOT NULL DEFAULT '',"
          " ADD COLUMN stop_requested BIGINT NOT NULL DEFAULT 0;"
          "ALTER TABLE hosts ADD COLUMN pm_json " T ";"},
+    {15, "soft fencing and HA reservation (docs/fencing.md): a host's SSH access for soft fencing (port, pinned host key, whether the engine's key may restart its agent); a cluster's last HA reservation verdict (can its HA VMs restart if any one host fails)",
+     .sqlite = "ALTER TABLE hosts ADD COLUMN ssh_json TEXT;"
+         "ALTER TABLE clusters ADD COLUMN ha_reservation_json TEXT;",
+     .pg = "ALTER TABLE hosts ADD COLUMN ssh_json " T ";"
+         "ALTER TABLE clusters ADD COLUMN ha_reservation_json " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

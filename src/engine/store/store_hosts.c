@@ -19,25 +19,32 @@ static const vr_search host_search[] = {
 static int host_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 {
     char *pm = json_dumps(json_object_get(b, "power_management"), JSON_COMPACT);
+    char *ssh = json_dumps(json_object_get(b, "ssh"), JSON_COMPACT);
     int rc = vr_db_exec(e->db, "INSERT INTO hosts (id, name, description, cluster_id, address, port,"
-                        " status, spm_priority, created_at, pm_json) VALUES (?,?,?,?,?,?, 'installing', ?, ?, ?)",
+                        " status, spm_priority, created_at, pm_json, ssh_json)"
+                        " VALUES (?,?,?,?,?,?, 'installing', ?, ?, ?, ?)",
                         DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                 DB_TEXT(str(b, "cluster_id")), DB_TEXT(str(b, "address")),
                                 DB_INT(json_integer_value(json_object_get(b, "port"))),
                                 DB_INT(json_integer_value(json_object_get(b, "spm_priority"))), DB_INT(vr_now()),
-                                pm ? DB_TEXT(pm) : DB_NULL), err) < 0 ? -1 : 0;
+                                pm ? DB_TEXT(pm) : DB_NULL, ssh ? DB_TEXT(ssh) : DB_NULL), err) < 0 ? -1 : 0;
     free(pm);
+    free(ssh);
     return rc;
 }
 
 static int host_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
 {
     char *pm = json_dumps(json_object_get(b, "power_management"), JSON_COMPACT);
-    int n = vr_db_exec(e->db, "UPDATE hosts SET name = ?, description = ?, spm_priority = ?, pm_json = ? WHERE id = ?",
+    char *ssh = json_dumps(json_object_get(b, "ssh"), JSON_COMPACT);
+    int n = vr_db_exec(e->db, "UPDATE hosts SET name = ?, description = ?, spm_priority = ?, pm_json = ?,"
+                       " ssh_json = ? WHERE id = ?",
                        DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                DB_INT(json_integer_value(json_object_get(b, "spm_priority"))),
-                               pm ? DB_TEXT(pm) : DB_NULL, DB_TEXT(str(row, "id"))), err);
+                               pm ? DB_TEXT(pm) : DB_NULL, ssh ? DB_TEXT(ssh) : DB_NULL, DB_TEXT(str(row, "id"))),
+                       err);
     free(pm);
+    free(ssh);
     return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the host was removed meanwhile") : 0;
 }
 
@@ -54,7 +61,8 @@ const vr_store vr_store_hosts = {
     .select = "SELECT id, name, description, cluster_id, address, port, status, status_detail, last_seen,"
               " spm_priority, CASE WHEN EXISTS (SELECT 1 FROM datacenters d WHERE d.spm_host_id = hosts.id)"
               " THEN 'spm' ELSE 'none' END AS spm,"
-              " capabilities_json, stats_json, created_at, pm_json AS power_management_json FROM hosts",
+              " capabilities_json, stats_json, created_at, pm_json AS power_management_json,"
+              " ssh_json FROM hosts",
     .id_expr = "id", .order = "name, id", .table = "hosts",
     .search = host_search, .nsearch = sizeof(host_search) / sizeof(host_search[0]),
     .insert = host_insert, .update = host_update, .remove = host_remove,

@@ -19,7 +19,9 @@ static const create_opt dc_create[] = {{"description", "description", "TEXT", 's
 static const create_opt cl_create[] = {
     {"datacenter", "datacenter_id", "DATACENTER", 'r', "datacenter", true},
     {"cpu-type", "cpu_type", "MODEL", 's', NULL, false}, {"virt-mode", "virt_mode", "any|kvm", 's', NULL, false},
-    {"description", "description", "TEXT", 's', NULL, false}, {0}};
+    {"description", "description", "TEXT", 's', NULL, false},
+    {"scheduling-policy", "name", "NAME", 'p', NULL, false}, {"policy-property", "properties", "KEY=N", 'p', NULL, false},
+    {0}};
 static const create_opt host_create[] = {
     {"address", "address", "ADDR", 's', NULL, true}, {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true},
     {"port", "port", "PORT", 'i', NULL, false}, {"description", "description", "TEXT", 's', NULL, false}, {0}};
@@ -55,7 +57,7 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"description", false}, {"datacenter", false}, {"cpu-type", false}, {"virt-mode", false}, {"address", false},
     {"port", false}, {"cluster", false}, {"memory", false}, {"vcpus", false}, {"max-vcpus", false},
     {"max-memory", false}, {"kernel", false}, {"initrd", false}, {"cmdline", false}, {"disk", false},
-    {"nic", false}, {"ha", false}, {"ha-priority", false}};
+    {"nic", false}, {"ha", false}, {"ha-priority", false}, {"scheduling-policy", false}, {"policy-property", false}};
 
 const kind *vr_kind_find(const char *name)
 {

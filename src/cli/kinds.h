@@ -19,7 +19,9 @@ typedef struct vr_xopt {
 typedef struct create_opt {
     const char *opt, *member, *meta;
     char type;       /* s string, i integer, r NAME-or-ID of kind `ref`,
-                        b member of "boot", d disk PATH[,ro], n nic BRIDGE|user */
+                        b member of "boot", d disk PATH[,ro], n nic BRIDGE|user,
+                        h member of "high_availability", p of "scheduling_policy"
+                        (its name, or a KEY=N of its properties) */
     const char *ref;
     bool required;
 } create_opt;
@@ -47,5 +49,5 @@ extern const kind vr_kind_events;
 const create_opt *vr_kind_create_opt(const kind *k, const char *opt);
 
 /* Every create option of every kind (getopt needs them all). */
-#define VR_NCREATE_NAMES 18
+#define VR_NCREATE_NAMES 20
 extern const vr_xopt vr_create_opts[VR_NCREATE_NAMES];

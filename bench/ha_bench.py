@@ -2,13 +2,18 @@
 """Availability, side by side in one run on two harness hosts (libvirtd
 on TCP, a simulated BMC per host: tests/harness/bmc.py):
 
-  1. HA restart: an HA VM runs on vh1; vh1's BMC is powered off (its
-     agent, libvirtd and QEMUs die at once). Measured from that moment:
-     when the engine declares vh1 nonresponsive (the grace, --grace-s),
-     when its fence job starts and ends (soft fencing over SSH first, then
-     fence_ipmilan through the proxy vh0 restarts vh1), and when the HA
-     VM is up on vh0. Printed per run with the grace and fence times, and
-     the time after the grace (goal <= 60 s; Proxmox needs ~120 s).
+  1. HA restart: an HA VM runs on vh1, which has soft fencing on (an sshd
+     in the host with the engine's key: tests/harness/agentunit.py);
+     vh1's BMC is powered off (its agent, libvirtd, QEMUs and sshd die at
+     once). Measured from that moment: when the engine declares vh1
+     nonresponsive (the grace, --grace-s), when its fence job starts and
+     ends (soft fencing over SSH first, refused, then fence_ipmilan
+     through the proxy vh0 restarts vh1), and when the HA VM is up on
+     vh0. Printed per run with the grace and fence times, and the time
+     after the grace (goal <= 60 s; Proxmox needs ~120 s).
+  3. Soft fencing: vh1's agent hangs (SIGSTOP); measured from then: vh1
+     nonresponsive, the fence job's end (the agent restarted over SSH and
+     answering), vh1 up again; its VM keeps running (same QEMU).
   2. Maintenance evacuation vs virsh: two guests on one host; Vireo's
      `POST /api/hosts/ID/deactivate` (timed until its job finished: both
      migrated, the host in maintenance) against two concurrent
@@ -18,10 +23,12 @@ on TCP, a simulated BMC per host: tests/harness/bmc.py):
      medians.
 
 usage: bench/ha_bench.py [--build build] [--guest build/guest] [--grace-s 30] [--ha-runs 2] [--evac-runs 4]
+                         [--soft-runs 2]
 Run as root after scripts/setup (takes the harness lock like the tests)."""
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -53,20 +60,22 @@ def place(eng, vm_id, host):
     wait(lambda: vm_on(eng, vm_id, host), 60, f"VM on {host}")
 
 
-def ha_run(eng, hs, hosts, ha_id):
-    """One host death; returns the times (s) from the power off."""
-    h0, h1 = hosts
-    place(eng, ha_id, "vh1")
+def outage(eng, hs, hosts, vm_id, hurt, done):
+    """Hurt vh1 (hurt()), then follow it until done(eng) says it is over:
+    the times (s) since of vh1 nonresponsive, its fence job's start and
+    end (with the job's detail), and "up" (done)."""
+    h1 = hosts[1]
+    place(eng, vm_id, "vh1")
     # the last fence is a moment ago: as if long ago (the 120 s quiet time)
     run_sql(eng, "UPDATE jobs SET updated_at = updated_at - 1000 WHERE action = 'fence'")
     before = {j["id"] for j in eng.list("jobs", max=1000)["jobs"]}
     t = {}
     t0 = time.monotonic()
-    hs.hosts[1].bmc.press_power(False)
+    hurt()
     while "up" not in t:
         now = time.monotonic() - t0
         if now > 600:
-            raise RuntimeError(f"no HA restart after 600 s: {t}")
+            raise RuntimeError(f"not over after 600 s: {t}")
         if "nonresponsive" not in t and eng.host(h1["id"])["status"] == "nonresponsive":
             t["nonresponsive"] = now
         jobs = [j for j in eng.list("jobs", max=1000)["jobs"] if j["id"] not in before and j["action"] == "fence"]
@@ -75,11 +84,18 @@ def ha_run(eng, hs, hosts, ha_id):
         if jobs and jobs[0]["status"] not in ("pending", "running") and "fence_end" not in t:
             t["fence_end"] = now
             t["fence_detail"] = jobs[0]["detail"]
-        if vm_on(eng, ha_id, "vh0"):
+        if "fence_end" in t and done(eng):
             t["up"] = now
         time.sleep(0.1)
-    eng.wait_status("hosts", h1["id"], "up", timeout=120)  # vh1 back after its restart
+    eng.wait_status("hosts", h1["id"], "up", timeout=120)  # vh1 back
     return t
+
+
+def report(what, t, grace_s, up_what):
+    print(f"{what}: nonresponsive after {t['nonresponsive']:.1f} s (grace {grace_s} s),"
+          f" fence job {t['fence_start']:.1f} -> {t['fence_end']:.1f} s"
+          f" ({t['fence_end'] - t['fence_start']:.1f} s: {t['fence_detail']}),"
+          f" {up_what} at {t['up']:.1f} s ({t['up'] - grace_s:.1f} s after the grace)", flush=True)
 
 
 def evac_vireo(eng, host):
@@ -110,24 +126,37 @@ def main():
     ap.add_argument("--grace-s", type=int, default=30)
     ap.add_argument("--ha-runs", type=int, default=2)
     ap.add_argument("--evac-runs", type=int, default=4)
+    ap.add_argument("--soft-runs", type=int, default=2)
     args = ap.parse_args()
     with two_hosts_engine(args.build, args.guest, args.grace_s) as (hs, eng, cl, hosts, spec):
 
-        # 1. HA restart after a host's death.
-        addr, port = hs.hosts[1].start_bmc("admin", BMC_PASSWORD)
+        # 1. HA restart after a host's death (soft fencing on: refused, the host is off).
+        target = hs.hosts[1]
+        addr, port = target.start_bmc("admin", BMC_PASSWORD)
+        _, ssh_port = target.start_sshd([eng.request("GET", "/pki/engine-ssh.pub", token=None).text])
         eng.call("PUT", f"/api/hosts/{hosts[1]['id']}", {"power_management": {"enabled": True, "agents": [{
             "type": "ipmilan", "address": addr, "port": port, "username": "admin", "password": BMC_PASSWORD,
-            "options": {"lanplus": True, "cipher": 3}}]}})
+            "options": {"lanplus": True, "cipher": 3}}]}, "ssh": {"port": ssh_port, "soft_fencing": True}})
         ha = eng.create_vm("ha-bench", cl["id"], high_availability={"enabled": True, "priority": 50}, **spec)
         runs = []
         for r in range(args.ha_runs):
-            t = ha_run(eng, hs, hosts, ha["id"])
+            t = outage(eng, hs, hosts, ha["id"], lambda: target.bmc.press_power(False),
+                       lambda e: vm_on(e, ha["id"], "vh0"))
             runs.append(t)
-            print(f"HA run {r + 1}: nonresponsive after {t['nonresponsive']:.1f} s (grace {args.grace_s} s),"
-                  f" fence job {t['fence_start']:.1f} -> {t['fence_end']:.1f} s"
-                  f" ({t['fence_end'] - t['fence_start']:.1f} s: {t['fence_detail']}),"
-                  f" HA VM up on vh0 at {t['up']:.1f} s ({t['up'] - args.grace_s:.1f} s after the grace)",
-                  flush=True)
+            report(f"HA run {r + 1}", t, args.grace_s, "HA VM up on vh0")
+
+        # 3 (here, while the HA VM runs). Soft fencing of a hung agent.
+        softs = []
+        for r in range(args.soft_runs):
+            place(eng, ha["id"], "vh1")
+            qemu = sorted(target.qemu_pids())
+            t = outage(eng, hs, hosts, ha["id"], lambda: os.kill(target.agent_pid, signal.SIGSTOP),
+                       lambda e: e.host(hosts[1]["id"])["status"] == "up")
+            wait(lambda: vm_on(eng, ha["id"], "vh1"), 30, "the VM up on vh1 again")
+            if sorted(target.qemu_pids()) != qemu:
+                raise RuntimeError("soft fencing touched the VM")
+            softs.append(t)
+            report(f"soft fencing run {r + 1}", t, args.grace_s, "vh1 up again")
         eng.vm_action(ha["id"], "stop")
 
         # 2. Maintenance evacuation vs virsh migrate of the same two guests.
@@ -155,6 +184,10 @@ def main():
         ups = [t["up"] for t in runs]
         print(f"\nHA restart: median {statistics.median(ups):.1f} s from the power off, grace {args.grace_s} s,"
               f" {statistics.median(ups) - args.grace_s:.1f} s after the grace (goal <= 60 s)")
+        if softs:
+            ups = [t["up"] for t in softs]
+            print(f"soft fencing: host up again after median {statistics.median(ups):.1f} s from the hang,"
+                  f" {statistics.median(ups) - args.grace_s:.1f} s after the grace, its VM untouched")
         a, b = statistics.median(times["vireo"]), statistics.median(times["virsh"])
         print(f"evacuation of 2 guests: vireo {a:.2f} s, virsh {b:.2f} s, ratio {a / b:.2f}x")
         eng.stop_all_vms()

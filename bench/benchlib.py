@@ -24,3 +24,14 @@ def job_done(eng, job_id, timeout=600, interval=0.05):
     if j["status"] != "finished":
         raise RuntimeError(f"job failed: {j}")
     return j
+
+
+def bench_cluster(eng, hs):
+    """Data center and cluster "bench" holding every harness host of hs,
+    all up; returns (cluster, hosts)."""
+    dc = eng.create_dc("bench")
+    cl = eng.create_cluster("bench", dc["id"])
+    hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
+    for h in hosts:
+        eng.wait_status("hosts", h["id"], "up", timeout=60)
+    return cl, hosts

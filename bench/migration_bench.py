@@ -21,6 +21,7 @@ usage: bench/migration_bench.py [--build build] [--guest build/guest] [--runs 4]
 Run as root after scripts/setup (takes the harness lock like the tests)."""
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -30,6 +31,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+sys.path.insert(0, HERE)
+from benchlib import bench_cluster  # noqa: E402
 from harness.engine import Engine  # noqa: E402
 from harness.hosts import HostSet  # noqa: E402
 from harness.rpc import AgentClient  # noqa: E402
@@ -42,6 +45,21 @@ def client(hs, i):
     h = hs.hosts[i]
     return AgentClient(h.addr, h.port, os.path.join(pki, "ca.crt"), os.path.join(pki, "engine.crt"),
                        os.path.join(pki, "engine.key"))
+
+
+def guest_vm_spec(hs, guest):
+    """Copy the test guest where every harness host reads it; the VM
+    members (memory, boot, disks) that run it."""
+    gdir = os.path.join(hs.shared_dir, "guest")
+    os.makedirs(gdir, exist_ok=True)
+    os.chmod(gdir, 0o755)
+    for f in GUEST_FILES:
+        shutil.copyfile(os.path.join(guest, f), os.path.join(gdir, f))
+        os.chmod(os.path.join(gdir, f), 0o644)
+    cmdline = open(os.path.join(gdir, "cmdline")).read().strip()
+    return dict(memory_mib=256, boot={"kernel": os.path.join(gdir, "vmlinux"),
+                                      "initrd": os.path.join(gdir, "initrd.img"), "cmdline": cmdline},
+                disks=[{"path": os.path.join(gdir, "root.img"), "readonly": True}])
 
 
 def downtime_ms(h, name):
@@ -93,76 +111,71 @@ def by_virsh(hs, src, dst, name):
     return time.monotonic() - t0
 
 
+@contextlib.contextmanager
+def two_hosts_engine(build, guest, grace_s):
+    """Two harness hosts (libvirtd on TCP, no sanlock), the test guest where
+    both read it, and an engine of the build with both hosts up in cluster
+    "bench": yields (hs, eng, cluster, hosts, the guest's VM members)."""
+    build = os.path.abspath(build)
+    agent = [os.path.join(build, "src", "agent", "vireo-agent"), "--io-timeout", "5"]
+    with HostSet(n=2, agent_cmd=agent, libvirt_tcp=True, shared_fs_mb=0, sanlock=False) as hs:
+        spec = guest_vm_spec(hs, guest)
+        with Engine(binary=os.path.join(build, "src", "engine", "vireo-engine"), pki_dir=hs.pki_dir,
+                    poll_ms=1000, grace_s=grace_s, debug=False) as eng:
+            cl, hosts = bench_cluster(eng, hs)
+            yield hs, eng, cl, hosts, spec
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--guest", default="build/guest")
     ap.add_argument("--runs", type=int, default=4)
     args = ap.parse_args()
-    build = os.path.abspath(args.build)
-    agent = [os.path.join(build, "src", "agent", "vireo-agent"), "--io-timeout", "5"]
-    with HostSet(n=2, agent_cmd=agent, libvirt_tcp=True, shared_fs_mb=0, sanlock=False) as hs:
-        gdir = os.path.join(hs.shared_dir, "guest")
-        os.makedirs(gdir, exist_ok=True)
-        os.chmod(gdir, 0o755)
-        for f in GUEST_FILES:
-            shutil.copyfile(os.path.join(args.guest, f), os.path.join(gdir, f))
-            os.chmod(os.path.join(gdir, f), 0o644)
-        cmdline = open(os.path.join(gdir, "cmdline")).read().strip()
-        eng = Engine(binary=os.path.join(build, "src", "engine", "vireo-engine"), pki_dir=hs.pki_dir,
-                     poll_ms=1000, grace_s=5, debug=False)
-        with eng:
-            dc = eng.create_dc("bench")
-            cl = eng.create_cluster("bench", dc["id"])
-            hosts = [eng.create_host(h.name, h.addr, cl["id"], port=h.port) for h in hs.hosts]
-            for h in hosts:
-                eng.wait_status("hosts", h["id"], "up", timeout=60)
-            vm = eng.create_vm("migbench", cl["id"], memory_mib=256,
-                               boot={"kernel": os.path.join(gdir, "vmlinux"),
-                                     "initrd": os.path.join(gdir, "initrd.img"), "cmdline": cmdline},
-                               disks=[{"path": os.path.join(gdir, "root.img"), "readonly": True}])
-            eng.call("POST", f"/api/vms/{vm['id']}/start", expect=202)
-            vm = eng.wait_status("vms", vm["id"], "up", timeout=90)
-            at = [h.name for h in hs.hosts].index(vm["host"])
-            clients = [client(hs, 0), client(hs, 1)]
-            for c in clients:
-                c.call("Host.subscribe", jobs=True)
-            while "VIREO-GUEST-READY" not in clients[at].call(
-                    "VM.getConsoleLog", uuid=vm["id"], max_bytes=65536)["text"]:
-                time.sleep(0.5)
-            times = {"agent": [], "engine": [], "virsh": []}
-            downs = {"agent": [], "engine": [], "virsh": []}
-            for run in range(args.runs):
-                for how in ("virsh", "agent", "engine"):
-                    dst = 1 - at
-                    if how == "agent":
-                        dt = by_agent(hs, clients, at, dst, vm["id"])
-                    elif how == "engine":
-                        # after the others' moves the monitors must have
-                        # found the VM where it now runs
-                        eng.wait_for(lambda: (lambda v: v["host"] == hs.hosts[at].name and v["status"] == "up")(
-                            eng.vm(vm["id"])), 60, what="the engine to see the VM on its host")
-                        dt = by_engine(eng, vm["id"])
-                        eng.wait_for(lambda: eng.vm(vm["id"])["host"] == hs.hosts[dst].name, 30,
-                                     what="the engine's record")
-                    else:
-                        dt = by_virsh(hs, at, dst, vm["name"])
-                    wait_on(hs, dst, vm["name"])
-                    times[how].append(dt)
-                    downs[how].append(downtime_ms(hs.hosts[dst], vm["name"]))
-                    print(f"run {run + 1} {how:6s} {hs.hosts[at].name}->{hs.hosts[dst].name}: "
-                          f"{dt:.2f} s, downtime {downs[how][-1]} ms", flush=True)
-                    at = dst
-                    time.sleep(1)  # let the hosts' monitors catch up
-            base_t = statistics.median(times["virsh"])
-            base_d = statistics.median(downs["virsh"])
-            print(f"\n{'':8s} {'median total':>14s} {'ratio':>7s} {'median downtime':>16s} {'ratio':>7s}")
+    with two_hosts_engine(args.build, args.guest, grace_s=5) as (hs, eng, cl, _, spec):
+        vm = eng.create_vm("migbench", cl["id"], **spec)
+        eng.call("POST", f"/api/vms/{vm['id']}/start", expect=202)
+        vm = eng.wait_status("vms", vm["id"], "up", timeout=90)
+        at = [h.name for h in hs.hosts].index(vm["host"])
+        clients = [client(hs, 0), client(hs, 1)]
+        for c in clients:
+            c.call("Host.subscribe", jobs=True)
+        while "VIREO-GUEST-READY" not in clients[at].call(
+                "VM.getConsoleLog", uuid=vm["id"], max_bytes=65536)["text"]:
+            time.sleep(0.5)
+        times = {"agent": [], "engine": [], "virsh": []}
+        downs = {"agent": [], "engine": [], "virsh": []}
+        for run in range(args.runs):
             for how in ("virsh", "agent", "engine"):
-                t, d = statistics.median(times[how]), statistics.median(downs[how])
-                print(f"{how:8s} {t:12.2f} s {t / base_t:6.2f}x {d:13.0f} ms {d / base_d if base_d else 0:6.2f}x")
-            for c in clients:
-                c.close()
-            eng.stop_all_vms()
+                dst = 1 - at
+                if how == "agent":
+                    dt = by_agent(hs, clients, at, dst, vm["id"])
+                elif how == "engine":
+                    # after the others' moves the monitors must have
+                    # found the VM where it now runs
+                    eng.wait_for(lambda: (lambda v: v["host"] == hs.hosts[at].name and v["status"] == "up")(
+                        eng.vm(vm["id"])), 60, what="the engine to see the VM on its host")
+                    dt = by_engine(eng, vm["id"])
+                    eng.wait_for(lambda: eng.vm(vm["id"])["host"] == hs.hosts[dst].name, 30,
+                                 what="the engine's record")
+                else:
+                    dt = by_virsh(hs, at, dst, vm["name"])
+                wait_on(hs, dst, vm["name"])
+                times[how].append(dt)
+                downs[how].append(downtime_ms(hs.hosts[dst], vm["name"]))
+                print(f"run {run + 1} {how:6s} {hs.hosts[at].name}->{hs.hosts[dst].name}: "
+                      f"{dt:.2f} s, downtime {downs[how][-1]} ms", flush=True)
+                at = dst
+                time.sleep(1)  # let the hosts' monitors catch up
+        base_t = statistics.median(times["virsh"])
+        base_d = statistics.median(downs["virsh"])
+        print(f"\n{'':8s} {'median total':>14s} {'ratio':>7s} {'median downtime':>16s} {'ratio':>7s}")
+        for how in ("virsh", "agent", "engine"):
+            t, d = statistics.median(times[how]), statistics.median(downs[how])
+            print(f"{how:8s} {t:12.2f} s {t / base_t:6.2f}x {d:13.0f} ms {d / base_d if base_d else 0:6.2f}x")
+        for c in clients:
+            c.close()
+        eng.stop_all_vms()
 
 
 if __name__ == "__main__":

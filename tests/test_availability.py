@@ -5,6 +5,7 @@ forbids migration block it (409, nothing moves). The guest scenario runs
 on SQLite only (like test_storage_spm); the REST rules without guests run
 on SQLite and, when VIREO_TEST_PG_URI is set, PostgreSQL."""
 
+import json
 import os
 import time
 
@@ -296,6 +297,92 @@ def test_affinity_group_rules(ctx):
             assert eng.request("DELETE", f"/api/affinitygroups/{g['id']}").status == 204
             assert eng.request("GET", f"/api/affinitygroups/{g['id']}").status == 404
             assert eng.vm(other["id"])["status"] == "down"
+            _affinity_cli(ctx, eng, cl, c)
+            _ha_reservation(ctx, eng, cl, hosts, base)
+
+
+def _affinity_cli(ctx, eng, cl, c):
+    """vireo affinitygroup ... and vireo cluster ... --scheduling-policy
+    (docs/cli.md): what they send, their usage errors (2) and the
+    engine's refusals (1)."""
+    out = cli(ctx, eng, "affinitygroup", "create", "--name", "cli-apart", "--cluster", "cl1", "--negative",
+              "--vm", "aff-b", "--vm", c["id"], "--json")
+    g = json.loads(out)
+    assert (g["positive"], g["enforcing"], g["cluster_id"]) == (False, True, cl["id"]), g
+    assert len(g["vms"]) == 2 and c["id"] in g["vms"], g
+    assert "cli-apart" in cli(ctx, eng, "affinitygroup", "list", "--cluster", "cl1")
+    assert "cli-apart" in cli(ctx, eng, "affinitygroup", "list")
+    g = json.loads(cli(ctx, eng, "affinitygroup", "update", "cli-apart", "--soft", "--no-vms", "--json"))
+    assert (g["positive"], g["enforcing"], g["vms"]) == (False, False, []), g
+    # A name two clusters use: --cluster says which.
+    cli(ctx, eng, "affinitygroup", "create", "--name", "cli-apart", "--cluster", "cl2")
+    assert "say which cluster" in cli(ctx, eng, "affinitygroup", "show", "cli-apart", expect=2)
+    got = json.loads(cli(ctx, eng, "affinitygroup", "show", "cli-apart", "--cluster", "cl1", "--json"))
+    assert got["id"] == g["id"], got
+    assert "contradicts" in cli(ctx, eng, "affinitygroup", "update", "cli-apart", "--cluster", "cl1", "--positive",
+                                "--negative", expect=2)
+    assert "needs --cluster" in cli(ctx, eng, "affinitygroup", "create", "--name", "x", expect=2)
+    assert "no VM 'nope'" in cli(ctx, eng, "affinitygroup", "create", "--name", "x", "--cluster", "cl1",
+                                 "--vm", "nope", expect=1)
+    assert "no affinity group named 'zz'" in cli(ctx, eng, "affinitygroup", "delete", "zz", expect=1)
+    cli(ctx, eng, "affinitygroup", "delete", "cli-apart", "--cluster", "cl2")
+    cli(ctx, eng, "affinitygroup", "delete", "cli-apart")
+    assert "cli-apart" not in json.dumps(eng.get("/api/affinitygroups"))
+    # A cluster's scheduling policy.
+    got = json.loads(cli(ctx, eng, "cluster", "update", "cl1", "--scheduling-policy", "vm_evenly_distributed",
+                         "--policy-property", "HighVmCount=3", "--policy-property", "SpmVmGrace=0", "--json"))
+    assert got["scheduling_policy"] == {"name": "vm_evenly_distributed", "properties": {
+        "HighVmCount": 3, "MigrationThreshold": 5, "SpmVmGrace": 0}}, got
+    assert "policy-property" in cli(ctx, eng, "cluster", "update", "cl1", "--scheduling-policy", "none",
+                                    "--policy-property", "HighVmCount", expect=2)
+    assert "scheduling_policy.name" in cli(ctx, eng, "cluster", "update", "cl1", "--scheduling-policy", "fair",
+                                           expect=1)
+    assert eng.get(f"/api/clusters/{cl['id']}")["scheduling_policy"]["name"] == "vm_evenly_distributed"
+    got = json.loads(cli(ctx, eng, "cluster", "create", "--name", "cl3", "--datacenter", "dc1",
+                         "--scheduling-policy", "power_saving", "--json"))
+    assert got["scheduling_policy"]["name"] == "power_saving", got
+    cli(ctx, eng, "cluster", "delete", "cl3")
+
+
+def _ha_reservation(ctx, eng, cl, hosts, base):
+    """The cluster's ha_reservation (docs/fencing.md): true while each
+    host's HA VMs fit on the other up host, false (with an event from the
+    balancer's round, here every second) once they do not, true again
+    (event) when the big one stopped. VMs are faked as running
+    (migratingfrom: the monitors leave such a VM alone, and count its
+    memory on its host)."""
+    vh0, vh1 = hosts
+    eng.call("PUT", f"/api/clusters/{cl['id']}", {"scheduling_policy": {"name": "none"}})
+    eng.extra_args += ["--balance-period-s", "1"]
+    eng.restart()
+    for h in hosts:
+        eng.wait_status("hosts", h["id"], "up", timeout=30)
+    res = eng.get(f"/api/clusters/{cl['id']}")["ha_reservation"]
+    assert res == {"ok": True, "detail": "0 highly available VM(s) could restart elsewhere if any one of the 2 up"
+                                         " host(s) failed"}, res
+    total = eng.host(vh0["id"])["stats"]["memory"]["total_kib"] // 1024
+    small = eng.create_vm("ha-small", cl["id"], **dict(base, memory_mib=total // 4),
+                          high_availability={"enabled": True})
+    big = eng.create_vm("ha-big", cl["id"], **dict(base, memory_mib=total * 9 // 10),
+                        high_availability={"enabled": True})
+    run_sql(eng, f"UPDATE vms SET status = 'migratingfrom', host_id = '{vh0['id']}' WHERE id = '{small['id']}'")
+    res = eng.get(f"/api/clusters/{cl['id']}")["ha_reservation"]
+    assert res["ok"] is True and res["detail"].startswith("1 highly available VM(s)"), res
+    run_sql(eng, f"UPDATE vms SET status = 'migratingfrom', host_id = '{vh1['id']}' WHERE id = '{big['id']}'")
+    res = eng.wait_for(lambda: (lambda r: r if "host 'vh0' failed" in r["detail"] else None)(
+        eng.get(f"/api/clusters/{cl['id']}")["ha_reservation"]), 30, what="HA reservation lost (vh1 counted)")
+    assert res["ok"] is False and f"'ha-small' ({total // 4} MiB) could not restart" in res["detail"], res
+    ev = eng.wait_for(lambda: eng.find_events("HA reservation of cluster 'cl1' lost", cl["id"]), 30,
+                      what="the event")
+    assert len(ev) == 1 and ev[0]["severity"] == "warning", ev
+    run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{big['id']}'")  # it stopped
+    eng.wait_for(lambda: eng.get(f"/api/clusters/{cl['id']}")["ha_reservation"]["ok"], 30,
+                 what="HA reservation back (vh1's memory free again)")
+    eng.wait_for(lambda: eng.find_events("HA reservation of cluster 'cl1' restored", cl["id"]), 30,
+                 what="the event")
+    time.sleep(2)  # two more rounds: no new event
+    assert len(eng.find_events("HA reservation of cluster 'cl1'", cl["id"])) == 2
+    run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id IN ('{small['id']}', '{big['id']}')")
 
 
 def test_maintenance_gives_up_the_spm(ctx):

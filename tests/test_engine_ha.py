@@ -87,6 +87,26 @@ def test_power_management_rules(ctx):
                                     expect=202)["job"]["id"])
         assert job["status"] == "failed" and "no proxy host" in job["detail"], job
         assert "Pm-Secret-1" not in json.dumps(eng.events()) + eng.log_text()
+        # SSH access for soft fencing: defaults, members kept, bad values
+        # refused. (On a host in maintenance: one that never answers with
+        # soft fencing on would be soft-fenced meanwhile.)
+        sh = eng.create_host("ssh1", "192.0.2.12", cl["id"])
+        assert sh["ssh"] == {"port": 22, "fingerprint": "", "soft_fencing": False}, sh
+        eng.wait_job(eng.call("POST", f"/api/hosts/{sh['id']}/deactivate", expect=202)["job"]["id"])
+        eng.wait_status("hosts", sh["id"], "maintenance")
+        got = eng.call("PUT", f"/api/hosts/{sh['id']}", {"ssh": {"port": 2222, "soft_fencing": True}})
+        assert got["ssh"] == {"port": 2222, "fingerprint": "", "soft_fencing": True}, got
+        fp = "SHA256:" + "A" * 43
+        got = eng.call("PUT", f"/api/hosts/{sh['id']}", {"ssh": {"fingerprint": fp}, "description": "y"})
+        assert got["ssh"] == {"port": 2222, "fingerprint": fp, "soft_fencing": True}, got
+        for bad, why in (({"port": 0}, "port"), ({"port": "22"}, "port"), ({"fingerprint": "MD5:aa"}, "fingerprint"),
+                         ({"fingerprint": "SHA256:a b"}, "fingerprint"), ({"soft_fencing": 1}, "soft_fencing"),
+                         ({"user": "admin"}, "user"), ("22", "object")):
+            expect_fault(eng.request("PUT", f"/api/hosts/{sh['id']}", {"ssh": bad}), 400, why)
+            expect_fault(eng.request("POST", "/api/hosts", dict(name="bad", address="192.0.2.11",
+                                                                  cluster_id=cl["id"], ssh=bad)), 400, why)
+        assert eng.host(sh["id"])["ssh"] == {"port": 2222, "fingerprint": fp, "soft_fencing": True}
+        assert not [x for x in eng.list("hosts")["hosts"] if x["name"] == "bad"]
         cli = CliSession(ctx, eng)
         p = cli.run("host", "fence", "pm1", "status", "--wait", expect=1)
         assert "no proxy host" in p.stdout + p.stderr, p

@@ -176,20 +176,72 @@ def test_fence_restart_through_a_proxy(ctx):
             assert start_and_wait_up(eng, v["id"])[0]["host"] == "vh1"
         eng.call("POST", f"/api/hosts/{h0['id']}/activate")
         eng.wait_status("hosts", h0["id"], "up", timeout=60)
-        # (the restart above was a moment ago: past the quiet time, as if long ago)
-        run_sql(eng, "UPDATE jobs SET updated_at = updated_at - 1000 WHERE action = 'fence'")
-        old_agent = target.agent_pid
-        target.bmc.press_power(False)
-        back = eng.wait_for(lambda: (lambda v: v if v["status"] == "up" and v["host"] == "vh0" else None)(
-            eng.vm(ha["id"])), 120, what="the HA VM up on vh0 after vh1 was fenced")
-        assert back["stop_reason"] == "host_fenced", back
-        got = eng.vm(plain["id"])
-        assert got["status"] == "down" and got["stop_reason"] == "host_fenced", got
-        assert target.agent_pid != old_agent and target.bmc_power() == "on"
-        assert eng.find_events("soft fencing (restarting its agent over SSH) is not available yet", h1["id"])
-        auto = [j for j in eng.list("jobs", max=1000)["jobs"] if j["description"] == "Fence host 'vh1' (restart)"
-                and j["user"] == ""]
-        assert len(auto) == 1 and auto[0]["status"] == "finished", auto
-        eng.wait_status("hosts", h1["id"], "up", timeout=90)
-        assert_runs_once(ctx, eng, back, "after automatic fencing")
+        try:
+            _soft_fence(ctx, eng, h1, target, [ha, plain])
+            # (the fences above were a moment ago: past the quiet time, as if long ago)
+            run_sql(eng, "UPDATE jobs SET updated_at = updated_at - 1000 WHERE action = 'fence'")
+            _power_loss(ctx, eng, h1, target, ha, plain)
+        finally:
+            target.stop_sshd()
         eng.stop_all_vms()
+
+
+def _soft_fence(ctx, eng, h1, target, vms):
+    """vh1's agent hangs (SIGSTOP): past the grace the engine logs in over
+    SSH with its key and restarts the agent (the harness's vireo-agent
+    unit); it answers, so no hard fence: the BMC is never asked, the VMs
+    keep running where they were. Its host key is pinned."""
+    pub = eng.request("GET", "/pki/engine-ssh.pub", token=None).text
+    addr, port = target.start_sshd([pub])
+    got = eng.call("PUT", f"/api/hosts/{h1['id']}", {"ssh": {"port": port, "soft_fencing": True}})["ssh"]
+    assert got == {"port": port, "fingerprint": "", "soft_fencing": True}, got
+    run_sql(eng, "UPDATE jobs SET updated_at = updated_at - 1000 WHERE action = 'fence'")
+    pids = {v["id"]: qemu_of(ctx, eng.vm(v["id"])) for v in vms}
+    power_requests = open(os.path.join(target.bmc.dir, "requests")).read()
+    before = {j["id"] for j in eng.list("jobs", max=1000)["jobs"]}
+    hung = target.agent_pid
+    os.kill(hung, signal.SIGSTOP)
+    try:
+        job = eng.wait_for(lambda: [j for j in eng.list("jobs", max=1000)["jobs"] if j["id"] not in before
+                                    and j["action"] == "fence" and j["status"] not in ("pending", "running")],
+                           90, what="the automatic fence job of vh1")[0]
+    finally:
+        if target.agent_pid == hung:
+            os.kill(hung, signal.SIGCONT)
+    assert job["status"] == "finished" and "answers again" in job["detail"], (job, eng.log_tail(30))
+    assert job["description"] == "Fence host 'vh1' (soft, then restart)" and job["user"] == "", job
+    assert target.agent_unit.restarts == 1 and target.agent_pid != hung, "the agent was not restarted over SSH"
+    eng.wait_status("hosts", h1["id"], "up", timeout=60)
+    for v in vms:  # untouched: the same QEMU on the same host
+        got = eng.wait_status("vms", v["id"], "up", timeout=30)
+        assert qemu_of(ctx, got) == pids[v["id"]], (got, pids)
+    assert open(os.path.join(target.bmc.dir, "requests")).read() == power_requests, "the BMC was asked"
+    for msg in ("host 'vh1' is non-responsive past the grace: soft fencing it",
+                "soft fencing of host 'vh1': restarting its agent over SSH",
+                "soft fencing of host 'vh1': its agent was restarted",
+                "its agent was restarted over SSH and answers again; not fenced",
+                "SSH host key of host 'vh1' pinned at the first contact"):
+        assert eng.find_events(msg, h1["id"]), (msg, [e["message"] for e in eng.events()[:15]])
+    assert eng.host(h1["id"])["ssh"]["fingerprint"] == target.sshd.fingerprint()
+
+
+def _power_loss(ctx, eng, h1, target, ha, plain):
+    """vh1 loses power (its sshd with it): soft fencing cannot reach it,
+    the proxy restarts it, its HA VM comes up on vh0."""
+    fenced_before = len(eng.find_events("restart of host 'vh1': power on", h1["id"]))
+    old_agent = target.agent_pid
+    target.bmc.press_power(False)
+    back = eng.wait_for(lambda: (lambda v: v if v["status"] == "up" and v["host"] == "vh0" else None)(
+        eng.vm(ha["id"])), 120, what="the HA VM up on vh0 after vh1 was fenced")
+    assert back["stop_reason"] == "host_fenced", back
+    got = eng.vm(plain["id"])
+    assert got["status"] == "down" and got["stop_reason"] == "host_fenced", got
+    assert target.agent_pid != old_agent and target.bmc_power() == "on"
+    assert eng.find_events("soft fencing of host 'vh1' failed: cannot reach", h1["id"]), eng.events()[:15]
+    assert eng.find_events("soft fencing did not bring the host back", h1["id"])
+    assert len(eng.find_events("restart of host 'vh1': power on", h1["id"])) == fenced_before + 1
+    auto = [j for j in eng.list("jobs", max=1000)["jobs"]
+            if j["description"] == "Fence host 'vh1' (soft, then restart)" and j["user"] == ""]
+    assert [j["status"] for j in auto] == ["finished", "finished"], auto
+    eng.wait_status("hosts", h1["id"], "up", timeout=90)
+    assert_runs_once(ctx, eng, back, "after automatic fencing")

@@ -180,7 +180,8 @@ def test_host_deploy_by_password_and_key(ctx):
             assert os.path.exists(srv.root_path("/usr/sbin/vireo-agent"))
             assert any(s.startswith("configuring and starting vireo-agent") for s in steps), steps
             # The host key seen at the first contact is pinned and shown.
-            assert host["ssh"] == {"port": srv.port, "fingerprint": srv.fingerprint(), "auth": "password"}, host
+            assert host["ssh"] == {"port": srv.port, "fingerprint": srv.fingerprint(), "auth": "password",
+                                   "soft_fencing": False}, host
             # installing -> initializing -> up, in the events.
             msgs = [e["message"] for e in reversed(eng.events()) if e["object_id"] == hid]
             seq = [m for m in msgs if " is initializing" in m or " is up" in m]
@@ -294,7 +295,8 @@ def test_host_deploy_by_password_and_key(ctx):
             # Confirmed, by the engine's key: installed again and up.
             install_job(eng, hid, {"use_engine_key": True, "fingerprint": srv.fingerprint()})
             host = eng.wait_status("hosts", hid, "up", timeout=60)
-            assert host["ssh"] == {"port": srv.port, "fingerprint": srv.fingerprint(), "auth": "engine_key"}, host
+            assert host["ssh"] == {"port": srv.port, "fingerprint": srv.fingerprint(), "auth": "engine_key",
+                                   "soft_fencing": False}, host
             assert "Accepted publickey for root" in srv.log()
 
             # Added twice: refused.
@@ -316,7 +318,8 @@ def test_host_deploy_by_password_and_key(ctx):
                 job = eng.wait_job(out["job"]["id"], timeout=120, status=("finished", "failed"))
                 assert job["status"] == "finished", (job, srv0.log())
                 host = eng.wait_status("hosts", out["id"], "up", timeout=60)
-                assert host["ssh"] == {"port": srv0.port, "fingerprint": srv0.fingerprint(), "auth": "engine_key"}, host
+                assert host["ssh"] == {"port": srv0.port, "fingerprint": srv0.fingerprint(),
+                                       "auth": "engine_key", "soft_fencing": False}, host
                 assert "Subject: CN = dep0" in openssl("x509", "-noout", "-text", input=cert_of(srv0))
                 assert "Accepted publickey for root" in srv0.log()
 

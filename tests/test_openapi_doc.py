@@ -28,6 +28,8 @@ CLUSTER = {"id": CL_ID, "name": "cl1", "description": "", "datacenter_id": DC_ID
            "virt_mode": "kvm", "created_at": T0, "href": f"/api/clusters/{CL_ID}",
            "scheduling_policy": {"name": "none", "properties": {}},
            "mac_pool_id": "00000000-0000-4000-8000-00000000ac01",
+           "ha_reservation": {"ok": True, "detail": "0 highly available VM(s) could restart elsewhere if any one"
+                                                    " of the 1 up host(s) failed"},
            "datacenter": {"id": DC_ID, "href": f"/api/datacenters/{DC_ID}"}}
 CAPS = {"hostname": "vh0", "host_uuid": "0ed10ec1-e62c-4416-9b0c-a1a39e3b20a1", "cpu_model": "kvm64",
         "cpu_flags": ["fpu", "vme"],
@@ -48,9 +50,10 @@ HOST = {"id": HOST_ID, "name": "h0", "description": "", "cluster_id": CL_ID, "ad
         "stats": STATS, "created_at": T0, "spm_priority": 5, "spm": "none", "href": f"/api/hosts/{HOST_ID}",
         "ssh": None, "power_management": {"enabled": True, "agents": [{
             "type": "ipmilan", "address": "10.0.0.5", "port": 623, "username": "admin",
-            "options": {"lanplus": True}, "order": 1, "concurrent": False}]}}
+            "options": {"lanplus": True}, "order": 1, "concurrent": False}]},
+        "ssh": {"port": 22, "fingerprint": "", "soft_fencing": False}}
 HOST_NEW = dict(HOST, status="installing", last_seen=0, capabilities=None, stats=None,
-                ssh={"port": 22, "fingerprint": "", "auth": "password"})
+                ssh={"port": 22, "fingerprint": "", "auth": "password", "soft_fencing": False})
 SPEC = {"boot": {"kernel": "/k"}, "disks": [{"path": "/d.img", "format": "qcow2", "bus": "virtio"}],
         "nics": [{"bridge": "br0", "model": "virtio", "mac": "56:6f:ca:41:7e:49"}, {"mac": "56:6f:ee:89:8e:40"}],
         "max_vcpus": 4, "serial_console": True, "vnc": True}

@@ -446,6 +446,29 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
             }
             continue;
         }
+        case 'p': { /* scheduling_policy: its name, or a KEY=N of its properties */
+            json_t *pol = json_object_get(body, "scheduling_policy");
+            if (!pol)
+                json_object_set_new(body, "scheduling_policy", pol = json_object());
+            const char *eq = strcmp(o->member, "name") ? strchr(v, '=') : NULL;
+            if (!strcmp(o->member, "name")) {
+                val = json_string(v);
+            } else if (eq && eq > v && vr_parse_long(eq + 1, LONG_MIN, LONG_MAX, &n)) {
+                json_t *props = json_object_get(pol, "properties");
+                if (!props)
+                    json_object_set_new(pol, "properties", props = json_object());
+                char *key = strndup(v, (size_t)(eq - v));
+                val = key ? json_integer(n) : NULL;
+                if (val && json_object_set_new(props, key, val)) /* not UTF-8 */
+                    val = NULL;
+                free(key);
+                if (val) /* stored in props */
+                    continue;
+            }
+            if (!val || json_object_set_new(pol, o->member, val))
+                rc = vr_bad_value(o->opt, v);
+            continue;
+        }
         case 'd': {
             size_t len = strlen(v);
             bool ro = len > 3 && !strcmp(v + len - 3, ",ro");

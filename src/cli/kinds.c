@@ -19,7 +19,9 @@ static const create_opt dc_create[] = {{"description", "description", "TEXT", 's
 static const create_opt cl_create[] = {
     {"datacenter", "datacenter_id", "DATACENTER", 'r', "datacenter", true},
     {"cpu-type", "cpu_type", "MODEL", 's', NULL, false}, {"virt-mode", "virt_mode", "any|kvm", 's', NULL, false},
-    {"description", "description", "TEXT", 's', NULL, false}, {0}};
+    {"description", "description", "TEXT", 's', NULL, false},
+    {"scheduling-policy", "name", "NAME", 'p', NULL, false}, {"policy-property", "properties", "KEY=N", 'p', NULL, false},
+    {0}};
 static const create_opt host_create[] = {
     {"address", "address", "ADDR", 's', NULL, true}, {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true},
     {"port", "port", "PORT", 'i', NULL, false}, {"description", "description", "TEXT", 's', NULL, false},
@@ -60,7 +62,7 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"port", false}, {"cluster", false}, {"memory", false}, {"vcpus", false}, {"max-vcpus", false},
     {"max-memory", false}, {"kernel", false}, {"initrd", false}, {"cmdline", false}, {"disk", false},
     {"nic", false}, {"ha", false}, {"ha-priority", false}, {"ssh-password-file", false}, {"ssh-key", true},
-    {"ssh-port", false}, {"ssh-fingerprint", false}};
+    {"ssh-port", false}, {"ssh-fingerprint", false}, {"scheduling-policy", false}, {"policy-property", false}};
 
 const kind *vr_kind_find(const char *name)
 {

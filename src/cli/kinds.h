@@ -20,7 +20,9 @@ typedef struct create_opt {
     const char *opt, *member, *meta;
     char type;       /* s string, i integer, r NAME-or-ID of kind `ref`,
                         b member of "boot", d disk PATH[,ro], n nic BRIDGE|user,
-                        x member of "ssh" (a password from a file, a flag, a port, a text) */
+                        x member of "ssh" (a password from a file, a flag, a port, a text),
+                        h member of "high_availability", p of "scheduling_policy"
+                        (its name, or a KEY=N of its properties) */
     const char *ref;
     bool required;
 } create_opt;
@@ -48,5 +50,5 @@ extern const kind vr_kind_events;
 const create_opt *vr_kind_create_opt(const kind *k, const char *opt);
 
 /* Every create option of every kind (getopt needs them all). */
-#define VR_NCREATE_NAMES 22
+#define VR_NCREATE_NAMES 24
 extern const vr_xopt vr_create_opts[VR_NCREATE_NAMES];

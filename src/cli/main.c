@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "affinity_cmd.h"
 #include "network_cmd.h"
 #include "vm_clone_cmd.h"
 #include "people_cmd.h"
@@ -37,6 +38,7 @@ static void usage(FILE *f)
                "  network list|show|create|update|delete|attach|detach|cluster-list|host-nics|setup ...   networks\n"
                "  vnicprofile list|show|create|delete ...   vNIC profiles ('vireo network --help')\n"
                "  macpool list|show|create|update|delete ...   MAC pools ('vireo network --help')\n"
+               "  affinitygroup list|show|create|update|delete ...   VMs that run together or apart\n"
                "  user list|show|create|update|delete ...   internal users (NAME@internal)\n"
                "  group list|show|create|delete|members|add-member|remove-member ...   groups\n"
                "  role list|show|create|update|delete ...   roles made of action groups\n"
@@ -66,6 +68,8 @@ int main(int argc, char **argv)
     if (argc > 2 && !strcmp(argv[1], "host") && !strcmp(argv[2], "fence"))
         return vr_host_fence_cmd(argc - 1, argv + 1);
     int rc = vr_network_cmd(argc - 1, argv + 1);
+    if (rc < 0)
+        rc = vr_affinity_cmd(argc - 1, argv + 1);
     if (rc < 0)
         rc = vr_people_cmd(argc - 1, argv + 1);
     if (rc < 0)

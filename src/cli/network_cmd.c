@@ -263,18 +263,5 @@ int vr_network_cmd(int argc, char **argv)
 {
     if (strcmp(argv[0], "network") && strcmp(argv[0], "vnicprofile") && strcmp(argv[0], "macpool"))
         return -1;
-    args a;
-    int rc;
-    const verb *v = vr_verb_parse(argc, argv, verbs, N(verbs), xopts, N(xopts), &a, &rc);
-    if (!v)
-        return rc;
-    vr_session s;
-    json_t *body = json_object();
-    char *cluster = NULL;
-    if ((rc = vr_session_load(&s, 0)) == 0 && (rc = build(&s, v, &a, body, &cluster)) == 0)
-        rc = run(&s, v, &a, body, cluster);
-    vr_session_clear(&s);
-    json_decref(body);
-    free(cluster);
-    return rc;
+    return vr_verb_main(argc, argv, verbs, N(verbs), xopts, N(xopts), build, run);
 }

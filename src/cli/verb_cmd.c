@@ -1,6 +1,7 @@
 /* The scaffold of verb-table commands (verb_cmd.h). */
 #include "verb_cmd.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *f, const vr_verb *verbs, size_t n, const char *obj)
@@ -87,5 +88,24 @@ int vr_kind_list_print(const vr_session *s, const kind *k, const args *a)
     vr_response r;
     int rc = vr_http_list(s, k->coll, a->search, a->sortby, a->max > 0 ? a->max : 100, a->page > 0 ? a->page : 1, &r);
     print_answer(rc, &r, k->coll, k->cols, k->ncols, a);
+    return rc;
+}
+
+int vr_verb_main(int argc, char **argv, const vr_verb *verbs, size_t n, const vr_xopt *xo, size_t nxo,
+                 vr_verb_build_fn build, vr_verb_run_fn run)
+{
+    args a;
+    int rc;
+    const vr_verb *v = vr_verb_parse(argc, argv, verbs, n, xo, nxo, &a, &rc);
+    if (!v)
+        return rc;
+    vr_session s;
+    json_t *body = json_object();
+    char *ref = NULL;
+    if ((rc = vr_session_load(&s, 0)) == 0 && (rc = build(&s, v, &a, body, &ref)) == 0)
+        rc = run(&s, v, &a, body, ref);
+    vr_session_clear(&s);
+    json_decref(body);
+    free(ref);
     return rc;
 }

@@ -34,3 +34,13 @@ int vr_list_print(const vr_session *s, const char *path, const char *coll, const
 
 /* GET the collection of k with --search, --sortby, --max, --page. */
 int vr_kind_list_print(const vr_session *s, const kind *k, const args *a);
+
+/* Build a verb's body from its options (*ref: an id an option resolved,
+ * e.g. --cluster, or NULL), then run it. */
+typedef int (*vr_verb_build_fn)(const vr_session *s, const vr_verb *v, const args *a, json_t *body, char **ref);
+typedef int (*vr_verb_run_fn)(const vr_session *s, const vr_verb *v, const args *a, json_t *body, const char *ref);
+
+/* A whole `vireo OBJ VERB ...` command: parse (vr_verb_parse), log in,
+ * build, run; returns the exit code. */
+int vr_verb_main(int argc, char **argv, const vr_verb *verbs, size_t n, const vr_xopt *xo, size_t nxo,
+                 vr_verb_build_fn build, vr_verb_run_fn run);

@@ -12,6 +12,10 @@ order to the host:
   namespaces, virtlogd and sanlock stay: the "hardware" is still there);
 * power on: start libvirtd and the agent again.
 
+A host's sshd (``Host.start_sshd``) goes with its power: stopped at power
+off, started again at power on. The same watcher thread serves the hosts'
+agent units (harness/agentunit.py).
+
 ``applied`` says what the host is now. Usage::
 
     addr, port = hs.hosts[1].start_bmc("admin", "secret")
@@ -171,7 +175,11 @@ class Bmc:
                 h.start_libvirtd()
                 if h.hs.agent_cmd:
                     h.start_agent(wait=True)
+                if h.sshd is not None:  # a machine that is on answers SSH again
+                    h.sshd.start()
             else:
+                if h.sshd is not None:
+                    h.sshd.stop()
                 h.kill_agent(signal.SIGKILL)
                 for pid in h.qemu_pids():
                     try:
@@ -194,9 +202,10 @@ class BmcWatcher(threading.Thread):
     def run(self):
         while not self.stopping.wait(0.2):
             for h in self.hs.hosts:
-                if h.bmc is None:
-                    continue
-                try:
-                    h.bmc.apply_pending()
-                except Exception:  # keep serving the other hosts; the test sees the host stay off
-                    log.exception("BMC of %s: applying a power request failed", h.name)
+                for dev in (h.bmc, h.agent_unit):  # agent_unit: harness/agentunit.py
+                    if dev is None:
+                        continue
+                    try:
+                        dev.apply_pending()
+                    except Exception:  # keep serving the other hosts; the test sees the host stay off
+                        log.exception("%s: applying a request failed", h.name)

@@ -58,7 +58,9 @@ popen(), virsh(), domains(), qemu_pids(); agent_pid, agent_alive(),
 start_agent(), wait_agent(), kill_agent(), agent_args(), log_tail();
 libvirtd_pid, kill_libvirtd(), start_libvirtd(), destroy_all_domains();
 start_bmc(user, password) and bmc_power(): a simulated BMC (ipmi_sim, see
-harness/bmc.py) whose chassis power turns the host off and on.
+harness/bmc.py) whose chassis power turns the host off and on;
+start_sshd(keys), stop_sshd(): an sshd in the host whose sessions have a
+systemctl that restarts the host's agent (harness/agentunit.py).
 
 Usage::
 
@@ -94,7 +96,9 @@ import threading
 import time
 import uuid
 
+from harness.agentunit import AgentUnit
 from harness.bmc import Bmc, BmcWatcher, bmc_pids
+from harness.sshd import SshServer
 
 __all__ = ["HostSet", "Host", "HarnessError", "cleanup_stale"]
 
@@ -600,6 +604,8 @@ class Host:
         self.holder = None            # Popen of the holder
         self.agent = None             # Popen of the agent
         self.bmc = None               # its simulated BMC (start_bmc, harness/bmc.py)
+        self.sshd = None              # its sshd (start_sshd, harness/sshd.py)
+        self.agent_unit = None        # its vireo-agent "unit" (start_sshd, harness/agentunit.py)
         self.agent_log = os.path.join(self.dir, "agent.log")
         self.libvirtd_log = os.path.join(self.dir, "log", "libvirtd.log")
         self.virtlogd_log = os.path.join(self.dir, "log", "virtlogd.log")
@@ -1003,6 +1009,26 @@ class Host:
                 self.hs._start_bmc_watcher()
         return self.bmc.addr, self.bmc.port
 
+    def start_sshd(self, authorized_keys):
+        """Give this host an sshd on its address (harness/sshd.py) letting
+        root in with authorized_keys, whose sessions find the harness's
+        systemctl for the vireo-agent unit (harness/agentunit.py). It goes
+        with the BMC's power. Returns its (address, port)."""
+        with self.hs._lock:
+            if self.sshd is None:
+                self.agent_unit = AgentUnit(self)
+                self.sshd = SshServer(authorized_keys=authorized_keys, host=self,
+                                      overlays={"/usr/bin/systemctl": self.agent_unit.script})
+                self.sshd.start()
+                self.hs._start_bmc_watcher()
+        return self.sshd.addr, self.sshd.port
+
+    def stop_sshd(self):
+        with self.hs._lock:
+            if self.sshd is not None:
+                self.sshd.__exit__(None, None, None)
+            self.sshd = self.agent_unit = None
+
     def bmc_power(self):
         """"on" or "off": the power state the BMC last applied."""
         return self.bmc.applied() if self.bmc else "on"
@@ -1075,6 +1101,8 @@ class Host:
     def _stop(self, errors):
         if self.bmc is not None:
             self.bmc.stop()
+        if self.sshd is not None:
+            self.sshd.__exit__(None, None, None)
         if self.agent is not None:
             if self.agent.poll() is None:
                 self.agent.terminate()

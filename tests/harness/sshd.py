@@ -5,6 +5,7 @@ machine's accounts or its own sshd.
         srv.addr, srv.port, srv.fingerprint() # 127.0.0.1, port, "SHA256:..."
         srv.new_host_key()                    # as if the host were reinstalled
     SshServer(host=ctx.host(0), ...)          # inside a harness host, on its address
+    SshServer(..., overlays={"/usr/bin/systemctl": script})  # a file over a path, for sshd's sessions only
 
 The sshd binary is Debian's: /usr/sbin/sshd when openssh-server is
 installed, else extracted from `apt-get download openssh-server` into
@@ -112,7 +113,7 @@ def _free_port():
 
 
 class SshServer:
-    def __init__(self, root_password=None, authorized_keys=(), host=None, deploy=False):
+    def __init__(self, root_password=None, authorized_keys=(), host=None, deploy=False, overlays=None):
         self.dir = tempfile.mkdtemp(prefix="vireo-sshd-", dir="/var/tmp")
         os.chmod(self.dir, 0o700)
         self.host = host
@@ -120,6 +121,7 @@ class SshServer:
         self.port = _free_port()
         self.root_password = root_password
         self.authorized_keys = list(authorized_keys)
+        self.overlays = dict(overlays or {})  # path -> file bind-mounted over it for sshd's sessions
         self.proc = None
         self.log_path = os.path.join(self.dir, "sshd.log")
         self.deploy = deploy
@@ -235,18 +237,18 @@ LogLevel VERBOSE
         if not os.path.exists(self._p("host_key")):
             self.new_host_key()
         self._accounts()
-        if self.deploy:
-            script = ("set -e; " + self._host_view() + "; "
-                      "for f in passwd group shadow; do mount --bind \"$1/$f\" \"/etc/$f\"; done; "
-                      "exec \"$2\" -D -e -f \"$1/sshd_config\"")
-        else:
-            script = ("set -e; for f in passwd group shadow; do mount --bind \"$1/$f\" \"/etc/$f\"; done; "
-                      "mount -t tmpfs -o mode=755 tmpfs /run; mkdir -m 755 /run/sshd; "
-                      "exec \"$2\" -D -e -f \"$1/sshd_config\"")
+        # $1 the server's directory, $2 sshd, then TARGET SOURCE pairs of overlays
+        view = self._host_view().replace("$1", "$d") + "; " if self.deploy else ""
+        own_run = "" if self.deploy else "mount -t tmpfs -o mode=755 tmpfs /run; mkdir -m 755 /run/sshd; "
+        script = ("set -e; d=$1; sshd=$2; shift 2; " + view +
+                  "for f in passwd group shadow; do mount --bind \"$d/$f\" \"/etc/$f\"; done; "
+                  "while [ $# -ge 2 ]; do mount --bind \"$2\" \"$1\"; shift 2; done; " + own_run +
+                  "exec \"$sshd\" -D -e -f \"$d/sshd_config\"")
+        pairs = [x for target, src in sorted(self.overlays.items()) for x in (target, src)]
         with open(self.log_path, "ab") as log:
             prefix = self.host.nsenter() if self.host else []
             self.proc = subprocess.Popen(prefix + ["unshare", "-m", "--propagation", "private", "sh", "-c", script,
-                                                   "sshd-wrapper", self.dir, sshd_binary()],
+                                                   "sshd-wrapper", self.dir, sshd_binary()] + pairs,
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                          start_new_session=True)
         deadline = time.monotonic() + 10

@@ -5,6 +5,7 @@
 #include "deployjob.h"
 #include "fault.h"
 #include "host_pm.h"
+#include "host_ssh.h"
 #include "hostmon.h"
 #include "hoststatus.h"
 #include "hostview.h"
@@ -14,23 +15,28 @@
 
 static int host_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
 {
-    return vr_host_pm_check(c, b, json_string_value(json_object_get(row, "id")), err);
+    const char *id = json_string_value(json_object_get(row, "id"));
+    return vr_host_pm_check(c, b, id, err) < 0 || vr_host_ssh_check(c, b, id, err) < 0 ? -1 : 0;
 }
 
 static int host_check_create(vr_call *c, json_t *b, vr_error *err)
 {
-    if (vr_host_pm_check(c, b, NULL, err) < 0)
+    /* ssh with a password or use_engine_key: install the host (a job);
+     * without: only how to reach it over SSH (soft fencing). */
+    json_t *ssh = json_object_get(b, "ssh");
+    bool deploy = vr_deploy_wanted(ssh);
+    if (vr_host_pm_check(c, b, NULL, err) < 0 || (!deploy && vr_host_ssh_check(c, b, NULL, err) < 0))
         return -1;
     const char *a = json_string_value(json_object_get(b, "address"));
     size_t n = strlen(a);
     if (!(n > 0 && n < 254 && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") == n))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "address must be an IP address or DNS name");
-    json_t *ssh = json_object_get(b, "ssh");
-    if (ssh && !json_is_null(ssh) && vr_deploy_check_ssh(ssh, NULL, err) < 0)
+    if (deploy && vr_deploy_check_ssh(ssh, NULL, err) < 0)
         return -1;
     /* Installed twice: the second would install over the first's agent. */
-    json_t *dup = !ssh || json_is_null(ssh) ? NULL : vr_db_query_one(c->e->db, "SELECT name FROM hosts WHERE lower(address) = lower(?) AND port = ?",
-                                  DB_ARGS(DB_TEXT(a), DB_INT(json_integer_value(json_object_get(b, "port")))), NULL);
+    json_t *dup = !deploy ? NULL : vr_db_query_one(c->e->db, "SELECT name FROM hosts WHERE lower(address) = lower(?)"
+                                                   " AND port = ?", DB_ARGS(DB_TEXT(a),
+                                                   DB_INT(json_integer_value(json_object_get(b, "port")))), NULL);
     if (dup) {
         vr_error_set(err, VR_ERR_CONFLICT, "host '%s' is already at %s:%lld",
                      json_string_value(json_object_get(dup, "name")) ?: "?", a,
@@ -46,10 +52,10 @@ static int host_check_create(vr_call *c, json_t *b, vr_error *err)
 static int host_create_job(vr_call *c, const char *id, json_t *body, char job_id[37], vr_error *err)
 {
     json_t *ssh = json_object_get(body, "ssh");
-    bool deploy = ssh && !json_is_null(ssh);
-    json_t *stored = deploy ? vr_deploy_stored_ssh(ssh) : NULL;
+    bool deploy = vr_deploy_wanted(ssh);
     json_t *row = json_deep_copy(body);
-    json_object_set_new(row, "ssh", stored ? stored : json_null()); /* never the password */
+    if (deploy) /* never the password */
+        json_object_set_new(row, "ssh", vr_deploy_stored_ssh(ssh));
     int rc = vr_store_hosts.insert(c->e, id, row, err);
     json_decref(row);
     if (rc < 0 || !deploy)
@@ -152,6 +158,13 @@ static const vr_field host_deploy_params[] = {
      .doc = "How to log in: root's password or use_engine_key; port and fingerprint default to the stored ones."},
 };
 
+/* Passwords out; the SSH access with its defaults when never set. */
+static void host_present(vr_engine *e, json_t *row)
+{
+    vr_host_pm_present(e, row);
+    json_object_set_new(row, "ssh", vr_host_ssh_of(json_object_get(row, "ssh")));
+}
+
 static const vr_action host_actions[] = {
     {"deactivate", "Move a host to maintenance (a job: it is preparingformaintenance while its VMs migrate away and"
      " it gives up the SPM role; refused when a VM on it cannot migrate)", true, host_deactivate, NULL, 0},
@@ -185,13 +198,15 @@ static const vr_field host_fields[] = {
     {"capabilities", VR_FT_JSON, VR_F_NULL, .schema = "HostCapabilities"},
     {"stats", VR_FT_JSON, VR_F_NULL, .schema = "HostStats"},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
-    {"ssh", VR_FT_JSON, VR_F_CREATE | VR_F_NULL, .schema = "HostSsh",
-     .doc = "Install the host over SSH (a job; docs/operations.md): the engine logs in as root with the password"
-            " (never stored) or its own key, pins the host key's fingerprint, installs and enrolls the host. Shown as"
-            " {port, fingerprint, auth}; null for a host whose agent was installed by hand."},
     {"power_management", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "HostPowerManagement",
      .dflt = "{\"enabled\": false, \"agents\": []}",
      .doc = "Its fence agents, run by a proxy host to fence it (docs/fencing.md); passwords are never shown."},
+    {"ssh", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "HostSsh",
+     .dflt = "{\"port\": 22, \"fingerprint\": \"\", \"soft_fencing\": false}",
+     .doc = "SSH access as root. At create, with root's password or use_engine_key: install the host over SSH (a"
+            " job; docs/operations.md; the password is never stored). The pinned host key, and soft_fencing: the"
+            " engine's key may restart the agent of a host that stops answering (docs/fencing.md). Shown as {port,"
+            " fingerprint, soft_fencing} and auth for an installed host."},
 };
 
 const vr_kind vr_kind_hosts = {
@@ -200,6 +215,6 @@ const vr_kind vr_kind_hosts = {
     .actions = host_actions, .nactions = VR_ARRAY_SIZE(host_actions), .parent = "clusters", .parent_field = "cluster_id",
     .delete_in_use = "it is still referenced by VMs",
     .check_create = host_check_create, .check_delete = host_check_delete, .after_write = host_after_write,
-    .check_update = host_check_update, .present = vr_host_pm_present, .create_job = host_create_job,
+    .check_update = host_check_update, .present = host_present, .create_job = host_create_job,
     .create_job_maybe = true,
 };

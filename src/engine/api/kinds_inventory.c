@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "kind.h"
+#include "hareserve.h"
 #include "policy.h"
 
 /* Members every named kind has. */
@@ -64,6 +65,9 @@ static void cluster_present(vr_engine *e, json_t *row)
     json_object_set_new(row, "datacenter", json_pack("{s:s, s:s}", "id", dc, "href", href));
     if (!json_is_object(json_object_get(row, "scheduling_policy")))
         json_object_set_new(row, "scheduling_policy", vr_policy_default());
+    json_t *ha = vr_ha_reserve_eval(e, json_string_value(json_object_get(row, "id")) ?: "");
+    json_object_set_new(row, "ha_reservation", ha ?: json_pack("{s:b, s:s}", "ok", 0, "detail", "not known: the"
+                                                                " database did not answer"));
 }
 
 static const vr_field cl_fields[] = {
@@ -83,6 +87,8 @@ static const vr_field cl_fields[] = {
             " added afterwards; addresses already given stay."},
     CREATED_FIELD,
     {"datacenter", VR_FT_JSON, 0, .schema = "Link", .doc = "Link to its data center."},
+    {"ha_reservation", VR_FT_JSON, 0, .schema = "HaReservation",
+     .doc = "Whether its highly available VMs could all restart if any one host failed (docs/fencing.md)."},
 };
 
 const vr_kind vr_kind_clusters = {

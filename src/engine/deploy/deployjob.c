@@ -85,7 +85,8 @@ int vr_deploy_check_ssh(json_t *ssh, json_t *stored, vr_error *err)
     const char *k;
     json_t *v;
     json_object_foreach(ssh, k, v) {
-        if (strcmp(k, "port") && strcmp(k, "password") && strcmp(k, "use_engine_key") && strcmp(k, "fingerprint"))
+        if (strcmp(k, "port") && strcmp(k, "password") && strcmp(k, "use_engine_key") && strcmp(k, "fingerprint") &&
+            strcmp(k, "soft_fencing"))
             return vr_error_set(err, VR_ERR_INVALID_PARAMS, "ssh: unknown member '%.40s'", k);
     }
     json_t *port = json_object_get(ssh, "port"), *pw = json_object_get(ssh, "password");
@@ -94,6 +95,9 @@ int vr_deploy_check_ssh(json_t *ssh, json_t *stored, vr_error *err)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "ssh.port must be from 1 to 65535");
     if (key && !json_is_boolean(key))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "ssh.use_engine_key must be a boolean");
+    json_t *soft = json_object_get(ssh, "soft_fencing");
+    if (soft && !json_is_boolean(soft))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "ssh.soft_fencing must be a boolean");
     /* The password is never echoed, not even in this message. */
     if (pw && (!json_is_string(pw) || json_string_length(pw) < 1 || json_string_length(pw) > 1024 ||
                memchr(json_string_value(pw), '\0', json_string_length(pw))))
@@ -113,13 +117,21 @@ int vr_deploy_check_ssh(json_t *ssh, json_t *stored, vr_error *err)
         json_object_set_new(ssh, "port", json_integer(json_integer_value(json_object_get(stored, "port")) ?: 22));
     if (!fp && *str(stored, "fingerprint"))
         json_object_set_new(ssh, "fingerprint", json_string(str(stored, "fingerprint")));
+    if (!soft)
+        json_object_set_new(ssh, "soft_fencing", json_boolean(json_is_true(json_object_get(stored, "soft_fencing"))));
     return 0;
+}
+
+bool vr_deploy_wanted(json_t *ssh)
+{
+    return json_is_object(ssh) && (json_object_get(ssh, "password") || json_object_get(ssh, "use_engine_key"));
 }
 
 json_t *vr_deploy_stored_ssh(json_t *ssh)
 {
-    return json_pack("{s:I, s:s, s:s}", "port", json_integer_value(json_object_get(ssh, "port")), "fingerprint",
-                     str(ssh, "fingerprint"), "auth", json_object_get(ssh, "password") ? "password" : "engine_key");
+    return json_pack("{s:I, s:s, s:s, s:b}", "port", json_integer_value(json_object_get(ssh, "port")), "fingerprint",
+                     str(ssh, "fingerprint"), "auth", json_object_get(ssh, "password") ? "password" : "engine_key",
+                     "soft_fencing", json_is_true(json_object_get(ssh, "soft_fencing")));
 }
 
 /* ------------------------------------------------------------ the job */

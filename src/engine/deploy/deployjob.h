@@ -16,13 +16,18 @@
 
 /* Check body.ssh of a create, install or enrollcertificate request:
  * {port 1-65535 (default 22), password | use_engine_key: true,
- * fingerprint "SHA256:..."}; fills the default port. For an action,
- * stored is the host's stored ssh member (port and pinned fingerprint
- * are taken from it when not given; NULL at create). */
+ * fingerprint "SHA256:...", soft_fencing}; fills the default port. For an
+ * action, stored is the host's stored ssh member (port, pinned fingerprint
+ * and soft_fencing are taken from it when not given; NULL at create). */
 int vr_deploy_check_ssh(json_t *ssh, json_t *stored, vr_error *err);
 
+/* Whether a create body's ssh asks for an install: it has a password or
+ * use_engine_key (else it only says how to reach the host: host_ssh.h). */
+bool vr_deploy_wanted(json_t *ssh);
+
 /* The stored form of ssh: {port, fingerprint ("" until first contact),
- * auth: "password" | "engine_key"} - never the password (new reference). */
+ * auth: "password" | "engine_key", soft_fencing} - never the password
+ * (new reference). */
 json_t *vr_deploy_stored_ssh(json_t *ssh);
 
 /* Start action ("install" or "enrollcertificate") on host_id with the

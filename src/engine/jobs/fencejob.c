@@ -9,6 +9,7 @@
 #include "hostview.h"
 #include "jobs.h"
 #include "log.h"
+#include "softfence.h"
 #include "vmexit.h"
 
 /* How long a fence agent may take on its proxy; the call waits a little
@@ -173,39 +174,79 @@ out:
     return rc;
 }
 
+/* Note in the job's parameters that the hard fence is about to start:
+ * after an engine restart a soft fence may run again, a power change not. */
+static void mark_hard(vr_engine *e, const char *job_id, json_t *params)
+{
+    json_object_set_new(params, "hard", json_true());
+    char *text = json_dumps(params, JSON_COMPACT);
+    if (text)
+        vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)),
+                   NULL);
+    free(text);
+}
+
 static void run_fence(vr_engine *e, const char *job_id, const char *host_id, const char *user)
 {
     json_t *job = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
-    char type[16];
-    snprintf(type, sizeof(type), "%s",
-             json_string_value(json_object_get(json_object_get(job, "params"), "fence_type")) ?: "status");
+    json_t *params = json_incref(json_object_get(job, "params"));
     json_decref(job);
-    if (vr_job_cancel_requested(e, job_id)) {
-        vr_job_update(e, job_id, "cancelled", "cancelled before the proxy was asked");
-        return;
+    if (!json_is_object(params)) {
+        json_decref(params);
+        params = json_object();
     }
-    vr_job_update(e, job_id, "running", "asking a proxy host");
+    char type[16];
+    snprintf(type, sizeof(type), "%s", json_string_value(json_object_get(params, "fence_type")) ?: "status");
+    bool soft = json_is_true(json_object_get(params, "soft")) && !json_is_true(json_object_get(params, "hard"));
     char power[8] = "", detail[512] = "";
     vr_error err = {0};
+    if (vr_job_cancel_requested(e, job_id)) {
+        vr_job_update(e, job_id, "cancelled", "cancelled before the proxy was asked");
+        goto out;
+    }
+    if (soft) {
+        vr_job_update(e, job_id, "running", "soft fencing: restarting the agent over SSH");
+        if (vr_soft_fence_run(e, host_id, user, detail, sizeof(detail), &err) == 0) {
+            vr_job_update(e, job_id, "finished", detail);
+            goto out;
+        }
+        if (!strcmp(type, "soft")) { /* no power management to go further */
+            char why[700];
+            snprintf(why, sizeof(why), "soft fencing failed: %s; the host has no power management: its VMs stay"
+                     " unknown", err.message);
+            vr_job_update(e, job_id, "failed", why);
+            goto out;
+        }
+        vr_event(e, "warning", user, "host", host_id, "soft fencing did not bring the host back (%s); fencing it (%s)",
+                 err.message, type);
+        vr_error_clear(&err);
+        mark_hard(e, job_id, params);
+    }
+    vr_job_update(e, job_id, "running", "asking a proxy host");
     if (vr_host_fence_run(e, host_id, type, user, power, detail, sizeof(detail), &err) < 0) {
         vr_event(e, "error", user, "host", host_id, "fencing (%s) failed: %s", type, err.message);
         vr_job_update(e, job_id, "failed", err.message);
-        return;
+        goto out;
     }
     vr_job_update(e, job_id, "finished", detail);
+out:
+    json_decref(params);
 }
 
-int vr_host_fence_submit(vr_engine *e, const char *host_id, const char *fence_type, const char *user,
-                         char job_id[37], vr_error *err)
+/* Record a fence job of host_id; soft: restart its agent over SSH first
+ * (fence_type "soft": nothing more). */
+static int submit(vr_engine *e, const char *host_id, const char *fence_type, bool soft, const char *user,
+                  char job_id[37], vr_error *err)
 {
     json_t *h = vr_db_query_one(e->db, "SELECT name, pm_json FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(host_id)), err);
     if (!h)
         return err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "no host with id '%s'", host_id);
     char desc[160];
-    snprintf(desc, sizeof(desc), "Fence host '%s' (%s)", json_string_value(json_object_get(h, "name")), fence_type);
+    snprintf(desc, sizeof(desc), "Fence host '%s' (%s%s)", json_string_value(json_object_get(h, "name")),
+             soft && strcmp(fence_type, "soft") ? "soft, then " : "", fence_type);
     bool enabled = json_is_true(json_object_get(json_object_get(h, "pm"), "enabled"));
     json_decref(h);
-    if (!enabled)
+    if (!enabled && strcmp(fence_type, "soft"))
         return vr_error_set(err, VR_ERR_BAD_STATE, "host %s has no power management enabled", host_id);
     vr_uuid_new(job_id);
     if (vr_db_begin(e->db, err) < 0)
@@ -213,6 +254,8 @@ int vr_host_fence_submit(vr_engine *e, const char *host_id, const char *fence_ty
     json_t *busy = vr_db_query_one(e->db, "SELECT id FROM jobs WHERE object_id = ? AND action = 'fence' AND status"
                                    " IN ('pending', 'running')", DB_ARGS(DB_TEXT(host_id)), err);
     json_t *p = json_pack("{s:s}", "fence_type", fence_type);
+    if (soft)
+        json_object_set_new(p, "soft", json_true());
     char *ptext = json_dumps(p, JSON_COMPACT);
     json_decref(p);
     int rc = busy || err->code ? -1 : vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status,"
@@ -236,6 +279,19 @@ int vr_host_fence_submit(vr_engine *e, const char *host_id, const char *fence_ty
     return 0;
 }
 
+int vr_host_fence_submit(vr_engine *e, const char *host_id, const char *fence_type, const char *user,
+                         char job_id[37], vr_error *err)
+{
+    return submit(e, host_id, fence_type, false, user, job_id, err);
+}
+
+int vr_host_fence_auto_submit(vr_engine *e, const char *host_id, bool soft, bool hard, char job_id[37], vr_error *err)
+{
+    if (!soft && !hard)
+        return vr_error_set(err, VR_ERR_BAD_STATE, "host %s has neither soft fencing nor power management", host_id);
+    return submit(e, host_id, hard ? "restart" : "soft", soft, "", job_id, err);
+}
+
 bool vr_host_being_fenced(vr_engine *e, const char *host_id)
 {
     json_t *rows = NULL;
@@ -257,8 +313,11 @@ bool vr_fence_job_resume(vr_engine *e, json_t *r)
         return false;
     const char *id = json_string_value(json_object_get(r, "id"));
     const char *type = json_string_value(json_object_get(json_object_get(r, "params"), "fence_type")) ?: "";
+    json_t *params = json_object_get(r, "params");
     bool sent = !strcmp(json_string_value(json_object_get(r, "status")) ?: "", "running");
-    if (!sent || !strcmp(type, "status")) {
+    /* A soft fence (an agent restart) may be done twice; a power change not. */
+    bool soft_only = json_is_true(json_object_get(params, "soft")) && !json_is_true(json_object_get(params, "hard"));
+    if (!sent || !strcmp(type, "status") || soft_only) {
         vr_job_update(e, id, "pending", "resumed after an engine restart");
         vr_job_spawn(e, id, json_string_value(json_object_get(r, "object_id")),
                      json_string_value(json_object_get(r, "user_name")), run_fence);

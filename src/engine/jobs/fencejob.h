@@ -14,6 +14,12 @@
 int vr_host_fence_submit(vr_engine *e, const char *host_id, const char *fence_type, const char *user,
                          char job_id[37], vr_error *err);
 
+/* The automatic fence of a host its monitor lost (no user): soft (restart
+ * its agent over SSH, softfence.h) first when soft, then, when hard (it has
+ * power management) and the agent still does not answer, a restart
+ * through a proxy. Same rules as vr_host_fence_submit otherwise. */
+int vr_host_fence_auto_submit(vr_engine *e, const char *host_id, bool soft, bool hard, char job_id[37], vr_error *err);
+
 /* Fence now, on the caller's thread (the automatic fencing of a host
  * monitor, or a job): 0 with the power state in power[8] ("on"/"off") and
  * what was done in detail, -1 with err. */

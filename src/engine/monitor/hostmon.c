@@ -20,6 +20,7 @@
 #include "maintenance.h"
 #include "revoke.h"
 #include "rpcclient.h"
+#include "softfence.h"
 #include "timeouts.h"
 
 /* A VM must be missing from two polls in a row before it is declared down:
@@ -198,11 +199,12 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
     json_decref(seen);
 }
 
-/* A host NonResponsive past the grace with power management is fenced
- * (restart) through a proxy, once per outage (docs/fencing.md "Automatic
- * fencing"): then its VMs are surely not running and its HA VMs restart
- * elsewhere. Skipped, with an event, when most of its cluster is
- * unreachable at once (a network split, not dead hosts). */
+/* A host NonResponsive past the grace is fenced, once per outage
+ * (docs/fencing.md "Automatic fencing"): soft first when its SSH access
+ * allows (its agent restarted over SSH), then, with power management, a
+ * restart through a proxy: then its VMs are surely not running and its HA
+ * VMs restart elsewhere. Skipped, with an event, when most of its cluster
+ * is unreachable at once (a network split, not dead hosts). */
 static void maybe_fence(monitor *m, json_t *host)
 {
     if (m->fence_tried)
@@ -214,6 +216,7 @@ static void maybe_fence(monitor *m, json_t *host)
                                   " 'nonresponsive')) AS lost FROM hosts WHERE id = ?",
                                   DB_ARGS(DB_TEXT(m->host_id)), NULL);
     bool pm = json_is_true(json_object_get(json_object_get(row, "pm"), "enabled"));
+    bool soft = vr_soft_fence_enabled(m->e, m->host_id);
     long long total = json_integer_value(json_object_get(row, "total")),
               lost = json_integer_value(json_object_get(row, "lost"));
     json_decref(row);
@@ -228,7 +231,7 @@ static void maybe_fence(monitor *m, json_t *host)
     bool recent = last && strcmp(ltype, "status") &&
                   json_integer_value(json_object_get(last, "updated_at")) > vr_now() - FENCE_QUIET_S;
     json_decref(last);
-    if (!pm || stopped || recent)
+    if ((!pm && !soft) || stopped || recent)
         return;
     m->fence_tried = true;
     if (lost * 2 > total) {
@@ -237,13 +240,16 @@ static void maybe_fence(monitor *m, json_t *host)
                  total);
         return;
     }
-    vr_event(m->e, "warning", "", "host", m->host_id, "host '%s' is non-responsive past the grace: soft fencing"
-             " (restarting its agent over SSH) is not available yet; fencing it (restart)", name);
+    vr_event(m->e, "warning", "", "host", m->host_id, "host '%s' is non-responsive past the grace: %s", name,
+             soft && pm ? "soft fencing it (restarting its agent over SSH), then fencing it (restart) if it still"
+                          " does not answer"
+             : soft ? "soft fencing it (restarting its agent over SSH); it has no power management"
+                    : "fencing it (restart); soft fencing is off (its ssh.soft_fencing)");
     /* A job like an administrator's: persisted, listed, and it owns the
      * host and its VMs until it ends (poll_once). */
     char job[37];
     vr_error err = {0};
-    if (vr_host_fence_submit(m->e, m->host_id, "restart", "", job, &err) < 0)
+    if (vr_host_fence_auto_submit(m->e, m->host_id, soft, pm, job, &err) < 0)
         vr_event(m->e, "error", "", "host", m->host_id, "fencing of host '%s' failed: %s; its VMs stay unknown",
                  name, err.message);
 }

@@ -2,6 +2,7 @@
  * this file gathers the numbers, picks the VM and starts its migration
  * through the migrate job (vmmigrate.c) like any other. */
 #include "balancer.h"
+#include "hareserve.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,7 +196,14 @@ static void *balancer_thread(void *arg)
             continue;
         size_t i;
         json_t *cl;
-        json_array_foreach(cls, i, cl) if (!e->stopping) balance_cluster(e, cl);
+        json_array_foreach(cls, i, cl) {
+            if (e->stopping)
+                break;
+            /* Whether its HA VMs survive any one host's loss: an event when that changes. */
+            vr_ha_reserve_update(e, json_string_value(json_object_get(cl, "id")),
+                                 json_string_value(json_object_get(cl, "name")));
+            balance_cluster(e, cl);
+        }
         json_decref(cls);
     }
     json_decref(since);

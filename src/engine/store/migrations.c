@@ -409,7 +409,7 @@ const vr_migration vr_migrations[] = {
          "ALTER TABLE clusters ADD COLUMN mac_pool_id " T " NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
          "ALTER TABLE macs ADD COLUMN pool_id " T " NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
          "CREATE INDEX macs_pool ON macs(pool_id);"},
-    {16, "host deploy over SSH (docs/operations.md): how the engine logs in to a host (port, pinned host key fingerprint, password or engine key; never the password), the serial and end of the certificate the engine signed for it, and the revoked certificates (docs/pki.md)",
+    {16, "host deploy over SSH and soft fencing (docs/operations.md, docs/fencing.md): how the engine logs in to a host (port, pinned host key fingerprint, password or engine key - never the password -, and whether the engine's key may restart its agent when it stops answering), the serial and end of the certificate the engine signed for it, and the revoked certificates (docs/pki.md)",
      .sqlite = "ALTER TABLE hosts ADD COLUMN ssh_json TEXT;"
          "ALTER TABLE hosts ADD COLUMN cert_serial TEXT NOT NULL DEFAULT '';"
          "ALTER TABLE hosts ADD COLUMN cert_expires INTEGER NOT NULL DEFAULT 0;"
@@ -419,5 +419,8 @@ const vr_migration vr_migrations[] = {
          " ADD COLUMN cert_expires BIGINT NOT NULL DEFAULT 0;"
          "CREATE TABLE revoked_certificates (serial " T " PRIMARY KEY, subject " T " NOT NULL,"
          " reason " T " NOT NULL DEFAULT '', revoked_at BIGINT NOT NULL);"},
+    {17, "HA reservation (docs/fencing.md): a cluster's last verdict whether its HA VMs could all restart if any one host failed",
+     .sqlite = "ALTER TABLE clusters ADD COLUMN ha_reservation_json TEXT;",
+     .pg = "ALTER TABLE clusters ADD COLUMN ha_reservation_json " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

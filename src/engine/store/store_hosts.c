@@ -40,11 +40,15 @@ static int host_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 static int host_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
 {
     char *pm = json_dumps(json_object_get(b, "power_management"), JSON_COMPACT);
-    int n = vr_db_exec(e->db, "UPDATE hosts SET name = ?, description = ?, spm_priority = ?, pm_json = ? WHERE id = ?",
+    char *ssh = json_dumps(json_object_get(b, "ssh"), JSON_COMPACT);
+    int n = vr_db_exec(e->db, "UPDATE hosts SET name = ?, description = ?, spm_priority = ?, pm_json = ?,"
+                       " ssh_json = ? WHERE id = ?",
                        DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                DB_INT(json_integer_value(json_object_get(b, "spm_priority"))),
-                               pm ? DB_TEXT(pm) : DB_NULL, DB_TEXT(str(row, "id"))), err);
+                               pm ? DB_TEXT(pm) : DB_NULL, ssh ? DB_TEXT(ssh) : DB_NULL, DB_TEXT(str(row, "id"))),
+                       err);
     free(pm);
+    free(ssh);
     return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the host was removed meanwhile") : 0;
 }
 

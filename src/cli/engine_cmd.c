@@ -349,190 +349,6 @@ int vr_entity_make(const vr_session *s, const kind *k, const char *ref, const ch
     return rc;
 }
 
-/* Usage checks of `KIND create|update` that need no server. An update
- * takes any create option (the server refuses what cannot change). */
-static int create_check(const kind *k, const char *verb, const args *a)
-{
-    bool update = !strcmp(verb, "update");
-    if (!a->name && !update) {
-        fprintf(stderr, "vireo: %s create needs --name NAME\n", k->name);
-        return 2;
-    }
-    if (update && !a->name && !a->nx) {
-        fprintf(stderr, "vireo: %s update needs something to change (--name or an option of create)\n",
-                k->name);
-        return 2;
-    }
-    for (int i = 0; i < a->nx; i++)
-        if (!vr_kind_create_opt(k, a->xopt[i])) {
-            fprintf(stderr, "vireo: --%s does not apply to '%s %s'\n", a->xopt[i], k->name, verb);
-            return 2;
-        }
-    for (const create_opt *o = k->create; o->opt && !update; o++) {
-        bool given = false;
-        for (int i = 0; i < a->nx; i++)
-            given |= !strcmp(a->xopt[i], o->opt);
-        if (o->required && !given) {
-            fprintf(stderr, "vireo: %s create needs --%s %s\n", k->name, o->opt, o->meta);
-            return 2;
-        }
-    }
-    return 0;
-}
-
-/* The create body, built with jansson only: user text is never pasted
- * into JSON. References are resolved to ids on the way. */
-static int create_body(const vr_session *s, const kind *k, const args *a, json_t **out)
-{
-    *out = NULL;
-    json_t *body = json_object();
-    int rc = a->name && json_object_set_new(body, "name", json_string(a->name)) ? vr_bad_value("name", a->name) : 0;
-    for (int i = 0; i < a->nx && !rc; i++) {
-        const create_opt *o = vr_kind_create_opt(k, a->xopt[i]);
-        const char *v = a->xval[i];
-        long n;
-        json_t *val = NULL, *list;
-        switch (o->type) {
-        case 's':
-            val = json_string(v);
-            break;
-        case 'i':
-            if (!vr_parse_long(v, LONG_MIN, LONG_MAX, &n)) {
-                rc = vr_bad_value(o->opt, v);
-                continue;
-            }
-            val = json_integer(n);
-            break;
-        case 'b':
-            if (!json_object_get(body, "boot"))
-                json_object_set_new(body, "boot", json_object());
-            if (json_object_set_new(json_object_get(body, "boot"), o->member, json_string(v)))
-                rc = vr_bad_value(o->opt, v);
-            continue;
-        case 'h': { /* a member of high_availability: on|off or a priority */
-            json_t *ha = json_object_get(body, "high_availability");
-            if (!ha)
-                json_object_set_new(body, "high_availability", ha = json_object());
-            bool prio = !strcmp(o->member, "priority");
-            if (prio ? !vr_parse_long(v, 0, 100, &n) : strcmp(v, "on") && strcmp(v, "off")) {
-                rc = vr_bad_value(o->opt, v);
-                continue;
-            }
-            json_object_set_new(ha, o->member, prio ? json_integer(n) : json_boolean(!strcmp(v, "on")));
-            continue;
-        }
-        case 'x': { /* how the engine logs in to install the host: never the password on the command line */
-            json_t *ssh = json_object_get(body, "ssh");
-            if (!ssh)
-                json_object_set_new(body, "ssh", ssh = json_object());
-            if (!strcmp(o->member, "use_engine_key")) {
-                json_object_set_new(ssh, o->member, json_true());
-            } else if (!strcmp(o->member, "port")) {
-                if (!vr_parse_long(v, 1, 65535, &n))
-                    rc = vr_bad_value(o->opt, v);
-                else
-                    json_object_set_new(ssh, o->member, json_integer(n));
-            } else if (!strcmp(o->member, "password")) {
-                char *pw = vr_read_password(v, "root", "the host");
-                if (!pw)
-                    rc = 2;
-                else if (json_object_set_new(ssh, o->member, json_string(pw)))
-                    rc = vr_bad_value(o->opt, v);
-                if (pw)
-                    explicit_bzero(pw, strlen(pw));
-                free(pw);
-            } else if (json_object_set_new(ssh, o->member, json_string(v))) {
-                rc = vr_bad_value(o->opt, v);
-            }
-            continue;
-        }
-        case 'p': { /* scheduling_policy: its name, or a KEY=N of its properties */
-            json_t *pol = json_object_get(body, "scheduling_policy");
-            if (!pol)
-                json_object_set_new(body, "scheduling_policy", pol = json_object());
-            const char *eq = strcmp(o->member, "name") ? strchr(v, '=') : NULL;
-            if (!strcmp(o->member, "name")) {
-                val = json_string(v);
-            } else if (eq && eq > v && vr_parse_long(eq + 1, LONG_MIN, LONG_MAX, &n)) {
-                json_t *props = json_object_get(pol, "properties");
-                if (!props)
-                    json_object_set_new(pol, "properties", props = json_object());
-                char *key = strndup(v, (size_t)(eq - v));
-                val = key ? json_integer(n) : NULL;
-                if (val && json_object_set_new(props, key, val)) /* not UTF-8 */
-                    val = NULL;
-                free(key);
-                if (val) /* stored in props */
-                    continue;
-            }
-            if (!val || json_object_set_new(pol, o->member, val))
-                rc = vr_bad_value(o->opt, v);
-            continue;
-        }
-        case 'd': {
-            size_t len = strlen(v);
-            bool ro = len > 3 && !strcmp(v + len - 3, ",ro");
-            char *path = strndup(v, ro ? len - 3 : len);
-            val = json_pack("{s:s?}", "path", path);
-            if (val && ro)
-                json_object_set_new(val, "readonly", json_true());
-            free(path);
-            break;
-        }
-        case 'n':
-            val = strcmp(v, "user") ? json_pack("{s:s?}", "bridge", v) : json_object();
-            break;
-        case 'r': {
-            char *id = NULL;
-            if ((rc = vr_resolve(s, vr_kind_find(o->ref), v, &id)) == 0)
-                val = json_string(id);
-            free(id);
-            if (rc)
-                continue;
-            break;
-        }
-        }
-        if (!val) { /* jansson refuses strings that are not UTF-8 */
-            rc = vr_bad_value(o->opt, v);
-        } else if (strchr("dn", o->type)) {
-            if (!(list = json_object_get(body, o->member)))
-                json_object_set_new(body, o->member, list = json_array());
-            json_array_append_new(list, val);
-        } else {
-            json_object_set_new(body, o->member, val);
-        }
-    }
-    if (rc)
-        json_decref(body);
-    else
-        *out = body;
-    return rc;
-}
-
-/* host install | enrollcertificate: actions that log in to the host. */
-static bool deploy_verb(const kind *k, const char *verb)
-{
-    return !strcmp(k->name, "host") && (!strcmp(verb, "install") || !strcmp(verb, "enrollcertificate"));
-}
-
-static int deploy_check(const kind *k, const char *verb, const args *a)
-{
-    bool login = false;
-    for (int i = 0; i < a->nx; i++) {
-        const create_opt *o = vr_kind_create_opt(k, a->xopt[i]);
-        if (!o || o->type != 'x') {
-            fprintf(stderr, "vireo: --%s does not apply to 'host %s'\n", a->xopt[i], verb);
-            return 2;
-        }
-        login |= !strcmp(o->member, "password") || !strcmp(o->member, "use_engine_key");
-    }
-    if (!login) {
-        fprintf(stderr, "vireo: host %s needs --ssh-password-file FILE|- or --ssh-key\n", verb);
-        return 2;
-    }
-    return 0;
-}
-
 static int kind_cmd(const kind *k, int argc, char **argv)
 {
     const char *verb = argc > 1 ? argv[1] : "";
@@ -550,7 +366,7 @@ static int kind_cmd(const kind *k, int argc, char **argv)
                        : !strcmp(verb, "create") ? BIT(O_NAME) | BIT(O_JSON) | BIT(O_EXTRA)
                        : !strcmp(verb, "update") ? BIT(O_NAME) | BIT(O_EXTRA) | jobs
                        : !strcmp(verb, "delete") ? 0
-                       : vr_str_in(verb, k->actions) ? jobs | (deploy_verb(k, verb) ? BIT(O_EXTRA) : 0)
+                       : vr_str_in(verb, k->actions) ? jobs | (vr_deploy_verb(k, verb) ? BIT(O_EXTRA) : 0)
                                                 : ~0u;
     if (allowed == ~0u || (!k->create && vr_str_in(verb, VR_NAMES(((const char *const[]){"create", "update", "delete"}))))) {
         if (*verb)
@@ -562,7 +378,7 @@ static int kind_cmd(const kind *k, int argc, char **argv)
     const char *operands = !strcmp(verb, "list") || !strcmp(verb, "create") ? "" : k->by_id ? "ID" : "NAME-or-ID";
     rc = vr_parse_args(argc, argv, 2, allowed, vr_create_opts, N(vr_create_opts), operands, &a);
     if (rc == 0 && (!strcmp(verb, "create") || !strcmp(verb, "update")))
-        rc = create_check(k, verb, &a);
+        rc = vr_create_check(k, verb, &a);
     if (rc < 0)
         kind_usage(stdout, k);
     else if (rc)
@@ -585,7 +401,7 @@ static int kind_cmd(const kind *k, int argc, char **argv)
     } else if (!strcmp(verb, "update")) {
         /* PUT: members given replace the stored ones (--disk/--nic: the
          * whole list); boot options change only the boot fields given. */
-        if ((rc = create_body(&s, k, &a, &body)) == 0 && json_is_object(json_object_get(body, "boot")) &&
+        if ((rc = vr_create_body(&s, k, &a, &body)) == 0 && json_is_object(json_object_get(body, "boot")) &&
             (rc = on_entity(&s, k, a.pos[0], "GET", NULL, NULL, &r, &id)) == 0) {
             json_t *boot = json_deep_copy(json_object_get(r.json, "boot"));
             if (!json_is_object(boot)) {
@@ -601,11 +417,11 @@ static int kind_cmd(const kind *k, int argc, char **argv)
     } else if (!strcmp(verb, "create")) {
         char path[64];
         snprintf(path, sizeof(path), "/api/%s", k->coll);
-        if ((rc = create_body(&s, k, &a, &body)) == 0 && (rc = vr_http(&s, "POST", path, body, 0, &r)) == 0)
+        if ((rc = vr_create_body(&s, k, &a, &body)) == 0 && (rc = vr_http(&s, "POST", path, body, 0, &r)) == 0)
             vr_print_entity(&r, a.json);
-    } else if (deploy_verb(k, verb)) {
+    } else if (vr_deploy_verb(k, verb)) {
         /* {"ssh": {...}} from the --ssh-* options */
-        if ((rc = deploy_check(k, verb, &a)) == 0 && (rc = create_body(&s, k, &a, &body)) == 0)
+        if ((rc = vr_deploy_check(k, verb, &a)) == 0 && (rc = vr_create_body(&s, k, &a, &body)) == 0)
             rc = vr_entity_change(&s, k, a.pos[0], "POST", verb, body, &a);
     } else {
         body = json_object(); /* "{}": a valid body for a strict parser */

@@ -82,3 +82,13 @@ int vr_get_print(const vr_session *s, const char *path, bool json);
  * (vm_devices_cmd.c); -1 when verb is none of them. */
 int vr_vm_devices_cmd(const kind *vm, int argc, char **argv);
 void vr_vm_devices_usage(FILE *f);
+
+/* create_body.c. Usage checks of `KIND create|update` that need no server
+ * (2 with a message on stderr, else 0). */
+int vr_create_check(const kind *k, const char *verb, const args *a);
+/* The create/update body of a (*out is the caller's); 0 or an exit code. */
+int vr_create_body(const vr_session *s, const kind *k, const args *a, json_t **out);
+/* Whether verb is `host install` or `host enrollcertificate`. */
+bool vr_deploy_verb(const kind *k, const char *verb);
+/* Their usage checks: only --ssh-* options, and a way to log in. */
+int vr_deploy_check(const kind *k, const char *verb, const args *a);

@@ -83,7 +83,8 @@ def test_maintenance_rules(ctx):
             assert job["status"] == "finished" and job["progress"] == 100, job
             assert job["description"] == "Move host 'vh1' to maintenance", job
             assert [s["description"] for s in job["steps"]] == [
-                "migrating the VMs away", "releasing the SPM role if the host holds it"], job
+                "migrating the VMs away", "releasing the SPM role if the host holds it",
+                "leaving the storage domains' lockspaces and disconnecting storage"], job
             assert eng.host(vh1["id"])["status"] == "maintenance"
             assert eng.find_events("host 'vh1' is preparing for maintenance", vh1["id"])
             assert eng.find_events("host 'vh1' moved to maintenance", vh1["id"])

@@ -148,7 +148,8 @@ def test_host_deploy_by_password_and_key(ctx):
         with SshServer(root_password=PASSWORD, authorized_keys=[pub], host=h, deploy=True) as srv:
             # Bad input changes nothing.
             base = dict(name="dep1", cluster_id=cl["id"], address=h.addr, port=AGENT_PORT)
-            for ssh, why in (({"port": srv.port}, "either password"),
+            # (ssh with neither password nor use_engine_key only records the access: hosts/soft fencing)
+            for ssh, why in (({"port": srv.port, "use_engine_key": False}, "either password"),
                              ({"password": PASSWORD, "use_engine_key": True}, "either password"),
                              ({"password": PASSWORD, "fingerprint": "MD5:aa"}, "fingerprint"),
                              ({"password": PASSWORD, "user": "admin"}, "unknown member")):

@@ -20,7 +20,8 @@ static const vr_search host_search[] = {
 static int host_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 {
     char *pm = json_dumps(json_object_get(b, "power_management"), JSON_COMPACT);
-    /* ssh: the stored form only (deploy/deployjob.h), never a password. */
+    /* ssh: the stored form only (deploy/deployjob.h), never a password;
+     * with auth when the engine installs the host. */
     json_t *sj = json_object_get(b, "ssh");
     char *ssh = json_is_object(sj) ? json_dumps(sj, JSON_COMPACT) : NULL;
     int rc = vr_db_exec(e->db, "INSERT INTO hosts (id, name, description, cluster_id, address, port,"
@@ -29,7 +30,7 @@ static int host_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
                         DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                 DB_TEXT(str(b, "cluster_id")), DB_TEXT(str(b, "address")),
                                 DB_INT(json_integer_value(json_object_get(b, "port"))),
-                                DB_TEXT(ssh ? "installing over SSH" : ""),
+                                DB_TEXT(json_object_get(sj, "auth") ? "installing over SSH" : ""),
                                 DB_INT(json_integer_value(json_object_get(b, "spm_priority"))), DB_INT(vr_now()),
                                 pm ? DB_TEXT(pm) : DB_NULL, ssh ? DB_TEXT(ssh) : DB_NULL), err) < 0 ? -1 : 0;
     free(pm);

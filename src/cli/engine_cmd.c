@@ -413,6 +413,9 @@ static int create_body(const vr_session *s, const kind *k, const args *a, json_t
             json_object_set_new(ha, o->member, prio ? json_integer(n) : json_boolean(!strcmp(v, "on")));
             continue;
         }
+        case 'l': /* the VM's lease: a storage domain id, or none */
+            val = strcmp(v, "none") ? json_pack("{s:s?}", "storage_domain", v) : json_object();
+            break;
         case 'd': {
             size_t len = strlen(v);
             bool ro = len > 3 && !strcmp(v + len - 3, ",ro");

@@ -26,3 +26,8 @@
  * (host, lease version) differs from the one recorded in swept (an object
  * the caller owns, data center id -> "host:lver"). */
 void vr_orphans_round(vr_engine *e, json_t *dc, json_t *swept);
+
+/* VM leases whose VM is gone or names another domain, removed through
+ * dc's SPM from each active data domain (jobs/vmlease.h); called when a
+ * sweep is wanted. */
+void vr_orphans_leases_round(vr_engine *e, json_t *dc);

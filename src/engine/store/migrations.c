@@ -389,5 +389,8 @@ const vr_migration vr_migrations[] = {
          " ADD COLUMN ha_priority BIGINT NOT NULL DEFAULT 0, ADD COLUMN stop_reason " T " NOT NULL DEFAULT '',"
          " ADD COLUMN stop_requested BIGINT NOT NULL DEFAULT 0;"
          "ALTER TABLE hosts ADD COLUMN pm_json " T ";"},
+    {15, "VM leases (docs/availability.md \"VM leases\"): the data domain holding a VM's sanlock lease, if it has one",
+     .sqlite = "ALTER TABLE vms ADD COLUMN lease_sd_id TEXT REFERENCES storage_domains(id);",
+     .pg = "ALTER TABLE vms ADD COLUMN lease_sd_id " T " REFERENCES storage_domains(id);"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -98,13 +98,13 @@ def test_vm_lease_refuses_a_second_qemu(ctx):
 
 def _second_qemu_scenario(ctx):
     hs = ctx.hs
-    with Engine(ctx, poll_ms=1000) as eng:
+    with Engine(ctx, poll_ms=1000, grace_s=6) as eng:
         st = storage_dc(ctx, eng, "lease")
         sd_id, hosts = st["sd_id"], st["hosts"]
         eng.wait_for(lambda: all(_joined(h, sd_id) for h in hs.hosts), timeout=90, what="both hosts in the lockspace")
         spec = ctx.vm_spec()
         vm = eng.create_vm("leased", st["cl"]["id"], memory_mib=256, boot=spec["boot"], disks=spec["disks"],
-                           lease={"storage_domain": sd_id})
+                           lease={"storage_domain": sd_id}, high_availability={"enabled": True})
         job = eng.wait_job(eng.start_vm(vm["id"]), timeout=120)
         assert job["status"] == "finished", (job, eng.log_tail(40))
         run = eng.vm(vm["id"])
@@ -139,13 +139,26 @@ def _second_qemu_scenario(ctx):
         assert p.returncode != 0 and "lock" in p.stderr.lower(), (p.stdout, p.stderr)
         assert _lease(cj, sd_id, vm["id"])["owner"] == ids[i]
 
-        # The first QEMU dies: sanlock frees the lease at once, and the VM
-        # can run on the other host (asked directly here).
+        # Its host is cut off from the engine (agent gone) but not from the
+        # storage: non-responsive, the VM unknown, and not restarted while
+        # its QEMU there holds the lease (no power management: no fencing).
+        hs.hosts[i].kill_agent()
+        eng.wait_status("hosts", hosts[i]["id"], "nonresponsive", timeout=60)
+        eng.wait_status("vms", vm["id"], "unknown", timeout=10)
+        time.sleep(4)  # a few storage rounds
+        info = _lease(cj, sd_id, vm["id"])
+        assert (info["owner"], info["owner_state"]) == (ids[i], "live"), info
+        assert eng.vm(vm["id"])["status"] == "unknown" and ctx.qemu_pid("leased", i)
+        # Its QEMU dies: sanlock frees the lease at once, which proves the VM
+        # runs nowhere; the engine restarts it on the other host, unfenced.
         os.kill(ctx.qemu_pid("leased", i), signal.SIGKILL)
-        eng.wait_for(lambda: _lease(cj, sd_id, vm["id"])["owner"] is None, timeout=30, what="the lease freed")
-        cj.call("VM.create", twin)
-        assert _lease(ci, sd_id, vm["id"])["owner"] == ids[j]
-        cj.call("VM.destroy", uuid=vm["id"])
+        eng.wait_for(lambda: eng.vm(vm["id"])["host_id"] == hosts[j]["id"]
+                     and eng.vm(vm["id"])["status"] in ("poweringup", "up"), timeout=60, what="the HA restart")
+        assert eng.find_events("lease on storage domain", vm["id"]), eng.log_tail(30)
+        assert _lease(cj, sd_id, vm["id"])["owner"] == ids[j]
+        hs.hosts[i].start_agent(wait=True)
+        eng.wait_status("hosts", hosts[i]["id"], "up", timeout=60)
+        eng.wait_job(eng.call("POST", f"{vm['href']}/stop", expect=202)["job"]["id"], timeout=60)
         eng.wait_status("vms", vm["id"], "down", timeout=60)
 
         # The VM goes: the SPM removes its lease.

@@ -149,6 +149,22 @@ int vr_vmlease_delete(vr_agent *a, const char *domain, const char *key, vr_error
     return rc;
 }
 
+/* What this host's sanlock thinks of host id `id` in lockspace domain:
+ * "live", "fail" (stopped renewing), "dead" (past sanlock's host-dead time:
+ * its leases can be taken), "free", or "unknown" (not joined here). */
+static const char *host_state(const char *domain, long long id)
+{
+    static const char *const names[] = {[SANLK_HOST_UNKNOWN] = "unknown", [SANLK_HOST_FREE] = "free",
+                                        [SANLK_HOST_LIVE] = "live", [SANLK_HOST_FAIL] = "fail",
+                                        [SANLK_HOST_DEAD] = "dead"};
+    struct sanlk_host *hss = NULL;
+    int n = 0;
+    int rv = sanlock_get_hosts(domain, (uint64_t)id, &hss, &n, 0);
+    uint32_t st = rv == 0 && n > 0 ? hss[0].flags & SANLK_HOST_MASK : SANLK_HOST_UNKNOWN;
+    free(hss);
+    return st <= SANLK_HOST_DEAD && names[st] ? names[st] : "unknown";
+}
+
 int vr_vmlease_info(const vr_agent *a, const char *domain, const char *key, json_t **out, vr_error *err)
 {
     char path[PATH_MAX];
@@ -160,8 +176,9 @@ int vr_vmlease_info(const vr_agent *a, const char *domain, const char *key, json
         return there < 0 ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "VM %s has no lease in domain %s", key, domain);
     if (owner_of(domain, key, path, &owner, &lver, err) < 0)
         return -1;
-    *out = json_pack("{s:s, s:s, s:s, s:i, s:o, s:I}", "domain", domain, "lease", key, "path", path, "offset", 0,
-                     "owner", owner > 0 ? json_integer(owner) : json_null(), "lver", (json_int_t)lver);
+    *out = json_pack("{s:s, s:s, s:s, s:i, s:o, s:I, s:s}", "domain", domain, "lease", key, "path", path, "offset",
+                     0, "owner", owner > 0 ? json_integer(owner) : json_null(), "lver", (json_int_t)lver,
+                     "owner_state", owner > 0 ? host_state(domain, owner) : "free");
     return 0;
 }
 

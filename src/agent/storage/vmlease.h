@@ -29,8 +29,10 @@ int vr_vmlease_create(vr_agent *a, const char *domain, const char *key, json_t *
  * live host holds it. */
 int vr_vmlease_delete(vr_agent *a, const char *domain, const char *key, vr_error *err);
 
-/* {domain, lease, path, offset, owner (host id or null), lver} read from
- * storage (any host that has the domain connected). */
+/* {domain, lease, path, offset, owner (host id or null), lver,
+ * owner_state} read from storage (any host that has the domain connected);
+ * owner_state is this host's sanlock's view of the owner's host id:
+ * live, fail, dead (its leases can be taken), free (no owner), unknown. */
 int vr_vmlease_info(const vr_agent *a, const char *domain, const char *key, json_t **out, vr_error *err);
 
 /* {"leases": [uuid...]}: the lease files of a domain (for the engine's

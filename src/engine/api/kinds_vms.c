@@ -389,6 +389,7 @@ static const vr_field vm_fields[] = {
      .doc = "A sanlock lease on a data domain of its data center ({storage_domain: id}; {} removes it): libvirt"
             " and sanlock then refuse a second QEMU of the VM on any host (docs/availability.md). Null: none."},
     {"stop_reason", VR_FT_STR, 0, .doc = "Why the VM last stopped: crashed, user, shutdown, destroyed, host_fenced,"
+     " host_lost (its host unreachable and its lease free),"
      " unknown; empty before its first stop and after a start by a user."},
     {"boot", VR_FT_JSON, VR_F_SPEC | VR_F_OPT | VR_F_CREATE | VR_F_UPDATE, .schema = "VmBoot"},
     {"disks", VR_FT_JSON, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .schema = "VmDisks"},

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "agentcall.h"
+#include "fencejob.h"
+#include "store_spm.h"
+#include "vmexit.h"
 #include "log.h"
 #include "volplan.h"
 
@@ -98,4 +101,53 @@ void vr_vm_leases_sweep(vr_engine *e, json_t *spm, const char *sd_id, const char
         json_decref(r);
     }
     json_decref(res);
+}
+
+/* The lease of vm on sd is provably free, asked through host `via`. */
+static bool lease_free(vr_engine *e, json_t *via, const char *sd, const char *vm, char *how, size_t len)
+{
+    json_t *res = NULL;
+    vr_error err = {0};
+    if (vr_agent_call_host(e, via, "Lease.info", json_pack("{s:s, s:s}", "domain", sd, "lease", vm), &res, &err) < 0) {
+        VR_WARN("lease of VM %s not read through host %s: %s", vm, str(via, "name"), err.message);
+        return false;
+    }
+    const char *state = str(res, "owner_state");
+    bool free_ = json_is_null(json_object_get(res, "owner")) || !strcmp(state, "dead");
+    snprintf(how, len, json_is_null(json_object_get(res, "owner")) ? "no host holds it" : "its holder, host id %lld,"
+             " is dead for sanlock", (long long)json_integer_value(json_object_get(res, "owner")));
+    json_decref(res);
+    return free_;
+}
+
+void vr_vm_leases_ha_round(vr_engine *e, json_t *dc)
+{
+    if (strcmp(str(dc, "storage_status"), "up") || !json_is_string(json_object_get(dc, "spm_host_id")))
+        return;
+    json_t *rows = NULL;
+    vr_error err = {0};
+    if (vr_db_query(e->db, "SELECT v.id AS id, v.host_id AS host_id, v.lease_sd_id AS sd, s.name AS sd_name,"
+                    " h.name AS host FROM vms v JOIN hosts h ON h.id = v.host_id JOIN storage_domains s ON"
+                    " s.id = v.lease_sd_id WHERE v.status = 'unknown' AND v.ha_enabled = 1 AND v.stop_requested = 0"
+                    " AND h.status = 'nonresponsive' AND s.status = 'active' AND s.datacenter_id = ?"
+                    " AND v.host_id != ? ORDER BY v.ha_priority DESC, v.name",
+                    DB_ARGS(DB_TEXT(str(dc, "id")), DB_TEXT(str(dc, "spm_host_id"))), &rows, &err) < 0 ||
+        json_array_size(rows) == 0) {
+        json_decref(rows);
+        return;
+    }
+    json_t *spm = vr_store_host_brief(e->db, str(dc, "spm_host_id"));
+    size_t i;
+    json_t *v;
+    json_array_foreach(rows, i, v) {
+        char how[96], why[400];
+        if (!spm || vr_host_being_fenced(e, str(v, "host_id")) ||
+            !lease_free(e, spm, str(v, "sd"), str(v, "id"), how, sizeof(how)))
+            continue;
+        snprintf(why, sizeof(why), " (its host '%s' is non-responsive and its lease on storage domain '%s' is free:"
+                 " %s, so it runs nowhere)", str(v, "host"), str(v, "sd_name"), how);
+        vr_vm_ended(e, str(v, "id"), str(v, "host_id"), VR_VM_UNKNOWN, "host_lost", why);
+    }
+    json_decref(spm);
+    json_decref(rows);
 }

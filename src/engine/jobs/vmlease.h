@@ -27,3 +27,12 @@ void vr_vm_leases_sweep(vr_engine *e, json_t *spm, const char *sd_id, const char
 
 /* Whether a sweep is wanted (clears the flag). */
 bool vr_vm_leases_take_dirty(void);
+
+/* Storage thread, each round per data center dc (with its SPM): a highly
+ * available VM with a lease whose host is NonResponsive (its VMs unknown)
+ * and not being fenced is restarted elsewhere without fencing once its
+ * lease is provably free - no owner on storage, or an owner sanlock calls
+ * dead (past its host-dead time), as the SPM's sanlock sees it. While the
+ * lost host still holds the lease (it renews it: QEMU runs), nothing
+ * happens. RHV TR ch. 5, VM leases. */
+void vr_vm_leases_ha_round(vr_engine *e, json_t *dc);

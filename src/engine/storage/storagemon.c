@@ -31,6 +31,7 @@ static void *storage_thread(void *arg)
             vr_orphans_round(e, dc, swept);
             if (leases)
                 vr_orphans_leases_round(e, dc);
+            vr_vm_leases_ha_round(e, dc);
         }
         json_decref(dcs);
         dcs = vr_store_dcs_without_master(e->db);

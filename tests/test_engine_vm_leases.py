@@ -72,6 +72,11 @@ def test_vm_lease_rules_rest_and_cli(ctx):
         p = cli.run("vm", "update", "lv2", "--lease", SD_ISO, expect=1)
         assert "data domain" in p.stderr, p.stderr
         eng.call("DELETE", f"/api/vms/{got['id']}", expect=204)
+        # A domain row that goes takes the leases on it along (no dangling id).
+        run_sql(eng, f"UPDATE vms SET lease_sd_id = '{SD_FREE}' WHERE id = '{vm['id']}'")
+        assert eng.vm(vm["id"])["lease"] == {"storage_domain": SD_FREE}
+        eng.call("DELETE", f"/api/storagedomains/{SD_FREE}", expect=204)
+        assert eng.vm(vm["id"])["lease"] is None
 
 
 def _joined(h, sd_id):

@@ -163,6 +163,18 @@ def _second_qemu_scenario(ctx):
         assert _lease(cj, sd_id, vm["id"])["owner"] == ids[j]
         hs.hosts[i].start_agent(wait=True)
         eng.wait_status("hosts", hosts[i]["id"], "up", timeout=60)
+        # A host whose libvirt has no sanlock lock manager would run the VM
+        # unprotected: its agent finds the lease not its own, destroys the
+        # VM at once and says why.
+        hs.hosts[i].use_lock_manager(False)
+        try:
+            ctx.client(i).call("VM.create", twin)
+            raise AssertionError("a VM ran without its lease")
+        except RpcError as e:
+            assert e.code == -32005 and "lock manager" in str(e), e
+        assert not [d for d in hs.hosts[i].domains() if "leased" in d], hs.hosts[i].domains()
+        assert _lease(cj, sd_id, vm["id"])["owner"] == ids[j]
+        eng.wait_status("hosts", hosts[i]["id"], "up", timeout=60)
         eng.wait_job(eng.call("POST", f"{vm['href']}/stop", expect=202)["job"]["id"], timeout=60)
         eng.wait_status("vms", vm["id"], "down", timeout=60)
 

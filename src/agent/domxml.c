@@ -188,6 +188,18 @@ static int write_devices(xmlTextWriterPtr w, const vr_vm_spec *s, const char *co
         W(write_disk(w, &s->disks[i]));
         scsi |= !strcmp(s->disks[i].bus, "virtio-scsi");
     }
+    if (s->lease_domain) {
+        /* libvirt's sanlock lock manager acquires it for QEMU before the
+         * guest runs, and sanlock kills QEMU if it loses it. */
+        W(ELEM(w, "lease"));
+        W(TEXT(w, "lockspace", s->lease_domain));
+        W(TEXT(w, "key", s->uuid));
+        W(ELEM(w, "target"));
+        W(ATTR(w, "path", s->lease_path));
+        W(ATTR(w, "offset", "0"));
+        W(END(w));
+        W(END(w));
+    }
     if (scsi) {
         W(ELEM(w, "controller"));
         W(ATTR(w, "type", "scsi"));

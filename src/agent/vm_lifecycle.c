@@ -16,6 +16,7 @@
 #include "verbs.h"
 #include "vm_health.h"
 #include "vm_jobs.h"
+#include "storage/vmlease.h"
 #include "vmspec.h"
 #include "storage/enospc.h"
 
@@ -108,6 +109,17 @@ static int vm_create(vr_agent *a, json_t *params, json_t **result, vr_error *err
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!dom) {
         vr_libvirt_error(err, "cannot start VM '%s'", spec->name);
+        goto out;
+    }
+    /* A lease libvirt did not take (no sanlock lock manager on this host)
+     * would let the VM run twice: such a VM does not run here. */
+    if (spec->lease_domain && vr_vmlease_held_here(a, spec->lease_domain, spec->uuid, err) != 1) {
+        virDomainDestroy(dom);
+        virDomainFree(dom);
+        if (!err->code)
+            vr_error_set(err, VR_ERR_UNSUPPORTED, "VM '%s' started without holding its lease in domain %s: libvirt on"
+                         " this host does not use the sanlock lock manager (qemu.conf lock_manager = \"sanlock\");"
+                         " it was stopped", spec->name, spec->lease_domain);
         goto out;
     }
     VR_INFO("VM %s (%s) started, type %s, libvirt took %ld ms", spec->name, spec->uuid,

@@ -6,6 +6,7 @@
 #include <uuid/uuid.h>
 
 #include "jsonx.h"
+#include "storage/vmlease.h"
 #include "storage/volume.h"
 
 static int boot_parse(json_t *params, vr_vm_spec *s, vr_error *err)
@@ -43,6 +44,26 @@ int vr_vm_disk_resolve(vr_agent *a, json_t *obj, const char *where, vr_disk *d, 
     d->path = path;
     d->format = fmt;
     return 0;
+}
+
+/* lease: {domain, key?}: the VM's lease on a data domain, whose key is the
+ * VM's UUID (given with it). Resolved to this host's path of the lease. */
+static int lease_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
+{
+    static const char *const keys[] = {"domain", "key"};
+    json_t *lease = NULL;
+    const char *key = NULL;
+    if (vr_json_obj(params, "params", "lease", false, &lease, err) < 0 || !lease)
+        return 0;
+    if (vr_json_check_keys(lease, "lease", VR_NAMES(keys), err) < 0 ||
+        vr_json_str(lease, "lease", "domain", true, &s->lease_domain, err) < 0 ||
+        vr_json_str(lease, "lease", "key", false, &key, err) < 0)
+        return -1;
+    if (!json_object_get(params, "uuid"))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "a VM with a lease needs its uuid (the lease's key)");
+    if (key && strcasecmp(key, s->uuid))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "lease.key must be the VM's uuid %s", s->uuid);
+    return vr_vmlease_for_vm(a, s->lease_domain, s->uuid, s->lease_path, sizeof(s->lease_path), err);
 }
 
 static int devices_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
@@ -100,7 +121,7 @@ int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
     static const char *const keys[] = {
         "name", "uuid", "memory_mib", "max_memory_mib", "vcpus", "max_vcpus", "cpu_model",
         "machine", "domain_type", "boot", "disks", "nics", "serial_console", "vnc", "balloon",
-        "rng", "guest_agent"};
+        "rng", "guest_agent", "lease"};
     static const char *const types[] = {"kvm", "qemu"};
     memset(s, 0, sizeof(*s));
     s->json = params;
@@ -176,6 +197,8 @@ int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
     if (s->machine && (!*s->machine || strlen(s->machine) > 64 ||
                        strspn(s->machine, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(s->machine)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "machine is not a valid machine type");
+    if (lease_parse(a, params, s, err) < 0)
+        return -1;
     int pci = vr_vm_spec_pci_count(s);
     if (pci > VR_MAX_PCI)
         return vr_error_set(err, VR_ERR_LIMIT, "the VM needs %d PCI devices; at most %d are allowed",

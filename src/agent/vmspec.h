@@ -28,6 +28,10 @@ typedef struct vr_vm_spec {
     int nnics;
     bool serial_console, balloon, rng, guest_agent, vnc;
     const char *vnc_listen;
+    /* A VM lease (docs/storage.md "VM leases"): lockspace = domain, key =
+     * the VM's UUID; libvirt's sanlock lock manager acquires it. */
+    const char *lease_domain; /* NULL: no lease */
+    char lease_path[1025];
     json_t *json;             /* the spec as given (borrowed), for metadata */
 } vr_vm_spec;
 

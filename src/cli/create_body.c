@@ -134,6 +134,9 @@ int vr_create_body(const vr_session *s, const kind *k, const args *a, json_t **o
                 rc = vr_bad_value(o->opt, v);
             continue;
         }
+        case 'l': /* the VM's lease: a storage domain id, or none */
+            val = strcmp(v, "none") ? json_pack("{s:s?}", "storage_domain", v) : json_object();
+            break;
         case 'd': {
             size_t len = strlen(v);
             bool ro = len > 3 && !strcmp(v + len - 3, ",ro");

@@ -36,7 +36,7 @@ static const create_opt vm_create[] = {
     {"initrd", "initrd", "PATH", 'b', NULL, false}, {"cmdline", "cmdline", "ARGS", 'b', NULL, false},
     {"disk", "disks", "PATH[,ro]", 'd', NULL, false}, {"nic", "nics", "BRIDGE|user", 'n', NULL, false},
     {"description", "description", "TEXT", 's', NULL, false}, {"ha", "enabled", "on|off", 'h', NULL, false},
-    {"ha-priority", "priority", "0-100", 'h', NULL, false}, {0}};
+    {"ha-priority", "priority", "0-100", 'h', NULL, false}, {"lease", "lease", "SD-ID|none", 'l', NULL, false}, {0}};
 
 static const char *const vm_actions[] = {"start", "stop", "shutdown", "reboot", "pause", "resume"};
 static const char *const host_actions[] = {"activate", "deactivate", "install", "enrollcertificate"};
@@ -62,7 +62,8 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"port", false}, {"cluster", false}, {"memory", false}, {"vcpus", false}, {"max-vcpus", false},
     {"max-memory", false}, {"kernel", false}, {"initrd", false}, {"cmdline", false}, {"disk", false},
     {"nic", false}, {"ha", false}, {"ha-priority", false}, {"ssh-password-file", false}, {"ssh-key", true},
-    {"ssh-port", false}, {"ssh-fingerprint", false}, {"scheduling-policy", false}, {"policy-property", false}};
+    {"ssh-port", false}, {"ssh-fingerprint", false}, {"scheduling-policy", false}, {"policy-property", false},
+    {"lease", false}};
 
 const kind *vr_kind_find(const char *name)
 {

@@ -914,6 +914,27 @@ class Host:
         if _wait_gone([pid], timeout):
             raise HarnessError("%s: libvirtd %d did not exit" % (self.name, pid))
 
+    def use_lock_manager(self, on=True):
+        """Switch this host's libvirtd to libvirt's sanlock lock manager
+        (qemu.conf lock_manager = "sanlock", no automatic disk leases) or
+        back to none, restarting libvirtd (guests keep running). Opt-in per
+        test, never the default: with it every QEMU registers with the
+        host's sanlock daemon, so no VM could start while a test has that
+        daemon killed. Only switch while the host runs no VM. A running
+        agent is restarted (it would keep a closed libvirt connection)."""
+        etc = os.path.join(self.dir, "etc")
+        if on:
+            _set_conf(os.path.join(etc, "qemu-sanlock.conf"), {
+                "auto_disk_leases": "0", "require_lease_for_disks": "0"})
+            _set_conf(os.path.join(etc, "qemu.conf"), {"lock_manager": _q("sanlock")})
+        else:
+            _set_conf(os.path.join(etc, "qemu.conf"), {"lock_manager": _q("nop")})
+        self.kill_libvirtd()
+        self.start_libvirtd()
+        if self.agent_alive():  # its libvirt connection went with libvirtd
+            self.kill_agent(sig=signal.SIGTERM)
+            self.start_agent(wait=True)
+
     def destroy_all_domains(self):
         """virsh destroy every running domain (best effort, in parallel)."""
         _wait_destroys(self._start_destroys())

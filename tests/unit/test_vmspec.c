@@ -76,6 +76,28 @@ int main(void)
     CHECK(vr_vm_spec_pci_count(&s) == 2 + 1 + 1 + 1 + 1); /* 2 virtio disks, nic, balloon, scsi, sata */
     free(xml);
 
+    /* A VM lease needs the VM's uuid as its key; it renders as <lease>. */
+    CHECK(parse("{\"name\":\"l\",\"memory_mib\":64,\"boot\":{\"kernel\":\"/k\"},"
+                "\"lease\":{\"domain\":\"5e000000-0000-4000-8000-00000000000a\"}}", &s, &err) < 0);
+    CHECK_STR_CONTAINS(err.message, "needs its uuid");
+    CHECK(parse("{\"name\":\"l\",\"uuid\":\"0f0e0d0c-0b0a-4908-8706-050403020100\",\"memory_mib\":64,"
+                "\"boot\":{\"kernel\":\"/k\"},\"lease\":{\"domain\":\"5e000000-0000-4000-8000-00000000000a\","
+                "\"key\":\"5e000000-0000-4000-8000-0000000000ff\"}}", &s, &err) < 0);
+    CHECK_STR_CONTAINS(err.message, "lease.key must be the VM's uuid");
+    CHECK(parse("{\"name\":\"l\",\"memory_mib\":64,\"boot\":{\"kernel\":\"/k\"},"
+                "\"lease\":{\"domain\":\"d\",\"offset\":0}}", &s, &err) < 0);
+    CHECK(err.code == VR_ERR_INVALID_PARAMS);
+    CHECK(parse("{\"name\":\"l\",\"uuid\":\"0f0e0d0c-0b0a-4908-8706-050403020100\",\"memory_mib\":64,"
+                "\"boot\":{\"kernel\":\"/k\"}}", &s, &err) == 0);
+    s.lease_domain = "5e000000-0000-4000-8000-00000000000a";
+    snprintf(s.lease_path, sizeof(s.lease_path), "/sd/vm_leases/x&y.lease");
+    CHECK(vr_domxml_domain(&s, "/var/log/x.log", &xml, &err) == 0);
+    CHECK_STR_CONTAINS(xml, "<lease>");
+    CHECK_STR_CONTAINS(xml, "<lockspace>5e000000-0000-4000-8000-00000000000a</lockspace>");
+    CHECK_STR_CONTAINS(xml, "<key>0f0e0d0c-0b0a-4908-8706-050403020100</key>");
+    CHECK_STR_CONTAINS(xml, "<target path=\"/sd/vm_leases/x&amp;y.lease\" offset=\"0\"/>");
+    free(xml);
+
     /* An explicit target is honoured even when a disk before it has none. */
     CHECK(parse("{\"name\":\"t\",\"memory_mib\":64,\"disks\":[{\"path\":\"/a\"},"
                 "{\"path\":\"/b\",\"target\":\"vda\"}]}", &s, &err) == 0);

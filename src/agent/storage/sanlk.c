@@ -2,6 +2,10 @@
 #include "sanlk.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sanlock_admin.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
@@ -46,4 +50,42 @@ int vr_sanlk_error(vr_error *err, int code, int rv, const char *what)
         return vr_error_set(err, VR_ERR_UNAVAILABLE, "cannot %s: the sanlock daemon is not "
                             "reachable (%s)", what, strerror(-rv));
     return vr_error_set(err, code, "cannot %s: sanlock says %s (%d)", what, vr_sanlk_strerror(rv), rv);
+}
+
+int vr_sanlk_format_lease(const char *path, const char *lockspace, const char *name, const char *what,
+                          vr_error *err)
+{
+    vr_sanlk_res res;
+    if (vr_sanlk_resource(&res, lockspace, name, path, 0) < 0 || strlen(path) >= SANLK_PATH_LEN)
+        return vr_error_set(err, VR_ERR_STORAGE, "lease path %s is too long for sanlock", path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 || ftruncate(fd, 1024 * 1024) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return vr_error_set(err, VR_ERR_STORAGE, "cannot create lease file %s: %s", path, strerror(e));
+    }
+    close(fd);
+    res.r.flags = SANLK_RES_ALIGN1M | SANLK_RES_SECTOR512;
+    int rc = sanlock_write_resource(&res.r, 0, 0, 0);
+    if (rc < 0)
+        return vr_error_set(err, VR_ERR_STORAGE, "sanlock cannot write the lease of %s in %s: %s", what, path,
+                            vr_sanlk_strerror(rc));
+    return 0;
+}
+
+int vr_sanlk_read_owner(const vr_sanlk_res *res, long long *owner, long long *lver, vr_error *err)
+{
+    struct sanlk_host *hss = NULL;
+    int n = 0;
+    vr_sanlk_res copy = *res;
+    int rv = sanlock_read_resource_owners(&copy.r, 0, &hss, &n);
+    if (rv < 0) {
+        free(hss);
+        return vr_sanlk_error(err, VR_ERR_STORAGE, rv, "read a lease's owner");
+    }
+    *owner = n > 0 ? (long long)hss[0].host_id : -1;
+    *lver = (long long)copy.r.lver;
+    free(hss);
+    return 0;
 }

@@ -32,3 +32,12 @@ const char *vr_sanlk_strerror(int rv);
  * object): VR_ERR_UNAVAILABLE when the daemon is not reachable, else code.
  * Returns -1. */
 int vr_sanlk_error(vr_error *err, int code, int rv, const char *what);
+
+/* Create (or truncate) path as a 1 MiB file and have sanlock write the
+ * resource `name` of lockspace `lockspace` at offset 0 (align 1 MiB,
+ * 512-byte sectors): a volume's or a VM's lease. `what` names it in errors. */
+int vr_sanlk_format_lease(const char *path, const char *lockspace, const char *name, const char *what,
+                          vr_error *err);
+
+/* Owner host id of res on storage (-1 when free) and its version. */
+int vr_sanlk_read_owner(const vr_sanlk_res *res, long long *owner, long long *lver, vr_error *err);

@@ -109,18 +109,7 @@ static int sdm_of(const vr_agent *a, const char *master, vr_sanlk_res *res, char
 /* Owner host id (-1 if free) and version of the lease on storage. */
 static int read_owner(vr_sanlk_res *res, long long *owner, long long *lver, vr_error *err)
 {
-    struct sanlk_host *hss = NULL;
-    int n = 0;
-    vr_sanlk_res copy = *res;
-    int rv = sanlock_read_resource_owners(&copy.r, 0, &hss, &n);
-    if (rv < 0) {
-        free(hss);
-        return vr_sanlk_error(err, VR_ERR_STORAGE, rv, "read the SDM lease");
-    }
-    *owner = n > 0 ? (long long)hss[0].host_id : -1;
-    *lver = (long long)copy.r.lver;
-    free(hss);
-    return 0;
+    return vr_sanlk_read_owner(res, owner, lver, err);
 }
 
 static int lease_held(vr_sanlk_res *res, const char *pool, int rv, vr_error *err)

@@ -1,5 +1,6 @@
 /* Volumes of a file storage domain (see volume.h). */
 #include "volume.h"
+#include "sanlk.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -23,7 +24,6 @@
 #include "sdpath.h"
 #include "spm_state.h"
 
-#define LEASE_SIZE (1024 * 1024)
 #define ZERO_UUID VR_VOLUME_NO_PARENT
 
 static int copy_uuid(const char *s, char out[37], const char *what, vr_error *err)
@@ -215,35 +215,11 @@ int vr_volume_begin(vr_agent *a, const vr_volume_ref *r, const vr_volume_spec *s
  * offset 0 of <volume>.lease. sanlock's daemon writes it (O_DIRECT). */
 static int write_lease(vr_agent *a, const vr_volume_ref *r, vr_error *err)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], what[64];
     if (vr_volume_path(a, r, ".lease", path, sizeof(path), err) < 0)
         return -1;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0 || ftruncate(fd, LEASE_SIZE) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return vr_error_set(err, VR_ERR_STORAGE, "cannot create lease file %s: %s", path, strerror(e));
-    }
-    close(fd);
-    if (strlen(path) >= SANLK_PATH_LEN)
-        return vr_error_set(err, VR_ERR_STORAGE, "lease path %s is too long for sanlock", path);
-    union {
-        struct sanlk_resource res;
-        char buf[sizeof(struct sanlk_resource) + sizeof(struct sanlk_disk)];
-    } u;
-    memset(&u, 0, sizeof(u));
-    memcpy(u.res.lockspace_name, r->domain, 36);
-    memcpy(u.res.name, r->volume, 36);
-    u.res.flags = SANLK_RES_ALIGN1M | SANLK_RES_SECTOR512;
-    u.res.num_disks = 1;
-    snprintf(u.res.disks[0].path, SANLK_PATH_LEN, "%s", path);
-    u.res.disks[0].offset = 0;
-    int rc = sanlock_write_resource(&u.res, 0, 0, 0);
-    if (rc < 0)
-        return vr_error_set(err, VR_ERR_STORAGE, "sanlock cannot write the lease of volume %s in %s: %s",
-                            r->volume, path, strerror(-rc));
-    return 0;
+    snprintf(what, sizeof(what), "volume %s", r->volume);
+    return vr_sanlk_format_lease(path, r->domain, r->volume, what, err);
 }
 
 int vr_volume_commit(vr_agent *a, const vr_volume_ref *r, vr_error *err)

@@ -13,6 +13,7 @@
 #include "vmaction.h"
 #include "vmmigrate.h"
 #include "vmlive.h"
+#include "vmlease.h"
 #include "vmstart.h"
 #include "vmstatus.h"
 
@@ -60,9 +61,58 @@ static int ha_check(json_t *b, json_t *row, vr_error *err)
     return 0;
 }
 
+/* body.lease: {storage_domain: ID} gives the VM a lease on that data
+ * domain of its data center, {} takes it away; only while the VM is down.
+ * A change is handed to the store as lease_sd (the id, or ""). */
+static int lease_check(vr_call *c, json_t *b, json_t *row, vr_error *err)
+{
+    static const char *const keys[] = {"storage_domain"};
+    json_t *given = json_object_get(b, "lease");
+    if (!given || json_is_null(given))
+        return 0;
+    const char *want = NULL;
+    if (!json_is_object(given))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "body.lease must be an object: {storage_domain} or {}");
+    if (vr_json_check_keys(given, "body.lease", VR_NAMES(keys), err) < 0 ||
+        vr_json_str(given, "body.lease", "storage_domain", false, &want, err) < 0)
+        return -1;
+    const char *now = json_string_value(json_object_get(json_object_get(row, "lease"), "storage_domain"));
+    if ((!want && !now) || (want && now && !strcmp(want, now)))
+        return 0;
+    const char *st = json_string_value(json_object_get(row, "status")) ?: "down";
+    if (strcmp(st, "down"))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s; its lease changes only while it is down",
+                            json_string_value(json_object_get(row, "name")), st);
+    if (want) {
+        const char *cl = json_string_value(json_object_get(row ?: b, "cluster_id")) ?: "";
+        json_t *sd = vr_db_query_one(c->e->db, "SELECT s.name AS name, s.sd_type AS sd_type, coalesce(s.datacenter_id, '')"
+                                     " AS dc, (SELECT datacenter_id FROM clusters WHERE id = ?) AS vm_dc"
+                                     " FROM storage_domains s WHERE s.id = ?", DB_ARGS(DB_TEXT(cl), DB_TEXT(want)), err);
+        if (!sd)
+            return err->code ? -1 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "body.lease.storage_domain: no storage"
+                                                 " domain '%s'", want);
+        const char *name = json_string_value(json_object_get(sd, "name"));
+        int rc = 0;
+        if (strcmp(json_string_value(json_object_get(sd, "sd_type")) ?: "", "data"))
+            rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "storage domain '%s' is not a data domain; a lease lives"
+                              " on a data domain", name);
+        else if (strcmp(json_string_value(json_object_get(sd, "dc")) ?: "",
+                        json_string_value(json_object_get(sd, "vm_dc")) ?: "-"))
+            rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "storage domain '%s' is not attached to the VM's data"
+                              " center", name);
+        json_decref(sd);
+        if (rc < 0)
+            return -1;
+    }
+    json_object_set_new(b, "lease_sd", json_string(want ? want : "")); /* before want's owner goes */
+    json_object_set_new(b, "lease", want ? json_pack("{s:s}", "storage_domain", want) : json_null());
+    return 0;
+}
+
 static int vm_check_create(vr_call *c, json_t *b, vr_error *err)
 {
-    if (vm_placement(c, b, json_string_value(json_object_get(b, "cluster_id")), err) < 0 || ha_check(b, NULL, err) < 0)
+    if (vm_placement(c, b, json_string_value(json_object_get(b, "cluster_id")), err) < 0 || ha_check(b, NULL, err) < 0 ||
+        lease_check(c, b, NULL, err) < 0)
         return -1;
     json_t *spec = vr_vm_spec_build(b, json_integer_value(json_object_get(b, "vcpus")),
                                     json_integer_value(json_object_get(b, "memory_mib")), err);
@@ -157,7 +207,7 @@ static int vm_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
         return -1;
     /* A running VM's NICs are live devices with pool MACs: they change one
      * by one through /nics (hot plug), never by rewriting the list. */
-    if (ha_check(b, row, err) < 0)
+    if (ha_check(b, row, err) < 0 || lease_check(c, b, row, err) < 0)
         return -1;
     json_t *nics = json_object_get(b, "nics");
     if (nics && strcmp(json_string_value(json_object_get(row, "status")) ?: "down", "down")) {
@@ -212,6 +262,8 @@ static int vm_check_delete(vr_call *c, json_t *row, vr_error *err)
 
 static void vm_after_write(vr_call *c, const char *id, const char *what)
 {
+    if (strcmp(what, "created"))
+        vr_vm_leases_dirty(); /* a lease left behind goes in the storage thread's next round */
     json_t *row = vr_db_query_one(c->e->db, "SELECT name, status FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(id)), NULL);
     const char *name = json_string_value(json_object_get(row, "name")) ?: "";
     bool running = row && strcmp(json_string_value(json_object_get(row, "status")) ?: "down", "down");
@@ -333,7 +385,11 @@ static const vr_field vm_fields[] = {
     {"high_availability", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "VmHighAvailability",
      .dflt = "{\"enabled\": false, \"priority\": 0}",
      .doc = "Restart the VM when its QEMU dies unasked, highest priority first (docs/fencing.md)."},
+    {"lease", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE | VR_F_NULL, .schema = "VmLease",
+     .doc = "A sanlock lease on a data domain of its data center ({storage_domain: id}; {} removes it): libvirt"
+            " and sanlock then refuse a second QEMU of the VM on any host (docs/availability.md). Null: none."},
     {"stop_reason", VR_FT_STR, 0, .doc = "Why the VM last stopped: crashed, user, shutdown, destroyed, host_fenced,"
+     " host_lost (its host unreachable and its lease free),"
      " unknown; empty before its first stop and after a start by a user."},
     {"boot", VR_FT_JSON, VR_F_SPEC | VR_F_OPT | VR_F_CREATE | VR_F_UPDATE, .schema = "VmBoot"},
     {"disks", VR_FT_JSON, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .schema = "VmDisks"},

@@ -500,6 +500,7 @@ static void run_remove(vr_engine *e, const char *job_id, const char *sd_id, cons
     }
     if (vr_db_begin(e->db, &err) == 0) {
         vr_db_exec(e->db, "DELETE FROM disks WHERE storage_domain_id = ?", DB_ARGS(DB_TEXT(sd_id)), NULL);
+        vr_db_exec(e->db, "UPDATE vms SET lease_sd_id = NULL WHERE lease_sd_id = ?", DB_ARGS(DB_TEXT(sd_id)), NULL);
         vr_db_exec(e->db, "DELETE FROM storage_domains WHERE id = ? AND status = 'locked'", DB_ARGS(DB_TEXT(sd_id)),
                    NULL);
         vr_db_commit(e->db, &err);

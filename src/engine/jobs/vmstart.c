@@ -9,6 +9,7 @@
 #include "fencejob.h"
 #include "jobs.h"
 #include "vmaction.h"
+#include "vmlease.h"
 #include "vmlive.h"
 #include "log.h"
 #include "maintenance.h"
@@ -260,6 +261,10 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
     vr_job_update(e, job_id, "running", "starting on host");
     vr_job_progress(e, job_id, 30);
     json_t *agent_spec = vr_vm_agent_spec(e, vm, &err);
+    if (agent_spec && vr_vm_lease_prepare(e, job_id, vm_id, agent_spec, &err) < 0) {
+        json_decref(agent_spec);
+        agent_spec = NULL;
+    }
     if (agent_spec && vr_agent_call_host(e, host, "VM.create", agent_spec, &result, &err) < 0 &&
         err.code == VR_ERR_IO) {
         /* The request may have reached the agent before the connection
@@ -318,6 +323,11 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
     if (strcmp(st, "down")) {
         vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s; only a down VM can be started",
                      json_string_value(json_object_get(vm, "name")), st);
+        json_decref(vm);
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    if (vr_vm_lease_check(e, vm_id, err) < 0) {
         json_decref(vm);
         vr_db_rollback(e->db);
         return -1;

@@ -8,7 +8,7 @@
 const char *vr_vm_stop_reason(const char *agent_reason, bool stop_requested)
 {
     static const char *const known[] = {"crashed", "shutdown", "destroyed", "migrated", "saved", "snapshot",
-                                        "host_fenced"};
+                                        "host_fenced", "host_lost"};
     if (stop_requested)
         return "user";
     for (size_t i = 0; agent_reason && i < sizeof(known) / sizeof(known[0]); i++)
@@ -32,7 +32,7 @@ int vr_vm_ended(vr_engine *e, const char *vm_id, const char *host_id, vr_vm_stat
     int rc = 0;
     /* Only a QEMU that died unasked comes back: a guest's own shutdown, a
      * destroy (through Vireo or virsh) and a stop are what someone wanted. */
-    bool unasked = !strcmp(reason, "crashed") || !strcmp(reason, "host_fenced");
+    bool unasked = !strcmp(reason, "crashed") || !strcmp(reason, "host_fenced") || !strcmp(reason, "host_lost");
     if (unasked && json_integer_value(json_object_get(vm, "ha_enabled"))) {
         char job[37];
         vr_error err = {0};

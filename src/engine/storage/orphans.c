@@ -6,6 +6,7 @@
 #include "log.h"
 #include "orphans.h"
 #include "store_spm.h"
+#include "vmlease.h"
 
 static const char *str(json_t *o, const char *k)
 {
@@ -135,6 +136,29 @@ void vr_orphans_round(vr_engine *e, json_t *dc, json_t *swept)
     VR_INFO("data center %s: leftover sweep by SPM %s removed %d volume(s)", str(dc, "name"), str(spm, "name"),
             removed);
     json_object_set_new(swept, str(dc, "id"), json_pack("{s:s, s:I}", "key", key, "at", (json_int_t)vr_now()));
+    json_decref(sds);
+    json_decref(spm);
+}
+
+void vr_orphans_leases_round(vr_engine *e, json_t *dc)
+{
+    if (strcmp(str(dc, "storage_status"), "up") || !json_is_string(json_object_get(dc, "spm_host_id"))) {
+        vr_vm_leases_dirty(); /* no SPM now: the next round */
+        return;
+    }
+    json_t *spm = vr_store_host_brief(e->db, str(dc, "spm_host_id"));
+    json_t *sds = NULL;
+    vr_error err = {0};
+    if (!spm || vr_db_query(e->db, "SELECT id, name FROM storage_domains WHERE datacenter_id = ? AND"
+                            " status = 'active' AND sd_type = 'data' ORDER BY name", DB_ARGS(DB_TEXT(str(dc, "id"))),
+                            &sds, &err) < 0) {
+        vr_vm_leases_dirty();
+        json_decref(spm);
+        return;
+    }
+    size_t i;
+    json_t *sd;
+    json_array_foreach(sds, i, sd) vr_vm_leases_sweep(e, spm, str(sd, "id"), str(sd, "name"));
     json_decref(sds);
     json_decref(spm);
 }

@@ -31,3 +31,8 @@
  * the caller owns, data center id -> {key: "host:lver", at}), and again
  * once --storage-orphan-grace-s (at least 60 s) passed since the last. */
 void vr_orphans_round(vr_engine *e, json_t *dc, json_t *swept);
+
+/* VM leases whose VM is gone or names another domain, removed through
+ * dc's SPM from each active data domain (jobs/vmlease.h); called when a
+ * sweep is wanted. */
+void vr_orphans_leases_round(vr_engine *e, json_t *dc);

@@ -6,6 +6,7 @@
 
 #include "domainmon.h"
 #include "orphans.h"
+#include "vmlease.h"
 #include "spm.h"
 #include "storagemon.h"
 #include "store_spm.h"
@@ -19,6 +20,7 @@ static void *storage_thread(void *arg)
     while (!e->stopping) {
         long long next = vr_now_ms() + e->poll_ms;
         json_t *dcs = vr_store_dcs_with_master(e->db);
+        bool leases = vr_vm_leases_take_dirty();
         size_t i;
         json_t *dc;
         json_array_foreach(dcs, i, dc) {
@@ -27,6 +29,9 @@ static void *storage_thread(void *arg)
             vr_domains_round(e, dc, warned);
             vr_spm_round(e, dc);
             vr_orphans_round(e, dc, swept);
+            if (leases)
+                vr_orphans_leases_round(e, dc);
+            vr_vm_leases_ha_round(e, dc);
         }
         json_decref(dcs);
         dcs = vr_store_dcs_without_master(e->db);

@@ -422,5 +422,8 @@ const vr_migration vr_migrations[] = {
     {17, "HA reservation (docs/fencing.md): a cluster's last verdict whether its HA VMs could all restart if any one host failed",
      .sqlite = "ALTER TABLE clusters ADD COLUMN ha_reservation_json TEXT;",
      .pg = "ALTER TABLE clusters ADD COLUMN ha_reservation_json " T ";"},
+    {18, "VM leases (docs/availability.md \"VM leases\"): the data domain holding a VM's sanlock lease, if it has one",
+     .sqlite = "ALTER TABLE vms ADD COLUMN lease_sd_id TEXT REFERENCES storage_domains(id);",
+     .pg = "ALTER TABLE vms ADD COLUMN lease_sd_id " T " REFERENCES storage_domains(id);"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -74,6 +74,10 @@ static int sd_remove(vr_engine *e, json_t *row, vr_error *err)
         return -1;
     int n = vr_db_exec(e->db, "DELETE FROM disks WHERE storage_domain_id IN (SELECT id FROM storage_domains"
                        " WHERE id = ? AND status = 'unattached')", DB_ARGS(DB_TEXT(str(row, "id"))), err);
+    /* VMs lose their leases on it (docs/availability.md "VM leases"). */
+    if (n >= 0)
+        n = vr_db_exec(e->db, "UPDATE vms SET lease_sd_id = NULL WHERE lease_sd_id IN (SELECT id FROM storage_domains"
+                       " WHERE id = ? AND status = 'unattached')", DB_ARGS(DB_TEXT(str(row, "id"))), err);
     if (n >= 0)
         n = vr_db_exec(e->db, "DELETE FROM storage_domains WHERE id = ? AND status = 'unattached'",
                        DB_ARGS(DB_TEXT(str(row, "id"))), err);

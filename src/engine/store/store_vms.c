@@ -29,6 +29,19 @@ static long long ha_priority(json_t *b)
     return json_integer_value(json_object_get(json_object_get(b, "high_availability"), "priority"));
 }
 
+/* lease: set by the kind's check as lease_sd (a domain id, or "" for none)
+ * when the body changes it; absent: keep. */
+static bool lease_given(json_t *b)
+{
+    return json_is_string(json_object_get(b, "lease_sd"));
+}
+
+static const char *lease_sd(json_t *b)
+{
+    const char *s = str(b, "lease_sd");
+    return *s ? s : NULL;
+}
+
 static const vr_search vm_search[] = {
     {"name", "lower(name) LIKE ? ESCAPE '\\'", true, true, false, "name, * as wildcard"},
     {"status", "status = ?", false, true, false, "the VM's status"},
@@ -86,6 +99,9 @@ static int vm_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
         rc = allocate_macs(e, id, spec, err);
     if (rc >= 0)
         rc = vr_storage_disks_claim(e, spec, id, err);
+    if (rc >= 0 && lease_sd(b))
+        rc = vr_db_exec(e->db, "UPDATE vms SET lease_sd_id = ? WHERE id = ?", DB_ARGS(DB_TEXT(lease_sd(b)), DB_TEXT(id)),
+                        err);
     char *text = rc >= 0 ? json_dumps(spec, JSON_COMPACT) : NULL;
     char *place = placement_text(b);
     if (rc >= 0)
@@ -139,6 +155,14 @@ static int vm_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
     for (size_t k = json_array_size(json_object_get(spec, "nics")); rc >= 0 && k < json_array_size(old_nics); k++)
         rc = vr_db_exec(e->db, "DELETE FROM macs WHERE mac = ?",
                         DB_ARGS(DB_TEXT(str(json_array_get(old_nics, k), "mac"))), err);
+    /* Only a down VM's lease changes (the kind checked; this re-checks). */
+    if (rc >= 0 && lease_given(b)) {
+        rc = vr_db_exec(e->db, "UPDATE vms SET lease_sd_id = ? WHERE id = ? AND status = 'down'",
+                        DB_ARGS(lease_sd(b) ? DB_TEXT(lease_sd(b)) : DB_NULL, DB_TEXT(id)), err);
+        if (rc == 0)
+            rc = vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is no longer down; its lease changes only while it is"
+                              " down", str(row, "name"));
+    }
     char *text = json_dumps(spec, JSON_COMPACT), *place = placement_text(b);
     json_t *pending = json_object_get(b, "pending_changes");
     char *ptext = json_array_size(pending) ? json_dumps(pending, JSON_COMPACT) : NULL;
@@ -178,7 +202,9 @@ const vr_store vr_store_vms = {
               " v.pending_json AS pending_changes_json, v.placement_json AS placement_policy_json,"
               " '{\"enabled\":' || CASE WHEN v.ha_enabled = 1 THEN 'true' ELSE 'false' END ||"
               " ',\"priority\":' || v.ha_priority || '}' AS high_availability_json,"
-              " v.stop_reason AS stop_reason FROM vms v",
+              " v.stop_reason AS stop_reason,"
+              " CASE WHEN v.lease_sd_id IS NULL THEN NULL ELSE '{\"storage_domain\":\"' || v.lease_sd_id || '\"}' END"
+              " AS lease_json FROM vms v",
     .id_expr = "v.id", .order = "name, id", .table = "vms",
     .search = vm_search, .nsearch = sizeof(vm_search) / sizeof(vm_search[0]),
     .insert = vm_insert, .update = vm_update, .remove = vm_remove,

@@ -103,14 +103,23 @@ def _check_ws_serial_graphics_refusals(eng, vm, other):
     # A ticket of this VM at another VM's console: 403 (and not taken).
     t2 = _ticket(eng, vm_id)
     _refused(eng, f"/api/vms/{other['id']}/console?ticket={t2['ticket']}", 403, "issued for another VM")
-    # Another user's token with admin's ticket: 403 (checked before taking it).
-    eng.call("POST", "/api/users", {"name": "carol@internal", "password": PW}, expect=201)
+    # Another user's token with admin's ticket: 403 (checked before taking
+    # it), though carol may open this VM's consoles herself (UserRole).
+    carol_user = eng.call("POST", "/api/users", {"name": "carol@internal", "password": PW}, expect=201)
+    roles = {r["name"]: r["id"] for r in eng.get("/api/roles", params={"max": 1000})["roles"]}
+    eng.call("POST", "/api/permissions", {"role_id": roles["UserRole"], "object_type": "vm", "object_id": vm_id,
+                                          "user_id": carol_user["id"]}, expect=201)
     carol = eng.login("carol@internal", PW, set_token=False)
     _refused(eng, t2["url"], 403, "issued to another user, not carol@internal",
              headers={"Authorization": "Bearer " + carol})
-    # ... who cannot get a ticket either: console access is a permission.
-    r = eng.request("POST", f"/api/vms/{vm_id}/ticket", {}, token=carol)
-    assert r.status == 403, r
+    assert _ticket(eng, vm_id, token=carol)["console"] == "serial"
+    # Dave, without a permission on the VM, gets no ticket and cannot use
+    # one: console access is a permission (connect_to_vm).
+    eng.call("POST", "/api/users", {"name": "dave@internal", "password": PW}, expect=201)
+    dave = eng.login("dave@internal", PW, set_token=False)
+    r = eng.request("POST", f"/api/vms/{vm_id}/ticket", {}, token=dave)
+    assert r.status == 403 and "connect_to_vm" in r.body["fault"]["detail"], r
+    _refused(eng, t2["url"], 403, "user 'dave@internal' may not", headers={"Authorization": "Bearer " + dave})
     # Admin's own token with the ticket works once.
     ws = WebSocket.open(eng, t2["url"], headers={"Authorization": "Bearer " + eng.token})
     ws.recv_until(READY, timeout=20)

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "dispatch.h"
+#include "fault.h"
 #include "log.h"
 #include "rpcclient.h"
 #include "ticket.h"
@@ -309,6 +311,21 @@ bool vr_console_ws_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
         vr_http_fault(resp, 405, "Method Not Allowed", "a console is opened with GET and a WebSocket upgrade");
         return true;
     }
+    /* A bearer token, when given (the CLI), must be valid and its user may
+     * open consoles of this VM; the ticket must then be this user's. */
+    bool bearer = vr_http_header(req, "Authorization") != NULL;
+    if (bearer) {
+        if (vr_auth_check(e, req, resp) < 0)
+            return true;
+        json_t *row = json_pack("{s:s}", "id", vm_id);
+        vr_error aerr = {0};
+        int rc = vr_authorize_user(e, req->user, &vr_kind_vms, row, "ticket", &aerr);
+        json_decref(row);
+        if (rc < 0) {
+            vr_fault(resp, &aerr);
+            return true;
+        }
+    }
     const char *upgrade = vr_http_header(req, "Upgrade"), *conn = vr_http_header(req, "Connection");
     const char *key = vr_http_header(req, "Sec-WebSocket-Key");
     const char *version = vr_http_header(req, "Sec-WebSocket-Version");
@@ -326,11 +343,6 @@ bool vr_console_ws_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
         refused(e, resp, 401, vm_id, "", "no ticket (POST /api/vms/ID/ticket gives one)");
         return true;
     }
-    /* A bearer token, when given (the CLI), must be the ticket's user's:
-     * checked before the ticket is taken, so a refusal does not burn it. */
-    bool bearer = vr_http_header(req, "Authorization") != NULL;
-    if (bearer && vr_auth_check(e, req, resp) < 0)
-        return true;
     vr_ticket t;
     vr_ticket_status st = vr_ticket_take(ticket, vm_id, &t);
     char why[200];
@@ -352,7 +364,7 @@ bool vr_console_ws_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     if (!vm || !json_string_value(json_object_get(vm, "host"))) {
         if (!err.code)
             vr_error_set(&err, VR_ERR_BAD_STATE, "VM %s no longer runs on a host", vm_id);
-        vr_http_fault(resp, vr_http_status_for(&err), NULL, "%s", err.message);
+        vr_fault(resp, &err);
         json_decref(vm);
         return true;
     }
@@ -370,9 +382,11 @@ bool vr_console_ws_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     snprintf(s->user, sizeof(s->user), "%s", t.user);
     snprintf(s->console, sizeof(s->console), "%s", t.console);
     if (attach(e, s, vm, &err) < 0) {
-        vr_http_fault(resp, err.code == VR_ERR_IO ? 502 : vr_http_status_for(&err), NULL,
-                      "cannot open the %s console of VM '%s' on host '%s': %s", s->console, s->vm_name, s->host,
-                      err.message);
+        char why[512];
+        snprintf(why, sizeof(why), "%s", err.message);
+        vr_error_set(&err, err.code, "cannot open the %s console of VM '%s' on host '%s': %s", s->console,
+                     s->vm_name, s->host, why);
+        vr_fault(resp, &err);
         json_decref(vm);
         session_free(s);
         return true;

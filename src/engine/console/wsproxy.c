@@ -187,13 +187,9 @@ static void relay(session *s)
     free(buf);
 }
 
-static void *session_thread(void *arg)
+/* Close the client's connection, unlist and free the session. */
+static void session_end(session *s)
 {
-    session *s = arg;
-    vr_event(s->e, "normal", s->user, "vm", s->vm_id, "%s console of VM '%s' opened by %s (host '%s')",
-             s->console, s->vm_name, s->user, s->host);
-    relay(s);
-    VR_INFO("%s console of VM '%s' closed (user %s)", s->console, s->vm_name, s->user);
     vr_http_upgrade_close(s->handle);
     pthread_mutex_lock(&sessions_lock);
     for (session **p = &sessions; *p; p = &(*p)->next)
@@ -205,6 +201,16 @@ static void *session_thread(void *arg)
     pthread_cond_broadcast(&sessions_cond);
     pthread_mutex_unlock(&sessions_lock);
     session_free(s);
+}
+
+static void *session_thread(void *arg)
+{
+    session *s = arg;
+    vr_event(s->e, "normal", s->user, "vm", s->vm_id, "%s console of VM '%s' opened by %s (host '%s')",
+             s->console, s->vm_name, s->user, s->host);
+    relay(s);
+    VR_INFO("%s console of VM '%s' closed (user %s)", s->console, s->vm_name, s->user);
+    session_end(s);
     return NULL;
 }
 
@@ -228,16 +234,7 @@ static void on_upgraded(void *cls, int sock, const char *extra, size_t extra_len
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&t, &attr, session_thread, s) != 0) {
         VR_WARN("console of VM '%s': cannot start its thread", s->vm_name);
-        pthread_mutex_lock(&sessions_lock);
-        for (session **p = &sessions; *p; p = &(*p)->next)
-            if (*p == s) {
-                *p = s->next;
-                break;
-            }
-        nsessions--;
-        pthread_mutex_unlock(&sessions_lock);
-        vr_http_upgrade_close(handle);
-        session_free(s);
+        session_end(s);
     }
     pthread_attr_destroy(&attr);
 }

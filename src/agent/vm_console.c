@@ -56,13 +56,19 @@ void vr_console_free(vr_console *c)
     free(c);
 }
 
+void vr_console_log_path(const vr_agent *a, const char *uuid, char *path, size_t len)
+{
+    char lower[37] = {0};
+    for (int i = 0; i < 36 && uuid[i]; i++)
+        lower[i] = (char)tolower((unsigned char)uuid[i]);
+    snprintf(path, len, "%s/vireo-%s-console.log", a->console_log_dir, lower);
+}
+
 /* The last REPLAY_BYTES of the VM's console log (none when unreadable). */
 static void read_replay(vr_agent *a, const char *uuid, vr_console *c)
 {
-    char lower[37] = {0}, path[512];
-    for (int i = 0; i < 36 && uuid[i]; i++)
-        lower[i] = (char)tolower((unsigned char)uuid[i]);
-    snprintf(path, sizeof(path), "%s/vireo-%s-console.log", a->console_log_dir, lower);
+    char path[512];
+    vr_console_log_path(a, uuid, path, sizeof(path));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0)

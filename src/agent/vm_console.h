@@ -21,4 +21,8 @@ void vr_console_relay(vr_console *c, vr_tls_conn *tls, int fd);
 /* Close an unused console. NULL-safe. */
 void vr_console_free(vr_console *c);
 
+/* The VM's console log file: <console-dir>/vireo-<uuid in lowercase>-console.log
+ * (named after the UUID so it can be read after the VM is gone). */
+void vr_console_log_path(const vr_agent *a, const char *uuid, char *path, size_t len);
+
 extern const vr_verb vr_vm_console_verbs[];

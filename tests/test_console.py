@@ -110,7 +110,7 @@ def _check_ws_serial_graphics_refusals(eng, vm, other):
     eng.call("POST", "/api/permissions", {"role_id": roles["UserRole"], "object_type": "vm", "object_id": vm_id,
                                           "user_id": carol_user["id"]}, expect=201)
     carol = eng.login("carol@internal", PW, set_token=False)
-    _refused(eng, t2["url"], 403, "issued to another user, not carol@internal",
+    _refused(eng, t2["url"], 403, "was issued to another user, not carol@internal",
              headers={"Authorization": "Bearer " + carol})
     assert _ticket(eng, vm_id, token=carol)["console"] == "serial"
     # Dave, without a permission on the VM, gets no ticket and cannot use
@@ -231,7 +231,8 @@ def test_consoles_through_tickets(ctx):
         vm = eng.create_vm("con1", cl["id"], boot=spec["boot"], disks=spec["disks"], nics=[], vnc=True)
         other = eng.create_vm("con2", cl["id"], boot=spec["boot"], disks=spec["disks"], nics=[])
         job = eng.call("POST", f"/api/vms/{vm['id']}/start", expect=202)
-        assert eng.wait_job(job["job"]["id"], timeout=60)["status"] == "finished"
+        done = eng.wait_job(job["job"]["id"], timeout=60)
+        assert done["status"] == "finished", (done, eng.log_tail(30))
         eng.wait_status("vms", vm["id"], "up", timeout=60)
         _check_ws_serial_graphics_refusals(eng, vm, other)
         _check_cli(ctx, eng, vm)

@@ -242,8 +242,8 @@ static int write_devices(xmlTextWriterPtr w, const vr_vm_spec *s, const char *co
         /* Nobody may connect until the engine sets a ticket (VM.setTicket):
          * a random password that expired long ago. QEMU then starts with
          * VNC password authentication, which a later ticket needs. */
-        unsigned char rnd[12];
-        char pw[25];
+        unsigned char rnd[4]; /* libvirt takes at most 8 characters for VNC */
+        char pw[9];
         if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
             goto fail;
         for (size_t i = 0; i < sizeof(rnd); i++)

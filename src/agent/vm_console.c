@@ -264,8 +264,13 @@ static int vm_set_ticket(vr_agent *a, json_t *params, json_t **result, vr_error 
     time_t t = time(NULL) + (time_t)seconds;
     struct tm tm;
     strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%S", gmtime_r(&t, &tm)); /* libvirt reads UTC */
+    /* VNC authentication compares 8 characters, and libvirt refuses a
+     * longer VNC password: the ticket's first 8 are what a client's full
+     * ticket is checked against. */
+    char pw[9];
+    snprintf(pw, sizeof(pw), "%s", ticket);
     buf = xmlBufferCreate();
-    if (!buf || !xmlSetProp(g, BAD_CAST "passwd", BAD_CAST ticket) ||
+    if (!buf || !xmlSetProp(g, BAD_CAST "passwd", BAD_CAST pw) ||
         !xmlSetProp(g, BAD_CAST "passwdValidTo", BAD_CAST until) || xmlNodeDump(buf, doc, g, 0, 0) < 0) {
         vr_error_set(err, VR_ERR_INTERNAL, "cannot build the graphics XML of VM %s", virDomainGetName(dom));
         goto out;
@@ -277,8 +282,9 @@ static int vm_set_ticket(vr_agent *a, json_t *params, json_t **result, vr_error 
     *result = json_pack("{s:s, s:I}", "valid_to", until, "seconds", (json_int_t)seconds);
     rc = 0;
 out:
-    if (buf) /* holds the ticket: wiped before it is freed */
+    if (buf) /* holds the password: wiped before it is freed */
         memset(buf->content, 0, buf->use);
+    explicit_bzero(pw, sizeof(pw));
     xmlBufferFree(buf);
     xmlXPathFreeObject(o);
     xmlXPathFreeContext(xc);

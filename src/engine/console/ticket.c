@@ -68,7 +68,7 @@ static bool same(const char *a, const char *b)
     return d == 0;
 }
 
-vr_ticket_status vr_ticket_take(const char *ticket, const char *vm_id, vr_ticket *t)
+vr_ticket_status vr_ticket_take(const char *ticket, const char *vm_id, const char *user, vr_ticket *t)
 {
     memset(t, 0, sizeof(*t));
     long long now = vr_now_ms();
@@ -84,6 +84,8 @@ vr_ticket_status vr_ticket_take(const char *ticket, const char *vm_id, vr_ticket
             st = VR_TICKET_EXPIRED;
         else if (strcmp(e->t.vm_id, vm_id))
             st = VR_TICKET_OTHER_VM;
+        else if (user && strcmp(e->t.user, user))
+            st = VR_TICKET_OTHER_USER;
         else {
             e->used = true;
             st = VR_TICKET_OK;
@@ -98,6 +100,6 @@ vr_ticket_status vr_ticket_take(const char *ticket, const char *vm_id, vr_ticket
 const char *vr_ticket_status_text(vr_ticket_status s)
 {
     static const char *const text[] = {"is valid", "is unknown", "was already used", "has expired",
-                                       "was issued for another VM"};
+                                       "was issued for another VM", "was issued to another user"};
     return (unsigned)s < sizeof(text) / sizeof(text[0]) ? text[s] : "is refused";
 }

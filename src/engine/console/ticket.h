@@ -26,12 +26,14 @@ typedef enum {
     VR_TICKET_USED,      /* taken before */
     VR_TICKET_EXPIRED,
     VR_TICKET_OTHER_VM,  /* issued for another VM: not taken */
+    VR_TICKET_OTHER_USER,/* issued to another user than the caller's token: not taken */
 } vr_ticket_status;
 
-/* Take the ticket for vm_id: on VR_TICKET_OK *t is what was issued and the
- * ticket cannot be taken again. Any other answer leaves *t describing the
- * ticket when it is known (vm_id empty otherwise). */
-vr_ticket_status vr_ticket_take(const char *ticket, const char *vm_id, vr_ticket *t);
+/* Take the ticket for vm_id (and user, when not NULL: the caller's bearer
+ * token's): on VR_TICKET_OK *t is what was issued and the ticket cannot be
+ * taken again. Any other answer leaves *t describing the ticket when it is
+ * known (vm_id empty otherwise). */
+vr_ticket_status vr_ticket_take(const char *ticket, const char *vm_id, const char *user, vr_ticket *t);
 
 /* Human words for a status ("was already used", ...). */
 const char *vr_ticket_status_text(vr_ticket_status s);

@@ -70,7 +70,7 @@ int vr_console_ticket(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_e
         json_decref(res);
         if (rc < 0) {
             vr_ticket dummy;
-            vr_ticket_take(ticket, id, &dummy); /* void the ticket the host did not take */
+            vr_ticket_take(ticket, id, NULL, &dummy); /* void the ticket the host did not take */
             return -1;
         }
     } else if (vr_ticket_issue(&t, seconds, ticket) < 0) {

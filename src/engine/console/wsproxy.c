@@ -341,16 +341,13 @@ bool vr_console_ws_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
         return true;
     }
     vr_ticket t;
-    vr_ticket_status st = vr_ticket_take(ticket, vm_id, &t);
-    char why[200];
-    if (st == VR_TICKET_OK && bearer && strcmp(req->user, t.user)) {
-        snprintf(why, sizeof(why), "the ticket was issued to another user, not %s", req->user);
-        refused(e, resp, 403, vm_id, req->user, why);
-        return true;
-    }
+    vr_ticket_status st = vr_ticket_take(ticket, vm_id, bearer ? req->user : NULL, &t);
     if (st != VR_TICKET_OK) {
-        snprintf(why, sizeof(why), "the console ticket %s", vr_ticket_status_text(st));
-        refused(e, resp, st == VR_TICKET_OTHER_VM ? 403 : 401, vm_id, *t.user ? t.user : req->user, why);
+        char why[200];
+        snprintf(why, sizeof(why), "the console ticket %s%s%s", vr_ticket_status_text(st),
+                 st == VR_TICKET_OTHER_USER ? ", not " : "", st == VR_TICKET_OTHER_USER ? req->user : "");
+        refused(e, resp, st == VR_TICKET_OTHER_VM || st == VR_TICKET_OTHER_USER ? 403 : 401, vm_id,
+                bearer ? req->user : t.user, why);
         return true;
     }
     vr_error err = {0};

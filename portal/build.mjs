@@ -28,6 +28,20 @@ await esbuild.build({
   legalComments: "linked",
   logLevel: "warning",
 });
+// The consoles: loaded on demand (import("/portal/console.js")), an ES
+// module since noVNC awaits at its top level.
+await esbuild.build({
+  entryPoints: { console: path.join(here, "src/console.jsx") },
+  outdir: out,
+  bundle: true,
+  minify: true,
+  format: "esm",
+  target: ["chrome110", "firefox110", "safari16"],
+  jsx: "automatic",
+  jsxImportSource: "preact",
+  legalComments: "linked",
+  logLevel: "warning",
+});
 // esbuild names the CSS after its entry; the page links app.css.
 fs.renameSync(path.join(out, "app-style.css"), path.join(out, "app.css"));
 for (const f of fs.readdirSync(out))

@@ -1,10 +1,10 @@
 // The Administration Portal: data centers, clusters, hosts, VMs and events
 // as tabs of live lists; a create-VM dialog; VM start and stop.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { CreateDialog } from "./dialogs.jsx";
 import { ListView } from "./listview.jsx";
-import { Alert, Button, StatusLabel, cx } from "./ui.jsx";
+import { Alert, Button, Modal, StatusLabel, cx } from "./ui.jsx";
 
 const TABS = [
   ["vms", "Virtual machines"], ["hosts", "Hosts"], ["clusters", "Clusters"],
@@ -47,13 +47,40 @@ export function VmActions({ vm, onMessage }) {
       await new Promise((r) => setTimeout(r, 1000));
     }
   };
+  const [console, setConsole] = useState(false);
   const down = vm.status === "down";
   return (
     <div class="vireo-actions">
       <Button small variant="secondary" disabled={!down} data-action="start"
               onClick={() => act("start")}>Start</Button>
       <Button small variant="secondary" disabled={down} data-action="stop" onClick={() => act("stop")}>Stop</Button>
+      <Button small variant="secondary" disabled={down} data-console={vm.name}
+              onClick={() => setConsole(true)}>Console</Button>
+      {console && <ConsoleModal vm={vm} onClose={() => setConsole(false)} />}
     </div>
+  );
+}
+
+// The consoles live in /portal/console.js (noVNC is most of it), fetched
+// the first time a console opens: the portal's first load stays small.
+const CONSOLE_MODULE = "/portal/console.js";
+
+function ConsoleModal({ vm, onClose }) {
+  const box = useRef(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    let unmount = null;
+    let gone = false;
+    import(CONSOLE_MODULE).then((m) => { if (!gone) unmount = m.mount(box.current, { vm, api }); })
+      .catch((e) => setError("the console cannot be loaded: " + e.message));
+    return () => { gone = true; if (unmount) unmount(); };
+  }, [vm.id]);
+  return (
+    <Modal title={`Console of ${vm.name}`} id="console" onClose={onClose} wide
+           footer={<Button variant="link" data-console-close onClick={onClose}>Close</Button>}>
+      {error && <Alert title={error} />}
+      <div ref={box} />
+    </Modal>
   );
 }
 

@@ -76,7 +76,7 @@ export function Select({ id, label, value, onChange, options, required }) {
   );
 }
 
-export function Modal({ title, onClose, children, footer, id }) {
+export function Modal({ title, onClose, children, footer, id, wide }) {
   const ref = useRef(null);
   useEffect(() => {
     const first = ref.current && ref.current.querySelector("input,select,button");
@@ -88,7 +88,7 @@ export function Modal({ title, onClose, children, footer, id }) {
   return (
     <div class="pf-v6-c-backdrop">
       <div class="pf-v6-l-bullseye">
-        <div class="pf-v6-c-modal-box pf-m-sm" role="dialog" aria-modal="true" aria-labelledby={`${id}-title`}
+        <div class={"pf-v6-c-modal-box " + (wide ? "pf-m-lg" : "pf-m-sm")} role="dialog" aria-modal="true" aria-labelledby={`${id}-title`}
              id={id} ref={ref}>
           <header class="pf-v6-c-modal-box__header">
             <h1 class="pf-v6-c-modal-box__title" id={`${id}-title`}>{title}</h1>

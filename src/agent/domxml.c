@@ -1,7 +1,9 @@
 #include "domxml.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <libxml/xmlwriter.h>
 
 #include "net/nicqos.h"
@@ -249,6 +251,17 @@ static int write_devices(xmlTextWriterPtr w, const vr_vm_spec *s, const char *co
         W(ATTR(w, "port", "-1"));
         W(ATTR(w, "autoport", "yes"));
         W(ATTR(w, "listen", s->vnc_listen ? s->vnc_listen : "127.0.0.1"));
+        /* Nobody may connect until the engine sets a ticket (VM.setTicket):
+         * a random password that expired long ago. QEMU then starts with
+         * VNC password authentication, which a later ticket needs. */
+        unsigned char rnd[4]; /* libvirt takes at most 8 characters for VNC */
+        char pw[9];
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+            goto fail;
+        for (size_t i = 0; i < sizeof(rnd); i++)
+            snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
+        W(ATTR(w, "passwd", pw));
+        W(ATTR(w, "passwdValidTo", "1970-01-01T00:00:01"));
         W(END(w));
     }
     W(ELEM(w, "memballoon"));

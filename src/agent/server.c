@@ -18,6 +18,7 @@
 #include "jsonrpc.h"
 #include "jsonx.h"
 #include "log.h"
+#include "vm_console.h"
 #include "watchdog.h"
 
 /* A connection, listed from accept to the end of its thread so that a
@@ -218,8 +219,10 @@ static bool handle_session_method(client *c, const vr_rpc_request *req, json_t *
     return false;
 }
 
-/* Handle one request frame; returns the reply (new ref) or NULL for none. */
-static json_t *handle_frame(client *c, const char *buf, size_t len)
+/* Handle one request frame; returns the reply (new ref) or NULL for none.
+ * A VM.attachConsole that succeeded leaves its console in *console: once
+ * the reply is sent, the connection relays the console's bytes. */
+static json_t *handle_frame(client *c, const char *buf, size_t len, vr_console **console)
 {
     vr_rpc_request req;
     json_t *id = NULL, *result = NULL, *reply;
@@ -231,7 +234,14 @@ static json_t *handle_frame(client *c, const char *buf, size_t len)
         return reply;
     }
     json_decref(id);
-    if (!handle_session_method(c, &req, &result, &err)) {
+    if (!strcmp(req.method, "VM.attachConsole")) {
+        if (!req.id)
+            vr_error_set(&err, VR_ERR_INVALID_REQUEST, "VM.attachConsole needs an id (its reply starts the relay)");
+        else if (vr_console_open(c->srv->agent, req.params, console, &err) == 0)
+            result = json_pack("{s:b}", "attached", 1);
+        else
+            VR_INFO("client %s: %s failed: %s", c->addr, req.method, err.message);
+    } else if (!handle_session_method(c, &req, &result, &err)) {
         const vr_verb *verb = vr_verb_find(req.method);
         if (!verb)
             vr_error_set(&err, VR_ERR_NO_METHOD, "unknown method '%s'", req.method);
@@ -275,13 +285,20 @@ static void client_loop(client *c)
                 VR_INFO("client %s: connection ended: %s", c->addr, strerror(-rc));
             return;
         }
-        json_t *reply = handle_frame(c, buf, len);
+        vr_console *console = NULL;
+        json_t *reply = handle_frame(c, buf, len, &console);
         free(buf);
         if (reply) {
             rc = client_send(c, reply);
             json_decref(reply);
-            if (rc < 0)
+            if (rc < 0) {
+                vr_console_free(console);
                 return;
+            }
+        }
+        if (console) { /* the connection is the console's now, to its end */
+            vr_console_relay(console, c->tls, c->fd);
+            return;
         }
     }
 }

@@ -13,6 +13,7 @@
 #include "hyp.h"
 #include "jsonx.h"
 #include "verbs.h"
+#include "vm_console.h"
 #include "vmspec.h"
 
 static json_t *param_value(const virTypedParameter *p)
@@ -177,10 +178,8 @@ static int vm_console_log(vr_agent *a, json_t *params, json_t **result, vr_error
         return -1;
     if (!vr_valid_uuid(uuid))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "uuid '%s' is not a valid UUID", uuid);
-    char lower[37], path[512];
-    for (int i = 0; i < 37; i++)
-        lower[i] = (char)tolower((unsigned char)uuid[i]);
-    snprintf(path, sizeof(path), "%s/vireo-%s-console.log", a->console_log_dir, lower);
+    char path[512];
+    vr_console_log_path(a, uuid, path, sizeof(path));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return vr_error_set(err, errno == ENOENT ? VR_ERR_NO_VM : VR_ERR_IO,

@@ -8,6 +8,7 @@
 #include "vm_clone_cmd.h"
 #include "people_cmd.h"
 #include "host_fence_cmd.h"
+#include "vm_console_cmd.h"
 #include "vm_migrate_cmd.h"
 
 static void usage(FILE *f)
@@ -27,6 +28,7 @@ static void usage(FILE *f)
                "  vm set-vcpus NAME-or-ID N | vm balloon NAME-or-ID MIB [--wait] [--json]\n"
                "  vm migrate NAME-or-ID [--host HOST] [--bandwidth-mibps N] [--wait [--timeout S]] [--json]\n"
                "  vm clone NAME-or-ID --name NAME [--snapshot SNAPSHOT-ID] [--description TEXT] [--wait [--timeout S]]\n"
+               "  vm console NAME-or-ID   the serial console in this terminal (Ctrl-] ends it)\n"
                "  job cancel ID [--json]\n"
                "  host activate|deactivate NAME-or-ID [--wait [--timeout S]] [--json]\n"
                "  host fence NAME-or-ID status|start|stop|restart [--wait [--timeout S]] [--json]\n"
@@ -63,6 +65,8 @@ int main(int argc, char **argv)
         return vr_cli_agent(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "migrate"))
         return vr_vm_migrate_cmd(argc - 1, argv + 1);
+    if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "console"))
+        return vr_vm_console_cmd(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "clone"))
         return vr_vm_clone_cmd(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "host") && !strcmp(argv[2], "fence"))

@@ -48,6 +48,14 @@ void vr_rpc_client_free(vr_rpc_client *c)
     free(c);
 }
 
+vr_tls_conn *vr_rpc_client_release(vr_rpc_client *c)
+{
+    vr_tls_conn *conn = c->conn;
+    c->conn = NULL;
+    vr_rpc_client_free(c);
+    return conn;
+}
+
 static int read_message(vr_rpc_client *c, json_t **msg, vr_error *err)
 {
     vr_io io = vr_tls_io(c->conn);

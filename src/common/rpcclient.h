@@ -14,6 +14,11 @@ int vr_rpc_client_new(vr_tls_creds *creds, const char *host, int port,
                       vr_rpc_client **out, vr_error *err);
 void vr_rpc_client_free(vr_rpc_client *c);
 
+/* Free the client but keep its connection, returned to the caller (a call
+ * such as VM.attachConsole turned it into a byte stream; bytes already
+ * received stay in the TLS session's buffer). */
+vr_tls_conn *vr_rpc_client_release(vr_rpc_client *c);
+
 /* Call method with params (stolen, may be NULL). On success *result is a
  * new reference. A JSON-RPC error reply becomes err with the remote code and
  * message. Notifications arriving meanwhile are queued for

@@ -22,6 +22,7 @@
 #include "poolmon.h"
 #include "balancer.h"
 #include "storagemon.h"
+#include "console.h"
 #include "hostview.h"
 #include "log.h"
 #include "macpool.h"
@@ -38,6 +39,7 @@
  * then everything else. Returns the exit status. */
 static int shut_down(vr_engine *e, vr_http *http, int status)
 {
+    vr_console_ws_stop_all(3000); /* upgraded connections end before the server */
     vr_http_stop(http);
     vr_hostmon_stop(e);
     int left = vr_engine_wait_threads(e, vr_timeout_shutdown_s(e));

@@ -14,6 +14,7 @@ for this throwaway profile only. Screenshots go to the artifacts folder
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 
@@ -29,7 +30,15 @@ def available():
     try:
         import selenium  # noqa: F401
     except ImportError:
-        return "Python's selenium is missing (scripts/setup installs python3-selenium)"
+        # A Python other than Debian's (pyenv) finds Debian's package there;
+        # without this the browser tests depended on an earlier module
+        # (test_engine_metrics) having added the path.
+        if "/usr/lib/python3/dist-packages" not in sys.path:
+            sys.path.append("/usr/lib/python3/dist-packages")
+        try:
+            import selenium  # noqa: F401,F811
+        except ImportError:
+            return "Python's selenium is missing (scripts/setup installs python3-selenium)"
     return ""
 
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "console.h"
 #include "kind.h"
 #include "log.h"
 #include "metrics.h"
@@ -93,6 +94,8 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
         vr_http_fault(resp, 404, "Not Found", "no such resource (the API lives under /api)");
         return;
     }
+    if (vr_console_ws_handle(e, req, resp)) /* a WebSocket: the ticket is its credential */
+        return;
     if (vr_auth_check(e, req, resp) < 0)
         return;
     if (vr_transfer_handle(e, req, resp)) /* disk content: not a kind's JSON */

@@ -62,6 +62,9 @@ typedef struct request {
     vr_http_resp stream_resp; /* the answer once data failed */
     uint64_t started_ns; /* the request line arrived */
     int status;          /* the status answered (0: none yet) */
+    void (*upgraded)(void *cls, int sock, const char *extra, size_t extra_len, void *handle);
+    void (*upgrade_free)(void *cls); /* an upgrade answered but not yet done */
+    void *upgrade_cls;
     char method[8];      /* for the observer ("" beyond 7 bytes: not one we serve) */
 } request;
 
@@ -194,6 +197,40 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, vr_http_resp *r)
     return ret;
 }
 
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra,
+                       size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    (void)cls;
+    (void)conn;
+    request *rq = req_cls;
+    void *ucls = rq->upgrade_cls;
+    rq->upgrade_free = NULL; /* the callee owns it from here */
+    rq->upgraded(ucls, sock, extra, extra_len, urh);
+}
+
+void vr_http_upgrade_close(void *handle)
+{
+    MHD_upgrade_action(handle, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+/* A 101 answer: the library calls on_upgrade once it is sent. */
+static enum MHD_Result send_upgrade(struct MHD_Connection *conn, request *rq, vr_http_resp *r)
+{
+    struct MHD_Response *resp = rq ? MHD_create_response_for_upgrade(on_upgrade, NULL) : NULL;
+    if (!resp) {
+        r->upgrade_free(r->upgrade_cls);
+        return MHD_NO;
+    }
+    rq->upgraded = r->upgraded;
+    rq->upgrade_free = r->upgrade_free;
+    rq->upgrade_cls = r->upgrade_cls;
+    for (const char *const *h = r->headers; h && h[0]; h += 2)
+        MHD_add_response_header(resp, h[0], h[1]);
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result queue_answer(struct MHD_Connection *conn, vr_http_resp *r, bool close,
                                     const char *allow)
 {
@@ -254,7 +291,11 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, vr_http_resp *r
 static enum MHD_Result send_response(struct MHD_Connection *conn, request *rq, vr_http_resp *r,
                                      bool close, const char *allow)
 {
-    enum MHD_Result ret = queue_answer(conn, r, close, allow);
+    if (r->upgraded && r->status != 101) { /* a handler that changed its mind */
+        r->upgrade_free(r->upgrade_cls);
+        r->upgraded = NULL;
+    }
+    enum MHD_Result ret = r->upgraded ? send_upgrade(conn, rq, r) : queue_answer(conn, r, close, allow);
     if (rq)
         rq->status = r->status;
     return ret;
@@ -350,6 +391,8 @@ static void free_request(request *rq)
         return;
     if (rq->stream)
         rq->stream->close(rq->stream, rq->stream_finished);
+    if (rq->upgrade_free) /* answered 101, never upgraded (the client left) */
+        rq->upgrade_free(rq->upgrade_cls);
     json_decref(rq->stream_resp.body);
     for (int i = 0; i < rq->nargs; i++) {
         free(rq->args[i].key);
@@ -593,7 +636,8 @@ int vr_http_start(const vr_http_opts *o, vr_http_handler handler, void *ctx, vr_
      * also one stalled in the middle of its head or body. */
     unsigned idle = o->idle_timeout_s ? o->idle_timeout_s : IDLE_TIMEOUT_S;
     h->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG |
+            MHD_ALLOW_UPGRADE,
         (uint16_t)o->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, h,
         MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,

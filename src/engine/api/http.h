@@ -57,7 +57,21 @@ typedef struct vr_http_resp {
     size_t text_len;
     bool raw;
     const char *const *headers;
+    /* A protocol upgrade (a WebSocket): status 101 with `headers` (which
+     * must name Upgrade; they live in upgrade_cls). Once the client has the
+     * answer, upgraded(cls, sock, extra, extra_len, handle) runs on the
+     * server's thread with the connection's socket (for HTTPS a socket
+     * pair end the server encrypts behind) and the bytes the client sent
+     * after its head; the callee owns cls and must end the connection with
+     * vr_http_upgrade_close(handle), from any thread. upgrade_free(cls)
+     * runs instead when the upgrade never happens. */
+    void (*upgraded)(void *cls, int sock, const char *extra, size_t extra_len, void *handle);
+    void (*upgrade_free)(void *cls);
+    void *upgrade_cls;
 } vr_http_resp;
+
+/* End an upgraded connection (see vr_http_resp.upgraded). */
+void vr_http_upgrade_close(void *handle);
 
 typedef void (*vr_http_handler)(void *ctx, vr_http_req *req, vr_http_resp *resp);
 

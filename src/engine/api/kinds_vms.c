@@ -10,6 +10,7 @@
 #include "kind.h"
 #include "placement.h"
 #include "vm_spec.h"
+#include "console.h"
 #include "vmaction.h"
 #include "vmmigrate.h"
 #include "vmlive.h"
@@ -358,6 +359,9 @@ static const vr_action vm_actions[] = {
      VR_ARRAY_SIZE(balloon_params)},
     {"migrate", "Live-migrate a running VM to another host of its cluster (a job)", true, vm_migrate,
      migrate_params, VR_ARRAY_SIZE(migrate_params)},
+    {"ticket", "A one-time ticket (valid seconds, single use) for the VM's serial or graphics console through the"
+     " WebSocket GET /api/vms/ID/console?ticket=T", false, vr_console_ticket, vr_console_ticket_params,
+     2},
     {"clone", "Make an independent VM from this stopped VM, as it is or as in one of its snapshots (a job whose"
      " object_id is the new VM)", true, vm_clone, clone_params, VR_ARRAY_SIZE(clone_params)},
 };

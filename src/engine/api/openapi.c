@@ -248,6 +248,20 @@ static void add_child_paths(json_t *paths, const vr_kind *k, const vr_kind *pare
 }
 
 /* Paths of kind k at prefix (/api or /api/PARENT/{parent_id}). */
+/* The few actions that answer something other than their object. */
+static const char *reply_schema(const vr_kind *k, const vr_action *a)
+{
+    static const struct {
+        const char *collection, *action, *schema;
+    } replies[] = {
+        {"vms", "ticket", "ConsoleTicket"},
+    };
+    for (size_t i = 0; i < VR_ARRAY_SIZE(replies); i++)
+        if (!strcmp(replies[i].collection, k->collection) && !strcmp(replies[i].action, a->name))
+            return replies[i].schema;
+    return NULL;
+}
+
 static void add_paths(json_t *paths, const vr_kind *k, const vr_kind *parent)
 {
     char coll[256], item[400], id[128], list_schema[64], idname[64];
@@ -347,7 +361,9 @@ static void add_paths(json_t *paths, const vr_kind *k, const vr_kind *parent)
             json_object_set_new(acc, "headers", json_pack("{s:o}", "Location", ref("headers", "Location")));
             r = json_pack("{s:o}", "202", acc);
         } else {
-            r = json_pack("{s:o}", "200", ok("The object after the action.", ref("schemas", k->schema)));
+            const char *answer = reply_schema(k, a);
+            r = json_pack("{s:o}", "200", answer ? ok("The answer.", ref("schemas", answer))
+                                                 : ok("The object after the action.", ref("schemas", k->schema)));
         }
         json_t *post = op(k, id, a->summary, r, "400 401 403 404 405 409 413 422 500 502 503");
         if (a->nparams) {

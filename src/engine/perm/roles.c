@@ -23,7 +23,7 @@ const char *const vr_action_groups[] = {
     "create_storage_domain", "edit_storage_domain_configuration", "delete_storage_domain",
     "manipulate_storage_domain", "create_disk", "edit_disk_properties", "delete_disk", "configure_disk_storage",
     /* VMs */
-    "create_vm", "delete_vm", "edit_vm_properties", "vm_basic_operations", "migrate_vm",
+    "create_vm", "delete_vm", "edit_vm_properties", "vm_basic_operations", "connect_to_vm", "migrate_vm",
     "manipulate_vm_snapshots", "configure_vm_network", "configure_vm_storage",
     /* templates and pools */
     "create_template", "edit_template_properties", "delete_template",
@@ -39,7 +39,7 @@ bool vr_action_group_known(const char *name)
     return false;
 }
 
-#define VM_USE "vm_basic_operations", "vm_pool_basic_operations"
+#define VM_USE "vm_basic_operations", "connect_to_vm", "vm_pool_basic_operations"
 #define VM_MANAGE VM_USE, "delete_vm", "edit_vm_properties", "manipulate_vm_snapshots", "configure_vm_network", \
     "configure_vm_storage", "manipulate_permissions"
 #define VM_ADMIN VM_MANAGE, "create_vm", "migrate_vm"
@@ -74,7 +74,7 @@ const vr_role_def vr_predefined_roles[] = {
     {"00000000-0000-4000-8000-000000000007", "TemplateAdmin", "Create, configure and remove templates", true,
      GROUPS(TEMPLATE_ADMIN)},
     {"00000000-0000-4000-8000-000000000008", "VmPoolAdmin", "Create, configure and remove VM pools and use their VMs",
-     true, GROUPS(POOL_ADMIN, "vm_basic_operations")},
+     true, GROUPS(POOL_ADMIN, "vm_basic_operations", "connect_to_vm")},
     {"00000000-0000-4000-8000-000000000009", "UserRole", "Use VMs and pools: see them, start, stop, take a VM from a"
      " pool", false, GROUPS(VM_USE)},
     {"00000000-0000-4000-8000-00000000000a", "PowerUserRole", "Create VMs, templates and disks where given, and use"
@@ -114,6 +114,7 @@ static const struct {
     {"vm", "vms", "balloon", "edit_vm_properties"},
     {"vm", "vms", "migrate", "migrate_vm"},
     {"vm", "vms", "clone", "create_vm"},
+    {"vm", "vms", "ticket", "connect_to_vm"}, /* a console (ch. 1.3: console access is its own permission) */
     {"vm", "vms", NULL, "vm_basic_operations"}, /* start, stop, shutdown, reboot, pause, resume */
     {"vm", "nics", NULL, "configure_vm_network"},
     {"vm", "disks", NULL, "configure_vm_storage"},

@@ -1,0 +1,142 @@
+// A VM's consoles, loaded only when a console is opened (/portal/console.js,
+// an ES module: noVNC needs one), so the portal's first load stays small.
+// Each console takes a one-time ticket (POST /api/vms/ID/ticket) and opens
+// the engine's WebSocket proxy with it: the serial console as text in a
+// <pre> with an input line, the graphical one through noVNC, whose VNC
+// password is the same ticket. Rendered into the element the portal hands
+// over, as a Preact tree of its own.
+import { render } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import RFB from "@novnc/novnc";
+
+const MAX_TEXT = 64 * 1024;
+
+const wsUrl = (path) => (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+
+// Terminal control sequences (colours, cursor moves) and carriage returns
+// have no meaning in a <pre>: dropped.
+const clean = (s) => s.replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, "").replace(/\x1b[()][0-9A-Za-z]/g, "")
+  .replace(/\r/g, "");
+
+function Serial({ vm, api }) {
+  const [text, setText] = useState("");
+  const [state, setState] = useState("connecting");
+  const ws = useRef(null);
+  const input = useRef(null);
+  const pre = useRef(null);
+  useEffect(() => {
+    let sock = null;
+    let gone = false;
+    (async () => {
+      try {
+        const t = await api("POST", `/api/vms/${vm.id}/ticket`, { console: "serial" });
+        if (gone) return;
+        sock = new WebSocket(wsUrl(t.url));
+        sock.binaryType = "arraybuffer";
+        const dec = new TextDecoder();
+        sock.onopen = () => setState("connected");
+        sock.onmessage = (m) => setText((old) => (old + clean(dec.decode(m.data, { stream: true }))).slice(-MAX_TEXT));
+        sock.onclose = (e) => setState("closed" + (e.reason ? ": " + e.reason : ""));
+        ws.current = sock;
+      } catch (e) {
+        setState("refused: " + e.message);
+      }
+    })();
+    return () => { gone = true; if (sock) sock.close(); };
+  }, [vm.id]);
+  useEffect(() => { if (pre.current) pre.current.scrollTop = pre.current.scrollHeight; }, [text]);
+  const submit = (e) => {
+    e.preventDefault();
+    const s = ws.current;
+    if (s && s.readyState === WebSocket.OPEN) s.send(new TextEncoder().encode(input.current.value + "\n"));
+    input.current.value = "";
+  };
+  return (
+    <div class="vireo-console">
+      <p class="vireo-console-state" data-console-state="serial">Serial console: {state}</p>
+      <pre class="vireo-console-log" data-console-log ref={pre} tabIndex="0" aria-label="Serial console output">{text}</pre>
+      <form onSubmit={submit} class="vireo-console-line">
+        <input class="vireo-console-input" data-console-input ref={input} autocomplete="off" spellcheck={false}
+               aria-label="A line to type into the serial console (Enter sends it)" />
+      </form>
+    </div>
+  );
+}
+
+function Graphics({ vm, api }) {
+  const box = useRef(null);
+  const [state, setState] = useState("connecting");
+  useEffect(() => {
+    let rfb = null;
+    let timer = 0;
+    let gone = false;
+    // Drawn once a framebuffer update painted a pixel (tests read
+    // window.__vireoVncDrawn; a fresh canvas is all transparent).
+    const watch = () => {
+      timer = setInterval(() => {
+        const c = box.current && box.current.querySelector("canvas");
+        if (!c || !c.width || !c.height) return;
+        const d = c.getContext("2d").getImageData(0, 0, Math.min(c.width, 64), Math.min(c.height, 64)).data;
+        for (let i = 3; i < d.length; i += 4) {
+          if (d[i]) {
+            window.__vireoVncDrawn = true;
+            setState("connected");
+            clearInterval(timer);
+            return;
+          }
+        }
+      }, 250);
+    };
+    (async () => {
+      try {
+        const t = await api("POST", `/api/vms/${vm.id}/ticket`, { console: "graphics" });
+        if (gone) return;
+        rfb = new RFB(box.current, wsUrl(t.url), { credentials: { password: t.ticket }, wsProtocols: ["binary"] });
+        rfb.scaleViewport = true;
+        rfb.addEventListener("connect", () => { setState("connected, waiting for the screen"); watch(); });
+        rfb.addEventListener("credentialsrequired", () => rfb.sendCredentials({ password: t.ticket }));
+        rfb.addEventListener("securityfailure", (e) => setState("refused: " + (e.detail.reason || "VNC authentication failed")));
+        rfb.addEventListener("disconnect", (e) => setState(e.detail.clean ? "closed" : "connection lost"));
+      } catch (e) {
+        setState("refused: " + e.message);
+      }
+    })();
+    return () => { gone = true; clearInterval(timer); if (rfb) rfb.disconnect(); };
+  }, [vm.id]);
+  return (
+    <div class="vireo-console">
+      <p class="vireo-console-state" data-console-state="graphics">Graphical console: {state}</p>
+      <div class="vireo-console-screen" ref={box} data-console-screen />
+    </div>
+  );
+}
+
+function ConsoleView({ vm, api }) {
+  const [kind, setKind] = useState("serial");
+  const tab = (k, label, disabled) => (
+    <li class={"pf-v6-c-tabs__item" + (kind === k ? " pf-m-current" : "")} role="presentation">
+      <button class="pf-v6-c-tabs__link" role="tab" aria-selected={kind === k} data-console-tab={k}
+              disabled={disabled} onClick={() => setKind(k)}>
+        <span class="pf-v6-c-tabs__item-text">{label}</span>
+      </button>
+    </li>
+  );
+  return (
+    <div>
+      <div class="pf-v6-c-tabs" role="region" aria-label="Consoles">
+        <ul class="pf-v6-c-tabs__list" role="tablist">
+          {tab("serial", "Serial console", vm.serial_console === false)}
+          {tab("graphics", "Graphical console", !vm.vnc)}
+        </ul>
+      </div>
+      {kind === "serial" ? <Serial vm={vm} api={api} /> : <Graphics vm={vm} api={api} />}
+    </div>
+  );
+}
+
+// Render the consoles of vm into el; returns the function that removes them
+// (closing their connections).
+export function mount(el, { vm, api }) {
+  render(<ConsoleView vm={vm} api={api} />, el);
+  return () => render(null, el);
+}

@@ -1,0 +1,239 @@
+"""Consoles through one-time tickets (docs/rest-api.md "Consoles"): one
+real guest with a serial console and VNC, started through the engine on a
+harness host, reached through the engine's WebSocket proxy and the agent's
+VM.attachConsole: the serial console shows the guest's marker and answers
+a typed command, the VNC handshake completes with the ticket as password
+and a framebuffer update arrives, used / expired / foreign tickets are
+refused with events; the CLI's `vireo vm console` and the portals' console
+pages (Chromium: the marker in the terminal, a drawn noVNC canvas) use the
+same path. One guest serves the whole file (run once, SQLite)."""
+
+import os
+import struct
+import subprocess
+import time
+
+from harness import browser
+from harness.context import Skip
+from harness.engine import REPO_ROOT, CliSession, Engine
+from harness.wsclient import Refused, WebSocket
+
+READY = b"VIREO-GUEST-READY"
+PW = "console-pw-1"
+
+
+def _des_key(password):
+    """VNC authentication's DES key: the password's first 8 bytes, each
+    with its bits in reverse order (RFB 3.8, 7.2.2)."""
+    key = password.encode()[:8].ljust(8, b"\0")
+    return bytes(int(f"{b:08b}"[::-1], 2) for b in key)
+
+
+def _vnc_response(password, challenge):
+    try:
+        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    except ImportError:
+        from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+    enc = Cipher(TripleDES(_des_key(password) * 3), modes.ECB()).encryptor()
+    return enc.update(challenge) + enc.finalize()
+
+
+def _vnc_session(ws, password):
+    """RFB over the WebSocket up to the first framebuffer update; returns
+    (width, height, first bytes of the update) or raises on a refusal."""
+    version = ws.recv_exact(12)
+    assert version.startswith(b"RFB 003."), version
+    ws.send(b"RFB 003.008\n")
+    n = ws.recv_exact(1)[0]
+    types = ws.recv_exact(n)
+    assert 2 in types, f"VNC authentication not offered: {types!r}"  # a password is required
+    ws.send(bytes([2]))
+    challenge = ws.recv_exact(16)
+    ws.send(_vnc_response(password, challenge))
+    result = struct.unpack(">I", ws.recv_exact(4))[0]
+    if result != 0:
+        reason = ws.recv_exact(struct.unpack(">I", ws.recv_exact(4))[0])
+        raise PermissionError(reason.decode())
+    ws.send(bytes([1]))  # ClientInit: shared
+    w, h = struct.unpack(">HH", ws.recv_exact(4))
+    ws.recv_exact(16)  # pixel format
+    ws.recv_exact(struct.unpack(">I", ws.recv_exact(4))[0])  # desktop name
+    ws.send(struct.pack(">BBHHHH", 3, 0, 0, 0, w, h))  # FramebufferUpdateRequest, full
+    update = ws.recv_exact(4, timeout=20)
+    return w, h, update
+
+
+def _ticket(eng, vm_id, token=None, **body):
+    kw = {"token": token} if token else {}
+    return eng.call("POST", f"/api/vms/{vm_id}/ticket", body, **kw)
+
+
+def _refused(eng, path, status, detail, **kw):
+    try:
+        WebSocket.open(eng, path, **kw).close()
+    except Refused as r:
+        assert r.status == status and detail in r.body, (r.status, r.body)
+        return
+    raise AssertionError(f"{path} was not refused")
+
+
+def _check_ws_serial_graphics_refusals(eng, vm, other):
+    vm_id = vm["id"]
+    # Serial: the log's tail (the boot's marker) first, then live; a typed
+    # command's answer comes back.
+    t = _ticket(eng, vm_id)
+    assert t["console"] == "serial" and len(t["ticket"]) == 32 and t["seconds"] == 30, t
+    assert t["url"] == f"/api/vms/{vm_id}/console?ticket={t['ticket']}", t
+    ws = WebSocket.open(eng, t["url"])
+    ws.recv_until(READY, timeout=20)
+    ws.recv_until(b"VIREO-ECHO through-the-proxy", send=b"echo through-the-proxy\n", timeout=30)
+    ws.close()
+    eng.wait_for(lambda: eng.find_events(f"serial console of VM '{vm['name']}' opened by admin@internal"),
+                 what="console opened event")
+    # The same ticket again: refused, and an event says so.
+    _refused(eng, t["url"], 401, "the console ticket was already used")
+    assert eng.find_events("console connection to VM %s refused: the console ticket was already used" % vm_id)
+    # An expired one (1 s), one never issued, none at all.
+    short = _ticket(eng, vm_id, seconds=1)
+    time.sleep(1.3)
+    _refused(eng, short["url"], 401, "the console ticket has expired")
+    _refused(eng, f"/api/vms/{vm_id}/console?ticket=" + "A" * 32, 401, "the console ticket is unknown")
+    _refused(eng, f"/api/vms/{vm_id}/console", 401, "no ticket")
+    # A ticket of this VM at another VM's console: 403 (and not taken).
+    t2 = _ticket(eng, vm_id)
+    _refused(eng, f"/api/vms/{other['id']}/console?ticket={t2['ticket']}", 403, "issued for another VM")
+    # Another user's token with admin's ticket: 403 (checked before taking
+    # it), though carol may open this VM's consoles herself (UserRole).
+    carol_user = eng.call("POST", "/api/users", {"name": "carol@internal", "password": PW}, expect=201)
+    roles = {r["name"]: r["id"] for r in eng.get("/api/roles", params={"max": 1000})["roles"]}
+    eng.call("POST", "/api/permissions", {"role_id": roles["UserRole"], "object_type": "vm", "object_id": vm_id,
+                                          "user_id": carol_user["id"]}, expect=201)
+    carol = eng.login("carol@internal", PW, set_token=False)
+    _refused(eng, t2["url"], 403, "was issued to another user, not carol@internal",
+             headers={"Authorization": "Bearer " + carol})
+    assert _ticket(eng, vm_id, token=carol)["console"] == "serial"
+    # Dave, without a permission on the VM, gets no ticket and cannot use
+    # one: console access is a permission (connect_to_vm).
+    eng.call("POST", "/api/users", {"name": "dave@internal", "password": PW}, expect=201)
+    dave = eng.login("dave@internal", PW, set_token=False)
+    r = eng.request("POST", f"/api/vms/{vm_id}/ticket", {}, token=dave)
+    assert r.status == 403 and "connect_to_vm" in r.body["fault"]["detail"], r
+    _refused(eng, t2["url"], 403, "user 'dave@internal' may not", headers={"Authorization": "Bearer " + dave})
+    # Admin's own token with the ticket works once.
+    ws = WebSocket.open(eng, t2["url"], headers={"Authorization": "Bearer " + eng.token})
+    ws.recv_until(READY, timeout=20)
+    ws.close()
+    # Not a WebSocket; a VM that is down; bad bodies.
+    r = eng.request("GET", f"/api/vms/{vm_id}/console?ticket=x", token=None)
+    assert r.status == 400 and "WebSocket" in r.body["fault"]["detail"], r
+    r = eng.request("POST", f"/api/vms/{other['id']}/ticket", {})
+    assert r.status == 409 and "has a console only while it runs" in r.body["fault"]["detail"], r
+    for body in ({"console": "spice"}, {"seconds": 0}, {"seconds": 301}, {"x": 1}):
+        assert eng.request("POST", f"/api/vms/{vm_id}/ticket", body).status == 400, body
+
+    # Graphics: the ticket is the VNC password; the handshake completes and
+    # a framebuffer update arrives.
+    g = _ticket(eng, vm_id, console="graphics")
+    ws = WebSocket.open(eng, g["url"], protocols=["binary"])
+    assert ws.headers.get("sec-websocket-protocol") == "binary", ws.headers
+    w, h, update = _vnc_session(ws, g["ticket"])
+    assert w > 0 and h > 0 and update[0] == 0, (w, h, update)  # message type 0: FramebufferUpdate
+    ws.close()
+    # A graphics session with a wrong password is refused by QEMU itself.
+    g2 = _ticket(eng, vm_id, console="graphics")
+    ws = WebSocket.open(eng, g2["url"])
+    try:
+        _vnc_session(ws, "wrong-password")
+        raise AssertionError("VNC accepted a wrong password")
+    except PermissionError:
+        pass
+    finally:
+        ws.close()
+    _refused(eng, g["url"], 401, "already used")
+
+
+def _check_cli(ctx, eng, vm):
+    cli = CliSession(ctx, eng)
+    p = subprocess.Popen([cli.bin, "vm", "console", vm["name"]], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env)
+    try:
+        os.set_blocking(p.stdout.fileno(), False)
+        got, deadline, last = b"", time.monotonic() + 40, 0
+        while b"VIREO-ECHO from-the-cli" not in got:
+            assert time.monotonic() < deadline, got[-1500:]
+            if READY in got and time.monotonic() - last > 3:
+                p.stdin.write(b"echo from-the-cli\n")
+                p.stdin.flush()
+                last = time.monotonic()
+            time.sleep(0.2)
+            got += p.stdout.read() or b""
+            assert p.poll() is None, (got, p.stderr.read())
+        p.stdin.close()  # end of input ends the session
+        assert p.wait(timeout=15) == 0, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    # A VM without a serial console: the CLI says why.
+    r = cli.run("vm", "console", "nope-no-such-vm", expect=1)
+    assert "nope-no-such-vm" in r.stderr, r.stderr
+
+
+def _check_browser(ctx, eng, vm, portal_dir):
+    why = browser.available()
+    if why:
+        raise Skip(why)
+    art = os.path.join(ctx.build, "test-artifacts", "console")
+    os.makedirs(art, exist_ok=True)
+    with browser.Browser(art) as b:
+        b.open(f"https://127.0.0.1:{eng.port}/admin")
+        b.type("#login-user", "admin@internal")
+        b.type("#login-password", eng.admin_password)
+        b.click("#login-submit")
+        b.wait_text("[data-list=vms]", vm["name"], timeout=15)
+        b.click(f"[data-console='{vm['name']}']")
+        b.wait_text("[data-console-log]", READY.decode(), timeout=30)
+        b.type("[data-console-input]", "echo from-the-browser\n")
+        b.wait_text("[data-console-log]", "VIREO-ECHO from-the-browser", timeout=30)
+        b.shot("serial")
+        b.click("[data-console-tab=graphics]")
+        b.wait(lambda: b.js("return window.__vireoVncDrawn === true"), 40, "a drawn noVNC canvas")
+        b.shot("graphics")
+        problems = [m for m in b.console() if "Content Security Policy" in m["message"]]
+        assert not problems, problems
+        b.click("[data-console-close]")
+        b.wait(lambda: not b.all("#console"), 10, "the console closed")
+        # The VM Portal has the same button.
+        b.open(f"https://127.0.0.1:{eng.port}/vm")
+        b.wait(lambda: b.all(f"[data-console='{vm['name']}']"), 15, "the VM Portal's console button")
+    # The consoles' code is loaded on demand, not with the portal.
+    with open(os.path.join(portal_dir, "app.js"), encoding="utf-8") as fh:
+        first = fh.read()
+    with open(os.path.join(portal_dir, "console.js"), encoding="utf-8") as fh:
+        lazy = fh.read()
+    assert "credentialsrequired" in lazy and "credentialsrequired" not in first
+
+
+def test_consoles_through_tickets(ctx):
+    from test_portal import _portal_dir
+    portal_dir = _portal_dir(ctx)
+    if not os.path.exists(os.path.join(portal_dir, "console.js")):  # a build from before the consoles
+        subprocess.run([os.path.join(REPO_ROOT, "scripts", "build-portal"), portal_dir], check=True,
+                       capture_output=True, timeout=600)
+    with Engine(ctx, extra_args=["--portal-dir", portal_dir]) as eng:
+        dc = eng.create_dc("dc1")
+        cl = eng.create_cluster("cl1", dc["id"])
+        h = ctx.hs.hosts[0]
+        host = eng.create_host(h.name, h.addr, cl["id"], port=h.port)
+        eng.wait_status("hosts", host["id"], "up", timeout=30)
+        spec = ctx.vm_spec("con1")
+        vm = eng.create_vm("con1", cl["id"], boot=spec["boot"], disks=spec["disks"], nics=[], vnc=True)
+        other = eng.create_vm("con2", cl["id"], boot=spec["boot"], disks=spec["disks"], nics=[])
+        job = eng.call("POST", f"/api/vms/{vm['id']}/start", expect=202)
+        done = eng.wait_job(job["job"]["id"], timeout=60)
+        assert done["status"] == "finished", (done, eng.log_tail(30))
+        eng.wait_status("vms", vm["id"], "up", timeout=60)
+        _check_ws_serial_graphics_refusals(eng, vm, other)
+        _check_cli(ctx, eng, vm)
+        _check_browser(ctx, eng, vm, portal_dir)

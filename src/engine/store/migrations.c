@@ -392,7 +392,23 @@ const vr_migration vr_migrations[] = {
          " ADD COLUMN ha_priority BIGINT NOT NULL DEFAULT 0, ADD COLUMN stop_reason " T " NOT NULL DEFAULT '',"
          " ADD COLUMN stop_requested BIGINT NOT NULL DEFAULT 0;"
          "ALTER TABLE hosts ADD COLUMN pm_json " T ";"},
-    {15, "MAC pools (docs/networks.md \"MAC pools\"): named pools of MAC ranges, assigned to clusters; the single pool before them becomes the Default pool (its ranges are filled from --mac-pool at the engine's start), every cluster uses it and every MAC already given stays, counted in it",
+    {15, "host deploy over SSH and soft fencing (docs/operations.md, docs/fencing.md): how the engine logs in to a host (port, pinned host key fingerprint, password or engine key - never the password -, and whether the engine's key may restart its agent when it stops answering), the serial and end of the certificate the engine signed for it, and the revoked certificates (docs/pki.md)",
+     .sqlite = "ALTER TABLE hosts ADD COLUMN ssh_json TEXT;"
+         "ALTER TABLE hosts ADD COLUMN cert_serial TEXT NOT NULL DEFAULT '';"
+         "ALTER TABLE hosts ADD COLUMN cert_expires INTEGER NOT NULL DEFAULT 0;"
+         "CREATE TABLE revoked_certificates (serial TEXT PRIMARY KEY, subject TEXT NOT NULL,"
+         " reason TEXT NOT NULL DEFAULT '', revoked_at INTEGER NOT NULL);",
+     .pg = "ALTER TABLE hosts ADD COLUMN ssh_json " T ", ADD COLUMN cert_serial " T " NOT NULL DEFAULT '',"
+         " ADD COLUMN cert_expires BIGINT NOT NULL DEFAULT 0;"
+         "CREATE TABLE revoked_certificates (serial " T " PRIMARY KEY, subject " T " NOT NULL,"
+         " reason " T " NOT NULL DEFAULT '', revoked_at BIGINT NOT NULL);"},
+    {16, "HA reservation (docs/fencing.md): a cluster's last verdict whether its HA VMs could all restart if any one host failed",
+     .sqlite = "ALTER TABLE clusters ADD COLUMN ha_reservation_json TEXT;",
+     .pg = "ALTER TABLE clusters ADD COLUMN ha_reservation_json " T ";"},
+    {17, "VM leases (docs/availability.md \"VM leases\"): the data domain holding a VM's sanlock lease, if it has one",
+     .sqlite = "ALTER TABLE vms ADD COLUMN lease_sd_id TEXT REFERENCES storage_domains(id);",
+     .pg = "ALTER TABLE vms ADD COLUMN lease_sd_id " T " REFERENCES storage_domains(id);"},
+    {18, "MAC pools (docs/networks.md \"MAC pools\"): named pools of MAC ranges, assigned to clusters; the single pool before them becomes the Default pool (its ranges are filled from --mac-pool at the engine's start), every cluster uses it and every MAC already given stays, counted in it",
      .sqlite = "CREATE TABLE mac_pools (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
          " description TEXT NOT NULL DEFAULT '', ranges_json TEXT NOT NULL DEFAULT '[]',"
          " allow_duplicates INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
@@ -409,21 +425,5 @@ const vr_migration vr_migrations[] = {
          "ALTER TABLE clusters ADD COLUMN mac_pool_id " T " NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
          "ALTER TABLE macs ADD COLUMN pool_id " T " NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
          "CREATE INDEX macs_pool ON macs(pool_id);"},
-    {16, "host deploy over SSH and soft fencing (docs/operations.md, docs/fencing.md): how the engine logs in to a host (port, pinned host key fingerprint, password or engine key - never the password -, and whether the engine's key may restart its agent when it stops answering), the serial and end of the certificate the engine signed for it, and the revoked certificates (docs/pki.md)",
-     .sqlite = "ALTER TABLE hosts ADD COLUMN ssh_json TEXT;"
-         "ALTER TABLE hosts ADD COLUMN cert_serial TEXT NOT NULL DEFAULT '';"
-         "ALTER TABLE hosts ADD COLUMN cert_expires INTEGER NOT NULL DEFAULT 0;"
-         "CREATE TABLE revoked_certificates (serial TEXT PRIMARY KEY, subject TEXT NOT NULL,"
-         " reason TEXT NOT NULL DEFAULT '', revoked_at INTEGER NOT NULL);",
-     .pg = "ALTER TABLE hosts ADD COLUMN ssh_json " T ", ADD COLUMN cert_serial " T " NOT NULL DEFAULT '',"
-         " ADD COLUMN cert_expires BIGINT NOT NULL DEFAULT 0;"
-         "CREATE TABLE revoked_certificates (serial " T " PRIMARY KEY, subject " T " NOT NULL,"
-         " reason " T " NOT NULL DEFAULT '', revoked_at BIGINT NOT NULL);"},
-    {17, "HA reservation (docs/fencing.md): a cluster's last verdict whether its HA VMs could all restart if any one host failed",
-     .sqlite = "ALTER TABLE clusters ADD COLUMN ha_reservation_json TEXT;",
-     .pg = "ALTER TABLE clusters ADD COLUMN ha_reservation_json " T ";"},
-    {18, "VM leases (docs/availability.md \"VM leases\"): the data domain holding a VM's sanlock lease, if it has one",
-     .sqlite = "ALTER TABLE vms ADD COLUMN lease_sd_id TEXT REFERENCES storage_domains(id);",
-     .pg = "ALTER TABLE vms ADD COLUMN lease_sd_id " T " REFERENCES storage_domains(id);"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -262,7 +262,8 @@ def test_snapshots_and_templates(ctx):
         g.mark(2, "two")
         _job(eng, eng.request("POST", snaps_url, {"description": "s2"}))
         g.mark(3, "three")
-        s2 = _snapshots(eng, vm["id"])[1]
+        # (by description: two snapshots of one second are listed in id order)
+        s2 = [s for s in _snapshots(eng, vm["id"]) if s["description"] == "s2"][0]
         assert s2["volumes"] == {disk["id"]: v1}, s2
 
         # ---- live merges: s1 (v0 <- v1, an intermediate layer), then s2

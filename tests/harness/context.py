@@ -9,6 +9,7 @@ import subprocess
 import time
 import uuid as uuidlib
 
+from harness.engine import local_pki
 from harness.hosts import HostSet
 from harness.rpc import AgentClient, RpcError
 
@@ -42,10 +43,17 @@ class Context:
 
     # -- hosts ---------------------------------------------------------
     @property
+    def pki_dir(self):
+        """The run's PKI (CA, engine certificate; host certificates once the
+        hosts start): an engine-only test gets it without starting the
+        harness hosts, so it never waits for the machine-wide lock."""
+        return local_pki()
+
+    @property
     def hs(self):
         if self._hs is None:
             workdir = "/var/tmp/vireo-test-run"
-            hs = HostSet(n=2, workdir=workdir,
+            hs = HostSet(n=2, workdir=workdir, pki_dir=self.pki_dir,
                          agent_cmd=[self.agent, "--io-timeout", "2", "--debug",
                                     "--monitor-timeout", "4", "--sanlock-io-timeout", "5"])
             hs.start()

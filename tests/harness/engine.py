@@ -187,7 +187,7 @@ class Engine:
         if binary is None:
             binary = os.path.join(ctx.build, "src", "engine", "vireo-engine")
         if pki_dir is None:
-            pki_dir = ctx.hs.pki_dir
+            pki_dir = ctx.pki_dir
         self.binary = binary
         self.pki_dir = pki_dir
         self.ca = os.path.join(pki_dir, "ca.crt")

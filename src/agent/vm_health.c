@@ -9,6 +9,7 @@
 
 #include "hyp.h"
 #include "log.h"
+#include "ticker.h"
 
 #define LOOP_MS 1000
 #define PROBE_INTERVAL_MS 2000
@@ -225,50 +226,24 @@ static void sweep(void)
     json_decref(notes);
 }
 
-static pthread_t watch_tid;
-static bool watching, stop_watching; /* under lock */
-static pthread_cond_t stop_cond;
+static vr_ticker *ticker;
 
-static void *watch_thread(void *arg)
+static void sweep_round(void *arg)
 {
-    pthread_mutex_lock(&lock);
-    while (!stop_watching) {
-        pthread_mutex_unlock(&lock);
-        sweep();
-        pthread_mutex_lock(&lock);
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        t.tv_sec += LOOP_MS / 1000;
-        while (!stop_watching && pthread_cond_timedwait(&stop_cond, &lock, &t) == 0)
-            ;
-    }
-    pthread_mutex_unlock(&lock);
-    return NULL;
+    (void)arg;
+    sweep();
 }
 
 int vr_health_start(vr_agent *a, int timeout_s, vr_error *err)
 {
     agent = a;
     timeout_ms = (long long)timeout_s * 1000;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&stop_cond, &ca);
-    pthread_condattr_destroy(&ca);
-    if (pthread_create(&watch_tid, NULL, watch_thread, NULL) != 0)
-        return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the VM health watcher");
-    watching = true;
-    return 0;
+    ticker = vr_ticker_start("VM health watcher", LOOP_MS, sweep_round, NULL, err);
+    return ticker ? 0 : -1;
 }
 
 void vr_health_stop(void)
 {
-    if (!watching)
-        return;
-    pthread_mutex_lock(&lock);
-    stop_watching = true;
-    pthread_cond_broadcast(&stop_cond);
-    pthread_mutex_unlock(&lock);
-    pthread_join(watch_tid, NULL);
-    watching = false;
+    vr_ticker_stop(ticker, 0);
+    ticker = NULL;
 }

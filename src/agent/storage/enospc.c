@@ -12,6 +12,7 @@
 #include "dominfo.h"
 #include "hyp.h"
 #include "log.h"
+#include "ticker.h"
 #include "vm_jobs.h"
 
 /* Room enough to resume: 64 MiB free, or 10 % of the file system when that
@@ -117,62 +118,33 @@ static void check_vm(vr_agent *a, virDomainPtr dom)
     vr_vm_job_end(uuid);
 }
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t stop_cond;
-static pthread_t tid;
-static bool running, stopping;
-static vr_agent *agent;
+static vr_ticker *ticker;
 
-static void *watch_thread(void *arg)
+static void watch_round(void *arg)
 {
-    pthread_mutex_lock(&lock);
-    while (!stopping) {
-        pthread_mutex_unlock(&lock);
-        virConnectPtr conn = __atomic_load_n(&agent->conn, __ATOMIC_SEQ_CST);
-        virDomainPtr *doms = NULL;
-        int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PAUSED);
-        if (n < 0)
-            virResetLastError(); /* libvirtd away: the reconnect thread handles it */
-        for (int i = 0; i < n; i++) {
-            check_vm(agent, doms[i]);
-            virDomainFree(doms[i]);
-        }
-        free(doms);
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        t.tv_sec += VR_ENOSPC_CHECK_S;
-        pthread_mutex_lock(&lock);
-        while (!stopping && pthread_cond_timedwait(&stop_cond, &lock, &t) == 0)
-            ;
+    vr_agent *agent = arg;
+    virConnectPtr conn = __atomic_load_n(&agent->conn, __ATOMIC_SEQ_CST);
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PAUSED);
+    if (n < 0)
+        virResetLastError(); /* libvirtd away: the reconnect thread handles it */
+    for (int i = 0; i < n; i++) {
+        check_vm(agent, doms[i]);
+        virDomainFree(doms[i]);
     }
-    pthread_mutex_unlock(&lock);
-    return NULL;
+    free(doms);
 }
 
 int vr_enospc_start(vr_agent *a, vr_error *err)
 {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&stop_cond, &ca);
-    pthread_condattr_destroy(&ca);
-    agent = a;
-    if (pthread_create(&tid, NULL, watch_thread, NULL) != 0)
-        return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the ENOSPC watcher thread");
-    running = true;
-    return 0;
+    ticker = vr_ticker_start("ENOSPC watcher", VR_ENOSPC_CHECK_S * 1000LL, watch_round, a, err);
+    return ticker ? 0 : -1;
 }
 
 void vr_enospc_stop(void)
 {
-    if (!running)
-        return;
-    pthread_mutex_lock(&lock);
-    stopping = true;
-    pthread_cond_broadcast(&stop_cond);
-    pthread_mutex_unlock(&lock);
-    pthread_join(tid, NULL);
-    running = false;
+    vr_ticker_stop(ticker, 0);
+    ticker = NULL;
 }
 
 static int on_io_error(virConnectPtr conn, virDomainPtr dom, const char *path, const char *alias,

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mdfile.h"
 #include "sdinfo.h"
+#include "ticker.h"
 
 #define MAX_DOMAINS 128
 #define ALIGN 4096
@@ -31,16 +32,14 @@ typedef struct result {
     char error[256];
 } result;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* below */
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* last, nlast */
 static result last[MAX_DOMAINS];
 static int nlast;
-static bool kicked, stopping, running;
+static vr_ticker *ticker;
 /* Held around each notification; once silenced is set no more are sent, so
  * the server may go even if the thread is stuck on dead storage. */
 static pthread_mutex_t notify_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool silenced;
-static pthread_t tid;
 static vr_agent *agent;
 
 static double mono_ms(void)
@@ -156,8 +155,9 @@ static void announce(const result *r)
     pthread_mutex_unlock(&notify_lock);
 }
 
-static void round_once(void)
+static void round_once(void *arg)
 {
+    (void)arg;
     static result cur[MAX_DOMAINS];
     int n = scan(cur, MAX_DOMAINS);
     int flipped[MAX_DOMAINS], nflip = 0;
@@ -173,64 +173,30 @@ static void round_once(void)
         announce(&cur[flipped[i]]);
 }
 
-static void *monitor_thread(void *arg)
-{
-    (void)arg;
-    pthread_mutex_lock(&lock);
-    while (!stopping) {
-        kicked = false;
-        pthread_mutex_unlock(&lock);
-        round_once();
-        pthread_mutex_lock(&lock);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += VR_SD_MONITOR_INTERVAL_S;
-        while (!stopping && !kicked)
-            if (pthread_cond_timedwait(&wake, &lock, &until) == ETIMEDOUT)
-                break;
-    }
-    pthread_mutex_unlock(&lock);
-    return NULL;
-}
-
 int vr_sd_monitor_start(vr_agent *a, vr_error *err)
 {
     agent = a;
-    if (pthread_create(&tid, NULL, monitor_thread, NULL) != 0)
-        return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the storage monitor thread");
-    running = true;
-    return 0;
+    ticker = vr_ticker_start("storage monitor", VR_SD_MONITOR_INTERVAL_S * 1000LL, round_once, NULL, err);
+    return ticker ? 0 : -1;
 }
 
 void vr_sd_monitor_stop(void)
 {
-    if (!running)
+    if (!ticker)
         return;
-    pthread_mutex_lock(&lock);
-    stopping = true;
-    pthread_cond_signal(&wake);
-    pthread_mutex_unlock(&lock);
     /* A round blocked on a dead NFS server would hold the agent's exit:
      * wait a while, then leave the thread behind, silenced. */
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 5;
-    if (pthread_timedjoin_np(tid, NULL, &until) != 0) {
-        VR_WARN("the storage monitor is stuck on storage; not waiting for it");
-        pthread_detach(tid);
-    }
+    vr_ticker_stop(ticker, 5000);
+    ticker = NULL;
     pthread_mutex_lock(&notify_lock);
     silenced = true;
     pthread_mutex_unlock(&notify_lock);
-    running = false;
 }
 
 void vr_sd_monitor_kick(void)
 {
-    pthread_mutex_lock(&lock);
-    kicked = true;
-    pthread_cond_signal(&wake);
-    pthread_mutex_unlock(&lock);
+    if (ticker)
+        vr_ticker_kick(ticker);
 }
 
 json_t *vr_sd_monitor_json(void)

@@ -206,11 +206,13 @@ static void session_end(session *s)
 static void *session_thread(void *arg)
 {
     session *s = arg;
+    vr_engine *e = s->e; /* s is freed by session_end */
     vr_event(s->e, "normal", s->user, "vm", s->vm_id, "%s console of VM '%s' opened by %s (host '%s')",
              s->console, s->vm_name, s->user, s->host);
     relay(s);
     VR_INFO("%s console of VM '%s' closed (user %s)", s->console, s->vm_name, s->user);
     session_end(s);
+    vr_engine_thread_leave(e);
     return NULL;
 }
 
@@ -232,9 +234,14 @@ static void on_upgraded(void *cls, int sock, const char *extra, size_t extra_len
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* registered: it records events, so shutdown waits for it before the
+     * database closes (vr_console_ws_stop_all has cut its relay by then) */
+    vr_engine_thread_enter(s->e);
     if (pthread_create(&t, &attr, session_thread, s) != 0) {
         VR_WARN("console of VM '%s': cannot start its thread", s->vm_name);
+        vr_engine *e = s->e;
         session_end(s);
+        vr_engine_thread_leave(e);
     }
     pthread_attr_destroy(&attr);
 }

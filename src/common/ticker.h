@@ -1,0 +1,26 @@
+/* A ticker: one thread that runs a function now and then once per period
+ * until it is stopped - the agent's monitors (storage, ENOSPC, VM health)
+ * and the systemd watchdog. It owns the thread, its wake-up condition
+ * (CLOCK_MONOTONIC, so clock steps neither stall nor rush it) and the
+ * stop handshake, which each of them used to carry. */
+#pragma once
+
+#include "error.h"
+
+typedef struct vr_ticker vr_ticker;
+
+/* Start a thread running fn(arg) at once and then every period_ms (counted
+ * from the end of the previous run) until vr_ticker_stop. name appears in
+ * errors and logs (static). NULL with err set if the thread cannot start. */
+vr_ticker *vr_ticker_start(const char *name, long long period_ms, void (*fn)(void *arg), void *arg,
+                           vr_error *err);
+
+/* Run the next round now instead of at the end of the period (a round in
+ * progress finishes first). */
+void vr_ticker_kick(vr_ticker *t);
+
+/* Stop: no round starts after this; wait for the one in progress up to
+ * wait_ms (<= 0: as long as it takes). A round that does not end in time
+ * (stuck on dead storage) is left behind, detached, and its ticker leaked
+ * on purpose: it still uses it. Frees t otherwise. NULL is a no-op. */
+void vr_ticker_stop(vr_ticker *t, long long wait_ms);

@@ -237,3 +237,16 @@ def test_consoles_through_tickets(ctx):
         _check_ws_serial_graphics_refusals(eng, vm, other)
         _check_cli(ctx, eng, vm)
         _check_browser(ctx, eng, vm, portal_dir)
+        # A stopping engine cuts open consoles (their relays are engine
+        # threads it waits for) and exits cleanly; the VM keeps running.
+        ws = WebSocket.open(eng, _ticket(eng, vm["id"])["url"])
+        ws.recv_until(READY, timeout=20)
+        rc = eng.stop()
+        assert rc == 0, (rc, eng.log_tail(30))
+        try:
+            while ws.closed is None:
+                ws.recv_frame(timeout=5)
+        except ConnectionError:
+            pass  # closed without a close frame: also cut
+        eng.start()
+        assert eng.get(f"/api/vms/{vm['id']}")["status"] == "up"

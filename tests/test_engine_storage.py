@@ -603,6 +603,12 @@ def test_storage_end_to_end(ctx):
         expect_fault(eng.request("GET", f"/api/storagedomains/{sd2_id}"), 404)
         assert hs.hosts[1].run(["test", "-e", sd_dir(1, sd2_id)]).returncode != 0
 
+        # The cow disk gets a second layer on storage (as a snapshot leaves
+        # it): the import below must find one disk, whose volume is the leaf.
+        spm_i, _ = spm_now()
+        leaf_id = str(uuid.uuid4())
+        ctx.client(spm_i).call("Volume.create", domain=sd_id, image=cow["id"], volume=leaf_id, format="qcow2",
+                               preallocation="sparse", size=256 * mib, parent=cow["volume_id"], description="")
         # The raw disk goes; the other stays on storage for the import.
         r = eng.request("DELETE", f"/api/disks/{made['d-raw']['id']}")
         assert r.status == 202, r
@@ -645,7 +651,7 @@ def test_storage_end_to_end(ctx):
         disks = eng2.list("disks")["disks"]
         assert [(x["id"], x["alias"], x["format"], x["status"]) for x in disks] == \
             [(cow["id"], "d-cow", "cow", "ok")], disks
-        assert disks[0]["provisioned_size"] == 256 * mib, disks
+        assert disks[0]["provisioned_size"] == 256 * mib and disks[0]["volume_id"] == leaf_id, disks
         # Removed from storage by any up host: the directory and the rows go.
         r = eng2.request("DELETE", f"/api/storagedomains/{sd_id}", params={"format": "true"})
         assert r.status == 202, r

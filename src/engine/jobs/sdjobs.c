@@ -7,6 +7,7 @@
  * it was before the request, so a refused or failed job changes nothing. */
 #include "sdjobs.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,33 +109,96 @@ static int spm_call(vr_engine *e, const char *job_id, const char *dc, int wait_s
 
 /* Rows for every volume found on an imported domain (one-volume images:
  * the image is the disk). */
+/* The disk an image directory holds: its chain's leaf (the volume no other
+ * volume of the image names as parent; VOLTYPE LEAF first) is what a VM
+ * uses. The alias and description given at creation are in the
+ * description of the nearest volume toward the base that has one
+ * (snapshot layers have none; a thin VM's image holds a link to its
+ * template's volume, whose alias it then shows). A template's image has
+ * one SHARED volume. Sets *leaf and *named (borrowed from vols); *legal
+ * when every volume is LEGAL. */
+static json_t *volume_in(json_t *vols, const char *id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(vols, i, v)
+        if (!strcmp(str(v, "volume"), id))
+            return v;
+    return NULL;
+}
+
+static void image_chain(json_t *vols, json_t **leaf, json_t **named, bool *legal, long long *actual)
+{
+    size_t i, j;
+    json_t *v, *w;
+    *leaf = *named = NULL;
+    *legal = true;
+    *actual = 0;
+    json_array_foreach(vols, i, v) {
+        *legal = *legal && !strcmp(str(v, "legality"), "LEGAL");
+        *actual += json_integer_value(json_object_get(v, "actual_size"));
+        bool is_parent = false;
+        json_array_foreach(vols, j, w)
+            if (w != v && !strcmp(str(w, "parent"), str(v, "volume")))
+                is_parent = true;
+        if (!is_parent && (!*leaf || !strcmp(str(v, "voltype"), "LEAF")))
+            *leaf = v;
+    }
+    if (!*leaf) /* a cycle: corrupt metadata; take any, it is marked illegal */
+        *leaf = json_array_get(vols, 0), *legal = false;
+    v = *leaf;
+    for (size_t n = 0; v && n <= json_array_size(vols); n++, v = volume_in(vols, str(v, "parent"))) {
+        json_t *desc = json_loads(str(v, "description"), 0, NULL);
+        bool has = json_is_string(json_object_get(desc, "alias"));
+        json_decref(desc);
+        if (has) {
+            *named = v;
+            return;
+        }
+    }
+    *named = *leaf;
+}
+
+/* Record the disks found on an imported domain, one per image. */
 static int import_disks(vr_engine *e, json_t *host, const char *sd_id, vr_error *err)
 {
     json_t *res = NULL;
     if (vr_agent_call_host(e, host, "Volume.list", json_pack("{s:s}", "domain", sd_id), &res, err) < 0)
         return -1;
+    json_t *images = json_object(); /* image id -> its volumes */
     size_t i;
     json_t *v;
-    int rc = 0;
     json_array_foreach(json_object_get(res, "volumes"), i, v) {
-        json_t *desc = json_loads(str(v, "description"), 0, NULL);
+        json_t *vols = json_object_get(images, str(v, "image"));
+        if (!vols)
+            json_object_set_new(images, str(v, "image"), vols = json_array());
+        json_array_append(vols, v);
+    }
+    int rc = 0;
+    const char *image;
+    json_t *vols;
+    json_object_foreach(images, image, vols) {
+        json_t *leaf, *named;
+        bool legal;
+        long long actual;
+        image_chain(vols, &leaf, &named, &legal, &actual);
+        json_t *desc = json_loads(str(named, "description"), 0, NULL);
         const char *alias = json_string_value(json_object_get(desc, "alias"));
         char fallback[16];
-        snprintf(fallback, sizeof(fallback), "disk-%.8s", str(v, "image"));
-        bool legal = !strcmp(str(v, "legality"), "LEGAL");
+        snprintf(fallback, sizeof(fallback), "disk-%.8s", image);
         rc = vr_db_exec(e->db, "INSERT INTO disks (id, volume_id, alias, description, storage_domain_id, format,"
                         " sparse, provisioned_size, actual_size, status, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        DB_ARGS(DB_TEXT(str(v, "image")), DB_TEXT(str(v, "volume")), DB_TEXT(alias ?: fallback),
+                        DB_ARGS(DB_TEXT(image), DB_TEXT(str(leaf, "volume")), DB_TEXT(alias ?: fallback),
                                 DB_TEXT(json_string_value(json_object_get(desc, "description")) ?: ""), DB_TEXT(sd_id),
-                                DB_TEXT(!strcmp(str(v, "format"), "qcow2") ? "cow" : "raw"),
-                                DB_INT(strcmp(str(v, "type"), "preallocated") != 0),
-                                DB_INT(json_integer_value(json_object_get(v, "capacity"))),
-                                DB_INT(json_integer_value(json_object_get(v, "actual_size"))),
+                                DB_TEXT(!strcmp(str(leaf, "format"), "qcow2") ? "cow" : "raw"),
+                                DB_INT(strcmp(str(leaf, "type"), "preallocated") != 0),
+                                DB_INT(json_integer_value(json_object_get(leaf, "capacity"))), DB_INT(actual),
                                 DB_TEXT(legal ? "ok" : "illegal"), DB_INT(vr_now())), err);
         json_decref(desc);
         if (rc < 0)
             break;
     }
+    json_decref(images);
     json_decref(res);
     return rc < 0 ? -1 : 0;
 }

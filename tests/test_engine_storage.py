@@ -427,14 +427,24 @@ def test_storage_end_to_end(ctx):
             assert disk["status"] == "ok" and disk["provisioned_size"] == size, disk
             assert disk["actual_size"] >= (size if not sparse else 0), disk
         assert eng.get(f"/api/storagedomains/{sd_id}")["committed_bytes"] == 192 * mib
+        # The monitor tells each downward crossing once: under the warning
+        # percentage (every domain is under 100 %), then under the critical size.
+        low = f"storage domain '{name}' is low on space"
+        eng.call("PUT", f"/api/storagedomains/{sd_id}", {"warning_low_space_pct": 100})
+        eng.wait_for(lambda: eng.find_events(low, sd_id), timeout=30, what="the low-space warning")
         # Too big for the domain once its critical space counts: 422, nothing made.
         eng.call("PUT", f"/api/storagedomains/{sd_id}", {"critical_space_gib": 1})
+        crit = eng.wait_for(lambda: [ev for ev in eng.find_events(low, sd_id) if "critical" in ev["message"]],
+                            timeout=30, what="the critical-space event")
+        assert crit[0]["severity"] == "error", crit
+        warn = [ev for ev in eng.find_events(low, sd_id) if "warning threshold" in ev["message"]]
+        assert len(warn) == 1 and warn[0]["severity"] == "warning", warn
         n = eng.list("disks")["total"]
         r = eng.request("POST", "/api/disks", {"alias": "d-big", "storage_domain": sd_id, "format": "raw",
                                                "sparse": False, "provisioned_size": 512 * mib})
         expect_fault(r, 422, "critical")
         assert eng.list("disks")["total"] == n
-        eng.call("PUT", f"/api/storagedomains/{sd_id}", {"critical_space_gib": 0})
+        eng.call("PUT", f"/api/storagedomains/{sd_id}", {"critical_space_gib": 0, "warning_low_space_pct": 10})
         # Offline grow through the SPM.
         cow = made["d-cow"]
         r = eng.request("POST", f"/api/disks/{cow['id']}/extend", {"provisioned_size": 192 * mib})

@@ -8,6 +8,7 @@
 #include "dispatch.h"
 #include "jsonx.h"
 #include "kind.h"
+#include "quota.h"
 #include "placement.h"
 #include "vm_spec.h"
 #include "console.h"
@@ -282,6 +283,30 @@ static void vm_after_write(vr_call *c, const char *id, const char *what)
     json_decref(row);
 }
 
+/* What the VM takes of a quota while it is defined: all of it at create
+ * or when it moves to another quota, what an update adds otherwise. */
+static int vm_quota(vr_call *c, json_t *row, json_t *b, vr_error *err)
+{
+    const char *cluster = json_string_value(json_object_get(row ? row : b, "cluster_id")) ?: "";
+    const char *given = json_string_value(json_object_get(b, "quota"));
+    long long vcpus = json_integer_value(json_object_get(b, "vcpus"));
+    long long mem = json_integer_value(json_object_get(b, "memory_mib"));
+    if (row && given && !strcmp(given, json_string_value(json_object_get(row, "quota")) ?: "")) {
+        vcpus -= json_integer_value(json_object_get(row, "vcpus"));
+        mem -= json_integer_value(json_object_get(row, "memory_mib"));
+        if (vcpus <= 0 && mem <= 0)
+            return 0;
+    }
+    char dc[37], quota[37], what[100];
+    vr_quota_dc_of_cluster(c->e, cluster, dc);
+    snprintf(what, sizeof(what), "VM '%.64s'", json_string_value(json_object_get(b, "name")) ?: "");
+    vr_quota_ask ask = {what, dc, cluster, vcpus, mem, NULL};
+    if (vr_quota_take(c->e, c->user, given, &ask, quota, err) < 0)
+        return -1;
+    json_object_set_new(b, "quota", json_string(quota));
+    return 0;
+}
+
 static int vm_start(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
 {
     char job[37];
@@ -403,6 +428,9 @@ static const vr_field vm_fields[] = {
     {"max_memory_mib", VR_FT_INT, VR_F_SPEC | VR_F_OPT | VR_F_CREATE | VR_F_UPDATE, 16, MEM_MAX, .doc = NULL},
     {"serial_console", VR_FT_BOOL, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .dflt = "true"},
     {"vnc", VR_FT_BOOL, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .dflt = "false"},
+    {"quota", VR_FT_REF, VR_F_CREATE | VR_F_UPDATE | VR_F_NULL, .ref = "quotas",
+     .doc = "The quota of its data center its vCPUs and memory count against (docs/permissions.md \"Quotas\");"
+            " default: the data center's only quota, if it has exactly one. Null: none."},
 };
 
 const vr_kind vr_kind_vms = {
@@ -410,5 +438,5 @@ const vr_kind vr_kind_vms = {
     .store = &vr_store_vms, .fields = vm_fields, .nfields = VR_ARRAY_SIZE(vm_fields),
     .actions = vm_actions, .nactions = VR_ARRAY_SIZE(vm_actions), .parent = "clusters", .parent_field = "cluster_id",
     .check_create = vm_check_create, .check_update = vm_check_update, .check_delete = vm_check_delete,
-    .after_write = vm_after_write, .present = vm_present, .live_update = vm_live_update,
+    .after_write = vm_after_write, .present = vm_present, .live_update = vm_live_update, .quota = vm_quota,
 };

@@ -30,11 +30,11 @@ def _fixtures(eng, dc, cl):
     run_sql(eng,
             f"INSERT INTO storage_domains (id, name, sd_type, storage_type, storage_spec, datacenter_id, status,"
             f" created_at) VALUES ('{SD}', 'qsd', 'data', 'nfs', '{{}}', '{dc}', 'active', 0)",
+            tmpl.format(T_SMALL, "tsmall", 512, 2, "{}"), tmpl.format(T_BIG, "tbig", 512, 4, "{}"),
+            tmpl.format(T_DISK, "tdisk", 128, 1, '{"disks": [{"disk": "' + TD + '"}]}'),
             f"INSERT INTO disks (id, volume_id, alias, storage_domain_id, format, sparse, provisioned_size, status,"
             f" created_at, template_id, read_only) VALUES ('{TD}', '{TD[:-1]}f', 'tdisk', '{SD}', 'raw', 1,"
-            f" {20 * GIB}, 'ok', 0, '{T_DISK}', 1)",
-            tmpl.format(T_SMALL, "tsmall", 512, 2, "{}"), tmpl.format(T_BIG, "tbig", 512, 4, "{}"),
-            tmpl.format(T_DISK, "tdisk", 128, 1, '{"disks": [{"disk": "' + TD + '"}]}'))
+            f" {20 * GIB}, 'ok', 0, '{T_DISK}', 1)")
 
 
 def _role(eng, name):
@@ -132,8 +132,8 @@ def test_quota_power_user(ctx):
         assert eng.list("vms")["total"] == nvms and eng.list("disks")["total"] == ndisks
         assert eng.list("vms", search="name=pv*")["total"] == 1
         assert _usage(eng, q)["vcpus"] == 2
-        # An update that raises the VM's vCPUs past the grace is refused too (bob manages pv1 as its creator? no:
-        # admin does it), and one within the limit passes with a threshold event.
+        # An update that raises the VM's vCPUs past the grace is refused too (the quota binds its
+        # administrator as well), and one within the limit passes with a threshold event.
         expect_fault(eng.request("PUT", pv1["href"], {"vcpus": 5}), 409, "would be 5")
         eng.call("PUT", pv1["href"], {"vcpus": 4})
         assert eng.find_events("above its 80% threshold", object_id=q["id"])
@@ -167,13 +167,20 @@ def test_quota_power_user(ctx):
 
         # ---- the CLI
         cli = CliSession(ctx, eng)
-        out = cli.run("quota", "list").stdout
-        assert "q1" in out and "qdc" not in out or "q1" in out, out
+        assert "q1" in cli.run("quota", "list", "--datacenter", "qdc").stdout
+        cli.run("datacenter", "update", "qdc", "--quota-mode", "enforced")
+        assert eng.get(dc["href"])["quota_mode"] == "enforced"
         cli.run("quota", "create", "--name", "q3", "--datacenter", "qdc", "--vcpus", "8", "--storage-gib", "50")
         q3 = eng.list("quotas", search="name=q3")["quotas"][0]
         assert (q3["vcpus"], q3["memory_mib"], q3["storage_gib"]) == (8, -1, 50), q3
         cli.run("quota", "update", "q3", "--datacenter", "qdc", "--memory-mib", "4096")
         assert eng.get(q3["href"])["memory_mib"] == 4096
         cli.run("quota", "create", "--name", "q4", "--datacenter", "qdc", "--vcpus", "-7", expect=1)
+        # Two quotas now: an enforced data center needs the VM to name one.
+        r = eng.request("POST", "/api/vms", {"name": "noq", "cluster_id": cl["id"], "memory_mib": 128})
+        expect_fault(r, 400, "needs a quota")
+        vm = eng.create_vm("withq", cl["id"], memory_mib=128, quota=q3["id"])
+        assert vm["quota"] == q3["id"] and _usage(eng, q3)["memory_mib"] == 128
+        eng.call("DELETE", vm["href"], expect=204)
         cli.run("quota", "delete", "q3", "--datacenter", "qdc")
         assert eng.list("quotas", search="name=q3")["total"] == 0

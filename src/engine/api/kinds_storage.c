@@ -9,6 +9,7 @@
 #include "devspec.h"
 #include "diskjobs.h"
 #include "dispatch.h"
+#include "perm.h"
 #include "quota.h"
 #include "sdjobs.h"
 #include "store_storage.h"
@@ -346,8 +347,10 @@ static void disk_after_write(vr_call *c, const char *id, const char *what)
 {
     if (!strcmp(what, "updated"))
         vr_event(c->e, "normal", c->user, "disk", id, "disk updated");
-    else if (!strcmp(what, "created"))
+    else if (!strcmp(what, "created")) {
         vr_event(c->e, "normal", c->user, "disk", id, "creation of disk accepted");
+        vr_perm_grant_owner(c->e, c->user, "disk", id, VR_DISKOPERATOR_ROLE_ID, NULL); /* its creator operates it */
+    }
 }
 
 static int disk_copy(vr_call *c, json_t *d, json_t *body, json_t **reply, vr_error *err)

@@ -6,6 +6,7 @@
 #include "devspec.h"
 #include "dispatch.h"
 #include "kind.h"
+#include "perm.h"
 #include "quota.h"
 #include "store_templates.h"
 #include "templjobs.h"
@@ -42,6 +43,7 @@ static int tmpl_createvm(vr_call *c, json_t *row, json_t *body, json_t **reply, 
     vr_quota_unlock();
     if (rc < 0)
         return -1;
+    vr_perm_grant_owner(c->e, c->user, "vm", vm, VR_USERVMMANAGER_ROLE_ID, NULL); /* its creator manages it */
     *reply = json_pack("{s:s}", "job_id", job); /* the job's object_id names the VM */
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "dispatch.h"
 #include "jsonx.h"
 #include "kind.h"
+#include "perm.h"
 #include "quota.h"
 #include "placement.h"
 #include "vm_spec.h"
@@ -276,8 +277,10 @@ static void vm_after_write(vr_call *c, const char *id, const char *what)
         vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' updated%s", name,
                  running && pending ? "; changes that cannot apply live wait for its next start" : "");
     }
-    else if (!strcmp(what, "created"))
+    else if (!strcmp(what, "created")) {
         vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' created", name);
+        vr_perm_grant_owner(c->e, c->user, "vm", id, VR_USERVMMANAGER_ROLE_ID, NULL); /* its creator manages it */
+    }
     else
         vr_event(c->e, "normal", c->user, "vm", id, "VM removed");
     json_decref(row);
@@ -360,8 +363,12 @@ static int vm_clone(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_err
     char job[37], id[37];
     if (!vr_valid_text(json_string_value(json_object_get(body, "description")) ?: ""))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "description must be text without control characters");
-    if (vr_vm_clone_submit(c->e, vm, body, c->user, job, id, err) < 0)
+    vr_quota_lock(); /* the quota check and the new VM's rows are one step */
+    int rc = vr_vm_clone_submit(c->e, vm, body, c->user, job, id, err);
+    vr_quota_unlock();
+    if (rc < 0)
         return -1;
+    vr_perm_grant_owner(c->e, c->user, "vm", id, VR_USERVMMANAGER_ROLE_ID, NULL); /* the cloner manages it */
     *reply = json_pack("{s:s}", "job_id", job); /* the job's object_id names the new VM */
     return 0;
 }
@@ -371,6 +378,8 @@ static const vr_field clone_params[] = {
     {"description", VR_FT_STR, VR_F_CREATE, 0, 4096, .doc = NULL},
     {"snapshot", VR_FT_ID, VR_F_CREATE,
      .doc = "Clone the VM as it was in this snapshot of it (its disks and definition then); absent: as it is now."},
+    {"quota", VR_FT_REF, VR_F_CREATE, .ref = "quotas",
+     .doc = "The quota the new VM and its disks count against (default: the data center's only quota)."},
 };
 
 static const vr_action vm_actions[] = {

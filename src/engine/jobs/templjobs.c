@@ -11,7 +11,6 @@
 #include "agentjob.h"
 #include "jobs.h"
 #include "log.h"
-#include "quota.h"
 #include "sdjobs.h"
 #include "snapjob_util.h"
 #include "store_storage.h"
@@ -283,27 +282,6 @@ static json_t *pick_version(vr_engine *e, json_t *t, json_t *body, vr_error *err
     return r;
 }
 
-/* The new VM's quota (given in body.quota or its data center's default)
- * takes the template's vCPUs and memory and the provisioned size of each
- * disk it gets, thin or clone. */
-static int take_quota(vr_engine *e, const char *user, json_t *body, json_t *t, const char *cluster, json_t *plan,
-                      char quota[37], vr_error *err)
-{
-    char dc[37], what[100];
-    vr_quota_dc_of_cluster(e, cluster, dc);
-    snprintf(what, sizeof(what), "VM '%.64s'", str(body, "name"));
-    json_t *need = json_object(), *v;
-    size_t i;
-    json_array_foreach(plan, i, v) {
-        json_t *have = json_object_get(need, str(v, "domain"));
-        json_object_set_new(need, str(v, "domain"), json_integer(json_integer_value(have) + num(v, "size")));
-    }
-    vr_quota_ask ask = {what, dc, cluster, num(t, "vcpus"), num(t, "memory_mib"), need};
-    int rc = vr_quota_take(e, user, json_string_value(json_object_get(body, "quota")), &ask, quota, err);
-    json_decref(need);
-    return rc;
-}
-
 int vr_template_newvm_submit(vr_engine *e, json_t *t0, json_t *body, const char *user, char job_id[37],
                              char vm_id[37], vr_error *err)
 {
@@ -337,7 +315,7 @@ int vr_template_newvm_submit(vr_engine *e, json_t *t0, json_t *body, const char 
     }
     char quota[37] = "";
     if (rc == 0) /* the caller holds the quota lock until the rows are in */
-        rc = take_quota(e, user, body, t, cluster, plan, quota, err);
+        rc = vr_volplan_take_quota(e, user, body, t, cluster, plan, quota, err);
     vr_uuid_new(vm_id);
     json_t *vm = json_pack("{s:O, s:s, s:s, s:O, s:O, s:O, s:s}", "name", json_object_get(body, "name"), "description",
                            str(body, "description"), "cluster_id", cluster, "memory_mib",
@@ -353,9 +331,7 @@ int vr_template_newvm_submit(vr_engine *e, json_t *t0, json_t *body, const char 
             if (rc == 0 && (!td || vr_volplan_insert_disk(e, td, str(v, "disk"), str(v, "volume"), NULL,
                                                clone ? NULL : str(v, "src_disk"), err) < 0))
                 rc = -1;
-            if (rc == 0 && *quota &&
-                vr_db_exec(e->db, "UPDATE disks SET quota_id = ? WHERE id = ?", DB_ARGS(DB_TEXT(quota),
-                           DB_TEXT(str(v, "disk"))), err) < 0)
+            if (rc == 0 && vr_volplan_disk_quota(e, str(v, "disk"), quota, err) < 0)
                 rc = -1;
             json_decref(td);
         }

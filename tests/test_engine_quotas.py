@@ -172,6 +172,9 @@ def test_quota_power_user(ctx):
         assert "q1" in cli.run("quota", "list", "--datacenter", "qdc").stdout
         cli.run("datacenter", "update", "qdc", "--quota-mode", "enforced")
         assert eng.get(dc["href"])["quota_mode"] == "enforced"
+        # q1 is far over now (audit and disabled let VMs in): what grows nothing is not checked.
+        assert as_bob("PUT", pv1["href"], {"description": "still mine"}).status == 200
+        expect_fault(as_bob("PUT", pv1["href"], {"vcpus": 3}), 409, "vCPUs would be 26")
         cli.run("quota", "create", "--name", "q3", "--datacenter", "qdc", "--vcpus", "8", "--storage-gib", "50")
         q3 = eng.list("quotas", search="name=q3")["quotas"][0]
         assert (q3["vcpus"], q3["memory_mib"], q3["storage_gib"]) == (8, -1, 50), q3

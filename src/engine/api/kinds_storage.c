@@ -309,7 +309,7 @@ static int disk_check_create(vr_call *c, json_t *b, vr_error *err)
 static int disk_quota(vr_call *c, json_t *row, json_t *b, vr_error *err)
 {
     const char *given = json_string_value(json_object_get(b, "quota"));
-    if (row && given && !strcmp(given, str(row, "quota")))
+    if (row && (!given || !strcmp(given, str(row, "quota")))) /* no growth here: extend */
         return 0;
     const char *sd = str(row ? row : b, "storage_domain");
     char dc[37], quota[37], what[100];

@@ -294,11 +294,17 @@ static int vm_quota(vr_call *c, json_t *row, json_t *b, vr_error *err)
     const char *given = json_string_value(json_object_get(b, "quota"));
     long long vcpus = json_integer_value(json_object_get(b, "vcpus"));
     long long mem = json_integer_value(json_object_get(b, "memory_mib"));
-    if (row && given && !strcmp(given, json_string_value(json_object_get(row, "quota")) ?: "")) {
-        vcpus -= json_integer_value(json_object_get(row, "vcpus"));
-        mem -= json_integer_value(json_object_get(row, "memory_mib"));
-        if (vcpus <= 0 && mem <= 0)
-            return 0;
+    long long dv = row ? vcpus - json_integer_value(json_object_get(row, "vcpus")) : vcpus;
+    long long dm = row ? mem - json_integer_value(json_object_get(row, "memory_mib")) : mem;
+    /* An update that grows nothing and keeps its quota (or has none and
+     * names none) is not checked; keeping its quota it takes its growth;
+     * moving to a quota (or given the default one now) it takes all. */
+    bool kept = row && given && !strcmp(given, json_string_value(json_object_get(row, "quota")) ?: "");
+    if (row && (kept || !given) && dv <= 0 && dm <= 0)
+        return 0;
+    if (kept) {
+        vcpus = dv;
+        mem = dm;
     }
     char dc[37], quota[37], what[100];
     vr_quota_dc_of_cluster(c->e, cluster, dc);

@@ -126,6 +126,9 @@ def test_quota_power_user(ctx):
         f = expect_fault(createvm(T_DISK, "pv3"), 409, "quota 'q1'")
         for part in ("storage", "21.00 GiB", "1.00 GiB in use", "limit 10.00 GiB"):
             assert part in f["detail"], (part, f)
+        # Growing a disk counts its growth (1 + 29 GiB); the 409 comes before any job.
+        expect_fault(eng.request("POST", f"/api/disks/{D_OLD}/extend", {"provisioned_size": 30 * GIB}), 409,
+                         "disk 'old' storage would be 30.00 GiB")
         # The per-cluster memory limit (512 + 1536 > 1536 + 20 %) is named with its cluster.
         f = expect_fault(as_bob("POST", "/api/vms", {"name": "pvm", "cluster_id": cl["id"], "memory_mib": 1536}),
                          409, "memory in cluster 'qcl'")

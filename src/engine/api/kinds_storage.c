@@ -353,10 +353,35 @@ static void disk_after_write(vr_call *c, const char *id, const char *what)
     }
 }
 
+/* What a copy (on sd) or an extension adds to the disk's quota; a disk
+ * without one is not checked. Under vr_quota_lock. */
+static int disk_take(vr_call *c, json_t *d, const char *sd, long long bytes, vr_error *err)
+{
+    if (!*str(d, "quota"))
+        return 0;
+    char dc[37], own[37], quota[37], what[100];
+    vr_quota_dc_of_domain(c->e, sd, dc);
+    vr_quota_dc_of_domain(c->e, str(d, "storage_domain"), own);
+    if (strcmp(dc, own)) /* a copy out of the data center: the copy's own check refuses it */
+        return 0;
+    snprintf(what, sizeof(what), "disk '%.64s'", str(d, "alias"));
+    json_t *need = json_pack("{s:I}", sd, (json_int_t)bytes);
+    vr_quota_ask ask = {what, dc, NULL, 0, 0, need};
+    int rc = vr_quota_take(c->e, c->user, str(d, "quota"), &ask, quota, err);
+    json_decref(need);
+    return rc;
+}
+
 static int disk_copy(vr_call *c, json_t *d, json_t *body, json_t **reply, vr_error *err)
 {
     char job[37];
-    if (vr_disk_copy_submit(c->e, d, str(body, "storage_domain"), c->user, job, err) < 0)
+    vr_quota_lock();
+    int rc = disk_take(c, d, str(body, "storage_domain"), json_integer_value(json_object_get(d, "provisioned_size")),
+                       err);
+    if (rc == 0)
+        rc = vr_disk_copy_submit(c->e, d, str(body, "storage_domain"), c->user, job, err);
+    vr_quota_unlock();
+    if (rc < 0)
         return -1;
     *reply = json_pack("{s:s}", "job_id", job);
     return 0;
@@ -368,19 +393,12 @@ static int disk_extend(vr_call *c, json_t *d, json_t *body, json_t **reply, vr_e
     long long size = json_integer_value(json_object_get(body, "provisioned_size"));
     if (size % 512)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "provisioned_size must be a multiple of 512 bytes");
-    /* The growth counts against the disk's quota (a disk without one is not checked). */
-    char dc[37], quota[37], what[100];
-    vr_quota_dc_of_domain(c->e, str(d, "storage_domain"), dc);
-    snprintf(what, sizeof(what), "disk '%.64s'", str(d, "alias"));
-    json_t *need = json_pack("{s:I}", str(d, "storage_domain"),
-                             (json_int_t)(size - json_integer_value(json_object_get(d, "provisioned_size"))));
-    vr_quota_ask ask = {what, dc, NULL, 0, 0, need};
     vr_quota_lock();
-    int rc = *str(d, "quota") ? vr_quota_take(c->e, c->user, str(d, "quota"), &ask, quota, err) : 0;
+    int rc = disk_take(c, d, str(d, "storage_domain"),
+                       size - json_integer_value(json_object_get(d, "provisioned_size")), err);
     if (rc == 0)
         rc = vr_disk_extend_submit(c->e, d, size, c->user, job, err);
     vr_quota_unlock();
-    json_decref(need);
     if (rc < 0)
         return -1;
     *reply = json_pack("{s:s}", "job_id", job);

@@ -170,7 +170,8 @@ static int vm_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
     if (rc >= 0) {
         rc = vr_db_exec(e->db, "UPDATE vms SET name = ?, description = ?, memory_mib = ?, vcpus = ?,"
                         " spec_json = ?, pending_json = ?, placement_json = coalesce(?, placement_json),"
-                        " ha_enabled = ?, ha_priority = ?, quota_id = ? WHERE id = ? AND (status = 'down') = (? = 'down')",
+                        " ha_enabled = ?, ha_priority = ?, quota_id = ? WHERE id = ?"
+                        " AND (status = 'down') = (? = 'down')",
                         DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                 DB_INT(num(b, "memory_mib")), DB_INT(num(b, "vcpus")), DB_TEXT(text),
                                 ptext ? DB_TEXT(ptext) : DB_NULL, place ? DB_TEXT(place) : DB_NULL,

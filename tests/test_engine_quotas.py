@@ -139,6 +139,8 @@ def test_quota_power_user(ctx):
         # raises its vCPUs past the grace is refused, one within the limit passes with a threshold event.
         mine = [p for p in as_bob("GET", "/api/permissions").body["permissions"] if p["object_id"] == pv1["id"]]
         assert [p["role"] for p in mine] == ["UserVmManager"], mine
+        # ... so its snapshots are his to take: past the permission gate to the VM's own rules (no disks here).
+        expect_fault(as_bob("POST", f"{pv1['href']}/snapshots", {"description": "s1"}), 409, "no disk on a storage")
         expect_fault(as_bob("PUT", pv1["href"], {"vcpus": 5}), 409, "would be 5")
         assert as_bob("PUT", pv1["href"], {"vcpus": 4}).status == 200
         assert eng.find_events("above its 80% threshold", object_id=q["id"])

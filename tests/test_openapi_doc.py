@@ -23,7 +23,7 @@ JOB_ID = "61076bd4-e836-4c67-a84d-807fb0e57334"
 T0 = 1795310217
 
 DC = {"id": DC_ID, "name": "dc1", "description": "first", "created_at": T0, "spm_host": None,
-      "master_storage_domain": None, "storage_status": "uninitialized", "href": f"/api/datacenters/{DC_ID}"}
+      "master_storage_domain": None, "storage_status": "uninitialized", "quota_mode": "disabled", "href": f"/api/datacenters/{DC_ID}"}
 CLUSTER = {"id": CL_ID, "name": "cl1", "description": "", "datacenter_id": DC_ID, "cpu_type": "qemu64",
            "virt_mode": "kvm", "created_at": T0, "href": f"/api/clusters/{CL_ID}",
            "scheduling_policy": {"name": "none", "properties": {}},
@@ -60,7 +60,7 @@ SPEC = {"boot": {"kernel": "/k"}, "disks": [{"path": "/d.img", "format": "qcow2"
 SPEC_MEMBERS = ("boot", "disks", "nics", "max_vcpus", "max_memory_mib", "serial_console", "vnc")
 VM_DOWN = dict({"id": VM_ID, "name": "vm1", "description": "", "cluster_id": CL_ID, "host_id": None,
                 "host": None, "status": "down", "memory_mib": 256, "vcpus": 2, "devices": None,
-                "pending_changes": [], "high_availability": {"enabled": False, "priority": 0}, "stop_reason": "", "lease": None, "placement_policy": {"affinity": "migratable", "hosts": []},
+                "pending_changes": [], "high_availability": {"enabled": False, "priority": 0}, "stop_reason": "", "lease": None, "quota": None, "placement_policy": {"affinity": "migratable", "hosts": []},
                 "created_at": T0, "href": f"/api/vms/{VM_ID}"}, **SPEC)
 DEVICES = [
     {"kind": "disk", "target": "vda", "bus": "virtio", "path": "/d.img", "device": "disk",

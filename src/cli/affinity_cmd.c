@@ -78,76 +78,11 @@ static int build(const vr_session *s, const vr_verb *v, const args *a, json_t *b
     return rc;
 }
 
-/* A group named ref (or with that id), in cluster when given; a name two
- * clusters use needs --cluster. */
-static int resolve(const vr_session *s, const char *cluster, const char *ref, char **id)
-{
-    *id = NULL;
-    char *path = NULL;
-    if (cluster ? asprintf(&path, "/api/clusters/%s/affinitygroups?max=1000", cluster) < 0
-                : asprintf(&path, "/api/affinitygroups?max=1000") < 0)
-        return 3;
-    vr_response r;
-    int rc = vr_http(s, "GET", path, NULL, 0, &r), found = 0;
-    free(path);
-    size_t i;
-    json_t *row;
-    json_array_foreach(rc ? NULL : json_object_get(r.json, "affinitygroups"), i, row) {
-        const char *name = json_string_value(json_object_get(row, "name"));
-        const char *rid = json_string_value(json_object_get(row, "id"));
-        if (rid && ((name && !strcmp(name, ref)) || !strcmp(rid, ref)) && found++ == 0)
-            *id = strdup(rid);
-    }
-    vr_response_free(&r);
-    if (!rc && found != 1) {
-        if (found)
-            fprintf(stderr, "vireo: %d affinity groups are named '%s'; say which cluster with --cluster\n", found, ref);
-        else
-            fprintf(stderr, "vireo: no affinity group named '%s'\n", ref);
-        free(*id);
-        *id = NULL;
-        rc = found ? 2 : 1;
-    }
-    return rc;
-}
+static const vr_nested ag_nested = {&ag_kind, "clusters", "cluster", "affinity group"};
 
 static int run(const vr_session *s, const vr_verb *v, const args *a, json_t *body, const char *cluster)
 {
-    const char *w = v->verb;
-    char *id = NULL, *path = NULL;
-    int rc = 0;
-    if (!strcmp(w, "list")) {
-        if (!cluster)
-            return vr_kind_list_print(s, &ag_kind, a);
-        rc = asprintf(&path, "/api/clusters/%s/affinitygroups?max=%ld&page=%ld", cluster, a->max > 0 ? a->max : 100,
-                      a->page > 0 ? a->page : 1) < 0 ? 3 : vr_list_print(s, path, "affinitygroups", ag_cols,
-                                                                         N(ag_cols), a);
-        free(path);
-        return rc;
-    }
-    if (!strcmp(w, "create")) {
-        if (!cluster) {
-            fprintf(stderr, "vireo: affinitygroup create needs --cluster CLUSTER\n");
-            return 2;
-        }
-        rc = asprintf(&path, "/api/clusters/%s/affinitygroups", cluster) < 0 ? 3
-             : vr_send_print(s, "POST", path, body, a);
-        free(path);
-        return rc;
-    }
-    if ((rc = resolve(s, cluster, a->pos[0], &id)) != 0)
-        return rc;
-    if (!(path = vr_entity_path(&ag_kind, id, NULL)))
-        rc = 3;
-    else if (!strcmp(w, "show"))
-        rc = vr_get_print(s, path, a->json);
-    else if (!strcmp(w, "update"))
-        rc = vr_send_print(s, "PUT", path, body, a);
-    else
-        rc = vr_send_print(s, "DELETE", path, NULL, a);
-    free(path);
-    free(id);
-    return rc;
+    return vr_nested_run(s, &ag_nested, v, a, body, cluster);
 }
 
 int vr_affinity_cmd(int argc, char **argv)

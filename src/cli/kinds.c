@@ -3,7 +3,8 @@
 #include <string.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-static const vr_column dc_cols[] = {{"NAME", "name", 0}, {"DESCRIPTION", "description", 0}, {"ID", "id", 0}};
+static const vr_column dc_cols[] = {{"NAME", "name", 0}, {"DESCRIPTION", "description", 0},
+                                    {"QUOTA-MODE", "quota_mode", 0}, {"ID", "id", 0}};
 static const vr_column cl_cols[] = {{"NAME", "name", 0}, {"DATACENTER", "datacenter|datacenter_id", 0},
                                     {"CPU-TYPE", "cpu_type", 0}, {"VIRT-MODE", "virt_mode", 0}, {"ID", "id", 0}};
 static const vr_column host_cols[] = {{"NAME", "name", 0}, {"STATUS", "status", 0}, {"ADDRESS", "address", 0},
@@ -15,7 +16,9 @@ static const vr_column job_cols[] = {{"ACTION", "action", 0}, {"OBJECT", "object
 static const vr_column event_cols[] = {{"TIME", "time", VR_FMT_TIME}, {"SEVERITY", "severity", 0},
                                        {"USER", "user|user_name", 0}, {"MESSAGE", "message", 0}};
 
-static const create_opt dc_create[] = {{"description", "description", "TEXT", 's', NULL, false}, {0}};
+static const create_opt dc_create[] = {{"description", "description", "TEXT", 's', NULL, false},
+                                       {"quota-mode", "quota_mode", "disabled|audit|enforced", 's', NULL, false},
+                                       {0}};
 static const create_opt cl_create[] = {
     {"datacenter", "datacenter_id", "DATACENTER", 'r', "datacenter", true},
     {"cpu-type", "cpu_type", "MODEL", 's', NULL, false}, {"virt-mode", "virt_mode", "any|kvm", 's', NULL, false},
@@ -36,7 +39,8 @@ static const create_opt vm_create[] = {
     {"initrd", "initrd", "PATH", 'b', NULL, false}, {"cmdline", "cmdline", "ARGS", 'b', NULL, false},
     {"disk", "disks", "PATH[,ro]", 'd', NULL, false}, {"nic", "nics", "BRIDGE|user", 'n', NULL, false},
     {"description", "description", "TEXT", 's', NULL, false}, {"ha", "enabled", "on|off", 'h', NULL, false},
-    {"ha-priority", "priority", "0-100", 'h', NULL, false}, {"lease", "lease", "SD-ID|none", 'l', NULL, false}, {0}};
+    {"ha-priority", "priority", "0-100", 'h', NULL, false}, {"lease", "lease", "SD-ID|none", 'l', NULL, false},
+    {"quota", "quota", "QUOTA-ID", 's', NULL, false}, {0}};
 
 static const char *const vm_actions[] = {"start", "stop", "shutdown", "reboot", "pause", "resume"};
 static const char *const host_actions[] = {"activate", "deactivate", "install", "enrollcertificate"};
@@ -63,7 +67,7 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"max-memory", false}, {"kernel", false}, {"initrd", false}, {"cmdline", false}, {"disk", false},
     {"nic", false}, {"ha", false}, {"ha-priority", false}, {"ssh-password-file", false}, {"ssh-key", true},
     {"ssh-port", false}, {"ssh-fingerprint", false}, {"scheduling-policy", false}, {"policy-property", false},
-    {"lease", false}};
+    {"lease", false}, {"quota-mode", false}, {"quota", false}};
 
 const kind *vr_kind_find(const char *name)
 {

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "affinity_cmd.h"
+#include "quota_cmd.h"
 #include "network_cmd.h"
 #include "vm_clone_cmd.h"
 #include "people_cmd.h"
@@ -41,6 +42,7 @@ static void usage(FILE *f)
                "  vnicprofile list|show|create|delete ...   vNIC profiles ('vireo network --help')\n"
                "  macpool list|show|create|update|delete ...   MAC pools ('vireo network --help')\n"
                "  affinitygroup list|show|create|update|delete ...   VMs that run together or apart\n"
+               "  quota list|show|create|update|delete ...   a data center's quotas ('vireo quota --help')\n"
                "  user list|show|create|update|delete ...   internal users (NAME@internal)\n"
                "  group list|show|create|delete|members|add-member|remove-member ...   groups\n"
                "  role list|show|create|update|delete ...   roles made of action groups\n"
@@ -74,6 +76,8 @@ int main(int argc, char **argv)
     int rc = vr_network_cmd(argc - 1, argv + 1);
     if (rc < 0)
         rc = vr_affinity_cmd(argc - 1, argv + 1);
+    if (rc < 0)
+        rc = vr_quota_cmd(argc - 1, argv + 1);
     if (rc < 0)
         rc = vr_people_cmd(argc - 1, argv + 1);
     if (rc < 0)

@@ -109,3 +109,77 @@ int vr_verb_main(int argc, char **argv, const vr_verb *verbs, size_t n, const vr
     free(ref);
     return rc;
 }
+
+/* An entity of n named ref (or with that id), under parent when given; a
+ * name two parents use needs the parent's option. */
+static int nested_resolve(const vr_session *s, const vr_nested *n, const char *parent, const char *ref, char **id)
+{
+    *id = NULL;
+    char *path = NULL;
+    if (parent ? asprintf(&path, "/api/%s/%s/%s?max=1000", n->parent_coll, parent, n->k->coll) < 0
+               : asprintf(&path, "/api/%s?max=1000", n->k->coll) < 0)
+        return 3;
+    vr_response r;
+    int rc = vr_http(s, "GET", path, NULL, 0, &r), found = 0;
+    free(path);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rc ? NULL : json_object_get(r.json, n->k->coll), i, row) {
+        const char *name = json_string_value(json_object_get(row, "name"));
+        const char *rid = json_string_value(json_object_get(row, "id"));
+        if (rid && ((name && !strcmp(name, ref)) || !strcmp(rid, ref)) && found++ == 0)
+            *id = strdup(rid);
+    }
+    vr_response_free(&r);
+    if (!rc && found != 1) {
+        if (found)
+            fprintf(stderr, "vireo: %d %ss are named '%s'; say which %s with --%s\n", found, n->title, ref,
+                    n->parent_opt, n->parent_opt);
+        else
+            fprintf(stderr, "vireo: no %s named '%s'\n", n->title, ref);
+        free(*id);
+        *id = NULL;
+        rc = found ? 2 : 1;
+    }
+    return rc;
+}
+
+int vr_nested_run(const vr_session *s, const vr_nested *n, const vr_verb *v, const args *a, json_t *body,
+                  const char *parent)
+{
+    const char *w = v->verb;
+    char *id = NULL, *path = NULL;
+    int rc = 0;
+    if (!strcmp(w, "list")) {
+        if (!parent)
+            return vr_kind_list_print(s, n->k, a);
+        rc = asprintf(&path, "/api/%s/%s/%s?max=%ld&page=%ld", n->parent_coll, parent, n->k->coll,
+                      a->max > 0 ? a->max : 100, a->page > 0 ? a->page : 1) < 0
+                 ? 3 : vr_list_print(s, path, n->k->coll, n->k->cols, n->k->ncols, a);
+        free(path);
+        return rc;
+    }
+    if (!strcmp(w, "create")) {
+        if (!parent) {
+            fprintf(stderr, "vireo: %s create needs --%s %s\n", v->obj, n->parent_opt, n->parent_opt);
+            return 2;
+        }
+        rc = asprintf(&path, "/api/%s/%s/%s", n->parent_coll, parent, n->k->coll) < 0 ? 3
+             : vr_send_print(s, "POST", path, body, a);
+        free(path);
+        return rc;
+    }
+    if ((rc = nested_resolve(s, n, parent, a->pos[0], &id)) != 0)
+        return rc;
+    if (!(path = vr_entity_path(n->k, id, NULL)))
+        rc = 3;
+    else if (!strcmp(w, "show"))
+        rc = vr_get_print(s, path, a->json);
+    else if (!strcmp(w, "update"))
+        rc = vr_send_print(s, "PUT", path, body, a);
+    else
+        rc = vr_send_print(s, "DELETE", path, NULL, a);
+    free(path);
+    free(id);
+    return rc;
+}

@@ -35,6 +35,22 @@ int vr_list_print(const vr_session *s, const char *path, const char *coll, const
 /* GET the collection of k with --search, --sortby, --max, --page. */
 int vr_kind_list_print(const vr_session *s, const kind *k, const args *a);
 
+/* A kind whose names are unique within a parent only (affinity groups in
+ * a cluster, quotas in a data center): list, show, create, update and
+ * delete, the parent given by an option (--cluster) when a name is not
+ * unique or for a create. */
+typedef struct vr_nested {
+    const kind *k;            /* its collection and columns */
+    const char *parent_coll;  /* "clusters" */
+    const char *parent_opt;   /* "cluster": its --option */
+    const char *title;        /* "affinity group", in messages */
+} vr_nested;
+
+/* Run verb v (list, show, create, update, delete) of n; parent is the
+ * parent's id or NULL. */
+int vr_nested_run(const vr_session *s, const vr_nested *n, const vr_verb *v, const args *a, json_t *body,
+                  const char *parent);
+
 /* Build a verb's body from its options (*ref: an id an option resolved,
  * e.g. --cluster, or NULL), then run it. */
 typedef int (*vr_verb_build_fn)(const vr_session *s, const vr_verb *v, const args *a, json_t *body, char **ref);

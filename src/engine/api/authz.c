@@ -161,7 +161,8 @@ int vr_authorize_refs(vr_call *c, const vr_kind *k, const vr_field *fields, size
         const vr_field *f = &fields[i];
         const char *id = f->type == VR_FT_REF ? str(body, f->name) : NULL;
         const vr_kind *ref = id ? vr_kind_find(f->ref) : NULL;
-        if (!ref || system_kind(ref) || (anchor && !strcmp(anchor, f->name)))
+        /* A quota named is judged by the quota check (consume_quota on it). */
+        if (!ref || system_kind(ref) || (anchor && !strcmp(anchor, f->name)) || !strcmp(ref->type, "quota"))
             continue;
         int ok = vr_perm_allows(c->e, c->user, id, group, err);
         if (ok < 0)

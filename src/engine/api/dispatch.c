@@ -9,12 +9,14 @@
 
 #include "dispatch.h"
 #include "fault.h"
+#include "quota.h"
 
 const vr_kind *const vr_kinds[] = {&vr_kind_datacenters, &vr_kind_clusters, &vr_kind_hosts,
                                    &vr_kind_vms, &vr_kind_vm_nics, &vr_kind_vm_disks,
                                    &vr_kind_storagedomains, &vr_kind_disks, &vr_kind_snapshots, &vr_kind_templates, &vr_kind_pools,
                                    &vr_kind_networks, &vr_kind_vnicprofiles, &vr_kind_cluster_networks,
                                    &vr_kind_host_nics, &vr_kind_macpools, &vr_kind_affinity_groups,
+                                   &vr_kind_quotas,
                                    &vr_kind_events, &vr_kind_jobs,
                                    &vr_kind_users, &vr_kind_groups, &vr_kind_group_members, &vr_kind_roles,
                                    &vr_kind_permissions, &vr_kind_domains};
@@ -120,11 +122,15 @@ static int create(vr_call *c, const char *parent_id, vr_error *err)
     char id[37], job[37] = "";
     vr_uuid_new(id);
     int rc = -1;
+    if (k->quota)
+        vr_quota_lock();
     if (vr_authorize(c, k, body, "create", err) == 0 && vr_kind_check_body(c, body, NULL, err) == 0 &&
         vr_authorize_refs(c, k, k->fields, k->nfields, body, "create", err) == 0 &&
-        (!k->check_create || k->check_create(c, body, err) == 0) &&
+        (!k->check_create || k->check_create(c, body, err) == 0) && (!k->quota || k->quota(c, NULL, body, err) == 0) &&
         (k->create_job ? k->create_job(c, id, body, job, err) : k->store->insert(c->e, id, body, err)) == 0) {
         rc = 0;
+        if (k->quota)
+            vr_quota_unlock();
         if (k->after_write)
             k->after_write(c, id, "created");
         else
@@ -139,6 +145,8 @@ static int create(vr_call *c, const char *parent_id, vr_error *err)
         } else {
             reply_row(c, id, 201);
         }
+    } else if (k->quota) {
+        vr_quota_unlock();
     }
     json_decref(body);
     return rc;
@@ -152,9 +160,14 @@ static int update(vr_call *c, json_t *row, vr_error *err)
         return -1;
     const char *id = json_string_value(json_object_get(row, "id"));
     int rc = -1;
-    if (vr_kind_check_body(c, body, row, err) == 0 &&
-        (!k->check_update || k->check_update(c, row, body, err) == 0) &&
-        k->store->update(c->e, row, body, err) == 0) {
+    if (k->quota)
+        vr_quota_lock();
+    bool ok = vr_kind_check_body(c, body, row, err) == 0 &&
+              (!k->check_update || k->check_update(c, row, body, err) == 0) &&
+              (!k->quota || k->quota(c, row, body, err) == 0) && k->store->update(c->e, row, body, err) == 0;
+    if (k->quota)
+        vr_quota_unlock();
+    if (ok) {
         rc = 0;
         if (k->after_write)
             k->after_write(c, id, "updated");

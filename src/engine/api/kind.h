@@ -102,6 +102,11 @@ typedef struct vr_kind {
      * (job_id set: the answer is 202 with it). */
     int (*live_update)(vr_call *c, json_t *before, json_t *body, char job_id[37], vr_error *err);
     void (*present)(vr_engine *e, json_t *row); /* extra members (links...) */
+    /* What a create or update consumes of a quota (quota/quota.h): run
+     * after the checks, under the quota lock that the dispatcher holds
+     * until the row is written, so the check and the write are one step.
+     * row is NULL at create. It leaves the chosen quota in body.quota. */
+    int (*quota)(vr_call *c, json_t *row, json_t *body, vr_error *err);
     /* Rows made or removed by a job (storage): these replace the store's
      * insert / remove after the checks, recording the row (or its locked
      * status) and the job together. job_id set: the answer is 202 with it;
@@ -149,6 +154,8 @@ extern const vr_kind vr_kind_networks, vr_kind_vnicprofiles, vr_kind_cluster_net
 extern const vr_kind vr_kind_macpools;
 /* Affinity groups (api/kinds_affinity.c). */
 extern const vr_kind vr_kind_affinity_groups;
+/* Quotas (api/kinds_quotas.c). */
+extern const vr_kind vr_kind_quotas;
 
 /* Users, groups, roles, permissions (api/kinds_people.c). */
 extern const vr_kind vr_kind_users, vr_kind_groups, vr_kind_group_members, vr_kind_roles, vr_kind_permissions,

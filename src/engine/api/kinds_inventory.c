@@ -19,6 +19,10 @@ static const vr_field dc_fields[] = {
      " domain is attached."},
     {"storage_status", VR_FT_STR, 0, .doc = "Its storage pool as the SPM election sees it (uninitialized, up,"
      " contending, nonresponsive...)."},
+    {"quota_mode", VR_FT_ENUM, VR_F_CREATE | VR_F_UPDATE, .values = VR_STRS("disabled", "audit", "enforced"),
+     .dflt = "\"disabled\"", .doc = "What its quotas do (docs/permissions.md \"Quotas\"): nothing (disabled), warn"
+     " of overruns with an event and let them through (audit), or refuse what goes beyond a quota's grace"
+     " (enforced)."},
 };
 
 const vr_kind vr_kind_datacenters = {

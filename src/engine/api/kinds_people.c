@@ -274,7 +274,7 @@ static const struct {
 } object_types[] = {
     {"system", NULL}, {"datacenter", "datacenters"}, {"cluster", "clusters"}, {"host", "hosts"}, {"vm", "vms"},
     {"storagedomain", "storagedomains"}, {"disk", "disks"}, {"template", "templates"}, {"vmpool", "vmpools"},
-    {"network", "networks"},
+    {"network", "networks"}, {"quota", "quotas"},
 };
 
 /* No one grants more than they hold: every action group of the role must
@@ -355,7 +355,7 @@ static const vr_field perm_fields[] = {
     {"role", VR_FT_STR, 0, .doc = "The role's name."},
     {"object_type", VR_FT_ENUM, VR_F_REQ | VR_F_CREATE,
      .values = VR_STRS("system", "datacenter", "cluster", "host", "vm", "storagedomain", "disk", "template", "vmpool",
-                       "network"),
+                       "network", "quota"),
      .doc = "What it is on; it covers everything below that object too."},
     {"object_id", VR_FT_STR, VR_F_CREATE | VR_F_NULL, 1, 64, .doc = "The object's id; null on the system."},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},

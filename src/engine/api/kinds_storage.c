@@ -9,6 +9,8 @@
 #include "devspec.h"
 #include "diskjobs.h"
 #include "dispatch.h"
+#include "perm.h"
+#include "quota.h"
 #include "sdjobs.h"
 #include "store_storage.h"
 #include "transfer.h"
@@ -302,6 +304,26 @@ static int disk_check_create(vr_call *c, json_t *b, vr_error *err)
     return 0;
 }
 
+/* A disk takes its provisioned size from a quota: at create, and all of
+ * it again when it moves to another quota (growth: the extend action). */
+static int disk_quota(vr_call *c, json_t *row, json_t *b, vr_error *err)
+{
+    const char *given = json_string_value(json_object_get(b, "quota"));
+    if (row && (!given || !strcmp(given, str(row, "quota")))) /* no growth here: extend */
+        return 0;
+    const char *sd = str(row ? row : b, "storage_domain");
+    char dc[37], quota[37], what[100];
+    vr_quota_dc_of_domain(c->e, sd, dc);
+    snprintf(what, sizeof(what), "disk '%.64s'", str(b, "alias"));
+    json_t *need = json_pack("{s:I}", sd, json_integer_value(json_object_get(row ? row : b, "provisioned_size")));
+    vr_quota_ask ask = {what, dc, NULL, 0, 0, need};
+    int rc = vr_quota_take(c->e, c->user, given, &ask, quota, err);
+    json_decref(need);
+    if (rc == 0)
+        json_object_set_new(b, "quota", json_string(quota));
+    return rc;
+}
+
 static int disk_create_job(vr_call *c, const char *id, json_t *body, char job[37], vr_error *err)
 {
     if (!strcmp(str(body, "content"), "upload")) /* no volume until its content arrives: 201, no job */
@@ -325,14 +347,41 @@ static void disk_after_write(vr_call *c, const char *id, const char *what)
 {
     if (!strcmp(what, "updated"))
         vr_event(c->e, "normal", c->user, "disk", id, "disk updated");
-    else if (!strcmp(what, "created"))
+    else if (!strcmp(what, "created")) {
         vr_event(c->e, "normal", c->user, "disk", id, "creation of disk accepted");
+        vr_perm_grant_owner(c->e, c->user, "disk", id, VR_DISKOPERATOR_ROLE_ID, NULL); /* its creator operates it */
+    }
+}
+
+/* What a copy (on sd) or an extension adds to the disk's quota; a disk
+ * without one is not checked. Under vr_quota_lock. */
+static int disk_take(vr_call *c, json_t *d, const char *sd, long long bytes, vr_error *err)
+{
+    if (!*str(d, "quota"))
+        return 0;
+    char dc[37], own[37], quota[37], what[100];
+    vr_quota_dc_of_domain(c->e, sd, dc);
+    vr_quota_dc_of_domain(c->e, str(d, "storage_domain"), own);
+    if (strcmp(dc, own)) /* a copy out of the data center: the copy's own check refuses it */
+        return 0;
+    snprintf(what, sizeof(what), "disk '%.64s'", str(d, "alias"));
+    json_t *need = json_pack("{s:I}", sd, (json_int_t)bytes);
+    vr_quota_ask ask = {what, dc, NULL, 0, 0, need};
+    int rc = vr_quota_take(c->e, c->user, str(d, "quota"), &ask, quota, err);
+    json_decref(need);
+    return rc;
 }
 
 static int disk_copy(vr_call *c, json_t *d, json_t *body, json_t **reply, vr_error *err)
 {
     char job[37];
-    if (vr_disk_copy_submit(c->e, d, str(body, "storage_domain"), c->user, job, err) < 0)
+    vr_quota_lock();
+    int rc = disk_take(c, d, str(body, "storage_domain"), json_integer_value(json_object_get(d, "provisioned_size")),
+                       err);
+    if (rc == 0)
+        rc = vr_disk_copy_submit(c->e, d, str(body, "storage_domain"), c->user, job, err);
+    vr_quota_unlock();
+    if (rc < 0)
         return -1;
     *reply = json_pack("{s:s}", "job_id", job);
     return 0;
@@ -344,7 +393,13 @@ static int disk_extend(vr_call *c, json_t *d, json_t *body, json_t **reply, vr_e
     long long size = json_integer_value(json_object_get(body, "provisioned_size"));
     if (size % 512)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "provisioned_size must be a multiple of 512 bytes");
-    if (vr_disk_extend_submit(c->e, d, size, c->user, job, err) < 0)
+    vr_quota_lock();
+    int rc = disk_take(c, d, str(d, "storage_domain"),
+                       size - json_integer_value(json_object_get(d, "provisioned_size")), err);
+    if (rc == 0)
+        rc = vr_disk_extend_submit(c->e, d, size, c->user, job, err);
+    vr_quota_unlock();
+    if (rc < 0)
         return -1;
     *reply = json_pack("{s:s}", "job_id", job);
     return 0;
@@ -390,6 +445,9 @@ static const vr_field disk_fields[] = {
     {"status", VR_FT_ENUM, VR_F_SORT, .values = VR_STRS("locked", "ok", "illegal", "empty"),
      .doc = "locked while a job works on it; illegal when its volume is incomplete or corrupt (an upload that"
             " broke off); empty: created for an upload that has not come yet."},
+    {"quota", VR_FT_REF, VR_F_CREATE | VR_F_UPDATE | VR_F_NULL, .ref = "quotas",
+     .doc = "The quota of its domain's data center its provisioned size counts against (docs/permissions.md"
+            " \"Quotas\"); default: the data center's only quota, if it has exactly one. Null: none."},
     {"content", VR_FT_ENUM, VR_F_CREATE | VR_F_OPT, .values = VR_STRS("blank", "upload"), .dflt = "\"blank\"",
      .doc = "upload: the disk is made `empty` and filled by PUT /api/disks/ID/content (no job); blank: a new"
             " empty volume (a job). Not kept."},
@@ -402,5 +460,5 @@ const vr_kind vr_kind_disks = {
     .actions = disk_actions, .nactions = VR_ARRAY_SIZE(disk_actions),
     .parent = "storagedomains", .parent_field = "storage_domain",
     .check_create = disk_check_create, .present = disk_present, .after_write = disk_after_write,
-    .create_job = disk_create_job, .remove_job = disk_remove_job,
+    .create_job = disk_create_job, .remove_job = disk_remove_job, .quota = disk_quota,
 };

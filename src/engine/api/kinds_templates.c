@@ -6,6 +6,8 @@
 #include "devspec.h"
 #include "dispatch.h"
 #include "kind.h"
+#include "perm.h"
+#include "quota.h"
 #include "store_templates.h"
 #include "templjobs.h"
 
@@ -36,8 +38,12 @@ static int tmpl_createvm(vr_call *c, json_t *row, json_t *body, json_t **reply, 
     char job[37], vm[37];
     if (!vr_valid_text(json_string_value(json_object_get(body, "description")) ?: ""))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "description must be text without control characters");
-    if (vr_template_newvm_submit(c->e, row, body, c->user, job, vm, err) < 0)
+    vr_quota_lock(); /* the quota check and the VM's rows are one step */
+    int rc = vr_template_newvm_submit(c->e, row, body, c->user, job, vm, err);
+    vr_quota_unlock();
+    if (rc < 0)
         return -1;
+    vr_perm_grant_owner(c->e, c->user, "vm", vm, VR_USERVMMANAGER_ROLE_ID, NULL); /* its creator manages it */
     *reply = json_pack("{s:s}", "job_id", job); /* the job's object_id names the VM */
     return 0;
 }
@@ -51,6 +57,8 @@ static const vr_field createvm_params[] = {
             " template cannot be removed while the VM exists)."},
     {"version", VR_FT_ENUM, VR_F_CREATE, .values = VR_STRS("latest"),
      .doc = "latest: the newest sub-version of this template's family instead of this one."},
+    {"quota", VR_FT_REF, VR_F_CREATE, .ref = "quotas",
+     .doc = "The quota the VM and its disks count against (default: the data center's only quota)."},
 };
 
 static const vr_action tmpl_actions[] = {

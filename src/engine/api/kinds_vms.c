@@ -8,6 +8,8 @@
 #include "dispatch.h"
 #include "jsonx.h"
 #include "kind.h"
+#include "perm.h"
+#include "quota.h"
 #include "placement.h"
 #include "vm_spec.h"
 #include "console.h"
@@ -275,11 +277,43 @@ static void vm_after_write(vr_call *c, const char *id, const char *what)
         vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' updated%s", name,
                  running && pending ? "; changes that cannot apply live wait for its next start" : "");
     }
-    else if (!strcmp(what, "created"))
+    else if (!strcmp(what, "created")) {
         vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' created", name);
+        vr_perm_grant_owner(c->e, c->user, "vm", id, VR_USERVMMANAGER_ROLE_ID, NULL); /* its creator manages it */
+    }
     else
         vr_event(c->e, "normal", c->user, "vm", id, "VM removed");
     json_decref(row);
+}
+
+/* What the VM takes of a quota while it is defined: all of it at create
+ * or when it moves to another quota, what an update adds otherwise. */
+static int vm_quota(vr_call *c, json_t *row, json_t *b, vr_error *err)
+{
+    const char *cluster = json_string_value(json_object_get(row ? row : b, "cluster_id")) ?: "";
+    const char *given = json_string_value(json_object_get(b, "quota"));
+    long long vcpus = json_integer_value(json_object_get(b, "vcpus"));
+    long long mem = json_integer_value(json_object_get(b, "memory_mib"));
+    long long dv = row ? vcpus - json_integer_value(json_object_get(row, "vcpus")) : vcpus;
+    long long dm = row ? mem - json_integer_value(json_object_get(row, "memory_mib")) : mem;
+    /* An update that grows nothing and keeps its quota (or has none and
+     * names none) is not checked; keeping its quota it takes its growth;
+     * moving to a quota (or given the default one now) it takes all. */
+    bool kept = row && given && !strcmp(given, json_string_value(json_object_get(row, "quota")) ?: "");
+    if (row && (kept || !given) && dv <= 0 && dm <= 0)
+        return 0;
+    if (kept) {
+        vcpus = dv;
+        mem = dm;
+    }
+    char dc[37], quota[37], what[100];
+    vr_quota_dc_of_cluster(c->e, cluster, dc);
+    snprintf(what, sizeof(what), "VM '%.64s'", json_string_value(json_object_get(b, "name")) ?: "");
+    vr_quota_ask ask = {what, dc, cluster, vcpus, mem, NULL};
+    if (vr_quota_take(c->e, c->user, given, &ask, quota, err) < 0)
+        return -1;
+    json_object_set_new(b, "quota", json_string(quota));
+    return 0;
 }
 
 static int vm_start(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
@@ -335,8 +369,12 @@ static int vm_clone(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_err
     char job[37], id[37];
     if (!vr_valid_text(json_string_value(json_object_get(body, "description")) ?: ""))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "description must be text without control characters");
-    if (vr_vm_clone_submit(c->e, vm, body, c->user, job, id, err) < 0)
+    vr_quota_lock(); /* the quota check and the new VM's rows are one step */
+    int rc = vr_vm_clone_submit(c->e, vm, body, c->user, job, id, err);
+    vr_quota_unlock();
+    if (rc < 0)
         return -1;
+    vr_perm_grant_owner(c->e, c->user, "vm", id, VR_USERVMMANAGER_ROLE_ID, NULL); /* the cloner manages it */
     *reply = json_pack("{s:s}", "job_id", job); /* the job's object_id names the new VM */
     return 0;
 }
@@ -346,6 +384,8 @@ static const vr_field clone_params[] = {
     {"description", VR_FT_STR, VR_F_CREATE, 0, 4096, .doc = NULL},
     {"snapshot", VR_FT_ID, VR_F_CREATE,
      .doc = "Clone the VM as it was in this snapshot of it (its disks and definition then); absent: as it is now."},
+    {"quota", VR_FT_REF, VR_F_CREATE, .ref = "quotas",
+     .doc = "The quota the new VM and its disks count against (default: the data center's only quota)."},
 };
 
 static const vr_action vm_actions[] = {
@@ -403,6 +443,9 @@ static const vr_field vm_fields[] = {
     {"max_memory_mib", VR_FT_INT, VR_F_SPEC | VR_F_OPT | VR_F_CREATE | VR_F_UPDATE, 16, MEM_MAX, .doc = NULL},
     {"serial_console", VR_FT_BOOL, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .dflt = "true"},
     {"vnc", VR_FT_BOOL, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .dflt = "false"},
+    {"quota", VR_FT_REF, VR_F_CREATE | VR_F_UPDATE | VR_F_NULL, .ref = "quotas",
+     .doc = "The quota of its data center its vCPUs and memory count against (docs/permissions.md \"Quotas\");"
+            " default: the data center's only quota, if it has exactly one. Null: none."},
 };
 
 const vr_kind vr_kind_vms = {
@@ -410,5 +453,5 @@ const vr_kind vr_kind_vms = {
     .store = &vr_store_vms, .fields = vm_fields, .nfields = VR_ARRAY_SIZE(vm_fields),
     .actions = vm_actions, .nactions = VR_ARRAY_SIZE(vm_actions), .parent = "clusters", .parent_field = "cluster_id",
     .check_create = vm_check_create, .check_update = vm_check_update, .check_delete = vm_check_delete,
-    .after_write = vm_after_write, .present = vm_present, .live_update = vm_live_update,
+    .after_write = vm_after_write, .present = vm_present, .live_update = vm_live_update, .quota = vm_quota,
 };

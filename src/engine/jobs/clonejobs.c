@@ -101,9 +101,10 @@ static int plan_disks(vr_engine *e, json_t *vm, json_t *spec, json_t *volumes, j
     return rc;
 }
 
-/* Rows, locks and the job in one transaction (the new VM row exists). */
+/* Rows, locks and the job in one transaction (the new VM row exists);
+ * the new disks count against the new VM's quota. */
 static int record(vr_engine *e, json_t *vm, const char *new_id, json_t *plan, json_t *params, const char *user,
-                  const char *job_id, vr_error *err)
+                  const char *job_id, const char *quota, vr_error *err)
 {
     if (vr_db_begin(e->db, err) < 0)
         return -1;
@@ -114,6 +115,8 @@ static int record(vr_engine *e, json_t *vm, const char *new_id, json_t *plan, js
         json_t *src = rc == 0 ? vr_volplan_disk_row(e, str(v, "src_disk"), err) : NULL;
         if (rc == 0 && (!src || vr_volplan_insert_disk(e, src, str(v, "disk"), str(v, "volume"), NULL, NULL, err) < 0))
             rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "a disk of the VM changed meanwhile");
+        if (rc == 0 && vr_volplan_disk_quota(e, str(v, "disk"), quota, err) < 0)
+            rc = -1;
         json_decref(src);
     }
     if (rc == 0 && vr_db_exec(e->db, "UPDATE vms SET status = 'imagelocked' WHERE id = ? AND status = 'down'",
@@ -148,20 +151,23 @@ int vr_vm_clone_submit(vr_engine *e, json_t *vm0, json_t *body, const char *user
         rc = source_state(e, vm, snap_id, &spec, &sizes, &volumes, &snap, err);
     if (rc == 0)
         rc = plan_disks(e, vm, spec, volumes, plan, err);
+    char quota[37] = ""; /* the caller holds the quota lock until the rows are in */
+    if (rc == 0)
+        rc = vr_volplan_take_quota(e, user, body, sizes, str(vm, "cluster_id"), plan, quota, err);
     vr_uuid_new(new_id);
     vr_uuid_new(job_id);
     json_t *nspec = rc == 0 ? vr_volplan_spec(spec, plan) : NULL;
-    json_t *nvm = rc == 0 ? json_pack("{s:O, s:s, s:s, s:O, s:O, s:o}", "name", json_object_get(body, "name"),
+    json_t *nvm = rc == 0 ? json_pack("{s:O, s:s, s:s, s:O, s:O, s:o, s:s}", "name", json_object_get(body, "name"),
                                       "description", str(body, "description"), "cluster_id", str(vm, "cluster_id"),
                                       "memory_mib", json_object_get(sizes, "memory_mib"), "vcpus",
-                                      json_object_get(sizes, "vcpus"), "spec", nspec) : NULL;
+                                      json_object_get(sizes, "vcpus"), "spec", nspec, "quota", quota) : NULL;
     if (rc == 0 && vr_store_vms.insert(e, new_id, nvm, err) < 0)
         rc = -1;
     if (rc == 0) {
         json_t *params = json_pack("{s:s, s:s, s:O, s:s, s:s, s:O}", "vm", str(vm, "id"), "vm_name", str(vm, "name"),
                                    "name", json_object_get(body, "name"), "snapshot", snap_id ? snap_id : "",
                                    "snapshot_description", str(snap, "description"), "plan", plan);
-        rc = record(e, vm, new_id, plan, params, user, job_id, err);
+        rc = record(e, vm, new_id, plan, params, user, job_id, quota, err);
         json_decref(params);
         if (rc < 0) /* the VM row (and its MACs) go; nothing else was made */
             vr_db_exec(e->db, "DELETE FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(new_id)), NULL);

@@ -313,10 +313,14 @@ int vr_template_newvm_submit(vr_engine *e, json_t *t0, json_t *body, const char 
         json_object_set(d, "disk", json_object_get(json_array_get(plan, json_array_size(plan) - 1), "disk"));
         json_decref(td);
     }
+    char quota[37] = "";
+    if (rc == 0) /* the caller holds the quota lock until the rows are in */
+        rc = vr_volplan_take_quota(e, user, body, t, cluster, plan, quota, err);
     vr_uuid_new(vm_id);
-    json_t *vm = json_pack("{s:O, s:s, s:s, s:O, s:O, s:O}", "name", json_object_get(body, "name"), "description",
+    json_t *vm = json_pack("{s:O, s:s, s:s, s:O, s:O, s:O, s:s}", "name", json_object_get(body, "name"), "description",
                            str(body, "description"), "cluster_id", cluster, "memory_mib",
-                           json_object_get(t, "memory_mib"), "vcpus", json_object_get(t, "vcpus"), "spec", spec);
+                           json_object_get(t, "memory_mib"), "vcpus", json_object_get(t, "vcpus"), "spec", spec,
+                           "quota", quota);
     if (rc == 0 && vr_store_vms.insert(e, vm_id, vm, err) < 0)
         rc = -1;
     vr_uuid_new(job_id);
@@ -326,6 +330,8 @@ int vr_template_newvm_submit(vr_engine *e, json_t *t0, json_t *body, const char 
             json_t *td = rc == 0 ? vr_volplan_disk_row(e, str(v, "src_disk"), err) : NULL;
             if (rc == 0 && (!td || vr_volplan_insert_disk(e, td, str(v, "disk"), str(v, "volume"), NULL,
                                                clone ? NULL : str(v, "src_disk"), err) < 0))
+                rc = -1;
+            if (rc == 0 && vr_volplan_disk_quota(e, str(v, "disk"), quota, err) < 0)
                 rc = -1;
             json_decref(td);
         }

@@ -7,6 +7,7 @@
 #include "agentcall.h"
 #include "agentjob.h"
 #include "jobs.h"
+#include "quota.h"
 #include "sdjobs.h"
 #include "snapjob_util.h"
 
@@ -167,6 +168,32 @@ int vr_volplan_insert_disk(vr_engine *e, json_t *src, const char *id, const char
                               DB_TEXT(*str(src, "interface") ? str(src, "interface") : "virtio"),
                               DB_INT(num(src, "bootable")), DB_INT(tmpl_id != NULL), DB_INT(vr_now()),
                               tmpl_id ? DB_TEXT(tmpl_id) : DB_NULL, parent_disk ? DB_TEXT(parent_disk) : DB_NULL),
+                      err) < 0 ? -1 : 0;
+}
+
+int vr_volplan_take_quota(vr_engine *e, const char *user, json_t *body, json_t *sizes, const char *cluster,
+                          json_t *plan, char quota[37], vr_error *err)
+{
+    char dc[37], what[100];
+    vr_quota_dc_of_cluster(e, cluster, dc);
+    snprintf(what, sizeof(what), "VM '%.64s'", str(body, "name"));
+    json_t *need = json_object(), *v;
+    size_t i;
+    json_array_foreach(plan, i, v) {
+        json_t *have = json_object_get(need, str(v, "domain"));
+        json_object_set_new(need, str(v, "domain"), json_integer(json_integer_value(have) + num(v, "size")));
+    }
+    vr_quota_ask ask = {what, dc, cluster, num(sizes, "vcpus"), num(sizes, "memory_mib"), need};
+    int rc = vr_quota_take(e, user, json_string_value(json_object_get(body, "quota")), &ask, quota, err);
+    json_decref(need);
+    return rc;
+}
+
+int vr_volplan_disk_quota(vr_engine *e, const char *disk_id, const char *quota, vr_error *err)
+{
+    if (!*quota)
+        return 0;
+    return vr_db_exec(e->db, "UPDATE disks SET quota_id = ? WHERE id = ?", DB_ARGS(DB_TEXT(quota), DB_TEXT(disk_id)),
                       err) < 0 ? -1 : 0;
 }
 

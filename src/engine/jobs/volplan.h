@@ -36,6 +36,16 @@ int vr_volplan_insert_disk(vr_engine *e, json_t *src, const char *id, const char
                            const char *parent_disk, vr_error *err);
 
 /* The disk row id as plans read it (storage_domain, provisioned_size...). */
+/* A new VM's quota (body.quota, or its data center's only one) takes the
+ * VM's vCPUs and memory (sizes: a row with vcpus and memory_mib) and the
+ * provisioned size of each disk of the plan, under vr_quota_lock held by
+ * the caller until the rows are in (quota/quota.h). quota gets its id. */
+int vr_volplan_take_quota(vr_engine *e, const char *user, json_t *body, json_t *sizes, const char *cluster,
+                          json_t *plan, char quota[37], vr_error *err);
+
+/* The planned disk counts against quota ("" none), in the caller's transaction. */
+int vr_volplan_disk_quota(vr_engine *e, const char *disk_id, const char *quota, vr_error *err);
+
 json_t *vr_volplan_disk_row(vr_engine *e, const char *id, vr_error *err);
 
 /* End job_id with an event on (type, id) saying what was done or why not. */

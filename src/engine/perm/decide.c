@@ -36,6 +36,19 @@ int vr_perm_allows(vr_engine *e, const char *user, const char *object_id, const 
     return row != NULL;
 }
 
+int vr_perm_grant_owner(vr_engine *e, const char *user, const char *object_type, const char *object_id,
+                        const char *role_id, vr_error *err)
+{
+    if (!user || !strcmp(user, VR_ADMIN_USER))
+        return 0;
+    char id[37];
+    vr_uuid_new(id);
+    return vr_db_exec(e->db, "INSERT INTO permissions (id, user_id, group_id, role_id, object_type, object_id,"
+                      " created_at) SELECT ?, u.id, NULL, ?, ?, ?, ? FROM users u WHERE u.name = ?",
+                      DB_ARGS(DB_TEXT(id), DB_TEXT(role_id), DB_TEXT(object_type), DB_TEXT(object_id),
+                              DB_INT(vr_now()), DB_TEXT(user)), err) < 0 ? -1 : 0;
+}
+
 void vr_perm_visible_sql(const char *anchor, char *out, size_t len)
 {
     /* Two uncorrelated subqueries, each run once per listing: does the

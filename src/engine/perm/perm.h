@@ -43,6 +43,16 @@ const char *vr_action_group_for(const char *type, const char *collection, const 
  * newer engine's roles replace an older one's. */
 int vr_perm_bootstrap(vr_engine *e, vr_error *err);
 
+/* Predefined roles given to the creator of an object (oVirt's owner). */
+#define VR_USERVMMANAGER_ROLE_ID "00000000-0000-4000-8000-00000000000b"
+#define VR_DISKOPERATOR_ROLE_ID "00000000-0000-4000-8000-00000000000f"
+
+/* Make `user` the owner of what they just created: role_id on the object,
+ * so a power user manages the VMs (disks, snapshots) and disks they made.
+ * Nothing for admin@internal, who holds everything. 0 or -1. */
+int vr_perm_grant_owner(vr_engine *e, const char *user, const char *object_type, const char *object_id,
+                        const char *role_id, vr_error *err);
+
 /* May `user` use action group `group` on object `object_id` (an id of any
  * kind, or VR_SYSTEM_ID) through a permission on it or an ancestor?
  * group NULL: any permission (may see it). 1 yes, 0 no, -1 err. */

@@ -28,6 +28,8 @@ const char *const vr_action_groups[] = {
     /* templates and pools */
     "create_template", "edit_template_properties", "delete_template",
     "create_vm_pool", "edit_vm_pool_configuration", "delete_vm_pool", "vm_pool_basic_operations",
+    /* quotas */
+    "configure_quota", "consume_quota",
 };
 const size_t vr_naction_groups = VR_ARRAY_SIZE(vr_action_groups);
 
@@ -62,13 +64,13 @@ const vr_role_def vr_predefined_roles[] = {
      "Every object of a data center except its storage: clusters, hosts, networks, templates, pools, VMs", true,
      GROUPS("edit_storage_pool_configuration", "delete_storage_pool", "create_cluster", CLUSTER_ADMIN,
             "create_storage_pool_network", "configure_storage_pool_network", "delete_storage_pool_network",
-            "manipulate_permissions")},
+            "manipulate_permissions", "configure_quota", "consume_quota")},
     {"00000000-0000-4000-8000-000000000003", "ClusterAdmin",
-     "Every object of a cluster: hosts, VMs, templates, pools", true, GROUPS(CLUSTER_ADMIN)},
+     "Every object of a cluster: hosts, VMs, templates, pools", true, GROUPS(CLUSTER_ADMIN, "consume_quota")},
     {"00000000-0000-4000-8000-000000000004", "HostAdmin", "Configure, manage and remove a host", true,
      GROUPS(HOST_ADMIN)},
     {"00000000-0000-4000-8000-000000000005", "StorageAdmin", "Create, configure, manage and remove storage domains"
-     " and their disks", true, GROUPS(STORAGE_ADMIN)},
+     " and their disks", true, GROUPS(STORAGE_ADMIN, "consume_quota")},
     {"00000000-0000-4000-8000-000000000006", "NetworkAdmin", "Configure and manage the networks of a data center,"
      " cluster, host or VM", true, GROUPS(NETWORK_ADMIN)},
     {"00000000-0000-4000-8000-000000000007", "TemplateAdmin", "Create, configure and remove templates", true,
@@ -76,17 +78,21 @@ const vr_role_def vr_predefined_roles[] = {
     {"00000000-0000-4000-8000-000000000008", "VmPoolAdmin", "Create, configure and remove VM pools and use their VMs",
      true, GROUPS(POOL_ADMIN, "vm_basic_operations", "connect_to_vm")},
     {"00000000-0000-4000-8000-000000000009", "UserRole", "Use VMs and pools: see them, start, stop, take a VM from a"
-     " pool", false, GROUPS(VM_USE)},
+     " pool", false, GROUPS(VM_USE, "consume_quota")},
     {"00000000-0000-4000-8000-00000000000a", "PowerUserRole", "Create VMs, templates and disks where given, and use"
-     " them", false, GROUPS("create_vm", "create_template", "create_disk", VM_USE)},
+     " them, within the quotas they may consume", false,
+     GROUPS("create_vm", "create_template", "create_disk", VM_USE, "consume_quota")},
     {"00000000-0000-4000-8000-00000000000b", "UserVmManager", "Manage a VM: edit, remove, snapshots, devices, its"
-     " permissions", false, GROUPS(VM_MANAGE)},
-    {"00000000-0000-4000-8000-00000000000c", "VmCreator", "Create VMs", false, GROUPS("create_vm")},
+     " permissions", false, GROUPS(VM_MANAGE, "consume_quota")},
+    {"00000000-0000-4000-8000-00000000000c", "VmCreator", "Create VMs", false, GROUPS("create_vm", "consume_quota")},
     {"00000000-0000-4000-8000-00000000000d", "TemplateCreator", "Create templates", false,
      GROUPS("create_template")},
-    {"00000000-0000-4000-8000-00000000000e", "DiskCreator", "Create disks", false, GROUPS("create_disk")},
+    {"00000000-0000-4000-8000-00000000000e", "DiskCreator", "Create disks", false,
+     GROUPS("create_disk", "consume_quota")},
     {"00000000-0000-4000-8000-00000000000f", "DiskOperator", "Edit, copy, extend and remove a disk", false,
      GROUPS("edit_disk_properties", "delete_disk", "configure_disk_storage")},
+    {"00000000-0000-4000-8000-000000000010", "QuotaConsumer", "Consume a quota: VMs and disks that count against"
+     " it (given on the quota)", false, GROUPS("consume_quota")},
 };
 const size_t vr_npredefined_roles = VR_ARRAY_SIZE(vr_predefined_roles);
 
@@ -146,6 +152,7 @@ static const struct {
     {"permission", "permissions", NULL, "manipulate_permissions"},
     {"domain", "domains", NULL, "configure_engine"},
     {"macpool", "macpools", NULL, "configure_mac_pool"}, /* system-wide objects, as oVirt's */
+    {"quota", "quotas", NULL, "configure_quota"},
 };
 
 const char *vr_action_group_for(const char *type, const char *collection, const char *action)

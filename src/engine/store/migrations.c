@@ -19,7 +19,11 @@
     " FROM permissions p JOIN users u ON u.id = p.user_id" \
     " UNION ALL SELECT u.name, p.role_id, p.object_id FROM permissions p" \
     " JOIN group_members m ON m.group_id = p.group_id JOIN users u ON u.id = m.user_id;" \
-    "CREATE VIEW object_ancestors AS" \
+    "CREATE VIEW object_ancestors AS" OBJECT_ANCESTORS_12
+
+/* Migration 12's tree of objects (a later migration that adds a kind to
+ * the tree recreates the view with this and its own rows). */
+#define OBJECT_ANCESTORS_12 \
     " SELECT id AS object_id, id AS ancestor_id FROM datacenters" \
     " UNION ALL SELECT id, id FROM clusters UNION ALL SELECT id, datacenter_id FROM clusters" \
     " UNION ALL SELECT id, id FROM hosts UNION ALL SELECT id, cluster_id FROM hosts" \
@@ -425,5 +429,36 @@ const vr_migration vr_migrations[] = {
          "ALTER TABLE clusters ADD COLUMN mac_pool_id " T " NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
          "ALTER TABLE macs ADD COLUMN pool_id " T " NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
          "CREATE INDEX macs_pool ON macs(pool_id);"},
+    {19, "quotas (docs/permissions.md \"Quotas\"): a data center's quota mode; quotas of a data center with their limits (-1: unlimited), grace and threshold percentages, per-cluster and per-storage-domain limits; the quota each VM and disk consumes (no foreign key: a quota in use is refused removal by the engine); quotas join the object tree under their data center, so a permission on a quota (QuotaConsumer) lets its holder consume it",
+     .sqlite = "DROP VIEW IF EXISTS object_ancestors;"
+         "CREATE TABLE quotas (id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',"
+         " datacenter_id TEXT NOT NULL REFERENCES datacenters(id), vcpus INTEGER NOT NULL DEFAULT -1,"
+         " memory_mib INTEGER NOT NULL DEFAULT -1, storage_gib INTEGER NOT NULL DEFAULT -1,"
+         " cluster_grace_pct INTEGER NOT NULL DEFAULT 20, storage_grace_pct INTEGER NOT NULL DEFAULT 20,"
+         " cluster_threshold_pct INTEGER NOT NULL DEFAULT 80, storage_threshold_pct INTEGER NOT NULL DEFAULT 80,"
+         " cluster_limits_json TEXT NOT NULL DEFAULT '[]', storage_limits_json TEXT NOT NULL DEFAULT '[]',"
+         " created_at INTEGER NOT NULL, UNIQUE (datacenter_id, name));"
+         "ALTER TABLE datacenters ADD COLUMN quota_mode TEXT NOT NULL DEFAULT 'disabled';"
+         "ALTER TABLE vms ADD COLUMN quota_id TEXT;"
+         "ALTER TABLE disks ADD COLUMN quota_id TEXT;"
+         "CREATE INDEX vms_quota ON vms(quota_id);"
+         "CREATE INDEX disks_quota ON disks(quota_id);"
+         "CREATE VIEW object_ancestors AS" OBJECT_ANCESTORS_12
+         " UNION ALL SELECT id, id FROM quotas UNION ALL SELECT id, datacenter_id FROM quotas;",
+     .pg = "DROP VIEW IF EXISTS object_ancestors;"
+         "CREATE TABLE quotas (id " T " PRIMARY KEY, name " T " NOT NULL, description " T " NOT NULL DEFAULT '',"
+         " datacenter_id " T " NOT NULL REFERENCES datacenters(id), vcpus BIGINT NOT NULL DEFAULT -1,"
+         " memory_mib BIGINT NOT NULL DEFAULT -1, storage_gib BIGINT NOT NULL DEFAULT -1,"
+         " cluster_grace_pct BIGINT NOT NULL DEFAULT 20, storage_grace_pct BIGINT NOT NULL DEFAULT 20,"
+         " cluster_threshold_pct BIGINT NOT NULL DEFAULT 80, storage_threshold_pct BIGINT NOT NULL DEFAULT 80,"
+         " cluster_limits_json " T " NOT NULL DEFAULT '[]', storage_limits_json " T " NOT NULL DEFAULT '[]',"
+         " created_at BIGINT NOT NULL, UNIQUE (datacenter_id, name));"
+         "ALTER TABLE datacenters ADD COLUMN quota_mode " T " NOT NULL DEFAULT 'disabled';"
+         "ALTER TABLE vms ADD COLUMN quota_id " T ";"
+         "ALTER TABLE disks ADD COLUMN quota_id " T ";"
+         "CREATE INDEX vms_quota ON vms(quota_id);"
+         "CREATE INDEX disks_quota ON disks(quota_id);"
+         "CREATE VIEW object_ancestors AS" OBJECT_ANCESTORS_12
+         " UNION ALL SELECT id, id FROM quotas UNION ALL SELECT id, datacenter_id FROM quotas;"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -19,9 +19,10 @@ static int dc_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
     vr_uuid_new(net);
     if (vr_db_begin(e->db, err) < 0)
         return -1;
-    if (vr_db_exec(e->db, "INSERT INTO datacenters (id, name, description, created_at) VALUES (?,?,?,?)",
-                   DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
-                           DB_INT(vr_now())), err) < 0 ||
+    if (vr_db_exec(e->db, "INSERT INTO datacenters (id, name, description, created_at, quota_mode)"
+                   " VALUES (?,?,?,?,?)", DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
+                           DB_INT(vr_now()), DB_TEXT(*str(b, "quota_mode") ? str(b, "quota_mode") : "disabled")),
+                   err) < 0 ||
         vr_net_insert(e, net, id, VR_MGMT_NETWORK, "management network (engine to agents)", true, 0, 1500,
                       "management", "", err) < 0) {
         vr_db_rollback(e->db);
@@ -32,9 +33,10 @@ static int dc_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 
 static int dc_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
 {
-    int n = vr_db_exec(e->db, "UPDATE datacenters SET name = ?, description = ? WHERE id = ?",
-                       DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")), DB_TEXT(str(row, "id"))),
-                       err);
+    int n = vr_db_exec(e->db, "UPDATE datacenters SET name = ?, description = ?, quota_mode = ? WHERE id = ?",
+                       DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
+                               DB_TEXT(*str(b, "quota_mode") ? str(b, "quota_mode") : "disabled"),
+                               DB_TEXT(str(row, "id"))), err);
     return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the data center was removed meanwhile") : 0;
 }
 
@@ -55,6 +57,7 @@ static int dc_remove(vr_engine *e, json_t *row, vr_error *err)
     if (vr_db_exec(e->db, "DELETE FROM vnic_profiles WHERE network_id IN (SELECT id FROM networks WHERE"
                    " datacenter_id = ?)", DB_ARGS(DB_TEXT(id)), err) < 0 ||
         vr_db_exec(e->db, "DELETE FROM networks WHERE datacenter_id = ?", DB_ARGS(DB_TEXT(id)), err) < 0 ||
+        vr_db_exec(e->db, "DELETE FROM quotas WHERE datacenter_id = ?", DB_ARGS(DB_TEXT(id)), err) < 0 ||
         remove_by_id(e, "DELETE FROM datacenters WHERE id = ?", row, err) < 0) {
         vr_db_rollback(e->db);
         return -1;
@@ -64,7 +67,7 @@ static int dc_remove(vr_engine *e, json_t *row, vr_error *err)
 
 const vr_store vr_store_datacenters = {
     .select = "SELECT id, name, description, created_at, spm_host_id AS spm_host,"
-              " master_domain_id AS master_storage_domain, storage_status FROM datacenters",
+              " master_domain_id AS master_storage_domain, storage_status, quota_mode FROM datacenters",
     .id_expr = "id", .order = "name, id", .table = "datacenters",
     .search = name_search, .nsearch = sizeof(name_search) / sizeof(name_search[0]),
     .insert = dc_insert, .update = dc_update, .remove = dc_remove,

@@ -119,21 +119,22 @@ static int disk_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
     vr_uuid_new(vol);
     return vr_db_exec(e->db, "INSERT INTO disks (id, volume_id, alias, description, storage_domain_id, format, sparse,"
                       " provisioned_size, interface, bootable, shareable, read_only, wipe_after_delete, status,"
-                      " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'locked', ?)",
+                      " created_at, quota_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'locked', ?, ?)",
                       DB_ARGS(DB_TEXT(id), DB_TEXT(vol), DB_TEXT(str(b, "alias")), DB_TEXT(str(b, "description")),
                               DB_TEXT(str(b, "storage_domain")), DB_TEXT(str(b, "format")), DB_INT(num(b, "sparse")),
                               DB_INT(num(b, "provisioned_size")), DB_TEXT(str(b, "interface")),
                               DB_INT(num(b, "bootable")), DB_INT(num(b, "shareable")), DB_INT(num(b, "read_only")),
-                              DB_INT(num(b, "wipe_after_delete")), DB_INT(vr_now())), err) < 0 ? -1 : 0;
+                              DB_INT(num(b, "wipe_after_delete")), DB_INT(vr_now()),
+                              *str(b, "quota") ? DB_TEXT(str(b, "quota")) : DB_NULL), err) < 0 ? -1 : 0;
 }
 
 static int disk_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
 {
     int n = vr_db_exec(e->db, "UPDATE disks SET alias = ?, description = ?, interface = ?, bootable = ?,"
-                       " wipe_after_delete = ? WHERE id = ?",
+                       " wipe_after_delete = ?, quota_id = ? WHERE id = ?",
                        DB_ARGS(DB_TEXT(str(b, "alias")), DB_TEXT(str(b, "description")), DB_TEXT(str(b, "interface")),
                                DB_INT(num(b, "bootable")), DB_INT(num(b, "wipe_after_delete")),
-                               DB_TEXT(str(row, "id"))), err);
+                               *str(b, "quota") ? DB_TEXT(str(b, "quota")) : DB_NULL, DB_TEXT(str(row, "id"))), err);
     return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the disk was removed meanwhile") : 0;
 }
 
@@ -148,7 +149,7 @@ static int disk_remove(vr_engine *e, json_t *row, vr_error *err)
 const vr_store vr_store_disks = {
     .select = "SELECT id, volume_id, alias, description, storage_domain_id AS storage_domain, format, sparse,"
               " provisioned_size, actual_size, interface, bootable, shareable, read_only, wipe_after_delete, status,"
-              " created_at FROM disks",
+              " created_at, quota_id AS quota FROM disks",
     .id_expr = "id", .order = "alias, id", .table = "disks",
     .search = disk_search, .nsearch = sizeof(disk_search) / sizeof(disk_search[0]),
     .insert = disk_insert, .update = disk_update, .remove = disk_remove,

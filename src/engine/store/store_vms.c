@@ -90,11 +90,12 @@ static int vm_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
     if (vr_db_begin(e->db, err) < 0)
         return -1;
     int rc = vr_db_exec(e->db, "INSERT INTO vms (id, name, description, cluster_id, status, memory_mib,"
-                        " vcpus, spec_json, created_at, ha_enabled, ha_priority) VALUES (?,?,?,?, 'down', ?,?, '{}', ?, ?, ?)",
+                        " vcpus, spec_json, created_at, ha_enabled, ha_priority, quota_id)"
+                        " VALUES (?,?,?,?, 'down', ?,?, '{}', ?, ?, ?, ?)",
                         DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                 DB_TEXT(str(b, "cluster_id")), DB_INT(num(b, "memory_mib")),
                                 DB_INT(num(b, "vcpus")), DB_INT(vr_now()), DB_INT(ha_enabled(b)),
-                                DB_INT(ha_priority(b))), err);
+                                DB_INT(ha_priority(b)), *str(b, "quota") ? DB_TEXT(str(b, "quota")) : DB_NULL), err);
     if (rc >= 0)
         rc = allocate_macs(e, id, spec, err);
     if (rc >= 0)
@@ -169,11 +170,13 @@ static int vm_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
     if (rc >= 0) {
         rc = vr_db_exec(e->db, "UPDATE vms SET name = ?, description = ?, memory_mib = ?, vcpus = ?,"
                         " spec_json = ?, pending_json = ?, placement_json = coalesce(?, placement_json),"
-                        " ha_enabled = ?, ha_priority = ? WHERE id = ? AND (status = 'down') = (? = 'down')",
+                        " ha_enabled = ?, ha_priority = ?, quota_id = ? WHERE id = ?"
+                        " AND (status = 'down') = (? = 'down')",
                         DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                 DB_INT(num(b, "memory_mib")), DB_INT(num(b, "vcpus")), DB_TEXT(text),
                                 ptext ? DB_TEXT(ptext) : DB_NULL, place ? DB_TEXT(place) : DB_NULL,
-                                DB_INT(ha_enabled(b)), DB_INT(ha_priority(b)), DB_TEXT(id),
+                                DB_INT(ha_enabled(b)), DB_INT(ha_priority(b)),
+                                *str(b, "quota") ? DB_TEXT(str(b, "quota")) : DB_NULL, DB_TEXT(id),
                                 DB_TEXT(str(row, "status"))), err);
         if (rc == 0)
             rc = vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' changed meanwhile; read it again",
@@ -204,7 +207,7 @@ const vr_store vr_store_vms = {
               " ',\"priority\":' || v.ha_priority || '}' AS high_availability_json,"
               " v.stop_reason AS stop_reason,"
               " CASE WHEN v.lease_sd_id IS NULL THEN NULL ELSE '{\"storage_domain\":\"' || v.lease_sd_id || '\"}' END"
-              " AS lease_json FROM vms v",
+              " AS lease_json, v.quota_id AS quota FROM vms v",
     .id_expr = "v.id", .order = "name, id", .table = "vms",
     .search = vm_search, .nsearch = sizeof(vm_search) / sizeof(vm_search[0]),
     .insert = vm_insert, .update = vm_update, .remove = vm_remove,

@@ -16,7 +16,10 @@ const TABS = ["vms", "hosts", "clusters", "datacenters", "storagedomains", "netw
 const name = (it) => <span class="vireo-name vireo-data">{it.name || it.alias}</span>;
 const desc = (it) => <span class="vireo-desc vireo-data">{it.description || ""}</span>;
 const status = (it) => <StatusLabel status={it.status} />;
-const yesNo = (b) => t(b ? "value.yes" : "value.no");
+// Words of the portal (not API data) in cells: vnodes, so the list does
+// not mark them as data.
+const word = (text) => <span>{text}</span>;
+const yesNo = (b) => word(t(b ? "value.yes" : "value.no"));
 const col = (title, render) => ({ title: t(title), render });
 
 // One message line of the page: an action's outcome, or its job while it
@@ -92,7 +95,7 @@ function MigrateDialog({ vm, onClose, onMessage }) {
     ]}>
       <p>{t("migrate.which")} <b class="vireo-name vireo-data">{vm.name}</b></p>
       <Select id="migrate-host" label={t("field.host")} value={host} onChange={setHost}
-              options={[{ value: "", label: t("migrate.auto") }].concat(hosts.map((h) => ({ value: h.id, label: h.name })))} />
+              options={[{ value: "", label: t("migrate.auto") }].concat(hosts.map((h) => ({ value: h.id, label: h.name, data: true })))} />
     </Modal>
   );
 }
@@ -216,16 +219,16 @@ export function AdminPortal() {
       columns: [col("col.name", name), col("col.cpu_type", (c) => c.cpu_type), col("col.description", desc)] }),
     datacenters: () => list("datacenters", {
       hint: "name=dc*", toolbar: newButton("datacenters"), actions: er("datacenters"),
-      columns: [col("col.name", name), col("col.storage", (d) => (d.storage_status ? tValue("status", d.storage_status) : "")),
+      columns: [col("col.name", name), col("col.storage", (d) => (d.storage_status ? word(tValue("status", d.storage_status)) : "")),
         col("col.description", desc)] }),
     storagedomains: () => list("storagedomains", {
       hint: "name=data* and status=active",
-      columns: [col("col.name", name), col("col.status", status), col("col.type", (s) => tValue("sdtype", s.type)),
+      columns: [col("col.name", name), col("col.status", status), col("col.type", (s) => word(tValue("sdtype", s.type))),
         col("col.storage_type", (s) => s.storage_type), col("col.free", (s) => fmtBytes(s.available_bytes)),
         col("col.size", (s) => fmtBytes(s.total_bytes)), col("col.description", desc)] }),
     networks: () => list("networks", {
       hint: "name=ovirtmgmt",
-      columns: [col("col.name", name), col("col.vlan", (n) => (n.vlan ? fmtNumber(n.vlan) : t("value.untagged"))),
+      columns: [col("col.name", name), col("col.vlan", (n) => (n.vlan ? fmtNumber(n.vlan) : word(t("value.untagged")))),
         col("col.mtu", (n) => fmtNumber(n.mtu)), col("col.vm_network", (n) => yesNo(n.vm)),
         col("col.description", desc)] }),
     templates: () => list("templates", {
@@ -248,7 +251,7 @@ export function AdminPortal() {
         col("col.description", desc)] }),
     jobs: () => list("jobs", {
       hint: "status=running", poll: 2000,
-      columns: [col("col.time", (j) => fmtTime(j.updated_at || j.created_at)),
+      columns: [col("col.time", (j) => word(fmtTime(j.updated_at || j.created_at))),
         col("col.job", (j) => <span class="vireo-data">{j.description || j.action}</span>),
         col("col.status", (j) => <StatusLabel status={j.status} />),
         col("col.progress", (j) => <Progress value={j.status === "finished" ? 100 : j.progress} status={j.status}
@@ -257,7 +260,7 @@ export function AdminPortal() {
       actions: (j) => <JobCancel job={j} onMessage={setMessage} /> }),
     events: () => list("events", {
       hint: "severity=error", max: 50,
-      columns: [col("col.time", (e) => fmtTime(e.time)), col("col.severity", (e) => <StatusLabel status={e.severity} />),
+      columns: [col("col.time", (e) => word(fmtTime(e.time))), col("col.severity", (e) => <StatusLabel status={e.severity} />),
         col("col.user", (e) => e.user || ""),
         col("col.message", (e) => <span class="vireo-message vireo-data">{e.message}</span>)] }),
   };

@@ -85,7 +85,7 @@ function Form({ id, title, fields, initial, send, onClose, onDone, submitLabel }
           const set = (v) => setValues((x) => ({ ...x, [f.name]: v }));
           return f.type === "ref"
             ? <Select id={fid} label={t(f.label)} required={f.required} value={values[f.name]} onChange={set}
-                      options={(choices[f.name] || []).map((c) => ({ value: c.id, label: c.name }))} />
+                      options={(choices[f.name] || []).map((c) => ({ value: c.id, label: c.name, data: true }))} />
             : <TextInput id={fid} label={t(f.label)} required={f.required} type={f.type === "number" ? "number" : "text"}
                          value={values[f.name]} onInput={set} />;
         })}

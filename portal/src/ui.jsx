@@ -69,7 +69,7 @@ export function Select({ id, label, value, onChange, options, required }) {
       <div class="pf-v6-c-form__group-control">
         <span class="pf-v6-c-form-control">
           <select id={id} name={id} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
-            {options.map((o) => <option value={o.value}>{o.label}</option>)}
+            {options.map((o) => <option value={o.value} class={o.data ? "vireo-data" : undefined}>{o.label}</option>)}
           </select>
         </span>
       </div>
@@ -94,7 +94,8 @@ export function Modal({ title, onClose, children, footer, id, wide }) {
           <header class="pf-v6-c-modal-box__header">
             <h1 class="pf-v6-c-modal-box__title" id={`${id}-title`}>{title}</h1>
           </header>
-          <div class="pf-v6-c-modal-box__body">{children}</div>
+          {/* focusable: a long body scrolls, and the keyboard must reach it */}
+          <div class="pf-v6-c-modal-box__body" tabindex={wide ? "0" : undefined}>{children}</div>
           <footer class="pf-v6-c-modal-box__footer">{footer}</footer>
         </div>
       </div>

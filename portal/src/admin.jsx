@@ -268,7 +268,7 @@ export function AdminPortal() {
   return (
     <div>
       <h1 class="pf-v6-screen-reader">{t("admin.heading", { tab: t(`tab.${current}`) })}</h1>
-      <div class="pf-v6-c-tabs pf-m-page-insets" role="region" aria-label={t("admin.title")}>
+      <div class="pf-v6-c-tabs pf-m-page-insets vireo-tabs" role="region" aria-label={t("admin.title")}>
         <ul class="pf-v6-c-tabs__list" role="tablist">
           {TABS.map((k) => (
             <li class={cx("pf-v6-c-tabs__item", k === current && "pf-m-current")} role="presentation">

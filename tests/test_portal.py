@@ -538,6 +538,9 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         _accessible(b, "VM Portal with pools")
         b.click("[data-list=my-pools] [data-name=desk] button[data-action=take]")
         b.wait_text("#action-message", "desk-1 taken from pool desk")
+        # The VM was down: the API started it for him, and the portal follows that job (no host: it fails).
+        b.wait_text("#action-message", "desk-1 taken from pool desk; its start: job failed", timeout=30)
+        assert b.find("#action-progress").get_attribute("data-job-status") == "failed"
         assert eng.get(f"/api/vmpools/{pool}")["allocated"] == 1
         b.wait(lambda: "desk-1" in [c.get_attribute("data-name") for c in b.all("[data-list=my-vms] > div article")],
                what="the pool's VM among his")

@@ -34,6 +34,18 @@ export function ActionMessage({ message }) {
   );
 }
 
+// The message of a job's state: what it does, its status, the engine's
+// detail, and the job itself (its progress bar).
+export const jobMessage = (label, j) => ({
+  variant: j.status === "failed" ? "danger" : j.status === "finished" ? "success" : "info",
+  text: t("job.line", { what: label, status: tValue("jobstatus", j.status) }) + (j.detail ? ` — ${j.detail}` : ""),
+  job: j,
+});
+
+// Follow an accepted job to its end, each state a message.
+export const followAction = (jobId, label, onMessage) =>
+  followJob(jobId, (j) => onMessage(jobMessage(label, j)), (e) => onMessage({ variant: "danger", text: e.message }));
+
 // Run an action that answers 202 with a job and follow the job to its end.
 export async function runAction(path, body, label, onMessage) {
   let job;
@@ -43,11 +55,7 @@ export async function runAction(path, body, label, onMessage) {
     onMessage({ variant: "danger", text: e.message });
     return;
   }
-  await followJob(job.id, (j) => onMessage({
-    variant: j.status === "failed" ? "danger" : j.status === "finished" ? "success" : "info",
-    text: t("job.line", { what: label, status: tValue("jobstatus", j.status) }) + (j.detail ? ` — ${j.detail}` : ""),
-    job: j,
-  }), (e) => onMessage({ variant: "danger", text: e.message }));
+  await followAction(job.id, label, onMessage);
 }
 
 // Start, stop and the console; in the Administration Portal also migrate,

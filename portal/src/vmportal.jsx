@@ -3,9 +3,8 @@
 // pools they may use, each with "take a VM" (POST /api/vmpools/ID/allocatevm).
 import { useState } from "preact/hooks";
 import { api, listPath } from "./api.js";
-import { ActionMessage, VmActions } from "./admin.jsx";
-import { fmtNumber, t, tValue } from "./i18n.js";
-import { followJob } from "./jobs.js";
+import { ActionMessage, VmActions, followAction } from "./admin.jsx";
+import { fmtNumber, t } from "./i18n.js";
 import { Alert, Button, StatusLabel, usePoll } from "./ui.jsx";
 
 function Pools({ onMessage, onTaken }) {
@@ -30,12 +29,8 @@ function Pools({ onMessage, onTaken }) {
     const vm = await api("GET", `/api/vms/${r.vm_id}`).catch(() => ({ name: "" }));
     const what = t("pool.taken", { vm: vm.name, pool: pool.name });
     onMessage({ variant: "success", text: what });
-    if (r.start_job && r.start_job.id)
-      followJob(r.start_job.id, (j) => onMessage({
-        variant: j.status === "failed" ? "danger" : j.status === "finished" ? "success" : "info",
-        text: `${what} — ${t("job.line", { what: t("action.start", { name: vm.name }), status: tValue("jobstatus", j.status) })}`
-          + (j.detail ? ` — ${j.detail}` : ""), job: j,
-      }), (e) => onMessage({ variant: "danger", text: e.message }));
+    if (r.start_job) // its id: a down VM is started for the user
+      followAction(r.start_job, t("pool.taken-start", { vm: vm.name, pool: pool.name }), onMessage);
   };
   if (!pools || !pools.length) return null;
   return (

@@ -84,7 +84,12 @@ def _catalog_problems():
     return problems
 
 
-def _latin_left(b):
+# The masthead's (or login page's) language select set to arguments[0].
+PICK_LANG = ("const s = document.querySelector('#language'); s.value = arguments[0];"
+             "s.dispatchEvent(new Event('change', {bubbles: true}))")
+
+
+def _latin_left(b, also=()):
     """Words in Latin letters on the page that are the portal's own (API
     data, marked vireo-data, and other languages' names excluded)."""
     return b.js("""
@@ -96,7 +101,7 @@ def _latin_left(b):
       while (w.nextNode()) if (!skip(w.currentNode.parentElement)) look(w.currentNode.data, w.currentNode.parentElement);
       for (const el of document.querySelectorAll('[aria-label], [title]'))
         if (!skip(el)) look((el.getAttribute('aria-label') || '') + ' ' + (el.getAttribute('title') || ''), el);
-      return found;""", sorted(LATIN_OK))
+      return found;""", sorted(LATIN_OK | set(also)))
 
 
 def _accessible(b, page):
@@ -457,9 +462,7 @@ def _japanese(b, eng, base):
     Japanese, the choice remembered across a reload."""
     b.js("window.__langs = []; const f = window.fetch;"
          "window.fetch = (u, o) => { window.__langs.push(((o && o.headers) || {})['Accept-Language']); return f(u, o); }")
-    pick = "const s = document.querySelector('#language'); s.value = arguments[0];" \
-           "s.dispatchEvent(new Event('change', {bubbles: true}))"
-    b.js(pick, "ja")
+    b.js(PICK_LANG, "ja")
     b.wait_text("#tab-vms", "仮想マシン")
     assert b.js("return document.documentElement.lang") == "ja"
     for tab in ("vms", "hosts", "clusters", "datacenters", "storagedomains", "networks", "templates", "vmpools",
@@ -484,7 +487,7 @@ def _japanese(b, eng, base):
     b.open(base + "/admin#hosts")
     b.wait_text("#tab-hosts", "ホスト")
     b.wait_text("[data-list=hosts]", "phost")
-    b.js(pick, "en")
+    b.js(PICK_LANG, "en")
     b.wait_text("#tab-vms", "Virtual machines")
 
 
@@ -504,6 +507,13 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vm", "object_id": mine["id"],
                                               "group_id": devs["id"]}, expect=201)
         b.open(f"https://127.0.0.1:{eng.port}/vm")
+        b.wait_text("h1", "VM Portal")
+        # The login page in Japanese too (its hint names the user syntax, NAME@internal or uid@profile).
+        b.js(PICK_LANG, "ja")
+        b.wait_text("h1", "VM ポータル")
+        assert not _latin_left(b, {"internal", "uid"}), _latin_left(b, {"internal", "uid"})
+        b.shot("login-ja")
+        b.js(PICK_LANG, "en")
         b.wait_text("h1", "VM Portal")
         b.type("#login-user", "bob@corp")
         b.type("#login-password", users["bob"])
@@ -549,6 +559,14 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         assert again.status == 409, again
         b.click("[data-list=my-pools] [data-name=desk] button[data-action=take]")
         b.wait_text("#action-message", again.body["fault"]["detail"])
+        # In Japanese: his cards and pools without English of the portal's own.
+        b.js(PICK_LANG, "ja")
+        b.wait_text("[data-list=my-vms] h1", "自分の仮想マシン")
+        b.wait_text("[data-list=my-pools]", "利用できるプール")
+        assert not _latin_left(b), _latin_left(b)
+        b.shot("vm-portal-ja")
+        b.js(PICK_LANG, "en")
+        b.wait_text("[data-list=my-vms] h1", "My virtual machines")
         # A token revoked elsewhere (here: by the API itself) ends the session: the
         # next poll's 401 brings back the login page with the API's reason.
         token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")

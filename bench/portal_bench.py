@@ -100,7 +100,8 @@ def main():
                 b.type("#login-user", "admin@internal")
                 b.type("#login-password", eng.admin_password)
                 first.append(ms_until(b, b.find("#login-submit").click,
-                                      lambda: rows(b) == 20 and b.text(".vireo-total") == str(a.vms),
+                                      lambda: rows(b) == 20  # the total as a number, not as the language writes it
+                                      and b.find(".vireo-total").get_attribute("data-total") == str(a.vms),
                                       "the first page of VMs"))
                 shown.append(rows(b))
                 nxt.append(ms_until(b, b.find("[data-list=vms] button[aria-label='Next page']").click,

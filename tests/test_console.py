@@ -204,6 +204,13 @@ def _check_browser(ctx, eng, vm, portal_dir):
         assert not problems, problems
         b.click("[data-console-close]")
         b.wait(lambda: not b.all("#console"), 10, "the console closed")
+        # The running VM's statistics (the engine's history, docs/rest-api.md): drawn as SVG.
+        b.click(f"tr[data-name='{vm['name']}'] button[data-action=stats]")
+        b.wait(lambda: int(b.find("#stats [data-samples]").get_attribute("data-samples")) > 0, 20,
+               "a sample of the VM's history")
+        assert b.all("#stats [data-chart=cpu] [data-points]") and b.all("#stats [data-chart=memory] [data-latest]")
+        b.shot("vm-statistics")
+        b.click("[data-stats-close]")
         # The VM Portal has the same button.
         b.open(f"https://127.0.0.1:{eng.port}/vm")
         b.wait(lambda: b.all(f"[data-console='{vm['name']}']"), 15, "the VM Portal's console button")

@@ -4,6 +4,7 @@ Debian ships (python3-prometheus-client)."""
 
 import collections
 import sys
+import time
 import uuid
 
 from harness.engine import Engine, run_sql
@@ -81,6 +82,20 @@ def test_metrics(ctx):
             cpu = samples(fams, "vireo_vm_cpu_seconds", "vireo_vm_cpu_seconds_total", vm_id=vm["id"])
             return (text, fams) if cpu and cpu[0][1] > 0 else None
         text, fams = eng.wait_for(vm_stats, timeout=15, what="the VM's statistics in /metrics")
+        # The last hour kept for the portals' charts (docs/rest-api.md "Statistics history"): the
+        # host's first poll is a sample; the VM's comes with its second reading (rates need two).
+        hist = eng.get(f"/api/hosts/{host['id']}/statistics/history")
+        assert (hist["step_s"], hist["slots"]) == (60, 60) and len(hist["samples"]) >= 1, hist
+        hs = hist["samples"][-1]
+        assert hs["memory_total_bytes"] > 64 * 2**20 and 0 < hs["memory_used_bytes"] < hs["memory_total_bytes"], hs
+        assert 0 <= hs["cpu_percent"] <= 100 and hs["net_rx_bytes_per_s"] >= 0 and abs(hs["time"] - time.time()) < 120
+        vs = eng.wait_for(lambda: eng.get(f"/api/vms/{vm['id']}/statistics/history")["samples"], timeout=15,
+                          what="the VM's first history sample")
+        assert len(vs) == 1 and 0 <= vs[0]["cpu_percent"] <= 100 and vs[0]["memory_total_bytes"] == 256 * 2**20, vs
+        assert eng.get(f"/api/vms/{odd_vm}/statistics/history")["samples"] == []  # never ran
+        assert eng.request("GET", f"/api/vms/{uuid.uuid4()}/statistics/history").status == 404
+        assert eng.request("GET", "/api/hosts/not-an-id/statistics/history").status == 404
+        assert eng.request("POST", f"/api/hosts/{host['id']}/statistics/history", {}).status == 405
 
         # Counts per status match the API's lists; every status is there.
         vms = eng.list("vms", max=1000)["vms"]

@@ -10,14 +10,21 @@ stops VMs, and shows hostile descriptions as text; and a directory user
 Screenshots of each main page: BUILD/test-artifacts/portal/."""
 
 import gzip
+import json
 import os
+import re
 import subprocess
+import uuid
 
 from harness import browser, slapd
 from harness.context import Skip
 from harness.engine import REPO_ROOT, Engine, local_pki, run_sql
 
 XSS = "<img src=x onerror=alert(1)>"
+SRC = os.path.join(REPO_ROOT, "portal", "src")
+# Words a Japanese page may show in Latin letters: the product's name,
+# units and acronyms Japanese writes so too.
+LATIN_OK = {"Vireo", "VM", "CPU", "MiB", "KiB", "GiB", "TiB", "VLAN", "MTU", "ISO", "HTTP", "VNC", "SPM", "OK", "Enter"}
 
 
 AXE_JS = os.path.join(REPO_ROOT, "portal", "node_modules", "axe-core", "axe.min.js")
@@ -31,6 +38,70 @@ def _portal_dir(ctx):
         subprocess.run([os.path.join(REPO_ROOT, "scripts", "build-portal"), d], check=True,
                        capture_output=True, timeout=600)
     return d
+
+
+def _untranslated(code):
+    """Literal UI text outside t() in portal source (comments dropped): JSX
+    text, text attributes, English phrases in strings and templates."""
+    code = re.sub(r"/\*.*?\*/", "", code, flags=re.S)
+    code = re.sub(r"(^|[^:\\])//[^\n]*", r"\1", code)
+    found = []
+    for m in re.finditer(r">([^<>{}]*)<", code):
+        txt = m.group(1).strip()
+        if re.search(r"[A-Za-z]{2,}", txt) and txt != "Vireo" and not re.search(r"=>|&&|\|\||[;()=]", txt):
+            found.append(("JSX text", txt))
+    found += [("attribute", m.group(0)) for m in
+              re.finditer(r"\b(?:aria-label|title|placeholder|label|alt)=\"[^\"]*[A-Za-z][^\"]*\"", code)]
+    found += [("string", m.group(1)) for m in re.finditer(r"\"([A-Za-z][a-z']*(?: [A-Za-z'][a-z']*)+[.:!?]?)\"", code)]
+    for m in re.finditer(r"`(?:[^`\\]|\\.)*`", code):
+        if re.search(r"[A-Za-z]{2,} [A-Za-z]{2,}", re.sub(r"\$\{[^}]*\}", " ", m.group(0)[1:-1])):
+            found.append(("template", m.group(0)))
+    return found
+
+
+def _catalog_problems():
+    """The catalogs hold the same keys, every t("key") of the source is in
+    them, Japanese is Japanese, and no UI text is left outside t()."""
+    with open(os.path.join(SRC, "i18n", "en.json"), encoding="utf-8") as f:
+        en = json.load(f)
+    with open(os.path.join(SRC, "i18n", "ja.json"), encoding="utf-8") as f:
+        ja = json.load(f)
+    problems = [("only in en.json", k) for k in sorted(set(en) - set(ja))]
+    problems += [("only in ja.json", k) for k in sorted(set(ja) - set(en))]
+    for k, v in ja.items():
+        # Latin words beyond the allowed (and the login hint's syntax, uid@profile).
+        if set(re.findall(r"[A-Za-z]{2,}", re.sub(r"\{\w+\}", "", v))) - LATIN_OK - {"internal", "uid"}:
+            problems.append(("English in ja.json", k, v))
+        if set(re.findall(r"\{\w+\}", v)) != set(re.findall(r"\{\w+\}", en.get(k, ""))):
+            problems.append(("placeholders differ", k))
+    for name in sorted(os.listdir(SRC)):
+        if not name.endswith((".js", ".jsx")):
+            continue
+        with open(os.path.join(SRC, name), encoding="utf-8") as f:
+            code = f.read()
+        problems += [("unknown key", name, k) for k in re.findall(r"\bt\(\s*\"([^\"]+)\"", code) if k not in en]
+        problems += [("not through t()", name) + p for p in _untranslated(code)]
+    return problems
+
+
+# The masthead's (or login page's) language select set to arguments[0].
+PICK_LANG = ("const s = document.querySelector('#language'); s.value = arguments[0];"
+             "s.dispatchEvent(new Event('change', {bubbles: true}))")
+
+
+def _latin_left(b, also=()):
+    """Words in Latin letters on the page that are the portal's own (API
+    data, marked vireo-data, and other languages' names excluded)."""
+    return b.js("""
+      const ok = new Set(arguments[0]), found = [];
+      const skip = (el) => !el || el.closest('.vireo-data, [lang]:not([lang=ja]), script, style, noscript');
+      const look = (text, el) => { for (const m of text.matchAll(/[A-Za-z]{2,}/g))
+        if (!ok.has(m[0])) found.push(m[0] + ' in ' + el.outerHTML.slice(0, 120)); };
+      const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      while (w.nextNode()) if (!skip(w.currentNode.parentElement)) look(w.currentNode.data, w.currentNode.parentElement);
+      for (const el of document.querySelectorAll('[aria-label], [title]'))
+        if (!skip(el)) look((el.getAttribute('aria-label') || '') + ' ' + (el.getAttribute('title') || ''), el);
+      return found;""", sorted(LATIN_OK | set(also)))
 
 
 def _accessible(b, page):
@@ -56,6 +127,13 @@ def _browser(ctx):
 
 
 def test_portal_files_headers_and_absence(ctx):
+    # Every string of the portal through the catalogs, both complete; the
+    # lint sees a literal left outside t().
+    problems = _catalog_problems()
+    assert not problems, problems
+    for code in ('<p class="x">Hello there</p>', '<b aria-label="Close">x</b>', 'say({ text: "it broke badly" })',
+                 'x = `start of ${vm.name} failed`'):
+        assert _untranslated(code), code
     pdir = _portal_dir(ctx)
     with open(os.path.join(pdir, "index.html"), "rb") as f:
         index = f.read()
@@ -235,31 +313,58 @@ def test_admin_portal_in_chromium(ctx):
         b.click(f"{_row(b, 'web1')} button[data-action=start]")
         # The job is followed to its end: no host is up, so it fails with the scheduler's reason.
         b.wait_text("#action-message", "start of web1: job failed", timeout=30)
+        assert b.find("#action-progress").get_attribute("data-job-status") == "failed"  # its progress bar
         jobs = eng.list("jobs", search=f"object_id={web1['id']}")["jobs"]
         assert jobs[0]["status"] == "failed" and jobs[0]["detail"] in b.text("#action-message"), jobs
         b.type("#search-vms", "\n")
         eng.create_vm("a-live", cl["id"])  # sorts first: on page 1
         b.wait_text("[data-list=vms]", "a-live")
         b.wait_text("[data-list=vms] .vireo-total", "25")
+        # ...told by the events feed (GET /api/events?search=after=ID), not only the slower re-read.
+        b.wait(lambda: int(b.find("[data-list=vms]").get_attribute("data-live")) > 0, what="a refresh from the events feed")
         jobs = eng.list("jobs", search=f"object_id={web1['id']}")["jobs"]
         assert [j["action"] for j in jobs] == ["start"] and jobs[0]["user"] == "admin@internal", jobs
 
-        # The other lists, each a page of its own.
+        # The other lists, each a page of its own; rows no agent-free path
+        # makes (storage, templates, pools) put in directly, hostile names included.
+        sd, disk, tmpl, pool = (str(uuid.uuid4()) for _ in range(4))
+        run_sql(eng,
+                f"INSERT INTO storage_domains (id, name, description, sd_type, storage_type, storage_spec, datacenter_id,"
+                f" status, created_at) VALUES ('{sd}', '{XSS}', '{XSS}', 'data', 'nfs', '{{}}', '{dc['id']}', 'active', 0)",
+                f"INSERT INTO disks (id, volume_id, alias, description, storage_domain_id, format, sparse,"
+                f" provisioned_size, status, created_at) VALUES ('{disk}', '{uuid.uuid4()}', '{XSS}', '{XSS}', '{sd}',"
+                f" 'raw', 1, 1048576, 'ok', 0)",
+                f"INSERT INTO templates (id, name, description, cluster_id, memory_mib, vcpus, spec_json, status,"
+                f" created_at) VALUES ('{tmpl}', '{XSS}', '{XSS}', '{cl['id']}', 128, 1, '{{}}', 'ok', 0)",
+                f"INSERT INTO vm_pools (id, name, description, cluster_id, template_id, type, size, created_at) VALUES"
+                f" ('{pool}', 'ppool', '{XSS}', '{cl['id']}', '{tmpl}', 'manual', 0, 0)")
+        eng.call("POST", "/api/networks", {"name": "pnet", "datacenter": dc["id"], "vlan": 7, "description": XSS},
+                 expect=201)
+        eng.call("POST", "/api/users", {"name": "carol@internal", "password": "carol-pw-123", "description": XSS},
+                 expect=201)
         for tab, needle in (("hosts", "phost"), ("clusters", "pcl"), ("datacenters", "<b>dc</b>"),
-                            ("events", "portal-vm1")):
+                            ("storagedomains", XSS), ("networks", "pnet"), ("templates", XSS), ("vmpools", "ppool"),
+                            ("disks", XSS), ("users", "carol@internal"), ("jobs", "web1"), ("events", "portal-vm1")):
             b.click(f"#tab-{tab}")
             b.find(f"[data-list={tab}]")
-            if needle:
-                b.wait_text(f"[data-list={tab}]", needle)
+            b.wait_text(f"[data-list={tab}]", needle)
+            assert not b.all(f"[data-list={tab}] td img, [data-list={tab}] td b, [data-list={tab}] td i"), tab
+            if tab == "jobs":  # each job's progress bar (web1's start failed)
+                bar = b.find("[data-list=jobs] .pf-v6-c-progress[data-job-status=failed] [role=progressbar]")
+                assert bar.get_attribute("aria-valuenow") is not None
             b.shot(f"admin-{tab}")
             _accessible(b, tab)
-        assert not b.all("[data-list=datacenters] td b"), "a description became markup"
+        assert not b.alert_open()
+        assert b.text(f"[data-list=events] tr:first-child .vireo-message")  # newest first, as text
+
         # The host's monitor moved it on (no agent answers): the Hosts tab follows without a reload.
         b.click("#tab-hosts")
         def shown_as_engine_says():
             shown = b.find(f"{_row(b, 'phost')} [data-status]").get_attribute("data-status")
             return shown != "installing" and shown == eng.host(host["id"])["status"]
         b.wait(shown_as_engine_says, 20, "phost's status moving on as the engine says")
+        _more_dialogs(b, eng, host, vm1)
+        _japanese(b, eng, base)
         problems = [m for m in b.console() if "Content Security Policy" in m["message"]
                     or "Refused to" in m["message"]]
         assert not problems, problems
@@ -269,6 +374,121 @@ def test_admin_portal_in_chromium(ctx):
         b.find("#login-user")
         assert b.js("return sessionStorage.getItem('vireo.session')") is None
         assert eng.request("GET", "/api/vms", token=token).status == 401
+
+
+def _more_dialogs(b, eng, host, vm1):
+    """Edit, remove, host maintenance and activation, migrate, statistics:
+    each shows the API's own answer."""
+    # Edit: the API's refusal stays in the dialog; then a change it takes.
+    b.click("#tab-vms")
+    b.type("#search-vms", "name=portal-vm1\n")
+    b.wait(lambda: [r.get_attribute("data-name") for r in b.all("[data-list=vms] tbody tr")] == ["portal-vm1"],
+           what="portal-vm1 alone")
+    b.click(f"{_row(b, 'portal-vm1')} button[data-action=edit]")
+    b.type("#vm-memory", "0")
+    b.click("#edit-vm-submit")
+    want = eng.request("PUT", vm1["href"], {"memory_mib": 0})
+    assert want.status == 400, want
+    b.wait_text("#edit-vm-error", want.body["fault"]["detail"])
+    b.shot("admin-edit-vm-error")
+    _accessible(b, "edit-VM dialog")
+    b.type("#vm-memory", "320")
+    b.type("#vm-description", "edited <i>x</i>")
+    b.click("#edit-vm-submit")
+    b.wait(lambda: not b.all("#edit-vm"), what="the edit dialog closed")
+    got = eng.get(vm1["href"])
+    assert (got["memory_mib"], got["description"]) == (320, "edited <i>x</i>"), got
+    b.wait_text(f"{_row(b, 'portal-vm1')} .vireo-desc", "edited <i>x</i>")
+    # Migrate: refused (up on no host), the API's reason shown.
+    run_sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{vm1['id']}'")
+    b.click(f"{_row(b, 'portal-vm1')} button[data-action=migrate]")
+    b.find("#migrate-host")
+    _accessible(b, "migrate dialog")
+    b.click("#migrate-vm-submit")
+    refused = eng.request("POST", f"{vm1['href']}/migrate", {})
+    assert refused.status == 409, refused
+    b.wait_text("#action-message", refused.body["fault"]["detail"])
+    run_sql(eng, f"UPDATE vms SET status = 'down' WHERE id = '{vm1['id']}'")
+    # Statistics: the engine's history of the VM (none: it never ran), drawn as three charts.
+    b.click(f"{_row(b, 'portal-vm1')} button[data-action=stats]")
+    b.wait(lambda: b.find("#stats [data-samples]").get_attribute("data-samples") == "0", what="the VM's history")
+    assert len(b.all("#stats svg[role=img]")) == 3
+    b.click("[data-stats-close]")
+    # Remove: a host not in maintenance is refused with the API's reason.
+    b.click("#tab-hosts")
+    b.click(f"{_row(b, 'phost')} button[data-action=remove]")
+    b.click("#remove-host-submit")
+    refused = eng.request("DELETE", f"/api/hosts/{host['id']}")
+    assert refused.status == 409, refused
+    b.wait_text("#remove-host-error", refused.body["fault"]["detail"])
+    b.shot("admin-remove-host-error")
+    _accessible(b, "remove dialog")
+    b.click("#remove-host .pf-m-link")
+    # Maintenance: a job, followed to its end with its progress bar (phost
+    # never answers: the job ends as the engine decides, finished or failed).
+    b.click(f"{_row(b, 'phost')} button[data-action=maintenance]")
+    b.wait(lambda: re.search(r"maintenance of phost: job (finished|failed)", b.text("#action-message")), 30,
+           "the maintenance job's end")
+    job = eng.list("jobs", search=f"object_id={host['id']}")["jobs"][0]
+    shown = b.text("#action-message")
+    assert job["action"] == "maintenance" and f"job {job['status']}" in shown and (job["detail"] or "") in shown, job
+    assert b.find("#action-progress").get_attribute("data-job-status") == job["status"]
+    # Activate, from maintenance (put there directly when the job could not).
+    run_sql(eng, f"UPDATE hosts SET status = 'maintenance' WHERE id = '{host['id']}'")
+    b.wait(lambda: b.find(f"{_row(b, 'phost')} [data-status]").get_attribute("data-status") == "maintenance",
+           what="phost in maintenance")
+    b.click(f"{_row(b, 'phost')} button[data-action=stats]")
+    b.wait(lambda: b.find("#stats [data-samples]"), what="the host's history")
+    b.shot("admin-host-statistics")
+    _accessible(b, "statistics")
+    b.click("[data-stats-close]")
+    b.click(f"{_row(b, 'phost')} button[data-action=activate]")
+    b.wait_text("#action-message", "phost activated")
+    b.wait(lambda: b.find(f"{_row(b, 'phost')} [data-status]").get_attribute("data-status") != "maintenance",
+           what="phost out of maintenance")
+    # Remove what may go: a VM.
+    b.click("#tab-vms")
+    b.type("#search-vms", "name=bulk00\n")
+    b.click(f"{_row(b, 'bulk00')} button[data-action=remove]")
+    b.click("#remove-vm-submit")
+    b.wait(lambda: not b.all(_row(b, "bulk00")), what="bulk00 gone")
+    assert eng.list("vms", search="name=bulk00")["total"] == 0
+    b.type("#search-vms", "\n")
+
+
+def _japanese(b, eng, base):
+    """Switched to Japanese: no English left in the portal's own words on
+    any tab or dialog, dates and numbers the Japanese way, the API asked in
+    Japanese, the choice remembered across a reload."""
+    b.js("window.__langs = []; const f = window.fetch;"
+         "window.fetch = (u, o) => { window.__langs.push(((o && o.headers) || {})['Accept-Language']); return f(u, o); }")
+    b.js(PICK_LANG, "ja")
+    b.wait_text("#tab-vms", "仮想マシン")
+    assert b.js("return document.documentElement.lang") == "ja"
+    for tab in ("vms", "hosts", "clusters", "datacenters", "storagedomains", "networks", "templates", "vmpools",
+                "disks", "users", "jobs", "events"):
+        b.click(f"#tab-{tab}")
+        b.wait(lambda: b.all(f"[data-list={tab}] tbody tr"), what=f"{tab} rows")
+        left = _latin_left(b)
+        assert not left, (tab, left)
+        if tab in ("vms", "jobs", "events"):
+            b.shot(f"admin-ja-{tab}")
+    # Dates by Intl for Japanese (year/month/day), not the English form.
+    assert re.match(r"\d{4}/\d{1,2}/\d{1,2} ", b.text("[data-list=events] tbody tr td")), b.text("[data-list=events] tbody tr")
+    _accessible(b, "events in Japanese")
+    b.click("#tab-vms")
+    b.click("#new-vms")
+    b.find("#create-vm")
+    assert not _latin_left(b), _latin_left(b)
+    b.shot("admin-ja-create-vm")
+    b.click("#create-vm .pf-m-link")
+    assert "ja, en;q=0.5" in b.js("return window.__langs"), b.js("return window.__langs")
+    # Remembered (localStorage): a reload comes back in Japanese, still logged in.
+    b.open(base + "/admin#hosts")
+    b.wait_text("#tab-hosts", "ホスト")
+    b.wait_text("[data-list=hosts]", "phost")
+    b.js(PICK_LANG, "en")
+    b.wait_text("#tab-vms", "Virtual machines")
 
 
 def test_vm_portal_directory_user_sees_only_their_vm(ctx):
@@ -288,6 +508,13 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
                                               "group_id": devs["id"]}, expect=201)
         b.open(f"https://127.0.0.1:{eng.port}/vm")
         b.wait_text("h1", "VM Portal")
+        # The login page in Japanese too (its hint names the user syntax, NAME@internal or uid@profile).
+        b.js(PICK_LANG, "ja")
+        b.wait_text("h1", "VM ポータル")
+        assert not _latin_left(b, {"internal", "uid"}), _latin_left(b, {"internal", "uid"})
+        b.shot("login-ja")
+        b.js(PICK_LANG, "en")
+        b.wait_text("h1", "VM Portal")
         b.type("#login-user", "bob@corp")
         b.type("#login-password", users["bob"])
         b.click("#login-submit")
@@ -304,6 +531,42 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         jobs = eng.list("jobs", search=f"object_id={mine['id']}")["jobs"]
         assert [(j["action"], j["user"]) for j in jobs] == [("start", "bob@corp")], jobs
         assert not b.alert_open()
+        # A pool he may use: he takes its VM; a second one is refused (its max_user_vms).
+        tmpl, pool = str(uuid.uuid4()), str(uuid.uuid4())
+        run_sql(eng,
+                f"INSERT INTO templates (id, name, cluster_id, memory_mib, vcpus, spec_json, status, created_at)"
+                f" VALUES ('{tmpl}', 'desk-tmpl', '{cl['id']}', 128, 1, '{{}}', 'ok', 0)",
+                f"INSERT INTO vm_pools (id, name, description, cluster_id, template_id, type, size, created_at) VALUES"
+                f" ('{pool}', 'desk', '{XSS}', '{cl['id']}', '{tmpl}', 'manual', 1, 0)")
+        pvm = eng.create_vm("desk-1", cl["id"])
+        run_sql(eng, f"UPDATE vms SET pool_id = '{pool}' WHERE id = '{pvm['id']}'")
+        eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vmpool", "object_id": pool,
+                                              "group_id": devs["id"]}, expect=201)
+        b.wait_text("[data-list=my-pools]", "desk", timeout=15)
+        assert b.text("[data-list=my-pools] [data-name=desk] .vireo-desc") == XSS and not b.all("article img")
+        b.shot("vm-portal-pools")
+        _accessible(b, "VM Portal with pools")
+        b.click("[data-list=my-pools] [data-name=desk] button[data-action=take]")
+        b.wait_text("#action-message", "desk-1 taken from pool desk")
+        # The VM was down: the API started it for him, and the portal follows that job (no host: it fails).
+        b.wait_text("#action-message", "desk-1 taken from pool desk; its start: job failed", timeout=30)
+        assert b.find("#action-progress").get_attribute("data-job-status") == "failed"
+        assert eng.get(f"/api/vmpools/{pool}")["allocated"] == 1
+        b.wait(lambda: "desk-1" in [c.get_attribute("data-name") for c in b.all("[data-list=my-vms] > div article")],
+               what="the pool's VM among his")
+        token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
+        again = eng.request("POST", f"/api/vmpools/{pool}/allocatevm", {}, token=token)
+        assert again.status == 409, again
+        b.click("[data-list=my-pools] [data-name=desk] button[data-action=take]")
+        b.wait_text("#action-message", again.body["fault"]["detail"])
+        # In Japanese: his cards and pools without English of the portal's own.
+        b.js(PICK_LANG, "ja")
+        b.wait_text("[data-list=my-vms] h1", "自分の仮想マシン")
+        b.wait_text("[data-list=my-pools]", "利用できるプール")
+        assert not _latin_left(b), _latin_left(b)
+        b.shot("vm-portal-ja")
+        b.js(PICK_LANG, "en")
+        b.wait_text("[data-list=my-vms] h1", "My virtual machines")
         # A token revoked elsewhere (here: by the API itself) ends the session: the
         # next poll's 401 brings back the login page with the API's reason.
         token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")

@@ -1,63 +1,157 @@
-// The Administration Portal: data centers, clusters, hosts, VMs and events
-// as tabs of live lists; a create-VM dialog; VM start and stop.
+// The Administration Portal: the tree's collections as tabs of live
+// lists; create, edit and remove dialogs; VM and host actions following
+// their jobs with progress bars; statistics charts of hosts and VMs.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api.js";
-import { CreateDialog } from "./dialogs.jsx";
+import { Charts } from "./charts.jsx";
+import { CreateDialog, EditDialog, RemoveDialog } from "./dialogs.jsx";
+import { fmtBytes, fmtNumber, fmtTime, t, tValue } from "./i18n.js";
+import { followJob } from "./jobs.js";
 import { ListView } from "./listview.jsx";
-import { Alert, Button, Modal, StatusLabel, cx } from "./ui.jsx";
+import { Alert, Button, Modal, Progress, Select, StatusLabel, cx } from "./ui.jsx";
 
-const TABS = [
-  ["vms", "Virtual machines"], ["hosts", "Hosts"], ["clusters", "Clusters"],
-  ["datacenters", "Data centers"], ["events", "Events"],
-];
+const TABS = ["vms", "hosts", "clusters", "datacenters", "storagedomains", "networks", "templates", "vmpools",
+  "disks", "users", "jobs", "events"];
 
-const name = (it) => <span class="vireo-name">{it.name}</span>;
-const desc = (it) => <span class="vireo-desc">{it.description || ""}</span>;
+const name = (it) => <span class="vireo-name vireo-data">{it.name || it.alias}</span>;
+const desc = (it) => <span class="vireo-desc vireo-data">{it.description || ""}</span>;
 const status = (it) => <StatusLabel status={it.status} />;
-const time = (t) => (t ? new Date(t * 1000).toLocaleString() : "");
+// Words of the portal (not API data) in cells: vnodes, so the list does
+// not mark them as data.
+const word = (text) => <span>{text}</span>;
+const yesNo = (b) => word(t(b ? "value.yes" : "value.no"));
+const col = (title, render) => ({ title: t(title), render });
 
-// Start and stop answer 202 with a job; the list's next read shows the
-// status moving. Errors (no host, no permission) are the API's messages.
-export function VmActions({ vm, onMessage }) {
-  const act = async (action) => {
-    let job;
-    try {
-      job = (await api("POST", `/api/vms/${vm.id}/${action}`)).job;
-    } catch (e) {
-      onMessage({ variant: "danger", text: e.message });
-      return;
-    }
-    // Follow the job until it ends: its status, progress and, when it
-    // failed, the engine's reason.
-    const say = (j) => onMessage({
-      variant: j.status === "failed" ? "danger" : j.status === "finished" ? "success" : "info",
-      text: `${action} of ${vm.name}: job ${j.status}` + (j.status === "running" ? ` (${j.progress || 0}%)` : "")
-        + (j.detail ? ` — ${j.detail}` : ""),
-    });
-    say({ status: "pending" });
-    for (let i = 0; i < 600; i++) {
-      try {
-        const j = await api("GET", `/api/jobs/${job.id}`);
-        say(j);
-        if (!["pending", "running"].includes(j.status)) return;
-      } catch (e) {
-        onMessage({ variant: "danger", text: e.message });
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  };
-  const [console, setConsole] = useState(false);
+// One message line of the page: an action's outcome, or its job while it
+// runs (with a progress bar).
+export function ActionMessage({ message }) {
+  if (!message) return null;
+  return (
+    <Alert variant={message.variant} title={message.text} id="action-message">
+      {message.job && <Progress id="action-progress" value={message.job.progress} status={message.job.status}
+                                label={tValue("jobstatus", message.job.status)} />}
+    </Alert>
+  );
+}
+
+// The message of a job's state: what it does, its status, the engine's
+// detail, and the job itself (its progress bar).
+export const jobMessage = (label, j) => ({
+  variant: j.status === "failed" ? "danger" : j.status === "finished" ? "success" : "info",
+  text: t("job.line", { what: label, status: tValue("jobstatus", j.status) }) + (j.detail ? ` — ${j.detail}` : ""),
+  job: j,
+});
+
+// Follow an accepted job to its end, each state a message.
+export const followAction = (jobId, label, onMessage) =>
+  followJob(jobId, (j) => onMessage(jobMessage(label, j)), (e) => onMessage({ variant: "danger", text: e.message }));
+
+// Run an action that answers 202 with a job and follow the job to its end.
+export async function runAction(path, body, label, onMessage) {
+  let job;
+  try {
+    job = (await api("POST", path, body)).job;
+  } catch (e) {
+    onMessage({ variant: "danger", text: e.message });
+    return;
+  }
+  await followAction(job.id, label, onMessage);
+}
+
+// Start, stop and the console; in the Administration Portal also migrate,
+// statistics, edit and remove.
+export function VmActions({ vm, onMessage, onEdit, onRemove, admin }) {
+  const act = (action) => runAction(`/api/vms/${vm.id}/${action}`, undefined,
+    t(`action.${action}`, { name: vm.name }), onMessage);
+  const [dialog, setDialog] = useState(null);
   const down = vm.status === "down";
   return (
     <div class="vireo-actions">
-      <Button small variant="secondary" disabled={!down} data-action="start"
-              onClick={() => act("start")}>Start</Button>
-      <Button small variant="secondary" disabled={down} data-action="stop" onClick={() => act("stop")}>Stop</Button>
+      <Button small variant="secondary" disabled={!down} data-action="start" onClick={() => act("start")}>{t("button.start")}</Button>
+      <Button small variant="secondary" disabled={down} data-action="stop" onClick={() => act("stop")}>{t("button.stop")}</Button>
       <Button small variant="secondary" disabled={down} data-console={vm.name}
-              onClick={() => setConsole(true)}>Console</Button>
-      {console && <ConsoleModal vm={vm} onClose={() => setConsole(false)} />}
+              onClick={() => setDialog("console")}>{t("button.console")}</Button>
+      {admin && [
+        <Button small variant="secondary" disabled={vm.status !== "up"} data-action="migrate"
+                onClick={() => setDialog("migrate")}>{t("button.migrate")}</Button>,
+        <Button small variant="secondary" data-action="stats" onClick={() => setDialog("stats")}>{t("button.stats")}</Button>,
+        <Button small variant="secondary" data-action="edit" onClick={() => onEdit(vm)}>{t("button.edit")}</Button>,
+        <Button small variant="secondary" data-action="remove" onClick={() => onRemove(vm)}>{t("button.remove")}</Button>,
+      ]}
+      {dialog === "console" && <ConsoleModal vm={vm} onClose={() => setDialog(null)} />}
+      {dialog === "migrate" && <MigrateDialog vm={vm} onClose={() => setDialog(null)} onMessage={onMessage} />}
+      {dialog === "stats" && <StatsModal collection="vms" item={vm} onClose={() => setDialog(null)} />}
     </div>
+  );
+}
+
+function MigrateDialog({ vm, onClose, onMessage }) {
+  const [hosts, setHosts] = useState([]);
+  const [host, setHost] = useState("");
+  useEffect(() => {
+    api("GET", `/api/clusters/${vm.cluster_id}/hosts?max=1000`).then(
+      (d) => setHosts(d.hosts.filter((h) => h.id !== vm.host_id)), () => setHosts([]));
+  }, []);
+  const go = () => {
+    onClose();
+    runAction(`/api/vms/${vm.id}/migrate`, host ? { host } : {}, t("action.migrate", { name: vm.name }), onMessage);
+  };
+  return (
+    <Modal id="migrate-vm" title={t("migrate.title")} onClose={onClose} footer={[
+      <Button variant="primary" id="migrate-vm-submit" onClick={go}>{t("button.migrate")}</Button>,
+      <Button variant="link" onClick={onClose}>{t("button.cancel")}</Button>,
+    ]}>
+      <p>{t("migrate.which")} <b class="vireo-name vireo-data">{vm.name}</b></p>
+      <Select id="migrate-host" label={t("field.host")} value={host} onChange={setHost}
+              options={[{ value: "", label: t("migrate.auto") }].concat(hosts.map((h) => ({ value: h.id, label: h.name, data: true })))} />
+    </Modal>
+  );
+}
+
+// Maintenance (a job: the VMs leave), activate (at once), statistics,
+// edit and remove.
+function HostActions({ host, onMessage, onEdit, onRemove }) {
+  const [stats, setStats] = useState(false);
+  const maint = ["maintenance", "preparingformaintenance"].includes(host.status);
+  const activate = async () => {
+    try {
+      await api("POST", `/api/hosts/${host.id}/activate`);
+      onMessage({ variant: "success", text: t("action.activated", { name: host.name }) });
+    } catch (e) {
+      onMessage({ variant: "danger", text: e.message });
+    }
+  };
+  return (
+    <div class="vireo-actions">
+      {maint
+        ? <Button small variant="secondary" data-action="activate" onClick={activate}>{t("button.activate")}</Button>
+        : <Button small variant="secondary" data-action="maintenance"
+                  onClick={() => runAction(`/api/hosts/${host.id}/deactivate`, undefined,
+                    t("action.maintenance", { name: host.name }), onMessage)}>{t("button.maintenance")}</Button>}
+      <Button small variant="secondary" data-action="stats" onClick={() => setStats(true)}>{t("button.stats")}</Button>
+      <Button small variant="secondary" data-action="edit" onClick={() => onEdit(host)}>{t("button.edit")}</Button>
+      <Button small variant="secondary" data-action="remove" onClick={() => onRemove(host)}>{t("button.remove")}</Button>
+      {stats && <StatsModal collection="hosts" item={host} onClose={() => setStats(false)} />}
+    </div>
+  );
+}
+
+function EditRemove({ item, onEdit, onRemove }) {
+  return (
+    <div class="vireo-actions">
+      <Button small variant="secondary" data-action="edit" onClick={() => onEdit(item)}>{t("button.edit")}</Button>
+      <Button small variant="secondary" data-action="remove" onClick={() => onRemove(item)}>{t("button.remove")}</Button>
+    </div>
+  );
+}
+
+function StatsModal({ collection, item, onClose }) {
+  return (
+    <Modal id="stats" title={t(`stats.title.${collection}`)} onClose={onClose} wide
+           footer={<Button variant="link" data-stats-close onClick={onClose}>{t("button.close")}</Button>}>
+      <p><b class="vireo-name vireo-data">{item.name}</b></p>
+      <Charts collection={collection} id={item.id} />
+    </Modal>
   );
 }
 
@@ -71,22 +165,35 @@ function ConsoleModal({ vm, onClose }) {
   useEffect(() => {
     let unmount = null;
     let gone = false;
-    import(CONSOLE_MODULE).then((m) => { if (!gone) unmount = m.mount(box.current, { vm, api }); })
-      .catch((e) => setError("the console cannot be loaded: " + e.message));
+    import(CONSOLE_MODULE).then((m) => { if (!gone) unmount = m.mount(box.current, { vm, api, t }); })
+      .catch((e) => setError(t("console.cannot-load", { reason: e.message })));
     return () => { gone = true; if (unmount) unmount(); };
   }, [vm.id]);
   return (
-    <Modal title={`Console of ${vm.name}`} id="console" onClose={onClose} wide
-           footer={<Button variant="link" data-console-close onClick={onClose}>Close</Button>}>
+    <Modal title={t("console.title")} id="console" onClose={onClose} wide
+           footer={<Button variant="link" data-console-close onClick={onClose}>{t("button.close")}</Button>}>
+      <p><b class="vireo-name vireo-data">{vm.name}</b></p>
       {error && <Alert title={error} />}
       <div ref={box} />
     </Modal>
   );
 }
 
+function JobCancel({ job, onMessage }) {
+  if (!["pending", "running"].includes(job.status)) return null;
+  const cancel = async () => {
+    try {
+      await api("POST", `/api/jobs/${job.id}/cancel`);
+    } catch (e) {
+      onMessage({ variant: "danger", text: e.message });
+    }
+  };
+  return <Button small variant="secondary" data-action="cancel" onClick={cancel}>{t("button.cancel-job")}</Button>;
+}
+
 export function AdminPortal() {
   const [tab, setTab] = useState(() => (location.hash || "#vms").slice(1));
-  const [creating, setCreating] = useState(null); // a collection
+  const [dialog, setDialog] = useState(null); // {kind: create|edit|remove, collection, item}
   const [message, setMessage] = useState(null);
   const [refresh, setRefresh] = useState(0);
   useEffect(() => {
@@ -94,64 +201,101 @@ export function AdminPortal() {
     addEventListener("hashchange", h);
     return () => removeEventListener("hashchange", h);
   }, []);
-  const newButton = (coll, label) => (
-    <Button variant="primary" id={`new-${coll}`} onClick={() => setCreating(coll)}>{label}</Button>
+  const newButton = (coll) => (
+    <Button variant="primary" id={`new-${coll}`} onClick={() => setDialog({ kind: "create", collection: coll })}>
+      {t(`new.${coll}`)}</Button>
   );
+  const edit = (coll) => (item) => setDialog({ kind: "edit", collection: coll, item });
+  const remove = (coll) => (item) => setDialog({ kind: "remove", collection: coll, item });
+  const done = (text) => { setDialog(null); setRefresh((x) => x + 1); setMessage({ variant: "success", text }); };
+  const er = (coll) => (it) => <EditRemove item={it} onEdit={edit(coll)} onRemove={remove(coll)} />;
+  const list = (coll, props) => <ListView key={coll} collection={coll} title={t(`tab.${coll}`)} refreshKey={refresh} {...props} />;
   const views = {
-    vms: <ListView collection="vms" title="Virtual machines" refreshKey={refresh}
-                   hint="name=web* and status=up"
-                   columns={[{ title: "Name", render: name }, { title: "Status", render: status },
-                             { title: "Host", render: (v) => v.host || "" },
-                             { title: "Memory (MiB)", render: (v) => String(v.memory_mib) },
-                             { title: "vCPUs", render: (v) => String(v.vcpus) },
-                             { title: "Description", render: desc }]}
-                   actions={(vm) => <VmActions vm={vm} onMessage={setMessage} />}
-                   toolbar={newButton("vms", "New VM")} />,
-    hosts: <ListView collection="hosts" title="Hosts" hint="name=host* and status=up" refreshKey={refresh}
-                     toolbar={newButton("hosts", "New host")}
-                     columns={[{ title: "Name", render: name }, { title: "Address", render: (h) => h.address },
-                               { title: "Status", render: status },
-                               { title: "Detail", render: (h) => h.status_detail || "" }, { title: "Description", render: desc }]} />,
-    clusters: <ListView collection="clusters" title="Clusters" hint="name=prod*" refreshKey={refresh}
-                        toolbar={newButton("clusters", "New cluster")}
-                        columns={[{ title: "Name", render: name }, { title: "CPU type", render: (c) => c.cpu_type },
-                                  { title: "Description", render: desc }]} />,
-    datacenters: <ListView collection="datacenters" title="Data centers" hint="name=dc*" refreshKey={refresh}
-                           toolbar={newButton("datacenters", "New data center")}
-                           columns={[{ title: "Name", render: name },
-                                     { title: "Storage", render: (d) => d.storage_status || "" },
-                                     { title: "Description", render: desc }]} />,
-    events: <ListView collection="events" title="Events" hint="severity=error" max={50}
-                      columns={[{ title: "Time", render: (e) => time(e.time) },
-                                { title: "Severity", render: (e) => <StatusLabel status={e.severity} /> },
-                                { title: "User", render: (e) => e.user || "" },
-                                { title: "Message", render: (e) => <span class="vireo-message">{e.message}</span> }]} />,
+    vms: () => list("vms", {
+      hint: "name=web* and status=up", toolbar: newButton("vms"),
+      columns: [col("col.name", name), col("col.status", status), col("col.host", (v) => v.host || ""),
+        col("col.memory", (v) => fmtNumber(v.memory_mib)), col("col.vcpus", (v) => fmtNumber(v.vcpus)),
+        col("col.description", desc)],
+      actions: (vm) => <VmActions vm={vm} admin onMessage={setMessage} onEdit={edit("vms")} onRemove={remove("vms")} /> }),
+    hosts: () => list("hosts", {
+      hint: "name=host* and status=up", toolbar: newButton("hosts"),
+      columns: [col("col.name", name), col("col.address", (h) => h.address), col("col.status", status),
+        col("col.detail", (h) => h.status_detail || ""), col("col.description", desc)],
+      actions: (h) => <HostActions host={h} onMessage={setMessage} onEdit={edit("hosts")} onRemove={remove("hosts")} /> }),
+    clusters: () => list("clusters", {
+      hint: "name=prod*", toolbar: newButton("clusters"), actions: er("clusters"),
+      columns: [col("col.name", name), col("col.cpu_type", (c) => c.cpu_type), col("col.description", desc)] }),
+    datacenters: () => list("datacenters", {
+      hint: "name=dc*", toolbar: newButton("datacenters"), actions: er("datacenters"),
+      columns: [col("col.name", name), col("col.storage", (d) => (d.storage_status ? word(tValue("status", d.storage_status)) : "")),
+        col("col.description", desc)] }),
+    storagedomains: () => list("storagedomains", {
+      hint: "name=data* and status=active",
+      columns: [col("col.name", name), col("col.status", status), col("col.type", (s) => word(tValue("sdtype", s.type))),
+        col("col.storage_type", (s) => s.storage_type), col("col.free", (s) => fmtBytes(s.available_bytes)),
+        col("col.size", (s) => fmtBytes(s.total_bytes)), col("col.description", desc)] }),
+    networks: () => list("networks", {
+      hint: "name=ovirtmgmt",
+      columns: [col("col.name", name), col("col.vlan", (n) => (n.vlan ? fmtNumber(n.vlan) : word(t("value.untagged")))),
+        col("col.mtu", (n) => fmtNumber(n.mtu)), col("col.vm_network", (n) => yesNo(n.vm)),
+        col("col.description", desc)] }),
+    templates: () => list("templates", {
+      hint: "name=rhel*",
+      columns: [col("col.name", name), col("col.status", status), col("col.version", (x) => fmtNumber(x.version_number || 1)),
+        col("col.memory", (x) => (x.memory_mib ? fmtNumber(x.memory_mib) : "")),
+        col("col.vcpus", (x) => (x.vcpus ? fmtNumber(x.vcpus) : "")), col("col.description", desc)] }),
+    vmpools: () => list("vmpools", {
+      hint: "name=desk*",
+      columns: [col("col.name", name), col("col.pool_size", (p) => fmtNumber(p.size)),
+        col("col.vm_count", (p) => fmtNumber(p.vm_count || 0)), col("col.allocated", (p) => fmtNumber(p.allocated || 0)),
+        col("col.description", desc)] }),
+    disks: () => list("disks", {
+      hint: "alias=data*",
+      columns: [col("col.alias", name), col("col.status", status), col("col.size", (d) => fmtBytes(d.provisioned_size)),
+        col("col.actual_size", (d) => fmtBytes(d.actual_size)), col("col.description", desc)] }),
+    users: () => list("users", {
+      hint: "name=bob*",
+      columns: [col("col.name", name), col("col.domain", (u) => u.domain || ""), col("col.enabled", (u) => yesNo(u.enabled)),
+        col("col.description", desc)] }),
+    jobs: () => list("jobs", {
+      hint: "status=running", poll: 2000,
+      columns: [col("col.time", (j) => word(fmtTime(j.updated_at || j.created_at))),
+        col("col.job", (j) => <span class="vireo-data">{j.description || j.action}</span>),
+        col("col.status", (j) => <StatusLabel status={j.status} />),
+        col("col.progress", (j) => <Progress value={j.status === "finished" ? 100 : j.progress} status={j.status}
+                                             label={tValue("jobstatus", j.status)} />),
+        col("col.user", (j) => j.user || ""), col("col.detail", (j) => j.detail || "")],
+      actions: (j) => <JobCancel job={j} onMessage={setMessage} /> }),
+    events: () => list("events", {
+      hint: "severity=error", max: 50,
+      columns: [col("col.time", (e) => word(fmtTime(e.time))), col("col.severity", (e) => <StatusLabel status={e.severity} />),
+        col("col.user", (e) => e.user || ""),
+        col("col.message", (e) => <span class="vireo-message vireo-data">{e.message}</span>)] }),
   };
   const current = views[tab] ? tab : "vms";
   return (
     <div>
-      <h1 class="pf-v6-screen-reader">Administration Portal: {TABS.find(([k]) => k === current)[1]}</h1>
-      <div class="pf-v6-c-tabs pf-m-page-insets" role="region" aria-label="Administration Portal">
+      <h1 class="pf-v6-screen-reader">{t("admin.heading", { tab: t(`tab.${current}`) })}</h1>
+      <div class="pf-v6-c-tabs pf-m-page-insets vireo-tabs" role="region" aria-label={t("admin.title")}>
         <ul class="pf-v6-c-tabs__list" role="tablist">
-          {TABS.map(([k, label]) => (
+          {TABS.map((k) => (
             <li class={cx("pf-v6-c-tabs__item", k === current && "pf-m-current")} role="presentation">
               <a class="pf-v6-c-tabs__link" role="tab" href={`#${k}`} id={`tab-${k}`}
                  aria-selected={k === current ? "true" : "false"}>
-                <span class="pf-v6-c-tabs__item-text">{label}</span>
+                <span class="pf-v6-c-tabs__item-text">{t(`tab.${k}`)}</span>
               </a>
             </li>
           ))}
         </ul>
       </div>
-      {message && (
-        <div class="pf-v6-c-page__main-section">
-          <Alert variant={message.variant} title={message.text} id="action-message" />
-        </div>
-      )}
-      {views[current]}
-      {creating && <CreateDialog collection={creating} onClose={() => setCreating(null)}
-                                 onCreated={(o) => { setCreating(null); setRefresh((x) => x + 1);
-                                                     setMessage({ variant: "success", text: `${o.name} created` }); }} />}
+      {message && <div class="pf-v6-c-page__main-section"><ActionMessage message={message} /></div>}
+      {views[current]()}
+      {dialog && dialog.kind === "create" && <CreateDialog collection={dialog.collection} onClose={() => setDialog(null)}
+        onCreated={(o) => done(t("message.created", { name: o.name }))} />}
+      {dialog && dialog.kind === "edit" && <EditDialog collection={dialog.collection} item={dialog.item}
+        onClose={() => setDialog(null)} onSaved={(o) => done(t("message.saved", { name: (o && o.name) || dialog.item.name }))} />}
+      {dialog && dialog.kind === "remove" && <RemoveDialog collection={dialog.collection} item={dialog.item}
+        onClose={() => setDialog(null)} onRemoved={(o) => done(t("message.removed", { name: o.name }))} />}
     </div>
   );
 }

@@ -2,6 +2,8 @@
 // token. The token lives in sessionStorage (this tab only, gone when the
 // tab closes) and travels in the Authorization header, never in a cookie,
 // so another site cannot make the browser send it (no CSRF).
+import { acceptLanguage, t } from "./i18n.js";
+
 const KEY = "vireo.session";
 
 let session = null;
@@ -26,7 +28,7 @@ function forget() {
 // One call: resolves to the parsed body (null for 204), rejects with an
 // ApiError whose message is the API's own fault detail.
 export async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: "application/json", "Accept-Language": acceptLanguage() };
   if (session) headers.Authorization = "Bearer " + session.token;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let r;
@@ -34,13 +36,13 @@ export async function api(method, path, body) {
     r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
                             credentials: "omit", cache: "no-store" });
   } catch (e) {
-    throw new ApiError(0, "the engine cannot be reached (" + e.message + ")");
+    throw new ApiError(0, t("error.unreachable", { reason: e.message }));
   }
   const text = await r.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
   if (r.ok) return data;
-  const detail = data && data.fault ? data.fault.detail : `HTTP ${r.status}`;
+  const detail = data && data.fault ? data.fault.detail : t("error.http", { status: r.status });
   if (r.status === 401 && session && path !== "/api/sso/token") {
     forget();
     onLogout(detail);

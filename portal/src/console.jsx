@@ -18,9 +18,9 @@ const wsUrl = (path) => (location.protocol === "https:" ? "wss://" : "ws://") + 
 const clean = (s) => s.replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, "").replace(/\x1b[()][0-9A-Za-z]/g, "")
   .replace(/\r/g, "");
 
-function Serial({ vm, api }) {
+function Serial({ vm, api, t }) {
   const [text, setText] = useState("");
-  const [state, setState] = useState("connecting");
+  const [state, setState] = useState(t("console.connecting"));
   const ws = useRef(null);
   const input = useRef(null);
   const pre = useRef(null);
@@ -29,17 +29,17 @@ function Serial({ vm, api }) {
     let gone = false;
     (async () => {
       try {
-        const t = await api("POST", `/api/vms/${vm.id}/ticket`, { console: "serial" });
+        const tk = await api("POST", `/api/vms/${vm.id}/ticket`, { console: "serial" });
         if (gone) return;
-        sock = new WebSocket(wsUrl(t.url));
+        sock = new WebSocket(wsUrl(tk.url));
         sock.binaryType = "arraybuffer";
         const dec = new TextDecoder();
-        sock.onopen = () => setState("connected");
+        sock.onopen = () => setState(t("console.connected"));
         sock.onmessage = (m) => setText((old) => (old + clean(dec.decode(m.data, { stream: true }))).slice(-MAX_TEXT));
-        sock.onclose = (e) => setState("closed" + (e.reason ? ": " + e.reason : ""));
+        sock.onclose = (e) => setState(t("console.closed") + (e.reason ? ": " + e.reason : ""));
         ws.current = sock;
       } catch (e) {
-        setState("refused: " + e.message);
+        setState(t("console.refused", { reason: e.message }));
       }
     })();
     return () => { gone = true; if (sock) sock.close(); };
@@ -53,19 +53,19 @@ function Serial({ vm, api }) {
   };
   return (
     <div class="vireo-console">
-      <p class="vireo-console-state" data-console-state="serial">Serial console: {state}</p>
-      <pre class="vireo-console-log" data-console-log ref={pre} tabIndex="0" aria-label="Serial console output">{text}</pre>
+      <p class="vireo-console-state" data-console-state="serial">{t("console.serial")}: {state}</p>
+      <pre class="vireo-console-log" data-console-log ref={pre} tabIndex="0" aria-label={t("console.output")}>{text}</pre>
       <form onSubmit={submit} class="vireo-console-line">
         <input class="vireo-console-input" data-console-input ref={input} autocomplete="off" spellcheck={false}
-               aria-label="A line to type into the serial console (Enter sends it)" />
+               aria-label={t("console.input")} />
       </form>
     </div>
   );
 }
 
-function Graphics({ vm, api }) {
+function Graphics({ vm, api, t }) {
   const box = useRef(null);
-  const [state, setState] = useState("connecting");
+  const [state, setState] = useState(t("console.connecting"));
   useEffect(() => {
     let rfb = null;
     let timer = 0;
@@ -80,7 +80,7 @@ function Graphics({ vm, api }) {
         for (let i = 3; i < d.length; i += 4) {
           if (d[i]) {
             window.__vireoVncDrawn = true;
-            setState("connected");
+            setState(t("console.connected"));
             clearInterval(timer);
             return;
           }
@@ -89,29 +89,29 @@ function Graphics({ vm, api }) {
     };
     (async () => {
       try {
-        const t = await api("POST", `/api/vms/${vm.id}/ticket`, { console: "graphics" });
+        const tk = await api("POST", `/api/vms/${vm.id}/ticket`, { console: "graphics" });
         if (gone) return;
-        rfb = new RFB(box.current, wsUrl(t.url), { credentials: { password: t.ticket }, wsProtocols: ["binary"] });
+        rfb = new RFB(box.current, wsUrl(tk.url), { credentials: { password: tk.ticket }, wsProtocols: ["binary"] });
         rfb.scaleViewport = true;
-        rfb.addEventListener("connect", () => { setState("connected, waiting for the screen"); watch(); });
-        rfb.addEventListener("credentialsrequired", () => rfb.sendCredentials({ password: t.ticket }));
-        rfb.addEventListener("securityfailure", (e) => setState("refused: " + (e.detail.reason || "VNC authentication failed")));
-        rfb.addEventListener("disconnect", (e) => setState(e.detail.clean ? "closed" : "connection lost"));
+        rfb.addEventListener("connect", () => { setState(t("console.waiting")); watch(); });
+        rfb.addEventListener("credentialsrequired", () => rfb.sendCredentials({ password: tk.ticket }));
+        rfb.addEventListener("securityfailure", (e) => setState(t("console.refused", { reason: e.detail.reason || t("console.vnc-auth") })));
+        rfb.addEventListener("disconnect", (e) => setState(t(e.detail.clean ? "console.closed" : "console.lost")));
       } catch (e) {
-        setState("refused: " + e.message);
+        setState(t("console.refused", { reason: e.message }));
       }
     })();
     return () => { gone = true; clearInterval(timer); if (rfb) rfb.disconnect(); };
   }, [vm.id]);
   return (
     <div class="vireo-console">
-      <p class="vireo-console-state" data-console-state="graphics">Graphical console: {state}</p>
+      <p class="vireo-console-state" data-console-state="graphics">{t("console.graphics")}: {state}</p>
       <div class="vireo-console-screen" ref={box} data-console-screen />
     </div>
   );
 }
 
-function ConsoleView({ vm, api }) {
+function ConsoleView({ vm, api, t }) {
   const [kind, setKind] = useState("serial");
   const tab = (k, label, disabled) => (
     <li class={"pf-v6-c-tabs__item" + (kind === k ? " pf-m-current" : "")} role="presentation">
@@ -123,20 +123,20 @@ function ConsoleView({ vm, api }) {
   );
   return (
     <div>
-      <div class="pf-v6-c-tabs" role="region" aria-label="Consoles">
+      <div class="pf-v6-c-tabs" role="region" aria-label={t("console.consoles")}>
         <ul class="pf-v6-c-tabs__list" role="tablist">
-          {tab("serial", "Serial console", vm.serial_console === false)}
-          {tab("graphics", "Graphical console", !vm.vnc)}
+          {tab("serial", t("console.serial"), vm.serial_console === false)}
+          {tab("graphics", t("console.graphics"), !vm.vnc)}
         </ul>
       </div>
-      {kind === "serial" ? <Serial vm={vm} api={api} /> : <Graphics vm={vm} api={api} />}
+      {kind === "serial" ? <Serial vm={vm} api={api} t={t} /> : <Graphics vm={vm} api={api} t={t} />}
     </div>
   );
 }
 
 // Render the consoles of vm into el; returns the function that removes them
 // (closing their connections).
-export function mount(el, { vm, api }) {
-  render(<ConsoleView vm={vm} api={api} />, el);
+export function mount(el, { vm, api, t }) {
+  render(<ConsoleView vm={vm} api={api} t={t} />, el);
   return () => render(null, el);
 }

@@ -2,6 +2,7 @@
 // Every value from the API is rendered as a text node or attribute value
 // by Preact, never as HTML, so a name like <img onerror=...> stays text.
 import { useEffect, useRef, useState } from "preact/hooks";
+import { fmtNumber, t, tValue } from "./i18n.js";
 
 export const cx = (...c) => c.filter(Boolean).join(" ");
 
@@ -16,7 +17,7 @@ export function Button({ variant = "secondary", small, children, ...rest }) {
 export function Alert({ variant = "danger", title, children, ...rest }) {
   return (
     <div class={cx("pf-v6-c-alert", `pf-m-${variant}`, "pf-m-inline")} role="alert" {...rest}>
-      <p class="pf-v6-c-alert__title"><span class="pf-v6-screen-reader">{variant} alert: </span>{title}</p>
+      <p class="pf-v6-c-alert__title"><span class="pf-v6-screen-reader">{t(`alert.${variant}`)}</span>{title}</p>
       {children && <div class="pf-v6-c-alert__description">{children}</div>}
     </div>
   );
@@ -34,7 +35,7 @@ export function StatusLabel({ status }) {
   return (
     <span class={cx("pf-v6-c-label", "pf-m-compact", `pf-m-${STATUS_COLOR[s.toLowerCase()] || "grey"}`)}
           data-status={s}>
-      <span class="pf-v6-c-label__content"><span class="pf-v6-c-label__text">{s}</span></span>
+      <span class="pf-v6-c-label__content"><span class="pf-v6-c-label__text">{tValue("status", s)}</span></span>
     </span>
   );
 }
@@ -68,7 +69,7 @@ export function Select({ id, label, value, onChange, options, required }) {
       <div class="pf-v6-c-form__group-control">
         <span class="pf-v6-c-form-control">
           <select id={id} name={id} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
-            {options.map((o) => <option value={o.value}>{o.label}</option>)}
+            {options.map((o) => <option value={o.value} class={o.data ? "vireo-data" : undefined}>{o.label}</option>)}
           </select>
         </span>
       </div>
@@ -93,7 +94,8 @@ export function Modal({ title, onClose, children, footer, id, wide }) {
           <header class="pf-v6-c-modal-box__header">
             <h1 class="pf-v6-c-modal-box__title" id={`${id}-title`}>{title}</h1>
           </header>
-          <div class="pf-v6-c-modal-box__body">{children}</div>
+          {/* focusable: a long body scrolls, and the keyboard must reach it */}
+          <div class="pf-v6-c-modal-box__body" tabindex={wide ? "0" : undefined}>{children}</div>
           <footer class="pf-v6-c-modal-box__footer">{footer}</footer>
         </div>
       </div>
@@ -125,7 +127,7 @@ export function SearchBox({ id, value, onSearch, placeholder }) {
         <div class="pf-v6-c-text-input-group__main">
           <span class="pf-v6-c-text-input-group__text">
             <input class="pf-v6-c-text-input-group__text-input" id={id} type="search" value={text}
-                   aria-label="Search" placeholder={placeholder}
+                   aria-label={t("list.search")} placeholder={placeholder}
                    onInput={(e) => setText(e.currentTarget.value)} />
           </span>
         </div>
@@ -139,17 +141,36 @@ export function Pager({ page, max, total, onPage }) {
   const last = Math.min(total, page * max);
   return (
     <div class="pf-v6-c-pagination pf-m-compact">
-      <span class="vireo-range"><b>{first}–{last}</b> of <b class="vireo-total">{total}</b></span>
-      <nav class="pf-v6-c-pagination__nav" aria-label="Pagination">
+      <span class="vireo-range">{t("pager.range", { first, last })} <b class="vireo-total" data-total={total}>{fmtNumber(total)}</b>{t("pager.after-total")}</span>
+      <nav class="pf-v6-c-pagination__nav" aria-label={t("pager.nav")}>
         <div class="pf-v6-c-pagination__nav-control">
-          <Button variant="plain" aria-label="Previous page" disabled={page <= 1}
+          <Button variant="plain" aria-label={t("pager.prev")} data-page="prev" disabled={page <= 1}
                   onClick={() => onPage(page - 1)}>‹</Button>
         </div>
         <div class="pf-v6-c-pagination__nav-control">
-          <Button variant="plain" aria-label="Next page" disabled={last >= total}
+          <Button variant="plain" aria-label={t("pager.next")} data-page="next" disabled={last >= total}
                   onClick={() => onPage(page + 1)}>›</Button>
         </div>
       </nav>
+    </div>
+  );
+}
+
+// A job's progress (PatternFly's progress bar): percent done, its status
+// in words. The width is set through the CSSOM, which the CSP allows.
+export function Progress({ value, status, label, id }) {
+  const v = Math.max(0, Math.min(100, Number(value) || 0));
+  const done = status === "finished" ? "pf-m-success" : status === "failed" || status === "cancelled" ? "pf-m-danger" : "";
+  return (
+    <div class={cx("pf-v6-c-progress", "pf-m-sm", done)} id={id} data-progress={v} data-job-status={status}>
+      <div class="pf-v6-c-progress__description">{label}</div>
+      <div class="pf-v6-c-progress__status" aria-hidden="true">
+        <span class="pf-v6-c-progress__measure">{t("progress.percent", { value: v })}</span>
+      </div>
+      <div class="pf-v6-c-progress__bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow={v}
+           aria-label={label || t("progress.label")}>
+        <div class="pf-v6-c-progress__indicator" style={{ width: `${v}%` }} />
+      </div>
     </div>
   );
 }

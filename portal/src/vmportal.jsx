@@ -1,15 +1,64 @@
 // The VM Portal: the VMs the logged-in user holds a permission on (the
-// API filters the list), as cards with start and stop.
+// API filters the list), as cards with start, stop and console; and the
+// pools they may use, each with "take a VM" (POST /api/vmpools/ID/allocatevm).
 import { useState } from "preact/hooks";
 import { api, listPath } from "./api.js";
-import { VmActions } from "./admin.jsx";
-import { Alert, StatusLabel, usePoll } from "./ui.jsx";
+import { ActionMessage, VmActions, followAction } from "./admin.jsx";
+import { fmtNumber, t } from "./i18n.js";
+import { Alert, Button, StatusLabel, usePoll } from "./ui.jsx";
+
+function Pools({ onMessage, onTaken }) {
+  const [pools, setPools] = useState(null);
+  usePoll(async (current) => {
+    try {
+      const d = await api("GET", listPath("vmpools", { max: 100 }));
+      if (current()) setPools(d.vmpools);
+    } catch (e) {
+      if (current()) setPools([]);
+    }
+  }, [], 5000);
+  const take = async (pool) => {
+    let r;
+    try {
+      r = await api("POST", `/api/vmpools/${pool.id}/allocatevm`, {});
+    } catch (e) {
+      onMessage({ variant: "danger", text: e.message });
+      return;
+    }
+    onTaken();
+    const vm = await api("GET", `/api/vms/${r.vm_id}`).catch(() => ({ name: "" }));
+    const what = t("pool.taken", { vm: vm.name, pool: pool.name });
+    onMessage({ variant: "success", text: what });
+    if (r.start_job) // its id: a down VM is started for the user
+      followAction(r.start_job, t("pool.taken-start", { vm: vm.name, pool: pool.name }), onMessage);
+  };
+  if (!pools || !pools.length) return null;
+  return (
+    <section class="vireo-pools" aria-label={t("vmportal.pools")} data-list="my-pools">
+      <h2 class="pf-v6-c-title pf-m-lg">{t("vmportal.pools")}</h2>
+      <div class="pf-v6-l-gallery pf-m-gutter vireo-cards">
+        {pools.map((p) => (
+          <article class="pf-v6-c-card" key={p.id} data-id={p.id} data-name={p.name}>
+            <div class="pf-v6-c-card__title"><h3 class="pf-v6-c-card__title-text vireo-name vireo-data">{p.name}</h3></div>
+            <div class="pf-v6-c-card__body">
+              <p class="vireo-desc vireo-data">{p.description || ""}</p>
+              <p>{t("pool.free", { free: fmtNumber(Math.max(0, (p.vm_count || 0) - (p.allocated || 0))), size: fmtNumber(p.vm_count || 0) })}</p>
+            </div>
+            <div class="pf-v6-c-card__footer">
+              <Button small variant="primary" data-action="take" onClick={() => take(p)}>{t("button.take-vm")}</Button>
+            </div>
+          </article>
+        ))}
+      </div>
+    </section>
+  );
+}
 
 export function VmPortal() {
   const [vms, setVms] = useState(null);
   const [error, setError] = useState("");
   const [message, setMessage] = useState(null);
-  usePoll(async () => {
+  const reread = usePoll(async () => {
     try {
       const d = await api("GET", listPath("vms", { max: 100 }));
       setVms(d.vms);
@@ -19,26 +68,25 @@ export function VmPortal() {
     }
   }, []);
   return (
-    <section class="pf-v6-c-page__main-section" aria-label="My virtual machines" data-list="my-vms">
-      <h1 class="pf-v6-c-title pf-m-xl">My virtual machines</h1>
+    <section class="pf-v6-c-page__main-section" aria-label={t("vmportal.mine")} data-list="my-vms">
+      <h1 class="pf-v6-c-title pf-m-xl">{t("vmportal.mine")}</h1>
       {error && <Alert title={error} />}
-      {message && <Alert variant={message.variant} title={message.text} id="action-message" />}
-      {vms && vms.length === 0 && (
-        <p class="vireo-empty">You have no virtual machines. An administrator can give you permissions on some.</p>
-      )}
+      <ActionMessage message={message} />
+      {vms && vms.length === 0 && <p class="vireo-empty">{t("vmportal.none")}</p>}
       <div class="pf-v6-l-gallery pf-m-gutter vireo-cards">
         {(vms || []).map((vm) => (
           <article class="pf-v6-c-card" key={vm.id} data-id={vm.id} data-name={vm.name}>
-            <div class="pf-v6-c-card__title"><h2 class="pf-v6-c-card__title-text vireo-name">{vm.name}</h2></div>
+            <div class="pf-v6-c-card__title"><h2 class="pf-v6-c-card__title-text vireo-name vireo-data">{vm.name}</h2></div>
             <div class="pf-v6-c-card__body">
               <p><StatusLabel status={vm.status} /></p>
-              <p class="vireo-desc">{vm.description || ""}</p>
-              <p>{vm.vcpus} vCPU · {vm.memory_mib} MiB</p>
+              <p class="vireo-desc vireo-data">{vm.description || ""}</p>
+              <p>{t("vmportal.size", { vcpus: vm.vcpus, memory: vm.memory_mib })}</p>
             </div>
             <div class="pf-v6-c-card__footer"><VmActions vm={vm} onMessage={setMessage} /></div>
           </article>
         ))}
       </div>
+      <Pools onMessage={setMessage} onTaken={reread} />
     </section>
   );
 }

@@ -32,6 +32,7 @@
 #include "timeouts.h"
 #include "transfer.h"
 #include "vmstart.h"
+#include "statshistory.h"
 #include "vmstats.h"
 
 /* Stop in dependency order: no new requests (and so no new jobs or
@@ -51,6 +52,7 @@ static int shut_down(vr_engine *e, vr_http *http, int status)
     }
     vr_hostview_free(e->view);
     vr_vmstats_free(e->vmstats);
+    vr_statshist_free(e->statshist);
     free(e->ssh_pubkey);
     vr_tls_creds_free(e->agent_creds);
     vr_db_close(e->db);
@@ -208,6 +210,7 @@ int main(int argc, char **argv)
                           .idle_timeout_s = vr_timeout_http_idle_s(&e), .streamer = vr_transfer_stream,
                           .observe = vr_apistats_observe};
     e.vmstats = vr_vmstats_new();
+    e.statshist = vr_statshist_new(VR_STATSHIST_STEP_S);
     /* One engine per database too (two state dirs may point at one). */
     snprintf(e.ssh_key_file, sizeof(e.ssh_key_file), "%s/" VR_SSHKEY_FILE, state);
     if (vr_sshkey_ensure(state, &e.ssh_pubkey, &err) < 0 ||

@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "console.h"
+#include "history.h"
 #include "kind.h"
 #include "log.h"
 #include "metrics.h"
@@ -99,6 +100,8 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
     if (vr_auth_check(e, req, resp) < 0)
         return;
     if (vr_transfer_handle(e, req, resp)) /* disk content: not a kind's JSON */
+        return;
+    if (vr_history_handle(e, req, resp)) /* statistics history: from memory, no store */
         return;
     vr_dispatch(e, req, resp);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "history.h"
 #include "kind.h"
 #include "portal.h"
 
@@ -73,6 +74,10 @@ void vr_route_class(const char *path, char *out, size_t len)
             add(out, len, sub->collection);
             k = sub;
             continue;
+        }
+        if (i + 3 == n && vr_history_path(path)) { /* history.c: a route of its own */
+            add(out, len, "statistics/history");
+            return;
         }
         add(out, len, i + 2 == n && is_action(k, segs[i + 1]) ? segs[i + 1] : "{unknown}");
         return;

@@ -12,6 +12,7 @@
 typedef struct vr_hostmon vr_hostmon;
 typedef struct vr_hostview vr_hostview;
 typedef struct vr_vmstats vr_vmstats;
+typedef struct vr_statshist vr_statshist;
 
 typedef struct vr_engine {
     vr_db *db;
@@ -27,6 +28,7 @@ typedef struct vr_engine {
     vr_hostmon *mon;
     vr_hostview *view;          /* the scheduler's copy of host numbers (hostview.h) */
     vr_vmstats *vmstats;        /* running VMs' last statistics, for /metrics (vmstats.h) */
+    vr_statshist *statshist;    /* the last hour of hosts' and VMs' statistics (statshistory.h) */
     char *ssh_pubkey;           /* the engine's SSH public key line (deploy/sshkey.h) */
     char ssh_key_file[1024];    /* its private key */
     const char *portal_dir;     /* the built portal's files (api/portal.h); not owned */

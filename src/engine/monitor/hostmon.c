@@ -1,6 +1,7 @@
 #include "hostmon.h"
 #include "hoststatus.h"
 #include "vmstatus.h"
+#include "statshistory.h"
 #include "vmstats.h"
 #include "vmexit.h"
 
@@ -364,6 +365,7 @@ static void poll_once(monitor *m, json_t *host)
                                                                  "total_kib")) / 1024),
                        DB_TEXT(m->host_id)), NULL);
     free(stext);
+    vr_statshist_host(e->statshist, m->host_id, stats, vr_now_ms());
     if (caps) {
         char *ctext = json_dumps(caps, JSON_COMPACT);
         vr_db_exec(e->db, "UPDATE hosts SET capabilities_json = ?, virt_mode = ?, max_vcpus = ?,"

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "rpcclient.h"
+#include "statshistory.h"
 
 struct vr_vmstats {
     pthread_mutex_t lock;
@@ -104,6 +105,7 @@ void vr_vmstats_poll(vr_engine *e, vr_rpc_client *c, const char *host_id)
             continue;
         json_object_set_new(s->vms, uuid, json_pack("{s:s, s:I, s:O}", "host", host_id, "at", (json_int_t)now,
                                                     "stats", v));
+        vr_statshist_vm(e->statshist, uuid, v, now);
         json_object_set_new(ours, uuid, json_false()); /* seen */
     }
     /* Keep what was just read: ours and reported (marked false above). */

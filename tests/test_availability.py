@@ -396,7 +396,7 @@ def _spm_fenced_first(ctx, eng, dc, spm, other):
     addr, port = target.start_bmc("admin", "Spm-Bmc-7")
     eng.call("PUT", f"/api/hosts/{spm}", {"power_management": {"enabled": True, "agents": [{
         "type": "ipmilan", "address": addr, "port": port, "username": "admin", "password": "Spm-Bmc-7",
-        "options": {"lanplus": True, "cipher": 3}}]}})
+        "options": {"lanplus": True, "cipher": 3}}]}, "spm_priority": -1})  # it is not elected again
     target.bmc.press_power(False)
     seen = []
 

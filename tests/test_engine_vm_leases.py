@@ -16,6 +16,7 @@ from harness.context import one_backend
 from harness.engine import CliSession, Engine, expect_fault, run_sql
 from harness.engine_storage import leave_storage, scrub_domain, storage_dc
 from harness.rpc import RpcError
+from test_migration import mig_hosts
 
 SD_ACT = "5e000000-0000-4000-8000-00000000000a"    # active data domain of the VM's data center
 SD_MAINT = "5e000000-0000-4000-8000-00000000000b"  # data domain in maintenance, same data center
@@ -90,7 +91,7 @@ def _lease(c, sd_id, vm_id):
 
 @one_backend
 def test_vm_lease_refuses_a_second_qemu(ctx):
-    hs = ctx.hs
+    hs = mig_hosts(ctx)  # the leased VM migrates (libvirtd over TCP in the harness)
     for h in hs.hosts:
         h.use_lock_manager(True)
     try:

@@ -15,6 +15,7 @@ import time
 
 from harness.engine import free_port, run_sql
 from test_engine_hosts_vms import assert_runs_once, engine_with_hosts, host_index, new_vm, start_and_wait_up
+from test_migration import mig_hosts
 
 
 def qemu_of(ctx, vm):
@@ -120,6 +121,7 @@ def test_fence_restart_through_a_proxy(ctx):
     proxy host. The password is in no job, event, log or ps line."""
     pw = "Bmc-Pass-4417"
     kport = free_port()  # the engine's fence_kdump listener (docs/fencing.md "Kdump")
+    mig_hosts(ctx)  # the kdump part migrates a VM (libvirtd over TCP in the harness)
     with engine_with_hosts(ctx, poll_ms=1000, kdump_listen=f"0.0.0.0:{kport}",
                            extra_args=["--kdump-started-timeout-s", "3", "--kdump-finished-timeout-s", "4"]) as (
             eng, cl, hosts):

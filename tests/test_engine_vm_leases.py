@@ -132,6 +132,7 @@ def _second_qemu_scenario(ctx):
 
         # Live migration hands the lease over: libvirt releases it on the
         # source and the destination's sanlock takes it for the new QEMU.
+        eng.wait_status("vms", vm["id"], "up", timeout=60)
         r = eng.request("POST", f"{vm['href']}/migrate", {})
         assert r.status == 202, r
         job = eng.wait_job(r.body["job"]["id"], timeout=120)

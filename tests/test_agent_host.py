@@ -33,6 +33,9 @@ def test_capabilities(ctx):
     assert len(caps["host_uuid"]) == 36
     # Named CPU models a guest can get here (what a cluster CPU type is checked against).
     assert "qemu64" in caps["cpu_models"] and len(set(caps["cpu_models"])) == len(caps["cpu_models"])
+    # libvirt's lock manager (placement of leased VMs) and where storage is mounted (migrations).
+    assert caps["lock_manager"] == "none", caps["lock_manager"]  # harness hosts: only the lease test turns it on
+    assert caps["storage_root"] == ctx.hs.hosts[0].storage_root, caps["storage_root"]
 
 
 def test_stats(ctx):

@@ -386,6 +386,33 @@ def _ha_reservation(ctx, eng, cl, hosts, base):
     run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id IN ('{small['id']}', '{big['id']}')")
 
 
+def _spm_fenced_first(ctx, eng, dc, spm, other):
+    """The SPM host loses power (its BMC): the engine fences it through the
+    other host first, and only then elects that host SPM (RHV TR ch. 2.9:
+    no new SPM before the old one is fenced), though its lease was free at
+    once (its agent died)."""
+    k = next(n for n, h in enumerate(ctx.hs.hosts) if h.name == eng.host(spm)["name"])
+    target = ctx.hs.hosts[k]
+    addr, port = target.start_bmc("admin", "Spm-Bmc-7")
+    eng.call("PUT", f"/api/hosts/{spm}", {"power_management": {"enabled": True, "agents": [{
+        "type": "ipmilan", "address": addr, "port": port, "username": "admin", "password": "Spm-Bmc-7",
+        "options": {"lanplus": True, "cipher": 3}}]}, "spm_priority": -1})  # it is not elected again
+    target.bmc.press_power(False)
+    seen = []
+
+    def elected():
+        now = eng.get(dc["href"])["spm_host"]  # before the job: an election seen never passes for a later one
+        jobs = [j for j in eng.list("jobs", max=1000)["jobs"] if j["action"] == "fence" and j["object_id"] == spm]
+        seen.append((now, [j["status"] for j in jobs]))
+        return now == other
+    eng.wait_for(elected, timeout=120, interval=0.2, what="the other host elected SPM")
+    early = [s for s in seen if s[0] == other and s[1] != ["finished"]]
+    assert not early, ("elected before the fence finished", seen)
+    assert [s for s in seen if s[0] == spm and s[1] and s[1] != ["finished"]], ("no fence seen under way", seen)
+    assert eng.find_events(f"restart of host '{target.name}': power on", spm), eng.events()[:20]
+    eng.wait_status("hosts", spm, "up", timeout=90)
+
+
 def test_maintenance_gives_up_the_spm(ctx):
     """The SPM host's maintenance (SQLite, no guests): the job gives the
     role up through its agent, the other host is elected, and the host
@@ -435,6 +462,7 @@ def test_maintenance_gives_up_the_spm(ctx):
         assert rep[0]["valid"] and rep[0]["host_id"] >= 1, rep
         assert [x for x in in_ls() if x.startswith("s ")], h.sanlock("status").stdout
         assert eng.get(dc["href"])["spm_host"] == other
+        _spm_fenced_first(ctx, eng, dc, other, spm)
         leave_storage(eng, sd_id, [])
     except BaseException:
         eng.close(ok=False)

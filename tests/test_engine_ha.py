@@ -54,7 +54,7 @@ def test_power_management_rules(ctx):
         dc = eng.create_dc("dc1")
         cl = eng.create_cluster("cl1", dc["id"])
         h = eng.create_host("pm1", "192.0.2.10", cl["id"])
-        assert h["power_management"] == {"enabled": False, "agents": []}, h
+        assert h["power_management"] == {"enabled": False, "kdump_detection": True, "agents": []}, h
         expect_fault(eng.request("POST", f"/api/hosts/{h['id']}/fence", {"fence_type": "status"}), 409,
                      "no power management")
         agent = {"type": "ipmilan", "address": "192.0.2.110", "username": "admin", "password": "Pm-Secret-1",
@@ -62,11 +62,17 @@ def test_power_management_rules(ctx):
         got = eng.call("PUT", f"/api/hosts/{h['id']}", {"power_management": {"enabled": True, "agents": [agent]}})
         want = {"type": "ipmilan", "address": "192.0.2.110", "port": 623, "username": "admin",
                 "options": {"lanplus": True, "cipher": 3}, "order": 1, "concurrent": False}
-        assert got["power_management"] == {"enabled": True, "agents": [want]}, got
+        assert got["power_management"] == {"enabled": True, "kdump_detection": True, "agents": [want]}, got
         # The GET body PUT back (no password in it) keeps the password.
         got = eng.call("PUT", f"/api/hosts/{h['id']}", {"power_management": got["power_management"],
                                                          "description": "x"})
         assert got["power_management"]["agents"] == [want], got
+        # kdump detection (docs/fencing.md "Kdump"): on unless turned off.
+        got = eng.call("PUT", f"/api/hosts/{h['id']}", {"power_management": dict(got["power_management"],
+                                                                                  kdump_detection=False)})
+        assert got["power_management"]["kdump_detection"] is False and got["power_management"]["agents"] == [want]
+        got = eng.call("PUT", f"/api/hosts/{h['id']}", {"power_management": {"enabled": True, "agents": [want]}})
+        assert got["power_management"]["kdump_detection"] is True, got
         rows = eng.list("hosts")["hosts"]
         assert "Pm-Secret-1" not in json.dumps(rows) and "password" not in json.dumps(rows)
         for bad, why in (({"enabled": True, "agents": []}, "at least one"),
@@ -77,9 +83,10 @@ def test_power_management_rules(ctx):
                           "password_script"),
                          ({"enabled": True, "agents": [dict(agent, order=0)]}, "order"),
                          ({"enabled": True, "agents": [dict(agent, extra=1)]}, "extra"),
-                         ({"enabled": "yes"}, "enabled"), ({"agents": [agent] * 5}, "at most 4")):
+                         ({"enabled": "yes"}, "enabled"), ({"agents": [agent] * 5}, "at most 4"),
+                         ({"enabled": True, "kdump_detection": "yes", "agents": [agent]}, "kdump_detection")):
             expect_fault(eng.request("PUT", f"/api/hosts/{h['id']}", {"power_management": bad}), 400, why)
-        assert eng.host(h["id"])["power_management"] == {"enabled": True, "agents": [want]}
+        assert eng.host(h["id"])["power_management"] == {"enabled": True, "kdump_detection": True, "agents": [want]}
         expect_fault(eng.request("POST", f"/api/hosts/{h['id']}/fence", {"fence_type": "explode"}), 400,
                      "fence_type")
         # Its only host: there is no proxy; the job fails and says so.
@@ -108,6 +115,15 @@ def test_power_management_rules(ctx):
         assert eng.host(sh["id"])["ssh"] == {"port": 2222, "fingerprint": fp, "soft_fencing": True}
         assert not [x for x in eng.list("hosts")["hosts"] if x["name"] == "bad"]
         cli = CliSession(ctx, eng)
+        # The CLI changes SSH access too: port and soft fencing, members kept.
+        cli.run("host", "update", "ssh1", "--ssh-port", "2200", "--soft-fencing", "off")
+        assert eng.host(sh["id"])["ssh"] == {"port": 2200, "fingerprint": fp, "soft_fencing": False}
+        cli.run("host", "update", "ssh1", "--soft-fencing", "on")
+        assert eng.host(sh["id"])["ssh"] == {"port": 2200, "fingerprint": fp, "soft_fencing": True}
+        for bad in (("--soft-fencing", "maybe"), ("--ssh-port", "0")):
+            p = cli.run("host", "update", "ssh1", *bad, expect=2)
+            assert bad[0] in p.stderr, p.stderr
+        assert eng.host(sh["id"])["ssh"]["port"] == 2200
         p = cli.run("host", "fence", "pm1", "status", "--wait", expect=1)
         assert "no proxy host" in p.stdout + p.stderr, p
         cli.run("host", "fence", "pm1", "explode", expect=2)

@@ -16,6 +16,7 @@ from harness.context import one_backend
 from harness.engine import CliSession, Engine, expect_fault, run_sql
 from harness.engine_storage import leave_storage, scrub_domain, storage_dc
 from harness.rpc import RpcError
+from test_migration import mig_hosts
 
 SD_ACT = "5e000000-0000-4000-8000-00000000000a"    # active data domain of the VM's data center
 SD_MAINT = "5e000000-0000-4000-8000-00000000000b"  # data domain in maintenance, same data center
@@ -90,7 +91,7 @@ def _lease(c, sd_id, vm_id):
 
 @one_backend
 def test_vm_lease_refuses_a_second_qemu(ctx):
-    hs = ctx.hs
+    hs = mig_hosts(ctx)  # the leased VM migrates (libvirtd over TCP in the harness)
     for h in hs.hosts:
         h.use_lock_manager(True)
     try:
@@ -124,6 +125,25 @@ def _second_qemu_scenario(ctx):
                 if line.startswith("r ") and f"{sd_id}:{vm['id']}:" in line]
         assert held, hs.hosts[i].sanlock("status").stdout
         assert f"vm_leases/{vm['id']}.lease" in held[0], held
+        # Both hosts report libvirt's sanlock lock manager (what placement
+        # needs for a leased VM), and the domain powers off on a lost lease.
+        assert [eng.host(h["id"])["capabilities"]["lock_manager"] for h in hosts] == ["sanlock"] * 2
+        assert "<on_lockfailure>poweroff</on_lockfailure>" in hs.hosts[i].virsh("dumpxml", "leased")
+
+        # Live migration hands the lease over: libvirt releases it on the
+        # source and the destination's sanlock takes it for the new QEMU.
+        eng.wait_status("vms", vm["id"], "up", timeout=60)
+        r = eng.request("POST", f"{vm['href']}/migrate", {})
+        assert r.status == 202, r
+        job = eng.wait_job(r.body["job"]["id"], timeout=120)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        assert eng.vm(vm["id"])["host_id"] == hosts[j]["id"]
+        assert _lease(ci, sd_id, vm["id"])["owner"] == ids[j]
+        assert [x for x in hs.hosts[j].sanlock("status").stdout.splitlines()
+                if x.startswith("r ") and f"{sd_id}:{vm['id']}:" in x], hs.hosts[j].sanlock("status").stdout
+        assert not [x for x in hs.hosts[i].sanlock("status").stdout.splitlines()
+                    if x.startswith("r ") and f"{sd_id}:{vm['id']}:" in x], hs.hosts[i].sanlock("status").stdout
+        i, j, ci, cj = j, i, cj, ci
 
         # The engine bypassed: the other host's agent is asked to run the VM too.
         twin = ctx.vm_spec(name="leased-twin", uuid=vm["id"], lease={"domain": sd_id, "key": vm["id"]})
@@ -177,6 +197,15 @@ def _second_qemu_scenario(ctx):
         eng.wait_status("hosts", hosts[i]["id"], "up", timeout=60)
         eng.wait_job(eng.call("POST", f"{vm['href']}/stop", expect=202)["job"]["id"], timeout=60)
         eng.wait_status("vms", vm["id"], "down", timeout=60)
+        # The scheduler knows: a host without the lock manager never gets
+        # the leased VM, and its reason says so.
+        eng.wait_for(lambda: (eng.host(hosts[i]["id"])["capabilities"] or {}).get("lock_manager") == "none",
+                     timeout=30, what="the host's capabilities without the lock manager")
+        eng.call("PUT", vm["href"], {"placement_policy": {"affinity": "migratable", "hosts": [hosts[i]["id"]]}})
+        job = eng.wait_job(eng.start_vm(vm["id"]), timeout=60)
+        assert job["status"] == "failed" and "no sanlock lock manager" in job["detail"], job
+        assert eng.find_events("no sanlock lock manager, which the VM's lease needs", vm["id"])
+        assert eng.vm(vm["id"])["status"] == "down"
 
         # The VM goes: the SPM removes its lease.
         eng.call("DELETE", vm["href"], expect=204)

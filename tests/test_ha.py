@@ -13,8 +13,9 @@ import subprocess
 import threading
 import time
 
-from harness.engine import run_sql
+from harness.engine import free_port, run_sql
 from test_engine_hosts_vms import assert_runs_once, engine_with_hosts, host_index, new_vm, start_and_wait_up
+from test_migration import mig_hosts
 
 
 def qemu_of(ctx, vm):
@@ -119,7 +120,11 @@ def test_fence_restart_through_a_proxy(ctx):
     libvirtd and guest and brings them back; its HA VM comes up on the
     proxy host. The password is in no job, event, log or ps line."""
     pw = "Bmc-Pass-4417"
-    with engine_with_hosts(ctx, poll_ms=1000) as (eng, cl, hosts):
+    kport = free_port()  # the engine's fence_kdump listener (docs/fencing.md "Kdump")
+    mig_hosts(ctx)  # the kdump part migrates a VM (libvirtd over TCP in the harness)
+    with engine_with_hosts(ctx, poll_ms=1000, kdump_listen=f"0.0.0.0:{kport}",
+                           extra_args=["--kdump-started-timeout-s", "3", "--kdump-finished-timeout-s", "4"]) as (
+            eng, cl, hosts):
         h0, h1 = hosts
         target = ctx.hs.hosts[1]
         addr, port = target.start_bmc("admin", pw)
@@ -181,6 +186,7 @@ def test_fence_restart_through_a_proxy(ctx):
             # (the fences above were a moment ago: past the quiet time, as if long ago)
             run_sql(eng, "UPDATE jobs SET updated_at = updated_at - 1000 WHERE action = 'fence'")
             _power_loss(ctx, eng, h1, target, ha, plain)
+            _kdump(ctx, eng, h1, target, ha, kport)
         finally:
             target.stop_sshd()
         eng.stop_all_vms()
@@ -239,9 +245,48 @@ def _power_loss(ctx, eng, h1, target, ha, plain):
     assert target.agent_pid != old_agent and target.bmc_power() == "on"
     assert eng.find_events("soft fencing of host 'vh1' failed: cannot reach", h1["id"]), eng.events()[:15]
     assert eng.find_events("soft fencing did not bring the host back", h1["id"])
+    assert eng.find_events("no kdump detected on host 'vh1': no fence_kdump message from", h1["id"])
     assert len(eng.find_events("restart of host 'vh1': power on", h1["id"])) == fenced_before + 1
     auto = [j for j in eng.list("jobs", max=1000)["jobs"]
             if j["description"] == "Fence host 'vh1' (soft, then restart)" and j["user"] == ""]
     assert [j["status"] for j in auto] == ["finished", "finished"], auto
     eng.wait_status("hosts", h1["id"], "up", timeout=90)
     assert_runs_once(ctx, eng, back, "after automatic fencing")
+
+
+def _kdump(ctx, eng, h1, target, ha, kport):
+    """vh1 crashes into its kdump kernel, which sends fence_kdump messages
+    (the real fence_kdump_send, from vh1's network namespace) to the
+    engine: vh1 is not fenced but kdumping; only once the messages stop
+    (the dump is over) does it count as fenced: its HA VM restarts on vh0.
+    The BMC is never asked."""
+    r = eng.request("POST", f"/api/vms/{ha['id']}/migrate", {"host": h1["id"]})
+    assert r.status == 202, r
+    assert eng.wait_job(r.body["job"]["id"], timeout=90)["status"] == "finished"
+    run_sql(eng, "UPDATE jobs SET updated_at = updated_at - 1000 WHERE action = 'fence'")
+    before = {j["id"] for j in eng.list("jobs", max=1000)["jobs"]}
+    target.bmc.press_power(False)  # the crash: the kernel, the agent and QEMU are gone
+    requests = open(os.path.join(target.bmc.dir, "requests")).read()
+    sender = target.popen(["/usr/libexec/fence-agents/fence_kdump_send", "-p", str(kport), "-i", "1", "10.77.0.1"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        got = eng.wait_status("hosts", h1["id"], "kdumping", timeout=60)
+        assert "fence_kdump messages from 10.77.0.11" in got["status_detail"], got
+        assert eng.find_events("fencing of host 'vh1' skipped: it is dumping a crash", h1["id"])
+        time.sleep(3)  # dumping on: not fenced, nothing restarted
+        assert eng.host(h1["id"])["status"] == "kdumping"
+        assert eng.vm(ha["id"])["status"] == "unknown", eng.vm(ha["id"])
+    finally:
+        sender.kill()
+        sender.wait()
+    back = eng.wait_for(lambda: (lambda v: v if v["status"] == "up" and v["host"] == "vh0" else None)(
+        eng.vm(ha["id"])), 60, what="the HA VM up on vh0 after vh1's dump")
+    assert back["stop_reason"] == "host_fenced", back
+    job = [j for j in eng.list("jobs", max=1000)["jobs"] if j["id"] not in before and j["action"] == "fence"]
+    assert len(job) == 1 and job[0]["status"] == "finished" and "kdump of host 'vh1' finished" in job[0]["detail"], job
+    assert eng.find_events("kdump of host 'vh1' finished", h1["id"])
+    assert open(os.path.join(target.bmc.dir, "requests")).read() == requests, "the BMC was asked"
+    assert target.bmc_power() == "off"
+    target.bmc.press_power(True)  # the machine reboots after its dump
+    eng.wait_status("hosts", h1["id"], "up", timeout=90)
+    assert_runs_once(ctx, eng, back, "after the kdump")

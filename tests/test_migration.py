@@ -106,6 +106,8 @@ def test_agent_cancel_and_refusals_keep_the_vm_on_the_source(ctx):
         dict(dest={"host": "a\"b"}),
         dict(dest={"host": "<vh1>"}),
         dict(dest={"host": other, "address": "1.2.3.4/x"}),
+        dict(dest={"host": other, "storage_root": "relative/dir"}),
+        dict(dest={"host": other, "storage_root": "/run/../etc"}),
         dict(dest="vh1"),
         dict(),
         dict(dest={"host": other}, bandwidth_mibps=0),

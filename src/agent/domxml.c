@@ -354,6 +354,12 @@ static int fill_domain(xmlTextWriterPtr w, const void *spec, const void *log)
     W(TEXT(w, "on_poweroff", "destroy"));
     W(TEXT(w, "on_reboot", "restart"));
     W(TEXT(w, "on_crash", "destroy"));
+    /* A leased VM whose host loses the lease (its storage): powered off,
+     * as RHV's sanlock does to it, so that it can run elsewhere once the
+     * lease expires; sanlock runs libvirt's helper (killpath) to do it
+     * through libvirtd, and kills QEMU itself if that fails. */
+    if (s->lease_domain)
+        W(TEXT(w, "on_lockfailure", "poweroff"));
     W(write_devices(w, s, log));
     W(END(w));
     free(json);

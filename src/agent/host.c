@@ -15,6 +15,9 @@
 #include "log.h"
 #include "verbs.h"
 
+/* Where libvirt's QEMU driver reads its lock manager (Host.getCapabilities). */
+#define VR_QEMU_CONF "/etc/libvirt/qemu.conf"
+
 static const char *const no_keys[] = {NULL};
 
 static int host_ping(vr_agent *a, json_t *params, json_t **result, vr_error *err)
@@ -110,6 +113,9 @@ static int host_capabilities(vr_agent *a, json_t *params, json_t **result, vr_er
         "virt_mode", vr_virt_mode_name(a->mode), "default_domain_type", a->default_domain_type,
         "max_vcpus", a->max_vcpus, "libvirt_version", lv, "qemu_version", qv, "machine_types",
         uniq, "nics", vr_host_nics(), "cpu_models", usable_cpu_models(a));
+    char lm[64];
+    json_object_set_new(*result, "lock_manager", json_string(vr_host_lock_manager(VR_QEMU_CONF, lm, sizeof(lm))));
+    json_object_set_new(*result, "storage_root", json_string(a->storage_root)); /* VM.migrate's dest.storage_root */
     free(lv);
     free(qv);
     json_decref(uuid);

@@ -86,3 +86,20 @@ json_t *vr_host_nics(void)
     closedir(d);
     return nics;
 }
+
+const char *vr_host_lock_manager(const char *qemu_conf, char *buf, size_t len)
+{
+    snprintf(buf, len, "none");
+    FILE *f = fopen(qemu_conf, "re");
+    if (!f)
+        return buf;
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        char val[64];
+        /* lock_manager = "NAME" (libvirt's own syntax; # starts a comment) */
+        if (sscanf(line, " lock_manager = \"%63[A-Za-z0-9_-]\"", val) == 1)
+            snprintf(buf, len, "%s", strcmp(val, "nop") ? val : "none");
+    }
+    fclose(f);
+    return buf;
+}

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "long_jobs.h"
 #include "vm_jobs.h"
+#include "vm_migrate_xml.h"
 
 #define MIB (1024ULL * 1024ULL)
 
@@ -31,6 +32,7 @@ typedef struct migration {
     vr_agent *a;
     virDomainPtr dom;
     char uuid[VIR_UUID_STRING_BUFLEN], name[65], dest_host[254], dest_uri[300], stream_uri[300];
+    char dest_root[256]; /* the destination's storage root; "" = this host's */
     unsigned long long bandwidth_mibps;
     bool auto_converge, compression, was_paused;
     vr_mig_watch w;
@@ -125,7 +127,17 @@ static void *migrate_thread(void *arg)
         flags |= VIR_MIGRATE_AUTO_CONVERGE;
     if (m->w.policy == VR_MIG_POST_COPY)
         flags |= VIR_MIGRATE_POSTCOPY;
-    if (virTypedParamsAddULLong(&params, &n, &max, VIR_MIGRATE_PARAM_BANDWIDTH, m->bandwidth_mibps) < 0 ||
+    /* Lease and disk paths under another storage root there: the
+     * destination gets its own XML (a lease libvirt hands over with the
+     * VM must name the file as the destination sees it). */
+    char *dxml = NULL;
+    if (*m->dest_root && vr_migrate_dest_xml(m->dom, m->a->storage_root, m->dest_root, &dxml, &m->err) < 0) {
+        m->rc = -1;
+        __atomic_store_n(&m->done, 1, __ATOMIC_SEQ_CST);
+        return NULL;
+    }
+    if ((dxml && virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_DEST_XML, dxml) < 0) ||
+        virTypedParamsAddULLong(&params, &n, &max, VIR_MIGRATE_PARAM_BANDWIDTH, m->bandwidth_mibps) < 0 ||
         (*m->stream_uri && virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_URI, m->stream_uri) < 0) ||
         (m->compression &&
          virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_COMPRESSION, "xbzrle") < 0)) {
@@ -134,6 +146,7 @@ static void *migrate_thread(void *arg)
         m->rc = vr_libvirt_error(&m->err, "migration of VM %s to %s failed", m->name, m->dest_host);
     }
     virTypedParamsFree(params, n);
+    free(dxml);
     __atomic_store_n(&m->done, 1, __ATOMIC_SEQ_CST);
     return NULL;
 }
@@ -284,14 +297,19 @@ static void *supervisor(void *arg)
 
 static int parse_dest(migration *m, json_t *params, vr_error *err)
 {
-    static const char *const keys[] = {"host", "address"};
+    static const char *const keys[] = {"host", "address", "storage_root"};
     json_t *dest;
-    const char *host = NULL, *addr = NULL;
+    const char *host = NULL, *addr = NULL, *root = NULL;
     if (vr_json_obj(params, "params", "dest", true, &dest, err) < 0 ||
         vr_json_check_keys(dest, "params.dest", VR_NAMES(keys), err) < 0 ||
         vr_json_str(dest, "params.dest", "host", true, &host, err) < 0 ||
-        vr_json_str(dest, "params.dest", "address", false, &addr, err) < 0)
+        vr_json_str(dest, "params.dest", "address", false, &addr, err) < 0 ||
+        vr_json_str(dest, "params.dest", "storage_root", false, &root, err) < 0)
         return -1;
+    if (root && (root[0] != '/' || strstr(root, "/..") || strlen(root) >= sizeof(m->dest_root)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.dest.storage_root must be an absolute path without"
+                            " '..' (under %zu bytes)", sizeof(m->dest_root));
+    snprintf(m->dest_root, sizeof(m->dest_root), "%s", root ?: "");
     if (!uri_host_ok(host, false))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS,
                             "params.dest.host must be a host name (letters, digits, '.', '-'; up to 253)");

@@ -92,6 +92,11 @@ int vr_create_body(const vr_session *s, const kind *k, const args *a, json_t **o
                 json_object_set_new(body, "ssh", ssh = json_object());
             if (!strcmp(o->member, "use_engine_key")) {
                 json_object_set_new(ssh, o->member, json_true());
+            } else if (!strcmp(o->member, "soft_fencing")) {
+                if (strcmp(v, "on") && strcmp(v, "off"))
+                    rc = vr_bad_value(o->opt, v);
+                else
+                    json_object_set_new(ssh, o->member, json_boolean(!strcmp(v, "on")));
             } else if (!strcmp(o->member, "port")) {
                 if (!vr_parse_long(v, 1, 65535, &n))
                     rc = vr_bad_value(o->opt, v);

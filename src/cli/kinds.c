@@ -31,6 +31,7 @@ static const create_opt host_create[] = {
     /* Install over SSH (docs/operations.md): members of "ssh". */
     {"ssh-password-file", "password", "FILE|-", 'x', NULL, false}, {"ssh-key", "use_engine_key", "", 'x', NULL, false},
     {"ssh-port", "port", "PORT", 'x', NULL, false}, {"ssh-fingerprint", "fingerprint", "SHA256:...", 'x', NULL, false},
+    {"soft-fencing", "soft_fencing", "on|off", 'x', NULL, false}, /* docs/fencing.md "Soft fencing" */
     {0}};
 static const create_opt vm_create[] = {
     {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true}, {"memory", "memory_mib", "MIB", 'i', NULL, true},
@@ -67,7 +68,7 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"max-memory", false}, {"kernel", false}, {"initrd", false}, {"cmdline", false}, {"disk", false},
     {"nic", false}, {"ha", false}, {"ha-priority", false}, {"ssh-password-file", false}, {"ssh-key", true},
     {"ssh-port", false}, {"ssh-fingerprint", false}, {"scheduling-policy", false}, {"policy-property", false},
-    {"lease", false}, {"quota-mode", false}, {"quota", false}};
+    {"lease", false}, {"quota-mode", false}, {"quota", false}, {"soft-fencing", false}};
 
 const kind *vr_kind_find(const char *name)
 {

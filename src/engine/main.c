@@ -24,6 +24,7 @@
 #include "storagemon.h"
 #include "console.h"
 #include "hostview.h"
+#include "kdump.h"
 #include "log.h"
 #include "macpool.h"
 #include "sdnotify.h"
@@ -81,6 +82,10 @@ static void usage(FILE *f)
             "  --storage-orphan-grace-s N  sweep leftover ILLEGAL volumes older than N s\n"
             "                            (default 600; docs/storage.md \"Leftovers\")\n"
             "  --balance-period-s N      load balancing round per cluster (default 60; 0: off)\n"
+            "  --fence-kdump-listen ADDR:PORT|off  UDP address of the fence_kdump listener\n"
+            "                            (default 0.0.0.0:7410; docs/fencing.md \"Kdump\")\n"
+            "  --kdump-started-timeout-s N   a fence waits N s for a host's kdump message (default 30)\n"
+            "  --kdump-finished-timeout-s N  a dump ended after N s without one (default 60)\n"
             "  --portal-dir DIR          the built portal served at /admin and /vm\n"
             "                            (default " VR_PORTAL_DIR "; docs/portal.md)\n"
             "  --mac-pool FIRST-LAST     NIC addresses to hand out\n"
@@ -110,6 +115,9 @@ int main(int argc, char **argv)
         {"portal-dir", required_argument, 0, 'w'},
         {"ca-key", required_argument, 0, 'K'},     {"host-packages", required_argument, 0, 'H'},
         {"host-cert-days", required_argument, 0, 'C'},
+        {"fence-kdump-listen", required_argument, 0, 'F'},
+        {"kdump-started-timeout-s", required_argument, 0, 'S'},
+        {"kdump-finished-timeout-s", required_argument, 0, 'E'},
         {0, 0, 0, 0}};
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
     const char *hcert = NULL, *hkey = NULL, *admin_pw = NULL, *dbspec = NULL;
@@ -117,7 +125,8 @@ int main(int argc, char **argv)
     bool macpool_given = false;
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10,
                    .autorecovery_s = 300, .orphan_grace_s = 600, .balance_period_s = 60,
-                   .portal_dir = VR_PORTAL_DIR, .crl_generation = 1, .host_cert_days = 1825};
+                   .portal_dir = VR_PORTAL_DIR, .crl_generation = 1, .host_cert_days = 1825,
+                   .kdump_listen = "0.0.0.0:7410", .kdump_started_s = 30, .kdump_finished_s = 60};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -140,6 +149,9 @@ int main(int argc, char **argv)
         case 'K': ca_key = optarg; break;
         case 'H': host_packages = optarg; break;
         case 'C': e.host_cert_days = atoi(optarg); break;
+        case 'F': snprintf(e.kdump_listen, sizeof(e.kdump_listen), "%s", strcmp(optarg, "off") ? optarg : ""); break;
+        case 'S': e.kdump_started_s = atoi(optarg); break;
+        case 'E': e.kdump_finished_s = atoi(optarg); break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -148,7 +160,8 @@ int main(int argc, char **argv)
     const char *colon = strrchr(listen, ':');
     if (!pki || !colon || e.poll_ms < 100 || e.grace_s < 0 || e.token_ttl_s < 1 ||
         e.agent_timeout_s < 1 || e.autorecovery_s < 1 || e.host_cert_days < 1 ||
-        e.host_cert_days > 3650 || e.orphan_grace_s < 0 || e.balance_period_s < 0) {
+        e.host_cert_days > 3650 || e.orphan_grace_s < 0 || e.balance_period_s < 0 || e.kdump_started_s < 0 ||
+        e.kdump_finished_s < 1 || (*e.kdump_listen && !strchr(e.kdump_listen, ':'))) {
         usage(stderr);
         return 2;
     }
@@ -220,7 +233,7 @@ int main(int argc, char **argv)
         vr_hostview_new(e.db, &e.view, &err) < 0 ||
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||
         vr_hostmon_start(&e, &err) < 0 || vr_storagemon_start(&e, &err) < 0 || vr_poolmon_start(&e, &err) < 0 ||
-        vr_balancer_start(&e, &err) < 0 ||
+        vr_balancer_start(&e, &err) < 0 || vr_kdump_start(&e, &err) < 0 ||
         vr_http_start(&hopts, api_handle, &e, &http, &err) < 0) {
         VR_ERROR("%s", err.message);
         shut_down(&e, http, 1);

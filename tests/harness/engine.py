@@ -183,7 +183,7 @@ class Engine:
     def __init__(self, ctx=None, *, binary=None, pki_dir=None, state_dir=None, poll_ms=500,
                  grace_s=4, token_ttl_s=None, agent_timeout_s=5, admin_password=ADMIN_PASSWORD,
                  password_file=_DEFAULT, extra_args=(), debug=True, login=True,
-                 leak_check=False):
+                 leak_check=False, kdump_listen="off"):
         if binary is None:
             binary = os.path.join(ctx.build, "src", "engine", "vireo-engine")
         if pki_dir is None:
@@ -206,6 +206,9 @@ class Engine:
         self.poll_ms, self.grace_s = poll_ms, grace_s
         self.token_ttl_s, self.agent_timeout_s = token_ttl_s, agent_timeout_s
         self.extra_args = list(extra_args)
+        # The fence_kdump listener (docs/fencing.md "Kdump") is off unless a
+        # test asks: engines of parallel tests would share UDP 7410.
+        self.kdump_listen = kdump_listen
         self.debug = debug
         self.auto_login = login
         # The runner turns LeakSanitizer off for daemons (most are killed);
@@ -231,7 +234,7 @@ class Engine:
         a = [self.binary, "--pki", self.pki_dir, "--listen", f"127.0.0.1:{self.port}",
              "--state-dir", self.state_dir, "--https-cert", self.https_cert,
              "--https-key", self.https_key, "--poll-ms", str(self.poll_ms),
-             "--grace-s", str(self.grace_s)]
+             "--grace-s", str(self.grace_s), "--fence-kdump-listen", self.kdump_listen]
         if self.password_file:
             a += ["--admin-password-file", self.password_file]
         if self.token_ttl_s is not None:

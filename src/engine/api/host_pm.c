@@ -36,12 +36,14 @@ int vr_host_pm_check(vr_call *c, json_t *b, const char *host_id, vr_error *err)
     const char *k;
     json_t *v;
     json_object_foreach(pm, k, v) {
-        if (strcmp(k, "enabled") && strcmp(k, "agents"))
+        if (strcmp(k, "enabled") && strcmp(k, "agents") && strcmp(k, "kdump_detection"))
             return vr_error_set(err, VR_ERR_INVALID_PARAMS, "body.power_management: unknown member '%.40s'", k);
     }
     json_t *en = json_object_get(pm, "enabled"), *agents = json_object_get(pm, "agents");
-    if (en && !json_is_boolean(en))
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "body.power_management.enabled must be a boolean");
+    json_t *kd = json_object_get(pm, "kdump_detection");
+    if ((en && !json_is_boolean(en)) || (kd && !json_is_boolean(kd)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "body.power_management.%s must be a boolean",
+                            en && !json_is_boolean(en) ? "enabled" : "kdump_detection");
     if (agents && (!json_is_array(agents) || json_array_size(agents) > 4))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "body.power_management.agents must be a list of at most 4");
     json_t *out = json_array();
@@ -75,7 +77,8 @@ int vr_host_pm_check(vr_call *c, json_t *b, const char *host_id, vr_error *err)
         json_decref(out);
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "power management needs at least one fence agent");
     }
-    json_object_set_new(b, "power_management", json_pack("{s:b, s:o}", "enabled", json_is_true(en), "agents", out));
+    json_object_set_new(b, "power_management", json_pack("{s:b, s:b, s:o}", "enabled", json_is_true(en),
+                                                         "kdump_detection", !json_is_false(kd), "agents", out));
     return 0;
 }
 
@@ -83,9 +86,12 @@ void vr_host_pm_present(vr_engine *e, json_t *row)
 {
     json_t *pm = json_object_get(row, "power_management");
     if (!json_is_object(pm)) {
-        json_object_set_new(row, "power_management", json_pack("{s:b, s:[]}", "enabled", 0, "agents"));
+        json_object_set_new(row, "power_management", json_pack("{s:b, s:b, s:[]}", "enabled", 0, "kdump_detection",
+                                                               1, "agents"));
         return;
     }
+    if (!json_object_get(pm, "kdump_detection")) /* stored before it existed: RHV's default */
+        json_object_set_new(pm, "kdump_detection", json_true());
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(pm, "agents"), i, a) json_object_del(a, "password");

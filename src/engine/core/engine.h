@@ -24,6 +24,9 @@ typedef struct vr_engine {
     int autorecovery_s;         /* retry of inactive storage domains (ch. 2.7) */
     int orphan_grace_s;         /* age before a leftover volume is swept (orphans.h) */
     int balance_period_s;       /* load balancing round (ch. 5.2; 0: off) */
+    char kdump_listen[80];      /* fence_kdump listener "ADDR:PORT"; "" off (jobs/kdump.h) */
+    int kdump_started_s;        /* how long a fence waits for a host's first kdump message */
+    int kdump_finished_s;       /* a dump is over after this long without a message */
     unsigned long long mac_first, mac_last; /* the MAC pool (macpool.h) */
     vr_hostmon *mon;
     vr_hostview *view;          /* the scheduler's copy of host numbers (hostview.h) */

@@ -8,6 +8,7 @@
 #include "hoststatus.h"
 #include "hostview.h"
 #include "jobs.h"
+#include "kdump.h"
 #include "log.h"
 #include "softfence.h"
 #include "vmexit.h"
@@ -83,8 +84,7 @@ static int one_group(vr_engine *e, json_t *proxy, json_t *group, const char *typ
     return 0;
 }
 
-/* The host's VMs after it was powered off: surely not running there. */
-static void vms_fenced(vr_engine *e, const char *host_id, const char *hname)
+void vr_host_vms_fenced(vr_engine *e, const char *host_id, const char *hname)
 {
     json_t *rows = NULL;
     if (vr_db_query(e->db, "SELECT id, status FROM vms WHERE host_id = ? AND status NOT IN ('down', 'waitforlaunch')"
@@ -166,7 +166,7 @@ int vr_host_fence_run(vr_engine *e, const char *host_id, const char *fence_type,
          * up again (restart, start) at its next good poll. */
         vr_host_set_status(e, host_id, VR_HOST_NONRESPONSIVE, "fenced", user, NULL);
         vr_hostview_refresh(e->view, e->db, host_id);
-        vms_fenced(e, host_id, hname);
+        vr_host_vms_fenced(e, host_id, hname);
     }
 out:
     json_decref(proxy);
@@ -174,11 +174,12 @@ out:
     return rc;
 }
 
-/* Note in the job's parameters that the hard fence is about to start:
- * after an engine restart a soft fence may run again, a power change not. */
-static void mark_hard(vr_engine *e, const char *job_id, json_t *params)
+/* Note in the job's parameters which step begins ("hard": the power
+ * change; "kdump": waiting for kdump): after an engine restart a soft fence
+ * or the kdump wait may run again, a power change not. */
+static void mark(vr_engine *e, const char *job_id, json_t *params, const char *step)
 {
-    json_object_set_new(params, "hard", json_true());
+    json_object_set_new(params, step, json_true());
     char *text = json_dumps(params, JSON_COMPACT);
     if (text)
         vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)),
@@ -197,7 +198,8 @@ static void run_fence(vr_engine *e, const char *job_id, const char *host_id, con
     }
     char type[16];
     snprintf(type, sizeof(type), "%s", json_string_value(json_object_get(params, "fence_type")) ?: "status");
-    bool soft = json_is_true(json_object_get(params, "soft")) && !json_is_true(json_object_get(params, "hard"));
+    bool hard = json_is_true(json_object_get(params, "hard"));
+    bool soft = json_is_true(json_object_get(params, "soft")) && !hard && !json_is_true(json_object_get(params, "kdump"));
     char power[8] = "", detail[512] = "";
     vr_error err = {0};
     if (vr_job_cancel_requested(e, job_id)) {
@@ -220,8 +222,21 @@ static void run_fence(vr_engine *e, const char *job_id, const char *host_id, con
         vr_event(e, "warning", user, "host", host_id, "soft fencing did not bring the host back (%s); fencing it (%s)",
                  err.message, type);
         vr_error_clear(&err);
-        mark_hard(e, job_id, params);
     }
+    /* An automatic fence asks first whether the host is dumping a crash
+     * (kdump.h): then it is not powered off, and counts as fenced once the
+     * dump is over (RHV's kdump integration). */
+    if (!*user && !hard && !strcmp(type, "restart")) {
+        mark(e, job_id, params, "kdump");
+        int k = vr_kdump_step(e, job_id, host_id, user, detail, sizeof(detail));
+        if (k != 0) {
+            if (k > 0 || !e->stopping) /* a stopping engine resumes the job at its next start */
+                vr_job_update(e, job_id, k > 0 ? "finished" : "cancelled", detail);
+            goto out;
+        }
+    }
+    if (strcmp(type, "status"))
+        mark(e, job_id, params, "hard");
     vr_job_update(e, job_id, "running", "asking a proxy host");
     if (vr_host_fence_run(e, host_id, type, user, power, detail, sizeof(detail), &err) < 0) {
         vr_event(e, "error", user, "host", host_id, "fencing (%s) failed: %s", type, err.message);
@@ -315,8 +330,10 @@ bool vr_fence_job_resume(vr_engine *e, json_t *r)
     const char *type = json_string_value(json_object_get(json_object_get(r, "params"), "fence_type")) ?: "";
     json_t *params = json_object_get(r, "params");
     bool sent = !strcmp(json_string_value(json_object_get(r, "status")) ?: "", "running");
-    /* A soft fence (an agent restart) may be done twice; a power change not. */
-    bool soft_only = json_is_true(json_object_get(params, "soft")) && !json_is_true(json_object_get(params, "hard"));
+    /* A soft fence (an agent restart) or the wait for kdump may be done
+     * twice; a power change not. */
+    bool soft_only = (json_is_true(json_object_get(params, "soft")) || json_is_true(json_object_get(params, "kdump")))
+                     && !json_is_true(json_object_get(params, "hard"));
     if (!sent || !strcmp(type, "status") || soft_only) {
         vr_job_update(e, id, "pending", "resumed after an engine restart");
         vr_job_spawn(e, id, json_string_value(json_object_get(r, "object_id")),

@@ -26,6 +26,11 @@ int vr_host_fence_auto_submit(vr_engine *e, const char *host_id, bool soft, bool
 int vr_host_fence_run(vr_engine *e, const char *host_id, const char *fence_type, const char *user,
                       char power[8], char *detail, size_t len, vr_error *err);
 
+/* A fenced host's VMs (powered off, or its kdump finished): surely not
+ * running there; down as host_fenced, highest HA priority first, the HA
+ * ones restarted elsewhere. hname names the host in the events. */
+void vr_host_vms_fenced(vr_engine *e, const char *host_id, const char *hname);
+
 /* Whether a power change of host_id is under way (a fence job that is not
  * a status query is pending or running): its monitor leaves the host's
  * status and VMs alone meanwhile, so a host that comes back during a

@@ -259,6 +259,7 @@ static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t 
         json_t *policy = vr_placement_of(e, str(vm, "id"));
         size_t not_allowed = vr_placement_filter(policy, hosts, n);
         json_decref(policy);
+        size_t no_lm = vr_placement_lease_filter(e, str(vm, "id"), hosts, n);
         /* Its affinity groups, as for a start (the VM's own host is not
          * counted: it leaves it). */
         char aff[512] = "";
@@ -271,6 +272,7 @@ static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t 
         for (size_t k = 0; i < 0 && *given && k < n; k++)
             if (!strcmp(hosts[k].id, given) && hosts[k].lacks_network)
                 snprintf(why, len, "the chosen host does not run every network of the VM's NICs");
+        vr_placement_lease_explain(why, len, no_lm);
         if (i < 0)
             vr_sched_explain(why, len, not_allowed, aff);
     }
@@ -325,6 +327,14 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
     vr_error err = {0};
     if (json_object_get(p, "bandwidth_mibps"))
         json_object_set(call, "bandwidth_mibps", json_object_get(p, "bandwidth_mibps"));
+    /* Where the destination mounts storage: the source rewrites the paths
+     * of the VM's lease and storage-domain disks when it differs. */
+    json_t *caps = vr_db_query_one(e->db, "SELECT capabilities_json FROM hosts WHERE id = ?",
+                                   DB_ARGS(DB_TEXT(str(dst, "id"))), NULL);
+    const char *root = json_string_value(json_object_get(json_object_get(caps, "capabilities"), "storage_root"));
+    if (root)
+        json_object_set_new(json_object_get(call, "dest"), "storage_root", json_string(root));
+    json_decref(caps);
     if (vr_agent_call_host(e, src, "VM.migrate", call, &res, &err) < 0) {
         settle(e, vm_id, p, str(src, "id"), str(p, "from_status"));
         vr_event(e, "error", user, "vm", vm_id, "migration of VM '%s' to host '%s' refused by host '%s': %s", name,

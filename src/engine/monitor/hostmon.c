@@ -213,7 +213,7 @@ static void maybe_fence(monitor *m, json_t *host)
     const char *name = json_string_value(json_object_get(host, "name"));
     json_t *row = vr_db_query_one(m->e->db, "SELECT pm_json, (SELECT count(*) FROM hosts o WHERE o.cluster_id ="
                                   " hosts.cluster_id AND o.status != 'maintenance') AS total, (SELECT count(*) FROM"
-                                  " hosts o WHERE o.cluster_id = hosts.cluster_id AND o.status IN ('connecting',"
+                                  " hosts o WHERE o.cluster_id = hosts.cluster_id AND o.status IN ('connecting', 'kdumping',"
                                   " 'nonresponsive')) AS lost FROM hosts WHERE id = ?",
                                   DB_ARGS(DB_TEXT(m->host_id)), NULL);
     bool pm = json_is_true(json_object_get(json_object_get(row, "pm"), "enabled"));

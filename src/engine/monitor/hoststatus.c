@@ -8,7 +8,8 @@ const char *const vr_host_status_names[VR_HOST_NSTATUS] = {
     [VR_HOST_INSTALLING] = "installing", [VR_HOST_UP] = "up", [VR_HOST_CONNECTING] = "connecting",
     [VR_HOST_NONRESPONSIVE] = "nonresponsive", [VR_HOST_MAINTENANCE] = "maintenance",
     [VR_HOST_NONOPERATIONAL] = "nonoperational", [VR_HOST_PREPARING] = "preparingformaintenance",
-    [VR_HOST_INITIALIZING] = "initializing", [VR_HOST_INSTALLFAILED] = "installfailed"};
+    [VR_HOST_INITIALIZING] = "initializing", [VR_HOST_INSTALLFAILED] = "installfailed",
+    [VR_HOST_KDUMPING] = "kdumping"};
 
 int vr_host_status_parse(const char *s)
 {
@@ -43,6 +44,8 @@ static const char *const transition_sql[VR_HOST_NSTATUS] = {
                              " AND status = 'installing'",
     [VR_HOST_INSTALLFAILED] = "UPDATE hosts SET status = 'installfailed', status_detail = ? WHERE id = ?"
                               " AND status = 'installing'",
+    [VR_HOST_KDUMPING] = "UPDATE hosts SET status = 'kdumping', status_detail = ? WHERE id = ?"
+                         " AND status IN ('nonresponsive', 'connecting')",
 };
 
 int vr_host_set_status(vr_engine *e, const char *host_id, vr_host_status to, const char *detail,

@@ -17,6 +17,10 @@
  *   maintenance | preparingformaintenance -> installing
  *       (activate: ends a maintenance in progress; the monitor takes it on)
  *   maintenance | installfailed -> installing   (reinstall: a deploy job)
+ *   nonresponsive | connecting -> kdumping   (the automatic fence job heard
+ *                                     fence_kdump messages from it: not fenced)
+ *   kdumping -> nonresponsive   (the job: the dump ended, the host counts as
+ *                                fenced; the monitor's grace too)
  *
  * The monitor leaves a host in installfailed alone (nothing was started
  * there that it could trust), and one whose deploy job (install or
@@ -39,6 +43,7 @@ typedef enum {
     VR_HOST_PREPARING, /* preparingformaintenance: its VMs are migrating away */
     VR_HOST_INITIALIZING, /* installed over SSH: the monitor connects the first time */
     VR_HOST_INSTALLFAILED, /* a deploy step failed; status_detail says which */
+    VR_HOST_KDUMPING, /* non-responsive and dumping a crash: its fence job waits (jobs/kdump.h) */
     VR_HOST_NSTATUS
 } vr_host_status;
 

@@ -103,3 +103,35 @@ size_t vr_placement_filter(json_t *policy, vr_sched_host *hosts, size_t n)
         }
     return out;
 }
+
+size_t vr_placement_lease_filter(vr_engine *e, const char *vm_id, vr_sched_host *hosts, size_t n)
+{
+    json_t *rows = NULL;
+    if (vr_db_query(e->db, "SELECT h.id AS id, h.capabilities_json AS capabilities_json FROM hosts h JOIN vms v"
+                    " ON v.cluster_id = h.cluster_id WHERE v.id = ? AND v.lease_sd_id IS NOT NULL",
+                    DB_ARGS(DB_TEXT(vm_id)), &rows, NULL) < 0)
+        return 0;
+    size_t out = 0, i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        const char *lm = json_string_value(json_object_get(json_object_get(r, "capabilities"), "lock_manager"));
+        if (lm && !strcmp(lm, "sanlock"))
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp(hosts[k].id, json_string_value(json_object_get(r, "id")) ?: "") &&
+                !strcmp(hosts[k].status, "up")) {
+                snprintf(hosts[k].status, sizeof(hosts[k].status), "nolockmanager");
+                out++;
+            }
+    }
+    json_decref(rows);
+    return out;
+}
+
+void vr_placement_lease_explain(char *reason, size_t len, size_t count)
+{
+    size_t o = strlen(reason);
+    if (count && o < len)
+        snprintf(reason + o, len - o, "; %zu host(s) filtered out: their libvirt has no sanlock lock manager,"
+                 " which the VM's lease needs", count);
+}

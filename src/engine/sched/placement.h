@@ -39,3 +39,13 @@ bool vr_placement_allows(json_t *policy, const char *host_id);
 /* Filter out (status "notallowed") the hosts the policy does not list;
  * returns how many it filtered. */
 size_t vr_placement_filter(json_t *policy, vr_sched_host *hosts, size_t n);
+
+/* For a VM with a lease (docs/availability.md "VM leases"): filter out
+ * (status "nolockmanager") the hosts whose libvirt does not use the sanlock
+ * lock manager, as their agents' capabilities say (lock_manager). Returns
+ * how many it filtered; 0 for a VM without a lease. */
+size_t vr_placement_lease_filter(vr_engine *e, const char *vm_id, vr_sched_host *hosts, size_t n);
+
+/* Append to a placement's reason (len bytes) that count hosts were
+ * filtered for want of the sanlock lock manager (nothing when 0). */
+void vr_placement_lease_explain(char *reason, size_t len, size_t count);

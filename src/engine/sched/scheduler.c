@@ -96,6 +96,7 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
     json_t *policy = vr_placement_of(e, vm_id);
     size_t not_allowed = vr_placement_filter(policy, hosts, n);
     json_decref(policy);
+    size_t no_lm = vr_placement_lease_filter(e, vm_id, hosts, n);
     char aff[512] = "";
     if (vr_affinity_filter_vm(e, vm_id, hosts, n, aff, sizeof(aff), err) < 0) {
         free(hosts);
@@ -107,6 +108,7 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
                             json_integer_value(json_object_get(vm, "vcpus")),
                             json_string_value(json_object_get(cl, "virt_mode")) ?: "any", reason, len);
     json_decref(cl);
+    vr_placement_lease_explain(reason, len, no_lm);
     if (i < 0)
         vr_sched_explain(reason, len, not_allowed, aff);
     if (i < 0) {

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "agentcall.h"
+#include "fencejob.h"
 #include "log.h"
+#include "softfence.h"
 #include "spm.h"
 #include "store_spm.h"
 
@@ -22,6 +24,43 @@ static void set_status(vr_engine *e, json_t *dc, const char *host_id, long long 
         vr_event(e, !strcmp(status, "up") ? "normal" : "warning", "", "datacenter", str(dc, "id"),
                  "storage of data center '%s' is %s: %s", str(dc, "name"), status, why);
     json_object_set_new(dc, "storage_status", json_string(status));
+}
+
+/* How long after its last good poll a lost SPM host with power management
+ * or soft fencing is waited for when no fence job of it has appeared (the
+ * monitor skipped it: a network split, a fence a moment ago): past the
+ * grace and this, the election goes on and sanlock alone decides. */
+#define FENCE_EXPECTED_S 30
+
+/* The SPM host is lost (connecting, nonresponsive, kdumping): RHV elects
+ * no new SPM before the old one is fenced (TR ch. 2.9 and 4). True, with
+ * why, while the election must wait: within the grace, while a fence job
+ * owns the host (kdump included), and while one is still to come. */
+static bool fence_pending(vr_engine *e, json_t *host, char *why, size_t len)
+{
+    const char *st = str(host, "status"), *id = str(host, "id");
+    if (!strcmp(st, "connecting")) {
+        snprintf(why, len, "SPM host '%s' is not answering (within the grace)", str(host, "name"));
+        return true;
+    }
+    if (!strcmp(st, "kdumping") || vr_host_being_fenced(e, id)) {
+        snprintf(why, len, "SPM host '%s' is being fenced%s; a new SPM is elected once it is fenced",
+                 str(host, "name"), !strcmp(st, "kdumping") ? " (it is dumping a crash: kdump)" : "");
+        return true;
+    }
+    if (strcmp(st, "nonresponsive"))
+        return false;
+    json_t *r = vr_db_query_one(e->db, "SELECT pm_json, last_seen, (SELECT count(*) FROM jobs WHERE object_id ="
+                                " hosts.id AND action = 'fence' AND created_at >= hosts.last_seen) AS fences"
+                                " FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(id)), NULL);
+    bool fencing = json_is_true(json_object_get(json_object_get(r, "pm"), "enabled")) || vr_soft_fence_enabled(e, id);
+    bool wait = fencing && !json_integer_value(json_object_get(r, "fences")) &&
+                vr_now() - json_integer_value(json_object_get(r, "last_seen")) < e->grace_s + FENCE_EXPECTED_S;
+    json_decref(r);
+    if (wait)
+        snprintf(why, len, "SPM host '%s' is non-responsive and about to be fenced; a new SPM is elected once it"
+                 " is fenced", str(host, "name"));
+    return wait;
 }
 
 /* Is the recorded SPM still it? On "no", clears the role in the database. */
@@ -51,6 +90,13 @@ static bool current_spm_holds(vr_engine *e, json_t *dc)
         snprintf(why, sizeof(why), "host '%s' is no longer the SPM (%s)", str(host, "name"),
                  err.code ? err.message : str(r, "status"));
         json_decref(r);
+    } else if (host && fence_pending(e, host, why, sizeof(why))) {
+        /* The role stays where it is; no host is asked to take it yet. */
+        set_status(e, dc, host_id, json_integer_value(json_object_get(dc, "spm_id")),
+                   json_integer_value(json_object_get(dc, "spm_lver")), "nonresponsive", why);
+        VR_DEBUG("data center %s: %s", str(dc, "name"), why);
+        json_decref(host);
+        return true;
     } else {
         snprintf(why, sizeof(why), "SPM host '%s' is %s; a new SPM is elected once its lease is free",
                  host ? str(host, "name") : "?", host ? str(host, "status") : "gone");

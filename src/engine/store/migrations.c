@@ -425,5 +425,10 @@ const vr_migration vr_migrations[] = {
          "ALTER TABLE clusters ADD COLUMN mac_pool_id " T " NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
          "ALTER TABLE macs ADD COLUMN pool_id " T " NOT NULL DEFAULT " MACPOOL_DEFAULT_SQL ";"
          "CREATE INDEX macs_pool ON macs(pool_id);"},
+    {19, "memory volumes (docs/storage.md \"Memory volumes\"): the saved memory of a suspended VM, restored at its next start, and of a snapshot taken with its memory state ({domain, image, volume}; NULL: none)",
+     .sqlite = "ALTER TABLE vms ADD COLUMN memory_json TEXT;"
+         "ALTER TABLE snapshots ADD COLUMN memory_json TEXT;",
+     .pg = "ALTER TABLE vms ADD COLUMN memory_json " T ";"
+         "ALTER TABLE snapshots ADD COLUMN memory_json " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -27,12 +27,14 @@ SD_B = "5d000000-0000-4000-8000-00000000000b"   # unattached posixfs (disks of t
 SD_ISO = "5d000000-0000-4000-8000-00000000000c"  # unattached iso
 SD_LOCAL = "5d000000-0000-4000-8000-00000000000d"  # unattached localfs
 SD_M = "5d000000-0000-4000-8000-00000000000e"   # in maintenance, attached to dc2
+SD_U = "5d000000-0000-4000-8000-00000000000f"   # active in dc2, its disk used by a VM on a host
 D_A = "d1000000-0000-4000-8000-00000000000a"
 D_OK = "d1000000-0000-4000-8000-00000000000b"
 D_LOCKED = "d1000000-0000-4000-8000-00000000000c"
 D_SHARED = "d1000000-0000-4000-8000-00000000000d"
 D_RACE = "d1000000-0000-4000-8000-00000000000e"
 D_RACE2 = "d1000000-0000-4000-8000-0000000000e0"
+D_U = "d1000000-0000-4000-8000-00000000000f"
 GIB = 1 << 30
 
 
@@ -313,6 +315,17 @@ def test_storage_rules_rest_and_cli(ctx):
         cli.run("sd", "remove", "sd-a")
         expect_fault(eng.request("GET", f"/api/disks/{D_A}"), 404)
         assert _count(eng, "storagedomains") == n_sd - 1
+
+        # ---- maintenance is refused (409 naming the VM) while a VM on a host
+        # uses a disk of the domain; once the VM is down it is allowed.
+        run_sql(eng, _sd_row(SD_U, "sd-used", status="active", dc=dc2["id"]), _disk_row(D_U, "disk-used", SD_U, GIB))
+        vmu = eng.create_vm("svm-used", cl["id"], memory_mib=64, disks=[{"disk": D_U}])
+        run_sql(eng, f"UPDATE vms SET status = 'up', host_id = '{hosts[0]['id']}' WHERE id = '{vmu['id']}'")
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_U}/maintenance"), 409,
+                     "used by 1 running VM(s): 'svm-used'")
+        assert eng.get(f"/api/storagedomains/{SD_U}")["status"] in ("active", "inactive")
+        run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{vmu['id']}'")
+        assert eng.call("POST", f"/api/storagedomains/{SD_U}/maintenance")["status"] == "maintenance"
 
         # ---- the answers fit the OpenAPI document.
         with open(os.path.join(REPO_ROOT, "docs", "openapi.json")) as f:

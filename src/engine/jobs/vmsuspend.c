@@ -248,14 +248,64 @@ static void resume_thread(vr_engine *e, const char *job_id, const char *vm_id, c
     unload(&s);
 }
 
+/* A stopped suspended VM: its memory volume goes (asking twice is fine). */
+static void discard_thread(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
+{
+    susp s;
+    if (load(&s, e, job_id, vm_id, user) == 0) {
+        vr_job_update(e, job_id, "running", "removing the saved memory on the SPM");
+        json_t *res = NULL;
+        int rc = need_spm(&s);
+        if (rc == 0 && vr_agent_call_host(e, s.spm, "Volume.delete", mem_ref(&s), &res, &s.err) < 0 &&
+            s.err.code != VR_ERR_NOT_FOUND)
+            rc = -1;
+        json_decref(res);
+        if (rc < 0)
+            vr_event(e, "warning", user, "vm", vm_id, "the saved memory of VM '%s' (volume %s) is left on storage: %s",
+                     str(s.vm, "name"), str(json_object_get(s.params, "memory"), "volume"), s.err.message);
+        vr_job_update(e, job_id, rc < 0 ? "failed" : "finished", rc < 0 ? s.err.message : "");
+    }
+    unload(&s);
+}
+
 bool vr_vm_suspend_resume(vr_engine *e, json_t *job)
 {
-    if (strcmp(str(job, "action"), "suspend"))
+    bool discard = !strcmp(str(job, "action"), "discard_memory");
+    if (strcmp(str(job, "action"), "suspend") && !discard)
         return false;
-    VR_INFO("resuming job %s (suspend of VM %s)", str(job, "id"), str(job, "object_id"));
+    VR_INFO("resuming job %s (%s of VM %s)", str(job, "id"), str(job, "action"), str(job, "object_id"));
     vr_job_update(e, str(job, "id"), "running", "resumed after an engine restart");
-    vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"), resume_thread);
+    vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"),
+                 discard ? discard_thread : resume_thread);
     return true;
+}
+
+int vr_vm_discard_memory_submit(vr_engine *e, json_t *vm, const char *user, char job_id[37], vr_error *err)
+{
+    const char *id = str(vm, "id"), *name = str(vm, "name");
+    char desc[160];
+    snprintf(desc, sizeof(desc), "Stop suspended VM '%s' (its saved memory is removed)", name);
+    vr_uuid_new(job_id);
+    if (vr_db_begin(e->db, err) < 0)
+        return -1;
+    json_t *row = vr_db_query_one(e->db, "SELECT memory_json FROM vms WHERE id = ? AND status = 'suspended'",
+                                  DB_ARGS(DB_TEXT(id)), err);
+    json_t *p = json_pack("{s:O}", "memory", json_object_get(row, "memory") ?: json_null());
+    int rc = row ? 0 : err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' is no longer suspended", name);
+    if (rc == 0 && vr_db_exec(e->db, "UPDATE vms SET status = 'down', memory_json = NULL, stop_reason = 'user'"
+                              " WHERE id = ? AND status = 'suspended'", DB_ARGS(DB_TEXT(id)), err) != 1)
+        rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' changed meanwhile", name);
+    if (rc == 0)
+        rc = vr_storage_job_insert(e, job_id, "discard_memory", "vm", id, desc, p, user, err);
+    json_decref(p);
+    json_decref(row);
+    if (rc < 0 || vr_db_commit(e->db, err) < 0) {
+        vr_db_rollback(e->db);
+        return -1;
+    }
+    vr_event(e, "normal", user, "vm", id, "suspended VM '%s' stopped; its saved memory is discarded", name);
+    vr_job_spawn(e, job_id, id, user, discard_thread);
+    return 0;
 }
 
 /* Where the memory goes: the domain of the VM's first engine disk when it

@@ -574,6 +574,37 @@ def test_storage_end_to_end(ctx):
         assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
         print(f"  copies cancelled / cut by an agent kill / across an engine kill: {time.monotonic() - t_copies:.1f} s")
 
+        # A disk create and a disk delete cut off by an engine kill while
+        # their SPM call is under way (the SPM's agent held meanwhile): the
+        # restarted engine settles both through the SPM - the new disk is
+        # ok on its LEGAL volume, the deleted one is gone with its volume.
+        spm_i, spm_h = spm_now()
+        victim = make_disk(eng, sd_id, "d-victim", 8 * mib)
+        apid = spm_h.agent_pid
+        os.kill(apid, signal.SIGSTOP)
+        try:
+            rc_ = eng.request("POST", "/api/disks", {"alias": "d-cut", "storage_domain": sd_id, "format": "cow",
+                                                     "sparse": True, "provisioned_size": 8 * mib})
+            rd_ = eng.request("DELETE", f"/api/disks/{victim['id']}")
+            assert rc_.status == 202 and rd_.status == 202, (rc_, rd_)
+            cut = [rc_.body["job"]["id"], rd_.body["job"]["id"]]
+            eng.wait_for(lambda: all("on the SPM" in eng.get(f"/api/jobs/{j}")["detail"] for j in cut), timeout=30,
+                         what="both jobs calling the SPM")
+            eng.restart(sig=signal.SIGKILL)
+        finally:
+            os.kill(apid, signal.SIGCONT)
+        jobs = [eng.wait_job(j, timeout=120) for j in cut]
+        assert [j["status"] for j in jobs] == ["finished", "finished"], (jobs, eng.log_tail(30))
+        new = eng.get(f"/api/disks/{rc_.body['id']}")
+        assert new["status"] == "ok", new
+        info = ctx.client(spm_i).call("Volume.info", domain=sd_id, image=new["id"], volume=new["volume_id"])
+        assert info["legality"] == "LEGAL" and info["format"] == "qcow2", info
+        expect_fault(eng.request("GET", f"/api/disks/{victim['id']}"), 404)
+        vols = ctx.client(spm_i).call("Volume.list", domain=sd_id)["volumes"]
+        assert not [v for v in vols if v["image"] == victim["id"]], vols
+        r = eng.request("DELETE", f"/api/disks/{new['id']}")
+        assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
+
         raw = made["d-raw"]
         r = eng.request("POST", f"/api/disks/{raw['id']}/copy", {"storage_domain": sd2_id})
         assert r.status == 202, r

@@ -11,6 +11,7 @@
 #include "agentcall.h"
 #include "jobs.h"
 #include "log.h"
+#include "memvol.h"
 #include "sdjobs.h"
 #include "snapjob_util.h"
 #include "store_snapshots.h"
@@ -47,6 +48,24 @@ static json_t *disk_get(snap_job *j, const char *id)
     return d;
 }
 
+/* ---- memory (docs/storage.md "Memory volumes", jobs/memvol.h) ---- */
+
+static void drop_memory(snap_job *j, json_t *m)
+{
+    vr_memvol_drop(j->e, j->spm, m, j->job_id);
+}
+
+/* The snapshot holds m once the SPM sealed it (a complete image). */
+static int seal_memory(snap_job *j, const char *snap_id, json_t *m)
+{
+    vr_job_update(j->e, j->job_id, "running", "sealing the memory volume on the SPM");
+    char *t = vr_memvol_seal(j->e, j->spm, m, &j->err) == 0 ? json_dumps(m, JSON_COMPACT) : NULL;
+    int rc = t && vr_db_exec(j->e->db, "UPDATE snapshots SET memory_json = ? WHERE id = ?",
+                             DB_ARGS(DB_TEXT(t), DB_TEXT(snap_id)), &j->err) == 1 ? 0 : -1;
+    free(t);
+    return rc;
+}
+
 static int run_create(snap_job *j, const char *snap_id)
 {
     json_t *ids = vr_sj_vm_disk_ids(json_object_get(j->vm, "spec")), *id, *old = json_object(), *neu = json_object();
@@ -72,19 +91,35 @@ static int run_create(snap_job *j, const char *snap_id)
         if (rc < 0)
             break;
     }
+    bool with_memory = json_is_true(json_object_get(j->params, "persist_memorystate")) && json_array_size(live);
+    if (rc == 0 && with_memory) {
+        /* on the first disk's domain, listed before the SPM is asked */
+        json_t *d = disk_get(j, json_string_value(json_array_get(ids, 0)));
+        if (d) {
+            json_object_set_new(j->params, "memory", vr_memvol_plan(str(d, "storage_domain"), str(d, "datacenter_id")));
+            vr_sj_save_params(j);
+            vr_job_update(j->e, j->job_id, "running", "creating the memory volume on the SPM");
+        }
+        rc = d ? vr_memvol_create(j->e, j->spm, json_object_get(j->params, "memory"),
+                                  json_integer_value(json_object_get(j->vm, "memory_mib")), "memory of a snapshot",
+                                  &j->err) : -1;
+        json_decref(d);
+    }
     if (rc == 0 && json_array_size(live)) {
-        json_t *res = NULL;
-        vr_job_update(j->e, j->job_id, "running", "switching the running VM onto the new layers");
+        json_t *res = NULL, *p = json_pack("{s:s, s:O, s:b}", "uuid", j->vm_id, "disks", live, "quiesce", 1);
+        if (with_memory)
+            json_object_set_new(p, "memory", vr_memvol_ref(json_object_get(j->params, "memory")));
+        vr_job_update(j->e, j->job_id, "running", with_memory ? "saving the memory and switching the running VM"
+                      " onto the new layers" : "switching the running VM onto the new layers");
         json_object_set_new(j->params, "sent", json_true()); /* from here the VM may run on them */
         vr_sj_save_params(j);
-        rc = vr_agent_call_host(j->e, j->host, "VM.snapshot",
-                                json_pack("{s:s, s:O, s:b}", "uuid", j->vm_id, "disks", live, "quiesce", 1), &res,
-                                &j->err);
+        rc = vr_agent_call_host(j->e, j->host, "VM.snapshot", p, &res, &j->err);
         quiesced = json_is_true(json_object_get(res, "quiesced"));
         json_decref(res);
     }
     if (rc < 0) {
         vr_sj_drop_created(j);
+        drop_memory(j, json_object_get(j->params, "memory"));
     } else if (vr_db_begin(j->e->db, &j->err) == 0) {
         const char *k;
         json_t *v;
@@ -95,6 +130,12 @@ static int run_create(snap_job *j, const char *snap_id)
             rc = -1;
         }
     } else {
+        rc = -1;
+    }
+    /* The disks are the snapshot's whatever becomes of the memory: a
+     * memory volume that cannot be sealed goes, and the job says so. */
+    if (rc == 0 && with_memory && seal_memory(j, snap_id, json_object_get(j->params, "memory")) < 0) {
+        drop_memory(j, json_object_get(j->params, "memory"));
         rc = -1;
     }
     json_decref(ids);
@@ -209,6 +250,18 @@ static int run_delete(snap_job *j, const char *snap_id)
         if (rc < 0)
             break;
     }
+    json_t *mem = json_object_get(s, "memory");
+    if (rc == 0 && json_is_object(mem)) {
+        char like[64];
+        snprintf(like, sizeof(like), "%%%s%%", str(mem, "volume"));
+        vr_db_exec(j->e->db, "UPDATE vms SET memory_json = NULL WHERE id = ? AND memory_json LIKE ?",
+                   DB_ARGS(DB_TEXT(j->vm_id), DB_TEXT(like)), NULL);
+        json_t *dc = json_pack("{s:s}", "datacenter_id", str(mem, "datacenter"));
+        if (vr_sj_need_spm(j, dc) < 0)
+            rc = -1;
+        json_decref(dc);
+        drop_memory(j, mem);
+    }
     if (rc == 0 && vr_db_exec(j->e->db, "DELETE FROM snapshots WHERE id = ?", DB_ARGS(DB_TEXT(snap_id)), err) < 0)
         rc = -1;
     json_decref(vols);
@@ -221,7 +274,7 @@ static int run_delete(snap_job *j, const char *snap_id)
  * preview_backup snapshot for undo. */
 static int run_preview(snap_job *j, const char *snap_id)
 {
-    json_t *s = vr_db_query_one(j->e->db, "SELECT volumes_json, config_json FROM snapshots WHERE id = ?",
+    json_t *s = vr_db_query_one(j->e->db, "SELECT volumes_json, config_json, memory_json FROM snapshots WHERE id = ?",
                                 DB_ARGS(DB_TEXT(snap_id)), &j->err);
     if (!s)
         return j->err.code ? -1 : vr_error_set(&j->err, VR_ERR_NOT_FOUND, "the snapshot is gone");
@@ -256,6 +309,17 @@ static int run_preview(snap_job *j, const char *snap_id)
         json_object_foreach(neu, k, v) if (rc == 0) rc = vr_sj_set_leaf(j, k, json_string_value(v), "qcow2");
         if (rc == 0)
             rc = vr_sj_set_config(j, json_object_get(s, "config"));
+        /* With memory: the next start resumes the guest as it was then
+         * (the volume stays the snapshot's). */
+        json_t *m = json_is_object(json_object_get(s, "memory")) ? json_deep_copy(json_object_get(s, "memory")) : NULL;
+        if (m)
+            json_object_set_new(m, "snapshot", json_string(snap_id));
+        char *mt = m ? json_dumps(m, JSON_COMPACT) : NULL;
+        json_decref(m);
+        if (rc == 0 && vr_db_exec(j->e->db, "UPDATE vms SET memory_json = ? WHERE id = ?",
+                                  DB_ARGS(mt ? DB_TEXT(mt) : DB_NULL, DB_TEXT(j->vm_id)), &j->err) < 0)
+            rc = -1;
+        free(mt);
         if (rc == 0 && vr_db_exec(j->e->db, "UPDATE snapshots SET status = 'in_preview' WHERE id = ?",
                                   DB_ARGS(DB_TEXT(snap_id)), &j->err) < 0)
             rc = -1;
@@ -329,6 +393,8 @@ static int run_end_preview(snap_job *j, const char *snap_id, bool keep)
                 const char *nv = str(json_object_get(n, "volumes"), disk_id);
                 if (!strcmp(str(n, "type"), "regular") && *nv)
                     rc = delete_volume(j, d, nv);
+                if (rc == 0 && !strcmp(str(n, "type"), "regular"))
+                    drop_memory(j, json_object_get(n, "memory")); /* its snapshot goes below */
             }
         }
         if (rc == 0 && !keep && previewed) {
@@ -345,6 +411,9 @@ static int run_end_preview(snap_job *j, const char *snap_id, bool keep)
     if (rc == 0 && vr_db_begin(j->e->db, err) == 0) {
         if (!keep)
             rc = vr_sj_set_config(j, json_object_get(b, "config"));
+        if (rc == 0 && !keep && vr_db_exec(j->e->db, "UPDATE vms SET memory_json = NULL WHERE id = ?",
+                                           DB_ARGS(DB_TEXT(j->vm_id)), err) < 0)
+            rc = -1;
         if (rc == 0 && keep)
             rc = vr_db_exec(j->e->db, "DELETE FROM snapshots WHERE vm_id = ? AND type = 'regular' AND"
                             " (created_at > ? OR (created_at = ? AND id > ?))",
@@ -480,8 +549,10 @@ static int finish_create(snap_job *j, const char *snap_id)
     json_array_foreach(json_object_get(j->params, "created"), i, c) {
         json_array_foreach(devs, k, dev) if (strstr(str(dev, "path"), str(c, "volume"))) on++;
     }
+    json_t *mem = json_object_get(j->params, "memory");
     if (!n || on != n) {
         vr_sj_drop_created(j);
+        drop_memory(j, mem);
         return vr_error_set(&j->err, VR_ERR_UNAVAILABLE, "interrupted by an engine restart; the VM runs on its"
                             " disks as before and the layers made for the snapshot were removed");
     }
@@ -502,6 +573,11 @@ static int finish_create(snap_job *j, const char *snap_id)
         rc = -1;
     }
     json_decref(old);
+    /* Its memory only when libvirt finished writing it. */
+    if (rc == 0 && json_is_object(mem) && seal_memory(j, snap_id, mem) < 0) {
+        drop_memory(j, mem);
+        rc = -1;
+    }
     return rc;
 }
 
@@ -522,6 +598,7 @@ static void resume_thread(vr_engine *e, const char *job_id, const char *vm_id, c
             rc = finish_create(&j, sid);
         else if (rc == 0) {
             vr_sj_drop_created(&j);
+            drop_memory(&j, json_object_get(j.params, "memory"));
             rc = vr_error_set(&j.err, VR_ERR_UNAVAILABLE, "interrupted by an engine restart; nothing was changed"
                               " (the volumes it had made were removed)");
         }
@@ -573,7 +650,8 @@ static int submit(vr_engine *e, const char *vm_id, const char *action, json_t *s
 int vr_snapshot_create_submit(vr_engine *e, const char *snap_id, json_t *body, const char *user, char job_id[37],
                               vr_error *err)
 {
-    json_t *p = json_pack("{s:s, s:s}", "snapshot", snap_id, "description", str(body, "description"));
+    json_t *p = json_pack("{s:s, s:s, s:b}", "snapshot", snap_id, "description", str(body, "description"),
+                          "persist_memorystate", json_is_true(json_object_get(body, "persist_memorystate")));
     return submit(e, str(body, "vm_id"), "snapshot_create", NULL, p, user, job_id, err);
 }
 

@@ -13,6 +13,7 @@
 #include "vmlive.h"
 #include "vmsuspend.h"
 #include "log.h"
+#include "memvol.h"
 #include "maintenance.h"
 #include "scheduler.h"
 #include "sdjobs.h"
@@ -157,9 +158,7 @@ static void forget_memory(vr_engine *e, const char *job_id, const char *vm_id, j
     vr_error err = {0};
     json_t *res = NULL, *spm = vr_storage_wait_spm(e, job_id, json_string_value(json_object_get(mem, "datacenter")),
                                                     30, &err);
-    if (!spm || vr_agent_call_host(e, spm, "Volume.delete", json_pack("{s:O, s:O, s:O}", "domain",
-                                   json_object_get(mem, "domain"), "image", json_object_get(mem, "image"), "volume",
-                                   json_object_get(mem, "volume")), &res, &err) < 0)
+    if (!spm || vr_agent_call_host(e, spm, "Volume.delete", vr_memvol_ref(mem), &res, &err) < 0)
         vr_event(e, "warning", "", "vm", vm_id, "memory volume %s (image %s), which the VM was restored from, is left"
                  " on its storage domain: %s", json_string_value(json_object_get(mem, "volume")),
                  json_string_value(json_object_get(mem, "image")), err.message);
@@ -300,9 +299,7 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
     json_t *mem = json_object_get(vm, "memory");
     const char *verb = agent_spec && json_is_object(mem) ? "VM.restore" : "VM.create";
     if (agent_spec && json_is_object(mem))
-        json_object_set_new(agent_spec, "memory", json_pack("{s:O, s:O, s:O}", "domain", json_object_get(mem, "domain"),
-                                                            "image", json_object_get(mem, "image"), "volume",
-                                                            json_object_get(mem, "volume")));
+        json_object_set_new(agent_spec, "memory", vr_memvol_ref(mem));
     if (agent_spec && vr_agent_call_host(e, host, verb, agent_spec, &result, &err) < 0 &&
         err.code == VR_ERR_IO) {
         /* The request may have reached the agent before the connection

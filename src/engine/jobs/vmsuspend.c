@@ -24,6 +24,7 @@
 #include "agentcall.h"
 #include "jobs.h"
 #include "log.h"
+#include "memvol.h"
 #include "sdjobs.h"
 #include "store_storage.h"
 
@@ -32,7 +33,7 @@
 typedef struct susp {
     vr_engine *e;
     const char *job_id, *vm_id, *user;
-    json_t *params; /* memory {domain, image, volume, datacenter}, size, prev, made, sent */
+    json_t *params; /* memory {domain, image, volume, datacenter}, memory_mib, prev, made, sent */
     json_t *vm;     /* name, host_id */
     json_t *host, *spm;
     vr_error err;
@@ -53,9 +54,7 @@ static void save_params(susp *s)
 
 static json_t *mem_ref(susp *s)
 {
-    json_t *m = json_object_get(s->params, "memory");
-    return json_pack("{s:s, s:s, s:s}", "domain", str(m, "domain"), "image", str(m, "image"), "volume",
-                     str(m, "volume"));
+    return vr_memvol_ref(json_object_get(s->params, "memory"));
 }
 
 static int need_spm(susp *s)
@@ -70,14 +69,8 @@ static int need_spm(susp *s)
  * the SPM's leftover sweep, docs/storage.md "Leftovers"). */
 static void drop_volume(susp *s)
 {
-    json_t *res = NULL;
-    vr_error e = {0};
-    if (!json_is_true(json_object_get(s->params, "made")) || need_spm(s) < 0)
-        return;
-    if (vr_agent_call_host(s->e, s->spm, "Volume.delete", mem_ref(s), &res, &e) < 0 && e.code != VR_ERR_NOT_FOUND)
-        VR_WARN("job %s: cannot remove memory volume %s: %s", s->job_id,
-                str(json_object_get(s->params, "memory"), "volume"), e.message);
-    json_decref(res);
+    if (json_is_true(json_object_get(s->params, "made")) && need_spm(s) == 0)
+        vr_memvol_drop(s->e, s->spm, json_object_get(s->params, "memory"), s->job_id);
 }
 
 /* The save did not happen: the VM runs on as it was. */
@@ -95,14 +88,11 @@ static void fail_back(susp *s, const char *why)
  * means its memory is lost (the disks keep what the guest wrote). */
 static void seal(susp *s)
 {
-    json_t *res = NULL;
     vr_job_update(s->e, s->job_id, "running", "sealing the memory volume on the SPM");
     int rc = -1;
     for (int tries = 0; tries < 10 && rc < 0; tries++) {
         vr_error_clear(&s->err);
-        rc = need_spm(s) < 0 ? -1 : vr_agent_call_host(s->e, s->spm, "Volume.sealMemory", mem_ref(s), &res, &s->err);
-        json_decref(res);
-        res = NULL;
+        rc = need_spm(s) < 0 ? -1 : vr_memvol_seal(s->e, s->spm, json_object_get(s->params, "memory"), &s->err);
         if (rc < 0 && (s->err.code == VR_ERR_BAD_STATE || s->err.code == VR_ERR_NOT_FOUND))
             break; /* incomplete or gone: asking again will not help */
         if (rc < 0) {
@@ -171,16 +161,12 @@ static void run_save(susp *s)
         }
         json_object_set_new(s->params, "made", json_true());
         save_params(s);
-        json_t *p = mem_ref(s);
-        json_object_set(p, "size", json_object_get(s->params, "size"));
-        json_object_set_new(p, "description", json_pack("s", "memory of a suspended VM"));
-        if (vr_agent_call_host(s->e, s->spm, "Volume.createMemory", p, &res, &s->err) < 0) {
-            json_decref(res);
+        if (vr_memvol_create(s->e, s->spm, json_object_get(s->params, "memory"),
+                             json_integer_value(json_object_get(s->params, "memory_mib")), "memory of a suspended VM",
+                             &s->err) < 0) {
             fail_back(s, s->err.message);
             return;
         }
-        json_decref(res);
-        res = NULL;
     }
     vr_job_progress(s->e, s->job_id, 30);
     vr_job_update(s->e, s->job_id, "running", "saving the memory on the VM's host");
@@ -257,7 +243,7 @@ static void discard_thread(vr_engine *e, const char *job_id, const char *vm_id, 
         json_t *res = NULL;
         int rc = need_spm(&s);
         if (rc == 0 && vr_agent_call_host(e, s.spm, "Volume.delete", mem_ref(&s), &res, &s.err) < 0 &&
-            s.err.code != VR_ERR_NOT_FOUND)
+            s.err.code != VR_ERR_NOT_FOUND) /* (not vr_memvol_drop: the job says how it went) */
             rc = -1;
         json_decref(res);
         if (rc < 0)
@@ -356,15 +342,8 @@ int vr_vm_suspend_submit(vr_engine *e, json_t *vm, const char *user, char job_id
         json_decref(row);
         return -1;
     }
-    char image[37], volume[37];
-    vr_uuid_new(image);
-    vr_uuid_new(volume);
-    /* The saved image: the guest's RAM plus device state; the file is
-     * sparse, so a generous figure costs nothing. */
-    json_int_t size = (json_int_t)(json_integer_value(json_object_get(row, "memory_mib")) + 256) << 20;
-    json_t *params = json_pack("{s:{s:O, s:s, s:s, s:O}, s:I, s:s}", "memory", "domain",
-                               json_object_get(sd, "storage_domain"), "image", image, "volume", volume, "datacenter",
-                               json_object_get(sd, "datacenter_id"), "size", size, "prev", st);
+    json_t *params = json_pack("{s:o, s:O, s:s}", "memory", vr_memvol_plan(str(sd, "storage_domain"),
+                               str(sd, "datacenter_id")), "memory_mib", json_object_get(row, "memory_mib"), "prev", st);
     json_decref(sd);
     json_decref(row);
     char desc[160];

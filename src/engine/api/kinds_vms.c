@@ -311,7 +311,15 @@ POWER(vm_stop, "stop")
 POWER(vm_shutdown, "shutdown")
 POWER(vm_reboot, "reboot")
 POWER(vm_pause, "pause")
-POWER(vm_resume, "resume")
+
+/* Resume: a paused VM goes on; a suspended one is started (restored from
+ * its saved memory on any host, as start does). */
+static int vm_resume(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
+{
+    if (!strcmp(json_string_value(json_object_get(vm, "status")) ?: "", "suspended"))
+        return vm_start(c, vm, body, reply, err);
+    return vm_power(c, vm, "resume", reply, err);
+}
 
 /* Suspend to disk (docs/storage.md "Memory volumes"): a job. */
 static int vm_suspend(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
@@ -365,7 +373,8 @@ static const vr_action vm_actions[] = {
     {"shutdown", "Ask the guest to shut down through ACPI (a job)", true, vm_shutdown, NULL, 0},
     {"reboot", "Reboot a VM (a job)", true, vm_reboot, NULL, 0},
     {"pause", "Pause a VM (a job)", true, vm_pause, NULL, 0},
-    {"resume", "Resume a paused VM (a job)", true, vm_resume, NULL, 0},
+    {"resume", "Resume a paused VM, or start a suspended one from its saved memory (a job)", true, vm_resume, NULL,
+     0},
     {"suspend", "Save a running VM's memory to a volume on a storage domain and stop it (a job); the VM is then"
      " suspended and its next start restores it on any host", true, vm_suspend, NULL, 0},
     {"balloon", "Set the balloon target of a running VM (a job)", true, vm_balloon, balloon_params,

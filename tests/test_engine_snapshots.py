@@ -293,10 +293,15 @@ def _pools(ctx, eng, cl, tpl):
     eng.wait_for(lambda: not [j for j in eng.list("jobs", max=200)["jobs"]
                               if j["object_id"] == up["id"] and j["status"] in ("pending", "running")],
                  timeout=60, what="no job on the VM")
-    if eng.get(f"/api/vms/{up['id']}")["status"] == "down":
-        g2.boot()
-    else:  # the pool prestarted it again meanwhile
-        g2.attach()
+    # started here, unless the pool thread prestarts it again first (then
+    # the start is refused: it is no longer down)
+    r = eng.request("POST", f"/api/vms/{up['id']}/start")
+    if r.status == 202:
+        j = eng.wait_job(r.body["job"]["id"], timeout=120)
+        assert j["status"] == "finished", (j, eng.log_tail(40))
+    else:
+        _fault(r, 409, "only a down or suspended VM can be started")
+    g2.attach()
     assert [g2.read(1), g2.read(9)] == ["one", "-"]
 
     # shrink to 0: free VMs are stopped and removed with their disks

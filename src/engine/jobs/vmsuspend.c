@@ -112,7 +112,7 @@ static void seal(susp *s)
         char why[700];
         snprintf(why, sizeof(why), "the VM left its host but its memory could not be kept (%s); it is down",
                  s->err.code ? s->err.message : "the VM changed meanwhile");
-        if (rc < 0)
+        if (rc < 0 || !s->err.code) /* incomplete, or sealed for a VM that changed: nothing names it */
             drop_volume(s);
         vr_db_exec(s->e->db, "UPDATE vms SET status = 'down', host_id = NULL, stop_reason = 'unknown' WHERE id = ?"
                    " AND status = 'savingstate'", DB_ARGS(DB_TEXT(s->vm_id)), NULL);

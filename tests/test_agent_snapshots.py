@@ -11,6 +11,7 @@ from test_agent_volumes import Domain, _destroy_vms, _u
 
 INVALID = -32602
 CONFLICT = -32004
+BAD_STATE = -32006
 MiB = 1024 * 1024
 
 
@@ -55,6 +56,19 @@ def _scenario(ctx, d):
     uuid = c1.call("VM.create", spec)["uuid"]
     ctx.wait_console(c1, uuid, "VIREO-GUEST-READY")
     _mark(ctx, c1, uuid, 1, "one")
+
+    # Memory volumes (docs/storage.md "Memory volumes"): one with nothing
+    # saved in it is never sealed LEGAL, nor restored from; VM.save and
+    # VM.snapshot take only an ILLEGAL memory volume.
+    mimg, mvol = _u(), _u()
+    info = c0.call("Volume.createMemory", size=512 * MiB, **d.ref(mimg, mvol))
+    assert (info["legality"], info["format"]) == ("ILLEGAL", "raw"), info
+    expect_error(BAD_STATE, c0.call, "Volume.sealMemory", **d.ref(mimg, mvol))
+    expect_error(INVALID, c1.call, "VM.save", uuid=uuid, memory=d.ref(img, v0))
+    expect_error(BAD_STATE, c1.call, "VM.restore", dict(ctx.vm_spec("vm-restore"), memory=d.ref(mimg, mvol)))
+    assert c0.call("Volume.info", **d.ref(mimg, mvol))["legality"] == "ILLEGAL"
+    assert c1.call("VM.get", uuid=uuid)["job_active"] is False
+    c0.call("Volume.delete", **d.ref(mimg, mvol))
 
     # A layer must be qcow2 over a LEGAL volume of the same image.
     expect_error(INVALID, d.create, c0, img, _u(), "raw", "sparse", 16 * MiB, parent=v0)

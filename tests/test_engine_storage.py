@@ -27,12 +27,14 @@ SD_B = "5d000000-0000-4000-8000-00000000000b"   # unattached posixfs (disks of t
 SD_ISO = "5d000000-0000-4000-8000-00000000000c"  # unattached iso
 SD_LOCAL = "5d000000-0000-4000-8000-00000000000d"  # unattached localfs
 SD_M = "5d000000-0000-4000-8000-00000000000e"   # in maintenance, attached to dc2
+SD_U = "5d000000-0000-4000-8000-00000000000f"   # active in dc2, its disk used by a VM on a host
 D_A = "d1000000-0000-4000-8000-00000000000a"
 D_OK = "d1000000-0000-4000-8000-00000000000b"
 D_LOCKED = "d1000000-0000-4000-8000-00000000000c"
 D_SHARED = "d1000000-0000-4000-8000-00000000000d"
 D_RACE = "d1000000-0000-4000-8000-00000000000e"
 D_RACE2 = "d1000000-0000-4000-8000-0000000000e0"
+D_U = "d1000000-0000-4000-8000-00000000000f"
 GIB = 1 << 30
 
 
@@ -314,6 +316,17 @@ def test_storage_rules_rest_and_cli(ctx):
         expect_fault(eng.request("GET", f"/api/disks/{D_A}"), 404)
         assert _count(eng, "storagedomains") == n_sd - 1
 
+        # ---- maintenance is refused (409 naming the VM) while a VM on a host
+        # uses a disk of the domain; once the VM is down it is allowed.
+        run_sql(eng, _sd_row(SD_U, "sd-used", status="active", dc=dc2["id"]), _disk_row(D_U, "disk-used", SD_U, GIB))
+        vmu = eng.create_vm("svm-used", cl["id"], memory_mib=64, disks=[{"disk": D_U}])
+        run_sql(eng, f"UPDATE vms SET status = 'up', host_id = '{hosts[0]['id']}' WHERE id = '{vmu['id']}'")
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_U}/maintenance"), 409,
+                     "used by 1 running VM(s): 'svm-used'")
+        assert eng.get(f"/api/storagedomains/{SD_U}")["status"] in ("active", "inactive")
+        run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{vmu['id']}'")
+        assert eng.call("POST", f"/api/storagedomains/{SD_U}/maintenance")["status"] == "maintenance"
+
         # ---- the answers fit the OpenAPI document.
         with open(os.path.join(REPO_ROOT, "docs", "openapi.json")) as f:
             doc = json.load(f)
@@ -570,6 +583,37 @@ def test_storage_end_to_end(ctx):
         r = eng.request("DELETE", f"/api/disks/{src['id']}")
         assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
         print(f"  copies cancelled / cut by an agent kill / across an engine kill: {time.monotonic() - t_copies:.1f} s")
+
+        # A disk create and a disk delete cut off by an engine kill while
+        # their SPM call is under way (the SPM's agent held meanwhile): the
+        # restarted engine settles both through the SPM - the new disk is
+        # ok on its LEGAL volume, the deleted one is gone with its volume.
+        spm_i, spm_h = spm_now()
+        victim = make_disk(eng, sd_id, "d-victim", 8 * mib)
+        apid = spm_h.agent_pid
+        os.kill(apid, signal.SIGSTOP)
+        try:
+            rc_ = eng.request("POST", "/api/disks", {"alias": "d-cut", "storage_domain": sd_id, "format": "cow",
+                                                     "sparse": True, "provisioned_size": 8 * mib})
+            rd_ = eng.request("DELETE", f"/api/disks/{victim['id']}")
+            assert rc_.status == 202 and rd_.status == 202, (rc_, rd_)
+            cut = [rc_.body["job"]["id"], rd_.body["job"]["id"]]
+            eng.wait_for(lambda: all("on the SPM" in eng.get(f"/api/jobs/{j}")["detail"] for j in cut), timeout=30,
+                         what="both jobs calling the SPM")
+            eng.restart(sig=signal.SIGKILL)
+        finally:
+            os.kill(apid, signal.SIGCONT)
+        jobs = [eng.wait_job(j, timeout=120) for j in cut]
+        assert [j["status"] for j in jobs] == ["finished", "finished"], (jobs, eng.log_tail(30))
+        new = eng.get(f"/api/disks/{rc_.body['id']}")
+        assert new["status"] == "ok", new
+        info = ctx.client(spm_i).call("Volume.info", domain=sd_id, image=new["id"], volume=new["volume_id"])
+        assert info["legality"] == "LEGAL" and info["format"] == "qcow2", info
+        expect_fault(eng.request("GET", f"/api/disks/{victim['id']}"), 404)
+        vols = ctx.client(spm_i).call("Volume.list", domain=sd_id)["volumes"]
+        assert not [v for v in vols if v["image"] == victim["id"]], vols
+        r = eng.request("DELETE", f"/api/disks/{new['id']}")
+        assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
 
         raw = made["d-raw"]
         r = eng.request("POST", f"/api/disks/{raw['id']}/copy", {"storage_domain": sd2_id})

@@ -10,6 +10,7 @@ extern const vr_verb vr_vm_stats_verbs[];
 extern const vr_verb vr_job_verbs[];
 extern const vr_verb vr_storage_verbs[];
 extern const vr_verb vr_volume_verbs[];
+extern const vr_verb vr_memory_verbs[];
 extern const vr_verb vr_lease_verbs[]; /* storage/vmlease.c */
 extern const vr_verb vr_snapshot_verbs[]; /* vm_snapshot.c */
 extern const vr_verb vr_volume_io_verbs[];

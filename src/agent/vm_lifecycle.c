@@ -1,5 +1,6 @@
 /* VM lifecycle verbs: create, destroy, shutdown, reboot, pause, resume, list. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "storage/vmlease.h"
 #include "vmspec.h"
 #include "storage/enospc.h"
+#include "storage/volume_memory.h"
 
 /* Summary of one domain as returned by VM.create and VM.list. */
 static json_t *vm_summary(virDomainPtr dom, bool with_devices)
@@ -71,7 +73,9 @@ static int check_unique(vr_agent *a, const vr_vm_spec *spec, vr_error *err)
     return 0;
 }
 
-static int vm_create(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+/* Start the VM of spec params: a fresh boot, or (restore: a memory
+ * volume's file) the guest as it was saved (VM.restore). */
+static int start_vm(vr_agent *a, json_t *params, const char *restore, json_t **result, vr_error *err)
 {
     vr_vm_spec *spec = calloc(1, sizeof(*spec));
     vr_claims *claims = NULL;
@@ -105,10 +109,15 @@ static int vm_create(vr_agent *a, json_t *params, json_t **result, vr_error *err
         goto out;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    virDomainPtr dom = virDomainCreateXML(a->conn, xml, 0);
+    virDomainPtr dom = NULL;
+    if (!restore)
+        dom = virDomainCreateXML(a->conn, xml, 0);
+    else if (virDomainRestoreFlags(a->conn, restore, xml, VIR_DOMAIN_SAVE_RUNNING) == 0)
+        dom = virDomainLookupByUUIDString(a->conn, spec->uuid);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!dom) {
-        vr_libvirt_error(err, "cannot start VM '%s'", spec->name);
+        vr_libvirt_error(err, restore ? "cannot restore VM '%s' from %s" : "cannot start VM '%s'", spec->name,
+                         restore);
         goto out;
     }
     /* A lease libvirt did not take (no sanlock lock manager on this host)
@@ -122,8 +131,8 @@ static int vm_create(vr_agent *a, json_t *params, json_t **result, vr_error *err
                          " it was stopped", spec->name, spec->lease_domain);
         goto out;
     }
-    VR_INFO("VM %s (%s) started, type %s, libvirt took %ld ms", spec->name, spec->uuid,
-            spec->domain_type,
+    VR_INFO("VM %s (%s) %s, type %s, libvirt took %ld ms", spec->name, spec->uuid,
+            restore ? "restored from its saved memory" : "started", spec->domain_type,
             (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
     *result = vm_summary(dom, true);
     virDomainFree(dom);
@@ -132,6 +141,28 @@ out:
     vr_claims_free(claims);
     free(xml);
     free(spec);
+    return rc;
+}
+
+static int vm_create(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    return start_vm(a, params, NULL, result, err);
+}
+
+/* VM.create's spec plus memory: {domain, image, volume}, a LEGAL memory
+ * volume (VM.save, volume_memory.c). The guest resumes where it was saved,
+ * on this host or any other that sees the domain. */
+static int vm_restore(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    vr_volume_ref r;
+    char path[PATH_MAX];
+    if (vr_volume_ref_parse(json_object_get(params, "memory"), "params.memory", &r, err) < 0 ||
+        vr_memory_volume_path(a, &r, true, path, sizeof(path), err) < 0)
+        return -1;
+    json_t *spec = json_deep_copy(params);
+    json_object_del(spec, "memory");
+    int rc = start_vm(a, spec, path, result, err);
+    json_decref(spec);
     return rc;
 }
 
@@ -346,6 +377,11 @@ static int vm_get(vr_agent *a, json_t *params, json_t **result, vr_error *err)
     json_t *o = vm_summary(dom, true);
     json_t *spec = vr_dom_spec(dom);
     json_object_set_new(o, "spec", spec ? spec : json_null());
+    /* A libvirt job runs (a save, a migration...): the VM is changing. */
+    virDomainJobInfo ji;
+    json_object_set_new(o, "job_active", json_boolean(virDomainGetJobInfo(dom, &ji) == 0 &&
+                                                      ji.type != VIR_DOMAIN_JOB_NONE));
+    virResetLastError();
     virDomainFree(dom);
     *result = o;
     return 0;
@@ -354,5 +390,6 @@ static int vm_get(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 const vr_verb vr_vm_lifecycle_verbs[] = {
     {"VM.create", vm_create},   {"VM.destroy", vm_destroy}, {"VM.shutdown", vm_shutdown},
     {"VM.reboot", vm_reboot},   {"VM.pause", vm_pause},     {"VM.cont", vm_cont},
-    {"VM.list", vm_list},       {"VM.get", vm_get},         {NULL, NULL},
+    {"VM.list", vm_list},       {"VM.get", vm_get},         {"VM.restore", vm_restore},
+    {NULL, NULL},
 };

@@ -25,6 +25,7 @@
 #include "verbs.h"
 #include "vm_jobs.h"
 #include "storage/volume.h"
+#include "storage/volume_memory.h"
 
 #define MERGE_DEADLINE_S 50 /* below the engine's 60 s storage verb timeout */
 
@@ -65,7 +66,7 @@ static int check_layer(vr_agent *a, virDomainPtr dom, snap_disk *d, vr_error *er
     } while (0)
 
 /* <domainsnapshot> naming every disk: the given ones external, others no. */
-static char *snapshot_xml(virDomainPtr dom, const snap_disk *disks, int n)
+static char *snapshot_xml(virDomainPtr dom, const snap_disk *disks, int n, const char *mem_path)
 {
     xmlDocPtr doc = NULL;
     json_t *targets = NULL;
@@ -76,6 +77,12 @@ static char *snapshot_xml(virDomainPtr dom, const snap_disk *disks, int n)
         goto fail;
     targets = vr_dom_xpath_strings(doc, "/domain/devices/disk/target/@dev");
     W(xmlTextWriterStartElement(w, BAD_CAST "domainsnapshot"));
+    if (mem_path) { /* the memory too, into a memory volume (volume_memory.c) */
+        W(xmlTextWriterStartElement(w, BAD_CAST "memory"));
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "snapshot", BAD_CAST "external"));
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "file", BAD_CAST mem_path));
+        W(xmlTextWriterEndElement(w));
+    }
     W(xmlTextWriterStartElement(w, BAD_CAST "disks"));
     size_t i;
     json_t *t;
@@ -117,10 +124,12 @@ fail:
 }
 
 /* VM.snapshot {uuid, disks: [{target, volume: {domain, image, volume}}],
- * quiesce?} -> {disks: [...], quiesced} */
+ * quiesce?, memory?} -> {disks: [...], quiesced}; memory: an ILLEGAL memory
+ * volume that the guest's memory is saved into in the same atomic
+ * snapshot (the SPM seals it afterwards). */
 static int vm_snapshot(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    static const char *const keys[] = {"uuid", "disks", "quiesce"};
+    static const char *const keys[] = {"uuid", "disks", "quiesce", "memory"};
     static const char *const dkeys[] = {"target", "volume"};
     json_t *jdisks, *jd;
     bool quiesce = false;
@@ -154,17 +163,24 @@ static int vm_snapshot(vr_agent *a, json_t *params, json_t **result, vr_error *e
                                     disks[n].target);
         n++;
     }
+    char mem_path[PATH_MAX] = "";
+    if (json_object_get(params, "memory")) {
+        vr_volume_ref mr;
+        if (vr_volume_ref_parse(json_object_get(params, "memory"), "params.memory", &mr, err) < 0 ||
+            vr_memory_volume_path(a, &mr, false, mem_path, sizeof(mem_path), err) < 0)
+            return -1;
+    }
     virDomainPtr dom;
     if (vr_vm_job_begin_lookup(a, params, "VM.snapshot", &dom, err) < 0)
         return -1;
     int rc = 0;
     for (int k = 0; k < n && rc == 0; k++)
         rc = check_layer(a, dom, &disks[k], err);
-    char *xml = rc == 0 ? snapshot_xml(dom, disks, n) : NULL;
+    char *xml = rc == 0 ? snapshot_xml(dom, disks, n, *mem_path ? mem_path : NULL) : NULL;
     if (rc == 0 && !xml)
         rc = vr_error_set(err, VR_ERR_INTERNAL, "cannot build the snapshot XML of VM %s",
                           virDomainGetName(dom));
-    unsigned flags = VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT |
+    unsigned flags = (*mem_path ? 0 : VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY) | VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT |
                      VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC;
     bool quiesced = false;
     if (rc == 0) {

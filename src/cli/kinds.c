@@ -43,7 +43,7 @@ static const create_opt vm_create[] = {
     {"ha-priority", "priority", "0-100", 'h', NULL, false}, {"lease", "lease", "SD-ID|none", 'l', NULL, false},
     {"quota", "quota", "QUOTA-ID", 's', NULL, false}, {0}};
 
-static const char *const vm_actions[] = {"start", "stop", "shutdown", "reboot", "pause", "resume"};
+static const char *const vm_actions[] = {"start", "stop", "shutdown", "reboot", "pause", "resume", "suspend"};
 static const char *const host_actions[] = {"activate", "deactivate", "install", "enrollcertificate"};
 static const char *const job_actions[] = {"cancel"};
 

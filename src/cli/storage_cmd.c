@@ -110,12 +110,13 @@ static const vr_column disk_cols[] = {{"ALIAS", "alias", 0},   {"SIZE", "provisi
 static const st_opt snap_opts[] = {
     {"vm", "vm_id", "VM", 'r', "vm"},
     {"description", "description", "TEXT", 's', NULL},
+    {"persist-memorystate", "persist_memorystate", NULL, 'f', NULL},
 };
 
 static const st_verb snap_verbs[] = {
     {"list", "", "", "", NULL, NULL, VR_LIST_OPTS},
     {"show", "ID", "", "", NULL, NULL, BIT(O_JSON)},
-    {"create", "", " vm description ", " vm ", "POST", NULL, VR_JOB_OPTS},
+    {"create", "", " vm description persist-memorystate ", " vm ", "POST", NULL, VR_JOB_OPTS},
     {"delete", "ID", "", "", "DELETE", NULL, VR_JOB_OPTS},
     {"preview", "ID", "", "", "POST", "preview", VR_JOB_OPTS},
     {"commit", "ID", "", "", "POST", "commit", VR_JOB_OPTS},

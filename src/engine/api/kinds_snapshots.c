@@ -26,6 +26,8 @@ static void snap_present(vr_engine *e, json_t *row)
 {
     json_t *q = json_object_get(row, "quiesced");
     json_object_set_new(row, "quiesced", json_boolean(json_integer_value(q)));
+    q = json_object_get(row, "persist_memorystate");
+    json_object_set_new(row, "persist_memorystate", json_boolean(json_integer_value(q)));
     (void)e;
 }
 
@@ -68,6 +70,9 @@ static const vr_field snap_fields[] = {
      .doc = "locked while a job works on it; in_preview while the VM runs from it."},
     {"quiesced", VR_FT_BOOL, 0,
      .doc = "Taken with the guest's file systems frozen by its guest agent (false: crash-consistent)."},
+    {"persist_memorystate", VR_FT_BOOL, VR_F_CREATE, .dflt = "false",
+     .doc = "Whether it holds the running VM's memory (saved to a memory volume when it was taken): previewing or"
+            " restoring it resumes the guest where it was (docs/storage.md \"Memory volumes\")."},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
     {"config", VR_FT_JSON, 0, .schema = "SnapshotConfig",
      .doc = "The VM's definition when it was taken: memory_mib, vcpus and its spec (disks, NICs, boot)."},

@@ -221,6 +221,24 @@ static int sd_maintenance(vr_call *c, json_t *sd, json_t *body, json_t **reply, 
             return vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is the master and %lld other data domain(s)"
                                 " are active: moving the master role is not supported yet", str(sd, "name"), others);
     }
+    /* Hosts unmount a domain in maintenance: not under running VMs
+     * (RHV refuses it too). */
+    json_t *users = vr_storage_domain_running_users(c->e, str(sd, "id"), err), *u;
+    if (!users)
+        return -1;
+    if (json_array_size(users)) {
+        char names[400] = "";
+        size_t i, n = 0;
+        json_array_foreach(users, i, u) if (i < 10)
+            n += (size_t)snprintf(names + n, n < sizeof(names) ? sizeof(names) - n : 0, "%s'%s'", i ? ", " : "",
+                                  json_string_value(u));
+        vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is used by %zu running VM(s): %s%s; stop or migrate"
+                     " them first", str(sd, "name"), json_array_size(users), names,
+                     json_array_size(users) > 10 ? ", ..." : "");
+        json_decref(users);
+        return -1;
+    }
+    json_decref(users);
     return sd_move(c, sd, "active", "inactive", "maintenance", reply, err);
 }
 

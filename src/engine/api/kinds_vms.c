@@ -14,6 +14,7 @@
 #include "vm_spec.h"
 #include "console.h"
 #include "vmaction.h"
+#include "vmsuspend.h"
 #include "vmmigrate.h"
 #include "vmlive.h"
 #include "vmlease.h"
@@ -344,7 +345,25 @@ POWER(vm_stop, "stop")
 POWER(vm_shutdown, "shutdown")
 POWER(vm_reboot, "reboot")
 POWER(vm_pause, "pause")
-POWER(vm_resume, "resume")
+
+/* Resume: a paused VM goes on; a suspended one is started (restored from
+ * its saved memory on any host, as start does). */
+static int vm_resume(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
+{
+    if (!strcmp(json_string_value(json_object_get(vm, "status")) ?: "", "suspended"))
+        return vm_start(c, vm, body, reply, err);
+    return vm_power(c, vm, "resume", reply, err);
+}
+
+/* Suspend to disk (docs/storage.md "Memory volumes"): a job. */
+static int vm_suspend(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
+{
+    char job[37];
+    if (vr_vm_suspend_submit(c->e, vm, c->user, job, err) < 0)
+        return -1;
+    *reply = json_pack("{s:s}", "job_id", job);
+    return 0;
+}
 
 /* Live migration within the cluster (docs/migration.md): a job. */
 static int vm_migrate(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
@@ -394,7 +413,10 @@ static const vr_action vm_actions[] = {
     {"shutdown", "Ask the guest to shut down through ACPI (a job)", true, vm_shutdown, NULL, 0},
     {"reboot", "Reboot a VM (a job)", true, vm_reboot, NULL, 0},
     {"pause", "Pause a VM (a job)", true, vm_pause, NULL, 0},
-    {"resume", "Resume a paused VM (a job)", true, vm_resume, NULL, 0},
+    {"resume", "Resume a paused VM, or start a suspended one from its saved memory (a job)", true, vm_resume, NULL,
+     0},
+    {"suspend", "Save a running VM's memory to a volume on a storage domain and stop it (a job); the VM is then"
+     " suspended and its next start restores it on any host", true, vm_suspend, NULL, 0},
     {"balloon", "Set the balloon target of a running VM (a job)", true, vm_balloon, balloon_params,
      VR_ARRAY_SIZE(balloon_params)},
     {"migrate", "Live-migrate a running VM to another host of its cluster (a job)", true, vm_migrate,

@@ -166,12 +166,66 @@ static void run_create(vr_engine *e, const char *job_id, const char *disk_id, co
         vr_job_update(e, job_id, "running", "creating the volume on the SPM");
         vr_job_progress(e, job_id, 10);
         rc = vr_dj_call_spm(e, job_id, spm, "Volume.create", params, 10, 95, &err);
+        json_t *info = NULL;
+        vr_error ierr = {0};
+        /* Made meanwhile by the same request cut off by an engine restart
+         * (resume_create): whole if LEGAL. */
+        if (rc < 0 && err.code == VR_ERR_CONFLICT &&
+            vr_agent_call_host(e, spm, "Volume.info", vr_dj_vol_ref(d), &info, &ierr) == 0 &&
+            !strcmp(str(info, "legality"), "LEGAL"))
+            rc = 0;
+        json_decref(info);
     }
     if (rc == 0)
         vr_dj_refresh(e, spm, d, "ok");
     else if (d) /* a volume may be half made: illegal, deletable */
         vr_db_exec(e->db, "UPDATE disks SET status = 'illegal' WHERE id = ?", DB_ARGS(DB_TEXT(disk_id)), NULL);
     vr_dj_ended(e, job_id, user, disk_id, what, rc, &err);
+    json_decref(spm);
+    json_decref(d);
+}
+
+/* A create cut off by an engine restart: the SPM may have made the volume
+ * (LEGAL: done), be making it (ILLEGAL for a moment: waited for), or not
+ * have started (made now). An ILLEGAL volume that stays so is a half-made
+ * one: removed and made again. */
+static void resume_create(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
+{
+    vr_error err = {0};
+    json_t *spm = NULL, *d = vr_dj_start(e, job_id, disk_id, &spm, &err), *info = NULL;
+    const char *legality = "";
+    for (int tries = 0; spm && tries < 10; tries++) {
+        vr_error_clear(&err);
+        json_decref(info);
+        info = NULL;
+        int rc = vr_agent_call_host(e, spm, "Volume.info", vr_dj_vol_ref(d), &info, &err);
+        legality = rc == 0 ? str(info, "legality") : err.code == VR_ERR_NOT_FOUND ? "none" : "";
+        if (!strcmp(legality, "LEGAL") || !strcmp(legality, "none") || !*legality)
+            break;
+        sleep(1);
+    }
+    if (spm && !strcmp(legality, "ILLEGAL")) {
+        json_t *res = NULL;
+        vr_error_clear(&err);
+        vr_agent_call_host(e, spm, "Volume.delete", vr_dj_vol_ref(d), &res, &err);
+        json_decref(res);
+        legality = "none";
+    }
+    json_decref(info);
+    char what[200];
+    snprintf(what, sizeof(what), "creation of disk '%s'", str(d, "alias"));
+    if (spm && !strcmp(legality, "LEGAL")) {
+        vr_dj_refresh(e, spm, d, "ok");
+        vr_dj_ended(e, job_id, user, disk_id, what, 0, &err);
+    } else if (spm && !strcmp(legality, "none")) {
+        run_create(e, job_id, disk_id, user);
+    } else {
+        if (d) /* its volume unknown: illegal, deletable */
+            vr_db_exec(e->db, "UPDATE disks SET status = 'illegal' WHERE id = ?", DB_ARGS(DB_TEXT(disk_id)), NULL);
+        if (!err.code)
+            vr_error_set(&err, VR_ERR_UNAVAILABLE, "interrupted by an engine restart and the SPM cannot say");
+        vr_dj_ended(e, job_id, user, disk_id, what, -1, &err);
+    }
     json_decref(spm);
     json_decref(d);
 }
@@ -498,10 +552,13 @@ bool vr_disk_job_resume(vr_engine *e, json_t *job)
     const char *was = *str(p, "was") ? str(p, "was") : "ok";
     const char *why = "interrupted by an engine restart; the disk is back as it was";
     if (!strcmp(action, "create") || !strcmp(action, "delete")) {
-        /* The volume may be half made or half gone: illegal, deletable. */
-        vr_db_exec(e->db, "UPDATE disks SET status = 'illegal' WHERE id = ? AND status = 'locked'",
-                   DB_ARGS(DB_TEXT(id)), NULL);
-        why = "interrupted by an engine restart; the disk is illegal (delete it, or try again)";
+        /* Settled through the SPM: a create finds or makes its volume, a
+         * delete (each step may be asked twice) runs again. */
+        VR_INFO("resuming job %s (%s of disk %s)", str(job, "id"), action, id);
+        vr_job_update(e, str(job, "id"), "running", "resumed after an engine restart");
+        vr_job_spawn(e, str(job, "id"), id, str(job, "user_name"), !strcmp(action, "create") ? resume_create
+                                                                                             : run_delete);
+        return true;
     } else {
         if (!strcmp(action, "copy") && *str(p, "agent_job") && *str(p, "agent_host")) {
             /* the SPM's copy went on without us: learn how it ends */

@@ -206,3 +206,11 @@ void vr_sj_drop_created(snap_job *j)
     }
 }
 
+
+size_t vr_sj_index_of(json_t *snaps, const char *id)
+{
+    for (size_t k = 0; k < json_array_size(snaps); k++)
+        if (!strcmp(str(json_array_get(snaps, k), "id"), id))
+            return k;
+    return (size_t)-1;
+}

@@ -55,6 +55,18 @@ int vr_sj_make_layer(snap_job *j, json_t *d, const char *parent, char id[37]);
 /* Remove the layers listed in params.created; best effort. */
 void vr_sj_drop_created(snap_job *j);
 
+/* Where snapshot id is in snaps (a VM's snapshots, oldest first);
+ * (size_t)-1 when it is not there. */
+size_t vr_sj_index_of(json_t *snaps, const char *id);
+
+/* snapjob_preview.c: preview (a layer over the snapshot's volumes becomes
+ * each disk's leaf; the former leaves kept as a preview_backup snapshot),
+ * end of a preview (keep=false: undo; keep=true: commit, dropping the old
+ * branch), restore (preview + commit). 0, or -1 with j->err. */
+int vr_sj_run_preview(snap_job *j, const char *snap_id);
+int vr_sj_run_end_preview(snap_job *j, const char *snap_id, bool keep);
+int vr_sj_run_restore(snap_job *j, const char *snap_id);
+
 /* In the caller's transaction: refuse (409, nothing changed) what the
  * snapshot rules forbid for action on vm (snap: the snapshot acted on, or
  * NULL for a create; live: the action may run while the VM runs), then lock

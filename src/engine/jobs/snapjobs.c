@@ -11,6 +11,7 @@
 #include "agentcall.h"
 #include "jobs.h"
 #include "log.h"
+#include "memvol.h"
 #include "sdjobs.h"
 #include "snapjob_util.h"
 #include "store_snapshots.h"
@@ -47,6 +48,24 @@ static json_t *disk_get(snap_job *j, const char *id)
     return d;
 }
 
+/* ---- memory (docs/storage.md "Memory volumes", jobs/memvol.h) ---- */
+
+static void drop_memory(snap_job *j, json_t *m)
+{
+    vr_memvol_drop(j->e, j->spm, m, j->job_id);
+}
+
+/* The snapshot holds m once the SPM sealed it (a complete image). */
+static int seal_memory(snap_job *j, const char *snap_id, json_t *m)
+{
+    vr_job_update(j->e, j->job_id, "running", "sealing the memory volume on the SPM");
+    char *t = vr_memvol_seal(j->e, j->spm, m, &j->err) == 0 ? json_dumps(m, JSON_COMPACT) : NULL;
+    int rc = t && vr_db_exec(j->e->db, "UPDATE snapshots SET memory_json = ? WHERE id = ?",
+                             DB_ARGS(DB_TEXT(t), DB_TEXT(snap_id)), &j->err) == 1 ? 0 : -1;
+    free(t);
+    return rc;
+}
+
 static int run_create(snap_job *j, const char *snap_id)
 {
     json_t *ids = vr_sj_vm_disk_ids(json_object_get(j->vm, "spec")), *id, *old = json_object(), *neu = json_object();
@@ -72,19 +91,35 @@ static int run_create(snap_job *j, const char *snap_id)
         if (rc < 0)
             break;
     }
+    bool with_memory = json_is_true(json_object_get(j->params, "persist_memorystate")) && json_array_size(live);
+    if (rc == 0 && with_memory) {
+        /* on the first disk's domain, listed before the SPM is asked */
+        json_t *d = disk_get(j, json_string_value(json_array_get(ids, 0)));
+        if (d) {
+            json_object_set_new(j->params, "memory", vr_memvol_plan(str(d, "storage_domain"), str(d, "datacenter_id")));
+            vr_sj_save_params(j);
+            vr_job_update(j->e, j->job_id, "running", "creating the memory volume on the SPM");
+        }
+        rc = d ? vr_memvol_create(j->e, j->spm, json_object_get(j->params, "memory"),
+                                  json_integer_value(json_object_get(j->vm, "memory_mib")), "memory of a snapshot",
+                                  &j->err) : -1;
+        json_decref(d);
+    }
     if (rc == 0 && json_array_size(live)) {
-        json_t *res = NULL;
-        vr_job_update(j->e, j->job_id, "running", "switching the running VM onto the new layers");
+        json_t *res = NULL, *p = json_pack("{s:s, s:O, s:b}", "uuid", j->vm_id, "disks", live, "quiesce", 1);
+        if (with_memory)
+            json_object_set_new(p, "memory", vr_memvol_ref(json_object_get(j->params, "memory")));
+        vr_job_update(j->e, j->job_id, "running", with_memory ? "saving the memory and switching the running VM"
+                      " onto the new layers" : "switching the running VM onto the new layers");
         json_object_set_new(j->params, "sent", json_true()); /* from here the VM may run on them */
         vr_sj_save_params(j);
-        rc = vr_agent_call_host(j->e, j->host, "VM.snapshot",
-                                json_pack("{s:s, s:O, s:b}", "uuid", j->vm_id, "disks", live, "quiesce", 1), &res,
-                                &j->err);
+        rc = vr_agent_call_host(j->e, j->host, "VM.snapshot", p, &res, &j->err);
         quiesced = json_is_true(json_object_get(res, "quiesced"));
         json_decref(res);
     }
     if (rc < 0) {
         vr_sj_drop_created(j);
+        drop_memory(j, json_object_get(j->params, "memory"));
     } else if (vr_db_begin(j->e->db, &j->err) == 0) {
         const char *k;
         json_t *v;
@@ -95,6 +130,12 @@ static int run_create(snap_job *j, const char *snap_id)
             rc = -1;
         }
     } else {
+        rc = -1;
+    }
+    /* The disks are the snapshot's whatever becomes of the memory: a
+     * memory volume that cannot be sealed goes, and the job says so. */
+    if (rc == 0 && with_memory && seal_memory(j, snap_id, json_object_get(j->params, "memory")) < 0) {
+        drop_memory(j, json_object_get(j->params, "memory"));
         rc = -1;
     }
     json_decref(ids);
@@ -118,14 +159,6 @@ static const char *child_of(json_t *snaps, size_t after, json_t *disk, const cha
     }
     *owner = NULL;
     return str(disk, "volume_id");
-}
-
-static size_t index_of(json_t *snaps, const char *id)
-{
-    for (size_t k = 0; k < json_array_size(snaps); k++)
-        if (!strcmp(str(json_array_get(snaps, k), "id"), id))
-            return k;
-    return (size_t)-1;
 }
 
 static int merge_disk(snap_job *j, json_t *d, const char *base, const char *top, json_t **info)
@@ -165,7 +198,7 @@ static int run_delete(snap_job *j, const char *snap_id)
 {
     vr_error *err = &j->err;
     json_t *snaps = vr_snapshots_of_vm(j->e, j->vm_id, err);
-    size_t at = snaps ? index_of(snaps, snap_id) : (size_t)-1;
+    size_t at = snaps ? vr_sj_index_of(snaps, snap_id) : (size_t)-1;
     if (at == (size_t)-1) {
         json_decref(snaps);
         return snaps ? vr_error_set(err, VR_ERR_NOT_FOUND, "the snapshot is gone") : -1;
@@ -189,7 +222,7 @@ static int run_delete(snap_job *j, const char *snap_id)
         if (rc == 0 && vr_db_begin(j->e->db, err) == 0) {
             json_object_del(vols, disk_id);
             if (owner) {
-                json_t *o = json_array_get(snaps, index_of(snaps, owner));
+                json_t *o = json_array_get(snaps, vr_sj_index_of(snaps, owner));
                 json_object_set_new(json_object_get(o, "volumes"), disk_id, json_string(base));
                 rc = vr_sj_set_volumes(j, owner, json_object_get(o, "volumes"));
             } else {
@@ -209,175 +242,23 @@ static int run_delete(snap_job *j, const char *snap_id)
         if (rc < 0)
             break;
     }
+    json_t *mem = json_object_get(s, "memory");
+    if (rc == 0 && json_is_object(mem)) {
+        char like[64];
+        snprintf(like, sizeof(like), "%%%s%%", str(mem, "volume"));
+        vr_db_exec(j->e->db, "UPDATE vms SET memory_json = NULL WHERE id = ? AND memory_json LIKE ?",
+                   DB_ARGS(DB_TEXT(j->vm_id), DB_TEXT(like)), NULL);
+        json_t *dc = json_pack("{s:s}", "datacenter_id", str(mem, "datacenter"));
+        if (vr_sj_need_spm(j, dc) < 0)
+            rc = -1;
+        json_decref(dc);
+        drop_memory(j, mem);
+    }
     if (rc == 0 && vr_db_exec(j->e->db, "DELETE FROM snapshots WHERE id = ?", DB_ARGS(DB_TEXT(snap_id)), err) < 0)
         rc = -1;
     json_decref(vols);
     json_decref(snaps);
     return rc;
-}
-
-/* Preview: a new layer over the snapshot's volume of each of its disks
- * becomes the leaf; the former leaves and definition are kept in a
- * preview_backup snapshot for undo. */
-static int run_preview(snap_job *j, const char *snap_id)
-{
-    json_t *s = vr_db_query_one(j->e->db, "SELECT volumes_json, config_json FROM snapshots WHERE id = ?",
-                                DB_ARGS(DB_TEXT(snap_id)), &j->err);
-    if (!s)
-        return j->err.code ? -1 : vr_error_set(&j->err, VR_ERR_NOT_FOUND, "the snapshot is gone");
-    json_t *backup = json_object(), *neu = json_object(), *v;
-    const char *disk_id;
-    int rc = 0;
-    json_object_foreach(json_object_get(s, "volumes"), disk_id, v) {
-        json_t *d = vr_storage_disk_get(j->e, disk_id, &j->err);
-        char layer[37];
-        if (!d) {
-            if (j->err.code) {
-                rc = -1;
-                break;
-            }
-            continue; /* removed since: the preview runs without it */
-        }
-        vr_job_update(j->e, j->job_id, "running", "creating preview layers on the SPM");
-        rc = vr_sj_need_spm(j, d) < 0 ? -1 : vr_sj_make_layer(j, d, json_string_value(v), layer);
-        if (rc == 0) {
-            json_object_set(backup, disk_id, json_object_get(d, "volume_id"));
-            json_object_set_new(neu, disk_id, json_string(layer));
-        }
-        json_decref(d);
-        if (rc < 0)
-            break;
-    }
-    if (rc == 0 && vr_db_begin(j->e->db, &j->err) == 0) {
-        char bid[37];
-        const char *k;
-        vr_uuid_new(bid);
-        rc = vr_sj_insert_snapshot(j, bid, "preview_backup", "ok", "the VM before the preview", false, backup);
-        json_object_foreach(neu, k, v) if (rc == 0) rc = vr_sj_set_leaf(j, k, json_string_value(v), "qcow2");
-        if (rc == 0)
-            rc = vr_sj_set_config(j, json_object_get(s, "config"));
-        if (rc == 0 && vr_db_exec(j->e->db, "UPDATE snapshots SET status = 'in_preview' WHERE id = ?",
-                                  DB_ARGS(DB_TEXT(snap_id)), &j->err) < 0)
-            rc = -1;
-        if (rc < 0 || vr_db_commit(j->e->db, &j->err) < 0) {
-            vr_db_rollback(j->e->db);
-            rc = -1;
-        }
-    } else if (rc == 0) {
-        rc = -1;
-    }
-    if (rc < 0)
-        vr_sj_drop_created(j);
-    json_decref(backup);
-    json_decref(neu);
-    json_decref(s);
-    return rc;
-}
-
-static int delete_volume(snap_job *j, json_t *d, const char *volume)
-{
-    json_t *res = NULL;
-    vr_error e = {0};
-    int rc = vr_agent_call_host(j->e, j->spm, "Volume.delete", vr_sj_vol(d, volume), &res, &e);
-    json_decref(res);
-    if (rc < 0 && e.code != VR_ERR_NOT_FOUND) {
-        j->err = e;
-        return -1;
-    }
-    return 0;
-}
-
-/* Undo (keep=false): drop the preview layers, back to the backup's
- * leaves and definition. Commit (keep=true): keep the preview layers and
- * drop the old branch: the backup's leaves and the volumes of snapshots
- * newer than the previewed one, newest first. */
-static int run_end_preview(snap_job *j, const char *snap_id, bool keep)
-{
-    vr_error *err = &j->err;
-    json_t *snaps = vr_snapshots_of_vm(j->e, j->vm_id, err);
-    size_t at = snaps ? index_of(snaps, snap_id) : (size_t)-1, nb = (size_t)-1;
-    for (size_t k = 0; snaps && k < json_array_size(snaps); k++)
-        if (!strcmp(str(json_array_get(snaps, k), "type"), "preview_backup"))
-            nb = k;
-    if (at == (size_t)-1 || nb == (size_t)-1) {
-        json_decref(snaps);
-        return snaps ? vr_error_set(err, VR_ERR_BAD_STATE, "no preview of this snapshot is active") : -1;
-    }
-    json_t *s = json_array_get(snaps, at), *b = json_array_get(snaps, nb), *v;
-    const char *disk_id;
-    int rc = 0;
-    json_object_foreach(json_object_get(b, "volumes"), disk_id, v) {
-        json_t *d = vr_storage_disk_get(j->e, disk_id, err);
-        if (!d) {
-            if (err->code) {
-                rc = -1;
-                break;
-            }
-            continue;
-        }
-        bool previewed = *str(json_object_get(s, "volumes"), disk_id);
-        rc = vr_sj_need_spm(j, d);
-        if (rc == 0 && !keep && previewed && strcmp(str(d, "volume_id"), json_string_value(v))) {
-            vr_job_update(j->e, j->job_id, "running", "removing the preview layers");
-            rc = delete_volume(j, d, str(d, "volume_id"));
-        }
-        if (rc == 0 && keep && previewed) {
-            vr_job_update(j->e, j->job_id, "running", "removing the volumes after the snapshot");
-            rc = delete_volume(j, d, json_string_value(v));
-            for (size_t k = json_array_size(snaps); rc == 0 && k-- > at + 1;) {
-                json_t *n = json_array_get(snaps, k);
-                const char *nv = str(json_object_get(n, "volumes"), disk_id);
-                if (!strcmp(str(n, "type"), "regular") && *nv)
-                    rc = delete_volume(j, d, nv);
-            }
-        }
-        if (rc == 0 && !keep && previewed) {
-            json_t *info = NULL;
-            rc = vr_agent_call_host(j->e, j->spm, "Volume.info", vr_sj_vol(d, json_string_value(v)), &info, err);
-            if (rc == 0)
-                rc = vr_sj_set_leaf(j, disk_id, json_string_value(v), str(info, "format"));
-            json_decref(info);
-        }
-        json_decref(d);
-        if (rc < 0)
-            break;
-    }
-    if (rc == 0 && vr_db_begin(j->e->db, err) == 0) {
-        if (!keep)
-            rc = vr_sj_set_config(j, json_object_get(b, "config"));
-        if (rc == 0 && keep)
-            rc = vr_db_exec(j->e->db, "DELETE FROM snapshots WHERE vm_id = ? AND type = 'regular' AND"
-                            " (created_at > ? OR (created_at = ? AND id > ?))",
-                            DB_ARGS(DB_TEXT(j->vm_id), DB_INT(json_integer_value(json_object_get(s, "created_at"))),
-                                    DB_INT(json_integer_value(json_object_get(s, "created_at"))), DB_TEXT(snap_id)),
-                            err) < 0 ? -1 : 0;
-        if (rc == 0 &&
-            (vr_db_exec(j->e->db, "DELETE FROM snapshots WHERE id = ?", DB_ARGS(DB_TEXT(str(b, "id"))), err) < 0 ||
-             vr_db_exec(j->e->db, "UPDATE snapshots SET status = 'ok' WHERE id = ?", DB_ARGS(DB_TEXT(snap_id)),
-                        err) < 0))
-            rc = -1;
-        if (rc < 0 || vr_db_commit(j->e->db, err) < 0) {
-            vr_db_rollback(j->e->db);
-            rc = -1;
-        }
-    } else if (rc == 0) {
-        rc = -1;
-    }
-    json_decref(snaps);
-    return rc;
-}
-
-/* Restore = preview + commit; a restore interrupted after its preview
- * went through goes straight to the commit. */
-static int run_restore(snap_job *j, const char *snap_id)
-{
-    json_t *s = vr_db_query_one(j->e->db, "SELECT status FROM snapshots WHERE id = ?", DB_ARGS(DB_TEXT(snap_id)),
-                                &j->err);
-    bool previewing = s && !strcmp(str(s, "status"), "in_preview");
-    json_decref(s);
-    if (!previewing && run_preview(j, snap_id) < 0)
-        return -1;
-    return run_end_preview(j, snap_id, true);
 }
 
 /* ---- job thread, end, restart ---- */
@@ -453,13 +334,13 @@ static void job_thread(vr_engine *e, const char *job_id, const char *vm_id, cons
         else if (!strcmp(action, "snapshot_delete"))
             rc = run_delete(&j, sid);
         else if (!strcmp(action, "snapshot_preview"))
-            rc = run_preview(&j, sid);
+            rc = vr_sj_run_preview(&j, sid);
         else if (!strcmp(action, "snapshot_commit"))
-            rc = run_end_preview(&j, sid, true);
+            rc = vr_sj_run_end_preview(&j, sid, true);
         else if (!strcmp(action, "snapshot_undo"))
-            rc = run_end_preview(&j, sid, false);
+            rc = vr_sj_run_end_preview(&j, sid, false);
         else if (!strcmp(action, "snapshot_restore"))
-            rc = run_restore(&j, sid);
+            rc = vr_sj_run_restore(&j, sid);
         else
             rc = vr_error_set(&j.err, VR_ERR_INTERNAL, "unknown snapshot job '%s'", action);
     }
@@ -480,8 +361,10 @@ static int finish_create(snap_job *j, const char *snap_id)
     json_array_foreach(json_object_get(j->params, "created"), i, c) {
         json_array_foreach(devs, k, dev) if (strstr(str(dev, "path"), str(c, "volume"))) on++;
     }
+    json_t *mem = json_object_get(j->params, "memory");
     if (!n || on != n) {
         vr_sj_drop_created(j);
+        drop_memory(j, mem);
         return vr_error_set(&j->err, VR_ERR_UNAVAILABLE, "interrupted by an engine restart; the VM runs on its"
                             " disks as before and the layers made for the snapshot were removed");
     }
@@ -502,6 +385,11 @@ static int finish_create(snap_job *j, const char *snap_id)
         rc = -1;
     }
     json_decref(old);
+    /* Its memory only when libvirt finished writing it. */
+    if (rc == 0 && json_is_object(mem) && seal_memory(j, snap_id, mem) < 0) {
+        drop_memory(j, mem);
+        rc = -1;
+    }
     return rc;
 }
 
@@ -522,6 +410,7 @@ static void resume_thread(vr_engine *e, const char *job_id, const char *vm_id, c
             rc = finish_create(&j, sid);
         else if (rc == 0) {
             vr_sj_drop_created(&j);
+            drop_memory(&j, json_object_get(j.params, "memory"));
             rc = vr_error_set(&j.err, VR_ERR_UNAVAILABLE, "interrupted by an engine restart; nothing was changed"
                               " (the volumes it had made were removed)");
         }
@@ -573,7 +462,8 @@ static int submit(vr_engine *e, const char *vm_id, const char *action, json_t *s
 int vr_snapshot_create_submit(vr_engine *e, const char *snap_id, json_t *body, const char *user, char job_id[37],
                               vr_error *err)
 {
-    json_t *p = json_pack("{s:s, s:s}", "snapshot", snap_id, "description", str(body, "description"));
+    json_t *p = json_pack("{s:s, s:s, s:b}", "snapshot", snap_id, "description", str(body, "description"),
+                          "persist_memorystate", json_is_true(json_object_get(body, "persist_memorystate")));
     return submit(e, str(body, "vm_id"), "snapshot_create", NULL, p, user, job_id, err);
 }
 

@@ -14,6 +14,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "vmmigrate.h"
+#include "vmsuspend.h"
 
 typedef struct vm_action {
     const char *action, *verb, *title;
@@ -140,6 +141,8 @@ int vr_vm_action_submit(vr_engine *e, json_t *vm, const char *action, const char
     const char *id = json_string_value(json_object_get(vm, "id"));
     const char *name = json_string_value(json_object_get(vm, "name"));
     const char *status = json_string_value(json_object_get(vm, "status"));
+    if (!strcmp(status, "suspended") && !strcmp(action, "stop"))
+        return vr_vm_discard_memory_submit(e, vm, user, job_id, err);
     if (!json_string_value(json_object_get(vm, "host_id")) || !strcmp(status, "down") ||
         !strcmp(status, "waitforlaunch"))
         return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s; it is not running on a host", name, status);

@@ -11,7 +11,9 @@
 #include "vmaction.h"
 #include "vmlease.h"
 #include "vmlive.h"
+#include "vmsuspend.h"
 #include "log.h"
+#include "memvol.h"
 #include "maintenance.h"
 #include "scheduler.h"
 #include "sdjobs.h"
@@ -136,7 +138,33 @@ json_t *vr_vm_agent_spec(vr_engine *e, json_t *vm, vr_error *err)
 }
 
 #define VM_SELECT "SELECT id, name, cluster_id, host_id, status, memory_mib, vcpus, spec_json," \
-                  " devices_json, coalesce(pending_json, '') AS pending_text FROM vms WHERE id = ?"
+                  " devices_json, memory_json, coalesce(pending_json, '') AS pending_text FROM vms WHERE id = ?"
+
+/* A start that did not happen: a VM with saved memory is suspended again
+ * (the next start restores it), any other down. */
+#define NOT_STARTED "UPDATE vms SET status = CASE WHEN memory_json IS NULL THEN 'down' ELSE 'suspended' END," \
+                    " host_id = NULL WHERE id = ?"
+
+/* The VM runs from its saved memory (mem, its vms.memory_json): the VM no
+ * longer has it, and a suspend's memory volume goes (a snapshot's stays
+ * with the snapshot). Best effort: a volume left is named in an event. */
+static void forget_memory(vr_engine *e, const char *job_id, const char *vm_id, json_t *mem)
+{
+    if (!json_is_object(mem))
+        return;
+    vr_db_exec(e->db, "UPDATE vms SET memory_json = NULL WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
+    if (json_object_get(mem, "snapshot"))
+        return;
+    vr_error err = {0};
+    json_t *res = NULL, *spm = vr_storage_wait_spm(e, job_id, json_string_value(json_object_get(mem, "datacenter")),
+                                                    30, &err);
+    if (!spm || vr_agent_call_host(e, spm, "Volume.delete", vr_memvol_ref(mem), &res, &err) < 0)
+        vr_event(e, "warning", "", "vm", vm_id, "memory volume %s (image %s), which the VM was restored from, is left"
+                 " on its storage domain: %s", json_string_value(json_object_get(mem, "volume")),
+                 json_string_value(json_object_get(mem, "image")), err.message);
+    json_decref(res);
+    json_decref(spm);
+}
 
 /* Where does a VM whose start may already have been sent stand? The host
  * is recorded before VM.create goes out, so only that host can run it.
@@ -182,7 +210,7 @@ static bool cancelled(vr_engine *e, const char *job_id, const char *vm_id, const
 {
     if (!vr_job_cancel_requested(e, job_id))
         return false;
-    vr_db_exec(e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ? AND status = 'waitforlaunch'",
+    vr_db_exec(e->db, NOT_STARTED " AND status = 'waitforlaunch'",
                DB_ARGS(DB_TEXT(vm_id)), NULL);
     vr_job_update(e, job_id, "cancelled", "cancelled before the VM was sent to a host");
     vr_event(e, "normal", user, "vm", vm_id, "start of VM %s cancelled", vm_id);
@@ -219,12 +247,13 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
                    DB_ARGS(DB_TEXT(json_string_value(json_object_get(host, "id"))), DB_TEXT(vm_id)), NULL);
         vr_event(e, "normal", user, "vm", vm_id, "VM '%s' was already running on host '%s'; adopted",
                  name, json_string_value(json_object_get(host, "name")));
+        forget_memory(e, job_id, vm_id, json_object_get(vm, "memory"));
         vr_job_update(e, job_id, "finished", "already running");
         goto out;
     }
     /* A stateless VM (a pool's) gets fresh layers; the last run's go. */
     if (vr_stateless_prepare(e, job_id, vm_id, &err) < 0) {
-        vr_db_exec(e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ? AND status = 'waitforlaunch'",
+        vr_db_exec(e->db, NOT_STARTED " AND status = 'waitforlaunch'",
                    DB_ARGS(DB_TEXT(vm_id)), NULL);
         vr_event(e, "error", user, "vm", vm_id, "cannot start VM '%s': %s", name, err.message);
         vr_job_update(e, job_id, "failed", err.message);
@@ -235,7 +264,7 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
     pthread_mutex_lock(&e->sched_lock);
     if (vr_sched_pick(e, vm, &host, reason, sizeof(reason), &err) < 0) {
         pthread_mutex_unlock(&e->sched_lock);
-        vr_db_exec(e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ? AND status = 'waitforlaunch'",
+        vr_db_exec(e->db, NOT_STARTED " AND status = 'waitforlaunch'",
                    DB_ARGS(DB_TEXT(vm_id)), NULL);
         vr_event(e, "error", user, "vm", vm_id, "cannot start VM '%s': %s", name, err.message);
         vr_job_update(e, job_id, "failed", err.message);
@@ -265,7 +294,13 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
         json_decref(agent_spec);
         agent_spec = NULL;
     }
-    if (agent_spec && vr_agent_call_host(e, host, "VM.create", agent_spec, &result, &err) < 0 &&
+    /* A suspended VM (or one previewing a snapshot with memory) resumes
+     * from its saved memory instead of booting. */
+    json_t *mem = json_object_get(vm, "memory");
+    const char *verb = agent_spec && json_is_object(mem) ? "VM.restore" : "VM.create";
+    if (agent_spec && json_is_object(mem))
+        json_object_set_new(agent_spec, "memory", vr_memvol_ref(mem));
+    if (agent_spec && vr_agent_call_host(e, host, verb, agent_spec, &result, &err) < 0 &&
         err.code == VR_ERR_IO) {
         /* The request may have reached the agent before the connection
          * broke: the VM may be running there. */
@@ -273,7 +308,7 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
         goto out;
     }
     if (err.code) {
-        vr_db_exec(e->db, "UPDATE vms SET status = 'down', host_id = NULL WHERE id = ?",
+        vr_db_exec(e->db, NOT_STARTED,
                    DB_ARGS(DB_TEXT(vm_id)), NULL);
         vr_event(e, "error", user, "vm", vm_id, "VM '%s' failed to start on host '%s': %s", name,
                  hname, err.message);
@@ -289,7 +324,9 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
                DB_ARGS(DB_TEXT(json_string_value(json_object_get(vm, "pending_text")) ?: ""),
                        devs ? DB_TEXT(devs) : DB_NULL, DB_TEXT(vm_id)), NULL);
     free(devs);
-    vr_event(e, "normal", user, "vm", vm_id, "VM '%s' started on host '%s'", name, hname);
+    vr_event(e, "normal", user, "vm", vm_id, json_is_object(mem) ? "VM '%s' restored from its saved memory on host"
+             " '%s'" : "VM '%s' started on host '%s'", name, hname);
+    forget_memory(e, job_id, vm_id, mem);
     vr_job_update(e, job_id, "finished", "");
 out:
     json_decref(result);
@@ -319,9 +356,10 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
         vr_db_rollback(e->db);
         return err->code ? -1 : vr_error_set(err, VR_ERR_NO_VM, "no VM with id '%s'", vm_id);
     }
-    const char *st = json_string_value(json_object_get(vm, "status"));
-    if (strcmp(st, "down")) {
-        vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s; only a down VM can be started",
+    char st[32];
+    snprintf(st, sizeof(st), "%s", json_string_value(json_object_get(vm, "status")) ?: "");
+    if (strcmp(st, "down") && strcmp(st, "suspended")) {
+        vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is %s; only a down or suspended VM can be started",
                      json_string_value(json_object_get(vm, "name")), st);
         json_decref(vm);
         vr_db_rollback(e->db);
@@ -339,9 +377,9 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
     /* The status condition in the UPDATE itself makes this atomic on
      * PostgreSQL too, where the SELECT above does not lock the row. */
     int changed = vr_db_exec(e->db, "UPDATE vms SET status = 'waitforlaunch', stop_reason = '', stop_requested = 0"
-                             " WHERE id = ? AND status = 'down'", DB_ARGS(DB_TEXT(vm_id)), err);
+                             " WHERE id = ? AND status = ?", DB_ARGS(DB_TEXT(vm_id), DB_TEXT(st)), err);
     if (changed == 0)
-        vr_error_set(err, VR_ERR_BAD_STATE, "VM %s is no longer down", vm_id);
+        vr_error_set(err, VR_ERR_BAD_STATE, "VM %s is no longer %s", vm_id, st);
     if (changed <= 0 ||
         vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name,"
                    " description, created_at, updated_at) VALUES (?, 'start', 'vm', ?, 'pending', ?, ?, ?, ?)",
@@ -400,7 +438,7 @@ static bool start_resume(vr_engine *e, json_t *r)
 static void resume_one(vr_engine *e, json_t *job)
 {
     if (start_resume(e, job) || vr_vm_action_resume(e, job) || vr_vm_live_resume(e, job) ||
-        vr_snapshot_job_resume(e, job) || vr_template_job_resume(e, job) || vr_vm_clone_resume(e, job) ||
+        vr_snapshot_job_resume(e, job) || vr_vm_suspend_resume(e, job) || vr_template_job_resume(e, job) || vr_vm_clone_resume(e, job) ||
         vr_storage_job_resume(e, job) || vr_setupnet_resume(e, job) || vr_netlabel_resume(e, job) || vr_maint_resume(e, job) ||
         vr_fence_job_resume(e, job) || vr_deploy_resume(e, job))
         return;

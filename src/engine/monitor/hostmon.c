@@ -117,7 +117,8 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
     }
     json_t *rows = NULL;
     /* VMs the engine placed here. */
-    if (vr_db_query(m->e->db, "SELECT id, name, status FROM vms WHERE host_id = ?",
+    if (vr_db_query(m->e->db, "SELECT id, name, status, CASE WHEN memory_json IS NULL THEN 0 ELSE 1 END AS has_memory FROM vms"
+                    " WHERE host_id = ?",
                     DB_ARGS(DB_TEXT(m->host_id)), &rows, NULL) < 0)
         rows = json_array();
     const char *hname = json_string_value(json_object_get(host, "name"));
@@ -126,12 +127,19 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
         const char *name = json_string_value(json_object_get(v, "name"));
         const char *st = json_string_value(json_object_get(v, "status"));
         json_t *agent_vm = json_object_get(seen, id);
-        if (!strcmp(st, "waitforlaunch") || !strcmp(st, "migratingfrom")) {
-            json_object_del(seen, id); /* a start or migration is in flight; its job owns this VM */
+        if (!strcmp(st, "waitforlaunch") || !strcmp(st, "migratingfrom") || !strcmp(st, "savingstate")) {
+            json_object_del(seen, id); /* a start, migration or suspend is in flight; its job owns this VM */
             continue;
         }
         if (agent_vm) {
             json_object_del(m->misses, id);
+            /* Running, so saved memory it still names is stale (a restore
+             * whose answer was lost): never restore it again. */
+            if (json_integer_value(json_object_get(v, "has_memory")) &&
+                vr_db_exec(m->e->db, "UPDATE vms SET memory_json = NULL WHERE id = ? AND memory_json IS NOT NULL",
+                           DB_ARGS(DB_TEXT(id)), NULL) > 0)
+                vr_event(m->e, "warning", "", "vm", id, "VM '%s' runs on host '%s'; the memory it was saved with is"
+                         " no longer used (its volume may be left on storage)", name, hname);
             const char *want = vm_status(agent_vm, st);
             char why[300];
             snprintf(why, sizeof(why), " on host '%s'", hname);
@@ -170,7 +178,7 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
     json_object_foreach(seen, uuid, agent_vm) {
         json_t *vm = vr_db_query_one(m->e->db, "SELECT id, name, status, host_id,"
                                      " (SELECT name FROM hosts WHERE id = vms.host_id) AS host FROM vms"
-                                     " WHERE id = ? AND status NOT IN ('waitforlaunch', 'migratingfrom')",
+                                     " WHERE id = ? AND status NOT IN ('waitforlaunch', 'migratingfrom', 'savingstate')",
                                      DB_ARGS(DB_TEXT(uuid)), NULL);
         if (!vm)
             continue;
@@ -456,7 +464,8 @@ static bool on_vm_event(monitor *m, json_t *params)
     json_t *vm = vr_db_query_one(m->e->db, "SELECT name, status FROM vms WHERE id = ? AND host_id = ?",
                                  DB_ARGS(DB_TEXT(uuid), DB_TEXT(m->host_id)), NULL);
     const char *st = vm ? json_string_value(json_object_get(vm, "status")) : NULL;
-    if (!st || !strcmp(st, to) || !strcmp(st, "waitforlaunch") || !strcmp(st, "migratingfrom")) {
+    if (!st || !strcmp(st, to) || !strcmp(st, "waitforlaunch") || !strcmp(st, "migratingfrom") ||
+        !strcmp(st, "savingstate")) {
         json_decref(vm);
         return false;
     }

@@ -6,7 +6,8 @@ const char *const vr_vm_status_names[VR_VM_NSTATUS] = {
     [VR_VM_DOWN] = "down", [VR_VM_WAITFORLAUNCH] = "waitforlaunch", [VR_VM_POWERINGUP] = "poweringup",
     [VR_VM_UP] = "up", [VR_VM_PAUSED] = "paused", [VR_VM_POWERINGDOWN] = "poweringdown",
     [VR_VM_NOTRESPONDING] = "notresponding", [VR_VM_UNKNOWN] = "unknown",
-    [VR_VM_MIGRATINGFROM] = "migratingfrom", [VR_VM_IMAGELOCKED] = "imagelocked"};
+    [VR_VM_MIGRATINGFROM] = "migratingfrom", [VR_VM_IMAGELOCKED] = "imagelocked",
+    [VR_VM_SAVINGSTATE] = "savingstate", [VR_VM_SUSPENDED] = "suspended"};
 
 int vr_vm_status_parse(const char *s)
 {
@@ -24,6 +25,9 @@ static bool allowed(vr_vm_status from, vr_vm_status to)
     if (from == to || from == VR_VM_WAITFORLAUNCH || to == VR_VM_WAITFORLAUNCH)
         return false;
     if (from == VR_VM_MIGRATINGFROM || to == VR_VM_MIGRATINGFROM) /* the migrate job's */
+        return false;
+    if (from == VR_VM_SAVINGSTATE || to == VR_VM_SAVINGSTATE || from == VR_VM_SUSPENDED ||
+        to == VR_VM_SUSPENDED) /* the suspend job's and the start job's */
         return false;
     return true;
 }

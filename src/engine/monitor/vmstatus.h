@@ -23,6 +23,8 @@ typedef enum {
     VR_VM_UNKNOWN,
     VR_VM_MIGRATINGFROM,
     VR_VM_IMAGELOCKED, /* down, its disks being changed by a snapshot job */
+    VR_VM_SAVINGSTATE, /* its memory being saved to a volume (the suspend job's) */
+    VR_VM_SUSPENDED,   /* not running; its memory saved, restored at the next start */
     VR_VM_NSTATUS
 } vr_vm_status;
 

@@ -460,5 +460,10 @@ const vr_migration vr_migrations[] = {
          "CREATE INDEX disks_quota ON disks(quota_id);"
          "CREATE VIEW object_ancestors AS" OBJECT_ANCESTORS_12
          " UNION ALL SELECT id, id FROM quotas UNION ALL SELECT id, datacenter_id FROM quotas;"},
+    {20, "memory volumes (docs/storage.md \"Memory volumes\"): the saved memory of a suspended VM, restored at its next start, and of a snapshot taken with its memory state ({domain, image, volume}; NULL: none)",
+     .sqlite = "ALTER TABLE vms ADD COLUMN memory_json TEXT;"
+         "ALTER TABLE snapshots ADD COLUMN memory_json TEXT;",
+     .pg = "ALTER TABLE vms ADD COLUMN memory_json " T ";"
+         "ALTER TABLE snapshots ADD COLUMN memory_json " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -190,6 +190,32 @@ json_t *vr_storage_disk_users(vr_engine *e, const char *disk_id, vr_error *err)
     return out;
 }
 
+json_t *vr_storage_domain_running_users(vr_engine *e, const char *sd_id, vr_error *err)
+{
+    json_t *disks = NULL, *vms = NULL, *out = NULL, *row, *d;
+    size_t i, j;
+    if (vr_db_query(e->db, "SELECT id FROM disks WHERE storage_domain_id = ?", DB_ARGS(DB_TEXT(sd_id)), &disks,
+                    err) < 0 ||
+        vr_db_query(e->db, "SELECT name, spec_json, coalesce(lease_sd_id, '') AS lease FROM vms"
+                    " WHERE host_id IS NOT NULL ORDER BY name", DB_NOARGS, &vms, err) < 0)
+        goto out;
+    json_t *ids = json_object();
+    json_array_foreach(disks, i, row) json_object_set_new(ids, str(row, "id"), json_true());
+    out = json_array();
+    json_array_foreach(vms, i, row) {
+        bool uses = !strcmp(str(row, "lease"), sd_id);
+        json_array_foreach(json_object_get(json_object_get(row, "spec"), "disks"), j, d)
+            uses |= json_object_get(ids, json_string_value(json_object_get(d, "disk")) ?: "") != NULL;
+        if (uses)
+            json_array_append(out, json_object_get(row, "name"));
+    }
+    json_decref(ids);
+out:
+    json_decref(disks);
+    json_decref(vms);
+    return out;
+}
+
 int vr_storage_dc_hosts(vr_engine *e, const char *dc_id, vr_error *err)
 {
     json_t *r = vr_db_query_one(e->db, "SELECT count(*) AS n FROM hosts h JOIN clusters c ON c.id = h.cluster_id"

@@ -17,6 +17,11 @@ json_t *vr_storage_spm_host(vr_engine *e, const char *dc_id, vr_error *err);
  * host_id}); an empty array when none. NULL with err on a database error. */
 json_t *vr_storage_disk_users(vr_engine *e, const char *disk_id, vr_error *err);
 
+/* Names of the VMs on a host (running, starting, migrating, saving...)
+ * with a disk or their lease on storage domain sd_id, by name (a new
+ * array), or NULL with err. */
+json_t *vr_storage_domain_running_users(vr_engine *e, const char *sd_id, vr_error *err);
+
 /* In the caller's transaction, just before it writes VM vm_id's spec: each
  * engine disk the spec names is locked (a no-op UPDATE of its row, taken in
  * id order) and must be used by no other VM unless shareable (a disk not

@@ -521,10 +521,12 @@ def test_mac_pools(ctx):
         # ---- the upgrade: the database as schema v17 left it, with its MACs
         # (MAC pools are v18: a migration added after it must be undone here too)
         eng.stop()
-        undo = ["DROP INDEX macs_pool", "ALTER TABLE macs DROP COLUMN pool_id",
+        undo = ["ALTER TABLE events DROP COLUMN message_id", "ALTER TABLE events DROP COLUMN message_args",
+                "ALTER TABLE jobs DROP COLUMN detail_id", "ALTER TABLE jobs DROP COLUMN detail_args",
+                "DROP INDEX macs_pool", "ALTER TABLE macs DROP COLUMN pool_id",
                 "ALTER TABLE clusters DROP COLUMN mac_pool_id", "DROP TABLE mac_pools"]
         run_sql(eng, *undo, "PRAGMA user_version = 17" if eng.database is None
-                else "DELETE FROM schema_version WHERE version = 18")
+                else "DELETE FROM schema_version WHERE version >= 18")
         eng.start()
         pools = eng.get("/api/macpools")
         assert pools["total"] == 1, pools

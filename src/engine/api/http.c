@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 
 #include "hist.h"
+#include "i18n.h"
 #include "log.h"
 #include "utf8.h"
 
@@ -81,7 +82,20 @@ int vr_http_fault(vr_http_resp *resp, int status, const char *reason, const char
     char detail[1024], why[128];
     va_list ap;
     va_start(ap, detail_fmt);
-    vr_utf8_vformat(detail, sizeof(detail), detail_fmt, ap);
+    /* In the request's language (docs/rest-api.md "Languages"). */
+    const char *lang = vr_i18n_thread();
+    int n = -1;
+    if (strcmp(lang, VR_LANG_EN)) {
+        va_list again;
+        va_copy(again, ap);
+        json_t *m = vr_i18n_vcapture(detail_fmt, again);
+        va_end(again);
+        if (m)
+            n = vr_i18n_render(detail, sizeof(detail), detail_fmt, json_object_get(m, "args"), lang);
+        json_decref(m);
+    }
+    if (n < 0)
+        vr_utf8_vformat(detail, sizeof(detail), detail_fmt, ap);
     va_end(ap);
     vr_utf8_sanitize(why, sizeof(why), reason ? reason : "", reason ? strlen(reason) : 0);
     json_decref(resp->body);
@@ -271,8 +285,12 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, vr_http_resp *r
         free(text);
         return MHD_NO; /* out of memory: the library closes the connection */
     }
-    if (!bodiless)
+    if (!bodiless) {
         MHD_add_response_header(resp, "Content-Type", "application/json");
+        /* The language of the messages in it (vr_i18n_thread, set below). */
+        MHD_add_response_header(resp, "Content-Language", vr_i18n_thread());
+        MHD_add_response_header(resp, "Vary", "Accept-Language");
+    }
     if (r->location[0])
         MHD_add_response_header(resp, "Location", r->location);
     if (allow)
@@ -471,6 +489,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **state)
 {
+    /* Faults, events and job details render in the language the client
+     * asked for; everything this request does runs on this thread. */
+    vr_i18n_thread_set(vr_i18n_negotiate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language")));
     (void)version;
     vr_http *h = cls;
     request *rq = *state;

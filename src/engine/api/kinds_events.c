@@ -2,6 +2,28 @@
 #include "kind.h"
 #include "jobs.h"
 
+#include "i18n.h"
+
+/* The message in the language of the request (docs/rest-api.md
+ * "Languages"): rendered from its id and arguments; rows written before
+ * messages had ids, or whose arguments no longer fit, keep their text. */
+static void event_present(vr_engine *e, json_t *row)
+{
+    (void)e;
+    const char *lang = vr_i18n_thread();
+    const char *id = json_string_value(json_object_get(row, "message_id"));
+    const char *args = json_string_value(json_object_get(row, "message_args"));
+    if (id && args && strcmp(lang, VR_LANG_EN)) {
+        json_t *a = json_loads(args, 0, NULL);
+        char text[2048];
+        if (a && vr_i18n_render(text, sizeof(text), id, a, lang) >= 0)
+            json_object_set_new(row, "message", json_string(text));
+        json_decref(a);
+    }
+    json_object_del(row, "message_id");
+    json_object_del(row, "message_args");
+}
+
 static const vr_field event_fields[] = {
     {"id", VR_FT_INT, VR_F_SORT, 1, 1LL << 62, .doc = "Increasing: newer events have larger ids."},
     {"time", VR_FT_TIME, VR_F_SORT, .doc = "When it happened."},
@@ -9,13 +31,13 @@ static const vr_field event_fields[] = {
     {"user", VR_FT_STR, 0, .doc = "Who caused it; empty for the engine itself."},
     {"object_type", VR_FT_STR, 0, .doc = "datacenter, cluster, host, vm, user or empty."},
     {"object_id", VR_FT_STR, 0, .doc = "The object's id, or empty."},
-    {"message", VR_FT_STR, 0, .doc = NULL},
+    {"message", VR_FT_STR, 0, .doc = "In the language the request asked for (Accept-Language)."},
 };
 
 const vr_kind vr_kind_events = {
     .collection = "events", .type = "event", .title = "event", .schema = "Event", .tag = "Events",
     .store = &vr_store_events, .fields = event_fields, .nfields = VR_ARRAY_SIZE(event_fields),
-    .no_href = true, .read_only = true,
+    .no_href = true, .read_only = true, .present = event_present,
 };
 
 static const vr_field job_fields[] = {

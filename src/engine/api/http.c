@@ -469,8 +469,8 @@ static bool refuse_head(vr_http *h, struct MHD_Connection *conn, request *rq, co
         vr_http_fault(&r, 414, "URI Too Long", "%s", rq->why);
     } else if (hs.bytes > VR_HTTP_MAX_HEAD || hs.lines > VR_HTTP_MAX_HEADERS) {
         vr_http_fault(&r, 431, "Request Header Fields Too Large",
-                      "the request head has %zu bytes in %u lines (at most " STR(VR_HTTP_MAX_HEAD)
-                      " bytes, " STR(VR_HTTP_MAX_HEADERS) " lines)", hs.bytes, hs.lines);
+                      "the request head has %zu bytes in %u lines (at most %d bytes, %d lines)", hs.bytes,
+                      hs.lines, VR_HTTP_MAX_HEAD, VR_HTTP_MAX_HEADERS);
     } else if (rq->refuse) {
         vr_http_fault(&r, rq->refuse, reason_for(rq->refuse), "%s", rq->why);
     } else if (check_length && clen && expect && strtoull(clen, NULL, 10) > h->max_body) {

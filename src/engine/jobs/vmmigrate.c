@@ -15,6 +15,7 @@
 
 #include "affinity.h"
 #include "agentcall.h"
+#include "i18n.h"
 #include "jobs.h"
 #include "log.h"
 #include "placement.h"
@@ -64,11 +65,11 @@ int vr_vm_migrate_submit(vr_engine *e, json_t *vm, const char *host_ref, long lo
             json_decref(policy);
             return err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "no host '%s'", host_ref);
         }
-        const char *why = !strcmp(str(dest, "id"), src) ? "VM '%s' already runs on host '%s'"
-                        : strcmp(str(dest, "cluster_id"), str(vm, "cluster_id")) ? "VM '%s' cannot migrate to host '%s': it is in another cluster"
-                        : strcmp(str(dest, "status"), "up") ? "VM '%s' cannot migrate to host '%s': the host is not up"
+        const char *why = !strcmp(str(dest, "id"), src) ? N_("VM '%s' already runs on host '%s'")
+                        : strcmp(str(dest, "cluster_id"), str(vm, "cluster_id")) ? N_("VM '%s' cannot migrate to host '%s': it is in another cluster")
+                        : strcmp(str(dest, "status"), "up") ? N_("VM '%s' cannot migrate to host '%s': the host is not up")
                         : !vr_placement_allows(policy, str(dest, "id"))
-                            ? "VM '%s' cannot migrate to host '%s': its placement policy does not list that host"
+                            ? N_("VM '%s' cannot migrate to host '%s': its placement policy does not list that host")
                         : NULL;
         if (why) {
             vr_error_set(err, VR_ERR_BAD_STATE, why, name, str(dest, "name"));

@@ -59,6 +59,24 @@ def test_faults_and_events_in_japanese_and_english(ctx):
                       headers=JA)["events"][0]
         assert _japanese(one["message"], "'admin@internal'"), one
 
+        # ---- a job that fails (no host to start a VM on): its steps in
+        # either language; its detail quotes the scheduler's explanation,
+        # which is still English text (docs/rest-api.md "Languages")
+        dc = eng.get("/api/datacenters", params={"search": "name=dc-en"})["datacenters"][0]
+        cl = eng.create_cluster("cl-i18n", dc["id"])
+        vm = eng.create_vm("vm-i18n", cl["id"])
+        job = eng.call("POST", f"/api/vms/{vm['id']}/start", expect=202)["job"]["id"]
+        eng.wait_job(job, status=("failed",))
+        en = eng.get(f"/api/jobs/{job}", headers=EN)
+        ja = eng.get(f"/api/jobs/{job}", headers=JA)
+        assert en["detail"].startswith("no host can run it"), en
+        assert [s["description"] for s in en["steps"]] == ["scheduling"], en
+        assert [s["description"] for s in ja["steps"]] == ["スケジューリングしています"], ja
+        # the event of the failure: its own words Japanese, the VM's name kept
+        ev = eng.get("/api/events", params={"search": f"object_id={vm['id']} and severity=error"},
+                     headers=JA)["events"]
+        assert ev and ev[0]["message"].startswith("VM 'vm-i18n' を起動できません: "), ev
+
         # ---- an event from before message ids: its text, in any language
         run_sql(eng, "INSERT INTO events (time, severity, user_name, object_type, object_id, message)"
                      " VALUES (1, 'normal', '', '', '', 'an old event')")

@@ -186,8 +186,7 @@ void vr_i18n_remember(const char *english, const char *captured)
     strcpy(r->captured, captured);
 }
 
-/* The captured message this thread produced as text, or NULL. */
-static json_t *recalled(const char *text)
+json_t *vr_i18n_recall(const char *text)
 {
     for (unsigned i = 0; i < RECENT; i++) {
         const recent_msg *r = &recent[(recent_next - 1 - i) % RECENT];
@@ -298,7 +297,7 @@ json_t *vr_i18n_vcapture(const char *fmt, va_list ap)
                     snprintf(buf, sizeof(buf), c, str);
                 str = buf;
             }
-            json_t *nested = recalled(str);
+            json_t *nested = vr_i18n_recall(str);
             for (size_t i = 0; !nested && i < nterms; i++)
                 if (!strcmp(str, terms[i]))
                     nested = json_pack("{s:s, s:[]}", "id", terms[i], "args");

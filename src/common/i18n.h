@@ -56,6 +56,10 @@ json_t *vr_i18n_vcapture(const char *fmt, va_list ap);
  * that text takes the captured message instead. */
 void vr_i18n_remember(const char *english, const char *captured);
 
+/* The captured message this thread recently produced as exactly text
+ * (see vr_i18n_remember), as {"id","args"} (new reference), or NULL. */
+json_t *vr_i18n_recall(const char *text);
+
 /* The translation of msgid in lang (msgid itself when there is none). */
 const char *vr_i18n_translate(const char *msgid, const char *lang);
 

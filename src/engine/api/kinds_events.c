@@ -7,21 +7,42 @@
 /* The message in the language of the request (docs/rest-api.md
  * "Languages"): rendered from its id and arguments; rows written before
  * messages had ids, or whose arguments no longer fit, keep their text. */
-static void event_present(vr_engine *e, json_t *row)
+static void render_member(json_t *row, const char *member, const char *id_col, const char *args_col)
 {
-    (void)e;
     const char *lang = vr_i18n_thread();
-    const char *id = json_string_value(json_object_get(row, "message_id"));
-    const char *args = json_string_value(json_object_get(row, "message_args"));
+    const char *id = json_string_value(json_object_get(row, id_col));
+    const char *args = json_string_value(json_object_get(row, args_col));
     if (id && args && strcmp(lang, VR_LANG_EN)) {
         json_t *a = json_loads(args, 0, NULL);
         char text[2048];
         if (a && vr_i18n_render(text, sizeof(text), id, a, lang) >= 0)
-            json_object_set_new(row, "message", json_string(text));
+            json_object_set_new(row, member, json_string(text));
         json_decref(a);
     }
-    json_object_del(row, "message_id");
-    json_object_del(row, "message_args");
+    json_object_del(row, id_col);
+    json_object_del(row, args_col);
+}
+
+static void event_present(vr_engine *e, json_t *row)
+{
+    (void)e;
+    render_member(row, "message", "message_id", "message_args");
+}
+
+/* A job's detail likewise; its steps' descriptions are fixed texts (the
+ * job's progress messages), translated when the catalog has them. */
+static void job_present(vr_engine *e, json_t *row)
+{
+    (void)e;
+    render_member(row, "detail", "detail_id", "detail_args");
+    const char *lang = vr_i18n_thread();
+    size_t i;
+    json_t *step;
+    json_array_foreach(json_object_get(row, "steps"), i, step) {
+        const char *d = json_string_value(json_object_get(step, "description"));
+        if (d && !strchr(d, '%') && strcmp(lang, VR_LANG_EN))
+            json_object_set_new(step, "description", json_string(vr_i18n_translate(d, lang)));
+    }
 }
 
 static const vr_field event_fields[] = {
@@ -71,5 +92,5 @@ static const vr_action job_actions[] = {
 const vr_kind vr_kind_jobs = {
     .collection = "jobs", .type = "job", .title = "job", .schema = "Job", .tag = "Jobs",
     .store = &vr_store_jobs, .fields = job_fields, .nfields = VR_ARRAY_SIZE(job_fields),
-    .actions = job_actions, .nactions = VR_ARRAY_SIZE(job_actions), .read_only = true,
+    .actions = job_actions, .nactions = VR_ARRAY_SIZE(job_actions), .read_only = true, .present = job_present,
 };

@@ -18,6 +18,7 @@
 
 static vr_mo *catalog_ja;   /* set once at startup, read-only afterwards */
 static __thread const char *thread_lang;
+static bool enabled;
 static const char *const *terms;
 static size_t nterms;
 
@@ -25,6 +26,11 @@ void vr_i18n_set_terms(const char *const *t, size_t n)
 {
     terms = t;
     nterms = n;
+}
+
+void vr_i18n_enable(void)
+{
+    enabled = true;
 }
 
 int vr_i18n_load(const char *localedir, vr_error *err)
@@ -178,7 +184,7 @@ static __thread unsigned recent_next;
 
 void vr_i18n_remember(const char *english, const char *captured)
 {
-    if (!english || !captured || !*captured || strlen(english) >= sizeof(recent[0].en) ||
+    if (!enabled || !english || !captured || !*captured || strlen(english) >= sizeof(recent[0].en) ||
         strlen(captured) >= sizeof(recent[0].captured))
         return;
     recent_msg *r = &recent[recent_next++ % RECENT];
@@ -220,7 +226,7 @@ static int push_text(json_t *args, const char *text)
 
 json_t *vr_i18n_vcapture(const char *fmt, va_list ap)
 {
-    if (!fmt)
+    if (!enabled || !fmt)
         return NULL;
     json_t *args = json_array();
     if (!args)

@@ -20,6 +20,11 @@
 #define VR_LANG_EN "en"
 #define VR_LANG_JA "ja"
 
+/* Capture messages from now on (the engine calls it first thing; the
+ * agent and the CLI, whose messages are not rendered per reader, never
+ * do, so vr_error_set costs them nothing more). */
+void vr_i18n_enable(void);
+
 /* Load the catalogs under localedir (<dir>/ja/LC_MESSAGES/vireo.mo, as
  * meson installs it). Call once before threads start. A missing catalog
  * leaves that language out (-1 with err set; English always works). */

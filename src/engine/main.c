@@ -160,6 +160,7 @@ int main(int argc, char **argv)
     vr_error perr = {0};
     /* Japanese messages (docs/rest-api.md "Languages"); without the
      * catalog every answer is English. */
+    vr_i18n_enable();
     vr_i18n_set_terms(vr_terms, vr_nterms);
     if (vr_i18n_load(locale_dir, &perr) < 0)
         VR_WARN("%s; messages will be in English only", perr.message);

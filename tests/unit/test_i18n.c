@@ -157,6 +157,11 @@ static void check_terms(void)
 int main(void)
 {
     vr_error err = {0};
+    /* off until enabled: an agent's errors carry no capture */
+    vr_error_set(&err, VR_ERR_IO, "cannot read %s", "x");
+    CHECK(!err.i18n[0] && !strcmp(err.message, "cannot read x"));
+    vr_error_clear(&err);
+    vr_i18n_enable();
     vr_i18n_set_terms(vr_terms, vr_nterms);
     CHECK(vr_i18n_load(VR_TEST_LOCALE_DIR, &err) == 0);
     if (err.code)

@@ -41,6 +41,21 @@ def test_faults_and_events_in_japanese_and_english(ctx):
         r = eng.request("POST", "/api/datacenters", {"name": ""}, headers=JA)
         assert r.status == 400 and _japanese(r.body["fault"]["detail"], "name"), r
 
+        # ---- a denial (403) names the object and the action group: all
+        # of its own words Japanese
+        eng.call("POST", "/api/users", {"name": "nobody@internal", "password": "secret-pw-1"}, expect=201)
+        tok = eng.login("nobody@internal", "secret-pw-1", set_token=False)
+        dc = eng.call("POST", "/api/datacenters", {"name": "denied1"}, expect=201)
+        r = eng.request("DELETE", f"/api/datacenters/{dc['id']}", token=tok, headers=JA)
+        assert r.status == 403 and r.headers["content-language"] == "ja", r
+        assert _japanese(r.body["fault"]["detail"], "'nobody@internal'", "'delete'", dc["id"],
+                         "'delete_storage_pool'"), r
+        r = eng.request("POST", "/api/clusters", {"name": "c", "datacenter_id": dc["id"]}, token=tok, headers=JA)
+        assert r.status == 403 and _japanese(r.body["fault"]["detail"], "'nobody@internal'", dc["id"],
+                                                "'create_cluster'"), r
+        assert eng.request("DELETE", f"/api/datacenters/{dc['id']}", token=tok).body["fault"]["detail"].startswith(
+            "user 'nobody@internal' may not delete data center"), r
+
         # ---- events: one recorded while a Japanese request was served,
         # one while an English one was; each reads in either language.
         eng.call("POST", "/api/datacenters", {"name": "dc-ja"}, expect=201, headers=JA)
@@ -55,7 +70,7 @@ def test_faults_and_events_in_japanese_and_english(ctx):
         assert [e["message"] for e in r.body["events"]] == ["data center 'dc-en' created",
                                                             "data center 'dc-ja' created"], r.body
         # One event by id, and the login event (a message with the user's name).
-        one = eng.get("/api/events", params={"search": "message=*logged in*", "max": "1"},
+        one = eng.get("/api/events", params={"search": "message=*admin@internal*logged in*", "max": "1"},
                       headers=JA)["events"][0]
         assert _japanese(one["message"], "'admin@internal'"), one
 

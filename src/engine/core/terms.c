@@ -10,5 +10,6 @@ const char *const vr_terms[] = {
     N_("cluster"), N_("data center"), N_("directory profile"), N_("disk"), N_("event"), N_("group"),
     N_("host NIC"), N_("host"), N_("job"), N_("member"), N_("network"), N_("permission"), N_("role"),
     N_("snapshot"), N_("storage domain"), N_("template"), N_("user"), N_("vNIC profile"),
+    N_("object"), /* what authz.c calls an object of no kind */
 };
 const size_t vr_nterms = sizeof(vr_terms) / sizeof(vr_terms[0]);

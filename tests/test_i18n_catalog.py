@@ -32,7 +32,7 @@ def _po_entries(path):
 
 def _keywords():
     with open(os.path.join(TOP, "scripts", "update-po")) as f:
-        m = re.search(r"^KEYWORDS=\((.*)\)$", f.read(), re.M)
+        m = re.search(r"^KEYWORDS=\((.*?)\)$", f.read(), re.M | re.S)
     return m.group(1).split()
 
 

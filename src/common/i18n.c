@@ -307,6 +307,10 @@ json_t *vr_i18n_vcapture(const char *fmt, va_list ap)
             for (size_t i = 0; !nested && i < nterms; i++)
                 if (!strcmp(str, terms[i]))
                     nested = json_pack("{s:s, s:[]}", "id", terms[i], "args");
+            /* A phrase of the catalog (more than one word: object names
+             * have no spaces) is one of the engine's own texts, quoted. */
+            if (!nested && strchr(str, ' ') && !strchr(str, '%') && vr_mo_lookup(catalog_ja, str))
+                nested = json_pack("{s:s, s:[]}", "id", str, "args");
             if (nested) {
                 if (json_array_append_new(args, nested) < 0)
                     goto fail;
@@ -331,6 +335,23 @@ fail:
     return NULL;
 }
 #pragma GCC diagnostic pop
+
+size_t vr_i18n_format(char *dst, size_t size, const char *fmt, ...)
+{
+    va_list ap, again;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    json_t *m = vr_i18n_vcapture(fmt, again);
+    va_end(again);
+    size_t n = vr_utf8_vformat(dst, size, fmt, ap);
+    va_end(ap);
+    char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
+    if (text)
+        vr_i18n_remember(dst, text);
+    free(text);
+    json_decref(m);
+    return n;
+}
 
 /* --------------------------------------------------------------- render */
 

@@ -56,6 +56,12 @@ void vr_i18n_set_terms(const char *const *terms, size_t n);
  * positional arguments) or memory is short. Consumes ap. */
 json_t *vr_i18n_vcapture(const char *fmt, va_list ap);
 
+/* snprintf for a piece of text that is itself a message (a suffix, a
+ * reason quoted later): dst gets the English text, valid UTF-8 (as
+ * vr_utf8_format), and the thread remembers its capture, so a message
+ * that quotes dst takes it translated. Returns the length written. */
+size_t vr_i18n_format(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Note that this thread produced the message `english` whose capture is
  * the JSON text `captured`: a later capture whose %s argument is exactly
  * that text takes the captured message instead. */

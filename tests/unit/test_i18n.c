@@ -107,6 +107,20 @@ static void check_errors(void)
     /* a kind's name is a term: translated though it is an argument */
     vr_error_set(&err, VR_ERR_NOT_FOUND, "no %s with id '%.64s'", "data center", "x1");
     CHECK(!strcmp(vr_error_text(&err, VR_LANG_JA, buf, sizeof(buf)), "識別子が 'x1' のデータセンターはありません"));
+    /* a piece made by vr_i18n_format is a message when quoted */
+    char why[128];
+    vr_i18n_format(why, sizeof(why), " on host '%s'", "h1");
+    CHECK(!strcmp(why, " on host 'h1'"));
+    vr_error_set(&err, VR_ERR_BAD_STATE, "VM '%s' is %s%s", "vm1", "up", why);
+    CHECK(!strcmp(vr_error_text(&err, VR_LANG_JA, buf, sizeof(buf)), "VM 'vm1' は up です (ホスト 'h1')"));
+    /* a phrase of the catalog quoted as an argument is translated; a
+     * single word (it could be an object's name) is not */
+    vr_error_set(&err, VR_ERR_BAD_STATE, "host '%s' is %s: %s", "h1", "preparingformaintenance",
+                 "its VMs migrate away");
+    CHECK(!strcmp(vr_error_text(&err, VR_LANG_JA, buf, sizeof(buf)),
+                  "ホスト 'h1' は preparingformaintenance です: VM を他のホストへマイグレーションしています"));
+    vr_error_set(&err, VR_ERR_BAD_STATE, "host '%s' is %s: %s", "h1", "nonresponsive", "fenced");
+    CHECK(!strcmp(vr_error_text(&err, VR_LANG_JA, buf, sizeof(buf)), "ホスト 'h1' は nonresponsive です: fenced"));
     /* a message changed by hand afterwards is not rendered from stale ids */
     snprintf(err.message, sizeof(err.message), "changed by hand");
     CHECK(!strcmp(vr_error_text(&err, VR_LANG_JA, buf, sizeof(buf)), "changed by hand"));

@@ -9,6 +9,7 @@
 #include "devspec.h"
 #include "diskjobs.h"
 #include "dispatch.h"
+#include "i18n.h"
 #include "sdjobs.h"
 #include "store_storage.h"
 #include "transfer.h"
@@ -156,8 +157,14 @@ static void sd_present(vr_engine *e, json_t *row)
 
 static void sd_after_write(vr_call *c, const char *id, const char *what)
 {
-    vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain %s", !strcmp(what, "created")
-             ? "creation accepted" : what);
+    if (!strcmp(what, "created"))
+        vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain creation accepted");
+    else if (!strcmp(what, "updated"))
+        vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain updated");
+    else if (!strcmp(what, "removed"))
+        vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain removed");
+    else
+        vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain %s", what);
 }
 
 static int sd_attach(vr_call *c, json_t *sd, json_t *body, json_t **reply, vr_error *err)
@@ -188,11 +195,14 @@ static int sd_move(vr_call *c, json_t *sd, const char *from1, const char *from2,
     if (n < 0)
         return -1;
     if (n == 0)
-        return vr_error_set(err, VR_ERR_BAD_STATE, "storage domain '%s' is %s; it must be %s%s%s", name,
-                            str(sd, "status"), from1, strcmp(from1, from2) ? " or " : "",
-                            strcmp(from1, from2) ? from2 : "");
-    vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain '%s' %s", name,
-             !strcmp(to, "active") ? "activated" : "moved to maintenance");
+        return strcmp(from1, from2)
+            ? vr_error_set(err, VR_ERR_BAD_STATE, "storage domain '%s' is %s; it must be %s or %s", name,
+                           str(sd, "status"), from1, from2)
+            : vr_error_set(err, VR_ERR_BAD_STATE, "storage domain '%s' is %s; it must be %s", name,
+                           str(sd, "status"), from1);
+    vr_event(c->e, "normal", c->user, "storagedomain", id,
+             !strcmp(to, "active") ? N_("storage domain '%s' activated") : N_("storage domain '%s' moved to maintenance"),
+             name);
     return (*reply = vr_kind_get(c->e, c->kind, id, err)) ? 0 : -1;
 }
 

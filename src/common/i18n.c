@@ -118,6 +118,21 @@ typedef struct {
     size_t len;        /* bytes of the whole conversion */
 } spec;
 
+/* Past a width or precision: digits, or '*' (sets *star) with an
+ * optional argument number "n$". */
+static const char *skip_amount(const char *p, bool *star)
+{
+    if (*p == '*') {
+        *star = true;
+        p++;
+    }
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (*star && *p == '$')
+        p++;
+    return p;
+}
+
 static bool parse_spec(const char *s, spec *sp)
 {
     memset(sp, 0, sizeof(*sp));
@@ -137,31 +152,9 @@ static bool parse_spec(const char *s, spec *sp)
     }
     while (*p && strchr("-+ #0'I", *p))
         p++;
-    if (*p == '*') {
-        sp->wstar = true;
-        p++;
-        while (*p >= '0' && *p <= '9')
-            p++;
-        if (*p == '$')
-            p++;
-    } else {
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    if (*p == '.') {
-        p++;
-        if (*p == '*') {
-            sp->pstar = true;
-            p++;
-            while (*p >= '0' && *p <= '9')
-                p++;
-            if (*p == '$')
-                p++;
-        } else {
-            while (*p >= '0' && *p <= '9')
-                p++;
-        }
-    }
+    p = skip_amount(p, &sp->wstar);
+    if (*p == '.')
+        p = skip_amount(p + 1, &sp->pstar);
     size_t l = 0;
     while (l < 2 && *p && strchr("hlLqjzZt", *p))
         sp->lenmod[l++] = *p++;

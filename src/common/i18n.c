@@ -1,5 +1,6 @@
 #include "i18n.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -167,30 +168,58 @@ static bool parse_spec(const char *s, spec *sp)
 
 /* ---------------------------------------------------------------- capture */
 
+/* A thread's last messages, on the heap (made at its first message, freed
+ * when it ends): threads of processes that never enable capture, and
+ * engine threads that set no error, carry none. */
 typedef struct {
-    char en[512];
-    char captured[1536];
-} recent_msg;
+    unsigned next;
+    struct {
+        char en[512];
+        char captured[1536];
+    } m[RECENT];
+} recent_ring;
 
-static __thread recent_msg recent[RECENT];
-static __thread unsigned recent_next;
+static pthread_key_t recent_key;
+static pthread_once_t recent_once = PTHREAD_ONCE_INIT;
+static bool recent_ok;
+
+static void recent_key_make(void)
+{
+    recent_ok = pthread_key_create(&recent_key, free) == 0;
+}
+
+static recent_ring *recent_get(bool make)
+{
+    pthread_once(&recent_once, recent_key_make);
+    if (!recent_ok)
+        return NULL;
+    recent_ring *r = pthread_getspecific(recent_key);
+    if (!r && make && (r = calloc(1, sizeof(*r))) && pthread_setspecific(recent_key, r) != 0) {
+        free(r);
+        r = NULL;
+    }
+    return r;
+}
 
 void vr_i18n_remember(const char *english, const char *captured)
 {
-    if (!enabled || !english || !captured || !*captured || strlen(english) >= sizeof(recent[0].en) ||
-        strlen(captured) >= sizeof(recent[0].captured))
+    if (!enabled || !english || !captured || !*captured)
         return;
-    recent_msg *r = &recent[recent_next++ % RECENT];
-    strcpy(r->en, english);
-    strcpy(r->captured, captured);
+    recent_ring *r = recent_get(true);
+    if (!r || strlen(english) >= sizeof(r->m[0].en) || strlen(captured) >= sizeof(r->m[0].captured))
+        return;
+    unsigned i = r->next++ % RECENT;
+    strcpy(r->m[i].en, english);
+    strcpy(r->m[i].captured, captured);
 }
 
 json_t *vr_i18n_recall(const char *text)
 {
-    for (unsigned i = 0; i < RECENT; i++) {
-        const recent_msg *r = &recent[(recent_next - 1 - i) % RECENT];
-        if (r->captured[0] && !strcmp(r->en, text))
-            return json_loads(r->captured, 0, NULL);
+    recent_ring *r = enabled && text ? recent_get(false) : NULL;
+    for (unsigned i = 0; r && i < RECENT; i++) {
+        unsigned k = (r->next - 1 - i) % RECENT;
+        if (r->m[k].captured[0] && !strcmp(r->m[k].en, text))
+            return json_loads(r->m[k].captured, 0, NULL);
     }
     return NULL;
 }

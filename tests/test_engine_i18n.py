@@ -37,6 +37,10 @@ def test_faults_and_events_in_japanese_and_english(ctx):
         for al in ("ja-JP", "en;q=0.3, ja-JP;q=0.8", "fr, JA;q=0.1"):
             r = eng.request("GET", f"/api/datacenters/{BOGUS}", headers={"Accept-Language": al})
             assert r.headers["content-language"] == "ja" and r.body["fault"]["detail"] == ja, (al, r)
+        # A request refused before it is read (a path that is not UTF-8).
+        r = eng.request("GET", "/api/%ff", headers=JA)
+        assert r.status == 400 and r.headers["content-language"] == "ja", r
+        assert _japanese(r.body["fault"]["detail"], "UTF-8", "URL", "NUL"), r
         # A fault made by a handler's validation (a bad body) as well.
         r = eng.request("POST", "/api/datacenters", {"name": ""}, headers=JA)
         assert r.status == 400 and _japanese(r.body["fault"]["detail"], "name"), r

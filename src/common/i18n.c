@@ -360,13 +360,20 @@ fail:
 
 size_t vr_i18n_format(char *dst, size_t size, const char *fmt, ...)
 {
-    va_list ap, again;
+    va_list ap;
     va_start(ap, fmt);
+    size_t n = vr_i18n_vformat(dst, size, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+size_t vr_i18n_vformat(char *dst, size_t size, const char *fmt, va_list ap)
+{
+    va_list again;
     va_copy(again, ap);
     json_t *m = vr_i18n_vcapture(fmt, again);
     va_end(again);
     size_t n = vr_utf8_vformat(dst, size, fmt, ap);
-    va_end(ap);
     char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
     if (text)
         vr_i18n_remember(dst, text);

@@ -61,6 +61,7 @@ json_t *vr_i18n_vcapture(const char *fmt, va_list ap);
  * vr_utf8_format), and the thread remembers its capture, so a message
  * that quotes dst takes it translated. Returns the length written. */
 size_t vr_i18n_format(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+size_t vr_i18n_vformat(char *dst, size_t size, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* Note that this thread produced the message `english` whose capture is
  * the JSON text `captured`: a later capture whose %s argument is exactly

@@ -25,8 +25,6 @@
  * hundred bytes of POOL_SIZE) by closing the connection. */
 #define POOL_SIZE (4 * VR_HTTP_MAX_HEAD)
 #define IDLE_TIMEOUT_S 30
-#define STR_(x) #x
-#define STR(x) STR_(x)
 #define ALLOWED_METHODS "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS"
 
 struct vr_http {
@@ -340,11 +338,17 @@ static char *decode(const char *s, size_t n, bool plus_is_space)
     return d;
 }
 
-static void refuse(request *rq, int status, const char *why)
+/* The first refusal of a request wins; its text is a message
+ * (vr_i18n_vformat), answered in the request's language. */
+static void refuse(request *rq, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void refuse(request *rq, int status, const char *fmt, ...)
 {
     if (!rq->refuse) {
         rq->refuse = status;
-        snprintf(rq->why, sizeof(rq->why), "%s", why);
+        va_list ap;
+        va_start(ap, fmt);
+        vr_i18n_vformat(rq->why, sizeof(rq->why), fmt, ap);
+        va_end(ap);
     }
 }
 
@@ -354,7 +358,7 @@ static void parse_query(request *rq)
     char *save = NULL;
     for (char *kv = strtok_r(rq->query, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
         if (rq->nargs == VR_HTTP_MAX_ARGS) {
-            refuse(rq, 400, "too many query parameters (at most " STR(VR_HTTP_MAX_ARGS) ")");
+            refuse(rq, 400, N_("too many query parameters (at most %d)"), VR_HTTP_MAX_ARGS);
             return;
         }
         char *eq = strchr(kv, '=');
@@ -364,8 +368,7 @@ static void parse_query(request *rq)
         if (!k || (eq && !v)) {
             free(k);
             free(v);
-            refuse(rq, 400, "a query parameter is not valid UTF-8 once percent-decoded "
-                            "(or holds a NUL byte)");
+            refuse(rq, 400, N_("a query parameter is not valid UTF-8 once percent-decoded (or holds a NUL byte)"));
             return;
         }
         rq->args[rq->nargs++] = (arg){k, v};
@@ -390,14 +393,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     char *q = strchr(uri, '?');
     size_t plen = q ? (size_t)(q - uri) : rq->url_len;
     if (rq->url_len > VR_HTTP_MAX_URL)
-        refuse(rq, 414, "the request target exceeds " STR(VR_HTTP_MAX_URL) " bytes");
+        refuse(rq, 414, N_("the request target exceeds %d bytes"), VR_HTTP_MAX_URL);
     else if (q && !(rq->query = strdup(q + 1)))
-        refuse(rq, 500, "out of memory");
+        refuse(rq, 500, N_("out of memory"));
     if (q)
         q[1] = '\0'; /* the library's own writable buffer (uri is const only in its API) */
     if (!rq->refuse && !(rq->path = decode(uri, plen, false)))
-        refuse(rq, 400, "the URL path is not valid UTF-8 once percent-decoded "
-                        "(or holds a NUL byte)");
+        refuse(rq, 400, N_("the URL path is not valid UTF-8 once percent-decoded (or holds a NUL byte)"));
     if (!rq->refuse && rq->query)
         parse_query(rq);
     return rq;

@@ -60,6 +60,62 @@ def test_every_engine_message_has_a_japanese_translation(ctx):
             assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", t), (m, t)
 
 
+LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _arguments(src, i):
+    """The argument texts of the call whose '(' is at src[i]."""
+    depth, start, out, j, instr, esc = 0, None, [], i, False, False
+    while j < len(src):
+        ch = src[j]
+        if instr:
+            esc = not esc and ch == "\\"
+            instr = esc or ch != '"'
+        elif ch == '"':
+            instr = True
+        elif ch == "(":
+            depth += 1
+            if depth == 1:
+                start = j + 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return out + [src[start:j]]
+        elif ch == "," and depth == 1:
+            out.append(src[start:j])
+            start = j + 1
+        j += 1
+    return out
+
+
+def test_formats_chosen_in_place_are_marked(ctx):
+    """xgettext takes only the first literal of `cond ? "a" : "b"` given
+    to a keyword: every literal of such a choice must be marked N_()."""
+    keywords = {k.split("=")[1].split(":")[0]: int(k.split(":")[1])
+                for k in _keywords() if ":" in k}
+    bad = []
+    for top in ("src/engine", "src/common"):
+        for d, _, names in os.walk(os.path.join(TOP, top)):
+            for n in names:
+                if not n.endswith(".c"):
+                    continue
+                path = os.path.join(d, n)
+                with open(path) as f:
+                    src = f.read()
+                for kw, pos in keywords.items():
+                    for m in re.finditer(r"\b%s\s*\(" % kw, src):
+                        args = _arguments(src, m.end() - 1)
+                        if len(args) < pos:
+                            continue
+                        arg = args[pos - 1]
+                        # a literal that is a branch's result (after ? or :), not marked
+                        bare = re.sub(r"N_\((?:\s*" + LITERAL.pattern + r")+\s*\)", "N", arg)
+                        if re.search(r"[?:]\s*L", LITERAL.sub("L", bare)):
+                            line = src[:m.start()].count("\n") + 1
+                            bad.append(f"{os.path.relpath(path, TOP)}:{line}: {' '.join(arg.split())[:100]}")
+    assert not bad, "formats chosen in place without N_() on each literal:\n  " + "\n  ".join(bad)
+
+
 def test_translations_take_the_arguments_of_their_messages(ctx):
     p = subprocess.run(["msgfmt", "-c", "--statistics", "-o", "/dev/null", os.path.join(TOP, "po", "ja.po")],
                        capture_output=True, text=True)

@@ -189,7 +189,7 @@ static void run_create(vr_engine *e, const char *job_id, const char *sd_id, cons
                    str(sd, "name"));
     snprintf(final_id, sizeof(final_id), "%s", sd_id);
     if (!sd || !host) {
-        vr_job_update(e, job_id, "failed", sd ? "the host is gone" : "the storage domain is gone");
+        vr_job_update(e, job_id, "failed", sd ? N_("the host is gone") : N_("the storage domain is gone"));
         goto out;
     }
     if (connect_host(e, job_id, host, sd, &err) < 0)

@@ -56,8 +56,8 @@ int vr_sj_admit(vr_engine *e, json_t *vm, const char *action, const char *title,
     const char *name = str(vm, "name"), *st = str(vm, "status"), *vm_id = str(vm, "id");
     bool down = !strcmp(st, "down");
     if (!down && (!live || !vr_sj_running(vm)))
-        return vr_error_set(err, VR_ERR_CONFLICT, live ? "VM '%s' is %s; snapshots change a VM that is down, up"
-                            " or paused" : "VM '%s' is %s; stop it first", name, st);
+        return vr_error_set(err, VR_ERR_CONFLICT, live ? N_("VM '%s' is %s; snapshots change a VM that is down, up"
+                            " or paused") : N_("VM '%s' is %s; stop it first"), name, st);
     json_t *busy = vr_db_query_one(e->db, "SELECT id, action FROM jobs WHERE object_id = ? AND status IN ('pending',"
                                    " 'running') AND (action LIKE 'snapshot_%' OR action IN ('start', 'migrate'))",
                                    DB_ARGS(DB_TEXT(vm_id)), err);

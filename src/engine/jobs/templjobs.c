@@ -249,8 +249,8 @@ static void run_newvm(vr_engine *e, const char *job_id, const char *vm_id, const
     json_t *row = job_row(e, job_id), *p = json_object_get(row, "params"), *plan = json_object_get(p, "plan");
     vr_error err = {0};
     bool thin = !json_is_true(json_object_get(p, "clone"));
-    vr_job_update(e, job_id, "running", thin ? "layering the VM's disks over the template" :
-                  "copying the template's disks for the VM");
+    vr_job_update(e, job_id, "running", thin ? N_("layering the VM's disks over the template") :
+                  N_("copying the template's disks for the VM"));
     int rc = vr_volplan_run(e, job_id, plan, thin, &err);
     if (rc == 0)
         vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",

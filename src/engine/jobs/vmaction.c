@@ -14,6 +14,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "vmmigrate.h"
+#include "i18n.h"
 
 typedef struct vm_action {
     const char *action, *verb, *title;
@@ -56,8 +57,8 @@ static void run_action(vr_engine *e, const char *job_id, const char *vm_id, cons
     const char *name = json_string_value(json_object_get(vm, "name")) ?: vm_id;
     const char *host = json_string_value(json_object_get(vm, "host"));
     if (!vm || !host) {
-        vr_job_update(e, job_id, "failed", vm ? "the VM no longer runs on a host" : err.code ? err.message
-                                                                                        : "the VM is gone");
+        vr_job_update(e, job_id, "failed", vm ? N_("the VM no longer runs on a host") : err.code ? err.message
+                                                                                        : N_("the VM is gone"));
         json_decref(vm);
         return;
     }

@@ -310,7 +310,7 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
         settle(e, vm_id, p, str(src, "id"), str(p, "from_status"));
         if (!dst)
             vr_event(e, "error", user, "vm", vm_id, "cannot migrate VM '%s': %s", name, why);
-        vr_job_update(e, job_id, dst ? "cancelled" : "failed", dst ? "cancelled before it was sent to the host" : why);
+        vr_job_update(e, job_id, dst ? "cancelled" : "failed", dst ? N_("cancelled before it was sent to the host") : why);
         goto out;
     }
     json_object_set_new(p, "dest_host_id", json_string(str(dst, "id")));
@@ -371,8 +371,8 @@ bool vr_vm_migrate_resume(vr_engine *e, json_t *r)
         } else {
             int on_dst = src ? ask_both(e, vm, src, dst) > 0 : 0;
             settle(e, vm, pc, on_dst ? str(dst, "id") : str(src, "id"), str(p, "from_status"));
-            vr_job_update(e, id, "failed", on_dst ? "interrupted by an engine restart; the VM runs on the destination"
-                                                  : "interrupted by an engine restart; the VM stays on its host");
+            vr_job_update(e, id, "failed", on_dst ? N_("interrupted by an engine restart; the VM runs on the destination")
+                                                  : N_("interrupted by an engine restart; the VM stays on its host"));
         }
         bool follow_it = *str(pc, "agent_job");
         json_decref(src);

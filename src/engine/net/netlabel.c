@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "jobs.h"
+#include "i18n.h"
 #include "log.h"
 #include "netrules.h"
 #include "sdjobs.h"
@@ -227,7 +228,7 @@ static void run_label(vr_engine *e, const char *job_id, const char *net_id, cons
                                                " port, h.status AS status FROM hosts h JOIN cluster_networks x ON"
                                                " x.cluster_id = h.cluster_id WHERE x.network_id = ? ORDER BY h.name",
                             DB_ARGS(DB_TEXT(*detached ? detached : net_id)), &hosts, &err) < 0) {
-        vr_job_update(e, job_id, "failed", net ? err.message : "the network is gone");
+        vr_job_update(e, job_id, "failed", net ? err.message : N_("the network is gone"));
         goto out;
     }
     vr_job_update(e, job_id, "running", "");

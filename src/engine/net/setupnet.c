@@ -17,6 +17,7 @@
 #include "netlabel.h"
 #include "netrules.h"
 #include "sdjobs.h"
+#include "i18n.h"
 
 #define MAX_ATTACH 64
 
@@ -438,7 +439,7 @@ static void run_setup(vr_engine *e, const char *job_id, const char *host_id, con
     json_t *host = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
                                    DB_ARGS(DB_TEXT(host_id)), NULL);
     if (!host || !json_is_object(p))
-        vr_job_update(e, job_id, "failed", host ? "the job's parameters are gone" : "the host is gone");
+        vr_job_update(e, job_id, "failed", host ? N_("the job's parameters are gone") : N_("the host is gone"));
     else if (vr_setupnet_apply(e, job_id, user, host, p, &err) < 0)
         vr_job_update(e, job_id, "failed", err.message);
     else

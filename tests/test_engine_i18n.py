@@ -78,9 +78,8 @@ def test_faults_and_events_in_japanese_and_english(ctx):
                       headers=JA)["events"][0]
         assert _japanese(one["message"], "'admin@internal'"), one
 
-        # ---- a job that fails (no host to start a VM on): its steps in
-        # either language; its detail quotes the scheduler's explanation,
-        # which is still English text (docs/rest-api.md "Languages")
+        # ---- a job that fails (no host to start a VM on): its detail (the
+        # scheduler's explanation) and steps in either language
         dc = eng.get("/api/datacenters", params={"search": "name=dc-en"})["datacenters"][0]
         cl = eng.create_cluster("cl-i18n", dc["id"])
         vm = eng.create_vm("vm-i18n", cl["id"])
@@ -89,12 +88,13 @@ def test_faults_and_events_in_japanese_and_english(ctx):
         en = eng.get(f"/api/jobs/{job}", headers=EN)
         ja = eng.get(f"/api/jobs/{job}", headers=JA)
         assert en["detail"].startswith("no host can run it"), en
+        assert _japanese(ja["detail"], "up", "MiB", "vCPU"), ja
         assert [s["description"] for s in en["steps"]] == ["scheduling"], en
         assert [s["description"] for s in ja["steps"]] == ["スケジューリングしています"], ja
         # the event of the failure: its own words Japanese, the VM's name kept
         ev = eng.get("/api/events", params={"search": f"object_id={vm['id']} and severity=error"},
                      headers=JA)["events"]
-        assert ev and ev[0]["message"].startswith("VM 'vm-i18n' を起動できません: "), ev
+        assert ev and _japanese(ev[0]["message"], "'vm-i18n'", "up", "MiB", "vCPU", "VM"), ev
 
         # ---- an event from before message ids: its text, in any language
         run_sql(eng, "INSERT INTO events (time, severity, user_name, object_type, object_id, message)"

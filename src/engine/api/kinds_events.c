@@ -29,8 +29,9 @@ static void event_present(vr_engine *e, json_t *row)
     render_member(row, "message", "message_id", "message_args");
 }
 
-/* A job's detail likewise; its steps' descriptions are fixed texts (the
- * job's progress messages), translated when the catalog has them. */
+/* A job's detail likewise, and each step's description from the id its
+ * step keeps (steps written before ids: their text, translated when it is
+ * a phrase of the catalog). */
 static void job_present(vr_engine *e, json_t *row)
 {
     (void)e;
@@ -39,9 +40,17 @@ static void job_present(vr_engine *e, json_t *row)
     size_t i;
     json_t *step;
     json_array_foreach(json_object_get(row, "steps"), i, step) {
+        json_t *m = json_object_get(step, "i18n");
         const char *d = json_string_value(json_object_get(step, "description"));
-        if (d && !strchr(d, '%') && strcmp(lang, VR_LANG_EN))
+        char text[1024];
+        if (!strcmp(lang, VR_LANG_EN))
+            ;
+        else if (m && vr_i18n_render(text, sizeof(text), json_string_value(json_object_get(m, "id")),
+                                     json_object_get(m, "args"), lang) >= 0)
+            json_object_set_new(step, "description", json_string(text));
+        else if (d && !strchr(d, '%'))
             json_object_set_new(step, "description", json_string(vr_i18n_translate(d, lang)));
+        json_object_del(step, "i18n");
     }
 }
 

@@ -140,7 +140,7 @@ void vr_disk_copy_resume(vr_engine *e, const char *job_id, const char *disk_id, 
                                                           : "a disk of the copy is gone");
     } else {
         char step[200];
-        snprintf(step, sizeof(step), "following the copy on host '%s' again (engine restart)", str(host, "name"));
+        vr_i18n_format(step, sizeof(step), "following the copy on host '%s' again (engine restart)", str(host, "name"));
         vr_job_update(e, job_id, "running", step);
         rc = vr_dj_follow(e, job_id, host, str(p, "agent_job"), 10, 95, &err);
     }

@@ -411,7 +411,7 @@ static void run_extend(vr_engine *e, const char *job_id, const char *disk_id, co
     int rc = -1;
     if (vm) { /* the guest sees it grow: its host does it through QEMU */
         char step[200];
-        snprintf(step, sizeof(step), "resizing it live on host '%s' (VM '%s')", str(vm, "host"), str(vm, "name"));
+        vr_i18n_format(step, sizeof(step), "resizing it live on host '%s' (VM '%s')", str(vm, "host"), str(vm, "name"));
         vr_job_update(e, job_id, "running", step);
         json_t *h = json_pack("{s:s, s:O, s:O}", "name", str(vm, "host"), "address", json_object_get(vm, "address"),
                               "port", json_object_get(vm, "port"));

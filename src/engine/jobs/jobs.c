@@ -85,9 +85,16 @@ static int job_write_ids(vr_engine *e, const char *job_id, const char *status, c
                                                                                      : "finished"));
         json_object_set_new(last, "ended_at", json_integer(now));
     }
-    if (!final && *detail && (!last || strcmp(last_desc, detail)))
-        json_array_append_new(steps, json_pack("{s:s, s:s, s:I, s:n}", "description", detail, "status",
-                                               "running", "started_at", (json_int_t)now, "ended_at"));
+    if (!final && *detail && (!last || strcmp(last_desc, detail))) {
+        json_t *step = json_pack("{s:s, s:s, s:I, s:n}", "description", detail, "status", "running", "started_at",
+                                 (json_int_t)now, "ended_at");
+        json_t *args = did && dargs ? json_loads(dargs, 0, NULL) : NULL;
+        if (step && args) /* its message id too, rendered per reader (api/kinds_events.c) */
+            json_object_set_new(step, "i18n", json_pack("{s:s, s:o}", "id", did, "args", args));
+        else
+            json_decref(args);
+        json_array_append_new(steps, step);
+    }
     char *text = json_dumps(steps, JSON_COMPACT);
     int progress = !strcmp(status, "finished") ? 100 : -1; /* else as the job last said */
     int rc = vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, detail_id = ?, detail_args = ?,"

@@ -91,7 +91,7 @@ static int spm_call(vr_engine *e, const char *job_id, const char *dc, int wait_s
         if (!spm)
             return -1;
         char step[200];
-        snprintf(step, sizeof(step), "%s on the SPM, host '%s'", verb, str(spm, "name"));
+        vr_i18n_format(step, sizeof(step), "%s on the SPM, host '%s'", verb, str(spm, "name"));
         vr_job_update(e, job_id, "running", step);
         int rc = vr_agent_call_host(e, spm, verb, json_incref(params), res, err);
         json_decref(spm);
@@ -166,7 +166,7 @@ static json_t *pick_found(json_t *found, const char *name, vr_error *err)
 static int connect_host(vr_engine *e, const char *job_id, json_t *host, json_t *sd, vr_error *err)
 {
     char step[300];
-    snprintf(step, sizeof(step), "connecting host '%s' to %s", str(host, "name"), str(sd, "storage_spec"));
+    vr_i18n_format(step, sizeof(step), "connecting host '%s' to %s", str(host, "name"), str(sd, "storage_spec"));
     vr_job_update(e, job_id, "running", step);
     vr_job_progress(e, job_id, 10);
     json_t *res = NULL;

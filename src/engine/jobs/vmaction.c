@@ -63,7 +63,7 @@ static void run_action(vr_engine *e, const char *job_id, const char *vm_id, cons
         return;
     }
     char step[160];
-    snprintf(step, sizeof(step), "asking host '%s'", host);
+    vr_i18n_format(step, sizeof(step), "asking host '%s'", host);
     vr_job_update(e, job_id, "running", step);
     vr_job_progress(e, job_id, 10);
     /* A stop asked for is the user's, whatever the host reports when the

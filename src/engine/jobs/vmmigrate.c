@@ -316,7 +316,7 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
     json_object_set_new(p, "dest_host_id", json_string(str(dst, "id")));
     save_params(e, job_id, p);
     char step[200];
-    snprintf(step, sizeof(step), "migrating to host '%s'", str(dst, "name"));
+    vr_i18n_format(step, sizeof(step), "migrating to host '%s'", str(dst, "name"));
     vr_job_update(e, job_id, "running", step);
     vr_job_progress(e, job_id, 5);
     /* The destination's libvirtd is reached where the engine reaches its

@@ -254,7 +254,7 @@ static void run_live(vr_engine *e, const char *job_id, const char *vm_id, const 
             vr_job_progress(e, job_id, 80);
             if (commit(e, a, vm_id, params, res, &err) < 0) {
                 char why[600];
-                snprintf(why, sizeof(why), "done on host '%s' but not recorded: %s", host, err.message);
+                vr_i18n_format(why, sizeof(why), "done on host '%s' but not recorded: %s", host, err.message);
                 vr_error_set(&err, err.code, "%s", why);
             } else if (a->after) {
                 a->after(e, vm_id, params);

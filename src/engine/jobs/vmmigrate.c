@@ -187,7 +187,7 @@ static void follow(vr_engine *e, const char *job_id, const char *vm_id, const ch
                 where = 0; /* never settled: the source's monitor decides */
             if (where >= 0) {
                 outcome = where;
-                snprintf(detail, sizeof(detail), "host '%s' lost the migration job (%s); VM '%s' found on host '%s'",
+                vr_i18n_format(detail, sizeof(detail), "host '%s' lost the migration job (%s); VM '%s' found on host '%s'",
                          str(src, "name"), err.message, name, where ? str(dst, "name") : str(src, "name"));
             }
             continue;
@@ -202,7 +202,7 @@ static void follow(vr_engine *e, const char *job_id, const char *vm_id, const ch
                 where = 0; /* never settled: the source's monitor decides */
             if (where >= 0) {
                 outcome = where;
-                snprintf(detail, sizeof(detail), "host '%s' was restarted during the migration; VM '%s' found on"
+                vr_i18n_format(detail, sizeof(detail), "host '%s' was restarted during the migration; VM '%s' found on"
                          " host '%s'", str(src, "name"), name, where ? str(dst, "name") : str(src, "name"));
             }
             json_decref(j);

@@ -54,7 +54,7 @@ static int check_labels(json_t *host, json_t *labels, json_t *nics, vr_error *er
                                 " away", where);
         if (vr_net_check_label(json_string_value(l), err) < 0) {
             char why[sizeof(err->message)];
-            snprintf(why, sizeof(why), "%s", err->message);
+            vr_i18n_format(why, sizeof(why), "%s", err->message);
             return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s: %s", where, why);
         }
         if (!json_object_get(nics, nic))

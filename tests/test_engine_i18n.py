@@ -45,6 +45,10 @@ def test_faults_and_events_in_japanese_and_english(ctx):
         r = eng.request("POST", "/api/datacenters", {"name": ""}, headers=JA)
         assert r.status == 400 and _japanese(r.body["fault"]["detail"], "name"), r
 
+        # a wrong type: the type's name is a phrase of the catalog too
+        r = eng.request("POST", "/api/datacenters", {"name": "x", "description": 5}, headers=JA)
+        assert r.status == 400 and _japanese(r.body["fault"]["detail"], "body.description"), r
+
         # ---- a denial (403) names the object and the action group: all
         # of its own words Japanese
         eng.call("POST", "/api/users", {"name": "nobody@internal", "password": "secret-pw-1"}, expect=201)

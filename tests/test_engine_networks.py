@@ -521,7 +521,11 @@ def test_mac_pools(ctx):
         # ---- the upgrade: the database as schema v17 left it, with its MACs
         # (MAC pools are v18: a migration added after it must be undone here too)
         eng.stop()
-        undo = ["ALTER TABLE vms DROP COLUMN memory_json", "ALTER TABLE snapshots DROP COLUMN memory_json",  # v20
+        undo = [  # v21, messages in every language
+                "ALTER TABLE events DROP COLUMN message_id", "ALTER TABLE events DROP COLUMN message_args",
+                "ALTER TABLE jobs DROP COLUMN detail_id", "ALTER TABLE jobs DROP COLUMN detail_args",
+                # v20, memory volumes
+                "ALTER TABLE vms DROP COLUMN memory_json", "ALTER TABLE snapshots DROP COLUMN memory_json",
                 # v19, quotas (it makes object_ancestors again when it runs)
                 "DROP VIEW object_ancestors", "DROP INDEX vms_quota", "DROP INDEX disks_quota",
                 "ALTER TABLE vms DROP COLUMN quota_id", "ALTER TABLE disks DROP COLUMN quota_id",

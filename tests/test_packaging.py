@@ -24,7 +24,7 @@ FILES = {
                      "usr/sbin/vireo-engine", "usr/sbin/vireo-pki",
                      "usr/share/doc/vireo-engine/copyright", "usr/share/doc/vireo-engine/operations.md",
                      "usr/share/doc/vireo-engine/rest-api.md", "usr/share/doc/vireo-engine/pki.md",
-                     "usr/share/doc/vireo-engine/portal.md"},
+                     "usr/share/doc/vireo-engine/portal.md", "usr/share/locale/ja/LC_MESSAGES/vireo.mo"},
     "vireo-agent": {"etc/vireo/agent.conf", "lib/systemd/system/vireo-agent.service",
                     "usr/sbin/vireo-agent", "usr/libexec/vireo/vireo-ipmitool", "usr/share/doc/vireo-agent/copyright",
                     "usr/share/doc/vireo-agent/operations.md", "usr/share/doc/vireo-agent/agent-api.md",
@@ -206,9 +206,11 @@ PID=$!
 /usr/bin/python3 - "$PORT" <<'PY'
 import http.client, json, ssl, sys, time
 ctx = ssl.create_default_context(cafile="/etc/vireo/pki/ca.crt")
-def req(method, path, body=None, token=None):
+def req(method, path, body=None, token=None, lang=None):
     c = http.client.HTTPSConnection("localhost", int(sys.argv[1]), context=ctx, timeout=10)
     h = {"Content-Type": "application/json"}
+    if lang:
+        h["Accept-Language"] = lang
     if token:
         h["Authorization"] = "Bearer " + token
     c.request(method, path, json.dumps(body) if body else None, h)
@@ -228,6 +230,8 @@ st, body = req("GET", "/metrics", token=json.loads(body)["access_token"] if st =
 print(f"metrics={st} {'vireo_engine_info' in body}")
 st, body = req("GET", "/admin")
 print(f"admin={st} {'/portal/app.js' in body}")
+st, body = req("GET", "/api/datacenters", lang="ja")
+print(f"japanese={st} {'トークン' in body}")
 PY
 echo "user=$(ps -o user= -p "$PID")"
 kill "$PID"
@@ -266,6 +270,7 @@ def test_installed_engine_package_serves(ctx):
             assert got[f"enabled {u}"] == f"/lib/systemd/system/{u}.service", got
         assert got["login"] == "200" and got["metrics"] == "200 True", (got, logs())
         assert got["admin"] == "200 True", (got, logs())  # the packaged portal, read by the vireo user
+        assert got["japanese"] == "401 True", (got, logs())  # the packaged catalog
         assert got["user"] == "vireo", got
         # Nothing of it reached the machine.
         assert not os.path.exists("/etc/vireo/engine.conf") and not os.path.exists("/usr/sbin/vireo-engine")

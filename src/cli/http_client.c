@@ -251,6 +251,29 @@ void vr_http_secure(CURL *curl, const vr_session *s, const char *url)
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 }
 
+struct curl_slist *vr_http_add_language(struct curl_slist *hdrs)
+{
+    /* The user's language as POSIX says (LC_ALL, then LC_MESSAGES, then
+     * LANG): "ja_JP.UTF-8@x" asks for ja-JP. C and POSIX ask for nothing,
+     * so the engine answers in English (docs/rest-api.md "Languages"). */
+    const char *v = NULL;
+    const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+    for (size_t i = 0; i < 3 && !(v && *v); i++)
+        v = getenv(vars[i]);
+    if (!v || !*v || !strcmp(v, "C") || !strncmp(v, "C.", 2) || !strcmp(v, "POSIX"))
+        return hdrs;
+    char h[64] = "Accept-Language: ";
+    size_t n = strlen(h);
+    for (; *v && *v != '.' && *v != '@' && n < sizeof(h) - 1; v++) {
+        char c = *v == '_' ? '-' : *v;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+            return hdrs; /* not a language tag: ask for nothing */
+        h[n++] = c;
+    }
+    h[n] = '\0';
+    return n > 17 ? curl_slist_append(hdrs, h) : hdrs;
+}
+
 int vr_http(const vr_session *s, const char *method, const char *path, json_t *body,
             unsigned flags, vr_response *resp)
 {
@@ -262,7 +285,7 @@ int vr_http(const vr_session *s, const char *method, const char *path, json_t *b
         return 3;
     }
     char *payload = NULL, *url = NULL, *auth = NULL, errbuf[CURL_ERROR_SIZE] = "";
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+    struct curl_slist *hdrs = vr_http_add_language(curl_slist_append(NULL, "Accept: application/json"));
     if (body) {
         payload = json_dumps(body, JSON_COMPACT);
         hdrs = curl_slist_append(hdrs, "Content-Type: application/json");

@@ -55,6 +55,10 @@ typedef struct vr_response {
  * TLS 1.2 or later, trusting just the session's CA, 10 s to connect. */
 void vr_http_secure(CURL *curl, const vr_session *s, const char *url);
 
+/* hdrs plus Accept-Language from the user's locale (LC_ALL, LC_MESSAGES,
+ * LANG), so the engine's messages come in the user's language. */
+struct curl_slist *vr_http_add_language(struct curl_slist *hdrs);
+
 int vr_http(const vr_session *s, const char *method, const char *path, json_t *body,
             unsigned flags, vr_response *resp);
 void vr_response_free(vr_response *r);

@@ -229,7 +229,7 @@ static int upload(const vr_session *s, int argc, char **argv)
     if (rc == 0) {
         FILE *in = fdopen(fd, "rb");
         struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/octet-stream");
-        hdrs = curl_slist_append(hdrs, "Accept: application/json");
+        hdrs = vr_http_add_language(curl_slist_append(hdrs, "Accept: application/json"));
         hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
         sink *k = calloc(1, sizeof(*k));
         CURL *c = in && k ? start(s, url, &hdrs, errbuf) : NULL;

@@ -7,6 +7,7 @@
 #include <uuid/uuid.h>
 
 #include "jsonx.h"
+#include "i18n.h"
 
 const char *const vr_iotune_names[VR_IOTUNE_N] = {
     "total_bytes_sec", "read_bytes_sec", "write_bytes_sec",
@@ -110,8 +111,8 @@ static int address_parse(json_t *obj, const char *where, json_t **out, vr_error 
                             : *s && strlen(s) <= 5 && strspn(s, "0123456789") == strlen(s));
         if (!ok)
             return vr_error_set(err, VR_ERR_INVALID_PARAMS,
-                                pci ? "%s.address.%s must be a hex string like '0x05'"
-                                    : "%s.address.%s must be a decimal string like '0'",
+                                pci ? N_("%s.address.%s must be a hex string like '0x05'")
+                                    : N_("%s.address.%s must be a decimal string like '0'"),
                                 where, key);
     }
     *out = addr;

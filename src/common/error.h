@@ -33,7 +33,12 @@
 
 typedef struct vr_error {
     int code;          /* one of VR_ERR_*; 0 when no error was set */
-    char message[512]; /* human readable, names the object concerned */
+    char message[512]; /* human readable, names the object concerned (English) */
+    /* The same message as an id and arguments ({"id","args"} JSON, see
+     * i18n.h), for rendering in another language; empty when it did not
+     * fit. Trusted only while message is what vr_error_set wrote. */
+    char i18n[1536];
+    unsigned i18n_hash; /* of message, when i18n was captured */
 } vr_error;
 
 /* Record an error (printf-style). Always returns -1 so callers can write
@@ -42,6 +47,11 @@ typedef struct vr_error {
  * rather than its end (see vr_utf8_fit). */
 int vr_error_set(vr_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* err's message in lang ("en", "ja"; NULL: English): rendered into buf
+ * from its id and arguments, or err->message itself when it has none (set
+ * by hand, or relayed from an agent). */
+const char *vr_error_text(const vr_error *err, const char *lang, char *buf, size_t size);
 
 /* Clear err back to "no error". */
 void vr_error_clear(vr_error *err);

@@ -245,6 +245,10 @@ class Engine:
             a.append("--debug")
         if self.database:
             a += ["--database", self.database]
+        # The message catalogs the build made (BUILD/po/ja/LC_MESSAGES).
+        locale_dir = os.path.join(os.path.dirname(self.binary), "..", "..", "po")
+        if os.path.isdir(locale_dir):
+            a += ["--locale-dir", os.path.normpath(locale_dir)]
         return a + self.extra_args
 
     def _env(self):

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "i18n.h"
 #include "perm.h"
 
 static const char *str(json_t *o, const char *k)
@@ -98,29 +99,41 @@ int vr_authorize_user(vr_engine *e, const char *user, const vr_kind *k, json_t *
         shown = f && f->ref ? vr_kind_find(f->ref) : NULL;
     }
     bool sees = group && vr_perm_allows(e, user, anchor, NULL, NULL) > 0;
-    const char *what = !row || !strcmp(anchor, VR_SYSTEM_ID) ? "the system" : NULL;
-    char name[200] = "";
-    if (!what) {
+    /* Each wording is a whole message (docs/rest-api.md "Languages"):
+     * the object named is a message of its own, nested into the denial,
+     * and the kinds' names are translated terms. */
+    vr_error what = {0};
+    if (!row || !strcmp(anchor, VR_SYSTEM_ID)) {
+        vr_error_set(&what, VR_ERR_FORBIDDEN, "the system");
+    } else {
         const char *n = (shown == k && row) ? (str(row, "name") ?: str(row, "alias")) : NULL;
-        snprintf(name, sizeof(name), "%s '%.64s'", shown ? shown->title : "object",
-                 sees && n ? n : anchor);
-        what = name;
+        vr_error_set(&what, VR_ERR_FORBIDDEN, "%s '%.64s'", shown ? shown->title : "object", sees && n ? n : anchor);
     }
-    char act[160];
-    if (!strcmp(action, "create"))
-        snprintf(act, sizeof(act), "create %s %s in", strchr("aeiou", k->title[0]) ? "an" : "a", k->title);
-    else if (k->children)
-        snprintf(act, sizeof(act), "%s a %s of", action, k->title);
-    else
-        snprintf(act, sizeof(act), "%s", action);
-    if (group)
-        vr_error_set(err, VR_ERR_FORBIDDEN, "user '%s' may not %s %s: that needs action group '%s' from a role"
-                     " on it or above it", user, act, what, group);
-    else
-        vr_error_set(err, VR_ERR_FORBIDDEN, "user '%s' may not %s %s: no permission on it or above it", user, act,
-                     what);
+    static const char *const fmts[][2] = { /* [how][needs a group] */
+        {N_("user '%s' may not create a %s in %s: no permission on it or above it"),
+         N_("user '%s' may not create a %s in %s: that needs action group '%s' from a role on it or above it")},
+        {N_("user '%s' may not create an %s in %s: no permission on it or above it"),
+         N_("user '%s' may not create an %s in %s: that needs action group '%s' from a role on it or above it")},
+        {N_("user '%s' may not %s a %s of %s: no permission on it or above it"),
+         N_("user '%s' may not %s a %s of %s: that needs action group '%s' from a role on it or above it")},
+        {N_("user '%s' may not %s %s: no permission on it or above it"),
+         N_("user '%s' may not %s %s: that needs action group '%s' from a role on it or above it")},
+    };
+    vr_error local_err = {0};
+    vr_error *out = err ? err : &local_err;
+    const char *fmt;
+    if (!strcmp(action, "create")) {
+        fmt = fmts[strchr("aeiou", k->title[0]) ? 1 : 0][group != NULL];
+        vr_error_set(out, VR_ERR_FORBIDDEN, fmt, user, k->title, what.message, group);
+    } else if (k->children) {
+        fmt = fmts[2][group != NULL];
+        vr_error_set(out, VR_ERR_FORBIDDEN, fmt, user, action, k->title, what.message, group);
+    } else {
+        fmt = fmts[3][group != NULL];
+        vr_error_set(out, VR_ERR_FORBIDDEN, fmt, user, action, what.message, group);
+    }
     vr_event(e, "warning", user, !strcmp(anchor, VR_SYSTEM_ID) ? "" : (shown ? shown->type : k->type),
-             !strcmp(anchor, VR_SYSTEM_ID) ? "" : anchor, "permission denied: %s", err ? err->message : "");
+             !strcmp(anchor, VR_SYSTEM_ID) ? "" : anchor, "permission denied: %s", out->message);
     return -1;
 }
 
@@ -168,12 +181,12 @@ int vr_authorize_refs(vr_call *c, const vr_kind *k, const vr_field *fields, size
         if (ok < 0)
             return -1;
         if (!ok) {
-            vr_error_set(err, VR_ERR_FORBIDDEN, "user '%s' may not %s %s '%.64s' here: %s", c->user,
-                         group ? "use" : "name", ref->title, id,
-                         group ? "that needs the action's group on it too" : "no permission on it or above it");
             if (group)
-                snprintf(err->message + strlen(err->message), sizeof(err->message) - strlen(err->message),
-                         " ('%s')", group);
+                vr_error_set(err, VR_ERR_FORBIDDEN, "user '%s' may not use %s '%.64s' here: that needs the"
+                             " action's group on it too ('%s')", c->user, ref->title, id, group);
+            else
+                vr_error_set(err, VR_ERR_FORBIDDEN, "user '%s' may not name %s '%.64s' here: no permission on"
+                             " it or above it", c->user, ref->title, id);
             vr_event(c->e, "warning", c->user, ref->type, id, "permission denied: %s", err->message);
             return -1;
         }

@@ -8,6 +8,7 @@
 #include "devspec.h"
 #include "dispatch.h"
 #include "fault.h"
+#include "i18n.h"
 
 json_t *vr_body_parse(vr_call *c, bool update, vr_error *err)
 {
@@ -40,11 +41,12 @@ json_t *vr_body_parse(vr_call *c, bool update, vr_error *err)
 /* One member's value against its field. */
 static int check_value(vr_call *c, const vr_field *f, json_t *v, vr_error *err)
 {
+    /* Phrases of the catalog: translated where a message quotes them. */
     static const char *const type_names[] = {
-        [VR_FT_ID] = "a string", [VR_FT_STR] = "a string", [VR_FT_NAME] = "a string",
-        [VR_FT_INT] = "an integer", [VR_FT_REAL] = "a number", [VR_FT_BOOL] = "a boolean",
-        [VR_FT_TIME] = "an integer", [VR_FT_ENUM] = "a string", [VR_FT_REF] = "a string",
-        [VR_FT_JSON] = "a JSON value"};
+        [VR_FT_ID] = N_("a string"), [VR_FT_STR] = N_("a string"), [VR_FT_NAME] = N_("a string"),
+        [VR_FT_INT] = N_("an integer"), [VR_FT_REAL] = N_("a number"), [VR_FT_BOOL] = N_("a boolean"),
+        [VR_FT_TIME] = N_("an integer"), [VR_FT_ENUM] = N_("a string"), [VR_FT_REF] = N_("a string"),
+        [VR_FT_JSON] = N_("a JSON value")};
     bool ok;
     switch (f->type) {
     case VR_FT_INT: case VR_FT_TIME: ok = json_is_integer(v); break;

@@ -10,6 +10,7 @@
 #include "dispatch.h"
 #include "fault.h"
 #include "quota.h"
+#include "i18n.h"
 
 const vr_kind *const vr_kinds[] = {&vr_kind_datacenters, &vr_kind_clusters, &vr_kind_hosts,
                                    &vr_kind_vms, &vr_kind_vm_nics, &vr_kind_vm_disks,
@@ -235,7 +236,7 @@ static int on_collection(vr_call *c, const char *parent_id, json_t *parent, vr_e
     }
     if (is(c, "POST") && !c->kind->read_only)
         return create(c, parent_id, err);
-    return method_error(err, c->kind->read_only ? "this collection is read with GET" : "use GET or POST");
+    return method_error(err, c->kind->read_only ? N_("this collection is read with GET") : N_("use GET or POST"));
 }
 
 static int on_object(vr_call *c, json_t *row, vr_error *err)
@@ -251,7 +252,7 @@ static int on_object(vr_call *c, json_t *row, vr_error *err)
         return update(c, row, err);
     if (is(c, "DELETE") && !c->kind->read_only && !c->kind->no_delete)
         return remove_row(c, row, err);
-    return method_error(err, "method not allowed on this resource");
+    return method_error(err, N_("method not allowed on this resource"));
 }
 
 static int on_action(vr_call *c, json_t *row, const char *name, vr_error *err)
@@ -261,7 +262,7 @@ static int on_action(vr_call *c, json_t *row, const char *name, vr_error *err)
         if (strcmp(a->name, name))
             continue;
         if (!is(c, "POST"))
-            return method_error(err, "actions are POSTed");
+            return method_error(err, N_("actions are POSTed"));
         if (vr_authorize(c, c->kind, row, name, err) < 0) /* before the body: no hints to the refused */
             return -1;
         json_t *body = NULL;
@@ -428,7 +429,7 @@ static int route(vr_engine *e, vr_http_req *req, vr_http_resp *resp, vr_error *e
         return -1;
     if (n == 0) {
         if (strcmp(req->method, "GET"))
-            return method_error(err, "use GET");
+            return method_error(err, N_("use GET"));
         json_t *colls = json_array();
         for (size_t i = 0; i < vr_nkinds; i++)
             if (!vr_kinds[i]->children)

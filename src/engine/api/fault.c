@@ -1,5 +1,7 @@
 #include "fault.h"
 
+#include "i18n.h"
+
 /* The whole mapping, one table. Agent errors keep their meaning where the
  * agent's code says it (no VM, bad state, limits); transport trouble with
  * an agent is a bad gateway; the database being away is 503, whatever the
@@ -43,9 +45,13 @@ int vr_fault_status(int code)
 
 int vr_fault(vr_http_resp *resp, const vr_error *err)
 {
+    /* The detail in the request's language (docs/rest-api.md "Languages"). */
+    char text[1024];
+    const char *detail = vr_error_text(err, vr_i18n_thread(), text, sizeof(text));
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (map[i].code == err->code)
-            return vr_http_fault(resp, map[i].status, map[i].reason, "%s", err->message);
-    return vr_http_fault(resp, 500, "Internal Server Error", "%s",
-                         err->message[0] ? err->message : "internal error");
+            return vr_http_fault(resp, map[i].status, map[i].reason, "%s", detail);
+    if (!detail[0])
+        return vr_http_fault(resp, 500, "Internal Server Error", "internal error");
+    return vr_http_fault(resp, 500, "Internal Server Error", "%s", detail);
 }

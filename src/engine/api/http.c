@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 
 #include "hist.h"
+#include "i18n.h"
 #include "log.h"
 #include "utf8.h"
 
@@ -24,8 +25,6 @@
  * hundred bytes of POOL_SIZE) by closing the connection. */
 #define POOL_SIZE (4 * VR_HTTP_MAX_HEAD)
 #define IDLE_TIMEOUT_S 30
-#define STR_(x) #x
-#define STR(x) STR_(x)
 #define ALLOWED_METHODS "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS"
 
 struct vr_http {
@@ -81,7 +80,20 @@ int vr_http_fault(vr_http_resp *resp, int status, const char *reason, const char
     char detail[1024], why[128];
     va_list ap;
     va_start(ap, detail_fmt);
-    vr_utf8_vformat(detail, sizeof(detail), detail_fmt, ap);
+    /* In the request's language (docs/rest-api.md "Languages"). */
+    const char *lang = vr_i18n_thread();
+    int n = -1;
+    if (strcmp(lang, VR_LANG_EN)) {
+        va_list again;
+        va_copy(again, ap);
+        json_t *m = vr_i18n_vcapture(detail_fmt, again);
+        va_end(again);
+        if (m)
+            n = vr_i18n_render(detail, sizeof(detail), detail_fmt, json_object_get(m, "args"), lang);
+        json_decref(m);
+    }
+    if (n < 0)
+        vr_utf8_vformat(detail, sizeof(detail), detail_fmt, ap);
     va_end(ap);
     vr_utf8_sanitize(why, sizeof(why), reason ? reason : "", reason ? strlen(reason) : 0);
     json_decref(resp->body);
@@ -271,8 +283,12 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, vr_http_resp *r
         free(text);
         return MHD_NO; /* out of memory: the library closes the connection */
     }
-    if (!bodiless)
+    if (!bodiless) {
         MHD_add_response_header(resp, "Content-Type", "application/json");
+        /* The language of the messages in it (vr_i18n_thread, set below). */
+        MHD_add_response_header(resp, "Content-Language", vr_i18n_thread());
+        MHD_add_response_header(resp, "Vary", "Accept-Language");
+    }
     if (r->location[0])
         MHD_add_response_header(resp, "Location", r->location);
     if (allow)
@@ -322,11 +338,17 @@ static char *decode(const char *s, size_t n, bool plus_is_space)
     return d;
 }
 
-static void refuse(request *rq, int status, const char *why)
+/* The first refusal of a request wins; its text is a message
+ * (vr_i18n_vformat), answered in the request's language. */
+static void refuse(request *rq, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void refuse(request *rq, int status, const char *fmt, ...)
 {
     if (!rq->refuse) {
         rq->refuse = status;
-        snprintf(rq->why, sizeof(rq->why), "%s", why);
+        va_list ap;
+        va_start(ap, fmt);
+        vr_i18n_vformat(rq->why, sizeof(rq->why), fmt, ap);
+        va_end(ap);
     }
 }
 
@@ -336,7 +358,7 @@ static void parse_query(request *rq)
     char *save = NULL;
     for (char *kv = strtok_r(rq->query, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
         if (rq->nargs == VR_HTTP_MAX_ARGS) {
-            refuse(rq, 400, "too many query parameters (at most " STR(VR_HTTP_MAX_ARGS) ")");
+            refuse(rq, 400, N_("too many query parameters (at most %d)"), VR_HTTP_MAX_ARGS);
             return;
         }
         char *eq = strchr(kv, '=');
@@ -346,8 +368,7 @@ static void parse_query(request *rq)
         if (!k || (eq && !v)) {
             free(k);
             free(v);
-            refuse(rq, 400, "a query parameter is not valid UTF-8 once percent-decoded "
-                            "(or holds a NUL byte)");
+            refuse(rq, 400, N_("a query parameter is not valid UTF-8 once percent-decoded (or holds a NUL byte)"));
             return;
         }
         rq->args[rq->nargs++] = (arg){k, v};
@@ -372,14 +393,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     char *q = strchr(uri, '?');
     size_t plen = q ? (size_t)(q - uri) : rq->url_len;
     if (rq->url_len > VR_HTTP_MAX_URL)
-        refuse(rq, 414, "the request target exceeds " STR(VR_HTTP_MAX_URL) " bytes");
+        refuse(rq, 414, N_("the request target exceeds %d bytes"), VR_HTTP_MAX_URL);
     else if (q && !(rq->query = strdup(q + 1)))
-        refuse(rq, 500, "out of memory");
+        refuse(rq, 500, N_("out of memory"));
     if (q)
         q[1] = '\0'; /* the library's own writable buffer (uri is const only in its API) */
     if (!rq->refuse && !(rq->path = decode(uri, plen, false)))
-        refuse(rq, 400, "the URL path is not valid UTF-8 once percent-decoded "
-                        "(or holds a NUL byte)");
+        refuse(rq, 400, N_("the URL path is not valid UTF-8 once percent-decoded (or holds a NUL byte)"));
     if (!rq->refuse && rq->query)
         parse_query(rq);
     return rq;
@@ -451,8 +471,8 @@ static bool refuse_head(vr_http *h, struct MHD_Connection *conn, request *rq, co
         vr_http_fault(&r, 414, "URI Too Long", "%s", rq->why);
     } else if (hs.bytes > VR_HTTP_MAX_HEAD || hs.lines > VR_HTTP_MAX_HEADERS) {
         vr_http_fault(&r, 431, "Request Header Fields Too Large",
-                      "the request head has %zu bytes in %u lines (at most " STR(VR_HTTP_MAX_HEAD)
-                      " bytes, " STR(VR_HTTP_MAX_HEADERS) " lines)", hs.bytes, hs.lines);
+                      "the request head has %zu bytes in %u lines (at most %d bytes, %d lines)", hs.bytes,
+                      hs.lines, VR_HTTP_MAX_HEAD, VR_HTTP_MAX_HEADERS);
     } else if (rq->refuse) {
         vr_http_fault(&r, rq->refuse, reason_for(rq->refuse), "%s", rq->why);
     } else if (check_length && clen && expect && strtoull(clen, NULL, 10) > h->max_body) {
@@ -471,6 +491,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **state)
 {
+    /* Faults, events and job details render in the language the client
+     * asked for; everything this request does runs on this thread. */
+    vr_i18n_thread_set(vr_i18n_negotiate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language")));
     (void)version;
     vr_http *h = cls;
     request *rq = *state;

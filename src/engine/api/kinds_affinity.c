@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "i18n.h"
 #include "kind.h"
 #include "store_affinity.h"
 
@@ -28,10 +29,10 @@ static int check_vms(vr_call *c, json_t *b, const char *cluster_id, vr_error *er
         json_t *row = ref ? vr_db_query_one(c->e->db, "SELECT id, cluster_id FROM vms WHERE id = ? OR name = ?",
                                             DB_ARGS(DB_TEXT(ref), DB_TEXT(ref)), err)
                           : NULL;
-        const char *why = !ref ? "vms[%zu] must be a VM id or name"
-                        : !row ? "vms[%zu]: no VM '%s'"
+        const char *why = !ref ? N_("vms[%zu] must be a VM id or name")
+                        : !row ? N_("vms[%zu]: no VM '%s'")
                         : strcmp(json_string_value(json_object_get(row, "cluster_id")) ?: "", cluster_id ?: "")
-                            ? "vms[%zu]: VM '%s' is in another cluster"
+                            ? N_("vms[%zu]: VM '%s' is in another cluster")
                             : NULL;
         if (why || err->code) {
             json_decref(row);

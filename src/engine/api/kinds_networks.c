@@ -9,6 +9,7 @@
 
 #include "devspec.h"
 #include "dispatch.h"
+#include "i18n.h"
 #include "log.h"
 #include "netlabel.h"
 #include "netrules.h"
@@ -31,9 +32,10 @@ static void bools(json_t *row, const char *const *names, size_t n)
  * users NULL is a database error already in err. */
 static int refuse_users(json_t *users, const char *what, vr_error *err)
 {
-    int rc = !users ? -1 : json_array_size(users) ? vr_error_set(err, VR_ERR_CONFLICT, "%s is used by VM '%s'%s", what,
-                                                                  str(json_array_get(users, 0), "name"),
-                                                                  json_array_size(users) > 1 ? " and others" : "")
+    int rc = !users ? -1 : json_array_size(users) ? vr_error_set(err, VR_ERR_CONFLICT, json_array_size(users) > 1
+                                                                    ? N_("%s is used by VM '%s' and others")
+                                                                    : N_("%s is used by VM '%s'"), what,
+                                                                  str(json_array_get(users, 0), "name"))
                                                   : 0;
     json_decref(users);
     return rc;
@@ -70,7 +72,7 @@ static int net_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
             json_array_append(running, u);
     json_decref(users);
     char what[64];
-    snprintf(what, sizeof(what), "network '%s'", str(row, "name"));
+    vr_i18n_format(what, sizeof(what), "network '%s'", str(row, "name"));
     if (!users) {
         json_decref(running);
         return -1;
@@ -106,7 +108,7 @@ static int net_check_delete(vr_call *c, json_t *row, vr_error *err)
         return -1;
     }
     char what[64];
-    snprintf(what, sizeof(what), "network '%s'", name);
+    vr_i18n_format(what, sizeof(what), "network '%s'", name);
     return refuse_users(vr_net_profile_users(c->e, id, NULL, err), what, err);
 }
 
@@ -337,7 +339,7 @@ static int cn_remove(vr_call *c, json_t *cl, json_t *row, char job[37], vr_error
     }
     json_decref(users);
     char what[64];
-    snprintf(what, sizeof(what), "network '%s'", str(row, "name"));
+    vr_i18n_format(what, sizeof(what), "network '%s'", str(row, "name"));
     if (!users) {
         json_decref(mine);
         return -1;

@@ -11,6 +11,7 @@
 #include "dispatch.h"
 #include "perm.h"
 #include "quota.h"
+#include "i18n.h"
 #include "sdjobs.h"
 #include "store_storage.h"
 #include "transfer.h"
@@ -63,15 +64,15 @@ static int sd_check_create(vr_call *c, json_t *b, vr_error *err)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "storage_path must be an absolute path without '..'"
                             " components, commas or control characters");
     if (nfs != (json_object_get(b, "storage_address") != NULL))
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, nfs ? "an nfs domain needs storage_address (the server)"
-                                                            : "storage_address is for nfs domains only");
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, nfs ? N_("an nfs domain needs storage_address (the server)")
+                                                            : N_("storage_address is for nfs domains only"));
     const char *addr = str(b, "storage_address");
     if (strspn(addr, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(addr) ||
         *addr == '-' || *addr == '.')
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "storage_address must be a host name or IPv4 address");
     if (posix != (*vfs != '\0'))
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, posix ? "a posixfs domain needs vfs_type (ext4, xfs...)"
-                                                              : "vfs_type is for posixfs domains only");
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, posix ? N_("a posixfs domain needs vfs_type (ext4, xfs...)")
+                                                              : N_("vfs_type is for posixfs domains only"));
     if (strspn(vfs, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(vfs))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "vfs_type must be lowercase letters and digits");
     if (!safe_options(str(b, "mount_options")))
@@ -109,8 +110,8 @@ static int sd_remove_job(vr_call *c, json_t *row, char job[37], vr_error *err)
     const char *host = vr_http_arg(c->req, "host");
     bool wipe = format && !strcmp(format, "true");
     if (host && (!wipe || !vr_valid_uuid(host)))
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, wipe ? "host must be a host id (UUID)"
-                                                              : "host is for format=true only");
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, wipe ? N_("host must be a host id (UUID)")
+                                                              : N_("host is for format=true only"));
     json_t *disks;
     if (vr_db_query(c->e->db, "SELECT id, alias FROM disks WHERE storage_domain_id = ?",
                     DB_ARGS(DB_TEXT(str(row, "id"))), &disks, err) < 0)
@@ -158,8 +159,14 @@ static void sd_present(vr_engine *e, json_t *row)
 
 static void sd_after_write(vr_call *c, const char *id, const char *what)
 {
-    vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain %s", !strcmp(what, "created")
-             ? "creation accepted" : what);
+    if (!strcmp(what, "created"))
+        vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain creation accepted");
+    else if (!strcmp(what, "updated"))
+        vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain updated");
+    else if (!strcmp(what, "removed"))
+        vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain removed");
+    else
+        vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain %s", what);
 }
 
 static int sd_attach(vr_call *c, json_t *sd, json_t *body, json_t **reply, vr_error *err)
@@ -190,11 +197,14 @@ static int sd_move(vr_call *c, json_t *sd, const char *from1, const char *from2,
     if (n < 0)
         return -1;
     if (n == 0)
-        return vr_error_set(err, VR_ERR_BAD_STATE, "storage domain '%s' is %s; it must be %s%s%s", name,
-                            str(sd, "status"), from1, strcmp(from1, from2) ? " or " : "",
-                            strcmp(from1, from2) ? from2 : "");
-    vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain '%s' %s", name,
-             !strcmp(to, "active") ? "activated" : "moved to maintenance");
+        return strcmp(from1, from2)
+            ? vr_error_set(err, VR_ERR_BAD_STATE, "storage domain '%s' is %s; it must be %s or %s", name,
+                           str(sd, "status"), from1, from2)
+            : vr_error_set(err, VR_ERR_BAD_STATE, "storage domain '%s' is %s; it must be %s", name,
+                           str(sd, "status"), from1);
+    vr_event(c->e, "normal", c->user, "storagedomain", id,
+             !strcmp(to, "active") ? N_("storage domain '%s' activated") : N_("storage domain '%s' moved to maintenance"),
+             name);
     return (*reply = vr_kind_get(c->e, c->kind, id, err)) ? 0 : -1;
 }
 

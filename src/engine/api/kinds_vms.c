@@ -6,6 +6,7 @@
 #include "clonejobs.h"
 #include "devspec.h"
 #include "dispatch.h"
+#include "i18n.h"
 #include "jsonx.h"
 #include "kind.h"
 #include "perm.h"
@@ -275,8 +276,9 @@ static void vm_after_write(vr_call *c, const char *id, const char *what)
         json_t *p = vr_db_query_one(c->e->db, "SELECT pending_json FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(id)), NULL);
         bool pending = json_array_size(json_object_get(p, "pending")) > 0;
         json_decref(p);
-        vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' updated%s", name,
-                 running && pending ? "; changes that cannot apply live wait for its next start" : "");
+        vr_event(c->e, "normal", c->user, "vm", id,
+                 running && pending ? N_("VM '%s' updated; changes that cannot apply live wait for its next start")
+                                    : N_("VM '%s' updated"), name);
     }
     else if (!strcmp(what, "created")) {
         vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' created", name);

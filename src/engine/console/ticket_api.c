@@ -7,6 +7,7 @@
 #include "agentcall.h"
 #include "names.h"
 #include "ticket.h"
+#include "i18n.h"
 
 const vr_field vr_console_ticket_params[] = {
     {"console", VR_FT_ENUM, VR_F_CREATE, .values = VR_STRS("serial", "graphics"),
@@ -61,7 +62,7 @@ int vr_console_ticket(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_e
             vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' no longer runs on a host", name);
         if (rc < 0) {
             char why[512];
-            snprintf(why, sizeof(why), "%s", err->message);
+            vr_i18n_format(why, sizeof(why), "%s", err->message);
             vr_error_set(err, err->code == VR_ERR_UNSUPPORTED ? VR_ERR_BAD_STATE : err->code,
                          "cannot set the console ticket of VM '%s' on host '%s': %s", name,
                          json_string_value(json_object_get(host, "name")) ?: "?", why);

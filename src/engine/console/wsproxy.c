@@ -24,6 +24,7 @@
 #include "ticket.h"
 #include "timeouts.h"
 #include "ws.h"
+#include "i18n.h"
 
 typedef struct session {
     struct session *next;
@@ -384,7 +385,7 @@ bool vr_console_ws_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     snprintf(s->console, sizeof(s->console), "%s", t.console);
     if (attach(e, s, vm, &err) < 0) {
         char why[512];
-        snprintf(why, sizeof(why), "%s", err.message);
+        vr_i18n_format(why, sizeof(why), "%s", err.message);
         vr_error_set(&err, err.code, "cannot open the %s console of VM '%s' on host '%s': %s", s->console,
                      s->vm_name, s->host, why);
         vr_fault(resp, &err);

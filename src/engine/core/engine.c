@@ -3,10 +3,12 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <uuid/uuid.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "utf8.h"
 
@@ -37,16 +39,25 @@ void vr_event(vr_engine *e, const char *severity, const char *user, const char *
      * PostgreSQL refuses the row and SQLite stores text that jansson then
      * cannot return, so the event lost its message. */
     char msg[1024], who[256];
-    va_list ap;
+    va_list ap, again;
     va_start(ap, fmt);
+    /* Also kept as its id and arguments, rendered per reader's language
+     * (docs/architecture.md "Languages"); msg stays the English text. */
+    va_copy(again, ap);
+    json_t *m = vr_i18n_vcapture(fmt, again);
+    va_end(again);
     vr_utf8_vformat(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    char *args = m ? json_dumps(json_object_get(m, "args"), JSON_COMPACT) : NULL;
     vr_utf8_fit(who, sizeof(who), user ? user : "", user ? strlen(user) : 0);
     VR_INFO("event [%s] %s", severity, msg);
-    vr_db_exec(e->db, "INSERT INTO events (time, severity, user_name, object_type, object_id, message)"
-               " VALUES (?,?,?,?,?,?)",
-               DB_ARGS(DB_INT(vr_now()), DB_TEXT(severity), DB_TEXT(who),
-                       DB_TEXT(object_type), DB_TEXT(object_id), DB_TEXT(msg)), NULL);
+    vr_db_exec(e->db, "INSERT INTO events (time, severity, user_name, object_type, object_id, message,"
+               " message_id, message_args) VALUES (?,?,?,?,?,?,?,?)",
+               DB_ARGS(DB_INT(vr_now()), DB_TEXT(severity), DB_TEXT(who), DB_TEXT(object_type),
+                       DB_TEXT(object_id), DB_TEXT(msg), args ? DB_TEXT(fmt) : DB_NULL, args ? DB_TEXT(args) : DB_NULL),
+               NULL);
+    free(args);
+    json_decref(m);
 }
 
 void vr_engine_thread_enter(vr_engine *e)

@@ -17,6 +17,7 @@
 #include "revoke.h"
 #include "rpcclient.h"
 #include "sshconn.h"
+#include "i18n.h"
 
 static const char *str(json_t *o, const char *k)
 {
@@ -331,12 +332,12 @@ static void run_deploy(vr_engine *e, const char *job_id, const char *host_id, co
             vr_host_set_status(e, host_id, VR_HOST_INITIALIZING, "installed; connecting to its agent", user, NULL);
             vr_hostview_refresh(e->view, e->db, host_id);
         }
-        snprintf(msg, sizeof(msg), d.install ? "host '%s' installed; its monitor takes it on"
-                                             : "host '%s' has a new certificate", name);
+        vr_i18n_format(msg, sizeof(msg), d.install ? N_("host '%s' installed; its monitor takes it on")
+                                             : N_("host '%s' has a new certificate"), name);
         vr_job_update(e, job_id, "finished", msg);
     } else {
         scrub(&d, err.message);
-        snprintf(msg, sizeof(msg), "%s: %s", d.step, err.message);
+        vr_i18n_format(msg, sizeof(msg), "%s: %s", d.step, err.message);
         scrub(&d, msg);
         if (d.install) {
             vr_host_set_status(e, host_id, VR_HOST_INSTALLFAILED, msg, user, NULL);

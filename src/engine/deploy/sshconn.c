@@ -6,6 +6,7 @@
 #include <time.h>
 #include <libssh/libssh.h>
 
+#include "i18n.h"
 #include "utf8.h"
 
 #define MAX_OUTPUT (64 * 1024)
@@ -90,10 +91,13 @@ int vr_ssh_open(const vr_ssh_target *t, vr_ssh **out, char fingerprint[128], vr_
         ssh_key_free(key);
     }
     if (rc != SSH_AUTH_SUCCESS) {
+        static const char *const fmts[2][2] = { /* [by password][with libssh's error] */
+            {N_("%s refused root's login by the engine's SSH key (is it in root's authorized_keys?)"),
+             N_("%s refused root's login by the engine's SSH key (is it in root's authorized_keys?): %s")},
+            {N_("%s refused root's login by password"), N_("%s refused root's login by password: %s")}};
         vr_error_set(err, rc == SSH_AUTH_ERROR ? VR_ERR_IO : VR_ERR_FORBIDDEN,
-                     "%s refused root's login by %s%s%s", t->address,
-                     t->password ? "password" : "the engine's SSH key (is it in root's authorized_keys?)",
-                     rc == SSH_AUTH_ERROR ? ": " : "", rc == SSH_AUTH_ERROR ? ssh_get_error(s->session) : "");
+                     fmts[t->password != NULL][rc == SSH_AUTH_ERROR], t->address,
+                     rc == SSH_AUTH_ERROR ? ssh_get_error(s->session) : "");
         goto fail;
     }
     *out = s;

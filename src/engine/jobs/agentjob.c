@@ -7,6 +7,7 @@
 #include "agentcall.h"
 #include "jobs.h"
 #include "log.h"
+#include "i18n.h"
 
 /* Job.get is asked soon after the job starts, then less and less often:
  * a short job (a small copy, a quick shutdown) ends within a few tens of
@@ -80,7 +81,7 @@ int vr_agent_job_wait(vr_engine *e, const char *job_id, json_t *host, const char
 void vr_agent_job_follow(vr_engine *e, const char *job_id, json_t *host, const char *agent_job, int limit_s)
 {
     char step[200], detail[512] = "";
-    snprintf(step, sizeof(step), "following job %s on host '%s'", agent_job, str(host, "name"));
+    vr_i18n_format(step, sizeof(step), "following job %s on host '%s'", agent_job, str(host, "name"));
     vr_job_update(e, job_id, "running", step);
     vr_error err = {0};
     int rc = vr_agent_job_wait(e, job_id, host, agent_job, 10, 95, limit_s, detail, sizeof(detail), &err);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "jobs.h"
+#include "i18n.h"
 #include "log.h"
 #include "sdjobs.h"
 #include "snapjob_util.h"
@@ -30,8 +31,11 @@ static void run_clone(vr_engine *e, const char *job_id, const char *new_id, cons
                DB_ARGS(DB_TEXT(str(p, "vm"))), NULL);
     vr_db_commit(e->db, NULL);
     char what[300];
-    snprintf(what, sizeof(what), "clone of VM '%s'%s%s%s as '%s'", str(p, "vm_name"), *str(p, "snapshot") ?
-             " (snapshot '" : "", str(p, "snapshot_description"), *str(p, "snapshot") ? "')" : "", str(p, "name"));
+    if (*str(p, "snapshot"))
+        vr_i18n_format(what, sizeof(what), "clone of VM '%s' (snapshot '%s') as '%s'", str(p, "vm_name"),
+                       str(p, "snapshot_description"), str(p, "name"));
+    else
+        vr_i18n_format(what, sizeof(what), "clone of VM '%s' as '%s'", str(p, "vm_name"), str(p, "name"));
     vr_volplan_ended(e, job_id, user, "vm", new_id, what, rc, &err);
     json_decref(row);
 }

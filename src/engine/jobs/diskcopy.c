@@ -10,6 +10,7 @@
 #include "agentcall.h"
 #include "diskjob_util.h"
 #include "diskjobs.h"
+#include "i18n.h"
 #include "log.h"
 #include "sdjobs.h"
 #include "store_spm.h"
@@ -74,7 +75,7 @@ static void copy_end(vr_engine *e, const char *job_id, const char *disk_id, cons
                      json_t *dst, json_t *spm, int rc, vr_error *err)
 {
     char what[200];
-    snprintf(what, sizeof(what), "copy of disk '%s' to storage domain '%s'", str(d, "alias"), str(dst, "sd_name"));
+    vr_i18n_format(what, sizeof(what), "copy of disk '%s' to storage domain '%s'", str(d, "alias"), str(dst, "sd_name"));
     if (rc < 0 && err->code == VR_ERR_UNAVAILABLE && e->stopping) {
         /* the engine stops: the job stays running, and the next start
          * follows the agent's copy again (vr_disk_job_resume) */
@@ -139,7 +140,7 @@ void vr_disk_copy_resume(vr_engine *e, const char *job_id, const char *disk_id, 
                                                           : "a disk of the copy is gone");
     } else {
         char step[200];
-        snprintf(step, sizeof(step), "following the copy on host '%s' again (engine restart)", str(host, "name"));
+        vr_i18n_format(step, sizeof(step), "following the copy on host '%s' again (engine restart)", str(host, "name"));
         vr_job_update(e, job_id, "running", step);
         rc = vr_dj_follow(e, job_id, host, str(p, "agent_job"), 10, 95, &err);
     }

@@ -14,6 +14,7 @@
 #include "agentcall.h"
 #include "agentjob.h"
 #include "diskjob_util.h"
+#include "i18n.h"
 #include "jobs.h"
 #include "log.h"
 #include "sdjobs.h"
@@ -146,7 +147,7 @@ static void run_create(vr_engine *e, const char *job_id, const char *disk_id, co
     vr_error err = {0};
     json_t *spm = NULL, *d = vr_dj_start(e, job_id, disk_id, &spm, &err);
     char what[200];
-    snprintf(what, sizeof(what), "creation of disk '%s'", str(d, "alias"));
+    vr_i18n_format(what, sizeof(what), "creation of disk '%s'", str(d, "alias"));
     int rc = -1;
     if (spm) {
         json_t *desc = json_pack("{s:s, s:s}", "alias", str(d, "alias"), "description", str(d, "description"));
@@ -306,7 +307,7 @@ static void run_delete(vr_engine *e, const char *job_id, const char *disk_id, co
     vr_error err = {0};
     json_t *p = vr_dj_params(e, job_id), *spm = NULL, *d = vr_dj_start(e, job_id, disk_id, &spm, &err), *res = NULL;
     char what[200];
-    snprintf(what, sizeof(what), "deletion of disk '%s'", str(d, "alias"));
+    vr_i18n_format(what, sizeof(what), "deletion of disk '%s'", str(d, "alias"));
     int rc = -1;
     if (spm) {
         vr_job_update(e, job_id, "running", "deleting the volume on the SPM");
@@ -459,12 +460,12 @@ static void run_extend(vr_engine *e, const char *job_id, const char *disk_id, co
     json_t *p = vr_dj_params(e, job_id), *spm = NULL, *d = vr_dj_start(e, job_id, disk_id, &spm, &err), *res = NULL;
     long long size = num(p, "size");
     char what[200];
-    snprintf(what, sizeof(what), "extension of disk '%s' to %lld bytes", str(d, "alias"), size);
+    vr_i18n_format(what, sizeof(what), "extension of disk '%s' to %lld bytes", str(d, "alias"), size);
     json_t *vm = d ? running_user(e, disk_id) : NULL;
     int rc = -1;
     if (vm) { /* the guest sees it grow: its host does it through QEMU */
         char step[200];
-        snprintf(step, sizeof(step), "resizing it live on host '%s' (VM '%s')", str(vm, "host"), str(vm, "name"));
+        vr_i18n_format(step, sizeof(step), "resizing it live on host '%s' (VM '%s')", str(vm, "host"), str(vm, "name"));
         vr_job_update(e, job_id, "running", step);
         json_t *h = json_pack("{s:s, s:O, s:O}", "name", str(vm, "host"), "address", json_object_get(vm, "address"),
                               "port", json_object_get(vm, "port"));

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "softfence.h"
 #include "vmexit.h"
+#include "i18n.h"
 
 /* How long a fence agent may take on its proxy; the call waits a little
  * longer (core/timeouts.c), so the agent reports the timeout itself. */
@@ -128,7 +129,7 @@ int vr_host_fence_run(vr_engine *e, const char *host_id, const char *fence_type,
     bool power_change = strcmp(fence_type, "status") != 0;
     if (power_change) {
         char d[128];
-        snprintf(d, sizeof(d), "being fenced (%s) through proxy '%s'", fence_type, pname);
+        vr_i18n_format(d, sizeof(d), "being fenced (%s) through proxy '%s'", fence_type, pname);
         vr_host_set_status(e, host_id, VR_HOST_NONRESPONSIVE, d, user, NULL);
         vr_hostview_refresh(e->view, e->db, host_id);
     }
@@ -214,7 +215,7 @@ static void run_fence(vr_engine *e, const char *job_id, const char *host_id, con
         }
         if (!strcmp(type, "soft")) { /* no power management to go further */
             char why[700];
-            snprintf(why, sizeof(why), "soft fencing failed: %s; the host has no power management: its VMs stay"
+            vr_i18n_format(why, sizeof(why), "soft fencing failed: %s; the host has no power management: its VMs stay"
                      " unknown", err.message);
             vr_job_update(e, job_id, "failed", why);
             goto out;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "i18n.h"
 #include "log.h"
 
 const char *const vr_job_status_names[VR_JOB_NSTATUS] = {
@@ -51,12 +52,12 @@ bool vr_job_cancel_requested(vr_engine *e, const char *job_id)
  * running starts a step (closing the previous one); the final status
  * closes the last step as finished or failed. Only the job's own thread
  * writes its row, so read-modify-write is safe. */
-/* One write of a job's status, detail and steps; -1 when the database
- * refused it (err says why). */
-static int job_write(vr_engine *e, const char *job_id, const char *status, const char *detail, vr_error *errp)
+/* One write of a job's status, detail (also as message id and arguments)
+ * and steps; -1 when the database refused it (errp says why). */
+static int job_write_ids(vr_engine *e, const char *job_id, const char *status, const char *detail,
+                         const char *did, const char *dargs, long long now, vr_error *errp)
 {
     vr_error err = {0};
-    long long now = vr_now();
     json_t *row = vr_db_query_one(e->db, "SELECT steps_json FROM jobs WHERE id = ?",
                                   DB_ARGS(DB_TEXT(job_id)), &err);
     json_t *steps = json_incref(json_object_get(row, "steps"));
@@ -64,8 +65,10 @@ static int job_write(vr_engine *e, const char *job_id, const char *status, const
     if (!json_is_array(steps)) {
         json_decref(steps);
         if (err.code) { /* the history cannot be read: keep it, update the rest */
-            return vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
-                              DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_INT(now), DB_TEXT(job_id)), errp) < 0
+            return vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, detail_id = ?, detail_args = ?,"
+                              " updated_at = ? WHERE id = ?",
+                              DB_ARGS(DB_TEXT(status), DB_TEXT(detail), did ? DB_TEXT(did) : DB_NULL,
+                                      dargs ? DB_TEXT(dargs) : DB_NULL, DB_INT(now), DB_TEXT(job_id)), errp) < 0
                        ? -1 : 0;
         }
         steps = json_array();
@@ -82,18 +85,43 @@ static int job_write(vr_engine *e, const char *job_id, const char *status, const
                                                                                      : "finished"));
         json_object_set_new(last, "ended_at", json_integer(now));
     }
-    if (!final && *detail && (!last || strcmp(last_desc, detail)))
-        json_array_append_new(steps, json_pack("{s:s, s:s, s:I, s:n}", "description", detail, "status",
-                                               "running", "started_at", (json_int_t)now, "ended_at"));
+    if (!final && *detail && (!last || strcmp(last_desc, detail))) {
+        json_t *step = json_pack("{s:s, s:s, s:I, s:n}", "description", detail, "status", "running", "started_at",
+                                 (json_int_t)now, "ended_at");
+        json_t *args = did && dargs ? json_loads(dargs, 0, NULL) : NULL;
+        if (step && args) /* its message id too, rendered per reader (api/kinds_events.c) */
+            json_object_set_new(step, "i18n", json_pack("{s:s, s:o}", "id", did, "args", args));
+        else
+            json_decref(args);
+        json_array_append_new(steps, step);
+    }
     char *text = json_dumps(steps, JSON_COMPACT);
     int progress = !strcmp(status, "finished") ? 100 : -1; /* else as the job last said */
-    int rc = vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, steps_json = ?, updated_at = ?,"
-                        " progress = CASE WHEN ? < 0 THEN progress ELSE ? END WHERE id = ?",
-                        DB_ARGS(DB_TEXT(status), DB_TEXT(detail), DB_TEXT(text ? text : "[]"), DB_INT(now),
+    int rc = vr_db_exec(e->db, "UPDATE jobs SET status = ?, detail = ?, detail_id = ?, detail_args = ?,"
+                        " steps_json = ?, updated_at = ?, progress = CASE WHEN ? < 0 THEN progress ELSE ? END"
+                        " WHERE id = ?",
+                        DB_ARGS(DB_TEXT(status), DB_TEXT(detail), did ? DB_TEXT(did) : DB_NULL,
+                                dargs ? DB_TEXT(dargs) : DB_NULL, DB_TEXT(text ? text : "[]"), DB_INT(now),
                                 DB_INT(progress), DB_INT(progress), DB_TEXT(job_id)), errp);
     free(text);
     json_decref(steps);
     return rc < 0 ? -1 : 0;
+}
+
+/* job_write_ids with the detail's message id and arguments. */
+static int job_write(vr_engine *e, const char *job_id, const char *status, const char *detail, vr_error *errp)
+{
+    long long now = vr_now();
+    /* The detail as a message id and arguments too (docs/rest-api.md
+     * "Languages"): an error this thread just set keeps its own; any
+     * other text is its own id (translated when the catalog knows it). */
+    json_t *m = *detail ? vr_i18n_recall(detail) : NULL;
+    const char *did = m ? json_string_value(json_object_get(m, "id")) : *detail ? detail : NULL;
+    char *dargs = m ? json_dumps(json_object_get(m, "args"), JSON_COMPACT) : *detail ? strdup("[]") : NULL;
+    int rc = job_write_ids(e, job_id, status, detail, did, dargs, now, errp);
+    free(dargs);
+    json_decref(m);
+    return rc;
 }
 
 /* How long a job keeps trying to record its end while the database is

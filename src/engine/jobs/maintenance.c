@@ -18,6 +18,7 @@
 #include "log.h"
 #include "placement.h"
 #include "vmmigrate.h"
+#include "i18n.h"
 
 /* A round this often: a migration takes seconds. */
 #define ROUND_MS 500
@@ -301,16 +302,16 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
         if (host && !strcmp(st, "maintenance")) {
             /* resumed after the host got there: its monitor lets go of
              * the storage this job may not have */
-            snprintf(msg, sizeof(msg), "host '%s' is in maintenance", hname);
+            vr_i18n_format(msg, sizeof(msg), "host '%s' is in maintenance", hname);
             vr_job_update(e, job_id, "finished", msg);
             json_decref(host);
             break;
         }
         if (!host || strcmp(st, "preparingformaintenance")) {
             bool activated = !strcmp(st, "installing") || !strcmp(st, "up");
-            snprintf(msg, sizeof(msg), !host ? "host %s was removed"
-                     : activated ? "maintenance of host '%s' cancelled: the host was activated"
-                                 : "maintenance of host '%s' stopped: the host is %s", hname, st);
+            vr_i18n_format(msg, sizeof(msg), !host ? N_("host %s was removed")
+                     : activated ? N_("maintenance of host '%s' cancelled: the host was activated")
+                                 : N_("maintenance of host '%s' stopped: the host is %s"), hname, st);
             vr_job_update(e, job_id, activated ? "cancelled" : "failed", msg);
             json_decref(host);
             break;
@@ -319,7 +320,7 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
             /* Cancelling the maintenance brings the host back: as activate. */
             vr_host_set_status(e, host_id, VR_HOST_INSTALLING, "activating", user, NULL);
             vr_hostview_refresh(e->view, e->db, host_id);
-            snprintf(msg, sizeof(msg), "cancelled; host '%s' is activated again (migrations under way finish)",
+            vr_i18n_format(msg, sizeof(msg), "cancelled; host '%s' is activated again (migrations under way finish)",
                      hname);
             vr_job_update(e, job_id, "cancelled", msg);
             json_decref(host);
@@ -338,7 +339,7 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
         long long total = json_integer_value(json_object_get(p, "total"));
         if (left && stuck == left) {
             /* Nothing more will move: every VM still here failed. */
-            snprintf(msg, sizeof(msg), "%s; host '%s' stays preparing for maintenance (activate it, or deactivate it"
+            vr_i18n_format(msg, sizeof(msg), "%s; host '%s' stays preparing for maintenance (activate it, or deactivate it"
                      " again to retry)", failed, hname);
             vr_job_update(e, job_id, "failed", msg);
             json_decref(host);
@@ -368,10 +369,10 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
                     vr_job_progress(e, job_id, 95);
                     char why[600];
                     if (vr_host_storage_leave(e, NULL, host, NULL, why, sizeof(why)) < 0)
-                        snprintf(msg, sizeof(msg), "host '%s' is in maintenance; its storage is not let go of yet"
+                        vr_i18n_format(msg, sizeof(msg), "host '%s' is in maintenance; its storage is not let go of yet"
                                  " (the host monitor retries): %s", hname, why);
                     else
-                        snprintf(msg, sizeof(msg), "host '%s' is in maintenance", hname);
+                        vr_i18n_format(msg, sizeof(msg), "host '%s' is in maintenance", hname);
                     vr_job_update(e, job_id, "finished", msg);
                     json_decref(host);
                     break;

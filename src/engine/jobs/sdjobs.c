@@ -17,6 +17,7 @@
 #include "diskjobs.h"
 #include "jobs.h"
 #include "log.h"
+#include "i18n.h"
 #include "store_storage.h"
 
 #define SD_SELECT "SELECT id, name, sd_type, storage_type, storage_spec, vfs_type, mount_options, nfs_version," \
@@ -91,7 +92,7 @@ static int spm_call(vr_engine *e, const char *job_id, const char *dc, int wait_s
         if (!spm)
             return -1;
         char step[200];
-        snprintf(step, sizeof(step), "%s on the SPM, host '%s'", verb, str(spm, "name"));
+        vr_i18n_format(step, sizeof(step), "%s on the SPM, host '%s'", verb, str(spm, "name"));
         vr_job_update(e, job_id, "running", step);
         int rc = vr_agent_call_host(e, spm, verb, json_incref(params), res, err);
         json_decref(spm);
@@ -229,7 +230,7 @@ static json_t *pick_found(json_t *found, const char *name, vr_error *err)
 static int connect_host(vr_engine *e, const char *job_id, json_t *host, json_t *sd, vr_error *err)
 {
     char step[300];
-    snprintf(step, sizeof(step), "connecting host '%s' to %s", str(host, "name"), str(sd, "storage_spec"));
+    vr_i18n_format(step, sizeof(step), "connecting host '%s' to %s", str(host, "name"), str(sd, "storage_spec"));
     vr_job_update(e, job_id, "running", step);
     vr_job_progress(e, job_id, 10);
     json_t *res = NULL;
@@ -248,10 +249,11 @@ static void run_create(vr_engine *e, const char *job_id, const char *sd_id, cons
                                    DB_ARGS(DB_TEXT(str(p, "host"))), &err);
     bool import = json_is_true(json_object_get(p, "import"));
     char what[200], final_id[37];
-    snprintf(what, sizeof(what), "%s of storage domain '%s'", import ? "import" : "creation", str(sd, "name"));
+    vr_i18n_format(what, sizeof(what), import ? N_("import of storage domain '%s'") : N_("creation of storage domain '%s'"),
+                   str(sd, "name"));
     snprintf(final_id, sizeof(final_id), "%s", sd_id);
     if (!sd || !host) {
-        vr_job_update(e, job_id, "failed", sd ? "the host is gone" : "the storage domain is gone");
+        vr_job_update(e, job_id, "failed", sd ? N_("the host is gone") : N_("the storage domain is gone"));
         goto out;
     }
     if (connect_host(e, job_id, host, sd, &err) < 0)
@@ -270,8 +272,10 @@ static void run_create(vr_engine *e, const char *job_id, const char *sd_id, cons
             goto failed;
         const char *uuid = str(res, "domain"), *class = str(res, "class");
         if (*class && strcmp(class, str(sd, "sd_type"))) {
-            vr_error_set(&err, VR_ERR_CONFLICT, "the domain on storage is a%s %s domain, not %s",
-                         !strcmp(class, "iso") || !strcmp(class, "export") ? "n" : "", class, str(sd, "sd_type"));
+            vr_error_set(&err, VR_ERR_CONFLICT,
+                         !strcmp(class, "iso") || !strcmp(class, "export") ? N_("the domain on storage is an %s domain, not %s")
+                                                                           : N_("the domain on storage is a %s domain, not %s"),
+                         class, str(sd, "sd_type"));
             goto failed;
         }
         /* The domain keeps its UUID and name: the row takes them. */
@@ -378,7 +382,7 @@ static void run_attach(vr_engine *e, const char *job_id, const char *sd_id, cons
     const char *dc = str(p, "datacenter");
     bool master = json_is_true(json_object_get(p, "master"));
     char what[160];
-    snprintf(what, sizeof(what), "attach of storage domain '%s'", str(sd, "name"));
+    vr_i18n_format(what, sizeof(what), "attach of storage domain '%s'", str(sd, "name"));
     vr_job_update(e, job_id, "running", "waiting for the data center's SPM");
     vr_job_progress(e, job_id, 10);
     json_t *params = json_pack("{s:s, s:s, s:b}", "domain", sd_id, "pool", dc, "master", master);
@@ -388,8 +392,9 @@ static void run_attach(vr_engine *e, const char *job_id, const char *sd_id, cons
         goto failed;
     vr_db_exec(e->db, "UPDATE storage_domains SET status = 'active' WHERE id = ? AND status = 'locked'",
                DB_ARGS(DB_TEXT(sd_id)), NULL);
-    vr_event(e, "normal", user, "storagedomain", sd_id, "storage domain '%s' attached%s and active", str(sd, "name"),
-             master ? " as the master" : "");
+    vr_event(e, "normal", user, "storagedomain", sd_id,
+             master ? N_("storage domain '%s' attached as the master and active") : N_("storage domain '%s' attached and active"),
+             str(sd, "name"));
     vr_job_update(e, job_id, "finished", "");
     goto out;
 failed:
@@ -456,7 +461,7 @@ static void run_detach(vr_engine *e, const char *job_id, const char *sd_id, cons
     const char *dc = str(p, "datacenter");
     bool master = json_is_true(json_object_get(p, "master"));
     char what[160];
-    snprintf(what, sizeof(what), "detach of storage domain '%s'", str(p, "name"));
+    vr_i18n_format(what, sizeof(what), "detach of storage domain '%s'", str(p, "name"));
     vr_job_update(e, job_id, "running", "waiting for the data center's SPM");
     vr_job_progress(e, job_id, 10);
     json_t *params = json_pack("{s:s, s:s}", "domain", sd_id, "pool", dc);
@@ -536,7 +541,7 @@ static void run_remove(vr_engine *e, const char *job_id, const char *sd_id, cons
     json_t *host = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
                                    DB_ARGS(DB_TEXT(str(p, "host"))), &err);
     char what[160];
-    snprintf(what, sizeof(what), "removal of storage domain '%s' from storage", str(p, "name"));
+    vr_i18n_format(what, sizeof(what), "removal of storage domain '%s' from storage", str(p, "name"));
     if (!sd || !host) {
         vr_error_set(&err, VR_ERR_NOT_FOUND, "%s", sd ? "the host is gone" : "the storage domain is gone");
         goto failed;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sdjobs.h"
+#include "i18n.h"
 #include "snapjob_util.h"
 #include "store_storage.h"
 
@@ -55,13 +56,13 @@ int vr_sj_admit(vr_engine *e, json_t *vm, const char *action, const char *title,
     const char *name = str(vm, "name"), *st = str(vm, "status"), *vm_id = str(vm, "id");
     bool down = !strcmp(st, "down");
     if (!down && (!live || !vr_sj_running(vm)))
-        return vr_error_set(err, VR_ERR_CONFLICT, live ? "VM '%s' is %s; snapshots change a VM that is down, up"
-                            " or paused" : "VM '%s' is %s; stop it first", name, st);
+        return vr_error_set(err, VR_ERR_CONFLICT, live ? N_("VM '%s' is %s; snapshots change a VM that is down, up"
+                            " or paused") : N_("VM '%s' is %s; stop it first"), name, st);
     json_t *busy = vr_db_query_one(e->db, "SELECT id, action FROM jobs WHERE object_id = ? AND status IN ('pending',"
                                    " 'running') AND (action LIKE 'snapshot_%' OR action IN ('start', 'migrate'))",
                                    DB_ARGS(DB_TEXT(vm_id)), err);
     if (busy)
-        return conflict(err, busy, "VM '%s' is busy with job %s; wait for it", name, str(busy, "id"));
+        return conflict(err, busy, N_("VM '%s' is busy with job %s; wait for it"), name, str(busy, "id"));
     json_t *prev = err->code ? NULL : vr_db_query_one(e->db, "SELECT id, description FROM snapshots WHERE vm_id = ?"
                                                       " AND status = 'in_preview'", DB_ARGS(DB_TEXT(vm_id)), err);
     bool ends = !strcmp(action, "snapshot_commit") || !strcmp(action, "snapshot_undo");
@@ -70,10 +71,10 @@ int vr_sj_admit(vr_engine *e, json_t *vm, const char *action, const char *title,
         return -1;
     }
     if (prev && !ends)
-        return conflict(err, prev, "VM '%s' is previewing snapshot %s; commit or undo the preview first", name,
+        return conflict(err, prev, N_("VM '%s' is previewing snapshot %s; commit or undo the preview first"), name,
                         str(prev, "id"));
     if (ends && (!prev || strcmp(str(prev, "id"), str(snap, "id"))))
-        return conflict(err, prev, "VM '%s' is not previewing snapshot %s", name, str(snap, "id"));
+        return conflict(err, prev, N_("VM '%s' is not previewing snapshot %s"), name, str(snap, "id"));
     json_decref(prev);
     if (snap && !ends && (strcmp(str(snap, "status"), "ok") || strcmp(str(snap, "type"), "regular")))
         return vr_error_set(err, VR_ERR_CONFLICT, "snapshot %s is %s (%s); only an ok, regular snapshot can be used",

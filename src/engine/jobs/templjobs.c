@@ -9,6 +9,7 @@
 
 #include "agentcall.h"
 #include "agentjob.h"
+#include "i18n.h"
 #include "jobs.h"
 #include "log.h"
 #include "sdjobs.h"
@@ -52,7 +53,7 @@ static void run_create(vr_engine *e, const char *job_id, const char *tmpl_id, co
                DB_ARGS(DB_TEXT(str(p, "vm"))), NULL);
     vr_db_commit(e->db, NULL);
     char what[160];
-    snprintf(what, sizeof(what), "creation of template '%s'", str(p, "name"));
+    vr_i18n_format(what, sizeof(what), "creation of template '%s'", str(p, "name"));
     vr_volplan_ended(e, job_id, user, "template", tmpl_id, what, rc, &err);
     json_decref(row);
 }
@@ -248,8 +249,8 @@ static void run_newvm(vr_engine *e, const char *job_id, const char *vm_id, const
     json_t *row = job_row(e, job_id), *p = json_object_get(row, "params"), *plan = json_object_get(p, "plan");
     vr_error err = {0};
     bool thin = !json_is_true(json_object_get(p, "clone"));
-    vr_job_update(e, job_id, "running", thin ? "layering the VM's disks over the template" :
-                  "copying the template's disks for the VM");
+    vr_job_update(e, job_id, "running", thin ? N_("layering the VM's disks over the template") :
+                  N_("copying the template's disks for the VM"));
     int rc = vr_volplan_run(e, job_id, plan, thin, &err);
     if (rc == 0)
         vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",
@@ -258,7 +259,7 @@ static void run_newvm(vr_engine *e, const char *job_id, const char *vm_id, const
         vr_db_exec(e->db, "DELETE FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
     vr_db_commit(e->db, NULL);
     char what[200];
-    snprintf(what, sizeof(what), "creation of VM '%s' from template '%s' (%s)", str(p, "name"), str(p, "template_name"),
+    vr_i18n_format(what, sizeof(what), "creation of VM '%s' from template '%s' (%s)", str(p, "name"), str(p, "template_name"),
              thin ? "thin" : "clone");
     vr_volplan_ended(e, job_id, user, "vm", vm_id, what, rc, &err);
     json_decref(row);

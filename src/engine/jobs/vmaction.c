@@ -15,6 +15,7 @@
 #include "log.h"
 #include "vmmigrate.h"
 #include "vmsuspend.h"
+#include "i18n.h"
 
 typedef struct vm_action {
     const char *action, *verb, *title;
@@ -57,13 +58,13 @@ static void run_action(vr_engine *e, const char *job_id, const char *vm_id, cons
     const char *name = json_string_value(json_object_get(vm, "name")) ?: vm_id;
     const char *host = json_string_value(json_object_get(vm, "host"));
     if (!vm || !host) {
-        vr_job_update(e, job_id, "failed", vm ? "the VM no longer runs on a host" : err.code ? err.message
-                                                                                        : "the VM is gone");
+        vr_job_update(e, job_id, "failed", vm ? N_("the VM no longer runs on a host") : err.code ? err.message
+                                                                                        : N_("the VM is gone"));
         json_decref(vm);
         return;
     }
     char step[160];
-    snprintf(step, sizeof(step), "asking host '%s'", host);
+    vr_i18n_format(step, sizeof(step), "asking host '%s'", host);
     vr_job_update(e, job_id, "running", step);
     vr_job_progress(e, job_id, 10);
     /* A stop asked for is the user's, whatever the host reports when the

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "vmstart.h"
 #include "vnic.h"
+#include "i18n.h"
 
 typedef struct live_action {
     const char *action, *verb, *title;
@@ -231,7 +232,7 @@ static void run_live(vr_engine *e, const char *job_id, const char *vm_id, const 
         vr_error_set(&err, VR_ERR_BAD_STATE, "VM '%s' no longer runs on a host", name);
     } else {
         char step[160];
-        snprintf(step, sizeof(step), "asking host '%s'", host);
+        vr_i18n_format(step, sizeof(step), "asking host '%s'", host);
         vr_job_update(e, job_id, "running", step);
         vr_job_progress(e, job_id, 10);
         json_t *p = json_deep_copy(params);
@@ -253,7 +254,7 @@ static void run_live(vr_engine *e, const char *job_id, const char *vm_id, const 
             vr_job_progress(e, job_id, 80);
             if (commit(e, a, vm_id, params, res, &err) < 0) {
                 char why[600];
-                snprintf(why, sizeof(why), "done on host '%s' but not recorded: %s", host, err.message);
+                vr_i18n_format(why, sizeof(why), "done on host '%s' but not recorded: %s", host, err.message);
                 vr_error_set(&err, err.code, "%s", why);
             } else if (a->after) {
                 a->after(e, vm_id, params);

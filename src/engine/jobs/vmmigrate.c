@@ -15,6 +15,7 @@
 
 #include "affinity.h"
 #include "agentcall.h"
+#include "i18n.h"
 #include "jobs.h"
 #include "log.h"
 #include "placement.h"
@@ -64,11 +65,11 @@ int vr_vm_migrate_submit(vr_engine *e, json_t *vm, const char *host_ref, long lo
             json_decref(policy);
             return err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "no host '%s'", host_ref);
         }
-        const char *why = !strcmp(str(dest, "id"), src) ? "VM '%s' already runs on host '%s'"
-                        : strcmp(str(dest, "cluster_id"), str(vm, "cluster_id")) ? "VM '%s' cannot migrate to host '%s': it is in another cluster"
-                        : strcmp(str(dest, "status"), "up") ? "VM '%s' cannot migrate to host '%s': the host is not up"
+        const char *why = !strcmp(str(dest, "id"), src) ? N_("VM '%s' already runs on host '%s'")
+                        : strcmp(str(dest, "cluster_id"), str(vm, "cluster_id")) ? N_("VM '%s' cannot migrate to host '%s': it is in another cluster")
+                        : strcmp(str(dest, "status"), "up") ? N_("VM '%s' cannot migrate to host '%s': the host is not up")
                         : !vr_placement_allows(policy, str(dest, "id"))
-                            ? "VM '%s' cannot migrate to host '%s': its placement policy does not list that host"
+                            ? N_("VM '%s' cannot migrate to host '%s': its placement policy does not list that host")
                         : NULL;
         if (why) {
             vr_error_set(err, VR_ERR_BAD_STATE, why, name, str(dest, "name"));
@@ -186,7 +187,7 @@ static void follow(vr_engine *e, const char *job_id, const char *vm_id, const ch
                 where = 0; /* never settled: the source's monitor decides */
             if (where >= 0) {
                 outcome = where;
-                snprintf(detail, sizeof(detail), "host '%s' lost the migration job (%s); VM '%s' found on host '%s'",
+                vr_i18n_format(detail, sizeof(detail), "host '%s' lost the migration job (%s); VM '%s' found on host '%s'",
                          str(src, "name"), err.message, name, where ? str(dst, "name") : str(src, "name"));
             }
             continue;
@@ -201,7 +202,7 @@ static void follow(vr_engine *e, const char *job_id, const char *vm_id, const ch
                 where = 0; /* never settled: the source's monitor decides */
             if (where >= 0) {
                 outcome = where;
-                snprintf(detail, sizeof(detail), "host '%s' was restarted during the migration; VM '%s' found on"
+                vr_i18n_format(detail, sizeof(detail), "host '%s' was restarted during the migration; VM '%s' found on"
                          " host '%s'", str(src, "name"), name, where ? str(dst, "name") : str(src, "name"));
             }
             json_decref(j);
@@ -311,13 +312,13 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
         settle(e, vm_id, p, str(src, "id"), str(p, "from_status"));
         if (!dst)
             vr_event(e, "error", user, "vm", vm_id, "cannot migrate VM '%s': %s", name, why);
-        vr_job_update(e, job_id, dst ? "cancelled" : "failed", dst ? "cancelled before it was sent to the host" : why);
+        vr_job_update(e, job_id, dst ? "cancelled" : "failed", dst ? N_("cancelled before it was sent to the host") : why);
         goto out;
     }
     json_object_set_new(p, "dest_host_id", json_string(str(dst, "id")));
     save_params(e, job_id, p);
     char step[200];
-    snprintf(step, sizeof(step), "migrating to host '%s'", str(dst, "name"));
+    vr_i18n_format(step, sizeof(step), "migrating to host '%s'", str(dst, "name"));
     vr_job_update(e, job_id, "running", step);
     vr_job_progress(e, job_id, 5);
     /* The destination's libvirtd is reached where the engine reaches its
@@ -380,8 +381,8 @@ bool vr_vm_migrate_resume(vr_engine *e, json_t *r)
         } else {
             int on_dst = src ? ask_both(e, vm, src, dst) > 0 : 0;
             settle(e, vm, pc, on_dst ? str(dst, "id") : str(src, "id"), str(p, "from_status"));
-            vr_job_update(e, id, "failed", on_dst ? "interrupted by an engine restart; the VM runs on the destination"
-                                                  : "interrupted by an engine restart; the VM stays on its host");
+            vr_job_update(e, id, "failed", on_dst ? N_("interrupted by an engine restart; the VM runs on the destination")
+                                                  : N_("interrupted by an engine restart; the VM stays on its host"));
         }
         bool follow_it = *str(pc, "agent_job");
         json_decref(src);

@@ -24,6 +24,7 @@
 #include "templjobs.h"
 #include "clonejobs.h"
 #include "vnic.h"
+#include "i18n.h"
 
 /* Copy a stored address onto the spec device that matches it. */
 static void apply_addresses(json_t *list, json_t *devices, const char *kind, const char *key)
@@ -68,8 +69,8 @@ json_t *vr_vm_agent_disk(vr_engine *e, json_t *disk, vr_error *err)
         return NULL;
     }
     if (strcmp(st, "ok") || strcmp(sd_st, "active")) {
-        vr_error_set(err, VR_ERR_BAD_STATE, strcmp(st, "ok") ? "disk '%s' is %s" : "disk '%s' is on storage domain"
-                     " '%s', which is %s", json_string_value(json_object_get(row, "alias")),
+        vr_error_set(err, VR_ERR_BAD_STATE, strcmp(st, "ok") ? N_("disk '%s' is %s") : N_("disk '%s' is on storage domain"
+                     " '%s', which is %s"), json_string_value(json_object_get(row, "alias")),
                      strcmp(st, "ok") ? st : json_string_value(json_object_get(row, "sd_name")), sd_st);
         json_decref(row);
         return NULL;
@@ -226,7 +227,7 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
     vr_error err = {0};
     json_t *vm = vr_db_query_one(e->db, VM_SELECT, DB_ARGS(DB_TEXT(vm_id)), &err);
     if (!vm || strcmp(json_string_value(json_object_get(vm, "status")), "waitforlaunch")) {
-        vr_job_update(e, job_id, "failed", vm ? "the VM is no longer waiting for launch" : "the VM is gone");
+        vr_job_update(e, job_id, "failed", vm ? N_("the VM is no longer waiting for launch") : N_("the VM is gone"));
         json_decref(vm);
         return;
     }

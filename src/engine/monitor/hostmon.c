@@ -17,6 +17,7 @@
 #include "hoststorage.h"
 #include "mgmtnet.h"
 #include "hostview.h"
+#include "i18n.h"
 #include "log.h"
 #include "maintenance.h"
 #include "revoke.h"
@@ -142,7 +143,7 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
                          " no longer used (its volume may be left on storage)", name, hname);
             const char *want = vm_status(agent_vm, st);
             char why[300];
-            snprintf(why, sizeof(why), " on host '%s'", hname);
+            vr_i18n_format(why, sizeof(why), " on host '%s'", hname); /* a message: quoted translated */
             if (strcmp(st, want))
                 vr_vm_move(m->e, id, name, m->host_id, vr_vm_status_parse(st), vr_vm_status_parse(want), "", why);
             json_object_del(seen, id);
@@ -470,8 +471,8 @@ static bool on_vm_event(monitor *m, json_t *params)
         return false;
     }
     char why[300];
-    snprintf(why, sizeof(why), " (%s/%s reported by its host)", ev,
-             json_string_value(json_object_get(params, "detail")) ?: "");
+    vr_i18n_format(why, sizeof(why), " (%s/%s reported by its host)", ev,
+                   json_string_value(json_object_get(params, "detail")) ?: "");
     json_object_del(m->misses, uuid);
     if (!strcmp(to, "down"))
         vr_vm_ended(m->e, uuid, m->host_id, vr_vm_status_parse(st),

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fault.h"
+#include "i18n.h"
 
 const char *const vr_host_status_names[VR_HOST_NSTATUS] = {
     [VR_HOST_INSTALLING] = "installing", [VR_HOST_UP] = "up", [VR_HOST_CONNECTING] = "connecting",
@@ -72,11 +73,12 @@ int vr_host_set_status(vr_engine *e, const char *host_id, vr_host_status to, con
                               (long long)json_integer_value(json_object_get(cnt, "n")));
             json_decref(cnt);
         } else {
-            rc = vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' is %s%s", name, from,
-                              to == VR_HOST_INSTALLING ? "; only a host in or preparing for maintenance can be"
-                                                         " activated"
-                              : to == VR_HOST_PREPARING ? "; it is already in or preparing for maintenance"
-                                                        : "; its status is kept");
+            rc = vr_error_set(err, VR_ERR_BAD_STATE,
+                              to == VR_HOST_INSTALLING
+                                  ? N_("host '%s' is %s; only a host in or preparing for maintenance can be activated")
+                              : to == VR_HOST_PREPARING ? N_("host '%s' is %s; it is already in or preparing for maintenance")
+                                                        : N_("host '%s' is %s; its status is kept"),
+                              name, from);
         }
     } else if (strcmp(from, vr_host_status_names[to])) {
         const char *sev = to == VR_HOST_UP || to == VR_HOST_MAINTENANCE || to == VR_HOST_INSTALLING ||
@@ -85,13 +87,14 @@ int vr_host_set_status(vr_engine *e, const char *host_id, vr_host_status to, con
         if (to == VR_HOST_MAINTENANCE)
             vr_event(e, sev, user ? user : "", "host", host_id, "host '%s' moved to maintenance", name);
         else if (to == VR_HOST_PREPARING)
-            vr_event(e, sev, user ? user : "", "host", host_id, "host '%s' is preparing for maintenance%s%s",
-                     name, *detail ? ": " : "", detail);
+            vr_event(e, sev, user ? user : "", "host", host_id,
+                     *detail ? N_("host '%s' is preparing for maintenance: %s") : N_("host '%s' is preparing for maintenance"),
+                     name, detail);
         else if (user && *user && to == VR_HOST_INSTALLING)
             vr_event(e, sev, user, "host", host_id, "host '%s' activated", name);
         else
-            vr_event(e, sev, user ? user : "", "host", host_id, "host '%s' is %s%s%s", name,
-                     vr_host_status_names[to], *detail ? ": " : "", detail);
+            vr_event(e, sev, user ? user : "", "host", host_id, *detail ? N_("host '%s' is %s: %s") : N_("host '%s' is %s"),
+                     name, vr_host_status_names[to], detail);
     }
     json_decref(before);
     return rc;

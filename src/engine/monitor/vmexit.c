@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vmstart.h"
+#include "i18n.h"
 
 const char *vr_vm_stop_reason(const char *agent_reason, bool stop_requested)
 {
@@ -38,8 +39,10 @@ int vr_vm_ended(vr_engine *e, const char *vm_id, const char *host_id, vr_vm_stat
         vr_error err = {0};
         rc = vr_vm_ha_restart_submit(e, vm_id, name, host_id, vr_vm_status_names[from], reason, job, &err);
         if (rc > 0)
-            vr_event(e, "warning", "", "vm", vm_id, "highly available VM '%s' %s on host '%s'%s; restarting it"
-                     " (job %s)", name, !strcmp(reason, "crashed") ? "crashed" : "was lost", host, why ? why : "", job);
+            vr_event(e, "warning", "", "vm", vm_id,
+                     !strcmp(reason, "crashed") ? N_("highly available VM '%s' crashed on host '%s'%s; restarting it (job %s)")
+                                                : N_("highly available VM '%s' was lost on host '%s'%s; restarting it (job %s)"),
+                     name, host, why ? why : "", job);
         else if (rc < 0)
             vr_event(e, "error", "", "vm", vm_id, "highly available VM '%s' crashed on host '%s' but its restart"
                      " could not be recorded: %s", name, host, err.message);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "jobs.h"
+#include "i18n.h"
 #include "log.h"
 #include "netrules.h"
 #include "sdjobs.h"
@@ -53,7 +54,7 @@ static int check_labels(json_t *host, json_t *labels, json_t *nics, vr_error *er
                                 " away", where);
         if (vr_net_check_label(json_string_value(l), err) < 0) {
             char why[sizeof(err->message)];
-            snprintf(why, sizeof(why), "%s", err->message);
+            vr_i18n_format(why, sizeof(why), "%s", err->message);
             return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s: %s", where, why);
         }
         if (!json_object_get(nics, nic))
@@ -227,7 +228,7 @@ static void run_label(vr_engine *e, const char *job_id, const char *net_id, cons
                                                " port, h.status AS status FROM hosts h JOIN cluster_networks x ON"
                                                " x.cluster_id = h.cluster_id WHERE x.network_id = ? ORDER BY h.name",
                             DB_ARGS(DB_TEXT(*detached ? detached : net_id)), &hosts, &err) < 0) {
-        vr_job_update(e, job_id, "failed", net ? err.message : "the network is gone");
+        vr_job_update(e, job_id, "failed", net ? err.message : N_("the network is gone"));
         goto out;
     }
     vr_job_update(e, job_id, "running", "");

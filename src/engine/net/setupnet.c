@@ -17,6 +17,7 @@
 #include "netlabel.h"
 #include "netrules.h"
 #include "sdjobs.h"
+#include "i18n.h"
 
 #define MAX_ATTACH 64
 
@@ -375,7 +376,7 @@ int vr_setupnet_apply(vr_engine *e, const char *job_id, const char *user, json_t
     int rc = -1;
     if (job_id) {
         char step[200];
-        snprintf(step, sizeof(step), "Host.setupNetworks on host '%s'", str(host, "name"));
+        vr_i18n_format(step, sizeof(step), "Host.setupNetworks on host '%s'", str(host, "name"));
         vr_job_update(e, job_id, "running", step);
         vr_job_progress(e, job_id, 10);
     }
@@ -393,7 +394,7 @@ int vr_setupnet_apply(vr_engine *e, const char *job_id, const char *user, json_t
         }
         if (vr_agent_call_host(e, host, "Host.confirmNetworks", json_object(), &ok, err) < 0) {
             char why[700];
-            snprintf(why, sizeof(why), "the change was made but could not be confirmed (the host rolls it back by"
+            vr_i18n_format(why, sizeof(why), "the change was made but could not be confirmed (the host rolls it back by"
                      " itself): %s", err->message);
             vr_error_set(err, err->code ? err->code : VR_ERR_IO, "%s", why);
             fail(e, user, host, why);
@@ -438,7 +439,7 @@ static void run_setup(vr_engine *e, const char *job_id, const char *host_id, con
     json_t *host = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
                                    DB_ARGS(DB_TEXT(host_id)), NULL);
     if (!host || !json_is_object(p))
-        vr_job_update(e, job_id, "failed", host ? "the job's parameters are gone" : "the host is gone");
+        vr_job_update(e, job_id, "failed", host ? N_("the job's parameters are gone") : N_("the host is gone"));
     else if (vr_setupnet_apply(e, job_id, user, host, p, &err) < 0)
         vr_job_update(e, job_id, "failed", err.message);
     else

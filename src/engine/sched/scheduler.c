@@ -1,6 +1,7 @@
 #include "scheduler.h"
 
 #include "affinity.h"
+#include "i18n.h"
 #include "placement.h"
 #include "vnic.h"
 
@@ -47,13 +48,13 @@ int vr_sched_choose(const vr_sched_host *hosts, size_t n, long long memory_mib, 
     }
     char soft[80] = "";
     if (weighed)
-        snprintf(soft, sizeof(soft), "fewest soft affinity groups broken (%d), then ", best_pen);
+        vr_i18n_format(soft, sizeof(soft), "fewest soft affinity groups broken (%d), then ", best_pen);
     if (best >= 0)
-        snprintf(reason, len, "%zu candidate(s), %d filtered out; %slowest CPU load (%.0f-%.0f%%), "
+        vr_i18n_format(reason, len, "%zu candidate(s), %d filtered out; %slowest CPU load (%.0f-%.0f%%), "
                  "then most free memory (%lld MiB)", n, filtered, soft,
                  best_cpu * CPU_BUCKET, (best_cpu + 1) * CPU_BUCKET, best_free);
     else
-        snprintf(reason, len, "no host can run it: %zu candidate(s), all filtered out (need an up "
+        vr_i18n_format(reason, len, "no host can run it: %zu candidate(s), all filtered out (need an up "
                  "host with %lld MiB free and %lld vCPUs)", n, memory_mib, vcpus);
     return best;
 }

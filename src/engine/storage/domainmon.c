@@ -4,6 +4,7 @@
 
 #include "domainmon.h"
 #include "store_spm.h"
+#include "i18n.h"
 
 #define GIB (1024LL * 1024 * 1024)
 
@@ -63,9 +64,9 @@ void vr_domains_round(vr_engine *e, json_t *dc, json_t *warned)
         if (vr_store_sd_update_view(e->db, str(d, "id"), st, to, since, total, free_b, num(d, "committed")) > 0 &&
             strcmp(st, to))
             vr_event(e, !strcmp(to, "active") ? "normal" : "error", "", "storagedomain", str(d, "id"),
-                     !strcmp(to, "active") ? "storage domain '%s' is active again: a host sees it"
-                                           : "storage domain '%s' is inactive: no host of its data center "
-                                             "can see it; retried every autorecovery period",
+                     !strcmp(to, "active") ? N_("storage domain '%s' is active again: a host sees it")
+                                           : N_("storage domain '%s' is inactive: no host of its data center "
+                                             "can see it; retried every autorecovery period"),
                      str(d, "name"));
         space_events(e, d, total, free_b, warned);
     }

@@ -8,6 +8,7 @@
 #include "softfence.h"
 #include "spm.h"
 #include "store_spm.h"
+#include "i18n.h"
 
 static const char *str(json_t *o, const char *k)
 {
@@ -87,7 +88,7 @@ static bool current_spm_holds(vr_engine *e, json_t *dc)
             json_decref(host);
             return true;
         }
-        snprintf(why, sizeof(why), "host '%s' is no longer the SPM (%s)", str(host, "name"),
+        vr_i18n_format(why, sizeof(why), "host '%s' is no longer the SPM (%s)", str(host, "name"),
                  err.code ? err.message : str(r, "status"));
         json_decref(r);
     } else if (host && fence_pending(e, host, why, sizeof(why))) {
@@ -98,7 +99,7 @@ static bool current_spm_holds(vr_engine *e, json_t *dc)
         json_decref(host);
         return true;
     } else {
-        snprintf(why, sizeof(why), "SPM host '%s' is %s; a new SPM is elected once its lease is free",
+        vr_i18n_format(why, sizeof(why), "SPM host '%s' is %s; a new SPM is elected once its lease is free",
                  host ? str(host, "name") : "?", host ? str(host, "status") : "gone");
         /* an administrator's maintenance: the host still answers and must
          * give the lease back, or nobody else could ever take it */

@@ -465,5 +465,12 @@ const vr_migration vr_migrations[] = {
          "ALTER TABLE snapshots ADD COLUMN memory_json TEXT;",
      .pg = "ALTER TABLE vms ADD COLUMN memory_json " T ";"
          "ALTER TABLE snapshots ADD COLUMN memory_json " T ";"},
+    {21, "messages in every language (docs/architecture.md \"Languages\"): an event's message and a job's detail also as a message id (the English printf format) and its arguments (a JSON array), rendered per request in the language asked for; older rows keep only their English text",
+     .sqlite = "ALTER TABLE events ADD COLUMN message_id TEXT;"
+         "ALTER TABLE events ADD COLUMN message_args TEXT;"
+         "ALTER TABLE jobs ADD COLUMN detail_id TEXT;"
+         "ALTER TABLE jobs ADD COLUMN detail_args TEXT;",
+     .pg = "ALTER TABLE events ADD COLUMN message_id " T ", ADD COLUMN message_args " T ";"
+         "ALTER TABLE jobs ADD COLUMN detail_id " T ", ADD COLUMN detail_args " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -13,7 +13,8 @@ static const vr_search event_search[] = {
 };
 
 const vr_store vr_store_events = {
-    .select = "SELECT id, time, severity, user_name AS \"user\", object_type, object_id, message FROM events",
+    .select = "SELECT id, time, severity, user_name AS \"user\", object_type, object_id, message,"
+              " message_id, message_args FROM events",
     .id_expr = "id", .order = "id DESC", .table = "events",
     .search = event_search, .nsearch = sizeof(event_search) / sizeof(event_search[0]),
 };
@@ -26,7 +27,7 @@ static const vr_search job_search[] = {
 
 const vr_store vr_store_jobs = {
     .select = "SELECT id, action, description, object_type, object_id, status, detail, progress, steps_json,"
-              " user_name AS \"user\", created_at, updated_at FROM jobs",
+              " user_name AS \"user\", created_at, updated_at, detail_id, detail_args FROM jobs",
     .id_expr = "id", .order = "created_at DESC, id", .table = "jobs",
     .search = job_search, .nsearch = sizeof(job_search) / sizeof(job_search[0]),
 };

@@ -1,0 +1,15 @@
+/* The words the engine quotes into its messages that are translated like
+ * messages (i18n.h vr_i18n_set_terms): every kind's title. A new kind's
+ * title goes here too (tests/unit/test_i18n checks). */
+#include "terms.h"
+
+#include "i18n.h"
+
+const char *const vr_terms[] = {
+    N_("MAC pool"), N_("NIC"), N_("VM pool"), N_("VM"), N_("affinity group"), N_("cluster network"),
+    N_("cluster"), N_("data center"), N_("directory profile"), N_("disk"), N_("event"), N_("group"),
+    N_("host NIC"), N_("host"), N_("job"), N_("member"), N_("network"), N_("permission"), N_("role"),
+    N_("snapshot"), N_("storage domain"), N_("template"), N_("user"), N_("vNIC profile"),
+    N_("object"), /* what authz.c calls an object of no kind */
+};
+const size_t vr_nterms = sizeof(vr_terms) / sizeof(vr_terms[0]);

@@ -380,6 +380,10 @@ static json_t *info_json(const vr_volume_ref *r, const vr_md *md, const char *da
     json_object_set_new(o, "legality", json_string(leg && !strcmp(leg, "LEGAL") ? "LEGAL" : "ILLEGAL"));
     json_object_set_new(o, "description", json_string(vr_md_get(md, "DESCRIPTION") ? vr_md_get(md, "DESCRIPTION") : ""));
     json_object_set_new(o, "ctime", json_integer(ctime_));
+    /* a memory volume (volume_memory.c: CONTENT=MEMORY) holds a saved VM
+     * state, not a disk: an import must not list it */
+    const char *content = vr_md_get(md, "CONTENT");
+    json_object_set_new(o, "content", json_string(content && !strcmp(content, "MEMORY") ? "memory" : "data"));
     if (!leg || strcmp(leg, "LEGAL"))
         json_object_set_new(o, "reason",
                             json_string("not complete: being created or copied, or a create, "

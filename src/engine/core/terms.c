@@ -8,7 +8,7 @@
 const char *const vr_terms[] = {
     N_("MAC pool"), N_("NIC"), N_("VM pool"), N_("VM"), N_("affinity group"), N_("cluster network"),
     N_("cluster"), N_("data center"), N_("directory profile"), N_("disk"), N_("event"), N_("group"),
-    N_("host NIC"), N_("host"), N_("job"), N_("member"), N_("network"), N_("permission"), N_("role"),
+    N_("host NIC"), N_("host"), N_("job"), N_("member"), N_("network"), N_("permission"), N_("quota"), N_("role"),
     N_("snapshot"), N_("storage domain"), N_("template"), N_("user"), N_("vNIC profile"),
     N_("object"), /* what authz.c calls an object of no kind */
 };

@@ -170,6 +170,8 @@ static int import_disks(vr_engine *e, json_t *host, const char *sd_id, vr_error 
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(res, "volumes"), i, v) {
+        if (!strcmp(str(v, "content"), "memory"))
+            continue; /* a suspended VM's or a snapshot's memory, not a disk */
         json_t *vols = json_object_get(images, str(v, "image"));
         if (!vols)
             json_object_set_new(images, str(v, "image"), vols = json_array());

@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 
 #include "hist.h"
+#include "http_conn.h"
 #include "i18n.h"
 #include "log.h"
 #include "utf8.h"
@@ -37,37 +38,7 @@ struct vr_http {
     char *cert, *key;
 };
 
-typedef struct arg {
-    char *key, *value;
-} arg;
-
-/* One request: what on_uri parsed from the request target, then the body
- * while it arrives. */
-typedef struct request {
-    bool own_query;      /* the query is parsed here, not by the library */
-    bool headers_seen;   /* the handler's first call (head complete) is past */
-    size_t url_len;      /* the raw request target */
-    int refuse;          /* 0, or the status the target is refused with */
-    char why[160];
-    char *path;          /* percent-decoded; NULL if refused */
-    char *query;         /* the raw query copied, then split in place */
-    arg args[VR_HTTP_MAX_ARGS];
-    int nargs;
-    char *buf;           /* the body */
-    size_t len;
-    bool too_large;
-    vr_http_stream *stream; /* a streamed body's taker (buf unused) */
-    bool stream_failed, stream_finished;
-    vr_http_resp stream_resp; /* the answer once data failed */
-    uint64_t started_ns; /* the request line arrived */
-    int status;          /* the status answered (0: none yet) */
-    void (*upgraded)(void *cls, int sock, const char *extra, size_t extra_len, void *handle);
-    void (*upgrade_free)(void *cls); /* an upgrade answered but not yet done */
-    void *upgrade_cls;
-    char method[8];      /* for the observer ("" beyond 7 bytes: not one we serve) */
-} request;
-
-static const char *reason_for(int status)
+const char *vr_http_reason(int status)
 {
     const char *r = MHD_get_reason_phrase_for((unsigned)status);
     return r && *r ? r : "Error";
@@ -98,8 +69,8 @@ int vr_http_fault(vr_http_resp *resp, int status, const char *reason, const char
     vr_utf8_sanitize(why, sizeof(why), reason ? reason : "", reason ? strlen(reason) : 0);
     json_decref(resp->body);
     resp->status = status;
-    resp->body = json_pack("{s:{s:s, s:s}}", "fault", "reason", *why ? why : reason_for(status),
-                           "detail", *detail ? detail : reason_for(status));
+    resp->body = json_pack("{s:{s:s, s:s}}", "fault", "reason", *why ? why : vr_http_reason(status),
+                           "detail", *detail ? detail : vr_http_reason(status));
     return -1;
 }
 
@@ -136,185 +107,6 @@ const char *vr_http_arg(vr_http_req *req, const char *name)
 const char *vr_http_header(vr_http_req *req, const char *name)
 {
     return req->conn ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name) : NULL;
-}
-
-/* The last resort when not even a fault could be encoded. */
-static const char fallback_body[] =
-    "{\"fault\":{\"reason\":\"Internal Server Error\","
-    "\"detail\":\"the response could not be encoded\"}}";
-
-/* Send r. Every status that carries a body gets a JSON one: a missing or
- * unencodable body (a handler's json_pack refused a string) becomes a
- * fault rather than an empty answer the client cannot interpret. */
-static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    vr_http_resp *r = cls;
-    long long n = r->read(r->read_cls, pos, buf, max);
-    return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
-static void free_body(void *cls)
-{
-    vr_http_resp *r = cls;
-    if (r->read_free)
-        r->read_free(r->read_cls);
-    free(r);
-}
-
-/* A handler's streamed answer: the library pulls it in blocks as the
- * client takes them. */
-static enum MHD_Result send_stream(struct MHD_Connection *conn, vr_http_resp *r)
-{
-    vr_http_resp *keep = malloc(sizeof(*keep));
-    if (!keep) {
-        if (r->read_free)
-            r->read_free(r->read_cls);
-        r->read = NULL;
-        return MHD_NO;
-    }
-    *keep = *r;
-    keep->body = NULL; /* the caller keeps r->body */
-    r->read = NULL;    /* the response owns read_cls now */
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback((uint64_t)r->length, 64 * 1024, read_body, keep, free_body);
-    if (!resp) {
-        free_body(keep);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-/* A handler's text answer (the server owns r->text). */
-static enum MHD_Result send_text(struct MHD_Connection *conn, vr_http_resp *r)
-{
-    char *text = r->text;
-    r->text = NULL;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(r->text_len ? r->text_len : strlen(text), text,
-                                                                MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(text);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "text/plain");
-    if (!r->headers)
-        MHD_add_response_header(resp, "Cache-Control", "no-store");
-    for (const char *const *h = r->headers; h && h[0]; h += 2)
-        MHD_add_response_header(resp, h[0], h[1]);
-    enum MHD_Result ret = MHD_queue_response(conn, r->raw ? (unsigned)r->status : 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra,
-                       size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
-{
-    (void)cls;
-    (void)conn;
-    request *rq = req_cls;
-    void *ucls = rq->upgrade_cls;
-    rq->upgrade_free = NULL; /* the callee owns it from here */
-    rq->upgraded(ucls, sock, extra, extra_len, urh);
-}
-
-void vr_http_upgrade_close(void *handle)
-{
-    MHD_upgrade_action(handle, MHD_UPGRADE_ACTION_CLOSE);
-}
-
-/* A 101 answer: the library calls on_upgrade once it is sent. */
-static enum MHD_Result send_upgrade(struct MHD_Connection *conn, request *rq, vr_http_resp *r)
-{
-    struct MHD_Response *resp = rq ? MHD_create_response_for_upgrade(on_upgrade, NULL) : NULL;
-    if (!resp) {
-        r->upgrade_free(r->upgrade_cls);
-        return MHD_NO;
-    }
-    rq->upgraded = r->upgraded;
-    rq->upgrade_free = r->upgrade_free;
-    rq->upgrade_cls = r->upgrade_cls;
-    for (const char *const *h = r->headers; h && h[0]; h += 2)
-        MHD_add_response_header(resp, h[0], h[1]);
-    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static enum MHD_Result queue_answer(struct MHD_Connection *conn, vr_http_resp *r, bool close,
-                                    const char *allow)
-{
-    if (r->text && (r->status == 200 || r->raw))
-        return send_text(conn, r);
-    free(r->text); /* a handler that changed its mind */
-    r->text = NULL;
-    if (r->read && r->status == 200)
-        return send_stream(conn, r);
-    if (r->read) { /* a handler that changed its mind: its reader is unused */
-        if (r->read_free)
-            r->read_free(r->read_cls);
-        r->read = NULL;
-    }
-    bool bodiless = r->status < 200 || r->status == 204 || r->status == 304;
-    char *text = NULL;
-    if (bodiless) {
-        json_decref(r->body);
-        r->body = NULL;
-    } else {
-        if (!r->body && r->status >= 400)
-            vr_http_fault(r, r->status, reason_for(r->status),
-                          "%s (the description of this error could not be encoded)",
-                          reason_for(r->status));
-        else if (!r->body)
-            vr_http_fault(r, 500, "Internal Server Error", "the response could not be encoded");
-        text = r->body ? json_dumps(r->body, JSON_COMPACT) : NULL;
-        if (!text) {
-            VR_WARN("HTTP: a %d response could not be encoded; answering 500", r->status);
-            r->status = 500;
-        }
-    }
-    struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
-             : MHD_create_response_from_buffer(bodiless ? 0 : sizeof(fallback_body) - 1,
-                                               (char *)fallback_body, MHD_RESPMEM_PERSISTENT);
-    if (!resp) {
-        free(text);
-        return MHD_NO; /* out of memory: the library closes the connection */
-    }
-    if (!bodiless) {
-        MHD_add_response_header(resp, "Content-Type", "application/json");
-        /* The language of the messages in it (vr_i18n_thread, set below). */
-        MHD_add_response_header(resp, "Content-Language", vr_i18n_thread());
-        MHD_add_response_header(resp, "Vary", "Accept-Language");
-    }
-    if (r->location[0])
-        MHD_add_response_header(resp, "Location", r->location);
-    if (allow)
-        MHD_add_response_header(resp, "Allow", allow);
-    /* A refused head may be followed by a body we will not parse: the
-     * connection cannot carry another request. */
-    if (close)
-        MHD_add_response_header(resp, "Connection", "close");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-/* Answer the request, noting the status for the observer. */
-static enum MHD_Result send_response(struct MHD_Connection *conn, request *rq, vr_http_resp *r,
-                                     bool close, const char *allow)
-{
-    if (r->upgraded && r->status != 101) { /* a handler that changed its mind */
-        r->upgrade_free(r->upgrade_cls);
-        r->upgraded = NULL;
-    }
-    enum MHD_Result ret = r->upgraded ? send_upgrade(conn, rq, r) : queue_answer(conn, r, close, allow);
-    if (rq)
-        rq->status = r->status;
-    return ret;
 }
 
 /* Percent-decode s[0..n) (and '+' as a space in queries) into a new
@@ -474,7 +266,7 @@ static bool refuse_head(vr_http *h, struct MHD_Connection *conn, request *rq, co
                       "the request head has %zu bytes in %u lines (at most %d bytes, %d lines)", hs.bytes,
                       hs.lines, VR_HTTP_MAX_HEAD, VR_HTTP_MAX_HEADERS);
     } else if (rq->refuse) {
-        vr_http_fault(&r, rq->refuse, reason_for(rq->refuse), "%s", rq->why);
+        vr_http_fault(&r, rq->refuse, vr_http_reason(rq->refuse), "%s", rq->why);
     } else if (check_length && clen && expect && strtoull(clen, NULL, 10) > h->max_body) {
         /* The client waits for "100 Continue": tell it now, unsent. */
         vr_http_fault(&r, 413, "Request Entity Too Large",
@@ -482,7 +274,7 @@ static bool refuse_head(vr_http *h, struct MHD_Connection *conn, request *rq, co
     } else {
         return false;
     }
-    *ret = send_response(conn, rq, &r, true, allow);
+    *ret = vr_http_send(conn, rq, &r, true, allow);
     json_decref(r.body);
     return true;
 }
@@ -518,7 +310,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                .conn = conn, .priv = rq};
             rq->stream = h->streamer(h->ctx, &req, &r);
             if (!rq->stream && r.status) {
-                ret = send_response(conn, rq, &r, true, NULL);
+                ret = vr_http_send(conn, rq, &r, true, NULL);
                 json_decref(r.body);
                 return ret;
             }
@@ -550,7 +342,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             rq->stream->finish(rq->stream, &resp);
             rq->stream_finished = true;
         }
-        enum MHD_Result ret = send_response(conn, rq, &resp, failed, NULL);
+        enum MHD_Result ret = vr_http_send(conn, rq, &resp, failed, NULL);
         json_decref(resp.body);
         return ret;
     }
@@ -583,7 +375,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                            .priv = rq};
         h->handler(h->ctx, &req, &resp);
     }
-    enum MHD_Result ret = send_response(conn, rq, &resp, rq->too_large, NULL);
+    enum MHD_Result ret = vr_http_send(conn, rq, &resp, rq->too_large, NULL);
     json_decref(resp.body);
     return ret;
 }

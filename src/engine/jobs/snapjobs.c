@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agentcall.h"
+#include "i18n.h"
 #include "jobs.h"
 #include "log.h"
 #include "memvol.h"
@@ -109,8 +110,8 @@ static int run_create(snap_job *j, const char *snap_id)
         json_t *res = NULL, *p = json_pack("{s:s, s:O, s:b}", "uuid", j->vm_id, "disks", live, "quiesce", 1);
         if (with_memory)
             json_object_set_new(p, "memory", vr_memvol_ref(json_object_get(j->params, "memory")));
-        vr_job_update(j->e, j->job_id, "running", with_memory ? "saving the memory and switching the running VM"
-                      " onto the new layers" : "switching the running VM onto the new layers");
+        vr_job_update(j->e, j->job_id, "running", with_memory ? N_("saving the memory and switching the running VM"
+                      " onto the new layers") : N_("switching the running VM onto the new layers"));
         json_object_set_new(j->params, "sent", json_true()); /* from here the VM may run on them */
         vr_sj_save_params(j);
         rc = vr_agent_call_host(j->e, j->host, "VM.snapshot", p, &res, &j->err);

@@ -325,8 +325,8 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
                DB_ARGS(DB_TEXT(json_string_value(json_object_get(vm, "pending_text")) ?: ""),
                        devs ? DB_TEXT(devs) : DB_NULL, DB_TEXT(vm_id)), NULL);
     free(devs);
-    vr_event(e, "normal", user, "vm", vm_id, json_is_object(mem) ? "VM '%s' restored from its saved memory on host"
-             " '%s'" : "VM '%s' started on host '%s'", name, hname);
+    vr_event(e, "normal", user, "vm", vm_id, json_is_object(mem) ? N_("VM '%s' restored from its saved memory on host"
+             " '%s'") : N_("VM '%s' started on host '%s'"), name, hname);
     forget_memory(e, job_id, vm_id, mem);
     vr_job_update(e, job_id, "finished", "");
 out:

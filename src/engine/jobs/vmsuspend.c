@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "agentcall.h"
+#include "i18n.h"
 #include "jobs.h"
 #include "log.h"
 #include "memvol.h"
@@ -196,7 +197,7 @@ static int load(susp *s, vr_engine *e, const char *job_id, const char *vm_id, co
         s->host = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
                                   DB_ARGS(DB_TEXT(str(s->vm, "host_id"))), NULL);
     if (!s->params || !s->vm) {
-        vr_job_update(e, job_id, "failed", s->vm ? "the job lost its parameters (a defect)" : "the VM is gone");
+        vr_job_update(e, job_id, "failed", s->vm ? N_("the job lost its parameters (a defect)") : N_("the VM is gone"));
         return -1;
     }
     return 0;
@@ -249,7 +250,7 @@ static void discard_thread(vr_engine *e, const char *job_id, const char *vm_id, 
         if (rc < 0)
             vr_event(e, "warning", user, "vm", vm_id, "the saved memory of VM '%s' (volume %s) is left on storage: %s",
                      str(s.vm, "name"), str(json_object_get(s.params, "memory"), "volume"), s.err.message);
-        vr_job_update(e, job_id, rc < 0 ? "failed" : "finished", rc < 0 ? s.err.message : "");
+        vr_job_update(e, job_id, rc < 0 ? "failed" : "finished", rc < 0 ? s.err.message : N_(""));
     }
     unload(&s);
 }

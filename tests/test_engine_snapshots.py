@@ -365,8 +365,9 @@ def test_snapshots_and_templates(ctx):
         g.mark(2, "two")
         _job(eng, eng.request("POST", snaps_url, {"description": "s2"}))
         g.mark(3, "three")
-        # (by description: two snapshots of one second are listed in id order)
-        s2 = [s for s in _snapshots(eng, vm["id"]) if s["description"] == "s2"][0]
+        # Listed in the order taken, also within one second (seq).
+        s2 = _snapshots(eng, vm["id"])[1]
+        assert [s["description"] for s in _snapshots(eng, vm["id"])][:2] == ["s1", "s2"], _snapshots(eng, vm["id"])
         assert s2["volumes"] == {disk["id"]: v1}, s2
 
         # ---- live merges: s1 (v0 <- v1, an intermediate layer), then s2

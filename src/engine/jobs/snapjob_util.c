@@ -143,10 +143,14 @@ int vr_sj_insert_snapshot(snap_job *j, const char *id, const char *type, const c
                            bool quiesced, json_t *volumes)
 {
     char *cfg = vr_sj_config_text(j->vm), *vols = json_dumps(volumes, JSON_COMPACT | JSON_SORT_KEYS);
+    /* seq orders the VM's snapshots taken within one second (one snapshot
+     * job per VM at a time, so the VM's next number is free) */
     int rc = vr_db_exec(j->e->db, "INSERT INTO snapshots (id, vm_id, description, type, status, quiesced, created_at,"
-                        " config_json, volumes_json) VALUES (?,?,?,?,?,?,?,?,?)",
+                        " config_json, volumes_json, seq) VALUES (?,?,?,?,?,?,?,?,?,"
+                        " (SELECT COALESCE(MAX(seq), 0) + 1 FROM snapshots WHERE vm_id = ?))",
                         DB_ARGS(DB_TEXT(id), DB_TEXT(j->vm_id), DB_TEXT(desc), DB_TEXT(type), DB_TEXT(status),
-                                DB_INT(quiesced), DB_INT(vr_now()), DB_TEXT(cfg ?: "{}"), DB_TEXT(vols ?: "{}")),
+                                DB_INT(quiesced), DB_INT(vr_now()), DB_TEXT(cfg ?: "{}"), DB_TEXT(vols ?: "{}"),
+                                DB_TEXT(j->vm_id)),
                         &j->err);
     free(cfg);
     free(vols);

@@ -472,5 +472,9 @@ const vr_migration vr_migrations[] = {
          "ALTER TABLE jobs ADD COLUMN detail_args TEXT;",
      .pg = "ALTER TABLE events ADD COLUMN message_id " T ", ADD COLUMN message_args " T ";"
          "ALTER TABLE jobs ADD COLUMN detail_id " T ", ADD COLUMN detail_args " T ";"},
+    {22, "snapshot order: a VM's snapshots are listed in the order they were taken, also within one second (created_at has second resolution): seq counts them per VM; SQLite's older rows take their insertion order",
+     .sqlite = "ALTER TABLE snapshots ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+         "UPDATE snapshots SET seq = rowid;",
+     .pg = "ALTER TABLE snapshots ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -37,7 +37,7 @@ const vr_store vr_store_snapshots = {
     .select = "SELECT id, vm_id, description, type, status, quiesced, created_at, config_json AS config_json,"
               " volumes_json AS volumes_json, CASE WHEN memory_json IS NULL THEN 0 ELSE 1 END AS persist_memorystate"
               " FROM snapshots",
-    .id_expr = "id", .order = "created_at, id", .table = "snapshots",
+    .id_expr = "id", .order = "created_at, seq, id", .table = "snapshots",
     .search = snap_search, .nsearch = sizeof(snap_search) / sizeof(snap_search[0]),
     .insert = snap_insert, .update = snap_update, .remove = snap_remove,
 };
@@ -47,7 +47,7 @@ json_t *vr_snapshots_of_vm(vr_engine *e, const char *vm_id, vr_error *err)
     json_t *rows = NULL;
     if (vr_db_query(e->db, "SELECT id, vm_id, description, type, status, quiesced, created_at,"
                     " config_json AS config_json, volumes_json AS volumes_json, memory_json FROM snapshots WHERE vm_id = ?"
-                    " ORDER BY created_at, id", DB_ARGS(DB_TEXT(vm_id)), &rows, err) < 0)
+                    " ORDER BY created_at, seq, id", DB_ARGS(DB_TEXT(vm_id)), &rows, err) < 0)
         return NULL;
     return rows;
 }

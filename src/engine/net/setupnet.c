@@ -135,9 +135,6 @@ static int plan_attachment(vr_engine *e, json_t *ctx, json_t *a, size_t i, json_
     const char *gw = json_string_value(json_object_get(a, "gateway"));
     if (rc == 0 && (!proto || (strcmp(proto, "none") && strcmp(proto, "static") && strcmp(proto, "dhcp"))))
         rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.boot_protocol must be none, static or dhcp", w);
-    else if (rc == 0 && !strcmp(proto, "dhcp"))
-        rc = vr_error_set(err, VR_ERR_UNSUPPORTED, "%s: boot_protocol dhcp is not supported yet (docs/networks.md)",
-                          w);
     else if (rc == 0 && !strcmp(proto, "static") != (json_object_get(a, "address") != NULL))
         rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s: address (CIDR) is given with boot_protocol static, and"
                           " only then", w);
@@ -156,7 +153,8 @@ static int plan_attachment(vr_engine *e, json_t *ctx, json_t *a, size_t i, json_
         json_object_set(entry, "vlan", vlan);
     if (strcmp(proto, "none")) {
         json_object_set_new(entry, "boot_protocol", json_string(proto));
-        json_object_set_new(entry, "address", json_string(addr));
+        if (addr) /* dhcp: the host's DHCP client gets one */
+            json_object_set_new(entry, "address", json_string(addr));
         if (gw)
             json_object_set_new(entry, "gateway", json_string(gw));
     }

@@ -437,7 +437,10 @@ def test_network_labels(ctx):
         for labels, detail in [({"eth1": "x" * 33}, "at most 32"), ({"eth1": "a b"}, "at most 32"),
                                ({"eth1": "l<b"}, "at most 32"), ({"eth1": 5}, "must be a label"),
                                ({"eth9": "lab_1"}, "has no NIC 'eth9'"), ({"eth1<": "lab_1"}, "host NIC"),
-                               ({"eth1": "lab_1", "eth2": "lab_1"}, "on two NICs"), ("lab_1", "must be an object")]:
+                               ({"eth1": "lab_1", "eth2": "lab_1"}, "on two NICs"), ("lab_1", "must be an object"),
+                               ({"eth1": ["lab_1", 5]}, "non-empty string"), ({"eth1": ["a b"]}, "at most 32"),
+                               ({"eth1": ["l%d" % i for i in range(17)]}, "at most 16"),
+                               ({"eth1": ["lab_1"], "eth2": ["lab_9", "lab_1"]}, "on two NICs")]:
             expect_fault(eng.request("POST", sn, {"labels": labels}), 400, detail)
         for label in ("x" * 33, "a b", "é"):
             expect_fault(eng.request("PUT", f"/api/networks/{blue['id']}", {"label": label}), 400, "label")
@@ -475,11 +478,32 @@ def test_network_labels(ctx):
         # a description change is no label change: 200, no job
         assert eng.call("PUT", f"/api/networks/{red['id']}", {"description": "labelled"})["label"] == "lab_1"
 
-        # ---- a NIC loses its label: the networks it brought leave that host only
-        job = eng.wait_job(_job_of(eng.request("POST", f"/api/hosts/{hosts[0]['id']}/setupnetworks",
-                                               {"labels": {"eth1": ""}})), timeout=120)
+        # ---- several labels on one NIC (RHV allows it): each brings its networks
+        green = eng.call("POST", "/api/networks", {"name": "lgreen", "datacenter": dc["id"], "vlan": 122,
+                                                   "label": "lab_2"}, expect=201)
+        eng.wait_job(_job_of(eng.request("POST", f"/api/clusters/{cl['id']}/networks",
+                                         {"network": green["id"], "required": False})))
+        sn0 = f"/api/hosts/{hosts[0]['id']}/setupnetworks"
+        job = eng.wait_job(_job_of(eng.request("POST", sn0, {"labels": {"eth1": ["lab_2", "lab_1", "lab_2"]}})),
+                           timeout=120)
         assert job["status"] == "finished", job
-        assert (_eth1(eng, hosts[0]["id"])["label"], _eth1(eng, hosts[0]["id"])["networks"]) == ("", [])
+        nic = _eth1(eng, hosts[0]["id"])
+        assert (nic["labels"], nic["label"], sorted(nic["networks"])) == (["lab_1", "lab_2"], "lab_1,lab_2",
+                                                                          ["lgreen", "lred"]), nic
+        assert _eth1(eng, hosts[1]["id"])["networks"] == ["lred"]
+        # ---- a NIC loses one label: only that label's networks leave, on that host only
+        job = eng.wait_job(_job_of(eng.request("POST", sn0, {"labels": {"eth1": ["lab_2"]}})), timeout=120)
+        assert job["status"] == "finished", job
+        nic = _eth1(eng, hosts[0]["id"])
+        assert (nic["labels"], nic["networks"]) == (["lab_2"], ["lgreen"]), nic
+        assert _eth1(eng, hosts[1]["id"])["networks"] == ["lred"]
+        assert hs.hosts[0].run(["ip", "link", "show", "lred"]).returncode != 0
+        assert hs.hosts[0].run(["ip", "link", "show", "lgreen"]).returncode == 0
+        # ---- and its last: the networks it brought leave
+        job = eng.wait_job(_job_of(eng.request("POST", sn0, {"labels": {"eth1": []}})), timeout=120)
+        assert job["status"] == "finished", job
+        nic = _eth1(eng, hosts[0]["id"])
+        assert (nic["label"], nic["labels"], nic["networks"]) == ("", [], []), nic
         assert _eth1(eng, hosts[1]["id"])["networks"] == ["lred"]
         assert hs.hosts[0].run(["ip", "link", "show", "lred"]).returncode != 0
         assert hs.hosts[1].run(["ip", "link", "show", "lred"]).returncode == 0
@@ -491,11 +515,16 @@ def test_network_labels(ctx):
         assert hs.hosts[1].run(["ip", "link", "show", "lred"]).returncode != 0
         assert eng.find_events("network 'lred' removed from host", hosts[1]["id"])
         cli = CliSession(ctx, eng)   # the second host's label through the CLI
+        cli.run("network", "setup", hosts[1]["name"], "--nic-label", "eth1=lab_2,lab_3", "--wait")
+        nic = _eth1(eng, hosts[1]["id"])
+        assert (nic["labels"], nic["networks"]) == (["lab_2", "lab_3"], ["lgreen"]), nic
         cli.run("network", "setup", hosts[1]["name"], "--nic-label", "eth1=", "--wait")
-        assert _eth1(eng, hosts[1]["id"])["label"] == ""
+        assert _eth1(eng, hosts[1]["id"])["label"] == "" and _eth1(eng, hosts[1]["id"])["networks"] == []
         assert cli.run("network", "setup", hosts[1]["name"], "--nic-label", "eth1", expect=2).stderr
         eng.call("DELETE", f"/api/clusters/{cl['id']}/networks/{blue['id']}", expect=204)
-        for n in (red, blue):
+        job = eng.wait_job(_job_of(eng.request("DELETE", f"/api/clusters/{cl['id']}/networks/{green['id']}")))
+        assert job["status"] == "finished" and job["detail"] == "0 host(s) changed", job
+        for n in (red, blue, green):
             eng.call("DELETE", f"/api/networks/{n['id']}", expect=204)
         assert not eng.sanitizer_report()
 

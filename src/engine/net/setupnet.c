@@ -39,9 +39,9 @@ const vr_field vr_setupnet_params[VR_SETUPNET_NPARAMS] = {
     {"connectivity_timeout", VR_FT_INT, VR_F_CREATE, 1, 3600, .dflt = "120",
      .doc = "Seconds the host waits for the confirmation."},
     {"labels", VR_FT_JSON, VR_F_CREATE, .schema = "NicLabels", .dflt = "{}",
-     .doc = "NIC labels to set ({\"eth1\": \"lab\"}) or take away (\"\"): the networks of the host's cluster with"
-            " a NIC's new label are attached to it, those with its old label leave it (docs/networks.md"
-            " \"Labels\")."},
+     .doc = "NIC labels to set ({\"eth1\": \"lab\"} or {\"eth1\": [\"lab\", \"lab2\"]}: the NIC's labels become"
+            " those) or take away (\"\" or []): the networks of the host's cluster with a label the NIC gains are"
+            " attached to it, those with a label it loses leave it (docs/networks.md \"Labels\")."},
 };
 
 /* A dotted IPv4 address, with a /prefix when cidr. */

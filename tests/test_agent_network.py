@@ -14,6 +14,7 @@ import subprocess
 import time
 
 from harness.rpc import RpcError, expect_error
+from test_migration import job_end, mig_hosts
 
 ERR_PARAMS, ERR_NETWORK = -32602, -32013
 
@@ -101,6 +102,7 @@ def _setup(c, networks, **kw):
 
 
 def test_vlan_networks_carry_vms_between_hosts(ctx):
+    mig_hosts(ctx)   # libvirtd on TCP, for the migration at the end (before any guest runs)
     h0, h1 = _hosts(ctx)
     _clear(ctx)
     nets = {"red": {"nic": "eth1", "vlan": 100, "mtu": 1400},
@@ -244,7 +246,18 @@ def test_vlan_networks_carry_vms_between_hosts(ctx):
     while "direct-action" in h0.run(["tc", "filter", "show", "dev", tap, "ingress"]).stdout:
         assert time.monotonic() < deadline, h0.log_tail()
         time.sleep(0.5)
-    for vm, c in ((a, c0), (b, c1), (x, c1)):
+
+    # live migration with networks: x (green, and red hot-plugged) moves to
+    # vh0 and its NICs land on vh0's bridges of the same networks; it still
+    # reaches b on vh1 over green, now across the wire, and a on red
+    r = c1.call("VM.migrate", uuid=x["uuid"], dest={"host": h0.name})
+    job = job_end(c1, r["job"])
+    assert job["state"] == "succeeded", (job, h1.log_tail(40))
+    xml = h0.virsh("dumpxml", "net-x")
+    assert "<source bridge='green'/>" in xml and "<source bridge='red'/>" in xml, xml
+    assert "net-x" not in h1.virsh("list", "--name").split()
+    assert _ping(ctx, c0, x["uuid"], "10.101.0.2") == "ok"   # b, on vh1
+    for vm, c in ((a, c0), (b, c1), (x, c0)):
         c.call("VM.destroy", uuid=vm["uuid"])
     _clear(ctx)
     # the agent's devices are gone; eth1 is what it was

@@ -372,6 +372,30 @@ def test_network_end_to_end(ctx):
         expect_fault(eng.request("POST", f"/api/vms/{vm2['id']}/nics", {"network": "green"}), 409,
                      "does not run network 'green'")
         assert eng.vm(vm2["id"])["nics"] == nics
+        # Migration needs every network of the VM on the destination: the
+        # other host lacks blue, so the scheduler finds none and a host
+        # named by the user is refused; the VM stays where it runs.
+        def migrate_fails(body):
+            r = eng.request("POST", f"/api/vms/{vm2['id']}/migrate", body)
+            assert r.status == 202, r
+            job = eng.wait_job(r.body["job"]["id"], timeout=60)
+            now = eng.vm(vm2["id"])
+            assert job["status"] == "failed" and (now["status"], now["host"]) == ("up", hosts[0]["name"]), (job, now)
+            return job["detail"]
+        assert "network" in migrate_fails({}), eng.events()
+        assert "does not run every network" in migrate_fails({"host": hosts[1]["id"]})
+        # The destination is asked itself: blue set up on it through the
+        # engine, then taken away behind the engine's back (its view still
+        # has it for a few polls): the migration is refused naming blue.
+        _setup(eng, hosts[1]["id"], {"attachments": [{"network": "blue", "nic": "eth1"}]})
+        ctx.client(1).call("Host.setupNetworks", networks={"blue": {"remove": True}}, check_connectivity=False)
+        detail = migrate_fails({"host": hosts[1]["id"]})
+        # (should the monitor's every-10-polls report land in between, the
+        # scheduler's view refuses it instead)
+        assert ("does not run network(s) blue of VM 'vm-blue'" in detail or
+                "does not run every network" in detail), detail
+        assert eng.find_events("cannot migrate VM 'vm-blue'", vm2["id"])
+        assert "vm-blue" not in hs.hosts[1].virsh("list", "--all")
         eng.vm_action(vm2["id"], "stop")
         eng.wait_status("vms", vm2["id"], "down", timeout=60)
         # green runs nowhere: the start fails at placement and names it.

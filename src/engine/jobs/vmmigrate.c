@@ -312,6 +312,14 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
         vr_job_update(e, job_id, dst ? "cancelled" : "failed", dst ? "cancelled before it was sent to the host" : why);
         goto out;
     }
+    /* The destination's own word on its networks, the view may be old. */
+    vr_error nerr = {0};
+    if (vr_vnic_check_dest(e, vm, dst, &nerr) < 0) {
+        settle(e, vm_id, p, str(src, "id"), str(p, "from_status"));
+        vr_event(e, "error", user, "vm", vm_id, "cannot migrate VM '%s': %s", name, nerr.message);
+        vr_job_update(e, job_id, "failed", nerr.message);
+        goto out;
+    }
     json_object_set_new(p, "dest_host_id", json_string(str(dst, "id")));
     save_params(e, job_id, p);
     char step[200];

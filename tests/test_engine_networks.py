@@ -382,7 +382,7 @@ def test_network_end_to_end(ctx):
             now = eng.vm(vm2["id"])
             assert job["status"] == "failed" and (now["status"], now["host"]) == ("up", hosts[0]["name"]), (job, now)
             return job["detail"]
-        assert "network" in migrate_fails({}), eng.events()
+        assert "1 host(s) do not run all of its networks" in migrate_fails({}), eng.events()
         assert "does not run every network" in migrate_fails({"host": hosts[1]["id"]})
         # The destination is asked itself: blue set up on it through the
         # engine, then taken away behind the engine's back (its view still

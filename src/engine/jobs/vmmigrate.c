@@ -271,8 +271,11 @@ static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t 
         for (size_t k = 0; i < 0 && *given && k < n; k++)
             if (!strcmp(hosts[k].id, given) && hosts[k].lacks_network)
                 snprintf(why, len, "the chosen host does not run every network of the VM's NICs");
-        if (i < 0)
+        if (i < 0) {
             vr_sched_explain(why, len, not_allowed, aff);
+            if (!*given)
+                vr_sched_explain_nets(why, len, hosts, n, nets, json_array_size(netnames));
+        }
     }
     pthread_mutex_unlock(&e->sched_lock);
     json_decref(cl);

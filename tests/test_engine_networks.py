@@ -6,6 +6,8 @@ agents); the end-to-end scenario runs real agents: a required network
 makes hosts nonoperational until setupnetworks puts it on their second
 NIC, then a VM on the network's profile starts on it."""
 
+import os
+
 from harness.engine import CliSession, Engine, expect_fault, run_sql
 
 MISSING = "0b7a5a37-1111-4222-8333-444455556666"
@@ -406,6 +408,17 @@ def test_network_end_to_end(ctx):
         assert "green" in job["detail"] and vm3["status"] == "down", (job, vm3)
         for h in hs.hosts:
             assert "vm-green" not in h.virsh("list", "--all")
+
+        # DHCP through the engine: the attachment reaches the agent, which
+        # runs a client on the network's bridge (no server on eth2: it has
+        # no lease and keeps trying), and taking the network away stops it.
+        _setup(eng, hosts[1]["id"], {"attachments": [{"network": "green", "nic": "eth2", "boot_protocol": "dhcp"}]})
+        got = ctx.client(1).call("Host.getNetworks")["networks"]["green"]
+        assert (got["boot_protocol"], got["dhcp_lease"], got["addresses"]) == ("dhcp", None, []), got
+        pidfile = os.path.join(hs.hosts[1].dir, "vireo-run", "dhcp", "green.pid")
+        assert os.path.exists(pidfile)
+        _setup(eng, hosts[1]["id"], {"removed": ["green"]})
+        assert not os.path.exists(pidfile) and "green" not in ctx.client(1).call("Host.getNetworks")["networks"]
 
         # Taken off the cluster and the hosts: up, and red is gone from them.
         for v in (vm, vm2, vm3):

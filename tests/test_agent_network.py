@@ -8,9 +8,13 @@ moved onto a bridge, and the last good configuration restored after the
 agent is killed."""
 
 import json
+import os
+import signal
+import subprocess
 import time
 
 from harness.rpc import RpcError, expect_error
+from test_migration import job_end, mig_hosts
 
 ERR_PARAMS, ERR_NETWORK = -32602, -32013
 
@@ -98,6 +102,7 @@ def _setup(c, networks, **kw):
 
 
 def test_vlan_networks_carry_vms_between_hosts(ctx):
+    mig_hosts(ctx)   # libvirtd on TCP, for the migration at the end (before any guest runs)
     h0, h1 = _hosts(ctx)
     _clear(ctx)
     nets = {"red": {"nic": "eth1", "vlan": 100, "mtu": 1400},
@@ -241,7 +246,18 @@ def test_vlan_networks_carry_vms_between_hosts(ctx):
     while "direct-action" in h0.run(["tc", "filter", "show", "dev", tap, "ingress"]).stdout:
         assert time.monotonic() < deadline, h0.log_tail()
         time.sleep(0.5)
-    for vm, c in ((a, c0), (b, c1), (x, c1)):
+
+    # live migration with networks: x (green, and red hot-plugged) moves to
+    # vh0 and its NICs land on vh0's bridges of the same networks; it still
+    # reaches b on vh1 over green, now across the wire, and a on red
+    r = c1.call("VM.migrate", uuid=x["uuid"], dest={"host": h0.name})
+    job = job_end(c1, r["job"])
+    assert job["state"] == "succeeded", (job, h1.log_tail(40))
+    xml = h0.virsh("dumpxml", "net-x")
+    assert "<source bridge='green'/>" in xml and "<source bridge='red'/>" in xml, xml
+    assert "net-x" not in h1.virsh("list", "--name").split()
+    assert _ping(ctx, c0, x["uuid"], "10.101.0.2") == "ok"   # b, on vh1
+    for vm, c in ((a, c0), (b, c1), (x, c0)):
         c.call("VM.destroy", uuid=vm["uuid"])
     _clear(ctx)
     # the agent's devices are gone; eth1 is what it was
@@ -295,7 +311,9 @@ def test_bad_setups_change_nothing(ctx):
         (ERR_NETWORK, {"networks": {"eth0": {"nic": "eth1", "vlan": 7}}}),       # not ours
         (ERR_NETWORK, {"networks": {"n1": {"nic": "red", "vlan": 7}}}),          # a bridge
         (ERR_NETWORK, {"networks": {"nosuch": {"remove": True}}}),
-        (ERR_NETWORK, {"networks": {"n1": {"nic": "eth1", "vlan": 7, "boot_protocol": "dhcp"}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 7, "boot_protocol": "dhcp",
+                                          "address": "10.1.0.3/24"}}}),
+        (ERR_PARAMS, {"networks": {"n1": {"nic": "eth1", "vlan": 7, "boot_protocol": "bootp"}}}),
     ]
     for code, params in bad:
         e = expect_error(code, c.call, "Host.setupNetworks", params)
@@ -370,4 +388,100 @@ def test_killed_agent_restores_last_good_configuration(ctx):
     assert got["networks"]["red"]["vlan"] == 100
     assert _link(h1, "blue") is None and _link(h1, "vrv200-eth1a") is None
     assert _link(h1, "red") is not None and _link(h1, "vrv100-eth1b")["master"] == "red"
+    _clear(ctx)
+
+
+def _dhcp_pid(h, net):
+    """The pid of the agent's DHCP client of NET in host h (its pid file),
+    or None when none runs."""
+    try:
+        with open(os.path.join(h.dir, "vireo-run", "dhcp", net + ".pid")) as f:
+            pid = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return pid if b"udhcpc" in f.read() else None
+    except OSError:
+        return None
+
+
+def _leases(path):
+    """Addresses in dnsmasq's lease file (expiry mac ip name id)."""
+    try:
+        with open(path) as f:
+            return [ln.split()[2] for ln in f if len(ln.split()) > 2]
+    except FileNotFoundError:
+        return []
+
+
+def _wait(cond, what, timeout=15):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_dhcp_boot_protocol(ctx):
+    """A non-VM network with boot_protocol dhcp gets its address from a real
+    DHCP server (dnsmasq in the other host, on the same VLAN): reported,
+    released when the network goes or is rolled back, and given again by a
+    new client when the agent restarts after its client died."""
+    h0, h1 = _hosts(ctx)
+    _clear(ctx)
+    c0, c1 = ctx.client(0), ctx.client(1)
+    _setup(c0, {"dsrv": {"nic": "eth1", "vlan": 400, "vm": False, "boot_protocol": "static",
+                         "address": "10.130.0.1/24"}}, check_connectivity=False)
+    leasefile = os.path.join(h0.dir, "dnsmasq.leases")
+    open(leasefile, "w").close()
+    srv = h0.popen(["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--port=0",
+                    "--interface=dsrv", "--bind-interfaces", "--user=root",
+                    "--dhcp-range=10.130.0.50,10.130.0.59,255.255.255.0,10m",
+                    "--dhcp-leasefile=" + leasefile, "--dhcp-authoritative",
+                    "--log-facility=" + os.path.join(h0.dir, "dnsmasq.log")],
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        dhcp = {"dnet": {"nic": "eth1", "vlan": 400, "vm": False, "boot_protocol": "dhcp"}}
+        # the address comes with the setup's answer; unconfirmed, it goes back
+        c1.call("Host.subscribe")
+        r = _setup(c1, dhcp, connectivity_timeout=3)
+        got = r["networks"]["dnet"]
+        assert got["boot_protocol"] == "dhcp" and len(got["addresses"]) == 1, (got, h1.log_tail())
+        addr = got["addresses"][0]
+        assert addr.startswith("10.130.0.5") and addr.endswith("/24"), addr
+        assert got["dhcp_lease"]["address"] == addr and got["dhcp_lease"]["server"] == "10.130.0.1"
+        ip = addr.split("/")[0]
+        assert ip in _leases(leasefile)
+        assert h1.run(["busybox", "ping", "-c", "1", "-W", "2", "10.130.0.1"]).returncode == 0
+        first = _dhcp_pid(h1, "dnet")
+        assert first, "no DHCP client runs"
+        c1.wait_event(lambda p: "reason" in p and "networks" in p, timeout=20)
+        assert c1.call("Host.getNetworks")["networks"] == {}
+        assert _dhcp_pid(h1, "dnet") is None and _link(h1, "dnet") is None
+        _wait(lambda: ip not in _leases(leasefile), "the rollback did not release %s" % ip)
+
+        # confirmed: the last good configuration; its client dies with the
+        # agent, and the restarted agent runs a new one that gets an address
+        _setup(c1, dhcp, connectivity_timeout=60)
+        assert ctx.client(1).call("Host.confirmNetworks") == {"confirmed": True}
+        pid = _dhcp_pid(h1, "dnet")
+        h1.kill_agent()
+        os.kill(pid, signal.SIGKILL)
+        _wait(lambda: _dhcp_pid(h1, "dnet") is None, "the DHCP client did not die")
+        h1.start_agent(wait=True)
+        c1 = ctx.client(1)
+        got = c1.call("Host.getNetworks")["networks"]["dnet"]
+        new = _dhcp_pid(h1, "dnet")
+        assert new and new != pid and len(got["addresses"]) == 1, (got, h1.log_tail())
+        assert got["addresses"][0].startswith("10.130.0.5")
+        assert got["addresses"][0].split("/")[0] in _leases(leasefile)
+
+        # detached: released, no client, no address
+        ip = got["addresses"][0].split("/")[0]
+        _setup(c1, {"dnet": {"remove": True}}, check_connectivity=False)
+        assert _dhcp_pid(h1, "dnet") is None and _link(h1, "dnet") is None
+        _wait(lambda: ip not in _leases(leasefile), "detaching did not release %s" % ip)
+    finally:
+        srv.terminate()
+        srv.wait(10)
     _clear(ctx)

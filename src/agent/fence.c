@@ -18,39 +18,19 @@
 #include "log.h"
 #include "storage/runcmd.h"
 #include "verbs.h"
+#include "helper_path.h"
 
 #define FENCE_DIR "/usr/sbin"
-#ifndef VR_LIBEXECDIR
-#define VR_LIBEXECDIR "/usr/libexec/vireo"
-#endif
 
 /* The fence-agents types that are fence_ipmilan under another name. */
 static const char *const ipmitool_types[] = {"ipmilan", "ipmilanplus", "idrac", "ilo3", "ilo4", "ilo5",
                                              "imm", NULL};
 
-/* vireo-ipmitool: next to this program (a build tree), else installed.
- * Returns false when there is none (the password then goes the
- * fence-agents' way: ipmitool hides it once running). */
+/* vireo-ipmitool (helper_path.h). Without it the password goes the
+ * fence-agents' way: ipmitool hides it once running. */
 static bool ipmitool_helper(char *path, size_t size)
 {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n > 0) {
-        self[n] = 0;
-        char *slash = strrchr(self, '/');
-        if (slash) {
-            *slash = 0;
-            if (snprintf(path, size, "%s/vireo-ipmitool", self) < (int)size && access(path, X_OK) == 0)
-                return true;
-        }
-    }
-    static const char *const dirs[] = {VR_LIBEXECDIR, "/usr/libexec/vireo"};
-    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-        snprintf(path, size, "%s/vireo-ipmitool", dirs[i]);
-        if (access(path, X_OK) == 0)
-            return true;
-    }
-    return false;
+    return vr_helper_path("vireo-ipmitool", path, size);
 }
 
 /* Append "key=value\n" to buf. */

@@ -22,6 +22,7 @@
 #include "storage/volume.h"
 #include "storage/sdmonitor.h"
 #include "vm_jobs.h"
+#include "net/dhcp.h"
 #include "net/netstate.h"
 
 /* How long a stopping agent waits for client calls in progress. A call
@@ -82,6 +83,8 @@ static void usage(FILE *f)
             "                       engine (Host.setRevocationList); default: none until it sends one\n"
             "  --net-state FILE     last good network configuration (default\n"
             "                       " VR_NET_STATE_DEFAULT ")\n"
+            "  --run-dir DIR        runtime files: DHCP clients' pid, lease and log files in\n"
+            "                       DIR/dhcp (default /run/vireo)\n"
             "  --job-dir DIR        records of long jobs, read back after a restart\n"
             "                       (default /var/lib/vireo/jobs)\n"
             "  --sanlock-io-timeout SECS  sanlock I/O timeout of joined lockspaces (default 10;\n"
@@ -112,6 +115,7 @@ int main(int argc, char **argv)
         {"migration-transport", required_argument, 0, 'T'},
         {"max-outgoing-migrations", required_argument, 0, 'O'},
         {"job-dir", required_argument, 0, 'J'},
+        {"run-dir", required_argument, 0, 'R'},
         {"crl", required_argument, 0, 'C'},
         {0, 0, 0, 0}};
     vr_server_opts sopts = {.listen = "0.0.0.0:54321", .max_frame = VR_FRAME_DEFAULT_MAX,
@@ -120,6 +124,7 @@ int main(int argc, char **argv)
     int monitor_timeout_s = 15;
     const char *net_state = VR_NET_STATE_DEFAULT;
     const char *job_dir = "/var/lib/vireo/jobs";
+    const char *run_dir = "/run/vireo";
     snprintf(agent.console_log_dir, sizeof(agent.console_log_dir), "/var/log/libvirt/qemu");
     snprintf(agent.storage_root, sizeof(agent.storage_root), "/run/vireo/storage");
     agent.sanlock_io_timeout = 10;
@@ -144,12 +149,13 @@ int main(int argc, char **argv)
             break;
         case 'N':
         case 'J':
+        case 'R':
             if (optarg[0] != '/' || strlen(optarg) >= 500) {
                 fprintf(stderr, "vireo-agent: --%s must be an absolute path under 500 bytes\n",
-                        c == 'N' ? "net-state" : "job-dir");
+                        c == 'N' ? "net-state" : c == 'R' ? "run-dir" : "job-dir");
                 return 2;
             }
-            *(c == 'N' ? &net_state : &job_dir) = optarg;
+            *(c == 'N' ? &net_state : c == 'R' ? &run_dir : &job_dir) = optarg;
             break;
         case 'S':
             if (optarg[0] != '/' || strlen(optarg) >= sizeof(agent.storage_root) - 64) {
@@ -210,6 +216,7 @@ int main(int argc, char **argv)
         return 1;
     }
     vr_tls_creds_set_timeout(creds, (unsigned)sopts.io_timeout_s * 1000);
+    vr_dhcp_init(run_dir); /* before vr_net_start restores dhcp networks */
     if (vr_events_start(&agent, &err) < 0 || vr_health_start(&agent, monitor_timeout_s, &err) < 0 ||
         vr_enospc_start(&agent, &err) < 0 || vr_sd_monitor_start(&agent, &err) < 0 ||
         vr_net_start(&agent, net_state, &err) < 0) {

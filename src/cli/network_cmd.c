@@ -59,7 +59,7 @@ static const verb verbs[] = {
     {"network", "cluster-list", "CLUSTER", "", "", BIT(O_JSON)},
     {"network", "host-nics", "HOST", "", "", BIT(O_JSON)},
     {"network", "setup", "HOST", " attach remove no-check nic-label ",
-     "[--attach NETWORK:NIC]... [--remove NETWORK]... [--nic-label NIC=LABEL]... [--no-check]", VR_JOB_OPTS},
+     "[--attach NETWORK:NIC]... [--remove NETWORK]... [--nic-label NIC=LABEL[,LABEL]]... [--no-check]", VR_JOB_OPTS},
     {"vnicprofile", "list", "", "", "", VR_LIST_OPTS},
     {"vnicprofile", "show", "NAME-or-ID", "", "", BIT(O_JSON)},
     {"vnicprofile", "create", "", " network description qos-in qos-out port-mirroring no-filter ",
@@ -147,12 +147,18 @@ static int build(const vr_session *s, const verb *v, const args *a, json_t *body
             } else {
                 json_array_append_new(r, json_pack("{s:o, s:o}", "from", from, "to", to));
             }
-        } else if (!strcmp(o, "nic-label")) { /* NIC=LABEL; NIC= takes the label away */
+        } else if (!strcmp(o, "nic-label")) { /* NIC=LABEL[,LABEL...]; NIC= takes them away */
             json_t *l = json_object_get(body, "labels");
             if (!l)
                 json_object_set_new(body, "labels", l = json_object());
             const char *eq = strchr(val, '=');
             json_t *label = eq ? json_string(eq + 1) : NULL;
+            if (label && strchr(eq + 1, ',')) { /* several: a list */
+                json_decref(label);
+                label = json_array();
+                for (const char *p = eq + 1; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+                    json_array_append_new(label, json_stringn(p, strcspn(p, ",")));
+            }
             char nic[64];
             if (!label || (size_t)(eq - val) >= sizeof(nic) || eq == val) {
                 json_decref(label);

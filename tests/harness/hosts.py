@@ -24,7 +24,8 @@ Each host is
   mounts storage connections, inside the host's mount namespace, and a
   private ``--net-state`` file (``<host dir>/networks.json``, the agent's
   last good network configuration) and ``--job-dir`` (``<host dir>/jobs``,
-  its long jobs' records, read back after an agent restart);
+  its long jobs' records, read back after an agent restart) and ``--run-dir``
+  (``<host dir>/vireo-run``: its DHCP clients' pid, lease and log files);
 * opt-in extra NICs (``extra_nics=K``, or ``hs.ensure_extra_nics(K)`` on a
   running set): ``eth1`` .. ``ethK`` in every host, without addresses, each
   a veth whose root end (``vireo-vhNnJ``) is a port of the root-namespace
@@ -1010,7 +1011,8 @@ class Host:
             "--ca", self.ca, "--cert", self.cert, "--key", self.key,
             "--uri", URI, "--storage-root", self.storage_root,
             "--net-state", os.path.join(self.dir, "networks.json"),
-            "--job-dir", os.path.join(self.dir, "jobs")] + (
+            "--job-dir", os.path.join(self.dir, "jobs"),
+            "--run-dir", os.path.join(self.dir, "vireo-run")] + (
             # libvirtd listens on plain TCP: migrations go qemu+tcp://
             ["--migration-transport", "tcp"] if self.hs.libvirt_tcp else [])
 

@@ -105,7 +105,10 @@ int main(void)
     CHECK(refused("{\"networks\": {\"n\": {\"nic\": \"eth1\", \"vlan\": 7, \"boot_protocol\": \"static\", \"address\": \"10.0.0.1/33\"}}}", "prefix") == VR_ERR_INVALID_PARAMS);
     CHECK(refused("{\"networks\": {\"n\": {\"nic\": \"eth1\", \"vlan\": 7, \"boot_protocol\": \"static\", \"address\": \"10.0.0.1/24\", \"gateway\": \"x\"}}}", "gateway") == VR_ERR_INVALID_PARAMS);
     CHECK(refused("{\"networks\": {\"n\": {\"nic\": \"eth1\", \"vlan\": 7, \"boot_protocol\": \"bootp\"}}}", "boot_protocol") == VR_ERR_INVALID_PARAMS);
-    CHECK(refused("{\"networks\": {\"n\": {\"nic\": \"eth1\", \"vlan\": 7, \"boot_protocol\": \"dhcp\"}}}", "dhcp") == VR_ERR_NETWORK);
+    CHECK(refused("{\"networks\": {\"n\": {\"nic\": \"eth1\", \"vlan\": 7, \"boot_protocol\": \"dhcp\", \"address\": \"10.0.0.1/24\"}}}", "address") == VR_ERR_INVALID_PARAMS);
+    CHECK(setup("{\"networks\": {\"n\": {\"nic\": \"eth1\", \"vlan\": 7, \"boot_protocol\": \"dhcp\"}}}", &s, &err) == 0);
+    CHECK(!strcmp(json_string_value(json_object_get(json_object_get(s.target, "n"), "boot_protocol")), "dhcp"));
+    vr_netsetup_free(&s);
     CHECK(refused("{\"networks\": {\"a\": {\"nic\": \"eth1\", \"vlan\": 7, \"boot_protocol\": \"static\", \"address\": \"10.0.0.1/24\", \"gateway\": \"10.0.0.9\"},"
                   " \"b\": {\"nic\": \"eth1\", \"vlan\": 8, \"boot_protocol\": \"static\", \"address\": \"10.1.0.1/24\", \"gateway\": \"10.1.0.9\"}}}", "one default route") == VR_ERR_INVALID_PARAMS);
     /* Removal. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dhcp.h"
 #include "log.h"
 #include "netconf.h"
 #include "trunk.h"
@@ -236,6 +237,12 @@ static int place_addresses(vr_nl *nl, json_t *target, json_t *nic_saved, vr_erro
         json_t *want = json_array(), *saved = json_object_get(nic_saved, jstr(net, "nic"));
         if (jstr(net, "address"))
             json_array_append_new(want, json_string(jstr(net, "address")));
+        /* A dhcp network keeps the address its client holds (the hook
+         * put it there; a rollback or restart must not take it away). */
+        json_t *lease = vr_dhcp_lease(name);
+        if (lease)
+            json_array_append(want, json_object_get(lease, "address"));
+        json_decref(lease);
         /* The untagged network carries its NIC's own addresses
          * (vireomgmt onto the management NIC keeps the host reachable). */
         if (vr_netconf_vlan(net) == 0 && saved)
@@ -254,6 +261,9 @@ static int place_addresses(vr_nl *nl, json_t *target, json_t *nic_saved, vr_erro
 int vr_net_converge(vr_nl *nl, json_t *target, json_t *known_bridges, json_t *nic_saved,
                     vr_error *err)
 {
+    /* DHCP clients of networks going away (or no longer dhcp) release
+     * their leases while their bridges still exist. */
+    vr_dhcp_stop_unwanted(target);
     if (vr_nl_refresh(nl, err) < 0)
         return -1;
     json_t *owned = owned_bridges(nl, known_bridges);
@@ -282,7 +292,7 @@ int vr_net_converge(vr_nl *nl, json_t *target, json_t *known_bridges, json_t *ni
             rc = make_nic(nl, nic, (int)json_integer_value(m), target, nic_saved, err);
     }
     json_decref(nic_mtu);
-    if (rc < 0 || vr_nl_refresh(nl, err) < 0)
+    if (rc < 0 || vr_nl_refresh(nl, err) < 0 || place_addresses(nl, target, nic_saved, err) < 0)
         return -1;
-    return place_addresses(nl, target, nic_saved, err);
+    return vr_dhcp_ensure(target, err);
 }

@@ -88,10 +88,7 @@ static int parse_network(const char *name, json_t *in, json_t **out, vr_error *e
         return vr_error_set(err, VR_ERR_NETWORK,
                             "%s: NIC name '%s' is too long for VLAN %lld: its veth vrv%lld-%sa "
                             "would exceed the kernel's 15 bytes", where, nic, vlan, vlan, nic);
-    if (!strcmp(proto, "dhcp"))
-        return vr_error_set(err, VR_ERR_NETWORK,
-                            "%s: boot_protocol dhcp is not supported by this agent yet", where);
-    if (strcmp(proto, "none") && strcmp(proto, "static"))
+    if (strcmp(proto, "none") && strcmp(proto, "static") && strcmp(proto, "dhcp"))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS,
                             "%s.boot_protocol must be none, static or dhcp", where);
     if (!strcmp(proto, "static") != !!address)

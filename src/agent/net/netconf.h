@@ -4,7 +4,7 @@
  *
  * A configuration is a JSON object, network name -> normalized network:
  * {"nic": s, "vlan": int|null, "mtu": int, "vm": bool,
- *  "boot_protocol": "none"|"static", "address": "a.b.c.d/n"|null,
+ *  "boot_protocol": "none"|"static"|"dhcp", "address": "a.b.c.d/n"|null,
  *  "gateway": "a.b.c.d"|null}. */
 #pragma once
 

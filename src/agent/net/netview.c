@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dhcp.h"
 #include "nl.h"
 
 static json_t *speed_of(const char *nic)
@@ -35,6 +36,11 @@ json_t *vr_net_view(json_t *cfg)
         json_object_set_new(v, "bridge", json_string(name));
         json_object_del(v, "address");
         json_object_set_new(v, "addresses", nl ? vr_nl_addrs(nl, name) : json_array());
+        const char *proto = json_string_value(json_object_get(net, "boot_protocol"));
+        if (proto && !strcmp(proto, "dhcp")) { /* what the client holds, null before a lease */
+            json_t *lease = vr_dhcp_lease(name);
+            json_object_set_new(v, "dhcp_lease", lease ? lease : json_null());
+        }
         json_object_set_new(out, name, v);
     }
     vr_nl_close(nl);

@@ -408,8 +408,9 @@ static const vr_field hnic_fields[] = {
     {"addresses", VR_FT_JSON, 0, .schema = "NetworkNames", .doc = "Its addresses (CIDR)."},
     {"master", VR_FT_STR, 0, .doc = "The bridge or bond it is a port of ('' when none)."},
     {"networks", VR_FT_JSON, 0, .schema = "NetworkNames", .doc = "The networks the host runs over it."},
-    {"label", VR_FT_STR, 0, .doc = "Its label ('' when none): set by setupnetworks' labels; the networks of"
-     " the host's cluster with this label are attached to it."},
+    {"label", VR_FT_STR, 0, .doc = "Its labels joined by commas ('' when none); see labels."},
+    {"labels", VR_FT_JSON, 0, .schema = "NetworkNames", .doc = "Its labels, sorted (a NIC may carry several):"
+     " set by setupnetworks' labels; the networks of the host's cluster with one of them are attached to it."},
     {"reported_at", VR_FT_TIME, 0, .doc = "When the host last reported it."},
 };
 

@@ -274,8 +274,11 @@ static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t 
             if (!strcmp(hosts[k].id, given) && hosts[k].lacks_network)
                 snprintf(why, len, "the chosen host does not run every network of the VM's NICs");
         vr_placement_lease_explain(why, len, no_lm);
-        if (i < 0)
+        if (i < 0) {
             vr_sched_explain(why, len, not_allowed, aff);
+            if (!*given)
+                vr_sched_explain_nets(why, len, hosts, n, nets, json_array_size(netnames));
+        }
     }
     pthread_mutex_unlock(&e->sched_lock);
     json_decref(cl);
@@ -313,6 +316,14 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
         if (!dst)
             vr_event(e, "error", user, "vm", vm_id, "cannot migrate VM '%s': %s", name, why);
         vr_job_update(e, job_id, dst ? "cancelled" : "failed", dst ? N_("cancelled before it was sent to the host") : why);
+        goto out;
+    }
+    /* The destination's own word on its networks, the view may be old. */
+    vr_error nerr = {0};
+    if (vr_vnic_check_dest(e, vm, dst, &nerr) < 0) {
+        settle(e, vm_id, p, str(src, "id"), str(p, "from_status"));
+        vr_event(e, "error", user, "vm", vm_id, "cannot migrate VM '%s': %s", name, nerr.message);
+        vr_job_update(e, job_id, "failed", nerr.message);
         goto out;
     }
     json_object_set_new(p, "dest_host_id", json_string(str(dst, "id")));

@@ -5,6 +5,7 @@
 #include "netlabel.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jobs.h"
@@ -39,51 +40,132 @@ static bool named(json_t *body, json_t *net)
     return false;
 }
 
-/* The host's NIC labels after the request, each label on one NIC. */
+/* A NIC's labels are kept as one comma-joined, sorted list in
+ * host_nics.label ("" = none): labels cannot hold a comma. */
+#define MAX_NIC_LABELS 16
+#define LABELS_LEN (MAX_NIC_LABELS * 33)
+
+/* Is label one of list's? */
+static bool has_label(const char *list, const char *label)
+{
+    size_t n = strlen(label);
+    for (const char *p = list; n && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : p + strlen(p))
+        if (!strncmp(p, label, n) && (p[n] == ',' || !p[n]))
+            return true;
+    return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A request's labels for one NIC: a label, "" (none) or an array of labels
+ * (RHV puts several on a NIC), into a sorted comma list without repeats. */
+static int nic_labels(json_t *v, const char *where, char out[LABELS_LEN], vr_error *err)
+{
+    const char *l[MAX_NIC_LABELS];
+    size_t n = 0, i;
+    json_t *x;
+    if (json_is_string(v)) {
+        if (*json_string_value(v))
+            l[n++] = json_string_value(v);
+    } else if (json_is_array(v) && json_array_size(v) <= MAX_NIC_LABELS) {
+        json_array_foreach(v, i, x) {
+            if (!json_is_string(x) || !*json_string_value(x))
+                return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s: each label must be a non-empty string", where);
+            l[n++] = json_string_value(x);
+        }
+    } else {
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s must be a label, a list of at most %d labels, or \"\""
+                            " to take the NIC's labels away", where, MAX_NIC_LABELS);
+    }
+    qsort(l, n, sizeof(l[0]), cmp_str);
+    size_t o = 0;
+    out[0] = '\0';
+    for (i = 0; i < n; i++) {
+        if (vr_net_check_label(l[i], err) < 0) {
+            char why[sizeof(err->message)];
+            snprintf(why, sizeof(why), "%s", err->message);
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s: %s", where, why);
+        }
+        if (i && !strcmp(l[i], l[i - 1]))
+            continue;
+        o += (size_t)snprintf(out + o, LABELS_LEN - o, "%s%s", o ? "," : "", l[i]);
+    }
+    return 0;
+}
+
+/* The host's NIC labels after the request (nics: NIC -> comma list),
+ * each label on one NIC; labels' values become their comma lists. */
 static int check_labels(json_t *host, json_t *labels, json_t *nics, vr_error *err)
 {
     const char *nic;
     json_t *l;
     json_object_foreach(labels, nic, l) {
-        char where[64];
+        char where[64], list[LABELS_LEN];
         snprintf(where, sizeof(where), "labels.%.20s", nic);
-        if (vr_net_check_nic(nic, where, err) < 0)
+        if (vr_net_check_nic(nic, where, err) < 0 || nic_labels(l, where, list, err) < 0)
             return -1;
-        if (!json_is_string(l))
-            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s must be a label, or \"\" to take the NIC's label"
-                                " away", where);
-        if (vr_net_check_label(json_string_value(l), err) < 0) {
-            char why[sizeof(err->message)];
-            vr_i18n_format(why, sizeof(why), "%s", err->message);
-            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s: %s", where, why);
-        }
         if (!json_object_get(nics, nic))
             return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s: host '%s' has no NIC '%s'", where, str(host, "name"),
                                 nic);
-        json_object_set(nics, nic, l);
+        json_object_set_new(nics, nic, json_string(list));
+        json_object_set_new(labels, nic, json_string(list));
     }
     const char *a, *b;
     json_t *la, *lb;
-    json_object_foreach(nics, a, la)
-        json_object_foreach(nics, b, lb)
-            if (strcmp(a, b) < 0 && *json_string_value(la) && json_equal(la, lb))
-                return vr_error_set(err, VR_ERR_INVALID_PARAMS, "label '%s' would be on two NICs of host '%s' (%s"
-                                    " and %s): a label names one NIC per host", json_string_value(la),
-                                    str(host, "name"), a, b);
+    json_object_foreach(nics, a, la) {
+        char list[LABELS_LEN];
+        snprintf(list, sizeof(list), "%s", json_string_value(la) ?: "");
+        for (char *save = NULL, *one = strtok_r(list, ",", &save); one; one = strtok_r(NULL, ",", &save))
+            json_object_foreach(nics, b, lb)
+                if (strcmp(a, b) < 0 && has_label(json_string_value(lb) ?: "", one))
+                    return vr_error_set(err, VR_ERR_INVALID_PARAMS, "label '%s' would be on two NICs of host '%s'"
+                                        " (%s and %s): a label names one NIC per host", one, str(host, "name"), a, b);
+    }
     return 0;
+}
+
+/* Networks the NIC's label changes take away (gone) and bring (come). */
+static int label_changes(vr_engine *e, const char *host_id, const char *cluster_id, const char *nic,
+                         const char *old, const char *new, json_t *gone, json_t *come, vr_error *err)
+{
+    json_t *rows = NULL, *r;
+    size_t i;
+    int rc = vr_db_query(e->db, "SELECT n.id AS id, n.name AS name, n.label AS label FROM host_network_attachments a"
+                         " JOIN networks n ON n.id = a.network_id WHERE a.host_id = ? AND a.nic = ? AND n.label <> ''",
+                         DB_ARGS(DB_TEXT(host_id), DB_TEXT(nic)), &rows, err);
+    json_array_foreach(rows, i, r)
+        if (has_label(old, str(r, "label")) && !has_label(new, str(r, "label")))
+            json_array_append(gone, r);
+    json_decref(rows);
+    rows = NULL;
+    if (rc == 0)
+        rc = vr_db_query(e->db, "SELECT n.id AS id, n.name AS name, n.label AS label FROM cluster_networks x JOIN"
+                         " networks n ON n.id = x.network_id WHERE x.cluster_id = ? AND n.label <> '' AND NOT EXISTS"
+                         " (SELECT 1 FROM host_network_attachments a WHERE a.host_id = ? AND a.network_id = n.id AND"
+                         " a.nic = ?) ORDER BY n.name", DB_ARGS(DB_TEXT(cluster_id), DB_TEXT(host_id), DB_TEXT(nic)),
+                         &rows, err);
+    json_array_foreach(rows, i, r)
+        if (has_label(new, str(r, "label")) && !has_label(old, str(r, "label")))
+            json_array_append(come, r);
+    json_decref(rows);
+    return rc;
 }
 
 json_t *vr_netlabel_expand(vr_engine *e, json_t *host, json_t *body, vr_error *err)
 {
     json_t *labels = json_object_get(body, "labels");
     if (labels && (!json_is_object(labels) || json_object_size(labels) > MAX_LABELS))
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "labels must be an object {NIC: label} of at most %d NICs",
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "labels must be an object {NIC: labels} of at most %d NICs",
                             MAX_LABELS), NULL;
     json_t *out = json_deep_copy(body);
     if (!labels || !json_object_size(labels)) {
         json_object_set_new(out, "labels", json_object());
         return out;
     }
+    labels = json_object_get(out, "labels");
     const char *host_id = str(host, "id");
     json_t *rows = NULL, *nics = json_object(), *r, *cl = NULL;
     size_t i;
@@ -104,18 +186,8 @@ json_t *vr_netlabel_expand(vr_engine *e, json_t *host, json_t *body, vr_error *e
         const char *old = str(before, nic), *new = json_string_value(l);
         if (rc < 0 || !strcmp(old, new))
             continue;
-        json_t *gone = NULL, *come = NULL, *n;
-        if (*old && vr_db_query(e->db, "SELECT n.id AS id, n.name AS name FROM host_network_attachments a JOIN"
-                                " networks n ON n.id = a.network_id WHERE a.host_id = ? AND a.nic = ? AND n.label = ?",
-                                DB_ARGS(DB_TEXT(host_id), DB_TEXT(nic), DB_TEXT(old)), &gone, err) < 0)
-            rc = -1;
-        if (rc == 0 && *new &&
-            vr_db_query(e->db, "SELECT n.id AS id, n.name AS name FROM cluster_networks x JOIN networks n ON"
-                        " n.id = x.network_id WHERE x.cluster_id = ? AND n.label = ? AND NOT EXISTS (SELECT 1 FROM"
-                        " host_network_attachments a WHERE a.host_id = ? AND a.network_id = n.id AND a.nic = ?)"
-                        " ORDER BY n.name", DB_ARGS(DB_TEXT(str(cl, "cluster_id")), DB_TEXT(new), DB_TEXT(host_id),
-                                                    DB_TEXT(nic)), &come, err) < 0)
-            rc = -1;
+        json_t *gone = json_array(), *come = json_array(), *n;
+        rc = label_changes(e, host_id, str(cl, "cluster_id"), nic, old, new, gone, come, err);
         json_array_foreach(gone, i, n)
             if (!named(body, n) && json_is_array(rem))
                 json_array_append(rem, json_object_get(n, "id"));
@@ -147,14 +219,16 @@ static json_t *host_body(vr_engine *e, json_t *net, json_t *host, const char *ol
                                   " LEFT JOIN host_nics n ON n.host_id = a.host_id AND n.name = a.nic WHERE"
                                   " a.host_id = ? AND a.network_id = ?",
                                   DB_ARGS(DB_TEXT(str(host, "id")), DB_TEXT(str(net, "id"))), err);
-    json_t *lab = *label ? vr_db_query_one(e->db, "SELECT name FROM host_nics WHERE host_id = ? AND label = ? ORDER"
-                                           " BY name LIMIT 1", DB_ARGS(DB_TEXT(str(host, "id")), DB_TEXT(label)),
-                                           err) : NULL;
+    json_t *nics = NULL, *lab = NULL, *r;
+    size_t i;
+    if (*label && vr_db_query(e->db, "SELECT name, label FROM host_nics WHERE host_id = ? AND label <> '' ORDER BY"
+                              " name", DB_ARGS(DB_TEXT(str(host, "id"))), &nics, err) == 0)
+        json_array_foreach(nics, i, r) if (!lab && has_label(str(r, "label"), label)) lab = r;
     json_t *body = NULL;
     if (lab && (!att || strcmp(str(att, "nic"), str(lab, "name"))))
         body = json_pack("{s:[{s:O, s:O}], s:[]}", "attachments", "network", json_object_get(net, "id"), "nic",
                          json_object_get(lab, "name"), "removed");
-    else if (!lab && att && *old_label && !strcmp(str(att, "label"), old_label))
+    else if (!lab && att && *old_label && has_label(str(att, "label"), old_label))
         body = json_pack("{s:[], s:[O]}", "attachments", "removed", json_object_get(net, "id"));
     if (body) {
         json_t *rest = json_pack("{s:{}, s:{}, s:b, s:i}", "bonds", "labels", "check_connectivity", 1,
@@ -163,7 +237,7 @@ static json_t *host_body(vr_engine *e, json_t *net, json_t *host, const char *ol
         json_decref(rest);
     }
     json_decref(att);
-    json_decref(lab);
+    json_decref(nics);
     return body;
 }
 

@@ -40,9 +40,9 @@ const vr_field vr_setupnet_params[VR_SETUPNET_NPARAMS] = {
     {"connectivity_timeout", VR_FT_INT, VR_F_CREATE, 1, 3600, .dflt = "120",
      .doc = "Seconds the host waits for the confirmation."},
     {"labels", VR_FT_JSON, VR_F_CREATE, .schema = "NicLabels", .dflt = "{}",
-     .doc = "NIC labels to set ({\"eth1\": \"lab\"}) or take away (\"\"): the networks of the host's cluster with"
-            " a NIC's new label are attached to it, those with its old label leave it (docs/networks.md"
-            " \"Labels\")."},
+     .doc = "NIC labels to set ({\"eth1\": \"lab\"} or {\"eth1\": [\"lab\", \"lab2\"]}: the NIC's labels become"
+            " those) or take away (\"\" or []): the networks of the host's cluster with a label the NIC gains are"
+            " attached to it, those with a label it loses leave it (docs/networks.md \"Labels\")."},
 };
 
 /* A dotted IPv4 address, with a /prefix when cidr. */
@@ -136,9 +136,6 @@ static int plan_attachment(vr_engine *e, json_t *ctx, json_t *a, size_t i, json_
     const char *gw = json_string_value(json_object_get(a, "gateway"));
     if (rc == 0 && (!proto || (strcmp(proto, "none") && strcmp(proto, "static") && strcmp(proto, "dhcp"))))
         rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.boot_protocol must be none, static or dhcp", w);
-    else if (rc == 0 && !strcmp(proto, "dhcp"))
-        rc = vr_error_set(err, VR_ERR_UNSUPPORTED, "%s: boot_protocol dhcp is not supported yet (docs/networks.md)",
-                          w);
     else if (rc == 0 && !strcmp(proto, "static") != (json_object_get(a, "address") != NULL))
         rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s: address (CIDR) is given with boot_protocol static, and"
                           " only then", w);
@@ -157,7 +154,8 @@ static int plan_attachment(vr_engine *e, json_t *ctx, json_t *a, size_t i, json_
         json_object_set(entry, "vlan", vlan);
     if (strcmp(proto, "none")) {
         json_object_set_new(entry, "boot_protocol", json_string(proto));
-        json_object_set_new(entry, "address", json_string(addr));
+        if (addr) /* dhcp: the host's DHCP client gets one */
+            json_object_set_new(entry, "address", json_string(addr));
         if (gw)
             json_object_set_new(entry, "gateway", json_string(gw));
     }

@@ -2,7 +2,10 @@
 #include "vnic.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "agentcall.h"
 
 #define PROFILE_SELECT "SELECT p.id AS id, p.name AS name, p.qos_json, p.port_mirroring AS port_mirroring," \
                        " p.network_filter AS network_filter, p.passthrough AS passthrough, n.id AS network_id," \
@@ -147,4 +150,33 @@ json_t *vr_vnic_agent_nic(vr_engine *e, json_t *nic, vr_error *err)
     }
     json_decref(row);
     return out;
+}
+
+int vr_vnic_check_dest(vr_engine *e, json_t *vm, json_t *dst, vr_error *err)
+{
+    const char *names[VR_VNIC_MAX_NETS];
+    json_t *nets = vr_vnic_vm_networks(e, vm, names, err), *report = NULL;
+    if (!nets)
+        return -1;
+    int rc = 0;
+    if (json_array_size(nets) && vr_agent_call_host(e, dst, "Host.getNetworks", json_object(), &report, err) < 0) {
+        char why[sizeof(err->message)];
+        snprintf(why, sizeof(why), "%s", err->message);
+        rc = vr_error_set(err, VR_ERR_CONFLICT, "cannot check the networks of host '%s' before migrating VM '%s'"
+                          " there: %s", str(dst, "name"), str(vm, "name"), why);
+    }
+    char missing[256] = "";
+    size_t o = 0;
+    for (size_t i = 0; rc == 0 && i < json_array_size(nets); i++) {
+        json_t *net = json_object_get(json_object_get(report, "networks"), names[i]);
+        if (!net || !json_is_true(json_object_get(net, "vm")))
+            o += (size_t)snprintf(missing + o, o < sizeof(missing) ? sizeof(missing) - o : 0, "%s%s",
+                                  o ? ", " : "", names[i]);
+    }
+    if (rc == 0 && o)
+        rc = vr_error_set(err, VR_ERR_CONFLICT, "host '%s' does not run network(s) %s of VM '%s' (asked before"
+                          " migrating)", str(dst, "name"), missing, str(vm, "name"));
+    json_decref(report);
+    json_decref(nets);
+    return rc;
 }

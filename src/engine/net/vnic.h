@@ -30,3 +30,10 @@ int vr_vnic_check_host(vr_engine *e, json_t *vm, json_t *nic, vr_error *err);
  * network, filter, bandwidth, mirror (and passthrough); a NIC without one
  * is copied. NULL with err when the profile is gone. */
 json_t *vr_vnic_agent_nic(vr_engine *e, json_t *nic, vr_error *err);
+
+/* Before a migration: ask the destination host (a hosts row) itself which
+ * networks it runs now, and refuse (VR_ERR_CONFLICT, naming host, VM and
+ * the networks missing or not VM networks) when it lacks one the VM's NICs
+ * use. The scheduler's view may be a few polls old; this is the host's
+ * word. A VM without networks passes without a call. */
+int vr_vnic_check_dest(vr_engine *e, json_t *vm, json_t *dst, vr_error *err);

@@ -68,6 +68,20 @@ void vr_sched_explain(char *why, size_t len, size_t not_allowed, const char *aff
         snprintf(why + o, len - o, "; %s", aff);
 }
 
+void vr_sched_explain_nets(char *why, size_t len, const vr_sched_host *hosts, size_t n, const char *const *nets,
+                           size_t nnets)
+{
+    size_t lacking = 0;
+    for (size_t k = 0; k < n; k++)
+        lacking += hosts[k].lacks_network && strcmp(hosts[k].status, "source");
+    if (!lacking) /* else say which networks kept them out */
+        return;
+    size_t o = strlen(why);
+    o += (size_t)snprintf(why + o, o < len ? len - o : 0, "; %zu host(s) do not run all of its networks:", lacking);
+    for (size_t k = 0; k < nnets && o < len; k++)
+        o += (size_t)snprintf(why + o, len - o, " %s", nets[k]);
+}
+
 int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t len, vr_error *err)
 {
     const char *cluster = json_string_value(json_object_get(vm, "cluster_id"));
@@ -113,17 +127,8 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
     if (i < 0)
         vr_sched_explain(reason, len, not_allowed, aff);
     if (i < 0) {
-        size_t lacking = 0;
-        for (size_t k = 0; k < n; k++)
-            lacking += hosts[k].lacks_network;
+        vr_sched_explain_nets(reason, len, hosts, n, nets, nnets);
         free(hosts);
-        if (lacking) { /* say which networks kept them out */
-            size_t o = strlen(reason);
-            o += (size_t)snprintf(reason + o, o < len ? len - o : 0, "; %zu host(s) do not run all of its networks:",
-                                  lacking);
-            for (size_t k = 0; k < nnets && o < len; k++)
-                o += (size_t)snprintf(reason + o, len - o, " %s", nets[k]);
-        }
         json_decref(netnames);
         return vr_error_set(err, VR_ERR_LIMIT, "%s", reason);
     }

@@ -17,3 +17,9 @@ int vr_sched_choose(const vr_sched_host *hosts, size_t n, long long memory_mib, 
  * rules filtered: not_allowed hosts outside its placement policy, and the
  * affinity groups' reason aff ("" when none). */
 void vr_sched_explain(char *why, size_t len, size_t not_allowed, const char *aff);
+
+/* Append to a failed placement's reason how many candidates (not the
+ * migration's "source") lack one of the VM's networks nets[0..nnets), and
+ * which networks those are; nothing when none does. */
+void vr_sched_explain_nets(char *why, size_t len, const vr_sched_host *hosts, size_t n, const char *const *nets,
+                           size_t nnets);

@@ -203,7 +203,8 @@ static const vr_search nic_search[] = {
 
 const vr_store vr_store_host_nics = {
     .select = "SELECT * FROM (SELECT id, host_id, name, mac, mtu, operstate, carrier, speed, addresses_json, master,"
-              " networks_json, label, reported_at FROM host_nics) AS hn",
+              " networks_json, label, CASE WHEN label = '' THEN '[]' ELSE '[\"' || REPLACE(label, ',', '\",\"') ||"
+              " '\"]' END AS labels_json, reported_at FROM host_nics) AS hn",
     .id_expr = "id", .order = "name, id", .table = "host_nics",
     .search = nic_search, .nsearch = sizeof(nic_search) / sizeof(nic_search[0]),
 };

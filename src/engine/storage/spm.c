@@ -88,6 +88,18 @@ static bool current_spm_holds(vr_engine *e, json_t *dc)
             json_decref(host);
             return true;
         }
+        if (err.code == VR_ERR_IO) {
+            /* No answer from a host still counted up: it may have just
+             * died, before its monitor noticed. Its monitor decides (then
+             * fence_pending); electing now could outrun the fence. */
+            json_decref(r);
+            vr_i18n_format(why, sizeof(why), "SPM host '%s' does not answer (%s); its monitor decides",
+                           str(host, "name"), err.message);
+            set_status(e, dc, host_id, json_integer_value(json_object_get(dc, "spm_id")),
+                       json_integer_value(json_object_get(dc, "spm_lver")), "nonresponsive", why);
+            json_decref(host);
+            return true;
+        }
         vr_i18n_format(why, sizeof(why), "host '%s' is no longer the SPM (%s)", str(host, "name"),
                  err.code ? err.message : str(r, "status"));
         json_decref(r);

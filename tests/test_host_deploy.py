@@ -302,6 +302,24 @@ def test_host_deploy_by_password_and_key(ctx):
             time.sleep(1.5)  # polls of its monitor (every 0.5 s) would have moved it
             assert eng.host(hid)["status"] == "installfailed"  # its monitor keeps away
 
+            # A host that says it is not Debian, with a terminal escape in
+            # what it says: the check stops the install, and the output
+            # reaches the job, the host and the events with its control
+            # characters replaced.
+            p = srv.run("sh", "-c", "rm /etc/os-release && printf 'ID=\"deb\\033[31mian\"\\nVERSION_ID=\"12\"\\n'"
+                        " > /etc/os-release")
+            assert p.returncode == 0, p
+            try:
+                job = install_job(eng, hid, {"use_engine_key": True}, status="failed")
+            finally:
+                p = srv.run("sh", "-c", "rm -f /etc/os-release && ln -s ../usr/lib/os-release /etc/os-release")
+                assert p.returncode == 0, p
+            assert "cannot be a Vireo host" in job["detail"] and "the host runs deb?[31mian 12" in job["detail"], job
+            host = eng.host(hid)
+            assert host["status"] == "installfailed" and "deb?[31mian" in host["status_detail"], host
+            for what in (job, host, eng.events()):
+                assert "\x1b" not in json.dumps(what, ensure_ascii=False), what
+
             # The engine stops in the middle of an install by password: the
             # password is gone with it, so the job fails and says why.
             r = eng.request("POST", f"/api/hosts/{hid}/install", {"ssh": {"password": PASSWORD}})
@@ -355,12 +373,24 @@ def test_host_deploy_by_password_and_key(ctx):
             h0 = ctx.host(0)
             with SshServer(authorized_keys=[pub], host=h0, deploy=True) as srv0:
                 cli.run("host", "install", "dep1", expect=2)  # says how to log in
+                # --wait: the install fails (srv0 takes no password), exit 1
+                # with the job's reason, then the host as it ended.
+                with tempfile.NamedTemporaryFile("w", suffix=".pw") as pwf:
+                    pwf.write("not-root's\n")
+                    pwf.flush()
+                    p = cli.run("host", "create", "--name", "bad0", "--address", h0.addr, "--cluster", "cl1",
+                                "--port", str(AGENT_PORT + 2), "--ssh-password-file", pwf.name, "--ssh-port",
+                                str(srv0.port), "--wait", "--timeout", "60", expect=1)
+                assert "failed: " in p.stderr and "refused root's login by password" in p.stderr, p
+                assert "status: installfailed" in p.stdout, p
                 out = json.loads(cli.run("host", "create", "--name", "dep0", "--address", h0.addr, "--cluster", "cl1",
                                          "--port", str(AGENT_PORT + 1), "--ssh-key", "--ssh-port", str(srv0.port),
-                                         "--json").stdout)
-                job = eng.wait_job(out["job"]["id"], timeout=120, status=("finished", "failed"))
+                                         "--wait", "--timeout", "180", "--json").stdout)
+                assert out["status"] == "up", out  # printed once up
+                job = [j for j in eng.get("/api/jobs", params={"max": 1000})["jobs"]
+                       if j["object_id"] == out["id"] and j["action"] == "install"][0]
                 assert job["status"] == "finished", (job, srv0.log())
-                host = eng.wait_status("hosts", out["id"], "up", timeout=60)
+                host = eng.host(out["id"])
                 assert host["ssh"] == {"port": srv0.port, "fingerprint": srv0.fingerprint(),
                                        "auth": "engine_key", "soft_fencing": False}, host
                 assert "Subject: CN = dep0" in openssl("x509", "-noout", "-text", input=cert_of(srv0))

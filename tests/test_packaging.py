@@ -194,6 +194,7 @@ echo "home=$(getent passwd vireo | cut -d: -f6)"
 for f in /etc/vireo/pki/ca.key /etc/vireo/pki/engine.key /etc/vireo/pki/engine.crt /etc/vireo/admin-password; do
     echo "mode $f=$(stat -c '%a %U %G' "$f")"
 done
+echo "vireo reads ca.key=$(setpriv --reuid=vireo --regid=vireo --init-groups head -c 27 /etc/vireo/pki/ca.key 2>&1)"
 dpkg-statoverride --add root root 0600 /etc/vireo/pki/ca.key
 chmod 0600 /etc/vireo/pki/ca.key; chgrp root /etc/vireo/pki/ca.key
 /var/lib/dpkg/info/vireo-engine.postinst configure 0 >>"$W/dpkg.log" 2>&1  # as an upgrade runs it
@@ -267,6 +268,7 @@ def test_installed_engine_package_serves(ctx):
         assert got["mode /etc/vireo/pki/ca.key"] == "640 root vireo", got
         # An administrator's dpkg-statoverride keeps the CA key from it,
         # also when the package is configured again.
+        assert got["vireo reads ca.key"].startswith("-----BEGIN "), got  # so it signs hosts' certificates
         assert got["override ca.key"] == "600 root root", got
         assert got["mode /etc/vireo/pki/engine.key"] == "640 root vireo", got
         assert got["mode /etc/vireo/pki/engine.crt"] == "644 root vireo", got

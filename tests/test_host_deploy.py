@@ -216,6 +216,18 @@ def test_host_deploy_by_password_and_key(ctx):
             assert srv.units() == ["enable sanlock.service", "start sanlock.service", "try-restart libvirtd.service"], \
                 srv.units()
             first_conf = libvirt_conf(srv, h)
+
+            # The same machine again, under another agent port: the API
+            # cannot tell, its host key does. A failed install is removed.
+            r = eng.request("POST", "/api/hosts", dict(base, name="dep1b", port=AGENT_PORT + 3,
+                                                       ssh={"port": srv.port, "use_engine_key": True}))
+            assert r.status == 202, r
+            job = eng.wait_job(r.body["job"]["id"], timeout=60, status=("finished", "failed"))
+            assert job["status"] == "failed" and "is host 'dep1' already (the same SSH host key" in job["detail"], job
+            assert eng.host(r.body["id"])["status"] == "installfailed"
+            assert eng.host(r.body["id"])["ssh"]["fingerprint"] == ""  # not pinned
+            eng.call("DELETE", f"/api/hosts/{r.body['id']}", expect=204)
+            assert len(srv.units()) == 3  # it went no further
             # The host key seen at the first contact is pinned and shown.
             assert host["ssh"] == {"port": srv.port, "fingerprint": srv.fingerprint(), "auth": "password",
                                    "soft_fencing": False}, host
@@ -383,6 +395,8 @@ def test_host_deploy_by_password_and_key(ctx):
                                 str(srv0.port), "--wait", "--timeout", "60", expect=1)
                 assert "failed: " in p.stderr and "refused root's login by password" in p.stderr, p
                 assert "status: installfailed" in p.stdout, p
+                bad0 = [ln.split(": ", 1)[1] for ln in p.stdout.splitlines() if ln.startswith("id: ")][0]
+                eng.call("DELETE", f"/api/hosts/{bad0}", expect=204)
                 out = json.loads(cli.run("host", "create", "--name", "dep0", "--address", h0.addr, "--cluster", "cl1",
                                          "--port", str(AGENT_PORT + 1), "--ssh-key", "--ssh-port", str(srv0.port),
                                          "--wait", "--timeout", "180", "--json").stdout)

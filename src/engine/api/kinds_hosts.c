@@ -87,11 +87,13 @@ static void host_after_write(vr_call *c, const char *id, const char *what)
     }
 }
 
+/* From maintenance, or after a failed install (nothing runs on it). */
 static int host_check_delete(vr_call *c, json_t *row, vr_error *err)
 {
-    if (strcmp(json_string_value(json_object_get(row, "status")) ?: "", "maintenance"))
-        return vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' must be in maintenance to be removed",
-                            json_string_value(json_object_get(row, "name")));
+    const char *st = json_string_value(json_object_get(row, "status")) ?: "";
+    if (strcmp(st, "maintenance") && strcmp(st, "installfailed"))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' must be in maintenance (or installfailed) to be"
+                            " removed", json_string_value(json_object_get(row, "name")));
     return 0;
 }
 

@@ -206,10 +206,23 @@ static int run_steps(deploy *d, vr_error *err)
     char fp[128];
     vr_ssh *s = NULL;
     int rc = vr_ssh_open(&t, &s, fp, err);
-    if (rc == 0)
-        vr_host_ssh_pin(e, d->host_id, fp, d->user);
     if (rc < 0)
         return -1;
+    /* One machine is one host: another host with this host key is the
+     * same machine under another address or port, whose agent this
+     * install would take over. */
+    char like[140];
+    snprintf(like, sizeof(like), "%%%s%%", fp);
+    json_t *twin = *fp ? vr_db_query_one(e->db, "SELECT name FROM hosts WHERE id != ? AND ssh_json LIKE ?",
+                                         DB_ARGS(DB_TEXT(d->host_id), DB_TEXT(like)), NULL) : NULL;
+    if (twin) {
+        vr_error_set(err, VR_ERR_CONFLICT, "%s:%d is host '%s' already (the same SSH host key %s); a machine is"
+                     " added once", addr, sport, str(twin, "name"), fp);
+        json_decref(twin);
+        vr_ssh_close(s);
+        return -1;
+    }
+    vr_host_ssh_pin(e, d->host_id, fp, d->user);
     json_t *check = NULL;
     char note[300] = "";
     char *csr = NULL, *cert = NULL, *ca = NULL;

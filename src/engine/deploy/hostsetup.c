@@ -265,12 +265,12 @@ int vr_setup_libvirt_sanlock(vr_ssh *s, const char *host, int host_id, char *not
         rc = run(s, host, "restarting libvirtd for its new configuration",
                  "export LC_ALL=C; systemctl try-restart libvirtd.service 2>&1", NULL, 0, NULL, err);
     vr_ssh_set_timeout(s, 0);
+    char with[48] = "";
+    if (host_id > 0)
+        snprintf(with, sizeof(with), " with host_id %d", host_id);
     if (rc == 0)
-        snprintf(note, len, "libvirt uses the sanlock lock manager%s%s, sanlock runs%s", *hid ? " with host_id " : "",
-                 *hid ? hid : "", c1 || c2 ? ", libvirtd restarted" : " (nothing changed)");
-    char *nl = strchr(note, '\n');
-    if (nl)
-        memmove(nl, nl + 1, strlen(nl));
+        snprintf(note, len, "libvirt uses the sanlock lock manager%s, sanlock runs%s", with,
+                 c1 || c2 ? ", libvirtd restarted" : " (nothing changed)");
     return rc;
 }
 

@@ -12,6 +12,7 @@ another host is added by the engine's key alone (with the CLI); a request
 for another name or address is refused by the signer."""
 
 import calendar
+import difflib
 import glob
 import json
 import os
@@ -79,13 +80,27 @@ def ping_ok(fn):
         return False
 
 
-def stolen_ping_of(h, eng, srv0):
-    """Host.ping to h's deployed agent with srv0's host key and certificate."""
+def stolen_ping_of(h, eng, crt, key):
+    """Host.ping to h's deployed agent with another host's key and certificate."""
     def ping():
-        with AgentClient(h.addr, AGENT_PORT, eng.ca, srv0.root_path("/etc/vireo/pki/host.crt"),
-                         srv0.root_path("/etc/vireo/pki/host.key"), timeout=5) as c:
+        with AgentClient(h.addr, AGENT_PORT, eng.ca, crt, key, timeout=5) as c:
             return c.call("Host.ping")
     return ping
+
+
+def libvirt_conf(srv, h):
+    """The deployed host's qemu.conf and qemu-sanlock.conf, and the harness's
+    own qemu.conf (below the host's /etc/libvirt overlay)."""
+    out = []
+    for p in (srv.root_path("/etc/libvirt/qemu.conf"), srv.root_path("/etc/libvirt/qemu-sanlock.conf"),
+              os.path.join(h.dir, "etc", "qemu.conf")):
+        with open(p) as f:
+            out.append(f.read())
+    return out
+
+
+def active(text, key):
+    return [ln.strip() for ln in text.splitlines() if ln.strip().split("=")[0].strip() == key]
 
 
 def agent_log(srv):
@@ -180,6 +195,39 @@ def test_host_deploy_by_password_and_key(ctx):
             assert os.path.exists(srv.root_path("/var/lib/dpkg/info/vireo-agent.list"))
             assert os.path.exists(srv.root_path("/usr/sbin/vireo-agent"))
             assert any(s.startswith("configuring and starting vireo-agent") for s in steps), steps
+            # libvirt and sanlock configured: the sanlock lock manager, no
+            # automatic leases (no host id yet: the host never joined
+            # storage), sanlock enabled and started, libvirtd restarted for
+            # it. The rest of qemu.conf is kept; the harness's own libvirt
+            # configuration (below the host's overlay) is untouched.
+            assert "configuring libvirt and sanlock" in steps, steps
+            assert "libvirt uses the sanlock lock manager, sanlock runs, libvirtd restarted" in steps, steps
+            qemu, qsan, harness_qemu = libvirt_conf(srv, h)
+            assert active(qemu, "lock_manager") == ['lock_manager = "sanlock"'], qemu
+            diff = list(difflib.unified_diff(harness_qemu.splitlines(), qemu.splitlines(), lineterm="", n=0))
+            added = [ln[1:] for ln in diff if ln.startswith("+") and not ln.startswith("+++")]
+            removed = [ln[1:] for ln in diff if ln.startswith("-") and not ln.startswith("---")]
+            assert added == ["# Set by vireo-engine host deploy (docs/operations.md):", 'lock_manager = "sanlock"'] \
+                and all(active(ln, "lock_manager") for ln in removed), diff
+            assert active(qsan, "auto_disk_leases") == ["auto_disk_leases = 0"], qsan
+            assert active(qsan, "require_lease_for_disks") == ["require_lease_for_disks = 0"], qsan
+            assert active(qsan, "host_id") == [], qsan
+            assert 'lock_manager = "sanlock"' not in harness_qemu, harness_qemu
+            assert srv.units() == ["enable sanlock.service", "start sanlock.service", "try-restart libvirtd.service"], \
+                srv.units()
+            first_conf = libvirt_conf(srv, h)
+
+            # The same machine again, under another agent port: the API
+            # cannot tell, its host key does. A failed install is removed.
+            r = eng.request("POST", "/api/hosts", dict(base, name="dep1b", port=AGENT_PORT + 3,
+                                                       ssh={"port": srv.port, "use_engine_key": True}))
+            assert r.status == 202, r
+            job = eng.wait_job(r.body["job"]["id"], timeout=60, status=("finished", "failed"))
+            assert job["status"] == "failed" and "is host 'dep1' already (the same SSH host key" in job["detail"], job
+            assert eng.host(r.body["id"])["status"] == "installfailed"
+            assert eng.host(r.body["id"])["ssh"]["fingerprint"] == ""  # not pinned
+            eng.call("DELETE", f"/api/hosts/{r.body['id']}", expect=204)
+            assert len(srv.units()) == 3  # it went no further
             # The host key seen at the first contact is pinned and shown.
             assert host["ssh"] == {"port": srv.port, "fingerprint": srv.fingerprint(), "auth": "password",
                                    "soft_fencing": False}, host
@@ -266,6 +314,24 @@ def test_host_deploy_by_password_and_key(ctx):
             time.sleep(1.5)  # polls of its monitor (every 0.5 s) would have moved it
             assert eng.host(hid)["status"] == "installfailed"  # its monitor keeps away
 
+            # A host that says it is not Debian, with a terminal escape in
+            # what it says: the check stops the install, and the output
+            # reaches the job, the host and the events with its control
+            # characters replaced.
+            p = srv.run("sh", "-c", "rm /etc/os-release && printf 'ID=\"deb\\033[31mian\"\\nVERSION_ID=\"12\"\\n'"
+                        " > /etc/os-release")
+            assert p.returncode == 0, p
+            try:
+                job = install_job(eng, hid, {"use_engine_key": True}, status="failed")
+            finally:
+                p = srv.run("sh", "-c", "rm -f /etc/os-release && ln -s ../usr/lib/os-release /etc/os-release")
+                assert p.returncode == 0, p
+            assert "cannot be a Vireo host" in job["detail"] and "the host runs deb?[31mian 12" in job["detail"], job
+            host = eng.host(hid)
+            assert host["status"] == "installfailed" and "deb?[31mian" in host["status_detail"], host
+            for what in (job, host, eng.events()):
+                assert "\x1b" not in json.dumps(what, ensure_ascii=False), what
+
             # The engine stops in the middle of an install by password: the
             # password is gone with it, so the job fails and says why.
             r = eng.request("POST", f"/api/hosts/{hid}/install", {"ssh": {"password": PASSWORD}})
@@ -294,8 +360,14 @@ def test_host_deploy_by_password_and_key(ctx):
             assert eng.host(hid)["status"] == "installfailed"
 
             # Confirmed, by the engine's key: installed again and up.
-            install_job(eng, hid, {"use_engine_key": True, "fingerprint": srv.fingerprint()})
+            units = len(srv.units())
+            job = install_job(eng, hid, {"use_engine_key": True, "fingerprint": srv.fingerprint()})
             host = eng.wait_status("hosts", hid, "up", timeout=60)
+            # Configured again: nothing changed, so libvirtd was left alone.
+            steps = [s["description"] for s in job["steps"]]
+            assert "libvirt uses the sanlock lock manager, sanlock runs (nothing changed)" in steps, steps
+            assert libvirt_conf(srv, h) == first_conf
+            assert srv.units()[units:] == ["enable sanlock.service", "start sanlock.service"], srv.units()
             assert host["ssh"] == {"port": srv.port, "fingerprint": srv.fingerprint(), "auth": "engine_key",
                                    "soft_fencing": False}, host
             assert "Accepted publickey for root" in srv.log()
@@ -313,12 +385,26 @@ def test_host_deploy_by_password_and_key(ctx):
             h0 = ctx.host(0)
             with SshServer(authorized_keys=[pub], host=h0, deploy=True) as srv0:
                 cli.run("host", "install", "dep1", expect=2)  # says how to log in
+                # --wait: the install fails (srv0 takes no password), exit 1
+                # with the job's reason, then the host as it ended.
+                with tempfile.NamedTemporaryFile("w", suffix=".pw") as pwf:
+                    pwf.write("not-root's\n")
+                    pwf.flush()
+                    p = cli.run("host", "create", "--name", "bad0", "--address", h0.addr, "--cluster", "cl1",
+                                "--port", str(AGENT_PORT + 2), "--ssh-password-file", pwf.name, "--ssh-port",
+                                str(srv0.port), "--wait", "--timeout", "60", expect=1)
+                assert "failed: " in p.stderr and "refused root's login by password" in p.stderr, p
+                assert "status: installfailed" in p.stdout, p
+                bad0 = [ln.split(": ", 1)[1] for ln in p.stdout.splitlines() if ln.startswith("id: ")][0]
+                eng.call("DELETE", f"/api/hosts/{bad0}", expect=204)
                 out = json.loads(cli.run("host", "create", "--name", "dep0", "--address", h0.addr, "--cluster", "cl1",
                                          "--port", str(AGENT_PORT + 1), "--ssh-key", "--ssh-port", str(srv0.port),
-                                         "--json").stdout)
-                job = eng.wait_job(out["job"]["id"], timeout=120, status=("finished", "failed"))
+                                         "--wait", "--timeout", "180", "--json").stdout)
+                assert out["status"] == "up", out  # printed once up
+                job = [j for j in eng.get("/api/jobs", params={"max": 1000})["jobs"]
+                       if j["object_id"] == out["id"] and j["action"] == "install"][0]
                 assert job["status"] == "finished", (job, srv0.log())
-                host = eng.wait_status("hosts", out["id"], "up", timeout=60)
+                host = eng.host(out["id"])
                 assert host["ssh"] == {"port": srv0.port, "fingerprint": srv0.fingerprint(),
                                        "auth": "engine_key", "soft_fencing": False}, host
                 assert "Subject: CN = dep0" in openssl("x509", "-noout", "-text", input=cert_of(srv0))
@@ -332,25 +418,78 @@ def test_host_deploy_by_password_and_key(ctx):
                 assert serial_of(first_cert) in crl_serials(eng, r.text), r.text
                 dep0_serial = serial_of(cert_of(srv0))
                 assert dep0_serial not in crl_serials(eng, r.text)
-                assert ping_ok(stolen_ping_of(h, eng, srv0))  # any certificate of the CA gets in
-                eng.call("POST", f"/api/hosts/{out['id']}/deactivate", expect=202)
-                eng.wait_status("hosts", out["id"], "maintenance", timeout=60)
-                eng.call("DELETE", f"/api/hosts/{out['id']}", expect=204)
+                # dep0's key and certificate, kept as a thief would (the clean
+                # removes them from the host).
+                stolen = tempfile.mkdtemp(prefix="vireo-stolen-", dir="/var/tmp")
+                for f in ("host.crt", "host.key", "ca.crt"):
+                    shutil.copy(srv0.root_path("/etc/vireo/pki/" + f), stolen)
+                s_crt, s_key = os.path.join(stolen, "host.crt"), os.path.join(stolen, "host.key")
+                assert ping_ok(stolen_ping_of(h, eng, s_crt, s_key))  # any certificate of the CA gets in
+
+                # Removed with cleaning it: only from maintenance, with clear
+                # errors; an unreachable host is kept.
+                dep0 = out["id"]
+                expect_fault(eng.request("DELETE", f"/api/hosts/{dep0}?clean=true"), 409, "maintenance")
+                eng.call("POST", f"/api/hosts/{dep0}/deactivate", expect=202)
+                eng.wait_status("hosts", dep0, "maintenance", timeout=60)
+                expect_fault(eng.request("DELETE", f"/api/hosts/{dep0}?clean=yes"), 400, "true or false")
+                expect_fault(eng.request("DELETE", f"/api/hosts/{dep0}?force=true"), 400, "clean=true only")
+                srv0.stop()
+                r = eng.request("DELETE", f"/api/hosts/{dep0}?clean=true")
+                assert r.status == 202, r
+                job = eng.wait_job(r.body["job"]["id"], timeout=60, status=("finished", "failed"))
+                assert job["status"] == "failed" and "cleaning host 'dep0' failed, the host is kept" in \
+                    job["detail"] and "cannot reach" in job["detail"], job
+                assert eng.host(dep0)["status"] == "maintenance"
+                assert dep0_serial not in crl_serials(eng, eng.request("GET", "/pki/crl.pem", token=None).text)
+                srv0.start()
+                p = srv0.run("systemctl", "start", "vireo-agent.service")  # it went with sshd
+                assert p.returncode == 0 and srv0.agent_pid(), (p, agent_log(srv0)[-2000:])
+                p = cli.run("host", "remove", "dep0", "--clean", "--wait", "--timeout", "120")
+                assert p.stdout.strip() == "host dep0 removed", p
+                assert eng.request("GET", f"/api/hosts/{dep0}").status == 404
+                job = [j for j in eng.get("/api/jobs", params={"max": 1000})["jobs"]
+                       if j["object_id"] == dep0 and j["action"] == "remove" and j["status"] == "finished"]
+                assert job and "vireo-agent stopped and purged" in job[0]["detail"] and \
+                    "libvirt, QEMU and sanlock stay installed" in job[0]["detail"], job
+                # On the host: no agent, no key, certificate or agent.conf, the
+                # package purged (dpkg forgot it); libvirt's configuration stays.
+                assert srv0.agent_pid() is None
+                for path in ("/etc/vireo/pki/host.key", "/etc/vireo/pki/host.crt", "/etc/vireo/pki/ca.crt",
+                             "/etc/vireo/agent.conf", "/var/lib/dpkg/info/vireo-agent.list", "/usr/sbin/vireo-agent"):
+                    assert not os.path.exists(srv0.root_path(path)), path
+                assert "lock_manager" in libvirt_conf(srv0, h0)[0]
+                with open(srv0.root_path("/var/lib/dpkg/status")) as f:
+                    assert "Package: vireo-agent\n" not in f.read()
                 crl = eng.request("GET", "/pki/crl.pem", token=None).text
                 assert dep0_serial in crl_serials(eng, crl), crl
                 # Its key, stolen, no longer talks to the fleet: dep1's agent got
                 # the CRL from the engine and refuses it.
-                stolen_ping = stolen_ping_of(h, eng, srv0)
+                stolen_ping = stolen_ping_of(h, eng, s_crt, s_key)
                 eng.wait_for(lambda: not ping_ok(stolen_ping), 20, what="dep1's agent refusing dep0's certificate")
                 assert "revoked certificate " + dep0_serial.lower() in agent_log(srv), agent_log(srv)[-2000:]
                 with open(srv.root_path("/etc/vireo/pki/crl.pem")) as f:
                     assert dep0_serial in crl_serials(eng, f.read())
-                # Added again by hand (its agent still runs with that certificate).
-                again = eng.create_host("dep0b", h0.addr, cl["id"], port=AGENT_PORT + 1)
-                host = eng.wait_for(lambda: (lambda x: x if "revoked" in x["status_detail"] else None)(
-                    eng.host(again["id"])), 30, what="the revoked certificate refused")
-                assert host["status"] in ("connecting", "nonresponsive"), host
-                assert "refused the revoked certificate" in eng.log_text()
+                # An agent started by hand with the stolen certificate, added
+                # again by hand: the engine refuses it.
+                thief = h0.popen([os.path.join(ctx.build, "src", "agent", "vireo-agent"),
+                                  "--listen", f"{h0.addr}:{AGENT_PORT + 1}", "--ca", os.path.join(stolen, "ca.crt"),
+                                  "--cert", s_crt, "--key", s_key, "--uri", "qemu:///system",
+                                  "--storage-root", os.path.join(stolen, "storage"),
+                                  "--net-state", os.path.join(stolen, "net.json"),
+                                  "--job-dir", os.path.join(stolen, "jobs")],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 start_new_session=True)
+                try:
+                    again = eng.create_host("dep0b", h0.addr, cl["id"], port=AGENT_PORT + 1)
+                    host = eng.wait_for(lambda: (lambda x: x if "revoked" in x["status_detail"] else None)(
+                        eng.host(again["id"])), 30, what="the revoked certificate refused")
+                    assert host["status"] in ("connecting", "nonresponsive"), host
+                    assert "refused the revoked certificate" in eng.log_text()
+                finally:
+                    thief.terminate()
+                    thief.wait(10)
+                    shutil.rmtree(stolen, ignore_errors=True)
                 assert_clean_agent(srv0)
     shutil.rmtree(debs, ignore_errors=True)
 

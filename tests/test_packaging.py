@@ -41,7 +41,7 @@ DEPENDS = {
                      "libcrypt1", "libssh-4", "adduser", "gnutls-bin", "init-system-helpers"},
     "vireo-agent": {"libc6", "libvirt0", "libsanlock-client1", "libnl-route-3-200", "libxml2",
                     "libvirt-daemon-system", "libvirt-daemon-driver-qemu", "qemu-system-x86", "qemu-utils",
-                    "sanlock", "mount", "init-system-helpers"},
+                    "sanlock", "libvirt-sanlock", "mount", "init-system-helpers"},
     "vireo": {"libc6", "libcurl3-gnutls", "libjansson4"},
 }
 
@@ -195,6 +195,12 @@ echo "home=$(getent passwd vireo | cut -d: -f6)"
 for f in /etc/vireo/pki/ca.key /etc/vireo/pki/engine.key /etc/vireo/pki/engine.crt /etc/vireo/admin-password; do
     echo "mode $f=$(stat -c '%a %U %G' "$f")"
 done
+echo "vireo reads ca.key=$(setpriv --reuid=vireo --regid=vireo --init-groups head -c 27 /etc/vireo/pki/ca.key 2>&1)"
+dpkg-statoverride --add root root 0600 /etc/vireo/pki/ca.key
+chmod 0600 /etc/vireo/pki/ca.key; chgrp root /etc/vireo/pki/ca.key
+/var/lib/dpkg/info/vireo-engine.postinst configure 0 >>"$W/dpkg.log" 2>&1  # as an upgrade runs it
+echo "override ca.key=$(stat -c '%a %U %G' /etc/vireo/pki/ca.key)"
+dpkg-statoverride --remove /etc/vireo/pki/ca.key
 for u in vireo-engine vireo-agent; do
     echo "enabled $u=$(readlink /etc/systemd/system/multi-user.target.wants/$u.service || true)"
 done
@@ -261,9 +267,14 @@ def test_installed_engine_package_serves(ctx):
         assert p.returncode == 0, (p.stdout, p.stderr[-2000:], logs())
         got = dict(ln.split("=", 1) for ln in p.stdout.splitlines() if "=" in ln)
         assert got["home"] == "/var/lib/vireo-engine", got
-        # The CA's key stays root's; the engine reads its own key and
-        # the first password through its group.
-        assert got["mode /etc/vireo/pki/ca.key"] == "600 root root", got
+        # The engine reads its own key, the CA's key (it signs the
+        # certificates of the hosts it deploys) and the first password
+        # through its group; nobody else reads them.
+        assert got["mode /etc/vireo/pki/ca.key"] == "640 root vireo", got
+        # An administrator's dpkg-statoverride keeps the CA key from it,
+        # also when the package is configured again.
+        assert got["vireo reads ca.key"].startswith("-----BEGIN "), got  # so it signs hosts' certificates
+        assert got["override ca.key"] == "600 root root", got
         assert got["mode /etc/vireo/pki/engine.key"] == "640 root vireo", got
         assert got["mode /etc/vireo/pki/engine.crt"] == "644 root vireo", got
         assert got["mode /etc/vireo/admin-password"] == "640 root vireo", got

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "engine_cmd.h"
+#include "host_deploy_cmd.h"
 #include "storage_cmd.h"
 #include "transfer_cmd.h"
 #include "http_client.h"
@@ -155,7 +156,9 @@ static void kind_usage(FILE *f, const kind *k)
     if (!strcmp(k->name, "vm"))
         vr_vm_devices_usage(f);
     if (!strcmp(k->name, "host"))
-        fprintf(f, "       vireo host install|enrollcertificate NAME-or-ID (--ssh-password-file FILE|- | --ssh-key)\n"
+        fprintf(f, "       vireo host create ... --ssh-password-file FILE|- | --ssh-key [--wait [--timeout SECONDS]]\n"
+                   "       vireo host remove NAME-or-ID [--clean [--force]] [--wait [--timeout SECONDS]]\n"
+                   "       vireo host install|enrollcertificate NAME-or-ID (--ssh-password-file FILE|- | --ssh-key)\n"
                    "              [--ssh-port PORT] [--ssh-fingerprint SHA256:...] [--wait [--timeout SECONDS]]\n"
                    "--ssh-*: install the host over SSH as root (docs/operations.md): root's password from a file\n"
                    "(never the command line), or the engine's key (GET /pki/engine-ssh.pub)\n");
@@ -363,7 +366,8 @@ static int kind_cmd(const kind *k, int argc, char **argv)
     unsigned jobs = k->action_jobs ? VR_JOB_OPTS : BIT(O_JSON);
     unsigned allowed = !strcmp(verb, "list")     ? VR_LIST_OPTS
                        : !strcmp(verb, "show")   ? BIT(O_JSON)
-                       : !strcmp(verb, "create") ? BIT(O_NAME) | BIT(O_JSON) | BIT(O_EXTRA)
+                       : !strcmp(verb, "create") ? BIT(O_NAME) | BIT(O_JSON) | BIT(O_EXTRA) |
+                                                       (!strcmp(k->name, "host") ? VR_JOB_OPTS : 0)
                        : !strcmp(verb, "update") ? BIT(O_NAME) | BIT(O_EXTRA) | jobs
                        : !strcmp(verb, "delete") ? 0
                        : vr_str_in(verb, k->actions) ? jobs | (vr_deploy_verb(k, verb) ? BIT(O_EXTRA) : 0)
@@ -417,8 +421,12 @@ static int kind_cmd(const kind *k, int argc, char **argv)
     } else if (!strcmp(verb, "create")) {
         char path[64];
         snprintf(path, sizeof(path), "/api/%s", k->coll);
-        if ((rc = vr_create_body(&s, k, &a, &body)) == 0 && (rc = vr_http(&s, "POST", path, body, 0, &r)) == 0)
-            vr_print_entity(&r, a.json);
+        if ((rc = vr_create_body(&s, k, &a, &body)) == 0 && (rc = vr_http(&s, "POST", path, body, 0, &r)) == 0) {
+            if (a.wait && r.status == 202) /* a host installed over SSH */
+                rc = vr_host_create_wait(&s, &r, &a);
+            else
+                vr_print_entity(&r, a.json);
+        }
     } else if (vr_deploy_verb(k, verb)) {
         /* {"ssh": {...}} from the --ssh-* options */
         if ((rc = vr_deploy_check(k, verb, &a)) == 0 && (rc = vr_create_body(&s, k, &a, &body)) == 0)

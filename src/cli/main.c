@@ -8,6 +8,7 @@
 #include "network_cmd.h"
 #include "vm_clone_cmd.h"
 #include "people_cmd.h"
+#include "host_deploy_cmd.h"
 #include "host_fence_cmd.h"
 #include "vm_console_cmd.h"
 #include "vm_migrate_cmd.h"
@@ -33,6 +34,7 @@ static void usage(FILE *f)
                "  job cancel ID [--json]\n"
                "  host activate|deactivate NAME-or-ID [--wait [--timeout S]] [--json]\n"
                "  host fence NAME-or-ID status|start|stop|restart [--wait [--timeout S]] [--json]\n"
+               "  host remove NAME-or-ID [--clean [--force]] [--wait [--timeout S]] [--json]\n"
                "  sd list|show|create|attach|activate|maintenance|detach|remove ...   storage domains\n"
                "  disk list|show|create|delete|copy|extend ...   disks ('vireo sd --help', 'vireo disk --help')\n"
                "  snapshot list|show|create|delete|preview|commit|undo|restore ...   VM snapshots\n"
@@ -73,6 +75,8 @@ int main(int argc, char **argv)
         return vr_vm_clone_cmd(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "host") && !strcmp(argv[2], "fence"))
         return vr_host_fence_cmd(argc - 1, argv + 1);
+    if (argc > 2 && !strcmp(argv[1], "host") && !strcmp(argv[2], "remove"))
+        return vr_host_remove_cmd(argc - 1, argv + 1);
     int rc = vr_network_cmd(argc - 1, argv + 1);
     if (rc < 0)
         rc = vr_affinity_cmd(argc - 1, argv + 1);

@@ -4,6 +4,7 @@ machine's accounts or its own sshd.
     with SshServer(root_password="pw", authorized_keys=[line]) as srv:
         srv.addr, srv.port, srv.fingerprint() # 127.0.0.1, port, "SHA256:..."
         srv.new_host_key()                    # as if the host were reinstalled
+        srv.run("systemctl", "start", "vireo-agent")  # as in an SSH session (deploy=True)
     SshServer(host=ctx.host(0), ...)          # inside a harness host, on its address
     SshServer(..., overlays={"/usr/bin/systemctl": script})  # a file over a path, for sshd's sessions only
 
@@ -29,11 +30,22 @@ every SSH session, and for the agent started from one):
   /etc/hosts, sanlock's log) are mounted again on top. Its apt installs no
   Recommends (this machine cannot fetch them; a real host would);
 * its own /run/vireo;
+* its own view of /etc/libvirt: an overlay over the harness host's libvirt
+  configuration, so what the deploy writes there (qemu.conf's lock manager,
+  qemu-sanlock.conf) is seen at `srv.root_path("/etc/libvirt/...")` while
+  the host's running libvirtd keeps the harness's configuration;
 * a service manager: /usr/bin/systemctl is a small stand-in for systemd
   that runs vireo-agent.service as the installed unit says - its
   ConditionPathExists, EnvironmentFile and ExecStart - (start, stop,
   restart, is-active, status; enable and daemon-reload do nothing), the
-  agent's output in `srv.agent_log`. stop() ends the agent too.
+  agent's output in `srv.agent_log`. stop() ends the agent too. For
+  libvirtd.service and sanlock.service it records each request (`srv.units()`:
+  ["enable sanlock.service", "try-restart libvirtd.service", ...]) and
+  answers start/restart/is-active by asking the host's daemon, but never
+  restarts one: they are the harness host's libvirtd and sanlock, which
+  other tests share, and a libvirtd restarted with the deploy's lock
+  manager would register every later QEMU of the host with sanlock (see
+  Host.use_lock_manager, opt-in per test).
 
 `srv.root_path("/etc/vireo/pki/host.crt")` is where a file the host wrote
 there is seen from outside.
@@ -60,6 +72,21 @@ UNIT=/lib/systemd/system/vireo-agent.service
 verb=$1; shift
 while [ "${1#--}" != "$1" ]; do shift; done
 case "$verb" in daemon-reload) exit 0 ;; esac
+# libvirtd and sanlock are the harness host's own daemons: requests are
+# recorded in @UNITS@, checked against the daemon, never carried out
+# (module docstring).
+case "${1%.service}" in libvirtd|sanlock)
+    u=${1%.service}
+    echo "$verb $u.service" >> @UNITS@
+    if [ $u = sanlock ]; then alive() { sanlock client status >/dev/null 2>&1; }
+    else alive() { virsh -q -c qemu:///system version >/dev/null 2>&1; }; fi
+    case "$verb" in
+    enable|disable|try-restart) exit 0 ;;
+    start|restart|is-active) alive && exit 0; echo "$u is not running" >&2; exit 3 ;;
+    status) alive && echo "Active: active (running)" && exit 0; echo "Active: inactive (dead)"; exit 3 ;;
+    *) echo "systemctl stand-in: $verb is not supported" >&2; exit 1 ;;
+    esac ;;
+esac
 [ "${1%.service}" = vireo-agent ] && [ -r $UNIT ] || { echo "Unit $1 not found." >&2; exit 5; }
 running() { [ -s $PIDF ] && kill -0 "$(cat $PIDF)" 2>/dev/null; }
 stop() {
@@ -128,6 +155,15 @@ class SshServer:
         if deploy and not host:
             raise ValueError("deploy=True needs host=")
         self.agent_log = os.path.join(self.dir, "agent.log")
+        self.units_log = os.path.join(self.dir, "units.log")
+
+    def units(self):
+        """The systemctl requests for libvirtd and sanlock so far."""
+        try:
+            with open(self.units_log) as f:
+                return f.read().splitlines()
+        except OSError:
+            return []
 
     # ------------------------------------------------------------ files
     def _p(self, name):
@@ -194,6 +230,8 @@ LogLevel VERBOSE
 
     def root_path(self, path):
         """Where a file the deployed host wrote at path is, from outside."""
+        if path.startswith("/etc/libvirt/"):
+            return os.path.join(self._p("up_etc_libvirt"), path[len("/etc/libvirt/"):])
         for d in self.OVERLAID:
             if path.startswith(d + "/"):
                 return os.path.join(self._p("up" + d.replace("/", "_")), path[len(d) + 1:])
@@ -213,7 +251,12 @@ LogLevel VERBOSE
             lines.append(f"mount -t overlay overlay -o lowerdir={d},upperdir=$1/up{n},workdir=$1/wk{n} {d}")
         # the host's own mounts below the overlaid directories, again on top
         for target, sub in PRIVATE_DIRS:
-            if target.startswith(self.OVERLAID) and not target.startswith("/run"):
+            if target == "/etc/libvirt":  # the deploy's writes stay here (module docstring)
+                for d in ("up_etc_libvirt", "wk_etc_libvirt"):
+                    os.makedirs(self._p(d), exist_ok=True)
+                lines.append(f"mount -t overlay overlay -o lowerdir={os.path.join(self.host.dir, sub)},"
+                             f"upperdir=$1/up_etc_libvirt,workdir=$1/wk_etc_libvirt {target}")
+            elif target.startswith(self.OVERLAID) and not target.startswith("/run"):
                 lines.append(f"mount --bind {os.path.join(self.host.dir, sub)} {target}")
         lines.append(f"mount --bind {os.path.join(self.host.dir, 'hosts')} /etc/hosts")
         lines.append(f"mount --bind {self.host.sanlock_log} {SANLOCK_LOG}")
@@ -228,7 +271,7 @@ LogLevel VERBOSE
         lines += ["mount --bind \"$1/run-sshd\" /run/sshd", "mount --bind \"$1/run-vireo\" /run/vireo",
                   "mount --bind \"$1/systemctl\" /usr/bin/systemctl"]
         with open(self._p("systemctl"), "w") as f:
-            f.write(SYSTEMCTL.replace("@LOG@", self.agent_log))
+            f.write(SYSTEMCTL.replace("@LOG@", self.agent_log).replace("@UNITS@", self.units_log))
         os.chmod(self._p("systemctl"), 0o755)
         return "; ".join(lines)
 
@@ -269,6 +312,12 @@ LogLevel VERBOSE
                 return f.read()[-3000:]
         except OSError:
             return ""
+
+    def run(self, *cmd, timeout=60):
+        """Run cmd as the server's sessions would (its mount namespace and
+        the host's network): a CompletedProcess with text output."""
+        return subprocess.run(["nsenter", "-t", str(self.proc.pid), "-m", "-n", "--", *cmd], capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
     def agent_pid(self):
         """The pid of the agent the systemctl stand-in started, or None."""

@@ -1,5 +1,6 @@
 #include "host_ssh.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonx.h"
@@ -50,4 +51,27 @@ int vr_host_ssh_check(vr_call *c, json_t *b, const char *host_id, vr_error *err)
     json_object_update_existing(out, given);
     json_object_set_new(b, "ssh", out);
     return 0;
+}
+
+void vr_host_ssh_pin(vr_engine *e, const char *host_id, const char *fingerprint, const char *user)
+{
+    if (!fingerprint || !*fingerprint)
+        return;
+    json_t *row = vr_db_query_one(e->db, "SELECT name, ssh_json FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(host_id)),
+                                  NULL);
+    json_t *ssh = vr_host_ssh_of(json_object_get(row, "ssh"));
+    const char *stored = json_string_value(json_object_get(ssh, "fingerprint"));
+    if (row && stored && !*stored) {
+        json_object_set_new(ssh, "fingerprint", json_string(fingerprint));
+        char *text = json_dumps(ssh, JSON_COMPACT);
+        int n = text ? vr_db_exec(e->db, "UPDATE hosts SET ssh_json = ? WHERE id = ?",
+                                  DB_ARGS(DB_TEXT(text), DB_TEXT(host_id)), NULL) : -1;
+        if (n > 0)
+            vr_event(e, "normal", user ? user : "", "host", host_id, "SSH host key of host '%s' pinned at the first"
+                     " contact: %s (later logins must show it)", json_string_value(json_object_get(row, "name")) ?: "?",
+                     fingerprint);
+        free(text);
+    }
+    json_decref(ssh);
+    json_decref(row);
 }

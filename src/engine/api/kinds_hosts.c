@@ -11,6 +11,7 @@
 #include "hostview.h"
 #include "kind.h"
 #include "maintenance.h"
+#include "removejob.h"
 #include "setupnet.h"
 
 static int host_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
@@ -86,12 +87,30 @@ static void host_after_write(vr_call *c, const char *id, const char *what)
     }
 }
 
+/* From maintenance, or after a failed install (nothing runs on it). */
 static int host_check_delete(vr_call *c, json_t *row, vr_error *err)
 {
-    if (strcmp(json_string_value(json_object_get(row, "status")) ?: "", "maintenance"))
-        return vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' must be in maintenance to be removed",
-                            json_string_value(json_object_get(row, "name")));
+    const char *st = json_string_value(json_object_get(row, "status")) ?: "";
+    if (strcmp(st, "maintenance") && strcmp(st, "installfailed"))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' must be in maintenance (or installfailed) to be"
+                            " removed", json_string_value(json_object_get(row, "name")));
     return 0;
+}
+
+/* DELETE ?clean=true[&force=true]: a job cleans the host over SSH, then
+ * removes it (deploy/removejob.h); without clean the row goes at once. */
+static int host_remove_job(vr_call *c, json_t *row, char job[37], vr_error *err)
+{
+    const char *clean = vr_http_arg(c->req, "clean"), *force = vr_http_arg(c->req, "force");
+    if ((clean && strcmp(clean, "true") && strcmp(clean, "false")) ||
+        (force && strcmp(force, "true") && strcmp(force, "false")))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "clean and force must be true or false");
+    bool wipe = clean && !strcmp(clean, "true");
+    if (force && !wipe)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "force is for clean=true only");
+    if (wipe)
+        return vr_host_remove_submit(c->e, row, force && !strcmp(force, "true"), c->user, job, err);
+    return vr_store_hosts.remove(c->e, row, err);
 }
 
 static int reply_host(vr_call *c, const char *id, json_t **reply, vr_error *err)
@@ -115,6 +134,9 @@ static int host_deactivate(vr_call *c, json_t *row, json_t *body, json_t **reply
 static int host_activate(vr_call *c, json_t *row, json_t *body, json_t **reply, vr_error *err)
 {
     const char *id = json_string_value(json_object_get(row, "id"));
+    if (vr_host_remove_busy(c->e, id))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' is being cleaned and removed (a job)",
+                            json_string_value(json_object_get(row, "name")));
     /* The monitor decides what comes next (up, nonoperational...); a
      * maintenance job under way sees the host leave preparingformaintenance
      * and stops. */
@@ -214,7 +236,7 @@ const vr_kind vr_kind_hosts = {
     .store = &vr_store_hosts, .fields = host_fields, .nfields = VR_ARRAY_SIZE(host_fields),
     .actions = host_actions, .nactions = VR_ARRAY_SIZE(host_actions), .parent = "clusters", .parent_field = "cluster_id",
     .delete_in_use = "it is still referenced by VMs",
-    .check_create = host_check_create, .check_delete = host_check_delete, .after_write = host_after_write,
+    .check_create = host_check_create, .check_delete = host_check_delete, .remove_job = host_remove_job, .after_write = host_after_write,
     .check_update = host_check_update, .present = host_present, .create_job = host_create_job,
     .create_job_maybe = true,
 };

@@ -11,9 +11,11 @@
 #include "hostcheck.h"
 #include "hostsetup.h"
 #include "hoststatus.h"
+#include "host_ssh.h"
 #include "hostview.h"
 #include "jobs.h"
 #include "log.h"
+#include "removejob.h"
 #include "revoke.h"
 #include "rpcclient.h"
 #include "sshconn.h"
@@ -172,24 +174,6 @@ static void step(deploy *d, int progress, const char *fmt, ...)
     vr_job_progress(d->e, d->job_id, progress);
 }
 
-/* Pin the host key seen at the first contact. */
-static void pin(deploy *d, const char *fingerprint)
-{
-    json_t *ssh = json_deep_copy(json_object_get(d->host, "ssh"));
-    if (!json_is_object(ssh) || !strcmp(str(ssh, "fingerprint"), fingerprint)) {
-        json_decref(ssh);
-        return;
-    }
-    json_object_set_new(ssh, "fingerprint", json_string(fingerprint));
-    char *text = json_dumps(ssh, JSON_COMPACT);
-    vr_db_exec(d->e->db, "UPDATE hosts SET ssh_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(d->host_id)),
-               NULL);
-    vr_event(d->e, "normal", d->user, "host", d->host_id, "host '%s': SSH host key %s pinned",
-             str(d->host, "name"), fingerprint);
-    free(text);
-    json_decref(ssh);
-}
-
 /* The agent answers on its port with a certificate this engine trusts. */
 static int agent_answers(deploy *d, vr_error *err)
 {
@@ -223,10 +207,23 @@ static int run_steps(deploy *d, vr_error *err)
     char fp[128];
     vr_ssh *s = NULL;
     int rc = vr_ssh_open(&t, &s, fp, err);
-    if (*fp && rc == 0)
-        pin(d, fp);
     if (rc < 0)
         return -1;
+    /* One machine is one host: another host with this host key is the
+     * same machine under another address or port, whose agent this
+     * install would take over. */
+    char like[140];
+    snprintf(like, sizeof(like), "%%%s%%", fp);
+    json_t *twin = *fp ? vr_db_query_one(e->db, "SELECT name FROM hosts WHERE id != ? AND ssh_json LIKE ?",
+                                         DB_ARGS(DB_TEXT(d->host_id), DB_TEXT(like)), NULL) : NULL;
+    if (twin) {
+        vr_error_set(err, VR_ERR_CONFLICT, "%s:%d is host '%s' already (the same SSH host key %s); a machine is"
+                     " added once", addr, sport, str(twin, "name"), fp);
+        json_decref(twin);
+        vr_ssh_close(s);
+        return -1;
+    }
+    vr_host_ssh_pin(e, d->host_id, fp, d->user);
     json_t *check = NULL;
     char note[300] = "";
     char *csr = NULL, *cert = NULL, *ca = NULL;
@@ -247,6 +244,17 @@ static int run_steps(deploy *d, vr_error *err)
         if (vr_setup_packages(e, s, name, check, note, sizeof(note), err) < 0)
             goto out;
         step(d, 50, "%s", note);
+        /* The host id the engine gave the host in its data center's
+         * lockspaces, when it joined storage before (a reinstall). */
+        json_t *hid = vr_db_query_one(e->db, "SELECT spm_id FROM host_storage_ids WHERE host_id = ? ORDER BY"
+                                      " datacenter_id", DB_ARGS(DB_TEXT(d->host_id)), NULL);
+        step(d, 52, "configuring libvirt and sanlock");
+        int set = vr_setup_libvirt_sanlock(s, name, (int)json_integer_value(json_object_get(hid, "spm_id")), note,
+                                           sizeof(note), err);
+        json_decref(hid);
+        if (set < 0)
+            goto out;
+        step(d, 55, "%s", note);
     }
     if (vr_job_cancel_requested(e, d->job_id)) {
         vr_error_set(err, VR_ERR_BAD_STATE, "cancelled");
@@ -358,7 +366,7 @@ int vr_deploy_submit(vr_engine *e, const char *host_id, const char *action, json
                      char job_id[37], vr_error *err)
 {
     json_t *busy = vr_db_query_one(e->db, "SELECT id FROM jobs WHERE object_type = 'host' AND object_id = ? AND"
-                                   " action IN ('install', 'enrollcertificate') AND status IN ('pending', 'running')",
+                                   " action IN ('install', 'enrollcertificate', 'remove') AND status IN ('pending', 'running')",
                                    DB_ARGS(DB_TEXT(host_id)), NULL);
     if (busy) {
         vr_error_set(err, VR_ERR_BAD_STATE, "job %s is already deploying this host", str(busy, "id"));
@@ -422,6 +430,8 @@ int vr_deploy_submit(vr_engine *e, const char *host_id, const char *action, json
 
 bool vr_deploy_resume(vr_engine *e, json_t *r)
 {
+    if (vr_host_remove_resume(e, r))
+        return true;
     const char *action = str(r, "action");
     if ((strcmp(action, "install") && strcmp(action, "enrollcertificate")) || strcmp(str(r, "object_type"), "host"))
         return false;

@@ -37,7 +37,7 @@ json_t *vr_deploy_stored_ssh(json_t *ssh);
 int vr_deploy_submit(vr_engine *e, const char *host_id, const char *action, json_t *ssh, const char *user,
                      char job_id[37], vr_error *err);
 
-/* After an engine restart: an install or enrollment by the engine's key
+/* After an engine restart (host removals too: removejob.h): an install or enrollment by the engine's key
  * runs again from its first step; one by password fails (the password is
  * gone) and an install leaves the host installfailed. False when job is
  * not a deploy job. */

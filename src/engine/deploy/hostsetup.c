@@ -198,3 +198,104 @@ int vr_setup_start_agent(vr_ssh *s, const char *host, int port, vr_error *err)
     vr_ssh_set_timeout(s, 0);
     return rc;
 }
+
+/* Replace file with stdin when it differs; prints "changed" or
+ * "unchanged". */
+#define WRITE_IF_CHANGED(file)                                                                                     \
+    "set -e; umask 022; f=" file "; test -d \"${f%/*}\" || { echo \"${f%/*} is missing (is libvirt installed?)\" >&2;" \
+    " exit 3; }; cat > \"$f.vireo-new\"; if cmp -s \"$f.vireo-new\" \"$f\"; then rm -f \"$f.vireo-new\";"             \
+    " echo unchanged; else mv -f \"$f.vireo-new\" \"$f\"; echo changed; fi"
+
+/* Set the "key = value" lines given on stdin in file, keeping every other
+ * line: earlier active settings of those keys go, the given lines are
+ * appended after a marker comment (one marker, however often it runs). */
+#define SET_KEYS(file)                                                                                              \
+    "set -e; umask 022; f=" file "; test -e \"$f\" || { echo \"$f is missing (is libvirt installed?)\" >&2; exit 3; };" \
+    " cat > \"$f.vireo-set\"; awk -v m='# Set by vireo-engine host deploy (docs/operations.md):'"                     \
+    " 'NR == FNR { k = $1; set[k] = 1; add = add $0 \"\\n\"; next }"                                                 \
+    " $0 == m { next } { t = $0; sub(/^[ \\t]+/, \"\", t); split(t, w, /[ \\t=]/) }"                                \
+    " substr(t, 1, 1) != \"#\" && (w[1] in set) { next } { print } END { print m; printf \"%s\", add }'"             \
+    " \"$f.vireo-set\" \"$f\" > \"$f.vireo-new\"; rm -f \"$f.vireo-set\"; if cmp -s \"$f.vireo-new\" \"$f\"; then"      \
+    " rm -f \"$f.vireo-new\"; echo unchanged; else chmod --reference=\"$f\" \"$f.vireo-new\"; mv -f \"$f.vireo-new\""  \
+    " \"$f\"; echo changed; fi"
+
+/* Run a WRITE_IF_CHANGED / SET_KEYS command: *changed says which. */
+static int write_conf(vr_ssh *s, const char *host, const char *what, const char *cmd, const char *text, bool *changed,
+                      vr_error *err)
+{
+    char *out = NULL;
+    if (run(s, host, what, cmd, text, strlen(text), &out, err) < 0)
+        return -1;
+    *changed = strstr(out, "unchanged") == NULL;
+    free(out);
+    return 0;
+}
+
+int vr_setup_libvirt_sanlock(vr_ssh *s, const char *host, int host_id, char *note, size_t len, vr_error *err)
+{
+    /* VM leases are given in each domain's XML (docs/availability.md "VM
+     * leases"): no automatic disk leases, and disks need none. host_id
+     * matters to libvirt only for automatic leases; it is written for
+     * whoever reads the file when the engine assigned one (the host joined
+     * its data center's storage). */
+    char sconf[512], hid[64] = "";
+    if (host_id > 0)
+        snprintf(hid, sizeof(hid), "host_id = %d\n", host_id);
+    snprintf(sconf, sizeof(sconf),
+             "# Written by vireo-engine's host deploy (docs/operations.md \"Host deploy over SSH\");\n"
+             "# a reinstall writes it again.\nauto_disk_leases = 0\nrequire_lease_for_disks = 0\n%s", hid);
+    bool c1 = false, c2 = false;
+    if (write_conf(s, host, "writing /etc/libvirt/qemu-sanlock.conf", WRITE_IF_CHANGED("/etc/libvirt/qemu-sanlock.conf"),
+                   sconf, &c1, err) < 0 ||
+        write_conf(s, host, "setting lock_manager in /etc/libvirt/qemu.conf", SET_KEYS("/etc/libvirt/qemu.conf"),
+                   "lock_manager = \"sanlock\"\n", &c2, err) < 0)
+        return -1;
+    vr_ssh_set_timeout(s, 120);
+    /* sanlock before libvirtd: the lock manager registers every QEMU with it. */
+    int rc = run(s, host, "enabling and starting sanlock",
+                 "export LC_ALL=C; systemctl enable sanlock.service 2>&1; systemctl start sanlock.service 2>&1 &&"
+                 " sanlock client status >/dev/null 2>&1 || { echo 'sanlock does not answer:';"
+                 " systemctl status --no-pager sanlock.service 2>&1; exit 1; }",
+                 NULL, 0, NULL, err);
+    /* Only when its configuration changed: a restart of libvirtd keeps the
+     * guests, but costs the host's agent its connection. try-restart: a
+     * libvirtd that does not run (socket activation) reads the files when
+     * it starts. */
+    if (rc == 0 && (c1 || c2))
+        rc = run(s, host, "restarting libvirtd for its new configuration",
+                 "export LC_ALL=C; systemctl try-restart libvirtd.service 2>&1", NULL, 0, NULL, err);
+    vr_ssh_set_timeout(s, 0);
+    char with[48] = "";
+    if (host_id > 0)
+        snprintf(with, sizeof(with), " with host_id %d", host_id);
+    if (rc == 0)
+        snprintf(note, len, "libvirt uses the sanlock lock manager%s, sanlock runs%s", with,
+                 c1 || c2 ? ", libvirtd restarted" : " (nothing changed)");
+    return rc;
+}
+
+int vr_setup_clean(vr_ssh *s, const char *host, char *note, size_t len, vr_error *err)
+{
+    char *out = NULL;
+    vr_ssh_set_timeout(s, 600);
+    /* Only the agent's files: on a machine that runs the engine too,
+     * /etc/vireo/pki holds the engine's CA (ca.key), which stays. */
+    int rc = run(s, host, "cleaning the host",
+                 "export LC_ALL=C DEBIAN_FRONTEND=noninteractive; systemctl stop vireo-agent.service 2>&1;"
+                 " systemctl disable vireo-agent.service 2>&1; cd /etc/vireo/pki 2>/dev/null &&"
+                 " { rm -f host.key host.key.new host.crt host.crt.new host.csr host.req.cnf host.req.err crl.pem"
+                 " ca.crt.new; test -e ca.key || rm -f ca.crt; cd /; rmdir /etc/vireo/pki 2>/dev/null; };"
+                 " rm -f /etc/vireo/agent.conf /etc/vireo/agent.conf.new; rm -rf /var/cache/vireo-deploy;"
+                 " if dpkg-query -W vireo-agent >/dev/null 2>&1; then apt-get purge -y -q vireo-agent 2>&1 ||"
+                 " exit 1; fi; rmdir /etc/vireo 2>/dev/null;"
+                 " if systemctl is-active --quiet vireo-agent.service; then echo 'vireo-agent still runs' >&2; exit 1; fi;"
+                 " if test -e /etc/vireo/pki/host.key; then echo '/etc/vireo/pki/host.key is still there' >&2; exit 1; fi;"
+                 " echo cleaned",
+                 NULL, 0, &out, err);
+    vr_ssh_set_timeout(s, 0);
+    if (rc == 0)
+        snprintf(note, len, "vireo-agent stopped and purged, its key, certificate and configuration removed from %s"
+                 " (libvirt, QEMU and sanlock stay installed)", host);
+    free(out);
+    return rc;
+}

@@ -16,6 +16,20 @@
 int vr_setup_packages(vr_engine *e, vr_ssh *s, const char *host, json_t *check, char *note, size_t len,
                       vr_error *err);
 
+/* Configure libvirt and sanlock for a Vireo host: libvirt's QEMU driver
+ * uses the sanlock lock manager (qemu.conf lock_manager = "sanlock", the
+ * rest of the file kept) with /etc/libvirt/qemu-sanlock.conf (no automatic
+ * disk leases: VM leases are explicit; host_id when host_id > 0), sanlock
+ * enabled and started, and libvirtd restarted only when one of the files
+ * changed. Running it again changes nothing. note says what was done. */
+int vr_setup_libvirt_sanlock(vr_ssh *s, const char *host, int host_id, char *note, size_t len, vr_error *err);
+
+/* Undo the deploy on a host (docs/operations.md "Removing a host"): stop
+ * and disable vireo-agent, remove its key, certificate and configuration,
+ * purge the vireo-agent package; libvirt, QEMU and sanlock stay. Running it
+ * again changes nothing. note says what was done. */
+int vr_setup_clean(vr_ssh *s, const char *host, char *note, size_t len, vr_error *err);
+
 /* Make a new key in /etc/vireo/pki/host.key.new (0600, never leaves the
  * host) and a request for CN=name, SAN=address; *csr_pem: the request. */
 int vr_setup_make_key(vr_ssh *s, const char *name, const char *address, char **csr_pem, vr_error *err);

@@ -26,25 +26,6 @@ bool vr_soft_fence_enabled(vr_engine *e, const char *host_id)
     return on;
 }
 
-/* Pin a host key seen at the first contact, unless an administrator
- * pinned one meanwhile. */
-static void pin_host_key(vr_engine *e, const char *host_id, const char *hname, const char *fp)
-{
-    json_t *row = vr_db_query_one(e->db, "SELECT ssh_json FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(host_id)), NULL);
-    json_t *ssh = vr_host_ssh_of(json_object_get(row, "ssh"));
-    json_decref(row);
-    if (!*json_string_value(json_object_get(ssh, "fingerprint"))) {
-        json_object_set_new(ssh, "fingerprint", json_string(fp));
-        char *text = json_dumps(ssh, JSON_COMPACT);
-        if (text && vr_db_exec(e->db, "UPDATE hosts SET ssh_json = ? WHERE id = ?",
-                               DB_ARGS(DB_TEXT(text), DB_TEXT(host_id)), NULL) > 0)
-            vr_event(e, "normal", "", "host", host_id, "SSH host key of host '%s' pinned at the first contact: %s",
-                     hname, fp);
-        free(text);
-    }
-    json_decref(ssh);
-}
-
 static bool agent_answers(vr_engine *e, const char *address, int port)
 {
     json_t *res = NULL;
@@ -79,8 +60,8 @@ int vr_soft_fence_run(vr_engine *e, const char *host_id, const char *user, char 
     int status = -1;
     if (vr_ssh_open(&t, &s, fp, err) < 0)
         goto failed;
-    if (!*t.fingerprint && *fp)
-        pin_host_key(e, host_id, hname, fp);
+    if (!*t.fingerprint)
+        vr_host_ssh_pin(e, host_id, fp, "");
     if (vr_ssh_run(s, SOFT_FENCE_COMMAND, &out, &status, err) < 0)
         goto failed;
     if (status != 0) {

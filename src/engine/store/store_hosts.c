@@ -53,21 +53,22 @@ static int host_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
     return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the host was removed meanwhile") : 0;
 }
 
-/* Only a host still in maintenance goes: a racing activation wins. */
+/* Only a host still in maintenance (or installfailed) goes: a racing
+ * activation or reinstall wins. */
 static int host_remove(vr_engine *e, json_t *row, vr_error *err)
 {
     json_t *cert = vr_db_query_one(e->db, "SELECT cert_serial FROM hosts WHERE id = ?",
                                    DB_ARGS(DB_TEXT(str(row, "id"))), err);
     if (!cert && err && err->code)
         return -1;
-    int n = vr_db_exec(e->db, "DELETE FROM hosts WHERE id = ? AND status = 'maintenance'",
+    int n = vr_db_exec(e->db, "DELETE FROM hosts WHERE id = ? AND status IN ('maintenance', 'installfailed')",
                        DB_ARGS(DB_TEXT(str(row, "id"))), err);
     /* Its certificate goes with it (docs/pki.md "Revocation"). */
     if (n > 0 && vr_cert_revoke(e, str(cert, "cert_serial"), str(row, "name"), "host removed", err) < 0)
         n = -1;
     json_decref(cert);
     return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_CONFLICT, "host '%s' changed meanwhile (no longer in"
-                                              " maintenance)", str(row, "name")) : 0;
+                                              " maintenance or installfailed)", str(row, "name")) : 0;
 }
 
 const vr_store vr_store_hosts = {

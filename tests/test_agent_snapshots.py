@@ -78,10 +78,14 @@ def _scenario(ctx, d):
     devs = {x["target"]: x for x in c1.call("VM.get", uuid=uuid)["devices"] if x["kind"] == "disk"}
     assert devs["vdb"]["path"].endswith("/%s/images/%s/%s" % (d.sd, img, v0))
 
-    # Live snapshot: quiesce is asked, the guest has no agent: crash-consistent.
+    # Live snapshot, quiesced: the guest's qemu-ga (on the channel every VM
+    # gets) froze its mounted ext4 and thawed it; its fsfreeze hook said so.
+    ctx.wait_console(c1, uuid, "VIREO-GUEST-AGENT org.qemu.guest_agent.0")
     r = c1.call("VM.snapshot", uuid=uuid, quiesce=True,
                 disks=[{"target": "vdb", "volume": d.ref(img, v1)}])
-    assert r["quiesced"] is False and r["disks"][0]["volume"] == d.ref(img, v1)
+    assert r["quiesced"] is True and r["disks"][0]["volume"] == d.ref(img, v1)
+    text = ctx.wait_console(c1, uuid, "VIREO-FSFREEZE thaw")
+    assert text.index("VIREO-FSFREEZE freeze") < text.index("VIREO-FSFREEZE thaw"), text[-800:]
     devs = {x["target"]: x for x in c1.call("VM.get", uuid=uuid)["devices"] if x["kind"] == "disk"}
     assert devs["vdb"]["path"].endswith("/%s/images/%s/%s" % (d.sd, img, v1))
     _mark(ctx, c1, uuid, 2, "two")
@@ -90,8 +94,11 @@ def _scenario(ctx, d):
     assert _sector(h0, d.path(img, v0), 2) == ""
 
     d.create(c0, img, v2, "qcow2", "sparse", 16 * MiB, parent=v1)
-    c1.call("VM.snapshot", uuid=uuid, disks=[{"target": "vdb", "volume": d.ref(img, v2)}])
+    # not asked to quiesce: the guest is not frozen again
+    r = c1.call("VM.snapshot", uuid=uuid, disks=[{"target": "vdb", "volume": d.ref(img, v2)}])
+    assert r["quiesced"] is False
     _mark(ctx, c1, uuid, 3, "three")
+    assert ctx.console(c1, uuid).count("VIREO-FSFREEZE freeze") == 1
 
     # An intermediate layer can neither be deleted nor merged by a non-SPM.
     expect_error(CONFLICT, c0.call, "Volume.delete", **d.ref(img, v1))

@@ -5,6 +5,7 @@ active one with a pivot) and a cold merge with qemu-img, each finished by
 the SPM's Volume.merge; the guest's markers, written between snapshots,
 survive every step; bad chains are refused and change nothing."""
 import json
+import time
 
 from harness.rpc import expect_error
 from test_agent_volumes import Domain, _destroy_vms, _u
@@ -20,6 +21,14 @@ def _mark(ctx, c, uuid, slot, word):
 
 def _read(ctx, c, uuid, slot, word):
     ctx.wait_console(c, uuid, "VIREO-MARK vdb %d %s" % (slot, word), send="readmark vdb %d\n" % slot)
+
+
+def _wait(pred, timeout):
+    deadline = time.monotonic() + timeout
+    while not (v := pred()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+    return v
 
 
 def _sector(h, path, slot):
@@ -99,6 +108,10 @@ def _scenario(ctx, d):
     assert r["quiesced"] is False
     _mark(ctx, c1, uuid, 3, "three")
     assert ctx.console(c1, uuid).count("VIREO-FSFREEZE freeze") == 1
+    # the guest agent's reports, gathered by the agent on its own thread
+    gi = _wait(lambda: c1.call("VM.getStats", uuid=uuid)["guest_info"], 20)
+    assert gi["hostname"] == "vireo-guest" and gi["os"]["id"] == "vireo-guest", gi
+    assert [i["name"] for i in gi["interfaces"]] == ["lo"] and gi["ips"] == [], gi
 
     # An intermediate layer can neither be deleted nor merged by a non-SPM.
     expect_error(CONFLICT, c0.call, "Volume.delete", **d.ref(img, v1))

@@ -5,6 +5,7 @@ active one with a pivot) and a cold merge with qemu-img, each finished by
 the SPM's Volume.merge; the guest's markers, written between snapshots,
 survive every step; bad chains are refused and change nothing."""
 import json
+import time
 
 from harness.rpc import expect_error
 from test_agent_volumes import Domain, _destroy_vms, _u
@@ -21,6 +22,14 @@ def _mark(ctx, c, uuid, slot, word):
 
 def _read(ctx, c, uuid, slot, word):
     ctx.wait_console(c, uuid, "VIREO-MARK vdb %d %s" % (slot, word), send="readmark vdb %d\n" % slot)
+
+
+def _wait(pred, timeout):
+    deadline = time.monotonic() + timeout
+    while not (v := pred()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+    return v
 
 
 def _sector(h, path, slot):
@@ -94,10 +103,14 @@ def _scenario(ctx, d):
     devs = {x["target"]: x for x in c1.call("VM.get", uuid=uuid)["devices"] if x["kind"] == "disk"}
     assert devs["vdb"]["path"].endswith("/%s/images/%s/%s" % (d.sd, img, v0))
 
-    # Live snapshot: quiesce is asked, the guest has no agent: crash-consistent.
+    # Live snapshot, quiesced: the guest's qemu-ga (on the channel every VM
+    # gets) froze its mounted ext4 and thawed it; its fsfreeze hook said so.
+    ctx.wait_console(c1, uuid, "VIREO-GUEST-AGENT org.qemu.guest_agent.0")
     r = c1.call("VM.snapshot", uuid=uuid, quiesce=True,
                 disks=[{"target": "vdb", "volume": d.ref(img, v1)}])
-    assert r["quiesced"] is False and r["disks"][0]["volume"] == d.ref(img, v1)
+    assert r["quiesced"] is True and r["disks"][0]["volume"] == d.ref(img, v1)
+    text = ctx.wait_console(c1, uuid, "VIREO-FSFREEZE thaw")
+    assert text.index("VIREO-FSFREEZE freeze") < text.index("VIREO-FSFREEZE thaw"), text[-800:]
     devs = {x["target"]: x for x in c1.call("VM.get", uuid=uuid)["devices"] if x["kind"] == "disk"}
     assert devs["vdb"]["path"].endswith("/%s/images/%s/%s" % (d.sd, img, v1))
     _mark(ctx, c1, uuid, 2, "two")
@@ -106,8 +119,15 @@ def _scenario(ctx, d):
     assert _sector(h0, d.path(img, v0), 2) == ""
 
     d.create(c0, img, v2, "qcow2", "sparse", 16 * MiB, parent=v1)
-    c1.call("VM.snapshot", uuid=uuid, disks=[{"target": "vdb", "volume": d.ref(img, v2)}])
+    # not asked to quiesce: the guest is not frozen again
+    r = c1.call("VM.snapshot", uuid=uuid, disks=[{"target": "vdb", "volume": d.ref(img, v2)}])
+    assert r["quiesced"] is False
     _mark(ctx, c1, uuid, 3, "three")
+    assert ctx.console(c1, uuid).count("VIREO-FSFREEZE freeze") == 1
+    # the guest agent's reports, gathered by the agent on its own thread
+    gi = _wait(lambda: c1.call("VM.getStats", uuid=uuid)["guest_info"], 20)
+    assert gi["hostname"] == "vireo-guest" and gi["os"]["id"] == "vireo-guest", gi
+    assert [i["name"] for i in gi["interfaces"]] == ["lo"] and gi["ips"] == [], gi
 
     # An intermediate layer can neither be deleted nor merged by a non-SPM.
     expect_error(CONFLICT, c0.call, "Volume.delete", **d.ref(img, v1))

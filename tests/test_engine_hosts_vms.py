@@ -188,6 +188,17 @@ def test_vm_start_console_devices_shutdown(ctx):
         assert set(first) == {("disk", ctx.vm_spec()["disks"][0]["path"]), ("nic", macs[0])}, devs
         assert all(a and a.get("type") == "pci" for a in first.values()), first
         assert pinned(agent_vm["devices"]) == first, (agent_vm["devices"], devs)
+        # What the guest's qemu-ga reports reaches the VM as the monitor reads
+        # its statistics: hostname, OS, and the address the guest gives its
+        # NIC (nothing hands out addresses here: the console's ipaddr does).
+        ctx.wait_console(c, vm["id"], "VIREO-IPADDR eth0 0", send="ipaddr eth0 192.0.2.10/24\n")
+        gi = eng.wait_for(lambda: (lambda g: g if g and "192.0.2.10" in g["ips"] else None)(
+            eng.vm(vm["id"])["guest_info"]), 60, what="guest_info with the guest's address")
+        assert gi["hostname"] == "vireo-guest" and gi["os"]["name"] == "Vireo test guest", gi
+        eth0 = next(x for x in gi["interfaces"] if x["name"] == "eth0")
+        assert eth0["mac"] == macs[0], gi
+        assert {"type": "ipv4", "address": "192.0.2.10", "prefix": 24} in eth0["addresses"], gi
+        assert "127.0.0.1" not in gi["ips"], gi
         # Pause/resume/reboot go to the VM's host; the monitor agrees.
         _, v = eng.vm_action(vm["id"], "pause")
         assert v["status"] == "paused", v
@@ -209,7 +220,7 @@ def test_vm_start_console_devices_shutdown(ctx):
                             f"start): {put}")
         # Stop: down at once, gone from the agent.
         _, v = eng.vm_action(vm["id"], "stop")
-        assert v["status"] == "down" and v["host_id"] is None, v
+        assert v["status"] == "down" and v["host_id"] is None and v["guest_info"] is None, v
         assert not any(agent_copies(ctx, vm["id"]).values())
         time.sleep(3 * eng.poll_ms / 1000)
         assert eng.vm(vm["id"])["status"] == "down", eng.vm(vm["id"])

@@ -349,13 +349,15 @@ def test_snapshots_and_templates(ctx):
         g = Guest(ctx, eng, vm["id"])
         g.boot()
         g.mark(1, "one")
+        # quiesced through the guest's qemu-ga once it listens on its channel
+        ctx.wait_console(g.c, vm["id"], "VIREO-GUEST-AGENT")
         _suspend(ctx, eng, st, vm, g)
         jobs = eng.list("jobs")["total"]
         j = _job(eng, eng.request("POST", snaps_url, {"description": "s1"}))
         assert j["action"] == "snapshot_create" and j["object_id"] == vm["id"], j
         s1 = _snapshots(eng, vm["id"])[0]
         assert s1["description"] == "s1" and s1["status"] == "ok" and s1["type"] == "regular", s1
-        assert s1["volumes"] == {disk["id"]: v0} and s1["quiesced"] is False, s1
+        assert s1["volumes"] == {disk["id"]: v0} and s1["quiesced"] is True, s1
         assert s1["config"]["memory_mib"] == spec["memory_mib"], s1
         d = eng.get(f"/api/disks/{disk['id']}")
         v1 = d["volume_id"]

@@ -61,7 +61,7 @@ SPEC_MEMBERS = ("boot", "disks", "nics", "max_vcpus", "max_memory_mib", "serial_
 VM_DOWN = dict({"id": VM_ID, "name": "vm1", "description": "", "cluster_id": CL_ID, "host_id": None,
                 "host": None, "status": "down", "memory_mib": 256, "vcpus": 2, "devices": None,
                 "pending_changes": [], "high_availability": {"enabled": False, "priority": 0}, "stop_reason": "", "lease": None, "quota": None, "placement_policy": {"affinity": "migratable", "hosts": []},
-                "created_at": T0, "href": f"/api/vms/{VM_ID}"}, **SPEC)
+                "guest_info": None, "created_at": T0, "href": f"/api/vms/{VM_ID}"}, **SPEC)
 DEVICES = [
     {"kind": "disk", "target": "vda", "bus": "virtio", "path": "/d.img", "device": "disk",
      "alias": "virtio-disk0",
@@ -70,7 +70,11 @@ DEVICES = [
      "alias": "net0",
      "address": {"type": "pci", "domain": "0x0000", "bus": "0x00", "slot": "0x03", "function": "0x0"}},
     {"kind": "graphics", "type": "vnc", "port": "5900", "listen": "0.0.0.0"}]
-VM_UP = dict(VM_DOWN, host_id=HOST_ID, host="h0", status="up", devices=DEVICES)
+GUEST_INFO = {"hostname": "vireo-guest", "os": {"id": "vireo-guest", "name": "Vireo test guest"},
+              "ips": ["192.0.2.10"], "updated_at": T0,
+              "interfaces": [{"name": "eth0", "mac": "56:6f:ca:41:7e:49", "addresses": [
+                  {"type": "ipv4", "address": "192.0.2.10", "prefix": 24}]}]}
+VM_UP = dict(VM_DOWN, host_id=HOST_ID, host="h0", status="up", devices=DEVICES, guest_info=GUEST_INFO)
 EVENT = {"id": 29, "time": T0 + 1, "severity": "normal", "user": "", "object_type": "host",
          "object_id": HOST_ID, "message": "host 'h0' is up"}
 EVENT_USER = {"id": 3, "time": T0, "severity": "warning", "user": "bob", "object_type": "user",

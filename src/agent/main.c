@@ -17,6 +17,7 @@
 #include "watchdog.h"
 #include "server.h"
 #include "tls.h"
+#include "vm_guestinfo.h"
 #include "vm_health.h"
 #include "storage/enospc.h"
 #include "storage/volume.h"
@@ -52,6 +53,7 @@ static void stop(vr_tls_creds *creds)
     vr_watchdog_stop(); /* stopping takes up to TimeoutStopSec, not WatchdogSec */
     vr_vm_jobs_stop();
     vr_health_stop();
+    vr_guestinfo_stop();
     vr_enospc_stop();
     vr_sd_monitor_stop();
     vr_net_stop(); /* an unconfirmed setup is rolled back at the next start */
@@ -218,6 +220,7 @@ int main(int argc, char **argv)
     vr_tls_creds_set_timeout(creds, (unsigned)sopts.io_timeout_s * 1000);
     vr_dhcp_init(run_dir); /* before vr_net_start restores dhcp networks */
     if (vr_events_start(&agent, &err) < 0 || vr_health_start(&agent, monitor_timeout_s, &err) < 0 ||
+        vr_guestinfo_start(&agent, &err) < 0 ||
         vr_enospc_start(&agent, &err) < 0 || vr_sd_monitor_start(&agent, &err) < 0 ||
         vr_net_start(&agent, net_state, &err) < 0) {
         VR_ERROR("%s", err.message);

@@ -197,6 +197,12 @@ static int vm_snapshot(vr_agent *a, json_t *params, json_t **result, vr_error *e
                 snprintf(why, sizeof(why), "%s", e && e->message ? e->message : "unknown reason");
                 VR_INFO("VM %s: quiesced snapshot impossible (%s); taking it unquiesced",
                         virDomainGetName(dom), why);
+                /* A freeze that timed out (vm_guestinfo.c bounds the agent's
+                 * answers) may still have frozen the guest: thaw it, so it
+                 * does not stay frozen under the crash-consistent snapshot.
+                 * Without an agent this fails at once, and is ignored. */
+                if (virDomainFSThaw(dom, NULL, 0, 0) < 0)
+                    virResetLastError();
             }
         }
         if (!snap)

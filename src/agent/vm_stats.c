@@ -14,6 +14,7 @@
 #include "jsonx.h"
 #include "verbs.h"
 #include "vm_console.h"
+#include "vm_guestinfo.h"
 #include "vmspec.h"
 
 static json_t *param_value(const virTypedParameter *p)
@@ -81,6 +82,15 @@ static json_t *stats_object(virDomainStatsRecordPtr rec)
     return o;
 }
 
+/* What the guest agent last said (vm_guestinfo.c asks it on its own
+ * thread, so a statistics call never waits for a guest); null if nothing. */
+static void add_guest_info(json_t *o, virDomainPtr dom)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    json_t *gi = virDomainGetUUIDString(dom, uuid) == 0 ? vr_guestinfo_get(uuid) : NULL;
+    json_object_set_new(o, "guest_info", gi ? gi : json_null());
+}
+
 static int vm_get_stats(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
     static const char *const keys[] = {"uuid", NULL};
@@ -95,6 +105,7 @@ static int vm_get_stats(vr_agent *a, json_t *params, json_t **result, vr_error *
         return -1;
     }
     *result = stats_object(recs[0]);
+    add_guest_info(*result, recs[0]->dom);
     virDomainStatsRecordListFree(recs);
     virDomainFree(dom);
     return 0;
@@ -121,6 +132,7 @@ static int vm_get_all_stats(vr_agent *a, json_t *params, json_t **result, vr_err
             continue;
         json_t *o = stats_object(recs[i]);
         json_object_set_new(o, "uuid", json_string(uuid));
+        add_guest_info(o, recs[i]->dom);
         json_array_append_new(vms, o);
     }
     virDomainStatsRecordListFree(recs);

@@ -125,7 +125,7 @@ int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
     static const char *const types[] = {"kvm", "qemu"};
     memset(s, 0, sizeof(*s));
     s->json = params;
-    s->serial_console = s->balloon = true;
+    s->serial_console = s->balloon = s->guest_agent = true;
     s->vcpus = 1;
     const char *uuid = NULL;
     json_t *vnc = NULL;

@@ -73,7 +73,10 @@ int main(void)
     CHECK_STR_CONTAINS(xml, "<controller type=\"scsi\" index=\"0\" model=\"virtio-scsi\"/>");
     CHECK_STR_CONTAINS(xml, "<acpi/>");
     CHECK_STR_CONTAINS(xml, "xmlns:vireo=\"https://vireo.dev/xmlns/vm/1\"");
-    CHECK(vr_vm_spec_pci_count(&s) == 2 + 1 + 1 + 1 + 1); /* 2 virtio disks, nic, balloon, scsi, sata */
+    /* every VM has the guest agent's channel unless it says otherwise */
+    CHECK_STR_CONTAINS(xml, "<target type=\"virtio\" name=\"org.qemu.guest_agent.0\"/>");
+    /* 2 virtio disks, nic, balloon, scsi, sata, the guest agent's virtio-serial */
+    CHECK(vr_vm_spec_pci_count(&s) == 2 + 1 + 1 + 1 + 1 + 1);
     free(xml);
 
     /* A VM lease needs the VM's uuid as its key; it renders as <lease>. */

@@ -21,6 +21,7 @@
 #include "vmlease.h"
 #include "vmstart.h"
 #include "vmstatus.h"
+#include "vmstats.h"
 
 /* Clients see the VM's hardware as members of the VM; the database keeps
  * it as one spec document. */
@@ -34,6 +35,11 @@ static void vm_present(vr_engine *e, json_t *row)
         json_object_set_new(row, "pending_changes", json_array());
     if (!json_is_object(json_object_get(row, "placement_policy")))
         json_object_set_new(row, "placement_policy", json_pack("{s:s, s:[]}", "affinity", "migratable", "hosts"));
+    /* What the guest agent reported, as the host monitor last read it. */
+    const char *status = json_string_value(json_object_get(row, "status"));
+    json_t *gi = status && strcmp(status, "down") ?
+        vr_vmstats_guest_info(e->vmstats, json_string_value(json_object_get(row, "id"))) : NULL;
+    json_object_set_new(row, "guest_info", gi ? gi : json_null());
 }
 
 /* A placement policy given: checked and stored with host ids. */
@@ -456,6 +462,10 @@ static const vr_field vm_fields[] = {
     {"lease", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE | VR_F_NULL, .schema = "VmLease",
      .doc = "A sanlock lease on a data domain of its data center ({storage_domain: id}; {} removes it): libvirt"
             " and sanlock then refuse a second QEMU of the VM on any host (docs/availability.md). Null: none."},
+    {"guest_info", VR_FT_JSON, VR_F_NULL, .schema = "VmGuestInfo",
+     .doc = "What the guest agent (qemu-guest-agent on the VM's org.qemu.guest_agent.0 channel) last reported, as"
+            " the host monitor reads it with the VM's statistics; null while the VM is down or its guest runs no"
+            " agent."},
     {"stop_reason", VR_FT_STR, 0, .doc = "Why the VM last stopped: crashed, user, shutdown, destroyed, host_fenced,"
      " host_lost (its host unreachable and its lease free),"
      " unknown; empty before its first stop and after a start by a user."},

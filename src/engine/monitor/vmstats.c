@@ -128,3 +128,14 @@ json_t *vr_vmstats_snapshot(vr_vmstats *s)
     pthread_mutex_unlock(&s->lock);
     return copy ? copy : json_object();
 }
+
+json_t *vr_vmstats_guest_info(vr_vmstats *s, const char *vm_id)
+{
+    if (!s || !vm_id)
+        return NULL;
+    pthread_mutex_lock(&s->lock);
+    json_t *gi = json_object_get(json_object_get(json_object_get(s->vms, vm_id), "stats"), "guest_info");
+    json_t *copy = json_is_object(gi) ? json_deep_copy(gi) : NULL;
+    pthread_mutex_unlock(&s->lock);
+    return copy;
+}

@@ -32,3 +32,8 @@ void vr_vmstats_forget_host(vr_vmstats *s, const char *host_id);
 
 /* A copy of everything: {vm_id: {"at": epoch ms, "stats": VM.getStats}}. */
 json_t *vr_vmstats_snapshot(vr_vmstats *s);
+
+/* What VM vm_id's guest agent last reported (guest_info of its statistics:
+ * hostname, os, interfaces, ips, updated_at) as a new reference; NULL when
+ * nothing is known (no agent in the guest, VM down, figures not read yet). */
+json_t *vr_vmstats_guest_info(vr_vmstats *s, const char *vm_id);

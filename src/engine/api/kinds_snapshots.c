@@ -28,6 +28,7 @@ static void snap_present(vr_engine *e, json_t *row)
     json_object_set_new(row, "quiesced", json_boolean(json_integer_value(q)));
     q = json_object_get(row, "persist_memorystate");
     json_object_set_new(row, "persist_memorystate", json_boolean(json_integer_value(q)));
+    json_object_del(row, "seq"); /* the listing's order only (store_snapshots.c) */
     (void)e;
 }
 

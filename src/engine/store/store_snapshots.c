@@ -35,7 +35,7 @@ static int snap_remove(vr_engine *e, json_t *row, vr_error *err)
 
 const vr_store vr_store_snapshots = {
     .select = "SELECT id, vm_id, description, type, status, quiesced, created_at, config_json AS config_json,"
-              " volumes_json AS volumes_json, CASE WHEN memory_json IS NULL THEN 0 ELSE 1 END AS persist_memorystate"
+              " volumes_json AS volumes_json, CASE WHEN memory_json IS NULL THEN 0 ELSE 1 END AS persist_memorystate, seq"
               " FROM snapshots",
     .id_expr = "id", .order = "created_at, seq, id", .table = "snapshots",
     .search = snap_search, .nsearch = sizeof(snap_search) / sizeof(snap_search[0]),

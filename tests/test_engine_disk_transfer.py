@@ -22,6 +22,7 @@ import tempfile
 import time
 import uuid
 
+from harness.context import one_backend
 from harness.engine import CliSession, Engine, run_sql
 from harness.engine_storage import leave_storage, scrub_domain, storage_dc
 
@@ -105,6 +106,7 @@ def _put_head(eng, disk_id, length, ctype="application/octet-stream", token=True
     return h
 
 
+@one_backend  # its subject is the stream through engine and SPM; the disk rules run on both
 def test_disk_upload_download(ctx):
     hs = ctx.hs
     work = tempfile.mkdtemp(prefix="vireo-xfer-", dir="/var/tmp")

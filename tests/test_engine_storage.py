@@ -15,6 +15,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from harness import openapi
+from harness.context import one_backend
 from harness.engine import REPO_ROOT, CliSession, Engine, expect_fault, run_sql
 from harness.engine_storage import make_disk
 from harness.rpc import expect_error
@@ -375,6 +376,7 @@ def _gone(pid):
         return True
 
 
+@one_backend  # the hosts, sanlock and storage; the rules test runs on both databases
 def test_storage_end_to_end(ctx):
     """A posixfs domain on the harness's shared ext4: created through one
     host, attached (master, SPM elected), disks made on it by the SPM, one

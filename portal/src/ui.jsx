@@ -27,6 +27,7 @@ const STATUS_COLOR = {
   up: "green", poweringup: "blue", waitforlaunch: "blue", poweringdown: "orange", paused: "orange",
   down: "grey", nonresponsive: "red", nonoperational: "red", connecting: "blue", maintenance: "orange",
   preparingformaintenance: "orange", notresponding: "red", migratingfrom: "blue", unknown: "grey",
+  savingstate: "blue", suspended: "grey", kdumping: "orange",
   error: "red", warning: "orange", normal: "blue",
 };
 

@@ -328,14 +328,12 @@ out:
     json_decref(p);
 }
 
-/* The end of every submit, inside the caller's transaction: record the
- * job (when rc is still 0), commit, and start it; rolls back on failure.
- * params is stolen. */
-static int submit(vr_engine *e, int rc, const char *job_id, const char *action, const char *id, const char *desc,
-                  json_t *params, const char *user, vr_job_fn run, vr_error *err)
+int vr_storage_job_submit(vr_engine *e, int rc, const char *job_id, const char *action, const char *object_type,
+                          const char *id, const char *desc, json_t *params, const char *user, vr_job_fn run,
+                          vr_error *err)
 {
     if (rc == 0)
-        rc = vr_storage_job_insert(e, job_id, action, "storagedomain", id, desc, params, user, err);
+        rc = vr_storage_job_insert(e, job_id, action, object_type, id, desc, params, user, err);
     json_decref(params);
     if (rc < 0) {
         vr_db_rollback(e->db);
@@ -361,7 +359,7 @@ int vr_sd_create_submit(vr_engine *e, const char *id, json_t *body, const char *
         return -1;
     }
     int rc = st->insert(e, id, body, err) < 0 ? -1 : 0;
-    return submit(e, rc, job_id, "create", id, desc, params, user, run_create, err);
+    return vr_storage_job_submit(e, rc, job_id, "create", "storagedomain", id, desc, params, user, run_create, err);
 }
 
 /* ---- attach ---- */
@@ -451,7 +449,7 @@ int vr_sd_attach_submit(vr_engine *e, json_t *sd, const char *dc_id, const char 
     snprintf(desc, sizeof(desc), "Attach storage domain '%s' to data center '%s'", name, str(dc, "name"));
     json_t *params = json_pack("{s:s, s:b}", "datacenter", dc_id, "master", master);
     json_decref(dc);
-    return submit(e, rc, job_id, "attach", id, desc, params, user, run_attach, err);
+    return vr_storage_job_submit(e, rc, job_id, "attach", "storagedomain", id, desc, params, user, run_attach, err);
 }
 
 /* ---- detach ---- */
@@ -530,7 +528,7 @@ int vr_sd_detach_submit(vr_engine *e, json_t *sd, const char *user, char job_id[
     char desc[160];
     snprintf(desc, sizeof(desc), "Detach storage domain '%s'", name);
     json_t *params = json_pack("{s:s, s:s, s:b}", "datacenter", dc, "name", name, "master", master);
-    return submit(e, rc, job_id, "detach", id, desc, params, user, run_detach, err);
+    return vr_storage_job_submit(e, rc, job_id, "detach", "storagedomain", id, desc, params, user, run_detach, err);
 }
 
 /* ---- remove from storage (format=true) ---- */

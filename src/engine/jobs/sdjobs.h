@@ -7,11 +7,19 @@
 #include <stdbool.h>
 
 #include "engine.h"
+#include "jobs.h"
 
 /* Insert a job row (pending) for object_type/object_id inside the
  * caller's transaction; params (may be NULL) is borrowed. */
 int vr_storage_job_insert(vr_engine *e, const char *job_id, const char *action, const char *object_type,
                           const char *object_id, const char *desc, json_t *params, const char *user, vr_error *err);
+
+/* The end of a job submit inside the caller's transaction: record the job
+ * (when rc is still 0), commit and start run; rolls back and returns -1 on
+ * any failure. params is stolen. */
+int vr_storage_job_submit(vr_engine *e, int rc, const char *job_id, const char *action, const char *object_type,
+                          const char *object_id, const char *desc, json_t *params, const char *user, vr_job_fn run,
+                          vr_error *err);
 
 /* Record domain `id` (locked) from a checked create body and start the job
  * that connects body.host to it and formats it (or, with body.import,

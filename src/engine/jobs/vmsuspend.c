@@ -363,15 +363,5 @@ int vr_vm_suspend_submit(vr_engine *e, json_t *vm, const char *user, char job_id
         rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' changed meanwhile", name);
     if (rc == 0 && err->code)
         rc = -1;
-    if (rc == 0)
-        rc = vr_storage_job_insert(e, job_id, "suspend", "vm", id, desc, params, user, err);
-    json_decref(params);
-    if (rc < 0) {
-        vr_db_rollback(e->db);
-        return -1;
-    }
-    if (vr_db_commit(e->db, err) < 0)
-        return -1;
-    vr_job_spawn(e, job_id, id, user, job_thread);
-    return 0;
+    return vr_storage_job_submit(e, rc, job_id, "suspend", "vm", id, desc, params, user, job_thread, err);
 }

@@ -76,6 +76,27 @@ def run_fuzzer(name, exe, seconds, build):
                    " minimize and add it to the corpus)")
 
 
+def machine_state():
+    """Free disk, free memory and load in one line: a run that fails on
+    another machine says whether it ran out of something."""
+    parts = []
+    for path in ("/var/tmp", "/run", "/"):
+        try:
+            st = os.statvfs(path)
+            parts.append(f"{path} {st.f_bavail * st.f_frsize / 2**30:.1f} GiB free")
+        except OSError as e:
+            parts.append(f"{path} {e.strerror}")
+    try:
+        with open("/proc/meminfo") as f:
+            mem = {ln.split(":")[0]: ln.split()[1] for ln in f}
+        parts.append(f"memory {int(mem['MemAvailable']) / 2**20:.1f} GiB available")
+        with open("/proc/loadavg") as f:
+            parts.append("load " + " ".join(f.read().split()[:3]))
+    except (OSError, KeyError, ValueError, IndexError):
+        pass
+    return ", ".join(parts)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -95,6 +116,8 @@ def main():
     os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
     os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
     passed, failed, failures, skipped = 0, 0, [], []
+    first_reason = []
+    print("machine at the start: " + machine_state(), flush=True)
 
     def report(name, ok, secs, detail=""):
         nonlocal passed, failed
@@ -104,6 +127,9 @@ def main():
         else:
             failed += 1
             failures.append(name)
+            if not first_reason:
+                lines = [ln.strip() for ln in str(detail).splitlines() if ln.strip()]
+                first_reason.append((lines[-1] if lines else "no detail")[:300])
             print(f"FAIL {name} ({secs:.1f}s)\n{detail}", flush=True)
 
     for exe in unit_tests(args.build):
@@ -175,10 +201,14 @@ def main():
         report("engine logs free of sanitizer reports", not problems, 0, problems)
     finally:
         ctx.close()
-    if failures:
-        print("failed: " + ", ".join(failures))
+    # The last lines are the ones a CI summary keeps: the failures (with the
+    # first one's reason and the machine's state) come right before the count.
     if skipped:
         print(f"{len(skipped)} skipped: " + ", ".join(skipped))
+    if failures:
+        print("machine at the end: " + machine_state())
+        print(f"first failure: {failures[0]}: {first_reason[0] if first_reason else '?'}")
+        print("failed: " + ", ".join(failures))
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

@@ -195,7 +195,15 @@ def test_database_outage_is_503_everywhere(ctx):
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)
         held = []
-        threading.Thread(target=lambda: [held.append(silent.accept()) for _ in range(64)], daemon=True).start()
+
+        def hold():
+            # ends when the test closes the listener
+            try:
+                while len(held) < 64:
+                    held.append(silent.accept())
+            except OSError:
+                pass
+        threading.Thread(target=hold, daemon=True).start()
         host = eng.create_host("silent", "127.0.0.1", cl["id"], port=silent.getsockname()[1])
         running = eng.create_vm("ovm2", cl["id"])
         subprocess.run(["psql", eng.database, "-qc", f"UPDATE vms SET status = 'up', host_id = '{host['id']}'"

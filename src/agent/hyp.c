@@ -265,3 +265,35 @@ const char *vr_dom_state_name(int state)
     default: return "unknown";
     }
 }
+
+int vr_owned_doms_list(vr_agent *a, vr_owned_dom **out)
+{
+    *out = NULL;
+    virConnectPtr conn = __atomic_load_n(&a->conn, __ATOMIC_SEQ_CST);
+    virDomainPtr *doms = NULL;
+    int n = conn ? virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE) : -1;
+    if (n < 0) {
+        virResetLastError();
+        return -1;
+    }
+    vr_owned_dom *owned = calloc((size_t)n + 1, sizeof(*owned));
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (owned && vr_dom_is_owned(doms[i]) && virDomainGetUUIDString(doms[i], owned[k].uuid) == 0) {
+            owned[k++].dom = doms[i];
+        } else {
+            virResetLastError();
+            virDomainFree(doms[i]);
+        }
+    }
+    free(doms);
+    *out = owned;
+    return owned ? k : -1;
+}
+
+void vr_owned_doms_free(vr_owned_dom *doms, int n)
+{
+    for (int i = 0; i < n; i++)
+        virDomainFree(doms[i].dom);
+    free(doms);
+}

@@ -23,6 +23,18 @@ int vr_dom_lookup(vr_agent *a, json_t *params, virDomainPtr *out, vr_error *err)
  * domain that has just gone away). */
 bool vr_dom_is_owned(virDomainPtr dom);
 
+/* A running domain Vireo owns, with its UUID (the monitors' unit). */
+typedef struct {
+    virDomainPtr dom;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+} vr_owned_dom;
+
+/* The running domains Vireo owns, into *out (free with vr_owned_doms_free);
+ * returns how many. -1 when libvirtd is away: the reconnect thread handles
+ * that, a monitor just skips its round. */
+int vr_owned_doms_list(vr_agent *a, vr_owned_dom **out);
+void vr_owned_doms_free(vr_owned_dom *doms, int n);
+
 /* Drop a stopped domain from the ownership memory. */
 void vr_dom_forget(virDomainPtr dom);
 

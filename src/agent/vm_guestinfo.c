@@ -24,13 +24,6 @@ static json_t *cache; /* uuid -> {"info": {...}, "at": mono ms, "domid": id} */
 static vr_agent *agent;
 static vr_ticker *ticker;
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void put_str(json_t *o, const char *key, virTypedParameterPtr p, int n, const char *field)
 {
     const char *s = NULL;
@@ -111,36 +104,32 @@ static json_t *ask(virDomainPtr dom)
 static void round_fn(void *arg)
 {
     (void)arg;
-    virConnectPtr conn = __atomic_load_n(&agent->conn, __ATOMIC_SEQ_CST);
-    virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-    if (n < 0) {
-        virResetLastError(); /* libvirtd away: the reconnect thread handles it */
+    vr_owned_dom *doms;
+    int n = vr_owned_doms_list(agent, &doms);
+    if (n < 0)
         return;
-    }
     json_t *seen = json_object();
     for (int i = 0; i < n; i++) {
-        char uuid[VIR_UUID_STRING_BUFLEN];
-        if (!vr_dom_is_owned(doms[i]) || virDomainGetUUIDString(doms[i], uuid) < 0)
-            continue;
+        const char *uuid = doms[i].uuid;
+        virDomainPtr dom = doms[i].dom;
         json_object_set_new(seen, uuid, json_true());
         /* a QEMU that does not answer would only make the call wait */
         if (!vr_health_responsive(uuid))
             continue;
-        json_int_t domid = (json_int_t)virDomainGetID(doms[i]);
+        json_int_t domid = (json_int_t)virDomainGetID(dom);
         pthread_mutex_lock(&lock);
         json_t *e = json_object_get(cache, uuid);
         bool timeout_set = e && json_integer_value(json_object_get(e, "domid")) == domid;
         pthread_mutex_unlock(&lock);
         /* Once per run of the VM: libvirt keeps it in the domain's status. */
-        if (!timeout_set && virDomainAgentSetResponseTimeout(doms[i], AGENT_TIMEOUT_S, 0) < 0) {
+        if (!timeout_set && virDomainAgentSetResponseTimeout(dom, AGENT_TIMEOUT_S, 0) < 0) {
             char why[256]; /* copied first: the next libvirt call resets the error */
             snprintf(why, sizeof(why), "%s", virGetLastErrorMessage());
-            VR_DEBUG("VM %s: cannot set the guest agent timeout: %s", virDomainGetName(doms[i]), why);
+            VR_DEBUG("VM %s: cannot set the guest agent timeout: %s", virDomainGetName(dom), why);
             virResetLastError();
         }
-        json_t *info = ask(doms[i]);
-        long long now = mono_ms();
+        json_t *info = ask(dom);
+        long long now = vr_mono_ms();
         pthread_mutex_lock(&lock);
         e = json_object_get(cache, uuid);
         if (!e || json_integer_value(json_object_get(e, "domid")) != domid) {
@@ -153,9 +142,7 @@ static void round_fn(void *arg)
         }
         pthread_mutex_unlock(&lock);
     }
-    for (int i = 0; i < n; i++)
-        virDomainFree(doms[i]);
-    free(doms);
+    vr_owned_doms_free(doms, n);
     const char *id;
     json_t *e, *tmp;
     pthread_mutex_lock(&lock);
@@ -192,7 +179,7 @@ json_t *vr_guestinfo_get(const char *uuid)
     pthread_mutex_lock(&lock);
     json_t *e = cache ? json_object_get(cache, uuid) : NULL;
     json_t *info = json_object_get(e, "info");
-    if (json_is_object(info) && mono_ms() - json_integer_value(json_object_get(e, "at")) < STALE_MS)
+    if (json_is_object(info) && vr_mono_ms() - json_integer_value(json_object_get(e, "at")) < STALE_MS)
         out = json_deep_copy(info);
     pthread_mutex_unlock(&lock);
     return out;

@@ -37,13 +37,6 @@ static health_entry *entries;
 static vr_agent *agent;
 static long long timeout_ms;
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static health_entry *find(const char *uuid)
 {
     for (health_entry *e = entries; e; e = e->next)
@@ -72,7 +65,7 @@ static void *probe_thread(void *arg)
         virResetLastError(); /* a VM going away also ends the probe */
     pthread_mutex_lock(&lock);
     p->e->in_flight = false;
-    p->e->finished_ms = mono_ms();
+    p->e->finished_ms = vr_mono_ms();
     pthread_mutex_unlock(&lock);
     virDomainFree(p->dom);
     free(p);
@@ -150,33 +143,29 @@ static const char *judge(const dom_view *d, health_entry *e, long long now, char
 
 static void sweep(void)
 {
-    virConnectPtr conn = __atomic_load_n(&agent->conn, __ATOMIC_SEQ_CST);
-    virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-    if (n < 0) {
-        virResetLastError(); /* libvirtd away: the reconnect thread handles it */
+    vr_owned_dom *doms;
+    int n = vr_owned_doms_list(agent, &doms);
+    if (n < 0)
         return;
-    }
     dom_view *views = calloc((size_t)n + 1, sizeof(*views));
     int nv = 0;
     for (int i = 0; i < n && views; i++) {
         dom_view *d = &views[nv];
-        if (!vr_dom_is_owned(doms[i]) || virDomainGetUUIDString(doms[i], d->uuid) < 0)
-            continue;
         /* An incoming migration's paused copy has its monitor busy with the
          * migration: not a hung QEMU, so neither judged nor probed. */
         int state, reason;
-        if (virDomainGetState(doms[i], &state, &reason, 0) == 0 && state == VIR_DOMAIN_PAUSED &&
+        if (virDomainGetState(doms[i].dom, &state, &reason, 0) == 0 && state == VIR_DOMAIN_PAUSED &&
             reason == VIR_DOMAIN_PAUSED_MIGRATION)
             continue;
         virResetLastError();
-        d->dom = doms[i];
-        d->have_ci = virDomainGetControlInfo(doms[i], &d->ci, 0) == 0;
+        memcpy(d->uuid, doms[i].uuid, sizeof(d->uuid));
+        d->dom = doms[i].dom;
+        d->have_ci = virDomainGetControlInfo(d->dom, &d->ci, 0) == 0;
         virResetLastError();
         nv++;
     }
     json_t *notes = json_array();
-    long long now = mono_ms();
+    long long now = vr_mono_ms();
     pthread_mutex_lock(&lock);
     for (health_entry *e = entries; e; e = e->next)
         e->seen = false;
@@ -212,9 +201,7 @@ static void sweep(void)
     }
     pthread_mutex_unlock(&lock);
     free(views);
-    for (int i = 0; i < n; i++)
-        virDomainFree(doms[i]);
-    free(doms);
+    vr_owned_doms_free(doms, n);
     size_t i;
     json_t *p;
     json_array_foreach(notes, i, p) {

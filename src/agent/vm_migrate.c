@@ -20,6 +20,7 @@
 #include "hyp.h"
 #include "jsonx.h"
 #include "log.h"
+#include "ticker.h"
 #include "long_jobs.h"
 #include "vm_jobs.h"
 #include "vm_migrate_xml.h"
@@ -52,13 +53,6 @@ static int outgoing_limit(const vr_agent *a)
         return a->max_outgoing_migrations;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     return cpus >= 1 && cpus < 2 ? (int)cpus : 2; /* ch. 5.10: 2, or one per core if fewer */
-}
-
-static long long mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 enum vr_mig_step vr_mig_watch_step(vr_mig_watch *w, unsigned long long remaining, long long now_ms)
@@ -251,7 +245,7 @@ static void finish(migration *m, long long elapsed_ms, const char *why)
 static void *supervisor(void *arg)
 {
     migration *m = arg;
-    long long t0 = mono_ms();
+    long long t0 = vr_mono_ms();
     pthread_t t;
     char why[160] = "";
     if (pthread_create(&t, NULL, migrate_thread, m) != 0) {
@@ -275,7 +269,7 @@ static void *supervisor(void *arg)
             if (!downtime_set) /* needs the migration under way */
                 downtime_set = virDomainMigrateSetMaxDowntime(m->dom, m->w.downtime_ms, 0) == 0;
             virResetLastError();
-            apply_step(m, vr_mig_watch_step(&m->w, s.remaining, mono_ms() - t0), why, sizeof(why));
+            apply_step(m, vr_mig_watch_step(&m->w, s.remaining, vr_mono_ms() - t0), why, sizeof(why));
             char now[512];
             int pct = s.total ? (int)(s.processed * 100 / s.total) : 0;
             snprintf(now, sizeof(now), "migrating to %s: %d%% of %llu MiB, %llu MiB remaining, downtime limit %llu ms%s",
@@ -285,7 +279,7 @@ static void *supervisor(void *arg)
         }
         pthread_join(t, NULL);
     }
-    finish(m, mono_ms() - t0, why);
+    finish(m, vr_mono_ms() - t0, why);
     pthread_mutex_lock(&count_lock);
     outgoing--;
     pthread_mutex_unlock(&count_lock);

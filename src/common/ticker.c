@@ -107,3 +107,10 @@ void vr_ticker_stop(vr_ticker *t, long long wait_ms)
     pthread_mutex_destroy(&t->lock);
     free(t);
 }
+
+long long vr_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -24,3 +24,7 @@ void vr_ticker_kick(vr_ticker *t);
  * (stuck on dead storage) is left behind, detached, and its ticker leaked
  * on purpose: it still uses it. Frees t otherwise. NULL is a no-op. */
 void vr_ticker_stop(vr_ticker *t, long long wait_ms);
+
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines and ages that clock steps
+ * must not move. */
+long long vr_mono_ms(void);

@@ -12,14 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "ticker.h"
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+extern char **environ;
 
 int vr_run_argv(const char *const argv[], int timeout_s, char *out, size_t size)
 {
@@ -112,9 +107,9 @@ int vr_run_argv_env_input(const char *const argv[], const char *const extra_env[
     }
     size_t len = 0;
     char sink[512];
-    long long deadline = now_ms() + (long long)timeout_s * 1000;
+    long long deadline = vr_mono_ms() + (long long)timeout_s * 1000;
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - vr_mono_ms();
         if (left <= 0) {
             kill(pid, SIGKILL);
             break;
@@ -144,7 +139,7 @@ int vr_run_argv_env_input(const char *const argv[], const char *const extra_env[
             len--;
         out[len] = 0;
     }
-    if (now_ms() >= deadline && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+    if (vr_mono_ms() >= deadline && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         return -ETIMEDOUT;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }

@@ -10,6 +10,7 @@
 #include "jobs.h"
 #include "kdump.h"
 #include "log.h"
+#include "sdjobs.h"
 #include "softfence.h"
 #include "vmexit.h"
 #include "i18n.h"
@@ -269,30 +270,15 @@ static int submit(vr_engine *e, const char *host_id, const char *fence_type, boo
         return -1;
     json_t *busy = vr_db_query_one(e->db, "SELECT id FROM jobs WHERE object_id = ? AND action = 'fence' AND status"
                                    " IN ('pending', 'running')", DB_ARGS(DB_TEXT(host_id)), err);
-    json_t *p = json_pack("{s:s}", "fence_type", fence_type);
-    if (soft)
-        json_object_set_new(p, "soft", json_true());
-    char *ptext = json_dumps(p, JSON_COMPACT);
-    json_decref(p);
-    int rc = busy || err->code ? -1 : vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status,"
-                                                 " user_name, description, params_json, created_at, updated_at)"
-                                                 " VALUES (?, 'fence', 'host', ?, 'pending', ?, ?, ?, ?, ?)",
-                                                 DB_ARGS(DB_TEXT(job_id), DB_TEXT(host_id), DB_TEXT(user),
-                                                         DB_TEXT(desc), DB_TEXT(ptext), DB_INT(vr_now()),
-                                                         DB_INT(vr_now())), err);
-    free(ptext);
+    int rc = busy || err->code ? -1 : 0;
     if (busy)
         vr_error_set(err, VR_ERR_BAD_STATE, "host %s is being fenced by job %s", host_id,
                      json_string_value(json_object_get(busy, "id")));
     json_decref(busy);
-    if (rc < 0) {
-        vr_db_rollback(e->db);
-        return -1;
-    }
-    if (vr_db_commit(e->db, err) < 0)
-        return -1;
-    vr_job_spawn(e, job_id, host_id, user, run_fence);
-    return 0;
+    json_t *p = json_pack("{s:s}", "fence_type", fence_type);
+    if (soft)
+        json_object_set_new(p, "soft", json_true());
+    return vr_storage_job_submit(e, rc, job_id, "fence", "host", host_id, desc, p, user, run_fence, err);
 }
 
 int vr_host_fence_submit(vr_engine *e, const char *host_id, const char *fence_type, const char *user,

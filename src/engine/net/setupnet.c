@@ -494,16 +494,8 @@ int vr_setupnet_action(vr_call *c, json_t *host, json_t *body, json_t **reply, v
     /* One setup per host at a time: the second would race the first's
      * rollback point on the host. */
     int rc = vr_setupnet_busy(e, host, err);
-    if (rc == 0)
-        rc = vr_storage_job_insert(e, job, "setupnetworks", "host", id, desc, params, c->user, err);
-    json_decref(params);
-    if (rc < 0) {
-        vr_db_rollback(e->db);
+    if (vr_storage_job_submit(e, rc, job, "setupnetworks", "host", id, desc, params, c->user, run_setup, err) < 0)
         return -1;
-    }
-    if (vr_db_commit(e->db, err) < 0)
-        return -1;
-    vr_job_spawn(e, job, id, c->user, run_setup);
     *reply = json_pack("{s:s}", "job_id", job);
     return 0;
 }

@@ -318,6 +318,20 @@ def test_cluster_crud(ctx):
         assert_fault(eng.request("PUT", cl["href"], {"name": "cl2"}), 409, what="rename onto taken")
         assert_fault(eng.request("PUT", cl["href"], {"virt_mode": 1}), 400, what="virt_mode type")
         assert eng.get(cl["href"])["name"] == "cl1"
+        # Its migration policy: the defaults shown, a given one filled in,
+        # bad ones refused naming the member, nothing changed.
+        default_mig = {"policy": "minimal_downtime", "bandwidth_mibps": 52, "max_downtime_ms": 300,
+                       "auto_converge": None, "compression": False}
+        assert cl["migration_policy"] == default_mig, cl
+        r = eng.request("PUT", cl["href"], {"migration_policy": {"policy": "post_copy", "max_downtime_ms": 800}})
+        assert r.status == 200 and r.body["migration_policy"] == dict(default_mig, policy="post_copy",
+                                                                      max_downtime_ms=800), r
+        for bad, member in [({"policy": "fast"}, "policy"), ({"bandwidth_mibps": 0}, "bandwidth_mibps"),
+                            ({"max_downtime_ms": "1"}, "max_downtime_ms"), ({"compression": 1}, "compression"),
+                            ({"auto_converge": "yes"}, "auto_converge"), ({"speed": 1}, "speed"),
+                            ("post_copy", "migration_policy")]:
+            assert_fault(eng.request("PUT", cl["href"], {"migration_policy": bad}), 400, member, what=member)
+        assert eng.get(cl["href"])["migration_policy"]["max_downtime_ms"] == 800
         # A cluster with a VM cannot go; search by datacenter name.
         vm = eng.create_vm("vm-in-cl1", cl["id"])
         assert_fault(eng.request("DELETE", cl["href"]), 409, what="delete cluster with VM")

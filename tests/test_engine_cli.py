@@ -137,6 +137,12 @@ def test_cli_end_to_end(ctx):
         p = cli.run("vm", "update", "cli-vm", "--memory", "8", expect=1)   # the API says no
         assert "400" in p.stderr
         cli.run("cluster", "update", "cli-cl", "--cpu-type", "qemu64")
+        mig = cli.json("cluster", "update", "cli-cl", "--migration-policy", "suspend_workload",
+                       "--migration-downtime", "600")["migration_policy"]
+        assert (mig["policy"], mig["max_downtime_ms"], mig["bandwidth_mibps"]) == ("suspend_workload", 600, 52), mig
+        cli.run("cluster", "update", "cli-cl", "--migration-bandwidth", "fast", expect=2)
+        p = cli.run("cluster", "update", "cli-cl", "--migration-policy", "warp", expect=1)
+        assert "migration_policy.policy" in p.stderr, p.stderr
         # events --follow prints new events as they are recorded, oldest first.
         follow = subprocess.Popen([cli.bin, "events", "--follow", "--max", "1", "--json"],
                                   stdout=subprocess.PIPE, text=True, env=cli.env)

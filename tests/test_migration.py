@@ -304,10 +304,15 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             assert any("migrated from host" in m for m in msgs), msgs
             assert not any("run twice" in m or " is down" in m for m in msgs), msgs
 
-            # Cancel a slow one: it stays where it was, up.
+            # Cancel a slow one: it stays where it was, up. The cluster's
+            # migration policy reaches the agent (its downtime limit), the
+            # request's own bandwidth wins over the policy's.
+            eng.call("PUT", f"/api/clusters/{cl['id']}",
+                     {"migration_policy": {"max_downtime_ms": 777, "bandwidth_mibps": 900}}, expect=200)
             job_id = migrate(eng, vm["id"], {"host": ctx.hs.hosts[src].name, "bandwidth_mibps": 1})
             eng.wait_for(lambda: "remaining" in (eng.get(f"/api/jobs/{job_id}").get("detail") or ""),
                          timeout=30, what="migration under way")
+            assert "downtime limit 777 ms" in eng.get(f"/api/jobs/{job_id}")["detail"], eng.get(f"/api/jobs/{job_id}")
             assert eng.vm(vm["id"])["status"] == "migratingfrom"
             r = eng.request("POST", f"/api/vms/{vm['id']}/shutdown")
             assert r.status == 409 and "migrating" in r.body["fault"]["detail"], r

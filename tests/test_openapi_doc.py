@@ -27,6 +27,8 @@ DC = {"id": DC_ID, "name": "dc1", "description": "first", "created_at": T0, "spm
 CLUSTER = {"id": CL_ID, "name": "cl1", "description": "", "datacenter_id": DC_ID, "cpu_type": "qemu64",
            "virt_mode": "kvm", "created_at": T0, "href": f"/api/clusters/{CL_ID}",
            "scheduling_policy": {"name": "none", "properties": {}},
+           "migration_policy": {"policy": "minimal_downtime", "bandwidth_mibps": 52, "max_downtime_ms": 300,
+                                "auto_converge": None, "compression": False},
            "mac_pool_id": "00000000-0000-4000-8000-00000000ac01",
            "ha_reservation": {"ok": True, "detail": "0 highly available VM(s) could restart elsewhere if any one"
                                                     " of the 1 up host(s) failed"},

@@ -139,6 +139,18 @@ int vr_create_body(const vr_session *s, const kind *k, const args *a, json_t **o
                 rc = vr_bad_value(o->opt, v);
             continue;
         }
+        case 'm': { /* a member of migration_policy: its name, or a number */
+            json_t *mig = json_object_get(body, "migration_policy");
+            if (!mig)
+                json_object_set_new(body, "migration_policy", mig = json_object());
+            if (!strcmp(o->member, "policy"))
+                val = json_string(v);
+            else if (vr_parse_long(v, 1, LONG_MAX, &n))
+                val = json_integer(n);
+            if (!val || json_object_set_new(mig, o->member, val))
+                rc = vr_bad_value(o->opt, v);
+            continue;
+        }
         case 'l': /* the VM's lease: a storage domain id, or none */
             val = strcmp(v, "none") ? json_pack("{s:s?}", "storage_domain", v) : json_object();
             break;

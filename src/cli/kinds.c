@@ -24,6 +24,10 @@ static const create_opt cl_create[] = {
     {"cpu-type", "cpu_type", "MODEL", 's', NULL, false}, {"virt-mode", "virt_mode", "any|kvm", 's', NULL, false},
     {"description", "description", "TEXT", 's', NULL, false},
     {"scheduling-policy", "name", "NAME", 'p', NULL, false}, {"policy-property", "properties", "KEY=N", 'p', NULL, false},
+    /* members of migration_policy (docs/migration.md) */
+    {"migration-policy", "policy", "NAME", 'm', NULL, false},
+    {"migration-bandwidth", "bandwidth_mibps", "MIBPS", 'm', NULL, false},
+    {"migration-downtime", "max_downtime_ms", "MS", 'm', NULL, false},
     {0}};
 static const create_opt host_create[] = {
     {"address", "address", "ADDR", 's', NULL, true}, {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true},
@@ -68,7 +72,8 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"max-memory", false}, {"kernel", false}, {"initrd", false}, {"cmdline", false}, {"disk", false},
     {"nic", false}, {"ha", false}, {"ha-priority", false}, {"ssh-password-file", false}, {"ssh-key", true},
     {"ssh-port", false}, {"ssh-fingerprint", false}, {"scheduling-policy", false}, {"policy-property", false},
-    {"lease", false}, {"quota-mode", false}, {"quota", false}, {"soft-fencing", false}};
+    {"lease", false}, {"quota-mode", false}, {"quota", false}, {"soft-fencing", false}, {"migration-policy", false},
+    {"migration-bandwidth", false}, {"migration-downtime", false}};
 
 const kind *vr_kind_find(const char *name)
 {

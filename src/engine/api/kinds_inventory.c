@@ -3,6 +3,7 @@
 
 #include "kind.h"
 #include "hareserve.h"
+#include "migpolicy.h"
 #include "policy.h"
 
 /* Members every named kind has. */
@@ -43,11 +44,12 @@ static int check_cpu(const char *cpu, vr_error *err)
     return 0;
 }
 
-/* A scheduling policy given: checked, stored with every parameter. */
+/* A scheduling or migration policy given: checked, stored with every
+ * parameter. */
 static int check_policy(json_t *body, vr_error *err)
 {
-    json_t *p = json_object_get(body, "scheduling_policy");
-    return p ? vr_policy_normalize(p, err) : 0;
+    json_t *p = json_object_get(body, "scheduling_policy"), *m = json_object_get(body, "migration_policy");
+    return (p && vr_policy_normalize(p, err) < 0) || (m && vr_migpolicy_normalize(m, err) < 0) ? -1 : 0;
 }
 
 static int cluster_check_create(vr_call *c, json_t *body, vr_error *err)
@@ -69,6 +71,8 @@ static void cluster_present(vr_engine *e, json_t *row)
     json_object_set_new(row, "datacenter", json_pack("{s:s, s:s}", "id", dc, "href", href));
     if (!json_is_object(json_object_get(row, "scheduling_policy")))
         json_object_set_new(row, "scheduling_policy", vr_policy_default());
+    if (!json_is_object(json_object_get(row, "migration_policy")))
+        json_object_set_new(row, "migration_policy", vr_migpolicy_default());
     json_t *ha = vr_ha_reserve_eval(e, json_string_value(json_object_get(row, "id")) ?: "");
     json_object_set_new(row, "ha_reservation", ha ?: json_pack("{s:b, s:s}", "ok", 0, "detail", "not known: the"
                                                                 " database did not answer"));
@@ -85,6 +89,9 @@ static const vr_field cl_fields[] = {
     {"scheduling_policy", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "SchedulingPolicy",
      .doc = "How its load is balanced (none, evenly_distributed, vm_evenly_distributed, power_saving) with the"
             " policy's parameters; default none."},
+    {"migration_policy", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "MigrationPolicy",
+     .doc = "How its VMs migrate (minimal_downtime, suspend_workload, post_copy) with the bandwidth, the starting"
+            " downtime limit, auto-convergence and compression; every member shown with its default."},
     {"mac_pool_id", VR_FT_REF, VR_F_CREATE | VR_F_UPDATE, .ref = "macpools",
      .dflt = "\"00000000-0000-4000-8000-00000000ac01\"",
      .doc = "The MAC pool its VMs' NICs get addresses from (default: the Default pool). A change applies to NICs"

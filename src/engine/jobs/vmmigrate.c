@@ -18,6 +18,7 @@
 #include "i18n.h"
 #include "jobs.h"
 #include "log.h"
+#include "migpolicy.h"
 #include "placement.h"
 #include "scheduler.h"
 #include "vnic.h"
@@ -339,6 +340,12 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
     vr_error err = {0};
     if (json_object_get(p, "bandwidth_mibps"))
         json_object_set(call, "bandwidth_mibps", json_object_get(p, "bandwidth_mibps"));
+    /* The cluster's migration policy, read now: a change reaches the next
+     * migration, also one queued before it. */
+    json_t *cl = vr_db_query_one(e->db, "SELECT c.migration_json FROM clusters c JOIN vms v ON v.cluster_id = c.id"
+                                 " WHERE v.id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
+    vr_migpolicy_apply(json_object_get(cl, "migration"), call);
+    json_decref(cl);
     /* Where the destination mounts storage: the source rewrites the paths
      * of the VM's lease and storage-domain disks when it differs. */
     json_t *caps = vr_db_query_one(e->db, "SELECT capabilities_json FROM hosts WHERE id = ?",

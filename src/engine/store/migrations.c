@@ -476,5 +476,8 @@ const vr_migration vr_migrations[] = {
      .sqlite = "ALTER TABLE snapshots ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
          "UPDATE snapshots SET seq = rowid;",
      .pg = "ALTER TABLE snapshots ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;"},
+    {23, "cluster migration policies (docs/migration.md \"Migration policy\"): how the cluster's VMs migrate; NULL: the defaults",
+     .sqlite = "ALTER TABLE clusters ADD COLUMN migration_json TEXT;",
+     .pg = "ALTER TABLE clusters ADD COLUMN migration_json " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

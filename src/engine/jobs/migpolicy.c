@@ -1,0 +1,75 @@
+/* Cluster migration policies (migpolicy.h). */
+#include "migpolicy.h"
+
+#include <string.h>
+
+#include "jsonx.h"
+
+/* The agent's VM.migrate takes these names as they are (docs/migration.md). */
+static const char *const policy_names[] = {"minimal_downtime", "suspend_workload", "post_copy"};
+#define NPOLICIES (sizeof(policy_names) / sizeof(policy_names[0]))
+
+/* The agent's own defaults: 52 MiB/s, a 300 ms starting downtime limit. */
+#define DEFAULT_BANDWIDTH_MIBPS 52
+#define DEFAULT_DOWNTIME_MS 300
+
+json_t *vr_migpolicy_default(void)
+{
+    /* auto_converge null: on under suspend_workload, off otherwise (agent) */
+    return json_pack("{s:s, s:i, s:i, s:n, s:b}", "policy", "minimal_downtime", "bandwidth_mibps",
+                     DEFAULT_BANDWIDTH_MIBPS, "max_downtime_ms", DEFAULT_DOWNTIME_MS, "auto_converge",
+                     "compression", 0);
+}
+
+static int int_member(json_t *p, const char *key, long long min, long long max, vr_error *err)
+{
+    json_t *v = json_object_get(p, key);
+    if (v && (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "migration_policy.%s must be an integer in %lld..%lld", key,
+                            min, max);
+    return 0;
+}
+
+int vr_migpolicy_normalize(json_t *p, vr_error *err)
+{
+    if (!json_is_object(p))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "migration_policy must be an object {\"policy\": ...}");
+    static const char *const members[] = {"policy", "bandwidth_mibps", "max_downtime_ms", "auto_converge",
+                                          "compression"};
+    if (vr_json_check_keys(p, "migration_policy", VR_NAMES(members), err) < 0)
+        return -1;
+    json_t *name = json_object_get(p, "policy");
+    size_t i = 0;
+    while (json_is_string(name) && i < NPOLICIES && strcmp(json_string_value(name), policy_names[i]))
+        i++;
+    if (name && (!json_is_string(name) || i == NPOLICIES))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "migration_policy.policy must be minimal_downtime,"
+                            " suspend_workload or post_copy");
+    if (int_member(p, "bandwidth_mibps", 1, 100000, err) < 0 || int_member(p, "max_downtime_ms", 1, 60000, err) < 0)
+        return -1;
+    json_t *ac = json_object_get(p, "auto_converge"), *comp = json_object_get(p, "compression");
+    if ((ac && !json_is_boolean(ac) && !json_is_null(ac)) || (comp && !json_is_boolean(comp)))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "migration_policy.%s must be true or false",
+                            comp && !json_is_boolean(comp) ? "compression" : "auto_converge");
+    json_t *dflt = vr_migpolicy_default();
+    json_object_update_missing(p, dflt);
+    json_decref(dflt);
+    return 0;
+}
+
+void vr_migpolicy_apply(json_t *stored, json_t *call)
+{
+    json_t *p = json_is_object(stored) ? json_deep_copy(stored) : vr_migpolicy_default();
+    vr_error err = {0};
+    if (vr_migpolicy_normalize(p, &err) < 0) { /* a broken stored form: the defaults */
+        json_decref(p);
+        p = vr_migpolicy_default();
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(p, key, v) {
+        if (!json_object_get(call, key) && !json_is_null(v))
+            json_object_set(call, key, v);
+    }
+    json_decref(p);
+}

@@ -1,0 +1,25 @@
+/* A cluster's migration policy (docs/migration.md "Migration policy"): how
+ * the agents migrate the cluster's VMs - RHV's minimal downtime (the
+ * default), suspend workload if needed and post-copy, with the bandwidth,
+ * the starting downtime limit, auto-convergence and compression. Stored
+ * whole, every member filled, as clusters.migration_json; rendered as the
+ * cluster's `migration_policy`; turned into VM.migrate parameters by the
+ * migration job (vmmigrate.c), so user migrations, maintenance evacuation
+ * and balancing moves all follow it. */
+#pragma once
+
+#include <jansson.h>
+
+#include "error.h"
+
+/* Check a migration_policy given for a cluster and fill the members it
+ * leaves out with their defaults, in place. */
+int vr_migpolicy_normalize(json_t *policy, vr_error *err);
+
+/* The policy of a cluster that was given none. New reference. */
+json_t *vr_migpolicy_default(void);
+
+/* Add the VM.migrate parameters of a stored policy (NULL or broken: the
+ * default) to call; members already in call (a request's own bandwidth)
+ * are kept. */
+void vr_migpolicy_apply(json_t *stored, json_t *call);

@@ -365,8 +365,15 @@ def test_snapshots_and_templates(ctx):
         assert f"images/{disk['id']}/{v1}" in g.host.virsh("dumpxml", "vm-snap")
         assert eng.list("jobs")["total"] == jobs + 1  # the snapshot
         g.mark(2, "two")
+        # Without its guest agent the guest cannot freeze: the snapshot is
+        # still taken, crash-consistent, and a warning event says why.
+        ctx.wait_console(g.c, vm["id"], "VIREO-GA stopped", send="gastop\n")
         _job(eng, eng.request("POST", snaps_url, {"description": "s2"}))
         g.mark(3, "three")
+        s2 = next(s for s in _snapshots(eng, vm["id"]) if s["description"] == "s2")
+        assert s2["quiesced"] is False, s2
+        warn = [e for e in eng.events() if e["object_id"] == vm["id"] and "not quiesced" in e["message"]]
+        assert len(warn) == 1 and warn[0]["severity"] == "warning" and "'s2'" in warn[0]["message"], warn
         # Listed in the order taken, also within one second (seq).
         s2 = _snapshots(eng, vm["id"])[1]
         assert [s["description"] for s in _snapshots(eng, vm["id"])][:2] == ["s1", "s2"], _snapshots(eng, vm["id"])

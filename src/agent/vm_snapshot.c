@@ -183,6 +183,7 @@ static int vm_snapshot(vr_agent *a, json_t *params, json_t **result, vr_error *e
     unsigned flags = (*mem_path ? 0 : VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY) | VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT |
                      VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC;
     bool quiesced = false;
+    char quiesce_why[256] = "";
     if (rc == 0) {
         virDomainSnapshotPtr snap = NULL;
         /* A guest without a guest agent cannot freeze its file systems:
@@ -192,11 +193,10 @@ static int vm_snapshot(vr_agent *a, json_t *params, json_t **result, vr_error *e
             snap = virDomainSnapshotCreateXML(dom, xml, flags | VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE);
             quiesced = snap != NULL;
             if (!snap) {
-                char why[256];
                 virErrorPtr e = virGetLastError();
-                snprintf(why, sizeof(why), "%s", e && e->message ? e->message : "unknown reason");
+                snprintf(quiesce_why, sizeof(quiesce_why), "%s", e && e->message ? e->message : "unknown reason");
                 VR_INFO("VM %s: quiesced snapshot impossible (%s); taking it unquiesced",
-                        virDomainGetName(dom), why);
+                        virDomainGetName(dom), quiesce_why);
                 /* A freeze that timed out (vm_guestinfo.c bounds the agent's
                  * answers) may still have frozen the guest: thaw it, so it
                  * does not stay frozen under the crash-consistent snapshot.
@@ -221,6 +221,8 @@ static int vm_snapshot(vr_agent *a, json_t *params, json_t **result, vr_error *e
                                                  disks[k].vol.domain, "image", disks[k].vol.image,
                                                  "volume", disks[k].vol.volume));
         *result = json_pack("{s:o, s:b}", "disks", out, "quiesced", quiesced);
+        if (*quiesce_why) /* why a quiesce asked for did not happen */
+            json_object_set_new(*result, "quiesce_error", json_string(quiesce_why));
         VR_INFO("VM %s: live snapshot of %d disk(s)%s", virDomainGetName(dom), n,
                 quiesced ? ", quiesced" : "");
     }

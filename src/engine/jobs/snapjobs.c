@@ -116,6 +116,12 @@ static int run_create(snap_job *j, const char *snap_id)
         vr_sj_save_params(j);
         rc = vr_agent_call_host(j->e, j->host, "VM.snapshot", p, &res, &j->err);
         quiesced = json_is_true(json_object_get(res, "quiesced"));
+        /* RHV warns too: the snapshot is only crash-consistent. */
+        if (rc == 0 && !quiesced)
+            vr_event(j->e, "warning", j->user, "vm", j->vm_id, "the snapshot '%s' of VM '%s' is not quiesced (its"
+                     " file systems were not frozen, so it is only crash-consistent): %s",
+                     str(j->params, "description"), str(j->vm, "name"),
+                     json_string_value(json_object_get(res, "quiesce_error")) ?: "the guest agent did not answer");
         json_decref(res);
     }
     if (rc < 0) {

@@ -1,0 +1,187 @@
+// The VM Portal's power-user side: a VM made from a template
+// (POST /api/templates/ID/createvm, then PUT of the memory and vCPUs the
+// user changed from the template's) and a VM's snapshots (list, take,
+// restore, remove). Only the public API: what the user may do is the API's
+// decision, and its refusals are shown in its own words.
+import { useEffect, useState } from "preact/hooks";
+import { api, listPath } from "./api.js";
+import { followAction, jobMessage } from "./admin.jsx";
+import { fmtTime, t, tValue } from "./i18n.js";
+import { followJob } from "./jobs.js";
+import { Alert, Button, Modal, Progress, Select, StatusLabel, TextInput, usePoll } from "./ui.jsx";
+
+const all = (collection, search) => api("GET", listPath(collection, { max: 1000, search }))
+  .then((d) => d[collection]);
+
+// Whether the user may make VMs somewhere: one of their permissions (their
+// own, or a group's they can see) on a cluster, data center or the system
+// has a role with create_vm (roles are public). Only whether to offer the
+// button: the API decides each request (a group's permission seen here
+// may be another group's; the API's 403 then says so).
+export async function mayCreateVms(user) {
+  const [mine, seen, roles] = await Promise.all([all("permissions", `user=${user}`), all("permissions"),
+    all("roles")]);
+  const creators = new Set(roles.filter((r) => (r.action_groups || []).includes("create_vm")).map((r) => r.id));
+  return mine.concat(seen.filter((p) => p.group_id)).some((p) => creators.has(p.role_id)
+    && ["system", "datacenter", "cluster"].includes(p.object_type));
+}
+
+// The text of key with the VM's name in it marked as the API's data.
+const named = (key, name) => t(key, { name: "\u0000" }).split("\u0000")
+  .flatMap((part, i) => (i ? [<span class="vireo-name vireo-data">{name}</span>, part] : [part]));
+
+const job = (r) => (r && r.job ? r.job.id : r && r.job_id);
+
+export function NewVmDialog({ onClose, onMessage, onCreated }) {
+  const [templates, setTemplates] = useState([]);
+  const [clusters, setClusters] = useState([]);
+  const [v, setV] = useState({ name: "", template: "", cluster: "", memory: "", vcpus: "", description: "" });
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const set = (k) => (x) => setV((o) => ({ ...o, [k]: x }));
+  // A template chosen: its cluster, memory and vCPUs are the defaults.
+  const pick = (id, list = templates) => {
+    const tm = list.find((x) => x.id === id);
+    if (tm) setV((o) => ({ ...o, template: id, cluster: tm.cluster_id || o.cluster,
+                           memory: String(tm.memory_mib ?? ""), vcpus: String(tm.vcpus ?? "") }));
+  };
+  useEffect(() => {
+    Promise.all([all("templates"), all("clusters")]).then(([tl, cl]) => {
+      const usable = tl.filter((x) => x.status === "ok");
+      setTemplates(usable);
+      setClusters(cl);
+      if (cl.length) setV((o) => ({ ...o, cluster: cl[0].id }));
+      if (usable.length) pick(usable[0].id, usable);
+    }, (e) => setError(e.message));
+  }, []);
+  const submit = async (e) => {
+    e && e.preventDefault();
+    setBusy(true);
+    setError("");
+    const body = { name: v.name, cluster_id: v.cluster };
+    if (v.description) body.description = v.description;
+    let r;
+    try {
+      r = await api("POST", `/api/templates/${v.template || "none"}/createvm`, body);
+    } catch (err) {
+      setError(err.message); // the API's own words
+      setBusy(false);
+      return;
+    }
+    onClose();
+    const label = t("newvm.action", { name: v.name });
+    const j = await followAction(job(r), label, onMessage);
+    onCreated();
+    const tm = templates.find((x) => x.id === v.template) || {};
+    const change = {};
+    if (v.memory !== String(tm.memory_mib)) change.memory_mib = Number(v.memory);
+    if (v.vcpus !== String(tm.vcpus)) change.vcpus = Number(v.vcpus);
+    if (!j || j.status !== "finished" || !Object.keys(change).length) return;
+    try {
+      await api("PUT", `/api/vms/${j.object_id}`, change);
+      onMessage({ variant: "success", text: t("newvm.sized", { name: v.name }) });
+      onCreated();
+    } catch (err) {
+      onMessage({ variant: "danger", text: err.message });
+    }
+  };
+  const opts = (l) => l.map((x) => ({ value: x.id, label: x.name, data: true }));
+  return (
+    <Modal id="new-vm" title={t("newvm.title")} onClose={onClose} footer={[
+      <Button variant="primary" id="new-vm-submit" disabled={busy} onClick={submit}>{t("button.create")}</Button>,
+      <Button variant="link" onClick={onClose}>{t("button.cancel")}</Button>,
+    ]}>
+      <form class="pf-v6-c-form" onSubmit={submit} novalidate>
+        {error && <Alert title={error} id="new-vm-error" />}
+        <TextInput id="newvm-name" label={t("field.name")} required value={v.name} onInput={set("name")} />
+        <Select id="newvm-template" label={t("field.template")} required value={v.template}
+                onChange={(id) => pick(id)} options={opts(templates)} />
+        <Select id="newvm-cluster" label={t("field.cluster")} value={v.cluster} onChange={set("cluster")}
+                options={opts(clusters)} />
+        <TextInput id="newvm-memory" label={t("field.memory_mib")} type="number" value={v.memory} onInput={set("memory")} />
+        <TextInput id="newvm-vcpus" label={t("field.vcpus")} type="number" value={v.vcpus} onInput={set("vcpus")} />
+        <TextInput id="newvm-description" label={t("field.description")} value={v.description}
+                   onInput={set("description")} />
+        <button type="submit" hidden />
+      </form>
+    </Modal>
+  );
+}
+
+// A VM's snapshots: the list (re-read every 2 s), a description and
+// "Take snapshot", and per snapshot Restore (preview and commit at once,
+// on a stopped VM) and Remove; each a job followed in the dialog.
+export function SnapshotsDialog({ vm, onClose }) {
+  const [snaps, setSnaps] = useState(null);
+  const [desc, setDesc] = useState("");
+  const [msg, setMsg] = useState(null);
+  const reread = usePoll(async (current) => {
+    try {
+      const d = await api("GET", `/api/vms/${vm.id}/snapshots?max=100`);
+      if (current()) setSnaps(d.snapshots);
+    } catch (e) {
+      if (current()) setMsg({ variant: "danger", text: e.message });
+    }
+  }, [vm.id]);
+  const run = async (method, path, body, label) => {
+    let r;
+    try {
+      r = await api(method, path, body);
+    } catch (e) {
+      setMsg({ variant: "danger", text: e.message });
+      return;
+    }
+    reread();
+    await followJob(job(r), (j) => setMsg(jobMessage(label, j)), (e) => setMsg({ variant: "danger", text: e.message }));
+    reread();
+  };
+  const take = (e) => {
+    e && e.preventDefault();
+    run("POST", `/api/vms/${vm.id}/snapshots`, { description: desc }, t("snapshot.take", { name: vm.name }));
+  };
+  return (
+    <Modal id="snapshots" wide title={named("snapshot.title", vm.name)} onClose={onClose} footer={[
+      <Button variant="link" data-snapshots-close onClick={onClose}>{t("button.close")}</Button>,
+    ]}>
+      {msg && (
+        <Alert variant={msg.variant} title={msg.text} id="snapshot-message">
+          {msg.job && <Progress value={msg.job.progress} status={msg.job.status}
+                                label={tValue("jobstatus", msg.job.status)} />}
+        </Alert>
+      )}
+      <form class="pf-v6-c-form" onSubmit={take} novalidate>
+        <TextInput id="snapshot-description" label={t("field.description")} value={desc} onInput={setDesc} />
+        <div class="pf-v6-c-form__group pf-m-action">
+          <Button variant="primary" id="snapshot-take" onClick={take}>{t("button.take-snapshot")}</Button>
+        </div>
+      </form>
+      {snaps && !snaps.length && <p class="vireo-empty">{t("snapshot.none")}</p>}
+      {snaps && snaps.length > 0 && (
+        <table class="pf-v6-c-table pf-m-compact" data-list="snapshots" aria-label={t("button.snapshots")}>
+          <thead class="pf-v6-c-table__thead"><tr class="pf-v6-c-table__tr">
+            {["field.description", "snapshot.created", "snapshot.type", "snapshot.status", "list.actions"].map((k) =>
+              <th class="pf-v6-c-table__th" scope="col">{t(k)}</th>)}
+          </tr></thead>
+          <tbody class="pf-v6-c-table__tbody">
+            {snaps.map((s) => (
+              <tr class="pf-v6-c-table__tr" key={s.id} data-id={s.id} data-description={s.description || ""}>
+                <td class="pf-v6-c-table__td"><span class="vireo-desc vireo-data">{s.description || ""}</span></td>
+                <td class="pf-v6-c-table__td">{fmtTime(s.created_at)}</td>
+                <td class="pf-v6-c-table__td">{tValue("snaptype", s.type)}</td>
+                <td class="pf-v6-c-table__td"><StatusLabel status={s.status} /></td>
+                <td class="pf-v6-c-table__td"><div class="vireo-actions">
+                  <Button small data-action="restore" disabled={s.type !== "regular"}
+                          onClick={() => run("POST", `/api/snapshots/${s.id}/restore`, {},
+                                             t("snapshot.restore", { name: vm.name }))}>{t("button.restore")}</Button>
+                  <Button small data-action="remove" disabled={s.type !== "regular"}
+                          onClick={() => run("DELETE", `/api/snapshots/${s.id}`, undefined,
+                                             t("snapshot.remove", { name: vm.name }))}>{t("button.remove")}</Button>
+                </div></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Modal>
+  );
+}

@@ -6,7 +6,9 @@ are missing; then a real headless Chromium logs in to the Administration
 Portal, creates a VM through the dialog (the API's own error first), pages
 and searches the lists, sees status change without a reload, starts and
 stops VMs, and shows hostile descriptions as text; and a directory user
-(a real slapd) sees only their VM in the VM Portal and starts it.
+(a real slapd) sees only their VM in the VM Portal and starts it, is
+offered no new VM, while a power user makes one from a template and
+manages its snapshots and disks there.
 Screenshots of each main page: BUILD/test-artifacts/portal/."""
 
 import gzip
@@ -576,7 +578,7 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         assert eng.request("DELETE", "/api/sso/token", token=token).status == 204
         b.wait_text("#login-error", eng.request("GET", "/api/vms", token=token).body["fault"]["detail"])
         assert b.js("return sessionStorage.getItem('vireo.session')") is None
-        _power_user(b, eng, cl, tmpl)
+        _power_user(b, eng, dc, cl, tmpl)
         # The accessibility check sees what it should: an image without a text alternative.
         b.js("const i = document.createElement('img'); i.src = 'data:,'; document.body.appendChild(i)")
         with open(AXE_JS) as f:
@@ -588,13 +590,14 @@ PICK = ("const s = document.querySelector(arguments[0]); s.value = arguments[1];
         "s.dispatchEvent(new Event('change', {bubbles: true}))")
 
 
-def _power_user(b, eng, cl, tmpl):
+def _power_user(b, eng, dc, cl, tmpl):
     """A power user (PowerUserRole on the cluster) makes a VM from a
     template through the VM Portal's dialog (the API's refusal first; the
     template's memory as the default, changed), sees it among theirs, and
     opens its snapshots: taking one is refused with the API's reason (no
     disk on a storage domain: no SPM here), a snapshot there is listed,
-    its description as text."""
+    its description as text; then its disks (list, add, remove), each
+    refusal in the API's words."""
     pat = eng.call("POST", "/api/users", {"name": "pat@internal", "password": "pat-pw-1234"}, expect=201)
     power = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "PowerUserRole")
     eng.call("POST", "/api/permissions", {"role_id": power, "object_type": "cluster", "object_id": cl["id"],
@@ -651,6 +654,41 @@ def _power_user(b, eng, cl, tmpl):
     assert b.text("[data-list=snapshots] tbody tr .vireo-desc") == XSS and not b.all("#snapshots img")
     assert not b.alert_open()
     _accessible(b, "snapshots dialog")
+    b.click("[data-snapshots-close]")
+    # Its disks: one given by an administrator is listed (he may use its
+    # domain: DiskCreator); a new one is refused as the API says (no SPM);
+    # Remove takes it off the VM and asks for the disk's removal (refused:
+    # not his disk).
+    sd, disk = str(uuid.uuid4()), str(uuid.uuid4())
+    run_sql(eng, f"INSERT INTO storage_domains (id, name, sd_type, storage_type, storage_spec, datacenter_id, status,"
+                 f" created_at) VALUES ('{sd}', 'psd', 'data', 'nfs', '{{}}', '{dc['id']}', 'active', 0)",
+            f"INSERT INTO disks (id, volume_id, alias, storage_domain_id, format, sparse, provisioned_size, status,"
+            f" created_at) VALUES ('{disk}', '{uuid.uuid4()}', '{XSS}', '{sd}', 'cow', 1, {1 << 30}, 'ok', 0)")
+    creator = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "DiskCreator")
+    eng.call("POST", "/api/permissions", {"role_id": creator, "object_type": "storagedomain", "object_id": sd,
+                                          "user_id": pat["id"]}, expect=201)
+    eng.call("POST", f"/api/vms/{vm['id']}/disks", {"disk": disk}, expect=201)
+    b.click("[data-name=pat-vm1] button[data-action=disks]")
+    b.wait(lambda: b.all("[data-list=disks] tbody tr .vireo-name"), 5, "the disk listed")
+    assert b.text("[data-list=disks] tbody tr .vireo-name") == XSS and not b.all("#disks img")
+    assert "1 GiB" in b.text("[data-list=disks] tbody tr")
+    b.wait(lambda: b.all("#disk-domain option[value='%s']" % sd), what="the storage domain offered")
+    b.type("#disk-alias", "pat-d2")
+    b.click("#disk-add")
+    refused = eng.request("POST", "/api/disks", {"alias": "pat-d2", "storage_domain": sd, "provisioned_size": 1 << 30},
+                          token=token)
+    assert refused.status == 409, refused
+    b.wait_text("#disk-message", refused.body["fault"]["detail"])
+    _accessible(b, "disks dialog")
+    b.click("[data-list=disks] tbody tr button[data-action=remove]")
+    b.wait(lambda: not b.all("[data-list=disks] tbody tr"), what="the disk off the VM")
+    assert eng.get(f"/api/vms/{vm['id']}/disks")["disks"] == []
+    # The disk itself is the administrator's (he holds no delete_disk on it): the API's 403, and it stays.
+    refused = eng.request("DELETE", f"/api/disks/{disk}", token=token)
+    assert refused.status == 403, refused
+    b.wait_text("#disk-message", refused.body["fault"]["detail"])
+    assert eng.get(f"/api/disks/{disk}")["status"] == "ok" and not b.all("#disks img")
+    b.click("[data-disks-close]")
     b.js(PICK_LANG, "ja")
     b.wait_text("#vmportal-new-vm", "新しい仮想マシン")
     b.click("[data-name=pat-vm1] button[data-action=snapshots]")

@@ -1,5 +1,5 @@
 // The VM Portal: the VMs the logged-in user holds a permission on (the
-// API filters the list), as cards with start, stop, console and snapshots;
+// API filters the list), as cards with start, stop, console, snapshots and disks;
 // the pools they may use, each with "take a VM" (POST
 // /api/vmpools/ID/allocatevm); for a power user a new VM from a template
 // (vmpower.jsx).
@@ -8,7 +8,7 @@ import { api, currentSession, listPath } from "./api.js";
 import { ActionMessage, VmActions, followAction } from "./admin.jsx";
 import { fmtNumber, t } from "./i18n.js";
 import { Alert, Button, StatusLabel, usePoll } from "./ui.jsx";
-import { NewVmDialog, SnapshotsDialog, mayCreateVms } from "./vmpower.jsx";
+import { DisksDialog, NewVmDialog, SnapshotsDialog, mayCreateVms } from "./vmpower.jsx";
 
 function Pools({ onMessage, onTaken }) {
   const [pools, setPools] = useState(null);
@@ -82,6 +82,7 @@ export function VmPortal() {
       {dialog && dialog.kind === "new" && <NewVmDialog onClose={() => setDialog(null)} onMessage={setMessage}
                                                          onCreated={reread} />}
       {dialog && dialog.kind === "snapshots" && <SnapshotsDialog vm={dialog.vm} onClose={() => setDialog(null)} />}
+      {dialog && dialog.kind === "disks" && <DisksDialog vm={dialog.vm} onClose={() => setDialog(null)} />}
       {error && <Alert title={error} />}
       <ActionMessage message={message} />
       {vms && vms.length === 0 && <p class="vireo-empty">{t("vmportal.none")}</p>}
@@ -98,6 +99,7 @@ export function VmPortal() {
               <VmActions vm={vm} onMessage={setMessage} />
               <Button small data-action="snapshots" onClick={() => setDialog({ kind: "snapshots", vm })}>
                 {t("button.snapshots")}</Button>
+              <Button small data-action="disks" onClick={() => setDialog({ kind: "disks", vm })}>{t("button.disks")}</Button>
             </div>
           </article>
         ))}

@@ -1,12 +1,12 @@
 // The VM Portal's power-user side: a VM made from a template
 // (POST /api/templates/ID/createvm, then PUT of the memory and vCPUs the
 // user changed from the template's) and a VM's snapshots (list, take,
-// restore, remove). Only the public API: what the user may do is the API's
+// restore, remove) and disks (list, add, remove). Only the public API: what the user may do is the API's
 // decision, and its refusals are shown in its own words.
 import { useEffect, useState } from "preact/hooks";
 import { api, listPath } from "./api.js";
 import { followAction, jobMessage } from "./admin.jsx";
-import { fmtTime, t, tValue } from "./i18n.js";
+import { fmtBytes, fmtTime, t, tValue } from "./i18n.js";
 import { followJob } from "./jobs.js";
 import { Alert, Button, Modal, Progress, Select, StatusLabel, TextInput, usePoll } from "./ui.jsx";
 
@@ -108,13 +108,57 @@ export function NewVmDialog({ onClose, onMessage, onCreated }) {
   );
 }
 
+// A dialog's requests that answer with a job (or not): the API's refusal
+// or the job followed to its end as the dialog's message; the list is
+// re-read after each. Returns [message, setMessage, run(method, path,
+// body, label) → the job's end state, or the answer when no job].
+function useJobs(reread) {
+  const [msg, setMsg] = useState(null);
+  const run = async (method, path, body, label) => {
+    let r;
+    try {
+      r = await api(method, path, body);
+    } catch (e) {
+      setMsg({ variant: "danger", text: e.message });
+      return null;
+    }
+    reread();
+    if (!job(r)) return r || {};
+    const j = await followJob(job(r), (x) => setMsg(jobMessage(label, x)), (e) => setMsg({ variant: "danger", text: e.message }));
+    reread();
+    return j;
+  };
+  return [msg, setMsg, run];
+}
+
+const td = (x) => <td class="pf-v6-c-table__td">{x}</td>;
+
+function Table({ list, label, heads, children }) {
+  return (
+    <table class="pf-v6-c-table pf-m-compact" data-list={list} aria-label={label}>
+      <thead class="pf-v6-c-table__thead"><tr class="pf-v6-c-table__tr">
+        {heads.map((k) => <th class="pf-v6-c-table__th" scope="col">{t(k)}</th>)}
+      </tr></thead>
+      <tbody class="pf-v6-c-table__tbody">{children}</tbody>
+    </table>
+  );
+}
+
+function JobAlert({ id, msg }) {
+  if (!msg) return null;
+  return (
+    <Alert variant={msg.variant} title={msg.text} id={id}>
+      {msg.job && <Progress value={msg.job.progress} status={msg.job.status} label={tValue("jobstatus", msg.job.status)} />}
+    </Alert>
+  );
+}
+
 // A VM's snapshots: the list (re-read every 2 s), a description and
 // "Take snapshot", and per snapshot Restore (preview and commit at once,
 // on a stopped VM) and Remove; each a job followed in the dialog.
 export function SnapshotsDialog({ vm, onClose }) {
   const [snaps, setSnaps] = useState(null);
   const [desc, setDesc] = useState("");
-  const [msg, setMsg] = useState(null);
   const reread = usePoll(async (current) => {
     try {
       const d = await api("GET", `/api/vms/${vm.id}/snapshots?max=100`);
@@ -123,18 +167,7 @@ export function SnapshotsDialog({ vm, onClose }) {
       if (current()) setMsg({ variant: "danger", text: e.message });
     }
   }, [vm.id]);
-  const run = async (method, path, body, label) => {
-    let r;
-    try {
-      r = await api(method, path, body);
-    } catch (e) {
-      setMsg({ variant: "danger", text: e.message });
-      return;
-    }
-    reread();
-    await followJob(job(r), (j) => setMsg(jobMessage(label, j)), (e) => setMsg({ variant: "danger", text: e.message }));
-    reread();
-  };
+  const [msg, setMsg, run] = useJobs(reread);
   const take = (e) => {
     e && e.preventDefault();
     run("POST", `/api/vms/${vm.id}/snapshots`, { description: desc }, t("snapshot.take", { name: vm.name }));
@@ -143,12 +176,7 @@ export function SnapshotsDialog({ vm, onClose }) {
     <Modal id="snapshots" wide title={named("snapshot.title", vm.name)} onClose={onClose} footer={[
       <Button variant="link" data-snapshots-close onClick={onClose}>{t("button.close")}</Button>,
     ]}>
-      {msg && (
-        <Alert variant={msg.variant} title={msg.text} id="snapshot-message">
-          {msg.job && <Progress value={msg.job.progress} status={msg.job.status}
-                                label={tValue("jobstatus", msg.job.status)} />}
-        </Alert>
-      )}
+      <JobAlert id="snapshot-message" msg={msg} />
       <form class="pf-v6-c-form" onSubmit={take} novalidate>
         <TextInput id="snapshot-description" label={t("field.description")} value={desc} onInput={setDesc} />
         <div class="pf-v6-c-form__group pf-m-action">
@@ -157,30 +185,102 @@ export function SnapshotsDialog({ vm, onClose }) {
       </form>
       {snaps && !snaps.length && <p class="vireo-empty">{t("snapshot.none")}</p>}
       {snaps && snaps.length > 0 && (
-        <table class="pf-v6-c-table pf-m-compact" data-list="snapshots" aria-label={t("button.snapshots")}>
-          <thead class="pf-v6-c-table__thead"><tr class="pf-v6-c-table__tr">
-            {["field.description", "snapshot.created", "snapshot.type", "snapshot.status", "list.actions"].map((k) =>
-              <th class="pf-v6-c-table__th" scope="col">{t(k)}</th>)}
-          </tr></thead>
-          <tbody class="pf-v6-c-table__tbody">
-            {snaps.map((s) => (
-              <tr class="pf-v6-c-table__tr" key={s.id} data-id={s.id} data-description={s.description || ""}>
-                <td class="pf-v6-c-table__td"><span class="vireo-desc vireo-data">{s.description || ""}</span></td>
-                <td class="pf-v6-c-table__td">{fmtTime(s.created_at)}</td>
-                <td class="pf-v6-c-table__td">{tValue("snaptype", s.type)}</td>
-                <td class="pf-v6-c-table__td"><StatusLabel status={s.status} /></td>
-                <td class="pf-v6-c-table__td"><div class="vireo-actions">
-                  <Button small data-action="restore" disabled={s.type !== "regular"}
-                          onClick={() => run("POST", `/api/snapshots/${s.id}/restore`, {},
-                                             t("snapshot.restore", { name: vm.name }))}>{t("button.restore")}</Button>
-                  <Button small data-action="remove" disabled={s.type !== "regular"}
-                          onClick={() => run("DELETE", `/api/snapshots/${s.id}`, undefined,
-                                             t("snapshot.remove", { name: vm.name }))}>{t("button.remove")}</Button>
-                </div></td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table list="snapshots" label={t("button.snapshots")}
+               heads={["field.description", "snapshot.created", "snapshot.type", "snapshot.status", "list.actions"]}>
+          {snaps.map((s) => (
+            <tr class="pf-v6-c-table__tr" key={s.id} data-id={s.id} data-description={s.description || ""}>
+              {td(<span class="vireo-desc vireo-data">{s.description || ""}</span>)}
+              {td(fmtTime(s.created_at))}
+              {td(tValue("snaptype", s.type))}
+              {td(<StatusLabel status={s.status} />)}
+              {td(<div class="vireo-actions">
+                <Button small data-action="restore" disabled={s.type !== "regular"}
+                        onClick={() => run("POST", `/api/snapshots/${s.id}/restore`, {},
+                                           t("snapshot.restore", { name: vm.name }))}>{t("button.restore")}</Button>
+                <Button small data-action="remove" disabled={s.type !== "regular"}
+                        onClick={() => run("DELETE", `/api/snapshots/${s.id}`, undefined,
+                                           t("snapshot.remove", { name: vm.name }))}>{t("button.remove")}</Button>
+              </div>)}
+            </tr>
+          ))}
+        </Table>
+      )}
+    </Modal>
+  );
+}
+
+const GIB = 1024 * 1024 * 1024;
+
+// A VM's disks: each device (its disk's alias and size when the user may
+// read the disk), "Add disk" (POST /api/disks on a data domain the user
+// sees, its job followed, then POST /api/vms/ID/disks) and Remove (off the
+// VM, DELETE /api/vms/ID/disks/TARGET, then the disk itself,
+// DELETE /api/disks/ID).
+export function DisksDialog({ vm, onClose }) {
+  const [disks, setDisks] = useState(null);
+  const [domains, setDomains] = useState([]);
+  const [v, setV] = useState({ alias: "", domain: "", size: "1" });
+  const reread = usePoll(async (current) => {
+    try {
+      const d = await api("GET", `/api/vms/${vm.id}/disks?max=100`);
+      const full = await Promise.all(d.disks.map((x) => (x.disk ? api("GET", `/api/disks/${x.disk}`)
+        .catch(() => null) : null)));
+      if (current()) setDisks(d.disks.map((x, i) => ({ ...x, info: full[i] })));
+    } catch (e) {
+      if (current()) setMsg({ variant: "danger", text: e.message });
+    }
+  }, [vm.id]);
+  const [msg, setMsg, run] = useJobs(reread);
+  useEffect(() => {
+    all("storagedomains").then((l) => {
+      const data = l.filter((x) => x.type === "data");
+      setDomains(data);
+      if (data.length) setV((o) => ({ ...o, domain: data[0].id }));
+    }, (e) => setMsg({ variant: "danger", text: e.message }));
+  }, []);
+  const set = (k) => (x) => setV((o) => ({ ...o, [k]: x }));
+  const add = async (e) => {
+    e && e.preventDefault();
+    const j = await run("POST", "/api/disks", { alias: v.alias, storage_domain: v.domain,
+      provisioned_size: Math.round(Number(v.size) * GIB), format: "cow", sparse: true },
+                        t("disk.add", { alias: v.alias, name: vm.name }));
+    if (j && j.status === "finished")
+      await run("POST", `/api/vms/${vm.id}/disks`, { disk: j.object_id }, t("disk.add", { alias: v.alias, name: vm.name }));
+  };
+  const remove = async (d) => {
+    const label = t("disk.remove", { alias: d.info ? d.info.alias : d.id, name: vm.name });
+    const j = await run("DELETE", `/api/vms/${vm.id}/disks/${d.id}`, undefined, label);
+    if (j && (j.status === undefined || j.status === "finished") && d.disk)
+      await run("DELETE", `/api/disks/${d.disk}`, undefined, label);
+  };
+  return (
+    <Modal id="disks" wide title={named("disk.title", vm.name)} onClose={onClose} footer={[
+      <Button variant="link" data-disks-close onClick={onClose}>{t("button.close")}</Button>,
+    ]}>
+      <JobAlert id="disk-message" msg={msg} />
+      <form class="pf-v6-c-form" onSubmit={add} novalidate>
+        <TextInput id="disk-alias" label={t("col.alias")} required value={v.alias} onInput={set("alias")} />
+        <Select id="disk-domain" label={t("col.storage")} required value={v.domain} onChange={set("domain")}
+                options={domains.map((x) => ({ value: x.id, label: x.name, data: true }))} />
+        <TextInput id="disk-size" label={t("disk.size-gib")} type="number" required value={v.size} onInput={set("size")} />
+        <div class="pf-v6-c-form__group pf-m-action">
+          <Button variant="primary" id="disk-add" onClick={add}>{t("button.add-disk")}</Button>
+        </div>
+      </form>
+      {disks && !disks.length && <p class="vireo-empty">{t("disk.none")}</p>}
+      {disks && disks.length > 0 && (
+        <Table list="disks" label={t("button.disks")}
+               heads={["disk.target", "col.alias", "col.size", "col.status", "list.actions"]}>
+          {disks.map((d) => (
+            <tr class="pf-v6-c-table__tr" key={d.id} data-id={d.id} data-alias={d.info ? d.info.alias : ""}>
+              {td(<span class="vireo-data">{d.id}</span>)}
+              {td(<span class="vireo-name vireo-data">{d.info ? d.info.alias : d.path || ""}</span>)}
+              {td(d.info ? fmtBytes(d.info.provisioned_size) : "")}
+              {td(d.info ? <StatusLabel status={d.info.status} /> : "")}
+              {td(<Button small data-action="remove" onClick={() => remove(d)}>{t("button.remove")}</Button>)}
+            </tr>
+          ))}
+        </Table>
       )}
     </Modal>
   );

@@ -505,7 +505,7 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         eng.call("POST", "/api/domains", {"name": "corp", "url": ds.url, "tls": "ldaps", "bind_dn": slapd.ADMIN_DN,
                                           "bind_password": slapd.ADMIN_PW, "base_dn": slapd.BASE}, expect=201)
         devs = eng.call("POST", "/api/groups", {"name": "devs@corp"}, expect=201)
-        role = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "UserRole")
+        role = _role(eng, "UserRole")
         eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vm", "object_id": mine["id"],
                                               "group_id": devs["id"]}, expect=201)
         b.open(f"https://127.0.0.1:{eng.port}/vm")
@@ -585,23 +585,36 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
             assert "image-alt" in [v["id"] for v in b.axe(f.read())]
 
 
+def _role(eng, name):
+    return next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == name)
+
+
+def _grant(eng, role, object_type, object_id, user):
+    eng.call("POST", "/api/permissions", {"role_id": _role(eng, role), "object_type": object_type,
+                                          "object_id": object_id, "user_id": user["id"]}, expect=201)
+
+
 # The select arguments[0] set to the option arguments[1], as a user would.
 PICK = ("const s = document.querySelector(arguments[0]); s.value = arguments[1];"
         "s.dispatchEvent(new Event('change', {bubbles: true}))")
 
 
 def _power_user(b, eng, dc, cl, tmpl):
-    """A power user (PowerUserRole on the cluster) makes a VM from a
-    template through the VM Portal's dialog (the API's refusal first; the
+    """A power user (PowerUserRole on the cluster, QuotaConsumer on the
+    data center's enforced quota) makes a VM from a template through the
+    VM Portal's dialog (the API's refusal first; the
     template's memory as the default, changed), sees it among theirs, and
     opens its snapshots: taking one is refused with the API's reason (no
     disk on a storage domain: no SPM here), a snapshot there is listed,
     its description as text; then its disks (list, add, remove), each
-    refusal in the API's words."""
+    refusal in the API's words; the quota's use follows."""
     pat = eng.call("POST", "/api/users", {"name": "pat@internal", "password": "pat-pw-1234"}, expect=201)
-    power = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "PowerUserRole")
-    eng.call("POST", "/api/permissions", {"role_id": power, "object_type": "cluster", "object_id": cl["id"],
-                                          "user_id": pat["id"]}, expect=201)
+    _grant(eng, "PowerUserRole", "cluster", cl["id"], pat)
+    # A quota of the data center, enforced, that he may consume: the VM he makes counts, its use shown.
+    q = eng.call("POST", f"/api/datacenters/{dc['id']}/quotas", {"name": "pq", "vcpus": 8, "memory_mib": 4096},
+                 expect=201)
+    _grant(eng, "QuotaConsumer", "quota", q["id"], pat)
+    eng.call("PUT", dc["href"], {"quota_mode": "enforced"})
     b.type("#login-user", "pat@internal")
     b.type("#login-password", "pat-pw-1234")
     b.click("#login-submit")
@@ -638,7 +651,11 @@ def _power_user(b, eng, dc, cl, tmpl):
     b.wait_text("#action-message", "pat-vm1: memory and vCPUs set", timeout=20)
     b.wait_text("[data-list=my-vms] [data-name=pat-vm1]", "192 MiB")
     vm = eng.list("vms", search="name=pat-vm1")["vms"][0]
-    assert (vm["memory_mib"], vm["vcpus"], vm["cluster_id"]) == (192, 1, cl["id"]), vm
+    assert (vm["memory_mib"], vm["vcpus"], vm["cluster_id"], vm["quota"]) == (192, 1, cl["id"], q["id"]), vm
+    quota = "[data-list=my-quotas] [data-name=pq]"
+    b.wait_text(f"{quota} [data-use=memory_mib]", "192 of 4,096")
+    assert b.text(f"{quota} [data-use=vcpus]") == "1 of 8", b.text(quota)
+    assert b.text(f"{quota} [data-use=storage_gib]") == "0 (no limit)", b.text(quota)
     b.shot("vm-portal-power-user")
     # Its snapshots: taking one reaches the VM's own rules (the API's 409 shown as it says).
     b.click("[data-name=pat-vm1] button[data-action=snapshots]")
@@ -664,9 +681,7 @@ def _power_user(b, eng, dc, cl, tmpl):
                  f" created_at) VALUES ('{sd}', 'psd', 'data', 'nfs', '{{}}', '{dc['id']}', 'active', 0)",
             f"INSERT INTO disks (id, volume_id, alias, storage_domain_id, format, sparse, provisioned_size, status,"
             f" created_at) VALUES ('{disk}', '{uuid.uuid4()}', '{XSS}', '{sd}', 'cow', 1, {1 << 30}, 'ok', 0)")
-    creator = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "DiskCreator")
-    eng.call("POST", "/api/permissions", {"role_id": creator, "object_type": "storagedomain", "object_id": sd,
-                                          "user_id": pat["id"]}, expect=201)
+    _grant(eng, "DiskCreator", "storagedomain", sd, pat)
     eng.call("POST", f"/api/vms/{vm['id']}/disks", {"disk": disk}, expect=201)
     b.click("[data-name=pat-vm1] button[data-action=disks]")
     b.wait(lambda: b.all("[data-list=disks] tbody tr .vireo-name"), 5, "the disk listed")

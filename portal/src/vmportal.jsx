@@ -2,13 +2,13 @@
 // API filters the list), as cards with start, stop, console, snapshots and disks;
 // the pools they may use, each with "take a VM" (POST
 // /api/vmpools/ID/allocatevm); for a power user a new VM from a template
-// (vmpower.jsx).
+// (vmpower.jsx); the quotas they see with their use.
 import { useEffect, useState } from "preact/hooks";
 import { api, currentSession, listPath } from "./api.js";
 import { ActionMessage, VmActions, followAction } from "./admin.jsx";
 import { fmtNumber, t } from "./i18n.js";
 import { Alert, Button, StatusLabel, usePoll } from "./ui.jsx";
-import { DisksDialog, NewVmDialog, SnapshotsDialog, mayCreateVms } from "./vmpower.jsx";
+import { DisksDialog, NewVmDialog, Quotas, SnapshotsDialog, mayCreateVms } from "./vmpower.jsx";
 
 function Pools({ onMessage, onTaken }) {
   const [pools, setPools] = useState(null);
@@ -63,6 +63,7 @@ export function VmPortal() {
   const [message, setMessage] = useState(null);
   const [power, setPower] = useState(null); // may the user make VMs (null: not known yet)
   const [dialog, setDialog] = useState(null);
+  const [made, setMade] = useState(0); // VMs made here: the quotas' use is read again
   useEffect(() => { mayCreateVms(currentSession().user).then(setPower, () => setPower(false)); }, []);
   const reread = usePoll(async () => {
     try {
@@ -80,7 +81,7 @@ export function VmPortal() {
       {power && <p><Button variant="primary" id="vmportal-new-vm" onClick={() => setDialog({ kind: "new" })}>
         {t("button.new-vm")}</Button></p>}
       {dialog && dialog.kind === "new" && <NewVmDialog onClose={() => setDialog(null)} onMessage={setMessage}
-                                                         onCreated={reread} />}
+                                                         onCreated={() => { reread(); setMade((x) => x + 1); }} />}
       {dialog && dialog.kind === "snapshots" && <SnapshotsDialog vm={dialog.vm} onClose={() => setDialog(null)} />}
       {dialog && dialog.kind === "disks" && <DisksDialog vm={dialog.vm} onClose={() => setDialog(null)} />}
       {error && <Alert title={error} />}
@@ -105,6 +106,7 @@ export function VmPortal() {
         ))}
       </div>
       <Pools onMessage={setMessage} onTaken={reread} />
+      <Quotas gen={made} />
     </section>
   );
 }

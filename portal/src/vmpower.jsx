@@ -6,7 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, listPath } from "./api.js";
 import { followAction, jobMessage } from "./admin.jsx";
-import { fmtBytes, fmtTime, t, tValue } from "./i18n.js";
+import { fmtBytes, fmtNumber, fmtTime, t, tValue } from "./i18n.js";
 import { followJob } from "./jobs.js";
 import { Alert, Button, Modal, Progress, Select, StatusLabel, TextInput, usePoll } from "./ui.jsx";
 
@@ -283,5 +283,41 @@ export function DisksDialog({ vm, onClose }) {
         </Table>
       )}
     </Modal>
+  );
+}
+
+// The quotas the user sees (GET /api/quotas: those they may consume, or
+// under a data center they see), each resource's use and limit; a quota
+// of a data center the user sees with quota_mode disabled is left out
+// (nothing is counted against it). Re-read when gen changes (a VM made).
+export function Quotas({ gen }) {
+  const [quotas, setQuotas] = useState([]);
+  usePoll(async (current) => {
+    try {
+      const l = await all("quotas");
+      const modes = await Promise.all(l.map((q) => api("GET", `/api/datacenters/${q.datacenter_id}`)
+        .then((d) => d.quota_mode, () => "")));
+      if (current()) setQuotas(l.filter((q, i) => modes[i] !== "disabled"));
+    } catch (e) {
+      if (current()) setQuotas([]);
+    }
+  }, [gen], 10000);
+  if (!quotas.length) return null;
+  const use = (used, limit) => t(limit < 0 ? "quota.use-unlimited" : "quota.use",
+    { used: fmtNumber(used || 0, { maximumFractionDigits: 2 }), limit: fmtNumber(limit) });
+  return (
+    <section class="vireo-quotas" aria-label={t("vmportal.quotas")} data-list="my-quotas">
+      <h2 class="pf-v6-c-title pf-m-lg">{t("vmportal.quotas")}</h2>
+      <Table label={t("vmportal.quotas")} heads={["col.name", "col.vcpus", "col.memory", "quota.storage-gib"]}>
+        {quotas.map((q) => (
+          <tr class="pf-v6-c-table__tr" key={q.id} data-name={q.name}>
+            {td(<span class="vireo-name vireo-data">{q.name}</span>)}
+            {td(<span data-use="vcpus">{use(q.usage.vcpus, q.vcpus)}</span>)}
+            {td(<span data-use="memory_mib">{use(q.usage.memory_mib, q.memory_mib)}</span>)}
+            {td(<span data-use="storage_gib">{use(q.usage.storage_gib, q.storage_gib)}</span>)}
+          </tr>
+        ))}
+      </Table>
+    </section>
   );
 }

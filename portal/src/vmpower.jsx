@@ -58,7 +58,8 @@ export function NewVmDialog({ onClose, onMessage, onCreated }) {
     e && e.preventDefault();
     setBusy(true);
     setError("");
-    const body = { name: v.name, cluster_id: v.cluster };
+    const body = { name: v.name };
+    if (v.cluster) body.cluster_id = v.cluster; // else the template's
     if (v.description) body.description = v.description;
     let r;
     try {

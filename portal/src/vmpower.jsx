@@ -124,7 +124,10 @@ function useJobs(reread) {
       return null;
     }
     reread();
-    if (!job(r)) return r || {};
+    if (!job(r)) {
+      setMsg({ variant: "success", text: t("job.done", { what: label }) });
+      return r || {};
+    }
     const j = await followJob(job(r), (x) => setMsg(jobMessage(label, x)), (e) => setMsg({ variant: "danger", text: e.message }));
     reread();
     return j;
@@ -154,6 +157,27 @@ function JobAlert({ id, msg }) {
   );
 }
 
+// A VM's list of things in a dialog: the message of the last request or
+// job, a form whose button adds one, and the table (or the words for none).
+function ManageDialog({ id, title, onClose, msgId, msg, onSubmit, submitId, submitLabel, fields, items, none, label,
+                        heads, row }) {
+  return (
+    <Modal id={id} wide title={title} onClose={onClose} footer={[
+      <Button variant="link" {...{ [`data-${id}-close`]: true }} onClick={onClose}>{t("button.close")}</Button>,
+    ]}>
+      <JobAlert id={msgId} msg={msg} />
+      <form class="pf-v6-c-form" onSubmit={onSubmit} novalidate>
+        {fields}
+        <div class="pf-v6-c-form__group pf-m-action">
+          <Button variant="primary" id={submitId} onClick={onSubmit}>{submitLabel}</Button>
+        </div>
+      </form>
+      {items && !items.length && <p class="vireo-empty">{none}</p>}
+      {items && items.length > 0 && <Table list={id} label={label} heads={heads}>{items.map(row)}</Table>}
+    </Modal>
+  );
+}
+
 // A VM's snapshots: the list (re-read every 2 s), a description and
 // "Take snapshot", and per snapshot Restore (preview and commit at once,
 // on a stopped VM) and Remove; each a job followed in the dialog.
@@ -173,40 +197,31 @@ export function SnapshotsDialog({ vm, onClose }) {
     e && e.preventDefault();
     run("POST", `/api/vms/${vm.id}/snapshots`, { description: desc }, t("snapshot.take", { name: vm.name }));
   };
+  const row = (s) => (
+    <tr class="pf-v6-c-table__tr" key={s.id} data-id={s.id} data-description={s.description || ""}>
+      {td(<span class="vireo-desc vireo-data">{s.description || ""}</span>)}
+      {td(fmtTime(s.created_at))}
+      {td(tValue("snaptype", s.type))}
+      {td(<StatusLabel status={s.status} />)}
+      {td(<div class="vireo-actions">
+        <Button small data-action="restore" disabled={s.type !== "regular"}
+                onClick={() => run("POST", `/api/snapshots/${s.id}/restore`, {},
+                                   t("snapshot.restore", { name: vm.name }))}>{t("button.restore")}</Button>
+        <Button small data-action="remove" disabled={s.type !== "regular"}
+                onClick={() => run("DELETE", `/api/snapshots/${s.id}`, undefined,
+                                   t("snapshot.remove", { name: vm.name }))}>{t("button.remove")}</Button>
+      </div>)}
+    </tr>
+  );
   return (
-    <Modal id="snapshots" wide title={named("snapshot.title", vm.name)} onClose={onClose} footer={[
-      <Button variant="link" data-snapshots-close onClick={onClose}>{t("button.close")}</Button>,
-    ]}>
-      <JobAlert id="snapshot-message" msg={msg} />
-      <form class="pf-v6-c-form" onSubmit={take} novalidate>
-        <TextInput id="snapshot-description" label={t("field.description")} value={desc} onInput={setDesc} />
-        <div class="pf-v6-c-form__group pf-m-action">
-          <Button variant="primary" id="snapshot-take" onClick={take}>{t("button.take-snapshot")}</Button>
-        </div>
-      </form>
-      {snaps && !snaps.length && <p class="vireo-empty">{t("snapshot.none")}</p>}
-      {snaps && snaps.length > 0 && (
-        <Table list="snapshots" label={t("button.snapshots")}
-               heads={["field.description", "snapshot.created", "snapshot.type", "snapshot.status", "list.actions"]}>
-          {snaps.map((s) => (
-            <tr class="pf-v6-c-table__tr" key={s.id} data-id={s.id} data-description={s.description || ""}>
-              {td(<span class="vireo-desc vireo-data">{s.description || ""}</span>)}
-              {td(fmtTime(s.created_at))}
-              {td(tValue("snaptype", s.type))}
-              {td(<StatusLabel status={s.status} />)}
-              {td(<div class="vireo-actions">
-                <Button small data-action="restore" disabled={s.type !== "regular"}
-                        onClick={() => run("POST", `/api/snapshots/${s.id}/restore`, {},
-                                           t("snapshot.restore", { name: vm.name }))}>{t("button.restore")}</Button>
-                <Button small data-action="remove" disabled={s.type !== "regular"}
-                        onClick={() => run("DELETE", `/api/snapshots/${s.id}`, undefined,
-                                           t("snapshot.remove", { name: vm.name }))}>{t("button.remove")}</Button>
-              </div>)}
-            </tr>
-          ))}
-        </Table>
-      )}
-    </Modal>
+    <ManageDialog id="snapshots" title={named("snapshot.title", vm.name)} onClose={onClose}
+                  msgId="snapshot-message" msg={msg} onSubmit={take} submitId="snapshot-take"
+                  submitLabel={t("button.take-snapshot")} items={snaps} none={t("snapshot.none")}
+                  label={t("button.snapshots")}
+                  heads={["field.description", "snapshot.created", "snapshot.type", "snapshot.status", "list.actions"]}
+                  fields={<TextInput id="snapshot-description" label={t("field.description")} value={desc}
+                                     onInput={setDesc} />}
+                  row={row} />
   );
 }
 
@@ -254,36 +269,27 @@ export function DisksDialog({ vm, onClose }) {
     if (j && (j.status === undefined || j.status === "finished") && d.disk)
       await run("DELETE", `/api/disks/${d.disk}`, undefined, label);
   };
+  const row = (d) => (
+    <tr class="pf-v6-c-table__tr" key={d.id} data-id={d.id} data-alias={d.info ? d.info.alias : ""}>
+      {td(<span class="vireo-data">{d.id}</span>)}
+      {td(<span class="vireo-name vireo-data">{d.info ? d.info.alias : d.path || ""}</span>)}
+      {td(d.info ? fmtBytes(d.info.provisioned_size) : "")}
+      {td(d.info ? <StatusLabel status={d.info.status} /> : "")}
+      {td(<Button small data-action="remove" onClick={() => remove(d)}>{t("button.remove")}</Button>)}
+    </tr>
+  );
   return (
-    <Modal id="disks" wide title={named("disk.title", vm.name)} onClose={onClose} footer={[
-      <Button variant="link" data-disks-close onClick={onClose}>{t("button.close")}</Button>,
-    ]}>
-      <JobAlert id="disk-message" msg={msg} />
-      <form class="pf-v6-c-form" onSubmit={add} novalidate>
-        <TextInput id="disk-alias" label={t("col.alias")} required value={v.alias} onInput={set("alias")} />
-        <Select id="disk-domain" label={t("col.storage")} required value={v.domain} onChange={set("domain")}
-                options={domains.map((x) => ({ value: x.id, label: x.name, data: true }))} />
-        <TextInput id="disk-size" label={t("disk.size-gib")} type="number" required value={v.size} onInput={set("size")} />
-        <div class="pf-v6-c-form__group pf-m-action">
-          <Button variant="primary" id="disk-add" onClick={add}>{t("button.add-disk")}</Button>
-        </div>
-      </form>
-      {disks && !disks.length && <p class="vireo-empty">{t("disk.none")}</p>}
-      {disks && disks.length > 0 && (
-        <Table list="disks" label={t("button.disks")}
-               heads={["disk.target", "col.alias", "col.size", "col.status", "list.actions"]}>
-          {disks.map((d) => (
-            <tr class="pf-v6-c-table__tr" key={d.id} data-id={d.id} data-alias={d.info ? d.info.alias : ""}>
-              {td(<span class="vireo-data">{d.id}</span>)}
-              {td(<span class="vireo-name vireo-data">{d.info ? d.info.alias : d.path || ""}</span>)}
-              {td(d.info ? fmtBytes(d.info.provisioned_size) : "")}
-              {td(d.info ? <StatusLabel status={d.info.status} /> : "")}
-              {td(<Button small data-action="remove" onClick={() => remove(d)}>{t("button.remove")}</Button>)}
-            </tr>
-          ))}
-        </Table>
-      )}
-    </Modal>
+    <ManageDialog id="disks" title={named("disk.title", vm.name)} onClose={onClose} msgId="disk-message" msg={msg}
+                  onSubmit={add} submitId="disk-add" submitLabel={t("button.add-disk")} items={disks}
+                  none={t("disk.none")} label={t("button.disks")}
+                  heads={["disk.target", "col.alias", "col.size", "col.status", "list.actions"]}
+                  fields={[
+                    <TextInput id="disk-alias" label={t("col.alias")} required value={v.alias} onInput={set("alias")} />,
+                    <Select id="disk-domain" label={t("col.storage")} required value={v.domain} onChange={set("domain")}
+                            options={domains.map((x) => ({ value: x.id, label: x.name, data: true }))} />,
+                    <TextInput id="disk-size" label={t("disk.size-gib")} type="number" required value={v.size}
+                               onInput={set("size")} />]}
+                  row={row} />
   );
 }
 

@@ -97,10 +97,11 @@ export function VmPortal() {
               <p>{t("vmportal.size", { vcpus: vm.vcpus, memory: vm.memory_mib })}</p>
             </div>
             <div class="pf-v6-c-card__footer">
-              <VmActions vm={vm} onMessage={setMessage} />
-              <Button small data-action="snapshots" onClick={() => setDialog({ kind: "snapshots", vm })}>
-                {t("button.snapshots")}</Button>
-              <Button small data-action="disks" onClick={() => setDialog({ kind: "disks", vm })}>{t("button.disks")}</Button>
+              <VmActions vm={vm} onMessage={setMessage}>
+                <Button small data-action="snapshots" onClick={() => setDialog({ kind: "snapshots", vm })}>
+                  {t("button.snapshots")}</Button>
+                <Button small data-action="disks" onClick={() => setDialog({ kind: "disks", vm })}>{t("button.disks")}</Button>
+              </VmActions>
             </div>
           </article>
         ))}

@@ -606,8 +606,9 @@ def _power_user(b, eng, dc, cl, tmpl):
     template's memory as the default, changed), sees it among theirs, and
     opens its snapshots: taking one is refused with the API's reason (no
     disk on a storage domain: no SPM here), a snapshot there is listed,
-    its description as text; then its disks (list, add, remove), each
-    refusal in the API's words; the quota's use follows."""
+    its description as text, restored and removed (jobs followed in the
+    dialog); then its disks (list, add, remove), each refusal in the API's
+    words; the quota's use follows."""
     pat = eng.call("POST", "/api/users", {"name": "pat@internal", "password": "pat-pw-1234"}, expect=201)
     _grant(eng, "PowerUserRole", "cluster", cl["id"], pat)
     # A quota of the data center, enforced, that he may consume: the VM he makes counts, its use shown.
@@ -665,10 +666,23 @@ def _power_user(b, eng, dc, cl, tmpl):
     refused = eng.request("POST", f"/api/vms/{vm['id']}/snapshots", {"description": XSS}, token=token)
     assert refused.status == 409, refused
     b.wait_text("#snapshot-message", refused.body["fault"]["detail"])
-    run_sql(eng, f"INSERT INTO snapshots (id, vm_id, description, type, status, created_at, config_json,"
-                 f" volumes_json) VALUES ('{uuid.uuid4()}', '{vm['id']}', '{XSS}', 'regular', 'ok', 0, '{{}}', '[]')")
+    # A snapshot of it as the template made it (put in by SQL: taking one needs an SPM).
+    run_sql(eng, f"INSERT INTO snapshots (id, vm_id, description, type, status, created_at, config_json, volumes_json)"
+                 f" SELECT '{uuid.uuid4()}', id, '{XSS}', 'regular', 'ok', 0,"
+                 f" '{{\"memory_mib\": 128, \"vcpus\": 1, \"spec\": ' || spec_json || '}}', '[]' FROM vms"
+                 f" WHERE id = '{vm['id']}'")
     b.wait(lambda: b.all("[data-list=snapshots] tbody tr"), 5, "the snapshot listed")
     assert b.text("[data-list=snapshots] tbody tr .vireo-desc") == XSS and not b.all("#snapshots img")
+    # Restore: a job followed in the dialog; the VM is back to the snapshot's 128 MiB.
+    b.click("[data-list=snapshots] tbody tr button[data-action=restore]")
+    b.wait_text("#snapshot-message", "restore of pat-vm1: job finished", timeout=20)
+    assert eng.get(vm["href"])["memory_mib"] == 128
+    b.wait_text("[data-list=my-vms] [data-name=pat-vm1]", "128 MiB")
+    # Remove: a job too; the list follows.
+    b.click("[data-list=snapshots] tbody tr button[data-action=remove]")
+    b.wait_text("#snapshot-message", "snapshot removal of pat-vm1: job finished", timeout=20)
+    b.wait_text("#snapshots", "No snapshots yet.")
+    assert eng.get(f"/api/vms/{vm['id']}/snapshots")["total"] == 0
     assert not b.alert_open()
     _accessible(b, "snapshots dialog")
     b.click("[data-snapshots-close]")
@@ -707,9 +721,13 @@ def _power_user(b, eng, dc, cl, tmpl):
     b.js(PICK_LANG, "ja")
     b.wait_text("#vmportal-new-vm", "新しい仮想マシン")
     b.click("[data-name=pat-vm1] button[data-action=snapshots]")
-    b.wait(lambda: b.all("[data-list=snapshots] tbody tr"), 5, "the snapshot listed")
+    b.wait_text("#snapshots", "スナップショットはまだありません")
     assert not _latin_left(b), _latin_left(b)
     b.shot("vm-portal-snapshots-ja")
+    b.click("[data-snapshots-close]")
+    b.click("[data-name=pat-vm1] button[data-action=disks]")
+    b.wait(lambda: b.all("#disk-domain option"), what="the disks dialog")
+    assert not _latin_left(b), _latin_left(b)
     b.js(PICK_LANG, "en")
     b.click("#logout")
     b.find("#login-user")

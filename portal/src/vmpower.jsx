@@ -319,9 +319,9 @@ export function Quotas({ gen }) {
         {quotas.map((q) => (
           <tr class="pf-v6-c-table__tr" key={q.id} data-name={q.name}>
             {td(<span class="vireo-name vireo-data">{q.name}</span>)}
-            {td(<span data-use="vcpus">{use(q.usage.vcpus, q.vcpus)}</span>)}
-            {td(<span data-use="memory_mib">{use(q.usage.memory_mib, q.memory_mib)}</span>)}
-            {td(<span data-use="storage_gib">{use(q.usage.storage_gib, q.storage_gib)}</span>)}
+            {td(<span data-use="vcpus">{use((q.usage || {}).vcpus, q.vcpus)}</span>)}
+            {td(<span data-use="memory_mib">{use((q.usage || {}).memory_mib, q.memory_mib)}</span>)}
+            {td(<span data-use="storage_gib">{use((q.usage || {}).storage_gib, q.storage_gib)}</span>)}
           </tr>
         ))}
       </Table>

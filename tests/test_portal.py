@@ -6,7 +6,9 @@ are missing; then a real headless Chromium logs in to the Administration
 Portal, creates a VM through the dialog (the API's own error first), pages
 and searches the lists, sees status change without a reload, starts and
 stops VMs, and shows hostile descriptions as text; and a directory user
-(a real slapd) sees only their VM in the VM Portal and starts it.
+(a real slapd) sees only their VM in the VM Portal and starts it, is
+offered no new VM, while a power user makes one from a template and
+manages its snapshots and disks there.
 Screenshots of each main page: BUILD/test-artifacts/portal/."""
 
 import gzip
@@ -503,7 +505,7 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         eng.call("POST", "/api/domains", {"name": "corp", "url": ds.url, "tls": "ldaps", "bind_dn": slapd.ADMIN_DN,
                                           "bind_password": slapd.ADMIN_PW, "base_dn": slapd.BASE}, expect=201)
         devs = eng.call("POST", "/api/groups", {"name": "devs@corp"}, expect=201)
-        role = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "UserRole")
+        role = _role(eng, "UserRole")
         eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vm", "object_id": mine["id"],
                                               "group_id": devs["id"]}, expect=201)
         b.open(f"https://127.0.0.1:{eng.port}/vm")
@@ -524,6 +526,9 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         assert "someone-elses" not in b.text("body")
         assert b.text("[data-name=bobs-vm] .vireo-desc") == XSS and not b.all("article img")
         assert b.text("#current-user") == "bob@corp"
+        # A plain user (UserRole) is offered no new VM.
+        b.wait(lambda: b.find("[data-list=my-vms]").get_attribute("data-power") == "false", what="bob's rights read")
+        assert not b.all("#vmportal-new-vm")
         b.shot("vm-portal")
         _accessible(b, "VM Portal")
         b.click("[data-name=bobs-vm] button[data-action=start]")
@@ -573,7 +578,156 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         assert eng.request("DELETE", "/api/sso/token", token=token).status == 204
         b.wait_text("#login-error", eng.request("GET", "/api/vms", token=token).body["fault"]["detail"])
         assert b.js("return sessionStorage.getItem('vireo.session')") is None
+        _power_user(b, eng, dc, cl, tmpl)
         # The accessibility check sees what it should: an image without a text alternative.
         b.js("const i = document.createElement('img'); i.src = 'data:,'; document.body.appendChild(i)")
         with open(AXE_JS) as f:
             assert "image-alt" in [v["id"] for v in b.axe(f.read())]
+
+
+def _role(eng, name):
+    return next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == name)
+
+
+def _grant(eng, role, object_type, object_id, user):
+    eng.call("POST", "/api/permissions", {"role_id": _role(eng, role), "object_type": object_type,
+                                          "object_id": object_id, "user_id": user["id"]}, expect=201)
+
+
+# The select arguments[0] set to the option arguments[1], as a user would.
+PICK = ("const s = document.querySelector(arguments[0]); s.value = arguments[1];"
+        "s.dispatchEvent(new Event('change', {bubbles: true}))")
+
+
+def _power_user(b, eng, dc, cl, tmpl):
+    """A power user (PowerUserRole on the cluster, QuotaConsumer on the
+    data center's enforced quota) makes a VM from a template through the
+    VM Portal's dialog (the API's refusal first; the
+    template's memory as the default, changed), sees it among theirs, and
+    opens its snapshots: taking one is refused with the API's reason (no
+    disk on a storage domain: no SPM here), a snapshot there is listed,
+    its description as text, restored and removed (jobs followed in the
+    dialog); then its disks (list, add, remove), each refusal in the API's
+    words; the quota's use follows."""
+    pat = eng.call("POST", "/api/users", {"name": "pat@internal", "password": "pat-pw-1234"}, expect=201)
+    _grant(eng, "PowerUserRole", "cluster", cl["id"], pat)
+    # A quota of the data center, enforced, that he may consume: the VM he makes counts, its use shown.
+    q = eng.call("POST", f"/api/datacenters/{dc['id']}/quotas", {"name": "pq", "vcpus": 8, "memory_mib": 4096},
+                 expect=201)
+    _grant(eng, "QuotaConsumer", "quota", q["id"], pat)
+    eng.call("PUT", dc["href"], {"quota_mode": "enforced"})
+    b.type("#login-user", "pat@internal")
+    b.type("#login-password", "pat-pw-1234")
+    b.click("#login-submit")
+    b.wait(lambda: b.find("[data-list=my-vms]").get_attribute("data-power") == "true", what="pat may make VMs")
+    b.click("#vmportal-new-vm")
+    b.wait(lambda: b.all(f"#newvm-template option[value='{tmpl}']"), what="the templates offered")
+    b.js(PICK, "#newvm-template", tmpl)
+    b.wait(lambda: b.find("#newvm-memory").get_attribute("value") == "128", what="the template's memory")
+    assert b.find("#newvm-cluster").get_attribute("value") == cl["id"]
+    assert b.find("#newvm-vcpus").get_attribute("value") == "1"
+    _accessible(b, "new-VM dialog")
+    b.type("#newvm-name", XSS)
+    b.click("#new-vm-submit")
+    token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
+    want = eng.request("POST", f"/api/templates/{tmpl}/createvm", {"name": XSS, "cluster_id": cl["id"]}, token=token)
+    assert want.status == 400, want
+    b.wait_text("#new-vm-error", want.body["fault"]["detail"])
+    assert not b.alert_open() and not b.all("#new-vm img")
+    # In Japanese (a language change renders the page anew: the dialog is opened again).
+    b.js(PICK_LANG, "ja")
+    b.click("#vmportal-new-vm")
+    b.wait(lambda: b.all(f"#newvm-template option[value='{tmpl}']"), what="the templates offered")
+    b.wait_text("#new-vm-title", "テンプレート")
+    assert not _latin_left(b), _latin_left(b)
+    b.js(PICK_LANG, "en")
+    b.click("#vmportal-new-vm")
+    b.wait(lambda: b.all(f"#newvm-template option[value='{tmpl}']"), what="the templates offered")
+    b.js(PICK, "#newvm-template", tmpl)
+    b.wait(lambda: b.find("#newvm-memory").get_attribute("value") == "128", what="the template's memory")
+    b.type("#newvm-name", "pat-vm1")
+    b.type("#newvm-memory", "192")
+    b.click("#new-vm-submit")
+    b.wait(lambda: not b.all("#new-vm"), what="the dialog closed")
+    b.wait_text("#action-message", "pat-vm1: memory and vCPUs set", timeout=20)
+    b.wait_text("[data-list=my-vms] [data-name=pat-vm1]", "192 MiB")
+    vm = eng.list("vms", search="name=pat-vm1")["vms"][0]
+    assert (vm["memory_mib"], vm["vcpus"], vm["cluster_id"], vm["quota"]) == (192, 1, cl["id"], q["id"]), vm
+    quota = "[data-list=my-quotas] [data-name=pq]"
+    b.wait_text(f"{quota} [data-use=memory_mib]", "192 of 4,096")
+    assert b.text(f"{quota} [data-use=vcpus]") == "1 of 8", b.text(quota)
+    assert b.text(f"{quota} [data-use=storage_gib]") == "0 (no limit)", b.text(quota)
+    b.shot("vm-portal-power-user")
+    # Its snapshots: taking one reaches the VM's own rules (the API's 409 shown as it says).
+    b.click("[data-name=pat-vm1] button[data-action=snapshots]")
+    b.wait_text("#snapshots", "No snapshots yet.")
+    b.type("#snapshot-description", XSS)
+    b.click("#snapshot-take")
+    refused = eng.request("POST", f"/api/vms/{vm['id']}/snapshots", {"description": XSS}, token=token)
+    assert refused.status == 409, refused
+    b.wait_text("#snapshot-message", refused.body["fault"]["detail"])
+    # A snapshot of it as the template made it (put in by SQL: taking one needs an SPM).
+    run_sql(eng, f"INSERT INTO snapshots (id, vm_id, description, type, status, created_at, config_json, volumes_json)"
+                 f" SELECT '{uuid.uuid4()}', id, '{XSS}', 'regular', 'ok', 0,"
+                 f" '{{\"memory_mib\": 128, \"vcpus\": 1, \"spec\": ' || spec_json || '}}', '[]' FROM vms"
+                 f" WHERE id = '{vm['id']}'")
+    b.wait(lambda: b.all("[data-list=snapshots] tbody tr"), 5, "the snapshot listed")
+    assert b.text("[data-list=snapshots] tbody tr .vireo-desc") == XSS and not b.all("#snapshots img")
+    # Restore: a job followed in the dialog; the VM is back to the snapshot's 128 MiB.
+    b.click("[data-list=snapshots] tbody tr button[data-action=restore]")
+    b.wait_text("#snapshot-message", "restore of pat-vm1: job finished", timeout=20)
+    assert eng.get(vm["href"])["memory_mib"] == 128
+    b.wait_text("[data-list=my-vms] [data-name=pat-vm1]", "128 MiB")
+    # Remove: a job too; the list follows.
+    b.click("[data-list=snapshots] tbody tr button[data-action=remove]")
+    b.wait_text("#snapshot-message", "snapshot removal of pat-vm1: job finished", timeout=20)
+    b.wait_text("#snapshots", "No snapshots yet.")
+    assert eng.get(f"/api/vms/{vm['id']}/snapshots")["total"] == 0
+    assert not b.alert_open()
+    _accessible(b, "snapshots dialog")
+    b.click("[data-snapshots-close]")
+    # Its disks: one given by an administrator is listed (he may use its
+    # domain: DiskCreator); a new one is refused as the API says (no SPM);
+    # Remove takes it off the VM and asks for the disk's removal (refused:
+    # not his disk).
+    sd, disk = str(uuid.uuid4()), str(uuid.uuid4())
+    run_sql(eng, f"INSERT INTO storage_domains (id, name, sd_type, storage_type, storage_spec, datacenter_id, status,"
+                 f" created_at) VALUES ('{sd}', 'psd', 'data', 'nfs', '{{}}', '{dc['id']}', 'active', 0)",
+            f"INSERT INTO disks (id, volume_id, alias, storage_domain_id, format, sparse, provisioned_size, status,"
+            f" created_at) VALUES ('{disk}', '{uuid.uuid4()}', '{XSS}', '{sd}', 'cow', 1, {1 << 30}, 'ok', 0)")
+    _grant(eng, "DiskCreator", "storagedomain", sd, pat)
+    eng.call("POST", f"/api/vms/{vm['id']}/disks", {"disk": disk}, expect=201)
+    b.click("[data-name=pat-vm1] button[data-action=disks]")
+    b.wait(lambda: b.all("[data-list=disks] tbody tr .vireo-name"), 5, "the disk listed")
+    assert b.text("[data-list=disks] tbody tr .vireo-name") == XSS and not b.all("#disks img")
+    assert "1 GiB" in b.text("[data-list=disks] tbody tr")
+    b.wait(lambda: b.all("#disk-domain option[value='%s']" % sd), what="the storage domain offered")
+    b.type("#disk-alias", "pat-d2")
+    b.click("#disk-add")
+    refused = eng.request("POST", "/api/disks", {"alias": "pat-d2", "storage_domain": sd, "provisioned_size": 1 << 30},
+                          token=token)
+    assert refused.status == 409, refused
+    b.wait_text("#disk-message", refused.body["fault"]["detail"])
+    _accessible(b, "disks dialog")
+    b.click("[data-list=disks] tbody tr button[data-action=remove]")
+    b.wait(lambda: not b.all("[data-list=disks] tbody tr"), what="the disk off the VM")
+    assert eng.get(f"/api/vms/{vm['id']}/disks")["disks"] == []
+    # The disk itself is the administrator's (he holds no delete_disk on it): the API's 403, and it stays.
+    refused = eng.request("DELETE", f"/api/disks/{disk}", token=token)
+    assert refused.status == 403, refused
+    b.wait_text("#disk-message", refused.body["fault"]["detail"])
+    assert eng.get(f"/api/disks/{disk}")["status"] == "ok" and not b.all("#disks img")
+    b.click("[data-disks-close]")
+    b.js(PICK_LANG, "ja")
+    b.wait_text("#vmportal-new-vm", "新しい仮想マシン")
+    b.click("[data-name=pat-vm1] button[data-action=snapshots]")
+    b.wait_text("#snapshots", "スナップショットはまだありません")
+    assert not _latin_left(b), _latin_left(b)
+    b.shot("vm-portal-snapshots-ja")
+    b.click("[data-snapshots-close]")
+    b.click("[data-name=pat-vm1] button[data-action=disks]")
+    b.wait(lambda: b.all("#disk-domain option"), what="the disks dialog")
+    assert not _latin_left(b), _latin_left(b)
+    b.js(PICK_LANG, "en")
+    b.click("#logout")
+    b.find("#login-user")

@@ -60,7 +60,7 @@ export async function runAction(path, body, label, onMessage) {
 
 // Start, stop and the console; in the Administration Portal also migrate,
 // statistics, edit and remove.
-export function VmActions({ vm, onMessage, onEdit, onRemove, admin }) {
+export function VmActions({ vm, onMessage, onEdit, onRemove, admin, children }) {
   const act = (action) => runAction(`/api/vms/${vm.id}/${action}`, undefined,
     t(`action.${action}`, { name: vm.name }), onMessage);
   const [dialog, setDialog] = useState(null);
@@ -78,6 +78,7 @@ export function VmActions({ vm, onMessage, onEdit, onRemove, admin }) {
         <Button small variant="secondary" data-action="edit" onClick={() => onEdit(vm)}>{t("button.edit")}</Button>,
         <Button small variant="secondary" data-action="remove" onClick={() => onRemove(vm)}>{t("button.remove")}</Button>,
       ]}
+      {children /* the VM Portal's snapshots and disks */}
       {dialog === "console" && <ConsoleModal vm={vm} onClose={() => setDialog(null)} />}
       {dialog === "migrate" && <MigrateDialog vm={vm} onClose={() => setDialog(null)} onMessage={onMessage} />}
       {dialog === "stats" && <StatsModal collection="vms" item={vm} onClose={() => setDialog(null)} />}

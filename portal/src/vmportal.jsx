@@ -1,11 +1,14 @@
 // The VM Portal: the VMs the logged-in user holds a permission on (the
-// API filters the list), as cards with start, stop and console; and the
-// pools they may use, each with "take a VM" (POST /api/vmpools/ID/allocatevm).
-import { useState } from "preact/hooks";
-import { api, listPath } from "./api.js";
+// API filters the list), as cards with start, stop, console, snapshots and disks;
+// the pools they may use, each with "take a VM" (POST
+// /api/vmpools/ID/allocatevm); for a power user a new VM from a template
+// (vmpower.jsx); the quotas they see with their use.
+import { useEffect, useState } from "preact/hooks";
+import { api, currentSession, listPath } from "./api.js";
 import { ActionMessage, VmActions, followAction } from "./admin.jsx";
 import { fmtNumber, t } from "./i18n.js";
 import { Alert, Button, StatusLabel, usePoll } from "./ui.jsx";
+import { DisksDialog, NewVmDialog, Quotas, SnapshotsDialog, mayCreateVms } from "./vmpower.jsx";
 
 function Pools({ onMessage, onTaken }) {
   const [pools, setPools] = useState(null);
@@ -58,6 +61,10 @@ export function VmPortal() {
   const [vms, setVms] = useState(null);
   const [error, setError] = useState("");
   const [message, setMessage] = useState(null);
+  const [power, setPower] = useState(null); // may the user make VMs (null: not known yet)
+  const [dialog, setDialog] = useState(null);
+  const [made, setMade] = useState(0); // VMs made here: the quotas' use is read again
+  useEffect(() => { mayCreateVms(currentSession().user).then(setPower, () => setPower(false)); }, []);
   const reread = usePoll(async () => {
     try {
       const d = await api("GET", listPath("vms", { max: 100 }));
@@ -68,8 +75,15 @@ export function VmPortal() {
     }
   }, []);
   return (
-    <section class="pf-v6-c-page__main-section" aria-label={t("vmportal.mine")} data-list="my-vms">
+    <section class="pf-v6-c-page__main-section" aria-label={t("vmportal.mine")} data-list="my-vms"
+             data-power={power === null ? "" : String(power)}>
       <h1 class="pf-v6-c-title pf-m-xl">{t("vmportal.mine")}</h1>
+      {power && <p><Button variant="primary" id="vmportal-new-vm" onClick={() => setDialog({ kind: "new" })}>
+        {t("button.new-vm")}</Button></p>}
+      {dialog && dialog.kind === "new" && <NewVmDialog onClose={() => setDialog(null)} onMessage={setMessage}
+                                                         onCreated={() => { reread(); setMade((x) => x + 1); }} />}
+      {dialog && dialog.kind === "snapshots" && <SnapshotsDialog vm={dialog.vm} onClose={() => setDialog(null)} />}
+      {dialog && dialog.kind === "disks" && <DisksDialog vm={dialog.vm} onClose={() => setDialog(null)} />}
       {error && <Alert title={error} />}
       <ActionMessage message={message} />
       {vms && vms.length === 0 && <p class="vireo-empty">{t("vmportal.none")}</p>}
@@ -82,11 +96,18 @@ export function VmPortal() {
               <p class="vireo-desc vireo-data">{vm.description || ""}</p>
               <p>{t("vmportal.size", { vcpus: vm.vcpus, memory: vm.memory_mib })}</p>
             </div>
-            <div class="pf-v6-c-card__footer"><VmActions vm={vm} onMessage={setMessage} /></div>
+            <div class="pf-v6-c-card__footer">
+              <VmActions vm={vm} onMessage={setMessage}>
+                <Button small data-action="snapshots" onClick={() => setDialog({ kind: "snapshots", vm })}>
+                  {t("button.snapshots")}</Button>
+                <Button small data-action="disks" onClick={() => setDialog({ kind: "disks", vm })}>{t("button.disks")}</Button>
+              </VmActions>
+            </div>
           </article>
         ))}
       </div>
       <Pools onMessage={setMessage} onTaken={reread} />
+      <Quotas gen={made} />
     </section>
   );
 }

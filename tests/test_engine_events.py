@@ -62,6 +62,9 @@ def test_edits_and_removals_leave_events(ctx):
         assert ev["message"] == "data center 'evtheirs' was updated by admin@internal: description", ev
         assert ev["object_type"] == "datacenter" and ev["user"] == "admin@internal", ev
         assert "secret plan" not in json.dumps(eng.events())
+        r = eng.request("GET", "/api/events", params={"search": f"object_id={theirs['id']}", "max": 1},
+                        headers={"Accept-Language": "ja"})
+        assert r.body["events"][0]["message"] == "データセンター 'evtheirs' は admin@internal によって更新されました: description", r
         # The same values again, a refused body, a refused caller: no event.
         eng.call("PUT", theirs["href"], {"description": "the secret plan"})
         expect_fault(eng.request("PUT", theirs["href"], {"descriptionx": "x"}), 400, "unknown member")
@@ -76,6 +79,15 @@ def test_edits_and_removals_leave_events(ctx):
         assert on(theirs["id"], tok) == []
         r = eng.request("GET", "/api/events", token=tok, params={"max": 1000, "search": "message=*evtheirs*"})
         assert r.status == 200 and r.body["total"] == 0, r
+        # A VM's hardware (kept in its spec) is compared the same way.
+        cl = eng.create_cluster("evcl", theirs["id"])
+        vm = eng.create_vm("evvm", cl["id"])
+        eng.call("PUT", vm["href"], {"memory_mib": 512, "vcpus": vm["vcpus"]})
+        eng.call("PUT", vm["href"], {"memory_mib": 512})
+        assert [e["message"] for e in on(vm["id"])] == ["VM 'evvm' was updated by admin@internal: memory_mib"]
+        eng.call("DELETE", vm["href"], expect=204)
+        assert on(vm["id"])[0]["message"] == "VM 'evvm' was removed by admin@internal"
+        eng.call("DELETE", cl["href"], expect=204)
         eng.call("DELETE", theirs["href"], expect=204)
         ev = on(theirs["id"])[0]
         assert ev["message"] == "data center 'evtheirs' was removed by admin@internal", ev

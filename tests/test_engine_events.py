@@ -81,10 +81,15 @@ def test_edits_and_removals_leave_events(ctx):
         assert r.status == 200 and r.body["total"] == 0, r
         # A VM's hardware (kept in its spec) is compared the same way.
         cl = eng.create_cluster("evcl", theirs["id"])
-        vm = eng.create_vm("evvm", cl["id"])
+        vm = eng.create_vm("evvm", cl["id"], disks=[{"path": "/var/tmp/evvm.img", "target": "vda"}])
         eng.call("PUT", vm["href"], {"memory_mib": 512, "vcpus": vm["vcpus"]})
         eng.call("PUT", vm["href"], {"memory_mib": 512})
-        assert [e["message"] for e in on(vm["id"])] == ["VM 'evvm' was updated by admin@internal: memory_mib"]
+        # ... and a disk's limits (a child kept in the VM's spec): one event on the VM.
+        for _ in range(2):
+            eng.call("PUT", f"{vm['href']}/disks/vda", {"iotune": {"read_iops_sec": 100}})
+        assert [e["message"] for e in on(vm["id"])] == [
+            "disk vda of VM 'evvm' was updated by admin@internal: iotune",
+            "VM 'evvm' was updated by admin@internal: memory_mib"]
         eng.call("DELETE", vm["href"], expect=204)
         assert on(vm["id"])[0]["message"] == "VM 'evvm' was removed by admin@internal"
         eng.call("DELETE", cl["href"], expect=204)

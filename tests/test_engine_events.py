@@ -3,7 +3,7 @@ total, newest first, and bad search clauses are a 400."""
 
 import json
 
-from harness.engine import Engine, expect_fault
+from harness.engine import Engine, expect_fault, run_sql
 
 
 def test_events_search_and_paging(ctx):
@@ -90,6 +90,12 @@ def test_edits_and_removals_leave_events(ctx):
         assert [e["message"] for e in on(vm["id"])] == [
             "disk vda of VM 'evvm' was updated by admin@internal: iotune",
             "VM 'evvm' was updated by admin@internal: memory_mib"]
+        # A running VM keeps a new memory size for its next start: the event says so.
+        run_sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{vm['id']}'")
+        eng.call("PUT", vm["href"], {"memory_mib": 640})
+        assert on(vm["id"])[0]["message"] == ("VM 'evvm' was updated by admin@internal: memory_mib; what cannot "
+                                              "change while it runs waits for its next start"), on(vm["id"])
+        run_sql(eng, f"UPDATE vms SET status = 'down' WHERE id = '{vm['id']}'")
         eng.call("DELETE", vm["href"], expect=204)
         assert on(vm["id"])[0]["message"] == "VM 'evvm' was removed by admin@internal"
         eng.call("DELETE", cl["href"], expect=204)

@@ -52,9 +52,15 @@ bool vr_audit_updated(vr_call *c, json_t *before, json_t *given)
             break; /* the list stops at what fits */
         len += (size_t)w;
     }
+    /* A running VM keeps what cannot change live for its next start
+     * (its pending_changes): the event says so. */
+    const char *status = json_string_value(json_object_get(now, "status"));
+    bool waits = json_array_size(json_object_get(now, "pending_changes")) && status && strcmp(status, "down");
     if (len)
-        vr_event(c->e, "normal", c->user, k->type, id, N_("%s '%s' was updated by %s: %s"), k->title,
-                 name_of(now ? now : before), who(c), changed);
+        vr_event(c->e, "normal", c->user, k->type, id,
+                 waits ? N_("%s '%s' was updated by %s: %s; what cannot change while it runs waits for its next start")
+                       : N_("%s '%s' was updated by %s: %s"),
+                 k->title, name_of(now ? now : before), who(c), changed);
     json_decref(now);
     return len > 0;
 }

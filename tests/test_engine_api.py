@@ -272,7 +272,7 @@ def test_datacenter_crud(ctx):
         eng.create_dc("dc-b")
         msgs = [e["message"] for e in eng.events()]
         assert any("data center 'dc-a' created" in m for m in msgs), msgs
-        assert any("data center 'dc-b' removed" in m for m in msgs), msgs
+        assert any("data center 'dc-b' was removed by admin@internal" in m for m in msgs), msgs
 
 
 def test_cluster_crud(ctx):

@@ -1,7 +1,9 @@
 """Events and jobs follow the collection conventions: search, max, page,
 total, newest first, and bad search clauses are a 400."""
 
-from harness.engine import Engine
+import json
+
+from harness.engine import Engine, expect_fault, run_sql
 
 
 def test_events_search_and_paging(ctx):
@@ -35,3 +37,70 @@ def test_events_search_and_paging(ctx):
         r = eng.request("GET", "/api/jobs", params={"search": "status=failed"})
         assert r.status == 200 and r.body == {"jobs": [], "total": 0}
         assert eng.request("GET", "/api/jobs", params={"max": "0"}).status == 400
+
+
+def test_edits_and_removals_leave_events(ctx):
+    """Every accepted PUT that changes something leaves one event on the
+    object naming the changed members (not their values) and who changed
+    them; a PUT that changes nothing or is refused leaves none; a removal
+    leaves one; a user sees only the events of objects they may see."""
+    with Engine(ctx) as eng:
+        mine, theirs = eng.create_dc("evmine"), eng.create_dc("evtheirs")
+        roles = {r["name"]: r["id"] for r in eng.get("/api/roles", params={"max": 1000})["roles"]}
+        bob = eng.call("POST", "/api/users", {"name": "evbob@internal", "password": "s3cret-pass"}, expect=201)
+        eng.call("POST", "/api/permissions", {"role_id": roles["DataCenterAdmin"], "object_type": "datacenter",
+                                              "object_id": mine["id"], "user_id": bob["id"]}, expect=201)
+        tok = eng.login("evbob@internal", "s3cret-pass", set_token=False)
+
+        def on(obj_id, token=None):
+            kw = {} if token is None else {"token": token}
+            return [e for e in eng.get("/api/events", params={"max": 1000, "search": f"object_id={obj_id}"},
+                                       **kw)["events"] if " was " in e["message"]]
+
+        eng.call("PUT", theirs["href"], {"description": "the secret plan", "name": "evtheirs"})
+        [ev] = on(theirs["id"])
+        assert ev["message"] == "data center 'evtheirs' was updated by admin@internal: description", ev
+        assert ev["object_type"] == "datacenter" and ev["user"] == "admin@internal", ev
+        assert "secret plan" not in json.dumps(eng.events())
+        r = eng.request("GET", "/api/events", params={"search": f"object_id={theirs['id']}", "max": 1},
+                        headers={"Accept-Language": "ja"})
+        assert r.body["events"][0]["message"] == "データセンター 'evtheirs' は admin@internal によって更新されました: description", r
+        # The same values again, a refused body, a refused caller: no event.
+        eng.call("PUT", theirs["href"], {"description": "the secret plan"})
+        expect_fault(eng.request("PUT", theirs["href"], {"descriptionx": "x"}), 400, "unknown member")
+        expect_fault(eng.request("PUT", theirs["href"], {"description": "x"}, token=tok), 403)
+        assert len(on(theirs["id"])) == 1
+        # Bob's own edit of his data center: his name, and he sees it.
+        r = eng.request("PUT", mine["href"], {"description": "d", "name": "evmine2"}, token=tok)
+        assert r.status == 200, r
+        [ev] = on(mine["id"], tok)
+        assert ev["message"] == "data center 'evmine2' was updated by evbob@internal: name, description", ev
+        # ... and not the events of the data center he cannot see.
+        assert on(theirs["id"], tok) == []
+        r = eng.request("GET", "/api/events", token=tok, params={"max": 1000, "search": "message=*evtheirs*"})
+        assert r.status == 200 and r.body["total"] == 0, r
+        # A VM's hardware (kept in its spec) is compared the same way.
+        cl = eng.create_cluster("evcl", theirs["id"])
+        vm = eng.create_vm("evvm", cl["id"], disks=[{"path": "/var/tmp/evvm.img", "target": "vda"}])
+        eng.call("PUT", vm["href"], {"memory_mib": 512, "vcpus": vm["vcpus"]})
+        eng.call("PUT", vm["href"], {"memory_mib": 512})
+        # ... and a disk's limits (a child kept in the VM's spec): one event on the VM.
+        for _ in range(2):
+            eng.call("PUT", f"{vm['href']}/disks/vda", {"iotune": {"read_iops_sec": 100}})
+        assert [e["message"] for e in on(vm["id"])] == [
+            "disk vda of VM 'evvm' was updated by admin@internal: iotune",
+            "VM 'evvm' was updated by admin@internal: memory_mib"]
+        # A running VM keeps a new memory size for its next start: the event says so.
+        run_sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{vm['id']}'")
+        eng.call("PUT", vm["href"], {"memory_mib": 640})
+        assert on(vm["id"])[0]["message"] == ("VM 'evvm' was updated by admin@internal: memory_mib; what cannot "
+                                              "change while it runs waits for its next start"), on(vm["id"])
+        run_sql(eng, f"UPDATE vms SET status = 'down' WHERE id = '{vm['id']}'")
+        eng.call("DELETE", vm["href"], expect=204)
+        assert on(vm["id"])[0]["message"] == "VM 'evvm' was removed by admin@internal"
+        eng.call("DELETE", cl["href"], expect=204)
+        eng.call("DELETE", theirs["href"], expect=204)
+        ev = on(theirs["id"])[0]
+        assert ev["message"] == "data center 'evtheirs' was removed by admin@internal", ev
+        assert ev["object_type"] == "datacenter", ev
+        assert on(theirs["id"], tok) == []

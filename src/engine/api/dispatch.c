@@ -160,6 +160,7 @@ static int update(vr_call *c, json_t *row, vr_error *err)
     if (!body)
         return -1;
     const char *id = json_string_value(json_object_get(row, "id"));
+    json_t *given = vr_audit_given(k, body); /* before the row's values fill it */
     int rc = -1;
     if (k->quota)
         vr_quota_lock();
@@ -172,6 +173,7 @@ static int update(vr_call *c, json_t *row, vr_error *err)
         rc = 0;
         if (k->after_write)
             k->after_write(c, id, "updated");
+        vr_audit_updated(c, row, given);
         char job[37] = "";
         vr_error live = {0};
         /* The change is stored: a live part that cannot start leaves it
@@ -181,6 +183,7 @@ static int update(vr_call *c, json_t *row, vr_error *err)
         else
             reply_row(c, id, 200);
     }
+    json_decref(given);
     json_decref(body);
     return rc;
 }
@@ -205,8 +208,7 @@ static int remove_row(vr_call *c, json_t *row, vr_error *err)
     }
     if (k->after_write)
         k->after_write(c, id, "removed");
-    else
-        vr_event(c->e, "normal", c->user, k->type, id, "%s '%s' removed", k->title, row_name(row));
+    vr_audit_removed(c, row);
     c->resp->status = 204;
     return 0;
 }

@@ -38,3 +38,14 @@ bool vr_authz_filter(vr_call *c, const vr_kind *k, char *where, size_t len);
 
 /* Reply 202 with a job reference and its Location. */
 void vr_reply_job(vr_call *c, const char *job_id);
+
+/* The audit events of edits and removals (audit.c, docs/rest-api.md
+ * "Events"). vr_audit_given: the names of k's fields a PUT body gives, as
+ * a new array, taken before the body is completed with the row's values.
+ * vr_audit_updated: after the update of `before` (its row as it was) was
+ * stored, one event on the object naming the given members whose value
+ * changed and the caller; none (false) when nothing changed.
+ * vr_audit_removed: one event on a row removed at once (no job). */
+json_t *vr_audit_given(const vr_kind *k, json_t *body);
+bool vr_audit_updated(vr_call *c, json_t *before, json_t *given);
+void vr_audit_removed(vr_call *c, json_t *row);

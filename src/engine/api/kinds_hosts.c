@@ -82,9 +82,7 @@ static void host_after_write(vr_call *c, const char *id, const char *what)
                  (long long)json_integer_value(json_object_get(row, "port")));
         json_decref(row);
         vr_hostmon_add(c->e, id, &err);
-    } else if (!strcmp(what, "removed")) {
-        vr_event(c->e, "normal", c->user, "host", id, "host removed");
-    }
+    } /* the update and removal events are the dispatcher's (audit.c) */
 }
 
 /* From maintenance, or after a failed install (nothing runs on it). */

@@ -157,16 +157,11 @@ static void sd_present(vr_engine *e, json_t *row)
     (void)e;
 }
 
+/* The update and removal events are the dispatcher's (audit.c). */
 static void sd_after_write(vr_call *c, const char *id, const char *what)
 {
     if (!strcmp(what, "created"))
         vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain creation accepted");
-    else if (!strcmp(what, "updated"))
-        vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain updated");
-    else if (!strcmp(what, "removed"))
-        vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain removed");
-    else
-        vr_event(c->e, "normal", c->user, "storagedomain", id, "storage domain %s", what);
 }
 
 static int sd_attach(vr_call *c, json_t *sd, json_t *body, json_t **reply, vr_error *err)
@@ -371,11 +366,10 @@ static void disk_present(vr_engine *e, json_t *row)
     (void)e;
 }
 
+/* The update and removal events are the dispatcher's (audit.c). */
 static void disk_after_write(vr_call *c, const char *id, const char *what)
 {
-    if (!strcmp(what, "updated"))
-        vr_event(c->e, "normal", c->user, "disk", id, "disk updated");
-    else if (!strcmp(what, "created")) {
+    if (!strcmp(what, "created")) {
         vr_event(c->e, "normal", c->user, "disk", id, "creation of disk accepted");
         vr_perm_grant_owner(c->e, c->user, "disk", id, VR_DISKOPERATOR_ROLE_ID, NULL); /* its creator operates it */
     }

@@ -388,6 +388,11 @@ static int disk_change(vr_call *c, json_t *vm, json_t *disk, json_t *body, json_
     json_decref(arg);
     if (rc < 0)
         return -1;
+    /* iotune is the one member a PUT changes; the same limits again: no event */
+    if (iotune && !json_equal(iotune, json_object_get(disk, "iotune") ?: json_object()))
+        vr_event(c->e, "normal", c->user, "vm", vm_id(vm), "disk %s of VM '%s' was updated by %s: %s",
+                 json_string_value(json_object_get(disk, "target")) ?: "", json_string_value(json_object_get(vm, "name")) ?: "",
+                 c->user ? c->user : "engine", "iotune");
     *reply = json_deep_copy(disk);
     json_object_del(*reply, "href");
     if (iotune)

@@ -271,27 +271,16 @@ static int vm_check_delete(vr_call *c, json_t *row, vr_error *err)
     return 0;
 }
 
+/* The update and removal events are the dispatcher's (audit.c). */
 static void vm_after_write(vr_call *c, const char *id, const char *what)
 {
-    if (strcmp(what, "created"))
+    if (strcmp(what, "created")) {
         vr_vm_leases_dirty(); /* a lease left behind goes in the storage thread's next round */
-    json_t *row = vr_db_query_one(c->e->db, "SELECT name, status FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(id)), NULL);
-    const char *name = json_string_value(json_object_get(row, "name")) ?: "";
-    bool running = row && strcmp(json_string_value(json_object_get(row, "status")) ?: "down", "down");
-    if (!strcmp(what, "updated")) {
-        json_t *p = vr_db_query_one(c->e->db, "SELECT pending_json FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(id)), NULL);
-        bool pending = json_array_size(json_object_get(p, "pending")) > 0;
-        json_decref(p);
-        vr_event(c->e, "normal", c->user, "vm", id,
-                 running && pending ? N_("VM '%s' updated; changes that cannot apply live wait for its next start")
-                                    : N_("VM '%s' updated"), name);
+        return;
     }
-    else if (!strcmp(what, "created")) {
-        vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' created", name);
-        vr_perm_grant_owner(c->e, c->user, "vm", id, VR_USERVMMANAGER_ROLE_ID, NULL); /* its creator manages it */
-    }
-    else
-        vr_event(c->e, "normal", c->user, "vm", id, "VM removed");
+    json_t *row = vr_db_query_one(c->e->db, "SELECT name FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(id)), NULL);
+    vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' created", json_string_value(json_object_get(row, "name")) ?: "");
+    vr_perm_grant_owner(c->e, c->user, "vm", id, VR_USERVMMANAGER_ROLE_ID, NULL); /* its creator manages it */
     json_decref(row);
 }
 

@@ -1,5 +1,6 @@
 /* Volumes of a file storage domain (see volume.h). */
 #include "volume.h"
+#include "wipe.h"
 #include "sanlk.h"
 
 #include <ctype.h>
@@ -308,7 +309,7 @@ void vr_volume_discard(vr_agent *a, const vr_volume_ref *r)
         VR_WARN("cleaning up volume %s: %s", r->volume, e.message);
 }
 
-int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, vr_error *err)
+int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, bool wipe, vr_error *err)
 {
     char meta[PATH_MAX], data[PATH_MAX];
     struct stat st;
@@ -344,9 +345,17 @@ int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, vr_error *err)
      * corrupt .meta cannot be rewritten and is simply removed. */
     if (vr_volume_update_meta(a, r, "LEGALITY", "ILLEGAL", &ignore) < 0)
         VR_WARN("volume %s: %s (removing anyway)", r->volume, ignore.message);
+    /* Zeros over the data while its name still exists: a delete cut off
+     * mid-wipe leaves the ILLEGAL volume, and asking again wipes it whole. */
+    long long wiped = 0;
+    if (wipe && vr_wipe_file(data, &wiped, err) < 0)
+        return -1;
     if (remove_files(a, r, err) < 0)
         return -1;
-    VR_INFO("volume %s/%s/%s deleted", r->domain, r->image, r->volume);
+    if (wipe)
+        VR_INFO("volume %s/%s/%s wiped (%lld bytes) and deleted", r->domain, r->image, r->volume, wiped);
+    else
+        VR_INFO("volume %s/%s/%s deleted", r->domain, r->image, r->volume);
     if (*parent && strcmp(parent, ZERO_UUID))
         vr_volume_relabel_parent(a, r, parent);
     return 0;

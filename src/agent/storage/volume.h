@@ -71,9 +71,11 @@ int vr_volume_commit(vr_agent *a, const vr_volume_ref *r, vr_error *err);
 /* Create a whole volume (begin, data, commit); on failure nothing is left. */
 int vr_volume_create(vr_agent *a, const vr_volume_ref *r, const vr_volume_spec *s, vr_error *err);
 
-/* Mark ILLEGAL, remove data, .lease and .meta, and the image directory if
- * it is empty then. Missing files are not an error; a missing volume is. */
-int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, vr_error *err);
+/* Mark ILLEGAL, with wipe overwrite the data with zeros (wipe.h), remove
+ * data, .lease and .meta, and the image directory if it is empty then.
+ * Missing files are not an error; a missing volume is. A shared template
+ * volume linked into r's image loses only its links (never wiped). */
+int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, bool wipe, vr_error *err);
 
 /* Same, for cleaning up after a failed create or copy: never fails. */
 void vr_volume_discard(vr_agent *a, const vr_volume_ref *r);

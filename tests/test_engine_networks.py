@@ -588,7 +588,8 @@ def test_mac_pools(ctx):
         # ---- the upgrade: the database as schema v17 left it, with its MACs
         # (MAC pools are v18: a migration added after it must be undone here too)
         eng.stop()
-        undo = ["ALTER TABLE snapshots DROP COLUMN seq",  # v22, snapshot order
+        undo = ["ALTER TABLE vms DROP COLUMN pause_reason",  # v23, why a VM is paused
+                "ALTER TABLE snapshots DROP COLUMN seq",  # v22, snapshot order
                 # v21, messages in every language
                 "ALTER TABLE events DROP COLUMN message_id", "ALTER TABLE events DROP COLUMN message_args",
                 "ALTER TABLE jobs DROP COLUMN detail_id", "ALTER TABLE jobs DROP COLUMN detail_args",

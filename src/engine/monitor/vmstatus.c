@@ -76,3 +76,22 @@ int vr_vm_move_down_for(vr_engine *e, const char *vm_id, const char *name, const
              vr_vm_status_names[to], why ? why : "");
     return 1;
 }
+
+void vr_vm_note_pause(vr_engine *e, const char *vm_id, const char *name, const char *host_id, json_t *agent_vm)
+{
+    const char *why = json_string_value(json_object_get(agent_vm, "pause_reason")) ?: "";
+    const char *disk = json_string_value(json_object_get(agent_vm, "pause_disk")) ?: "";
+    if (strlen(why) > 32) /* a name, never a story */
+        return;
+    /* Compare-and-set: only the poll that sees the change tells it. */
+    int n = vr_db_exec(e->db, "UPDATE vms SET pause_reason = ? WHERE id = ? AND host_id = ? AND pause_reason <> ?",
+                       DB_ARGS(DB_TEXT(why), DB_TEXT(vm_id), DB_TEXT(host_id), DB_TEXT(why)), NULL);
+    if (n <= 0)
+        return;
+    if (!strcmp(why, "enospc"))
+        vr_event(e, "warning", "", "vm", vm_id, "VM '%s' has been paused due to no storage space error (disk '%s')",
+                 name, *disk ? disk : "?");
+    else if (!strcmp(why, "ioerror"))
+        vr_event(e, "warning", "", "vm", vm_id, "VM '%s' has been paused due to a storage I/O error (disk '%s')",
+                 name, *disk ? disk : "?");
+}

@@ -476,5 +476,8 @@ const vr_migration vr_migrations[] = {
      .sqlite = "ALTER TABLE snapshots ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
          "UPDATE snapshots SET seq = rowid;",
      .pg = "ALTER TABLE snapshots ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;"},
+    {23, "why a VM is paused (docs/rest-api.md, VMs: pause_reason), as its host's monitor last read it: enospc, ioerror, user, migration, ...; empty when it is not paused",
+     .sqlite = "ALTER TABLE vms ADD COLUMN pause_reason TEXT NOT NULL DEFAULT '';",
+     .pg = "ALTER TABLE vms ADD COLUMN pause_reason " T " NOT NULL DEFAULT '';"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -651,8 +651,10 @@ def test_storage_end_to_end(ctx):
                 assert spm_h.run(["test", "-e", vol]).returncode != 0, "the volume stays"
                 wiped_step = [s for s in job["steps"] if "wiping" in s["description"]]
                 zero = spm_h.run(["cmp", "-n", str(4 * mib), held, "/dev/zero"]).returncode == 0
-                if wipe:
+                if wipe:  # by the SPM's own job, the engine's following it
                     assert zero and wiped_step, (job["steps"], before)
+                    assert [j for j in ctx.client(spm_i).call("Job.list")["jobs"] if j["kind"] == "Volume.delete" and
+                            j["vm_name"] == "volume " + dk["volume_id"] and j["state"] == "succeeded"]
                 else:
                     assert not zero and not wiped_step and sha(spm_i, held) == before, job["steps"]
             finally:

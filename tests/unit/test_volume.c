@@ -150,9 +150,21 @@ static bool zeros(const char *path, size_t len)
     return f && c == EOF;
 }
 
+/* A wipe's progress callback that stops it after the first write,
+ * keeping what it was told. */
+static bool stop_at_once(void *opaque, long long done, long long total)
+{
+    long long *seen = opaque;
+    seen[0] = done;
+    seen[1] = total;
+    return true;
+}
+
 /* vr_wipe_file: data extents zeroed through the same inode (an unaligned
  * tail too), a hole stays a hole, the size stays; a missing file is
- * nothing to do; a symlink is refused and its target untouched. */
+ * nothing to do; a symlink is refused and its target untouched; a wipe
+ * stopped by its progress callback leaves data behind and is done whole
+ * when asked again. */
 static void wipe(const char *dir)
 {
     char p[PATH_MAX], ln[PATH_MAX];
@@ -164,15 +176,18 @@ static void wipe(const char *dir)
     fill(p, 0, 1 << 20, 0xa5);               /* data, a 1 MiB hole, data up to an odd end */
     fill(p, 2 << 20, size - (2 << 20), 0x3c);
     CHECK(symlink(p, ln) == 0);
-    CHECK(vr_wipe_file(ln, NULL, &err) == -1 && err.code == VR_ERR_STORAGE);
-    CHECK(vr_wipe_file(p, &n, &err) == 0);
+    CHECK(vr_wipe_file(ln, NULL, NULL, NULL, &err) == -1 && err.code == VR_ERR_STORAGE);
+    long long seen[2] = {0, 0};
+    CHECK(vr_wipe_file(p, &n, stop_at_once, seen, &err) == -1 && err.code == VR_ERR_UNAVAILABLE);
+    CHECK(seen[0] == 1 << 20 && seen[1] >= (long long)size - (1 << 20) && !zeros(p, size)); /* one chunk */
+    CHECK(vr_wipe_file(p, &n, NULL, NULL, &err) == 0); /* asked again: whole */
     CHECK(zeros(p, size));
     CHECK(n >= (long long)size - (1 << 20) && n <= (long long)size); /* not the hole (if the fs keeps one) */
     struct stat st;
     CHECK(stat(p, &st) == 0 && st.st_blocks * 512 < (long long)size + (1 << 20));
     unlink(ln);
     unlink(p);
-    CHECK(vr_wipe_file(p, &n, &err) == 0 && n == 0);
+    CHECK(vr_wipe_file(p, &n, NULL, NULL, &err) == 0 && n == 0);
 }
 
 static void volumes(const char *root)

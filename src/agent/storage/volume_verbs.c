@@ -43,7 +43,7 @@ static int volume_create(vr_agent *a, json_t *params, json_t **result, vr_error 
 }
 
 /* Volume.delete {domain, image, volume, wipe?}: wipe zeroes the data
- * first (a disk's wipe_after_delete). */
+ * first (a disk's wipe_after_delete), as a long job (volume_wipe.c). */
 static int volume_delete(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
     static const char *const extra[] = {"wipe"};
@@ -54,7 +54,9 @@ static int volume_delete(vr_agent *a, json_t *params, json_t **result, vr_error 
         vr_json_bool(params, "params", "wipe", false, &wipe, err) < 0 ||
         vr_volume_spm_begin(a, r.domain, "delete a volume", pool, err) < 0)
         return -1;
-    int rc = vr_volume_delete(a, &r, wipe, err);
+    if (wipe) /* (the job ends the SPM job) */
+        return vr_volume_wipe_delete_start(a, &r, pool, result, err);
+    int rc = vr_volume_delete(a, &r, false, err);
     vr_spm_job_end(pool);
     if (rc < 0)
         return -1;

@@ -21,7 +21,13 @@
 
 /* Write len zeros at off: through dfd (O_DIRECT) when aligned, else (or
  * when the file system refuses direct I/O after all) through bfd. */
-static int zero_range(int *dfd, int bfd, const char *zeros, off_t off, off_t len)
+typedef struct wipe_run {
+    vr_wipe_progress progress;
+    void *opaque;
+    long long done, total;
+} wipe_run;
+
+static int zero_range(int *dfd, int bfd, const char *zeros, off_t off, off_t len, wipe_run *run)
 {
     while (len > 0) {
         size_t n = len > CHUNK ? CHUNK : (size_t)len;
@@ -38,11 +44,14 @@ static int zero_range(int *dfd, int bfd, const char *zeros, off_t off, off_t len
             return w < 0 ? -errno : -EIO;
         off += w;
         len -= w;
+        run->done += w;
+        if (run->progress && run->progress(run->opaque, run->done, run->total))
+            return -ECANCELED;
     }
     return 0;
 }
 
-int vr_wipe_file(const char *path, long long *wiped, vr_error *err)
+int vr_wipe_file(const char *path, long long *wiped, vr_wipe_progress progress, void *opaque, vr_error *err)
 {
     if (wiped)
         *wiped = 0;
@@ -65,6 +74,10 @@ int vr_wipe_file(const char *path, long long *wiped, vr_error *err)
     int dfd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECT); /* -1 (EINVAL) on tmpfs */
     long long total = 0;
     off_t end = st.st_size, off = 0;
+    /* what there is to do: the allocated bytes (a file system may allocate
+     * past the end; never more than the size) */
+    wipe_run run = {progress, opaque, 0, (long long)st.st_blocks * 512 < (long long)end
+                                             ? (long long)st.st_blocks * 512 : (long long)end};
     while (rc == 0 && off < end) {
         off_t data = lseek(bfd, off, SEEK_DATA);
         if (data < 0 && errno == ENXIO) /* only a hole is left */
@@ -80,7 +93,7 @@ int vr_wipe_file(const char *path, long long *wiped, vr_error *err)
             hole = end;
         if (hole > end)
             hole = end;
-        rc = zero_range(&dfd, bfd, zeros, data, hole - data);
+        rc = zero_range(&dfd, bfd, zeros, data, hole - data, &run);
         total += hole - data;
         off = hole;
     }
@@ -91,6 +104,8 @@ int vr_wipe_file(const char *path, long long *wiped, vr_error *err)
     if (close(bfd) < 0 && rc == 0)
         rc = -errno;
     free(zeros);
+    if (rc == -ECANCELED)
+        return vr_error_set(err, VR_ERR_UNAVAILABLE, "wiping %s stopped after %lld bytes", path, run.done);
     if (rc < 0)
         return vr_error_set(err, VR_ERR_STORAGE, "cannot wipe %s: %s", path, strerror(-rc));
     if (wiped)

@@ -301,7 +301,9 @@ static int delete_chain(vr_engine *e, const char *job_id, json_t *spm, json_t *d
         char parent[37];
         snprintf(parent, sizeof(parent), "%s", str(info, "parent"));
         json_decref(info);
-        int rc = vr_agent_call_host(e, spm, "Volume.delete", ref, &res, err);
+        /* with wipe the SPM answers with its wipe job, followed here */
+        int rc = wipe ? vr_dj_call_spm(e, job_id, spm, "Volume.delete", ref, 30, 95, err)
+                      : vr_agent_call_host(e, spm, "Volume.delete", ref, &res, err);
         json_decref(res);
         if (rc < 0 && err->code != VR_ERR_NOT_FOUND)
             return -1;

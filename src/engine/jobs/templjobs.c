@@ -9,6 +9,7 @@
 
 #include "agentcall.h"
 #include "agentjob.h"
+#include "diskjob_util.h"
 #include "i18n.h"
 #include "jobs.h"
 #include "log.h"
@@ -178,9 +179,11 @@ static void run_remove(vr_engine *e, const char *job_id, const char *tmpl_id, co
             break;
         }
         json_t *ref = vr_volplan_ref(str(d, "domain"), str(d, "id"), str(d, "volume_id"));
-        if (json_integer_value(json_object_get(d, "wipe_after_delete"))) /* zeroed on the SPM first */
+        bool wipe = json_integer_value(json_object_get(d, "wipe_after_delete")) != 0;
+        if (wipe) /* zeroed on the SPM first, by a job of its own followed here */
             json_object_set_new(ref, "wipe", json_true());
-        if (vr_agent_call_host(e, spm, "Volume.delete", ref, &res, &err) < 0 && err.code != VR_ERR_NOT_FOUND) {
+        if ((wipe ? vr_dj_call_spm(e, job_id, spm, "Volume.delete", ref, 10, 95, &err)
+                  : vr_agent_call_host(e, spm, "Volume.delete", ref, &res, &err)) < 0 && err.code != VR_ERR_NOT_FOUND) {
             rc = -1;
             break;
         }

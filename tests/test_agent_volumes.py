@@ -306,7 +306,7 @@ def test_enospc_pauses_then_resumes(ctx):
                           timeout=120)
         assert ev["reason"] == "enospc" and ev["action"] == "pause" and ev["path"] == disk, ev
         got = c.call("VM.get", uuid=uuid)
-        assert got["state"] == "paused" and got["pause_reason"] == "enospc", got
+        assert got["state"] == "paused" and got["pause_reason"] == "enospc" and got["pause_disk"] == "vdb", got
         assert "VIREO-FILLED" not in ctx.console(c, uuid)
         # still full: the watcher leaves it paused (it checks every 3 s)
         time.sleep(7)

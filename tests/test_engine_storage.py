@@ -499,6 +499,19 @@ def test_storage_end_to_end(ctx):
         vol = [d for d in sent if d.get("volume", {}).get("image") == cow["id"]]
         assert len(vol) == 1 and vol[0].get("address") == stored[0]["address"], (sent, stored)
         assert vol[0]["format"] == "qcow2" and vol[0]["volume"]["domain"] == sd_id, vol
+        # Paused on its host behind the engine's back (virsh suspend: libvirt
+        # reason user): the monitor's poll says why; resumed, the reason goes.
+        t_pause = time.monotonic()
+        assert eng.get(vm["href"])["pause_reason"] is None
+        hs.hosts[i].virsh("suspend", "vm-sd")
+
+        def vm_is(status, reason):
+            got = eng.get(vm["href"])
+            return got if (got["status"], got["pause_reason"]) == (status, reason) else None
+        eng.wait_for(lambda: vm_is("paused", "user"), timeout=15, what="vm-sd paused, pause_reason user")
+        hs.hosts[i].virsh("resume", "vm-sd")
+        eng.wait_for(lambda: vm_is("up", None), timeout=15, what="vm-sd up again, no pause_reason")
+        print(f"  pause_reason through the monitor: {time.monotonic() - t_pause:.1f} s")
         eng.vm_action(vm["id"], "stop")
         eng.wait_status("vms", vm["id"], "down", timeout=60)
         eng.call("DELETE", vm["href"], expect=204)   # a domain whose disks VMs name is not removed
@@ -616,6 +629,37 @@ def test_storage_end_to_end(ctx):
         assert not [v for v in vols if v["image"] == victim["id"]], vols
         r = eng.request("DELETE", f"/api/disks/{new['id']}")
         assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
+
+        # wipe_after_delete: the volume's blocks are zeros before its name
+        # goes (a hard link the test took before the delete reads them
+        # back); a disk without it keeps its data in such a link.
+        t_wipe = time.monotonic()
+        spm_i, spm_h = spm_now()
+        for alias, wipe in (("d-wipe", True), ("d-keep", False)):
+            dk = make_disk(eng, sd_id, alias, 4 * mib, sparse=False)
+            if wipe:
+                assert eng.call("PUT", f"/api/disks/{dk['id']}", {"wipe_after_delete": True})["wipe_after_delete"]
+            vol = os.path.join(sd_dir(spm_i, sd_id), "images", dk["id"], dk["volume_id"])
+            held = os.path.join(sd_dir(spm_i, sd_id), "held-" + dk["id"])
+            spm_h.run(["dd", "if=/dev/urandom", "of=" + vol, "bs=1M", "count=4", "conv=notrunc,fsync"], check=True)
+            before = sha(spm_i, vol)
+            spm_h.run(["ln", vol, held], check=True)
+            try:
+                r = eng.request("DELETE", f"/api/disks/{dk['id']}")
+                job = eng.wait_job(r.body["job"]["id"], timeout=60)
+                assert job["status"] == "finished", (job, eng.log_tail(30))
+                assert spm_h.run(["test", "-e", vol]).returncode != 0, "the volume stays"
+                wiped_step = [s for s in job["steps"] if "wiping" in s["description"]]
+                zero = spm_h.run(["cmp", "-n", str(4 * mib), held, "/dev/zero"]).returncode == 0
+                if wipe:  # by the SPM's own job, the engine's following it
+                    assert zero and wiped_step, (job["steps"], before)
+                    assert [j for j in ctx.client(spm_i).call("Job.list")["jobs"] if j["kind"] == "Volume.delete" and
+                            j["vm_name"] == "volume " + dk["volume_id"] and j["state"] == "succeeded"]
+                else:
+                    assert not zero and not wiped_step and sha(spm_i, held) == before, job["steps"]
+            finally:
+                spm_h.run(["rm", "-f", held])
+        print(f"  wipe after delete: {time.monotonic() - t_wipe:.1f} s")
 
         raw = made["d-raw"]
         r = eng.request("POST", f"/api/disks/{raw['id']}/copy", {"storage_domain": sd2_id})

@@ -62,7 +62,7 @@ SPEC = {"boot": {"kernel": "/k"}, "disks": [{"path": "/d.img", "format": "qcow2"
 SPEC_MEMBERS = ("boot", "disks", "nics", "max_vcpus", "max_memory_mib", "serial_console", "vnc")
 VM_DOWN = dict({"id": VM_ID, "name": "vm1", "description": "", "cluster_id": CL_ID, "host_id": None,
                 "host": None, "status": "down", "memory_mib": 256, "vcpus": 2, "devices": None,
-                "pending_changes": [], "high_availability": {"enabled": False, "priority": 0}, "stop_reason": "", "lease": None, "quota": None, "placement_policy": {"affinity": "migratable", "hosts": []},
+                "pending_changes": [], "high_availability": {"enabled": False, "priority": 0}, "stop_reason": "", "pause_reason": None, "lease": None, "quota": None, "placement_policy": {"affinity": "migratable", "hosts": []},
                 "guest_info": None, "created_at": T0, "href": f"/api/vms/{VM_ID}"}, **SPEC)
 DEVICES = [
     {"kind": "disk", "target": "vda", "bus": "virtio", "path": "/d.img", "device": "disk",

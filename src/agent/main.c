@@ -61,6 +61,7 @@ static void stop(vr_tls_creds *creds)
     vr_events_stop();
     vr_long_jobs_stop(); /* shutdown watchers may outlive us, silently */
     vr_volume_copies_stop(5000);
+    vr_volume_wipes_stop(5000);
     if (busy == 0) {
         vr_server_free(the_server);
         the_server = NULL;

@@ -34,9 +34,12 @@ static json_t *vm_summary(virDomainPtr dom, bool with_devices)
     json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b}", "uuid", uuid, "name", virDomainGetName(dom),
                           "state", vr_dom_state_name(state), "owned", owned,
                           "responsive", vr_health_responsive(uuid));
-    const char *why = vr_enospc_pause_reason(dom, state, reason);
+    char disk[64];
+    const char *why = vr_enospc_pause_reason(dom, state, reason, disk, sizeof(disk));
     if (why)
         json_object_set_new(o, "pause_reason", json_string(why));
+    if (why && *disk)
+        json_object_set_new(o, "pause_disk", json_string(disk));
     xmlDocPtr doc;
     if (with_devices && owned && vr_dom_doc(dom, &doc, NULL) == 0) {
         json_object_set_new(o, "devices", vr_dom_devices(doc));

@@ -1,10 +1,12 @@
 /* Volumes without a sanlock daemon: qemu-img wrappers (create, info,
  * resize, convert with progress and cancel), the ILLEGAL-first layout, info
  * and list of corrupt or half-made volumes, what a VM disk by volume
- * resolves to, input refusals, the ENOSPC free-space rule. */
+ * resolves to, input refusals, the ENOSPC free-space rule, wiping a
+ * volume's data before it is removed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +18,7 @@
 #include "storage/mdfile.h"
 #include "storage/qemuimg.h"
 #include "storage/volume.h"
+#include "storage/wipe.h"
 #include "vmspec.h"
 
 #define SD "11111111-2222-3333-4444-555555555555"
@@ -117,6 +120,76 @@ static void make_domain(const char *root)
     vr_md_clear(&md);
 }
 
+/* Write len bytes of c at off of path (created if need be). */
+static void fill(const char *path, off_t off, size_t len, int c)
+{
+    char *b = malloc(len);
+    int fd = open(path, O_WRONLY | O_CREAT, 0644);
+    CHECK(b && fd >= 0);
+    if (b && fd >= 0) {
+        memset(b, c, len);
+        CHECK(pwrite(fd, b, len, off) == (ssize_t)len);
+    }
+    if (fd >= 0)
+        close(fd);
+    free(b);
+}
+
+/* path is len bytes long and every one of them is zero. */
+static bool zeros(const char *path, size_t len)
+{
+    struct stat st;
+    if (stat(path, &st) < 0 || (size_t)st.st_size != len)
+        return false;
+    FILE *f = fopen(path, "rb");
+    int c = 0;
+    while (f && (c = fgetc(f)) == 0)
+        ;
+    if (f)
+        fclose(f);
+    return f && c == EOF;
+}
+
+/* A wipe's progress callback that stops it after the first write,
+ * keeping what it was told. */
+static bool stop_at_once(void *opaque, long long done, long long total)
+{
+    long long *seen = opaque;
+    seen[0] = done;
+    seen[1] = total;
+    return true;
+}
+
+/* vr_wipe_file: data extents zeroed through the same inode (an unaligned
+ * tail too), a hole stays a hole, the size stays; a missing file is
+ * nothing to do; a symlink is refused and its target untouched; a wipe
+ * stopped by its progress callback leaves data behind and is done whole
+ * when asked again. */
+static void wipe(const char *dir)
+{
+    char p[PATH_MAX], ln[PATH_MAX];
+    vr_error err = {0};
+    long long n = -1;
+    snprintf(p, sizeof(p), "%s/wipe", dir);
+    snprintf(ln, sizeof(ln), "%s/wipe-link", dir);
+    size_t size = (3 << 20) + 1000;
+    fill(p, 0, 1 << 20, 0xa5);               /* data, a 1 MiB hole, data up to an odd end */
+    fill(p, 2 << 20, size - (2 << 20), 0x3c);
+    CHECK(symlink(p, ln) == 0);
+    CHECK(vr_wipe_file(ln, NULL, NULL, NULL, &err) == -1 && err.code == VR_ERR_STORAGE);
+    long long seen[2] = {0, 0};
+    CHECK(vr_wipe_file(p, &n, stop_at_once, seen, &err) == -1 && err.code == VR_ERR_UNAVAILABLE);
+    CHECK(seen[0] == 1 << 20 && seen[1] >= (long long)size - (1 << 20) && !zeros(p, size)); /* one chunk */
+    CHECK(vr_wipe_file(p, &n, NULL, NULL, &err) == 0); /* asked again: whole */
+    CHECK(zeros(p, size));
+    CHECK(n >= (long long)size - (1 << 20) && n <= (long long)size); /* not the hole (if the fs keeps one) */
+    struct stat st;
+    CHECK(stat(p, &st) == 0 && st.st_blocks * 512 < (long long)size + (1 << 20));
+    unlink(ln);
+    unlink(p);
+    CHECK(vr_wipe_file(p, &n, NULL, NULL, &err) == 0 && n == 0);
+}
+
 static void volumes(const char *root)
 {
     vr_error err = {0};
@@ -159,11 +232,11 @@ static void volumes(const char *root)
     CHECK_STR_CONTAINS(err.message, "99999999-2222-3333-4444-555555555555");
 
     /* an image directory that is a symlink out of the domain is refused */
-    char out[600], link[600];
+    char out[600], lnk[600];
     snprintf(out, sizeof(out), "%s/outside", root);
     mkdir(out, 0755);
-    snprintf(link, sizeof(link), "%s/_dev_x/" SD "/images/" "bbbbbbbb-bbbb-cccc-dddd-eeeeeeeeeeee", root);
-    CHECK(symlink(out, link) == 0);
+    snprintf(lnk, sizeof(lnk), "%s/_dev_x/" SD "/images/" "bbbbbbbb-bbbb-cccc-dddd-eeeeeeeeeeee", root);
+    CHECK(symlink(out, lnk) == 0);
     vr_volume_ref lr = r;
     memcpy(lr.image, "bbbbbbbb", 8);
     CHECK(vr_volume_begin(&agent, &lr, &s, &err) == -1 && err.code == VR_ERR_STORAGE);
@@ -173,11 +246,11 @@ static void volumes(const char *root)
     char victim[700];
     snprintf(victim, sizeof(victim), "%s/" VOL, out);
     close(open(victim, O_WRONLY | O_CREAT, 0644));
-    CHECK(vr_volume_delete(&agent, &lr, &err) == -1 && err.code == VR_ERR_STORAGE);
+    CHECK(vr_volume_delete(&agent, &lr, false, &err) == -1 && err.code == VR_ERR_STORAGE);
     CHECK(access(victim, F_OK) == 0); /* not removed through the symlink */
     unlink(victim);
     rmdir(out);
-    unlink(link);
+    unlink(lnk);
 
     /* begun = ILLEGAL; a second begin of the same volume is refused */
     CHECK(vr_volume_begin(&agent, &r, &s, &err) == 0);
@@ -281,9 +354,18 @@ static void volumes(const char *root)
 
     /* delete: files and the then empty image directory go */
     unlink(stray);
-    CHECK(vr_volume_delete(&agent, &bad, &err) == 0);
-    CHECK(vr_volume_delete(&agent, &r, &err) == 0);
-    CHECK(vr_volume_delete(&agent, &r, &err) == -1 && err.code == VR_ERR_NOT_FOUND);
+    CHECK(vr_volume_delete(&agent, &bad, false, &err) == 0);
+    /* with wipe the data's blocks are zeros before its name goes: a hard
+     * link taken before sees them */
+    char data[PATH_MAX], kept[PATH_MAX];
+    CHECK(vr_volume_path(&agent, &r, "", data, sizeof(data), &err) == 0);
+    snprintf(kept, sizeof(kept), "%s/kept", root);
+    fill(data, 0, 1 << 20, 0x5a);
+    CHECK(link(data, kept) == 0);
+    CHECK(vr_volume_delete(&agent, &r, true, &err) == 0);
+    CHECK(access(data, F_OK) == -1 && zeros(kept, 1 << 20));
+    unlink(kept);
+    CHECK(vr_volume_delete(&agent, &r, false, &err) == -1 && err.code == VR_ERR_NOT_FOUND);
     snprintf(stray, sizeof(stray), "%s/_dev_x/" SD "/images/" IMG, root);
     CHECK(access(stray, F_OK) == -1);
     free(vs);
@@ -304,6 +386,7 @@ int main(void)
     qemuimg(dir);
     convert_cancel(dir);
     volumes(dir);
+    wipe(dir);
     CHECK(vr_enospc_has_room(32ULL << 20, 4ULL << 20));   /* 10 % of a small one */
     CHECK(!vr_enospc_has_room(32ULL << 20, 3ULL << 20));
     CHECK(!vr_enospc_has_room(1ULL << 40, 60ULL << 20)); /* 64 MiB of a big one */

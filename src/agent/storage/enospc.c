@@ -36,15 +36,42 @@ static int disk_errors(virDomainPtr dom, virDomainDiskErrorPtr errs, int n)
     return k < 0 ? 0 : k;
 }
 
-const char *vr_enospc_pause_reason(virDomainPtr dom, int state, int reason)
+/* libvirt's pause reasons other than an I/O error, by name (the engine
+ * shows them as a VM's pause_reason). */
+static const char *other_reason(int reason)
 {
-    if (state != VIR_DOMAIN_PAUSED || reason != VIR_DOMAIN_PAUSED_IOERROR)
+    switch (reason) {
+    case VIR_DOMAIN_PAUSED_USER: return "user";
+    case VIR_DOMAIN_PAUSED_MIGRATION:
+    case VIR_DOMAIN_PAUSED_POSTCOPY:
+    case VIR_DOMAIN_PAUSED_POSTCOPY_FAILED: return "migration";
+    case VIR_DOMAIN_PAUSED_SNAPSHOT:
+    case VIR_DOMAIN_PAUSED_FROM_SNAPSHOT: return "snapshot";
+    case VIR_DOMAIN_PAUSED_SAVE: return "save";
+    case VIR_DOMAIN_PAUSED_DUMP: return "dump";
+    case VIR_DOMAIN_PAUSED_STARTING_UP: return "starting";
+    case VIR_DOMAIN_PAUSED_SHUTTING_DOWN: return "shutting_down";
+    case VIR_DOMAIN_PAUSED_CRASHED: return "crashed";
+    case VIR_DOMAIN_PAUSED_WATCHDOG: return "watchdog";
+    default: return "unknown";
+    }
+}
+
+const char *vr_enospc_pause_reason(virDomainPtr dom, int state, int reason, char *disk, size_t len)
+{
+    if (len)
+        *disk = 0;
+    if (state != VIR_DOMAIN_PAUSED)
         return NULL;
+    if (reason != VIR_DOMAIN_PAUSED_IOERROR)
+        return other_reason(reason);
     virDomainDiskError errs[8];
     int k = disk_errors(dom, errs, 8);
     bool nospace = false;
     for (int i = 0; i < k; i++) {
         nospace |= errs[i].error == VIR_DOMAIN_DISK_ERROR_NO_SPACE;
+        if (len && !*disk && errs[i].disk)
+            snprintf(disk, len, "%s", errs[i].disk);
         free(errs[i].disk);
     }
     return nospace ? "enospc" : "ioerror";

@@ -23,8 +23,12 @@ void vr_enospc_stop(void);
 int vr_enospc_register(vr_agent *a, virConnectPtr conn, vr_error *err);
 
 /* Why a VM in libvirt state `state`/`reason` is paused: "enospc" (a disk
- * ran out of space), "ioerror" (another I/O error), or NULL otherwise. */
-const char *vr_enospc_pause_reason(virDomainPtr dom, int state, int reason);
+ * ran out of space), "ioerror" (another I/O error), "user" (VM.pause,
+ * virsh suspend), "migration", "snapshot", "save", "dump", "starting",
+ * "shutting_down", "crashed", "watchdog" or "unknown"; NULL when it is not
+ * paused. For the two storage reasons disk (len > 0) gets the target of
+ * the first failing disk ("" when libvirt names none). */
+const char *vr_enospc_pause_reason(virDomainPtr dom, int state, int reason, char *disk, size_t len);
 
 /* Free-space rule: true when a file system of `total` bytes with `avail`
  * free has room enough to resume (exposed for unit tests). */

@@ -1,5 +1,6 @@
 /* Volumes of a file storage domain (see volume.h). */
 #include "volume.h"
+#include "wipe.h"
 #include "sanlk.h"
 
 #include <ctype.h>
@@ -308,10 +309,12 @@ void vr_volume_discard(vr_agent *a, const vr_volume_ref *r)
         VR_WARN("cleaning up volume %s: %s", r->volume, e.message);
 }
 
-int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, vr_error *err)
+int vr_volume_delete_begin(vr_agent *a, const vr_volume_ref *r, char parent[37], bool *link, vr_error *err)
 {
     char meta[PATH_MAX], data[PATH_MAX];
     struct stat st;
+    *parent = 0;
+    *link = false;
     if (vr_volume_path(a, r, ".meta", meta, sizeof(meta), err) < 0 ||
         vr_volume_path(a, r, "", data, sizeof(data), err) < 0 || image_dir_check(a, r, err) < 0)
         return -1;
@@ -326,30 +329,48 @@ int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, vr_error *err)
         return vr_error_set(err, VR_ERR_CONFLICT,
                             "volume %s is the parent of %d other volume(s) of image %s: delete "
                             "or merge those first", r->volume, nchild, r->image);
-    /* A template's volume linked into this image: drop the links only;
-     * the template keeps its files. */
-    if (vr_volume_is_link(a, r)) {
-        if (remove_files(a, r, err) < 0)
-            return -1;
-        VR_INFO("link of shared volume %s removed from image %s", r->volume, r->image);
+    /* A template's volume linked into this image: only its links go; the
+     * template keeps its files (and its data). */
+    if ((*link = vr_volume_is_link(a, r)))
         return 0;
-    }
-    char parent[37] = "";
     vr_md pmd = {0};
     vr_error ignore = {0};
     if (vr_volume_read_meta(a, r, &pmd, &ignore) == 0 && vr_md_get(&pmd, "PUUID"))
-        snprintf(parent, sizeof(parent), "%s", vr_md_get(&pmd, "PUUID"));
+        snprintf(parent, 37, "%s", vr_md_get(&pmd, "PUUID"));
     vr_md_clear(&pmd);
     /* ILLEGAL first: a crash halfway leaves a volume nobody will use. A
      * corrupt .meta cannot be rewritten and is simply removed. */
     if (vr_volume_update_meta(a, r, "LEGALITY", "ILLEGAL", &ignore) < 0)
         VR_WARN("volume %s: %s (removing anyway)", r->volume, ignore.message);
+    return 0;
+}
+
+int vr_volume_delete_end(vr_agent *a, const vr_volume_ref *r, const char *parent, bool link, vr_error *err)
+{
     if (remove_files(a, r, err) < 0)
         return -1;
+    if (link) {
+        VR_INFO("link of shared volume %s removed from image %s", r->volume, r->image);
+        return 0;
+    }
     VR_INFO("volume %s/%s/%s deleted", r->domain, r->image, r->volume);
     if (*parent && strcmp(parent, ZERO_UUID))
         vr_volume_relabel_parent(a, r, parent);
     return 0;
+}
+
+int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, bool wipe, vr_error *err)
+{
+    char parent[37], data[PATH_MAX];
+    bool link;
+    if (vr_volume_delete_begin(a, r, parent, &link, err) < 0 ||
+        vr_volume_path(a, r, "", data, sizeof(data), err) < 0)
+        return -1;
+    /* Zeros over the data while its name still exists: a delete cut off
+     * mid-wipe leaves the ILLEGAL volume, and asking again wipes it whole. */
+    if (wipe && !link && vr_wipe_file(data, NULL, NULL, NULL, err) < 0)
+        return -1;
+    return vr_volume_delete_end(a, r, parent, link, err);
 }
 
 static json_t *info_json(const vr_volume_ref *r, const vr_md *md, const char *data,

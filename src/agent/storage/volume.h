@@ -71,9 +71,31 @@ int vr_volume_commit(vr_agent *a, const vr_volume_ref *r, vr_error *err);
 /* Create a whole volume (begin, data, commit); on failure nothing is left. */
 int vr_volume_create(vr_agent *a, const vr_volume_ref *r, const vr_volume_spec *s, vr_error *err);
 
-/* Mark ILLEGAL, remove data, .lease and .meta, and the image directory if
- * it is empty then. Missing files are not an error; a missing volume is. */
-int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, vr_error *err);
+/* Mark ILLEGAL, with wipe overwrite the data with zeros (wipe.h), remove
+ * data, .lease and .meta, and the image directory if it is empty then.
+ * Missing files are not an error; a missing volume is. A shared template
+ * volume linked into r's image loses only its links (never wiped). */
+int vr_volume_delete(vr_agent *a, const vr_volume_ref *r, bool wipe, vr_error *err);
+
+/* vr_volume_delete in two halves, for a wipe in between (volume_wipe.c):
+ * begin checks (missing: VR_ERR_NOT_FOUND; a parent of others:
+ * VR_ERR_CONFLICT), says whether r is a template's link (*link: nothing
+ * else is done) or else gives its parent and marks it ILLEGAL; end removes
+ * the files and relabels the parent. */
+int vr_volume_delete_begin(vr_agent *a, const vr_volume_ref *r, char parent[37], bool *link, vr_error *err);
+int vr_volume_delete_end(vr_agent *a, const vr_volume_ref *r, const char *parent, bool link, vr_error *err);
+
+/* Volume.delete with wipe (volume_wipe.c): begin, then, as a long job
+ * ("Volume.delete", *result {"job": id}, progress by bytes zeroed), wipe and
+ * end; the SPM job pool (begun by the caller) ends with it. A template's
+ * link is removed at once (*result {}). Asked again while a wipe of r runs:
+ * that job's id. */
+int vr_volume_wipe_delete_start(vr_agent *a, const vr_volume_ref *r, const char *pool, json_t **result,
+                                vr_error *err);
+
+/* The agent is stopping: running wipes stop (their volume stays ILLEGAL,
+ * their job interrupted); waits up to wait_ms for them. */
+void vr_volume_wipes_stop(int wait_ms);
 
 /* Same, for cleaning up after a failed create or copy: never fails. */
 void vr_volume_discard(vr_agent *a, const vr_volume_ref *r);

@@ -252,7 +252,7 @@ int vr_volume_merge(vr_agent *a, const vr_volume_ref *base, const vr_volume_ref 
      * place; top goes. */
     if (adopt_children(a, base, top, base_fmt, !committed, err) < 0 ||
         vr_volume_update_meta(a, base, "VOLTYPE", voltype, err) < 0 ||
-        vr_volume_delete(a, top, err) < 0)
+        vr_volume_delete(a, top, false, err) < 0)
         return -1;
     VR_INFO("volume %s merged into %s (%s)", top->volume, base->volume,
             committed ? "committed live" : "qemu-img commit");

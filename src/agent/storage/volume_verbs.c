@@ -42,14 +42,21 @@ static int volume_create(vr_agent *a, json_t *params, json_t **result, vr_error 
     return rc < 0 ? -1 : vr_volume_info(a, &r, result, err);
 }
 
+/* Volume.delete {domain, image, volume, wipe?}: wipe zeroes the data
+ * first (a disk's wipe_after_delete), as a long job (volume_wipe.c). */
 static int volume_delete(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
+    static const char *const extra[] = {"wipe"};
     vr_volume_ref r;
+    bool wipe = false;
     char pool[37];
-    if (vr_volume_ref_params(params, NULL, 0, &r, err) < 0 ||
+    if (vr_volume_ref_params(params, extra, 1, &r, err) < 0 ||
+        vr_json_bool(params, "params", "wipe", false, &wipe, err) < 0 ||
         vr_volume_spm_begin(a, r.domain, "delete a volume", pool, err) < 0)
         return -1;
-    int rc = vr_volume_delete(a, &r, err);
+    if (wipe) /* (the job ends the SPM job) */
+        return vr_volume_wipe_delete_start(a, &r, pool, result, err);
+    int rc = vr_volume_delete(a, &r, false, err);
     vr_spm_job_end(pool);
     if (rc < 0)
         return -1;

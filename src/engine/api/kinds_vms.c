@@ -458,6 +458,10 @@ static const vr_field vm_fields[] = {
     {"stop_reason", VR_FT_STR, 0, .doc = "Why the VM last stopped: crashed, user, shutdown, destroyed, host_fenced,"
      " host_lost (its host unreachable and its lease free),"
      " unknown; empty before its first stop and after a start by a user."},
+    {"pause_reason", VR_FT_STR, VR_F_NULL, .doc = "Why the VM is paused, as its host's monitor last read it:"
+     " enospc (a disk's storage is full; its host resumes it once there is room), ioerror (another storage I/O"
+     " error), user, migration, snapshot, save, dump, starting, shutting_down, crashed, watchdog, unknown; null"
+     " while it is not paused (or before the next poll tells why)."},
     {"boot", VR_FT_JSON, VR_F_SPEC | VR_F_OPT | VR_F_CREATE | VR_F_UPDATE, .schema = "VmBoot"},
     {"disks", VR_FT_JSON, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .schema = "VmDisks"},
     {"nics", VR_FT_JSON, VR_F_SPEC | VR_F_CREATE | VR_F_UPDATE, .schema = "VmNics"},

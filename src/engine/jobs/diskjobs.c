@@ -274,15 +274,24 @@ int vr_disk_create_submit(vr_engine *e, const char *id, json_t *body, const char
 
 /* The disk's whole chain (snapshots made layers under its leaf), leaf
  * first: each volume is removed only once nothing is built on it. A
- * volume already gone from storage ends the walk. */
-static int delete_chain(vr_engine *e, json_t *spm, json_t *d, vr_error *err)
+ * volume already gone from storage ends the walk. With the disk's
+ * wipe_after_delete each volume's data is zeroed on the SPM first (a
+ * template's volume the chain is built on is only unlinked there). */
+static int delete_chain(vr_engine *e, const char *job_id, json_t *spm, json_t *d, vr_error *err)
 {
     char vol[37];
+    bool wipe = num(d, "wipe_after_delete") != 0;
     snprintf(vol, sizeof(vol), "%s", str(d, "volume_id"));
     for (int n = 0; n < 1000 && *vol && strcmp(vol, "00000000-0000-0000-0000-000000000000"); n++) {
         json_t *ref = vr_dj_vol_ref(d), *info = NULL, *res = NULL;
         json_object_set_new(ref, "volume", json_string(vol));
-        if (vr_agent_call_host(e, spm, "Volume.info", json_deep_copy(ref), &info, err) < 0) {
+        if (wipe) {
+            json_object_set_new(ref, "wipe", json_true());
+            vr_job_update(e, job_id, "running", "wiping a volume of the disk with zeros on the SPM, then deleting it");
+        }
+        json_t *iref = json_deep_copy(ref);
+        json_object_del(iref, "wipe");
+        if (vr_agent_call_host(e, spm, "Volume.info", iref, &info, err) < 0) {
             json_decref(ref);
             if (err->code != VR_ERR_NOT_FOUND)
                 return -1;
@@ -292,7 +301,9 @@ static int delete_chain(vr_engine *e, json_t *spm, json_t *d, vr_error *err)
         char parent[37];
         snprintf(parent, sizeof(parent), "%s", str(info, "parent"));
         json_decref(info);
-        int rc = vr_agent_call_host(e, spm, "Volume.delete", ref, &res, err);
+        /* with wipe the SPM answers with its wipe job, followed here */
+        int rc = wipe ? vr_dj_call_spm(e, job_id, spm, "Volume.delete", ref, 30, 95, err)
+                      : vr_agent_call_host(e, spm, "Volume.delete", ref, &res, err);
         json_decref(res);
         if (rc < 0 && err->code != VR_ERR_NOT_FOUND)
             return -1;
@@ -312,7 +323,7 @@ static void run_delete(vr_engine *e, const char *job_id, const char *disk_id, co
     if (spm) {
         vr_job_update(e, job_id, "running", "deleting the volume on the SPM");
         vr_job_progress(e, job_id, 30);
-        rc = delete_chain(e, spm, d, &err);
+        rc = delete_chain(e, job_id, spm, d, &err);
     }
     if (rc == 0)
         vr_db_exec(e->db, "DELETE FROM disks WHERE id = ?", DB_ARGS(DB_TEXT(disk_id)), NULL);

@@ -9,6 +9,7 @@
 
 #include "agentcall.h"
 #include "agentjob.h"
+#include "diskjob_util.h"
 #include "i18n.h"
 #include "jobs.h"
 #include "log.h"
@@ -168,8 +169,8 @@ static void run_remove(vr_engine *e, const char *job_id, const char *tmpl_id, co
     vr_error err = {0};
     json_t *disks = NULL, *d, *spm = NULL;
     size_t i;
-    int rc = vr_db_query(e->db, "SELECT id, volume_id, storage_domain_id AS domain FROM disks WHERE template_id = ?",
-                         DB_ARGS(DB_TEXT(tmpl_id)), &disks, &err);
+    int rc = vr_db_query(e->db, "SELECT id, volume_id, storage_domain_id AS domain, wipe_after_delete FROM disks"
+                         " WHERE template_id = ?", DB_ARGS(DB_TEXT(tmpl_id)), &disks, &err);
     vr_job_update(e, job_id, "running", "removing the template's volumes");
     json_array_foreach(rc == 0 ? disks : NULL, i, d) {
         json_t *res = NULL;
@@ -177,8 +178,12 @@ static void run_remove(vr_engine *e, const char *job_id, const char *tmpl_id, co
             rc = -1;
             break;
         }
-        if (vr_agent_call_host(e, spm, "Volume.delete", vr_volplan_ref(str(d, "domain"), str(d, "id"), str(d, "volume_id")),
-                               &res, &err) < 0 && err.code != VR_ERR_NOT_FOUND) {
+        json_t *ref = vr_volplan_ref(str(d, "domain"), str(d, "id"), str(d, "volume_id"));
+        bool wipe = json_integer_value(json_object_get(d, "wipe_after_delete")) != 0;
+        if (wipe) /* zeroed on the SPM first, by a job of its own followed here */
+            json_object_set_new(ref, "wipe", json_true());
+        if ((wipe ? vr_dj_call_spm(e, job_id, spm, "Volume.delete", ref, 10, 95, &err)
+                  : vr_agent_call_host(e, spm, "Volume.delete", ref, &res, &err)) < 0 && err.code != VR_ERR_NOT_FOUND) {
             rc = -1;
             break;
         }

@@ -377,7 +377,7 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
     /* Status and job are written together: an accepted start is never lost. */
     /* The status condition in the UPDATE itself makes this atomic on
      * PostgreSQL too, where the SELECT above does not lock the row. */
-    int changed = vr_db_exec(e->db, "UPDATE vms SET status = 'waitforlaunch', stop_reason = '', stop_requested = 0"
+    int changed = vr_db_exec(e->db, "UPDATE vms SET status = 'waitforlaunch', stop_reason = '', stop_requested = 0, pause_reason = ''"
                              " WHERE id = ? AND status = ?", DB_ARGS(DB_TEXT(vm_id), DB_TEXT(st)), err);
     if (changed == 0)
         vr_error_set(err, VR_ERR_BAD_STATE, "VM %s is no longer %s", vm_id, st);
@@ -406,7 +406,7 @@ int vr_vm_ha_restart_submit(vr_engine *e, const char *vm_id, const char *name, c
     /* Still where and as the caller saw it: a monitor's event and its poll
      * may both report the same end; only one of them restarts the VM. */
     int changed = vr_db_exec(e->db, "UPDATE vms SET status = 'waitforlaunch', host_id = NULL, stop_reason = ?,"
-                             " stop_requested = 0 WHERE id = ? AND status = ? AND host_id = ? AND ha_enabled = 1"
+                             " stop_requested = 0, pause_reason = '' WHERE id = ? AND status = ? AND host_id = ? AND ha_enabled = 1"
                              " AND stop_requested = 0",
                              DB_ARGS(DB_TEXT(reason), DB_TEXT(vm_id), DB_TEXT(from), DB_TEXT(host_id)), err);
     if (changed <= 0 ||

@@ -146,6 +146,7 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
             vr_i18n_format(why, sizeof(why), " on host '%s'", hname); /* a message: quoted translated */
             if (strcmp(st, want))
                 vr_vm_move(m->e, id, name, m->host_id, vr_vm_status_parse(st), vr_vm_status_parse(want), "", why);
+            vr_vm_note_pause(m->e, id, name, m->host_id, agent_vm);
             json_object_del(seen, id);
             continue;
         }

@@ -1,5 +1,6 @@
 #include "vmstatus.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const char *const vr_vm_status_names[VR_VM_NSTATUS] = {
@@ -75,4 +76,52 @@ int vr_vm_move_down_for(vr_engine *e, const char *vm_id, const char *name, const
     vr_event(e, severity(from, to), user ? user : "", "vm", vm_id, "VM '%s' is %s%s", name ? name : vm_id,
              vr_vm_status_names[to], why ? why : "");
     return 1;
+}
+
+/* The disk behind the guest's target: "ALIAS (TARGET)" when the VM's stored
+ * devices give that target a volume path (.../images/<disk id>/<volume>) of
+ * a disk the engine knows, else the target itself. */
+static void disk_name(vr_engine *e, const char *vm_id, const char *target, char *out, size_t len)
+{
+    snprintf(out, len, "%s", *target ? target : "?");
+    json_t *vm = vr_db_query_one(e->db, "SELECT devices_json FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
+    json_t *devs = json_object_get(vm, "devices"), *dev; /* (the _json column, parsed) */
+    size_t i;
+    json_array_foreach(*target ? devs : NULL, i, dev) {
+        const char *path = json_string_value(json_object_get(dev, "path")) ?: "";
+        const char *img = strstr(path, "/images/");
+        if (strcmp(json_string_value(json_object_get(dev, "target")) ?: "", target) || !img ||
+            strlen(img) < 8 + 36)
+            continue;
+        char id[37];
+        snprintf(id, sizeof(id), "%.36s", img + 8);
+        json_t *d = vr_db_query_one(e->db, "SELECT alias FROM disks WHERE id = ?", DB_ARGS(DB_TEXT(id)), NULL);
+        if (d)
+            snprintf(out, len, "%s (%s)", json_string_value(json_object_get(d, "alias")) ?: "", target);
+        json_decref(d);
+        break;
+    }
+    json_decref(vm);
+}
+
+void vr_vm_note_pause(vr_engine *e, const char *vm_id, const char *name, const char *host_id, json_t *agent_vm)
+{
+    const char *why = json_string_value(json_object_get(agent_vm, "pause_reason")) ?: "";
+    const char *disk = json_string_value(json_object_get(agent_vm, "pause_disk")) ?: "";
+    if (strlen(why) > 32) /* a name, never a story */
+        return;
+    /* Compare-and-set: only the poll that sees the change tells it. */
+    int n = vr_db_exec(e->db, "UPDATE vms SET pause_reason = ? WHERE id = ? AND host_id = ? AND pause_reason <> ?",
+                       DB_ARGS(DB_TEXT(why), DB_TEXT(vm_id), DB_TEXT(host_id), DB_TEXT(why)), NULL);
+    if (n <= 0)
+        return;
+    char dn[200];
+    if (!strcmp(why, "enospc") || !strcmp(why, "ioerror"))
+        disk_name(e, vm_id, disk, dn, sizeof(dn));
+    if (!strcmp(why, "enospc"))
+        vr_event(e, "warning", "", "vm", vm_id, "VM '%s' has been paused due to no storage space error (disk %s)",
+                 name, dn);
+    else if (!strcmp(why, "ioerror"))
+        vr_event(e, "warning", "", "vm", vm_id, "VM '%s' has been paused due to a storage I/O error (disk %s)", name,
+                 dn);
 }

@@ -51,3 +51,9 @@ int vr_vm_move(vr_engine *e, const char *vm_id, const char *name, const char *ho
  * and ends a stop request. reason NULL: as vr_vm_move. */
 int vr_vm_move_down_for(vr_engine *e, const char *vm_id, const char *name, const char *host_id, vr_vm_status from,
                         vr_vm_status to, const char *reason, const char *user, const char *why);
+
+/* Record why a VM running on host_id is paused as its host's poll reports
+ * it (agent_vm: the agent's VM.list entry, its pause_reason and
+ * pause_disk; no pause_reason: not paused). A new storage reason (enospc,
+ * ioerror) is a warning event naming the VM, the disk and the reason. */
+void vr_vm_note_pause(vr_engine *e, const char *vm_id, const char *name, const char *host_id, json_t *agent_vm);

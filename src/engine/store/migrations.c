@@ -479,5 +479,8 @@ const vr_migration vr_migrations[] = {
     {23, "cluster migration policies (docs/migration.md \"Migration policy\"): how the cluster's VMs migrate; NULL: the defaults",
      .sqlite = "ALTER TABLE clusters ADD COLUMN migration_json TEXT;",
      .pg = "ALTER TABLE clusters ADD COLUMN migration_json " T ";"},
+    {24, "why a VM is paused (docs/rest-api.md, VMs: pause_reason), as its host's monitor last read it: enospc, ioerror, user, migration, ...; empty when it is not paused",
+     .sqlite = "ALTER TABLE vms ADD COLUMN pause_reason TEXT NOT NULL DEFAULT '';",
+     .pg = "ALTER TABLE vms ADD COLUMN pause_reason " T " NOT NULL DEFAULT '';"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

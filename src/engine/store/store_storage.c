@@ -242,8 +242,8 @@ json_t *vr_storage_disk_get(vr_engine *e, const char *disk_id, vr_error *err)
     return vr_db_query_one(e->db, "SELECT d.id AS id, d.volume_id AS volume_id, d.alias AS alias,"
                            " d.description AS description, d.storage_domain_id AS storage_domain,"
                            " d.format AS format, d.sparse AS sparse, d.provisioned_size AS provisioned_size,"
-                           " d.shareable AS shareable, d.status AS status, s.datacenter_id AS datacenter_id,"
-                           " s.status AS sd_status, s.name AS sd_name, s.free_bytes AS free_bytes,"
+                           " d.shareable AS shareable, d.wipe_after_delete AS wipe_after_delete, d.status AS status,"
+                           " s.datacenter_id AS datacenter_id, s.status AS sd_status, s.name AS sd_name, s.free_bytes AS free_bytes,"
                            " s.critical_space_gib AS critical_space_gib"
                            " FROM disks d JOIN storage_domains s ON s.id = d.storage_domain_id WHERE d.id = ?",
                            DB_ARGS(DB_TEXT(disk_id)), err);

@@ -206,6 +206,7 @@ const vr_store vr_store_vms = {
               " '{\"enabled\":' || CASE WHEN v.ha_enabled = 1 THEN 'true' ELSE 'false' END ||"
               " ',\"priority\":' || v.ha_priority || '}' AS high_availability_json,"
               " v.stop_reason AS stop_reason,"
+              " CASE WHEN v.status = 'paused' AND v.pause_reason <> '' THEN v.pause_reason END AS pause_reason,"
               " CASE WHEN v.lease_sd_id IS NULL THEN NULL ELSE '{\"storage_domain\":\"' || v.lease_sd_id || '\"}' END"
               " AS lease_json, v.quota_id AS quota FROM vms v",
     .id_expr = "v.id", .order = "name, id", .table = "vms",

@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "console.h"
 #include "history.h"
+#include "placement_api.h"
 #include "kind.h"
 #include "log.h"
 #include "metrics.h"
@@ -102,6 +103,8 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
     if (vr_transfer_handle(e, req, resp)) /* disk content: not a kind's JSON */
         return;
     if (vr_history_handle(e, req, resp)) /* statistics history: from memory, no store */
+        return;
+    if (vr_placement_api_handle(e, req, resp)) /* the scheduler's dry run: no store */
         return;
     vr_dispatch(e, req, resp);
 }

@@ -59,6 +59,8 @@ def start_and_wait_up(eng, vm_id, timeout=60):
     assert all(s["started_at"] <= s["ended_at"] for s in steps), job
     vm = eng.wait_status("vms", vm_id, "up", timeout=timeout)
     assert vm["host_id"] and vm["host"], vm
+    # ... one of them names the host the scheduler chose.
+    assert f"starting on host '{vm['host']}'" in [s["description"] for s in steps], job
     return vm, job
 
 

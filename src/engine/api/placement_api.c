@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "api.h"
 #include "devspec.h"
 #include "dispatch.h"
 #include "fault.h"
@@ -11,20 +12,11 @@
 #include "scheduler.h"
 
 #define ID_MAX 65
-static const char pre[] = "/api/vms/", post[] = "/placement";
 
 /* "/api/vms/<id>/placement" -> id; false for any other path. */
 static bool parse(const char *path, char id[ID_MAX])
 {
-    if (strncmp(path, pre, sizeof(pre) - 1))
-        return false;
-    const char *seg = path + sizeof(pre) - 1, *slash = strchr(seg, '/');
-    size_t n = slash ? (size_t)(slash - seg) : 0;
-    if (!n || n >= ID_MAX || strcmp(slash, post))
-        return false;
-    memcpy(id, seg, n);
-    id[n] = '\0';
-    return true;
+    return vr_api_path_id(path, "/api/vms/", "/placement", id, ID_MAX);
 }
 
 bool vr_placement_api_path(const char *path)

@@ -345,6 +345,14 @@ def check_placement_dry_run(ctx, eng, cl, hosts, big):
     lone = eng.create_vm("elsewhere", other["id"], memory_mib=128, vcpus=1)
     d = eng.call("GET", f"/api/vms/{lone['id']}/placement")
     assert d["hosts"] == [] and d["host"] is None and "0 candidate(s)" in d["reason"], d
+    # Whoever may start the VM may ask; others get the 403.
+    seer = eng.call("POST", "/api/users", {"name": "seer@internal", "password": "Seer-pass-1234"}, expect=201)
+    role = next(r["id"] for r in eng.get("/api/roles", params={"max": 1000})["roles"] if r["name"] == "UserRole")
+    eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vm", "object_id": small["id"],
+                                          "user_id": seer["id"]}, expect=201)
+    tok = eng.login("seer@internal", "Seer-pass-1234", set_token=False)
+    assert eng.request("GET", f"/api/vms/{small['id']}/placement", token=tok).body["host"] == first["host"]
+    expect_fault(eng.request("GET", f"/api/vms/{lone['id']}/placement", token=tok), 403, "may not start")
     # Unknown and malformed ids, other methods; the CLI shows the same.
     out = CliSession(ctx, eng).run("vm", "placement", "fits").stdout
     assert first["host"]["name"] in out and "RANK" in out, out

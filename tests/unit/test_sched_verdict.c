@@ -24,6 +24,8 @@ int main(void)
     /* h0: 512 free for 2048; h1 lacks red; h3 down; h5 outside its policy. */
     int i = vr_sched_choose_v(hs, 6, 2048, 2, "any", v, reason, sizeof(reason));
     CHECK(i == 2);
+    CHECK(v[0].why[0] == '\0'); /* reasons only on demand */
+    vr_sched_verdict_reasons(hs, v, 6, 2048, 2, "any");
     CHECK(v[0].filter && !strcmp(v[0].filter, "memory"));
     CHECK_STR_CONTAINS(v[0].why, "needs 2048 MiB, 512 free");
     CHECK(v[1].filter && !strcmp(v[1].filter, "network"));
@@ -43,7 +45,9 @@ int main(void)
     two[1].max_vcpus = 1;
     snprintf(two[2].virt_mode, sizeof(two[2].virt_mode), "tcg");
     CHECK(vr_sched_choose_v(two, 3, 256, 2, "kvm", v, reason, sizeof(reason)) == 0);
+    vr_sched_verdict_reasons(two, v, 3, 256, 2, "kvm");
     CHECK(v[1].filter && !strcmp(v[1].filter, "cpu") && v[2].filter && !strcmp(v[2].filter, "virt_mode"));
+    CHECK_STR_CONTAINS(v[2].why, "the cluster needs kvm, the host has tcg");
     CHECK_STR_CONTAINS(v[1].why, "needs 2 vCPUs, at most 1");
     two[1].max_vcpus = 16;
     snprintf(two[2].virt_mode, sizeof(two[2].virt_mode), "kvm");
@@ -56,6 +60,7 @@ int main(void)
 
     /* Nothing fits: the reason keeps its head and names each host. */
     CHECK(vr_sched_choose_v(hs, 2, 2048, 2, "any", v, reason, sizeof(reason)) == -1);
+    vr_sched_verdict_reasons(hs, v, 2, 2048, 2, "any");
     vr_sched_explain_hosts(reason, sizeof(reason), hs, v, 2);
     CHECK_STR_CONTAINS(reason, "no host can run it: 2 candidate(s), all filtered out");
     CHECK_STR_CONTAINS(reason, "; h0 (memory: needs 2048 MiB, 512 free), h1 (network: lacks red)");

@@ -245,7 +245,7 @@ static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t 
     pthread_mutex_lock(&e->sched_lock);
     /* Its affinity groups count as for a start (the VM's own host is not
      * counted: it leaves it). */
-    int rc = vr_sched_evaluate(e, vm, str(p, "source_host_id"), given, &ev, &err);
+    int rc = vr_sched_evaluate(e, vm, str(p, "source_host_id"), given, false, &ev, &err);
     pthread_mutex_unlock(&e->sched_lock);
     if (rc < 0) {
         snprintf(why, len, "%s", err.message);

@@ -31,7 +31,7 @@ json_t *vr_sched_dry_run(vr_engine *e, json_t *vm, vr_error *err)
     bool moves = strcmp(status, "down") && on && *on;
     vr_sched_eval ev;
     pthread_mutex_lock(&e->sched_lock);
-    int rc = vr_sched_evaluate(e, vm, moves ? on : NULL, NULL, &ev, err);
+    int rc = vr_sched_evaluate(e, vm, moves ? on : NULL, NULL, true, &ev, err);
     pthread_mutex_unlock(&e->sched_lock);
     if (rc < 0)
         return NULL;

@@ -36,7 +36,7 @@ int vr_sched_choose_v(const vr_sched_host *hosts, size_t n, long long memory_mib
         vr_sched_verdict *w = v ? &v[i] : &one;
         memset(w, 0, sizeof(*w));
         /* Filters: the host must be up, have room and suit the cluster. */
-        w->filter = vr_sched_filter(h, memory_mib, vcpus, virt_mode, w->why, v ? sizeof(w->why) : 0);
+        w->filter = vr_sched_filter(h, memory_mib, vcpus, virt_mode, w->why, 0); /* reasons: on demand */
         if (w->filter) {
             filtered++;
             continue;
@@ -108,8 +108,8 @@ void vr_sched_eval_free(vr_sched_eval *ev)
     memset(ev, 0, sizeof(*ev));
 }
 
-int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char *only_host, vr_sched_eval *ev,
-                      vr_error *err)
+int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char *only_host, bool explain,
+                      vr_sched_eval *ev, vr_error *err)
 {
     memset(ev, 0, sizeof(*ev));
     ev->chosen = -1;
@@ -157,10 +157,13 @@ int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const cha
     }
     char *reason = ev->reason;
     size_t len = sizeof(ev->reason);
-    ev->chosen = vr_sched_choose_v(hosts, n, json_integer_value(json_object_get(vm, "memory_mib")),
-                                   json_integer_value(json_object_get(vm, "vcpus")),
-                                   json_string_value(json_object_get(cl, "virt_mode")) ?: "any", ev->verdicts,
-                                   reason, len);
+    long long mem = json_integer_value(json_object_get(vm, "memory_mib"));
+    long long vcpus = json_integer_value(json_object_get(vm, "vcpus"));
+    const char *mode = json_string_value(json_object_get(cl, "virt_mode")) ?: "any";
+    ev->chosen = vr_sched_choose_v(hosts, n, mem, vcpus, mode, ev->verdicts, reason, len);
+    /* Each filtered host's reason, while missing_net still points into nets. */
+    if (explain || ev->chosen < 0)
+        vr_sched_verdict_reasons(hosts, ev->verdicts, n, mem, vcpus, mode);
     json_decref(cl);
     vr_placement_lease_explain(reason, len, no_lm);
     if (ev->chosen < 0) {
@@ -179,7 +182,7 @@ int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const cha
 int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t len, vr_error *err)
 {
     vr_sched_eval ev;
-    if (vr_sched_evaluate(e, vm, NULL, NULL, &ev, err) < 0)
+    if (vr_sched_evaluate(e, vm, NULL, NULL, false, &ev, err) < 0)
         return -1;
     snprintf(reason, len, "%.*s", (int)(len ? len - 1 : 0), ev.reason); /* a long list of hosts is cut */
     if (ev.chosen < 0) {

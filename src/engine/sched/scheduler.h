@@ -20,15 +20,21 @@ typedef struct vr_sched_verdict {
 } vr_sched_verdict;
 
 /* The filter that removes host h for a VM of memory_mib and vcpus in a
- * cluster of virt_mode, with its short reason in why; NULL when every
- * filter lets it through. Names: status, source, notasked, pinned,
+ * cluster of virt_mode, with its short reason in why (len 0: no reason,
+ * nothing formatted); NULL when every filter lets it through. Names: status, source, notasked, pinned,
  * lock_manager, affinity, network, memory, cpu, virt_mode. */
 const char *vr_sched_filter(const vr_sched_host *h, long long memory_mib, long long vcpus, const char *virt_mode,
                             char *why, size_t len);
 
-/* vr_sched_choose that also fills v[0..n) (NULL: does not). */
+/* vr_sched_choose that also fills v[0..n) (NULL: does not): each host's
+ * filter, weights and rank; the filters' reasons (why) are left empty:
+ * vr_sched_verdict_reasons fills them when someone will read them. */
 int vr_sched_choose_v(const vr_sched_host *hosts, size_t n, long long memory_mib, long long vcpus,
                       const char *virt_mode, vr_sched_verdict *v, char *reason, size_t len);
+
+/* Fill the reason (why) of each filtered host of v[0..n). */
+void vr_sched_verdict_reasons(const vr_sched_host *hosts, vr_sched_verdict *v, size_t n, long long memory_mib,
+                              long long vcpus, const char *virt_mode);
 
 /* Append to a failed placement's reason each host's name and the filter
  * that removed it: "; h0 (memory: needs 2048 MiB, 512 free), ...". */
@@ -47,11 +53,12 @@ typedef struct vr_sched_eval {
 /* Evaluate placing vm (a row of vms: id, cluster_id, memory_mib, vcpus,
  * spec) now; the host skip_host (NULL: none) is filtered as its "source",
  * and when only_host is given (a migration's asked destination) every
- * other host as "notasked". 0 (ev filled even when no host fits; free
+ * other host as "notasked". Filtered hosts get their reasons when explain
+ * is set or no host fits (a decision that succeeds skips that cost). 0 (ev filled even when no host fits; free
  * with vr_sched_eval_free), or -1 with err set (database, cluster gone).
  * Callers that book the result hold e->sched_lock around it. */
-int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char *only_host, vr_sched_eval *ev,
-                      vr_error *err);
+int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char *only_host, bool explain,
+                      vr_sched_eval *ev, vr_error *err);
 void vr_sched_eval_free(vr_sched_eval *ev);
 
 /* The dry run of GET /api/vms/ID/placement: evaluate vm (its own host

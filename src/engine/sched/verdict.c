@@ -25,11 +25,12 @@ static int filter_of(const vr_sched_host *h, long long memory_mib, long long vcp
         int f;
     } marked[] = {{"source", F_SOURCE}, {"notasked", F_NOTASKED}, {"notallowed", F_PINNED},
                   {"nolockmanager", F_LOCK}, {"affinity", F_AFFINITY}};
-    for (size_t i = 0; i < sizeof(marked) / sizeof(marked[0]); i++)
-        if (!strcmp(h->status, marked[i].status))
-            return marked[i].f;
-    if (strcmp(h->status, "up"))
+    if (strcmp(h->status, "up")) { /* up, the common case, is one compare */
+        for (size_t i = 0; i < sizeof(marked) / sizeof(marked[0]); i++)
+            if (!strcmp(h->status, marked[i].status))
+                return marked[i].f;
         return F_STATUS;
+    }
     if (h->lacks_network)
         return F_NETWORK;
     if (h->mem_total_mib - h->committed_mib < memory_mib)

@@ -382,6 +382,9 @@ def test_scheduler_filters(ctx):
         # Each host is named with the filter that removed it.
         for h in hosts:
             assert f"{h['name']} (memory: needs {4 << 20} MiB, " in j["detail"], j
+        # ... in Japanese too, the host list included.
+        ja = eng.get(f"/api/jobs/{j['id']}", headers={"Accept-Language": "ja"})["detail"]
+        assert f"{hosts[0]['name']}（memory: {4 << 20} MiB 必要" in ja, ja
         check_placement_dry_run(ctx, eng, cl, hosts, big)
         # Virtualization mode: a kvm cluster takes only hosts with hardware KVM.
         modes = {h["name"]: eng.host(h["id"])["capabilities"]["virt_mode"] for h in hosts}

@@ -61,13 +61,13 @@ int main(void)
     /* Nothing fits: the reason keeps its head and names each host. */
     CHECK(vr_sched_choose_v(hs, 2, 2048, 2, "any", v, reason, sizeof(reason)) == -1);
     vr_sched_verdict_reasons(hs, v, 2, 2048, 2, "any");
-    vr_sched_explain_hosts(reason, sizeof(reason), hs, v, 2);
+    vr_sched_explain_hosts(reason, sizeof(reason), hs, v, 2, 2048, 2, "any");
     CHECK_STR_CONTAINS(reason, "no host can run it: 2 candidate(s), all filtered out");
     CHECK_STR_CONTAINS(reason, "; h0 (memory: needs 2048 MiB, 512 free), h1 (network: lacks red)");
     /* ... and a short buffer cuts it, never overruns. */
     char small[40];
     snprintf(small, sizeof(small), "x");
-    vr_sched_explain_hosts(small, sizeof(small), hs, v, 2);
+    vr_sched_explain_hosts(small, sizeof(small), hs, v, 2, 2048, 2, "any");
     CHECK(strlen(small) == sizeof(small) - 1);
     return CHECK_DONE();
 }

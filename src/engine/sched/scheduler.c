@@ -161,17 +161,18 @@ int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const cha
     long long vcpus = json_integer_value(json_object_get(vm, "vcpus"));
     const char *mode = json_string_value(json_object_get(cl, "virt_mode")) ?: "any";
     ev->chosen = vr_sched_choose_v(hosts, n, mem, vcpus, mode, ev->verdicts, reason, len);
-    /* Each filtered host's reason, while missing_net still points into nets. */
-    if (explain || ev->chosen < 0)
-        vr_sched_verdict_reasons(hosts, ev->verdicts, n, mem, vcpus, mode);
-    json_decref(cl);
     vr_placement_lease_explain(reason, len, no_lm);
+    /* Each filtered host's reason (while missing_net still points into
+     * nets): for the failure text, which names them, or when asked. */
     if (ev->chosen < 0) {
         vr_sched_explain(reason, len, not_allowed, aff);
         if (!only_host || !*only_host)
             vr_sched_explain_nets(reason, len, hosts, n, nets, nnets);
-        vr_sched_explain_hosts(reason, len, hosts, ev->verdicts, n);
+        vr_sched_explain_hosts(reason, len, hosts, ev->verdicts, n, mem, vcpus, mode);
+    } else if (explain) {
+        vr_sched_verdict_reasons(hosts, ev->verdicts, n, mem, vcpus, mode);
     }
+    json_decref(cl);
     /* missing_net points into nets, which go now. */
     for (size_t k = 0; k < n; k++)
         hosts[k].missing_net = NULL;

@@ -37,9 +37,10 @@ void vr_sched_verdict_reasons(const vr_sched_host *hosts, vr_sched_verdict *v, s
                               long long vcpus, const char *virt_mode);
 
 /* Append to a failed placement's reason each host's name and the filter
- * that removed it: "; h0 (memory: needs 2048 MiB, 512 free), ...". */
-void vr_sched_explain_hosts(char *why, size_t len, const vr_sched_host *hosts, const vr_sched_verdict *v, size_t n);
-
+ * that removed it: "; h0 (memory: needs 2048 MiB, 512 free), ...", as
+ * nested catalog messages (translated whole); refills v's reasons. */
+void vr_sched_explain_hosts(char *why, size_t len, const vr_sched_host *hosts, vr_sched_verdict *v, size_t n,
+                            long long memory_mib, long long vcpus, const char *virt_mode);
 /* One placement evaluated without booking anything: the VM's cluster's
  * hosts with every filter applied, their verdicts and the choice. */
 typedef struct vr_sched_eval {

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The filters in the order a host meets them: the statuses the pick's
@@ -83,14 +84,36 @@ void vr_sched_verdict_reasons(const vr_sched_host *hosts, vr_sched_verdict *v, s
             vr_sched_filter(&hosts[i], memory_mib, vcpus, virt_mode, v[i].why, sizeof(v[i].why));
 }
 
-void vr_sched_explain_hosts(char *why, size_t len, const vr_sched_host *hosts, const vr_sched_verdict *v, size_t n)
+void vr_sched_explain_hosts(char *why, size_t len, const vr_sched_host *hosts, vr_sched_verdict *v, size_t n,
+                            long long memory_mib, long long vcpus, const char *virt_mode)
 {
-    size_t o = strlen(why);
-    bool first = true;
-    for (size_t i = 0; i < n && o < len; i++)
-        if (v[i].filter) {
-            o += (size_t)snprintf(why + o, len - o, "%s%s (%s: %s)", first ? "; " : ", ", hosts[i].name,
-                                  v[i].filter, v[i].why);
-            first = false;
+    /* Composed from catalog messages, each nested in the next (i18n.h:
+     * a message quoting the exact text of a recent one takes it
+     * translated), so a Japanese reader gets it whole; the summary
+     * before it is remembered again, as its capture is long gone from
+     * the thread's few recent messages by now. */
+    json_t *head = vr_i18n_recall(why);
+    char list[512] = "", entry[192], next[512];
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].filter)
+            continue;
+        vr_sched_filter(&hosts[i], memory_mib, vcpus, virt_mode, v[i].why, sizeof(v[i].why));
+        vr_i18n_format(entry, sizeof(entry), "%s (%s: %s)", hosts[i].name, v[i].filter, v[i].why);
+        if (!list[0]) {
+            memcpy(list, entry, strlen(entry) + 1);
+            continue;
         }
+        vr_i18n_format(next, sizeof(next), "%s, %s", list, entry);
+        memcpy(list, next, strlen(next) + 1);
+    }
+    if (list[0]) {
+        char *captured = head ? json_dumps(head, JSON_COMPACT) : NULL;
+        char *summary = strdup(why);
+        if (captured && summary)
+            vr_i18n_remember(summary, captured);
+        vr_i18n_format(why, len, "%s; %s", summary ? summary : "", list);
+        free(summary);
+        free(captured);
+    }
+    json_decref(head);
 }

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "affinity.h"
 #include "agentcall.h"
 #include "i18n.h"
 #include "jobs.h"

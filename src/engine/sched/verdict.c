@@ -98,6 +98,8 @@ void vr_sched_explain_hosts(char *why, size_t len, const vr_sched_host *hosts, v
         if (!v[i].filter)
             continue;
         vr_sched_filter(&hosts[i], memory_mib, vcpus, virt_mode, v[i].why, sizeof(v[i].why));
+        if (!strcmp(v[i].filter, "notasked")) /* a migration to one host: the others are noise */
+            continue;
         vr_i18n_format(entry, sizeof(entry), "%s (%s: %s)", hosts[i].name, v[i].filter, v[i].why);
         if (!list[0]) {
             memcpy(list, entry, strlen(entry) + 1);

@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from harness.context import one_backend
-from harness.engine import Engine
+from harness.engine import CliSession, Engine, expect_fault
 
 READY = "VIREO-GUEST-READY"
 POOL_MAC = re.compile(r"^56:6f(:[0-9a-f]{2}){4}$")
@@ -59,6 +59,8 @@ def start_and_wait_up(eng, vm_id, timeout=60):
     assert all(s["started_at"] <= s["ended_at"] for s in steps), job
     vm = eng.wait_status("vms", vm_id, "up", timeout=timeout)
     assert vm["host_id"] and vm["host"], vm
+    # ... one of them names the host the scheduler chose.
+    assert f"starting on host '{vm['host']}'" in [s["description"] for s in steps], job
     return vm, job
 
 
@@ -316,6 +318,52 @@ def test_concurrent_starts_spread_evenly(ctx):
             (per_host, [e["message"] for e in eng.find_events("scheduler placed")])
 
 
+def check_placement_dry_run(ctx, eng, cl, hosts, big):
+    """GET /api/vms/ID/placement: every host's verdict and the choice,
+    booking nothing; bad input gets clean faults."""
+    names = sorted(h["name"] for h in hosts)
+    d = eng.call("GET", f"/api/vms/{big['id']}/placement")
+    assert d["host"] is None and d["as"] == "start" and "no host can run it" in d["reason"], d
+    assert sorted(h["name"] for h in d["hosts"]) == names, d
+    assert all(h["filter"] == "memory" and f"needs {4 << 20} MiB" in h["reason"] for h in d["hosts"]), d
+    small = eng.create_vm("fits", cl["id"], memory_mib=128, vcpus=1)
+    first = eng.call("GET", f"/api/vms/{small['id']}/placement")
+    assert first["host"] and first["host"]["name"] in names, first
+    ranked = sorted((h["rank"], h["name"], h["filter"]) for h in first["hosts"])
+    assert ranked == [(1, first["host"]["name"], None), (2, ranked[1][1], None)], first
+    assert all(h["chosen"] == (h["name"] == first["host"]["name"]) for h in first["hosts"]), first
+    # Nothing was booked: the hosts' free memory is the same on a second
+    # run, the VM is still down without a host, and no job was made.
+    again = eng.call("GET", f"/api/vms/{small['id']}/placement")
+    free = lambda d: {h["name"]: h["weights"]["free_mib"] for h in d["hosts"]}  # noqa: E731
+    assert free(again) == free(first) and again["host"] == first["host"], (first, again)
+    vm = eng.call("GET", f"/api/vms/{small['id']}")
+    assert vm["status"] == "down" and vm["host_id"] is None, vm
+    assert not [j for j in eng.call("GET", "/api/jobs?max=1000")["jobs"] if j.get("object_id") == small["id"]]
+    # A VM of another cluster is placed among that cluster's hosts only.
+    other = eng.create_cluster("cl-other", cl["datacenter_id"])
+    lone = eng.create_vm("elsewhere", other["id"], memory_mib=128, vcpus=1)
+    d = eng.call("GET", f"/api/vms/{lone['id']}/placement")
+    assert d["hosts"] == [] and d["host"] is None and "0 candidate(s)" in d["reason"], d
+    # Whoever may start the VM may ask; others get the 403.
+    seer = eng.call("POST", "/api/users", {"name": "seer@internal", "password": "Seer-pass-1234"}, expect=201)
+    role = next(r["id"] for r in eng.get("/api/roles", params={"max": 1000})["roles"] if r["name"] == "UserRole")
+    eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vm", "object_id": small["id"],
+                                          "user_id": seer["id"]}, expect=201)
+    tok = eng.login("seer@internal", "Seer-pass-1234", set_token=False)
+    assert eng.request("GET", f"/api/vms/{small['id']}/placement", token=tok).body["host"] == first["host"]
+    expect_fault(eng.request("GET", f"/api/vms/{lone['id']}/placement", token=tok), 403, "may not start")
+    # Unknown and malformed ids, other methods; the CLI shows the same.
+    out = CliSession(ctx, eng).run("vm", "placement", "fits").stdout
+    assert first["host"]["name"] in out and "RANK" in out, out
+    expect_fault(eng.request("GET", "/api/vms/00000000-0000-4000-8000-000000000000/placement"), 404, "no VM")
+    expect_fault(eng.request("GET", "/api/vms/nope/placement"), 404, "no VM")
+    expect_fault(eng.request("POST", f"/api/vms/{small['id']}/placement"), 405, "use GET")
+    for v in (small, lone):
+        eng.call("DELETE", f"/api/vms/{v['id']}", expect=204)
+    eng.call("DELETE", f"/api/clusters/{other['id']}", expect=204)
+
+
 def test_scheduler_filters(ctx):
     with engine_with_hosts(ctx) as (eng, cl, hosts):
         # More memory than any host has: the start fails, nothing runs.
@@ -331,6 +379,13 @@ def test_scheduler_filters(ctx):
         assert not any(agent_copies(ctx, big["id"]).values())
         ev = eng.find_events("cannot start VM 'too-big'", big["id"])
         assert ev and ev[0]["severity"] == "error", ev
+        # Each host is named with the filter that removed it.
+        for h in hosts:
+            assert f"{h['name']} (memory: needs {4 << 20} MiB, " in j["detail"], j
+        # ... in Japanese too, the host list included.
+        ja = eng.get(f"/api/jobs/{j['id']}", headers={"Accept-Language": "ja"})["detail"]
+        assert ja.count(f"memory: {4 << 20} MiB 必要") == 2 and all(h["name"] in ja for h in hosts), ja
+        check_placement_dry_run(ctx, eng, cl, hosts, big)
         # Virtualization mode: a kvm cluster takes only hosts with hardware KVM.
         modes = {h["name"]: eng.host(h["id"])["capabilities"]["virt_mode"] for h in hosts}
         eng.call("PUT", f"/api/clusters/{cl['id']}", {"virt_mode": "kvm"})

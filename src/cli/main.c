@@ -12,6 +12,7 @@
 #include "host_fence_cmd.h"
 #include "vm_console_cmd.h"
 #include "vm_migrate_cmd.h"
+#include "vm_placement_cmd.h"
 
 static void usage(FILE *f)
 {
@@ -29,6 +30,7 @@ static void usage(FILE *f)
                "  vm nic-list|nic-add|nic-remove|disk-list|disk-add|disk-remove|disk-iotune NAME-or-ID ...\n"
                "  vm set-vcpus NAME-or-ID N | vm balloon NAME-or-ID MIB [--wait] [--json]\n"
                "  vm migrate NAME-or-ID [--host HOST] [--bandwidth-mibps N] [--wait [--timeout S]] [--json]\n"
+               "  vm placement NAME-or-ID [--json]\n"
                "  vm clone NAME-or-ID --name NAME [--snapshot SNAPSHOT-ID] [--description TEXT] [--wait [--timeout S]]\n"
                "  vm console NAME-or-ID   the serial console in this terminal (Ctrl-] ends it)\n"
                "  job cancel ID [--json]\n"
@@ -69,6 +71,8 @@ int main(int argc, char **argv)
         return vr_cli_agent(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "migrate"))
         return vr_vm_migrate_cmd(argc - 1, argv + 1);
+    if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "placement"))
+        return vr_vm_placement_cmd(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "console"))
         return vr_vm_console_cmd(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "clone"))

@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "console.h"
 #include "history.h"
+#include "placement_api.h"
 #include "kind.h"
 #include "log.h"
 #include "metrics.h"
@@ -103,5 +104,21 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
         return;
     if (vr_history_handle(e, req, resp)) /* statistics history: from memory, no store */
         return;
+    if (vr_placement_api_handle(e, req, resp)) /* the scheduler's dry run: no store */
+        return;
     vr_dispatch(e, req, resp);
+}
+
+bool vr_api_path_id(const char *path, const char *pre, const char *post, char *id, size_t idlen)
+{
+    size_t pl = strlen(pre);
+    if (strncmp(path, pre, pl))
+        return false;
+    const char *seg = path + pl, *slash = strchr(seg, '/');
+    size_t n = slash ? (size_t)(slash - seg) : 0;
+    if (!n || n >= idlen || strcmp(slash, post))
+        return false;
+    memcpy(id, seg, n);
+    id[n] = '\0';
+    return true;
 }

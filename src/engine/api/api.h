@@ -2,8 +2,16 @@
  * generic dispatcher (kind.h). */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "engine.h"
 #include "http.h"
 
 /* The top-level request handler given to the HTTP server. */
 void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp);
+
+/* Whether path is pre + ID + post (post "/..."), ID one non-empty segment
+ * shorter than idlen; copies ID into id. For the routes outside the
+ * dispatcher (disk content, statistics history, placement dry run). */
+bool vr_api_path_id(const char *path, const char *pre, const char *post, char *id, size_t idlen);

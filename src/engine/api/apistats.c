@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "history.h"
+#include "placement_api.h"
 #include "kind.h"
 #include "portal.h"
 
@@ -77,6 +78,10 @@ void vr_route_class(const char *path, char *out, size_t len)
         }
         if (i + 3 == n && vr_history_path(path)) { /* history.c: a route of its own */
             add(out, len, "statistics/history");
+            return;
+        }
+        if (i + 2 == n && vr_placement_api_path(path)) { /* placement_api.c */
+            add(out, len, "placement");
             return;
         }
         add(out, len, i + 2 == n && is_action(k, segs[i + 1]) ? segs[i + 1] : "{unknown}");

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "api.h"
 #include "devspec.h"
 #include "dispatch.h"
 #include "fault.h"
@@ -19,18 +20,9 @@ static const vr_kind *parse(const char *path, char id[ID_MAX])
         const char *pre;
         const vr_kind *k;
     } kinds[] = {{"/api/hosts/", &vr_kind_hosts}, {"/api/vms/", &vr_kind_vms}};
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        size_t pl = strlen(kinds[i].pre);
-        if (strncmp(path, kinds[i].pre, pl))
-            continue;
-        const char *seg = path + pl, *slash = strchr(seg, '/');
-        size_t n = slash ? (size_t)(slash - seg) : 0;
-        if (!n || n >= ID_MAX || strcmp(slash, post))
-            return NULL;
-        memcpy(id, seg, n);
-        id[n] = '\0';
-        return kinds[i].k;
-    }
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (vr_api_path_id(path, kinds[i].pre, post, id, ID_MAX))
+            return kinds[i].k;
     return NULL;
 }
 

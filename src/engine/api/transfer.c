@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api.h"
 #include "auth.h"
 #include "base64.h"
 #include "devspec.h"
@@ -54,16 +55,7 @@ static long long num(json_t *o, const char *k)
  * unknown disk, answered before its body like any other). */
 static bool content_path(const char *path, char id[ID_MAX])
 {
-    static const char pre[] = "/api/disks/", post[] = "/content";
-    if (strncmp(path, pre, sizeof(pre) - 1))
-        return false;
-    const char *seg = path + sizeof(pre) - 1, *slash = strchr(seg, '/');
-    size_t n = slash ? (size_t)(slash - seg) : 0;
-    if (!n || n >= ID_MAX || strcmp(slash, post))
-        return false;
-    memcpy(id, seg, n);
-    id[n] = '\0';
-    return true;
+    return vr_api_path_id(path, "/api/disks/", "/content", id, ID_MAX);
 }
 
 /* {domain, image, volume} of a disk row. */

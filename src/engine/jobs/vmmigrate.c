@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "affinity.h"
 #include "agentcall.h"
 #include "i18n.h"
 #include "jobs.h"
@@ -240,52 +239,24 @@ static void follow(vr_engine *e, const char *job_id, const char *vm_id, const ch
  * never the source. */
 static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t len)
 {
-    const char *nets[VR_VNIC_MAX_NETS];
+    const char *given = str(p, "dest_host_id");
     vr_error err = {0};
-    json_t *netnames = vr_vnic_vm_networks(e, vm, nets, &err);
-    if (!netnames) {
+    vr_sched_eval ev;
+    pthread_mutex_lock(&e->sched_lock);
+    /* Its affinity groups count as for a start (the VM's own host is not
+     * counted: it leaves it). */
+    int rc = vr_sched_evaluate(e, vm, str(p, "source_host_id"), given, false, &ev, &err);
+    pthread_mutex_unlock(&e->sched_lock);
+    if (rc < 0) {
         snprintf(why, len, "%s", err.message);
         return NULL;
     }
-    json_t *cl = vr_db_query_one(e->db, "SELECT virt_mode FROM clusters WHERE id = ?",
-                                 DB_ARGS(DB_TEXT(str(vm, "cluster_id"))), NULL);
-    const char *given = str(p, "dest_host_id");
-    vr_sched_host *hosts = NULL;
-    size_t n = 0;
-    int i = -1;
-    pthread_mutex_lock(&e->sched_lock);
-    if (vr_hostview_cluster_nets(e->view, str(vm, "cluster_id"), nets, json_array_size(netnames), &hosts, &n) == 0) {
-        for (size_t k = 0; k < n; k++)
-            if (!strcmp(hosts[k].id, str(p, "source_host_id")) || (*given && strcmp(hosts[k].id, given)))
-                snprintf(hosts[k].status, sizeof(hosts[k].status), "source"); /* filtered out */
-        json_t *policy = vr_placement_of(e, str(vm, "id"));
-        size_t not_allowed = vr_placement_filter(policy, hosts, n);
-        json_decref(policy);
-        size_t no_lm = vr_placement_lease_filter(e, str(vm, "id"), hosts, n);
-        /* Its affinity groups, as for a start (the VM's own host is not
-         * counted: it leaves it). */
-        char aff[512] = "";
-        vr_error aerr = {0};
-        if (vr_affinity_filter_vm(e, str(vm, "id"), hosts, n, aff, sizeof(aff), &aerr) < 0)
-            snprintf(aff, sizeof(aff), "%s", aerr.message);
-        i = vr_sched_choose(hosts, n, json_integer_value(json_object_get(vm, "memory_mib")),
-                            json_integer_value(json_object_get(vm, "vcpus")), str(cl, "virt_mode")[0] ? str(cl, "virt_mode") : "any",
-                            why, len);
-        for (size_t k = 0; i < 0 && *given && k < n; k++)
-            if (!strcmp(hosts[k].id, given) && hosts[k].lacks_network)
-                snprintf(why, len, "the chosen host does not run every network of the VM's NICs");
-        vr_placement_lease_explain(why, len, no_lm);
-        if (i < 0) {
-            vr_sched_explain(why, len, not_allowed, aff);
-            if (!*given)
-                vr_sched_explain_nets(why, len, hosts, n, nets, json_array_size(netnames));
-        }
-    }
-    pthread_mutex_unlock(&e->sched_lock);
-    json_decref(cl);
-    json_decref(netnames);
-    json_t *h = i >= 0 ? host_row(e, hosts[i].id) : NULL;
-    free(hosts);
+    snprintf(why, len, "%.*s", (int)(len ? len - 1 : 0), ev.reason); /* a long list of hosts is cut */
+    for (size_t k = 0; ev.chosen < 0 && *given && k < ev.n; k++)
+        if (!strcmp(ev.hosts[k].id, given) && ev.hosts[k].lacks_network)
+            vr_i18n_format(why, len, "the chosen host does not run every network of the VM's NICs");
+    json_t *h = ev.chosen >= 0 ? host_row(e, ev.hosts[ev.chosen].id) : NULL;
+    vr_sched_eval_free(&ev);
     return h;
 }
 

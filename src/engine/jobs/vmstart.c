@@ -288,7 +288,9 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
     pthread_mutex_unlock(&e->sched_lock);
     vr_event(e, "normal", user, "vm", vm_id, "scheduler placed VM '%s' on host '%s': %s", name, hname,
              reason);
-    vr_job_update(e, job_id, "running", "starting on host");
+    char step[200]; /* the job says where, not only the event */
+    vr_i18n_format(step, sizeof(step), "starting on host '%s'", hname);
+    vr_job_update(e, job_id, "running", step);
     vr_job_progress(e, job_id, 30);
     json_t *agent_spec = vr_vm_agent_spec(e, vm, &err);
     if (agent_spec && vr_vm_lease_prepare(e, job_id, vm_id, agent_spec, &err) < 0) {

@@ -34,10 +34,10 @@ size_t vr_affinity_apply(const vr_affinity_rule *rules, size_t nrules, vr_sched_
                 continue;
             if (!r->enforcing) {
                 hosts[i].affinity_penalty++;
-            } else if (strcmp(hosts[i].status, "affinity")) {
-                /* Already filtered hosts are not counted twice. */
-                if (!strcmp(hosts[i].status, "up"))
-                    out++;
+            } else if (!strcmp(hosts[i].status, "up")) {
+                /* Hosts already filtered keep their first reason and are
+                 * not counted twice. */
+                out++;
                 snprintf(hosts[i].status, sizeof(hosts[i].status), "affinity");
             }
         }

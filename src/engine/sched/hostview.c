@@ -37,6 +37,7 @@ static void fill(hv_entry *x, json_t *row)
 {
     vr_sched_host *h = &x->h;
     snprintf(h->id, sizeof(h->id), "%s", json_string_value(json_object_get(row, "id")) ?: "");
+    snprintf(h->name, sizeof(h->name), "%s", json_string_value(json_object_get(row, "name")) ?: "");
     snprintf(x->cluster_id, sizeof(x->cluster_id), "%s",
              json_string_value(json_object_get(row, "cluster_id")) ?: "");
     snprintf(h->status, sizeof(h->status), "%s", json_string_value(json_object_get(row, "status")) ?: "");
@@ -165,8 +166,8 @@ int vr_hostview_cluster(vr_hostview *v, const char *cluster_id, vr_sched_host **
     return vr_hostview_cluster_nets(v, cluster_id, NULL, 0, out, n);
 }
 
-/* Whether nets (",a,b,") holds every name. */
-static bool runs_all(const char *nets, const char *const *names, size_t nnames)
+/* The first of names that nets (",a,b,") does not hold; NULL when it holds every one. */
+static const char *first_missing(const char *nets, const char *const *names, size_t nnames)
 {
     for (size_t i = 0; i < nnames; i++) {
         const char *p = nets;
@@ -177,9 +178,9 @@ static bool runs_all(const char *nets, const char *const *names, size_t nnames)
             p += len;
         }
         if (!found)
-            return false;
+            return names[i];
     }
-    return true;
+    return NULL;
 }
 
 int vr_hostview_cluster_nets(vr_hostview *v, const char *cluster_id, const char *const *nets, size_t nnets,
@@ -197,7 +198,9 @@ int vr_hostview_cluster_nets(vr_hostview *v, const char *cluster_id, const char 
         if (!strcmp(v->v[i].cluster_id, cluster_id)) {
             hs[*n] = v->v[i].h;
             hs[*n].affinity_penalty = 0;
-            hs[(*n)++].lacks_network = nnets && !runs_all(v->v[i].nets, nets, nnets);
+            hs[*n].missing_net = nnets ? first_missing(v->v[i].nets, nets, nnets) : NULL;
+            hs[*n].lacks_network = hs[*n].missing_net != NULL;
+            (*n)++;
         }
     pthread_mutex_unlock(&v->lock);
     if (*n == 0) {

@@ -16,6 +16,7 @@
 /* What placement looks at for one host. */
 typedef struct vr_sched_host {
     char id[37];
+    char name[65];             /* for verdicts and faults (docs/availability.md "Why a host") */
     char status[24];
     char virt_mode[16];
     double cpu_percent;        /* last sample */
@@ -24,6 +25,7 @@ typedef struct vr_sched_host {
     long long pending_vcpus;   /* vCPUs of VMs still starting there */
     long long max_vcpus, cpus;
     bool lacks_network;        /* does not run a network the VM's NICs use */
+    const char *missing_net;   /* the first of those it lacks: points into the caller's nets */
     int affinity_penalty;      /* soft affinity groups it would break (affinity.h); lower wins */
 } vr_sched_host;
 

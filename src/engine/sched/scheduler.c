@@ -13,50 +13,69 @@
  * equally loaded hosts should tie and let free memory decide. */
 #define CPU_BUCKET 25.0
 
-int vr_sched_choose(const vr_sched_host *hosts, size_t n, long long memory_mib, long long vcpus,
-                    const char *virt_mode, char *reason, size_t len)
+/* Whether weights a rank before b (ties: the earlier host, by name). */
+static bool beats(const vr_sched_verdict *a, size_t ia, const vr_sched_verdict *b, size_t ib)
 {
-    int best = -1, filtered = 0, best_pen = 0;
+    if (a->affinity_penalty != b->affinity_penalty)
+        return a->affinity_penalty < b->affinity_penalty;
+    if (a->cpu_bucket != b->cpu_bucket)
+        return a->cpu_bucket < b->cpu_bucket;
+    if (a->free_mib != b->free_mib)
+        return a->free_mib > b->free_mib;
+    return ia < ib;
+}
+
+int vr_sched_choose_v(const vr_sched_host *hosts, size_t n, long long memory_mib, long long vcpus,
+                      const char *virt_mode, vr_sched_verdict *v, char *reason, size_t len)
+{
+    int best = -1, filtered = 0;
     bool weighed = false; /* a soft affinity group told hosts apart */
-    double best_cpu = 0;
-    long long best_free = 0;
+    vr_sched_verdict one, bestv = {0};
     for (size_t i = 0; i < n; i++) {
         const vr_sched_host *h = &hosts[i];
-        long long free_mib = h->mem_total_mib - h->committed_mib;
-        long long cpus = h->cpus;
+        vr_sched_verdict *w = v ? &v[i] : &one;
+        memset(w, 0, sizeof(*w));
         /* Filters: the host must be up, have room and suit the cluster. */
-        if (strcmp(h->status, "up") || h->lacks_network || free_mib < memory_mib || vcpus > h->max_vcpus || cpus < 1 ||
-            (!strcmp(virt_mode, "kvm") && strcmp(h->virt_mode, "kvm"))) {
+        w->filter = vr_sched_filter(h, memory_mib, vcpus, virt_mode, w->why, 0); /* reasons: on demand */
+        if (w->filter) {
             filtered++;
             continue;
         }
         /* VMs placed here that are still starting are not in the host's
          * last CPU sample yet; count them as busy, or a burst of starts
          * would all land on the host that looked idlest before it. */
-        double cpu = h->cpu_percent + 100.0 * (double)h->pending_vcpus / (double)cpus;
-        double bucket = (double)(long)(cpu / CPU_BUCKET);
+        w->cpu_percent = h->cpu_percent + 100.0 * (double)h->pending_vcpus / (double)h->cpus;
+        w->cpu_bucket = (int)(w->cpu_percent / CPU_BUCKET);
         /* Soft affinity groups weigh first: the host breaking fewest wins. */
-        int pen = h->affinity_penalty;
-        weighed |= best >= 0 && pen != best_pen;
-        if (best < 0 || pen < best_pen ||
-            (pen == best_pen && (bucket < best_cpu || (bucket == best_cpu && free_mib > best_free)))) {
+        w->affinity_penalty = h->affinity_penalty;
+        w->free_mib = h->mem_total_mib - h->committed_mib;
+        weighed |= best >= 0 && w->affinity_penalty != bestv.affinity_penalty;
+        if (best < 0 || beats(w, i, &bestv, (size_t)best)) {
             best = (int)i;
-            best_pen = pen;
-            best_cpu = bucket;
-            best_free = free_mib;
+            bestv = *w;
         }
     }
+    /* Ranks, for the dry run and the tests: how many passing hosts beat each. */
+    for (size_t i = 0; v && i < n; i++)
+        for (size_t k = 0; !v[i].filter && k < n; k++)
+            v[i].rank += k == i || (!v[k].filter && beats(&v[k], k, &v[i], i));
     char soft[80] = "";
     if (weighed)
-        vr_i18n_format(soft, sizeof(soft), "fewest soft affinity groups broken (%d), then ", best_pen);
+        vr_i18n_format(soft, sizeof(soft), "fewest soft affinity groups broken (%d), then ", bestv.affinity_penalty);
     if (best >= 0)
         vr_i18n_format(reason, len, "%zu candidate(s), %d filtered out; %slowest CPU load (%.0f-%.0f%%), "
                  "then most free memory (%lld MiB)", n, filtered, soft,
-                 best_cpu * CPU_BUCKET, (best_cpu + 1) * CPU_BUCKET, best_free);
+                 bestv.cpu_bucket * CPU_BUCKET, (bestv.cpu_bucket + 1) * CPU_BUCKET, bestv.free_mib);
     else
         vr_i18n_format(reason, len, "no host can run it: %zu candidate(s), all filtered out (need an up "
                  "host with %lld MiB free and %lld vCPUs)", n, memory_mib, vcpus);
     return best;
+}
+
+int vr_sched_choose(const vr_sched_host *hosts, size_t n, long long memory_mib, long long vcpus,
+                    const char *virt_mode, char *reason, size_t len)
+{
+    return vr_sched_choose_v(hosts, n, memory_mib, vcpus, virt_mode, NULL, reason, len);
 }
 
 void vr_sched_explain(char *why, size_t len, size_t not_allowed, const char *aff)
@@ -82,8 +101,18 @@ void vr_sched_explain_nets(char *why, size_t len, const vr_sched_host *hosts, si
         o += (size_t)snprintf(why + o, len - o, " %s", nets[k]);
 }
 
-int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t len, vr_error *err)
+void vr_sched_eval_free(vr_sched_eval *ev)
 {
+    free(ev->hosts);
+    free(ev->verdicts);
+    memset(ev, 0, sizeof(*ev));
+}
+
+int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char *only_host, bool explain,
+                      vr_sched_eval *ev, vr_error *err)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->chosen = -1;
     const char *cluster = json_string_value(json_object_get(vm, "cluster_id"));
     json_t *cl = vr_db_query_one(e->db, "SELECT virt_mode FROM clusters WHERE id = ?",
                                  DB_ARGS(DB_TEXT(cluster)), err);
@@ -98,13 +127,20 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
     }
     size_t nnets = json_array_size(netnames);
     /* The hosts' numbers come from memory: no 400-row read per placement. */
-    vr_sched_host *hosts;
-    size_t n;
-    if (vr_hostview_cluster_nets(e->view, cluster, nets, nnets, &hosts, &n) < 0) {
+    if (vr_hostview_cluster_nets(e->view, cluster, nets, nnets, &ev->hosts, &ev->n) < 0 ||
+        !(ev->verdicts = calloc(ev->n ? ev->n : 1, sizeof(*ev->verdicts)))) {
         json_decref(cl);
         json_decref(netnames);
+        vr_sched_eval_free(ev);
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
     }
+    vr_sched_host *hosts = ev->hosts;
+    size_t n = ev->n;
+    for (size_t k = 0; k < n; k++)
+        if (skip_host && !strcmp(hosts[k].id, skip_host))
+            snprintf(hosts[k].status, sizeof(hosts[k].status), "source");
+        else if (only_host && *only_host && strcmp(hosts[k].id, only_host))
+            snprintf(hosts[k].status, sizeof(hosts[k].status), "notasked");
     /* Its placement policy's hosts only, when it lists some; then its
      * affinity groups (enforcing ones filter, soft ones weigh). */
     const char *vm_id = json_string_value(json_object_get(vm, "id")) ?: "";
@@ -114,28 +150,50 @@ int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t 
     size_t no_lm = vr_placement_lease_filter(e, vm_id, hosts, n);
     char aff[512] = "";
     if (vr_affinity_filter_vm(e, vm_id, hosts, n, aff, sizeof(aff), err) < 0) {
-        free(hosts);
         json_decref(cl);
         json_decref(netnames);
+        vr_sched_eval_free(ev);
         return -1;
     }
-    int i = vr_sched_choose(hosts, n, json_integer_value(json_object_get(vm, "memory_mib")),
-                            json_integer_value(json_object_get(vm, "vcpus")),
-                            json_string_value(json_object_get(cl, "virt_mode")) ?: "any", reason, len);
-    json_decref(cl);
+    char *reason = ev->reason;
+    size_t len = sizeof(ev->reason);
+    long long mem = json_integer_value(json_object_get(vm, "memory_mib"));
+    long long vcpus = json_integer_value(json_object_get(vm, "vcpus"));
+    const char *mode = json_string_value(json_object_get(cl, "virt_mode")) ?: "any";
+    ev->chosen = vr_sched_choose_v(hosts, n, mem, vcpus, mode, ev->verdicts, reason, len);
     vr_placement_lease_explain(reason, len, no_lm);
-    if (i < 0)
+    /* Each filtered host's reason (while missing_net still points into
+     * nets): for the failure text, which names them, or when asked. */
+    if (ev->chosen < 0) {
         vr_sched_explain(reason, len, not_allowed, aff);
-    if (i < 0) {
-        vr_sched_explain_nets(reason, len, hosts, n, nets, nnets);
-        free(hosts);
-        json_decref(netnames);
-        return vr_error_set(err, VR_ERR_LIMIT, "%s", reason);
+        if (!only_host || !*only_host)
+            vr_sched_explain_nets(reason, len, hosts, n, nets, nnets);
+        vr_sched_explain_hosts(reason, len, hosts, ev->verdicts, n, mem, vcpus, mode);
+    } else if (explain) {
+        vr_sched_verdict_reasons(hosts, ev->verdicts, n, mem, vcpus, mode);
     }
+    json_decref(cl);
+    /* missing_net points into nets, which go now. */
+    for (size_t k = 0; k < n; k++)
+        hosts[k].missing_net = NULL;
     json_decref(netnames);
+    return 0;
+}
+
+int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t len, vr_error *err)
+{
+    vr_sched_eval ev;
+    if (vr_sched_evaluate(e, vm, NULL, NULL, false, &ev, err) < 0)
+        return -1;
+    snprintf(reason, len, "%.*s", (int)(len ? len - 1 : 0), ev.reason); /* a long list of hosts is cut */
+    if (ev.chosen < 0) {
+        vr_error_set(err, VR_ERR_LIMIT, "%s", ev.reason);
+        vr_sched_eval_free(&ev);
+        return -1;
+    }
     *host = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE id = ?",
-                            DB_ARGS(DB_TEXT(hosts[i].id)), err);
-    free(hosts);
+                            DB_ARGS(DB_TEXT(ev.hosts[ev.chosen].id)), err);
+    vr_sched_eval_free(&ev);
     if (!*host && !err->code)
         vr_error_set(err, VR_ERR_BAD_STATE, "the chosen host was just removed; start again");
     return *host ? 0 : -1;

@@ -238,3 +238,29 @@ int vr_vnic_check_live_move(vr_engine *e, json_t *vm, const char *mac, const cha
     json_decref(neu);
     return rc;
 }
+
+void vr_vnic_after_migration(vr_engine *e, json_t *vm, json_t *dst, const char *user)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(json_object_get(vm, "spec"), "nics"), i, n) {
+        if (!json_string_value(json_object_get(n, "profile")))
+            continue;
+        vr_error err = {0};
+        json_t *agent = vr_vnic_agent_nic(e, n, &err), *res = NULL;
+        bool wanted = agent && (json_object_get(agent, "bandwidth") || json_is_true(json_object_get(agent, "mirror")));
+        if (wanted) {
+            /* Only what the host applies itself; the rest came with the domain. */
+            json_t *p = json_pack("{s:s, s:s, s:b}", "uuid", str(vm, "id"), "mac", str(n, "mac"), "mirror",
+                                  json_is_true(json_object_get(agent, "mirror")));
+            if (json_object_get(agent, "bandwidth"))
+                json_object_set(p, "bandwidth", json_object_get(agent, "bandwidth"));
+            vr_agent_call_host(e, dst, "VM.updateNic", p, &res, &err);
+        }
+        if (err.code)
+            vr_event(e, "warning", user, "vm", str(vm, "id"), "the QoS or mirroring of NIC %s of VM '%s' was not"
+                     " applied on host '%s': %s", str(n, "mac"), str(vm, "name"), str(dst, "name"), err.message);
+        json_decref(res);
+        json_decref(agent);
+    }
+}

@@ -51,3 +51,10 @@ int vr_vnic_apply_change(json_t *nics, json_t *change, vr_error *err);
  * off a running NIC); VR_ERR_INVALID_PARAMS when `to` is gone. */
 int vr_vnic_check_live_move(vr_engine *e, json_t *vm, const char *mac, const char *from, const char *to,
                             vr_error *err);
+
+/* After VM vm (a row with id, name, spec) migrated to host dst: the
+ * destination's agent shapes and mirrors a NIC only when told (libvirt
+ * moves the domain, not the tap's qdiscs), so each NIC whose profile has
+ * QoS or mirroring gets them again through VM.updateNic. A refusal is a
+ * warning event: the VM did migrate. */
+void vr_vnic_after_migration(vr_engine *e, json_t *vm, json_t *dst, const char *user);

@@ -60,6 +60,9 @@ USAGE_ERRORS = [
     ("vm", "nic-add"),                                         # no VM
     ("vm", "nic-add", "cli-vm", "--path", "/x.img"),          # a disk's option
     ("vm", "nic-remove", "cli-vm"),                            # no MAC
+    ("vm", "nic-update", "cli-vm", "56:6f:00:00:00:01"),       # nothing to change
+    ("vm", "nic-update", "cli-vm", "56:6f:00:00:00:01", "--linked", "maybe"),
+    ("vm", "nic-update", "cli-vm", "56:6f:00:00:00:01", "--model", "e1000"),  # not a change's option
     ("vm", "disk-add", "cli-vm", "--serial", "S1"),            # no --path
     ("vm", "disk-add", "cli-vm", "--path", "/x", "--total-bytes-sec", "lots"),
     ("vm", "disk-add", "cli-vm", "--path", "/x", "--readonly=yes"),

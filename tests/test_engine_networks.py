@@ -128,6 +128,19 @@ def test_network_rules_rest_and_cli(ctx):
         eng.call("POST", "/api/networks", {"name": "blue", "datacenter": dc["id"], "vlan": 101}, expect=201)
         expect_fault(eng.request("POST", f"/api/vms/{vm['id']}/nics", {"network": "blue"}), 409, "not attached")
         assert eng.vm(vm["id"])["nics"] == spec_nics
+        # A down VM's NIC changes at once (link state, profile); a profile
+        # whose network is not attached, and a VM migrating: 409, unchanged.
+        got = eng.call("PUT", f"/api/vms/{vm['id']}/nics/{nic['mac']}", {"linked": False, "profile": gold["id"]})
+        assert (got["linked"], got["profile"], got["mac"]) == (False, gold["id"], nic["mac"]), got
+        assert eng.vm(vm["id"])["nics"][0] == {**spec_nics[0], "linked": False, "profile": gold["id"]}
+        blue_prof = eng.get(f"/api/networks/{_nets(eng, dc['id'])['blue']['id']}/vnicprofiles")["vnicprofiles"][0]
+        expect_fault(eng.request("PUT", f"/api/vms/{vm['id']}/nics/{nic['mac']}", {"profile": blue_prof["id"]}),
+                     409, "not attached")
+        run_sql(eng, f"UPDATE vms SET status = 'migrating' WHERE id = '{vm['id']}'")
+        expect_fault(eng.request("PUT", f"/api/vms/{vm['id']}/nics/{nic['mac']}", {"linked": True}), 409,
+                     "is migrating")
+        run_sql(eng, f"UPDATE vms SET status = 'down' WHERE id = '{vm['id']}'")
+        assert eng.vm(vm["id"])["nics"][0]["linked"] is False
         # In use: the profile, the network, its detach from the cluster, a VLAN change while running
         expect_fault(eng.request("DELETE", f"/api/vnicprofiles/{gold['id']}"), 409, "used by VM 'nvm1'")
         expect_fault(eng.request("DELETE", f"/api/clusters/{cl['id']}/networks/{red['id']}"), 409, "used by VM 'nvm1'")
@@ -374,6 +387,36 @@ def test_network_end_to_end(ctx):
         expect_fault(eng.request("POST", f"/api/vms/{vm2['id']}/nics", {"network": "green"}), 409,
                      "does not run network 'green'")
         assert eng.vm(vm2["id"])["nics"] == nics
+        # That running NIC changed through the engine (VM.updateNic),
+        # recorded once the host confirmed: its link down (CLI) and up, then
+        # onto red's QoS profile, which the agent shapes the tap with.
+        red_mac = nics[1]["mac"]
+        nic_url = f"/api/vms/{vm2['id']}/nics/{red_mac}"
+        def link_on_host():
+            return hs.hosts[0].virsh("domif-getlink", "vm-blue", red_mac).split()[-1]
+        cli.run("vm", "nic-update", "vm-blue", red_mac, "--linked", "off", "--wait")
+        assert eng.get(nic_url)["linked"] is False and link_on_host() == "down"
+        r = eng.call("PUT", nic_url, {"linked": True}, expect=202)
+        assert eng.wait_job(r["job"]["id"])["status"] == "finished"
+        assert eng.get(nic_url)["linked"] is True and link_on_host() == "up"
+        r = eng.call("PUT", nic_url, {"profile": prof["id"]}, expect=202)
+        assert eng.wait_job(r["job"]["id"])["status"] == "finished"
+        assert eng.get(nic_url)["profile"] == prof["id"]
+        tap = next(d["ifname"] for d in ctx.client(0).call("VM.get", uuid=vm2["id"])["devices"]
+                   if d.get("mac") == red_mac)
+        eng.wait_for(lambda: "tbf" in hs.hosts[0].run(["tc", "qdisc", "show", "dev", tap]).stdout, 10,
+                     what=f"red-qos's shaping on {tap}")
+        # Refused before anything is sent or stored: green's profile (its
+        # host does not run green), red's default (QoS cannot come off a
+        # running NIC), unknown members, wrong types.
+        green_default = eng.get(f"/api/networks/{green['id']}/vnicprofiles")["vnicprofiles"][0]
+        before = eng.get(nic_url)
+        for body, status, detail in (({"profile": green_default["id"]}, 409, "does not run network 'green'"),
+                                     ({"profile": red_default["id"]}, 409, "cannot take them off"),
+                                     ({"bridge": "red"}, 400, "unknown member 'bridge'"),
+                                     ({"linked": "no"}, 400, "body.linked must be a boolean")):
+            expect_fault(eng.request("PUT", nic_url, body), status, detail)
+        assert eng.get(nic_url) == before and link_on_host() == "up"
         # Migration needs every network of the VM on the destination: the
         # other host lacks blue, so the scheduler finds none and a host
         # named by the user is refused; the VM stays where it runs.

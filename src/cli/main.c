@@ -27,7 +27,7 @@ static void usage(FILE *f)
                "  KIND delete NAME-or-ID\n"
                "      KIND: datacenter, cluster, host, vm (job: list, show and cancel only)\n"
                "  vm start|stop|shutdown|reboot|pause|resume|suspend NAME-or-ID [--wait [--timeout S]] [--json]\n"
-               "  vm nic-list|nic-add|nic-remove|disk-list|disk-add|disk-remove|disk-iotune NAME-or-ID ...\n"
+               "  vm nic-list|nic-add|nic-update|nic-remove|disk-list|disk-add|disk-remove|disk-iotune NAME-or-ID ...\n"
                "  vm set-vcpus NAME-or-ID N | vm balloon NAME-or-ID MIB [--wait] [--json]\n"
                "  vm migrate NAME-or-ID [--host HOST] [--bandwidth-mibps N] [--wait [--timeout S]] [--json]\n"
                "  vm placement NAME-or-ID [--json]\n"

@@ -1,4 +1,4 @@
-/* `vireo vm nic-list|nic-add|nic-remove|disk-list|disk-add|disk-remove|
+/* `vireo vm nic-list|nic-add|nic-update|nic-remove|disk-list|disk-add|disk-remove|
  * disk-iotune|set-vcpus|balloon`: a VM's NICs and disks as the nested
  * collections /api/vms/ID/nics and /api/vms/ID/disks, and its live changes
  * (docs/rest-api.md, "A VM's devices and live changes"). On a down VM the
@@ -15,10 +15,11 @@
 #include "table.h"
 
 /* A verb's own options and the body member each sets. Groups: n a NIC's,
- * d a disk's, t an I/O limit (a member of the disk's "iotune"). */
+ * u a NIC change's, d a disk's, t an I/O limit (a member of the disk's
+ * "iotune"). An option may be in several groups (one entry each). */
 typedef struct dev_opt {
     const char *opt, *member;
-    char group, type; /* type: s string, f flag (true), i integer >= 0 */
+    char group, type; /* type: s string, f flag (true), i integer >= 0, o on|off (a boolean) */
 } dev_opt;
 
 static const dev_opt dev_opts[] = {
@@ -26,6 +27,8 @@ static const dev_opt dev_opts[] = {
     {"model", "model", 'n', 's'},
     {"network", "network", 'n', 's'},
     {"profile", "profile", 'n', 's'},
+    {"profile", "profile", 'u', 's'}, /* NAME-or-ID: resolved once the session is loaded */
+    {"linked", "linked", 'u', 'o'},
     {"path", "path", 'd', 's'},
     {"disk", "disk", 'd', 's'},
     {"interface", "interface", 'd', 's'},
@@ -183,6 +186,20 @@ static int run_child(const vr_session *s, const dev_verb *v, const args *a, cons
     return rc;
 }
 
+/* PUT of a NIC's link state and profile (a profile by name or id). */
+static int run_nic_update(const vr_session *s, const dev_verb *v, const args *a, const char *vm_id, json_t *body)
+{
+    static const kind profiles = {"vnicprofile", "vnicprofiles", NULL, 0, NULL, VR_NO_NAMES, false, false,
+                                  NULL, NULL, NULL};
+    const char *ref = json_string_value(json_object_get(body, "profile"));
+    char *id = NULL;
+    int rc = ref ? vr_resolve(s, &profiles, ref, &id) : 0;
+    if (rc == 0 && id)
+        json_object_set_new(body, "profile", json_string(id));
+    free(id);
+    return rc ? rc : run_child(s, v, a, vm_id, body);
+}
+
 static int run_set_vcpus(const vr_session *s, const dev_verb *v, const args *a, const char *vm_id, json_t *body)
 {
     (void)v;
@@ -200,6 +217,8 @@ static const dev_verb verbs[] = {
     {"nic-list", "NAME-or-ID", "[--json]", "nics", "", BIT(O_JSON), false, run_list},
     {"nic-add", "NAME-or-ID", "[--network NET|--profile PROFILE-ID|--bridge BRIDGE] [--model virtio|e1000|rtl8139] " WAIT, "nics", "n", VR_JOB_OPTS,
      true, run_add},
+    {"nic-update", "NAME-or-ID MAC", "[--linked on|off] [--profile PROFILE] " WAIT, "nics", "u", VR_JOB_OPTS, true,
+     run_nic_update},
     {"nic-remove", "NAME-or-ID MAC", WAIT, "nics", "", VR_JOB_OPTS, false, run_child},
     {"disk-list", "NAME-or-ID", "[--json]", "disks", "", BIT(O_JSON), false, run_list},
     {"disk-add", "NAME-or-ID",
@@ -232,12 +251,17 @@ void vr_vm_devices_usage(FILE *f)
     limits_usage(f);
 }
 
-static const dev_opt *find_opt(const char *name)
+/* The option of that name in one of groups, else any of that name. */
+static const dev_opt *find_opt(const char *name, const char *groups)
 {
+    const dev_opt *any = NULL;
     for (size_t i = 0; i < NDEV_OPTS; i++)
-        if (!strcmp(dev_opts[i].opt, name))
-            return &dev_opts[i];
-    return NULL;
+        if (!strcmp(dev_opts[i].opt, name)) {
+            if (strchr(groups, dev_opts[i].group))
+                return &dev_opts[i];
+            any = any ? any : &dev_opts[i];
+        }
+    return any;
 }
 
 /* The request body from the options and operands; checks that need no
@@ -248,13 +272,18 @@ static int build_body(const dev_verb *v, const args *a, json_t **out)
     int rc = 0;
     long n;
     for (int i = 0; i < a->nx && !rc; i++) {
-        const dev_opt *o = find_opt(a->xopt[i]);
+        const dev_opt *o = find_opt(a->xopt[i], v->groups);
         json_t *val = NULL;
         if (!o || !strchr(v->groups, o->group)) {
             fprintf(stderr, "vireo: --%s does not apply to 'vm %s'\n", a->xopt[i], v->verb);
             rc = 2;
         } else if (o->type == 'f') {
             val = json_true();
+        } else if (o->type == 'o') {
+            if (!strcmp(a->xval[i], "on") || !strcmp(a->xval[i], "off"))
+                val = json_boolean(!strcmp(a->xval[i], "on"));
+            else
+                rc = vr_bad_value(o->opt, a->xval[i]);
         } else if (o->type == 'i' && !vr_parse_long(a->xval[i], 0, LONG_MAX, &n)) {
             rc = vr_bad_value(o->opt, a->xval[i]);
         } else {
@@ -269,6 +298,9 @@ static int build_body(const dev_verb *v, const args *a, json_t **out)
     bool vcpus = !strcmp(vn, "set-vcpus");
     if (!rc && !strcmp(vn, "disk-add") && !json_object_get(body, "path") && !json_object_get(body, "disk")) {
         fprintf(stderr, "vireo: vm disk-add needs --path PATH or --disk DISK-ID\n");
+        rc = 2;
+    } else if (!rc && !strcmp(vn, "nic-update") && !json_object_size(body)) {
+        fprintf(stderr, "vireo: vm nic-update needs --linked on|off or --profile PROFILE\n");
         rc = 2;
     } else if (!rc && !strcmp(vn, "disk-iotune") && !json_object_size(iotune)) {
         fprintf(stderr, "vireo: vm disk-iotune needs an I/O limit (--total-bytes-sec N, ...; 0 removes one)\n");

@@ -3,6 +3,7 @@
  * by its MAC, a disk by its target. On a down VM a change is stored at
  * once (201/200/204); on a running VM it is a job that hot plugs, unplugs
  * or retunes through the VM's host and then stores it (202). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,7 @@ static int nic_add(vr_call *c, json_t *vm, json_t *body, json_t **reply, char jo
         return -1;
     json_t *plain = json_deep_copy(body);
     json_object_del(plain, "profile");
+    json_object_del(plain, "linked"); /* the engine's; checked as a boolean already */
     int prc = vr_nic_parse(plain, "body", &nic, err);
     json_decref(plain);
     if (prc < 0)
@@ -178,14 +180,74 @@ static int nic_remove(vr_call *c, json_t *vm, json_t *nic, char job[37], vr_erro
     return 0;
 }
 
+static int set_nic(vr_engine *e, json_t *spec, json_t *change, vr_error *err)
+{
+    return vr_vnic_apply_change(array_of(spec, "nics"), change, err);
+}
+
+/* PUT: link state and profile. Down: stored; running: an update_nic job
+ * that records the change once the host made it. */
+static int nic_change(vr_call *c, json_t *vm, json_t *nic, json_t *body, json_t **reply, char job[37],
+                      vr_error *err)
+{
+    int mode = vm_mode(vm, err);
+    if (mode < 0)
+        return -1;
+    const char *mac = json_string_value(json_object_get(nic, "mac"));
+    const char *from = json_string_value(json_object_get(nic, "profile"));
+    const char *to = json_string_value(json_object_get(body, "profile"));
+    bool move = to && (!from || strcmp(from, to));
+    bool was_linked = !json_is_false(json_object_get(nic, "linked"));
+    json_t *lk = json_object_get(body, "linked");
+    bool linked = lk ? json_is_true(lk) : was_linked;
+    if (move) {
+        json_t *probe = json_pack("{s:s}", "profile", to);
+        int rc = vr_vnic_resolve(c->e, vm, probe, err);
+        json_decref(probe);
+        if (rc < 0)
+            return -1;
+    }
+    json_t *change = json_pack("{s:s, s:b}", "mac", mac, "linked", linked);
+    if (move)
+        json_object_set_new(change, "profile", json_string(to));
+    if (mode == 1) {
+        if (move && (vr_vnic_check_host(c->e, vm, change, err) < 0 ||
+                     vr_vnic_check_live_move(c->e, vm, mac, from, to, err) < 0)) {
+            json_decref(change);
+            return -1;
+        }
+        if (move || linked != was_linked)
+            return vr_vm_live_submit(c->e, vm, "update_nic", change, c->user, job, err);
+        json_decref(change); /* as it is already: nothing to send */
+        *reply = json_deep_copy(nic);
+        json_object_del(*reply, "href");
+        return 0;
+    }
+    int rc = edit_spec(c->e, vm, set_nic, change, err);
+    if (rc == 0) {
+        *reply = json_deep_copy(nic);
+        json_object_del(*reply, "href");
+        json_t *one = json_pack("[O]", *reply); /* the stored NIC as it is now */
+        vr_vnic_apply_change(one, change, err);
+        json_decref(one);
+        vr_event(c->e, "normal", c->user, "vm", vm_id(vm), "NIC %s of VM '%s' changed", mac,
+                 json_string_value(json_object_get(vm, "name")));
+    }
+    json_decref(change);
+    return rc;
+}
+
 static const vr_field nic_fields[] = {
     {"id", VR_FT_STR, 0, .doc = "The NIC's MAC: it names the NIC in its URL."},
     {"vm_id", VR_FT_ID, 0, .doc = "Its VM."},
     {"mac", VR_FT_STR, 0, .schema = "^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$", .doc = "From the engine's MAC pool."},
     {"bridge", VR_FT_STR, VR_F_CREATE | VR_F_OPT, 1, 15, .doc = "Host bridge to plug into (none: user networking)."},
-    {"profile", VR_FT_REF, VR_F_CREATE | VR_F_OPT, .ref = "vnicprofiles",
+    {"profile", VR_FT_REF, VR_F_CREATE | VR_F_UPDATE | VR_F_OPT, .ref = "vnicprofiles",
      .doc = "The vNIC profile it uses: its network, QoS, filter and mirroring (the network must be attached to the"
-            " VM's cluster)."},
+            " VM's cluster); PUT moves the NIC, live on a running VM."},
+    {"linked", VR_FT_BOOL, VR_F_CREATE | VR_F_UPDATE | VR_F_OPT,
+     .doc = "Link state (absent: true): false takes the guest's carrier down; PUT changes it, live on a running"
+            " VM."},
     {"network", VR_FT_STR, VR_F_CREATE | VR_F_OPT, 1, 15,
      .doc = "At create: a network of the VM's data center by name, for its default profile (stored as profile)."},
     {"model", VR_FT_ENUM, VR_F_CREATE | VR_F_OPT, .values = VR_STRS("virtio", "e1000", "rtl8139"), .dflt = "\"virtio\""},
@@ -195,7 +257,7 @@ static const vr_field nic_fields[] = {
 const vr_kind vr_kind_vm_nics = {
     .collection = "nics", .type = "vm", .title = "NIC", .schema = "VmNicItem", .tag = "VMs",
     .fields = nic_fields, .nfields = VR_ARRAY_SIZE(nic_fields), .parent = "vms", .parent_field = "vm_id",
-    .children = nic_rows, .add_child = nic_add, .remove_child = nic_remove,
+    .children = nic_rows, .add_child = nic_add, .change_child = nic_change, .remove_child = nic_remove,
 };
 
 /* ---- disks: named by their target ---- */

@@ -125,6 +125,10 @@ static int check_nics(json_t *nics, vr_error *err)
         int rc = prof && (!json_is_string(prof) || !vr_valid_uuid(json_string_value(prof)))
             ? vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.profile must be the id of a vNIC profile", where) : 0;
         json_object_del(plain, "profile");
+        json_t *linked = json_object_get(plain, "linked"); /* the engine's; the agent's "link" */
+        if (rc == 0 && linked && !json_is_boolean(linked))
+            rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s.linked must be true or false", where);
+        json_object_del(plain, "linked");
         /* The network fields of the agent's NIC come from profiles only. */
         static const char *const from_profile[] = {"network", "filter", "bandwidth", "mirror", "passthrough"};
         for (size_t k = 0; rc == 0 && k < VR_ARRAY_SIZE(from_profile); k++)

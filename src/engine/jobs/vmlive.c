@@ -26,6 +26,8 @@ typedef struct live_action {
     void (*undo)(vr_engine *e, const char *vm_id, json_t *params);
     /* After it was done and recorded. */
     void (*after)(vr_engine *e, const char *vm_id, json_t *params);
+    /* The agent's params when they are not the job's own (NULL with err). */
+    json_t *(*agent_params)(vr_engine *e, json_t *params, vr_error *err);
 } live_action;
 
 static json_t *find_by(json_t *list, const char *key, const char *value, size_t *index)
@@ -106,6 +108,20 @@ static int set_iotune(json_t *spec, json_t *devices, json_t *params, json_t *res
     return 0;
 }
 
+/* A NIC's link state and profile, as the host now has them. */
+static int update_nic(json_t *spec, json_t *devices, json_t *params, json_t *result)
+{
+    vr_error err = {0};
+    return vr_vnic_apply_change(json_object_get(spec, "nics"), params, &err);
+}
+
+/* A NIC change {mac, linked, profile?} as VM.updateNic's link, network,
+ * filter, mirror and bandwidth. */
+static json_t *update_nic_params(vr_engine *e, json_t *params, vr_error *err)
+{
+    return vr_vnic_agent_nic(e, params, err);
+}
+
 /* A vCPU count stored but not reached stays pending for the next start. */
 static void vcpus_pending(vr_engine *e, const char *vm_id, json_t *params)
 {
@@ -146,13 +162,14 @@ void vr_vm_note_pending(vr_engine *e, const char *vm_id, const char *member)
 }
 
 static const live_action actions[] = {
-    {"hotplug_nic", "VM.hotplugNic", "Hot plug a NIC into", add_nic, free_mac, NULL},
-    {"hotunplug_nic", "VM.hotunplugNic", "Hot unplug a NIC from", remove_nic, NULL, free_unplugged_mac},
-    {"hotplug_disk", "VM.hotplugDisk", "Hot plug a disk into", add_disk, NULL, NULL},
-    {"hotunplug_disk", "VM.hotunplugDisk", "Hot unplug a disk from", remove_disk, NULL, NULL},
-    {"set_iotune", "VM.setIoTune", "Set disk I/O limits of", set_iotune, NULL, NULL},
-    {"set_vcpus", "VM.setVcpus", "Hot add vCPUs to", NULL, vcpus_pending, NULL},
-    {"set_balloon", "VM.setBalloonTarget", "Set the balloon target of", NULL, NULL, NULL},
+    {"hotplug_nic", "VM.hotplugNic", "Hot plug a NIC into", add_nic, free_mac, NULL, NULL},
+    {"hotunplug_nic", "VM.hotunplugNic", "Hot unplug a NIC from", remove_nic, NULL, free_unplugged_mac, NULL},
+    {"hotplug_disk", "VM.hotplugDisk", "Hot plug a disk into", add_disk, NULL, NULL, NULL},
+    {"hotunplug_disk", "VM.hotunplugDisk", "Hot unplug a disk from", remove_disk, NULL, NULL, NULL},
+    {"set_iotune", "VM.setIoTune", "Set disk I/O limits of", set_iotune, NULL, NULL, NULL},
+    {"set_vcpus", "VM.setVcpus", "Hot add vCPUs to", NULL, vcpus_pending, NULL, NULL},
+    {"set_balloon", "VM.setBalloonTarget", "Set the balloon target of", NULL, NULL, NULL, NULL},
+    {"update_nic", "VM.updateNic", "Change a NIC of", update_nic, NULL, NULL, update_nic_params},
 };
 
 static const live_action *find(const char *name)
@@ -235,8 +252,9 @@ static void run_live(vr_engine *e, const char *job_id, const char *vm_id, const 
         vr_i18n_format(step, sizeof(step), "asking host '%s'", host);
         vr_job_update(e, job_id, "running", step);
         vr_job_progress(e, job_id, 10);
-        json_t *p = json_deep_copy(params);
-        json_object_set_new(p, "uuid", json_string(vm_id));
+        json_t *p = a->agent_params ? a->agent_params(e, params, &err) : json_deep_copy(params);
+        if (p)
+            json_object_set_new(p, "uuid", json_string(vm_id));
         /* A disk by id goes as its volume, a NIC on a profile as its
          * network's fields; each replaces (frees) the one in p. */
         json_t *disk = json_object_get(p, "disk"), *nic = json_object_get(p, "nic");
@@ -247,7 +265,7 @@ static void run_live(vr_engine *e, const char *job_id, const char *vm_id, const 
             json_object_set_new(p, "disk", agent_disk);
         if (agent_nic)
             json_object_set_new(p, "nic", agent_nic);
-        if ((has_disk && !agent_disk) || (has_nic && !agent_nic))
+        if (!p || (has_disk && !agent_disk) || (has_nic && !agent_nic))
             json_decref(p);
         else if (vr_agent_call_host(e, vm, a->verb, p, &res, &err) == 0) {
             vr_job_update(e, job_id, "running", "recording the change");

@@ -7,7 +7,8 @@
 #include "engine.h"
 
 /* Record and start the live change `action` (hotplug_nic, hotunplug_nic,
- * hotplug_disk, hotunplug_disk, set_iotune, set_vcpus, set_balloon) of the
+ * hotplug_disk, hotunplug_disk, set_iotune, set_vcpus, set_balloon,
+ * update_nic) of the
  * VM row vm with the agent verb's params (stolen, without uuid). */
 int vr_vm_live_submit(vr_engine *e, json_t *vm, const char *action, json_t *params, const char *user,
                       char job_id[37], vr_error *err);

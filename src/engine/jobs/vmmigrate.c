@@ -223,6 +223,7 @@ static void follow(vr_engine *e, const char *job_id, const char *vm_id, const ch
     const char *from = str(p, "from_status");
     if (outcome == 1) {
         settle(e, vm_id, p, str(dst, "id"), from);
+        vr_vnic_after_migration(e, vm, dst, user);
         vr_event(e, "normal", user, "vm", vm_id, "VM '%s' migrated from host '%s' to host '%s'", name,
                  str(src, "name"), str(dst, "name"));
         vr_job_update(e, job_id, "finished", detail);

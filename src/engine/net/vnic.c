@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agentcall.h"
 
@@ -126,16 +127,22 @@ int vr_vnic_check_host(vr_engine *e, json_t *vm, json_t *nic, vr_error *err)
 json_t *vr_vnic_agent_nic(vr_engine *e, json_t *nic, vr_error *err)
 {
     const char *p = json_string_value(json_object_get(nic, "profile"));
+    json_t *out = json_deep_copy(nic);
+    /* The engine's "linked" is the agent's "link" (stored only when set). */
+    json_t *linked = json_object_get(nic, "linked");
+    json_object_del(out, "linked");
+    if (json_is_boolean(linked))
+        json_object_set_new(out, "link", json_string(json_is_true(linked) ? "up" : "down"));
     if (!p)
-        return json_deep_copy(nic);
+        return out;
     json_t *row = vr_db_query_one(e->db, PROFILE_SELECT " WHERE p.id = ?", DB_ARGS(DB_TEXT(p)), err);
     if (!row) {
         if (!err->code)
             vr_error_set(err, VR_ERR_NOT_FOUND, "the vNIC profile %s of NIC %s no longer exists", p,
                          str(nic, "mac"));
+        json_decref(out);
         return NULL;
     }
-    json_t *out = json_deep_copy(nic);
     json_object_del(out, "profile");
     json_object_set(out, "network", json_object_get(row, "network"));
     bool pass = json_integer_value(json_object_get(row, "passthrough"));
@@ -179,4 +186,81 @@ int vr_vnic_check_dest(vr_engine *e, json_t *vm, json_t *dst, vr_error *err)
     json_decref(report);
     json_decref(nets);
     return rc;
+}
+
+int vr_vnic_apply_change(json_t *nics, json_t *change, vr_error *err)
+{
+    const char *mac = str(change, "mac");
+    size_t i;
+    json_t *n;
+    json_array_foreach(nics, i, n) {
+        if (strcasecmp(str(n, "mac"), mac))
+            continue;
+        json_object_set(n, "linked", json_object_get(change, "linked"));
+        if (json_object_get(change, "profile")) {
+            json_object_set(n, "profile", json_object_get(change, "profile"));
+            json_object_del(n, "bridge"); /* a NIC on a profile uses its network's bridge */
+        }
+        return 0;
+    }
+    return vr_error_set(err, VR_ERR_NOT_FOUND, "no NIC %s", mac);
+}
+
+/* Whether profile row p shapes direction dir (inbound, outbound). */
+static bool shapes(json_t *p, const char *dir)
+{
+    return p && json_is_object(json_object_get(json_object_get(p, "qos"), dir));
+}
+
+int vr_vnic_check_live_move(vr_engine *e, json_t *vm, const char *mac, const char *from, const char *to,
+                            vr_error *err)
+{
+    json_t *old = from ? vr_db_query_one(e->db, PROFILE_SELECT " WHERE p.id = ?", DB_ARGS(DB_TEXT(from)), err) : NULL;
+    if (!old && err->code)
+        return -1;
+    json_t *neu = vr_db_query_one(e->db, PROFILE_SELECT " WHERE p.id = ?", DB_ARGS(DB_TEXT(to)), err);
+    int rc = 0;
+    if (!neu)
+        rc = err->code ? -1 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "no vNIC profile with id '%.64s'", to);
+    else if (json_integer_value(json_object_get(neu, "passthrough")))
+        rc = vr_error_set(err, VR_ERR_CONFLICT, "NIC %s of running VM '%s' cannot move to passthrough profile '%s'"
+                          " (change it while the VM is down)", mac, str(vm, "name"), str(neu, "name"));
+    /* The host's agent sets shaping and mirroring on a running NIC but
+     * cannot take them off (docs/networks.md "VM.updateNic"). */
+    else if ((shapes(old, "inbound") && !shapes(neu, "inbound")) ||
+             (shapes(old, "outbound") && !shapes(neu, "outbound")) ||
+             (old && json_integer_value(json_object_get(old, "port_mirroring")) &&
+              !json_integer_value(json_object_get(neu, "port_mirroring"))))
+        rc = vr_error_set(err, VR_ERR_CONFLICT, "NIC %s of running VM '%s': profile '%s' has no QoS or mirroring"
+                          " that profile '%s' has, and a host cannot take them off a running NIC (change it while"
+                          " the VM is down)", mac, str(vm, "name"), str(neu, "name"), str(old, "name"));
+    json_decref(old);
+    json_decref(neu);
+    return rc;
+}
+
+void vr_vnic_after_migration(vr_engine *e, json_t *vm, json_t *dst, const char *user)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(json_object_get(vm, "spec"), "nics"), i, n) {
+        if (!json_string_value(json_object_get(n, "profile")))
+            continue;
+        vr_error err = {0};
+        json_t *agent = vr_vnic_agent_nic(e, n, &err), *res = NULL;
+        bool wanted = agent && (json_object_get(agent, "bandwidth") || json_is_true(json_object_get(agent, "mirror")));
+        if (wanted) {
+            /* Only what the host applies itself; the rest came with the domain. */
+            json_t *p = json_pack("{s:s, s:s, s:b}", "uuid", str(vm, "id"), "mac", str(n, "mac"), "mirror",
+                                  json_is_true(json_object_get(agent, "mirror")));
+            if (json_object_get(agent, "bandwidth"))
+                json_object_set(p, "bandwidth", json_object_get(agent, "bandwidth"));
+            vr_agent_call_host(e, dst, "VM.updateNic", p, &res, &err);
+        }
+        if (err.code)
+            vr_event(e, "warning", user, "vm", str(vm, "id"), "the QoS or mirroring of NIC %s of VM '%s' was not"
+                     " applied on host '%s': %s", str(n, "mac"), str(vm, "name"), str(dst, "name"), err.message);
+        json_decref(res);
+        json_decref(agent);
+    }
 }

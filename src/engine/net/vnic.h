@@ -27,8 +27,10 @@ json_t *vr_vnic_vm_networks(vr_engine *e, json_t *vm, const char **names, vr_err
 int vr_vnic_check_host(vr_engine *e, json_t *vm, json_t *nic, vr_error *err);
 
 /* The agent's NIC (a new reference) for a stored NIC: its profile becomes
- * network, filter, bandwidth, mirror (and passthrough); a NIC without one
- * is copied. NULL with err when the profile is gone. */
+ * network, filter, bandwidth, mirror (and passthrough), "linked" the
+ * agent's "link" (up/down); a NIC without a profile is copied otherwise.
+ * Also VM.updateNic's fields from an update_nic job's change. NULL with
+ * err when the profile is gone. */
 json_t *vr_vnic_agent_nic(vr_engine *e, json_t *nic, vr_error *err);
 
 /* Before a migration: ask the destination host (a hosts row) itself which
@@ -37,3 +39,22 @@ json_t *vr_vnic_agent_nic(vr_engine *e, json_t *nic, vr_error *err);
  * use. The scheduler's view may be a few polls old; this is the host's
  * word. A VM without networks passes without a call. */
 int vr_vnic_check_dest(vr_engine *e, json_t *vm, json_t *dst, vr_error *err);
+
+/* Apply a NIC change {mac, linked, profile?} to the NIC with that MAC in
+ * nics (a spec's array): linked is stored, a profile replaces the NIC's
+ * (and its bridge). VR_ERR_NOT_FOUND when no NIC has the MAC. */
+int vr_vnic_apply_change(json_t *nics, json_t *change, vr_error *err);
+
+/* Before moving NIC mac of running VM vm from profile `from` (NULL: none)
+ * to `to`: VR_ERR_CONFLICT when `to` is a passthrough profile or lacks a
+ * QoS direction or the mirroring `from` has (the agent cannot take those
+ * off a running NIC); VR_ERR_INVALID_PARAMS when `to` is gone. */
+int vr_vnic_check_live_move(vr_engine *e, json_t *vm, const char *mac, const char *from, const char *to,
+                            vr_error *err);
+
+/* After VM vm (a row with id, name, spec) migrated to host dst: the
+ * destination's agent shapes and mirrors a NIC only when told (libvirt
+ * moves the domain, not the tap's qdiscs), so each NIC whose profile has
+ * QoS or mirroring gets them again through VM.updateNic. A refusal is a
+ * warning event: the VM did migrate. */
+void vr_vnic_after_migration(vr_engine *e, json_t *vm, json_t *dst, const char *user);

@@ -13,3 +13,15 @@ const char *const vr_terms[] = {
     N_("object"), /* what authz.c calls an object of no kind */
 };
 const size_t vr_nterms = sizeof(vr_terms) / sizeof(vr_terms[0]);
+
+/* Messages the engine no longer makes. Events and job steps stored by an
+ * older engine name them as their message id: listed here they stay in
+ * the catalog, so those rows still read in every language. Never remove
+ * an entry; add one whenever a change retires a message. */
+const char *const vr_retired_messages[] = {
+    N_("%s '%s' removed"), N_("VM '%s' updated"),
+    N_("VM '%s' updated; changes that cannot apply live wait for its next start"), N_("VM removed"),
+    N_("disk updated"), N_("starting on host"), N_("storage domain %s"), N_("storage domain removed"),
+    N_("storage domain updated"),
+};
+const size_t vr_nretired_messages = sizeof(vr_retired_messages) / sizeof(vr_retired_messages[0]);

@@ -113,3 +113,8 @@ int vr_json_arr(json_t *obj, const char *where, const char *key, bool required,
     *out = v;
     return 0;
 }
+
+json_t *vr_json_copy_or_array(json_t *a)
+{
+    return a ? json_deep_copy(a) : json_array();
+}

@@ -32,3 +32,7 @@ void vr_json_append_unique(json_t *arr, json_t *v);
 
 /* Returns true if s is one of the choices (VR_NAMES(array)). */
 bool vr_str_in(const char *s, vr_names choices);
+
+/* A deep copy of array a, or a new empty array when a is NULL (new
+ * reference either way: `json_deep_copy(a ?: json_array())` leaks). */
+json_t *vr_json_copy_or_array(json_t *a);

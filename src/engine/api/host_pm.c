@@ -63,11 +63,12 @@ int vr_host_pm_check(vr_call *c, json_t *b, const char *host_id, vr_error *err)
             return vr_error_set(err, VR_ERR_INVALID_PARAMS, "%s: order must be from 1 to 10, concurrent a boolean",
                                 where);
         }
-        json_t *n = json_pack("{s:O, s:O, s:I, s:s, s:O, s:I, s:b}", "type", json_object_get(a, "type"), "address",
+        json_t *opts = json_object_get(a, "options");
+        json_t *n = json_pack("{s:O, s:O, s:I, s:s, s:o, s:I, s:b}", "type", json_object_get(a, "type"), "address",
                               json_object_get(a, "address"), "port",
                               (json_int_t)(json_integer_value(json_object_get(a, "port")) ?: 623), "username",
                               json_string_value(json_object_get(a, "username")) ?: "", "options",
-                              json_object_get(a, "options") ?: json_object(), "order",
+                              opts ? json_incref(opts) : json_object(), "order",
                               (json_int_t)(order ? json_integer_value(order) : 1), "concurrent", json_is_true(conc));
         json_t *pw = json_object_get(a, "password");
         json_object_set_new(n, "password", pw ? json_incref(pw) : stored_password(c->e, host_id, n) ?: json_string(""));

@@ -12,6 +12,7 @@
 #include "devspec.h"
 #include "diskjobs.h"
 #include "dispatch.h"
+#include "jsonx.h"
 #include "macpool.h"
 #include "store_storage.h"
 #include "vm_spec.h"
@@ -295,7 +296,7 @@ static int disk_rows(vr_engine *e, json_t *vm, json_t **rows, vr_error *err)
 /* The target a new disk gets beside the VM's (explicit one kept). */
 static int new_target(vr_engine *e, json_t *vm, json_t *disk, vr_error *err)
 {
-    json_t *all = json_deep_copy(json_object_get(vm, "disks") ?: json_array());
+    json_t *all = vr_json_copy_or_array(json_object_get(vm, "disks"));
     json_array_append(all, disk);
     json_t *fake = json_pack("{s:O, s:o}", "id", json_object_get(vm, "id"), "disks", all), *rows;
     int rc = disk_rows(e, fake, &rows, err);
@@ -451,7 +452,10 @@ static int disk_change(vr_call *c, json_t *vm, json_t *disk, json_t *body, json_
     if (rc < 0)
         return -1;
     /* iotune is the one member a PUT changes; the same limits again: no event */
-    if (iotune && !json_equal(iotune, json_object_get(disk, "iotune") ?: json_object()))
+    json_t *none = json_object(), *was = json_object_get(disk, "iotune");
+    bool changed = iotune && !json_equal(iotune, was ? was : none);
+    json_decref(none);
+    if (changed)
         vr_event(c->e, "normal", c->user, "vm", vm_id(vm), "disk %s of VM '%s' was updated by %s: %s",
                  json_string_value(json_object_get(disk, "target")) ?: "", json_string_value(json_object_get(vm, "name")) ?: "",
                  c->user ? c->user : "engine", "iotune");

@@ -222,7 +222,7 @@ static int vm_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
         return -1;
     json_t *nics = json_object_get(b, "nics");
     if (nics && strcmp(json_string_value(json_object_get(row, "status")) ?: "down", "down")) {
-        json_t *now = json_deep_copy(json_object_get(row, "nics") ?: json_array()), *given = json_deep_copy(nics);
+        json_t *now = vr_json_copy_or_array(json_object_get(row, "nics")), *given = json_deep_copy(nics);
         size_t i;
         json_t *n;
         json_array_foreach(now, i, n) json_object_del(n, "mac");
@@ -243,7 +243,7 @@ static int vm_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
             json_object_set(merged, m, v);
     }
     if (!json_object_get(b, "nics")) { /* kept NICs keep their MACs (the store does) */
-        json_t *copy = json_deep_copy(json_object_get(row, "nics") ?: json_array());
+        json_t *copy = vr_json_copy_or_array(json_object_get(row, "nics"));
         size_t i;
         json_t *n;
         json_array_foreach(copy, i, n) json_object_del(n, "mac");

@@ -19,14 +19,15 @@
 #define CHUNK (1 << 20)
 #define ALIGN 4096 /* covers 512- and 4096-byte logical blocks */
 
-/* Write len zeros at off: through dfd (O_DIRECT) when aligned, else (or
- * when the file system refuses direct I/O after all) through bfd. */
+/* How far one wipe has come, for its progress callback. */
 typedef struct wipe_run {
     vr_wipe_progress progress;
     void *opaque;
     long long done, total;
 } wipe_run;
 
+/* Write len zeros at off: through dfd (O_DIRECT) when aligned, else (or
+ * when the file system refuses direct I/O after all) through bfd. */
 static int zero_range(int *dfd, int bfd, const char *zeros, off_t off, off_t len, wipe_run *run)
 {
     while (len > 0) {

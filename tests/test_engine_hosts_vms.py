@@ -830,6 +830,13 @@ def test_live_changes_through_the_engine(ctx):
         r = eng.request("POST", f"{base}/disks", {"path": "/nonexistent/x.img"})
         job = eng.wait_job(r.body["job"]["id"])
         assert job["status"] == "failed" and job["detail"], job
+        # The host's reason came with its message id: a Japanese reader gets
+        # it in Japanese (the path kept), as the job's description.
+        ja = eng.get(f"/api/jobs/{job['id']}", headers={"Accept-Language": "ja"})
+        assert "/nonexistent/x.img" in ja["detail"] and ja["detail"] != job["detail"], (job, ja)
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", ja["detail"]), ja
+        assert job["description"].startswith("Hot plug a disk into VM "), job
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", ja["description"]), ja
         assert [d["id"] for d in eng.get(f"{base}/disks")["disks"]] == ["vda"]
         # The next start runs what is stored: nothing pending any more.
         eng.vm_action(vm["id"], "stop")

@@ -5,6 +5,7 @@ Japanese request was served reads in English and the other way round; rows
 from before message ids keep their text; the CLI asks in the user's LANG."""
 
 import re
+import time
 
 from harness.engine import CliSession, Engine, run_sql
 
@@ -94,11 +95,26 @@ def test_faults_and_events_in_japanese_and_english(ctx):
         assert en["detail"].startswith("no host can run it"), en
         assert _japanese(ja["detail"], "up", "MiB", "vCPU"), ja
         assert [s["description"] for s in en["steps"]] == ["scheduling"], en
+        # the job's description too, kept as a message id and arguments
+        assert en["description"] == "Start VM 'vm-i18n'", en
+        assert _japanese(ja["description"], "'vm-i18n'", "VM"), ja
         assert [s["description"] for s in ja["steps"]] == ["スケジューリングしています"], ja
         # the event of the failure: its own words Japanese, the VM's name kept
         ev = eng.get("/api/events", params={"search": f"object_id={vm['id']} and severity=error"},
                      headers=JA)["events"]
         assert ev and _japanese(ev[0]["message"], "'vm-i18n'", "up", "MiB", "vCPU", "VM"), ev
+
+        # ---- a host's status detail: why it is connecting (an address
+        # nothing answers at), in the reader's language
+        h = eng.create_host("h-i18n", "127.0.0.1", cl["id"], port=9)
+        deadline = time.time() + 60
+        while not eng.get(f"/api/hosts/{h['id']}", headers=EN)["status_detail"] and time.time() < deadline:
+            time.sleep(0.5)
+        en = eng.get(f"/api/hosts/{h['id']}", headers=EN)
+        ja = eng.get(f"/api/hosts/{h['id']}", headers=JA)
+        assert "127.0.0.1" in en["status_detail"] and en["status_detail"] != ja["status_detail"], (en, ja)
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", ja["status_detail"]), ja
+        eng.call("DELETE", f"/api/hosts/{h['id']}", expect=(200, 202, 204))
 
         # ---- an event from before message ids: its text, in any language
         run_sql(eng, "INSERT INTO events (time, severity, user_name, object_type, object_id, message)"

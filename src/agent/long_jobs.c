@@ -9,6 +9,7 @@
 #include <time.h>
 #include <uuid/uuid.h>
 
+#include "i18n.h"
 #include "job_store.h"
 #include "jsonx.h"
 #include "log.h"
@@ -25,6 +26,7 @@ struct vr_long_job {
     char vm_name[65];
     char state[12];           /* running, succeeded, failed, cancelled */
     char detail[sizeof(((vr_error *)0)->message)]; /* holds a whole error message */
+    char detail_i18n[sizeof(((vr_error *)0)->i18n)]; /* detail's id and arguments, or "" */
     int progress;             /* 0-100 */
     bool cancel_requested;
     bool interrupted;         /* running when the agent stopped (restored) */
@@ -63,7 +65,23 @@ static json_t *job_json(const vr_long_job *j)
                           j->ended_at[0] ? j->ended_at : NULL);
     if (j->interrupted)
         json_object_set_new(o, "interrupted", json_true());
+    json_t *m = j->detail_i18n[0] ? json_loads(j->detail_i18n, 0, NULL) : NULL;
+    if (o && m)
+        json_object_set_new(o, "detail_i18n", m); /* for the engine's vr_error_relay */
+    else
+        json_decref(m);
     return o;
+}
+
+/* A new detail, with the id and arguments of the message that wrote it in
+ * this thread when there is one (an error's, i18n.h). Called with lock. */
+static void set_detail(vr_long_job *j, const char *detail)
+{
+    snprintf(j->detail, sizeof(j->detail), "%s", detail);
+    json_t *m = vr_i18n_recall(detail);
+    size_t n = m ? json_dumpb(m, j->detail_i18n, sizeof(j->detail_i18n) - 1, JSON_COMPACT) : 0;
+    j->detail_i18n[n < sizeof(j->detail_i18n) ? n : 0] = '\0';
+    json_decref(m);
 }
 
 /* The stored record: the job object and what an interruption leaves.
@@ -149,7 +167,7 @@ void vr_long_job_progress(vr_long_job *j, int percent, const char *detail)
     pthread_mutex_lock(&lock);
     bool step = percent / 10 != j->progress / 10;
     j->progress = percent;
-    snprintf(j->detail, sizeof(j->detail), "%s", detail);
+    set_detail(j, detail);
     json_t *note = step ? job_json(j) : NULL, *rec = step ? record_json(j) : NULL;
     pthread_mutex_unlock(&lock);
     if (rec)
@@ -179,7 +197,7 @@ void vr_long_job_finish(vr_long_job *j, enum vr_job_end end, const char *detail)
     static const char *const names[] = {"succeeded", "failed", "cancelled"};
     pthread_mutex_lock(&lock);
     snprintf(j->state, sizeof(j->state), "%s", names[end]);
-    snprintf(j->detail, sizeof(j->detail), "%s", detail);
+    set_detail(j, detail);
     if (end == VR_JOB_SUCCEEDED)
         j->progress = 100;
     utc_now(j->ended_at, sizeof(j->ended_at));
@@ -211,6 +229,9 @@ static void restore_one(json_t *rec, const char *now)
     copy_str(j->vm_name, sizeof(j->vm_name), rec, "vm_name");
     copy_str(j->state, sizeof(j->state), rec, "state");
     copy_str(j->detail, sizeof(j->detail), rec, "detail");
+    json_t *di = json_object_get(rec, "detail_i18n");
+    size_t dn = json_is_object(di) ? json_dumpb(di, j->detail_i18n, sizeof(j->detail_i18n) - 1, JSON_COMPACT) : 0;
+    j->detail_i18n[dn < sizeof(j->detail_i18n) ? dn : 0] = '\0';
     copy_str(j->on_interrupt, sizeof(j->on_interrupt), rec, "on_interrupt");
     copy_str(j->started_at, sizeof(j->started_at), rec, "started_at");
     copy_str(j->ended_at, sizeof(j->ended_at), rec, "ended_at");
@@ -224,6 +245,7 @@ static void restore_one(json_t *rec, const char *now)
         char was[sizeof(j->detail)];
         snprintf(was, sizeof(was), "%s", j->detail);
         snprintf(j->state, sizeof(j->state), "failed");
+        j->detail_i18n[0] = '\0';
         j->interrupted = true;
         snprintf(j->ended_at, sizeof(j->ended_at), "%s", now);
         int n = snprintf(j->detail, sizeof(j->detail), "interrupted: the agent stopped while the job ran (%.200s)",

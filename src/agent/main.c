@@ -11,6 +11,7 @@
 #include "events.h"
 #include "hyp.h"
 #include "host_crl.h"
+#include "i18n.h"
 #include "log.h"
 #include "long_jobs.h"
 #include "sdnotify.h"
@@ -121,6 +122,7 @@ int main(int argc, char **argv)
         {"run-dir", required_argument, 0, 'R'},
         {"crl", required_argument, 0, 'C'},
         {0, 0, 0, 0}};
+    vr_i18n_enable(); /* errors keep their id and arguments for the engine (vr_rpc_error) */
     vr_server_opts sopts = {.listen = "0.0.0.0:54321", .max_frame = VR_FRAME_DEFAULT_MAX,
                             .max_clients = 64, .io_timeout_s = 10};
     const char *ca = NULL, *cert = NULL, *key = NULL, *crl = NULL;

@@ -1,6 +1,7 @@
 #include "error.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "i18n.h"
@@ -47,6 +48,26 @@ const char *vr_error_text(const vr_error *err, const char *lang, char *buf, size
         vr_i18n_render_text(buf, size, err->i18n, lang) < 0)
         return err->message;
     return buf;
+}
+
+const char *vr_error_captured(const vr_error *err)
+{
+    return err->i18n[0] && err->i18n_hash == text_hash(err->message) ? err->i18n : NULL;
+}
+
+int vr_error_relay(vr_error *err, int code, const char *message, const char *captured)
+{
+    vr_error_set(err, code, "%s", message);
+    if (!err || !captured || strlen(captured) >= sizeof(err->i18n))
+        return -1;
+    /* Believed only when it says what the message says: a peer cannot make
+     * another language tell something the English did not. */
+    char en[sizeof(err->message)];
+    if (vr_i18n_render_text(en, sizeof(en), captured, VR_LANG_EN) < 0 || strcmp(en, err->message))
+        return -1;
+    snprintf(err->i18n, sizeof(err->i18n), "%s", captured);
+    vr_i18n_remember(err->message, err->i18n);
+    return -1;
 }
 
 void vr_error_clear(vr_error *err)

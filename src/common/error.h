@@ -53,5 +53,14 @@ int vr_error_set(vr_error *err, int code, const char *fmt, ...)
  * by hand, or relayed from an agent). */
 const char *vr_error_text(const vr_error *err, const char *lang, char *buf, size_t size);
 
+/* err's message as its id and arguments (JSON text, see i18n.h), or NULL
+ * when it has none or its message was changed since. */
+const char *vr_error_captured(const vr_error *err);
+
+/* Record an error relayed from a peer (an agent's reply): message as is,
+ * and captured (its id and arguments, may be NULL) kept only when it
+ * renders in English to exactly message. Always returns -1. */
+int vr_error_relay(vr_error *err, int code, const char *message, const char *captured);
+
 /* Clear err back to "no error". */
 void vr_error_clear(vr_error *err);

@@ -99,6 +99,14 @@ json_t *vr_rpc_error(json_t *id, const vr_error *err)
     json_t *r = json_pack("{s:s, s:{s:i, s:s}, s:O}", "jsonrpc", "2.0", "error", "code",
                           err->code ? err->code : VR_ERR_INTERNAL, "message",
                           msg[0] ? msg : "unknown error", "id", id ? id : json_null());
+    /* The message's id and arguments too, so the engine can give it in its
+     * reader's language (vr_error_relay checks it against the message). */
+    const char *cap = vr_error_captured(err);
+    json_t *m = cap && !strcmp(msg, err->message) ? json_loads(cap, 0, NULL) : NULL;
+    if (r && m)
+        json_object_set_new(json_object_get(r, "error"), "data", json_pack("{s:o}", "i18n", m));
+    else
+        json_decref(m);
     return r ? r : internal_error(id);
 }
 

@@ -116,8 +116,11 @@ int vr_rpc_call(vr_rpc_client *c, const char *method, json_t *params,
         }
         json_t *e = json_object_get(msg, "error");
         if (e) {
-            vr_error_set(err, (int)json_integer_value(json_object_get(e, "code")), "%s",
-                         json_string_value(json_object_get(e, "message")) ?: "error");
+            json_t *cap = json_object_get(json_object_get(e, "data"), "i18n");
+            char *ctext = json_is_object(cap) ? json_dumps(cap, JSON_COMPACT) : NULL;
+            vr_error_relay(err, (int)json_integer_value(json_object_get(e, "code")),
+                           json_string_value(json_object_get(e, "message")) ?: "error", ctext);
+            free(ctext);
             json_decref(msg);
             return -1;
         }

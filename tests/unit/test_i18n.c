@@ -13,6 +13,7 @@
 #include "check.h"
 #include "error.h"
 #include "i18n.h"
+#include "jsonrpc.h"
 #include "kind.h"
 #include "mo.h"
 #include "terms.h"
@@ -168,6 +169,42 @@ static void check_terms(void)
     }
 }
 
+/* An agent's error reaches the engine with its id and arguments (the
+ * reply's error.data.i18n, vr_rpc_error) and is believed only when it
+ * renders to the very message it came with (vr_error_relay). */
+static void check_relay(void)
+{
+    vr_error agent = {0}, got = {0}, outer = {0};
+    char buf[512];
+    vr_error_set(&agent, VR_ERR_IO, "cannot connect to %s:%d: %s", "10.0.0.1", 54321, "Connection refused");
+    json_t *id = json_integer(7);
+    json_t *reply = vr_rpc_error(id, &agent);
+    json_decref(id);
+    json_t *e = json_object_get(reply, "error");
+    char *cap = json_dumps(json_object_get(json_object_get(e, "data"), "i18n"), JSON_COMPACT);
+    CHECK(cap && strstr(cap, "cannot connect to %s:%d: %s"));
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    CHECK(vr_error_relay(&got, VR_ERR_IO, msg, cap) == -1 && !strcmp(got.message, msg));
+    CHECK(!strcmp(vr_error_text(&got, VR_LANG_JA, buf, sizeof(buf)),
+                  "10.0.0.1:54321 に接続できません: Connection refused"));
+    /* quoted by the engine's own message: both parts Japanese */
+    vr_error_set(&outer, VR_ERR_IO, "cannot start VM '%s': %s", "vm1", got.message);
+    CHECK(!strcmp(vr_error_text(&outer, VR_LANG_JA, buf, sizeof(buf)),
+                  "VM 'vm1' を起動できません: 10.0.0.1:54321 に接続できません: Connection refused"));
+    /* a capture that says something else than the message is dropped */
+    vr_error_relay(&got, VR_ERR_IO, "cannot connect to 10.0.0.2:1: refused", cap);
+    CHECK(!strcmp(vr_error_text(&got, VR_LANG_JA, buf, sizeof(buf)), "cannot connect to 10.0.0.2:1: refused"));
+    /* as is one that does not parse, and none at all (a message this
+     * thread did not relay before: one it did keeps its ids) */
+    vr_error_relay(&got, VR_ERR_IO, "cannot connect to 10.0.0.3:9: x", "{not json");
+    CHECK(!strcmp(vr_error_text(&got, VR_LANG_JA, buf, sizeof(buf)), "cannot connect to 10.0.0.3:9: x"));
+    vr_error_relay(&got, VR_ERR_STORAGE, "cannot connect to 10.0.0.4:9: x", NULL);
+    CHECK(!strcmp(vr_error_text(&got, VR_LANG_JA, buf, sizeof(buf)), "cannot connect to 10.0.0.4:9: x") &&
+          got.code == VR_ERR_STORAGE);
+    free(cap);
+    json_decref(reply);
+}
+
 int main(void)
 {
     vr_error err = {0};
@@ -183,6 +220,7 @@ int main(void)
     check_capture();
     check_render();
     check_errors();
+    check_relay();
     check_negotiate();
     check_bad_catalog();
     check_terms();

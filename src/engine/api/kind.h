@@ -173,6 +173,11 @@ int vr_kind_check_body(vr_call *c, json_t *body, json_t *row, vr_error *err);
 /* The rendering of a stored row (adds href and links, strips hidden). */
 void vr_kind_present(vr_engine *e, const vr_kind *k, json_t *row);
 
+/* Replace row's member by its rendering in the request's language from the
+ * message id and arguments in id_col / args_col (then dropped from row);
+ * rows without them keep their English text (api/kinds_events.c). */
+void vr_kind_render(json_t *row, const char *member, const char *id_col, const char *args_col);
+
 /* Answer a request under /api (after authentication). */
 void vr_dispatch(vr_engine *e, vr_http_req *req, vr_http_resp *resp);
 

@@ -7,7 +7,7 @@
 /* The message in the language of the request (docs/rest-api.md
  * "Languages"): rendered from its id and arguments; rows written before
  * messages had ids, or whose arguments no longer fit, keep their text. */
-static void render_member(json_t *row, const char *member, const char *id_col, const char *args_col)
+void vr_kind_render(json_t *row, const char *member, const char *id_col, const char *args_col)
 {
     const char *lang = vr_i18n_thread();
     const char *id = json_string_value(json_object_get(row, id_col));
@@ -26,7 +26,7 @@ static void render_member(json_t *row, const char *member, const char *id_col, c
 static void event_present(vr_engine *e, json_t *row)
 {
     (void)e;
-    render_member(row, "message", "message_id", "message_args");
+    vr_kind_render(row, "message", "message_id", "message_args");
 }
 
 /* A job's detail likewise, and each step's description from the id its
@@ -35,7 +35,8 @@ static void event_present(vr_engine *e, json_t *row)
 static void job_present(vr_engine *e, json_t *row)
 {
     (void)e;
-    render_member(row, "detail", "detail_id", "detail_args");
+    vr_kind_render(row, "detail", "detail_id", "detail_args");
+    vr_kind_render(row, "description", "description_id", "description_args");
     const char *lang = vr_i18n_thread();
     size_t i;
     json_t *step;

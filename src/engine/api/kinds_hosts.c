@@ -183,6 +183,7 @@ static void host_present(vr_engine *e, json_t *row)
 {
     vr_host_pm_present(e, row);
     json_object_set_new(row, "ssh", vr_host_ssh_of(json_object_get(row, "ssh")));
+    vr_kind_render(row, "status_detail", "status_detail_id", "status_detail_args");
 }
 
 static const vr_action host_actions[] = {

@@ -28,6 +28,7 @@
 #include "devspec.h"
 #include "dispatch.h"
 #include "fault.h"
+#include "i18n.h"
 #include "jobs.h"
 #include "kind.h"
 #include "log.h"
@@ -304,7 +305,7 @@ static void up_close(vr_http_stream *s, bool finished)
 static int lock_for_upload(vr_engine *e, json_t *d, const char *user, char job[37], vr_error *err)
 {
     char desc[200];
-    snprintf(desc, sizeof(desc), "Upload to disk '%s'", str(d, "alias"));
+    vr_i18n_format(desc, sizeof(desc), "Upload to disk '%s'", str(d, "alias"));
     json_t *params = json_pack("{s:s}", "was", "illegal"); /* an engine restart: part of an image */
     vr_uuid_new(job);
     int rc = vr_db_begin(e->db, err);

@@ -23,5 +23,8 @@ const char *const vr_retired_messages[] = {
     N_("VM '%s' updated; changes that cannot apply live wait for its next start"), N_("VM removed"),
     N_("disk updated"), N_("starting on host"), N_("storage domain %s"), N_("storage domain removed"),
     N_("storage domain updated"),
+    /* job titles became whole descriptions, quoted by "%s failed: %s" */
+    N_("%s VM '%s' failed: %s"), N_("%s VM '%s' done on host '%s'"), N_("%s '%s' of VM '%s' done"),
+    N_("%s '%s' of VM '%s' failed: %s"),
 };
 const size_t vr_nretired_messages = sizeof(vr_retired_messages) / sizeof(vr_retired_messages[0]);

@@ -400,7 +400,7 @@ int vr_deploy_submit(vr_engine *e, const char *host_id, const char *action, json
     }
     json_decref(host);
     vr_uuid_new(job_id);
-    const char *desc = !strcmp(action, "install") ? "install the host over SSH" : "enroll a new host certificate";
+    const char *desc = !strcmp(action, "install") ? N_("install the host over SSH") : N_("enroll a new host certificate");
     long long now = vr_now();
     int rc = -1;
     if (vr_db_exec(e->db, "UPDATE hosts SET ssh_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(stext), DB_TEXT(host_id)),
@@ -408,7 +408,8 @@ int vr_deploy_submit(vr_engine *e, const char *host_id, const char *action, json
         vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name, description,"
                    " params_json, created_at, updated_at) VALUES (?, ?, 'host', ?, 'pending', ?, ?, ?, ?, ?)",
                    DB_ARGS(DB_TEXT(job_id), DB_TEXT(action), DB_TEXT(host_id), DB_TEXT(user), DB_TEXT(desc),
-                           DB_TEXT(ptext), DB_INT(now), DB_INT(now)), err) >= 0)
+                           DB_TEXT(ptext), DB_INT(now), DB_INT(now)), err) >= 0 &&
+        vr_job_describe(e, job_id, desc, err) >= 0)
         rc = 0;
     free(ptext);
     free(stext);

@@ -6,10 +6,14 @@
 #include "host_ssh.h"
 #include "hostsetup.h"
 #include "hostview.h"
+#include "i18n.h"
 #include "jobs.h"
 #include "log.h"
 #include "sshconn.h"
 #include "store.h"
+
+/* The removal job's description (a phrase of the catalog). */
+#define REMOVE_DESC N_("clean the host over SSH and remove it")
 
 static const char *str(json_t *o, const char *k)
 {
@@ -125,8 +129,9 @@ int vr_host_remove_submit(vr_engine *e, json_t *row, bool force, const char *use
     snprintf(params, sizeof(params), "{\"clean\": true, \"force\": %s}", force ? "true" : "false");
     if (vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name, description,"
                    " params_json, created_at, updated_at) VALUES (?, 'remove', 'host', ?, 'pending', ?, ?, ?, ?, ?)",
-                   DB_ARGS(DB_TEXT(job_id), DB_TEXT(id), DB_TEXT(user), DB_TEXT("clean the host over SSH and remove"
-                           " it"), DB_TEXT(params), DB_INT(now), DB_INT(now)), err) < 0)
+                   DB_ARGS(DB_TEXT(job_id), DB_TEXT(id), DB_TEXT(user), DB_TEXT(REMOVE_DESC), DB_TEXT(params),
+                           DB_INT(now), DB_INT(now)), err) < 0 ||
+        vr_job_describe(e, job_id, REMOVE_DESC, err) < 0)
         return -1;
     vr_job_spawn(e, job_id, id, user, run_remove);
     return 0;

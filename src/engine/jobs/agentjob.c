@@ -1,6 +1,7 @@
 #include "agentjob.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,6 +23,18 @@
 static const char *str(json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+const char *vr_agent_job_detail(json_t *job, char *detail, size_t len)
+{
+    snprintf(detail, len, "%s", str(job, "detail"));
+    json_t *cap = json_object_get(job, "detail_i18n");
+    char *ctext = json_is_object(cap) ? json_dumps(cap, JSON_COMPACT) : NULL;
+    vr_error relayed = {0};
+    if (ctext && *detail)
+        vr_error_relay(&relayed, VR_ERR_INTERNAL, detail, ctext); /* remembers it when it holds */
+    free(ctext);
+    return detail;
 }
 
 int vr_agent_job_wait(vr_engine *e, const char *job_id, json_t *host, const char *agent_job, int lo, int hi,
@@ -63,7 +76,7 @@ int vr_agent_job_wait(vr_engine *e, const char *job_id, json_t *host, const char
             if (rc == 2) {
                 vr_job_progress(e, job_id, lo + (int)(pct * (hi - lo) / 100));
             } else {
-                snprintf(detail, len, "%s", str(j, "detail"));
+                vr_agent_job_detail(j, detail, len);
                 if (rc < 0)
                     vr_error_set(err, VR_ERR_STORAGE, "%s", *detail ? detail : "the host's job failed");
                 json_decref(j);

@@ -12,6 +12,11 @@
 
 #include "engine.h"
 
+/* Copy a Job.get answer's detail into detail (len bytes), and let this
+ * thread's next messages quoting it take it in their reader's language
+ * (its detail_i18n, checked by vr_error_relay). Returns detail. */
+const char *vr_agent_job_detail(json_t *job, char *detail, size_t len);
+
 /* Wait for agent_job on host (a row with address, port, name) to end,
  * passing a cancel of the engine job on and mapping its progress into
  * lo..hi of job_id. 0 succeeded, 1 cancelled (detail gets the agent's

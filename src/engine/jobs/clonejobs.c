@@ -131,7 +131,7 @@ static int record(vr_engine *e, json_t *vm, const char *new_id, json_t *plan, js
                               err) < 0)
         rc = -1;
     char desc[200];
-    snprintf(desc, sizeof(desc), "Clone VM '%s' as '%s'", str(vm, "name"), str(params, "name"));
+    vr_i18n_format(desc, sizeof(desc), "Clone VM '%s' as '%s'", str(vm, "name"), str(params, "name"));
     if (rc == 0 && vr_storage_job_insert(e, job_id, "clone", "vm", new_id, desc, params, user, err) < 0)
         rc = -1;
     if (rc < 0 || vr_db_commit(e->db, err) < 0) {

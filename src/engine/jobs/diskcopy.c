@@ -174,7 +174,7 @@ int vr_disk_copy_submit(vr_engine *e, json_t *disk, const char *dst_sd, const ch
         rc = vr_error_set(err, VR_ERR_BAD_STATE, "disk '%s' copies between active domains of one data center"
                           " (its SPM does the copy)", str(src, "alias"));
     char desc[200];
-    snprintf(desc, sizeof(desc), "Copy disk '%s' to storage domain '%s'", str(disk, "alias"), str(sd, "name"));
+    vr_i18n_format(desc, sizeof(desc), "Copy disk '%s' to storage domain '%s'", str(disk, "alias"), str(sd, "name"));
     json_decref(sd);
     if (rc < 0) {
         json_decref(src);

@@ -252,7 +252,7 @@ int vr_disk_create_submit(vr_engine *e, const char *id, json_t *body, const char
                           " critical space (%lld GiB)", str(sd, "name"), free_b,
                           prealloc ? "this preallocated disk" : "a new disk", num(sd, "critical_space_gib"));
     char desc[200];
-    snprintf(desc, sizeof(desc), "Create disk '%s' on storage domain '%s'", str(body, "alias"), str(sd, "name"));
+    vr_i18n_format(desc, sizeof(desc), "Create disk '%s' on storage domain '%s'", str(body, "alias"), str(sd, "name"));
     json_decref(sd);
     if (rc < 0)
         return -1;
@@ -417,7 +417,7 @@ int vr_disk_delete_submit(vr_engine *e, json_t *disk, const char *user, char job
     if (domain_of(e, disk, err) < 0)
         return -1;
     char desc[160];
-    snprintf(desc, sizeof(desc), "Delete disk '%s'", str(disk, "alias"));
+    vr_i18n_format(desc, sizeof(desc), "Delete disk '%s'", str(disk, "alias"));
     return vr_dj_submit(e, disk, "delete", desc, json_object(), user, job_id, run_delete, err);
 }
 
@@ -517,7 +517,7 @@ int vr_disk_extend_submit(vr_engine *e, json_t *disk, long long size, const char
     if (domain_of(e, disk, err) < 0)
         return -1;
     char desc[200];
-    snprintf(desc, sizeof(desc), "Extend disk '%s' to %lld bytes", str(disk, "alias"), size);
+    vr_i18n_format(desc, sizeof(desc), "Extend disk '%s' to %lld bytes", str(disk, "alias"), size);
     return vr_dj_submit(e, disk, "extend", desc, json_pack("{s:I}", "size", (json_int_t)size), user, job_id, run_extend, err);
 }
 

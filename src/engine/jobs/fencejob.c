@@ -259,8 +259,9 @@ static int submit(vr_engine *e, const char *host_id, const char *fence_type, boo
     if (!h)
         return err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "no host with id '%s'", host_id);
     char desc[160];
-    snprintf(desc, sizeof(desc), "Fence host '%s' (%s%s)", json_string_value(json_object_get(h, "name")),
-             soft && strcmp(fence_type, "soft") ? "soft, then " : "", fence_type);
+    vr_i18n_format(desc, sizeof(desc), soft && strcmp(fence_type, "soft") ? N_("Fence host '%s' (soft, then %s)")
+                                                                          : N_("Fence host '%s' (%s)"),
+                   json_string_value(json_object_get(h, "name")), fence_type);
     bool enabled = json_is_true(json_object_get(json_object_get(h, "pm"), "enabled"));
     json_decref(h);
     if (!enabled && strcmp(fence_type, "soft"))

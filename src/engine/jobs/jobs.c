@@ -124,6 +124,18 @@ static int job_write(vr_engine *e, const char *job_id, const char *status, const
     return rc;
 }
 
+int vr_job_describe(vr_engine *e, const char *job_id, const char *desc, vr_error *err)
+{
+    json_t *m = vr_i18n_recall(desc);
+    const char *id = m ? json_string_value(json_object_get(m, "id")) : desc;
+    char *args = m ? json_dumps(json_object_get(m, "args"), JSON_COMPACT) : strdup("[]");
+    int rc = vr_db_exec(e->db, "UPDATE jobs SET description_id = ?, description_args = ? WHERE id = ?",
+                        DB_ARGS(DB_TEXT(id), args ? DB_TEXT(args) : DB_NULL, DB_TEXT(job_id)), err);
+    free(args);
+    json_decref(m);
+    return rc < 0 ? -1 : 0;
+}
+
 /* How long a job keeps trying to record its end while the database is
  * away: the outcome is known only to this thread, so it waits rather than
  * leave the job "running" for ever (an engine stop ends the wait; the next

@@ -33,6 +33,11 @@ bool vr_job_cancel_requested(vr_engine *e, const char *job_id);
  * job's own thread writes its row. */
 void vr_job_update(vr_engine *e, const char *job_id, const char *status, const char *detail);
 
+/* Keep job_id's description also as a message id and arguments, for its
+ * readers' languages: desc as this thread's vr_i18n_format wrote it (or a
+ * phrase of the catalog). Call right after inserting the job's row. */
+int vr_job_describe(vr_engine *e, const char *job_id, const char *desc, vr_error *err);
+
 /* Run fn(e, job_id, object_id, user) on a thread of its own, counted for
  * an orderly shutdown. A job that cannot get a thread stays pending: the
  * next engine start resumes it. */

@@ -106,7 +106,7 @@ int vr_maint_submit(vr_engine *e, json_t *host, const char *user, char job_id[37
                             " (placement policy); stop %s or change %s placement policy first", name,
                             n > 1 ? "VMs" : "VM", vms, n > 1 ? "them" : "it", n > 1 ? "their" : "its");
     char desc[160];
-    snprintf(desc, sizeof(desc), "Move host '%s' to maintenance", name);
+    vr_i18n_format(desc, sizeof(desc), "Move host '%s' to maintenance", name);
     vr_uuid_new(job_id);
     if (vr_db_begin(e->db, err) < 0)
         return -1;
@@ -117,7 +117,8 @@ int vr_maint_submit(vr_engine *e, json_t *host, const char *user, char job_id[37
                    " params_json, created_at, updated_at) VALUES (?, 'maintenance', 'host', ?, 'pending', ?, ?,"
                    " '{}', ?, ?)",
                    DB_ARGS(DB_TEXT(job_id), DB_TEXT(id), DB_TEXT(user), DB_TEXT(desc), DB_INT(vr_now()),
-                           DB_INT(vr_now())), err) < 0) {
+                           DB_INT(vr_now())), err) < 0 ||
+        vr_job_describe(e, job_id, desc, err) < 0) {
         vr_db_rollback(e->db);
         return -1;
     }

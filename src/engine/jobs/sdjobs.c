@@ -38,7 +38,7 @@ int vr_storage_job_insert(vr_engine *e, const char *job_id, const char *action, 
                                 DB_TEXT(user), DB_TEXT(desc), ptext ? DB_TEXT(ptext) : DB_NULL, DB_INT(vr_now()),
                                 DB_INT(vr_now())), err);
     free(ptext);
-    return rc < 0 ? -1 : 0;
+    return rc < 0 || vr_job_describe(e, job_id, desc, err) < 0 ? -1 : 0;
 }
 
 static json_t *job_params(vr_engine *e, const char *job_id)
@@ -351,7 +351,8 @@ int vr_sd_create_submit(vr_engine *e, const char *id, json_t *body, const char *
     const vr_store *st = &vr_store_storagedomains;
     bool import = json_is_true(json_object_get(body, "import"));
     char desc[160];
-    snprintf(desc, sizeof(desc), "%s storage domain '%s'", import ? "Import" : "Create", str(body, "name"));
+    vr_i18n_format(desc, sizeof(desc), import ? N_("Import storage domain '%s'") : N_("Create storage domain '%s'"),
+                   str(body, "name"));
     json_t *params = json_pack("{s:s, s:b}", "host", str(body, "host"), "import", import);
     vr_uuid_new(job_id);
     if (vr_db_begin(e->db, err) < 0) {
@@ -446,7 +447,7 @@ int vr_sd_attach_submit(vr_engine *e, json_t *sd, const char *dc_id, const char 
                               DB_ARGS(DB_TEXT(dc_id), DB_INT(master), DB_TEXT(id)), err) != 1)
         rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' changed meanwhile", name);
     char desc[200];
-    snprintf(desc, sizeof(desc), "Attach storage domain '%s' to data center '%s'", name, str(dc, "name"));
+    vr_i18n_format(desc, sizeof(desc), "Attach storage domain '%s' to data center '%s'", name, str(dc, "name"));
     json_t *params = json_pack("{s:s, s:b}", "datacenter", dc_id, "master", master);
     json_decref(dc);
     return vr_storage_job_submit(e, rc, job_id, "attach", "storagedomain", id, desc, params, user, run_attach, err);
@@ -526,7 +527,7 @@ int vr_sd_detach_submit(vr_engine *e, json_t *sd, const char *user, char job_id[
                               " status = 'maintenance'", DB_ARGS(DB_TEXT(id)), err) != 1)
         rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' changed meanwhile", name);
     char desc[160];
-    snprintf(desc, sizeof(desc), "Detach storage domain '%s'", name);
+    vr_i18n_format(desc, sizeof(desc), "Detach storage domain '%s'", name);
     json_t *params = json_pack("{s:s, s:s, s:b}", "datacenter", dc, "name", name, "master", master);
     return vr_storage_job_submit(e, rc, job_id, "detach", "storagedomain", id, desc, params, user, run_detach, err);
 }
@@ -614,7 +615,7 @@ int vr_sd_remove_submit(vr_engine *e, json_t *sd, const char *host_id, const cha
                        DB_ARGS(DB_TEXT(id)), err) != 1)
             rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' changed meanwhile", name);
         char desc[200];
-        snprintf(desc, sizeof(desc), "Remove storage domain '%s' from storage", name);
+        vr_i18n_format(desc, sizeof(desc), "Remove storage domain '%s' from storage", name);
         json_t *params = json_pack("{s:s, s:s}", "host", str(host, "id"), "name", name);
         if (rc == 0)
             rc = vr_storage_job_insert(e, job_id, "remove", "storagedomain", id, desc, params, user, err);

@@ -102,7 +102,7 @@ int vr_sj_admit(vr_engine *e, json_t *vm, const char *action, const char *title,
                                     DB_ARGS(DB_TEXT(str(snap, "id"))), err) != 1)
         return err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "snapshot %s changed meanwhile", str(snap, "id"));
     char desc[200];
-    snprintf(desc, sizeof(desc), "%s '%s' of VM '%s'", title, str(params, "description"), name);
+    vr_i18n_format(desc, sizeof(desc), title, str(params, "description"), name);
     return vr_storage_job_insert(e, job_id, action, "vm", vm_id, desc, params, user, err);
 }
 

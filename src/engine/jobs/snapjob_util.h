@@ -71,6 +71,7 @@ int vr_sj_run_restore(snap_job *j, const char *snap_id);
  * snapshot rules forbid for action on vm (snap: the snapshot acted on, or
  * NULL for a create; live: the action may run while the VM runs), then lock
  * the VM (a stopped one is imagelocked), its disks and snap, and record the
- * job (params gets the locked disks). snapjob_admit.c. */
+ * job (params gets the locked disks; title: the format of its description,
+ * of the snapshot's description and the VM's name). snapjob_admit.c. */
 int vr_sj_admit(vr_engine *e, json_t *vm, const char *action, const char *title, bool live, json_t *snap,
                 json_t *params, const char *user, const char *job_id, vr_error *err);

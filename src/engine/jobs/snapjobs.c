@@ -21,14 +21,17 @@
 #define str vr_sj_str
 
 typedef struct action_rule {
-    const char *action, *title;
+    const char *action, *title; /* title: the job's description, of the snapshot's and the VM's names */
     bool live; /* may run while the VM runs */
 } action_rule;
 
 static const action_rule rules[] = {
-    {"snapshot_create", "Snapshot", true},           {"snapshot_delete", "Delete snapshot", true},
-    {"snapshot_preview", "Preview snapshot", false}, {"snapshot_commit", "Commit snapshot", false},
-    {"snapshot_undo", "Undo preview of snapshot", false}, {"snapshot_restore", "Restore snapshot", false},
+    {"snapshot_create", N_("Snapshot '%s' of VM '%s'"), true},
+    {"snapshot_delete", N_("Delete snapshot '%s' of VM '%s'"), true},
+    {"snapshot_preview", N_("Preview snapshot '%s' of VM '%s'"), false},
+    {"snapshot_commit", N_("Commit snapshot '%s' of VM '%s'"), false},
+    {"snapshot_undo", N_("Undo preview of snapshot '%s' of VM '%s'"), false},
+    {"snapshot_restore", N_("Restore snapshot '%s' of VM '%s'"), false},
 };
 
 static const action_rule *rule_of(const char *action)
@@ -284,16 +287,16 @@ static void end_job(snap_job *j, const char *action, int rc)
     vr_db_exec(e->db, "UPDATE snapshots SET status = 'ok' WHERE id = ? AND status = 'locked'", DB_ARGS(DB_TEXT(sid)),
                NULL);
     const action_rule *r = rule_of(action);
-    const char *title = r ? r->title : action;
+    char what[300];
+    vr_i18n_format(what, sizeof(what), r ? r->title : rules[0].title, str(j->params, "description"),
+                   str(j->vm, "name"));
     if (rc == 0) {
-        vr_event(e, "normal", j->user, "vm", j->vm_id, "%s '%s' of VM '%s' done", title,
-                 str(j->params, "description"), str(j->vm, "name"));
+        vr_event(e, "normal", j->user, "vm", j->vm_id, "%s done", what);
         vr_job_update(e, j->job_id, "finished", "");
     } else {
         if (!j->err.code)
             vr_error_set(&j->err, VR_ERR_INTERNAL, "failed without a reason (a defect)");
-        vr_event(e, "error", j->user, "vm", j->vm_id, "%s '%s' of VM '%s' failed: %s", title,
-                 str(j->params, "description"), str(j->vm, "name"), j->err.message);
+        vr_event(e, "error", j->user, "vm", j->vm_id, "%s failed: %s", what, j->err.message);
         vr_job_update(e, j->job_id, "failed", j->err.message);
     }
 }

@@ -140,7 +140,7 @@ int vr_template_create_submit(vr_engine *e, const char *id, json_t *body, const 
             json_decref(src);
         }
         char desc[200];
-        snprintf(desc, sizeof(desc), "Create template '%s' from VM '%s'", name, str(vm, "name"));
+        vr_i18n_format(desc, sizeof(desc), "Create template '%s' from VM '%s'", name, str(vm, "name"));
         json_t *params = json_pack("{s:s, s:s, s:O}", "vm", str(vm, "id"), "name", name, "plan", plan);
         if (rc == 0 && vr_storage_job_insert(e, job_id, "create", "template", id, desc, params, user, err) < 0)
             rc = -1;
@@ -230,7 +230,7 @@ int vr_template_remove_submit(vr_engine *e, json_t *t, const char *user, char jo
         return -1;
     vr_uuid_new(job_id);
     char desc[160];
-    snprintf(desc, sizeof(desc), "Remove template '%s'", str(t, "name"));
+    vr_i18n_format(desc, sizeof(desc), "Remove template '%s'", str(t, "name"));
     if (vr_db_begin(e->db, err) < 0)
         return -1;
     if (vr_db_exec(e->db, "UPDATE templates SET status = 'locked' WHERE id = ? AND status = 'ok'", DB_ARGS(DB_TEXT(id)),
@@ -345,7 +345,7 @@ int vr_template_newvm_submit(vr_engine *e, json_t *t0, json_t *body, const char 
                                   err) < 0)
             rc = -1;
         char desc[200];
-        snprintf(desc, sizeof(desc), "Create VM '%s' from template '%s'", str(body, "name"), str(t, "name"));
+        vr_i18n_format(desc, sizeof(desc), "Create VM '%s' from template '%s'", str(body, "name"), str(t, "name"));
         json_t *params = json_pack("{s:s, s:s, s:s, s:b, s:O}", "template", str(t, "id"), "template_name",
                                    str(t, "name"), "name", str(body, "name"), "clone", clone, "plan", plan);
         if (rc == 0 && vr_storage_job_insert(e, job_id, "create_from_template", "vm", vm_id, desc, params, user,

@@ -18,17 +18,17 @@
 #include "i18n.h"
 
 typedef struct vm_action {
-    const char *action, *verb, *title;
+    const char *action, *verb, *title; /* title: the job's description, of the VM's name */
     const char *new_status; /* after the host accepted it (NULL: unchanged) */
     bool rerun;             /* resumed after a restart by running it again (idempotent) */
 } vm_action;
 
 static const vm_action actions[] = {
-    {"stop", "VM.destroy", "Stop", "down", true},
-    {"shutdown", "VM.shutdown", "Shut down", "poweringdown", false},
-    {"reboot", "VM.reboot", "Reboot", NULL, false},
-    {"pause", "VM.pause", "Pause", "paused", false},
-    {"resume", "VM.cont", "Resume", "up", false},
+    {"stop", "VM.destroy", N_("Stop VM '%s'"), "down", true},
+    {"shutdown", "VM.shutdown", N_("Shut down VM '%s'"), "poweringdown", false},
+    {"reboot", "VM.reboot", N_("Reboot VM '%s'"), NULL, false},
+    {"pause", "VM.pause", N_("Pause VM '%s'"), "paused", false},
+    {"resume", "VM.cont", N_("Resume VM '%s'"), "up", false},
 };
 
 static const vm_action *find(const char *name)
@@ -152,7 +152,7 @@ int vr_vm_action_submit(vr_engine *e, json_t *vm, const char *action, const char
     if (!strcmp(status, "migratingfrom") && strcmp(action, "stop")) /* the agent holds the VM's job */
         return vr_error_set(err, VR_ERR_BAD_STATE, "VM '%s' is migrating; cancel the migration or stop the VM", name);
     char desc[160];
-    snprintf(desc, sizeof(desc), "%s VM '%s'", a->title, name);
+    vr_i18n_format(desc, sizeof(desc), a->title, name);
     vr_uuid_new(job_id);
     /* One power action at a time per VM: the second gets 409 with the first's id. */
     if (vr_db_begin(e->db, err) < 0)
@@ -175,7 +175,8 @@ int vr_vm_action_submit(vr_engine *e, json_t *vm, const char *action, const char
     if (vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name, description,"
                    " created_at, updated_at) VALUES (?, ?, 'vm', ?, 'pending', ?, ?, ?, ?)",
                    DB_ARGS(DB_TEXT(job_id), DB_TEXT(action), DB_TEXT(id), DB_TEXT(user), DB_TEXT(desc),
-                           DB_INT(vr_now()), DB_INT(vr_now())), err) < 0) {
+                           DB_INT(vr_now()), DB_INT(vr_now())), err) < 0 ||
+        vr_job_describe(e, job_id, desc, err) < 0) {
         vr_db_rollback(e->db);
         return -1;
     }

@@ -19,7 +19,7 @@
 #include "i18n.h"
 
 typedef struct live_action {
-    const char *action, *verb, *title;
+    const char *action, *verb, *title; /* title: the job's description, of the VM's name */
     /* After the host did it: update spec/devices (in a transaction). */
     int (*commit)(json_t *spec, json_t *devices, json_t *params, json_t *result);
     /* After it failed: give back what was reserved. */
@@ -162,14 +162,15 @@ void vr_vm_note_pending(vr_engine *e, const char *vm_id, const char *member)
 }
 
 static const live_action actions[] = {
-    {"hotplug_nic", "VM.hotplugNic", "Hot plug a NIC into", add_nic, free_mac, NULL, NULL},
-    {"hotunplug_nic", "VM.hotunplugNic", "Hot unplug a NIC from", remove_nic, NULL, free_unplugged_mac, NULL},
-    {"hotplug_disk", "VM.hotplugDisk", "Hot plug a disk into", add_disk, NULL, NULL, NULL},
-    {"hotunplug_disk", "VM.hotunplugDisk", "Hot unplug a disk from", remove_disk, NULL, NULL, NULL},
-    {"set_iotune", "VM.setIoTune", "Set disk I/O limits of", set_iotune, NULL, NULL, NULL},
-    {"set_vcpus", "VM.setVcpus", "Hot add vCPUs to", NULL, vcpus_pending, NULL, NULL},
-    {"set_balloon", "VM.setBalloonTarget", "Set the balloon target of", NULL, NULL, NULL, NULL},
-    {"update_nic", "VM.updateNic", "Change a NIC of", update_nic, NULL, NULL, update_nic_params},
+    {"hotplug_nic", "VM.hotplugNic", N_("Hot plug a NIC into VM '%s'"), add_nic, free_mac, NULL, NULL},
+    {"hotunplug_nic", "VM.hotunplugNic", N_("Hot unplug a NIC from VM '%s'"), remove_nic, NULL, free_unplugged_mac,
+     NULL},
+    {"hotplug_disk", "VM.hotplugDisk", N_("Hot plug a disk into VM '%s'"), add_disk, NULL, NULL, NULL},
+    {"hotunplug_disk", "VM.hotunplugDisk", N_("Hot unplug a disk from VM '%s'"), remove_disk, NULL, NULL, NULL},
+    {"set_iotune", "VM.setIoTune", N_("Set disk I/O limits of VM '%s'"), set_iotune, NULL, NULL, NULL},
+    {"set_vcpus", "VM.setVcpus", N_("Hot add vCPUs to VM '%s'"), NULL, vcpus_pending, NULL, NULL},
+    {"set_balloon", "VM.setBalloonTarget", N_("Set the balloon target of VM '%s'"), NULL, NULL, NULL, NULL},
+    {"update_nic", "VM.updateNic", N_("Change a NIC of VM '%s'"), update_nic, NULL, NULL, update_nic_params},
 };
 
 static const live_action *find(const char *name)
@@ -287,10 +288,14 @@ static void run_live(vr_engine *e, const char *job_id, const char *vm_id, const 
     if (err.code) {
         if (a->undo && refused)
             a->undo(e, vm_id, params);
-        vr_event(e, "error", user, "vm", vm_id, "%s VM '%s' failed: %s", a->title, name, err.message);
+        char what[200];
+        vr_i18n_format(what, sizeof(what), a->title, name);
+        vr_event(e, "error", user, "vm", vm_id, "%s failed: %s", what, err.message);
         vr_job_update(e, job_id, "failed", err.message);
     } else {
-        vr_event(e, "normal", user, "vm", vm_id, "%s VM '%s' done on host '%s'", a->title, name, host);
+        char what[200];
+        vr_i18n_format(what, sizeof(what), a->title, name);
+        vr_event(e, "normal", user, "vm", vm_id, "%s done on host '%s'", what, host);
         vr_job_update(e, job_id, "finished", "");
     }
     json_decref(res);
@@ -315,8 +320,12 @@ int vr_vm_live_submit(vr_engine *e, json_t *vm, const char *action, json_t *para
                           ?: json_string_value(json_object_get(json_object_get(params, "disk"), "target"))
                           ?: json_string_value(json_object_get(params, "mac"))
                           ?: json_string_value(json_object_get(params, "target"));
-    char desc[240];
-    snprintf(desc, sizeof(desc), "%s VM '%s'%s%s", a->title, name, dev ? ": " : "", dev ? dev : "");
+    char what[200], desc[240];
+    vr_i18n_format(what, sizeof(what), a->title, name);
+    if (dev)
+        vr_i18n_format(desc, sizeof(desc), "%s: %s", what, dev);
+    else
+        snprintf(desc, sizeof(desc), "%s", what);
     json_decref(params);
     vr_uuid_new(job_id);
     int rc = vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name, description,"
@@ -324,7 +333,7 @@ int vr_vm_live_submit(vr_engine *e, json_t *vm, const char *action, json_t *para
                         DB_ARGS(DB_TEXT(job_id), DB_TEXT(action), DB_TEXT(id), DB_TEXT(user), DB_TEXT(desc),
                                 DB_TEXT(ptext), DB_INT(vr_now()), DB_INT(vr_now())), err);
     free(ptext);
-    if (rc < 0)
+    if (rc < 0 || vr_job_describe(e, job_id, desc, err) < 0)
         return -1;
     vr_job_spawn(e, job_id, id, user, run_live);
     return 0;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agentcall.h"
+#include "agentjob.h"
 #include "i18n.h"
 #include "jobs.h"
 #include "log.h"
@@ -87,7 +88,7 @@ int vr_vm_migrate_submit(vr_engine *e, json_t *vm, const char *host_ref, long lo
     char *ptext = json_dumps(params, JSON_COMPACT);
     json_decref(params);
     char desc[160];
-    snprintf(desc, sizeof(desc), "Migrate VM '%s'", name);
+    vr_i18n_format(desc, sizeof(desc), "Migrate VM '%s'", name);
     vr_uuid_new(job_id);
     int rc = -1;
     if (vr_db_begin(e->db, err) < 0)
@@ -101,7 +102,8 @@ int vr_vm_migrate_submit(vr_engine *e, json_t *vm, const char *host_ref, long lo
         vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name, description,"
                    " params_json, created_at, updated_at) VALUES (?, 'migrate', 'vm', ?, 'pending', ?, ?, ?, ?, ?)",
                    DB_ARGS(DB_TEXT(job_id), DB_TEXT(id), DB_TEXT(user), DB_TEXT(desc), DB_TEXT(ptext),
-                           DB_INT(vr_now()), DB_INT(vr_now())), err) < 0) {
+                           DB_INT(vr_now()), DB_INT(vr_now())), err) < 0 ||
+        vr_job_describe(e, job_id, desc, err) < 0) {
         vr_db_rollback(e->db);
         goto out;
     }
@@ -210,7 +212,7 @@ static void follow(vr_engine *e, const char *job_id, const char *vm_id, const ch
         }
         unreachable_since = 0;
         const char *state = str(j, "state");
-        snprintf(detail, sizeof(detail), "%s", str(j, "detail"));
+        vr_agent_job_detail(j, detail, sizeof(detail));
         if (!strcmp(state, "running")) {
             long long pct = json_integer_value(json_object_get(j, "progress"));
             vr_db_exec(e->db, "UPDATE jobs SET progress = ?, detail = ?, updated_at = ? WHERE id = ?",

@@ -374,7 +374,7 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
         return -1;
     }
     char desc[160];
-    snprintf(desc, sizeof(desc), "Start VM '%s'", json_string_value(json_object_get(vm, "name")));
+    vr_i18n_format(desc, sizeof(desc), "Start VM '%s'", json_string_value(json_object_get(vm, "name")));
     json_decref(vm);
     /* Status and job are written together: an accepted start is never lost. */
     /* The status condition in the UPDATE itself makes this atomic on
@@ -387,7 +387,8 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
         vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name,"
                    " description, created_at, updated_at) VALUES (?, 'start', 'vm', ?, 'pending', ?, ?, ?, ?)",
                    DB_ARGS(DB_TEXT(job_id), DB_TEXT(vm_id), DB_TEXT(user), DB_TEXT(desc),
-                           DB_INT(vr_now()), DB_INT(vr_now())), err) < 0) {
+                           DB_INT(vr_now()), DB_INT(vr_now())), err) < 0 ||
+        vr_job_describe(e, job_id, desc, err) < 0) {
         vr_db_rollback(e->db);
         return -1;
     }
@@ -402,7 +403,7 @@ int vr_vm_ha_restart_submit(vr_engine *e, const char *vm_id, const char *name, c
 {
     vr_uuid_new(job_id);
     char desc[160];
-    snprintf(desc, sizeof(desc), "Restart highly available VM '%s'", name);
+    vr_i18n_format(desc, sizeof(desc), "Restart highly available VM '%s'", name);
     if (vr_db_begin(e->db, err) < 0)
         return -1;
     /* Still where and as the caller saw it: a monitor's event and its poll
@@ -415,7 +416,7 @@ int vr_vm_ha_restart_submit(vr_engine *e, const char *vm_id, const char *name, c
         vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name,"
                    " description, created_at, updated_at) VALUES (?, 'start', 'vm', ?, 'pending', '', ?, ?, ?)",
                    DB_ARGS(DB_TEXT(job_id), DB_TEXT(vm_id), DB_TEXT(desc), DB_INT(vr_now()), DB_INT(vr_now())),
-                   err) < 0) {
+                   err) < 0 || vr_job_describe(e, job_id, desc, err) < 0) {
         vr_db_rollback(e->db);
         return changed < 0 || err->code ? -1 : 0;
     }

@@ -271,7 +271,7 @@ int vr_vm_discard_memory_submit(vr_engine *e, json_t *vm, const char *user, char
 {
     const char *id = str(vm, "id"), *name = str(vm, "name");
     char desc[160];
-    snprintf(desc, sizeof(desc), "Stop suspended VM '%s' (its saved memory is removed)", name);
+    vr_i18n_format(desc, sizeof(desc), "Stop suspended VM '%s' (its saved memory is removed)", name);
     vr_uuid_new(job_id);
     if (vr_db_begin(e->db, err) < 0)
         return -1;
@@ -348,7 +348,7 @@ int vr_vm_suspend_submit(vr_engine *e, json_t *vm, const char *user, char job_id
     json_decref(sd);
     json_decref(row);
     char desc[160];
-    snprintf(desc, sizeof(desc), "Suspend VM '%s'", name);
+    vr_i18n_format(desc, sizeof(desc), "Suspend VM '%s'", name);
     vr_uuid_new(job_id);
     int rc = vr_db_begin(e->db, err);
     json_t *busy = rc < 0 ? NULL : vr_db_query_one(e->db, "SELECT id, action FROM jobs WHERE object_id = ? AND status"

@@ -69,7 +69,7 @@ static const char *incompatibility(vr_engine *e, json_t *host, json_t *caps, cha
     const char *have = json_string_value(json_object_get(caps, "virt_mode")) ?: "unknown";
     const char *why = NULL;
     if (!strcmp(want, "kvm") && strcmp(have, "kvm")) {
-        snprintf(buf, len, "cluster requires hardware KVM; host virtualization mode is %s", have);
+        vr_i18n_format(buf, len, "cluster requires hardware KVM; host virtualization mode is %s", have);
         why = buf;
     }
     /* A named CPU type must be one QEMU can give guests here; host-model and
@@ -84,7 +84,7 @@ static const char *incompatibility(vr_engine *e, json_t *host, json_t *caps, cha
         json_t *mdl;
         json_array_foreach(models, i, mdl) found |= !strcmp(json_string_value(mdl) ?: "", cpu);
         if (!found) {
-            snprintf(buf, len, "host cannot provide the cluster's CPU type %s (%s guests here)",
+            vr_i18n_format(buf, len, "host cannot provide the cluster's CPU type %s (%s guests here)",
                      cpu, json_string_value(json_object_get(caps, "default_domain_type")) ?: "?");
             why = buf;
         }

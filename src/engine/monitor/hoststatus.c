@@ -1,5 +1,6 @@
 #include "hoststatus.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "fault.h"
@@ -49,6 +50,20 @@ static const char *const transition_sql[VR_HOST_NSTATUS] = {
                          " AND status IN ('nonresponsive', 'connecting')",
 };
 
+/* The detail also as a message id and arguments, rendered per reader
+ * (api/kinds_hosts.c): as this thread's vr_i18n_format or error wrote it,
+ * else the text is its own id (a phrase of the catalog, or English). */
+static void detail_ids(vr_engine *e, const char *host_id, const char *detail)
+{
+    json_t *m = *detail ? vr_i18n_recall(detail) : NULL;
+    const char *id = m ? json_string_value(json_object_get(m, "id")) : *detail ? detail : NULL;
+    char *args = m ? json_dumps(json_object_get(m, "args"), JSON_COMPACT) : *detail ? strdup("[]") : NULL;
+    vr_db_exec(e->db, "UPDATE hosts SET status_detail_id = ?, status_detail_args = ? WHERE id = ?",
+               DB_ARGS(id ? DB_TEXT(id) : DB_NULL, args ? DB_TEXT(args) : DB_NULL, DB_TEXT(host_id)), NULL);
+    free(args);
+    json_decref(m);
+}
+
 int vr_host_set_status(vr_engine *e, const char *host_id, vr_host_status to, const char *detail,
                        const char *user, vr_error *err)
 {
@@ -62,6 +77,8 @@ int vr_host_set_status(vr_engine *e, const char *host_id, vr_host_status to, con
     const char *name = json_string_value(json_object_get(before, "name")) ?: "?";
     const char *from = json_string_value(json_object_get(before, "status")) ?: "?";
     int n = vr_db_exec(e->db, transition_sql[to], DB_ARGS(DB_TEXT(detail), DB_TEXT(host_id)), err);
+    if (n > 0)
+        detail_ids(e, host_id, detail);
     int rc = 0;
     if (n < 0) {
         rc = -1;
@@ -102,8 +119,10 @@ int vr_host_set_status(vr_engine *e, const char *host_id, vr_host_status to, con
 
 int vr_host_set_reinstalling(vr_engine *e, const char *host_id, const char *user, vr_error *err)
 {
-    int n = vr_db_exec(e->db, "UPDATE hosts SET status = 'installing', status_detail = 'reinstalling' WHERE id = ?"
-                       " AND status IN ('maintenance', 'installfailed')", DB_ARGS(DB_TEXT(host_id)), err);
+    const char *detail = N_("reinstalling");
+    int n = vr_db_exec(e->db, "UPDATE hosts SET status = 'installing', status_detail = ?, status_detail_id = ?,"
+                       " status_detail_args = '[]' WHERE id = ? AND status IN ('maintenance', 'installfailed')",
+                       DB_ARGS(DB_TEXT(detail), DB_TEXT(detail), DB_TEXT(host_id)), err);
     json_t *row = vr_db_query_one(e->db, "SELECT name, status FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(host_id)),
                                   NULL);
     const char *name = json_string_value(json_object_get(row, "name")) ?: "?";

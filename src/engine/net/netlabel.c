@@ -333,7 +333,7 @@ int vr_netlabel_start(vr_engine *e, const char *net_id, const char *old_label, c
     if (!net)
         return err->code ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "network %s is gone", net_id);
     char desc[160];
-    snprintf(desc, sizeof(desc), "Network '%s' follows its label on hosts", str(net, "name"));
+    vr_i18n_format(desc, sizeof(desc), "Network '%s' follows its label on hosts", str(net, "name"));
     json_decref(net);
     vr_uuid_new(job);
     json_t *params = json_pack("{s:s, s:s}", "old_label", old_label ?: "", "detached_from", detached_from ?: "");

@@ -486,7 +486,7 @@ int vr_setupnet_action(vr_call *c, json_t *host, json_t *body, json_t **reply, v
         return -1;
     char job[37], desc[160];
     vr_uuid_new(job);
-    snprintf(desc, sizeof(desc), "Set up networks of host '%s'", str(host, "name"));
+    vr_i18n_format(desc, sizeof(desc), "Set up networks of host '%s'", str(host, "name"));
     if (vr_db_begin(e->db, err) < 0) {
         json_decref(params);
         return -1;

@@ -482,5 +482,12 @@ const vr_migration vr_migrations[] = {
     {24, "why a VM is paused (docs/rest-api.md, VMs: pause_reason), as its host's monitor last read it: enospc, ioerror, user, migration, ...; empty when it is not paused",
      .sqlite = "ALTER TABLE vms ADD COLUMN pause_reason TEXT NOT NULL DEFAULT '';",
      .pg = "ALTER TABLE vms ADD COLUMN pause_reason " T " NOT NULL DEFAULT '';"},
+    {25, "a job's description and a host's status detail in every language (docs/rest-api.md \"Languages\"): also as a message id and its arguments, like an event's message; older rows keep only their English text",
+     .sqlite = "ALTER TABLE jobs ADD COLUMN description_id TEXT;"
+         "ALTER TABLE jobs ADD COLUMN description_args TEXT;"
+         "ALTER TABLE hosts ADD COLUMN status_detail_id TEXT;"
+         "ALTER TABLE hosts ADD COLUMN status_detail_args TEXT;",
+     .pg = "ALTER TABLE jobs ADD COLUMN description_id " T ", ADD COLUMN description_args " T ";"
+         "ALTER TABLE hosts ADD COLUMN status_detail_id " T ", ADD COLUMN status_detail_args " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -27,7 +27,8 @@ static const vr_search job_search[] = {
 
 const vr_store vr_store_jobs = {
     .select = "SELECT id, action, description, object_type, object_id, status, detail, progress, steps_json,"
-              " user_name AS \"user\", created_at, updated_at, detail_id, detail_args FROM jobs",
+              " user_name AS \"user\", created_at, updated_at, detail_id, detail_args, description_id,"
+              " description_args FROM jobs",
     .id_expr = "id", .order = "created_at DESC, id", .table = "jobs",
     .search = job_search, .nsearch = sizeof(job_search) / sizeof(job_search[0]),
 };

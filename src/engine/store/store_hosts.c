@@ -75,7 +75,8 @@ const vr_store vr_store_hosts = {
     .select = "SELECT id, name, description, cluster_id, address, port, status, status_detail, last_seen,"
               " spm_priority, CASE WHEN EXISTS (SELECT 1 FROM datacenters d WHERE d.spm_host_id = hosts.id)"
               " THEN 'spm' ELSE 'none' END AS spm,"
-              " capabilities_json, stats_json, created_at, pm_json AS power_management_json, ssh_json FROM hosts",
+              " capabilities_json, stats_json, created_at, pm_json AS power_management_json, ssh_json,"
+              " status_detail_id, status_detail_args FROM hosts",
     .id_expr = "id", .order = "name, id", .table = "hosts",
     .search = host_search, .nsearch = sizeof(host_search) / sizeof(host_search[0]),
     .insert = host_insert, .update = host_update, .remove = host_remove,

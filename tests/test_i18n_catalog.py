@@ -1,5 +1,6 @@
-"""po/ja.po covers the engine: every message id xgettext extracts from
-src/engine and src/common now (the formats of vr_error_set, vr_event,
+"""po/ja.po covers the engine and the agent (whose errors reach the engine
+with their ids): every message id xgettext extracts from src/engine,
+src/agent and src/common now (the formats of vr_error_set, vr_event,
 vr_http_fault and N_(...), with scripts/update-po's keywords) has a
 Japanese translation that is neither empty nor fuzzy, and msgfmt -c
 accepts each translation's arguments (count, order, types) against its
@@ -38,7 +39,7 @@ def _keywords():
 
 def test_every_engine_message_has_a_japanese_translation(ctx):
     files = sorted(os.path.relpath(os.path.join(d, n), TOP)
-                   for top in ("src/engine", "src/common")
+                   for top in ("src/engine", "src/agent", "src/common")
                    for d, _, names in os.walk(os.path.join(TOP, top)) for n in names if n.endswith(".c"))
     with tempfile.TemporaryDirectory() as tmp:
         pot = os.path.join(tmp, "vireo.pot")
@@ -94,7 +95,7 @@ def test_formats_chosen_in_place_are_marked(ctx):
     keywords = {k.split("=")[1].split(":")[0]: int(k.split(":")[1])
                 for k in _keywords() if ":" in k}
     bad = []
-    for top in ("src/engine", "src/common"):
+    for top in ("src/engine", "src/agent", "src/common"):
         for d, _, names in os.walk(os.path.join(TOP, top)):
             for n in names:
                 if not n.endswith(".c"):

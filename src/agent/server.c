@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "i18n.h"
 #include "jsonrpc.h"
 #include "jsonx.h"
 #include "log.h"

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "jsonx.h"
 
 bool vr_netconf_valid_name(const char *s)

@@ -17,6 +17,7 @@
 #include "frame.h"
 #include "i18n.h"
 #include "jsonrpc.h"
+#include "ticker.h"
 #include "jsonx.h"
 #include "log.h"
 #include "vm_console.h"
@@ -112,11 +113,7 @@ int vr_server_new(vr_agent *a, vr_tls_creds *creds, const vr_server_opts *opts,
         return vr_error_set(err, VR_ERR_IO, "cannot create the stop pipe: %s", strerror(e));
     }
     pthread_mutex_init(&s->clients_lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->client_ended, &ca);
-    pthread_condattr_destroy(&ca);
+    vr_cond_init_mono(&s->client_ended);
     *out = s;
     return 0;
 }
@@ -436,14 +433,7 @@ int vr_server_shutdown(vr_server *s, int grace_ms)
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     s->listen_fd = -1;
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += grace_ms / 1000;
-    deadline.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = vr_mono_after(grace_ms);
     pthread_mutex_lock(&s->clients_lock);
     s->closing = true;
     /* Wakes every reader (EOF), writer (EPIPE) and handshake: their threads

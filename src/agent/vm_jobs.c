@@ -11,6 +11,7 @@
 
 #include "hyp.h"
 #include "log.h"
+#include "ticker.h"
 
 /* One VM with a job running. The list is short (at most one entry per
  * client connection), so a linked list searched under the lock is enough. */
@@ -31,11 +32,7 @@ static bool stopping;
  * 10 s wait into hours or into none. */
 static void init_cond(void)
 {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&ended, &attr);
-    pthread_condattr_destroy(&attr);
+    vr_cond_init_mono(&ended);
 }
 
 static job_slot *find(const char *uuid)
@@ -61,14 +58,7 @@ int vr_vm_job_begin(const char *uuid, const char *vm_name, const char *job, vr_e
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory starting %s on VM %s", job, uuid);
     snprintf(mine->uuid, sizeof(mine->uuid), "%s", uuid);
     snprintf(mine->job, sizeof(mine->job), "%s", job);
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += VR_VM_JOB_WAIT_MS / 1000;
-    deadline.tv_nsec += (VR_VM_JOB_WAIT_MS % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = vr_mono_after(VR_VM_JOB_WAIT_MS);
     pthread_mutex_lock(&lock);
     job_slot *busy;
     int rc = 0;

@@ -27,6 +27,23 @@ static void add_ms(struct timespec *ts, long long ms)
     ts->tv_nsec = ns % 1000000000LL;
 }
 
+struct timespec vr_mono_after(long long ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    add_ms(&ts, ms);
+    return ts;
+}
+
+void vr_cond_init_mono(pthread_cond_t *cond)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
 static void *tick_thread(void *arg)
 {
     vr_ticker *t = arg;
@@ -36,9 +53,7 @@ static void *tick_thread(void *arg)
         pthread_mutex_unlock(&t->lock);
         t->fn(t->arg);
         pthread_mutex_lock(&t->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        add_ms(&until, t->period_ms);
+        struct timespec until = vr_mono_after(t->period_ms);
         while (!t->stopping && !t->kicked)
             if (pthread_cond_timedwait(&t->wake, &t->lock, &until) == ETIMEDOUT)
                 break;
@@ -60,11 +75,7 @@ vr_ticker *vr_ticker_start(const char *name, long long period_ms, void (*fn)(voi
     t->fn = fn;
     t->arg = arg;
     pthread_mutex_init(&t->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&t->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    vr_cond_init_mono(&t->wake);
     if (pthread_create(&t->tid, NULL, tick_thread, t) != 0) {
         pthread_cond_destroy(&t->wake);
         pthread_mutex_destroy(&t->lock);

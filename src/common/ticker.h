@@ -5,6 +5,9 @@
  * stop handshake, which each of them used to carry. */
 #pragma once
 
+#include <pthread.h>
+#include <time.h>
+
 #include "error.h"
 
 typedef struct vr_ticker vr_ticker;
@@ -28,3 +31,11 @@ void vr_ticker_stop(vr_ticker *t, long long wait_ms);
 /* Milliseconds of CLOCK_MONOTONIC: for deadlines and ages that clock steps
  * must not move. */
 long long vr_mono_ms(void);
+
+/* The CLOCK_MONOTONIC time ms from now: the deadline of a
+ * pthread_cond_timedwait on a condition made by vr_cond_init_mono. */
+struct timespec vr_mono_after(long long ms);
+
+/* Initialise cond so that its timed waits count on CLOCK_MONOTONIC (a
+ * wall-clock step must not turn a 10 s wait into hours or into none). */
+void vr_cond_init_mono(pthread_cond_t *cond);

@@ -12,6 +12,11 @@
 
 #include "engine.h"
 
+/* A host's monitor heard its agent say that one of its jobs ended (a
+ * Job.progress notification): followers waiting in vr_agent_job_wait ask
+ * at once rather than at their next interval. */
+void vr_agent_job_ended(void);
+
 /* Copy a Job.get answer's detail into detail (len bytes), and let this
  * thread's next messages quoting it take it in their reader's language
  * (its detail_i18n, checked by vr_error_relay). Returns detail. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
+#include "agentjob.h"
 #include "fencejob.h"
 #include "hostnet.h"
 #include "hoststorage.h"
@@ -343,9 +344,10 @@ static void poll_once(monitor *m, json_t *host)
             goto failed;
         vr_rpc_client_set_timeout(m->conn, vr_timeout_agent_call_s(e, NULL));
         json_t *r = NULL;
-        /* Events tell us at once what polls would find seconds later; an
+        /* Events tell us at once what polls would find seconds later (and
+         * its jobs' ends: their followers ask at once, jobs/agentjob.c); an
          * agent that cannot send them is still monitored by polls. */
-        if (vr_rpc_call(m->conn, "Host.subscribe", NULL, &r, &err) < 0) {
+        if (vr_rpc_call(m->conn, "Host.subscribe", json_pack("{s:b}", "jobs", 1), &r, &err) < 0) {
             if (err.code == VR_ERR_IO)
                 goto failed;
             VR_DEBUG("host %s sends no events: %s", json_string_value(json_object_get(host, "name")),
@@ -510,6 +512,9 @@ static void wait_for_events(monitor *m, long long next_poll_ms)
         }
         const char *method = json_string_value(json_object_get(msg, "method")) ?: "";
         bool poll_now = rc == 0 && !strcmp(method, "VM.event") && on_vm_event(m, json_object_get(msg, "params"));
+        const char *jstate = json_string_value(json_object_get(json_object_get(msg, "params"), "state"));
+        if (rc == 0 && !strcmp(method, "Job.progress") && jstate && strcmp(jstate, "running"))
+            vr_agent_job_ended(); /* its followers ask now (jobs/agentjob.c) */
         if (rc == 0 && !strcmp(method, "Host.networksRolledBack")) { /* its networks changed by themselves */
             vr_host_net_reset(m->net);
             poll_now = true;

@@ -114,7 +114,6 @@ def test_faults_and_events_in_japanese_and_english(ctx):
         ja = eng.get(f"/api/hosts/{h['id']}", headers=JA)
         assert "127.0.0.1" in en["status_detail"] and en["status_detail"] != ja["status_detail"], (en, ja)
         assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", ja["status_detail"]), ja
-        eng.call("DELETE", f"/api/hosts/{h['id']}", expect=(200, 202, 204))
 
         # ---- an event from before message ids: its text, in any language
         run_sql(eng, "INSERT INTO events (time, severity, user_name, object_type, object_id, message)"

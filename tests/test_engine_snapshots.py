@@ -9,7 +9,10 @@ VM's writes stay its own, a clone is independent, a sub-version and
 "latest" give the newest. Every marker is read from inside the guest after
 a fresh boot. Suspend to disk resumes the guest on the other host, also
 across an engine kill; a snapshot with memory resumes the guest from that
-moment. Bad requests are refused with a clear status and change nothing.
+moment. A live snapshot and a live merge each survive an engine kill right
+after they were accepted: the job ends, the chain is one the engine and the
+domain agree on, the guest's data is there. Bad requests are refused with
+a clear status and change nothing.
 
 Runs on SQLite and PostgreSQL (VIREO_TEST_PG_URI)."""
 
@@ -393,21 +396,41 @@ def test_snapshots_and_templates(ctx):
         # ---- the engine killed right after accepting a live snapshot: after
         # its restart the job ends (finished or failed), the disk's recorded
         # leaf is the volume the VM runs on, and no stray layer is left.
+        def consistent(j):
+            """The disk's recorded leaf is the volume the VM runs on, and
+            the domain holds exactly the layers the engine knows."""
+            d = eng.get(f"/api/disks/{disk['id']}")
+            devs = {x["target"]: x for x in g.c.call("VM.get", uuid=vm["id"])["devices"] if x["kind"] == "disk"}
+            assert devs["vdb"]["path"].endswith("/" + d["volume_id"]), (devs["vdb"], d, j)
+            owned = {v for sn in _snapshots(eng, vm["id"]) for v in sn["volumes"].values()} | {d["volume_id"]}
+            vols = ctx.client(0).call("Volume.list", domain=sd_id)["volumes"]
+            assert {v["volume"] for v in vols if v["image"] == disk["id"]} == owned, (vols, owned, j)
+
         r = eng.request("POST", snaps_url, {"description": "crash"})
         assert r.status == 202, r
         eng.restart(sig=signal.SIGKILL)
         j = eng.wait_job(r.body["job"]["id"], timeout=180)
         assert j["status"] in ("finished", "failed"), j
-        d = eng.get(f"/api/disks/{disk['id']}")
-        devs = {x["target"]: x for x in g.c.call("VM.get", uuid=vm["id"])["devices"] if x["kind"] == "disk"}
-        assert devs["vdb"]["path"].endswith("/" + d["volume_id"]), (devs["vdb"], d, j)
-        owned = {v for sn in _snapshots(eng, vm["id"]) for v in sn["volumes"].values()} | {d["volume_id"]}
-        vols = ctx.client(0).call("Volume.list", domain=sd_id)["volumes"]
-        assert {v["volume"] for v in vols if v["image"] == disk["id"]} == owned, (vols, owned, j)
+        consistent(j)
+        print(f"snapshot across an engine crash: job {j['status']} ({j['detail']})")
+        # ---- and right after accepting a live merge (of the active layer,
+        # over a write made after the snapshot): the merge ends either way,
+        # the chain is one the engine and the domain agree on, and the
+        # guest still reads what it wrote.
+        _job(eng, eng.request("POST", snaps_url, {"description": "m1"}))
+        g.mark(7, "seven")
+        m1 = next(s for s in _snapshots(eng, vm["id"]) if s["description"] == "m1")
+        r = eng.request("DELETE", f"/api/snapshots/{m1['id']}")
+        assert r.status == 202, r
+        eng.restart(sig=signal.SIGKILL)
+        j = eng.wait_job(r.body["job"]["id"], timeout=180)
+        assert j["status"] in ("finished", "failed"), j
+        consistent(j)
+        assert g.read(7) == "seven"
+        print(f"live merge across an engine crash: job {j['status']} ({j['detail']})")
         for sn in _snapshots(eng, vm["id"]):
             _job(eng, eng.request("DELETE", f"/api/snapshots/{sn['id']}"))
         assert eng.get(f"/api/disks/{disk['id']}")["volume_id"] == v0
-        print(f"snapshot across an engine crash: job {j['status']} ({j['detail']})")
 
         # ---- s3, a write after it, then a stopped VM previews s3.
         _job(eng, eng.request("POST", snaps_url, {"description": "s3"}))

@@ -269,8 +269,8 @@ static void client_loop(client *c)
             /* The stream cannot be resynchronized: explain, then hang up. */
             vr_error err;
             vr_error_set(&err, VR_ERR_INVALID_REQUEST,
-                         rc == -EMSGSIZE ? "frame larger than the %zu byte limit"
-                                         : "empty frame (limit %zu bytes)",
+                         rc == -EMSGSIZE ? N_("frame larger than the %zu byte limit")
+                                         : N_("empty frame (limit %zu bytes)"),
                          c->srv->opts.max_frame);
             json_t *reply = vr_rpc_error(NULL, &err);
             client_send(c, reply);

@@ -164,8 +164,8 @@ static int parse_bonds(json_t *bonds, json_t *target, bool have_bonding, vr_erro
     }
     if (any)
         return vr_error_set(err, VR_ERR_NETWORK,
-                            have_bonding ? "this agent does not create bonds yet"
-                                         : "this kernel has no bonding module");
+                            have_bonding ? N_("this agent does not create bonds yet")
+                                         : N_("this kernel has no bonding module"));
     return 0;
 }
 

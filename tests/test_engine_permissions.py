@@ -235,6 +235,65 @@ def test_cluster_admin_group_and_roles(ctx):
                                                               "user_id": bob["id"]}, token=btok), 403)
 
 
+def test_storage_template_and_pool_branches_inherit(ctx):
+    """A permission reaches down the storage branch (a storage domain's
+    disks) and a data center's template and pool branches, never across to
+    another data center; what it allows there is its role's."""
+    ROLES.clear()
+    with Engine(ctx) as eng:
+        dcs = [eng.create_dc(f"brdc{n}") for n in (1, 2)]
+        cls = [eng.create_cluster(f"brc{n}", dc["id"]) for n, dc in zip((1, 2), dcs)]
+        ids = {f"{k}{n}": str(uuid.uuid4()) for k in ("sd", "disk", "t", "p") for n in (1, 2)}
+        rows = []
+        for n, dc, cl in ((1, dcs[0], cls[0]), (2, dcs[1], cls[1])):
+            rows += [f"INSERT INTO storage_domains (id, name, sd_type, storage_type, storage_spec, datacenter_id,"
+                     f" status, created_at) VALUES ('{ids[f'sd{n}']}', 'brsd{n}', 'data', 'nfs', '{{}}', '{dc['id']}',"
+                     f" 'active', 0)",
+                     f"INSERT INTO disks (id, volume_id, alias, storage_domain_id, format, sparse, provisioned_size,"
+                     f" status, created_at) VALUES ('{ids[f'disk{n}']}', '{uuid.uuid4()}', 'brdisk{n}',"
+                     f" '{ids[f'sd{n}']}', 'raw', 1, 1048576, 'ok', 0)",
+                     f"INSERT INTO templates (id, name, cluster_id, memory_mib, vcpus, spec_json, status, created_at)"
+                     f" VALUES ('{ids[f't{n}']}', 'brt{n}', '{cl['id']}', 128, 1, '{{}}', 'ok', 0)",
+                     f"INSERT INTO vm_pools (id, name, cluster_id, template_id, type, size, created_at) VALUES"
+                     f" ('{ids[f'p{n}']}', 'brp{n}', '{cl['id']}', '{ids[f't{n}']}', 'manual', 0, 0)"]
+        run_sql(eng, *rows)
+        dave, erin, gina = _user(eng, "dave"), _user(eng, "erin"), _user(eng, "gina")
+        _grant(eng, "StorageAdmin", "storagedomain", ids["sd1"], user=dave)
+        _grant(eng, "DataCenterAdmin", "datacenter", dcs[0]["id"], user=erin)
+        _grant(eng, "VmPoolAdmin", "vmpool", ids["p1"], user=gina)
+        tok = {u: eng.login(f"{u}@internal", PW, set_token=False) for u in ("dave", "erin", "gina")}
+
+        def seen(who, coll):
+            r = eng.request("GET", f"/api/{coll}", params={"search": "name=br*"}, token=tok[who])
+            assert r.status == 200 and r.body["total"] == len(r.body[coll]), r
+            return sorted(x.get("name") or x.get("alias") for x in r.body[coll])
+
+        def put(who, path, status):
+            r = eng.request("PUT", path, {"description": f"{who} was here"}, token=tok[who])
+            assert r.status == status, (who, path, r)
+
+        # dave, StorageAdmin on brsd1: the domain and its disk, to manage;
+        # nothing of the other data center, no templates or pools.
+        assert seen("dave", "storagedomains") == ["brsd1"]
+        assert [d["alias"] for d in eng.request("GET", "/api/disks", token=tok["dave"]).body["disks"]] == ["brdisk1"]
+        put("dave", f"/api/disks/{ids['disk1']}", 200)
+        put("dave", f"/api/disks/{ids['disk2']}", 403)
+        assert seen("dave", "templates") == [] and seen("dave", "vmpools") == []
+        # erin, DataCenterAdmin on brdc1: its templates and pools to manage,
+        # its storage to see (not to manage: that is StorageAdmin's).
+        assert seen("erin", "templates") == ["brt1"] and seen("erin", "vmpools") == ["brp1"]
+        assert seen("erin", "storagedomains") == ["brsd1"]
+        put("erin", f"/api/templates/{ids['t1']}", 200)
+        put("erin", f"/api/templates/{ids['t2']}", 403)
+        put("erin", f"/api/vmpools/{ids['p1']}", 200)
+        put("erin", f"/api/vmpools/{ids['p2']}", 403)
+        put("erin", f"/api/storagedomains/{ids['sd1']}", 403)
+        # gina, VmPoolAdmin on brp1: that pool alone.
+        assert seen("gina", "vmpools") == ["brp1"] and seen("gina", "templates") == []
+        put("gina", f"/api/vmpools/{ids['p1']}", 200)
+        put("gina", f"/api/vmpools/{ids['p2']}", 403)
+
+
 def test_every_operation_denied_without_permission(ctx):
     """Walk the served OpenAPI document: every operation on an object that
     exists answers 403 to a user holding no permission, and every list is

@@ -346,6 +346,9 @@ def test_cli_users_groups_roles_permissions(ctx):
             f.write(PW + "\n")
         out = cli.run("user", "create", "--name", "dora@internal", "--password-file", pwfile, "--json").stdout
         assert json.loads(out)["name"] == "dora@internal" and PW not in out
+        me = json.loads(cli.run("user", "me", "--json").stdout)  # the session's own identity
+        assert me["name"] == "admin@internal" and [p["role"] for p in me["permissions"]] == ["SuperUser"], me
+        assert "admin@internal" in cli.run("user", "me").stdout
         cli.run("user", "create", "--name", "nodomain", "--password-file", pwfile, expect=1)
         cli.run("group", "create", "--name", "crew")
         cli.run("group", "add-member", "crew", "--user", "dora@internal")

@@ -640,6 +640,7 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         # His VM running: its card shows the guest agent's report, as text.
         b.js(FEED_GUEST, mine["id"], GUEST_INFO)
         _guest_shown(b, "[data-list=my-vms] [data-name=bobs-vm]")
+        b.shot("vm-portal-guest")
         # In Japanese: his cards (the report's labels too) and pools without English of the portal's own.
         b.js(PICK_LANG, "ja")
         b.wait_text("[data-list=my-vms] h1", "自分の仮想マシン")
@@ -783,6 +784,8 @@ def _power_user(ctx, b, eng, st):
     run_sql(eng, f"UPDATE disks SET alias = '{XSS}' WHERE id = '{disk}'")
     _grant(eng, "DiskCreator", "storagedomain", sd, pat)
     eng.call("POST", f"/api/vms/{vm['id']}/disks", {"disk": disk}, expect=201)
+    may = eng.call("GET", "/api/users/me", token=token)["may"]  # what the dialog offers
+    assert [d["id"] for d in may["create_disk"]] == [sd], may
     b.click("[data-name=pat-vm1] button[data-action=disks]")
     b.wait(lambda: b.all("[data-list=disks] tbody tr .vireo-name"), 5, "the disk listed")
     assert b.text("[data-list=disks] tbody tr .vireo-name") == XSS and not b.all("#disks img")

@@ -238,8 +238,10 @@ export function DisksDialog({ vm, onClose }) {
   }, [vm.id]);
   const [msg, setMsg, run] = useJobs(reread);
   useEffect(() => {
-    all("storagedomains").then((l) => {
-      const data = l.filter((x) => x.type === "data");
+    // The data domains where the user may make a disk (GET /api/users/me, may.create_disk).
+    Promise.all([all("storagedomains"), api("GET", "/api/users/me")]).then(([l, me]) => {
+      const may = new Set(me.may.create_disk.map((x) => x.id));
+      const data = l.filter((x) => x.type === "data" && may.has(x.id));
       setDomains(data);
       if (data.length) setV((o) => ({ ...o, domain: data[0].id }));
     }, (e) => setMsg({ variant: "danger", text: e.message }));

@@ -191,6 +191,10 @@ def test_cluster_admin_group_and_roles(ctx):
         may = eng.call("GET", "/api/users/me", token=ctok)["may"]
         assert [c["id"] for c in may["create_vm"]] == [ca["id"], cb["id"]], may
         assert [d["name"] for d in may["create_disk"]] == ["casd"], may
+        from harness import openapi  # the answer fits its documented schema (Me)
+        r = eng.request("GET", "/api/users/me", token=ctok)
+        openapi.validate_response(eng.get("/api/openapi.json", token=None), "GET", "/api/users/me", r.status,
+                                  json.dumps(r.body).encode())
         eng.call("DELETE", pu["href"], expect=204)
         me = eng.call("GET", "/api/users/me", token=btok)  # ClusterAdmin on A (+ owner of his 3 VMs): A only
         assert [(p["role"], p["object_type"], p["group"]) for p in me["permissions"]] == \

@@ -180,6 +180,30 @@ def test_cluster_admin_group_and_roles(ctx):
         r = eng.request("GET", "/api/vms", token=ctok)
         assert [v["id"] for v in r.body["vms"]] == [b1["id"]], r
         assert eng.request("POST", f"{b1['href']}/start", token=ctok).status == 202
+        # Who am I: each caller reads their own groups, permissions and where they may create, exactly.
+        me = eng.call("GET", "/api/users/me", token=ctok)
+        assert (me["id"], me["name"], me["domain"]) == (carol["id"], "carol@internal", "internal"), me
+        assert [(g["id"], g["domain"]) for g in me["groups"]] == [(ops["id"], "internal")], me
+        assert [(p["role"], p["object_id"], p["group"]["name"]) for p in me["permissions"]] == \
+            [("UserRole", b1["id"], "ops")] and "vm_basic_operations" in me["permissions"][0]["action_groups"], me
+        assert me["may"] == {"create_vm": [], "create_disk": []} and "password_hash" not in json.dumps(me), me
+        pu = _grant(eng, "PowerUserRole", "datacenter", dc["id"], group=ops)  # inherited: both clusters, the domain
+        may = eng.call("GET", "/api/users/me", token=ctok)["may"]
+        assert [c["id"] for c in may["create_vm"]] == [ca["id"], cb["id"]], may
+        assert [d["name"] for d in may["create_disk"]] == ["casd"], may
+        from harness import openapi  # the answer fits its documented schema (Me)
+        r = eng.request("GET", "/api/users/me", token=ctok)
+        openapi.validate_response(eng.get("/api/openapi.json", token=None), "GET", "/api/users/me", r.status,
+                                  json.dumps(r.body).encode())
+        eng.call("DELETE", pu["href"], expect=204)
+        me = eng.call("GET", "/api/users/me", token=btok)  # ClusterAdmin on A (+ owner of his 3 VMs): A only
+        assert [(p["role"], p["object_type"], p["group"]) for p in me["permissions"]] == \
+            [("ClusterAdmin", "cluster", None)] + [("UserVmManager", "vm", None)] * 3 and me["groups"] == [], me
+        assert [c["name"] for c in me["may"]["create_vm"]] == ["caca"] and me["may"]["create_disk"] == [], me
+        assert eng.request("GET", "/api/users/me", token=None).status == 401
+        assert eng.request("PUT", "/api/users/me", {}, token=btok).status == 405
+        su = eng.get("/api/users/me")["permissions"]
+        assert [(p["role"], p["object_type"], p["object_id"]) for p in su] == [("SuperUser", "system", None)], su
         eng.call("DELETE", f"{ops['href']}/members/{carol['id']}", expect=204)
         expect_fault(eng.request("GET", b1["href"], token=ctok), 403)
         # Roles: the predefined ones are read-only; custom ones are made of action groups.
@@ -342,7 +366,8 @@ def test_every_operation_denied_without_permission(ctx):
         tok = eng.login("nobody@internal", PW, set_token=False)
         doc = eng.get("/api/openapi.json", token=None)
         public = {("POST", "/api/sso/token"), ("DELETE", "/api/sso/token"), ("GET", "/api/openapi.json"),
-                  ("GET", "/api"), ("GET", "/api/roles"), ("GET", "/api/roles/{id}")}
+                  ("GET", "/api"), ("GET", "/api/roles"), ("GET", "/api/roles/{id}"),
+                  ("GET", "/api/users/me")}  # every caller's own identity
         seen = lists = 0
         for path, ops in doc["paths"].items():
             for method in ops:
@@ -384,6 +409,9 @@ def test_cli_users_groups_roles_permissions(ctx):
             f.write(PW + "\n")
         out = cli.run("user", "create", "--name", "dora@internal", "--password-file", pwfile, "--json").stdout
         assert json.loads(out)["name"] == "dora@internal" and PW not in out
+        me = json.loads(cli.run("user", "me", "--json").stdout)  # the session's own identity
+        assert me["name"] == "admin@internal" and [p["role"] for p in me["permissions"]] == ["SuperUser"], me
+        assert "admin@internal" in cli.run("user", "me").stdout
         cli.run("user", "create", "--name", "nodomain", "--password-file", pwfile, expect=1)
         cli.run("group", "create", "--name", "crew")
         cli.run("group", "add-member", "crew", "--user", "dora@internal")

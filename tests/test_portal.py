@@ -16,11 +16,13 @@ import json
 import os
 import re
 import subprocess
+import threading
 import uuid
 
 from harness import browser, slapd
 from harness.context import Skip
 from harness.engine import REPO_ROOT, Engine, local_pki, run_sql
+from harness.engine_storage import leave_storage, make_disk, scrub_domain, storage_dc
 
 XSS = "<img src=x onerror=alert(1)>"
 SRC = os.path.join(REPO_ROOT, "portal", "src")
@@ -366,7 +368,13 @@ def test_admin_portal_in_chromium(ctx):
             return shown != "installing" and shown == eng.host(host["id"])["status"]
         b.wait(shown_as_engine_says, 20, "phost's status moving on as the engine says")
         _more_dialogs(b, eng, host, vm1)
-        _japanese(b, eng, base)
+        # A running VM's guest agent report in its row (English here, Japanese labels below).
+        b.click("#tab-vms")
+        first = b.find("[data-list=vms] tbody tr[data-id]").get_attribute("data-id")
+        b.js(FEED_GUEST, first, GUEST_INFO)
+        _guest_shown(b, f"[data-list=vms] tr[data-id='{first}']")
+        assert "Host name" in b.text(f"[data-list=vms] tr[data-id='{first}'] .vireo-guest")
+        _japanese(b, eng, base)  # its VMs tab with the report: no English left
         problems = [m for m in b.console() if "Content Security Policy" in m["message"]
                     or "Refused to" in m["message"]]
         assert not problems, problems
@@ -458,6 +466,40 @@ def _more_dialogs(b, eng, host, vm1):
     b.type("#search-vms", "\n")
 
 
+# What a guest agent reports, in the API's guest_info shape (the field
+# comes from a real qemu-guest-agent in test_engine_hosts_vms's
+# test_vm_start_console_devices_shutdown; no guest runs here), with hostile
+# strings where a guest writes its own.
+GUEST_INFO = {"hostname": XSS, "os": {"id": "vireo", "name": "Vireo test guest", "pretty_name": "<b>Vireo</b> 1.0",
+                                      "kernel_release": "6.1.0-<i>x</i>"},
+              "ips": ["192.0.2.10", "fe80::5054:ff:fe00:1"],
+              "interfaces": [{"name": "eth0", "mac": "52:54:00:00:00:01", "addresses": [
+                  {"type": "ipv4", "address": "192.0.2.10", "prefix": 24}]}], "updated_at": 0}
+
+# Every answer of GET /api/vms[/ID] in the page gets VM arguments[0] up with
+# guest_info arguments[1], as the API gives a running VM's (the portal's
+# fetch wrapped: nothing else changes).
+FEED_GUEST = """
+  const [id, info] = arguments, f = window.fetch;
+  const patch = (v) => (v && v.id === id ? { ...v, status: 'up', guest_info: info } : v);
+  window.fetch = async (u, o) => {
+    const r = await f(u, o);
+    if (!/^\\/api\\/vms(\\?|\\/[^/?]*(\\?|$)|$)/.test(String(u)) || !r.ok || r.status === 204) return r;
+    const body = await r.clone().json();
+    const out = body.vms ? { ...body, vms: body.vms.map(patch) } : patch(body);
+    return new Response(JSON.stringify(out), { status: r.status, headers: r.headers });
+  };"""
+
+
+def _guest_shown(b, scope):
+    """The guest agent's report in scope: each value as text."""
+    b.wait(lambda: b.all(f"{scope} [data-guest=hostname]"), 10, "the guest agent's report")
+    got = {k: b.text(f"{scope} [data-guest={k}]") for k in ("hostname", "os", "kernel", "ips")}
+    assert got == {"hostname": XSS, "os": "<b>Vireo</b> 1.0", "kernel": "6.1.0-<i>x</i>",
+                   "ips": "192.0.2.10, fe80::5054:ff:fe00:1"}, got
+    assert not b.all(f"{scope} img, {scope} dd b, {scope} dd i") and not b.alert_open()
+
+
 def _japanese(b, eng, base):
     """Switched to Japanese: no English left in the portal's own words on
     any tab or dialog, dates and numbers the Japanese way, the API asked in
@@ -493,11 +535,36 @@ def _japanese(b, eng, base):
     b.wait_text("#tab-vms", "Virtual machines")
 
 
+def _in_background(fn, *args):
+    """fn(*args) in a thread; the returned join() gives its value or
+    raises what it raised."""
+    out = {}
+
+    def run():
+        try:
+            out["value"] = fn(*args)
+        except BaseException as e:  # noqa: B036 - handed to join()
+            out["error"] = e
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+
+    def join():
+        t.join()
+        if "error" in out:
+            raise out["error"]
+        return out["value"]
+    return join
+
+
 def test_vm_portal_directory_user_sees_only_their_vm(ctx):
     if not slapd.available():
         raise Skip("slapd is not installed (scripts/setup installs it)")
     users, groups = {"bob": "bob-dir-pw"}, {"devs": ["bob"]}
+    sd = None
     with _engine(ctx) as eng, slapd.Slapd(eng.pki_dir, users, groups) as ds, _browser(ctx) as b:
+        # The power user's data center, with the harness hosts and their SPM on a real data
+        # domain, is made while bob's part runs (his cluster has no host: his starts fail).
+        storage = _in_background(storage_dc, ctx, eng, "vp")
         dc = eng.create_dc("vdc")
         cl = eng.create_cluster("vcl", dc["id"])
         mine = eng.create_vm("bobs-vm", cl["id"], description=XSS)
@@ -529,6 +596,12 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         # A plain user (UserRole) is offered no new VM.
         b.wait(lambda: b.find("[data-list=my-vms]").get_attribute("data-power") == "false", what="bob's rights read")
         assert not b.all("#vmportal-new-vm")
+        token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
+        me = eng.call("GET", "/api/users/me", token=token)  # what the portal asked
+        assert (me["name"], me["domain"]) == ("bob@corp", "corp"), me
+        assert [(g["name"], g["domain"]) for g in me["groups"]] == [("devs@corp", "corp")], me
+        assert [(p["role"], p["object_id"], p["group"]["name"]) for p in me["permissions"]] == \
+            [("UserRole", mine["id"], "devs@corp")] and me["may"] == {"create_vm": [], "create_disk": []}, me
         b.shot("vm-portal")
         _accessible(b, "VM Portal")
         b.click("[data-name=bobs-vm] button[data-action=start]")
@@ -564,9 +637,14 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         assert again.status == 409, again
         b.click("[data-list=my-pools] [data-name=desk] button[data-action=take]")
         b.wait_text("#action-message", again.body["fault"]["detail"])
-        # In Japanese: his cards and pools without English of the portal's own.
+        # His VM running: its card shows the guest agent's report, as text.
+        b.js(FEED_GUEST, mine["id"], GUEST_INFO)
+        _guest_shown(b, "[data-list=my-vms] [data-name=bobs-vm]")
+        b.shot("vm-portal-guest")
+        # In Japanese: his cards (the report's labels too) and pools without English of the portal's own.
         b.js(PICK_LANG, "ja")
         b.wait_text("[data-list=my-vms] h1", "自分の仮想マシン")
+        b.wait_text("[data-list=my-vms] [data-name=bobs-vm] .vireo-guest", "ホスト名")
         b.wait_text("[data-list=my-pools]", "利用できるプール")
         assert not _latin_left(b), _latin_left(b)
         b.shot("vm-portal-ja")
@@ -578,11 +656,15 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         assert eng.request("DELETE", "/api/sso/token", token=token).status == 204
         b.wait_text("#login-error", eng.request("GET", "/api/vms", token=token).body["fault"]["detail"])
         assert b.js("return sessionStorage.getItem('vireo.session')") is None
-        _power_user(b, eng, dc, cl, tmpl)
+        st = storage()
+        sd = st["sd_id"]
+        _power_user(ctx, b, eng, st)
         # The accessibility check sees what it should: an image without a text alternative.
         b.js("const i = document.createElement('img'); i.src = 'data:,'; document.body.appendChild(i)")
         with open(AXE_JS) as f:
             assert "image-alt" in [v["id"] for v in b.axe(f.read())]
+    if sd:
+        scrub_domain(ctx, sd)  # the shared device as the next test file expects it
 
 
 def _role(eng, name):
@@ -599,16 +681,24 @@ PICK = ("const s = document.querySelector(arguments[0]); s.value = arguments[1];
         "s.dispatchEvent(new Event('change', {bubbles: true}))")
 
 
-def _power_user(b, eng, dc, cl, tmpl):
+def _power_user(ctx, b, eng, st):
     """A power user (PowerUserRole on the cluster, QuotaConsumer on the
     data center's enforced quota) makes a VM from a template through the
     VM Portal's dialog (the API's refusal first; the
     template's memory as the default, changed), sees it among theirs, and
-    opens its snapshots: taking one is refused with the API's reason (no
-    disk on a storage domain: no SPM here), a snapshot there is listed,
-    its description as text, restored and removed (jobs followed in the
-    dialog); then its disks (list, add, remove), each refusal in the API's
-    words; the quota's use follows."""
+    opens its snapshots: taking one is refused with the API's reason (the
+    VM has no disk on a storage domain yet), a snapshot put in by SQL is
+    listed, its description as text, restored and removed (jobs followed
+    in the dialog); then its disks: one of the administrator's listed, a
+    new one made on the data domain by the SPM through the dialog; a
+    snapshot taken through the dialog (the job to its end, a new volume
+    layer on the domain) and removed; the disks removed, each refusal in
+    the API's words; the quota's use follows. Leaves the storage at the
+    end (leave_storage)."""
+    dc, cl, sd = st["dc"], st["cl"], st["sd_id"]
+    tmpl = str(uuid.uuid4())
+    run_sql(eng, f"INSERT INTO templates (id, name, cluster_id, memory_mib, vcpus, spec_json, status, created_at)"
+                 f" VALUES ('{tmpl}', 'pat-tmpl', '{cl['id']}', 128, 1, '{{}}', 'ok', 0)")
     pat = eng.call("POST", "/api/users", {"name": "pat@internal", "password": "pat-pw-1234"}, expect=201)
     _grant(eng, "PowerUserRole", "cluster", cl["id"], pat)
     # A quota of the data center, enforced, that he may consume: the VM he makes counts, its use shown.
@@ -620,6 +710,9 @@ def _power_user(b, eng, dc, cl, tmpl):
     b.type("#login-password", "pat-pw-1234")
     b.click("#login-submit")
     b.wait(lambda: b.find("[data-list=my-vms]").get_attribute("data-power") == "true", what="pat may make VMs")
+    token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
+    may = eng.call("GET", "/api/users/me", token=token)["may"]
+    assert [c["id"] for c in may["create_vm"]] == [cl["id"]] and may["create_disk"] == [], may
     b.click("#vmportal-new-vm")
     b.wait(lambda: b.all(f"#newvm-template option[value='{tmpl}']"), what="the templates offered")
     b.js(PICK, "#newvm-template", tmpl)
@@ -629,7 +722,6 @@ def _power_user(b, eng, dc, cl, tmpl):
     _accessible(b, "new-VM dialog")
     b.type("#newvm-name", XSS)
     b.click("#new-vm-submit")
-    token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
     want = eng.request("POST", f"/api/templates/{tmpl}/createvm", {"name": XSS, "cluster_id": cl["id"]}, token=token)
     assert want.status == 400, want
     b.wait_text("#new-vm-error", want.body["fault"]["detail"])
@@ -658,7 +750,7 @@ def _power_user(b, eng, dc, cl, tmpl):
     assert b.text(f"{quota} [data-use=vcpus]") == "1 of 8", b.text(quota)
     assert b.text(f"{quota} [data-use=storage_gib]") == "0 (no limit)", b.text(quota)
     b.shot("vm-portal-power-user")
-    # Its snapshots: taking one reaches the VM's own rules (the API's 409 shown as it says).
+    # Its snapshots: taking one reaches the VM's own rules (no disk yet: the API's 409 shown as it says).
     b.click("[data-name=pat-vm1] button[data-action=snapshots]")
     b.wait_text("#snapshots", "No snapshots yet.")
     b.type("#snapshot-description", XSS)
@@ -686,37 +778,70 @@ def _power_user(b, eng, dc, cl, tmpl):
     assert not b.alert_open()
     _accessible(b, "snapshots dialog")
     b.click("[data-snapshots-close]")
-    # Its disks: one given by an administrator is listed (he may use its
-    # domain: DiskCreator); a new one is refused as the API says (no SPM);
-    # Remove takes it off the VM and asks for the disk's removal (refused:
-    # not his disk).
-    sd, disk = str(uuid.uuid4()), str(uuid.uuid4())
-    run_sql(eng, f"INSERT INTO storage_domains (id, name, sd_type, storage_type, storage_spec, datacenter_id, status,"
-                 f" created_at) VALUES ('{sd}', 'psd', 'data', 'nfs', '{{}}', '{dc['id']}', 'active', 0)",
-            f"INSERT INTO disks (id, volume_id, alias, storage_domain_id, format, sparse, provisioned_size, status,"
-            f" created_at) VALUES ('{disk}', '{uuid.uuid4()}', '{XSS}', '{sd}', 'cow', 1, {1 << 30}, 'ok', 0)")
+    # Its disks: one given by an administrator is listed; he may make disks on the domain
+    # (DiskCreator): a new one made by the SPM through the dialog, listed.
+    disk = make_disk(eng, sd, "admin-disk", 1 << 30, fmt="cow")["id"]
+    run_sql(eng, f"UPDATE disks SET alias = '{XSS}' WHERE id = '{disk}'")
     _grant(eng, "DiskCreator", "storagedomain", sd, pat)
     eng.call("POST", f"/api/vms/{vm['id']}/disks", {"disk": disk}, expect=201)
+    may = eng.call("GET", "/api/users/me", token=token)["may"]  # what the dialog offers
+    assert [d["id"] for d in may["create_disk"]] == [sd], may
     b.click("[data-name=pat-vm1] button[data-action=disks]")
     b.wait(lambda: b.all("[data-list=disks] tbody tr .vireo-name"), 5, "the disk listed")
     assert b.text("[data-list=disks] tbody tr .vireo-name") == XSS and not b.all("#disks img")
     assert "1 GiB" in b.text("[data-list=disks] tbody tr")
     b.wait(lambda: b.all("#disk-domain option[value='%s']" % sd), what="the storage domain offered")
+    b.js(PICK, "#disk-domain", sd)
     b.type("#disk-alias", "pat-d2")
     b.click("#disk-add")
-    refused = eng.request("POST", "/api/disks", {"alias": "pat-d2", "storage_domain": sd, "provisioned_size": 1 << 30},
-                          token=token)
-    assert refused.status == 409, refused
-    b.wait_text("#disk-message", refused.body["fault"]["detail"])
+    b.wait_text("#disk-message", "new disk pat-d2 of pat-vm1: done", timeout=90)
+    b.wait(lambda: b.all("[data-list=disks] tbody tr[data-alias=pat-d2]"), 5, "the new disk listed")
+    assert "1 GiB" in b.text("[data-list=disks] tbody tr[data-alias=pat-d2]")
+    new = next(d for d in eng.get("/api/disks", params={"max": 100})["disks"] if d["alias"] == "pat-d2")
+    assert (new["status"], new["storage_domain"], new["provisioned_size"]) == ("ok", sd, 1 << 30), new
+    assert new["id"] in [d.get("disk") for d in eng.get(f"/api/vms/{vm['id']}/disks")["disks"]]
+    spm = ctx.client(st["spm_i"])
+    info = spm.call("Volume.info", domain=sd, image=new["id"], volume=new["volume_id"])
+    assert info["legality"] == "LEGAL" and info["format"] == "qcow2", info
     _accessible(b, "disks dialog")
-    b.click("[data-list=disks] tbody tr button[data-action=remove]")
-    b.wait(lambda: not b.all("[data-list=disks] tbody tr"), what="the disk off the VM")
-    assert eng.get(f"/api/vms/{vm['id']}/disks")["disks"] == []
-    # The disk itself is the administrator's (he holds no delete_disk on it): the API's 403, and it stays.
+    b.click("[data-disks-close]")
+    # A snapshot taken through the dialog: its job to the end, listed, a new layer on the domain.
+    b.click("[data-name=pat-vm1] button[data-action=snapshots]")
+    b.wait_text("#snapshots", "No snapshots yet.")
+    b.type("#snapshot-description", XSS)
+    b.click("#snapshot-take")
+    b.wait_text("#snapshot-message", "snapshot of pat-vm1: job finished", timeout=90)
+    b.wait(lambda: b.all("[data-list=snapshots] tbody tr"), 5, "the snapshot listed")
+    assert b.text("[data-list=snapshots] tbody tr .vireo-desc") == XSS and not b.all("#snapshots img")
+    snap = eng.get(f"/api/vms/{vm['id']}/snapshots")["snapshots"]
+    assert [(x["description"], x["status"]) for x in snap] == [(XSS, "ok")], snap
+    assert snap[0]["volumes"][new["id"]] == new["volume_id"], snap
+    top = eng.get(f"/api/disks/{new['id']}")["volume_id"]
+    assert top != new["volume_id"], top
+    vols = {v["volume"] for v in spm.call("Volume.list", domain=sd)["volumes"] if v["image"] == new["id"]}
+    assert vols == {new["volume_id"], top}, vols
+    b.click("[data-list=snapshots] tbody tr button[data-action=remove]")
+    b.wait_text("#snapshot-message", "snapshot removal of pat-vm1: job finished", timeout=90)
+    b.wait_text("#snapshots", "No snapshots yet.")
+    assert eng.get(f"/api/vms/{vm['id']}/snapshots")["total"] == 0
+    b.click("[data-snapshots-close]")
+    # Remove: the administrator's disk comes off the VM, but deleting it is
+    # the administrator's (no delete_disk on it): the API's 403, and it stays.
+    b.click("[data-name=pat-vm1] button[data-action=disks]")
+    b.wait(lambda: len(b.all("[data-list=disks] tbody tr")) == 2, 5, "both disks listed")
+    b.click("[data-list=disks] tbody tr:not([data-alias=pat-d2]) button[data-action=remove]")
+    b.wait(lambda: len(b.all("[data-list=disks] tbody tr")) == 1, what="the disk off the VM")
+    assert [d.get("disk") for d in eng.get(f"/api/vms/{vm['id']}/disks")["disks"]] == [new["id"]]
     refused = eng.request("DELETE", f"/api/disks/{disk}", token=token)
     assert refused.status == 403, refused
     b.wait_text("#disk-message", refused.body["fault"]["detail"])
     assert eng.get(f"/api/disks/{disk}")["status"] == "ok" and not b.all("#disks img")
+    # ... and his own goes: off the VM, then its removal job; gone from the domain.
+    b.click("[data-list=disks] tbody tr[data-alias=pat-d2] button[data-action=remove]")
+    b.wait_text("#disk-message", "removal of disk pat-d2 from pat-vm1: job finished", timeout=90)
+    b.wait_text("#disks", "No disks.")
+    assert eng.request("GET", f"/api/disks/{new['id']}").status == 404
+    assert not [v for v in spm.call("Volume.list", domain=sd)["volumes"] if v["image"] == new["id"]]
     b.click("[data-disks-close]")
     b.js(PICK_LANG, "ja")
     b.wait_text("#vmportal-new-vm", "新しい仮想マシン")
@@ -731,3 +856,4 @@ def _power_user(b, eng, dc, cl, tmpl):
     b.js(PICK_LANG, "en")
     b.click("#logout")
     b.find("#login-user")
+    leave_storage(eng, sd, [disk])

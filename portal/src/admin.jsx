@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { Charts } from "./charts.jsx";
 import { CreateDialog, EditDialog, RemoveDialog } from "./dialogs.jsx";
 import { fmtBytes, fmtNumber, fmtTime, t, tValue } from "./i18n.js";
+import { GuestInfo } from "./guest.jsx";
 import { followJob } from "./jobs.js";
 import { ListView } from "./listview.jsx";
 import { Alert, Button, Modal, Progress, Select, StatusLabel, cx } from "./ui.jsx";
@@ -216,7 +217,7 @@ export function AdminPortal() {
       hint: "name=web* and status=up", toolbar: newButton("vms"),
       columns: [col("col.name", name), col("col.status", status), col("col.host", (v) => v.host || ""),
         col("col.memory", (v) => fmtNumber(v.memory_mib)), col("col.vcpus", (v) => fmtNumber(v.vcpus)),
-        col("col.description", desc)],
+        col("col.guest", (v) => <GuestInfo vm={v} />), col("col.description", desc)],
       actions: (vm) => <VmActions vm={vm} admin onMessage={setMessage} onEdit={edit("vms")} onRemove={remove("vms")} /> }),
     hosts: () => list("hosts", {
       hint: "name=host* and status=up", toolbar: newButton("hosts"),

@@ -4,11 +4,12 @@
 // /api/vmpools/ID/allocatevm); for a power user a new VM from a template
 // (vmpower.jsx); the quotas they see with their use.
 import { useEffect, useState } from "preact/hooks";
-import { api, currentSession, listPath } from "./api.js";
+import { api, listPath } from "./api.js";
 import { ActionMessage, VmActions, followAction } from "./admin.jsx";
+import { GuestInfo } from "./guest.jsx";
 import { fmtNumber, t } from "./i18n.js";
 import { Alert, Button, StatusLabel, usePoll } from "./ui.jsx";
-import { DisksDialog, NewVmDialog, Quotas, SnapshotsDialog, mayCreateVms } from "./vmpower.jsx";
+import { DisksDialog, NewVmDialog, Quotas, SnapshotsDialog, createVmClusters } from "./vmpower.jsx";
 
 function Pools({ onMessage, onTaken }) {
   const [pools, setPools] = useState(null);
@@ -61,10 +62,10 @@ export function VmPortal() {
   const [vms, setVms] = useState(null);
   const [error, setError] = useState("");
   const [message, setMessage] = useState(null);
-  const [power, setPower] = useState(null); // may the user make VMs (null: not known yet)
+  const [power, setPower] = useState(null); // the clusters where the user may make VMs (null: not known yet)
   const [dialog, setDialog] = useState(null);
   const [made, setMade] = useState(0); // VMs made here: the quotas' use is read again
-  useEffect(() => { mayCreateVms(currentSession().user).then(setPower, () => setPower(false)); }, []);
+  useEffect(() => { createVmClusters().then(setPower, () => setPower([])); }, []);
   const reread = usePoll(async () => {
     try {
       const d = await api("GET", listPath("vms", { max: 100 }));
@@ -76,11 +77,11 @@ export function VmPortal() {
   }, []);
   return (
     <section class="pf-v6-c-page__main-section" aria-label={t("vmportal.mine")} data-list="my-vms"
-             data-power={power === null ? "" : String(power)}>
+             data-power={power === null ? "" : String(power.length > 0)}>
       <h1 class="pf-v6-c-title pf-m-xl">{t("vmportal.mine")}</h1>
-      {power && <p><Button variant="primary" id="vmportal-new-vm" onClick={() => setDialog({ kind: "new" })}>
+      {power && power.length > 0 && <p><Button variant="primary" id="vmportal-new-vm" onClick={() => setDialog({ kind: "new" })}>
         {t("button.new-vm")}</Button></p>}
-      {dialog && dialog.kind === "new" && <NewVmDialog onClose={() => setDialog(null)} onMessage={setMessage}
+      {dialog && dialog.kind === "new" && <NewVmDialog clusters={power} onClose={() => setDialog(null)} onMessage={setMessage}
                                                          onCreated={() => { reread(); setMade((x) => x + 1); }} />}
       {dialog && dialog.kind === "snapshots" && <SnapshotsDialog vm={dialog.vm} onClose={() => setDialog(null)} />}
       {dialog && dialog.kind === "disks" && <DisksDialog vm={dialog.vm} onClose={() => setDialog(null)} />}
@@ -95,6 +96,7 @@ export function VmPortal() {
               <p><StatusLabel status={vm.status} /></p>
               <p class="vireo-desc vireo-data">{vm.description || ""}</p>
               <p>{t("vmportal.size", { vcpus: vm.vcpus, memory: vm.memory_mib })}</p>
+              <GuestInfo vm={vm} />
             </div>
             <div class="pf-v6-c-card__footer">
               <VmActions vm={vm} onMessage={setMessage}>

@@ -13,18 +13,10 @@ import { Alert, Button, Modal, Progress, Select, StatusLabel, TextInput, usePoll
 const all = (collection, search) => api("GET", listPath(collection, { max: 1000, search }))
   .then((d) => d[collection]);
 
-// Whether the user may make VMs somewhere: one of their permissions (their
-// own, or a group's they can see) on a cluster, data center or the system
-// has a role with create_vm (roles are public). Only whether to offer the
-// button: the API decides each request (a group's permission seen here
-// may be another group's; the API's 403 then says so).
-export async function mayCreateVms(user) {
-  const [mine, seen, roles] = await Promise.all([all("permissions", `user=${user}`), all("permissions"),
-    all("roles")]);
-  const creators = new Set(roles.filter((r) => (r.action_groups || []).includes("create_vm")).map((r) => r.id));
-  return mine.concat(seen.filter((p) => p.group_id)).some((p) => creators.has(p.role_id)
-    && ["system", "datacenter", "cluster"].includes(p.object_type));
-}
+// The clusters where the user may make VMs: the API's own answer
+// (GET /api/users/me, may.create_vm: a role with create_vm on the cluster
+// or above it, theirs or a group's), so the button is offered exactly.
+export const createVmClusters = () => api("GET", "/api/users/me").then((me) => me.may.create_vm);
 
 // The text of key with the VM's name in it marked as the API's data.
 const named = (key, name) => t(key, { name: "\u0000" }).split("\u0000")
@@ -32,9 +24,8 @@ const named = (key, name) => t(key, { name: "\u0000" }).split("\u0000")
 
 const job = (r) => (r && r.job ? r.job.id : r && r.job_id);
 
-export function NewVmDialog({ onClose, onMessage, onCreated }) {
+export function NewVmDialog({ clusters, onClose, onMessage, onCreated }) {
   const [templates, setTemplates] = useState([]);
-  const [clusters, setClusters] = useState([]);
   const [v, setV] = useState({ name: "", template: "", cluster: "", memory: "", vcpus: "", description: "" });
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
@@ -46,11 +37,10 @@ export function NewVmDialog({ onClose, onMessage, onCreated }) {
                            memory: String(tm.memory_mib ?? ""), vcpus: String(tm.vcpus ?? "") }));
   };
   useEffect(() => {
-    Promise.all([all("templates"), all("clusters")]).then(([tl, cl]) => {
+    all("templates").then((tl) => {
       const usable = tl.filter((x) => x.status === "ok");
       setTemplates(usable);
-      setClusters(cl);
-      if (cl.length) setV((o) => ({ ...o, cluster: cl[0].id }));
+      if (clusters.length) setV((o) => ({ ...o, cluster: clusters[0].id }));
       if (usable.length) pick(usable[0].id, usable);
     }, (e) => setError(e.message));
   }, []);
@@ -248,8 +238,10 @@ export function DisksDialog({ vm, onClose }) {
   }, [vm.id]);
   const [msg, setMsg, run] = useJobs(reread);
   useEffect(() => {
-    all("storagedomains").then((l) => {
-      const data = l.filter((x) => x.type === "data");
+    // The data domains where the user may make a disk (GET /api/users/me, may.create_disk).
+    Promise.all([all("storagedomains"), api("GET", "/api/users/me")]).then(([l, me]) => {
+      const may = new Set(me.may.create_disk.map((x) => x.id));
+      const data = l.filter((x) => x.type === "data" && may.has(x.id));
       setDomains(data);
       if (data.length) setV((o) => ({ ...o, domain: data[0].id }));
     }, (e) => setMsg({ variant: "danger", text: e.message }));

@@ -53,6 +53,7 @@ typedef vr_verb verb;
 static const verb verbs[] = {
     {"user", "list", "", "", "", VR_LIST_OPTS},
     {"user", "show", "NAME-or-ID", "", "", BIT(O_JSON)},
+    {"user", "me", "", "", "", BIT(O_JSON)},
     {"user", "create", "", " password-file description disable ",
      "--name NAME@internal --password-file FILE|- [--description T] [--disable]", BIT(O_NAME) | BIT(O_JSON)},
     {"user", "update", "NAME-or-ID", " password-file description disable enable ",
@@ -173,6 +174,8 @@ static int run(const vr_session *s, const verb *v, const args *a, json_t *body)
             json_object_set_new(body, "object_type", json_string("system"));
         return asprintf(&path, "/api/%s", k->coll) < 0 ? 3 : (rc = vr_send_print(s, "POST", path, body, a), free(path), rc);
     }
+    if (!strcmp(w, "me")) /* the session's own user, groups, permissions, where it may create */
+        return vr_get_print(s, "/api/users/me", a->json);
     if ((rc = vr_resolve(s, k, a->pos[0], &id)) != 0)
         return rc;
     if (!strcmp(w, "show") || !strcmp(w, "update") || !strcmp(w, "delete")) {

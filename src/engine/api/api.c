@@ -12,6 +12,7 @@
 #include "placement_api.h"
 #include "kind.h"
 #include "log.h"
+#include "me.h"
 #include "metrics.h"
 #include "portal.h"
 #include "revoke.h"
@@ -99,6 +100,8 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
     if (vr_console_ws_handle(e, req, resp)) /* a WebSocket: the ticket is its credential */
         return;
     if (vr_auth_check(e, req, resp) < 0)
+        return;
+    if (vr_me_handle(e, req, resp)) /* the caller's own identity: no kind's authorization */
         return;
     if (vr_transfer_handle(e, req, resp)) /* disk content: not a kind's JSON */
         return;

@@ -8,8 +8,11 @@
 
 #include "perm.h"
 
-#define COVERS(anchor) "(up.object_id = '" VR_SYSTEM_ID "' OR up.object_id IN (SELECT oa.ancestor_id" \
-    " FROM object_ancestors oa WHERE oa.object_id = " anchor "))"
+/* A permission on the object itself counts also once the object is gone
+ * (its permissions stay): whoever removed their own disk or VM still
+ * follows the removal's job and reads its events. */
+#define COVERS(anchor) "(up.object_id = '" VR_SYSTEM_ID "' OR up.object_id = " anchor " OR up.object_id IN" \
+    " (SELECT oa.ancestor_id FROM object_ancestors oa WHERE oa.object_id = " anchor "))"
 
 /* The Blank template is everyone's to see and use as a base (oVirt gives
  * Everyone a role on it). */
@@ -24,9 +27,10 @@ int vr_perm_allows(vr_engine *e, const char *user, const char *object_id, const 
         ? vr_db_query_one(e->db, "SELECT 1 AS ok FROM user_permissions up JOIN role_action_groups g"
                           " ON g.role_id = up.role_id AND g.action_group = ? WHERE up.user_name = ? AND "
                           COVERS("?") " LIMIT 1",
-                          DB_ARGS(DB_TEXT(group), DB_TEXT(user), DB_TEXT(object_id)), &local)
+                          DB_ARGS(DB_TEXT(group), DB_TEXT(user), DB_TEXT(object_id), DB_TEXT(object_id)), &local)
         : vr_db_query_one(e->db, "SELECT 1 AS ok FROM user_permissions up WHERE up.user_name = ? AND "
-                          COVERS("?") " LIMIT 1", DB_ARGS(DB_TEXT(user), DB_TEXT(object_id)), &local);
+                          COVERS("?") " LIMIT 1", DB_ARGS(DB_TEXT(user), DB_TEXT(object_id), DB_TEXT(object_id)),
+                          &local);
     if (!row && local.code) {
         if (err)
             *err = local;

@@ -124,6 +124,11 @@ PRIVATE_DIRS = [
     ("/var/lib/libvirt", "lib"),
     ("/var/log/libvirt", "log"),
     ("/var/cache/libvirt", "cache"),
+    # libvirt's lock files of the serial ptys a console holds: each real
+    # host has its own, and a shared one lets a console open on one host
+    # refuse another host's VM that got the same pty number ("locked by
+    # lock file ... held by process N", N the other host's libvirtd)
+    ("/run/lock", "lock"),
 ]
 
 URI = "qemu:///system"
@@ -758,6 +763,8 @@ class Host:
         for d in ("sanlock-run", "storage"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
             os.chmod(os.path.join(self.dir, d), 0o755)
+        os.makedirs(os.path.join(self.dir, "lock"), exist_ok=True)
+        os.chmod(os.path.join(self.dir, "lock"), 0o1777)  # as /run/lock
         open(self.sanlock_log, "a").close()
 
         with open(os.path.join(self.dir, "hosts"), "w") as f:

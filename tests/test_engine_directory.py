@@ -13,7 +13,7 @@ import json
 
 from harness import slapd
 from harness.context import Skip
-from harness.engine import Engine, expect_fault
+from harness.engine import CliSession, Engine, expect_fault
 
 USERS = {"bob": "bob-dir-pw", "eve": "eve-dir-pw", "b*": "star-pw"}
 GROUPS = {"devs": ["bob"], "ops": ["eve"]}
@@ -139,6 +139,13 @@ def test_directory_search_and_grant_before_login(ctx):
         assert "128" in names("users", "x" * 129, 400)
         names("users", "a", 404, by="nosuch")
         expect_fault(eng.request("POST", "/api/domains/corp/users", {}), 405)
+        # The same from the CLI.
+        cli = CliSession(ctx, eng)
+        out = cli.run("directory", "search", "corp", "arol").stdout
+        assert "carol@corp" in out and "Caroline Tester" in out and "caroline@vireo.test" in out, out
+        assert json.loads(cli.run("directory", "search", dom["id"], "dev", "--groups", "--json").stdout)["total"] == 2
+        assert "max" in cli.run("directory", "search", "corp", "", "--max", "501", expect=1).stderr
+        assert json.loads(cli.run("user", "create", "--name", "caroline@corp", "--json").stdout)["domain"] == "corp"
         # Adding a found user before their first login: no password, the directory must know them.
         expect_fault(eng.request("POST", "/api/users", {"name": "zed@corp"}), 404, "no user 'zed'")
         expect_fault(eng.request("POST", "/api/users", {"name": "b*)(uid=*@corp"}), 404)

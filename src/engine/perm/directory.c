@@ -316,9 +316,11 @@ int vr_directory_known(vr_engine *e, const char *name, bool group, vr_error *err
         return err->code == VR_ERR_NOT_FOUND ? (err->code = VR_ERR_INVALID_PARAMS, -1) : -1;
     bool more = false;
     int rc = search(e, dom, head, group, true, 2, &found, &more, err);
-    if (rc == 0 && json_array_size(found) != 1)
-        rc = vr_error_set(err, VR_ERR_NOT_FOUND, group ? "directory '%s' has no group '%s' (or more than one)"
-                                                       : "directory '%s' has no user '%s' (or more than one)",
+    if (rc == 0 && json_array_size(found) != 1 && group)
+        rc = vr_error_set(err, VR_ERR_NOT_FOUND, "directory '%s' has no group '%s' (or more than one)",
+                          str(dom, "name"), head);
+    else if (rc == 0 && json_array_size(found) != 1)
+        rc = vr_error_set(err, VR_ERR_NOT_FOUND, "directory '%s' has no user '%s' (or more than one)",
                           str(dom, "name"), head);
     json_decref(found);
     json_decref(dom);

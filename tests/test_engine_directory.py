@@ -158,6 +158,7 @@ def test_directory_search_and_grant_before_login(ctx):
         expect_fault(eng.request("POST", "/api/users", {"name": "carol@corp"}), 409)
         expect_fault(eng.request("POST", "/api/groups", {"name": "nosuch@corp"}), 404, "no group 'nosuch'")
         devops = eng.call("POST", "/api/groups", {"name": "devops@corp"}, expect=201)
+        expect_fault(eng.request("PUT", devops["href"], {"name": "nosuch@corp"}), 404, "no group 'nosuch'")
         assert eng.get("/api/domains/corp/groups", params={"search": "devops"})["groups"][0]["group_id"] == \
             devops["id"]
         role = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "UserRole")

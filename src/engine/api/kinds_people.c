@@ -156,8 +156,11 @@ static int group_check_create(vr_call *c, json_t *body, vr_error *err)
 
 static int group_check_update(vr_call *c, json_t *row, json_t *body, vr_error *err)
 {
-    (void)c, (void)row;
-    return group_check(body, err);
+    if (group_check(body, err) < 0)
+        return -1;
+    /* a new directory name is checked like one given at create */
+    bool renamed = strcmp(str(body, "name"), str(row, "name") ?: "");
+    return renamed && strchr(str(body, "name"), '@') ? vr_directory_known(c->e, str(body, "name"), true, err) : 0;
 }
 
 static const vr_field group_fields[] = {

@@ -3,16 +3,25 @@ OpenLDAP slapd over LDAPS and StartTLS (harness/slapd.py, certificate from
 the test PKI, checked): a profile in /api/domains, users logging in as uid@profile with
 their directory password, group membership from the directory, names
 that would change an LDAP filter refused, and a directory that is down
-giving a clear login error while admin@internal still logs in."""
+giving a clear login error while admin@internal still logs in. Then the
+directory search (docs/rest-api.md "Directory search"): users and groups
+found by a substring, RFC 4515 escaping of what is searched, limits, who
+may search, a directory that is down; a user found there added and
+granted a permission before their first login, which then finds it."""
 
 import json
 
 from harness import slapd
 from harness.context import Skip
-from harness.engine import Engine, expect_fault
+from harness.engine import CliSession, Engine, expect_fault
 
 USERS = {"bob": "bob-dir-pw", "eve": "eve-dir-pw", "b*": "star-pw"}
 GROUPS = {"devs": ["bob"], "ops": ["eve"]}
+
+
+def _profile(eng, ds, name="corp"):
+    return eng.call("POST", "/api/domains", {"name": name, "url": ds.url, "tls": "ldaps", "bind_dn": slapd.ADMIN_DN,
+                                             "bind_password": slapd.ADMIN_PW, "base_dn": slapd.BASE}, expect=201)
 
 
 def _login(eng, user, pw):
@@ -81,3 +90,98 @@ def test_directory_login_groups_and_outage(ctx):
         # A wrong bind password of the profile is the profile's fault, said so.
         eng.call("PUT", dom["href"], {"bind_password": "nope"})
         expect_fault(_login(eng, "bob@corp", USERS["bob"]), 503, "bind DN or password")
+
+
+SEARCH_USERS = {"bob": "bob-dir-pw", "carol": "carol-dir-pw", "caroline": "caroline-pw", "b*": "star-pw"}
+SEARCH_GROUPS = {"devs": ["bob"], "devops": ["carol"], "ops": ["bob"]}  # groupOfNames needs a member
+
+
+def test_directory_search_and_grant_before_login(ctx):
+    if not slapd.available():
+        raise Skip("slapd is not installed (scripts/setup installs it)")
+    with Engine(ctx) as eng, slapd.Slapd(eng.pki_dir, SEARCH_USERS, SEARCH_GROUPS) as ds:
+        dom = _profile(eng, ds)
+        vm = eng.create_vm("srchvm", eng.create_cluster("srchcl", eng.create_dc("srchdc")["id"])["id"])
+
+        def names(what, text, status=200, token=None, by="corp", **params):
+            r = eng.request("GET", f"/api/domains/{by}/{what}", params=dict(params, search=text),
+                            **({"token": token} if token else {}))
+            assert r.status == status, (what, text, r)
+            if status == 200:
+                assert r.body["total"] == len(r.body[what]), r
+                return [x["name"] for x in r.body[what]]
+            return r.body["fault"]["detail"]
+
+        # A substring of the user attribute, cn or displayName; by the profile's name or id.
+        r = eng.get(f"/api/domains/{dom['id']}/users", params={"search": "arol"})
+        assert [u["name"] for u in r["users"]] == ["carol@corp", "caroline@corp"] and not r["truncated"], r
+        carol = r["users"][0]
+        assert (carol["principal"], carol["display_name"], carol["email"]) == ("carol", "Carol Tester",
+                                                                             "carol@vireo.test"), carol
+        assert carol["dn"] == f"uid=carol,ou=people,{slapd.BASE}" and "user_id" not in carol, carol
+        assert names("users", "CAROLINE TEST") == ["caroline@corp"]  # displayName, case-insensitive
+        assert names("groups", "dev") == ["devops@corp", "devs@corp"]
+        assert names("groups", "") == ["devops@corp", "devs@corp", "ops@corp"]
+        # What is searched is a value, never a filter: '*' is the character (the user named "b*"),
+        # and filter syntax or escapes find nothing.
+        assert names("users", "*") == ["b*@corp"]
+        for text in ("*)(uid=*", "bob)(|(uid=*", "\\2a", "\\", "*)(objectClass=*", ")", "("):
+            assert names("users", text) == [], text
+            assert names("groups", text) == [], text
+        assert names("users", "bob") == ["bob@corp"]
+        expect_fault(eng.request("GET", "/api/domains/corp/users", params={"search": "b\x00*"}), 400)
+        # Limits: max (default 50, 1-500), the length of the text, an unknown profile.
+        r = eng.get("/api/domains/corp/users", params={"search": "", "max": "2"})
+        assert r["total"] == 2 and r["truncated"] is True, r
+        assert names("users", "") == ["b*@corp", "bob@corp", "carol@corp", "caroline@corp"]
+        for bad in ("0", "501", "x", "-1", ""):
+            assert "max" in names("users", "a", 400, max=bad), bad
+        assert "128" in names("users", "x" * 129, 400)
+        names("users", "a", 404, by="nosuch")
+        expect_fault(eng.request("POST", "/api/domains/corp/users", {}), 405)
+        # The same from the CLI.
+        cli = CliSession(ctx, eng)
+        out = cli.run("directory", "search", "corp", "arol").stdout
+        assert "carol@corp" in out and "Caroline Tester" in out and "caroline@vireo.test" in out, out
+        assert json.loads(cli.run("directory", "search", dom["id"], "dev", "--groups", "--json").stdout)["total"] == 2
+        assert "max" in cli.run("directory", "search", "corp", "", "--max", "501", expect=1).stderr
+        assert json.loads(cli.run("user", "create", "--name", "caroline@corp", "--json").stdout)["domain"] == "corp"
+        # Adding a found user before their first login: no password, the directory must know them.
+        expect_fault(eng.request("POST", "/api/users", {"name": "zed@corp"}), 404, "no user 'zed'")
+        expect_fault(eng.request("POST", "/api/users", {"name": "b*)(uid=*@corp"}), 404)
+        expect_fault(eng.request("POST", "/api/users", {"name": "carol@nosuch"}), 400, "nosuch")
+        expect_fault(eng.request("POST", "/api/users", {"name": "carol@corp", "password": "a-local-pw"}), 400,
+                     "directory 'corp'")
+        added = eng.call("POST", "/api/users", {"name": "carol@corp"}, expect=201)
+        assert added["domain"] == "corp", added
+        assert eng.get("/api/domains/corp/users", params={"search": "carol"})["users"][0]["user_id"] == added["id"]
+        expect_fault(eng.request("POST", "/api/users", {"name": "carol@corp"}), 409)
+        expect_fault(eng.request("POST", "/api/groups", {"name": "nosuch@corp"}), 404, "no group 'nosuch'")
+        devops = eng.call("POST", "/api/groups", {"name": "devops@corp"}, expect=201)
+        expect_fault(eng.request("PUT", devops["href"], {"name": "nosuch@corp"}), 404, "no group 'nosuch'")
+        assert eng.get("/api/domains/corp/groups", params={"search": "devops"})["groups"][0]["group_id"] == \
+            devops["id"]
+        role = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "UserRole")
+        eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vm", "object_id": vm["id"],
+                                              "user_id": added["id"]}, expect=201)
+        # Her first login finds that row (the same id) and its permission.
+        tok = _login(eng, "carol@corp", SEARCH_USERS["carol"]).body["access_token"]
+        assert [v["id"] for v in eng.get("/api/vms", token=tok)["vms"]] == [vm["id"]]
+        assert [u["id"] for u in eng.get("/api/users", params={"search": "name=carol@corp"})["users"]] == [added["id"]]
+        assert [m["name"] for m in eng.get(f"{devops['href']}/members")["members"]] == ["carol@corp"]
+        # Searching is for those who may add users: carol may not, audited.
+        f = names("users", "bob", 403, token=tok)
+        assert "manipulate_users" in f, f
+        assert any(e["user"] == "carol@corp" and "permission denied" in e["message"] for e in eng.events())
+        # The directory refusing the profile's account, or down: a 503 naming the profile, no password in it.
+        eng.call("PUT", dom["href"], {"bind_password": "wrong-bind-pw"})
+        f = names("users", "bob", 503)
+        assert "'corp'" in f and "bind DN or password" in f and "wrong-bind-pw" not in f, f
+        eng.call("PUT", dom["href"], {"bind_password": slapd.ADMIN_PW})
+        ds.stop()
+        for what in ("users", "groups"):
+            f = names(what, "bob", 503)
+            assert "'corp'" in f and "cannot be reached" in f and slapd.ADMIN_PW not in f, f
+        expect_fault(eng.request("POST", "/api/users", {"name": "bob@corp"}), 503, "corp")
+        ds.start()
+        assert names("users", "bob") == ["bob@corp"]

@@ -13,6 +13,7 @@
 #include "vm_console_cmd.h"
 #include "vm_migrate_cmd.h"
 #include "vm_placement_cmd.h"
+#include "directory_cmd.h"
 
 static void usage(FILE *f)
 {
@@ -47,10 +48,11 @@ static void usage(FILE *f)
                "  macpool list|show|create|update|delete ...   MAC pools ('vireo network --help')\n"
                "  affinitygroup list|show|create|update|delete ...   VMs that run together or apart\n"
                "  quota list|show|create|update|delete ...   a data center's quotas ('vireo quota --help')\n"
-               "  user list|show|create|update|delete ...   internal users (NAME@internal)\n"
+               "  user list|show|create|update|delete ...   users (NAME@internal; uid@PROFILE from a directory)\n"
                "  group list|show|create|delete|members|add-member|remove-member ...   groups\n"
                "  role list|show|create|update|delete ...   roles made of action groups\n"
                "  permission list|show|add|delete ...   a role for a user or group on an object\n"
+               "  directory search PROFILE TEXT [--groups] [--max N] [--json]   a directory's users or groups\n"
                "  events [--max N] [--page N] [--search EXPR] [--sortby [-]FIELD] [--json]\n"
                "  events --follow [--max N] [--search EXPR] [--json]   new events as they come\n"
                "  run 'vireo KIND --help' for the create options of a kind (vm: and its device verbs)\n"
@@ -71,6 +73,8 @@ int main(int argc, char **argv)
         return vr_cli_agent(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "migrate"))
         return vr_vm_migrate_cmd(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "directory"))
+        return vr_directory_cmd(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "placement"))
         return vr_vm_placement_cmd(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "console"))

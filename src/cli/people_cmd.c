@@ -55,7 +55,7 @@ static const verb verbs[] = {
     {"user", "show", "NAME-or-ID", "", "", BIT(O_JSON)},
     {"user", "me", "", "", "", BIT(O_JSON)},
     {"user", "create", "", " password-file description disable ",
-     "--name NAME@internal --password-file FILE|- [--description T] [--disable]", BIT(O_NAME) | BIT(O_JSON)},
+     "--name NAME@internal --password-file FILE|- | --name uid@PROFILE (a directory user) [--description T] [--disable]", BIT(O_NAME) | BIT(O_JSON)},
     {"user", "update", "NAME-or-ID", " password-file description disable enable ",
      "[--password-file FILE|-] [--enable|--disable] [--description T]", BIT(O_JSON)},
     {"user", "delete", "NAME-or-ID", "", "", 0},

@@ -1,5 +1,6 @@
 """A real OpenLDAP slapd for directory-login tests: a small directory
-(ou=people, ou=groups under dc=vireo,dc=test) served over LDAPS (and
+(ou=people, ou=groups under dc=vireo,dc=test; each user with a
+displayName "Uid Tester" and mail uid@vireo.test) served over LDAPS (and
 plain LDAP for StartTLS) on 127.0.0.1 with a certificate from the test
 PKI (scripts/pki), so the
 engine verifies it against its own CA. Used as a context manager; stop()
@@ -33,8 +34,10 @@ def _ldif(users, groups):
            f"dn: ou=people,{BASE}\nobjectClass: organizationalUnit\nou: people\n",
            f"dn: ou=groups,{BASE}\nobjectClass: organizationalUnit\nou: groups\n"]
     for uid, pw in users.items():
+        # displayName and mail: what a directory search shows of a user
         out.append(f"dn: uid={uid},ou=people,{BASE}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {uid}\n"
-                   f"sn: {uid}\nuserPassword: {pw}\n")
+                   f"sn: {uid}\ndisplayName: {uid.capitalize()} Tester\nmail: {uid}@vireo.test\n"
+                   f"userPassword: {pw}\n")
     for cn, members in groups.items():
         out.append(f"dn: cn={cn},ou=groups,{BASE}\nobjectClass: groupOfNames\ncn: {cn}\n"
                    + "".join(f"member: uid={m},ou=people,{BASE}\n" for m in members))

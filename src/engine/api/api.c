@@ -10,6 +10,7 @@
 #include "console.h"
 #include "history.h"
 #include "placement_api.h"
+#include "directory_api.h"
 #include "kind.h"
 #include "log.h"
 #include "me.h"
@@ -108,6 +109,8 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
     if (vr_history_handle(e, req, resp)) /* statistics history: from memory, no store */
         return;
     if (vr_placement_api_handle(e, req, resp)) /* the scheduler's dry run: no store */
+        return;
+    if (vr_directory_api_handle(e, req, resp)) /* a directory search: LDAP, no store */
         return;
     vr_dispatch(e, req, resp);
 }

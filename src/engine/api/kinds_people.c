@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "directory.h"
 #include "dispatch.h"
 #include "kind.h"
 #include "perm.h"
@@ -25,7 +26,7 @@ static void as_bool(json_t *row, const char *name)
 
 /* ---- users ---- */
 
-#define USER_PATTERN "^[A-Za-z0-9._-]{1,64}@internal$"
+#define USER_PATTERN "^([A-Za-z0-9._-]{1,64}@internal|[^@]{1,128}@[A-Za-z0-9._-]{1,64})$"
 
 static bool user_name_ok(const char *n)
 {
@@ -48,9 +49,27 @@ static int take_password(json_t *body, vr_error *err)
     return 0;
 }
 
+/* uid@profile: a directory user added before their first login (docs/
+ * permissions.md "Directory users"), so permissions can name them; the
+ * directory must know them, and their login finds this row. */
+static int directory_user_create(vr_call *c, json_t *body, const char *at, vr_error *err)
+{
+    if (str(body, "password"))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "user '%s' logs in with the password of directory '%s':"
+                            " add them without one", str(body, "name"), at + 1);
+    if (vr_directory_known(c->e, str(body, "name"), false, err) < 0)
+        return -1;
+    /* '!' is no yescrypt hash: such a user never logs in with a local password */
+    json_object_set_new(body, "password_hash", json_string("!"));
+    json_object_set_new(body, "domain", json_string(at + 1));
+    return 0;
+}
+
 static int user_check_create(vr_call *c, json_t *body, vr_error *err)
 {
-    (void)c;
+    const char *n = str(body, "name") ?: "", *at = strrchr(n, '@');
+    if (at && at > n && strcmp(at, "@internal"))
+        return directory_user_create(c, body, at, err);
     if (!user_name_ok(str(body, "name")))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "a user's name is NAME@internal: 1-64 letters, digits, '.',"
                             " '-', '_' then @internal (directory users log in as user@profile)");
@@ -86,15 +105,16 @@ static void user_present(vr_engine *e, json_t *row)
 
 static const vr_field user_fields[] = {
     {"id", VR_FT_ID, 0, .doc = NULL},
-    {"name", VR_FT_STR, VR_F_REQ | VR_F_CREATE | VR_F_FIXED | VR_F_SORT, 10, 73, .schema = USER_PATTERN,
-     .doc = "NAME@internal; what the user logs in as."},
+    {"name", VR_FT_STR, VR_F_REQ | VR_F_CREATE | VR_F_FIXED | VR_F_SORT, 3, 193, .schema = USER_PATTERN,
+     .doc = "NAME@internal, or uid@profile for a directory user (found with GET /api/domains/ID/users; added"
+            " without a password, the directory must know them); what the user logs in as."},
     {"description", VR_FT_STR, VR_F_CREATE | VR_F_UPDATE, 0, 4096, .dflt = "\"\""},
     {"password", VR_FT_STR, VR_F_CREATE | VR_F_UPDATE | VR_F_OPT, 8, 512,
-     .doc = "Write-only: required at create, a new one on update (the user's tokens are then revoked). Stored"
+     .doc = "Write-only: required at create of an internal user (never given for a directory user), a new one on update (the user's tokens are then revoked). Stored"
             " hashed (yescrypt), never shown."},
     {"enabled", VR_FT_BOOL, VR_F_CREATE | VR_F_UPDATE, .dflt = "true",
      .doc = "false: the user cannot log in and their tokens stop working."},
-    {"domain", VR_FT_STR, 0, .doc = "internal."},
+    {"domain", VR_FT_STR, 0, .doc = "internal, or the directory profile's name."},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
 };
 
@@ -125,16 +145,22 @@ static int group_check(json_t *body, vr_error *err)
                                    " '_', spaces) or NAME@profile for a directory group");
 }
 
+/* A directory group's profile must exist and its directory know the
+ * group, as for a directory user. */
 static int group_check_create(vr_call *c, json_t *body, vr_error *err)
 {
-    (void)c;
-    return group_check(body, err);
+    if (group_check(body, err) < 0)
+        return -1;
+    return strchr(str(body, "name"), '@') ? vr_directory_known(c->e, str(body, "name"), true, err) : 0;
 }
 
 static int group_check_update(vr_call *c, json_t *row, json_t *body, vr_error *err)
 {
-    (void)c, (void)row;
-    return group_check(body, err);
+    if (group_check(body, err) < 0)
+        return -1;
+    /* a new directory name is checked like one given at create */
+    bool renamed = strcmp(str(body, "name"), str(row, "name") ?: "");
+    return renamed && strchr(str(body, "name"), '@') ? vr_directory_known(c->e, str(body, "name"), true, err) : 0;
 }
 
 static const vr_field group_fields[] = {

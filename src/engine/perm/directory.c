@@ -113,6 +113,16 @@ static char *find_user(LDAP *ld, json_t *dom, const char *uid, int *rc, vr_error
     return dn;
 }
 
+/* The first value of attribute a of entry m, as a new JSON string (NULL
+ * when it has none). */
+static json_t *first_value(LDAP *ld, LDAPMessage *m, const char *a)
+{
+    struct berval **v = ldap_get_values_len(ld, m, a);
+    json_t *out = v && v[0] ? json_stringn(v[0]->bv_val, v[0]->bv_len) : NULL;
+    ldap_value_free_len(v);
+    return out;
+}
+
 /* The cn of every group listing dn (groupOfNames member / groupOfUniqueNames). */
 static json_t *user_groups(LDAP *ld, json_t *dom, const char *dn)
 {
@@ -167,6 +177,154 @@ static int record(vr_engine *e, const char *user, const char *profile, json_t *g
 fail:
     vr_db_rollback(e->db);
     return -1;
+}
+
+json_t *vr_directory_profile(vr_engine *e, const char *key, vr_error *err)
+{
+    json_t *dom = vr_db_query_one(e->db, "SELECT id, name, url, bind_dn, bind_password, base_dn, tls, user_attribute"
+                                  " FROM domains WHERE id = ? OR name = ?", DB_ARGS(DB_TEXT(key), DB_TEXT(key)), err);
+    if (!dom && !err->code)
+        vr_error_set(err, VR_ERR_NOT_FOUND, "no directory profile '%.64s'", key);
+    return dom;
+}
+
+/* The filter of a search for text in the user attribute, cn or
+ * displayName (users) or cn (groups), or for exactly text (exact). */
+static int search_filter(json_t *dom, const char *text, bool groups, bool exact, char *out, size_t len,
+                         vr_error *err)
+{
+    char esc[VR_DIR_SEARCH_MAX * 3 + 1], val[sizeof(esc) + 2];
+    if (strlen(text) > VR_DIR_SEARCH_MAX || vr_ldap_escape(text, esc, sizeof(esc)) < 0)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "a directory search is at most %d bytes", VR_DIR_SEARCH_MAX);
+    snprintf(val, sizeof(val), exact ? "%s" : "*%s*", esc);
+    if (!exact && !*text)
+        snprintf(val, sizeof(val), "*");
+    const char *attr = str(dom, "user_attribute");
+    if (groups)
+        snprintf(out, len, "(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group)"
+                 "(objectClass=posixGroup))(cn=%s))", val);
+    else if (exact)
+        snprintf(out, len, "(%s=%s)", attr, val);
+    else
+        snprintf(out, len, "(&(%s=*)(|(%s=%s)(cn=%s)(displayName=%s)))", attr, attr, val, val, val);
+    return 0;
+}
+
+/* One search result as the API shows it; NULL for an entry without the
+ * attribute that names it. */
+static json_t *entry_json(vr_engine *e, LDAP *ld, LDAPMessage *m, json_t *dom, bool groups)
+{
+    json_t *key = first_value(ld, m, groups ? "cn" : str(dom, "user_attribute"));
+    if (!key)
+        return NULL;
+    char name[600];
+    snprintf(name, sizeof(name), "%s@%s", json_string_value(key), str(dom, "name"));
+    char *dn = ldap_get_dn(ld, m);
+    json_t *out = json_pack("{s:s, s:s}", "name", name, "dn", dn ? dn : "");
+    ldap_memfree(dn);
+    json_t *shown = first_value(ld, m, "displayName") ?: first_value(ld, m, "cn");
+    if (groups) {
+        json_t *d = first_value(ld, m, "description");
+        if (d)
+            json_object_set_new(out, "description", d);
+        json_decref(shown);
+    } else {
+        json_object_set_new(out, "principal", json_incref(key));
+        json_object_set_new(out, "display_name", shown ? shown : json_incref(key));
+        json_t *mail = first_value(ld, m, "mail");
+        if (mail)
+            json_object_set_new(out, "email", mail);
+    }
+    json_decref(key);
+    /* the engine's row, when it has one already: what permissions name */
+    json_t *row = vr_db_query_one(e->db, groups ? "SELECT id FROM user_groups WHERE name = ?"
+                                                : "SELECT id FROM users WHERE name = ?",
+                                  DB_ARGS(DB_TEXT(name)), NULL);
+    if (row)
+        json_object_set(out, groups ? "group_id" : "user_id", json_object_get(row, "id"));
+    json_decref(row);
+    return out;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
+                  json_string_value(json_object_get(*(json_t *const *)b, "name")));
+}
+
+/* Search dom's directory; *out: the entries (sorted by name), *more:
+ * whether there were more than max. */
+static int search(vr_engine *e, json_t *dom, const char *text, bool groups, bool exact, int max, json_t **out,
+                  bool *more, vr_error *err)
+{
+    char filter[VR_DIR_SEARCH_MAX * 9 + 512];
+    if (search_filter(dom, text, groups, exact, filter, sizeof(filter), err) < 0)
+        return -1;
+    LDAP *ld = dial(dom, err);
+    if (!ld)
+        return -1;
+    char *attrs[] = {groups ? "cn" : (char *)str(dom, "user_attribute"), "cn", "displayName", "mail", "description",
+                     NULL};
+    struct timeval tv = {LDAP_DEADLINE_S, 0};
+    LDAPMessage *res = NULL;
+    int r = ldap_search_ext_s(ld, str(dom, "base_dn"), LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL, &tv, max,
+                              &res);
+    int rc = 0;
+    if (r != LDAP_SUCCESS && r != LDAP_SIZELIMIT_EXCEEDED && r != LDAP_ADMINLIMIT_EXCEEDED) {
+        rc = vr_error_set(err, VR_ERR_UNAVAILABLE, "directory '%s': search failed: %s", str(dom, "name"),
+                          ldap_err2string(r));
+    } else {
+        size_t n = 0, cap = (size_t)ldap_count_entries(ld, res) + 1;
+        json_t **rows = calloc(cap, sizeof(*rows));
+        for (LDAPMessage *m = ldap_first_entry(ld, res); rows && m && n < cap; m = ldap_next_entry(ld, m))
+            if ((rows[n] = entry_json(e, ld, m, dom, groups)))
+                n++;
+        if (rows)
+            qsort(rows, n, sizeof(*rows), by_name);
+        *out = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(*out, rows[i]);
+        free(rows);
+        *more = r != LDAP_SUCCESS;
+    }
+    ldap_msgfree(res);
+    ldap_unbind_ext_s(ld, NULL, NULL);
+    return rc;
+}
+
+int vr_directory_search(vr_engine *e, json_t *dom, const char *text, bool groups, int max, json_t **out,
+                        vr_error *err)
+{
+    json_t *found = NULL;
+    bool more = false;
+    if (search(e, dom, text, groups, false, max, &found, &more, err) < 0)
+        return -1;
+    *out = json_pack("{s:o, s:I, s:b}", groups ? "groups" : "users", found, "total",
+                     (json_int_t)json_array_size(found), "truncated", more);
+    return 0;
+}
+
+int vr_directory_known(vr_engine *e, const char *name, bool group, vr_error *err)
+{
+    const char *at = strrchr(name, '@');
+    char head[VR_DIR_SEARCH_MAX + 1];
+    if (!at || at == name || (size_t)(at - name) > VR_DIR_SEARCH_MAX)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "'%.64s' is not NAME@profile", name);
+    snprintf(head, sizeof(head), "%.*s", (int)(at - name), name);
+    json_t *dom = vr_directory_profile(e, at + 1, err), *found = NULL;
+    if (!dom)
+        return err->code == VR_ERR_NOT_FOUND ? (err->code = VR_ERR_INVALID_PARAMS, -1) : -1;
+    bool more = false;
+    int rc = search(e, dom, head, group, true, 2, &found, &more, err);
+    if (rc == 0 && json_array_size(found) != 1 && group)
+        rc = vr_error_set(err, VR_ERR_NOT_FOUND, "directory '%s' has no group '%s' (or more than one)",
+                          str(dom, "name"), head);
+    else if (rc == 0 && json_array_size(found) != 1)
+        rc = vr_error_set(err, VR_ERR_NOT_FOUND, "directory '%s' has no user '%s' (or more than one)",
+                          str(dom, "name"), head);
+    json_decref(found);
+    json_decref(dom);
+    return rc;
 }
 
 int vr_directory_login(vr_engine *e, const char *user, const char *password, vr_error *err)

@@ -29,10 +29,12 @@ static const vr_search name_search[] = {
 
 static int user_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 {
-    return vr_db_exec(e->db, "INSERT INTO users (id, name, password_hash, description, enabled, created_at)"
-                      " VALUES (?,?,?,?,?,?)",
+    /* domain: set by the kind's check for a directory user (uid@profile) */
+    return vr_db_exec(e->db, "INSERT INTO users (id, name, password_hash, description, enabled, domain, created_at)"
+                      " VALUES (?,?,?,?,?,?,?)",
                       DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "password_hash")),
-                              DB_TEXT(str(b, "description")), DB_INT(num(b, "enabled")), DB_INT(vr_now())),
+                              DB_TEXT(str(b, "description")), DB_INT(num(b, "enabled")),
+                              DB_TEXT(*str(b, "domain") ? str(b, "domain") : "internal"), DB_INT(vr_now())),
                       err) < 0 ? -1 : 0;
 }
 

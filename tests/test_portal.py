@@ -750,6 +750,23 @@ def _power_user(ctx, b, eng, st):
     assert b.text(f"{quota} [data-use=vcpus]") == "1 of 8", b.text(quota)
     assert b.text(f"{quota} [data-use=storage_gib]") == "0 (no limit)", b.text(quota)
     b.shot("vm-portal-power-user")
+    # Beyond the quota (4,096 MiB and its 20 % grace): the new VM's size is
+    # refused in the API's words, naming the quota; the VM keeps the
+    # template's size. Then it goes again.
+    b.click("#vmportal-new-vm")
+    b.wait(lambda: b.all(f"#newvm-template option[value='{tmpl}']"), what="the templates offered")
+    b.js(PICK, "#newvm-template", tmpl)
+    b.wait(lambda: b.find("#newvm-memory").get_attribute("value") == "128", what="the template's memory")
+    b.type("#newvm-name", "pat-big")
+    b.type("#newvm-memory", "8192")
+    b.click("#new-vm-submit")
+    b.wait(lambda: b.all("[data-list=my-vms] [data-name=pat-big]"), what="pat-big listed", timeout=20)
+    big = eng.list("vms", search="name=pat-big")["vms"][0]
+    over = eng.request("PUT", big["href"], {"memory_mib": 8192}, token=token)
+    assert over.status == 409 and "'pq'" in over.body["fault"]["detail"], over
+    b.wait_text("#action-message", over.body["fault"]["detail"], timeout=20)
+    assert eng.get(big["href"])["memory_mib"] == 128
+    assert eng.request("DELETE", big["href"], token=token).status == 204
     # Its snapshots: taking one reaches the VM's own rules (no disk yet: the API's 409 shown as it says).
     b.click("[data-name=pat-vm1] button[data-action=snapshots]")
     b.wait_text("#snapshots", "No snapshots yet.")

@@ -631,7 +631,9 @@ def test_mac_pools(ctx):
         # ---- the upgrade: the database as schema v17 left it, with its MACs
         # (MAC pools are v18: a migration added after it must be undone here too)
         eng.stop()
-        undo = ["ALTER TABLE vms DROP COLUMN pause_reason",  # v24, why a VM is paused
+        undo = ["DROP INDEX events_object", "DROP INDEX events_parent",  # v25, events' parents
+                "ALTER TABLE events DROP COLUMN parent_id",
+                "ALTER TABLE vms DROP COLUMN pause_reason",  # v24, why a VM is paused
                 "ALTER TABLE clusters DROP COLUMN migration_json",  # v23, migration policies
                 "ALTER TABLE snapshots DROP COLUMN seq",  # v22, snapshot order
                 # v21, messages in every language

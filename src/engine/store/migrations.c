@@ -482,5 +482,12 @@ const vr_migration vr_migrations[] = {
     {24, "why a VM is paused (docs/rest-api.md, VMs: pause_reason), as its host's monitor last read it: enospc, ioerror, user, migration, ...; empty when it is not paused",
      .sqlite = "ALTER TABLE vms ADD COLUMN pause_reason TEXT NOT NULL DEFAULT '';",
      .pg = "ALTER TABLE vms ADD COLUMN pause_reason " T " NOT NULL DEFAULT '';"},
+    {25, "events outlive their object (docs/rest-api.md \"Events\"): a removed object's events keep the object that was above it in the permission tree (parent_id; NULL: the object exists, or had none), so who may see that parent still sees them; events by object and by parent are found by indexes",
+     .sqlite = "ALTER TABLE events ADD COLUMN parent_id TEXT;"
+         "CREATE INDEX events_object ON events(object_id);"
+         "CREATE INDEX events_parent ON events(parent_id);",
+     .pg = "ALTER TABLE events ADD COLUMN parent_id " T ";"
+         "CREATE INDEX events_object ON events(object_id);"
+         "CREATE INDEX events_parent ON events(parent_id);"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -2,6 +2,8 @@
 total, newest first, and bad search clauses are a 400."""
 
 import json
+import threading
+import time
 
 from harness.engine import Engine, expect_fault, run_sql
 
@@ -143,3 +145,63 @@ def test_edits_and_removals_leave_events(ctx):
         assert ev["message"] == "data center 'evtheirs' was removed by admin@internal", ev
         assert ev["object_type"] == "datacenter", ev
         assert on(theirs["id"], tok) == [] and on(theirs["id"], ctok) == []
+
+
+def test_events_long_poll(ctx):
+    """GET /api/events?search=after=ID&wait=S holds an empty answer until a
+    visible event arrives (woken by a create from another session) or the
+    wait ends (200, empty); held polls take no HTTP worker (the engine has
+    4): thirty of them leave other requests answered; a bad wait is a 400."""
+    with Engine(ctx) as eng:
+        eng.call("POST", "/api/users", {"name": "evlp@internal", "password": "s3cret-pass"}, expect=201)
+        other = eng.login("evlp@internal", "s3cret-pass", set_token=False)  # sees no data center
+        second = eng.login(set_token=False)  # another session of the administrator
+        last = eng.get("/api/events", params={"max": 1})["events"][0]["id"]
+        results = {}
+
+        def poll(key, wait, token=None):
+            kw = {} if token is None else {"token": token}
+            t0 = time.monotonic()
+            r = eng.request("GET", "/api/events", params={"search": f"after={last}", "wait": wait}, timeout=40, **kw)
+            results[key] = (r, time.monotonic() - t0)
+
+        held = [threading.Thread(target=poll, args=(i, 20)) for i in range(30)]
+        held.append(threading.Thread(target=poll, args=("other", 2, other)))
+        for t in held:
+            t.start()
+        time.sleep(1.0)
+        assert not results, results  # nothing happened yet: all held
+        # The engine's 4 HTTP workers are free: other requests are answered.
+        assert eng.request("GET", "/api/datacenters", timeout=5).status == 200
+        assert not results, results
+        # A create from another session (a new connection, a new token) wakes them.
+        eng.call("POST", "/api/datacenters", {"name": "evlpdc"}, token=second, expect=201)
+        for t in held[:-1]:
+            t.join(10)
+        for i in range(30):
+            r, took = results[i]
+            assert r.status == 200, r
+            assert [e["message"] for e in r.body["events"]] == [
+                "data center 'evlpdc' was created by admin@internal"], r.body
+            assert took < 15, took
+        # The user who may not see it was not answered with it: his wait
+        # ran out (200, empty), not before its 2 s.
+        held[-1].join(10)
+        r, took = results["other"]
+        assert r.status == 200 and r.body == {"events": [], "total": 0}, r
+        assert took >= 1.9, took
+        # Newer events already there: answered at once.
+        r = eng.request("GET", "/api/events", params={"search": f"after={last}", "wait": 60}, timeout=5)
+        assert r.status == 200 and r.body["total"] == 1, r
+        for bad in ("61", "-1", "x", "1.5", ""):
+            expect_fault(eng.request("GET", "/api/events", params={"search": f"after={last}", "wait": bad}), 400,
+                         "wait must be an integer from 0 to 60")
+        # Held polls at a stop: answered (empty) and the engine stops cleanly.
+        t = threading.Thread(target=poll, args=("stop", 30))
+        last = eng.get("/api/events", params={"max": 1})["events"][0]["id"]
+        t.start()
+        time.sleep(1.0)
+        assert eng.stop() == 0, eng.log_tail(20)
+        t.join(10)
+        r, took = results["stop"]
+        assert r.status == 200 and r.body == {"events": [], "total": 0} and took < 10, (r, took)

@@ -5,9 +5,18 @@
  * object that was above it (parent_id, written by audit.c at the removal)
  * and are seen through that parent and above; a permission given on the
  * removed object itself still shows them, since permissions stay when
- * their object goes (docs/permissions.md "Owners"). */
+ * their object goes (docs/permissions.md "Owners").
+ *
+ * A follower may also wait for the next events (wait=SECONDS): an empty
+ * answer is held by the HTTP server without a thread (http_park.c) and
+ * the listing run again at each new event, until it finds some or the
+ * wait ends. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "hist.h"
 
 #include "dispatch.h"
 #include "perm.h"
@@ -22,3 +31,21 @@ int vr_events_filter_sql(char *where, size_t len)
     return n > 0 && (size_t)n < len ? 3 : -1;
 }
 
+int vr_events_hold(vr_call *c, json_t *out, vr_error *err)
+{
+    const char *w = vr_http_arg(c->req, "wait");
+    if (!w)
+        return 0;
+    char *end;
+    errno = 0;
+    long secs = strtol(w, &end, 10);
+    if (errno || end == w || *end || secs < 0 || secs > VR_EVENTS_MAX_WAIT_S)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "wait must be an integer from 0 to %d (seconds)",
+                            VR_EVENTS_MAX_WAIT_S);
+    if (json_array_size(json_object_get(out, "events")) || !secs)
+        return 0;
+    uint64_t until = c->req->parked_until_ns ? c->req->parked_until_ns : vr_mono_ns() + (uint64_t)secs * 1000000000ull;
+    if (vr_mono_ns() < until)
+        c->resp->park_until_ns = until; /* the empty list answers if the server stops meanwhile */
+    return 0;
+}

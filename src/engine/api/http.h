@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "error.h"
@@ -32,6 +33,7 @@ typedef struct vr_http_req {
     struct MHD_Connection *conn;
     char user[128];            /* set by the auth check */
     void *priv;                /* the server's parsed query; NULL outside it */
+    uint64_t parked_until_ns;  /* a held long poll run again: the time it was held until (0: first run) */
 } vr_http_req;
 
 typedef struct vr_http_resp {
@@ -68,7 +70,18 @@ typedef struct vr_http_resp {
     void (*upgraded)(void *cls, int sock, const char *extra, size_t extra_len, void *handle);
     void (*upgrade_free)(void *cls);
     void *upgrade_cls;
+    /* A long poll: nonzero (a vr_mono_ns time), the request is held
+     * without a thread until vr_http_wake() or that time, then its handler
+     * runs again (req.parked_until_ns set); the answer filled beside it is
+     * sent instead when the server is stopping. */
+    uint64_t park_until_ns;
 } vr_http_resp;
+
+/* Run the handlers of every held long poll again (something they may be
+ * waiting for happened: a new event). Any thread; cheap when none is held. */
+void vr_http_wake(void);
+/* How many requests are held now. */
+int vr_http_parked(void);
 
 /* End an upgraded connection (see vr_http_resp.upgraded). */
 void vr_http_upgrade_close(void *handle);

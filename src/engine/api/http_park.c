@@ -1,0 +1,201 @@
+/* Parked requests: long polls held without a thread (docs/rest-api.md
+ * "Events", GET /api/events?wait=). A handler that has nothing to answer
+ * yet asks to be parked until a time (vr_http_resp.park_until_ns); the
+ * server suspends the connection (libmicrohttpd's MHD_suspend_connection:
+ * it leaves the event loop, no worker thread waits on it) and lists it
+ * here. vr_http_wake() (every new event) or the time coming resumes it,
+ * and the server runs its handler again, which answers or parks it anew.
+ *
+ * One lot per process (one HTTPS server). Suspending and resuming happen
+ * under the lot's lock, so a wake can never overtake a suspend. The
+ * library must not be stopped with a suspended connection: closing the
+ * lot resumes them all and waits until each was answered (its answer
+ * sent, or the client gone). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <microhttpd.h>
+
+#include "hist.h"
+#include "http_conn.h"
+#include "log.h"
+#include "park.h"
+
+typedef struct parked {
+    struct MHD_Connection *conn;
+    request *rq;
+    uint64_t until_ns;
+    struct parked *next;
+} parked;
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* the timer: a new earliest time, or closing */
+    pthread_cond_t back;    /* a resumed request came back */
+    parked *head;
+    int count;              /* parked now */
+    int resuming;           /* resumed, neither held again nor ended */
+    bool open, timer_up, timer_stop;
+    pthread_t timer;
+} lot = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void abs_time(struct timespec *ts, uint64_t mono_ns)
+{
+    ts->tv_sec = (time_t)(mono_ns / 1000000000ull);
+    ts->tv_nsec = (long)(mono_ns % 1000000000ull);
+}
+
+/* Under lot.mu: resume one entry (unlinked by the caller). */
+static void resume(parked *p)
+{
+    p->rq->park_state = VR_PARK_RESUMING;
+    lot.resuming++;
+    lot.count--;
+    MHD_resume_connection(p->conn);
+    free(p);
+}
+
+/* Under lot.mu: resume the entries due by now_ns (all: UINT64_MAX). */
+static void resume_due(uint64_t now_ns)
+{
+    for (parked **pp = &lot.head; *pp;) {
+        parked *p = *pp;
+        if (p->until_ns <= now_ns) {
+            *pp = p->next;
+            resume(p);
+        } else {
+            pp = &p->next;
+        }
+    }
+}
+
+static void *timer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lot.mu);
+    while (!lot.timer_stop) {
+        uint64_t first = UINT64_MAX;
+        for (parked *p = lot.head; p; p = p->next)
+            if (p->until_ns < first)
+                first = p->until_ns;
+        if (first == UINT64_MAX) {
+            pthread_cond_wait(&lot.cv, &lot.mu);
+        } else {
+            struct timespec ts;
+            abs_time(&ts, first);
+            pthread_cond_timedwait(&lot.cv, &lot.mu, &ts);
+        }
+        resume_due(vr_mono_ns());
+    }
+    pthread_mutex_unlock(&lot.mu);
+    return NULL;
+}
+
+int vr_park_open(void)
+{
+    pthread_mutex_lock(&lot.mu);
+    int rc = 0;
+    if (!lot.timer_up) {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* vr_mono_ns's clock */
+        pthread_cond_init(&lot.cv, &ca);
+        pthread_cond_init(&lot.back, &ca);
+        pthread_condattr_destroy(&ca);
+        lot.timer_stop = false;
+        rc = pthread_create(&lot.timer, NULL, timer_main, NULL) ? -1 : 0;
+        lot.timer_up = rc == 0;
+    }
+    lot.open = lot.timer_up;
+    pthread_mutex_unlock(&lot.mu);
+    return rc;
+}
+
+bool vr_park(struct MHD_Connection *conn, request *rq, uint64_t until_ns)
+{
+    parked *p = calloc(1, sizeof(*p));
+    if (!p)
+        return false;
+    pthread_mutex_lock(&lot.mu);
+    if (!lot.open) { /* closing: the handler's answer goes out now */
+        pthread_mutex_unlock(&lot.mu);
+        free(p);
+        return false;
+    }
+    *p = (parked){conn, rq, until_ns, lot.head};
+    lot.head = p;
+    lot.count++;
+    if (rq->park_state == VR_PARK_RESUMING) /* run again, held again */
+        lot.resuming--;
+    rq->park_state = VR_PARK_PARKED;
+    rq->park_until_ns = until_ns;
+    MHD_suspend_connection(conn);
+    pthread_cond_signal(&lot.cv);
+    pthread_mutex_unlock(&lot.mu);
+    return true;
+}
+
+void vr_park_done(request *rq)
+{
+    pthread_mutex_lock(&lot.mu);
+    if (rq->park_state == VR_PARK_RESUMING) {
+        lot.resuming--;
+        pthread_cond_broadcast(&lot.back);
+    } else if (rq->park_state == VR_PARK_PARKED) { /* never: a held request does not end */
+        for (parked **pp = &lot.head; *pp; pp = &(*pp)->next)
+            if ((*pp)->rq == rq) {
+                parked *p = *pp;
+                *pp = p->next;
+                free(p);
+                lot.count--;
+                break;
+            }
+    }
+    rq->park_state = VR_PARK_NONE;
+    pthread_mutex_unlock(&lot.mu);
+}
+
+void vr_http_wake(void)
+{
+    pthread_mutex_lock(&lot.mu);
+    resume_due(UINT64_MAX);
+    pthread_mutex_unlock(&lot.mu);
+}
+
+int vr_http_parked(void)
+{
+    pthread_mutex_lock(&lot.mu);
+    int n = lot.count;
+    pthread_mutex_unlock(&lot.mu);
+    return n;
+}
+
+void vr_park_close(void)
+{
+    pthread_mutex_lock(&lot.mu);
+    if (!lot.timer_up) {
+        pthread_mutex_unlock(&lot.mu);
+        return;
+    }
+    lot.open = false;
+    resume_due(UINT64_MAX);
+    /* The library's threads run the resumed handlers, which answer now
+     * (the lot is closed), and send the answers; bounded, in case one is
+     * stuck. */
+    struct timespec ts;
+    abs_time(&ts, vr_mono_ns() + 10ull * 1000000000ull);
+    while (lot.resuming > 0)
+        if (pthread_cond_timedwait(&lot.back, &lot.mu, &ts)) {
+            VR_WARN("HTTP: %d resumed long polls were not answered before stopping", lot.resuming);
+            break;
+        }
+    lot.timer_stop = true;
+    pthread_cond_signal(&lot.cv);
+    pthread_mutex_unlock(&lot.mu);
+    pthread_join(lot.timer, NULL);
+    pthread_mutex_lock(&lot.mu);
+    lot.timer_up = false;
+    pthread_cond_destroy(&lot.cv);
+    pthread_cond_destroy(&lot.back);
+    pthread_mutex_unlock(&lot.mu);
+}

@@ -371,6 +371,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         vr_http_fault(&resp, 413, "Request Entity Too Large",
                       "request body exceeds the limit of %zu bytes", h->max_body);
     } else {
+        rq->park_gen = vr_park_gen(); /* before it reads: a wake from now on is not lost */
         vr_http_req req = {.method = method, .path = rq->path ? rq->path : url,
                            .body = rq->buf ? rq->buf : "", .body_len = rq->len, .conn = conn,
                            .priv = rq, .parked_until_ns = rq->park_until_ns};

@@ -38,6 +38,7 @@ typedef struct request {
     char method[8];      /* for the observer ("" beyond 7 bytes: not one we serve) */
     int park_state;      /* VR_PARK_*: a long poll held without a thread (http_park.c) */
     uint64_t park_until_ns; /* the time it was first parked until (0: never parked) */
+    unsigned long long park_gen; /* the lot's wakes when its handler last began */
 } request;
 
 enum { VR_PARK_NONE, VR_PARK_PARKED, VR_PARK_RESUMING };

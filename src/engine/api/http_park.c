@@ -6,6 +6,16 @@
  * here. vr_http_wake() (every new event) or the time coming resumes it,
  * and the server runs its handler again, which answers or parks it anew.
  *
+ * Wakes are counted (lot.gen): a request run again records the count
+ * before its handler reads anything, and an event that came meanwhile
+ * (its wake found nothing to resume) resumes it as soon as it parks, so no
+ * wake is lost between a listing and its park. Wakes in a burst are
+ * served together: all held requests at once, by the lot's thread (not
+ * the thread that wrote the event), the first of a quiet spell at once,
+ * then at most every WAKE_GAP_NS - or twice as long as the last round took
+ * to come back (every held listing run again), so that followers who see
+ * none of a burst of events take at most a third of the server.
+ *
  * One lot per process (one HTTPS server). Suspending and resuming happen
  * under the lot's lock, so a wake can never overtake a suspend. The
  * library must not be stopped with a suspended connection: closing the
@@ -21,6 +31,9 @@
 #include "log.h"
 #include "park.h"
 
+/* Between two rounds of resuming everything held (a burst of events). */
+#define WAKE_GAP_NS (50ull * 1000000ull)
+
 typedef struct parked {
     struct MHD_Connection *conn;
     request *rq;
@@ -35,6 +48,10 @@ static struct {
     parked *head;
     int count;              /* parked now */
     int resuming;           /* resumed, neither held again nor ended */
+    unsigned long long gen; /* wakes so far */
+    bool wake_due;          /* a wake not yet served */
+    uint64_t last_wake_ns;  /* when everything held was last resumed */
+    uint64_t gap_ns;        /* between two such rounds: WAKE_GAP_NS or 2x the last round's time */
     bool open, timer_up, timer_stop;
     pthread_t timer;
 } lot = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -69,12 +86,33 @@ static void resume_due(uint64_t now_ns)
     }
 }
 
+/* Under lot.mu: a resumed request held again or ended; the last of a
+ * round sets the gap before the next. */
+static void came_back(void)
+{
+    if (--lot.resuming == 0 && lot.last_wake_ns) {
+        uint64_t took = vr_mono_ns() - lot.last_wake_ns;
+        lot.gap_ns = 2 * took > WAKE_GAP_NS ? 2 * took : WAKE_GAP_NS;
+        pthread_cond_signal(&lot.cv); /* a wake that came meanwhile is due after the gap */
+    }
+    pthread_cond_broadcast(&lot.back);
+}
+
 static void *timer_main(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&lot.mu);
     while (!lot.timer_stop) {
-        uint64_t first = UINT64_MAX;
+        uint64_t now = vr_mono_ns();
+        if (lot.wake_due && lot.resuming == 0 && now >= lot.last_wake_ns + lot.gap_ns) {
+            lot.wake_due = false;
+            lot.last_wake_ns = now;
+            resume_due(UINT64_MAX);
+        } else {
+            resume_due(now);
+        }
+        /* (a round still coming back: its end signals) */
+        uint64_t first = lot.wake_due && !lot.resuming ? lot.last_wake_ns + lot.gap_ns : UINT64_MAX;
         for (parked *p = lot.head; p; p = p->next)
             if (p->until_ns < first)
                 first = p->until_ns;
@@ -85,7 +123,6 @@ static void *timer_main(void *arg)
             abs_time(&ts, first);
             pthread_cond_timedwait(&lot.cv, &lot.mu, &ts);
         }
-        resume_due(vr_mono_ns());
     }
     pthread_mutex_unlock(&lot.mu);
     return NULL;
@@ -126,7 +163,9 @@ bool vr_park(struct MHD_Connection *conn, request *rq, uint64_t until_ns)
     lot.head = p;
     lot.count++;
     if (rq->park_state == VR_PARK_RESUMING) /* run again, held again */
-        lot.resuming--;
+        came_back();
+    if (rq->park_gen != __atomic_load_n(&lot.gen, __ATOMIC_ACQUIRE)) /* an event came while it listed */
+        lot.wake_due = true;
     rq->park_state = VR_PARK_PARKED;
     rq->park_until_ns = until_ns;
     MHD_suspend_connection(conn);
@@ -139,8 +178,7 @@ void vr_park_done(request *rq)
 {
     pthread_mutex_lock(&lot.mu);
     if (rq->park_state == VR_PARK_RESUMING) {
-        lot.resuming--;
-        pthread_cond_broadcast(&lot.back);
+        came_back();
     } else if (rq->park_state == VR_PARK_PARKED) { /* never: a held request does not end */
         for (parked **pp = &lot.head; *pp; pp = &(*pp)->next)
             if ((*pp)->rq == rq) {
@@ -155,10 +193,19 @@ void vr_park_done(request *rq)
     pthread_mutex_unlock(&lot.mu);
 }
 
+unsigned long long vr_park_gen(void)
+{
+    return __atomic_load_n(&lot.gen, __ATOMIC_ACQUIRE); /* every request asks: no lock */
+}
+
 void vr_http_wake(void)
 {
     pthread_mutex_lock(&lot.mu);
-    resume_due(UINT64_MAX);
+    __atomic_add_fetch(&lot.gen, 1, __ATOMIC_ACQ_REL);
+    if (lot.timer_up && !lot.wake_due) {
+        lot.wake_due = true;
+        pthread_cond_signal(&lot.cv);
+    }
     pthread_mutex_unlock(&lot.mu);
 }
 

@@ -9,6 +9,9 @@
 
 /* Start the lot's timer (once per server start): 0 or -1. */
 int vr_park_open(void);
+/* The count of wakes so far, recorded in rq->park_gen before a handler
+ * that may park runs. */
+unsigned long long vr_park_gen(void);
 /* Suspend conn until vr_http_wake() or until_ns (vr_mono_ns): true when
  * parked (the caller then returns MHD_YES without an answer), false when
  * the lot is closed (answer now). From the request's handler only. */

@@ -153,8 +153,13 @@ def test_events_long_poll(ctx):
     wait ends (200, empty); held polls take no HTTP worker (the engine has
     4): thirty of them leave other requests answered; a bad wait is a 400."""
     with Engine(ctx) as eng:
-        eng.call("POST", "/api/users", {"name": "evlp@internal", "password": "s3cret-pass"}, expect=201)
-        other = eng.login("evlp@internal", "s3cret-pass", set_token=False)  # sees no data center
+        lp = eng.call("POST", "/api/users", {"name": "evlp@internal", "password": "s3cret-pass"}, expect=201)
+        other = eng.login("evlp@internal", "s3cret-pass", set_token=False)  # sees only his data center
+        his = eng.create_dc("evlphis")
+        role = next(r["id"] for r in eng.get("/api/roles", params={"max": 1000})["roles"]
+                    if r["name"] == "DataCenterAdmin")
+        eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "datacenter", "object_id": his["id"],
+                                              "user_id": lp["id"]}, expect=201)
         second = eng.login(set_token=False)  # another session of the administrator
         last = eng.get("/api/events", params={"max": 1})["events"][0]["id"]
         results = {}
@@ -190,6 +195,16 @@ def test_events_long_poll(ctx):
         r, took = results["other"]
         assert r.status == 200 and r.body == {"events": [], "total": 0}, r
         assert took >= 1.9, took
+        # ... and is answered by one he may see (a cluster made in his data center).
+        last = eng.get("/api/events", params={"max": 1})["events"][0]["id"]
+        t = threading.Thread(target=poll, args=("his", 20, other))
+        t.start()
+        time.sleep(0.5)
+        assert "his" not in results
+        eng.call("POST", "/api/clusters", {"name": "evlpcl", "datacenter_id": his["id"]}, token=second, expect=201)
+        t.join(10)
+        r, took = results["his"]
+        assert [e["message"] for e in r.body["events"]] == ["cluster 'evlpcl' was created by admin@internal"], r
         # Newer events already there: answered at once.
         r = eng.request("GET", "/api/events", params={"search": f"after={last}", "wait": 60}, timeout=5)
         assert r.status == 200 and r.body["total"] == 1, r

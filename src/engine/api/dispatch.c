@@ -231,11 +231,13 @@ static int on_collection(vr_call *c, const char *parent_id, json_t *parent, vr_e
 {
     if (is(c, "GET")) {
         json_t *out;
+        bool events = c->kind == &vr_kind_events;
+        long long mark = events ? vr_events_mark(c) : 0; /* before the listing */
         /* a nested list shows that its parent exists: as much as a GET of it */
         if ((parent && vr_authorize(c, vr_kind_find(c->kind->parent), parent, "get", err) < 0) ||
             vr_authorize(c, c->kind, NULL, "list", err) < 0 || vr_list(c, parent_id, &out, err) < 0)
             return -1;
-        if (c->kind == &vr_kind_events && vr_events_hold(c, out, err) < 0) { /* a long poll */
+        if (events && vr_events_hold(c, out, mark, err) < 0) { /* a long poll */
             json_decref(out);
             return -1;
         }

@@ -43,9 +43,12 @@ int vr_authz_filter(vr_call *c, const vr_kind *k, char *where, size_t len);
 int vr_events_filter_sql(char *where, size_t len);
 /* GET /api/events?wait=SECONDS (at most VR_EVENTS_MAX_WAIT_S): with out
  * (the listing) empty, hold the request until a new event or the end of
- * the wait, then list again. 0, or -1 for a bad wait (400). */
+ * the wait, then list again. mark: vr_events_mark, asked before the
+ * listing (the newest event id then; 0 without wait). 0, or -1 for a bad
+ * wait (400). */
 #define VR_EVENTS_MAX_WAIT_S 60
-int vr_events_hold(vr_call *c, json_t *out, vr_error *err);
+long long vr_events_mark(vr_call *c);
+int vr_events_hold(vr_call *c, json_t *out, long long mark, vr_error *err);
 
 /* Reply 202 with a job reference and its Location. */
 void vr_reply_job(vr_call *c, const char *job_id);

@@ -377,7 +377,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                            .priv = rq, .parked_until_ns = rq->park_until_ns};
         h->handler(h->ctx, &req, &resp);
         if (resp.park_until_ns && !resp.text && !resp.read && !resp.upgraded &&
-            vr_park(conn, rq, resp.park_until_ns)) {
+            vr_park(conn, rq, resp.park_until_ns, resp.park_key, resp.park_mark)) {
             json_decref(resp.body); /* held: answered by a later run */
             return MHD_YES;
         }
@@ -473,7 +473,7 @@ int vr_http_start(const vr_http_opts *o, vr_http_handler handler, void *ctx, vr_
         vr_error_set(err, VR_ERR_IO, "cannot serve HTTPS on %s:%d", o->address, o->port);
         goto fail;
     }
-    if (vr_park_open() < 0) { /* long polls' timer */
+    if (vr_park_open(o->park_relevant, ctx) < 0) { /* long polls' timer */
         MHD_stop_daemon(h->daemon);
         vr_error_set(err, VR_ERR_INTERNAL, "cannot start the long polls' timer");
         goto fail;

@@ -75,6 +75,10 @@ typedef struct vr_http_resp {
      * runs again (req.parked_until_ns set); the answer filled beside it is
      * sent instead when the server is stopping. */
     uint64_t park_until_ns;
+    /* What lets a wake skip it (vr_http_opts.park_relevant): whom it is
+     * for and how far it has seen (both optional). */
+    char park_key[128];
+    long long park_mark;
 } vr_http_resp;
 
 /* Run the handlers of every held long poll again (something they may be
@@ -126,6 +130,11 @@ typedef struct vr_http_opts {
     unsigned idle_timeout_s;   /* HTTP idle: a connection silent this long is closed (0: 30) */
     vr_http_streamer streamer; /* NULL: every body is collected */
     vr_http_observer observe;  /* NULL: none */
+    /* Asked at a wake for each distinct park_key among the held long polls
+     * (with the smallest park_mark of that key), on the server's own
+     * thread: false leaves them held (nothing new for them). NULL: every
+     * wake runs every held handler again. */
+    bool (*park_relevant)(void *ctx, const char *key, long long mark);
 } vr_http_opts;
 
 /* Request head limits (see the comment at the top). */

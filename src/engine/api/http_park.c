@@ -22,7 +22,9 @@
  * lot resumes them all and waits until each was answered (its answer
  * sent, or the client gone). */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <microhttpd.h>
 
@@ -38,6 +40,9 @@ typedef struct parked {
     struct MHD_Connection *conn;
     request *rq;
     uint64_t until_ns;
+    char key[128];        /* whom it is for ("": every wake is for it) */
+    long long mark;       /* how far it has seen */
+    bool asked;           /* in the round being asked about */
     struct parked *next;
 } parked;
 
@@ -54,7 +59,11 @@ static struct {
     uint64_t gap_ns;        /* between two such rounds: WAKE_GAP_NS or 2x the last round's time */
     bool open, timer_up, timer_stop;
     pthread_t timer;
+    bool (*relevant)(void *ctx, const char *key, long long mark);
+    void *relevant_ctx;
 } lot = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+#define MAX_KEYS 64 /* distinct keys asked about per round; more: resumed unasked */
 
 static void abs_time(struct timespec *ts, uint64_t mono_ns)
 {
@@ -98,6 +107,54 @@ static void came_back(void)
     pthread_cond_broadcast(&lot.back);
 }
 
+/* Under lot.mu, which it drops while asking: a wake round. Each distinct
+ * key among the held requests is asked about once (smallest mark); those
+ * of a key with nothing new stay held; the others, and those held while
+ * it asked, run again. */
+static void wake_round(void)
+{
+    struct { char key[128]; long long mark; bool yes; } keys[MAX_KEYS];
+    int n = 0;
+    for (parked *p = lot.head; p; p = p->next) {
+        p->asked = lot.relevant && *p->key;
+        if (!p->asked)
+            continue;
+        int i = 0;
+        while (i < n && strcmp(keys[i].key, p->key))
+            i++;
+        if (i == n && n == MAX_KEYS) {
+            p->asked = false;
+            continue;
+        }
+        if (i == n) {
+            snprintf(keys[n].key, sizeof(keys[n].key), "%s", p->key);
+            keys[n++].mark = p->mark;
+        } else if (p->mark < keys[i].mark) {
+            keys[i].mark = p->mark;
+        }
+    }
+    if (n) {
+        pthread_mutex_unlock(&lot.mu);
+        for (int i = 0; i < n; i++)
+            keys[i].yes = lot.relevant(lot.relevant_ctx, keys[i].key, keys[i].mark);
+        pthread_mutex_lock(&lot.mu);
+    }
+    for (parked **pp = &lot.head; *pp;) {
+        parked *p = *pp;
+        bool go = !p->asked; /* not asked about (no key, too many keys, held meanwhile): run again */
+        if (p->asked)
+            for (int i = 0; i < n; i++)
+                if (!strcmp(keys[i].key, p->key))
+                    go = keys[i].yes;
+        if (go) {
+            *pp = p->next;
+            resume(p);
+        } else {
+            pp = &p->next;
+        }
+    }
+}
+
 static void *timer_main(void *arg)
 {
     (void)arg;
@@ -107,7 +164,7 @@ static void *timer_main(void *arg)
         if (lot.wake_due && lot.resuming == 0 && now >= lot.last_wake_ns + lot.gap_ns) {
             lot.wake_due = false;
             lot.last_wake_ns = now;
-            resume_due(UINT64_MAX);
+            wake_round();
         } else {
             resume_due(now);
         }
@@ -128,9 +185,11 @@ static void *timer_main(void *arg)
     return NULL;
 }
 
-int vr_park_open(void)
+int vr_park_open(bool (*relevant)(void *ctx, const char *key, long long mark), void *ctx)
 {
     pthread_mutex_lock(&lot.mu);
+    lot.relevant = relevant;
+    lot.relevant_ctx = ctx;
     int rc = 0;
     if (!lot.timer_up) {
         pthread_condattr_t ca;
@@ -148,7 +207,7 @@ int vr_park_open(void)
     return rc;
 }
 
-bool vr_park(struct MHD_Connection *conn, request *rq, uint64_t until_ns)
+bool vr_park(struct MHD_Connection *conn, request *rq, uint64_t until_ns, const char *key, long long mark)
 {
     parked *p = calloc(1, sizeof(*p));
     if (!p)
@@ -159,7 +218,8 @@ bool vr_park(struct MHD_Connection *conn, request *rq, uint64_t until_ns)
         free(p);
         return false;
     }
-    *p = (parked){conn, rq, until_ns, lot.head};
+    *p = (parked){.conn = conn, .rq = rq, .until_ns = until_ns, .mark = mark, .next = lot.head};
+    snprintf(p->key, sizeof(p->key), "%s", key ? key : "");
     lot.head = p;
     lot.count++;
     if (rq->park_state == VR_PARK_RESUMING) /* run again, held again */

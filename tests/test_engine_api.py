@@ -271,7 +271,7 @@ def test_datacenter_crud(ctx):
         # A deleted name can be used again.
         eng.create_dc("dc-b")
         msgs = [e["message"] for e in eng.events()]
-        assert any("data center 'dc-a' created" in m for m in msgs), msgs
+        assert any("data center 'dc-a' was created by admin@internal" in m for m in msgs), msgs
         assert any("data center 'dc-b' was removed by admin@internal" in m for m in msgs), msgs
 
 

@@ -73,11 +73,12 @@ def test_faults_and_events_in_japanese_and_english(ctx):
         r = eng.request("GET", "/api/events", params=search, headers=JA)
         assert r.status == 200 and r.headers["content-language"] == "ja", r
         msgs = [e["message"] for e in r.body["events"]]
-        assert len(msgs) == 2 and _japanese(msgs[0], "'dc-en'") and _japanese(msgs[1], "'dc-ja'"), msgs
+        assert len(msgs) == 2 and _japanese(msgs[0], "'dc-en'", "admin@internal") and _japanese(
+            msgs[1], "'dc-ja'", "admin@internal"), msgs
         r = eng.request("GET", "/api/events", params=search, headers=EN)
         assert r.headers["content-language"] == "en", r
-        assert [e["message"] for e in r.body["events"]] == ["data center 'dc-en' created",
-                                                            "data center 'dc-ja' created"], r.body
+        assert [e["message"] for e in r.body["events"]] == ["data center 'dc-en' was created by admin@internal",
+                                                            "data center 'dc-ja' was created by admin@internal"], r.body
         # One event by id, and the login event (a message with the user's name).
         one = eng.get("/api/events", params={"search": "message=*admin@internal*logged in*", "max": "1"},
                       headers=JA)["events"][0]

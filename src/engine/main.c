@@ -235,7 +235,7 @@ int main(int argc, char **argv)
     vr_http_opts hopts = {.address = addr, .port = atoi(colon + 1), .cert_file = hcert ? hcert : cert,
                           .key_file = hkey ? hkey : key, .max_body = 1 << 20, .threads = 4,
                           .idle_timeout_s = vr_timeout_http_idle_s(&e), .streamer = vr_transfer_stream,
-                          .observe = vr_apistats_observe};
+                          .observe = vr_apistats_observe, .park_relevant = vr_events_relevant};
     e.vmstats = vr_vmstats_new();
     e.statshist = vr_statshist_new(VR_STATSHIST_STEP_S);
     /* One engine per database too (two state dirs may point at one). */

@@ -1,7 +1,7 @@
 /* The audit trail of the generic dispatcher (docs/rest-api.md "Events"):
- * every accepted edit or synchronous removal of an object leaves one event
- * on that object, naming who did it and, for an edit, which members
- * changed - their names only, since values may be secrets or big specs.
+ * every accepted create answered 201, edit or synchronous removal of an
+ * object leaves one event on that object, naming who did it and, for an
+ * edit, which members changed - their names only, since values may be secrets or big specs.
  * Events on an object are filtered like the object (authz.c), so a user
  * who cannot see it does not see them either. */
 #include <stdio.h>
@@ -65,8 +65,39 @@ bool vr_audit_updated(vr_call *c, json_t *before, json_t *given)
     return len > 0;
 }
 
-void vr_audit_removed(vr_call *c, json_t *row)
+void vr_audit_parent(vr_call *c, json_t *row, char parent[64])
 {
-    vr_event(c->e, "normal", c->user, c->kind->type, json_string_value(json_object_get(row, "id")) ?: "",
-             N_("%s '%s' was removed by %s"), c->kind->title, name_of(row), who(c));
+    /* The nearest of its ancestors is the one with the most ancestors of
+     * its own (a pool's VM: the pool, under the cluster). */
+    const char *id = json_string_value(json_object_get(row, "id")) ?: "";
+    json_t *p = vr_db_query_one(c->e->db, "SELECT oa.ancestor_id AS id FROM object_ancestors oa"
+                                " WHERE oa.object_id = ? AND oa.ancestor_id <> oa.object_id ORDER BY"
+                                " (SELECT count(*) FROM object_ancestors b WHERE b.object_id = oa.ancestor_id) DESC,"
+                                " oa.ancestor_id LIMIT 1", DB_ARGS(DB_TEXT(id)), NULL);
+    snprintf(parent, 64, "%s", json_string_value(json_object_get(p, "id")) ?: "");
+    json_decref(p);
+}
+
+void vr_audit_removed(vr_call *c, json_t *row, const char *parent)
+{
+    const char *id = json_string_value(json_object_get(row, "id")) ?: "";
+    vr_event(c->e, "normal", c->user, c->kind->type, id, N_("%s '%s' was removed by %s"), c->kind->title,
+             name_of(row), who(c));
+    /* Gone from the tree, the object's events (this one included) are
+     * seen through its parent from now on (events_view.c). */
+    if (!parent || !*parent || !*id)
+        return;
+    vr_db_exec(c->e->db, "UPDATE events SET parent_id = ? WHERE object_id = ? AND parent_id IS NULL",
+               DB_ARGS(DB_TEXT(parent), DB_TEXT(id)), NULL);
+    /* The events of what was under it (removed before) move up with them. */
+    vr_db_exec(c->e->db, "UPDATE events SET parent_id = ? WHERE parent_id = ?", DB_ARGS(DB_TEXT(parent), DB_TEXT(id)),
+               NULL);
+}
+
+void vr_audit_created(vr_call *c, const char *id)
+{
+    json_t *row = vr_kind_get(c->e, c->kind, id, NULL);
+    vr_event(c->e, "normal", c->user, c->kind->type, id, N_("%s '%s' was created by %s"), c->kind->title,
+             row ? name_of(row) : id, who(c));
+    json_decref(row);
 }

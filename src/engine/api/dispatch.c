@@ -134,7 +134,9 @@ static int create(vr_call *c, const char *parent_id, vr_error *err)
             vr_quota_unlock();
         if (k->after_write)
             k->after_write(c, id, "created");
-        else
+        if (!*job) /* answered 201: the audit event names who (audit.c) */
+            vr_audit_created(c, id);
+        else if (!k->after_write) /* a job's kinds keep their wording; the job's events follow */
             vr_event(c->e, "normal", c->user, k->type, id, "%s '%s' created", k->title, row_name(body));
         if (*job) {
             /* the client learns the new object's id at once, as with a 201 */
@@ -194,7 +196,8 @@ static int remove_row(vr_call *c, json_t *row, vr_error *err)
     const char *id = json_string_value(json_object_get(row, "id"));
     if (vr_authorize(c, k, row, "delete", err) < 0 || (k->check_delete && k->check_delete(c, row, err) < 0))
         return -1;
-    char job[37] = "";
+    char job[37] = "", parent[64];
+    vr_audit_parent(c, row, parent); /* while it is still in the tree */
     if ((k->remove_job ? k->remove_job(c, row, job, err) : k->store->remove(c->e, row, err)) < 0) {
         /* A row that others still refer to (a foreign key) cannot go. */
         if (err->code == VR_ERR_BAD_STATE && k->delete_in_use && !strstr(err->message, "changed"))
@@ -208,7 +211,7 @@ static int remove_row(vr_call *c, json_t *row, vr_error *err)
     }
     if (k->after_write)
         k->after_write(c, id, "removed");
-    vr_audit_removed(c, row);
+    vr_audit_removed(c, row, parent);
     c->resp->status = 204;
     return 0;
 }
@@ -228,10 +231,16 @@ static int on_collection(vr_call *c, const char *parent_id, json_t *parent, vr_e
 {
     if (is(c, "GET")) {
         json_t *out;
+        bool events = c->kind == &vr_kind_events;
+        long long mark = events ? vr_events_mark(c) : 0; /* before the listing */
         /* a nested list shows that its parent exists: as much as a GET of it */
         if ((parent && vr_authorize(c, vr_kind_find(c->kind->parent), parent, "get", err) < 0) ||
             vr_authorize(c, c->kind, NULL, "list", err) < 0 || vr_list(c, parent_id, &out, err) < 0)
             return -1;
+        if (events && vr_events_hold(c, out, mark, err) < 0) { /* a long poll */
+            json_decref(out);
+            return -1;
+        }
         c->resp->status = 200;
         c->resp->body = out;
         return 0;

@@ -32,9 +32,23 @@ int vr_authorize_refs(vr_call *c, const vr_kind *k, const vr_field *fields, size
                       const char *action, vr_error *err);
 /* True for the caller who is never refused (admin@internal). */
 bool vr_authz_unrestricted(const char *user);
-/* The condition (two '?', both the caller's name) keeping the rows of a
- * listing of k that the caller may see; false when none is needed. */
-bool vr_authz_filter(vr_call *c, const vr_kind *k, char *where, size_t len);
+/* The condition keeping the rows of a listing of k that the caller may
+ * see: how many '?' it holds (each the caller's name), 0 when none is
+ * needed. */
+int vr_authz_filter(vr_call *c, const vr_kind *k, char *where, size_t len);
+/* Events' own visibility (events_view.c): the listing condition over the
+ * row alias r; returns its number of '?' (each the user's name). A
+ * removed object's events are seen through its parent and by those who
+ * held a permission on the object itself. */
+int vr_events_filter_sql(char *where, size_t len);
+/* GET /api/events?wait=SECONDS (at most VR_EVENTS_MAX_WAIT_S): with out
+ * (the listing) empty, hold the request until a new event or the end of
+ * the wait, then list again. mark: vr_events_mark, asked before the
+ * listing (the newest event id then; 0 without wait). 0, or -1 for a bad
+ * wait (400). */
+#define VR_EVENTS_MAX_WAIT_S 60
+long long vr_events_mark(vr_call *c);
+int vr_events_hold(vr_call *c, json_t *out, long long mark, vr_error *err);
 
 /* Reply 202 with a job reference and its Location. */
 void vr_reply_job(vr_call *c, const char *job_id);
@@ -45,7 +59,14 @@ void vr_reply_job(vr_call *c, const char *job_id);
  * vr_audit_updated: after the update of `before` (its row as it was) was
  * stored, one event on the object naming the given members whose value
  * changed and the caller; none (false) when nothing changed.
- * vr_audit_removed: one event on a row removed at once (no job). */
+ * vr_audit_parent: the object above row in the permission tree (its
+ * parent, "" for none), asked before the row goes.
+ * vr_audit_removed: one event on a row removed at once (no job); the
+ * object's events are then anchored on parent (docs/rest-api.md "Events").
+ * vr_audit_created: one event on the object a create stored at once
+ * (answered 201), naming it and the caller. */
 json_t *vr_audit_given(const vr_kind *k, json_t *body);
+void vr_audit_created(vr_call *c, const char *id);
 bool vr_audit_updated(vr_call *c, json_t *before, json_t *given);
-void vr_audit_removed(vr_call *c, json_t *row);
+void vr_audit_parent(vr_call *c, json_t *row, char parent[64]);
+void vr_audit_removed(vr_call *c, json_t *row, const char *parent);

@@ -12,6 +12,7 @@
 #include "http_conn.h"
 #include "i18n.h"
 #include "log.h"
+#include "park.h"
 #include "utf8.h"
 
 /* libmicrohttpd keeps a request's whole head in one memory pool per
@@ -370,10 +371,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         vr_http_fault(&resp, 413, "Request Entity Too Large",
                       "request body exceeds the limit of %zu bytes", h->max_body);
     } else {
+        rq->park_gen = vr_park_gen(); /* before it reads: a wake from now on is not lost */
         vr_http_req req = {.method = method, .path = rq->path ? rq->path : url,
                            .body = rq->buf ? rq->buf : "", .body_len = rq->len, .conn = conn,
-                           .priv = rq};
+                           .priv = rq, .parked_until_ns = rq->park_until_ns};
         h->handler(h->ctx, &req, &resp);
+        if (resp.park_until_ns && !resp.text && !resp.read && !resp.upgraded &&
+            vr_park(conn, rq, resp.park_until_ns, resp.park_key, resp.park_mark)) {
+            json_decref(resp.body); /* held: answered by a later run */
+            return MHD_YES;
+        }
     }
     enum MHD_Result ret = vr_http_send(conn, rq, &resp, rq->too_large, NULL);
     json_decref(resp.body);
@@ -387,6 +394,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
     (void)toe;
     vr_http *h = cls;
     request *rq = *state;
+    if (rq && rq->park_state != VR_PARK_NONE) /* a long poll that was held, answered */
+        vr_park_done(rq);
     if (h->observe && rq && rq->status)
         h->observe(h->ctx, rq->method, rq->path ? rq->path : "", rq->status,
                    (double)(vr_mono_ns() - rq->started_ns) / 1e9);
@@ -452,7 +461,7 @@ int vr_http_start(const vr_http_opts *o, vr_http_handler handler, void *ctx, vr_
     unsigned idle = o->idle_timeout_s ? o->idle_timeout_s : IDLE_TIMEOUT_S;
     h->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG |
-            MHD_ALLOW_UPGRADE,
+            MHD_ALLOW_UPGRADE | MHD_ALLOW_SUSPEND_RESUME,
         (uint16_t)o->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, h,
         MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
@@ -462,6 +471,11 @@ int vr_http_start(const vr_http_opts *o, vr_http_handler handler, void *ctx, vr_
         on_completed, h, MHD_OPTION_END);
     if (!h->daemon) {
         vr_error_set(err, VR_ERR_IO, "cannot serve HTTPS on %s:%d", o->address, o->port);
+        goto fail;
+    }
+    if (vr_park_open(o->park_relevant, ctx) < 0) { /* long polls' timer */
+        MHD_stop_daemon(h->daemon);
+        vr_error_set(err, VR_ERR_INTERNAL, "cannot start the long polls' timer");
         goto fail;
     }
     *out = h;
@@ -477,8 +491,10 @@ void vr_http_stop(vr_http *h)
 {
     if (!h)
         return;
-    /* Joins the library's threads; each open request's state is freed
-     * through on_completed. */
+    /* Held long polls answer first (the library must not stop with a
+     * suspended connection); then joins the library's threads, each open
+     * request's state freed through on_completed. */
+    vr_park_close();
     MHD_stop_daemon(h->daemon);
     free(h->cert);
     free(h->key);

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "error.h"
@@ -32,6 +33,7 @@ typedef struct vr_http_req {
     struct MHD_Connection *conn;
     char user[128];            /* set by the auth check */
     void *priv;                /* the server's parsed query; NULL outside it */
+    uint64_t parked_until_ns;  /* a held long poll run again: the time it was held until (0: first run) */
 } vr_http_req;
 
 typedef struct vr_http_resp {
@@ -68,7 +70,22 @@ typedef struct vr_http_resp {
     void (*upgraded)(void *cls, int sock, const char *extra, size_t extra_len, void *handle);
     void (*upgrade_free)(void *cls);
     void *upgrade_cls;
+    /* A long poll: nonzero (a vr_mono_ns time), the request is held
+     * without a thread until vr_http_wake() or that time, then its handler
+     * runs again (req.parked_until_ns set); the answer filled beside it is
+     * sent instead when the server is stopping. */
+    uint64_t park_until_ns;
+    /* What lets a wake skip it (vr_http_opts.park_relevant): whom it is
+     * for and how far it has seen (both optional). */
+    char park_key[128];
+    long long park_mark;
 } vr_http_resp;
+
+/* Run the handlers of every held long poll again (something they may be
+ * waiting for happened: a new event). Any thread; cheap when none is held. */
+void vr_http_wake(void);
+/* How many requests are held now. */
+int vr_http_parked(void);
 
 /* End an upgraded connection (see vr_http_resp.upgraded). */
 void vr_http_upgrade_close(void *handle);
@@ -113,6 +130,11 @@ typedef struct vr_http_opts {
     unsigned idle_timeout_s;   /* HTTP idle: a connection silent this long is closed (0: 30) */
     vr_http_streamer streamer; /* NULL: every body is collected */
     vr_http_observer observe;  /* NULL: none */
+    /* Asked at a wake for each distinct park_key among the held long polls
+     * (with the smallest park_mark of that key), on the server's own
+     * thread: false leaves them held (nothing new for them). NULL: every
+     * wake runs every held handler again. */
+    bool (*park_relevant)(void *ctx, const char *key, long long mark);
 } vr_http_opts;
 
 /* Request head limits (see the comment at the top). */

@@ -36,7 +36,12 @@ typedef struct request {
     void (*upgrade_free)(void *cls); /* an upgrade answered but not yet done */
     void *upgrade_cls;
     char method[8];      /* for the observer ("" beyond 7 bytes: not one we serve) */
+    int park_state;      /* VR_PARK_*: a long poll held without a thread (http_park.c) */
+    uint64_t park_until_ns; /* the time it was first parked until (0: never parked) */
+    unsigned long long park_gen; /* the lot's wakes when its handler last began */
 } request;
+
+enum { VR_PARK_NONE, VR_PARK_PARKED, VR_PARK_RESUMING };
 
 /* The reason phrase of an HTTP status. */
 const char *vr_http_reason(int status);

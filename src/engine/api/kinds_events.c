@@ -27,6 +27,7 @@ static void event_present(vr_engine *e, json_t *row)
 {
     (void)e;
     vr_kind_render(row, "message", "message_id", "message_args");
+    json_object_del(row, "parent_id"); /* for the filter only (events_view.c) */
 }
 
 /* A job's detail likewise, and each step's description from the id its

@@ -271,17 +271,14 @@ static int vm_check_delete(vr_call *c, json_t *row, vr_error *err)
     return 0;
 }
 
-/* The update and removal events are the dispatcher's (audit.c). */
+/* The create, update and removal events are the dispatcher's (audit.c). */
 static void vm_after_write(vr_call *c, const char *id, const char *what)
 {
     if (strcmp(what, "created")) {
         vr_vm_leases_dirty(); /* a lease left behind goes in the storage thread's next round */
         return;
     }
-    json_t *row = vr_db_query_one(c->e->db, "SELECT name FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(id)), NULL);
-    vr_event(c->e, "normal", c->user, "vm", id, "VM '%s' created", json_string_value(json_object_get(row, "name")) ?: "");
     vr_perm_grant_owner(c->e, c->user, "vm", id, VR_USERVMMANAGER_ROLE_ID, NULL); /* its creator manages it */
-    json_decref(row);
 }
 
 /* What the VM takes of a quota while it is defined: all of it at create

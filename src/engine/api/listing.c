@@ -185,7 +185,7 @@ int vr_list(vr_call *c, const char *parent_id, json_t **out, vr_error *err)
     if (spage && ((page = strtol(spage, &end, 10)) < 1 || page > 1000000 || *end))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "page must be a positive integer");
     char where[1200], values[MAX_CLAUSES + 1][VALUE_LEN], order[256];
-    vr_dbv args[MAX_CLAUSES + 5];
+    vr_dbv args[MAX_CLAUSES + 6];
     int nargs;
     if (vr_search_parse(k, search, where, sizeof(where), values, args, &nargs, err) < 0 ||
         sort_order(k, sortby, order, sizeof(order), err) < 0)
@@ -205,13 +205,13 @@ int vr_list(vr_call *c, const char *parent_id, json_t **out, vr_error *err)
     }
     n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s", where);
     /* Only what the caller may see (docs/permissions.md), in the total too. */
-    char visible[600];
-    bool filtered = vr_authz_filter(c, k, visible, sizeof(visible));
-    if (filtered) {
+    char visible[1000];
+    int nuser = vr_authz_filter(c, k, visible, sizeof(visible));
+    bool filtered = nuser > 0;
+    if (filtered)
         n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s%s", nargs ? " AND " : " WHERE ", visible);
+    for (int i = 0; i < nuser; i++)
         args[nargs++] = DB_TEXT(c->user);
-        args[nargs++] = DB_TEXT(c->user);
-    }
     if ((size_t)n >= sizeof(sql))
         return vr_error_set(err, VR_ERR_INTERNAL, "listing query too long (a defect)");
     long long total = 0;

@@ -180,10 +180,19 @@ static json_t *list_params(const vr_kind *k)
     for (size_t i = 0; i < k->nfields && s < (int)sizeof(sorts); i++)
         if (k->fields[i].flags & VR_F_SORT)
             s += snprintf(sorts + s, sizeof(sorts) - (size_t)s, " %s", k->fields[i].name);
-    return json_pack("[{s:s, s:s, s:b, s:s, s:{s:s, s:i}}, {s:s, s:s, s:b, s:s, s:{s:s}}, o, o]", "name",
-                     "search", "in", "query", "required", 0, "description", doc, "schema", "type", "string",
-                     "maxLength", 1000, "name", "sortby", "in", "query", "required", 0, "description", sorts,
-                     "schema", "type", "string", ref("parameters", "Max"), ref("parameters", "Page"));
+    json_t *ps = json_pack("[{s:s, s:s, s:b, s:s, s:{s:s, s:i}}, {s:s, s:s, s:b, s:s, s:{s:s}}, o, o]", "name",
+                           "search", "in", "query", "required", 0, "description", doc, "schema", "type", "string",
+                           "maxLength", 1000, "name", "sortby", "in", "query", "required", 0, "description", sorts,
+                           "schema", "type", "string", ref("parameters", "Max"), ref("parameters", "Page"));
+    if (k == &vr_kind_events) /* the long poll (events_view.c) */
+        json_array_append_new(ps, json_pack("{s:s, s:s, s:b, s:s, s:{s:s, s:i, s:i}}", "name", "wait", "in", "query",
+                                            "required", 0, "description",
+                                            "Seconds to hold an empty answer until a new event the caller may see"
+                                            " (use with search=after=ID): answered at once when there are some,"
+                                            " else when one arrives or the wait ends (then empty).",
+                                            "schema", "type", "integer", "minimum", 0, "maximum",
+                                            VR_EVENTS_MAX_WAIT_S));
+    return ps;
 }
 
 static void op_id(char *out, size_t len, const char *verb, const vr_kind *k, const vr_kind *parent, const char *tail)

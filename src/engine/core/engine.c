@@ -8,6 +8,7 @@
 #include <time.h>
 #include <uuid/uuid.h>
 
+#include "http.h"
 #include "i18n.h"
 #include "log.h"
 #include "utf8.h"
@@ -58,6 +59,7 @@ void vr_event(vr_engine *e, const char *severity, const char *user, const char *
                NULL);
     free(args);
     json_decref(m);
+    vr_http_wake(); /* long polls on the events (docs/rest-api.md "Events") */
 }
 
 void vr_engine_thread_enter(vr_engine *e)

@@ -20,6 +20,7 @@ const size_t vr_nterms = sizeof(vr_terms) / sizeof(vr_terms[0]);
  * an entry; add one whenever a change retires a message. */
 const char *const vr_retired_messages[] = {
     N_("%s '%s' removed"), N_("VM '%s' updated"),
+    N_("VM '%s' created"),
     N_("VM '%s' updated; changes that cannot apply live wait for its next start"), N_("VM removed"),
     N_("disk updated"), N_("starting on host"), N_("storage domain %s"), N_("storage domain removed"),
     N_("storage domain updated"),

@@ -489,5 +489,12 @@ const vr_migration vr_migrations[] = {
          "ALTER TABLE hosts ADD COLUMN status_detail_args TEXT;",
      .pg = "ALTER TABLE jobs ADD COLUMN description_id " T ", ADD COLUMN description_args " T ";"
          "ALTER TABLE hosts ADD COLUMN status_detail_id " T ", ADD COLUMN status_detail_args " T ";"},
+    {26, "events outlive their object (docs/rest-api.md \"Events\"): a removed object's events keep the object that was above it in the permission tree (parent_id; NULL: the object exists, or had none), so who may see that parent still sees them; events by object and by parent are found by indexes",
+     .sqlite = "ALTER TABLE events ADD COLUMN parent_id TEXT;"
+         "CREATE INDEX events_object ON events(object_id);"
+         "CREATE INDEX events_parent ON events(parent_id);",
+     .pg = "ALTER TABLE events ADD COLUMN parent_id " T ";"
+         "CREATE INDEX events_object ON events(object_id);"
+         "CREATE INDEX events_parent ON events(parent_id);"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -14,7 +14,7 @@ static const vr_search event_search[] = {
 
 const vr_store vr_store_events = {
     .select = "SELECT id, time, severity, user_name AS \"user\", object_type, object_id, message,"
-              " message_id, message_args FROM events",
+              " message_id, message_args, parent_id FROM events",
     .id_expr = "id", .order = "id DESC", .table = "events",
     .search = event_search, .nsearch = sizeof(event_search) / sizeof(event_search[0]),
 };

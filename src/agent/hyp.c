@@ -1,4 +1,5 @@
 #include "hyp.h"
+#include "i18n.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -33,7 +34,7 @@ int vr_libvirt_error_report(vr_error *err, const char *fmt, ...)
     char what[sizeof(err->message)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
+    vr_i18n_vformat(what, sizeof(what), fmt, ap); /* remembered: the message below quotes it in any language */
     va_end(ap);
     int code = VR_ERR_LIBVIRT;
     if (saved_error.code == VIR_ERR_NO_DOMAIN)

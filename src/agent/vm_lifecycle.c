@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "dominfo.h"
+#include "i18n.h"
 #include "domxml.h"
 #include "host_claims.h"
 #include "hyp.h"
@@ -119,7 +120,7 @@ static int start_vm(vr_agent *a, json_t *params, const char *restore, json_t **r
         dom = virDomainLookupByUUIDString(a->conn, spec->uuid);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!dom) {
-        vr_libvirt_error(err, restore ? "cannot restore VM '%s' from %s" : "cannot start VM '%s'", spec->name,
+        vr_libvirt_error(err, restore ? N_("cannot restore VM '%s' from %s") : N_("cannot start VM '%s'"), spec->name,
                          restore);
         goto out;
     }

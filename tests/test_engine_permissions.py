@@ -312,6 +312,13 @@ def test_storage_template_and_pool_branches_inherit(ctx):
         put("erin", f"/api/vmpools/{ids['p1']}", 200)
         put("erin", f"/api/vmpools/{ids['p2']}", 403)
         put("erin", f"/api/storagedomains/{ids['sd1']}", 403)
+        # ... and makes clusters there (their MAC pool the Default one, which
+        # the engine fills in and anyone may name), not in the other one.
+        r = eng.request("POST", "/api/clusters", {"name": "brc-erin", "datacenter_id": dcs[0]["id"]},
+                        token=tok["erin"])
+        assert r.status == 201 and r.body["mac_pool_id"] == "00000000-0000-4000-8000-00000000ac01", r
+        expect_fault(eng.request("POST", "/api/clusters", {"name": "brc-no", "datacenter_id": dcs[1]["id"]},
+                                 token=tok["erin"]), 403, "create_cluster")
         # gina, VmPoolAdmin on brp1: that pool alone.
         assert seen("gina", "vmpools") == ["brp1"] and seen("gina", "templates") == []
         put("gina", f"/api/vmpools/{ids['p1']}", 200)

@@ -158,6 +158,18 @@ int vr_authz_filter(vr_call *c, const vr_kind *k, char *where, size_t len)
     return 2;
 }
 
+/* The field's own default (the Default MAC pool of a new cluster) is
+ * everyone's to name: the engine filled it in, the caller chose nothing. */
+static bool is_default(const vr_field *f, const char *id)
+{
+    if (!f->dflt)
+        return false;
+    json_t *d = json_loads(f->dflt, JSON_DECODE_ANY, NULL);
+    bool same = json_is_string(d) && !strcmp(json_string_value(d), id);
+    json_decref(d);
+    return same;
+}
+
 int vr_authorize_refs(vr_call *c, const vr_kind *k, const vr_field *fields, size_t n, json_t *body,
                       const char *action, vr_error *err)
 {
@@ -177,7 +189,8 @@ int vr_authorize_refs(vr_call *c, const vr_kind *k, const vr_field *fields, size
         const char *id = f->type == VR_FT_REF ? str(body, f->name) : NULL;
         const vr_kind *ref = id ? vr_kind_find(f->ref) : NULL;
         /* A quota named is judged by the quota check (consume_quota on it). */
-        if (!ref || system_kind(ref) || (anchor && !strcmp(anchor, f->name)) || !strcmp(ref->type, "quota"))
+        if (!ref || system_kind(ref) || (anchor && !strcmp(anchor, f->name)) || !strcmp(ref->type, "quota") ||
+            is_default(f, id))
             continue;
         int ok = vr_perm_allows(c->e, c->user, id, group, err);
         if (ok < 0)

@@ -18,6 +18,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "i18n.h"
+#include "sdmaster.h"
 #include "store_storage.h"
 
 #define SD_SELECT "SELECT id, name, sd_type, storage_type, storage_spec, vfs_type, mount_options, nfs_version," \
@@ -641,6 +642,10 @@ bool vr_storage_job_resume(vr_engine *e, json_t *job)
         return vr_disk_job_resume(e, job);
     if (strcmp(type, "storagedomain"))
         return false;
+    if (!strcmp(action, "movemaster")) {
+        vr_sd_master_move_resume(e, job);
+        return true;
+    }
     const char *why = "interrupted by an engine restart; the storage domain is back as it was before";
     if (!strcmp(action, "create")) {
         vr_db_exec(e->db, "DELETE FROM disks WHERE storage_domain_id = ?", DB_ARGS(DB_TEXT(id)), NULL);

@@ -396,6 +396,7 @@ def test_storage_end_to_end(ctx):
     # The shared storage outlives engines (the other backend's pass, other
     # tests): this run's domain has a name of its own.
     name = "sd-e2e-" + uuid.uuid4().hex[:8]
+    t_start = time.monotonic()
 
     def sd_dir(i, domain):
         """Where host i sees domain on the shared storage."""
@@ -529,6 +530,7 @@ def test_storage_end_to_end(ctx):
         eng.wait_status("vms", vm["id"], "down", timeout=60)
         eng.call("DELETE", vm["href"], expect=204)   # a domain whose disks VMs name is not removed
 
+        print(f"  up to the second domain: {time.monotonic() - t_start:.1f} s")
         # A second domain on the same storage, attached as a regular one;
         # the raw disk is copied there by the SPM's own job.
         r = eng.request("POST", "/api/storagedomains", {
@@ -774,16 +776,31 @@ def test_storage_end_to_end(ctx):
         cli.run("disk", "delete", made_cli["id"], "--wait")
         cli.run("disk", "delete", copies[0]["id"], "--wait")
         assert eng.get(f"/api/storagedomains/{sd2_id}/disks")["total"] == 0
-        # The second domain (now the master) into maintenance: the role moves back.
-        out = json.loads(cli.run("sd", "maintenance", name + "-2", "--json").stdout)
-        assert out["status"] == "locked" and out["job"]["id"], out
-        job = eng.wait_job(out["job"]["id"], timeout=120)
-        assert job["status"] == "finished", (job, eng.log_tail(40))
-        assert eng.get(f"/api/storagedomains/{sd2_id}")["status"] == "maintenance"
-        assert eng.get(dc["href"])["master_storage_domain"] == sd_id and eng.get(f"/api/storagedomains/{sd_id}")["master"]
+        # The second domain, now the master, lost: its metadata torn on
+        # storage, no host sees it valid. Once it is inactive the storage
+        # thread has the SPM (still running: its lockspace is intact) move
+        # the role back to the first domain. Put back, the second domain is
+        # a regular active one and goes to maintenance at once.
+        t_lost = time.monotonic()
+        spm_i, spm_h = spm_now()
+        md2 = os.path.join(sd_dir(spm_i, sd2_id), "dom_md", "metadata")
+        spm_h.run(["cp", "-p", md2, md2 + ".keep"], check=True)
+        spm_h.run(["sed", "-i", "s/^DESCRIPTION=/DESCRIPTION=torn-/", md2], check=True)
+        eng.wait_for(lambda: eng.find_events("is lost (no host sees it)", dc["id"]), timeout=60,
+                     what="the lost-master event")
+        eng.wait_for(lambda: eng.get(dc["href"])["master_storage_domain"] == sd_id, timeout=120,
+                     what="the master role back on the first domain")
+        sd2 = eng.get(f"/api/storagedomains/{sd2_id}")
+        assert (sd2["status"], sd2["master"], eng.get(f"/api/storagedomains/{sd_id}")["master"]) == \
+            ("inactive", False, True), sd2
         assert md(spm_i, sd_id)["ROLE"] == "Master" and int(md(spm_i, sd_id)["MASTER_VERSION"]) == mv0 + 2
         spm_i, spm_h = spm_now()
         assert sdm_holders(sd_id) == [spm_i] and sdm_holders(sd2_id) == [], spm_i
+        spm_h.run(["mv", md2 + ".keep", md2], check=True)
+        eng.wait_status("storagedomains", sd2_id, "active", timeout=60)
+        print(f"  lost master replaced: {time.monotonic() - t_lost:.1f} s")
+        t_second = time.monotonic()
+        assert "maintenance" in cli.run("sd", "maintenance", name + "-2").stdout
         # Every host leaves its lockspace (sanlock and the agent agree); the
         # storage stays mounted, the master being on it too.
         for i, h in enumerate(hs.hosts):
@@ -805,6 +822,8 @@ def test_storage_end_to_end(ctx):
         expect_fault(eng.request("GET", f"/api/storagedomains/{sd2_id}"), 404)
         assert hs.hosts[1].run(["test", "-e", sd_dir(1, sd2_id)]).returncode != 0
 
+        print(f"  second domain to maintenance, detached, removed: {time.monotonic() - t_second:.1f} s")
+        t_last = time.monotonic()
         # The cow disk gets a second layer on storage (as a snapshot leaves
         # it): the import below must find one disk, whose volume is the leaf.
         spm_i, _ = spm_now()
@@ -836,6 +855,7 @@ def test_storage_end_to_end(ctx):
         eng.call("DELETE", f"/api/storagedomains/{sd_id}", expect=204)
         assert eng.list("disks")["total"] == 0
 
+    print(f"  the master detached, the engine stopped: {time.monotonic() - t_last:.1f} s")
     # A fresh engine finds the domain and its disk on storage.
     with Engine(ctx, poll_ms=1000, grace_s=6) as eng2:
         dc2 = eng2.create_dc("dc-imp")

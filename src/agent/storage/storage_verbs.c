@@ -230,8 +230,11 @@ static int set_pool(vr_agent *a, const char *uuid, const char *pool, bool attach
         vr_md_clear(&md);
         return -1;
     }
-    if (!attach && was_master) {
-        /* the master goes last: other members would lose their SPM lease */
+    if (!attach && !strcmp(uuid, spm_master)) {
+        /* the master goes last: other members would lose their SPM lease.
+         * The master is where this SPM holds its lease: a former master
+         * whose metadata still says Master (lost while the role moved, then
+         * back) is a regular member now. */
         json_t *all = vr_sd_all_domains(a), *d;
         size_t i;
         const char *other = NULL;

@@ -1,6 +1,6 @@
 /* Moving the master role (docs/storage.md "Moving the master role"): the
- * master data domain put into maintenance while its data center has
- * another active data domain. The SPM moves its SDM lease and the pool's
+ * master data domain put into maintenance (or lost: inactive) while its
+ * data center has another active data domain. The SPM moves its SDM lease and the pool's
  * master keys to the new master (SPM.moveMaster); then one transaction
  * swaps the rows and the old master is in maintenance. The storage decides
  * what happened when the answer was lost (agent killed, engine restarted):
@@ -78,9 +78,11 @@ static int commit_move(vr_engine *e, json_t *p, vr_error *err)
         return -1;
     int n = vr_db_exec(e->db, "UPDATE datacenters SET master_domain_id = ? WHERE id = ? AND master_domain_id = ?",
                        DB_ARGS(DB_TEXT(str(p, "to")), DB_TEXT(str(p, "datacenter")), DB_TEXT(str(p, "from"))), err);
+    /* a lost master stays inactive: autorecovery brings it back, regular */
+    bool lost = json_is_true(json_object_get(p, "lost"));
     if (n >= 0)
-        n = vr_db_exec(e->db, "UPDATE storage_domains SET master = 0, status = 'maintenance' WHERE id = ?",
-                       DB_ARGS(DB_TEXT(str(p, "from"))), err);
+        n = vr_db_exec(e->db, "UPDATE storage_domains SET master = 0, status = ? WHERE id = ?",
+                       DB_ARGS(DB_TEXT(lost ? "inactive" : "maintenance"), DB_TEXT(str(p, "from"))), err);
     if (n >= 0)
         n = vr_db_exec(e->db, "UPDATE storage_domains SET master = 1 WHERE id = ?", DB_ARGS(DB_TEXT(str(p, "to"))),
                        err);
@@ -146,12 +148,14 @@ static void run_move(vr_engine *e, const char *job_id, const char *sd_id, const 
         vr_event(e, "normal", user, "datacenter", dc,
                  "the master role of data center '%s' moved from storage domain '%s' to '%s'",
                  str(p, "dc_name"), str(p, "from_name"), str(p, "to_name"));
-        vr_event(e, "normal", user, "storagedomain", sd_id, "storage domain '%s' moved to maintenance",
-                 str(p, "from_name"));
+        if (!json_is_true(json_object_get(p, "lost")))
+            vr_event(e, "normal", user, "storagedomain", sd_id, "storage domain '%s' moved to maintenance",
+                     str(p, "from_name"));
         vr_job_update(e, job_id, "finished", "");
     } else {
-        vr_db_exec(e->db, "UPDATE storage_domains SET status = 'active' WHERE id = ? AND status = 'locked'",
-                   DB_ARGS(DB_TEXT(sd_id)), NULL);
+        vr_db_exec(e->db, "UPDATE storage_domains SET status = ? WHERE id = ? AND status = 'locked'",
+                   DB_ARGS(DB_TEXT(json_is_true(json_object_get(p, "lost")) ? "inactive" : "active"),
+                           DB_TEXT(sd_id)), NULL);
         vr_event(e, "error", user, "storagedomain", sd_id, "moving the master role of data center '%s' to storage"
                  " domain '%s' failed: %s", str(p, "dc_name"), str(p, "to_name"), err.message);
         vr_job_update(e, job_id, vr_job_cancel_requested(e, job_id) ? "cancelled" : "failed", err.message);
@@ -159,7 +163,7 @@ static void run_move(vr_engine *e, const char *job_id, const char *sd_id, const 
     json_decref(p);
 }
 
-int vr_sd_master_move_submit(vr_engine *e, json_t *sd, const char *user, char job_id[37], vr_error *err)
+static int move_submit(vr_engine *e, json_t *sd, bool lost, const char *user, char job_id[37], vr_error *err)
 {
     const char *id = str(sd, "id"), *name = str(sd, "name"), *dc_id = str(sd, "datacenter_id");
     if (vr_db_begin(e->db, err) < 0)
@@ -179,12 +183,43 @@ int vr_sd_master_move_submit(vr_engine *e, json_t *sd, const char *user, char jo
     char desc[300];
     snprintf(desc, sizeof(desc), "Move storage domain '%s' to maintenance, the master role to '%s'", name,
              str(to, "name"));
-    json_t *params = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "datacenter", dc_id, "dc_name", str(dc, "name"),
-                               "from", id, "from_name", name, "to", str(to, "id"), "to_name", str(to, "name"));
+    if (lost)
+        snprintf(desc, sizeof(desc), "Move the master role from lost storage domain '%s' to '%s'", name,
+                 str(to, "name"));
+    json_t *params = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "datacenter", dc_id, "dc_name",
+                               str(dc, "name"), "from", id, "from_name", name, "to", str(to, "id"), "to_name",
+                               str(to, "name"), "lost", lost);
+    if (rc == 0 && lost)
+        vr_event(e, "warning", "", "datacenter", dc_id, "master storage domain '%s' of data center '%s' is lost (no"
+                 " host sees it): moving the master role to '%s'", name, str(dc, "name"), str(to, "name"));
     json_decref(to);
     json_decref(dc);
     return vr_storage_job_submit(e, rc, job_id, "movemaster", "storagedomain", id, desc, params, user, run_move,
                                  err);
+}
+
+int vr_sd_master_move_submit(vr_engine *e, json_t *sd, const char *user, char job_id[37], vr_error *err)
+{
+    return move_submit(e, sd, false, user, job_id, err);
+}
+
+void vr_sd_master_lost_round(vr_engine *e, json_t *dc)
+{
+    /* inactive (no Up host has seen it valid for longer than the grace),
+     * another data domain active, no move of it under way */
+    json_t *sd = vr_db_query_one(e->db, "SELECT s.id AS id, s.name AS name, s.status AS status, s.datacenter_id AS"
+                                 " datacenter_id FROM storage_domains s WHERE s.id = ? AND s.status = 'inactive' AND"
+                                 " EXISTS (SELECT 1 FROM storage_domains o WHERE o.datacenter_id = s.datacenter_id AND"
+                                 " o.id != s.id AND o.sd_type = 'data' AND o.status = 'active') AND NOT EXISTS"
+                                 " (SELECT 1 FROM jobs j WHERE j.object_id = s.id AND j.action = 'movemaster' AND"
+                                 " j.status IN ('pending', 'running'))",
+                                 DB_ARGS(DB_TEXT(str(dc, "master_domain_id"))), NULL);
+    char job[37];
+    vr_error err = {0};
+    if (sd && move_submit(e, sd, true, "", job, &err) < 0)
+        VR_DEBUG("data center %s: moving the master role off lost domain %s: %s", str(dc, "name"), str(sd, "name"),
+                 err.message);
+    json_decref(sd);
 }
 
 void vr_sd_master_move_resume(vr_engine *e, json_t *job)

@@ -11,6 +11,12 @@
  * the swap (sd in maintenance). VR_ERR_CONFLICT when none is active. */
 int vr_sd_master_move_submit(vr_engine *e, json_t *sd, const char *user, char job_id[37], vr_error *err);
 
+/* The storage thread's check for dc (a row of vr_store_dcs_with_master):
+ * a master that became inactive while another data domain is active gets
+ * a move job of its own (system user), with a warning event; the old
+ * master stays inactive, a regular domain once it is seen again. */
+void vr_sd_master_lost_round(vr_engine *e, json_t *dc);
+
 /* After an engine restart: run the unfinished move job again (each step
  * may be asked twice; storage tells what the lost answer was). */
 void vr_sd_master_move_resume(vr_engine *e, json_t *job);

@@ -29,6 +29,7 @@ SD_ISO = "5d000000-0000-4000-8000-00000000000c"  # unattached iso
 SD_LOCAL = "5d000000-0000-4000-8000-00000000000d"  # unattached localfs
 SD_M = "5d000000-0000-4000-8000-00000000000e"   # in maintenance, attached to dc2
 SD_U = "5d000000-0000-4000-8000-00000000000f"   # active in dc2, its disk used by a VM on a host
+SD_X = "5d000000-0000-4000-8000-0000000000f0"   # inactive in dc2 (the master rules)
 D_A = "d1000000-0000-4000-8000-00000000000a"
 D_OK = "d1000000-0000-4000-8000-00000000000b"
 D_LOCKED = "d1000000-0000-4000-8000-00000000000c"
@@ -324,6 +325,23 @@ def test_storage_rules_rest_and_cli(ctx):
         run_sql(eng, f"UPDATE vms SET status = 'up', host_id = '{hosts[0]['id']}' WHERE id = '{vmu['id']}'")
         expect_fault(eng.request("POST", f"/api/storagedomains/{SD_U}/maintenance"), 409,
                      "used by 1 running VM(s): 'svm-used'")
+        # As the master and the last active data domain of dc2: refused while a
+        # VM runs in dc2, and while dc2's other data domain is inactive (the
+        # role has nowhere to go).
+        cl2 = eng.create_cluster("scl2", dc2["id"])
+        vmx = eng.create_vm("svm-dc2", cl2["id"], memory_mib=64)
+        run_sql(eng, f"UPDATE storage_domains SET master = 1 WHERE id = '{SD_U}'",
+                f"UPDATE vms SET status = 'up', host_id = '{hosts[0]['id']}' WHERE id = '{vmx['id']}'")
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_U}/maintenance"), 409,
+                     "last active data domain of its data center, where 1 VM(s) run (first: 'svm-dc2')")
+        run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{vmx['id']}'",
+                _sd_row(SD_X, "sd-x", status="inactive", dc=dc2["id"]))
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_U}/maintenance"), 409,
+                     "no other data domain is active to take the role (1 locked or inactive)")
+        assert eng.get(f"/api/storagedomains/{SD_U}")["status"] in ("active", "inactive")
+        run_sql(eng, f"DELETE FROM storage_domains WHERE id = '{SD_X}'",
+                f"UPDATE storage_domains SET master = 0 WHERE id = '{SD_U}'")
+        eng.call("DELETE", vmx["href"], expect=204)
         assert eng.get(f"/api/storagedomains/{SD_U}")["status"] in ("active", "inactive")
         # A disk moves only while its VMs are down (no live storage migration yet).
         expect_fault(eng.request("POST", f"/api/disks/{D_U}/move", {"storage_domain": SD_B}), 409,
@@ -730,6 +748,13 @@ def test_storage_end_to_end(ctx):
         eng.wait_for(lambda: all({d["domain"]: d for d in ctx.client(i).call("Storage.status")["domains"]}
                                  .get(sd_id, {}).get("lockspace") == "joined" for i in range(len(hs.hosts))),
                      timeout=60, what="every host back in the lockspace of " + sd_id)
+        # No host can become a second SPM on the demoted master: its metadata says Regular.
+        other = next(i for i in range(len(hs.hosts)) if i != spm_i)
+        rep = {d["domain"]: d for d in ctx.client(other).call("Storage.status")["domains"]}
+        e = expect_error(ERR_BAD_STATE, ctx.client(other).call, "SPM.start", pool=dc["id"], master=sd_id,
+                         host_id=rep[sd_id]["host_id"])
+        assert "no longer the master" in e.message, e.message
+        assert sdm_holders(sd_id) == [] and sdm_holders(sd2_id) == [spm_i]
         print(f"  master role moved (across an engine kill): {time.monotonic() - t_master:.1f} s")
 
         # A floating disk moves to the second domain: the SPM copies it (a

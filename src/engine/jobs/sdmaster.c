@@ -34,41 +34,45 @@ static json_t *job_params(vr_engine *e, const char *job_id)
     return p ? p : json_object();
 }
 
-/* Whether storage says the move is done: `to` is Master of dc with a
- * master version above `from`'s (asked of one Up host of the data center
- * that sees `to`; an unreadable old master counts as version 0). */
+/* Whether storage says the move is done: `from` readable and Regular,
+ * `to` Master, both of this pool, `to`'s master version not below
+ * `from`'s (SPM.moveMaster writes both alike, `to` first). Asked of one Up
+ * host of the data center that answers. An unreadable old master proves
+ * nothing (a former master put back may say Master with any version):
+ * then only the SPM's own answer counts. */
 static bool moved_on_storage(vr_engine *e, json_t *p)
 {
     json_t *hosts = NULL;
+    const char *pool = str(p, "datacenter");
     if (vr_db_query(e->db, "SELECT h.id, h.name, h.address, h.port FROM hosts h JOIN clusters c ON c.id ="
                     " h.cluster_id WHERE c.datacenter_id = ? AND h.status = 'up' ORDER BY h.name",
-                    DB_ARGS(DB_TEXT(str(p, "datacenter"))), &hosts, NULL) < 0)
+                    DB_ARGS(DB_TEXT(pool)), &hosts, NULL) < 0)
         return false;
-    bool moved = false, asked = false;
+    bool moved = false;
     size_t i;
     json_t *h;
     json_array_foreach(hosts, i, h) {
         json_t *to = NULL, *from = NULL;
         vr_error err = {0};
-        if (vr_agent_call_host(e, h, "Storage.info", json_pack("{s:s}", "domain", str(p, "to")), &to, &err) < 0) {
+        if (vr_agent_call_host(e, h, "Storage.info", json_pack("{s:s}", "domain", str(p, "to")), &to, &err) < 0 ||
+            vr_agent_call_host(e, h, "Storage.info", json_pack("{s:s}", "domain", str(p, "from")), &from, &err) < 0) {
             json_decref(to);
+            json_decref(from);
             continue;
         }
-        vr_agent_call_host(e, h, "Storage.info", json_pack("{s:s}", "domain", str(p, "from")), &from, &err);
-        json_t *tm = json_object_get(to, "metadata") ?: to, *fm = json_object_get(from, "metadata") ?: from;
-        long long tv = 0, fv = 0;
+        json_t *tm = json_object_get(to, "metadata"), *fm = json_object_get(from, "metadata");
+        long long tv = -1, fv = 0;
         sscanf(str(tm, "MASTER_VERSION"), "%lld", &tv);
-        if (json_is_true(json_object_get(from, "valid")))
-            sscanf(str(fm, "MASTER_VERSION"), "%lld", &fv);
-        moved = !strcmp(str(tm, "ROLE"), "Master") && !strcmp(str(tm, "POOL_UUID"), str(p, "datacenter")) &&
-                tv > fv;
-        asked = true;
+        sscanf(str(fm, "MASTER_VERSION"), "%lld", &fv);
+        moved = json_is_true(json_object_get(from, "valid")) && json_is_true(json_object_get(to, "valid")) &&
+                !strcmp(str(tm, "ROLE"), "Master") && !strcmp(str(fm, "ROLE"), "Regular") &&
+                !strcmp(str(tm, "POOL_UUID"), pool) && !strcmp(str(fm, "POOL_UUID"), pool) && tv >= fv;
         json_decref(to);
         json_decref(from);
         break;
     }
     json_decref(hosts);
-    return asked && moved;
+    return moved;
 }
 
 /* The rows follow storage: `to` the master, `from` in maintenance. */

@@ -511,7 +511,7 @@ int vr_sd_detach_submit(vr_engine *e, json_t *sd, const char *user, char job_id[
     if (vr_db_begin(e->db, err) < 0)
         return -1;
     int rc = 0;
-    if (master) { /* the master goes last: moving the role is not supported yet */
+    if (master) { /* in maintenance, the master was the last active data domain: it goes last */
         json_t *o = vr_db_query_one(e->db, "SELECT count(*) AS n FROM storage_domains WHERE datacenter_id = ?"
                                     " AND id != ?", DB_ARGS(DB_TEXT(dc), DB_TEXT(id)), err);
         long long others = json_integer_value(json_object_get(o, "n"));
@@ -520,8 +520,9 @@ int vr_sd_detach_submit(vr_engine *e, json_t *sd, const char *user, char job_id[
             rc = -1;
         else if (others)
             rc = vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is the master of its data center: it is"
-                              " detached last (%lld other domain(s) still attached; moving the master role is not"
-                              " supported yet)", name, others);
+                              " detached last (%lld other domain(s) still attached); to move the master role,"
+                              " activate it and another data domain, then put it in maintenance again", name,
+                              others);
     }
     if (rc == 0 && vr_db_exec(e->db, "UPDATE storage_domains SET status = 'locked' WHERE id = ? AND"
                               " status = 'maintenance'", DB_ARGS(DB_TEXT(id)), err) != 1)

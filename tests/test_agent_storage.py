@@ -290,6 +290,9 @@ def test_bad_input_changes_nothing(ctx):
             ("SPM.start", dict(pool=dom, master=dom, host_id=1, force=True), "force"),
             ("SPM.status", dict(pool=dom), "master"),
             ("SPM.stop", dict(pool=dom, master=dom), "master"),
+            ("SPM.moveMaster", {"pool": dom, "from": dom, "host_id": 1}, "to"),
+            ("SPM.moveMaster", {"pool": dom, "from": dom, "to": dom, "host_id": 1}, "same"),
+            ("SPM.moveMaster", {"pool": dom, "from": dom, "to": "../x", "host_id": 1}, "to"),
             ("Storage.attach", dict(domain=dom, pool=dom, master="yes"), "master"),
             ("Storage.attach", dict(domain=dom, pool=dom), "master"),
             ("Storage.detach", dict(domain=dom, pool="../x"), "pool"),
@@ -306,6 +309,9 @@ def test_bad_input_changes_nothing(ctx):
         assert c.call("Lockspace.status", domain=dom) == {"domain": dom, "state": "free",
                                                           "host_id": -1}
         assert c.call("SPM.stop", pool=dom) == {}  # not SPM: nothing to do
+        other = "0" * 8 + dom[8:]
+        e = expect_error(ERR_NOT_SPM, c.call, "SPM.moveMaster", {"pool": dom, "from": dom, "to": other, "host_id": 1})
+        assert "not the SPM" in e.message, e.message
         assert h0.run(["ls", "-a", mount]).stdout == listing
 
         # sanlock down: a clear error, and a failed format leaves nothing

@@ -29,6 +29,7 @@ SD_ISO = "5d000000-0000-4000-8000-00000000000c"  # unattached iso
 SD_LOCAL = "5d000000-0000-4000-8000-00000000000d"  # unattached localfs
 SD_M = "5d000000-0000-4000-8000-00000000000e"   # in maintenance, attached to dc2
 SD_U = "5d000000-0000-4000-8000-00000000000f"   # active in dc2, its disk used by a VM on a host
+SD_X = "5d000000-0000-4000-8000-0000000000f0"   # inactive in dc2 (the master rules)
 D_A = "d1000000-0000-4000-8000-00000000000a"
 D_OK = "d1000000-0000-4000-8000-00000000000b"
 D_LOCKED = "d1000000-0000-4000-8000-00000000000c"
@@ -324,7 +325,34 @@ def test_storage_rules_rest_and_cli(ctx):
         run_sql(eng, f"UPDATE vms SET status = 'up', host_id = '{hosts[0]['id']}' WHERE id = '{vmu['id']}'")
         expect_fault(eng.request("POST", f"/api/storagedomains/{SD_U}/maintenance"), 409,
                      "used by 1 running VM(s): 'svm-used'")
+        # As the master and the last active data domain of dc2: refused while a
+        # VM runs in dc2, and while dc2's other data domain is inactive (the
+        # role has nowhere to go).
+        cl2 = eng.create_cluster("scl2", dc2["id"])
+        vmx = eng.create_vm("svm-dc2", cl2["id"], memory_mib=64)
+        run_sql(eng, f"UPDATE storage_domains SET master = 1 WHERE id = '{SD_U}'",
+                f"UPDATE vms SET status = 'up', host_id = '{hosts[0]['id']}' WHERE id = '{vmx['id']}'")
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_U}/maintenance"), 409,
+                     "last active data domain of its data center, where 1 VM(s) run (first: 'svm-dc2')")
+        run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{vmx['id']}'",
+                _sd_row(SD_X, "sd-x", status="inactive", dc=dc2["id"]))
+        expect_fault(eng.request("POST", f"/api/storagedomains/{SD_U}/maintenance"), 409,
+                     "no other data domain is active to take the role (1 locked or inactive)")
         assert eng.get(f"/api/storagedomains/{SD_U}")["status"] in ("active", "inactive")
+        run_sql(eng, f"DELETE FROM storage_domains WHERE id = '{SD_X}'",
+                f"UPDATE storage_domains SET master = 0 WHERE id = '{SD_U}'")
+        eng.call("DELETE", vmx["href"], expect=204)
+        assert eng.get(f"/api/storagedomains/{SD_U}")["status"] in ("active", "inactive")
+        # A disk moves only while its VMs are down (no live storage migration yet).
+        expect_fault(eng.request("POST", f"/api/disks/{D_U}/move", {"storage_domain": SD_B}), 409,
+                     "live storage migration is not supported yet")
+        expect_fault(eng.request("POST", f"/api/disks/{D_U}/move", {"storage_domain": SD_U}), 400, "already")
+        expect_fault(eng.request("POST", f"/api/disks/{D_U}/move", {"storage_domain": MISSING}), 400,
+                     "no storage domain")
+        expect_fault(eng.request("POST", f"/api/disks/{D_LOCKED}/move", {"storage_domain": SD_U}), 409, "locked")
+        p = cli.run("disk", "move", "disk-used", "--storage-domain", "sd-b", expect=1)
+        assert "svm-used" in p.stderr and "409" in p.stderr, p.stderr
+        assert eng.get(f"/api/disks/{D_U}")["storage_domain"] == SD_U and eng.list("jobs")["total"] == 0
         run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{vmu['id']}'")
         assert eng.call("POST", f"/api/storagedomains/{SD_U}/maintenance")["status"] == "maintenance"
 
@@ -386,6 +414,7 @@ def test_storage_end_to_end(ctx):
     # The shared storage outlives engines (the other backend's pass, other
     # tests): this run's domain has a name of its own.
     name = "sd-e2e-" + uuid.uuid4().hex[:8]
+    t_start = time.monotonic()
 
     def sd_dir(i, domain):
         """Where host i sees domain on the shared storage."""
@@ -480,6 +509,9 @@ def test_storage_end_to_end(ctx):
         xml = h.virsh("dumpxml", "vm-sd")
         assert f"{sd_id}/images/{cow['id']}/{cow['volume_id']}" in xml, xml
         expect_fault(eng.request("DELETE", f"/api/disks/{cow['id']}"), 409, "used by VM")
+        # The only data domain (the master) stays while a VM runs in its data center.
+        expect_fault(eng.request("POST", f"/api/storagedomains/{sd_id}/maintenance"), 409,
+                     "last active data domain")
         # Grown live through the VM's host.
         r = eng.request("POST", f"/api/disks/{cow['id']}/extend", {"provisioned_size": 256 * mib})
         job = eng.wait_job(r.body["job"]["id"], timeout=60)
@@ -516,6 +548,7 @@ def test_storage_end_to_end(ctx):
         eng.wait_status("vms", vm["id"], "down", timeout=60)
         eng.call("DELETE", vm["href"], expect=204)   # a domain whose disks VMs name is not removed
 
+        print(f"  up to the second domain: {time.monotonic() - t_start:.1f} s")
         # A second domain on the same storage, attached as a regular one;
         # the raw disk is copied there by the SPM's own job.
         r = eng.request("POST", "/api/storagedomains", {
@@ -671,17 +704,131 @@ def test_storage_end_to_end(ctx):
         assert [(c["alias"], c["format"], c["provisioned_size"], c["status"]) for c in copies] == \
             [("d-raw", "raw", 64 * mib, "ok")], copies
         assert eng.get(f"/api/disks/{raw['id']}")["status"] == "ok"
-        # The master stays while another domain is attached (no master move yet).
-        expect_fault(eng.request("POST", f"/api/storagedomains/{sd_id}/maintenance"), 409, "not supported")
-        # The CLI on the same jobs: --wait prints the object once its job ended.
+        # The master into maintenance while the second domain is active: the
+        # SPM moves the master role and its SDM lease there (a job, cut by an
+        # engine kill while the SPM's agent is held: the restarted engine
+        # runs it again). Storage, the API and sanlock agree; never two SPMs.
+        t_master = time.monotonic()
+        spm_i, spm_h = spm_now()
+
+        def md(i, domain):
+            text = hs.hosts[i].run(["cat", os.path.join(sd_dir(i, domain), "dom_md", "metadata")], check=True).stdout
+            return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+        def sdm_holders(domain):
+            return [n for n, h in enumerate(hs.hosts)
+                    if [x for x in h.sanlock("status").stdout.splitlines()
+                        if x.startswith(f"r {domain}:SDM:") and not x.endswith((" ADD", " REM"))]]
+        mv0 = int(md(spm_i, sd_id)["MASTER_VERSION"])
+        assert md(spm_i, sd_id)["ROLE"] == "Master" and md(spm_i, sd2_id)["ROLE"] == "Regular"
+        apid = spm_h.agent_pid
+        os.kill(apid, signal.SIGSTOP)
+        try:
+            r = eng.request("POST", f"/api/storagedomains/{sd_id}/maintenance")
+            assert r.status == 200 and r.body["status"] == "locked" and r.body["master"] is True, r
+            move = r.body["job"]["id"]
+            eng.wait_for(lambda: "moving the master role" in eng.get(f"/api/jobs/{move}")["detail"], timeout=30,
+                         what="the master move under way")
+            eng.restart(sig=signal.SIGKILL)
+        finally:
+            os.kill(apid, signal.SIGCONT)
+        job = eng.wait_job(move, timeout=120)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        sd, sd2 = eng.get(f"/api/storagedomains/{sd_id}"), eng.get(f"/api/storagedomains/{sd2_id}")
+        assert (sd["status"], sd["master"], sd2["status"], sd2["master"]) == ("maintenance", False, "active", True)
+        assert eng.get(dc["href"])["master_storage_domain"] == sd2_id
+        m1, m2 = md(spm_i, sd_id), md(spm_i, sd2_id)
+        assert (m1["ROLE"], m2["ROLE"], m2["POOL_UUID"]) == ("Regular", "Master", dc["id"]), (m1, m2)
+        assert int(m2["MASTER_VERSION"]) == int(m1["MASTER_VERSION"]) == mv0 + 1, (m1, m2)
+        assert eng.find_events(f"moved from storage domain '{name}' to '{name}-2'", dc["id"])
+        assert sdm_holders(sd2_id) == [spm_i] and sdm_holders(sd_id) == [], spm_i
+        assert eng.wait_for(lambda: eng.get(dc["href"])["spm_host"], timeout=30) == hosts[spm_i]["id"]
+        # The old master is a regular domain now: active again, hosts rejoin it.
+        assert eng.call("POST", f"/api/storagedomains/{sd_id}/activate")["master"] is False
+        eng.wait_for(lambda: all({d["domain"]: d for d in ctx.client(i).call("Storage.status")["domains"]}
+                                 .get(sd_id, {}).get("lockspace") == "joined" for i in range(len(hs.hosts))),
+                     timeout=60, what="every host back in the lockspace of " + sd_id)
+        # No host can become a second SPM on the demoted master: its metadata says Regular.
+        other = next(i for i in range(len(hs.hosts)) if i != spm_i)
+        rep = {d["domain"]: d for d in ctx.client(other).call("Storage.status")["domains"]}
+        e = expect_error(ERR_BAD_STATE, ctx.client(other).call, "SPM.start", pool=dc["id"], master=sd_id,
+                         host_id=rep[sd_id]["host_id"])
+        assert "no longer the master" in e.message, e.message
+        assert sdm_holders(sd_id) == [] and sdm_holders(sd2_id) == [spm_i]
+        print(f"  master role moved (across an engine kill): {time.monotonic() - t_master:.1f} s")
+
+        # A floating disk moves to the second domain: the SPM copies it (a
+        # move cancelled half way leaves the source as it was), then the
+        # disk names the new domain (same image and volume ids) and its
+        # volume on the old one is gone with its metadata and lease.
+        t_move = time.monotonic()
         cli = CliSession(ctx, eng)
+        mv = make_disk(eng, sd_id, "d-mv", 16 * mib, fmt="cow")
+        mv_file = lambda i, dom: os.path.join(sd_dir(i, dom), "images", mv["id"], mv["volume_id"])  # noqa: E731
+        spm_h.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 4M", mv_file(spm_i, sd_id)], check=True)
+        r = eng.request("POST", f"/api/disks/{mv['id']}/move", {"storage_domain": sd2_id})
+        assert r.status == 202, r
+        pid = _hold_convert(spm_h, mv["volume_id"])
+        assert eng.get(f"/api/disks/{mv['id']}")["status"] == "locked"
+        eng.call("POST", f"/api/jobs/{r.body['job']['id']}/cancel")
+        job = eng.wait_job(r.body["job"]["id"], timeout=60, status=("finished", "failed", "cancelled"))
+        assert job["status"] == "cancelled", (job, eng.log_tail(30))
+        eng.wait_for(lambda: _gone(pid), timeout=10, what="qemu-img killed")
+        got = eng.get(f"/api/disks/{mv['id']}")
+        assert (got["status"], got["storage_domain"]) == ("ok", sd_id), got
+        assert spm_h.run(["test", "-e", mv_file(spm_i, sd2_id) + ".meta"]).returncode != 0
+        for x in ("", ".meta", ".lease"):
+            assert spm_h.run(["test", "-e", mv_file(spm_i, sd_id) + x]).returncode == 0, x
+        moved = json.loads(cli.run("disk", "move", "d-mv", "--storage-domain", name + "-2", "--wait",
+                                   "--json").stdout)
+        assert (moved["status"], moved["storage_domain"], moved["volume_id"], moved["format"]) == \
+            ("ok", sd2_id, mv["volume_id"], "cow"), moved
+        for x in ("", ".meta", ".lease"):
+            assert spm_h.run(["test", "-e", mv_file(spm_i, sd_id) + x]).returncode != 0, x
+        info = ctx.client(spm_i).call("Volume.info", domain=sd2_id, image=mv["id"], volume=mv["volume_id"])
+        assert (info["legality"], info["format"], info["capacity"]) == ("LEGAL", "qcow2", 16 * mib), info
+        p = spm_h.run(["qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0x5a 0 4M", "-c", "read -P 0 4M 12M",
+                       mv_file(spm_i, sd2_id)])
+        assert p.returncode == 0 and "verification failed" not in p.stdout + p.stderr, p
+        expect_fault(eng.request("POST", f"/api/disks/{mv['id']}/move", {"storage_domain": sd2_id}), 400, "already")
+        r = eng.request("DELETE", f"/api/disks/{mv['id']}")
+        assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
+        print(f"  disk move (cancelled, then done): {time.monotonic() - t_move:.1f} s")
+        # The CLI on the same jobs: --wait prints the object once its job ended.
         made_cli = json.loads(cli.run("disk", "create", "--alias", "d-cli", "--storage-domain", name + "-2",
                                       "--size", str(8 * mib), "--format", "raw", "--wait", "--json").stdout)
         assert made_cli["status"] == "ok" and made_cli["storage_domain"] == sd2_id, made_cli
         cli.run("disk", "delete", made_cli["id"], "--wait")
         cli.run("disk", "delete", copies[0]["id"], "--wait")
         assert eng.get(f"/api/storagedomains/{sd2_id}/disks")["total"] == 0
+        # The second domain, now the master, lost: its metadata torn on
+        # storage, no host sees it valid. Once it is inactive the storage
+        # thread has the SPM (still running: its lockspace is intact) move
+        # the role back to the first domain. Put back, the second domain is
+        # a regular active one and goes to maintenance at once.
+        t_lost = time.monotonic()
+        spm_i, spm_h = spm_now()
+        md2 = os.path.join(sd_dir(spm_i, sd2_id), "dom_md", "metadata")
+        spm_h.run(["cp", "-p", md2, md2 + ".keep"], check=True)
+        spm_h.run(["sed", "-i", "s/^DESCRIPTION=/DESCRIPTION=torn-/", md2], check=True)
+        eng.wait_for(lambda: eng.find_events("is lost (no host sees it)", dc["id"]), timeout=60,
+                     what="the lost-master event")
+        eng.wait_for(lambda: eng.get(dc["href"])["master_storage_domain"] == sd_id, timeout=120,
+                     what="the master role back on the first domain")
+        sd2 = eng.get(f"/api/storagedomains/{sd2_id}")
+        assert (sd2["status"], sd2["master"], eng.get(f"/api/storagedomains/{sd_id}")["master"]) == \
+            ("inactive", False, True), sd2
+        assert md(spm_i, sd_id)["ROLE"] == "Master" and int(md(spm_i, sd_id)["MASTER_VERSION"]) == mv0 + 2
+        spm_i, spm_h = spm_now()
+        assert sdm_holders(sd_id) == [spm_i] and sdm_holders(sd2_id) == [], spm_i
+        # Put back (its metadata still says Master, an older version), it
+        # goes to maintenance at once and the SPM detaches it below as the
+        # regular domain it is.
+        spm_h.run(["mv", md2 + ".keep", md2], check=True)
+        print(f"  lost master replaced: {time.monotonic() - t_lost:.1f} s")
+        t_second = time.monotonic()
         assert "maintenance" in cli.run("sd", "maintenance", name + "-2").stdout
+        assert md(spm_i, sd2_id)["ROLE"] == "Master"
         # Every host leaves its lockspace (sanlock and the agent agree); the
         # storage stays mounted, the master being on it too.
         for i, h in enumerate(hs.hosts):
@@ -703,6 +850,8 @@ def test_storage_end_to_end(ctx):
         expect_fault(eng.request("GET", f"/api/storagedomains/{sd2_id}"), 404)
         assert hs.hosts[1].run(["test", "-e", sd_dir(1, sd2_id)]).returncode != 0
 
+        print(f"  second domain to maintenance, detached, removed: {time.monotonic() - t_second:.1f} s")
+        t_last = time.monotonic()
         # The cow disk gets a second layer on storage (as a snapshot leaves
         # it): the import below must find one disk, whose volume is the leaf.
         spm_i, _ = spm_now()
@@ -734,6 +883,7 @@ def test_storage_end_to_end(ctx):
         eng.call("DELETE", f"/api/storagedomains/{sd_id}", expect=204)
         assert eng.list("disks")["total"] == 0
 
+    print(f"  the master detached, the engine stopped: {time.monotonic() - t_last:.1f} s")
     # A fresh engine finds the domain and its disk on storage.
     with Engine(ctx, poll_ms=1000, grace_s=6) as eng2:
         dc2 = eng2.create_dc("dc-imp")

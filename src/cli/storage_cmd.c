@@ -1,5 +1,5 @@
 /* `vireo sd list|show|create|attach|activate|maintenance|detach|remove`,
- * `vireo disk list|show|create|delete|copy|extend`, `vireo snapshot
+ * `vireo disk list|show|create|delete|copy|move|extend`, `vireo snapshot
  * list|show|create|delete|preview|commit|undo|restore` and `vireo template
  * list|show|create|delete|createvm`: storage domains, disks, VM snapshots
  * and templates (docs/storage.md, docs/rest-api.md "Storage"). Creation,
@@ -99,6 +99,7 @@ static const st_verb disk_verbs[] = {
      " wipe-after-delete description ", " alias storage-domain size ", "POST", NULL, VR_JOB_OPTS},
     {"delete", "ALIAS-or-ID", "", "", "DELETE", NULL, VR_JOB_OPTS},
     {"copy", "ALIAS-or-ID", " storage-domain ", " storage-domain ", "POST", "copy", VR_JOB_OPTS},
+    {"move", "ALIAS-or-ID", " storage-domain ", " storage-domain ", "POST", "move", VR_JOB_OPTS},
     {"extend", "ALIAS-or-ID", " size ", " size ", "POST", "extend", VR_JOB_OPTS},
 };
 

@@ -159,6 +159,27 @@ static int check_master(const char *dir, const char *pool, const char *master, i
     return rc;
 }
 
+/* A domain of pool that storage says is Regular lost the master role to
+ * another (SPM.moveMaster wrote it so before letting its lease go): a new
+ * SPM there would be a second one beside the holder of the new master's
+ * lease. A detached domain (no POOL_UUID yet, first attach) may start. */
+static int check_still_master(const char *dir, const char *pool, const char *master, vr_error *err)
+{
+    vr_md md = {0};
+    if (vr_sd_md_load(dir, master, &md, err) < 0)
+        return -1;
+    const char *owner = vr_md_get(&md, "POOL_UUID"), *role = vr_md_get(&md, "ROLE");
+    long long mv = 0;
+    vr_md_get_ll(&md, "MASTER_VERSION", &mv);
+    int rc = 0;
+    if (owner && !strcmp(owner, pool) && role && !strcmp(role, "Regular"))
+        rc = vr_error_set(err, VR_ERR_BAD_STATE, "domain %s is no longer the master of data center %s "
+                          "(its metadata says Regular, master version %lld): the master role moved to "
+                          "another domain", master, pool, mv);
+    vr_md_clear(&md);
+    return rc;
+}
+
 static int record(const char *dir, const char *master, int host_id, long long lver, vr_error *err)
 {
     vr_md md = {0};
@@ -245,7 +266,8 @@ int vr_spm_start(const vr_agent *a, const char *pool, const char *master, int ho
                               "master domain %s, not %s", pool, held_master, master);
         goto out;
     }
-    if (sdm_of(a, master, &res, dir, err) < 0 || check_master(dir, pool, master, host_id, err) < 0) {
+    if (sdm_of(a, master, &res, dir, err) < 0 || check_master(dir, pool, master, host_id, err) < 0 ||
+        check_still_master(dir, pool, master, err) < 0) {
         rc = -1;
         goto out;
     }
@@ -312,6 +334,96 @@ int vr_spm_stop(const vr_agent *a, const char *pool, vr_error *err)
     vr_sanlk_resource(&res, master, "SDM", leases, VR_SDM_OFFSET);
     release(&res);
     VR_INFO("no longer SPM of data center %s", pool);
+out:
+    pthread_mutex_unlock(&op_lock);
+    return rc;
+}
+
+/* Write the master keys into domain uuid's metadata (in dir): Master with
+ * this SPM's id and lease version, or Regular; MASTER_VERSION = version. */
+static int write_role(const char *dir, const char *uuid, const char *pool, bool master, long long version,
+                      int host_id, long long lver, vr_error *err)
+{
+    vr_md md = {0};
+    int rc = vr_sd_md_load(dir, uuid, &md, err);
+    if (!rc && (vr_md_set(&md, "ROLE", master ? "Master" : "Regular") < 0 ||
+                vr_md_set_ll(&md, "MASTER_VERSION", version) < 0 || vr_md_set(&md, "POOL_UUID", pool) < 0 ||
+                (master && (vr_md_set_ll(&md, "SPM_ID", host_id) < 0 || vr_md_set_ll(&md, "LVER", lver) < 0))))
+        rc = vr_error_set(err, VR_ERR_STORAGE, "metadata of domain %s is full", uuid);
+    if (!rc)
+        rc = vr_sd_md_store(dir, &md, err);
+    vr_md_clear(&md);
+    return rc;
+}
+
+static long long master_version(const char *dir, const char *uuid)
+{
+    vr_md md = {0};
+    vr_error ignored = {0};
+    long long mv = 0;
+    if (vr_sd_md_load(dir, uuid, &md, &ignored) == 0)
+        vr_md_get_ll(&md, "MASTER_VERSION", &mv);
+    vr_md_clear(&md);
+    return mv;
+}
+
+int vr_spm_move_master(const vr_agent *a, const char *pool, const char *from, const char *to, int host_id,
+                       long long *version, long long *lver, vr_error *err)
+{
+    char held_master[37], from_dir[PATH_MAX], to_dir[PATH_MAX];
+    vr_sanlk_res from_res, to_res;
+    pthread_mutex_lock(&op_lock);
+    int rc = 0;
+    if (vr_spm_state_get(pool, held_master, lver) && !still_held(held_master)) {
+        VR_WARN("sanlock no longer holds the SPM lease of data center %s for us", pool);
+        vr_spm_state_clear(pool);
+    }
+    if (!vr_spm_state_get(pool, held_master, lver)) {
+        rc = vr_error_set(err, VR_ERR_NOT_SPM, "host is not the SPM of data center %s", pool);
+        goto out;
+    }
+    if (strcmp(held_master, from) && strcmp(held_master, to)) {
+        rc = vr_error_set(err, VR_ERR_BAD_STATE, "this host is SPM of data center %s on master domain %s, "
+                          "neither %s nor %s", pool, held_master, from, to);
+        goto out;
+    }
+    if (sdm_of(a, to, &to_res, to_dir, err) < 0) {
+        rc = -1;
+        goto out;
+    }
+    /* The old master may be unreachable (the reason to move): its path is
+     * only needed to release and demote it. */
+    vr_error ignored = {0};
+    bool from_ok = sdm_of(a, from, &from_res, from_dir, &ignored) == 0;
+    long long mv_from = from_ok ? master_version(from_dir, from) : 0, mv_to = master_version(to_dir, to);
+    *version = (mv_from > mv_to ? mv_from : mv_to) + (strcmp(held_master, to) ? 1 : 0);
+    if (strcmp(held_master, to)) {
+        /* Both leases at once for a moment, never neither held: sanlock
+         * keeps any other host off both while the role moves. */
+        if (check_master(to_dir, pool, to, host_id, err) < 0 || acquire(&to_res, pool, err) < 0) {
+            rc = -1;
+            goto out;
+        }
+        long long owner = -1;
+        if (read_owner(&to_res, &owner, lver, err) < 0 ||
+            write_role(to_dir, to, pool, true, *version, host_id, *lver, err) < 0 ||
+            vr_spm_state_set(pool, to, *lver) < 0) {
+            if (!err->code)
+                vr_error_set(err, VR_ERR_LIMIT, "this host is SPM of %d data centers already", VR_SPM_MAX_POOLS);
+            release(&to_res);
+            rc = -1;
+            goto out;
+        }
+    }
+    /* Regular on storage before its lease goes: from then on no host can
+     * become SPM there (vr_spm_start refuses a demoted master). */
+    if (from_ok && write_role(from_dir, from, pool, false, *version, host_id, *lver, &ignored) < 0)
+        VR_WARN("master role moved to %s, but domain %s cannot be marked Regular: %s (its lower master "
+                "version tells)", to, from, ignored.message);
+    if (from_ok)
+        release(&from_res);
+    VR_INFO("SPM of data center %s: master domain moved from %s to %s (master version %lld, lver %lld)", pool,
+            from, to, *version, *lver);
 out:
     pthread_mutex_unlock(&op_lock);
     return rc;

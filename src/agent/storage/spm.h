@@ -24,3 +24,12 @@ int vr_spm_status(const vr_agent *a, const char *pool, const char *master, const
 /* Release pool's SPM lease. Not SPM: fine. VR_ERR_BAD_STATE while SPM jobs
  * of the pool run (vr_spm_jobs_running). */
 int vr_spm_stop(const vr_agent *a, const char *pool, vr_error *err);
+
+/* As SPM of pool on master `from`, move the master role to data domain
+ * `to` (attached, its lockspace joined as host_id): acquire SDM on `to`,
+ * write it Master with a master version above both, write `from` Regular,
+ * release SDM on `from`. Idempotent: already SPM on `to` just demotes
+ * `from` again. *version and *lver get the new master version and lease
+ * version. VR_ERR_NOT_SPM when this host is not the SPM of pool. */
+int vr_spm_move_master(const vr_agent *a, const char *pool, const char *from, const char *to, int host_id,
+                       long long *version, long long *lver, vr_error *err);

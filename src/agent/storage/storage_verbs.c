@@ -32,6 +32,7 @@ static const char *const join_keys[] = {"domain", "host_id", "io_timeout"};
 static const char *const spm_start_keys[] = {"pool", "master", "host_id", "prev_id", "prev_lver",
                                              "io_timeout"};
 static const char *const spm_status_keys[] = {"pool", "master"};
+static const char *const spm_move_keys[] = {"pool", "from", "to", "host_id"};
 static const char *const pool_keys[] = {"pool"};
 
 /* A required member that must be a UUID. */
@@ -229,8 +230,11 @@ static int set_pool(vr_agent *a, const char *uuid, const char *pool, bool attach
         vr_md_clear(&md);
         return -1;
     }
-    if (!attach && was_master) {
-        /* the master goes last: other members would lose their SPM lease */
+    if (!attach && !strcmp(uuid, spm_master)) {
+        /* the master goes last: other members would lose their SPM lease.
+         * The master is where this SPM holds its lease: a former master
+         * whose metadata still says Master (lost while the role moved, then
+         * back) is a regular member now. */
         json_t *all = vr_sd_all_domains(a), *d;
         size_t i;
         const char *other = NULL;
@@ -369,6 +373,25 @@ static int spm_stop(vr_agent *a, json_t *params, json_t **result, vr_error *err)
     return 0;
 }
 
+static int spm_move_master(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    const char *pool, *from, *to;
+    long long host_id, version, lver;
+    if (vr_json_check_keys(params, "params", VR_NAMES(spm_move_keys), err) < 0 ||
+        get_uuid(params, "pool", &pool, err) < 0 || get_uuid(params, "from", &from, err) < 0 ||
+        get_uuid(params, "to", &to, err) < 0 ||
+        vr_json_int(params, "params", "host_id", true, 1, 250, &host_id, err) < 0)
+        return -1;
+    if (!strcmp(from, to))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "from and to are the same domain");
+    if (vr_spm_move_master(a, pool, from, to, (int)host_id, &version, &lver, err) < 0)
+        return -1;
+    vr_sd_monitor_kick();
+    *result = json_pack("{s:s, s:s, s:I, s:I}", "status", "SPM", "master", to, "master_version",
+                        (json_int_t)version, "lver", (json_int_t)lver);
+    return 0;
+}
+
 const vr_verb vr_storage_verbs[] = {
     {"Storage.connect", storage_connect},
     {"Storage.disconnect", storage_disconnect},
@@ -385,5 +408,6 @@ const vr_verb vr_storage_verbs[] = {
     {"SPM.start", spm_start},
     {"SPM.status", spm_status},
     {"SPM.stop", spm_stop},
+    {"SPM.moveMaster", spm_move_master},
     {NULL, NULL},
 };

@@ -13,6 +13,7 @@
 #include "quota.h"
 #include "i18n.h"
 #include "sdjobs.h"
+#include "sdmaster.h"
 #include "store_storage.h"
 #include "transfer.h"
 
@@ -210,22 +211,42 @@ static int sd_activate(vr_call *c, json_t *sd, json_t *body, json_t **reply, vr_
     return sd_move(c, sd, "maintenance", "inactive", "active", reply, err);
 }
 
+/* The master with no other active data domain: its data center's SPM goes
+ * with it, so not while VMs run there (they would lose their storage). */
+static int last_master_check(vr_call *c, json_t *sd, long long *others, vr_error *err)
+{
+    json_t *o = vr_db_query_one(c->e->db, "SELECT sum(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS n,"
+                                " count(*) AS busy FROM storage_domains WHERE datacenter_id = ? AND id != ? AND"
+                                " sd_type = 'data' AND status IN ('active', 'locked', 'inactive')",
+                                DB_ARGS(DB_TEXT(str(sd, "datacenter_id")), DB_TEXT(str(sd, "id"))), err);
+    *others = json_integer_value(json_object_get(o, "n"));
+    long long busy = json_integer_value(json_object_get(o, "busy"));
+    json_decref(o);
+    if (err->code || *others)
+        return err->code ? -1 : 0;
+    if (busy) /* the role cannot move to them now, nor stay without a domain */
+        return vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is the master and no other data domain is"
+                            " active to take the role (%lld locked or inactive): try again once one is active",
+                            str(sd, "name"), busy);
+    o = vr_db_query_one(c->e->db, "SELECT count(*) AS n, min(v.name) AS first FROM vms v JOIN clusters c ON c.id ="
+                        " v.cluster_id WHERE c.datacenter_id = ? AND v.host_id IS NOT NULL",
+                        DB_ARGS(DB_TEXT(str(sd, "datacenter_id"))), err);
+    long long vms = json_integer_value(json_object_get(o, "n"));
+    int rc = err->code ? -1 : 0;
+    if (!rc && vms)
+        rc = vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is the master and the last active data domain"
+                          " of its data center, where %lld VM(s) run (first: '%s'): stop them first, or activate"
+                          " another data domain to take the master role", str(sd, "name"), vms, str(o, "first"));
+    json_decref(o);
+    return rc;
+}
+
 static int sd_maintenance(vr_call *c, json_t *sd, json_t *body, json_t **reply, vr_error *err)
 {
-    if (json_is_true(json_object_get(sd, "master"))) {
-        /* Moving the master role is not supported yet: the master goes
-         * last, so the SPM keeps its lease while other domains work. */
-        json_t *o = vr_db_query_one(c->e->db, "SELECT count(*) AS n FROM storage_domains WHERE datacenter_id = ?"
-                                    " AND id != ? AND sd_type = 'data' AND status IN ('active', 'locked', 'inactive')",
-                                    DB_ARGS(DB_TEXT(str(sd, "datacenter_id")), DB_TEXT(str(sd, "id"))), err);
-        long long others = json_integer_value(json_object_get(o, "n"));
-        json_decref(o);
-        if (err->code)
-            return -1;
-        if (others)
-            return vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is the master and %lld other data domain(s)"
-                                " are active: moving the master role is not supported yet", str(sd, "name"), others);
-    }
+    long long others = 0;
+    bool master = json_is_true(json_object_get(sd, "master"));
+    if (master && last_master_check(c, sd, &others, err) < 0)
+        return -1;
     /* Hosts unmount a domain in maintenance: not under running VMs
      * (RHV refuses it too). */
     json_t *users = vr_storage_domain_running_users(c->e, str(sd, "id"), err), *u;
@@ -244,6 +265,17 @@ static int sd_maintenance(vr_call *c, json_t *sd, json_t *body, json_t **reply, 
         return -1;
     }
     json_decref(users);
+    if (master && others) {
+        /* Another active data domain takes the master role first (a job
+         * through the SPM); the answer is the domain, locked, and the job. */
+        char job[37], href[80];
+        if (vr_sd_master_move_submit(c->e, sd, c->user, job, err) < 0 || !(*reply = vr_kind_get(c->e, c->kind,
+                                                                                               str(sd, "id"), err)))
+            return -1;
+        snprintf(href, sizeof(href), "/api/jobs/%s", job);
+        json_object_set_new(*reply, "job", json_pack("{s:s, s:s}", "id", job, "href", href));
+        return 0;
+    }
     return sd_move(c, sd, "active", "inactive", "maintenance", reply, err);
 }
 
@@ -255,7 +287,7 @@ static const vr_action sd_actions[] = {
     {"attach", "Attach an unattached domain to a data center (a job; the first data domain becomes the master)", true,
      sd_attach, attach_params, VR_ARRAY_SIZE(attach_params)},
     {"activate", "Bring a domain back from maintenance (or inactive)", false, sd_activate, NULL, 0},
-    {"maintenance", "Move an active domain to maintenance (the master only as the last active data domain)", false,
+    {"maintenance", "Move an active domain to maintenance (the master moves its role to another active data domain first: a job, named in the answer's job member)", false,
      sd_maintenance, NULL, 0},
     {"detach", "Detach a domain in maintenance from its data center (a job through the SPM)", true, sd_detach, NULL, 0},
 };
@@ -409,6 +441,15 @@ static int disk_copy(vr_call *c, json_t *d, json_t *body, json_t **reply, vr_err
     return 0;
 }
 
+static int disk_move(vr_call *c, json_t *d, json_t *body, json_t **reply, vr_error *err)
+{
+    char job[37];
+    if (vr_disk_move_submit(c->e, d, str(body, "storage_domain"), c->user, job, err) < 0)
+        return -1;
+    *reply = json_pack("{s:s}", "job_id", job);
+    return 0;
+}
+
 static int disk_extend(vr_call *c, json_t *d, json_t *body, json_t **reply, vr_error *err)
 {
     char job[37];
@@ -439,6 +480,9 @@ static const vr_field extend_params[] = {
 static const vr_action disk_actions[] = {
     {"copy", "Copy a disk to another active domain of its data center as a new disk (a job with progress)", true,
      disk_copy, copy_params, VR_ARRAY_SIZE(copy_params)},
+    {"move", "Move a disk of down VMs (or a floating disk) to another active data domain of its data center (a"
+     " job with progress; the chain is collapsed into one volume)", true, disk_move, copy_params,
+     VR_ARRAY_SIZE(copy_params)},
     {"extend", "Grow a disk (a job; live through the VM's host when a running VM uses it)", true, disk_extend,
      extend_params, VR_ARRAY_SIZE(extend_params)},
 };

@@ -53,3 +53,12 @@ int vr_dj_submit(vr_engine *e, json_t *disk, const char *action, const char *des
 
 /* After an engine restart: follow the copy job's agent job again. */
 void vr_disk_copy_resume(vr_engine *e, const char *job_id, const char *disk_id, const char *user);
+
+/* Delete the disk row d's chain from its leaf (d.volume_id) down through
+ * the SPM, on d.storage_domain; wiped first with d.wipe_after_delete. A
+ * volume already gone ends the walk (a delete asked twice). */
+int vr_dj_delete_chain(vr_engine *e, const char *job_id, json_t *spm, json_t *d, vr_error *err);
+
+/* After an engine restart: run the move job again from where storage and
+ * the disk row say it is. */
+void vr_disk_move_resume(vr_engine *e, json_t *job);

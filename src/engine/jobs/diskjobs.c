@@ -277,7 +277,7 @@ int vr_disk_create_submit(vr_engine *e, const char *id, json_t *body, const char
  * volume already gone from storage ends the walk. With the disk's
  * wipe_after_delete each volume's data is zeroed on the SPM first (a
  * template's volume the chain is built on is only unlinked there). */
-static int delete_chain(vr_engine *e, const char *job_id, json_t *spm, json_t *d, vr_error *err)
+int vr_dj_delete_chain(vr_engine *e, const char *job_id, json_t *spm, json_t *d, vr_error *err)
 {
     char vol[37];
     bool wipe = num(d, "wipe_after_delete") != 0;
@@ -323,7 +323,7 @@ static void run_delete(vr_engine *e, const char *job_id, const char *disk_id, co
     if (spm) {
         vr_job_update(e, job_id, "running", "deleting the volume on the SPM");
         vr_job_progress(e, job_id, 30);
-        rc = delete_chain(e, job_id, spm, d, &err);
+        rc = vr_dj_delete_chain(e, job_id, spm, d, &err);
     }
     if (rc == 0)
         vr_db_exec(e->db, "DELETE FROM disks WHERE id = ?", DB_ARGS(DB_TEXT(disk_id)), NULL);
@@ -572,6 +572,10 @@ bool vr_disk_job_resume(vr_engine *e, json_t *job)
                                                                                              : run_delete);
         return true;
     } else {
+        if (!strcmp(action, "move")) { /* each step may be asked twice */
+            vr_disk_move_resume(e, job);
+            return true;
+        }
         if (!strcmp(action, "copy") && *str(p, "agent_job") && *str(p, "agent_host")) {
             /* the SPM's copy went on without us: learn how it ends */
             VR_INFO("resuming job %s (copy of disk %s)", str(job, "id"), id);

@@ -22,6 +22,12 @@ int vr_disk_delete_submit(vr_engine *e, json_t *disk, const char *user, char job
 int vr_disk_copy_submit(vr_engine *e, json_t *disk, const char *dst_sd, const char *user, char job_id[37],
                         vr_error *err);
 
+/* Move the disk (of down VMs only, or floating) to active data domain
+ * dst_sd of the same data center: its chain copied collapsed by the SPM,
+ * the disk switched, the source removed. 409 while a VM runs with it. */
+int vr_disk_move_submit(vr_engine *e, json_t *disk, const char *dst_sd, const char *user, char job_id[37],
+                        vr_error *err);
+
 /* Grow the disk to size bytes. */
 int vr_disk_extend_submit(vr_engine *e, json_t *disk, long long size, const char *user, char job_id[37],
                           vr_error *err);

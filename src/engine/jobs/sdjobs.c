@@ -18,6 +18,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "i18n.h"
+#include "sdmaster.h"
 #include "store_storage.h"
 
 #define SD_SELECT "SELECT id, name, sd_type, storage_type, storage_spec, vfs_type, mount_options, nfs_version," \
@@ -511,7 +512,7 @@ int vr_sd_detach_submit(vr_engine *e, json_t *sd, const char *user, char job_id[
     if (vr_db_begin(e->db, err) < 0)
         return -1;
     int rc = 0;
-    if (master) { /* the master goes last: moving the role is not supported yet */
+    if (master) { /* in maintenance, the master was the last active data domain: it goes last */
         json_t *o = vr_db_query_one(e->db, "SELECT count(*) AS n FROM storage_domains WHERE datacenter_id = ?"
                                     " AND id != ?", DB_ARGS(DB_TEXT(dc), DB_TEXT(id)), err);
         long long others = json_integer_value(json_object_get(o, "n"));
@@ -520,8 +521,9 @@ int vr_sd_detach_submit(vr_engine *e, json_t *sd, const char *user, char job_id[
             rc = -1;
         else if (others)
             rc = vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is the master of its data center: it is"
-                              " detached last (%lld other domain(s) still attached; moving the master role is not"
-                              " supported yet)", name, others);
+                              " detached last (%lld other domain(s) still attached); to move the master role,"
+                              " activate it and another data domain, then put it in maintenance again", name,
+                              others);
     }
     if (rc == 0 && vr_db_exec(e->db, "UPDATE storage_domains SET status = 'locked' WHERE id = ? AND"
                               " status = 'maintenance'", DB_ARGS(DB_TEXT(id)), err) != 1)
@@ -642,6 +644,10 @@ bool vr_storage_job_resume(vr_engine *e, json_t *job)
         return vr_disk_job_resume(e, job);
     if (strcmp(type, "storagedomain"))
         return false;
+    if (!strcmp(action, "movemaster")) {
+        vr_sd_master_move_resume(e, job);
+        return true;
+    }
     const char *why = "interrupted by an engine restart; the storage domain is back as it was before";
     if (!strcmp(action, "create")) {
         vr_db_exec(e->db, "DELETE FROM disks WHERE storage_domain_id = ?", DB_ARGS(DB_TEXT(id)), NULL);

@@ -6,6 +6,7 @@
 
 #include "domainmon.h"
 #include "orphans.h"
+#include "sdmaster.h"
 #include "vmlease.h"
 #include "spm.h"
 #include "storagemon.h"
@@ -27,6 +28,7 @@ static void *storage_thread(void *arg)
             if (e->stopping)
                 break;
             vr_domains_round(e, dc, warned);
+            vr_sd_master_lost_round(e, dc);
             vr_spm_round(e, dc);
             vr_orphans_round(e, dc, swept);
             if (leases)

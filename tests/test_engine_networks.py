@@ -433,7 +433,14 @@ def test_network_end_to_end(ctx):
             assert (spec_nic().get("bandwidth"), spec_nic().get("mirror")) == (q, True), spec_nic()
         ifb = "vrq-" + tap[:11]   # red-mirror2 shapes inbound only: the outbound ifb went
         eng.wait_for(lambda: hs.hosts[0].run(["ip", "link", "show", ifb]).returncode != 0, 10, what=f"{ifb} gone")
+        assert "u32" not in on_host("tc", "filter", "show", "dev", tap, "ingress")  # nor its redirect
         assert "rate 24" in on_host("tc", "qdisc", "show", "dev", tap), on_host("tc", "qdisc", "show", "dev", tap)
+        # A restarted agent wants them again from the stored spec, so it
+        # still knows the mirror ports and takes them off below.
+        hs.hosts[0].kill_agent()
+        hs.hosts[0].start_agent(wait=True)
+        eng.wait_status("hosts", hosts[0]["id"], "up", timeout=30)
+        eng.wait_status("vms", vm2["id"], "up", timeout=30)
         nic_move(red_default["id"])
         eng.wait_for(lambda: "tbf" not in on_host("tc", "qdisc", "show", "dev", tap) and not mirrored(), 10,
                      what=f"shaping and mirroring off {tap}")

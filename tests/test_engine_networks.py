@@ -406,13 +406,51 @@ def test_network_end_to_end(ctx):
                    if d.get("mac") == red_mac)
         eng.wait_for(lambda: "tbf" in hs.hosts[0].run(["tc", "qdisc", "show", "dev", tap]).stdout, 10,
                      what=f"red-qos's shaping on {tap}")
+        # Mirroring on, then the QoS changed with it: the bridge's other
+        # ports copy to the tap and stay tracked, so a profile without QoS
+        # or mirroring takes all of it off the running NIC (tbf, ifb,
+        # mirror programs); the agent's stored spec follows each change.
+        def on_host(*cmd):
+            return hs.hosts[0].run(list(cmd)).stdout
+        def spec_nic():
+            return next(n for n in ctx.client(0).call("VM.get", uuid=vm2["id"])["spec"]["nics"]
+                        if n["mac"] == red_mac)
+        ports = [l.split(":")[1].strip().split("@")[0] for l in on_host("ip", "-o", "link", "show", "master",
+                                                                          "red").splitlines()]
+        ports = [p for p in ports if p != tap]
+        assert ports, on_host("ip", "-o", "link", "show", "master", "red")
+        def mirrored():
+            return [p for p in ports if "bpf" in on_host("tc", "filter", "show", "dev", p, "ingress")]
+        def nic_move(profile):
+            r = eng.call("PUT", nic_url, {"profile": profile}, expect=202)
+            assert eng.wait_job(r["job"]["id"])["status"] == "finished"
+        qos2 = {"inbound": {"average": 3000}}
+        for name, q in (("red-mirror", qos), ("red-mirror2", qos2)):
+            mp = eng.call("POST", "/api/vnicprofiles", {"name": name, "network": red["id"], "qos": q,
+                                                        "port_mirroring": True}, expect=201)
+            nic_move(mp["id"])
+            eng.wait_for(lambda: mirrored() == ports, 10, what=f"{name}: ports of red mirrored to {tap}")
+            assert (spec_nic().get("bandwidth"), spec_nic().get("mirror")) == (q, True), spec_nic()
+        ifb = "vrq-" + tap[:11]   # red-mirror2 shapes inbound only: the outbound ifb went
+        eng.wait_for(lambda: hs.hosts[0].run(["ip", "link", "show", ifb]).returncode != 0, 10, what=f"{ifb} gone")
+        assert "u32" not in on_host("tc", "filter", "show", "dev", tap, "ingress")  # nor its redirect
+        assert "rate 24" in on_host("tc", "qdisc", "show", "dev", tap), on_host("tc", "qdisc", "show", "dev", tap)
+        # A restarted agent wants them again from the stored spec, so it
+        # still knows the mirror ports and takes them off below.
+        hs.hosts[0].kill_agent()
+        hs.hosts[0].start_agent(wait=True)
+        eng.wait_status("hosts", hosts[0]["id"], "up", timeout=30)
+        eng.wait_status("vms", vm2["id"], "up", timeout=30)
+        nic_move(red_default["id"])
+        eng.wait_for(lambda: "tbf" not in on_host("tc", "qdisc", "show", "dev", tap) and not mirrored(), 10,
+                     what=f"shaping and mirroring off {tap}")
+        got = spec_nic()
+        assert (got["network"], got.get("bandwidth"), got.get("mirror")) == ("red", None, False), got
         # Refused before anything is sent or stored: green's profile (its
-        # host does not run green), red's default (QoS cannot come off a
-        # running NIC), unknown members, wrong types.
+        # host does not run green), unknown members, wrong types.
         green_default = eng.get(f"/api/networks/{green['id']}/vnicprofiles")["vnicprofiles"][0]
         before = eng.get(nic_url)
         for body, status, detail in (({"profile": green_default["id"]}, 409, "does not run network 'green'"),
-                                     ({"profile": red_default["id"]}, 409, "cannot take them off"),
                                      ({"bridge": "red"}, 400, "unknown member 'bridge'"),
                                      ({"linked": "no"}, 400, "body.linked must be a boolean")):
             expect_fault(eng.request("PUT", nic_url, body), status, detail)

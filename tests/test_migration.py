@@ -244,11 +244,37 @@ def migrate(eng, vm_id, body=None):
 
 def test_engine_migrates_cancels_and_refuses(ctx):
     mig_hosts(ctx)
+    ctx.hs.ensure_extra_nics(1)  # eth1 for the migration network, in the hosts' first report
     for backend in backends():
         with engine_on(ctx, backend) as (eng, cl, hosts, far):
             spec = ctx.vm_spec("mig-" + backend[:2])
             vm = eng.create_vm(spec["name"], cl["id"], boot=spec["boot"], disks=spec["disks"])
             idle = eng.create_vm("idle-" + backend[:2], cl["id"], boot=spec["boot"], disks=spec["disks"])
+            nets = backend == "sqlite"  # networks once: the hosts' state, not the database's
+            if nets:
+                # A network with the migration role (RHV's migration network)
+                # on both hosts' eth1, with addresses of its own, and the VM's
+                # NIC on a QoS profile of it.
+                for i in range(len(ctx.hs.hosts)):
+                    with ctx.client(i) as c:
+                        running = c.call("Host.getNetworks")["networks"]
+                        if running:
+                            c.call("Host.setupNetworks", networks={n: {"remove": True} for n in running},
+                                   check_connectivity=False)
+                mnet = eng.call("POST", "/api/networks", {"name": "mignet", "datacenter": cl["datacenter_id"],
+                                                          "roles": ["migration"]}, expect=201)
+                eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": mnet["id"], "required": False},
+                         expect=201)
+                for n, h in enumerate(hosts):
+                    eng.wait_for(lambda: "eth1" in [x["name"] for x in eng.get(f"/api/hosts/{h['id']}/nics")["nics"]],
+                                 30, what=f"eth1 of {h['name']} reported")
+                    r = eng.call("POST", f"/api/hosts/{h['id']}/setupnetworks", {"attachments": [
+                        {"network": "mignet", "nic": "eth1", "boot_protocol": "static",
+                         "address": f"10.78.0.{11 + n}/24"}]}, expect=202)
+                    assert eng.wait_job(r["job"]["id"], timeout=120)["status"] == "finished"
+                prof = eng.call("POST", "/api/vnicprofiles", {"name": "mig-qos", "network": mnet["id"],
+                                                              "qos": {"inbound": {"average": 4000}}}, expect=201)
+                mig_mac = eng.call("POST", f"/api/vms/{vm['id']}/nics", {"profile": prof["id"]}, expect=201)["mac"]
             eng.vm_action(vm["id"], "start")
             vm = eng.wait_status("vms", vm["id"], "up", timeout=60)
             src = next(i for i, h in enumerate(ctx.hs.hosts) if h.name == vm["host"])
@@ -274,7 +300,15 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             assert jobs_of(vm["id"]) == [] and jobs_of(idle["id"]) == []
             assert on_hosts(ctx, vm["id"]) == [src]
 
-            # The scheduler picks the only other host; the VM moves there.
+            # The scheduler picks the only other host; the VM moves there,
+            # its stream over the migration network: the bytes go through
+            # the destination's eth1 (its root-side veth), not its eth0.
+            def sent_to(h, veth):
+                with open(f"/sys/class/net/{veth}/statistics/tx_bytes") as f:
+                    return int(f.read())
+            dh = ctx.hs.hosts[dst]
+            wires = (dh.veth, f"{dh.veth}n1") if nets else (dh.veth,)
+            before = [sent_to(dh, w) for w in wires]
             job_id = migrate(eng, vm["id"])
             assert eng.vm(vm["id"])["status"] in ("migratingfrom", "up")
             job = eng.wait_job(job_id, timeout=120)
@@ -286,9 +320,16 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             moved = eng.vm(vm["id"])
             assert (moved["status"], moved["host"]) == ("up", ctx.hs.hosts[dst].name), moved
             assert on_hosts(ctx, vm["id"]) == [dst]
+            sent = [(sent_to(dh, w) - b) >> 20 for w, b in zip(wires, before)]  # MiB
+            if nets:
+                assert sent[1] >= 16 and sent[0] < 4, (wires, sent)
             with ctx.client(dst) as c:
                 there = c.call("VM.get", uuid=vm["id"])
                 assert there["state"] == "running"
+                if nets:  # the engine re-sent the NIC's QoS: the destination shapes its tap
+                    tap = next(d["ifname"] for d in there["devices"] if d.get("mac") == mig_mac)
+                    eng.wait_for(lambda: "tbf" in dh.run(["tc", "qdisc", "show", "dev", tap]).stdout, 10,
+                                 what=f"mig-qos's shaping on {tap} of {dh.name}")
                 # the same devices at the same addresses as recorded at its start
                 def addrs(devs):
                     return sorted((d.get("kind"), d.get("path") or d.get("mac"), repr(d.get("address")))
@@ -365,3 +406,6 @@ def test_engine_migrates_cancels_and_refuses(ctx):
                 return len(where) == 1 and v["status"] == "up" and v["host"] == ctx.hs.hosts[where[0]].name
             eng.wait_for(settled, timeout=60, what=f"one copy, recorded where it runs (job: {job})")
             eng.stop_all_vms()
+            for i in range(len(ctx.hs.hosts) if nets else 0):
+                with ctx.client(i) as c:
+                    c.call("Host.setupNetworks", networks={"mignet": {"remove": True}}, check_connectivity=False)

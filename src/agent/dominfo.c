@@ -161,6 +161,32 @@ json_t *vr_dom_spec(virDomainPtr dom)
     return spec;
 }
 
+int vr_dom_set_spec(virDomainPtr dom, json_t *spec, vr_error *err)
+{
+    char *json = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+    xmlDocPtr doc = json ? xmlNewDoc(BAD_CAST "1.0") : NULL;
+    xmlNodePtr root = doc ? xmlNewNode(NULL, BAD_CAST "vm") : NULL;
+    xmlBufferPtr buf = root ? xmlBufferCreate() : NULL;
+    int rc = -1;
+    if (buf) {
+        xmlDocSetRootElement(doc, root);
+        /* a text child: the writer escapes the JSON */
+        if (xmlNewTextChild(root, NULL, BAD_CAST "spec", BAD_CAST json) && xmlNodeDump(buf, doc, root, 0, 0) > 0)
+            rc = 0;
+    }
+    if (rc < 0)
+        vr_error_set(err, VR_ERR_INTERNAL, "cannot build the metadata of %s", virDomainGetName(dom));
+    else if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, (const char *)xmlBufferContent(buf),
+                                  VR_META_PREFIX, VR_META_NS, VIR_DOMAIN_AFFECT_LIVE) < 0)
+        rc = vr_libvirt_error(err, "cannot store the spec of %s", virDomainGetName(dom));
+    if (buf)
+        xmlBufferFree(buf);
+    if (doc)
+        xmlFreeDoc(doc);
+    free(json);
+    return rc;
+}
+
 bool vr_mac_in_use(vr_agent *a, const char *mac, char *owner, size_t owner_len)
 {
     virDomainPtr *doms = NULL;

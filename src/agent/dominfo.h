@@ -24,6 +24,10 @@ int vr_dom_xpath_count(xmlDocPtr doc, const char *xpath);
 /* The spec JSON stored in Vireo's metadata (new reference) or NULL. */
 json_t *vr_dom_spec(virDomainPtr dom);
 
+/* Store spec as the running domain's metadata (after a live change), so
+ * VM.get, a migration and the next agent see the VM as it now is. */
+int vr_dom_set_spec(virDomainPtr dom, json_t *spec, vr_error *err);
+
 /* Whether a MAC (lowercase) is used by any domain on this host. If so and
  * owner is non-NULL, copies that domain's name into owner. */
 bool vr_mac_in_use(vr_agent *a, const char *mac, char *owner, size_t owner_len);

@@ -400,6 +400,6 @@ int vr_domxml_nic(const vr_nic *n, char **out, vr_error *err)
     int mtu;
     if (vr_net_nic_check(n, &mtu, err) < 0)
         return -1;
-    vr_nicqos_want(n);
+    /* Its shaping and mirroring: vr_nicqos_want once libvirt took it. */
     return render(fill_nic, n, NULL, out, err);
 }

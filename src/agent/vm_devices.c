@@ -10,6 +10,8 @@
 #include "hyp.h"
 #include "jsonx.h"
 #include "log.h"
+#include "net/nicqos.h"
+#include "net/vmnic.h"
 #include "verbs.h"
 #include "vm_jobs.h"
 #include "vmspec.h"
@@ -224,6 +226,8 @@ static int unplug(vr_agent *a, json_t *params, const char *key, const char *xpat
     }
     /* libvirt waits a few seconds for the guest to let go; if it has not,
      * removal completes later and a DeviceRemoved event says so. */
+    if (!strcmp(key, "mac"))
+        vr_net_spec_nic(dom, value, NULL);
     json_t *still = find_device(dom, key, value);
     *result = json_pack("{s:s, s:b}", key, value, "removed", json_is_null(still));
     json_decref(still);
@@ -283,6 +287,8 @@ static int vm_hotplug_nic(vr_agent *a, json_t *params, json_t **result, vr_error
     else
         rc = 0;
     if (rc == 0) {
+        vr_nicqos_want(&n); /* shaping and mirroring once its tap exists */
+        vr_net_spec_nic(dom, n.mac, jn);
         VR_INFO("VM %s: NIC %s plugged", virDomainGetName(dom), n.mac);
         *result = find_device(dom, "mac", n.mac);
     }

@@ -20,6 +20,7 @@
 #include "netapply.h"
 #include "netconf.h"
 #include "nicqos.h"
+#include "vmnic.h"
 #include "netview.h"
 
 static struct {
@@ -207,7 +208,10 @@ int vr_net_start(vr_agent *a, const char *path, vr_error *err)
     pthread_mutex_unlock(&st.setup_mu);
     if (rc)
         return vr_error_set(err, VR_ERR_INTERNAL, "cannot start the network rollback thread");
-    return vr_nicqos_start(err);
+    if (vr_nicqos_start(err) < 0)
+        return -1;
+    vr_net_nics_recover(a);
+    return 0;
 }
 
 void vr_net_stop(void)

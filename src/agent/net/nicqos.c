@@ -29,10 +29,15 @@
 
 typedef struct wanted {
     char mac[18], network[16], tap[16], ifb[16];
+    /* What is wanted: */
     bool mirror, has_bw[2];
     long long bw[2][VR_BW_N];
+    /* What is applied on the host (ifb[0]: outbound shaping): */
     int tap_index;                /* 0 until applied */
+    bool shaped_in;               /* the tap's tbf */
+    char mirror_net[16];          /* the bridge whose ports mirror to us */
     int ports[MAX_PORTS], nports; /* bridge ports carrying our mirror program */
+    bool dirty;                   /* wanted changed on a live NIC: reconcile */
     time_t since;
 } wanted;
 
@@ -47,23 +52,27 @@ static struct {
 
 void vr_nicqos_want(const vr_nic *n)
 {
-    if (!n->has_bw[0] && !n->has_bw[1] && !n->mirror)
-        return;
+    bool any = n->has_bw[0] || n->has_bw[1] || n->mirror;
     pthread_mutex_lock(&q.mu);
     int i = 0;
     while (i < q.n && strcmp(q.w[i].mac, n->mac))
         i++;
-    if (i == q.n && q.n < MAX_WANTED)
+    /* A NIC already known keeps what is applied (its tap, ifb and mirror
+     * ports), so the watcher can take off what is no longer wanted; one
+     * that wants nothing is only tracked while something is applied. */
+    if (i == q.n && any && q.n < MAX_WANTED) {
+        memset(&q.w[q.n], 0, sizeof(q.w[q.n]));
+        snprintf(q.w[q.n].mac, sizeof(q.w[q.n].mac), "%s", n->mac);
+        q.w[q.n].since = time(NULL);
         q.n++;
+    }
     if (i < q.n) {
         wanted *w = &q.w[i];
-        memset(w, 0, sizeof(*w));
-        snprintf(w->mac, sizeof(w->mac), "%s", n->mac);
         snprintf(w->network, sizeof(w->network), "%s", n->network ? n->network : "");
         w->mirror = n->mirror;
         memcpy(w->has_bw, n->has_bw, sizeof(w->has_bw));
         memcpy(w->bw, n->bw, sizeof(w->bw));
-        w->since = time(NULL);
+        w->dirty = true;
     }
     pthread_mutex_unlock(&q.mu);
     pthread_cond_broadcast(&q.cv);
@@ -164,6 +173,7 @@ static void mirror_ports(vr_nl *nl, wanted *w)
 {
     const vr_nl_link *br = vr_nl_link_get(nl, w->network), *links;
     int n = vr_nl_links(nl, &links);
+    memcpy(w->mirror_net, w->network, sizeof(w->mirror_net));
     for (int i = 0; br && i < n; i++) {
         const vr_nl_link *l = &links[i];
         bool done = false;
@@ -180,13 +190,60 @@ static void mirror_ports(vr_nl *nl, wanted *w)
     }
 }
 
+/* Take the mirror programs off the ports that carry ours. */
+static void unmirror(vr_nl *nl, wanted *w)
+{
+    vr_error e = {0};
+    for (int k = 0; k < w->nports; k++) {
+        const char *port = vr_nl_link_name(nl, w->ports[k]);
+        if (*port && vr_trunk_detach(nl, port, 1, &e) < 0)
+            VR_WARN("NIC %s: %s", w->mac, e.message);
+    }
+    if (w->nports)
+        VR_INFO("NIC %s: no longer mirrors network %s", w->mac, w->mirror_net);
+    w->nports = 0;
+    w->mirror_net[0] = '\0';
+}
+
+/* Take off what a live NIC no longer wants (VM.updateNic): the tap's tbf,
+ * the redirect to its ifb and the ifb, the mirror programs. */
+static void unapply(vr_nl *nl, struct nl_sock *sk, wanted *w)
+{
+    vr_error e = {0};
+    if (w->shaped_in && !w->has_bw[0]) {
+        struct rtnl_qdisc *qd = rtnl_qdisc_alloc();
+        int rc = qd ? 0 : -NLE_NOMEM;
+        if (rc == 0) {
+            rtnl_tc_set_ifindex(TC_CAST(qd), w->tap_index);
+            rtnl_tc_set_parent(TC_CAST(qd), TC_H_ROOT);
+            rc = rtnl_qdisc_delete(sk, qd);
+        }
+        rtnl_qdisc_put(qd);
+        if (rc < 0 && rc != -NLE_OBJ_NOTFOUND)
+            VR_WARN("NIC %s: cannot remove the shaping of %s: %s", w->mac, w->tap, nl_geterror(rc));
+        else
+            VR_INFO("NIC %s: inbound shaping removed from %s", w->mac, w->tap);
+        w->shaped_in = false;
+    }
+    if (w->ifb[0] && !w->has_bw[1]) {
+        if (vr_trunk_detach(nl, w->tap, 2, &e) < 0 || vr_nl_link_del(nl, w->ifb, &e) < 0)
+            VR_WARN("NIC %s: %s", w->mac, e.message);
+        else
+            VR_INFO("NIC %s: outbound shaping removed (%s)", w->mac, w->ifb);
+        w->ifb[0] = '\0';
+    }
+    if (w->nports && (!w->mirror || strcmp(w->mirror_net, w->network)))
+        unmirror(nl, w);
+}
+
 static void apply(vr_nl *nl, struct nl_sock *sk, wanted *w, const vr_nl_link *tap)
 {
     vr_error e = {0};
     snprintf(w->tap, sizeof(w->tap), "%s", tap->name);
     w->tap_index = tap->index;
-    if ((w->has_bw[0] && shape(sk, tap->index, w->bw[0], tap->name, &e) < 0) ||
-        (w->has_bw[1] && shape_outbound(nl, sk, w, tap->index, &e) < 0))
+    bool in_ok = !w->has_bw[0] || shape(sk, tap->index, w->bw[0], tap->name, &e) == 0;
+    w->shaped_in |= w->has_bw[0] && in_ok;
+    if (!in_ok || (w->has_bw[1] && shape_outbound(nl, sk, w, tap->index, &e) < 0))
         VR_ERROR("NIC %s: %s", w->mac, e.message);
     else if (w->has_bw[0] || w->has_bw[1])
         VR_INFO("NIC %s: bandwidth applied on %s", w->mac, tap->name);
@@ -197,11 +254,7 @@ static void forget(vr_nl *nl, wanted *w)
     vr_error e = {0};
     if (w->ifb[0] && vr_nl_link_del(nl, w->ifb, &e) < 0)
         VR_WARN("%s", e.message);
-    for (int k = 0; k < w->nports; k++) {
-        const char *port = vr_nl_link_name(nl, w->ports[k]);
-        if (*port && vr_trunk_detach(nl, port, 1, &e) < 0)
-            VR_WARN("%s", e.message);
-    }
+    unmirror(nl, w);
 }
 
 /* One round: find taps, apply, forget NICs whose tap went. Caller holds mu. */
@@ -223,12 +276,24 @@ static void round_once(void)
             /* libvirt: the tap's MAC is the guest's with the first byte fe */
             if (!strcmp(links[k].kind, "tun") && !strcmp(links[k].mac + 2, w->mac + 2))
                 tap = &links[k];
-        if (tap && tap->index != w->tap_index)
+        if (tap && w->tap_index && tap->index != w->tap_index) {
+            forget(nl, w); /* a new tap for the MAC: start over on it */
+            w->shaped_in = false;
+            w->ifb[0] = '\0';
+        }
+        if (tap && tap->index == w->tap_index && w->dirty)
+            unapply(nl, sk, w);
+        if (tap && (tap->index != w->tap_index || w->dirty))
             apply(nl, sk, w, tap);
+        if (tap)
+            w->dirty = false;
         if (tap && w->mirror)
             mirror_ports(nl, w);
-        /* Gone (VM stopped, NIC unplugged) or never came (create failed). */
-        if ((!tap && w->tap_index) || (!tap && time(NULL) - w->since > 120)) {
+        bool idle = tap && !w->mirror && !w->has_bw[0] && !w->has_bw[1] && !w->shaped_in && !w->ifb[0] &&
+                    !w->nports;
+        /* Gone (VM stopped, NIC unplugged), never came (create failed), or
+         * nothing left to do. */
+        if ((!tap && w->tap_index) || (!tap && time(NULL) - w->since > 120) || idle) {
             forget(nl, w);
             q.w[i--] = q.w[--q.n];
         }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dominfo.h"
 #include "domxml.h"
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "net_verbs.h"
 #include "netstate.h"
+#include "nicqos.h"
 #include "vm_jobs.h"
 #include "vmnic.h"
 
@@ -27,8 +29,22 @@ static json_t *first(xmlDocPtr doc, const char *base, const char *rel)
     return v;
 }
 
-/* The NIC as the live XML describes it, in the NIC spec's words. */
-static json_t *current_nic(xmlDocPtr doc, const char *mac)
+/* The NIC of that MAC in a VM spec (borrowed), or NULL. */
+static json_t *spec_nic(json_t *spec, const char *mac)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(spec, "nics"), i, n) {
+        const char *m = json_string_value(json_object_get(n, "mac"));
+        if (m && !strcasecmp(m, mac))
+            return n;
+    }
+    return NULL;
+}
+
+/* The NIC as the live XML and the stored spec describe it, in the NIC
+ * spec's words. */
+static json_t *current_nic(xmlDocPtr doc, json_t *spec, const char *mac)
 {
     char base[128];
     snprintf(base, sizeof(base), "/domain/devices/interface[mac/@address='%s']", mac);
@@ -48,25 +64,13 @@ static json_t *current_nic(xmlDocPtr doc, const char *mac)
         json_object_set_new(nic, "link", json_string(strcmp(json_string_value(v), "down") ? "up" : "down"));
         json_decref(v);
     }
-    static const char *const dirs[] = {"inbound", "outbound"}, *const keys[] = {"average", "peak", "burst"};
-    json_t *bw = json_object();
-    for (int d = 0; d < 2; d++) {
-        json_t *o = json_object();
-        for (int k = 0; k < 3; k++) {
-            char rel[64];
-            snprintf(rel, sizeof(rel), "bandwidth/%s/@%s", dirs[d], keys[k]);
-            if ((v = first(doc, base, rel))) {
-                json_object_set_new(o, keys[k], json_integer(strtoll(json_string_value(v), NULL, 10)));
-                json_decref(v);
-            }
-        }
-        if (json_object_size(o))
-            json_object_set(bw, dirs[d], o);
-        json_decref(o);
-    }
-    if (json_object_size(bw))
-        json_object_set(nic, "bandwidth", bw);
-    json_decref(bw);
+    /* Shaping and mirroring are not in the XML (the agent applies them,
+     * net/nicqos.h): the stored spec says what the NIC has. */
+    json_t *was = spec_nic(spec, mac);
+    if ((v = json_object_get(was, "bandwidth")))
+        json_object_set(nic, "bandwidth", v);
+    if ((v = json_object_get(was, "mirror")))
+        json_object_set(nic, "mirror", v);
     /* The same address, or libvirt takes it for another device. */
     json_t *devs = vr_dom_devices(doc), *d;
     size_t i;
@@ -97,7 +101,7 @@ int vr_vm_update_nic(vr_agent *a, json_t *params, json_t **result, vr_error *err
     if (vr_vm_job_begin_lookup(a, params, "VM.updateNic", &dom, err) < 0)
         return -1;
     xmlDocPtr doc = NULL;
-    json_t *nic = NULL;
+    json_t *nic = NULL, *spec = NULL;
     char *xml = NULL, xp[128];
     vr_nic n;
     int rc = -1;
@@ -108,10 +112,14 @@ int vr_vm_update_nic(vr_agent *a, json_t *params, json_t **result, vr_error *err
         vr_error_set(err, VR_ERR_INVALID_PARAMS, "VM %s has no NIC %s", virDomainGetName(dom), mac);
         goto out;
     }
-    nic = current_nic(doc, mac);
+    spec = vr_dom_spec(dom);
+    nic = current_nic(doc, spec, mac);
+    /* A field given replaces the NIC's; null takes it off (no bandwidth). */
     for (size_t k = 0; k < sizeof(changes) / sizeof(changes[0]); k++) {
         json_t *v = json_object_get(params, changes[k]);
-        if (v && !json_is_null(v))
+        if (v && json_is_null(v))
+            json_object_del(nic, changes[k]);
+        else if (v)
             json_object_set(nic, changes[k], v);
     }
     if (json_object_get(params, "network"))
@@ -137,6 +145,10 @@ int vr_vm_update_nic(vr_agent *a, json_t *params, json_t **result, vr_error *err
         vr_libvirt_error(err, "cannot update NIC %s of VM %s", mac, virDomainGetName(dom));
         goto out;
     }
+    vr_nicqos_want(&n); /* shaping and mirroring on or off the tap */
+    /* The stored spec follows: VM.get, a migration's destination and the
+     * next agent see the NIC as it now is. */
+    vr_net_spec_nic(dom, mac, nic);
     VR_INFO("VM %s: NIC %s updated", virDomainGetName(dom), mac);
     *result = json_incref(nic);
     json_object_del(*result, "address");
@@ -144,6 +156,7 @@ int vr_vm_update_nic(vr_agent *a, json_t *params, json_t **result, vr_error *err
 out:
     free(xml);
     json_decref(nic);
+    json_decref(spec);
     if (doc)
         xmlFreeDoc(doc);
     vr_vm_job_end_free(dom);

@@ -213,7 +213,7 @@ static int nic_change(vr_call *c, json_t *vm, json_t *nic, json_t *body, json_t 
         json_object_set_new(change, "profile", json_string(to));
     if (mode == 1) {
         if (move && (vr_vnic_check_host(c->e, vm, change, err) < 0 ||
-                     vr_vnic_check_live_move(c->e, vm, mac, from, to, err) < 0)) {
+                     vr_vnic_check_live_move(c->e, vm, mac, to, err) < 0)) {
             json_decref(change);
             return -1;
         }

@@ -119,7 +119,7 @@ static int update_nic(json_t *spec, json_t *devices, json_t *params, json_t *res
  * filter, mirror and bandwidth. */
 static json_t *update_nic_params(vr_engine *e, json_t *params, vr_error *err)
 {
-    return vr_vnic_agent_nic(e, params, err);
+    return vr_vnic_agent_change(e, params, err);
 }
 
 /* A vCPU count stored but not reached stays pending for the next start. */

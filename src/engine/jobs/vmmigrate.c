@@ -19,6 +19,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "migpolicy.h"
+#include "migrnet.h"
 #include "placement.h"
 #include "scheduler.h"
 #include "vnic.h"
@@ -308,9 +309,14 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
     vr_job_update(e, job_id, "running", step);
     vr_job_progress(e, job_id, 5);
     /* The destination's libvirtd is reached where the engine reaches its
-     * agent; the migration stream goes there too. */
+     * agent; the migration stream goes to its address on the cluster's
+     * migration network (net/migrnet.h), else there too. */
+    char mig_addr[64], mig_why[300];
+    vr_migrnet_address(e, vm_id, dst, mig_addr, sizeof(mig_addr), mig_why, sizeof(mig_why));
+    if (*mig_why)
+        vr_event(e, "warning", user, "vm", vm_id, "VM '%s' migrates over the management network: %s", name, mig_why);
     json_t *res = NULL, *call = json_pack("{s:s, s:{s:s, s:s}}", "uuid", vm_id, "dest", "host", str(dst, "address"),
-                                          "address", str(dst, "address"));
+                                          "address", mig_addr);
     vr_error err = {0};
     if (json_object_get(p, "bandwidth_mibps"))
         json_object_set(call, "bandwidth_mibps", json_object_get(p, "bandwidth_mibps"));

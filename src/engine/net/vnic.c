@@ -206,18 +206,8 @@ int vr_vnic_apply_change(json_t *nics, json_t *change, vr_error *err)
     return vr_error_set(err, VR_ERR_NOT_FOUND, "no NIC %s", mac);
 }
 
-/* Whether profile row p shapes direction dir (inbound, outbound). */
-static bool shapes(json_t *p, const char *dir)
+int vr_vnic_check_live_move(vr_engine *e, json_t *vm, const char *mac, const char *to, vr_error *err)
 {
-    return p && json_is_object(json_object_get(json_object_get(p, "qos"), dir));
-}
-
-int vr_vnic_check_live_move(vr_engine *e, json_t *vm, const char *mac, const char *from, const char *to,
-                            vr_error *err)
-{
-    json_t *old = from ? vr_db_query_one(e->db, PROFILE_SELECT " WHERE p.id = ?", DB_ARGS(DB_TEXT(from)), err) : NULL;
-    if (!old && err->code)
-        return -1;
     json_t *neu = vr_db_query_one(e->db, PROFILE_SELECT " WHERE p.id = ?", DB_ARGS(DB_TEXT(to)), err);
     int rc = 0;
     if (!neu)
@@ -225,18 +215,19 @@ int vr_vnic_check_live_move(vr_engine *e, json_t *vm, const char *mac, const cha
     else if (json_integer_value(json_object_get(neu, "passthrough")))
         rc = vr_error_set(err, VR_ERR_CONFLICT, "NIC %s of running VM '%s' cannot move to passthrough profile '%s'"
                           " (change it while the VM is down)", mac, str(vm, "name"), str(neu, "name"));
-    /* The host's agent sets shaping and mirroring on a running NIC but
-     * cannot take them off (docs/networks.md "VM.updateNic"). */
-    else if ((shapes(old, "inbound") && !shapes(neu, "inbound")) ||
-             (shapes(old, "outbound") && !shapes(neu, "outbound")) ||
-             (old && json_integer_value(json_object_get(old, "port_mirroring")) &&
-              !json_integer_value(json_object_get(neu, "port_mirroring"))))
-        rc = vr_error_set(err, VR_ERR_CONFLICT, "NIC %s of running VM '%s': profile '%s' has no QoS or mirroring"
-                          " that profile '%s' has, and a host cannot take them off a running NIC (change it while"
-                          " the VM is down)", mac, str(vm, "name"), str(neu, "name"), str(old, "name"));
-    json_decref(old);
     json_decref(neu);
     return rc;
+}
+
+json_t *vr_vnic_agent_change(vr_engine *e, json_t *change, vr_error *err)
+{
+    json_t *out = vr_vnic_agent_nic(e, change, err);
+    /* A profile without QoS takes the NIC's shaping off ("mirror": false
+     * already says so for mirroring). */
+    if (out && json_object_get(change, "profile") && !json_object_get(out, "bandwidth") &&
+        !json_object_get(out, "passthrough"))
+        json_object_set_new(out, "bandwidth", json_null());
+    return out;
 }
 
 void vr_vnic_after_migration(vr_engine *e, json_t *vm, json_t *dst, const char *user)

@@ -45,12 +45,15 @@ int vr_vnic_check_dest(vr_engine *e, json_t *vm, json_t *dst, vr_error *err);
  * (and its bridge). VR_ERR_NOT_FOUND when no NIC has the MAC. */
 int vr_vnic_apply_change(json_t *nics, json_t *change, vr_error *err);
 
-/* Before moving NIC mac of running VM vm from profile `from` (NULL: none)
- * to `to`: VR_ERR_CONFLICT when `to` is a passthrough profile or lacks a
- * QoS direction or the mirroring `from` has (the agent cannot take those
- * off a running NIC); VR_ERR_INVALID_PARAMS when `to` is gone. */
-int vr_vnic_check_live_move(vr_engine *e, json_t *vm, const char *mac, const char *from, const char *to,
-                            vr_error *err);
+/* Before moving NIC mac of running VM vm to profile `to`: VR_ERR_CONFLICT
+ * when `to` is a passthrough profile; VR_ERR_INVALID_PARAMS when it is
+ * gone. (QoS and mirroring come off a running NIC: the agent removes them.) */
+int vr_vnic_check_live_move(vr_engine *e, json_t *vm, const char *mac, const char *to, vr_error *err);
+
+/* VM.updateNic's fields (a new reference) for an update_nic change {mac,
+ * linked, profile?}: vr_vnic_agent_nic's, plus "bandwidth": null when the
+ * new profile has no QoS, so the agent takes the shaping off. */
+json_t *vr_vnic_agent_change(vr_engine *e, json_t *change, vr_error *err);
 
 /* After VM vm (a row with id, name, spec) migrated to host dst: the
  * destination's agent shapes and mirrors a NIC only when told (libvirt

@@ -22,6 +22,7 @@
 #include "sanlk.h"
 #include "sdinfo.h"
 #include "spm_state.h"
+#include "i18n.h"
 
 /* Start and stop one at a time: they change the registration and roles. */
 static pthread_mutex_t op_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -117,16 +118,17 @@ static int lease_held(vr_sanlk_res *res, const char *pool, int rv, vr_error *err
     long long owner = -1, lver;
     vr_error ignored = {0};
     read_owner(res, &owner, &lver, &ignored);
-    char who[48] = "another host";
+    char who[48];
     if (owner > 0)
-        vr_sd_fmt(who, sizeof(who), "host id %lld", owner);
-    return vr_error_set(err, VR_ERR_LEASE_HELD,
-                        "the SPM lease of data center %s (domain %s) is held by %s%s", pool,
-                        res->r.lockspace_name, who,
-                        rv == SANLK_ACQUIRE_OWNED_RETRY
-                            ? ", which stopped renewing it; sanlock frees it once that host is "
-                              "presumed dead"
-                            : "");
+        vr_i18n_format(who, sizeof(who), "host id %lld", owner);
+    else
+        vr_i18n_format(who, sizeof(who), "another host");
+    if (rv == SANLK_ACQUIRE_OWNED_RETRY)
+        return vr_error_set(err, VR_ERR_LEASE_HELD, "the SPM lease of data center %s (domain %s) is held by %s, which"
+                            " stopped renewing it; sanlock frees it once that host is presumed dead", pool,
+                            res->r.lockspace_name, who);
+    return vr_error_set(err, VR_ERR_LEASE_HELD, "the SPM lease of data center %s (domain %s) is held by %s", pool,
+                        res->r.lockspace_name, who);
 }
 
 /* Checks before contending: lockspace joined with host_id, domain usable. */
@@ -322,8 +324,8 @@ int vr_spm_stop(const vr_agent *a, const char *pool, vr_error *err)
         goto out;
     int jobs = vr_spm_state_clear_idle(pool);
     if (jobs > 0) {
-        rc = vr_error_set(err, VR_ERR_BAD_STATE, "cannot stop being SPM of data center %s: %d "
-                          "storage job%s still running", pool, jobs, jobs == 1 ? "" : "s");
+        rc = vr_error_set(err, VR_ERR_BAD_STATE, "cannot stop being SPM of data center %s: storage jobs still"
+                          " running: %d", pool, jobs);
         goto out;
     }
     vr_sanlk_res res;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "devspec.h"
+#include "i18n.h"
 #include "jsonx.h"
 #include "lockspace.h"
 #include "log.h"
@@ -207,7 +208,7 @@ static int set_pool(vr_agent *a, const char *uuid, const char *pool, bool attach
 {
     char dir[PATH_MAX], spm_master[37];
     vr_md md = {0};
-    if (vr_spm_check(pool, attach ? "attach a storage domain" : "detach a storage domain", err) < 0 ||
+    if (vr_spm_check(pool, attach ? N_("attach a storage domain") : N_("detach a storage domain"), err) < 0 ||
         vr_sd_domain_dir(a, uuid, dir, sizeof(dir), err) < 0 || vr_sd_md_load(dir, uuid, &md, err) < 0)
         return -1;
     vr_spm_state_get(pool, spm_master, NULL);

@@ -62,7 +62,9 @@ static int make_volume(vr_engine *e, const char *job_id, json_t *spm, json_t *v,
         json_decref(res);
         return rc;
     }
-    p = json_pack("{s:o, s:o, s:s}", "src", vr_volplan_ref(str(v, "domain"), str(v, "src_disk"), str(v, "src_volume")), "dst",
+    /* src_domain: a copy from another domain (an import from an export domain) */
+    const char *src_sd = *str(v, "src_domain") ? str(v, "src_domain") : str(v, "domain");
+    p = json_pack("{s:o, s:o, s:s}", "src", vr_volplan_ref(src_sd, str(v, "src_disk"), str(v, "src_volume")), "dst",
                   vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "volume")), "format", "qcow2");
     if (vr_agent_call_host(e, spm, "Volume.copy", p, &res, err) < 0)
         return -1;

@@ -13,11 +13,12 @@ refused at import.
 The scenario needs storage and a host: it runs once (on the suite's last
 database backend)."""
 
+import json
 import os
 import uuid
 import xml.etree.ElementTree as ET
 
-from harness.engine import Engine
+from harness.engine import CliSession, Engine
 from harness.engine_storage import leave_storage, scrub_domain, storage_dc
 
 MIB = 1 << 20
@@ -130,12 +131,14 @@ def test_export_import(ctx):
 
         # again: refused without exclusive, replaced with it
         _fault(eng.request("POST", export, {"storage_domain": exp_id}), 409, "already exported")
-        _job(eng, eng.request("POST", export, {"storage_domain": exp_id, "exclusive": True}))
+        cli = CliSession(ctx, eng)  # the CLI replaces it
+        cli.run("vm", "export", "vm-exp", "--domain", exp_name, "--exclusive", "--wait")
         vols = [v for v in c.call("Volume.list", domain=exp_id)["volumes"] if v["image"] == disk["id"]]
         assert len(vols) == 1 and vols[0]["legality"] == "LEGAL", vols
 
         # ---- the domain's VMs, from storage
-        listed = eng.get(f"/api/storagedomains/{exp_id}/vms")["vms"]
+        listed = json.loads(cli.run("sd", "vms", exp_name, "--json").stdout)["vms"]
+        assert eng.get(f"/api/storagedomains/{exp_id}/vms")["vms"] == listed
         assert [(v["id"], v["name"], v["description"], v["memory_mib"]) for v in listed] == \
             [(vm["id"], "vm-exp", HOSTILE, 192)], listed
 
@@ -145,9 +148,9 @@ def test_export_import(ctx):
         _fault(eng.request("POST", imp, {"cluster": cl["name"], "storage_domain": exp_id, "clone": True}), 409,
                "active data domain")
         _fault(eng.request("POST", imp, {"storage_domain": sd_id}), 400)
-        j = _job(eng, eng.request("POST", imp, {"cluster": cl["name"], "storage_domain": st["sd_name"],
-                                                "clone": True, "name": "vm-exp-clone"}))
-        cv = eng.get(f"/api/vms/{j['object_id']}")
+        out = cli.run("sd", "import-vm", exp_name, "vm-exp", "--cluster", cl["name"], "--domain", st["sd_name"],
+                      "--clone", "--name", "vm-exp-clone", "--wait", "--json").stdout
+        cv = eng.get(f"/api/vms/{json.loads(out)['id']}")
         assert cv["id"] != vm["id"] and cv["name"] == "vm-exp-clone" and cv["status"] == "down", cv
         assert cv["nics"][0]["mac"] != mac and cv["nics"][0]["profile"] == prof["id"], cv
         cdisk = [d["disk"] for d in cv["disks"] if "disk" in d]

@@ -198,6 +198,12 @@ def test_export_import(ctx):
                 _job(eng, r)
     finally:
         try:
+            for v in eng.list("vms")["vms"] if sd_id else []:  # a failed run's VMs first: they hold disks
+                eng.request("DELETE", v["href"])
+            for d in eng.list("disks")["disks"] if sd_id else []:
+                r = eng.request("DELETE", d["href"])
+                if r.status == 202:
+                    eng.wait_job(r.body["job"]["id"], timeout=60)
             if exp_id:
                 leave_storage(eng, exp_id, [])
             if sd_id:

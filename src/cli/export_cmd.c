@@ -136,14 +136,15 @@ static int vm_on_domain(json_t *vms, const char *ref, const char **id)
 
 static int sd_import(int argc, char **argv)
 {
-    static const vr_xopt xo[] = {{"cluster", false}, {"domain", false}, {"clone", true}, {"name", false}};
-    static const char *const map[][2] = {{"cluster", "cluster"}, {"domain", "storage_domain"}, {"clone", "clone"},
-                                         {"name", "name"}};
+    static const vr_xopt xo[] = {{"cluster", false}, {"domain", false}, {"clone", true}};
+    static const char *const map[][2] = {{"cluster", "cluster"}, {"domain", "storage_domain"}, {"clone", "clone"}};
     args a;
     json_t *body = json_object(), *vms = NULL;
-    int rc = vr_parse_args(argc, argv, 2, VR_JOB_OPTS | BIT(O_EXTRA), xo, 4, "EXPORT-DOMAIN VM", &a);
+    int rc = vr_parse_args(argc, argv, 2, VR_JOB_OPTS | BIT(O_NAME) | BIT(O_EXTRA), xo, 3, "EXPORT-DOMAIN VM", &a);
     if (rc == 0)
-        rc = body_of(&a, map, 4, body);
+        rc = body_of(&a, map, 3, body);
+    if (rc == 0 && a.name && json_object_set_new(body, "name", json_string(a.name)) < 0)
+        rc = vr_bad_value("name", a.name);
     if (rc == 0 && (!json_object_get(body, "cluster") || !json_object_get(body, "storage_domain"))) {
         fprintf(stderr, "vireo: sd import-vm needs --cluster CLUSTER and --domain DATA-DOMAIN\n");
         rc = 2;

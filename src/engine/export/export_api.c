@@ -11,6 +11,7 @@
 #include "dispatch.h"
 #include "exportjob.h"
 #include "fault.h"
+#include "i18n.h"
 #include "kind.h"
 
 #define ID_MAX 65
@@ -110,8 +111,8 @@ bool vr_export_api_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     bool list = !vm_id[0];
     json_t *sd = NULL, *out = NULL;
     if (list ? strcmp(req->method, "GET") && strcmp(req->method, "HEAD") : strcmp(req->method, "POST")) {
-        vr_http_fault(resp, 405, "Method Not Allowed", list ? "use GET for the VMs on an export domain"
-                                                             : "use POST to import a VM");
+        vr_http_fault(resp, 405, "Method Not Allowed", list ? N_("use GET for the VMs on an export domain")
+                                                             : N_("use POST to import a VM"));
         return true;
     }
     if (vr_valid_uuid(sd_id))

@@ -140,6 +140,29 @@ int vr_volplan_run(vr_engine *e, const char *job_id, json_t *plan, bool thin, vr
     return rc;
 }
 
+json_t *vr_volplan_job_params(vr_engine *e, const char *job_id)
+{
+    json_t *row = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
+    json_t *p = json_incref(json_object_get(row, "params"));
+    json_decref(row);
+    return p ? p : json_object();
+}
+
+int vr_volplan_run_vm(vr_engine *e, const char *job_id, json_t *params, const char *new_id, const char *step,
+                      vr_error *err)
+{
+    json_t *plan = json_object_get(params, "plan");
+    vr_job_update(e, job_id, "running", step);
+    int rc = json_is_array(plan) ? vr_volplan_run(e, job_id, plan, false, err)
+                                 : vr_error_set(err, VR_ERR_INTERNAL, "the job's parameters cannot be read");
+    if (rc == 0)
+        vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",
+                   DB_ARGS(DB_TEXT(new_id)), NULL);
+    else /* nothing half made: the VM goes (its MACs with it) */
+        vr_db_exec(e->db, "DELETE FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(new_id)), NULL);
+    return rc;
+}
+
 /* The VM's definition as a template keeps it: engine disks swapped for
  * the template's, NICs without their MACs (each VM gets its own). */
 json_t *vr_volplan_spec(json_t *spec, json_t *plan)

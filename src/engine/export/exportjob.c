@@ -236,7 +236,7 @@ int vr_vm_export_submit(vr_engine *e, json_t *vm0, json_t *body, const char *use
                                  " status, v.memory_mib AS memory_mib, v.vcpus AS vcpus, v.spec_json, v.created_at AS"
                                  " created_at, c.datacenter_id AS datacenter_id FROM vms v JOIN clusters c ON"
                                  " c.id = v.cluster_id WHERE v.id = ?", DB_ARGS(DB_TEXT(vm_id)), err);
-    json_t *sd = vm ? domain_row(e, str(body, "storage_domain"), err) : NULL, *plan = NULL, *spm = NULL;
+    json_t *sd = vm ? domain_row(e, str(body, "storage_domain"), err) : NULL, *plan = NULL, *host = NULL;
     if (!vm && !err->code)
         vr_error_set(err, VR_ERR_NOT_FOUND, "the VM is gone");
     else if (sd && strcmp(str(sd, "sd_type"), "export"))
@@ -253,8 +253,8 @@ int vr_vm_export_submit(vr_engine *e, json_t *vm0, json_t *body, const char *use
                      str(vm, "status"));
     if (sd && !err->code)
         plan = plan_disks(e, vm, err);
-    if (plan && (spm = vr_volplan_spm(e, NULL, str(sd, "id"), err))) {
-        int had = exported(e, spm, str(sd, "id"), vm_id, err);
+    if (plan && (host = vr_export_host(e, str(sd, "id"), err))) { /* any host: no wait for an SPM here */
+        int had = exported(e, host, str(sd, "id"), vm_id, err);
         if (had > 0 && !json_is_true(json_object_get(body, "exclusive")))
             vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' is already exported to '%s'; exclusive: true replaces that"
                          " export", str(vm, "name"), str(sd, "name"));
@@ -285,7 +285,7 @@ int vr_vm_export_submit(vr_engine *e, json_t *vm0, json_t *body, const char *use
         rc = -1;
     if (rc < 0 && began)
         vr_db_rollback(e->db);
-    json_decref(spm);
+    json_decref(host);
     json_decref(plan);
     json_decref(sd);
     json_decref(vm);

@@ -29,5 +29,8 @@ json_t *vr_export_read_ovf(vr_engine *e, const char *sd_id, const char *vm_id, j
 /* An Up host that sees domain sd_id now (a row: name, address, port). */
 json_t *vr_export_host(vr_engine *e, const char *sd_id, vr_error *err);
 
+/* Engine restart: an export job (exportjob.c) is run again. */
+bool vr_export_vm_resume(vr_engine *e, json_t *job);
+
 /* Engine restart: an export or import job is run again. */
 bool vr_export_job_resume(vr_engine *e, json_t *job);

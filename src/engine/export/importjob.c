@@ -23,8 +23,6 @@
 
 #define str vr_sj_str
 
-bool vr_export_vm_resume(vr_engine *e, json_t *job);
-
 json_t *vr_export_host(vr_engine *e, const char *sd_id, vr_error *err)
 {
     json_t *host = vr_db_query_one(e->db, "SELECT h.name AS name, h.address AS address, h.port AS port FROM"

@@ -12,6 +12,7 @@ extern const vr_verb vr_storage_verbs[];
 extern const vr_verb vr_volume_verbs[];
 extern const vr_verb vr_memory_verbs[];
 extern const vr_verb vr_lease_verbs[]; /* storage/vmlease.c */
+extern const vr_verb vr_ovf_verbs[]; /* storage/ovfstore.c */
 extern const vr_verb vr_snapshot_verbs[]; /* vm_snapshot.c */
 extern const vr_verb vr_volume_io_verbs[];
 extern const vr_verb vr_net_verbs[];

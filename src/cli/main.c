@@ -7,6 +7,7 @@
 #include "quota_cmd.h"
 #include "network_cmd.h"
 #include "vm_clone_cmd.h"
+#include "export_cmd.h"
 #include "people_cmd.h"
 #include "host_deploy_cmd.h"
 #include "host_fence_cmd.h"
@@ -33,6 +34,8 @@ static void usage(FILE *f)
                "  vm migrate NAME-or-ID [--host HOST] [--bandwidth-mibps N] [--wait [--timeout S]] [--json]\n"
                "  vm placement NAME-or-ID [--json]\n"
                "  vm clone NAME-or-ID --name NAME [--snapshot SNAPSHOT-ID] [--description TEXT] [--wait [--timeout S]]\n"
+               "  vm export NAME-or-ID --domain EXPORT-DOMAIN [--exclusive] [--wait [--timeout S]]\n"
+               "  sd vms EXPORT-DOMAIN | sd import-vm EXPORT-DOMAIN VM --cluster C --domain DATA [--clone] [--name N]\n"
                "  vm console NAME-or-ID   the serial console in this terminal (Ctrl-] ends it)\n"
                "  job cancel ID [--json]\n"
                "  host activate|deactivate NAME-or-ID [--wait [--timeout S]] [--json]\n"
@@ -81,6 +84,9 @@ int main(int argc, char **argv)
         return vr_vm_console_cmd(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "clone"))
         return vr_vm_clone_cmd(argc - 1, argv + 1);
+    int xrc = argc > 2 ? vr_export_cmd(argc - 1, argv + 1) : -1; /* vm export, sd vms|import-vm */
+    if (xrc >= 0)
+        return xrc;
     if (argc > 2 && !strcmp(argv[1], "host") && !strcmp(argv[2], "fence"))
         return vr_host_fence_cmd(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "host") && !strcmp(argv[2], "remove"))

@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "console.h"
+#include "export_api.h"
 #include "history.h"
 #include "placement_api.h"
 #include "directory_api.h"
@@ -111,6 +112,8 @@ void api_handle(void *engine, vr_http_req *req, vr_http_resp *resp)
     if (vr_placement_api_handle(e, req, resp)) /* the scheduler's dry run: no store */
         return;
     if (vr_directory_api_handle(e, req, resp)) /* a directory search: LDAP, no store */
+        return;
+    if (vr_export_api_handle(e, req, resp)) /* export domains: read from storage */
         return;
     vr_dispatch(e, req, resp);
 }

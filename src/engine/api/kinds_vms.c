@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clonejobs.h"
+#include "export_api.h"
 #include "devspec.h"
 #include "dispatch.h"
 #include "i18n.h"
@@ -420,6 +421,8 @@ static const vr_action vm_actions[] = {
      2},
     {"clone", "Make an independent VM from this stopped VM, as it is or as in one of its snapshots (a job whose"
      " object_id is the new VM)", true, vm_clone, clone_params, VR_ARRAY_SIZE(clone_params)},
+    {"export", "Copy this stopped VM (each disk collapsed) and its OVF description to an export domain of its data"
+     " center (a job; docs/storage.md \"Export domains\")", true, vr_vm_export_action, vr_export_params, 3},
 };
 
 #define MEM_MAX (4LL << 20)

@@ -16,17 +16,9 @@
 
 static void run_clone(vr_engine *e, const char *job_id, const char *new_id, const char *user)
 {
-    json_t *row = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
-    json_t *p = json_object_get(row, "params"), *plan = json_object_get(p, "plan");
+    json_t *p = vr_volplan_job_params(e, job_id);
     vr_error err = {0};
-    vr_job_update(e, job_id, "running", "copying the disks for the new VM");
-    int rc = json_is_array(plan) ? vr_volplan_run(e, job_id, plan, false, &err)
-                                 : vr_error_set(&err, VR_ERR_INTERNAL, "the job's parameters cannot be read");
-    if (rc == 0)
-        vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",
-                   DB_ARGS(DB_TEXT(new_id)), NULL);
-    else /* nothing half made: the VM goes (its MACs with it) */
-        vr_db_exec(e->db, "DELETE FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(new_id)), NULL);
+    int rc = vr_volplan_run_vm(e, job_id, p, new_id, N_("copying the disks for the new VM"), &err);
     vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",
                DB_ARGS(DB_TEXT(str(p, "vm"))), NULL);
     vr_db_commit(e->db, NULL);
@@ -37,7 +29,7 @@ static void run_clone(vr_engine *e, const char *job_id, const char *new_id, cons
     else
         vr_i18n_format(what, sizeof(what), "clone of VM '%s' as '%s'", str(p, "vm_name"), str(p, "name"));
     vr_volplan_ended(e, job_id, user, "vm", new_id, what, rc, &err);
-    json_decref(row);
+    json_decref(p);
 }
 
 /* The state to copy: the VM's now, or its snapshot's. Fills *spec (a new

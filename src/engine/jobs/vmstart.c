@@ -23,6 +23,7 @@
 #include "stateless.h"
 #include "templjobs.h"
 #include "clonejobs.h"
+#include "exportjob.h"
 #include "vnic.h"
 #include "i18n.h"
 
@@ -442,7 +443,7 @@ static bool start_resume(vr_engine *e, json_t *r)
 static void resume_one(vr_engine *e, json_t *job)
 {
     if (start_resume(e, job) || vr_vm_action_resume(e, job) || vr_vm_live_resume(e, job) ||
-        vr_snapshot_job_resume(e, job) || vr_vm_suspend_resume(e, job) || vr_template_job_resume(e, job) || vr_vm_clone_resume(e, job) ||
+        vr_snapshot_job_resume(e, job) || vr_vm_suspend_resume(e, job) || vr_template_job_resume(e, job) || vr_vm_clone_resume(e, job) || vr_export_job_resume(e, job) ||
         vr_storage_job_resume(e, job) || vr_setupnet_resume(e, job) || vr_netlabel_resume(e, job) || vr_maint_resume(e, job) ||
         vr_fence_job_resume(e, job) || vr_deploy_resume(e, job))
         return;

@@ -62,7 +62,9 @@ static int make_volume(vr_engine *e, const char *job_id, json_t *spm, json_t *v,
         json_decref(res);
         return rc;
     }
-    p = json_pack("{s:o, s:o, s:s}", "src", vr_volplan_ref(str(v, "domain"), str(v, "src_disk"), str(v, "src_volume")), "dst",
+    /* src_domain: a copy from another domain (an import from an export domain) */
+    const char *src_sd = *str(v, "src_domain") ? str(v, "src_domain") : str(v, "domain");
+    p = json_pack("{s:o, s:o, s:s}", "src", vr_volplan_ref(src_sd, str(v, "src_disk"), str(v, "src_volume")), "dst",
                   vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "volume")), "format", "qcow2");
     if (vr_agent_call_host(e, spm, "Volume.copy", p, &res, err) < 0)
         return -1;
@@ -135,6 +137,29 @@ int vr_volplan_run(vr_engine *e, const char *job_id, json_t *plan, bool thin, vr
         else
             vr_db_exec(e->db, "DELETE FROM disks WHERE id = ?", DB_ARGS(DB_TEXT(str(v, "disk"))), NULL);
     }
+    return rc;
+}
+
+json_t *vr_volplan_job_params(vr_engine *e, const char *job_id)
+{
+    json_t *row = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
+    json_t *p = json_incref(json_object_get(row, "params"));
+    json_decref(row);
+    return p ? p : json_object();
+}
+
+int vr_volplan_run_vm(vr_engine *e, const char *job_id, json_t *params, const char *new_id, const char *step,
+                      vr_error *err)
+{
+    json_t *plan = json_object_get(params, "plan");
+    vr_job_update(e, job_id, "running", step);
+    int rc = json_is_array(plan) ? vr_volplan_run(e, job_id, plan, false, err)
+                                 : vr_error_set(err, VR_ERR_INTERNAL, "the job's parameters cannot be read");
+    if (rc == 0)
+        vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",
+                   DB_ARGS(DB_TEXT(new_id)), NULL);
+    else /* nothing half made: the VM goes (its MACs with it) */
+        vr_db_exec(e->db, "DELETE FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(new_id)), NULL);
     return rc;
 }
 

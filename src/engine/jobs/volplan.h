@@ -26,6 +26,14 @@ void vr_volplan_append(json_t *plan, json_t *disk, const char *src_volume);
  * plan's disks ok, or gone. 0, or -1 with err. */
 int vr_volplan_run(vr_engine *e, const char *job_id, json_t *plan, bool thin, vr_error *err);
 
+/* The job's params (a new reference; {} when unreadable), and the run of
+ * its params.plan for the new VM new_id (clones, imports): the VM down
+ * when every volume was made, else gone with its MACs; the transaction
+ * stays open for the caller (who commits). step: the job's detail. */
+json_t *vr_volplan_job_params(vr_engine *e, const char *job_id);
+int vr_volplan_run_vm(vr_engine *e, const char *job_id, json_t *params, const char *new_id, const char *step,
+                      vr_error *err);
+
 /* A VM definition for new disks: engine disks swapped for the plan's,
  * device addresses and NIC MACs dropped (the new VM gets its own). */
 json_t *vr_volplan_spec(json_t *spec, json_t *plan);

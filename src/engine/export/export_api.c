@@ -1,0 +1,143 @@
+/* REST routes of export domains (export_api.h, docs/rest-api.md "Export
+ * and import"): the VMs on an export domain, read from storage, their
+ * import, and the VM's export action. */
+#include "export_api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "devspec.h"
+#include "dispatch.h"
+#include "exportjob.h"
+#include "fault.h"
+#include "i18n.h"
+#include "kind.h"
+
+#define ID_MAX 65
+
+const vr_field vr_export_params[] = {
+    {"storage_domain", VR_FT_STR, VR_F_REQ | VR_F_CREATE, 1, 255,
+     .doc = "The export domain, by id or name: active, attached to the VM's data center."},
+    {"collapse_snapshots", VR_FT_BOOL, VR_F_CREATE, .dflt = "true",
+     .doc = "Each disk's chain collapsed into one volume (the only way supported yet)."},
+    {"exclusive", VR_FT_BOOL, VR_F_CREATE, .dflt = "false",
+     .doc = "Replace an earlier export of the VM on the domain (false: such an export is a 409)."},
+};
+const size_t vr_export_nparams = VR_ARRAY_SIZE(vr_export_params);
+
+static const vr_field import_params[] = {
+    {"cluster", VR_FT_STR, VR_F_REQ | VR_F_CREATE, 1, 255, .doc = "The new VM's cluster, by id or name."},
+    {"storage_domain", VR_FT_STR, VR_F_REQ | VR_F_CREATE, 1, 255,
+     .doc = "The active data domain of the cluster's data center the disks are copied into, by id or name."},
+    {"name", VR_FT_NAME, VR_F_CREATE, .doc = "The new VM's name (default: the exported VM's)."},
+    {"clone", VR_FT_BOOL, VR_F_CREATE, .dflt = "false",
+     .doc = "New VM and disk ids and new MACs (false: the exported ids and MACs are kept)."},
+};
+
+int vr_vm_export_action(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_error *err)
+{
+    char job[37];
+    if (vr_vm_export_submit(c->e, vm, body, c->user, job, err) < 0)
+        return -1;
+    *reply = json_pack("{s:s}", "job_id", job);
+    return 0;
+}
+
+/* "/api/storagedomains/<id>/vms" or ".../vms/<vm>/import". */
+static bool parse(const char *path, char sd[ID_MAX], char vm[ID_MAX])
+{
+    static const char pre[] = "/api/storagedomains/";
+    if (strncmp(path, pre, sizeof(pre) - 1))
+        return false;
+    const char *p = path + sizeof(pre) - 1, *slash = strchr(p, '/');
+    if (!slash || slash == p || slash - p >= ID_MAX)
+        return false;
+    snprintf(sd, ID_MAX, "%.*s", (int)(slash - p), p);
+    if (!strcmp(slash, "/vms")) {
+        vm[0] = '\0';
+        return true;
+    }
+    if (strncmp(slash, "/vms/", 5))
+        return false;
+    p = slash + 5;
+    slash = strchr(p, '/');
+    if (!slash || slash == p || slash - p >= ID_MAX || strcmp(slash, "/import"))
+        return false;
+    snprintf(vm, ID_MAX, "%.*s", (int)(slash - p), p);
+    return true;
+}
+
+bool vr_export_api_path(const char *path)
+{
+    char sd[ID_MAX], vm[ID_MAX];
+    return parse(path, sd, vm);
+}
+
+static int do_import(vr_call *c, json_t *sd, const char *vm_id, vr_error *err)
+{
+    vr_kind pk = {.fields = import_params, .nfields = VR_ARRAY_SIZE(import_params), .title = "import",
+                  .collection = "import"};
+    vr_call pc = *c;
+    pc.kind = &pk;
+    json_t *body = vr_body_parse(&pc, false, err);
+    if (!body || vr_kind_check_body(&pc, body, NULL, err) < 0) {
+        json_decref(body);
+        return -1;
+    }
+    /* Whoever may make a VM in the cluster and work with the domain. */
+    json_t *where = json_pack("{s:O}", "cluster_id", json_object_get(body, "cluster"));
+    char job[37], id[37];
+    int rc = vr_authorize_user(c->e, c->user, &vr_kind_vms, where, "create", err);
+    json_decref(where);
+    if (rc == 0 && !vr_valid_uuid(vm_id))
+        rc = vr_error_set(err, VR_ERR_NOT_FOUND, "no VM with id '%.64s' on export domain '%s'", vm_id,
+                          json_string_value(json_object_get(sd, "name")));
+    if (rc == 0)
+        rc = vr_vm_import_submit(c->e, sd, vm_id, body, c->user, job, id, err);
+    json_decref(body);
+    if (rc == 0)
+        vr_reply_job(c, job);
+    return rc;
+}
+
+bool vr_export_api_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
+{
+    char sd_id[ID_MAX], vm_id[ID_MAX];
+    if (!parse(req->path, sd_id, vm_id))
+        return false;
+    vr_call c = {.e = e, .req = req, .resp = resp, .kind = &vr_kind_storagedomains, .user = req->user};
+    vr_error err = {0};
+    bool list = !vm_id[0];
+    json_t *sd = NULL, *out = NULL;
+    if (list ? strcmp(req->method, "GET") && strcmp(req->method, "HEAD") : strcmp(req->method, "POST")) {
+        vr_http_fault(resp, 405, "Method Not Allowed", list ? N_("use GET for the VMs on an export domain")
+                                                             : N_("use POST to import a VM"));
+        return true;
+    }
+    if (vr_valid_uuid(sd_id))
+        sd = vr_kind_get(e, &vr_kind_storagedomains, sd_id, &err);
+    else
+        vr_error_set(&err, VR_ERR_NOT_FOUND, "no %s with id '%.64s'", vr_kind_storagedomains.title, sd_id);
+    if (sd && vr_authorize(&c, &vr_kind_storagedomains, sd, list ? "get" : "import", &err) == 0) {
+        if (list && strcmp(json_string_value(json_object_get(sd, "type")) ?: "", "export"))
+            vr_error_set(&err, VR_ERR_CONFLICT, "storage domain '%s' is not an export domain",
+                         json_string_value(json_object_get(sd, "name")));
+        else if (list)
+            out = vr_export_domain_vms(e, sd, &err);
+        else if (do_import(&c, sd, vm_id, &err) == 0) {
+            json_decref(sd);
+            return true;
+        }
+    }
+    if (out) {
+        resp->status = 200;
+        resp->body = out;
+    } else {
+        if (!err.code)
+            vr_error_set(&err, VR_ERR_INTERNAL, "the export domain cannot be read");
+        vr_fault(resp, &err);
+    }
+    json_decref(sd);
+    return true;
+}

@@ -1,0 +1,305 @@
+/* Export of a stopped VM to an export domain (exportjob.h). The job's
+ * params hold the whole plan (each disk's source volume), so a rerun
+ * after a restart does the same copies: it first removes whatever volumes
+ * of those images the domain has (an earlier export's, or an ILLEGAL one a
+ * cut-off copy left), then copies, then writes the OVF last - an OVF on
+ * the domain always describes complete volumes. */
+#include "exportjob.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentcall.h"
+#include "agentjob.h"
+#include "i18n.h"
+#include "jobs.h"
+#include "log.h"
+#include "ovf.h"
+#include "sdjobs.h"
+#include "snapjob_util.h"
+#include "volplan.h"
+
+#define str vr_sj_str
+
+/* Remove every volume of image on domain (the SPM's Volume.list). */
+static int clear_image(vr_engine *e, json_t *spm, const char *domain, const char *image, vr_error *err)
+{
+    json_t *res = NULL, *v;
+    size_t i;
+    if (vr_agent_call_host(e, spm, "Volume.list", json_pack("{s:s}", "domain", domain), &res, err) < 0)
+        return -1;
+    int rc = 0;
+    json_array_foreach(json_object_get(res, "volumes"), i, v) {
+        json_t *out = NULL;
+        if (rc == 0 && !strcmp(str(v, "image"), image) &&
+            vr_agent_call_host(e, spm, "Volume.delete", vr_volplan_ref(domain, image, str(v, "volume")), &out, err) < 0 &&
+            err->code != VR_ERR_NOT_FOUND)
+            rc = -1;
+        json_decref(out);
+    }
+    if (rc == 0)
+        memset(err, 0, sizeof(*err));
+    json_decref(res);
+    return rc;
+}
+
+static int copy_disk(vr_engine *e, const char *job_id, json_t *spm, const char *dst_sd, json_t *d, int lo, int hi,
+                     vr_error *err)
+{
+    json_t *res = NULL;
+    if (clear_image(e, spm, dst_sd, str(d, "disk"), err) < 0)
+        return -1;
+    json_t *p = json_pack("{s:o, s:o, s:s}", "src", vr_volplan_ref(str(d, "storage_domain"), str(d, "disk"),
+                                                                    str(d, "src_volume")),
+                          "dst", vr_volplan_ref(dst_sd, str(d, "disk"), str(d, "volume")), "format",
+                          !strcmp(str(d, "format"), "raw") ? "raw" : "qcow2");
+    if (vr_agent_call_host(e, spm, "Volume.copy", p, &res, err) < 0)
+        return -1;
+    char agent_job[64], detail[256];
+    snprintf(agent_job, sizeof(agent_job), "%s", str(res, "job"));
+    json_decref(res);
+    int rc = vr_agent_job_wait(e, job_id, spm, agent_job, lo, hi, 24 * 3600, detail, sizeof(detail), err);
+    if (rc == 1)
+        return vr_error_set(err, VR_ERR_BAD_STATE, "cancelled");
+    return rc == 0 ? 0 : rc == 2 ? vr_error_set(err, VR_ERR_UNAVAILABLE, "the engine is stopping") : -1;
+}
+
+/* The NICs of spec for the OVF: MAC, model, profile and network by name. */
+static json_t *ovf_nics(vr_engine *e, json_t *spec)
+{
+    json_t *out = json_array(), *nic;
+    size_t i;
+    json_array_foreach(json_object_get(spec, "nics"), i, nic) {
+        json_t *row = *str(nic, "profile") ? vr_db_query_one(e->db, "SELECT p.name AS profile, n.name AS network FROM"
+                                                             " vnic_profiles p JOIN networks n ON n.id = p.network_id"
+                                                             " WHERE p.id = ?",
+                                                             DB_ARGS(DB_TEXT(str(nic, "profile"))), NULL) : NULL;
+        char name[32];
+        snprintf(name, sizeof(name), "nic%zu", i + 1);
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", name, "mac", str(nic, "mac"),
+                                             "model", *str(nic, "model") ? str(nic, "model") : "virtio", "profile",
+                                             str(row, "profile"), "network", str(row, "network")));
+        json_decref(row);
+    }
+    return out;
+}
+
+/* The OVF model of the VM as the params recorded it. */
+static json_t *ovf_model(vr_engine *e, json_t *p)
+{
+    json_t *vm = json_object_get(p, "vm_row"), *spec = json_object_get(vm, "spec"), *disks = json_array(), *d;
+    size_t i;
+    json_array_foreach(json_object_get(spec, "disks"), i, d) {
+        const char *id = str(d, "disk");
+        json_t *pd = NULL, *x;
+        size_t k;
+        json_array_foreach(json_object_get(p, "disks"), k, x) if (*id && !strcmp(str(x, "disk"), id))
+            pd = x;
+        const char *bus = *str(d, "bus") ? str(d, "bus") : "virtio";
+        if (pd)
+            json_array_append_new(disks, json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:O, s:b, s:s}", "disk", id,
+                                                   "volume", str(pd, "volume"), "alias", str(pd, "alias"),
+                                                   "description", str(pd, "description"), "size",
+                                                   json_object_get(pd, "size"), "format", str(pd, "format"), "bus",
+                                                   bus, "bootable", json_object_get(pd, "bootable"), "readonly",
+                                                   json_is_true(json_object_get(d, "readonly")), "storage_domain",
+                                                   str(p, "domain")));
+        else if (*str(d, "path"))
+            json_array_append_new(disks, json_pack("{s:s, s:s, s:b, s:s, s:s}", "path", str(d, "path"), "bus", bus,
+                                                   "readonly", json_is_true(json_object_get(d, "readonly")), "format",
+                                                   str(d, "format"), "device", str(d, "device")));
+    }
+    json_t *m = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:b, s:o, s:o}", "id", str(vm, "id"), "name",
+                          str(vm, "name"), "description", str(vm, "description"), "memory_mib",
+                          json_object_get(vm, "memory_mib"), "vcpus", json_object_get(vm, "vcpus"), "created_at",
+                          json_object_get(vm, "created_at"), "template", 0, "disks", disks, "nics",
+                          ovf_nics(e, spec));
+    if (json_is_object(json_object_get(spec, "boot")))
+        json_object_set(m, "boot", json_object_get(spec, "boot"));
+    return m;
+}
+
+static void run_export(vr_engine *e, const char *job_id, const char *vm_id, const char *user)
+{
+    json_t *row = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
+    json_t *p = json_object_get(row, "params"), *disks = json_object_get(p, "disks"), *d, *res = NULL;
+    const char *sd = str(p, "domain");
+    vr_error err = {0};
+    size_t i, n = json_array_size(disks);
+    vr_job_update(e, job_id, "running", "copying the VM's disks to the export domain");
+    json_t *spm = vr_volplan_spm(e, job_id, sd, &err);
+    int rc = spm ? 0 : -1;
+    json_array_foreach(rc == 0 ? disks : NULL, i, d)
+        if (rc == 0)
+            rc = copy_disk(e, job_id, spm, sd, d, (int)(5 + 85 * i / n), (int)(5 + 85 * (i + 1) / n), &err);
+    json_t *model = rc == 0 ? ovf_model(e, p) : NULL;
+    char *ovf = model ? vr_ovf_write(model, &err) : NULL;
+    if (rc == 0 && !ovf)
+        rc = -1;
+    if (rc == 0) {
+        vr_job_update(e, job_id, "running", "writing the VM's OVF on the export domain");
+        rc = vr_agent_call_host(e, spm, "Ovf.put", json_pack("{s:s, s:s, s:s}", "domain", sd, "vm", vm_id, "ovf", ovf),
+                                &res, &err);
+    }
+    vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'", DB_ARGS(DB_TEXT(vm_id)),
+               NULL);
+    char what[300];
+    vr_i18n_format(what, sizeof(what), "export of VM '%s' to storage domain '%s'", str(p, "vm_name"),
+                   str(p, "domain_name"));
+    vr_volplan_ended(e, job_id, user, "vm", vm_id, what, rc, &err);
+    free(ovf);
+    json_decref(model);
+    json_decref(res);
+    json_decref(spm);
+    json_decref(row);
+}
+
+/* The domain named by id or name in body.storage_domain (a new reference). */
+static json_t *domain_row(vr_engine *e, const char *ref, vr_error *err)
+{
+    json_t *sd = vr_db_query_one(e->db, "SELECT id, name, sd_type, status, coalesce(datacenter_id, '') AS datacenter_id"
+                                 " FROM storage_domains WHERE id = ? OR name = ?",
+                                 DB_ARGS(DB_TEXT(ref), DB_TEXT(ref)), err);
+    if (!sd && !err->code)
+        vr_error_set(err, VR_ERR_INVALID_PARAMS, "no storage domain with id or name '%.64s'", ref);
+    return sd;
+}
+
+/* The disks to export: every engine disk of the VM, ok and not shareable;
+ * a writable disk given by path is refused (its data is on no domain). */
+static json_t *plan_disks(vr_engine *e, json_t *vm, vr_error *err)
+{
+    json_t *spec = json_object_get(vm, "spec"), *plan = json_array(), *d;
+    size_t i;
+    json_array_foreach(json_object_get(spec, "disks"), i, d) {
+        if (!err->code && !*str(d, "disk") && !json_is_true(json_object_get(d, "readonly")))
+            vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' has a writable disk given by path (%s): only disks on storage"
+                         " domains are exported", str(vm, "name"), str(d, "path"));
+        json_t *row = !err->code && *str(d, "disk") ?
+            vr_db_query_one(e->db, "SELECT id, volume_id, alias, description, storage_domain_id AS storage_domain,"
+                            " format, provisioned_size, bootable, shareable, status FROM disks WHERE id = ?",
+                            DB_ARGS(DB_TEXT(str(d, "disk"))), err) : NULL;
+        if (!row && *str(d, "disk") && !err->code)
+            vr_error_set(err, VR_ERR_CONFLICT, "disk %s of VM '%s' is gone", str(d, "disk"), str(vm, "name"));
+        else if (row && strcmp(str(row, "status"), "ok"))
+            vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' of VM '%s' is %s", str(row, "alias"), str(vm, "name"),
+                         str(row, "status"));
+        else if (row && json_integer_value(json_object_get(row, "shareable")))
+            vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' of VM '%s' is shareable: shareable disks are not exported",
+                         str(row, "alias"), str(vm, "name"));
+        else if (row) /* the collapsed copy keeps the leaf's volume id: the OVF names image/volume */
+            json_array_append_new(plan, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:b}", "disk",
+                                                  str(row, "id"), "volume", str(row, "volume_id"), "src_volume",
+                                                  str(row, "volume_id"), "storage_domain", str(row, "storage_domain"),
+                                                  "alias", str(row, "alias"), "description", str(row, "description"),
+                                                  "format", str(row, "format"), "size",
+                                                  json_object_get(row, "provisioned_size"), "bootable",
+                                                  json_integer_value(json_object_get(row, "bootable")) != 0));
+        json_decref(row);
+    }
+    if (err->code) {
+        json_decref(plan);
+        return NULL;
+    }
+    return plan;
+}
+
+/* Whether the domain already holds an OVF of vm (asked of host). */
+static int exported(vr_engine *e, json_t *host, const char *sd, const char *vm, vr_error *err)
+{
+    json_t *res = NULL;
+    int rc = vr_agent_call_host(e, host, "Ovf.list", json_pack("{s:s}", "domain", sd), &res, err);
+    json_t *v;
+    size_t i;
+    int found = 0;
+    json_array_foreach(rc == 0 ? json_object_get(res, "vms") : NULL, i, v) found |= !strcmp(json_string_value(v), vm);
+    json_decref(res);
+    return rc < 0 ? -1 : found;
+}
+
+int vr_vm_export_submit(vr_engine *e, json_t *vm0, json_t *body, const char *user, char job_id[37], vr_error *err)
+{
+    const char *vm_id = str(vm0, "id");
+    json_t *running = vr_db_query_one(e->db, "SELECT id FROM jobs WHERE object_type = 'vm' AND object_id = ? AND"
+                                      " action = 'export' AND status IN ('pending', 'running')",
+                                      DB_ARGS(DB_TEXT(vm_id)), err);
+    if (running || err->code) { /* asked again: the export under way */
+        snprintf(job_id, 37, "%s", str(running, "id"));
+        json_decref(running);
+        return err->code ? -1 : 0;
+    }
+    if (json_is_false(json_object_get(body, "collapse_snapshots")))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "collapse_snapshots: false is not supported yet: an export"
+                            " holds each disk's chain collapsed into one volume");
+    json_t *vm = vr_db_query_one(e->db, "SELECT v.id AS id, v.name AS name, v.description AS description, v.status AS"
+                                 " status, v.memory_mib AS memory_mib, v.vcpus AS vcpus, v.spec_json, v.created_at AS"
+                                 " created_at, c.datacenter_id AS datacenter_id FROM vms v JOIN clusters c ON"
+                                 " c.id = v.cluster_id WHERE v.id = ?", DB_ARGS(DB_TEXT(vm_id)), err);
+    json_t *sd = vm ? domain_row(e, str(body, "storage_domain"), err) : NULL, *plan = NULL, *host = NULL;
+    if (!vm && !err->code)
+        vr_error_set(err, VR_ERR_NOT_FOUND, "the VM is gone");
+    else if (sd && strcmp(str(sd, "sd_type"), "export"))
+        vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is a %s domain; VMs are exported to an export domain",
+                     str(sd, "name"), str(sd, "sd_type"));
+    else if (sd && strcmp(str(sd, "datacenter_id"), str(vm, "datacenter_id")))
+        vr_error_set(err, VR_ERR_CONFLICT, "export domain '%s' is not attached to the data center of VM '%s'",
+                     str(sd, "name"), str(vm, "name"));
+    else if (sd && strcmp(str(sd, "status"), "active"))
+        vr_error_set(err, VR_ERR_CONFLICT, "export domain '%s' is %s; it must be active", str(sd, "name"),
+                     str(sd, "status"));
+    else if (sd && strcmp(str(vm, "status"), "down"))
+        vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' is %s; a VM is exported while it is down", str(vm, "name"),
+                     str(vm, "status"));
+    if (sd && !err->code)
+        plan = plan_disks(e, vm, err);
+    if (plan && (host = vr_export_host(e, str(sd, "id"), err))) { /* any host: no wait for an SPM here */
+        int had = exported(e, host, str(sd, "id"), vm_id, err);
+        if (had > 0 && !json_is_true(json_object_get(body, "exclusive")))
+            vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' is already exported to '%s'; exclusive: true replaces that"
+                         " export", str(vm, "name"), str(sd, "name"));
+    }
+    int rc = err->code ? -1 : 0;
+    bool began = false;
+    vr_uuid_new(job_id);
+    if (rc == 0 && vr_db_begin(e->db, err) < 0)
+        rc = -1;
+    began = rc == 0;
+    if (rc == 0 && vr_db_exec(e->db, "UPDATE vms SET status = 'imagelocked' WHERE id = ? AND status = 'down'",
+                              DB_ARGS(DB_TEXT(vm_id)), err) != 1)
+        rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' changed meanwhile (no longer down)",
+                                           str(vm, "name"));
+    if (rc == 0) {
+        json_t *vrow = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:O}", "id", vm_id, "name", str(vm, "name"),
+                                 "description", str(vm, "description"), "memory_mib", json_object_get(vm, "memory_mib"),
+                                 "vcpus", json_object_get(vm, "vcpus"), "created_at", json_object_get(vm, "created_at"),
+                                 "spec", json_object_get(vm, "spec"));
+        json_t *params = json_pack("{s:s, s:s, s:s, s:o, s:O}", "domain", str(sd, "id"), "domain_name", str(sd, "name"),
+                                   "vm_name", str(vm, "name"), "vm_row", vrow, "disks", plan);
+        char desc[200];
+        snprintf(desc, sizeof(desc), "Export VM '%s' to storage domain '%s'", str(vm, "name"), str(sd, "name"));
+        rc = vr_storage_job_insert(e, job_id, "export", "vm", vm_id, desc, params, user, err);
+        json_decref(params);
+    }
+    if (rc == 0 && vr_db_commit(e->db, err) < 0)
+        rc = -1;
+    if (rc < 0 && began)
+        vr_db_rollback(e->db);
+    json_decref(host);
+    json_decref(plan);
+    json_decref(sd);
+    json_decref(vm);
+    if (rc == 0)
+        vr_job_spawn(e, job_id, vm_id, user, run_export);
+    return rc;
+}
+
+bool vr_export_vm_resume(vr_engine *e, json_t *job)
+{
+    if (strcmp(str(job, "action"), "export") || strcmp(str(job, "object_type"), "vm"))
+        return false;
+    VR_INFO("resuming job %s (export of VM %s)", str(job, "id"), str(job, "object_id"));
+    vr_job_update(e, str(job, "id"), "pending", "resumed after an engine restart");
+    vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"), run_export);
+    return true;
+}

@@ -1,0 +1,215 @@
+"""Export domains (docs/storage.md "Export domains", docs/rest-api.md
+"Export and import"): a stopped VM whose disk holds a marker is exported
+to an export domain (its volume collapsed, its OVF written on storage and
+read back here with an XML parser: a description full of XML's special
+characters survives as text); the domain lists it from the OVF; it is
+imported as a clone (new ids and MACs) and, once the original is gone,
+as itself (same ids and MAC); the marker is read back from each imported
+volume. Refusals change nothing: a data domain as the target, a second
+export without exclusive, an import of a VM that exists, and hostile OVFs
+on storage (a DTD with entities, broken XML) listed with their error and
+refused at import.
+
+The scenario needs storage and a host: it runs once (on the suite's last
+database backend)."""
+
+import json
+import os
+import uuid
+import xml.etree.ElementTree as ET
+
+from harness.engine import CliSession, Engine
+from harness.engine_storage import leave_storage, scrub_domain, storage_dc
+
+MIB = 1 << 20
+MARK = b"VIREO-EXPORT-MARKER-" + uuid.uuid4().hex.encode()
+HOSTILE = 'a <b>"quoted"</b> & \'apostrophe\' ]]> <!ENTITY x "y">'
+OVF_NS = "http://schemas.dmtf.org/ovf/envelope/1/"
+RASD = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
+
+
+def _fault(r, status, detail=None):
+    assert r.status == status, r
+    if detail:
+        assert detail in r.body["fault"]["detail"], r
+    return r.body["fault"]
+
+
+def _job(eng, r, status="finished", timeout=180):
+    assert r.status == 202, r
+    job = eng.wait_job(r.body["job"]["id"], timeout=timeout)
+    assert job["status"] == status, (job, eng.log_tail(60))
+    return job
+
+
+def _last_backend(eng):
+    return eng.database is not None or not os.environ.get("VIREO_TEST_PG_URI")
+
+
+def _export_domain(ctx, eng, st):
+    """An export domain on the shared ext4, attached to the data center."""
+    name = "exp-" + uuid.uuid4().hex[:6]
+    r = eng.request("POST", "/api/storagedomains", {
+        "name": name, "type": "export", "storage_type": "posixfs", "storage_path": ctx.hs.shared_dev,
+        "vfs_type": "ext4", "host": st["hosts"][0]["id"], "critical_space_gib": 0})
+    sd_id = r.body["id"]
+    _job(eng, r, timeout=120)
+    _job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": st["dc"]["id"]}),
+         timeout=240)
+    eng.wait_status("storagedomains", sd_id, "active", timeout=60)
+    return sd_id, name
+
+
+def _content(eng, disk_id):
+    r = eng.request("GET", f"/api/disks/{disk_id}/content", timeout=60)
+    assert r.status == 200, r
+    return r.text.encode("latin-1", "replace") if isinstance(r.text, str) else r.text
+
+
+def test_export_import(ctx):
+    eng = Engine(ctx, poll_ms=1000, grace_s=6)
+    eng.__enter__()
+    if not _last_backend(eng):
+        eng.__exit__(None, None, None)
+        return
+    sd_id = exp_id = None
+    try:
+        st = storage_dc(ctx, eng, "exp")
+        sd_id, cl = st["sd_id"], st["cl"]
+        exp_id, exp_name = _export_domain(ctx, eng, st)
+
+        # A disk whose bytes hold a marker (uploaded raw), a VM with it and a NIC.
+        disk = eng.call("POST", "/api/disks", {"alias": "data", "storage_domain": sd_id, "format": "raw",
+                                               "provisioned_size": MIB, "content": "upload"}, expect=201)
+        image = bytearray(MIB)
+        image[4096:4096 + len(MARK)] = MARK
+        r = eng.request("PUT", f"/api/disks/{disk['id']}/content", raw=bytes(image),
+                        headers={"Content-Type": "application/octet-stream"}, timeout=60)
+        assert r.status == 200, r
+        mgmt = [n for n in eng.get(f"/api/datacenters/{st['dc']['id']}/networks")["networks"]][0]
+        prof = eng.get(f"/api/networks/{mgmt['id']}/vnicprofiles")["vnicprofiles"][0]
+        spec = ctx.vm_spec("vm-exp")
+        vm = eng.create_vm("vm-exp", cl["id"], memory_mib=192, vcpus=2, description=HOSTILE, boot=spec["boot"],
+                           disks=spec["disks"] + [{"disk": disk["id"]}], nics=[{"profile": prof["id"]}])
+        mac = vm["nics"][0]["mac"]
+        export = f"{vm['href']}/export"
+
+        # ---- refused, nothing changed
+        jobs = eng.list("jobs")["total"]
+        _fault(eng.request("POST", export, {"storage_domain": st["sd_name"]}), 409, "export domain")
+        _fault(eng.request("POST", export, {"storage_domain": "nosuch"}), 400, "no storage domain")
+        _fault(eng.request("POST", export, {}), 400)
+        _fault(eng.request("POST", export, {"storage_domain": exp_id, "collapse_snapshots": False}), 400,
+               "not supported")
+        _fault(eng.request("GET", f"/api/storagedomains/{sd_id}/vms"), 409, "not an export domain")
+        assert eng.list("jobs")["total"] == jobs
+
+        # ---- export: the collapsed volume and the OVF on the domain
+        j = _job(eng, eng.request("POST", export, {"storage_domain": exp_name}))
+        assert (j["action"], j["object_id"]) == ("export", vm["id"]), j
+        assert eng.get(vm["href"])["status"] == "down"
+        c = ctx.client(0)
+        vols = [v for v in c.call("Volume.list", domain=exp_id)["volumes"] if v["image"] == disk["id"]]
+        assert [(v["legality"], v["capacity"]) for v in vols] == [("LEGAL", MIB)], vols
+        text = c.call("Ovf.get", domain=exp_id, vm=vm["id"])["ovf"]
+        root = ET.fromstring(text.encode())
+        assert root.tag == "{%s}Envelope" % OVF_NS, root.tag
+        content = root.find("Content")
+        assert content.findtext("Name") == "vm-exp" and content.findtext("Description") == HOSTILE, text
+        items = content.find("Section[@{http://www.w3.org/2001/XMLSchema-instance}type="
+                             "'ovf:VirtualHardwareSection_Type']").findall("Item")
+        kinds = {}
+        for it in items:
+            kinds.setdefault(it.findtext("{%s}ResourceType" % RASD), []).append(it)
+        assert kinds["4"][0].findtext("{%s}VirtualQuantity" % RASD) == "192"
+        assert kinds["3"][0].findtext("{%s}cpu_per_socket" % RASD) == "2"
+        nic = kinds["10"][0]
+        assert nic.findtext("{%s}MACAddress" % RASD) == mac and nic.findtext("{%s}Connection" % RASD) == mgmt["name"]
+        hrefs = [it.findtext("{%s}HostResource" % RASD) for it in kinds["17"]]
+        assert f"{disk['id']}/{vols[0]['volume']}" in hrefs, hrefs
+        assert root.find("References/File").get("{%s}href" % OVF_NS) == f"{disk['id']}/{vols[0]['volume']}"
+
+        # again: refused without exclusive, replaced with it
+        _fault(eng.request("POST", export, {"storage_domain": exp_id}), 409, "already exported")
+        cli = CliSession(ctx, eng)  # the CLI replaces it
+        cli.run("vm", "export", "vm-exp", "--domain", exp_name, "--exclusive", "--wait")
+        vols = [v for v in c.call("Volume.list", domain=exp_id)["volumes"] if v["image"] == disk["id"]]
+        assert len(vols) == 1 and vols[0]["legality"] == "LEGAL", vols
+
+        # ---- the domain's VMs, from storage
+        listed = json.loads(cli.run("sd", "vms", exp_name, "--json").stdout)["vms"]
+        assert eng.get(f"/api/storagedomains/{exp_id}/vms")["vms"] == listed
+        assert [(v["id"], v["name"], v["description"], v["memory_mib"]) for v in listed] == \
+            [(vm["id"], "vm-exp", HOSTILE, 192)], listed
+
+        # ---- import: not over the existing VM; as a clone with new ids and MACs
+        imp = f"/api/storagedomains/{exp_id}/vms/{vm['id']}/import"
+        _fault(eng.request("POST", imp, {"cluster": cl["name"], "storage_domain": sd_id}), 409, "exists already")
+        _fault(eng.request("POST", imp, {"cluster": cl["name"], "storage_domain": exp_id, "clone": True}), 409,
+               "active data domain")
+        _fault(eng.request("POST", imp, {"storage_domain": sd_id}), 400)
+        out = cli.run("sd", "import-vm", exp_name, "vm-exp", "--cluster", cl["name"], "--domain", st["sd_name"],
+                      "--clone", "--name", "vm-exp-clone", "--wait", "--json").stdout
+        cv = eng.get(f"/api/vms/{json.loads(out)['id']}")
+        assert cv["id"] != vm["id"] and cv["name"] == "vm-exp-clone" and cv["status"] == "down", cv
+        assert cv["nics"][0]["mac"] != mac and cv["nics"][0]["profile"] == prof["id"], cv
+        cdisk = [d["disk"] for d in cv["disks"] if "disk" in d]
+        assert len(cdisk) == 1 and cdisk[0] != disk["id"], cv
+        assert cv["disks"][0].get("path") == spec["disks"][0]["path"], cv
+        assert MARK in _content(eng, cdisk[0])
+
+        # ---- the original gone, imported as itself: same id, disk id and MAC
+        assert eng.request("DELETE", vm["href"]).status == 204
+        r = eng.request("DELETE", f"/api/disks/{disk['id']}")
+        if r.status == 202:
+            _job(eng, r)
+        j = _job(eng, eng.request("POST", imp, {"cluster": cl["id"], "storage_domain": sd_id}))
+        iv = eng.get(vm["href"])
+        assert iv["name"] == "vm-exp" and iv["description"] == HOSTILE and iv["nics"][0]["mac"] == mac, iv
+        assert [d["disk"] for d in iv["disks"] if "disk" in d] == [disk["id"]], iv
+        assert MARK in _content(eng, disk["id"])
+        _fault(eng.request("POST", imp, {"cluster": cl["id"], "storage_domain": sd_id}), 409, "exists already")
+
+        # ---- hostile OVFs on storage: listed with their error, refused at import, nothing made
+        spm = ctx.client(st["spm_i"])
+        bad = {
+            str(uuid.uuid4()): ('<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">'
+                                ']><ovf:Envelope xmlns:ovf="%s"><Content><Name>&b;</Name></Content></ovf:Envelope>'
+                                % OVF_NS, "DTD"),
+            str(uuid.uuid4()): ('<?xml version="1.0"?><!DOCTYPE e SYSTEM "http://127.0.0.1:1/x.dtd"><e/>', "DTD"),
+            str(uuid.uuid4()): ("<ovf:Envelope><Content>", "well-formed"),
+        }
+        for vid, (ovf, _) in bad.items():
+            spm.call("Ovf.put", domain=exp_id, vm=vid, ovf=ovf)
+        vms = eng.list("vms")["total"]
+        listed = {v["id"]: v for v in eng.get(f"/api/storagedomains/{exp_id}/vms")["vms"]}
+        for vid, (_, why) in bad.items():
+            assert why in listed[vid]["error"], listed[vid]
+            _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{vid}/import",
+                               {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, why)
+        assert listed[vm["id"]]["name"] == "vm-exp"
+        assert eng.list("vms")["total"] == vms
+
+        for v in (iv, cv):
+            assert eng.request("DELETE", v["href"]).status == 204
+        for d in [disk["id"]] + cdisk:
+            r = eng.request("DELETE", f"/api/disks/{d}")
+            if r.status == 202:
+                _job(eng, r)
+    finally:
+        try:
+            for v in eng.list("vms")["vms"] if sd_id else []:  # a failed run's VMs first: they hold disks
+                eng.request("DELETE", v["href"])
+            for d in eng.list("disks")["disks"] if sd_id else []:
+                r = eng.request("DELETE", d["href"])
+                if r.status == 202:
+                    eng.wait_job(r.body["job"]["id"], timeout=60)
+            if exp_id:
+                leave_storage(eng, exp_id, [])
+            if sd_id:
+                leave_storage(eng, sd_id, [])
+        finally:
+            eng.__exit__(None, None, None)
+            for d in (exp_id, sd_id):
+                if d:
+                    scrub_domain(ctx, d)

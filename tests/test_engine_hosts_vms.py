@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from harness.context import one_backend
-from harness.engine import CliSession, Engine, expect_fault
+from harness.engine import CliSession, Engine, expect_fault, run_sql
 
 READY = "VIREO-GUEST-READY"
 POOL_MAC = re.compile(r"^56:6f(:[0-9a-f]{2}){4}$")
@@ -364,6 +364,68 @@ def check_placement_dry_run(ctx, eng, cl, hosts, big):
     eng.call("DELETE", f"/api/clusters/{other['id']}", expect=204)
 
 
+def check_placement_explained(ctx, eng, cl, hosts, fits):
+    """The dry run for one named destination (?host=), an enforcing
+    affinity group named in a host's verdict, the HA reservation among the
+    weights, and every per-host reason in Japanese (docs/availability.md
+    "Why a host was chosen"). VMs are faked as running (migratingfrom: the
+    monitors leave such a VM alone and count its memory on its host)."""
+    h0, h1 = sorted(hosts, key=lambda h: h["name"])
+    # One destination: its verdict alone; unknown host 404, another cluster's 400.
+    d = eng.call("GET", f"/api/vms/{fits['id']}/placement", params={"host": h1["name"]})
+    assert [h["name"] for h in d["hosts"]] == [h1["name"]] and d["host"] is None and d["as"] == "start", d
+    assert d["hosts"][0]["filter"] == "memory" and h0["name"] not in d["reason"], d
+    ja = eng.get(f"/api/vms/{fits['id']}/placement", params={"host": h1["id"]}, headers={"Accept-Language": "ja"})
+    assert f"{4 << 20} MiB 必要" in ja["hosts"][0]["reason"] and "needs" not in ja["hosts"][0]["reason"], ja
+    assert f"{4 << 20} MiB 必要" in ja["reason"], ja
+    expect_fault(eng.request("GET", f"/api/vms/{fits['id']}/placement?host=nope"), 404, "no host 'nope'")
+    other = eng.create_cluster("cl-far", cl["datacenter_id"])
+    far = eng.create_host("far", "10.77.0.250", other["id"])
+    expect_fault(eng.request("GET", f"/api/vms/{fits['id']}/placement?host=far"), 400, "not in the cluster")
+    expect_fault(eng.request("GET", f"/api/vms/{fits['id']}/placement?host="), 400, "must name a host")
+    # An enforcing negative group: h0, where web2 runs, names the group and VM.
+    web2, mover = (eng.create_vm(n, cl["id"], memory_mib=128, vcpus=1) for n in ("web2", "mover"))
+    run_sql(eng, f"UPDATE vms SET status = 'migratingfrom', host_id = '{h0['id']}' WHERE id = '{web2['id']}'",
+            f"UPDATE vms SET status = 'migratingfrom', host_id = '{h1['id']}' WHERE id = '{mover['id']}'")
+    eng.call("POST", f"/api/clusters/{cl['id']}/affinitygroups",
+             {"name": "apart", "positive": False, "vms": ["web2", "mover"]}, expect=201)
+    d = eng.call("GET", f"/api/vms/{mover['id']}/placement", params={"host": h0["name"]})
+    assert d["as"] == "migration" and d["host"] is None, d
+    assert d["hosts"][0]["filter"] == "affinity", d
+    assert d["hosts"][0]["reason"] == "group 'apart' keeps it from VM 'web2'", d
+    ja = eng.get(f"/api/vms/{mover['id']}/placement", params={"host": h0["name"]}, headers={"Accept-Language": "ja"})
+    assert "'apart'" in ja["hosts"][0]["reason"] and "'web2'" in ja["hosts"][0]["reason"], ja
+    assert "keeps" not in ja["hosts"][0]["reason"], ja
+    d = eng.call("GET", f"/api/vms/{mover['id']}/placement", params={"host": h1["name"]})
+    assert d["hosts"][0]["filter"] == "source" and d["hosts"][0]["reason"] == "the VM runs there", d
+    # HA reservation as a weight: ha-big (HA) on h0, a filler on h1. A VM
+    # placed on h1 would leave no room there for ha-big should h0 fail.
+    total = min(eng.host(h["id"])["stats"]["memory"]["total_kib"] // 1024 for h in hosts)
+    ha_big = eng.create_vm("ha-big", cl["id"], memory_mib=total // 2, vcpus=1, high_availability={"enabled": True})
+    filler = eng.create_vm("filler", cl["id"], memory_mib=total // 5, vcpus=1)
+    run_sql(eng, f"UPDATE vms SET status = 'migratingfrom', host_id = '{h0['id']}' WHERE id = '{ha_big['id']}'",
+            f"UPDATE vms SET status = 'migratingfrom', host_id = '{h1['id']}' WHERE id = '{filler['id']}'",
+            f"UPDATE vms SET status = 'down', host_id = NULL WHERE id IN ('{web2['id']}', '{mover['id']}')")
+    x = eng.create_vm("ha-x", cl["id"], memory_mib=total * 2 // 5, vcpus=1)
+
+    def weighed():
+        d = eng.call("GET", f"/api/vms/{x['id']}/placement")
+        w = {h["name"]: h.get("weights") for h in d["hosts"]}
+        return d if all(w.values()) and w[h1["name"]]["ha_penalty"] == 1 else None
+    d = eng.wait_for(weighed, timeout=10, what="h1's committed memory counted (its next poll)")
+    w = {h["name"]: h["weights"] for h in d["hosts"]}
+    assert w[h0["name"]]["ha_penalty"] == 0 and w[h1["name"]]["free_mib"] > w[h0["name"]]["free_mib"], d
+    if w[h0["name"]]["cpu_bucket"] == w[h1["name"]]["cpu_bucket"]:  # CPU load decides before free memory
+        assert d["host"]["name"] == h0["name"] and "keeps the HA reservation" in d["reason"], d
+    # The CLI asks about one host too.
+    out = CliSession(ctx, eng).run("vm", "placement", "mover", "--host", h0["name"]).stdout
+    assert h0["name"] in out and h1["name"] not in out, out
+    run_sql(eng, "UPDATE vms SET status = 'down', host_id = NULL WHERE status = 'migratingfrom'")
+    for v in (web2, mover, ha_big, filler, x):
+        eng.call("DELETE", f"/api/vms/{v['id']}", expect=204)
+    assert far["cluster_id"] == other["id"]
+
+
 def test_scheduler_filters(ctx):
     with engine_with_hosts(ctx) as (eng, cl, hosts):
         # More memory than any host has: the start fails, nothing runs.
@@ -386,6 +448,7 @@ def test_scheduler_filters(ctx):
         ja = eng.get(f"/api/jobs/{j['id']}", headers={"Accept-Language": "ja"})["detail"]
         assert ja.count(f"memory: {4 << 20} MiB 必要") == 2 and all(h["name"] in ja for h in hosts), ja
         check_placement_dry_run(ctx, eng, cl, hosts, big)
+        check_placement_explained(ctx, eng, cl, hosts, big)
         # Virtualization mode: a kvm cluster takes only hosts with hardware KVM.
         modes = {h["name"]: eng.host(h["id"])["capabilities"]["virt_mode"] for h in hosts}
         eng.call("PUT", f"/api/clusters/{cl['id']}", {"virt_mode": "kvm"})

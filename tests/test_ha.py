@@ -9,6 +9,7 @@ databases)."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -290,3 +291,53 @@ def _kdump(ctx, eng, h1, target, ha, kport):
     target.bmc.press_power(True)  # the machine reboots after its dump
     eng.wait_status("hosts", h1["id"], "up", timeout=90)
     assert_runs_once(ctx, eng, back, "after the kdump")
+
+
+def test_fence_agent_that_times_out(ctx):
+    """vh1's agent hangs (SIGSTOP), no soft fencing: the automatic fence's
+    agent runs on the proxy vh0 against a "BMC" that never answers (a UDP
+    socket of this test) and is stopped after --fence-agent-timeout-s.
+    The job fails saying so, an error event names the host and the
+    timeout, and vh1's HA VM stays unknown: never started on vh0 (it still
+    runs on vh1). Once vh1's agent answers, the VM is up there, once."""
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind((ctx.hs.subnet + ".1", 0))
+    with sink, engine_with_hosts(ctx, poll_ms=1000, extra_args=["--fence-agent-timeout-s", "3"]) as (
+            eng, cl, hosts):
+        h0, h1 = hosts
+        target = ctx.hs.hosts[1]
+        eng.call("PUT", f"/api/hosts/{h1['id']}", {"power_management": {"enabled": True, "kdump_detection": False,
+                 "agents": [{"type": "ipmilan", "address": ctx.hs.subnet + ".1", "port": sink.getsockname()[1],
+                             "username": "admin", "password": "Sink-Pass-1", "options": {"lanplus": True}}]}})
+        ha = new_vm(ctx, eng, cl, "ha-unfenced", nics=(), high_availability={"enabled": True, "priority": 10},
+                    placement_policy={"hosts": [h1["id"]]})
+        vm = start_and_wait_up(eng, ha["id"])[0]
+        assert vm["host"] == "vh1", vm
+        eng.call("PUT", f"/api/vms/{ha['id']}", {"placement_policy": {"affinity": "migratable", "hosts": []}})
+        pid = qemu_of(ctx, vm)
+        hung = target.agent_pid
+        os.kill(hung, signal.SIGSTOP)
+        try:
+            job = eng.wait_for(lambda: [j for j in eng.list("jobs", max=1000)["jobs"] if j["action"] == "fence"
+                                        and j["status"] not in ("pending", "running")], 60,
+                               what="the automatic fence job of vh1")[0]
+            assert job["status"] == "failed" and "did not finish within 3 s" in job["detail"], job
+            assert job["description"] == "Fence host 'vh1' (restart)" and job["user"] == "", job
+            ev = eng.find_events("automatic fencing (restart) of host 'vh1' failed: fence agent ipmilan", h1["id"])
+            assert ev and ev[0]["severity"] == "error" and "did not finish within 3 s" in ev[0]["message"], ev
+            assert "not started elsewhere" in ev[0]["message"], ev
+            time.sleep(3)  # three more polls: still nothing started on vh0
+            got = eng.vm(ha["id"])
+            assert (got["status"], got["host"]) == ("unknown", "vh1"), got
+            with ctx.client(0) as c:
+                assert not [v for v in c.call("VM.list")["vms"] if v["uuid"] == ha["id"]]
+            starts = [j for j in eng.list("jobs", max=1000)["jobs"] if j.get("object_id") == ha["id"]
+                      and j.get("action") == "start"]
+            assert len(starts) == 1, starts
+        finally:
+            os.kill(hung, signal.SIGCONT)
+        back = eng.wait_status("vms", ha["id"], "up", timeout=60)
+        assert back["host"] == "vh1" and qemu_of(ctx, back) == pid, back
+        assert_runs_once(ctx, eng, back, "after a fence agent timed out")
+        eng.wait_status("hosts", h1["id"], "up", timeout=30)
+        eng.stop_all_vms()

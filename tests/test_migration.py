@@ -409,3 +409,49 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             for i in range(len(ctx.hs.hosts) if nets else 0):
                 with ctx.client(i) as c:
                     c.call("Host.setupNetworks", networks={"mignet": {"remove": True}}, check_connectivity=False)
+
+
+def test_engine_destination_agent_killed_mid_migration(ctx):
+    """The destination's agent SIGKILLed while a migration streams to it
+    (docs/migration.md "Faults"): the engine stops hearing it, cancels the
+    migration and fails the job naming that host; the VM runs on the
+    source only, the engine says so, and once the agent is back the same
+    migration succeeds. SQLite only: the engine's part is the same on both."""
+    hs = mig_hosts(ctx)
+    with engine_on(ctx, "sqlite") as (eng, cl, hosts, far):
+        spec = ctx.vm_spec("mig-dk")
+        vm = eng.create_vm(spec["name"], cl["id"], boot=spec["boot"], disks=spec["disks"])
+        eng.vm_action(vm["id"], "start")
+        vm = eng.wait_status("vms", vm["id"], "up", timeout=60)
+        src = next(i for i, h in enumerate(hs.hosts) if h.name == vm["host"])
+        dst = 1 - src
+        dname = hs.hosts[dst].name
+        with ctx.client(src) as c:
+            ctx.wait_console(c, vm["id"], READY)
+        job_id = migrate(eng, vm["id"], {"host": dname, "bandwidth_mibps": 4})
+        eng.wait_for(lambda: "remaining" in (eng.get(f"/api/jobs/{job_id}").get("detail") or ""),
+                     timeout=30, what="migration under way")
+        assert hs.hosts[dst].kill_agent() == -9
+        try:
+            job = eng.wait_job(job_id, timeout=60, status=("finished", "failed", "cancelled"))
+        finally:
+            hs.hosts[dst].start_agent(wait=True)
+        assert job["status"] == "failed", (job, eng.log_tail(40))
+        assert f"the destination host '{dname}' stopped answering" in job["detail"], job
+        assert f"stays on host '{vm['host']}'" in job["detail"], job
+        ev = eng.find_events(f"migration of VM '{vm['name']}' to host '{dname}' failed", vm["id"])
+        assert ev and ev[0]["severity"] == "error", ev
+        # One copy, on the source, and the engine records it there.
+        assert on_hosts(ctx, vm["id"]) == [src]
+        now = eng.wait_status("vms", vm["id"], "up", timeout=60)
+        assert now["host"] == vm["host"], now
+        with ctx.client(src) as c:
+            assert c.call("VM.get", uuid=vm["id"])["state"] == "running"
+            ctx.wait_console(c, vm["id"], "VIREO-ECHO stayed", send="echo stayed\n")
+        # The destination's agent back, the migration goes through.
+        eng.wait_status("hosts", hosts[dst]["id"], "up", timeout=60)
+        job = eng.wait_job(migrate(eng, vm["id"], {"host": dname}), timeout=120)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        assert on_hosts(ctx, vm["id"]) == [dst]
+        assert eng.wait_status("vms", vm["id"], "up", timeout=60)["host"] == dname
+        eng.stop_all_vms()

@@ -32,7 +32,7 @@ static void usage(FILE *f)
                "  vm nic-list|nic-add|nic-update|nic-remove|disk-list|disk-add|disk-remove|disk-iotune NAME-or-ID ...\n"
                "  vm set-vcpus NAME-or-ID N | vm balloon NAME-or-ID MIB [--wait] [--json]\n"
                "  vm migrate NAME-or-ID [--host HOST] [--bandwidth-mibps N] [--wait [--timeout S]] [--json]\n"
-               "  vm placement NAME-or-ID [--json]\n"
+               "  vm placement NAME-or-ID [--host HOST] [--json]\n"
                "  vm clone NAME-or-ID --name NAME [--snapshot SNAPSHOT-ID] [--description TEXT] [--wait [--timeout S]]\n"
                "  vm export NAME-or-ID --domain EXPORT-DOMAIN [--exclusive] [--wait [--timeout S]]\n"
                "  sd vms EXPORT-DOMAIN | sd import-vm EXPORT-DOMAIN VM --cluster C --domain DATA [--clone] [--name N]\n"

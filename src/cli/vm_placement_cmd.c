@@ -12,9 +12,10 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vireo vm placement NAME-or-ID [--json]\n"
+    fprintf(f, "usage: vireo vm placement NAME-or-ID [--host HOST] [--json]\n"
                "  each host of the VM's cluster: the filter that removed it and why, or its rank and weights;\n"
-               "  the host the scheduler would choose now (nothing is booked)\n");
+               "  the host the scheduler would choose now (nothing is booked); --host: that host's verdict\n"
+               "  alone, as a migration (or a start) to it would be judged\n");
 }
 
 /* The human form: the choice, then a table of the hosts. */
@@ -32,8 +33,10 @@ static void print(json_t *o)
     json_array_foreach(rows, i, r) {
         json_t *w = json_object_get(r, "weights");
         if (w) /* a compact weights cell */
-            json_object_set_new(r, "reason", json_sprintf("affinity %d, cpu %.0f%% (step %d), free %lld MiB",
+            json_object_set_new(r, "reason", json_sprintf("affinity %d, HA reservation %d, cpu %.0f%% (step %d),"
+                                                          " free %lld MiB",
                                                           (int)json_integer_value(json_object_get(w, "affinity_penalty")),
+                                                          (int)json_integer_value(json_object_get(w, "ha_penalty")),
                                                           json_number_value(json_object_get(w, "cpu_percent")),
                                                           (int)json_integer_value(json_object_get(w, "cpu_bucket")),
                                                           (long long)json_integer_value(json_object_get(w, "free_mib"))));
@@ -45,26 +48,37 @@ static void print(json_t *o)
 
 int vr_vm_placement_cmd(int argc, char **argv)
 {
+    static const vr_xopt xo[] = {{"host", false}};
     args a;
-    int rc = vr_parse_args(argc, argv, 2, BIT(O_JSON), NULL, 0, "NAME-or-ID", &a);
+    int rc = vr_parse_args(argc, argv, 2, BIT(O_JSON) | BIT(O_EXTRA), xo, 1, "NAME-or-ID", &a);
+    const char *host = NULL;
+    for (int i = 0; rc == 0 && i < a.nx; i++)
+        host = a.xval[i]; /* the last --host wins */
     if (rc) {
         usage(rc < 0 ? stdout : stderr);
         return rc < 0 ? 0 : rc;
     }
     vr_session s;
-    char *id = NULL, *path = NULL;
+    char *id = NULL, *path = NULL, *full = NULL, *esc = NULL;
     const kind *vm = vr_kind_find("vm");
     if ((rc = vr_session_load(&s, 0)) == 0 && (rc = vr_resolve(&s, vm, a.pos[0], &id)) == 0)
         rc = (path = vr_entity_path(vm, id, "placement")) ? 0 : 3;
+    /* The engine resolves the host (id or name) and says when it is unknown. */
+    if (rc == 0 && host && (!(esc = vr_http_escape(host)) || asprintf(&full, "%s?host=%s", path, esc) < 0)) {
+        full = NULL;
+        rc = 3;
+    }
     if (rc == 0) {
         vr_response r;
-        rc = vr_http(&s, "GET", path, NULL, 0, &r);
+        rc = vr_http(&s, "GET", full ? full : path, NULL, 0, &r);
         if (rc == 0 && a.json)
             vr_print_entity(&r, true);
         else if (rc == 0)
             print(r.json);
         vr_response_free(&r);
     }
+    free(full);
+    free(esc);
     free(path);
     free(id);
     vr_session_clear(&s);

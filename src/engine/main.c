@@ -88,6 +88,8 @@ static void usage(FILE *f)
             "                            (default 0.0.0.0:7410; docs/fencing.md \"Kdump\")\n"
             "  --kdump-started-timeout-s N   a fence waits N s for a host's kdump message (default 30)\n"
             "  --kdump-finished-timeout-s N  a dump ended after N s without one (default 60)\n"
+            "  --fence-agent-timeout-s N     a fence agent run on a proxy host is stopped and fails\n"
+            "                                after N s (default 50, 1-55)\n"
             "  --locale-dir DIR          message catalogs, DIR/ja/LC_MESSAGES/vireo.mo\n"
             "                            (default " VR_LOCALE_DIR ")\n"
             "  --portal-dir DIR          the built portal served at /admin and /vm\n"
@@ -122,6 +124,7 @@ int main(int argc, char **argv)
         {"fence-kdump-listen", required_argument, 0, 'F'},
         {"kdump-started-timeout-s", required_argument, 0, 'S'},
         {"kdump-finished-timeout-s", required_argument, 0, 'E'},
+        {"fence-agent-timeout-s", required_argument, 0, 'X'},
         {"locale-dir", required_argument, 0, 'L'},
         {0, 0, 0, 0}};
     const char *pki = NULL, *listen = "0.0.0.0:8443", *state = "/var/lib/vireo-engine";
@@ -132,7 +135,8 @@ int main(int argc, char **argv)
     vr_engine e = {.poll_ms = 3000, .grace_s = 30, .token_ttl_s = 3600, .agent_timeout_s = 10,
                    .autorecovery_s = 300, .orphan_grace_s = 600, .balance_period_s = 60,
                    .portal_dir = VR_PORTAL_DIR, .crl_generation = 1, .host_cert_days = 1825,
-                   .kdump_listen = "0.0.0.0:7410", .kdump_started_s = 30, .kdump_finished_s = 60};
+                   .kdump_listen = "0.0.0.0:7410", .kdump_started_s = 30, .kdump_finished_s = 60,
+                   .fence_agent_timeout_s = 50};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -158,6 +162,7 @@ int main(int argc, char **argv)
         case 'F': snprintf(e.kdump_listen, sizeof(e.kdump_listen), "%s", strcmp(optarg, "off") ? optarg : ""); break;
         case 'S': e.kdump_started_s = atoi(optarg); break;
         case 'E': e.kdump_finished_s = atoi(optarg); break;
+        case 'X': e.fence_agent_timeout_s = atoi(optarg); break;
         case 'L': locale_dir = optarg; break;
         case 'D': vr_log_set_level(VR_LOG_DEBUG); break;
         case 'h': usage(stdout); return 0;
@@ -168,7 +173,7 @@ int main(int argc, char **argv)
     if (!pki || !colon || e.poll_ms < 100 || e.grace_s < 0 || e.token_ttl_s < 1 ||
         e.agent_timeout_s < 1 || e.autorecovery_s < 1 || e.host_cert_days < 1 ||
         e.host_cert_days > 3650 || e.orphan_grace_s < 0 || e.balance_period_s < 0 || e.kdump_started_s < 0 ||
-        e.kdump_finished_s < 1 || (*e.kdump_listen && !strchr(e.kdump_listen, ':'))) {
+        e.kdump_finished_s < 1 || e.fence_agent_timeout_s < 1 || e.fence_agent_timeout_s > 55 || (*e.kdump_listen && !strchr(e.kdump_listen, ':'))) {
         usage(stderr);
         return 2;
     }

@@ -28,11 +28,17 @@ int main(void)
     CHECK(vr_sched_choose(hs, 3, 256, 1, "any", reason, sizeof(reason)) == 0);
 
     /* Enforcing negative: not where the group's other VMs run. */
-    vr_affinity_rule neg = {.group = "apart", .positive = false, .enforcing = true, .hosts = on_h0, .nhosts = 1};
+    char web2[][65] = {"web2"};
+    vr_affinity_rule neg = {.group = "apart", .positive = false, .enforcing = true, .hosts = on_h0, .vms = web2,
+                            .nhosts = 1};
     reset(hs, base, 3);
     CHECK(vr_affinity_apply(&neg, 1, hs, 3, why, sizeof(why)) == 1);
     CHECK(!strcmp(hs[0].status, "affinity") && !strcmp(hs[1].status, "up") && !strcmp(hs[2].status, "up"));
     CHECK_STR_CONTAINS(why, "1 host(s) filtered out by enforcing negative affinity group 'apart'");
+    /* ... and the host's verdict names the group and the VM it would meet. */
+    char one[192];
+    CHECK(!strcmp(vr_sched_filter(&hs[0], 256, 1, "any", one, sizeof(one)), "affinity"));
+    CHECK(!strcmp(one, "group 'apart' keeps it from VM 'web2'"));
     CHECK(vr_sched_choose(hs, 3, 256, 1, "any", reason, sizeof(reason)) == 1);
 
     /* Enforcing positive: only where they run (either of two hosts). */
@@ -41,6 +47,8 @@ int main(void)
     reset(hs, base, 3);
     CHECK(vr_affinity_apply(&pos, 1, hs, 3, why, sizeof(why)) == 1);
     CHECK(!strcmp(hs[1].status, "affinity"));
+    vr_sched_filter(&hs[1], 256, 1, "any", one, sizeof(one));
+    CHECK(!strcmp(one, "group 'together' keeps it with VM '?', on another host")); /* no names given */
     CHECK(vr_sched_choose(hs, 3, 256, 1, "any", reason, sizeof(reason)) == 0);
     /* ... and a positive group whose VMs run nowhere yet binds nothing. */
     vr_affinity_rule pos_idle = {.group = "together", .positive = true, .enforcing = true};

@@ -57,6 +57,12 @@ int main(void)
     two[0].affinity_penalty = 1;
     CHECK(vr_sched_choose_v(two, 3, 256, 2, "kvm", v, reason, sizeof(reason)) == 1);
     CHECK(v[0].rank == 3 && v[0].affinity_penalty == 1);
+    /* The HA reservation weighs next: before CPU load, after affinity. */
+    two[1].ha_penalty = 1;
+    CHECK(vr_sched_choose_v(two, 3, 256, 2, "kvm", v, reason, sizeof(reason)) == 2);
+    CHECK(v[1].ha_penalty == 1 && v[1].rank == 2 && v[2].rank == 1);
+    CHECK_STR_CONTAINS(reason, "keeps the HA reservation, then lowest CPU load");
+    two[1].ha_penalty = 0;
 
     /* Nothing fits: the reason keeps its head and names each host. */
     CHECK(vr_sched_choose_v(hs, 2, 2048, 2, "any", v, reason, sizeof(reason)) == -1);

@@ -8,6 +8,7 @@
 #include "devspec.h"
 #include "dispatch.h"
 #include "fault.h"
+#include "http.h"
 #include "kind.h"
 #include "scheduler.h"
 
@@ -45,7 +46,7 @@ bool vr_placement_api_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     if (row && vr_authorize_user(e, req->user, &vr_kind_vms, row, "start", &err) == 0)
         vm = vr_db_query_one(e->db, "SELECT id, name, status, host_id, cluster_id, memory_mib, vcpus, spec_json"
                              " FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(id)), &err);
-    json_t *out = vm ? vr_sched_dry_run(e, vm, &err) : NULL;
+    json_t *out = vm ? vr_sched_dry_run(e, vm, vr_http_arg(req, "host"), &err) : NULL;
     if (out) {
         resp->status = 200;
         resp->body = out;

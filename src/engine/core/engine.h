@@ -27,6 +27,7 @@ typedef struct vr_engine {
     char kdump_listen[80];      /* fence_kdump listener "ADDR:PORT"; "" off (jobs/kdump.h) */
     int kdump_started_s;        /* how long a fence waits for a host's first kdump message */
     int kdump_finished_s;       /* a dump is over after this long without a message */
+    int fence_agent_timeout_s;  /* one fence agent run on its proxy (jobs/fencejob.c) */
     unsigned long long mac_first, mac_last; /* the MAC pool (macpool.h) */
     vr_hostmon *mon;
     vr_hostview *view;          /* the scheduler's copy of host numbers (hostview.h) */

@@ -15,9 +15,9 @@
 #include "vmexit.h"
 #include "i18n.h"
 
-/* How long a fence agent may take on its proxy; the call waits a little
- * longer (core/timeouts.c), so the agent reports the timeout itself. */
-#define FENCE_AGENT_TIMEOUT_S 50
+/* How long a fence agent may take on its proxy is e->fence_agent_timeout_s
+ * (--fence-agent-timeout-s, 50 s); the call waits a little longer
+ * (core/timeouts.c), so the agent reports the timeout itself. */
 
 /* An up host other than host_id in its cluster, else in its data center
  * (new reference), or NULL. */
@@ -50,7 +50,7 @@ static int one_agent(vr_engine *e, json_t *proxy, json_t *agent, const char *act
     int rc = vr_agent_call(e, json_string_value(json_object_get(proxy, "address")),
                            (int)json_integer_value(json_object_get(proxy, "port")), "Host.fence",
                            json_pack("{s:o, s:s, s:i}", "agent", spec, "action", action, "timeout_s",
-                                     FENCE_AGENT_TIMEOUT_S), &res, err);
+                                     e->fence_agent_timeout_s), &res, err);
     if (rc == 0)
         snprintf(power, 8, "%s", json_string_value(json_object_get(res, "power")) ?: "?");
     json_decref(res);
@@ -241,7 +241,17 @@ static void run_fence(vr_engine *e, const char *job_id, const char *host_id, con
         mark(e, job_id, params, "hard");
     vr_job_update(e, job_id, "running", "asking a proxy host");
     if (vr_host_fence_run(e, host_id, type, user, power, detail, sizeof(detail), &err) < 0) {
-        vr_event(e, "error", user, "host", host_id, "fencing (%s) failed: %s", type, err.message);
+        if (*user) {
+            vr_event(e, "error", user, "host", host_id, "fencing (%s) failed: %s", type, err.message);
+        } else {
+            /* Not fenced: its VMs may still run there; starting its HA VMs
+             * elsewhere could run them twice. */
+            json_t *h = vr_db_query_one(e->db, "SELECT name FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(host_id)), NULL);
+            vr_event(e, "error", user, "host", host_id, "automatic fencing (%s) of host '%s' failed: %s; its VMs stay"
+                     " unknown and are not started elsewhere", type,
+                     json_string_value(json_object_get(h, "name")) ?: host_id, err.message);
+            json_decref(h);
+        }
         vr_job_update(e, job_id, "failed", err.message);
         goto out;
     }

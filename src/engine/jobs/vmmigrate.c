@@ -30,6 +30,13 @@
 /* A source agent that cannot be asked for this long: the outcome is
  * decided by asking both hosts where the VM runs. */
 #define UNREACHABLE_S 60
+/* The destination's agent is pinged every this many polls while the data
+ * flows, and given up after this many failed pings in a row: libvirt
+ * would finish the migration without it, leaving the VM on a host whose
+ * agent nobody hears (killed, host lost). Cancelled instead, the VM stays
+ * on the source. */
+#define DEST_PING_POLLS 5
+#define DEST_PING_MISSES 2
 
 static const char *str(json_t *o, const char *k)
 {
@@ -157,13 +164,25 @@ static int ask_both(vr_engine *e, const char *vm_id, json_t *src, json_t *dst)
     return dst_runs ? 1 : dst_has && on_src ? -1 : 0;
 }
 
+/* Whether the destination's agent answers; a transport failure only
+ * counts (an agent that answers with an error is alive). */
+static bool dest_answers(vr_engine *e, json_t *dst)
+{
+    vr_error err = {0};
+    json_t *r = NULL;
+    int rc = vr_agent_call_host(e, dst, "Host.ping", json_object(), &r, &err);
+    json_decref(r);
+    return rc == 0 || err.code != VR_ERR_IO;
+}
+
 /* Follow the agent job on the source until it ends; record the outcome. */
 static void follow(vr_engine *e, const char *job_id, const char *vm_id, const char *user, json_t *p, json_t *vm,
                    json_t *src, json_t *dst)
 {
     const char *agent_job = str(p, "agent_job"), *name = str(vm, "name");
-    bool cancel_sent = false;
-    long long unreachable_since = 0;
+    bool cancel_sent = false, dest_lost = false;
+    long long unreachable_since = 0, polls = 0;
+    int dest_misses = 0;
     char detail[1024] = "";
     int outcome = -2; /* 1 succeeded, 0 failed, -1 cancelled */
     while (outcome == -2) {
@@ -218,10 +237,28 @@ static void follow(vr_engine *e, const char *job_id, const char *vm_id, const ch
             long long pct = json_integer_value(json_object_get(j, "progress"));
             vr_db_exec(e->db, "UPDATE jobs SET progress = ?, detail = ?, updated_at = ? WHERE id = ?",
                        DB_ARGS(DB_INT(5 + pct * 90 / 100), DB_TEXT(detail), DB_INT(vr_now()), DB_TEXT(job_id)), NULL);
+            if (dst && !cancel_sent && ++polls % DEST_PING_POLLS == 0) {
+                dest_misses = dest_answers(e, dst) ? 0 : dest_misses + 1;
+                if (dest_misses >= DEST_PING_MISSES) {
+                    json_t *c = NULL;
+                    vr_error cerr = {0};
+                    VR_WARN("migration of VM %s: destination host %s stopped answering; cancelling", vm_id,
+                            str(dst, "name"));
+                    cancel_sent = dest_lost = vr_agent_call_host(e, src, "Job.cancel", json_pack("{s:s}", "id",
+                                                                 agent_job), &c, &cerr) == 0 ||
+                                              cerr.code == VR_ERR_BAD_STATE;
+                    json_decref(c);
+                }
+            }
         } else {
             outcome = !strcmp(state, "succeeded") ? 1 : !strcmp(state, "cancelled") ? -1 : 0;
         }
         json_decref(j);
+    }
+    if (dest_lost && outcome <= 0) { /* our cancel, not the user's: a failure */
+        outcome = 0;
+        vr_i18n_format(detail, sizeof(detail), "the destination host '%s' stopped answering during the migration;"
+                       " cancelled, VM '%s' stays on host '%s'", str(dst, "name"), name, str(src, "name"));
     }
     const char *from = str(p, "from_status");
     if (outcome == 1) {

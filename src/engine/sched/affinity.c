@@ -1,16 +1,19 @@
 /* Affinity groups in placement (see affinity.h). */
 #include "affinity.h"
 
+#include "i18n.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bool runs_there(const vr_affinity_rule *r, const char *host_id)
+/* The index of host_id among the hosts r's VMs run on, or -1. */
+static long runs_there(const vr_affinity_rule *r, const char *host_id)
 {
     for (size_t i = 0; i < r->nhosts; i++)
         if (!strcmp(r->hosts[i], host_id))
-            return true;
-    return false;
+            return (long)i;
+    return -1;
 }
 
 size_t vr_affinity_apply(const vr_affinity_rule *rules, size_t nrules, vr_sched_host *hosts, size_t n, char *why,
@@ -28,8 +31,8 @@ size_t vr_affinity_apply(const vr_affinity_rule *rules, size_t nrules, vr_sched_
         if (r->positive && r->nhosts == 0)
             continue;
         for (size_t i = 0; i < n; i++) {
-            bool there = runs_there(r, hosts[i].id);
-            bool breaks = r->positive ? !there : there;
+            long at = runs_there(r, hosts[i].id);
+            bool breaks = r->positive ? at < 0 : at >= 0;
             if (!breaks)
                 continue;
             if (!r->enforcing) {
@@ -39,12 +42,28 @@ size_t vr_affinity_apply(const vr_affinity_rule *rules, size_t nrules, vr_sched_
                  * not counted twice. */
                 out++;
                 snprintf(hosts[i].status, sizeof(hosts[i].status), "affinity");
+                /* The VM it would meet there, or the first it would leave. */
+                size_t vi = at >= 0 ? (size_t)at : 0;
+                snprintf(hosts[i].affinity_group, sizeof(hosts[i].affinity_group), "%s", r->group);
+                snprintf(hosts[i].affinity_vm, sizeof(hosts[i].affinity_vm), "%s", r->vms ? r->vms[vi] : "?");
+                hosts[i].affinity_positive = r->positive;
             }
         }
-        if (out && o < len)
-            o += (size_t)snprintf(why + o, len - o, "%s%zu host(s) filtered out by enforcing %s affinity group '%s'"
-                                  " (%s)", o ? "; " : "", out, r->positive ? "positive" : "negative", r->group,
-                                  r->positive ? "its VMs run elsewhere" : "its other VMs run there");
+        if (out && len) {
+            /* Catalog messages, each group's nested in the join, so a
+             * failed placement's reason reads whole in Japanese. */
+            char one[256], joined[512];
+            if (r->positive)
+                vr_i18n_format(one, sizeof(one), "%zu host(s) filtered out by enforcing positive affinity group '%s'"
+                               " (its VMs run elsewhere)", out, r->group);
+            else
+                vr_i18n_format(one, sizeof(one), "%zu host(s) filtered out by enforcing negative affinity group '%s'"
+                               " (its other VMs run there)", out, r->group);
+            if (o)
+                vr_i18n_format(joined, sizeof(joined), "%s; %s", why, one);
+            snprintf(why, len, "%s", o ? joined : one);
+            o = strlen(why);
+        }
         filtered += out;
     }
     return filtered;
@@ -52,8 +71,10 @@ size_t vr_affinity_apply(const vr_affinity_rule *rules, size_t nrules, vr_sched_
 
 void vr_affinity_rules_free(vr_affinity_rule *rules, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(rules[i].hosts);
+        free(rules[i].vms);
+    }
     free(rules);
 }
 
@@ -78,9 +99,11 @@ int vr_affinity_rules_for(vr_engine *e, const char *vm_id, vr_affinity_rule **ou
         snprintf(r->group, sizeof(r->group), "%s", json_string_value(json_object_get(g, "name")) ?: "");
         r->positive = json_integer_value(json_object_get(g, "positive")) != 0;
         r->enforcing = json_integer_value(json_object_get(g, "enforcing")) != 0;
-        if (vr_db_query(e->db, "SELECT DISTINCT v.host_id AS host_id FROM affinity_group_vms m JOIN vms v"
+        /* One row per host (the first VM by name there), as the
+         * verdict names one. */
+        if (vr_db_query(e->db, "SELECT v.host_id AS host_id, MIN(v.name) AS vm FROM affinity_group_vms m JOIN vms v"
                         " ON v.id = m.vm_id WHERE m.group_id = ? AND m.vm_id != ? AND v.status != 'down'"
-                        " AND v.host_id IS NOT NULL ORDER BY v.host_id",
+                        " AND v.host_id IS NOT NULL GROUP BY v.host_id ORDER BY v.host_id",
                         DB_ARGS(DB_TEXT(json_string_value(json_object_get(g, "id")) ?: ""), DB_TEXT(vm_id)),
                         &hosts, err) < 0) {
             json_decref(groups);
@@ -89,9 +112,13 @@ int vr_affinity_rules_for(vr_engine *e, const char *vm_id, vr_affinity_rule **ou
         }
         size_t nh = json_array_size(hosts);
         r->hosts = nh ? calloc(nh, sizeof(*r->hosts)) : NULL;
-        for (size_t k = 0; r->hosts && k < nh; k++)
+        r->vms = nh ? calloc(nh, sizeof(*r->vms)) : NULL;
+        for (size_t k = 0; r->hosts && r->vms && k < nh; k++) {
+            json_t *row = json_array_get(hosts, k);
+            snprintf(r->vms[r->nhosts], sizeof(*r->vms), "%s", json_string_value(json_object_get(row, "vm")) ?: "");
             snprintf(r->hosts[r->nhosts++], sizeof(*r->hosts), "%s",
-                     json_string_value(json_object_get(json_array_get(hosts, k), "host_id")) ?: "");
+                     json_string_value(json_object_get(row, "host_id")) ?: "");
+        }
         json_decref(hosts);
     }
     json_decref(groups);

@@ -16,11 +16,14 @@ typedef struct vr_affinity_rule {
     char group[65];      /* the group's name, for reasons */
     bool positive, enforcing;
     char (*hosts)[37];   /* where the group's other VMs run now */
+    char (*vms)[65];     /* the name of one of them on each of those hosts (NULL: unknown) */
     size_t nhosts;
 } vr_affinity_rule;
 
 /* Apply rules to the candidates: enforcing rules filter hosts out (status
- * "affinity"), soft rules set each host's affinity_penalty (how many it
+ * "affinity", with the group and one of its VMs in affinity_group and
+ * affinity_vm: running there for a negative group, elsewhere for a
+ * positive one), soft rules set each host's affinity_penalty (how many it
  * would break). Returns how many hosts were filtered; why (if len > 0)
  * then names the groups that filtered them ("" when none did). Pure: no
  * database, unit-tested (tests/unit/test_affinity.c). */

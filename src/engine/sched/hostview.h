@@ -27,6 +27,10 @@ typedef struct vr_sched_host {
     bool lacks_network;        /* does not run a network the VM's NICs use */
     const char *missing_net;   /* the first of those it lacks: points into the caller's nets */
     int affinity_penalty;      /* soft affinity groups it would break (affinity.h); lower wins */
+    int ha_penalty;            /* 1: placing the VM here leaves an HA VM without a restart host (haweight.c) */
+    char affinity_group[65];   /* status "affinity": the enforcing group that filtered it ... */
+    char affinity_vm[65];      /* ... and a VM of that group it would run with (negative) or apart from */
+    bool affinity_positive;    /* ... (positive: the VM is kept with that VM, elsewhere) */
 } vr_sched_host;
 
 typedef struct vr_hostview vr_hostview;

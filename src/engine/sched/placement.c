@@ -1,7 +1,9 @@
 /* A VM's placement policy (see placement.h). */
 #include "placement.h"
 
+#include "i18n.h"
 #include "jsonx.h"
+#include "scheduler.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -130,8 +132,10 @@ size_t vr_placement_lease_filter(vr_engine *e, const char *vm_id, vr_sched_host 
 
 void vr_placement_lease_explain(char *reason, size_t len, size_t count)
 {
-    size_t o = strlen(reason);
-    if (count && o < len)
-        snprintf(reason + o, len - o, "; %zu host(s) filtered out: their libvirt has no sanlock lock manager,"
-                 " which the VM's lease needs", count);
+    char piece[160];
+    if (!count)
+        return;
+    vr_i18n_format(piece, sizeof(piece), "%zu host(s) filtered out: their libvirt has no sanlock lock manager,"
+                   " which the VM's lease needs", count);
+    vr_sched_join(reason, len, piece);
 }

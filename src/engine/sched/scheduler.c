@@ -18,6 +18,8 @@ static bool beats(const vr_sched_verdict *a, size_t ia, const vr_sched_verdict *
 {
     if (a->affinity_penalty != b->affinity_penalty)
         return a->affinity_penalty < b->affinity_penalty;
+    if (a->ha_penalty != b->ha_penalty)
+        return a->ha_penalty < b->ha_penalty;
     if (a->cpu_bucket != b->cpu_bucket)
         return a->cpu_bucket < b->cpu_bucket;
     if (a->free_mib != b->free_mib)
@@ -30,6 +32,7 @@ int vr_sched_choose_v(const vr_sched_host *hosts, size_t n, long long memory_mib
 {
     int best = -1, filtered = 0;
     bool weighed = false; /* a soft affinity group told hosts apart */
+    bool ha_weighed = false; /* so did the HA reservation */
     vr_sched_verdict one, bestv = {0};
     for (size_t i = 0; i < n; i++) {
         const vr_sched_host *h = &hosts[i];
@@ -48,8 +51,10 @@ int vr_sched_choose_v(const vr_sched_host *hosts, size_t n, long long memory_mib
         w->cpu_bucket = (int)(w->cpu_percent / CPU_BUCKET);
         /* Soft affinity groups weigh first: the host breaking fewest wins. */
         w->affinity_penalty = h->affinity_penalty;
+        w->ha_penalty = h->ha_penalty;
         w->free_mib = h->mem_total_mib - h->committed_mib;
         weighed |= best >= 0 && w->affinity_penalty != bestv.affinity_penalty;
+        ha_weighed |= best >= 0 && w->ha_penalty != bestv.ha_penalty;
         if (best < 0 || beats(w, i, &bestv, (size_t)best)) {
             best = (int)i;
             bestv = *w;
@@ -59,12 +64,16 @@ int vr_sched_choose_v(const vr_sched_host *hosts, size_t n, long long memory_mib
     for (size_t i = 0; v && i < n; i++)
         for (size_t k = 0; !v[i].filter && k < n; k++)
             v[i].rank += k == i || (!v[k].filter && beats(&v[k], k, &v[i], i));
-    char soft[80] = "";
+    char soft[80] = "", first[176] = "";
     if (weighed)
         vr_i18n_format(soft, sizeof(soft), "fewest soft affinity groups broken (%d), then ", bestv.affinity_penalty);
+    if (ha_weighed && !bestv.ha_penalty)
+        vr_i18n_format(first, sizeof(first), "%skeeps the HA reservation, then ", soft);
+    else
+        memcpy(first, soft, sizeof(soft));
     if (best >= 0)
         vr_i18n_format(reason, len, "%zu candidate(s), %d filtered out; %slowest CPU load (%.0f-%.0f%%), "
-                 "then most free memory (%lld MiB)", n, filtered, soft,
+                 "then most free memory (%lld MiB)", n, filtered, first,
                  bestv.cpu_bucket * CPU_BUCKET, (bestv.cpu_bucket + 1) * CPU_BUCKET, bestv.free_mib);
     else
         vr_i18n_format(reason, len, "no host can run it: %zu candidate(s), all filtered out (need an up "
@@ -78,13 +87,18 @@ int vr_sched_choose(const vr_sched_host *hosts, size_t n, long long memory_mib, 
     return vr_sched_choose_v(hosts, n, memory_mib, vcpus, virt_mode, NULL, reason, len);
 }
 
-void vr_sched_explain(char *why, size_t len, size_t not_allowed, const char *aff)
+void vr_sched_explain(char *why, size_t len, size_t not_allowed, const char *aff, const char *aff_cap)
 {
-    size_t o = strlen(why);
-    if (not_allowed && o < len)
-        o += (size_t)snprintf(why + o, len - o, "; %zu host(s) are not in its placement policy's hosts", not_allowed);
-    if (*aff && o < len)
-        snprintf(why + o, len - o, "; %s", aff);
+    char piece[160];
+    if (not_allowed) {
+        vr_i18n_format(piece, sizeof(piece), "%zu host(s) are not in its placement policy's hosts", not_allowed);
+        vr_sched_join(why, len, piece);
+    }
+    if (*aff) {
+        if (aff_cap)
+            vr_i18n_remember(aff, aff_cap);
+        vr_sched_join(why, len, aff);
+    }
 }
 
 void vr_sched_explain_nets(char *why, size_t len, const vr_sched_host *hosts, size_t n, const char *const *nets,
@@ -95,10 +109,12 @@ void vr_sched_explain_nets(char *why, size_t len, const vr_sched_host *hosts, si
         lacking += hosts[k].lacks_network && strcmp(hosts[k].status, "source");
     if (!lacking) /* else say which networks kept them out */
         return;
-    size_t o = strlen(why);
-    o += (size_t)snprintf(why + o, o < len ? len - o : 0, "; %zu host(s) do not run all of its networks:", lacking);
-    for (size_t k = 0; k < nnets && o < len; k++)
-        o += (size_t)snprintf(why + o, len - o, " %s", nets[k]);
+    char names[256] = "", piece[320];
+    size_t o = 0;
+    for (size_t k = 0; k < nnets && o < sizeof(names); k++)
+        o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", k ? " " : "", nets[k]);
+    vr_i18n_format(piece, sizeof(piece), "%zu host(s) do not run all of its networks: %s", lacking, names);
+    vr_sched_join(why, len, piece);
 }
 
 void vr_sched_eval_free(vr_sched_eval *ev)
@@ -136,6 +152,14 @@ int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const cha
     }
     vr_sched_host *hosts = ev->hosts;
     size_t n = ev->n;
+    /* The HA reservation weighs the hosts as they are, before the
+     * filters below mark them. */
+    if (vr_sched_ha_weigh(e, vm, hosts, n, err) < 0) {
+        json_decref(cl);
+        json_decref(netnames);
+        vr_sched_eval_free(ev);
+        return -1;
+    }
     for (size_t k = 0; k < n; k++)
         if (skip_host && !strcmp(hosts[k].id, skip_host))
             snprintf(hosts[k].status, sizeof(hosts[k].status), "source");
@@ -155,6 +179,10 @@ int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const cha
         vr_sched_eval_free(ev);
         return -1;
     }
+    /* Its capture, to nest it in the failure's reason much later. */
+    json_t *aff_m = aff[0] ? vr_i18n_recall(aff) : NULL;
+    char *aff_cap = aff_m ? json_dumps(aff_m, JSON_COMPACT) : NULL;
+    json_decref(aff_m);
     char *reason = ev->reason;
     size_t len = sizeof(ev->reason);
     long long mem = json_integer_value(json_object_get(vm, "memory_mib"));
@@ -165,13 +193,16 @@ int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const cha
     /* Each filtered host's reason (while missing_net still points into
      * nets): for the failure text, which names them, or when asked. */
     if (ev->chosen < 0) {
-        vr_sched_explain(reason, len, not_allowed, aff);
+        vr_sched_explain(reason, len, not_allowed, aff, aff_cap);
         if (!only_host || !*only_host)
             vr_sched_explain_nets(reason, len, hosts, n, nets, nnets);
         vr_sched_explain_hosts(reason, len, hosts, ev->verdicts, n, mem, vcpus, mode);
-    } else if (explain) {
+    }
+    if (explain) { /* a reader: the decision and each host's reason in its language */
+        vr_sched_localize(reason, len);
         vr_sched_verdict_reasons(hosts, ev->verdicts, n, mem, vcpus, mode);
     }
+    free(aff_cap);
     json_decref(cl);
     /* missing_net points into nets, which go now. */
     for (size_t k = 0; k < n; k++)

@@ -9,10 +9,11 @@
  * placement, one entry per host of the cluster: nothing per host beyond. */
 typedef struct vr_sched_verdict {
     const char *filter;   /* the filter that removed it (a static name, see vr_sched_filter); NULL: it passed */
-    char why[96];         /* that filter's short reason, in the caller's language */
+    char why[192];        /* that filter's short reason, in the caller's language */
     /* The weights of a host that passed, compared in this order (lower
      * wins, then more free memory): */
     int affinity_penalty; /* soft affinity groups it would break */
+    int ha_penalty;       /* 1: the cluster's HA VMs could no longer all restart after a host failure */
     double cpu_percent;   /* CPU load, counting the vCPUs still starting there */
     int cpu_bucket;       /* that load in 25% steps: close loads tie */
     long long free_mib;   /* memory not committed to its VMs */
@@ -32,15 +33,33 @@ const char *vr_sched_filter(const vr_sched_host *h, long long memory_mib, long l
 int vr_sched_choose_v(const vr_sched_host *hosts, size_t n, long long memory_mib, long long vcpus,
                       const char *virt_mode, vr_sched_verdict *v, char *reason, size_t len);
 
-/* Fill the reason (why) of each filtered host of v[0..n). */
+/* Fill the reason (why) of each filtered host of v[0..n), in the
+ * thread's language (vr_sched_localize). */
 void vr_sched_verdict_reasons(const vr_sched_host *hosts, vr_sched_verdict *v, size_t n, long long memory_mib,
                               long long vcpus, const char *virt_mode);
+
+/* Render text, a catalog message this thread has just formatted, in the
+ * thread's language (English: left as it is; a text it cannot recall too). */
+void vr_sched_localize(char *text, size_t len);
+
+/* Append "; piece" to why, keeping it one catalog message with both
+ * halves nested (each recalled, so formatted by this thread lately or
+ * remembered again with vr_i18n_remember). */
+void vr_sched_join(char *why, size_t len, const char *piece);
 
 /* Append to a failed placement's reason each host's name and the filter
  * that removed it: "; h0 (memory: needs 2048 MiB, 512 free), ...", as
  * nested catalog messages (translated whole); refills v's reasons. */
 void vr_sched_explain_hosts(char *why, size_t len, const vr_sched_host *hosts, vr_sched_verdict *v, size_t n,
                             long long memory_mib, long long vcpus, const char *virt_mode);
+/* HA reservation as a weight (haweight.c; RHV TR ch. 5): set each up
+ * host's ha_penalty to 1 when placing vm there (moving it there, when it
+ * runs) would leave the cluster unable to restart all its HA VMs after
+ * the loss of any one host, 0 otherwise; all 0 when the cluster has no HA
+ * VM and vm is not one. Call before the filters mark the hosts. 0, or -1
+ * with err set (database). */
+int vr_sched_ha_weigh(vr_engine *e, json_t *vm, vr_sched_host *hosts, size_t n, vr_error *err);
+
 /* One placement evaluated without booking anything: the VM's cluster's
  * hosts with every filter applied, their verdicts and the choice. */
 typedef struct vr_sched_eval {
@@ -63,9 +82,13 @@ int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const cha
 void vr_sched_eval_free(vr_sched_eval *ev);
 
 /* The dry run of GET /api/vms/ID/placement: evaluate vm (its own host
- * filtered when it runs) and render {"vm", "host", "reason", "hosts"}.
- * New reference, or NULL with err set. */
-json_t *vr_sched_dry_run(vr_engine *e, json_t *vm, vr_error *err);
+ * filtered when it runs) and render {"vm", "as", "host", "reason",
+ * "hosts"}. host_ref (id or name; NULL: any host) asks about one
+ * destination, judged as a migration (or a start) to it would be, and
+ * "hosts" then holds its verdict alone. New reference, or NULL with err
+ * set (VR_ERR_NOT_FOUND: no such host; VR_ERR_INVALID_PARAMS: another
+ * cluster's). */
+json_t *vr_sched_dry_run(vr_engine *e, json_t *vm, const char *host_ref, vr_error *err);
 
 /* Pick a host for vm (a row of vms). On success *host is a new reference
  * to the chosen host row and reason describes the decision. */
@@ -78,8 +101,9 @@ int vr_sched_choose(const vr_sched_host *hosts, size_t n, long long memory_mib, 
 
 /* Append to a failed placement's reason why (len bytes) what the VM's own
  * rules filtered: not_allowed hosts outside its placement policy, and the
- * affinity groups' reason aff ("" when none). */
-void vr_sched_explain(char *why, size_t len, size_t not_allowed, const char *aff);
+ * affinity groups' reason aff ("" when none) whose capture is aff_cap
+ * (JSON text, NULL: none). */
+void vr_sched_explain(char *why, size_t len, size_t not_allowed, const char *aff, const char *aff_cap);
 
 /* Append to a failed placement's reason how many candidates (not the
  * migration's "source") lack one of the VM's networks nets[0..nnets), and

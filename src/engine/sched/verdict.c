@@ -51,7 +51,15 @@ static void say(int f, const vr_sched_host *h, long long memory_mib, long long v
     case F_NOTASKED: vr_i18n_format(why, len, "not the destination asked for"); break;
     case F_PINNED: vr_i18n_format(why, len, "not in the VM's placement policy hosts"); break;
     case F_LOCK: vr_i18n_format(why, len, "no sanlock lock manager for the VM's lease"); break;
-    case F_AFFINITY: vr_i18n_format(why, len, "an enforcing affinity group keeps the VM off it"); break;
+    case F_AFFINITY:
+        if (!h->affinity_group[0])
+            vr_i18n_format(why, len, "an enforcing affinity group keeps the VM off it");
+        else if (h->affinity_positive)
+            vr_i18n_format(why, len, "group '%s' keeps it with VM '%s', on another host", h->affinity_group,
+                           h->affinity_vm);
+        else
+            vr_i18n_format(why, len, "group '%s' keeps it from VM '%s'", h->affinity_group, h->affinity_vm);
+        break;
     case F_STATUS: vr_i18n_format(why, len, "host is %s", h->status); break;
     case F_NETWORK: vr_i18n_format(why, len, "lacks %s", h->missing_net ?: "?"); break;
     case F_MEMORY:
@@ -76,12 +84,48 @@ const char *vr_sched_filter(const vr_sched_host *h, long long memory_mib, long l
     return filter_names[f];
 }
 
+void vr_sched_localize(char *text, size_t len)
+{
+    const char *lang = vr_i18n_thread();
+    if (!strcmp(lang, VR_LANG_EN))
+        return;
+    json_t *m = vr_i18n_recall(text);
+    char out[2048];
+    if (m && vr_i18n_render(out, sizeof(out), json_string_value(json_object_get(m, "id")),
+                            json_object_get(m, "args"), lang) >= 0)
+        snprintf(text, len, "%s", out);
+    json_decref(m);
+}
+
 void vr_sched_verdict_reasons(const vr_sched_host *hosts, vr_sched_verdict *v, size_t n, long long memory_mib,
                               long long vcpus, const char *virt_mode)
 {
     for (size_t i = 0; i < n; i++)
-        if (v[i].filter)
+        if (v[i].filter) {
             vr_sched_filter(&hosts[i], memory_mib, vcpus, virt_mode, v[i].why, sizeof(v[i].why));
+            vr_sched_localize(v[i].why, sizeof(v[i].why)); /* at once: the thread recalls only its last few */
+        }
+}
+
+void vr_sched_join(char *why, size_t len, const char *piece)
+{
+    /* Both halves are recalled and remembered again right before the
+     * join quotes them, however long ago they were formatted. */
+    json_t *head = vr_i18n_recall(why), *tail = vr_i18n_recall(piece);
+    char *h = strdup(why), *t = strdup(piece);
+    char *hc = head ? json_dumps(head, JSON_COMPACT) : NULL, *tc = tail ? json_dumps(tail, JSON_COMPACT) : NULL;
+    if (h && hc)
+        vr_i18n_remember(h, hc);
+    if (t && tc)
+        vr_i18n_remember(t, tc);
+    if (h && t)
+        vr_i18n_format(why, len, "%s; %s", h, t);
+    free(h);
+    free(t);
+    free(hc);
+    free(tc);
+    json_decref(head);
+    json_decref(tail);
 }
 
 void vr_sched_explain_hosts(char *why, size_t len, const vr_sched_host *hosts, vr_sched_verdict *v, size_t n,

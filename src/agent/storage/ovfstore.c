@@ -29,17 +29,12 @@
 /* <domain dir>/master/vms; the domain must be an export domain (Backup). */
 static int vms_dir(vr_agent *a, const char *domain, char *out, size_t size, vr_error *err)
 {
-    char dir[PATH_MAX], path[PATH_MAX + 32];
+    char dir[PATH_MAX];
     vr_md md = {0};
     if (!vr_valid_uuid(domain))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.domain must be a UUID");
-    if (vr_sd_dir(a, domain, dir, sizeof(dir), err) < 0)
+    if (vr_sd_metadata(a, domain, dir, sizeof(dir), &md, err) < 0)
         return -1;
-    snprintf(path, sizeof(path), "%s/dom_md/metadata", dir);
-    if (vr_md_read(path, &md, err) < 0) {
-        err->code = VR_ERR_STORAGE;
-        return -1;
-    }
     const char *cls = vr_md_get(&md, "CLASS");
     int rc = cls && !strcmp(cls, "Backup") ? 0
         : vr_error_set(err, VR_ERR_INVALID_PARAMS, "storage domain %s is not an export domain (class %s)", domain,

@@ -79,3 +79,16 @@ int vr_sd_volume_path(const vr_agent *a, const char *sd_uuid, const char *img_uu
         return vr_error_set(err, VR_ERR_STORAGE, "volume path under %s is too long", dir);
     return 0;
 }
+
+int vr_sd_metadata(const vr_agent *a, const char *sd_uuid, char *dir, size_t size, vr_md *md, vr_error *err)
+{
+    char path[PATH_MAX + 32];
+    if (vr_sd_dir(a, sd_uuid, dir, size, err) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/dom_md/metadata", dir);
+    if (vr_md_read(path, md, err) < 0) {
+        err->code = VR_ERR_STORAGE;
+        return -1;
+    }
+    return 0;
+}

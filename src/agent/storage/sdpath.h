@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "error.h"
+#include "mdfile.h"
 
 /* conn-name of a connection spec: '/' becomes '_' ("server:/a/b" ->
  * "server:_a_b"). -EINVAL for specs that are empty, relative, hold "..",
@@ -24,6 +25,11 @@ int vr_sd_mount_path(const vr_agent *a, const char *spec, char *out, size_t size
  * dom_md/metadata. VR_ERR_STORAGE "domain X is not connected on this host"
  * if none. */
 int vr_sd_dir(const vr_agent *a, const char *sd_uuid, char *out, size_t size, vr_error *err);
+
+/* A connected domain's directory (as vr_sd_dir) and its dom_md/metadata
+ * read into md (the caller clears it); a metadata file that cannot be read
+ * is VR_ERR_STORAGE. */
+int vr_sd_metadata(const vr_agent *a, const char *sd_uuid, char *dir, size_t size, vr_md *md, vr_error *err);
 
 /* Path of a file of volume vol_uuid in image img_uuid of a connected
  * domain; suffix is "", ".meta" or ".lease". UUIDs are checked. */

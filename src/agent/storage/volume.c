@@ -103,15 +103,10 @@ int vr_volume_spec_check(const vr_volume_spec *s, vr_error *err)
 int vr_volume_spm_begin(vr_agent *a, const char *domain, const char *what, char pool[37],
                         vr_error *err)
 {
-    char dir[PATH_MAX], path[PATH_MAX + 32];
+    char dir[PATH_MAX];
     vr_md md = {0};
-    if (vr_sd_dir(a, domain, dir, sizeof(dir), err) < 0)
+    if (vr_sd_metadata(a, domain, dir, sizeof(dir), &md, err) < 0)
         return -1;
-    snprintf(path, sizeof(path), "%s/dom_md/metadata", dir);
-    if (vr_md_read(path, &md, err) < 0) {
-        err->code = VR_ERR_STORAGE;
-        return -1;
-    }
     const char *p = vr_md_get(&md, "POOL_UUID");
     snprintf(pool, 37, "%s", p ? p : "");
     vr_md_clear(&md);

@@ -34,11 +34,21 @@ LATIN_OK = {"Vireo", "VM", "CPU", "MiB", "KiB", "GiB", "TiB", "VLAN", "MTU", "IS
 AXE_JS = os.path.join(REPO_ROOT, "portal", "node_modules", "axe-core", "axe.min.js")
 
 
+def _stale(index):
+    """Whether the built portal is older than a file of portal/src (a
+    reused build directory after the sources changed)."""
+    built = os.path.getmtime(index)
+    return any(os.path.getmtime(os.path.join(d, n)) > built
+               for d, _, names in os.walk(SRC) for n in names)
+
+
 def _portal_dir(ctx):
-    """The built portal (scripts/test builds it; built here when missing,
-    which also installs axe-core, a build dependency of portal/)."""
+    """The built portal (scripts/test builds it; built here when missing or
+    older than its sources, which also installs axe-core, a build
+    dependency of portal/)."""
     d = os.path.join(ctx.build, "portal")
-    if not os.path.exists(os.path.join(d, "index.html")) or not os.path.exists(AXE_JS):
+    index = os.path.join(d, "index.html")
+    if not os.path.exists(index) or not os.path.exists(AXE_JS) or _stale(index):
         subprocess.run([os.path.join(REPO_ROOT, "scripts", "build-portal"), d], check=True,
                        capture_output=True, timeout=600)
     return d

@@ -51,6 +51,18 @@ def _addrs(h, name):
             for a in i.get("addr_info", [])]
 
 
+class Answer(str):
+    """A guest's answer that shows the console's tail when an assertion on
+    it fails (its repr)."""
+    def __new__(cls, value, tail):
+        a = super().__new__(cls, value)
+        a.tail = tail
+        return a
+
+    def __repr__(self):
+        return f"{str.__repr__(self)} (console tail:\n{self.tail})"
+
+
 def _guest(ctx, c, uuid, cmd, marker, timeout=60):
     """Type cmd into the console until a new line starting with marker
     shows (earlier answers are counted, not taken); returns the rest of it."""
@@ -58,7 +70,14 @@ def _guest(ctx, c, uuid, cmd, marker, timeout=60):
     text = ctx.wait_console(c, uuid, marker, count=before + 1, timeout=timeout, send=cmd + "\n")
     # the first new answer: a slow guest may answer a repeated command twice
     line = [ln for ln in text.splitlines() if ln.startswith(marker)][before]
-    return line[len(marker):].strip()
+    return Answer(line[len(marker):].strip(), text[-1500:])
+
+
+def _is(answer, want):
+    """The guest answered want; else fail showing the answer and the
+    console's tail."""
+    if answer != want:
+        raise AssertionError(f"guest answered {answer!r}, expected {want!r}")
 
 
 def _ping(ctx, c, uuid, addr):
@@ -161,14 +180,14 @@ def test_vlan_networks_carry_vms_between_hosts(ctx):
     assert "mirred" in h0.run(["tc", "filter", "show", "dev", tap, "ingress"]).stdout
     for vm, c, red, green in ((a, c0, "10.100.0.1/24", "10.101.0.1/24"),
                               (b, c1, "10.100.0.2/24", "10.101.0.2/24")):
-        assert _guest(ctx, c, vm["uuid"], "ipaddr eth0 " + red, "VIREO-IPADDR eth0") == "0"
-        assert _guest(ctx, c, vm["uuid"], "ipaddr eth1 " + green, "VIREO-IPADDR eth1") == "0"
-    assert _guest(ctx, c1, x["uuid"], "ipaddr eth0 10.100.0.3/24", "VIREO-IPADDR eth0") == "0"
+        _is(_guest(ctx, c, vm["uuid"], "ipaddr eth0 " + red, "VIREO-IPADDR eth0"), "0")
+        _is(_guest(ctx, c, vm["uuid"], "ipaddr eth1 " + green, "VIREO-IPADDR eth1"), "0")
+    _is(_guest(ctx, c1, x["uuid"], "ipaddr eth0 10.100.0.3/24", "VIREO-IPADDR eth0"), "0")
     # the guest NIC has the network's MTU
-    assert _guest(ctx, c0, a["uuid"], "mtu eth0", "VIREO-MTU eth0") == "1400"
+    _is(_guest(ctx, c0, a["uuid"], "mtu eth0", "VIREO-MTU eth0"), "1400")
     # VLAN 100 between hosts; untagged too; VLAN 200 sees neither
-    assert _ping(ctx, c0, a["uuid"], "10.100.0.2") == "ok"
-    assert _ping(ctx, c1, b["uuid"], "10.101.0.1") == "ok"
+    _is(_ping(ctx, c0, a["uuid"], "10.100.0.2"), "ok")
+    _is(_ping(ctx, c1, b["uuid"], "10.101.0.1"), "ok")
     for addr in ("10.100.0.1", "10.100.0.2"):
         got = _ping(ctx, c1, x["uuid"], addr)
         assert got == "fail", "VLAN 200 reached %s (%r):\n%s\n%s" % (
@@ -187,7 +206,7 @@ def test_vlan_networks_carry_vms_between_hosts(ctx):
     assert "direct-action" not in h0.run(["tc", "filter", "show", "dev", mtap, "ingress"]).stdout
     assert "direct-action" not in h0.run(["tc", "filter", "show", "dev", "vrv200-eth1b", "ingress"]).stdout
     assert _ping(ctx, c0, a["uuid"], "10.100.0.2") == "ok"   # a's traffic still flows
-    assert _guest(ctx, c0, m["uuid"], "ipaddr eth0 10.102.0.9/24", "VIREO-IPADDR eth0") == "0"
+    _is(_guest(ctx, c0, m["uuid"], "ipaddr eth0 10.102.0.9/24", "VIREO-IPADDR eth0"), "0")
     # and a's outbound traffic went through its ifb
     out = h0.run(["tc", "-s", "filter", "show", "dev", tap, "ingress"]).stdout
     sent = [int(ln.split()[3]) for ln in out.splitlines() if ln.strip().startswith("Sent ")]
@@ -209,18 +228,17 @@ def test_vlan_networks_carry_vms_between_hosts(ctx):
     assert r["network"] == "green" and r["filter"] is False
     xml = h1.virsh("dumpxml", "net-x")
     assert "<source bridge='green'/>" in xml and "clean-traffic" not in xml
-    assert _guest(ctx, c1, x["uuid"], "ipaddr eth0 10.101.0.3/24", "VIREO-IPADDR eth0") == "0"
-    assert _ping(ctx, c1, x["uuid"], "10.101.0.1") == "ok"
-
+    _is(_guest(ctx, c1, x["uuid"], "ipaddr eth0 10.101.0.3/24", "VIREO-IPADDR eth0"), "0")
+    _is(_ping(ctx, c1, x["uuid"], "10.101.0.1"), "ok")
     # hot plug onto a network: the guest gets a NIC with link
     # (a subnet of its own: x's eth0 still has 10.100.0.3; m, on vh0 without
     # a filter, answers on 10.102.0.9)
     plugged = c1.call("VM.hotplugNic", uuid=x["uuid"], nic={"network": "red"})
     assert plugged["bridge"] == "red"
     assert _wait_dev(ctx, c1, x["uuid"], "eth1") == "1400"
-    assert _guest(ctx, c1, x["uuid"], "ipaddr eth1 10.102.0.3/24", "VIREO-IPADDR eth1") == "0"
+    _is(_guest(ctx, c1, x["uuid"], "ipaddr eth1 10.102.0.3/24", "VIREO-IPADDR eth1"), "0")
     _wait_link(ctx, c1, x["uuid"], "eth1", "up 1", "hot-plugged NIC")
-    assert _ping(ctx, c1, x["uuid"], "10.102.0.9") == "ok"
+    _is(_ping(ctx, c1, x["uuid"], "10.102.0.9"), "ok")
     # link down and up again, seen by the guest
     c1.call("VM.updateNic", uuid=x["uuid"], mac=plugged["mac"], link="down")
     assert "<link state='down'/>" in h1.virsh("dumpxml", "net-x")

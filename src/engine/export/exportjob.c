@@ -277,7 +277,7 @@ int vr_vm_export_submit(vr_engine *e, json_t *vm0, json_t *body, const char *use
         json_t *params = json_pack("{s:s, s:s, s:s, s:o, s:O}", "domain", str(sd, "id"), "domain_name", str(sd, "name"),
                                    "vm_name", str(vm, "name"), "vm_row", vrow, "disks", plan);
         char desc[200];
-        snprintf(desc, sizeof(desc), "Export VM '%s' to storage domain '%s'", str(vm, "name"), str(sd, "name"));
+        vr_i18n_format(desc, sizeof(desc), "Export VM '%s' to storage domain '%s'", str(vm, "name"), str(sd, "name"));
         rc = vr_storage_job_insert(e, job_id, "export", "vm", vm_id, desc, params, user, err);
         json_decref(params);
     }

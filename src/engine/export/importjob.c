@@ -201,7 +201,7 @@ static int record(vr_engine *e, json_t *m, json_t *nvm, json_t *plan, json_t *pa
                               err) < 0)
         rc = -1;
     char desc[200];
-    snprintf(desc, sizeof(desc), "Import VM '%s' from storage domain '%s'", str(params, "name"),
+    vr_i18n_format(desc, sizeof(desc), "Import VM '%s' from storage domain '%s'", str(params, "name"),
              str(params, "domain_name"));
     if (rc == 0 && vr_storage_job_insert(e, job_id, "import", "vm", new_id, desc, params, user, err) < 0)
         rc = -1;

@@ -191,7 +191,7 @@ int vr_disk_move_submit(vr_engine *e, json_t *disk, const char *dst_sd, const ch
         rc = vr_error_set(err, VR_ERR_BAD_STATE, "disk '%s' moves between active domains of one data center (its SPM"
                           " does the copy)", alias);
     char desc[300];
-    snprintf(desc, sizeof(desc), "Move disk '%s' to storage domain '%s'", alias, str(sd, "name"));
+    vr_i18n_format(desc, sizeof(desc), "Move disk '%s' to storage domain '%s'", alias, str(sd, "name"));
     json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "from", str(src, "storage_domain"), "to", dst_sd, "to_name",
                                str(sd, "name"), "alias", alias);
     json_decref(users);

@@ -185,10 +185,10 @@ static int move_submit(vr_engine *e, json_t *sd, bool lost, const char *user, ch
         rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' changed meanwhile", name);
     vr_uuid_new(job_id);
     char desc[300];
-    snprintf(desc, sizeof(desc), "Move storage domain '%s' to maintenance, the master role to '%s'", name,
+    vr_i18n_format(desc, sizeof(desc), "Move storage domain '%s' to maintenance, the master role to '%s'", name,
              str(to, "name"));
     if (lost)
-        snprintf(desc, sizeof(desc), "Move the master role from lost storage domain '%s' to '%s'", name,
+        vr_i18n_format(desc, sizeof(desc), "Move the master role from lost storage domain '%s' to '%s'", name,
                  str(to, "name"));
     json_t *params = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "datacenter", dc_id, "dc_name",
                                str(dc, "name"), "from", id, "from_name", name, "to", str(to, "id"), "to_name",

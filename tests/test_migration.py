@@ -242,6 +242,12 @@ def migrate(eng, vm_id, body=None):
     return r.body["job"]["id"]
 
 
+def agent_logs(ctx, n=30):
+    """Both agents' last lines, for a failure's message (a migration that
+    hangs or a host that stops answering is told there)."""
+    return "\n".join(f"--- {h.name}:\n{h.log_tail(n)}" for h in ctx.hs.hosts)
+
+
 def test_engine_migrates_cancels_and_refuses(ctx):
     mig_hosts(ctx)
     ctx.hs.ensure_extra_nics(1)  # eth1 for the migration network, in the hosts' first report
@@ -312,7 +318,7 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             job_id = migrate(eng, vm["id"])
             assert eng.vm(vm["id"])["status"] in ("migratingfrom", "up")
             job = eng.wait_job(job_id, timeout=120)
-            assert job["status"] == "finished", (job, eng.log_tail(40))
+            assert job["status"] == "finished", (job, eng.log_tail(40), agent_logs(ctx))
             assert job["progress"] == 100 and job["description"] == f"Migrate VM '{vm['name']}'", job
             assert [s["description"] for s in job["steps"]][:2] == [
                 "scheduling", f"migrating to host '{ctx.hs.hosts[dst].name}'"], job
@@ -343,7 +349,7 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             assert again["host_id"] == moved["host_id"], again
             msgs = [e["message"] for e in eng.events() if e["object_id"] == vm["id"]]
             assert any("migrated from host" in m for m in msgs), msgs
-            assert not any("run twice" in m or " is down" in m for m in msgs), msgs
+            assert not any("run twice" in m or " is down" in m for m in msgs), (msgs, eng.log_tail(40), agent_logs(ctx))
 
             # Cancel a slow one: it stays where it was, up. The cluster's
             # migration policy reaches the agent (its downtime limit), the

@@ -23,6 +23,8 @@
 #include "vm_console.h"
 #include "watchdog.h"
 
+#define SLOW_VERB_MS 2000
+
 /* A connection, listed from accept to the end of its thread so that a
  * stopping server can reach every one of them. */
 typedef struct client {
@@ -241,10 +243,16 @@ static json_t *handle_frame(client *c, const char *buf, size_t len, vr_console *
             VR_INFO("client %s: %s failed: %s", c->addr, req.method, err.message);
     } else if (!handle_session_method(c, &req, &result, &err)) {
         const vr_verb *verb = vr_verb_find(req.method);
+        long long t0 = vr_mono_ms();
         if (!verb)
             vr_error_set(&err, VR_ERR_NO_METHOD, "unknown method '%s'", req.method);
         else if (verb->fn(c->srv->agent, req.params, &result, &err) < 0)
             VR_INFO("client %s: %s failed: %s", c->addr, req.method, err.message);
+        /* The engine gives up on a host after a few seconds of silence: a
+         * verb that comes near it is what to look at when a host flaps. */
+        long long took = vr_mono_ms() - t0;
+        if (took >= SLOW_VERB_MS)
+            VR_WARN("client %s: %s took %lld ms", c->addr, req.method, took);
     }
     reply = NULL;
     if (req.id) /* a request without id is a notification: no reply */

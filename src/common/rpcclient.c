@@ -56,7 +56,8 @@ vr_tls_conn *vr_rpc_client_release(vr_rpc_client *c)
     return conn;
 }
 
-static int read_message(vr_rpc_client *c, json_t **msg, vr_error *err)
+/* method: what the caller waits for, named in a timeout (NULL: a notification). */
+static int read_message(vr_rpc_client *c, const char *method, json_t **msg, vr_error *err)
 {
     vr_io io = vr_tls_io(c->conn);
     char *buf = NULL;
@@ -66,7 +67,8 @@ static int read_message(vr_rpc_client *c, json_t **msg, vr_error *err)
     if (c->timeout_s && gnutls_record_check_pending(c->conn->session) == 0) {
         struct pollfd p = {.fd = c->conn->fd, .events = POLLIN};
         if (poll(&p, 1, c->timeout_s * 1000) == 0)
-            return vr_error_set(err, VR_ERR_IO, "agent did not answer within %d s", c->timeout_s);
+            return method ? vr_error_set(err, VR_ERR_IO, "agent did not answer %s within %d s", method, c->timeout_s)
+                          : vr_error_set(err, VR_ERR_IO, "agent did not answer within %d s", c->timeout_s);
     }
     int rc = vr_frame_read(&io, 64 * 1024 * 1024, (unsigned)c->timeout_s, &buf, &len);
     if (rc < 0)
@@ -97,7 +99,7 @@ int vr_rpc_call(vr_rpc_client *c, const char *method, json_t *params,
         return vr_error_set(err, VR_ERR_IO, "cannot send to agent: %s", strerror(-rc));
     for (;;) {
         json_t *msg;
-        if (read_message(c, &msg, err) < 0)
+        if (read_message(c, method, &msg, err) < 0)
             return -1;
         json_t *rid = json_object_get(msg, "id");
         if (!rid && json_object_get(msg, "method")) {
@@ -146,7 +148,7 @@ int vr_rpc_wait_notification(vr_rpc_client *c, int timeout_ms, json_t **msg, vr_
             return vr_error_set(err, VR_ERR_IO, "poll: %s", strerror(errno));
     }
     for (;;) {
-        if (read_message(c, msg, err) < 0)
+        if (read_message(c, NULL, msg, err) < 0)
             return -1;
         if (json_object_get(*msg, "method") && !json_object_get(*msg, "id"))
             return 0;

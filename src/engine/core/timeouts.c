@@ -9,7 +9,10 @@
  *                                   agent wait up to 10 s for it, and an
  *                                   unplug waits for the guest to let the
  *                                   device go (libvirt: ~5 s, more under
- *                                   TCG); a call must outlast both
+ *                                   TCG); a call must outlast both; a
+ *                                   launch too (VM.create, VM.restore:
+ *                                   libvirt starts QEMU and waits for its
+ *                                   monitor, seconds on a loaded host)
  *   destroy call       = max(A, 30) libvirt sends QEMU SIGTERM, waits ~10 s,
  *                                   then SIGKILL (and waits again): a hung
  *                                   QEMU takes that long to die
@@ -51,12 +54,13 @@
 #define HTTP_IDLE_S 30
 #define STEP_MARGIN_S 5
 
-/* The agent's verbs that run as a job of their VM (docs/agent-api.md). */
+/* The agent's verbs that run as a job of their VM (docs/agent-api.md),
+ * and the launches. */
 static bool takes_vm_job(const char *verb)
 {
     static const char *const verbs[] = {"VM.shutdown", "VM.reboot", "VM.pause", "VM.cont", "VM.setBalloonTarget",
                                         "VM.setVcpus", "VM.setIoTune", "VM.hotplugDisk", "VM.hotunplugDisk",
-                                        "VM.hotplugNic", "VM.hotunplugNic"};
+                                        "VM.hotplugNic", "VM.hotunplugNic", "VM.create", "VM.restore"};
     for (size_t i = 0; verb && i < sizeof(verbs) / sizeof(verbs[0]); i++)
         if (!strcmp(verb, verbs[i]))
             return true;

@@ -179,9 +179,14 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
     const char *uuid;
     json_t *agent_vm;
     json_object_foreach(seen, uuid, agent_vm) {
+        /* A migration's job owns its VM to the end, also when the source
+         * stopped answering meanwhile (its VMs are "unknown" then): the
+         * job asks both hosts where it runs. */
         json_t *vm = vr_db_query_one(m->e->db, "SELECT id, name, status, host_id,"
                                      " (SELECT name FROM hosts WHERE id = vms.host_id) AS host FROM vms"
-                                     " WHERE id = ? AND status NOT IN ('waitforlaunch', 'migratingfrom', 'savingstate')",
+                                     " WHERE id = ? AND status NOT IN ('waitforlaunch', 'migratingfrom', 'savingstate')"
+                                     " AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.object_id = vms.id AND"
+                                     " jobs.action = 'migrate' AND jobs.status IN ('pending', 'running'))",
                                      DB_ARGS(DB_TEXT(uuid)), NULL);
         if (!vm)
             continue;

@@ -5,7 +5,7 @@ carries the permission filter, next to the same list for admin@internal
 UserRole on one VM. Runs an engine of the given build without harness
 hosts; --postgresql uses $VIREO_TEST_PG_URI.
 
-  bench/permissions_bench.py --build build-release --pki /var/tmp/pki [--postgresql]
+  bench/permissions_bench.py --build build-release [--pki DIR] [--postgresql]
 """
 
 import argparse
@@ -19,7 +19,7 @@ import types
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from harness.engine import Engine, run_sql  # noqa: E402
+from harness.engine import Engine, local_pki, run_sql  # noqa: E402
 
 VMS, EVENTS, ROUNDS = 5000, 50000, 9
 
@@ -53,10 +53,10 @@ def median_ms(eng, path, token):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
-    ap.add_argument("--pki", required=True, help="a scripts/pki directory with ca.crt and engine.crt/.key")
+    ap.add_argument("--pki", help="a scripts/pki directory with ca.crt and engine.crt/.key (default: made here)")
     ap.add_argument("--postgresql", action="store_true")
     a = ap.parse_args()
-    ctx = types.SimpleNamespace(build=os.path.abspath(a.build), hs=types.SimpleNamespace(pki_dir=a.pki),
+    ctx = types.SimpleNamespace(build=os.path.abspath(a.build), pki_dir=a.pki or local_pki(),
                                 engine_db="postgresql" if a.postgresql else "sqlite")
     with Engine(ctx) as eng:
         dc = eng.create_dc("bdc")

@@ -155,7 +155,7 @@ def test_cli_end_to_end(ctx):
         i = [h.name for h in ctx.hs.hosts].index(vm["host"])
         c = ctx.client(i)
         ctx.wait_console(c, vm["id"], "VIREO-GUEST-READY")
-        time.sleep(1.5)  # one more poll of the follower
+        time.sleep(1.5)  # the follower prints what its long poll brought
         follow.terminate()
         out, _ = follow.communicate(timeout=10)
         assert follow.returncode == 0, out

@@ -1,12 +1,12 @@
 /* `vireo events --follow`: print the engine's events as they are recorded.
- * Polls GET /api/events with the `after` search field (events newer than
- * the last one printed), so nothing is missed between polls and nothing is
- * printed twice; one line per event, oldest first. */
+ * Long-polls GET /api/events with the `after` search field (events newer
+ * than the last one printed) and `wait` (the engine answers as soon as one
+ * is written), so nothing is missed between requests, nothing is printed
+ * twice and an event shows at once; one line per event, oldest first. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "http_client.h"
@@ -38,16 +38,25 @@ static void print_event(json_t *ev, bool json)
     fflush(stdout);
 }
 
-/* One GET; prints what is new and advances *last. Returns vr_http's code. */
-static int poll_once(const vr_session *s, const char *search, long max, long long *last, bool json)
+/* Seconds the engine may hold one request (it allows up to 60). */
+#define WAIT_S 25
+
+/* One GET, held by the engine up to wait_s for something new; prints what
+ * is new and advances *last. Returns vr_http's code. */
+static int poll_once(const vr_session *s, const char *search, long max, int wait_s, long long *last, bool json)
 {
-    char clause[1100];
+    char clause[1100], *esc = NULL, *path = NULL;
     if (*last >= 0)
         snprintf(clause, sizeof(clause), "after=%lld%s%s", *last, search ? " and " : "", search ? search : "");
     else
         snprintf(clause, sizeof(clause), "%s", search ? search : "");
-    vr_response r;
-    int rc = vr_http_list(s, "events", clause, NULL, max, 1, &r);
+    vr_response r = {0};
+    int rc = 3;
+    if ((esc = vr_http_escape(clause)) &&
+        asprintf(&path, "/api/events?max=%ld%s%s&wait=%d", max, *esc ? "&search=" : "", esc, wait_s) > 0)
+        rc = vr_http(s, "GET", path, NULL, 0, &r);
+    free(esc);
+    free(path);
     json_t *rows = json_object_get(r.json, "events");
     /* The server pages newest first: more new events than one page holds
      * means the oldest of them cannot be shown in order. Say so. */
@@ -75,13 +84,11 @@ int vr_events_follow(const vr_session *s, const char *search, long backlog, bool
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    vr_http_abort_on(&stop);
     long long last = -1;
-    int rc = poll_once(s, search, backlog > 0 ? backlog : 10, &last, json);
-    struct timespec pause = {1, 0};
-    while (rc == 0 && !stop) {
-        nanosleep(&pause, NULL);
-        if (!stop)
-            rc = poll_once(s, search, 1000, &last, json);
-    }
-    return rc;
+    int rc = poll_once(s, search, backlog > 0 ? backlog : 10, 0, &last, json);
+    while (rc == 0 && !stop)
+        rc = poll_once(s, search, 1000, WAIT_S, &last, json);
+    vr_http_abort_on(NULL);
+    return rc == 4 ? 0 : rc; /* ended by a signal: a normal end */
 }

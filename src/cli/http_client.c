@@ -274,6 +274,20 @@ struct curl_slist *vr_http_add_language(struct curl_slist *hdrs)
     return n > 17 ? curl_slist_append(hdrs, h) : hdrs;
 }
 
+static volatile sig_atomic_t *abort_flag;
+
+void vr_http_abort_on(volatile sig_atomic_t *flag)
+{
+    abort_flag = flag;
+}
+
+/* curl calls it about once a second even while nothing arrives. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)arg, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return abort_flag && *abort_flag;
+}
+
 int vr_http(const vr_session *s, const char *method, const char *path, json_t *body,
             unsigned flags, vr_response *resp)
 {
@@ -311,6 +325,10 @@ int vr_http(const vr_session *s, const char *method, const char *path, json_t *b
     }
     if (strcmp(method, "GET") && strcmp(method, "POST"))
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    if (abort_flag) {
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    }
     CURLcode cc = curl_easy_perform(curl);
     curl_slist_free_all(hdrs);
     if (payload) /* may hold a password (login) */
@@ -320,6 +338,10 @@ int vr_http(const vr_session *s, const char *method, const char *path, json_t *b
         explicit_bzero(auth, strlen(auth));
     free(auth);
     int rc = 0;
+    if (cc == CURLE_ABORTED_BY_CALLBACK) {
+        rc = 4;
+        goto out;
+    }
     if (cc != CURLE_OK) {
         fprintf(stderr, "vireo: cannot reach %s: %s\n", s->url, *errbuf ? errbuf : curl_easy_strerror(cc));
         rc = 3;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <curl/curl.h>
+#include <signal.h>
 
 #include <stddef.h>
 #include <jansson.h>
@@ -45,12 +46,6 @@ typedef struct vr_response {
 /* Do not print a 401 (logout: an already dead token is fine). */
 #define VR_HTTP_QUIET_401 1u
 
-/* METHOD s->url + path (path starts with /api and is already escaped),
- * with an optional JSON body. Returns 0 on a 2xx answer (resp filled; a
- * non-empty body must be JSON); 1 on an HTTP error, after printing
- * "vireo: HTTP STATUS: REASON: DETAIL" (see VR_HTTP_QUIET_401); 3 when the
- * server cannot be reached or answers something that is not the API.
- * resp is filled in every case and must be freed. */
 /* Point curl at url the way every request of the client goes: HTTPS only,
  * TLS 1.2 or later, trusting just the session's CA, 10 s to connect. */
 void vr_http_secure(CURL *curl, const vr_session *s, const char *url);
@@ -59,8 +54,19 @@ void vr_http_secure(CURL *curl, const vr_session *s, const char *url);
  * LANG), so the engine's messages come in the user's language. */
 struct curl_slist *vr_http_add_language(struct curl_slist *hdrs);
 
+/* METHOD s->url + path (path starts with /api and is already escaped),
+ * with an optional JSON body. Returns 0 on a 2xx answer (resp filled; a
+ * non-empty body must be JSON); 1 on an HTTP error, after printing
+ * "vireo: HTTP STATUS: REASON: DETAIL" (see VR_HTTP_QUIET_401); 3 when the
+ * server cannot be reached or answers something that is not the API; 4
+ * when the flag of vr_http_abort_on was raised. resp is filled in every case and must be freed. */
 int vr_http(const vr_session *s, const char *method, const char *path, json_t *body,
             unsigned flags, vr_response *resp);
+
+/* From now on a request in flight ends (vr_http returns 4, printing
+ * nothing) within a second of *flag becoming non-zero: a long poll stops
+ * at a signal. NULL: requests run to their end. */
+void vr_http_abort_on(volatile sig_atomic_t *flag);
 void vr_response_free(vr_response *r);
 
 /* GET /api/COLL?max=&page=[&search=][&sortby=] (escaped here; NULL or ""

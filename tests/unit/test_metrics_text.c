@@ -73,6 +73,14 @@ static void check_routes(void)
         {"/vms", "{other}"},
         {"/administrator", "{other}"},
         {"/api/vms/x/start/extra", "/api/vms/{id}/{unknown}"},
+        {"/api/users/me", "/api/users/me"},
+        {"/api/users/x", "/api/users/{id}"},
+        {"/api/storagedomains/x/vms", "/api/storagedomains/{id}/vms"},
+        {"/api/storagedomains/x/vms/y/import", "/api/storagedomains/{id}/vms/{id}/import"},
+        {"/api/storagedomains/x/vms/y/other", "/api/storagedomains/{id}/{unknown}"},
+        {"/api/domains/x/users", "/api/domains/{id}/users"},
+        {"/api/domains/x", "/api/domains/{id}"},
+        {"/api/domains//users", "/api/domains/{id}/{unknown}"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char out[128];

@@ -36,6 +36,59 @@ static void add(char *out, size_t len, const char *seg)
         snprintf(out + n, len - n, "/%s", seg);
 }
 
+/* The routes no kind's table describes, as the OpenAPI document lists
+ * them (openapi_parts.json "special_paths": /api/users/me,
+ * /api/storagedomains/{id}/vms, ...), parsed once. */
+extern const char vr_openapi_parts[];
+static json_t *special_paths;
+static pthread_once_t special_once = PTHREAD_ONCE_INIT;
+
+static void load_special(void)
+{
+    json_t *parts = json_loads(vr_openapi_parts, 0, NULL);
+    special_paths = json_incref(json_object_get(parts, "special_paths"));
+    json_decref(parts);
+}
+
+/* Does path fit template, a "{...}" segment standing for any one segment? */
+static bool fits(const char *tpl, const char *path)
+{
+    while (*tpl && *path) {
+        size_t tl = strcspn(tpl, "/"), pl = strcspn(path, "/");
+        if (!(tpl[0] == '{' && tpl[tl - 1] == '}' && pl) && (tl != pl || strncmp(tpl, path, tl)))
+            return false;
+        tpl += tl;
+        path += pl;
+        if (*tpl != *path)
+            return false;
+        if (*tpl == '/')
+            tpl++, path++;
+    }
+    return !*tpl && !*path;
+}
+
+/* The documented special route path fits, its ids as {id}; false if none. */
+static bool special_class(const char *path, char *out, size_t len)
+{
+    pthread_once(&special_once, load_special);
+    const char *tpl;
+    json_t *v;
+    json_object_foreach(special_paths, tpl, v) {
+        if (!fits(tpl, path))
+            continue;
+        out[0] = '\0';
+        for (const char *p = tpl + 1; *p;) {
+            size_t l = strcspn(p, "/");
+            char seg[128];
+            snprintf(seg, sizeof(seg), "%.*s", (int)(l < 127 ? l : 127), p);
+            add(out, len, seg[0] == '{' ? "{id}" : seg);
+            p += l + (p[l] == '/');
+        }
+        return true;
+    }
+    return false;
+}
+
 void vr_route_class(const char *path, char *out, size_t len)
 {
     static const char *const fixed[] = {"/metrics", "/pki/engine-ssh.pub", "/pki/crl.pem", "/api", "/api/sso/token",
@@ -49,6 +102,8 @@ void vr_route_class(const char *path, char *out, size_t len)
         snprintf(out, len, "%s", vr_portal_path(path) ? "{portal}" : "{other}");
         return;
     }
+    if (special_class(path, out, len))
+        return;
     /* The segments after /api, as the dispatcher splits them. */
     char segs[8][128];
     int n = 0;

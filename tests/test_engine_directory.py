@@ -55,6 +55,13 @@ def test_directory_login_groups_and_outage(ctx):
         me = eng.get("/api/users", params={"search": "name=bob@corp"})["users"]
         assert [(u["name"], u["domain"]) for u in me] == [("bob@corp", "corp")], me
         expect_fault(eng.request("PUT", me[0]["href"], {"password": "local-password"}), 409, "directory")
+        # uids match without regard to case: "Bob" is bob, one user of the engine, with bob's rights.
+        r = _login(eng, "Bob@corp", USERS["bob"])
+        assert r.status == 200, r
+        assert [v["id"] for v in eng.get("/api/vms", token=r.body["access_token"])["vms"]] == [vm["id"]]
+        assert eng.get("/api/users/me", token=r.body["access_token"])["name"] == "bob@corp"
+        assert [u["name"] for u in eng.get("/api/users", params={"max": 100})["users"]
+                if u["name"].lower() == "bob@corp"] == ["bob@corp"]
         # eve is not in devs: she logs in and sees nothing.
         eve = _login(eng, "eve@corp", USERS["eve"]).body["access_token"]
         assert eng.get("/api/vms", token=eve)["total"] == 0
@@ -75,7 +82,8 @@ def test_directory_login_groups_and_outage(ctx):
         eng.call("POST", "/api/domains", dict(body, name="corpbad", url=f"ldaps://localhost:{ds.port}"), expect=201)
         expect_fault(_login(eng, "bob@corpbad", USERS["bob"]), 503, "cannot be reached")
         # Membership follows the directory at the next login.
-        eng.call("POST", "/api/groups", {"name": "ops@corp"}, expect=201)
+        # added as typed in another case, kept as the directory spells it (memberships use that name)
+        assert eng.call("POST", "/api/groups", {"name": "OPS@corp"}, expect=201)["name"] == "ops@corp"
         assert _login(eng, "eve@corp", USERS["eve"]).status == 200
         ops = eng.get("/api/groups", params={"search": "name=ops@corp"})["groups"][0]
         assert [m["name"] for m in eng.get(f"{ops['href']}/members")["members"]] == ["eve@corp"]

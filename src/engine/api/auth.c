@@ -268,17 +268,21 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
         goto out;
     }
     /* uid@profile: the profile's directory decides (directory.c) */
-    int dir = vr_directory_login(e, user, pw, &err);
+    char dname[400] = "";
+    int dir = vr_directory_login(e, user, pw, dname, sizeof(dname), &err);
     if (dir < 0) {
         end_attempt(e, user, ATTEMPT_UNDECIDED);
         vr_event(e, "warning", user, "user", "", "login of '%s' not checked: %s", user, err.message);
         vr_http_fault(resp, 503, "Service Unavailable", "cannot log in '%s' now: %s", user, err.message);
         goto out;
     }
+    const char *attempt = user; /* the failed-login count goes by what was typed */
+    if (dir == VR_DIR_OK)
+        user = dname;
     json_t *row = vr_db_query_one(e->db, "SELECT id, password_hash, enabled FROM users WHERE name = ?",
                                   DB_ARGS(DB_TEXT(user)), &err);
     if (!row && err.code) {
-        end_attempt(e, user, ATTEMPT_UNDECIDED);
+        end_attempt(e, attempt, ATTEMPT_UNDECIDED);
         int st = vr_http_status_for(&err);
         vr_http_fault(resp, st, st == 503 ? "Service Unavailable" : "Internal Server Error",
                       "cannot check the password: %s", err.message);
@@ -288,7 +292,7 @@ void vr_auth_token(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     const char *hash = row ? json_string_value(json_object_get(row, "password_hash"))
                            : "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7";
     bool ok = dir == VR_DIR_NOT_MINE ? password_ok(pw, hash) && row : dir == VR_DIR_OK && row;
-    end_attempt(e, user, ok ? ATTEMPT_OK : ATTEMPT_FAILED);
+    end_attempt(e, attempt, ok ? ATTEMPT_OK : ATTEMPT_FAILED);
     if (!ok) {
         vr_event(e, "warning", user, "user", "", "failed login for '%s'", user);
         vr_http_fault(resp, 401, "Unauthorized", "wrong user name or password");

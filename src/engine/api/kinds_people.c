@@ -57,11 +57,13 @@ static int directory_user_create(vr_call *c, json_t *body, const char *at, vr_er
     if (str(body, "password"))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "user '%s' logs in with the password of directory '%s':"
                             " add them without one", str(body, "name"), at + 1);
-    if (vr_directory_known(c->e, str(body, "name"), false, err) < 0)
+    json_t *canon = NULL;
+    if (vr_directory_known(c->e, str(body, "name"), false, &canon, err) < 0)
         return -1;
     /* '!' is no yescrypt hash: such a user never logs in with a local password */
     json_object_set_new(body, "password_hash", json_string("!"));
     json_object_set_new(body, "domain", json_string(at + 1));
+    json_object_set_new(body, "name", canon); /* as the directory spells it; at pointed into the old name */
     return 0;
 }
 
@@ -145,13 +147,24 @@ static int group_check(json_t *body, vr_error *err)
                                    " '_', spaces) or NAME@profile for a directory group");
 }
 
+/* The directory of body's NAME@profile knows the group: its name then as
+ * the directory spells it (logins record memberships under that name). */
+static int directory_group_known(vr_call *c, json_t *body, vr_error *err)
+{
+    json_t *canon = NULL;
+    if (vr_directory_known(c->e, str(body, "name"), true, &canon, err) < 0)
+        return -1;
+    json_object_set_new(body, "name", canon);
+    return 0;
+}
+
 /* A directory group's profile must exist and its directory know the
  * group, as for a directory user. */
 static int group_check_create(vr_call *c, json_t *body, vr_error *err)
 {
     if (group_check(body, err) < 0)
         return -1;
-    return strchr(str(body, "name"), '@') ? vr_directory_known(c->e, str(body, "name"), true, err) : 0;
+    return strchr(str(body, "name"), '@') ? directory_group_known(c, body, err) : 0;
 }
 
 static int group_check_update(vr_call *c, json_t *row, json_t *body, vr_error *err)
@@ -160,7 +173,7 @@ static int group_check_update(vr_call *c, json_t *row, json_t *body, vr_error *e
         return -1;
     /* a new directory name is checked like one given at create */
     bool renamed = strcmp(str(body, "name"), str(row, "name") ?: "");
-    return renamed && strchr(str(body, "name"), '@') ? vr_directory_known(c->e, str(body, "name"), true, err) : 0;
+    return renamed && strchr(str(body, "name"), '@') ? directory_group_known(c, body, err) : 0;
 }
 
 static const vr_field group_fields[] = {

@@ -84,35 +84,6 @@ down:
     return NULL;
 }
 
-/* The DN of the entry whose uid attribute is uid, or NULL (not found or
- * not exactly one: rc 1; trouble: -1 with err). */
-static char *find_user(LDAP *ld, json_t *dom, const char *uid, int *rc, vr_error *err)
-{
-    char esc[512], filter[700];
-    if (vr_ldap_escape(uid, esc, sizeof(esc)) < 0) {
-        *rc = 1;
-        return NULL;
-    }
-    snprintf(filter, sizeof(filter), "(&(objectClass=*)(%s=%s))", str(dom, "user_attribute"), esc);
-    char *attrs[] = {LDAP_NO_ATTRS, NULL};
-    struct timeval tv = {LDAP_DEADLINE_S, 0};
-    LDAPMessage *res = NULL;
-    int r = ldap_search_ext_s(ld, str(dom, "base_dn"), LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL, &tv, 2, &res);
-    char *dn = NULL;
-    if (r != LDAP_SUCCESS && r != LDAP_SIZELIMIT_EXCEEDED) {
-        vr_error_set(err, VR_ERR_UNAVAILABLE, "directory '%s': search failed: %s", str(dom, "name"),
-                     ldap_err2string(r));
-        *rc = -1;
-    } else if (ldap_count_entries(ld, res) == 1) {
-        dn = ldap_get_dn(ld, ldap_first_entry(ld, res));
-        *rc = dn ? 0 : 1;
-    } else {
-        *rc = 1; /* none, or ambiguous: refused like a wrong password */
-    }
-    ldap_msgfree(res);
-    return dn;
-}
-
 /* The first value of attribute a of entry m, as a new JSON string (NULL
  * when it has none). */
 static json_t *first_value(LDAP *ld, LDAPMessage *m, const char *a)
@@ -122,6 +93,42 @@ static json_t *first_value(LDAP *ld, LDAPMessage *m, const char *a)
     ldap_value_free_len(v);
     return out;
 }
+
+/* The DN of the entry whose uid attribute is uid, or NULL (not found or
+ * not exactly one: rc 1; trouble: -1 with err). canon gets the attribute's
+ * value as the directory holds it: uids match without regard to case, and
+ * "Bob" and "bob" must be one user of the engine. */
+static char *find_user(LDAP *ld, json_t *dom, const char *uid, char *canon, size_t clen, int *rc, vr_error *err)
+{
+    char esc[512], filter[700];
+    if (vr_ldap_escape(uid, esc, sizeof(esc)) < 0) {
+        *rc = 1;
+        return NULL;
+    }
+    snprintf(filter, sizeof(filter), "(&(objectClass=*)(%s=%s))", str(dom, "user_attribute"), esc);
+    char *attrs[] = {(char *)str(dom, "user_attribute"), NULL};
+    struct timeval tv = {LDAP_DEADLINE_S, 0};
+    LDAPMessage *res = NULL;
+    int r = ldap_search_ext_s(ld, str(dom, "base_dn"), LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL, &tv, 2, &res);
+    char *dn = NULL;
+    if (r != LDAP_SUCCESS && r != LDAP_SIZELIMIT_EXCEEDED) {
+        vr_error_set(err, VR_ERR_UNAVAILABLE, "directory '%s': search failed: %s", str(dom, "name"),
+                     ldap_err2string(r));
+        *rc = -1;
+    } else if (ldap_count_entries(ld, res) == 1) {
+        LDAPMessage *m = ldap_first_entry(ld, res);
+        json_t *v = first_value(ld, m, str(dom, "user_attribute"));
+        snprintf(canon, clen, "%s", v ? json_string_value(v) : uid);
+        json_decref(v);
+        dn = ldap_get_dn(ld, m);
+        *rc = dn ? 0 : 1;
+    } else {
+        *rc = 1; /* none, or ambiguous: refused like a wrong password */
+    }
+    ldap_msgfree(res);
+    return dn;
+}
+
 
 /* The cn of every group listing dn (groupOfNames member / groupOfUniqueNames). */
 static json_t *user_groups(LDAP *ld, json_t *dom, const char *dn)
@@ -304,7 +311,7 @@ int vr_directory_search(vr_engine *e, json_t *dom, const char *text, bool groups
     return 0;
 }
 
-int vr_directory_known(vr_engine *e, const char *name, bool group, vr_error *err)
+int vr_directory_known(vr_engine *e, const char *name, bool group, json_t **canon, vr_error *err)
 {
     const char *at = strrchr(name, '@');
     char head[VR_DIR_SEARCH_MAX + 1];
@@ -322,12 +329,15 @@ int vr_directory_known(vr_engine *e, const char *name, bool group, vr_error *err
     else if (rc == 0 && json_array_size(found) != 1)
         rc = vr_error_set(err, VR_ERR_NOT_FOUND, "directory '%s' has no user '%s' (or more than one)",
                           str(dom, "name"), head);
+    if (rc == 0 && canon)
+        *canon = json_incref(json_object_get(json_array_get(found, 0), "name"));
     json_decref(found);
     json_decref(dom);
     return rc;
 }
 
-int vr_directory_login(vr_engine *e, const char *user, const char *password, vr_error *err)
+int vr_directory_login(vr_engine *e, const char *user, const char *password, char *name, size_t name_len,
+                       vr_error *err)
 {
     const char *at = strrchr(user, '@');
     if (!at || !strcmp(at + 1, "internal"))
@@ -349,7 +359,8 @@ int vr_directory_login(vr_engine *e, const char *user, const char *password, vr_
         goto out;
     }
     int found;
-    dn = find_user(ld, dom, uid, &found, err);
+    char canon[256];
+    dn = find_user(ld, dom, uid, canon, sizeof(canon), &found, err);
     if (found != 0) {
         rc = found < 0 ? -1 : VR_DIR_REFUSED;
         goto out;
@@ -366,7 +377,8 @@ int vr_directory_login(vr_engine *e, const char *user, const char *password, vr_
         /* read the groups with the profile's account again */
         ldap_unbind_ext_s(ld, NULL, NULL);
         json_t *groups = (ld = dial(dom, err)) ? user_groups(ld, dom, dn) : NULL;
-        rc = groups && record(e, user, at + 1, groups, err) == 0 ? VR_DIR_OK : -1;
+        snprintf(name, name_len, "%s@%s", canon, at + 1);
+        rc = groups && record(e, name, at + 1, groups, err) == 0 ? VR_DIR_OK : -1;
         json_decref(groups);
     }
 out:

@@ -19,8 +19,11 @@ void vr_directory_init(const char *ca_file);
  * (the user's row and group memberships are then recorded),
  * VR_DIR_REFUSED (wrong name or password), VR_DIR_NOT_MINE (an internal
  * user, or no such profile), or -1 with err (VR_ERR_UNAVAILABLE: the
- * directory cannot be reached or refuses the profile's account). */
-int vr_directory_login(vr_engine *e, const char *user, const char *password, vr_error *err);
+ * directory cannot be reached or refuses the profile's account). With
+ * VR_DIR_OK, name is the user's name as the directory spells its uid
+ * ("bob@corp" for "Bob@corp"): the row and the token are that user's. */
+int vr_directory_login(vr_engine *e, const char *user, const char *password, char *name, size_t name_len,
+                       vr_error *err);
 
 /* user input as an RFC 4515 filter value: * ( ) \ and control bytes as
  * \XX. 0, or -1 when out is too small. */
@@ -41,6 +44,8 @@ int vr_directory_search(vr_engine *e, json_t *dom, const char *text, bool groups
                         vr_error *err);
 
 /* 0 when the directory of name's profile knows exactly one user (group)
- * name (uid@profile, GROUP@profile); -1 with err: VR_ERR_NOT_FOUND (none,
- * or several), VR_ERR_INVALID_PARAMS (no such profile), VR_ERR_UNAVAILABLE. */
-int vr_directory_known(vr_engine *e, const char *name, bool group, vr_error *err);
+ * name (uid@profile, GROUP@profile), *canon (if not NULL; a new
+ * reference) then its name as the directory spells it; -1 with err:
+ * VR_ERR_NOT_FOUND (none, or several), VR_ERR_INVALID_PARAMS (no such
+ * profile), VR_ERR_UNAVAILABLE. */
+int vr_directory_known(vr_engine *e, const char *name, bool group, json_t **canon, vr_error *err);

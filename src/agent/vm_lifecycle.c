@@ -171,9 +171,11 @@ static int vm_restore(vr_agent *a, json_t *params, json_t **result, vr_error *er
 }
 
 /* Verbs taking only {"uuid"} and calling one libvirt function, as the VM
- * job `job` (NULL: no job, see vm_jobs.h). */
+ * job `job` (NULL: no job, see vm_jobs.h). failed: the whole message of a
+ * failure, a catalog format taking the VM's name (no verb pasted into a
+ * sentence: it would stay English in other languages). */
 static int simple_op(vr_agent *a, json_t *params, json_t **result, vr_error *err,
-                     int (*op)(virDomainPtr), const char *what, const char *job)
+                     int (*op)(virDomainPtr), const char *what, const char *failed, const char *job)
 {
     static const char *const keys[] = {"uuid", NULL};
     virDomainPtr dom;
@@ -183,7 +185,7 @@ static int simple_op(vr_agent *a, json_t *params, json_t **result, vr_error *err
         return -1;
     int rc = op(dom);
     if (rc < 0)
-        vr_libvirt_error(err, "cannot %s VM %s", what, virDomainGetName(dom));
+        vr_libvirt_error(err, failed, virDomainGetName(dom));
     else {
         VR_INFO("VM %s: %s", virDomainGetName(dom), what);
         *result = json_object();
@@ -201,19 +203,19 @@ static int op_reboot(virDomainPtr d) { return virDomainReboot(d, VIR_DOMAIN_REBO
  * QEMU without waiting for the domain's job either). */
 static int vm_destroy(vr_agent *a, json_t *p, json_t **r, vr_error *e)
 {
-    return simple_op(a, p, r, e, virDomainDestroy, "destroy", NULL);
+    return simple_op(a, p, r, e, virDomainDestroy, "destroy", N_("cannot destroy VM %s"), NULL);
 }
 static int vm_pause(vr_agent *a, json_t *p, json_t **r, vr_error *e)
 {
-    return simple_op(a, p, r, e, virDomainSuspend, "pause", "VM.pause");
+    return simple_op(a, p, r, e, virDomainSuspend, "pause", N_("cannot pause VM %s"), "VM.pause");
 }
 static int vm_cont(vr_agent *a, json_t *p, json_t **r, vr_error *e)
 {
-    return simple_op(a, p, r, e, virDomainResume, "resume", "VM.cont");
+    return simple_op(a, p, r, e, virDomainResume, "resume", N_("cannot resume VM %s"), "VM.cont");
 }
 static int vm_reboot(vr_agent *a, json_t *p, json_t **r, vr_error *e)
 {
-    return simple_op(a, p, r, e, op_reboot, "reboot", "VM.reboot");
+    return simple_op(a, p, r, e, op_reboot, "reboot", N_("cannot reboot VM %s"), "VM.reboot");
 }
 
 /* After an ACPI shutdown request, wait for the guest; destroy it if it is

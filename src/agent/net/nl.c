@@ -20,6 +20,8 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 
+#include "i18n.h"
+
 #define NL_MAX_LINKS 1024
 #ifndef IFF_LOWER_UP /* <linux/if.h> has it but clashes with <net/if.h> */
 #define IFF_LOWER_UP 0x10000
@@ -40,13 +42,6 @@ struct vr_nl {
     struct { int oif; char gw[16]; } defroutes[16];
     int ndef;
 };
-
-static int nl_fail(vr_error *err, int nlerr, const char *fmt, const char *name)
-{
-    char what[160];
-    snprintf(what, sizeof(what), fmt, name);
-    return vr_error_set(err, VR_ERR_NETWORK, "%s: %s", what, nl_geterror(nlerr));
-}
 
 /* Send a request and wait for the kernel's acknowledgement. */
 int vr_nl_request(vr_nl *nl, struct nl_msg *m)
@@ -69,7 +64,7 @@ int vr_nl_open(vr_nl **out, vr_error *err)
         if (nl->sk)
             nl_socket_free(nl->sk);
         free(nl);
-        return nl_fail(err, rc, "cannot open a %s socket", "netlink");
+        return vr_error_set(err, VR_ERR_NETWORK, "cannot open a netlink socket: %s", nl_geterror(rc));
     }
     if (vr_nl_refresh(nl, err) < 0) {
         vr_nl_close(nl);
@@ -194,7 +189,7 @@ int vr_nl_refresh(vr_nl *nl, vr_error *err)
     if ((rc = dump(nl, RTM_GETLINK, AF_UNSPEC, on_link)) < 0 ||
         (rc = dump(nl, RTM_GETADDR, AF_INET, on_addr)) < 0 ||
         (rc = dump(nl, RTM_GETROUTE, AF_INET, on_route)) < 0)
-        return nl_fail(err, rc, "cannot read the host's %s", "links, addresses and routes");
+        return vr_error_set(err, VR_ERR_NETWORK, "cannot read the host's links, addresses and routes: %s", nl_geterror(rc));
     return 0;
 }
 
@@ -258,13 +253,13 @@ int vr_nl_bridge_add(vr_nl *nl, const char *name, vr_error *err)
     nla_nest_end(m, data);
     nla_nest_end(m, info);
     int rc = vr_nl_request(nl, m);
-    return rc < 0 ? nl_fail(err, rc, "cannot create bridge %s", name) : 0;
+    return rc < 0 ? vr_error_set(err, VR_ERR_NETWORK, "cannot create bridge %s: %s", name, nl_geterror(rc)) : 0;
 }
 
 int vr_nl_veth_add(vr_nl *nl, const char *a, const char *b, vr_error *err)
 {
     int rc = rtnl_link_veth_add(nl->sk, a, b, getpid());
-    return rc < 0 ? nl_fail(err, rc, "cannot create veth pair %s", a) : 0;
+    return rc < 0 ? vr_error_set(err, VR_ERR_NETWORK, "cannot create veth pair %s: %s", a, nl_geterror(rc)) : 0;
 }
 
 int vr_nl_link_del(vr_nl *nl, const char *name, vr_error *err)
@@ -277,7 +272,7 @@ int vr_nl_link_del(vr_nl *nl, const char *name, vr_error *err)
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory deleting %s", name);
     int rc = vr_nl_request(nl, m);
     return rc < 0 && rc != -NLE_NODEV && rc != -NLE_OBJ_NOTFOUND
-               ? nl_fail(err, rc, "cannot delete device %s", name) : 0;
+               ? vr_error_set(err, VR_ERR_NETWORK, "cannot delete device %s: %s", name, nl_geterror(rc)) : 0;
 }
 
 int vr_nl_link_set(vr_nl *nl, const char *name, int mtu, const char *master, bool up,
@@ -303,10 +298,10 @@ int vr_nl_link_set(vr_nl *nl, const char *name, int mtu, const char *master, boo
     }
     int rc = vr_nl_request(nl, m);
     if (rc < 0) {
-        char what[96];
-        snprintf(what, sizeof(what), "cannot set %s%s%s", mtu > 0 ? "the MTU of " : "",
-                 master ? "the bridge of " : "", "%s");
-        return nl_fail(err, rc, what, name);
+        const char *fmt = mtu > 0 && master ? N_("cannot set the MTU and the bridge of %s: %s")
+                          : mtu > 0 ? N_("cannot set the MTU of %s: %s")
+                          : master ? N_("cannot set the bridge of %s: %s") : N_("cannot set up %s: %s");
+        return vr_error_set(err, VR_ERR_NETWORK, fmt, name, nl_geterror(rc));
     }
     return 0;
 }
@@ -338,10 +333,9 @@ int vr_nl_addr(vr_nl *nl, const char *name, const char *cidr, bool add, vr_error
     nl_addr_put(local);
     rtnl_addr_put(a);
     if (rc < 0 && !(!add && rc == -NLE_NOADDR)) {
-        char what[96];
-        snprintf(what, sizeof(what), "cannot %s address %s %s %%s", add ? "add" : "remove", cidr,
-                 add ? "to" : "from");
-        return nl_fail(err, rc, what, name);
+        return vr_error_set(err, VR_ERR_NETWORK, add ? N_("cannot add address %s to %s: %s")
+                                                     : N_("cannot remove address %s from %s: %s"),
+                            cidr, name, nl_geterror(rc));
     }
     return 0;
 }
@@ -375,9 +369,8 @@ int vr_nl_default_route(vr_nl *nl, const char *name, const char *gw, vr_error *e
     }
     int rc = vr_nl_request(nl, m);
     if (rc < 0) {
-        char what[96];
-        snprintf(what, sizeof(what), "cannot add the default route via %s out of %%s", gw);
-        return nl_fail(err, rc, what, name);
+        return vr_error_set(err, VR_ERR_NETWORK, "cannot add the default route via %s out of %s: %s", gw, name,
+                            nl_geterror(rc));
     }
     return 0;
 }

@@ -932,10 +932,16 @@ def test_admin_portal_people_and_permissions(ctx):
         b.wait_text("[data-list=users]", "dora@corp")
         dora = eng.list("users", search="name=dora@corp")["users"][0]
         assert dora["domain"] == "corp", dora
-        # The VM's permissions: none yet; the grant dialog finds dora among the engine's users.
+        # The VM's permissions: none of its own yet, those it inherits named with where they were
+        # given (not revoked here); the grant dialog finds dora among the engine's users.
+        admins = eng.call("POST", "/api/groups", {"name": "qadmins"}, expect=201)
+        eng.call("POST", "/api/permissions", {"role_id": _role(eng, "ClusterAdmin"), "object_type": "cluster",
+                                              "object_id": cl["id"], "group_id": admins["id"]}, expect=201)
         b.click("#tab-vms")
         b.click(f"{_row(b, 'doras-vm')} button[data-action=permissions]")
-        b.wait_text("#permissions", "No permissions.")
+        b.wait_text("[data-list=permissions] tr[data-principal='qadmins'][data-inherited=true]", "Cluster: qcl")
+        b.wait_text("[data-list=permissions] tr[data-principal='admin@internal'][data-inherited=true]", "The system")
+        assert not b.all("[data-list=permissions] tr[data-inherited=false], [data-list=permissions] button")
         b.click("#grant-open")
         b.wait(lambda: b.all("#grant-role option"), what="the roles offered")
         user_role = _role(eng, "UserRole")
@@ -967,7 +973,9 @@ def test_admin_portal_people_and_permissions(ctx):
         b.js(PICK_LANG, "ja")
         b.wait_text("#tab-vms", "仮想マシン")
         b.click(f"{_row(b, 'doras-vm')} button[data-action=permissions]")
-        b.wait(lambda: len(b.all("[data-list=permissions] tr[data-principal]")) == 2, what="the permissions in Japanese")
+        b.wait(lambda: len(b.all("[data-list=permissions] tr[data-inherited=false]")) == 2,
+               what="the permissions in Japanese")
+        b.wait_text("[data-list=permissions] tr[data-principal='qadmins']", "クラスター: qcl")
         assert not _latin_left(b), _latin_left(b)
         b.click("[data-permissions-close]")
         b.js(PICK_LANG, "en")

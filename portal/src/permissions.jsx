@@ -27,16 +27,36 @@ async function holders(perms) {
   return Object.fromEntries(got);
 }
 
-// The rows of a permission table: who (or on what), role, revoke.
-function PermissionRows({ perms, first, onRevoke }) {
-  return perms.map((p) => (
-    <tr class="pf-v6-c-table__tr" key={p.id} data-id={p.id} data-principal={p.principal} data-role={p.role}>
-      {td(data(first(p)))}
-      {td(t(p.user_id ? "perm.user" : "perm.group"))}
-      {td(data(p.role))}
-      {td(<Button small variant="secondary" data-action="revoke" onClick={() => onRevoke(p)}>{t("button.revoke")}</Button>)}
-    </tr>
-  ));
+// The rows of a permission table: who (or on what), role, where it is
+// inherited from (an object's table), revoke (where it was given).
+function PermissionRows({ perms, first, from, onRevoke }) {
+  return perms.map((p) => {
+    const inherited = from && from(p);
+    return (
+      <tr class="pf-v6-c-table__tr" key={p.id} data-id={p.id} data-principal={p.principal} data-role={p.role}
+          data-inherited={inherited ? "true" : "false"}>
+        {td(data(first(p)))}
+        {td(t(p.user_id ? "perm.user" : "perm.group"))}
+        {td(data(p.role))}
+        {from && td(inherited ? data(inherited) : "")}
+        {td(!inherited &&
+          <Button small variant="secondary" data-action="revoke" onClick={() => onRevoke(p)}>{t("button.revoke")}</Button>)}
+      </tr>
+    );
+  });
+}
+
+// The objects' names of permissions (for "on what" and "inherited from"), read once each.
+function useObjectNames(perms) {
+  const [names, setNames] = useState({});
+  useEffect(() => {
+    if (!perms) return;
+    const want = perms.filter((p) => p.object_id && COLLECTION_OF[p.object_type]);
+    Promise.all(want.map((p) => api("GET", `/api/${COLLECTION_OF[p.object_type]}/${p.object_id}`)
+      .then((x) => [p.object_id, x.name || x.alias], () => [p.object_id, p.object_id]))).then((got) => setNames(Object.fromEntries(got)));
+  }, [perms]);
+  return (p) => (p.object_type === "system" ? t("perm.system")
+    : `${t(`perm.type.${p.object_type}`)}: ${names[p.object_id] || p.object_id}`);
 }
 
 // A list of permissions in a dialog, re-read after each change; a refusal
@@ -64,10 +84,12 @@ function usePermissions(search, keep = () => true) {
   return { perms, error, setError, revoke, reread: () => setTick((x) => x + 1) };
 }
 
-// The permissions given on one object, and the grant dialog.
+// The permissions covering one object (given on it, or inherited from
+// above: GET /api/permissions?search=covers=ID), and the grant dialog.
 function ObjectPermissions({ collection, item, onClose }) {
   const type = TYPE_OF[collection];
-  const { perms, error, revoke, reread } = usePermissions([`object_type=${type}`, `object_id=${item.id}`].join(" and "));
+  const { perms, error, revoke, reread } = usePermissions(`covers=${item.id}`);
+  const on = useObjectNames(perms);
   const [granting, setGranting] = useState(false);
   if (granting)
     return <GrantDialog type={type} item={item} onClose={() => setGranting(false)}
@@ -78,12 +100,12 @@ function ObjectPermissions({ collection, item, onClose }) {
       <Button variant="link" data-permissions-close onClick={onClose}>{t("button.close")}</Button>,
     ]}>
       <p>{t(`perm.on.${type}`)} <b class="vireo-name vireo-data">{item.name || item.alias}</b></p>
-      <p class="vireo-desc">{t("perm.inherited")}</p>
       {error && <Alert title={error} id="permissions-error" />}
       {perms && !perms.length && <p class="vireo-empty">{t("perm.none")}</p>}
       {perms && perms.length > 0 && (
-        <Table list="permissions" label={t("perm.title")} heads={["perm.col.principal", "perm.col.kind", "perm.col.role", "list.actions"]}>
-          <PermissionRows perms={perms} first={(p) => p.principal} onRevoke={revoke} />
+        <Table list="permissions" label={t("perm.title")} heads={["perm.col.principal", "perm.col.kind", "perm.col.role", "perm.col.inherited", "list.actions"]}>
+          <PermissionRows perms={perms} first={(p) => p.principal} onRevoke={revoke}
+                          from={(p) => (p.object_id === item.id ? "" : on(p))} />
         </Table>)}
     </Modal>
   );
@@ -206,22 +228,11 @@ function GrantDialog({ type, item, onClose, onGranted }) {
   );
 }
 
-// The objects' names of a user's permissions, read once each.
-async function objectNames(perms) {
-  const want = perms.filter((p) => p.object_id && COLLECTION_OF[p.object_type]);
-  const got = await Promise.all(want.map((p) => api("GET", `/api/${COLLECTION_OF[p.object_type]}/${p.object_id}`)
-    .then((x) => [p.object_id, x.name || x.alias], () => [p.object_id, p.object_id])));
-  return Object.fromEntries(got);
-}
-
 // A user's own permissions (not their groups'): on what, which role; revoke.
 function UserPermissions({ user, onClose }) {
   // The name as a glob (a * in it matches more): the ids decide.
   const { perms, error, revoke } = usePermissions(`user=${user.name}`, (p) => p.user_id === user.id);
-  const [names, setNames] = useState({});
-  useEffect(() => { if (perms) objectNames(perms).then(setNames); }, [perms]);
-  const on = (p) => (p.object_type === "system" ? t("perm.system")
-    : `${t(`perm.type.${p.object_type}`)}: ${names[p.object_id] || p.object_id}`);
+  const on = useObjectNames(perms);
   return (
     <Modal id="user-permissions" wide title={t("perm.user-title")} onClose={onClose} footer={[
       <Button variant="link" data-user-permissions-close onClick={onClose}>{t("button.close")}</Button>,

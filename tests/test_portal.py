@@ -926,6 +926,7 @@ def test_admin_portal_people_and_permissions(ctx):
         b.wait(lambda: b.all("[data-list=add-found] tr[data-name='dora@corp']"), what="dora found")
         assert [r.get_attribute("data-name") for r in b.all("[data-list=add-found] tbody tr")] == ["dora@corp"]
         _accessible(b, "add users dialog")
+        b.shot("admin-add-users")
         b.click("[data-list=add-found] tr[data-name='dora@corp'] input")
         b.click("#add-principals-submit")
         b.wait(lambda: not b.all("#add-principals"), what="the add dialog closed")
@@ -959,6 +960,7 @@ def test_admin_portal_people_and_permissions(ctx):
         b.click("#grant-search-submit")
         b.click("[data-list=grant-found] tr[data-name='ops@corp'][data-kind=groups] input")
         _accessible(b, "grant dialog")
+        b.shot("admin-grant")
         b.click("#grant-submit")
         b.wait(lambda: b.all("[data-list=permissions] tr[data-principal='ops@corp']"), what="the group's permission")
         ops = eng.list("groups", search="name=ops@corp")["groups"][0]

@@ -133,8 +133,9 @@ async function findPrincipals(source, kinds, text) {
 // added, is added first (the directory must know it).
 const principalId = async (p) => p.id || (await api("POST", `/api/${p.kind}`, { name: p.name })).id;
 
-// Where to search, what, and the results to pick (one, or several with multi).
-function PrincipalSearch({ id, kinds, directoryOnly, multi, picked, onPick, onError }) {
+// Where to search, what, and the results to pick (one, or several with
+// multi); children: the dialog's own fields before them.
+function PrincipalSearch({ id, kinds, directoryOnly, multi, picked, onPick, onError, children }) {
   const [sources, setSources] = useState([]);
   const [source, setSource] = useState("");
   const [text, setText] = useState("");
@@ -163,6 +164,7 @@ function PrincipalSearch({ id, kinds, directoryOnly, multi, picked, onPick, onEr
   return (
     <div>
       <form class="pf-v6-c-form" onSubmit={search} novalidate>
+        {children}
         <Select id={`${id}-source`} label={t("perm.source")} value={source} onChange={setSource} options={options} />
         <TextInput id={`${id}-search`} label={t("perm.search")} value={text} onInput={setText} />
         <div class="pf-v6-c-form__group pf-m-action">
@@ -186,45 +188,62 @@ function PrincipalSearch({ id, kinds, directoryOnly, multi, picked, onPick, onEr
   );
 }
 
+// A dialog acting on the users or groups picked: busy while it runs, the
+// API's refusal kept in it (its own words).
+function PickDialog({ id, title, submitLabel, onClose, act, render }) {
+  const [picked, setPicked] = useState([]);
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const go = async () => {
+    if (!picked.length) return setError(t("perm.pick-first"));
+    setBusy(true);
+    try {
+      await act(picked);
+    } catch (e) {
+      setError(e.message);
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal id={id} wide title={title} onClose={onClose} footer={[
+      <Button variant="primary" id={`${id}-submit`} disabled={busy} onClick={go}>{submitLabel}</Button>,
+      <Button variant="link" onClick={onClose}>{t("button.cancel")}</Button>,
+    ]}>
+      {error && <Alert title={error} id={`${id}-error`} />}
+      {render({ picked, setPicked, setError })}
+    </Modal>
+  );
+}
+
 // Grant: a user or group (the engine's or a directory's), a role, on the object.
 function GrantDialog({ type, item, onClose, onGranted }) {
   const [roles, setRoles] = useState([]);
   const [role, setRole] = useState("");
-  const [picked, setPicked] = useState([]);
-  const [error, setError] = useState("");
-  const [busy, setBusy] = useState(false);
+  const [rolesError, setRolesError] = useState("");
   useEffect(() => {
     api("GET", listPath("roles", { max: 500 })).then((d) => {
       setRoles(d.roles);
       const user = d.roles.find((r) => r.name === "UserRole") || d.roles[0];
       if (user) setRole(user.id);
-    }, (e) => setError(e.message));
+    }, (e) => setRolesError(e.message));
   }, []);
-  const grant = async () => {
-    if (!picked.length) return setError(t("perm.pick-first"));
-    setBusy(true);
-    try {
-      const p = picked[0];
-      const who = await principalId(p);
-      await api("POST", "/api/permissions", { role_id: role, object_type: type, object_id: item.id,
-                                              [p.kind === "users" ? "user_id" : "group_id"]: who });
-      onGranted();
-    } catch (e) {
-      setError(e.message); // the API's own words
-      setBusy(false);
-    }
+  const grant = async ([p]) => {
+    const who = await principalId(p);
+    await api("POST", "/api/permissions", { role_id: role, object_type: type, object_id: item.id,
+                                            [p.kind === "users" ? "user_id" : "group_id"]: who });
+    onGranted();
   };
   return (
-    <Modal id="grant" wide title={t("perm.grant-title")} onClose={onClose} footer={[
-      <Button variant="primary" id="grant-submit" disabled={busy} onClick={grant}>{t("button.grant")}</Button>,
-      <Button variant="link" onClick={onClose}>{t("button.cancel")}</Button>,
-    ]}>
-      <p>{t(`perm.on.${type}`)} <b class="vireo-name vireo-data">{item.name || item.alias}</b></p>
-      {error && <Alert title={error} id="grant-error" />}
-      <PrincipalSearch id="grant" kinds={["users", "groups"]} picked={picked} onPick={setPicked} onError={setError} />
-      <Select id="grant-role" label={t("perm.role")} value={role} onChange={setRole}
-              options={roles.map((r) => ({ value: r.id, label: r.name, data: true }))} />
-    </Modal>
+    <PickDialog id="grant" title={t("perm.grant-title")} submitLabel={t("button.grant")} onClose={onClose} act={grant}
+                render={({ picked, setPicked, setError }) => [
+      <p>{t(`perm.on.${type}`)} <b class="vireo-name vireo-data">{item.name || item.alias}</b></p>,
+      rolesError && <Alert title={rolesError} />,
+      <PrincipalSearch id="grant" kinds={["users", "groups"]} picked={picked} onPick={setPicked} onError={setError} />,
+      <form class="pf-v6-c-form" onSubmit={(e) => e.preventDefault()} novalidate>
+        <Select id="grant-role" label={t("perm.role")} value={role} onChange={setRole}
+                options={roles.map((r) => ({ value: r.id, label: r.name, data: true }))} />
+      </form>,
+    ]} />
   );
 }
 
@@ -251,31 +270,18 @@ function UserPermissions({ user, onClose }) {
 // The users tab's "add": users or groups of a directory, searched, picked, added.
 function AddPrincipals({ onClose }) {
   const [kind, setKind] = useState("users");
-  const [picked, setPicked] = useState([]);
-  const [error, setError] = useState("");
-  const [busy, setBusy] = useState(false);
-  const add = async () => {
-    if (!picked.length) return setError(t("perm.pick-first"));
-    setBusy(true);
-    try {
-      for (const p of picked.filter((x) => !x.id)) await principalId(p);
-      onClose();
-    } catch (e) {
-      setError(e.message);
-      setBusy(false);
-    }
+  const add = async (picked) => {
+    for (const p of picked.filter((x) => !x.id)) await principalId(p);
+    onClose();
   };
   return (
-    <Modal id="add-principals" wide title={t("people.add-title")} onClose={onClose} footer={[
-      <Button variant="primary" id="add-principals-submit" disabled={busy} onClick={add}>{t("button.add")}</Button>,
-      <Button variant="link" onClick={onClose}>{t("button.cancel")}</Button>,
-    ]}>
-      {error && <Alert title={error} id="add-principals-error" />}
-      <Select id="add-kind" label={t("people.kind")} value={kind} onChange={(k) => { setKind(k); setPicked([]); }}
-              options={[{ value: "users", label: t("perm.user") }, { value: "groups", label: t("perm.group") }]} />
+    <PickDialog id="add-principals" title={t("people.add-title")} submitLabel={t("button.add")} onClose={onClose}
+                act={add} render={({ picked, setPicked, setError }) => (
       <PrincipalSearch key={kind} id="add" kinds={[kind]} directoryOnly multi picked={picked} onPick={setPicked}
-                       onError={setError} />
-    </Modal>
+                       onError={setError}>
+        <Select id="add-kind" label={t("people.kind")} value={kind} onChange={(k) => { setKind(k); setPicked([]); }}
+                options={[{ value: "users", label: t("perm.user") }, { value: "groups", label: t("perm.group") }]} />
+      </PrincipalSearch>)} />
   );
 }
 

@@ -1021,3 +1021,11 @@ def test_admin_portal_people_and_permissions(ctx):
         b.click("#remove-user-submit")
         b.wait(lambda: not b.all(_row(b, "dora@corp")), 15, "dora's row gone")
         assert eng.list("users", search="name=dora@corp")["total"] == 0
+        # admin@internal's SuperUser stays: its revoke shows the API's refusal, in its words.
+        b.click(f"{_row(b, 'admin@internal')} button[data-action=permissions]")
+        b.click("[data-list=user-permissions] tr[data-role=SuperUser] button[data-action=revoke]")
+        su = eng.list("permissions", search="user=admin@internal and object_type=system")["permissions"]
+        refused = eng.request("DELETE", f"/api/permissions/{su[0]['id']}")
+        assert refused.status == 409, refused
+        b.wait_text("#user-permissions-error", refused.body["fault"]["detail"])
+        assert b.all("[data-list=user-permissions] tr[data-role=SuperUser]")

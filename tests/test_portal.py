@@ -8,7 +8,9 @@ and searches the lists, sees status change without a reload, starts and
 stops VMs, and shows hostile descriptions as text; and a directory user
 (a real slapd) sees only their VM in the VM Portal and starts it, is
 offered no new VM, while a power user makes one from a template and
-manages its snapshots and disks there.
+manages its snapshots and disks there; and the administrator adds a
+directory user on the users tab, grants and revokes her a VM through its
+permissions dialog, and she sees exactly what she was given.
 Screenshots of each main page: BUILD/test-artifacts/portal/."""
 
 import gzip

@@ -285,6 +285,20 @@ def test_storage_template_and_pool_branches_inherit(ctx):
         _grant(eng, "StorageAdmin", "storagedomain", ids["sd1"], user=dave)
         _grant(eng, "DataCenterAdmin", "datacenter", dcs[0]["id"], user=erin)
         _grant(eng, "VmPoolAdmin", "vmpool", ids["p1"], user=gina)
+        # An object's permissions page (search=covers=ID): those given on it,
+        # above it and on the system; none of the other branch or data center.
+        def covers(obj, more=""):
+            r = eng.get("/api/permissions", params={"search": f"covers={obj}{more}", "max": 500})["permissions"]
+            return sorted((p["role"], p["object_type"], p["object_id"]) for p in r)
+        system = sorted((p["role"], "system", None) for p in eng.get("/api/permissions", params={
+            "search": "object_type=system", "max": 500})["permissions"])
+        assert ("SuperUser", "system", None) in system, system
+        assert covers(ids["disk1"]) == sorted(system + [("StorageAdmin", "storagedomain", ids["sd1"]),
+                                                        ("DataCenterAdmin", "datacenter", dcs[0]["id"])])
+        assert covers(ids["p1"]) == sorted(system + [("VmPoolAdmin", "vmpool", ids["p1"]),
+                                                     ("DataCenterAdmin", "datacenter", dcs[0]["id"])])
+        assert covers(ids["disk2"]) == covers(dcs[1]["id"]) == covers(str(uuid.uuid4())) == system
+        assert covers(ids["sd1"], " and object_type=storagedomain") == [("StorageAdmin", "storagedomain", ids["sd1"])]
         tok = {u: eng.login(f"{u}@internal", PW, set_token=False) for u in ("dave", "erin", "gina")}
 
         def seen(who, coll):

@@ -8,7 +8,9 @@ and searches the lists, sees status change without a reload, starts and
 stops VMs, and shows hostile descriptions as text; and a directory user
 (a real slapd) sees only their VM in the VM Portal and starts it, is
 offered no new VM, while a power user makes one from a template and
-manages its snapshots and disks there.
+manages its snapshots and disks there; and the administrator adds a
+directory user on the users tab, grants and revokes her a VM through its
+permissions dialog, and she sees exactly what she was given.
 Screenshots of each main page: BUILD/test-artifacts/portal/."""
 
 import gzip
@@ -884,3 +886,148 @@ def _power_user(ctx, b, eng, st):
     b.click("#logout")
     b.find("#login-user")
     leave_storage(eng, sd, [disk])
+
+
+def _login(b, url, user, password):
+    b.open(url)
+    b.type("#login-user", user)
+    b.type("#login-password", password)
+    b.click("#login-submit")
+
+
+def test_admin_portal_people_and_permissions(ctx):
+    """The administrator adds a directory user on the users tab (searched
+    in a real slapd, picked, added: no local password), grants them
+    UserRole on a VM through the VM's permissions dialog (and a directory
+    group not yet added, which the grant adds), sees the permissions listed
+    there and among the user's own; the user logs in to the VM Portal and
+    sees exactly that VM; revoked in the dialog, they see none. Each step
+    checked against the API."""
+    if not slapd.available():
+        raise Skip("slapd is not installed (scripts/setup installs it)")
+    users, groups = {"dora": "dora-dir-pw", "dean": "dean-dir-pw"}, {"ops": ["dean"]}
+    with _engine(ctx) as eng, slapd.Slapd(eng.pki_dir, users, groups) as ds, _browser(ctx) as b:
+        base = f"https://127.0.0.1:{eng.port}"
+        dc = eng.create_dc("qdc")
+        cl = eng.create_cluster("qcl", dc["id"])
+        vm = eng.create_vm("doras-vm", cl["id"], description=XSS)
+        eng.create_vm("not-doras", cl["id"])
+        corp = eng.call("POST", "/api/domains", {"name": "corp", "url": ds.url, "tls": "ldaps",
+                                                 "bind_dn": slapd.ADMIN_DN, "bind_password": slapd.ADMIN_PW,
+                                                 "base_dn": slapd.BASE}, expect=201)
+        _login(b, base + "/admin", "admin@internal", eng.admin_password)
+        b.find("[data-list=vms]")
+        # Users tab: add from the directory (the search is the directory's: "dor" finds dora alone).
+        b.click("#tab-users")
+        b.click("#add-users")
+        b.wait(lambda: b.find("#add-source").get_attribute("value") == corp["id"], what="the directory chosen")
+        b.click("#add-principals-submit")  # nothing picked: said, nothing added
+        b.wait_text("#add-principals-error", "Pick a user or group first.")
+        b.type("#add-search", "dor")
+        b.click("#add-search-submit")
+        b.wait(lambda: b.all("[data-list=add-found] tr[data-name='dora@corp']"), what="dora found")
+        assert [r.get_attribute("data-name") for r in b.all("[data-list=add-found] tbody tr")] == ["dora@corp"]
+        _accessible(b, "add users dialog")
+        b.shot("admin-add-users")
+        b.click("[data-list=add-found] tr[data-name='dora@corp'] input")
+        b.click("#add-principals-submit")
+        b.wait(lambda: not b.all("#add-principals"), what="the add dialog closed")
+        b.wait_text("[data-list=users]", "dora@corp")
+        dora = eng.list("users", search="name=dora@corp")["users"][0]
+        assert dora["domain"] == "corp", dora
+        # The VM's permissions: none of its own yet, those it inherits named with where they were
+        # given (not revoked here); the grant dialog finds dora among the engine's users.
+        admins = eng.call("POST", "/api/groups", {"name": "qadmins"}, expect=201)
+        eng.call("POST", "/api/permissions", {"role_id": _role(eng, "ClusterAdmin"), "object_type": "cluster",
+                                              "object_id": cl["id"], "group_id": admins["id"]}, expect=201)
+        b.click("#tab-vms")
+        b.click(f"{_row(b, 'doras-vm')} button[data-action=permissions]")
+        b.wait_text("[data-list=permissions] tr[data-principal='qadmins'][data-inherited=true]", "Cluster: qcl")
+        b.wait_text("[data-list=permissions] tr[data-principal='admin@internal'][data-inherited=true]", "The system")
+        assert not b.all("[data-list=permissions] tr[data-inherited=false], [data-list=permissions] button")
+        b.click("#grant-open")
+        b.wait(lambda: b.all("#grant-role option"), what="the roles offered")
+        user_role = _role(eng, "UserRole")
+        assert b.find("#grant-role").get_attribute("value") == user_role
+        b.type("#grant-search", "dora")
+        b.click("#grant-search-submit")
+        b.click("[data-list=grant-found] tr[data-name='dora@corp'][data-kind=users] input")
+        b.click("#grant-submit")
+        b.wait(lambda: b.all("[data-list=permissions] tr[data-principal='dora@corp']"), what="dora's permission listed")
+        # A directory group not added yet: the grant adds it, then gives it the role.
+        b.click("#grant-open")
+        b.wait(lambda: b.all(f"#grant-source option[value='{corp['id']}']"), what="the directory offered")
+        b.js(PICK, "#grant-source", corp["id"])
+        b.type("#grant-search", "ops")
+        b.click("#grant-search-submit")
+        b.click("[data-list=grant-found] tr[data-name='ops@corp'][data-kind=groups] input")
+        _accessible(b, "grant dialog")
+        b.shot("admin-grant")
+        b.click("#grant-submit")
+        b.wait(lambda: b.all("[data-list=permissions] tr[data-principal='ops@corp']"), what="the group's permission")
+        ops = eng.list("groups", search="name=ops@corp")["groups"][0]
+        perms = eng.list("permissions", search=f"object_type=vm and object_id={vm['id']}")["permissions"]
+        assert sorted((p["user_id"] or p["group_id"], p["role"]) for p in perms) == \
+            sorted([(dora["id"], "UserRole"), (ops["id"], "UserRole")]), perms
+        assert b.text("[data-list=permissions] tr[data-principal='dora@corp'] td:nth-child(3)") == "UserRole"
+        b.shot("admin-permissions")
+        _accessible(b, "permissions dialog")
+        b.click("[data-permissions-close]")
+        # In Japanese (a language change renders the page anew: the dialog is opened again).
+        b.js(PICK_LANG, "ja")
+        b.wait_text("#tab-vms", "仮想マシン")
+        b.click(f"{_row(b, 'doras-vm')} button[data-action=permissions]")
+        b.wait(lambda: len(b.all("[data-list=permissions] tr[data-inherited=false]")) == 2,
+               what="the permissions in Japanese")
+        b.wait_text("[data-list=permissions] tr[data-principal='qadmins']", "クラスター: qcl")
+        assert not _latin_left(b), _latin_left(b)
+        b.click("[data-permissions-close]")
+        b.js(PICK_LANG, "en")
+        b.wait_text("#tab-vms", "Virtual machines")
+        # Her own permissions, from the users tab.
+        b.click("#tab-users")
+        b.click(f"{_row(b, 'dora@corp')} button[data-action=permissions]")
+        b.wait_text("[data-list=user-permissions]", "Virtual machine: doras-vm")
+        assert len(b.all("[data-list=user-permissions] tbody tr")) == 1
+        b.click("[data-user-permissions-close]")
+        b.click("#logout")
+        b.find("#login-user")
+        # She sees exactly that VM in the VM Portal.
+        _login(b, base + "/vm", "dora@corp", users["dora"])
+        b.wait_text("[data-list=my-vms]", "doras-vm")
+        assert [c.get_attribute("data-name") for c in b.all("[data-list=my-vms] article")] == ["doras-vm"]
+        token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
+        assert [v["name"] for v in eng.call("GET", "/api/vms", token=token)["vms"]] == ["doras-vm"]
+        b.click("#logout")
+        b.find("#login-user")
+        # Revoked in the dialog: gone from it and from her VM Portal.
+        _login(b, base + "/admin", "admin@internal", eng.admin_password)
+        b.click(f"{_row(b, 'doras-vm')} button[data-action=permissions]")
+        b.click("[data-list=permissions] tr[data-principal='dora@corp'] button[data-action=revoke]")
+        b.wait(lambda: not b.all("[data-list=permissions] tr[data-principal='dora@corp']"), what="the permission gone")
+        assert [p["group_id"] for p in eng.list("permissions", search=f"object_id={vm['id']}")["permissions"]] == \
+            [ops["id"]]
+        b.click("[data-permissions-close]")
+        b.click("#logout")
+        b.find("#login-user")
+        _login(b, base + "/vm", "dora@corp", users["dora"])
+        b.wait_text("[data-list=my-vms]", "You have no virtual machines.")
+        token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
+        assert eng.call("GET", "/api/vms", token=token)["total"] == 0
+        b.click("#logout")
+        b.find("#login-user")
+        # Removed on the users tab: her row, and with it the user, gone.
+        _login(b, base + "/admin", "admin@internal", eng.admin_password)
+        b.click("#tab-users")
+        b.click(f"{_row(b, 'dora@corp')} button[data-action=remove]")
+        b.click("#remove-user-submit")
+        b.wait(lambda: not b.all(_row(b, "dora@corp")), 15, "dora's row gone")
+        assert eng.list("users", search="name=dora@corp")["total"] == 0
+        # admin@internal's SuperUser stays: its revoke shows the API's refusal, in its words.
+        b.click(f"{_row(b, 'admin@internal')} button[data-action=permissions]")
+        b.click("[data-list=user-permissions] tr[data-role=SuperUser] button[data-action=revoke]")
+        su = eng.list("permissions", search="user=admin@internal and object_type=system")["permissions"]
+        refused = eng.request("DELETE", f"/api/permissions/{su[0]['id']}")
+        assert refused.status == 409, refused
+        b.wait_text("#user-permissions-error", refused.body["fault"]["detail"])
+        assert b.all("[data-list=user-permissions] tr[data-role=SuperUser]")

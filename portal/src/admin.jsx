@@ -9,6 +9,7 @@ import { fmtBytes, fmtNumber, fmtTime, t, tValue } from "./i18n.js";
 import { GuestInfo } from "./guest.jsx";
 import { followJob } from "./jobs.js";
 import { ListView } from "./listview.jsx";
+import { peopleHooks } from "./permissions.jsx";
 import { Alert, Button, Modal, Progress, Select, StatusLabel, cx } from "./ui.jsx";
 
 const TABS = ["vms", "hosts", "clusters", "datacenters", "storagedomains", "networks", "templates", "vmpools",
@@ -211,7 +212,8 @@ export function AdminPortal() {
   const remove = (coll) => (item) => setDialog({ kind: "remove", collection: coll, item });
   const done = (text) => { setDialog(null); setRefresh((x) => x + 1); setMessage({ variant: "success", text }); };
   const er = (coll) => (it) => <EditRemove item={it} onEdit={edit(coll)} onRemove={remove(coll)} />;
-  const list = (coll, props) => <ListView key={coll} collection={coll} title={t(`tab.${coll}`)} refreshKey={refresh} {...props} />;
+  const list = (coll, props) => <ListView key={coll} collection={coll} title={t(`tab.${coll}`)} refreshKey={refresh} {...props}
+                                            {...peopleHooks(coll, props)} />;
   const views = {
     vms: () => list("vms", {
       hint: "name=web* and status=up", toolbar: newButton("vms"),

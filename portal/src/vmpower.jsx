@@ -127,7 +127,7 @@ function useJobs(reread) {
 
 const td = (x) => <td class="pf-v6-c-table__td">{x}</td>;
 
-function Table({ list, label, heads, children }) {
+export function Table({ list, label, heads, children }) {
   return (
     <table class="pf-v6-c-table pf-m-compact" data-list={list} aria-label={label}>
       <thead class="pf-v6-c-table__thead"><tr class="pf-v6-c-table__tr">

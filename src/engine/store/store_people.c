@@ -200,6 +200,11 @@ static const vr_search perm_search[] = {
     {"role", "lower(role) LIKE ? ESCAPE '\\'", true, true, false, "role name, * as wildcard"},
     {"object_type", "object_type = ?", false, true, false, "system, datacenter, cluster, host, vm..."},
     {"object_id", "object_id = ?", false, true, false, "the object's id"},
+    /* What an object's permissions page shows: its own and those it
+     * inherits (docs/permissions.md "Objects and inheritance"). */
+    {"covers", "object_type = 'system' OR object_id IN (SELECT oa.ancestor_id FROM object_ancestors oa"
+               " WHERE oa.object_id = ?)", false, true, false,
+     "an object's id: the permissions that cover it, given on it, above it or on the system"},
 };
 
 static int perm_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)

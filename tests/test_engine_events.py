@@ -22,6 +22,13 @@ def test_events_search_and_paging(ctx):
             "data center 'evdc0' was created by admin@internal"]
         ids = [e["id"] for e in eng.get("/api/events", params={"max": "1000"})["events"]]
         assert ids == sorted(ids, reverse=True)
+        # One creation event per object: a host joining without an install job too.
+        cl = eng.create_cluster("evcl", eng.get("/api/datacenters", params={"search": "name=evdc0"})
+                                ["datacenters"][0]["id"])
+        h = eng.create_host("evhost", "192.0.2.7", cl["id"])
+        made = [e["message"] for e in eng.get("/api/events", params={"max": "1000"})["events"]
+                if e["object_id"] == h["id"] and ("created" in e["message"] or "added" in e["message"])]
+        assert made == ["host 'evhost' was created by admin@internal"], made
         r = eng.request("GET", "/api/events", params={"search": "severity=normal and user=admin@internal"})
         assert r.body["total"] >= 6  # the login and the five creations
         assert all(e["user"] == "admin@internal" for e in r.body["events"])

@@ -74,12 +74,15 @@ static void host_after_write(vr_call *c, const char *id, const char *what)
     vr_hostview_refresh(c->e->view, c->e->db, id);
     if (!strcmp(what, "created")) {
         vr_error err = {0};
-        json_t *row = vr_db_query_one(c->e->db, "SELECT name, address, port FROM hosts WHERE id = ?",
-                                      DB_ARGS(DB_TEXT(id)), NULL);
-        vr_event(c->e, "normal", c->user, "host", id, "host '%s' (%s:%lld) added",
-                 json_string_value(json_object_get(row, "name")) ?: "?",
-                 json_string_value(json_object_get(row, "address")) ?: "?",
-                 (long long)json_integer_value(json_object_get(row, "port")));
+        /* Installed by a job: this is its one creation event. Without one
+         * (answered 201) the dispatcher's "was created by" is (audit.c). */
+        json_t *row = vr_db_query_one(c->e->db, "SELECT name, address, port FROM hosts WHERE id = ? AND EXISTS"
+                                      " (SELECT 1 FROM jobs WHERE object_id = hosts.id)", DB_ARGS(DB_TEXT(id)), NULL);
+        if (row)
+            vr_event(c->e, "normal", c->user, "host", id, "host '%s' (%s:%lld) added",
+                     json_string_value(json_object_get(row, "name")) ?: "?",
+                     json_string_value(json_object_get(row, "address")) ?: "?",
+                     (long long)json_integer_value(json_object_get(row, "port")));
         json_decref(row);
         vr_hostmon_add(c->e, id, &err);
     } /* the update and removal events are the dispatcher's (audit.c) */

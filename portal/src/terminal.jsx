@@ -14,7 +14,7 @@ import { openTerminal } from "./terminal-styles.js";
 // and linked (a same-origin stylesheet, which the CSP admits) before the
 // first terminal opens.
 const CSS = "/portal/console.css";
-const FONT = '"Red Hat Mono", "RedHatMono", monospace';
+const FONT = "Red Hat Mono, monospace"; // PatternFly's monospace face (app.css)
 let cssLoaded = null;
 
 function loadCss() {

@@ -1,67 +1,16 @@
 // A VM's consoles, loaded only when a console is opened (/portal/console.js,
 // an ES module: noVNC needs one), so the portal's first load stays small.
 // Each console takes a one-time ticket (POST /api/vms/ID/ticket) and opens
-// the engine's WebSocket proxy with it: the serial console as text in a
-// <pre> with an input line, the graphical one through noVNC, whose VNC
-// password is the same ticket. Rendered into the element the portal hands
-// over, as a Preact tree of its own.
+// the engine's WebSocket proxy with it: the serial console in a terminal
+// emulator (xterm.js, terminal.jsx), the graphical one through noVNC,
+// whose VNC password is the same ticket. Rendered into the element the
+// portal hands over, as a Preact tree of its own.
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import RFB from "@novnc/novnc";
-
-const MAX_TEXT = 64 * 1024;
+import { SerialTerminal } from "./terminal.jsx";
 
 const wsUrl = (path) => (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
-
-// Terminal control sequences (colours, cursor moves) and carriage returns
-// have no meaning in a <pre>: dropped.
-const clean = (s) => s.replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, "").replace(/\x1b[()][0-9A-Za-z]/g, "")
-  .replace(/\r/g, "");
-
-function Serial({ vm, api, t }) {
-  const [text, setText] = useState("");
-  const [state, setState] = useState(t("console.connecting"));
-  const ws = useRef(null);
-  const input = useRef(null);
-  const pre = useRef(null);
-  useEffect(() => {
-    let sock = null;
-    let gone = false;
-    (async () => {
-      try {
-        const tk = await api("POST", `/api/vms/${vm.id}/ticket`, { console: "serial" });
-        if (gone) return;
-        sock = new WebSocket(wsUrl(tk.url));
-        sock.binaryType = "arraybuffer";
-        const dec = new TextDecoder();
-        sock.onopen = () => setState(t("console.connected"));
-        sock.onmessage = (m) => setText((old) => (old + clean(dec.decode(m.data, { stream: true }))).slice(-MAX_TEXT));
-        sock.onclose = (e) => setState(t("console.closed") + (e.reason ? ": " + e.reason : ""));
-        ws.current = sock;
-      } catch (e) {
-        setState(t("console.refused", { reason: e.message }));
-      }
-    })();
-    return () => { gone = true; if (sock) sock.close(); };
-  }, [vm.id]);
-  useEffect(() => { if (pre.current) pre.current.scrollTop = pre.current.scrollHeight; }, [text]);
-  const submit = (e) => {
-    e.preventDefault();
-    const s = ws.current;
-    if (s && s.readyState === WebSocket.OPEN) s.send(new TextEncoder().encode(input.current.value + "\n"));
-    input.current.value = "";
-  };
-  return (
-    <div class="vireo-console">
-      <p class="vireo-console-state" data-console-state="serial">{t("console.serial")}: {state}</p>
-      <pre class="vireo-console-log" data-console-log ref={pre} tabIndex="0" aria-label={t("console.output")}>{text}</pre>
-      <form onSubmit={submit} class="vireo-console-line">
-        <input class="vireo-console-input" data-console-input ref={input} autocomplete="off" spellcheck={false}
-               aria-label={t("console.input")} />
-      </form>
-    </div>
-  );
-}
 
 function Graphics({ vm, api, t }) {
   const box = useRef(null);
@@ -129,7 +78,7 @@ function ConsoleView({ vm, api, t }) {
           {tab("graphics", t("console.graphics"), !vm.vnc)}
         </ul>
       </div>
-      {kind === "serial" ? <Serial vm={vm} api={api} t={t} /> : <Graphics vm={vm} api={api} t={t} />}
+      {kind === "serial" ? <SerialTerminal vm={vm} api={api} t={t} url={wsUrl} /> : <Graphics vm={vm} api={api} t={t} />}
     </div>
   );
 }

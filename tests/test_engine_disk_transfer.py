@@ -9,6 +9,7 @@ a client that goes away mid-body leaves it illegal, and a new upload fills
 it. Bad requests are refused before their body with a clear status and
 change nothing. Leftovers (an ILLEGAL volume no disk names, an ILLEGAL
 layer inside a known disk's image) are swept by the SPM. The engine's peak memory does not follow the image's size.
+An uploaded guest image boots a VM on one host, then on the other.
 
 Runs on SQLite and PostgreSQL (VIREO_TEST_PG_URI)."""
 
@@ -182,6 +183,25 @@ def test_disk_upload_download(ctx):
         st, text = _raw(eng, _put_head(eng, up["id"], size))
         assert st == 409 and "already has its content" in text, text
         assert eng.get(f"/api/disks/{up['id']}")["status"] == "ok"
+
+        # ---- an uploaded image boots a VM on each host in turn: the disk is on
+        # shared storage, so any host of the data center runs it.
+        boot_disk = json.loads(cli.run("disk", "upload", root, "--storage-domain", sd_name, "--alias", "bootroot",
+                                       "--json").stdout)
+        vm = eng.create_vm("xfer-boot", sdc["cl"]["id"], boot=ctx.vm_spec()["boot"],
+                           disks=[{"disk": boot_disk["id"], "bootable": True}])
+        for i, h in enumerate(hs.hosts):
+            eng.call("PUT", vm["href"], {"placement_policy": {"affinity": "migratable", "hosts": [h.name]}})
+            eng.vm_action(vm["id"], "start")
+            assert eng.wait_status("vms", vm["id"], "up", timeout=60)["host"] == h.name
+            with ctx.client(i) as c:  # the guest mounted the uploaded ext4 and read its marker
+                ctx.wait_console(c, vm["id"], "VIREO-ROOTDISK VIREO-ROOTDISK-OK")
+            eng.vm_action(vm["id"], "stop")
+        r = eng.request("DELETE", vm["href"])
+        assert r.status in (200, 202, 204), r
+        eng.wait_for(lambda: eng.request("GET", vm["href"]).status == 404, 60, what="the VM removed")
+        if eng.request("GET", f"/api/disks/{boot_disk['id']}").status == 200:
+            made.append(boot_disk["id"])
 
         # ---- qcow2: kept as qcow2 on storage, the bytes back as sent.
         qcow = os.path.join(work, "root.qcow2")

@@ -31,9 +31,12 @@ void vr_dhcp_init(const char *run_dir)
     snprintf(dir, sizeof(dir), "%s/dhcp", run_dir && *run_dir ? run_dir : "/run/vireo");
 }
 
+/* A path cut short would name another file: then none (""). */
 static void file_of(const char *dev, const char *ext, char *out, size_t n)
 {
-    snprintf(out, n, "%s/%s.%s", dir, dev, ext);
+    int len = snprintf(out, n, "%s/%s.%s", dir, dev, ext);
+    if (len < 0 || (size_t)len >= n)
+        out[0] = '\0';
 }
 
 static void sleep_ms(int ms)

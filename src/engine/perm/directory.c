@@ -367,7 +367,11 @@ int vr_directory_login(vr_engine *e, const char *user, const char *password, cha
     }
     struct berval cred = {.bv_val = (char *)password, .bv_len = strlen(password)};
     int b = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-    if (b == LDAP_INVALID_CREDENTIALS) {
+    /* A wrong password is "invalid credentials" everywhere; an account the
+     * directory has locked is a refused login too, not the directory's
+     * fault: 389-DS (and IdM) answer the bind of an account inactivated
+     * with nsAccountLock "unwilling to perform" (test_directory_389ds). */
+    if (b == LDAP_INVALID_CREDENTIALS || b == LDAP_UNWILLING_TO_PERFORM) {
         rc = VR_DIR_REFUSED;
     } else if (b != LDAP_SUCCESS) {
         vr_error_set(err, VR_ERR_UNAVAILABLE, "directory '%s': bind failed: %s", str(dom, "name"),

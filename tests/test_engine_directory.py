@@ -12,7 +12,7 @@ granted a permission before their first login, which then finds it."""
 import json
 
 from harness import ds389, slapd
-from harness.context import Skip
+from harness.context import Skip, one_backend
 from harness.engine import CliSession, Engine, expect_fault
 
 USERS = {"bob": "bob-dir-pw", "eve": "eve-dir-pw", "b*": "star-pw"}
@@ -201,17 +201,19 @@ DS_GROUPS = {"admins": ("groupOfUniqueNames", ["ann"]), "staff": ("groupOfNames"
              "empty": ("groupOfUniqueNames", [])}
 
 
+@one_backend  # its subject is the directory server; what the engine stores runs on both above
 def test_directory_389ds(ctx):
     """The same login and search against 389 Directory Server (IdM's
-    server; harness/ds389.py): uids and passwords (hashed by 389-DS),
+    server; harness/ds389.py), the profile binding as a service account
+    an ACI lets read what the engine reads: uids and passwords (hashed by 389-DS),
     memberships from uniqueMember and member given with DNs in another
     case, the search, and refusals: wrong passwords, names that would
     widen the filter, and an account locked with nsAccountLock."""
     if not ds389.available():
         raise Skip("389-ds-base is not installed (scripts/setup installs it)")
     with Engine(ctx) as eng, ds389.DS389(eng.pki_dir, DS_USERS, DS_GROUPS, locked=["lee"]) as ds:
-        eng.call("POST", "/api/domains", {"name": "idm", "url": ds.url, "tls": "ldaps", "bind_dn": ds389.ADMIN_DN,
-                                          "bind_password": ds389.ADMIN_PW, "base_dn": ds389.BASE}, expect=201)
+        dom = eng.call("POST", "/api/domains", {"name": "idm", "url": ds.url, "tls": "ldaps", "bind_dn": ds389.BIND_DN,
+                                                "bind_password": ds389.BIND_PW, "base_dn": ds389.BASE}, expect=201)
         groups = {g: eng.call("POST", "/api/groups", {"name": f"{g}@idm"}, expect=201) for g in ("admins", "staff")}
         assert eng.call("POST", "/api/groups", {"name": "EMPTY@idm"}, expect=201)["name"] == "empty@idm"
         vm = eng.create_vm("idmvm", eng.create_cluster("idmcl", eng.create_dc("idmdc")["id"])["id"])
@@ -239,14 +241,18 @@ def test_directory_389ds(ctx):
         found = eng.get("/api/domains/idm/users", params={"search": "ANN TEST"})["users"]
         assert [(u["name"], u["display_name"], u["email"], u["dn"].lower()) for u in found] == \
             [("ann@idm", "Ann Tester", "ann@vireo.test", f"uid=ann,ou=people,{ds389.BASE}")], found
-        assert [u["name"] for u in eng.get("/api/domains/idm/users", params={"search": ""})["users"]] == \
-            ["a*@idm", "ann@idm", "ben@idm", "lee@idm"]
+        everyone = [u["name"] for u in eng.get("/api/domains/idm/users", params={"search": ""})["users"]]
+        # every entry under the base DN with a uid, the service account too (as IdM's sysaccounts would be)
+        assert everyone == ["a*@idm", "ann@idm", "ben@idm", "lee@idm", "vireo@idm"], everyone
         assert [g["name"] for g in eng.get("/api/domains/idm/groups", params={"search": ""})["groups"]] == \
             ["admins@idm", "empty@idm", "staff@idm"]
         for text in ("*)(uid=*", "\\2a", ")", "*)(objectClass=*"):
             assert eng.get("/api/domains/idm/users", params={"search": text})["users"] == [], text
         assert [u["name"] for u in eng.get("/api/domains/idm/users", params={"search": "*"})["users"]] == ["a*@idm"]
-        # Down, and back.
+        # The service account's password wrong: the profile's fault, said so; then down, and back.
+        eng.call("PUT", dom["href"], {"bind_password": "nope"})
+        expect_fault(_login(eng, "ann@idm", DS_USERS["ann"]), 503, "bind DN or password")
+        eng.call("PUT", dom["href"], {"bind_password": ds389.BIND_PW})
         ds.stop()
         expect_fault(_login(eng, "ann@idm", DS_USERS["ann"]), 503, "cannot be reached")
         ds.start()

@@ -11,7 +11,10 @@ The directory is 389-DS shaped: users under ou=People with uid and
 userPassword (389-DS hashes it, PBKDF2), groups under ou=Groups as
 groupOfUniqueNames (uniqueMember, what 389-DS and IdM's compat tree use)
 or groupOfNames (member), and an account locked the 389-DS way
-(nsAccountLock). The profile binds as cn=Directory Manager."""
+(nsAccountLock). The profile binds as a service account that an ACI
+lets read and search only what the engine asks for (as IdM's system
+accounts under cn=sysaccounts do), not as cn=Directory Manager, which
+no ACI limits."""
 
 import os
 import shutil
@@ -28,6 +31,12 @@ LIB389_PYTHON = "/usr/bin/python3"  # lib389 is Debian's python3-lib389, not in 
 BASE = "dc=vireo,dc=test"
 ADMIN_DN = "cn=Directory Manager"
 ADMIN_PW = "ds389-admin-pw"
+BIND_DN = f"uid=vireo,cn=sysaccounts,{BASE}"
+BIND_PW = "vireo-sysaccount-pw"
+# what the engine reads (docs/permissions.md "Directory users"); userPassword is not in it
+_READ_ACI = ('(targetattr="objectClass || uid || cn || displayName || mail || description || member || '
+             'uniqueMember")(version 3.0; acl "vireo engine reads people and groups"; allow (read, search, compare) '
+             f'userdn="ldap:///{BIND_DN}";)')
 CERT = "vireo-ldap"
 NSS_NICK = "Server-Cert"  # the personality 389-DS's cn=RSA,cn=encryption,cn=config names
 
@@ -50,7 +59,11 @@ def available():
 
 
 def _ldif(users, groups, locked):
-    out = [f"dn: ou=People,{BASE}\nobjectClass: organizationalUnit\nou: People\n",
+    out = [f"dn: {BASE}\nchangetype: modify\nadd: aci\naci: {_READ_ACI}\n",
+           f"dn: cn=sysaccounts,{BASE}\nchangetype: add\nobjectClass: nsContainer\ncn: sysaccounts\n",
+           f"dn: {BIND_DN}\nchangetype: add\nobjectClass: account\nobjectClass: simpleSecurityObject\n"
+           f"uid: vireo\nuserPassword: {BIND_PW}\n",
+           f"dn: ou=People,{BASE}\nobjectClass: organizationalUnit\nou: People\n",
            f"dn: ou=Groups,{BASE}\nobjectClass: organizationalUnit\nou: Groups\n"]
     for uid, pw in users.items():
         out.append(f"dn: uid={uid},ou=People,{BASE}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {uid}\n"

@@ -92,7 +92,11 @@ class DS389:
         self.proc = None
         try:
             self._create(pki_dir)
-            self._start()
+            # LDAPS on (in dse.ldif, through the server itself) and the entries, in one start
+            self._start(plain_only=True)
+            self._ldap_modify([], "dn: cn=config\nchangetype: modify\nreplace: nsslapd-security\n"
+                                  "nsslapd-security: on\n-\nreplace: nsslapd-securePort\n"
+                                  f"nsslapd-securePort: {self.port}\n")
             self._ldap_modify(["-a"], _ldif(users, groups, set(locked)))
             self.stop()
         except Exception:
@@ -136,12 +140,6 @@ class DS389:
                    "-i", os.path.join(pki_dir, "ca.crt")])
         for f in os.listdir(self.conf_dir):
             shutil.chown(os.path.join(self.conf_dir, f), "dirsrv", "dirsrv")
-        # LDAPS on: set in dse.ldif through the server itself (started once for that and the entries)
-        self._start(plain_only=True)
-        self._ldap_modify([], "dn: cn=config\nchangetype: modify\nreplace: nsslapd-security\n"
-                              "nsslapd-security: on\n-\nreplace: nsslapd-securePort\n"
-                              f"nsslapd-securePort: {self.port}\n")
-        self.stop()
 
     def _ldap_modify(self, extra, ldif):
         self._run(["ldapmodify", "-x", "-H", f"ldap://127.0.0.1:{self.plain_port}", "-D", ADMIN_DN,

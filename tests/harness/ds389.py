@@ -18,13 +18,13 @@ no ACI limits."""
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 
 from harness.engine import PKI_SCRIPT, free_port
+from harness.slapd import stop_server
 
 NS_SLAPD = "/usr/sbin/ns-slapd"
 LIB389_PYTHON = "/usr/bin/python3"  # lib389 is Debian's python3-lib389, not in the tests' interpreter
@@ -170,13 +170,7 @@ class DS389:
         return self._start()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_server(self.proc, 30)  # ns-slapd writes its database out before it ends
         self.proc = None
 
     def _remove(self):

@@ -16,6 +16,7 @@ lets read and search only what the engine asks for (as IdM's system
 accounts under cn=sysaccounts do), not as cn=Directory Manager, which
 no ACI limits."""
 
+import glob
 import os
 import shutil
 import socket
@@ -78,6 +79,22 @@ def _ldif(users, groups, locked):
     return "\n".join(out)
 
 
+MARK = "vireo-test-dir"  # in an instance's /etc/dirsrv/slapd-NAME: the temporary directory it belongs to
+
+
+def _sweep():
+    """Remove the configuration of instances an earlier run left behind
+    (killed before it could): theirs is the only state outside /var/tmp."""
+    for conf in glob.glob("/etc/dirsrv/slapd-vireo*"):
+        try:
+            with open(os.path.join(conf, MARK)) as f:
+                gone = not os.path.isdir(f.read().strip())
+        except OSError:
+            gone = False  # not one of ours, or being made now
+        if gone:
+            shutil.rmtree(conf, ignore_errors=True)
+
+
 class DS389:
     """users: {uid: password}; groups: {cn: (objectClass, [uid...])};
     locked: uids whose account is inactivated (nsAccountLock)."""
@@ -90,6 +107,7 @@ class DS389:
         self.port, self.plain_port = free_port(), free_port()
         self.url = f"ldaps://127.0.0.1:{self.port}"
         self.proc = None
+        _sweep()
         try:
             self._create(pki_dir)
             # LDAPS on (in dse.ldif, through the server itself) and the entries, in one start
@@ -125,6 +143,8 @@ class DS389:
                         ("tmp_dir", "tmp"), ("inst_dir", "inst")))
                     + f"[backend-userroot]\nsuffix = {BASE}\ncreate_suffix_entry = True\n")
         self._run([LIB389_PYTHON, "-c", _CREATE, inf])
+        with open(os.path.join(self.conf_dir, MARK), "w") as f:
+            f.write(d + "\n")
         # The test PKI's certificate and key into the instance's NSS database.
         crt, key = os.path.join(pki_dir, CERT + ".crt"), os.path.join(pki_dir, CERT + ".key")
         if not (os.path.exists(crt) and os.path.exists(key)):

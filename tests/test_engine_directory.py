@@ -237,6 +237,12 @@ def test_directory_389ds(ctx):
                          ("lee@idm", DS_USERS["lee"]), ("lee@idm", "wrong")):
             expect_fault(_login(eng, name, pw), 401)
         assert _login(eng, "a*@idm", DS_USERS["a*"]).status == 200  # '*' escaped: the user named "a*"
+        # StartTLS on the plain port, the same certificate
+        eng.call("POST", "/api/domains", {"name": "idmtls", "url": ds.starttls_url, "tls": "starttls",
+                                          "bind_dn": ds389.BIND_DN, "bind_password": ds389.BIND_PW,
+                                          "base_dn": ds389.BASE}, expect=201)
+        assert _login(eng, "ben@idmtls", DS_USERS["ben"]).status == 200
+        expect_fault(_login(eng, "lee@idmtls", DS_USERS["lee"]), 401)
         # The search: users by uid, cn or displayName; groups of both classes; what is searched is a value.
         found = eng.get("/api/domains/idm/users", params={"search": "ANN TEST"})["users"]
         assert [(u["name"], u["display_name"], u["email"], u["dn"].lower()) for u in found] == \

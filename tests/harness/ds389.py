@@ -106,6 +106,7 @@ class DS389:
         self.conf_dir = f"/etc/dirsrv/slapd-{self.name}"
         self.port, self.plain_port = free_port(), free_port()
         self.url = f"ldaps://127.0.0.1:{self.port}"
+        self.starttls_url = f"ldap://127.0.0.1:{self.plain_port}"  # StartTLS, once security is on
         self.proc = None
         _sweep()
         try:

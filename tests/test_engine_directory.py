@@ -198,7 +198,8 @@ def test_directory_search_and_grant_before_login(ctx):
 DS_USERS = {"ann": "ann-dir-pw", "ben": "ben-dir-pw", "lee": "lee-dir-pw", "a*": "star-pw"}
 # groupOfUniqueNames (uniqueMember) as 389-DS and IdM's compat tree hold groups; groupOfNames beside it
 DS_GROUPS = {"admins": ("groupOfUniqueNames", ["ann"]), "staff": ("groupOfNames", ["ann", "ben"]),
-             "empty": ("groupOfUniqueNames", [])}
+             "empty": ("groupOfUniqueNames", []),
+             "company": ("groupOfNames", ["@staff"])}  # a group of a group: found through memberOf
 
 
 @one_backend  # its subject is the directory server; what the engine stores runs on both above
@@ -214,7 +215,8 @@ def test_directory_389ds(ctx):
     with Engine(ctx) as eng, ds389.DS389(eng.pki_dir, DS_USERS, DS_GROUPS, locked=["lee"]) as ds:
         dom = eng.call("POST", "/api/domains", {"name": "idm", "url": ds.url, "tls": "ldaps", "bind_dn": ds389.BIND_DN,
                                                 "bind_password": ds389.BIND_PW, "base_dn": ds389.BASE}, expect=201)
-        groups = {g: eng.call("POST", "/api/groups", {"name": f"{g}@idm"}, expect=201) for g in ("admins", "staff")}
+        groups = {g: eng.call("POST", "/api/groups", {"name": f"{g}@idm"}, expect=201)
+                  for g in ("admins", "staff", "company")}
         assert eng.call("POST", "/api/groups", {"name": "EMPTY@idm"}, expect=201)["name"] == "empty@idm"
         vm = eng.create_vm("idmvm", eng.create_cluster("idmcl", eng.create_dc("idmdc")["id"])["id"])
         role = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "UserRole")
@@ -229,7 +231,8 @@ def test_directory_389ds(ctx):
         ben = _login(eng, "ben@idm", DS_USERS["ben"]).body["access_token"]
         assert eng.get("/api/vms", token=ben)["total"] == 0  # staff, not admins
         members = {g: [m["name"] for m in eng.get(f"{v['href']}/members")["members"]] for g, v in groups.items()}
-        assert members == {"admins": ["ann@idm"], "staff": ["ann@idm", "ben@idm"]}, members
+        assert members == {"admins": ["ann@idm"], "staff": ["ann@idm", "ben@idm"],
+                           "company": ["ann@idm", "ben@idm"]}, members
         # Refused, each a 401 and no 503: wrong or empty password, unknown, filter syntax, a locked account
         # (389-DS answers its bind "unwilling to perform", not "invalid credentials").
         for name, pw in (("ann@idm", "wrong"), ("ann@idm", ""), ("nobody@idm", "x"), ("*@idm", DS_USERS["ann"]),
@@ -251,7 +254,7 @@ def test_directory_389ds(ctx):
         # every entry under the base DN with a uid, the service account too (as IdM's sysaccounts would be)
         assert everyone == ["a*@idm", "ann@idm", "ben@idm", "lee@idm", "vireo@idm"], everyone
         assert [g["name"] for g in eng.get("/api/domains/idm/groups", params={"search": ""})["groups"]] == \
-            ["admins@idm", "empty@idm", "staff@idm"]
+            ["admins@idm", "company@idm", "empty@idm", "staff@idm"]
         for text in ("*)(uid=*", "\\2a", ")", "*)(objectClass=*"):
             assert eng.get("/api/domains/idm/users", params={"search": text})["users"] == [], text
         assert [u["name"] for u in eng.get("/api/domains/idm/users", params={"search": "*"})["users"]] == ["a*@idm"]

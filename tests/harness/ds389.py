@@ -36,7 +36,7 @@ BIND_DN = f"uid=vireo,cn=sysaccounts,{BASE}"
 BIND_PW = "vireo-sysaccount-pw"
 # what the engine reads (docs/permissions.md "Directory users"); userPassword is not in it
 _READ_ACI = ('(targetattr="objectClass || uid || cn || displayName || mail || description || member || '
-             'uniqueMember")(version 3.0; acl "vireo engine reads people and groups"; allow (read, search, compare) '
+             'uniqueMember || memberOf")(version 3.0; acl "vireo engine reads people and groups"; allow (read, search, compare) '
              f'userdn="ldap:///{BIND_DN}";)')
 CERT = "vireo-ldap"
 NSS_NICK = "Server-Cert"  # the personality 389-DS's cn=RSA,cn=encryption,cn=config names
@@ -75,7 +75,8 @@ def _ldif(users, groups, locked):
         # the member DNs as an administrator might type them: 389-DS
         # compares DNs by their DN syntax, not as strings
         out.append(f"dn: cn={cn},ou=Groups,{BASE}\nobjectClass: {cls}\ncn: {cn}\n"
-                   + "".join(f"{attr}: UID={m},OU=people,{BASE.upper()}\n" for m in members))
+                   + "".join(f"{attr}: cn={m[1:]},ou=Groups,{BASE}\n" if m.startswith("@")
+                             else f"{attr}: UID={m},OU=people,{BASE.upper()}\n" for m in members))
     return "\n".join(out)
 
 
@@ -96,7 +97,7 @@ def _sweep():
 
 
 class DS389:
-    """users: {uid: password}; groups: {cn: (objectClass, [uid...])};
+    """users: {uid: password}; groups: {cn: (objectClass, [uid or @cn of a group...])};
     locked: uids whose account is inactivated (nsAccountLock)."""
 
     def __init__(self, pki_dir, users, groups, locked=()):
@@ -115,7 +116,14 @@ class DS389:
             self._start(plain_only=True)
             self._ldap_modify([], "dn: cn=config\nchangetype: modify\nreplace: nsslapd-security\n"
                                   "nsslapd-security: on\n-\nreplace: nsslapd-securePort\n"
-                                  f"nsslapd-securePort: {self.port}\n")
+                                  f"nsslapd-securePort: {self.port}\n\n"
+                                  # memberOf on users, groups of groups included, as IdM has it
+                                  "dn: cn=MemberOf Plugin,cn=plugins,cn=config\nchangetype: modify\n"
+                                  "replace: nsslapd-pluginEnabled\nnsslapd-pluginEnabled: on\n-\n"
+                                  "replace: memberOfGroupAttr\nmemberOfGroupAttr: member\n"
+                                  "memberOfGroupAttr: uniqueMember\n")
+            self.stop()  # plugins are enabled at a start
+            self._start(plain_only=True)
             self._ldap_modify(["-a"], _ldif(users, groups, set(locked)))
             self.stop()
         except Exception:

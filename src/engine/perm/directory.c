@@ -130,7 +130,56 @@ static char *find_user(LDAP *ld, json_t *dom, const char *uid, char *canon, size
 }
 
 
-/* The cn of every group listing dn (groupOfNames member / groupOfUniqueNames). */
+/* Append to names the cn of the entry dn, once. */
+static void add_group_cn(LDAP *ld, const char *dn, json_t *names)
+{
+    char *attrs[] = {"cn", NULL};
+    struct timeval tv = {LDAP_DEADLINE_S, 0};
+    LDAPMessage *res = NULL;
+    if (ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &res) ==
+        LDAP_SUCCESS) {
+        LDAPMessage *m = ldap_first_entry(ld, res);
+        json_t *cn = m ? first_value(ld, m, "cn") : NULL, *have;
+        size_t i;
+        json_array_foreach(names, i, have) {
+            if (cn && json_equal(cn, have))
+                break;
+        }
+        if (cn && i == json_array_size(names))
+            json_array_append(names, cn);
+        json_decref(cn);
+    }
+    ldap_msgfree(res);
+}
+
+/* The groups of the user entry dn that its memberOf names. A directory
+ * with a MemberOf plugin (389-DS with it enabled, as IdM has it; AD
+ * always) keeps there every group the user is in, the groups of groups
+ * too, which the groups' own member lists do not show. */
+static void member_of_groups(LDAP *ld, const char *dn, json_t *names)
+{
+    char *attrs[] = {"memberOf", NULL};
+    struct timeval tv = {LDAP_DEADLINE_S, 0};
+    LDAPMessage *res = NULL;
+    if (ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &res) ==
+        LDAP_SUCCESS) {
+        LDAPMessage *m = ldap_first_entry(ld, res);
+        struct berval **v = m ? ldap_get_values_len(ld, m, "memberOf") : NULL;
+        for (size_t i = 0; v && v[i] && i < 500; i++) {
+            char gdn[1024];
+            if (v[i]->bv_len < sizeof(gdn)) {
+                memcpy(gdn, v[i]->bv_val, v[i]->bv_len);
+                gdn[v[i]->bv_len] = '\0';
+                add_group_cn(ld, gdn, names);
+            }
+        }
+        ldap_value_free_len(v);
+    }
+    ldap_msgfree(res);
+}
+
+/* The cn of every group listing dn (groupOfNames member /
+ * groupOfUniqueNames uniqueMember), and of those its memberOf names. */
 static json_t *user_groups(LDAP *ld, json_t *dom, const char *dn)
 {
     char esc[1024], filter[2400];
@@ -151,6 +200,7 @@ static json_t *user_groups(LDAP *ld, json_t *dom, const char *dn)
         }
     }
     ldap_msgfree(res);
+    member_of_groups(ld, dn, names);
     return names;
 }
 

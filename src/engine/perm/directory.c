@@ -152,10 +152,10 @@ static void add_group_cn(LDAP *ld, const char *dn, json_t *names)
     ldap_msgfree(res);
 }
 
-/* The groups of the user entry dn that its memberOf names. A directory
- * with a MemberOf plugin (389-DS with it enabled, as IdM has it; AD
- * always) keeps there every group the user is in, the groups of groups
- * too, which the groups' own member lists do not show. */
+/* The groups of the user entry dn that its memberOf names. 389-DS's
+ * MemberOf plugin (enabled in IdM) keeps there every group the user is
+ * in, the groups of its groups too, which the groups' own member lists
+ * do not show. (Active Directory's memberOf lists direct groups only.) */
 static void member_of_groups(LDAP *ld, const char *dn, json_t *names)
 {
     char *attrs[] = {"memberOf", NULL};

@@ -130,16 +130,25 @@ static char *find_user(LDAP *ld, json_t *dom, const char *uid, char *canon, size
 }
 
 
+/* Attribute attr of the entry dn: *res the answer (for ldap_msgfree,
+ * always), the entry or NULL. */
+static LDAPMessage *read_entry(LDAP *ld, const char *dn, const char *attr, LDAPMessage **res)
+{
+    char *attrs[] = {(char *)attr, NULL};
+    struct timeval tv = {LDAP_DEADLINE_S, 0};
+    *res = NULL;
+    if (ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, res) !=
+        LDAP_SUCCESS)
+        return NULL;
+    return ldap_first_entry(ld, *res);
+}
+
 /* Append to names the cn of the entry dn, once. */
 static void add_group_cn(LDAP *ld, const char *dn, json_t *names)
 {
-    char *attrs[] = {"cn", NULL};
-    struct timeval tv = {LDAP_DEADLINE_S, 0};
-    LDAPMessage *res = NULL;
-    if (ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &res) ==
-        LDAP_SUCCESS) {
-        LDAPMessage *m = ldap_first_entry(ld, res);
-        json_t *cn = m ? first_value(ld, m, "cn") : NULL, *have;
+    LDAPMessage *res, *m = read_entry(ld, dn, "cn", &res);
+    if (m) {
+        json_t *cn = first_value(ld, m, "cn"), *have;
         size_t i;
         json_array_foreach(names, i, have) {
             if (cn && json_equal(cn, have))
@@ -158,13 +167,9 @@ static void add_group_cn(LDAP *ld, const char *dn, json_t *names)
  * do not show. (Active Directory's memberOf lists direct groups only.) */
 static void member_of_groups(LDAP *ld, const char *dn, json_t *names)
 {
-    char *attrs[] = {"memberOf", NULL};
-    struct timeval tv = {LDAP_DEADLINE_S, 0};
-    LDAPMessage *res = NULL;
-    if (ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &res) ==
-        LDAP_SUCCESS) {
-        LDAPMessage *m = ldap_first_entry(ld, res);
-        struct berval **v = m ? ldap_get_values_len(ld, m, "memberOf") : NULL;
+    LDAPMessage *res, *m = read_entry(ld, dn, "memberOf", &res);
+    if (m) {
+        struct berval **v = ldap_get_values_len(ld, m, "memberOf");
         for (size_t i = 0; v && v[i] && i < 500; i++) {
             char gdn[1024];
             if (v[i]->bv_len < sizeof(gdn)) {

@@ -11,8 +11,8 @@ granted a permission before their first login, which then finds it."""
 
 import json
 
-from harness import slapd
-from harness.context import Skip
+from harness import ds389, slapd
+from harness.context import Skip, one_backend
 from harness.engine import CliSession, Engine, expect_fault
 
 USERS = {"bob": "bob-dir-pw", "eve": "eve-dir-pw", "b*": "star-pw"}
@@ -193,3 +193,76 @@ def test_directory_search_and_grant_before_login(ctx):
         expect_fault(eng.request("POST", "/api/users", {"name": "bob@corp"}), 503, "corp")
         ds.start()
         assert names("users", "bob") == ["bob@corp"]
+
+
+DS_USERS = {"ann": "ann-dir-pw", "ben": "ben-dir-pw", "lee": "lee-dir-pw", "a*": "star-pw"}
+# groupOfUniqueNames (uniqueMember) as 389-DS and IdM's compat tree hold groups; groupOfNames beside it
+DS_GROUPS = {"admins": ("groupOfUniqueNames", ["ann"]), "staff": ("groupOfNames", ["ann", "ben"]),
+             "empty": ("groupOfUniqueNames", []),
+             "company": ("groupOfNames", ["@staff"])}  # a group of a group: found through memberOf
+
+
+@one_backend  # its subject is the directory server; what the engine stores runs on both above
+def test_directory_389ds(ctx):
+    """The same login and search against 389 Directory Server (IdM's
+    server; harness/ds389.py), the profile binding as a service account
+    an ACI lets read what the engine reads: uids and passwords (hashed by 389-DS),
+    memberships from uniqueMember and member given with DNs in another
+    case, the search, and refusals: wrong passwords, names that would
+    widen the filter, and an account locked with nsAccountLock."""
+    if not ds389.available():
+        raise Skip("389-ds-base is not installed (scripts/setup installs it)")
+    with Engine(ctx) as eng, ds389.DS389(eng.pki_dir, DS_USERS, DS_GROUPS, locked=["lee"]) as ds:
+        dom = eng.call("POST", "/api/domains", {"name": "idm", "url": ds.url, "tls": "ldaps", "bind_dn": ds389.BIND_DN,
+                                                "bind_password": ds389.BIND_PW, "base_dn": ds389.BASE}, expect=201)
+        groups = {g: eng.call("POST", "/api/groups", {"name": f"{g}@idm"}, expect=201)
+                  for g in ("admins", "staff", "company")}
+        assert eng.call("POST", "/api/groups", {"name": "EMPTY@idm"}, expect=201)["name"] == "empty@idm"
+        vm = eng.create_vm("idmvm", eng.create_cluster("idmcl", eng.create_dc("idmdc")["id"])["id"])
+        role = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "UserRole")
+        eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vm", "object_id": vm["id"],
+                                              "group_id": groups["admins"]["id"]}, expect=201)
+        r = _login(eng, "Ann@idm", DS_USERS["ann"])
+        assert r.status == 200, r
+        ann = r.body["access_token"]
+        assert eng.get("/api/users/me", token=ann)["name"] == "ann@idm"
+        assert [v["id"] for v in eng.get("/api/vms", token=ann)["vms"]] == [vm["id"]]
+        assert _login(eng, "ben@idm", DS_USERS["ben"]).status == 200
+        ben = _login(eng, "ben@idm", DS_USERS["ben"]).body["access_token"]
+        assert eng.get("/api/vms", token=ben)["total"] == 0  # staff, not admins
+        members = {g: [m["name"] for m in eng.get(f"{v['href']}/members")["members"]] for g, v in groups.items()}
+        assert members == {"admins": ["ann@idm"], "staff": ["ann@idm", "ben@idm"],
+                           "company": ["ann@idm", "ben@idm"]}, members
+        # Refused, each a 401 and no 503: wrong or empty password, unknown, filter syntax, a locked account
+        # (389-DS answers its bind "unwilling to perform", not "invalid credentials").
+        for name, pw in (("ann@idm", "wrong"), ("ann@idm", ""), ("nobody@idm", "x"), ("*@idm", DS_USERS["ann"]),
+                         ("a*@idm", DS_USERS["ann"]), ("ann)(uid=*@idm", DS_USERS["ann"]),
+                         ("lee@idm", DS_USERS["lee"]), ("lee@idm", "wrong")):
+            expect_fault(_login(eng, name, pw), 401)
+        assert _login(eng, "a*@idm", DS_USERS["a*"]).status == 200  # '*' escaped: the user named "a*"
+        # StartTLS on the plain port, the same certificate
+        eng.call("POST", "/api/domains", {"name": "idmtls", "url": ds.starttls_url, "tls": "starttls",
+                                          "bind_dn": ds389.BIND_DN, "bind_password": ds389.BIND_PW,
+                                          "base_dn": ds389.BASE}, expect=201)
+        assert _login(eng, "ben@idmtls", DS_USERS["ben"]).status == 200
+        expect_fault(_login(eng, "lee@idmtls", DS_USERS["lee"]), 401)
+        # The search: users by uid, cn or displayName; groups of both classes; what is searched is a value.
+        found = eng.get("/api/domains/idm/users", params={"search": "ANN TEST"})["users"]
+        assert [(u["name"], u["display_name"], u["email"], u["dn"].lower()) for u in found] == \
+            [("ann@idm", "Ann Tester", "ann@vireo.test", f"uid=ann,ou=people,{ds389.BASE}")], found
+        everyone = [u["name"] for u in eng.get("/api/domains/idm/users", params={"search": ""})["users"]]
+        # every entry under the base DN with a uid, the service account too (as IdM's sysaccounts would be)
+        assert everyone == ["a*@idm", "ann@idm", "ben@idm", "lee@idm", "vireo@idm"], everyone
+        assert [g["name"] for g in eng.get("/api/domains/idm/groups", params={"search": ""})["groups"]] == \
+            ["admins@idm", "company@idm", "empty@idm", "staff@idm"]
+        for text in ("*)(uid=*", "\\2a", ")", "*)(objectClass=*"):
+            assert eng.get("/api/domains/idm/users", params={"search": text})["users"] == [], text
+        assert [u["name"] for u in eng.get("/api/domains/idm/users", params={"search": "*"})["users"]] == ["a*@idm"]
+        # The service account's password wrong: the profile's fault, said so; then down, and back.
+        eng.call("PUT", dom["href"], {"bind_password": "nope"})
+        expect_fault(_login(eng, "ann@idm", DS_USERS["ann"]), 503, "bind DN or password")
+        eng.call("PUT", dom["href"], {"bind_password": ds389.BIND_PW})
+        ds.stop()
+        expect_fault(_login(eng, "ann@idm", DS_USERS["ann"]), 503, "cannot be reached")
+        ds.start()
+        assert _login(eng, "ann@idm", DS_USERS["ann"]).status == 200

@@ -25,6 +25,18 @@ ADMIN_PW = "ldap-admin-pw"
 CERT = "vireo-ldap"
 
 
+def stop_server(proc, wait_s=10):
+    """SIGTERM a directory server run in the foreground as our child, and
+    kill it if it has not ended within wait_s."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def available():
     return os.access(SLAPD, os.X_OK) and os.access(SLAPADD, os.X_OK)
 
@@ -84,13 +96,7 @@ class Slapd:
         raise RuntimeError("slapd did not listen")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_server(self.proc)
         self.proc = None
 
     def __enter__(self):

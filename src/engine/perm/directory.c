@@ -130,7 +130,61 @@ static char *find_user(LDAP *ld, json_t *dom, const char *uid, char *canon, size
 }
 
 
-/* The cn of every group listing dn (groupOfNames member / groupOfUniqueNames). */
+/* Attribute attr of the entry dn: *res the answer (for ldap_msgfree,
+ * always), the entry or NULL. */
+static LDAPMessage *read_entry(LDAP *ld, const char *dn, const char *attr, LDAPMessage **res)
+{
+    char *attrs[] = {(char *)attr, NULL};
+    struct timeval tv = {LDAP_DEADLINE_S, 0};
+    *res = NULL;
+    if (ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, res) !=
+        LDAP_SUCCESS)
+        return NULL;
+    return ldap_first_entry(ld, *res);
+}
+
+/* Append to names the cn of the entry dn, once. */
+static void add_group_cn(LDAP *ld, const char *dn, json_t *names)
+{
+    LDAPMessage *res, *m = read_entry(ld, dn, "cn", &res);
+    if (m) {
+        json_t *cn = first_value(ld, m, "cn"), *have;
+        size_t i;
+        json_array_foreach(names, i, have) {
+            if (cn && json_equal(cn, have))
+                break;
+        }
+        if (cn && i == json_array_size(names))
+            json_array_append(names, cn);
+        json_decref(cn);
+    }
+    ldap_msgfree(res);
+}
+
+/* The groups of the user entry dn that its memberOf names. 389-DS's
+ * MemberOf plugin (enabled in IdM) keeps there every group the user is
+ * in, the groups of its groups too, which the groups' own member lists
+ * do not show. (Active Directory's memberOf lists direct groups only.) */
+static void member_of_groups(LDAP *ld, const char *dn, json_t *names)
+{
+    LDAPMessage *res, *m = read_entry(ld, dn, "memberOf", &res);
+    if (m) {
+        struct berval **v = ldap_get_values_len(ld, m, "memberOf");
+        for (size_t i = 0; v && v[i] && i < 500; i++) {
+            char gdn[1024];
+            if (v[i]->bv_len < sizeof(gdn)) {
+                memcpy(gdn, v[i]->bv_val, v[i]->bv_len);
+                gdn[v[i]->bv_len] = '\0';
+                add_group_cn(ld, gdn, names);
+            }
+        }
+        ldap_value_free_len(v);
+    }
+    ldap_msgfree(res);
+}
+
+/* The cn of every group listing dn (groupOfNames member /
+ * groupOfUniqueNames uniqueMember), and of those its memberOf names. */
 static json_t *user_groups(LDAP *ld, json_t *dom, const char *dn)
 {
     char esc[1024], filter[2400];
@@ -151,6 +205,7 @@ static json_t *user_groups(LDAP *ld, json_t *dom, const char *dn)
         }
     }
     ldap_msgfree(res);
+    member_of_groups(ld, dn, names);
     return names;
 }
 
@@ -367,7 +422,11 @@ int vr_directory_login(vr_engine *e, const char *user, const char *password, cha
     }
     struct berval cred = {.bv_val = (char *)password, .bv_len = strlen(password)};
     int b = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-    if (b == LDAP_INVALID_CREDENTIALS) {
+    /* A wrong password is "invalid credentials" everywhere; an account the
+     * directory has locked is a refused login too, not the directory's
+     * fault: 389-DS (and IdM) answer the bind of an account inactivated
+     * with nsAccountLock "unwilling to perform" (test_directory_389ds). */
+    if (b == LDAP_INVALID_CREDENTIALS || b == LDAP_UNWILLING_TO_PERFORM) {
         rc = VR_DIR_REFUSED;
     } else if (b != LDAP_SUCCESS) {
         vr_error_set(err, VR_ERR_UNAVAILABLE, "directory '%s': bind failed: %s", str(dom, "name"),

@@ -13,6 +13,7 @@
 #include "agentcall.h"
 #include "diskjob_util.h"
 #include "diskjobs.h"
+#include "diskmove.h"
 #include "i18n.h"
 #include "log.h"
 #include "sdjobs.h"
@@ -33,7 +34,7 @@ static json_t *on_source(json_t *d, json_t *p)
 }
 
 /* After the switch: the source chain goes; then the disk is ok. */
-static int remove_source(vr_engine *e, const char *job_id, json_t *d, json_t *p, json_t **spm, vr_error *err)
+int vr_disk_move_remove_source(vr_engine *e, const char *job_id, json_t *d, json_t *p, json_t **spm, vr_error *err)
 {
     if (!*spm && !(*spm = vr_storage_wait_spm(e, job_id, str(d, "datacenter_id"), 120, err)))
         return -1;
@@ -55,14 +56,14 @@ static int remove_source(vr_engine *e, const char *job_id, json_t *d, json_t *p,
 
 /* The copy is whole on the target: the disk is there now (one UPDATE, the
  * step a restarted job goes on from), then the source goes. */
-static int switch_and_remove(vr_engine *e, const char *job_id, const char *disk_id, json_t *p, json_t **spm,
+int vr_disk_move_switch(vr_engine *e, const char *job_id, const char *disk_id, json_t *p, json_t **spm,
                              vr_error *err)
 {
     if (vr_db_exec(e->db, "UPDATE disks SET storage_domain_id = ? WHERE id = ?",
                    DB_ARGS(DB_TEXT(str(p, "to")), DB_TEXT(disk_id)), err) < 0)
         return -1;
     json_t *d = vr_storage_disk_get(e, disk_id, err);
-    int rc = d ? remove_source(e, job_id, d, p, spm, err) : -1;
+    int rc = d ? vr_disk_move_remove_source(e, job_id, d, p, spm, err) : -1;
     json_decref(d);
     return rc;
 }
@@ -91,7 +92,7 @@ static bool copy_whole(vr_engine *e, const char *job_id, json_t *d, json_t *p, j
     return legal;
 }
 
-static void move_end(vr_engine *e, const char *job_id, const char *disk_id, const char *user, json_t *p, json_t *spm,
+void vr_disk_move_end(vr_engine *e, const char *job_id, const char *disk_id, const char *user, json_t *p, json_t *spm,
                      int rc, vr_error *err)
 {
     char what[200];
@@ -116,7 +117,7 @@ static void run_move(vr_engine *e, const char *job_id, const char *disk_id, cons
         if (!err.code)
             vr_error_set(&err, VR_ERR_NOT_FOUND, "the disk is gone");
     } else if (!strcmp(str(d, "storage_domain"), str(p, "to"))) {
-        rc = remove_source(e, job_id, d, p, &spm, &err); /* switched before a restart */
+        rc = vr_disk_move_remove_source(e, job_id, d, p, &spm, &err); /* switched before a restart */
     } else {
         json_t *host = *str(p, "agent_job") ? vr_store_host_brief(e->db, str(p, "agent_host")) : NULL;
         if (host) { /* an engine restart: the SPM's copy went on */
@@ -143,9 +144,9 @@ static void run_move(vr_engine *e, const char *job_id, const char *disk_id, cons
             vr_error_clear(&err);
         }
         if (rc == 0)
-            rc = switch_and_remove(e, job_id, disk_id, p, &spm, &err);
+            rc = vr_disk_move_switch(e, job_id, disk_id, p, &spm, &err);
     }
-    move_end(e, job_id, disk_id, user, p, spm, rc, &err);
+    vr_disk_move_end(e, job_id, disk_id, user, p, spm, rc, &err);
     json_decref(d);
     json_decref(p);
 }
@@ -180,10 +181,17 @@ int vr_disk_move_submit(vr_engine *e, json_t *disk, const char *dst_sd, const ch
         rc = -1;
     size_t i;
     json_t *u;
-    json_array_foreach(users, i, u) if (rc == 0 && strcmp(str(u, "status"), "down"))
-        rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is used by VM '%s', which is %s: a disk moves only while"
-                          " its VMs are down (live storage migration is not supported yet)", alias, str(u, "name"),
-                          str(u, "status"));
+    const char *live = NULL; /* the running VM whose disk moves live (disklivemove.c) */
+    json_array_foreach(users, i, u) if (rc == 0 && strcmp(str(u, "status"), "down")) {
+        if (strcmp(str(u, "status"), "up"))
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is used by VM '%s', which is %s: a disk moves while"
+                              " its VM is down or up", alias, str(u, "name"), str(u, "status"));
+        else if (live)
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is used by running VMs '%s' and '%s': a shared disk"
+                              " moves live only with one VM running", alias, live, str(u, "name"));
+        else
+            live = str(u, "name");
+    }
     if (rc == 0 && vr_dj_domain_ready(e, sd, err) < 0)
         rc = -1;
     else if (rc == 0 && (strcmp(str(src, "datacenter_id"), str(sd, "datacenter_id")) ||
@@ -194,6 +202,8 @@ int vr_disk_move_submit(vr_engine *e, json_t *disk, const char *dst_sd, const ch
     vr_i18n_format(desc, sizeof(desc), "Move disk '%s' to storage domain '%s'", alias, str(sd, "name"));
     json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "from", str(src, "storage_domain"), "to", dst_sd, "to_name",
                                str(sd, "name"), "alias", alias);
+    if (live)
+        json_object_set_new(params, "live", json_true());
     json_decref(users);
     json_decref(held);
     json_decref(sd);
@@ -202,12 +212,14 @@ int vr_disk_move_submit(vr_engine *e, json_t *disk, const char *dst_sd, const ch
         json_decref(params);
         return -1;
     }
-    return vr_dj_submit(e, disk, "move", desc, params, user, job_id, run_move, err);
+    bool is_live = json_is_true(json_object_get(params, "live"));
+    return vr_dj_submit(e, disk, "move", desc, params, user, job_id, is_live ? vr_disk_live_move_run : run_move, err);
 }
 
 void vr_disk_move_resume(vr_engine *e, json_t *job)
 {
     VR_INFO("resuming job %s (move of disk %s)", str(job, "id"), str(job, "object_id"));
     vr_job_update(e, str(job, "id"), "running", "resumed after an engine restart");
-    vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"), run_move);
+    bool live = json_is_true(json_object_get(json_object_get(job, "params"), "live"));
+    vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"), live ? vr_disk_live_move_run : run_move);
 }

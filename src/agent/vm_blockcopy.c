@@ -1,0 +1,320 @@
+/* VM.blockCopy: the host side of a live storage migration (docs/storage.md
+ * "Moving the disk of a running VM"). The SPM already made the destination
+ * volume on the target domain (same image and volume ids, empty); this
+ * host has QEMU mirror the disk into it (libvirt block copy, the whole
+ * chain read through, REUSE_EXT: the volume is ours, not libvirt's) while
+ * the guest runs and writes, then pivots the disk onto it once the mirror
+ * is in step. The VM is on the source until the pivot, on the target from
+ * it: a failure or a cancel before the pivot aborts the mirror and leaves
+ * the VM where it was.
+ *
+ * The copy is a long job (progress, Job.cancel) under the VM's job, so no
+ * snapshot, merge or migration overlaps. Asked again (an engine that lost
+ * the answer), the verb says the disk is there already, or follows the
+ * mirror QEMU still runs, instead of starting another. With abort: true
+ * it stops such a mirror without pivoting and says where the disk runs:
+ * the engine removes the target only when that is the source. */
+#include <libxml/xmlwriter.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "devspec.h"
+#include "dominfo.h"
+#include "jsonx.h"
+#include "log.h"
+#include "long_jobs.h"
+#include "verbs.h"
+#include "vm_jobs.h"
+#include "storage/volume.h"
+
+typedef struct copy_run {
+    vr_agent *a;
+    virDomainPtr dom; /* holds the VM's job until the thread ends */
+    char target[16];
+    vr_volume_ref dst;
+    vr_long_job *job;
+} copy_run;
+
+/* Copies running, so a stopping agent ends them before libvirt goes. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t none_running = PTHREAD_COND_INITIALIZER;
+static int running;
+static bool stopping;
+
+static bool must_stop(copy_run *c)
+{
+    pthread_mutex_lock(&lock);
+    bool stop = stopping;
+    pthread_mutex_unlock(&lock);
+    return stop || vr_long_job_cancel_requested(c->job);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&t, NULL);
+}
+
+#define W(x)                                                                                       \
+    do {                                                                                           \
+        if ((x) < 0)                                                                               \
+            goto fail;                                                                             \
+    } while (0)
+
+/* <disk type='file'><driver type=F/><source file=P/></disk> */
+static char *dest_xml(const char *path, const char *format)
+{
+    char *out = NULL;
+    xmlBufferPtr buf = xmlBufferCreate();
+    xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
+    if (!w)
+        goto fail;
+    W(xmlTextWriterStartElement(w, BAD_CAST "disk"));
+    W(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "file"));
+    W(xmlTextWriterStartElement(w, BAD_CAST "driver"));
+    W(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST format));
+    W(xmlTextWriterEndElement(w));
+    W(xmlTextWriterStartElement(w, BAD_CAST "source"));
+    W(xmlTextWriterWriteAttribute(w, BAD_CAST "file", BAD_CAST path));
+    W(xmlTextWriterEndElement(w));
+    W(xmlTextWriterEndDocument(w));
+    xmlFreeTextWriter(w);
+    w = NULL;
+    out = strdup((const char *)xmlBufferContent(buf));
+fail:
+    if (w)
+        xmlFreeTextWriter(w);
+    if (buf)
+        xmlBufferFree(buf);
+    return out;
+}
+
+/* Whether disk target runs on volume v now. */
+static bool runs_on(vr_agent *a, virDomainPtr dom, const char *target, const vr_volume_ref *v)
+{
+    vr_volume_ref cur;
+    return vr_dom_disk_volume(a, dom, target, &cur) && !strcmp(cur.domain, v->domain) &&
+           !strcmp(cur.image, v->image) && !strcmp(cur.volume, v->volume);
+}
+
+/* Stop the mirror without pivoting and wait until QEMU let it go. */
+static void abort_mirror(virDomainPtr dom, const char *target)
+{
+    virDomainBlockJobInfo info;
+    if (virDomainBlockJobAbort(dom, target, 0) < 0)
+        virResetLastError();
+    for (int i = 0; i < 100 && virDomainGetBlockJobInfo(dom, target, &info, 0) == 1; i++)
+        sleep_ms(50);
+}
+
+/* Follow the mirror; pivot once it is in step. 0 on the target, 1
+ * cancelled (or the agent stopping), -1 failed; the VM is on the source
+ * unless 0. */
+static int mirror(copy_run *c, vr_error *err)
+{
+    const char *vm = virDomainGetName(c->dom);
+    bool pivoted = false;
+    int pause_ms = 20, last = -1;
+    for (;;) {
+        virDomainBlockJobInfo info;
+        int r = virDomainGetBlockJobInfo(c->dom, c->target, &info, 0);
+        if (r < 0) {
+            vr_libvirt_error(err, "cannot follow the copy of disk %s of VM %s", c->target, vm);
+            abort_mirror(c->dom, c->target);
+            return -1;
+        }
+        if (r == 0) /* the job is gone: pivoted, or QEMU ended it */
+            return pivoted && runs_on(c->a, c->dom, c->target, &c->dst)
+                       ? 0
+                       : vr_error_set(err, VR_ERR_STORAGE, "the copy of disk %s of VM %s ended before its pivot;"
+                                      " the disk runs on its source as before", c->target, vm);
+        if (pivoted) {
+            sleep_ms(20);
+            continue;
+        }
+        if (must_stop(c)) {
+            abort_mirror(c->dom, c->target);
+            return 1;
+        }
+        int pct = info.end > 0 ? (int)(info.cur * 99 / info.end) : 0;
+        if (pct != last) {
+            char detail[64];
+            snprintf(detail, sizeof(detail), "mirroring: %d%%", pct);
+            vr_long_job_progress(c->job, pct, detail);
+            last = pct;
+        }
+        /* In step: pivot. Refused while QEMU has not said "ready" yet (or
+         * the guest just wrote): asked again at the next look. */
+        if (info.end > 0 && info.cur == info.end) {
+            if (virDomainBlockJobAbort(c->dom, c->target, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT) == 0)
+                pivoted = true;
+            else
+                virResetLastError();
+        }
+        sleep_ms(pause_ms);
+        pause_ms = pause_ms * 2 > 200 ? 200 : pause_ms * 2;
+    }
+}
+
+static void *copy_thread(void *arg)
+{
+    copy_run *c = arg;
+    vr_error err = {0};
+    int rc = mirror(c, &err);
+    char detail[sizeof(err.message) + 64];
+    if (rc == 0) {
+        snprintf(detail, sizeof(detail), "disk %s runs on volume %s of storage domain %s", c->target,
+                 c->dst.volume, c->dst.domain);
+        VR_INFO("VM %s: disk %s pivoted onto storage domain %s", virDomainGetName(c->dom), c->target,
+                c->dst.domain);
+    } else if (rc == 1 && !vr_long_job_cancel_requested(c->job)) { /* the agent stops */
+        snprintf(detail, sizeof(detail), "the agent stopped; disk %s runs on its source as before", c->target);
+        rc = -1;
+    } else if (rc == 1) {
+        snprintf(detail, sizeof(detail), "cancelled; disk %s runs on its source as before", c->target);
+    } else {
+        snprintf(detail, sizeof(detail), "%s", err.message);
+    }
+    vr_vm_job_end_free(c->dom);
+    vr_long_job_finish(c->job, rc == 0 ? VR_JOB_SUCCEEDED : rc == 1 ? VR_JOB_CANCELLED : VR_JOB_FAILED, detail);
+    free(c);
+    pthread_mutex_lock(&lock);
+    if (--running == 0)
+        pthread_cond_broadcast(&none_running);
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+void vr_blockcopies_stop(int wait_ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += wait_ms / 1000 + 1;
+    pthread_mutex_lock(&lock);
+    stopping = true;
+    while (running > 0 && pthread_cond_timedwait(&none_running, &lock, &t) == 0)
+        ;
+    if (running > 0)
+        VR_WARN("%d block copies still running at exit", running);
+    pthread_mutex_unlock(&lock);
+}
+
+/* Start (or take over) the mirror; the thread owns c from then on. */
+static int start(copy_run *c, const char *path, const char *format, bool adopt, json_t **result, vr_error *err)
+{
+    const char *vm = virDomainGetName(c->dom);
+    if (!adopt) {
+        char *xml = dest_xml(path, format);
+        if (!xml)
+            return vr_error_set(err, VR_ERR_INTERNAL, "cannot build the copy's XML for disk %s of VM %s",
+                                c->target, vm);
+        int r = virDomainBlockCopy(c->dom, c->target, xml, NULL, 0, VIR_DOMAIN_BLOCK_COPY_REUSE_EXT);
+        free(xml);
+        if (r < 0)
+            return vr_libvirt_error(err, "cannot start copying disk %s of VM %s", c->target, vm);
+    }
+    char uuid[VIR_UUID_STRING_BUFLEN] = "", detail[128], left[256];
+    virDomainGetUUIDString(c->dom, uuid);
+    snprintf(detail, sizeof(detail), "mirroring disk %s to storage domain %s", c->target, c->dst.domain);
+    if (!(c->job = vr_long_job_new(c->a, "VM.blockCopy", uuid, vm, detail))) {
+        abort_mirror(c->dom, c->target);
+        return vr_error_set(err, VR_ERR_INTERNAL, "out of memory copying disk %s of VM %s", c->target, vm);
+    }
+    snprintf(left, sizeof(left), "QEMU may still mirror disk %s into volume %s of storage domain %s; the VM runs on"
+             " its source (VM.blockCopy with abort stops the mirror)", c->target, c->dst.volume, c->dst.domain);
+    vr_long_job_on_interrupt(c->job, left);
+    *result = json_pack("{s:s, s:b}", "job", vr_long_job_id(c->job), "adopted", adopt);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_mutex_lock(&lock);
+    running++;
+    pthread_mutex_unlock(&lock);
+    int rc = pthread_create(&t, &attr, copy_thread, c);
+    pthread_attr_destroy(&attr);
+    if (rc == 0)
+        return 0;
+    pthread_mutex_lock(&lock);
+    running--;
+    pthread_mutex_unlock(&lock);
+    abort_mirror(c->dom, c->target);
+    vr_long_job_finish(c->job, VR_JOB_FAILED, "cannot start the copy thread");
+    json_decref(*result);
+    *result = NULL;
+    return vr_error_set(err, VR_ERR_INTERNAL, "cannot start copying disk %s of VM %s", c->target, vm);
+}
+
+/* VM.blockCopy {uuid, target, dst: {domain, image, volume}, abort?}
+ *  -> {job, adopted} while it copies; {on: "target"} when the disk runs on
+ *  dst already; with abort: {on: "source"|"target"} after stopping any
+ *  mirror of the disk. */
+static int vm_block_copy(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    static const char *const keys[] = {"uuid", "target", "dst", "abort"};
+    const char *target, *format;
+    json_t *jd;
+    bool abort_it = false;
+    copy_run *c = calloc(1, sizeof(*c));
+    if (!c)
+        return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
+    char path[PATH_MAX];
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
+        vr_json_str(params, "params", "target", true, &target, err) < 0 ||
+        vr_json_obj(params, "params", "dst", true, &jd, err) < 0 ||
+        vr_json_bool(params, "params", "abort", false, &abort_it, err) < 0 ||
+        vr_volume_ref_parse(jd, "dst", &c->dst, err) < 0)
+        goto fail;
+    if (!vr_valid_target(target)) {
+        vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.target '%s' is not a disk target", target);
+        goto fail;
+    }
+    snprintf(c->target, sizeof(c->target), "%s", target);
+    c->a = a;
+    if ((!abort_it && vr_volume_resolve(a, &c->dst, path, sizeof(path), &format, err) < 0) ||
+        vr_vm_job_begin_lookup(a, params, "VM.blockCopy", &c->dom, err) < 0)
+        goto fail;
+    const char *vm = virDomainGetName(c->dom);
+    vr_volume_ref cur;
+    virDomainBlockJobInfo info;
+    int busy = virDomainGetBlockJobInfo(c->dom, target, &info, 0);
+    if (!vr_dom_disk_volume(a, c->dom, target, &cur)) {
+        vr_error_set(err, VR_ERR_INVALID_PARAMS, "disk %s of VM %s is not a volume of a storage domain", target, vm);
+    } else if (busy < 0) {
+        vr_libvirt_error(err, "cannot read the block jobs of disk %s of VM %s", target, vm);
+    } else if (abort_it || runs_on(a, c->dom, target, &c->dst)) {
+        if (busy == 1 && info.type == VIR_DOMAIN_BLOCK_JOB_TYPE_COPY && !runs_on(a, c->dom, target, &c->dst))
+            abort_mirror(c->dom, target);
+        *result = json_pack("{s:s}", "on", runs_on(a, c->dom, target, &c->dst) ? "target" : "source");
+        VR_INFO("VM %s: disk %s is on the %s of its copy%s", vm, target, json_string_value(json_object_get(*result,
+                "on")), abort_it ? " (abort asked)" : "");
+        vr_vm_job_end_free(c->dom);
+        free(c);
+        return 0;
+    } else if (!strcmp(cur.domain, c->dst.domain) || strcmp(cur.image, c->dst.image) ||
+               strcmp(cur.volume, c->dst.volume)) {
+        vr_error_set(err, VR_ERR_INVALID_PARAMS, "volume %s of storage domain %s is not a copy of disk %s of VM %s"
+                     " (it runs on volume %s of image %s on storage domain %s)", c->dst.volume, c->dst.domain,
+                     target, vm, cur.volume, cur.image, cur.domain);
+    } else if (busy == 1 && info.type != VIR_DOMAIN_BLOCK_JOB_TYPE_COPY) {
+        vr_error_set(err, VR_ERR_BAD_STATE, "disk %s of VM %s has another block job running; try again later",
+                     target, vm);
+    } else if (start(c, path, format, busy == 1, result, err) == 0) {
+        VR_INFO("VM %s: disk %s mirrored to storage domain %s%s", vm, target, c->dst.domain,
+                busy == 1 ? " (the mirror already running, followed)" : "");
+        return 0;
+    }
+    vr_vm_job_end_free(c->dom);
+fail:
+    free(c);
+    return -1;
+}
+
+const vr_verb vr_blockcopy_verbs[] = {
+    {"VM.blockCopy", vm_block_copy},
+    {NULL, NULL},
+};

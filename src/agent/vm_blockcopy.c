@@ -14,9 +14,7 @@
  * mirror QEMU still runs, instead of starting another. With abort: true
  * it stops such a mirror without pivoting and says where the disk runs:
  * the engine removes the target only when that is the source. */
-#include <libxml/xmlwriter.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +22,8 @@
 
 #include "devspec.h"
 #include "dominfo.h"
+#include "domxml.h"
+#include "job_threads.h"
 #include "jsonx.h"
 #include "log.h"
 #include "long_jobs.h"
@@ -40,17 +40,11 @@ typedef struct copy_run {
 } copy_run;
 
 /* Copies running, so a stopping agent ends them before libvirt goes. */
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t none_running = PTHREAD_COND_INITIALIZER;
-static int running;
-static bool stopping;
+static vr_job_threads copies = VR_JOB_THREADS_INIT;
 
 static bool must_stop(copy_run *c)
 {
-    pthread_mutex_lock(&lock);
-    bool stop = stopping;
-    pthread_mutex_unlock(&lock);
-    return stop || vr_long_job_cancel_requested(c->job);
+    return vr_job_threads_stopping(&copies) || vr_long_job_cancel_requested(c->job);
 }
 
 static void sleep_ms(int ms)
@@ -59,38 +53,17 @@ static void sleep_ms(int ms)
     nanosleep(&t, NULL);
 }
 
-#define W(x)                                                                                       \
-    do {                                                                                           \
-        if ((x) < 0)                                                                               \
-            goto fail;                                                                             \
-    } while (0)
-
 /* <disk type='file'><driver type=F/><source file=P/></disk> */
-static char *dest_xml(const char *path, const char *format)
+static int fill_dest(xmlTextWriterPtr w, const void *path, const void *format)
 {
-    char *out = NULL;
-    xmlBufferPtr buf = xmlBufferCreate();
-    xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
-    if (!w)
-        goto fail;
-    W(xmlTextWriterStartElement(w, BAD_CAST "disk"));
-    W(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "file"));
-    W(xmlTextWriterStartElement(w, BAD_CAST "driver"));
-    W(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST format));
-    W(xmlTextWriterEndElement(w));
-    W(xmlTextWriterStartElement(w, BAD_CAST "source"));
-    W(xmlTextWriterWriteAttribute(w, BAD_CAST "file", BAD_CAST path));
-    W(xmlTextWriterEndElement(w));
-    W(xmlTextWriterEndDocument(w));
-    xmlFreeTextWriter(w);
-    w = NULL;
-    out = strdup((const char *)xmlBufferContent(buf));
-fail:
-    if (w)
-        xmlFreeTextWriter(w);
-    if (buf)
-        xmlBufferFree(buf);
-    return out;
+    if (xmlTextWriterStartElement(w, BAD_CAST "disk") < 0 ||
+        xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "file") < 0 ||
+        xmlTextWriterStartElement(w, BAD_CAST "driver") < 0 ||
+        xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST format) < 0 || xmlTextWriterEndElement(w) < 0 ||
+        xmlTextWriterStartElement(w, BAD_CAST "source") < 0 ||
+        xmlTextWriterWriteAttribute(w, BAD_CAST "file", BAD_CAST path) < 0 || xmlTextWriterEndElement(w) < 0)
+        return -1;
+    return xmlTextWriterEndElement(w);
 }
 
 /* Whether disk target runs on volume v now. */
@@ -111,6 +84,15 @@ static void abort_mirror(virDomainPtr dom, const char *target)
         sleep_ms(50);
 }
 
+/* After the mirror's job: 0 when the disk runs on the target. */
+static int landed(copy_run *c, bool pivoted, vr_error *err)
+{
+    if (pivoted && runs_on(c->a, c->dom, c->target, &c->dst))
+        return 0;
+    return vr_error_set(err, VR_ERR_STORAGE, "the copy of disk %s of VM %s ended before its pivot; the disk runs on"
+                        " its source as before", c->target, virDomainGetName(c->dom));
+}
+
 /* Follow the mirror; pivot once it is in step. 0 on the target, 1
  * cancelled (or the agent stopping), -1 failed; the VM is on the source
  * unless 0. */
@@ -118,7 +100,7 @@ static int mirror(copy_run *c, vr_error *err)
 {
     const char *vm = virDomainGetName(c->dom);
     bool pivoted = false;
-    int pause_ms = 20, last = -1;
+    int pause_ms = 20, last = -1, settle = 0;
     for (;;) {
         virDomainBlockJobInfo info;
         int r = virDomainGetBlockJobInfo(c->dom, c->target, &info, 0);
@@ -128,11 +110,10 @@ static int mirror(copy_run *c, vr_error *err)
             return -1;
         }
         if (r == 0) /* the job is gone: pivoted, or QEMU ended it */
-            return pivoted && runs_on(c->a, c->dom, c->target, &c->dst)
-                       ? 0
-                       : vr_error_set(err, VR_ERR_STORAGE, "the copy of disk %s of VM %s ended before its pivot;"
-                                      " the disk runs on its source as before", c->target, vm);
-        if (pivoted) {
+            return landed(c, pivoted, err);
+        if (pivoted) { /* libvirt lets the job go at once, or within moments */
+            if (++settle > 1500)
+                return landed(c, true, err);
             sleep_ms(20);
             continue;
         }
@@ -182,25 +163,15 @@ static void *copy_thread(void *arg)
     vr_vm_job_end_free(c->dom);
     vr_long_job_finish(c->job, rc == 0 ? VR_JOB_SUCCEEDED : rc == 1 ? VR_JOB_CANCELLED : VR_JOB_FAILED, detail);
     free(c);
-    pthread_mutex_lock(&lock);
-    if (--running == 0)
-        pthread_cond_broadcast(&none_running);
-    pthread_mutex_unlock(&lock);
+    vr_job_thread_done(&copies);
     return NULL;
 }
 
 void vr_blockcopies_stop(int wait_ms)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += wait_ms / 1000 + 1;
-    pthread_mutex_lock(&lock);
-    stopping = true;
-    while (running > 0 && pthread_cond_timedwait(&none_running, &lock, &t) == 0)
-        ;
-    if (running > 0)
-        VR_WARN("%d block copies still running at exit", running);
-    pthread_mutex_unlock(&lock);
+    int left = vr_job_threads_stop(&copies, wait_ms);
+    if (left > 0)
+        VR_WARN("%d block copies still running at exit", left);
 }
 
 /* Start (or take over) the mirror; the thread owns c from then on. */
@@ -208,10 +179,9 @@ static int start(copy_run *c, const char *path, const char *format, bool adopt, 
 {
     const char *vm = virDomainGetName(c->dom);
     if (!adopt) {
-        char *xml = dest_xml(path, format);
-        if (!xml)
-            return vr_error_set(err, VR_ERR_INTERNAL, "cannot build the copy's XML for disk %s of VM %s",
-                                c->target, vm);
+        char *xml = NULL;
+        if (vr_domxml_render(fill_dest, path, format, &xml, err) < 0)
+            return -1;
         int r = virDomainBlockCopy(c->dom, c->target, xml, NULL, 0, VIR_DOMAIN_BLOCK_COPY_REUSE_EXT);
         free(xml);
         if (r < 0)
@@ -228,20 +198,8 @@ static int start(copy_run *c, const char *path, const char *format, bool adopt, 
              " its source (VM.blockCopy with abort stops the mirror)", c->target, c->dst.volume, c->dst.domain);
     vr_long_job_on_interrupt(c->job, left);
     *result = json_pack("{s:s, s:b}", "job", vr_long_job_id(c->job), "adopted", adopt);
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_mutex_lock(&lock);
-    running++;
-    pthread_mutex_unlock(&lock);
-    int rc = pthread_create(&t, &attr, copy_thread, c);
-    pthread_attr_destroy(&attr);
-    if (rc == 0)
+    if (vr_job_thread_start(&copies, copy_thread, c) == 0)
         return 0;
-    pthread_mutex_lock(&lock);
-    running--;
-    pthread_mutex_unlock(&lock);
     abort_mirror(c->dom, c->target);
     vr_long_job_finish(c->job, VR_JOB_FAILED, "cannot start the copy thread");
     json_decref(*result);

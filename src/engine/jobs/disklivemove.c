@@ -31,8 +31,8 @@ static const char *str(json_t *o, const char *k)
 /* The disk's volume on the target domain (a new reference). */
 static json_t *target_ref(json_t *d, json_t *p)
 {
-    json_t *r = vr_dj_vol_ref(d);
-    json_object_set_new(r, "domain", json_string(str(p, "to")));
+    json_t *row = vr_disk_move_row_on(d, str(p, "to")), *r = vr_dj_vol_ref(row);
+    json_decref(row);
     return r;
 }
 
@@ -152,20 +152,13 @@ static int mirror_and_pivot(vr_engine *e, const char *job_id, json_t *d, json_t 
     return rc;
 }
 
+static int mirror_and_switch(vr_engine *e, const char *job_id, json_t *d, json_t *p, json_t **spm, vr_error *err)
+{
+    int rc = mirror_and_pivot(e, job_id, d, p, spm, err);
+    return rc == 0 ? vr_disk_move_switch(e, job_id, str(d, "id"), p, spm, err) : rc;
+}
+
 void vr_disk_live_move_run(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
 {
-    vr_error err = {0};
-    json_t *p = vr_dj_params(e, job_id), *spm = NULL, *d = vr_storage_disk_get(e, disk_id, &err);
-    int rc = -1;
-    if (!d) {
-        if (!err.code)
-            vr_error_set(&err, VR_ERR_NOT_FOUND, "the disk is gone");
-    } else if (!strcmp(str(d, "storage_domain"), str(p, "to"))) {
-        rc = vr_disk_move_remove_source(e, job_id, d, p, &spm, &err); /* switched before a restart */
-    } else if ((rc = mirror_and_pivot(e, job_id, d, p, &spm, &err)) == 0) {
-        rc = vr_disk_move_switch(e, job_id, disk_id, p, &spm, &err);
-    }
-    vr_disk_move_end(e, job_id, disk_id, user, p, spm, rc, &err);
-    json_decref(d);
-    json_decref(p);
+    vr_disk_move_job(e, job_id, disk_id, user, mirror_and_switch);
 }

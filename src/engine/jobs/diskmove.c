@@ -25,22 +25,21 @@ static const char *str(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k)) ?: "";
 }
 
-/* The disk row as it was on the source domain (a new reference). */
-static json_t *on_source(json_t *d, json_t *p)
+json_t *vr_disk_move_row_on(json_t *d, const char *domain)
 {
-    json_t *src = json_deep_copy(d);
-    json_object_set_new(src, "storage_domain", json_string(str(p, "from")));
-    return src;
+    json_t *row = json_deep_copy(d);
+    json_object_set_new(row, "storage_domain", json_string(domain));
+    return row;
 }
 
 /* After the switch: the source chain goes; then the disk is ok. */
-int vr_disk_move_remove_source(vr_engine *e, const char *job_id, json_t *d, json_t *p, json_t **spm, vr_error *err)
+static int remove_source(vr_engine *e, const char *job_id, json_t *d, json_t *p, json_t **spm, vr_error *err)
 {
     if (!*spm && !(*spm = vr_storage_wait_spm(e, job_id, str(d, "datacenter_id"), 120, err)))
         return -1;
     vr_job_update(e, job_id, "running", "removing the disk's volumes from the source domain on the SPM");
     vr_job_progress(e, job_id, 95);
-    json_t *src = on_source(d, p);
+    json_t *src = vr_disk_move_row_on(d, str(p, "from"));
     int rc = vr_dj_delete_chain(e, job_id, *spm, src, err);
     json_decref(src);
     if (rc < 0) {
@@ -63,7 +62,7 @@ int vr_disk_move_switch(vr_engine *e, const char *job_id, const char *disk_id, j
                    DB_ARGS(DB_TEXT(str(p, "to")), DB_TEXT(disk_id)), err) < 0)
         return -1;
     json_t *d = vr_storage_disk_get(e, disk_id, err);
-    int rc = d ? vr_disk_move_remove_source(e, job_id, d, p, spm, err) : -1;
+    int rc = d ? remove_source(e, job_id, d, p, spm, err) : -1;
     json_decref(d);
     return rc;
 }
@@ -78,8 +77,7 @@ static bool copy_whole(vr_engine *e, const char *job_id, json_t *d, json_t *p, j
         return false;
     json_decref(*spm);
     *spm = now;
-    json_t *dst = json_deep_copy(d);
-    json_object_set_new(dst, "storage_domain", json_string(str(p, "to")));
+    json_t *dst = vr_disk_move_row_on(d, str(p, "to"));
     bool legal = false;
     if (vr_agent_call_host(e, now, "Volume.info", vr_dj_vol_ref(dst), &info, &err) == 0) {
         legal = !strcmp(str(info, "legality"), "LEGAL");
@@ -92,7 +90,7 @@ static bool copy_whole(vr_engine *e, const char *job_id, json_t *d, json_t *p, j
     return legal;
 }
 
-void vr_disk_move_end(vr_engine *e, const char *job_id, const char *disk_id, const char *user, json_t *p, json_t *spm,
+static void move_end(vr_engine *e, const char *job_id, const char *disk_id, const char *user, json_t *p, json_t *spm,
                      int rc, vr_error *err)
 {
     char what[200];
@@ -108,7 +106,36 @@ void vr_disk_move_end(vr_engine *e, const char *job_id, const char *disk_id, con
 }
 
 /* Copy (or follow the copy already started), then switch and remove. */
-static void run_move(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
+static int copy_and_switch(vr_engine *e, const char *job_id, json_t *d, json_t *p, json_t **spm, vr_error *err)
+{
+    int rc = -1;
+    json_t *host = *str(p, "agent_job") ? vr_store_host_brief(e->db, str(p, "agent_host")) : NULL;
+    if (host) { /* an engine restart: the SPM's copy went on */
+        vr_job_update(e, job_id, "running", "following the disk's copy again (engine restart)");
+        rc = vr_dj_follow(e, job_id, host, str(p, "agent_job"), 10, 90, err);
+        *spm = host;
+    } else if ((*spm = vr_storage_wait_spm(e, job_id, str(d, "datacenter_id"), 60, err))) {
+        vr_job_update(e, job_id, "running", "copying the disk to the target domain on the SPM");
+        vr_job_progress(e, job_id, 10);
+        json_t *dst = vr_disk_move_row_on(d, str(p, "to"));
+        rc = vr_dj_call_spm(e, job_id, *spm, "Volume.copy",
+                            json_pack("{s:o, s:o, s:s}", "src", vr_dj_vol_ref(d), "dst", vr_dj_vol_ref(dst),
+                                      "format", !strcmp(str(d, "format"), "cow") ? "qcow2" : "raw"),
+                            10, 90, err);
+        json_decref(dst);
+    }
+    /* an end lost (agent restarted, host unreachable): storage tells */
+    json_t *p2 = vr_dj_params(e, job_id);
+    bool started = *str(p2, "agent_job") != '\0';
+    json_decref(p2);
+    if (rc < 0 && started && !(err->code == VR_ERR_UNAVAILABLE && e->stopping) && copy_whole(e, job_id, d, p, spm)) {
+        rc = 0;
+        vr_error_clear(err);
+    }
+    return rc == 0 ? vr_disk_move_switch(e, job_id, str(d, "id"), p, spm, err) : rc;
+}
+
+void vr_disk_move_job(vr_engine *e, const char *job_id, const char *disk_id, const char *user, vr_disk_move_step step)
 {
     vr_error err = {0};
     json_t *p = vr_dj_params(e, job_id), *spm = NULL, *d = vr_storage_disk_get(e, disk_id, &err);
@@ -117,38 +144,18 @@ static void run_move(vr_engine *e, const char *job_id, const char *disk_id, cons
         if (!err.code)
             vr_error_set(&err, VR_ERR_NOT_FOUND, "the disk is gone");
     } else if (!strcmp(str(d, "storage_domain"), str(p, "to"))) {
-        rc = vr_disk_move_remove_source(e, job_id, d, p, &spm, &err); /* switched before a restart */
+        rc = remove_source(e, job_id, d, p, &spm, &err); /* switched before a restart */
     } else {
-        json_t *host = *str(p, "agent_job") ? vr_store_host_brief(e->db, str(p, "agent_host")) : NULL;
-        if (host) { /* an engine restart: the SPM's copy went on */
-            vr_job_update(e, job_id, "running", "following the disk's copy again (engine restart)");
-            rc = vr_dj_follow(e, job_id, host, str(p, "agent_job"), 10, 90, &err);
-            spm = host;
-        } else if ((spm = vr_storage_wait_spm(e, job_id, str(d, "datacenter_id"), 60, &err))) {
-            vr_job_update(e, job_id, "running", "copying the disk to the target domain on the SPM");
-            vr_job_progress(e, job_id, 10);
-            json_t *dst = json_deep_copy(d);
-            json_object_set_new(dst, "storage_domain", json_string(str(p, "to")));
-            rc = vr_dj_call_spm(e, job_id, spm, "Volume.copy",
-                                json_pack("{s:o, s:o, s:s}", "src", vr_dj_vol_ref(d), "dst", vr_dj_vol_ref(dst),
-                                          "format", !strcmp(str(d, "format"), "cow") ? "qcow2" : "raw"),
-                                10, 90, &err);
-            json_decref(dst);
-        }
-        /* an end lost (agent restarted, host unreachable): storage tells */
-        json_t *p2 = vr_dj_params(e, job_id);
-        bool started = *str(p2, "agent_job") != '\0';
-        json_decref(p2);
-        if (rc < 0 && started && !(err.code == VR_ERR_UNAVAILABLE && e->stopping) && copy_whole(e, job_id, d, p, &spm)) {
-            rc = 0;
-            vr_error_clear(&err);
-        }
-        if (rc == 0)
-            rc = vr_disk_move_switch(e, job_id, disk_id, p, &spm, &err);
+        rc = step(e, job_id, d, p, &spm, &err);
     }
-    vr_disk_move_end(e, job_id, disk_id, user, p, spm, rc, &err);
+    move_end(e, job_id, disk_id, user, p, spm, rc, &err);
     json_decref(d);
     json_decref(p);
+}
+
+static void run_move(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
+{
+    vr_disk_move_job(e, job_id, disk_id, user, copy_and_switch);
 }
 
 int vr_disk_move_submit(vr_engine *e, json_t *disk, const char *dst_sd, const char *user, char job_id[37],

@@ -198,6 +198,8 @@ static int start(copy_run *c, const char *path, const char *format, bool adopt, 
              " its source (VM.blockCopy with abort stops the mirror)", c->target, c->dst.volume, c->dst.domain);
     vr_long_job_on_interrupt(c->job, left);
     *result = json_pack("{s:s, s:b}", "job", vr_long_job_id(c->job), "adopted", adopt);
+    VR_INFO("VM %s: disk %s mirrored to storage domain %s%s", vm, c->target, c->dst.domain,
+            adopt ? " (the mirror already running, followed)" : "");
     if (vr_job_thread_start(&copies, copy_thread, c) == 0)
         return 0;
     abort_mirror(c->dom, c->target);
@@ -262,9 +264,7 @@ static int vm_block_copy(vr_agent *a, json_t *params, json_t **result, vr_error 
         vr_error_set(err, VR_ERR_BAD_STATE, "disk %s of VM %s has another block job running; try again later",
                      target, vm);
     } else if (start(c, path, format, busy == 1, result, err) == 0) {
-        VR_INFO("VM %s: disk %s mirrored to storage domain %s%s", vm, target, c->dst.domain,
-                busy == 1 ? " (the mirror already running, followed)" : "");
-        return 0;
+        return 0; /* (c is the thread's now) */
     }
     vr_vm_job_end_free(c->dom);
 fail:

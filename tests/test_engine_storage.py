@@ -411,7 +411,8 @@ def _live_move(ctx, eng, cl, sd_id, sd2_id, vol_file, spm_client):
     """A running VM's disk moves live (docs/storage.md "Moving the disk of a
     running VM"): what the guest wrote before reads back after the pivot
     (the VM runs on the target's volume, its host mirrored it) and after a
-    fresh boot from the target; the source volume is gone. First a mirror
+    fresh boot from the target; the source volume is gone, also with the
+    engine killed right after accepting the move. First a mirror
     QEMU runs already (as one an agent killed mid-copy leaves), slowed to 1
     MiB/s: the move follows it instead of starting another, and cancelled
     before the pivot leaves the VM on the source and no target volume."""
@@ -461,8 +462,11 @@ def _live_move(ctx, eng, cl, sd_id, sd2_id, vol_file, spm_client):
     assert [j["state"] for j in copies()] == ["cancelled"], copies()
     assert readmark(c) == "livemark"
 
+    # the engine killed right after accepting the move: restarted, it runs
+    # the job again from where the disk row and the host say it is
     r = eng.request("POST", f"/api/disks/{lv['id']}/move", {"storage_domain": sd2_id})
     assert r.status == 202, r
+    eng.restart(sig=signal.SIGKILL)
     job = eng.wait_job(r.body["job"]["id"], timeout=120)
     assert job["status"] == "finished" and job["progress"] == 100, (job, eng.log_tail(40))
     assert [s for s in job["steps"] if "mirroring the disk" in s["description"]], job["steps"]

@@ -15,9 +15,11 @@
  * it stops such a mirror without pivoting and says where the disk runs:
  * the engine removes the target only when that is the source. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "devspec.h"
@@ -34,13 +36,46 @@
 typedef struct copy_run {
     vr_agent *a;
     virDomainPtr dom; /* holds the VM's job until the thread ends */
-    char target[16];
+    char uuid[VIR_UUID_STRING_BUFLEN], target[16], job_id[37];
     vr_volume_ref dst;
     vr_long_job *job;
 } copy_run;
 
 /* Copies running, so a stopping agent ends them before libvirt goes. */
 static vr_job_threads copies = VR_JOB_THREADS_INIT;
+
+/* The same, by VM and disk: asked again while one runs (an engine that
+ * lost the answer), the verb names its job rather than wait for the VM's
+ * job the copy holds. */
+#define MAX_RUNS 64
+static pthread_mutex_t runs_lock = PTHREAD_MUTEX_INITIALIZER;
+static copy_run *runs[MAX_RUNS];
+
+static void registered(copy_run *c, bool in)
+{
+    pthread_mutex_lock(&runs_lock);
+    for (int i = 0; i < MAX_RUNS; i++)
+        if (in ? !runs[i] : runs[i] == c) {
+            runs[i] = in ? c : NULL;
+            break;
+        }
+    pthread_mutex_unlock(&runs_lock);
+}
+
+/* The job of the copy of the VM's disk target into dst, if one runs. */
+static bool running_job(const char *uuid, const char *target, const vr_volume_ref *dst, char job_id[37])
+{
+    bool found = false;
+    pthread_mutex_lock(&runs_lock);
+    for (int i = 0; i < MAX_RUNS && !found; i++)
+        if (runs[i] && uuid && !strcasecmp(runs[i]->uuid, uuid) && !strcmp(runs[i]->target, target) &&
+            !memcmp(&runs[i]->dst, dst, sizeof(*dst))) {
+            memcpy(job_id, runs[i]->job_id, 37);
+            found = true;
+        }
+    pthread_mutex_unlock(&runs_lock);
+    return found;
+}
 
 static bool must_stop(copy_run *c)
 {
@@ -160,6 +195,7 @@ static void *copy_thread(void *arg)
     } else {
         snprintf(detail, sizeof(detail), "%s", err.message);
     }
+    registered(c, false);
     vr_vm_job_end_free(c->dom);
     vr_long_job_finish(c->job, rc == 0 ? VR_JOB_SUCCEEDED : rc == 1 ? VR_JOB_CANCELLED : VR_JOB_FAILED, detail);
     free(c);
@@ -187,10 +223,10 @@ static int start(copy_run *c, const char *path, const char *format, bool adopt, 
         if (r < 0)
             return vr_libvirt_error(err, "cannot start copying disk %s of VM %s", c->target, vm);
     }
-    char uuid[VIR_UUID_STRING_BUFLEN] = "", detail[128], left[256];
-    virDomainGetUUIDString(c->dom, uuid);
+    char detail[128], left[256];
+    virDomainGetUUIDString(c->dom, c->uuid);
     snprintf(detail, sizeof(detail), "mirroring disk %s to storage domain %s", c->target, c->dst.domain);
-    if (!(c->job = vr_long_job_new(c->a, "VM.blockCopy", uuid, vm, detail))) {
+    if (!(c->job = vr_long_job_new(c->a, "VM.blockCopy", c->uuid, vm, detail))) {
         abort_mirror(c->dom, c->target);
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory copying disk %s of VM %s", c->target, vm);
     }
@@ -200,8 +236,11 @@ static int start(copy_run *c, const char *path, const char *format, bool adopt, 
     *result = json_pack("{s:s, s:b}", "job", vr_long_job_id(c->job), "adopted", adopt);
     VR_INFO("VM %s: disk %s mirrored to storage domain %s%s", vm, c->target, c->dst.domain,
             adopt ? " (the mirror already running, followed)" : "");
+    snprintf(c->job_id, sizeof(c->job_id), "%s", vr_long_job_id(c->job));
+    registered(c, true);
     if (vr_job_thread_start(&copies, copy_thread, c) == 0)
         return 0;
+    registered(c, false);
     abort_mirror(c->dom, c->target);
     vr_long_job_finish(c->job, VR_JOB_FAILED, "cannot start the copy thread");
     json_decref(*result);
@@ -235,6 +274,12 @@ static int vm_block_copy(vr_agent *a, json_t *params, json_t **result, vr_error 
     }
     snprintf(c->target, sizeof(c->target), "%s", target);
     c->a = a;
+    char running[37];
+    if (!abort_it && running_job(json_string_value(json_object_get(params, "uuid")), target, &c->dst, running)) {
+        *result = json_pack("{s:s, s:b}", "job", running, "adopted", 1);
+        free(c);
+        return 0;
+    }
     if ((!abort_it && vr_volume_resolve(a, &c->dst, path, sizeof(path), &format, err) < 0) ||
         vr_vm_job_begin_lookup(a, params, "VM.blockCopy", &c->dom, err) < 0)
         goto fail;

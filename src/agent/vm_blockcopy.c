@@ -163,9 +163,10 @@ static int mirror(copy_run *c, vr_error *err)
             vr_long_job_progress(c->job, pct, detail);
             last = pct;
         }
-        /* In step: pivot. Refused while QEMU has not said "ready" yet (or
-         * the guest just wrote): asked again at the next look. */
-        if (info.end > 0 && info.cur == info.end) {
+        /* In step (or nearly: a guest writing keeps cur a little behind
+         * end): pivot. Refused while QEMU has not said "ready" yet: asked
+         * again at the next look. */
+        if (info.end > 0 && info.cur >= info.end - info.end / 100) {
             if (virDomainBlockJobAbort(c->dom, c->target, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT) == 0)
                 pivoted = true;
             else

@@ -343,9 +343,11 @@ def test_storage_rules_rest_and_cli(ctx):
                 f"UPDATE storage_domains SET master = 0 WHERE id = '{SD_U}'")
         eng.call("DELETE", vmx["href"], expect=204)
         assert eng.get(f"/api/storagedomains/{SD_U}")["status"] in ("active", "inactive")
-        # A disk moves only while its VMs are down (no live storage migration yet).
+        # A disk moves while its VMs are down, or live while one is up; not
+        # while one is in another state (paused here).
+        run_sql(eng, f"UPDATE vms SET status = 'paused' WHERE id = '{vmu['id']}'")
         expect_fault(eng.request("POST", f"/api/disks/{D_U}/move", {"storage_domain": SD_B}), 409,
-                     "live storage migration is not supported yet")
+                     "which is paused: a disk moves while its VM is down or up")
         expect_fault(eng.request("POST", f"/api/disks/{D_U}/move", {"storage_domain": SD_U}), 400, "already")
         expect_fault(eng.request("POST", f"/api/disks/{D_U}/move", {"storage_domain": MISSING}), 400,
                      "no storage domain")
@@ -405,6 +407,96 @@ def _gone(pid):
 
 
 @one_backend  # the hosts, sanlock and storage; the rules test runs on both databases
+def _live_move(ctx, eng, cl, sd_id, sd2_id, vol_file, spm_client):
+    """A running VM's disk moves live (docs/storage.md "Moving the disk of a
+    running VM"): what the guest wrote before reads back after the pivot
+    (the VM runs on the target's volume, its host mirrored it) and after a
+    fresh boot from the target; the source volume is gone, also with the
+    engine killed right after accepting the move. First a mirror
+    QEMU runs already (as one an agent killed mid-copy leaves), slowed to 1
+    MiB/s: the move follows it instead of starting another, and cancelled
+    before the pivot leaves the VM on the source and no target volume."""
+    t_live = time.monotonic()
+    lv = make_disk(eng, sd_id, "d-live", 16 << 20, fmt="cow")
+    ctx.hs.hosts[0].run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 1M 8M", vol_file(0, sd_id, lv)], check=True)
+    spec = ctx.vm_spec("vm-live")
+    vm = eng.create_vm("vm-live", cl["id"], memory_mib=spec["memory_mib"], boot=spec["boot"],
+                       disks=spec["disks"] + [{"disk": lv["id"]}])
+
+    def boot():
+        r = eng.request("POST", f"{vm['href']}/start")
+        assert eng.wait_job(r.body["job"]["id"], timeout=120)["status"] == "finished", eng.log_tail(40)
+        v = eng.wait_status("vms", vm["id"], "up", timeout=90)
+        i = next(n for n, x in enumerate(ctx.hs.hosts) if x.name == v["host"])
+        ctx.wait_console(ctx.client(i), vm["id"], "VIREO-GUEST-READY")
+        return i, ctx.client(i)
+
+    def readmark(c):
+        before = ctx.console(c, vm["id"]).count("VIREO-MARK vdb 3 ")
+        text = ctx.wait_console(c, vm["id"], "VIREO-MARK vdb 3 ", count=before + 1, send="readmark vdb 3\n")
+        return text.rsplit("VIREO-MARK vdb 3 ", 1)[1].split()[0]
+
+    def copies():
+        """The host's VM.blockCopy jobs of this VM."""
+        return [j for j in c.call("Job.list")["jobs"] if j["kind"] == "VM.blockCopy" and j["vm_uuid"] == vm["id"]]
+    i, c = boot()
+    ctx.wait_console(c, vm["id"], "VIREO-MARKED vdb 3 0", send="mark vdb 3 livemark\n")
+    h = ctx.hs.hosts[i]
+    spm_client().call("Volume.create", domain=sd2_id, image=lv["id"], volume=lv["volume_id"], format="qcow2",
+                      preallocation="sparse", size=16 << 20, description="")
+    h.virsh("blockcopy", "vm-live", "vdb", vol_file(i, sd2_id, lv), "--reuse-external", "--format", "qcow2",
+            "--bandwidth", "1")
+    r = eng.request("POST", f"/api/disks/{lv['id']}/move", {"storage_domain": sd2_id})
+    assert r.status == 202, r
+    eng.wait_for(lambda: [j["state"] for j in copies()] == ["running"], timeout=30, what="the host following the mirror")
+    eng.call("POST", f"/api/jobs/{r.body['job']['id']}/cancel")
+    job = eng.wait_job(r.body["job"]["id"], timeout=60, status=("finished", "failed", "cancelled"))
+    assert job["status"] == "cancelled", (job, eng.log_tail(30))
+    got = eng.get(f"/api/disks/{lv['id']}")
+    assert (got["status"], got["storage_domain"]) == ("ok", sd_id), got
+    xml = h.virsh("dumpxml", "vm-live")
+    assert vol_file(i, sd_id, lv) in xml and vol_file(i, sd2_id, lv) not in xml, xml
+    assert "<mirror" not in xml, xml
+    for x in ("", ".meta", ".lease"):
+        assert h.run(["test", "-e", vol_file(i, sd2_id, lv) + x]).returncode != 0, x
+    assert [j["state"] for j in copies()] == ["cancelled"], copies()
+    assert readmark(c) == "livemark"
+
+    # the engine killed right after accepting the move: restarted, it runs
+    # the job again from where the disk row and the host say it is
+    r = eng.request("POST", f"/api/disks/{lv['id']}/move", {"storage_domain": sd2_id})
+    assert r.status == 202, r
+    eng.restart(sig=signal.SIGKILL)
+    job = eng.wait_job(r.body["job"]["id"], timeout=120)
+    assert job["status"] == "finished" and job["progress"] == 100, (job, eng.log_tail(40))
+    assert [s for s in job["steps"] if "mirroring the disk" in s["description"]], job["steps"]
+    got = eng.get(f"/api/disks/{lv['id']}")
+    assert (got["status"], got["storage_domain"], got["volume_id"]) == ("ok", sd2_id, lv["volume_id"]), got
+    assert eng.get(vm["href"])["status"] == "up"
+    xml = h.virsh("dumpxml", "vm-live")
+    assert vol_file(i, sd2_id, lv) in xml and vol_file(i, sd_id, lv) not in xml, xml
+    assert [j["state"] for j in copies()] == ["succeeded", "cancelled"], copies()  # (newest first)
+    for x in ("", ".meta", ".lease"):
+        assert h.run(["test", "-e", vol_file(i, sd_id, lv) + x]).returncode != 0, x
+    info = c.call("Volume.info", domain=sd2_id, image=lv["id"], volume=lv["volume_id"])
+    assert (info["legality"], info["format"]) == ("LEGAL", "qcow2"), info
+    assert readmark(c) == "livemark"
+    # asked again for where the disk runs (as a job that lost its answer does)
+    dst = {"domain": sd2_id, "image": lv["id"], "volume": lv["volume_id"]}
+    assert c.call("VM.blockCopy", uuid=vm["id"], target="vdb", dst=dst, abort=True) == {"on": "target"}
+    eng.vm_action(vm["id"], "stop")
+    eng.wait_status("vms", vm["id"], "down", timeout=60)
+    i, c = boot()
+    assert readmark(c) == "livemark"
+    assert vol_file(i, sd2_id, lv) in ctx.hs.hosts[i].virsh("dumpxml", "vm-live")
+    eng.vm_action(vm["id"], "stop")
+    eng.wait_status("vms", vm["id"], "down", timeout=60)
+    eng.call("DELETE", vm["href"], expect=204)
+    r = eng.request("DELETE", f"/api/disks/{lv['id']}")
+    assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
+    print(f"  live disk move (two boots): {time.monotonic() - t_live:.1f} s")
+
+
 def test_storage_end_to_end(ctx):
     """A posixfs domain on the harness's shared ext4: created through one
     host, attached (master, SPM elected), disks made on it by the SPM, one
@@ -794,6 +886,9 @@ def test_storage_end_to_end(ctx):
         r = eng.request("DELETE", f"/api/disks/{mv['id']}")
         assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
         print(f"  disk move (cancelled, then done): {time.monotonic() - t_move:.1f} s")
+        _live_move(ctx, eng, cl, sd_id, sd2_id, lambda i, dom, d: os.path.join(sd_dir(i, dom), "images", d["id"],
+                                                                                d["volume_id"]),
+                   lambda: ctx.client(spm_now()[0]))
         # The CLI on the same jobs: --wait prints the object once its job ended.
         made_cli = json.loads(cli.run("disk", "create", "--alias", "d-cli", "--storage-domain", name + "-2",
                                       "--size", str(8 * mib), "--format", "raw", "--wait", "--json").stdout)

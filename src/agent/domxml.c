@@ -286,8 +286,7 @@ fail:
     return -1;
 }
 
-/* Run fill() against a fresh in-memory writer and hand back the text. */
-static int render(int (*fill)(xmlTextWriterPtr, const void *, const void *), const void *a,
+int vr_domxml_render(int (*fill)(xmlTextWriterPtr, const void *, const void *), const void *a,
                   const void *b, char **out, vr_error *err)
 {
     xmlBufferPtr buf = xmlBufferCreate();
@@ -387,12 +386,12 @@ int vr_domxml_domain(const vr_vm_spec *spec, const char *console_log, char **out
             return -1;
     for (int i = 0; i < spec->nnics; i++)
         vr_nicqos_want(&spec->nics[i]); /* shaping and mirroring once its tap exists */
-    return render(fill_domain, spec, console_log, out, err);
+    return vr_domxml_render(fill_domain, spec, console_log, out, err);
 }
 
 int vr_domxml_disk(const vr_disk *d, char **out, vr_error *err)
 {
-    return render(fill_disk, d, NULL, out, err);
+    return vr_domxml_render(fill_disk, d, NULL, out, err);
 }
 
 int vr_domxml_nic(const vr_nic *n, char **out, vr_error *err)
@@ -401,5 +400,5 @@ int vr_domxml_nic(const vr_nic *n, char **out, vr_error *err)
     if (vr_net_nic_check(n, &mtu, err) < 0)
         return -1;
     /* Its shaping and mirroring: vr_nicqos_want once libvirt took it. */
-    return render(fill_nic, n, NULL, out, err);
+    return vr_domxml_render(fill_nic, n, NULL, out, err);
 }

@@ -2,7 +2,14 @@
  * so that every value is escaped: nothing is built by pasting strings. */
 #pragma once
 
+#include <libxml/xmlwriter.h>
+
 #include "vmspec.h"
+
+/* Run fill(w, a, b) against a fresh in-memory writer and hand back the
+ * text in *out (malloc'd; caller frees). */
+int vr_domxml_render(int (*fill)(xmlTextWriterPtr, const void *, const void *), const void *a, const void *b,
+                     char **out, vr_error *err);
 
 /* Full <domain> document for spec. *out is malloc'd; caller frees. */
 int vr_domxml_domain(const vr_vm_spec *spec, const char *console_log,

@@ -18,6 +18,7 @@
 #include "watchdog.h"
 #include "server.h"
 #include "tls.h"
+#include "vm_blockcopy.h"
 #include "vm_guestinfo.h"
 #include "vm_health.h"
 #include "storage/enospc.h"
@@ -61,6 +62,7 @@ static void stop(vr_tls_creds *creds)
     int busy = vr_server_shutdown(the_server, SHUTDOWN_GRACE_MS);
     vr_events_stop();
     vr_long_jobs_stop(); /* shutdown watchers may outlive us, silently */
+    vr_blockcopies_stop(5000); /* before libvirt goes (vr_hyp_close) */
     vr_volume_copies_stop(5000);
     vr_volume_wipes_stop(5000);
     if (busy == 0) {

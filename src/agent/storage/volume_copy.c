@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "job_threads.h"
 #include "log.h"
 #include "long_jobs.h"
 #include "qemuimg.h"
@@ -24,10 +25,7 @@ typedef struct copy_job {
 
 /* Copies running, so a stopping agent can end them (a qemu-img left
  * behind would go on writing a volume nobody will mark LEGAL). */
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t none_running = PTHREAD_COND_INITIALIZER;
-static int running;
-static bool stopping;
+static vr_job_threads copies = VR_JOB_THREADS_INIT;
 
 static bool on_progress(void *opaque, double percent)
 {
@@ -35,29 +33,14 @@ static bool on_progress(void *opaque, double percent)
     char detail[64];
     snprintf(detail, sizeof(detail), "copying: %.0f%%", percent);
     vr_long_job_progress(c->job, (int)percent, detail);
-    pthread_mutex_lock(&lock);
-    bool stop = stopping;
-    pthread_mutex_unlock(&lock);
-    return stop || vr_long_job_cancel_requested(c->job);
+    return vr_job_threads_stopping(&copies) || vr_long_job_cancel_requested(c->job);
 }
 
 void vr_volume_copies_stop(int wait_ms)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += wait_ms / 1000;
-    t.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-    if (t.tv_nsec >= 1000000000) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000;
-    }
-    pthread_mutex_lock(&lock);
-    stopping = true;
-    while (running > 0 && pthread_cond_timedwait(&none_running, &lock, &t) == 0)
-        ;
-    if (running > 0)
-        VR_WARN("%d volume copies still cleaning up at exit", running);
-    pthread_mutex_unlock(&lock);
+    int left = vr_job_threads_stop(&copies, wait_ms);
+    if (left > 0)
+        VR_WARN("%d volume copies still cleaning up at exit", left);
 }
 
 static void *copy_thread(void *arg)
@@ -86,10 +69,7 @@ static void *copy_thread(void *arg)
                                                                               : VR_JOB_FAILED,
                        detail);
     free(c);
-    pthread_mutex_lock(&lock);
-    if (--running == 0)
-        pthread_cond_broadcast(&none_running);
-    pthread_mutex_unlock(&lock);
+    vr_job_thread_done(&copies);
     return NULL;
 }
 
@@ -144,19 +124,7 @@ int vr_volume_copy_start(vr_agent *a, const vr_volume_ref *src, const vr_volume_
     vr_error ignore = {0};
     vr_volume_info(a, dst, &info, &ignore);
     *result = json_pack("{s:s, s:o?}", "job", vr_long_job_id(c->job), "volume", info);
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_mutex_lock(&lock);
-    running++;
-    pthread_mutex_unlock(&lock);
-    rc = pthread_create(&t, &attr, copy_thread, c);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-        pthread_mutex_lock(&lock);
-        running--;
-        pthread_mutex_unlock(&lock);
+    if (vr_job_thread_start(&copies, copy_thread, c) < 0) {
         vr_volume_discard(a, dst);
         vr_spm_job_end(c->pool);
         vr_long_job_finish(c->job, VR_JOB_FAILED, "cannot start the copy thread");

@@ -30,6 +30,10 @@ int vr_dj_follow(vr_engine *e, const char *job_id, json_t *host, const char *age
 int vr_dj_call_spm(vr_engine *e, const char *job_id, json_t *spm, const char *verb, json_t *params, int lo, int hi,
                    vr_error *err);
 
+/* The running VM that uses the disk (a new row: id, name, its host's
+ * host_id, host, address, port, and the disk's target), or NULL. */
+json_t *vr_dj_running_user(vr_engine *e, const char *disk_id);
+
 /* Read the volume's size on storage and legality into the disk row: its
  * status becomes status_if_legal, or illegal. */
 void vr_dj_refresh(vr_engine *e, json_t *host, json_t *d, const char *status_if_legal);

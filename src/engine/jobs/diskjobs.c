@@ -442,16 +442,14 @@ static void disk_target(json_t *spec, const char *disk_id, char *out, size_t len
     json_decref(keep);
 }
 
-/* The running VM that uses the disk (a new row with its host and the
- * disk's target), or NULL. */
-static json_t *running_user(vr_engine *e, const char *disk_id)
+json_t *vr_dj_running_user(vr_engine *e, const char *disk_id)
 {
     json_t *users = vr_storage_disk_users(e, disk_id, NULL), *vm, *out = NULL;
     size_t i;
     json_array_foreach(users, i, vm) {
         const char *st = str(vm, "status");
         if (!out && strcmp(st, "down") && json_string_value(json_object_get(vm, "host_id")))
-            out = vr_db_query_one(e->db, "SELECT v.id AS id, v.name AS name, v.spec_json AS spec_json, h.name AS host,"
+            out = vr_db_query_one(e->db, "SELECT v.id AS id, v.name AS name, v.spec_json AS spec_json, h.id AS host_id, h.name AS host,"
                                   " h.address AS address, h.port AS port FROM vms v JOIN hosts h ON h.id = v.host_id"
                                   " WHERE v.id = ?", DB_ARGS(DB_TEXT(str(vm, "id"))), NULL);
     }
@@ -472,7 +470,7 @@ static void run_extend(vr_engine *e, const char *job_id, const char *disk_id, co
     long long size = num(p, "size");
     char what[200];
     vr_i18n_format(what, sizeof(what), "extension of disk '%s' to %lld bytes", str(d, "alias"), size);
-    json_t *vm = d ? running_user(e, disk_id) : NULL;
+    json_t *vm = d ? vr_dj_running_user(e, disk_id) : NULL;
     int rc = -1;
     if (vm) { /* the guest sees it grow: its host does it through QEMU */
         char step[200];

@@ -13,6 +13,7 @@
 #include "agentcall.h"
 #include "diskjob_util.h"
 #include "diskjobs.h"
+#include "diskmove.h"
 #include "i18n.h"
 #include "log.h"
 #include "sdjobs.h"
@@ -24,12 +25,11 @@ static const char *str(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k)) ?: "";
 }
 
-/* The disk row as it was on the source domain (a new reference). */
-static json_t *on_source(json_t *d, json_t *p)
+json_t *vr_disk_move_row_on(json_t *d, const char *domain)
 {
-    json_t *src = json_deep_copy(d);
-    json_object_set_new(src, "storage_domain", json_string(str(p, "from")));
-    return src;
+    json_t *row = json_deep_copy(d);
+    json_object_set_new(row, "storage_domain", json_string(domain));
+    return row;
 }
 
 /* After the switch: the source chain goes; then the disk is ok. */
@@ -39,7 +39,7 @@ static int remove_source(vr_engine *e, const char *job_id, json_t *d, json_t *p,
         return -1;
     vr_job_update(e, job_id, "running", "removing the disk's volumes from the source domain on the SPM");
     vr_job_progress(e, job_id, 95);
-    json_t *src = on_source(d, p);
+    json_t *src = vr_disk_move_row_on(d, str(p, "from"));
     int rc = vr_dj_delete_chain(e, job_id, *spm, src, err);
     json_decref(src);
     if (rc < 0) {
@@ -55,7 +55,7 @@ static int remove_source(vr_engine *e, const char *job_id, json_t *d, json_t *p,
 
 /* The copy is whole on the target: the disk is there now (one UPDATE, the
  * step a restarted job goes on from), then the source goes. */
-static int switch_and_remove(vr_engine *e, const char *job_id, const char *disk_id, json_t *p, json_t **spm,
+int vr_disk_move_switch(vr_engine *e, const char *job_id, const char *disk_id, json_t *p, json_t **spm,
                              vr_error *err)
 {
     if (vr_db_exec(e->db, "UPDATE disks SET storage_domain_id = ? WHERE id = ?",
@@ -77,8 +77,7 @@ static bool copy_whole(vr_engine *e, const char *job_id, json_t *d, json_t *p, j
         return false;
     json_decref(*spm);
     *spm = now;
-    json_t *dst = json_deep_copy(d);
-    json_object_set_new(dst, "storage_domain", json_string(str(p, "to")));
+    json_t *dst = vr_disk_move_row_on(d, str(p, "to"));
     bool legal = false;
     if (vr_agent_call_host(e, now, "Volume.info", vr_dj_vol_ref(dst), &info, &err) == 0) {
         legal = !strcmp(str(info, "legality"), "LEGAL");
@@ -107,7 +106,36 @@ static void move_end(vr_engine *e, const char *job_id, const char *disk_id, cons
 }
 
 /* Copy (or follow the copy already started), then switch and remove. */
-static void run_move(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
+static int copy_and_switch(vr_engine *e, const char *job_id, json_t *d, json_t *p, json_t **spm, vr_error *err)
+{
+    int rc = -1;
+    json_t *host = *str(p, "agent_job") ? vr_store_host_brief(e->db, str(p, "agent_host")) : NULL;
+    if (host) { /* an engine restart: the SPM's copy went on */
+        vr_job_update(e, job_id, "running", "following the disk's copy again (engine restart)");
+        rc = vr_dj_follow(e, job_id, host, str(p, "agent_job"), 10, 90, err);
+        *spm = host;
+    } else if ((*spm = vr_storage_wait_spm(e, job_id, str(d, "datacenter_id"), 60, err))) {
+        vr_job_update(e, job_id, "running", "copying the disk to the target domain on the SPM");
+        vr_job_progress(e, job_id, 10);
+        json_t *dst = vr_disk_move_row_on(d, str(p, "to"));
+        rc = vr_dj_call_spm(e, job_id, *spm, "Volume.copy",
+                            json_pack("{s:o, s:o, s:s}", "src", vr_dj_vol_ref(d), "dst", vr_dj_vol_ref(dst),
+                                      "format", !strcmp(str(d, "format"), "cow") ? "qcow2" : "raw"),
+                            10, 90, err);
+        json_decref(dst);
+    }
+    /* an end lost (agent restarted, host unreachable): storage tells */
+    json_t *p2 = vr_dj_params(e, job_id);
+    bool started = *str(p2, "agent_job") != '\0';
+    json_decref(p2);
+    if (rc < 0 && started && !(err->code == VR_ERR_UNAVAILABLE && e->stopping) && copy_whole(e, job_id, d, p, spm)) {
+        rc = 0;
+        vr_error_clear(err);
+    }
+    return rc == 0 ? vr_disk_move_switch(e, job_id, str(d, "id"), p, spm, err) : rc;
+}
+
+void vr_disk_move_job(vr_engine *e, const char *job_id, const char *disk_id, const char *user, vr_disk_move_step step)
 {
     vr_error err = {0};
     json_t *p = vr_dj_params(e, job_id), *spm = NULL, *d = vr_storage_disk_get(e, disk_id, &err);
@@ -118,36 +146,16 @@ static void run_move(vr_engine *e, const char *job_id, const char *disk_id, cons
     } else if (!strcmp(str(d, "storage_domain"), str(p, "to"))) {
         rc = remove_source(e, job_id, d, p, &spm, &err); /* switched before a restart */
     } else {
-        json_t *host = *str(p, "agent_job") ? vr_store_host_brief(e->db, str(p, "agent_host")) : NULL;
-        if (host) { /* an engine restart: the SPM's copy went on */
-            vr_job_update(e, job_id, "running", "following the disk's copy again (engine restart)");
-            rc = vr_dj_follow(e, job_id, host, str(p, "agent_job"), 10, 90, &err);
-            spm = host;
-        } else if ((spm = vr_storage_wait_spm(e, job_id, str(d, "datacenter_id"), 60, &err))) {
-            vr_job_update(e, job_id, "running", "copying the disk to the target domain on the SPM");
-            vr_job_progress(e, job_id, 10);
-            json_t *dst = json_deep_copy(d);
-            json_object_set_new(dst, "storage_domain", json_string(str(p, "to")));
-            rc = vr_dj_call_spm(e, job_id, spm, "Volume.copy",
-                                json_pack("{s:o, s:o, s:s}", "src", vr_dj_vol_ref(d), "dst", vr_dj_vol_ref(dst),
-                                          "format", !strcmp(str(d, "format"), "cow") ? "qcow2" : "raw"),
-                                10, 90, &err);
-            json_decref(dst);
-        }
-        /* an end lost (agent restarted, host unreachable): storage tells */
-        json_t *p2 = vr_dj_params(e, job_id);
-        bool started = *str(p2, "agent_job") != '\0';
-        json_decref(p2);
-        if (rc < 0 && started && !(err.code == VR_ERR_UNAVAILABLE && e->stopping) && copy_whole(e, job_id, d, p, &spm)) {
-            rc = 0;
-            vr_error_clear(&err);
-        }
-        if (rc == 0)
-            rc = switch_and_remove(e, job_id, disk_id, p, &spm, &err);
+        rc = step(e, job_id, d, p, &spm, &err);
     }
     move_end(e, job_id, disk_id, user, p, spm, rc, &err);
     json_decref(d);
     json_decref(p);
+}
+
+static void run_move(vr_engine *e, const char *job_id, const char *disk_id, const char *user)
+{
+    vr_disk_move_job(e, job_id, disk_id, user, copy_and_switch);
 }
 
 int vr_disk_move_submit(vr_engine *e, json_t *disk, const char *dst_sd, const char *user, char job_id[37],
@@ -180,10 +188,17 @@ int vr_disk_move_submit(vr_engine *e, json_t *disk, const char *dst_sd, const ch
         rc = -1;
     size_t i;
     json_t *u;
-    json_array_foreach(users, i, u) if (rc == 0 && strcmp(str(u, "status"), "down"))
-        rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is used by VM '%s', which is %s: a disk moves only while"
-                          " its VMs are down (live storage migration is not supported yet)", alias, str(u, "name"),
-                          str(u, "status"));
+    const char *live = NULL; /* the running VM whose disk moves live (disklivemove.c) */
+    json_array_foreach(users, i, u) if (rc == 0 && strcmp(str(u, "status"), "down")) {
+        if (strcmp(str(u, "status"), "up"))
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is used by VM '%s', which is %s: a disk moves while"
+                              " its VM is down or up", alias, str(u, "name"), str(u, "status"));
+        else if (live)
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is used by running VMs '%s' and '%s': a shared disk"
+                              " moves live only with one VM running", alias, live, str(u, "name"));
+        else
+            live = str(u, "name");
+    }
     if (rc == 0 && vr_dj_domain_ready(e, sd, err) < 0)
         rc = -1;
     else if (rc == 0 && (strcmp(str(src, "datacenter_id"), str(sd, "datacenter_id")) ||
@@ -194,6 +209,8 @@ int vr_disk_move_submit(vr_engine *e, json_t *disk, const char *dst_sd, const ch
     vr_i18n_format(desc, sizeof(desc), "Move disk '%s' to storage domain '%s'", alias, str(sd, "name"));
     json_t *params = json_pack("{s:s, s:s, s:s, s:s}", "from", str(src, "storage_domain"), "to", dst_sd, "to_name",
                                str(sd, "name"), "alias", alias);
+    if (live)
+        json_object_set_new(params, "live", json_true());
     json_decref(users);
     json_decref(held);
     json_decref(sd);
@@ -202,12 +219,14 @@ int vr_disk_move_submit(vr_engine *e, json_t *disk, const char *dst_sd, const ch
         json_decref(params);
         return -1;
     }
-    return vr_dj_submit(e, disk, "move", desc, params, user, job_id, run_move, err);
+    bool is_live = json_is_true(json_object_get(params, "live"));
+    return vr_dj_submit(e, disk, "move", desc, params, user, job_id, is_live ? vr_disk_live_move_run : run_move, err);
 }
 
 void vr_disk_move_resume(vr_engine *e, json_t *job)
 {
     VR_INFO("resuming job %s (move of disk %s)", str(job, "id"), str(job, "object_id"));
     vr_job_update(e, str(job, "id"), "running", "resumed after an engine restart");
-    vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"), run_move);
+    bool live = json_is_true(json_object_get(json_object_get(job, "params"), "live"));
+    vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"), live ? vr_disk_live_move_run : run_move);
 }

@@ -118,6 +118,7 @@ static int do_import(vr_call *c, json_t *sd, const char *vm_id, bool reg, vr_err
     if (vm) {
         c->resp->status = 201;
         c->resp->body = vm;
+        snprintf(c->resp->location, sizeof(c->resp->location), "%s", json_string_value(json_object_get(vm, "href")));
     } else if (rc == 0 && !reg)
         vr_reply_job(c, job);
     return vm || !reg ? rc : -1;

@@ -133,20 +133,27 @@ static int ovf_put(vr_agent *a, json_t *params, json_t **result, vr_error *err)
     return rc;
 }
 
+/* The params {domain, vm} of Ovf.get and Ovf.remove, and the domain's
+ * OVF directory (dir, PATH_MAX bytes). */
+static int domain_vm(vr_agent *a, json_t *params, const char **domain, const char **vm, char *dir, vr_error *err)
+{
+    static const char *const keys[] = {"domain", "vm"};
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
+        vr_json_str(params, "params", "domain", true, domain, err) < 0 ||
+        vr_json_str(params, "params", "vm", true, vm, err) < 0)
+        return -1;
+    if (!vr_valid_uuid(*vm))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.vm must be a UUID");
+    return vms_dir(a, *domain, dir, PATH_MAX, err);
+}
+
 /* Ovf.get {domain, vm} -> {vm, ovf}: any host. An OVF above OVF_MAX, or
  * not a regular file, is refused (never read whole). */
 static int ovf_get(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    static const char *const keys[] = {"domain", "vm"};
     const char *domain, *vm;
     char dir[PATH_MAX], path[PATH_MAX + 90];
-    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
-        vr_json_str(params, "params", "domain", true, &domain, err) < 0 ||
-        vr_json_str(params, "params", "vm", true, &vm, err) < 0)
-        return -1;
-    if (!vr_valid_uuid(vm))
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.vm must be a UUID");
-    if (vms_dir(a, domain, dir, sizeof(dir), err) < 0)
+    if (domain_vm(a, params, &domain, &vm, dir, err) < 0)
         return -1;
     snprintf(path, sizeof(path), "%s/%s/%s.ovf", dir, vm, vm);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -220,16 +227,9 @@ static int ovf_list(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 /* Ovf.remove {domain, vm}: SPM only; an OVF already gone is success. */
 static int ovf_remove(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    static const char *const keys[] = {"domain", "vm"};
     const char *domain, *vm;
     char dir[PATH_MAX], vdir[PATH_MAX + 40], path[PATH_MAX + 90], pool[37];
-    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
-        vr_json_str(params, "params", "domain", true, &domain, err) < 0 ||
-        vr_json_str(params, "params", "vm", true, &vm, err) < 0)
-        return -1;
-    if (!vr_valid_uuid(vm))
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.vm must be a UUID");
-    if (vms_dir(a, domain, dir, sizeof(dir), err) < 0 ||
+    if (domain_vm(a, params, &domain, &vm, dir, err) < 0 ||
         vr_volume_spm_begin(a, domain, "remove an OVF", pool, err) < 0)
         return -1;
     snprintf(vdir, sizeof(vdir), "%s/%s", dir, vm);

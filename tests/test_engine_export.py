@@ -57,6 +57,9 @@ def _export_domain(ctx, eng, st):
     _job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": st["dc"]["id"]}),
          timeout=240)
     eng.wait_status("storagedomains", sd_id, "active", timeout=60)
+    # active as soon as the SPM attached it; the hosts report seeing it at their next round
+    eng.wait_for(lambda: eng.request("GET", f"/api/storagedomains/{sd_id}/vms").status == 200, timeout=30,
+                 what="a host that sees the export domain")
     return sd_id, name
 
 
@@ -76,11 +79,11 @@ def _stored(eng, agent, sd_id, vm_id, check):
     eng.wait_for(ok, timeout=30, interval=0.5, what=f"the OVF store of {sd_id} to show {vm_id}")
 
 
-def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile):
+def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id):
     """A fresh engine (its own database) imports the data domain, lists the
-    VM in its OVF store as unregistered, registers it (same id, disk, MAC,
-    NIC on the profile of the same name) and boots it: the guest reads the
-    marker from the disk."""
+    VM and the template in its OVF store as unregistered, registers them
+    (same ids, disks, MAC, NIC on the profile of the same name) and boots
+    the VM: the guest reads the marker from the disk."""
     h = ctx.hs.hosts[0]
     eng = Engine(ctx, poll_ms=1000, grace_s=6)
     eng.__enter__()
@@ -98,6 +101,8 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile):
         _job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]}), timeout=240)
         attached = True
         eng.wait_status("storagedomains", sd_id, "active", timeout=60)
+        eng.wait_for(lambda: eng.request("GET", unreg, params={"unregistered": "true"}).status == 200, timeout=30,
+                     what="a host that sees the imported domain")
         listed = eng.get(unreg, params={"unregistered": "true"})["vms"]
         assert [(v["id"], v["name"], v["description"], v["memory_mib"], v["nics"][0]["mac"]) for v in listed] == \
             [(vm["id"], "vm-exp", HOSTILE + " v2", 256, mac)], listed
@@ -109,7 +114,9 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile):
         _fault(eng.request("POST", f"{unreg}/{uuid.uuid4()}/register", {"cluster": cl["id"]}), 404)
         assert eng.list("vms")["total"] == 0
 
-        rv = eng.call("POST", reg, {"cluster": cl["name"]}, expect=201)
+        cli = CliSession(ctx, eng)  # the CLI lists and registers by name
+        assert json.loads(cli.run("sd", "vms", sd_name, "--unregistered", "--json").stdout)["vms"] == listed
+        rv = json.loads(cli.run("sd", "register-vm", sd_name, "vm-exp", "--cluster", "cl-dr", "--json").stdout)
         assert (rv["id"], rv["name"], rv["status"], rv["description"]) == (vm["id"], "vm-exp", "down", HOSTILE + " v2")
         assert rv["nics"][0]["mac"] == mac and rv["nics"][0]["profile"], rv
         prof = eng.get(f"/api/vnicprofiles/{rv['nics'][0]['profile']}")
@@ -119,7 +126,23 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile):
         _fault(eng.request("POST", reg, {"cluster": cl["id"]}), 409, "registered already")
         assert eng.get(unreg, params={"unregistered": "true"})["vms"] == []
 
-        # it boots on the registered definition and reads the marker from its disk
+        # the template: listed apart, refused as a VM, registered with its disk as its own
+        tunreg = f"/api/storagedomains/{sd_id}/templates"
+        tl = eng.get(tunreg, params={"unregistered": "true"})["templates"]
+        assert [(t["id"], t["name"], t["template"]) for t in tl] == [(tpl_id, "tpl-dr", True)], tl
+        _fault(eng.request("POST", f"{unreg}/{tpl_id}/register", {"cluster": cl["id"]}), 409, "is a template")
+        _fault(eng.request("POST", f"{tunreg}/{tpl_id}/register", {"cluster": cl["id"], "reassign_bad_macs": True}),
+               400)
+        t = eng.call("POST", f"{tunreg}/{tpl_id}/register", {"cluster": cl["id"]}, expect=201)
+        assert (t["id"], t["name"], t["status"], t["description"]) == (tpl_id, "tpl-dr", "ok", "dr"), t
+        tdisk = [d["disk"] for d in t["spec"]["disks"] if "disk" in d]
+        assert len(tdisk) == 1 and eng.get(f"/api/disks/{tdisk[0]}")["status"] == "ok", t
+        _fault(eng.request("POST", f"{rv['href']}/disks", {"disk": tdisk[0]}), 409, "belongs to template")
+        assert eng.get(tunreg, params={"unregistered": "true"})["templates"] == []
+
+        # it boots on the registered definition and reads the marker from its disk (without its
+        # NIC: the harness hosts do not carry vireomgmt)
+        eng.call("DELETE", f"{rv['href']}/nics/{mac}", expect=204)
         _job(eng, eng.request("POST", f"{rv['href']}/start"), timeout=120)
         eng.wait_status("vms", rv["id"], "up", timeout=90)
         c = ctx.client(0)
@@ -135,6 +158,9 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile):
                 eng.request("POST", f"{v['href']}/stop")
                 eng.wait_status("vms", v["id"], "down", timeout=60)
                 eng.request("DELETE", v["href"])
+            for t in eng.list("templates")["templates"]:
+                if t["name"] != "Blank":
+                    eng.wait_job(eng.request("DELETE", t["href"]).body["job"]["id"], timeout=60)
             if attached:
                 leave_storage(eng, sd_id, [d["id"] for d in eng.list("disks")["disks"]])
             else:
@@ -276,6 +302,10 @@ def test_export_import(ctx):
         eng.call("PUT", iv["href"], {"description": HOSTILE + " v2", "memory_mib": 256})  # 256: enough to boot
         _stored(eng, store, sd_id, iv["id"], lambda r: r.findtext("Content/Description") == HOSTILE + " v2")
         assert eng.get(f"/api/storagedomains/{sd_id}/vms", params={"unregistered": "true"})["vms"] == []
+        r = eng.request("POST", "/api/templates", {"name": "tpl-dr", "vm": iv["id"], "description": "dr"})
+        _job(eng, r)
+        tpl_id = r.body["id"]
+        _stored(eng, store, sd_id, tpl_id, lambda r: r.findtext("Content/IsTemplate") == "true")
         _fault(eng.request("GET", f"/api/storagedomains/{exp_id}/vms", params={"unregistered": "true"}), 409,
                "not a data domain")
         assert eng.request("DELETE", cv["href"]).status == 204
@@ -298,7 +328,7 @@ def test_export_import(ctx):
         else:
             _leave(ctx, eng, sd_id, exp_id)
     if moved:
-        _disaster_recovery(ctx, sd_id, st["sd_name"], iv, mac, prof["name"])
+        _disaster_recovery(ctx, sd_id, st["sd_name"], iv, mac, prof["name"], tpl_id)
 
 
 def _leave(ctx, eng, sd_id, exp_id):
@@ -306,6 +336,9 @@ def _leave(ctx, eng, sd_id, exp_id):
     try:
         for v in eng.list("vms")["vms"] if sd_id else []:  # a failed run's VMs first: they hold disks
             eng.request("DELETE", v["href"])
+        for t in eng.list("templates")["templates"] if sd_id else []:
+            if t["name"] != "Blank":
+                eng.wait_job(eng.request("DELETE", t["href"]).body["job"]["id"], timeout=60)
         for d in eng.list("disks")["disks"] if sd_id else []:
             r = eng.request("DELETE", d["href"])
             if r.status == 202:

@@ -54,9 +54,10 @@ int vr_vm_export_action(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr
     return 0;
 }
 
-/* "/api/storagedomains/<id>/vms", ".../templates", ".../vms/<vm>/import"
- * or ".../vms/<vm>/register": the domain, the collection (coll: "vms" or
- * "templates") and the VM and action (vm "" for a listing). */
+/* "/api/storagedomains/<id>/vms", ".../templates", ".../vms/<vm>/import",
+ * ".../vms/<vm>/register" or ".../templates/<template>/register": the
+ * domain, the collection (coll: "vms" or "templates") and the VM or
+ * template and action (vm "" for a listing). */
 static bool parse(const char *path, char sd[ID_MAX], char coll[16], char vm[ID_MAX], char action[16])
 {
     static const char pre[] = "/api/storagedomains/";
@@ -71,12 +72,13 @@ static bool parse(const char *path, char sd[ID_MAX], char coll[16], char vm[ID_M
         snprintf(coll, 16, "%s", slash + 1);
         return true;
     }
-    if (strncmp(slash, "/vms/", 5))
+    bool tmpl = !strncmp(slash, "/templates/", 11);
+    if (strncmp(slash, "/vms/", 5) && !tmpl)
         return false;
-    snprintf(coll, 16, "vms");
-    p = slash + 5;
+    snprintf(coll, 16, tmpl ? "templates" : "vms");
+    p = slash + (tmpl ? 11 : 5);
     slash = strchr(p, '/');
-    if (!slash || slash == p || slash - p >= ID_MAX || (strcmp(slash, "/import") && strcmp(slash, "/register")))
+    if (!slash || slash == p || slash - p >= ID_MAX || ((tmpl || strcmp(slash, "/import")) && strcmp(slash, "/register")))
         return false;
     snprintf(vm, ID_MAX, "%.*s", (int)(slash - p), p);
     snprintf(action, 16, "%s", slash + 1);
@@ -89,10 +91,12 @@ bool vr_export_api_path(const char *path)
     return parse(path, sd, coll, vm, action);
 }
 
-static int do_import(vr_call *c, json_t *sd, const char *vm_id, bool reg, vr_error *err)
+static int do_import(vr_call *c, json_t *sd, const char *vm_id, const char *coll, bool reg, vr_error *err)
 {
+    bool tmpl = !strcmp(coll, "templates");
+    /* a template has no MACs: its body is register's first two members */
     vr_kind pk = {.fields = reg ? register_params : import_params,
-                  .nfields = reg ? VR_ARRAY_SIZE(register_params) : VR_ARRAY_SIZE(import_params),
+                  .nfields = tmpl && reg ? 2 : reg ? VR_ARRAY_SIZE(register_params) : VR_ARRAY_SIZE(import_params),
                   .title = reg ? "register" : "import", .collection = reg ? "register" : "import"};
     vr_call pc = *c;
     pc.kind = &pk;
@@ -104,7 +108,7 @@ static int do_import(vr_call *c, json_t *sd, const char *vm_id, bool reg, vr_err
     /* Whoever may make a VM in the cluster and work with the domain. */
     json_t *where = json_pack("{s:O}", "cluster_id", json_object_get(body, "cluster"));
     char job[37], id[37];
-    int rc = vr_authorize_user(c->e, c->user, &vr_kind_vms, where, "create", err);
+    int rc = vr_authorize_user(c->e, c->user, tmpl ? &vr_kind_templates : &vr_kind_vms, where, "create", err);
     json_decref(where);
     if (rc == 0 && !vr_valid_uuid(vm_id))
         rc = vr_error_set(err, VR_ERR_NOT_FOUND, "no VM with id '%.64s' on storage domain '%s'", vm_id,
@@ -112,9 +116,9 @@ static int do_import(vr_call *c, json_t *sd, const char *vm_id, bool reg, vr_err
     if (rc == 0 && !reg)
         rc = vr_vm_import_submit(c->e, sd, vm_id, body, c->user, job, id, err);
     else if (rc == 0)
-        rc = vr_vm_register(c->e, sd, vm_id, body, err);
+        rc = tmpl ? vr_template_register(c->e, sd, vm_id, body, err) : vr_vm_register(c->e, sd, vm_id, body, err);
     json_decref(body);
-    json_t *vm = rc == 0 && reg ? vr_kind_get(c->e, &vr_kind_vms, vm_id, err) : NULL;
+    json_t *vm = rc == 0 && reg ? vr_kind_get(c->e, tmpl ? &vr_kind_templates : &vr_kind_vms, vm_id, err) : NULL;
     if (vm) {
         c->resp->status = 201;
         c->resp->body = vm;
@@ -156,7 +160,7 @@ bool vr_export_api_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
                          json_string_value(json_object_get(sd, "name")));
         else if (list)
             out = vr_export_domain_vms(e, sd, &err);
-        else if (do_import(&c, sd, vm_id, reg, &err) == 0) {
+        else if (do_import(&c, sd, vm_id, coll, reg, &err) == 0) {
             json_decref(sd);
             return true;
         }

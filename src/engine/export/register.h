@@ -1,4 +1,4 @@
-/* Registering a VM found in the OVF store of an imported data domain
+/* Registering a VM or template found in the OVF store of an imported data domain
  * (docs/storage.md "The OVF store of data domains", docs/rest-api.md
  * "Unregistered VMs"): POST /api/storagedomains/SD/vms/VM/register. */
 #pragma once
@@ -14,3 +14,8 @@
  * NICs on the profiles of the same names. 409 naming why otherwise;
  * nothing is changed then. */
 int vr_vm_register(vr_engine *e, json_t *sd, const char *vm_id, json_t *body, vr_error *err);
+
+/* The same for template id: POST /api/storagedomains/SD/templates/ID/register
+ * {cluster, name?}: the template row (version 1, ok) with its id, and its
+ * disks (here, ok, used by no VM) marked as its own, in one transaction. */
+int vr_template_register(vr_engine *e, json_t *sd, const char *id, json_t *body, vr_error *err);

@@ -15,6 +15,7 @@ database backend)."""
 
 import json
 import os
+import time
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -178,6 +179,7 @@ def test_export_import(ctx):
         return
     sd_id = exp_id = None
     moved = False
+    t0 = time.monotonic()
     try:
         st = storage_dc(ctx, eng, "exp")
         sd_id, cl = st["sd_id"], st["cl"]
@@ -295,6 +297,8 @@ def test_export_import(ctx):
         assert listed[vm["id"]]["name"] == "vm-exp"
         assert eng.list("vms")["total"] == vms
 
+        print(f"  export and import: {time.monotonic() - t0:.1f} s")
+        t0 = time.monotonic()
         # ---- the data domain's OVF store: the VM's OVF, rewritten when it changes, gone with the VM
         store = ctx.client(0)
         _stored(eng, store, sd_id, iv["id"], lambda r: r.findtext("Content/Name") == "vm-exp")
@@ -322,13 +326,16 @@ def test_export_import(ctx):
         _job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/detach"), timeout=240)
         eng.wait_for(lambda: eng.get(st["dc"]["href"])["spm_host"] is None, timeout=60, what="the SPM lease released")
         moved = True
+        print(f"  the OVF store, the domain detached: {time.monotonic() - t0:.1f} s")
     finally:
         if moved:
             eng.__exit__(None, None, None)
         else:
             _leave(ctx, eng, sd_id, exp_id)
     if moved:
+        t0 = time.monotonic()
         _disaster_recovery(ctx, sd_id, st["sd_name"], iv, mac, prof["name"], tpl_id)
+        print(f"  a second engine registered the VM and template, booted the VM: {time.monotonic() - t0:.1f} s")
 
 
 def _leave(ctx, eng, sd_id, exp_id):

@@ -10,6 +10,15 @@ export without exclusive, an import of a VM that exists, and hostile OVFs
 on storage (a DTD with entities, broken XML) listed with their error and
 refused at import.
 
+Then the data domain's OVF store (docs/storage.md "The OVF store of data
+domains"): the VM's OVF is there, rewritten when the VM changes and gone
+with a removed VM; a template made from the VM is stored too. Engine A
+detaches the domain and stops; a second engine with its own database
+imports it, lists the VM and the template as unregistered, registers both
+(the VM by the CLI: same id, disk and MAC, its NIC on the profile of the
+same name; what is refused changes nothing) and boots the VM: the guest
+reads the marker from the disk.
+
 The scenario needs storage and a host: it runs once (on the suite's last
 database backend)."""
 

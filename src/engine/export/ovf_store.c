@@ -9,6 +9,7 @@
  * keeps the OVF it has: the store lags, it never loses a VM. */
 #include "ovf_store.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,25 @@
 #define SWEEP_S 3600 /* RHV rewrites its OVF stores every 60 minutes */
 
 typedef struct {
-    json_t *written; /* "sd/id" -> digest of the OVF written there */
-    json_t *swept;   /* sd -> when its store was last listed and rewritten */
+    json_t *written;         /* "sd/id" -> digest of the OVF written there */
+    json_t *swept;           /* sd -> when its OVFs were last all written again */
+    unsigned long long gen;  /* the tables' write generations at the last round */
+    long long full_at;       /* when the last round ran */
+    bool clean;              /* it wrote and removed all it meant to */
 } store_state;
+
+/* The sum of the write generations of every table an OVF or its place
+ * depends on: unchanged, nothing was written to them since (an idle
+ * engine does not describe every VM each round). */
+static unsigned long long generations(vr_engine *e)
+{
+    static const char *const tables[] = {"vms", "templates", "disks", "storage_domains", "datacenters", "clusters",
+                                         "networks", "vnic_profiles"};
+    unsigned long long g = 0;
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+        g += vr_db_table_generation(e->db, tables[i]);
+    return g;
+}
 
 /* FNV-1a of text: tells a changed OVF from the one written. */
 static void digest(const char *text, char out[17])
@@ -117,8 +134,10 @@ static void remove_ovf(vr_engine *e, store_state *s, json_t *spm, const char *sd
     if (ovf_call(e, spm, "Ovf.remove", json_pack("{s:s, s:s}", "domain", sd, "vm", id), &err) == 0) {
         VR_INFO("OVF of %s removed from the store of domain %s", id, sd);
         json_object_del(s->written, key);
-    } else
+    } else {
+        s->clean = false;
         VR_WARN("OVF of %s stays in the store of domain %s for now: %s", id, sd, err.message);
+    }
 }
 
 /* A sweep: every OVF of the domain is written again. An OVF there of a
@@ -141,7 +160,8 @@ static void store_domain(vr_engine *e, store_state *s, const char *sd, json_t *a
     json_t *spm = vr_storage_spm_host(e, str(a, "datacenter_id"), NULL), *text;
     if (!spm || strcmp(str(spm, "status"), "up")) {
         json_decref(spm);
-        return; /* no SPM now: next round */
+        s->clean = false; /* no SPM now: next round */
+        return;
     }
     json_t *last = json_object_get(s->swept, sd);
     if (!last || vr_now() - json_integer_value(last) >= SWEEP_S)
@@ -154,10 +174,12 @@ static void store_domain(vr_engine *e, store_state *s, const char *sd, json_t *a
         if (!strcmp(str(s->written, k), dg))
             continue;
         vr_error err = {0};
-        if (ovf_call(e, spm, "Ovf.put", json_pack("{s:s, s:s, s:O}", "domain", sd, "vm", id, "ovf", text), &err) == 0)
+        if (ovf_call(e, spm, "Ovf.put", json_pack("{s:s, s:s, s:O}", "domain", sd, "vm", id, "ovf", text), &err) == 0) {
             json_object_set_new(s->written, k, json_string(dg));
-        else
+        } else {
+            s->clean = false;
             VR_WARN("the OVF of %s cannot be written into the store of domain %s: %s", id, sd, err.message);
+        }
     }
     json_t *gone = json_array(), *g;
     size_t n = strlen(sd), i;
@@ -172,6 +194,14 @@ static void store_domain(vr_engine *e, store_state *s, const char *sd, json_t *a
 
 static void store_round(vr_engine *e, store_state *s)
 {
+    /* Read before the round: a change made during it runs the next. A
+     * round still runs each minute, for the hourly rewrite. */
+    unsigned long long gen = generations(e);
+    if (s->clean && gen == s->gen && vr_now() - s->full_at < 60)
+        return;
+    s->gen = gen;
+    s->full_at = vr_now();
+    s->clean = true;
     json_t *rows = NULL, *row, *active = json_object(), *want = json_object(), *keep = json_object(), *mine;
     size_t i;
     vr_db_query(e->db, "SELECT id, datacenter_id, master FROM storage_domains WHERE sd_type = 'data' AND"
@@ -197,7 +227,7 @@ static void store_round(vr_engine *e, store_state *s)
 static void *store_thread(void *arg)
 {
     vr_engine *e = arg;
-    store_state s = {json_object(), json_object()};
+    store_state s = {json_object(), json_object(), 0, 0, false};
     while (!e->stopping) {
         long long next = vr_now_ms() + 5LL * e->poll_ms; /* changes within a round are written once */
         store_round(e, &s);

@@ -10,11 +10,21 @@ export without exclusive, an import of a VM that exists, and hostile OVFs
 on storage (a DTD with entities, broken XML) listed with their error and
 refused at import.
 
+Then the data domain's OVF store (docs/storage.md "The OVF store of data
+domains"): the VM's OVF is there, rewritten when the VM changes and gone
+with a removed VM; a template made from the VM is stored too. Engine A
+detaches the domain and stops; a second engine with its own database
+imports it, lists the VM and the template as unregistered, registers both
+(the VM by the CLI: same id, disk and MAC, its NIC on the profile of the
+same name; what is refused changes nothing) and boots the VM: the guest
+reads the marker from the disk.
+
 The scenario needs storage and a host: it runs once (on the suite's last
 database backend)."""
 
 import json
 import os
+import time
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -57,6 +67,9 @@ def _export_domain(ctx, eng, st):
     _job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": st["dc"]["id"]}),
          timeout=240)
     eng.wait_status("storagedomains", sd_id, "active", timeout=60)
+    # active as soon as the SPM attached it; the hosts report seeing it at their next round
+    eng.wait_for(lambda: eng.request("GET", f"/api/storagedomains/{sd_id}/vms").status == 200, timeout=30,
+                 what="a host that sees the export domain")
     return sd_id, name
 
 
@@ -66,6 +79,107 @@ def _content(eng, disk_id):
     return r.text.encode("latin-1", "replace") if isinstance(r.text, str) else r.text
 
 
+def _stored(eng, agent, sd_id, vm_id, check):
+    """Wait until the OVF store of sd_id holds vm_id's OVF passing check
+    (parsed), or (check None) no longer holds it."""
+    def ok():
+        if vm_id not in agent.call("Ovf.list", domain=sd_id)["vms"]:
+            return check is None
+        return check is not None and check(ET.fromstring(agent.call("Ovf.get", domain=sd_id, vm=vm_id)["ovf"].encode()))
+    eng.wait_for(ok, timeout=30, interval=0.5, what=f"the OVF store of {sd_id} to show {vm_id}")
+
+
+def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id):
+    """A fresh engine (its own database) imports the data domain, lists the
+    VM and the template in its OVF store as unregistered, registers them
+    (same ids, disks, MAC, NIC on the profile of the same name) and boots
+    the VM: the guest reads the marker from the disk."""
+    h = ctx.hs.hosts[0]
+    eng = Engine(ctx, poll_ms=1000, grace_s=6)
+    eng.__enter__()
+    attached = False
+    try:
+        dc = eng.create_dc("dc-dr")
+        cl = eng.create_cluster("cl-dr", dc["id"])
+        host = eng.create_host(h.name, h.addr, cl["id"], port=h.port)
+        eng.wait_status("hosts", host["id"], "up", timeout=60)
+        _job(eng, eng.request("POST", "/api/storagedomains", {
+            "name": sd_name, "type": "data", "storage_type": "posixfs", "storage_path": ctx.hs.shared_dev,
+            "vfs_type": "ext4", "host": host["id"], "import": True}), timeout=120)
+        unreg = f"/api/storagedomains/{sd_id}/vms"
+        _fault(eng.request("GET", unreg, params={"unregistered": "true"}), 409, "must be active")
+        _job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]}), timeout=240)
+        attached = True
+        eng.wait_status("storagedomains", sd_id, "active", timeout=60)
+        eng.wait_for(lambda: eng.request("GET", unreg, params={"unregistered": "true"}).status == 200, timeout=30,
+                     what="a host that sees the imported domain")
+        listed = eng.get(unreg, params={"unregistered": "true"})["vms"]
+        assert [(v["id"], v["name"], v["description"], v["memory_mib"], v["nics"][0]["mac"]) for v in listed] == \
+            [(vm["id"], "vm-exp", HOSTILE + " v2", 256, mac)], listed
+
+        # refused, nothing made: no cluster, a cluster of nowhere, an id not in the store
+        reg = f"{unreg}/{vm['id']}/register"
+        _fault(eng.request("POST", reg, {}), 400)
+        _fault(eng.request("POST", reg, {"cluster": "nosuch"}), 400, "no cluster")
+        _fault(eng.request("POST", f"{unreg}/{uuid.uuid4()}/register", {"cluster": cl["id"]}), 404)
+        assert eng.list("vms")["total"] == 0
+
+        cli = CliSession(ctx, eng)  # the CLI lists and registers by name
+        assert json.loads(cli.run("sd", "vms", sd_name, "--unregistered", "--json").stdout)["vms"] == listed
+        rv = json.loads(cli.run("sd", "register-vm", sd_name, "vm-exp", "--cluster", "cl-dr", "--json").stdout)
+        assert (rv["id"], rv["name"], rv["status"], rv["description"]) == (vm["id"], "vm-exp", "down", HOSTILE + " v2")
+        assert rv["nics"][0]["mac"] == mac and rv["nics"][0]["profile"], rv
+        prof = eng.get(f"/api/vnicprofiles/{rv['nics'][0]['profile']}")
+        assert prof["name"] == profile, prof
+        assert [d.get("disk") or d.get("path") for d in rv["disks"]] == [d.get("disk") or d.get("path")
+                                                                         for d in vm["disks"]], rv
+        _fault(eng.request("POST", reg, {"cluster": cl["id"]}), 409, "registered already")
+        assert eng.get(unreg, params={"unregistered": "true"})["vms"] == []
+
+        # the template: listed apart, refused as a VM, registered with its disk as its own
+        tunreg = f"/api/storagedomains/{sd_id}/templates"
+        tl = eng.get(tunreg, params={"unregistered": "true"})["templates"]
+        assert [(t["id"], t["name"], t["template"]) for t in tl] == [(tpl_id, "tpl-dr", True)], tl
+        _fault(eng.request("POST", f"{unreg}/{tpl_id}/register", {"cluster": cl["id"]}), 409, "is a template")
+        _fault(eng.request("POST", f"{tunreg}/{tpl_id}/register", {"cluster": cl["id"], "reassign_bad_macs": True}),
+               400)
+        t = eng.call("POST", f"{tunreg}/{tpl_id}/register", {"cluster": cl["id"]}, expect=201)
+        assert (t["id"], t["name"], t["status"], t["description"]) == (tpl_id, "tpl-dr", "ok", "dr"), t
+        tdisk = [d["disk"] for d in t["spec"]["disks"] if "disk" in d]
+        assert len(tdisk) == 1 and eng.get(f"/api/disks/{tdisk[0]}")["status"] == "ok", t
+        _fault(eng.request("POST", f"{rv['href']}/disks", {"disk": tdisk[0]}), 409, "belongs to template")
+        assert eng.get(tunreg, params={"unregistered": "true"})["templates"] == []
+
+        # it boots on the registered definition and reads the marker from its disk (without its
+        # NIC: the harness hosts do not carry vireomgmt)
+        eng.call("DELETE", f"{rv['href']}/nics/{mac}", expect=204)
+        _job(eng, eng.request("POST", f"{rv['href']}/start"), timeout=120)
+        eng.wait_status("vms", rv["id"], "up", timeout=90)
+        c = ctx.client(0)
+        ctx.wait_console(c, rv["id"], "VIREO-GUEST-READY")
+        text = ctx.wait_console(c, rv["id"], "VIREO-MARK vdb 8 ", send="readmark vdb 8\n")
+        assert text.rsplit("VIREO-MARK vdb 8 ", 1)[1].split()[0] == MARK.decode(), text[-500:]
+        eng.vm_action(rv["id"], "stop")
+        eng.wait_status("vms", rv["id"], "down", timeout=60)
+        assert eng.request("DELETE", rv["href"]).status == 204
+    finally:
+        try:
+            for v in eng.list("vms")["vms"]:
+                eng.request("POST", f"{v['href']}/stop")
+                eng.wait_status("vms", v["id"], "down", timeout=60)
+                eng.request("DELETE", v["href"])
+            for t in eng.list("templates")["templates"]:
+                if t["name"] != "Blank":
+                    eng.wait_job(eng.request("DELETE", t["href"]).body["job"]["id"], timeout=60)
+            if attached:
+                leave_storage(eng, sd_id, [d["id"] for d in eng.list("disks")["disks"]])
+            else:
+                eng.request("DELETE", f"/api/storagedomains/{sd_id}")
+        finally:
+            eng.__exit__(None, None, None)
+            scrub_domain(ctx, sd_id)
+
+
 def test_export_import(ctx):
     eng = Engine(ctx, poll_ms=1000, grace_s=6)
     eng.__enter__()
@@ -73,6 +187,8 @@ def test_export_import(ctx):
         eng.__exit__(None, None, None)
         return
     sd_id = exp_id = None
+    moved = False
+    t0 = time.monotonic()
     try:
         st = storage_dc(ctx, eng, "exp")
         sd_id, cl = st["sd_id"], st["cl"]
@@ -190,26 +306,65 @@ def test_export_import(ctx):
         assert listed[vm["id"]]["name"] == "vm-exp"
         assert eng.list("vms")["total"] == vms
 
-        for v in (iv, cv):
-            assert eng.request("DELETE", v["href"]).status == 204
-        for d in [disk["id"]] + cdisk:
+        print(f"  export and import: {time.monotonic() - t0:.1f} s")
+        t0 = time.monotonic()
+        # ---- the data domain's OVF store: the VM's OVF, rewritten when it changes, gone with the VM
+        store = ctx.client(0)
+        _stored(eng, store, sd_id, iv["id"], lambda r: r.findtext("Content/Name") == "vm-exp")
+        _stored(eng, store, sd_id, cv["id"], lambda r: r.findtext("Content/Name") == "vm-exp-clone")
+        eng.call("PUT", iv["href"], {"description": HOSTILE + " v2", "memory_mib": 256})  # 256: enough to boot
+        _stored(eng, store, sd_id, iv["id"], lambda r: r.findtext("Content/Description") == HOSTILE + " v2")
+        assert eng.get(f"/api/storagedomains/{sd_id}/vms", params={"unregistered": "true"})["vms"] == []
+        r = eng.request("POST", "/api/templates", {"name": "tpl-dr", "vm": iv["id"], "description": "dr"})
+        _job(eng, r)
+        tpl_id = r.body["id"]
+        _stored(eng, store, sd_id, tpl_id, lambda r: r.findtext("Content/IsTemplate") == "true")
+        _fault(eng.request("GET", f"/api/storagedomains/{exp_id}/vms", params={"unregistered": "true"}), 409,
+               "not a data domain")
+        assert eng.request("DELETE", cv["href"]).status == 204
+        for d in cdisk:
             r = eng.request("DELETE", f"/api/disks/{d}")
             if r.status == 202:
                 _job(eng, r)
+        _stored(eng, store, sd_id, cv["id"], None)
+
+        # ---- engine A lets the domain go (the VM stays on it), a fresh engine registers the VM
+        leave_storage(eng, exp_id, [])
+        exp_id = None
+        eng.call("POST", f"/api/storagedomains/{sd_id}/maintenance")
+        _job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/detach"), timeout=240)
+        eng.wait_for(lambda: eng.get(st["dc"]["href"])["spm_host"] is None, timeout=60, what="the SPM lease released")
+        moved = True
+        print(f"  the OVF store, the domain detached: {time.monotonic() - t0:.1f} s")
     finally:
-        try:
-            for v in eng.list("vms")["vms"] if sd_id else []:  # a failed run's VMs first: they hold disks
-                eng.request("DELETE", v["href"])
-            for d in eng.list("disks")["disks"] if sd_id else []:
-                r = eng.request("DELETE", d["href"])
-                if r.status == 202:
-                    eng.wait_job(r.body["job"]["id"], timeout=60)
-            if exp_id:
-                leave_storage(eng, exp_id, [])
-            if sd_id:
-                leave_storage(eng, sd_id, [])
-        finally:
+        if moved:
             eng.__exit__(None, None, None)
-            for d in (exp_id, sd_id):
-                if d:
-                    scrub_domain(ctx, d)
+        else:
+            _leave(ctx, eng, sd_id, exp_id)
+    if moved:
+        t0 = time.monotonic()
+        _disaster_recovery(ctx, sd_id, st["sd_name"], iv, mac, prof["name"], tpl_id)
+        print(f"  a second engine registered the VM and template, booted the VM: {time.monotonic() - t0:.1f} s")
+
+
+def _leave(ctx, eng, sd_id, exp_id):
+    """Engine A's cleanup after a failure: its VMs, disks and domains."""
+    try:
+        for v in eng.list("vms")["vms"] if sd_id else []:  # a failed run's VMs first: they hold disks
+            eng.request("DELETE", v["href"])
+        for t in eng.list("templates")["templates"] if sd_id else []:
+            if t["name"] != "Blank":
+                eng.wait_job(eng.request("DELETE", t["href"]).body["job"]["id"], timeout=60)
+        for d in eng.list("disks")["disks"] if sd_id else []:
+            r = eng.request("DELETE", d["href"])
+            if r.status == 202:
+                eng.wait_job(r.body["job"]["id"], timeout=60)
+        if exp_id:
+            leave_storage(eng, exp_id, [])
+        if sd_id:
+            leave_storage(eng, sd_id, [])
+    finally:
+        eng.__exit__(None, None, None)
+        for d in (exp_id, sd_id):
+            if d:
+                scrub_domain(ctx, d)

@@ -1,5 +1,8 @@
 /* vireo vm export, vireo sd vms, vireo sd import-vm: VMs on export domains
- * (docs/cli.md "Export and import", docs/rest-api.md "Export and import"). */
+ * (docs/cli.md "Export and import", docs/rest-api.md "Export and import");
+ * vireo sd vms --unregistered, vireo sd register-vm: the VMs in an imported
+ * data domain's OVF store (docs/rest-api.md "Unregistered VMs and
+ * templates"). */
 #include "export_cmd.h"
 
 #include <stdio.h>
@@ -16,12 +19,15 @@ static const kind sd_kind = {"sd", "storagedomains", NULL, 0, NULL, VR_NO_NAMES,
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vireo vm export NAME-or-ID --domain EXPORT-DOMAIN [--exclusive] [--wait [--timeout S]] [--json]\n"
-               "       vireo sd vms EXPORT-DOMAIN [--json]\n"
+               "       vireo sd vms EXPORT-DOMAIN [--json] | vireo sd vms DATA-DOMAIN --unregistered [--json]\n"
                "       vireo sd import-vm EXPORT-DOMAIN VM-NAME-or-ID --cluster CLUSTER --domain DATA-DOMAIN [--clone]\n"
                "                 [--name NAME] [--wait [--timeout S]] [--json]\n"
+               "       vireo sd register-vm DATA-DOMAIN VM-NAME-or-ID --cluster CLUSTER [--name NAME] [--reassign-bad-macs]\n"
+               "                 [--json]\n"
                "  export a stopped VM (its disks collapsed, its OVF) to an export domain; list the VMs an export\n"
                "  domain holds (read from storage); import one into a cluster and data domain (--clone: new ids\n"
-               "  and MACs)\n");
+               "  and MACs); list the VMs in a data domain's OVF store that this engine does not know (an\n"
+               "  imported domain's) and register one (its disks are on the domain)\n");
 }
 
 /* The options of the verb's table as body members (a flag: true). */
@@ -65,12 +71,12 @@ static int vm_export(int argc, char **argv)
 }
 
 /* GET /api/storagedomains/ID/vms into *out (the parsed answer). */
-static int domain_vms(const vr_session *s, const char *ref, char **sd_id, json_t **out)
+static int domain_vms(const vr_session *s, const char *ref, bool unregistered, char **sd_id, json_t **out)
 {
     char *path = NULL;
     int rc = vr_resolve(s, &sd_kind, ref, sd_id);
     if (rc == 0)
-        rc = (path = vr_entity_path(&sd_kind, *sd_id, "vms")) ? 0 : 3;
+        rc = (path = vr_entity_path(&sd_kind, *sd_id, unregistered ? "vms?unregistered=true" : "vms")) ? 0 : 3;
     vr_response r = {0};
     if (rc == 0)
         rc = vr_http(s, "GET", path, NULL, 0, &r);
@@ -83,8 +89,9 @@ static int domain_vms(const vr_session *s, const char *ref, char **sd_id, json_t
 
 static int sd_vms(int argc, char **argv)
 {
+    static const vr_xopt xo[] = {{"unregistered", true}};
     args a;
-    int rc = vr_parse_args(argc, argv, 2, BIT(O_JSON), NULL, 0, "EXPORT-DOMAIN", &a);
+    int rc = vr_parse_args(argc, argv, 2, BIT(O_JSON) | BIT(O_EXTRA), xo, 1, "DOMAIN", &a);
     if (rc) {
         usage(rc < 0 ? stdout : stderr);
         return rc < 0 ? 0 : rc;
@@ -93,7 +100,7 @@ static int sd_vms(int argc, char **argv)
     char *sd = NULL;
     json_t *out = NULL;
     if ((rc = vr_session_load(&s, 0)) == 0)
-        rc = domain_vms(&s, a.pos[0], &sd, &out);
+        rc = domain_vms(&s, a.pos[0], a.nx > 0, &sd, &out);
     if (rc == 0 && a.json) {
         char *text = json_dumps(out, JSON_INDENT(2));
         printf("%s\n", text ? text : "{}");
@@ -129,24 +136,30 @@ static int vm_on_domain(json_t *vms, const char *ref, const char **id)
     }
     if (n == 1)
         return 0;
-    fprintf(stderr, "vireo: %s VM named '%s' on the export domain%s\n", n ? "more than one" : "no", ref,
+    fprintf(stderr, "vireo: %s VM named '%s' on the storage domain%s\n", n ? "more than one" : "no", ref,
             n ? ": give its id" : "");
     return 1;
 }
 
-static int sd_import(int argc, char **argv)
+/* sd import-vm (an export domain's VM, a job) or sd register-vm (a VM of
+ * a data domain's OVF store, made at once). */
+static int sd_import(int argc, char **argv, bool reg)
 {
     static const vr_xopt xo[] = {{"cluster", false}, {"domain", false}, {"clone", true}};
     static const char *const map[][2] = {{"cluster", "cluster"}, {"domain", "storage_domain"}, {"clone", "clone"}};
+    static const vr_xopt rxo[] = {{"cluster", false}, {"reassign-bad-macs", true}};
+    static const char *const rmap[][2] = {{"cluster", "cluster"}, {"reassign-bad-macs", "reassign_bad_macs"}};
     args a;
     json_t *body = json_object(), *vms = NULL;
-    int rc = vr_parse_args(argc, argv, 2, VR_JOB_OPTS | BIT(O_NAME) | BIT(O_EXTRA), xo, 3, "EXPORT-DOMAIN VM", &a);
+    int rc = vr_parse_args(argc, argv, 2, (reg ? BIT(O_JSON) : VR_JOB_OPTS) | BIT(O_NAME) | BIT(O_EXTRA),
+                           reg ? rxo : xo, reg ? 2 : 3, reg ? "DATA-DOMAIN VM" : "EXPORT-DOMAIN VM", &a);
     if (rc == 0)
-        rc = body_of(&a, map, 3, body);
+        rc = reg ? body_of(&a, rmap, 2, body) : body_of(&a, map, 3, body);
     if (rc == 0 && a.name && json_object_set_new(body, "name", json_string(a.name)) < 0)
         rc = vr_bad_value("name", a.name);
-    if (rc == 0 && (!json_object_get(body, "cluster") || !json_object_get(body, "storage_domain"))) {
-        fprintf(stderr, "vireo: sd import-vm needs --cluster CLUSTER and --domain DATA-DOMAIN\n");
+    if (rc == 0 && (!json_object_get(body, "cluster") || (!reg && !json_object_get(body, "storage_domain")))) {
+        fprintf(stderr, reg ? "vireo: sd register-vm needs --cluster CLUSTER\n"
+                            : "vireo: sd import-vm needs --cluster CLUSTER and --domain DATA-DOMAIN\n");
         rc = 2;
     }
     if (rc) {
@@ -158,7 +171,7 @@ static int sd_import(int argc, char **argv)
     char *sd = NULL, *sub = NULL;
     const char *vm = NULL;
     if ((rc = vr_session_load(&s, 0)) == 0)
-        rc = domain_vms(&s, a.pos[0], &sd, &vms);
+        rc = domain_vms(&s, a.pos[0], reg, &sd, &vms);
     if (rc == 0)
         rc = vm_on_domain(json_object_get(vms, "vms"), a.pos[1], &vm);
     if (rc == 0) {
@@ -167,7 +180,7 @@ static int sd_import(int argc, char **argv)
         if (!sub)
             rc = 3;
         else
-            snprintf(sub, len, "vms/%s/import", vm);
+            snprintf(sub, len, "vms/%s/%s", vm, reg ? "register" : "import");
     }
     if (rc == 0)
         rc = vr_entity_make(&s, &sd_kind, sd, sub, body, vr_kind_find("vm"), &a);
@@ -189,6 +202,8 @@ int vr_export_cmd(int argc, char **argv)
     if (sd && !strcmp(argv[1], "vms"))
         return sd_vms(argc, argv);
     if (sd && !strcmp(argv[1], "import-vm"))
-        return sd_import(argc, argv);
+        return sd_import(argc, argv, false);
+    if (sd && !strcmp(argv[1], "register-vm"))
+        return sd_import(argc, argv, true);
     return -1;
 }

@@ -20,6 +20,7 @@
 #include "portal.h"
 #include "hostmon.h"
 #include "poolmon.h"
+#include "ovf_store.h"
 #include "balancer.h"
 #include "storagemon.h"
 #include "console.h"
@@ -252,6 +253,7 @@ int main(int argc, char **argv)
         vr_hostview_new(e.db, &e.view, &err) < 0 ||
         vr_tls_creds_new(ca, cert, key, &e.agent_creds, &err) < 0 ||
         vr_hostmon_start(&e, &err) < 0 || vr_storagemon_start(&e, &err) < 0 || vr_poolmon_start(&e, &err) < 0 ||
+        vr_ovfstore_start(&e, &err) < 0 ||
         vr_balancer_start(&e, &err) < 0 || vr_kdump_start(&e, &err) < 0 ||
         vr_http_start(&hopts, api_handle, &e, &http, &err) < 0) {
         VR_ERROR("%s", err.message);

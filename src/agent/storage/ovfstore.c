@@ -1,10 +1,13 @@
 /* Ovf.* verbs: the OVF descriptions of VMs kept on an export domain
  * (docs/storage.md "Export domains"), in VDSM's layout
- * <domain>/master/vms/<vm-uuid>/<vm-uuid>.ovf. The agent stores and hands
- * back the text as it is: the engine writes it (libxml2's writer) and
- * parses it (no network, no entities). Only the SPM writes; any host that
- * has the domain connected reads. */
+ * <domain>/master/vms/<vm-uuid>/<vm-uuid>.ovf, and the OVF store of a data
+ * domain (docs/storage.md "The OVF store of data domains"),
+ * <domain>/dom_md/ovf/<uuid>/<uuid>.ovf for its VMs and templates. The
+ * agent stores and hands back the text as it is: the engine writes it
+ * (libxml2's writer) and parses it (no network, no entities). Only the SPM
+ * writes; any host that has the domain connected reads. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,7 +29,8 @@
 #define OVF_MAX (256 * 1024) /* bytes of one OVF: far above any real VM's */
 #define OVF_LIST_MAX 1000    /* VMs listed from one domain */
 
-/* <domain dir>/master/vms; the domain must be an export domain (Backup). */
+/* <domain dir>/master/vms of an export domain (Backup), <domain
+ * dir>/dom_md/ovf of a data domain; no other class has OVFs. */
 static int vms_dir(vr_agent *a, const char *domain, char *out, size_t size, vr_error *err)
 {
     char dir[PATH_MAX];
@@ -36,11 +40,12 @@ static int vms_dir(vr_agent *a, const char *domain, char *out, size_t size, vr_e
     if (vr_sd_metadata(a, domain, dir, sizeof(dir), &md, err) < 0)
         return -1;
     const char *cls = vr_md_get(&md, "CLASS");
-    int rc = cls && !strcmp(cls, "Backup") ? 0
-        : vr_error_set(err, VR_ERR_INVALID_PARAMS, "storage domain %s is not an export domain (class %s)", domain,
-                       cls ? cls : "unknown");
+    bool data = cls && !strcmp(cls, "Data");
+    int rc = data || (cls && !strcmp(cls, "Backup")) ? 0
+        : vr_error_set(err, VR_ERR_INVALID_PARAMS, "storage domain %s is neither an export nor a data domain"
+                       " (class %s)", domain, cls ? cls : "unknown");
     vr_md_clear(&md);
-    if (rc == 0 && (size_t)snprintf(out, size, "%s/master/vms", dir) >= size)
+    if (rc == 0 && (size_t)snprintf(out, size, "%s/%s", dir, data ? "dom_md/ovf" : "master/vms") >= size)
         rc = vr_error_set(err, VR_ERR_STORAGE, "path of domain %s too long", domain);
     return rc;
 }
@@ -116,8 +121,8 @@ static int ovf_put(vr_agent *a, json_t *params, json_t **result, vr_error *err)
         return -1;
     snprintf(vdir, sizeof(vdir), "%s/%s", dir, vm);
     snprintf(path, sizeof(path), "%s/%s.ovf", vdir, vm);
-    char master[PATH_MAX];
-    snprintf(master, sizeof(master), "%.*s", (int)(strlen(dir) - strlen("/vms")), dir);
+    char master[PATH_MAX]; /* master/ or dom_md/ (there already) */
+    snprintf(master, sizeof(master), "%.*s", (int)(strrchr(dir, '/') - dir), dir);
     int rc = mkdir_one(master, err) < 0 || mkdir_one(dir, err) < 0 || mkdir_one(vdir, err) < 0 ? -1
         : write_atomic(vdir, path, ovf, len, err);
     vr_spm_job_end(pool);
@@ -128,20 +133,27 @@ static int ovf_put(vr_agent *a, json_t *params, json_t **result, vr_error *err)
     return rc;
 }
 
+/* The params {domain, vm} of Ovf.get and Ovf.remove, and the domain's
+ * OVF directory (dir, PATH_MAX bytes). */
+static int domain_vm(vr_agent *a, json_t *params, const char **domain, const char **vm, char *dir, vr_error *err)
+{
+    static const char *const keys[] = {"domain", "vm"};
+    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
+        vr_json_str(params, "params", "domain", true, domain, err) < 0 ||
+        vr_json_str(params, "params", "vm", true, vm, err) < 0)
+        return -1;
+    if (!vr_valid_uuid(*vm))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.vm must be a UUID");
+    return vms_dir(a, *domain, dir, PATH_MAX, err);
+}
+
 /* Ovf.get {domain, vm} -> {vm, ovf}: any host. An OVF above OVF_MAX, or
  * not a regular file, is refused (never read whole). */
 static int ovf_get(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    static const char *const keys[] = {"domain", "vm"};
     const char *domain, *vm;
     char dir[PATH_MAX], path[PATH_MAX + 90];
-    if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
-        vr_json_str(params, "params", "domain", true, &domain, err) < 0 ||
-        vr_json_str(params, "params", "vm", true, &vm, err) < 0)
-        return -1;
-    if (!vr_valid_uuid(vm))
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.vm must be a UUID");
-    if (vms_dir(a, domain, dir, sizeof(dir), err) < 0)
+    if (domain_vm(a, params, &domain, &vm, dir, err) < 0)
         return -1;
     snprintf(path, sizeof(path), "%s/%s/%s.ovf", dir, vm, vm);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -212,7 +224,38 @@ static int ovf_list(vr_agent *a, json_t *params, json_t **result, vr_error *err)
     return 0;
 }
 
+/* Ovf.remove {domain, vm}: SPM only; an OVF already gone is success. */
+static int ovf_remove(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    const char *domain, *vm;
+    char dir[PATH_MAX], vdir[PATH_MAX + 40], path[PATH_MAX + 90], pool[37];
+    if (domain_vm(a, params, &domain, &vm, dir, err) < 0 ||
+        vr_volume_spm_begin(a, domain, "remove an OVF", pool, err) < 0)
+        return -1;
+    snprintf(vdir, sizeof(vdir), "%s/%s", dir, vm);
+    snprintf(path, sizeof(path), "%s/%s.ovf", vdir, vm);
+    int rc = 0;
+    bool gone = unlink(path) < 0 && errno == ENOENT;
+    if (!gone && access(path, F_OK) == 0)
+        rc = vr_error_set(err, VR_ERR_STORAGE, "cannot remove %s: %s", path, strerror(errno));
+    char tmp[PATH_MAX + 100];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path); /* a cut-off put's */
+    unlink(tmp);
+    if (rc == 0 && rmdir(vdir) < 0 && errno != ENOENT)
+        rc = vr_error_set(err, VR_ERR_STORAGE, "cannot remove %s: %s", vdir, strerror(errno));
+    if (rc == 0)
+        fsync_path(dir, O_RDONLY | O_DIRECTORY);
+    vr_spm_job_end(pool);
+    if (rc == 0) {
+        if (!gone)
+            VR_INFO("OVF of %s removed from domain %s", vm, domain);
+        *result = json_pack("{s:s, s:b}", "vm", vm, "removed", !gone);
+    }
+    return rc;
+}
+
 const vr_verb vr_ovf_verbs[] = {
+    {"Ovf.remove", ovf_remove},
     {"Ovf.put", ovf_put},
     {"Ovf.get", ovf_get},
     {"Ovf.list", ovf_list},

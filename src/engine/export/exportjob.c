@@ -85,8 +85,7 @@ static json_t *ovf_nics(vr_engine *e, json_t *spec)
     return out;
 }
 
-/* The OVF model of the VM as the params recorded it. */
-static json_t *ovf_model(vr_engine *e, json_t *p)
+json_t *vr_export_ovf_model(vr_engine *e, json_t *p)
 {
     json_t *vm = json_object_get(p, "vm_row"), *spec = json_object_get(vm, "spec"), *disks = json_array(), *d;
     size_t i;
@@ -104,7 +103,7 @@ static json_t *ovf_model(vr_engine *e, json_t *p)
                                                    json_object_get(pd, "size"), "format", str(pd, "format"), "bus",
                                                    bus, "bootable", json_object_get(pd, "bootable"), "readonly",
                                                    json_is_true(json_object_get(d, "readonly")), "storage_domain",
-                                                   str(p, "domain")));
+                                                   *str(p, "domain") ? str(p, "domain") : str(pd, "storage_domain")));
         else if (*str(d, "path"))
             json_array_append_new(disks, json_pack("{s:s, s:s, s:b, s:s, s:s}", "path", str(d, "path"), "bus", bus,
                                                    "readonly", json_is_true(json_object_get(d, "readonly")), "format",
@@ -113,7 +112,8 @@ static json_t *ovf_model(vr_engine *e, json_t *p)
     json_t *m = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:b, s:o, s:o}", "id", str(vm, "id"), "name",
                           str(vm, "name"), "description", str(vm, "description"), "memory_mib",
                           json_object_get(vm, "memory_mib"), "vcpus", json_object_get(vm, "vcpus"), "created_at",
-                          json_object_get(vm, "created_at"), "template", 0, "disks", disks, "nics",
+                          json_object_get(vm, "created_at"), "template", json_is_true(json_object_get(p, "template")),
+                          "disks", disks, "nics",
                           ovf_nics(e, spec));
     if (json_is_object(json_object_get(spec, "boot")))
         json_object_set(m, "boot", json_object_get(spec, "boot"));
@@ -133,7 +133,7 @@ static void run_export(vr_engine *e, const char *job_id, const char *vm_id, cons
     json_array_foreach(rc == 0 ? disks : NULL, i, d)
         if (rc == 0)
             rc = copy_disk(e, job_id, spm, sd, d, (int)(5 + 85 * i / n), (int)(5 + 85 * (i + 1) / n), &err);
-    json_t *model = rc == 0 ? ovf_model(e, p) : NULL;
+    json_t *model = rc == 0 ? vr_export_ovf_model(e, p) : NULL;
     char *ovf = model ? vr_ovf_write(model, &err) : NULL;
     if (rc == 0 && !ovf)
         rc = -1;
@@ -166,14 +166,12 @@ static json_t *domain_row(vr_engine *e, const char *ref, vr_error *err)
     return sd;
 }
 
-/* The disks to export: every engine disk of the VM, ok and not shareable;
- * a writable disk given by path is refused (its data is on no domain). */
-static json_t *plan_disks(vr_engine *e, json_t *vm, vr_error *err)
+json_t *vr_export_plan_disks(vr_engine *e, json_t *vm, bool store, vr_error *err)
 {
     json_t *spec = json_object_get(vm, "spec"), *plan = json_array(), *d;
     size_t i;
     json_array_foreach(json_object_get(spec, "disks"), i, d) {
-        if (!err->code && !*str(d, "disk") && !json_is_true(json_object_get(d, "readonly")))
+        if (!store && !err->code && !*str(d, "disk") && !json_is_true(json_object_get(d, "readonly")))
             vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' has a writable disk given by path (%s): only disks on storage"
                          " domains are exported", str(vm, "name"), str(d, "path"));
         json_t *row = !err->code && *str(d, "disk") ?
@@ -185,7 +183,7 @@ static json_t *plan_disks(vr_engine *e, json_t *vm, vr_error *err)
         else if (row && strcmp(str(row, "status"), "ok"))
             vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' of VM '%s' is %s", str(row, "alias"), str(vm, "name"),
                          str(row, "status"));
-        else if (row && json_integer_value(json_object_get(row, "shareable")))
+        else if (row && !store && json_integer_value(json_object_get(row, "shareable")))
             vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' of VM '%s' is shareable: shareable disks are not exported",
                          str(row, "alias"), str(vm, "name"));
         else if (row) /* the collapsed copy keeps the leaf's volume id: the OVF names image/volume */
@@ -252,7 +250,7 @@ int vr_vm_export_submit(vr_engine *e, json_t *vm0, json_t *body, const char *use
         vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' is %s; a VM is exported while it is down", str(vm, "name"),
                      str(vm, "status"));
     if (sd && !err->code)
-        plan = plan_disks(e, vm, err);
+        plan = vr_export_plan_disks(e, vm, false, err);
     if (plan && (host = vr_export_host(e, str(sd, "id"), err))) { /* any host: no wait for an SPM here */
         int had = exported(e, host, str(sd, "id"), vm_id, err);
         if (had > 0 && !json_is_true(json_object_get(body, "exclusive")))

@@ -34,3 +34,25 @@ bool vr_export_vm_resume(vr_engine *e, json_t *job);
 
 /* Engine restart: an export or import job is run again. */
 bool vr_export_job_resume(vr_engine *e, json_t *job);
+
+/* The OVF model of a VM (or, with p.template true, a template) from p:
+ * {vm_row: {id, name, description, memory_mib, vcpus, created_at, spec},
+ * disks: vr_export_plan_disks()'s, domain?}: each disk on p.domain (an
+ * export) or else on its own domain (the OVF store). A new reference. */
+json_t *vr_export_ovf_model(vr_engine *e, json_t *p);
+
+/* The engine disks of vm (a row with spec) as the OVF names them: {disk,
+ * volume, src_volume, storage_domain, alias, description, format, size,
+ * bootable}, each ok (a 409 otherwise). For an export (store false) a
+ * shareable disk or a writable disk given by path is refused too. */
+json_t *vr_export_plan_disks(vr_engine *e, json_t *vm, bool store, vr_error *err);
+
+/* The spec members {disks, nics, boot?} of a VM made from OVF model m:
+ * the k-th engine disk named by plan[k].disk, NICs on data center dc's
+ * vNIC profile of the same name and network (none: on no network). */
+json_t *vr_import_members(vr_engine *e, json_t *m, json_t *plan, const char *dc);
+
+/* In the caller's transaction: VM new_id's NICs take model m's MACs (the
+ * pool's ones given back); a MAC another VM holds is a 409, or with
+ * reassign the NIC keeps the pool's new MAC. */
+int vr_import_keep_macs(vr_engine *e, json_t *m, const char *new_id, bool reassign, vr_error *err);

@@ -97,7 +97,7 @@ static json_t *by_ref(vr_engine *e, const char *sql, const char *ref, const char
 /* The new VM's spec members from the model: its disks renamed by plan,
  * NICs on the data center's profile of the same name and network (or on
  * none when it has no such profile). */
-static json_t *members(vr_engine *e, json_t *m, json_t *plan, const char *dc)
+json_t *vr_import_members(vr_engine *e, json_t *m, json_t *plan, const char *dc)
 {
     json_t *out = json_object(), *disks = json_array(), *nics = json_array(), *d;
     size_t i, k = 0;
@@ -158,6 +158,41 @@ static json_t *make_plan(json_t *m, const char *export_sd, const char *sd, bool 
     return plan;
 }
 
+int vr_import_keep_macs(vr_engine *e, json_t *m, const char *new_id, bool reassign, vr_error *err)
+{
+    json_t *vm = vr_sj_vm_row(e, new_id, err), *spec = json_object_get(vm, "spec"), *nic;
+    size_t i;
+    int rc = vm ? 0 : -1;
+    json_array_foreach(rc == 0 ? json_object_get(spec, "nics") : NULL, i, nic) {
+        const char *mac = str(json_array_get(json_object_get(m, "nics"), i), "mac");
+        if (rc < 0 || !*mac)
+            continue;
+        /* Asked first: a failed INSERT would end a PostgreSQL transaction. */
+        json_t *user = vr_db_query_one(e->db, "SELECT vm_id FROM macs WHERE mac = ?", DB_ARGS(DB_TEXT(mac)), err);
+        bool taken = user && strcmp(str(user, "vm_id"), new_id), held = user != NULL;
+        json_decref(user);
+        if (err->code)
+            rc = -1;
+        else if (taken && !reassign)
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "MAC address %s of the VM is in use", mac);
+        else if (!taken) { /* the pool's MAC given back, the VM's own taken */
+            vr_db_exec(e->db, "DELETE FROM macs WHERE mac = ? AND vm_id = ?", DB_ARGS(DB_TEXT(str(nic, "mac")),
+                                                                                    DB_TEXT(new_id)), NULL);
+            if (!held && vr_db_exec(e->db, "INSERT INTO macs (mac, vm_id) VALUES (?, ?)",
+                                    DB_ARGS(DB_TEXT(mac), DB_TEXT(new_id)), err) < 0)
+                rc = -1;
+            json_object_set_new(nic, "mac", json_string(mac));
+        }
+    }
+    char *text = rc == 0 ? json_dumps(spec, JSON_COMPACT) : NULL;
+    if (rc == 0 && vr_db_exec(e->db, "UPDATE vms SET spec_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(new_id)),
+                              err) < 0)
+        rc = -1;
+    free(text);
+    json_decref(vm);
+    return rc;
+}
+
 /* VM row, MACs, disks (locked) and the job, after the checks. */
 static int record(vr_engine *e, json_t *m, json_t *nvm, json_t *plan, json_t *params, const char *user, bool clone,
                   const char *job_id, const char *new_id, vr_error *err)
@@ -167,26 +202,8 @@ static int record(vr_engine *e, json_t *m, json_t *nvm, json_t *plan, json_t *pa
     if (vr_store_vms.insert(e, new_id, nvm, err) < 0)
         return -1;
     int rc = vr_db_begin(e->db, err);
-    if (rc == 0 && !clone) { /* the exported MACs, held in the MAC pool's table like any */
-        json_t *vm = vr_sj_vm_row(e, new_id, err), *spec = json_object_get(vm, "spec"), *nic;
-        json_array_foreach(json_object_get(spec, "nics"), i, nic) {
-            const char *mac = str(json_array_get(json_object_get(m, "nics"), i), "mac");
-            if (rc == 0 && *mac) {
-                vr_db_exec(e->db, "DELETE FROM macs WHERE mac = ? AND vm_id = ?", DB_ARGS(DB_TEXT(str(nic, "mac")),
-                                                                                        DB_TEXT(new_id)), NULL);
-                if (vr_db_exec(e->db, "INSERT INTO macs (mac, vm_id) VALUES (?, ?)",
-                               DB_ARGS(DB_TEXT(mac), DB_TEXT(new_id)), err) < 0)
-                    rc = vr_error_set(err, VR_ERR_CONFLICT, "MAC address %s of the exported VM is in use", mac);
-                json_object_set_new(nic, "mac", json_string(mac));
-            }
-        }
-        char *text = json_dumps(spec, JSON_COMPACT);
-        if (rc == 0 && vr_db_exec(e->db, "UPDATE vms SET spec_json = ? WHERE id = ?",
-                                  DB_ARGS(DB_TEXT(text), DB_TEXT(new_id)), err) < 0)
-            rc = -1;
-        free(text);
-        json_decref(vm);
-    }
+    if (rc == 0 && !clone && vr_import_keep_macs(e, m, new_id, false, err) < 0) /* the exported MACs */
+        rc = -1;
     json_array_foreach(rc == 0 ? plan : NULL, i, d) {
         json_t *src = json_pack("{s:s, s:s, s:s, s:O, s:s, s:b}", "alias", str(d, "alias"), "description",
                                 str(d, "description"), "storage_domain", str(d, "domain"), "provisioned_size",
@@ -258,7 +275,7 @@ int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *bod
         json_decref(had);
         if (!err->code) {
             plan = make_plan(m, str(sd, "id"), str(dsd, "id"), clone);
-            mem = members(e, m, plan, str(cl, "datacenter_id"));
+            mem = vr_import_members(e, m, plan, str(cl, "datacenter_id"));
             spec = vr_vm_spec_build(mem, json_integer_value(json_object_get(m, "vcpus")),
                                     json_integer_value(json_object_get(m, "memory_mib")), err);
         }

@@ -1,0 +1,21 @@
+/* Registering a VM or template found in the OVF store of an imported data domain
+ * (docs/storage.md "The OVF store of data domains", docs/rest-api.md
+ * "Unregistered VMs"): POST /api/storagedomains/SD/vms/VM/register. */
+#pragma once
+
+#include <jansson.h>
+
+#include "engine.h"
+
+/* Make VM vm_id from its OVF in domain sd's store (a row; active data
+ * domain): body {cluster (id or name, of sd's data center), name?,
+ * reassign_bad_macs?}. The VM keeps its id, disks (which must be here,
+ * ok) and MACs (one in use: 409, or a new one with reassign_bad_macs);
+ * NICs on the profiles of the same names. 409 naming why otherwise;
+ * nothing is changed then. */
+int vr_vm_register(vr_engine *e, json_t *sd, const char *vm_id, json_t *body, vr_error *err);
+
+/* The same for template id: POST /api/storagedomains/SD/templates/ID/register
+ * {cluster, name?}: the template row (version 1, ok) with its id, and its
+ * disks (here, ok, used by no VM) marked as its own, in one transaction. */
+int vr_template_register(vr_engine *e, json_t *sd, const char *id, json_t *body, vr_error *err);

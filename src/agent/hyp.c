@@ -123,6 +123,8 @@ static virConnectPtr open_conn(vr_agent *a)
  * trying to reconnect, then re-subscribe to events. The dead connection
  * object is deliberately not freed: verbs running on other threads may
  * still hold the pointer, and calls on it just fail. */
+static bool reconnecting; /* a reconnect_thread runs: one at a time */
+
 static void *reconnect_thread(void *arg)
 {
     vr_agent *a = arg;
@@ -139,9 +141,21 @@ static void *reconnect_thread(void *arg)
         if (vr_events_register(a, c, &err) < 0)
             VR_WARN("after reconnecting: %s", err.message);
         __atomic_store_n(&a->conn, c, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&reconnecting, false, __ATOMIC_SEQ_CST);
         VR_INFO("reconnected to libvirt at %s", a->uri);
         return NULL;
     }
+}
+
+static void start_reconnect(vr_agent *a)
+{
+    if (__atomic_exchange_n(&reconnecting, true, __ATOMIC_SEQ_CST))
+        return;
+    pthread_t t;
+    if (pthread_create(&t, NULL, reconnect_thread, a) == 0)
+        pthread_detach(t);
+    else
+        __atomic_store_n(&reconnecting, false, __ATOMIC_SEQ_CST); /* the next check tries again */
 }
 
 static void on_conn_closed(virConnectPtr conn, int reason, void *opaque)
@@ -150,9 +164,16 @@ static void on_conn_closed(virConnectPtr conn, int reason, void *opaque)
     if (conn != a->conn)
         return;
     VR_WARN("lost the libvirt connection (reason %d); reconnecting", reason);
-    pthread_t t;
-    if (pthread_create(&t, NULL, reconnect_thread, a) == 0)
-        pthread_detach(t);
+    start_reconnect(a);
+}
+
+void vr_hyp_check_alive(vr_agent *a)
+{
+    virConnectPtr c = __atomic_load_n(&a->conn, __ATOMIC_SEQ_CST);
+    if (!c || __atomic_load_n(&reconnecting, __ATOMIC_SEQ_CST) || virConnectIsAlive(c) != 0)
+        return;
+    VR_WARN("the libvirt connection is closed and no close notice came; reconnecting");
+    start_reconnect(a);
 }
 
 int vr_hyp_open(vr_agent *a, vr_error *err)

@@ -8,6 +8,12 @@
 int vr_hyp_open(vr_agent *a, vr_error *err);
 void vr_hyp_close(vr_agent *a);
 
+/* Reconnect if the libvirt connection is closed although its close
+ * callback never came (seen after a keepalive timeout on a loaded host:
+ * every call then failed with "client socket is closed"). Called every
+ * second by the VM health watcher. */
+void vr_hyp_check_alive(vr_agent *a);
+
 /* "kvm", "kvm-emulated" or "tcg". */
 const char *vr_virt_mode_name(enum vr_virt_mode mode);
 

@@ -218,6 +218,7 @@ static vr_ticker *ticker;
 static void sweep_round(void *arg)
 {
     (void)arg;
+    vr_hyp_check_alive(agent);
     sweep();
 }
 

@@ -49,6 +49,7 @@ typedef struct monitor {
     vr_host_net *net;         /* its reported networks (net/hostnet.h) */
     int crl_sent;             /* the revocations its agent knows of (deploy/revoke.h) */
     long long cert_warned;    /* the end of the certificate it warned about */
+    long long syncs;          /* sync_vms rounds so far (the "elsewhere:" marks) */
 } monitor;
 
 /* Through the host status machine: a maintenance set meanwhile by an
@@ -110,6 +111,7 @@ static const char *vm_status(json_t *agent_vm, const char *current)
 /* Bring the VMs of this host in line with what its agent reports. */
 static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
 {
+    m->syncs++;
     json_t *seen = json_object(); /* uuid -> the agent's entry */
     size_t i;
     json_t *v;
@@ -193,7 +195,19 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
         const char *other = json_string_value(json_object_get(vm, "host_id"));
         if (other && strcmp(json_string_value(json_object_get(vm, "status")), "down")) {
             /* Recorded as running elsewhere: never flip-flop between
-             * hosts; raise the alarm once per monitor. */
+             * hosts; raise the alarm once per monitor, and only when two
+             * polls in a row saw it here: the list of one poll may be
+             * older than a migration that just ended (the source's copy
+             * goes a moment after the job recorded the destination). */
+            char seen[64];
+            snprintf(seen, sizeof(seen), "elsewhere:%s", uuid);
+            json_t *last = json_object_get(m->misses, seen);
+            bool again = last && json_integer_value(last) == m->syncs - 1;
+            json_object_set_new(m->misses, seen, json_integer(m->syncs));
+            if (!again) {
+                json_decref(vm);
+                continue;
+            }
             char key[64];
             snprintf(key, sizeof(key), "dup:%s", uuid);
             if (!json_object_get(m->misses, key)) {

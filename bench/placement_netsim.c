@@ -116,7 +116,7 @@ int main(int argc, char **argv)
     double t0 = now();
     for (int k = 0; k < iter; k++) {
         json_t *host = NULL;
-        if (vr_sched_pick(&e, vm, &host, reason, sizeof(reason), &err) < 0) {
+        if (vr_sched_pick(&e, vm, NULL, &host, reason, sizeof(reason), &err) < 0) {
             rc = die("pick", &err);
             goto out;
         }

@@ -3,6 +3,7 @@ high_availability member (REST and CLI) and stop_reason. The restarts
 themselves, with real guests whose QEMU is killed, are in test_ha.py."""
 
 import json
+import time
 
 from harness.engine import CliSession, Engine, expect_fault
 
@@ -127,3 +128,29 @@ def test_power_management_rules(ctx):
         p = cli.run("host", "fence", "pm1", "status", "--wait", expect=1)
         assert "no proxy host" in p.stdout + p.stderr, p
         cli.run("host", "fence", "pm1", "explode", expect=2)
+
+
+def test_two_hosts_lost_at_once_are_not_fenced(ctx):
+    """Fencing is skipped when more than half of a cluster's hosts (those
+    not in maintenance) are unreachable at once: two hosts lost together
+    look like a network split, not dead hosts (docs/fencing.md). Two hosts
+    with power management at addresses nothing answers on (192.0.2.0/24,
+    TEST-NET: no agent, no simulator): both go non-responsive past the
+    grace, each gets a "skipped" event naming the count, and no fence job
+    is made for either."""
+    with Engine(ctx, grace_s=2) as eng:
+        dc = eng.create_dc("dc1")
+        cl = eng.create_cluster("cl1", dc["id"])
+        pm = {"enabled": True, "agents": [{"type": "ipmilan", "address": "192.0.2.120", "username": "admin",
+                                           "password": "Pm-Secret-2"}]}
+        hosts = [eng.create_host(f"lost{k}", f"192.0.2.{20 + k}", cl["id"]) for k in (0, 1)]
+        for h in hosts:
+            eng.call("PUT", f"/api/hosts/{h['id']}", {"power_management": pm})
+        for h in hosts:
+            eng.wait_status("hosts", h["id"], "nonresponsive", timeout=60)
+        for h in hosts:
+            eng.wait_for(lambda: eng.find_events(f"fencing of host '{h['name']}' skipped: 2 of the 2 hosts", h["id"]),
+                         timeout=30, what=f"the skipped fencing of {h['name']}")
+        time.sleep(3)  # a few monitor rounds: still nothing fenced
+        assert not [j for j in eng.list("jobs", max=1000)["jobs"] if j.get("action") == "fence"], eng.list("jobs")
+        assert not eng.find_events("non-responsive past the grace"), eng.events()

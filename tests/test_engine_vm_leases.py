@@ -102,6 +102,56 @@ def test_vm_lease_refuses_a_second_qemu(ctx):
             h.use_lock_manager(False)
 
 
+def _lease_lost_restart(ctx, eng, st, vm, ids, i, j):
+    """The VM runs on host j, both hosts up. j loses its lease: its sanlock
+    leaves the domain's lockspace (what it does when it can no longer renew
+    it on storage, sooner), so sanlock runs libvirt's helper, which powers
+    the VM off (on_lockfailure). The agent says lease_lost; the engine
+    restarts the VM on the other host once the SPM reads the lease free,
+    never on j and never twice. Returns (i, j) for the rest: j runs it."""
+    hs, hosts, sd_id = ctx.hs, st["hosts"], st["sd_id"]
+    eng.wait_status("vms", vm["id"], "up", timeout=60)
+    # Removing the SPM's lockspace would kill its agent (it holds the SDM
+    # lease there): the VM moves off the SPM first.
+    if eng.get(st["dc"]["href"])["spm_host"] == hosts[j]["id"]:
+        job = eng.wait_job(eng.call("POST", f"{vm['href']}/migrate", {}, expect=202)["job"]["id"], timeout=120)
+        assert job["status"] == "finished", (job, eng.log_tail(40))
+        i, j = j, i
+        eng.wait_status("vms", vm["id"], "up", timeout=60)
+    assert eng.vm(vm["id"])["host_id"] == hosts[j]["id"]
+    starts = len([x for x in eng.list("jobs")["jobs"] if x["object_id"] == vm["id"] and x["action"] == "start"])
+    ls = next(x.split()[1] for x in hs.hosts[j].sanlock("status").stdout.splitlines()
+              if x.startswith("s ") and x.split()[1].startswith(sd_id + ":"))
+    p = hs.hosts[j].sanlock("rem_lockspace", "-s", ls)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    try:
+        eng.wait_for(lambda: eng.vm(vm["id"])["host_id"] == hosts[i]["id"]
+                     and eng.vm(vm["id"])["status"] in ("poweringup", "up"), timeout=90,
+                     what="the restart on the other host")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; lease: {_lease(ctx.client(i), sd_id, vm['id'])}; sanlock: "
+                             f"{[h.sanlock('status').stdout for h in hs.hosts]}; "
+                             f"{[h.sanlock('host_status', '-s', sd_id).stdout for h in hs.hosts]}") from None
+    # sanlock ended it: libvirt's helper powered it off (Destroyed), or
+    # sanlock killed QEMU itself (Failed); the agent knows why either way.
+    ex = ctx.client(j).call("VM.getExit", uuid=vm["id"], name="leased")
+    assert ex["reason"] == "lease_lost" and ex["detail"] in ("Destroyed", "Failed"), ex
+    assert not [d for d in hs.hosts[j].domains() if "leased" in d], hs.hosts[j].domains()
+    assert eng.find_events("the host lost its lease", vm["id"]), eng.log_tail(40)
+    # The killed QEMU's release was not written (its lockspace was going):
+    # the SPM reads the lease's holder gone from the lockspace.
+    assert eng.find_events("left the lockspace", vm["id"]) or eng.find_events("is free (no host holds it)", vm["id"]), \
+        eng.log_tail(40)
+    assert _lease(ctx.client(i), sd_id, vm["id"])["owner"] == ids[i]
+    jobs = [x for x in eng.list("jobs")["jobs"] if x["object_id"] == vm["id"] and x["action"] == "start"]
+    assert len(jobs) == starts + 1, jobs  # one restart, not two
+    # The engine has j join the lockspace again; its host id is the same.
+    eng.wait_for(lambda: _joined(hs.hosts[j], sd_id), timeout=90, what="the host back in the lockspace")
+    eng.wait_status("vms", vm["id"], "up", timeout=60)
+    assert eng.vm(vm["id"])["host_id"] == hosts[i]["id"]
+    return j, i
+
+
 def _second_qemu_scenario(ctx):
     hs = ctx.hs
     with Engine(ctx, poll_ms=1000, grace_s=6) as eng:
@@ -183,6 +233,8 @@ def _second_qemu_scenario(ctx):
         assert _lease(cj, sd_id, vm["id"])["owner"] == ids[j]
         hs.hosts[i].start_agent(wait=True)
         eng.wait_status("hosts", hosts[i]["id"], "up", timeout=60)
+        i, j = _lease_lost_restart(ctx, eng, st, vm, ids, i, j)
+        ci, cj = ctx.client(i), ctx.client(j)
         # A host whose libvirt has no sanlock lock manager would run the VM
         # unprotected: its agent finds the lease not its own, destroys the
         # VM at once and says why.

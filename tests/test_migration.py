@@ -92,6 +92,43 @@ def test_agent_migrates_a_running_guest(ctx):
     assert j["state"] == "succeeded", j
     ctx.wait_console(src, uuid, "VIREO-ECHO home-again", send="echo home-again\n")
     assert listed(dst, uuid) == []
+    _policy_ladder(ctx, src, dst, uuid)
+
+
+def _watch(c, job_id, want, timeout=50):
+    """Poll Job.get until its detail contains want (returned) or it ends."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        j = c.call("Job.get", id=job_id)
+        if want in j["detail"] or j["state"] != "running":
+            return j
+        time.sleep(0.25)
+    return c.call("Job.get", id=job_id)
+
+
+def _policy_ladder(ctx, src, dst, uuid):
+    """The minimal_downtime ladder on a guest dirtying memory faster than
+    the copy (guest command `dirty 24`: 24 MiB of random data rewritten
+    over and over; 8 MiB/s): after 15 s without progress the downtime limit
+    doubles (in the job's detail), and at stall_timeout_s the policy aborts
+    the migration: the VM runs on the source. Its dirtying stopped, the
+    same guest migrates. (post_copy cannot run here: this sandbox's QEMU
+    says "Postcopy is not supported", no userfaultfd.)"""
+    hs = ctx.hs
+    ctx.wait_console(src, uuid, "VIREO-DIRTY 24", send="dirty 24\n")
+    r = src.call("VM.migrate", uuid=uuid, dest={"host": hs.hosts[1].name}, bandwidth_mibps=8, max_downtime_ms=50,
+                 stall_timeout_s=20)
+    j = _watch(src, r["job"], "downtime limit 100 ms")
+    assert j["state"] == "running" and "downtime limit 100 ms" in j["detail"], (j, hs.hosts[0].log_tail(20))
+    j = job_end(src, r["job"], timeout=30)
+    assert j["state"] == "failed" and "aborted: no progress for 20 s" in j["detail"], j
+    assert "keeps running on this host" in j["detail"], j
+    assert listed(src, uuid) and listed(dst, uuid) == []
+    ctx.wait_console(src, uuid, "VIREO-DIRTY stopped", send="dirty 0\n")
+    r = src.call("VM.migrate", uuid=uuid, dest={"host": hs.hosts[1].name})
+    j = job_end(src, r["job"])
+    assert j["state"] == "succeeded", (j, hs.hosts[0].log_tail(20))
+    ctx.wait_console(dst, uuid, "VIREO-ECHO after-ladder", send="echo after-ladder\n")
 
 
 def test_agent_cancel_and_refusals_keep_the_vm_on_the_source(ctx):

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "storage/enospc.h"
 #include "vm_exits.h"
+#include "vm_leaseloss.h"
 #include "watchdog.h"
 
 int vr_events_init(vr_error *err)
@@ -101,6 +102,8 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
         /* Why it ended, for the engine to tell a crash from a stop; also
          * kept for VM.getExit (a client that missed this event). */
         const char *reason = vr_exit_reason_of_stop(detail);
+        if (json_is_true(json_object_get(p, "owned")))
+            reason = vr_leaseloss_reason(json_string_value(json_object_get(p, "uuid")), reason);
         json_object_set_new(p, "reason", json_string(reason));
         if (json_is_true(json_object_get(p, "owned")))
             vr_exit_record(json_string_value(json_object_get(p, "uuid")), virDomainGetName(dom), reason,

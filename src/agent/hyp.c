@@ -14,6 +14,7 @@
 #include "events.h"
 #include "jsonx.h"
 #include "log.h"
+#include "vm_leaseloss.h"
 
 /* The RHEL 7 limit; libvirt may allow more for some machine types. */
 #define VR_VCPU_LIMIT 240
@@ -239,7 +240,8 @@ bool vr_dom_is_owned(virDomainPtr dom)
                                       VIR_DOMAIN_AFFECT_LIVE);
     if (meta) {
         free(meta);
-        owned_remembered(uuid, 1);
+        if (!owned_remembered(uuid, 1)) /* first seen: what its lease's loss would look like */
+            vr_leaseloss_track(dom, uuid);
         return true;
     }
     virErrorPtr e = virGetLastError();

@@ -76,6 +76,12 @@ int vr_sanlk_format_lease(const char *path, const char *lockspace, const char *n
 
 int vr_sanlk_read_owner(const vr_sanlk_res *res, long long *owner, long long *lver, vr_error *err)
 {
+    return vr_sanlk_read_owner_gen(res, owner, NULL, lver, err);
+}
+
+int vr_sanlk_read_owner_gen(const vr_sanlk_res *res, long long *owner, unsigned long long *gen, long long *lver,
+                            vr_error *err)
+{
     struct sanlk_host *hss = NULL;
     int n = 0;
     vr_sanlk_res copy = *res;
@@ -85,6 +91,8 @@ int vr_sanlk_read_owner(const vr_sanlk_res *res, long long *owner, long long *lv
         return vr_sanlk_error(err, VR_ERR_STORAGE, rv, "read a lease's owner");
     }
     *owner = n > 0 ? (long long)hss[0].host_id : -1;
+    if (gen)
+        *gen = n > 0 ? (unsigned long long)hss[0].generation : 0;
     *lver = (long long)copy.r.lver;
     free(hss);
     return 0;

@@ -41,3 +41,8 @@ int vr_sanlk_format_lease(const char *path, const char *lockspace, const char *n
 
 /* Owner host id of res on storage (-1 when free) and its version. */
 int vr_sanlk_read_owner(const vr_sanlk_res *res, long long *owner, long long *lver, vr_error *err);
+
+/* The same, with the generation of the owner's host id when it took res
+ * (gen may be NULL). */
+int vr_sanlk_read_owner_gen(const vr_sanlk_res *res, long long *owner, unsigned long long *gen, long long *lver,
+                            vr_error *err);

@@ -121,12 +121,20 @@ int vr_vmlease_create(vr_agent *a, const char *domain, const char *key, json_t *
 }
 
 /* Owner host id of the lease on storage (-1: free) and its version. */
-static int owner_of(const char *domain, const char *key, const char *path, long long *owner, long long *lver,
-                    vr_error *err)
+/* The lease's owner host id (-1: none), the generation it took it in
+ * (gen may be NULL) and the lease's version. */
+static int owner_gen_of(const char *domain, const char *key, const char *path, long long *owner,
+                        unsigned long long *gen, long long *lver, vr_error *err)
 {
     vr_sanlk_res res;
     resource(&res, domain, key, path);
-    return vr_sanlk_read_owner(&res, owner, lver, err);
+    return vr_sanlk_read_owner_gen(&res, owner, gen, lver, err);
+}
+
+static int owner_of(const char *domain, const char *key, const char *path, long long *owner, long long *lver,
+                    vr_error *err)
+{
+    return owner_gen_of(domain, key, path, owner, NULL, lver, err);
 }
 
 int vr_vmlease_delete(vr_agent *a, const char *domain, const char *key, vr_error *err)
@@ -149,10 +157,14 @@ int vr_vmlease_delete(vr_agent *a, const char *domain, const char *key, vr_error
     return rc;
 }
 
-/* What this host's sanlock thinks of host id `id` in lockspace domain:
- * "live", "fail" (stopped renewing), "dead" (past sanlock's host-dead time:
- * its leases can be taken), "free", or "unknown" (not joined here). */
-static const char *host_state(const char *domain, long long id)
+/* What this host's sanlock thinks of host id `id`, which took a lease in
+ * its generation gen, in lockspace domain: "live", "fail" (stopped
+ * renewing), "dead" (past sanlock's host-dead time: its leases can be
+ * taken), "free" (its host id lease released: it left the lockspace),
+ * "stale" (that host id joined again since, in a newer generation: what
+ * it held before is void, sanlock lets others take it), or "unknown" (not
+ * joined here). */
+static const char *host_state(const char *domain, long long id, unsigned long long gen)
 {
     static const char *const names[] = {[SANLK_HOST_UNKNOWN] = "unknown", [SANLK_HOST_FREE] = "free",
                                         [SANLK_HOST_LIVE] = "live", [SANLK_HOST_FAIL] = "fail",
@@ -161,7 +173,10 @@ static const char *host_state(const char *domain, long long id)
     int n = 0;
     int rv = sanlock_get_hosts(domain, (uint64_t)id, &hss, &n, 0);
     uint32_t st = rv == 0 && n > 0 ? hss[0].flags & SANLK_HOST_MASK : SANLK_HOST_UNKNOWN;
+    bool newer = rv == 0 && n > 0 && gen && hss[0].generation > gen;
     free(hss);
+    if (newer && st != SANLK_HOST_FREE && st != SANLK_HOST_DEAD)
+        return "stale";
     return st <= SANLK_HOST_DEAD && names[st] ? names[st] : "unknown";
 }
 
@@ -169,16 +184,17 @@ int vr_vmlease_info(const vr_agent *a, const char *domain, const char *key, json
 {
     char path[PATH_MAX];
     long long owner, lver;
+    unsigned long long gen = 0;
     if (vr_vmlease_path(a, domain, key, path, sizeof(path), err) < 0)
         return -1;
     int there = lease_there(domain, key, path, err);
     if (there <= 0)
         return there < 0 ? -1 : vr_error_set(err, VR_ERR_NOT_FOUND, "VM %s has no lease in domain %s", key, domain);
-    if (owner_of(domain, key, path, &owner, &lver, err) < 0)
+    if (owner_gen_of(domain, key, path, &owner, &gen, &lver, err) < 0)
         return -1;
     *out = json_pack("{s:s, s:s, s:s, s:i, s:o, s:I, s:s}", "domain", domain, "lease", key, "path", path, "offset",
                      0, "owner", owner > 0 ? json_integer(owner) : json_null(), "lver", (json_int_t)lver,
-                     "owner_state", owner > 0 ? host_state(domain, owner) : "free");
+                     "owner_state", owner > 0 ? host_state(domain, owner, gen) : "free");
     return 0;
 }
 

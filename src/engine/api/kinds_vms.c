@@ -456,7 +456,7 @@ static const vr_field vm_fields[] = {
             " the host monitor reads it with the VM's statistics; null while the VM is down or its guest runs no"
             " agent."},
     {"stop_reason", VR_FT_STR, 0, .doc = "Why the VM last stopped: crashed, user, shutdown, destroyed, host_fenced,"
-     " host_lost (its host unreachable and its lease free),"
+     " host_lost (its host unreachable and its lease free), lease_lost (its host lost its lease: sanlock powered it off),"
      " unknown; empty before its first stop and after a start by a user."},
     {"pause_reason", VR_FT_STR, VR_F_NULL, .doc = "Why the VM is paused, as its host's monitor last read it:"
      " enospc (a disk's storage is full; its host resumes it once there is room), ioerror (another storage I/O"

@@ -2,10 +2,13 @@
 #include "vmlease.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agentcall.h"
 #include "fencejob.h"
+#include "jobs.h"
 #include "store_spm.h"
 #include "vmexit.h"
 #include "log.h"
@@ -113,9 +116,17 @@ static bool lease_free(vr_engine *e, json_t *via, const char *sd, const char *vm
         return false;
     }
     const char *state = str(res, "owner_state");
-    bool free_ = json_is_null(json_object_get(res, "owner")) || !strcmp(state, "dead");
-    snprintf(how, len, json_is_null(json_object_get(res, "owner")) ? "no host holds it" : "its holder, host id %lld,"
-             " is dead for sanlock", (long long)json_integer_value(json_object_get(res, "owner")));
+    /* "free": the holder's host id lease reads released, which sanlock
+     * does only once its processes with leases there are gone (a host that
+     * left the lockspace, its QEMU killed, without writing the release of
+     * the VM's lease); "stale": that host id joined again since, in a newer
+     * generation. sanlock lets another host acquire such a lease. */
+    bool none = json_is_null(json_object_get(res, "owner"));
+    bool left = !strcmp(state, "free") || !strcmp(state, "stale"); /* stale: it joined again since */
+    bool free_ = none || left || !strcmp(state, "dead");
+    snprintf(how, len, none ? "no host holds it" : left ? "its holder, host id %lld, left the lockspace since"
+             " it took it" : "its holder, host id %lld, is dead for sanlock",
+             (long long)json_integer_value(json_object_get(res, "owner")));
     json_decref(res);
     return free_;
 }
@@ -150,4 +161,32 @@ void vr_vm_leases_ha_round(vr_engine *e, json_t *dc)
     }
     json_decref(spm);
     json_decref(rows);
+}
+
+int vr_vm_lease_wait_free(vr_engine *e, const char *job_id, const char *vm_id, int limit_s, char *how, size_t len,
+                          vr_error *err)
+{
+    json_t *row = lease_row(e, vm_id, err);
+    if (!row)
+        return err->code ? -1 : 0;
+    json_t *spm = vr_volplan_spm(e, job_id, str(row, "sd"), err);
+    int rc = spm ? 1 : -1; /* 1: still held */
+    /* Each second, as the SPM's sanlock reads it: a lease released by the
+     * killed QEMU reads free at once; one whose holder could not write its
+     * release frees when sanlock calls that host id dead. */
+    for (int waited = 0; rc == 1 && waited <= limit_s; waited++) {
+        if (lease_free(e, spm, str(row, "sd"), vm_id, how, len))
+            rc = 0;
+        else if (vr_job_cancel_requested(e, job_id))
+            rc = vr_error_set(err, VR_ERR_BAD_STATE, "cancelled while waiting for the VM's lease to be free");
+        else if (waited < limit_s)
+            sleep(1);
+    }
+    if (rc == 1)
+        rc = vr_error_set(err, VR_ERR_BAD_STATE, "the VM's lease on storage domain '%s' is still held after %d s; it"
+                          " may still run on its last host, so it is not started elsewhere", str(row, "sd_name"),
+                          limit_s);
+    json_decref(spm);
+    json_decref(row);
+    return rc < 0 ? -1 : 0;
 }

@@ -32,7 +32,16 @@ bool vr_vm_leases_take_dirty(void);
  * available VM with a lease whose host is NonResponsive (its VMs unknown)
  * and not being fenced is restarted elsewhere without fencing once its
  * lease is provably free - no owner on storage, or an owner sanlock calls
- * dead (past its host-dead time), as the SPM's sanlock sees it. While the
+ * dead (past its host-dead time) or free (it left the lockspace), as the
+ * SPM's sanlock sees it. While the
  * lost host still holds the lease (it renews it: QEMU runs), nothing
  * happens. RHV TR ch. 5, VM leases. */
 void vr_vm_leases_ha_round(vr_engine *e, json_t *dc);
+
+/* For the restart of a highly available VM that lost its lease (its host's
+ * agent said "lease_lost": sanlock powered it off when the host could no
+ * longer renew the lease): wait, at most limit_s seconds, until the SPM
+ * reads the lease free (how: in what way). 0 (also for a VM without a
+ * lease), or -1 with err: still held, cancelled, no SPM. */
+int vr_vm_lease_wait_free(vr_engine *e, const char *job_id, const char *vm_id, int limit_s, char *how, size_t len,
+                          vr_error *err);

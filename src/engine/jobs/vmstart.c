@@ -140,7 +140,7 @@ json_t *vr_vm_agent_spec(vr_engine *e, json_t *vm, vr_error *err)
 }
 
 #define VM_SELECT "SELECT id, name, cluster_id, host_id, status, memory_mib, vcpus, spec_json," \
-                  " devices_json, memory_json, coalesce(pending_json, '') AS pending_text FROM vms WHERE id = ?"
+                  " devices_json, memory_json, coalesce(pending_json, '') AS pending_text, stop_reason FROM vms WHERE id = ?"
 
 /* A start that did not happen: a VM with saved memory is suspended again
  * (the next start restores it), any other down. */
@@ -253,6 +253,24 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
         vr_job_update(e, job_id, "finished", "already running");
         goto out;
     }
+    /* An HA VM whose host lost its lease: started only once the lease
+     * is free (so it runs nowhere), and not on that host. */
+    char lost_on[37] = "";
+    if (!strcmp(json_string_value(json_object_get(vm, "stop_reason")) ?: "", "lease_lost") &&
+        json_is_string(json_object_get(vm, "host_id"))) {
+        char how[96] = "";
+        snprintf(lost_on, sizeof(lost_on), "%s", json_string_value(json_object_get(vm, "host_id")));
+        vr_job_update(e, job_id, "running", N_("waiting for the VM's lease to be free"));
+        if (vr_vm_lease_wait_free(e, job_id, vm_id, 90, how, sizeof(how), &err) < 0) {
+            vr_db_exec(e->db, NOT_STARTED " AND status = 'waitforlaunch'", DB_ARGS(DB_TEXT(vm_id)), NULL);
+            vr_event(e, "error", user, "vm", vm_id, "cannot start VM '%s': %s", name, err.message);
+            vr_job_update(e, job_id, "failed", err.message);
+            goto out;
+        }
+        if (how[0])
+            vr_event(e, "normal", user, "vm", vm_id, "the lease of VM '%s' is free (%s): it runs nowhere, so it may"
+                     " start again", name, how);
+    }
     /* A stateless VM (a pool's) gets fresh layers; the last run's go. */
     if (vr_stateless_prepare(e, job_id, vm_id, &err) < 0) {
         vr_db_exec(e->db, NOT_STARTED " AND status = 'waitforlaunch'",
@@ -264,7 +282,7 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
     /* One placement at a time, so two starts cannot both take the last
      * free memory of a host. */
     pthread_mutex_lock(&e->sched_lock);
-    if (vr_sched_pick(e, vm, &host, reason, sizeof(reason), &err) < 0) {
+    if (vr_sched_pick(e, vm, lost_on[0] ? lost_on : NULL, &host, reason, sizeof(reason), &err) < 0) {
         pthread_mutex_unlock(&e->sched_lock);
         vr_db_exec(e->db, NOT_STARTED " AND status = 'waitforlaunch'",
                    DB_ARGS(DB_TEXT(vm_id)), NULL);
@@ -409,10 +427,12 @@ int vr_vm_ha_restart_submit(vr_engine *e, const char *vm_id, const char *name, c
         return -1;
     /* Still where and as the caller saw it: a monitor's event and its poll
      * may both report the same end; only one of them restarts the VM. */
-    int changed = vr_db_exec(e->db, "UPDATE vms SET status = 'waitforlaunch', host_id = NULL, stop_reason = ?,"
+    /* A VM that lost its lease keeps its host for the start job to avoid. */
+    int changed = vr_db_exec(e->db, "UPDATE vms SET status = 'waitforlaunch', host_id = CASE WHEN CAST(? AS TEXT) = 'lease_lost'"
+                             " THEN host_id ELSE NULL END, stop_reason = ?,"
                              " stop_requested = 0, pause_reason = '' WHERE id = ? AND status = ? AND host_id = ? AND ha_enabled = 1"
                              " AND stop_requested = 0",
-                             DB_ARGS(DB_TEXT(reason), DB_TEXT(vm_id), DB_TEXT(from), DB_TEXT(host_id)), err);
+                             DB_ARGS(DB_TEXT(reason), DB_TEXT(reason), DB_TEXT(vm_id), DB_TEXT(from), DB_TEXT(host_id)), err);
     if (changed <= 0 ||
         vr_db_exec(e->db, "INSERT INTO jobs (id, action, object_type, object_id, status, user_name,"
                    " description, created_at, updated_at) VALUES (?, 'start', 'vm', ?, 'pending', '', ?, ?, ?)",

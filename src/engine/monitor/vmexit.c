@@ -9,7 +9,7 @@
 const char *vr_vm_stop_reason(const char *agent_reason, bool stop_requested)
 {
     static const char *const known[] = {"crashed", "shutdown", "destroyed", "migrated", "saved", "snapshot",
-                                        "host_fenced", "host_lost"};
+                                        "host_fenced", "host_lost", "lease_lost"};
     if (stop_requested)
         return "user";
     for (size_t i = 0; agent_reason && i < sizeof(known) / sizeof(known[0]); i++)
@@ -33,12 +33,17 @@ int vr_vm_ended(vr_engine *e, const char *vm_id, const char *host_id, vr_vm_stat
     int rc = 0;
     /* Only a QEMU that died unasked comes back: a guest's own shutdown, a
      * destroy (through Vireo or virsh) and a stop are what someone wanted. */
-    bool unasked = !strcmp(reason, "crashed") || !strcmp(reason, "host_fenced") || !strcmp(reason, "host_lost");
+    bool unasked = !strcmp(reason, "crashed") || !strcmp(reason, "host_fenced") || !strcmp(reason, "host_lost") ||
+                   !strcmp(reason, "lease_lost"); /* sanlock powered it off: its host lost the storage */
     if (unasked && json_integer_value(json_object_get(vm, "ha_enabled"))) {
         char job[37];
         vr_error err = {0};
         rc = vr_vm_ha_restart_submit(e, vm_id, name, host_id, vr_vm_status_names[from], reason, job, &err);
-        if (rc > 0)
+        if (rc > 0 && !strcmp(reason, "lease_lost"))
+            vr_event(e, "warning", "", "vm", vm_id, N_("highly available VM '%s' was powered off on host '%s': the host"
+                     " lost its lease (it can no longer reach the lease's storage)%s; restarting it on another host once"
+                     " the lease is free (job %s)"), name, host, why ? why : "", job);
+        else if (rc > 0)
             vr_event(e, "warning", "", "vm", vm_id,
                      !strcmp(reason, "crashed") ? N_("highly available VM '%s' crashed on host '%s'%s; restarting it (job %s)")
                                                 : N_("highly available VM '%s' was lost on host '%s'%s; restarting it (job %s)"),

@@ -124,8 +124,9 @@ void vr_sched_eval_free(vr_sched_eval *ev)
     memset(ev, 0, sizeof(*ev));
 }
 
-int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char *only_host, bool explain,
-                      vr_sched_eval *ev, vr_error *err)
+/* vr_sched_evaluate, the skipped host marked skip_as ("source", "leaselost"). */
+static int evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char *skip_as, const char *only_host,
+                    bool explain, vr_sched_eval *ev, vr_error *err)
 {
     memset(ev, 0, sizeof(*ev));
     ev->chosen = -1;
@@ -162,7 +163,7 @@ int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const cha
     }
     for (size_t k = 0; k < n; k++)
         if (skip_host && !strcmp(hosts[k].id, skip_host))
-            snprintf(hosts[k].status, sizeof(hosts[k].status), "source");
+            snprintf(hosts[k].status, sizeof(hosts[k].status), "%s", skip_as);
         else if (only_host && *only_host && strcmp(hosts[k].id, only_host))
             snprintf(hosts[k].status, sizeof(hosts[k].status), "notasked");
     /* Its placement policy's hosts only, when it lists some; then its
@@ -211,10 +212,17 @@ int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const cha
     return 0;
 }
 
-int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t len, vr_error *err)
+int vr_sched_evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char *only_host, bool explain,
+                      vr_sched_eval *ev, vr_error *err)
+{
+    return evaluate(e, vm, skip_host, "source", only_host, explain, ev, err);
+}
+
+int vr_sched_pick(vr_engine *e, json_t *vm, const char *lease_lost_on, json_t **host, char *reason, size_t len,
+                  vr_error *err)
 {
     vr_sched_eval ev;
-    if (vr_sched_evaluate(e, vm, NULL, NULL, false, &ev, err) < 0)
+    if (evaluate(e, vm, lease_lost_on, "leaselost", NULL, false, &ev, err) < 0)
         return -1;
     snprintf(reason, len, "%.*s", (int)(len ? len - 1 : 0), ev.reason); /* a long list of hosts is cut */
     if (ev.chosen < 0) {

@@ -23,7 +23,7 @@ typedef struct vr_sched_verdict {
 /* The filter that removes host h for a VM of memory_mib and vcpus in a
  * cluster of virt_mode, with its short reason in why (len 0: no reason,
  * nothing formatted); NULL when every filter lets it through. Names: status, source, notasked, pinned,
- * lock_manager, affinity, network, memory, cpu, virt_mode. */
+ * lock_manager, lease_lost, affinity, network, memory, cpu, virt_mode. */
 const char *vr_sched_filter(const vr_sched_host *h, long long memory_mib, long long vcpus, const char *virt_mode,
                             char *why, size_t len);
 
@@ -90,9 +90,12 @@ void vr_sched_eval_free(vr_sched_eval *ev);
  * cluster's). */
 json_t *vr_sched_dry_run(vr_engine *e, json_t *vm, const char *host_ref, vr_error *err);
 
-/* Pick a host for vm (a row of vms). On success *host is a new reference
- * to the chosen host row and reason describes the decision. */
-int vr_sched_pick(vr_engine *e, json_t *vm, json_t **host, char *reason, size_t len, vr_error *err);
+/* Pick a host for vm (a row of vms), never lease_lost_on (NULL: none), the
+ * host where the VM just lost its lease (filter "lease_lost"). On success
+ * *host is a new reference to the chosen host row and reason describes
+ * the decision. */
+int vr_sched_pick(vr_engine *e, json_t *vm, const char *lease_lost_on, json_t **host, char *reason, size_t len,
+                  vr_error *err);
 
 /* Pure placement over candidate hosts (exposed for tests and benchmarks).
  * Returns the index or -1; reason says why either way. */

@@ -12,11 +12,11 @@
 /* The filters in the order a host meets them: the statuses the pick's
  * own filters write into a host's copy (vmmigrate.c, placement.c,
  * affinity.c) first, then the host's own numbers. */
-enum { F_NONE, F_SOURCE, F_NOTASKED, F_PINNED, F_LOCK, F_AFFINITY, F_STATUS, F_NETWORK, F_MEMORY, F_CPU, F_VIRT };
+enum { F_NONE, F_SOURCE, F_NOTASKED, F_PINNED, F_LOCK, F_LEASE_LOST, F_AFFINITY, F_STATUS, F_NETWORK, F_MEMORY, F_CPU, F_VIRT };
 
 static const char *const filter_names[] = {
     [F_NONE] = NULL, [F_SOURCE] = "source", [F_NOTASKED] = "notasked", [F_PINNED] = "pinned",
-    [F_LOCK] = "lock_manager", [F_AFFINITY] = "affinity", [F_STATUS] = "status", [F_NETWORK] = "network",
+    [F_LOCK] = "lock_manager", [F_LEASE_LOST] = "lease_lost", [F_AFFINITY] = "affinity", [F_STATUS] = "status", [F_NETWORK] = "network",
     [F_MEMORY] = "memory", [F_CPU] = "cpu", [F_VIRT] = "virt_mode"};
 
 static int filter_of(const vr_sched_host *h, long long memory_mib, long long vcpus, const char *virt_mode)
@@ -25,7 +25,7 @@ static int filter_of(const vr_sched_host *h, long long memory_mib, long long vcp
         const char *status;
         int f;
     } marked[] = {{"source", F_SOURCE}, {"notasked", F_NOTASKED}, {"notallowed", F_PINNED},
-                  {"nolockmanager", F_LOCK}, {"affinity", F_AFFINITY}};
+                  {"nolockmanager", F_LOCK}, {"leaselost", F_LEASE_LOST}, {"affinity", F_AFFINITY}};
     if (strcmp(h->status, "up")) { /* up, the common case, is one compare */
         for (size_t i = 0; i < sizeof(marked) / sizeof(marked[0]); i++)
             if (!strcmp(h->status, marked[i].status))
@@ -51,6 +51,7 @@ static void say(int f, const vr_sched_host *h, long long memory_mib, long long v
     case F_NOTASKED: vr_i18n_format(why, len, "not the destination asked for"); break;
     case F_PINNED: vr_i18n_format(why, len, "not in the VM's placement policy hosts"); break;
     case F_LOCK: vr_i18n_format(why, len, "no sanlock lock manager for the VM's lease"); break;
+    case F_LEASE_LOST: vr_i18n_format(why, len, "the VM lost its lease there (the host lost its storage)"); break;
     case F_AFFINITY:
         if (!h->affinity_group[0])
             vr_i18n_format(why, len, "an enforcing affinity group keeps the VM off it");

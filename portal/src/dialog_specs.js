@@ -9,8 +9,7 @@
 //   (none: the API's own words, shown as data), none: the catalog key of
 //   an empty first choice (nothing sent),
 //   show(values): shown and sent only when true (members of one storage type),
-//   scale: the number shown times scale is sent (GiB shown, bytes sent),
-//   nullable: an emptied field is sent as null (PUT: "untagged")}
+//   scale: the number shown times scale is sent (GiB shown, bytes sent)}
 const up = (h) => h.status === "up";
 const F = {
   name: { name: "name", label: "field.name", required: true },
@@ -87,7 +86,9 @@ export const EDIT = {
   storagedomains: { title: "edit.storagedomains", fields: [F.name, F.warn_pct, F.critical, F.description] },
   disks: { title: "edit.disks", fields: [F.alias, F.disk_if,
     { name: "bootable", label: "field.bootable", type: "bool" }, F.wipe, F.description] },
-  networks: { title: "edit.networks", fields: [{ name: "vlan", label: "field.vlan", type: "number", nullable: true },
+  // The API takes a null member as absent: a PUT cannot untag a network,
+  // so the VLAN field offers a new tag only.
+  networks: { title: "edit.networks", fields: [{ name: "vlan", label: "field.vlan_tag", type: "number" },
     F.mtu, F.description] },
   // A template's name is fixed (its versions share it).
   templates: { title: "edit.templates", fields: [F.description] },

@@ -16,8 +16,7 @@ function bodyOf(fields, values, initial, send) {
     if (f.show && !f.show(values)) continue;
     const v = values[f.name];
     if (send === "changed" && v === initial[f.name]) continue;
-    if (v === "" && f.nullable) body[f.name] = null;
-    else if (v === "" && (f.none || (!f.required && send !== "changed"))) continue;
+    if (v === "" && (f.none || (!f.required && send !== "changed"))) continue;
     else if (f.type === "number" && v !== "" && !isNaN(Number(v))) body[f.name] = Math.round(Number(v) * (f.scale || 1));
     else body[f.name] = v; // as typed: a wrong value gets the API's own message
   }
@@ -67,6 +66,8 @@ function Form({ id, title, fields, initial, send, onClose, onDone, submitLabel }
       }, (e) => setError(e.message));
     }
   }, []);
+  // A long form (a storage domain's) scrolls: the refusal at its top is brought into view.
+  useEffect(() => { if (error) document.getElementById(`${id}-error`).scrollIntoView({ block: "nearest" }); }, [error]);
   const submit = async (e) => {
     e && e.preventDefault();
     setBusy(true);

@@ -397,6 +397,17 @@ def test_admin_portal_in_chromium(ctx):
         assert eng.request("GET", "/api/vms", token=token).status == 401
 
 
+def _remove_refused(b, eng, tab, name, kind, url):
+    """The remove dialog of NAME on TAB submitted: the API's 409 for the
+    same DELETE shown in it, the dialog left open."""
+    b.click(f"#tab-{tab}")
+    b.click(f"{_row(b, name)} button[data-action=remove]")
+    b.click(f"#remove-{kind}-submit")
+    refused = eng.request("DELETE", url)
+    assert refused.status == 409, refused
+    b.wait_text(f"#remove-{kind}-error", refused.body["fault"]["detail"])
+
+
 def _more_dialogs(b, eng, host, vm1):
     """Edit, remove, host maintenance and activation, migrate, statistics:
     each shows the API's own answer."""
@@ -436,12 +447,7 @@ def _more_dialogs(b, eng, host, vm1):
     assert len(b.all("#stats svg[role=img]")) == 3
     b.click("[data-stats-close]")
     # Remove: a host not in maintenance is refused with the API's reason.
-    b.click("#tab-hosts")
-    b.click(f"{_row(b, 'phost')} button[data-action=remove]")
-    b.click("#remove-host-submit")
-    refused = eng.request("DELETE", f"/api/hosts/{host['id']}")
-    assert refused.status == 409, refused
-    b.wait_text("#remove-host-error", refused.body["fault"]["detail"])
+    _remove_refused(b, eng, "hosts", "phost", "host", f"/api/hosts/{host['id']}")
     b.shot("admin-remove-host-error")
     _accessible(b, "remove dialog")
     b.click("#remove-host .pf-m-link")
@@ -704,12 +710,7 @@ def test_admin_portal_object_dialogs(ctx):
                     f"/api/networks/{net['id']}"):
             assert eng.request("GET", url).status == 404, url
         # The domain: removal refused while attached (the API's reason), then maintenance, detach, remove.
-        b.click("#tab-storagedomains")
-        b.click(f"{_row(b, 'o-sd')} button[data-action=remove]")
-        b.click("#remove-sd-submit")
-        want = eng.request("DELETE", f"/api/storagedomains/{sd}")
-        assert want.status == 409, want
-        b.wait_text("#remove-sd-error", want.body["fault"]["detail"])
+        _remove_refused(b, eng, "storagedomains", "o-sd", "sd", f"/api/storagedomains/{sd}")
         b.click("#remove-sd .pf-m-link")
         b.click(f"{_row(b, 'o-sd')} button[data-action=maintenance]")
         b.wait(lambda: b.all(f"{_row(b, 'o-sd')} button[data-action=detach]"), 30, "o-sd in maintenance")

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { Charts } from "./charts.jsx";
-import { CreateDialog, EditDialog, RemoveDialog } from "./dialogs.jsx";
+import { ActionDialog, CreateDialog, EditDialog, RemoveDialog } from "./dialogs.jsx";
 import { fmtBytes, fmtNumber, fmtTime, t, tValue } from "./i18n.js";
 import { GuestInfo } from "./guest.jsx";
 import { followJob } from "./jobs.js";
@@ -148,6 +148,44 @@ function EditRemove({ item, onEdit, onRemove }) {
   );
 }
 
+// A storage domain's way through its status machine (docs/rest-api.md
+// "Storage domains and disks"): attach (a data center chosen, a job),
+// maintenance (the master's role may move first: a job), activate,
+// detach (a job); edit and remove. What the status does not allow is not
+// offered; what the API still refuses shows its reason.
+function SdActions({ sd, onMessage, onEdit, onRemove }) {
+  const [attach, setAttach] = useState(false);
+  const say = (e) => onMessage({ variant: "danger", text: e.message });
+  const post = async (action, label) => {
+    try {
+      const r = await api("POST", `/api/storagedomains/${sd.id}/${action}`);
+      if (r && r.job) followAction(r.job.id, label, onMessage);
+      else onMessage({ variant: "success", text: label });
+    } catch (e) {
+      say(e);
+    }
+  };
+  const s = sd.status;
+  return (
+    <div class="vireo-actions">
+      {s === "unattached" && <Button small variant="secondary" data-action="attach" onClick={() => setAttach(true)}>
+        {t("button.attach")}</Button>}
+      {s === "active" && <Button small variant="secondary" data-action="maintenance"
+        onClick={() => post("maintenance", t("action.maintenance", { name: sd.name }))}>{t("button.maintenance")}</Button>}
+      {["maintenance", "inactive"].includes(s) && [
+        <Button small variant="secondary" data-action="activate"
+                onClick={() => post("activate", t("action.activated", { name: sd.name }))}>{t("button.activate")}</Button>,
+        <Button small variant="secondary" data-action="detach"
+                onClick={() => runAction(`/api/storagedomains/${sd.id}/detach`, undefined,
+                  t("action.detach", { name: sd.name }), onMessage)}>{t("button.detach")}</Button>]}
+      <Button small variant="secondary" data-action="edit" onClick={() => onEdit(sd)}>{t("button.edit")}</Button>
+      <Button small variant="secondary" data-action="remove" onClick={() => onRemove(sd)}>{t("button.remove")}</Button>
+      {attach && <ActionDialog collection="storagedomains" action="attach" item={sd} onClose={() => setAttach(false)}
+        onStarted={(r) => { setAttach(false); followAction(r.job.id, t("action.attach", { name: sd.name }), onMessage); }} />}
+    </div>
+  );
+}
+
 function StatsModal({ collection, item, onClose }) {
   return (
     <Modal id="stats" title={t(`stats.title.${collection}`)} onClose={onClose} wide
@@ -211,6 +249,13 @@ export function AdminPortal() {
   const edit = (coll) => (item) => setDialog({ kind: "edit", collection: coll, item });
   const remove = (coll) => (item) => setDialog({ kind: "remove", collection: coll, item });
   const done = (text) => { setDialog(null); setRefresh((x) => x + 1); setMessage({ variant: "success", text }); };
+  // A create or removal answered with a job (storage domains, disks, templates): followed to its end.
+  const doneOrJob = (reply, text, label) => {
+    if (!reply || !reply.job) return done(text);
+    setDialog(null);
+    setRefresh((x) => x + 1);
+    followAction(reply.job.id, label, setMessage);
+  };
   const er = (coll) => (it) => <EditRemove item={it} onEdit={edit(coll)} onRemove={remove(coll)} />;
   const list = (coll, props) => <ListView key={coll} collection={coll} title={t(`tab.${coll}`)} refreshKey={refresh} {...props}
                                             {...peopleHooks(coll, props)} />;
@@ -234,27 +279,29 @@ export function AdminPortal() {
       columns: [col("col.name", name), col("col.storage", (d) => (d.storage_status ? word(tValue("status", d.storage_status)) : "")),
         col("col.description", desc)] }),
     storagedomains: () => list("storagedomains", {
-      hint: "name=data* and status=active",
+      hint: "name=data* and status=active", toolbar: newButton("storagedomains"),
+      actions: (sd) => <SdActions sd={sd} onMessage={setMessage} onEdit={edit("storagedomains")}
+                                  onRemove={remove("storagedomains")} />,
       columns: [col("col.name", name), col("col.status", status), col("col.type", (s) => word(tValue("sdtype", s.type))),
         col("col.storage_type", (s) => s.storage_type), col("col.free", (s) => fmtBytes(s.available_bytes)),
         col("col.size", (s) => fmtBytes(s.total_bytes)), col("col.description", desc)] }),
     networks: () => list("networks", {
-      hint: "name=ovirtmgmt",
+      hint: "name=vireomgmt", toolbar: newButton("networks"), actions: er("networks"),
       columns: [col("col.name", name), col("col.vlan", (n) => (n.vlan ? fmtNumber(n.vlan) : word(t("value.untagged")))),
         col("col.mtu", (n) => fmtNumber(n.mtu)), col("col.vm_network", (n) => yesNo(n.vm)),
         col("col.description", desc)] }),
     templates: () => list("templates", {
-      hint: "name=rhel*",
+      hint: "name=rhel*", toolbar: newButton("templates"), actions: er("templates"),
       columns: [col("col.name", name), col("col.status", status), col("col.version", (x) => fmtNumber(x.version_number || 1)),
         col("col.memory", (x) => (x.memory_mib ? fmtNumber(x.memory_mib) : "")),
         col("col.vcpus", (x) => (x.vcpus ? fmtNumber(x.vcpus) : "")), col("col.description", desc)] }),
     vmpools: () => list("vmpools", {
-      hint: "name=desk*",
+      hint: "name=desk*", toolbar: newButton("vmpools"), actions: er("vmpools"),
       columns: [col("col.name", name), col("col.pool_size", (p) => fmtNumber(p.size)),
         col("col.vm_count", (p) => fmtNumber(p.vm_count || 0)), col("col.allocated", (p) => fmtNumber(p.allocated || 0)),
         col("col.description", desc)] }),
     disks: () => list("disks", {
-      hint: "alias=data*",
+      hint: "alias=data*", toolbar: newButton("disks"), actions: er("disks"),
       columns: [col("col.alias", name), col("col.status", status), col("col.size", (d) => fmtBytes(d.provisioned_size)),
         col("col.actual_size", (d) => fmtBytes(d.actual_size)), col("col.description", desc)] }),
     users: () => list("users", {
@@ -295,11 +342,13 @@ export function AdminPortal() {
       {message && <div class="pf-v6-c-page__main-section"><ActionMessage message={message} /></div>}
       {views[current]()}
       {dialog && dialog.kind === "create" && <CreateDialog collection={dialog.collection} onClose={() => setDialog(null)}
-        onCreated={(o) => done(t("message.created", { name: o.name }))} />}
+        onCreated={(o, body) => doneOrJob(o, t("message.created", { name: o.name || o.alias }),
+          t("action.create", { name: body.name || body.alias }))} />}
       {dialog && dialog.kind === "edit" && <EditDialog collection={dialog.collection} item={dialog.item}
         onClose={() => setDialog(null)} onSaved={(o) => done(t("message.saved", { name: (o && o.name) || dialog.item.name }))} />}
       {dialog && dialog.kind === "remove" && <RemoveDialog collection={dialog.collection} item={dialog.item}
-        onClose={() => setDialog(null)} onRemoved={(o) => done(t("message.removed", { name: o.name }))} />}
+        onClose={() => setDialog(null)} onRemoved={(o, reply) => doneOrJob(reply, t("message.removed", { name: o.name || o.alias }),
+          t("action.remove", { name: o.name || o.alias }))} />}
     </div>
   );
 }

@@ -4,42 +4,52 @@
 // rules of its own.
 import { useEffect, useState } from "preact/hooks";
 import { api, listPath } from "./api.js";
-import { t } from "./i18n.js";
+import { t, tValue } from "./i18n.js";
+import { ACTION, CREATE, EDIT, KIND_ID } from "./dialog_specs.js";
 import { Alert, Button, Modal, Select, TextInput } from "./ui.jsx";
 
-// field: {name, label (a catalog key), type: "text"|"number"|"ref", ref: collection, required, dflt}
-const F = {
-  name: { name: "name", label: "field.name", required: true },
-  description: { name: "description", label: "field.description" },
-  cpu_type: { name: "cpu_type", label: "field.cpu_type", dflt: "qemu64" },
-  memory_mib: { name: "memory_mib", label: "field.memory_mib", type: "number", dflt: "256", required: true },
-  vcpus: { name: "vcpus", label: "field.vcpus", type: "number", dflt: "1" },
-};
-export const CREATE = {
-  datacenters: { title: "create.datacenters", fields: [F.name, F.description] },
-  clusters: { title: "create.clusters", fields: [
-    F.name, { name: "datacenter_id", label: "field.datacenter", type: "ref", ref: "datacenters", required: true },
-    F.cpu_type, F.description] },
-  hosts: { title: "create.hosts", fields: [
-    F.name, { name: "address", label: "field.address", required: true },
-    { name: "port", label: "field.port", type: "number", dflt: "54321" },
-    { name: "cluster_id", label: "field.cluster", type: "ref", ref: "clusters", required: true }, F.description] },
-  vms: { title: "create.vms", fields: [
-    F.name, { name: "cluster_id", label: "field.cluster", type: "ref", ref: "clusters", required: true },
-    F.memory_mib, F.vcpus, F.description] },
-};
-// What PUT changes of each main object (docs/rest-api.md "Collections").
-export const EDIT = {
-  datacenters: { title: "edit.datacenters", fields: [F.name, F.description] },
-  clusters: { title: "edit.clusters", fields: [F.name, F.cpu_type, F.description] },
-  hosts: { title: "edit.hosts", fields: [F.name, F.description] },
-  vms: { title: "edit.vms", fields: [F.name, F.memory_mib, F.vcpus, F.description] },
-};
+// The body of the form's values: shown fields only; numbers as numbers
+// (times their scale); with send "changed" only what differs from initial.
+function bodyOf(fields, values, initial, send) {
+  const body = {};
+  for (const f of fields) {
+    if (f.show && !f.show(values)) continue;
+    const v = values[f.name];
+    if (send === "changed" && v === initial[f.name]) continue;
+    if (v === "" && (f.none || (!f.required && send !== "changed"))) continue;
+    else if (f.type === "number" && v !== "" && !isNaN(Number(v))) body[f.name] = Math.round(Number(v) * (f.scale || 1));
+    else body[f.name] = v; // as typed: a wrong value gets the API's own message
+  }
+  return body;
+}
 
-export const KIND_ID = {
-  datacenters: "dc", clusters: "cluster", hosts: "host", vms: "vm", storagedomains: "sd", networks: "net",
-  templates: "template", vmpools: "pool", disks: "disk", users: "user",
-};
+function Checkbox({ id, label, checked, onChange }) {
+  return (
+    <div class="pf-v6-c-form__group">
+      <div class="pf-v6-c-form__group-control">
+        <div class="pf-v6-c-check">
+          <input class="pf-v6-c-check__input" type="checkbox" id={id} name={id} checked={checked}
+                 onChange={(e) => onChange(e.currentTarget.checked)} />
+          <label class="pf-v6-c-check__label" for={id}>{label}</label>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Field({ f, fid, value, set, choices }) {
+  const label = t(f.label);
+  if (f.type === "bool") return <Checkbox id={fid} label={label} checked={!!value} onChange={set} />;
+  if (f.type === "ref" || f.type === "select") {
+    const options = f.type === "ref"
+      ? (choices || []).map((c) => ({ value: c.id, label: c.name || c.alias, data: true }))
+      : f.values.map((v) => ({ value: v, label: f.words ? tValue(f.words, v) : v, data: !f.words }));
+    return <Select id={fid} label={label} required={f.required} value={value} onChange={set}
+                   options={f.none ? [{ value: "", label: t(f.none) }].concat(options) : options} />;
+  }
+  return <TextInput id={fid} label={label} required={f.required} type={f.type === "number" ? "number" : "text"}
+                    value={value} onInput={set} />;
+}
 
 function Form({ id, title, fields, initial, send, onClose, onDone, submitLabel }) {
   const prefix = id.replace(/^[a-z]+-/, "");
@@ -50,24 +60,20 @@ function Form({ id, title, fields, initial, send, onClose, onDone, submitLabel }
   useEffect(() => {
     for (const f of fields.filter((x) => x.type === "ref")) {
       api("GET", listPath(f.ref, { max: 1000 })).then((d) => {
-        setChoices((c) => ({ ...c, [f.name]: d[f.ref] }));
-        if (d[f.ref].length) setValues((v) => ({ ...v, [f.name]: v[f.name] || d[f.ref][0].id }));
+        const fit = d[f.ref].filter(f.pick || (() => true));
+        setChoices((c) => ({ ...c, [f.name]: fit }));
+        if (fit.length && !f.none) setValues((v) => ({ ...v, [f.name]: v[f.name] || fit[0].id }));
       }, (e) => setError(e.message));
     }
   }, []);
+  // A long form (a storage domain's) scrolls: the refusal at its top is brought into view.
+  useEffect(() => { if (error) document.getElementById(`${id}-error`).scrollIntoView({ block: "nearest" }); }, [error]);
   const submit = async (e) => {
     e && e.preventDefault();
     setBusy(true);
     setError("");
-    const body = {};
-    for (const f of fields) {
-      const v = values[f.name];
-      if (v === initial[f.name] && send === "changed") continue;
-      if (v === "" && !f.required && send !== "changed") continue;
-      body[f.name] = f.type === "number" && v !== "" && !isNaN(Number(v)) ? Number(v) : v;
-    }
     try {
-      await onDone(body);
+      await onDone(bodyOf(fields, values, initial, send));
     } catch (err) {
       setError(err.message); // the API's own words
       setBusy(false);
@@ -80,41 +86,49 @@ function Form({ id, title, fields, initial, send, onClose, onDone, submitLabel }
     ]}>
       <form class="pf-v6-c-form" onSubmit={submit} novalidate>
         {error && <Alert title={error} id={`${id}-error`} />}
-        {fields.map((f) => {
-          const fid = `${prefix}-${f.name.replace(/_id$|_mib$/, "")}`;
-          const set = (v) => setValues((x) => ({ ...x, [f.name]: v }));
-          return f.type === "ref"
-            ? <Select id={fid} label={t(f.label)} required={f.required} value={values[f.name]} onChange={set}
-                      options={(choices[f.name] || []).map((c) => ({ value: c.id, label: c.name, data: true }))} />
-            : <TextInput id={fid} label={t(f.label)} required={f.required} type={f.type === "number" ? "number" : "text"}
-                         value={values[f.name]} onInput={set} />;
-        })}
+        {fields.filter((f) => !f.show || f.show(values)).map((f) => (
+          <Field f={f} fid={`${prefix}-${f.name.replace(/_id$|_mib$/, "")}`} value={values[f.name]}
+                 choices={choices[f.name]} set={(v) => setValues((x) => ({ ...x, [f.name]: v }))} />
+        ))}
         <button type="submit" hidden />
       </form>
     </Modal>
   );
 }
 
+// POST of the form; the answer and the body go to onCreated (an answer
+// with a job: 202, the object is made by it).
 export function CreateDialog({ collection, onClose, onCreated }) {
   const spec = CREATE[collection];
   return <Form id={`create-${KIND_ID[collection]}`} title={t(spec.title)} fields={spec.fields}
-               initial={Object.fromEntries(spec.fields.map((f) => [f.name, f.dflt || ""]))}
+               initial={Object.fromEntries(spec.fields.map((f) => [f.name, f.dflt ?? ""]))}
                submitLabel={t("button.create")} onClose={onClose}
-               onDone={async (body) => onCreated(await api("POST", `/api/${collection}`, body))} />;
+               onDone={async (body) => onCreated(await api("POST", `/api/${collection}`, body), body)} />;
 }
 
 // PUT of the members changed in the form.
 export function EditDialog({ collection, item, onClose, onSaved }) {
   const spec = EDIT[collection];
-  const initial = Object.fromEntries(spec.fields.map((f) => [f.name, item[f.name] === undefined || item[f.name] === null
-    ? "" : String(item[f.name])]));
-  return <Form id={`edit-${KIND_ID[collection]}`} title={t(spec.title, { name: item.name })} fields={spec.fields}
-               initial={initial} send="changed" submitLabel={t("button.save")} onClose={onClose}
+  const shown = (v) => (v === undefined || v === null ? "" : typeof v === "boolean" ? v : String(v));
+  const initial = Object.fromEntries(spec.fields.map((f) => [f.name, shown(item[f.name])]));
+  return <Form id={`edit-${KIND_ID[collection]}`} title={t(spec.title, { name: item.name || item.alias })}
+               fields={spec.fields} initial={initial} send="changed" submitLabel={t("button.save")} onClose={onClose}
                onDone={async (body) => onSaved(await api("PUT", `/api/${collection}/${item.id}`, body))} />;
 }
 
+// An action with a body (attach: which data center): POST
+// /api/COLLECTION/ID/ACTION; the answer (its job) goes to onStarted.
+export function ActionDialog({ collection, action, item, onClose, onStarted }) {
+  const spec = ACTION[action];
+  return <Form id={`${action}-${KIND_ID[collection]}`} title={t(spec.title, { name: item.name })} fields={spec.fields}
+               initial={Object.fromEntries(spec.fields.map((f) => [f.name, f.dflt ?? ""]))}
+               submitLabel={t(`button.${action}`)} onClose={onClose}
+               onDone={async (body) => onStarted(await api("POST", `/api/${collection}/${item.id}/${action}`, body))} />;
+}
+
 // DELETE after a confirmation; the API's refusal (a host not in
-// maintenance, a data center still used) stays in the dialog.
+// maintenance, a data center still used) stays in the dialog. The answer
+// (a job for disks and templates, else none) goes to onRemoved.
 export function RemoveDialog({ collection, item, onClose, onRemoved }) {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
@@ -122,8 +136,7 @@ export function RemoveDialog({ collection, item, onClose, onRemoved }) {
   const remove = async () => {
     setBusy(true);
     try {
-      await api("DELETE", `/api/${collection}/${item.id}`);
-      onRemoved(item);
+      onRemoved(item, await api("DELETE", `/api/${collection}/${item.id}`));
     } catch (e) {
       setError(e.message);
       setBusy(false);

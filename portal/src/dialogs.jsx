@@ -39,6 +39,7 @@ export const EDIT = {
 export const KIND_ID = {
   datacenters: "dc", clusters: "cluster", hosts: "host", vms: "vm", storagedomains: "sd", networks: "net",
   templates: "template", vmpools: "pool", disks: "disk", users: "user",
+  groups: "group", roles: "role",
 };
 
 function Form({ id, title, fields, initial, send, onClose, onDone, submitLabel }) {

@@ -895,6 +895,17 @@ def _login(b, url, user, password):
     b.click("#login-submit")
 
 
+def _corp_admin(eng, ds, b):
+    """The directory profile "corp" of slapd ds, and the administrator
+    logged in to the Administration Portal; the profile."""
+    corp = eng.call("POST", "/api/domains", {"name": "corp", "url": ds.url, "tls": "ldaps",
+                                             "bind_dn": slapd.ADMIN_DN, "bind_password": slapd.ADMIN_PW,
+                                             "base_dn": slapd.BASE}, expect=201)
+    _login(b, f"https://127.0.0.1:{eng.port}/admin", "admin@internal", eng.admin_password)
+    b.find("[data-list=vms]")
+    return corp
+
+
 def test_admin_portal_people_and_permissions(ctx):
     """The administrator adds a directory user on the users tab (searched
     in a real slapd, picked, added: no local password), grants them
@@ -912,11 +923,7 @@ def test_admin_portal_people_and_permissions(ctx):
         cl = eng.create_cluster("qcl", dc["id"])
         vm = eng.create_vm("doras-vm", cl["id"], description=XSS)
         eng.create_vm("not-doras", cl["id"])
-        corp = eng.call("POST", "/api/domains", {"name": "corp", "url": ds.url, "tls": "ldaps",
-                                                 "bind_dn": slapd.ADMIN_DN, "bind_password": slapd.ADMIN_PW,
-                                                 "base_dn": slapd.BASE}, expect=201)
-        _login(b, base + "/admin", "admin@internal", eng.admin_password)
-        b.find("[data-list=vms]")
+        corp = _corp_admin(eng, ds, b)
         # Users tab: add from the directory (the search is the directory's: "dor" finds dora alone).
         b.click("#tab-users")
         b.click("#add-users")
@@ -1051,11 +1058,7 @@ def test_admin_portal_groups_and_custom_roles(ctx):
         dc = eng.create_dc("gdc")
         cl = eng.create_cluster("gcl", dc["id"])
         vm = eng.create_vm("qa-vm", cl["id"])
-        corp = eng.call("POST", "/api/domains", {"name": "corp", "url": ds.url, "tls": "ldaps",
-                                                 "bind_dn": slapd.ADMIN_DN, "bind_password": slapd.ADMIN_PW,
-                                                 "base_dn": slapd.BASE}, expect=201)
-        _login(b, base + "/admin", "admin@internal", eng.admin_password)
-        b.find("[data-list=vms]")
+        corp = _corp_admin(eng, ds, b)
         # Roles tab: the predefined roles are viewed, not changed or removed.
         b.click("#tab-roles")
         b.find(f"{_row(b, 'UserRole')} button[data-action=view]")

@@ -5,7 +5,7 @@
 // and remove. Only the public API: GET /api/permissions?search=object_id=..,
 // POST/DELETE /api/permissions, the directory search
 // GET /api/domains/ID/users|groups?search=, POST /api/users|groups {name}.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, listPath } from "./api.js";
 import { RemoveDialog } from "./dialogs.jsx";
 import { t } from "./i18n.js";
@@ -253,7 +253,8 @@ function UserPermissions({ user, onClose }) {
   // The name as a glob (a * in it matches more): the ids decide.
   const own = usePermissions(`user=${user.name}`, (p) => p.user_id === user.id);
   const groups = usePermissions(`member=${user.id}`);
-  const perms = own.perms && groups.perms && own.perms.concat(groups.perms);
+  // One array while neither list changes: useObjectNames re-reads the names on a new one.
+  const perms = useMemo(() => own.perms && groups.perms && own.perms.concat(groups.perms), [own.perms, groups.perms]);
   const error = own.error || groups.error, revoke = own.revoke;
   const on = useObjectNames(perms);
   const through = (p) => p.group_id && <span>{t("perm.through-group")} <span class="vireo-data">{p.principal}</span></span>;

@@ -1044,7 +1044,8 @@ def test_admin_portal_groups_and_custom_roles(ctx):
     """The administrator makes a custom role of two action groups on the
     roles tab (none chosen first: the API's 400 in the dialog; the
     predefined roles only viewed), adds a directory group on the groups
-    tab, and grants the role to the group on a VM; a member logs in and may
+    tab (and makes an internal one, adds and takes out a member, removes
+    it), and grants the role to the group on a VM; a member logs in and may
     do exactly what the role allows (edit the VM, start it) and is refused
     the rest (403); her permissions dialog names the group she holds it
     through; the role cannot be removed while in use (the API's 409 in the
@@ -1104,6 +1105,28 @@ def test_admin_portal_groups_and_custom_roles(ctx):
         b.click("#add-groups-submit")
         b.wait_text("[data-list=groups]", "qa@corp")
         qa = eng.list("groups", search="name=qa@corp")["groups"][0]
+        # An internal group: made, a member added (the engine's users) and taken out, removed.
+        b.click("#new-groups")
+        b.type("#create-group-name", "testers")
+        b.click("#create-group-submit")
+        b.wait_text("[data-list=groups]", "testers")
+        testers = eng.list("groups", search="name=testers")["groups"][0]
+        b.click(f"{_row(b, 'testers')} button[data-action=members]")
+        b.click("#add-members-open")
+        b.type("#add-members-search", "admin")
+        b.click("#add-members-search-submit")
+        b.click("[data-list=add-members-found] tr[data-name='admin@internal'] input")
+        b.click("#add-members-submit")
+        b.wait(lambda: b.all("[data-list=group-members] tr[data-name='admin@internal']"), what="the member listed")
+        assert [m["name"] for m in eng.get(f"/api/groups/{testers['id']}/members")["members"]] == ["admin@internal"]
+        b.click("[data-list=group-members] tr[data-name='admin@internal'] button[data-action=take-out]")
+        b.wait_text("#group-members", "No members.")
+        assert eng.get(f"/api/groups/{testers['id']}/members")["total"] == 0
+        b.click("[data-members-close]")
+        b.click(f"{_row(b, 'testers')} button[data-action=remove]")
+        b.click("#remove-group-submit")
+        b.wait(lambda: not b.all(_row(b, "testers")), 15, "the group's row gone")
+        assert eng.request("GET", testers["href"]).status == 404
         # The role, to the group, on the VM (the group's permissions: grant).
         b.click(f"{_row(b, 'qa@corp')} button[data-action=permissions]")
         b.find("[data-group-permissions-close]")

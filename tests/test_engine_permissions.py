@@ -176,6 +176,13 @@ def test_cluster_admin_group_and_roles(ctx):
         expect_fault(eng.request("POST", f"{ops['href']}/members", {"user_id": carol["id"]}), 409)
         assert [m["name"] for m in eng.get(f"{ops['href']}/members")["members"]] == ["carol@internal"]
         _grant(eng, "UserRole", "vm", b1["id"], group=ops)
+        # What a user holds through groups (search=member=ID), filtered like every list:
+        # bob, who cannot see B's VM, is shown none of them.
+        def through(uid, **kw):
+            r = eng.call("GET", "/api/permissions", params={"search": f"member={uid}"}, **kw)["permissions"]
+            return [(p["group_id"], p["role"], p["object_id"]) for p in r]
+        assert through(carol["id"]) == [(ops["id"], "UserRole", b1["id"])]
+        assert through(bob["id"]) == [] and through(carol["id"], token=btok) == []
         ctok = eng.login("carol@internal", PW, set_token=False)
         r = eng.request("GET", "/api/vms", token=ctok)
         assert [v["id"] for v in r.body["vms"]] == [b1["id"]], r

@@ -9,11 +9,13 @@ import { fmtBytes, fmtNumber, fmtTime, t, tValue } from "./i18n.js";
 import { GuestInfo } from "./guest.jsx";
 import { followJob } from "./jobs.js";
 import { ListView } from "./listview.jsx";
+import { groupsTab } from "./groups.jsx";
 import { peopleHooks } from "./permissions.jsx";
+import { rolesTab } from "./roles.jsx";
 import { Alert, Button, Modal, Progress, Select, StatusLabel, cx } from "./ui.jsx";
 
 const TABS = ["vms", "hosts", "clusters", "datacenters", "storagedomains", "networks", "templates", "vmpools",
-  "disks", "users", "jobs", "events"];
+  "disks", "users", "groups", "roles", "jobs", "events"];
 
 const name = (it) => <span class="vireo-name vireo-data">{it.name || it.alias}</span>;
 const desc = (it) => <span class="vireo-desc vireo-data">{it.description || ""}</span>;
@@ -308,6 +310,8 @@ export function AdminPortal() {
       hint: "name=bob*",
       columns: [col("col.name", name), col("col.domain", (u) => u.domain || ""), col("col.enabled", (u) => yesNo(u.enabled)),
         col("col.description", desc)] }),
+    groups: () => list("groups", groupsTab(col, done)),
+    roles: () => list("roles", rolesTab(col, done)),
     jobs: () => list("jobs", {
       hint: "status=running", poll: 2000,
       columns: [col("col.time", (j) => word(fmtTime(j.updated_at || j.created_at))),

@@ -103,5 +103,5 @@ export const ACTION = {
 
 export const KIND_ID = {
   datacenters: "dc", clusters: "cluster", hosts: "host", vms: "vm", storagedomains: "sd", networks: "net",
-  templates: "template", vmpools: "pool", disks: "disk", users: "user",
+  templates: "template", vmpools: "pool", disks: "disk", users: "user", groups: "group", roles: "role",
 };

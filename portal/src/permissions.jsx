@@ -5,7 +5,7 @@
 // and remove. Only the public API: GET /api/permissions?search=object_id=..,
 // POST/DELETE /api/permissions, the directory search
 // GET /api/domains/ID/users|groups?search=, POST /api/users|groups {name}.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, listPath } from "./api.js";
 import { RemoveDialog } from "./dialogs.jsx";
 import { t } from "./i18n.js";
@@ -14,7 +14,7 @@ import { Alert, Button, Modal, Select, TextInput } from "./ui.jsx";
 import { Table } from "./vmpower.jsx";
 
 // The collections whose objects hold permissions (their object_type is TYPE_OF's).
-const ON = ["datacenters", "clusters", "hosts", "vms", "storagedomains", "templates", "vmpools", "disks", "networks"];
+export const ON = ["datacenters", "clusters", "hosts", "vms", "storagedomains", "templates", "vmpools", "disks", "networks"];
 const COLLECTION_OF = { ...Object.fromEntries(ON.map((c) => [TYPE_OF[c], c])), quota: "quotas" };
 
 const td = (x) => <td class="pf-v6-c-table__td">{x}</td>;
@@ -29,7 +29,7 @@ async function holders(perms) {
 
 // The rows of a permission table: who (or on what), role, where it is
 // inherited from (an object's table), revoke (where it was given).
-function PermissionRows({ perms, first, from, onRevoke }) {
+export function PermissionRows({ perms, first, from, onRevoke }) {
   return perms.map((p) => {
     const inherited = from && from(p);
     return (
@@ -38,7 +38,7 @@ function PermissionRows({ perms, first, from, onRevoke }) {
         {td(data(first(p)))}
         {td(t(p.user_id ? "perm.user" : "perm.group"))}
         {td(data(p.role))}
-        {from && td(inherited ? data(inherited) : "")}
+        {from && td(inherited ? (typeof inherited === "string" ? data(inherited) : inherited) : "")}
         {td(!inherited &&
           <Button small variant="secondary" data-action="revoke" onClick={() => onRevoke(p)}>{t("button.revoke")}</Button>)}
       </tr>
@@ -47,7 +47,7 @@ function PermissionRows({ perms, first, from, onRevoke }) {
 }
 
 // The objects' names of permissions (for "on what" and "inherited from"), read once each.
-function useObjectNames(perms) {
+export function useObjectNames(perms) {
   const [names, setNames] = useState({});
   useEffect(() => {
     if (!perms) return;
@@ -61,7 +61,7 @@ function useObjectNames(perms) {
 
 // A list of permissions in a dialog, re-read after each change; a refusal
 // (admin@internal's SuperUser, a permission someone else removed) in the API's words.
-function usePermissions(search, keep = () => true) {
+export function usePermissions(search, keep = () => true) {
   const [perms, setPerms] = useState(null);
   const [error, setError] = useState("");
   const [tick, setTick] = useState(0);
@@ -131,11 +131,11 @@ async function findPrincipals(source, kinds, text) {
 
 // The engine's id of a picked user or group: a directory's, not yet
 // added, is added first (the directory must know it).
-const principalId = async (p) => p.id || (await api("POST", `/api/${p.kind}`, { name: p.name })).id;
+export const principalId = async (p) => p.id || (await api("POST", `/api/${p.kind}`, { name: p.name })).id;
 
 // Where to search, what, and the results to pick (one, or several with
 // multi); children: the dialog's own fields before them.
-function PrincipalSearch({ id, kinds, directoryOnly, multi, picked, onPick, onError, children }) {
+export function PrincipalSearch({ id, kinds, directoryOnly, multi, picked, onPick, onError, children }) {
   const [sources, setSources] = useState([]);
   const [source, setSource] = useState("");
   const [text, setText] = useState("");
@@ -190,7 +190,7 @@ function PrincipalSearch({ id, kinds, directoryOnly, multi, picked, onPick, onEr
 
 // A dialog acting on the users or groups picked: busy while it runs, the
 // API's refusal kept in it (its own words).
-function PickDialog({ id, title, submitLabel, onClose, act, render }) {
+export function PickDialog({ id, title, submitLabel, onClose, act, render }) {
   const [picked, setPicked] = useState([]);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
@@ -247,11 +247,17 @@ function GrantDialog({ type, item, onClose, onGranted }) {
   );
 }
 
-// A user's own permissions (not their groups'): on what, which role; revoke.
+// A user's permissions: their own (revoke) and those they hold through
+// their groups (GET /api/permissions?search=member=ID; revoked on the group).
 function UserPermissions({ user, onClose }) {
   // The name as a glob (a * in it matches more): the ids decide.
-  const { perms, error, revoke } = usePermissions(`user=${user.name}`, (p) => p.user_id === user.id);
+  const own = usePermissions(`user=${user.name}`, (p) => p.user_id === user.id);
+  const groups = usePermissions(`member=${user.id}`);
+  // One array while neither list changes: useObjectNames re-reads the names on a new one.
+  const perms = useMemo(() => own.perms && groups.perms && own.perms.concat(groups.perms), [own.perms, groups.perms]);
+  const error = own.error || groups.error, revoke = own.revoke;
   const on = useObjectNames(perms);
+  const through = (p) => p.group_id && <span>{t("perm.through-group")} <span class="vireo-data">{p.principal}</span></span>;
   return (
     <Modal id="user-permissions" wide title={t("perm.user-title")} onClose={onClose} footer={[
       <Button variant="link" data-user-permissions-close onClick={onClose}>{t("button.close")}</Button>,
@@ -260,8 +266,9 @@ function UserPermissions({ user, onClose }) {
       {error && <Alert title={error} id="user-permissions-error" />}
       {perms && !perms.length && <p class="vireo-empty">{t("perm.none")}</p>}
       {perms && perms.length > 0 && (
-        <Table list="user-permissions" label={t("perm.user-title")} heads={["perm.col.object", "perm.col.kind", "perm.col.role", "list.actions"]}>
-          <PermissionRows perms={perms} first={on} onRevoke={revoke} />
+        <Table list="user-permissions" label={t("perm.user-title")}
+               heads={["perm.col.object", "perm.col.kind", "perm.col.role", "perm.col.through", "list.actions"]}>
+          <PermissionRows perms={perms} first={on} onRevoke={revoke} from={through} />
         </Table>)}
     </Modal>
   );

@@ -200,6 +200,10 @@ static const vr_search perm_search[] = {
     {"role", "lower(role) LIKE ? ESCAPE '\\'", true, true, false, "role name, * as wildcard"},
     {"object_type", "object_type = ?", false, true, false, "system, datacenter, cluster, host, vm..."},
     {"object_id", "object_id = ?", false, true, false, "the object's id"},
+    /* What a user holds through their groups (a user's permissions page
+     * names them "through group X"): their own are user=. */
+    {"member", "group_id IN (SELECT gm.group_id FROM group_members gm WHERE gm.user_id = ?)", false, false, false,
+     "a user's id: the permissions of the groups the user is a member of"},
     /* What an object's permissions page shows: its own and those it
      * inherits (docs/permissions.md "Objects and inheritance"). */
     {"covers", "object_type = 'system' OR object_id IN (SELECT oa.ancestor_id FROM object_ancestors oa"

@@ -391,7 +391,8 @@ def test_every_operation_denied_without_permission(ctx):
                        expect=201)
         ids.update(groups=grp["id"], roles=role["id"], users=other["id"], permissions=perm["id"], domains=dom["id"])
         child = {"members": other["id"], "nics": "52:54:00:00:00:01", "disks": "vda", "networks": net["id"],
-                 "vms": "00000000-0000-4000-8000-0000000000ff"}  # an export domain's VM (import)
+                 "vms": "00000000-0000-4000-8000-0000000000ff",  # an export domain's VM (import)
+                 "templates": "00000000-0000-4000-8000-0000000000fe"}  # a data domain's template (register)
         tok = eng.login("nobody@internal", PW, set_token=False)
         doc = eng.get("/api/openapi.json", token=None)
         public = {("POST", "/api/sso/token"), ("DELETE", "/api/sso/token"), ("GET", "/api/openapi.json"),

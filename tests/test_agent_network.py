@@ -207,6 +207,19 @@ def test_vlan_networks_carry_vms_between_hosts(ctx):
     assert "direct-action" not in h0.run(["tc", "filter", "show", "dev", "vrv200-eth1b", "ingress"]).stdout
     assert _ping(ctx, c0, a["uuid"], "10.100.0.2") == "ok"   # a's traffic still flows
     _is(_guest(ctx, c0, m["uuid"], "ipaddr eth0 10.102.0.9/24", "VIREO-IPADDR eth0"), "0")
+    # the copies really arrive at m's tap, also of traffic from a VM on the
+    # other host: b (vh1) pings a; every frame that entered red on vh0 from
+    # the wire (b's requests) or from a's tap (the replies) is sent to m's
+    # tap too (plus what the bridge floods to m anyway)
+    def counters():
+        return [int(h0.run(["cat", f"/sys/class/net/{d}/statistics/{k}"]).stdout)
+                for d, k in ((mtap, "tx_packets"), (tap, "rx_packets"), ("vrv100-eth1b", "rx_packets"))]
+    before = counters()
+    for _ in range(3):
+        _is(_ping(ctx, c1, b["uuid"], "10.100.0.1"), "ok")
+    to_m, from_a, from_wire = (x - y for x, y in zip(counters(), before))
+    assert from_wire >= 6 and from_a >= 6, (to_m, from_a, from_wire)
+    assert to_m >= from_a + from_wire, (to_m, from_a, from_wire)
     # and a's outbound traffic went through its ifb
     out = h0.run(["tc", "-s", "filter", "show", "dev", tap, "ingress"]).stdout
     sent = [int(ln.split()[3]) for ln in out.splitlines() if ln.strip().startswith("Sent ")]

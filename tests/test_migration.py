@@ -6,12 +6,15 @@ VIREO_TEST_PG_URI is set, PostgreSQL."""
 
 import contextlib
 import os
+import socket
 import subprocess
 import time
 
 from harness.engine import Engine
 from harness.hosts import _q, _set_conf
 from harness.rpc import expect_error
+from harness.wsclient import WebSocket
+from test_console import _vnc_session
 
 INVALID_PARAMS, ERR_NO_VM, ERR_BAD_STATE = -32602, -32001, -32006
 READY = "VIREO-GUEST-READY"
@@ -285,19 +288,52 @@ def agent_logs(ctx, n=30):
     return "\n".join(f"--- {h.name}:\n{h.log_tail(n)}" for h in ctx.hs.hosts)
 
 
+def _graphics(ctx, i, vm_id):
+    """The VM's VNC device as host i's agent reports it (listen, port)."""
+    with ctx.client(i) as c:
+        return next(d for d in c.call("VM.get", uuid=vm_id)["devices"] if d["kind"] == "graphics")
+
+
+def _display_console(ctx, eng, vm_id, i, g):
+    """VNC listening on host i's display network address g["listen"]:
+    asked directly it wants a password (never open on the network), and a
+    console through the engine's ticketed proxy works, its bytes coming
+    over host i's eth1 (the display network's NIC), not through its agent."""
+    with socket.create_connection((g["listen"], int(g["port"])), timeout=10) as s:
+        f = s.makefile("rwb")
+        assert f.read(12).startswith(b"RFB 003."), g
+        f.write(b"RFB 003.008\n")
+        f.flush()
+        assert list(f.read(f.read(1)[0])) == [2], g  # VNC authentication, nothing else
+    wire = f"/sys/class/net/{ctx.hs.hosts[i].veth}n1/statistics/rx_bytes"  # what host i sent on eth1
+    with open(wire) as f:
+        before = int(f.read())
+    t = eng.call("POST", f"/api/vms/{vm_id}/ticket", {"console": "graphics"})
+    ws = WebSocket.open(eng, t["url"], protocols=["binary"])
+    try:
+        w, h, update = _vnc_session(ws, t["ticket"])
+        assert w > 0 and h > 0 and update[0] == 0, (w, h, update)
+        time.sleep(0.5)  # the rest of the framebuffer update on its way
+    finally:
+        ws.close()
+    with open(wire) as f:
+        assert int(f.read()) - before >= 4096, "the console's bytes did not come over the display network"
+
+
 def test_engine_migrates_cancels_and_refuses(ctx):
     mig_hosts(ctx)
     ctx.hs.ensure_extra_nics(1)  # eth1 for the migration network, in the hosts' first report
     for backend in backends():
         with engine_on(ctx, backend) as (eng, cl, hosts, far):
             spec = ctx.vm_spec("mig-" + backend[:2])
-            vm = eng.create_vm(spec["name"], cl["id"], boot=spec["boot"], disks=spec["disks"])
+            vm = eng.create_vm(spec["name"], cl["id"], boot=spec["boot"], disks=spec["disks"], vnc=True)
             idle = eng.create_vm("idle-" + backend[:2], cl["id"], boot=spec["boot"], disks=spec["disks"])
             nets = backend == "sqlite"  # networks once: the hosts' state, not the database's
             if nets:
-                # A network with the migration role (RHV's migration network)
-                # on both hosts' eth1, with addresses of its own, and the VM's
-                # NIC on a QoS profile of it.
+                # A network with the migration and display roles (RHV's
+                # migration and display networks) on both hosts' eth1, with
+                # addresses of its own, and the VM's NIC on a QoS profile of
+                # it. The engine reaches it through the wire's bridge.
                 for i in range(len(ctx.hs.hosts)):
                     with ctx.client(i) as c:
                         running = c.call("Host.getNetworks")["networks"]
@@ -305,7 +341,8 @@ def test_engine_migrates_cancels_and_refuses(ctx):
                             c.call("Host.setupNetworks", networks={n: {"remove": True} for n in running},
                                    check_connectivity=False)
                 mnet = eng.call("POST", "/api/networks", {"name": "mignet", "datacenter": cl["datacenter_id"],
-                                                          "roles": ["migration"]}, expect=201)
+                                                          "roles": ["migration", "display"]}, expect=201)
+                subprocess.run(["ip", "addr", "replace", "10.78.0.1/24", "dev", "vireotest1"], check=True)
                 eng.call("POST", f"/api/clusters/{cl['id']}/networks", {"network": mnet["id"], "required": False},
                          expect=201)
                 for n, h in enumerate(hosts):
@@ -324,6 +361,12 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             dst = 1 - src
             with ctx.client(src) as c:
                 ctx.wait_console(c, vm["id"], READY)
+            # The display role: VNC listens on the host's display network
+            # address (loopback without one) and the console proxy goes there.
+            g = _graphics(ctx, src, vm["id"])
+            assert g["listen"] == (f"10.78.0.{11 + src}" if nets else "127.0.0.1"), g
+            if nets:
+                _display_console(ctx, eng, vm["id"], src, g)
 
             # Refusals: 4xx, and nothing changed.
             def jobs_of(vm_id):
@@ -379,6 +422,10 @@ def test_engine_migrates_cancels_and_refuses(ctx):
                                   for d in devs or [])
                 assert addrs(there["devices"]) == addrs(moved["devices"]) and moved["devices"], (there, moved)
                 ctx.wait_console(c, vm["id"], "VIREO-ECHO engine-moved", send="echo engine-moved\n")
+            if nets:  # the consoles moved to the destination's display address
+                g = _graphics(ctx, dst, vm["id"])
+                assert g["listen"] == f"10.78.0.{11 + dst}", g
+                _display_console(ctx, eng, vm["id"], dst, g)
             time.sleep(2.5)  # several monitor polls of both hosts: neither misreads it
             # (up again: the destination's health watcher may briefly call a VM
             # whose migration took over --monitor-timeout not responding)
@@ -452,6 +499,8 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             for i in range(len(ctx.hs.hosts) if nets else 0):
                 with ctx.client(i) as c:
                     c.call("Host.setupNetworks", networks={"mignet": {"remove": True}}, check_connectivity=False)
+            if nets:
+                subprocess.run(["ip", "addr", "del", "10.78.0.1/24", "dev", "vireotest1"], check=False)
 
 
 def test_engine_destination_agent_killed_mid_migration(ctx):

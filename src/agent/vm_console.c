@@ -280,6 +280,15 @@ static int vm_set_ticket(vr_agent *a, json_t *params, json_t **result, vr_error 
         goto out;
     }
     *result = json_pack("{s:s, s:I}", "valid_to", until, "seconds", (json_int_t)seconds);
+    /* Where QEMU's VNC listens: an address on the display network is
+     * where the engine's proxy connects (docs/networks.md "Roles"). */
+    xmlChar *listen = xmlGetProp(g, BAD_CAST "listen"), *port = xmlGetProp(g, BAD_CAST "port");
+    if (*result && listen && port && atoi((const char *)port) > 0) {
+        json_object_set_new(*result, "listen", json_string((const char *)listen));
+        json_object_set_new(*result, "port", json_integer(atoi((const char *)port)));
+    }
+    xmlFree(listen);
+    xmlFree(port);
     rc = 0;
 out:
     if (buf) /* holds the password: wiped before it is freed */

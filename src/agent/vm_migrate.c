@@ -7,6 +7,7 @@
  * from the call to the end, so nothing else changes the VM meanwhile. */
 #include "vm_migrate.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
 #include <pthread.h>
@@ -34,6 +35,7 @@ typedef struct migration {
     virDomainPtr dom;
     char uuid[VIR_UUID_STRING_BUFLEN], name[65], dest_host[254], dest_uri[300], stream_uri[300];
     char dest_root[256]; /* the destination's storage root; "" = this host's */
+    char display[64];    /* where the consoles listen there; "" = as here */
     unsigned long long bandwidth_mibps;
     bool auto_converge, compression, was_paused;
     vr_mig_watch w;
@@ -125,7 +127,8 @@ static void *migrate_thread(void *arg)
      * destination gets its own XML (a lease libvirt hands over with the
      * VM must name the file as the destination sees it). */
     char *dxml = NULL;
-    if (*m->dest_root && vr_migrate_dest_xml(m->dom, m->a->storage_root, m->dest_root, &dxml, &m->err) < 0) {
+    if ((*m->dest_root || *m->display) &&
+        vr_migrate_dest_xml(m->dom, m->a->storage_root, m->dest_root, m->display, &dxml, &m->err) < 0) {
         m->rc = -1;
         __atomic_store_n(&m->done, 1, __ATOMIC_SEQ_CST);
         return NULL;
@@ -291,15 +294,20 @@ static void *supervisor(void *arg)
 
 static int parse_dest(migration *m, json_t *params, vr_error *err)
 {
-    static const char *const keys[] = {"host", "address", "storage_root"};
+    static const char *const keys[] = {"host", "address", "storage_root", "display_address"};
     json_t *dest;
-    const char *host = NULL, *addr = NULL, *root = NULL;
+    const char *host = NULL, *addr = NULL, *root = NULL, *display = NULL;
+    unsigned char bin[16];
     if (vr_json_obj(params, "params", "dest", true, &dest, err) < 0 ||
         vr_json_check_keys(dest, "params.dest", VR_NAMES(keys), err) < 0 ||
         vr_json_str(dest, "params.dest", "host", true, &host, err) < 0 ||
         vr_json_str(dest, "params.dest", "address", false, &addr, err) < 0 ||
-        vr_json_str(dest, "params.dest", "storage_root", false, &root, err) < 0)
+        vr_json_str(dest, "params.dest", "storage_root", false, &root, err) < 0 ||
+        vr_json_str(dest, "params.dest", "display_address", false, &display, err) < 0)
         return -1;
+    if (display && inet_pton(AF_INET, display, bin) != 1 && inet_pton(AF_INET6, display, bin) != 1)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.dest.display_address must be an IP address");
+    snprintf(m->display, sizeof(m->display), "%s", display ?: "");
     if (root && (root[0] != '/' || strstr(root, "/..") || strlen(root) >= sizeof(m->dest_root)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.dest.storage_root must be an absolute path without"
                             " '..' (under %zu bytes)", sizeof(m->dest_root));

@@ -1,5 +1,6 @@
 #include "vmspec.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -169,7 +170,8 @@ int vr_vm_spec_parse(vr_agent *a, json_t *params, vr_vm_spec *s, vr_error *err)
             return -1;
         s->vnc = true;
     }
-    if (s->vnc_listen && strspn(s->vnc_listen, "0123456789abcdef.:") != strlen(s->vnc_listen))
+    unsigned char bin[16];
+    if (s->vnc_listen && inet_pton(AF_INET, s->vnc_listen, bin) != 1 && inet_pton(AF_INET6, s->vnc_listen, bin) != 1)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "vnc.listen must be an IP address");
     if (!s->max_memory_mib)
         s->max_memory_mib = s->memory_mib;

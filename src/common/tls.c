@@ -173,8 +173,7 @@ int vr_tls_connect(vr_tls_creds *creds, int fd, const char *host,
     return handshake(creds, fd, false, host, out, err);
 }
 
-int vr_tls_dial(vr_tls_creds *creds, const char *host, int port,
-                vr_tls_conn **out, vr_error *err)
+int vr_tcp_dial(const char *host, int port, vr_error *err)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     struct addrinfo *res = NULL;
@@ -218,7 +217,14 @@ int vr_tls_dial(vr_tls_creds *creds, const char *host, int port,
      * request (a disk image chunk) would stall that long each time. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return vr_tls_connect(creds, fd, host, out, err);
+    return fd;
+}
+
+int vr_tls_dial(vr_tls_creds *creds, const char *host, int port,
+                vr_tls_conn **out, vr_error *err)
+{
+    int fd = vr_tcp_dial(host, port, err);
+    return fd < 0 ? -1 : vr_tls_connect(creds, fd, host, out, err);
 }
 
 static ssize_t tls_read(void *ctx, void *buf, size_t len)

@@ -40,6 +40,10 @@ int vr_tls_accept(vr_tls_creds *creds, int fd, vr_tls_conn **out, vr_error *err)
 int vr_tls_connect(vr_tls_creds *creds, int fd, const char *host,
                    vr_tls_conn **out, vr_error *err);
 
+/* Connect TCP to host:port (each address of host, 10 s each, TCP_NODELAY):
+ * the socket, or -1 with err. */
+int vr_tcp_dial(const char *host, int port, vr_error *err);
+
 /* Connect TCP to host:port then vr_tls_connect. */
 int vr_tls_dial(vr_tls_creds *creds, const char *host, int port,
                 vr_tls_conn **out, vr_error *err);

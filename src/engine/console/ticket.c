@@ -1,6 +1,7 @@
 #include "ticket.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gnutls/crypto.h>
@@ -56,6 +57,17 @@ int vr_ticket_issue(vr_ticket *t, int seconds, char out[VR_TICKET_LEN + 1])
     tickets = n;
     pthread_mutex_unlock(&lock);
     return 0;
+}
+
+void vr_ticket_set_display(const char *ticket, const char *address, int port)
+{
+    pthread_mutex_lock(&lock);
+    for (entry *e = tickets; e; e = e->next)
+        if (!strcmp(e->ticket, ticket)) {
+            snprintf(e->t.address, sizeof(e->t.address), "%s", address);
+            e->t.port = port;
+        }
+    pthread_mutex_unlock(&lock);
 }
 
 /* Compare in time independent of where the strings differ. */

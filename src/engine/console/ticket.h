@@ -13,11 +13,18 @@ typedef struct vr_ticket {
     char user[128];
     char console[16];      /* serial | graphics */
     long long expires_ms;  /* epoch milliseconds */
+    char address[64];      /* graphics: where the VNC listens on the display network ("": reached through the agent) */
+    int port;
 } vr_ticket;
 
 /* Issue a ticket: fills out (VR_TICKET_LEN + 1 bytes) and t->expires_ms.
  * Returns 0 or -1 (no randomness). */
 int vr_ticket_issue(vr_ticket *t, int seconds, char out[VR_TICKET_LEN + 1]);
+
+/* Record where the issued ticket's graphics console listens (the VM's
+ * host's address on its cluster's display network, the VNC port), for the
+ * proxy to connect there. */
+void vr_ticket_set_display(const char *ticket, const char *address, int port);
 
 /* Why a ticket was refused. */
 typedef enum {

@@ -68,6 +68,12 @@ int vr_console_ticket(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_e
                          json_string_value(json_object_get(host, "name")) ?: "?", why);
         }
         json_decref(host);
+        /* VNC on the display network (an address that is not loopback):
+         * the proxy connects there, the ticket still its password. */
+        const char *listen = json_string_value(json_object_get(res, "listen"));
+        json_int_t port = json_integer_value(json_object_get(res, "port"));
+        if (rc == 0 && listen && port > 0 && port < 65536 && strncmp(listen, "127.", 4) && strcmp(listen, "::1"))
+            vr_ticket_set_display(ticket, listen, (int)port);
         json_decref(res);
         if (rc < 0) {
             vr_ticket dummy;

@@ -1,8 +1,9 @@
 /* GET /api/vms/ID/console?ticket=T (docs/rest-api.md "Consoles"): the
  * ticket is taken, the VM's host is asked over the agent's mutual TLS to
- * attach the console (VM.attachConsole), and the HTTPS connection is
- * upgraded to a WebSocket whose binary frames carry the console's bytes
- * both ways. One thread per open console. */
+ * attach the console (VM.attachConsole) - or, for a graphics console
+ * listening on the cluster's display network, its VNC server is connected
+ * there - and the HTTPS connection is upgraded to a WebSocket whose binary
+ * frames carry the console's bytes both ways. One thread per open console. */
 #include "console.h"
 
 #include <errno.h>
@@ -29,7 +30,8 @@
 typedef struct session {
     struct session *next;
     vr_engine *e;
-    vr_tls_conn *agent;      /* the attached console on the VM's host */
+    vr_tls_conn *agent;      /* the attached console on the VM's host, or */
+    int vnc;                 /* QEMU's VNC on the host's display network address */
     int sock;                /* the client's upgraded connection */
     void *handle;            /* for vr_http_upgrade_close */
     uint8_t *in;             /* client bytes not yet parsed */
@@ -49,6 +51,8 @@ static void session_free(void *cls)
 {
     session *s = cls;
     vr_tls_conn_free(s->agent);
+    if (s->vnc >= 0)
+        close(s->vnc);
     free(s->in);
     free(s);
 }
@@ -88,11 +92,28 @@ static void ws_close(session *s, unsigned code, const char *why)
     ws_send(s, VR_WS_CLOSE, p, n + 2);
 }
 
+static int peer_fd(session *s)
+{
+    return s->agent ? s->agent->fd : s->vnc;
+}
+
+/* Bytes from the console's side: -EAGAIN to try again, <= 0 at its end. */
+static ssize_t peer_recv(session *s, uint8_t *buf, size_t len)
+{
+    if (s->agent) {
+        ssize_t n = gnutls_record_recv(s->agent->session, buf, len);
+        return n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED ? -EAGAIN : n;
+    }
+    ssize_t n = recv(s->vnc, buf, len, 0);
+    return n < 0 && (errno == EINTR || errno == EAGAIN) ? -EAGAIN : n;
+}
+
 static int agent_write(session *s, const uint8_t *buf, size_t len)
 {
     for (size_t done = 0; done < len;) {
-        ssize_t n = gnutls_record_send(s->agent->session, buf + done, len - done);
-        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+        ssize_t n = s->agent ? gnutls_record_send(s->agent->session, buf + done, len - done)
+                             : send(s->vnc, buf + done, len - done, MSG_NOSIGNAL);
+        if (s->agent ? n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED : n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return -1;
@@ -152,16 +173,16 @@ static void relay(session *s)
         return;
     }
     for (;;) {
-        struct pollfd p[2] = {{.fd = s->sock, .events = POLLIN}, {.fd = s->agent->fd, .events = POLLIN}};
-        bool pending = gnutls_record_check_pending(s->agent->session) > 0;
+        struct pollfd p[2] = {{.fd = s->sock, .events = POLLIN}, {.fd = peer_fd(s), .events = POLLIN}};
+        bool pending = s->agent && gnutls_record_check_pending(s->agent->session) > 0;
         if (!pending && poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
         if (pending || (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-            ssize_t n = gnutls_record_recv(s->agent->session, buf, 16384);
-            if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+            ssize_t n = peer_recv(s, buf, 16384);
+            if (n == -EAGAIN)
                 continue;
             if (n <= 0) {
                 ws_close(s, 1000, "the console ended");
@@ -254,7 +275,7 @@ void vr_console_ws_stop_all(int timeout_ms)
     until.tv_sec += timeout_ms / 1000;
     pthread_mutex_lock(&sessions_lock);
     for (session *s = sessions; s; s = s->next)
-        shutdown(s->agent->fd, SHUT_RDWR); /* its relay ends and closes the client */
+        shutdown(peer_fd(s), SHUT_RDWR); /* its relay ends and closes the client */
     while (nsessions > 0 && pthread_cond_timedwait(&sessions_cond, &sessions_lock, &until) == 0)
         ;
     pthread_mutex_unlock(&sessions_lock);
@@ -378,12 +399,17 @@ bool vr_console_ws_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
     }
     s->e = e;
     s->sock = -1;
+    s->vnc = -1;
     snprintf(s->vm_id, sizeof(s->vm_id), "%s", vm_id);
     snprintf(s->vm_name, sizeof(s->vm_name), "%s", json_string_value(json_object_get(vm, "name")));
     snprintf(s->host, sizeof(s->host), "%s", json_string_value(json_object_get(vm, "host")));
     snprintf(s->user, sizeof(s->user), "%s", t.user);
     snprintf(s->console, sizeof(s->console), "%s", t.console);
-    if (attach(e, s, vm, &err) < 0) {
+    /* On the display network the ticket, QEMU's VNC password, guards it
+     * (docs/networks.md "Roles"); elsewhere only the agent reaches it. */
+    if (*t.address && !strcmp(t.console, "graphics"))
+        s->vnc = vr_tcp_dial(t.address, t.port, &err);
+    if (*t.address && !strcmp(t.console, "graphics") ? s->vnc < 0 : attach(e, s, vm, &err) < 0) {
         char why[512];
         vr_i18n_format(why, sizeof(why), "%s", err.message);
         vr_error_set(&err, err.code, "cannot open the %s console of VM '%s' on host '%s': %s", s->console,

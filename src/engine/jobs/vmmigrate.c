@@ -19,7 +19,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "migpolicy.h"
-#include "migrnet.h"
+#include "rolenet.h"
 #include "placement.h"
 #include "scheduler.h"
 #include "vnic.h"
@@ -347,13 +347,18 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
     vr_job_progress(e, job_id, 5);
     /* The destination's libvirtd is reached where the engine reaches its
      * agent; the migration stream goes to its address on the cluster's
-     * migration network (net/migrnet.h), else there too. */
-    char mig_addr[64], mig_why[300];
+     * migration network (net/rolenet.h), else there too. Its consoles
+     * listen on the destination's display network address, else loopback. */
+    char mig_addr[64], mig_why[300], disp_addr[64], disp_why[300];
     vr_migrnet_address(e, vm_id, dst, mig_addr, sizeof(mig_addr), mig_why, sizeof(mig_why));
     if (*mig_why)
         vr_event(e, "warning", user, "vm", vm_id, "VM '%s' migrates over the management network: %s", name, mig_why);
-    json_t *res = NULL, *call = json_pack("{s:s, s:{s:s, s:s}}", "uuid", vm_id, "dest", "host", str(dst, "address"),
-                                          "address", mig_addr);
+    vr_dispnet_address(e, vm_id, dst, disp_addr, sizeof(disp_addr), disp_why, sizeof(disp_why));
+    if (*disp_why)
+        vr_event(e, "warning", user, "vm", vm_id, "the consoles of VM '%s' listen on the loopback of host '%s': %s",
+                 name, str(dst, "name"), disp_why);
+    json_t *res = NULL, *call = json_pack("{s:s, s:{s:s, s:s, s:s}}", "uuid", vm_id, "dest", "host",
+                                          str(dst, "address"), "address", mig_addr, "display_address", disp_addr);
     vr_error err = {0};
     if (json_object_get(p, "bandwidth_mibps"))
         json_object_set(call, "bandwidth_mibps", json_object_get(p, "bandwidth_mibps"));

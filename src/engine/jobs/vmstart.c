@@ -18,6 +18,7 @@
 #include "scheduler.h"
 #include "sdjobs.h"
 #include "netlabel.h"
+#include "rolenet.h"
 #include "setupnet.h"
 #include "snapjobs.h"
 #include "stateless.h"
@@ -312,6 +313,16 @@ static void run_start(vr_engine *e, const char *job_id, const char *vm_id, const
     vr_job_update(e, job_id, "running", step);
     vr_job_progress(e, job_id, 30);
     json_t *agent_spec = vr_vm_agent_spec(e, vm, &err);
+    if (agent_spec && json_is_true(json_object_get(agent_spec, "vnc"))) {
+        /* VNC listens on the host's display network address, else on its
+         * loopback; a ticket is its password either way. */
+        char listen[64], why[300];
+        vr_dispnet_address(e, vm_id, host, listen, sizeof(listen), why, sizeof(why));
+        if (*why)
+            vr_event(e, "warning", user, "vm", vm_id, "the consoles of VM '%s' listen on the loopback of host '%s': %s",
+                     name, hname, why);
+        json_object_set_new(agent_spec, "vnc", json_pack("{s:s}", "listen", listen));
+    }
     if (agent_spec && vr_vm_lease_prepare(e, job_id, vm_id, agent_spec, &err) < 0) {
         json_decref(agent_spec);
         agent_spec = NULL;

@@ -18,6 +18,7 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 from harness.engine import ADMIN, REPO_ROOT, Engine, ensure_api_cert
+from harness.context import one_backend
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -815,6 +816,7 @@ class FakeAgent:
         self.sock.close()
 
 
+@one_backend
 def test_agent_identity_and_bad_agents(ctx):
     pki = ctx.hs.pki_dir
     rogue = tempfile.mkdtemp(prefix="vireo-rogue-", dir="/var/tmp")

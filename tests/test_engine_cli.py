@@ -18,6 +18,7 @@ import threading
 import time
 
 from harness.engine import Engine, ensure_api_cert, free_port
+from harness.context import one_backend
 
 
 class Cli:
@@ -83,6 +84,7 @@ USAGE_ERRORS = [
 ]
 
 
+@one_backend
 def test_cli_end_to_end(ctx):
     with Engine(ctx, login=False) as eng:
         cli = Cli(ctx, eng)

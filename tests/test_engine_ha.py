@@ -6,6 +6,7 @@ import json
 import time
 
 from harness.engine import CliSession, Engine, expect_fault
+from harness.context import one_backend
 
 
 def test_ha_member_rules(ctx):
@@ -130,6 +131,7 @@ def test_power_management_rules(ctx):
         cli.run("host", "fence", "pm1", "explode", expect=2)
 
 
+@one_backend(backend="sqlite")
 def test_two_hosts_lost_at_once_are_not_fenced(ctx):
     """Fencing is skipped when more than half of a cluster's hosts (those
     not in maintenance) are unreachable at once: two hosts lost together

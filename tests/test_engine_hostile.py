@@ -13,6 +13,7 @@ import time
 import urllib.parse
 
 from harness.engine import ADMIN, Engine
+from harness.context import one_backend
 
 PROMPT_S = 5  # an answer within this is prompt; the HTTP idle timeout is 30 s
 MAX_URL, MAX_HEAD, MAX_HEADERS, MAX_ARGS = 8192, 16384, 100, 64
@@ -145,6 +146,7 @@ def test_methods_the_api_does_not_serve(ctx):
         assert "does not serve" not in r.text, f"PATCH refused by the server, not the API: {r}"
 
 
+@one_backend(backend="sqlite")
 def test_oversized_heads_get_json_refusals(ctx):
     with Engine(ctx) as eng:
         tok = eng.token
@@ -186,6 +188,7 @@ def test_oversized_heads_get_json_refusals(ctx):
         assert eng.request("GET", "/api").status == 200
 
 
+@one_backend
 def test_heads_beyond_the_pool_are_closed_promptly(ctx):
     """Heads near and over the library's per-connection memory: its own
     414/431 (not JSON) or, within a few hundred bytes of the pool size, a
@@ -284,6 +287,7 @@ def test_malformed_requests_answered_promptly(ctx):
 
 # ------------------------------------------------------------------ UTF-8 in faults and events
 
+@one_backend(backend="sqlite")
 def test_invalid_utf8_in_urls_gets_json_faults(ctx):
     with Engine(ctx) as eng:
         targets = [b"/api/datacenters/\xff", b"/api/%FF", b"/api/vms/%C3", b"/api/\xc3\x28",

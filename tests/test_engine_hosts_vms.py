@@ -159,6 +159,7 @@ def test_hosts_come_up_with_capabilities(ctx):
 
 # ------------------------------------------------------------------ VMs
 
+@one_backend
 def test_vm_start_console_devices_shutdown(ctx):
     problems = []
     with engine_with_hosts(ctx) as (eng, cl, hosts):
@@ -503,6 +504,7 @@ def test_cluster_cpu_type_compatibility(ctx):
 
 # ------------------------------------------------------------------ failures
 
+@one_backend(backend="sqlite")
 def test_agent_loss_and_recovery(ctx):
     with engine_with_hosts(ctx) as (eng, cl, hosts):
         vm = new_vm(ctx, eng, cl, "survivor")
@@ -665,6 +667,7 @@ def test_engine_kill_keeps_state(ctx):
         assert v["status"] == "down", v
 
 
+@one_backend
 def test_engine_kill_during_start_no_duplicate(ctx):
     """An accepted start survives an engine crash at any moment and the VM
     runs exactly once: the kill lands at different points of the start."""
@@ -723,6 +726,7 @@ def _ensure_agents(ctx):
             h.start_agent(wait=True)
 
 
+@one_backend
 def test_engine_and_agent_crash_during_start_no_duplicate(ctx):
     """The engine dies while VM.create is under way on host A, and A's agent
     dies too (the VM keeps running under libvirt there). After the engine's
@@ -814,6 +818,7 @@ def test_agent_crash_during_create_no_duplicate(ctx):
             _ensure_agents(ctx)
 
 
+@one_backend(backend="sqlite")
 def test_live_changes_through_the_engine(ctx):
     """Nested /api/vms/ID/nics and /disks: stored at once on a down VM,
     hot plugged through a job on a running one (seen by the guest and the

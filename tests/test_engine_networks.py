@@ -9,6 +9,7 @@ NIC, then a VM on the network's profile starts on it."""
 import os
 
 from harness.engine import CliSession, Engine, expect_fault, run_sql
+from harness.context import one_backend
 
 MISSING = "0b7a5a37-1111-4222-8333-444455556666"
 
@@ -276,6 +277,7 @@ def _up_hosts(ctx, eng, tag):
     return dc, cl, hosts
 
 
+@one_backend(backend="sqlite")
 def test_network_end_to_end(ctx):
     """Real agents: a required VLAN network makes both hosts nonoperational
     (the event names it) until setupnetworks puts it on their eth1; a VM

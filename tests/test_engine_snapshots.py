@@ -21,6 +21,7 @@ import os
 import signal
 
 from harness.engine import CliSession, Engine
+from harness.context import one_backend
 from harness.engine_storage import leave_storage, make_disk, scrub_domain, storage_dc
 
 MISSING = "00000000-0000-4000-8000-0000000000ff"
@@ -323,6 +324,7 @@ def _pools(ctx, eng, cl, tpl):
     eng.call("DELETE", url, expect=204)
 
 
+@one_backend(backend="sqlite")
 def test_snapshots_and_templates(ctx):
     eng = Engine(ctx, poll_ms=1000, grace_s=6)
     eng.__enter__()

@@ -21,12 +21,16 @@ class Skip(Exception):
     it as skipped (never as passed)."""
 
 
-def one_backend(fn):
+def one_backend(fn=None, *, backend=None):
     """Marks a slow engine scenario whose subject is the hosts, not the
-    database: the runner runs it on one backend (the last: PostgreSQL when
-    the suite has one) instead of each. Its rules stay in tests on both."""
-    fn.one_backend = True
-    return fn
+    database: the runner runs it on one backend instead of each — the last
+    (PostgreSQL when the suite has one), or `backend` ("sqlite") when given,
+    so the slow scenarios are shared out between the two. Its rules stay in
+    tests on both. Use as @one_backend or @one_backend(backend="sqlite")."""
+    def mark(f):
+        f.one_backend = backend or True
+        return f
+    return mark(fn) if fn is not None else mark
 
 
 class Context:

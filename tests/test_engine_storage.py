@@ -837,8 +837,11 @@ def test_storage_end_to_end(ctx):
         assert eng.wait_for(lambda: eng.get(dc["href"])["spm_host"], timeout=30) == hosts[spm_i]["id"]
         # The old master is a regular domain now: active again, hosts rejoin it.
         assert eng.call("POST", f"/api/storagedomains/{sd_id}/activate")["master"] is False
-        eng.wait_for(lambda: all({d["domain"]: d for d in ctx.client(i).call("Storage.status")["domains"]}
-                                 .get(sd_id, {}).get("lockspace") == "joined" for i in range(len(hs.hosts))),
+        # one connection per host for the whole wait: a new one per poll piles
+        # up on the agent (the context closes its clients only after the test)
+        agents = [ctx.client(i) for i in range(len(hs.hosts))]
+        eng.wait_for(lambda: all({d["domain"]: d for d in a.call("Storage.status")["domains"]}
+                                 .get(sd_id, {}).get("lockspace") == "joined" for a in agents),
                      timeout=60, what="every host back in the lockspace of " + sd_id)
         # No host can become a second SPM on the demoted master: its metadata says Regular.
         other = next(i for i in range(len(hs.hosts)) if i != spm_i)

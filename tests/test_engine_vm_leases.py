@@ -262,7 +262,8 @@ def _second_qemu_scenario(ctx):
         # The VM goes: the SPM removes its lease.
         eng.call("DELETE", vm["href"], expect=204)
         spm_i = next(k for k, h in enumerate(hosts) if h["id"] == st["spm_id"])
-        eng.wait_for(lambda: vm["id"] not in ctx.client(spm_i).call("Lease.list", domain=sd_id)["leases"],
+        spm_agent = ctx.client(spm_i)  # one connection for the wait, not one per poll
+        eng.wait_for(lambda: vm["id"] not in spm_agent.call("Lease.list", domain=sd_id)["leases"],
                      timeout=30, what="the lease removed")
         assert eng.find_events("removed the lease", sd_id)
         leave_storage(eng, sd_id, [])

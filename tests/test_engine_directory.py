@@ -284,13 +284,20 @@ def test_directory_active_directory(ctx):
     that finds people, not computers, service accounts or groups."""
     if not samba_ad.available():
         raise Skip("Samba's AD DC is not installed (scripts/setup installs samba, samba-ad-dc and samba-ad-provision)")
-    with Engine(ctx) as eng, samba_ad.SambaAD(eng.pki_dir, AD_USERS, AD_GROUPS, disabled=["dan"]) as ad:
+    with Engine(ctx) as eng, samba_ad.SambaAD(AD_USERS, AD_GROUPS, disabled=["dan"]) as ad:
+        with open(ad.ca_file) as f:
+            domain_ca = f.read()  # the domain's own CA, not the engine's: the profile trusts it
         body = {"name": "ad", "type": "ad", "url": ad.url, "tls": "ldaps", "bind_dn": samba_ad.BIND_DN,
                 "bind_password": samba_ad.BIND_PW, "base_dn": samba_ad.BASE}
         expect_fault(eng.request("POST", "/api/domains", dict(body, user_attribute="cn")), 400, "sAMAccountName")
         expect_fault(eng.request("POST", "/api/domains", dict(body, type="novell")), 400)
+        expect_fault(eng.request("POST", "/api/domains", dict(body, ca_cert="-----BEGIN CERTIFICATE-----\nxx")),
+                     400, "ca_cert")
         dom = eng.call("POST", "/api/domains", body, expect=201)
-        assert (dom["type"], dom["user_attribute"]) == ("ad", "sAMAccountName"), dom
+        assert (dom["type"], dom["user_attribute"], dom["ca_cert"]) == ("ad", "sAMAccountName", ""), dom
+        # Without the domain's CA its certificate is not trusted: the directory cannot be reached.
+        expect_fault(_login(eng, "amy@ad", AD_USERS["amy"]), 503, "cannot be reached")
+        assert eng.call("PUT", dom["href"], {"ca_cert": domain_ca})["ca_cert"] == domain_ca
         groups = {g: eng.call("POST", "/api/groups", {"name": f"{g}@ad"}, expect=201) for g in AD_GROUPS}
         vm = eng.create_vm("advm", eng.create_cluster("adcl", eng.create_dc("addc")["id"])["id"])
         role = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "UserRole")

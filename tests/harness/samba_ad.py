@@ -11,10 +11,13 @@ so it is done once per Samba version into a template directory under
 domain of its own, with its own users. The domain is provisioned as RHV
 documentation's AD examples are: RFC 2307 attributes on, no DNS.
 
-LDAPS serves a certificate of the test PKI (scripts/pki) for the DC's
-address: the one Samba makes for itself names only its host name
-(VIREODC.vireo.test, no subject alternative name), which the engine,
-checking names as libldap does, would rightly refuse for an address.
+LDAPS serves a certificate for the DC's address from a CA of the
+domain's own (scripts/pki, in the domain's directory: as an AD domain's
+certificate services would issue it), not the engine's CA: the profile
+trusts it with its ca_cert. (The certificate Samba makes for itself names
+only its host name, VIREODC.vireo.test, with no subject alternative name,
+which the engine, checking names as libldap does, would rightly refuse for
+an address.)
 
 Users and groups are made with Samba's own Python library (what
 samba-tool runs), in one process: samba-tool takes seconds per command.
@@ -124,7 +127,7 @@ class SambaAD:
     """users: {sAMAccountName: password}; groups: {cn: [member sAMAccountName or group cn...]};
     disabled: accounts disabled (userAccountControl ACCOUNTDISABLE)."""
 
-    def __init__(self, pki_dir, users, groups, disabled=()):
+    def __init__(self, users, groups, disabled=()):
         template = _template()
         self.dir = tempfile.mkdtemp(prefix="vireo-samba-", dir="/var/tmp")
         self.addr = _free_address()
@@ -136,8 +139,10 @@ class SambaAD:
             shutil.copytree(template, self.dir, symlinks=True)
             _run(["ip", "addr", "add", f"{self.addr}/32", "dev", "lo"])
             self._lo = True
-            cert = f"samba-{self.addr.replace('.', '-')}"
+            pki_dir, cert = os.path.join(self.dir, "pki"), "dc"
+            _run(["bash", PKI_SCRIPT, "init", pki_dir])
             _run(["bash", PKI_SCRIPT, "issue", pki_dir, cert, "--ip", self.addr])
+            self.ca_file = os.path.join(pki_dir, "ca.crt")
             key = os.path.join(self.dir, "private", "tls-key.pem")
             shutil.copy(os.path.join(pki_dir, cert + ".key"), key)
             os.chmod(key, 0o600)  # samba refuses a key others may read

@@ -428,7 +428,7 @@ static int domain_check(json_t *body, vr_error *err)
              strcmp(attr, "userPrincipalName"))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "an Active Directory profile (type 'ad') matches login names"
                             " against sAMAccountName or userPrincipalName, not '%s'", attr);
-    return 0;
+    return vr_directory_check_ca(str(body, "ca_cert") ?: "", err);
 }
 
 static int domain_check_create(vr_call *c, json_t *body, vr_error *err)
@@ -464,6 +464,9 @@ static const vr_field domain_fields[] = {
     {"type", VR_FT_ENUM, VR_F_CREATE | VR_F_UPDATE, .values = VR_STRS("ldap", "ad"), .dflt = "\"ldap\"",
      .doc = "ldap: OpenLDAP, 389-DS, IdM (groupOfNames, groupOfUniqueNames, memberOf). ad: Active Directory"
             " (users by sAMAccountName or userPrincipalName, nested groups, disabled accounts refused)."},
+    {"ca_cert", VR_FT_STR, VR_F_CREATE | VR_F_UPDATE, 0, 65536, .dflt = "\"\"",
+     .doc = "PEM: the CA certificate(s) the directory's certificate must chain to instead of the engine's CA"
+            " (an AD domain's own CA, say); empty: the engine's."},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
 };
 

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <gnutls/x509.h>
 #include <ldap.h>
 
 #include "log.h"
@@ -51,6 +53,50 @@ static const char *str(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k)) ?: "";
 }
 
+int vr_directory_check_ca(const char *pem, vr_error *err)
+{
+    if (!*pem)
+        return 0;
+    gnutls_x509_crt_t *certs = NULL;
+    unsigned int n = 0;
+    gnutls_datum_t d = {.data = (unsigned char *)pem, .size = (unsigned int)strlen(pem)};
+    int rc = gnutls_x509_crt_list_import2(&certs, &n, &d, GNUTLS_X509_FMT_PEM, 0);
+    for (unsigned int i = 0; rc >= 0 && i < n; i++)
+        gnutls_x509_crt_deinit(certs[i]);
+    gnutls_free(certs);
+    if (rc < 0 || n == 0)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "ca_cert is not a PEM certificate (or list of them): %s",
+                            rc < 0 ? gnutls_strerror(rc) : "none found");
+    return 0;
+}
+
+/* The TLS context of ld, trusting the profile's own CA when it has one,
+ * else the engine's. libldap reads CAs from files only: the profile's is
+ * written to a private temporary file, read when the context is made,
+ * then removed. */
+static int tls_context(LDAP *ld, json_t *dom)
+{
+    int zero = 0, rc;
+    const char *pem = str(dom, "ca_cert");
+    if (!*pem) {
+        if (*ca_file)
+            ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, ca_file);
+        return ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+    }
+    char path[] = "/tmp/vireo-ldap-ca-XXXXXX";
+    int fd = mkstemp(path); /* 0600 */
+    if (fd < 0)
+        return LDAP_LOCAL_ERROR;
+    size_t len = strlen(pem);
+    bool written = write(fd, pem, len) == (ssize_t)len;
+    close(fd);
+    rc = written ? ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, path) : LDAP_LOCAL_ERROR;
+    if (rc == LDAP_OPT_SUCCESS)
+        rc = ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+    unlink(path);
+    return rc;
+}
+
 static bool is_ad(json_t *dom)
 {
     return !strcmp(str(dom, "type"), "ad");
@@ -80,16 +126,15 @@ static LDAP *dial(json_t *dom, vr_error *err)
         vr_error_set(err, VR_ERR_INVALID_PARAMS, "directory '%s': bad URL: %s", name, ldap_err2string(rc));
         return NULL;
     }
-    int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
+    int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND;
     struct timeval tv = {LDAP_DEADLINE_S, 0};
     ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
     ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
     ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
     ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
     ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
-    if (*ca_file)
-        ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, ca_file);
-    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero); /* the options above, for this handle */
+    if ((rc = tls_context(ld, dom)) != LDAP_OPT_SUCCESS) /* the options above, for this handle */
+        goto down;
     if (!strcmp(str(dom, "tls"), "starttls") && (rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS)
         goto down;
     struct berval cred = {.bv_val = (char *)str(dom, "bind_password"), .bv_len = strlen(str(dom, "bind_password"))};
@@ -276,7 +321,7 @@ fail:
 json_t *vr_directory_profile(vr_engine *e, const char *key, vr_error *err)
 {
     json_t *dom = vr_db_query_one(e->db, "SELECT id, name, url, bind_dn, bind_password, base_dn, tls, user_attribute,"
-                                  " type FROM domains WHERE id = ? OR name = ?", DB_ARGS(DB_TEXT(key), DB_TEXT(key)), err);
+                                  " type, ca_cert FROM domains WHERE id = ? OR name = ?", DB_ARGS(DB_TEXT(key), DB_TEXT(key)), err);
     if (!dom && !err->code)
         vr_error_set(err, VR_ERR_NOT_FOUND, "no directory profile '%.64s'", key);
     return dom;
@@ -432,7 +477,7 @@ int vr_directory_login(vr_engine *e, const char *user, const char *password, cha
     if (!at || !strcmp(at + 1, "internal"))
         return VR_DIR_NOT_MINE;
     json_t *dom = vr_db_query_one(e->db, "SELECT name, url, bind_dn, bind_password, base_dn, tls, user_attribute,"
-                                  " type FROM domains WHERE name = ?", DB_ARGS(DB_TEXT(at + 1)), err);
+                                  " type, ca_cert FROM domains WHERE name = ?", DB_ARGS(DB_TEXT(at + 1)), err);
     if (!dom)
         return err->code ? -1 : VR_DIR_NOT_MINE;
     char uid[256];

@@ -46,6 +46,7 @@ BASE = "DC=vireo,DC=test"
 ADMIN_PW = "Samba-Adm1n-pw"
 BIND_USER, BIND_PW = "vireo-svc", "Vireo-Svc-pw1"
 BIND_DN = f"CN={BIND_USER},CN=Users,{BASE}"
+TEMPLATE_LAYOUT = 1  # raise when the provisioning changes: templates made before are then not used
 
 _USERS = """
 import json, sys
@@ -99,8 +100,9 @@ def _smb_conf(d, addr, tls):
 
 
 def _template():
-    """The provisioned, empty domain to copy (made once, under a lock)."""
-    tdir = f"/var/tmp/vireo-samba-ad-{_version()}"
+    """The provisioned, empty domain to copy (made once, under a lock;
+    scripts/setup makes it, through this module's main)."""
+    tdir = f"/var/tmp/vireo-samba-ad-{_version()}-{TEMPLATE_LAYOUT}"
     with open(tdir + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not os.path.exists(os.path.join(tdir, ".done")):
@@ -193,3 +195,7 @@ class SambaAD:
     def __exit__(self, *exc):
         self._remove()
         return False
+
+
+if __name__ == "__main__":
+    print(_template())

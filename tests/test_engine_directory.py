@@ -237,7 +237,8 @@ def test_directory_389ds(ctx):
         # (389-DS answers its bind "unwilling to perform", not "invalid credentials").
         for name, pw in (("ann@idm", "wrong"), ("ann@idm", ""), ("nobody@idm", "x"), ("*@idm", DS_USERS["ann"]),
                          ("a*@idm", DS_USERS["ann"]), ("ann)(uid=*@idm", DS_USERS["ann"]),
-                         ("lee@idm", DS_USERS["lee"]), ("lee@idm", "wrong")):
+                         ("lee@idm", DS_USERS["lee"]), ("lee@idm", "wrong"),
+                         ("vireo@idm", ds389.BIND_PW)):  # the service account is no user, even with its password
             expect_fault(_login(eng, name, pw), 401)
         assert _login(eng, "a*@idm", DS_USERS["a*"]).status == 200  # '*' escaped: the user named "a*"
         # StartTLS on the plain port, the same certificate

@@ -178,7 +178,7 @@ static char *find_user(LDAP *ld, json_t *dom, const char *uid, char *canon, size
         snprintf(filter, sizeof(filter), "(&%s(!" AD_DISABLED ")(|(sAMAccountName=%s)(userPrincipalName=%s)))",
                  person_filter(dom), esc, esc);
     else
-        snprintf(filter, sizeof(filter), "(&(objectClass=*)(%s=%s))", str(dom, "user_attribute"), esc);
+        snprintf(filter, sizeof(filter), "(&%s(%s=%s))", person_filter(dom), str(dom, "user_attribute"), esc);
     char *attrs[] = {(char *)str(dom, "user_attribute"), NULL};
     struct timeval tv = {LDAP_DEADLINE_S, 0};
     LDAPMessage *res = NULL;

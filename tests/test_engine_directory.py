@@ -11,7 +11,7 @@ granted a permission before their first login, which then finds it."""
 
 import json
 
-from harness import ds389, slapd
+from harness import ds389, samba_ad, slapd
 from harness.context import Skip, one_backend
 from harness.engine import CliSession, Engine, expect_fault
 
@@ -237,7 +237,8 @@ def test_directory_389ds(ctx):
         # (389-DS answers its bind "unwilling to perform", not "invalid credentials").
         for name, pw in (("ann@idm", "wrong"), ("ann@idm", ""), ("nobody@idm", "x"), ("*@idm", DS_USERS["ann"]),
                          ("a*@idm", DS_USERS["ann"]), ("ann)(uid=*@idm", DS_USERS["ann"]),
-                         ("lee@idm", DS_USERS["lee"]), ("lee@idm", "wrong")):
+                         ("lee@idm", DS_USERS["lee"]), ("lee@idm", "wrong"),
+                         ("vireo@idm", ds389.BIND_PW)):  # the service account is no user, even with its password
             expect_fault(_login(eng, name, pw), 401)
         assert _login(eng, "a*@idm", DS_USERS["a*"]).status == 200  # '*' escaped: the user named "a*"
         # StartTLS on the plain port, the same certificate
@@ -251,8 +252,9 @@ def test_directory_389ds(ctx):
         assert [(u["name"], u["display_name"], u["email"], u["dn"].lower()) for u in found] == \
             [("ann@idm", "Ann Tester", "ann@vireo.test", f"uid=ann,ou=people,{ds389.BASE}")], found
         everyone = [u["name"] for u in eng.get("/api/domains/idm/users", params={"search": ""})["users"]]
-        # every entry under the base DN with a uid, the service account too (as IdM's sysaccounts would be)
-        assert everyone == ["a*@idm", "ann@idm", "ben@idm", "lee@idm", "vireo@idm"], everyone
+        # people only: not the service account (an "account" entry with a uid, as IdM's sysaccounts are)
+        assert everyone == ["a*@idm", "ann@idm", "ben@idm", "lee@idm"], everyone
+        expect_fault(eng.request("POST", "/api/users", {"name": "vireo@idm"}), 404, "no user 'vireo'")
         assert [g["name"] for g in eng.get("/api/domains/idm/groups", params={"search": ""})["groups"]] == \
             ["admins@idm", "company@idm", "empty@idm", "staff@idm"]
         for text in ("*)(uid=*", "\\2a", ")", "*)(objectClass=*"):
@@ -266,3 +268,73 @@ def test_directory_389ds(ctx):
         expect_fault(_login(eng, "ann@idm", DS_USERS["ann"]), 503, "cannot be reached")
         ds.start()
         assert _login(eng, "ann@idm", DS_USERS["ann"]).status == 200
+
+
+AD_USERS = {"amy": "Amy-Pass-1x", "ray": "Ray-Pass-1x", "dan": "Dan-Pass-1x"}
+AD_GROUPS = {"inner": ["amy"], "outer": ["inner"], "solo": ["ray"]}  # outer holds amy through inner only
+
+
+@one_backend  # its subject is the directory server; what the engine stores runs on both above
+def test_directory_active_directory(ctx):
+    """Login and search against a real Active Directory DC (Samba's;
+    harness/samba_ad.py), a profile of type 'ad' binding as an ordinary
+    domain user: users by sAMAccountName or userPrincipalName, groups
+    from the chain of memberships (a group in a group), a permission
+    through such a group, a disabled account refused like a wrong
+    password, names that would widen the filter refused, and a search
+    that finds people, not computers, service accounts or groups."""
+    if not samba_ad.available():
+        raise Skip("Samba's AD DC is not installed (scripts/setup installs samba, samba-ad-dc and samba-ad-provision)")
+    with Engine(ctx) as eng, samba_ad.SambaAD(AD_USERS, AD_GROUPS, disabled=["dan"]) as ad:
+        with open(ad.ca_file) as f:
+            domain_ca = f.read()  # the domain's own CA, not the engine's: the profile trusts it
+        body = {"name": "ad", "type": "ad", "url": ad.url, "tls": "ldaps", "bind_dn": samba_ad.BIND_DN,
+                "bind_password": samba_ad.BIND_PW, "base_dn": samba_ad.BASE}
+        expect_fault(eng.request("POST", "/api/domains", dict(body, user_attribute="cn")), 400, "sAMAccountName")
+        expect_fault(eng.request("POST", "/api/domains", dict(body, type="novell")), 400)
+        expect_fault(eng.request("POST", "/api/domains", dict(body, ca_cert="-----BEGIN CERTIFICATE-----\nxx")),
+                     400, "ca_cert")
+        dom = eng.call("POST", "/api/domains", body, expect=201)
+        assert (dom["type"], dom["user_attribute"], dom["ca_cert"]) == ("ad", "sAMAccountName", ""), dom
+        # Without the domain's CA its certificate is not trusted: the directory cannot be reached.
+        expect_fault(_login(eng, "amy@ad", AD_USERS["amy"]), 503, "cannot be reached")
+        assert eng.call("PUT", dom["href"], {"ca_cert": domain_ca})["ca_cert"] == domain_ca
+        groups = {g: eng.call("POST", "/api/groups", {"name": f"{g}@ad"}, expect=201) for g in AD_GROUPS}
+        vm = eng.create_vm("advm", eng.create_cluster("adcl", eng.create_dc("addc")["id"])["id"])
+        role = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "UserRole")
+        eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vm", "object_id": vm["id"],
+                                              "group_id": groups["outer"]["id"]}, expect=201)
+        # By sAMAccountName in any case, or by userPrincipalName: one user, amy@ad, with outer's permission.
+        for login in ("Amy@ad", "amy@vireo.test@ad"):
+            r = _login(eng, login, AD_USERS["amy"])
+            assert r.status == 200, (login, r)
+            amy = r.body["access_token"]
+            assert eng.get("/api/users/me", token=amy)["name"] == "amy@ad"
+            assert [v["id"] for v in eng.get("/api/vms", token=amy)["vms"]] == [vm["id"]]
+        ray = _login(eng, "ray@ad", AD_USERS["ray"]).body["access_token"]
+        assert eng.get("/api/vms", token=ray)["total"] == 0  # solo, not outer
+        members = {g: [m["name"] for m in eng.get(f"{v['href']}/members")["members"]] for g, v in groups.items()}
+        assert members == {"inner": ["amy@ad"], "outer": ["amy@ad"], "solo": ["ray@ad"]}, members
+        # Refused, each a 401 and no 503: wrong or empty password, unknown, filter syntax, a disabled account.
+        for name, pw in (("amy@ad", "wrong"), ("amy@ad", ""), ("nobody@ad", "x"), ("*@ad", AD_USERS["amy"]),
+                         ("a*@ad", AD_USERS["amy"]), ("amy)(sAMAccountName=*@ad", AD_USERS["amy"]),
+                         ("*)(|(sAMAccountName=amy@ad", AD_USERS["amy"]), ("dan@ad", AD_USERS["dan"]),
+                         ("VIREODC$@ad", "x")):
+            expect_fault(_login(eng, name, pw), 401)
+        assert eng.get("/api/users", params={"search": "name=dan@ad"})["users"] == []
+        # The search: people by sAMAccountName, cn or displayName; no computer (VIREODC$), groups by cn.
+        found = eng.get("/api/domains/ad/users", params={"search": "AMY TEST"})["users"]
+        assert [(u["name"], u["principal"], u["display_name"], u["email"], u["dn"]) for u in found] == \
+            [("amy@ad", "amy", "Amy Tester", "amy@vireo.test", f"CN=amy,CN=Users,{samba_ad.BASE}")], found
+        assert found[0]["user_id"] == eng.get("/api/users/me", token=amy)["id"], found
+        everyone = [u["name"] for u in eng.get("/api/domains/ad/users", params={"search": "", "max": 500})["users"]]
+        # the people of the domain, the DC's own accounts included (all have a sAMAccountName); not the
+        # DC's computer account VIREODC$, nor the groups (which have a sAMAccountName too)
+        assert everyone == ["Administrator@ad", "Guest@ad", "amy@ad", "dan@ad", "dns-vireodc@ad", "krbtgt@ad",
+                            "ray@ad", "vireo-svc@ad"], everyone
+        assert [g["name"] for g in eng.get("/api/domains/ad/groups", params={"search": "er"})["groups"]
+                if g["name"] in ("inner@ad", "outer@ad", "solo@ad")] == ["inner@ad", "outer@ad"]
+        for text in ("*)(sAMAccountName=*", "\\2a", ")", "*)(objectClass=*"):
+            assert eng.get("/api/domains/ad/users", params={"search": text})["users"] == [], text
+        expect_fault(eng.request("POST", "/api/users", {"name": "VIREODC$@ad"}), 404, "no user")
+        assert eng.call("POST", "/api/users", {"name": "vireo-svc@ad"}, expect=201)["domain"] == "ad"

@@ -359,6 +359,7 @@ def test_admin_portal_in_chromium(ctx):
                  expect=201)
         eng.call("POST", "/api/users", {"name": "carol@internal", "password": "carol-pw-123", "description": XSS},
                  expect=201)
+        eng.call("POST", "/api/groups", {"name": "pgroup"}, expect=201)  # a row for the groups tab in Japanese
         for tab, needle in (("hosts", "phost"), ("clusters", "pcl"), ("datacenters", "<b>dc</b>"),
                             ("storagedomains", XSS), ("networks", "pnet"), ("templates", XSS), ("vmpools", "ppool"),
                             ("disks", XSS), ("users", "carol@internal"), ("jobs", "web1"), ("events", "portal-vm1")):
@@ -754,7 +755,7 @@ def _japanese(b, eng, base):
     b.wait_text("#tab-vms", "仮想マシン")
     assert b.js("return document.documentElement.lang") == "ja"
     for tab in ("vms", "hosts", "clusters", "datacenters", "storagedomains", "networks", "templates", "vmpools",
-                "disks", "users", "jobs", "events"):
+                "disks", "users", "groups", "roles", "jobs", "events"):
         b.click(f"#tab-{tab}")
         b.wait(lambda: b.all(f"[data-list={tab}] tbody tr"), what=f"{tab} rows")
         left = _latin_left(b)

@@ -419,7 +419,16 @@ static int domain_check(json_t *body, vr_error *err)
     if (ldaps != !strcmp(tls, "ldaps"))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "tls 'ldaps' goes with an ldaps:// url, 'starttls' with"
                             " ldap:// (the password never crosses in clear)");
-    return 0;
+    /* Active Directory names its users by sAMAccountName (userPrincipalName
+     * too): "uid", the default, means the former there */
+    const char *attr = str(body, "user_attribute") ?: "uid";
+    if (!strcmp(str(body, "type") ?: "", "ad") && !strcmp(attr, "uid"))
+        json_object_set_new(body, "user_attribute", json_string("sAMAccountName"));
+    else if (!strcmp(str(body, "type") ?: "", "ad") && strcmp(attr, "sAMAccountName") &&
+             strcmp(attr, "userPrincipalName"))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "an Active Directory profile (type 'ad') matches login names"
+                            " against sAMAccountName or userPrincipalName, not '%s'", attr);
+    return vr_directory_check_ca(str(body, "ca_cert") ?: "", err);
 }
 
 static int domain_check_create(vr_call *c, json_t *body, vr_error *err)
@@ -452,6 +461,12 @@ static const vr_field domain_fields[] = {
     {"user_attribute", VR_FT_ENUM, VR_F_CREATE | VR_F_UPDATE, .values = VR_STRS("uid", "cn", "sAMAccountName",
                                                                                   "userPrincipalName", "mail"),
      .dflt = "\"uid\"", .doc = "The attribute a login name is matched against."},
+    {"type", VR_FT_ENUM, VR_F_CREATE | VR_F_UPDATE, .values = VR_STRS("ldap", "ad"), .dflt = "\"ldap\"",
+     .doc = "ldap: OpenLDAP, 389-DS, IdM (groupOfNames, groupOfUniqueNames, memberOf). ad: Active Directory"
+            " (users by sAMAccountName or userPrincipalName, nested groups, disabled accounts refused)."},
+    {"ca_cert", VR_FT_STR, VR_F_CREATE | VR_F_UPDATE, 0, 65536, .dflt = "\"\"",
+     .doc = "PEM: the CA certificate(s) the directory's certificate must chain to instead of the engine's CA"
+            " (an AD domain's own CA, say); empty: the engine's."},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
 };
 

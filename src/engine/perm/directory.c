@@ -3,7 +3,12 @@
  * of /api/domains) with libldap: bind with the profile's account, find
  * the user's entry by its uid attribute (the value escaped as RFC 4515
  * says, so a name cannot change the filter), bind as that entry with the
- * password, then read the groups that list it as a member. On success the
+ * password, then read the groups that list it as a member. An Active
+ * Directory profile (type 'ad', chosen when the profile is made, as
+ * oVirt's aaa-ldap has its provider types) finds the user by
+ * sAMAccountName or userPrincipalName among person entries that are not
+ * disabled (userAccountControl bit 0x2), and its groups, nested ones too,
+ * with AD's LDAP_MATCHING_RULE_IN_CHAIN. On success the
  * user gets a users row of its own (so permissions can name it) and its
  * memberships of the Vireo groups named GROUP@profile follow the
  * directory's. Every LDAP operation has a deadline. */
@@ -12,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <gnutls/x509.h>
 #include <ldap.h>
 
 #include "log.h"
@@ -46,6 +53,69 @@ static const char *str(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k)) ?: "";
 }
 
+int vr_directory_check_ca(const char *pem, vr_error *err)
+{
+    if (!*pem)
+        return 0;
+    gnutls_x509_crt_t *certs = NULL;
+    unsigned int n = 0;
+    gnutls_datum_t d = {.data = (unsigned char *)pem, .size = (unsigned int)strlen(pem)};
+    int rc = gnutls_x509_crt_list_import2(&certs, &n, &d, GNUTLS_X509_FMT_PEM, 0);
+    for (unsigned int i = 0; rc >= 0 && i < n; i++)
+        gnutls_x509_crt_deinit(certs[i]);
+    gnutls_free(certs);
+    if (rc < 0 || n == 0)
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "ca_cert is not a PEM certificate (or list of them): %s",
+                            rc < 0 ? gnutls_strerror(rc) : "none found");
+    return 0;
+}
+
+/* The TLS context of ld, trusting the profile's own CA when it has one,
+ * else the engine's. libldap reads CAs from files only: the profile's is
+ * written to a private temporary file, read when the context is made,
+ * then removed. */
+static int tls_context(LDAP *ld, json_t *dom)
+{
+    int zero = 0, rc;
+    const char *pem = str(dom, "ca_cert");
+    if (!*pem) {
+        if (*ca_file)
+            ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, ca_file);
+        return ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+    }
+    char path[] = "/tmp/vireo-ldap-ca-XXXXXX";
+    int fd = mkstemp(path); /* 0600 */
+    if (fd < 0)
+        return LDAP_LOCAL_ERROR;
+    size_t len = strlen(pem);
+    bool written = write(fd, pem, len) == (ssize_t)len;
+    close(fd);
+    rc = written ? ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, path) : LDAP_LOCAL_ERROR;
+    if (rc == LDAP_OPT_SUCCESS)
+        rc = ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+    unlink(path);
+    return rc;
+}
+
+static bool is_ad(json_t *dom)
+{
+    return !strcmp(str(dom, "type"), "ad");
+}
+
+/* AD's bitwise-AND matching rule and its transitive one (a group of a
+ * group of the user's is the user's: what tokenGroups says, by name) */
+#define AD_DISABLED "(userAccountControl:1.2.840.113556.1.4.803:=2)"
+#define AD_IN_CHAIN "1.2.840.113556.1.4.1941"
+
+/* The entries that are people: searches and lookups of users never find
+ * service accounts (389-DS's and IdM's sysaccounts are "account"
+ * entries), groups or, on AD, computers (also objectClass=user). */
+static const char *person_filter(json_t *dom)
+{
+    return is_ad(dom) ? "(objectCategory=person)(objectClass=user)(!(objectClass=computer))"
+                      : "(|(objectClass=person)(objectClass=inetOrgPerson))";
+}
+
 /* Connect to the profile's directory and bind with its account. */
 static LDAP *dial(json_t *dom, vr_error *err)
 {
@@ -56,16 +126,15 @@ static LDAP *dial(json_t *dom, vr_error *err)
         vr_error_set(err, VR_ERR_INVALID_PARAMS, "directory '%s': bad URL: %s", name, ldap_err2string(rc));
         return NULL;
     }
-    int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
+    int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND;
     struct timeval tv = {LDAP_DEADLINE_S, 0};
     ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
     ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
     ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
     ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
     ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
-    if (*ca_file)
-        ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, ca_file);
-    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero); /* the options above, for this handle */
+    if ((rc = tls_context(ld, dom)) != LDAP_OPT_SUCCESS) /* the options above, for this handle */
+        goto down;
     if (!strcmp(str(dom, "tls"), "starttls") && (rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS)
         goto down;
     struct berval cred = {.bv_val = (char *)str(dom, "bind_password"), .bv_len = strlen(str(dom, "bind_password"))};
@@ -100,12 +169,16 @@ static json_t *first_value(LDAP *ld, LDAPMessage *m, const char *a)
  * "Bob" and "bob" must be one user of the engine. */
 static char *find_user(LDAP *ld, json_t *dom, const char *uid, char *canon, size_t clen, int *rc, vr_error *err)
 {
-    char esc[512], filter[700];
+    char esc[512], filter[1400];
     if (vr_ldap_escape(uid, esc, sizeof(esc)) < 0) {
         *rc = 1;
         return NULL;
     }
-    snprintf(filter, sizeof(filter), "(&(objectClass=*)(%s=%s))", str(dom, "user_attribute"), esc);
+    if (is_ad(dom)) /* a disabled account is not found: refused like a wrong password, never bound */
+        snprintf(filter, sizeof(filter), "(&%s(!" AD_DISABLED ")(|(sAMAccountName=%s)(userPrincipalName=%s)))",
+                 person_filter(dom), esc, esc);
+    else
+        snprintf(filter, sizeof(filter), "(&%s(%s=%s))", person_filter(dom), str(dom, "user_attribute"), esc);
     char *attrs[] = {(char *)str(dom, "user_attribute"), NULL};
     struct timeval tv = {LDAP_DEADLINE_S, 0};
     LDAPMessage *res = NULL;
@@ -191,7 +264,10 @@ static json_t *user_groups(LDAP *ld, json_t *dom, const char *dn)
     json_t *names = json_array();
     if (vr_ldap_escape(dn, esc, sizeof(esc)) < 0)
         return names;
-    snprintf(filter, sizeof(filter), "(|(member=%s)(uniqueMember=%s))", esc, esc);
+    if (is_ad(dom)) /* AD's memberOf lists direct groups only: the chain rule gives them all */
+        snprintf(filter, sizeof(filter), "(&(objectClass=group)(member:" AD_IN_CHAIN ":=%s))", esc);
+    else
+        snprintf(filter, sizeof(filter), "(|(member=%s)(uniqueMember=%s))", esc, esc);
     char *attrs[] = {"cn", NULL};
     struct timeval tv = {LDAP_DEADLINE_S, 0};
     LDAPMessage *res = NULL;
@@ -205,7 +281,8 @@ static json_t *user_groups(LDAP *ld, json_t *dom, const char *dn)
         }
     }
     ldap_msgfree(res);
-    member_of_groups(ld, dn, names);
+    if (!is_ad(dom))
+        member_of_groups(ld, dn, names);
     return names;
 }
 
@@ -243,15 +320,16 @@ fail:
 
 json_t *vr_directory_profile(vr_engine *e, const char *key, vr_error *err)
 {
-    json_t *dom = vr_db_query_one(e->db, "SELECT id, name, url, bind_dn, bind_password, base_dn, tls, user_attribute"
-                                  " FROM domains WHERE id = ? OR name = ?", DB_ARGS(DB_TEXT(key), DB_TEXT(key)), err);
+    json_t *dom = vr_db_query_one(e->db, "SELECT id, name, url, bind_dn, bind_password, base_dn, tls, user_attribute,"
+                                  " type, ca_cert FROM domains WHERE id = ? OR name = ?", DB_ARGS(DB_TEXT(key), DB_TEXT(key)), err);
     if (!dom && !err->code)
         vr_error_set(err, VR_ERR_NOT_FOUND, "no directory profile '%.64s'", key);
     return dom;
 }
 
 /* The filter of a search for text in the user attribute, cn or
- * displayName (users) or cn (groups), or for exactly text (exact). */
+ * displayName of people (users) or cn (groups), or for exactly text
+ * (exact). */
 static int search_filter(json_t *dom, const char *text, bool groups, bool exact, char *out, size_t len,
                          vr_error *err)
 {
@@ -266,9 +344,10 @@ static int search_filter(json_t *dom, const char *text, bool groups, bool exact,
         snprintf(out, len, "(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group)"
                  "(objectClass=posixGroup))(cn=%s))", val);
     else if (exact)
-        snprintf(out, len, "(%s=%s)", attr, val);
+        snprintf(out, len, "(&%s(%s=%s))", person_filter(dom), attr, val);
     else
-        snprintf(out, len, "(&(%s=*)(|(%s=%s)(cn=%s)(displayName=%s)))", attr, attr, val, val, val);
+        snprintf(out, len, "(&%s(%s=*)(|(%s=%s)(cn=%s)(displayName=%s)))", person_filter(dom), attr, attr, val, val,
+                 val);
     return 0;
 }
 
@@ -397,8 +476,8 @@ int vr_directory_login(vr_engine *e, const char *user, const char *password, cha
     const char *at = strrchr(user, '@');
     if (!at || !strcmp(at + 1, "internal"))
         return VR_DIR_NOT_MINE;
-    json_t *dom = vr_db_query_one(e->db, "SELECT name, url, bind_dn, bind_password, base_dn, tls, user_attribute"
-                                  " FROM domains WHERE name = ?", DB_ARGS(DB_TEXT(at + 1)), err);
+    json_t *dom = vr_db_query_one(e->db, "SELECT name, url, bind_dn, bind_password, base_dn, tls, user_attribute,"
+                                  " type, ca_cert FROM domains WHERE name = ?", DB_ARGS(DB_TEXT(at + 1)), err);
     if (!dom)
         return err->code ? -1 : VR_DIR_NOT_MINE;
     char uid[256];

@@ -25,6 +25,10 @@ void vr_directory_init(const char *ca_file);
 int vr_directory_login(vr_engine *e, const char *user, const char *password, char *name, size_t name_len,
                        vr_error *err);
 
+/* 0 when pem is empty or PEM certificates (a profile's ca_cert); -1
+ * with err VR_ERR_INVALID_PARAMS otherwise. */
+int vr_directory_check_ca(const char *pem, vr_error *err);
+
 /* user input as an RFC 4515 filter value: * ( ) \ and control bytes as
  * \XX. 0, or -1 when out is too small. */
 int vr_ldap_escape(const char *in, char *out, size_t len);

@@ -245,11 +245,12 @@ const vr_store vr_store_permissions = {
 static int domain_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 {
     return vr_db_exec(e->db, "INSERT INTO domains (id, name, description, url, bind_dn, bind_password, base_dn, tls,"
-                      " user_attribute, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                      " user_attribute, type, ca_cert, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                       DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                               DB_TEXT(str(b, "url")), DB_TEXT(str(b, "bind_dn")), DB_TEXT(str(b, "bind_password")),
                               DB_TEXT(str(b, "base_dn")), DB_TEXT(str(b, "tls")), DB_TEXT(str(b, "user_attribute")),
-                              DB_INT(vr_now())), err) < 0 ? -1 : 0;
+                              DB_TEXT(str(b, "type")), DB_TEXT(str(b, "ca_cert")), DB_INT(vr_now())), err) < 0
+               ? -1 : 0;
 }
 
 /* The bind password changes only when a new one is given. */
@@ -257,11 +258,12 @@ static int domain_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
 {
     bool pw = json_is_string(json_object_get(b, "bind_password"));
     return changed(vr_db_exec(e->db, "UPDATE domains SET description = ?, url = ?, bind_dn = ?, base_dn = ?, tls = ?,"
-                              " user_attribute = ?, bind_password = CASE WHEN ? = 1 THEN ? ELSE bind_password END"
+                              " user_attribute = ?, type = ?, ca_cert = ?, bind_password = CASE WHEN ? = 1 THEN ? ELSE bind_password END"
                               " WHERE id = ?",
                               DB_ARGS(DB_TEXT(str(b, "description")), DB_TEXT(str(b, "url")),
                                       DB_TEXT(str(b, "bind_dn")), DB_TEXT(str(b, "base_dn")), DB_TEXT(str(b, "tls")),
-                                      DB_TEXT(str(b, "user_attribute")), DB_INT(pw), DB_TEXT(str(b, "bind_password")),
+                                      DB_TEXT(str(b, "user_attribute")), DB_TEXT(str(b, "type")),
+                                      DB_TEXT(str(b, "ca_cert")), DB_INT(pw), DB_TEXT(str(b, "bind_password")),
                                       DB_TEXT(str(row, "id"))), err), "directory profile", err);
 }
 
@@ -272,7 +274,8 @@ static int domain_remove(vr_engine *e, json_t *row, vr_error *err)
 }
 
 const vr_store vr_store_domains = {
-    .select = "SELECT id, name, description, url, bind_dn, base_dn, tls, user_attribute, created_at FROM domains",
+    .select = "SELECT id, name, description, url, bind_dn, base_dn, tls, user_attribute, type, ca_cert, created_at"
+              " FROM domains",
     .id_expr = "id", .order = "name, id", .table = "domains",
     .search = name_search, .nsearch = VR_ARRAY_SIZE(name_search),
     .insert = domain_insert, .update = domain_update, .remove = domain_remove,

@@ -496,8 +496,7 @@ const vr_migration vr_migrations[] = {
      .pg = "ALTER TABLE events ADD COLUMN parent_id " T ";"
          "CREATE INDEX events_object ON events(object_id);"
          "CREATE INDEX events_parent ON events(parent_id);"},
-    /* numbered 29 provisionally (helpers' migrations are renumbered on merge) */
-    {29, "a directory profile's type (docs/permissions.md \"Directory users\"): 'ldap' (OpenLDAP, 389-DS, IdM) or 'ad' (Active Directory: users by sAMAccountName or userPrincipalName, nested groups, disabled accounts); older profiles are 'ldap'; and the CA its certificate chains to when not the engine's (ca_cert, PEM; '' the engine's)",
+    {27, "a directory profile's type (docs/permissions.md \"Directory users\"): 'ldap' (OpenLDAP, 389-DS, IdM) or 'ad' (Active Directory: users by sAMAccountName or userPrincipalName, nested groups, disabled accounts); older profiles are 'ldap'; and the CA its certificate chains to when not the engine's (ca_cert, PEM; '' the engine's)",
      .sqlite = "ALTER TABLE domains ADD COLUMN type TEXT NOT NULL DEFAULT 'ldap';"
          "ALTER TABLE domains ADD COLUMN ca_cert TEXT NOT NULL DEFAULT '';",
      .pg = "ALTER TABLE domains ADD COLUMN type " T " NOT NULL DEFAULT 'ldap', ADD COLUMN ca_cert " T " NOT NULL DEFAULT '';"},

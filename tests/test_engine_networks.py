@@ -669,7 +669,8 @@ def test_mac_pools(ctx):
         # ---- the upgrade: the database as schema v17 left it, with its MACs
         # (MAC pools are v18: a migration added after it must be undone here too)
         eng.stop()
-        undo = ["DROP INDEX events_object", "DROP INDEX events_parent",  # v26, events' parents
+        undo = ["ALTER TABLE clusters DROP COLUMN fencing_json",  # v27, fencing policies
+                "DROP INDEX events_object", "DROP INDEX events_parent",  # v26, events' parents
                 "ALTER TABLE events DROP COLUMN parent_id",
                 # v25, job descriptions and host status details in every language
                 "ALTER TABLE jobs DROP COLUMN description_id", "ALTER TABLE jobs DROP COLUMN description_args",

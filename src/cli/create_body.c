@@ -86,6 +86,18 @@ int vr_create_body(const vr_session *s, const kind *k, const args *a, json_t **o
             json_object_set_new(ha, o->member, prio ? json_integer(n) : json_boolean(!strcmp(v, "on")));
             continue;
         }
+        case 'f': { /* a member of fencing_policy: on|off or the threshold percentage */
+            json_t *fp = json_object_get(body, "fencing_policy");
+            if (!fp)
+                json_object_set_new(body, "fencing_policy", fp = json_object());
+            bool pct = !strcmp(o->member, "threshold");
+            if (pct ? !vr_parse_long(v, 0, 100, &n) : strcmp(v, "on") && strcmp(v, "off")) {
+                rc = vr_bad_value(o->opt, v);
+                continue;
+            }
+            json_object_set_new(fp, o->member, pct ? json_integer(n) : json_boolean(!strcmp(v, "on")));
+            continue;
+        }
         case 'x': { /* how the engine logs in to install the host: never the password on the command line */
             json_t *ssh = json_object_get(body, "ssh");
             if (!ssh)

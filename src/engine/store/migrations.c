@@ -496,5 +496,8 @@ const vr_migration vr_migrations[] = {
      .pg = "ALTER TABLE events ADD COLUMN parent_id " T ";"
          "CREATE INDEX events_object ON events(object_id);"
          "CREATE INDEX events_parent ON events(parent_id);"},
+    {27, "cluster fencing policies (docs/fencing.md \"Fencing policy\"): when the engine fences a non-responsive host of the cluster on its own; NULL: the defaults",
+     .sqlite = "ALTER TABLE clusters ADD COLUMN fencing_json TEXT;",
+     .pg = "ALTER TABLE clusters ADD COLUMN fencing_json " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -133,26 +133,68 @@ def test_power_management_rules(ctx):
 
 @one_backend(backend="sqlite")
 def test_two_hosts_lost_at_once_are_not_fenced(ctx):
-    """Fencing is skipped when more than half of a cluster's hosts (those
-    not in maintenance) are unreachable at once: two hosts lost together
-    look like a network split, not dead hosts (docs/fencing.md). Two hosts
-    with power management at addresses nothing answers on (192.0.2.0/24,
-    TEST-NET: no agent, no simulator): both go non-responsive past the
-    grace, each gets a "skipped" event naming the count, and no fence job
-    is made for either."""
+    """The cluster's fencing policy (docs/fencing.md "Fencing policy"):
+    its REST and CLI rules, then three clusters of hosts with power
+    management at addresses nothing answers on (192.0.2.0/24, TEST-NET: no
+    agent, no simulator), all non-responsive past the grace. cl1 (the
+    defaults): its two hosts lost together are more than its 50% (a network
+    split, not dead hosts): each gets a "skipped" event naming the count
+    and the rule, no fence job. cl2, fencing disabled: skipped, saying so.
+    cl3, threshold 100 and skip_if_sd_active: its only host is fenced (no
+    storage: nobody can say its lease is live), the job failing for want
+    of a proxy."""
     with Engine(ctx, grace_s=2) as eng:
         dc = eng.create_dc("dc1")
         cl = eng.create_cluster("cl1", dc["id"])
+        default = {"enabled": True, "skip_if_sd_active": False, "skip_if_connectivity_broken": True, "threshold": 50}
+        assert cl["fencing_policy"] == default, cl
+        cl2 = eng.create_cluster("cl2", dc["id"], fencing_policy={"enabled": False})
+        assert cl2["fencing_policy"] == dict(default, enabled=False), cl2
+        cl3 = eng.create_cluster("cl3", dc["id"], fencing_policy={"skip_if_sd_active": True, "threshold": 25})
+        # Members left out keep their value; bad ones are refused and change nothing.
+        got = eng.call("PUT", f"/api/clusters/{cl3['id']}", {"fencing_policy": {"threshold": 100}})
+        assert got["fencing_policy"] == dict(default, skip_if_sd_active=True, threshold=100), got
+        for bad, why in (({"threshold": 101}, "threshold"), ({"threshold": -1}, "threshold"),
+                         ({"threshold": "50"}, "threshold"), ({"enabled": "no"}, "enabled"),
+                         ({"skip_if_gluster_bricks_up": True}, "skip_if_gluster_bricks_up"), ([], "object")):
+            expect_fault(eng.request("PUT", f"/api/clusters/{cl3['id']}", {"fencing_policy": bad}), 400, why)
+            expect_fault(eng.request("POST", "/api/clusters", {"name": "bad", "datacenter_id": dc["id"],
+                                                               "fencing_policy": bad}), 400, why)
+        assert eng.get(cl3["href"])["fencing_policy"]["threshold"] == 100
+        assert not [c for c in eng.list("clusters")["clusters"] if c["name"] == "bad"]
+        cli = CliSession(ctx, eng)
+        cli.run("cluster", "update", "cl2", "--fence-threshold", "75", "--fence-skip-if-sd-active", "on")
+        assert eng.get(cl2["href"])["fencing_policy"] == dict(default, enabled=False, skip_if_sd_active=True,
+                                                                threshold=75)
+        cli.run("cluster", "update", "cl2", "--fence-skip-if-sd-active", "off")
+        p = cli.run("cluster", "update", "cl2", "--fence-threshold", "150", expect=2)
+        assert "fence-threshold" in p.stderr, p.stderr
+        cli.run("cluster", "update", "cl2", "--fencing", "maybe", expect=2)
+        assert eng.get(cl2["href"])["fencing_policy"] == dict(default, enabled=False, threshold=75)
+
         pm = {"enabled": True, "agents": [{"type": "ipmilan", "address": "192.0.2.120", "username": "admin",
                                            "password": "Pm-Secret-2"}]}
-        hosts = [eng.create_host(f"lost{k}", f"192.0.2.{20 + k}", cl["id"]) for k in (0, 1)]
+        hosts = [eng.create_host(f"lost{k}", f"192.0.2.{20 + k}", c["id"])
+                 for k, c in enumerate((cl, cl, cl2, cl3))]
         for h in hosts:
             eng.call("PUT", f"/api/hosts/{h['id']}", {"power_management": pm})
         for h in hosts:
             eng.wait_status("hosts", h["id"], "nonresponsive", timeout=60)
-        for h in hosts:
-            eng.wait_for(lambda: eng.find_events(f"fencing of host '{h['name']}' skipped: 2 of the 2 hosts", h["id"]),
-                         timeout=30, what=f"the skipped fencing of {h['name']}")
-        time.sleep(3)  # a few monitor rounds: still nothing fenced
-        assert not [j for j in eng.list("jobs", max=1000)["jobs"] if j.get("action") == "fence"], eng.list("jobs")
-        assert not eng.find_events("non-responsive past the grace"), eng.events()
+        for h in hosts[:2]:
+            ev = eng.wait_for(lambda: eng.find_events(f"fencing of host '{h['name']}' skipped: 2 of the 2 hosts",
+                                                      h["id"]), timeout=30, what=f"the skipped fencing of {h['name']}")
+            assert "more than the 50% of its fencing policy (fencing_policy.skip_if_connectivity_broken)" in \
+                ev[0]["message"], ev
+        eng.wait_for(lambda: eng.find_events("fencing of host 'lost2' skipped: fencing is disabled in the fencing"
+                                             " policy of its cluster (fencing_policy.enabled)", hosts[2]["id"]),
+                     timeout=30, what="the disabled fencing of lost2")
+        job = eng.wait_for(lambda: [j for j in eng.list("jobs", max=1000)["jobs"] if j.get("action") == "fence"
+                                    and j["status"] not in ("pending", "running")], timeout=30,
+                           what="the fence job of lost3")[0]
+        assert job["object_id"] == hosts[3]["id"] and job["description"] == "Fence host 'lost3' (restart)", job
+        assert job["status"] == "failed" and "no proxy host" in job["detail"], job
+        time.sleep(3)  # a few monitor rounds: still nothing fenced in cl1 and cl2
+        fenced = {j["object_id"] for j in eng.list("jobs", max=1000)["jobs"] if j.get("action") == "fence"}
+        assert fenced == {hosts[3]["id"]}, eng.list("jobs")
+        for h in hosts[:3]:
+            assert not eng.find_events(f"host '{h['name']}' is non-responsive past the grace"), eng.events()

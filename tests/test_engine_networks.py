@@ -671,7 +671,8 @@ def test_mac_pools(ctx):
         # ---- the upgrade: the database as schema v17 left it, with its MACs
         # (MAC pools are v18: a migration added after it must be undone here too)
         eng.stop()
-        undo = ["ALTER TABLE domains DROP COLUMN type", "ALTER TABLE domains DROP COLUMN ca_cert",  # v27, directory profiles' type and CA
+        undo = ["ALTER TABLE clusters DROP COLUMN fencing_json",  # v28, fencing policies
+                "ALTER TABLE domains DROP COLUMN type", "ALTER TABLE domains DROP COLUMN ca_cert",  # v27, directory profiles' type and CA
                 "DROP INDEX events_object", "DROP INDEX events_parent",  # v26, events' parents
                 "ALTER TABLE events DROP COLUMN parent_id",
                 # v25, job descriptions and host status details in every language

@@ -29,6 +29,8 @@ CLUSTER = {"id": CL_ID, "name": "cl1", "description": "", "datacenter_id": DC_ID
            "scheduling_policy": {"name": "none", "properties": {}},
            "migration_policy": {"policy": "minimal_downtime", "bandwidth_mibps": 52, "max_downtime_ms": 300,
                                 "auto_converge": None, "compression": False},
+           "fencing_policy": {"enabled": True, "skip_if_sd_active": False, "skip_if_connectivity_broken": True,
+                              "threshold": 50},
            "mac_pool_id": "00000000-0000-4000-8000-00000000ac01",
            "ha_reservation": {"ok": True, "detail": "0 highly available VM(s) could restart elsewhere if any one"
                                                     " of the 1 up host(s) failed"},

@@ -45,6 +45,21 @@ int vr_create_check(const kind *k, const char *verb, const args *a)
     return 0;
 }
 
+/* A member of the body's object obj: on|off, or for member num a whole
+ * number 0..100 (a priority, a percentage). 0, or the CLI's bad value. */
+static int switch_or_pct(json_t *body, const char *obj, const char *num, const create_opt *o, const char *v)
+{
+    json_t *to = json_object_get(body, obj);
+    if (!to)
+        json_object_set_new(body, obj, to = json_object());
+    bool pct = !strcmp(o->member, num);
+    long n = 0;
+    if (pct ? !vr_parse_long(v, 0, 100, &n) : strcmp(v, "on") && strcmp(v, "off"))
+        return vr_bad_value(o->opt, v);
+    json_object_set_new(to, o->member, pct ? json_integer(n) : json_boolean(!strcmp(v, "on")));
+    return 0;
+}
+
 /* The create body, built with jansson only: user text is never pasted
  * into JSON. References are resolved to ids on the way. */
 int vr_create_body(const vr_session *s, const kind *k, const args *a, json_t **out)
@@ -74,18 +89,12 @@ int vr_create_body(const vr_session *s, const kind *k, const args *a, json_t **o
             if (json_object_set_new(json_object_get(body, "boot"), o->member, json_string(v)))
                 rc = vr_bad_value(o->opt, v);
             continue;
-        case 'h': { /* a member of high_availability: on|off or a priority */
-            json_t *ha = json_object_get(body, "high_availability");
-            if (!ha)
-                json_object_set_new(body, "high_availability", ha = json_object());
-            bool prio = !strcmp(o->member, "priority");
-            if (prio ? !vr_parse_long(v, 0, 100, &n) : strcmp(v, "on") && strcmp(v, "off")) {
-                rc = vr_bad_value(o->opt, v);
-                continue;
-            }
-            json_object_set_new(ha, o->member, prio ? json_integer(n) : json_boolean(!strcmp(v, "on")));
+        case 'h': /* a member of high_availability: on|off or a priority */
+            rc = switch_or_pct(body, "high_availability", "priority", o, v);
             continue;
-        }
+        case 'f': /* a member of fencing_policy: on|off or the threshold percentage */
+            rc = switch_or_pct(body, "fencing_policy", "threshold", o, v);
+            continue;
         case 'x': { /* how the engine logs in to install the host: never the password on the command line */
             json_t *ssh = json_object_get(body, "ssh");
             if (!ssh)

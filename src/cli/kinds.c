@@ -28,6 +28,11 @@ static const create_opt cl_create[] = {
     {"migration-policy", "policy", "NAME", 'm', NULL, false},
     {"migration-bandwidth", "bandwidth_mibps", "MIBPS", 'm', NULL, false},
     {"migration-downtime", "max_downtime_ms", "MS", 'm', NULL, false},
+    /* members of fencing_policy (docs/fencing.md "Fencing policy") */
+    {"fencing", "enabled", "on|off", 'f', NULL, false},
+    {"fence-skip-if-sd-active", "skip_if_sd_active", "on|off", 'f', NULL, false},
+    {"fence-skip-if-connectivity-broken", "skip_if_connectivity_broken", "on|off", 'f', NULL, false},
+    {"fence-threshold", "threshold", "PERCENT", 'f', NULL, false},
     {0}};
 static const create_opt host_create[] = {
     {"address", "address", "ADDR", 's', NULL, true}, {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true},
@@ -73,7 +78,8 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"nic", false}, {"ha", false}, {"ha-priority", false}, {"ssh-password-file", false}, {"ssh-key", true},
     {"ssh-port", false}, {"ssh-fingerprint", false}, {"scheduling-policy", false}, {"policy-property", false},
     {"lease", false}, {"quota-mode", false}, {"quota", false}, {"soft-fencing", false}, {"migration-policy", false},
-    {"migration-bandwidth", false}, {"migration-downtime", false}};
+    {"migration-bandwidth", false}, {"migration-downtime", false}, {"fencing", false},
+    {"fence-skip-if-sd-active", false}, {"fence-skip-if-connectivity-broken", false}, {"fence-threshold", false}};
 
 const kind *vr_kind_find(const char *name)
 {

@@ -210,3 +210,26 @@ void vr_ls_annotate(json_t *domains)
     }
     free(lss);
 }
+
+/* What this host's sanlock thinks of host id `id`, which took a lease in
+ * its generation gen, in lockspace domain: "live", "fail" (stopped
+ * renewing), "dead" (past sanlock's host-dead time: its leases can be
+ * taken), "free" (its host id lease released: it left the lockspace),
+ * "stale" (that host id joined again since, in a newer generation: what
+ * it held before is void, sanlock lets others take it), or "unknown" (not
+ * joined here). */
+const char *vr_ls_host_state(const char *domain, long long id, unsigned long long gen)
+{
+    static const char *const names[] = {[SANLK_HOST_UNKNOWN] = "unknown", [SANLK_HOST_FREE] = "free",
+                                        [SANLK_HOST_LIVE] = "live", [SANLK_HOST_FAIL] = "fail",
+                                        [SANLK_HOST_DEAD] = "dead"};
+    struct sanlk_host *hss = NULL;
+    int n = 0;
+    int rv = sanlock_get_hosts(domain, (uint64_t)id, &hss, &n, 0);
+    uint32_t st = rv == 0 && n > 0 ? hss[0].flags & SANLK_HOST_MASK : SANLK_HOST_UNKNOWN;
+    bool newer = rv == 0 && n > 0 && gen && hss[0].generation > gen;
+    free(hss);
+    if (newer && st != SANLK_HOST_FREE && st != SANLK_HOST_DEAD)
+        return "stale";
+    return st <= SANLK_HOST_DEAD && names[st] ? names[st] : "unknown";
+}

@@ -38,3 +38,10 @@ void vr_ls_annotate(json_t *domains);
 /* True if a lockspace whose ids file lies below path (a mount) is joined
  * or being joined; its name goes to which (size >= 48). */
 bool vr_ls_any_under(const char *path, char *which, size_t size);
+
+/* What this host's sanlock thinks of host id `id` in lockspace domain:
+ * "live", "fail" (stopped renewing), "dead" (past sanlock's host-dead
+ * time), "free" (it left the lockspace), "stale" (it joined again in a
+ * generation newer than gen, when gen is not 0) or "unknown" (not joined
+ * here, or never seen). */
+const char *vr_ls_host_state(const char *domain, long long id, unsigned long long gen);

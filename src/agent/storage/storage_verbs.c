@@ -26,6 +26,7 @@
 static const char *const conn_keys[] = {"conn"};
 static const char *const format_keys[] = {"conn", "domain", "name", "class"};
 static const char *const domain_keys[] = {"domain"};
+static const char *const ls_status_keys[] = {"domain", "peer"};
 static const char *const no_keys[] = {NULL};
 static const char *const attach_keys[] = {"domain", "pool", "master"};
 static const char *const detach_keys[] = {"domain", "pool"};
@@ -321,11 +322,19 @@ static int lockspace_status(vr_agent *a, json_t *params, json_t **result, vr_err
     const char *uuid, *state;
     int host_id;
     bool failed;
-    if (vr_json_check_keys(params, "params", VR_NAMES(domain_keys), err) < 0 ||
+    long long peer = 0;
+    if (vr_json_check_keys(params, "params", VR_NAMES(ls_status_keys), err) < 0 ||
         get_uuid(params, "domain", &uuid, err) < 0 ||
+        vr_json_int(params, "params", "peer", false, 1, 250, &peer, err) < 0 ||
         vr_ls_status(uuid, &state, &host_id, &failed, err) < 0)
         return -1;
     *result = json_pack("{s:s, s:s, s:i}", "domain", uuid, "state", state, "host_id", host_id);
+    /* Another host's id as this host's sanlock sees it: the engine asks
+     * before fencing a host that may still renew its lease (docs/fencing.md
+     * "Fencing policy"). */
+    if (peer)
+        json_object_set_new(*result, "peer", json_pack("{s:I, s:s}", "host_id", (json_int_t)peer, "state",
+                                                       vr_ls_host_state(uuid, peer, 0)));
     if (failed)
         json_object_set_new(*result, "error",
                             json_string("sanlock dropped the join this host asked for (host id "

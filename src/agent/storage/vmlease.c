@@ -157,29 +157,6 @@ int vr_vmlease_delete(vr_agent *a, const char *domain, const char *key, vr_error
     return rc;
 }
 
-/* What this host's sanlock thinks of host id `id`, which took a lease in
- * its generation gen, in lockspace domain: "live", "fail" (stopped
- * renewing), "dead" (past sanlock's host-dead time: its leases can be
- * taken), "free" (its host id lease released: it left the lockspace),
- * "stale" (that host id joined again since, in a newer generation: what
- * it held before is void, sanlock lets others take it), or "unknown" (not
- * joined here). */
-static const char *host_state(const char *domain, long long id, unsigned long long gen)
-{
-    static const char *const names[] = {[SANLK_HOST_UNKNOWN] = "unknown", [SANLK_HOST_FREE] = "free",
-                                        [SANLK_HOST_LIVE] = "live", [SANLK_HOST_FAIL] = "fail",
-                                        [SANLK_HOST_DEAD] = "dead"};
-    struct sanlk_host *hss = NULL;
-    int n = 0;
-    int rv = sanlock_get_hosts(domain, (uint64_t)id, &hss, &n, 0);
-    uint32_t st = rv == 0 && n > 0 ? hss[0].flags & SANLK_HOST_MASK : SANLK_HOST_UNKNOWN;
-    bool newer = rv == 0 && n > 0 && gen && hss[0].generation > gen;
-    free(hss);
-    if (newer && st != SANLK_HOST_FREE && st != SANLK_HOST_DEAD)
-        return "stale";
-    return st <= SANLK_HOST_DEAD && names[st] ? names[st] : "unknown";
-}
-
 int vr_vmlease_info(const vr_agent *a, const char *domain, const char *key, json_t **out, vr_error *err)
 {
     char path[PATH_MAX];
@@ -194,7 +171,7 @@ int vr_vmlease_info(const vr_agent *a, const char *domain, const char *key, json
         return -1;
     *out = json_pack("{s:s, s:s, s:s, s:i, s:o, s:I, s:s}", "domain", domain, "lease", key, "path", path, "offset",
                      0, "owner", owner > 0 ? json_integer(owner) : json_null(), "lver", (json_int_t)lver,
-                     "owner_state", owner > 0 ? host_state(domain, owner, gen) : "free");
+                     "owner_state", owner > 0 ? vr_ls_host_state(domain, owner, gen) : "free");
     return 0;
 }
 

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "kind.h"
+#include "fencepolicy.h"
 #include "hareserve.h"
 #include "migpolicy.h"
 #include "policy.h"
@@ -46,20 +47,25 @@ static int check_cpu(const char *cpu, vr_error *err)
 
 /* A scheduling or migration policy given: checked, stored with every
  * parameter. */
-static int check_policy(json_t *body, vr_error *err)
+static int check_policy(json_t *body, json_t *row, vr_error *err)
 {
-    json_t *p = json_object_get(body, "scheduling_policy"), *m = json_object_get(body, "migration_policy");
-    return (p && vr_policy_normalize(p, err) < 0) || (m && vr_migpolicy_normalize(m, err) < 0) ? -1 : 0;
+    json_t *p = json_object_get(body, "scheduling_policy"), *m = json_object_get(body, "migration_policy"),
+           *f = json_object_get(body, "fencing_policy");
+    /* fencing_policy members left out keep the cluster's value */
+    return (p && vr_policy_normalize(p, err) < 0) || (m && vr_migpolicy_normalize(m, err) < 0) ||
+           (f && vr_fence_policy_normalize(f, json_object_get(row, "fencing_policy"), err) < 0) ? -1 : 0;
 }
 
 static int cluster_check_create(vr_call *c, json_t *body, vr_error *err)
 {
-    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err) < 0 ? -1 : check_policy(body, err);
+    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err) < 0 ? -1
+                                                                                     : check_policy(body, NULL, err);
 }
 
 static int cluster_check_update(vr_call *c, json_t *row, json_t *body, vr_error *err)
 {
-    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err) < 0 ? -1 : check_policy(body, err);
+    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err) < 0 ? -1
+                                                                                     : check_policy(body, row, err);
 }
 
 /* A cluster links to its data center. */
@@ -73,6 +79,9 @@ static void cluster_present(vr_engine *e, json_t *row)
         json_object_set_new(row, "scheduling_policy", vr_policy_default());
     if (!json_is_object(json_object_get(row, "migration_policy")))
         json_object_set_new(row, "migration_policy", vr_migpolicy_default());
+    json_t *fence = json_object_get(row, "fencing_policy");
+    if (!json_is_object(fence) || vr_fence_policy_normalize(fence, NULL, &(vr_error){0}) < 0)
+        json_object_set_new(row, "fencing_policy", vr_fence_policy_default());
     json_t *ha = vr_ha_reserve_eval(e, json_string_value(json_object_get(row, "id")) ?: "");
     json_object_set_new(row, "ha_reservation", ha ?: json_pack("{s:b, s:s}", "ok", 0, "detail", "not known: the"
                                                                 " database did not answer"));
@@ -92,6 +101,11 @@ static const vr_field cl_fields[] = {
     {"migration_policy", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "MigrationPolicy",
      .doc = "How its VMs migrate (minimal_downtime, suspend_workload, post_copy) with the bandwidth, the starting"
             " downtime limit, auto-convergence and compression; every member shown with its default."},
+    {"fencing_policy", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "FencingPolicy",
+     .doc = "When the engine fences a non-responsive host of the cluster on its own (docs/fencing.md): enabled,"
+            " skip_if_sd_active (not while the host still renews its storage lease), skip_if_connectivity_broken"
+            " with threshold (not while more than that percentage of its hosts are unreachable); members left"
+            " out keep their value."},
     {"mac_pool_id", VR_FT_REF, VR_F_CREATE | VR_F_UPDATE, .ref = "macpools",
      .dflt = "\"00000000-0000-4000-8000-00000000ac01\"",
      .doc = "The MAC pool its VMs' NICs get addresses from (default: the Default pool). A change applies to NICs"

@@ -214,10 +214,11 @@ static void run_fence(vr_engine *e, const char *job_id, const char *host_id, con
             vr_job_update(e, job_id, "finished", detail);
             goto out;
         }
-        if (!strcmp(type, "soft")) { /* no power management to go further */
+        if (!strcmp(type, "soft")) { /* no power fence to go further */
             char why[700];
-            vr_i18n_format(why, sizeof(why), "soft fencing failed: %s; the host has no power management: its VMs stay"
-                     " unknown", err.message);
+            vr_i18n_format(why, sizeof(why), "soft fencing failed: %s; no power fence follows (the host has no power"
+                           " management, or its cluster's fencing policy keeps a host that renews its storage lease"
+                           " powered on): its VMs stay unknown", err.message);
             vr_job_update(e, job_id, "failed", why);
             goto out;
         }

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include "agentjob.h"
+#include "autofence.h"
 #include "fencejob.h"
 #include "hostnet.h"
 #include "hoststorage.h"
@@ -29,10 +30,6 @@
 /* A VM must be missing from two polls in a row before it is declared down:
  * a poll that began just before a start cannot see the new VM yet. */
 #define MISSES_BEFORE_DOWN 2
-
-/* A host fenced (other than a status query) this recently is not fenced
- * again automatically: it may still be booting. */
-#define FENCE_QUIET_S 120
 
 /* How long before a host certificate's end an event says to renew it. */
 #define CERT_WARN_S (30 * 86400LL)
@@ -230,59 +227,11 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
     json_decref(seen);
 }
 
-/* A host NonResponsive past the grace is fenced, once per outage
- * (docs/fencing.md "Automatic fencing"): soft first when its SSH access
- * allows (its agent restarted over SSH), then, with power management, a
- * restart through a proxy: then its VMs are surely not running and its HA
- * VMs restart elsewhere. Skipped, with an event, when most of its cluster
- * is unreachable at once (a network split, not dead hosts). */
+/* Past the grace: the automatic fence, once per outage (autofence.c). */
 static void maybe_fence(monitor *m, json_t *host)
 {
-    if (m->fence_tried)
-        return;
-    const char *name = json_string_value(json_object_get(host, "name"));
-    json_t *row = vr_db_query_one(m->e->db, "SELECT pm_json, (SELECT count(*) FROM hosts o WHERE o.cluster_id ="
-                                  " hosts.cluster_id AND o.status != 'maintenance') AS total, (SELECT count(*) FROM"
-                                  " hosts o WHERE o.cluster_id = hosts.cluster_id AND o.status IN ('connecting', 'kdumping',"
-                                  " 'nonresponsive')) AS lost FROM hosts WHERE id = ?",
-                                  DB_ARGS(DB_TEXT(m->host_id)), NULL);
-    bool pm = json_is_true(json_object_get(json_object_get(row, "pm"), "enabled"));
-    bool soft = vr_soft_fence_enabled(m->e, m->host_id);
-    long long total = json_integer_value(json_object_get(row, "total")),
-              lost = json_integer_value(json_object_get(row, "lost"));
-    json_decref(row);
-    /* Powered off on purpose (the last fence of the host was a stop): off
-     * it stays. Fenced a moment ago: it is still coming back. */
-    json_t *last = vr_db_query_one(m->e->db, "SELECT status, params_json, updated_at FROM jobs WHERE object_id = ?"
-                                   " AND action = 'fence' ORDER BY created_at DESC LIMIT 1",
-                                   DB_ARGS(DB_TEXT(m->host_id)), NULL);
-    const char *ltype = json_string_value(json_object_get(json_object_get(last, "params"), "fence_type")) ?: "status";
-    bool finished = !strcmp(json_string_value(json_object_get(last, "status")) ?: "", "finished");
-    bool stopped = last && finished && !strcmp(ltype, "stop");
-    bool recent = last && strcmp(ltype, "status") &&
-                  json_integer_value(json_object_get(last, "updated_at")) > vr_now() - FENCE_QUIET_S;
-    json_decref(last);
-    if ((!pm && !soft) || stopped || recent)
-        return;
-    m->fence_tried = true;
-    if (lost * 2 > total) {
-        vr_event(m->e, "warning", "", "host", m->host_id, "fencing of host '%s' skipped: %lld of the %lld hosts of"
-                 " its cluster are unreachable at once (a network problem rather than dead hosts?)", name, lost,
-                 total);
-        return;
-    }
-    vr_event(m->e, "warning", "", "host", m->host_id, "host '%s' is non-responsive past the grace: %s", name,
-             soft && pm ? "soft fencing it (restarting its agent over SSH), then fencing it (restart) if it still"
-                          " does not answer"
-             : soft ? "soft fencing it (restarting its agent over SSH); it has no power management"
-                    : "fencing it (restart); soft fencing is off (its ssh.soft_fencing)");
-    /* A job like an administrator's: persisted, listed, and it owns the
-     * host and its VMs until it ends (poll_once). */
-    char job[37];
-    vr_error err = {0};
-    if (vr_host_fence_auto_submit(m->e, m->host_id, soft, pm, job, &err) < 0)
-        vr_event(m->e, "error", "", "host", m->host_id, "fencing of host '%s' failed: %s; its VMs stay unknown",
-                 name, err.message);
+    if (!m->fence_tried)
+        m->fence_tried = vr_host_auto_fence(m->e, m->host_id, json_string_value(json_object_get(host, "name")));
 }
 
 static void host_failed(monitor *m, json_t *host, const char *why)

@@ -500,5 +500,8 @@ const vr_migration vr_migrations[] = {
      .sqlite = "ALTER TABLE domains ADD COLUMN type TEXT NOT NULL DEFAULT 'ldap';"
          "ALTER TABLE domains ADD COLUMN ca_cert TEXT NOT NULL DEFAULT '';",
      .pg = "ALTER TABLE domains ADD COLUMN type " T " NOT NULL DEFAULT 'ldap', ADD COLUMN ca_cert " T " NOT NULL DEFAULT '';"},
+    {28, "cluster fencing policies (docs/fencing.md \"Fencing policy\"): when the engine fences a non-responsive host of the cluster on its own; NULL: the defaults",
+     .sqlite = "ALTER TABLE clusters ADD COLUMN fencing_json TEXT;",
+     .pg = "ALTER TABLE clusters ADD COLUMN fencing_json " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

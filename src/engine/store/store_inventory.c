@@ -90,17 +90,20 @@ static int cl_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 {
     if (vr_db_begin(e->db, err) < 0)
         return -1;
-    char *sched = policy_text(b, "scheduling_policy"), *mig = policy_text(b, "migration_policy");
+    char *sched = policy_text(b, "scheduling_policy"), *mig = policy_text(b, "migration_policy"),
+         *fence = policy_text(b, "fencing_policy");
     int rc = vr_db_exec(e->db, "INSERT INTO clusters (id, name, description, datacenter_id, cpu_type,"
-                        " virt_mode, scheduling_json, migration_json, mac_pool_id, created_at)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        " virt_mode, scheduling_json, migration_json, fencing_json, mac_pool_id, created_at)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                         DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                 DB_TEXT(str(b, "datacenter_id")), DB_TEXT(str(b, "cpu_type")),
                                 DB_TEXT(str(b, "virt_mode")), sched ? DB_TEXT(sched) : DB_NULL,
-                                mig ? DB_TEXT(mig) : DB_NULL, DB_TEXT(str(b, "mac_pool_id")), DB_INT(vr_now())),
+                                mig ? DB_TEXT(mig) : DB_NULL, fence ? DB_TEXT(fence) : DB_NULL,
+                                DB_TEXT(str(b, "mac_pool_id")), DB_INT(vr_now())),
                         err);
     free(sched);
     free(mig);
+    free(fence);
     if (rc < 0 ||
         vr_net_attach_mgmt(e, id, err) < 0) {
         vr_db_rollback(e->db);
@@ -111,16 +114,18 @@ static int cl_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 
 static int cl_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
 {
-    char *sched = policy_text(b, "scheduling_policy"), *mig = policy_text(b, "migration_policy");
+    char *sched = policy_text(b, "scheduling_policy"), *mig = policy_text(b, "migration_policy"),
+         *fence = policy_text(b, "fencing_policy");
     int n = vr_db_exec(e->db, "UPDATE clusters SET name = ?, description = ?, cpu_type = ?, virt_mode = ?,"
                        " scheduling_json = coalesce(?, scheduling_json), migration_json = coalesce(?, migration_json),"
-                       " mac_pool_id = ? WHERE id = ?",
+                       " fencing_json = coalesce(?, fencing_json), mac_pool_id = ? WHERE id = ?",
                        DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")), DB_TEXT(str(b, "cpu_type")),
                                DB_TEXT(str(b, "virt_mode")), sched ? DB_TEXT(sched) : DB_NULL,
-                               mig ? DB_TEXT(mig) : DB_NULL, DB_TEXT(str(b, "mac_pool_id")),
-                               DB_TEXT(str(row, "id"))), err);
+                               mig ? DB_TEXT(mig) : DB_NULL, fence ? DB_TEXT(fence) : DB_NULL,
+                               DB_TEXT(str(b, "mac_pool_id")), DB_TEXT(str(row, "id"))), err);
     free(sched);
     free(mig);
+    free(fence);
     return n < 0 ? -1 : n == 0 ? vr_error_set(err, VR_ERR_BAD_STATE, "the cluster was removed meanwhile") : 0;
 }
 
@@ -132,7 +137,8 @@ static int cl_remove(vr_engine *e, json_t *row, vr_error *err)
 
 const vr_store vr_store_clusters = {
     .select = "SELECT id, name, description, datacenter_id, cpu_type, virt_mode,"
-              " scheduling_json AS scheduling_policy_json, migration_json AS migration_policy_json, mac_pool_id,"
+              " scheduling_json AS scheduling_policy_json, migration_json AS migration_policy_json,"
+              " fencing_json AS fencing_policy_json, mac_pool_id,"
               " created_at FROM clusters",
     .id_expr = "id", .order = "name, id", .table = "clusters",
     .search = cl_search, .nsearch = sizeof(cl_search) / sizeof(cl_search[0]),

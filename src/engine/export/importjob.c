@@ -34,10 +34,12 @@ json_t *vr_export_host(vr_engine *e, const char *sd_id, vr_error *err)
     return host;
 }
 
-json_t *vr_export_read_ovf(vr_engine *e, const char *sd_id, const char *vm_id, json_t *host, vr_error *err)
+json_t *vr_export_read_ovf(vr_engine *e, const char *sd_id, const char *vm_id, bool template, json_t *host,
+                           vr_error *err)
 {
     json_t *res = NULL;
-    if (vr_agent_call_host(e, host, "Ovf.get", json_pack("{s:s, s:s}", "domain", sd_id, "vm", vm_id), &res, err) < 0)
+    if (vr_agent_call_host(e, host, "Ovf.get", json_pack("{s:s, s:s, s:b}", "domain", sd_id, "vm", vm_id, "template",
+                                                         template), &res, err) < 0)
         return NULL;
     const char *text = str(res, "ovf");
     json_t *m = vr_ovf_read(text, strlen(text), err);
@@ -50,18 +52,19 @@ json_t *vr_export_read_ovf(vr_engine *e, const char *sd_id, const char *vm_id, j
     return m;
 }
 
-json_t *vr_export_domain_vms(vr_engine *e, json_t *sd, vr_error *err)
+json_t *vr_export_domain_vms(vr_engine *e, json_t *sd, bool template, vr_error *err)
 {
     json_t *host = vr_export_host(e, str(sd, "id"), err), *res = NULL, *id;
     size_t i;
-    if (!host || vr_agent_call_host(e, host, "Ovf.list", json_pack("{s:s}", "domain", str(sd, "id")), &res, err) < 0) {
+    if (!host || vr_agent_call_host(e, host, "Ovf.list", json_pack("{s:s, s:b}", "domain", str(sd, "id"), "template",
+                                                                   template), &res, err) < 0) {
         json_decref(host);
         return NULL;
     }
     json_t *out = json_array();
     json_array_foreach(json_object_get(res, "vms"), i, id) {
         vr_error one = {0};
-        json_t *m = vr_export_read_ovf(e, str(sd, "id"), json_string_value(id), host, &one);
+        json_t *m = vr_export_read_ovf(e, str(sd, "id"), json_string_value(id), template, host, &one);
         if (m)
             json_array_append_new(out, m);
         else /* listed with why it cannot be imported; the others still are */
@@ -69,7 +72,7 @@ json_t *vr_export_domain_vms(vr_engine *e, json_t *sd, vr_error *err)
     }
     json_decref(res);
     json_decref(host);
-    return json_pack("{s:o}", "vms", out);
+    return json_pack("{s:o}", template ? "templates" : "vms", out);
 }
 
 static void run_import(vr_engine *e, const char *job_id, const char *new_id, const char *user)
@@ -85,8 +88,7 @@ static void run_import(vr_engine *e, const char *job_id, const char *new_id, con
     json_decref(p);
 }
 
-/* A row of table (clusters, storage_domains) by id or name. */
-static json_t *by_ref(vr_engine *e, const char *sql, const char *ref, const char *what, vr_error *err)
+json_t *vr_import_by_ref(vr_engine *e, const char *sql, const char *ref, const char *what, vr_error *err)
 {
     json_t *r = vr_db_query_one(e->db, sql, DB_ARGS(DB_TEXT(ref), DB_TEXT(ref)), err);
     if (!r && !err->code)
@@ -134,9 +136,7 @@ json_t *vr_import_members(vr_engine *e, json_t *m, json_t *plan, const char *dc)
     return out;
 }
 
-/* The plan: one volume per engine disk of the model, into data domain sd
- * (new image and volume ids with clone; the exported ones otherwise). */
-static json_t *make_plan(json_t *m, const char *export_sd, const char *sd, bool clone)
+json_t *vr_import_plan(json_t *m, const char *export_sd, const char *sd, bool clone)
 {
     json_t *plan = json_array(), *d;
     size_t i;
@@ -231,29 +231,41 @@ static int record(vr_engine *e, json_t *m, json_t *nvm, json_t *plan, json_t *pa
     return rc;
 }
 
-int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *body, const char *user,
-                        char job_id[37], char new_id[37], vr_error *err)
+json_t *vr_import_read(vr_engine *e, json_t *sd, const char *id, bool template, json_t *body, json_t **cl,
+                       json_t **dsd, vr_error *err)
 {
-    bool clone = json_is_true(json_object_get(body, "clone"));
-    json_t *m = NULL, *cl = NULL, *dsd = NULL, *host = NULL, *plan = NULL, *mem = NULL, *spec = NULL, *nvm = NULL;
+    json_t *m = NULL, *host = NULL;
     if (strcmp(str(sd, "type"), "export"))
-        vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is a %s domain; VMs are imported from an export"
-                     " domain", str(sd, "name"), str(sd, "type"));
+        vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is a %s domain; VMs and templates are imported from an"
+                     " export domain", str(sd, "name"), str(sd, "type"));
     else if (strcmp(str(sd, "status"), "active"))
         vr_error_set(err, VR_ERR_CONFLICT, "export domain '%s' is %s; it must be active", str(sd, "name"),
                      str(sd, "status"));
     if (!err->code)
-        cl = by_ref(e, "SELECT id, name, datacenter_id FROM clusters WHERE id = ? OR name = ?", str(body, "cluster"),
-                    "cluster", err);
-    if (cl)
-        dsd = by_ref(e, "SELECT id, name, sd_type, status, coalesce(datacenter_id, '') AS datacenter_id FROM"
-                     " storage_domains WHERE id = ? OR name = ?", str(body, "storage_domain"), "storage domain", err);
-    if (dsd && (strcmp(str(dsd, "sd_type"), "data") || strcmp(str(dsd, "status"), "active") ||
-                strcmp(str(dsd, "datacenter_id"), str(cl, "datacenter_id"))))
+        *cl = vr_import_by_ref(e, "SELECT id, name, datacenter_id FROM clusters WHERE id = ? OR name = ?",
+                               str(body, "cluster"), "cluster", err);
+    if (*cl)
+        *dsd = vr_import_by_ref(e, "SELECT id, name, sd_type, status, coalesce(datacenter_id, '') AS datacenter_id"
+                                " FROM storage_domains WHERE id = ? OR name = ?", str(body, "storage_domain"),
+                                "storage domain", err);
+    if (*dsd && (strcmp(str(*dsd, "sd_type"), "data") || strcmp(str(*dsd, "status"), "active") ||
+                 strcmp(str(*dsd, "datacenter_id"), str(*cl, "datacenter_id"))))
         vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' must be an active data domain of the data center of"
-                     " cluster '%s'", str(dsd, "name"), str(cl, "name"));
-    if (dsd && !err->code && (host = vr_export_host(e, str(sd, "id"), err)))
-        m = vr_export_read_ovf(e, str(sd, "id"), vm_id, host, err);
+                     " cluster '%s'", str(*dsd, "name"), str(*cl, "name"));
+    if (*dsd && !err->code && (host = vr_export_host(e, str(sd, "id"), err)))
+        m = vr_export_read_ovf(e, str(sd, "id"), id, template, host, err);
+    if (err->code == VR_ERR_INVALID_PARAMS && !m && host) /* the OVF on storage: not the request's fault */
+        err->code = VR_ERR_CONFLICT;
+    json_decref(host);
+    return m;
+}
+
+int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *body, const char *user,
+                        char job_id[37], char new_id[37], vr_error *err)
+{
+    bool clone = json_is_true(json_object_get(body, "clone"));
+    json_t *cl = NULL, *dsd = NULL, *plan = NULL, *mem = NULL, *spec = NULL, *nvm = NULL;
+    json_t *m = vr_import_read(e, sd, vm_id, false, body, &cl, &dsd, err);
     if (m && err->code == 0) {
         if (json_is_true(json_object_get(m, "template")))
             vr_error_set(err, VR_ERR_CONFLICT, "'%s' on export domain '%s' is a template; import a VM",
@@ -274,7 +286,7 @@ int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *bod
             vr_error_set(err, VR_ERR_CONFLICT, "a VM named '%s' exists already: give another name", name);
         json_decref(had);
         if (!err->code) {
-            plan = make_plan(m, str(sd, "id"), str(dsd, "id"), clone);
+            plan = vr_import_plan(m, str(sd, "id"), str(dsd, "id"), clone);
             mem = vr_import_members(e, m, plan, str(cl, "datacenter_id"));
             spec = vr_vm_spec_build(mem, json_integer_value(json_object_get(m, "vcpus")),
                                     json_integer_value(json_object_get(m, "memory_mib")), err);
@@ -284,8 +296,6 @@ int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *bod
                             "cluster_id", str(cl, "id"), "memory_mib", json_object_get(m, "memory_mib"), "vcpus",
                             json_object_get(m, "vcpus"), "spec", spec, "quota", "");
     }
-    if (err->code == VR_ERR_INVALID_PARAMS && m == NULL && host) /* the OVF on storage: not the request's fault */
-        err->code = VR_ERR_CONFLICT;
     int rc = err->code ? -1 : 0;
     vr_uuid_new(job_id);
     if (clone)
@@ -303,7 +313,6 @@ int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *bod
     json_decref(spec);
     json_decref(mem);
     json_decref(plan);
-    json_decref(host);
     json_decref(m);
     json_decref(dsd);
     json_decref(cl);
@@ -314,7 +323,7 @@ int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *bod
 
 bool vr_export_job_resume(vr_engine *e, json_t *job)
 {
-    if (vr_export_vm_resume(e, job))
+    if (vr_export_vm_resume(e, job) || vr_template_import_resume(e, job))
         return true;
     if (strcmp(str(job, "action"), "import") || strcmp(str(job, "object_type"), "vm"))
         return false;

@@ -97,7 +97,7 @@ static json_t *read_model(vr_engine *e, json_t *sd, const char *id, json_t *body
         vr_error_set(err, VR_ERR_CONFLICT, "cluster '%s' is not in the data center of storage domain '%s'",
                      str(*cl, "name"), str(sd, "name"));
     if (!err->code && (host = vr_export_host(e, str(sd, "id"), err)))
-        m = vr_export_read_ovf(e, str(sd, "id"), id, host, err);
+        m = vr_export_read_ovf(e, str(sd, "id"), id, false, host, err);
     if (err->code == VR_ERR_INVALID_PARAMS && !m && host) /* the OVF on storage: not the request's fault */
         err->code = VR_ERR_CONFLICT;
     json_decref(host);

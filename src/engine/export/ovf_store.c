@@ -9,6 +9,7 @@
  * keeps the OVF it has: the store lags, it never loses a VM. */
 #include "ovf_store.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,12 @@
 
 #define str vr_sj_str
 #define SWEEP_S 3600 /* RHV rewrites its OVF stores every 60 minutes */
+
+/* A round and a flush before maintenance run one at a time, each
+ * describing then writing: the agent's put goes through one <id>.ovf.tmp,
+ * and a round that described a VM before a change never writes it after
+ * the flush wrote the change. */
+static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct {
     json_t *written;         /* "sd/id" -> digest of the OVF written there */
@@ -215,6 +222,7 @@ static void store_round(vr_engine *e, store_state *s)
     s->clean = true;
     json_t *rows = NULL, *row, *active = json_object(), *want = json_object(), *keep = json_object(), *mine;
     size_t i;
+    pthread_mutex_lock(&store_lock); /* described and written as one step */
     vr_db_query(e->db, "SELECT id, datacenter_id, master FROM storage_domains WHERE sd_type = 'data' AND"
                 " status = 'active' AND datacenter_id IS NOT NULL", NULL, 0, &rows, NULL);
     json_array_foreach(rows, i, row) {
@@ -225,6 +233,7 @@ static void store_round(vr_engine *e, store_state *s)
     collect_all(e, active, want, keep);
     const char *sd;
     json_object_foreach(want, sd, mine) if (!e->stopping) store_domain(e, s, sd, json_object_get(active, sd), mine, keep);
+    pthread_mutex_unlock(&store_lock);
     json_decref(keep);
     json_decref(want);
     json_decref(active);
@@ -288,6 +297,7 @@ int vr_ovfstore_flush(vr_engine *e, const char *sd_id, vr_error *err)
     if (!row)
         return err->code ? -1 : 0; /* no store to write */
     json_t *active = json_pack("{s:O}", sd_id, row), *want = json_pack("{s:{}}", sd_id), *keep = json_object(), *text;
+    pthread_mutex_lock(&store_lock); /* after a round under way: what it described may be older */
     collect_all(e, active, want, keep);
     json_t *spm = vr_storage_spm_host(e, str(row, "datacenter_id"), NULL);
     int rc = 0;
@@ -299,6 +309,7 @@ int vr_ovfstore_flush(vr_engine *e, const char *sd_id, vr_error *err)
         if (rc == 0 && ovf_call(e, spm, "Ovf.put", json_pack("{s:s, s:s, s:O}", "domain", sd_id, "vm", id, "ovf", text),
                                 err) < 0)
             rc = -1;
+    pthread_mutex_unlock(&store_lock);
     if (rc == 0)
         VR_INFO("OVF store of domain %s written before its maintenance (%zu OVFs)", sd_id,
                 json_object_size(json_object_get(want, sd_id)));

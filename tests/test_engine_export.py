@@ -385,6 +385,16 @@ def test_export_import(ctx):
             _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{vid}/import",
                                {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, why)
         assert listed[vm["id"]]["name"] == "vm-exp"
+        # a thin export (another manager's: TemplateId names its template) needs that template here
+        thin_id, base = str(uuid.uuid4()), str(uuid.uuid4())
+        blank = "<TemplateId>00000000-0000-0000-0000-000000000000</TemplateId>"
+        assert blank in text
+        spm.call("Ovf.put", domain=exp_id, vm=thin_id, ovf=text.replace(vm["id"], thin_id).replace(
+            blank, f"<TemplateId>{base}</TemplateId><TemplateName>gold</TemplateName>"))
+        _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{thin_id}/import",
+                           {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409,
+               f"thin over template {base} ('gold')")
+        spm.call("Ovf.remove", domain=exp_id, vm=thin_id)
         assert eng.list("vms")["total"] == vms
 
         print(f"  export and import: {time.monotonic() - t0:.1f} s")

@@ -270,6 +270,13 @@ int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *bod
         if (json_is_true(json_object_get(m, "template")))
             vr_error_set(err, VR_ERR_CONFLICT, "'%s' on export domain '%s' is a template; import a VM",
                          str(m, "name"), str(sd, "name"));
+        json_t *base = *str(m, "template_id") ? vr_db_query_one(e->db, "SELECT id FROM templates WHERE id = ?",
+                                                                DB_ARGS(DB_TEXT(str(m, "template_id"))), err) : NULL;
+        if (!err->code && *str(m, "template_id") && !base) /* its disks are layers over that template's */
+            vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' was exported thin over template %s ('%s'), which this engine"
+                         " does not have: import that template first", str(m, "name"), str(m, "template_id"),
+                         str(m, "template_name"));
+        json_decref(base);
         const char *name = *str(body, "name") ? str(body, "name") : str(m, "name");
         if (!err->code && !vr_valid_name(name))
             vr_error_set(err, VR_ERR_CONFLICT, "the exported VM's name is not a valid VM name (1-64 of"

@@ -56,6 +56,10 @@ bool vr_export_vm_resume(vr_engine *e, json_t *job);
  * exported ones): a new reference. */
 json_t *vr_import_plan(json_t *m, const char *export_sd, const char *sd, bool clone);
 
+/* In the caller's transaction: the disks of plan recorded (locked) as
+ * the import's, a template's when tmpl_id (a disk id here: 409). */
+int vr_import_insert_disks(vr_engine *e, json_t *plan, const char *tmpl_id, vr_error *err);
+
 /* A row of a table by id or name (sql binds ref twice), or NULL with err
  * (400 naming what). */
 json_t *vr_import_by_ref(vr_engine *e, const char *sql, const char *ref, const char *what, vr_error *err);
@@ -67,8 +71,9 @@ json_t *vr_import_by_ref(vr_engine *e, const char *sql, const char *ref, const c
 json_t *vr_import_read(vr_engine *e, json_t *sd, const char *id, bool template, json_t *body, json_t **cl,
                        json_t **dsd, vr_error *err);
 
-/* Engine restart: a template's import job (tmplimport.c) is run again. */
-bool vr_template_import_resume(vr_engine *e, json_t *job);
+/* The job function of a template's import (tmplimport.c), also run
+ * again after an engine restart. */
+void vr_template_import_run(vr_engine *e, const char *job_id, const char *tmpl_id, const char *user);
 
 /* Engine restart: an export or import job is run again. */
 bool vr_export_job_resume(vr_engine *e, json_t *job);

@@ -193,27 +193,35 @@ int vr_import_keep_macs(vr_engine *e, json_t *m, const char *new_id, bool reassi
     return rc;
 }
 
+int vr_import_insert_disks(vr_engine *e, json_t *plan, const char *tmpl_id, vr_error *err)
+{
+    json_t *d;
+    size_t i;
+    int rc = 0;
+    json_array_foreach(plan, i, d) {
+        json_t *src = json_pack("{s:s, s:s, s:s, s:O, s:s, s:b}", "alias", str(d, "alias"), "description",
+                                str(d, "description"), "storage_domain", str(d, "domain"), "provisioned_size",
+                                json_object_get(d, "size"), "interface", "virtio", "bootable",
+                                json_is_true(json_object_get(d, "bootable")));
+        if (rc == 0 && vr_volplan_insert_disk(e, src, str(d, "disk"), str(d, "volume"), tmpl_id, NULL, err) < 0)
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk %s of the export exists already; import it with clone:"
+                              " true", str(d, "disk"));
+        json_decref(src);
+    }
+    return rc;
+}
+
 /* VM row, MACs, disks (locked) and the job, after the checks. */
 static int record(vr_engine *e, json_t *m, json_t *nvm, json_t *plan, json_t *params, const char *user, bool clone,
                   const char *job_id, const char *new_id, vr_error *err)
 {
-    json_t *d;
-    size_t i;
     if (vr_store_vms.insert(e, new_id, nvm, err) < 0)
         return -1;
     int rc = vr_db_begin(e->db, err);
     if (rc == 0 && !clone && vr_import_keep_macs(e, m, new_id, false, err) < 0) /* the exported MACs */
         rc = -1;
-    json_array_foreach(rc == 0 ? plan : NULL, i, d) {
-        json_t *src = json_pack("{s:s, s:s, s:s, s:O, s:s, s:b}", "alias", str(d, "alias"), "description",
-                                str(d, "description"), "storage_domain", str(d, "domain"), "provisioned_size",
-                                json_object_get(d, "size"), "interface", "virtio", "bootable",
-                                json_is_true(json_object_get(d, "bootable")));
-        if (rc == 0 && vr_volplan_insert_disk(e, src, str(d, "disk"), str(d, "volume"), NULL, NULL, err) < 0)
-            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk %s of the exported VM exists already; import it with"
-                              " clone: true", str(d, "disk"));
-        json_decref(src);
-    }
+    if (rc == 0 && vr_import_insert_disks(e, plan, NULL, err) < 0)
+        rc = -1;
     if (rc == 0 && vr_db_exec(e->db, "UPDATE vms SET status = 'imagelocked' WHERE id = ?", DB_ARGS(DB_TEXT(new_id)),
                               err) < 0)
         rc = -1;
@@ -330,12 +338,15 @@ int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *bod
 
 bool vr_export_job_resume(vr_engine *e, json_t *job)
 {
-    if (vr_export_vm_resume(e, job) || vr_template_import_resume(e, job))
+    const char *type = str(job, "object_type");
+    if (vr_export_vm_resume(e, job))
         return true;
-    if (strcmp(str(job, "action"), "import") || strcmp(str(job, "object_type"), "vm"))
+    if (strcmp(str(job, "action"), "import") || (strcmp(type, "vm") && strcmp(type, "template")))
         return false;
-    VR_INFO("resuming job %s (import of VM %s)", str(job, "id"), str(job, "object_id"));
+    bool vm = !strcmp(type, "vm");
+    VR_INFO("resuming job %s (import of %s %s)", str(job, "id"), vm ? "VM" : "template", str(job, "object_id"));
     vr_job_update(e, str(job, "id"), "pending", "resumed after an engine restart");
-    vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"), run_import);
+    vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"),
+                 vm ? run_import : vr_template_import_run);
     return true;
 }

@@ -13,7 +13,7 @@
 
 #include "i18n.h"
 #include "jobs.h"
-#include "log.h"
+#include "register.h"
 #include "sdjobs.h"
 #include "snapjob_util.h"
 #include "vm_spec.h"
@@ -21,7 +21,7 @@
 
 #define str vr_sj_str
 
-static void run_import(vr_engine *e, const char *job_id, const char *tmpl_id, const char *user)
+void vr_template_import_run(vr_engine *e, const char *job_id, const char *tmpl_id, const char *user)
 {
     json_t *p = vr_volplan_job_params(e, job_id), *plan = json_object_get(p, "plan");
     vr_error err = {0};
@@ -67,28 +67,11 @@ static int check_free(vr_engine *e, json_t *m, const char *id, const char *name,
 static int record(vr_engine *e, json_t *m, json_t *cl, const char *name, json_t *spec, json_t *plan, json_t *params,
                   const char *user, const char *job_id, const char *new_id, vr_error *err)
 {
-    char *text = json_dumps(spec, JSON_COMPACT);
-    json_t *d;
-    size_t i;
     int rc = vr_db_begin(e->db, err);
-    if (rc == 0 &&
-        vr_db_exec(e->db, "INSERT INTO templates (id, name, description, cluster_id, memory_mib, vcpus, spec_json,"
-                   " status, created_at) VALUES (?,?,?,?,?,?,?, 'locked', ?)",
-                   DB_ARGS(DB_TEXT(new_id), DB_TEXT(name), DB_TEXT(str(m, "description")), DB_TEXT(str(cl, "id")),
-                           DB_INT(json_integer_value(json_object_get(m, "memory_mib"))),
-                           DB_INT(json_integer_value(json_object_get(m, "vcpus"))), DB_TEXT(text ?: "{}"),
-                           DB_INT(vr_now())), err) < 0)
+    if (rc == 0 && vr_template_row_insert(e, new_id, m, cl, name, spec, "locked", err) < 0)
         rc = -1;
-    json_array_foreach(rc == 0 ? plan : NULL, i, d) {
-        json_t *src = json_pack("{s:s, s:s, s:s, s:O, s:s, s:b}", "alias", str(d, "alias"), "description",
-                                str(d, "description"), "storage_domain", str(d, "domain"), "provisioned_size",
-                                json_object_get(d, "size"), "interface", "virtio", "bootable",
-                                json_is_true(json_object_get(d, "bootable")));
-        if (rc == 0 && vr_volplan_insert_disk(e, src, str(d, "disk"), str(d, "volume"), new_id, NULL, err) < 0)
-            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk %s of the exported template exists already; import it with"
-                              " clone: true", str(d, "disk"));
-        json_decref(src);
-    }
+    if (rc == 0 && vr_import_insert_disks(e, plan, new_id, err) < 0)
+        rc = -1;
     char desc[200];
     vr_i18n_format(desc, sizeof(desc), "Import template '%s' from storage domain '%s'", name,
                    str(params, "domain_name"));
@@ -98,7 +81,6 @@ static int record(vr_engine *e, json_t *m, json_t *cl, const char *name, json_t 
         rc = -1;
     if (rc < 0)
         vr_db_rollback(e->db);
-    free(text);
     return rc;
 }
 
@@ -134,16 +116,6 @@ int vr_template_import_submit(vr_engine *e, json_t *sd, const char *id, json_t *
     json_decref(dsd);
     json_decref(cl);
     if (rc == 0)
-        vr_job_spawn(e, job_id, new_id, user, run_import);
+        vr_job_spawn(e, job_id, new_id, user, vr_template_import_run);
     return rc;
-}
-
-bool vr_template_import_resume(vr_engine *e, json_t *job)
-{
-    if (strcmp(str(job, "action"), "import") || strcmp(str(job, "object_type"), "template"))
-        return false;
-    VR_INFO("resuming job %s (import of template %s)", str(job, "id"), str(job, "object_id"));
-    vr_job_update(e, str(job, "id"), "pending", "resumed after an engine restart");
-    vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"), run_import);
-    return true;
 }

@@ -1,9 +1,10 @@
-/* Export of a stopped VM to an export domain (exportjob.h). The job's
- * params hold the whole plan (each disk's source volume), so a rerun
- * after a restart does the same copies: it first removes whatever volumes
- * of those images the domain has (an earlier export's, or an ILLEGAL one a
- * cut-off copy left), then copies, then writes the OVF last - an OVF on
- * the domain always describes complete volumes. */
+/* Export of a stopped VM or a template to an export domain (exportjob.h).
+ * The job's params hold the whole plan (each disk's source volume), so a
+ * rerun after a restart does the same copies: it first removes the OVF
+ * of an earlier export and whatever volumes of those images the domain has
+ * (an earlier export's, or an ILLEGAL one a cut-off copy left), then
+ * copies, then writes the OVF last - an OVF on the domain always describes
+ * complete volumes. */
 #include "exportjob.h"
 
 #include <stdio.h>
@@ -133,6 +134,13 @@ static void run_export(vr_engine *e, const char *job_id, const char *vm_id, cons
                                              : N_("copying the VM's disks to the export domain"));
     json_t *spm = vr_volplan_spm(e, job_id, sd, &err);
     int rc = spm ? 0 : -1;
+    /* An earlier export's OVF goes first (exclusive, or a rerun after a
+     * restart): while volumes are replaced none names them. */
+    if (rc == 0)
+        rc = vr_agent_call_host(e, spm, "Ovf.remove", json_pack("{s:s, s:s, s:b}", "domain", sd, "vm", vm_id,
+                                                                "template", tmpl), &res, &err);
+    json_decref(res);
+    res = NULL;
     json_array_foreach(rc == 0 ? disks : NULL, i, d)
         if (rc == 0)
             rc = copy_disk(e, job_id, spm, sd, d, (int)(5 + 85 * i / n), (int)(5 + 85 * (i + 1) / n), &err);

@@ -195,8 +195,9 @@ def _drop_disks(eng, ids):
 
 def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     """The template through the export domain: exported (its OVF under
-    master/templates, apart from the VMs), refused again without exclusive,
-    replaced with it across an engine kill;
+    master/templates, apart from the VMs; a hostile one beside it listed
+    with its error), refused again without exclusive, replaced with it
+    across an engine kill;
     a thin VM over it exported (collapsed); both removed; the VM imported
     while the engine lacks the template (its disk is flat: it needs none);
     the template imported back by the CLI (same ids), its disk holding the
@@ -220,6 +221,9 @@ def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
         c.call("Ovf.list", domain=exp_id, template=True)["vms"] == [tpl_id]
     assert [v["image"] for v in c.call("Volume.list", domain=exp_id)["volumes"]].count(tdisk[0]) == 1
     _fault(eng.request("POST", texp, {"storage_domain": exp_id}), 409, "already exported")
+    bad = str(uuid.uuid4())  # a hostile template OVF: listed with its error, refused at import
+    ctx.client(st["spm_i"]).call("Ovf.put", domain=exp_id, vm=bad, template=True,
+                                 ovf='<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "b">]><e>&a;</e>')
     # replaced (exclusive) across an engine kill: the job runs again from the start (the old OVF
     # removed first), the template ok again, one whole volume and the OVF on the domain
     r = eng.request("POST", texp, {"storage_domain": exp_id, "exclusive": True})
@@ -230,12 +234,15 @@ def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     assert job["status"] == "finished" and eng.get(t["href"])["status"] == "ok", (job, eng.log_tail(60))
     vols = [v for v in c.call("Volume.list", domain=exp_id)["volumes"] if v["image"] == tdisk[0]]
     assert [v["legality"] for v in vols] == ["LEGAL"], vols
-    assert c.call("Ovf.list", domain=exp_id, template=True)["vms"] == [tpl_id]
+    assert sorted(c.call("Ovf.list", domain=exp_id, template=True)["vms"]) == sorted([tpl_id, bad])
     eng.wait_for(lambda: eng.request("GET", f"/api/storagedomains/{exp_id}/templates").status == 200, timeout=30,
                  what="a host that sees the export domain again")
-    listed = json.loads(cli.run("sd", "templates", exp_name, "--json").stdout)["templates"]
-    assert [(x["id"], x["name"], x["template"], x["description"]) for x in listed] == \
-        [(tpl_id, "tpl-dr", True, "dr")], listed
+    listed = {x["id"]: x for x in json.loads(cli.run("sd", "templates", exp_name, "--json").stdout)["templates"]}
+    assert sorted(listed) == sorted([tpl_id, bad]) and "DTD" in listed[bad]["error"], listed
+    x = listed[tpl_id]
+    assert (x["name"], x["template"], x["description"]) == ("tpl-dr", True, "dr"), x
+    _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/templates/{bad}/import",
+                       {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, "DTD")
     timp = f"/api/storagedomains/{exp_id}/templates/{tpl_id}/import"
     _fault(eng.request("POST", timp, {"cluster": cl["id"], "storage_domain": sd_id}), 409, "exists already")
     _fault(eng.request("POST", timp, {"cluster": cl["id"]}), 400)

@@ -269,10 +269,13 @@ static int sd_maintenance(vr_call *c, json_t *sd, json_t *body, json_t **reply, 
     /* The OVF store written first (RHV updates its OVF_STORE disks before
      * deactivation): a domain detached next carries every change. */
     vr_error ovf = {0};
-    if (vr_ovfstore_flush(c->e, str(sd, "id"), &ovf) < 0 && !json_is_true(json_object_get(body,
-                                                                                         "ignore_ovf_update_failure")))
+    int flushed = vr_ovfstore_flush(c->e, str(sd, "id"), &ovf);
+    if (flushed < 0 && !json_is_true(json_object_get(body, "ignore_ovf_update_failure")))
         return vr_error_set(err, ovf.code, "%s; the domain stays active (ignore_ovf_update_failure: true moves it"
                             " to maintenance anyway)", ovf.message);
+    if (flushed) /* no SPM (nothing can write it), or a failure the caller chose to ignore */
+        vr_event(c->e, "warning", c->user, "storagedomain", str(sd, "id"), "storage domain '%s' goes to maintenance"
+                 " without its OVF store written: %s", str(sd, "name"), ovf.message);
     if (master && others) {
         /* Another active data domain takes the master role first (a job
          * through the SPM); the answer is the domain, locked, and the job. */

@@ -301,9 +301,11 @@ int vr_ovfstore_flush(vr_engine *e, const char *sd_id, vr_error *err)
     collect_all(e, active, want, keep);
     json_t *spm = vr_storage_spm_host(e, str(row, "datacenter_id"), NULL);
     int rc = 0;
-    if (!spm || strcmp(str(spm, "status"), "up"))
-        rc = vr_error_set(err, VR_ERR_CONFLICT, "the OVF store of storage domain '%s' cannot be written: its data"
-                          " center has no up SPM", str(row, "name"));
+    if (!spm || strcmp(str(spm, "status"), "up")) {
+        vr_error_set(err, VR_ERR_CONFLICT, "the OVF store of storage domain '%s' cannot be written: its data center"
+                     " has no up SPM", str(row, "name"));
+        rc = 1;
+    }
     const char *id;
     json_object_foreach(rc == 0 ? json_object_get(want, sd_id) : NULL, id, text)
         if (rc == 0 && ovf_call(e, spm, "Ovf.put", json_pack("{s:s, s:s, s:O}", "domain", sd_id, "vm", id, "ovf", text),

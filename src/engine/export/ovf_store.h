@@ -27,5 +27,7 @@ json_t *vr_ovfstore_unregistered(vr_engine *e, json_t *sd, bool templates, vr_er
  * (through its data center's SPM), as RHV updates the OVF_STORE disks
  * before a domain is deactivated: a domain detached after a maintenance
  * carries every change made until then. 0 (also for a domain that keeps
- * no store), or -1 with err (409: no up SPM, or a write failed). */
+ * no store); 1 with err saying why when the data center has no up SPM
+ * (nothing could write the store: it stays as the last round left it);
+ * -1 with err when a write failed. */
 int vr_ovfstore_flush(vr_engine *e, const char *sd_id, vr_error *err);

@@ -256,7 +256,7 @@ def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     assert eng.request("DELETE", thin["href"]).status == 204
     _drop_disks(eng, thin_disk)
     _job(eng, eng.request("DELETE", t["href"]))
-    _stored(eng, store, sd_id, tpl_id, None)
+    # (its OVF may stay in the store: written by the engine before the kill, it is a stray to this one)
 
     # the thin VM imported where the template is not: it stands alone
     _job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{thin['id']}/import",

@@ -12,8 +12,12 @@ refused at import.
 
 Then the data domain's OVF store (docs/storage.md "The OVF store of data
 domains"): the VM's OVF is there, rewritten when the VM changes and gone
-with a removed VM; a template made from the VM is stored too. Engine A
-detaches the domain and stops; a second engine with its own database
+with a removed VM; a template made from the VM is stored too. The template
+goes through the export domain (exported, removed, imported back, a VM
+made from it), with a thin VM over it exported collapsed and imported
+without it. The VM changed just before the domain's maintenance carries
+the change (the store is written at maintenance). Engine A detaches the
+domain and stops; a second engine with its own database
 imports it, lists the VM and the template as unregistered, registers both
 (the VM by the CLI: same id, disk and MAC, its NIC on the profile of the
 same name; what is refused changes nothing) and boots the VM: the guest
@@ -115,7 +119,7 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id):
                      what="a host that sees the imported domain")
         listed = eng.get(unreg, params={"unregistered": "true"})["vms"]
         assert [(v["id"], v["name"], v["description"], v["memory_mib"], v["nics"][0]["mac"]) for v in listed] == \
-            [(vm["id"], "vm-exp", HOSTILE + " v2", 256, mac)], listed
+            [(vm["id"], "vm-exp", HOSTILE + " v3", 256, mac)], listed
 
         # refused, nothing made: no cluster, a cluster of nowhere, an id not in the store
         reg = f"{unreg}/{vm['id']}/register"
@@ -127,7 +131,7 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id):
         cli = CliSession(ctx, eng)  # the CLI lists and registers by name
         assert json.loads(cli.run("sd", "vms", sd_name, "--unregistered", "--json").stdout)["vms"] == listed
         rv = json.loads(cli.run("sd", "register-vm", sd_name, "vm-exp", "--cluster", "cl-dr", "--json").stdout)
-        assert (rv["id"], rv["name"], rv["status"], rv["description"]) == (vm["id"], "vm-exp", "down", HOSTILE + " v2")
+        assert (rv["id"], rv["name"], rv["status"], rv["description"]) == (vm["id"], "vm-exp", "down", HOSTILE + " v3")
         assert rv["nics"][0]["mac"] == mac and rv["nics"][0]["profile"], rv
         prof = eng.get(f"/api/vnicprofiles/{rv['nics'][0]['profile']}")
         assert prof["name"] == profile, prof
@@ -178,6 +182,104 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id):
         finally:
             eng.__exit__(None, None, None)
             scrub_domain(ctx, sd_id)
+
+
+def _drop_disks(eng, ids):
+    for d in ids:
+        r = eng.request("DELETE", f"/api/disks/{d}")
+        if r.status == 202:
+            _job(eng, r)
+        else:
+            assert r.status == 204, r
+
+
+def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
+    """The template through the export domain: exported (its OVF under
+    master/templates, apart from the VMs; a hostile one beside it listed
+    with its error), refused again without exclusive, replaced with it
+    across an engine kill;
+    a thin VM over it exported (collapsed); both removed; the VM imported
+    while the engine lacks the template (its disk is flat: it needs none);
+    the template imported back by the CLI (same ids), its disk holding the
+    marker, a thin VM made from it. The template keeps its id, so the data
+    domain's OVF store holds it again for the disaster recovery below."""
+    sd_id, cl = st["sd_id"], st["cl"]
+    texp = f"/api/templates/{tpl_id}/export"
+    _fault(eng.request("POST", texp, {"storage_domain": st["sd_name"]}), 409, "export domain")
+    _fault(eng.request("POST", "/api/templates/00000000-0000-0000-0000-000000000000/export",
+                       {"storage_domain": exp_id}), 409, "Blank")
+    _fault(eng.request("POST", texp, {"storage_domain": exp_id, "collapse_snapshots": True}), 400)
+    j = _job(eng, eng.request("POST", texp, {"storage_domain": exp_name}))
+    assert (j["action"], j["object_type"], j["object_id"]) == ("export", "template", tpl_id), j
+    t = eng.get(f"/api/templates/{tpl_id}")
+    assert t["status"] == "ok", t
+    tdisk = [d["disk"] for d in t["spec"]["disks"] if "disk" in d]
+    c = ctx.client(0)
+    root = ET.fromstring(c.call("Ovf.get", domain=exp_id, vm=tpl_id, template=True)["ovf"].encode())
+    assert (root.findtext("Content/Name"), root.findtext("Content/IsTemplate")) == ("tpl-dr", "true")
+    assert tpl_id not in c.call("Ovf.list", domain=exp_id)["vms"] and \
+        c.call("Ovf.list", domain=exp_id, template=True)["vms"] == [tpl_id]
+    assert [v["image"] for v in c.call("Volume.list", domain=exp_id)["volumes"]].count(tdisk[0]) == 1
+    _fault(eng.request("POST", texp, {"storage_domain": exp_id}), 409, "already exported")
+    bad = str(uuid.uuid4())  # a hostile template OVF: listed with its error, refused at import
+    ctx.client(st["spm_i"]).call("Ovf.put", domain=exp_id, vm=bad, template=True,
+                                 ovf='<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "b">]><e>&a;</e>')
+    # replaced (exclusive) across an engine kill: the job runs again from the start (the old OVF
+    # removed first), the template ok again, one whole volume and the OVF on the domain
+    r = eng.request("POST", texp, {"storage_domain": exp_id, "exclusive": True})
+    assert r.status == 202, r
+    eng.kill()
+    eng.start()
+    job = eng.wait_job(r.body["job"]["id"], timeout=180)
+    assert job["status"] == "finished" and eng.get(t["href"])["status"] == "ok", (job, eng.log_tail(60))
+    vols = [v for v in c.call("Volume.list", domain=exp_id)["volumes"] if v["image"] == tdisk[0]]
+    assert [v["legality"] for v in vols] == ["LEGAL"], vols
+    assert sorted(c.call("Ovf.list", domain=exp_id, template=True)["vms"]) == sorted([tpl_id, bad])
+    eng.wait_for(lambda: eng.request("GET", f"/api/storagedomains/{exp_id}/templates").status == 200, timeout=30,
+                 what="a host that sees the export domain again")
+    listed = {x["id"]: x for x in json.loads(cli.run("sd", "templates", exp_name, "--json").stdout)["templates"]}
+    assert sorted(listed) == sorted([tpl_id, bad]) and "DTD" in listed[bad]["error"], listed
+    x = listed[tpl_id]
+    assert (x["name"], x["template"], x["description"]) == ("tpl-dr", True, "dr"), x
+    _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/templates/{bad}/import",
+                       {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, "DTD")
+    timp = f"/api/storagedomains/{exp_id}/templates/{tpl_id}/import"
+    _fault(eng.request("POST", timp, {"cluster": cl["id"], "storage_domain": sd_id}), 409, "exists already")
+    _fault(eng.request("POST", timp, {"cluster": cl["id"]}), 400)
+
+    # a thin VM over it, exported: the chain collapsed into one flat volume
+    j = _job(eng, eng.request("POST", f"/api/templates/{tpl_id}/createvm", {"name": "vm-thin"}))
+    thin = eng.get(f"/api/vms/{j['object_id']}")
+    thin_disk = [d["disk"] for d in thin["disks"] if "disk" in d]
+    _job(eng, eng.request("POST", f"{thin['href']}/export", {"storage_domain": exp_id}))
+    _fault(eng.request("DELETE", t["href"]), 409, "vm-thin")
+    assert eng.request("DELETE", thin["href"]).status == 204
+    _drop_disks(eng, thin_disk)
+    _job(eng, eng.request("DELETE", t["href"]))
+    # (its OVF may stay in the store: written by the engine before the kill, it is a stray to this one)
+
+    # the thin VM imported where the template is not: it stands alone
+    _job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{thin['id']}/import",
+                          {"cluster": cl["id"], "storage_domain": sd_id}))
+    assert MARK in _content(eng, thin_disk[0])
+    assert eng.request("DELETE", thin["href"]).status == 204
+    _drop_disks(eng, thin_disk)
+
+    # the template back, as itself; a VM from it
+    out = cli.run("sd", "import-template", exp_name, "tpl-dr", "--cluster", cl["name"], "--domain", st["sd_name"],
+                  "--wait", "--json").stdout
+    t2 = eng.get(f"/api/templates/{json.loads(out)['id']}")
+    assert (t2["id"], t2["name"], t2["status"], t2["description"]) == (tpl_id, "tpl-dr", "ok", "dr"), t2
+    assert [d["disk"] for d in t2["spec"]["disks"] if "disk" in d] == tdisk, t2
+    assert MARK in _content(eng, tdisk[0])
+    j = _job(eng, eng.request("POST", f"/api/templates/{tpl_id}/createvm", {"name": "vm-thin2"}))
+    v2 = eng.get(f"/api/vms/{j['object_id']}")
+    assert v2["status"] == "down" and len([d for d in v2["disks"] if "disk" in d]) == 1, v2
+    assert eng.request("DELETE", v2["href"]).status == 204
+    _drop_disks(eng, [d["disk"] for d in v2["disks"] if "disk" in d])
+    for gone in (thin["id"], v2["id"]):  # no longer in the store when the domain goes
+        _stored(eng, store, sd_id, gone, None)
+    _stored(eng, store, sd_id, tpl_id, lambda r: r.findtext("Content/IsTemplate") == "true")
 
 
 def test_export_import(ctx):
@@ -304,6 +406,16 @@ def test_export_import(ctx):
             _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{vid}/import",
                                {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, why)
         assert listed[vm["id"]]["name"] == "vm-exp"
+        # a thin export (another manager's: TemplateId names its template) needs that template here
+        thin_id, base = str(uuid.uuid4()), str(uuid.uuid4())
+        blank = "<TemplateId>00000000-0000-0000-0000-000000000000</TemplateId>"
+        assert blank in text
+        spm.call("Ovf.put", domain=exp_id, vm=thin_id, ovf=text.replace(vm["id"], thin_id).replace(
+            blank, f"<TemplateId>{base}</TemplateId><TemplateName>gold</TemplateName>"))
+        _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{thin_id}/import",
+                           {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409,
+               f"thin over template {base} ('gold')")
+        spm.call("Ovf.remove", domain=exp_id, vm=thin_id)
         assert eng.list("vms")["total"] == vms
 
         print(f"  export and import: {time.monotonic() - t0:.1f} s")
@@ -319,6 +431,7 @@ def test_export_import(ctx):
         _job(eng, r)
         tpl_id = r.body["id"]
         _stored(eng, store, sd_id, tpl_id, lambda r: r.findtext("Content/IsTemplate") == "true")
+        _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store)
         _fault(eng.request("GET", f"/api/storagedomains/{exp_id}/vms", params={"unregistered": "true"}), 409,
                "not a data domain")
         assert eng.request("DELETE", cv["href"]).status == 204
@@ -331,6 +444,8 @@ def test_export_import(ctx):
         # ---- engine A lets the domain go (the VM stays on it), a fresh engine registers the VM
         leave_storage(eng, exp_id, [])
         exp_id = None
+        # changed just before the maintenance, which writes the OVF store first (no round to wait for)
+        eng.call("PUT", iv["href"], {"description": HOSTILE + " v3"})
         eng.call("POST", f"/api/storagedomains/{sd_id}/maintenance")
         _job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/detach"), timeout=240)
         eng.wait_for(lambda: eng.get(st["dc"]["href"])["spm_host"] is None, timeout=60, what="the SPM lease released")

@@ -1,8 +1,9 @@
-/* vireo vm export, vireo sd vms, vireo sd import-vm: VMs on export domains
- * (docs/cli.md "Export and import", docs/rest-api.md "Export and import");
- * vireo sd vms --unregistered, vireo sd register-vm: the VMs in an imported
- * data domain's OVF store (docs/rest-api.md "Unregistered VMs and
- * templates"). */
+/* vireo vm|template export, vireo sd vms|templates, vireo sd
+ * import-vm|import-template: VMs and templates on export domains (docs/cli.md
+ * "Export and import", docs/rest-api.md "Export and import"); vireo sd
+ * vms|templates --unregistered, vireo sd register-vm|register-template: those
+ * in an imported data domain's OVF store (docs/rest-api.md "Unregistered VMs
+ * and templates"). */
 #include "export_cmd.h"
 
 #include <stdio.h>
@@ -15,19 +16,23 @@
 
 /* Storage domains, for name lookup and paths (as storage_cmd.c's). */
 static const kind sd_kind = {"sd", "storagedomains", NULL, 0, NULL, VR_NO_NAMES, true, false, NULL, NULL, NULL};
+static const kind tmpl_kind = {"template", "templates", NULL, 0, NULL, VR_NO_NAMES, true, false, NULL, NULL, NULL};
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vireo vm export NAME-or-ID --domain EXPORT-DOMAIN [--exclusive] [--wait [--timeout S]] [--json]\n"
-               "       vireo sd vms EXPORT-DOMAIN [--json] | vireo sd vms DATA-DOMAIN --unregistered [--json]\n"
-               "       vireo sd import-vm EXPORT-DOMAIN VM-NAME-or-ID --cluster CLUSTER --domain DATA-DOMAIN [--clone]\n"
-               "                 [--name NAME] [--wait [--timeout S]] [--json]\n"
+    fprintf(f, "usage: vireo vm|template export NAME-or-ID --domain EXPORT-DOMAIN [--exclusive] [--wait [--timeout S]]\n"
+               "                 [--json]\n"
+               "       vireo sd vms|templates EXPORT-DOMAIN [--json] | vireo sd vms|templates DATA-DOMAIN --unregistered\n"
+               "                 [--json]\n"
+               "       vireo sd import-vm|import-template EXPORT-DOMAIN NAME-or-ID --cluster CLUSTER --domain DATA-DOMAIN\n"
+               "                 [--clone] [--name NAME] [--wait [--timeout S]] [--json]\n"
                "       vireo sd register-vm DATA-DOMAIN VM-NAME-or-ID --cluster CLUSTER [--name NAME] [--reassign-bad-macs]\n"
                "                 [--json]\n"
-               "  export a stopped VM (its disks collapsed, its OVF) to an export domain; list the VMs an export\n"
-               "  domain holds (read from storage); import one into a cluster and data domain (--clone: new ids\n"
-               "  and MACs); list the VMs in a data domain's OVF store that this engine does not know (an\n"
-               "  imported domain's) and register one (its disks are on the domain)\n");
+               "       vireo sd register-template DATA-DOMAIN TEMPLATE-NAME-or-ID --cluster CLUSTER [--name NAME] [--json]\n"
+               "  export a stopped VM (its disks collapsed, its OVF) or a template to an export domain; list the\n"
+               "  VMs or templates an export domain holds (read from storage); import one into a cluster and data\n"
+               "  domain (--clone: new ids and MACs); list those in a data domain's OVF store that this engine\n"
+               "  does not know (an imported domain's) and register one (its disks are on the domain)\n");
 }
 
 /* The options of the verb's table as body members (a flag: true). */
@@ -45,7 +50,7 @@ static int body_of(const args *a, const char *const map[][2], size_t n, json_t *
     return 0;
 }
 
-static int vm_export(int argc, char **argv)
+static int vm_export(int argc, char **argv, bool tmpl)
 {
     static const vr_xopt xo[] = {{"domain", false}, {"exclusive", true}};
     static const char *const map[][2] = {{"domain", "storage_domain"}, {"exclusive", "exclusive"}};
@@ -55,12 +60,12 @@ static int vm_export(int argc, char **argv)
     if (rc == 0)
         rc = body_of(&a, map, 2, body);
     if (rc == 0 && !json_object_get(body, "storage_domain")) {
-        fprintf(stderr, "vireo: vm export needs --domain EXPORT-DOMAIN\n");
+        fprintf(stderr, "vireo: %s export needs --domain EXPORT-DOMAIN\n", tmpl ? "template" : "vm");
         rc = 2;
     }
     vr_session s;
     if (rc == 0 && (rc = vr_session_load(&s, 0)) == 0) {
-        rc = vr_entity_change(&s, vr_kind_find("vm"), a.pos[0], "POST", "export", body, &a);
+        rc = vr_entity_change(&s, tmpl ? &tmpl_kind : vr_kind_find("vm"), a.pos[0], "POST", "export", body, &a);
         vr_session_clear(&s);
     } else if (rc) {
         usage(rc < 0 ? stdout : stderr);
@@ -70,13 +75,15 @@ static int vm_export(int argc, char **argv)
     return rc;
 }
 
-/* GET /api/storagedomains/ID/vms into *out (the parsed answer). */
-static int domain_vms(const vr_session *s, const char *ref, bool unregistered, char **sd_id, json_t **out)
+/* GET /api/storagedomains/ID/vms (tmpl: templates) into *out (the parsed
+ * answer). */
+static int domain_vms(const vr_session *s, const char *ref, bool unregistered, bool tmpl, char **sd_id, json_t **out)
 {
-    char *path = NULL;
+    char *path = NULL, sub[48];
+    snprintf(sub, sizeof(sub), "%s%s", tmpl ? "templates" : "vms", unregistered ? "?unregistered=true" : "");
     int rc = vr_resolve(s, &sd_kind, ref, sd_id);
     if (rc == 0)
-        rc = (path = vr_entity_path(&sd_kind, *sd_id, unregistered ? "vms?unregistered=true" : "vms")) ? 0 : 3;
+        rc = (path = vr_entity_path(&sd_kind, *sd_id, sub)) ? 0 : 3;
     vr_response r = {0};
     if (rc == 0)
         rc = vr_http(s, "GET", path, NULL, 0, &r);
@@ -87,7 +94,7 @@ static int domain_vms(const vr_session *s, const char *ref, bool unregistered, c
     return rc;
 }
 
-static int sd_vms(int argc, char **argv)
+static int sd_vms(int argc, char **argv, bool tmpl)
 {
     static const vr_xopt xo[] = {{"unregistered", true}};
     args a;
@@ -100,7 +107,7 @@ static int sd_vms(int argc, char **argv)
     char *sd = NULL;
     json_t *out = NULL;
     if ((rc = vr_session_load(&s, 0)) == 0)
-        rc = domain_vms(&s, a.pos[0], a.nx > 0, &sd, &out);
+        rc = domain_vms(&s, a.pos[0], a.nx > 0, tmpl, &sd, &out);
     if (rc == 0 && a.json) {
         char *text = json_dumps(out, JSON_INDENT(2));
         printf("%s\n", text ? text : "{}");
@@ -108,7 +115,7 @@ static int sd_vms(int argc, char **argv)
     } else if (rc == 0) {
         static const vr_column cols[] = {{"ID", "id", 0}, {"NAME", "name", 0}, {"MEMORY_MIB", "memory_mib", 0},
                                          {"VCPUS", "vcpus", 0}, {"ERROR", "error", 0}};
-        vr_table_print(stdout, cols, sizeof(cols) / sizeof(cols[0]), json_object_get(out, "vms"));
+        vr_table_print(stdout, cols, sizeof(cols) / sizeof(cols[0]), json_object_get(out, tmpl ? "templates" : "vms"));
     }
     json_decref(out);
     free(sd);
@@ -136,14 +143,14 @@ static int vm_on_domain(json_t *vms, const char *ref, const char **id)
     }
     if (n == 1)
         return 0;
-    fprintf(stderr, "vireo: %s VM named '%s' on the storage domain%s\n", n ? "more than one" : "no", ref,
+    fprintf(stderr, "vireo: %s VM or template named '%s' on the storage domain%s\n", n ? "more than one" : "no", ref,
             n ? ": give its id" : "");
     return 1;
 }
 
 /* sd import-vm (an export domain's VM, a job) or sd register-vm (a VM of
- * a data domain's OVF store, made at once). */
-static int sd_import(int argc, char **argv, bool reg)
+ * a data domain's OVF store, made at once); tmpl: of a template. */
+static int sd_import(int argc, char **argv, bool reg, bool tmpl)
 {
     static const vr_xopt xo[] = {{"cluster", false}, {"domain", false}, {"clone", true}};
     static const char *const map[][2] = {{"cluster", "cluster"}, {"domain", "storage_domain"}, {"clone", "clone"}};
@@ -152,14 +159,15 @@ static int sd_import(int argc, char **argv, bool reg)
     args a;
     json_t *body = json_object(), *vms = NULL;
     int rc = vr_parse_args(argc, argv, 2, (reg ? BIT(O_JSON) : VR_JOB_OPTS) | BIT(O_NAME) | BIT(O_EXTRA),
-                           reg ? rxo : xo, reg ? 2 : 3, reg ? "DATA-DOMAIN VM" : "EXPORT-DOMAIN VM", &a);
+                           reg ? rxo : xo, reg ? (tmpl ? 1 : 2) : 3, reg ? "DATA-DOMAIN NAME-or-ID"
+                           : "EXPORT-DOMAIN NAME-or-ID", &a);
     if (rc == 0)
-        rc = reg ? body_of(&a, rmap, 2, body) : body_of(&a, map, 3, body);
+        rc = reg ? body_of(&a, rmap, tmpl ? 1 : 2, body) : body_of(&a, map, 3, body);
     if (rc == 0 && a.name && json_object_set_new(body, "name", json_string(a.name)) < 0)
         rc = vr_bad_value("name", a.name);
     if (rc == 0 && (!json_object_get(body, "cluster") || (!reg && !json_object_get(body, "storage_domain")))) {
-        fprintf(stderr, reg ? "vireo: sd register-vm needs --cluster CLUSTER\n"
-                            : "vireo: sd import-vm needs --cluster CLUSTER and --domain DATA-DOMAIN\n");
+        fprintf(stderr, reg ? "vireo: sd %s needs --cluster CLUSTER\n"
+                            : "vireo: sd %s needs --cluster CLUSTER and --domain DATA-DOMAIN\n", argv[1]);
         rc = 2;
     }
     if (rc) {
@@ -171,19 +179,19 @@ static int sd_import(int argc, char **argv, bool reg)
     char *sd = NULL, *sub = NULL;
     const char *vm = NULL;
     if ((rc = vr_session_load(&s, 0)) == 0)
-        rc = domain_vms(&s, a.pos[0], reg, &sd, &vms);
+        rc = domain_vms(&s, a.pos[0], reg, tmpl, &sd, &vms);
     if (rc == 0)
-        rc = vm_on_domain(json_object_get(vms, "vms"), a.pos[1], &vm);
+        rc = vm_on_domain(json_object_get(vms, tmpl ? "templates" : "vms"), a.pos[1], &vm);
     if (rc == 0) {
-        size_t len = strlen(vm) + 16;
+        size_t len = strlen(vm) + 24;
         sub = malloc(len);
         if (!sub)
             rc = 3;
         else
-            snprintf(sub, len, "vms/%s/%s", vm, reg ? "register" : "import");
+            snprintf(sub, len, "%s/%s/%s", tmpl ? "templates" : "vms", vm, reg ? "register" : "import");
     }
     if (rc == 0)
-        rc = vr_entity_make(&s, &sd_kind, sd, sub, body, vr_kind_find("vm"), &a);
+        rc = vr_entity_make(&s, &sd_kind, sd, sub, body, tmpl ? &tmpl_kind : vr_kind_find("vm"), &a);
     free(sub);
     free(sd);
     json_decref(vms);
@@ -197,13 +205,14 @@ int vr_export_cmd(int argc, char **argv)
     if (argc < 2)
         return -1;
     bool sd = !strcmp(argv[0], "sd") || !strcmp(argv[0], "storagedomain");
-    if (!strcmp(argv[0], "vm") && !strcmp(argv[1], "export"))
-        return vm_export(argc, argv);
-    if (sd && !strcmp(argv[1], "vms"))
-        return sd_vms(argc, argv);
-    if (sd && !strcmp(argv[1], "import-vm"))
-        return sd_import(argc, argv, false);
-    if (sd && !strcmp(argv[1], "register-vm"))
-        return sd_import(argc, argv, true);
+    bool tmpl = !strcmp(argv[0], "template");
+    if ((tmpl || !strcmp(argv[0], "vm")) && !strcmp(argv[1], "export"))
+        return vm_export(argc, argv, tmpl);
+    if (sd && (!strcmp(argv[1], "vms") || !strcmp(argv[1], "templates")))
+        return sd_vms(argc, argv, !strcmp(argv[1], "templates"));
+    if (sd && (!strcmp(argv[1], "import-vm") || !strcmp(argv[1], "import-template")))
+        return sd_import(argc, argv, false, !strcmp(argv[1], "import-template"));
+    if (sd && (!strcmp(argv[1], "register-vm") || !strcmp(argv[1], "register-template")))
+        return sd_import(argc, argv, true, !strcmp(argv[1], "register-template"));
     return -1;
 }

@@ -34,9 +34,11 @@ static void usage(FILE *f)
                "  vm migrate NAME-or-ID [--host HOST] [--bandwidth-mibps N] [--wait [--timeout S]] [--json]\n"
                "  vm placement NAME-or-ID [--host HOST] [--json]\n"
                "  vm clone NAME-or-ID --name NAME [--snapshot SNAPSHOT-ID] [--description TEXT] [--wait [--timeout S]]\n"
-               "  vm export NAME-or-ID --domain EXPORT-DOMAIN [--exclusive] [--wait [--timeout S]]\n"
-               "  sd vms EXPORT-DOMAIN | sd import-vm EXPORT-DOMAIN VM --cluster C --domain DATA [--clone] [--name N]\n"
-               "  sd vms DATA-DOMAIN --unregistered | sd register-vm DATA-DOMAIN VM --cluster C [--reassign-bad-macs]\n"
+               "  vm|template export NAME-or-ID --domain EXPORT-DOMAIN [--exclusive] [--wait [--timeout S]]\n"
+               "  sd vms|templates EXPORT-DOMAIN | sd import-vm|import-template EXPORT-DOMAIN NAME --cluster C --domain DATA\n"
+               "      [--clone] [--name N]\n"
+               "  sd vms|templates DATA-DOMAIN --unregistered | sd register-vm|register-template DATA-DOMAIN NAME --cluster C\n"
+               "      [--reassign-bad-macs]\n"
                "  vm console NAME-or-ID   the serial console in this terminal (Ctrl-] ends it)\n"
                "  job cancel ID [--json]\n"
                "  host activate|deactivate NAME-or-ID [--wait [--timeout S]] [--json]\n"
@@ -85,7 +87,7 @@ int main(int argc, char **argv)
         return vr_vm_console_cmd(argc - 1, argv + 1);
     if (argc > 2 && !strcmp(argv[1], "vm") && !strcmp(argv[2], "clone"))
         return vr_vm_clone_cmd(argc - 1, argv + 1);
-    int xrc = argc > 2 ? vr_export_cmd(argc - 1, argv + 1) : -1; /* vm export, sd vms|import-vm|register-vm */
+    int xrc = argc > 2 ? vr_export_cmd(argc - 1, argv + 1) : -1; /* vm|template export, sd vms|templates|import-*|register-* */
     if (xrc >= 0)
         return xrc;
     if (argc > 2 && !strcmp(argv[1], "host") && !strcmp(argv[2], "fence"))

@@ -1,6 +1,7 @@
-/* Ovf.* verbs: the OVF descriptions of VMs kept on an export domain
- * (docs/storage.md "Export domains"), in VDSM's layout
- * <domain>/master/vms/<vm-uuid>/<vm-uuid>.ovf, and the OVF store of a data
+/* Ovf.* verbs: the OVF descriptions of VMs and templates kept on an export
+ * domain (docs/storage.md "Export domains"), in VDSM's layout
+ * <domain>/master/vms/<vm-uuid>/<vm-uuid>.ovf (templates, params.template
+ * true: master/templates/), and the OVF store of a data
  * domain (docs/storage.md "The OVF store of data domains"),
  * <domain>/dom_md/ovf/<uuid>/<uuid>.ovf for its VMs and templates. The
  * agent stores and hands back the text as it is: the engine writes it
@@ -29,9 +30,10 @@
 #define OVF_MAX (256 * 1024) /* bytes of one OVF: far above any real VM's */
 #define OVF_LIST_MAX 1000    /* VMs listed from one domain */
 
-/* <domain dir>/master/vms of an export domain (Backup), <domain
- * dir>/dom_md/ovf of a data domain; no other class has OVFs. */
-static int vms_dir(vr_agent *a, const char *domain, char *out, size_t size, vr_error *err)
+/* <domain dir>/master/vms (templates: master/templates) of an export
+ * domain (Backup), <domain dir>/dom_md/ovf of a data domain (VMs and
+ * templates together); no other class has OVFs. */
+static int vms_dir(vr_agent *a, const char *domain, bool template, char *out, size_t size, vr_error *err)
 {
     char dir[PATH_MAX];
     vr_md md = {0};
@@ -45,7 +47,8 @@ static int vms_dir(vr_agent *a, const char *domain, char *out, size_t size, vr_e
         : vr_error_set(err, VR_ERR_INVALID_PARAMS, "storage domain %s is neither an export nor a data domain"
                        " (class %s)", domain, cls ? cls : "unknown");
     vr_md_clear(&md);
-    if (rc == 0 && (size_t)snprintf(out, size, "%s/%s", dir, data ? "dom_md/ovf" : "master/vms") >= size)
+    const char *sub = data ? "dom_md/ovf" : template ? "master/templates" : "master/vms";
+    if (rc == 0 && (size_t)snprintf(out, size, "%s/%s", dir, sub) >= size)
         rc = vr_error_set(err, VR_ERR_STORAGE, "path of domain %s too long", domain);
     return rc;
 }
@@ -103,10 +106,12 @@ static int write_atomic(const char *dir, const char *path, const char *text, siz
 /* Ovf.put {domain, vm, ovf}: SPM only. */
 static int ovf_put(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    static const char *const keys[] = {"domain", "vm", "ovf"};
+    static const char *const keys[] = {"domain", "vm", "ovf", "template"};
     const char *domain, *vm, *ovf;
     char dir[PATH_MAX], vdir[PATH_MAX + 40], path[PATH_MAX + 90], pool[37];
+    bool template = false;
     if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
+        vr_json_bool(params, "params", "template", false, &template, err) < 0 ||
         vr_json_str(params, "params", "domain", true, &domain, err) < 0 ||
         vr_json_str(params, "params", "vm", true, &vm, err) < 0 ||
         vr_json_str(params, "params", "ovf", true, &ovf, err) < 0)
@@ -116,7 +121,7 @@ static int ovf_put(vr_agent *a, json_t *params, json_t **result, vr_error *err)
     size_t len = strlen(ovf);
     if (len > OVF_MAX)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.ovf is %zu bytes; at most %d", len, OVF_MAX);
-    if (vms_dir(a, domain, dir, sizeof(dir), err) < 0 ||
+    if (vms_dir(a, domain, template, dir, sizeof(dir), err) < 0 ||
         vr_volume_spm_begin(a, domain, "write an OVF", pool, err) < 0)
         return -1;
     snprintf(vdir, sizeof(vdir), "%s/%s", dir, vm);
@@ -133,18 +138,20 @@ static int ovf_put(vr_agent *a, json_t *params, json_t **result, vr_error *err)
     return rc;
 }
 
-/* The params {domain, vm} of Ovf.get and Ovf.remove, and the domain's
- * OVF directory (dir, PATH_MAX bytes). */
+/* The params {domain, vm, template?} of Ovf.get and Ovf.remove, and the
+ * domain's OVF directory (dir, PATH_MAX bytes). */
 static int domain_vm(vr_agent *a, json_t *params, const char **domain, const char **vm, char *dir, vr_error *err)
 {
-    static const char *const keys[] = {"domain", "vm"};
+    static const char *const keys[] = {"domain", "vm", "template"};
+    bool template = false;
     if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
+        vr_json_bool(params, "params", "template", false, &template, err) < 0 ||
         vr_json_str(params, "params", "domain", true, domain, err) < 0 ||
         vr_json_str(params, "params", "vm", true, vm, err) < 0)
         return -1;
     if (!vr_valid_uuid(*vm))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.vm must be a UUID");
-    return vms_dir(a, *domain, dir, PATH_MAX, err);
+    return vms_dir(a, *domain, template, dir, PATH_MAX, err);
 }
 
 /* Ovf.get {domain, vm} -> {vm, ovf}: any host. An OVF above OVF_MAX, or
@@ -192,15 +199,17 @@ static int ovf_get(vr_agent *a, json_t *params, json_t **result, vr_error *err)
     return rc;
 }
 
-/* Ovf.list {domain} -> {vms: [uuid]}: the VMs with an OVF file. */
+/* Ovf.list {domain, template?} -> {vms: [uuid]}: those with an OVF file. */
 static int ovf_list(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    static const char *const keys[] = {"domain"};
+    static const char *const keys[] = {"domain", "template"};
     const char *domain;
     char dir[PATH_MAX];
+    bool template = false;
     if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_str(params, "params", "domain", true, &domain, err) < 0 ||
-        vms_dir(a, domain, dir, sizeof(dir), err) < 0)
+        vr_json_bool(params, "params", "template", false, &template, err) < 0 ||
+        vms_dir(a, domain, template, dir, sizeof(dir), err) < 0)
         return -1;
     json_t *vms = json_array();
     DIR *d = opendir(dir);

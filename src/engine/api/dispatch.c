@@ -283,6 +283,11 @@ static int on_action(vr_call *c, json_t *row, const char *name, vr_error *err)
             vr_kind pk = {.fields = a->params, .nfields = a->nparams, .title = a->name, .collection = a->name};
             vr_call pc = *c;
             pc.kind = &pk;
+            vr_http_req none = *c->req; /* no body: {} (an action whose members are all optional) */
+            none.body = "{}";
+            none.body_len = 2;
+            if (!given)
+                pc.req = &none;
             if (!(body = vr_body_parse(&pc, false, err)) || vr_kind_check_body(&pc, body, NULL, err) < 0 ||
                 vr_authorize_refs(c, c->kind, a->params, a->nparams, body, name, err) < 0) {
                 json_decref(body);

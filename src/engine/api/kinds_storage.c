@@ -15,6 +15,7 @@
 #include "sdjobs.h"
 #include "sdmaster.h"
 #include "store_storage.h"
+#include "ovf_store.h"
 #include "transfer.h"
 
 static const char *str(json_t *o, const char *k)
@@ -265,6 +266,16 @@ static int sd_maintenance(vr_call *c, json_t *sd, json_t *body, json_t **reply, 
         return -1;
     }
     json_decref(users);
+    /* The OVF store written first (RHV updates its OVF_STORE disks before
+     * deactivation): a domain detached next carries every change. */
+    vr_error ovf = {0};
+    int flushed = vr_ovfstore_flush(c->e, str(sd, "id"), &ovf);
+    if (flushed < 0 && !json_is_true(json_object_get(body, "ignore_ovf_update_failure")))
+        return vr_error_set(err, ovf.code, "%s; the domain stays active (ignore_ovf_update_failure: true moves it"
+                            " to maintenance anyway)", ovf.message);
+    if (flushed) /* no SPM (nothing can write it), or a failure the caller chose to ignore */
+        vr_event(c->e, "warning", c->user, "storagedomain", str(sd, "id"), "storage domain '%s' goes to maintenance"
+                 " without its OVF store written: %s", str(sd, "name"), ovf.message);
     if (master && others) {
         /* Another active data domain takes the master role first (a job
          * through the SPM); the answer is the domain, locked, and the job. */
@@ -279,6 +290,11 @@ static int sd_maintenance(vr_call *c, json_t *sd, json_t *body, json_t **reply, 
     return sd_move(c, sd, "active", "inactive", "maintenance", reply, err);
 }
 
+static const vr_field maintenance_params[] = {
+    {"ignore_ovf_update_failure", VR_FT_BOOL, VR_F_CREATE, .dflt = "false",
+     .doc = "Move a data domain to maintenance even when its OVF store cannot be written first (oVirt's flag)."},
+};
+
 static const vr_field attach_params[] = {
     {"datacenter", VR_FT_REF, VR_F_REQ | VR_F_CREATE, .ref = "datacenters", .doc = "The data center to attach to."},
 };
@@ -287,8 +303,8 @@ static const vr_action sd_actions[] = {
     {"attach", "Attach an unattached domain to a data center (a job; the first data domain becomes the master)", true,
      sd_attach, attach_params, VR_ARRAY_SIZE(attach_params)},
     {"activate", "Bring a domain back from maintenance (or inactive)", false, sd_activate, NULL, 0},
-    {"maintenance", "Move an active domain to maintenance (the master moves its role to another active data domain first: a job, named in the answer's job member)", false,
-     sd_maintenance, NULL, 0},
+    {"maintenance", "Move an active domain to maintenance (a data domain's OVF store is written first; the master moves its role to another active data domain first: a job, named in the answer's job member)", false,
+     sd_maintenance, maintenance_params, VR_ARRAY_SIZE(maintenance_params)},
     {"detach", "Detach a domain in maintenance from its data center (a job through the SPM)", true, sd_detach, NULL, 0},
 };
 

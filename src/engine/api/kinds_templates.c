@@ -5,6 +5,7 @@
 
 #include "devspec.h"
 #include "dispatch.h"
+#include "export_api.h"
 #include "kind.h"
 #include "perm.h"
 #include "quota.h"
@@ -64,6 +65,8 @@ static const vr_field createvm_params[] = {
 static const vr_action tmpl_actions[] = {
     {"createvm", "Make a VM from the template, thin or clone, with its hardware (a job whose object_id is the VM)",
      true, tmpl_createvm, createvm_params, VR_ARRAY_SIZE(createvm_params)},
+    {"export", "Copy the template's disks and its OVF description to an export domain of its data center (a job;"
+     " docs/storage.md \"Export domains\")", true, vr_template_export_action, vr_template_export_params, 2},
 };
 
 static const vr_field tmpl_fields[] = {

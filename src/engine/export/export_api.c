@@ -1,6 +1,6 @@
 /* REST routes of export domains (export_api.h, docs/rest-api.md "Export
- * and import"): the VMs on an export domain, read from storage, their
- * import, and the VM's export action. */
+ * and import"): the VMs and templates on an export domain, read from
+ * storage, their import, and the VM's and template's export actions. */
 #include "export_api.h"
 
 #include <stdio.h>
@@ -28,6 +28,14 @@ const vr_field vr_export_params[] = {
 };
 const size_t vr_export_nparams = VR_ARRAY_SIZE(vr_export_params);
 
+const vr_field vr_template_export_params[] = {
+    {"storage_domain", VR_FT_STR, VR_F_REQ | VR_F_CREATE, 1, 255,
+     .doc = "The export domain, by id or name: active, attached to the template's data center."},
+    {"exclusive", VR_FT_BOOL, VR_F_CREATE, .dflt = "false",
+     .doc = "Replace an earlier export of the template on the domain (false: such an export is a 409)."},
+};
+const size_t vr_template_export_nparams = VR_ARRAY_SIZE(vr_template_export_params);
+
 static const vr_field import_params[] = {
     {"cluster", VR_FT_STR, VR_F_REQ | VR_F_CREATE, 1, 255, .doc = "The new VM's cluster, by id or name."},
     {"storage_domain", VR_FT_STR, VR_F_REQ | VR_F_CREATE, 1, 255,
@@ -54,8 +62,18 @@ int vr_vm_export_action(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr
     return 0;
 }
 
+int vr_template_export_action(vr_call *c, json_t *t, json_t *body, json_t **reply, vr_error *err)
+{
+    char job[37];
+    if (vr_template_export_submit(c->e, t, body, c->user, job, err) < 0)
+        return -1;
+    *reply = json_pack("{s:s}", "job_id", job);
+    return 0;
+}
+
 /* "/api/storagedomains/<id>/vms", ".../templates", ".../vms/<vm>/import",
- * ".../vms/<vm>/register" or ".../templates/<template>/register": the
+ * ".../vms/<vm>/register", ".../templates/<template>/import" or
+ * ".../templates/<template>/register": the
  * domain, the collection (coll: "vms" or "templates") and the VM or
  * template and action (vm "" for a listing). */
 static bool parse(const char *path, char sd[ID_MAX], char coll[16], char vm[ID_MAX], char action[16])
@@ -78,7 +96,7 @@ static bool parse(const char *path, char sd[ID_MAX], char coll[16], char vm[ID_M
     snprintf(coll, 16, tmpl ? "templates" : "vms");
     p = slash + (tmpl ? 11 : 5);
     slash = strchr(p, '/');
-    if (!slash || slash == p || slash - p >= ID_MAX || ((tmpl || strcmp(slash, "/import")) && strcmp(slash, "/register")))
+    if (!slash || slash == p || slash - p >= ID_MAX || (strcmp(slash, "/import") && strcmp(slash, "/register")))
         return false;
     snprintf(vm, ID_MAX, "%.*s", (int)(slash - p), p);
     snprintf(action, 16, "%s", slash + 1);
@@ -114,7 +132,8 @@ static int do_import(vr_call *c, json_t *sd, const char *vm_id, const char *coll
         rc = vr_error_set(err, VR_ERR_NOT_FOUND, "no VM with id '%.64s' on storage domain '%s'", vm_id,
                           json_string_value(json_object_get(sd, "name")));
     if (rc == 0 && !reg)
-        rc = vr_vm_import_submit(c->e, sd, vm_id, body, c->user, job, id, err);
+        rc = tmpl ? vr_template_import_submit(c->e, sd, vm_id, body, c->user, job, id, err)
+                  : vr_vm_import_submit(c->e, sd, vm_id, body, c->user, job, id, err);
     else if (rc == 0)
         rc = tmpl ? vr_template_register(c->e, sd, vm_id, body, err) : vr_vm_register(c->e, sd, vm_id, body, err);
     json_decref(body);
@@ -154,12 +173,12 @@ bool vr_export_api_handle(vr_engine *e, vr_http_req *req, vr_http_resp *resp)
                          " OVF store", json_string_value(json_object_get(sd, "name")));
         else if (list && store)
             out = vr_ovfstore_unregistered(e, sd, !strcmp(coll, "templates"), &err);
-        else if (list && (strcmp(type, "export") || strcmp(coll, "vms")))
+        else if (list && strcmp(type, "export"))
             vr_error_set(&err, VR_ERR_CONFLICT, "storage domain '%s' is not an export domain (the VMs and templates in"
                          " a data domain's OVF store are listed with ?unregistered=true)",
                          json_string_value(json_object_get(sd, "name")));
         else if (list)
-            out = vr_export_domain_vms(e, sd, &err);
+            out = vr_export_domain_vms(e, sd, !strcmp(coll, "templates"), &err);
         else if (do_import(&c, sd, vm_id, coll, reg, &err) == 0) {
             json_decref(sd);
             return true;

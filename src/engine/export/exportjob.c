@@ -1,9 +1,10 @@
-/* Export of a stopped VM to an export domain (exportjob.h). The job's
- * params hold the whole plan (each disk's source volume), so a rerun
- * after a restart does the same copies: it first removes whatever volumes
- * of those images the domain has (an earlier export's, or an ILLEGAL one a
- * cut-off copy left), then copies, then writes the OVF last - an OVF on
- * the domain always describes complete volumes. */
+/* Export of a stopped VM or a template to an export domain (exportjob.h).
+ * The job's params hold the whole plan (each disk's source volume), so a
+ * rerun after a restart does the same copies: it first removes the OVF
+ * of an earlier export and whatever volumes of those images the domain has
+ * (an earlier export's, or an ILLEGAL one a cut-off copy left), then
+ * copies, then writes the OVF last - an OVF on the domain always describes
+ * complete volumes. */
 #include "exportjob.h"
 
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "ovf.h"
 #include "sdjobs.h"
 #include "snapjob_util.h"
+#include "store_templates.h"
 #include "volplan.h"
 
 #define str vr_sj_str
@@ -125,11 +127,20 @@ static void run_export(vr_engine *e, const char *job_id, const char *vm_id, cons
     json_t *row = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ?", DB_ARGS(DB_TEXT(job_id)), NULL);
     json_t *p = json_object_get(row, "params"), *disks = json_object_get(p, "disks"), *d, *res = NULL;
     const char *sd = str(p, "domain");
+    bool tmpl = json_is_true(json_object_get(p, "template"));
     vr_error err = {0};
     size_t i, n = json_array_size(disks);
-    vr_job_update(e, job_id, "running", "copying the VM's disks to the export domain");
+    vr_job_update(e, job_id, "running", tmpl ? N_("copying the template's disks to the export domain")
+                                             : N_("copying the VM's disks to the export domain"));
     json_t *spm = vr_volplan_spm(e, job_id, sd, &err);
     int rc = spm ? 0 : -1;
+    /* An earlier export's OVF goes first (exclusive, or a rerun after a
+     * restart): while volumes are replaced none names them. */
+    if (rc == 0)
+        rc = vr_agent_call_host(e, spm, "Ovf.remove", json_pack("{s:s, s:s, s:b}", "domain", sd, "vm", vm_id,
+                                                                "template", tmpl), &res, &err);
+    json_decref(res);
+    res = NULL;
     json_array_foreach(rc == 0 ? disks : NULL, i, d)
         if (rc == 0)
             rc = copy_disk(e, job_id, spm, sd, d, (int)(5 + 85 * i / n), (int)(5 + 85 * (i + 1) / n), &err);
@@ -137,17 +148,23 @@ static void run_export(vr_engine *e, const char *job_id, const char *vm_id, cons
     char *ovf = model ? vr_ovf_write(model, &err) : NULL;
     if (rc == 0 && !ovf)
         rc = -1;
-    if (rc == 0) {
-        vr_job_update(e, job_id, "running", "writing the VM's OVF on the export domain");
-        rc = vr_agent_call_host(e, spm, "Ovf.put", json_pack("{s:s, s:s, s:s}", "domain", sd, "vm", vm_id, "ovf", ovf),
-                                &res, &err);
+    if (rc == 0) { /* last, atomically: an OVF on the domain names complete volumes */
+        vr_job_update(e, job_id, "running", tmpl ? N_("writing the template's OVF on the export domain")
+                                                 : N_("writing the VM's OVF on the export domain"));
+        rc = vr_agent_call_host(e, spm, "Ovf.put", json_pack("{s:s, s:s, s:s, s:b}", "domain", sd, "vm", vm_id, "ovf",
+                                                             ovf, "template", tmpl), &res, &err);
     }
-    vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'", DB_ARGS(DB_TEXT(vm_id)),
-               NULL);
+    vr_db_exec(e->db, tmpl ? "UPDATE templates SET status = 'ok' WHERE id = ? AND status = 'locked'"
+                           : "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",
+               DB_ARGS(DB_TEXT(vm_id)), NULL);
     char what[300];
-    vr_i18n_format(what, sizeof(what), "export of VM '%s' to storage domain '%s'", str(p, "vm_name"),
-                   str(p, "domain_name"));
-    vr_volplan_ended(e, job_id, user, "vm", vm_id, what, rc, &err);
+    if (tmpl)
+        vr_i18n_format(what, sizeof(what), "export of template '%s' to storage domain '%s'", str(p, "vm_name"),
+                       str(p, "domain_name"));
+    else
+        vr_i18n_format(what, sizeof(what), "export of VM '%s' to storage domain '%s'", str(p, "vm_name"),
+                       str(p, "domain_name"));
+    vr_volplan_ended(e, job_id, user, tmpl ? "template" : "vm", vm_id, what, rc, &err);
     free(ovf);
     json_decref(model);
     json_decref(res);
@@ -203,25 +220,72 @@ json_t *vr_export_plan_disks(vr_engine *e, json_t *vm, bool store, vr_error *err
     return plan;
 }
 
-/* Whether the domain already holds an OVF of vm (asked of host). */
-static int exported(vr_engine *e, json_t *host, const char *sd, const char *vm, vr_error *err)
+int vr_export_has_ovf(vr_engine *e, json_t *host, const char *sd, const char *id, bool template, vr_error *err)
 {
     json_t *res = NULL;
-    int rc = vr_agent_call_host(e, host, "Ovf.list", json_pack("{s:s}", "domain", sd), &res, err);
+    int rc = vr_agent_call_host(e, host, "Ovf.list", json_pack("{s:s, s:b}", "domain", sd, "template", template),
+                                &res, err);
     json_t *v;
     size_t i;
     int found = 0;
-    json_array_foreach(rc == 0 ? json_object_get(res, "vms") : NULL, i, v) found |= !strcmp(json_string_value(v), vm);
+    json_array_foreach(rc == 0 ? json_object_get(res, "vms") : NULL, i, v) found |= !strcmp(json_string_value(v), id);
     json_decref(res);
     return rc < 0 ? -1 : found;
 }
 
-int vr_vm_export_submit(vr_engine *e, json_t *vm0, json_t *body, const char *user, char job_id[37], vr_error *err)
+/* The VM or template (tmpl) row to export: its data center, status and
+ * definition (a new reference), or NULL with err. */
+static json_t *object_row(vr_engine *e, bool tmpl, const char *id, vr_error *err)
 {
-    const char *vm_id = str(vm0, "id");
-    json_t *running = vr_db_query_one(e->db, "SELECT id FROM jobs WHERE object_type = 'vm' AND object_id = ? AND"
+    json_t *o = vr_db_query_one(e->db, tmpl ? "SELECT t.id AS id, t.name AS name, t.description AS description,"
+                                " t.status AS status, t.memory_mib AS memory_mib, t.vcpus AS vcpus, t.spec_json,"
+                                " t.created_at AS created_at, c.datacenter_id AS datacenter_id FROM templates t JOIN"
+                                " clusters c ON c.id = t.cluster_id WHERE t.id = ?"
+                                : "SELECT v.id AS id, v.name AS name, v.description AS description, v.status AS"
+                                " status, v.memory_mib AS memory_mib, v.vcpus AS vcpus, v.spec_json, v.created_at AS"
+                                " created_at, c.datacenter_id AS datacenter_id FROM vms v JOIN clusters c ON"
+                                " c.id = v.cluster_id WHERE v.id = ?", DB_ARGS(DB_TEXT(id)), err);
+    if (!o && !err->code && tmpl)
+        vr_error_set(err, VR_ERR_CONFLICT, "the template belongs to no cluster (Blank): it is not exported");
+    else if (!o && !err->code)
+        vr_error_set(err, VR_ERR_NOT_FOUND, "the VM is gone");
+    return o;
+}
+
+/* The export domain (by id or name) checked for object o, or NULL. */
+static json_t *target_domain(vr_engine *e, bool tmpl, json_t *o, const char *ref, vr_error *err)
+{
+    json_t *sd = domain_row(e, ref, err);
+    if (sd && strcmp(str(sd, "sd_type"), "export"))
+        vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is a %s domain; VMs and templates are exported to an"
+                     " export domain", str(sd, "name"), str(sd, "sd_type"));
+    else if (sd && strcmp(str(sd, "datacenter_id"), str(o, "datacenter_id")))
+        vr_error_set(err, VR_ERR_CONFLICT, "export domain '%s' is not attached to the data center of '%s'",
+                     str(sd, "name"), str(o, "name"));
+    else if (sd && strcmp(str(sd, "status"), "active"))
+        vr_error_set(err, VR_ERR_CONFLICT, "export domain '%s' is %s; it must be active", str(sd, "name"),
+                     str(sd, "status"));
+    else if (sd && tmpl && strcmp(str(o, "status"), "ok"))
+        vr_error_set(err, VR_ERR_CONFLICT, "template '%s' is %s; a template is exported while it is ok",
+                     str(o, "name"), str(o, "status"));
+    else if (sd && !tmpl && strcmp(str(o, "status"), "down"))
+        vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' is %s; a VM is exported while it is down", str(o, "name"),
+                     str(o, "status"));
+    if (err->code) {
+        json_decref(sd);
+        return NULL;
+    }
+    return sd;
+}
+
+/* The export job of a VM or (tmpl) a template: checked, the object locked
+ * (imagelocked, locked) with the job in one transaction. */
+static int export_submit(vr_engine *e, bool tmpl, const char *id, json_t *body, const char *user, char job_id[37],
+                         vr_error *err)
+{
+    json_t *running = vr_db_query_one(e->db, "SELECT id FROM jobs WHERE object_type = ? AND object_id = ? AND"
                                       " action = 'export' AND status IN ('pending', 'running')",
-                                      DB_ARGS(DB_TEXT(vm_id)), err);
+                                      DB_ARGS(DB_TEXT(tmpl ? "template" : "vm"), DB_TEXT(id)), err);
     if (running || err->code) { /* asked again: the export under way */
         snprintf(job_id, 37, "%s", str(running, "id"));
         json_decref(running);
@@ -230,32 +294,15 @@ int vr_vm_export_submit(vr_engine *e, json_t *vm0, json_t *body, const char *use
     if (json_is_false(json_object_get(body, "collapse_snapshots")))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "collapse_snapshots: false is not supported yet: an export"
                             " holds each disk's chain collapsed into one volume");
-    json_t *vm = vr_db_query_one(e->db, "SELECT v.id AS id, v.name AS name, v.description AS description, v.status AS"
-                                 " status, v.memory_mib AS memory_mib, v.vcpus AS vcpus, v.spec_json, v.created_at AS"
-                                 " created_at, c.datacenter_id AS datacenter_id FROM vms v JOIN clusters c ON"
-                                 " c.id = v.cluster_id WHERE v.id = ?", DB_ARGS(DB_TEXT(vm_id)), err);
-    json_t *sd = vm ? domain_row(e, str(body, "storage_domain"), err) : NULL, *plan = NULL, *host = NULL;
-    if (!vm && !err->code)
-        vr_error_set(err, VR_ERR_NOT_FOUND, "the VM is gone");
-    else if (sd && strcmp(str(sd, "sd_type"), "export"))
-        vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is a %s domain; VMs are exported to an export domain",
-                     str(sd, "name"), str(sd, "sd_type"));
-    else if (sd && strcmp(str(sd, "datacenter_id"), str(vm, "datacenter_id")))
-        vr_error_set(err, VR_ERR_CONFLICT, "export domain '%s' is not attached to the data center of VM '%s'",
-                     str(sd, "name"), str(vm, "name"));
-    else if (sd && strcmp(str(sd, "status"), "active"))
-        vr_error_set(err, VR_ERR_CONFLICT, "export domain '%s' is %s; it must be active", str(sd, "name"),
-                     str(sd, "status"));
-    else if (sd && strcmp(str(vm, "status"), "down"))
-        vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' is %s; a VM is exported while it is down", str(vm, "name"),
-                     str(vm, "status"));
-    if (sd && !err->code)
-        plan = vr_export_plan_disks(e, vm, false, err);
+    json_t *o = object_row(e, tmpl, id, err), *plan = NULL, *host = NULL;
+    json_t *sd = o ? target_domain(e, tmpl, o, str(body, "storage_domain"), err) : NULL;
+    if (sd)
+        plan = vr_export_plan_disks(e, o, false, err);
     if (plan && (host = vr_export_host(e, str(sd, "id"), err))) { /* any host: no wait for an SPM here */
-        int had = exported(e, host, str(sd, "id"), vm_id, err);
+        int had = vr_export_has_ovf(e, host, str(sd, "id"), id, tmpl, err);
         if (had > 0 && !json_is_true(json_object_get(body, "exclusive")))
-            vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' is already exported to '%s'; exclusive: true replaces that"
-                         " export", str(vm, "name"), str(sd, "name"));
+            vr_error_set(err, VR_ERR_CONFLICT, "'%s' is already exported to '%s'; exclusive: true replaces that"
+                         " export", str(o, "name"), str(sd, "name"));
     }
     int rc = err->code ? -1 : 0;
     bool began = false;
@@ -263,20 +310,26 @@ int vr_vm_export_submit(vr_engine *e, json_t *vm0, json_t *body, const char *use
     if (rc == 0 && vr_db_begin(e->db, err) < 0)
         rc = -1;
     began = rc == 0;
-    if (rc == 0 && vr_db_exec(e->db, "UPDATE vms SET status = 'imagelocked' WHERE id = ? AND status = 'down'",
-                              DB_ARGS(DB_TEXT(vm_id)), err) != 1)
-        rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' changed meanwhile (no longer down)",
-                                           str(vm, "name"));
+    if (rc == 0 && vr_db_exec(e->db, tmpl ? "UPDATE templates SET status = 'locked' WHERE id = ? AND status = 'ok'"
+                                          : "UPDATE vms SET status = 'imagelocked' WHERE id = ? AND status = 'down'",
+                              DB_ARGS(DB_TEXT(id)), err) != 1)
+        rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "'%s' changed meanwhile (busy)", str(o, "name"));
     if (rc == 0) {
-        json_t *vrow = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:O}", "id", vm_id, "name", str(vm, "name"),
-                                 "description", str(vm, "description"), "memory_mib", json_object_get(vm, "memory_mib"),
-                                 "vcpus", json_object_get(vm, "vcpus"), "created_at", json_object_get(vm, "created_at"),
-                                 "spec", json_object_get(vm, "spec"));
-        json_t *params = json_pack("{s:s, s:s, s:s, s:o, s:O}", "domain", str(sd, "id"), "domain_name", str(sd, "name"),
-                                   "vm_name", str(vm, "name"), "vm_row", vrow, "disks", plan);
+        json_t *vrow = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:O}", "id", id, "name", str(o, "name"),
+                                 "description", str(o, "description"), "memory_mib", json_object_get(o, "memory_mib"),
+                                 "vcpus", json_object_get(o, "vcpus"), "created_at", json_object_get(o, "created_at"),
+                                 "spec", json_object_get(o, "spec"));
+        json_t *params = json_pack("{s:s, s:s, s:s, s:o, s:O, s:b}", "domain", str(sd, "id"), "domain_name",
+                                   str(sd, "name"), "vm_name", str(o, "name"), "vm_row", vrow, "disks", plan,
+                                   "template", tmpl);
         char desc[200];
-        vr_i18n_format(desc, sizeof(desc), "Export VM '%s' to storage domain '%s'", str(vm, "name"), str(sd, "name"));
-        rc = vr_storage_job_insert(e, job_id, "export", "vm", vm_id, desc, params, user, err);
+        if (tmpl)
+            vr_i18n_format(desc, sizeof(desc), "Export template '%s' to storage domain '%s'", str(o, "name"),
+                           str(sd, "name"));
+        else
+            vr_i18n_format(desc, sizeof(desc), "Export VM '%s' to storage domain '%s'", str(o, "name"),
+                           str(sd, "name"));
+        rc = vr_storage_job_insert(e, job_id, "export", tmpl ? "template" : "vm", id, desc, params, user, err);
         json_decref(params);
     }
     if (rc == 0 && vr_db_commit(e->db, err) < 0)
@@ -286,17 +339,30 @@ int vr_vm_export_submit(vr_engine *e, json_t *vm0, json_t *body, const char *use
     json_decref(host);
     json_decref(plan);
     json_decref(sd);
-    json_decref(vm);
+    json_decref(o);
     if (rc == 0)
-        vr_job_spawn(e, job_id, vm_id, user, run_export);
+        vr_job_spawn(e, job_id, id, user, run_export);
     return rc;
+}
+
+int vr_vm_export_submit(vr_engine *e, json_t *vm, json_t *body, const char *user, char job_id[37], vr_error *err)
+{
+    return export_submit(e, false, str(vm, "id"), body, user, job_id, err);
+}
+
+int vr_template_export_submit(vr_engine *e, json_t *t, json_t *body, const char *user, char job_id[37], vr_error *err)
+{
+    if (!strcmp(str(t, "id"), VR_BLANK_TEMPLATE))
+        return vr_error_set(err, VR_ERR_CONFLICT, "the Blank template is not exported (every engine has it)");
+    return export_submit(e, true, str(t, "id"), body, user, job_id, err);
 }
 
 bool vr_export_vm_resume(vr_engine *e, json_t *job)
 {
-    if (strcmp(str(job, "action"), "export") || strcmp(str(job, "object_type"), "vm"))
+    const char *type = str(job, "object_type");
+    if (strcmp(str(job, "action"), "export") || (strcmp(type, "vm") && strcmp(type, "template")))
         return false;
-    VR_INFO("resuming job %s (export of VM %s)", str(job, "id"), str(job, "object_id"));
+    VR_INFO("resuming job %s (export of %s %s)", str(job, "id"), type, str(job, "object_id"));
     vr_job_update(e, str(job, "id"), "pending", "resumed after an engine restart");
     vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"), run_export);
     return true;

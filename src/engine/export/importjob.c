@@ -34,10 +34,12 @@ json_t *vr_export_host(vr_engine *e, const char *sd_id, vr_error *err)
     return host;
 }
 
-json_t *vr_export_read_ovf(vr_engine *e, const char *sd_id, const char *vm_id, json_t *host, vr_error *err)
+json_t *vr_export_read_ovf(vr_engine *e, const char *sd_id, const char *vm_id, bool template, json_t *host,
+                           vr_error *err)
 {
     json_t *res = NULL;
-    if (vr_agent_call_host(e, host, "Ovf.get", json_pack("{s:s, s:s}", "domain", sd_id, "vm", vm_id), &res, err) < 0)
+    if (vr_agent_call_host(e, host, "Ovf.get", json_pack("{s:s, s:s, s:b}", "domain", sd_id, "vm", vm_id, "template",
+                                                         template), &res, err) < 0)
         return NULL;
     const char *text = str(res, "ovf");
     json_t *m = vr_ovf_read(text, strlen(text), err);
@@ -50,18 +52,19 @@ json_t *vr_export_read_ovf(vr_engine *e, const char *sd_id, const char *vm_id, j
     return m;
 }
 
-json_t *vr_export_domain_vms(vr_engine *e, json_t *sd, vr_error *err)
+json_t *vr_export_domain_vms(vr_engine *e, json_t *sd, bool template, vr_error *err)
 {
     json_t *host = vr_export_host(e, str(sd, "id"), err), *res = NULL, *id;
     size_t i;
-    if (!host || vr_agent_call_host(e, host, "Ovf.list", json_pack("{s:s}", "domain", str(sd, "id")), &res, err) < 0) {
+    if (!host || vr_agent_call_host(e, host, "Ovf.list", json_pack("{s:s, s:b}", "domain", str(sd, "id"), "template",
+                                                                   template), &res, err) < 0) {
         json_decref(host);
         return NULL;
     }
     json_t *out = json_array();
     json_array_foreach(json_object_get(res, "vms"), i, id) {
         vr_error one = {0};
-        json_t *m = vr_export_read_ovf(e, str(sd, "id"), json_string_value(id), host, &one);
+        json_t *m = vr_export_read_ovf(e, str(sd, "id"), json_string_value(id), template, host, &one);
         if (m)
             json_array_append_new(out, m);
         else /* listed with why it cannot be imported; the others still are */
@@ -69,7 +72,7 @@ json_t *vr_export_domain_vms(vr_engine *e, json_t *sd, vr_error *err)
     }
     json_decref(res);
     json_decref(host);
-    return json_pack("{s:o}", "vms", out);
+    return json_pack("{s:o}", template ? "templates" : "vms", out);
 }
 
 static void run_import(vr_engine *e, const char *job_id, const char *new_id, const char *user)
@@ -85,8 +88,7 @@ static void run_import(vr_engine *e, const char *job_id, const char *new_id, con
     json_decref(p);
 }
 
-/* A row of table (clusters, storage_domains) by id or name. */
-static json_t *by_ref(vr_engine *e, const char *sql, const char *ref, const char *what, vr_error *err)
+json_t *vr_import_by_ref(vr_engine *e, const char *sql, const char *ref, const char *what, vr_error *err)
 {
     json_t *r = vr_db_query_one(e->db, sql, DB_ARGS(DB_TEXT(ref), DB_TEXT(ref)), err);
     if (!r && !err->code)
@@ -134,9 +136,7 @@ json_t *vr_import_members(vr_engine *e, json_t *m, json_t *plan, const char *dc)
     return out;
 }
 
-/* The plan: one volume per engine disk of the model, into data domain sd
- * (new image and volume ids with clone; the exported ones otherwise). */
-static json_t *make_plan(json_t *m, const char *export_sd, const char *sd, bool clone)
+json_t *vr_import_plan(json_t *m, const char *export_sd, const char *sd, bool clone)
 {
     json_t *plan = json_array(), *d;
     size_t i;
@@ -193,27 +193,35 @@ int vr_import_keep_macs(vr_engine *e, json_t *m, const char *new_id, bool reassi
     return rc;
 }
 
+int vr_import_insert_disks(vr_engine *e, json_t *plan, const char *tmpl_id, vr_error *err)
+{
+    json_t *d;
+    size_t i;
+    int rc = 0;
+    json_array_foreach(plan, i, d) {
+        json_t *src = json_pack("{s:s, s:s, s:s, s:O, s:s, s:b}", "alias", str(d, "alias"), "description",
+                                str(d, "description"), "storage_domain", str(d, "domain"), "provisioned_size",
+                                json_object_get(d, "size"), "interface", "virtio", "bootable",
+                                json_is_true(json_object_get(d, "bootable")));
+        if (rc == 0 && vr_volplan_insert_disk(e, src, str(d, "disk"), str(d, "volume"), tmpl_id, NULL, err) < 0)
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk %s of the export exists already; import it with clone:"
+                              " true", str(d, "disk"));
+        json_decref(src);
+    }
+    return rc;
+}
+
 /* VM row, MACs, disks (locked) and the job, after the checks. */
 static int record(vr_engine *e, json_t *m, json_t *nvm, json_t *plan, json_t *params, const char *user, bool clone,
                   const char *job_id, const char *new_id, vr_error *err)
 {
-    json_t *d;
-    size_t i;
     if (vr_store_vms.insert(e, new_id, nvm, err) < 0)
         return -1;
     int rc = vr_db_begin(e->db, err);
     if (rc == 0 && !clone && vr_import_keep_macs(e, m, new_id, false, err) < 0) /* the exported MACs */
         rc = -1;
-    json_array_foreach(rc == 0 ? plan : NULL, i, d) {
-        json_t *src = json_pack("{s:s, s:s, s:s, s:O, s:s, s:b}", "alias", str(d, "alias"), "description",
-                                str(d, "description"), "storage_domain", str(d, "domain"), "provisioned_size",
-                                json_object_get(d, "size"), "interface", "virtio", "bootable",
-                                json_is_true(json_object_get(d, "bootable")));
-        if (rc == 0 && vr_volplan_insert_disk(e, src, str(d, "disk"), str(d, "volume"), NULL, NULL, err) < 0)
-            rc = vr_error_set(err, VR_ERR_CONFLICT, "disk %s of the exported VM exists already; import it with"
-                              " clone: true", str(d, "disk"));
-        json_decref(src);
-    }
+    if (rc == 0 && vr_import_insert_disks(e, plan, NULL, err) < 0)
+        rc = -1;
     if (rc == 0 && vr_db_exec(e->db, "UPDATE vms SET status = 'imagelocked' WHERE id = ?", DB_ARGS(DB_TEXT(new_id)),
                               err) < 0)
         rc = -1;
@@ -231,33 +239,52 @@ static int record(vr_engine *e, json_t *m, json_t *nvm, json_t *plan, json_t *pa
     return rc;
 }
 
-int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *body, const char *user,
-                        char job_id[37], char new_id[37], vr_error *err)
+json_t *vr_import_read(vr_engine *e, json_t *sd, const char *id, bool template, json_t *body, json_t **cl,
+                       json_t **dsd, vr_error *err)
 {
-    bool clone = json_is_true(json_object_get(body, "clone"));
-    json_t *m = NULL, *cl = NULL, *dsd = NULL, *host = NULL, *plan = NULL, *mem = NULL, *spec = NULL, *nvm = NULL;
+    json_t *m = NULL, *host = NULL;
     if (strcmp(str(sd, "type"), "export"))
-        vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is a %s domain; VMs are imported from an export"
-                     " domain", str(sd, "name"), str(sd, "type"));
+        vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' is a %s domain; VMs and templates are imported from an"
+                     " export domain", str(sd, "name"), str(sd, "type"));
     else if (strcmp(str(sd, "status"), "active"))
         vr_error_set(err, VR_ERR_CONFLICT, "export domain '%s' is %s; it must be active", str(sd, "name"),
                      str(sd, "status"));
     if (!err->code)
-        cl = by_ref(e, "SELECT id, name, datacenter_id FROM clusters WHERE id = ? OR name = ?", str(body, "cluster"),
-                    "cluster", err);
-    if (cl)
-        dsd = by_ref(e, "SELECT id, name, sd_type, status, coalesce(datacenter_id, '') AS datacenter_id FROM"
-                     " storage_domains WHERE id = ? OR name = ?", str(body, "storage_domain"), "storage domain", err);
-    if (dsd && (strcmp(str(dsd, "sd_type"), "data") || strcmp(str(dsd, "status"), "active") ||
-                strcmp(str(dsd, "datacenter_id"), str(cl, "datacenter_id"))))
+        *cl = vr_import_by_ref(e, "SELECT id, name, datacenter_id FROM clusters WHERE id = ? OR name = ?",
+                               str(body, "cluster"), "cluster", err);
+    if (*cl)
+        *dsd = vr_import_by_ref(e, "SELECT id, name, sd_type, status, coalesce(datacenter_id, '') AS datacenter_id"
+                                " FROM storage_domains WHERE id = ? OR name = ?", str(body, "storage_domain"),
+                                "storage domain", err);
+    if (*dsd && (strcmp(str(*dsd, "sd_type"), "data") || strcmp(str(*dsd, "status"), "active") ||
+                 strcmp(str(*dsd, "datacenter_id"), str(*cl, "datacenter_id"))))
         vr_error_set(err, VR_ERR_CONFLICT, "storage domain '%s' must be an active data domain of the data center of"
-                     " cluster '%s'", str(dsd, "name"), str(cl, "name"));
-    if (dsd && !err->code && (host = vr_export_host(e, str(sd, "id"), err)))
-        m = vr_export_read_ovf(e, str(sd, "id"), vm_id, host, err);
+                     " cluster '%s'", str(*dsd, "name"), str(*cl, "name"));
+    if (*dsd && !err->code && (host = vr_export_host(e, str(sd, "id"), err)))
+        m = vr_export_read_ovf(e, str(sd, "id"), id, template, host, err);
+    if (err->code == VR_ERR_INVALID_PARAMS && !m && host) /* the OVF on storage: not the request's fault */
+        err->code = VR_ERR_CONFLICT;
+    json_decref(host);
+    return m;
+}
+
+int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *body, const char *user,
+                        char job_id[37], char new_id[37], vr_error *err)
+{
+    bool clone = json_is_true(json_object_get(body, "clone"));
+    json_t *cl = NULL, *dsd = NULL, *plan = NULL, *mem = NULL, *spec = NULL, *nvm = NULL;
+    json_t *m = vr_import_read(e, sd, vm_id, false, body, &cl, &dsd, err);
     if (m && err->code == 0) {
         if (json_is_true(json_object_get(m, "template")))
             vr_error_set(err, VR_ERR_CONFLICT, "'%s' on export domain '%s' is a template; import a VM",
                          str(m, "name"), str(sd, "name"));
+        json_t *base = *str(m, "template_id") ? vr_db_query_one(e->db, "SELECT id FROM templates WHERE id = ?",
+                                                                DB_ARGS(DB_TEXT(str(m, "template_id"))), err) : NULL;
+        if (!err->code && *str(m, "template_id") && !base) /* its disks are layers over that template's */
+            vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' was exported thin over template %s ('%s'), which this engine"
+                         " does not have: import that template first", str(m, "name"), str(m, "template_id"),
+                         str(m, "template_name"));
+        json_decref(base);
         const char *name = *str(body, "name") ? str(body, "name") : str(m, "name");
         if (!err->code && !vr_valid_name(name))
             vr_error_set(err, VR_ERR_CONFLICT, "the exported VM's name is not a valid VM name (1-64 of"
@@ -274,7 +301,7 @@ int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *bod
             vr_error_set(err, VR_ERR_CONFLICT, "a VM named '%s' exists already: give another name", name);
         json_decref(had);
         if (!err->code) {
-            plan = make_plan(m, str(sd, "id"), str(dsd, "id"), clone);
+            plan = vr_import_plan(m, str(sd, "id"), str(dsd, "id"), clone);
             mem = vr_import_members(e, m, plan, str(cl, "datacenter_id"));
             spec = vr_vm_spec_build(mem, json_integer_value(json_object_get(m, "vcpus")),
                                     json_integer_value(json_object_get(m, "memory_mib")), err);
@@ -284,8 +311,6 @@ int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *bod
                             "cluster_id", str(cl, "id"), "memory_mib", json_object_get(m, "memory_mib"), "vcpus",
                             json_object_get(m, "vcpus"), "spec", spec, "quota", "");
     }
-    if (err->code == VR_ERR_INVALID_PARAMS && m == NULL && host) /* the OVF on storage: not the request's fault */
-        err->code = VR_ERR_CONFLICT;
     int rc = err->code ? -1 : 0;
     vr_uuid_new(job_id);
     if (clone)
@@ -303,7 +328,6 @@ int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *bod
     json_decref(spec);
     json_decref(mem);
     json_decref(plan);
-    json_decref(host);
     json_decref(m);
     json_decref(dsd);
     json_decref(cl);
@@ -314,12 +338,15 @@ int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *bod
 
 bool vr_export_job_resume(vr_engine *e, json_t *job)
 {
+    const char *type = str(job, "object_type");
     if (vr_export_vm_resume(e, job))
         return true;
-    if (strcmp(str(job, "action"), "import") || strcmp(str(job, "object_type"), "vm"))
+    if (strcmp(str(job, "action"), "import") || (strcmp(type, "vm") && strcmp(type, "template")))
         return false;
-    VR_INFO("resuming job %s (import of VM %s)", str(job, "id"), str(job, "object_id"));
+    bool vm = !strcmp(type, "vm");
+    VR_INFO("resuming job %s (import of %s %s)", str(job, "id"), vm ? "VM" : "template", str(job, "object_id"));
     vr_job_update(e, str(job, "id"), "pending", "resumed after an engine restart");
-    vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"), run_import);
+    vr_job_spawn(e, str(job, "id"), str(job, "object_id"), str(job, "user_name"),
+                 vm ? run_import : vr_template_import_run);
     return true;
 }

@@ -8,6 +8,8 @@
  * Both directions go through one JSON model, so what is written is what
  * is read back:
  *   {id, name, description, memory_mib, vcpus, created_at, template (bool),
+ *    template_id?, template_name? (read only: a thin VM's template, from
+ *    another manager's export; Vireo's exports are collapsed, TemplateId Blank),
  *    boot? {kernel?, initrd?, cmdline?, order?[]},
  *    disks: [{disk, volume, alias, description, size, format (raw|cow),
  *             bus, bootable, readonly, storage_domain}

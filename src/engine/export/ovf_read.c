@@ -269,6 +269,13 @@ static json_t *read_envelope(xmlNodePtr env, vr_error *err)
         put(m, "description", elem_text(content, "Description", err));
     if (ok)
         json_object_set_new(m, "template", json_boolean(is_true(elem_text(content, "IsTemplate", err))));
+    json_t *base = ok ? elem_text(content, "TemplateId", err) : NULL; /* a thin VM's template (oVirt's) */
+    const char *b = json_string_value(base);
+    if (b && *b && strcmp(b, "00000000-0000-0000-0000-000000000000")) {
+        ok = put(m, "template_id", json_incref(base)) && uuid_member(m, "template_id", "TemplateId", err) &&
+             put(m, "template_name", elem_text(content, "TemplateName", err));
+    }
+    json_decref(base);
     ok = ok && !err->code && read_hardware(env, hw, m, err) && read_boot(child(content, "Boot"), m, err);
     if (ok && (!json_object_get(m, "vcpus") || !json_object_get(m, "memory_mib")))
         ok = !vr_error_set(err, VR_ERR_INVALID_PARAMS, "the OVF names no vCPU count or memory size");

@@ -9,6 +9,7 @@
  * keeps the OVF it has: the store lags, it never loses a VM. */
 #include "ovf_store.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,12 @@
 
 #define str vr_sj_str
 #define SWEEP_S 3600 /* RHV rewrites its OVF stores every 60 minutes */
+
+/* A round and a flush before maintenance run one at a time, each
+ * describing then writing: the agent's put goes through one <id>.ovf.tmp,
+ * and a round that described a VM before a change never writes it after
+ * the flush wrote the change. */
+static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct {
     json_t *written;         /* "sd/id" -> digest of the OVF written there */
@@ -120,6 +127,17 @@ static void collect(vr_engine *e, const char *sql, bool template, json_t *active
     json_decref(rows);
 }
 
+/* Every VM and template described into want (sd -> {id -> text}). */
+static void collect_all(vr_engine *e, json_t *active, json_t *want, json_t *keep)
+{
+    collect(e, "SELECT v.id AS id, v.name AS name, v.description AS description, v.status AS status, v.memory_mib AS"
+            " memory_mib, v.vcpus AS vcpus, v.spec_json, v.created_at AS created_at, c.datacenter_id AS datacenter_id"
+            " FROM vms v JOIN clusters c ON c.id = v.cluster_id", false, active, want, keep);
+    collect(e, "SELECT t.id AS id, t.name AS name, t.description AS description, t.status AS status, t.memory_mib AS"
+            " memory_mib, t.vcpus AS vcpus, t.spec_json, t.created_at AS created_at, c.datacenter_id AS datacenter_id"
+            " FROM templates t JOIN clusters c ON c.id = t.cluster_id", true, active, want, keep);
+}
+
 static int ovf_call(vr_engine *e, json_t *spm, const char *verb, json_t *params, vr_error *err)
 {
     json_t *res = NULL;
@@ -204,6 +222,7 @@ static void store_round(vr_engine *e, store_state *s)
     s->clean = true;
     json_t *rows = NULL, *row, *active = json_object(), *want = json_object(), *keep = json_object(), *mine;
     size_t i;
+    pthread_mutex_lock(&store_lock); /* described and written as one step */
     vr_db_query(e->db, "SELECT id, datacenter_id, master FROM storage_domains WHERE sd_type = 'data' AND"
                 " status = 'active' AND datacenter_id IS NOT NULL", NULL, 0, &rows, NULL);
     json_array_foreach(rows, i, row) {
@@ -211,14 +230,10 @@ static void store_round(vr_engine *e, store_state *s)
         json_object_set_new(want, str(row, "id"), json_object());
     }
     json_decref(rows);
-    collect(e, "SELECT v.id AS id, v.name AS name, v.description AS description, v.status AS status, v.memory_mib AS"
-            " memory_mib, v.vcpus AS vcpus, v.spec_json, v.created_at AS created_at, c.datacenter_id AS datacenter_id"
-            " FROM vms v JOIN clusters c ON c.id = v.cluster_id", false, active, want, keep);
-    collect(e, "SELECT t.id AS id, t.name AS name, t.description AS description, t.status AS status, t.memory_mib AS"
-            " memory_mib, t.vcpus AS vcpus, t.spec_json, t.created_at AS created_at, c.datacenter_id AS datacenter_id"
-            " FROM templates t JOIN clusters c ON c.id = t.cluster_id", true, active, want, keep);
+    collect_all(e, active, want, keep);
     const char *sd;
     json_object_foreach(want, sd, mine) if (!e->stopping) store_domain(e, s, sd, json_object_get(active, sd), mine, keep);
+    pthread_mutex_unlock(&store_lock);
     json_decref(keep);
     json_decref(want);
     json_decref(active);
@@ -252,7 +267,7 @@ json_t *vr_ovfstore_unregistered(vr_engine *e, json_t *sd, bool templates, vr_er
                      str(sd, "status"));
         return NULL;
     }
-    json_t *all = vr_export_domain_vms(e, sd, err), *out = json_array(), *m;
+    json_t *all = vr_export_domain_vms(e, sd, false, err), *out = json_array(), *m;
     size_t i;
     json_array_foreach(json_object_get(all, "vms"), i, m) {
         bool t = json_is_true(json_object_get(m, "template")), unreadable = json_object_get(m, "error") != NULL;
@@ -272,4 +287,38 @@ json_t *vr_ovfstore_unregistered(vr_engine *e, json_t *sd, bool templates, vr_er
         return NULL;
     }
     return json_pack("{s:o}", templates ? "templates" : "vms", out);
+}
+
+int vr_ovfstore_flush(vr_engine *e, const char *sd_id, vr_error *err)
+{
+    json_t *row = vr_db_query_one(e->db, "SELECT id, name, datacenter_id, master FROM storage_domains WHERE id = ? AND"
+                                  " sd_type = 'data' AND status = 'active' AND datacenter_id IS NOT NULL",
+                                  DB_ARGS(DB_TEXT(sd_id)), err);
+    if (!row)
+        return err->code ? -1 : 0; /* no store to write */
+    json_t *active = json_pack("{s:O}", sd_id, row), *want = json_pack("{s:{}}", sd_id), *keep = json_object(), *text;
+    pthread_mutex_lock(&store_lock); /* after a round under way: what it described may be older */
+    collect_all(e, active, want, keep);
+    json_t *spm = vr_storage_spm_host(e, str(row, "datacenter_id"), NULL);
+    int rc = 0;
+    if (!spm || strcmp(str(spm, "status"), "up")) {
+        vr_error_set(err, VR_ERR_CONFLICT, "the OVF store of storage domain '%s' cannot be written: its data center"
+                     " has no up SPM", str(row, "name"));
+        rc = 1;
+    }
+    const char *id;
+    json_object_foreach(rc == 0 ? json_object_get(want, sd_id) : NULL, id, text)
+        if (rc == 0 && ovf_call(e, spm, "Ovf.put", json_pack("{s:s, s:s, s:O}", "domain", sd_id, "vm", id, "ovf", text),
+                                err) < 0)
+            rc = -1;
+    pthread_mutex_unlock(&store_lock);
+    if (rc == 0)
+        VR_INFO("OVF store of domain %s written before its maintenance (%zu OVFs)", sd_id,
+                json_object_size(json_object_get(want, sd_id)));
+    json_decref(spm);
+    json_decref(keep);
+    json_decref(want);
+    json_decref(active);
+    json_decref(row);
+    return rc;
 }

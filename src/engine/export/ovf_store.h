@@ -22,3 +22,12 @@ int vr_ovfstore_start(vr_engine *e, vr_error *err);
  * error}]} with templates (true) only the templates, else only the VMs and
  * the OVFs that cannot be read (a new reference). */
 json_t *vr_ovfstore_unregistered(vr_engine *e, json_t *sd, bool templates, vr_error *err);
+
+/* Write now every OVF that belongs in active data domain sd_id's store
+ * (through its data center's SPM), as RHV updates the OVF_STORE disks
+ * before a domain is deactivated: a domain detached after a maintenance
+ * carries every change made until then. 0 (also for a domain that keeps
+ * no store); 1 with err saying why when the data center has no up SPM
+ * (nothing could write the store: it stays as the last round left it);
+ * -1 with err when a write failed. */
+int vr_ovfstore_flush(vr_engine *e, const char *sd_id, vr_error *err);

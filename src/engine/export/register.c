@@ -97,7 +97,7 @@ static json_t *read_model(vr_engine *e, json_t *sd, const char *id, json_t *body
         vr_error_set(err, VR_ERR_CONFLICT, "cluster '%s' is not in the data center of storage domain '%s'",
                      str(*cl, "name"), str(sd, "name"));
     if (!err->code && (host = vr_export_host(e, str(sd, "id"), err)))
-        m = vr_export_read_ovf(e, str(sd, "id"), id, host, err);
+        m = vr_export_read_ovf(e, str(sd, "id"), id, false, host, err);
     if (err->code == VR_ERR_INVALID_PARAMS && !m && host) /* the OVF on storage: not the request's fault */
         err->code = VR_ERR_CONFLICT;
     json_decref(host);
@@ -131,21 +131,28 @@ int vr_vm_register(vr_engine *e, json_t *sd, const char *vm_id, json_t *body, vr
     return rc;
 }
 
+int vr_template_row_insert(vr_engine *e, const char *id, json_t *m, json_t *cl, const char *name, json_t *spec,
+                           const char *status, vr_error *err)
+{
+    char *text = json_dumps(spec, JSON_COMPACT);
+    int rc = vr_db_exec(e->db, "INSERT INTO templates (id, name, description, cluster_id, memory_mib, vcpus,"
+                        " spec_json, status, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                        DB_ARGS(DB_TEXT(id), DB_TEXT(name), DB_TEXT(str(m, "description")), DB_TEXT(str(cl, "id")),
+                                DB_INT(json_integer_value(json_object_get(m, "memory_mib"))),
+                                DB_INT(json_integer_value(json_object_get(m, "vcpus"))), DB_TEXT(text ?: "{}"),
+                                DB_TEXT(status), DB_INT(vr_now())), err) < 0 ? -1 : 0;
+    free(text);
+    return rc;
+}
+
 /* The template row and its disks marked as its own, in one transaction. */
 static int insert_template(vr_engine *e, const char *id, json_t *m, json_t *cl, const char *name, json_t *spec,
                            json_t *plan, vr_error *err)
 {
-    char *text = json_dumps(spec, JSON_COMPACT);
     json_t *d;
     size_t i;
     int rc = vr_db_begin(e->db, err);
-    if (rc == 0 &&
-        vr_db_exec(e->db, "INSERT INTO templates (id, name, description, cluster_id, memory_mib, vcpus, spec_json,"
-                   " status, created_at) VALUES (?,?,?,?,?,?,?, 'ok', ?)",
-                   DB_ARGS(DB_TEXT(id), DB_TEXT(name), DB_TEXT(str(m, "description")), DB_TEXT(str(cl, "id")),
-                           DB_INT(json_integer_value(json_object_get(m, "memory_mib"))),
-                           DB_INT(json_integer_value(json_object_get(m, "vcpus"))), DB_TEXT(text ?: "{}"),
-                           DB_INT(vr_now())), err) < 0)
+    if (rc == 0 && vr_template_row_insert(e, id, m, cl, name, spec, "ok", err) < 0)
         rc = -1;
     json_array_foreach(rc == 0 ? plan : NULL, i, d) {
         json_t *users = rc == 0 ? vr_storage_disk_users(e, str(d, "disk"), err) : NULL;
@@ -164,7 +171,6 @@ static int insert_template(vr_engine *e, const char *id, json_t *m, json_t *cl, 
         rc = vr_db_commit(e->db, err);
     else
         vr_db_rollback(e->db);
-    free(text);
     return rc;
 }
 

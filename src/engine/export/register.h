@@ -19,3 +19,8 @@ int vr_vm_register(vr_engine *e, json_t *sd, const char *vm_id, json_t *body, vr
  * {cluster, name?}: the template row (version 1, ok) with its id, and its
  * disks (here, ok, used by no VM) marked as its own, in one transaction. */
 int vr_template_register(vr_engine *e, json_t *sd, const char *id, json_t *body, vr_error *err);
+
+/* In the caller's transaction: the template row id (version 1, status) with
+ * OVF model m's description, memory and vCPUs, name, cluster cl and spec. */
+int vr_template_row_insert(vr_engine *e, const char *id, json_t *m, json_t *cl, const char *name, json_t *spec,
+                           const char *status, vr_error *err);

@@ -137,6 +137,7 @@ static const struct {
     {"template", "templates", "update", "edit_template_properties"},
     {"template", "templates", "delete", "delete_template"},
     {"template", "templates", "createvm", "create_vm"},
+    {"template", "templates", "export", "create_template"}, /* a copy of it elsewhere (RHV: import_export_vm) */
     {"vmpool", "vmpools", "create", "create_vm_pool"},
     {"vmpool", "vmpools", "update", "edit_vm_pool_configuration"},
     {"vmpool", "vmpools", "delete", "delete_vm_pool"},

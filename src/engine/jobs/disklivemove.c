@@ -76,7 +76,8 @@ static int make_target(vr_engine *e, const char *job_id, json_t *d, json_t *p, j
 }
 
 /* Where the VM's disk runs after its mirror was stopped: "target",
- * "source", or "" when the host cannot tell (unreachable). */
+ * "source", "gone" (the VM no longer runs there), or "" when the host
+ * cannot tell (unreachable). */
 static const char *where_now(vr_engine *e, json_t *host, json_t *vm, json_t *dst, char out[8])
 {
     json_t *res = NULL;
@@ -86,6 +87,8 @@ static const char *where_now(vr_engine *e, json_t *host, json_t *vm, json_t *dst
                            json_pack("{s:s, s:s, s:O, s:b}", "uuid", str(vm, "id"), "target", str(vm, "target"),
                                      "dst", dst, "abort", 1), &res, &err) == 0)
         snprintf(out, 8, "%s", str(res, "on"));
+    else if (err.code == VR_ERR_NO_VM)
+        snprintf(out, 8, "gone");
     else
         VR_WARN("cannot learn where disk %s of VM %s runs: %s", str(vm, "target"), str(vm, "name"), err.message);
     json_decref(res);
@@ -217,8 +220,11 @@ static int mirror_and_pivot(vr_engine *e, const char *job_id, json_t *d, json_t 
     if (rc != 0 && !(err->code == VR_ERR_UNAVAILABLE && e->stopping)) {
         char on[8] = "", said[8];
         job_says(e, job_id, said);
-        still = vr_dj_running_user(e, str(d, "id"));
-        if (!strcmp(said, "target") || (still && !strcmp(where_now(e, host, vm, dst, on), "target"))) {
+        if ((still = vr_dj_running_user(e, str(d, "id"))) && !strcmp(where_now(e, host, vm, dst, on), "gone")) {
+            json_decref(still); /* stopped since, the engine not told yet */
+            still = NULL;
+        }
+        if (!strcmp(said, "target") || !strcmp(on, "target")) {
             VR_INFO("job %s: disk '%s' runs on the target domain (the copy's end was lost)", job_id, str(p, "alias"));
             vr_error_clear(err); /* pivoted; only its end was lost */
             rc = 0;

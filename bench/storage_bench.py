@@ -21,6 +21,7 @@ usage: bench/storage_bench.py [--build build] [--copy-mib 512] [--runs 3]
 Run as root after scripts/setup (takes the harness lock like the tests)."""
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -173,6 +174,28 @@ def bench_failover(eng, hs, hosts, dc_id, sd_id):
     spm_h.start_agent(wait=True)
 
 
+@contextlib.contextmanager
+def two_domains(build, n, shared_fs_mb, tag, agent_args=()):
+    """n harness hosts, an engine of the build on SQLite, data center `tag`
+    with a domain on the harness's shared ext4 and a second one of the
+    benchmark's own (second_domain): yields (hs, eng, storage_dc's
+    answer, the second domain's id)."""
+    agent = [os.path.join(build, "src", "agent", "vireo-agent"), "--io-timeout", "5", *agent_args]
+    with HostSet(n=n, agent_cmd=agent, shared_fs_mb=shared_fs_mb) as hs:
+        eng = Engine(binary=os.path.join(build, "src", "engine", "vireo-engine"),
+                     pki_dir=hs.pki_dir, poll_ms=1000, grace_s=5, debug=False)
+        with eng:
+            st = storage_dc(hs, eng, tag)
+            sd2_id, dev2, img2 = second_domain(eng, hs, st["hosts"][0]["id"], st["dc"]["id"], hs.workdir)
+            try:
+                yield hs, eng, st, sd2_id
+            finally:
+                eng.stop()
+                hs.stop()
+                subprocess.run(["losetup", "-d", dev2])
+                os.unlink(img2) if os.path.exists(img2) else None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -180,26 +203,13 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     build = os.path.abspath(args.build)
-    agent = [os.path.join(build, "src", "agent", "vireo-agent"), "--io-timeout", "5",
-             "--sanlock-io-timeout", str(IO_TIMEOUT)]
-    with HostSet(n=2, agent_cmd=agent, shared_fs_mb=4096) as hs:
-        eng = Engine(binary=os.path.join(build, "src", "engine", "vireo-engine"),
-                     pki_dir=hs.pki_dir, poll_ms=1000, grace_s=5, debug=False)
-        with eng:
-            st = storage_dc(hs, eng, "bench")
-            dc, hosts, sd_id = st["dc"], st["hosts"], st["sd_id"]
-            spm = hs.hosts[st["spm_i"]]
-            print(f"domain attached, SPM {spm.name}")
-            sd2_id, dev2, img2 = second_domain(eng, hs, hosts[0]["id"], dc["id"], hs.workdir)
-            try:
-                bench_copy(eng, hs, spm, sd_id, sd2_id, args.copy_mib, args.runs)
-                bench_thin_disks(eng, spm, sd_id)
-                bench_failover(eng, hs, hosts, dc["id"], sd_id)
-            finally:
-                eng.stop()
-                hs.stop()
-                subprocess.run(["losetup", "-d", dev2])
-                os.unlink(img2) if os.path.exists(img2) else None
+    with two_domains(build, 2, 4096, "bench", ("--sanlock-io-timeout", str(IO_TIMEOUT))) as (hs, eng, st, sd2_id):
+        dc, hosts, sd_id = st["dc"], st["hosts"], st["sd_id"]
+        spm = hs.hosts[st["spm_i"]]
+        print(f"domain attached, SPM {spm.name}")
+        bench_copy(eng, hs, spm, sd_id, sd2_id, args.copy_mib, args.runs)
+        bench_thin_disks(eng, spm, sd_id)
+        bench_failover(eng, hs, hosts, dc["id"], sd_id)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ struct vr_long_job {
     bool cancel_requested;
     bool interrupted;         /* running when the agent stopped (restored) */
     char on_interrupt[256];   /* what an interruption leaves behind */
+    char outcome[32];         /* what the work did, recorded at once (vr_long_job_set_outcome) */
     char started_at[32], ended_at[32];
 };
 
@@ -65,6 +66,8 @@ static json_t *job_json(const vr_long_job *j)
                           j->ended_at[0] ? j->ended_at : NULL);
     if (j->interrupted)
         json_object_set_new(o, "interrupted", json_true());
+    if (j->outcome[0])
+        json_object_set_new(o, "outcome", json_string(j->outcome));
     json_t *m = j->detail_i18n[0] ? json_loads(j->detail_i18n, 0, NULL) : NULL;
     if (o && m)
         json_object_set_new(o, "detail_i18n", m); /* for the engine's vr_error_relay */
@@ -146,6 +149,15 @@ void vr_long_job_on_interrupt(vr_long_job *j, const char *detail)
 {
     pthread_mutex_lock(&lock);
     snprintf(j->on_interrupt, sizeof(j->on_interrupt), "%s", detail);
+    json_t *rec = record_json(j);
+    pthread_mutex_unlock(&lock);
+    save(rec);
+}
+
+void vr_long_job_set_outcome(vr_long_job *j, const char *outcome)
+{
+    pthread_mutex_lock(&lock);
+    snprintf(j->outcome, sizeof(j->outcome), "%s", outcome);
     json_t *rec = record_json(j);
     pthread_mutex_unlock(&lock);
     save(rec);
@@ -233,6 +245,7 @@ static void restore_one(json_t *rec, const char *now)
     size_t dn = json_is_object(di) ? json_dumpb(di, j->detail_i18n, sizeof(j->detail_i18n) - 1, JSON_COMPACT) : 0;
     j->detail_i18n[dn < sizeof(j->detail_i18n) ? dn : 0] = '\0';
     copy_str(j->on_interrupt, sizeof(j->on_interrupt), rec, "on_interrupt");
+    copy_str(j->outcome, sizeof(j->outcome), rec, "outcome");
     copy_str(j->started_at, sizeof(j->started_at), rec, "started_at");
     copy_str(j->ended_at, sizeof(j->ended_at), rec, "ended_at");
     long long pct = json_integer_value(json_object_get(rec, "progress"));

@@ -30,6 +30,13 @@ vr_long_job *vr_long_job_new(vr_agent *a, const char *kind, const char *vm_uuid,
  * ...". Recorded at once. */
 void vr_long_job_on_interrupt(vr_long_job *j, const char *detail);
 
+/* What the job's work did to the world that a client must learn even if
+ * the job's end is lost (VM.blockCopy: "pivoted" the moment libvirt
+ * confirms the pivot): recorded on the host at once (fsync) before the
+ * worker goes on, shown by Job.get/Job.list as "outcome", and kept when a
+ * restarted agent fails the job as interrupted. "" clears it. */
+void vr_long_job_set_outcome(vr_long_job *j, const char *outcome);
+
 /* At start, before serving: read the records in dir (made if missing) back
  * as finished jobs, failing those that were running as interrupted. Jobs
  * are recorded there from then on. */

@@ -119,10 +119,12 @@ static void abort_mirror(virDomainPtr dom, const char *target)
         sleep_ms(50);
 }
 
-/* After the mirror's job: 0 when the disk runs on the target. */
+/* After the mirror's job: 0 when the disk runs on the target. A pivot
+ * libvirt confirmed is the answer even when the VM stopped since (its
+ * definition gone): the guest wrote to the target from then on. */
 static int landed(copy_run *c, bool pivoted, vr_error *err)
 {
-    if (pivoted && runs_on(c->a, c->dom, c->target, &c->dst))
+    if (pivoted)
         return 0;
     return vr_error_set(err, VR_ERR_STORAGE, "the copy of disk %s of VM %s ended before its pivot; the disk runs on"
                         " its source as before", c->target, virDomainGetName(c->dom));
@@ -139,6 +141,10 @@ static int mirror(copy_run *c, vr_error *err)
     for (;;) {
         virDomainBlockJobInfo info;
         int r = virDomainGetBlockJobInfo(c->dom, c->target, &info, 0);
+        if (r < 0 && pivoted) { /* the VM stopped after its pivot */
+            virResetLastError();
+            return landed(c, true, err);
+        }
         if (r < 0) {
             vr_libvirt_error(err, "cannot follow the copy of disk %s of VM %s", c->target, vm);
             abort_mirror(c->dom, c->target);
@@ -167,10 +173,18 @@ static int mirror(copy_run *c, vr_error *err)
          * end): pivot. Refused while QEMU has not said "ready" yet: asked
          * again at the next look. */
         if (info.end > 0 && info.cur >= info.end - info.end / 100) {
-            if (virDomainBlockJobAbort(c->dom, c->target, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT) == 0)
+            /* On the host's disk before and after: an agent killed while
+             * libvirt pivots leaves "pivoting" (in doubt), one killed
+             * after leaves "pivoted", so that the engine never takes a
+             * pivoted disk for one on its source (docs/storage.md). */
+            vr_long_job_set_outcome(c->job, "pivoting");
+            if (virDomainBlockJobAbort(c->dom, c->target, VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT) == 0) {
                 pivoted = true;
-            else
+                vr_long_job_set_outcome(c->job, "pivoted");
+            } else {
                 virResetLastError();
+                vr_long_job_set_outcome(c->job, "");
+            }
         }
         sleep_ms(pause_ms);
         pause_ms = pause_ms * 2 > 200 ? 200 : pause_ms * 2;

@@ -2,7 +2,8 @@
  * on disk from its start to its end; a restarted agent reads the records
  * back, fails the one that was running as interrupted with what it left,
  * keeps finished ones as they were, and skips files that are not records;
- * a bad job directory is refused. */
+ * a bad job directory is refused. A job's outcome ("pivoted") is on disk
+ * the moment it is set and survives the interruption. */
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 #define RUNNING "6f1c2a52-1d0e-4c55-9b1e-0a3c2f4d5e61"
 #define DONE "6f1c2a52-1d0e-4c55-9b1e-0a3c2f4d5e62"
 #define BROKEN "6f1c2a52-1d0e-4c55-9b1e-0a3c2f4d5e63"
+#define PIVOTED "6f1c2a52-1d0e-4c55-9b1e-0a3c2f4d5e64"
 
 static char dir[PATH_MAX - 64]; /* room for a record name below it */
 
@@ -93,6 +95,10 @@ int main(void)
         " \"state\": \"succeeded\", \"progress\": 100, \"detail\": \"VM web1 powered off\","
         " \"cancel_requested\": false, \"started_at\": \"2026-11-30T08:00:00Z\","
         " \"ended_at\": \"2026-11-30T08:00:09Z\"}");
+    put(PIVOTED ".json", "{\"id\": \"" PIVOTED "\", \"kind\": \"VM.blockCopy\", \"vm_uuid\": \"u2\","
+        " \"vm_name\": \"db1\", \"state\": \"running\", \"progress\": 99, \"detail\": \"mirroring: 99%\","
+        " \"cancel_requested\": false, \"started_at\": \"2026-11-30T09:10:00Z\", \"ended_at\": null,"
+        " \"outcome\": \"pivoted\"}");
     put(BROKEN ".json", "{\"id\": ");
     put(BROKEN ".json.tmp", "{}");
     put("notes.txt", "x");
@@ -111,6 +117,17 @@ int main(void)
     j = on_disk(RUNNING); /* the verdict is recorded too */
     CHECK(j && !strcmp(json_string_value(json_object_get(j, "state")) ?: "", "failed"));
     json_decref(j);
+    j = job_get(&a, PIVOTED); /* interrupted, but what it did stays known */
+    CHECK(j && !strcmp(json_string_value(json_object_get(j, "state")) ?: "", "failed"));
+    CHECK(j && json_is_true(json_object_get(j, "interrupted")));
+    CHECK(j && !strcmp(json_string_value(json_object_get(j, "outcome")) ?: "", "pivoted"));
+    json_decref(j);
+    j = on_disk(PIVOTED);
+    CHECK(j && !strcmp(json_string_value(json_object_get(j, "outcome")) ?: "", "pivoted"));
+    json_decref(j);
+    j = job_get(&a, DONE);
+    CHECK(j && !json_object_get(j, "outcome"));
+    json_decref(j);
     j = job_get(&a, DONE);
     CHECK(j && !strcmp(json_string_value(json_object_get(j, "state")) ?: "", "succeeded"));
     CHECK(j && !json_object_get(j, "interrupted"));
@@ -127,6 +144,14 @@ int main(void)
     j = on_disk(id);
     CHECK(j && !strcmp(json_string_value(json_object_get(j, "state")) ?: "", "running"));
     CHECK(j && !strcmp(json_string_value(json_object_get(j, "on_interrupt")) ?: "", "volume v2 is left ILLEGAL"));
+    json_decref(j);
+    vr_long_job_set_outcome(nj, "pivoting"); /* on disk at once, between progress steps */
+    j = on_disk(id);
+    CHECK(j && !strcmp(json_string_value(json_object_get(j, "outcome")) ?: "", "pivoting"));
+    json_decref(j);
+    vr_long_job_set_outcome(nj, "");
+    j = on_disk(id);
+    CHECK(j && !json_object_get(j, "outcome"));
     json_decref(j);
     vr_long_job_progress(nj, 55, "copying: 55%");
     j = on_disk(id);

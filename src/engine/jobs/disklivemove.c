@@ -8,10 +8,15 @@
  *     source chain (diskmove.c, as the offline move).
  * Until the pivot the VM runs on the source: a failure or cancel there
  * stops the mirror and has the SPM remove the target. Whenever the answer
- * of step 2 is lost (engine or agent restart, host unreachable), the host
- * is asked where the disk runs before anything is removed: a VM already on
- * the target goes on with step 3, never back. */
+ * of step 2 is lost (engine or agent restart, host unreachable), the
+ * host's record of its job (kept across agent restarts: "pivoted" is
+ * written the moment libvirt confirms the pivot) and, while the VM runs,
+ * the host itself say where the disk runs before anything is removed: a
+ * VM already on the target goes on with step 3, never back. Only a
+ * definite "not pivoted" removes the target, only a definite "pivoted"
+ * the source; in doubt both stay and the job fails naming them. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agentcall.h"
@@ -21,6 +26,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "sdjobs.h"
+#include "store_spm.h"
 #include "store_storage.h"
 
 static const char *str(json_t *o, const char *k)
@@ -70,7 +76,8 @@ static int make_target(vr_engine *e, const char *job_id, json_t *d, json_t *p, j
 }
 
 /* Where the VM's disk runs after its mirror was stopped: "target",
- * "source", or "" when the host cannot tell (unreachable). */
+ * "source", "gone" (the VM no longer runs there), or "" when the host
+ * cannot tell (unreachable). */
 static const char *where_now(vr_engine *e, json_t *host, json_t *vm, json_t *dst, char out[8])
 {
     json_t *res = NULL;
@@ -80,10 +87,75 @@ static const char *where_now(vr_engine *e, json_t *host, json_t *vm, json_t *dst
                            json_pack("{s:s, s:s, s:O, s:b}", "uuid", str(vm, "id"), "target", str(vm, "target"),
                                      "dst", dst, "abort", 1), &res, &err) == 0)
         snprintf(out, 8, "%s", str(res, "on"));
+    else if (err.code == VR_ERR_NO_VM)
+        snprintf(out, 8, "gone");
     else
         VR_WARN("cannot learn where disk %s of VM %s runs: %s", str(vm, "target"), str(vm, "name"), err.message);
     json_decref(res);
     return out;
+}
+
+/* Record key=value in the job's params (read back by a run after an
+ * engine restart). */
+static void set_param(vr_engine *e, const char *job_id, const char *key, const char *value)
+{
+    json_t *p = vr_dj_params(e, job_id);
+    json_object_set_new(p, key, json_string(value));
+    char *text = json_dumps(p, JSON_COMPACT);
+    vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)), NULL);
+    free(text);
+    json_decref(p);
+}
+
+/* What the host's record of this move's VM.blockCopy job says: "target"
+ * (pivoted, or the job succeeded), "source" (no copy asked, or refused;
+ * or it ended, or stopped with its agent, without asking libvirt to
+ * pivot), or "" in doubt (a pivot asked when the agent stopped; the
+ * record or its host unknown; a copy asked whose answer naming its job
+ * was lost: "copy_pending"). Works with the VM down: the agent keeps its
+ * job records. */
+static const char *job_says(vr_engine *e, const char *job_id, char out[8])
+{
+    json_t *p = vr_dj_params(e, job_id), *host = NULL, *j = NULL;
+    vr_error err = {0};
+    snprintf(out, 8, "%s", *str(p, "copy_pending") ? "" : "source");
+    if (*str(p, "agent_job") && (host = vr_store_host_brief(e->db, str(p, "agent_host")))) {
+        if (vr_agent_call_host(e, host, "Job.get", json_pack("{s:s}", "id", str(p, "agent_job")), &j, &err) < 0)
+            *out = '\0';
+        const char *o = str(j, "outcome"), *st = str(j, "state");
+        if (!strcmp(o, "pivoted") || !strcmp(st, "succeeded"))
+            snprintf(out, 8, "target");
+        else if (*o || !strcmp(st, "running"))
+            *out = '\0';
+        VR_INFO("job %s: the host's copy job %s says: %s%s%s", job_id, str(p, "agent_job"), j ? st : err.message,
+                *o ? ", " : "", o);
+    } else if (*str(p, "agent_job")) {
+        *out = '\0'; /* its host is gone */
+    }
+    json_decref(j);
+    json_decref(host);
+    json_decref(p);
+    return out;
+}
+
+/* Neither side of the move can be known: both volumes stay, the disk
+ * stays on its source as the VM's stored definition says (docs/storage.md
+ * "A live move in doubt" for the manual resolution). */
+static int in_doubt(vr_engine *e, const char *job_id, json_t *d, json_t *p, vr_error *err)
+{
+    json_t *q = vr_dj_params(e, job_id);
+    json_t *h = vr_store_host_brief(e->db, *str(q, "copy_pending") ? str(q, "copy_pending") : str(q, "agent_host"));
+    int rc = vr_error_set(err, VR_ERR_STORAGE, "the live move of disk '%s' is in doubt: host '%s' cannot say (its"
+                          " record of the copy is gone, or it does not answer) whether the VM was pivoted onto the"
+                          " target before it stopped; both copies stay, volume"
+                          " %s of image %s on storage domain '%s' (the source, which the disk keeps) and on storage"
+                          " domain '%s' (the target): see docs/storage.md, \"A live move in doubt\"", str(p, "alias"),
+                          h ? str(h, "name") : "?", str(d, "volume_id"), str(d, "id"),
+                          str(d, "sd_name"), str(p, "to_name"));
+    json_decref(h);
+    json_decref(q);
+    VR_WARN("job %s: %s", job_id, err->message);
+    return rc;
 }
 
 /* The move ended before the pivot: the SPM removes the target volume. */
@@ -107,12 +179,20 @@ static int mirror_and_pivot(vr_engine *e, const char *job_id, json_t *d, json_t 
 {
     json_t *vm = vr_dj_running_user(e, str(d, "id")), *dst = target_ref(d, p), *host = NULL, *still = NULL;
     int rc = -1;
-    if (!vm) {
-        vr_error_set(err, VR_ERR_BAD_STATE, "VM of disk '%s' is not running any more: the live move stopped; move"
-                     " the disk again", str(p, "alias"));
-        remove_target(e, job_id, d, dst, spm);
+    if (!vm) { /* stopped: pivoted before, or not */
+        char said[8];
+        if (!strcmp(job_says(e, job_id, said), "target")) {
+            VR_INFO("job %s: disk '%s' was pivoted onto the target before its VM stopped", job_id, str(p, "alias"));
+            rc = 0;
+        } else if (*said) {
+            vr_error_set(err, VR_ERR_BAD_STATE, "VM of disk '%s' is not running any more: the live move stopped;"
+                         " move the disk again", str(p, "alias"));
+            remove_target(e, job_id, d, dst, spm);
+        } else {
+            in_doubt(e, job_id, d, p, err);
+        }
         json_decref(dst);
-        return -1;
+        return rc;
     }
     host = vm_host(vm);
     if (*str(p, "agent_job") && !strcmp(str(p, "agent_host"), str(vm, "host_id"))) {
@@ -125,18 +205,33 @@ static int mirror_and_pivot(vr_engine *e, const char *job_id, json_t *d, json_t 
                        str(vm, "host"), str(vm, "name"));
         vr_job_update(e, job_id, "running", step);
         vr_job_progress(e, job_id, 20);
+        set_param(e, job_id, "copy_pending", str(vm, "host_id")); /* until its answer is known: job_says() */
+        json_t *was = vr_dj_params(e, job_id);
         rc = vr_dj_call_spm(e, job_id, host, "VM.blockCopy",
                             json_pack("{s:s, s:s, s:O}", "uuid", str(vm, "id"), "target", str(vm, "target"), "dst",
                                       dst), 20, 90, err);
+        json_t *now = vr_dj_params(e, job_id);
+        if (rc == 0 || strcmp(str(now, "agent_job"), str(was, "agent_job")) ||
+            (err->code != VR_ERR_IO && err->code != VR_ERR_UNAVAILABLE))
+            set_param(e, job_id, "copy_pending", ""); /* its job recorded, or refused: known */
+        json_decref(now);
+        json_decref(was);
     }
     if (rc != 0 && !(err->code == VR_ERR_UNAVAILABLE && e->stopping)) {
-        char on[8];
-        if (!strcmp(where_now(e, host, vm, dst, on), "target")) { /* pivoted; only its end was lost */
+        char on[8] = "", said[8];
+        job_says(e, job_id, said);
+        if ((still = vr_dj_running_user(e, str(d, "id"))) && !strcmp(where_now(e, host, vm, dst, on), "gone")) {
+            json_decref(still); /* stopped since, the engine not told yet */
+            still = NULL;
+        }
+        if (!strcmp(said, "target") || !strcmp(on, "target")) {
             VR_INFO("job %s: disk '%s' runs on the target domain (the copy's end was lost)", job_id, str(p, "alias"));
-            vr_error_clear(err);
+            vr_error_clear(err); /* pivoted; only its end was lost */
             rc = 0;
-        } else if (*on || !(still = vr_dj_running_user(e, str(d, "id")))) {
-            remove_target(e, job_id, d, dst, spm); /* on the source, or stopped: the target is no one's */
+        } else if (still ? *on != '\0' : !strcmp(said, "source")) {
+            remove_target(e, job_id, d, dst, spm); /* on the source: the target is no one's */
+        } else if (!still) {
+            in_doubt(e, job_id, d, p, err);
         } else {
             char why[sizeof(err->message)];
             snprintf(why, sizeof(why), "%s", err->message);

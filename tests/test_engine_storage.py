@@ -406,7 +406,6 @@ def _gone(pid):
         return True
 
 
-@one_backend  # the hosts, sanlock and storage; the rules test runs on both databases
 def _live_move(ctx, eng, cl, sd_id, sd2_id, vol_file, spm_client):
     """A running VM's disk moves live (docs/storage.md "Moving the disk of a
     running VM"): what the guest wrote before reads back after the pivot
@@ -568,6 +567,7 @@ def _live_move(ctx, eng, cl, sd_id, sd2_id, vol_file, spm_client):
     print(f"  live disk move (three boots): {time.monotonic() - t_live:.1f} s")
 
 
+@one_backend  # the hosts, sanlock and storage; the rules test runs on both databases
 def test_storage_end_to_end(ctx):
     """A posixfs domain on the harness's shared ext4: created through one
     host, attached (master, SPM elected), disks made on it by the SPM, one

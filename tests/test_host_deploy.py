@@ -147,7 +147,7 @@ def nothing_holds(eng, text):
 
 
 def build_debs(ctx, out):
-    subprocess.run([os.path.join(REPO_ROOT, "scripts", "build-debs"), "--build", ctx.build, "--out", out],
+    subprocess.run([os.path.join(REPO_ROOT, "scripts", "build-debs"), "--build", ctx.build, "--out", out, "--fast"],
                    capture_output=True, text=True, check=True, timeout=300)
     return out
 

@@ -250,7 +250,7 @@ def test_installed_engine_package_serves(ctx):
     work = tempfile.mkdtemp(prefix="vireo-install-test-", dir="/var/tmp")
     try:
         debs = run(os.path.join(REPO_ROOT, "scripts", "build-debs"), "--build", ctx.build,
-                   "--out", os.path.join(work, "debs")).split()
+                   "--out", os.path.join(work, "debs"), "--fast").split()
         p = subprocess.run(["unshare", "-m", "--propagation", "private", "bash", "-c", INSTALL_AND_SERVE,
                             "install", work, str(free_port()), *debs], capture_output=True, text=True,
                            timeout=120)

@@ -141,8 +141,10 @@ def test_network_rules_rest_and_cli(ctx):
                      "is migrating")
         run_sql(eng, f"UPDATE vms SET status = 'down' WHERE id = '{vm['id']}'")
         assert eng.vm(vm["id"])["nics"][0]["linked"] is False
-        # In use: the profile, the network, its detach from the cluster, a VLAN change while running
+        # In use: the profile, the network (the VM named before its cluster), its detach from the
+        # cluster, a VLAN change while running
         expect_fault(eng.request("DELETE", f"/api/vnicprofiles/{gold['id']}"), 409, "used by VM 'nvm1'")
+        expect_fault(eng.request("DELETE", f"/api/networks/{red['id']}"), 409, "network 'red' is used by VM 'nvm1'")
         expect_fault(eng.request("DELETE", f"/api/clusters/{cl['id']}/networks/{red['id']}"), 409, "used by VM 'nvm1'")
         run_sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{vm['id']}'")
         expect_fault(eng.request("PUT", f"/api/networks/{red['id']}", {"vlan": 102}), 409, "running")

@@ -216,18 +216,12 @@ def test_vlan_networks_carry_vms_between_hosts(ctx):
     def counters():
         return [int(h0.run(["cat", f"/sys/class/net/{d}/statistics/{k}"]).stdout)
                 for d, k in ((mtap, "tx_packets"), (tap, "rx_packets"), ("vrv100-eth1b", "rx_packets"))]
-    def rx_m():   # what m's guest received, asked in the guest
-        return int(_guest(ctx, c0, m["uuid"], "rx eth0", "VIREO-RX eth0"))
-    m_before = rx_m()
     before = counters()
     for _ in range(3):
         _is(_ping(ctx, c1, b["uuid"], "10.100.0.1"), "ok")
     to_m, from_a, from_wire = (x - y for x, y in zip(counters(), before))
     assert from_wire >= 6 and from_a >= 6, (to_m, from_a, from_wire)
     assert to_m >= from_a + from_wire, (to_m, from_a, from_wire)
-    # and m's guest got them: the mirroring VM sees the other VMs' ICMP
-    m_got = rx_m() - m_before
-    assert m_got >= from_a + from_wire, (m_got, to_m, from_a, from_wire)
     # and a's outbound traffic went through its ifb
     out = h0.run(["tc", "-s", "filter", "show", "dev", tap, "ingress"]).stdout
     sent = [int(ln.split()[3]) for ln in out.splitlines() if ln.strip().startswith("Sent ")]

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 
 from harness.rpc import RpcError, expect_error
@@ -145,6 +146,7 @@ def test_vlan_networks_carry_vms_between_hosts(ctx):
         assert got["networks"]["store"]["addresses"] == ["10.120.0.%d/24" % (i + 1)]
         eth1 = [x for x in got["nics"] if x["name"] == "eth1"][0]
         assert eth1["mtu"] == 1500 and eth1["operstate"] == "up" and eth1["carrier"] is True
+        assert eth1["speed"] == 10000, eth1   # what a veth tells ethtool
         assert not any(x["name"].startswith("vrv") or x["name"] in nets for x in got["nics"])
         # the network's MTU reaches its bridge; the NIC has the largest
         assert _link(h, "red")["mtu"] == 1400 and _link(h, "blue")["mtu"] == 1500
@@ -352,6 +354,10 @@ def test_bad_setups_change_nothing(ctx):
     msg = expect_error(ERR_NETWORK, c.call, "Host.setupNetworks",
                        {"bonds": {"bond0": {"nics": ["eth1", "eth2"]}}}).message
     assert "no bonding module" in msg
+    # more VLANs than one NIC's program tells apart: refused before any is made
+    too_many = {"v%d" % v: {"nic": "eth1", "vlan": v} for v in range(1000, 1583)}
+    msg = expect_error(ERR_NETWORK, _setup, c, too_many, check_connectivity=False).message
+    assert "NIC eth1 would carry more than 582 VLANs" in msg, msg
     expect_error(ERR_NETWORK, c.call, "Host.confirmNetworks")
     expect_error(ERR_PARAMS, c.call, "Host.confirmNetworks", {"now": True})
     expect_error(ERR_PARAMS, c.call, "Host.getNetworks", {"x": 1})
@@ -378,6 +384,12 @@ def test_unconfirmed_setup_rolls_back_and_management_moves(ctx):
     assert _link(h0, "blue") is None and _link(h0, "red") is not None
     assert _link(h0, "eth1")["mtu"] == 1500
     expect_error(ERR_NETWORK, c.call, "Host.confirmNetworks")
+    # the NIC takes its largest network's MTU, and gets its own back when
+    # its last network goes
+    _setup(c, {"blue": {"nic": "eth1", "vlan": 200, "mtu": 9000}}, check_connectivity=False)
+    assert _link(h0, "eth1")["mtu"] == 9000
+    _setup(c, {"blue": {"remove": True}, "red": {"remove": True}}, check_connectivity=False)
+    assert _link(h0, "eth1")["mtu"] == 1500 and _link(h0, "red") is None
 
     # the management network onto the management NIC: the address (and the
     # default route) move to its bridge, the host stays reachable
@@ -419,6 +431,39 @@ def test_killed_agent_restores_last_good_configuration(ctx):
     assert got["networks"]["red"]["vlan"] == 100
     assert _link(h1, "blue") is None and _link(h1, "vrv200-eth1a") is None
     assert _link(h1, "red") is not None and _link(h1, "vrv100-eth1b")["master"] == "red"
+
+    # Killed in the middle of a setup: 200 VLAN networks are being made when
+    # the agent gets kill -9 (once the first of their bridges shows in the
+    # host, before the setup answered). The restarted agent takes away what
+    # that setup made and runs the last good configuration again.
+    many = {"m%d" % v: {"nic": "eth1", "vlan": v} for v in range(1000, 1200)}
+    c, out = ctx.client(1), {}
+
+    def call():
+        try:
+            out["reply"] = _setup(c, many, check_connectivity=False)
+        except Exception as e:   # the connection dies with the agent
+            out["error"] = e
+    t = threading.Thread(target=call)
+    t.start()
+
+    def present():   # the host's devices, from its network namespace
+        with open("/proc/%d/net/dev" % h1.holder.pid) as f:
+            return {ln.split(":")[0].strip() for ln in f if ":" in ln}
+    deadline = time.monotonic() + 60
+    while not set(many) & present():
+        assert time.monotonic() < deadline and t.is_alive(), (out, h1.log_tail())
+        time.sleep(0.001)
+    h1.kill_agent()
+    t.join(10)
+    made = set(many) & present()
+    assert "reply" not in out and "error" in out, out
+    assert 0 < len(made) < len(many), len(made)   # cut midway
+    h1.start_agent(wait=True)
+    got = ctx.client(1).call("Host.getNetworks")
+    assert set(got["networks"]) == {"red"} and got["pending"] is None, got["networks"].keys()
+    assert not {n for n in present() if n in many or n.startswith("vrv1")} - {"vrv100-eth1a", "vrv100-eth1b"}
+    assert _link(h1, "vrv100-eth1b")["master"] == "red"
     _clear(ctx)
 
 

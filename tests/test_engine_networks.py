@@ -6,12 +6,26 @@ agents); the end-to-end scenario runs real agents: a required network
 makes hosts nonoperational until setupnetworks puts it on their second
 NIC, then a VM on the network's profile starts on it."""
 
+import json
 import os
+import time
 
 from harness.engine import CliSession, Engine, expect_fault, run_sql
 from harness.context import one_backend
+from test_agent_network import _guest, _is, _ping
 
 MISSING = "0b7a5a37-1111-4222-8333-444455556666"
+
+
+def _settled_ping(ctx, c, uuid, addr):
+    """The guest's ping answer once earlier ones stopped coming: a slow
+    guest answers a command the harness typed again twice, and a late
+    answer of the previous ping must not pass for this one's."""
+    marker, seen = "VIREO-PING %s " % addr, -1
+    while (now := ctx.console(c, uuid).count(marker)) != seen:
+        seen = now
+        time.sleep(5)
+    return _ping(ctx, c, uuid, addr)
 
 
 def _nets(eng, dc_id=None):
@@ -142,8 +156,10 @@ def test_network_rules_rest_and_cli(ctx):
                      "is migrating")
         run_sql(eng, f"UPDATE vms SET status = 'down' WHERE id = '{vm['id']}'")
         assert eng.vm(vm["id"])["nics"][0]["linked"] is False
-        # In use: the profile, the network, its detach from the cluster, a VLAN change while running
+        # In use: the profile, the network (the VM named before its cluster), its detach from the
+        # cluster, a VLAN change while running
         expect_fault(eng.request("DELETE", f"/api/vnicprofiles/{gold['id']}"), 409, "used by VM 'nvm1'")
+        expect_fault(eng.request("DELETE", f"/api/networks/{red['id']}"), 409, "network 'red' is used by VM 'nvm1'")
         expect_fault(eng.request("DELETE", f"/api/clusters/{cl['id']}/networks/{red['id']}"), 409, "used by VM 'nvm1'")
         run_sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{vm['id']}'")
         expect_fault(eng.request("PUT", f"/api/networks/{red['id']}", {"vlan": 102}), 409, "running")
@@ -293,12 +309,14 @@ def test_network_end_to_end(ctx):
                 eng.get(f"/api/hosts/{h['id']}/nics")["nics"]), 30, what="eth0 and eth1 reported")
             eth0 = next(x for x in nics if x["name"] == "eth0")
             assert any(a.startswith(h["address"] + "/") for a in eth0["addresses"]), eth0
+            # link state and speed (a veth says 10 Gb/s)
+            assert (eth0["operstate"], eth0["carrier"], eth0["speed"], eth0["mtu"]) == ("up", True, 10000, 1500), eth0
             assert all(x["host_id"] == h["id"] and x["networks"] == [] for x in nics), nics
 
         red = eng.call("POST", "/api/networks", {"name": "red", "datacenter": dc["id"], "vlan": 100}, expect=201)
         blue = eng.call("POST", "/api/networks", {"name": "blue", "datacenter": dc["id"], "vlan": 101}, expect=201)
-        green = eng.call("POST", "/api/networks", {"name": "green", "datacenter": dc["id"], "vlan": 102},
-                         expect=201)
+        green = eng.call("POST", "/api/networks", {"name": "green", "datacenter": dc["id"], "vlan": 102,
+                                                   "mtu": 9000}, expect=201)
         qos = {"inbound": {"average": 1000, "peak": 2000, "burst": 1024}, "outbound": {"average": 500}}
         prof = eng.call("POST", "/api/vnicprofiles", {"name": "red-qos", "network": red["id"], "qos": qos},
                         expect=201)
@@ -362,8 +380,6 @@ def test_network_end_to_end(ctx):
         expect_fault(eng.request("POST", f"/api/hosts/{hosts[i]['id']}/setupnetworks", {"removed": ["red"]}), 409,
                "used by VM 'vm-red'")
         expect_fault(eng.request("PUT", f"/api/networks/{red['id']}", {"vlan": 110}), 409, "running")
-        eng.vm_action(vm["id"], "stop")
-        eng.wait_status("vms", vm["id"], "down", timeout=60)
 
         # Placement follows the hosts' networks: blue runs only on the first host.
         vm2 = eng.create_vm("vm-blue", cl["id"], memory_mib=spec["memory_mib"], boot=spec["boot"],
@@ -389,6 +405,25 @@ def test_network_end_to_end(ctx):
         expect_fault(eng.request("POST", f"/api/vms/{vm2['id']}/nics", {"network": "green"}), 409,
                      "does not run network 'green'")
         assert eng.vm(vm2["id"])["nics"] == nics
+        # VLAN networks isolate VMs, whichever host they run on: vm-blue's
+        # blue NIC (10.110.0.2) cannot reach vm-red (10.110.0.1 on red); the
+        # same NIC moved onto red's profile through the engine reaches it,
+        # and moved back onto blue no longer does.
+        c_red, c_blue = ctx.client(i), ctx.client(0)
+        _is(_guest(ctx, c_red, vm["id"], "ipaddr eth0 10.110.0.1/24", "VIREO-IPADDR eth0", timeout=120), "0")
+        _is(_guest(ctx, c_blue, vm2["id"], "ipaddr eth0 10.110.0.2/24", "VIREO-IPADDR eth0", timeout=120), "0")
+        assert _settled_ping(ctx, c_blue, vm2["id"], "10.110.0.1") == "fail"
+        blue_default = next(p for p in eng.get(f"/api/networks/{blue['id']}/vnicprofiles")["vnicprofiles"]
+                            if p["name"] == "blue")
+        for profile, want in ((red_default, "ok"), (blue_default, "fail")):
+            r = eng.call("PUT", f"/api/vms/{vm2['id']}/nics/{nics[0]['mac']}", {"profile": profile["id"]},
+                         expect=202)
+            assert eng.wait_job(r["job"]["id"])["status"] == "finished"
+            assert _settled_ping(ctx, c_blue, vm2["id"], "10.110.0.1") == want, (profile["name"], vm["host"])
+            got = {n["mac"]: n.get("profile") for n in eng.vm(vm2["id"])["nics"]}
+            assert got == {nics[0]["mac"]: profile["id"], nics[1]["mac"]: red_default["id"]}, got
+        eng.vm_action(vm["id"], "stop")
+        eng.wait_status("vms", vm["id"], "down", timeout=60)
         # That running NIC changed through the engine (VM.updateNic),
         # recorded once the host confirmed: its link down (CLI) and up, then
         # onto red's QoS profile, which the agent shapes the tap with.
@@ -500,8 +535,14 @@ def test_network_end_to_end(ctx):
         assert (got["boot_protocol"], got["dhcp_lease"], got["addresses"]) == ("dhcp", None, []), got
         pidfile = os.path.join(hs.hosts[1].dir, "vireo-run", "dhcp", "green.pid")
         assert os.path.exists(pidfile)
+        # green's MTU (the engine's, sent with the setup) is its bridge's
+        # and its NIC's; the NIC gets its own back when the network goes
+        def mtu(dev):
+            return json.loads(hs.hosts[1].run(["ip", "-j", "link", "show", dev]).stdout)[0]["mtu"]
+        assert (mtu("green"), mtu("eth2"), got["mtu"]) == (9000, 9000, 9000), got
         _setup(eng, hosts[1]["id"], {"removed": ["green"]})
         assert not os.path.exists(pidfile) and "green" not in ctx.client(1).call("Host.getNetworks")["networks"]
+        assert mtu("eth2") == 1500
 
         # Taken off the cluster and the hosts: up, and red is gone from them.
         for v in (vm, vm2, vm3):

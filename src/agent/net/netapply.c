@@ -47,6 +47,15 @@ static json_t *owned_bridges(vr_nl *nl, json_t *known)
     return out;
 }
 
+static int vlans_on(json_t *target, const char *nic)
+{
+    const char *name;
+    json_t *net;
+    int n = 0;
+    json_object_foreach(target, name, net) n += !strcmp(jstr(net, "nic"), nic) && vr_netconf_vlan(net);
+    return n;
+}
+
 int vr_net_precheck(vr_nl *nl, json_t *target, json_t *known_bridges, vr_error *err)
 {
     json_t *owned = owned_bridges(nl, known_bridges);
@@ -76,6 +85,9 @@ int vr_net_precheck(vr_nl *nl, json_t *target, json_t *known_bridges, vr_error *
             rc = vr_error_set(err, VR_ERR_NETWORK,
                               "network %s: a device named %s exists and the agent does not own it",
                               name, name);
+        else if (vlans_on(target, nic) > VR_TRUNK_MAX_VLANS)
+            rc = vr_error_set(err, VR_ERR_NETWORK, "NIC %s would carry more than %d VLANs", nic,
+                              VR_TRUNK_MAX_VLANS);
         if (rc < 0)
             break;
     }
@@ -141,6 +153,12 @@ static int remove_unwanted(vr_nl *nl, json_t *target, json_t *owned, json_t *nic
         if (rc == 0 && !used) {
             rc = vr_trunk_clear(nl, nic, err);
             give_back(nl, nic, saved);
+            /* and the MTU it had before its first network (a state file
+             * of an older agent has none: the NIC keeps its MTU) */
+            vr_error e = {0};
+            int mtu = (int)json_integer_value(json_object_get(saved, "mtu"));
+            if (mtu > 0 && vr_nl_link_get(nl, nic) && vr_nl_link_set(nl, nic, mtu, NULL, false, &e) < 0)
+                VR_WARN("%s", e.message);
             VR_INFO("NIC %s released with its own addresses", nic);
             json_object_del(nic_saved, nic); /* frees nic */
         }
@@ -176,18 +194,19 @@ static int make_nic(vr_nl *nl, const char *nic, int mtu, json_t *target, json_t 
     if (!json_object_get(nic_saved, nic)) {
         char gw[16];
         vr_nl_default_gw(nl, nic, gw);
+        const vr_nl_link *l = vr_nl_link_get(nl, nic);
         json_object_set_new(nic_saved, nic,
-                            json_pack("{s:o, s:o}", "addresses", vr_nl_addrs(nl, nic), "gateway",
-                                      *gw ? json_string(gw) : json_null()));
+                            json_pack("{s:o, s:o, s:i}", "addresses", vr_nl_addrs(nl, nic), "gateway",
+                                      *gw ? json_string(gw) : json_null(), "mtu", l ? l->mtu : 0));
     }
     json_t *saved = json_object_get(nic_saved, nic);
     const char *untagged = untagged_of(target, nic);
-    vr_trunk_vlan vlans[512];
+    vr_trunk_vlan vlans[VR_TRUNK_MAX_VLANS + 1]; /* one more: vr_trunk_nic refuses it */
     int n = 0, untagged_idx = 0;
     const char *name;
     json_t *net;
     json_object_foreach(target, name, net) {
-        if (strcmp(jstr(net, "nic"), nic) || n >= 512)
+        if (strcmp(jstr(net, "nic"), nic) || n > VR_TRUNK_MAX_VLANS)
             continue;
         char a[16];
         int vlan = vr_netconf_vlan(net);

@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -22,7 +23,8 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
-#define MAX_INSNS 512
+/* The kernel's limit of a program's size (BPF_MAXINSNS). */
+#define MAX_INSNS 4096
 
 /* Instruction builders (the kernel's own macros are not in its uapi). */
 #define INS(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
@@ -149,11 +151,14 @@ static int emit_redirect(struct bpf_insn *p, int ifindex)
 int vr_trunk_nic(vr_nl *nl, const char *nic, const vr_trunk_vlan *vlans, int n,
                  int untagged_ifindex, vr_error *err)
 {
-    struct bpf_insn p[MAX_INSNS];
-    int k = 0;
-    if (n > (MAX_INSNS - 16) / 7)
+    _Static_assert(16 + 7 * VR_TRUNK_MAX_VLANS <= MAX_INSNS, "the VLAN table fits a program");
+    if (n > VR_TRUNK_MAX_VLANS)
         return vr_error_set(err, VR_ERR_NETWORK, "NIC %s would carry more than %d VLANs", nic,
-                            (MAX_INSNS - 16) / 7);
+                            VR_TRUNK_MAX_VLANS);
+    struct bpf_insn *p = calloc(MAX_INSNS, sizeof(*p)); /* 32 KiB: not on a thread's stack */
+    if (!p)
+        return vr_error_set(err, VR_ERR_INTERNAL, "out of memory changing %s", nic);
+    int k = 0;
     p[k++] = MOV_REG(BPF_REG_6, BPF_REG_1);
     p[k++] = LDX_W(BPF_REG_2, BPF_REG_6, offsetof(struct __sk_buff, vlan_present));
     /* untagged: jump over the VLAN table (2 + 7 per VLAN + 2 instructions) */
@@ -174,7 +179,9 @@ int vr_trunk_nic(vr_nl *nl, const char *nic, const vr_trunk_vlan *vlans, int n,
         p[k++] = MOV_IMM(BPF_REG_0, TC_ACT_OK); /* the host's own traffic on the NIC */
         p[k++] = EXIT();
     }
-    return vr_trunk_attach(nl, nic, p, k, 1, err);
+    int rc = vr_trunk_attach(nl, nic, p, k, 1, err);
+    free(p);
+    return rc;
 }
 
 int vr_trunk_port(vr_nl *nl, const char *veth, int vid, const char *nic, vr_error *err)

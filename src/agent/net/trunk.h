@@ -18,7 +18,12 @@ typedef struct vr_trunk_vlan {
     int ifindex;      /* the network veth's trunk end */
 } vr_trunk_vlan;
 
-/* (Re)program a NIC's ingress; untagged_ifindex 0 = to the host stack. */
+/* The VLANs one NIC's program can tell apart (7 instructions each within
+ * the kernel's 4096); more is refused. */
+#define VR_TRUNK_MAX_VLANS 582
+
+/* (Re)program a NIC's ingress; untagged_ifindex 0 = to the host stack;
+ * n above VR_TRUNK_MAX_VLANS is refused. */
 int vr_trunk_nic(vr_nl *nl, const char *nic, const vr_trunk_vlan *vlans, int n,
                  int untagged_ifindex, vr_error *err);
 /* Program a network veth's trunk end: tag with vid (0 = none), out of nic. */

@@ -84,9 +84,15 @@ static int net_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
     return rc;
 }
 
+/* The VMs using it are named first: they are what the user must change
+ * before the network's cluster attachments and host setups can go. */
 static int net_check_delete(vr_call *c, json_t *row, vr_error *err)
 {
     const char *id = str(row, "id"), *name = str(row, "name");
+    char what[64];
+    vr_i18n_format(what, sizeof(what), "network '%s'", name);
+    if (refuse_users(vr_net_profile_users(c->e, id, NULL, err), what, err) < 0)
+        return -1;
     json_t *cl = vr_db_query_one(c->e->db, "SELECT c.name AS name FROM cluster_networks x JOIN clusters c ON"
                                  " c.id = x.cluster_id WHERE x.network_id = ? ORDER BY c.name LIMIT 1",
                                  DB_ARGS(DB_TEXT(id)), err);
@@ -107,9 +113,7 @@ static int net_check_delete(vr_call *c, json_t *row, vr_error *err)
         json_decref(h);
         return -1;
     }
-    char what[64];
-    vr_i18n_format(what, sizeof(what), "network '%s'", name);
-    return refuse_users(vr_net_profile_users(c->e, id, NULL, err), what, err);
+    return 0;
 }
 
 /* A changed label moves the network onto the NICs with the new label and

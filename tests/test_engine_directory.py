@@ -10,6 +10,7 @@ may search, a directory that is down; a user found there added and
 granted a permission before their first login, which then finds it."""
 
 import json
+import os
 
 from harness import ds389, samba_ad, slapd
 from harness.context import Skip, one_backend
@@ -294,11 +295,29 @@ def test_directory_active_directory(ctx):
         expect_fault(eng.request("POST", "/api/domains", dict(body, type="novell")), 400)
         expect_fault(eng.request("POST", "/api/domains", dict(body, ca_cert="-----BEGIN CERTIFICATE-----\nxx")),
                      400, "ca_cert")
-        dom = eng.call("POST", "/api/domains", body, expect=201)
+        # The profile made with the CLI (vireo directory ...): the password from a file, never shown.
+        cli = CliSession(ctx, eng)
+        pw_file = os.path.join(eng.state_dir, "ad-bind-pw")
+        with open(pw_file, "w") as f:
+            f.write(samba_ad.BIND_PW + "\n")
+        made = ["directory", "create", "--name", "ad", "--type", "ad", "--url", ad.url, "--tls", "ldaps",
+                "--bind-dn", samba_ad.BIND_DN, "--bind-password-file", pw_file, "--base-dn", samba_ad.BASE]
+        assert "--type" in cli.run("directory", "create", "--name", "x", "--type", expect=2).stderr
+        dom = json.loads(cli.run(*made, "--json").stdout)
         assert (dom["type"], dom["user_attribute"], dom["ca_cert"]) == ("ad", "sAMAccountName", ""), dom
+        assert "bind_password" not in dom and samba_ad.BIND_PW not in cli.run("directory", "show", "ad", "--json").stdout
+        assert cli.run(*made, expect=1).stderr.strip()  # the name is taken: the engine's refusal printed
+        listed = cli.run("directory", "list").stdout
+        assert "ad" in listed and ad.url in listed, listed
         # Without the domain's CA its certificate is not trusted: the directory cannot be reached.
         expect_fault(_login(eng, "amy@ad", AD_USERS["amy"]), 503, "cannot be reached")
-        assert eng.call("PUT", dom["href"], {"ca_cert": domain_ca})["ca_cert"] == domain_ca
+        got = json.loads(cli.run("directory", "update", "ad", "--ca-cert-file", ad.ca_file, "--json").stdout)
+        assert got["ca_cert"] == domain_ca and eng.get(dom["href"])["ca_cert"] == domain_ca, got
+        tmp = json.loads(cli.run("directory", "create", "--name", "adtmp", "--url", ad.url, "--tls", "ldaps",
+                                 "--bind-dn", samba_ad.BIND_DN, "--bind-password-file", pw_file, "--base-dn",
+                                 samba_ad.BASE, "--json").stdout)
+        cli.run("directory", "delete", "adtmp")
+        expect_fault(eng.request("GET", tmp["href"]), 404)
         groups = {g: eng.call("POST", "/api/groups", {"name": f"{g}@ad"}, expect=201) for g in AD_GROUPS}
         vm = eng.create_vm("advm", eng.create_cluster("adcl", eng.create_dc("addc")["id"])["id"])
         role = next(r["id"] for r in eng.get("/api/roles", params={"max": 100})["roles"] if r["name"] == "UserRole")

@@ -13,7 +13,8 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vireo directory search PROFILE TEXT [--groups] [--max N] [--json]\n"
+    fprintf(f, "usage: vireo directory list|show|create|update|delete ...   directory profiles (see 'vireo directory create --help')\n"
+               "       vireo directory search PROFILE TEXT [--groups] [--max N] [--json]\n"
                "  the users (with --groups: the groups) of directory profile PROFILE whose name contains TEXT\n"
                "  (\"\" lists them all, up to --max, default 50); add one with\n"
                "  'vireo user create --name uid@PROFILE' or 'vireo group create --name GROUP@PROFILE'\n");
@@ -23,6 +24,8 @@ int vr_directory_cmd(int argc, char **argv)
 {
     static const vr_xopt xo[] = {{"groups", true}};
     args a;
+    if (argc >= 2 && strcmp(argv[1], "search") && strcmp(argv[1], "--help"))
+        return vr_directory_profile_cmd(argc, argv); /* the profiles' own verbs */
     if (argc < 2 || strcmp(argv[1], "search")) {
         usage(argc < 2 || strcmp(argv[1], "--help") ? stderr : stdout);
         return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;

@@ -6,3 +6,7 @@
 
 /* argv[0] = "directory". Returns the exit code. */
 int vr_directory_cmd(int argc, char **argv);
+
+/* `vireo directory list|show|create|update|delete` (directory_profile_cmd.c):
+ * the profiles themselves; argv[0] = "directory". Returns the exit code. */
+int vr_directory_profile_cmd(int argc, char **argv);

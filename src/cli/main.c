@@ -58,6 +58,7 @@ static void usage(FILE *f)
                "  group list|show|create|delete|members|add-member|remove-member ...   groups\n"
                "  role list|show|create|update|delete ...   roles made of action groups\n"
                "  permission list|show|add|delete ...   a role for a user or group on an object\n"
+               "  directory list|show|create|update|delete ...   LDAP directory profiles (uid@PROFILE logins)\n"
                "  directory search PROFILE TEXT [--groups] [--max N] [--json]   a directory's users or groups\n"
                "  events [--max N] [--page N] [--search EXPR] [--sortby [-]FIELD] [--json]\n"
                "  events --follow [--max N] [--search EXPR] [--json]   new events as they come\n"

@@ -112,14 +112,7 @@ int vr_create_body(const vr_session *s, const kind *k, const args *a, json_t **o
                 else
                     json_object_set_new(ssh, o->member, json_integer(n));
             } else if (!strcmp(o->member, "password")) {
-                char *pw = vr_read_password(v, "root", "the host");
-                if (!pw)
-                    rc = 2;
-                else if (json_object_set_new(ssh, o->member, json_string(pw)))
-                    rc = vr_bad_value(o->opt, v);
-                if (pw)
-                    explicit_bzero(pw, strlen(pw));
-                free(pw);
+                rc = vr_body_password(ssh, o->member, v, "root at the host");
             } else if (json_object_set_new(ssh, o->member, json_string(v))) {
                 rc = vr_bad_value(o->opt, v);
             }

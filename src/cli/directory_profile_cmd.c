@@ -98,14 +98,7 @@ static int build(const vr_session *s, const vr_verb *v, const args *a, json_t *b
             rc = t ? 0 : vr_bad_value(o, val);
             json_object_set_new(body, member, t);
         } else if (!strcmp(o, "bind-password-file")) {
-            char *pw = vr_read_password(val, "the directory's bind account", "");
-            if (!pw)
-                rc = 2;
-            else
-                json_object_set_new(body, "bind_password", json_string(pw));
-            if (pw)
-                explicit_bzero(pw, strlen(pw));
-            free(pw);
+            rc = vr_body_password(body, "bind_password", val, "the directory's bind account");
         } else { /* ca-cert-file */
             rc = ca_cert(val, body);
         }

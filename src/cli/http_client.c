@@ -456,6 +456,22 @@ char *vr_read_password(const char *file, const char *user, const char *url)
     return pw;
 }
 
+int vr_body_password(json_t *body, const char *member, const char *file, const char *who)
+{
+    char *pw = vr_read_password(file, who, "");
+    if (!pw)
+        return 2;
+    json_t *t = json_string(pw);
+    explicit_bzero(pw, strlen(pw));
+    free(pw);
+    if (!t) {
+        fprintf(stderr, "vireo: the password in %s is not UTF-8\n", file);
+        return 2;
+    }
+    json_object_set_new(body, member, t);
+    return 0;
+}
+
 int vr_cli_login(int argc, char **argv)
 {
     static const struct option opts[] = {

@@ -81,3 +81,7 @@ char *vr_http_escape(const char *s);
  * else asked on the terminal without echo ("Password for USER at URL").
  * NULL after a message; free with free() after explicit_bzero. */
 char *vr_read_password(const char *file, const char *user, const char *url);
+
+/* body[member] = the first line of file ("-": stdin), the copy in memory
+ * wiped; who names the account in messages. 0, or 2 after a message. */
+int vr_body_password(json_t *body, const char *member, const char *file, const char *who);

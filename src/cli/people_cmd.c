@@ -128,14 +128,7 @@ static int build(const vr_session *s, const verb *v, const args *a, json_t *body
             rc = t ? 0 : vr_bad_value(o, val);
             json_object_set_new(body, o, t);
         } else if (!strcmp(o, "password-file")) {
-            char *pw = vr_read_password(val, "the new user", "");
-            if (!pw)
-                rc = 2;
-            else
-                json_object_set_new(body, "password", json_string(pw));
-            if (pw)
-                explicit_bzero(pw, strlen(pw));
-            free(pw);
+            rc = vr_body_password(body, "password", val, "the new user");
         } else if (!strcmp(o, "disable") || !strcmp(o, "enable")) {
             json_object_set_new(body, "enabled", json_boolean(!strcmp(o, "enable")));
         } else if (!strcmp(o, "admin")) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <libxml/xpathInternals.h>
 
 int vr_dom_doc(virDomainPtr dom, xmlDocPtr *out, vr_error *err)
 {
@@ -17,15 +18,24 @@ int vr_dom_doc(virDomainPtr dom, xmlDocPtr *out, vr_error *err)
     return 0;
 }
 
-static xmlXPathObjectPtr eval(xmlDocPtr doc, xmlNodePtr node, const char *xpath)
+/* xpath evaluated at node (NULL: the root); v, when given, is the XPath
+ * variable $v, so a caller's value is never pasted into the expression. */
+static xmlXPathObjectPtr eval_v(xmlDocPtr doc, xmlNodePtr node, const char *xpath, const char *v)
 {
     xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
     if (!ctx)
         return NULL;
     ctx->node = node ? node : xmlDocGetRootElement(doc);
-    xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+    xmlXPathObjectPtr o = NULL;
+    if (!v || xmlXPathRegisterVariable(ctx, BAD_CAST "v", xmlXPathNewString(BAD_CAST v)) == 0)
+        o = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
     xmlXPathFreeContext(ctx);
     return o;
+}
+
+static xmlXPathObjectPtr eval(xmlDocPtr doc, xmlNodePtr node, const char *xpath)
+{
+    return eval_v(doc, node, xpath, NULL);
 }
 
 /* String value of xpath relative to node; malloc'd or NULL if empty. */
@@ -129,7 +139,12 @@ json_t *vr_dom_xpath_strings(xmlDocPtr doc, const char *xpath)
 
 int vr_dom_xpath_count(xmlDocPtr doc, const char *xpath)
 {
-    xmlXPathObjectPtr o = eval(doc, NULL, xpath);
+    return vr_dom_xpath_count_v(doc, xpath, NULL);
+}
+
+int vr_dom_xpath_count_v(xmlDocPtr doc, const char *xpath, const char *v)
+{
+    xmlXPathObjectPtr o = eval_v(doc, NULL, xpath, v);
     int n = o && o->nodesetval ? o->nodesetval->nodeNr : 0;
     xmlXPathFreeObject(o);
     return n;
@@ -214,9 +229,9 @@ bool vr_mac_in_use(vr_agent *a, const char *mac, char *owner, size_t owner_len)
     return found;
 }
 
-int vr_dom_node_xml(xmlDocPtr doc, const char *xpath, char **out)
+int vr_dom_node_xml(xmlDocPtr doc, const char *xpath, const char *v, char **out)
 {
-    xmlXPathObjectPtr o = eval(doc, NULL, xpath);
+    xmlXPathObjectPtr o = eval_v(doc, NULL, xpath, v);
     int rc = -1;
     if (o && o->nodesetval && o->nodesetval->nodeNr > 0) {
         xmlBufferPtr buf = xmlBufferCreate();

@@ -21,6 +21,10 @@ json_t *vr_dom_xpath_strings(xmlDocPtr doc, const char *xpath);
 /* Number of nodes matched by an XPath. */
 int vr_dom_xpath_count(xmlDocPtr doc, const char *xpath);
 
+/* The same with v as the XPath variable $v ("...[@bridge=$v]"): a value
+ * from a caller is bound, never pasted into the expression. */
+int vr_dom_xpath_count_v(xmlDocPtr doc, const char *xpath, const char *v);
+
 /* The spec JSON stored in Vireo's metadata (new reference) or NULL. */
 json_t *vr_dom_spec(virDomainPtr dom);
 
@@ -32,9 +36,10 @@ int vr_dom_set_spec(virDomainPtr dom, json_t *spec, vr_error *err);
  * owner is non-NULL, copies that domain's name into owner. */
 bool vr_mac_in_use(vr_agent *a, const char *mac, char *owner, size_t owner_len);
 
-/* Serialize the first node matching xpath (e.g. a <disk>) as XML text for
- * detaching it. *out is malloc'd; returns -1 if nothing matched. */
-int vr_dom_node_xml(xmlDocPtr doc, const char *xpath, char **out);
+/* Serialize the first node matching xpath (e.g. a <disk>; v, when not
+ * NULL, is its variable $v) as XML text for detaching it. *out is
+ * malloc'd; returns -1 if nothing matched. */
+int vr_dom_node_xml(xmlDocPtr doc, const char *xpath, const char *v, char **out);
 
 /* PCI devices of a live domain counted against the per-VM limit. */
 int vr_dom_pci_count(xmlDocPtr doc);

@@ -185,8 +185,8 @@ out:
     return rc;
 }
 
-/* Detach the device matched by xpath_fmt % value; `what` names it. */
-static int unplug(vr_agent *a, json_t *params, const char *key, const char *xpath_fmt,
+/* Detach the device xpath matches with the value as its $v; `what` names it. */
+static int unplug(vr_agent *a, json_t *params, const char *key, const char *xpath,
                   const char *what, json_t **result, vr_error *err)
 {
     const char *job = !strcmp(key, "mac") ? "VM.hotunplugNic" : "VM.hotunplugDisk";
@@ -202,7 +202,7 @@ static int unplug(vr_agent *a, json_t *params, const char *key, const char *xpat
     for (; given[i] && i < sizeof(value) - 1; i++)
         value[i] = (char)tolower((unsigned char)given[i]); /* libvirt stores MACs lowercase */
     value[i] = '\0';
-    /* The value goes into an XPath: allow only what a target or MAC holds. */
+    /* Only what a target or MAC holds: anything else is a clear refusal. */
     if (!*value || strlen(value) > 17 ||
         strlen(given) > 17 ||
         strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789:") != strlen(value))
@@ -210,12 +210,11 @@ static int unplug(vr_agent *a, json_t *params, const char *key, const char *xpat
     if (vr_vm_job_begin_lookup(a, params, job, &dom, err) < 0)
         return -1;
     xmlDocPtr doc = NULL;
-    char *xml = NULL, xpath[256];
+    char *xml = NULL;
     int rc = -1;
-    snprintf(xpath, sizeof(xpath), xpath_fmt, value);
     if (vr_dom_doc(dom, &doc, err) < 0)
         goto out;
-    if (vr_dom_node_xml(doc, xpath, &xml) < 0) {
+    if (vr_dom_node_xml(doc, xpath, value, &xml) < 0) {
         vr_error_set(err, VR_ERR_INVALID_PARAMS, "VM %s has no %s %s", virDomainGetName(dom), what,
                      value);
         goto out;
@@ -243,7 +242,7 @@ out:
 
 static int vm_hotunplug_disk(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    return unplug(a, params, "target", "/domain/devices/disk[target/@dev='%s']", "disk", result, err);
+    return unplug(a, params, "target", "/domain/devices/disk[target/@dev=$v]", "disk", result, err);
 }
 
 static int vm_hotplug_nic(vr_agent *a, json_t *params, json_t **result, vr_error *err)
@@ -303,7 +302,7 @@ out:
 
 static int vm_hotunplug_nic(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    return unplug(a, params, "mac", "/domain/devices/interface[mac/@address='%s']", "NIC", result, err);
+    return unplug(a, params, "mac", "/domain/devices/interface[mac/@address=$v]", "NIC", result, err);
 }
 
 const vr_verb vr_vm_device_verbs[] = {

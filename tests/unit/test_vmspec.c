@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "dominfo.h"
 #include "domxml.h"
 #include "vmspec.h"
 
@@ -128,5 +129,23 @@ int main(void)
     }
     CHECK(parse("{\"name\":\"t\",\"memory_mib\":64,\"disks\":[{\"path\":\"/a\",\"bus\":\"sata\","
                 "\"address\":{\"type\":\"drive\",\"controller\":\"0\",\"unit\":\"1\"}}]}", &s, &err) == 0);
+
+    /* A caller's value in an XPath is the bound $v, never pasted: quotes
+     * in it cannot widen the expression. */
+    static const char dom_xml[] = "<domain><devices><interface><source bridge='red'/><mac address='52:54:00:00:00:01'/>"
+                                  "</interface><disk><target dev='vda'/></disk><disk><target dev=\"v'db\"/></disk>"
+                                  "</devices></domain>";
+    xmlDocPtr doc = xmlReadMemory(dom_xml, (int)strlen(dom_xml), "t.xml", NULL, XML_PARSE_NONET);
+    CHECK(doc != NULL);
+    CHECK(vr_dom_xpath_count_v(doc, "/domain/devices/interface/source[@bridge=$v]", "red") == 1);
+    CHECK(vr_dom_xpath_count_v(doc, "/domain/devices/interface/source[@bridge=$v]", "blue") == 0);
+    CHECK(vr_dom_xpath_count_v(doc, "/domain/devices/interface/source[@bridge=$v]", "x' or '1'='1") == 0);
+    char *node = NULL;
+    CHECK(vr_dom_node_xml(doc, "/domain/devices/disk[target/@dev=$v]", "v'db", &node) == 0);
+    CHECK_STR_CONTAINS(node, "v'db");
+    free(node);
+    node = NULL;
+    CHECK(vr_dom_node_xml(doc, "/domain/devices/disk[target/@dev=$v]", "vda'] | //disk[@x='", &node) < 0 && !node);
+    xmlFreeDoc(doc);
     return CHECK_DONE();
 }

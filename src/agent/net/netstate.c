@@ -350,14 +350,11 @@ void vr_net_vms_on(vr_agent *a, const char *name, char *out, size_t n)
     virDomainPtr *doms = NULL;
     int nd = a && a->conn ? virConnectListAllDomains(a->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE)
                           : -1;
-    char xpath[128];
-    /* name passed vr_netconf_valid_name: safe inside the quotes. */
-    snprintf(xpath, sizeof(xpath), "/domain/devices/interface/source[@bridge='%s']", name);
     for (int i = 0; i < nd; i++) {
         xmlDocPtr doc = NULL;
         vr_error e = {0};
         if (vr_dom_doc(doms[i], &doc, &e) == 0) {
-            if (vr_dom_xpath_count(doc, xpath) > 0) {
+            if (vr_dom_xpath_count_v(doc, "/domain/devices/interface/source[@bridge=$v]", name) > 0) {
                 size_t len = strlen(out);
                 snprintf(out + len, n - len, "%s%s", len ? ", " : "", virDomainGetName(doms[i]));
             }

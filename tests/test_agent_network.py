@@ -222,6 +222,16 @@ def test_vlan_networks_carry_vms_between_hosts(ctx):
     to_m, from_a, from_wire = (x - y for x, y in zip(counters(), before))
     assert from_wire >= 6 and from_a >= 6, (to_m, from_a, from_wire)
     assert to_m >= from_a + from_wire, (to_m, from_a, from_wire)
+    # and m's guest sees them, listening promiscuously as a capture tool does
+    # (virtio-net hands a guest frames for other MACs only then)
+    _is(_guest(ctx, c0, m["uuid"], "promisc eth0", "VIREO-PROMISC eth0"), "0")
+    rx_m = int(_guest(ctx, c0, m["uuid"], "rx eth0", "VIREO-RX eth0"))
+    before = counters()
+    for _ in range(3):
+        _is(_ping(ctx, c1, b["uuid"], "10.100.0.1"), "ok")
+    to_m, from_a, from_wire = (x - y for x, y in zip(counters(), before))
+    got = int(_guest(ctx, c0, m["uuid"], "rx eth0", "VIREO-RX eth0")) - rx_m
+    assert got >= from_a + from_wire >= 12, (got, to_m, from_a, from_wire)
     # and a's outbound traffic went through its ifb
     out = h0.run(["tc", "-s", "filter", "show", "dev", tap, "ingress"]).stdout
     sent = [int(ln.split()[3]) for ln in out.splitlines() if ln.strip().startswith("Sent ")]

@@ -147,6 +147,13 @@ def test_format_lockspaces_and_spm(ctx):
             assert "join lockspace first" in e.message, e.message
         assert wait_lockspace(c0, dom)["host_id"] == 1
         assert wait_lockspace(c1, dom)["host_id"] == 2
+        # Another host's id as this host's sanlock sees it (the engine asks
+        # before fencing a host: docs/fencing.md "Fencing policy"; that it
+        # reads a running host "live" is in test_engine_vm_leases).
+        peer = c1.call("Lockspace.status", domain=dom, peer=1)["peer"]
+        assert peer["host_id"] == 1 and peer["state"] in ("live", "unknown"), peer
+        for bad in (0, 251, "1"):
+            expect_error(INVALID_PARAMS, c1.call, "Lockspace.status", domain=dom, peer=bad)
         e = expect_error(ERR_BAD_STATE, c0.call, "Storage.disconnect", conn=shared_conn(ctx))
         assert dom in e.message, e.message
 

@@ -216,10 +216,23 @@ def _second_qemu_scenario(ctx):
 
         # Its host is cut off from the engine (agent gone) but not from the
         # storage: non-responsive, the VM unknown, and not restarted while
-        # its QEMU there holds the lease (no power management: no fencing).
+        # its QEMU there holds the lease. It has power management, but its
+        # cluster's fencing policy skips fencing a host that still renews
+        # its storage lease (its sanlock runs on: the other host's sanlock
+        # reads its host id live), with an event naming the rule
+        # (docs/fencing.md "Fencing policy"); no fence job.
+        eng.call("PUT", st["cl"]["href"], {"fencing_policy": {"skip_if_sd_active": True}})
+        eng.call("PUT", f"/api/hosts/{hosts[i]['id']}", {"power_management": {"enabled": True, "kdump_detection": False,
+                 "agents": [{"type": "ipmilan", "address": "192.0.2.120", "username": "admin", "password": "Pm-2"}]}})
         hs.hosts[i].kill_agent()
         eng.wait_status("hosts", hosts[i]["id"], "nonresponsive", timeout=60)
         eng.wait_status("vms", vm["id"], "unknown", timeout=10)
+        ev = eng.wait_for(lambda: eng.find_events(f"fencing of host '{hosts[i]['name']}' skipped: it still renews its"
+                                                  " storage lease", hosts[i]["id"]), timeout=30, what="the skip event")
+        assert (f"(host id {ids[i]} in the lockspace of storage domain '" in ev[0]["message"]
+                and f"as host '{hosts[j]['name']}' sees it)" in ev[0]["message"]
+                and "(fencing_policy.skip_if_sd_active)" in ev[0]["message"]), ev
+        assert not [x for x in eng.list("jobs")["jobs"] if x["action"] == "fence"], eng.list("jobs")
         time.sleep(4)  # a few storage rounds
         info = _lease(cj, sd_id, vm["id"])
         assert (info["owner"], info["owner_state"]) == (ids[i], "live"), info
@@ -233,6 +246,8 @@ def _second_qemu_scenario(ctx):
         assert _lease(cj, sd_id, vm["id"])["owner"] == ids[j]
         hs.hosts[i].start_agent(wait=True)
         eng.wait_status("hosts", hosts[i]["id"], "up", timeout=60)
+        assert not [x for x in eng.list("jobs")["jobs"] if x["action"] == "fence"], eng.list("jobs")
+        eng.call("PUT", f"/api/hosts/{hosts[i]['id']}", {"power_management": {"enabled": False}})
         i, j = _lease_lost_restart(ctx, eng, st, vm, ids, i, j)
         ci, cj = ctx.client(i), ctx.client(j)
         # A host whose libvirt has no sanlock lock manager would run the VM

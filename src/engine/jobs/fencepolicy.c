@@ -138,7 +138,8 @@ vr_lease_seen vr_fence_lease_seen(vr_engine *e, const char *host_id, char *where
                 VR_WARN("sanlock host id %lld not read through host %s: %s", id, str(h, "name"), aerr.message);
                 continue;
             }
-            const char *st = str(json_object_get(res, "peer"), "state");
+            char st[32]; /* copied: the answer is freed before st is used */
+            snprintf(st, sizeof(st), "%s", str(json_object_get(res, "peer"), "state"));
             bool joined = !strcmp(str(res, "state"), "joined");
             json_decref(res);
             if (!joined) /* that host is not in the lockspace: it cannot tell */

@@ -264,6 +264,7 @@ def test_vm_start_console_devices_shutdown(ctx):
     assert not problems, "contract deviations:\n  " + "\n  ".join(problems)
 
 
+@one_backend
 def test_vms_spread_across_hosts(ctx):
     with engine_with_hosts(ctx) as (eng, cl, hosts):
         a = new_vm(ctx, eng, cl, "spread-a")
@@ -301,6 +302,7 @@ def test_vms_spread_across_hosts(ctx):
         assert eng.vm(b["id"])["status"] == "up"
 
 
+@one_backend(backend="sqlite")
 def test_concurrent_starts_spread_evenly(ctx):
     """Four starts at once: placements are serialized and count the memory
     of VMs placed a moment before, so each host gets two."""
@@ -474,6 +476,7 @@ def test_scheduler_filters(ctx):
             eng.wait_status("hosts", h["id"], "up", timeout=10)
 
 
+@one_backend
 def test_cluster_cpu_type_compatibility(ctx):
     """A host that cannot give guests the cluster's CPU type is
     nonoperational; the CPU type reaches libvirt in the VMs' XML."""
@@ -771,6 +774,7 @@ def test_engine_and_agent_crash_during_start_no_duplicate(ctx):
             _ensure_agents(ctx)
 
 
+@one_backend(backend="sqlite")
 def test_agent_crash_during_create_no_duplicate(ctx):
     """A's agent dies while the engine waits for VM.create's reply; the VM
     comes up under libvirt anyway. The engine cannot know it is not running:

@@ -503,7 +503,11 @@ def _live_move(ctx, eng, cl, sd_id, sd2_id, vol_file, spm_client):
         assert r.status == 202, r
         rec, end = None, time.monotonic() + 60
         while rec is None and time.monotonic() < end:
-            for n in set(os.listdir(jobdir)) - known:
+            # only committed records: a *.json.tmp may hold "pivoted" a
+            # moment before the rename makes it the record (CI saw that).
+            for n in sorted(set(os.listdir(jobdir)) - known):
+                if not n.endswith(".json"):
+                    continue
                 try:
                     with open(os.path.join(jobdir, n)) as f:
                         got = json.load(f)

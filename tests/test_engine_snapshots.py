@@ -4,7 +4,9 @@ between live snapshots; deleting snapshots merges live (an intermediate
 layer, then the active one, pivoting); preview runs the stopped VM from a
 snapshot in a temporary layer, undo brings back everything, restore keeps
 only what the snapshot had; a cold delete merges with qemu-img. Then a
-template is made from the stopped VM (docs/storage.md "Templates"): a thin
+template is made from the stopped VM (docs/storage.md "Templates"; one
+cut by the SPM agent's death leaves nothing behind, one across an engine
+kill is made): a thin
 VM's writes stay its own, a clone is independent, a sub-version and
 "latest" give the newest. Every marker is read from inside the guest after
 a fresh boot. Suspend to disk resumes the guest on the other host, also
@@ -14,7 +16,8 @@ after they were accepted: the job ends, the chain is one the engine and the
 domain agree on, the guest's data is there. Bad requests are refused with
 a clear status and change nothing.
 
-Runs on SQLite and PostgreSQL (VIREO_TEST_PG_URI)."""
+Runs on SQLite only (@one_backend: its subject is the hosts and the
+storage; docs/testing.md)."""
 
 import json
 import os
@@ -22,7 +25,7 @@ import signal
 
 from harness.engine import CliSession, Engine
 from harness.context import one_backend
-from harness.engine_storage import leave_storage, make_disk, scrub_domain, storage_dc
+from harness.engine_storage import gone, hold_convert, leave_storage, make_disk, scrub_domain, storage_dc
 
 MISSING = "00000000-0000-4000-8000-0000000000ff"
 
@@ -183,14 +186,52 @@ def _memory_snapshot(ctx, eng, sd_id, vm, g, snaps_url):
     assert _memory_volumes(ctx, sd_id) == []
 
 
-def _templates(ctx, eng, cl, vm, disk):
+def _template_cut_by_the_spm(ctx, eng, st, vm, disk):
+    """A template create whose copy the SPM's agent dies in (its qemu-img
+    held half way, the agent killed): the job fails saying so and leaves
+    nothing behind, no template, no volume, the VM and its disk usable
+    (issue 9's faults). Returns the SPM's index and the volume copied."""
+    spm_i = [h["id"] for h in st["hosts"]].index(eng.get(st["dc"]["href"])["spm_host"])
+    h, vol = ctx.hs.hosts[spm_i], eng.get(f"/api/disks/{disk['id']}")["volume_id"]
+
+    def volumes():
+        with ctx.client(spm_i) as c:
+            return sorted((v["image"], v["volume"]) for v in c.call("Volume.list", domain=st["sd_id"])["volumes"])
+    before = volumes()
+    r = eng.request("POST", "/api/templates", {"name": "tpl-cut", "vm": vm["id"]})
+    assert r.status == 202, r
+    pid = hold_convert(h, vol)
+    assert eng.get(vm["href"])["status"] == "imagelocked"
+    h.kill_agent()
+    h.start_agent(wait=True)
+    j = eng.wait_job(r.body["job"]["id"], timeout=120)
+    assert j["status"] == "failed" and "interrupted" in j["detail"], (j, eng.log_tail(40))
+    eng.wait_for(lambda: gone(pid), timeout=10, what="the held qemu-img killed with its agent")
+    _fault(eng.request("GET", f"/api/templates/{r.body['id']}"), 404)
+    assert "tpl-cut" not in [t["name"] for t in eng.list("templates")["templates"]]
+    assert eng.get(vm["href"])["status"] == "down" and eng.get(f"/api/disks/{disk['id']}")["status"] == "ok"
+    assert volumes() == before, "the cut template create left volumes behind"
+    return spm_i, vol
+
+
+def _templates(ctx, eng, st, vm, disk):
     """Templates from the stopped VM (its disk holds one, two, three, six):
-    thin and clone VMs, a sub-version and "latest"; what is refused. Returns
-    the disks made (for the clean-up), the VMs and templates removed."""
+    one cut by the SPM agent's death, one across an engine kill, thin and
+    clone VMs, a sub-version and "latest"; what is refused. Returns the
+    disks made (for the clean-up), the VMs and templates removed."""
+    cl = st["cl"]
     _fault(eng.request("POST", "/api/templates", {"name": "tpl"}), 400, "vm is required")
     _fault(eng.request("POST", "/api/templates", {"name": "tpl", "vm": vm["id"], "cpu": 1}), 400)
+    spm_i, vol = _template_cut_by_the_spm(ctx, eng, st, vm, disk)
+    # The engine killed while the SPM copies: the restarted engine follows
+    # the host's job to its end and the template is made.
     r = eng.request("POST", "/api/templates", {"name": "tpl", "vm": vm["id"], "description": "base"})
+    assert r.status == 202, r
+    pid = hold_convert(ctx.hs.hosts[spm_i], vol)
+    eng.restart(sig=signal.SIGKILL)
+    os.kill(pid, signal.SIGCONT)
     j = _job(eng, r)
+    assert "resumed after an engine restart" in [s["description"] for s in j["steps"]], j
     assert j["object_id"] == r.body["id"], j
     tpl = eng.get(f"/api/templates/{r.body['id']}")
     assert tpl["status"] == "ok" and tpl["version_number"] == 1 and tpl["memory_mib"] == vm["memory_mib"], tpl
@@ -521,7 +562,7 @@ def test_snapshots_and_templates(ctx):
         _job(eng, eng.request("DELETE", f"/api/snapshots/{sid}"))
 
         eng.call("DELETE", other["href"], expect=204)
-        made += _templates(ctx, eng, cl, vm, disk)
+        made += _templates(ctx, eng, st, vm, disk)
         eng.call("DELETE", vm["href"], expect=204)
         leave_storage(eng, sd_id, made)
     except BaseException:

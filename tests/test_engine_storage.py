@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from harness import openapi
 from harness.context import one_backend
 from harness.engine import REPO_ROOT, CliSession, Engine, expect_fault, run_sql
-from harness.engine_storage import make_disk
+from harness.engine_storage import gone as _gone, hold_convert as _hold_convert, make_disk
 from harness.rpc import expect_error
 
 ERR_BAD_STATE, ERR_NOT_FOUND = -32006, -32100
@@ -366,44 +366,6 @@ def test_storage_rules_rest_and_cli(ctx):
                      f"/api/vms/{vm1['id']}/disks"):
             r = eng.request("GET", path)
             openapi.validate_response(doc, "GET", path, r.status, json.dumps(r.body).encode())
-
-
-def _children(pid):
-    """Process ids of pid's children (of any of its threads)."""
-    out = []
-    for t in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{t}/children") as f:
-                out += [int(x) for x in f.read().split()]
-        except OSError:
-            pass
-    return out
-
-
-def _hold_convert(h, volume, timeout=60):
-    """Stop (SIGSTOP) the qemu-img convert that host h's agent runs reading
-    volume, as soon as it appears: a copy held half way. Its pid."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        for pid in _children(h.agent_pid):
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    argv = f.read().split(b"\0")
-            except OSError:
-                continue
-            if b"convert" in argv and any(volume.encode() in a for a in argv):
-                os.kill(pid, signal.SIGSTOP)
-                return pid
-        time.sleep(0.001)
-    raise AssertionError(f"no qemu-img convert of volume {volume} on {h.name}")
-
-
-def _gone(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split()[2] == "Z"
-    except OSError:
-        return True
 
 
 def _live_move(ctx, eng, cl, sd_id, sd2_id, vol_file, spm_client):

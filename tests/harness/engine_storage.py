@@ -7,7 +7,9 @@ next test file finds the shared device as it expects (an import sees every
 domain on it)."""
 
 import os
+import signal
 import tempfile
+import time
 import uuid
 
 
@@ -80,3 +82,42 @@ def scrub_domain(ctx, sd_id):
     finally:
         h.run(["umount", mnt], check=True)
         os.rmdir(mnt)
+
+
+def _children(pid):
+    """Process ids of pid's children (of any of its threads)."""
+    out = []
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{t}/children") as f:
+                out += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def hold_convert(h, volume, timeout=60):
+    """Stop (SIGSTOP) the qemu-img convert that host h's agent runs reading
+    volume, as soon as it appears: a copy held half way. Its pid."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for pid in _children(h.agent_pid):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"convert" in argv and any(volume.encode() in a for a in argv):
+                os.kill(pid, signal.SIGSTOP)
+                return pid
+        time.sleep(0.001)
+    raise AssertionError(f"no qemu-img convert of volume {volume} on {h.name}")
+
+
+def gone(pid):
+    """True once pid has exited (a zombie counts: its parent has not reaped it yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] == "Z"
+    except OSError:
+        return True

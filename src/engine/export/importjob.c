@@ -80,6 +80,10 @@ static void run_import(vr_engine *e, const char *job_id, const char *new_id, con
     json_t *p = vr_volplan_job_params(e, job_id);
     vr_error err = {0};
     int rc = vr_volplan_run_vm(e, job_id, p, new_id, N_("copying the disks from the export domain"), &err);
+    if (rc == VR_VOLPLAN_STOPPED) {
+        json_decref(p);
+        return;
+    }
     vr_db_commit(e->db, NULL);
     char what[300];
     vr_i18n_format(what, sizeof(what), "import of VM '%s' from storage domain '%s'", str(p, "name"),

@@ -28,6 +28,10 @@ void vr_template_import_run(vr_engine *e, const char *job_id, const char *tmpl_i
     vr_job_update(e, job_id, "running", "copying the template's disks from the export domain");
     int rc = json_is_array(plan) ? vr_volplan_run(e, job_id, plan, false, &err)
                                  : vr_error_set(&err, VR_ERR_INTERNAL, "the job's parameters cannot be read");
+    if (rc == VR_VOLPLAN_STOPPED) {
+        json_decref(p);
+        return;
+    }
     if (!json_is_array(plan))
         vr_db_begin(e->db, NULL); /* vr_volplan_run leaves one open: committed below either way */
     /* in vr_volplan_run's transaction: the disks ok (or gone) with the row */

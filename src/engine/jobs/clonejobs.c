@@ -19,6 +19,10 @@ static void run_clone(vr_engine *e, const char *job_id, const char *new_id, cons
     json_t *p = vr_volplan_job_params(e, job_id);
     vr_error err = {0};
     int rc = vr_volplan_run_vm(e, job_id, p, new_id, N_("copying the disks for the new VM"), &err);
+    if (rc == VR_VOLPLAN_STOPPED) {
+        json_decref(p);
+        return;
+    }
     vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",
                DB_ARGS(DB_TEXT(str(p, "vm"))), NULL);
     vr_db_commit(e->db, NULL);

@@ -43,6 +43,10 @@ static void run_create(vr_engine *e, const char *job_id, const char *tmpl_id, co
     size_t i;
     vr_job_update(e, job_id, "running", "copying the VM's disks into template volumes");
     int rc = vr_volplan_run(e, job_id, plan, false, &err);
+    if (rc == VR_VOLPLAN_STOPPED) {
+        json_decref(row);
+        return;
+    }
     json_array_foreach(plan, i, v)
         vr_db_exec(e->db, "UPDATE disks SET status = 'ok' WHERE id = ? AND status = 'locked'",
                    DB_ARGS(DB_TEXT(str(v, "src_disk"))), NULL);
@@ -257,6 +261,10 @@ static void run_newvm(vr_engine *e, const char *job_id, const char *vm_id, const
     vr_job_update(e, job_id, "running", thin ? N_("layering the VM's disks over the template") :
                   N_("copying the template's disks for the VM"));
     int rc = vr_volplan_run(e, job_id, plan, thin, &err);
+    if (rc == VR_VOLPLAN_STOPPED) {
+        json_decref(row);
+        return;
+    }
     if (rc == 0)
         vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",
                    DB_ARGS(DB_TEXT(vm_id)), NULL);

@@ -2,13 +2,17 @@
 #include "volplan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agentcall.h"
 #include "agentjob.h"
 #include "jobs.h"
+#include "log.h"
 #include "quota.h"
 #include "sdjobs.h"
+#include "store_spm.h"
 #include "snapjob_util.h"
 
 #define str vr_sj_str
@@ -46,11 +50,82 @@ json_t *vr_volplan_spm(vr_engine *e, const char *job_id, const char *sd_id, vr_e
     return spm;
 }
 
-/* One volume of the plan: a copy of src (followed to its end) or, with
- * thin, a layer over the template volume src in its image. */
-static int make_volume(vr_engine *e, const char *job_id, json_t *spm, json_t *v, bool thin, vr_error *err)
+/* Note key = val (stolen) on entry i of plan, in memory and in the job's
+ * stored params.plan, so a run resumed after an engine restart knows how
+ * far the last one got. */
+static void plan_note(vr_engine *e, const char *job_id, json_t *plan, size_t i, const char *key, json_t *val)
 {
-    json_t *res = NULL, *p;
+    json_object_set(json_array_get(plan, i), key, val);
+    json_t *p = vr_volplan_job_params(e, job_id);
+    json_t *stored = json_array_get(json_object_get(p, "plan"), i);
+    if (stored) {
+        json_object_set(stored, key, val);
+        char *text = json_dumps(p, JSON_COMPACT);
+        if (text)
+            vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)),
+                       NULL);
+        free(text);
+    }
+    json_decref(p);
+    json_decref(val);
+}
+
+/* Follow the agent job that makes a volume: 0 done, -1 failed or
+ * cancelled (err), VR_VOLPLAN_STOPPED when the engine stops meanwhile. */
+static int follow(vr_engine *e, const char *job_id, json_t *host, const char *agent_job, vr_error *err)
+{
+    char detail[256];
+    int rc = vr_agent_job_wait(e, job_id, host, agent_job, 10, 90, 24 * 3600, detail, sizeof(detail), err);
+    if (rc == 1)
+        return vr_error_set(err, VR_ERR_BAD_STATE, "cancelled");
+    if (rc == 2) {
+        vr_error_set(err, VR_ERR_UNAVAILABLE, "the engine is stopping");
+        return VR_VOLPLAN_STOPPED;
+    }
+    return rc;
+}
+
+/* A volume an earlier run of the job asked for and whose answer it did not
+ * record (the engine stopped in between): 1 whole (LEGAL) on storage, 0
+ * not there, -1 otherwise (err: half made, by a maker the job cannot
+ * follow). */
+static int made_before(vr_engine *e, json_t *spm, json_t *v, vr_error *err)
+{
+    json_t *info = NULL;
+    int rc = vr_agent_call_host(e, spm, "Volume.info", vr_volplan_ref(str(v, "domain"), str(v, "disk"),
+                                str(v, "volume")), &info, err);
+    bool legal = rc == 0 && !strcmp(str(info, "legality"), "LEGAL");
+    json_decref(info);
+    if (rc < 0 && err->code == VR_ERR_NOT_FOUND) {
+        vr_error_clear(err);
+        return 0;
+    }
+    if (rc == 0 && !legal)
+        vr_error_set(err, VR_ERR_BAD_STATE, "volume %s of image %s was being made when the engine stopped and is"
+                     " not whole; what made it cannot be followed", str(v, "volume"), str(v, "disk"));
+    return legal ? 1 : -1;
+}
+
+/* Entry i of plan: a copy of src (followed to its end) or, with thin, a
+ * layer over the template volume src in its image. A copy an earlier run
+ * started is followed again on the host that runs it. */
+static int make_volume(vr_engine *e, const char *job_id, json_t *spm, json_t *plan, size_t i, bool thin,
+                       vr_error *err)
+{
+    json_t *res = NULL, *p, *v = json_array_get(plan, i);
+    if (*str(v, "agent_job")) {
+        json_t *host = vr_store_host_brief(e->db, str(v, "agent_host"));
+        int rc = host ? follow(e, job_id, host, str(v, "agent_job"), err)
+                      : vr_error_set(err, VR_ERR_NOT_FOUND, "the host that made volume %s is gone", str(v, "volume"));
+        json_decref(host);
+        return rc;
+    }
+    if (json_is_true(json_object_get(v, "asked"))) {
+        int had = made_before(e, spm, v, err);
+        if (had != 0)
+            return had > 0 ? 0 : -1;
+    }
+    plan_note(e, job_id, plan, i, "asked", json_true());
     if (thin) {
         p = vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "volume"));
         json_object_set_new(p, "format", json_string("qcow2"));
@@ -68,34 +143,52 @@ static int make_volume(vr_engine *e, const char *job_id, json_t *spm, json_t *v,
                   vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "volume")), "format", "qcow2");
     if (vr_agent_call_host(e, spm, "Volume.copy", p, &res, err) < 0)
         return -1;
-    char detail[256];
-    char agent_job[64];
-    snprintf(agent_job, sizeof(agent_job), "%s", str(res, "job"));
+    plan_note(e, job_id, plan, i, "agent_job", json_string(str(res, "job")));
+    plan_note(e, job_id, plan, i, "agent_host", json_string(str(spm, "id")));
     json_decref(res);
-    int rc = vr_agent_job_wait(e, job_id, spm, agent_job, 10, 90, 24 * 3600, detail, sizeof(detail), err);
-    if (rc == 1)
-        return vr_error_set(err, VR_ERR_BAD_STATE, "cancelled");
-    return rc == 0 ? 0 : rc == 2 ? vr_error_set(err, VR_ERR_UNAVAILABLE, "the engine is stopping") : -1;
+    return follow(e, job_id, spm, str(v, "agent_job"), err);
 }
 
-/* Remove the volumes of plan (best effort; a link first, then its layer is
- * not needed: deleting the layer leaves the link, which goes next). */
-static void unmake(vr_engine *e, json_t *spm, json_t *plan, bool thin)
+/* Volume.delete of ref (borrowed) through its data center's SPM. The SPM
+ * asked may be one whose agent just restarted under the job (that is how
+ * a copy gets interrupted): it refuses (not SPM) or cannot be reached
+ * until the role settles, so ask the data center's SPM again for up to a
+ * minute, as settle_copy() in diskcopy.c does. What still fails stays,
+ * ILLEGAL, for the leftover sweep. */
+static void unmake_one(vr_engine *e, const char *job_id, json_t *ref)
+{
+    for (int tries = 0;; tries++) {
+        vr_error err = {0};
+        json_t *res = NULL, *spm = vr_volplan_spm(e, job_id, str(ref, "domain"), &err);
+        int rc = spm ? vr_agent_call_host(e, spm, "Volume.delete", json_incref(ref), &res, &err) : -1;
+        json_decref(res);
+        json_decref(spm);
+        if (rc == 0 || err.code == VR_ERR_NOT_FOUND)
+            return;
+        if (!spm || (err.code != VR_ERR_NOT_SPM && err.code != VR_ERR_IO) || tries >= 30 || e->stopping) {
+            VR_WARN("job %s: volume %s of image %s stays for the leftover sweep: %s", job_id, str(ref, "volume"),
+                    str(ref, "image"), err.message);
+            return;
+        }
+        sleep(2);
+    }
+}
+
+/* Remove the volumes of plan (a link first, then its layer is not needed:
+ * deleting the layer leaves the link, which goes next). */
+static void unmake(vr_engine *e, const char *job_id, json_t *plan, bool thin)
 {
     json_t *v;
     size_t i;
     json_array_foreach(plan, i, v) {
-        json_t *res = NULL;
-        vr_error err = {0};
-        if (!spm)
-            return;
-        vr_agent_call_host(e, spm, "Volume.delete", vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "volume")), &res,
-                           &err);
-        json_decref(res);
-        if (thin) /* the template volume's link in the new image */
-            vr_agent_call_host(e, spm, "Volume.delete", vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "src_volume")),
-                               &res, &err);
-        json_decref(res);
+        json_t *ref = vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "volume"));
+        unmake_one(e, job_id, ref);
+        json_decref(ref);
+        if (thin) { /* the template volume's link in the new image */
+            ref = vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "src_volume"));
+            unmake_one(e, job_id, ref);
+            json_decref(ref);
+        }
     }
 }
 
@@ -120,15 +213,22 @@ int vr_volplan_run(vr_engine *e, const char *job_id, json_t *plan, bool thin, vr
     size_t i;
     int rc = 0;
     json_array_foreach(plan, i, v) {
+        if (json_is_true(json_object_get(v, "made")))
+            continue; /* by an earlier run of the job */
         if (!spm && !(spm = vr_volplan_spm(e, job_id, str(v, "domain"), err)))
             rc = -1;
         if (rc == 0)
-            rc = make_volume(e, job_id, spm, v, thin, err);
-        if (rc < 0)
+            rc = make_volume(e, job_id, spm, plan, i, thin, err);
+        if (rc != 0)
             break;
+        plan_note(e, job_id, plan, i, "made", json_true());
+    }
+    if (rc == VR_VOLPLAN_STOPPED || (rc < 0 && e->stopping && err->code == VR_ERR_UNAVAILABLE)) {
+        json_decref(spm); /* the job stays running: the next start resumes it where it is */
+        return VR_VOLPLAN_STOPPED;
     }
     if (rc < 0)
-        unmake(e, spm, plan, thin);
+        unmake(e, job_id, plan, thin);
     json_decref(spm);
     vr_db_begin(e->db, NULL);
     json_array_foreach(plan, i, v) {
@@ -155,6 +255,8 @@ int vr_volplan_run_vm(vr_engine *e, const char *job_id, json_t *params, const ch
     vr_job_update(e, job_id, "running", step);
     int rc = json_is_array(plan) ? vr_volplan_run(e, job_id, plan, false, err)
                                  : vr_error_set(err, VR_ERR_INTERNAL, "the job's parameters cannot be read");
+    if (rc == VR_VOLPLAN_STOPPED)
+        return rc;
     if (rc == 0)
         vr_db_exec(e->db, "UPDATE vms SET status = 'down' WHERE id = ? AND status = 'imagelocked'",
                    DB_ARGS(DB_TEXT(new_id)), NULL);

@@ -19,17 +19,26 @@ json_t *vr_volplan_spm(vr_engine *e, const char *job_id, const char *sd_id, vr_e
  * of vr_volplan_disk_row) starting at its volume src_volume. */
 void vr_volplan_append(json_t *plan, json_t *disk, const char *src_volume);
 
-/* Make every volume of plan - copies of src followed to its chain's end
- * (flattened, qcow2), or with thin qcow2 layers over template volumes -
- * or none (a failure removes what was made); then, in a transaction it
- * leaves open for the caller's own row changes (the caller commits), the
- * plan's disks ok, or gone. 0, or -1 with err. */
+/* vr_volplan_run's answer when the engine stops under it: nothing was
+ * changed or opened, the job stays running and the next start resumes it
+ * (each plan entry notes how far it got: asked, agent_job/agent_host,
+ * made). The caller returns at once. */
+#define VR_VOLPLAN_STOPPED 2
+
+/* Make every volume of plan (the job's params.plan) - copies of src
+ * followed to its chain's end (flattened, qcow2), or with thin qcow2
+ * layers over template volumes - or none (a failure removes what was
+ * made); then, in a transaction it leaves open for the caller's own row
+ * changes (the caller commits), the plan's disks ok, or gone. 0, -1 with
+ * err, or VR_VOLPLAN_STOPPED. A resumed job's run picks up where the last
+ * one stopped: a copy under way is followed again, never started twice. */
 int vr_volplan_run(vr_engine *e, const char *job_id, json_t *plan, bool thin, vr_error *err);
 
 /* The job's params (a new reference; {} when unreadable), and the run of
  * its params.plan for the new VM new_id (clones, imports): the VM down
  * when every volume was made, else gone with its MACs; the transaction
- * stays open for the caller (who commits). step: the job's detail. */
+ * stays open for the caller (who commits). step: the job's detail.
+ * VR_VOLPLAN_STOPPED as vr_volplan_run (nothing open). */
 json_t *vr_volplan_job_params(vr_engine *e, const char *job_id);
 int vr_volplan_run_vm(vr_engine *e, const char *job_id, json_t *params, const char *new_id, const char *step,
                       vr_error *err);

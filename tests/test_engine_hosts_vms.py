@@ -688,8 +688,9 @@ def test_engine_kill_during_start_no_duplicate(ctx):
             eng.start()
             got = eng.wait_status("vms", vm["id"], "up", timeout=60)
             job = eng.wait_job(job_id, timeout=30)
-            # Let several polls and the resumed job settle, then count.
-            time.sleep(6 * eng.poll_ms / 1000)
+            # The job has ended: a few polls more (a late duplicate would be
+            # reported by then), then count.
+            time.sleep(3 * eng.poll_ms / 1000)
             got = eng.vm(vm["id"])
             assert got["status"] == "up", got
             assert_runs_once(ctx, eng, got, f"kill {delay}s after the start was accepted")

@@ -569,6 +569,30 @@ def test_network_end_to_end(ctx):
             assert eng.get(f"/api/networks/{green['id']}")["mtu"] == 1500
             eng.call("PUT", f"/api/networks/{green['id']}", {"mtu": top})   # the maximum itself is fine
             _setup(eng, hosts[1]["id"], {"removed": ["green"]})
+        # The engine cut off before it confirmed: killed while the host waits
+        # for green's first lease (no DHCP server on eth2), after the host
+        # made green. Restarted, it fails the job; the host rolls the change
+        # back at its deadline by itself and the engine sees it (an event,
+        # eth2 without green in its view of the host).
+        r = eng.request("POST", f"/api/hosts/{hosts[1]['id']}/setupnetworks",
+                        {"attachments": [{"network": "green", "nic": "eth2", "boot_protocol": "dhcp"}],
+                         "connectivity_timeout": 8})
+        job = _job_of(r)
+        eng.wait_for(lambda: hs.hosts[1].run(["ip", "link", "show", "green"]).returncode == 0, 10,
+                     what="green made on the host")
+        eng.kill()
+        eng.start()
+        got = eng.wait_for(lambda: (lambda j: j if j["status"] == "failed" else None)(eng.get(f"/api/jobs/{job}")),
+                           10, what="the cut-off setup job failed")
+        assert "interrupted by an engine restart" in got["detail"], got
+        ev = eng.wait_for(lambda: eng.find_events(f"host '{hosts[1]['name']}' rolled its network setup back",
+                                                  hosts[1]["id"]), 30, what="the rollback event")
+        assert "not confirmed within 8 s" in ev[0]["message"], ev
+        eng.wait_for(lambda: _nic(eng, hosts[1]["id"], "eth2")["networks"] == [], 10, what="eth2 without green")
+        assert hs.hosts[1].run(["ip", "link", "show", "green"]).returncode != 0
+        assert "green" not in ctx.client(1).call("Host.getNetworks")["networks"]
+        for h in hosts:
+            eng.wait_status("hosts", h["id"], "up", timeout=30)
 
         # Taken off the cluster and the hosts: up, and red is gone from them.
         for v in (vm, vm2, vm3):

@@ -46,6 +46,17 @@ void vr_host_net_reset(vr_host_net *hn)
     hn->last = NULL;
 }
 
+void vr_host_net_rolled_back(vr_engine *e, const char *host_id, json_t *params, vr_host_net *hn)
+{
+    json_t *h = vr_db_query_one(e->db, "SELECT name FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(host_id)), NULL);
+    /* A setup nobody confirmed (the engine cut off or restarted before
+     * it could): say so, the job that sent it may be long gone. */
+    vr_event(e, "warning", "", "host", host_id, "host '%s' rolled its network setup back by itself (%s); its"
+             " networks are read again", h ? str(h, "name") : host_id, str(params, "reason"));
+    json_decref(h);
+    vr_host_net_reset(hn);
+}
+
 /* One host NIC row, inserted or updated in place (its id stays). */
 static int store_nic(vr_engine *e, const char *host_id, json_t *nic, json_t *networks, vr_error *err)
 {

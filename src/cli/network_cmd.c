@@ -22,8 +22,8 @@ static const vr_column prof_cols[] = {{"NAME", "name", 0}, {"NETWORK", "network"
 static const vr_column cn_cols[] = {{"NAME", "name", 0}, {"REQUIRED", "required", 0}, {"VLAN", "vlan", 0},
                                     {"ID", "id", 0}};
 static const vr_column nic_cols[] = {{"NAME", "name", 0}, {"MAC", "mac", 0}, {"MTU", "mtu", 0},
-                                     {"STATE", "operstate", 0}, {"MASTER", "master", 0}, {"LABEL", "label", 0},
-                                     {"ID", "id", 0}};
+                                     {"MAX MTU", "max_mtu", 0}, {"STATE", "operstate", 0}, {"MASTER", "master", 0},
+                                     {"LABEL", "label", 0}, {"ID", "id", 0}};
 
 static const kind net_kind = {"network", "networks", net_cols, N(net_cols), NULL, VR_NO_NAMES, false, false,
                               NULL, NULL, NULL};

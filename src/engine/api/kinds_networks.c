@@ -53,6 +53,28 @@ static int net_check_create(vr_call *c, json_t *b, vr_error *err)
     return 0;
 }
 
+/* A larger MTU than a NIC carrying the network takes (its max_mtu as its
+ * host reported it): the host would refuse the network at its next setup,
+ * so the change is refused now, naming the first such NIC. */
+static int net_check_max_mtu(vr_call *c, json_t *row, json_t *b, vr_error *err)
+{
+    json_int_t mtu = json_integer_value(json_object_get(b, "mtu"));
+    if (mtu <= json_integer_value(json_object_get(row, "mtu")))
+        return 0;
+    json_t *nic = vr_db_query_one(c->e->db, "SELECT h.name AS host, n.name AS nic, n.max_mtu AS max_mtu FROM"
+                                  " host_network_attachments a JOIN hosts h ON h.id = a.host_id JOIN host_nics n ON"
+                                  " n.host_id = a.host_id AND n.name = a.nic WHERE a.network_id = ? AND n.max_mtu < ?"
+                                  " ORDER BY h.name, n.name LIMIT 1", DB_ARGS(DB_TEXT(str(row, "id")), DB_INT(mtu)),
+                                  err);
+    int rc = nic ? vr_error_set(err, VR_ERR_CONFLICT, "network '%s' cannot have MTU %lld: NIC %s of host '%s'"
+                                " carries it and its maximum MTU is %lld", str(row, "name"), (long long)mtu,
+                                str(nic, "nic"), str(nic, "host"),
+                                (long long)json_integer_value(json_object_get(nic, "max_mtu")))
+                 : err->code ? -1 : 0;
+    json_decref(nic);
+    return rc;
+}
+
 static int net_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
 {
     if (vr_net_check_roles(json_object_get(b, "roles"), err) < 0 || vr_net_check_label(str(b, "label"), err) < 0)
@@ -81,7 +103,7 @@ static int net_check_update(vr_call *c, json_t *row, json_t *b, vr_error *err)
     if (rc < 0)
         snprintf(err->message + strlen(err->message), sizeof(err->message) - strlen(err->message),
                  " that is running: its VLAN and MTU change while no VM on it runs");
-    return rc;
+    return rc < 0 ? rc : net_check_max_mtu(c, row, b, err);
 }
 
 /* The VMs using it are named first: they are what the user must change
@@ -406,6 +428,8 @@ static const vr_field hnic_fields[] = {
     {"name", VR_FT_STR, VR_F_SORT, .doc = "The interface's name on the host (eth1)."},
     {"mac", VR_FT_STR, 0, .doc = NULL},
     {"mtu", VR_FT_INT, 0, 0, 65535, .doc = NULL},
+    {"max_mtu", VR_FT_INT, VR_F_NULL, 0, 65535, .doc = "The largest MTU the NIC takes (the kernel's IFLA_MAX_MTU):"
+     " a network with a larger one is refused on it; null when its host did not report it."},
     {"operstate", VR_FT_STR, 0, .doc = "The kernel's operstate (up, down, ...)."},
     {"carrier", VR_FT_BOOL, 0, .doc = "Link detected."},
     {"speed", VR_FT_INT, VR_F_NULL, 0, 1LL << 40, .doc = "Mb/s; null when unknown."},

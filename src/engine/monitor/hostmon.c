@@ -484,7 +484,7 @@ static void wait_for_events(monitor *m, long long next_poll_ms)
         if (rc == 0 && !strcmp(method, "Job.progress") && jstate && strcmp(jstate, "running"))
             vr_agent_job_ended(); /* its followers ask now (jobs/agentjob.c) */
         if (rc == 0 && !strcmp(method, "Host.networksRolledBack")) { /* its networks changed by themselves */
-            vr_host_net_reset(m->net);
+            vr_host_net_rolled_back(m->e, m->host_id, json_object_get(msg, "params"), m->net);
             poll_now = true;
         }
         json_decref(msg);

@@ -46,6 +46,17 @@ void vr_host_net_reset(vr_host_net *hn)
     hn->last = NULL;
 }
 
+void vr_host_net_rolled_back(vr_engine *e, const char *host_id, json_t *params, vr_host_net *hn)
+{
+    json_t *h = vr_db_query_one(e->db, "SELECT name FROM hosts WHERE id = ?", DB_ARGS(DB_TEXT(host_id)), NULL);
+    /* A setup nobody confirmed (the engine cut off or restarted before
+     * it could): say so, the job that sent it may be long gone. */
+    vr_event(e, "warning", "", "host", host_id, "host '%s' rolled its network setup back by itself (%s); its"
+             " networks are read again", h ? str(h, "name") : host_id, str(params, "reason"));
+    json_decref(h);
+    vr_host_net_reset(hn);
+}
+
 /* One host NIC row, inserted or updated in place (its id stays). */
 static int store_nic(vr_engine *e, const char *host_id, json_t *nic, json_t *networks, vr_error *err)
 {
@@ -56,22 +67,26 @@ static int store_nic(vr_engine *e, const char *host_id, json_t *nic, json_t *net
             json_array_append_new(on, json_string(name));
     json_t *addrs = json_is_array(json_object_get(nic, "addresses")) ? json_object_get(nic, "addresses") : NULL;
     char *atext = json_dumps(addrs ? addrs : json_array(), JSON_COMPACT), *ntext = json_dumps(on, JSON_COMPACT);
-    json_t *speed = json_object_get(nic, "speed");
+    json_t *speed = json_object_get(nic, "speed"), *max = json_object_get(nic, "max_mtu");
+    /* max_mtu (IFLA_MAX_MTU) is what setups are checked against; an agent
+     * that does not report it leaves it unknown (NULL: not checked). */
     vr_dbv args[] = {DB_TEXT(str(nic, "mac")), DB_INT(json_integer_value(json_object_get(nic, "mtu"))),
                      DB_TEXT(str(nic, "operstate")), DB_INT(json_is_true(json_object_get(nic, "carrier"))),
                      json_is_integer(speed) ? DB_INT(json_integer_value(speed)) : DB_NULL, DB_TEXT(atext),
-                     DB_TEXT(str(nic, "master")), DB_TEXT(ntext), DB_INT(vr_now()), DB_TEXT(host_id),
-                     DB_TEXT(str(nic, "name"))};
+                     DB_TEXT(str(nic, "master")), DB_TEXT(ntext), DB_INT(vr_now()),
+                     json_is_integer(max) && json_integer_value(max) > 0 ? DB_INT(json_integer_value(max)) : DB_NULL,
+                     DB_TEXT(host_id), DB_TEXT(str(nic, "name"))};
     int n = vr_db_exec(e->db, "UPDATE host_nics SET mac = ?, mtu = ?, operstate = ?, carrier = ?, speed = ?,"
-                       " addresses_json = ?, master = ?, networks_json = ?, reported_at = ? WHERE host_id = ? AND"
-                       " name = ?", args, (int)(sizeof(args) / sizeof(args[0])), err);
+                       " addresses_json = ?, master = ?, networks_json = ?, reported_at = ?, max_mtu = ? WHERE"
+                       " host_id = ? AND name = ?", args, (int)(sizeof(args) / sizeof(args[0])), err);
     if (n == 0) {
         char id[37];
         vr_uuid_new(id);
         n = vr_db_exec(e->db, "INSERT INTO host_nics (id, host_id, name, mac, mtu, operstate, carrier, speed,"
-                       " addresses_json, master, networks_json, reported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                       " addresses_json, master, networks_json, reported_at, max_mtu) VALUES"
+                       " (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                        DB_ARGS(DB_TEXT(id), DB_TEXT(host_id), DB_TEXT(str(nic, "name")), args[0], args[1], args[2],
-                               args[3], args[4], args[5], args[6], args[7], args[8]), err);
+                               args[3], args[4], args[5], args[6], args[7], args[8], args[9]), err);
     }
     free(atext);
     free(ntext);

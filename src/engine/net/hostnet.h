@@ -17,6 +17,10 @@ void vr_host_net_free(vr_host_net *hn);
 /* Ask Host.getNetworks at the next poll (a new connection, a rollback). */
 void vr_host_net_reset(vr_host_net *hn);
 
+/* The agent announced Host.networksRolledBack (params: its reason and
+ * networks): an event for host_id, and the report asked again at once. */
+void vr_host_net_rolled_back(vr_engine *e, const char *host_id, json_t *params, vr_host_net *hn);
+
 /* One round for host (a hosts row: id, name, cluster_id) over connection
  * c. Returns 0, or 1 with why filled when a required network of its
  * cluster is missing (NonOperational). */

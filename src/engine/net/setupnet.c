@@ -99,6 +99,28 @@ static bool listed(json_t *arr, const char *s)
     return false;
 }
 
+/* The network's MTU within the largest the NIC takes (IFLA_MAX_MTU, as
+ * the host reported it; ctx.max_mtu {NIC: max}), or within each member's
+ * for a bond: the host would refuse it, so it is a 409 here instead of a
+ * failed job. A NIC whose maximum is unknown is not checked. */
+static int check_mtu(json_t *ctx, const char *nic, json_t *net, json_t *bonds, vr_error *err)
+{
+    json_t *members = json_object_get(json_object_get(bonds, nic), "nics"), *m;
+    json_t *one = members ? NULL : json_pack("[s]", nic);
+    json_int_t mtu = json_integer_value(json_object_get(net, "mtu"));
+    size_t i;
+    int rc = 0;
+    json_array_foreach(members ? members : one, i, m) {
+        json_t *max = json_object_get(json_object_get(ctx, "max_mtu"), json_string_value(m) ?: "");
+        if (rc == 0 && json_is_integer(max) && mtu > json_integer_value(max))
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "NIC %s of host '%s' cannot carry network '%s' with MTU %lld:"
+                              " its maximum MTU is %lld", json_string_value(m), str(ctx, "host"),
+                              str(net, "name"), (long long)mtu, (long long)json_integer_value(max));
+    }
+    json_decref(one);
+    return rc;
+}
+
 /* One attachment: its agent entry into plan.request.networks, its record
  * into plan.attach, its wiring into wires (nic, vlan, name). */
 static int plan_attachment(vr_engine *e, json_t *ctx, json_t *a, size_t i, json_t *plan, json_t *wires,
@@ -130,6 +152,8 @@ static int plan_attachment(vr_engine *e, json_t *ctx, json_t *a, size_t i, json_
     int rc = in_cluster(e, ctx, net, err);
     if (rc == 0 && json_object_get(json_object_get(plan, "networks"), name))
         rc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "network '%s' is named twice", name);
+    if (rc == 0)
+        rc = check_mtu(ctx, nic, net, bonds, err);
     const char *proto = json_object_get(a, "boot_protocol") ? json_string_value(json_object_get(a, "boot_protocol"))
                                                              : "none";
     const char *addr = json_string_value(json_object_get(a, "address"));
@@ -288,18 +312,23 @@ static json_t *make_plan(vr_engine *e, json_t *host, json_t *b, vr_error *err)
                                   " c.id = h.cluster_id JOIN datacenters d ON d.id = c.datacenter_id WHERE h.id = ?",
                                   DB_ARGS(DB_TEXT(str(host, "id"))), err);
     json_t *nics = NULL, *n;
-    if (!ctx || vr_db_query(e->db, "SELECT name FROM host_nics WHERE host_id = ?", DB_ARGS(DB_TEXT(str(host, "id"))),
-                            &nics, err) < 0) {
+    if (!ctx || vr_db_query(e->db, "SELECT name, max_mtu FROM host_nics WHERE host_id = ?",
+                            DB_ARGS(DB_TEXT(str(host, "id"))), &nics, err) < 0) {
         if (ctx && !err->code)
             vr_error_set(err, VR_ERR_NOT_FOUND, "host '%s' was removed meanwhile", str(host, "name"));
         json_decref(ctx);
         return NULL;
     }
-    json_t *names = json_array();
+    json_t *names = json_array(), *max = json_object();
     size_t i;
-    json_array_foreach(nics, i, n) json_array_append(names, json_object_get(n, "name"));
+    json_array_foreach(nics, i, n) {
+        json_array_append(names, json_object_get(n, "name"));
+        if (json_is_integer(json_object_get(n, "max_mtu")))
+            json_object_set(max, str(n, "name"), json_object_get(n, "max_mtu"));
+    }
     json_decref(nics);
     json_object_set_new(ctx, "nics", names);
+    json_object_set_new(ctx, "max_mtu", max);
     json_t *plan = json_pack("{s:{}, s:[], s:[], s:O}", "networks", "attach", "removed", "labels",
                              json_object_get(b, "labels")), *wires = json_array();
     int rc = 0;

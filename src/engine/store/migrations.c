@@ -503,5 +503,8 @@ const vr_migration vr_migrations[] = {
     {28, "cluster fencing policies (docs/fencing.md \"Fencing policy\"): when the engine fences a non-responsive host of the cluster on its own; NULL: the defaults",
      .sqlite = "ALTER TABLE clusters ADD COLUMN fencing_json TEXT;",
      .pg = "ALTER TABLE clusters ADD COLUMN fencing_json " T ";"},
+    {29, "a host NIC's largest MTU as its agent reports it (IFLA_MAX_MTU; docs/networks.md \"Host network setup\"), so a network whose MTU it cannot carry is refused before anything is sent; NULL: not reported yet",
+     .sqlite = "ALTER TABLE host_nics ADD COLUMN max_mtu INTEGER;",
+     .pg = "ALTER TABLE host_nics ADD COLUMN max_mtu BIGINT;"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

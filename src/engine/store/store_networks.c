@@ -202,7 +202,7 @@ static const vr_search nic_search[] = {
 };
 
 const vr_store vr_store_host_nics = {
-    .select = "SELECT * FROM (SELECT id, host_id, name, mac, mtu, operstate, carrier, speed, addresses_json, master,"
+    .select = "SELECT * FROM (SELECT id, host_id, name, mac, mtu, max_mtu, operstate, carrier, speed, addresses_json, master,"
               " networks_json, label, CASE WHEN label = '' THEN '[]' ELSE '[\"' || REPLACE(label, ',', '\",\"') ||"
               " '\"]' END AS labels_json, reported_at FROM host_nics) AS hn",
     .id_expr = "id", .order = "name, id", .table = "host_nics",

@@ -712,7 +712,8 @@ def test_mac_pools(ctx):
         # ---- the upgrade: the database as schema v17 left it, with its MACs
         # (MAC pools are v18: a migration added after it must be undone here too)
         eng.stop()
-        undo = ["ALTER TABLE clusters DROP COLUMN fencing_json",  # v28, fencing policies
+        undo = ["ALTER TABLE disks DROP COLUMN doubt_domain_id",  # v29, live moves in doubt
+                "ALTER TABLE clusters DROP COLUMN fencing_json",  # v28, fencing policies
                 "ALTER TABLE domains DROP COLUMN type", "ALTER TABLE domains DROP COLUMN ca_cert",  # v27, directory profiles' type and CA
                 "DROP INDEX events_object", "DROP INDEX events_parent",  # v26, events' parents
                 "ALTER TABLE events DROP COLUMN parent_id",

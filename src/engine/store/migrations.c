@@ -503,5 +503,8 @@ const vr_migration vr_migrations[] = {
     {28, "cluster fencing policies (docs/fencing.md \"Fencing policy\"): when the engine fences a non-responsive host of the cluster on its own; NULL: the defaults",
      .sqlite = "ALTER TABLE clusters ADD COLUMN fencing_json TEXT;",
      .pg = "ALTER TABLE clusters ADD COLUMN fencing_json " T ";"},
+    {29, "a live move in doubt (docs/storage.md \"A live move in doubt\"): the storage domain of a disk's other copy while its status is indoubt (its storage_domain_id names the one it keeps until resolved; NULL: none)",
+     .sqlite = "ALTER TABLE disks ADD COLUMN doubt_domain_id TEXT;",
+     .pg = "ALTER TABLE disks ADD COLUMN doubt_domain_id " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

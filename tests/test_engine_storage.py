@@ -378,6 +378,10 @@ def test_storage_rules_rest_and_cli(ctx):
         expect_fault(eng.request("POST", f"/api/disks/{D_U}/move", {"storage_domain": SD_B}), 409, doubt)
         expect_fault(eng.request("POST", f"/api/disks/{D_U}/extend", {"provisioned_size": 2 * GIB}), 409, doubt)
         expect_fault(eng.request("DELETE", f"/api/disks/{D_U}"), 409, doubt)
+        expect_fault(eng.request("POST", f"{vmu['href']}/snapshots", {}), 409, doubt)
+        n_vm2_disks = len(eng.get(vm2["href"])["disks"])
+        expect_fault(eng.request("POST", f"{vm2['href']}/disks", {"disk": D_U}), 409, doubt)
+        assert len(eng.get(vm2["href"])["disks"]) == n_vm2_disks
         p = cli.run("disk", "resolve", "disk-used", "--sd", "sd-iso", expect=1)
         assert "400" in p.stderr and "has no copy" in p.stderr, p.stderr
         cli.run("disk", "resolve", "disk-used", expect=2)  # no --sd

@@ -355,7 +355,40 @@ def test_storage_rules_rest_and_cli(ctx):
         p = cli.run("disk", "move", "disk-used", "--storage-domain", "sd-b", expect=1)
         assert "svm-used" in p.stderr and "409" in p.stderr, p.stderr
         assert eng.get(f"/api/disks/{D_U}")["storage_domain"] == SD_U and eng.list("jobs")["total"] == 0
+        # A disk in doubt after a live move (docs/storage.md "A live move in
+        # doubt"; the live scenario is in test_storage_end_to_end): resolved
+        # only with its VMs down and one of its two domains; nothing else
+        # takes it, its VM does not start; every refusal changes nothing.
+        expect_fault(eng.request("POST", f"/api/disks/{D_OK}/resolve", {"storage_domain": SD_B}), 409,
+                     "is not in doubt (it is ok): there is nothing to resolve")
+        run_sql(eng, f"UPDATE disks SET status = 'indoubt', doubt_domain_id = '{SD_B}' WHERE id = '{D_U}'")
+        got = eng.get(f"/api/disks/{D_U}")
+        assert (got["status"], got["storage_domain"], got["doubt_storage_domain"]) == ("indoubt", SD_U, SD_B), got
+        expect_fault(eng.request("POST", f"/api/disks/{D_U}/resolve", {"storage_domain": SD_B}), 409,
+                     "used by VM 'svm-used', which is paused: a disk in doubt is resolved with its VMs down")
         run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{vmu['id']}'")
+        expect_fault(eng.request("POST", f"/api/disks/{D_U}/resolve", {"storage_domain": SD_ISO}), 400,
+                     f"disk 'disk-used' has no copy on storage domain '{SD_ISO}'")
+        expect_fault(eng.request("POST", f"/api/disks/{D_U}/resolve", {"storage_domain": MISSING}), 400,
+                     "no storage domain")
+        expect_fault(eng.request("POST", f"/api/disks/{D_U}/resolve", {}), 400, "storage_domain")
+        doubt = f"disk 'disk-used' is in doubt after a live move: which of its two copies the guest wrote last is" \
+                f" not known; resolve it first (POST /api/disks/{D_U}/resolve"
+        expect_fault(eng.request("POST", f"{vmu['href']}/start"), 409, doubt)
+        expect_fault(eng.request("POST", f"/api/disks/{D_U}/move", {"storage_domain": SD_B}), 409, doubt)
+        expect_fault(eng.request("POST", f"/api/disks/{D_U}/extend", {"provisioned_size": 2 * GIB}), 409, doubt)
+        expect_fault(eng.request("DELETE", f"/api/disks/{D_U}"), 409, doubt)
+        expect_fault(eng.request("POST", f"{vmu['href']}/snapshots", {}), 409, doubt)
+        n_vm2_disks = len(eng.get(vm2["href"])["disks"])
+        expect_fault(eng.request("POST", f"{vm2['href']}/disks", {"disk": D_U}), 409, doubt)
+        assert len(eng.get(vm2["href"])["disks"]) == n_vm2_disks
+        p = cli.run("disk", "resolve", "disk-used", "--sd", "sd-iso", expect=1)
+        assert "400" in p.stderr and "has no copy" in p.stderr, p.stderr
+        cli.run("disk", "resolve", "disk-used", expect=2)  # no --sd
+        got = eng.get(f"/api/disks/{D_U}")
+        assert (got["status"], got["storage_domain"], got["doubt_storage_domain"]) == ("indoubt", SD_U, SD_B), got
+        assert eng.get(vmu["href"])["status"] == "down" and eng.list("jobs")["total"] == 0
+        run_sql(eng, f"UPDATE disks SET status = 'ok', doubt_domain_id = NULL WHERE id = '{D_U}'")
         assert eng.call("POST", f"/api/storagedomains/{SD_U}/maintenance")["status"] == "maintenance"
 
         # ---- the answers fit the OpenAPI document.
@@ -376,7 +409,9 @@ def _live_move(ctx, eng, cl, sd_id, sd2_id, vol_file, spm_client):
     engine killed right after accepting the move. First a mirror
     QEMU runs already (as one an agent killed mid-copy leaves), slowed to 1
     MiB/s: the move follows it instead of starting another, and cancelled
-    before the pivot leaves the VM on the source and no target volume."""
+    before the pivot leaves the VM on the source and no target volume. Last
+    a move in doubt: the disk indoubt, its VM refused a start, resolved
+    (across an engine restart) keeping the copy the guest wrote last."""
     t_live = time.monotonic()
     lv = make_disk(eng, sd_id, "d-live", 16 << 20, fmt="cow")
     ctx.hs.hosts[0].run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 1M 8M", vol_file(0, sd_id, lv)], check=True)
@@ -514,23 +549,53 @@ def _live_move(ctx, eng, cl, sd_id, sd2_id, vol_file, spm_client):
     eng.wait_status("vms", vm["id"], "down", timeout=60)
     i, c = boot()
     assert readmark(c) == "aftermark"
-    # The record lost too: in doubt, both copies stay, the disk stays on
-    # its source and the job fails naming both (docs/storage.md).
-    job = pivot_lost(sd2_id, drop_record=True)
+    # The record lost too: in doubt, both copies stay, the disk row keeps
+    # naming its source, the disk is indoubt with the target recorded, and
+    # the job fails naming both (docs/storage.md "A live move in doubt").
+    # The guest wrote doubtmark after the pivot: on the target only.
+    job = pivot_lost(sd2_id, mark="doubtmark", drop_record=True)
     assert job["status"] == "failed" and "in doubt" in job["detail"] and lv["volume_id"] in job["detail"], job
+    assert f"/api/disks/{lv['id']}/resolve" in job["detail"], job
     got = eng.get(f"/api/disks/{lv['id']}")
-    assert (got["status"], got["storage_domain"]) == ("ok", sd_id), got
+    assert (got["status"], got["storage_domain"], got["doubt_storage_domain"]) == ("indoubt", sd_id, sd2_id), got
     h = ctx.hs.hosts[i]
     for sd in (sd_id, sd2_id):
         assert h.run(["test", "-e", vol_file(i, sd, lv)]).returncode == 0, sd
     ev = eng.get("/api/events", params={"search": "message=*in doubt*", "max": "5"})["events"]
     assert ev and ev[0]["severity"] == "error", ev
-    spm_client().call("Volume.delete", domain=sd2_id, image=lv["id"], volume=lv["volume_id"])
+    eng.wait_status("vms", vm["id"], "down", timeout=60)
+    # Nothing starts from either copy until a person chooses one.
+    expect_fault(eng.request("POST", f"{vm['href']}/start"), 409, "disk 'd-live' is in doubt after a live move")
+    expect_fault(eng.request("POST", f"/api/disks/{lv['id']}/resolve", {"storage_domain": MISSING}), 400,
+                 "no storage domain")
+    assert eng.get(vm["href"])["status"] == "down"
+    got = eng.get(f"/api/disks/{lv['id']}")
+    assert (got["status"], got["storage_domain"], got["doubt_storage_domain"]) == ("indoubt", sd_id, sd2_id), got
+    # Resolved keeping the copy the guest wrote last (the target's), the
+    # engine killed right after accepting it: the restarted engine runs the
+    # job again; the disk row names the target, the source copy is gone,
+    # and the VM boots from the target reading doubtmark.
+    r = eng.request("POST", f"/api/disks/{lv['id']}/resolve", {"storage_domain": sd2_id})
+    assert r.status == 202, r
+    eng.restart(sig=signal.SIGKILL)
+    job = eng.wait_job(r.body["job"]["id"], timeout=120)
+    assert job["status"] == "finished", (job, eng.log_tail(40))
+    got = eng.get(f"/api/disks/{lv['id']}")
+    assert (got["status"], got["storage_domain"], got["doubt_storage_domain"]) == ("ok", sd2_id, None), got
+    for x in ("", ".meta", ".lease"):
+        assert h.run(["test", "-e", vol_file(i, sd_id, lv) + x]).returncode != 0, x
+    assert h.run(["test", "-e", vol_file(i, sd2_id, lv)]).returncode == 0
+    expect_fault(eng.request("POST", f"/api/disks/{lv['id']}/resolve", {"storage_domain": sd2_id}), 409,
+                 "not in doubt")
+    i, c = boot()
+    assert readmark(c) == "doubtmark"
+    assert vol_file(i, sd2_id, lv) in ctx.hs.hosts[i].virsh("dumpxml", "vm-live")
+    eng.vm_action(vm["id"], "stop")
     eng.wait_status("vms", vm["id"], "down", timeout=60)
     eng.call("DELETE", vm["href"], expect=204)
     r = eng.request("DELETE", f"/api/disks/{lv['id']}")
     assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
-    print(f"  live disk move (three boots): {time.monotonic() - t_live:.1f} s")
+    print(f"  live disk move (four boots): {time.monotonic() - t_live:.1f} s")
 
 
 @one_backend  # the hosts, sanlock and storage; the rules test runs on both databases

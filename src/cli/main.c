@@ -45,7 +45,7 @@ static void usage(FILE *f)
                "  host fence NAME-or-ID status|start|stop|restart [--wait [--timeout S]] [--json]\n"
                "  host remove NAME-or-ID [--clean [--force]] [--wait [--timeout S]] [--json]\n"
                "  sd list|show|create|attach|activate|maintenance|detach|remove ...   storage domains\n"
-               "  disk list|show|create|delete|copy|move|extend ...   disks ('vireo sd --help', 'vireo disk --help')\n"
+               "  disk list|show|create|delete|copy|move|extend|resolve ...   disks ('vireo sd --help', 'vireo disk --help')\n"
                "  snapshot list|show|create|delete|preview|commit|undo|restore ...   VM snapshots\n"
                "  template list|show|create|delete|createvm ...   templates, VMs from them\n"
                "  pool list|show|create|update|delete|allocate|release ...   VM pools\n"

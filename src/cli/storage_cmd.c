@@ -1,5 +1,5 @@
 /* `vireo sd list|show|create|attach|activate|maintenance|detach|remove`,
- * `vireo disk list|show|create|delete|copy|move|extend`, `vireo snapshot
+ * `vireo disk list|show|create|delete|copy|move|extend|resolve`, `vireo snapshot
  * list|show|create|delete|preview|commit|undo|restore` and `vireo template
  * list|show|create|delete|createvm`: storage domains, disks, VM snapshots
  * and templates (docs/storage.md, docs/rest-api.md "Storage"). Creation,
@@ -90,6 +90,7 @@ static const st_opt disk_opts[] = {
     {"read-only", "read_only", NULL, 'f', NULL},
     {"wipe-after-delete", "wipe_after_delete", NULL, 'f', NULL},
     {"description", "description", "TEXT", 's', NULL},
+    {"sd", "storage_domain", "SD", 'r', "sd"}, /* resolve: the domain of the copy to keep */
 };
 
 static const st_verb disk_verbs[] = {
@@ -101,6 +102,7 @@ static const st_verb disk_verbs[] = {
     {"copy", "ALIAS-or-ID", " storage-domain ", " storage-domain ", "POST", "copy", VR_JOB_OPTS},
     {"move", "ALIAS-or-ID", " storage-domain ", " storage-domain ", "POST", "move", VR_JOB_OPTS},
     {"extend", "ALIAS-or-ID", " size ", " size ", "POST", "extend", VR_JOB_OPTS},
+    {"resolve", "ALIAS-or-ID", " sd ", " sd ", "POST", "resolve", VR_JOB_OPTS},
 };
 
 static const vr_column disk_cols[] = {{"ALIAS", "alias", 0},   {"SIZE", "provisioned_size", 0},

@@ -484,6 +484,20 @@ static int disk_extend(vr_call *c, json_t *d, json_t *body, json_t **reply, vr_e
     return 0;
 }
 
+static int disk_resolve(vr_call *c, json_t *d, json_t *body, json_t **reply, vr_error *err)
+{
+    char job[37];
+    if (vr_disk_resolve_submit(c->e, d, str(body, "storage_domain"), c->user, job, err) < 0)
+        return -1;
+    *reply = json_pack("{s:s}", "job_id", job);
+    return 0;
+}
+
+static const vr_field resolve_params[] = {
+    {"storage_domain", VR_FT_REF, VR_F_REQ | VR_F_CREATE, .ref = "storagedomains",
+     .doc = "The domain of the copy to keep: the disk's storage_domain or its doubt_storage_domain."},
+};
+
 static const vr_field copy_params[] = {
     {"storage_domain", VR_FT_REF, VR_F_REQ | VR_F_CREATE, .ref = "storagedomains",
      .doc = "An active domain of the same data center."},
@@ -501,6 +515,9 @@ static const vr_action disk_actions[] = {
      VR_ARRAY_SIZE(copy_params)},
     {"extend", "Grow a disk (a job; live through the VM's host when a running VM uses it)", true, disk_extend,
      extend_params, VR_ARRAY_SIZE(extend_params)},
+    {"resolve", "Settle a disk in doubt after a live move (status indoubt): keep the copy on the storage domain"
+     " given, remove the other, the disk ok again (a job through the SPM; its VMs down)", true, disk_resolve,
+     resolve_params, VR_ARRAY_SIZE(resolve_params)},
 };
 
 static const vr_field disk_fields[] = {
@@ -524,9 +541,14 @@ static const vr_field disk_fields[] = {
     {"shareable", VR_FT_BOOL, VR_F_CREATE, .dflt = "false", .doc = "May be used by several VMs (raw only)."},
     {"read_only", VR_FT_BOOL, VR_F_CREATE, .dflt = "false", .doc = "VMs get it read-only."},
     {"wipe_after_delete", VR_FT_BOOL, VR_F_CREATE | VR_F_UPDATE, .dflt = "false", .doc = NULL},
-    {"status", VR_FT_ENUM, VR_F_SORT, .values = VR_STRS("locked", "ok", "illegal", "empty"),
+    {"status", VR_FT_ENUM, VR_F_SORT, .values = VR_STRS("locked", "ok", "illegal", "empty", "indoubt"),
      .doc = "locked while a job works on it; illegal when its volume is incomplete or corrupt (an upload that"
-            " broke off); empty: created for an upload that has not come yet."},
+            " broke off); empty: created for an upload that has not come yet; indoubt: a live move ended not"
+            " knowing which of two copies the guest wrote last (on storage_domain and doubt_storage_domain):"
+            " no VM starts from it and no job takes it until the resolve action keeps one."},
+    {"doubt_storage_domain", VR_FT_REF, VR_F_NULL, .ref = "storagedomains",
+     .doc = "While the disk is indoubt: the storage domain of its other copy (a live move's target, or its"
+            " source once the row names the target). Null otherwise."},
     {"quota", VR_FT_REF, VR_F_CREATE | VR_F_UPDATE | VR_F_NULL, .ref = "quotas",
      .doc = "The quota of its domain's data center its provisioned size counts against (docs/permissions.md"
             " \"Quotas\"); default: the data center's only quota, if it has exactly one. Null: none."},

@@ -340,6 +340,8 @@ static void run_delete(vr_engine *e, const char *job_id, const char *disk_id, co
 /* 409 while a job holds the disk (a delete during its copy). */
 int vr_dj_not_locked(json_t *disk, vr_error *err)
 {
+    if (vr_disk_doubt_refuse(disk, err) < 0) /* no job but its resolution takes it */
+        return -1;
     if (strcmp(str(disk, "status"), "locked"))
         return 0;
     return vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' is locked by a job (see /api/jobs)", str(disk, "alias"));
@@ -370,7 +372,7 @@ static int lock_disk(vr_engine *e, json_t *disk, vr_error *err)
 int vr_dj_submit(vr_engine *e, json_t *disk, const char *action, const char *desc, json_t *params,
                   const char *user, char job_id[37], vr_job_fn fn, vr_error *err)
 {
-    if (vr_dj_not_locked(disk, err) < 0) {
+    if (strcmp(action, "resolve") && vr_dj_not_locked(disk, err) < 0) {
         json_decref(params);
         return -1;
     }
@@ -539,7 +541,9 @@ json_t *vr_disk_for_vm(vr_engine *e, const char *disk_id, const char *vm_id, vr_
         rc = tmpl ? vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' belongs to template '%s': make a VM from the "
                                  "template instead", str(d, "alias"), str(tmpl, "name")) : -1;
     json_decref(tmpl);
-    if (rc == 0 && strcmp(str(d, "status"), "ok"))
+    if (rc == 0 && vr_disk_doubt_refuse(d, err) < 0)
+        rc = -1;
+    else if (rc == 0 && strcmp(str(d, "status"), "ok"))
         rc = vr_error_set(err, VR_ERR_BAD_STATE, "disk '%s' is %s", str(d, "alias"), str(d, "status"));
     json_array_foreach(rc == 0 && !num(d, "shareable") ? users : NULL, i, u)
         if (strcmp(str(u, "id"), vm_id ? vm_id : "") && rc == 0)
@@ -570,8 +574,8 @@ bool vr_disk_job_resume(vr_engine *e, json_t *job)
                                                                                              : run_delete);
         return true;
     } else {
-        if (!strcmp(action, "move")) { /* each step may be asked twice */
-            vr_disk_move_resume(e, job);
+        if (!strcmp(action, "move") || !strcmp(action, "resolve")) { /* each step may be asked twice */
+            (!strcmp(action, "move") ? vr_disk_move_resume : vr_disk_resolve_resume)(e, job);
             return true;
         }
         if (!strcmp(action, "copy") && *str(p, "agent_job") && *str(p, "agent_host")) {

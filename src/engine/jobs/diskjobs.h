@@ -28,6 +28,21 @@ int vr_disk_copy_submit(vr_engine *e, json_t *disk, const char *dst_sd, const ch
 int vr_disk_move_submit(vr_engine *e, json_t *disk, const char *dst_sd, const char *user, char job_id[37],
                         vr_error *err);
 
+/* A disk in doubt after a live move (diskresolve.c; docs/storage.md "A
+ * live move in doubt"): -1 with a 409 naming the disk (a row with id,
+ * alias, status) and the resolve action when its status is indoubt, else
+ * 0. vr_vm_disks_doubt_refuse: the same for each engine disk of a VM spec. */
+int vr_disk_doubt_refuse(json_t *disk, vr_error *err);
+int vr_vm_disks_doubt_refuse(vr_engine *e, json_t *spec, vr_error *err);
+
+/* Settle a disk in doubt (its VMs down): keep its copy on domain keep
+ * (its storage_domain or doubt_storage_domain), the SPM removes the other,
+ * the disk ok again. vr_disk_resolve_resume runs it again after an
+ * engine restart (every step may run twice). */
+int vr_disk_resolve_submit(vr_engine *e, json_t *disk, const char *keep, const char *user, char job_id[37],
+                           vr_error *err);
+void vr_disk_resolve_resume(vr_engine *e, json_t *job);
+
 /* Grow the disk to size bytes. */
 int vr_disk_extend_submit(vr_engine *e, json_t *disk, long long size, const char *user, char job_id[37],
                           vr_error *err);

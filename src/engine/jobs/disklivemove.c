@@ -14,7 +14,8 @@
  * the host itself say where the disk runs before anything is removed: a
  * VM already on the target goes on with step 3, never back. Only a
  * definite "not pivoted" removes the target, only a definite "pivoted"
- * the source; in doubt both stay and the job fails naming them. */
+ * the source; in doubt both stay, the disk is indoubt until a person
+ * resolves it (diskresolve.c) and the job fails naming them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,20 +139,25 @@ static const char *job_says(vr_engine *e, const char *job_id, char out[8])
     return out;
 }
 
-/* Neither side of the move can be known: both volumes stay, the disk
- * stays on its source as the VM's stored definition says (docs/storage.md
- * "A live move in doubt" for the manual resolution). */
+/* Neither side of the move can be known: both volumes stay, the disk row
+ * names its source as the VM's stored definition does, and the disk is
+ * indoubt with the target recorded: nothing starts from either copy until
+ * a person resolves it (diskresolve.c; docs/storage.md "A live move in
+ * doubt"). */
 static int in_doubt(vr_engine *e, const char *job_id, json_t *d, json_t *p, vr_error *err)
 {
     json_t *q = vr_dj_params(e, job_id);
     json_t *h = vr_store_host_brief(e->db, *str(q, "copy_pending") ? str(q, "copy_pending") : str(q, "agent_host"));
+    vr_db_exec(e->db, "UPDATE disks SET status = 'indoubt', doubt_domain_id = ? WHERE id = ? AND status = 'locked'",
+               DB_ARGS(DB_TEXT(str(p, "to")), DB_TEXT(str(d, "id"))), NULL);
     int rc = vr_error_set(err, VR_ERR_STORAGE, "the live move of disk '%s' is in doubt: host '%s' cannot say (its"
                           " record of the copy is gone, or it does not answer) whether the VM was pivoted onto the"
                           " target before it stopped; both copies stay, volume"
-                          " %s of image %s on storage domain '%s' (the source, which the disk keeps) and on storage"
-                          " domain '%s' (the target): see docs/storage.md, \"A live move in doubt\"", str(p, "alias"),
-                          h ? str(h, "name") : "?", str(d, "volume_id"), str(d, "id"),
-                          str(d, "sd_name"), str(p, "to_name"));
+                          " %s of image %s on storage domain '%s' (the source, which the disk names) and on storage"
+                          " domain '%s' (the target), and the disk is indoubt until resolved: POST"
+                          " /api/disks/%s/resolve with the storage domain of the copy to keep (docs/storage.md, \"A"
+                          " live move in doubt\")", str(p, "alias"), h ? str(h, "name") : "?", str(d, "volume_id"),
+                          str(d, "id"), str(d, "sd_name"), str(p, "to_name"), str(d, "id"));
     json_decref(h);
     json_decref(q);
     VR_WARN("job %s: %s", job_id, err->message);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "diskjobs.h"
 #include "sdjobs.h"
 #include "i18n.h"
 #include "snapjob_util.h"
@@ -82,6 +83,8 @@ int vr_sj_admit(vr_engine *e, json_t *vm, const char *action, const char *title,
     if (json_integer_value(json_object_get(vm, "stateless")))
         return vr_error_set(err, VR_ERR_CONFLICT, "VM '%s' is stateless: what it runs is thrown away, so it has no"
                             " snapshots", name);
+    if (vr_vm_disks_doubt_refuse(e, json_object_get(vm, "spec"), err) < 0)
+        return -1;
     if (!strcmp(action, "snapshot_create") && check_disks(e, vm, err) < 0)
         return -1;
     if (down && vr_db_exec(e->db, "UPDATE vms SET status = 'imagelocked' WHERE id = ? AND status = 'down'",

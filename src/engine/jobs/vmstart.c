@@ -16,6 +16,7 @@
 #include "memvol.h"
 #include "maintenance.h"
 #include "scheduler.h"
+#include "diskjobs.h"
 #include "sdjobs.h"
 #include "netlabel.h"
 #include "rolenet.h"
@@ -58,8 +59,8 @@ json_t *vr_vm_agent_disk(vr_engine *e, json_t *disk, vr_error *err)
     const char *id = json_string_value(json_object_get(disk, "disk"));
     if (!id)
         return json_deep_copy(disk);
-    json_t *row = vr_db_query_one(e->db, "SELECT d.alias AS alias, d.volume_id AS volume_id, d.format AS format,"
-                                  " d.interface AS interface, d.read_only AS read_only, d.status AS status,"
+    json_t *row = vr_db_query_one(e->db, "SELECT d.id AS id, d.alias AS alias, d.volume_id AS volume_id,"
+                                  " d.format AS format, d.interface AS interface, d.read_only AS read_only, d.status AS status,"
                                   " d.storage_domain_id AS domain, s.name AS sd_name, s.status AS sd_status"
                                   " FROM disks d JOIN storage_domains s ON s.id = d.storage_domain_id WHERE d.id = ?",
                                   DB_ARGS(DB_TEXT(id)), err);
@@ -68,6 +69,10 @@ json_t *vr_vm_agent_disk(vr_engine *e, json_t *disk, vr_error *err)
     if (!row) {
         if (!err->code)
             vr_error_set(err, VR_ERR_NOT_FOUND, "disk %s no longer exists", id);
+        return NULL;
+    }
+    if (vr_disk_doubt_refuse(row, err) < 0) {
+        json_decref(row);
         return NULL;
     }
     if (strcmp(st, "ok") || strcmp(sd_st, "active")) {
@@ -383,7 +388,7 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
     vr_uuid_new(job_id);
     if (vr_db_begin(e->db, err) < 0)
         return -1;
-    json_t *vm = vr_db_query_one(e->db, "SELECT name, status FROM vms WHERE id = ?",
+    json_t *vm = vr_db_query_one(e->db, "SELECT name, status, spec_json FROM vms WHERE id = ?",
                                  DB_ARGS(DB_TEXT(vm_id)), err);
     if (!vm) {
         vr_db_rollback(e->db);
@@ -398,7 +403,8 @@ int vr_vm_start_submit(vr_engine *e, const char *vm_id, const char *user, char j
         vr_db_rollback(e->db);
         return -1;
     }
-    if (vr_vm_lease_check(e, vm_id, err) < 0) {
+    /* a disk in doubt: which copy to start from is a person's choice */
+    if (vr_vm_lease_check(e, vm_id, err) < 0 || vr_vm_disks_doubt_refuse(e, json_object_get(vm, "spec"), err) < 0) {
         json_decref(vm);
         vr_db_rollback(e->db);
         return -1;

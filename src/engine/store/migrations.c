@@ -506,5 +506,8 @@ const vr_migration vr_migrations[] = {
     {29, "a host NIC's largest MTU as its agent reports it (IFLA_MAX_MTU; docs/networks.md \"Host network setup\"), so a network whose MTU it cannot carry is refused before anything is sent; NULL: not reported yet",
      .sqlite = "ALTER TABLE host_nics ADD COLUMN max_mtu INTEGER;",
      .pg = "ALTER TABLE host_nics ADD COLUMN max_mtu BIGINT;"},
+    {30, "a live move in doubt (docs/storage.md \"A live move in doubt\"): the storage domain of a disk's other copy while its status is indoubt (its storage_domain_id names the one it keeps until resolved; NULL: none)",
+     .sqlite = "ALTER TABLE disks ADD COLUMN doubt_domain_id TEXT;",
+     .pg = "ALTER TABLE disks ADD COLUMN doubt_domain_id " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -149,7 +149,7 @@ static int disk_remove(vr_engine *e, json_t *row, vr_error *err)
 const vr_store vr_store_disks = {
     .select = "SELECT id, volume_id, alias, description, storage_domain_id AS storage_domain, format, sparse,"
               " provisioned_size, actual_size, interface, bootable, shareable, read_only, wipe_after_delete, status,"
-              " created_at, quota_id AS quota FROM disks",
+              " created_at, quota_id AS quota, doubt_domain_id AS doubt_storage_domain FROM disks",
     .id_expr = "id", .order = "alias, id", .table = "disks",
     .search = disk_search, .nsearch = sizeof(disk_search) / sizeof(disk_search[0]),
     .insert = disk_insert, .update = disk_update, .remove = disk_remove,
@@ -244,7 +244,7 @@ json_t *vr_storage_disk_get(vr_engine *e, const char *disk_id, vr_error *err)
                            " d.format AS format, d.sparse AS sparse, d.provisioned_size AS provisioned_size,"
                            " d.shareable AS shareable, d.wipe_after_delete AS wipe_after_delete, d.status AS status,"
                            " s.datacenter_id AS datacenter_id, s.status AS sd_status, s.name AS sd_name, s.free_bytes AS free_bytes,"
-                           " s.critical_space_gib AS critical_space_gib"
+                           " s.critical_space_gib AS critical_space_gib, d.doubt_domain_id AS doubt_domain"
                            " FROM disks d JOIN storage_domains s ON s.id = d.storage_domain_id WHERE d.id = ?",
                            DB_ARGS(DB_TEXT(disk_id)), err);
 }

@@ -13,6 +13,8 @@ directory user on the users tab, grants and revokes her a VM through its
 permissions dialog, and she sees exactly what she was given.
 Screenshots of each main page: BUILD/test-artifacts/portal/."""
 
+import atexit
+import contextlib
 import gzip
 import json
 import os
@@ -136,11 +138,98 @@ def _artifacts(ctx):
     return os.path.join(ctx.build, "test-artifacts", "portal")
 
 
+# What the file's tests share instead of each starting its own (a Chromium
+# takes seconds to start and to load the portal the first time; so do an
+# engine and a slapd): one Chromium for every browser test, and one engine
+# with one slapd (and its directory profile "corp") for the three directory
+# tests. Each test's objects have names of their own. Opened by the first
+# test that needs them; closed by the file's last test, or at exit when a
+# -k run leaves that one out.
+DIR_USERS = {"bob": "bob-dir-pw", "dora": "dora-dir-pw", "dean": "dean-dir-pw", "gina": "gina-dir-pw"}
+DIR_GROUPS = {"devs": ["bob"], "ops": ["dean"], "qa": ["gina"]}
+
+
+class _Shared:
+    def __init__(self):
+        self.b = self.eng = self.ds = self.corp = None
+        self.failed = False  # a test failed on the shared engine: its state dir is kept
+        atexit.register(self.close)
+
+    def browser(self, ctx):
+        if self.b is None:
+            self.b = browser.Browser(_artifacts(ctx))
+        return self.b
+
+    def directory(self, ctx):
+        """The shared engine, slapd and profile "corp", started once."""
+        if self.eng is None:
+            eng = _engine(ctx)
+            self.eng = eng.__enter__()
+        if self.ds is None:
+            self.ds = slapd.Slapd(self.eng.pki_dir, DIR_USERS, DIR_GROUPS).start()
+            self.corp = self.eng.call("POST", "/api/domains", {
+                "name": "corp", "url": self.ds.url, "tls": "ldaps", "bind_dn": slapd.ADMIN_DN,
+                "bind_password": slapd.ADMIN_PW, "base_dn": slapd.BASE}, expect=201)
+        return self.eng, self.ds
+
+    def close(self):
+        """Everything shared stopped (the engine checked as a `with` block
+        would: a clean exit and log, unless a test on it failed)."""
+        b, ds, eng, self.b, self.ds, self.eng = self.b, self.ds, self.eng, None, None, None
+        try:
+            if b is not None:
+                b.close()
+        finally:
+            try:
+                if ds is not None:
+                    ds.__exit__(None, None, None)
+            finally:
+                if eng is not None:
+                    failed = (AssertionError, AssertionError("an earlier test failed"), None) if self.failed \
+                        else (None, None, None)
+                    eng.__exit__(*failed)
+
+
+_SHARED = _Shared()
+
+
+@contextlib.contextmanager
 def _browser(ctx):
+    """The shared Chromium, its console drained (earlier tests' pages were
+    checked by them)."""
     why = browser.available()
     if why:
         raise Skip(why)
-    return browser.Browser(_artifacts(ctx))
+    b = _SHARED.browser(ctx)
+    b.console()
+    yield b
+
+
+@contextlib.contextmanager
+def _directory(ctx, b):
+    """The shared engine and slapd (users DIR_USERS, groups DIR_GROUPS,
+    profile "corp"), with the browser's storage for the engine's pages
+    emptied before and after (no session or language left from another
+    test). A failure marks the engine's state to be kept."""
+    if not slapd.available():
+        raise Skip("slapd is not installed (scripts/setup installs it)")
+    eng, ds = _SHARED.directory(ctx)
+    base = f"https://127.0.0.1:{eng.port}"
+
+    def forget():
+        if b.driver.current_url.startswith(base):
+            b.js("sessionStorage.clear(); localStorage.clear()")
+    forget()
+    try:
+        yield eng, ds
+    except BaseException:
+        _SHARED.failed = True
+        try:
+            forget()
+        except Exception:  # noqa: S110 - the test's own failure is the one to report
+            pass
+        raise
+    forget()
 
 
 def test_portal_files_headers_and_absence(ctx):
@@ -804,9 +893,16 @@ def _in_background(fn, *args):
 def test_vm_portal_directory_user_sees_only_their_vm(ctx):
     if not slapd.available():
         raise Skip("slapd is not installed (scripts/setup installs it)")
-    users, groups = {"bob": "bob-dir-pw"}, {"devs": ["bob"]}
+    try:
+        _vm_portal(ctx)
+    finally:
+        _SHARED.close()  # the file's last test
+
+
+def _vm_portal(ctx):
+    users = DIR_USERS
     sd = None
-    with _engine(ctx) as eng, slapd.Slapd(eng.pki_dir, users, groups) as ds, _browser(ctx) as b:
+    with _browser(ctx) as b, _directory(ctx, b) as (eng, ds):
         # The power user's data center, with the harness hosts and their SPM on a real data
         # domain, is made while bob's part runs (his cluster has no host: his starts fail).
         storage = _in_background(storage_dc, ctx, eng, "vp")
@@ -814,8 +910,6 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         cl = eng.create_cluster("vcl", dc["id"])
         mine = eng.create_vm("bobs-vm", cl["id"], description=XSS)
         eng.create_vm("someone-elses", cl["id"])
-        eng.call("POST", "/api/domains", {"name": "corp", "url": ds.url, "tls": "ldaps", "bind_dn": slapd.ADMIN_DN,
-                                          "bind_password": slapd.ADMIN_PW, "base_dn": slapd.BASE}, expect=201)
         devs = eng.call("POST", "/api/groups", {"name": "devs@corp"}, expect=201)
         role = _role(eng, "UserRole")
         eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vm", "object_id": mine["id"],
@@ -855,14 +949,16 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         assert [(j["action"], j["user"]) for j in jobs] == [("start", "bob@corp")], jobs
         assert not b.alert_open()
         # A pool he may use: he takes its VM; a second one is refused (its max_user_vms).
+        # Its VM made first and put in it with the pool (one transaction):
+        # the engine's pool monitor would otherwise fill the pool itself.
         tmpl, pool = str(uuid.uuid4()), str(uuid.uuid4())
+        pvm = eng.create_vm("desk-1", cl["id"])
         run_sql(eng,
                 f"INSERT INTO templates (id, name, cluster_id, memory_mib, vcpus, spec_json, status, created_at)"
                 f" VALUES ('{tmpl}', 'desk-tmpl', '{cl['id']}', 128, 1, '{{}}', 'ok', 0)",
                 f"INSERT INTO vm_pools (id, name, description, cluster_id, template_id, type, size, created_at) VALUES"
-                f" ('{pool}', 'desk', '{XSS}', '{cl['id']}', '{tmpl}', 'manual', 1, 0)")
-        pvm = eng.create_vm("desk-1", cl["id"])
-        run_sql(eng, f"UPDATE vms SET pool_id = '{pool}' WHERE id = '{pvm['id']}'")
+                f" ('{pool}', 'desk', '{XSS}', '{cl['id']}', '{tmpl}', 'manual', 1, 0)",
+                f"UPDATE vms SET pool_id = '{pool}' WHERE id = '{pvm['id']}'")
         eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vmpool", "object_id": pool,
                                               "group_id": devs["id"]}, expect=201)
         b.wait_text("[data-list=my-pools]", "desk", timeout=15)
@@ -1129,11 +1225,10 @@ def _login(b, url, user, password):
 
 
 def _corp_admin(eng, ds, b):
-    """The directory profile "corp" of slapd ds, and the administrator
-    logged in to the Administration Portal; the profile."""
-    corp = eng.call("POST", "/api/domains", {"name": "corp", "url": ds.url, "tls": "ldaps",
-                                             "bind_dn": slapd.ADMIN_DN, "bind_password": slapd.ADMIN_PW,
-                                             "base_dn": slapd.BASE}, expect=201)
+    """The directory profile "corp" of slapd ds (the shared one), and the
+    administrator logged in to the Administration Portal; the profile."""
+    corp = _SHARED.corp
+    assert corp and eng.get(f"/api/domains/{corp['id']}")["url"] == ds.url, corp
     _login(b, f"https://127.0.0.1:{eng.port}/admin", "admin@internal", eng.admin_password)
     b.find("[data-list=vms]")
     return corp
@@ -1149,8 +1244,8 @@ def test_admin_portal_people_and_permissions(ctx):
     checked against the API."""
     if not slapd.available():
         raise Skip("slapd is not installed (scripts/setup installs it)")
-    users, groups = {"dora": "dora-dir-pw", "dean": "dean-dir-pw"}, {"ops": ["dean"]}
-    with _engine(ctx) as eng, slapd.Slapd(eng.pki_dir, users, groups) as ds, _browser(ctx) as b:
+    users = DIR_USERS
+    with _browser(ctx) as b, _directory(ctx, b) as (eng, ds):
         base = f"https://127.0.0.1:{eng.port}"
         dc = eng.create_dc("qdc")
         cl = eng.create_cluster("qcl", dc["id"])
@@ -1286,8 +1381,8 @@ def test_admin_portal_groups_and_custom_roles(ctx):
     tab. Each step checked against the API."""
     if not slapd.available():
         raise Skip("slapd is not installed (scripts/setup installs it)")
-    users, groups = {"gina": "gina-dir-pw"}, {"qa": ["gina"]}
-    with _engine(ctx) as eng, slapd.Slapd(eng.pki_dir, users, groups) as ds, _browser(ctx) as b:
+    users = DIR_USERS
+    with _browser(ctx) as b, _directory(ctx, b) as (eng, ds):
         base = f"https://127.0.0.1:{eng.port}"
         dc = eng.create_dc("gdc")
         cl = eng.create_cluster("gcl", dc["id"])

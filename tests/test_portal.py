@@ -475,6 +475,7 @@ def test_admin_portal_in_chromium(ctx):
         b.click("#tab-vms")
         first = b.find("[data-list=vms] tbody tr[data-id]").get_attribute("data-id")
         b.js(FEED_GUEST, first, GUEST_INFO)
+        _reread_vms(b, "")
         _guest_shown(b, f"[data-list=vms] tr[data-id='{first}']")
         assert "Host name" in b.text(f"[data-list=vms] tr[data-id='{first}'] .vireo-guest")
         _japanese(b, eng, base)  # its VMs tab with the report: no English left
@@ -487,6 +488,16 @@ def test_admin_portal_in_chromium(ctx):
         b.find("#login-user")
         assert b.js("return sessionStorage.getItem('vireo.session')") is None
         assert eng.request("GET", "/api/vms", token=token).status == 401
+
+
+def _reread_vms(b, search):
+    """The VMs tab read again now (left and opened again, searched), not
+    at its next poll (5 s)."""
+    b.click("#tab-hosts")
+    b.find("[data-list=hosts]")
+    b.click("#tab-vms")
+    b.find("[data-list=vms]")
+    b.type("#search-vms", search + "\n")
 
 
 def _remove_refused(b, eng, tab, name, kind, url):
@@ -525,6 +536,7 @@ def _more_dialogs(b, eng, host, vm1):
     b.wait_text(f"{_row(b, 'portal-vm1')} .vireo-desc", "edited <i>x</i>")
     # Migrate: refused (up on no host), the API's reason shown.
     run_sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{vm1['id']}'")
+    _reread_vms(b, "name=portal-vm1")  # the live change is checked above
     b.click(f"{_row(b, 'portal-vm1')} button[data-action=migrate]")
     b.find("#migrate-host")
     _accessible(b, "migrate dialog")

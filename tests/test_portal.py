@@ -11,6 +11,9 @@ offered no new VM, while a power user makes one from a template and
 manages its snapshots and disks there; and the administrator adds a
 directory user on the users tab, grants and revokes her a VM through its
 permissions dialog, and she sees exactly what she was given.
+The tests share one Chromium, and the three directory tests one engine
+and one slapd (_Shared); the others start engines of their own, since
+they check what a fresh engine offers (first choices, totals).
 Screenshots of each main page: BUILD/test-artifacts/portal/."""
 
 import atexit
@@ -909,12 +912,12 @@ def _in_background(fn, *args):
 
 
 def test_vm_portal_directory_user_sees_only_their_vm(ctx):
-    if not slapd.available():
-        raise Skip("slapd is not installed (scripts/setup installs it)")
     try:
+        if not slapd.available():
+            raise Skip("slapd is not installed (scripts/setup installs it)")
         _vm_portal(ctx)
     finally:
-        _SHARED.close()  # the file's last test
+        _SHARED.close()  # the file's last test: what it shares ends here
 
 
 def _vm_portal(ctx):

@@ -11,8 +11,13 @@ offered no new VM, while a power user makes one from a template and
 manages its snapshots and disks there; and the administrator adds a
 directory user on the users tab, grants and revokes her a VM through its
 permissions dialog, and she sees exactly what she was given.
+The tests share one Chromium, and the three directory tests one engine
+and one slapd (_Shared); the others start engines of their own, since
+they check what a fresh engine offers (first choices, totals).
 Screenshots of each main page: BUILD/test-artifacts/portal/."""
 
+import atexit
+import contextlib
 import gzip
 import json
 import os
@@ -136,11 +141,98 @@ def _artifacts(ctx):
     return os.path.join(ctx.build, "test-artifacts", "portal")
 
 
+# What the file's tests share instead of each starting its own (a Chromium
+# takes seconds to start and to load the portal the first time; so do an
+# engine and a slapd): one Chromium for every browser test, and one engine
+# with one slapd (and its directory profile "corp") for the three directory
+# tests. Each test's objects have names of their own. Opened by the first
+# test that needs them; closed by the file's last test, or at exit when a
+# -k run leaves that one out.
+DIR_USERS = {"bob": "bob-dir-pw", "dora": "dora-dir-pw", "dean": "dean-dir-pw", "gina": "gina-dir-pw"}
+DIR_GROUPS = {"devs": ["bob"], "ops": ["dean"], "qa": ["gina"]}
+
+
+class _Shared:
+    def __init__(self):
+        self.b = self.eng = self.ds = self.corp = None
+        self.failed = False  # a test failed on the shared engine: its state dir is kept
+        atexit.register(self.close)
+
+    def browser(self, ctx):
+        if self.b is None:
+            self.b = browser.Browser(_artifacts(ctx))
+        return self.b
+
+    def directory(self, ctx):
+        """The shared engine, slapd and profile "corp", started once."""
+        if self.eng is None:
+            eng = _engine(ctx)
+            self.eng = eng.__enter__()
+        if self.ds is None:
+            self.ds = slapd.Slapd(self.eng.pki_dir, DIR_USERS, DIR_GROUPS).start()
+            self.corp = self.eng.call("POST", "/api/domains", {
+                "name": "corp", "url": self.ds.url, "tls": "ldaps", "bind_dn": slapd.ADMIN_DN,
+                "bind_password": slapd.ADMIN_PW, "base_dn": slapd.BASE}, expect=201)
+        return self.eng, self.ds
+
+    def close(self):
+        """Everything shared stopped (the engine checked as a `with` block
+        would: a clean exit and log, unless a test on it failed)."""
+        b, ds, eng, self.b, self.ds, self.eng = self.b, self.ds, self.eng, None, None, None
+        try:
+            if b is not None:
+                b.close()
+        finally:
+            try:
+                if ds is not None:
+                    ds.__exit__(None, None, None)
+            finally:
+                if eng is not None:
+                    failed = (AssertionError, AssertionError("an earlier test failed"), None) if self.failed \
+                        else (None, None, None)
+                    eng.__exit__(*failed)
+
+
+_SHARED = _Shared()
+
+
+@contextlib.contextmanager
 def _browser(ctx):
+    """The shared Chromium, its console drained (earlier tests' pages were
+    checked by them)."""
     why = browser.available()
     if why:
         raise Skip(why)
-    return browser.Browser(_artifacts(ctx))
+    b = _SHARED.browser(ctx)
+    b.console()
+    yield b
+
+
+@contextlib.contextmanager
+def _directory(ctx, b):
+    """The shared engine and slapd (users DIR_USERS, groups DIR_GROUPS,
+    profile "corp"), with the browser's storage for the engine's pages
+    emptied before and after (no session or language left from another
+    test). A failure marks the engine's state to be kept."""
+    if not slapd.available():
+        raise Skip("slapd is not installed (scripts/setup installs it)")
+    eng, ds = _SHARED.directory(ctx)
+    base = f"https://127.0.0.1:{eng.port}"
+
+    def forget():
+        if b.driver.current_url.startswith(base):
+            b.js("sessionStorage.clear(); localStorage.clear()")
+    forget()
+    try:
+        yield eng, ds
+    except BaseException:
+        _SHARED.failed = True
+        try:
+            forget()
+        except Exception:  # noqa: S110 - the test's own failure is the one to report
+            pass
+        raise
+    forget()
 
 
 def test_portal_files_headers_and_absence(ctx):
@@ -214,6 +306,12 @@ def test_portal_files_headers_and_absence(ctx):
         assert "scripts/build-portal" in r.text and "--portal-dir" in r.text and eng.state_dir not in r.text, r
         assert eng.request("GET", "/portal/app.js", token=None).status == 404
         assert eng.get("/api/datacenters")["total"] == 0
+
+
+def _attrs(b, css, name):
+    """Attribute `name` of every element matching css, in one round trip
+    (one WebDriver call per element takes a second for a long list)."""
+    return b.js("return [...document.querySelectorAll(arguments[0])].map(e => e.getAttribute(arguments[1]))", css, name)
 
 
 def _row(b, name):
@@ -311,7 +409,7 @@ def test_admin_portal_in_chromium(ctx):
         b.click("[data-list=vms] button[aria-label='Next page']")
         b.wait(lambda: len(b.all("[data-list=vms] tbody tr")) == 4, what="page 2 with 4 VMs")
         b.type("#search-vms", "name=portal*\n")
-        b.wait(lambda: [r.get_attribute("data-name") for r in b.all("[data-list=vms] tbody tr")] == ["portal-vm1"],
+        b.wait(lambda: _attrs(b, "[data-list=vms] tbody tr", "data-name") == ["portal-vm1"],
                what="the search's one VM")
         assert b.text("[data-list=vms] .vireo-total") == "1"
 
@@ -386,6 +484,7 @@ def test_admin_portal_in_chromium(ctx):
         b.click("#tab-vms")
         first = b.find("[data-list=vms] tbody tr[data-id]").get_attribute("data-id")
         b.js(FEED_GUEST, first, GUEST_INFO)
+        _reread_vms(b, "")
         _guest_shown(b, f"[data-list=vms] tr[data-id='{first}']")
         assert "Host name" in b.text(f"[data-list=vms] tr[data-id='{first}'] .vireo-guest")
         _japanese(b, eng, base)  # its VMs tab with the report: no English left
@@ -398,6 +497,16 @@ def test_admin_portal_in_chromium(ctx):
         b.find("#login-user")
         assert b.js("return sessionStorage.getItem('vireo.session')") is None
         assert eng.request("GET", "/api/vms", token=token).status == 401
+
+
+def _reread_vms(b, search):
+    """The VMs tab read again now (left and opened again, searched), not
+    at its next poll (5 s)."""
+    b.click("#tab-hosts")
+    b.find("[data-list=hosts]")
+    b.click("#tab-vms")
+    b.find("[data-list=vms]")
+    b.type("#search-vms", search + "\n")
 
 
 def _remove_refused(b, eng, tab, name, kind, url):
@@ -417,7 +526,7 @@ def _more_dialogs(b, eng, host, vm1):
     # Edit: the API's refusal stays in the dialog; then a change it takes.
     b.click("#tab-vms")
     b.type("#search-vms", "name=portal-vm1\n")
-    b.wait(lambda: [r.get_attribute("data-name") for r in b.all("[data-list=vms] tbody tr")] == ["portal-vm1"],
+    b.wait(lambda: _attrs(b, "[data-list=vms] tbody tr", "data-name") == ["portal-vm1"],
            what="portal-vm1 alone")
     b.click(f"{_row(b, 'portal-vm1')} button[data-action=edit]")
     b.type("#vm-memory", "0")
@@ -436,6 +545,7 @@ def _more_dialogs(b, eng, host, vm1):
     b.wait_text(f"{_row(b, 'portal-vm1')} .vireo-desc", "edited <i>x</i>")
     # Migrate: refused (up on no host), the API's reason shown.
     run_sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{vm1['id']}'")
+    _reread_vms(b, "name=portal-vm1")  # the live change is checked above
     b.click(f"{_row(b, 'portal-vm1')} button[data-action=migrate]")
     b.find("#migrate-host")
     _accessible(b, "migrate dialog")
@@ -802,11 +912,18 @@ def _in_background(fn, *args):
 
 
 def test_vm_portal_directory_user_sees_only_their_vm(ctx):
-    if not slapd.available():
-        raise Skip("slapd is not installed (scripts/setup installs it)")
-    users, groups = {"bob": "bob-dir-pw"}, {"devs": ["bob"]}
+    try:
+        if not slapd.available():
+            raise Skip("slapd is not installed (scripts/setup installs it)")
+        _vm_portal(ctx)
+    finally:
+        _SHARED.close()  # the file's last test: what it shares ends here
+
+
+def _vm_portal(ctx):
+    users = DIR_USERS
     sd = None
-    with _engine(ctx) as eng, slapd.Slapd(eng.pki_dir, users, groups) as ds, _browser(ctx) as b:
+    with _browser(ctx) as b, _directory(ctx, b) as (eng, ds):
         # The power user's data center, with the harness hosts and their SPM on a real data
         # domain, is made while bob's part runs (his cluster has no host: his starts fail).
         storage = _in_background(storage_dc, ctx, eng, "vp")
@@ -814,8 +931,6 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         cl = eng.create_cluster("vcl", dc["id"])
         mine = eng.create_vm("bobs-vm", cl["id"], description=XSS)
         eng.create_vm("someone-elses", cl["id"])
-        eng.call("POST", "/api/domains", {"name": "corp", "url": ds.url, "tls": "ldaps", "bind_dn": slapd.ADMIN_DN,
-                                          "bind_password": slapd.ADMIN_PW, "base_dn": slapd.BASE}, expect=201)
         devs = eng.call("POST", "/api/groups", {"name": "devs@corp"}, expect=201)
         role = _role(eng, "UserRole")
         eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vm", "object_id": mine["id"],
@@ -833,7 +948,7 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         b.type("#login-password", users["bob"])
         b.click("#login-submit")
         b.wait_text("[data-list=my-vms]", "bobs-vm")
-        cards = [c.get_attribute("data-name") for c in b.all("[data-list=my-vms] article")]
+        cards = _attrs(b, "[data-list=my-vms] article", "data-name")
         assert cards == ["bobs-vm"], cards
         assert "someone-elses" not in b.text("body")
         assert b.text("[data-name=bobs-vm] .vireo-desc") == XSS and not b.all("article img")
@@ -855,14 +970,16 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         assert [(j["action"], j["user"]) for j in jobs] == [("start", "bob@corp")], jobs
         assert not b.alert_open()
         # A pool he may use: he takes its VM; a second one is refused (its max_user_vms).
+        # Its VM made first and put in it with the pool (one transaction):
+        # the engine's pool monitor would otherwise fill the pool itself.
         tmpl, pool = str(uuid.uuid4()), str(uuid.uuid4())
+        pvm = eng.create_vm("desk-1", cl["id"])
         run_sql(eng,
                 f"INSERT INTO templates (id, name, cluster_id, memory_mib, vcpus, spec_json, status, created_at)"
                 f" VALUES ('{tmpl}', 'desk-tmpl', '{cl['id']}', 128, 1, '{{}}', 'ok', 0)",
                 f"INSERT INTO vm_pools (id, name, description, cluster_id, template_id, type, size, created_at) VALUES"
-                f" ('{pool}', 'desk', '{XSS}', '{cl['id']}', '{tmpl}', 'manual', 1, 0)")
-        pvm = eng.create_vm("desk-1", cl["id"])
-        run_sql(eng, f"UPDATE vms SET pool_id = '{pool}' WHERE id = '{pvm['id']}'")
+                f" ('{pool}', 'desk', '{XSS}', '{cl['id']}', '{tmpl}', 'manual', 1, 0)",
+                f"UPDATE vms SET pool_id = '{pool}' WHERE id = '{pvm['id']}'")
         eng.call("POST", "/api/permissions", {"role_id": role, "object_type": "vmpool", "object_id": pool,
                                               "group_id": devs["id"]}, expect=201)
         b.wait_text("[data-list=my-pools]", "desk", timeout=15)
@@ -875,7 +992,7 @@ def test_vm_portal_directory_user_sees_only_their_vm(ctx):
         b.wait_text("#action-message", "desk-1 taken from pool desk; its start: job failed", timeout=30)
         assert b.find("#action-progress").get_attribute("data-job-status") == "failed"
         assert eng.get(f"/api/vmpools/{pool}")["allocated"] == 1
-        b.wait(lambda: "desk-1" in [c.get_attribute("data-name") for c in b.all("[data-list=my-vms] > div article")],
+        b.wait(lambda: "desk-1" in _attrs(b, "[data-list=my-vms] > div article", "data-name"),
                what="the pool's VM among his")
         token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
         again = eng.request("POST", f"/api/vmpools/{pool}/allocatevm", {}, token=token)
@@ -1129,11 +1246,10 @@ def _login(b, url, user, password):
 
 
 def _corp_admin(eng, ds, b):
-    """The directory profile "corp" of slapd ds, and the administrator
-    logged in to the Administration Portal; the profile."""
-    corp = eng.call("POST", "/api/domains", {"name": "corp", "url": ds.url, "tls": "ldaps",
-                                             "bind_dn": slapd.ADMIN_DN, "bind_password": slapd.ADMIN_PW,
-                                             "base_dn": slapd.BASE}, expect=201)
+    """The directory profile "corp" of slapd ds (the shared one), and the
+    administrator logged in to the Administration Portal; the profile."""
+    corp = _SHARED.corp
+    assert corp and eng.get(f"/api/domains/{corp['id']}")["url"] == ds.url, corp
     _login(b, f"https://127.0.0.1:{eng.port}/admin", "admin@internal", eng.admin_password)
     b.find("[data-list=vms]")
     return corp
@@ -1149,8 +1265,8 @@ def test_admin_portal_people_and_permissions(ctx):
     checked against the API."""
     if not slapd.available():
         raise Skip("slapd is not installed (scripts/setup installs it)")
-    users, groups = {"dora": "dora-dir-pw", "dean": "dean-dir-pw"}, {"ops": ["dean"]}
-    with _engine(ctx) as eng, slapd.Slapd(eng.pki_dir, users, groups) as ds, _browser(ctx) as b:
+    users = DIR_USERS
+    with _browser(ctx) as b, _directory(ctx, b) as (eng, ds):
         base = f"https://127.0.0.1:{eng.port}"
         dc = eng.create_dc("qdc")
         cl = eng.create_cluster("qcl", dc["id"])
@@ -1166,7 +1282,7 @@ def test_admin_portal_people_and_permissions(ctx):
         b.type("#add-search", "dor")
         b.click("#add-search-submit")
         b.wait(lambda: b.all("[data-list=add-found] tr[data-name='dora@corp']"), what="dora found")
-        assert [r.get_attribute("data-name") for r in b.all("[data-list=add-found] tbody tr")] == ["dora@corp"]
+        assert _attrs(b, "[data-list=add-found] tbody tr", "data-name") == ["dora@corp"]
         _accessible(b, "add users dialog")
         b.shot("admin-add-users")
         b.click("[data-list=add-found] tr[data-name='dora@corp'] input")
@@ -1235,7 +1351,7 @@ def test_admin_portal_people_and_permissions(ctx):
         # She sees exactly that VM in the VM Portal.
         _login(b, base + "/vm", "dora@corp", users["dora"])
         b.wait_text("[data-list=my-vms]", "doras-vm")
-        assert [c.get_attribute("data-name") for c in b.all("[data-list=my-vms] article")] == ["doras-vm"]
+        assert _attrs(b, "[data-list=my-vms] article", "data-name") == ["doras-vm"]
         token = b.js("return JSON.parse(sessionStorage.getItem('vireo.session')).token")
         assert [v["name"] for v in eng.call("GET", "/api/vms", token=token)["vms"]] == ["doras-vm"]
         b.click("#logout")
@@ -1286,8 +1402,8 @@ def test_admin_portal_groups_and_custom_roles(ctx):
     tab. Each step checked against the API."""
     if not slapd.available():
         raise Skip("slapd is not installed (scripts/setup installs it)")
-    users, groups = {"gina": "gina-dir-pw"}, {"qa": ["gina"]}
-    with _engine(ctx) as eng, slapd.Slapd(eng.pki_dir, users, groups) as ds, _browser(ctx) as b:
+    users = DIR_USERS
+    with _browser(ctx) as b, _directory(ctx, b) as (eng, ds):
         base = f"https://127.0.0.1:{eng.port}"
         dc = eng.create_dc("gdc")
         cl = eng.create_cluster("gcl", dc["id"])
@@ -1300,7 +1416,7 @@ def test_admin_portal_groups_and_custom_roles(ctx):
         # A custom role: no action group is the API's refusal, in the dialog; then two.
         b.click("#new-roles")
         b.wait(lambda: b.all("#create-role-groups input[data-action-group=migrate_vm]"), what="the action groups offered")
-        offered = [i.get_attribute("data-action-group") for i in b.all("#create-role-groups input")]
+        offered = _attrs(b, "#create-role-groups input", "data-action-group")
         assert sorted(offered) == sorted(eng.get("/api/openapi.json")["components"]["schemas"]["ActionGroups"]
                                          ["items"]["enum"]), offered
         b.type("#create-role-name", "qa-editor")
@@ -1322,7 +1438,7 @@ def test_admin_portal_groups_and_custom_roles(ctx):
         b.wait_text("#tab-roles", "ロール")
         b.click(f"{_row(b, 'qa-editor')} button[data-action=edit]")
         b.wait(lambda: b.all("#edit-role-ag-edit_vm_properties:checked"), what="the role's groups checked")
-        assert sorted(i.get_attribute("data-action-group") for i in b.all("#edit-role-groups input:checked")) == \
+        assert sorted(_attrs(b, "#edit-role-groups input:checked", "data-action-group")) == \
             ["edit_vm_properties", "vm_basic_operations"]
         assert not _latin_left(b), _latin_left(b)
         b.click("#edit-role button.pf-m-link")

@@ -147,7 +147,10 @@ class Browser:
         """Accessibility violations of the page as axe-core finds them (its
         script injected through WebDriver, which the page's CSP does not
         govern), those of the given impacts: [{id, impact, help, nodes}]."""
-        self.js(axe_js)
+        # Injected once per page load: it is 650 KB, and injecting it again
+        # costs about a second each time (a single-page app keeps it).
+        if not self.js("return typeof window.axe === 'object' && typeof window.axe.run === 'function'"):
+            self.js(axe_js)
         found = self.driver.execute_async_script(
             "const done = arguments[arguments.length - 1];"
             "axe.run(document, {resultTypes: ['violations']}).then("

@@ -122,7 +122,7 @@ def _setup(c, networks, **kw):
 
 
 def test_vlan_networks_carry_vms_between_hosts(ctx):
-    mig_hosts(ctx)   # libvirtd on TCP, for the migration at the end (before any guest runs)
+    mig_hosts(ctx)   # libvirtd with TLS, for the migration at the end (before any guest runs)
     h0, h1 = _hosts(ctx)
     _clear(ctx)
     nets = {"red": {"nic": "eth1", "vlan": 100, "mtu": 1400},

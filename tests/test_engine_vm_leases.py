@@ -91,7 +91,7 @@ def _lease(c, sd_id, vm_id):
 
 @one_backend
 def test_vm_lease_refuses_a_second_qemu(ctx):
-    hs = mig_hosts(ctx)  # the leased VM migrates (libvirtd over TCP in the harness)
+    hs = mig_hosts(ctx)  # the leased VM migrates (libvirtd with TLS in the harness)
     for h in hs.hosts:
         h.use_lock_manager(True)
     try:

@@ -122,7 +122,7 @@ def test_fence_restart_through_a_proxy(ctx):
     proxy host. The password is in no job, event, log or ps line."""
     pw = "Bmc-Pass-4417"
     kport = free_port()  # the engine's fence_kdump listener (docs/fencing.md "Kdump")
-    mig_hosts(ctx)  # the kdump part migrates a VM (libvirtd over TCP in the harness)
+    mig_hosts(ctx)  # the kdump part migrates a VM (libvirtd with TLS in the harness)
     with engine_with_hosts(ctx, poll_ms=1000, kdump_listen=f"0.0.0.0:{kport}",
                            extra_args=["--kdump-started-timeout-s", "3", "--kdump-finished-timeout-s", "4"]) as (
             eng, cl, hosts):

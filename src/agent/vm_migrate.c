@@ -136,6 +136,11 @@ static void *migrate_thread(void *arg)
     if ((dxml && virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_DEST_XML, dxml) < 0) ||
         virTypedParamsAddULLong(&params, &n, &max, VIR_MIGRATE_PARAM_BANDWIDTH, m->bandwidth_mibps) < 0 ||
         (*m->stream_uri && virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_URI, m->stream_uri) < 0) ||
+        /* The stream goes to another address (a migration network's) than
+         * the host's certificate names: QEMU is to check it against the
+         * host's name, as libvirtd did, not against that address. */
+        (*m->stream_uri && !m->a->migration_tcp &&
+         virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_TLS_DESTINATION, m->dest_host) < 0) ||
         (m->compression &&
          virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_COMPRESSION, "xbzrle") < 0)) {
         m->rc = vr_libvirt_error(&m->err, "cannot prepare the migration of VM %s", m->name);

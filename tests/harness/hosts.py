@@ -8,7 +8,9 @@ Each host is
 * a private mount namespace (and UTS namespace, hostname ``vhN``) in which
   per-host directories under the work directory are bind-mounted over
   /etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/log/libvirt,
-  /var/cache/libvirt, and a per-host file over /etc/hosts (it names every
+  /var/cache/libvirt, /etc/pki (libvirt's and QEMU's TLS certificates:
+  the host's own, harness/libvirt_tls.py), and a per-host file over
+  /etc/hosts (it names every
   host, so libvirt migration between hosts resolves ``vhN``);
 * its own ``virtlogd`` and ``libvirtd`` (pidfiles in the host directory), so
   ``qemu:///system`` inside the host talks to that host's libvirtd only;
@@ -99,6 +101,7 @@ import uuid
 
 from harness.agentunit import AgentUnit
 from harness.bmc import Bmc, BmcWatcher, bmc_pids
+from harness import libvirt_tls
 from harness.sshd import SshServer
 
 __all__ = ["HostSet", "Host", "HarnessError", "cleanup_stale"]
@@ -129,6 +132,9 @@ PRIVATE_DIRS = [
     # refuse another host's VM that got the same pty number ("locked by
     # lock file ... held by process N", N the other host's libvirtd)
     ("/run/lock", "lock"),
+    # the certificates of libvirt's TLS (CA, host, QEMU's): each host its
+    # own, as its agent's (harness/libvirt_tls.py)
+    ("/etc/pki", "etc-pki"),
 ]
 
 URI = "qemu:///system"
@@ -624,6 +630,7 @@ class Host:
         self.sanlock_log = os.path.join(self.dir, "sanlock.log")
         self.sanlock_pidfile = os.path.join(self.dir, "sanlock-run", "sanlock.pid")
         self.cgroups = []             # per-host cgroup dirs (root namespace paths)
+        self.etc_pki = os.path.join(self.dir, "etc-pki")  # its /etc/pki
 
     def __repr__(self):
         return "<Host %s %s:%d>" % (self.name, self.addr, self.port)
@@ -732,6 +739,8 @@ class Host:
         qemu_settings = {
             "namespaces": "[ ]",
         }
+        if self.hs.libvirt_tls:
+            qemu_settings.update(libvirt_tls.qemu_settings())
         qemu_settings.update(self.hs.qemu_conf)
         _set_conf(os.path.join(etc, "qemu.conf"), qemu_settings)
         libvirtd_settings = {
@@ -745,6 +754,8 @@ class Host:
                 "auth_tcp": _q("none"),
                 "listen_addr": _q(self.addr),
             })
+        if self.hs.libvirt_tls:
+            libvirtd_settings.update(libvirt_tls.libvirtd_settings(self.addr))
         libvirtd_settings.update(self.hs.libvirtd_conf)
         _set_conf(os.path.join(etc, "libvirtd.conf"), libvirtd_settings)
         _set_conf(os.path.join(etc, "virtlogd.conf"), {
@@ -760,6 +771,8 @@ class Host:
         run = os.path.join(self.dir, "run")
         os.makedirs(run, exist_ok=True)
         os.chmod(run, 0o755)
+        # cheap, so always: a running set can turn TLS on (use_libvirt_tls)
+        libvirt_tls.install(self.etc_pki, self.ca, self.cert, self.key)
         for d in ("sanlock-run", "storage"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
             os.chmod(os.path.join(self.dir, d), 0o755)
@@ -890,7 +903,7 @@ class Host:
         works."""
         if not self.libvirtd_pid:
             args = ["libvirtd", "-d", "-p", self.libvirtd_pidfile]
-            if self.hs.libvirt_tcp:
+            if self.hs.libvirt_tcp or self.hs.libvirt_tls:
                 args.append("--listen")
             self.run(args, check=True)
         if wait:
@@ -1020,8 +1033,9 @@ class Host:
             "--net-state", os.path.join(self.dir, "networks.json"),
             "--job-dir", os.path.join(self.dir, "jobs"),
             "--run-dir", os.path.join(self.dir, "vireo-run")] + (
-            # libvirtd listens on plain TCP: migrations go qemu+tcp://
-            ["--migration-transport", "tcp"] if self.hs.libvirt_tcp else [])
+            # libvirtd listens on plain TCP only: migrations go qemu+tcp://
+            # (else the default, qemu+tls://)
+            ["--migration-transport", "tcp"] if self.hs.libvirt_tcp and not self.hs.libvirt_tls else [])
 
     def start_bmc(self, user, password):
         """Give this host a simulated BMC (harness/bmc.py): ipmi_sim on
@@ -1210,8 +1224,14 @@ class HostSet:
                  scripts/pki, existing ones are kept.
       port       agent TCP port on every host (default 54321)
       subnet     first three octets of the test network (default 10.77.0)
+      libvirt_tls  let each libvirtd listen on ADDR:16514 with TLS (the
+                 harness CA and each host's own certificate, also for
+                 QEMU's migration stream: harness/libvirt_tls.py), so the
+                 agents migrate over qemu+tls:// (their default); turned
+                 on in a running set by use_libvirt_tls()
       libvirt_tcp  also let each libvirtd listen on ADDR:16509, plain TCP
-                 without auth (e.g. for qemu+tcp:// peer-to-peer migration)
+                 without auth (qemu+tcp:// peer-to-peer migration: agents
+                 get --migration-transport tcp unless libvirt_tls)
       qemu_conf, libvirtd_conf  dicts of extra per-host settings
                  (values are written verbatim: quote strings yourself)
       keep       keep workdir after stop() (also: VIREO_HARNESS_KEEP=1)
@@ -1230,7 +1250,7 @@ class HostSet:
     """
 
     def __init__(self, n=2, workdir=None, agent_cmd=None, pki_dir=None,
-                 port=54321, subnet="10.77.0", libvirt_tcp=False,
+                 port=54321, subnet="10.77.0", libvirt_tcp=False, libvirt_tls=False,
                  qemu_conf=None, libvirtd_conf=None, keep=None,
                  start_agents=True, log_level=3, agent_timeout=30,
                  cgroups=True, lock_timeout=900, sanlock=True, shared_fs_mb=1024,
@@ -1244,6 +1264,7 @@ class HostSet:
         self.port = port
         self.subnet = subnet
         self.libvirt_tcp = libvirt_tcp
+        self.libvirt_tls = libvirt_tls
         self.qemu_conf = dict(qemu_conf or {})
         self.libvirtd_conf = dict(libvirtd_conf or {})
         if keep is None:
@@ -1407,6 +1428,25 @@ class HostSet:
                 self.extra_nics = j
                 for h in self.hosts:
                     h._setup_extra_nic(j)
+
+    def use_libvirt_tls(self):
+        """Turn libvirt TLS on in a running set (libvirt_tls above): each
+        libvirtd restarts listening with TLS (running guests survive) and
+        each agent restarts to migrate over qemu+tls://. Call it before the
+        test's guests start: their agents restart."""
+        with self._lock:
+            if self.libvirt_tls:
+                return
+            self.libvirt_tls = True
+            for h in self.hosts:
+                etc = os.path.join(h.dir, "etc")
+                _set_conf(os.path.join(etc, "libvirtd.conf"), libvirt_tls.libvirtd_settings(h.addr))
+                _set_conf(os.path.join(etc, "qemu.conf"), libvirt_tls.qemu_settings())
+                h.kill_libvirtd()
+                h.start_libvirtd()
+                if self.agent_cmd and h.agent_alive():
+                    h.kill_agent()
+                    h.start_agent(wait=True)
 
     def _make_shared_storage(self):
         """The shim sanlock needs here, and the shared ext4 on a loop

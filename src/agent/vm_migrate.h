@@ -9,7 +9,7 @@ extern const vr_verb vr_vm_migrate_verbs[];
 
 /* The policy's decision at one check, from the job's numbers: a pure
  * function, so every rule of docs/migration.md "Policies" is in one place
- * (no unit test drives it yet). */
+ * (tests/unit/test_migwatch.c drives each policy). */
 enum vr_mig_policy { VR_MIG_MINIMAL_DOWNTIME, VR_MIG_SUSPEND_WORKLOAD, VR_MIG_POST_COPY };
 enum vr_mig_step { VR_MIG_WAIT, VR_MIG_RAISE_DOWNTIME, VR_MIG_SUSPEND, VR_MIG_START_POSTCOPY,
                    VR_MIG_ABORT_STALLED, VR_MIG_ABORT_TIMEOUT };

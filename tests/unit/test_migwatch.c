@@ -1,0 +1,110 @@
+/* The migration policies' decisions (src/agent/vm_migrate.c,
+ * vr_mig_watch_step; docs/migration.md "Policies"), sample by sample with
+ * no libvirt: a stalled migration raises its downtime limit one doubling
+ * per 15 s up to 16x, then suspend_workload pauses the guest once and
+ * minimal_downtime only waits; post_copy switches at the first step and
+ * is then never aborted; progress restarts the stall clock; the stall and
+ * the total time limits abort. The harness runs the minimal_downtime
+ * ladder for real (test_migration); the suspend and post-copy steps cannot
+ * be reached there in reasonable time (or at all: no userfaultfd), so
+ * their rules are held here. */
+#include <limits.h>
+#include <stdbool.h>
+
+#include "check.h"
+#include "vm_migrate.h"
+
+#define S 1000LL /* ms in a second */
+#define GIB (1ULL << 30)
+
+static vr_mig_watch watch(enum vr_mig_policy p)
+{
+    return (vr_mig_watch){.policy = p, .timeout_ms = 3600 * S, .stall_timeout_ms = 240 * S,
+                          .base_downtime_ms = 300, .downtime_ms = 300, .lowest_remaining = ULLONG_MAX};
+}
+
+/* Samples every second from `from` to `to` (s) with `remaining` stuck;
+ * counts each step taken and returns the last one that was not a wait. */
+static enum vr_mig_step run(vr_mig_watch *w, long long from, long long to, int counts[6])
+{
+    enum vr_mig_step last = VR_MIG_WAIT;
+    for (long long t = from; t <= to; t++) {
+        enum vr_mig_step s = vr_mig_watch_step(w, GIB, t * S);
+        counts[s]++;
+        if (s != VR_MIG_WAIT)
+            last = s;
+    }
+    return last;
+}
+
+static void minimal_downtime(void)
+{
+    vr_mig_watch w = watch(VR_MIG_MINIMAL_DOWNTIME);
+    int n[6] = {0};
+    CHECK(vr_mig_watch_step(&w, GIB, 0) == VR_MIG_WAIT); /* the first sample is progress */
+    CHECK(run(&w, 1, 14, n) == VR_MIG_WAIT && n[VR_MIG_WAIT] == 14);
+    CHECK(vr_mig_watch_step(&w, GIB, 15 * S) == VR_MIG_RAISE_DOWNTIME && w.downtime_ms == 600);
+    CHECK(run(&w, 16, 29, n) == VR_MIG_WAIT); /* one step per 15 s, not per sample */
+    CHECK(vr_mig_watch_step(&w, GIB, 30 * S) == VR_MIG_RAISE_DOWNTIME && w.downtime_ms == 1200);
+    /* up to 16x (4800 ms), then nothing more until the stall limit */
+    for (int i = 0; i < 6; i++)
+        n[i] = 0;
+    CHECK(run(&w, 31, 239, n) == VR_MIG_RAISE_DOWNTIME);
+    CHECK(n[VR_MIG_RAISE_DOWNTIME] == 2 && w.downtime_ms == 300 * VR_MIG_DOWNTIME_CEILING);
+    CHECK(n[VR_MIG_SUSPEND] == 0 && n[VR_MIG_START_POSTCOPY] == 0 && !w.suspended);
+    CHECK(vr_mig_watch_step(&w, GIB, 240 * S) == VR_MIG_ABORT_STALLED);
+
+    /* progress restarts the stall clock: 200 s stuck, then one byte less */
+    w = watch(VR_MIG_MINIMAL_DOWNTIME);
+    vr_mig_watch_step(&w, GIB, 0);
+    for (int i = 0; i < 6; i++)
+        n[i] = 0;
+    run(&w, 1, 200, n);
+    CHECK(vr_mig_watch_step(&w, GIB - 1, 201 * S) == VR_MIG_WAIT);
+    CHECK(run(&w, 202, 440, n) != VR_MIG_ABORT_STALLED);
+    CHECK(vr_mig_watch_step(&w, GIB, 441 * S) == VR_MIG_ABORT_STALLED);
+
+    /* the total time limit, progress or not */
+    w = watch(VR_MIG_MINIMAL_DOWNTIME);
+    w.timeout_ms = 64 * S;
+    CHECK(vr_mig_watch_step(&w, GIB, 63 * S) != VR_MIG_ABORT_TIMEOUT);
+    CHECK(vr_mig_watch_step(&w, GIB / 2, 64 * S) == VR_MIG_ABORT_TIMEOUT);
+}
+
+static void suspend_workload(void)
+{
+    vr_mig_watch w = watch(VR_MIG_SUSPEND_WORKLOAD);
+    int n[6] = {0};
+    vr_mig_watch_step(&w, GIB, 0);
+    /* four doublings (15, 30, 45, 60 s), the pause at 75 s, once */
+    CHECK(run(&w, 1, 74, n) == VR_MIG_RAISE_DOWNTIME && n[VR_MIG_RAISE_DOWNTIME] == 4 && !w.suspended);
+    CHECK(vr_mig_watch_step(&w, GIB, 75 * S) == VR_MIG_SUSPEND && w.suspended);
+    for (int i = 0; i < 6; i++)
+        n[i] = 0;
+    CHECK(run(&w, 76, 239, n) == VR_MIG_WAIT && n[VR_MIG_SUSPEND] == 0);
+    /* paused and still stuck: the stall limit aborts (the agent resumes the guest) */
+    CHECK(vr_mig_watch_step(&w, GIB, 240 * S) == VR_MIG_ABORT_STALLED);
+}
+
+static void post_copy(void)
+{
+    vr_mig_watch w = watch(VR_MIG_POST_COPY);
+    int n[6] = {0};
+    vr_mig_watch_step(&w, GIB, 0);
+    CHECK(run(&w, 1, 15, n) == VR_MIG_START_POSTCOPY && w.postcopy && n[VR_MIG_RAISE_DOWNTIME] == 0);
+    /* once in post-copy the destination runs the guest: never aborted */
+    w.timeout_ms = 100 * S;
+    for (int i = 0; i < 6; i++)
+        n[i] = 0;
+    run(&w, 16, 1000, n);
+    CHECK(n[VR_MIG_WAIT] == 985 && n[VR_MIG_START_POSTCOPY] == 0);
+    CHECK(n[VR_MIG_ABORT_STALLED] == 0 && n[VR_MIG_ABORT_TIMEOUT] == 0);
+}
+
+int main(void)
+{
+    minimal_downtime();
+    suspend_workload();
+    post_copy();
+    return CHECK_DONE();
+}

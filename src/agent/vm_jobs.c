@@ -26,6 +26,9 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ended; /* broadcast when a job ends or the agent stops */
 static pthread_once_t ended_once = PTHREAD_ONCE_INIT;
 static job_slot *slots;
+/* Jobs asked for and waiting their turn, so that a VM about to change
+ * (a VM.save behind a hot plug) is not taken for one at rest. */
+static job_slot *waiting;
 static bool stopping;
 
 /* Deadlines on the monotonic clock: a wall-clock jump must not turn a
@@ -62,8 +65,18 @@ int vr_vm_job_begin(const char *uuid, const char *vm_name, const char *job, vr_e
     pthread_mutex_lock(&lock);
     job_slot *busy;
     int rc = 0;
-    while (!stopping && (busy = find(uuid)) && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&ended, &lock, &deadline);
+    if (!stopping && find(uuid)) {
+        mine->next = waiting;
+        waiting = mine;
+        while (!stopping && (busy = find(uuid)) && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&ended, &lock, &deadline);
+        for (job_slot **pp = &waiting; *pp; pp = &(*pp)->next)
+            if (*pp == mine) {
+                *pp = mine->next;
+                break;
+            }
+        mine->next = NULL;
+    }
     if (stopping || (busy = find(uuid))) {
         if (stopping)
             vr_error_set(err, VR_ERR_BAD_STATE, "the agent is stopping; %s of VM %s (%s) not started",
@@ -127,6 +140,16 @@ void vr_vm_job_end_free(virDomainPtr dom)
     virDomainGetUUIDString(dom, uuid);
     vr_vm_job_end(uuid);
     virDomainFree(dom);
+}
+
+bool vr_vm_job_pending(const char *uuid)
+{
+    pthread_mutex_lock(&lock);
+    bool any = find(uuid) != NULL;
+    for (job_slot *s = waiting; s && !any; s = s->next)
+        any = !strcasecmp(s->uuid, uuid);
+    pthread_mutex_unlock(&lock);
+    return any;
 }
 
 void vr_vm_jobs_stop(void)

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "agent.h"
 
@@ -35,6 +36,9 @@ void vr_vm_job_end_free(virDomainPtr dom);
  * names the VM in messages. */
 int vr_vm_job_begin(const char *uuid, const char *vm_name, const char *job, vr_error *err);
 void vr_vm_job_end(const char *uuid);
+
+/* Does a job of the VM run, or wait its turn? (VM.get's job_active.) */
+bool vr_vm_job_pending(const char *uuid);
 
 /* The agent is stopping: waiters give up at once and new jobs are refused.
  * Jobs already running finish (or not) on their own. */

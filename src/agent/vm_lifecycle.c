@@ -383,10 +383,14 @@ static int vm_get(vr_agent *a, json_t *params, json_t **result, vr_error *err)
     json_t *o = vm_summary(dom, true);
     json_t *spec = vr_dom_spec(dom);
     json_object_set_new(o, "spec", spec ? spec : json_null());
-    /* A libvirt job runs (a save, a migration...): the VM is changing. */
+    /* A libvirt job runs (a save, a migration...), or one of ours runs or
+     * waits its turn (a VM.save not yet in libvirt): the VM is changing. */
     virDomainJobInfo ji;
-    json_object_set_new(o, "job_active", json_boolean(virDomainGetJobInfo(dom, &ji) == 0 &&
-                                                      ji.type != VIR_DOMAIN_JOB_NONE));
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    virDomainGetUUIDString(dom, uuid);
+    json_object_set_new(o, "job_active", json_boolean((virDomainGetJobInfo(dom, &ji) == 0 &&
+                                                       ji.type != VIR_DOMAIN_JOB_NONE) ||
+                                                      vr_vm_job_pending(uuid)));
     virResetLastError();
     virDomainFree(dom);
     *result = o;

@@ -134,8 +134,11 @@ static void settle(susp *s)
         int rc = s->host ? vr_agent_call_host(s->e, s->host, "VM.get", json_pack("{s:s}", "uuid", s->vm_id), &res, &e)
                          : -1;
         bool busy = json_is_true(json_object_get(res, "job_active"));
+        /* shut off: libvirt ended the save's job and has not yet dropped
+         * the transient domain; the memory is on the volume (seal checks) */
+        bool off = rc == 0 && !strcmp(str(res, "state"), "shutoff");
         json_decref(res);
-        if (rc < 0 && e.code == VR_ERR_NO_VM) {
+        if ((rc < 0 && e.code == VR_ERR_NO_VM) || off) {
             seal(s);
             return;
         }

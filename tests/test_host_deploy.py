@@ -103,6 +103,32 @@ def active(text, key):
     return [ln.strip() for ln in text.splitlines() if ln.strip().split("=")[0].strip() == key]
 
 
+QEMU_TLS = ['migrate_tls_x509_cert_dir = "/etc/pki/qemu"', "migrate_tls_x509_verify = 1"]
+LIBVIRT_LINKS = {"/etc/pki/CA/cacert.pem": "ca.crt", "/etc/pki/libvirt/servercert.pem": "host.crt",
+                 "/etc/pki/libvirt/clientcert.pem": "host.crt", "/etc/pki/libvirt/private/serverkey.pem": "host.key",
+                 "/etc/pki/libvirt/private/clientkey.pem": "host.key"}
+QEMU_COPIES = {"ca-cert.pem": ("ca.crt", 0o644), "server-cert.pem": ("host.crt", 0o644),
+               "client-cert.pem": ("host.crt", 0o644), "server-key.pem": ("host.key", 0o640),
+               "client-key.pem": ("host.key", 0o640)}
+
+
+def assert_libvirt_tls(srv):
+    """libvirt's and QEMU's TLS files are the host's own key and certificate
+    (docs/operations.md), the same as the agent's now: links where libvirtd
+    looks, copies where QEMU does (the migration stream), the key for
+    QEMU's group only."""
+    for path, target in LIBVIRT_LINKS.items():
+        assert os.readlink(srv.root_path(path)) == "/etc/vireo/pki/" + target, path
+    for name, (src, mode) in QEMU_COPIES.items():
+        # (a file equal to the harness host's below the overlay is left there)
+        seen = srv.seen_path("/etc/pki/qemu/" + name)
+        assert seen, name
+        with open(srv.root_path("/etc/vireo/pki/" + src)) as a, open(seen) as b:
+            assert a.read() == b.read(), name
+        st = os.lstat(seen)
+        assert st.st_mode & 0o777 == mode, (name, oct(st.st_mode))
+
+
 def agent_log(srv):
     try:
         with open(srv.agent_log, errors="replace") as f:
@@ -208,13 +234,21 @@ def test_host_deploy_by_password_and_key(ctx):
             added = [ln[1:] for ln in diff if ln.startswith("+") and not ln.startswith("+++")]
             removed = [ln[1:] for ln in diff if ln.startswith("-") and not ln.startswith("---")]
             assert added == ["# Set by vireo-engine host deploy (docs/operations.md):", 'lock_manager = "sanlock"'] \
-                and all(active(ln, "lock_manager") for ln in removed), diff
+                + QEMU_TLS, diff
+            # only earlier settings of those keys went (the harness's own TLS ones, if any)
+            assert all(active(ln, ln.split("=")[0].strip()) and ln.split("=")[0].strip() in
+                       ("lock_manager", "migrate_tls_x509_cert_dir", "migrate_tls_x509_verify") for ln in removed), diff
             assert active(qsan, "auto_disk_leases") == ["auto_disk_leases = 0"], qsan
             assert active(qsan, "require_lease_for_disks") == ["require_lease_for_disks = 0"], qsan
             assert active(qsan, "host_id") == [], qsan
             assert 'lock_manager = "sanlock"' not in harness_qemu, harness_qemu
-            assert srv.units() == ["enable sanlock.service", "start sanlock.service", "try-restart libvirtd.service"], \
-                srv.units()
+            # libvirt's TLS for migrations, with the host's new certificate;
+            # libvirtd's TLS socket enabled, libvirtd restarted for it.
+            assert "libvirt and QEMU migrate over TLS with the host's certificate" in steps, steps
+            assert_libvirt_tls(srv)
+            assert srv.units() == ["enable sanlock.service", "start sanlock.service", "try-restart libvirtd.service",
+                                   "enable libvirtd-tls.socket", "start libvirtd-tls.socket",
+                                   "try-restart libvirtd.service"], srv.units()
             first_conf = libvirt_conf(srv, h)
 
             # The same machine again, under another agent port: the API
@@ -227,7 +261,7 @@ def test_host_deploy_by_password_and_key(ctx):
             assert eng.host(r.body["id"])["status"] == "installfailed"
             assert eng.host(r.body["id"])["ssh"]["fingerprint"] == ""  # not pinned
             eng.call("DELETE", f"/api/hosts/{r.body['id']}", expect=204)
-            assert len(srv.units()) == 3  # it went no further
+            assert len(srv.units()) == 6  # it went no further
             # The host key seen at the first contact is pinned and shown.
             assert host["ssh"] == {"port": srv.port, "fingerprint": srv.fingerprint(), "auth": "password",
                                    "soft_fencing": False}, host
@@ -278,6 +312,7 @@ def test_host_deploy_by_password_and_key(ctx):
                     stop.wait(0.1)
             t = threading.Thread(target=watch_status, daemon=True)
             t.start()
+            units = len(srv.units())
             r = eng.request("POST", f"/api/hosts/{hid}/enrollcertificate", {"ssh": {"use_engine_key": True}})
             assert r.status == 202, r
             job = eng.wait_job(r.body["job"]["id"], timeout=90, status=("finished", "failed"))
@@ -290,6 +325,8 @@ def test_host_deploy_by_password_and_key(ctx):
             crt2 = cert_of(srv)
             assert crt2 != crt and openssl("x509", "-noout", "-serial", input=crt2) != \
                 openssl("x509", "-noout", "-serial", input=crt)
+            assert_libvirt_tls(srv)  # QEMU's copy follows the new key
+            assert srv.units()[units:] == [], srv.units()  # libvirtd left running (the host stays up)
             assert eng.vm(vm["id"])["status"] == "up"
             eng.vm_action(vm["id"], "stop", timeout=60)
 
@@ -367,7 +404,11 @@ def test_host_deploy_by_password_and_key(ctx):
             steps = [s["description"] for s in job["steps"]]
             assert "libvirt uses the sanlock lock manager, sanlock runs (nothing changed)" in steps, steps
             assert libvirt_conf(srv, h) == first_conf
-            assert srv.units()[units:] == ["enable sanlock.service", "start sanlock.service"], srv.units()
+            # a new key on the host: libvirtd restarted to serve its certificate
+            assert srv.units()[units:] == ["enable sanlock.service", "start sanlock.service",
+                                           "enable libvirtd-tls.socket", "start libvirtd-tls.socket",
+                                           "try-restart libvirtd.service"], srv.units()
+            assert_libvirt_tls(srv)
             assert host["ssh"] == {"port": srv.port, "fingerprint": srv.fingerprint(), "auth": "engine_key",
                                    "soft_fencing": False}, host
             assert "Accepted publickey for root" in srv.log()
@@ -459,6 +500,8 @@ def test_host_deploy_by_password_and_key(ctx):
                              "/etc/vireo/agent.conf", "/var/lib/dpkg/info/vireo-agent.list", "/usr/sbin/vireo-agent"):
                     assert not os.path.exists(srv0.root_path(path)), path
                 assert "lock_manager" in libvirt_conf(srv0, h0)[0]
+                for path in list(LIBVIRT_LINKS) + ["/etc/pki/qemu/" + n for n in QEMU_COPIES]:
+                    assert srv0.seen_path(path) is None, path  # libvirt's go with the agent's
                 with open(srv0.root_path("/var/lib/dpkg/status")) as f:
                     assert "Package: vireo-agent\n" not in f.read()
                 crl = eng.request("GET", "/pki/crl.pem", token=None).text

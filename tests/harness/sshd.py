@@ -30,10 +30,12 @@ every SSH session, and for the agent started from one):
   /etc/hosts, sanlock's log) are mounted again on top. Its apt installs no
   Recommends (this machine cannot fetch them; a real host would);
 * its own /run/vireo;
-* its own view of /etc/libvirt: an overlay over the harness host's libvirt
-  configuration, so what the deploy writes there (qemu.conf's lock manager,
-  qemu-sanlock.conf) is seen at `srv.root_path("/etc/libvirt/...")` while
-  the host's running libvirtd keeps the harness's configuration;
+* its own view of /etc/libvirt and /etc/pki: overlays over the harness
+  host's libvirt configuration and certificates, so what the deploy writes
+  there (qemu.conf's lock manager and migration TLS, qemu-sanlock.conf,
+  the links to the host's certificate) is seen at
+  `srv.root_path("/etc/libvirt/...")` while the host's running libvirtd
+  keeps the harness's configuration;
 * a service manager: /usr/bin/systemctl is a small stand-in for systemd
   that runs vireo-agent.service as the installed unit says - its
   ConditionPathExists, EnvironmentFile and ExecStart - (start, stop,
@@ -56,6 +58,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -74,7 +77,12 @@ while [ "${1#--}" != "$1" ]; do shift; done
 case "$verb" in daemon-reload) exit 0 ;; esac
 # libvirtd and sanlock are the harness host's own daemons: requests are
 # recorded in @UNITS@, checked against the daemon, never carried out
-# (module docstring).
+# (module docstring). libvirtd's TLS socket: the harness libvirtd listens
+# for TLS already (harness/libvirt_tls.py).
+case "$1" in libvirtd-tls.socket)
+    echo "$verb $1" >> @UNITS@
+    case "$verb" in enable|start) exit 0 ;; *) echo "systemctl stand-in: $verb is not supported" >&2; exit 1 ;; esac ;;
+esac
 case "${1%.service}" in libvirtd|sanlock)
     u=${1%.service}
     echo "$verb $u.service" >> @UNITS@
@@ -228,16 +236,37 @@ LogLevel VERBOSE
 
     OVERLAID = ("/etc", "/usr", "/var/lib", "/var/log", "/var/cache")
 
+    # the host's own directories the deploy writes into, seen through an
+    # overlay of their own (module docstring)
+    OWN_OVERLAID = ("/etc/libvirt", "/etc/pki")
+
     def root_path(self, path):
         """Where a file the deployed host wrote at path is, from outside."""
-        if path.startswith("/etc/libvirt/"):
-            return os.path.join(self._p("up_etc_libvirt"), path[len("/etc/libvirt/"):])
+        for d in self.OWN_OVERLAID:
+            if path.startswith(d + "/"):
+                return os.path.join(self._p("up" + d.replace("/", "_")), path[len(d) + 1:])
         for d in self.OVERLAID:
             if path.startswith(d + "/"):
                 return os.path.join(self._p("up" + d.replace("/", "_")), path[len(d) + 1:])
         if path.startswith("/run/vireo/"):
             return os.path.join(self._p("run-vireo"), path[len("/run/vireo/"):])
         raise ValueError(path)
+
+    def seen_path(self, path):
+        """Where the deployed host reads path from, from outside, or None
+        when it has none: its overlay's upper layer, else (for /etc/pki and
+        /etc/libvirt) the harness host's own directory below it; a whiteout
+        (a file the host removed) is none."""
+        from harness.hosts import PRIVATE_DIRS
+        up = self.root_path(path)
+        if os.path.lexists(up):
+            st = os.lstat(up)
+            return None if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0 else up
+        for target, sub in PRIVATE_DIRS:
+            if target in self.OWN_OVERLAID and path.startswith(target + "/"):
+                low = os.path.join(self.host.dir, sub, path[len(target) + 1:])
+                return low if os.path.lexists(low) else None
+        return None
 
     def _host_view(self):
         """The mounts of the private view (see the module docstring), as
@@ -251,11 +280,12 @@ LogLevel VERBOSE
             lines.append(f"mount -t overlay overlay -o lowerdir={d},upperdir=$1/up{n},workdir=$1/wk{n} {d}")
         # the host's own mounts below the overlaid directories, again on top
         for target, sub in PRIVATE_DIRS:
-            if target == "/etc/libvirt":  # the deploy's writes stay here (module docstring)
-                for d in ("up_etc_libvirt", "wk_etc_libvirt"):
+            if target in self.OWN_OVERLAID:  # the deploy's writes stay here (module docstring)
+                n = target.replace("/", "_")
+                for d in ("up" + n, "wk" + n):
                     os.makedirs(self._p(d), exist_ok=True)
                 lines.append(f"mount -t overlay overlay -o lowerdir={os.path.join(self.host.dir, sub)},"
-                             f"upperdir=$1/up_etc_libvirt,workdir=$1/wk_etc_libvirt {target}")
+                             f"upperdir=$1/up{n},workdir=$1/wk{n} {target}")
             elif target.startswith(self.OVERLAID) and not target.startswith("/run"):
                 lines.append(f"mount --bind {os.path.join(self.host.dir, sub)} {target}")
         lines.append(f"mount --bind {os.path.join(self.host.dir, 'hosts')} /etc/hosts")

@@ -280,6 +280,10 @@ static int run_steps(deploy *d, vr_error *err)
     step(d, 75, "installing certificate %s and the CA on the host", serial);
     if (vr_setup_install_cert(s, name, cert, ca, err) < 0)
         goto out;
+    step(d, 80, "configuring libvirt's TLS for migrations");
+    if (vr_setup_libvirt_tls(s, name, d->install, note, sizeof(note), err) < 0)
+        goto out;
+    step(d, 82, "%s", note);
     step(d, 85, "configuring and starting vireo-agent");
     if (vr_setup_start_agent(s, name, (int)json_integer_value(json_object_get(d->host, "port")), err) < 0)
         goto out;

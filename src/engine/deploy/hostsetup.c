@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #define PKI "/etc/vireo/pki"
+/* where QEMU reads its TLS files (libvirt's default_tls_x509_cert_dir) */
+#define QEMU_PKI "/etc/pki/qemu"
 
 /* The end of a command's output: where a failing command says why. */
 static const char *tail(const char *out, size_t n)
@@ -231,6 +233,13 @@ static int write_conf(vr_ssh *s, const char *host, const char *what, const char 
     return 0;
 }
 
+/* Every qemu.conf key the deploy sets, in one SET_KEYS (two calls would
+ * each move the other's lines after their marker: never "unchanged").
+ * QEMU's migration stream is TLS with the files vr_setup_libvirt_tls
+ * puts in the directory (read at each migration). */
+#define QEMU_CONF_KEYS                                                                                               \
+    "lock_manager = \"sanlock\"\nmigrate_tls_x509_cert_dir = \"" QEMU_PKI "\"\nmigrate_tls_x509_verify = 1\n"
+
 int vr_setup_libvirt_sanlock(vr_ssh *s, const char *host, int host_id, char *note, size_t len, vr_error *err)
 {
     /* VM leases are given in each domain's XML (docs/availability.md "VM
@@ -247,8 +256,8 @@ int vr_setup_libvirt_sanlock(vr_ssh *s, const char *host, int host_id, char *not
     bool c1 = false, c2 = false;
     if (write_conf(s, host, "writing /etc/libvirt/qemu-sanlock.conf", WRITE_IF_CHANGED("/etc/libvirt/qemu-sanlock.conf"),
                    sconf, &c1, err) < 0 ||
-        write_conf(s, host, "setting lock_manager in /etc/libvirt/qemu.conf", SET_KEYS("/etc/libvirt/qemu.conf"),
-                   "lock_manager = \"sanlock\"\n", &c2, err) < 0)
+        write_conf(s, host, "setting lock_manager and migration TLS in /etc/libvirt/qemu.conf",
+                   SET_KEYS("/etc/libvirt/qemu.conf"), QEMU_CONF_KEYS, &c2, err) < 0)
         return -1;
     vr_ssh_set_timeout(s, 120);
     /* sanlock before libvirtd: the lock manager registers every QEMU with it. */
@@ -274,6 +283,54 @@ int vr_setup_libvirt_sanlock(vr_ssh *s, const char *host, int host_id, char *not
     return rc;
 }
 
+/* libvirtd's files (it runs as root) are links to the host's key and
+ * certificate, so a renewed certificate is followed. QEMU runs as its own
+ * user, confined (AppArmor lets it read /etc/pki/qemu, not /etc/vireo):
+ * copies in /etc/pki/qemu, the key for its group only, copied again when
+ * they differ. Prints "changed" or "unchanged". A libvirt PKI the host
+ * had is replaced (as oVirt's host deploy does for VDSM's). */
+#define LIBVIRT_TLS_FILES                                                                                           \
+    "set -e; umask 022; p=" PKI "; q=" QEMU_PKI "; test -e $p/host.key -a -e $p/host.crt -a -e $p/ca.crt ||"        \
+    " { echo \"$p has no key and certificate yet\" >&2; exit 3; };"                                                  \
+    " g=$(id -gn libvirt-qemu 2>/dev/null || id -gn qemu 2>/dev/null || echo root); c=unchanged;"                    \
+    " install -d -m 755 /etc/pki/CA /etc/pki/libvirt $q; install -d -m 700 /etc/pki/libvirt/private;"                \
+    " link() { if [ \"$(readlink \"$2\" 2>/dev/null)\" != \"$1\" ]; then ln -sfn \"$1\" \"$2\"; c=changed; fi; };"        \
+    " link $p/ca.crt /etc/pki/CA/cacert.pem; link $p/host.crt /etc/pki/libvirt/servercert.pem;"                       \
+    " link $p/host.crt /etc/pki/libvirt/clientcert.pem; link $p/host.key /etc/pki/libvirt/private/serverkey.pem;"    \
+    " link $p/host.key /etc/pki/libvirt/private/clientkey.pem;"                                                       \
+    " copy() { if [ -L \"$2\" ] || ! cmp -s \"$1\" \"$2\"; then install -m $3 -g $4 \"$1\" \"$2.new\";"              \
+    " mv -f \"$2.new\" \"$2\"; c=changed; fi; };"                                                                      \
+    " copy $p/ca.crt $q/ca-cert.pem 644 root; copy $p/host.crt $q/server-cert.pem 644 root;"                          \
+    " copy $p/host.crt $q/client-cert.pem 644 root; copy $p/host.key $q/server-key.pem 640 \"$g\";"                  \
+    " copy $p/host.key $q/client-key.pem 640 \"$g\"; echo $c"
+
+int vr_setup_libvirt_tls(vr_ssh *s, const char *host, bool install, char *note, size_t len, vr_error *err)
+{
+    bool files = false;
+    if (write_conf(s, host, "linking the host's certificate for libvirt and QEMU", LIBVIRT_TLS_FILES, "", &files,
+                   err) < 0)
+        return -1;
+    int rc = 0;
+    vr_ssh_set_timeout(s, 120);
+    /* Debian's libvirtd is socket-activated: its TLS port is a socket unit
+     * of its own. The running libvirtd takes a new socket or server
+     * certificate when it restarts; on a new certificate alone (enroll,
+     * the host up) it does at its next restart (QEMU and libvirt's client
+     * side read theirs at each migration). */
+    if (install)
+        rc = run(s, host, "enabling libvirt's TLS socket",
+                 "export LC_ALL=C; systemctl enable libvirtd-tls.socket 2>&1 && systemctl start libvirtd-tls.socket 2>&1",
+                 NULL, 0, NULL, err);
+    if (rc == 0 && install && files)
+        rc = run(s, host, "restarting libvirtd for its TLS configuration",
+                 "export LC_ALL=C; systemctl try-restart libvirtd.service 2>&1", NULL, 0, NULL, err);
+    vr_ssh_set_timeout(s, 0);
+    if (rc == 0)
+        snprintf(note, len, "libvirt and QEMU migrate over TLS with the host's certificate%s",
+                 files ? "" : " (nothing changed)");
+    return rc;
+}
+
 int vr_setup_clean(vr_ssh *s, const char *host, char *note, size_t len, vr_error *err)
 {
     char *out = NULL;
@@ -282,9 +339,15 @@ int vr_setup_clean(vr_ssh *s, const char *host, char *note, size_t len, vr_error
      * /etc/vireo/pki holds the engine's CA (ca.key), which stays. */
     int rc = run(s, host, "cleaning the host",
                  "export LC_ALL=C DEBIAN_FRONTEND=noninteractive; systemctl stop vireo-agent.service 2>&1;"
-                 " systemctl disable vireo-agent.service 2>&1; cd /etc/vireo/pki 2>/dev/null &&"
+                 " systemctl disable vireo-agent.service 2>&1; p=/etc/vireo/pki; q=" QEMU_PKI ";"
+                 " for x in ca-cert:ca.crt server-cert:host.crt client-cert:host.crt server-key:host.key"
+                 " client-key:host.key; do cmp -s \"$p/${x#*:}\" \"$q/${x%%:*}.pem\" && rm -f \"$q/${x%%:*}.pem\"; done;"
+                 " cd /etc/vireo/pki 2>/dev/null &&"
                  " { rm -f host.key host.key.new host.crt host.crt.new host.csr host.req.cnf host.req.err crl.pem"
                  " ca.crt.new; test -e ca.key || rm -f ca.crt; cd /; rmdir /etc/vireo/pki 2>/dev/null; };"
+                 " for f in /etc/pki/CA/cacert.pem /etc/pki/libvirt/servercert.pem /etc/pki/libvirt/clientcert.pem"
+                 " /etc/pki/libvirt/private/serverkey.pem /etc/pki/libvirt/private/clientkey.pem; do"
+                 " case \"$(readlink \"$f\" 2>/dev/null)\" in /etc/vireo/pki/*) rm -f \"$f\" ;; esac; done;"
                  " rm -f /etc/vireo/agent.conf /etc/vireo/agent.conf.new; rm -rf /var/cache/vireo-deploy;"
                  " if dpkg-query -W vireo-agent >/dev/null 2>&1; then apt-get purge -y -q vireo-agent 2>&1 ||"
                  " exit 1; fi; rmdir /etc/vireo 2>/dev/null;"

@@ -17,8 +17,9 @@ int vr_setup_packages(vr_engine *e, vr_ssh *s, const char *host, json_t *check, 
                       vr_error *err);
 
 /* Configure libvirt and sanlock for a Vireo host: libvirt's QEMU driver
- * uses the sanlock lock manager (qemu.conf lock_manager = "sanlock", the
- * rest of the file kept) with /etc/libvirt/qemu-sanlock.conf (no automatic
+ * uses the sanlock lock manager (qemu.conf lock_manager = "sanlock", and
+ * migrate_tls_x509_* for vr_setup_libvirt_tls's files, the rest of the
+ * file kept) with /etc/libvirt/qemu-sanlock.conf (no automatic
  * disk leases: VM leases are explicit; host_id when host_id > 0), sanlock
  * enabled and started, and libvirtd restarted only when one of the files
  * changed. Running it again changes nothing. note says what was done. */
@@ -38,6 +39,14 @@ int vr_setup_make_key(vr_ssh *s, const char *name, const char *address, char **c
  * certificate is for that key, and put all three in place (host.key,
  * host.crt, ca.crt) at once. */
 int vr_setup_install_cert(vr_ssh *s, const char *host, const char *cert_pem, const char *ca_pem, vr_error *err);
+
+/* libvirt TLS for migrations (docs/migration.md "Transport"): libvirt's
+ * files linked to the host's key and certificate, QEMU's copied into
+ * /etc/pki/qemu (the key for its group; qemu.conf is set by
+ * vr_setup_libvirt_sanlock); with install, libvirtd's
+ * TLS socket enabled and libvirtd restarted when something changed. Run
+ * after vr_setup_install_cert; running it again changes nothing. */
+int vr_setup_libvirt_tls(vr_ssh *s, const char *host, bool install, char *note, size_t len, vr_error *err);
 
 /* Write /etc/vireo/agent.conf (the agent's certificate files, listening
  * on port) and (re)start vireo-agent through systemd; fails with the

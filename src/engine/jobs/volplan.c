@@ -50,16 +50,16 @@ json_t *vr_volplan_spm(vr_engine *e, const char *job_id, const char *sd_id, vr_e
     return spm;
 }
 
-/* Note key = val (stolen) on entry i of plan, in memory and in the job's
- * stored params.plan, so a run resumed after an engine restart knows how
- * far the last one got. */
-static void plan_note(vr_engine *e, const char *job_id, json_t *plan, size_t i, const char *key, json_t *val)
+/* Note the members of note (stolen) on entry i of plan, in memory and in
+ * the job's stored params.plan (one write), so a run resumed after an
+ * engine restart knows how far the last one got. */
+static void plan_note(vr_engine *e, const char *job_id, json_t *plan, size_t i, json_t *note)
 {
-    json_object_set(json_array_get(plan, i), key, val);
+    json_object_update(json_array_get(plan, i), note);
     json_t *p = vr_volplan_job_params(e, job_id);
     json_t *stored = json_array_get(json_object_get(p, "plan"), i);
     if (stored) {
-        json_object_set(stored, key, val);
+        json_object_update(stored, note);
         char *text = json_dumps(p, JSON_COMPACT);
         if (text)
             vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)),
@@ -67,7 +67,7 @@ static void plan_note(vr_engine *e, const char *job_id, json_t *plan, size_t i, 
         free(text);
     }
     json_decref(p);
-    json_decref(val);
+    json_decref(note);
 }
 
 /* Follow the agent job that makes a volume: 0 done, -1 failed or
@@ -125,7 +125,7 @@ static int make_volume(vr_engine *e, const char *job_id, json_t *spm, json_t *pl
         if (had != 0)
             return had > 0 ? 0 : -1;
     }
-    plan_note(e, job_id, plan, i, "asked", json_true());
+    plan_note(e, job_id, plan, i, json_pack("{s:b}", "asked", 1));
     if (thin) {
         p = vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "volume"));
         json_object_set_new(p, "format", json_string("qcow2"));
@@ -143,8 +143,7 @@ static int make_volume(vr_engine *e, const char *job_id, json_t *spm, json_t *pl
                   vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "volume")), "format", "qcow2");
     if (vr_agent_call_host(e, spm, "Volume.copy", p, &res, err) < 0)
         return -1;
-    plan_note(e, job_id, plan, i, "agent_job", json_string(str(res, "job")));
-    plan_note(e, job_id, plan, i, "agent_host", json_string(str(spm, "id")));
+    plan_note(e, job_id, plan, i, json_pack("{s:s, s:s}", "agent_job", str(res, "job"), "agent_host", str(spm, "id")));
     json_decref(res);
     return follow(e, job_id, spm, str(v, "agent_job"), err);
 }
@@ -221,7 +220,7 @@ int vr_volplan_run(vr_engine *e, const char *job_id, json_t *plan, bool thin, vr
             rc = make_volume(e, job_id, spm, plan, i, thin, err);
         if (rc != 0)
             break;
-        plan_note(e, job_id, plan, i, "made", json_true());
+        plan_note(e, job_id, plan, i, json_pack("{s:b}", "made", 1));
     }
     if (rc == VR_VOLPLAN_STOPPED || (rc < 0 && e->stopping && err->code == VR_ERR_UNAVAILABLE)) {
         json_decref(spm); /* the job stays running: the next start resumes it where it is */

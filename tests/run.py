@@ -116,7 +116,7 @@ def main():
     os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
     os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
     passed, failed, failures, skipped = 0, 0, [], []
-    first_reason = []
+    reasons = []
     print("machine at the start: " + machine_state(), flush=True)
 
     def report(name, ok, secs, detail=""):
@@ -127,9 +127,13 @@ def main():
         else:
             failed += 1
             failures.append(name)
-            if not first_reason:
-                lines = [ln.strip() for ln in str(detail).splitlines() if ln.strip()]
-                first_reason.append((lines[-1] if lines else "no detail")[:300])
+            # Each failure's reason in one line for the summary at the end
+            # (a CI log keeps only its tail): the test file's line that failed
+            # and the exception, both cut short.
+            lines = [ln.strip() for ln in str(detail).splitlines() if ln.strip()]
+            where = [ln for ln in lines if ln.startswith('File "') and "/tests/test_" in ln]
+            reasons.append((name, (where[-1].split("/tests/")[-1][:120] + ": " if where else "")
+                                 + (lines[-1] if lines else "no detail")[:300]))
             print(f"FAIL {name} ({secs:.1f}s)\n{detail}", flush=True)
 
     for exe in unit_tests(args.build):
@@ -211,7 +215,8 @@ def main():
         print(f"{len(skipped)} skipped: " + ", ".join(skipped))
     if failures:
         print("machine at the end: " + machine_state())
-        print(f"first failure: {failures[0]}: {first_reason[0] if first_reason else '?'}")
+        for name, why in reasons:
+            print(f"failure: {name}: {why}")
         print("failed: " + ", ".join(failures))
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1

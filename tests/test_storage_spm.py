@@ -98,24 +98,32 @@ def test_spm_election_failover_and_blind_host(ctx):
         spm_h.kill_sanlock()
         spm_h.kill_agent()
         new_spm_at = None
+        def held_by_survivor():
+            return [line for line in sanlock_resources(other_h) if f"{sd_id}:SDM:" in line]
         while time.monotonic() - t_kill < 240:
-            d = eng.get(f"/api/datacenters/{dc['id']}")
+            # Sampled in this order (sanlock, storage, engine) so that each
+            # read can only lag the next: the survivor's sanlock acquires the
+            # lease before the engine records the new SPM.
+            mine = held_by_survivor()
             owner, now_lver = lease_owner_on_disk(other_h, leases)
-            mine = [line for line in sanlock_resources(other_h) if f"{sd_id}:SDM:" in line]
+            d = eng.get(f"/api/datacenters/{dc['id']}")
+            if mine:
+                # Never two: once the survivor holds the lease, storage says
+                # it is its own, with a newer version than the crashed host's
+                # (sanlock gave it only after the crashed host's id expired).
+                assert owner == ids[other_i] and now_lver > lver, (d, owner, now_lver, mine)
             if d["spm_host"] == hosts[other_i]["id"]:
-                # Never two: the new SPM holds the lease on storage, with a
-                # newer version than the crashed host's.
-                assert mine and owner == ids[other_i] and now_lver > lver, (d, owner, now_lver, mine)
+                # the engine's SPM holds the lease (its sanlock said so first)
+                assert mine or held_by_survivor(), d
                 new_spm_at = time.monotonic() - t_kill
                 break
-            # Until then the survivor holds nothing: the crashed host's
-            # lease stands until sanlock declares its host id dead.
-            assert not mine, (mine, owner, d)
             assert d["spm_host"] in (None, hosts[spm_i]["id"]), d
             time.sleep(1)
         assert new_spm_at is not None, (eng.get(f"/api/datacenters/{dc['id']}"), eng.log_tail(60))
         print(f"  SPM moved {new_spm_at:.0f} s after the crash (sanlock: 8 x io_timeout + 60 s)")
-        assert eng.find_events("became the SPM", hosts[other_i]["id"])
+        # (the event follows the new SPM's row)
+        eng.wait_for(lambda: eng.find_events("became the SPM", hosts[other_i]["id"]), timeout=10,
+                     what="the new SPM's event")
 
         # The crashed host comes back: up again, not SPM; still one SPM.
         restart_host_storage(spm_h)
@@ -136,7 +144,8 @@ def test_spm_election_failover_and_blind_host(ctx):
         try:
             host = eng.wait_status("hosts", blind_id, "nonoperational", timeout=90)
             assert "sd-spm" in host["status_detail"], host
-            assert eng.find_events("nonoperational", blind_id)
+            eng.wait_for(lambda: eng.find_events("nonoperational", blind_id), timeout=10,
+                         what="the nonoperational event")
             assert eng.get(f"/api/storagedomains/{sd_id}")["status"] == "active"
         finally:
             blind_h.run(["umount", mnt], check=True)

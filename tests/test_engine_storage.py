@@ -381,6 +381,9 @@ def test_storage_rules_rest_and_cli(ctx):
         expect_fault(eng.request("POST", f"/api/disks/{D_U}/extend", {"provisioned_size": 2 * GIB}), 409, doubt)
         expect_fault(eng.request("DELETE", f"/api/disks/{D_U}"), 409, doubt)
         expect_fault(eng.request("POST", f"{vmu['href']}/snapshots", {}), 409, doubt)
+        expect_fault(eng.request("POST", "/api/templates", {"name": "tpl-doubt", "vm": vmu["id"]}), 409, doubt)
+        expect_fault(eng.request("POST", f"{vmu['href']}/clone", {"name": "svm-doubt-clone"}), 409, doubt)
+        assert eng.list("templates")["total"] == 1 and eng.list("jobs")["total"] == 0  # Blank only
         n_vm2_disks = len(eng.get(vm2["href"])["disks"])
         expect_fault(eng.request("POST", f"{vm2['href']}/disks", {"disk": D_U}), 409, doubt)
         assert len(eng.get(vm2["href"])["disks"]) == n_vm2_disks

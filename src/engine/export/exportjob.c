@@ -13,6 +13,7 @@
 
 #include "agentcall.h"
 #include "agentjob.h"
+#include "diskjobs.h"
 #include "i18n.h"
 #include "jobs.h"
 #include "log.h"
@@ -197,6 +198,8 @@ json_t *vr_export_plan_disks(vr_engine *e, json_t *vm, bool store, vr_error *err
                             DB_ARGS(DB_TEXT(str(d, "disk"))), err) : NULL;
         if (!row && *str(d, "disk") && !err->code)
             vr_error_set(err, VR_ERR_CONFLICT, "disk %s of VM '%s' is gone", str(d, "disk"), str(vm, "name"));
+        else if (row && vr_disk_doubt_refuse(row, err) < 0)
+            ; /* err says how to resolve it */
         else if (row && strcmp(str(row, "status"), "ok"))
             vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' of VM '%s' is %s", str(row, "alias"), str(vm, "name"),
                          str(row, "status"));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "jobs.h"
+#include "diskjobs.h"
 #include "i18n.h"
 #include "log.h"
 #include "sdjobs.h"
@@ -83,6 +84,8 @@ static int plan_disks(vr_engine *e, json_t *vm, json_t *spec, json_t *volumes, j
         if (!row)
             rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "disk %s of VM '%s' is gone", disk,
                                                str(vm, "name"));
+        else if (vr_disk_doubt_refuse(row, err) < 0)
+            rc = -1;
         else if (strcmp(str(row, "status"), "ok"))
             rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' of VM '%s' is %s", str(row, "alias"), str(vm, "name"),
                               str(row, "status"));

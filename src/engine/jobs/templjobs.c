@@ -10,6 +10,7 @@
 #include "agentcall.h"
 #include "agentjob.h"
 #include "diskjob_util.h"
+#include "diskjobs.h"
 #include "i18n.h"
 #include "jobs.h"
 #include "log.h"
@@ -78,6 +79,8 @@ static int plan_disks(vr_engine *e, json_t *vm, json_t *plan, vr_error *err)
         if (rc == 0 && !row)
             rc = err->code ? -1 : vr_error_set(err, VR_ERR_CONFLICT, "disk %s of VM '%s' is gone",
                                                json_string_value(id), str(vm, "name"));
+        else if (row && vr_disk_doubt_refuse(row, err) < 0)
+            rc = -1;
         else if (row && strcmp(str(row, "status"), "ok"))
             rc = vr_error_set(err, VR_ERR_CONFLICT, "disk '%s' of VM '%s' is %s", str(row, "alias"),
                               str(vm, "name"), str(row, "status"));

@@ -17,7 +17,12 @@ and reports the median total time and the guest's downtime (libvirt's
 `virsh domjobinfo --completed`) of each, and the ratios against virsh
 (goal: <= 1.05x).
 
-usage: bench/migration_bench.py [--build build] [--guest build/guest] [--runs 4]
+With --tls the hosts' libvirtd listen with TLS only (the harness CA and
+each host's certificate, tests/harness/libvirt_tls.py): the agents use
+their default transport (qemu+tls://, QEMU's stream encrypted) and virsh
+migrates with `qemu+tls://` and `--tls`, so the ratios stay like for like.
+
+usage: bench/migration_bench.py [--build build] [--guest build/guest] [--runs 4] [--tls]
 Run as root after scripts/setup (takes the harness lock like the tests)."""
 
 import argparse
@@ -105,20 +110,21 @@ def by_engine(eng, vm_id):
 
 
 def by_virsh(hs, src, dst, name):
+    how = ["--tls", name, f"qemu+tls://{hs.hosts[dst].name}/system"] if hs.libvirt_tls else \
+        [name, f"qemu+tcp://{hs.hosts[dst].name}/system"]
     t0 = time.monotonic()
-    hs.hosts[src].virsh("migrate", "--live", "--p2p", "--bandwidth", "52", name,
-                        f"qemu+tcp://{hs.hosts[dst].name}/system", timeout=300)
+    hs.hosts[src].virsh("migrate", "--live", "--p2p", "--bandwidth", "52", *how, timeout=300)
     return time.monotonic() - t0
 
 
 @contextlib.contextmanager
-def two_hosts_engine(build, guest, grace_s):
-    """Two harness hosts (libvirtd on TCP, no sanlock), the test guest where
+def two_hosts_engine(build, guest, grace_s, tls=False):
+    """Two harness hosts (libvirtd on TCP, or TLS with tls; no sanlock), the test guest where
     both read it, and an engine of the build with both hosts up in cluster
     "bench": yields (hs, eng, cluster, hosts, the guest's VM members)."""
     build = os.path.abspath(build)
     agent = [os.path.join(build, "src", "agent", "vireo-agent"), "--io-timeout", "5"]
-    with HostSet(n=2, agent_cmd=agent, libvirt_tcp=True, shared_fs_mb=0, sanlock=False) as hs:
+    with HostSet(n=2, agent_cmd=agent, libvirt_tcp=not tls, libvirt_tls=tls, shared_fs_mb=0, sanlock=False) as hs:
         spec = guest_vm_spec(hs, guest)
         with Engine(binary=os.path.join(build, "src", "engine", "vireo-engine"), pki_dir=hs.pki_dir,
                     poll_ms=1000, grace_s=grace_s, debug=False) as eng:
@@ -131,8 +137,10 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--guest", default="build/guest")
     ap.add_argument("--runs", type=int, default=4)
+    ap.add_argument("--tls", action="store_true", help="libvirt and QEMU over TLS (the agents' default)")
     args = ap.parse_args()
-    with two_hosts_engine(args.build, args.guest, grace_s=5) as (hs, eng, cl, _, spec):
+    print(f"transport: {'TLS (qemu+tls://, QEMU stream encrypted)' if args.tls else 'TCP (qemu+tcp://)'}")
+    with two_hosts_engine(args.build, args.guest, grace_s=5, tls=args.tls) as (hs, eng, cl, _, spec):
         vm = eng.create_vm("migbench", cl["id"], **spec)
         eng.call("POST", f"/api/vms/{vm['id']}/start", expect=202)
         vm = eng.wait_status("vms", vm["id"], "up", timeout=90)

@@ -420,9 +420,10 @@ def _live_move(ctx, eng, cl, sd_id, sd2_id, vol_file, spm_client):
     t_live = time.monotonic()
     lv = make_disk(eng, sd_id, "d-live", 16 << 20, fmt="cow")
     ctx.hs.hosts[0].run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 1M 8M", vol_file(0, sd_id, lv)], check=True)
+    full = make_disk(eng, sd_id, "d-full", 64 << 20)  # raw, sparse: vdc, filled below
     spec = ctx.vm_spec("vm-live")
     vm = eng.create_vm("vm-live", cl["id"], memory_mib=spec["memory_mib"], boot=spec["boot"],
-                       disks=spec["disks"] + [{"disk": lv["id"]}])
+                       disks=spec["disks"] + [{"disk": lv["id"]}, {"disk": full["id"]}])
 
     def boot():
         r = eng.request("POST", f"{vm['href']}/start")
@@ -490,6 +491,30 @@ def _live_move(ctx, eng, cl, sd_id, sd2_id, vol_file, spm_client):
     i, c = boot()
     assert readmark(c) == "livemark"
     assert vol_file(i, sd2_id, lv) in ctx.hs.hosts[i].virsh("dumpxml", "vm-live")
+
+    # The domain's file system full under the guest (docs/storage.md, "Disks
+    # stop on write errors"): the VM is paused with reason enospc and a
+    # warning naming its disk, through the engine; room made again, its host
+    # resumes it and the guest's writes end well.
+    t_full = time.monotonic()
+    h = ctx.hs.hosts[i]
+    mnt = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(vol_file(i, sd_id, full)))))
+    avail = int(h.run(["df", "-B1", "--output=avail", mnt], check=True).stdout.split()[-1])
+    filler = os.path.join(mnt, "vireo-test-filler")
+    h.run(["fallocate", "-l", str(avail - (16 << 20)), filler], check=True)
+    try:
+        c.call("VM.sendConsole", uuid=vm["id"], text="fill vdc 48\n")
+        got = eng.wait_for(lambda: (lambda v: v if (v["status"], v["pause_reason"]) == ("paused", "enospc") else None)(
+            eng.vm(vm["id"])), timeout=120, what="the VM paused for want of space")
+        eng.wait_for(lambda: eng.find_events("paused due to no storage space error (disk d-full", vm["id"]),
+                     timeout=10, what="the no-space event naming the disk")
+        assert "VIREO-FILLED vdc" not in ctx.console(c, vm["id"]), got
+    finally:
+        h.run(["rm", "-f", filler], check=True)
+    ctx.wait_console(c, vm["id"], "VIREO-FILLED vdc 0", timeout=120)
+    got = eng.wait_for(lambda: (lambda v: v if v["status"] == "up" and not v["pause_reason"] else None)(
+        eng.vm(vm["id"])), timeout=30, what="the VM up again")
+    print(f"  a full domain pauses the VM, room resumes it: {time.monotonic() - t_full:.1f} s")
 
     def pivot_lost(to_sd, mark=None, drop_record=False):
         """Move the disk live to to_sd, its pivot's answer lost and the VM
@@ -598,8 +623,9 @@ def _live_move(ctx, eng, cl, sd_id, sd2_id, vol_file, spm_client):
     eng.vm_action(vm["id"], "stop")
     eng.wait_status("vms", vm["id"], "down", timeout=60)
     eng.call("DELETE", vm["href"], expect=204)
-    r = eng.request("DELETE", f"/api/disks/{lv['id']}")
-    assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
+    for d in (lv, full):
+        r = eng.request("DELETE", f"/api/disks/{d['id']}")
+        assert eng.wait_job(r.body["job"]["id"], timeout=60)["status"] == "finished"
     print(f"  live disk move (four boots): {time.monotonic() - t_live:.1f} s")
 
 

@@ -180,6 +180,9 @@ def build_debs(ctx, out):
 
 def test_host_deploy_by_password_and_key(ctx):
     h = ctx.host(1)
+    # the harness libvirtd serves TLS (harness/libvirt_tls.py), as a deployed
+    # host's does: an enrollment has it reload its TLS files online
+    ctx.hs.use_libvirt_tls()
     debs = build_debs(ctx, tempfile.mkdtemp(prefix="vireo-deploy-debs-", dir="/var/tmp"))
     # Certificates of 20 days: within the 30 days the engine warns before an end.
     with Engine(ctx, extra_args=["--host-packages", debs, "--host-cert-days", "20"]) as eng:
@@ -322,6 +325,11 @@ def test_host_deploy_by_password_and_key(ctx):
             t.join()
             assert job["status"] == "finished", job
             assert seen == {"up"}, seen
+            # libvirtd took the new certificate online (virt-admin
+            # server-update-tls against the host's running libvirtd), no restart
+            steps = [s["description"] for s in job["steps"]]
+            assert any(s.startswith("libvirt and QEMU migrate over TLS") and s.endswith("libvirtd reloaded them online")
+                       for s in steps), steps
             crt2 = cert_of(srv)
             assert crt2 != crt and openssl("x509", "-noout", "-serial", input=crt2) != \
                 openssl("x509", "-noout", "-serial", input=crt)

@@ -313,10 +313,8 @@ int vr_setup_libvirt_tls(vr_ssh *s, const char *host, bool install, char *note, 
     int rc = 0;
     vr_ssh_set_timeout(s, 120);
     /* Debian's libvirtd is socket-activated: its TLS port is a socket unit
-     * of its own. The running libvirtd takes a new socket or server
-     * certificate when it restarts; on a new certificate alone (enroll,
-     * the host up) it does at its next restart (QEMU and libvirt's client
-     * side read theirs at each migration). */
+     * of its own, taken when libvirtd (re)starts. QEMU and libvirt's client
+     * side read their files at each migration. */
     if (install)
         rc = run(s, host, "enabling libvirt's TLS socket",
                  "export LC_ALL=C; systemctl enable libvirtd-tls.socket 2>&1 && systemctl start libvirtd-tls.socket 2>&1",
@@ -324,10 +322,26 @@ int vr_setup_libvirt_tls(vr_ssh *s, const char *host, bool install, char *note, 
     if (rc == 0 && install && files)
         rc = run(s, host, "restarting libvirtd for its TLS configuration",
                  "export LC_ALL=C; systemctl try-restart libvirtd.service 2>&1", NULL, 0, NULL, err);
+    /* A new certificate alone (enroll, the host up): the running libvirtd
+     * reads it again online (libvirt >= 6.2), no restart that would cut the
+     * agent's connection or a migration under way. Not fatal: failing, it
+     * serves the old one until its next restart, which the note says. */
+    char reload[200] = "";
+    if (rc == 0 && !install && files) {
+        char *out = NULL;
+        vr_error rerr = {0};
+        if (run(s, host, "reloading libvirtd's TLS files", "export LC_ALL=C; virt-admin server-update-tls libvirtd 2>&1",
+                NULL, 0, &out, &rerr) == 0)
+            snprintf(reload, sizeof(reload), "; libvirtd reloaded them online");
+        else
+            snprintf(reload, sizeof(reload), "; libvirtd serves its old certificate until it restarts (%.120s)",
+                     rerr.message);
+        free(out);
+    }
     vr_ssh_set_timeout(s, 0);
     if (rc == 0)
-        snprintf(note, len, "libvirt and QEMU migrate over TLS with the host's certificate%s",
-                 files ? "" : " (nothing changed)");
+        snprintf(note, len, "libvirt and QEMU migrate over TLS with the host's certificate%s%s",
+                 files ? "" : " (nothing changed)", reload);
     return rc;
 }
 

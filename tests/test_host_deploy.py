@@ -234,13 +234,18 @@ def test_host_deploy_by_password_and_key(ctx):
             qemu, qsan, harness_qemu = libvirt_conf(srv, h)
             assert active(qemu, "lock_manager") == ['lock_manager = "sanlock"'], qemu
             diff = list(difflib.unified_diff(harness_qemu.splitlines(), qemu.splitlines(), lineterm="", n=0))
-            added = [ln[1:] for ln in diff if ln.startswith("+") and not ln.startswith("+++")]
-            removed = [ln[1:] for ln in diff if ln.startswith("-") and not ln.startswith("---")]
-            assert added == ["# Set by vireo-engine host deploy (docs/operations.md):", 'lock_manager = "sanlock"'] \
-                + QEMU_TLS, diff
-            # only earlier settings of those keys went (the harness's own TLS ones, if any)
-            assert all(active(ln, ln.split("=")[0].strip()) and ln.split("=")[0].strip() in
-                       ("lock_manager", "migrate_tls_x509_cert_dir", "migrate_tls_x509_verify") for ln in removed), diff
+            # the deploy's keys set once, after its marker; every other line
+            # (settings and comments) kept as the harness has it, in order
+            # (the harness's own settings of those keys, when it has TLS on,
+            # replaced)
+            own = ("lock_manager", "migrate_tls_x509_cert_dir", "migrate_tls_x509_verify")
+            lines = qemu.splitlines()
+            marker = lines.index("# Set by vireo-engine host deploy (docs/operations.md):")
+            assert lines[marker + 1:marker + 4] == ['lock_manager = "sanlock"'] + QEMU_TLS, diff
+            assert [ln for ln in lines if active(ln, ln.split("=")[0].strip()) and ln.split("=")[0].strip() in own] \
+                == ['lock_manager = "sanlock"'] + QEMU_TLS, diff
+            assert lines[:marker] + lines[marker + 4:] == [ln for ln in harness_qemu.splitlines() if not (
+                active(ln, ln.split("=")[0].strip()) and ln.split("=")[0].strip() in own)], diff
             assert active(qsan, "auto_disk_leases") == ["auto_disk_leases = 0"], qsan
             assert active(qsan, "require_lease_for_disks") == ["require_lease_for_disks = 0"], qsan
             assert active(qsan, "host_id") == [], qsan

@@ -68,8 +68,9 @@ enum vr_mig_step vr_mig_watch_step(vr_mig_watch *w, unsigned long long remaining
     long long stalled = now_ms - w->last_progress_ms;
     if (stalled >= w->stall_timeout_ms && !w->postcopy)
         return VR_MIG_ABORT_STALLED;
-    /* One step per VR_MIG_STALL_STEP_MS of stalling. */
-    if (stalled < VR_MIG_STALL_STEP_MS || now_ms - w->last_step_ms < VR_MIG_STALL_STEP_MS)
+    /* One step per step_ms of stalling. */
+    long long step = w->step_ms > 0 ? w->step_ms : VR_MIG_STALL_STEP_MS;
+    if (stalled < step || now_ms - w->last_step_ms < step)
         return VR_MIG_WAIT;
     w->last_step_ms = now_ms;
     if (w->policy == VR_MIG_POST_COPY) {
@@ -226,7 +227,8 @@ static void finish(migration *m, long long elapsed_ms, const char *why)
     enum vr_job_end end;
     if (m->rc == 0) {
         end = VR_JOB_SUCCEEDED;
-        snprintf(detail, sizeof(detail), "migrated to %s in %.1f s", m->dest_host, elapsed_ms / 1000.0);
+        snprintf(detail, sizeof(detail), "migrated to %s in %.1f s%s", m->dest_host, elapsed_ms / 1000.0,
+                 m->w.suspended ? " (the guest paused to finish: policy suspend_workload)" : "");
         migrate_event(m, "Succeeded");
     } else {
         /* libvirt resumes a source it paused itself; one we paused (policy
@@ -337,16 +339,18 @@ static int parse_dest(migration *m, json_t *params, vr_error *err)
 static int parse_params(migration *m, json_t *params, vr_error *err)
 {
     static const char *const keys[] = {"uuid", "dest", "bandwidth_mibps", "max_downtime_ms", "policy",
-                                       "auto_converge", "compression", "timeout_s", "stall_timeout_s"};
+                                       "auto_converge", "compression", "timeout_s", "stall_timeout_s",
+                                       "convergence_step_s"};
     const char *policy = "minimal_downtime", *uuid;
-    long long bw = 52, downtime = 300, timeout = 0, stall = 240;
+    long long bw = 52, downtime = 300, timeout = 0, stall = 240, step = VR_MIG_STALL_STEP_MS / 1000;
     if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_str(params, "params", "uuid", true, &uuid, err) < 0 || parse_dest(m, params, err) < 0 ||
         vr_json_int(params, "params", "bandwidth_mibps", false, 1, 100000, &bw, err) < 0 ||
         vr_json_int(params, "params", "max_downtime_ms", false, 1, 60000, &downtime, err) < 0 ||
         vr_json_str(params, "params", "policy", false, &policy, err) < 0 ||
         vr_json_int(params, "params", "timeout_s", false, 1, 86400, &timeout, err) < 0 ||
-        vr_json_int(params, "params", "stall_timeout_s", false, 5, 3600, &stall, err) < 0)
+        vr_json_int(params, "params", "stall_timeout_s", false, 5, 3600, &stall, err) < 0 ||
+        vr_json_int(params, "params", "convergence_step_s", false, 1, 600, &step, err) < 0)
         return -1;
     int p = -1;
     for (int i = 0; i < 3; i++)
@@ -361,7 +365,7 @@ static int parse_params(migration *m, json_t *params, vr_error *err)
         return -1;
     m->bandwidth_mibps = (unsigned long long)bw;
     m->w = (vr_mig_watch){.policy = (enum vr_mig_policy)p, .timeout_ms = timeout * 1000,
-                          .stall_timeout_ms = stall * 1000, .base_downtime_ms = (unsigned long long)downtime,
+                          .stall_timeout_ms = stall * 1000, .step_ms = step * 1000, .base_downtime_ms = (unsigned long long)downtime,
                           .downtime_ms = (unsigned long long)downtime, .lowest_remaining = ULLONG_MAX};
     return 0;
 }

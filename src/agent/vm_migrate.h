@@ -17,13 +17,16 @@ enum vr_mig_step { VR_MIG_WAIT, VR_MIG_RAISE_DOWNTIME, VR_MIG_SUSPEND, VR_MIG_ST
 typedef struct vr_mig_watch {
     enum vr_mig_policy policy;
     long long timeout_ms, stall_timeout_ms;
+    long long step_ms; /* stalling this long takes the next step; 0: VR_MIG_STALL_STEP_MS */
     unsigned long long base_downtime_ms, downtime_ms;
     unsigned long long lowest_remaining; /* ULLONG_MAX before the first sample */
     long long last_progress_ms, last_step_ms; /* times since the start */
     bool suspended, postcopy;
 } vr_mig_watch;
 
-/* Every this long without progress, the policy takes its next step. */
+/* Every this long without progress, the policy takes its next step (the
+ * default of VM.migrate's convergence_step_s, RHV's convergence schedule
+ * step). */
 #define VR_MIG_STALL_STEP_MS 15000
 /* minimal_downtime and suspend_workload raise the limit up to this many
  * times the starting one. */

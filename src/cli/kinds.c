@@ -28,6 +28,7 @@ static const create_opt cl_create[] = {
     {"migration-policy", "policy", "NAME", 'm', NULL, false},
     {"migration-bandwidth", "bandwidth_mibps", "MIBPS", 'm', NULL, false},
     {"migration-downtime", "max_downtime_ms", "MS", 'm', NULL, false},
+    {"migration-step", "convergence_step_s", "SECONDS", 'm', NULL, false},
     /* members of fencing_policy (docs/fencing.md "Fencing policy") */
     {"fencing", "enabled", "on|off", 'f', NULL, false},
     {"fence-skip-if-sd-active", "skip_if_sd_active", "on|off", 'f', NULL, false},

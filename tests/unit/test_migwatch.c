@@ -84,6 +84,18 @@ static void suspend_workload(void)
     CHECK(run(&w, 76, 239, n) == VR_MIG_WAIT && n[VR_MIG_SUSPEND] == 0);
     /* paused and still stuck: the stall limit aborts (the agent resumes the guest) */
     CHECK(vr_mig_watch_step(&w, GIB, 240 * S) == VR_MIG_ABORT_STALLED);
+
+    /* a convergence step of 2 s (the policy's convergence_step_s): the same
+     * ladder, four doublings at 2, 4, 6, 8 s and the pause at 10 s */
+    w = watch(VR_MIG_SUSPEND_WORKLOAD);
+    w.step_ms = 2 * S;
+    for (int i = 0; i < 6; i++)
+        n[i] = 0;
+    vr_mig_watch_step(&w, GIB, 0);
+    CHECK(vr_mig_watch_step(&w, GIB, 1 * S) == VR_MIG_WAIT);
+    CHECK(vr_mig_watch_step(&w, GIB, 2 * S) == VR_MIG_RAISE_DOWNTIME && w.downtime_ms == 600);
+    CHECK(run(&w, 3, 9, n) == VR_MIG_RAISE_DOWNTIME && n[VR_MIG_RAISE_DOWNTIME] == 3 && !w.suspended);
+    CHECK(vr_mig_watch_step(&w, GIB, 10 * S) == VR_MIG_SUSPEND && w.suspended);
 }
 
 static void post_copy(void)

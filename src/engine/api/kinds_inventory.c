@@ -77,7 +77,9 @@ static void cluster_present(vr_engine *e, json_t *row)
     json_object_set_new(row, "datacenter", json_pack("{s:s, s:s}", "id", dc, "href", href));
     if (!json_is_object(json_object_get(row, "scheduling_policy")))
         json_object_set_new(row, "scheduling_policy", vr_policy_default());
-    if (!json_is_object(json_object_get(row, "migration_policy")))
+    /* a policy stored before a member existed shows that member's default */
+    json_t *mig = json_object_get(row, "migration_policy");
+    if (!json_is_object(mig) || vr_migpolicy_normalize(mig, &(vr_error){0}) < 0)
         json_object_set_new(row, "migration_policy", vr_migpolicy_default());
     json_t *fence = json_object_get(row, "fencing_policy");
     if (!json_is_object(fence) || vr_fence_policy_normalize(fence, NULL, &(vr_error){0}) < 0)

@@ -101,6 +101,11 @@ def test_power_management_rules(ctx):
         # soft fencing on would be soft-fenced meanwhile.)
         sh = eng.create_host("ssh1", "192.0.2.12", cl["id"])
         assert sh["ssh"] == {"port": 22, "fingerprint": "", "soft_fencing": False}, sh
+        # an administrator's soft fence needs soft fencing on (no job made)
+        jobs_before = eng.list("jobs")["total"]
+        expect_fault(eng.request("POST", f"/api/hosts/{sh['id']}/fence", {"fence_type": "soft"}), 409,
+                     "has soft fencing off: set its ssh.soft_fencing")
+        assert eng.list("jobs")["total"] == jobs_before
         eng.wait_job(eng.call("POST", f"/api/hosts/{sh['id']}/deactivate", expect=202)["job"]["id"])
         eng.wait_status("hosts", sh["id"], "maintenance")
         got = eng.call("PUT", f"/api/hosts/{sh['id']}", {"ssh": {"port": 2222, "soft_fencing": True}})

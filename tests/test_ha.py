@@ -14,7 +14,7 @@ import subprocess
 import threading
 import time
 
-from harness.engine import free_port, run_sql
+from harness.engine import CliSession, free_port, run_sql
 from test_engine_hosts_vms import assert_runs_once, engine_with_hosts, host_index, new_vm, start_and_wait_up
 from test_migration import mig_hosts
 
@@ -230,6 +230,19 @@ def _soft_fence(ctx, eng, h1, target, vms):
                 "SSH host key of host 'vh1' pinned at the first contact"):
         assert eng.find_events(msg, h1["id"]), (msg, [e["message"] for e in eng.events()[:15]])
     assert eng.host(h1["id"])["ssh"]["fingerprint"] == target.sshd.fingerprint()
+    # An administrator's soft fence of the host up (fence_type soft, the
+    # CLI): its agent restarted over SSH again, no power action, its VMs
+    # untouched (pinned host key checked).
+    before = target.agent_pid
+    out = json.loads(CliSession(ctx, eng).run("host", "fence", "vh1", "soft", "--wait", "--json").stdout)
+    job = [j for j in eng.list("jobs", max=1000)["jobs"] if j["description"] == "Fence host 'vh1' (soft)"]
+    assert len(job) == 1 and job[0]["status"] == "finished" and job[0]["user"], job
+    assert target.agent_unit.restarts == 2 and target.agent_pid != before, "the agent was not restarted over SSH"
+    assert out["name"] == "vh1", out
+    eng.wait_status("hosts", h1["id"], "up", timeout=60)
+    for v in vms:
+        assert qemu_of(ctx, eng.wait_status("vms", v["id"], "up", timeout=30)) == pids[v["id"]]
+    assert open(os.path.join(target.bmc.dir, "requests")).read() == power_requests, "the BMC was asked"
 
 
 def _power_loss(ctx, eng, h1, target, ha, plain):

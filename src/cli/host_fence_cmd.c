@@ -12,13 +12,15 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vireo host fence NAME-or-ID status|start|stop|restart [--wait [--timeout SECONDS]] [--json]\n"
-               "  through the host's power management, run by another up host of its cluster or data center\n");
+    fprintf(f, "usage: vireo host fence NAME-or-ID status|start|stop|restart|soft [--wait [--timeout SECONDS]]"
+               " [--json]\n"
+               "  through the host's power management, run by another up host of its cluster or data center;\n"
+               "  soft: its agent restarted over SSH (the host's soft fencing on)\n");
 }
 
 int vr_host_fence_cmd(int argc, char **argv)
 {
-    static const char *const types[] = {"status", "start", "stop", "restart"};
+    static const char *const types[] = {"status", "start", "stop", "restart", "soft"};
     args a;
     int rc = vr_parse_args(argc, argv, 2, VR_JOB_OPTS, NULL, 0, "NAME-or-ID TYPE", &a);
     if (rc == 0 && !vr_str_in(a.pos[1], VR_NAMES(types))) {

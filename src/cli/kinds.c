@@ -79,7 +79,7 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"nic", false}, {"ha", false}, {"ha-priority", false}, {"ssh-password-file", false}, {"ssh-key", true},
     {"ssh-port", false}, {"ssh-fingerprint", false}, {"scheduling-policy", false}, {"policy-property", false},
     {"lease", false}, {"quota-mode", false}, {"quota", false}, {"soft-fencing", false}, {"migration-policy", false},
-    {"migration-bandwidth", false}, {"migration-downtime", false}, {"fencing", false},
+    {"migration-bandwidth", false}, {"migration-downtime", false}, {"migration-step", false}, {"fencing", false},
     {"fence-skip-if-sd-active", false}, {"fence-skip-if-connectivity-broken", false}, {"fence-threshold", false}};
 
 const kind *vr_kind_find(const char *name)

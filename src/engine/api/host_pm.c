@@ -99,8 +99,10 @@ void vr_host_pm_present(vr_engine *e, json_t *row)
 }
 
 const vr_field vr_host_fence_params[] = {
-    {"fence_type", VR_FT_ENUM, VR_F_REQ | VR_F_CREATE, .values = VR_STRS("status", "start", "stop", "restart"),
-     .doc = "status: ask the power state; start, stop, restart: power the host on, off, off and on."},
+    {"fence_type", VR_FT_ENUM, VR_F_REQ | VR_F_CREATE,
+     .values = VR_STRS("status", "start", "stop", "restart", "soft"),
+     .doc = "status: ask the power state; start, stop, restart: power the host on, off, off and on; soft: restart"
+            " its agent over SSH (its ssh.soft_fencing on; no power action)."},
 };
 
 int vr_host_fence_action(vr_call *c, json_t *row, json_t *body, json_t **reply, vr_error *err)

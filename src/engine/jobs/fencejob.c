@@ -296,7 +296,13 @@ static int submit(vr_engine *e, const char *host_id, const char *fence_type, boo
 int vr_host_fence_submit(vr_engine *e, const char *host_id, const char *fence_type, const char *user,
                          char job_id[37], vr_error *err)
 {
-    return submit(e, host_id, fence_type, false, user, job_id, err);
+    /* "soft": the agent restarted over SSH (RHV's SSH soft fencing), which
+     * needs the host's SSH access with soft_fencing on, not power management */
+    bool soft = !strcmp(fence_type, "soft");
+    if (soft && !vr_soft_fence_enabled(e, host_id))
+        return vr_error_set(err, VR_ERR_BAD_STATE, "host %s has soft fencing off: set its ssh.soft_fencing (and SSH"
+                            " access) first", host_id);
+    return submit(e, host_id, fence_type, soft, user, job_id, err);
 }
 
 int vr_host_fence_auto_submit(vr_engine *e, const char *host_id, bool soft, bool hard, char job_id[37], vr_error *err)

@@ -282,6 +282,60 @@ def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     _stored(eng, store, sd_id, tpl_id, lambda r: r.findtext("Content/IsTemplate") == "true")
 
 
+def _keep_snapshots(ctx, eng, c, cv, disk, sd_id, exp_id, cl):
+    """An export keeping snapshots (collapse_snapshots false): the clone
+    (down) takes a snapshot through the API between two writes; exported,
+    its chain is on the export domain volume by volume (same ids, the
+    layer's .meta naming the base) and its OVF lists the snapshot; imported
+    as a clone, the new VM has the snapshot (new ids), reads the second
+    write, and restoring the snapshot gives back the first."""
+    h0 = ctx.hs.hosts[0]
+
+    def vfile(dom, d, v):
+        return os.path.join(h0.storage_root, ctx.hs.shared_dev.replace("/", "_"), dom, "images", d, v)
+
+    def meta(v):
+        text = h0.run(["cat", vfile(exp_id, disk, v) + ".meta"], check=True).stdout
+        return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+    def reads(d, pattern):
+        v = eng.get(f"/api/disks/{d}")["volume_id"]
+        p = h0.run(["qemu-io", "-r", "-f", "qcow2", "-c", f"read -P {pattern} 64k 64k", vfile(sd_id, d, v)])
+        return p.returncode == 0 and "verification failed" not in p.stdout + p.stderr
+
+    base = eng.get(f"/api/disks/{disk}")["volume_id"]
+    h0.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x11 64k 64k", vfile(sd_id, disk, base)], check=True)
+    _job(eng, eng.request("POST", f"{cv['href']}/snapshots", {"description": "before"}))
+    snap = eng.get(f"{cv['href']}/snapshots")["snapshots"]
+    leaf = eng.get(f"/api/disks/{disk}")["volume_id"]
+    assert leaf != base and [s["volumes"] for s in snap] == [{disk: base}], snap
+    h0.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x22 64k 64k", vfile(sd_id, disk, leaf)], check=True)
+    _job(eng, eng.request("POST", f"{cv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False}))
+    vols = {v["volume"]: v for v in c.call("Volume.list", domain=exp_id)["volumes"] if v["image"] == disk}
+    assert sorted(vols) == sorted([base, leaf]) and {v["legality"] for v in vols.values()} == {"LEGAL"}, vols
+    assert (meta(leaf)["PUUID"], meta(leaf)["VOLTYPE"], meta(leaf)["FORMAT"]) == (base, "LEAF", "COW")
+    assert (meta(base)["PUUID"], meta(base)["VOLTYPE"]) == (str(uuid.UUID(int=0)), "INTERNAL")
+    root = ET.fromstring(c.call("Ovf.get", domain=exp_id, vm=cv["id"])["ovf"].encode())
+    listed = [(x.get("{%s}id" % OVF_NS), x.findtext("Description")) for x in root.findall("Content/Section/Snapshot")]
+    assert listed == [(snap[0]["id"], "before")], listed
+    parents = {x.get("{%s}diskId" % OVF_NS): x.get("{%s}parentRef" % OVF_NS) for x in root.findall("Section/Disk")}
+    assert parents[leaf] == base and parents[base] == "", parents
+
+    j = _job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{cv['id']}/import",
+                              {"cluster": cl["id"], "storage_domain": sd_id, "clone": True, "name": "vm-exp-snap"}))
+    sv = eng.get(f"/api/vms/{j['object_id']}")
+    sdisk = [d["disk"] for d in sv["disks"] if "disk" in d]
+    ss = eng.get(f"{sv['href']}/snapshots")["snapshots"]
+    assert [(s["description"], s["type"], s["status"]) for s in ss] == [("before", "regular", "ok")], ss
+    assert ss[0]["id"] != snap[0]["id"] and list(ss[0]["volumes"]) == sdisk and sdisk != [disk], (ss, sdisk)
+    assert ss[0]["volumes"][sdisk[0]] not in (base, leaf, eng.get(f"/api/disks/{sdisk[0]}")["volume_id"]), ss
+    assert reads(sdisk[0], "0x22") and not reads(sdisk[0], "0x11")
+    _job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/restore"))
+    assert reads(sdisk[0], "0x11") and not reads(sdisk[0], "0x22")
+    assert eng.request("DELETE", sv["href"]).status == 204
+    _drop_disks(eng, sdisk)
+
+
 def test_export_import(ctx):
     eng = Engine(ctx, poll_ms=1000, grace_s=6)
     eng.__enter__()
@@ -317,8 +371,7 @@ def test_export_import(ctx):
         _fault(eng.request("POST", export, {"storage_domain": st["sd_name"]}), 409, "export domain")
         _fault(eng.request("POST", export, {"storage_domain": "nosuch"}), 400, "no storage domain")
         _fault(eng.request("POST", export, {}), 400)
-        _fault(eng.request("POST", export, {"storage_domain": exp_id, "collapse_snapshots": False}), 400,
-               "not supported")
+        _fault(eng.request("POST", export, {"storage_domain": exp_id, "collapse_snapshots": "no"}), 400)
         _fault(eng.request("GET", f"/api/storagedomains/{sd_id}/vms"), 409, "not an export domain")
         assert eng.list("jobs")["total"] == jobs
 
@@ -375,6 +428,7 @@ def test_export_import(ctx):
         assert len(cdisk) == 1 and cdisk[0] != disk["id"], cv
         assert cv["disks"][0].get("path") == spec["disks"][0]["path"], cv
         assert MARK in _content(eng, cdisk[0])
+        _keep_snapshots(ctx, eng, c, cv, cdisk[0], sd_id, exp_id, cl)
 
         # ---- the original gone, imported as itself: same id, disk id and MAC
         assert eng.request("DELETE", vm["href"]).status == 204

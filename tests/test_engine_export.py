@@ -282,13 +282,16 @@ def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     _stored(eng, store, sd_id, tpl_id, lambda r: r.findtext("Content/IsTemplate") == "true")
 
 
-def _keep_snapshots(ctx, eng, c, cv, disk, sd_id, exp_id, cl):
+def _keep_snapshots(ctx, eng, c, spm, cv, disk, sd_id, exp_id, cl):
     """An export keeping snapshots (collapse_snapshots false): the clone
     (down) takes a snapshot through the API between two writes; exported,
     its chain is on the export domain volume by volume (same ids, the
-    layer's .meta naming the base) and its OVF lists the snapshot; imported
-    as a clone, the new VM has the snapshot (new ids), reads the second
-    write, and restoring the snapshot gives back the first."""
+    layer's .meta naming the base) and its OVF lists the snapshot (the
+    listing too); hostile chains (a loop, a snapshot volume off the chain)
+    listed with their error and refused at import; imported as a clone, the
+    new VM has the snapshot (new ids) and reads the second write, previewing
+    the snapshot reads the first (an export then refused), undo the second,
+    restoring the first."""
     h0 = ctx.hs.hosts[0]
 
     def vfile(dom, d, v):
@@ -320,6 +323,27 @@ def _keep_snapshots(ctx, eng, c, cv, disk, sd_id, exp_id, cl):
     assert listed == [(snap[0]["id"], "before")], listed
     parents = {x.get("{%s}diskId" % OVF_NS): x.get("{%s}parentRef" % OVF_NS) for x in root.findall("Section/Disk")}
     assert parents[leaf] == base and parents[base] == "", parents
+    listed = {v["id"]: v for v in eng.get(f"/api/storagedomains/{exp_id}/vms")["vms"]}
+    ld = [d for d in listed[cv["id"]]["disks"] if d.get("disk") == disk][0]
+    assert ld["chain"] == [{"volume": base, "parent": ""}, {"volume": leaf, "parent": base}], ld
+    assert [(x["id"], x["description"], [d.get("volume") for d in x["disks"] if "disk" in d])
+            for x in listed[cv["id"]]["snapshots"]] == [(snap[0]["id"], "before", [base])], listed[cv["id"]]
+
+    # hostile chains: listed with their error, refused at import, nothing made
+    text, ref = c.call("Ovf.get", domain=exp_id, vm=cv["id"])["ovf"], f'ovf:parentRef="{base}"'
+    assert text.count(ref) == 1
+    bad = {str(uuid.uuid4()): (text.replace(ref, f'ovf:parentRef="{leaf}"'), "a loop"),
+           str(uuid.uuid4()): (text.replace(ref, 'ovf:parentRef=""'), "not in the chain")}
+    vms = eng.list("vms")["total"]
+    for vid, (ovf, _) in bad.items():
+        spm.call("Ovf.put", domain=exp_id, vm=vid, ovf=ovf.replace(cv["id"], vid))
+    listed = {v["id"]: v for v in eng.get(f"/api/storagedomains/{exp_id}/vms")["vms"]}
+    for vid, (_, why) in bad.items():
+        assert why in listed[vid]["error"], listed[vid]
+        _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{vid}/import",
+                           {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, why)
+        spm.call("Ovf.remove", domain=exp_id, vm=vid)
+    assert eng.list("vms")["total"] == vms
 
     j = _job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{cv['id']}/import",
                               {"cluster": cl["id"], "storage_domain": sd_id, "clone": True, "name": "vm-exp-snap"}))
@@ -329,6 +353,12 @@ def _keep_snapshots(ctx, eng, c, cv, disk, sd_id, exp_id, cl):
     assert [(s["description"], s["type"], s["status"]) for s in ss] == [("before", "regular", "ok")], ss
     assert ss[0]["id"] != snap[0]["id"] and list(ss[0]["volumes"]) == sdisk and sdisk != [disk], (ss, sdisk)
     assert ss[0]["volumes"][sdisk[0]] not in (base, leaf, eng.get(f"/api/disks/{sdisk[0]}")["volume_id"]), ss
+    assert reads(sdisk[0], "0x22") and not reads(sdisk[0], "0x11")
+    _job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/preview"))
+    assert reads(sdisk[0], "0x11") and not reads(sdisk[0], "0x22")
+    _fault(eng.request("POST", f"{sv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False}),
+           409, "previewed")
+    _job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/undo"))
     assert reads(sdisk[0], "0x22") and not reads(sdisk[0], "0x11")
     _job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/restore"))
     assert reads(sdisk[0], "0x11") and not reads(sdisk[0], "0x22")
@@ -428,7 +458,7 @@ def test_export_import(ctx):
         assert len(cdisk) == 1 and cdisk[0] != disk["id"], cv
         assert cv["disks"][0].get("path") == spec["disks"][0]["path"], cv
         assert MARK in _content(eng, cdisk[0])
-        _keep_snapshots(ctx, eng, c, cv, cdisk[0], sd_id, exp_id, cl)
+        _keep_snapshots(ctx, eng, c, ctx.client(st["spm_i"]), cv, cdisk[0], sd_id, exp_id, cl)
 
         # ---- the original gone, imported as itself: same id, disk id and MAC
         assert eng.request("DELETE", vm["href"]).status == 204

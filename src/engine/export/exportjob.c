@@ -328,7 +328,7 @@ static int export_submit(vr_engine *e, bool tmpl, const char *id, json_t *body, 
         plan = vr_export_plan_disks(e, o, false, err);
     if (plan && keep && !tmpl)
         snaps = vr_export_chain_plan(e, o, plan, err);
-    if (plan && (host = vr_export_host(e, str(sd, "id"), err))) { /* any host: no wait for an SPM here */
+    if (plan && !err->code && (host = vr_export_host(e, str(sd, "id"), err))) { /* any host: no SPM wait here */
         int had = vr_export_has_ovf(e, host, str(sd, "id"), id, tmpl, err);
         if (had > 0 && !json_is_true(json_object_get(body, "exclusive")))
             vr_error_set(err, VR_ERR_CONFLICT, "'%s' is already exported to '%s'; exclusive: true replaces that"

@@ -286,8 +286,8 @@ def _keep_snapshots(ctx, eng, c, spm, cv, disk, sd_id, exp_id, cl):
     """An export keeping snapshots (collapse_snapshots false): the clone
     (down) takes a snapshot through the API between two writes; exported,
     its chain is on the export domain volume by volume (same ids, the
-    layer's .meta naming the base) and its OVF lists the snapshot (the
-    listing too); hostile chains (a loop, a snapshot volume off the chain)
+    layer's .meta naming the base; again with exclusive, the earlier chain
+    removed first) and its OVF lists the snapshot (the listing too); hostile chains (a loop, a snapshot volume off the chain)
     listed with their error and refused at import; imported as a clone, the
     new VM has the snapshot (new ids) and reads the second write, previewing
     the snapshot reads the first (an export then refused), undo the second,
@@ -314,6 +314,9 @@ def _keep_snapshots(ctx, eng, c, spm, cv, disk, sd_id, exp_id, cl):
     assert leaf != base and [s["volumes"] for s in snap] == [{disk: base}], snap
     h0.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x22 64k 64k", vfile(sd_id, disk, leaf)], check=True)
     _job(eng, eng.request("POST", f"{cv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False}))
+    # replaced (exclusive): the earlier chain removed top down, then copied again
+    _job(eng, eng.request("POST", f"{cv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False,
+                                                           "exclusive": True}))
     vols = {v["volume"]: v for v in c.call("Volume.list", domain=exp_id)["volumes"] if v["image"] == disk}
     assert sorted(vols) == sorted([base, leaf]) and {v["legality"] for v in vols.values()} == {"LEGAL"}, vols
     assert (meta(leaf)["PUUID"], meta(leaf)["VOLTYPE"], meta(leaf)["FORMAT"]) == (base, "LEAF", "COW")

@@ -24,24 +24,41 @@
 
 #define str vr_sj_str
 
-/* Remove every volume of image on domain (the SPM's Volume.list). */
+/* Remove every volume of image on domain (the SPM's Volume.list), layers
+ * before the volumes under them (a volume with a child is not deleted):
+ * an earlier export's chain goes top down, a round per level. */
 static int clear_image(vr_engine *e, json_t *spm, const char *domain, const char *image, vr_error *err)
 {
-    json_t *res = NULL, *v;
-    size_t i;
+    json_t *res = NULL, *v, *w;
+    size_t i, k;
     if (vr_agent_call_host(e, spm, "Volume.list", json_pack("{s:s}", "domain", domain), &res, err) < 0)
         return -1;
+    json_t *left = json_array();
+    json_array_foreach(json_object_get(res, "volumes"), i, v) if (!strcmp(str(v, "image"), image))
+        json_array_append(left, v);
     int rc = 0;
-    json_array_foreach(json_object_get(res, "volumes"), i, v) {
-        json_t *out = NULL;
-        if (rc == 0 && !strcmp(str(v, "image"), image) &&
-            vr_agent_call_host(e, spm, "Volume.delete", vr_volplan_ref(domain, image, str(v, "volume")), &out, err) < 0 &&
-            err->code != VR_ERR_NOT_FOUND)
-            rc = -1;
-        json_decref(out);
+    for (size_t round = 0; rc == 0 && json_array_size(left) && round <= 64; round++) {
+        for (i = json_array_size(left); rc == 0 && i-- > 0;) {
+            v = json_array_get(left, i);
+            bool parent = false;
+            json_array_foreach(left, k, w) parent |= !strcmp(str(w, "parent"), str(v, "volume"));
+            if (parent)
+                continue; /* its layers first */
+            json_t *out = NULL;
+            if (vr_agent_call_host(e, spm, "Volume.delete", vr_volplan_ref(domain, image, str(v, "volume")), &out,
+                                   err) < 0 && err->code != VR_ERR_NOT_FOUND)
+                rc = -1;
+            json_decref(out);
+            if (rc == 0) {
+                memset(err, 0, sizeof(*err));
+                json_array_remove(left, i);
+            }
+        }
     }
-    if (rc == 0)
-        memset(err, 0, sizeof(*err));
+    if (rc == 0 && json_array_size(left))
+        rc = vr_error_set(err, VR_ERR_CONFLICT, "the volumes of image %s on storage domain %s do not form chains"
+                          " that can be removed", image, domain);
+    json_decref(left);
     json_decref(res);
     return rc;
 }

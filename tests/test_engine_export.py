@@ -291,7 +291,7 @@ def _keep_snapshots(ctx, eng, c, spm, cv, disk, sd_id, exp_id, cl):
     listed with their error and refused at import; imported as a clone, the
     new VM has the snapshot (new ids) and reads the second write, previewing
     the snapshot reads the first (an export then refused), undo the second,
-    restoring the first."""
+    restoring the first. The ids of the export, for its import as itself."""
     h0 = ctx.hs.hosts[0]
 
     def vfile(dom, d, v):
@@ -367,6 +367,7 @@ def _keep_snapshots(ctx, eng, c, spm, cv, disk, sd_id, exp_id, cl):
     assert reads(sdisk[0], "0x11") and not reads(sdisk[0], "0x22")
     assert eng.request("DELETE", sv["href"]).status == 204
     _drop_disks(eng, sdisk)
+    return {"snapshot": snap[0]["id"], "base": base, "leaf": leaf}
 
 
 def test_export_import(ctx):
@@ -461,7 +462,7 @@ def test_export_import(ctx):
         assert len(cdisk) == 1 and cdisk[0] != disk["id"], cv
         assert cv["disks"][0].get("path") == spec["disks"][0]["path"], cv
         assert MARK in _content(eng, cdisk[0])
-        _keep_snapshots(ctx, eng, c, ctx.client(st["spm_i"]), cv, cdisk[0], sd_id, exp_id, cl)
+        kept = _keep_snapshots(ctx, eng, c, ctx.client(st["spm_i"]), cv, cdisk[0], sd_id, exp_id, cl)
 
         # ---- the original gone, imported as itself: same id, disk id and MAC
         assert eng.request("DELETE", vm["href"]).status == 204
@@ -522,10 +523,16 @@ def test_export_import(ctx):
         _fault(eng.request("GET", f"/api/storagedomains/{exp_id}/vms", params={"unregistered": "true"}), 409,
                "not a data domain")
         assert eng.request("DELETE", cv["href"]).status == 204
-        for d in cdisk:
-            r = eng.request("DELETE", f"/api/disks/{d}")
-            if r.status == 202:
-                _job(eng, r)
+        _drop_disks(eng, cdisk)
+        # its export that kept the snapshot, imported as itself: the same VM, snapshot and volume ids
+        j = _job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{cv['id']}/import",
+                                  {"cluster": cl["id"], "storage_domain": sd_id}))
+        assert j["object_id"] == cv["id"] and eng.get(f"/api/disks/{cdisk[0]}")["volume_id"] == kept["leaf"], j
+        ss = eng.get(f"{cv['href']}/snapshots")["snapshots"]
+        assert [(x["id"], x["description"], x["volumes"]) for x in ss] == \
+            [(kept["snapshot"], "before", {cdisk[0]: kept["base"]})], ss
+        assert eng.request("DELETE", cv["href"]).status == 204
+        _drop_disks(eng, cdisk)
         _stored(eng, store, sd_id, cv["id"], None)
 
         # ---- engine A lets the domain go (the VM stays on it), a fresh engine registers the VM

@@ -128,6 +128,8 @@ int vr_import_snapshots(vr_engine *e, json_t *m, json_t *plan, const char *new_i
             spec = vr_vm_spec_build(mem, json_integer_value(json_object_get(s, "vcpus")),
                                     json_integer_value(json_object_get(s, "memory_mib")), err);
             rc = spec ? 0 : -1;
+            if (!spec && err->code == VR_ERR_INVALID_PARAMS) /* the OVF's fault, not the request's */
+                err->code = VR_ERR_CONFLICT;
         }
         /* the snapshot's NICs take the VM's MACs, NIC by NIC (a NIC the VM
          * no longer has goes: its MAC is not the VM's to give) */

@@ -234,6 +234,31 @@ def _scenario(ctx, d):
     expect_error(NOT_SPM, c1.call, "Volume.copy", src=d.ref(ib, vb), dst=d.ref(_u(), _u()),
                  format="raw")
 
+    # a copy as a layer (parent: a chain copied volume by volume, base first): over the parent
+    # in dst's image, which turns INTERNAL, only the clusters of the source's own layer; bad
+    # parents refused with nothing made
+    vlay, vnew = _u(), _u()
+    d.create(c0, ib, vlay, "qcow2", "sparse", 16 * MiB, parent=vb)
+    assert h0.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 1M 1M", d.path(ib, vlay)]).returncode == 0
+    for bad, code in (({"format": "raw", "parent": vdst}, INVALID), ({"format": "qcow2", "parent": "x"}, INVALID),
+                      ({"format": "qcow2", "parent": _u()}, NOT_FOUND)):
+        expect_error(code, c0.call, "Volume.copy", src=d.ref(ib, vlay), dst=d.ref(idst, vnew), **bad)
+    expect_error(NOT_FOUND, c0.call, "Volume.info", **d.ref(idst, vnew))
+    assert c0.call("Volume.info", **d.ref(idst, vdst))["voltype"] == "LEAF"
+    started = c0.call("Volume.copy", src=d.ref(ib, vlay), dst=d.ref(idst, vnew), format="qcow2", parent=vdst)
+    job = _wait_job(c0, started["job"])
+    assert job["state"] == "succeeded", job
+    ni = c0.call("Volume.info", **d.ref(idst, vnew))
+    assert (ni["legality"], ni["parent"], ni["voltype"], ni["format"]) == ("LEGAL", vdst, "LEAF", "qcow2"), ni
+    assert c0.call("Volume.info", **d.ref(idst, vdst))["voltype"] == "INTERNAL"
+    cmp = h0.run(["qemu-img", "compare", "-U", d.path(ib, vlay), d.path(idst, vnew)])
+    assert cmp.returncode == 0, cmp.stdout + cmp.stderr
+    mapped = json.loads(h0.run(["qemu-img", "map", "-U", "--output=json", d.path(idst, vnew)]).stdout)
+    assert [(m["start"], m["length"]) for m in mapped if m["depth"] == 0 and m["data"]] == [(MiB, MiB)], mapped
+    for img, vol in ((idst, vnew), (ib, vlay)):  # the layers first: their parents are LEAF again
+        assert c0.call("Volume.delete", **d.ref(img, vol)) == {}
+    assert c0.call("Volume.info", **d.ref(idst, vdst))["voltype"] == "LEAF"
+
     # cancel the copy of a bigger volume: nothing of the copy is left
     ibig, vbig = _u(), _u()
     d.create(c0, ibig, vbig, "raw", "sparse", 384 * MiB)

@@ -282,6 +282,94 @@ def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     _stored(eng, store, sd_id, tpl_id, lambda r: r.findtext("Content/IsTemplate") == "true")
 
 
+def _keep_snapshots(ctx, eng, c, spm, cv, disk, sd_id, exp_id, cl):
+    """An export keeping snapshots (collapse_snapshots false): the clone
+    (down) takes a snapshot through the API between two writes; exported,
+    its chain is on the export domain volume by volume (same ids, the
+    layer's .meta naming the base; again with exclusive, the earlier chain
+    removed first) and its OVF lists the snapshot (the listing too); hostile chains (a loop, a snapshot volume off the chain)
+    listed with their error and refused at import; imported as a clone, the
+    new VM has the snapshot (new ids) and reads the second write, previewing
+    the snapshot reads the first (an export then refused), undo the second,
+    restoring the first. The ids of the export, for its import as itself."""
+    h0 = ctx.hs.hosts[0]
+
+    def vfile(dom, d, v):
+        return os.path.join(h0.storage_root, ctx.hs.shared_dev.replace("/", "_"), dom, "images", d, v)
+
+    def meta(v):
+        text = h0.run(["cat", vfile(exp_id, disk, v) + ".meta"], check=True).stdout
+        return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+    def reads(d, pattern):
+        v = eng.get(f"/api/disks/{d}")["volume_id"]
+        p = h0.run(["qemu-io", "-r", "-f", "qcow2", "-c", f"read -P {pattern} 64k 64k", vfile(sd_id, d, v)])
+        return p.returncode == 0 and "verification failed" not in p.stdout + p.stderr
+
+    base = eng.get(f"/api/disks/{disk}")["volume_id"]
+    h0.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x11 64k 64k", vfile(sd_id, disk, base)], check=True)
+    _job(eng, eng.request("POST", f"{cv['href']}/snapshots", {"description": "before"}))
+    snap = eng.get(f"{cv['href']}/snapshots")["snapshots"]
+    leaf = eng.get(f"/api/disks/{disk}")["volume_id"]
+    assert leaf != base and [s["volumes"] for s in snap] == [{disk: base}], snap
+    h0.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x22 64k 64k", vfile(sd_id, disk, leaf)], check=True)
+    _job(eng, eng.request("POST", f"{cv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False}))
+    # replaced (exclusive): the earlier chain removed top down, then copied again
+    _job(eng, eng.request("POST", f"{cv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False,
+                                                           "exclusive": True}))
+    vols = {v["volume"]: v for v in c.call("Volume.list", domain=exp_id)["volumes"] if v["image"] == disk}
+    assert sorted(vols) == sorted([base, leaf]) and {v["legality"] for v in vols.values()} == {"LEGAL"}, vols
+    assert (meta(leaf)["PUUID"], meta(leaf)["VOLTYPE"], meta(leaf)["FORMAT"]) == (base, "LEAF", "COW")
+    assert (meta(base)["PUUID"], meta(base)["VOLTYPE"]) == (str(uuid.UUID(int=0)), "INTERNAL")
+    root = ET.fromstring(c.call("Ovf.get", domain=exp_id, vm=cv["id"])["ovf"].encode())
+    listed = [(x.get("{%s}id" % OVF_NS), x.findtext("Description")) for x in root.findall("Content/Section/Snapshot")]
+    assert listed == [(snap[0]["id"], "before")], listed
+    parents = {x.get("{%s}diskId" % OVF_NS): x.get("{%s}parentRef" % OVF_NS) for x in root.findall("Section/Disk")}
+    assert parents[leaf] == base and parents[base] == "", parents
+    listed = {v["id"]: v for v in eng.get(f"/api/storagedomains/{exp_id}/vms")["vms"]}
+    ld = [d for d in listed[cv["id"]]["disks"] if d.get("disk") == disk][0]
+    assert ld["chain"] == [{"volume": base, "parent": ""}, {"volume": leaf, "parent": base}], ld
+    assert [(x["id"], x["description"], [d.get("volume") for d in x["disks"] if "disk" in d])
+            for x in listed[cv["id"]]["snapshots"]] == [(snap[0]["id"], "before", [base])], listed[cv["id"]]
+
+    # hostile chains: listed with their error, refused at import, nothing made
+    text, ref = c.call("Ovf.get", domain=exp_id, vm=cv["id"])["ovf"], f'ovf:parentRef="{base}"'
+    assert text.count(ref) == 1
+    bad = {str(uuid.uuid4()): (text.replace(ref, f'ovf:parentRef="{leaf}"'), "a loop"),
+           str(uuid.uuid4()): (text.replace(ref, 'ovf:parentRef=""'), "not in the chain")}
+    vms = eng.list("vms")["total"]
+    for vid, (ovf, _) in bad.items():
+        spm.call("Ovf.put", domain=exp_id, vm=vid, ovf=ovf.replace(cv["id"], vid))
+    listed = {v["id"]: v for v in eng.get(f"/api/storagedomains/{exp_id}/vms")["vms"]}
+    for vid, (_, why) in bad.items():
+        assert why in listed[vid]["error"], listed[vid]
+        _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{vid}/import",
+                           {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, why)
+        spm.call("Ovf.remove", domain=exp_id, vm=vid)
+    assert eng.list("vms")["total"] == vms
+
+    j = _job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{cv['id']}/import",
+                              {"cluster": cl["id"], "storage_domain": sd_id, "clone": True, "name": "vm-exp-snap"}))
+    sv = eng.get(f"/api/vms/{j['object_id']}")
+    sdisk = [d["disk"] for d in sv["disks"] if "disk" in d]
+    ss = eng.get(f"{sv['href']}/snapshots")["snapshots"]
+    assert [(s["description"], s["type"], s["status"]) for s in ss] == [("before", "regular", "ok")], ss
+    assert ss[0]["id"] != snap[0]["id"] and list(ss[0]["volumes"]) == sdisk and sdisk != [disk], (ss, sdisk)
+    assert ss[0]["volumes"][sdisk[0]] not in (base, leaf, eng.get(f"/api/disks/{sdisk[0]}")["volume_id"]), ss
+    assert reads(sdisk[0], "0x22") and not reads(sdisk[0], "0x11")
+    _job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/preview"))
+    assert reads(sdisk[0], "0x11") and not reads(sdisk[0], "0x22")
+    _fault(eng.request("POST", f"{sv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False}),
+           409, "previewed")
+    _job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/undo"))
+    assert reads(sdisk[0], "0x22") and not reads(sdisk[0], "0x11")
+    _job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/restore"))
+    assert reads(sdisk[0], "0x11") and not reads(sdisk[0], "0x22")
+    assert eng.request("DELETE", sv["href"]).status == 204
+    _drop_disks(eng, sdisk)
+    return {"snapshot": snap[0]["id"], "base": base, "leaf": leaf}
+
+
 def test_export_import(ctx):
     eng = Engine(ctx, poll_ms=1000, grace_s=6)
     eng.__enter__()
@@ -317,8 +405,7 @@ def test_export_import(ctx):
         _fault(eng.request("POST", export, {"storage_domain": st["sd_name"]}), 409, "export domain")
         _fault(eng.request("POST", export, {"storage_domain": "nosuch"}), 400, "no storage domain")
         _fault(eng.request("POST", export, {}), 400)
-        _fault(eng.request("POST", export, {"storage_domain": exp_id, "collapse_snapshots": False}), 400,
-               "not supported")
+        _fault(eng.request("POST", export, {"storage_domain": exp_id, "collapse_snapshots": "no"}), 400)
         _fault(eng.request("GET", f"/api/storagedomains/{sd_id}/vms"), 409, "not an export domain")
         assert eng.list("jobs")["total"] == jobs
 
@@ -375,6 +462,7 @@ def test_export_import(ctx):
         assert len(cdisk) == 1 and cdisk[0] != disk["id"], cv
         assert cv["disks"][0].get("path") == spec["disks"][0]["path"], cv
         assert MARK in _content(eng, cdisk[0])
+        kept = _keep_snapshots(ctx, eng, c, ctx.client(st["spm_i"]), cv, cdisk[0], sd_id, exp_id, cl)
 
         # ---- the original gone, imported as itself: same id, disk id and MAC
         assert eng.request("DELETE", vm["href"]).status == 204
@@ -435,10 +523,16 @@ def test_export_import(ctx):
         _fault(eng.request("GET", f"/api/storagedomains/{exp_id}/vms", params={"unregistered": "true"}), 409,
                "not a data domain")
         assert eng.request("DELETE", cv["href"]).status == 204
-        for d in cdisk:
-            r = eng.request("DELETE", f"/api/disks/{d}")
-            if r.status == 202:
-                _job(eng, r)
+        _drop_disks(eng, cdisk)
+        # its export that kept the snapshot, imported as itself: the same VM, snapshot and volume ids
+        j = _job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{cv['id']}/import",
+                                  {"cluster": cl["id"], "storage_domain": sd_id}))
+        assert j["object_id"] == cv["id"] and eng.get(f"/api/disks/{cdisk[0]}")["volume_id"] == kept["leaf"], j
+        ss = eng.get(f"{cv['href']}/snapshots")["snapshots"]
+        assert [(x["id"], x["description"], x["volumes"]) for x in ss] == \
+            [(kept["snapshot"], "before", {cdisk[0]: kept["base"]})], ss
+        assert eng.request("DELETE", cv["href"]).status == 204
+        _drop_disks(eng, cdisk)
         _stored(eng, store, sd_id, cv["id"], None)
 
         # ---- engine A lets the domain go (the VM stays on it), a fresh engine registers the VM

@@ -306,13 +306,11 @@ static bool on_tick(void *arg, child *c)
     return t->fn ? t->fn(t->opaque, t->last) : false;
 }
 
-int vr_qemuimg_convert(const char *src, const char *src_fmt, const char *dst,
-                       const char *dst_fmt, const char *cache, vr_qemuimg_progress_fn progress,
+/* Run a `qemu-img convert` argv (src and dst its last two members),
+ * following its progress. */
+static int convert_run(char **argv, const char *src, const char *dst, vr_qemuimg_progress_fn progress,
                        void *opaque, vr_error *err)
 {
-    char *argv[] = {(char *)vr_qemuimg_program, "convert", "-p", "-t", (char *)cache, "-T",
-                    (char *)cache, "-f", (char *)src_fmt, "-O", (char *)dst_fmt, (char *)src,
-                    (char *)dst, NULL};
     child c;
     if (spawn(argv, &c, err) < 0)
         return -1;
@@ -328,6 +326,28 @@ int vr_qemuimg_convert(const char *src, const char *src_fmt, const char *dst,
                             src, dst, rc, reason(&c));
     VR_DEBUG("qemu-img convert %s -> %s done", src, dst);
     return 0;
+}
+
+int vr_qemuimg_convert(const char *src, const char *src_fmt, const char *dst,
+                       const char *dst_fmt, const char *cache, vr_qemuimg_progress_fn progress,
+                       void *opaque, vr_error *err)
+{
+    char *argv[] = {(char *)vr_qemuimg_program, "convert", "-p", "-t", (char *)cache, "-T",
+                    (char *)cache, "-f", (char *)src_fmt, "-O", (char *)dst_fmt, (char *)src,
+                    (char *)dst, NULL};
+    return convert_run(argv, src, dst, progress, opaque, err);
+}
+
+int vr_qemuimg_convert_layer(const char *src, const char *src_fmt, const char *dst, const char *backing,
+                             const char *backing_fmt, const char *cache, vr_qemuimg_progress_fn progress,
+                             void *opaque, vr_error *err)
+{
+    /* With -B only the clusters src's own layer holds are written (qemu-img
+     * asks the block status above src's backing): the copy is a layer too. */
+    char *argv[] = {(char *)vr_qemuimg_program, "convert", "-p", "-t", (char *)cache, "-T",
+                    (char *)cache, "-f", (char *)src_fmt, "-O", "qcow2", "-B", (char *)backing, "-F",
+                    (char *)backing_fmt, (char *)src, (char *)dst, NULL};
+    return convert_run(argv, src, dst, progress, opaque, err);
 }
 
 int vr_qemuimg_create_overlay(const char *path, const char *backing, const char *backing_fmt,

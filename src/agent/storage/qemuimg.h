@@ -51,6 +51,13 @@ int vr_qemuimg_convert(const char *src, const char *src_fmt, const char *dst,
                        const char *dst_fmt, const char *cache, vr_qemuimg_progress_fn progress,
                        void *opaque, vr_error *err);
 
+/* The same into a new qcow2 layer dst over backing (a file name relative
+ * to dst's directory, of format backing_fmt): only src's own layer (what
+ * it holds above its backing file) is copied. */
+int vr_qemuimg_convert_layer(const char *src, const char *src_fmt, const char *dst, const char *backing,
+                             const char *backing_fmt, const char *cache, vr_qemuimg_progress_fn progress,
+                             void *opaque, vr_error *err);
+
 /* Parse the last "(NN.NN/100%)" progress mark in buf (len bytes); -1 if
  * none. Exposed for unit tests. */
 double vr_qemuimg_parse_progress(const char *buf, size_t len);

@@ -170,10 +170,13 @@ bool vr_dom_disk_volume(vr_agent *a, virDomainPtr dom, const char *target, vr_vo
 /* Volume.copy (volume_copy.c): begin dst as an ILLEGAL volume of format
  * with src's capacity and description, then copy src into it with
  * qemu-img convert in a long job (progress, cancel); dst becomes LEGAL at
- * the end, or is removed on failure or cancel. Needs the SPM of dst's
- * pool. *result = {"job": id, "volume": dst info}. */
+ * the end, or is removed on failure or cancel. With parent (a LEGAL volume
+ * of dst's image, not NULL) dst is a qcow2 layer over it holding only
+ * src's own layer, and parent becomes INTERNAL (a chain copied volume by
+ * volume, base first). Needs the SPM of dst's pool. *result = {"job": id,
+ * "volume": dst info}. */
 int vr_volume_copy_start(vr_agent *a, const vr_volume_ref *src, const vr_volume_ref *dst,
-                         const char *format, json_t **result, vr_error *err);
+                         const char *format, const char *parent, json_t **result, vr_error *err);
 
 /* The agent is stopping: running copies kill their qemu-img and remove
  * their half-written volume; waits up to wait_ms for them. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "devspec.h"
 #include "job_threads.h"
 #include "log.h"
 #include "long_jobs.h"
@@ -19,6 +20,7 @@ typedef struct copy_job {
     vr_volume_ref src, dst;
     char src_path[PATH_MAX], dst_path[PATH_MAX];
     char src_fmt[8], dst_fmt[8];
+    char parent[37], parent_fmt[8]; /* a layer over dst's volume parent ("" none) */
     char pool[37];
     vr_long_job *job;
 } copy_job;
@@ -49,11 +51,17 @@ static void *copy_thread(void *arg)
     vr_error err = {0};
     /* O_DIRECT both ways (-t none -T none): shared storage must not keep
      * dirty pages of a volume in this host's cache. */
-    int rc = vr_qemuimg_convert(c->src_path, c->src_fmt, c->dst_path, c->dst_fmt, "none",
-                                on_progress, c, &err);
+    int rc = *c->parent ? vr_qemuimg_convert_layer(c->src_path, c->src_fmt, c->dst_path, c->parent, c->parent_fmt,
+                                                   "none", on_progress, c, &err)
+                        : vr_qemuimg_convert(c->src_path, c->src_fmt, c->dst_path, c->dst_fmt, "none",
+                                             on_progress, c, &err);
     if (rc == 0 && vr_long_job_cancel_requested(c->job))
         rc = -ECANCELED; /* asked at the very end: still honoured */
     if (rc == 0 && vr_volume_commit(c->a, &c->dst, &err) < 0)
+        rc = -1;
+    vr_volume_ref pref = c->dst; /* the parent is read-only from now on (as Volume.create's) */
+    snprintf(pref.volume, sizeof(pref.volume), "%s", c->parent);
+    if (rc == 0 && *c->parent && vr_volume_update_meta(c->a, &pref, "VOLTYPE", "INTERNAL", &err) < 0)
         rc = -1;
     if (rc < 0)
         vr_volume_discard(c->a, &c->dst);
@@ -74,7 +82,7 @@ static void *copy_thread(void *arg)
 }
 
 int vr_volume_copy_start(vr_agent *a, const vr_volume_ref *src, const vr_volume_ref *dst,
-                         const char *format, json_t **result, vr_error *err)
+                         const char *format, const char *parent, json_t **result, vr_error *err)
 {
     copy_job *c = calloc(1, sizeof(*c));
     if (!c)
@@ -94,8 +102,28 @@ int vr_volume_copy_start(vr_agent *a, const vr_volume_ref *src, const vr_volume_
     snprintf(c->dst_fmt, sizeof(c->dst_fmt), "%s", format);
     vr_md_get_ll(&md, "CAPACITY", &cap);
     vr_volume_spec spec = {.format = format, .size = cap,
-                           .description = vr_md_get(&md, "DESCRIPTION")};
-    if (vr_volume_spec_check(&spec, err) < 0 ||
+                           .description = vr_md_get(&md, "DESCRIPTION"), .parent = parent};
+    int prc = 0;
+    if (parent) { /* a LEGAL volume of dst's image, no bigger than src */
+        vr_volume_ref pref = *dst;
+        char ppath[PATH_MAX];
+        const char *pfmt = NULL;
+        vr_md pmd = {0};
+        long long pcap = 0;
+        snprintf(pref.volume, sizeof(pref.volume), "%s", parent);
+        prc = vr_valid_uuid(parent) ? 0 : vr_error_set(err, VR_ERR_INVALID_PARAMS, "parent must be a volume UUID");
+        if (prc == 0 && (vr_volume_resolve(a, &pref, ppath, sizeof(ppath), &pfmt, err) < 0 ||
+                         vr_volume_read_meta(a, &pref, &pmd, err) < 0))
+            prc = -1;
+        vr_md_get_ll(&pmd, "CAPACITY", &pcap);
+        vr_md_clear(&pmd);
+        if (prc == 0 && pcap > cap)
+            prc = vr_error_set(err, VR_ERR_INVALID_PARAMS, "parent volume %s (%lld bytes) is bigger than volume %s",
+                               parent, pcap, src->volume);
+        snprintf(c->parent, sizeof(c->parent), "%s", parent);
+        snprintf(c->parent_fmt, sizeof(c->parent_fmt), "%s", pfmt ? pfmt : "");
+    }
+    if (prc < 0 || vr_volume_spec_check(&spec, err) < 0 ||
         vr_volume_path(a, dst, "", c->dst_path, sizeof(c->dst_path), err) < 0 ||
         vr_volume_spm_begin(a, dst->domain, "copy a volume", c->pool, err) < 0) {
         vr_md_clear(&md);

@@ -99,21 +99,24 @@ static int volume_extend(vr_agent *a, json_t *params, json_t **result, vr_error 
 
 static int volume_copy(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
-    static const char *const keys[] = {"src", "dst", "format"};
+    static const char *const keys[] = {"src", "dst", "format", "parent"};
     static const char *const formats[] = {"raw", "qcow2"};
     json_t *js, *jd;
-    const char *format;
+    const char *format, *parent = NULL;
     vr_volume_ref src, dst;
     if (vr_json_check_keys(params, "params", VR_NAMES(keys), err) < 0 ||
         vr_json_obj(params, "params", "src", true, &js, err) < 0 ||
         vr_json_obj(params, "params", "dst", true, &jd, err) < 0 ||
         vr_json_str(params, "params", "format", true, &format, err) < 0 ||
+        vr_json_str(params, "params", "parent", false, &parent, err) < 0 ||
         vr_volume_ref_parse(js, "src", &src, err) < 0 ||
         vr_volume_ref_parse(jd, "dst", &dst, err) < 0)
         return -1;
     if (!vr_str_in(format, VR_NAMES(formats)))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "format must be raw or qcow2");
-    return vr_volume_copy_start(a, &src, &dst, !strcmp(format, "raw") ? "raw" : "qcow2", result,
+    if (parent && strcmp(format, "qcow2"))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "a copy with a parent (a layer) must be qcow2");
+    return vr_volume_copy_start(a, &src, &dst, !strcmp(format, "raw") ? "raw" : "qcow2", parent, result,
                                 err);
 }
 

@@ -22,7 +22,8 @@ const vr_field vr_export_params[] = {
     {"storage_domain", VR_FT_STR, VR_F_REQ | VR_F_CREATE, 1, 255,
      .doc = "The export domain, by id or name: active, attached to the VM's data center."},
     {"collapse_snapshots", VR_FT_BOOL, VR_F_CREATE, .dflt = "true",
-     .doc = "Each disk's chain collapsed into one volume (the only way supported yet)."},
+     .doc = "Each disk's chain collapsed into one volume; false: each chain copied volume by volume (same ids and"
+            " parents) and the VM's snapshots listed in its OVF, so an import restores them."},
     {"exclusive", VR_FT_BOOL, VR_F_CREATE, .dflt = "false",
      .doc = "Replace an earlier export of the VM on the domain (false: such an export is a 409)."},
 };

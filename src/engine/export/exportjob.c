@@ -25,38 +25,57 @@
 
 #define str vr_sj_str
 
-/* Remove every volume of image on domain (the SPM's Volume.list). */
+/* Remove every volume of image on domain (the SPM's Volume.list), layers
+ * before the volumes under them (a volume with a child is not deleted):
+ * an earlier export's chain goes top down, a round per level. */
 static int clear_image(vr_engine *e, json_t *spm, const char *domain, const char *image, vr_error *err)
 {
-    json_t *res = NULL, *v;
-    size_t i;
+    json_t *res = NULL, *v, *w;
+    size_t i, k;
     if (vr_agent_call_host(e, spm, "Volume.list", json_pack("{s:s}", "domain", domain), &res, err) < 0)
         return -1;
+    json_t *left = json_array();
+    json_array_foreach(json_object_get(res, "volumes"), i, v) if (!strcmp(str(v, "image"), image))
+        json_array_append(left, v);
     int rc = 0;
-    json_array_foreach(json_object_get(res, "volumes"), i, v) {
-        json_t *out = NULL;
-        if (rc == 0 && !strcmp(str(v, "image"), image) &&
-            vr_agent_call_host(e, spm, "Volume.delete", vr_volplan_ref(domain, image, str(v, "volume")), &out, err) < 0 &&
-            err->code != VR_ERR_NOT_FOUND)
-            rc = -1;
-        json_decref(out);
+    for (size_t round = 0; rc == 0 && json_array_size(left) && round <= 64; round++) {
+        for (i = json_array_size(left); rc == 0 && i-- > 0;) {
+            v = json_array_get(left, i);
+            bool parent = false;
+            json_array_foreach(left, k, w) parent |= !strcmp(str(w, "parent"), str(v, "volume"));
+            if (parent)
+                continue; /* its layers first */
+            json_t *out = NULL;
+            if (vr_agent_call_host(e, spm, "Volume.delete", vr_volplan_ref(domain, image, str(v, "volume")), &out,
+                                   err) < 0 && err->code != VR_ERR_NOT_FOUND)
+                rc = -1;
+            json_decref(out);
+            if (rc == 0) {
+                memset(err, 0, sizeof(*err));
+                json_array_remove(left, i);
+            }
+        }
     }
-    if (rc == 0)
-        memset(err, 0, sizeof(*err));
+    if (rc == 0 && json_array_size(left))
+        rc = vr_error_set(err, VR_ERR_CONFLICT, "the volumes of image %s on storage domain %s do not form chains"
+                          " that can be removed", image, domain);
+    json_decref(left);
     json_decref(res);
     return rc;
 }
 
-static int copy_disk(vr_engine *e, const char *job_id, json_t *spm, const char *dst_sd, json_t *d, int lo, int hi,
-                     vr_error *err)
+/* Volume src_volume of disk d copied to dst_sd as volume (with a parent:
+ * a layer over that volume, holding src's own layer). */
+static int copy_volume(vr_engine *e, const char *job_id, json_t *spm, const char *dst_sd, json_t *d,
+                       const char *src_volume, const char *volume, const char *parent, int lo, int hi, vr_error *err)
 {
     json_t *res = NULL;
-    if (clear_image(e, spm, dst_sd, str(d, "disk"), err) < 0)
-        return -1;
     json_t *p = json_pack("{s:o, s:o, s:s}", "src", vr_volplan_ref(str(d, "storage_domain"), str(d, "disk"),
-                                                                    str(d, "src_volume")),
-                          "dst", vr_volplan_ref(dst_sd, str(d, "disk"), str(d, "volume")), "format",
+                                                                    src_volume),
+                          "dst", vr_volplan_ref(dst_sd, str(d, "disk"), volume), "format",
                           !strcmp(str(d, "format"), "raw") ? "raw" : "qcow2");
+    if (*parent)
+        json_object_set_new(p, "parent", json_string(parent));
     if (vr_agent_call_host(e, spm, "Volume.copy", p, &res, err) < 0)
         return -1;
     char agent_job[64], detail[256];
@@ -66,6 +85,25 @@ static int copy_disk(vr_engine *e, const char *job_id, json_t *spm, const char *
     if (rc == 1)
         return vr_error_set(err, VR_ERR_BAD_STATE, "cancelled");
     return rc == 0 ? 0 : rc == 2 ? vr_error_set(err, VR_ERR_UNAVAILABLE, "the engine is stopping") : -1;
+}
+
+/* Disk d's volumes on dst_sd: its chain volume by volume, base first
+ * (the same ids and parents; the base collapsed, so a thin disk's
+ * template stays behind), or the whole chain collapsed into one. */
+static int copy_disk(vr_engine *e, const char *job_id, json_t *spm, const char *dst_sd, json_t *d, int lo, int hi,
+                     vr_error *err)
+{
+    if (clear_image(e, spm, dst_sd, str(d, "disk"), err) < 0)
+        return -1;
+    json_t *chain = json_object_get(d, "chain"), *v;
+    size_t i, n = json_array_size(chain);
+    if (!n)
+        return copy_volume(e, job_id, spm, dst_sd, d, str(d, "src_volume"), str(d, "volume"), "", lo, hi, err);
+    json_array_foreach(chain, i, v)
+        if (copy_volume(e, job_id, spm, dst_sd, d, str(v, "volume"), str(v, "volume"), str(v, "parent"),
+                        lo + (int)((size_t)(hi - lo) * i / n), lo + (int)((size_t)(hi - lo) * (i + 1) / n), err) < 0)
+            return -1;
+    return 0;
 }
 
 /* The NICs of spec for the OVF: MAC, model, profile and network by name. */
@@ -120,6 +158,15 @@ json_t *vr_export_ovf_model(vr_engine *e, json_t *p)
                           ovf_nics(e, spec));
     if (json_is_object(json_object_get(spec, "boot")))
         json_object_set(m, "boot", json_object_get(spec, "boot"));
+    json_array_foreach(disks, i, d) { /* a chain kept (collapse_snapshots false) */
+        json_t *x;
+        size_t k;
+        json_array_foreach(json_object_get(p, "disks"), k, x)
+            if (json_object_get(x, "chain") && !strcmp(str(x, "disk"), str(d, "disk")))
+                json_object_set(d, "chain", json_object_get(x, "chain"));
+    }
+    if (json_array_size(json_object_get(p, "snapshots")))
+        json_object_set_new(m, "snapshots", vr_export_ovf_snapshots(e, p));
     return m;
 }
 
@@ -294,14 +341,14 @@ static int export_submit(vr_engine *e, bool tmpl, const char *id, json_t *body, 
         json_decref(running);
         return err->code ? -1 : 0;
     }
-    if (json_is_false(json_object_get(body, "collapse_snapshots")))
-        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "collapse_snapshots: false is not supported yet: an export"
-                            " holds each disk's chain collapsed into one volume");
-    json_t *o = object_row(e, tmpl, id, err), *plan = NULL, *host = NULL;
+    bool keep = json_is_false(json_object_get(body, "collapse_snapshots"));
+    json_t *o = object_row(e, tmpl, id, err), *plan = NULL, *host = NULL, *snaps = NULL;
     json_t *sd = o ? target_domain(e, tmpl, o, str(body, "storage_domain"), err) : NULL;
     if (sd)
         plan = vr_export_plan_disks(e, o, false, err);
-    if (plan && (host = vr_export_host(e, str(sd, "id"), err))) { /* any host: no wait for an SPM here */
+    if (plan && keep && !tmpl)
+        snaps = vr_export_chain_plan(e, o, plan, err);
+    if (plan && !err->code && (host = vr_export_host(e, str(sd, "id"), err))) { /* any host: no SPM wait here */
         int had = vr_export_has_ovf(e, host, str(sd, "id"), id, tmpl, err);
         if (had > 0 && !json_is_true(json_object_get(body, "exclusive")))
             vr_error_set(err, VR_ERR_CONFLICT, "'%s' is already exported to '%s'; exclusive: true replaces that"
@@ -325,6 +372,8 @@ static int export_submit(vr_engine *e, bool tmpl, const char *id, json_t *body, 
         json_t *params = json_pack("{s:s, s:s, s:s, s:o, s:O, s:b}", "domain", str(sd, "id"), "domain_name",
                                    str(sd, "name"), "vm_name", str(o, "name"), "vm_row", vrow, "disks", plan,
                                    "template", tmpl);
+        if (snaps)
+            json_object_set(params, "snapshots", snaps);
         char desc[200];
         if (tmpl)
             vr_i18n_format(desc, sizeof(desc), "Export template '%s' to storage domain '%s'", str(o, "name"),
@@ -340,6 +389,7 @@ static int export_submit(vr_engine *e, bool tmpl, const char *id, json_t *body, 
     if (rc < 0 && began)
         vr_db_rollback(e->db);
     json_decref(host);
+    json_decref(snaps);
     json_decref(plan);
     json_decref(sd);
     json_decref(o);

@@ -99,3 +99,23 @@ json_t *vr_import_members(vr_engine *e, json_t *m, json_t *plan, const char *dc)
  * pool's ones given back); a MAC another VM holds is a 409, or with
  * reassign the NIC keeps the pool's new MAC. */
 int vr_import_keep_macs(vr_engine *e, json_t *m, const char *new_id, bool reassign, vr_error *err);
+
+/* Exports keeping snapshots (exportchain.c). The regular snapshots of vm
+ * (a row; a preview or a snapshot not ok is a 409) for the job's params
+ * ({id, description, created_at, config, volumes}, a new reference), each
+ * disk of plan (vr_export_plan_disks()') given its chain, base first
+ * ({volume, parent ("" the base)}, leaf last) when it has layers. NULL
+ * with err. */
+json_t *vr_export_chain_plan(vr_engine *e, json_t *vm, json_t *plan, vr_error *err);
+
+/* The OVF models of the snapshots in export params p: {id, description,
+ * created_at, memory_mib, vcpus, boot?, disks (the snapshot's volumes),
+ * nics} (a new reference). */
+json_t *vr_export_ovf_snapshots(vr_engine *e, json_t *p);
+
+/* In the caller's transaction: the snapshot rows of model m for imported
+ * VM new_id (its NICs and MACs recorded), their volumes those plan made
+ * (new ids with clone), definitions built as the VM's (NICs on data
+ * center dc's profiles, the VM's MACs). */
+int vr_import_snapshots(vr_engine *e, json_t *m, json_t *plan, const char *new_id, const char *dc, bool clone,
+                        vr_error *err);

@@ -112,6 +112,8 @@ json_t *vr_import_members(vr_engine *e, json_t *m, json_t *plan, const char *dc)
         if (json_is_true(json_object_get(d, "readonly")))
             json_object_set_new(nd, "readonly", json_true());
         if (*str(d, "disk")) {
+            while (json_is_false(json_object_get(json_array_get(plan, k), "leaf")))
+                k++; /* a volume under a chain's leaf */
             json_object_set(nd, "disk", json_object_get(json_array_get(plan, k++), "disk"));
         } else {
             json_object_set(nd, "path", json_object_get(d, "path"));
@@ -148,16 +150,30 @@ json_t *vr_import_plan(json_t *m, const char *export_sd, const char *sd, bool cl
         char id[37], vol[37];
         snprintf(id, sizeof(id), "%s", str(d, "disk"));
         snprintf(vol, sizeof(vol), "%s", str(d, "volume"));
-        if (clone) {
+        if (clone)
             vr_uuid_new(id);
-            vr_uuid_new(vol);
+        /* a chain kept: its volumes base first, each a layer over the one
+         * before (new volume ids with clone); else the one volume */
+        json_t *chain = json_array_size(json_object_get(d, "chain")) ? json_incref(json_object_get(d, "chain"))
+                                                                      : json_pack("[{s:s}]", "volume", vol);
+        json_t *c;
+        size_t k, n = json_array_size(chain);
+        char parent[37] = "";
+        json_array_foreach(chain, k, c) {
+            snprintf(vol, sizeof(vol), "%s", str(c, "volume"));
+            if (clone)
+                vr_uuid_new(vol);
+            json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:b, s:b}", "disk", id, "volume",
+                                  vol, "domain", sd, "src_domain", export_sd, "src_disk", str(d, "disk"),
+                                  "src_volume", str(c, "volume"), "size", json_object_get(d, "size"), "alias",
+                                  str(d, "alias"), "description", str(d, "description"), "bootable",
+                                  json_is_true(json_object_get(d, "bootable")), "leaf", k + 1 == n);
+            if (*parent)
+                json_object_set_new(v, "parent", json_string(parent));
+            json_array_append_new(plan, v);
+            snprintf(parent, sizeof(parent), "%s", vol);
         }
-        json_array_append_new(plan, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:b}", "disk", id,
-                                              "volume", vol, "domain", sd, "src_domain", export_sd, "src_disk",
-                                              str(d, "disk"), "src_volume", str(d, "volume"), "size",
-                                              json_object_get(d, "size"), "alias", str(d, "alias"), "description",
-                                              str(d, "description"), "bootable",
-                                              json_is_true(json_object_get(d, "bootable"))));
+        json_decref(chain);
     }
     return plan;
 }
@@ -203,6 +219,8 @@ int vr_import_insert_disks(vr_engine *e, json_t *plan, const char *tmpl_id, vr_e
     size_t i;
     int rc = 0;
     json_array_foreach(plan, i, d) {
+        if (json_is_false(json_object_get(d, "leaf")))
+            continue; /* a volume under a chain's leaf: the disk is recorded with its leaf */
         json_t *src = json_pack("{s:s, s:s, s:s, s:O, s:s, s:b}", "alias", str(d, "alias"), "description",
                                 str(d, "description"), "storage_domain", str(d, "domain"), "provisioned_size",
                                 json_object_get(d, "size"), "interface", "virtio", "bootable",
@@ -217,7 +235,7 @@ int vr_import_insert_disks(vr_engine *e, json_t *plan, const char *tmpl_id, vr_e
 
 /* VM row, MACs, disks (locked) and the job, after the checks. */
 static int record(vr_engine *e, json_t *m, json_t *nvm, json_t *plan, json_t *params, const char *user, bool clone,
-                  const char *job_id, const char *new_id, vr_error *err)
+                  const char *job_id, const char *new_id, const char *dc, vr_error *err)
 {
     if (vr_store_vms.insert(e, new_id, nvm, err) < 0)
         return -1;
@@ -225,6 +243,8 @@ static int record(vr_engine *e, json_t *m, json_t *nvm, json_t *plan, json_t *pa
     if (rc == 0 && !clone && vr_import_keep_macs(e, m, new_id, false, err) < 0) /* the exported MACs */
         rc = -1;
     if (rc == 0 && vr_import_insert_disks(e, plan, NULL, err) < 0)
+        rc = -1;
+    if (rc == 0 && vr_import_snapshots(e, m, plan, new_id, dc, clone, err) < 0)
         rc = -1;
     if (rc == 0 && vr_db_exec(e->db, "UPDATE vms SET status = 'imagelocked' WHERE id = ?", DB_ARGS(DB_TEXT(new_id)),
                               err) < 0)
@@ -325,7 +345,7 @@ int vr_vm_import_submit(vr_engine *e, json_t *sd, const char *vm_id, json_t *bod
         json_t *params = json_pack("{s:s, s:s, s:s, s:s, s:b, s:O}", "domain", str(sd, "id"), "domain_name",
                                    str(sd, "name"), "name", str(nvm, "name"), "vm", vm_id, "clone", clone, "plan",
                                    plan);
-        rc = record(e, m, nvm, plan, params, user, clone, job_id, new_id, err);
+        rc = record(e, m, nvm, plan, params, user, clone, job_id, new_id, str(cl, "datacenter_id"), err);
         json_decref(params);
     }
     json_decref(nvm);

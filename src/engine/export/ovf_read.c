@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,6 +243,145 @@ static bool read_boot(xmlNodePtr b, json_t *m, vr_error *err)
     return true;
 }
 
+#define CHAIN_MAX 64    /* volumes of one disk's chain */
+#define SNAPSHOTS_MAX 32
+
+/* The parentRef of the DiskSection's entry of image/volume: a new JSON
+ * string, or NULL with err when there is no such entry. */
+static json_t *parent_ref(xmlNodePtr env, const char *image, const char *volume, vr_error *err)
+{
+    char href[80];
+    snprintf(href, sizeof(href), "%s/%s", image, volume);
+    xmlNodePtr de = disk_entry(env, href);
+    if (!de) {
+        vr_error_set(err, VR_ERR_INVALID_PARAMS, "the OVF's DiskSection has no volume %s of disk %s", volume, image);
+        return NULL;
+    }
+    return attr_text(de, "parentRef", NS_OVF, err);
+}
+
+/* Each engine disk whose leaf has a parentRef gets its chain, base first
+ * ({volume, parent}): every volume in the DiskSection, a UUID, at most
+ * CHAIN_MAX, no loop. */
+static bool read_chains(xmlNodePtr env, json_t *m, vr_error *err)
+{
+    json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(m, "disks"), i, d) {
+        const char *image = json_string_value(json_object_get(d, "disk"));
+        if (!image)
+            continue;
+        json_t *chain = json_array(), *p = parent_ref(env, image, json_string_value(json_object_get(d, "volume")),
+                                                      err);
+        json_t *vol = json_incref(json_object_get(d, "volume"));
+        while (p && *json_string_value(p)) {
+            json_t *x;
+            size_t k;
+            bool seen = !vr_valid_uuid(json_string_value(p));
+            json_array_foreach(chain, k, x) seen |= !strcmp(json_string_value(json_object_get(x, "volume")),
+                                                             json_string_value(p));
+            if (seen || json_array_size(chain) >= CHAIN_MAX) {
+                vr_error_set(err, VR_ERR_INVALID_PARAMS, "the OVF's chain of disk %s is not a chain of at most %d"
+                             " volumes (a parentRef not a UUID, or a loop)", image, CHAIN_MAX);
+                break;
+            }
+            json_array_insert_new(chain, 0, json_pack("{s:o, s:O}", "volume", vol, "parent", p));
+            vol = p;
+            p = parent_ref(env, image, json_string_value(vol), err);
+        }
+        if (p && !err->code && json_array_size(chain)) {
+            json_array_insert_new(chain, 0, json_pack("{s:o, s:s}", "volume", vol, "parent", ""));
+            json_object_set_new(d, "chain", chain);
+            chain = NULL;
+        } else {
+            json_decref(vol);
+        }
+        json_decref(p);
+        json_decref(chain);
+        if (err->code)
+            return false;
+    }
+    return true;
+}
+
+/* Whether engine disk image's chain in m holds volume (its leaf when it
+ * has no chain). */
+static bool in_chain(json_t *m, const char *image, const char *volume)
+{
+    json_t *d, *v;
+    size_t i, k;
+    json_array_foreach(json_object_get(m, "disks"), i, d) {
+        if (strcmp(json_string_value(json_object_get(d, "disk")) ?: "", image))
+            continue;
+        if (!strcmp(json_string_value(json_object_get(d, "volume")), volume))
+            return true;
+        json_array_foreach(json_object_get(d, "chain"), k, v)
+            if (!strcmp(json_string_value(json_object_get(v, "volume")), volume))
+                return true;
+    }
+    return false;
+}
+
+static bool read_snapshot(xmlNodePtr env, xmlNodePtr sn, json_t *m, json_t *sm, vr_error *err)
+{
+    xmlNodePtr conf = child(sn, "Configuration"), hw = NULL;
+    for (xmlNodePtr c = conf ? conf->children : NULL; c; c = c->next) {
+        xmlChar *type = named(c, "Section") ? xmlGetProp(c, BAD_CAST "type") : NULL;
+        if (type && strstr((const char *)type, "VirtualHardwareSection_Type"))
+            hw = c;
+        xmlFree(type);
+    }
+    if (!put(sm, "id", attr_text(sn, "id", NS_OVF, err)) || !uuid_member(sm, "id", "snapshot id", err) ||
+        !put(sm, "description", elem_text(sn, "Description", err)) ||
+        !number(sm, "created_at", elem_text(sn, "CreatedAt", err), 0, 1LL << 40, err))
+        return false;
+    if (!hw)
+        return !vr_error_set(err, VR_ERR_INVALID_PARAMS, "the OVF's snapshot %s has no Configuration with a"
+                             " VirtualHardwareSection", json_string_value(json_object_get(sm, "id")));
+    if (!read_hardware(env, hw, sm, err) || !read_boot(child(conf, "Boot"), sm, err))
+        return false;
+    if (!json_object_get(sm, "vcpus") || !json_object_get(sm, "memory_mib"))
+        return !vr_error_set(err, VR_ERR_INVALID_PARAMS, "the OVF's snapshot %s names no vCPU count or memory size",
+                             json_string_value(json_object_get(sm, "id")));
+    json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(sm, "disks"), i, d) {
+        const char *image = json_string_value(json_object_get(d, "disk"));
+        if (image && !in_chain(m, image, json_string_value(json_object_get(d, "volume"))))
+            return !vr_error_set(err, VR_ERR_INVALID_PARAMS, "the OVF's snapshot %s names volume %s, which is not"
+                                 " in the chain of disk %s of the VM", json_string_value(json_object_get(sm, "id")),
+                                 json_string_value(json_object_get(d, "volume")), image);
+    }
+    return true;
+}
+
+/* The SnapshotsSection's snapshots, oldest first, each checked against
+ * the disks' chains. */
+static bool read_snapshots(xmlNodePtr env, xmlNodePtr content, json_t *m, vr_error *err)
+{
+    for (xmlNodePtr sec = content->children; sec; sec = sec->next) {
+        xmlChar *type = named(sec, "Section") ? xmlGetProp(sec, BAD_CAST "type") : NULL;
+        bool snaps = type && strstr((const char *)type, "SnapshotsSection_Type");
+        xmlFree(type);
+        if (!snaps)
+            continue;
+        json_t *list = json_array();
+        json_object_set_new(m, "snapshots", list);
+        for (xmlNodePtr sn = sec->children; sn; sn = sn->next) {
+            if (!named(sn, "Snapshot"))
+                continue;
+            if (json_array_size(list) >= SNAPSHOTS_MAX)
+                return !vr_error_set(err, VR_ERR_INVALID_PARAMS, "the OVF has more than %d snapshots",
+                                     SNAPSHOTS_MAX);
+            json_t *sm = json_object();
+            json_array_append_new(list, sm);
+            if (!read_snapshot(env, sn, m, sm, err))
+                return false;
+        }
+    }
+    return true;
+}
+
 static json_t *read_envelope(xmlNodePtr env, vr_error *err)
 {
     xmlNodePtr content = child(env, "Content"), os = NULL, hw = NULL;
@@ -276,7 +416,8 @@ static json_t *read_envelope(xmlNodePtr env, vr_error *err)
              put(m, "template_name", elem_text(content, "TemplateName", err));
     }
     json_decref(base);
-    ok = ok && !err->code && read_hardware(env, hw, m, err) && read_boot(child(content, "Boot"), m, err);
+    ok = ok && !err->code && read_hardware(env, hw, m, err) && read_boot(child(content, "Boot"), m, err) &&
+         read_chains(env, m, err) && read_snapshots(env, content, m, err);
     if (ok && (!json_object_get(m, "vcpus") || !json_object_get(m, "memory_mib")))
         ok = !vr_error_set(err, VR_ERR_INVALID_PARAMS, "the OVF names no vCPU count or memory size");
     if (ok && !*json_string_value(json_object_get(m, "name")))

@@ -78,20 +78,34 @@ static bool engine_disk(json_t *d)
     return *s(d, "disk") != '\0';
 }
 
+/* The volumes of engine disk d the OVF names: its chain's, base first,
+ * each {volume, parent}; or the one (collapsed) volume. A new reference. */
+static json_t *volumes(json_t *d)
+{
+    json_t *chain = json_object_get(d, "chain");
+    if (json_array_size(chain))
+        return json_incref(chain);
+    return json_pack("[{s:s, s:s}]", "volume", s(d, "volume"), "parent", "");
+}
+
 static void references(w *t, json_t *model)
 {
-    json_t *d;
-    size_t i;
+    json_t *d, *v, *vols;
+    size_t i, k;
     start(t, "References");
     json_array_foreach(json_object_get(model, "disks"), i, d) if (engine_disk(d)) {
-        char href[80];
-        snprintf(href, sizeof(href), "%s/%s", s(d, "disk"), s(d, "volume"));
-        start(t, "File");
-        attr(t, "ovf:href", href);
-        attr(t, "ovf:id", s(d, "volume"));
-        attr_ll(t, "ovf:size", n(d, "size"));
-        attr(t, "ovf:description", s(d, "alias"));
-        end(t);
+        vols = volumes(d);
+        json_array_foreach(vols, k, v) {
+            char href[80];
+            snprintf(href, sizeof(href), "%s/%s", s(d, "disk"), s(v, "volume"));
+            start(t, "File");
+            attr(t, "ovf:href", href);
+            attr(t, "ovf:id", s(v, "volume"));
+            attr_ll(t, "ovf:size", n(d, "size"));
+            attr(t, "ovf:description", s(d, "alias"));
+            end(t);
+        }
+        json_decref(vols);
     }
     end(t);
 }
@@ -115,26 +129,30 @@ static void networks(w *t, json_t *model)
 
 static void disks(w *t, json_t *model)
 {
-    json_t *d;
-    size_t i;
+    json_t *d, *v, *vols;
+    size_t i, k;
     section(t, "ovf:DiskSection_Type", "List of Virtual Disks");
     json_array_foreach(json_object_get(model, "disks"), i, d) if (engine_disk(d)) {
-        char href[80];
-        snprintf(href, sizeof(href), "%s/%s", s(d, "disk"), s(d, "volume"));
-        start(t, "Disk");
-        attr(t, "ovf:diskId", s(d, "volume"));
-        attr_ll(t, "ovf:size", (n(d, "size") + (1LL << 30) - 1) >> 30); /* GiB, as oVirt writes it */
-        attr_ll(t, "vireo:size-bytes", n(d, "size"));
-        attr(t, "ovf:fileRef", href);
-        attr(t, "ovf:parentRef", "");
-        attr(t, "ovf:format", "http://www.gnome.org/~markmc/qcow-image-format.html");
-        attr(t, "ovf:volume-format", !strcmp(s(d, "format"), "raw") ? "RAW" : "COW");
-        attr(t, "ovf:volume-type", "Sparse");
-        attr(t, "ovf:disk-interface", s(d, "bus"));
-        attr(t, "ovf:boot", n(d, "bootable") ? "true" : "false");
-        attr(t, "ovf:disk-alias", s(d, "alias"));
-        attr(t, "ovf:disk-description", s(d, "description"));
-        end(t);
+        vols = volumes(d);
+        json_array_foreach(vols, k, v) { /* parentRef: the volume under it in the chain ("" a base) */
+            char href[80];
+            snprintf(href, sizeof(href), "%s/%s", s(d, "disk"), s(v, "volume"));
+            start(t, "Disk");
+            attr(t, "ovf:diskId", s(v, "volume"));
+            attr_ll(t, "ovf:size", (n(d, "size") + (1LL << 30) - 1) >> 30); /* GiB, as oVirt writes it */
+            attr_ll(t, "vireo:size-bytes", n(d, "size"));
+            attr(t, "ovf:fileRef", href);
+            attr(t, "ovf:parentRef", s(v, "parent"));
+            attr(t, "ovf:format", "http://www.gnome.org/~markmc/qcow-image-format.html");
+            attr(t, "ovf:volume-format", !strcmp(s(d, "format"), "raw") ? "RAW" : "COW");
+            attr(t, "ovf:volume-type", "Sparse");
+            attr(t, "ovf:disk-interface", s(d, "bus"));
+            attr(t, "ovf:boot", n(d, "bootable") ? "true" : "false");
+            attr(t, "ovf:disk-alias", s(d, "alias"));
+            attr(t, "ovf:disk-description", s(d, "description"));
+            end(t);
+        }
+        json_decref(vols);
     }
     end(t);
 }
@@ -221,13 +239,47 @@ static void boot(w *t, json_t *b)
     end(t);
 }
 
+static void date_of(json_t *o, char *date, size_t size)
+{
+    time_t when = (time_t)n(o, "created_at");
+    struct tm tm;
+    gmtime_r(&when, &tm);
+    strftime(date, size, "%Y/%m/%d %H:%M:%S", &tm);
+}
+
+/* The VM's snapshots, oldest first, as oVirt lists them (a
+ * SnapshotsSection), each with the VM's definition then in Vireo's
+ * Configuration: a VirtualHardwareSection whose disks name the volumes
+ * that hold them as they were, and the boot settings. */
+static void snapshots(w *t, json_t *list)
+{
+    json_t *sn;
+    size_t i;
+    if (!json_array_size(list))
+        return;
+    section(t, "ovf:SnapshotsSection_Type", "List of snapshots");
+    json_array_foreach(list, i, sn) {
+        char date[32];
+        date_of(sn, date, sizeof(date));
+        start(t, "Snapshot");
+        attr(t, "ovf:id", s(sn, "id"));
+        elem(t, "Type", "REGULAR");
+        elem(t, "Description", s(sn, "description"));
+        elem(t, "CreationDate", date);
+        elem_ll(t, "vireo:CreatedAt", n(sn, "created_at"));
+        start(t, "vireo:Configuration");
+        hardware(t, sn);
+        boot(t, json_object_get(sn, "boot"));
+        end(t);
+        end(t);
+    }
+    end(t);
+}
+
 static void content(w *t, json_t *model)
 {
     char date[32];
-    time_t when = (time_t)n(model, "created_at");
-    struct tm tm;
-    gmtime_r(&when, &tm);
-    strftime(date, sizeof(date), "%Y/%m/%d %H:%M:%S", &tm);
+    date_of(model, date, sizeof(date));
     start(t, "Content");
     attr(t, "ovf:id", "out");
     attr(t, "xsi:type", "ovf:VirtualSystem_Type");
@@ -246,6 +298,7 @@ static void content(w *t, json_t *model)
     end(t);
     hardware(t, model);
     boot(t, json_object_get(model, "boot"));
+    snapshots(t, json_object_get(model, "snapshots"));
     end(t);
 }
 

@@ -141,6 +141,8 @@ static int make_volume(vr_engine *e, const char *job_id, json_t *spm, json_t *pl
     const char *src_sd = *str(v, "src_domain") ? str(v, "src_domain") : str(v, "domain");
     p = json_pack("{s:o, s:o, s:s}", "src", vr_volplan_ref(src_sd, str(v, "src_disk"), str(v, "src_volume")), "dst",
                   vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "volume")), "format", "qcow2");
+    if (*str(v, "parent")) /* a layer of a chain over the entry before it (an import keeping snapshots) */
+        json_object_set_new(p, "parent", json_string(str(v, "parent")));
     if (vr_agent_call_host(e, spm, "Volume.copy", p, &res, err) < 0)
         return -1;
     plan_note(e, job_id, plan, i, json_pack("{s:s, s:s}", "agent_job", str(res, "job"), "agent_host", str(spm, "id")));
@@ -173,13 +175,13 @@ static void unmake_one(vr_engine *e, const char *job_id, json_t *ref)
     }
 }
 
-/* Remove the volumes of plan (a link first, then its layer is not needed:
- * deleting the layer leaves the link, which goes next). */
+/* Remove the volumes of plan, last first: a chain's layers (entries after
+ * their parent) go before the volumes under them. With thin, each layer
+ * goes before the template volume's link in its image. */
 static void unmake(vr_engine *e, const char *job_id, json_t *plan, bool thin)
 {
-    json_t *v;
-    size_t i;
-    json_array_foreach(plan, i, v) {
+    for (size_t i = json_array_size(plan); i-- > 0;) {
+        json_t *v = json_array_get(plan, i);
         json_t *ref = vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "volume"));
         unmake_one(e, job_id, ref);
         json_decref(ref);

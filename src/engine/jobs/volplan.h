@@ -1,5 +1,7 @@
 /* Volume plans: the volumes a storage job is to make, each
- * {disk, volume, domain, src_disk, src_volume, size}, recorded in the job's
+ * {disk, volume, domain, src_disk, src_volume, size, src_domain?, parent?}
+ * (parent: the entry is a qcow2 layer over that volume of its image, made
+ * by an earlier entry; the copy holds src's own layer), recorded in the job's
  * params before the SPM is asked, so a failure or a restart knows what to
  * remove. Used by the template jobs (a template from a VM, a VM from a
  * template) and the clone jobs (a VM from a VM or one of its snapshots). */

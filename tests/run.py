@@ -132,8 +132,12 @@ def main():
             # and the exception, both cut short.
             lines = [ln.strip() for ln in str(detail).splitlines() if ln.strip()]
             where = [ln for ln in lines if ln.startswith('File "') and "/tests/test_" in ln]
+            # the exception's first line: after the last frame, its source
+            # line and Python's ^^^ markers
+            frames = [i for i, ln in enumerate(lines) if ln.startswith('File "')]
+            exc = [ln for ln in lines[frames[-1] + 2:] if ln.strip("^~ ")] if frames else lines
             reasons.append((name, (where[-1].split("/tests/")[-1][:120] + ": " if where else "")
-                                 + (lines[-1] if lines else "no detail")[:300]))
+                                 + (exc[0] if exc else lines[-1] if lines else "no detail")[:300]))
             print(f"FAIL {name} ({secs:.1f}s)\n{detail}", flush=True)
 
     for exe in unit_tests(args.build):

@@ -126,6 +126,7 @@ def test_spm_election_failover_and_blind_host(ctx):
                      what="the new SPM's event")
 
         # The crashed host comes back: up again, not SPM; still one SPM.
+        t_back = time.monotonic()
         restart_host_storage(spm_h)
         eng.wait_status("hosts", hosts[spm_i]["id"], "up", timeout=60)
         with ctx.client(spm_i) as c:
@@ -139,6 +140,8 @@ def test_spm_election_failover_and_blind_host(ctx):
         eng.wait_for(lambda: [line for line in blind_h.sanlock("status").stdout.splitlines()
                               if line.startswith("s ") and sd_id in line], timeout=90,
                      what="the restarted host rejoins the lockspace")
+        t_blind = time.monotonic()
+        print(f"  the crashed host back, up, rejoining: {t_blind - t_back:.1f} s")
         mnt = os.path.join(blind_h.storage_root, hs.shared_dev.replace("/", "_"))
         blind_h.run(["mount", "-t", "tmpfs", "-o", "size=1m", "vireo-blind", mnt], check=True)
         try:
@@ -150,7 +153,10 @@ def test_spm_election_failover_and_blind_host(ctx):
         finally:
             blind_h.run(["umount", mnt], check=True)
         eng.wait_status("hosts", blind_id, "up", timeout=90)
+        t_end = time.monotonic()
+        print(f"  a blind host nonoperational and back: {t_end - t_blind:.1f} s")
 
         # Leave the shared hosts as the other test files expect them.
         for h in hs.hosts:
             restart_host_storage(h)
+        print(f"  hosts' storage restarted for the next files: {time.monotonic() - t_end:.1f} s")

@@ -221,10 +221,12 @@ def test_format_lockspaces_and_spm(ctx):
         assert c0.call("SPM.reconstructMaster", rec) == {"master": dom2, "master_version": 2}  # done: the same
         e = expect_error(ERR_BAD_STATE, c0.call, "SPM.reconstructMaster", {**rec, "master_version": 1})
         assert "master version 2 already" in e.message, e.message
-        # A master below the data center's newest version is refused by
-        # SPM.start (the old master put back): before sanlock is asked.
-        e = expect_error(ERR_BAD_STATE, c0.call, "SPM.start", pool=pool, master=dom, host_id=1, master_version=2)
-        assert "no longer the master" in e.message and "below" in e.message, e.message
+        # A master of the pool below the data center's newest version is
+        # refused by SPM.start (an old master put back): before sanlock or
+        # the lockspace is asked. One not attached is not compared.
+        e = expect_error(ERR_BAD_STATE, c0.call, "SPM.start", pool=pool, master=dom2, host_id=1, master_version=3)
+        assert "no longer the master" in e.message and "version 2 is below" in e.message, e.message
+        e = expect_error(ERR_LEASE_HELD, c0.call, "SPM.start", pool=pool, master=dom, host_id=1, master_version=3)
 
         # Host 0's agent registers with sanlock (its SPM.start is refused),
         # then its sanlock daemon restarts: lockspace gone, and the next

@@ -176,9 +176,11 @@ static long long master_version(const char *dir, const char *uuid)
     return mv;
 }
 
-/* Likewise a master whose MASTER_VERSION is below the pool's newest (the
- * engine's, min_version): a master lost with its SPM, reconstructed on
- * another domain, and put back still saying Master. *mv gets its version. */
+/* Likewise a master of pool whose MASTER_VERSION is below the pool's
+ * newest (the engine's, min_version): a master lost with its SPM,
+ * reconstructed on another domain, and put back still saying Master. A
+ * domain not attached yet (the first master) is not compared. *mv gets its
+ * version. */
 static int check_still_master(const char *dir, const char *pool, const char *master, long long min_version,
                               long long *mv, vr_error *err)
 {
@@ -193,7 +195,7 @@ static int check_still_master(const char *dir, const char *pool, const char *mas
         rc = vr_error_set(err, VR_ERR_BAD_STATE, "domain %s is no longer the master of data center %s "
                           "(its metadata says Regular, master version %lld): the master role moved to "
                           "another domain", master, pool, *mv);
-    else if (*mv < min_version)
+    else if (owner && !strcmp(owner, pool) && *mv < min_version)
         rc = vr_error_set(err, VR_ERR_BAD_STATE, "domain %s is no longer the master of data center %s "
                           "(its master version %lld is below the data center's %lld): the master role "
                           "moved to another domain", master, pool, *mv, min_version);
@@ -293,8 +295,8 @@ int vr_spm_start(const vr_agent *a, const char *pool, const char *master, int ho
         }
         goto out;
     }
-    if (sdm_of(a, master, &res, dir, err) < 0 || check_master(dir, pool, master, host_id, err) < 0 ||
-        check_still_master(dir, pool, master, min_version, version, err) < 0) {
+    if (sdm_of(a, master, &res, dir, err) < 0 || check_still_master(dir, pool, master, min_version, version, err) < 0 ||
+        check_master(dir, pool, master, host_id, err) < 0) {
         rc = -1;
         goto out;
     }

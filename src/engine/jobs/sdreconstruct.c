@@ -71,6 +71,12 @@ static bool no_spm_possible(vr_engine *e, json_t *hosts, const char *pool, const
             owner = num(r, "spm_id");
         json_decref(r);
         r = NULL;
+        /* the host's refusal says the lease is unreadable there; no answer
+         * says nothing */
+        if (err.code == VR_ERR_IO) {
+            vr_i18n_format(why, len, "host '%s' does not answer (%s)", str(h, "name"), err.message);
+            return false;
+        }
         /* a holder of the old master's lease counts only once dead */
         if (owner > 0) {
             if (vr_agent_call_host(e, h, "Lockspace.status", json_pack("{s:s, s:I}", "domain", from, "peer",

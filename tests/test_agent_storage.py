@@ -198,6 +198,36 @@ def test_format_lockspaces_and_spm(ctx):
         assert info["pool"] is None and info["role"] == "Regular", info
         assert parse_metadata(read_on(ctx, 0, md_path.replace(m1, m0)))["SPM_ID"] == "2"
 
+        # reconstructMaster (docs/storage.md "A lost master"): host 1 is the
+        # SPM of pool on dom (detached now, Regular); dom2 becomes the master
+        # without an SPM, written by a host that is none. Its old master
+        # (here `lost`, a domain no host can read) is the engine's word.
+        dom2, lost = str(uuidlib.uuid4()), str(uuidlib.uuid4())
+        c1.call("Storage.format", conn=shared_conn(ctx), domain=dom2, name="new master", **{"class": "data"})
+        md2_path = f"{m0}/{dom2}/dom_md/metadata"
+        rec = {"pool": pool, "from": lost, "to": dom2, "master_version": 2}
+        e = expect_error(ERR_BAD_STATE, c0.call, "SPM.reconstructMaster", rec)
+        assert "not attached" in e.message, e.message
+        assert c1.call("Storage.attach", domain=dom2, pool=pool, master=False)["role"] == "Regular"
+        before = read_on(ctx, 0, md2_path)
+        e = expect_error(ERR_BAD_STATE, c1.call, "SPM.reconstructMaster", rec)  # an SPM moves it instead
+        assert "is the SPM" in e.message and pool in e.message, e.message
+        for bad in ({**rec, "master_version": 0}, {**rec, "from": dom2}, {**rec, "force": True}):
+            expect_error(INVALID_PARAMS, c0.call, "SPM.reconstructMaster", bad)
+        assert read_on(ctx, 0, md2_path) == before  # refusals change nothing
+        assert c0.call("SPM.reconstructMaster", rec) == {"master": dom2, "master_version": 2}
+        md = parse_metadata(read_on(ctx, 0, md2_path))
+        assert (md["ROLE"], md["MASTER_VERSION"], md["POOL_UUID"], md["SPM_ID"]) == ("Master", "2", pool, "-1"), md
+        assert c0.call("SPM.reconstructMaster", rec) == {"master": dom2, "master_version": 2}  # done: the same
+        e = expect_error(ERR_BAD_STATE, c0.call, "SPM.reconstructMaster", {**rec, "master_version": 1})
+        assert "master version 2 already" in e.message, e.message
+        # A master of the pool below the data center's newest version is
+        # refused by SPM.start (an old master put back): before sanlock or
+        # the lockspace is asked. One not attached is not compared.
+        e = expect_error(ERR_BAD_STATE, c0.call, "SPM.start", pool=pool, master=dom2, host_id=1, master_version=3)
+        assert "no longer the master" in e.message and "version 2 is below" in e.message, e.message
+        e = expect_error(ERR_LEASE_HELD, c0.call, "SPM.start", pool=pool, master=dom, host_id=1, master_version=3)
+
         # Host 0's agent registers with sanlock (its SPM.start is refused),
         # then its sanlock daemon restarts: lockspace gone, and the next
         # SPM.start registers again.

@@ -4,6 +4,9 @@ namespace), attached to a data center of both harness hosts; the SPM is
 elected, holds the SDM lease on storage, and moves only when sanlock says
 the lease is free after its host was lost (agent and sanlock SIGKILLed: a
 crash). A host blind to the domain goes NonOperational and comes back.
+Then the master is lost with its SPM (the SPM host crashed while the
+master's dom_md is moved away): the engine reconstructs the master on the
+second data domain (docs/storage.md "A lost master").
 
 One slow scenario (the lease of a crashed host expires after 8 x io_timeout
 + 60 s: ~100 s with the harness io_timeout of 5 s), run once, on SQLite: the rules it checks live in
@@ -16,7 +19,7 @@ import time
 
 from harness.engine import Engine
 from harness.engine_storage import storage_dc
-from harness.rpc import RpcError
+from harness.rpc import RpcError, expect_error
 
 
 def sanlock_resources(h):
@@ -57,6 +60,19 @@ def test_spm_election_failover_and_blind_host(ctx):
         st = storage_dc(ctx, eng, "spm", name="sd-spm")
         dc, hosts, sd_id = st["dc"], st["hosts"], st["sd_id"]
         assert eng.get(f"/api/storagedomains/{sd_id}")["master"] is True
+        # A second data domain, for the master reconstructed below (its
+        # lockspace joined by both hosts meanwhile).
+        t_second = time.monotonic()
+        r = eng.request("POST", "/api/storagedomains", {
+            "name": "sd-spm-2", "type": "data", "storage_type": "posixfs", "storage_path": hs.shared_dev,
+            "vfs_type": "ext4", "host": hosts[0]["id"], "critical_space_gib": 0})
+        assert r.status == 202, r
+        sd2_id = r.body["id"]
+        assert eng.wait_job(r.body["job"]["id"], timeout=120)["status"] == "finished"
+        r = eng.request("POST", f"/api/storagedomains/{sd2_id}/attach", {"datacenter": dc["id"]})
+        assert eng.wait_job(r.body["job"]["id"], timeout=240)["status"] == "finished", eng.log_tail(60)
+        eng.wait_status("storagedomains", sd2_id, "active", timeout=30)
+        added = time.monotonic() - t_second
 
         # One SPM: the engine's, holding the lease on storage, and only it.
         d = eng.get(f"/api/datacenters/{dc['id']}")
@@ -155,6 +171,70 @@ def test_spm_election_failover_and_blind_host(ctx):
         eng.wait_status("hosts", blind_id, "up", timeout=90)
         t_end = time.monotonic()
         print(f"  a blind host nonoperational and back: {t_end - t_blind:.1f} s")
+
+        # reconstructMaster (docs/storage.md "A lost master"): the SPM host
+        # crashes and the master's storage is gone with it (its dom_md moved
+        # away: metadata and SDM lease unreadable from every host). No SPM
+        # can move the role; once the crashed host is back and says Free,
+        # the engine has a host write the second domain Master with a
+        # higher MASTER_VERSION and elects the SPM there. No wait for
+        # sanlock's lease expiry: the old lease is unreadable, its holder
+        # restarted.
+        t_rec = time.monotonic()
+        spm_i = next(i for i, h in enumerate(hosts) if h["id"] == eng.get(dc["href"])["spm_host"])
+        spm_h, other_i = hs.hosts[spm_i], 1 - spm_i
+        dom_md = lambda i, dom: os.path.join(hs.hosts[i].storage_root, hs.shared_dev.replace("/", "_"),  # noqa: E731
+                                             dom, "dom_md")
+        md_of = lambda i, dom: dict(line.split("=", 1) for line in hs.hosts[i].run(  # noqa: E731
+            ["cat", os.path.join(dom_md(i, dom), "metadata")], check=True).stdout.splitlines() if "=" in line)
+        old_version = int(md_of(other_i, sd_id)["MASTER_VERSION"])
+        spm_h.kill_sanlock()
+        spm_h.kill_agent()
+        hs.hosts[other_i].run(["mv", dom_md(other_i, sd_id), dom_md(other_i, sd_id) + ".lost"], check=True)
+        try:
+            # The host comes back as after a reboot; never an SDM lease on
+            # the lost master meanwhile.
+            spm_h.start_sanlock()
+            spm_h.start_agent(wait=True)
+
+            def reconstructed():
+                on_old = [x for h in hs.hosts for x in sanlock_resources(h) if f"{sd_id}:SDM:" in x]
+                assert not on_old, on_old
+                return eng.get(dc["href"])["master_storage_domain"] == sd2_id
+            eng.wait_for(reconstructed, timeout=180, interval=1, what="the master reconstructed on the second domain")
+            new_spm = eng.wait_for(lambda: eng.get(dc["href"])["spm_host"], timeout=120, what="an SPM")
+            assert eng.get(dc["href"])["storage_status"] == "up"
+            print(f"  master reconstructed, SPM elected: {time.monotonic() - t_rec:.0f} s after the crash")
+            new_i = [h["id"] for h in hosts].index(new_spm)
+            # Exactly one SDM holder, on the new master, the SPM's host.
+            held = [[line for line in sanlock_resources(h) if ":SDM:" in line] for h in hs.hosts]
+            assert len(held[new_i]) == 1 and f"{sd2_id}:SDM:" in held[new_i][0] and not held[1 - new_i], held
+            md2 = md_of(other_i, sd2_id)
+            assert (md2["ROLE"], md2["POOL_UUID"]) == ("Master", dc["id"]), md2
+            assert int(md2["MASTER_VERSION"]) > old_version, (md2, old_version)
+            # the job writes it once it sees the SPM elected (its next poll)
+            ev = eng.wait_for(lambda: eng.find_events("was reconstructed on storage domain 'sd-spm-2'", dc["id"]),
+                              timeout=30, what="the reconstruction's event")
+            assert ev and "'sd-spm' was lost with its SPM" in ev[0]["message"] and \
+                f"host '{hosts[new_i]['name']}' is the new SPM" in ev[0]["message"], ev
+            old = eng.get(f"/api/storagedomains/{sd_id}")
+            assert (old["master"], old["status"]) == (False, "inactive"), old
+        finally:
+            hs.hosts[other_i].run(["mv", dom_md(other_i, sd_id) + ".lost", dom_md(other_i, sd_id)])
+        # The old master put back still says Master, an older version: it
+        # stays a regular domain, and a host asked to be SPM on it with the
+        # data center's version refuses before sanlock is asked.
+        assert md_of(other_i, sd_id)["ROLE"] == "Master"
+        eng.wait_status("storagedomains", sd_id, "active", timeout=90)
+        assert eng.get(f"/api/storagedomains/{sd_id}")["master"] is False
+        assert eng.get(dc["href"])["master_storage_domain"] == sd2_id
+        with ctx.client(1 - new_i) as c:  # (the SPM would say it is SPM elsewhere)
+            e = expect_error(-32006, c.call, "SPM.start", pool=dc["id"], master=sd_id, host_id=1,
+                             master_version=int(md2["MASTER_VERSION"]))
+        assert "no longer the master" in e.message and "below" in e.message, e.message
+        assert eng.get(dc["href"])["spm_host"] == new_spm
+        print(f"  reconstructMaster scenario: {time.monotonic() - t_rec + added:.0f} s added"
+              f" (second domain {added:.0f} s)")
 
         # Leave the shared hosts as the other test files expect them.
         for h in hs.hosts:

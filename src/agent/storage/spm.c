@@ -165,19 +165,40 @@ static int check_master(const char *dir, const char *pool, const char *master, i
  * another (SPM.moveMaster wrote it so before letting its lease go): a new
  * SPM there would be a second one beside the holder of the new master's
  * lease. A detached domain (no POOL_UUID yet, first attach) may start. */
-static int check_still_master(const char *dir, const char *pool, const char *master, vr_error *err)
+static long long master_version(const char *dir, const char *uuid)
+{
+    vr_md md = {0};
+    vr_error ignored = {0};
+    long long mv = 0;
+    if (vr_sd_md_load(dir, uuid, &md, &ignored) == 0)
+        vr_md_get_ll(&md, "MASTER_VERSION", &mv);
+    vr_md_clear(&md);
+    return mv;
+}
+
+/* Likewise a master of pool whose MASTER_VERSION is below the pool's
+ * newest (the engine's, min_version): a master lost with its SPM,
+ * reconstructed on another domain, and put back still saying Master. A
+ * domain not attached yet (the first master) is not compared. *mv gets its
+ * version. */
+static int check_still_master(const char *dir, const char *pool, const char *master, long long min_version,
+                              long long *mv, vr_error *err)
 {
     vr_md md = {0};
     if (vr_sd_md_load(dir, master, &md, err) < 0)
         return -1;
     const char *owner = vr_md_get(&md, "POOL_UUID"), *role = vr_md_get(&md, "ROLE");
-    long long mv = 0;
-    vr_md_get_ll(&md, "MASTER_VERSION", &mv);
+    *mv = 0;
+    vr_md_get_ll(&md, "MASTER_VERSION", mv);
     int rc = 0;
     if (owner && !strcmp(owner, pool) && role && !strcmp(role, "Regular"))
         rc = vr_error_set(err, VR_ERR_BAD_STATE, "domain %s is no longer the master of data center %s "
                           "(its metadata says Regular, master version %lld): the master role moved to "
-                          "another domain", master, pool, mv);
+                          "another domain", master, pool, *mv);
+    else if (owner && !strcmp(owner, pool) && *mv < min_version)
+        rc = vr_error_set(err, VR_ERR_BAD_STATE, "domain %s is no longer the master of data center %s "
+                          "(its master version %lld is below the data center's %lld): the master role "
+                          "moved to another domain", master, pool, *mv, min_version);
     vr_md_clear(&md);
     return rc;
 }
@@ -251,13 +272,14 @@ static bool still_held(const char *master)
     return rv < 0 && !gone(rv) ? true : held; /* unknown: trust our record */
 }
 
-int vr_spm_start(const vr_agent *a, const char *pool, const char *master, int host_id,
-                 long long *lver, vr_error *err)
+int vr_spm_start(const vr_agent *a, const char *pool, const char *master, int host_id, long long min_version,
+                 long long *lver, long long *version, vr_error *err)
 {
     char dir[PATH_MAX], held_master[37];
     vr_sanlk_res res;
     pthread_mutex_lock(&op_lock);
     int rc = 0;
+    *version = 0;
     if (vr_spm_state_get(pool, held_master, lver) && !still_held(held_master)) {
         VR_WARN("sanlock no longer holds the SPM lease of data center %s for us", pool);
         vr_spm_state_clear(pool);
@@ -266,10 +288,15 @@ int vr_spm_start(const vr_agent *a, const char *pool, const char *master, int ho
         if (strcmp(held_master, master))
             rc = vr_error_set(err, VR_ERR_BAD_STATE, "this host is SPM of data center %s on "
                               "master domain %s, not %s", pool, held_master, master);
+        else {
+            vr_error ignored = {0};
+            if (sdm_of(a, master, &res, dir, &ignored) == 0)
+                *version = master_version(dir, master);
+        }
         goto out;
     }
-    if (sdm_of(a, master, &res, dir, err) < 0 || check_master(dir, pool, master, host_id, err) < 0 ||
-        check_still_master(dir, pool, master, err) < 0) {
+    if (sdm_of(a, master, &res, dir, err) < 0 || check_still_master(dir, pool, master, min_version, version, err) < 0 ||
+        check_master(dir, pool, master, host_id, err) < 0) {
         rc = -1;
         goto out;
     }
@@ -358,17 +385,6 @@ static int write_role(const char *dir, const char *uuid, const char *pool, bool 
     return rc;
 }
 
-static long long master_version(const char *dir, const char *uuid)
-{
-    vr_md md = {0};
-    vr_error ignored = {0};
-    long long mv = 0;
-    if (vr_sd_md_load(dir, uuid, &md, &ignored) == 0)
-        vr_md_get_ll(&md, "MASTER_VERSION", &mv);
-    vr_md_clear(&md);
-    return mv;
-}
-
 int vr_spm_move_master(const vr_agent *a, const char *pool, const char *from, const char *to, int host_id,
                        long long *version, long long *lver, vr_error *err)
 {
@@ -426,6 +442,74 @@ int vr_spm_move_master(const vr_agent *a, const char *pool, const char *from, co
         release(&from_res);
     VR_INFO("SPM of data center %s: master domain moved from %s to %s (master version %lld, lver %lld)", pool,
             from, to, *version, *lver);
+out:
+    pthread_mutex_unlock(&op_lock);
+    return rc;
+}
+
+int vr_spm_reconstruct_master(const vr_agent *a, const char *pool, const char *from, const char *to,
+                              long long version, vr_error *err)
+{
+    char held_master[37], from_dir[PATH_MAX], to_dir[PATH_MAX];
+    vr_sanlk_res from_res, to_res;
+    long long lver;
+    /* under the lock of SPM.start: no start of this host races the write */
+    pthread_mutex_lock(&op_lock);
+    int rc = -1;
+    if (vr_spm_state_get(pool, held_master, &lver) && !still_held(held_master)) {
+        VR_WARN("sanlock no longer holds the SPM lease of data center %s for us", pool);
+        vr_spm_state_clear(pool);
+    }
+    if (vr_spm_state_get(pool, held_master, &lver)) {
+        vr_error_set(err, VR_ERR_BAD_STATE, "this host is the SPM of data center %s (on master domain %s): a "
+                     "master is reconstructed only without an SPM (SPM.moveMaster moves it)", pool, held_master);
+        goto out;
+    }
+    vr_md md = {0};
+    if (sdm_of(a, to, &to_res, to_dir, err) < 0 || vr_sd_md_load(to_dir, to, &md, err) < 0)
+        goto out;
+    const char *owner = vr_md_get(&md, "POOL_UUID"), *cls = vr_md_get(&md, "CLASS"), *role = vr_md_get(&md, "ROLE");
+    long long mv = 0;
+    vr_md_get_ll(&md, "MASTER_VERSION", &mv);
+    bool again = role && !strcmp(role, "Master") && mv == version;
+    if (!owner || strcmp(owner, pool))
+        vr_error_set(err, VR_ERR_BAD_STATE, "domain %s is not attached to data center %s (its POOL_UUID is '%s')",
+                     to, pool, owner ? owner : "");
+    else if (!cls || strcmp(cls, "Data"))
+        vr_error_set(err, VR_ERR_BAD_STATE, "domain %s is a %s domain; only a data domain can be master", to,
+                     cls ? cls : "(no class)");
+    else if (mv >= version && !again)
+        vr_error_set(err, VR_ERR_BAD_STATE, "domain %s has master version %lld already: the new master version "
+                     "%lld must be above it", to, mv, version);
+    vr_md_clear(&md);
+    if (err->code)
+        goto out;
+    /* The old master, when this host can still read it, must be older and
+     * is demoted (SPM.start then refuses it); unreadable, its version is
+     * the caller's word (the engine keeps the newest it saw). */
+    vr_error ignored = {0};
+    bool from_ok = sdm_of(a, from, &from_res, from_dir, &ignored) == 0 && vr_sd_md_load(from_dir, from, &md,
+                                                                                       &ignored) == 0;
+    long long fv = 0;
+    const char *from_pool = from_ok ? vr_md_get(&md, "POOL_UUID") : NULL;
+    from_ok = from_pool && !strcmp(from_pool, pool); /* another pool's (detached): not ours to demote */
+    if (from_ok)
+        vr_md_get_ll(&md, "MASTER_VERSION", &fv);
+    vr_md_clear(&md);
+    if (from_ok && fv >= version && !again) {
+        vr_error_set(err, VR_ERR_BAD_STATE, "the old master %s has master version %lld: the new master version "
+                     "%lld must be above it", from, fv, version);
+        goto out;
+    }
+    /* Master first: from then on the old one is the older master. No SPM
+     * yet (SPM_ID -1): SPM.start on the new master records its own. */
+    if (!again && write_role(to_dir, to, pool, true, version, -1, -1, err) < 0)
+        goto out;
+    if (from_ok && write_role(from_dir, from, pool, false, version, -1, -1, &ignored) < 0)
+        VR_WARN("master of data center %s reconstructed on %s, but domain %s cannot be marked Regular: %s (its "
+                "lower master version tells)", pool, to, from, ignored.message);
+    VR_INFO("data center %s: master reconstructed on %s (from %s, master version %lld)", pool, to, from, version);
+    rc = 0;
 out:
     pthread_mutex_unlock(&op_lock);
     return rc;

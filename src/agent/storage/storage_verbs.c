@@ -31,10 +31,11 @@ static const char *const no_keys[] = {NULL};
 static const char *const attach_keys[] = {"domain", "pool", "master"};
 static const char *const detach_keys[] = {"domain", "pool"};
 static const char *const join_keys[] = {"domain", "host_id", "io_timeout"};
-static const char *const spm_start_keys[] = {"pool", "master", "host_id", "prev_id", "prev_lver",
+static const char *const spm_start_keys[] = {"pool", "master", "host_id", "prev_id", "prev_lver", "master_version",
                                              "io_timeout"};
 static const char *const spm_status_keys[] = {"pool", "master"};
 static const char *const spm_move_keys[] = {"pool", "from", "to", "host_id"};
+static const char *const spm_reconstruct_keys[] = {"pool", "from", "to", "master_version"};
 static const char *const pool_keys[] = {"pool"};
 
 /* A required member that must be a UUID. */
@@ -346,17 +347,18 @@ static int lockspace_status(vr_agent *a, json_t *params, json_t **result, vr_err
 static int spm_start(vr_agent *a, json_t *params, json_t **result, vr_error *err)
 {
     const char *pool, *master;
-    long long host_id, ignored, lver;
+    long long host_id, ignored, lver, min_version = 0, version;
     if (vr_json_check_keys(params, "params", VR_NAMES(spm_start_keys), err) < 0 ||
         get_uuid(params, "pool", &pool, err) < 0 || get_uuid(params, "master", &master, err) < 0 ||
         vr_json_int(params, "params", "host_id", true, 1, 250, &host_id, err) < 0 ||
         vr_json_int(params, "params", "prev_id", false, -1, 250, &ignored, err) < 0 ||
         vr_json_int(params, "params", "prev_lver", false, -1, LLONG_MAX, &ignored, err) < 0 ||
         vr_json_int(params, "params", "io_timeout", false, 1, 60, &ignored, err) < 0 ||
-        vr_spm_start(a, pool, master, (int)host_id, &lver, err) < 0)
+        vr_json_int(params, "params", "master_version", false, 0, LLONG_MAX, &min_version, err) < 0 ||
+        vr_spm_start(a, pool, master, (int)host_id, min_version, &lver, &version, err) < 0)
         return -1;
-    *result = json_pack("{s:s, s:I, s:I}", "status", "SPM", "lver", (json_int_t)lver, "spm_id",
-                        (json_int_t)host_id);
+    *result = json_pack("{s:s, s:I, s:I, s:I}", "status", "SPM", "lver", (json_int_t)lver, "spm_id",
+                        (json_int_t)host_id, "master_version", (json_int_t)version);
     return 0;
 }
 
@@ -402,6 +404,24 @@ static int spm_move_master(vr_agent *a, json_t *params, json_t **result, vr_erro
     return 0;
 }
 
+static int spm_reconstruct_master(vr_agent *a, json_t *params, json_t **result, vr_error *err)
+{
+    const char *pool, *from, *to;
+    long long version;
+    if (vr_json_check_keys(params, "params", VR_NAMES(spm_reconstruct_keys), err) < 0 ||
+        get_uuid(params, "pool", &pool, err) < 0 || get_uuid(params, "from", &from, err) < 0 ||
+        get_uuid(params, "to", &to, err) < 0 ||
+        vr_json_int(params, "params", "master_version", true, 1, LLONG_MAX, &version, err) < 0)
+        return -1;
+    if (!strcmp(from, to))
+        return vr_error_set(err, VR_ERR_INVALID_PARAMS, "from and to are the same domain");
+    if (vr_spm_reconstruct_master(a, pool, from, to, version, err) < 0)
+        return -1;
+    vr_sd_monitor_kick();
+    *result = json_pack("{s:s, s:I}", "master", to, "master_version", (json_int_t)version);
+    return 0;
+}
+
 const vr_verb vr_storage_verbs[] = {
     {"Storage.connect", storage_connect},
     {"Storage.disconnect", storage_disconnect},
@@ -419,5 +439,6 @@ const vr_verb vr_storage_verbs[] = {
     {"SPM.status", spm_status},
     {"SPM.stop", spm_stop},
     {"SPM.moveMaster", spm_move_master},
+    {"SPM.reconstructMaster", spm_reconstruct_master},
     {NULL, NULL},
 };

@@ -394,6 +394,9 @@ static void run_attach(vr_engine *e, const char *job_id, const char *sd_id, cons
         goto failed;
     vr_db_exec(e->db, "UPDATE storage_domains SET status = 'active' WHERE id = ? AND status = 'locked'",
                DB_ARGS(DB_TEXT(sd_id)), NULL);
+    if (master) /* the data center's first master (again): its version is the newest */
+        vr_db_exec(e->db, "UPDATE datacenters SET master_version = ? WHERE id = ?",
+                   DB_ARGS(DB_INT(json_integer_value(json_object_get(res, "master_version"))), DB_TEXT(dc)), NULL);
     vr_event(e, "normal", user, "storagedomain", sd_id,
              master ? N_("storage domain '%s' attached as the master and active") : N_("storage domain '%s' attached and active"),
              str(sd, "name"));

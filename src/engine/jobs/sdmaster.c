@@ -16,10 +16,15 @@
 #include "i18n.h"
 #include "log.h"
 #include "sdjobs.h"
+#include "sdreconstruct.h"
+#include "store_spm.h"
 #include "store_storage.h"
 
 /* How long a move waits for an SPM that can move the role, in all. */
 #define MOVE_LIMIT_S 300
+/* How long a reconstructed master's job waits for the election to name
+ * the new SPM (for its event only: the rows are switched already). */
+#define RECONSTRUCT_SPM_S 120
 
 static const char *str(json_t *o, const char *k)
 {
@@ -97,6 +102,32 @@ static int commit_move(vr_engine *e, json_t *p, vr_error *err)
     return vr_db_commit(e->db, err);
 }
 
+/* After a reconstruction: the election makes an SPM on the new master
+ * (the storage thread's next rounds); the event names it, or says none
+ * is yet. */
+static void reconstructed(vr_engine *e, const char *job_id, json_t *p, long long version, const char *user)
+{
+    const char *dc = str(p, "datacenter");
+    json_t *d = NULL;
+    for (long long start = vr_now(); !e->stopping && vr_now() - start < RECONSTRUCT_SPM_S; sleep(2)) {
+        d = vr_db_query_one(e->db, "SELECT h.name AS spm FROM datacenters d JOIN hosts h ON h.id = d.spm_host_id"
+                            " WHERE d.id = ? AND d.storage_status = 'up' AND d.master_domain_id = ?",
+                            DB_ARGS(DB_TEXT(dc), DB_TEXT(str(p, "to"))), NULL);
+        if (d)
+            break;
+    }
+    if (d)
+        vr_event(e, "warning", user, "datacenter", dc, "the master of data center '%s' was reconstructed on storage"
+                 " domain '%s' (master version %lld): '%s' was lost with its SPM; host '%s' is the new SPM",
+                 str(p, "dc_name"), str(p, "to_name"), version, str(p, "from_name"), str(d, "spm"));
+    else
+        vr_event(e, "warning", user, "datacenter", dc, "the master of data center '%s' was reconstructed on storage"
+                 " domain '%s' (master version %lld): '%s' was lost with its SPM; no host is SPM yet",
+                 str(p, "dc_name"), str(p, "to_name"), version, str(p, "from_name"));
+    vr_job_update(e, job_id, "finished", "");
+    json_decref(d);
+}
+
 static void run_move(vr_engine *e, const char *job_id, const char *sd_id, const char *user)
 {
     vr_error err = {0};
@@ -106,7 +137,9 @@ static void run_move(vr_engine *e, const char *job_id, const char *sd_id, const 
     vr_i18n_format(step, sizeof(step), "moving the master role to storage domain '%s'", str(p, "to_name"));
     vr_job_update(e, job_id, "running", step);
     vr_job_progress(e, job_id, 10);
-    bool done = false;
+    bool done = false, lost = json_is_true(json_object_get(p, "lost"));
+    long long version = 0;
+    char blocked[600] = "";
     for (long long start = vr_now(); !done; sleep(2)) {
         vr_error_clear(&err);
         json_t *spm = vr_storage_spm_host(e, dc, &err);
@@ -117,8 +150,10 @@ static void run_move(vr_engine *e, const char *job_id, const char *sd_id, const 
             if (vr_agent_call_host(e, spm, "SPM.moveMaster",
                                    json_pack("{s:s, s:s, s:s, s:I}", "pool", dc, "from", str(p, "from"), "to",
                                              str(p, "to"), "host_id",
-                                             json_integer_value(json_object_get(d, "spm_id"))), &r, &err) == 0)
+                                             json_integer_value(json_object_get(d, "spm_id"))), &r, &err) == 0) {
                 done = true;
+                vr_store_dc_raise_master_version(e->db, dc, json_integer_value(json_object_get(r, "master_version")));
+            }
             else
                 VR_DEBUG("data center %s: SPM.moveMaster on %s: %s", dc, str(spm, "name"), err.message);
             json_decref(r);
@@ -130,6 +165,13 @@ static void run_move(vr_engine *e, const char *job_id, const char *sd_id, const 
          * there any more): storage tells. */
         if (!done && moved_on_storage(e, p))
             done = true;
+        /* No SPM to move it: the lost master is reconstructed on `to`
+         * once no host can be SPM on it any more. */
+        if (!done && lost && !e->stopping &&
+            (version = vr_sd_master_reconstruct(e, p, blocked, sizeof(blocked))) > 0)
+            break;
+        if (!done && lost && blocked[0])
+            VR_DEBUG("data center %s: no master reconstruction yet: %s", dc, blocked);
         if (done || e->stopping)
             break;
         /* A bad state may pass (the new master's lockspace still being
@@ -138,11 +180,19 @@ static void run_move(vr_engine *e, const char *job_id, const char *sd_id, const 
                        err.code != VR_ERR_LEASE_HELD && err.code != VR_ERR_STORAGE &&
                        (err.code != VR_ERR_BAD_STATE || vr_now() - start >= 60);
         if (refused || vr_now() - start >= MOVE_LIMIT_S || vr_job_cancel_requested(e, job_id)) {
-            if (!err.code)
+            if (!err.code && blocked[0])
+                vr_error_set(&err, VR_ERR_BAD_STATE, "the data center has no SPM after %d s and its master cannot"
+                             " be reconstructed: %s", MOVE_LIMIT_S, blocked);
+            else if (!err.code)
                 vr_error_set(&err, VR_ERR_BAD_STATE, "the data center has no SPM after %d s (no up host could take"
                              " the SPM role; see its hosts and events)", MOVE_LIMIT_S);
             break;
         }
+    }
+    if (version > 0) {
+        reconstructed(e, job_id, p, version, user);
+        json_decref(p);
+        return;
     }
     if (e->stopping && !done) { /* the next start resumes it */
         json_decref(p);

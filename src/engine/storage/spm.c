@@ -1,4 +1,5 @@
 /* SPM election (see spm.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -138,15 +139,17 @@ static bool try_host(vr_engine *e, json_t *dc, json_t *host, char *why, size_t l
     vr_error err = {0};
     long long spm_id = json_integer_value(json_object_get(host, "spm_id"));
     if (vr_agent_call_host(e, host, "SPM.start",
-                           json_pack("{s:s, s:s, s:I, s:I, s:I}", "pool", str(dc, "id"), "master",
+                           json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "pool", str(dc, "id"), "master",
                                      str(dc, "master_domain_id"), "host_id", spm_id, "prev_id",
                                      json_integer_value(json_object_get(dc, "spm_id")), "prev_lver",
-                                     json_integer_value(json_object_get(dc, "spm_lver"))),
+                                     json_integer_value(json_object_get(dc, "spm_lver")), "master_version",
+                                     json_integer_value(json_object_get(dc, "master_version"))),
                            &r, &err) < 0) {
         snprintf(why, len, "host '%s': %s", str(host, "name"), err.message);
         return false;
     }
     long long lver = json_integer_value(json_object_get(r, "lver"));
+    vr_store_dc_raise_master_version(e->db, str(dc, "id"), json_integer_value(json_object_get(r, "master_version")));
     json_decref(r);
     char msg[300];
     snprintf(msg, sizeof(msg), "host '%s' is the SPM (host id %lld, lease version %lld)", str(host, "name"),
@@ -181,7 +184,39 @@ void vr_spm_release(vr_engine *e, json_t *dc)
     json_decref(host);
 }
 
+/* The election and a master reconstruction (jobs/sdreconstruct.c) one at
+ * a time: no SPM.start on the old master between the reconstruction's
+ * checks and its rows naming the new one. */
+static pthread_mutex_t election_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void vr_spm_election_lock(void)
+{
+    pthread_mutex_lock(&election_lock);
+}
+
+void vr_spm_election_unlock(void)
+{
+    pthread_mutex_unlock(&election_lock);
+}
+
+static void round_locked(vr_engine *e, json_t *dc);
+
 void vr_spm_round(vr_engine *e, json_t *dc)
+{
+    vr_spm_election_lock();
+    /* the row as it is now: a reconstruction may have moved the master
+     * since the storage thread read it */
+    json_t *now = vr_db_query_one(e->db, "SELECT master_domain_id, master_version FROM datacenters WHERE id = ?",
+                                  DB_ARGS(DB_TEXT(str(dc, "id"))), NULL);
+    if (now) {
+        json_object_update(dc, now);
+        round_locked(e, dc);
+    }
+    json_decref(now);
+    vr_spm_election_unlock();
+}
+
+static void round_locked(vr_engine *e, json_t *dc)
 {
     if (json_is_string(json_object_get(dc, "spm_host_id")) && current_spm_holds(e, dc))
         return;

@@ -20,9 +20,16 @@
 
 #include "engine.h"
 
-/* One round for dc (a row of vr_store_dcs_with_master). */
+/* One round for dc (a row of vr_store_dcs_with_master), under the
+ * election lock. SPM.start names the data center's newest master version
+ * (datacenters.master_version): the agent refuses a master below it. */
 void vr_spm_round(vr_engine *e, json_t *dc);
 
 /* dc lost its last attached domain (a row of vr_store_dcs_without_master):
  * its SPM gives the lease back (SPM.stop) and the role is cleared. */
 void vr_spm_release(vr_engine *e, json_t *dc);
+
+/* Held by a round and by a master reconstruction (jobs/sdreconstruct.c):
+ * the two never ask hosts at once. */
+void vr_spm_election_lock(void);
+void vr_spm_election_unlock(void);

@@ -509,5 +509,8 @@ const vr_migration vr_migrations[] = {
     {30, "a live move in doubt (docs/storage.md \"A live move in doubt\"): the storage domain of a disk's other copy while its status is indoubt (its storage_domain_id names the one it keeps until resolved; NULL: none)",
      .sqlite = "ALTER TABLE disks ADD COLUMN doubt_domain_id TEXT;",
      .pg = "ALTER TABLE disks ADD COLUMN doubt_domain_id " T ";"},
+    {31, "a data center's newest master version (docs/storage.md \"A lost master\"): the highest MASTER_VERSION the engine saw its master written with (SPM start, attach, master move, reconstruction); a master reconstructed without an SPM gets one above it, and the election asks SPM.start to refuse a domain below it (an old master put back)",
+     .sqlite = "ALTER TABLE datacenters ADD COLUMN master_version INTEGER NOT NULL DEFAULT 0;",
+     .pg = "ALTER TABLE datacenters ADD COLUMN master_version BIGINT NOT NULL DEFAULT 0;"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

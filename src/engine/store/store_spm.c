@@ -128,8 +128,8 @@ long long vr_store_host_blind_for(vr_db *db, const char *host_id, const char *do
 json_t *vr_store_dcs_with_master(vr_db *db)
 {
     json_t *rows = NULL;
-    if (vr_db_query(db, "SELECT id, name, master_domain_id, spm_host_id, spm_id, spm_lver, storage_status"
-                    " FROM datacenters WHERE master_domain_id IS NOT NULL ORDER BY id",
+    if (vr_db_query(db, "SELECT id, name, master_domain_id, spm_host_id, spm_id, spm_lver, storage_status,"
+                    " master_version FROM datacenters WHERE master_domain_id IS NOT NULL ORDER BY id",
                     DB_NOARGS, &rows, NULL) < 0)
         return NULL;
     return rows;
@@ -206,4 +206,10 @@ int vr_store_sd_update_view(vr_db *db, const char *id, const char *from, const c
                       DB_ARGS(DB_TEXT(to), DB_INT(inactive_since), DB_INT(total), DB_INT(free_b),
                               DB_INT(committed), DB_TEXT(id), DB_TEXT(from)),
                       NULL);
+}
+
+int vr_store_dc_raise_master_version(vr_db *db, const char *dc, long long version)
+{
+    return vr_db_exec(db, "UPDATE datacenters SET master_version = ? WHERE id = ? AND master_version < ?",
+                      DB_ARGS(DB_INT(version), DB_TEXT(dc), DB_INT(version)), NULL) < 0 ? -1 : 0;
 }

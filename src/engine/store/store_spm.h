@@ -52,6 +52,10 @@ json_t *vr_store_dcs_without_master(vr_db *db);
  * lockspace (spm_id, NULL if not assigned yet). */
 json_t *vr_store_spm_candidates(vr_db *db, const char *dc);
 
+/* dc's master was seen written with MASTER_VERSION version: keep the
+ * highest (datacenters.master_version). */
+int vr_store_dc_raise_master_version(vr_db *db, const char *dc, long long version);
+
 /* Set dc's SPM (host_id NULL = none) and storage status. */
 int vr_store_dc_set_spm(vr_db *db, const char *dc, const char *host_id, long long spm_id,
                         long long lver, const char *storage_status);

@@ -21,7 +21,9 @@ domain and stops; a second engine with its own database
 imports it, lists the VM and the template as unregistered, registers both
 (the VM by the CLI: same id, disk and MAC, its NIC on the profile of the
 same name; what is refused changes nothing) and boots the VM: the guest
-reads the marker from the disk.
+reads the marker from the disk. The clone kept with its snapshot is
+registered with it too (an OVF whose chain is not the domain's volumes
+refused), and restoring the snapshot reads the write made before it.
 
 The scenario needs storage and a host: it runs once (on the suite's last
 database backend)."""
@@ -93,11 +95,23 @@ def _stored(eng, agent, sd_id, vm_id, check):
     eng.wait_for(ok, timeout=30, interval=0.5, what=f"the OVF store of {sd_id} to show {vm_id}")
 
 
-def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id):
+def _reads(ctx, eng, sd_id, d, pattern):
+    """Whether disk d's volume on sd_id reads pattern where the snapshot scenarios wrote it."""
+    h0 = ctx.hs.hosts[0]
+    v = eng.get(f"/api/disks/{d}")["volume_id"]
+    f = os.path.join(h0.storage_root, ctx.hs.shared_dev.replace("/", "_"), sd_id, "images", d, v)
+    p = h0.run(["qemu-io", "-r", "-f", "qcow2", "-c", f"read -P {pattern} 64k 64k", f])
+    return p.returncode == 0 and "verification failed" not in p.stdout + p.stderr
+
+
+def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id, snap):
     """A fresh engine (its own database) imports the data domain, lists the
-    VM and the template in its OVF store as unregistered, registers them
+    VMs and the template in its OVF store as unregistered, registers them
     (same ids, disks, MAC, NIC on the profile of the same name) and boots
-    the VM: the guest reads the marker from the disk."""
+    the VM: the guest reads the marker from the disk. The VM with a
+    snapshot (snap) is registered with it (same ids; an OVF whose chain is
+    not the domain's volumes refused, nothing made); restoring it reads
+    what qemu-io wrote before the snapshot."""
     h = ctx.hs.hosts[0]
     eng = Engine(ctx, poll_ms=1000, grace_s=6)
     eng.__enter__()
@@ -118,8 +132,12 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id):
         eng.wait_for(lambda: eng.request("GET", unreg, params={"unregistered": "true"}).status == 200, timeout=30,
                      what="a host that sees the imported domain")
         listed = eng.get(unreg, params={"unregistered": "true"})["vms"]
-        assert [(v["id"], v["name"], v["description"], v["memory_mib"], v["nics"][0]["mac"]) for v in listed] == \
-            [(vm["id"], "vm-exp", HOSTILE + " v3", 256, mac)], listed
+        assert sorted((v["id"], v["name"], v["description"], v["memory_mib"]) for v in listed) == sorted(
+            [(vm["id"], "vm-exp", HOSTILE + " v3", 256), (snap["vm"], "vm-exp-clone", HOSTILE, 192)]), listed
+        lv = {v["id"]: v for v in listed}
+        assert lv[vm["id"]]["nics"][0]["mac"] == mac and "snapshots" not in lv[vm["id"]], lv
+        assert [(x["id"], x["description"], [d.get("volume") for d in x["disks"] if "disk" in d])
+                for x in lv[snap["vm"]]["snapshots"]] == [(snap["snapshot"], "before", [snap["base"]])], lv
 
         # refused, nothing made: no cluster, a cluster of nowhere, an id not in the store
         reg = f"{unreg}/{vm['id']}/register"
@@ -138,6 +156,24 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id):
         assert [d.get("disk") or d.get("path") for d in rv["disks"]] == [d.get("disk") or d.get("path")
                                                                          for d in vm["disks"]], rv
         _fault(eng.request("POST", reg, {"cluster": cl["id"]}), 409, "registered already")
+
+        # the VM with a snapshot: an OVF whose chain names a volume not on the domain is refused,
+        # nothing made; the VM registers with its snapshot and restoring it reads the first write
+        agent = ctx.client(0)
+        text, bad = agent.call("Ovf.get", domain=sd_id, vm=snap["vm"])["ovf"], str(uuid.uuid4())
+        agent.call("Ovf.put", domain=sd_id, vm=bad,
+                   ovf=text.replace(snap["vm"], bad).replace(snap["base"], str(uuid.uuid4())))
+        _fault(eng.request("POST", f"{unreg}/{bad}/register", {"cluster": cl["id"]}), 409, "not on storage domain")
+        agent.call("Ovf.remove", domain=sd_id, vm=bad)
+        assert eng.list("vms")["total"] == 1
+        eng.call("POST", f"{unreg}/{snap['vm']}/register", {"cluster": cl["id"]}, expect=201)
+        ss = eng.get(f"/api/vms/{snap['vm']}/snapshots")["snapshots"]
+        assert [(x["id"], x["description"], x["type"], x["status"], x["volumes"]) for x in ss] == \
+            [(snap["snapshot"], "before", "regular", "ok", {snap["disk"]: snap["base"]})], ss
+        assert eng.get(f"/api/disks/{snap['disk']}")["volume_id"] == snap["leaf"]
+        assert _reads(ctx, eng, sd_id, snap["disk"], "0x22") and not _reads(ctx, eng, sd_id, snap["disk"], "0x11")
+        _job(eng, eng.request("POST", f"/api/snapshots/{snap['snapshot']}/restore"))
+        assert _reads(ctx, eng, sd_id, snap["disk"], "0x11") and not _reads(ctx, eng, sd_id, snap["disk"], "0x22")
         assert eng.get(unreg, params={"unregistered": "true"})["vms"] == []
 
         # the template: listed apart, refused as a VM, registered with its disk as its own
@@ -302,9 +338,7 @@ def _keep_snapshots(ctx, eng, c, spm, cv, disk, sd_id, exp_id, cl):
         return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
     def reads(d, pattern):
-        v = eng.get(f"/api/disks/{d}")["volume_id"]
-        p = h0.run(["qemu-io", "-r", "-f", "qcow2", "-c", f"read -P {pattern} 64k 64k", vfile(sd_id, d, v)])
-        return p.returncode == 0 and "verification failed" not in p.stdout + p.stderr
+        return _reads(ctx, eng, sd_id, d, pattern)
 
     base = eng.get(f"/api/disks/{disk}")["volume_id"]
     h0.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x11 64k 64k", vfile(sd_id, disk, base)], check=True)
@@ -524,16 +558,18 @@ def test_export_import(ctx):
                "not a data domain")
         assert eng.request("DELETE", cv["href"]).status == 204
         _drop_disks(eng, cdisk)
-        # its export that kept the snapshot, imported as itself: the same VM, snapshot and volume ids
+        _stored(eng, store, sd_id, cv["id"], None)
+        # its export that kept the snapshot, imported as itself: the same VM, snapshot and volume ids; the
+        # OVF store keeps it with its chain and snapshot (registered by the second engine)
         j = _job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{cv['id']}/import",
                                   {"cluster": cl["id"], "storage_domain": sd_id}))
         assert j["object_id"] == cv["id"] and eng.get(f"/api/disks/{cdisk[0]}")["volume_id"] == kept["leaf"], j
         ss = eng.get(f"{cv['href']}/snapshots")["snapshots"]
         assert [(x["id"], x["description"], x["volumes"]) for x in ss] == \
             [(kept["snapshot"], "before", {cdisk[0]: kept["base"]})], ss
-        assert eng.request("DELETE", cv["href"]).status == 204
-        _drop_disks(eng, cdisk)
-        _stored(eng, store, sd_id, cv["id"], None)
+        _stored(eng, store, sd_id, cv["id"], lambda r: [x.get("{%s}id" % OVF_NS) for x in
+                                                        r.findall("Content/Section/Snapshot")] == [kept["snapshot"]])
+        kept.update(vm=cv["id"], disk=cdisk[0])
 
         # ---- engine A lets the domain go (the VM stays on it), a fresh engine registers the VM
         leave_storage(eng, exp_id, [])
@@ -552,7 +588,7 @@ def test_export_import(ctx):
             _leave(ctx, eng, sd_id, exp_id)
     if moved:
         t0 = time.monotonic()
-        _disaster_recovery(ctx, sd_id, st["sd_name"], iv, mac, prof["name"], tpl_id)
+        _disaster_recovery(ctx, sd_id, st["sd_name"], iv, mac, prof["name"], tpl_id, kept)
         print(f"  a second engine registered the VM and template, booted the VM: {time.monotonic() - t0:.1f} s")
 
 

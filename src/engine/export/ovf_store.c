@@ -6,7 +6,8 @@
  * removed while no round ran (the engine stopped within 5 poll intervals
  * of the removal) stays, and a later import lists it as unregistered.
  * An object that cannot be described now (locked by a job, a disk not ok)
- * keeps the OVF it has: the store lags, it never loses a VM. */
+ * keeps the OVF it has: the store lags, it never loses a VM. A VM's OVF
+ * carries its snapshots and its disks' chains (exportchain.c). */
 #include "ovf_store.h"
 
 #include <pthread.h>
@@ -46,7 +47,7 @@ typedef struct {
 static unsigned long long generations(vr_engine *e)
 {
     static const char *const tables[] = {"vms", "templates", "disks", "storage_domains", "datacenters", "clusters",
-                                         "networks", "vnic_profiles"};
+                                         "networks", "vnic_profiles", "snapshots"};
     unsigned long long g = 0;
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         g += vr_db_table_generation(e->db, tables[i]);
@@ -70,7 +71,16 @@ static char *describe(vr_engine *e, json_t *row, bool template, json_t *active, 
     json_t *disks = vr_export_plan_disks(e, row, true, &err), *d;
     if (!disks)
         return NULL;
-    json_t *p = json_pack("{s:O, s:O, s:b}", "vm_row", row, "disks", disks, "template", template);
+    /* A VM's snapshots and its disks' chains, as an export keeping them
+     * writes them: a fresh engine registers the VM with its snapshots. A
+     * snapshot previewed or changing keeps the OVF as it was. */
+    json_t *snaps = template ? json_array() : vr_export_chain_plan(e, row, disks, &err);
+    if (!snaps) {
+        json_decref(disks);
+        return NULL;
+    }
+    json_t *p = json_pack("{s:O, s:O, s:b, s:o}", "vm_row", row, "disks", disks, "template", template, "snapshots",
+                          snaps);
     json_t *m = vr_export_ovf_model(e, p);
     char *text = m ? vr_ovf_write(m, &err) : NULL;
     if (!text)

@@ -3,14 +3,17 @@
  * the disks are on the domain already (its import made their rows from
  * the volumes' metadata), so nothing is copied: the VM row is made from
  * the OVF with the same id, its disks and its MACs, in two transactions
- * (the VM with its disks claimed, then its MACs); a refusal of the second
- * removes the row the first made. */
+ * (the VM with its disks claimed, then its MACs and snapshots); a refusal
+ * of the second removes the row the first made. The snapshots are
+ * recorded with the OVF's ids: their volumes are on the domain, each
+ * disk's chain checked against the volumes there first. */
 #include "register.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentcall.h"
 #include "exportjob.h"
 #include "ovf.h"
 #include "snapjob_util.h"
@@ -45,6 +48,63 @@ static json_t *present_disks(vr_engine *e, json_t *m, vr_error *err)
     return plan;
 }
 
+/* Volume vol of image in the domain's Volume.list answer res, or NULL. */
+static json_t *stored(json_t *res, const char *image, const char *vol)
+{
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(res, "volumes"), i, v)
+        if (!strcmp(str(v, "image"), image) && !strcmp(str(v, "volume"), vol))
+            return v;
+    return NULL;
+}
+
+/* Each disk chain of model m (its snapshots' volumes are in them: the
+ * reader checked) matches the volumes on domain sd: each volume there in
+ * the disk's image with the OVF's parent (the base's none of the chain's
+ * image), the leaf the disk's volume here. An OVF is input from whoever
+ * could write the domain: a VM it does not match is refused whole. */
+static int chains_on_storage(vr_engine *e, json_t *sd, json_t *m, vr_error *err)
+{
+    json_t *d, *c, *v, *host = NULL, *res = NULL;
+    size_t i, k;
+    bool any = false;
+    json_array_foreach(json_object_get(m, "disks"), i, d) any |= json_array_size(json_object_get(d, "chain")) > 0;
+    if (!any)
+        return 0;
+    host = vr_export_host(e, str(sd, "id"), err);
+    int rc = host ? vr_agent_call_host(e, host, "Volume.list", json_pack("{s:s}", "domain", str(sd, "id")), &res, err)
+                  : -1;
+    json_decref(host);
+    json_array_foreach(rc == 0 ? json_object_get(m, "disks") : NULL, i, d) {
+        json_t *chain = json_object_get(d, "chain");
+        json_array_foreach(chain, k, c) if (rc == 0) {
+            const char *parent = str(c, "parent");
+            if (!(v = stored(res, str(d, "disk"), str(c, "volume"))))
+                rc = vr_error_set(err, VR_ERR_CONFLICT, "volume %s of the OVF's chain of disk %s ('%s') of VM '%s' is"
+                                  " not on storage domain '%s'", str(c, "volume"), str(d, "disk"), str(d, "alias"),
+                                  str(m, "name"), str(sd, "name"));
+            else if (*parent ? strcmp(str(v, "parent"), parent) != 0
+                             : stored(res, str(d, "disk"), str(v, "parent")) != NULL)
+                rc = vr_error_set(err, VR_ERR_CONFLICT, "volume %s of disk %s ('%s') of VM '%s' is over volume %s on"
+                                  " storage domain '%s', not over the OVF's '%s'", str(c, "volume"), str(d, "disk"),
+                                  str(d, "alias"), str(m, "name"), str(v, "parent"), str(sd, "name"), parent);
+        }
+        const char *leaf = str(json_array_get(chain, json_array_size(chain) - 1), "volume");
+        json_t *row = rc == 0 && *leaf ? vr_db_query_one(e->db, "SELECT volume_id FROM disks WHERE id = ?",
+                                                         DB_ARGS(DB_TEXT(str(d, "disk"))), err) : NULL;
+        if (row && strcmp(str(row, "volume_id"), leaf))
+            rc = vr_error_set(err, VR_ERR_CONFLICT, "the OVF's chain of disk %s ('%s') of VM '%s' ends in volume %s,"
+                              " but the disk's volume on storage domain '%s' is %s", str(d, "disk"), str(d, "alias"),
+                              str(m, "name"), leaf, str(sd, "name"), str(row, "volume_id"));
+        else if (!row && err->code)
+            rc = -1;
+        json_decref(row);
+    }
+    json_decref(res);
+    return rc;
+}
+
 /* The new VM's row members from model m, checked; NULL with err. */
 static json_t *vm_members(vr_engine *e, json_t *sd, json_t *m, json_t *cl, const char *name, vr_error *err)
 {
@@ -63,6 +123,10 @@ static json_t *vm_members(vr_engine *e, json_t *sd, json_t *m, json_t *cl, const
         vr_error_set(err, VR_ERR_CONFLICT, "a VM named '%s' exists already: give another name", name);
     json_decref(had);
     json_t *plan = err->code ? NULL : present_disks(e, m, err);
+    if (plan && chains_on_storage(e, sd, m, err) < 0) {
+        json_decref(plan);
+        plan = NULL;
+    }
     json_t *mem = plan ? vr_import_members(e, m, plan, str(cl, "datacenter_id")) : NULL;
     json_t *spec = mem ? vr_vm_spec_build(mem, json_integer_value(json_object_get(m, "vcpus")),
                                           json_integer_value(json_object_get(m, "memory_mib")), err) : NULL;
@@ -116,14 +180,18 @@ int vr_vm_register(vr_engine *e, json_t *sd, const char *vm_id, json_t *body, vr
     int rc = nvm ? vr_store_vms.insert(e, vm_id, nvm, err) : -1;
     if (rc == 0) {
         rc = vr_db_begin(e->db, err);
-        if (rc == 0 && vr_import_keep_macs(e, m, vm_id, json_is_true(json_object_get(body, "reassign_bad_macs")),
-                                           err) < 0) {
+        /* the snapshots: the chains' volumes are the disks' own, same ids */
+        json_t *splan = rc == 0 ? vr_import_plan(m, str(sd, "id"), str(sd, "id"), false) : NULL;
+        if (rc == 0 && (vr_import_keep_macs(e, m, vm_id, json_is_true(json_object_get(body, "reassign_bad_macs")),
+                                            err) < 0 ||
+                        vr_import_snapshots(e, m, splan, vm_id, str(cl, "datacenter_id"), false, err) < 0)) {
             vr_db_rollback(e->db);
             rc = -1;
         } else if (rc == 0)
             rc = vr_db_commit(e->db, err);
         if (rc < 0)
             vr_db_exec(e->db, "DELETE FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
+        json_decref(splan);
     }
     json_decref(nvm);
     json_decref(m);

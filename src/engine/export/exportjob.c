@@ -1,10 +1,11 @@
 /* Export of a stopped VM or a template to an export domain (exportjob.h).
- * The job's params hold the whole plan (each disk's source volume), so a
- * rerun after a restart does the same copies: it first removes the OVF
- * of an earlier export and whatever volumes of those images the domain has
- * (an earlier export's, or an ILLEGAL one a cut-off copy left), then
- * copies, then writes the OVF last - an OVF on the domain always describes
- * complete volumes. */
+ * The job's params hold the whole plan (each disk's source volume) and
+ * note each copy's progress (copies), so a run resumed after a restart
+ * keeps what was copied and follows a copy under way: it removes the OVF
+ * of an earlier export and the volumes of each image it has not begun
+ * (an earlier export's), then copies, then writes the OVF last - an OVF
+ * on the domain always describes complete volumes. A failed copy leaves
+ * none of the images' volumes behind. */
 #include "exportjob.h"
 
 #include <stdio.h>

@@ -8,7 +8,8 @@ as itself (same ids and MAC); the marker is read back from each imported
 volume. Refusals change nothing: a data domain as the target, a second
 export without exclusive, an import of a VM that exists, and hostile OVFs
 on storage (a DTD with entities, broken XML) listed with their error and
-refused at import.
+refused at import. Faults: an export cut by the SPM agent's death leaves
+nothing; one cut by an engine kill resumes, copying each volume once.
 
 Then the data domain's OVF store (docs/storage.md "The OVF store of data
 domains"): the VM's OVF is there, rewritten when the VM changes and gone
@@ -30,12 +31,14 @@ database backend)."""
 
 import json
 import os
+import signal
 import time
 import uuid
 import xml.etree.ElementTree as ET
 
 from harness.engine import CliSession, Engine
-from harness.engine_storage import leave_storage, scrub_domain, storage_dc
+from harness.engine_storage import copy_jobs, hold_convert, leave_storage, scrub_domain, spm_index, storage_dc
+from harness.export_faults import export_cut_by_the_spm
 
 MIB = 1 << 20
 MARK = b"VIREO-EXPORT-MARKER-" + uuid.uuid4().hex.encode()
@@ -260,8 +263,8 @@ def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     bad = str(uuid.uuid4())  # a hostile template OVF: listed with its error, refused at import
     ctx.client(st["spm_i"]).call("Ovf.put", domain=exp_id, vm=bad, template=True,
                                  ovf='<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "b">]><e>&a;</e>')
-    # replaced (exclusive) across an engine kill: the job runs again from the start (the old OVF
-    # removed first), the template ok again, one whole volume and the OVF on the domain
+    # replaced (exclusive) across an engine kill: the restarted engine resumes the job (the old OVF
+    # removed first, a copy under way followed), the template ok again, one whole volume and the OVF
     r = eng.request("POST", texp, {"storage_domain": exp_id, "exclusive": True})
     assert r.status == 202, r
     eng.kill()
@@ -318,7 +321,7 @@ def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     _stored(eng, store, sd_id, tpl_id, lambda r: r.findtext("Content/IsTemplate") == "true")
 
 
-def _keep_snapshots(ctx, eng, c, spm, cv, disk, sd_id, exp_id, cl):
+def _keep_snapshots(ctx, eng, c, st, cv, disk, exp_id):
     """An export keeping snapshots (collapse_snapshots false): the clone
     (down) takes a snapshot through the API between two writes; exported,
     its chain is on the export domain volume by volume (same ids, the
@@ -327,8 +330,13 @@ def _keep_snapshots(ctx, eng, c, spm, cv, disk, sd_id, exp_id, cl):
     listed with their error and refused at import; imported as a clone, the
     new VM has the snapshot (new ids) and reads the second write, previewing
     the snapshot reads the first (an export then refused), undo the second,
-    restoring the first. The ids of the export, for its import as itself."""
+    restoring the first. The replacing export is cut by an engine kill
+    while the SPM copies the base: the restarted engine follows that copy
+    (each volume copied once: the SPM's Job.list) and the export finishes.
+    The ids of the export, for its import as itself."""
     h0 = ctx.hs.hosts[0]
+    sd_id, cl, spm_i = st["sd_id"], st["cl"], spm_index(eng, st)
+    spm = ctx.client(spm_i)
 
     def vfile(dom, d, v):
         return os.path.join(h0.storage_root, ctx.hs.shared_dev.replace("/", "_"), dom, "images", d, v)
@@ -348,9 +356,19 @@ def _keep_snapshots(ctx, eng, c, spm, cv, disk, sd_id, exp_id, cl):
     assert leaf != base and [s["volumes"] for s in snap] == [{disk: base}], snap
     h0.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x22 64k 64k", vfile(sd_id, disk, leaf)], check=True)
     _job(eng, eng.request("POST", f"{cv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False}))
-    # replaced (exclusive): the earlier chain removed top down, then copied again
-    _job(eng, eng.request("POST", f"{cv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False,
-                                                           "exclusive": True}))
+    # replaced (exclusive): the earlier chain removed top down, then copied again, across an engine
+    # kill while the base is copied: the copy under way followed, none started twice
+    had = {v: copy_jobs(spm, v) for v in (base, leaf)}
+    r = eng.request("POST", f"{cv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False,
+                                                     "exclusive": True})
+    assert r.status == 202, r
+    pid = hold_convert(ctx.hs.hosts[spm_i], base)
+    eng.restart(sig=signal.SIGKILL)
+    os.kill(pid, signal.SIGCONT)
+    j = _job(eng, r)
+    assert "resumed after an engine restart" in [s["description"] for s in j["steps"]], j
+    assert {v: len(copy_jobs(spm, v) - had[v]) for v in (base, leaf)} == {base: 1, leaf: 1}, had
+    assert eng.get(cv["href"])["status"] == "down"
     vols = {v["volume"]: v for v in c.call("Volume.list", domain=exp_id)["volumes"] if v["image"] == disk}
     assert sorted(vols) == sorted([base, leaf]) and {v["legality"] for v in vols.values()} == {"LEGAL"}, vols
     assert (meta(leaf)["PUUID"], meta(leaf)["VOLTYPE"], meta(leaf)["FORMAT"]) == (base, "LEAF", "COW")
@@ -470,6 +488,8 @@ def test_export_import(ctx):
 
         # again: refused without exclusive, replaced with it
         _fault(eng.request("POST", export, {"storage_domain": exp_id}), 409, "already exported")
+        st["spm_i"] = export_cut_by_the_spm(ctx, eng, st, vm, disk, exp_id)
+        c = ctx.client(0)  # the agent killed may have been host 0's: a new connection
         cli = CliSession(ctx, eng)  # the CLI replaces it
         cli.run("vm", "export", "vm-exp", "--domain", exp_name, "--exclusive", "--wait")
         vols = [v for v in c.call("Volume.list", domain=exp_id)["volumes"] if v["image"] == disk["id"]]
@@ -496,7 +516,7 @@ def test_export_import(ctx):
         assert len(cdisk) == 1 and cdisk[0] != disk["id"], cv
         assert cv["disks"][0].get("path") == spec["disks"][0]["path"], cv
         assert MARK in _content(eng, cdisk[0])
-        kept = _keep_snapshots(ctx, eng, c, ctx.client(st["spm_i"]), cv, cdisk[0], sd_id, exp_id, cl)
+        kept = _keep_snapshots(ctx, eng, c, st, cv, cdisk[0], exp_id)
 
         # ---- the original gone, imported as itself: same id, disk id and MAC
         assert eng.request("DELETE", vm["href"]).status == 204

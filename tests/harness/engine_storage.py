@@ -121,3 +121,16 @@ def gone(pid):
             return f.read().split()[2] == "Z"
     except OSError:
         return True
+
+
+def spm_index(eng, st):
+    """Index (in st["hosts"] and hs.hosts) of st's data center's SPM now."""
+    spm = eng.wait_for(lambda: eng.get(st["dc"]["href"])["spm_host"], timeout=60, what="an SPM")
+    return [h["id"] for h in st["hosts"]].index(spm)
+
+
+def copy_jobs(client, volume):
+    """Ids of the Volume.copy jobs the agent of client knows into volume
+    (its Job.list): which copies of a volume were started."""
+    return {j["id"] for j in client.call("Job.list")["jobs"]
+            if j["kind"] == "Volume.copy" and j["vm_name"] == f"volume {volume}"}

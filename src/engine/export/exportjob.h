@@ -48,7 +48,7 @@ json_t *vr_export_read_ovf(vr_engine *e, const char *sd_id, const char *id, bool
 /* An Up host that sees domain sd_id now (a row: name, address, port). */
 json_t *vr_export_host(vr_engine *e, const char *sd_id, vr_error *err);
 
-/* Engine restart: an export job (exportjob.c) is run again. */
+/* Engine restart: an export job (exportjob.c) is resumed where it was. */
 bool vr_export_vm_resume(vr_engine *e, json_t *job);
 
 /* The copy plan of model m's engine disks from export domain export_sd

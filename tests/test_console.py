@@ -245,7 +245,14 @@ def _check_browser(b, eng, vm, portal_dir):
     keys = b.find("[data-console-terminal] .xterm-helper-textarea")
     keys.send_keys("echo from-the-browserX" + Keys.BACKSPACE + "\n")
     _term_line(b, "VIREO-ECHO from-the-browser")
-    keys.send_keys("echo 日本語の端末\n")  # UTF-8 both ways; wide characters
+    # UTF-8 both ways; wide characters. One character per send_keys, a
+    # moment apart: ChromeDriver types characters off the keyboard layout as
+    # text input events, and a burst of them once reached the guest as the
+    # first one only (a rehearsal: the guest answered "VIREO-ECHO 日").
+    for ch in "echo 日本語の端末":
+        keys.send_keys(ch)
+        time.sleep(0.05)
+    keys.send_keys("\n")
     _term_line(b, "VIREO-ECHO 日本語の端末")
     assert "VIREO-ECHO 日本語の端末" in b.text("[data-console-terminal] .xterm-rows")  # drawn on screen
     b.shot("serial")

@@ -217,11 +217,31 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
             json_decref(vm);
             continue;
         }
+        /* A VM recorded down is adopted only when two polls in a row saw it
+         * here: one poll's list may be older than a stop that just ended
+         * (the job recorded it down after its destroy, the list was taken
+         * before), and adopting it then would call a stopped VM up. */
+        if (!other) {
+            char seen_here[64];
+            snprintf(seen_here, sizeof(seen_here), "adopt:%s", uuid);
+            json_t *last = json_object_get(m->misses, seen_here);
+            bool again = last && json_integer_value(last) == m->syncs - 1;
+            json_object_set_new(m->misses, seen_here, json_integer(m->syncs));
+            if (!again) {
+                json_decref(vm);
+                continue;
+            }
+            json_object_del(m->misses, seen_here);
+        }
         const char *want = vm_status(agent_vm, "up");
-        vr_db_exec(m->e->db, "UPDATE vms SET status = ?, host_id = ? WHERE id = ?",
-                   DB_ARGS(DB_TEXT(want), DB_TEXT(m->host_id), DB_TEXT(uuid)), NULL);
-        vr_event(m->e, "normal", "", "vm", uuid, "VM '%s' found running on host '%s'; now %s",
-                 json_string_value(json_object_get(vm, "name")), hname, want);
+        /* still as read above: a start or stop since then wins */
+        if (vr_db_exec(m->e->db, "UPDATE vms SET status = ?, host_id = ? WHERE id = ? AND status = ? AND"
+                       " (host_id IS NULL OR host_id = ?)",
+                       DB_ARGS(DB_TEXT(want), DB_TEXT(m->host_id), DB_TEXT(uuid),
+                               DB_TEXT(json_string_value(json_object_get(vm, "status"))), DB_TEXT(m->host_id)),
+                       NULL) > 0)
+            vr_event(m->e, "normal", "", "vm", uuid, "VM '%s' found running on host '%s'; now %s",
+                     json_string_value(json_object_get(vm, "name")), hname, want);
         json_decref(vm);
     }
     json_decref(seen);

@@ -411,11 +411,16 @@ def check_placement_explained(ctx, eng, cl, hosts, fits):
             f"UPDATE vms SET status = 'down', host_id = NULL WHERE id IN ('{web2['id']}', '{mover['id']}')")
     x = eng.create_vm("ha-x", cl["id"], memory_mib=total * 2 // 5, vcpus=1)
 
+    mem = {h["name"]: eng.host(h["id"])["stats"]["memory"]["total_kib"] // 1024 for h in hosts}
+
     def weighed():
+        # each host's committed memory is counted at its own next poll:
+        # h1's filler (its HA penalty) and h0's ha-big (its free memory)
         d = eng.call("GET", f"/api/vms/{x['id']}/placement")
         w = {h["name"]: h.get("weights") for h in d["hosts"]}
-        return d if all(w.values()) and w[h1["name"]]["ha_penalty"] == 1 else None
-    d = eng.wait_for(weighed, timeout=10, what="h1's committed memory counted (its next poll)")
+        return d if all(w.values()) and w[h1["name"]]["ha_penalty"] == 1 and \
+            w[h0["name"]]["free_mib"] <= mem[h0["name"]] - total // 2 else None
+    d = eng.wait_for(weighed, timeout=10, what="both hosts' committed memory counted (their next polls)")
     w = {h["name"]: h["weights"] for h in d["hosts"]}
     assert w[h0["name"]]["ha_penalty"] == 0 and w[h1["name"]]["free_mib"] > w[h0["name"]]["free_mib"], d
     if w[h0["name"]]["cpu_bucket"] == w[h1["name"]]["cpu_bucket"]:  # CPU load decides before free memory

@@ -95,11 +95,7 @@ static void copy_note(vr_engine *e, const char *job_id, json_t *p, const char *i
             json_object_set_new(json_object_get(targets[k], "copies"), key, c = json_object());
         json_object_update(c, note);
     }
-    char *text = json_dumps(stored, JSON_COMPACT);
-    if (text)
-        vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)),
-                   NULL);
-    free(text);
+    vr_job_params_store(e, job_id, stored);
     json_decref(stored);
     json_decref(note);
 }

@@ -214,3 +214,12 @@ void vr_jobs_each_unfinished(vr_engine *e, void (*each)(vr_engine *e, json_t *jo
     json_array_foreach(rows, i, r) each(e, r);
     json_decref(rows);
 }
+
+void vr_job_params_store(vr_engine *e, const char *job_id, json_t *params)
+{
+    char *text = json_dumps(params, JSON_COMPACT);
+    if (text)
+        vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)),
+                   NULL);
+    free(text);
+}

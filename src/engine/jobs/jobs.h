@@ -47,6 +47,10 @@ void vr_job_spawn(vr_engine *e, const char *job_id, const char *object_id, const
 /* Say how far a running job is (0-100). */
 void vr_job_progress(vr_engine *e, const char *job_id, int percent);
 
+/* Store params (borrowed) as the job's params, whole (what a resumed run
+ * reads back); a failed write is left for the next one. */
+void vr_job_params_store(vr_engine *e, const char *job_id, json_t *params);
+
 /* Call each(e, job) for every pending or running job, oldest first (job:
  * id, action, object_type, object_id, user_name, status, params). */
 void vr_jobs_each_unfinished(vr_engine *e, void (*each)(vr_engine *e, json_t *job));

@@ -60,11 +60,7 @@ static void plan_note(vr_engine *e, const char *job_id, json_t *plan, size_t i, 
     json_t *stored = json_array_get(json_object_get(p, "plan"), i);
     if (stored) {
         json_object_update(stored, note);
-        char *text = json_dumps(p, JSON_COMPACT);
-        if (text)
-            vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)),
-                       NULL);
-        free(text);
+        vr_job_params_store(e, job_id, p);
     }
     json_decref(p);
     json_decref(note);

@@ -105,6 +105,23 @@ static const char *vm_status(json_t *agent_vm, const char *current)
     return !strcmp(current, "poweringdown") ? "poweringdown" : "up";
 }
 
+/* Whether the poll before this one (sync m->syncs - 1) also saw what
+ * key names ("KIND:uuid"): then the note is spent (a later sighting counts
+ * from one again), else this poll is noted. One poll's list may be older
+ * than a job that just ended, so some moves wait for two in a row. */
+static bool seen_twice(monitor *m, const char *kind, const char *uuid)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "%s:%s", kind, uuid);
+    json_t *last = json_object_get(m->misses, key);
+    if (last && json_integer_value(last) == m->syncs - 1) {
+        json_object_del(m->misses, key);
+        return true;
+    }
+    json_object_set_new(m->misses, key, json_integer(m->syncs));
+    return false;
+}
+
 /* Bring the VMs of this host in line with what its agent reports. */
 static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
 {
@@ -196,12 +213,7 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
              * polls in a row saw it here: the list of one poll may be
              * older than a migration that just ended (the source's copy
              * goes a moment after the job recorded the destination). */
-            char seen[64];
-            snprintf(seen, sizeof(seen), "elsewhere:%s", uuid);
-            json_t *last = json_object_get(m->misses, seen);
-            bool again = last && json_integer_value(last) == m->syncs - 1;
-            json_object_set_new(m->misses, seen, json_integer(m->syncs));
-            if (!again) {
+            if (!seen_twice(m, "elsewhere", uuid)) {
                 json_decref(vm);
                 continue;
             }
@@ -221,17 +233,9 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
          * here: one poll's list may be older than a stop that just ended
          * (the job recorded it down after its destroy, the list was taken
          * before), and adopting it then would call a stopped VM up. */
-        if (!other) {
-            char seen_here[64];
-            snprintf(seen_here, sizeof(seen_here), "adopt:%s", uuid);
-            json_t *last = json_object_get(m->misses, seen_here);
-            bool again = last && json_integer_value(last) == m->syncs - 1;
-            json_object_set_new(m->misses, seen_here, json_integer(m->syncs));
-            if (!again) {
-                json_decref(vm);
-                continue;
-            }
-            json_object_del(m->misses, seen_here);
+        if (!other && !seen_twice(m, "adopt", uuid)) {
+            json_decref(vm);
+            continue;
         }
         const char *want = vm_status(agent_vm, "up");
         /* still as read above: a start or stop since then wins */

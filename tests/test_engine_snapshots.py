@@ -25,7 +25,8 @@ import signal
 
 from harness.engine import CliSession, Engine
 from harness.context import one_backend
-from harness.engine_storage import gone, hold_convert, leave_storage, make_disk, scrub_domain, storage_dc
+from harness.engine_storage import (hold_convert, leave_storage, make_disk, scrub_domain, spm_killed_under_copy,
+                                    storage_dc)
 
 MISSING = "00000000-0000-4000-8000-0000000000ff"
 
@@ -199,17 +200,9 @@ def _template_cut_by_the_spm(ctx, eng, st, vm, disk):
             return sorted((v["image"], v["volume"]) for v in c.call("Volume.list", domain=st["sd_id"])["volumes"])
     before = volumes()
     r = eng.request("POST", "/api/templates", {"name": "tpl-cut", "vm": vm["id"]})
-    assert r.status == 202, r
-    pid = hold_convert(h, vol)
-    assert eng.get(vm["href"])["status"] == "imagelocked"
-    h.kill_agent()
-    h.start_agent(wait=True)
-    j = eng.wait_job(r.body["job"]["id"], timeout=120)
-    assert j["status"] == "failed" and "interrupted" in j["detail"], (j, eng.log_tail(40))
-    eng.wait_for(lambda: gone(pid), timeout=10, what="the held qemu-img killed with its agent")
+    spm_killed_under_copy(eng, h, vol, r, vm, disk)
     _fault(eng.request("GET", f"/api/templates/{r.body['id']}"), 404)
     assert "tpl-cut" not in [t["name"] for t in eng.list("templates")["templates"]]
-    assert eng.get(vm["href"])["status"] == "down" and eng.get(f"/api/disks/{disk['id']}")["status"] == "ok"
     assert volumes() == before, "the cut template create left volumes behind"
     return spm_i, vol
 

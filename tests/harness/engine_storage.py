@@ -134,3 +134,20 @@ def copy_jobs(client, volume):
     (its Job.list): which copies of a volume were started."""
     return {j["id"] for j in client.call("Job.list")["jobs"]
             if j["kind"] == "Volume.copy" and j["vm_name"] == f"volume {volume}"}
+
+
+def spm_killed_under_copy(eng, h, vol, r, vm, disk, timeout=120):
+    """The job r (202) of VM vm copies volume vol on SPM host h: its
+    qemu-img held half way, the SPM's agent killed and started again. The
+    job fails saying it was interrupted, the held qemu-img dies with its
+    agent, the VM and its disk are as they were. Returns the job."""
+    assert r.status == 202, r
+    pid = hold_convert(h, vol)
+    assert eng.get(vm["href"])["status"] == "imagelocked"
+    h.kill_agent()
+    h.start_agent(wait=True)
+    j = eng.wait_job(r.body["job"]["id"], timeout=timeout)
+    assert j["status"] == "failed" and "interrupted" in j["detail"], (j, eng.log_tail(40))
+    eng.wait_for(lambda: gone(pid), timeout=10, what="the held qemu-img killed with its agent")
+    assert eng.get(vm["href"])["status"] == "down" and eng.get(f"/api/disks/{disk['id']}")["status"] == "ok"
+    return j

@@ -1,7 +1,7 @@
 """Exports under faults (docs/storage.md "Export domains: faults"), for
 tests/test_engine_export.py: helpers kept apart so that file stays short."""
 
-from harness.engine_storage import gone, hold_convert, spm_index
+from harness.engine_storage import spm_index, spm_killed_under_copy
 
 
 def export_cut_by_the_spm(ctx, eng, st, vm, disk, exp_id):
@@ -13,15 +13,7 @@ def export_cut_by_the_spm(ctx, eng, st, vm, disk, exp_id):
     spm_i = spm_index(eng, st)
     h, vol = ctx.hs.hosts[spm_i], eng.get(f"/api/disks/{disk['id']}")["volume_id"]
     r = eng.request("POST", f"{vm['href']}/export", {"storage_domain": exp_id, "exclusive": True})
-    assert r.status == 202, r
-    pid = hold_convert(h, vol)
-    assert eng.get(vm["href"])["status"] == "imagelocked"
-    h.kill_agent()
-    h.start_agent(wait=True)
-    j = eng.wait_job(r.body["job"]["id"], timeout=180)
-    assert j["status"] == "failed" and "interrupted" in j["detail"], (j, eng.log_tail(40))
-    eng.wait_for(lambda: gone(pid), timeout=10, what="the held qemu-img killed with its agent")
-    assert eng.get(vm["href"])["status"] == "down" and eng.get(f"/api/disks/{disk['id']}")["status"] == "ok"
+    spm_killed_under_copy(eng, h, vol, r, vm, disk, timeout=180)
     c = ctx.client(0)
     left = [v for v in c.call("Volume.list", domain=exp_id)["volumes"] if v["image"] == disk["id"]]
     assert left == [], left

@@ -3,9 +3,11 @@
 libvirt + QEMU (TCG) inside harness hosts. Prints one line per test and
 ends with 'N passed, N failed'.
 
-usage: tests/run.py --build BUILD_DIR --guest GUEST_DIR [--fuzz-build DIR] [-k SUBSTRING[|SUBSTRING...]]"""
+usage: tests/run.py --build BUILD_DIR --guest GUEST_DIR [--fuzz-build DIR] [-k SUBSTRING[|SUBSTRING...]]
+       [--profile N]"""
 
 import argparse
+import contextlib
 import glob
 import importlib.util
 import os
@@ -20,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from harness.context import Context, Skip  # noqa: E402
+from harness.lineprof import LineProfile  # noqa: E402
 
 
 def unit_tests(build):
@@ -105,6 +108,8 @@ def main():
                     help="a -Dfuzz=true build dir: run each fuzz target for a few seconds")
     ap.add_argument("-k", dest="filter", default="",
                     help="run only tests whose name contains one of these |-separated substrings")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="after each test, its N slowest statements (harness/lineprof.py)")
     args = ap.parse_args()
     # One run for several filters shares the harness hosts (and one wait
     # for the machine-wide lock).
@@ -185,8 +190,10 @@ def main():
                     if want and backend != (want if want in backends else backends[-1]):
                         continue
                     t0 = time.monotonic()
+                    prof = LineProfile(args.profile) if args.profile else contextlib.nullcontext()
                     try:
-                        getattr(mod, fname)(ctx)
+                        with prof:
+                            getattr(mod, fname)(ctx)
                         ok, detail = True, ""
                     except Skip as why:
                         # Not run here (e.g. needs TCG on a real KVM host):
@@ -206,6 +213,8 @@ def main():
                     except Exception:
                         ok, detail = False, detail + "cleanup failed:\n" + traceback.format_exc()
                     report(name, ok, time.monotonic() - t0, detail)
+                    if args.profile:
+                        print(prof.report(), flush=True)
         problems = ctx.sanitizer_reports()
         report("agent logs free of sanitizer reports", not problems, 0, problems)
         from harness.engine import sanitizer_reports_of_all

@@ -64,11 +64,12 @@ class Answer(str):
         return f"{str.__repr__(self)} (console tail:\n{self.tail})"
 
 
-def _guest(ctx, c, uuid, cmd, marker, timeout=60):
+def _guest(ctx, c, uuid, cmd, marker, timeout=60, resend_s=3):
     """Type cmd into the console until a new line starting with marker
     shows (earlier answers are counted, not taken); returns the rest of it."""
     before = ctx.console(c, uuid).count(marker)
-    text = ctx.wait_console(c, uuid, marker, count=before + 1, timeout=timeout, send=cmd + "\n")
+    text = ctx.wait_console(c, uuid, marker, count=before + 1, timeout=timeout, send=cmd + "\n",
+                            resend_s=resend_s)
     # the first new answer: a slow guest may answer a repeated command twice
     line = [ln for ln in text.splitlines() if ln.startswith(marker)][before]
     return Answer(line[len(marker):].strip(), text[-1500:])
@@ -82,7 +83,9 @@ def _is(answer, want):
 
 
 def _ping(ctx, c, uuid, addr):
-    return _guest(ctx, c, uuid, "ping " + addr, "VIREO-PING %s " % addr)
+    # a failing ping answers after ~4 s (two requests, 2 s each): typed
+    # again before that it would run, and answer, twice
+    return _guest(ctx, c, uuid, "ping " + addr, "VIREO-PING %s " % addr, resend_s=8)
 
 
 def _wait_dev(ctx, c, uuid, dev):

@@ -19,13 +19,13 @@ MISSING = "0b7a5a37-1111-4222-8333-444455556666"
 
 
 def _settled_ping(ctx, c, uuid, addr):
-    """The guest's ping answer once earlier ones stopped coming: a slow
-    guest answers a command the harness typed again twice, and a late
-    answer of the previous ping must not pass for this one's."""
+    """The guest's ping answer once earlier ones stopped coming: a late
+    answer of the previous ping must not pass for this one's (_ping types
+    a command again only after 8 s, so a second answer is rare)."""
     marker, seen = "VIREO-PING %s " % addr, -1
     while (now := ctx.console(c, uuid).count(marker)) != seen:
         seen = now
-        time.sleep(5)
+        time.sleep(1.5)
     return _ping(ctx, c, uuid, addr)
 
 

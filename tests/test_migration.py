@@ -532,6 +532,12 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             assert back["host"] == ctx.hs.hosts[src].name, back
             assert on_hosts(ctx, vm["id"]) == [src]
 
+            if not nets:
+                # On PostgreSQL the database's part ends here (the engine's
+                # restart followed its job); the CLI and the agents' faults
+                # below are the hosts' matters, run once, on SQLite.
+                eng.stop_all_vms()
+                continue
             # The CLI: refusals exit 1 with the engine's reason (a usage
             # error first: it logs in meanwhile); --wait follows the job and
             # shows the VM on its new host.
@@ -563,15 +569,13 @@ def test_engine_migrates_cancels_and_refuses(ctx):
                 v = eng.vm(vm["id"])
                 return len(where) == 1 and v["status"] == "up" and v["host"] == ctx.hs.hosts[where[0]].name
             eng.wait_for(settled, timeout=60, what=f"one copy, recorded where it runs (job: {job})")
-            if nets:  # once: the engine's part is the same on both databases
-                _at_least(landed, 5)
-                _destination_agent_killed(ctx, eng, hosts, vm)
+            _at_least(landed, 5)
+            _destination_agent_killed(ctx, eng, hosts, vm)
             eng.stop_all_vms()
-            for i in range(len(ctx.hs.hosts) if nets else 0):
+            for i in range(len(ctx.hs.hosts)):
                 with ctx.client(i) as c:
                     c.call("Host.setupNetworks", networks={"mignet": {"remove": True}}, check_connectivity=False)
-            if nets:
-                subprocess.run(["ip", "addr", "del", "10.78.0.1/24", "dev", "vireotest1"], check=False)
+            subprocess.run(["ip", "addr", "del", "10.78.0.1/24", "dev", "vireotest1"], check=False)
 
 
 def _hurry(h, name):
@@ -623,3 +627,4 @@ def _destination_agent_killed(ctx, eng, hosts, vm):
     assert job["status"] == "finished", (job, eng.log_tail(40))
     assert on_hosts(ctx, vm["id"]) == [dst]
     assert eng.wait_status("vms", vm["id"], "up", timeout=60)["host"] == dname
+

@@ -111,19 +111,27 @@ class Context:
     def console(self, c, uuid):
         return c.call("VM.getConsoleLog", uuid=uuid, max_bytes=1024 * 1024)["text"]
 
-    def wait_console(self, c, uuid, marker, timeout=90, count=1, send=None):
+    def wait_console(self, c, uuid, marker, timeout=90, count=1, send=None, resend_s=3):
         """Wait until marker appears `count` times in the console log;
-        if send is given, type it into the console every few seconds."""
+        if send is given, type it into the console every resend_s seconds
+        (a command typed before the guest's shell reads is lost; one that
+        takes longer than resend_s runs, and answers, twice)."""
         deadline = time.monotonic() + timeout
         last_send = 0
+        # Hundreds of these waits per suite run, most for a command's answer
+        # (a few tenths of a second): a fixed 0.5 s pause lost ~0.25 s on
+        # each. The log is a file read on the agent: looking every 0.2 s
+        # costs it little.
+        pause = 0.05
         while time.monotonic() < deadline:
             text = self.console(c, uuid)
             if text.count(marker) >= count:
                 return text
-            if send and time.monotonic() - last_send > 3:
+            if send and time.monotonic() - last_send > resend_s:
                 c.call("VM.sendConsole", uuid=uuid, text=send)
                 last_send = time.monotonic()
-            time.sleep(0.5)
+            time.sleep(pause)
+            pause = min(0.2, pause * 2)
         raise AssertionError(f"console of {uuid} never showed {marker!r} x{count}; tail:\n"
                              + self.console(c, uuid)[-1500:])
 

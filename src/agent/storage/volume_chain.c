@@ -17,6 +17,7 @@
 
 #include "devspec.h"
 #include "log.h"
+#include "qcow2hdr.h"
 #include "qemuimg.h"
 
 static const char *fmt_of(const vr_md *md)
@@ -92,7 +93,7 @@ int vr_volume_create_layer(vr_agent *a, const vr_volume_ref *r, const vr_volume_
         return -1;
     int rc = vr_volume_path(a, r, "", data, sizeof(data), err);
     if (rc == 0)
-        rc = vr_qemuimg_create_overlay(data, parent.volume, pfmt, s->size, err);
+        rc = vr_qcow2_create_overlay(data, parent.volume, pfmt, s->size, err); /* no process start */
     if (rc == 0)
         rc = vr_volume_commit(a, r, err);
     /* The parent is read-only from now on: INTERNAL says so to anyone who

@@ -20,7 +20,8 @@ const char *vr_sj_str(json_t *o, const char *k)
 
 json_t *vr_sj_vm_row(vr_engine *e, const char *vm_id, vr_error *err)
 {
-    return vr_db_query_one(e->db, "SELECT id, name, status, host_id, cluster_id, memory_mib, vcpus, spec_json, stateless FROM vms WHERE id = ?",
+    return vr_db_query_one(e->db, "SELECT id, name, status, host_id, cluster_id, memory_mib, vcpus, spec_json, stateless,"
+                           " devices_json FROM vms WHERE id = ?",
                            DB_ARGS(DB_TEXT(vm_id)), err);
 }
 
@@ -90,22 +91,42 @@ json_t *vr_sj_live_devices(snap_job *j)
     return j->devices;
 }
 
-/* Targets name an image's disk for the VM's life; the volume behind one
- * changes with each snapshot and merge, which is why only the target is
- * taken from the (cached) live view. */
-int vr_sj_disk_target(snap_job *j, const char *disk_id, char target[8])
+/* The target of disk_id among devices: a disk device whose path is in the
+ * disk's image directory and that has an address (the one a start applies,
+ * jobs/vmstart.c apply_addresses); "" when none. */
+static void target_in(json_t *devs, const char *disk_id, bool need_address, char target[8])
 {
-    json_t *devs = vr_sj_live_devices(j), *dev;
+    json_t *dev;
     size_t i;
     char img[64];
-    if (!devs)
-        return -1;
     snprintf(img, sizeof(img), "/images/%s/", disk_id);
     *target = 0;
     json_array_foreach(devs, i, dev) {
-        if (!strcmp(str(dev, "kind"), "disk") && strstr(str(dev, "path"), img))
+        if (!strcmp(str(dev, "kind"), "disk") && strstr(str(dev, "path"), img) &&
+            (!need_address || json_object_get(dev, "address")))
             snprintf(target, 8, "%s", str(dev, "target"));
     }
+}
+
+/* Targets name an image's disk for the VM's life; the volume behind one
+ * changes with each snapshot and merge, which is why only the target is
+ * taken from the devices. Every start gives a disk the target stored with
+ * its device (first start, hot plug), so that one is the running VM's and
+ * costs no round trip to its host (docs/performance.md "Live snapshot");
+ * a disk the stored devices do not name is looked up live (VM.get). The
+ * host checks the disk behind the target anyway: VM.snapshot and VM.merge
+ * refuse a volume that is not over what the target runs on. */
+int vr_sj_disk_target(snap_job *j, const char *disk_id, char target[8])
+{
+    if (vr_sj_need_host(j) < 0)
+        return -1;
+    target_in(json_object_get(j->vm, "devices"), disk_id, true, target);
+    if (*target)
+        return 0;
+    json_t *devs = vr_sj_live_devices(j);
+    if (!devs)
+        return -1;
+    target_in(devs, disk_id, false, target);
     return *target ? 0 : vr_error_set(&j->err, VR_ERR_BAD_STATE, "disk %s is not plugged into VM '%s' on its host",
                                       disk_id, str(j->vm, "name"));
 }

@@ -37,7 +37,8 @@ int vr_sj_need_host(snap_job *j);
 /* The running VM's devices (VM.get on its host, asked once per job;
  * borrowed from j). NULL with j->err. */
 json_t *vr_sj_live_devices(snap_job *j);
-/* The guest device (vda...) of engine disk disk_id in the running VM. */
+/* The guest device (vda...) of engine disk disk_id in the running VM: from
+ * its stored devices, else from its host (VM.get). Also finds j->host. */
 int vr_sj_disk_target(snap_job *j, const char *disk_id, char target[8]);
 /* The disk's leaf is now volume, of format fmt ("raw"/"qcow2"). */
 int vr_sj_set_leaf(snap_job *j, const char *disk_id, const char *volume, const char *fmt);

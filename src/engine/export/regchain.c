@@ -163,8 +163,9 @@ int vr_regchain_apply(json_t *res, json_t *leaves, json_t *sd, json_t *m, vr_err
         }
         size_t n = json_array_size(st), from = known ? (size_t)known - 1 : 0;
         for (k = n - 1; k-- > from;) /* a snapshot's volume; its time the layer made over it */
-            json_array_append_new(layers, json_pack("{s:s, s:O}", "volume", str(json_array_get(st, k), "volume"),
-                                                    "at", json_object_get(json_array_get(st, k + 1), "ctime")));
+            json_array_append_new(layers, json_pack("{s:s, s:I}", "volume", str(json_array_get(st, k), "volume"),
+                                                    "at", json_integer_value(json_object_get(json_array_get(st, k + 1),
+                                                                                             "ctime"))));
         if (n > 1) { /* the chain the VM is registered with: the domain's */
             json_t *chain = json_array();
             for (k = 0; k < n; k++)

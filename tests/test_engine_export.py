@@ -8,8 +8,9 @@ as itself (same ids and MAC); the marker is read back from each imported
 volume. Refusals change nothing: a data domain as the target, a second
 export without exclusive, an import of a VM that exists, and hostile OVFs
 on storage (a DTD with entities, broken XML) listed with their error and
-refused at import. Faults: an export cut by the SPM agent's death leaves
-nothing; one cut by an engine kill resumes, copying each volume once.
+refused at import. Faults: an export or an import cut by the SPM agent's
+death leaves nothing; one cut by an engine kill resumes, copying each
+volume once.
 
 Then the data domain's OVF store (docs/storage.md "The OVF store of data
 domains"): the VM's OVF is there, rewritten when the VM changes and gone
@@ -24,21 +25,22 @@ imports it, lists the VM and the template as unregistered, registers both
 same name; what is refused changes nothing) and boots the VM: the guest
 reads the marker from the disk. The clone kept with its snapshot is
 registered with it too (an OVF whose chain is not the domain's volumes
-refused), and restoring the snapshot reads the write made before it.
+refused), and with the snapshot taken after its OVF was written: a
+recovered snapshot; each restored reads the write made before it.
 
 The scenario needs storage and a host: it runs once (on the suite's last
 database backend)."""
 
 import json
-import os
-import signal
 import time
 import uuid
 import xml.etree.ElementTree as ET
 
 from harness.engine import CliSession, Engine
-from harness.engine_storage import copy_jobs, hold_convert, leave_storage, scrub_domain, spm_index, storage_dc
-from harness.export_faults import export_cut_by_the_spm
+from harness.engine_storage import leave_storage, scrub_domain, spm_index, storage_dc
+from harness.export_faults import (copied_once_across_engine_kill, disk_content, drop_disks, export_cut_by_the_spm,
+                                   export_domain, fault, import_cut_by_the_spm, last_backend, leave_engine_a,
+                                   reads_at, run_job, stored, vfile, write_at)
 
 MIB = 1 << 20
 MARK = b"VIREO-EXPORT-MARKER-" + uuid.uuid4().hex.encode()
@@ -47,74 +49,16 @@ OVF_NS = "http://schemas.dmtf.org/ovf/envelope/1/"
 RASD = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
 
 
-def _fault(r, status, detail=None):
-    assert r.status == status, r
-    if detail:
-        assert detail in r.body["fault"]["detail"], r
-    return r.body["fault"]
-
-
-def _job(eng, r, status="finished", timeout=180):
-    assert r.status == 202, r
-    job = eng.wait_job(r.body["job"]["id"], timeout=timeout)
-    assert job["status"] == status, (job, eng.log_tail(60))
-    return job
-
-
-def _last_backend(eng):
-    return eng.database is not None or not os.environ.get("VIREO_TEST_PG_URI")
-
-
-def _export_domain(ctx, eng, st):
-    """An export domain on the shared ext4, attached to the data center."""
-    name = "exp-" + uuid.uuid4().hex[:6]
-    r = eng.request("POST", "/api/storagedomains", {
-        "name": name, "type": "export", "storage_type": "posixfs", "storage_path": ctx.hs.shared_dev,
-        "vfs_type": "ext4", "host": st["hosts"][0]["id"], "critical_space_gib": 0})
-    sd_id = r.body["id"]
-    _job(eng, r, timeout=120)
-    _job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": st["dc"]["id"]}),
-         timeout=240)
-    eng.wait_status("storagedomains", sd_id, "active", timeout=60)
-    # active as soon as the SPM attached it; the hosts report seeing it at their next round
-    eng.wait_for(lambda: eng.request("GET", f"/api/storagedomains/{sd_id}/vms").status == 200, timeout=30,
-                 what="a host that sees the export domain")
-    return sd_id, name
-
-
-def _content(eng, disk_id):
-    r = eng.request("GET", f"/api/disks/{disk_id}/content", timeout=60)
-    assert r.status == 200, r
-    return r.text.encode("latin-1", "replace") if isinstance(r.text, str) else r.text
-
-
-def _stored(eng, agent, sd_id, vm_id, check):
-    """Wait until the OVF store of sd_id holds vm_id's OVF passing check
-    (parsed), or (check None) no longer holds it."""
-    def ok():
-        if vm_id not in agent.call("Ovf.list", domain=sd_id)["vms"]:
-            return check is None
-        return check is not None and check(ET.fromstring(agent.call("Ovf.get", domain=sd_id, vm=vm_id)["ovf"].encode()))
-    eng.wait_for(ok, timeout=30, interval=0.5, what=f"the OVF store of {sd_id} to show {vm_id}")
-
-
-def _reads(ctx, eng, sd_id, d, pattern):
-    """Whether disk d's volume on sd_id reads pattern where the snapshot scenarios wrote it."""
-    h0 = ctx.hs.hosts[0]
-    v = eng.get(f"/api/disks/{d}")["volume_id"]
-    f = os.path.join(h0.storage_root, ctx.hs.shared_dev.replace("/", "_"), sd_id, "images", d, v)
-    p = h0.run(["qemu-io", "-r", "-f", "qcow2", "-c", f"read -P {pattern} 64k 64k", f])
-    return p.returncode == 0 and "verification failed" not in p.stdout + p.stderr
-
-
 def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id, snap):
     """A fresh engine (its own database) imports the data domain, lists the
     VMs and the template in its OVF store as unregistered, registers them
     (same ids, disks, MAC, NIC on the profile of the same name) and boots
     the VM: the guest reads the marker from the disk. The VM with a
     snapshot (snap) is registered with it (same ids; an OVF whose chain is
-    not the domain's volumes refused, nothing made); restoring it reads
-    what qemu-io wrote before the snapshot."""
+    not the domain's volumes refused, nothing made) although its OVF (put
+    back as engine A's store had it before the last snapshot) does not know
+    its newest layer: that layer's snapshot is recovered; the disk reads
+    the last write, each snapshot restored the write made before it."""
     h = ctx.hs.hosts[0]
     eng = Engine(ctx, poll_ms=1000, grace_s=6)
     eng.__enter__()
@@ -124,16 +68,18 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id, snap):
         cl = eng.create_cluster("cl-dr", dc["id"])
         host = eng.create_host(h.name, h.addr, cl["id"], port=h.port)
         eng.wait_status("hosts", host["id"], "up", timeout=60)
-        _job(eng, eng.request("POST", "/api/storagedomains", {
+        run_job(eng, eng.request("POST", "/api/storagedomains", {
             "name": sd_name, "type": "data", "storage_type": "posixfs", "storage_path": ctx.hs.shared_dev,
             "vfs_type": "ext4", "host": host["id"], "import": True}), timeout=120)
         unreg = f"/api/storagedomains/{sd_id}/vms"
-        _fault(eng.request("GET", unreg, params={"unregistered": "true"}), 409, "must be active")
-        _job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]}), timeout=240)
+        fault(eng.request("GET", unreg, params={"unregistered": "true"}), 409, "must be active")
+        run_job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/attach", {"datacenter": dc["id"]}), timeout=240)
         attached = True
         eng.wait_status("storagedomains", sd_id, "active", timeout=60)
         eng.wait_for(lambda: eng.request("GET", unreg, params={"unregistered": "true"}).status == 200, timeout=30,
                      what="a host that sees the imported domain")
+        agent = ctx.client(0)
+        agent.call("Ovf.put", domain=sd_id, vm=snap["vm"], ovf=snap["ovf"])
         listed = eng.get(unreg, params={"unregistered": "true"})["vms"]
         assert sorted((v["id"], v["name"], v["description"], v["memory_mib"]) for v in listed) == sorted(
             [(vm["id"], "vm-exp", HOSTILE + " v3", 256), (snap["vm"], "vm-exp-clone", HOSTILE, 192)]), listed
@@ -144,9 +90,9 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id, snap):
 
         # refused, nothing made: no cluster, a cluster of nowhere, an id not in the store
         reg = f"{unreg}/{vm['id']}/register"
-        _fault(eng.request("POST", reg, {}), 400)
-        _fault(eng.request("POST", reg, {"cluster": "nosuch"}), 400, "no cluster")
-        _fault(eng.request("POST", f"{unreg}/{uuid.uuid4()}/register", {"cluster": cl["id"]}), 404)
+        fault(eng.request("POST", reg, {}), 400)
+        fault(eng.request("POST", reg, {"cluster": "nosuch"}), 400, "no cluster")
+        fault(eng.request("POST", f"{unreg}/{uuid.uuid4()}/register", {"cluster": cl["id"]}), 404)
         assert eng.list("vms")["total"] == 0
 
         cli = CliSession(ctx, eng)  # the CLI lists and registers by name
@@ -158,45 +104,48 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id, snap):
         assert prof["name"] == profile, prof
         assert [d.get("disk") or d.get("path") for d in rv["disks"]] == [d.get("disk") or d.get("path")
                                                                          for d in vm["disks"]], rv
-        _fault(eng.request("POST", reg, {"cluster": cl["id"]}), 409, "registered already")
+        fault(eng.request("POST", reg, {"cluster": cl["id"]}), 409, "registered already")
 
         # the VM with a snapshot: an OVF whose chain names a volume not on the domain is refused,
-        # nothing made; the VM registers with its snapshot and restoring it reads the first write
-        agent = ctx.client(0)
+        # nothing made
         text, bad = agent.call("Ovf.get", domain=sd_id, vm=snap["vm"])["ovf"], str(uuid.uuid4())
         agent.call("Ovf.put", domain=sd_id, vm=bad,
                    ovf=text.replace(snap["vm"], bad).replace(snap["base"], str(uuid.uuid4())))
-        _fault(eng.request("POST", f"{unreg}/{bad}/register", {"cluster": cl["id"]}), 409, "not on storage domain")
+        fault(eng.request("POST", f"{unreg}/{bad}/register", {"cluster": cl["id"]}), 409, "not on storage domain")
         agent.call("Ovf.remove", domain=sd_id, vm=bad)
         assert eng.list("vms")["total"] == 1
+        # registered with the chain on the domain: the OVF's snapshot kept, the layer it does not know a
+        # recovered snapshot; the disk reads the newest write, each snapshot restored reads its own
         eng.call("POST", f"{unreg}/{snap['vm']}/register", {"cluster": cl["id"]}, expect=201)
-        ss = eng.get(f"/api/vms/{snap['vm']}/snapshots")["snapshots"]
-        assert [(x["id"], x["description"], x["type"], x["status"], x["volumes"]) for x in ss] == \
-            [(snap["snapshot"], "before", "regular", "ok", {snap["disk"]: snap["base"]})], ss
-        assert eng.get(f"/api/disks/{snap['disk']}")["volume_id"] == snap["leaf"]
-        assert _reads(ctx, eng, sd_id, snap["disk"], "0x22") and not _reads(ctx, eng, sd_id, snap["disk"], "0x11")
-        _job(eng, eng.request("POST", f"/api/snapshots/{snap['snapshot']}/restore"))
-        assert _reads(ctx, eng, sd_id, snap["disk"], "0x11") and not _reads(ctx, eng, sd_id, snap["disk"], "0x22")
+        ss, d = eng.get(f"/api/vms/{snap['vm']}/snapshots")["snapshots"], snap["disk"]
+        assert [(x["id"], x["type"], x["status"], x["volumes"]) for x in ss] == [
+            (snap["snapshot"], "regular", "ok", {d: snap["base"]}), (ss[-1]["id"], "regular", "ok", {d: snap["leaf"]})]
+        assert ss[0]["description"] == "before" and f"found on storage domain '{sd_name}'" in ss[1]["description"], ss
+        assert eng.get(f"/api/disks/{d}")["volume_id"] == snap["newest"]
+        for x, now, was in ((None, "0x33", "0x22"), (ss[1], "0x22", "0x33"), (ss[0], "0x11", "0x22")):
+            if x:
+                run_job(eng, eng.request("POST", f"/api/snapshots/{x['id']}/restore"))
+            assert reads_at(ctx, eng, sd_id, d, now) and not reads_at(ctx, eng, sd_id, d, was), (x, now)
         assert eng.get(unreg, params={"unregistered": "true"})["vms"] == []
 
         # the template: listed apart, refused as a VM, registered with its disk as its own
         tunreg = f"/api/storagedomains/{sd_id}/templates"
         tl = eng.get(tunreg, params={"unregistered": "true"})["templates"]
         assert [(t["id"], t["name"], t["template"]) for t in tl] == [(tpl_id, "tpl-dr", True)], tl
-        _fault(eng.request("POST", f"{unreg}/{tpl_id}/register", {"cluster": cl["id"]}), 409, "is a template")
-        _fault(eng.request("POST", f"{tunreg}/{tpl_id}/register", {"cluster": cl["id"], "reassign_bad_macs": True}),
-               400)
+        fault(eng.request("POST", f"{unreg}/{tpl_id}/register", {"cluster": cl["id"]}), 409, "is a template")
+        fault(eng.request("POST", f"{tunreg}/{tpl_id}/register", {"cluster": cl["id"], "reassign_bad_macs": True}),
+              400)
         t = eng.call("POST", f"{tunreg}/{tpl_id}/register", {"cluster": cl["id"]}, expect=201)
         assert (t["id"], t["name"], t["status"], t["description"]) == (tpl_id, "tpl-dr", "ok", "dr"), t
         tdisk = [d["disk"] for d in t["spec"]["disks"] if "disk" in d]
         assert len(tdisk) == 1 and eng.get(f"/api/disks/{tdisk[0]}")["status"] == "ok", t
-        _fault(eng.request("POST", f"{rv['href']}/disks", {"disk": tdisk[0]}), 409, "belongs to template")
+        fault(eng.request("POST", f"{rv['href']}/disks", {"disk": tdisk[0]}), 409, "belongs to template")
         assert eng.get(tunreg, params={"unregistered": "true"})["templates"] == []
 
         # it boots on the registered definition and reads the marker from its disk (without its
         # NIC: the harness hosts do not carry vireomgmt)
         eng.call("DELETE", f"{rv['href']}/nics/{mac}", expect=204)
-        _job(eng, eng.request("POST", f"{rv['href']}/start"), timeout=120)
+        run_job(eng, eng.request("POST", f"{rv['href']}/start"), timeout=120)
         eng.wait_status("vms", rv["id"], "up", timeout=90)
         c = ctx.client(0)
         ctx.wait_console(c, rv["id"], "VIREO-GUEST-READY")
@@ -223,15 +172,6 @@ def _disaster_recovery(ctx, sd_id, sd_name, vm, mac, profile, tpl_id, snap):
             scrub_domain(ctx, sd_id)
 
 
-def _drop_disks(eng, ids):
-    for d in ids:
-        r = eng.request("DELETE", f"/api/disks/{d}")
-        if r.status == 202:
-            _job(eng, r)
-        else:
-            assert r.status == 204, r
-
-
 def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     """The template through the export domain: exported (its OVF under
     master/templates, apart from the VMs; a hostile one beside it listed
@@ -244,11 +184,11 @@ def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     domain's OVF store holds it again for the disaster recovery below."""
     sd_id, cl = st["sd_id"], st["cl"]
     texp = f"/api/templates/{tpl_id}/export"
-    _fault(eng.request("POST", texp, {"storage_domain": st["sd_name"]}), 409, "export domain")
-    _fault(eng.request("POST", "/api/templates/00000000-0000-0000-0000-000000000000/export",
-                       {"storage_domain": exp_id}), 409, "Blank")
-    _fault(eng.request("POST", texp, {"storage_domain": exp_id, "collapse_snapshots": True}), 400)
-    j = _job(eng, eng.request("POST", texp, {"storage_domain": exp_name}))
+    fault(eng.request("POST", texp, {"storage_domain": st["sd_name"]}), 409, "export domain")
+    fault(eng.request("POST", "/api/templates/00000000-0000-0000-0000-000000000000/export",
+                      {"storage_domain": exp_id}), 409, "Blank")
+    fault(eng.request("POST", texp, {"storage_domain": exp_id, "collapse_snapshots": True}), 400)
+    j = run_job(eng, eng.request("POST", texp, {"storage_domain": exp_name}))
     assert (j["action"], j["object_type"], j["object_id"]) == ("export", "template", tpl_id), j
     t = eng.get(f"/api/templates/{tpl_id}")
     assert t["status"] == "ok", t
@@ -259,7 +199,7 @@ def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     assert tpl_id not in c.call("Ovf.list", domain=exp_id)["vms"] and \
         c.call("Ovf.list", domain=exp_id, template=True)["vms"] == [tpl_id]
     assert [v["image"] for v in c.call("Volume.list", domain=exp_id)["volumes"]].count(tdisk[0]) == 1
-    _fault(eng.request("POST", texp, {"storage_domain": exp_id}), 409, "already exported")
+    fault(eng.request("POST", texp, {"storage_domain": exp_id}), 409, "already exported")
     bad = str(uuid.uuid4())  # a hostile template OVF: listed with its error, refused at import
     ctx.client(st["spm_i"]).call("Ovf.put", domain=exp_id, vm=bad, template=True,
                                  ovf='<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "b">]><e>&a;</e>')
@@ -280,29 +220,29 @@ def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     assert sorted(listed) == sorted([tpl_id, bad]) and "DTD" in listed[bad]["error"], listed
     x = listed[tpl_id]
     assert (x["name"], x["template"], x["description"]) == ("tpl-dr", True, "dr"), x
-    _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/templates/{bad}/import",
-                       {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, "DTD")
+    fault(eng.request("POST", f"/api/storagedomains/{exp_id}/templates/{bad}/import",
+                      {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, "DTD")
     timp = f"/api/storagedomains/{exp_id}/templates/{tpl_id}/import"
-    _fault(eng.request("POST", timp, {"cluster": cl["id"], "storage_domain": sd_id}), 409, "exists already")
-    _fault(eng.request("POST", timp, {"cluster": cl["id"]}), 400)
+    fault(eng.request("POST", timp, {"cluster": cl["id"], "storage_domain": sd_id}), 409, "exists already")
+    fault(eng.request("POST", timp, {"cluster": cl["id"]}), 400)
 
     # a thin VM over it, exported: the chain collapsed into one flat volume
-    j = _job(eng, eng.request("POST", f"/api/templates/{tpl_id}/createvm", {"name": "vm-thin"}))
+    j = run_job(eng, eng.request("POST", f"/api/templates/{tpl_id}/createvm", {"name": "vm-thin"}))
     thin = eng.get(f"/api/vms/{j['object_id']}")
     thin_disk = [d["disk"] for d in thin["disks"] if "disk" in d]
-    _job(eng, eng.request("POST", f"{thin['href']}/export", {"storage_domain": exp_id}))
-    _fault(eng.request("DELETE", t["href"]), 409, "vm-thin")
+    run_job(eng, eng.request("POST", f"{thin['href']}/export", {"storage_domain": exp_id}))
+    fault(eng.request("DELETE", t["href"]), 409, "vm-thin")
     assert eng.request("DELETE", thin["href"]).status == 204
-    _drop_disks(eng, thin_disk)
-    _job(eng, eng.request("DELETE", t["href"]))
+    drop_disks(eng, thin_disk)
+    run_job(eng, eng.request("DELETE", t["href"]))
     # (its OVF may stay in the store: written by the engine before the kill, it is a stray to this one)
 
     # the thin VM imported where the template is not: it stands alone
-    _job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{thin['id']}/import",
-                          {"cluster": cl["id"], "storage_domain": sd_id}))
-    assert MARK in _content(eng, thin_disk[0])
+    run_job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{thin['id']}/import",
+                            {"cluster": cl["id"], "storage_domain": sd_id}))
+    assert MARK in disk_content(eng, thin_disk[0])
     assert eng.request("DELETE", thin["href"]).status == 204
-    _drop_disks(eng, thin_disk)
+    drop_disks(eng, thin_disk)
 
     # the template back, as itself; a VM from it
     out = cli.run("sd", "import-template", exp_name, "tpl-dr", "--cluster", cl["name"], "--domain", st["sd_name"],
@@ -310,15 +250,15 @@ def _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store):
     t2 = eng.get(f"/api/templates/{json.loads(out)['id']}")
     assert (t2["id"], t2["name"], t2["status"], t2["description"]) == (tpl_id, "tpl-dr", "ok", "dr"), t2
     assert [d["disk"] for d in t2["spec"]["disks"] if "disk" in d] == tdisk, t2
-    assert MARK in _content(eng, tdisk[0])
-    j = _job(eng, eng.request("POST", f"/api/templates/{tpl_id}/createvm", {"name": "vm-thin2"}))
+    assert MARK in disk_content(eng, tdisk[0])
+    j = run_job(eng, eng.request("POST", f"/api/templates/{tpl_id}/createvm", {"name": "vm-thin2"}))
     v2 = eng.get(f"/api/vms/{j['object_id']}")
     assert v2["status"] == "down" and len([d for d in v2["disks"] if "disk" in d]) == 1, v2
     assert eng.request("DELETE", v2["href"]).status == 204
-    _drop_disks(eng, [d["disk"] for d in v2["disks"] if "disk" in d])
+    drop_disks(eng, [d["disk"] for d in v2["disks"] if "disk" in d])
     for gone in (thin["id"], v2["id"]):  # no longer in the store when the domain goes
-        _stored(eng, store, sd_id, gone, None)
-    _stored(eng, store, sd_id, tpl_id, lambda r: r.findtext("Content/IsTemplate") == "true")
+        stored(eng, store, sd_id, gone, None)
+    stored(eng, store, sd_id, tpl_id, lambda r: r.findtext("Content/IsTemplate") == "true")
 
 
 def _keep_snapshots(ctx, eng, c, st, cv, disk, exp_id):
@@ -326,48 +266,37 @@ def _keep_snapshots(ctx, eng, c, st, cv, disk, exp_id):
     (down) takes a snapshot through the API between two writes; exported,
     its chain is on the export domain volume by volume (same ids, the
     layer's .meta naming the base; again with exclusive, the earlier chain
-    removed first) and its OVF lists the snapshot (the listing too); hostile chains (a loop, a snapshot volume off the chain)
-    listed with their error and refused at import; imported as a clone, the
+    removed first) and its OVF lists the snapshot (the listing too);
+    hostile chains (a loop, a snapshot volume off the chain) listed with
+    their error and refused at import; imported as a clone, the
     new VM has the snapshot (new ids) and reads the second write, previewing
     the snapshot reads the first (an export then refused), undo the second,
     restoring the first. The replacing export is cut by an engine kill
     while the SPM copies the base: the restarted engine follows that copy
     (each volume copied once: the SPM's Job.list) and the export finishes.
     The ids of the export, for its import as itself."""
-    h0 = ctx.hs.hosts[0]
-    sd_id, cl, spm_i = st["sd_id"], st["cl"], spm_index(eng, st)
-    spm = ctx.client(spm_i)
-
-    def vfile(dom, d, v):
-        return os.path.join(h0.storage_root, ctx.hs.shared_dev.replace("/", "_"), dom, "images", d, v)
+    h0, sd_id, cl = ctx.hs.hosts[0], st["sd_id"], st["cl"]
+    spm = ctx.client(spm_index(eng, st))
 
     def meta(v):
-        text = h0.run(["cat", vfile(exp_id, disk, v) + ".meta"], check=True).stdout
+        text = h0.run(["cat", vfile(ctx, exp_id, disk, v) + ".meta"], check=True).stdout
         return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
     def reads(d, pattern):
-        return _reads(ctx, eng, sd_id, d, pattern)
+        return reads_at(ctx, eng, sd_id, d, pattern)
 
     base = eng.get(f"/api/disks/{disk}")["volume_id"]
-    h0.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x11 64k 64k", vfile(sd_id, disk, base)], check=True)
-    _job(eng, eng.request("POST", f"{cv['href']}/snapshots", {"description": "before"}))
+    write_at(ctx, sd_id, disk, base, "0x11")
+    run_job(eng, eng.request("POST", f"{cv['href']}/snapshots", {"description": "before"}))
     snap = eng.get(f"{cv['href']}/snapshots")["snapshots"]
     leaf = eng.get(f"/api/disks/{disk}")["volume_id"]
     assert leaf != base and [s["volumes"] for s in snap] == [{disk: base}], snap
-    h0.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x22 64k 64k", vfile(sd_id, disk, leaf)], check=True)
-    _job(eng, eng.request("POST", f"{cv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False}))
+    write_at(ctx, sd_id, disk, leaf, "0x22")
+    run_job(eng, eng.request("POST", f"{cv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False}))
     # replaced (exclusive): the earlier chain removed top down, then copied again, across an engine
     # kill while the base is copied: the copy under way followed, none started twice
-    had = {v: copy_jobs(spm, v) for v in (base, leaf)}
-    r = eng.request("POST", f"{cv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False,
-                                                     "exclusive": True})
-    assert r.status == 202, r
-    pid = hold_convert(ctx.hs.hosts[spm_i], base)
-    eng.restart(sig=signal.SIGKILL)
-    os.kill(pid, signal.SIGCONT)
-    j = _job(eng, r)
-    assert "resumed after an engine restart" in [s["description"] for s in j["steps"]], j
-    assert {v: len(copy_jobs(spm, v) - had[v]) for v in (base, leaf)} == {base: 1, leaf: 1}, had
+    copied_once_across_engine_kill(ctx, eng, st, f"{cv['href']}/export", {
+        "storage_domain": exp_id, "collapse_snapshots": False, "exclusive": True}, base, (base, leaf))
     assert eng.get(cv["href"])["status"] == "down"
     vols = {v["volume"]: v for v in c.call("Volume.list", domain=exp_id)["volumes"] if v["image"] == disk}
     assert sorted(vols) == sorted([base, leaf]) and {v["legality"] for v in vols.values()} == {"LEGAL"}, vols
@@ -395,13 +324,13 @@ def _keep_snapshots(ctx, eng, c, st, cv, disk, exp_id):
     listed = {v["id"]: v for v in eng.get(f"/api/storagedomains/{exp_id}/vms")["vms"]}
     for vid, (_, why) in bad.items():
         assert why in listed[vid]["error"], listed[vid]
-        _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{vid}/import",
-                           {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, why)
+        fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{vid}/import",
+                          {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, why)
         spm.call("Ovf.remove", domain=exp_id, vm=vid)
     assert eng.list("vms")["total"] == vms
 
-    j = _job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{cv['id']}/import",
-                              {"cluster": cl["id"], "storage_domain": sd_id, "clone": True, "name": "vm-exp-snap"}))
+    j = run_job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{cv['id']}/import",
+                                {"cluster": cl["id"], "storage_domain": sd_id, "clone": True, "name": "vm-exp-snap"}))
     sv = eng.get(f"/api/vms/{j['object_id']}")
     sdisk = [d["disk"] for d in sv["disks"] if "disk" in d]
     ss = eng.get(f"{sv['href']}/snapshots")["snapshots"]
@@ -409,23 +338,23 @@ def _keep_snapshots(ctx, eng, c, st, cv, disk, exp_id):
     assert ss[0]["id"] != snap[0]["id"] and list(ss[0]["volumes"]) == sdisk and sdisk != [disk], (ss, sdisk)
     assert ss[0]["volumes"][sdisk[0]] not in (base, leaf, eng.get(f"/api/disks/{sdisk[0]}")["volume_id"]), ss
     assert reads(sdisk[0], "0x22") and not reads(sdisk[0], "0x11")
-    _job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/preview"))
+    run_job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/preview"))
     assert reads(sdisk[0], "0x11") and not reads(sdisk[0], "0x22")
-    _fault(eng.request("POST", f"{sv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False}),
-           409, "previewed")
-    _job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/undo"))
+    fault(eng.request("POST", f"{sv['href']}/export", {"storage_domain": exp_id, "collapse_snapshots": False}),
+          409, "previewed")
+    run_job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/undo"))
     assert reads(sdisk[0], "0x22") and not reads(sdisk[0], "0x11")
-    _job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/restore"))
+    run_job(eng, eng.request("POST", f"/api/snapshots/{ss[0]['id']}/restore"))
     assert reads(sdisk[0], "0x11") and not reads(sdisk[0], "0x22")
     assert eng.request("DELETE", sv["href"]).status == 204
-    _drop_disks(eng, sdisk)
+    drop_disks(eng, sdisk)
     return {"snapshot": snap[0]["id"], "base": base, "leaf": leaf}
 
 
 def test_export_import(ctx):
     eng = Engine(ctx, poll_ms=1000, grace_s=6)
     eng.__enter__()
-    if not _last_backend(eng):
+    if not last_backend(eng):
         eng.__exit__(None, None, None)
         return
     sd_id = exp_id = None
@@ -434,7 +363,7 @@ def test_export_import(ctx):
     try:
         st = storage_dc(ctx, eng, "exp")
         sd_id, cl = st["sd_id"], st["cl"]
-        exp_id, exp_name = _export_domain(ctx, eng, st)
+        exp_id, exp_name = export_domain(ctx, eng, st)
 
         # A disk whose bytes hold a marker (uploaded raw), a VM with it and a NIC.
         disk = eng.call("POST", "/api/disks", {"alias": "data", "storage_domain": sd_id, "format": "raw",
@@ -454,15 +383,15 @@ def test_export_import(ctx):
 
         # ---- refused, nothing changed
         jobs = eng.list("jobs")["total"]
-        _fault(eng.request("POST", export, {"storage_domain": st["sd_name"]}), 409, "export domain")
-        _fault(eng.request("POST", export, {"storage_domain": "nosuch"}), 400, "no storage domain")
-        _fault(eng.request("POST", export, {}), 400)
-        _fault(eng.request("POST", export, {"storage_domain": exp_id, "collapse_snapshots": "no"}), 400)
-        _fault(eng.request("GET", f"/api/storagedomains/{sd_id}/vms"), 409, "not an export domain")
+        fault(eng.request("POST", export, {"storage_domain": st["sd_name"]}), 409, "export domain")
+        fault(eng.request("POST", export, {"storage_domain": "nosuch"}), 400, "no storage domain")
+        fault(eng.request("POST", export, {}), 400)
+        fault(eng.request("POST", export, {"storage_domain": exp_id, "collapse_snapshots": "no"}), 400)
+        fault(eng.request("GET", f"/api/storagedomains/{sd_id}/vms"), 409, "not an export domain")
         assert eng.list("jobs")["total"] == jobs
 
         # ---- export: the collapsed volume and the OVF on the domain
-        j = _job(eng, eng.request("POST", export, {"storage_domain": exp_name}))
+        j = run_job(eng, eng.request("POST", export, {"storage_domain": exp_name}))
         assert (j["action"], j["object_id"]) == ("export", vm["id"]), j
         assert eng.get(vm["href"])["status"] == "down"
         c = ctx.client(0)
@@ -487,7 +416,7 @@ def test_export_import(ctx):
         assert root.find("References/File").get("{%s}href" % OVF_NS) == f"{disk['id']}/{vols[0]['volume']}"
 
         # again: refused without exclusive, replaced with it
-        _fault(eng.request("POST", export, {"storage_domain": exp_id}), 409, "already exported")
+        fault(eng.request("POST", export, {"storage_domain": exp_id}), 409, "already exported")
         st["spm_i"] = export_cut_by_the_spm(ctx, eng, st, vm, disk, exp_id)
         c = ctx.client(0)  # the agent killed may have been host 0's: a new connection
         cli = CliSession(ctx, eng)  # the CLI replaces it
@@ -503,10 +432,13 @@ def test_export_import(ctx):
 
         # ---- import: not over the existing VM; as a clone with new ids and MACs
         imp = f"/api/storagedomains/{exp_id}/vms/{vm['id']}/import"
-        _fault(eng.request("POST", imp, {"cluster": cl["name"], "storage_domain": sd_id}), 409, "exists already")
-        _fault(eng.request("POST", imp, {"cluster": cl["name"], "storage_domain": exp_id, "clone": True}), 409,
-               "active data domain")
-        _fault(eng.request("POST", imp, {"storage_domain": sd_id}), 400)
+        fault(eng.request("POST", imp, {"cluster": cl["name"], "storage_domain": sd_id}), 409, "exists already")
+        fault(eng.request("POST", imp, {"cluster": cl["name"], "storage_domain": exp_id, "clone": True}), 409,
+              "active data domain")
+        fault(eng.request("POST", imp, {"storage_domain": sd_id}), 400)
+        # cut by the SPM agent's death: nothing left (no VM, disk row or volume); the CLI's import succeeds
+        st["spm_i"] = import_cut_by_the_spm(ctx, eng, st, exp_id, vm["id"], vols[0]["volume"])
+        c = ctx.client(0)
         out = cli.run("sd", "import-vm", exp_name, "vm-exp", "--cluster", cl["name"], "--domain", st["sd_name"],
                       "--clone", "--name", "vm-exp-clone", "--wait", "--json").stdout
         cv = eng.get(f"/api/vms/{json.loads(out)['id']}")
@@ -515,20 +447,20 @@ def test_export_import(ctx):
         cdisk = [d["disk"] for d in cv["disks"] if "disk" in d]
         assert len(cdisk) == 1 and cdisk[0] != disk["id"], cv
         assert cv["disks"][0].get("path") == spec["disks"][0]["path"], cv
-        assert MARK in _content(eng, cdisk[0])
+        assert MARK in disk_content(eng, cdisk[0])
         kept = _keep_snapshots(ctx, eng, c, st, cv, cdisk[0], exp_id)
 
         # ---- the original gone, imported as itself: same id, disk id and MAC
         assert eng.request("DELETE", vm["href"]).status == 204
         r = eng.request("DELETE", f"/api/disks/{disk['id']}")
         if r.status == 202:
-            _job(eng, r)
-        j = _job(eng, eng.request("POST", imp, {"cluster": cl["id"], "storage_domain": sd_id}))
+            run_job(eng, r)
+        j = run_job(eng, eng.request("POST", imp, {"cluster": cl["id"], "storage_domain": sd_id}))
         iv = eng.get(vm["href"])
         assert iv["name"] == "vm-exp" and iv["description"] == HOSTILE and iv["nics"][0]["mac"] == mac, iv
         assert [d["disk"] for d in iv["disks"] if "disk" in d] == [disk["id"]], iv
-        assert MARK in _content(eng, disk["id"])
-        _fault(eng.request("POST", imp, {"cluster": cl["id"], "storage_domain": sd_id}), 409, "exists already")
+        assert MARK in disk_content(eng, disk["id"])
+        fault(eng.request("POST", imp, {"cluster": cl["id"], "storage_domain": sd_id}), 409, "exists already")
 
         # ---- hostile OVFs on storage: listed with their error, refused at import, nothing made
         spm = ctx.client(st["spm_i"])
@@ -545,8 +477,8 @@ def test_export_import(ctx):
         listed = {v["id"]: v for v in eng.get(f"/api/storagedomains/{exp_id}/vms")["vms"]}
         for vid, (_, why) in bad.items():
             assert why in listed[vid]["error"], listed[vid]
-            _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{vid}/import",
-                               {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, why)
+            fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{vid}/import",
+                              {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409, why)
         assert listed[vm["id"]]["name"] == "vm-exp"
         # a thin export (another manager's: TemplateId names its template) needs that template here
         thin_id, base = str(uuid.uuid4()), str(uuid.uuid4())
@@ -554,9 +486,9 @@ def test_export_import(ctx):
         assert blank in text
         spm.call("Ovf.put", domain=exp_id, vm=thin_id, ovf=text.replace(vm["id"], thin_id).replace(
             blank, f"<TemplateId>{base}</TemplateId><TemplateName>gold</TemplateName>"))
-        _fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{thin_id}/import",
-                           {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409,
-               f"thin over template {base} ('gold')")
+        fault(eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{thin_id}/import",
+                          {"cluster": cl["id"], "storage_domain": sd_id, "clone": True}), 409,
+              f"thin over template {base} ('gold')")
         spm.call("Ovf.remove", domain=exp_id, vm=thin_id)
         assert eng.list("vms")["total"] == vms
 
@@ -564,32 +496,40 @@ def test_export_import(ctx):
         t0 = time.monotonic()
         # ---- the data domain's OVF store: the VM's OVF, rewritten when it changes, gone with the VM
         store = ctx.client(0)
-        _stored(eng, store, sd_id, iv["id"], lambda r: r.findtext("Content/Name") == "vm-exp")
-        _stored(eng, store, sd_id, cv["id"], lambda r: r.findtext("Content/Name") == "vm-exp-clone")
+        stored(eng, store, sd_id, iv["id"], lambda r: r.findtext("Content/Name") == "vm-exp")
+        stored(eng, store, sd_id, cv["id"], lambda r: r.findtext("Content/Name") == "vm-exp-clone")
         eng.call("PUT", iv["href"], {"description": HOSTILE + " v2", "memory_mib": 256})  # 256: enough to boot
-        _stored(eng, store, sd_id, iv["id"], lambda r: r.findtext("Content/Description") == HOSTILE + " v2")
+        stored(eng, store, sd_id, iv["id"], lambda r: r.findtext("Content/Description") == HOSTILE + " v2")
         assert eng.get(f"/api/storagedomains/{sd_id}/vms", params={"unregistered": "true"})["vms"] == []
         r = eng.request("POST", "/api/templates", {"name": "tpl-dr", "vm": iv["id"], "description": "dr"})
-        _job(eng, r)
+        run_job(eng, r)
         tpl_id = r.body["id"]
-        _stored(eng, store, sd_id, tpl_id, lambda r: r.findtext("Content/IsTemplate") == "true")
+        stored(eng, store, sd_id, tpl_id, lambda r: r.findtext("Content/IsTemplate") == "true")
         _template_round_trip(ctx, eng, cli, st, exp_id, exp_name, tpl_id, store)
-        _fault(eng.request("GET", f"/api/storagedomains/{exp_id}/vms", params={"unregistered": "true"}), 409,
-               "not a data domain")
+        fault(eng.request("GET", f"/api/storagedomains/{exp_id}/vms", params={"unregistered": "true"}), 409,
+              "not a data domain")
         assert eng.request("DELETE", cv["href"]).status == 204
-        _drop_disks(eng, cdisk)
-        _stored(eng, store, sd_id, cv["id"], None)
-        # its export that kept the snapshot, imported as itself: the same VM, snapshot and volume ids; the
-        # OVF store keeps it with its chain and snapshot (registered by the second engine)
-        j = _job(eng, eng.request("POST", f"/api/storagedomains/{exp_id}/vms/{cv['id']}/import",
-                                  {"cluster": cl["id"], "storage_domain": sd_id}))
+        drop_disks(eng, cdisk)
+        stored(eng, store, sd_id, cv["id"], None)
+        # its export that kept the snapshot, imported as itself across an engine kill while the SPM copies
+        # the base (that copy followed, each volume copied once): the same VM, snapshot and volume ids, the
+        # chain reading the second write; the OVF store keeps it with its chain and snapshot
+        j = copied_once_across_engine_kill(ctx, eng, st, f"/api/storagedomains/{exp_id}/vms/{cv['id']}/import",
+                                           {"cluster": cl["id"], "storage_domain": sd_id}, kept["base"],
+                                           (kept["base"], kept["leaf"]))
+        assert reads_at(ctx, eng, sd_id, cdisk[0], "0x22") and not reads_at(ctx, eng, sd_id, cdisk[0], "0x11")
         assert j["object_id"] == cv["id"] and eng.get(f"/api/disks/{cdisk[0]}")["volume_id"] == kept["leaf"], j
         ss = eng.get(f"{cv['href']}/snapshots")["snapshots"]
         assert [(x["id"], x["description"], x["volumes"]) for x in ss] == \
             [(kept["snapshot"], "before", {cdisk[0]: kept["base"]})], ss
-        _stored(eng, store, sd_id, cv["id"], lambda r: [x.get("{%s}id" % OVF_NS) for x in
-                                                        r.findall("Content/Section/Snapshot")] == [kept["snapshot"]])
-        kept.update(vm=cv["id"], disk=cdisk[0])
+        stored(eng, store, sd_id, cv["id"], lambda r: [x.get("{%s}id" % OVF_NS) for x in
+                                                       r.findall("Content/Section/Snapshot")] == [kept["snapshot"]])
+        kept.update(vm=cv["id"], disk=cdisk[0], ovf=store.call("Ovf.get", domain=sd_id, vm=cv["id"])["ovf"])
+        # a snapshot newer than that OVF (the second engine puts it back: as if engine A died before its
+        # next round), then a third write on the new leaf
+        run_job(eng, eng.request("POST", f"{cv['href']}/snapshots", {"description": "after"}))
+        kept["newest"] = eng.get(f"/api/disks/{cdisk[0]}")["volume_id"]
+        write_at(ctx, sd_id, cdisk[0], kept["newest"], "0x33")
 
         # ---- engine A lets the domain go (the VM stays on it), a fresh engine registers the VM
         leave_storage(eng, exp_id, [])
@@ -597,7 +537,7 @@ def test_export_import(ctx):
         # changed just before the maintenance, which writes the OVF store first (no round to wait for)
         eng.call("PUT", iv["href"], {"description": HOSTILE + " v3"})
         eng.call("POST", f"/api/storagedomains/{sd_id}/maintenance")
-        _job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/detach"), timeout=240)
+        run_job(eng, eng.request("POST", f"/api/storagedomains/{sd_id}/detach"), timeout=240)
         eng.wait_for(lambda: eng.get(st["dc"]["href"])["spm_host"] is None, timeout=60, what="the SPM lease released")
         moved = True
         print(f"  the OVF store, the domain detached: {time.monotonic() - t0:.1f} s")
@@ -605,31 +545,8 @@ def test_export_import(ctx):
         if moved:
             eng.__exit__(None, None, None)
         else:
-            _leave(ctx, eng, sd_id, exp_id)
+            leave_engine_a(ctx, eng, sd_id, exp_id)
     if moved:
         t0 = time.monotonic()
         _disaster_recovery(ctx, sd_id, st["sd_name"], iv, mac, prof["name"], tpl_id, kept)
         print(f"  a second engine registered the VM and template, booted the VM: {time.monotonic() - t0:.1f} s")
-
-
-def _leave(ctx, eng, sd_id, exp_id):
-    """Engine A's cleanup after a failure: its VMs, disks and domains."""
-    try:
-        for v in eng.list("vms")["vms"] if sd_id else []:  # a failed run's VMs first: they hold disks
-            eng.request("DELETE", v["href"])
-        for t in eng.list("templates")["templates"] if sd_id else []:
-            if t["name"] != "Blank":
-                eng.wait_job(eng.request("DELETE", t["href"]).body["job"]["id"], timeout=60)
-        for d in eng.list("disks")["disks"] if sd_id else []:
-            r = eng.request("DELETE", d["href"])
-            if r.status == 202:
-                eng.wait_job(r.body["job"]["id"], timeout=60)
-        if exp_id:
-            leave_storage(eng, exp_id, [])
-        if sd_id:
-            leave_storage(eng, sd_id, [])
-    finally:
-        eng.__exit__(None, None, None)
-        for d in (exp_id, sd_id):
-            if d:
-                scrub_domain(ctx, d)

@@ -6,14 +6,14 @@
  * (the VM with its disks claimed, then its MACs and snapshots); a refusal
  * of the second removes the row the first made. The snapshots are
  * recorded with the OVF's ids: their volumes are on the domain, each
- * disk's chain checked against the volumes there first. */
+ * disk's chain the one the volumes there form (regchain.c: layers the
+ * OVF does not know get recovered snapshots). */
 #include "register.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agentcall.h"
 #include "exportjob.h"
 #include "ovf.h"
 #include "snapjob_util.h"
@@ -48,63 +48,6 @@ static json_t *present_disks(vr_engine *e, json_t *m, vr_error *err)
     return plan;
 }
 
-/* Volume vol of image in the domain's Volume.list answer res, or NULL. */
-static json_t *stored(json_t *res, const char *image, const char *vol)
-{
-    json_t *v;
-    size_t i;
-    json_array_foreach(json_object_get(res, "volumes"), i, v)
-        if (!strcmp(str(v, "image"), image) && !strcmp(str(v, "volume"), vol))
-            return v;
-    return NULL;
-}
-
-/* Each disk chain of model m (its snapshots' volumes are in them: the
- * reader checked) matches the volumes on domain sd: each volume there in
- * the disk's image with the OVF's parent (the base's none of the chain's
- * image), the leaf the disk's volume here. An OVF is input from whoever
- * could write the domain: a VM it does not match is refused whole. */
-static int chains_on_storage(vr_engine *e, json_t *sd, json_t *m, vr_error *err)
-{
-    json_t *d, *c, *v, *host = NULL, *res = NULL;
-    size_t i, k;
-    bool any = false;
-    json_array_foreach(json_object_get(m, "disks"), i, d) any |= json_array_size(json_object_get(d, "chain")) > 0;
-    if (!any)
-        return 0;
-    host = vr_export_host(e, str(sd, "id"), err);
-    int rc = host ? vr_agent_call_host(e, host, "Volume.list", json_pack("{s:s}", "domain", str(sd, "id")), &res, err)
-                  : -1;
-    json_decref(host);
-    json_array_foreach(rc == 0 ? json_object_get(m, "disks") : NULL, i, d) {
-        json_t *chain = json_object_get(d, "chain");
-        json_array_foreach(chain, k, c) if (rc == 0) {
-            const char *parent = str(c, "parent");
-            if (!(v = stored(res, str(d, "disk"), str(c, "volume"))))
-                rc = vr_error_set(err, VR_ERR_CONFLICT, "volume %s of the OVF's chain of disk %s ('%s') of VM '%s' is"
-                                  " not on storage domain '%s'", str(c, "volume"), str(d, "disk"), str(d, "alias"),
-                                  str(m, "name"), str(sd, "name"));
-            else if (*parent ? strcmp(str(v, "parent"), parent) != 0
-                             : stored(res, str(d, "disk"), str(v, "parent")) != NULL)
-                rc = vr_error_set(err, VR_ERR_CONFLICT, "volume %s of disk %s ('%s') of VM '%s' is over volume %s on"
-                                  " storage domain '%s', not over the OVF's '%s'", str(c, "volume"), str(d, "disk"),
-                                  str(d, "alias"), str(m, "name"), str(v, "parent"), str(sd, "name"), parent);
-        }
-        const char *leaf = str(json_array_get(chain, json_array_size(chain) - 1), "volume");
-        json_t *row = rc == 0 && *leaf ? vr_db_query_one(e->db, "SELECT volume_id FROM disks WHERE id = ?",
-                                                         DB_ARGS(DB_TEXT(str(d, "disk"))), err) : NULL;
-        if (row && strcmp(str(row, "volume_id"), leaf))
-            rc = vr_error_set(err, VR_ERR_CONFLICT, "the OVF's chain of disk %s ('%s') of VM '%s' ends in volume %s,"
-                              " but the disk's volume on storage domain '%s' is %s", str(d, "disk"), str(d, "alias"),
-                              str(m, "name"), leaf, str(sd, "name"), str(row, "volume_id"));
-        else if (!row && err->code)
-            rc = -1;
-        json_decref(row);
-    }
-    json_decref(res);
-    return rc;
-}
-
 /* The new VM's row members from model m, checked; NULL with err. */
 static json_t *vm_members(vr_engine *e, json_t *sd, json_t *m, json_t *cl, const char *name, vr_error *err)
 {
@@ -123,7 +66,7 @@ static json_t *vm_members(vr_engine *e, json_t *sd, json_t *m, json_t *cl, const
         vr_error_set(err, VR_ERR_CONFLICT, "a VM named '%s' exists already: give another name", name);
     json_decref(had);
     json_t *plan = err->code ? NULL : present_disks(e, m, err);
-    if (plan && chains_on_storage(e, sd, m, err) < 0) {
+    if (plan && vr_register_chains(e, sd, m, err) < 0) {
         json_decref(plan);
         plan = NULL;
     }

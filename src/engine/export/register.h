@@ -15,6 +15,20 @@
  * nothing is changed then. */
 int vr_vm_register(vr_engine *e, json_t *sd, const char *vm_id, json_t *body, vr_error *err);
 
+/* Each engine disk of OVF model m checked against the volumes of domain sd
+ * (a row) and m made what they say (regchain.c): each disk's chain the one
+ * its volumes form down from its volume here (its leaf), which the OVF's
+ * chain must start; each layer under a leaf the OVF does not know gives a
+ * recovered snapshot appended to m.snapshots (new id, the VM's definition
+ * as the OVF has it). 409 naming the volume when a chain does not hold
+ * together (a volume missing or ILLEGAL, a loop) or the OVF's chain is not
+ * its start. */
+int vr_register_chains(vr_engine *e, json_t *sd, json_t *m, vr_error *err);
+
+/* Its pure part: res the domain's Volume.list answer, leaves {disk id: its
+ * volume here}. */
+int vr_regchain_apply(json_t *res, json_t *leaves, json_t *sd, json_t *m, vr_error *err);
+
 /* The same for template id: POST /api/storagedomains/SD/templates/ID/register
  * {cluster, name?}: the template row (version 1, ok) with its id, and its
  * disks (here, ok, used by no VM) marked as its own, in one transaction. */

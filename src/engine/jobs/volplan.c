@@ -81,25 +81,37 @@ static int follow(vr_engine *e, const char *job_id, json_t *host, const char *ag
     return rc;
 }
 
-/* A volume an earlier run of the job asked for and whose answer it did not
- * record (the engine stopped in between): 1 whole (LEGAL) on storage, 0
- * not there, -1 otherwise (err: half made, by a maker the job cannot
- * follow). */
-static int made_before(vr_engine *e, json_t *spm, json_t *v, vr_error *err)
+int vr_volplan_made_before(vr_engine *e, json_t *spm, json_t *ref, char agent_job[64], vr_error *err)
 {
-    json_t *info = NULL;
-    int rc = vr_agent_call_host(e, spm, "Volume.info", vr_volplan_ref(str(v, "domain"), str(v, "disk"),
-                                str(v, "volume")), &info, err);
+    json_t *info = NULL, *jobs = NULL, *j;
+    size_t i;
+    *agent_job = 0;
+    int rc = vr_agent_call_host(e, spm, "Volume.info", json_incref(ref), &info, err);
     bool legal = rc == 0 && !strcmp(str(info, "legality"), "LEGAL");
     json_decref(info);
     if (rc < 0 && err->code == VR_ERR_NOT_FOUND) {
         vr_error_clear(err);
         return 0;
     }
-    if (rc == 0 && !legal)
-        vr_error_set(err, VR_ERR_BAD_STATE, "volume %s of image %s was being made when the engine stopped and is"
-                     " not whole; what made it cannot be followed", str(v, "volume"), str(v, "disk"));
-    return legal ? 1 : -1;
+    if (rc < 0 || legal)
+        return legal ? 1 : -1;
+    /* half made: by a copy still running on the SPM (the engine died after
+     * asking, before noting the answer), to follow rather than start again */
+    char name[64];
+    snprintf(name, sizeof(name), "volume %s", str(ref, "volume")); /* how the agent names a copy's job */
+    if (vr_agent_call_host(e, spm, "Job.list", json_object(), &jobs, err) < 0)
+        return -1;
+    json_array_foreach(json_object_get(jobs, "jobs"), i, j)
+        if (!strcmp(str(j, "kind"), "Volume.copy") && !strcmp(str(j, "vm_name"), name) &&
+            !strcmp(str(j, "state"), "running"))
+            snprintf(agent_job, 64, "%s", str(j, "id"));
+    json_decref(jobs);
+    if (*agent_job)
+        return 0;
+    info = NULL; /* a cut copy's or create's ILLEGAL leftover: the plan's own volume, made again */
+    rc = vr_agent_call_host(e, spm, "Volume.delete", json_incref(ref), &info, err);
+    json_decref(info);
+    return rc < 0 ? -1 : 0;
 }
 
 /* Entry i of plan: a copy of src (followed to its end) or, with thin, a
@@ -117,9 +129,17 @@ static int make_volume(vr_engine *e, const char *job_id, json_t *spm, json_t *pl
         return rc;
     }
     if (json_is_true(json_object_get(v, "asked"))) {
-        int had = made_before(e, spm, v, err);
+        char agent_job[64];
+        json_t *ref = vr_volplan_ref(str(v, "domain"), str(v, "disk"), str(v, "volume"));
+        int had = vr_volplan_made_before(e, spm, ref, agent_job, err);
+        json_decref(ref);
         if (had != 0)
             return had > 0 ? 0 : -1;
+        if (*agent_job) { /* under way on the SPM: followed, not asked again */
+            plan_note(e, job_id, plan, i, json_pack("{s:s, s:s}", "agent_job", agent_job, "agent_host",
+                                                    str(spm, "id")));
+            return follow(e, job_id, spm, agent_job, err);
+        }
     }
     plan_note(e, job_id, plan, i, json_pack("{s:b}", "asked", 1));
     if (thin) {

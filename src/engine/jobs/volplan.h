@@ -21,6 +21,14 @@ json_t *vr_volplan_spm(vr_engine *e, const char *job_id, const char *sd_id, vr_e
  * of vr_volplan_disk_row) starting at its volume src_volume. */
 void vr_volplan_append(json_t *plan, json_t *disk, const char *src_volume);
 
+/* A volume (ref: {domain, image, volume}, borrowed) that an earlier run
+ * asked spm to make without noting the answer (the engine stopped in
+ * between): 1 whole (LEGAL) on storage; 0 to make - not there, or an
+ * ILLEGAL leftover with no copy running (removed here: a plan's volumes
+ * are its own) - or, with agent_job set, the SPM's Volume.copy into it
+ * still running, to follow (never started twice); -1 (err). */
+int vr_volplan_made_before(vr_engine *e, json_t *spm, json_t *ref, char agent_job[64], vr_error *err);
+
 /* vr_volplan_run's answer when the engine stops under it: nothing was
  * changed or opened, the job stays running and the next start resumes it
  * (each plan entry notes how far it got: asked, agent_job/agent_host,

@@ -1,6 +1,7 @@
 """Host verbs: ping, capabilities (detected, not assumed) and statistics."""
 
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -36,6 +37,14 @@ def test_capabilities(ctx):
     # libvirt's lock manager (placement of leased VMs) and where storage is mounted (migrations).
     assert caps["lock_manager"] == "none", caps["lock_manager"]  # harness hosts: only the lease test turns it on
     assert caps["storage_root"] == ctx.hs.hosts[0].storage_root, caps["storage_root"]
+    # The OS (InClusterUpgrade): the machine's os-release as Python's own parser reads it, uname's kernel.
+    try:
+        rel = platform.freedesktop_os_release()
+    except OSError:
+        rel = {"ID": "unknown"}
+    assert caps["os"] == {"id": rel["ID"], "version": rel.get("VERSION_ID", "") if rel["ID"] != "unknown" else "",
+                          "pretty_name": rel.get("PRETTY_NAME", "") if rel["ID"] != "unknown" else "",
+                          "kernel": os.uname().release}, caps["os"]
 
 
 def test_stats(ctx):

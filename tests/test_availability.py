@@ -224,7 +224,27 @@ def test_affinity_group_rules(ctx):
     """Affinity groups through REST (no guests): checks, rendering, nested
     and top-level collections, members following their VMs, and a start an
     enforcing group cannot satisfy failing with the group named; a
-    cluster's scheduling policy."""
+    cluster's scheduling policy; the HA reservation switch and report;
+    InClusterUpgrade over hosts given other OS versions."""
+    # Each harness host another OS (its own mount namespace), read by its
+    # agent before the engines below connect (docs/availability.md
+    # "InClusterUpgrade").
+    for h, text in zip(ctx.hs.hosts, OS_RELEASE):
+        h.set_os_release(text)
+    try:
+        _affinity_group_rules(ctx)
+    finally:
+        for h in ctx.hs.hosts:
+            h.set_os_release(None)
+
+
+# vh0 the older, vh1 the newer; quotes, escapes and comments as os-release(5) has them
+OS_RELEASE = ['# vh0, before its upgrade\nNAME="Vireo Test"\nID=vireotest\nVERSION_ID="1.5"\n'
+              'PRETTY_NAME="Vireo Test 1.5 (\\"old\\")"\n',
+              "ID='vireotest'\nVERSION_ID=2\nPRETTY_NAME='Vireo Test 2'\n"]
+
+
+def _affinity_group_rules(ctx):
     for backend in backends():
         with engine_on(ctx, backend) as (eng, cl, hosts, far):
             vh0, vh1 = hosts
@@ -300,6 +320,7 @@ def test_affinity_group_rules(ctx):
             assert eng.vm(other["id"])["status"] == "down"
             _affinity_cli(ctx, eng, cl, c)
             _ha_reservation(ctx, eng, cl, hosts, base)
+            _in_cluster_upgrade(ctx, eng, cl, hosts, base)
 
 
 def _affinity_cli(ctx, eng, cl, c):
@@ -353,14 +374,28 @@ def _ha_reservation(ctx, eng, cl, hosts, base):
     (migratingfrom: the monitors leave such a VM alone, and count its
     memory on its host)."""
     vh0, vh1 = hosts
-    eng.call("PUT", f"/api/clusters/{cl['id']}", {"scheduling_policy": {"name": "none"}})
+    path = f"/api/clusters/{cl['id']}"
+    eng.call("PUT", path, {"scheduling_policy": {"name": "none"}})
     eng.extra_args += ["--balance-period-s", "1"]
     eng.restart()
     for h in hosts:
         eng.wait_status("hosts", h["id"], "up", timeout=30)
-    res = eng.get(f"/api/clusters/{cl['id']}")["ha_reservation"]
-    assert res == {"ok": True, "detail": "0 highly available VM(s) could restart elsewhere if any one of the 2 up"
-                                         " host(s) failed"}, res
+    # A switch, off by default as in RHV; bad input changes nothing.
+    off = {"enabled": False, "ok": None, "detail": "HA reservation is off for this cluster"}
+    assert eng.get(path)["ha_reservation"] == off
+    for body, what in [({"ha_reservation": True}, "ha_reservation must be an object"),
+                       ({"ha_reservation": {"enabled": "yes"}}, "ha_reservation.enabled must be true or false"),
+                       ({"ha_reservation": {}}, "ha_reservation.enabled must be true or false"),
+                       ({"ha_reservation": {"enabled": True, "ok": True}}, "unknown member 'ok'")]:
+        expect_fault(eng.request("PUT", path, body), 400, what)
+    assert eng.get(path)["ha_reservation"] == off
+    assert "--ha-reservation" in cli(ctx, eng, "cluster", "update", "cl1", "--ha-reservation", "yes", expect=2)
+    got = json.loads(cli(ctx, eng, "cluster", "update", "cl1", "--ha-reservation", "on", "--json"))
+    assert got["ha_reservation"]["enabled"] is True, got
+    assert eng.call("PUT", path, {"description": "kept"})["ha_reservation"]["enabled"] is True  # PUT keeps it
+    res = eng.get(path)["ha_reservation"]
+    assert res == {"enabled": True, "ok": True, "detail": "0 highly available VM(s) could restart elsewhere if any"
+                                                           " one of the 2 up host(s) failed"}, res
     total = eng.host(vh0["id"])["stats"]["memory"]["total_kib"] // 1024
     small = eng.create_vm("ha-small", cl["id"], **dict(base, memory_mib=total // 4),
                           high_availability={"enabled": True})
@@ -381,9 +416,77 @@ def _ha_reservation(ctx, eng, cl, hosts, base):
                  what="HA reservation back (vh1's memory free again)")
     eng.wait_for(lambda: eng.find_events("HA reservation of cluster 'cl1' restored", cl["id"]), 30,
                  what="the event")
+    # Switched off: lost again, no verdict and no event.
+    assert eng.call("PUT", path, {"ha_reservation": {"enabled": False}})["ha_reservation"] == off
+    run_sql(eng, f"UPDATE vms SET status = 'migratingfrom', host_id = '{vh1['id']}' WHERE id = '{big['id']}'")
     time.sleep(2)  # two more rounds: no new event
     assert len(eng.find_events("HA reservation of cluster 'cl1'", cl["id"])) == 2
+    assert eng.get(path)["ha_reservation"] == off
     run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id IN ('{small['id']}', '{big['id']}')")
+
+
+def _in_cluster_upgrade(ctx, eng, cl, hosts, base):
+    """InClusterUpgrade (docs/availability.md): vh0 runs 'vireotest 1.5',
+    vh1 'vireotest 2' (OS_RELEASE). Each host shows its OS; a VM starts
+    anywhere, migrates from the older host to the newer (weighed as newer)
+    but not back (the dry run names the filter and why), and never to a
+    host whose OS is not known. Bad policy input changes nothing."""
+    vh0, vh1 = hosts
+    path = f"/api/clusters/{cl['id']}"
+    os0, os1 = (eng.host(h["id"])["os"] for h in hosts)
+    assert (os0["id"], os0["version"], os0["pretty_name"]) == ("vireotest", "1.5", 'Vireo Test 1.5 ("old")'), os0
+    assert (os1["id"], os1["version"], os1["pretty_name"]) == ("vireotest", "2", "Vireo Test 2"), os1
+    assert os0["kernel"] == os1["kernel"] == os.uname().release, os0
+    assert os1 == eng.host(vh1["id"])["capabilities"]["os"]
+    assert "Vireo Test 2" in cli(ctx, eng, "host", "show", "vh1")
+    before = eng.get(path)["scheduling_policy"]
+    for pol, what in [({"name": "in_cluster_upgrade", "properties": {"HighVmCount": 1}},
+                       "in_cluster_upgrade has no parameter 'HighVmCount'"),
+                      ({"name": "in_cluster_upgrade", "properties": 5}, "properties must be an object"),
+                      ({"name": "InClusterUpgrade"}, "scheduling_policy.name")]:
+        expect_fault(eng.request("PUT", path, {"scheduling_policy": pol}), 400, what)
+    assert eng.get(path)["scheduling_policy"] == before
+    got = json.loads(cli(ctx, eng, "cluster", "update", "cl1", "--scheduling-policy", "in_cluster_upgrade", "--json"))
+    assert got["scheduling_policy"] == {"name": "in_cluster_upgrade", "properties": {}}, got
+    vm = eng.create_vm("icu", cl["id"], **base)
+    placement = f"/api/vms/{vm['id']}/placement"
+
+    def verdicts():
+        d = eng.call("GET", placement)
+        return d, {h["name"]: h for h in d["hosts"]}
+    d, v = verdicts()  # a start: any host
+    assert d["as"] == "start" and d["host"] and not v["vh0"]["filter"] and not v["vh1"]["filter"], d
+    # On the newer host: the older one is filtered, and says why.
+    run_sql(eng, f"UPDATE vms SET status = 'migratingfrom', host_id = '{vh1['id']}' WHERE id = '{vm['id']}'")
+    d, v = verdicts()
+    assert d["as"] == "migration" and d["host"] is None, d
+    assert (v["vh0"]["filter"], v["vh0"]["reason"]) == (
+        "in_cluster_upgrade", "runs vireotest 1.5, older than vireotest 2 where the VM runs"), d
+    assert "vh0 (in_cluster_upgrade: runs vireotest 1.5, older" in d["reason"], d
+    ja = eng.get(placement, headers={"Accept-Language": "ja"})["hosts"]
+    why = [h["reason"] for h in ja if h["name"] == "vh0"][0]
+    assert "vireotest 1.5" in why and "older" not in why, ja
+    # On the older host: the newer one takes it, as newer.
+    run_sql(eng, f"UPDATE vms SET host_id = '{vh0['id']}' WHERE id = '{vm['id']}'")
+    d, v = verdicts()
+    assert d["host"]["name"] == "vh1" and v["vh1"]["weights"]["upgrade_penalty"] == 0, d
+    # A host whose agent does not say its OS (one too old to): filtered.
+    caps = eng.host(vh1["id"])["capabilities"]
+    bare = {k: x for k, x in caps.items() if k != "os"}
+    run_sql(eng, "UPDATE hosts SET capabilities_json = '%s' WHERE id = '%s'" % (
+        json.dumps(bare).replace("'", "''"), vh1["id"]))
+    assert eng.host(vh1["id"])["os"] is None
+    d, v = verdicts()
+    assert (v["vh1"]["filter"], v["vh1"]["reason"]) == ("in_cluster_upgrade", "its OS version is not known (unknown)"), d
+    run_sql(eng, "UPDATE hosts SET capabilities_json = '%s' WHERE id = '%s'" % (
+        json.dumps(caps).replace("'", "''"), vh1["id"]))
+    # Another policy: back to the older host is fine.
+    eng.call("PUT", path, {"scheduling_policy": {"name": "none"}})
+    run_sql(eng, f"UPDATE vms SET host_id = '{vh1['id']}' WHERE id = '{vm['id']}'")
+    d, v = verdicts()
+    assert d["host"]["name"] == "vh0" and v["vh0"]["weights"]["upgrade_penalty"] == 0, d
+    run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{vm['id']}'")
+    eng.call("DELETE", f"/api/vms/{vm['id']}", expect=204)
 
 
 def _spm_fenced_first(ctx, eng, dc, spm, other):

@@ -370,8 +370,8 @@ def check_placement_dry_run(ctx, eng, cl, hosts, big):
 def check_placement_explained(ctx, eng, cl, hosts, fits):
     """The dry run for one named destination (?host=), an enforcing
     affinity group named in a host's verdict, the HA reservation among the
-    weights, and every per-host reason in Japanese (docs/availability.md
-    "Why a host was chosen"). VMs are faked as running (migratingfrom: the
+    weights (only once the cluster's switch is on), and every per-host
+    reason in Japanese (docs/availability.md "Why a host was chosen"). VMs are faked as running (migratingfrom: the
     monitors leave such a VM alone and count its memory on its host)."""
     h0, h1 = sorted(hosts, key=lambda h: h["name"])
     # One destination: its verdict alone; unknown host 404, another cluster's 400.
@@ -413,6 +413,16 @@ def check_placement_explained(ctx, eng, cl, hosts, fits):
 
     mem = {h["name"]: eng.host(h["id"])["stats"]["memory"]["total_kib"] // 1024 for h in hosts}
 
+    def counted():  # each host's committed memory is counted at its own next poll
+        d = eng.call("GET", f"/api/vms/{x['id']}/placement")
+        w = {h["name"]: h.get("weights") for h in d["hosts"]}
+        return d if all(w.values()) and w[h0["name"]]["free_mib"] <= mem[h0["name"]] - total // 2 and \
+            w[h1["name"]]["free_mib"] <= mem[h1["name"]] - total // 5 else None
+    # The cluster's HA reservation is off (the default): no weight.
+    d = eng.wait_for(counted, timeout=10, what="both hosts' committed memory counted (their next polls)")
+    assert [h["weights"]["ha_penalty"] for h in d["hosts"]] == [0, 0], d
+    eng.call("PUT", f"/api/clusters/{cl['id']}", {"ha_reservation": {"enabled": True}})
+
     def weighed():
         # each host's committed memory is counted at its own next poll:
         # h1's filler (its HA penalty) and h0's ha-big (its free memory)
@@ -428,6 +438,7 @@ def check_placement_explained(ctx, eng, cl, hosts, fits):
     # The CLI asks about one host too.
     out = CliSession(ctx, eng).run("vm", "placement", "mover", "--host", h0["name"]).stdout
     assert h0["name"] in out and h1["name"] not in out, out
+    eng.call("PUT", f"/api/clusters/{cl['id']}", {"ha_reservation": {"enabled": False}})
     run_sql(eng, "UPDATE vms SET status = 'down', host_id = NULL WHERE status = 'migratingfrom'")
     for v in (web2, mover, ha_big, filler, x):
         eng.call("DELETE", f"/api/vms/{v['id']}", expect=204)

@@ -33,8 +33,9 @@ CLUSTER = {"id": CL_ID, "name": "cl1", "description": "", "datacenter_id": DC_ID
            "fencing_policy": {"enabled": True, "skip_if_sd_active": False, "skip_if_connectivity_broken": True,
                               "threshold": 50},
            "mac_pool_id": "00000000-0000-4000-8000-00000000ac01",
-           "ha_reservation": {"ok": True, "detail": "0 highly available VM(s) could restart elsewhere if any one"
-                                                    " of the 1 up host(s) failed"},
+           "ha_reservation": {"enabled": True, "ok": True,
+                              "detail": "0 highly available VM(s) could restart elsewhere if any one of the 1 up"
+                                        " host(s) failed"},
            "datacenter": {"id": DC_ID, "href": f"/api/datacenters/{DC_ID}"}}
 CAPS = {"hostname": "vh0", "host_uuid": "0ed10ec1-e62c-4416-9b0c-a1a39e3b20a1", "cpu_model": "kvm64",
         "cpu_flags": ["fpu", "vme"],
@@ -42,7 +43,9 @@ CAPS = {"hostname": "vh0", "host_uuid": "0ed10ec1-e62c-4416-9b0c-a1a39e3b20a1", 
         "memory_kib": 4810964, "numa_nodes": 1, "virt_mode": "kvm-emulated", "default_domain_type": "qemu",
         "max_vcpus": 240, "libvirt_version": "9.0.0", "qemu_version": "7.2.22",
         "machine_types": ["pc-i440fx-7.2", "pc", "q35"],
-        "nics": [{"name": "eth0", "mac": "02:fc:00:00:00:01", "state": "up", "bridge": False}]}
+        "nics": [{"name": "eth0", "mac": "02:fc:00:00:00:01", "state": "up", "bridge": False}],
+        "os": {"id": "debian", "version": "12", "pretty_name": "Debian GNU/Linux 12 (bookworm)",
+               "kernel": "6.1.0-28-amd64"}}
 STATS = {"cpu_percent": 3.2, "memory": {"total_kib": 24684092, "free_kib": 24092552,
                                         "available_kib": 24108288, "used_by_vms_kib": 262144},
          "ksm": {"running": False, "pages_shared": 0, "pages_sharing": 0},
@@ -52,12 +55,12 @@ STATS = {"cpu_percent": 3.2, "memory": {"total_kib": 24684092, "free_kib": 24092
          "vm_count": 1, "uptime_s": 771}
 HOST = {"id": HOST_ID, "name": "h0", "description": "", "cluster_id": CL_ID, "address": "127.0.0.1",
         "port": 54321, "status": "up", "status_detail": "", "last_seen": T0 + 5, "capabilities": CAPS,
-        "stats": STATS, "created_at": T0, "spm_priority": 5, "spm": "none", "href": f"/api/hosts/{HOST_ID}",
+        "os": CAPS["os"], "stats": STATS, "created_at": T0, "spm_priority": 5, "spm": "none", "href": f"/api/hosts/{HOST_ID}",
         "ssh": None, "power_management": {"enabled": True, "agents": [{
             "type": "ipmilan", "address": "10.0.0.5", "port": 623, "username": "admin",
             "options": {"lanplus": True}, "order": 1, "concurrent": False}]},
         "ssh": {"port": 22, "fingerprint": "", "soft_fencing": False}}
-HOST_NEW = dict(HOST, status="installing", last_seen=0, capabilities=None, stats=None,
+HOST_NEW = dict(HOST, status="installing", last_seen=0, capabilities=None, os=None, stats=None,
                 ssh={"port": 22, "fingerprint": "", "auth": "password", "soft_fencing": False})
 SPEC = {"boot": {"kernel": "/k"}, "disks": [{"path": "/d.img", "format": "qcow2", "bus": "virtio"}],
         "nics": [{"bridge": "br0", "model": "virtio", "mac": "56:6f:ca:41:7e:49"}, {"mac": "56:6f:ee:89:8e:40"}],

@@ -13,6 +13,7 @@
 #include "hyp.h"
 #include "jsonx.h"
 #include "log.h"
+#include "osrelease.h"
 #include "verbs.h"
 
 /* Where libvirt's QEMU driver reads its lock manager (Host.getCapabilities). */
@@ -116,6 +117,7 @@ static int host_capabilities(vr_agent *a, json_t *params, json_t **result, vr_er
     char lm[64];
     json_object_set_new(*result, "lock_manager", json_string(vr_host_lock_manager(VR_QEMU_CONF, lm, sizeof(lm))));
     json_object_set_new(*result, "storage_root", json_string(a->storage_root)); /* VM.migrate's dest.storage_root */
+    json_object_set_new(*result, "os", vr_host_os(NULL)); /* InClusterUpgrade compares hosts' OS versions */
     free(lv);
     free(qv);
     json_decref(uuid);

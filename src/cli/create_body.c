@@ -95,6 +95,9 @@ int vr_create_body(const vr_session *s, const kind *k, const args *a, json_t **o
         case 'f': /* a member of fencing_policy: on|off or the threshold percentage */
             rc = switch_or_pct(body, "fencing_policy", "threshold", o, v);
             continue;
+        case 'a': /* the cluster's HA reservation switch: on|off */
+            rc = switch_or_pct(body, "ha_reservation", "", o, v);
+            continue;
         case 'x': { /* how the engine logs in to install the host: never the password on the command line */
             json_t *ssh = json_object_get(body, "ssh");
             if (!ssh)

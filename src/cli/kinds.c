@@ -35,6 +35,7 @@ static const create_opt cl_create[] = {
     {"fence-skip-if-sd-active", "skip_if_sd_active", "on|off", 'f', NULL, false},
     {"fence-skip-if-connectivity-broken", "skip_if_connectivity_broken", "on|off", 'f', NULL, false},
     {"fence-threshold", "threshold", "PERCENT", 'f', NULL, false},
+    {"ha-reservation", "enabled", "on|off", 'a', NULL, false}, /* docs/fencing.md "HA reservation" */
     {0}};
 static const create_opt host_create[] = {
     {"address", "address", "ADDR", 's', NULL, true}, {"cluster", "cluster_id", "CLUSTER", 'r', "cluster", true},
@@ -82,7 +83,8 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"lease", false}, {"quota-mode", false}, {"quota", false}, {"soft-fencing", false}, {"migration-policy", false},
     {"migration-bandwidth", false}, {"migration-downtime", false}, {"migration-step", false},
     {"migration-stall-timeout", false}, {"fencing", false},
-    {"fence-skip-if-sd-active", false}, {"fence-skip-if-connectivity-broken", false}, {"fence-threshold", false}};
+    {"fence-skip-if-sd-active", false}, {"fence-skip-if-connectivity-broken", false}, {"fence-threshold", false},
+    {"ha-reservation", false}};
 
 const kind *vr_kind_find(const char *name)
 {

@@ -33,10 +33,11 @@ static void print(json_t *o)
     json_array_foreach(rows, i, r) {
         json_t *w = json_object_get(r, "weights");
         if (w) /* a compact weights cell */
-            json_object_set_new(r, "reason", json_sprintf("affinity %d, HA reservation %d, cpu %.0f%% (step %d),"
-                                                          " free %lld MiB",
+            json_object_set_new(r, "reason", json_sprintf("affinity %d, HA reservation %d, OS upgrade %d, cpu %.0f%%"
+                                                          " (step %d), free %lld MiB",
                                                           (int)json_integer_value(json_object_get(w, "affinity_penalty")),
                                                           (int)json_integer_value(json_object_get(w, "ha_penalty")),
+                                                          (int)json_integer_value(json_object_get(w, "upgrade_penalty")),
                                                           json_number_value(json_object_get(w, "cpu_percent")),
                                                           (int)json_integer_value(json_object_get(w, "cpu_bucket")),
                                                           (long long)json_integer_value(json_object_get(w, "free_mib"))));

@@ -956,6 +956,26 @@ class Host:
             self.kill_agent(sig=signal.SIGTERM)
             self.start_agent(wait=True)
 
+    def set_os_release(self, text=None):
+        """Give this host another operating system as its agent reads it:
+        text bind-mounted over /etc/os-release in the host's own mount
+        namespace (the machine's file is untouched; a symlink there is
+        followed, so /usr/lib/os-release is covered too), or the machine's
+        back with None. A running agent is restarted: the engine reads
+        capabilities when it connects. Only while the host runs no VM."""
+        if getattr(self, "_os_release_mounted", False):
+            self.run(["umount", "/etc/os-release"], check=True)
+            self._os_release_mounted = False
+        if text is not None:
+            path = os.path.join(self.dir, "os-release")
+            with open(path, "w") as f:
+                f.write(text)
+            self.run(["mount", "--bind", path, "/etc/os-release"], check=True)
+            self._os_release_mounted = True
+        if self.agent_alive():
+            self.kill_agent(sig=signal.SIGTERM)
+            self.start_agent(wait=True)
+
     def destroy_all_domains(self):
         """virsh destroy every running domain (best effort, in parallel)."""
         _wait_destroys(self._start_destroys())

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "osupgrade.h"
 #include "policy.h"
 
 static int norm(const char *text, json_t **out, vr_error *err)
@@ -32,6 +33,36 @@ int main(void)
     CHECK(pol.name == VR_POLICY_POWER && pol.high_utilization == 80 && pol.low_utilization == 10 &&
           pol.overcommit_minutes == 2);
     CHECK(norm("{\"name\":\"none\"}", &p, &err) == 0 && json_object_size(json_object_get(p, "properties")) == 0);
+    /* in_cluster_upgrade (ch. 5.7): no parameters, no balancing move. */
+    CHECK(norm("{\"name\":\"in_cluster_upgrade\"}", &p, &err) == 0 &&
+          json_object_size(json_object_get(p, "properties")) == 0);
+    vr_policy_parse(p, &pol);
+    CHECK(pol.name == VR_POLICY_UPGRADE);
+    CHECK(norm("{\"name\":\"in_cluster_upgrade\",\"properties\":{\"HighVmCount\":1}}", &p, &err) < 0);
+    CHECK_STR_CONTAINS(err.message, "in_cluster_upgrade has no parameter 'HighVmCount'");
+    CHECK(norm("{\"name\":\"in_cluster_upgrade\",\"properties\":[]}", &p, &err) < 0);
+    CHECK_STR_CONTAINS(err.message, "properties must be an object");
+    {
+        vr_sched_policy up = {.name = VR_POLICY_UPGRADE};
+        vr_bal_host two[] = {HOST("a", 95, 5), HOST("b", 0, 0)};
+        two[0].over_since = 1;
+        int s, d;
+        char why[256];
+        vr_policy_decide(&up, two, 2, 100000, &s, &d, why, sizeof(why));
+        CHECK(s == -1 && d == -1);
+        CHECK_STR_CONTAINS(why, "in_cluster_upgrade: no load balancing");
+    }
+    /* Its rule: the same OS, the same or a newer major version. */
+    bool newer;
+    CHECK(vr_os_major("12") == 12 && vr_os_major("9.2") == 9 && vr_os_major("24.04") == 24);
+    CHECK(vr_os_major("") == -1 && vr_os_major("sid") == -1 && vr_os_major(NULL) == -1);
+    CHECK(vr_upgrade_judge("rhel", "7.9", "rhel", "8.1", &newer) == VR_UPGRADE_OK && newer);
+    CHECK(vr_upgrade_judge("rhel", "7.2", "rhel", "7.9", &newer) == VR_UPGRADE_OK && !newer); /* majors only */
+    CHECK(vr_upgrade_judge("rhel", "8", "rhel", "7.9", &newer) == VR_UPGRADE_OLDER);
+    CHECK(vr_upgrade_judge("rhel", "8", "debian", "12", &newer) == VR_UPGRADE_OTHER);
+    CHECK(vr_upgrade_judge("rhel", "8", "unknown", "", &newer) == VR_UPGRADE_UNKNOWN);
+    CHECK(vr_upgrade_judge("rhel", "8", "rhel", "", &newer) == VR_UPGRADE_UNKNOWN); /* no VERSION_ID */
+    CHECK(vr_upgrade_judge("unknown", "", "rhel", "8", &newer) == VR_UPGRADE_OK && !newer);
     /* Refusals name what is wrong. */
     CHECK(norm("{\"name\":\"even\"}", &p, &err) < 0 && err.code == VR_ERR_INVALID_PARAMS);
     CHECK_STR_CONTAINS(err.message, "scheduling_policy.name");

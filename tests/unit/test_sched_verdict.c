@@ -63,6 +63,37 @@ int main(void)
     CHECK(v[1].ha_penalty == 1 && v[1].rank == 2 && v[2].rank == 1);
     CHECK_STR_CONTAINS(reason, "keeps the HA reservation, then lowest CPU load");
     two[1].ha_penalty = 0;
+    /* in_cluster_upgrade's weight next (osupgrade.c): a newer OS beats the
+     * same one, before CPU load, after the HA reservation. */
+    two[0].affinity_penalty = 0;
+    two[0].upgrade_penalty = two[1].upgrade_penalty = 1;
+    two[2].cpu_percent = 60; /* a newer OS outweighs a busier CPU */
+    CHECK(vr_sched_choose_v(two, 3, 256, 2, "kvm", v, reason, sizeof(reason)) == 2);
+    CHECK(v[2].upgrade_penalty == 0 && v[2].rank == 1 && v[0].rank == 2 && v[1].rank == 3);
+    CHECK_STR_CONTAINS(reason, "a newer OS version (in_cluster_upgrade), then lowest CPU load");
+    two[2].ha_penalty = 1; /* ...but not the HA reservation */
+    CHECK(vr_sched_choose_v(two, 3, 256, 2, "kvm", v, reason, sizeof(reason)) == 0);
+    two[2].ha_penalty = 0;
+    two[0].upgrade_penalty = two[1].upgrade_penalty = 0;
+    two[2].cpu_percent = 10;
+    /* Its filter: each rule's reason names both OSes. */
+    snprintf(two[0].status, sizeof(two[0].status), "osolder");
+    snprintf(two[1].status, sizeof(two[1].status), "osother");
+    snprintf(two[2].status, sizeof(two[2].status), "osunknown");
+    for (int k = 0; k < 3; k++)
+        snprintf(two[k].os_source, sizeof(two[k].os_source), "debian 12");
+    snprintf(two[0].os, sizeof(two[0].os), "debian 11");
+    snprintf(two[1].os, sizeof(two[1].os), "rhel 9");
+    snprintf(two[2].os, sizeof(two[2].os), "unknown");
+    CHECK(vr_sched_choose_v(two, 3, 256, 2, "kvm", v, reason, sizeof(reason)) == -1);
+    vr_sched_verdict_reasons(two, v, 3, 256, 2, "kvm");
+    for (int k = 0; k < 3; k++)
+        CHECK(v[k].filter && !strcmp(v[k].filter, "in_cluster_upgrade"));
+    CHECK_STR_CONTAINS(v[0].why, "runs debian 11, older than debian 12 where the VM runs");
+    CHECK_STR_CONTAINS(v[1].why, "runs rhel 9, not debian 12 like the VM's host");
+    CHECK_STR_CONTAINS(v[2].why, "its OS version is not known (unknown)");
+    for (int k = 0; k < 3; k++)
+        snprintf(two[k].status, sizeof(two[k].status), "up");
 
     /* Nothing fits: the reason keeps its head and names each host. */
     CHECK(vr_sched_choose_v(hs, 2, 2048, 2, "any", v, reason, sizeof(reason)) == -1);

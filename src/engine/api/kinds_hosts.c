@@ -187,6 +187,10 @@ static void host_present(vr_engine *e, json_t *row)
     vr_host_pm_present(e, row);
     json_object_set_new(row, "ssh", vr_host_ssh_of(json_object_get(row, "ssh")));
     vr_kind_render(row, "status_detail", "status_detail_id", "status_detail_args");
+    /* Its OS as its agent last reported it (null: not yet, or an agent too
+     * old to say); the InClusterUpgrade policy compares them. */
+    json_t *os = json_object_get(json_object_get(row, "capabilities"), "os");
+    json_object_set_new(row, "os", json_is_object(os) ? json_deep_copy(os) : json_null());
 }
 
 static const vr_action host_actions[] = {
@@ -220,6 +224,8 @@ static const vr_field host_fields[] = {
      .doc = "Preference for the SPM role of its data center: higher first; -1 never."},
     {"spm", VR_FT_ENUM, 0, .values = VR_STRS("none", "spm"), .doc = "'spm' while it is its data center's SPM."},
     {"capabilities", VR_FT_JSON, VR_F_NULL, .schema = "HostCapabilities"},
+    {"os", VR_FT_JSON, VR_F_NULL, .schema = "HostOs",
+     .doc = "Its operating system as its agent reports it (capabilities.os); null until it has answered a poll."},
     {"stats", VR_FT_JSON, VR_F_NULL, .schema = "HostStats"},
     {"created_at", VR_FT_TIME, VR_F_SORT, .doc = NULL},
     {"power_management", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "HostPowerManagement",

@@ -1,6 +1,7 @@
 /* Data centers and clusters: plain kinds, described by their tables. */
 #include <string.h>
 
+#include "jsonx.h"
 #include "kind.h"
 #include "fencepolicy.h"
 #include "hareserve.h"
@@ -56,16 +57,44 @@ static int check_policy(json_t *body, json_t *row, vr_error *err)
            (f && vr_fence_policy_normalize(f, json_object_get(row, "fencing_policy"), err) < 0) ? -1 : 0;
 }
 
+/* The HA reservation switch: {"enabled": bool} is all a client may give
+ * (ok and detail are the engine's verdict); not given, it keeps the
+ * cluster's (off at create). Left in the body as {"enabled": bool}. */
+static int check_ha(json_t *body, json_t *row, vr_error *err)
+{
+    json_t *given = json_object_get(body, "ha_reservation");
+    json_t *cur = row ? json_object_get(row, "ha_reservation") : NULL;
+    bool on = json_is_true(json_object_get(cur, "enabled"));
+    /* vr_kind_check_body fills a PUT's members left out with the row's own
+     * (the same object): that is not given */
+    if (given && given != cur) {
+        static const char *const members[] = {"enabled"};
+        if (!json_is_object(given))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "ha_reservation must be an object {\"enabled\": true"
+                                " or false}");
+        if (vr_json_check_keys(given, "ha_reservation", VR_NAMES(members), err) < 0)
+            return -1;
+        json_t *en = json_object_get(given, "enabled");
+        if (!json_is_boolean(en))
+            return vr_error_set(err, VR_ERR_INVALID_PARAMS, "ha_reservation.enabled must be true or false");
+        on = json_is_true(en);
+    }
+    json_object_set_new(body, "ha_reservation", json_pack("{s:b}", "enabled", on));
+    return 0;
+}
+
 static int cluster_check_create(vr_call *c, json_t *body, vr_error *err)
 {
-    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err) < 0 ? -1
-                                                                                     : check_policy(body, NULL, err);
+    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err) < 0 ||
+                   check_policy(body, NULL, err) < 0 ? -1
+                                                     : check_ha(body, NULL, err);
 }
 
 static int cluster_check_update(vr_call *c, json_t *row, json_t *body, vr_error *err)
 {
-    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err) < 0 ? -1
-                                                                                     : check_policy(body, row, err);
+    return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err) < 0 ||
+                   check_policy(body, row, err) < 0 ? -1
+                                                    : check_ha(body, row, err);
 }
 
 /* A cluster links to its data center. */
@@ -84,9 +113,15 @@ static void cluster_present(vr_engine *e, json_t *row)
     json_t *fence = json_object_get(row, "fencing_policy");
     if (!json_is_object(fence) || vr_fence_policy_normalize(fence, NULL, &(vr_error){0}) < 0)
         json_object_set_new(row, "fencing_policy", vr_fence_policy_default());
-    json_t *ha = vr_ha_reserve_eval(e, json_string_value(json_object_get(row, "id")) ?: "");
-    json_object_set_new(row, "ha_reservation", ha ?: json_pack("{s:b, s:s}", "ok", 0, "detail", "not known: the"
-                                                                " database did not answer"));
+    /* The HA reservation: the switch, and the verdict while it is on. */
+    bool on = json_integer_value(json_object_get(row, "ha_reservation_enabled")) != 0;
+    json_object_del(row, "ha_reservation_enabled");
+    json_t *ha = on ? vr_ha_reserve_eval(e, json_string_value(json_object_get(row, "id")) ?: "")
+                    : json_pack("{s:n, s:s}", "ok", "detail", "HA reservation is off for this cluster");
+    if (!ha)
+        ha = json_pack("{s:b, s:s}", "ok", 0, "detail", "not known: the database did not answer");
+    json_object_set_new(ha, "enabled", json_boolean(on));
+    json_object_set_new(row, "ha_reservation", ha);
 }
 
 static const vr_field cl_fields[] = {
@@ -114,8 +149,9 @@ static const vr_field cl_fields[] = {
             " added afterwards; addresses already given stay."},
     CREATED_FIELD,
     {"datacenter", VR_FT_JSON, 0, .schema = "Link", .doc = "Link to its data center."},
-    {"ha_reservation", VR_FT_JSON, 0, .schema = "HaReservation",
-     .doc = "Whether its highly available VMs could all restart if any one host failed (docs/fencing.md)."},
+    {"ha_reservation", VR_FT_JSON, VR_F_CREATE | VR_F_UPDATE, .schema = "HaReservation",
+     .doc = "The HA reservation switch ({\"enabled\": bool}, default off) and, while on, whether its highly"
+            " available VMs could all restart if any one host failed (docs/fencing.md)."},
 };
 
 const vr_kind vr_kind_clusters = {

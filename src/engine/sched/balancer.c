@@ -118,7 +118,7 @@ static void balance_cluster(vr_engine *e, json_t *cl)
 {
     vr_sched_policy p;
     vr_policy_parse(json_object_get(cl, "scheduling"), &p);
-    if (p.name == VR_POLICY_NONE)
+    if (p.name == VR_POLICY_NONE || p.name == VR_POLICY_UPGRADE) /* neither balances (ch. 5.6, 5.7) */
         return;
     const char *cid = str(cl, "id"), *cname = str(cl, "name");
     /* One migration at a time per cluster (ch. 5.10). */

@@ -16,8 +16,9 @@ static json_t *verdict_json(const vr_sched_host *h, const vr_sched_verdict *v, b
     }
     json_object_set_new(o, "filter", json_null());
     json_object_set_new(o, "rank", json_integer(v->rank));
-    json_object_set_new(o, "weights", json_pack("{s:i, s:i, s:f, s:i, s:I}", "affinity_penalty",
-                                                v->affinity_penalty, "ha_penalty", v->ha_penalty, "cpu_percent",
+    json_object_set_new(o, "weights", json_pack("{s:i, s:i, s:i, s:f, s:i, s:I}", "affinity_penalty",
+                                                v->affinity_penalty, "ha_penalty", v->ha_penalty, "upgrade_penalty",
+                                                v->upgrade_penalty, "cpu_percent",
                                                 v->cpu_percent, "cpu_bucket", v->cpu_bucket, "free_mib",
                                                 (json_int_t)v->free_mib));
     return o;

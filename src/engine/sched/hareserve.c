@@ -113,19 +113,25 @@ out:
 
 void vr_ha_reserve_update(vr_engine *e, const char *cluster_id, const char *cluster_name)
 {
-    json_t *now = vr_ha_reserve_eval(e, cluster_id);
-    if (!now)
+    json_t *row = vr_db_query_one(e->db, "SELECT ha_reservation_json, ha_reservation_enabled FROM clusters"
+                                  " WHERE id = ?", DB_ARGS(DB_TEXT(cluster_id)), NULL);
+    /* Switched off (RHV's default): no verdict, no events. */
+    json_t *now = json_integer_value(json_object_get(row, "ha_reservation_enabled")) ? vr_ha_reserve_eval(e, cluster_id)
+                                                                                      : NULL;
+    if (!now) {
+        json_decref(row);
         return;
-    json_t *row = vr_db_query_one(e->db, "SELECT ha_reservation_json FROM clusters WHERE id = ?",
-                                  DB_ARGS(DB_TEXT(cluster_id)), NULL);
+    }
     json_t *was = json_object_get(row, "ha_reservation");
     bool was_ok = !json_is_object(was) || json_is_true(json_object_get(was, "ok")); /* never checked: fine */
     bool ok = json_is_true(json_object_get(now, "ok"));
     if (!json_equal(was, now)) {
         char *text = json_dumps(now, JSON_COMPACT);
-        /* The thread is the only writer; the status changed only if the row did. */
-        int n = text ? vr_db_exec(e->db, "UPDATE clusters SET ha_reservation_json = ? WHERE id = ?",
-                                  DB_ARGS(DB_TEXT(text), DB_TEXT(cluster_id)), NULL) : -1;
+        /* The thread is the only writer of verdicts (a PUT switching it off
+         * clears it: none written then); the status changed only if the row did. */
+        int n = text ? vr_db_exec(e->db, "UPDATE clusters SET ha_reservation_json = ? WHERE id = ? AND"
+                                  " ha_reservation_enabled = 1", DB_ARGS(DB_TEXT(text), DB_TEXT(cluster_id)), NULL)
+                     : -1;
         free(text);
         const char *detail = json_string_value(json_object_get(now, "detail"));
         if (n > 0 && was_ok && !ok)

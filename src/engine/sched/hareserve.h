@@ -35,6 +35,7 @@ bool vr_ha_reserve_check(const vr_ha_host *hosts, size_t nhosts, const vr_ha_vm 
 json_t *vr_ha_reserve_eval(vr_engine *e, const char *cluster_id);
 
 /* Evaluate the cluster, store the verdict, and raise an event when it
- * turns false (warning) or true again (normal). Called by the load
- * balancer thread every round. */
+ * turns false (warning) or true again (normal); nothing for a cluster
+ * whose HA reservation is switched off (clusters.ha_reservation_enabled).
+ * Called by the load balancer thread every round. */
 void vr_ha_reserve_update(vr_engine *e, const char *cluster_id, const char *cluster_name);

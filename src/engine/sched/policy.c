@@ -8,7 +8,8 @@
 
 const char *const vr_policy_names[VR_POLICY_N] = {
     [VR_POLICY_NONE] = "none", [VR_POLICY_EVENLY] = "evenly_distributed",
-    [VR_POLICY_VM_EVENLY] = "vm_evenly_distributed", [VR_POLICY_POWER] = "power_saving"};
+    [VR_POLICY_VM_EVENLY] = "vm_evenly_distributed", [VR_POLICY_POWER] = "power_saving",
+    [VR_POLICY_UPGRADE] = "in_cluster_upgrade"};
 
 /* Each parameter: its name, default, range and the policies that have it. */
 static const struct param {
@@ -55,7 +56,7 @@ int vr_policy_normalize(json_t *policy, vr_error *err)
             p = i;
     if (p < 0)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "scheduling_policy.name must be none, evenly_distributed,"
-                            " vm_evenly_distributed or power_saving");
+                            " vm_evenly_distributed, power_saving or in_cluster_upgrade");
     json_t *given = json_object_get(policy, "properties");
     if (given && !json_is_object(given))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "scheduling_policy.properties must be an object");
@@ -210,6 +211,12 @@ void vr_policy_decide(const vr_sched_policy *p, const vr_bal_host *hosts, size_t
     *src = *dst = -1;
     if (p->name == VR_POLICY_NONE) {
         snprintf(why, len, "none: no load balancing");
+        return;
+    }
+    /* RHV TR ch. 5.7 names no balancing for it: VMs move when a user or a
+     * maintenance asks, and the scheduler keeps them off older OSes. */
+    if (p->name == VR_POLICY_UPGRADE) {
+        snprintf(why, len, "in_cluster_upgrade: no load balancing (VMs move only when asked or evacuated)");
         return;
     }
     if (n < 2) {

@@ -14,6 +14,7 @@ typedef enum {
     VR_POLICY_EVENLY,      /* evenly_distributed: CPU load */
     VR_POLICY_VM_EVENLY,   /* vm_evenly_distributed: VM counts */
     VR_POLICY_POWER,       /* power_saving: CPU load, and empty the idle hosts */
+    VR_POLICY_UPGRADE,     /* in_cluster_upgrade: migrations only to the same or a newer OS; no balancing */
     VR_POLICY_N
 } vr_policy_name;
 

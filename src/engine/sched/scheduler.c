@@ -2,6 +2,7 @@
 
 #include "affinity.h"
 #include "i18n.h"
+#include "osupgrade.h"
 #include "placement.h"
 #include "vnic.h"
 
@@ -20,6 +21,8 @@ static bool beats(const vr_sched_verdict *a, size_t ia, const vr_sched_verdict *
         return a->affinity_penalty < b->affinity_penalty;
     if (a->ha_penalty != b->ha_penalty)
         return a->ha_penalty < b->ha_penalty;
+    if (a->upgrade_penalty != b->upgrade_penalty)
+        return a->upgrade_penalty < b->upgrade_penalty;
     if (a->cpu_bucket != b->cpu_bucket)
         return a->cpu_bucket < b->cpu_bucket;
     if (a->free_mib != b->free_mib)
@@ -33,6 +36,7 @@ int vr_sched_choose_v(const vr_sched_host *hosts, size_t n, long long memory_mib
     int best = -1, filtered = 0;
     bool weighed = false; /* a soft affinity group told hosts apart */
     bool ha_weighed = false; /* so did the HA reservation */
+    bool up_weighed = false; /* so did in_cluster_upgrade's newer OS */
     vr_sched_verdict one, bestv = {0};
     for (size_t i = 0; i < n; i++) {
         const vr_sched_host *h = &hosts[i];
@@ -52,9 +56,11 @@ int vr_sched_choose_v(const vr_sched_host *hosts, size_t n, long long memory_mib
         /* Soft affinity groups weigh first: the host breaking fewest wins. */
         w->affinity_penalty = h->affinity_penalty;
         w->ha_penalty = h->ha_penalty;
+        w->upgrade_penalty = h->upgrade_penalty;
         w->free_mib = h->mem_total_mib - h->committed_mib;
         weighed |= best >= 0 && w->affinity_penalty != bestv.affinity_penalty;
         ha_weighed |= best >= 0 && w->ha_penalty != bestv.ha_penalty;
+        up_weighed |= best >= 0 && w->upgrade_penalty != bestv.upgrade_penalty;
         if (best < 0 || beats(w, i, &bestv, (size_t)best)) {
             best = (int)i;
             bestv = *w;
@@ -64,13 +70,17 @@ int vr_sched_choose_v(const vr_sched_host *hosts, size_t n, long long memory_mib
     for (size_t i = 0; v && i < n; i++)
         for (size_t k = 0; !v[i].filter && k < n; k++)
             v[i].rank += k == i || (!v[k].filter && beats(&v[k], k, &v[i], i));
-    char soft[80] = "", first[176] = "";
+    char soft[80] = "", ha[176] = "", first[256] = "";
     if (weighed)
         vr_i18n_format(soft, sizeof(soft), "fewest soft affinity groups broken (%d), then ", bestv.affinity_penalty);
     if (ha_weighed && !bestv.ha_penalty)
-        vr_i18n_format(first, sizeof(first), "%skeeps the HA reservation, then ", soft);
+        vr_i18n_format(ha, sizeof(ha), "%skeeps the HA reservation, then ", soft);
     else
-        memcpy(first, soft, sizeof(soft));
+        memcpy(ha, soft, sizeof(soft));
+    if (up_weighed && !bestv.upgrade_penalty)
+        vr_i18n_format(first, sizeof(first), "%sa newer OS version (in_cluster_upgrade), then ", ha);
+    else
+        memcpy(first, ha, sizeof(ha));
     if (best >= 0)
         vr_i18n_format(reason, len, "%zu candidate(s), %d filtered out; %slowest CPU load (%.0f-%.0f%%), "
                  "then most free memory (%lld MiB)", n, filtered, first,
@@ -174,7 +184,10 @@ static int evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char 
     json_decref(policy);
     size_t no_lm = vr_placement_lease_filter(e, vm_id, hosts, n);
     char aff[512] = "";
-    if (vr_affinity_filter_vm(e, vm_id, hosts, n, aff, sizeof(aff), err) < 0) {
+    /* ...and, in an in_cluster_upgrade cluster, a migration (not a start,
+     * nor an HA restart) only to the same or a newer OS, newer preferred */
+    if (vr_affinity_filter_vm(e, vm_id, hosts, n, aff, sizeof(aff), err) < 0 ||
+        vr_upgrade_filter(e, cluster, !strcmp(skip_as, "source") ? skip_host : NULL, hosts, n, err) < 0) {
         json_decref(cl);
         json_decref(netnames);
         vr_sched_eval_free(ev);

@@ -14,6 +14,7 @@ typedef struct vr_sched_verdict {
      * wins, then more free memory): */
     int affinity_penalty; /* soft affinity groups it would break */
     int ha_penalty;       /* 1: the cluster's HA VMs could no longer all restart after a host failure */
+    int upgrade_penalty;  /* in_cluster_upgrade: 1 a migration to the same OS version, 0 to a newer one */
     double cpu_percent;   /* CPU load, counting the vCPUs still starting there */
     int cpu_bucket;       /* that load in 25% steps: close loads tie */
     long long free_mib;   /* memory not committed to its VMs */
@@ -23,7 +24,7 @@ typedef struct vr_sched_verdict {
 /* The filter that removes host h for a VM of memory_mib and vcpus in a
  * cluster of virt_mode, with its short reason in why (len 0: no reason,
  * nothing formatted); NULL when every filter lets it through. Names: status, source, notasked, pinned,
- * lock_manager, lease_lost, affinity, network, memory, cpu, virt_mode. */
+ * lock_manager, lease_lost, affinity, in_cluster_upgrade, network, memory, cpu, virt_mode. */
 const char *vr_sched_filter(const vr_sched_host *h, long long memory_mib, long long vcpus, const char *virt_mode,
                             char *why, size_t len);
 
@@ -56,7 +57,8 @@ void vr_sched_explain_hosts(char *why, size_t len, const vr_sched_host *hosts, v
  * host's ha_penalty to 1 when placing vm there (moving it there, when it
  * runs) would leave the cluster unable to restart all its HA VMs after
  * the loss of any one host, 0 otherwise; all 0 when the cluster has no HA
- * VM and vm is not one. Call before the filters mark the hosts. 0, or -1
+ * VM and vm is not one, or its HA reservation is switched off. Call
+ * before the filters mark the hosts. 0, or -1
  * with err set (database). */
 int vr_sched_ha_weigh(vr_engine *e, json_t *vm, vr_sched_host *hosts, size_t n, vr_error *err);
 

@@ -512,5 +512,8 @@ const vr_migration vr_migrations[] = {
     {31, "a data center's newest master version (docs/storage.md \"A lost master\"): the highest MASTER_VERSION the engine saw its master written with (SPM start, attach, master move, reconstruction); a master reconstructed without an SPM gets one above it, and the election asks SPM.start to refuse a domain below it (an old master put back)",
      .sqlite = "ALTER TABLE datacenters ADD COLUMN master_version INTEGER NOT NULL DEFAULT 0;",
      .pg = "ALTER TABLE datacenters ADD COLUMN master_version BIGINT NOT NULL DEFAULT 0;"},
+    {32, "a cluster's HA reservation switch (docs/fencing.md \"HA reservation\", RHV TR ch. 5.8): 1 the engine reports whether its HA VMs could all restart after any one host failure, raises events and weighs placements by it; 0 (default, as in RHV) none of that",
+     .sqlite = "ALTER TABLE clusters ADD COLUMN ha_reservation_enabled INTEGER NOT NULL DEFAULT 0;",
+     .pg = "ALTER TABLE clusters ADD COLUMN ha_reservation_enabled BIGINT NOT NULL DEFAULT 0;"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -86,6 +86,13 @@ static char *policy_text(json_t *b, const char *member)
     return json_is_object(p) ? json_dumps(p, JSON_COMPACT) : NULL;
 }
 
+/* The HA reservation switch as the cluster's check left it in the body
+ * ({"enabled": bool}). */
+static int ha_on(json_t *b)
+{
+    return json_is_true(json_object_get(json_object_get(b, "ha_reservation"), "enabled"));
+}
+
 static int cl_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
 {
     if (vr_db_begin(e->db, err) < 0)
@@ -93,13 +100,13 @@ static int cl_insert(vr_engine *e, const char *id, json_t *b, vr_error *err)
     char *sched = policy_text(b, "scheduling_policy"), *mig = policy_text(b, "migration_policy"),
          *fence = policy_text(b, "fencing_policy");
     int rc = vr_db_exec(e->db, "INSERT INTO clusters (id, name, description, datacenter_id, cpu_type,"
-                        " virt_mode, scheduling_json, migration_json, fencing_json, mac_pool_id, created_at)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        " virt_mode, scheduling_json, migration_json, fencing_json, mac_pool_id, created_at,"
+                        " ha_reservation_enabled) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         DB_ARGS(DB_TEXT(id), DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")),
                                 DB_TEXT(str(b, "datacenter_id")), DB_TEXT(str(b, "cpu_type")),
                                 DB_TEXT(str(b, "virt_mode")), sched ? DB_TEXT(sched) : DB_NULL,
                                 mig ? DB_TEXT(mig) : DB_NULL, fence ? DB_TEXT(fence) : DB_NULL,
-                                DB_TEXT(str(b, "mac_pool_id")), DB_INT(vr_now())),
+                                DB_TEXT(str(b, "mac_pool_id")), DB_INT(vr_now()), DB_INT(ha_on(b))),
                         err);
     free(sched);
     free(mig);
@@ -118,11 +125,13 @@ static int cl_update(vr_engine *e, json_t *row, json_t *b, vr_error *err)
          *fence = policy_text(b, "fencing_policy");
     int n = vr_db_exec(e->db, "UPDATE clusters SET name = ?, description = ?, cpu_type = ?, virt_mode = ?,"
                        " scheduling_json = coalesce(?, scheduling_json), migration_json = coalesce(?, migration_json),"
-                       " fencing_json = coalesce(?, fencing_json), mac_pool_id = ? WHERE id = ?",
+                       " fencing_json = coalesce(?, fencing_json), mac_pool_id = ?, ha_reservation_enabled = ?,"
+                       " ha_reservation_json = CASE WHEN ? = 1 THEN ha_reservation_json END WHERE id = ?",
                        DB_ARGS(DB_TEXT(str(b, "name")), DB_TEXT(str(b, "description")), DB_TEXT(str(b, "cpu_type")),
                                DB_TEXT(str(b, "virt_mode")), sched ? DB_TEXT(sched) : DB_NULL,
                                mig ? DB_TEXT(mig) : DB_NULL, fence ? DB_TEXT(fence) : DB_NULL,
-                               DB_TEXT(str(b, "mac_pool_id")), DB_TEXT(str(row, "id"))), err);
+                               DB_TEXT(str(b, "mac_pool_id")), DB_INT(ha_on(b)), DB_INT(ha_on(b)),
+                               DB_TEXT(str(row, "id"))), err);
     free(sched);
     free(mig);
     free(fence);
@@ -139,7 +148,7 @@ const vr_store vr_store_clusters = {
     .select = "SELECT id, name, description, datacenter_id, cpu_type, virt_mode,"
               " scheduling_json AS scheduling_policy_json, migration_json AS migration_policy_json,"
               " fencing_json AS fencing_policy_json, mac_pool_id,"
-              " created_at FROM clusters",
+              " created_at, ha_reservation_enabled FROM clusters",
     .id_expr = "id", .order = "name, id", .table = "clusters",
     .search = cl_search, .nsearch = sizeof(cl_search) / sizeof(cl_search[0]),
     .insert = cl_insert, .update = cl_update, .remove = cl_remove,

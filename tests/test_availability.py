@@ -131,11 +131,24 @@ def test_maintenance_evacuates_running_guests(ctx):
 
         # Migratable but listed for vh0 only: its migration fails, the
         # others move, the host stays preparing with an event naming it.
+        # One outgoing migration at a time (the cluster's max_outgoing): the
+        # evacuation sends all three jobs at once, the others wait in the
+        # engine's queue in evacuation order (equal memory: by name).
         eng.call("PUT", f"/api/vms/{pin['id']}", {"placement_policy": {"affinity": "migratable", "hosts": [n0]}})
+        eng.call("PUT", f"/api/clusters/{cl['id']}", {"migration_policy": {"max_outgoing": 1}})
         job_id = deactivate(eng, vh0["id"])
         assert eng.host(vh0["id"])["status"] == "preparingformaintenance"
+        mig_of = lambda vm: [j for j in eng.list("jobs", max=1000)["jobs"]  # noqa: E731
+                             if j["action"] == "migrate" and j["object_id"] == vm["id"]]
+        eng.wait_for(lambda: any(j["detail"] == f"waiting for a migration slot on host '{n0}': 1 ahead"
+                                 for j in mig_of(vms[1])), timeout=30, what="mt-b waiting for a slot")
         job = eng.wait_job(job_id, timeout=120)
         assert job["status"] == "failed" and "VM 'mt-pin'" in job["detail"], (job, eng.log_tail(40))
+        steps = [s["description"] for s in mig_of(vms[1])[0]["steps"]]
+        assert steps[0] == f"waiting for a migration slot on host '{n0}': 1 ahead" and steps[1] == "scheduling", steps
+        assert not [s for s in mig_of(vms[0])[0]["steps"] if s["description"].startswith("waiting")]
+        steps = [s["description"] for s in mig_of(pin)[0]["steps"]]
+        assert steps[:2] == [f"waiting for a migration slot on host '{n0}': {n} ahead" for n in (2, 1)], steps
         assert "placement policy" in job["detail"] and "stays preparing" in job["detail"], job
         assert eng.host(vh0["id"])["status"] == "preparingformaintenance"
         ev = eng.find_events("migration of VM 'mt-pin' off host", vh0["id"])

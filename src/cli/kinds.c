@@ -29,6 +29,7 @@ static const create_opt cl_create[] = {
     {"migration-bandwidth", "bandwidth_mibps", "MIBPS", 'm', NULL, false},
     {"migration-downtime", "max_downtime_ms", "MS", 'm', NULL, false},
     {"migration-step", "convergence_step_s", "SECONDS", 'm', NULL, false},
+    {"migration-max-outgoing", "max_outgoing", "N", 'm', NULL, false},
     /* members of fencing_policy (docs/fencing.md "Fencing policy") */
     {"fencing", "enabled", "on|off", 'f', NULL, false},
     {"fence-skip-if-sd-active", "skip_if_sd_active", "on|off", 'f', NULL, false},
@@ -80,7 +81,8 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"ssh-port", false}, {"ssh-fingerprint", false}, {"scheduling-policy", false}, {"policy-property", false},
     {"lease", false}, {"quota-mode", false}, {"quota", false}, {"soft-fencing", false}, {"migration-policy", false},
     {"migration-bandwidth", false}, {"migration-downtime", false}, {"migration-step", false}, {"fencing", false},
-    {"fence-skip-if-sd-active", false}, {"fence-skip-if-connectivity-broken", false}, {"fence-threshold", false}};
+    {"fence-skip-if-sd-active", false}, {"fence-skip-if-connectivity-broken", false}, {"fence-threshold", false},
+    {"migration-max-outgoing", false}};
 
 const kind *vr_kind_find(const char *name)
 {

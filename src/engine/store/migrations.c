@@ -512,5 +512,8 @@ const vr_migration vr_migrations[] = {
     {31, "a data center's newest master version (docs/storage.md \"A lost master\"): the highest MASTER_VERSION the engine saw its master written with (SPM start, attach, master move, reconstruction); a master reconstructed without an SPM gets one above it, and the election asks SPM.start to refuse a domain below it (an old master put back)",
      .sqlite = "ALTER TABLE datacenters ADD COLUMN master_version INTEGER NOT NULL DEFAULT 0;",
      .pg = "ALTER TABLE datacenters ADD COLUMN master_version BIGINT NOT NULL DEFAULT 0;"},
+    {32, "the destination of a VM's migration (docs/migration.md \"The engine's view\"; RHV's migrating_to_vds): set by the migrate job once it chose the host, cleared when the VM settles on one host; shown only while the VM is migratingfrom",
+     .sqlite = "ALTER TABLE vms ADD COLUMN migrating_to_host_id TEXT;",
+     .pg = "ALTER TABLE vms ADD COLUMN migrating_to_host_id " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

@@ -11,7 +11,7 @@ import time
 
 from harness.engine import Engine, expect_fault, run_sql
 from harness.engine_storage import leave_storage, scrub_domain, storage_dc
-from test_migration import READY, backends, cli, engine_on, mig_hosts, on_hosts
+from test_migration import READY, backends, cli, engine_on, mig_hosts, migrate, on_hosts
 
 
 def deactivate(eng, host_id):
@@ -76,6 +76,7 @@ def test_maintenance_rules(ctx):
             expect_fault(eng.request("POST", f"/api/vms/{pin['id']}/migrate", {}), 409, "placement policy is pinned")
             assert eng.vm(pin["id"])["status"] == "up"
             run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id IN ('{pin['id']}', '{free['id']}')")
+            _queued_migrations(ctx, eng, cl, vh0, far, base)
 
             # An empty host: preparing, then maintenance, through the job.
             job_id = deactivate(eng, vh1["id"])
@@ -94,6 +95,65 @@ def test_maintenance_rules(ctx):
             assert r.status == 200 and r.body["status"] == "installing", r
             expect_fault(eng.request("POST", f"/api/hosts/{vh1['id']}/activate"), 409, "only a host in")
             eng.wait_status("hosts", vh1["id"], "up", timeout=30)
+
+
+def _queued_migrations(ctx, eng, cl, vh0, far, base):
+    """The engine's queue of outgoing migrations, without guests: the
+    cluster's migration_policy.max_outgoing (400 out of 1..64) set to 1,
+    vh0 recorded busy with one migration (a job row holding its slot):
+    a VM's migration waits saying so (its VM migratingfrom, no destination
+    yet, nothing asked of the agent), a second waits behind it; the first
+    is cancelled (nothing was done on the hosts), the second fails once
+    its VM stops; one whose source host stopped serving fails at once.
+    The VMs are faked as up (SQL): the rules need no guest."""
+    href = f"/api/clusters/{cl['id']}"
+    for bad in (0, 65, "1"):
+        expect_fault(eng.request("PUT", href, {"migration_policy": {"max_outgoing": bad}}), 400,
+                     "migration_policy.max_outgoing must be an integer in 1..64")
+    assert eng.get(href)["migration_policy"]["max_outgoing"] == 2
+    assert eng.call("PUT", href, {"migration_policy": {"max_outgoing": 1}})["migration_policy"]["max_outgoing"] == 1
+    q, r = (eng.create_vm(n, cl["id"], **base) for n in ("q1", "q2"))
+    busy = "00000000-0000-4000-8000-0000000b0511"
+    run_sql(eng, "INSERT INTO jobs (id, action, object_type, object_id, status, params_json, created_at, updated_at)"
+                 f" VALUES ('{busy}', 'migrate', 'vm', '{busy}', 'running',"
+                 f" '{{\"source_host_id\": \"{vh0['id']}\", \"slot\": true}}', 1, 1)",
+            f"UPDATE vms SET status = 'up', host_id = '{vh0['id']}' WHERE id IN ('{q['id']}', '{r['id']}')")
+    jq = migrate(eng, q["id"])
+    eng.wait_for(lambda: eng.get(f"/api/jobs/{jq}")["detail"] == "waiting for a migration slot on host 'vh0': 1 ahead",
+                 10, what="q1 waiting")
+    # The CLI's --wait says why it waits (on stderr), then gives up waiting.
+    out = cli(ctx, eng, "vm", "migrate", "q2", "--wait", "--timeout", "3", expect=1)
+    assert ": waiting for a migration slot on host 'vh0': 2 ahead" in out and "still running after 3 s" in out, out
+    jr = [j["id"] for j in eng.list("jobs", max=1000)["jobs"] if j.get("object_id") == r["id"]][0]
+    v = eng.vm(q["id"])
+    assert (v["status"], v["host"], v["migrating_to_host"]) == ("migratingfrom", "vh0", None), v
+    with ctx.client(0) as c:
+        assert not [j for j in c.call("Job.list")["jobs"] if j.get("vm_uuid") in (q["id"], r["id"])]
+    # Cancelled while waiting: nothing was done; the VM is back as it was
+    # (or already down: it is a fake, which its host's monitor finds gone).
+    assert eng.request("POST", f"/api/jobs/{jq}/cancel").status == 200
+    job = eng.wait_job(jq, timeout=10, status=("finished", "failed", "cancelled"))
+    assert (job["status"], job["detail"]) == ("cancelled", "cancelled while waiting for a migration slot; nothing"
+                                              " was done on the hosts"), job
+    assert eng.vm(q["id"])["status"] in ("up", "down")
+    # q2 moves up the queue; then its VM stops: the job fails saying so.
+    eng.wait_for(lambda: eng.get(f"/api/jobs/{jr}")["detail"].endswith(": 1 ahead"), 10, what="q2 1 ahead")
+    run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id IN ('{q['id']}', '{r['id']}')")
+    job = eng.wait_job(jr, timeout=10)
+    assert job["status"] == "failed" and job["detail"].startswith("VM 'q2' stopped while its migration waited"), job
+    with ctx.client(0) as c:
+        assert not [j for j in c.call("Job.list")["jobs"] if j.get("vm_uuid") in (q["id"], r["id"])]
+    # A source host that does not serve (far never answered): dropped.
+    run_sql(eng, f"UPDATE vms SET status = 'up', host_id = '{far['id']}' WHERE id = '{q['id']}'")
+    job = eng.wait_job(migrate(eng, q["id"]), timeout=10)
+    assert job["status"] == "failed" and job["detail"] == "host 'far' is nonresponsive; the migration of VM 'q1'" \
+        " that waited for a slot there is dropped", job
+    assert eng.vm(q["id"])["status"] == "up"
+    run_sql(eng, f"UPDATE jobs SET status = 'failed' WHERE id = '{busy}'",
+            f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{q['id']}'")
+    for v in (q, r):
+        assert eng.request("DELETE", f"/api/vms/{v['id']}").status == 204
+    eng.call("PUT", href, {"migration_policy": {"max_outgoing": 2}})
 
 
 def test_maintenance_evacuates_running_guests(ctx):
@@ -131,11 +191,24 @@ def test_maintenance_evacuates_running_guests(ctx):
 
         # Migratable but listed for vh0 only: its migration fails, the
         # others move, the host stays preparing with an event naming it.
+        # One outgoing migration at a time (the cluster's max_outgoing): the
+        # evacuation sends all three jobs at once, the others wait in the
+        # engine's queue in evacuation order (equal memory: by name).
         eng.call("PUT", f"/api/vms/{pin['id']}", {"placement_policy": {"affinity": "migratable", "hosts": [n0]}})
+        eng.call("PUT", f"/api/clusters/{cl['id']}", {"migration_policy": {"max_outgoing": 1}})
         job_id = deactivate(eng, vh0["id"])
         assert eng.host(vh0["id"])["status"] == "preparingformaintenance"
+        mig_of = lambda vm: [j for j in eng.list("jobs", max=1000)["jobs"]  # noqa: E731
+                             if j["action"] == "migrate" and j["object_id"] == vm["id"]]
+        eng.wait_for(lambda: any(j["detail"] == f"waiting for a migration slot on host '{n0}': 1 ahead"
+                                 for j in mig_of(vms[1])), timeout=30, what="mt-b waiting for a slot")
         job = eng.wait_job(job_id, timeout=120)
         assert job["status"] == "failed" and "VM 'mt-pin'" in job["detail"], (job, eng.log_tail(40))
+        steps = [s["description"] for s in mig_of(vms[1])[0]["steps"]]
+        assert steps[0] == f"waiting for a migration slot on host '{n0}': 1 ahead" and steps[1] == "scheduling", steps
+        assert not [s for s in mig_of(vms[0])[0]["steps"] if s["description"].startswith("waiting")]
+        steps = [s["description"] for s in mig_of(pin)[0]["steps"]]
+        assert steps[:2] == [f"waiting for a migration slot on host '{n0}': {n} ahead" for n in (2, 1)], steps
         assert "placement policy" in job["detail"] and "stays preparing" in job["detail"], job
         assert eng.host(vh0["id"])["status"] == "preparingformaintenance"
         ev = eng.find_events("migration of VM 'mt-pin' off host", vh0["id"])

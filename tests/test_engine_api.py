@@ -322,7 +322,7 @@ def test_cluster_crud(ctx):
         # Its migration policy: the defaults shown, a given one filled in,
         # bad ones refused naming the member, nothing changed.
         default_mig = {"policy": "minimal_downtime", "bandwidth_mibps": 52, "max_downtime_ms": 300,
-                       "convergence_step_s": 15, "stall_timeout_s": 240,
+                       "convergence_step_s": 15, "stall_timeout_s": 240, "max_outgoing": 2,
                        "auto_converge": None, "compression": False}
         assert cl["migration_policy"] == default_mig, cl
         r = eng.request("PUT", cl["href"], {"migration_policy": {"policy": "post_copy", "max_downtime_ms": 800}})
@@ -333,6 +333,8 @@ def test_cluster_crud(ctx):
                             ({"auto_converge": "yes"}, "auto_converge"), ({"speed": 1}, "speed"),
                             ({"convergence_step_s": 0}, "convergence_step_s"),
                             ({"stall_timeout_s": 3601}, "stall_timeout_s"),
+                            ({"max_outgoing": 0}, "max_outgoing must be an integer in 1..64"),
+                            ({"max_outgoing": 65}, "max_outgoing"),
                             ("post_copy", "migration_policy")]:
             assert_fault(eng.request("PUT", cl["href"], {"migration_policy": bad}), 400, member, what=member)
         assert eng.get(cl["href"])["migration_policy"]["max_downtime_ms"] == 800

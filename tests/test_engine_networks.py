@@ -766,7 +766,8 @@ def test_mac_pools(ctx):
         # ---- the upgrade: the database as schema v17 left it, with its MACs
         # (MAC pools are v18: a migration added after it must be undone here too)
         eng.stop()
-        undo = ["ALTER TABLE clusters DROP COLUMN ha_reservation_enabled",  # v32, the HA reservation switch
+        undo = ["ALTER TABLE vms DROP COLUMN migrating_to_host_id",  # v33, a migration's destination
+                "ALTER TABLE clusters DROP COLUMN ha_reservation_enabled",  # v32, the HA reservation switch
                 "ALTER TABLE datacenters DROP COLUMN master_version",  # v31, newest master version
                 "ALTER TABLE disks DROP COLUMN doubt_domain_id",  # v30, live moves in doubt
                 "ALTER TABLE host_nics DROP COLUMN max_mtu",  # v29, NICs' largest MTU

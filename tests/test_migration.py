@@ -502,15 +502,35 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             eng.wait_for(lambda: "remaining" in (eng.get(f"/api/jobs/{job_id}").get("detail") or ""),
                          timeout=30, what="migration under way")
             assert "downtime limit 777 ms" in eng.get(f"/api/jobs/{job_id}")["detail"], eng.get(f"/api/jobs/{job_id}")
-            assert eng.vm(vm["id"])["status"] == "migratingfrom"
+            # The engine's view meanwhile (RHV's MigratingFrom / MigratingTo):
+            # the VM on its source, migratingfrom, naming its destination;
+            # the destination's incoming VMs list it; its agent holds the
+            # incoming copy paused (libvirt: starting up), which the engine
+            # neither adopts nor calls a second copy (events checked after
+            # the cancel, when the job no longer owns the VM).
+            mid = eng.vm(vm["id"])
+            to = ctx.hs.hosts[src].name
+            assert (mid["status"], mid["host"], mid["migrating_to_host"], mid["migrating_to_host_id"]) == \
+                ("migratingfrom", ctx.hs.hosts[dst].name, to, hosts[src]["id"]), mid
+            assert [v["id"] for v in eng.list("vms", search=f"migrating_to={to}")["vms"]] == [vm["id"]]
+            assert eng.list("vms", search=f"migrating_to={ctx.hs.hosts[dst].name}")["total"] == 0
+            assert vm["id"] not in [v["id"] for v in eng.list("vms", search=f"host={to}")["vms"]]
+            with ctx.client(src) as c:
+                incoming = c.call("VM.get", uuid=vm["id"])
+            assert incoming["state"] == "paused" and incoming.get("pause_reason") in ("starting", "migration"), \
+                incoming
             r = eng.request("POST", f"/api/vms/{vm['id']}/shutdown")
             assert r.status == 409 and "migrating" in r.body["fault"]["detail"], r
             eng.call("POST", f"/api/jobs/{job_id}/cancel", {}, expect=200)
             job = eng.wait_job(job_id, timeout=60, status=("finished", "failed", "cancelled"))
             assert job["status"] == "cancelled", job
             after = eng.vm(vm["id"])
-            assert (after["status"], after["host_id"]) == ("up", moved["host_id"]), after
+            assert (after["status"], after["host_id"], after["migrating_to_host"]) == ("up", moved["host_id"], None), \
+                after
             assert on_hosts(ctx, vm["id"]) == [dst]
+            time.sleep(3 * eng.poll_ms / 1000)  # the monitors' polls right after it, too
+            msgs = [e["message"] for e in eng.events() if e["object_id"] == vm["id"]]
+            assert not any("run twice" in m or "found running" in m for m in msgs), msgs
 
             # Engine killed mid-migration: the restarted engine follows the
             # agent's job again and records the destination.

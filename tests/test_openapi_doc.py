@@ -28,7 +28,7 @@ CLUSTER = {"id": CL_ID, "name": "cl1", "description": "", "datacenter_id": DC_ID
            "virt_mode": "kvm", "created_at": T0, "href": f"/api/clusters/{CL_ID}",
            "scheduling_policy": {"name": "none", "properties": {}},
            "migration_policy": {"policy": "minimal_downtime", "bandwidth_mibps": 52, "max_downtime_ms": 300,
-                                "convergence_step_s": 15, "stall_timeout_s": 240,
+                                "convergence_step_s": 15, "stall_timeout_s": 240, "max_outgoing": 2,
                                 "auto_converge": None, "compression": False},
            "fencing_policy": {"enabled": True, "skip_if_sd_active": False, "skip_if_connectivity_broken": True,
                               "threshold": 50},
@@ -67,7 +67,7 @@ SPEC = {"boot": {"kernel": "/k"}, "disks": [{"path": "/d.img", "format": "qcow2"
         "max_vcpus": 4, "serial_console": True, "vnc": True}
 SPEC_MEMBERS = ("boot", "disks", "nics", "max_vcpus", "max_memory_mib", "serial_console", "vnc")
 VM_DOWN = dict({"id": VM_ID, "name": "vm1", "description": "", "cluster_id": CL_ID, "host_id": None,
-                "host": None, "status": "down", "memory_mib": 256, "vcpus": 2, "devices": None,
+                "host": None, "migrating_to_host_id": None, "migrating_to_host": None, "status": "down", "memory_mib": 256, "vcpus": 2, "devices": None,
                 "pending_changes": [], "high_availability": {"enabled": False, "priority": 0}, "stop_reason": "", "pause_reason": None, "lease": None, "quota": None, "placement_policy": {"affinity": "migratable", "hosts": []},
                 "guest_info": None, "created_at": T0, "href": f"/api/vms/{VM_ID}"}, **SPEC)
 DEVICES = [

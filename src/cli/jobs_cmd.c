@@ -21,6 +21,7 @@ int vr_job_wait(const vr_session *s, const char *job_id, long timeout)
     struct timespec start, pause = {0, 250 * 1000 * 1000};
     clock_gettime(CLOCK_MONOTONIC, &start);
     int rc = path ? -1 : 3;
+    size_t steps_told = 0;
     while (rc < 0) {
         vr_response r;
         if ((rc = vr_http(s, "GET", path, NULL, 0, &r)) != 0) {
@@ -33,6 +34,20 @@ int vr_job_wait(const vr_session *s, const char *job_id, long timeout)
         bool failed = status && (!strcmp(status, "failed") || !strcmp(status, "cancelled"));
         rc = status && !strcmp(status, "finished") ? 0 : failed ? 1 : -1;
         char *st = vr_text_clean(status ? status : "without a status");
+        /* Each step as it starts, on stderr (stdout keeps the result): a
+         * job that waits says why ("waiting for a migration slot on host
+         * 'h0': 1 ahead") rather than hanging silently. */
+        json_t *steps = json_object_get(r.json, "steps");
+        for (; rc < 0 && steps_told < json_array_size(steps); steps_told++) {
+            json_t *step = json_array_get(steps, steps_told);
+            if (steps_told + 1 < json_array_size(steps) ||
+                strcmp(json_string_value(json_object_get(step, "status")) ?: "", "running"))
+                continue; /* only the step it is in now: a resumed wait does not replay the past */
+            char *d = vr_text_clean(json_string_value(json_object_get(step, "description")));
+            if (d && *d)
+                fprintf(stderr, "vireo: job %s: %s\n", job_id, d);
+            free(d);
+        }
         if (failed) {
             char *detail = vr_text_clean(json_string_value(json_object_get(r.json, "detail")));
             fprintf(stderr, "vireo: job %s %s%s%s\n", job_id, st, detail && *detail ? ": " : "",

@@ -30,6 +30,7 @@ static const create_opt cl_create[] = {
     {"migration-downtime", "max_downtime_ms", "MS", 'm', NULL, false},
     {"migration-step", "convergence_step_s", "SECONDS", 'm', NULL, false},
     {"migration-stall-timeout", "stall_timeout_s", "SECONDS", 'm', NULL, false},
+    {"migration-max-outgoing", "max_outgoing", "N", 'm', NULL, false},
     /* members of fencing_policy (docs/fencing.md "Fencing policy") */
     {"fencing", "enabled", "on|off", 'f', NULL, false},
     {"fence-skip-if-sd-active", "skip_if_sd_active", "on|off", 'f', NULL, false},
@@ -84,7 +85,7 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"migration-bandwidth", false}, {"migration-downtime", false}, {"migration-step", false},
     {"migration-stall-timeout", false}, {"fencing", false},
     {"fence-skip-if-sd-active", false}, {"fence-skip-if-connectivity-broken", false}, {"fence-threshold", false},
-    {"ha-reservation", false}};
+    {"ha-reservation", false}, {"migration-max-outgoing", false}};
 
 const kind *vr_kind_find(const char *name)
 {

@@ -365,7 +365,7 @@ static int vm_migrate(vr_call *c, json_t *vm, json_t *body, json_t **reply, vr_e
 {
     char job[37];
     if (vr_vm_migrate_submit(c->e, vm, json_string_value(json_object_get(body, "host")),
-                             json_integer_value(json_object_get(body, "bandwidth_mibps")), false, c->user, job,
+                             json_integer_value(json_object_get(body, "bandwidth_mibps")), false, 0, c->user, job,
                              err) < 0)
         return -1;
     *reply = json_pack("{s:s}", "job_id", job);
@@ -434,6 +434,10 @@ static const vr_field vm_fields[] = {
      .doc = "Its cluster (cannot change)."},
     {"host_id", VR_FT_ID, VR_F_NULL, .doc = "The host it runs on (or is being started on); null when down."},
     {"host", VR_FT_STR, VR_F_NULL, .doc = "That host's name; null when host_id is."},
+    {"migrating_to_host_id", VR_FT_ID, VR_F_NULL,
+     .doc = "While the VM is migratingfrom: the host it is migrating to, once the migration chose it (RHV's"
+            " MigratingTo side); null otherwise, also while the migration waits for a slot or schedules."},
+    {"migrating_to_host", VR_FT_STR, VR_F_NULL, .doc = "That host's name; null when migrating_to_host_id is."},
     {"status", VR_FT_ENUM, VR_F_SORT, .values = {vr_vm_status_names, VR_VM_NSTATUS}},
     {"memory_mib", VR_FT_INT, VR_F_REQ | VR_F_CREATE | VR_F_UPDATE | VR_F_SORT, 16, MEM_MAX, .doc = NULL},
     {"vcpus", VR_FT_INT, VR_F_CREATE | VR_F_UPDATE | VR_F_SORT, 1, 240, .dflt = "1"},

@@ -180,19 +180,20 @@ static void note(vr_engine *e, const char *job_id, int progress, const char *det
                DB_ARGS(DB_INT(progress), DB_TEXT(detail), DB_INT(vr_now()), DB_TEXT(job_id)), NULL);
 }
 
-/* Migrations leaving host_id now (any migrate job, a user's too). */
-static int outgoing(vr_engine *e, const char *host_id)
+/* The maintenance ends early (activated, cancelled, the host lost): its
+ * migrations still waiting in the queue (not sent to the source agent)
+ * are cancelled, those under way finish. */
+static void drop_queued(vr_engine *e, json_t *p, const char *user)
 {
-    json_t *rows = NULL;
-    if (vr_db_query(e->db, "SELECT params_json FROM jobs WHERE action = 'migrate' AND object_type = 'vm'"
-                    " AND status IN ('pending', 'running')", DB_NOARGS, &rows, NULL) < 0)
-        return VR_MAINT_MAX_OUTGOING; /* cannot tell: start none this round */
-    size_t i;
-    json_t *r;
-    int n = 0;
-    json_array_foreach(rows, i, r) n += !strcmp(str(json_object_get(r, "params"), "source_host_id"), host_id);
-    json_decref(rows);
-    return n;
+    const char *vm;
+    json_t *jid;
+    json_object_foreach(json_object_get(p, "migrations"), vm, jid) {
+        json_t *j = vr_db_query_one(e->db, "SELECT params_json FROM jobs WHERE id = ? AND status IN ('pending',"
+                                    " 'running')", DB_ARGS(DB_TEXT(json_string_value(jid) ?: "")), NULL);
+        if (j && !*str(json_object_get(j, "params"), "agent_job"))
+            vr_job_cancel(e, json_string_value(jid), user, NULL);
+        json_decref(j);
+    }
 }
 
 /* The state of job id ("" when gone) and its detail into why. */
@@ -221,9 +222,6 @@ static size_t evacuate(vr_engine *e, const char *job_id, json_t *host, json_t *p
     if (vms)
         qsort(vms, n, sizeof(*vms), vr_maint_evacuation_cmp);
     json_t *sent = json_object_get(p, "migrations"), *failed = json_object_get(p, "failed");
-    long long cpus = json_integer_value(json_object_get(host, "cpus"));
-    int limit = cpus > 0 && cpus < VR_MAINT_MAX_OUTGOING ? (int)cpus : VR_MAINT_MAX_OUTGOING;
-    int busy = outgoing(e, str(host, "id"));
     bool changed = false;
     size_t o = strlen(failed_list);
     for (size_t i = 0; vms && i < n; i++) {
@@ -254,11 +252,16 @@ static size_t evacuate(vr_engine *e, const char *job_id, json_t *host, json_t *p
             continue;
         }
         const char *vst = str(vm, "status");
-        if ((strcmp(vst, "up") && strcmp(vst, "paused")) || busy >= limit)
-            continue; /* starting, migrating or unknown: wait for it; or no slot yet */
+        if (strcmp(vst, "up") && strcmp(vst, "paused"))
+            continue; /* starting, migrating or unknown: wait for it */
+        /* Every VM's job at once: beyond the host's outgoing limit they
+         * wait in the engine's queue (migqueue.h), HA VMs first (higher
+         * priority first), then in this evacuation order. */
         char job[37];
         vr_error err = {0};
-        if (vr_vm_migrate_submit(e, vm, NULL, 0, true, user, job, &err) < 0) {
+        int rank = json_integer_value(json_object_get(vm, "ha_enabled"))
+                       ? 1 + (int)json_integer_value(json_object_get(vm, "ha_priority")) : 0;
+        if (vr_vm_migrate_submit(e, vm, NULL, 0, true, rank, user, job, &err) < 0) {
             if (err.code == VR_ERR_BAD_STATE && strstr(err.message, "changed meanwhile"))
                 continue; /* it moved on between the read and the submit: next round */
             json_object_set_new(failed, id, json_string(err.message));
@@ -270,7 +273,6 @@ static size_t evacuate(vr_engine *e, const char *job_id, json_t *host, json_t *p
                 o += (size_t)snprintf(failed_list + o, len - o, "%sVM '%s': %s", o ? "; " : "", name, err.message);
         } else {
             json_object_set_new(sent, id, json_string(job));
-            busy++;
         }
         changed = true;
     }
@@ -313,6 +315,7 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
             vr_i18n_format(msg, sizeof(msg), !host ? N_("host %s was removed")
                      : activated ? N_("maintenance of host '%s' cancelled: the host was activated")
                                  : N_("maintenance of host '%s' stopped: the host is %s"), hname, st);
+            drop_queued(e, p, user);
             vr_job_update(e, job_id, activated ? "cancelled" : "failed", msg);
             json_decref(host);
             break;
@@ -323,6 +326,7 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
             vr_hostview_refresh(e->view, e->db, host_id);
             vr_i18n_format(msg, sizeof(msg), "cancelled; host '%s' is activated again (migrations under way finish)",
                      hname);
+            drop_queued(e, p, user);
             vr_job_update(e, job_id, "cancelled", msg);
             json_decref(host);
             break;

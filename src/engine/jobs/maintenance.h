@@ -1,8 +1,9 @@
 /* Host maintenance as RHV does it (docs/availability.md "Maintenance"):
  * `deactivate` moves the host to preparingformaintenance and starts this
  * job, which migrates the host's VMs away (one migrate job each through
- * vmmigrate.c, at most the host's outgoing limit at once, destinations
- * chosen by the scheduler), gives up the SPM role if the host holds it,
+ * vmmigrate.c, all submitted at once: beyond the host's outgoing limit
+ * they wait in the engine's queue, migqueue.h; destinations chosen by the
+ * scheduler), gives up the SPM role if the host holds it,
  * and moves the host to maintenance once no VM is on it. `activate` (or
  * a cancel of the job) ends a maintenance in progress. */
 #pragma once
@@ -11,15 +12,12 @@
 
 #include "engine.h"
 
-/* At most this many migrations leave one host at once (ch. 5.10), fewer
- * when the host has fewer CPUs (the agent's own limit is the same). */
-#define VR_MAINT_MAX_OUTGOING 2
-
 /* The order VMs leave the host: a qsort comparator over (json_t *) vms
  * rows (id, name, memory_mib, status). This is the hook for evacuation
  * priorities: highly available VMs first (higher HA priority first),
  * then the smaller VMs, as they free a migration slot sooner, then by
- * name. */
+ * name. The migrate jobs are submitted in this order, so the queue of
+ * the host's outgoing migrations (migqueue.h) keeps it. */
 int vr_maint_evacuation_cmp(const void *a, const void *b);
 
 /* Check and start the maintenance of host (a hosts row). Refusals change

@@ -16,13 +16,18 @@ static const char *const policy_names[] = {"minimal_downtime", "suspend_workload
 #define DEFAULT_DOWNTIME_MS 300
 #define DEFAULT_STEP_S 15
 #define DEFAULT_STALL_S 240
+/* Outgoing migrations per host at once (ch. 5.10: 2, fewer on a host with
+ * fewer CPUs); the agents' --max-outgoing-migrations allows 1..64. */
+#define DEFAULT_MAX_OUTGOING 2
+#define MAX_OUTGOING_MAX 64
 
 json_t *vr_migpolicy_default(void)
 {
     /* auto_converge null: on under suspend_workload, off otherwise (agent) */
-    return json_pack("{s:s, s:i, s:i, s:n, s:b, s:i, s:i}", "policy", "minimal_downtime", "bandwidth_mibps",
+    return json_pack("{s:s, s:i, s:i, s:n, s:b, s:i, s:i, s:i}", "policy", "minimal_downtime", "bandwidth_mibps",
                      DEFAULT_BANDWIDTH_MIBPS, "max_downtime_ms", DEFAULT_DOWNTIME_MS, "auto_converge",
-                     "compression", 0, "convergence_step_s", DEFAULT_STEP_S, "stall_timeout_s", DEFAULT_STALL_S);
+                     "compression", 0, "convergence_step_s", DEFAULT_STEP_S, "stall_timeout_s", DEFAULT_STALL_S,
+                     "max_outgoing", DEFAULT_MAX_OUTGOING);
 }
 
 static int int_member(json_t *p, const char *key, long long min, long long max, vr_error *err)
@@ -39,7 +44,7 @@ int vr_migpolicy_normalize(json_t *p, vr_error *err)
     if (!json_is_object(p))
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "migration_policy must be an object {\"policy\": ...}");
     static const char *const members[] = {"policy", "bandwidth_mibps", "max_downtime_ms", "auto_converge",
-                                          "compression", "convergence_step_s", "stall_timeout_s"};
+                                          "compression", "convergence_step_s", "stall_timeout_s", "max_outgoing"};
     if (vr_json_check_keys(p, "migration_policy", VR_NAMES(members), err) < 0)
         return -1;
     json_t *name = json_object_get(p, "policy");
@@ -50,7 +55,8 @@ int vr_migpolicy_normalize(json_t *p, vr_error *err)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "migration_policy.policy must be minimal_downtime,"
                             " suspend_workload or post_copy");
     if (int_member(p, "bandwidth_mibps", 1, 100000, err) < 0 || int_member(p, "max_downtime_ms", 1, 60000, err) < 0 ||
-        int_member(p, "convergence_step_s", 1, 600, err) < 0 || int_member(p, "stall_timeout_s", 5, 3600, err) < 0)
+        int_member(p, "convergence_step_s", 1, 600, err) < 0 || int_member(p, "stall_timeout_s", 5, 3600, err) < 0 ||
+        int_member(p, "max_outgoing", 1, MAX_OUTGOING_MAX, err) < 0)
         return -1;
     json_t *ac = json_object_get(p, "auto_converge"), *comp = json_object_get(p, "compression");
     if ((ac && !json_is_boolean(ac) && !json_is_null(ac)) || (comp && !json_is_boolean(comp)))
@@ -72,6 +78,7 @@ void vr_migpolicy_apply(json_t *stored, json_t *call)
     }
     const char *key;
     json_t *v;
+    json_object_del(p, "max_outgoing"); /* the engine's queue's, not the agent's (migqueue.h) */
     json_object_foreach(p, key, v) {
         if (!json_object_get(call, key) && !json_is_null(v))
             json_object_set(call, key, v);

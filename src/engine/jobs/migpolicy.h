@@ -1,7 +1,9 @@
 /* A cluster's migration policy (docs/migration.md "Migration policy"): how
  * the agents migrate the cluster's VMs - RHV's minimal downtime (the
  * default), suspend workload if needed and post-copy, with the bandwidth,
- * the starting downtime limit, auto-convergence and compression. Stored
+ * the starting downtime limit, auto-convergence and compression, and how
+ * many migrations may leave one host at once (max_outgoing: the engine's
+ * queue, migqueue.h, waits beyond it; not an agent parameter). Stored
  * whole, every member filled, as clusters.migration_json; rendered as the
  * cluster's `migration_policy`; turned into VM.migrate parameters by the
  * migration job (vmmigrate.c), so user migrations, maintenance evacuation

@@ -19,6 +19,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "migpolicy.h"
+#include "migqueue.h"
 #include "rolenet.h"
 #include "placement.h"
 #include "scheduler.h"
@@ -52,7 +53,7 @@ static json_t *host_row(vr_engine *e, const char *id)
 }
 
 int vr_vm_migrate_submit(vr_engine *e, json_t *vm, const char *host_ref, long long bandwidth_mibps, bool by_engine,
-                         const char *user, char job_id[37], vr_error *err)
+                         int queue_rank, const char *user, char job_id[37], vr_error *err)
 {
     const char *id = str(vm, "id"), *name = str(vm, "name"), *st = str(vm, "status"), *src = str(vm, "host_id");
     if ((strcmp(st, "up") && strcmp(st, "paused")) || !*src)
@@ -93,6 +94,7 @@ int vr_vm_migrate_submit(vr_engine *e, json_t *vm, const char *host_ref, long lo
     json_decref(policy);
     if (bandwidth_mibps > 0)
         json_object_set_new(params, "bandwidth_mibps", json_integer(bandwidth_mibps));
+    vr_migq_stamp(params, queue_rank);
     char *ptext = json_dumps(params, JSON_COMPACT);
     json_decref(params);
     char desc[160];
@@ -133,9 +135,10 @@ static void settle(vr_engine *e, const char *vm_id, json_t *p, const char *host_
 {
     const char *src = str(p, "source_host_id");
     vr_db_exec(e->db, strcmp(host_id, src)
-                   ? "UPDATE vms SET host_id = ?, status = ? WHERE id = ? AND status IN ('migratingfrom', 'unknown')"
-                     " AND host_id = ?"
-                   : "UPDATE vms SET host_id = ?, status = ? WHERE id = ? AND status = 'migratingfrom' AND host_id = ?",
+                   ? "UPDATE vms SET host_id = ?, status = ?, migrating_to_host_id = NULL WHERE id = ?"
+                     " AND status IN ('migratingfrom', 'unknown') AND host_id = ?"
+                   : "UPDATE vms SET host_id = ?, status = ?, migrating_to_host_id = NULL WHERE id = ?"
+                     " AND status = 'migratingfrom' AND host_id = ?",
                DB_ARGS(DB_TEXT(host_id), DB_TEXT(status), DB_TEXT(vm_id), DB_TEXT(src)), NULL);
 }
 
@@ -321,6 +324,20 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
         follow(e, job_id, vm_id, user, p, vm, src, dst);
         goto out;
     }
+    if (!json_is_true(json_object_get(p, "slot"))) {
+        /* Beyond the source's outgoing limit: wait in the engine's queue
+         * (migqueue.h); nothing is asked of any host meanwhile. */
+        vr_migq_result q = vr_migq_wait(e, job_id, vm_id, name, p, why, sizeof(why));
+        if (q == VR_MIGQ_STOPPING)
+            goto out; /* resumed, still waiting, at the next start */
+        if (q != VR_MIGQ_GRANTED) {
+            settle(e, vm_id, p, str(src, "id"), str(p, "from_status"));
+            if (q == VR_MIGQ_FAILED)
+                vr_event(e, "error", user, "vm", vm_id, "cannot migrate VM '%s': %s", name, why);
+            vr_job_update(e, job_id, q == VR_MIGQ_CANCELLED ? "cancelled" : "failed", why);
+            goto out;
+        }
+    }
     vr_job_update(e, job_id, "running", "scheduling");
     vr_job_progress(e, job_id, 2);
     dst = pick_dest(e, vm, p, why, sizeof(why));
@@ -341,6 +358,9 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
     }
     json_object_set_new(p, "dest_host_id", json_string(str(dst, "id")));
     save_params(e, job_id, p);
+    /* RHV's migrating_to_vds: the view names the destination meanwhile */
+    vr_db_exec(e->db, "UPDATE vms SET migrating_to_host_id = ? WHERE id = ? AND status = 'migratingfrom'",
+               DB_ARGS(DB_TEXT(str(dst, "id")), DB_TEXT(vm_id)), NULL);
     char step[200];
     vr_i18n_format(step, sizeof(step), "migrating to host '%s'", str(dst, "name"));
     vr_job_update(e, job_id, "running", step);
@@ -402,7 +422,10 @@ bool vr_vm_migrate_resume(vr_engine *e, json_t *r)
         return false;
     const char *id = str(r, "id"), *vm = str(r, "object_id");
     json_t *p = json_object_get(r, "params");
-    if (!strcmp(str(r, "status"), "running") && !*str(p, "agent_job")) {
+    /* A job still waiting in the queue (no slot yet) simply waits again;
+     * one from before the queue (no queue_seq) may have been sent. */
+    bool queued = !json_is_true(json_object_get(p, "slot")) && json_object_get(p, "queue_seq");
+    if (!strcmp(str(r, "status"), "running") && !*str(p, "agent_job") && !queued) {
         /* Cut short between the choice and the agent's answer: whether
          * VM.migrate went out is unknown. The source's running migration
          * job of this VM, if any, is it; without one, ask where it runs. */

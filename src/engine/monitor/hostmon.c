@@ -195,6 +195,16 @@ static void sync_vms(monitor *m, json_t *host, json_t *agent_vms)
     const char *uuid;
     json_t *agent_vm;
     json_object_foreach(seen, uuid, agent_vm) {
+        /* The copy an incoming migration holds (paused by libvirt until
+         * the switch-over, reason starting or migration: RHV's
+         * MigratingTo) is not the VM running here: its migrate job
+         * settles the VM, libvirt discards a failed copy. It never raises
+         * "runs twice" and is never adopted, also in the moment after the
+         * job recorded the VM back on its source. */
+        const char *why_paused = json_string_value(json_object_get(agent_vm, "pause_reason")) ?: "";
+        if (!strcmp(json_string_value(json_object_get(agent_vm, "state")) ?: "", "paused") &&
+            (!strcmp(why_paused, "starting") || !strcmp(why_paused, "migration")))
+            continue;
         /* A migration's job owns its VM to the end, also when the source
          * stopped answering meanwhile (its VMs are "unknown" then): the
          * job asks both hosts where it runs. */

@@ -169,7 +169,7 @@ static void balance_cluster(vr_engine *e, json_t *cl)
     }
     char job[37];
     vr_error err = {0};
-    if (vr_vm_migrate_submit(e, vm, dst >= 0 ? bh[dst].id : NULL, 0, true, "", job, &err) < 0)
+    if (vr_vm_migrate_submit(e, vm, dst >= 0 ? bh[dst].id : NULL, 0, true, 0, "", job, &err) < 0)
         vr_event(e, "warning", "", "cluster", cid, "load balancing of cluster '%s' (%s) cannot migrate VM '%s':"
                  " %s", cname, why, str(vm, "name"), err.message);
     else

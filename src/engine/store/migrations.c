@@ -515,5 +515,8 @@ const vr_migration vr_migrations[] = {
     {32, "a cluster's HA reservation switch (docs/fencing.md \"HA reservation\", RHV TR ch. 5.8): 1 the engine reports whether its HA VMs could all restart after any one host failure, raises events and weighs placements by it; 0 (default, as in RHV) none of that",
      .sqlite = "ALTER TABLE clusters ADD COLUMN ha_reservation_enabled INTEGER NOT NULL DEFAULT 0;",
      .pg = "ALTER TABLE clusters ADD COLUMN ha_reservation_enabled BIGINT NOT NULL DEFAULT 0;"},
+    {33, "the destination of a VM's migration (docs/migration.md \"The engine's view\"; RHV's migrating_to_vds): set by the migrate job once it chose the host, cleared when the VM settles on one host; shown only while the VM is migratingfrom",
+     .sqlite = "ALTER TABLE vms ADD COLUMN migrating_to_host_id TEXT;",
+     .pg = "ALTER TABLE vms ADD COLUMN migrating_to_host_id " T ";"},
 };
 const size_t vr_nmigrations = sizeof(vr_migrations) / sizeof(vr_migrations[0]);

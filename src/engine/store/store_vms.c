@@ -49,6 +49,9 @@ static const vr_search vm_search[] = {
      "name of the host it runs on, * as wildcard"},
     {"cluster", "cluster_id IN (SELECT id FROM clusters WHERE lower(name) LIKE ? ESCAPE '\\')", true, true,
      false, "cluster name, * as wildcard"},
+    {"migrating_to", "status = 'migratingfrom' AND migrating_to_host_id IN (SELECT id FROM hosts WHERE lower(name)"
+     " LIKE ? ESCAPE '\\')", true, true, false,
+     "name of the host it is migrating to (the destination's incoming VMs), * as wildcard"},
 };
 
 /* Give every NIC of spec without a MAC one from the pool (in the caller's
@@ -200,6 +203,9 @@ static int vm_remove(vr_engine *e, json_t *row, vr_error *err)
 const vr_store vr_store_vms = {
     .select = "SELECT v.id AS id, v.name AS name, v.description AS description, v.cluster_id AS cluster_id,"
               " v.host_id AS host_id, (SELECT name FROM hosts WHERE id = v.host_id) AS host,"
+              " CASE WHEN v.status = 'migratingfrom' THEN v.migrating_to_host_id END AS migrating_to_host_id,"
+              " (SELECT name FROM hosts WHERE id = v.migrating_to_host_id AND v.status = 'migratingfrom')"
+              " AS migrating_to_host,"
               " v.status AS status, v.memory_mib AS memory_mib, v.vcpus AS vcpus, v.spec_json AS spec_json,"
               " v.devices_json AS devices_json, v.created_at AS created_at,"
               " v.pending_json AS pending_changes_json, v.placement_json AS placement_policy_json,"

@@ -92,6 +92,12 @@ enum vr_mig_step vr_mig_watch_step(vr_mig_watch *w, unsigned long long remaining
     return VR_MIG_WAIT;
 }
 
+enum vr_mig_step vr_mig_watch_connecting(vr_mig_watch *w, long long now_ms)
+{
+    w->last_progress_ms = now_ms;
+    return now_ms >= w->timeout_ms ? VR_MIG_ABORT_TIMEOUT : VR_MIG_WAIT;
+}
+
 /* A host name or address that can stand in a URI as is: letters, digits,
  * '.', '-' (and ':' for IPv6 addresses when allowed); no leading '-' or '.'. */
 static bool uri_host_ok(const char *s, bool colon)
@@ -279,7 +285,9 @@ static void *supervisor(void *arg)
             if (!downtime_set) /* needs the migration under way */
                 downtime_set = virDomainMigrateSetMaxDowntime(m->dom, m->w.downtime_ms, 0) == 0;
             virResetLastError();
-            apply_step(m, vr_mig_watch_step(&m->w, s.remaining, vr_mono_ms() - t0), why, sizeof(why));
+            long long now_ms = vr_mono_ms() - t0;
+            apply_step(m, s.total ? vr_mig_watch_step(&m->w, s.remaining, now_ms) : vr_mig_watch_connecting(&m->w, now_ms),
+                       why, sizeof(why));
             char now[512];
             int pct = s.total ? (int)(s.processed * 100 / s.total) : 0;
             snprintf(now, sizeof(now), "migrating to %s: %d%% of %llu MiB, %llu MiB remaining, downtime limit %llu ms%s",

@@ -35,3 +35,9 @@ typedef struct vr_mig_watch {
 /* Feed one sample (remaining bytes, ms since the start); returns what to
  * do now and updates w (the caller then does it). */
 enum vr_mig_step vr_mig_watch_step(vr_mig_watch *w, unsigned long long remaining, long long now_ms);
+
+/* A sample before libvirt knows the data to send (the stream still
+ * connecting): not a stall (its zero "remaining" would pass for the lowest
+ * ever, and every later sample for no progress); only the total time
+ * limit applies. Returns VR_MIG_WAIT or VR_MIG_ABORT_TIMEOUT. */
+enum vr_mig_step vr_mig_watch_connecting(vr_mig_watch *w, long long now_ms);

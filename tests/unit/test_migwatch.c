@@ -113,8 +113,29 @@ static void post_copy(void)
     CHECK(n[VR_MIG_ABORT_STALLED] == 0 && n[VR_MIG_ABORT_TIMEOUT] == 0);
 }
 
+/* While the stream connects libvirt reports nothing to send (remaining 0):
+ * that time is no stall, and the first real sample is progress; the total
+ * limit still applies. (Fed to vr_mig_watch_step, the zero became the
+ * lowest "remaining" ever, so every migration counted as stalled from its
+ * start: a 5 s stall limit aborted slow starts before any data moved.) */
+static void connecting(void)
+{
+    vr_mig_watch w = watch(VR_MIG_MINIMAL_DOWNTIME);
+    w.stall_timeout_ms = 5 * S;
+    for (long long t = 0; t <= 20; t++)
+        CHECK(vr_mig_watch_connecting(&w, t * S) == VR_MIG_WAIT);
+    CHECK(vr_mig_watch_step(&w, GIB, 21 * S) == VR_MIG_WAIT); /* the first data: progress */
+    CHECK(vr_mig_watch_step(&w, GIB - 1, 24 * S) == VR_MIG_WAIT);
+    CHECK(vr_mig_watch_step(&w, GIB - 1, 29 * S) == VR_MIG_ABORT_STALLED); /* 5 s stuck since 24 s */
+    w = watch(VR_MIG_MINIMAL_DOWNTIME);
+    w.timeout_ms = 64 * S;
+    CHECK(vr_mig_watch_connecting(&w, 63 * S) == VR_MIG_WAIT);
+    CHECK(vr_mig_watch_connecting(&w, 64 * S) == VR_MIG_ABORT_TIMEOUT);
+}
+
 int main(void)
 {
+    connecting();
     minimal_downtime();
     suspend_workload();
     post_copy();

@@ -9,6 +9,7 @@ set, PostgreSQL."""
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -594,6 +595,7 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             eng.wait_for(settled, timeout=60, what=f"one copy, recorded where it runs (job: {job})")
             _at_least(landed, 5)
             _destination_agent_killed(ctx, eng, hosts, vm)
+            _migration_network_cut(ctx, eng, cl, vm)
             eng.stop_all_vms()
             for i in range(len(ctx.hs.hosts)):
                 with ctx.client(i) as c:
@@ -651,3 +653,31 @@ def _destination_agent_killed(ctx, eng, hosts, vm):
     assert on_hosts(ctx, vm["id"]) == [dst]
     assert eng.wait_status("vms", vm["id"], "up", timeout=60)["host"] == dname
 
+
+def _migration_network_cut(ctx, eng, cl, vm):
+    """The migration network cut under a migration (the destination's eth1
+    wire down; the agents and libvirtd still talk over eth0): no progress,
+    so the cluster policy's stall_timeout_s aborts it; the VM runs on the
+    source alone, up, and the engine says so."""
+    hs = ctx.hs
+    eng.call("PUT", f"/api/clusters/{cl['id']}", {"migration_policy": {"stall_timeout_s": 5}}, expect=200)
+    vm = eng.wait_status("vms", vm["id"], "up", timeout=60)
+    src = next(i for i, h in enumerate(hs.hosts) if h.name == vm["host"])
+    dh = hs.hosts[1 - src]
+    job_id = migrate(eng, vm["id"], {"host": dh.name, "bandwidth_mibps": 4})
+    # cut once memory streams (a cut during the stream's TLS handshake is not
+    # cancelled until TCP gives up: docs/migration.md "Known issues")
+    eng.wait_for(lambda: re.search(r"\d+% of [1-9]\d* MiB", eng.get(f"/api/jobs/{job_id}").get("detail") or "")
+                 and eng.get(f"/api/jobs/{job_id}")["progress"] >= 10, timeout=60, what="memory streaming")
+    subprocess.run(["ip", "link", "set", f"{dh.veth}n1", "down"], check=True)
+    try:
+        job = eng.wait_job(job_id, timeout=90, status=("finished", "failed", "cancelled"))
+    finally:
+        subprocess.run(["ip", "link", "set", f"{dh.veth}n1", "up"], check=True)
+    assert job["status"] == "failed" and "aborted: no progress for 5 s" in job["detail"], (job, agent_logs(ctx))
+    # One copy, on the source (the destination's paused one is gone), up.
+    eng.wait_for(lambda: on_hosts(ctx, vm["id"]) == [src], timeout=30, what="the incoming copy gone")
+    now = eng.wait_status("vms", vm["id"], "up", timeout=60)
+    assert now["host"] == vm["host"], now
+    with ctx.client(src) as c:
+        ctx.wait_console(c, vm["id"], "VIREO-ECHO still-here", send="echo still-here\n")

@@ -68,6 +68,13 @@ int vr_migpolicy_normalize(json_t *p, vr_error *err)
     return 0;
 }
 
+int vr_migpolicy_max_outgoing(json_t *stored)
+{
+    json_t *m = json_object_get(stored, "max_outgoing");
+    long long v = json_integer_value(m);
+    return json_is_integer(m) && v >= 1 && v <= MAX_OUTGOING_MAX ? (int)v : DEFAULT_MAX_OUTGOING;
+}
+
 void vr_migpolicy_apply(json_t *stored, json_t *call)
 {
     json_t *p = json_is_object(stored) ? json_deep_copy(stored) : vr_migpolicy_default();

@@ -25,3 +25,7 @@ json_t *vr_migpolicy_default(void);
  * default) to call; members already in call (a request's own bandwidth)
  * are kept. */
 void vr_migpolicy_apply(json_t *stored, json_t *call);
+
+/* The stored policy's max_outgoing, or its default when absent or broken
+ * (the engine's queue, migqueue.h). */
+int vr_migpolicy_max_outgoing(json_t *stored);

@@ -12,11 +12,9 @@
 
 #include "i18n.h"
 #include "jobs.h"
+#include "migpolicy.h"
 
 #define WAIT_MS 500
-/* The default outgoing limit (ch. 5.10); the agent's own default is the
- * same (--max-outgoing-migrations). */
-#define DEFAULT_MAX_OUTGOING 2
 
 static pthread_mutex_t grant_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -49,8 +47,7 @@ int vr_migq_limit(vr_engine *e, const char *host_id)
     json_t *r = vr_db_query_one(e->db, "SELECT h.cpus AS cpus, c.migration_json AS migration_json FROM hosts h"
                                 " JOIN clusters c ON c.id = h.cluster_id WHERE h.id = ?",
                                 DB_ARGS(DB_TEXT(host_id)), NULL);
-    json_t *m = json_object_get(json_object_get(r, "migration"), "max_outgoing");
-    long long limit = json_is_integer(m) && json_integer_value(m) > 0 ? json_integer_value(m) : DEFAULT_MAX_OUTGOING;
+    long long limit = vr_migpolicy_max_outgoing(json_object_get(r, "migration"));
     long long cpus = json_integer_value(json_object_get(r, "cpus"));
     json_decref(r);
     return (int)(cpus > 0 && cpus < limit ? cpus : limit);

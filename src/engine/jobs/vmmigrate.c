@@ -142,12 +142,6 @@ static void settle(vr_engine *e, const char *vm_id, json_t *p, const char *host_
                DB_ARGS(DB_TEXT(host_id), DB_TEXT(status), DB_TEXT(vm_id), DB_TEXT(src)), NULL);
 }
 
-static void save_params(vr_engine *e, const char *job_id, json_t *p)
-{
-    char *t = json_dumps(p, JSON_COMPACT);
-    vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(t), DB_TEXT(job_id)), NULL);
-    free(t);
-}
 
 /* Where does the VM run? 1 on the destination (running there: the switch-
  * over happened, the source's copy is gone or going), 0 on the source (or
@@ -357,7 +351,7 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
         goto out;
     }
     json_object_set_new(p, "dest_host_id", json_string(str(dst, "id")));
-    save_params(e, job_id, p);
+    vr_job_params_store(e, job_id, p);
     /* RHV's migrating_to_vds: the view names the destination meanwhile */
     vr_db_exec(e->db, "UPDATE vms SET migrating_to_host_id = ? WHERE id = ? AND status = 'migratingfrom'",
                DB_ARGS(DB_TEXT(str(dst, "id")), DB_TEXT(vm_id)), NULL);
@@ -405,7 +399,7 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
     }
     json_object_set_new(p, "agent_job", json_string(str(res, "job")));
     json_decref(res);
-    save_params(e, job_id, p);
+    vr_job_params_store(e, job_id, p);
     vr_event(e, "normal", user, "vm", vm_id, "VM '%s' migrating from host '%s' to host '%s'", name, str(src, "name"),
              str(dst, "name"));
     follow(e, job_id, vm_id, user, p, vm, src, dst);
@@ -440,7 +434,7 @@ bool vr_vm_migrate_resume(vr_engine *e, json_t *r)
                     json_object_set_new(pc, "agent_job", json_string(str(j, "id")));
         json_decref(list);
         if (*str(pc, "agent_job")) {
-            save_params(e, id, pc);
+            vr_job_params_store(e, id, pc);
         } else {
             int on_dst = src ? ask_both(e, vm, src, dst) > 0 : 0;
             settle(e, vm, pc, on_dst ? str(dst, "id") : str(src, "id"), str(p, "from_status"));

@@ -335,6 +335,20 @@ def cli(ctx, eng, *args, expect=0):
     return p.stdout + p.stderr
 
 
+def booked_mib(eng, host):
+    """The scheduler's booking of a host's memory, as /metrics shows it."""
+    r = eng.request("GET", "/metrics")
+    m = re.search(r'^vireo_host_memory_committed_bytes\{[^}]*host="%s"[^}]*\} (\S+)$' % re.escape(host), r.text, re.M)
+    assert m, r.text
+    return int(float(m.group(1))) >> 20
+
+
+def placed_mib(eng, host):
+    """The memory of the VMs a host runs (or starts), by the engine's view."""
+    return sum(v["memory_mib"] for v in eng.list("vms", search=f"host={host}", max=1000)["vms"]
+               if v["status"] != "down")
+
+
 def migrate(eng, vm_id, body=None):
     r = eng.request("POST", f"/api/vms/{vm_id}/migrate", body if body is not None else {})
     assert r.status == 202 and r.headers.get("location") == r.body["job"]["href"], r
@@ -523,6 +537,12 @@ def test_engine_migrates_cancels_and_refuses(ctx):
                 incoming = c.call("VM.get", uuid=vm["id"])
             assert incoming["state"] == "paused" and incoming.get("pause_reason") in ("starting", "migration"), \
                 incoming
+            # The destination's memory is booked for the VM while it streams
+            # there (RHV's pending memory), also across that host's polls,
+            # which recompute the booking from the VMs.
+            assert booked_mib(eng, to) == placed_mib(eng, to) + vm["memory_mib"]
+            time.sleep(2 * eng.poll_ms / 1000)
+            assert booked_mib(eng, to) == placed_mib(eng, to) + vm["memory_mib"]
             r = eng.request("POST", f"/api/vms/{vm['id']}/shutdown")
             assert r.status == 409 and "migrating" in r.body["fault"]["detail"], r
             eng.call("POST", f"/api/jobs/{job_id}/cancel", {}, expect=200)
@@ -535,6 +555,7 @@ def test_engine_migrates_cancels_and_refuses(ctx):
             time.sleep(3 * eng.poll_ms / 1000)  # the monitors' polls right after it, too
             msgs = [e["message"] for e in eng.events() if e["object_id"] == vm["id"]]
             assert not any("run twice" in m or "found running" in m for m in msgs), msgs
+            assert booked_mib(eng, to) == placed_mib(eng, to)  # the booking ended with the migration
 
             # Engine killed mid-migration: the restarted engine follows the
             # agent's job again and records the destination.

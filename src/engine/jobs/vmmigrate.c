@@ -15,6 +15,7 @@
 
 #include "agentcall.h"
 #include "agentjob.h"
+#include "hostview.h"
 #include "i18n.h"
 #include "jobs.h"
 #include "log.h"
@@ -134,12 +135,23 @@ out:
 static void settle(vr_engine *e, const char *vm_id, json_t *p, const char *host_id, const char *status)
 {
     const char *src = str(p, "source_host_id");
+    json_t *was = vr_db_query_one(e->db, "SELECT migrating_to_host_id FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)),
+                                  NULL);
     vr_db_exec(e->db, strcmp(host_id, src)
                    ? "UPDATE vms SET host_id = ?, status = ?, migrating_to_host_id = NULL WHERE id = ?"
                      " AND status IN ('migratingfrom', 'unknown') AND host_id = ?"
                    : "UPDATE vms SET host_id = ?, status = ?, migrating_to_host_id = NULL WHERE id = ?"
                      " AND status = 'migratingfrom' AND host_id = ?",
                DB_ARGS(DB_TEXT(host_id), DB_TEXT(status), DB_TEXT(vm_id), DB_TEXT(src)), NULL);
+    /* The destination's booking (pick_dest) ends with the migration: both
+     * hosts' numbers now, not at their next polls. */
+    pthread_mutex_lock(&e->sched_lock);
+    const char *to = json_string_value(json_object_get(was, "migrating_to_host_id"));
+    if (to && strcmp(to, src))
+        vr_hostview_recount(e->view, e->db, to);
+    vr_hostview_recount(e->view, e->db, src);
+    pthread_mutex_unlock(&e->sched_lock);
+    json_decref(was);
 }
 
 
@@ -284,6 +296,16 @@ static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t 
     /* Its affinity groups count as for a start (the VM's own host is not
      * counted: it leaves it). */
     int rc = vr_sched_evaluate(e, vm, str(p, "source_host_id"), given, false, &ev, &err);
+    if (rc >= 0 && ev.chosen >= 0) {
+        /* Booked before the next placement looks (RHV's pending memory):
+         * the VM names its destination, whose booking counts it from now
+         * (vr_hostview_recount), so migrations picked at once (an
+         * evacuation) spread by the room left. settle() undoes it. */
+        const char *to = ev.hosts[ev.chosen].id;
+        vr_db_exec(e->db, "UPDATE vms SET migrating_to_host_id = ? WHERE id = ? AND status = 'migratingfrom'",
+                   DB_ARGS(DB_TEXT(to), DB_TEXT(str(vm, "id"))), NULL);
+        vr_hostview_recount(e->view, e->db, to);
+    }
     pthread_mutex_unlock(&e->sched_lock);
     if (rc < 0) {
         snprintf(why, len, "%s", err.message);
@@ -352,9 +374,8 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
     }
     json_object_set_new(p, "dest_host_id", json_string(str(dst, "id")));
     vr_job_params_store(e, job_id, p);
-    /* RHV's migrating_to_vds: the view names the destination meanwhile */
-    vr_db_exec(e->db, "UPDATE vms SET migrating_to_host_id = ? WHERE id = ? AND status = 'migratingfrom'",
-               DB_ARGS(DB_TEXT(str(dst, "id")), DB_TEXT(vm_id)), NULL);
+    /* The view names the destination meanwhile (RHV's migrating_to_vds),
+     * set when pick_dest booked it. */
     char step[200];
     vr_i18n_format(step, sizeof(step), "migrating to host '%s'", str(dst, "name"));
     vr_job_update(e, job_id, "running", step);

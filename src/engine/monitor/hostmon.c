@@ -429,10 +429,7 @@ static void poll_once(monitor *m, json_t *host)
     vr_crl_send(e, c, json_string_value(json_object_get(host, "name")) ?: "?", &m->crl_sent);
     cert_ending(m, host);
     /* The scheduler's booking for this host, recomputed from the truth. */
-    vr_db_exec(e->db, "UPDATE hosts SET committed_mib = (SELECT coalesce(sum(memory_mib), 0) FROM vms"
-               " WHERE host_id = ? AND status != 'down'), pending_vcpus = (SELECT coalesce(sum(vcpus), 0)"
-               " FROM vms WHERE host_id = ? AND status IN ('waitforlaunch', 'poweringup')) WHERE id = ?",
-               DB_ARGS(DB_TEXT(m->host_id), DB_TEXT(m->host_id), DB_TEXT(m->host_id)), NULL);
+    vr_hostview_recount(e->view, e->db, m->host_id);
     json_decref(caps);
     json_decref(stats);
     json_decref(vms);

@@ -161,6 +161,18 @@ void vr_hostview_refresh(vr_hostview *v, vr_db *db, const char *host_id)
     json_decref(row);
 }
 
+void vr_hostview_recount(vr_hostview *v, vr_db *db, const char *host_id)
+{
+    /* A migrating VM counts on both hosts until it lands: the source still
+     * runs it, the destination must have room when it arrives. */
+    vr_db_exec(db, "UPDATE hosts SET committed_mib = (SELECT coalesce(sum(memory_mib), 0) FROM vms"
+               " WHERE (host_id = ? AND status != 'down') OR (migrating_to_host_id = ? AND status = 'migratingfrom')),"
+               " pending_vcpus = (SELECT coalesce(sum(vcpus), 0) FROM vms WHERE host_id = ?"
+               " AND status IN ('waitforlaunch', 'poweringup')) WHERE id = ?",
+               DB_ARGS(DB_TEXT(host_id), DB_TEXT(host_id), DB_TEXT(host_id), DB_TEXT(host_id)), NULL);
+    vr_hostview_refresh(v, db, host_id);
+}
+
 int vr_hostview_cluster(vr_hostview *v, const char *cluster_id, vr_sched_host **out, size_t *n)
 {
     return vr_hostview_cluster_nets(v, cluster_id, NULL, 0, out, n);

@@ -21,7 +21,7 @@ typedef struct vr_sched_host {
     char virt_mode[16];
     double cpu_percent;        /* last sample */
     long long mem_total_mib;
-    long long committed_mib;   /* memory of VMs placed there (not down) */
+    long long committed_mib;   /* memory of VMs placed there (not down) or migrating to it */
     long long pending_vcpus;   /* vCPUs of VMs still starting there */
     long long max_vcpus, cpus;
     bool lacks_network;        /* does not run a network the VM's NICs use */
@@ -43,6 +43,11 @@ void vr_hostview_free(vr_hostview *v);
 
 /* Re-read one host's row; drops it from the view if the row is gone. */
 void vr_hostview_refresh(vr_hostview *v, vr_db *db, const char *host_id);
+
+/* Recompute a host's booking from the truth (the memory of the VMs placed
+ * there and not down, plus that of the VMs migrating to it: RHV's pending
+ * memory; the vCPUs of those still starting), then refresh its copy. */
+void vr_hostview_recount(vr_hostview *v, vr_db *db, const char *host_id);
 
 /* Copy the hosts of a cluster, ordered by name then id (the order ties are
  * broken in). *out is malloc'd (NULL when *n is 0); the caller frees it. */

@@ -118,11 +118,13 @@ def _queued_migrations(ctx, eng, cl, vh0, far, base):
                  f" VALUES ('{busy}', 'migrate', 'vm', '{busy}', 'running',"
                  f" '{{\"source_host_id\": \"{vh0['id']}\", \"slot\": true}}', 1, 1)",
             f"UPDATE vms SET status = 'up', host_id = '{vh0['id']}' WHERE id IN ('{q['id']}', '{r['id']}')")
+    # Both asked at once: vh0's monitor finds the faked VMs missing there
+    # and records them down after two polls; migratingfrom, the jobs own them.
     jq = migrate(eng, q["id"])
-    eng.wait_for(lambda: eng.get(f"/api/jobs/{jq}")["detail"] == "waiting for a migration slot on host 'vh0': 1 ahead",
-                 10, what="q1 waiting")
     # The CLI's --wait says why it waits (on stderr), then gives up waiting.
     out = cli(ctx, eng, "vm", "migrate", "q2", "--wait", "--timeout", "3", expect=1)
+    eng.wait_for(lambda: eng.get(f"/api/jobs/{jq}")["detail"] == "waiting for a migration slot on host 'vh0': 1 ahead",
+                 10, what="q1 waiting")
     assert ": waiting for a migration slot on host 'vh0': 2 ahead" in out and "still running after 3 s" in out, out
     jr = [j["id"] for j in eng.list("jobs", max=1000)["jobs"] if j.get("object_id") == r["id"]][0]
     v = eng.vm(q["id"])

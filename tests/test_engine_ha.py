@@ -131,8 +131,11 @@ def test_power_management_rules(ctx):
             p = cli.run("host", "update", "ssh1", *bad, expect=2)
             assert bad[0] in p.stderr, p.stderr
         assert eng.host(sh["id"])["ssh"]["port"] == 2200
+        # ssh1, in maintenance, is a viable proxy (RHV TR ch. 4.2: up or
+        # maintenance) but never answers: tried, named, warned of.
         p = cli.run("host", "fence", "pm1", "status", "--wait", expect=1)
-        assert "no proxy host" in p.stdout + p.stderr, p
+        assert "no proxy host to fence host 'pm1' answered: ssh1 (" in p.stdout + p.stderr, p
+        assert eng.find_events("proxy host 'ssh1' did not answer to fence host 'pm1'", h["id"])
         cli.run("host", "fence", "pm1", "explode", expect=2)
 
 

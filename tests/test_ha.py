@@ -138,6 +138,10 @@ def test_fence_restart_through_a_proxy(ctx):
 
         # An HA VM on vh1 (vh0 in maintenance meanwhile, so the scheduler has no choice).
         _maintenance(eng, h0)
+        # A host in maintenance still proxies (RHV TR ch. 4.2: up or maintenance).
+        r = eng.call("POST", f"/api/hosts/{h1['id']}/fence", {"fence_type": "status"}, expect=202)
+        job = eng.wait_job(r["job"]["id"])
+        assert job["status"] == "finished" and "power on" in job["detail"] and "proxy 'vh0'" in job["detail"], job
         ha = new_vm(ctx, eng, cl, "ha-fenced", nics=(), high_availability={"enabled": True, "priority": 90})
         vm = start_and_wait_up(eng, ha["id"])[0]
         assert vm["host"] == "vh1", vm

@@ -19,21 +19,46 @@
  * (--fence-agent-timeout-s, 50 s); the call waits a little longer
  * (core/timeouts.c), so the agent reports the timeout itself. */
 
-/* An up host other than host_id in its cluster, else in its data center
- * (new reference), or NULL. */
-static json_t *pick_proxy(vr_engine *e, json_t *host)
+/* The proxy (RHV TR ch. 4.2): another host of the fenced host's cluster,
+ * else of its data center, that is up or in maintenance (its agent runs
+ * there too); up ones first, then by name. The first that answers a ping
+ * is taken: a host recorded up may be down with the one being fenced (two
+ * lost at once) before its monitor noticed. Each that did not answer gets
+ * a warning event and is named in *tried. NULL when none answered (*tried
+ * empty: there was none). */
+static json_t *pick_proxy(vr_engine *e, json_t *host, const char *user, char *tried, size_t len)
 {
     const char *id = json_string_value(json_object_get(host, "id"));
-    json_t *p = vr_db_query_one(e->db, "SELECT id, name, address, port FROM hosts WHERE status = 'up' AND id != ?"
-                                " AND cluster_id = ? ORDER BY name LIMIT 1",
-                                DB_ARGS(DB_TEXT(id), DB_TEXT(json_string_value(json_object_get(host, "cluster_id")))),
-                                NULL);
-    if (!p)
-        p = vr_db_query_one(e->db, "SELECT h.id AS id, h.name AS name, h.address AS address, h.port AS port"
-                            " FROM hosts h JOIN clusters c ON c.id = h.cluster_id WHERE h.status = 'up' AND h.id != ?"
-                            " AND c.datacenter_id = ? ORDER BY h.name LIMIT 1",
-                            DB_ARGS(DB_TEXT(id), DB_TEXT(json_string_value(json_object_get(host, "dc")))), NULL);
-    return p;
+    const char *hname = json_string_value(json_object_get(host, "name"));
+    const char *cl = json_string_value(json_object_get(host, "cluster_id"));
+    json_t *rows = NULL;
+    tried[0] = '\0';
+    if (vr_db_query(e->db, "SELECT h.id AS id, h.name AS name, h.address AS address, h.port AS port FROM hosts h"
+                    " JOIN clusters c ON c.id = h.cluster_id WHERE h.status IN ('up', 'maintenance') AND h.id != ?"
+                    " AND c.datacenter_id = ? ORDER BY CASE WHEN h.cluster_id = ? THEN 0 ELSE 1 END,"
+                    " CASE WHEN h.status = 'up' THEN 0 ELSE 1 END, h.name",
+                    DB_ARGS(DB_TEXT(id), DB_TEXT(json_string_value(json_object_get(host, "dc"))), DB_TEXT(cl)),
+                    &rows, NULL) < 0)
+        return NULL;
+    json_t *r, *chosen = NULL;
+    size_t i, o = 0;
+    json_array_foreach(rows, i, r) {
+        vr_error err = {0};
+        json_t *res = NULL;
+        int rc = vr_agent_call_host(e, r, "Host.ping", json_object(), &res, &err);
+        json_decref(res);
+        if (rc == 0) {
+            chosen = json_incref(r);
+            break;
+        }
+        const char *pname = json_string_value(json_object_get(r, "name"));
+        vr_event(e, "warning", user, "host", id, "proxy host '%s' did not answer to fence host '%s' (%s); trying"
+                 " another", pname, hname, err.message);
+        if (o < len)
+            o += (size_t)snprintf(tried + o, len - o, "%s%s (%s)", o ? ", " : "", pname, err.message);
+    }
+    json_decref(rows);
+    return chosen;
 }
 
 /* One fence agent through the proxy: 0 with power set, -1 with err. */
@@ -120,10 +145,15 @@ int vr_host_fence_run(vr_engine *e, const char *host_id, const char *fence_type,
         vr_error_set(err, VR_ERR_BAD_STATE, "host '%s' has no power management enabled", hname);
         goto out;
     }
-    proxy = pick_proxy(e, host);
+    char tried[512];
+    proxy = pick_proxy(e, host, user, tried, sizeof(tried));
+    if (!proxy && tried[0]) {
+        vr_error_set(err, VR_ERR_UNAVAILABLE, "no proxy host to fence host '%s' answered: %s", hname, tried);
+        goto out;
+    }
     if (!proxy) {
         vr_error_set(err, VR_ERR_UNAVAILABLE, "no proxy host to fence host '%s': no other host of its cluster or"
-                     " data center is up", hname);
+                     " data center is up or in maintenance", hname);
         goto out;
     }
     const char *pname = json_string_value(json_object_get(proxy, "name"));

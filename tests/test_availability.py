@@ -521,6 +521,25 @@ def _in_cluster_upgrade(ctx, eng, cl, hosts, base):
                       ({"name": "InClusterUpgrade"}, "scheduling_policy.name")]:
         expect_fault(eng.request("PUT", path, {"scheduling_policy": pol}), 400, what)
     assert eng.get(path)["scheduling_policy"] == before
+    # Its preconditions: every host's OS version known, no running VM kept
+    # from migrating; else 409 naming them, nothing changed. (The VM faked
+    # up on no host: no monitor records it down meanwhile.)
+    stay = eng.create_vm("stay", cl["id"], placement_policy={"affinity": "pinned", "hosts": ["vh0"]}, **base)
+    run_sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{stay['id']}'")
+    caps = eng.host(vh1["id"])["capabilities"]
+    old_os = dict(caps["os"], version="")
+    run_sql(eng, "UPDATE hosts SET capabilities_json = '%s' WHERE id = '%s'" % (
+        json.dumps(dict(caps, os=old_os)).replace("'", "''"), vh1["id"]))
+    f = expect_fault(eng.request("PUT", path, {"scheduling_policy": {"name": "in_cluster_upgrade"}}), 409,
+                     "the in_cluster_upgrade policy needs every host's OS version known and every running VM free"
+                     " to migrate: host 'vh1' (OS version not known), VM 'stay' (pinned)")
+    assert eng.get(path)["scheduling_policy"] == before
+    run_sql(eng, "UPDATE hosts SET capabilities_json = '%s' WHERE id = '%s'" % (
+        json.dumps(caps).replace("'", "''"), vh1["id"]))
+    out = cli(ctx, eng, "cluster", "update", "cl1", "--scheduling-policy", "in_cluster_upgrade", expect=1)
+    assert "VM 'stay' (pinned)" in out and "vh1" not in out, out
+    run_sql(eng, f"UPDATE vms SET status = 'down' WHERE id = '{stay['id']}'")
+    eng.call("DELETE", f"/api/vms/{stay['id']}", expect=204)
     got = json.loads(cli(ctx, eng, "cluster", "update", "cl1", "--scheduling-policy", "in_cluster_upgrade", "--json"))
     assert got["scheduling_policy"] == {"name": "in_cluster_upgrade", "properties": {}}, got
     vm = eng.create_vm("icu", cl["id"], **base)

@@ -6,6 +6,7 @@
 #include "fencepolicy.h"
 #include "hareserve.h"
 #include "migpolicy.h"
+#include "osupgrade.h"
 #include "policy.h"
 
 /* Members every named kind has. */
@@ -90,11 +91,24 @@ static int cluster_check_create(vr_call *c, json_t *body, vr_error *err)
                                                      : check_ha(body, NULL, err);
 }
 
+/* Switching to in_cluster_upgrade: its preconditions (osupgrade.h). A
+ * cluster already under it keeps it whatever else changes. */
+static int check_upgrade(vr_call *c, json_t *row, json_t *body, vr_error *err)
+{
+    vr_sched_policy now, asked;
+    vr_policy_parse(json_object_get(row, "scheduling_policy"), &now);
+    vr_policy_parse(json_object_get(body, "scheduling_policy"), &asked);
+    if (asked.name != VR_POLICY_UPGRADE || now.name == VR_POLICY_UPGRADE)
+        return 0;
+    return vr_upgrade_preconditions(c->e, json_string_value(json_object_get(row, "id")) ?: "", err);
+}
+
 static int cluster_check_update(vr_call *c, json_t *row, json_t *body, vr_error *err)
 {
     return check_cpu(json_string_value(json_object_get(body, "cpu_type")), err) < 0 ||
-                   check_policy(body, row, err) < 0 ? -1
-                                                    : check_ha(body, row, err);
+                   check_policy(body, row, err) < 0 || check_ha(body, row, err) < 0
+               ? -1
+               : check_upgrade(c, row, body, err);
 }
 
 /* A cluster links to its data center. */

@@ -1,6 +1,7 @@
 /* The InClusterUpgrade filter and weight (see osupgrade.h). */
 #include "osupgrade.h"
 
+#include "placement.h"
 #include "policy.h"
 
 #include <ctype.h>
@@ -100,4 +101,54 @@ int vr_upgrade_filter(vr_engine *e, const char *cluster_id, const char *source_i
     }
     json_decref(rows);
     return 0;
+}
+
+/* Append "what" to the list in buf (at most a few: the message stays short). */
+static void add(char *buf, size_t len, size_t *n, const char *what)
+{
+    if (++*n > 4) {
+        if (*n == 5 && strlen(buf) + 6 < len)
+            strcat(buf, ", ...");
+        return;
+    }
+    size_t o = strlen(buf);
+    snprintf(buf + o, len - o, "%s%s", o ? ", " : "", what);
+}
+
+int vr_upgrade_preconditions(vr_engine *e, const char *cluster_id, vr_error *err)
+{
+    json_t *hosts = NULL, *vms = NULL;
+    if (vr_db_query(e->db, "SELECT name, capabilities_json FROM hosts WHERE cluster_id = ? ORDER BY name",
+                    DB_ARGS(DB_TEXT(cluster_id)), &hosts, err) < 0 ||
+        vr_db_query(e->db, "SELECT name, status, placement_json FROM vms WHERE cluster_id = ? AND status != 'down'"
+                    " ORDER BY name", DB_ARGS(DB_TEXT(cluster_id)), &vms, err) < 0) {
+        json_decref(hosts);
+        return -1;
+    }
+    char in_way[600] = "", one[200];
+    size_t n = 0, i;
+    json_t *r;
+    json_array_foreach(hosts, i, r) {
+        json_t *os = json_object_get(json_object_get(r, "capabilities"), "os");
+        if (!known(str(os, "id"), str(os, "version"))) {
+            snprintf(one, sizeof(one), "host '%s' (OS version not known)", str(r, "name"));
+            add(in_way, sizeof(in_way), &n, one);
+        }
+    }
+    json_array_foreach(vms, i, r) {
+        vr_place_affinity a = vr_placement_affinity(json_object_get(r, "placement"));
+        if (a != VR_PLACE_MIGRATABLE) {
+            snprintf(one, sizeof(one), "VM '%s' (%s)", str(r, "name"), vr_place_affinity_names[a]);
+            add(in_way, sizeof(in_way), &n, one);
+        } else if (!strcmp(str(r, "status"), "suspended")) {
+            snprintf(one, sizeof(one), "VM '%s' (suspended)", str(r, "name"));
+            add(in_way, sizeof(in_way), &n, one);
+        }
+    }
+    json_decref(hosts);
+    json_decref(vms);
+    if (!n)
+        return 0;
+    return vr_error_set(err, VR_ERR_BAD_STATE, "the in_cluster_upgrade policy needs every host's OS version known"
+                        " and every running VM free to migrate: %s", in_way);
 }

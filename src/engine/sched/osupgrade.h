@@ -37,3 +37,12 @@ vr_upgrade_verdict vr_upgrade_judge(const char *src_id, const char *src_version,
  * with err set (database). */
 int vr_upgrade_filter(vr_engine *e, const char *cluster_id, const char *source_id, vr_sched_host *hosts, size_t n,
                       vr_error *err);
+
+/* The policy's preconditions (RHV's in-cluster upgrade), checked when a
+ * cluster switches to in_cluster_upgrade: every host of the cluster says
+ * its OS with a major version (the filter has nothing to compare
+ * otherwise), and no VM that runs there is kept from migrating (placement
+ * policy pinned or user_migratable) or suspended (an upgrade moves every
+ * VM off each host in turn). 0, or -1 with err VR_ERR_BAD_STATE naming
+ * the first hosts and VMs in the way (or the database's error). */
+int vr_upgrade_preconditions(vr_engine *e, const char *cluster_id, vr_error *err);

@@ -77,6 +77,7 @@ def test_maintenance_rules(ctx):
             assert eng.vm(pin["id"])["status"] == "up"
             run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id IN ('{pin['id']}', '{free['id']}')")
             _queued_migrations(ctx, eng, cl, vh0, far, base)
+            _incoming_limit(ctx, eng, cl, vh0, vh1, base)
 
             # An empty host: preparing, then maintenance, through the job.
             job_id = deactivate(eng, vh1["id"])
@@ -156,6 +157,41 @@ def _queued_migrations(ctx, eng, cl, vh0, far, base):
     for v in (q, r):
         assert eng.request("DELETE", f"/api/vms/{v['id']}").status == 204
     eng.call("PUT", href, {"migration_policy": {"max_outgoing": 2}})
+
+
+def _incoming_limit(ctx, eng, cl, vh0, vh1, base):
+    """The incoming filter, without guests: the cluster's max_incoming at 1
+    and a VM faked migrating to vh1: the dry run of another VM on vh0
+    filters vh1 (`incoming`) saying why; that VM's migration waits for a
+    destination (its job says so) and goes to vh1 once vh1 receives none
+    (sent: vh0's agent, which has no such VM, refuses it)."""
+    href = f"/api/clusters/{cl['id']}"
+    for bad in (0, 65, "1"):
+        expect_fault(eng.request("PUT", href, {"migration_policy": {"max_incoming": bad}}), 400,
+                     "migration_policy.max_incoming must be an integer in 1..64")
+    assert eng.get(href)["migration_policy"]["max_incoming"] == 2
+    eng.call("PUT", href, {"migration_policy": {"max_incoming": 1}})
+    a, b = (eng.create_vm(n, cl["id"], **base) for n in ("in1", "in2"))
+    run_sql(eng, f"UPDATE vms SET status = 'migratingfrom', host_id = '{vh0['id']}',"
+                 f" migrating_to_host_id = '{vh1['id']}' WHERE id = '{a['id']}'",
+            f"UPDATE vms SET status = 'migratingfrom', host_id = '{vh0['id']}' WHERE id = '{b['id']}'")
+    d = eng.call("GET", f"/api/vms/{b['id']}/placement")
+    v = {h["name"]: h for h in d["hosts"]}
+    assert d["as"] == "migration" and d["host"] is None, d
+    assert (v["vh1"]["filter"], v["vh1"]["reason"]) == ("incoming", "receives 1 migrations already, its most at once"), d
+    run_sql(eng, f"UPDATE vms SET status = 'up' WHERE id = '{b['id']}'")
+    jb = migrate(eng, b["id"])  # at once: vh0's monitor would find the faked VM missing
+    want = "waiting for a destination: the hosts that fit receive their most migrations at once"
+    eng.wait_for(lambda: eng.get(f"/api/jobs/{jb}")["detail"] == want, 10, what="in2 waiting for a destination")
+    assert eng.vm(b["id"])["migrating_to_host"] is None
+    run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL, migrating_to_host_id = NULL WHERE id = '{a['id']}'")
+    job = eng.wait_job(jb, timeout=30)
+    assert job["status"] == "failed", job
+    assert eng.find_events("migration of VM 'in2' to host 'vh1' refused by host 'vh0'", b["id"]), eng.events()
+    run_sql(eng, f"UPDATE vms SET status = 'down', host_id = NULL WHERE id = '{b['id']}'")
+    for x in (a, b):
+        assert eng.request("DELETE", f"/api/vms/{x['id']}").status == 204
+    eng.call("PUT", href, {"migration_policy": {"max_incoming": 2}})
 
 
 def test_maintenance_evacuates_running_guests(ctx):

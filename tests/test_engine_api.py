@@ -322,7 +322,7 @@ def test_cluster_crud(ctx):
         # Its migration policy: the defaults shown, a given one filled in,
         # bad ones refused naming the member, nothing changed.
         default_mig = {"policy": "minimal_downtime", "bandwidth_mibps": 52, "max_downtime_ms": 300,
-                       "convergence_step_s": 15, "stall_timeout_s": 240, "max_outgoing": 2,
+                       "convergence_step_s": 15, "stall_timeout_s": 240, "max_outgoing": 2, "max_incoming": 2,
                        "auto_converge": None, "compression": False}
         assert cl["migration_policy"] == default_mig, cl
         r = eng.request("PUT", cl["href"], {"migration_policy": {"policy": "post_copy", "max_downtime_ms": 800}})
@@ -335,6 +335,8 @@ def test_cluster_crud(ctx):
                             ({"stall_timeout_s": 3601}, "stall_timeout_s"),
                             ({"max_outgoing": 0}, "max_outgoing must be an integer in 1..64"),
                             ({"max_outgoing": 65}, "max_outgoing"),
+                            ({"max_incoming": 0}, "max_incoming must be an integer in 1..64"),
+                            ({"max_incoming": True}, "max_incoming"),
                             ("post_copy", "migration_policy")]:
             assert_fault(eng.request("PUT", cl["href"], {"migration_policy": bad}), 400, member, what=member)
         assert eng.get(cl["href"])["migration_policy"]["max_downtime_ms"] == 800

@@ -144,9 +144,11 @@ def test_cli_end_to_end(ctx):
         cli.run("cluster", "update", "cli-cl", "--cpu-type", "qemu64")
         mig = cli.json("cluster", "update", "cli-cl", "--migration-policy", "suspend_workload",
                        "--migration-downtime", "600", "--migration-step", "5",
-                       "--migration-stall-timeout", "90", "--migration-max-outgoing", "3")["migration_policy"]
+                       "--migration-stall-timeout", "90", "--migration-max-outgoing", "3",
+                       "--migration-max-incoming", "4")["migration_policy"]
         assert (mig["policy"], mig["max_downtime_ms"], mig["bandwidth_mibps"], mig["convergence_step_s"],
-                mig["stall_timeout_s"], mig["max_outgoing"]) == ("suspend_workload", 600, 52, 5, 90, 3), mig
+                mig["stall_timeout_s"], mig["max_outgoing"], mig["max_incoming"]) == \
+            ("suspend_workload", 600, 52, 5, 90, 3, 4), mig
         cli.run("cluster", "update", "cli-cl", "--migration-bandwidth", "fast", expect=2)
         p = cli.run("cluster", "update", "cli-cl", "--migration-policy", "warp", expect=1)
         assert "migration_policy.policy" in p.stderr, p.stderr

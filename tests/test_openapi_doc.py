@@ -28,7 +28,7 @@ CLUSTER = {"id": CL_ID, "name": "cl1", "description": "", "datacenter_id": DC_ID
            "virt_mode": "kvm", "created_at": T0, "href": f"/api/clusters/{CL_ID}",
            "scheduling_policy": {"name": "none", "properties": {}},
            "migration_policy": {"policy": "minimal_downtime", "bandwidth_mibps": 52, "max_downtime_ms": 300,
-                                "convergence_step_s": 15, "stall_timeout_s": 240, "max_outgoing": 2,
+                                "convergence_step_s": 15, "stall_timeout_s": 240, "max_outgoing": 2, "max_incoming": 2,
                                 "auto_converge": None, "compression": False},
            "fencing_policy": {"enabled": True, "skip_if_sd_active": False, "skip_if_connectivity_broken": True,
                               "threshold": 50},

@@ -31,6 +31,7 @@ static const create_opt cl_create[] = {
     {"migration-step", "convergence_step_s", "SECONDS", 'm', NULL, false},
     {"migration-stall-timeout", "stall_timeout_s", "SECONDS", 'm', NULL, false},
     {"migration-max-outgoing", "max_outgoing", "N", 'm', NULL, false},
+    {"migration-max-incoming", "max_incoming", "N", 'm', NULL, false},
     /* members of fencing_policy (docs/fencing.md "Fencing policy") */
     {"fencing", "enabled", "on|off", 'f', NULL, false},
     {"fence-skip-if-sd-active", "skip_if_sd_active", "on|off", 'f', NULL, false},
@@ -85,7 +86,7 @@ const vr_xopt vr_create_opts[VR_NCREATE_NAMES] = {
     {"migration-bandwidth", false}, {"migration-downtime", false}, {"migration-step", false},
     {"migration-stall-timeout", false}, {"fencing", false},
     {"fence-skip-if-sd-active", false}, {"fence-skip-if-connectivity-broken", false}, {"fence-threshold", false},
-    {"ha-reservation", false}, {"migration-max-outgoing", false}};
+    {"ha-reservation", false}, {"migration-max-outgoing", false}, {"migration-max-incoming", false}};
 
 const kind *vr_kind_find(const char *name)
 {

@@ -50,5 +50,5 @@ extern const kind vr_kind_events;
 const create_opt *vr_kind_create_opt(const kind *k, const char *opt);
 
 /* Every create option of every kind (getopt needs them all). */
-#define VR_NCREATE_NAMES 39
+#define VR_NCREATE_NAMES 40
 extern const vr_xopt vr_create_opts[VR_NCREATE_NAMES];

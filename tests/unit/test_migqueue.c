@@ -66,11 +66,14 @@ int main(void)
     CHECK(vr_migpolicy_normalize(pol, &err) == 0 && json_integer_value(json_object_get(pol, "max_outgoing")) == 1);
     json_t *call = json_object();
     vr_migpolicy_apply(pol, call);
-    CHECK(!json_object_get(call, "max_outgoing") && json_object_get(call, "policy"));
+    CHECK(!json_object_get(call, "max_outgoing") && !json_object_get(call, "max_incoming") &&
+          json_object_get(call, "policy"));
     json_decref(call);
     json_decref(pol);
     json_t *dflt = vr_migpolicy_default();
     CHECK(json_integer_value(json_object_get(dflt, "max_outgoing")) == 2);
+    CHECK(json_integer_value(json_object_get(dflt, "max_incoming")) == 2 && vr_migpolicy_max_incoming(dflt) == 2);
+    CHECK(vr_migpolicy_max_incoming(NULL) == 2);
     json_decref(dflt);
     const char *bad[] = {"{\"max_outgoing\": 0}", "{\"max_outgoing\": 65}", "{\"max_outgoing\": \"1\"}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -3,7 +3,9 @@
  * default), suspend workload if needed and post-copy, with the bandwidth,
  * the starting downtime limit, auto-convergence and compression, and how
  * many migrations may leave one host at once (max_outgoing: the engine's
- * queue, migqueue.h, waits beyond it; not an agent parameter). Stored
+ * queue, migqueue.h, waits beyond it) and arrive at one (max_incoming: the
+ * scheduler's incoming filter, sched/incoming.h); neither is an agent
+ * parameter. Stored
  * whole, every member filled, as clusters.migration_json; rendered as the
  * cluster's `migration_policy`; turned into VM.migrate parameters by the
  * migration job (vmmigrate.c), so user migrations, maintenance evacuation
@@ -29,3 +31,7 @@ void vr_migpolicy_apply(json_t *stored, json_t *call);
 /* The stored policy's max_outgoing, or its default when absent or broken
  * (the engine's queue, migqueue.h). */
 int vr_migpolicy_max_outgoing(json_t *stored);
+
+/* The stored policy's max_incoming, or its default when absent or broken
+ * (the scheduler's incoming filter, sched/incoming.h). */
+int vr_migpolicy_max_incoming(json_t *stored);

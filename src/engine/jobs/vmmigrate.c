@@ -287,8 +287,9 @@ static void follow(vr_engine *e, const char *job_id, const char *vm_id, const ch
 /* The destination: the one asked for, or the scheduler's pick among the
  * cluster's up hosts with room that run every network of the VM's NICs,
  * never the source. */
-static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t len)
+static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t len, bool *busy)
 {
+    *busy = false;
     const char *given = str(p, "dest_host_id");
     vr_error err = {0};
     vr_sched_eval ev;
@@ -315,6 +316,8 @@ static json_t *pick_dest(vr_engine *e, json_t *vm, json_t *p, char *why, size_t 
     for (size_t k = 0; ev.chosen < 0 && *given && k < ev.n; k++)
         if (!strcmp(ev.hosts[k].id, given) && ev.hosts[k].lacks_network)
             vr_i18n_format(why, len, "the chosen host does not run every network of the VM's NICs");
+    for (size_t k = 0; ev.chosen < 0 && k < ev.n; k++)
+        *busy |= !strcmp(ev.hosts[k].status, "incoming");
     json_t *h = ev.chosen >= 0 ? host_row(e, ev.hosts[ev.chosen].id) : NULL;
     vr_sched_eval_free(&ev);
     return h;
@@ -356,7 +359,23 @@ static void run_migrate(vr_engine *e, const char *job_id, const char *vm_id, con
     }
     vr_job_update(e, job_id, "running", "scheduling");
     vr_job_progress(e, job_id, 2);
-    dst = pick_dest(e, vm, p, why, sizeof(why));
+    bool busy;
+    dst = pick_dest(e, vm, p, why, sizeof(why), &busy);
+    /* Hosts receiving their most migrations at once (sched/incoming.h):
+     * theirs end by themselves, so wait for one (as VDSM's incoming limit
+     * holds a migration back), at most 10 min, then fail with the reason. */
+    for (int waited = 0; !dst && busy && waited < 600 * 2 && !e->stopping; waited++) {
+        if (waited == 0)
+            vr_job_update(e, job_id, "running", N_("waiting for a destination: the hosts that fit receive their"
+                                                   " most migrations at once"));
+        usleep(500 * 1000);
+        json_t *now = vr_db_query_one(e->db, "SELECT status FROM vms WHERE id = ?", DB_ARGS(DB_TEXT(vm_id)), NULL);
+        bool still = now && !strcmp(str(now, "status"), "migratingfrom");
+        json_decref(now);
+        if (!still || vr_job_cancel_requested(e, job_id))
+            break;
+        dst = pick_dest(e, vm, p, why, sizeof(why), &busy);
+    }
     if (!dst || vr_job_cancel_requested(e, job_id)) {
         settle(e, vm_id, p, str(src, "id"), str(p, "from_status"));
         if (!dst)

@@ -2,6 +2,7 @@
 
 #include "affinity.h"
 #include "i18n.h"
+#include "incoming.h"
 #include "osupgrade.h"
 #include "placement.h"
 #include "vnic.h"
@@ -187,7 +188,9 @@ static int evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char 
     /* ...and, in an in_cluster_upgrade cluster, a migration (not a start,
      * nor an HA restart) only to the same or a newer OS, newer preferred */
     if (vr_affinity_filter_vm(e, vm_id, hosts, n, aff, sizeof(aff), err) < 0 ||
-        vr_upgrade_filter(e, cluster, !strcmp(skip_as, "source") ? skip_host : NULL, hosts, n, err) < 0) {
+        vr_upgrade_filter(e, cluster, !strcmp(skip_as, "source") ? skip_host : NULL, hosts, n, err) < 0 ||
+        /* ...and a migration only to a host not receiving its most already */
+        (skip_host && !strcmp(skip_as, "source") && vr_incoming_filter(e, cluster, vm_id, hosts, n, err) < 0)) {
         json_decref(cl);
         json_decref(netnames);
         vr_sched_eval_free(ev);

@@ -12,12 +12,12 @@
 /* The filters in the order a host meets them: the statuses the pick's
  * own filters write into a host's copy (vmmigrate.c, placement.c,
  * affinity.c) first, then the host's own numbers. */
-enum { F_NONE, F_SOURCE, F_NOTASKED, F_PINNED, F_LOCK, F_LEASE_LOST, F_AFFINITY, F_UPGRADE, F_STATUS, F_NETWORK, F_MEMORY,
+enum { F_NONE, F_SOURCE, F_NOTASKED, F_PINNED, F_LOCK, F_LEASE_LOST, F_AFFINITY, F_UPGRADE, F_INCOMING, F_STATUS, F_NETWORK, F_MEMORY,
        F_CPU, F_VIRT };
 
 static const char *const filter_names[] = {
     [F_NONE] = NULL, [F_SOURCE] = "source", [F_NOTASKED] = "notasked", [F_PINNED] = "pinned",
-    [F_LOCK] = "lock_manager", [F_LEASE_LOST] = "lease_lost", [F_AFFINITY] = "affinity", [F_UPGRADE] = "in_cluster_upgrade", [F_STATUS] = "status", [F_NETWORK] = "network",
+    [F_LOCK] = "lock_manager", [F_LEASE_LOST] = "lease_lost", [F_AFFINITY] = "affinity", [F_UPGRADE] = "in_cluster_upgrade", [F_INCOMING] = "incoming", [F_STATUS] = "status", [F_NETWORK] = "network",
     [F_MEMORY] = "memory", [F_CPU] = "cpu", [F_VIRT] = "virt_mode"};
 
 static int filter_of(const vr_sched_host *h, long long memory_mib, long long vcpus, const char *virt_mode)
@@ -27,7 +27,7 @@ static int filter_of(const vr_sched_host *h, long long memory_mib, long long vcp
         int f;
     } marked[] = {{"source", F_SOURCE}, {"notasked", F_NOTASKED}, {"notallowed", F_PINNED},
                   {"nolockmanager", F_LOCK}, {"leaselost", F_LEASE_LOST}, {"affinity", F_AFFINITY},
-                  {"osunknown", F_UPGRADE}, {"osother", F_UPGRADE}, {"osolder", F_UPGRADE}};
+                  {"osunknown", F_UPGRADE}, {"osother", F_UPGRADE}, {"osolder", F_UPGRADE}, {"incoming", F_INCOMING}};
     if (strcmp(h->status, "up")) { /* up, the common case, is one compare */
         for (size_t i = 0; i < sizeof(marked) / sizeof(marked[0]); i++)
             if (!strcmp(h->status, marked[i].status))
@@ -70,6 +70,9 @@ static void say(int f, const vr_sched_host *h, long long memory_mib, long long v
             vr_i18n_format(why, len, "runs %s, not %s like the VM's host", h->os, h->os_source);
         else
             vr_i18n_format(why, len, "runs %s, older than %s where the VM runs", h->os, h->os_source);
+        break;
+    case F_INCOMING:
+        vr_i18n_format(why, len, "receives %d migrations already, its most at once", h->incoming);
         break;
     case F_STATUS: vr_i18n_format(why, len, "host is %s", h->status); break;
     case F_NETWORK: vr_i18n_format(why, len, "lacks %s", h->missing_net ?: "?"); break;

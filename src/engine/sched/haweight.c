@@ -18,18 +18,14 @@ static const char *str(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k)) ?: "";
 }
 
-int vr_sched_ha_weigh(vr_engine *e, json_t *vm, vr_sched_host *hosts, size_t n, vr_error *err)
+int vr_sched_ha_weigh(vr_engine *e, json_t *vm, json_t *cluster, vr_sched_host *hosts, size_t n, vr_error *err)
 {
     const char *vm_id = str(vm, "id");
     for (size_t i = 0; i < n; i++)
         hosts[i].ha_penalty = 0;
     /* The cluster's switch off (the default): no weight. */
-    json_t *cl = vr_db_query_one(e->db, "SELECT ha_reservation_enabled FROM clusters WHERE id = ?",
-                                 DB_ARGS(DB_TEXT(str(vm, "cluster_id"))), err);
-    bool on = json_integer_value(json_object_get(cl, "ha_reservation_enabled")) != 0;
-    json_decref(cl);
-    if (!on)
-        return err->code ? -1 : 0;
+    if (!json_integer_value(json_object_get(cluster, "ha_reservation_enabled")))
+        return 0;
     json_t *self = vr_db_query_one(e->db, "SELECT ha_enabled, status, host_id, memory_mib, vcpus FROM vms WHERE id = ?",
                                    DB_ARGS(DB_TEXT(vm_id)), err);
     if (!self)

@@ -6,15 +6,10 @@
 
 #include "migpolicy.h"
 
-int vr_incoming_filter(vr_engine *e, const char *cluster_id, const char *vm_id, vr_sched_host *hosts, size_t n,
+int vr_incoming_filter(vr_engine *e, json_t *cluster, const char *vm_id, vr_sched_host *hosts, size_t n,
                        vr_error *err)
 {
-    json_t *cl = vr_db_query_one(e->db, "SELECT migration_json FROM clusters WHERE id = ?",
-                                 DB_ARGS(DB_TEXT(cluster_id)), err);
-    if (!cl && err->code)
-        return -1;
-    int limit = vr_migpolicy_max_incoming(json_object_get(cl, "migration"));
-    json_decref(cl);
+    int limit = vr_migpolicy_max_incoming(json_object_get(cluster, "migration"));
     json_t *rows = NULL;
     if (vr_db_query(e->db, "SELECT migrating_to_host_id AS host_id, count(*) AS n FROM vms"
                     " WHERE status = 'migratingfrom' AND migrating_to_host_id IS NOT NULL AND id != ?"

@@ -12,8 +12,9 @@
 #include "engine.h"
 #include "hostview.h"
 
-/* For a migration of vm_id: mark the up hosts that already receive their
- * most migrations at once (status "incoming", with incoming and
- * incoming_max for the reason). 0, or -1 with err set (database). */
-int vr_incoming_filter(vr_engine *e, const char *cluster_id, const char *vm_id, vr_sched_host *hosts, size_t n,
+/* For a migration of vm_id in cluster (its row: migration_json read): mark
+ * the up hosts that already receive their most migrations at once (status
+ * "incoming", with incoming and incoming_max for the reason). 0, or -1
+ * with err set (database). */
+int vr_incoming_filter(vr_engine *e, json_t *cluster, const char *vm_id, vr_sched_host *hosts, size_t n,
                        vr_error *err);

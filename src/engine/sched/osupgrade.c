@@ -55,23 +55,19 @@ static void os_name(json_t *os, char *buf, size_t len)
         snprintf(buf, len, "%s %s", str(os, "id"), str(os, "version"));
 }
 
-int vr_upgrade_filter(vr_engine *e, const char *cluster_id, const char *source_id, vr_sched_host *hosts, size_t n,
+int vr_upgrade_filter(vr_engine *e, json_t *cluster, const char *source_id, vr_sched_host *hosts, size_t n,
                       vr_error *err)
 {
     if (!source_id || !*source_id)
         return 0; /* a start: any host */
-    json_t *cl = vr_db_query_one(e->db, "SELECT scheduling_json FROM clusters WHERE id = ?",
-                                 DB_ARGS(DB_TEXT(cluster_id)), err);
-    if (!cl)
-        return err->code ? -1 : 0;
     vr_sched_policy p;
-    vr_policy_parse(json_object_get(cl, "scheduling"), &p);
-    json_decref(cl);
+    vr_policy_parse(json_object_get(cluster, "scheduling"), &p);
     if (p.name != VR_POLICY_UPGRADE)
         return 0;
+    /* The candidates are the view's hosts of the cluster, and the source. */
     json_t *rows = NULL;
-    if (vr_db_query(e->db, "SELECT id, capabilities_json FROM hosts WHERE cluster_id = ? OR id = ?",
-                    DB_ARGS(DB_TEXT(cluster_id), DB_TEXT(source_id)), &rows, err) < 0)
+    if (vr_db_query(e->db, "SELECT id, capabilities_json FROM hosts WHERE cluster_id = (SELECT cluster_id FROM hosts"
+                    " WHERE id = ?) OR id = ?", DB_ARGS(DB_TEXT(source_id), DB_TEXT(source_id)), &rows, err) < 0)
         return -1;
     json_t *src = NULL, *r;
     size_t i;

@@ -33,9 +33,10 @@ vr_upgrade_verdict vr_upgrade_judge(const char *src_id, const char *src_version,
  * (statuses "osunknown", "osother", "osolder", each with os and os_source
  * for the reason) and weigh the others (upgrade_penalty 1: the same major
  * version, 0: newer). The hosts' OS is what their agents last reported
- * (capabilities.os). Nothing for any other policy or a start. 0, or -1
- * with err set (database). */
-int vr_upgrade_filter(vr_engine *e, const char *cluster_id, const char *source_id, vr_sched_host *hosts, size_t n,
+ * (capabilities.os). Nothing for any other policy or a start. cluster is
+ * the VM's cluster row (its scheduling_json read). 0, or -1 with err set
+ * (database). */
+int vr_upgrade_filter(vr_engine *e, json_t *cluster, const char *source_id, vr_sched_host *hosts, size_t n,
                       vr_error *err);
 
 /* The policy's preconditions (RHV's in-cluster upgrade), checked when a

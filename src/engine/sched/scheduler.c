@@ -142,8 +142,10 @@ static int evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char 
     memset(ev, 0, sizeof(*ev));
     ev->chosen = -1;
     const char *cluster = json_string_value(json_object_get(vm, "cluster_id"));
-    json_t *cl = vr_db_query_one(e->db, "SELECT virt_mode FROM clusters WHERE id = ?",
-                                 DB_ARGS(DB_TEXT(cluster)), err);
+    /* The cluster's row once: its mode, HA reservation switch, scheduling
+     * and migration policies are what the filters and weights read. */
+    json_t *cl = vr_db_query_one(e->db, "SELECT virt_mode, ha_reservation_enabled, scheduling_json, migration_json"
+                                 " FROM clusters WHERE id = ?", DB_ARGS(DB_TEXT(cluster)), err);
     if (!cl)
         return err->code ? -1 : vr_error_set(err, VR_ERR_BAD_STATE, "the VM's cluster is gone");
     /* The networks its NICs use, looked up once; each host's are in the view. */
@@ -166,7 +168,7 @@ static int evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char 
     size_t n = ev->n;
     /* The HA reservation weighs the hosts as they are, before the
      * filters below mark them. */
-    if (vr_sched_ha_weigh(e, vm, hosts, n, err) < 0) {
+    if (vr_sched_ha_weigh(e, vm, cl, hosts, n, err) < 0) {
         json_decref(cl);
         json_decref(netnames);
         vr_sched_eval_free(ev);
@@ -188,9 +190,9 @@ static int evaluate(vr_engine *e, json_t *vm, const char *skip_host, const char 
     /* ...and, in an in_cluster_upgrade cluster, a migration (not a start,
      * nor an HA restart) only to the same or a newer OS, newer preferred */
     if (vr_affinity_filter_vm(e, vm_id, hosts, n, aff, sizeof(aff), err) < 0 ||
-        vr_upgrade_filter(e, cluster, !strcmp(skip_as, "source") ? skip_host : NULL, hosts, n, err) < 0 ||
+        vr_upgrade_filter(e, cl, !strcmp(skip_as, "source") ? skip_host : NULL, hosts, n, err) < 0 ||
         /* ...and a migration only to a host not receiving its most already */
-        (skip_host && !strcmp(skip_as, "source") && vr_incoming_filter(e, cluster, vm_id, hosts, n, err) < 0)) {
+        (skip_host && !strcmp(skip_as, "source") && vr_incoming_filter(e, cl, vm_id, hosts, n, err) < 0)) {
         json_decref(cl);
         json_decref(netnames);
         vr_sched_eval_free(ev);

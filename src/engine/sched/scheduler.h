@@ -57,10 +57,10 @@ void vr_sched_explain_hosts(char *why, size_t len, const vr_sched_host *hosts, v
  * host's ha_penalty to 1 when placing vm there (moving it there, when it
  * runs) would leave the cluster unable to restart all its HA VMs after
  * the loss of any one host, 0 otherwise; all 0 when the cluster has no HA
- * VM and vm is not one, or its HA reservation is switched off. Call
- * before the filters mark the hosts. 0, or -1
- * with err set (database). */
-int vr_sched_ha_weigh(vr_engine *e, json_t *vm, vr_sched_host *hosts, size_t n, vr_error *err);
+ * VM and vm is not one, or its HA reservation is switched off (cluster:
+ * the VM's cluster row, ha_reservation_enabled read). Call before the
+ * filters mark the hosts. 0, or -1 with err set (database). */
+int vr_sched_ha_weigh(vr_engine *e, json_t *vm, json_t *cluster, vr_sched_host *hosts, size_t n, vr_error *err);
 
 /* One placement evaluated without booking anything: the VM's cluster's
  * hosts with every filter applied, their verdicts and the choice. */

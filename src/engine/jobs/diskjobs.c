@@ -84,9 +84,7 @@ int vr_dj_call_spm(vr_engine *e, const char *job_id, json_t *spm, const char *ve
         json_t *p = vr_dj_params(e, job_id);
         json_object_set_new(p, "agent_job", json_string(agent_job));
         json_object_set_new(p, "agent_host", json_string(str(spm, "id")));
-        char *text = json_dumps(p, JSON_COMPACT);
-        vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)), NULL);
-        free(text);
+        vr_job_params_store(e, job_id, p);
         json_decref(p);
         rc = vr_dj_follow(e, job_id, spm, agent_job, lo, hi, err);
     }

@@ -25,6 +25,7 @@
 #include "diskjobs.h"
 #include "diskmove.h"
 #include "i18n.h"
+#include "jobs.h"
 #include "log.h"
 #include "sdjobs.h"
 #include "store_spm.h"
@@ -102,9 +103,7 @@ static void set_param(vr_engine *e, const char *job_id, const char *key, const c
 {
     json_t *p = vr_dj_params(e, job_id);
     json_object_set_new(p, key, json_string(value));
-    char *text = json_dumps(p, JSON_COMPACT);
-    vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)), NULL);
-    free(text);
+    vr_job_params_store(e, job_id, p);
     json_decref(p);
 }
 

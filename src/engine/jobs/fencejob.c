@@ -212,11 +212,7 @@ out:
 static void mark(vr_engine *e, const char *job_id, json_t *params, const char *step)
 {
     json_object_set_new(params, step, json_true());
-    char *text = json_dumps(params, JSON_COMPACT);
-    if (text)
-        vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(job_id)),
-                   NULL);
-    free(text);
+    vr_job_params_store(e, job_id, params);
 }
 
 static void run_fence(vr_engine *e, const char *job_id, const char *host_id, const char *user)

@@ -160,13 +160,6 @@ static int release_spm(vr_engine *e, json_t *host, const char *user, char *why, 
     return 0;
 }
 
-static void save_params(vr_engine *e, const char *job_id, json_t *p)
-{
-    char *t = json_dumps(p, JSON_COMPACT);
-    vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(t), DB_TEXT(job_id)), NULL);
-    free(t);
-}
-
 /* Progress and a detail that does not start a new step; written only
  * when it changed (last: the previous one, kept by the caller). */
 static void note(vr_engine *e, const char *job_id, int progress, const char *detail, char *last, size_t len)
@@ -277,7 +270,7 @@ static size_t evacuate(vr_engine *e, const char *job_id, json_t *host, json_t *p
         changed = true;
     }
     if (changed)
-        save_params(e, job_id, p);
+        vr_job_params_store(e, job_id, p);
     free(vms);
     json_decref(rows);
     return n;
@@ -336,7 +329,7 @@ static void run_maint(vr_engine *e, const char *job_id, const char *host_id, con
                                           DB_ARGS(DB_TEXT(host_id)), NULL);
             json_object_set_new(p, "total", json_integer(json_integer_value(json_object_get(cnt, "n"))));
             json_decref(cnt);
-            save_params(e, job_id, p);
+            vr_job_params_store(e, job_id, p);
         }
         size_t stuck = 0;
         char failed[1024] = "";

@@ -43,10 +43,7 @@ bool vr_sj_running(json_t *vm)
 
 void vr_sj_save_params(snap_job *j)
 {
-    char *text = json_dumps(j->params, JSON_COMPACT);
-    vr_db_exec(j->e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(text), DB_TEXT(j->job_id)),
-               NULL);
-    free(text);
+    vr_job_params_store(j->e, j->job_id, j->params);
 }
 
 json_t *vr_sj_vol(json_t *disk, const char *volume)

@@ -82,10 +82,7 @@ static void run_action(vr_engine *e, const char *job_id, const char *vm_id, cons
     if (rc == 0 && agent_job) {
         snprintf(follow, sizeof(follow), "%s", agent_job);
         json_t *p = json_pack("{s:s}", "agent_job", follow);
-        char *ptext = json_dumps(p, JSON_COMPACT);
-        vr_db_exec(e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(ptext), DB_TEXT(job_id)),
-                   NULL);
-        free(ptext);
+        vr_job_params_store(e, job_id, p);
         json_decref(p);
     }
     long long timeout_s = json_integer_value(json_object_get(res, "timeout_s"));

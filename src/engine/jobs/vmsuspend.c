@@ -47,10 +47,7 @@ static const char *str(json_t *o, const char *k)
 
 static void save_params(susp *s)
 {
-    char *t = json_dumps(s->params, JSON_COMPACT);
-    vr_db_exec(s->e->db, "UPDATE jobs SET params_json = ? WHERE id = ?", DB_ARGS(DB_TEXT(t), DB_TEXT(s->job_id)),
-               NULL);
-    free(t);
+    vr_job_params_store(s->e, s->job_id, s->params);
 }
 
 static json_t *mem_ref(susp *s)

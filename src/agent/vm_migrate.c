@@ -3,8 +3,10 @@
  * (it returns only when the migration ended), the supervisor polls
  * virDomainGetJobStats, reports progress, applies the policy (downtime
  * ladder, suspend, post-copy, abort on stall or timeout) and passes a
- * Job.cancel on as virDomainAbortJob. The VM's job (vm_jobs.h) is held
- * from the call to the end, so nothing else changes the VM meanwhile. */
+ * Job.cancel on as virDomainAbortJob; an abort the stream does not answer
+ * within VR_MIG_CUT_GRACE_MS ends by cutting the stream (vm_migrate_cut.h).
+ * The VM's job (vm_jobs.h) is held from the call to the end, so nothing
+ * else changes the VM meanwhile. */
 #include "vm_migrate.h"
 
 #include <arpa/inet.h>
@@ -24,6 +26,7 @@
 #include "ticker.h"
 #include "long_jobs.h"
 #include "vm_jobs.h"
+#include "vm_migrate_cut.h"
 #include "vm_migrate_xml.h"
 
 #define MIB (1024ULL * 1024ULL)
@@ -34,12 +37,19 @@ typedef struct migration {
     vr_agent *a;
     virDomainPtr dom;
     char uuid[VIR_UUID_STRING_BUFLEN], name[65], dest_host[254], dest_uri[300], stream_uri[300];
+    char stream_addr[254]; /* dest.address; "" = none */
     char dest_root[256]; /* the destination's storage root; "" = this host's */
     char display[64];    /* where the consoles listen there; "" = as here */
     unsigned long long bandwidth_mibps;
     bool auto_converge, compression, was_paused;
     vr_mig_watch w;
     vr_long_job *job;
+    /* The supervisor's: its start (vr_mono_ms), when it asked libvirt to
+     * end the migration (ms since the start; -1 not yet), its next try at
+     * cutting the stream, whether it cut it, and whether libvirt's last
+     * answer was that it could not reach QEMU within its job wait (30 s). */
+    long long t0, asked_end_ms, next_cut_ms;
+    bool cut, stuck;
     /* Written by the migrate thread before it sets done. */
     int done; /* atomic */
     int rc;
@@ -96,6 +106,15 @@ enum vr_mig_step vr_mig_watch_connecting(vr_mig_watch *w, long long now_ms)
 {
     w->last_progress_ms = now_ms;
     return now_ms >= w->timeout_ms ? VR_MIG_ABORT_TIMEOUT : VR_MIG_WAIT;
+}
+
+enum vr_mig_step vr_mig_watch_unknown(const vr_mig_watch *w, long long now_ms)
+{
+    if (w->postcopy)
+        return VR_MIG_WAIT;
+    if (now_ms >= w->timeout_ms)
+        return VR_MIG_ABORT_TIMEOUT;
+    return now_ms - w->last_progress_ms >= w->stall_timeout_ms ? VR_MIG_ABORT_STALLED : VR_MIG_WAIT;
 }
 
 /* A host name or address that can stand in a URI as is: letters, digits,
@@ -161,7 +180,7 @@ static void *migrate_thread(void *arg)
 }
 
 struct sample {
-    bool active;
+    bool active, unreadable, stuck; /* stuck: libvirt timed out waiting for QEMU */
     unsigned long long total, processed, remaining;
 };
 
@@ -171,6 +190,8 @@ static struct sample read_stats(virDomainPtr dom)
     int type = 0, n = 0;
     virTypedParameterPtr p = NULL;
     if (virDomainGetJobStats(dom, &type, &p, &n, 0) < 0) {
+        s.unreadable = true;
+        s.stuck = virGetLastErrorCode() == VIR_ERR_OPERATION_TIMEOUT;
         virResetLastError();
         return s;
     }
@@ -182,16 +203,74 @@ static struct sample read_stats(virDomainPtr dom)
     return s;
 }
 
+static long long since_start(const migration *m)
+{
+    return vr_mono_ms() - m->t0;
+}
+
+/* An end libvirt took but the stream did not answer: the stream cut (and
+ * again every grace while the migration goes on). Never after a post-copy
+ * switch: the guest runs on the destination then, pulling its pages over
+ * that stream. */
+static void cut_if_unanswered(migration *m)
+{
+    long long now_ms = since_start(m);
+    if (m->asked_end_ms < 0 || now_ms < m->next_cut_ms || m->w.postcopy)
+        return;
+    m->next_cut_ms = now_ms + VR_MIG_CUT_GRACE_MS;
+    const char *to = *m->stream_addr ? m->stream_addr : m->dest_host;
+    int rc = vr_migrate_cut_stream(m->name, m->dest_host, m->stream_addr);
+    if (rc > 0)
+        m->cut = true;
+    char when[64];
+    snprintf(when, sizeof(when), m->stuck ? "libvirt cannot reach its QEMU" : "not ended %.1f s after it was asked",
+             (now_ms - m->asked_end_ms) / 1000.0);
+    VR_WARN("VM %s: ending its migration: %s; %s %d connection(s) of its QEMU to %s%s%s", m->name, when,
+            rc > 0 ? "cut" : "found", rc > 0 ? rc : 0, to, rc < 0 ? ": " : "", rc < 0 ? strerror(-rc) : "");
+}
+
+/* Ask libvirt to end the migration (a cancel or the policy's abort). Once
+ * libvirt took it the stream has VR_MIG_CUT_GRACE_MS to end. When libvirt
+ * could not reach QEMU within its job wait (its last answer, or this
+ * abort's), QEMU's main loop is stuck (a TLS handshake reading a stream
+ * that no longer answers): no cancel can reach it, so the stream is cut at
+ * once. */
+static void ask_end(migration *m, const char *what)
+{
+    if (m->stuck && m->asked_end_ms < 0) {
+        m->asked_end_ms = m->next_cut_ms = since_start(m);
+        cut_if_unanswered(m);
+    }
+    if (virDomainAbortJob(m->dom) < 0) {
+        bool stuck = virGetLastErrorCode() == VIR_ERR_OPERATION_TIMEOUT;
+        VR_WARN("VM %s: cannot %s its migration: %s", m->name, what, virGetLastErrorMessage());
+        virResetLastError();
+        if (stuck && m->asked_end_ms < 0) {
+            m->asked_end_ms = m->next_cut_ms = since_start(m);
+            cut_if_unanswered(m);
+        }
+    } else if (m->asked_end_ms < 0) {
+        m->asked_end_ms = since_start(m);
+        m->next_cut_ms = m->asked_end_ms + VR_MIG_CUT_GRACE_MS;
+    }
+}
+
 /* Abort once, recording why (the migrate thread's error then only
- * confirms it). */
+ * confirms it); a user's cancel already under way is the reason instead. */
 static void abort_once(migration *m, char *why, size_t len, const char *reason)
 {
-    if (*why)
+    if (*why || vr_long_job_cancel_requested(m->job))
         return;
     snprintf(why, len, "%s", reason);
-    if (virDomainAbortJob(m->dom) < 0) {
-        VR_WARN("VM %s: cannot abort its migration: %s", m->name, virGetLastErrorMessage());
-        virResetLastError();
+    ask_end(m, "abort");
+}
+
+/* A Job.cancel passed on once. */
+static void cancel_if_asked(migration *m, bool *sent)
+{
+    if (!*sent && vr_long_job_cancel_requested(m->job)) {
+        *sent = true;
+        ask_end(m, "cancel");
     }
 }
 
@@ -246,11 +325,15 @@ static void finish(migration *m, long long elapsed_ms, const char *why)
         virResetLastError();
         bool cancelled = vr_long_job_cancel_requested(m->job) && !*why;
         end = cancelled ? VR_JOB_CANCELLED : VR_JOB_FAILED;
+        char cut[128] = "";
+        if (m->cut)
+            snprintf(cut, sizeof(cut), "the migration stream did not answer the %s and was cut; ",
+                     cancelled ? "cancel" : "abort");
         if (cancelled)
-            snprintf(detail, sizeof(detail), "cancelled: VM %s keeps running on this host", m->name);
+            snprintf(detail, sizeof(detail), "cancelled: %sVM %s keeps running on this host", cut, m->name);
         else if (*why)
-            snprintf(detail, sizeof(detail), "%s (policy %s); VM %s keeps running on this host", why,
-                     policy_names[m->w.policy], m->name);
+            snprintf(detail, sizeof(detail), "%s (policy %s); %sVM %s keeps running on this host", why,
+                     policy_names[m->w.policy], cut, m->name);
         else
             snprintf(detail, sizeof(detail), "%s; VM %s keeps running on this host", m->err.message, m->name);
         migrate_event(m, cancelled ? "Cancelled" : "Failed");
@@ -261,7 +344,7 @@ static void finish(migration *m, long long elapsed_ms, const char *why)
 static void *supervisor(void *arg)
 {
     migration *m = arg;
-    long long t0 = vr_mono_ms();
+    long long t0 = m->t0 = vr_mono_ms();
     pthread_t t;
     char why[160] = "";
     if (pthread_create(&t, NULL, migrate_thread, m) != 0) {
@@ -270,16 +353,17 @@ static void *supervisor(void *arg)
         bool downtime_set = false, cancel_sent = false;
         for (int tick = 0; !__atomic_load_n(&m->done, __ATOMIC_SEQ_CST); tick++) {
             usleep(50 * 1000); /* notice the end within 50 ms */
-            if (!cancel_sent && vr_long_job_cancel_requested(m->job)) {
-                cancel_sent = true;
-                if (virDomainAbortJob(m->dom) < 0) {
-                    VR_WARN("VM %s: cannot cancel its migration: %s", m->name, virGetLastErrorMessage());
-                    virResetLastError();
-                }
-            }
+            cancel_if_asked(m, &cancel_sent);
             if (tick % 10 != 9)
                 continue;
+            cut_if_unanswered(m);
             struct sample s = read_stats(m->dom);
+            m->stuck = s.stuck;
+            cancel_if_asked(m, &cancel_sent); /* asked while the statistics took long: before the policy */
+            if (s.unreadable) { /* (a stuck QEMU: libvirt's job wait took 30 s) */
+                apply_step(m, vr_mig_watch_unknown(&m->w, vr_mono_ms() - t0), why, sizeof(why));
+                continue;
+            }
             if (!s.active)
                 continue;
             if (!downtime_set) /* needs the migration under way */
@@ -339,8 +423,10 @@ static int parse_dest(migration *m, json_t *params, vr_error *err)
         return vr_error_set(err, VR_ERR_INVALID_PARAMS, "params.dest.host '%s' is this host", host);
     snprintf(m->dest_host, sizeof(m->dest_host), "%s", host);
     snprintf(m->dest_uri, sizeof(m->dest_uri), "qemu+%s://%s/system", m->a->migration_tcp ? "tcp" : "tls", host);
-    if (addr)
+    if (addr) {
         snprintf(m->stream_uri, sizeof(m->stream_uri), strchr(addr, ':') ? "tcp://[%s]" : "tcp://%s", addr);
+        snprintf(m->stream_addr, sizeof(m->stream_addr), "%s", addr);
+    }
     return 0;
 }
 
@@ -396,6 +482,7 @@ static int vm_migrate(vr_agent *a, json_t *params, json_t **result, vr_error *er
     if (!m)
         return vr_error_set(err, VR_ERR_INTERNAL, "out of memory");
     m->a = a;
+    m->asked_end_ms = -1;
     if (parse_params(m, params, err) < 0 || vr_vm_job_begin_lookup(a, params, "VM.migrate", &m->dom, err) < 0) {
         free(m);
         return -1;

@@ -31,6 +31,11 @@ typedef struct vr_mig_watch {
 /* minimal_downtime and suspend_workload raise the limit up to this many
  * times the starting one. */
 #define VR_MIG_DOWNTIME_CEILING 16
+/* An abort or cancel libvirt took but the migration did not end within
+ * this long: the agent cuts the stream (vm_migrate_cut.h), and again each
+ * this long while it goes on. (One libvirt could not even deliver, its
+ * QEMU stuck, is cut at once.) */
+#define VR_MIG_CUT_GRACE_MS 10000
 
 /* Feed one sample (remaining bytes, ms since the start); returns what to
  * do now and updates w (the caller then does it). */
@@ -41,3 +46,11 @@ enum vr_mig_step vr_mig_watch_step(vr_mig_watch *w, unsigned long long remaining
  * ever, and every later sample for no progress); only the total time
  * limit applies. Returns VR_MIG_WAIT or VR_MIG_ABORT_TIMEOUT. */
 enum vr_mig_step vr_mig_watch_connecting(vr_mig_watch *w, long long now_ms);
+
+/* A check at which libvirt could not say how the migration goes (its job
+ * statistics failed: typically its 30 s wait for a QEMU whose main loop is
+ * stuck, as in a TLS handshake reading a stream that no longer answers):
+ * no progress, so the stall clock runs on from the last sample that
+ * showed progress or a stream still connecting; the total limit applies.
+ * Never an abort after a post-copy switch. */
+enum vr_mig_step vr_mig_watch_unknown(const vr_mig_watch *w, long long now_ms);

@@ -133,9 +133,40 @@ static void connecting(void)
     CHECK(vr_mig_watch_connecting(&w, 64 * S) == VR_MIG_ABORT_TIMEOUT);
 }
 
+/* Checks at which libvirt could not say how the migration goes (its 30 s
+ * wait for a QEMU stuck in the stream's TLS handshake): no progress, so
+ * the stall clock runs on from the last connecting sample (or progress);
+ * the total limit applies; never after a post-copy switch. */
+static void unknown(void)
+{
+    vr_mig_watch w = watch(VR_MIG_MINIMAL_DOWNTIME);
+    w.stall_timeout_ms = 5 * S;
+    CHECK(vr_mig_watch_connecting(&w, 1 * S) == VR_MIG_WAIT);
+    CHECK(vr_mig_watch_unknown(&w, 5 * S) == VR_MIG_WAIT);
+    CHECK(vr_mig_watch_unknown(&w, 6 * S) == VR_MIG_ABORT_STALLED); /* 5 s since the last connecting sample */
+    CHECK(vr_mig_watch_connecting(&w, 31 * S) == VR_MIG_WAIT);      /* connecting again: no stall */
+    CHECK(vr_mig_watch_unknown(&w, 33 * S) == VR_MIG_WAIT);
+    /* streaming: unknown after progress counts from that progress */
+    w = watch(VR_MIG_MINIMAL_DOWNTIME);
+    w.stall_timeout_ms = 5 * S;
+    CHECK(vr_mig_watch_step(&w, GIB, 10 * S) == VR_MIG_WAIT);
+    CHECK(vr_mig_watch_unknown(&w, 14 * S) == VR_MIG_WAIT);
+    CHECK(vr_mig_watch_unknown(&w, 40 * S) == VR_MIG_ABORT_STALLED);
+    w = watch(VR_MIG_MINIMAL_DOWNTIME);
+    w.timeout_ms = 64 * S;
+    CHECK(vr_mig_watch_connecting(&w, 63 * S) == VR_MIG_WAIT);
+    CHECK(vr_mig_watch_unknown(&w, 64 * S) == VR_MIG_ABORT_TIMEOUT);
+    w = watch(VR_MIG_POST_COPY);
+    w.stall_timeout_ms = 5 * S;
+    w.timeout_ms = 64 * S;
+    w.postcopy = true;
+    CHECK(vr_mig_watch_unknown(&w, 100 * S) == VR_MIG_WAIT);
+}
+
 int main(void)
 {
     connecting();
+    unknown();
     minimal_downtime();
     suspend_workload();
     post_copy();

@@ -105,7 +105,15 @@ enum vr_mig_step vr_mig_watch_step(vr_mig_watch *w, unsigned long long remaining
 enum vr_mig_step vr_mig_watch_connecting(vr_mig_watch *w, long long now_ms)
 {
     w->last_progress_ms = now_ms;
-    return now_ms >= w->timeout_ms ? VR_MIG_ABORT_TIMEOUT : VR_MIG_WAIT;
+    if (now_ms >= w->timeout_ms)
+        return VR_MIG_ABORT_TIMEOUT;
+    /* The stream connects only at the start: now_ms is how long it has. */
+    return now_ms >= vr_mig_connect_limit_ms(w) ? VR_MIG_ABORT_NOSTREAM : VR_MIG_WAIT;
+}
+
+long long vr_mig_connect_limit_ms(const vr_mig_watch *w)
+{
+    return w->stall_timeout_ms > VR_MIG_CONNECT_MIN_MS ? w->stall_timeout_ms : VR_MIG_CONNECT_MIN_MS;
 }
 
 enum vr_mig_step vr_mig_watch_unknown(const vr_mig_watch *w, long long now_ms)
@@ -297,6 +305,11 @@ static void apply_step(migration *m, enum vr_mig_step step, char *why, size_t le
         return;
     case VR_MIG_ABORT_STALLED:
         snprintf(reason, sizeof(reason), "aborted: no progress for %lld s", m->w.stall_timeout_ms / 1000);
+        abort_once(m, why, len, reason);
+        return;
+    case VR_MIG_ABORT_NOSTREAM:
+        snprintf(reason, sizeof(reason), "aborted: the migration stream did not start within %lld s",
+                 vr_mig_connect_limit_ms(&m->w) / 1000);
         abort_once(m, why, len, reason);
         return;
     case VR_MIG_ABORT_TIMEOUT:

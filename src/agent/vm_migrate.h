@@ -12,7 +12,7 @@ extern const vr_verb vr_vm_migrate_verbs[];
  * (tests/unit/test_migwatch.c drives each policy). */
 enum vr_mig_policy { VR_MIG_MINIMAL_DOWNTIME, VR_MIG_SUSPEND_WORKLOAD, VR_MIG_POST_COPY };
 enum vr_mig_step { VR_MIG_WAIT, VR_MIG_RAISE_DOWNTIME, VR_MIG_SUSPEND, VR_MIG_START_POSTCOPY,
-                   VR_MIG_ABORT_STALLED, VR_MIG_ABORT_TIMEOUT };
+                   VR_MIG_ABORT_STALLED, VR_MIG_ABORT_TIMEOUT, VR_MIG_ABORT_NOSTREAM };
 
 typedef struct vr_mig_watch {
     enum vr_mig_policy policy;
@@ -41,11 +41,20 @@ typedef struct vr_mig_watch {
  * do now and updates w (the caller then does it). */
 enum vr_mig_step vr_mig_watch_step(vr_mig_watch *w, unsigned long long remaining, long long now_ms);
 
+/* Connecting longer than this (or the stall limit, if longer) is a stream
+ * that will not start (a handshake whose peer went away): aborted. */
+#define VR_MIG_CONNECT_MIN_MS 60000
+
 /* A sample before libvirt knows the data to send (the stream still
- * connecting): not a stall (its zero "remaining" would pass for the lowest
- * ever, and every later sample for no progress); only the total time
- * limit applies. Returns VR_MIG_WAIT or VR_MIG_ABORT_TIMEOUT. */
+ * connecting): not a stall for the policy's steps (its zero "remaining"
+ * would pass for the lowest ever, and every later sample for no
+ * progress). The total time limit applies, and a stream still connecting
+ * after the stall limit (at least VR_MIG_CONNECT_MIN_MS) is aborted.
+ * Returns VR_MIG_WAIT, VR_MIG_ABORT_TIMEOUT or VR_MIG_ABORT_NOSTREAM. */
 enum vr_mig_step vr_mig_watch_connecting(vr_mig_watch *w, long long now_ms);
+
+/* How long the stream may connect before VR_MIG_ABORT_NOSTREAM. */
+long long vr_mig_connect_limit_ms(const vr_mig_watch *w);
 
 /* A check at which libvirt could not say how the migration goes (its job
  * statistics failed: typically its 30 s wait for a QEMU whose main loop is

@@ -129,8 +129,19 @@ static void connecting(void)
     CHECK(vr_mig_watch_step(&w, GIB - 1, 29 * S) == VR_MIG_ABORT_STALLED); /* 5 s stuck since 24 s */
     w = watch(VR_MIG_MINIMAL_DOWNTIME);
     w.timeout_ms = 64 * S;
+    w.stall_timeout_ms = 240 * S;
     CHECK(vr_mig_watch_connecting(&w, 63 * S) == VR_MIG_WAIT);
     CHECK(vr_mig_watch_connecting(&w, 64 * S) == VR_MIG_ABORT_TIMEOUT);
+    /* a stream that never starts: aborted after the stall limit, at least
+     * a minute (a loaded host's slow start is no stall) */
+    w = watch(VR_MIG_MINIMAL_DOWNTIME);
+    w.timeout_ms = 3600 * S;
+    w.stall_timeout_ms = 5 * S;
+    CHECK(vr_mig_watch_connecting(&w, 59 * S) == VR_MIG_WAIT);
+    CHECK(vr_mig_watch_connecting(&w, 60 * S) == VR_MIG_ABORT_NOSTREAM);
+    w.stall_timeout_ms = 240 * S;
+    CHECK(vr_mig_watch_connecting(&w, 239 * S) == VR_MIG_WAIT);
+    CHECK(vr_mig_watch_connecting(&w, 240 * S) == VR_MIG_ABORT_NOSTREAM && vr_mig_connect_limit_ms(&w) == 240 * S);
 }
 
 /* Checks at which libvirt could not say how the migration goes (its 30 s

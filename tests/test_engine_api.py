@@ -358,7 +358,8 @@ def names(lst, coll):
 
 
 def test_search_and_paging(ctx):
-    with Engine(ctx) as eng:
+    # grace 1 s: the ghost host below is searched for once it is nonresponsive
+    with Engine(ctx, grace_s=1) as eng:
         made = ["web1", "web2", "web10", "xweb", "db1", "a_b", "axb", "a%b"]
         for n in made:
             if "%" in n:

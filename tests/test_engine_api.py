@@ -892,7 +892,8 @@ def test_agent_identity_and_bad_agents(ctx):
 # ------------------------------------------------------------------ persistence
 
 def test_restart_keeps_everything(ctx):
-    with Engine(ctx) as eng:
+    # grace 1 s: the ghost host below is kept once nonresponsive, after the grace
+    with Engine(ctx, grace_s=1) as eng:
         dc = eng.create_dc("dc1", description="kept")
         cl = eng.create_cluster("cl1", dc["id"], virt_mode="any")
         vm = eng.create_vm("vm1", cl["id"], nics=[{}])

@@ -7,6 +7,7 @@ usage: tests/run.py --build BUILD_DIR --guest GUEST_DIR [--fuzz-build DIR] [-k S
        [--profile N]"""
 
 import argparse
+import concurrent.futures
 import contextlib
 import glob
 import importlib.util
@@ -157,10 +158,16 @@ def main():
         targets = {n: e for n, e in fuzz_targets(args.fuzz_build).items()
                    if selected("fuzz/" + n)}
         seconds = min(FUZZ_MAX_S, FUZZ_BUDGET_S // max(1, len(targets)))
-        for n, exe in targets.items():
+
+        def fuzz(item):
             t0 = time.monotonic()
-            ok, detail = run_fuzzer(n, exe, seconds, args.fuzz_build)
-            report("fuzz/" + n, ok, time.monotonic() - t0, detail)
+            return run_fuzzer(item[0], item[1], seconds, args.fuzz_build), time.monotonic() - t0
+        # One target per CPU at a time: each is one process on one core for
+        # its seconds, as it was one after the other, in a fraction of the
+        # wall-clock time. Reported in name order.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            for n, ((ok, detail), secs) in zip(targets, pool.map(fuzz, targets.items())):
+                report("fuzz/" + n, ok, secs, detail)
 
     # Daemons are killed, not shut down: leak reports at exit mean nothing.
     os.environ["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"

@@ -160,10 +160,14 @@ def test_vlan_networks_carry_vms_between_hosts(ctx):
 
     c0, c1 = ctx.client(0), ctx.client(1)
     bw = {"inbound": {"average": 1000, "peak": 2000, "burst": 1024}, "outbound": {"average": 500}}
-    a = ctx.boot(c0, name="net-a", memory_mib=128,
-                 nics=[{"network": "red", "bandwidth": bw}, {"network": "green"}])
-    b = ctx.boot(c1, name="net-b", memory_mib=128, nics=[{"network": "red"}, {"network": "green"}])
-    x = ctx.boot(c1, name="net-x", memory_mib=128, nics=[{"network": "blue"}])
+    # the three boot at once (one wait for their guests, not three)
+    a = c0.call("VM.create", ctx.vm_spec(name="net-a", memory_mib=128,
+                                         nics=[{"network": "red", "bandwidth": bw}, {"network": "green"}]))
+    b = c1.call("VM.create", ctx.vm_spec(name="net-b", memory_mib=128,
+                                         nics=[{"network": "red"}, {"network": "green"}]))
+    x = c1.call("VM.create", ctx.vm_spec(name="net-x", memory_mib=128, nics=[{"network": "blue"}]))
+    for vm, c in ((a, c0), (b, c1), (x, c1)):
+        ctx.wait_console(c, vm["uuid"], "VIREO-GUEST-READY")
     # the domain XML: the network's bridge, filter on by default, MTU; the
     # bandwidth in the VM's spec (libvirt's own shaping needs sfq and police,
     # which this kernel lacks: the agent shapes the tap)
@@ -303,8 +307,22 @@ def test_vlan_networks_carry_vms_between_hosts(ctx):
     assert "<source bridge='green'/>" in xml and "<source bridge='red'/>" in xml, xml
     assert "net-x" not in h1.virsh("list", "--name").split()
     assert _ping(ctx, c0, x["uuid"], "10.101.0.2") == "ok"   # b, on vh1
-    for vm, c in ((a, c0), (b, c1), (x, c0)):
-        c.call("VM.destroy", uuid=vm["uuid"])
+    # destroyed at once, each through a client of its own (a QEMU takes a
+    # second or more to go)
+    failed = []
+
+    def destroy(i, vm):
+        try:
+            with ctx.client(i) as c:
+                c.call("VM.destroy", uuid=vm["uuid"])
+        except Exception as e:  # raised below, in the test's thread
+            failed.append((vm["uuid"], e))
+    threads = [threading.Thread(target=destroy, args=(i, vm)) for vm, i in ((a, 0), (b, 1), (x, 0))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failed, failed
     _clear(ctx)
     # the agent's devices are gone; eth1 is what it was
     for h in (h0, h1):

@@ -360,7 +360,8 @@ def names(lst, coll):
 
 
 def test_search_and_paging(ctx):
-    with Engine(ctx) as eng:
+    # grace 1 s: the ghost host below is searched for once it is nonresponsive
+    with Engine(ctx, grace_s=1) as eng:
         made = ["web1", "web2", "web10", "xweb", "db1", "a_b", "axb", "a%b"]
         for n in made:
             if "%" in n:
@@ -893,7 +894,8 @@ def test_agent_identity_and_bad_agents(ctx):
 # ------------------------------------------------------------------ persistence
 
 def test_restart_keeps_everything(ctx):
-    with Engine(ctx) as eng:
+    # grace 1 s: the ghost host below is kept once nonresponsive, after the grace
+    with Engine(ctx, grace_s=1) as eng:
         dc = eng.create_dc("dc1", description="kept")
         cl = eng.create_cluster("cl1", dc["id"], virt_mode="any")
         vm = eng.create_vm("vm1", cl["id"], nics=[{}])

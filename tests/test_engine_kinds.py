@@ -180,7 +180,9 @@ def test_job_cancel(ctx):
 def test_database_outage_is_503_everywhere(ctx):
     if ctx.engine_db != "postgresql":
         raise Skip("needs a database server to take away (PostgreSQL pass)")
-    with Engine(ctx) as eng:
+    # a short agent timeout: the job in flight below fails on it (and is
+    # waited out) while the database is away
+    with Engine(ctx, agent_timeout_s=2) as eng:
         dc = eng.create_dc("odc1")
         cl = eng.create_cluster("ocl1", dc["id"])
         vm = eng.create_vm("ovm1", cl["id"])

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 
-from harness.engine import REPO_ROOT, CliSession, Engine, expect_fault
+from harness.engine import CliSession, Engine, expect_fault
 from harness.rpc import AgentClient, RpcError
 from harness.sshd import SshServer
 
@@ -172,18 +172,12 @@ def nothing_holds(eng, text):
     return found
 
 
-def build_debs(ctx, out):
-    subprocess.run([os.path.join(REPO_ROOT, "scripts", "build-debs"), "--build", ctx.build, "--out", out, "--fast"],
-                   capture_output=True, text=True, check=True, timeout=300)
-    return out
-
-
 def test_host_deploy_by_password_and_key(ctx):
     h = ctx.host(1)
     # the harness libvirtd serves TLS (harness/libvirt_tls.py), as a deployed
     # host's does: an enrollment has it reload its TLS files online
     ctx.hs.use_libvirt_tls()
-    debs = build_debs(ctx, tempfile.mkdtemp(prefix="vireo-deploy-debs-", dir="/var/tmp"))
+    debs = ctx.fast_debs()[0]  # (also installed by test_packaging: built once per run)
     # Certificates of 20 days: within the 30 days the engine warns before an end.
     with Engine(ctx, extra_args=["--host-packages", debs, "--host-cert-days", "20"]) as eng:
         pub = eng.request("GET", "/pki/engine-ssh.pub", token=None).text
@@ -547,7 +541,6 @@ def test_host_deploy_by_password_and_key(ctx):
                     thief.wait(10)
                     shutil.rmtree(stolen, ignore_errors=True)
                 assert_clean_agent(srv0)
-    shutil.rmtree(debs, ignore_errors=True)
 
 
 def test_csr_for_another_name_is_refused(ctx):

@@ -249,8 +249,7 @@ wait "$PID" || true
 def test_installed_engine_package_serves(ctx):
     work = tempfile.mkdtemp(prefix="vireo-install-test-", dir="/var/tmp")
     try:
-        debs = run(os.path.join(REPO_ROOT, "scripts", "build-debs"), "--build", ctx.build,
-                   "--out", os.path.join(work, "debs"), "--fast").split()
+        debs = ctx.fast_debs()[1]  # (also served by test_host_deploy: built once per run)
         p = subprocess.run(["unshare", "-m", "--propagation", "private", "bash", "-c", INSTALL_AND_SERVE,
                             "install", work, str(free_port()), *debs], capture_output=True, text=True,
                            timeout=120)

@@ -6,10 +6,11 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import uuid as uuidlib
 
-from harness.engine import local_pki
+from harness.engine import REPO_ROOT, local_pki
 from harness.hosts import HostSet
 from harness.rpc import AgentClient, RpcError
 
@@ -41,9 +42,25 @@ class Context:
         self.cli = os.path.join(build, "src", "cli", "vireo")
         self._hs = None
         self._clients = []
+        self._fast_debs = None
         # Sanitizer findings must crash the agent loudly, and we grep for them.
         os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
         os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+
+    def fast_debs(self):
+        """The packages of this build as `scripts/build-debs --fast` makes
+        them, built once per run (about 9 s each time; test_host_deploy and
+        test_packaging's install test both want them): (directory, paths in
+        the order the script prints them). Tests only read them."""
+        if self._fast_debs is None:
+            out = tempfile.mkdtemp(prefix="vireo-fast-debs-", dir="/var/tmp")
+            p = subprocess.run([os.path.join(REPO_ROOT, "scripts", "build-debs"), "--build", self.build,
+                                "--out", out, "--fast"], capture_output=True, text=True, timeout=300)
+            if p.returncode != 0:
+                shutil.rmtree(out, ignore_errors=True)
+                raise AssertionError(f"scripts/build-debs --fast failed: {p.stdout}{p.stderr}")
+            self._fast_debs = (out, p.stdout.split())
+        return self._fast_debs
 
     # -- hosts ---------------------------------------------------------
     @property
@@ -187,5 +204,7 @@ class Context:
     def close(self):
         for c in self._clients:
             c.close()
+        if self._fast_debs is not None:
+            shutil.rmtree(self._fast_debs[0], ignore_errors=True)
         if self._hs is not None:
             self._hs.stop()

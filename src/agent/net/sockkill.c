@@ -142,8 +142,9 @@ static int dump(int fd, uint8_t family, scan *s)
         }
         if (len == 0)
             rc = -EPROTO;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; rc == 0 && NLMSG_OK(h, len);
-             h = NLMSG_NEXT(h, len)) {
+        unsigned int left = (unsigned int)len; /* NLMSG_OK compares it with a __u32 */
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; rc == 0 && NLMSG_OK(h, left);
+             h = NLMSG_NEXT(h, left)) {
             if (h->nlmsg_type == NLMSG_DONE) {
                 done = true;
                 break;
@@ -183,7 +184,7 @@ static int destroy(int fd, const match *m)
     if (len < 0)
         return -errno;
     struct nlmsghdr *h = (struct nlmsghdr *)buf;
-    if (!NLMSG_OK(h, len) || h->nlmsg_type != NLMSG_ERROR)
+    if (!NLMSG_OK(h, (unsigned int)len) || h->nlmsg_type != NLMSG_ERROR)
         return -EPROTO;
     int e = ((const struct nlmsgerr *)NLMSG_DATA(h))->error;
     return e == -ENOENT ? 0 : e < 0 ? e : 1; /* gone meanwhile: nothing left to cut */

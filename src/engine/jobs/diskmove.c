@@ -9,6 +9,7 @@
  * job (run again after an engine restart) or the leftover sweep removes. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agentcall.h"
 #include "diskjob_util.h"
@@ -35,12 +36,26 @@ json_t *vr_disk_move_row_on(json_t *d, const char *domain)
 /* After the switch: the source chain goes; then the disk is ok. */
 static int remove_source(vr_engine *e, const char *job_id, json_t *d, json_t *p, json_t **spm, vr_error *err)
 {
-    if (!*spm && !(*spm = vr_storage_wait_spm(e, job_id, str(d, "datacenter_id"), 120, err)))
-        return -1;
-    vr_job_update(e, job_id, "running", "removing the disk's volumes from the source domain on the SPM");
-    vr_job_progress(e, job_id, 95);
     json_t *src = vr_disk_move_row_on(d, str(p, "from"));
-    int rc = vr_dj_delete_chain(e, job_id, *spm, src, err);
+    int rc = -1;
+    for (int tries = 0;; tries++) {
+        if (!*spm && !(*spm = vr_storage_wait_spm(e, job_id, str(d, "datacenter_id"), 120, err)))
+            break;
+        if (tries == 0) {
+            vr_job_update(e, job_id, "running", "removing the disk's volumes from the source domain on the SPM");
+            vr_job_progress(e, job_id, 95);
+        }
+        rc = vr_dj_delete_chain(e, job_id, *spm, src, err);
+        /* The role may have moved since the move began (the SPM's agent
+         * restarted, and the storage thread elected another): ask the SPM
+         * of now, as the copy jobs do. */
+        if (rc == 0 || (err->code != VR_ERR_NOT_SPM && err->code != VR_ERR_IO) || tries >= 30 || e->stopping)
+            break;
+        json_decref(*spm);
+        *spm = NULL;
+        vr_error_clear(err);
+        sleep(2);
+    }
     json_decref(src);
     if (rc < 0) {
         char why[sizeof(err->message)];

@@ -29,7 +29,7 @@ typedef struct vr_sched_host {
     int affinity_penalty;      /* soft affinity groups it would break (affinity.h); lower wins */
     int ha_penalty;            /* 1: placing the VM here leaves an HA VM without a restart host (haweight.c) */
     int upgrade_penalty;       /* in_cluster_upgrade, a migration: 1 the same OS version as the source, 0 newer */
-    int incoming, incoming_max; /* status "incoming": the migrations arriving now, and the most (incoming.h) */
+    int incoming;              /* status "incoming": the migrations arriving there now (incoming.h) */
     char os[48], os_source[48]; /* ... its OS and the source's ("debian 12"), for the filter's reason (osupgrade.h) */
     char affinity_group[65];   /* status "affinity": the enforcing group that filtered it ... */
     char affinity_vm[65];      /* ... and a VM of that group it would run with (negative) or apart from */

@@ -28,7 +28,6 @@ int vr_incoming_filter(vr_engine *e, json_t *cluster, const char *vm_id, vr_sche
             if (count >= most) {
                 snprintf(h->status, sizeof(h->status), "incoming");
                 h->incoming = count;
-                h->incoming_max = most;
             }
         }
     }

@@ -14,7 +14,7 @@
 
 /* For a migration of vm_id in cluster (its row: migration_json read): mark
  * the up hosts that already receive their most migrations at once (status
- * "incoming", with incoming and incoming_max for the reason). 0, or -1
+ * "incoming", with incoming for the reason). 0, or -1
  * with err set (database). */
 int vr_incoming_filter(vr_engine *e, json_t *cluster, const char *vm_id, vr_sched_host *hosts, size_t n,
                        vr_error *err);
